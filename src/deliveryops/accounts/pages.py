@@ -1,0 +1,156 @@
+"""HTML pages: sign in and out, personal API tokens, people admin."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from deliveryops.accounts import service
+from deliveryops.accounts.models import Role
+from deliveryops.errors import ConflictError, NotAuthenticatedError, ValidationFailedError
+from deliveryops.settings import Settings
+from deliveryops.teams import service as teams
+from deliveryops.web.security import CsrfChecked, PageUser, SessionDep, sign_in, sign_out
+from deliveryops.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: "//evil.example" and absolute URLs would be open redirects.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> Response:
+    """Sign-in form."""
+    return render(request, "accounts/login.html", {"next": _safe_next(next), "values": {}, "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    _csrf: CsrfChecked,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    """Check the credentials and start a session."""
+    settings: Settings = request.app.state.settings
+    ip = request.client.host if request.client else "unknown"
+    request.state.commit_on_error = True  # keep the failed attempt for throttling
+    try:
+        user = service.authenticate(
+            session=session, email=email, password=password, ip=ip,
+            max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds,
+        )
+    except (NotAuthenticatedError, service.TooManyAttemptsError) as exc:
+        status = 429 if isinstance(exc, service.TooManyAttemptsError) else 401
+        session.commit()
+        return render(
+            request, "accounts/login.html",
+            {"next": _safe_next(next), "values": {"email": email}, "error": exc.message}, status_code=status,
+        )
+    sign_in(request, user)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, _csrf: CsrfChecked) -> Response:
+    """End the session."""
+    sign_out(request)
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Personal API tokens: create, list, revoke."""
+    rows = service.list_tokens(session=session, actor=actor)
+    return render(request, "accounts/tokens.html", {"tokens": rows, "new_token": None, "errors": {}})
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def create_token(
+    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Create a token and show it once."""
+    try:
+        _row, token = service.create_token(session=session, actor=actor, name=name)
+    except ValidationFailedError as exc:
+        rows = service.list_tokens(session=session, actor=actor)
+        return render(request, "accounts/tokens.html", {"tokens": rows, "new_token": None, "errors": exc.fields},
+                      status_code=422)
+    rows = service.list_tokens(session=session, actor=actor)
+    return render(request, "accounts/tokens.html", {"tokens": rows, "new_token": token, "errors": {}},
+                  status_code=201)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(token_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Revoke a token."""
+    service.revoke_token(session=session, actor=actor, token_id=token_id)
+    return RedirectResponse("/account/tokens", status_code=303)
+
+
+def _people_page(request: Request, session: SessionDep, actor: PageUser, *, errors: dict[str, str],
+                 values: dict[str, str], message: str | None, status_code: int = 200) -> Response:
+    people = service.list_(session=session, actor=actor, query=request.query_params.get("q", ""))
+    return render(
+        request, "accounts/people.html",
+        {"people": people, "roles": list(Role), "errors": errors, "values": values, "message": message,
+         "teams": teams.list_teams(session=session, actor=actor), "q": request.query_params.get("q", "")},
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/people", response_class=HTMLResponse)
+def people_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Admin: everyone, with a form to add a person."""
+    return _people_page(request, session, actor, errors={}, values={}, message=None)
+
+
+@router.post("/admin/people", response_class=HTMLResponse)
+def create_person(
+    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    email: Annotated[str, Form(max_length=254)] = "",
+    name: Annotated[str, Form(max_length=120)] = "",
+    role: Annotated[Role, Form()] = Role.MEMBER,
+    password: Annotated[str, Form(max_length=200)] = "",
+    team_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Admin: add a person, optionally straight into a team."""
+    values = {"email": email, "name": name, "role": role.value, "team_id": team_id}
+    try:
+        user = service.create(session=session, actor=actor, email=email, name=name, role=role,
+                              password=password or None)
+        if team_id.isdigit():
+            teams.add_member(session=session, actor=actor, team_id=int(team_id), user_id=user.id)
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _people_page(request, session, actor, errors=exc.fields, values=values, message=None, status_code=422)
+    except ConflictError as exc:
+        session.rollback()
+        return _people_page(request, session, actor, errors={"email": exc.message}, values=values, message=None,
+                            status_code=409)
+    return RedirectResponse("/admin/people?added=" + str(user.id), status_code=303)
+
+
+@router.post("/admin/people/{user_id}", response_class=HTMLResponse)
+def update_person(
+    request: Request, user_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    role: Annotated[Role, Form()],
+    is_active: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Admin: change a person's role or access."""
+    try:
+        service.update(session=session, actor=actor, user_id=user_id, role=role, is_active=is_active == "on")
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _people_page(request, session, actor, errors={}, values={}, message=exc.message, status_code=422)
+    return RedirectResponse("/admin/people", status_code=303)

@@ -1,0 +1,75 @@
+"""JSON API: the caller, people (admins) and personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from deliveryops.accounts import service
+from deliveryops.accounts.schemas import (
+    TokenCreate,
+    TokenCreated,
+    TokenRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import ApiUser, SessionDep
+
+router = APIRouter(tags=["people"], responses=error_responses(401, 403, 422))
+
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.get("/me", response_model=UserRead)
+def read_me(actor: ApiUser) -> UserRead:
+    """The person the token or session belongs to."""
+    return UserRead.model_validate(actor)
+
+
+@router.get("/users", response_model=list[UserRead])
+def list_users(session: SessionDep, actor: ApiUser, q: str = Query(default="", max_length=100)) -> list[UserRead]:
+    """Everyone (admins only), optionally filtered by name or e-mail."""
+    return [UserRead.model_validate(u) for u in service.list_(session=session, actor=actor, query=q)]
+
+
+@router.post("/users", response_model=UserRead, status_code=201, responses=error_responses(409))
+def create_user(body: UserCreate, session: SessionDep, actor: ApiUser) -> UserRead:
+    """Create a person (admins only)."""
+    user = service.create(session=session, actor=actor, **body.model_dump())
+    return UserRead.model_validate(user)
+
+
+@router.get("/users/{user_id}", response_model=UserRead, responses=error_responses(404))
+def read_user(session: SessionDep, actor: ApiUser, user_id: IdPath) -> UserRead:
+    """One person (admins, or oneself)."""
+    return UserRead.model_validate(service.get_or_raise(session=session, actor=actor, user_id=user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserRead, responses=error_responses(404))
+def update_user(body: UserUpdate, session: SessionDep, actor: ApiUser, user_id: IdPath) -> UserRead:
+    """Change a person's name, role, access or password."""
+    user = service.update(session=session, actor=actor, user_id=user_id, **body.model_dump(exclude_unset=True))
+    return UserRead.model_validate(user)
+
+
+@router.get("/tokens", response_model=list[TokenRead], tags=["tokens"])
+def list_tokens(session: SessionDep, actor: ApiUser) -> list[TokenRead]:
+    """The caller's personal API tokens (never their secrets)."""
+    return [TokenRead.model_validate(t) for t in service.list_tokens(session=session, actor=actor)]
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201, tags=["tokens"])
+def create_token(body: TokenCreate, session: SessionDep, actor: ApiUser) -> TokenCreated:
+    """Create a personal API token; the secret is in this answer only."""
+    row, token = service.create_token(session=session, actor=actor, name=body.name)
+    return TokenCreated(**TokenRead.model_validate(row).model_dump(), token=token)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, tags=["tokens"], responses=error_responses(404))
+def revoke_token(session: SessionDep, actor: ApiUser, token_id: IdPath) -> Response:
+    """Revoke one of the caller's tokens."""
+    service.revoke_token(session=session, actor=actor, token_id=token_id)
+    return Response(status_code=204)

@@ -1,0 +1,66 @@
+"""API shapes for people and tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deliveryops.accounts.models import Role
+
+
+class UserRead(BaseModel):
+    """A person as the API shows them."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str
+    title: str
+    role: Role
+    is_active: bool
+
+
+class UserCreate(BaseModel):
+    """A new person (admins only)."""
+
+    email: str = Field(max_length=254)
+    name: str = Field(max_length=120)
+    role: Role = Role.MEMBER
+    title: str = Field(default="", max_length=120)
+    password: str | None = Field(default=None, max_length=200)
+
+
+class UserUpdate(BaseModel):
+    """Changes to a person; omitted fields stay as they are."""
+
+    name: str | None = Field(default=None, max_length=120)
+    role: Role | None = None
+    is_active: bool | None = None
+    password: str | None = Field(default=None, max_length=200)
+
+
+class TokenCreate(BaseModel):
+    """A new personal API token."""
+
+    name: str = Field(max_length=100)
+
+
+class TokenRead(BaseModel):
+    """A token without its secret."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenRead):
+    """A new token, with its secret shown this once."""
+
+    token: str

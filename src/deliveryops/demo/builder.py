@@ -1,0 +1,147 @@
+"""Build a believable organisation: groups, teams, people and their roles.
+
+Everything goes through the domain services, so the demo exercises the real code paths.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts import service as accounts
+from deliveryops.accounts.models import Role, User
+from deliveryops.accounts.passwords import hash_password
+from deliveryops.teams import service as teams
+from deliveryops.teams.models import Team, TeamRole
+
+Progress = Callable[[str, int, int], None]
+
+GROUPS = {
+    "Commerce": "Everything between a shopper's basket and the money arriving.",
+    "Discovery & Platform": "Finding products, the mobile apps, and the data platform underneath.",
+}
+
+# name, group, time zone, description
+TEAMS = [
+    ("Payments", "Commerce", "Europe/Berlin", "Card, wallet and invoice payments; settlement with PSPs."),
+    ("Checkout", "Commerce", "Europe/Berlin", "Basket to order confirmation."),
+    ("Growth", "Commerce", "Europe/London", "Acquisition and activation experiments."),
+    ("Search", "Discovery & Platform", "Europe/Amsterdam", "Search, ranking and filters."),
+    ("Mobile", "Discovery & Platform", "America/New_York", "The iOS and Android apps."),
+    ("Data Platform", "Discovery & Platform", "Europe/Berlin", "Pipelines, warehouse and data access."),
+]
+
+MEMBER_NAMES = [
+    "Amara Okafor", "Lukas Brandt", "Sofia Marino", "Jonas Lindqvist", "Priya Raman", "Mateo García",
+    "Hannah Schulz", "Kenji Watanabe", "Chloé Dubois", "Omar Haddad", "Ingrid Nilsen", "Tomás Silva",
+    "Aisha Bello", "Felix Wagner", "Mei Lin", "Daniel Novak", "Zeynep Aydın", "Rafael Costa",
+    "Nora Hughes", "Ivan Petrov", "Laura Rossi", "Samuel Mensah", "Elena Popescu", "Yusuf Demir",
+    "Grace Kim", "Henrik Madsen", "Lucía Fernández", "Arjun Mehta", "Katarzyna Nowak", "Ben Carter",
+]
+TITLES = ["Software Engineer", "Senior Engineer", "Product Designer", "QA Engineer", "Product Manager",
+          "Data Engineer", "Staff Engineer"]
+DELIVERY_MANAGERS = [("Marta Kowalska", ("Payments", "Checkout")), ("David Osei", ("Search", "Mobile")),
+                     ("Julia Becker", ("Growth", "Data Platform"))]
+PRODUCT_OPS = ["Fatima Zahra", "Oliver Grant"]
+LEADERS = [("Catherine Moreau", "VP Product"), ("Raj Patel", "Head of Engineering")]
+ADMIN = ("Alex Admin", "admin@example.com")
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A sign-in printed for the person trying the demo."""
+
+    role: str
+    name: str
+    email: str
+
+
+@dataclass
+class DemoResult:
+    """What the demo built."""
+
+    password: str
+    logins: list[DemoLogin] = field(default_factory=list)
+    teams: int = 0
+    people: int = 0
+
+
+def _email(name: str) -> str:
+    plain = teams.slugify(name).replace("-", ".")
+    return f"{plain}@example.com"
+
+
+def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = None) -> DemoResult:
+    """Create the demo organisation in an empty, migrated database.
+
+    Args:
+        session: the unit of work (the caller commits).
+        seed: makes the organisation reproducible.
+        progress: called with (step, done, total) as the build advances.
+
+    Returns:
+        The shared demo password and sample sign-ins per role.
+    """
+    rng = random.Random(seed)
+    password = secrets.token_urlsafe(9)
+    # One hash for everyone: the demo shares a password, and argon2 is slow on purpose.
+    shared_hash = hash_password(password)
+    report = progress or (lambda _step, _done, _total: None)
+    result = DemoResult(password=password)
+    total_steps = 4
+    report("groups and teams", 0, total_steps)
+
+    group_ids = {name: teams.create_group(session=session, actor=None, name=name, description=text).id
+                 for name, text in GROUPS.items()}
+    team_by_name: dict[str, Team] = {}
+    for name, group, zone, text in TEAMS:
+        team_by_name[name] = teams.create_team(
+            session=session, actor=None, name=name, time_zone=zone, group_id=group_ids[group], description=text
+        )
+    report("people", 1, total_steps)
+
+    def person(name: str, role: Role, title: str) -> User:
+        user = accounts.create(session=session, actor=None, email=_email(name), name=name, role=role, title=title)
+        user.password_hash = shared_hash
+        return user
+
+    admin = accounts.create(session=session, actor=None, email=ADMIN[1], name=ADMIN[0], role=Role.ADMIN,
+                            title="Tools administrator")
+    admin.password_hash = shared_hash
+    result.logins.append(DemoLogin("admin", admin.name, admin.email))
+
+    names = MEMBER_NAMES[:]
+    rng.shuffle(names)
+    per_team = len(names) // len(TEAMS)
+    for index, (team_name, *_rest) in enumerate(TEAMS):
+        for name in names[index * per_team:(index + 1) * per_team]:
+            user = person(name, Role.MEMBER, rng.choice(TITLES))
+            teams.add_member(session=session, actor=None, team_id=team_by_name[team_name].id, user_id=user.id)
+            if index == 0 and len(result.logins) == 1:
+                result.logins.append(DemoLogin(f"member of {team_name}", user.name, user.email))
+    report("roles", 2, total_steps)
+
+    for name, team_names in DELIVERY_MANAGERS:
+        dm = person(name, Role.DELIVERY_MANAGER, "Delivery Manager")
+        for team_name in team_names:
+            teams.add_member(session=session, actor=None, team_id=team_by_name[team_name].id, user_id=dm.id,
+                             team_role=TeamRole.DELIVERY_MANAGER)
+        if len(result.logins) == 2:
+            result.logins.append(DemoLogin(f"delivery manager of {' and '.join(team_names)}", dm.name, dm.email))
+    for index, name in enumerate(PRODUCT_OPS):
+        ops = person(name, Role.PRODUCT_OPS, "Product Operations")
+        if index == 0:
+            result.logins.append(DemoLogin("product ops", ops.name, ops.email))
+    for index, (name, title) in enumerate(LEADERS):
+        leader = person(name, Role.LEADER, title)
+        if index == 0:
+            result.logins.append(DemoLogin("product leader", leader.name, leader.email))
+    session.flush()
+    report("done", total_steps, total_steps)
+    result.teams = len(TEAMS)
+    result.people = 1 + len(MEMBER_NAMES) + len(DELIVERY_MANAGERS) + len(PRODUCT_OPS) + len(LEADERS)
+    return result

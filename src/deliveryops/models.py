@@ -1,0 +1,6 @@
+"""Import every ORM module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
+
+from deliveryops.accounts import models as accounts_models
+from deliveryops.teams import models as teams_models
+
+__all__ = ["accounts_models", "teams_models"]

@@ -1,0 +1,85 @@
+"""Settings from the environment (``DELIVERYOPS_*``), failing fast on unsafe production config."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "UnsafeConfigError", "get_settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///deliveryops.db"
+SECRET_FILE_NAME = "deliveryops.secret"  # noqa: S105 (a file name, not a secret)
+
+
+class UnsafeConfigError(RuntimeError):
+    """The configuration would run the app in an unsafe way."""
+
+
+class Settings(BaseSettings):
+    """Runtime configuration.
+
+    In development (the embedded default) a secret key is generated on first run and kept in
+    ``deliveryops.secret`` next to the SQLite file; in production a key must be given.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DELIVERYOPS_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = ""
+    min_group_size: int = Field(default=3, ge=1, description="Smallest group whose results are shown")
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production":
+            if len(self.secret_key) < 32:
+                raise UnsafeConfigError(
+                    "DELIVERYOPS_SECRET_KEY must be set to at least 32 characters in production "
+                    "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            if self.secret_key in {"changethis", "secret", "development"}:
+                raise UnsafeConfigError("DELIVERYOPS_SECRET_KEY is a well-known placeholder; set a real one")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is the embedded SQLite default."""
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """Return the secret key, generating and storing one on first run in development.
+
+        Returns:
+            The key used to sign session cookies.
+        """
+        if self.secret_key:
+            return self.secret_key
+        path = self._secret_path()
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        key = secrets.token_urlsafe(48)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(key + "\n", encoding="utf-8")
+        path.chmod(0o600)
+        self.secret_key = key
+        return key
+
+    def _secret_path(self) -> Path:
+        if self.is_sqlite and ":memory:" not in self.database_url:
+            db_path = Path(self.database_url.split(":///", 1)[1])
+            return db_path.parent / SECRET_FILE_NAME
+        return Path(SECRET_FILE_NAME)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once from the environment)."""
+    return Settings()

@@ -1,0 +1,164 @@
+"""HTML pages: teams, groups, and their admin forms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from deliveryops.accounts import service as accounts
+from deliveryops.accounts.models import Role, User
+from deliveryops.errors import ConflictError, ValidationFailedError
+from deliveryops.teams import service
+from deliveryops.teams.models import TeamRole
+from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+COMMON_ZONES = sorted(available_timezones())
+
+
+@router.get("/teams", response_class=HTMLResponse)
+def teams_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Every team the person may see."""
+    return render(request, "teams/list.html", {"teams": service.list_teams(session=session, actor=actor)})
+
+
+def _team_page(request: Request, session: SessionDep, actor: PageUser, slug: str, *,
+               errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    team = service.get_team_or_raise(session=session, actor=actor, slug=slug)
+    manage = service.can_manage_team(session, actor, team)
+    members = service.members_of(session=session, team=team)
+    candidates = []
+    if manage:
+        in_team = {m.user_id for m in members}
+        candidates = [u for u in accounts.list_(session=session, actor=actor) if u.id not in in_team] \
+            if actor.role is Role.ADMIN else []
+    return render(
+        request, "teams/detail.html",
+        {"team": team, "members": members, "can_manage": manage, "candidates": candidates,
+         "team_roles": list(TeamRole), "errors": errors or {}},
+        status_code=status_code,
+    )
+
+
+@router.get("/teams/{slug}", response_class=HTMLResponse)
+def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+    """One team: who is in it and where to look next."""
+    return _team_page(request, session, actor, slug)
+
+
+@router.post("/teams/{slug}/members", response_class=HTMLResponse)
+def add_member(
+    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    user_id: Annotated[str, Form(max_length=12)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    team_role: Annotated[TeamRole, Form()] = TeamRole.MEMBER,
+) -> Response:
+    """Put a person in the team, chosen from a list (admins) or by e-mail (delivery managers)."""
+    team = service.get_team_or_raise(session=session, actor=actor, slug=slug)
+    try:
+        target_id = int(user_id) if user_id.isdigit() else None
+        if target_id is None and email.strip():
+            target_id = _user_id_by_email(session, email)
+        if target_id is None:
+            raise ValidationFailedError("Choose a person.", fields={"user_id": "Choose a person to add."})
+        service.add_member(session=session, actor=actor, team_id=team.id, user_id=target_id, team_role=team_role)
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _team_page(request, session, actor, slug, errors=exc.fields, status_code=422)
+    return RedirectResponse(f"/teams/{slug}", status_code=303)
+
+
+def _user_id_by_email(session: SessionDep, email: str) -> int:
+    user_id = session.scalar(select(User.id).where(User.email == email.strip().lower()))
+    if user_id is None:
+        raise ValidationFailedError("No such person.", fields={"user_id": f"Nobody has the e-mail {email.strip()}."})
+    return user_id
+
+
+@router.post("/teams/{slug}/members/{member_id}/remove")
+def remove_member(slug: str, member_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Take a person out of the team."""
+    team = service.get_team_or_raise(session=session, actor=actor, slug=slug)
+    service.remove_member(session=session, actor=actor, team_id=team.id, user_id=member_id)
+    return RedirectResponse(f"/teams/{slug}", status_code=303)
+
+
+@router.get("/groups", response_class=HTMLResponse)
+def groups_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Every group the person may see."""
+    return render(request, "teams/groups.html", {"groups": service.list_groups(session=session, actor=actor)})
+
+
+@router.get("/groups/{group_slug}", response_class=HTMLResponse)
+def group_page(request: Request, group_slug: str, session: SessionDep, actor: PageUser) -> Response:
+    """One group and its teams."""
+    group = service.get_group_or_raise(session=session, actor=actor, slug=group_slug)
+    visible = {t.id for t in service.list_teams(session=session, actor=actor, group_id=group.id)}
+    return render(request, "teams/group.html", {"group": group, "visible_team_ids": visible})
+
+
+def _admin_teams(request: Request, session: SessionDep, actor: PageUser, *, errors: dict[str, str],
+                 values: dict[str, str], status_code: int = 200) -> Response:
+    accounts.require_role(actor, Role.ADMIN)
+    return render(
+        request, "teams/admin.html",
+        {"teams": service.list_teams(session=session, actor=actor),
+         "groups": service.list_groups(session=session, actor=actor),
+         "zones": COMMON_ZONES, "errors": errors, "values": values},
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/teams", response_class=HTMLResponse)
+def admin_teams(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Admin: teams and groups, with forms to create them."""
+    return _admin_teams(request, session, actor, errors={}, values={})
+
+
+@router.post("/admin/teams", response_class=HTMLResponse)
+def create_team(
+    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    name: Annotated[str, Form(max_length=200)] = "",
+    time_zone: Annotated[str, Form(max_length=64)] = "UTC",
+    group_id: Annotated[str, Form(max_length=12)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Admin: create a team."""
+    values = {"name": name, "time_zone": time_zone, "group_id": group_id, "description": description}
+    try:
+        team = service.create_team(session=session, actor=actor, name=name, time_zone=time_zone,
+                                   group_id=int(group_id) if group_id.isdigit() else None, description=description)
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _admin_teams(request, session, actor, errors=exc.fields, values=values, status_code=422)
+    except ConflictError as exc:
+        session.rollback()
+        return _admin_teams(request, session, actor, errors={"name": exc.message}, values=values, status_code=409)
+    return RedirectResponse(f"/teams/{team.slug}", status_code=303)
+
+
+@router.post("/admin/groups", response_class=HTMLResponse)
+def create_group(
+    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    name: Annotated[str, Form(max_length=200)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Admin: create a group."""
+    values = {"group_name": name, "group_description": description}
+    try:
+        service.create_group(session=session, actor=actor, name=name, description=description)
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _admin_teams(request, session, actor, errors={"group_name": exc.fields.get("name", exc.message)},
+                            values=values, status_code=422)
+    except ConflictError as exc:
+        session.rollback()
+        return _admin_teams(request, session, actor, errors={"group_name": exc.message}, values=values,
+                            status_code=409)
+    return RedirectResponse("/admin/teams", status_code=303)

@@ -1,0 +1,71 @@
+"""API shapes for groups, teams and memberships."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deliveryops.accounts.schemas import UserRead
+from deliveryops.teams.models import TeamRole
+
+
+class TeamRead(BaseModel):
+    """A team."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    slug: str
+    description: str
+    time_zone: str
+    group_id: int | None
+
+
+class TeamCreate(BaseModel):
+    """A new team (admins only)."""
+
+    name: str = Field(max_length=100)
+    time_zone: str = Field(default="UTC", max_length=64)
+    group_id: int | None = None
+    description: str = Field(default="", max_length=2000)
+
+
+class TeamUpdate(BaseModel):
+    """Changes to a team; omitted fields stay as they are."""
+
+    time_zone: str | None = Field(default=None, max_length=64)
+    group_id: int | None = None
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class GroupRead(BaseModel):
+    """A group of teams."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    slug: str
+    description: str
+    team_ids: list[int]
+
+
+class GroupCreate(BaseModel):
+    """A new group (admins only)."""
+
+    name: str = Field(max_length=100)
+    description: str = Field(default="", max_length=2000)
+
+
+class MemberRead(BaseModel):
+    """A person in a team."""
+
+    user: UserRead
+    team_role: TeamRole
+
+
+class MemberAdd(BaseModel):
+    """Put a person in a team."""
+
+    user_id: int
+    team_role: TeamRole = TeamRole.MEMBER

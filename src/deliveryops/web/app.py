@@ -1,0 +1,120 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly
+import swagger_ui_bundle
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from deliveryops import __version__
+from deliveryops.accounts import pages as account_pages
+from deliveryops.accounts import routes as account_routes
+from deliveryops.db import make_engine, make_session_factory
+from deliveryops.settings import Settings, get_settings
+from deliveryops.teams import pages as team_pages
+from deliveryops.teams import routes as team_routes
+from deliveryops.web import pages as web_pages
+from deliveryops.web.errors import install_error_handlers
+
+__all__ = ["create_app"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
+
+
+API_PREFIX = "/api/v1"
+# The one place that wires routers: later capabilities add theirs here.
+API_ROUTERS: list[APIRouter] = [account_routes.router, team_routes.router]
+PAGE_ROUTERS: list[APIRouter] = [web_pages.router, account_pages.router, team_pages.router]
+
+
+def api_router() -> APIRouter:
+    """Every JSON router under ``/api/v1``."""
+    router = APIRouter(prefix=API_PREFIX)
+    for child in API_ROUTERS:
+        router.include_router(child)
+    return router
+
+
+def route_table() -> list[tuple[str, str]]:
+    """Every (method, path) the app serves from its routers; the authorisation test walks it."""
+    table: list[tuple[str, str]] = []
+    for prefix, routers in ((API_PREFIX, API_ROUTERS), ("", PAGE_ROUTERS)):
+        for router in routers:
+            for route in router.routes:
+                path = prefix + str(getattr(route, "path", ""))
+                for method in sorted(getattr(route, "methods", None) or ()):
+                    if method != "HEAD":
+                        table.append((method, path))
+    return table
+
+
+def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+    """Build the app.
+
+    Args:
+        settings: configuration; read from the environment when omitted.
+        session_factory: where requests get their database sessions; built from
+            ``settings.database_url`` when omitted (tests pass one bound to a transaction).
+
+    Returns:
+        The ASGI application.
+    """
+    settings = settings or get_settings()
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    app = FastAPI(
+        title="DeliveryOps API",
+        version=__version__,
+        description="Flow, forecasts, impediments, retros, DORA and experiments for delivery managers and "
+        "Product Ops. Authenticate with a personal API token: `Authorization: Bearer <token>`.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="deliveryops_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.environment == "production",
+    )
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/vendor/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+
+    @app.get("/healthz", tags=["health"], summary="Liveness check")
+    def healthz() -> dict[str, str]:
+        """Answers 200 without authentication while the app runs."""
+        return {"status": "ok"}
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        # Served from the installed plotly wheel: charts work with no network at all.
+        return FileResponse(PLOTLY_JS_DIR / "plotly.min.js", media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="DeliveryOps API",
+            swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/vendor/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    app.include_router(api_router())
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,88 @@
+"""Jinja2 templates from every domain, the navigation registry and a ``render`` helper."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from deliveryops.accounts.models import Role
+from deliveryops.web.security import Viewer, csrf_token
+
+__all__ = ["NavItem", "nav_items", "register_nav", "render", "templates"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _template_dirs() -> list[str]:
+    dirs = [str(PACKAGE_DIR / "web" / "templates")]
+    dirs += sorted(str(p) for p in PACKAGE_DIR.glob("*/templates") if p.parent.name != "web")
+    return dirs
+
+
+templates = Jinja2Templates(directory=_template_dirs())
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the main navigation; ``visible`` decides per person."""
+
+    label: str
+    href: str
+    order: int
+    visible: Callable[[Viewer], bool]
+
+
+_NAV: list[NavItem] = []
+
+
+def register_nav(label: str, href: str, *, order: int, visible: Callable[[Viewer], bool] = lambda _u: True) -> None:
+    """Add an entry to the main navigation (later capabilities call this at import time)."""
+    if any(item.href == href for item in _NAV):
+        return
+    _NAV.append(NavItem(label, href, order, visible))
+    _NAV.sort(key=lambda item: item.order)
+
+
+def nav_items(user: Viewer | None) -> list[NavItem]:
+    """The navigation entries ``user`` may see."""
+    if user is None:
+        return []
+    return [item for item in _NAV if item.visible(user)]
+
+
+register_nav("Home", "/", order=0)
+register_nav("Teams", "/teams", order=10)
+register_nav("Groups", "/groups", order=20)
+register_nav("Definitions", "/definitions", order=80)
+register_nav("Admin", "/admin/people", order=90, visible=lambda u: u.role is Role.ADMIN)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the signed-in person, navigation and CSRF token available.
+
+    Args:
+        request: the current request.
+        name: template path such as ``"teams/list.html"``.
+        context: template variables.
+        status_code: HTTP status of the response.
+
+    Returns:
+        The HTML response.
+    """
+    user: Viewer | None = getattr(request.state, "viewer", None)
+    base: dict[str, Any] = {
+        "user": user,
+        "nav": nav_items(user),
+        "csrf_token": csrf_token(request),
+        "current_path": request.url.path,
+    }
+    base.update(context or {})
+    return templates.TemplateResponse(request, name, base, status_code=status_code)

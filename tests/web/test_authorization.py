@@ -1,0 +1,165 @@
+"""Walk every route with every role and check the expected allow or deny.
+
+A new route without an entry in EXPECTED fails ``test_every_route_has_an_expectation``, so
+authorisation is decided for each route on purpose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts import service as accounts
+from deliveryops.accounts.models import Role
+from deliveryops.teams.models import TeamRole
+from deliveryops.web.app import route_table
+from tests.factories import PASSWORD, csrf_from, join, login, make_group, make_team, make_user
+
+ANON = "anonymous"
+MEMBER_A = "member of A"
+MEMBER_B = "member of B"
+DM_A = "delivery manager of A"
+OPS = "product ops"
+LEADER = "leader"
+ADMIN = "admin"
+ROLES = [ANON, MEMBER_A, MEMBER_B, DM_A, OPS, LEADER, ADMIN]
+SIGNED_IN = frozenset(ROLES) - {ANON}
+PUBLIC = frozenset(ROLES)
+A_VIEWERS = frozenset({MEMBER_A, DM_A, OPS, LEADER, ADMIN})
+A_MANAGERS = frozenset({DM_A, ADMIN})
+ADMINS = frozenset({ADMIN})
+NOBODY: frozenset[str] = frozenset()
+
+# (method, path) -> (who is allowed, JSON or form body)
+EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = {
+    ("GET", "/api/v1/me"): (SIGNED_IN, None),
+    ("GET", "/api/v1/users"): (ADMINS, None),
+    ("POST", "/api/v1/users"): (ADMINS, {"email": "new.person@example.com", "name": "New Person"}),
+    ("GET", "/api/v1/users/{user_id}"): (ADMINS, None),
+    ("PATCH", "/api/v1/users/{user_id}"): (ADMINS, {"name": "Renamed"}),
+    ("GET", "/api/v1/tokens"): (SIGNED_IN, None),
+    ("POST", "/api/v1/tokens"): (SIGNED_IN, {"name": "script"}),
+    ("DELETE", "/api/v1/tokens/{token_id}"): (NOBODY, None),  # someone else's token
+    ("GET", "/api/v1/teams"): (SIGNED_IN, None),
+    ("POST", "/api/v1/teams"): (ADMINS, {"name": "Brand New"}),
+    ("GET", "/api/v1/teams/{team_id}"): (A_VIEWERS, None),
+    ("PATCH", "/api/v1/teams/{team_id}"): (A_MANAGERS, {"description": "Changed"}),
+    ("GET", "/api/v1/teams/{team_id}/members"): (A_VIEWERS, None),
+    ("POST", "/api/v1/teams/{team_id}/members"): (A_MANAGERS, {"user_id": "{outsider}"}),
+    ("DELETE", "/api/v1/teams/{team_id}/members/{user_id}"): (A_MANAGERS, None),
+    ("GET", "/api/v1/groups"): (SIGNED_IN, None),
+    ("POST", "/api/v1/groups"): (ADMINS, {"name": "Brand New Group"}),
+    ("GET", "/api/v1/groups/{group_id}"): (A_VIEWERS, None),
+    ("GET", "/"): (SIGNED_IN, None),
+    ("GET", "/definitions"): (SIGNED_IN, None),
+    ("GET", "/login"): (PUBLIC, None),
+    ("POST", "/login"): (PUBLIC, {"email": "{bystander_email}", "password": PASSWORD}),
+    ("POST", "/logout"): (PUBLIC, {}),
+    ("GET", "/account/tokens"): (SIGNED_IN, None),
+    ("POST", "/account/tokens"): (SIGNED_IN, {"name": "script"}),
+    ("POST", "/account/tokens/{token_id}/revoke"): (NOBODY, {}),
+    ("GET", "/admin/people"): (ADMINS, None),
+    ("POST", "/admin/people"): (ADMINS, {"name": "Page Person", "email": "page.person@example.com", "role": "member"}),
+    ("POST", "/admin/people/{user_id}"): (ADMINS, {"role": "member", "is_active": "on"}),
+    ("GET", "/teams"): (SIGNED_IN, None),
+    ("GET", "/teams/{slug}"): (A_VIEWERS, None),
+    ("POST", "/teams/{slug}/members"): (A_MANAGERS, {"user_id": "{outsider}", "team_role": "member"}),
+    ("POST", "/teams/{slug}/members/{member_id}/remove"): (A_MANAGERS, {}),
+    ("GET", "/groups"): (SIGNED_IN, None),
+    ("GET", "/groups/{group_slug}"): (A_VIEWERS, None),
+    ("GET", "/admin/teams"): (ADMINS, None),
+    ("POST", "/admin/teams"): (ADMINS, {"name": "Page Team", "time_zone": "UTC"}),
+    ("POST", "/admin/groups"): (ADMINS, {"name": "Page Group"}),
+}
+
+
+@dataclass
+class World:
+    """Two teams in two groups, people in every role, and a bystander to act upon."""
+
+    emails: dict[str, str]
+    values: dict[str, str]
+
+
+def build_world(session: Session) -> World:
+    group_a, group_b = make_group(session, name="Group A"), make_group(session, name="Group B")
+    team_a = make_team(session, name="Team A", group=group_a)
+    team_b = make_team(session, name="Team B", group=group_b)
+    people = {
+        MEMBER_A: make_user(session), MEMBER_B: make_user(session),
+        DM_A: make_user(session, role=Role.DELIVERY_MANAGER), OPS: make_user(session, role=Role.PRODUCT_OPS),
+        LEADER: make_user(session, role=Role.LEADER), ADMIN: make_user(session, role=Role.ADMIN),
+    }
+    join(session, team_a, people[MEMBER_A])
+    join(session, team_b, people[MEMBER_B])
+    join(session, team_a, people[DM_A], TeamRole.DELIVERY_MANAGER)
+    bystander = make_user(session)  # in team A, so removing them from A is a real change
+    join(session, team_a, bystander)
+    outsider = make_user(session)
+    second_bystander = make_user(session)
+    join(session, team_a, second_bystander)
+    token, _secret = accounts.create_token(session=session, actor=bystander, name="bystander's")
+    session.flush()
+    values = {
+        "team_id": str(team_a.id), "group_id": str(group_a.id), "slug": team_a.slug, "group_slug": group_a.slug,
+        "user_id": str(bystander.id), "token_id": str(token.id), "outsider": str(outsider.id),
+        "member_id": str(second_bystander.id), "bystander_email": bystander.email,
+    }
+    return World(emails={role: user.email for role, user in people.items()}, values=values)
+
+
+def _fill(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        filled = values[value[1:-1]]
+        return int(filled) if filled.isdigit() else filled
+    return value
+
+
+def test_every_route_has_an_expectation() -> None:
+    served = set(route_table())
+    assert served - set(EXPECTED) == set(), "routes without an authorisation expectation"
+    assert set(EXPECTED) - served == set(), "expectations for routes that do not exist"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_route_permissions(client: TestClient, session: Session, role: str) -> None:
+    world = build_world(session)
+    csrf = login(client, world.emails[role]) if role != ANON else csrf_from(client.get("/login").text)
+    mistakes = []
+    for (method, template), (allowed, body) in EXPECTED.items():
+        if (method, template) == ("POST", "/logout"):
+            continue  # signs the client out; checked on its own below
+        path = template.format(**world.values)
+        payload = {k: _fill(v, world.values) for k, v in (body or {}).items()}
+        if template.startswith("/api/"):
+            response = client.request(method, path, json=payload if body is not None else None,
+                                      headers={"X-CSRF-Token": csrf})
+        else:
+            data = {**payload, "csrf_token": csrf} if method == "POST" else None
+            response = client.request(method, path, data=data)
+        location = response.headers.get("location", "")
+        denied = response.status_code in (401, 403, 404) or location.startswith("/login?next=")
+        granted = 200 <= response.status_code < 400 and not denied
+        if not denied and not granted:
+            mistakes.append(f"{method} {template}: unexpected {response.status_code} {response.text[:200]}")
+        elif granted != (role in allowed):
+            mistakes.append(f"{method} {template}: {'allowed' if granted else 'denied'} ({response.status_code})")
+        if template == "/login" and method == "POST" and role != ANON:
+            csrf = login(client, world.emails[role])  # signing in as the bystander replaced the session
+        elif template == "/login" and method == "POST":
+            client.cookies.clear()
+            csrf = csrf_from(client.get("/login").text)
+    assert mistakes == []
+
+
+def test_logout_is_open_to_everyone_with_a_valid_form(client: TestClient, session: Session) -> None:
+    world = build_world(session)
+    csrf = csrf_from(client.get("/login").text)
+    assert client.post("/logout", data={"csrf_token": csrf}).headers["location"] == "/login"
+    csrf = login(client, world.emails[MEMBER_A])
+    assert client.post("/logout", data={"csrf_token": csrf}).headers["location"] == "/login"
+    assert client.get("/").headers["location"] == "/login?next=/"
