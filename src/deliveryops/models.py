@@ -2,5 +2,6 @@
 
 from deliveryops.accounts import models as accounts_models
 from deliveryops.teams import models as teams_models
+from deliveryops.work import models as work_models
 
-__all__ = ["accounts_models", "teams_models"]
+__all__ = ["accounts_models", "teams_models", "work_models"]

@@ -7,6 +7,7 @@ authorisation is decided for each route on purpose.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +34,8 @@ A_VIEWERS = frozenset({MEMBER_A, DM_A, OPS, LEADER, ADMIN})
 A_MANAGERS = frozenset({DM_A, ADMIN})
 ADMINS = frozenset({ADMIN})
 NOBODY: frozenset[str] = frozenset()
+FILE = "__file__"  # a body key naming an example file to upload as multipart "file"
+EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 
 # (method, path) -> (who is allowed, JSON or form body)
 EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = {
@@ -69,6 +72,16 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
     ("GET", "/teams/{slug}"): (A_VIEWERS, None),
     ("POST", "/teams/{slug}/members"): (A_MANAGERS, {"user_id": "{outsider}", "team_role": "member"}),
     ("POST", "/teams/{slug}/members/{member_id}/remove"): (A_MANAGERS, {}),
+    ("GET", "/api/v1/teams/{team_id}/workflow"): (A_VIEWERS, None),
+    ("PUT", "/api/v1/teams/{team_id}/workflow"): (A_MANAGERS, {"statuses": []}),
+    ("GET", "/api/v1/teams/{team_id}/imports"): (A_VIEWERS, None),
+    ("POST", "/api/v1/teams/{team_id}/imports"): (A_MANAGERS, {FILE: "full-history.csv"}),
+    ("GET", "/api/v1/teams/{team_id}/items"): (A_VIEWERS, None),
+    ("GET", "/teams/{slug}/workflow"): (A_VIEWERS, None),
+    ("POST", "/teams/{slug}/workflow"): (A_MANAGERS, {}),
+    ("GET", "/teams/{slug}/import"): (A_MANAGERS, None),
+    ("POST", "/teams/{slug}/import"): (A_MANAGERS, {FILE: "full-history.csv"}),
+    ("POST", "/teams/{slug}/import/confirm"): (A_MANAGERS, {"token": "expired"}),
     ("GET", "/groups"): (SIGNED_IN, None),
     ("GET", "/groups/{group_slug}"): (A_VIEWERS, None),
     ("GET", "/admin/teams"): (ADMINS, None),
@@ -135,15 +148,18 @@ def test_route_permissions(client: TestClient, session: Session, role: str) -> N
             continue  # signs the client out; checked on its own below
         path = template.format(**world.values)
         payload = {k: _fill(v, world.values) for k, v in (body or {}).items()}
+        upload = payload.pop(FILE, None)
+        files = {"file": (upload, (EXAMPLES / upload).read_bytes(), "text/csv")} if upload else None
         if template.startswith("/api/"):
-            response = client.request(method, path, json=payload if body is not None else None,
-                                      headers={"X-CSRF-Token": csrf})
+            json_body = payload if body is not None and not files else None
+            response = client.request(method, path, json=json_body, files=files, headers={"X-CSRF-Token": csrf})
         else:
             data = {**payload, "csrf_token": csrf} if method == "POST" else None
-            response = client.request(method, path, data=data)
+            response = client.request(method, path, data=data, files=files)
         location = response.headers.get("location", "")
         denied = response.status_code in (401, 403, 404) or location.startswith("/login?next=")
-        granted = 200 <= response.status_code < 400 and not denied
+        # 409/410/422 come from validation, which runs only after authorisation has passed.
+        granted = (200 <= response.status_code < 400 or response.status_code in (409, 410, 422)) and not denied
         if not denied and not granted:
             mistakes.append(f"{method} {template}: unexpected {response.status_code} {response.text[:200]}")
         elif granted != (role in allowed):

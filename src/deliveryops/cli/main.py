@@ -23,6 +23,7 @@ from deliveryops.cli.common import (
     load_settings,
     session_scope,
 )
+from deliveryops.cli.work import import_app, simulate_command
 from deliveryops.db import make_engine, make_session_factory, unit_of_work
 from deliveryops.demo import build_demo
 from deliveryops.migrate import current_revision, head_revision
@@ -46,6 +47,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(teams_app, name="teams")
 app.add_typer(groups_app, name="groups")
+app.add_typer(import_app, name="import")
+app.command("simulate")(simulate_command)
 
 DatabaseOption = Annotated[
     str | None,
@@ -107,7 +110,8 @@ def demo(
         table.add_row(login.role, login.name, login.email)
     console.print(table)
     console.print(f"Password: [bold]{result.password}[/bold]   Admin login: [bold]{result.logins[0].email}[/bold]")
-    console.print(f"Database: {settings.database_url} ({result.teams} teams, {result.people} people)")
+    console.print(f"Database: {settings.database_url} ({result.teams} teams, {result.people} people, "
+                  f"{result.items} work items with {result.transitions} status changes)")
     if serve:
         _serve(settings, host, port)
 

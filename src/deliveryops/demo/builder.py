@@ -9,14 +9,18 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.passwords import hash_password
+from deliveryops.db import utcnow
+from deliveryops.simulate import simulate_organisation
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Team, TeamRole
+from deliveryops.work.simulated import import_simulated
 
 Progress = Callable[[str, int, int], None]
 
@@ -49,6 +53,7 @@ DELIVERY_MANAGERS = [("Marta Kowalska", ("Payments", "Checkout")), ("David Osei"
 PRODUCT_OPS = ["Fatima Zahra", "Oliver Grant"]
 LEADERS = [("Catherine Moreau", "VP Product"), ("Raj Patel", "Head of Engineering")]
 ADMIN = ("Alex Admin", "admin@example.com")
+HISTORY_MONTHS = 18
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class DemoResult:
     logins: list[DemoLogin] = field(default_factory=list)
     teams: int = 0
     people: int = 0
+    items: int = 0
+    transitions: int = 0
 
 
 def _email(name: str) -> str:
@@ -75,13 +82,16 @@ def _email(name: str) -> str:
     return f"{plain}@example.com"
 
 
-def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = None) -> DemoResult:
+def build_demo(
+    session: Session, *, seed: int = 7, progress: Progress | None = None, now: datetime | None = None
+) -> DemoResult:
     """Create the demo organisation in an empty, migrated database.
 
     Args:
         session: the unit of work (the caller commits).
         seed: makes the organisation reproducible.
         progress: called with (step, done, total) as the build advances.
+        now: the demo's "today" (its history ends then); the current time when omitted.
 
     Returns:
         The shared demo password and sample sign-ins per role.
@@ -141,6 +151,12 @@ def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = N
         if index == 0:
             result.logins.append(DemoLogin("product leader", leader.name, leader.email))
     session.flush()
+    report("work-item history", 3, total_steps)
+    end = (now or utcnow()).date()
+    for simulated in simulate_organisation(teams=len(TEAMS), months=HISTORY_MONTHS, seed=seed, end=end):
+        summary = import_simulated(session, simulated)
+        result.items += summary.items
+        result.transitions += summary.transitions
     report("done", total_steps, total_steps)
     result.teams = len(TEAMS)
     result.people = 1 + len(MEMBER_NAMES) + len(DELIVERY_MANAGERS) + len(PRODUCT_OPS) + len(LEADERS)

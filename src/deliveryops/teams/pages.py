@@ -16,6 +16,8 @@ from deliveryops.teams import service
 from deliveryops.teams.models import TeamRole
 from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
 from deliveryops.web.templating import render
+from deliveryops.work import service as work
+from deliveryops.work import workflow as workflows
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,10 +40,13 @@ def _team_page(request: Request, session: SessionDep, actor: PageUser, slug: str
         in_team = {m.user_id for m in members}
         candidates = [u for u in accounts.list_(session=session, actor=actor) if u.id not in in_team] \
             if actor.role is Role.ADMIN else []
+    items, transitions = work.item_count(session=session, team=team)
     return render(
         request, "teams/detail.html",
         {"team": team, "members": members, "can_manage": manage, "candidates": candidates,
-         "team_roles": list(TeamRole), "errors": errors or {}},
+         "team_roles": list(TeamRole), "errors": errors or {}, "item_total": items, "transition_total": transitions,
+         "last_import": next(iter(work.list_imports(session=session, team=team, limit=1)), None),
+         "unmapped": [s.name for s in workflows.statuses_of(session, team) if s.category is None]},
         status_code=status_code,
     )
 

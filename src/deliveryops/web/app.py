@@ -22,6 +22,8 @@ from deliveryops.teams import pages as team_pages
 from deliveryops.teams import routes as team_routes
 from deliveryops.web import pages as web_pages
 from deliveryops.web.errors import install_error_handlers
+from deliveryops.work import pages as work_pages
+from deliveryops.work import routes as work_routes
 
 __all__ = ["create_app"]
 
@@ -31,8 +33,8 @@ PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
 
 API_PREFIX = "/api/v1"
 # The one place that wires routers: later capabilities add theirs here.
-API_ROUTERS: list[APIRouter] = [account_routes.router, team_routes.router]
-PAGE_ROUTERS: list[APIRouter] = [web_pages.router, account_pages.router, team_pages.router]
+API_ROUTERS: list[APIRouter] = [account_routes.router, team_routes.router, work_routes.router]
+PAGE_ROUTERS: list[APIRouter] = [web_pages.router, account_pages.router, team_pages.router, work_pages.router]
 
 
 def api_router() -> APIRouter:

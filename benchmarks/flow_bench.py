@@ -1,0 +1,216 @@
+"""Benchmark of the flow metrics (deliveryops.analytics.flow) on synthetic, seeded histories.
+
+Two scenarios:
+
+- a team: 5,000 items with about 12 status entries each; every metric is timed on its own, and
+  ``flow_summary`` (everything the team flow page needs, in one call) is timed as a whole;
+  the target is <= 200 ms for the summary;
+- an organisation: many teams' items in one frame (default 200,000 items, about 2.4 million
+  transitions, so it runs in under a minute); the full size is
+  ``--org-items 1000000`` (about 12 million transitions, a few GB of memory).
+
+Each figure is the median of ``--runs`` runs (default 5), in milliseconds. Peak memory is the
+process's maximum resident set size.
+
+Usage::
+
+    .venv/bin/python benchmarks/flow_bench.py
+    .venv/bin/python benchmarks/flow_bench.py --org-items 1000000
+    .venv/bin/python benchmarks/flow_bench.py --org-items 0   # team only
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from deliveryops.analytics import flow
+from deliveryops.work.records import StageCategory
+
+WORKFLOW: dict[str, tuple[StageCategory, int]] = {
+    "Backlog": (StageCategory.BACKLOG, 0),
+    "Ready": (StageCategory.BACKLOG, 1),
+    "In Progress": (StageCategory.ACTIVE, 2),
+    "Ready for Review": (StageCategory.WAITING, 3),
+    "In Review": (StageCategory.ACTIVE, 4),
+    "Ready for Test": (StageCategory.WAITING, 5),
+    "Testing": (StageCategory.ACTIVE, 6),
+    "Done": (StageCategory.DONE, 7),
+    "Won't Do": (StageCategory.DISCARDED, 8),
+}
+STATUSES = list(WORKFLOW)
+DONE = 7
+DISCARDED = 8
+TZ = "Europe/Berlin"
+NOW = datetime(2025, 6, 30, 16, 0, tzinfo=UTC)
+HISTORY_DAYS = 730
+REASONS = ["waiting for API", "environment down", "approval", "dependency on other team", "unclear spec"]
+
+
+def synthetic_history(items: int, *, seed: int, walk_steps: int = 16) -> dict[str, pl.DataFrame]:
+    """Build a seeded synthetic history: forward-biased walks over the workflow.
+
+    Args:
+        items: number of items.
+        seed: numpy seed.
+        walk_steps: walk length; repeated statuses are dropped, leaving about 12 entries per item.
+
+    Returns:
+        ``transitions``, ``items`` and ``blocked`` frames.
+    """
+    rng = np.random.default_rng(seed)
+    steps = walk_steps
+    positions = np.zeros((items, steps), dtype=np.int64)
+    position = np.zeros(items, dtype=np.int64)
+    for step in range(1, steps):
+        draw = rng.random(items)
+        move = np.where(draw < 0.62, 1, np.where(draw < 0.70, 2, np.where(draw < 0.97, -1, -position)))
+        at_done = position == DONE
+        reopen = rng.random(items) < 0.03
+        position = np.where(at_done, np.where(reopen, 4, DONE), np.clip(position + move, 0, DONE))
+        positions[:, step] = position
+    discard = rng.random(items) < 0.03
+    positions[discard, -1] = DISCARDED
+    created = NOW - timedelta(days=HISTORY_DAYS)
+    start_us = rng.uniform(0, (HISTORY_DAYS - 20) * 86_400e6, items)
+    gaps = rng.exponential(1.5 * 86_400e6, (items, steps))
+    gaps[:, 0] = 0
+    offsets = (start_us[:, None] + np.cumsum(gaps, axis=1)).astype(np.int64)
+    at = np.datetime64(created.replace(tzinfo=None), "us") + offsets.astype("timedelta64[us]")
+    item_ids = np.repeat(np.arange(1, items + 1, dtype=np.int64), steps)
+    keep = np.ones((items, steps), dtype=bool)
+    keep[:, 1:] = positions[:, 1:] != positions[:, :-1]
+    keep &= at <= np.datetime64(NOW.replace(tzinfo=None), "us")
+    keep[:, 0] = True
+    flat = keep.reshape(-1)
+    transitions = pl.DataFrame(
+        {
+            "item_id": item_ids[flat],
+            "status": np.asarray(STATUSES, dtype=object)[positions.reshape(-1)[flat]],
+            "at": at.reshape(-1)[flat],
+        },
+        schema={"item_id": pl.Int64, "status": pl.Utf8, "at": pl.Datetime("us")},
+    ).with_columns(pl.col("at").dt.replace_time_zone("UTC"))
+    ids = np.arange(1, items + 1, dtype=np.int64)
+    item_frame = pl.DataFrame(
+        {
+            "item_id": ids,
+            "key": [f"T-{i}" for i in ids],
+            "title": [f"Item {i}" for i in ids],
+            "item_type": np.asarray(["Story", "Bug", "Task"], dtype=object)[rng.integers(0, 3, items)],
+            "created_at": at[:, 0],
+        }
+    ).with_columns(pl.col("created_at").dt.replace_time_zone("UTC"))
+    blocked_items = ids[rng.random(items) < 0.25]
+    block_start = at[blocked_items - 1, 2] + (rng.uniform(0, 3, blocked_items.size) * 86_400e6).astype("timedelta64[us]")
+    block_end = block_start + (rng.exponential(2, blocked_items.size) * 86_400e6).astype("timedelta64[us]")
+    blocked = pl.DataFrame(
+        {
+            "item_id": blocked_items,
+            "start": block_start,
+            "end": block_end,
+            "reason": np.asarray(REASONS, dtype=object)[rng.integers(0, len(REASONS), blocked_items.size)],
+        }
+    ).with_columns(
+        pl.col("start").dt.replace_time_zone("UTC"),
+        pl.when(pl.Series(rng.random(blocked_items.size) < 0.05))
+        .then(None)
+        .otherwise(pl.col("end"))
+        .dt.replace_time_zone("UTC")
+        .alias("end"),
+    )
+    return {"transitions": transitions, "items": item_frame, "blocked": blocked}
+
+
+def median_ms(function: Callable[[], Any], runs: int) -> float:
+    """Run ``function`` ``runs`` times and return the median wall time in milliseconds."""
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def metric_calls(data: dict[str, pl.DataFrame]) -> dict[str, Callable[[], Any]]:
+    """Return one zero-argument call per metric, all on the same data and period."""
+    transitions, items, blocked = data["transitions"], data["items"], data["blocked"]
+    end = date(2025, 6, 30)
+    start = end - timedelta(days=179)
+    timeline = flow.item_timeline(transitions, workflow=WORKFLOW, tz=TZ, items=items)
+    return {
+        "item_timeline": lambda: flow.item_timeline(transitions, workflow=WORKFLOW, tz=TZ, items=items),
+        "cycle_times + percentiles": lambda: flow.cycle_time_percentiles(timeline, start=start, end=end),
+        "throughput (week)": lambda: flow.throughput(timeline, start=start, end=end, freq="week"),
+        "wip": lambda: flow.wip(timeline, start=start, end=end),
+        "net_flow (week)": lambda: flow.net_flow(timeline, start=start, end=end, freq="week"),
+        "work_item_age": lambda: flow.work_item_age(timeline, today=end),
+        "aging_wip": lambda: flow.aging_wip(timeline, transitions, workflow=WORKFLOW, tz=TZ, today=end),
+        "cumulative_flow": lambda: flow.cumulative_flow(transitions, workflow=WORKFLOW, tz=TZ, start=start, end=end),
+        "flow_efficiency": lambda: flow.flow_efficiency(
+            transitions, blocked, workflow=WORKFLOW, timeline=timeline, start=start, end=end
+        ),
+        "blocked_time": lambda: flow.blocked_time(blocked, timeline, now=NOW),
+        "blocker_clusters": lambda: flow.blocker_clusters(blocked, timeline, now=NOW),
+        "littles_law_check": lambda: flow.littles_law_check(timeline, start=start, end=end),
+        "sle": lambda: flow.sle(timeline, today=end),
+        "discarded_after_start": lambda: flow.discarded_after_start(timeline, start=start, end=end),
+        "flow_summary (all metrics)": lambda: flow.flow_summary(
+            transitions, items, blocked, workflow=WORKFLOW, tz=TZ, start=start, end=end, now=NOW
+        ),
+    }
+
+
+def run(label: str, items: int, *, seed: int, runs: int) -> dict[str, float]:
+    """Build a history of ``items`` items and time every metric on it; print a table."""
+    began = time.perf_counter()
+    data = synthetic_history(items, seed=seed)
+    built = time.perf_counter() - began
+    print(
+        f"\n{label}: {items:,} items, {data['transitions'].height:,} transitions, "
+        f"{data['blocked'].height:,} blocked intervals (built in {built:.1f} s)"
+    )
+    results = {name: median_ms(call, runs) for name, call in metric_calls(data).items()}
+    width = max(len(name) for name in results)
+    print(f"{'metric':<{width}}  median ms ({runs} runs)")
+    for name, milliseconds in results.items():
+        print(f"{name:<{width}}  {milliseconds:10.1f}")
+    return results
+
+
+def peak_memory_mib() -> float:
+    """Return the maximum resident set size of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run the team and organisation scenarios and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--team-items", type=int, default=5_000, help="items of the team scenario")
+    parser.add_argument("--org-items", type=int, default=200_000, help="items of the organisation scenario (0 skips it)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per metric; the median is printed")
+    parser.add_argument("--seed", type=int, default=20250630, help="numpy seed of the synthetic history")
+    arguments = parser.parse_args(argv)
+    print(f"polars {pl.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
+    team = run("team", arguments.team_items, seed=arguments.seed, runs=arguments.runs)
+    print(f"peak memory so far: {peak_memory_mib():,.0f} MiB")
+    if arguments.org_items > 0:
+        run("organisation", arguments.org_items, seed=arguments.seed + 1, runs=arguments.runs)
+        print(f"peak memory: {peak_memory_mib():,.0f} MiB")
+    summary = team["flow_summary (all metrics)"]
+    verdict = "within" if summary <= 200 else "OVER"
+    print(f"\nteam flow_summary: {summary:.1f} ms, {verdict} the 200 ms budget")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,212 @@
+"""Write canonical records into the database: idempotent, batched, all-or-nothing.
+
+Every source goes through :func:`import_records`: CSV files (via :func:`import_file`), the simulator
+behind ``deliveryops demo`` and ``deliveryops simulate``, and the connectors. Re-importing the same
+records changes nothing; a newer version of an item replaces its history in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts.models import User
+from deliveryops.db import utcnow
+from deliveryops.errors import PermissionDeniedError
+from deliveryops.teams.models import Team
+from deliveryops.teams.service import can_manage_team
+from deliveryops.work import workflow as workflows
+from deliveryops.work.models import BlockedInterval, ImportRun, ItemLink, StatusTransition, WorkItem
+from deliveryops.work.records import WorkflowStatus as WorkflowStatusRecord
+from deliveryops.work.records import WorkItemRecord
+
+__all__ = ["ImportSummary", "import_records", "record_hash"]
+
+BATCH_ITEMS = 2000
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ImportSummary:
+    """What an import changed."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    transitions: int = 0
+    blocked_intervals: int = 0
+    links: int = 0
+    new_statuses: list[str] = field(default_factory=list)
+    unmapped_statuses: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    import_run_id: int | None = None
+
+    @property
+    def items(self) -> int:
+        """Items read."""
+        return self.created + self.updated + self.unchanged
+
+
+def record_hash(record: WorkItemRecord) -> str:
+    """A fingerprint of everything stored for an item: equal records import as "unchanged"."""
+    parts = [
+        record.item_type, record.title, record.created_at.isoformat(), record.parent_key or "",
+        "|".join(record.labels), repr(record.estimate), record.resolution or "", record.url or "",
+        "1" if record.history_is_estimated else "0",
+    ]
+    parts += [f"t{t.from_status}>{t.to_status}@{t.at.isoformat()}" for t in record.transitions]
+    parts += [f"b{b.start.isoformat()}-{b.end.isoformat() if b.end else ''}:{b.origin}:{b.reason}"
+              for b in record.blocked_intervals]
+    parts += [f"l{link.kind}:{link.other_key}" for link in record.links]
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _batches(records: Iterable[WorkItemRecord], size: int) -> Iterator[list[WorkItemRecord]]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _item_row(team_id: int, record: WorkItemRecord, digest: str) -> dict[str, object]:
+    return {
+        "team_id": team_id, "source": record.source, "external_key": record.external_key,
+        "item_type": record.item_type, "title": record.title, "created_at": record.created_at,
+        "current_status": record.transitions[-1].to_status if record.transitions else None,
+        "parent_key": record.parent_key, "labels": list(record.labels), "estimate": record.estimate,
+        "resolution": record.resolution, "url": record.url, "history_is_estimated": record.history_is_estimated,
+        "content_hash": digest, "updated_at": utcnow(),
+    }
+
+
+def import_records(
+    *,
+    session: Session,
+    actor: User | None,
+    team: Team,
+    records: Iterable[WorkItemRecord],
+    import_format: str,
+    file_name: str = "",
+    workflow: Sequence[WorkflowStatusRecord] | None = None,
+    replace_workflow: bool = False,
+    notes: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import work items into ``team``, batch by batch, inside the caller's transaction.
+
+    Args:
+        session: the unit of work; the caller commits (or rolls back everything on error).
+        actor: who imports (an admin or the team's delivery manager); None for trusted callers.
+        team: the team the items belong to.
+        records: the items, validated already (parsers validate whole files before yielding).
+        import_format: recorded on the import run ("stage-dates", "simulated", "jira-cloud"...).
+        file_name: recorded on the import run.
+        workflow: a proposed workflow (adopted when the team has none yet) or a chosen one.
+        replace_workflow: use ``workflow`` even when the team has one (``--workflow FILE``).
+        notes: caveats to keep with the run (e.g. "history estimated").
+        progress: called with the number of items processed so far, after each batch.
+
+    Returns:
+        Counts of created, updated and unchanged items, and the statuses that still need mapping.
+    """
+    if actor is not None and not can_manage_team(session, actor, team):
+        raise PermissionDeniedError("Only an admin or the team's delivery manager can import work items.")
+    if workflow and (replace_workflow or not workflows.has_workflow(session, team)):
+        workflows.replace_workflow(session=session, team=team, statuses=workflow)
+    summary = ImportSummary(notes=list(notes))
+    seen_statuses: dict[str, None] = {}
+    done = 0
+    for batch in _batches(records, BATCH_ITEMS):
+        _import_batch(session, team, batch, summary, seen_statuses)
+        done += len(batch)
+        if progress:
+            progress(done)
+    summary.new_statuses = workflows.add_unmapped_statuses(session=session, team=team, names=list(seen_statuses))
+    summary.unmapped_statuses = [s.name for s in workflows.statuses_of(session, team) if s.category is None]
+    run = ImportRun(
+        team_id=team.id, user_id=actor.id if actor else None, format=import_format, file_name=file_name[:255],
+        created=summary.created, updated=summary.updated, unchanged=summary.unchanged,
+        transitions=summary.transitions, notes=summary.notes,
+    )
+    session.add(run)
+    team.data_version = (team.data_version or 0) + 1
+    session.flush()
+    summary.import_run_id = run.id
+    return summary
+
+
+def _import_batch(
+    session: Session, team: Team, batch: list[WorkItemRecord], summary: ImportSummary, seen: dict[str, None]
+) -> None:
+    keys = [(r.source, r.external_key) for r in batch]
+    existing = {
+        (source, key): (item_id, digest)
+        for item_id, source, key, digest in session.execute(
+            select(WorkItem.id, WorkItem.source, WorkItem.external_key, WorkItem.content_hash).where(
+                WorkItem.team_id == team.id,
+                WorkItem.external_key.in_([key for _source, key in keys]),
+            )
+        )
+    }
+    new_rows: list[dict[str, object]] = []
+    new_records: list[WorkItemRecord] = []
+    changed_rows: list[dict[str, object]] = []
+    changed: list[tuple[int, WorkItemRecord]] = []
+    for record in batch:
+        for transition in record.transitions:
+            seen.setdefault(transition.to_status)
+        digest = record_hash(record)
+        found = existing.get((record.source, record.external_key))
+        if found is None:
+            new_rows.append(_item_row(team.id, record, digest))
+            new_records.append(record)
+        elif found[1] == digest:
+            summary.unchanged += 1
+        else:
+            row = _item_row(team.id, record, digest)
+            row["id"] = found[0]
+            changed_rows.append(row)
+            changed.append((found[0], record))
+    targets: list[tuple[int, WorkItemRecord]] = list(changed)
+    if new_rows:
+        result = session.execute(
+            insert(WorkItem).returning(WorkItem.id, sort_by_parameter_order=True), new_rows
+        )
+        targets += zip(result.scalars().all(), new_records, strict=True)
+        summary.created += len(new_rows)
+    if changed_rows:
+        ids = [item_id for item_id, _record in changed]
+        for model in (StatusTransition, BlockedInterval, ItemLink):
+            session.execute(delete(model).where(model.item_id.in_(ids)))
+        session.execute(update(WorkItem), changed_rows)
+        summary.updated += len(changed_rows)
+    _insert_children(session, targets, summary)
+
+
+def _insert_children(session: Session, targets: list[tuple[int, WorkItemRecord]], summary: ImportSummary) -> None:
+    transitions = [
+        {"item_id": item_id, "from_status": t.from_status, "to_status": t.to_status, "at": t.at}
+        for item_id, record in targets for t in record.transitions
+    ]
+    blocked = [
+        {"item_id": item_id, "start": b.start, "end": b.end, "reason": b.reason, "origin": b.origin}
+        for item_id, record in targets for b in record.blocked_intervals
+    ]
+    links = [
+        {"item_id": item_id, "kind": link.kind, "other_key": link.other_key}
+        for item_id, record in targets for link in record.links
+    ]
+    connection = session.connection()
+    if transitions:
+        connection.execute(insert(StatusTransition), transitions)
+    if blocked:
+        connection.execute(insert(BlockedInterval), blocked)
+    if links:
+        connection.execute(insert(ItemLink), links)
+    summary.transitions += len(transitions)
+    summary.blocked_intervals += len(blocked)
+    summary.links += len(links)

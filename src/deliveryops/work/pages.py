@@ -1,0 +1,171 @@
+"""HTML pages: a team's workflow board and the file import with its preview."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import delete, select
+
+from deliveryops.db import utcnow
+from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.teams.models import Team
+from deliveryops.teams.service import can_manage_team, get_team_or_raise
+from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.templating import render
+from deliveryops.work import service, workflow
+from deliveryops.work.models import PendingUpload
+from deliveryops.work.records import StageCategory
+
+router = APIRouter(include_in_schema=False)
+
+UPLOAD_TTL = timedelta(hours=1)
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+CATEGORY_HELP = {
+    StageCategory.BACKLOG: "not started: ideas, ready queues",
+    StageCategory.ACTIVE: "started, someone works on it",
+    StageCategory.WAITING: "started, but waiting (for review, deploy...)",
+    StageCategory.DONE: "finished",
+    StageCategory.DISCARDED: "dropped; counts neither in throughput nor cycle time",
+}
+
+
+def _workflow_page(request: Request, session: SessionDep, actor: PageUser, team: Team, *,
+                   error: str | None = None, saved: bool = False, status_code: int = 200) -> Response:
+    statuses = workflow.statuses_of(session, team)
+    return render(request, "work/workflow.html", {
+        "team": team, "statuses": statuses, "usage": workflow.status_usage(session, team),
+        "categories": list(StageCategory), "category_help": CATEGORY_HELP, "error": error, "saved": saved,
+        "can_manage": can_manage_team(session, actor, team),
+        "unmapped": [s.name for s in statuses if s.category is None],
+    }, status_code=status_code)
+
+
+@router.get("/teams/{slug}/workflow", response_class=HTMLResponse)
+def workflow_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+    """The team's workflow as a board of columns, with statuses still to map."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    return _workflow_page(request, session, actor, team, saved=request.query_params.get("saved") == "1")
+
+
+@router.post("/teams/{slug}/workflow", response_class=HTMLResponse)
+async def save_workflow(request: Request, slug: str, session: SessionDep, actor: PageUser,
+                        _csrf: CsrfChecked) -> Response:
+    """Save the order and categories chosen on the board."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    form = await request.form()
+    names = [str(v) for v in form.getlist("status")]
+    categories = [str(v) for v in form.getlist("category")]
+    orders = [str(v) for v in form.getlist("order")]
+    if not (len(names) == len(categories) == len(orders)):
+        return _workflow_page(request, session, actor, team, error="The form was incomplete; reload the page.",
+                              status_code=422)
+    try:
+        rows = []
+        for index, (name, category, order) in enumerate(zip(names, categories, orders, strict=True)):
+            position = float(order) if order.strip() else float(index)
+            rows.append((position, index, name, StageCategory(category) if category else None))
+    except ValueError:
+        return _workflow_page(request, session, actor, team, error="Each position must be a number.", status_code=422)
+    rows.sort()
+    try:
+        workflow.save_workflow(session=session, actor=actor, team_id=team.id,
+                               statuses=[(name, category) for _p, _i, name, category in rows])
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _workflow_page(request, session, actor, team, error=exc.message, status_code=422)
+    return RedirectResponse(f"/teams/{team.slug}/workflow?saved=1", status_code=303)
+
+
+def _import_page(request: Request, session: SessionDep, team: Team, **context: object) -> Response:
+    status_code = int(str(context.pop("status_code", 200)))
+    return render(request, "work/import.html", {
+        "team": team, "imports": service.list_imports(session=session, team=team), "preview": None,
+        "problems": [], "error": None, "token": None, "needs_date_order": False, "summary": None, **context,
+    }, status_code=status_code)
+
+
+@router.get("/teams/{slug}/import", response_class=HTMLResponse)
+def import_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+    """Upload a CSV file, see a preview, then import it."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    if not can_manage_team(session, actor, team):
+        raise PermissionDeniedError("Only an admin or the team's delivery manager can import work items.")
+    return _import_page(request, session, team)
+
+
+async def _read_upload(upload: UploadFile | None) -> bytes | None:
+    if upload is None or not upload.filename:
+        return None
+    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationFailedError("The file is larger than 200 MB.", fields={"file": "too large"})
+    return data
+
+
+@router.post("/teams/{slug}/import", response_class=HTMLResponse)
+async def preview_upload(
+    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    file: Annotated[UploadFile | None, File()] = None,
+    blocked_file: Annotated[UploadFile | None, File()] = None,
+    file_format: Annotated[str, Form(alias="format", max_length=20)] = "",
+    date_order: Annotated[str, Form(max_length=20)] = "",
+    token: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Validate the file and show what importing it would do; nothing is written yet."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    if not can_manage_team(session, actor, team):
+        raise PermissionDeniedError("Only an admin or the team's delivery manager can import work items.")
+    session.execute(delete(PendingUpload).where(PendingUpload.created_at < utcnow() - UPLOAD_TTL))
+    pending = _pending(session, token, actor.id, team.id) if token else None
+    data = await _read_upload(file)
+    blocked = await _read_upload(blocked_file)
+    if pending is None:
+        if data is None:
+            return _import_page(request, session, team, error="Choose a CSV file to import.", status_code=422)
+        pending = PendingUpload(token=secrets.token_urlsafe(24), user_id=actor.id, team_id=team.id,
+                                file_name=(file.filename if file else "") or "upload.csv", content=data,
+                                blocked_content=blocked)
+        session.add(pending)
+        session.flush()
+    try:
+        preview = service.preview_file(session=session, actor=actor, team=team, data=pending.content,
+                                       import_format=file_format or None, date_order=date_order or None,
+                                       blocked=pending.blocked_content)
+    except service.ImportRejectedError as exc:
+        return _import_page(request, session, team, problems=exc.problems, error=exc.message.splitlines()[0],
+                            needs_date_order=exc.needs_date_order, token=pending.token,
+                            file_name=pending.file_name, status_code=422)
+    return _import_page(request, session, team, preview=preview, token=pending.token, file_name=pending.file_name,
+                        file_format=file_format, date_order=date_order)
+
+
+def _pending(session: SessionDep, token: str, user_id: int, team_id: int) -> PendingUpload | None:
+    return session.scalar(select(PendingUpload).where(
+        PendingUpload.token == token, PendingUpload.user_id == user_id, PendingUpload.team_id == team_id))
+
+
+@router.post("/teams/{slug}/import/confirm", response_class=HTMLResponse)
+def confirm_upload(
+    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    token: Annotated[str, Form(max_length=64)] = "",
+    file_format: Annotated[str, Form(alias="format", max_length=20)] = "",
+    date_order: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Import the previewed file."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    if not can_manage_team(session, actor, team):
+        raise PermissionDeniedError("Only an admin or the team's delivery manager can import work items.")
+    pending = _pending(session, token, actor.id, team.id)
+    if pending is None:
+        return _import_page(request, session, team, error="That upload expired; choose the file again.",
+                            status_code=410 if token else 422)
+    summary = service.import_file(session=session, actor=actor, team=team, data=pending.content,
+                                  file_name=pending.file_name, import_format=file_format or None,
+                                  date_order=date_order or None, blocked=pending.blocked_content)
+    session.delete(pending)
+    session.flush()
+    return _import_page(request, session, team, summary=summary, file_name=pending.file_name)
