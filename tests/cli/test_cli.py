@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -96,14 +97,84 @@ def test_user_mistakes_are_one_line_without_traceback(db_url: str) -> None:
         assert "Traceback" not in result.output
 
 
-def test_demo_without_serving(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     result = runner.invoke(app, ["demo", "--database", url, "--no-serve", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "admin@example.com" in result.output
     assert "Password:" in result.output
-    teams = runner.invoke(app, ["teams", "list", "--database", url])
+    return url
+
+
+def test_demo_builds_an_organisation_with_history(demo_url: str) -> None:
+    teams = runner.invoke(app, ["teams", "list", "--database", demo_url])
     for name in ("Payments", "Checkout", "Growth", "Search", "Mobile", "Data Platform"):
         assert name in teams.output
-    rerun = runner.invoke(app, ["demo", "--database", url, "--no-serve", "--seed", "3"])
+    rerun = runner.invoke(app, ["demo", "--database", demo_url, "--no-serve", "--seed", "3"])
     assert rerun.exit_code == 0, rerun.output
+    assert "work items with" in rerun.output
+
+
+def test_flow_report_formats(demo_url: str, tmp_path: Path) -> None:
+    as_json = runner.invoke(app, ["flow", "report", "--team", "payments", "--format", "json", "--database", demo_url])
+    assert as_json.exit_code == 0, as_json.output
+    payload = json.loads(as_json.output)
+    assert payload["team"] == "Payments"
+    assert payload["finished"] > 0
+    assert set(payload["cycle_time_percentiles_days"]) == {"50", "70", "85", "95"}
+    as_csv = runner.invoke(app, ["flow", "report", "--team", "payments", "--format", "csv", "--database", demo_url])
+    assert as_csv.output.splitlines()[0] == ("key,title,item_type,started_date,finished_date,cycle_time_days,"
+                                             "cycle_time_hours,current_status,current_category")
+    html = tmp_path / "report.html"
+    written = runner.invoke(app, ["flow", "report", "--team", "payments", "--format", "html", "--output", str(html),
+                                  "--database", demo_url])
+    assert written.exit_code == 0, written.output
+    text = html.read_text(encoding="utf-8")
+    assert "Flow of Payments" in text
+    assert "Plotly.newPlot" in text
+    assert "<script src=" not in text  # Plotly is inlined: the report opens offline
+    bad = runner.invoke(app, ["flow", "report", "--team", "payments", "--from", "soon", "--database", demo_url])
+    assert bad.exit_code == 1
+    assert "--from: expected a date like 2026-03-31, got 'soon'." in bad.output
+
+
+def test_forecasts_from_the_cli_are_reproducible(demo_url: str) -> None:
+    args = ["forecast", "when", "--team", "checkout", "--items", "25", "--seed", "11", "--database", demo_url]
+    first, second = runner.invoke(app, args), runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["predicted"] == json.loads(second.output)["predicted"]
+    how = runner.invoke(app, ["forecast", "how-many", "--team", "checkout", "--by", "2099-01-01", "--seed", "5",
+                              "--database", demo_url])
+    assert how.exit_code == 0, how.output
+    assert json.loads(how.output)["kind"] == "how_many"
+
+
+def test_import_csv_command(demo_url: str, tmp_path: Path) -> None:
+    examples = Path(__file__).parents[2] / "docs" / "examples"
+    runner.invoke(app, ["teams", "create", "Importers", "--time-zone", "Europe/Berlin", "--database", demo_url])
+    ok = runner.invoke(app, ["import", "csv", str(examples / "full-history.csv"), "--team", "importers",
+                             "--blocked", str(examples / "blocked-periods.csv"), "--workflow",
+                             str(examples / "workflow.csv"), "--database", demo_url])
+    assert ok.exit_code == 0, ok.output
+    assert "Importers: 6 items created, 0 updated, 0 unchanged" in " ".join(ok.output.split())
+    bad_file = tmp_path / "bad.csv"
+    bad_file.write_text("key,type,title,created_at,status,entered_at\nA-1,Story,x,2026-01-01,Backlog,later\n",
+                        encoding="utf-8")
+    bad = runner.invoke(app, ["import", "csv", str(bad_file), "--team", "importers", "--database", demo_url])
+    assert bad.exit_code == 1
+    assert 'line 2, column "entered_at"' in bad.output
+    missing = runner.invoke(app, ["import", "csv", str(tmp_path / "nope.csv"), "--team", "importers",
+                                  "--database", demo_url])
+    assert missing.exit_code == 1
+    assert "Cannot read the file" in missing.output
+
+
+def test_simulate_command(db_url: str) -> None:
+    runner.invoke(app, ["db", "upgrade", "--database", db_url])
+    result = runner.invoke(app, ["simulate", "--teams", "2", "--months", "3", "--seed", "4", "--database", db_url])
+    assert result.exit_code == 0, result.output
+    assert "2 teams:" in result.output
+    listing = runner.invoke(app, ["teams", "list", "--database", db_url]).output
+    assert "Payments" in listing
+    assert "Checkout" in listing

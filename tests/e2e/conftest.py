@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
+from deliveryops.simulate import demo_profiles, simulate_team
 from deliveryops.teams.models import TeamRole
+from deliveryops.work.importing import import_records
 from tests.conftest import chromium_path, need_or_skip
 from tests.factories import join, make_group, make_team, make_user
 from tests.live import CHROMIUM_ARGS, live_server
@@ -36,6 +39,11 @@ def seed(session: Session) -> None:
     join(session, alpha, make_user(session, email=People.alpha_member, name="Al Member"))
     join(session, beta, make_user(session, email=People.beta_member, name="Bea Member"))
     make_user(session, email=People.newcomer, name="Nina Newcomer")
+    today = datetime.now(UTC).date()
+    history = simulate_team(demo_profiles()[0], start=today - timedelta(days=200), end=today, seed=3)
+    import_records(session=session, actor=None, team=alpha, records=history.items, import_format="simulated",
+                   workflow=history.workflow)
+    alpha.time_zone = history.time_zone
 
 
 @pytest.fixture(scope="session")

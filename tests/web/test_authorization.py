@@ -7,6 +7,7 @@ authorisation is decided for each route on purpose.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
+from deliveryops.flow import service as flow
 from deliveryops.teams.models import TeamRole
 from deliveryops.web.app import route_table
 from tests.factories import PASSWORD, csrf_from, join, login, make_group, make_team, make_user
@@ -82,6 +84,19 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
     ("GET", "/teams/{slug}/import"): (A_MANAGERS, None),
     ("POST", "/teams/{slug}/import"): (A_MANAGERS, {FILE: "full-history.csv"}),
     ("POST", "/teams/{slug}/import/confirm"): (A_MANAGERS, {"token": "expired"}),
+    ("GET", "/api/v1/teams/{team_id}/flow"): (A_VIEWERS, None),
+    ("GET", "/api/v1/teams/{team_id}/flow/{metric}"): (A_VIEWERS, None),
+    ("GET", "/api/v1/teams/{team_id}/forecasts"): (A_VIEWERS, None),
+    ("POST", "/api/v1/teams/{team_id}/forecasts/when"): (A_VIEWERS, {"items": 3}),
+    ("POST", "/api/v1/teams/{team_id}/forecasts/how-many"): (A_VIEWERS, {"by": "{future}"}),
+    ("POST", "/api/v1/teams/{team_id}/forecasts/items"): (A_VIEWERS, {"item_keys": ["A-1"], "by": "{future}"}),
+    ("GET", "/api/v1/forecasts/{forecast_id}"): (A_VIEWERS, None),
+    ("GET", "/api/v1/teams/{team_id}/forecasts-calibration"): (A_VIEWERS, None),
+    ("GET", "/flow"): (SIGNED_IN, None),
+    ("GET", "/teams/{slug}/flow"): (A_VIEWERS, None),
+    ("GET", "/teams/{slug}/flow/{chart}.csv"): (A_VIEWERS, None),
+    ("GET", "/teams/{slug}/forecasts"): (A_VIEWERS, None),
+    ("POST", "/teams/{slug}/forecasts"): (A_VIEWERS, {"kind": "when", "items": "3"}),
     ("GET", "/groups"): (SIGNED_IN, None),
     ("GET", "/groups/{group_slug}"): (A_VIEWERS, None),
     ("GET", "/admin/teams"): (ADMINS, None),
@@ -116,11 +131,14 @@ def build_world(session: Session) -> World:
     second_bystander = make_user(session)
     join(session, team_a, second_bystander)
     token, _secret = accounts.create_token(session=session, actor=bystander, name="bystander's")
+    forecast, _result = flow.create_when(session=session, actor=None, team_id=team_a.id, remaining_items=2)
     session.flush()
     values = {
         "team_id": str(team_a.id), "group_id": str(group_a.id), "slug": team_a.slug, "group_slug": group_a.slug,
         "user_id": str(bystander.id), "token_id": str(token.id), "outsider": str(outsider.id),
         "member_id": str(second_bystander.id), "bystander_email": bystander.email,
+        "metric": "wip", "chart": "wip", "forecast_id": str(forecast.id),
+        "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
     }
     return World(emails={role: user.email for role, user in people.items()}, values=values)
 

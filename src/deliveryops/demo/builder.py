@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.passwords import hash_password
 from deliveryops.db import utcnow
+from deliveryops.demo.forecasts import make_past_forecasts
 from deliveryops.simulate import simulate_organisation
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Team, TeamRole
@@ -75,6 +77,7 @@ class DemoResult:
     people: int = 0
     items: int = 0
     transitions: int = 0
+    forecasts: int = 0
 
 
 def _email(name: str) -> str:
@@ -153,10 +156,18 @@ def build_demo(
     session.flush()
     report("work-item history", 3, total_steps)
     end = (now or utcnow()).date()
-    for simulated in simulate_organisation(teams=len(TEAMS), months=HISTORY_MONTHS, seed=seed, end=end):
+    dm_of: dict[str, User] = {}
+    for name, team_names in DELIVERY_MANAGERS:
+        for team_name in team_names:
+            dm_of[team_name] = session.scalars(select(User).where(User.name == name)).one()
+    for index, simulated in enumerate(
+            simulate_organisation(teams=len(TEAMS), months=HISTORY_MONTHS, seed=seed, end=end)):
         summary = import_simulated(session, simulated)
         result.items += summary.items
         result.transitions += summary.transitions
+        team = team_by_name[simulated.name]
+        result.forecasts += make_past_forecasts(session, team, author=dm_of[team.name], now=now or utcnow(),
+                                                seed=seed * 10 + index)
     report("done", total_steps, total_steps)
     result.teams = len(TEAMS)
     result.people = 1 + len(MEMBER_NAMES) + len(DELIVERY_MANAGERS) + len(PRODUCT_OPS) + len(LEADERS)

@@ -17,6 +17,8 @@ from deliveryops import __version__
 from deliveryops.accounts import pages as account_pages
 from deliveryops.accounts import routes as account_routes
 from deliveryops.db import make_engine, make_session_factory
+from deliveryops.flow import pages as flow_pages
+from deliveryops.flow import routes as flow_routes
 from deliveryops.settings import Settings, get_settings
 from deliveryops.teams import pages as team_pages
 from deliveryops.teams import routes as team_routes
@@ -33,8 +35,8 @@ PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
 
 API_PREFIX = "/api/v1"
 # The one place that wires routers: later capabilities add theirs here.
-API_ROUTERS: list[APIRouter] = [account_routes.router, team_routes.router, work_routes.router]
-PAGE_ROUTERS: list[APIRouter] = [web_pages.router, account_pages.router, team_pages.router, work_pages.router]
+API_ROUTERS: list[APIRouter] = [account_routes.router, team_routes.router, work_routes.router, flow_routes.router]
+PAGE_ROUTERS: list[APIRouter] = [web_pages.router, account_pages.router, team_pages.router, work_pages.router, flow_pages.router]
 
 
 def api_router() -> APIRouter:

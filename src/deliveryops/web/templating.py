@@ -63,6 +63,19 @@ register_nav("Definitions", "/definitions", order=80)
 register_nav("Admin", "/admin/people", order=90, visible=lambda u: u.role is Role.ADMIN)
 
 
+# Team sub-pages that belong to another section of the navigation than "Teams".
+SECTION_OF_TEAM_PAGE = {"flow": "/flow", "forecasts": "/flow"}
+
+
+def current_nav(items: list[NavItem], path: str) -> str | None:
+    """The navigation entry a path belongs to: the longest matching prefix, team sub-pages by section."""
+    parts = path.strip("/").split("/")
+    if len(parts) >= 3 and parts[0] == "teams" and parts[2] in SECTION_OF_TEAM_PAGE:
+        return SECTION_OF_TEAM_PAGE[parts[2]]
+    matches = [item.href for item in items if path == item.href or (item.href != "/" and path.startswith(item.href))]
+    return max(matches, key=len) if matches else None
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
@@ -78,9 +91,11 @@ def render(
         The HTML response.
     """
     user: Viewer | None = getattr(request.state, "viewer", None)
+    items = nav_items(user)
     base: dict[str, Any] = {
         "user": user,
-        "nav": nav_items(user),
+        "nav": items,
+        "current_nav": current_nav(items, request.url.path),
         "csrf_token": csrf_token(request),
         "current_path": request.url.path,
     }

@@ -1,0 +1,1 @@
+"""Team flow: pages, API and stored forecasts."""

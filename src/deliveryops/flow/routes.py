@@ -1,0 +1,136 @@
+"""JSON API: flow metrics and forecasts of a team."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from deliveryops.analytics.forecast import CalibrationReport, LevelCalibration
+from deliveryops.flow import service
+from deliveryops.flow.charts import csv_rows
+from deliveryops.flow.models import Forecast
+from deliveryops.flow.report import summary_dict
+from deliveryops.flow.schemas import (
+    CalibrationRead,
+    FlowRead,
+    ForecastRead,
+    ForecastResult,
+    HowManyCreate,
+    ItemChance,
+    ItemsCreate,
+    ItemsRead,
+    LevelRead,
+    MetricTable,
+    WhenCreate,
+)
+from deliveryops.teams.service import get_team_or_raise
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import ApiUser, SessionDep
+
+router = APIRouter(tags=["flow and forecasts"], responses=error_responses(401, 403, 404, 422))
+
+TeamId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# The names of charts.FLOW_CHARTS, spelled out for the OpenAPI schema (a test keeps them equal).
+Metric = Literal[
+    "aging-wip", "cycle-times", "cycle-time-histogram", "throughput", "wip", "cumulative-flow", "net-flow",
+    "flow-efficiency", "blockers",
+]
+Types = Annotated[list[str] | None, Query(max_length=50, description="Item types; default all but epics")]
+
+
+@router.get("/teams/{team_id}/flow", response_model=FlowRead)
+def read_flow(
+    session: SessionDep, actor: ApiUser, team_id: TeamId,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    types: Types = None,
+    freq: Literal["day", "week"] = "week",
+) -> FlowRead:
+    """Every flow metric of the team for a period (default the last 90 days)."""
+    team, query, summary, _data = service.team_flow(session=session, actor=actor, team_id=team_id, start=start,
+                                                    end=end, types=types, freq=freq)
+    return FlowRead(**summary_dict(summary, query, team=team.name, time_zone=team.time_zone))
+
+
+@router.get("/teams/{team_id}/flow/{metric}", response_model=MetricTable)
+def read_metric(
+    session: SessionDep, actor: ApiUser, team_id: TeamId, metric: Metric,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    types: Types = None,
+    freq: Literal["day", "week"] = "week",
+) -> MetricTable:
+    """The data behind one chart of the flow page, as a table."""
+    _team, _query, summary, _data = service.team_flow(session=session, actor=actor, team_id=team_id, start=start,
+                                                      end=end, types=types, freq=freq)
+    header, rows = csv_rows(summary, str(metric))
+    return MetricTable(metric=str(metric), columns=header,
+                       rows=[[value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+                             for row in rows])
+
+
+def _read(row: Forecast) -> ForecastRead:
+    return ForecastRead.model_validate(row)
+
+
+@router.get("/teams/{team_id}/forecasts", response_model=list[ForecastRead])
+def list_forecasts(session: SessionDep, actor: ApiUser, team_id: TeamId) -> list[ForecastRead]:
+    """The team's stored forecasts, newest first."""
+    return [_read(row) for row in service.list_forecasts(session=session, actor=actor, team_id=team_id)]
+
+
+@router.post("/teams/{team_id}/forecasts/when", response_model=ForecastResult, status_code=201)
+def forecast_when(body: WhenCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ForecastResult:
+    """When will N items, an epic's unfinished children, or a list of items be done? Stored for scoring."""
+    row, result = service.create_when(
+        session=session, actor=actor, team_id=team_id, remaining_items=body.items, epic_key=body.epic,
+        item_keys=body.item_keys, window_days=body.window_days, trials=body.trials, seed=body.seed,
+        target_date=body.target_date, types=body.types,
+    )
+    histogram = {(result.start_date + timedelta(days=day)).isoformat(): count for day, count in result.histogram.items()}
+    return ForecastResult(**_read(row).model_dump(), histogram=histogram)
+
+
+@router.post("/teams/{team_id}/forecasts/how-many", response_model=ForecastResult, status_code=201)
+def forecast_how_many(body: HowManyCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ForecastResult:
+    """How many items will be finished by a date? Stored for scoring."""
+    row, result = service.create_how_many(session=session, actor=actor, team_id=team_id, by_date=body.by,
+                                          window_days=body.window_days, trials=body.trials, seed=body.seed,
+                                          types=body.types)
+    return ForecastResult(**_read(row).model_dump(), histogram={str(k): v for k, v in result.histogram.items()})
+
+
+@router.post("/teams/{team_id}/forecasts/items", response_model=ItemsRead)
+def forecast_items(body: ItemsCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ItemsRead:
+    """For an ordered list of items, the chance that each is done by a date (not stored)."""
+    result = service.forecast_items(session=session, actor=actor, team_id=team_id, item_keys=body.item_keys,
+                                    by_date=body.by, window_days=body.window_days, seed=body.seed)
+    return ItemsRead(by=result.by_date, message=result.message,
+                     items=[ItemChance(key=i.key, position=i.position, probability=i.probability) for i in result.items])
+
+
+@router.get("/forecasts/{forecast_id}", response_model=ForecastRead)
+def read_forecast(session: SessionDep, actor: ApiUser, forecast_id: TeamId) -> ForecastRead:
+    """One stored forecast."""
+    return _read(service.get_forecast(session=session, actor=actor, forecast_id=forecast_id))
+
+
+def _levels(levels: dict[int, LevelCalibration]) -> list[LevelRead]:
+    return [LevelRead(level=c.level, scored=c.scored, held=c.held, hit_rate=c.hit_rate) for c in levels.values()]
+
+
+def calibration_read(report: CalibrationReport) -> CalibrationRead:
+    """The API shape of a calibration report."""
+    return CalibrationRead(levels=_levels(report.levels),
+                           by_kind={kind: _levels(levels) for kind, levels in report.by_kind.items()},
+                           pending=report.pending)
+
+
+@router.get("/teams/{team_id}/forecasts-calibration", response_model=CalibrationRead)
+def read_calibration(session: SessionDep, actor: ApiUser, team_id: TeamId) -> CalibrationRead:
+    """How often the team's forecasts held at each percentile level (scores due forecasts first)."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    service.score_forecasts(session, team)
+    return calibration_read(service.calibration(session, team))

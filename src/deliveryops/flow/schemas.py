@@ -1,0 +1,141 @@
+"""API shapes for flow metrics and forecasts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_TRIALS = 200_000
+
+
+class FlowRead(BaseModel):
+    """A team's flow over a period; every number follows the definitions at /definitions."""
+
+    team: str
+    time_zone: str
+    period: dict[str, str]
+    item_types: list[str]
+    definitions: str
+    finished: int = Field(description="Items finished in the period")
+    cycle_time_percentiles_days: dict[str, int | None] = Field(description="Nearest-rank 50/70/85/95th percentiles")
+    sle_days: int | None
+    throughput: dict[str, Any]
+    wip: list[dict[str, Any]]
+    net_flow: list[dict[str, Any]]
+    aging_wip: list[dict[str, Any]]
+    aging_stage_percentiles: list[dict[str, Any]]
+    cumulative_flow: list[dict[str, Any]]
+    flow_efficiency: dict[str, float | None]
+    blocker_clusters: list[dict[str, Any]]
+    discarded_after_start: int
+    littles_law: dict[str, Any]
+    unknown_statuses: list[dict[str, Any]]
+    cycle_times: list[dict[str, Any]]
+
+
+class MetricTable(BaseModel):
+    """The data behind one chart, as a table."""
+
+    metric: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+class WhenCreate(BaseModel):
+    """Forecast when work will be done: give ``items``, or ``epic``, or ``item_keys``."""
+
+    items: int | None = Field(default=None, ge=0, le=100_000, description="How many items remain")
+    epic: str | None = Field(default=None, max_length=100, description="An epic: its unfinished children")
+    item_keys: list[str] | None = Field(default=None, max_length=1000, description="Items that must all finish")
+    window_days: int = Field(default=90, ge=7, le=730, description="Throughput window, ending yesterday")
+    trials: int = Field(default=10_000, ge=10_000, le=MAX_TRIALS)
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    target_date: date | None = None
+    types: list[str] | None = Field(default=None, max_length=50)
+
+
+class HowManyCreate(BaseModel):
+    """Forecast how many items will be finished by a date."""
+
+    by: date
+    window_days: int = Field(default=90, ge=7, le=730)
+    trials: int = Field(default=10_000, ge=10_000, le=MAX_TRIALS)
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    types: list[str] | None = Field(default=None, max_length=50)
+
+
+class ItemsCreate(BaseModel):
+    """For an ordered list of items, the chance that each is done by a date."""
+
+    item_keys: list[str] = Field(min_length=1, max_length=1000)
+    by: date
+    window_days: int = Field(default=90, ge=7, le=730)
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+
+
+class ItemChance(BaseModel):
+    """One item of an ordered list."""
+
+    key: str
+    position: int
+    probability: float | None
+
+
+class ItemsRead(BaseModel):
+    """Chances per item."""
+
+    by: date
+    message: str | None
+    items: list[ItemChance]
+
+
+class ForecastRead(BaseModel):
+    """A stored forecast with its inputs, answer and (later) outcome."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    label: str
+    start_date: date
+    window_start: date
+    window_end: date
+    window_throughput: list[int]
+    item_types: list[str]
+    trials: int
+    seed: int
+    remaining_items: int | None
+    item_keys: list[str]
+    by_date: date | None
+    target_date: date | None
+    predicted: dict[str, str | int | None]
+    probability_by_target: float | None
+    message: str | None
+    outcome_date: date | None
+    outcome_count: int | None
+    created_at: datetime
+
+
+class ForecastResult(ForecastRead):
+    """A forecast just made, with its histogram (outcome value → trials)."""
+
+    histogram: dict[str, int]
+
+
+class LevelRead(BaseModel):
+    """How often forecasts at one percentile level held."""
+
+    level: int
+    scored: int
+    held: int
+    hit_rate: float | None
+
+
+class CalibrationRead(BaseModel):
+    """The team's forecast track record."""
+
+    levels: list[LevelRead]
+    by_kind: dict[str, list[LevelRead]]
+    pending: int

@@ -1,0 +1,342 @@
+"""Use cases for team flow: the metrics of a period, and forecasts that keep score of themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts.models import User
+from deliveryops.analytics import forecast as mc
+from deliveryops.analytics.flow import FlowSummary, flow_summary, item_timeline, throughput
+from deliveryops.db import utcnow
+from deliveryops.errors import NotFoundError, ValidationFailedError
+from deliveryops.flow.data import TeamData, load_team_data
+from deliveryops.flow.models import Forecast
+from deliveryops.teams.models import Team
+from deliveryops.teams.service import get_team_or_raise
+
+__all__ = [
+    "DEFAULT_EXCLUDED_TYPES",
+    "FlowQuery",
+    "calibration",
+    "create_how_many",
+    "create_when",
+    "forecast_items",
+    "get_forecast",
+    "list_forecasts",
+    "score_forecasts",
+    "team_flow",
+    "today_in",
+]
+
+DEFAULT_EXCLUDED_TYPES = frozenset({"Epic"})  # containers: their children carry the flow
+MAX_RANGE_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class FlowQuery:
+    """What the flow page asks for."""
+
+    start: date
+    end: date
+    types: list[str]
+    freq: Literal["day", "week"] = "week"
+    sle_days: int | None = None
+
+
+def _team(session: Session, actor: User | None, team_id: int) -> Team:
+    # actor None is the trusted local caller (the CLI); everyone else goes through the team scope.
+    if actor is not None:
+        return get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFoundError(f"No team with id {team_id}.")
+    return team
+
+
+def today_in(team: Team, now: datetime | None = None) -> date:
+    """Today's date in the team's time zone."""
+    return (now or utcnow()).astimezone(ZoneInfo(team.time_zone)).date()
+
+
+def default_types(data: TeamData) -> list[str]:
+    """Every item type except containers such as epics."""
+    return [t for t in data.item_types if t not in DEFAULT_EXCLUDED_TYPES]
+
+
+def team_flow(
+    *, session: Session, actor: User | None, team_id: int, start: date | None = None, end: date | None = None,
+    types: list[str] | None = None, freq: Literal["day", "week"] = "week", sle_days: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Team, FlowQuery, FlowSummary, TeamData]:
+    """Compute the team's flow metrics for a period (default: the last 90 days).
+
+    Args:
+        session: the unit of work.
+        actor: who asks; must be allowed to see the team.
+        team_id: the team.
+        start: first day (team time zone); default 89 days before ``end``.
+        end: last day, inclusive; default today.
+        types: item types to include; default all but epics.
+        freq: throughput and net-flow buckets.
+        sle_days: an SLE set by hand; default the 85th percentile of the last 90 days.
+        now: the current instant (tests pass it).
+
+    Returns:
+        The team, the normalised query, the summary and the data it was computed from.
+    """
+    team = _team(session, actor, team_id)
+    now = now or utcnow()
+    end = end or today_in(team, now)
+    start = start or end - timedelta(days=89)
+    errors: dict[str, str] = {}
+    if start > end:
+        errors["from"] = "The start must be on or before the end."
+    if (end - start).days > MAX_RANGE_DAYS:
+        errors["from"] = "Choose a period of at most three years."
+    if sle_days is not None and sle_days < 1:
+        errors["sle"] = "An SLE is at least 1 day."
+    if errors:
+        raise ValidationFailedError("; ".join(errors.values()), fields=errors)
+    data = load_team_data(session, team)
+    chosen = types if types else default_types(data)
+    query = FlowQuery(start=start, end=end, types=chosen, freq=freq, sle_days=sle_days)
+    subset = data.only_types(chosen)
+    summary = flow_summary(subset.transitions, subset.items, subset.blocked, workflow=subset.workflow, tz=subset.tz,
+                           start=start, end=end, now=now, freq=freq, sle_days=sle_days)
+    return team, query, summary, data
+
+
+def _window(data: TeamData, today: date, window_days: int) -> tuple[date, date, list[int]]:
+    if not 7 <= window_days <= 730:
+        raise ValidationFailedError("The throughput window is 7 to 730 days.",
+                                    fields={"window_days": "Choose 7 to 730 days."})
+    window_end = today - timedelta(days=1)  # complete days only
+    window_start = window_end - timedelta(days=window_days - 1)
+    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    daily = throughput(timeline, start=window_start, end=window_end, freq="day")
+    return window_start, window_end, [int(v) for v in daily["finished"].to_list()]
+
+
+def _unfinished_keys(data: TeamData, keys: list[str]) -> list[str]:
+    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    done = set(
+        timeline.filter(pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null())["key"].to_list()
+    )
+    return [key for key in keys if key not in done]
+
+
+def _epic_children(data: TeamData, epic_key: str) -> tuple[str, list[str]]:
+    epic = data.items.filter(pl.col("key") == epic_key)
+    if epic.is_empty():
+        raise ValidationFailedError(f"No item {epic_key!r} in this team.", fields={"epic": "Choose an epic of this team."})
+    children = data.items.filter(pl.col("parent_key") == epic_key)["key"].to_list()
+    return str(epic["title"][0]), [str(key) for key in children]
+
+
+def create_when(
+    *, session: Session, actor: User | None, team_id: int, remaining_items: int | None = None, epic_key: str | None = None,
+    item_keys: list[str] | None = None, window_days: int = 90, trials: int = 10_000, seed: int | None = None,
+    target_date: date | None = None, types: list[str] | None = None, now: datetime | None = None,
+) -> tuple[Forecast, mc.WhenForecast]:
+    """Forecast when N items (or an epic's unfinished children, or a list of items) will be done, and store it.
+
+    Args:
+        session: the unit of work.
+        actor: who asks (anyone who may see the team).
+        team_id: the team.
+        remaining_items: N, when forecasting a number of items.
+        epic_key: or an epic: its unfinished children are the work.
+        item_keys: or a list of items: those not finished are the work.
+        window_days: length of the throughput window, ending yesterday.
+        trials: Monte Carlo trials (at least 10,000).
+        seed: for reproducing a forecast; a new one is drawn when omitted.
+        target_date: report the probability of finishing by then.
+        types: item types whose throughput counts; default all but epics.
+        now: the current instant.
+
+    Returns:
+        The stored forecast and the full result (histogram included).
+    """
+    team = _team(session, actor, team_id)
+    data = load_team_data(session, team)
+    today = today_in(team, now)
+    keys: list[str] = []
+    if epic_key:
+        title, children = _epic_children(data, epic_key.strip())
+        keys = _unfinished_keys(data, children)
+        label = f"Epic {epic_key.strip()} ({title}): {len(keys)} unfinished of {len(children)} items"
+    elif item_keys:
+        wanted = [key.strip() for key in item_keys if key.strip()]
+        unknown = sorted(set(wanted) - set(data.items["key"].to_list()))
+        if unknown:
+            raise ValidationFailedError(f"Unknown items: {', '.join(unknown[:5])}.", fields={"items": "unknown keys"})
+        keys = _unfinished_keys(data, wanted)
+        label = f"{len(keys)} unfinished of {len(wanted)} listed items"
+    elif remaining_items is not None:
+        if not 0 <= remaining_items <= 100_000:
+            raise ValidationFailedError("Forecast 0 to 100,000 items.", fields={"items": "Choose 0 to 100,000 items."})
+        label = f"{remaining_items} items"
+    else:
+        raise ValidationFailedError("Say how many items, or which epic or items.", fields={"items": "required"})
+    remaining = len(keys) if (epic_key or item_keys) else int(remaining_items or 0)
+    chosen = types or default_types(data)
+    window_start, window_end, window = _window(data.only_types(chosen), today, window_days)
+    seed = seed if seed is not None else mc.new_seed()
+    try:
+        result = mc.forecast_when(window, remaining_items=remaining, start_date=today, trials=trials, seed=seed,
+                                  target_date=target_date)
+    except mc.ForecastInputError as exc:
+        raise ValidationFailedError(str(exc), fields={"forecast": str(exc)}) from None
+    row = Forecast(
+        team_id=team.id, user_id=actor.id if actor else None, kind="when", label=label, start_date=today,
+        window_start=window_start, window_end=window_end, window_throughput=window, item_types=chosen, trials=trials, seed=seed,
+        remaining_items=remaining, item_keys=keys, target_date=target_date,
+        predicted={str(level): value.isoformat() if value else None for level, value in result.dates.items()},
+        probability_by_target=result.probability_by_target, message=result.message,
+    )
+    session.add(row)
+    session.flush()
+    return row, result
+
+
+def create_how_many(
+    *, session: Session, actor: User | None, team_id: int, by_date: date, window_days: int = 90, trials: int = 10_000,
+    seed: int | None = None, types: list[str] | None = None, now: datetime | None = None,
+) -> tuple[Forecast, mc.HowManyForecast]:
+    """Forecast how many items the team finishes by ``by_date``, and store it.
+
+    Returns:
+        The stored forecast and the full result.
+    """
+    team = _team(session, actor, team_id)
+    data = load_team_data(session, team)
+    today = today_in(team, now)
+    if by_date <= today:
+        raise ValidationFailedError("Choose a date after today.", fields={"by": "Choose a date after today."})
+    chosen = types or default_types(data)
+    window_start, window_end, window = _window(data.only_types(chosen), today, window_days)
+    seed = seed if seed is not None else mc.new_seed()
+    try:
+        result = mc.forecast_how_many(window, by_date=by_date, start_date=today, trials=trials, seed=seed)
+    except mc.ForecastInputError as exc:
+        raise ValidationFailedError(str(exc), fields={"forecast": str(exc)}) from None
+    row = Forecast(
+        team_id=team.id, user_id=actor.id if actor else None, kind="how_many", label=f"Items finished by {by_date.isoformat()}",
+        start_date=today, window_start=window_start, window_end=window_end, window_throughput=window,
+        item_types=chosen, trials=trials, seed=seed, by_date=by_date,
+        predicted={str(level): value for level, value in result.counts.items()}, message=result.message,
+    )
+    session.add(row)
+    session.flush()
+    return row, result
+
+
+def forecast_items(
+    *, session: Session, actor: User | None, team_id: int, item_keys: list[str], by_date: date, window_days: int = 90,
+    trials: int = 10_000, seed: int | None = None, now: datetime | None = None,
+) -> mc.ItemsForecast:
+    """For an ordered list of items, the chance that each is done by ``by_date`` (not stored)."""
+    team = _team(session, actor, team_id)
+    data = load_team_data(session, team)
+    today = today_in(team, now)
+    wanted = [key.strip() for key in item_keys if key.strip()]
+    if not wanted:
+        raise ValidationFailedError("List at least one item.", fields={"items": "required"})
+    unfinished = _unfinished_keys(data, wanted)
+    _ws, _we, window = _window(data.only_types(default_types(data)), today, window_days)
+    try:
+        return mc.forecast_items(window, ordered_items=unfinished, by_date=by_date, start_date=today, trials=trials,
+                                 seed=seed if seed is not None else mc.new_seed())
+    except mc.ForecastInputError as exc:
+        raise ValidationFailedError(str(exc), fields={"forecast": str(exc)}) from None
+
+
+def list_forecasts(*, session: Session, actor: User | None, team_id: int, limit: int = 50) -> list[Forecast]:
+    """The team's forecasts, newest first."""
+    team = _team(session, actor, team_id)
+    return list(session.scalars(select(Forecast).where(Forecast.team_id == team.id)
+                                .order_by(Forecast.created_at.desc(), Forecast.id.desc()).limit(limit)))
+
+
+def get_forecast(*, session: Session, actor: User | None, forecast_id: int) -> Forecast:
+    """One forecast, if the actor may see its team."""
+    row = session.get(Forecast, forecast_id)
+    if row is None:
+        raise NotFoundError(f"No forecast with id {forecast_id}.")
+    _team(session, actor, row.team_id)
+    return row
+
+
+def replay(row: Forecast) -> mc.WhenForecast | mc.HowManyForecast:
+    """Recompute a stored forecast from its inputs and seed (identical to the original)."""
+    if row.kind == "when":
+        return mc.forecast_when(row.window_throughput, remaining_items=row.remaining_items or 0,
+                                start_date=row.start_date, trials=row.trials, seed=row.seed,
+                                target_date=row.target_date)
+    assert row.by_date is not None
+    return mc.forecast_how_many(row.window_throughput, by_date=row.by_date, start_date=row.start_date,
+                                trials=row.trials, seed=row.seed)
+
+
+def score_forecasts(session: Session, team: Team, *, now: datetime | None = None) -> int:
+    """Record the actual outcome of forecasts whose outcome is now known.
+
+    "When": the day the N-th item finished after the forecast was made (or, for an epic or a list,
+    the day its last item finished). "How many": items finished after the forecast day up to and
+    including its date, once that date has passed.
+
+    Returns:
+        How many forecasts were scored now.
+    """
+    pending = list(session.scalars(select(Forecast).where(Forecast.team_id == team.id, Forecast.scored_at.is_(None))))
+    if not pending:
+        return 0
+    data = load_team_data(session, team)
+    today = today_in(team, now)
+    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    finished = timeline.filter(pl.col("finished_date").is_not_null()).select("key", "item_type", "finished_date")
+    scored = 0
+    for row in pending:
+        rows = finished.filter(pl.col("item_type").is_in(row.item_types)) if row.item_types else finished
+        if row.kind == "when" and row.item_keys:
+            mine = rows.filter(pl.col("key").is_in(row.item_keys))
+            if mine.height == len(row.item_keys):
+                row.outcome_date = mine["finished_date"].max()  # type: ignore[assignment]
+        elif row.kind == "when":
+            after = sorted(d for d in rows["finished_date"].to_list() if d > row.start_date)
+            needed = row.remaining_items or 0
+            if needed == 0:
+                row.outcome_date = row.start_date
+            elif len(after) >= needed:
+                row.outcome_date = after[needed - 1]
+        elif row.kind == "how_many" and row.by_date is not None and today > row.by_date:
+            by = row.by_date
+            row.outcome_count = sum(1 for d in rows["finished_date"].to_list() if row.start_date < d <= by)
+        if row.outcome_date is not None or row.outcome_count is not None:
+            row.scored_at = utcnow()
+            scored += 1
+    session.flush()
+    return scored
+
+
+def calibration(session: Session, team: Team, *, now: datetime | None = None) -> mc.CalibrationReport:
+    """How often the team's past forecasts held, per percentile level."""
+    rows = session.scalars(select(Forecast).where(Forecast.team_id == team.id, Forecast.kind.in_(["when", "how_many"])))
+    outcomes = []
+    for row in rows:
+        if row.kind == "when":
+            predicted: dict[int, date | int | None] = {
+                int(level): date.fromisoformat(value) if value else None for level, value in row.predicted.items()}
+            outcomes.append(mc.ForecastOutcome(kind="when", predicted=predicted, actual=row.outcome_date))
+        else:
+            counts: dict[int, date | int | None] = {int(level): value for level, value in row.predicted.items()}
+            outcomes.append(mc.ForecastOutcome(kind="how_many", predicted=counts, actual=row.outcome_count,
+                                               horizon=row.by_date))
+    return mc.calibration(outcomes, as_of=today_in(team, now))
