@@ -107,7 +107,8 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def settings() -> Settings:
     """Test settings with a fixed secret and low throttling limits."""
-    return Settings(database_url="sqlite://", secret_key="t" * 48, login_max_failures=3, login_window_seconds=600)
+    return Settings(database_url="sqlite://", secret_key="t" * 48, login_max_failures=3, login_window_seconds=600,
+                    scheduler=False, sync_in_background=False)
 
 
 @pytest.fixture

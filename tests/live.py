@@ -38,7 +38,7 @@ def live_server(db_path: Path, seed: Callable[[Session], object]) -> Iterator[st
     upgrade(engine)
     with unit_of_work(make_session_factory(engine)) as session:
         seed(session)
-    settings = Settings(database_url=url, secret_key="live" * 12)
+    settings = Settings(database_url=url, secret_key="live" * 12, scheduler=False, sync_in_background=False)
     app = create_app(settings, make_session_factory(engine))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))

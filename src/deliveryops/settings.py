@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    scheduler: bool = Field(default=True, description="Run scheduled syncs inside the web process")
+    sync_in_background: bool = Field(default=True, description="Run syncs started from the web in a thread")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

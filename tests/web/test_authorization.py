@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
 from deliveryops.flow import service as flow
+from deliveryops.sync import service as connections
 from deliveryops.teams.models import TeamRole
 from deliveryops.web.app import route_table
 from tests.factories import PASSWORD, csrf_from, join, login, make_group, make_team, make_user
@@ -97,12 +98,34 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
     ("GET", "/teams/{slug}/flow/{chart}.csv"): (A_VIEWERS, None),
     ("GET", "/teams/{slug}/forecasts"): (A_VIEWERS, None),
     ("POST", "/teams/{slug}/forecasts"): (A_VIEWERS, {"kind": "when", "items": "3"}),
+    ("GET", "/api/v1/connector-kinds"): (SIGNED_IN, None),
+    ("GET", "/api/v1/connections"): (ADMINS, None),
+    ("POST", "/api/v1/connections"): (ADMINS, {"name": "New", "kind": "github", "team_id": "{team_id}",
+                                               "settings": {"base_url": "http://127.0.0.1:1", "repositories": ["a/b"]},
+                                               "secret": "t0ken"}),
+    ("GET", "/api/v1/connections/{connection_id}"): (ADMINS, None),
+    ("POST", "/api/v1/connections/{connection_id}/test"): (ADMINS, None),
+    ("POST", "/api/v1/connections/{connection_id}/sync"): (ADMINS, {"full": False}),
+    ("GET", "/api/v1/connections/{connection_id}/runs"): (ADMINS, None),
+    ("GET", "/admin/connections"): (ADMINS, None),
+    ("POST", "/admin/connections"): (ADMINS, {"name": "Page", "kind": "github", "team_id": "{team_id}",
+                                              "repositories": "a/b", "secret": "t0ken"}),
+    ("GET", "/admin/connections/{connection_id}"): (ADMINS, None),
+    ("POST", "/admin/connections/{connection_id}/test"): (ADMINS, {}),
+    ("POST", "/admin/connections/{connection_id}/sync"): (ADMINS, {}),
     ("GET", "/groups"): (SIGNED_IN, None),
     ("GET", "/groups/{group_slug}"): (A_VIEWERS, None),
     ("GET", "/admin/teams"): (ADMINS, None),
     ("POST", "/admin/teams"): (ADMINS, {"name": "Page Team", "time_zone": "UTC"}),
     ("POST", "/admin/groups"): (ADMINS, {"name": "Page Group"}),
+    # Last: they remove the connection the entries above use.
+    ("DELETE", "/api/v1/connections/{connection_id}"): (ADMINS, None),
+    ("POST", "/admin/connections/{connection_id}/delete"): (ADMINS, {}),
 }
+
+
+# Path values that differ for one route: (method, path) -> {placeholder: world value name}.
+PATH_OVERRIDES = {("POST", "/admin/connections/{connection_id}/delete"): {"connection_id": "second_connection_id"}}
 
 
 @dataclass
@@ -132,12 +155,21 @@ def build_world(session: Session) -> World:
     join(session, team_a, second_bystander)
     token, _secret = accounts.create_token(session=session, actor=bystander, name="bystander's")
     forecast, _result = flow.create_when(session=session, actor=None, team_id=team_a.id, remaining_items=2)
+    # Encrypted under another key: testing or syncing fails at once, without waiting on a network.
+    connection = connections.create(session=session, actor=None, name="World GitHub", kind="github",
+                                    team_id=team_a.id, settings={"base_url": "http://127.0.0.1:1",
+                                                                 "repositories": ["a/b"]},
+                                    secret="t0ken", app_key="not the app's key")
+    second = connections.create(session=session, actor=None, name="Second GitHub", kind="github", team_id=team_b.id,
+                                settings={"base_url": "http://127.0.0.1:1", "repositories": ["c/d"]}, secret="t0ken",
+                                app_key="not the app's key")
     session.flush()
     values = {
         "team_id": str(team_a.id), "group_id": str(group_a.id), "slug": team_a.slug, "group_slug": group_a.slug,
         "user_id": str(bystander.id), "token_id": str(token.id), "outsider": str(outsider.id),
         "member_id": str(second_bystander.id), "bystander_email": bystander.email,
         "metric": "wip", "chart": "wip", "forecast_id": str(forecast.id),
+        "connection_id": str(connection.id), "second_connection_id": str(second.id),
         "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
     }
     return World(emails={role: user.email for role, user in people.items()}, values=values)
@@ -164,7 +196,8 @@ def test_route_permissions(client: TestClient, session: Session, role: str) -> N
     for (method, template), (allowed, body) in EXPECTED.items():
         if (method, template) == ("POST", "/logout"):
             continue  # signs the client out; checked on its own below
-        path = template.format(**world.values)
+        overrides = {name: world.values[source] for name, source in PATH_OVERRIDES.get((method, template), {}).items()}
+        path = template.format(**{**world.values, **overrides})
         payload = {k: _fill(v, world.values) for k, v in (body or {}).items()}
         upload = payload.pop(FILE, None)
         files = {"file": (upload, (EXAMPLES / upload).read_bytes(), "text/csv")} if upload else None

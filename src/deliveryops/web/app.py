@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import plotly
@@ -20,6 +22,9 @@ from deliveryops.db import make_engine, make_session_factory
 from deliveryops.flow import pages as flow_pages
 from deliveryops.flow import routes as flow_routes
 from deliveryops.settings import Settings, get_settings
+from deliveryops.sync import pages as sync_pages
+from deliveryops.sync import routes as sync_routes
+from deliveryops.sync.scheduler import Scheduler
 from deliveryops.teams import pages as team_pages
 from deliveryops.teams import routes as team_routes
 from deliveryops.web import pages as web_pages
@@ -35,8 +40,21 @@ PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
 
 API_PREFIX = "/api/v1"
 # The one place that wires routers: later capabilities add theirs here.
-API_ROUTERS: list[APIRouter] = [account_routes.router, team_routes.router, work_routes.router, flow_routes.router]
-PAGE_ROUTERS: list[APIRouter] = [web_pages.router, account_pages.router, team_pages.router, work_pages.router, flow_pages.router]
+API_ROUTERS: list[APIRouter] = [
+    account_routes.router,
+    team_routes.router,
+    work_routes.router,
+    flow_routes.router,
+    sync_routes.router,
+]
+PAGE_ROUTERS: list[APIRouter] = [
+    web_pages.router,
+    account_pages.router,
+    team_pages.router,
+    work_pages.router,
+    flow_pages.router,
+    sync_pages.router,
+]
 
 
 def api_router() -> APIRouter:
@@ -74,7 +92,18 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     settings = settings or get_settings()
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if settings.scheduler:
+            scheduler = Scheduler(session_factory, app_key=settings.resolved_secret_key())
+            scheduler.start()
+        yield
+        if scheduler is not None:
+            scheduler.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="DeliveryOps API",
         version=__version__,
         description="Flow, forecasts, impediments, retros, DORA and experiments for delivery managers and "

@@ -16,16 +16,17 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
+from deliveryops.connectors.base import ChangeRecord
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_manage_team
 from deliveryops.work import workflow as workflows
-from deliveryops.work.models import BlockedInterval, ImportRun, ItemLink, StatusTransition, WorkItem
+from deliveryops.work.models import BlockedInterval, Change, ImportRun, ItemLink, StatusTransition, WorkItem
 from deliveryops.work.records import WorkflowStatus as WorkflowStatusRecord
 from deliveryops.work.records import WorkItemRecord
 
-__all__ = ["ImportSummary", "import_records", "record_hash"]
+__all__ = ["ImportSummary", "delete_items", "import_changes", "import_records", "keys_of", "record_hash"]
 
 BATCH_ITEMS = 2000
 Progress = Callable[[int], None]
@@ -95,6 +96,7 @@ def import_records(
     replace_workflow: bool = False,
     notes: Sequence[str] = (),
     progress: Progress | None = None,
+    record_run: bool = True,
 ) -> ImportSummary:
     """Import work items into ``team``, batch by batch, inside the caller's transaction.
 
@@ -109,6 +111,7 @@ def import_records(
         replace_workflow: use ``workflow`` even when the team has one (``--workflow FILE``).
         notes: caveats to keep with the run (e.g. "history estimated").
         progress: called with the number of items processed so far, after each batch.
+        record_run: keep an import-run row (syncs keep their own run records instead).
 
     Returns:
         Counts of created, updated and unchanged items, and the statuses that still need mapping.
@@ -127,15 +130,18 @@ def import_records(
             progress(done)
     summary.new_statuses = workflows.add_unmapped_statuses(session=session, team=team, names=list(seen_statuses))
     summary.unmapped_statuses = [s.name for s in workflows.statuses_of(session, team) if s.category is None]
-    run = ImportRun(
-        team_id=team.id, user_id=actor.id if actor else None, format=import_format, file_name=file_name[:255],
-        created=summary.created, updated=summary.updated, unchanged=summary.unchanged,
-        transitions=summary.transitions, notes=summary.notes,
-    )
-    session.add(run)
-    team.data_version = (team.data_version or 0) + 1
+    if summary.created or summary.updated:
+        team.data_version = (team.data_version or 0) + 1
+    if record_run:
+        run = ImportRun(
+            team_id=team.id, user_id=actor.id if actor else None, format=import_format, file_name=file_name[:255],
+            created=summary.created, updated=summary.updated, unchanged=summary.unchanged,
+            transitions=summary.transitions, notes=summary.notes,
+        )
+        session.add(run)
+        session.flush()
+        summary.import_run_id = run.id
     session.flush()
-    summary.import_run_id = run.id
     return summary
 
 
@@ -210,3 +216,53 @@ def _insert_children(session: Session, targets: list[tuple[int, WorkItemRecord]]
     summary.transitions += len(transitions)
     summary.blocked_intervals += len(blocked)
     summary.links += len(links)
+
+
+def import_changes(*, session: Session, team: Team, changes: Sequence[ChangeRecord]) -> int:
+    """Upsert pull requests by (source, repository, number); returns how many were written.
+
+    Args:
+        session: the unit of work.
+        team: the team the repository belongs to.
+        changes: the pull requests, as the connector read them.
+
+    Returns:
+        The number of rows inserted or updated.
+    """
+    written = 0
+    for record in changes:
+        row = session.scalar(select(Change).where(
+            Change.source == record.source, Change.repository == record.repository, Change.number == record.number))
+        values = {field: getattr(record, field) for field in (
+            "source", "repository", "number", "title", "author", "opened_at", "first_commit_at", "first_review_at",
+            "merged_at", "closed_at", "merge_commit_sha", "base_branch", "url")}
+        if row is None:
+            session.add(Change(team_id=team.id, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.team_id = team.id
+        written += 1
+    session.flush()
+    return written
+
+
+def delete_items(*, session: Session, team: Team, source: str, keys: Sequence[str]) -> int:
+    """Delete items the source says no longer exist (their history goes with them)."""
+    if not keys:
+        return 0
+    ids = list(session.scalars(select(WorkItem.id).where(
+        WorkItem.team_id == team.id, WorkItem.source == source, WorkItem.external_key.in_(list(keys)))))
+    for model in (StatusTransition, BlockedInterval, ItemLink):
+        session.execute(delete(model).where(model.item_id.in_(ids)))
+    session.execute(delete(WorkItem).where(WorkItem.id.in_(ids)))
+    if ids:
+        team.data_version = (team.data_version or 0) + 1
+    session.flush()
+    return len(ids)
+
+
+def keys_of(*, session: Session, team: Team, source: str) -> set[str]:
+    """Every external key the team has from ``source``."""
+    return set(session.scalars(select(WorkItem.external_key).where(WorkItem.team_id == team.id,
+                                                                   WorkItem.source == source)))

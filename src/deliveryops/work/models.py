@@ -134,3 +134,26 @@ class PendingUpload(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     blocked_content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Change(Base):
+    """A pull or merge request: what DORA's lead time and flow need later."""
+
+    __tablename__ = "changes"
+    __table_args__ = (UniqueConstraint("source", "repository", "number", name="uq_changes_source_repo_number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), nullable=True, index=True)
+    source: Mapped[str] = mapped_column(String(40))
+    repository: Mapped[str] = mapped_column(String(200))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_commit_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    first_review_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    merge_commit_sha: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    base_branch: Mapped[str] = mapped_column(String(200), default="")
+    url: Mapped[str | None] = mapped_column(String(500), nullable=True)

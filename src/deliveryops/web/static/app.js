@@ -16,3 +16,17 @@
     });
   });
 })();
+// The connection form shows only the fields of the chosen kind.
+(function () {
+  "use strict";
+  const kind = document.getElementById("c-kind");
+  if (!kind) { return; }
+  function update() {
+    document.querySelectorAll("[data-kinds]").forEach(function (el) {
+      const kinds = el.getAttribute("data-kinds").split(" ");
+      el.hidden = kind.value !== "" && kinds.indexOf(kind.value) === -1;
+    });
+  }
+  kind.addEventListener("change", update);
+  update();
+})();

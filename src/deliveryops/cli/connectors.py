@@ -1,0 +1,144 @@
+"""`deliveryops connectors add|test|sync|list`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.connectors.base import ConnectorError
+from deliveryops.db import make_engine, make_session_factory
+from deliveryops.sync import service
+from deliveryops.sync.engine import SyncProgress, run_sync
+from deliveryops.sync.models import Connection, SyncRun
+from deliveryops.teams.models import Team
+
+connectors_app = typer.Typer(help="Connections to Jira and GitHub, and their syncs.", no_args_is_help=True)
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
+
+
+def _setting_values(pairs: list[str]) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"--setting expects KEY=VALUE, got {pair!r}.")
+        text = value.strip()
+        if text.startswith(("[", "{")):
+            try:
+                settings[key.strip()] = json.loads(text)
+            except ValueError:
+                raise CliError(f"--setting {key.strip()}: not valid JSON: {text!r}.") from None
+        elif "," in text:
+            settings[key.strip()] = [part.strip() for part in text.split(",") if part.strip()]
+        else:
+            settings[key.strip()] = text
+    return settings
+
+
+@connectors_app.command("add")
+@friendly_errors
+def add(
+    name: Annotated[str, typer.Option(help="A name for the connection, e.g. 'Jira Payments'.")],
+    kind: Annotated[str, typer.Option(help="jira-cloud, jira-server or github.")],
+    team: Annotated[str, typer.Option(help="Name or slug of the team it feeds.")],
+    setting: Annotated[list[str], typer.Option(
+        help="KEY=VALUE, repeatable: base_url=..., email=..., projects=OPS,ENG, repositories=org/repo.")],
+    secret: Annotated[str, typer.Option(prompt="API token", hide_input=True,
+                                        help="The API token (asked for, hidden, when omitted).")],
+    interval: Annotated[int | None, typer.Option(help="Sync every N minutes while the web app runs.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Add a connection; the token is stored encrypted and never shown again."""
+    settings = load_settings(database)
+    with session_scope(settings) as session:
+        target = session.scalar(select(Team).where((Team.name == team) | (Team.slug == team)))
+        if target is None:
+            raise CliError(f"No team named {team!r}. See `deliveryops teams list`.")
+        connection = service.create(session=session, actor=None, name=name, kind=kind, team_id=target.id,
+                                    settings=_setting_values(setting), secret=secret,
+                                    app_key=settings.resolved_secret_key(), interval_minutes=interval)
+        console.print(f"Added connection {connection.name} ({kind}) feeding {target.name}. "
+                      f"Check it with `deliveryops connectors test {connection.name!r}`.")
+
+
+def _connection(session: Any, name: str) -> Connection:
+    found = session.scalar(select(Connection).where(Connection.name == name))
+    if found is None:
+        raise CliError(f"No connection named {name!r}. See `deliveryops connectors list`.")
+    assert isinstance(found, Connection)
+    return found
+
+
+@connectors_app.command("test")
+@friendly_errors
+def check(name: Annotated[str, typer.Argument(help="The connection's name.")], database: DatabaseOption = None) -> None:
+    """Reach the source with the stored credentials."""
+    settings = load_settings(database)
+    with session_scope(settings) as session:
+        connection = _connection(session, name)
+        console.print(service.check(session=session, actor=None, connection_id=connection.id,
+                                   app_key=settings.resolved_secret_key()))
+
+
+@connectors_app.command("sync")
+@friendly_errors
+def sync(
+    name: Annotated[str, typer.Argument(help="The connection's name.")],
+    full: Annotated[bool, typer.Option(help="Read everything and remove items the source no longer has.")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Sync a connection now, with a progress line; an interrupted sync resumes where it stopped."""
+    settings = load_settings(database)
+    with session_scope(settings) as session:
+        connection_id = _connection(session, name).id
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console) as progress:
+            task = progress.add_task(f"Syncing {name}", total=None)
+
+            def report(state: SyncProgress) -> None:
+                progress.update(task, description=(
+                    f"Syncing {name}: {state.fetched} fetched, {state.created} created, {state.updated} updated, "
+                    f"{state.errors} errors"))
+
+            try:
+                run_id = run_sync(factory, connection_id, app_key=settings.resolved_secret_key(), full=full,
+                                  trigger="cli", progress=report)
+            except ConnectorError as exc:
+                raise CliError(exc.message) from None
+        with session_scope(settings) as session:
+            run = session.get(SyncRun, run_id)
+            assert run is not None
+            console.print(f"{name}: {run.fetched} fetched, {run.created} created, {run.updated} updated, "
+                          f"{run.unchanged} unchanged, {run.deleted} deleted, {run.changes} pull requests, "
+                          f"{run.requests} requests in {run.duration_seconds or 0:.1f} s.")
+    finally:
+        engine.dispose()
+
+
+@connectors_app.command("list")
+@friendly_errors
+def list_connections(database: DatabaseOption = None) -> None:
+    """List connections with their last sync."""
+    with session_scope(load_settings(database)) as session:
+        rows = list(session.scalars(select(Connection).order_by(Connection.name)))
+        if not rows:
+            console.print("No connections yet. Add one with `deliveryops connectors add`.")
+            return
+        table = Table("Name", "Kind", "Team", "Schedule", "Last sync")
+        for connection in rows:
+            last = session.scalar(select(SyncRun).where(SyncRun.connection_id == connection.id)
+                                  .order_by(SyncRun.id.desc()).limit(1))
+            team = session.get(Team, connection.team_id)
+            table.add_row(connection.name, connection.kind, team.name if team else "-",
+                          f"every {connection.interval_minutes} min" if connection.interval_minutes else "by hand",
+                          f"{last.status} {last.started_at:%Y-%m-%d %H:%M}" if last else "never")
+        console.print(table)

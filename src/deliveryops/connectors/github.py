@@ -1,0 +1,314 @@
+"""GitHub connector: issues (with a status history) and pull requests of chosen repositories.
+
+Per repository, a sync reads two phases, each page by page:
+
+1. ``issues``: ``GET /repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&since=…``
+   (records with a ``pull_request`` key are pull requests and are skipped here), and for each
+   issue every page of its events, from which :mod:`.github_history` builds the history.
+2. ``pulls``: ``GET /repos/{o}/{r}/pulls?state=all&sort=updated&direction=desc`` until a pull
+   request older than ``since`` (this list has no ``since``), with each one's commits and reviews.
+
+Every page yielded carries a cursor ``{"repo", "phase", "next_url", "since", "watermark"}``: the
+repository and phase to continue with, the absolute URL of the next page (None: the phase's
+first page) and the ``since`` of the interrupted sync. After the last page, ``phase`` is
+``"done"``. All requests are conditional (ETags), so re-reading unchanged pages costs no rate
+limit while this connector lives.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+import httpx
+from pydantic import Field, field_validator, model_validator
+
+from deliveryops.connectors.base import Connector, ConnectorError, ConnectorSettings, FetchPage, SyncRequest
+from deliveryops.connectors.github_changes import change
+from deliveryops.connectors.github_history import CLOSED, NOT_PLANNED, OPEN, HistoryOptions, parse_time, work_item
+from deliveryops.connectors.github_pages import PER_PAGE, Pager
+from deliveryops.connectors.http import SourceClient
+from deliveryops.connectors.registry import register
+from deliveryops.work.records import StageCategory, WorkflowStatus
+
+__all__ = ["GitHubConnector", "GitHubSettings"]
+
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_BACKLOG_COLUMNS = frozenset({"backlog", "to do", "todo", "new", "triage", "icebox"})
+_DONE_COLUMNS = frozenset({"done", "closed", "complete", "completed", "shipped", "released"})
+
+
+class GitHubSettings(ConnectorSettings):
+    """What a GitHub connection reads (the token is its secret).
+
+    Attributes:
+        base_url: the API root: ``https://api.github.com``, or ``https://HOST/api/v3`` on GitHub
+            Enterprise Server.
+        repositories: "owner/name" of each repository to read.
+        workflow_by: where an issue's status comes from: its open/closed ``state``, its
+            ``labels`` (``status_labels``) or its column on a classic project board.
+        status_labels: labels that act as statuses, in workflow order.
+        project_columns: columns to follow, in board order (empty: every column).
+        issue_types_by_label: label → item type (e.g. ``{"bug": "Bug"}``); otherwise GitHub's issue
+            type, otherwise "Issue".
+        blocked_label: the label that flags an issue as blocked.
+    """
+
+    base_url: str = "https://api.github.com"
+    repositories: list[str]
+    workflow_by: Literal["labels", "project_columns", "state"] = "state"
+    status_labels: list[str] = Field(default_factory=list)
+    project_columns: list[str] = Field(default_factory=list)
+    issue_types_by_label: dict[str, str] = Field(default_factory=dict)
+    blocked_label: str = "blocked"
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (for example https://api.github.com)")
+        return value.rstrip("/")
+
+    @field_validator("repositories")
+    @classmethod
+    def _repositories(cls, value: list[str]) -> list[str]:
+        cleaned = [name.strip().strip("/") for name in value if name.strip()]
+        if not cleaned:
+            raise ValueError("name at least one repository as owner/name")
+        for name in cleaned:
+            if not _REPOSITORY.match(name):
+                raise ValueError(f"{name!r} is not of the form owner/name")
+        return list(dict.fromkeys(cleaned))
+
+    @model_validator(mode="after")
+    def _labels_given(self) -> GitHubSettings:
+        if self.workflow_by == "labels" and not self.status_labels:
+            raise ValueError("status_labels: workflow_by 'labels' needs at least one status label")
+        return self
+
+
+@dataclass
+class _Progress:
+    """Where a sync stands; turned into each page's cursor."""
+
+    index: int
+    phase: str
+    next_url: str | None
+    since: datetime | None
+    watermark: datetime | None
+    keys: list[str] | None = field(default=None)
+
+    def cursor(self, repositories: list[str]) -> dict[str, Any]:
+        done = self.index >= len(repositories)
+        return {
+            "repo": None if done else repositories[self.index],
+            "phase": "done" if done else self.phase,
+            "next_url": self.next_url,
+            "since": _iso(self.since),
+            "watermark": _iso(self.watermark),
+        }
+
+    def see(self, updated_at: object) -> None:
+        if isinstance(updated_at, str) and updated_at:
+            when = parse_time(updated_at)
+            self.watermark = when if self.watermark is None else max(self.watermark, when)
+
+    def advance(self, next_url: str | None) -> None:
+        """Move to the next page, or to the next phase or repository after the last one."""
+        self.next_url = next_url
+        if next_url is None:
+            self.phase, self.index = ("pulls", self.index) if self.phase == "issues" else ("issues", self.index + 1)
+
+
+@register
+class GitHubConnector(Connector):
+    """Reads issues and pull requests of GitHub repositories (github.com or Enterprise Server)."""
+
+    kind: ClassVar[str] = "github"
+    label: ClassVar[str] = "GitHub"
+    settings_model: ClassVar[type[ConnectorSettings]] = GitHubSettings
+
+    def __init__(self, settings: GitHubSettings, secret: str, *, name: str,
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
+                 now: Callable[[], datetime] | None = None, rng: random.Random | None = None) -> None:
+        """Prepare a connection; nothing is sent until :meth:`test` or :meth:`fetch`.
+
+        Args:
+            settings: the connection's settings.
+            secret: a GitHub token (fine-grained or classic; read access to issues and pull requests).
+            name: the connection's name, used in every error message.
+            transport: an httpx transport (tests); None for the network.
+            sleep: how to wait between retries (tests pass a recorder).
+            now: the current time, for rate-limit reset headers (tests pass a fixed clock).
+            rng: the jitter source of retry backoff (tests pass a seeded one).
+        """
+        self.settings = settings
+        self.name = name
+        client = httpx.Client(
+            base_url=settings.base_url, transport=transport, timeout=httpx.Timeout(30.0), follow_redirects=True,
+            headers={"Authorization": f"Bearer {secret}", "Accept": "application/vnd.github+json",
+                     "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "deliveryops"},
+        )
+        self.http = SourceClient(name=name, client=client, sleep=sleep, rng=rng or random.Random())
+        if now is not None:
+            self.http.now = now
+        url = httpx.URL(settings.base_url)
+        self.pager = Pager(self.http, name, f"{url.scheme}://{url.netloc.decode()}")
+        self.options = HistoryOptions(
+            workflow_by=settings.workflow_by, status_labels=tuple(settings.status_labels),
+            project_columns=tuple(settings.project_columns), issue_types_by_label=dict(settings.issue_types_by_label),
+            blocked_label=settings.blocked_label,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.http.client.close()
+
+    def test(self) -> str:
+        """Check the token and that every repository is visible.
+
+        Returns:
+            A sentence such as "Connected to GitHub as octocat; repositories a/b found."
+
+        Raises:
+            ConnectorError: naming the connection and what is wrong (expired token, missing repository).
+        """
+        user = self.http.get_json("/user")
+        login = user.get("login") if isinstance(user, Mapping) else None
+        for repository in self.settings.repositories:
+            try:
+                self.http.get_json(f"/repos/{repository}")
+            except ConnectorError as exc:
+                if exc.status != 404:
+                    raise
+                raise ConnectorError(f"{self.name}: repository {repository} was not found, or the token cannot "
+                                     "see it. Check its owner/name and the token's repository access.",
+                                     status=404) from None
+        return f"Connected to GitHub as {login or 'an unknown user'}; repositories {', '.join(self.settings.repositories)} found."
+
+    def fetch(self, request: SyncRequest) -> Iterator[FetchPage]:
+        """Yield one page per issues page and per pull requests page, repository by repository.
+
+        Args:
+            request: ``since`` limits both lists to what changed at or after it (ignored by a full
+                sync); ``cursor`` resumes an interrupted sync (its own ``since`` wins); ``full`` adds,
+                on the last page, the keys of every issue still listed (only when the sync ran
+                from its start, so that keys seen before an interruption are never missing).
+
+        Returns:
+            An iterator of pages; the last one's cursor has ``phase`` "done".
+        """
+        repositories = self.settings.repositories
+        progress = self._start(request)
+        while progress.index < len(repositories):
+            repository = repositories[progress.index]
+            before = self.http.stats.requests
+            page = self._issues_page(repository, progress) if progress.phase == "issues" else self._pulls_page(
+                repository, progress)
+            page.requests = self.http.stats.requests - before
+            page.watermark = progress.watermark
+            page.cursor = progress.cursor(repositories)
+            if progress.index >= len(repositories) and progress.keys is not None:
+                page.existing_keys = sorted(progress.keys)
+            yield page
+
+    def workflow(self) -> list[WorkflowStatus]:
+        """The proposed workflow of this connection's statuses.
+
+        "Open" is backlog: an open issue is not being worked on until a status label or a project
+        column says so (with ``workflow_by="state"`` issues therefore never count as started and
+        give no cycle time; use labels or columns for flow metrics). Status labels are active, in
+        the configured order; project columns are backlog, active or done by their usual names
+        ("To do", "Done"…). "Closed" is done; "Not planned" (closed as not planned) is discarded.
+
+        Returns:
+            The statuses in workflow order; a team may re-categorise them.
+        """
+        middle: list[tuple[str, StageCategory]] = []
+        if self.settings.workflow_by == "labels":
+            middle = [(label, StageCategory.ACTIVE) for label in self.settings.status_labels]
+        elif self.settings.workflow_by == "project_columns":
+            middle = [(column, _column_category(column)) for column in self.settings.project_columns]
+        names = [(OPEN, StageCategory.BACKLOG), *middle, (CLOSED, StageCategory.DONE),
+                 (NOT_PLANNED, StageCategory.DISCARDED)]
+        unique = list(dict.fromkeys(name for name, _ in names))
+        categories = dict(reversed(names))
+        return [WorkflowStatus(name=name, category=categories[name], position=position)
+                for position, name in enumerate(unique)]
+
+    def _start(self, request: SyncRequest) -> _Progress:
+        repositories = self.settings.repositories
+        since = None if request.full else request.since
+        cursor = request.cursor
+        if cursor and cursor.get("phase") == "done":
+            return _Progress(len(repositories), "done", None, since, _parse_optional(cursor.get("watermark")))
+        if cursor and cursor.get("repo") in repositories and cursor.get("phase") in ("issues", "pulls"):
+            return _Progress(repositories.index(cursor["repo"]), str(cursor["phase"]), cursor.get("next_url"),
+                             _parse_optional(cursor.get("since")), _parse_optional(cursor.get("watermark")))
+        # No cursor, or one for a repository no longer configured: start from the beginning.
+        return _Progress(0, "issues", None, since, None, keys=[] if request.full else None)
+
+    def _issues_page(self, repository: str, progress: _Progress) -> FetchPage:
+        params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc", "per_page": PER_PAGE}
+        if progress.since is not None:
+            params["since"] = _iso(progress.since)
+        page = self.pager.page(progress.next_url or f"/repos/{repository}/issues",
+                               None if progress.next_url else params)
+        result = FetchPage()
+        for issue in page.records:
+            progress.see(issue.get("updated_at"))
+            if "pull_request" in issue:
+                continue
+            number = int(issue["number"])
+            try:
+                events, _ = self.pager.all(f"/repos/{repository}/issues/{number}/events", {"per_page": PER_PAGE})
+            except ConnectorError as exc:
+                if exc.status in (404, 410):  # deleted or transferred since it was listed
+                    continue
+                raise
+            result.items.append(work_item(repository, issue, events, self.options))
+            if progress.keys is not None:
+                progress.keys.append(f"{repository}#{number}")
+        progress.advance(page.next_url)
+        return result
+
+    def _pulls_page(self, repository: str, progress: _Progress) -> FetchPage:
+        params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": PER_PAGE}
+        page = self.pager.page(progress.next_url or f"/repos/{repository}/pulls",
+                               None if progress.next_url else params)
+        result = FetchPage()
+        older_reached = False
+        for pull in page.records:
+            updated_at = parse_time(pull["updated_at"])
+            if progress.since is not None and updated_at < progress.since:
+                older_reached = True  # sorted newest first: the rest is older still
+                break
+            progress.see(pull["updated_at"])
+            number = int(pull["number"])
+            commits, _ = self.pager.all(f"/repos/{repository}/pulls/{number}/commits", {"per_page": PER_PAGE})
+            reviews, _ = self.pager.all(f"/repos/{repository}/pulls/{number}/reviews", {"per_page": PER_PAGE})
+            result.changes.append(change(repository, pull, commits, reviews))
+        progress.advance(None if older_reached else page.next_url)
+        return result
+
+
+def _column_category(column: str) -> StageCategory:
+    name = column.casefold().strip()
+    if name in _BACKLOG_COLUMNS:
+        return StageCategory.BACKLOG
+    if name in _DONE_COLUMNS:
+        return StageCategory.DONE
+    return StageCategory.ACTIVE
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_optional(value: object) -> datetime | None:
+    return parse_time(value) if isinstance(value, str) and value else None

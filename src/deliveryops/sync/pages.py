@@ -1,0 +1,145 @@
+"""HTML pages: connections (admins), testing them, starting and following syncs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from deliveryops.accounts.models import Role
+from deliveryops.accounts.service import require_role
+from deliveryops.connectors.registry import available
+from deliveryops.errors import ConflictError, ValidationFailedError
+from deliveryops.settings import Settings
+from deliveryops.sync import service
+from deliveryops.teams.models import Team
+from deliveryops.teams.service import list_teams
+from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.templating import register_nav, render
+
+router = APIRouter(include_in_schema=False)
+register_nav("Connections", "/admin/connections", order=85, visible=lambda u: u.role is Role.ADMIN)
+
+
+def _key(request: Request) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.resolved_secret_key()
+
+
+def _list_page(request: Request, session: SessionDep, actor: PageUser, *, errors: dict[str, str] | None = None,
+               values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    connections = service.list_(session=session, actor=actor)
+    last_runs = {c.id: next(iter(service.runs_of(session=session, actor=actor, connection_id=c.id, limit=1)), None)
+                 for c in connections}
+    teams = {t.id: t for t in list_teams(session=session, actor=actor)}
+    return render(request, "sync/connections.html", {
+        "connections": connections, "last_runs": last_runs, "teams": teams, "kinds": service.kinds(),
+        "errors": errors or {}, "values": values or {},
+    }, status_code=status_code)
+
+
+@router.get("/admin/connections", response_class=HTMLResponse)
+def connections_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Every connection with its last sync, and a form to add one."""
+    return _list_page(request, session, actor)
+
+
+def _settings_from_form(kind: str, form: dict[str, str]) -> dict[str, Any]:
+    def listed(text: str) -> list[str]:
+        return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+    settings: dict[str, Any] = {"base_url": form["base_url"].strip()}
+    if kind.startswith("jira"):
+        settings["projects"] = listed(form["projects"])
+        if kind == "jira-cloud":
+            settings["email"] = form["email"].strip()
+    elif kind == "github":
+        settings["repositories"] = listed(form["repositories"])
+        if not settings["base_url"]:
+            settings["base_url"] = "https://api.github.com"
+    return settings
+
+
+@router.post("/admin/connections", response_class=HTMLResponse)
+def add_connection(
+    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    name: Annotated[str, Form(max_length=100)] = "",
+    kind: Annotated[str, Form(max_length=40)] = "",
+    team_id: Annotated[str, Form(max_length=12)] = "",
+    base_url: Annotated[str, Form(max_length=300)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    projects: Annotated[str, Form(max_length=2000)] = "",
+    repositories: Annotated[str, Form(max_length=4000)] = "",
+    secret: Annotated[str, Form(max_length=2000)] = "",
+    interval: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    """Add a connection, then go to it to test and sync."""
+    require_role(actor, Role.ADMIN)
+    values = {"name": name, "kind": kind, "team_id": team_id, "base_url": base_url, "email": email,
+              "projects": projects, "repositories": repositories, "interval": interval}
+    try:
+        if kind not in available():
+            raise ValidationFailedError("Choose a kind.", fields={"kind": "Choose what to connect to."})
+        connection = service.create(
+            session=session, actor=actor, name=name, kind=kind,
+            team_id=int(team_id) if team_id.isdigit() else 0, secret=secret, app_key=_key(request),
+            settings=_settings_from_form(kind, {"base_url": base_url, "email": email, "projects": projects,
+                                                "repositories": repositories}),
+            interval_minutes=int(interval) if interval.isdigit() else None,
+        )
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _list_page(request, session, actor, errors={**exc.fields, "form": exc.message}, values=values,
+                          status_code=422)
+    except ConflictError as exc:
+        session.rollback()
+        return _list_page(request, session, actor, errors={"name": exc.message}, values=values, status_code=409)
+    return RedirectResponse(f"/admin/connections/{connection.id}", status_code=303)
+
+
+def _detail(request: Request, session: SessionDep, actor: PageUser, connection_id: int, *,
+            notice: str | None = None, problem: str | None = None, status_code: int = 200) -> Response:
+    connection = service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
+    return render(request, "sync/connection.html", {
+        "connection": connection, "team": session.get(Team, connection.team_id),
+        "runs": service.runs_of(session=session, actor=actor, connection_id=connection_id),
+        "notice": notice, "problem": problem, "running": service.is_running(connection_id),
+        "label": service.kinds().get(connection.kind, connection.kind),
+    }, status_code=status_code)
+
+
+@router.get("/admin/connections/{connection_id}", response_class=HTMLResponse)
+def connection_page(request: Request, connection_id: int, session: SessionDep, actor: PageUser) -> Response:
+    """A connection: test it, sync it, see its sync history."""
+    return _detail(request, session, actor, connection_id)
+
+
+@router.post("/admin/connections/{connection_id}/test", response_class=HTMLResponse)
+def check_connection(request: Request, connection_id: int, session: SessionDep, actor: PageUser,
+                    _csrf: CsrfChecked) -> Response:
+    """Reach the source with the stored credentials and say what happened."""
+    try:
+        message = service.check(session=session, actor=actor, connection_id=connection_id, app_key=_key(request))
+    except service.ConnectionFailedError as exc:
+        return _detail(request, session, actor, connection_id, problem=exc.message, status_code=422)
+    return _detail(request, session, actor, connection_id, notice=message)
+
+
+@router.post("/admin/connections/{connection_id}/sync", response_class=HTMLResponse)
+def sync_connection(
+    request: Request, connection_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    full: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Start a sync; the page then follows it."""
+    service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
+    started = service.start_sync(request.app.state.session_factory, connection_id, app_key=_key(request),
+                                 full=full == "on", background=request.app.state.settings.sync_in_background)
+    return RedirectResponse(f"/admin/connections/{connection_id}?started={'1' if started else '0'}", status_code=303)
+
+
+@router.post("/admin/connections/{connection_id}/delete")
+def delete_connection(connection_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Remove the connection (imported items stay)."""
+    service.delete(session=session, actor=actor, connection_id=connection_id)
+    return RedirectResponse("/admin/connections", status_code=303)

@@ -1,0 +1,78 @@
+"""API shapes for connections and sync runs (secrets are write-only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SyncRunRead(BaseModel):
+    """One sync: counts, duration and, if it failed, why."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: str
+    full: bool
+    trigger: str
+    fetched: int
+    created: int
+    updated: int
+    unchanged: int
+    deleted: int
+    changes: int
+    errors: int
+    requests: int
+    message: str | None
+    resumed_from: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    duration_seconds: float | None
+
+
+class ConnectionRead(BaseModel):
+    """A connection; its token is never returned."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: str
+    team_id: int
+    settings: dict[str, Any]
+    has_secret: bool = True
+    interval_minutes: int | None
+    enabled: bool
+    watermark: datetime | None
+    last_success_at: datetime | None
+
+
+class ConnectionCreate(BaseModel):
+    """A new connection (admins only)."""
+
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=40)
+    team_id: int = Field(ge=1, le=2**31 - 1)
+    settings: dict[str, Any]
+    secret: str = Field(max_length=2000, description="The API token; stored encrypted, never shown again")
+    interval_minutes: int | None = Field(default=None, ge=5, le=10080)
+
+
+class SyncStart(BaseModel):
+    """Start a sync."""
+
+    full: bool = False
+
+
+class SyncStarted(BaseModel):
+    """Whether a sync was started (False: one is running already)."""
+
+    started: bool
+
+
+class TestResult(BaseModel):
+    """What the connection reached."""
+
+    message: str

@@ -1,0 +1,196 @@
+"""Use cases for connections: add, test, sync (now, in the background, or on a schedule), history."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from deliveryops.accounts.models import Role, User
+from deliveryops.accounts.service import require_role
+from deliveryops.connectors.base import ConnectorError
+from deliveryops.connectors.registry import available, connector_class
+from deliveryops.errors import ConflictError, DomainError, NotFoundError, ValidationFailedError
+from deliveryops.secrets import SecretError, encrypt
+from deliveryops.sync.engine import build_connector, run_sync
+from deliveryops.sync.models import Connection, SyncRun
+from deliveryops.teams.models import Team
+
+__all__ = [
+    "ConnectionFailedError",
+    "check",
+    "create",
+    "delete",
+    "get_or_raise",
+    "kinds",
+    "list_",
+    "runs_of",
+    "start_background_sync",
+    "start_sync",
+]
+
+log = logging.getLogger(__name__)
+_RUNNING: dict[int, threading.Thread] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
+class ConnectionFailedError(DomainError):
+    """The source could not be reached or refused the credentials."""
+
+    code = "connection_failed"
+    status = 422
+
+
+def kinds() -> dict[str, str]:
+    """Available connector kinds and their labels."""
+    return {kind: cls.label for kind, cls in sorted(available().items())}
+
+
+def _parse_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
+    try:
+        cls = connector_class(kind)
+    except KeyError:
+        raise ValidationFailedError(f"Unknown connector kind {kind!r}.",
+                                    fields={"kind": f"Choose one of: {', '.join(kinds())}."}) from None
+    try:
+        return cls.settings_model.model_validate(settings).model_dump(mode="json")
+    except ValidationError as exc:
+        fields = {".".join(str(p) for p in error["loc"]) or "settings": error["msg"] for error in exc.errors()}
+        raise ValidationFailedError("Please correct the connection settings: " + "; ".join(
+            f"{name}: {message}" for name, message in fields.items()), fields=fields) from None
+
+
+def create(
+    *, session: Session, actor: User | None, name: str, kind: str, team_id: int, settings: dict[str, Any], secret: str,
+    app_key: str, interval_minutes: int | None = None,
+) -> Connection:
+    """Add a connection (admins only); the secret is stored encrypted and never shown again.
+
+    Args:
+        session: the unit of work.
+        actor: who adds it (None for the CLI).
+        name: unique name, used in messages ("Jira: Payments").
+        kind: connector kind ("jira-cloud", "jira-server", "github").
+        team_id: the team it feeds.
+        settings: the connector's settings (base URL, projects or repositories...).
+        secret: the API token.
+        app_key: the app's secret key (encrypts the token).
+        interval_minutes: sync on a schedule every so many minutes (None: only by hand).
+
+    Returns:
+        The connection.
+    """
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = "Give the connection a name."
+    if not secret.strip():
+        errors["secret"] = "Enter the API token."  # noqa: S105 (a message, not a password)
+    if interval_minutes is not None and not 5 <= interval_minutes <= 7 * 24 * 60:
+        errors["interval_minutes"] = "Sync every 5 minutes to 7 days, or leave empty."
+    if session.get(Team, team_id) is None:
+        errors["team_id"] = "Choose an existing team."
+    if errors:
+        raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+    parsed = _parse_settings(kind, settings)
+    if session.scalar(select(Connection.id).where(Connection.name == name.strip())) is not None:
+        raise ConflictError(f"A connection named {name.strip()!r} exists already.", details={"field": "name"})
+    connection = Connection(name=name.strip(), kind=kind, team_id=team_id, settings=parsed,
+                            secret_encrypted=encrypt(secret.strip(), app_key=app_key), interval_minutes=interval_minutes)
+    session.add(connection)
+    session.flush()
+    return connection
+
+
+def list_(*, session: Session, actor: User) -> list[Connection]:
+    """Every connection (admins only)."""
+    require_role(actor, Role.ADMIN)
+    return list(session.scalars(select(Connection).order_by(Connection.name)))
+
+
+def get_or_raise(*, session: Session, actor: User | None, connection_id: int) -> Connection:
+    """One connection (admins only)."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    connection = session.get(Connection, connection_id)
+    if connection is None:
+        raise NotFoundError(f"No connection with id {connection_id}.")
+    return connection
+
+
+def delete(*, session: Session, actor: User, connection_id: int) -> None:
+    """Remove a connection and its sync history (the items it imported stay)."""
+    session.delete(get_or_raise(session=session, actor=actor, connection_id=connection_id))
+    session.flush()
+
+
+def check(*, session: Session, actor: User | None, connection_id: int, app_key: str,
+         transport: httpx.BaseTransport | None = None) -> str:
+    """Reach the source with the stored credentials; return what was found."""
+    connection = get_or_raise(session=session, actor=actor, connection_id=connection_id)
+    try:
+        return build_connector(connection, app_key=app_key, transport=transport, sleep=lambda _s: None).test()
+    except (ConnectorError, SecretError) as exc:
+        raise ConnectionFailedError(str(exc)) from None
+
+
+def runs_of(*, session: Session, actor: User | None, connection_id: int, limit: int = 20) -> list[SyncRun]:
+    """The connection's latest sync runs, newest first."""
+    get_or_raise(session=session, actor=actor, connection_id=connection_id)
+    return list(session.scalars(select(SyncRun).where(SyncRun.connection_id == connection_id)
+                                .order_by(SyncRun.id.desc()).limit(limit)))
+
+
+def is_running(connection_id: int) -> bool:
+    """Whether this process is syncing the connection right now."""
+    with _RUNNING_LOCK:
+        thread = _RUNNING.get(connection_id)
+        return thread is not None and thread.is_alive()
+
+
+def start_background_sync(factory: sessionmaker[Session], connection_id: int, *, app_key: str, full: bool = False,
+                          trigger: str = "manual", transport: httpx.BaseTransport | None = None,
+                          on_done: Callable[[], None] | None = None) -> bool:
+    """Start a sync in a thread of this process (the embedded default); False if one is running already."""
+    with _RUNNING_LOCK:
+        current = _RUNNING.get(connection_id)
+        if current is not None and current.is_alive():
+            return False
+
+        def work() -> None:
+            try:
+                run_sync(factory, connection_id, app_key=app_key, full=full, trigger=trigger, transport=transport)
+            except ConnectorError as exc:
+                log.warning("sync of connection %s failed: %s", connection_id, exc.message)
+            except Exception:  # a bug must not kill the web process; the run stays visible as running
+                log.exception("sync of connection %s crashed", connection_id)
+            finally:
+                if on_done:
+                    on_done()
+
+        thread = threading.Thread(target=work, name=f"sync-{connection_id}", daemon=True)
+        _RUNNING[connection_id] = thread
+        thread.start()
+        return True
+
+
+def start_sync(factory: sessionmaker[Session], connection_id: int, *, app_key: str, full: bool = False,
+               background: bool = True) -> bool:
+    """Start a sync from the web: in a thread (the default), or inline when background work is off.
+
+    Returns:
+        False when a sync of the connection is running already.
+    """
+    if background:
+        return start_background_sync(factory, connection_id, app_key=app_key, full=full)
+    with contextlib.suppress(ConnectorError):  # recorded on the run, which the page shows
+        run_sync(factory, connection_id, app_key=app_key, full=full)
+    return True
