@@ -25,6 +25,7 @@ from deliveryops.cli.common import (
 )
 from deliveryops.cli.connectors import connectors_app
 from deliveryops.cli.flow import flow_app, forecast_app
+from deliveryops.cli.impediments import impediments_app
 from deliveryops.cli.work import import_app, simulate_command
 from deliveryops.db import make_engine, make_session_factory, unit_of_work
 from deliveryops.demo import build_demo
@@ -52,6 +53,7 @@ app.add_typer(groups_app, name="groups")
 app.add_typer(import_app, name="import")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(flow_app, name="flow")
+app.add_typer(impediments_app, name="impediments")
 app.add_typer(forecast_app, name="forecast")
 app.command("simulate")(simulate_command)
 

@@ -123,8 +123,16 @@ def import_records(
     summary = ImportSummary(notes=list(notes))
     seen_statuses: dict[str, None] = {}
     done = 0
+    # One lookup of what the team has, instead of a 2,000-key IN per batch: on PostgreSQL a prepared
+    # statement's generic plan made that lookup scan the team's items once per batch.
+    existing = {
+        (source, key): (item_id, digest)
+        for item_id, source, key, digest in session.execute(
+            select(WorkItem.id, WorkItem.source, WorkItem.external_key, WorkItem.content_hash)
+            .where(WorkItem.team_id == team.id))
+    }
     for batch in _batches(records, BATCH_ITEMS):
-        _import_batch(session, team, batch, summary, seen_statuses)
+        _import_batch(session, team, batch, summary, seen_statuses, existing)
         done += len(batch)
         if progress:
             progress(done)
@@ -146,18 +154,9 @@ def import_records(
 
 
 def _import_batch(
-    session: Session, team: Team, batch: list[WorkItemRecord], summary: ImportSummary, seen: dict[str, None]
+    session: Session, team: Team, batch: list[WorkItemRecord], summary: ImportSummary, seen: dict[str, None],
+    existing: dict[tuple[str, str], tuple[int, str]],
 ) -> None:
-    keys = [(r.source, r.external_key) for r in batch]
-    existing = {
-        (source, key): (item_id, digest)
-        for item_id, source, key, digest in session.execute(
-            select(WorkItem.id, WorkItem.source, WorkItem.external_key, WorkItem.content_hash).where(
-                WorkItem.team_id == team.id,
-                WorkItem.external_key.in_([key for _source, key in keys]),
-            )
-        )
-    }
     new_rows: list[dict[str, object]] = []
     new_records: list[WorkItemRecord] = []
     changed_rows: list[dict[str, object]] = []
@@ -177,12 +176,19 @@ def _import_batch(
             row["id"] = found[0]
             changed_rows.append(row)
             changed.append((found[0], record))
+            existing[(record.source, record.external_key)] = (found[0], digest)
     targets: list[tuple[int, WorkItemRecord]] = list(changed)
     if new_rows:
+        # render_nulls keeps one statement for rows whose empty columns differ; without it the ORM
+        # splits the batch into tiny statements (measured: 2.4 rows each for 50,000 items).
         result = session.execute(
-            insert(WorkItem).returning(WorkItem.id, sort_by_parameter_order=True), new_rows
+            insert(WorkItem).returning(WorkItem.id, sort_by_parameter_order=True)
+            .execution_options(render_nulls=True), new_rows
         )
-        targets += zip(result.scalars().all(), new_records, strict=True)
+        ids = result.scalars().all()
+        targets += zip(ids, new_records, strict=True)
+        for item_id, row in zip(ids, new_rows, strict=True):
+            existing[(str(row["source"]), str(row["external_key"]))] = (item_id, str(row["content_hash"]))
         summary.created += len(new_rows)
     if changed_rows:
         ids = [item_id for item_id, _record in changed]

@@ -1,0 +1,118 @@
+"""`deliveryops impediments list|raise|escalate|resolve`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts.models import User
+from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.impediments import service
+from deliveryops.impediments.models import Category, Impediment, Severity
+from deliveryops.teams.models import Team
+
+impediments_app = typer.Typer(help="Impediments: raise, escalate, resolve.", no_args_is_help=True)
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
+AsOption = Annotated[str | None, typer.Option("--as", help="E-mail of the person acting (kept in the timeline).")]
+
+
+def _team(session: Session, name: str) -> Team:
+    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
+    if team is None:
+        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
+    return team
+
+
+def _user(session: Session, email: str | None) -> User | None:
+    if email is None:
+        return None
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise CliError(f"Nobody has the e-mail {email!r}.")
+    return user
+
+
+@impediments_app.command("list")
+@friendly_errors
+def list_impediments(
+    team: Annotated[str | None, typer.Option(help="Only this team (name or slug).")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only open impediments.")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """List impediments with their status, level and days at that level."""
+    with session_scope(load_settings(database)) as session:
+        statement = select(Impediment).order_by(Impediment.created_at.desc())
+        if team:
+            statement = statement.where(Impediment.team_id == _team(session, team).id)
+        rows = [row for row in session.scalars(statement) if not (open_only and row.status.is_closed)]
+        if not rows:
+            console.print("No impediments.")
+            return
+        names = {t.id: t.name for t in session.scalars(select(Team))}
+        table = Table("Id", "Team", "Title", "Severity", "Status", "Level")
+        for row in rows:
+            table.add_row(str(row.id), names.get(row.team_id, "?"), row.title, row.severity.value, row.status.label,
+                          row.level.label)
+        console.print(table)
+
+
+@impediments_app.command("raise")
+@friendly_errors
+def raise_impediment(
+    team: Annotated[str, typer.Option(help="The team it blocks (name or slug).")],
+    title: Annotated[str, typer.Option(help="Short and specific.")],
+    description: Annotated[str, typer.Option(help="What happens and what it blocks.")] = "",
+    category: Annotated[str | None, typer.Option(help="A category name, e.g. 'Data access'.")] = None,
+    severity: Annotated[Severity, typer.Option(help="low, medium, high or critical.")] = Severity.MEDIUM,
+    items: Annotated[str | None, typer.Option(help="Keys of blocked work items, comma-separated.")] = None,
+    acting: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Raise an impediment for a team."""
+    with session_scope(load_settings(database)) as session:
+        category_id = None
+        if category:
+            category_id = session.scalar(select(Category.id).where(Category.name == category))
+            if category_id is None:
+                names = ", ".join(c.name for c in service.categories(session))
+                raise CliError(f"No category {category!r}; choose one of: {names}.")
+        impediment = service.raise_(session=session, actor=_user(session, acting), team_id=_team(session, team).id,
+                                    title=title, description=description, category_id=category_id,
+                                    severity=severity, work_item_keys=items.split(",") if items else None)
+        console.print(f"Raised impediment {impediment.id}: {impediment.title}.")
+
+
+@impediments_app.command("escalate")
+@friendly_errors
+def escalate(
+    impediment_id: Annotated[int, typer.Argument(help="The impediment's id.")],
+    tried: Annotated[str, typer.Option(help="What was tried already.")],
+    needed: Annotated[str, typer.Option(help="What is needed from the next level.")],
+    acting: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Move an impediment one level up: team → delivery manager → Product Ops → leadership."""
+    with session_scope(load_settings(database)) as session:
+        impediment = service.escalate(session=session, actor=_user(session, acting), impediment_id=impediment_id,
+                                      tried=tried, needed=needed)
+        console.print(f"Impediment {impediment.id} is now with {impediment.level.label}.")
+
+
+@impediments_app.command("resolve")
+@friendly_errors
+def resolve(
+    impediment_id: Annotated[int, typer.Argument(help="The impediment's id.")],
+    note: Annotated[str, typer.Option(help="How it was resolved.")],
+    wont_fix: Annotated[bool, typer.Option("--wont-fix", help="Close it as won't fix.")] = False,
+    acting: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Resolve an impediment (members of a confirmed cross-team cluster resolve with their cluster)."""
+    with session_scope(load_settings(database)) as session:
+        impediment = service.resolve(session=session, actor=_user(session, acting), impediment_id=impediment_id,
+                                     note=note, wont_fix=wont_fix)
+        console.print(f"Impediment {impediment.id} is {impediment.status.label}.")

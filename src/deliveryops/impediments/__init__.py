@@ -1,0 +1,1 @@
+"""Impediments: team log, escalation ladder, cross-team clusters and their measured impact."""
