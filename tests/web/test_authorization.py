@@ -13,14 +13,19 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
 from deliveryops.flow import service as flow
+from deliveryops.impediments import service as impediments
 from deliveryops.sync import service as connections
 from deliveryops.teams.models import TeamRole
 from deliveryops.web.app import route_table
+from deliveryops.work.importing import import_records
+from deliveryops.work.models import BlockedInterval
+from deliveryops.work.records import BlockedIntervalRecord, WorkItemRecord
 from tests.factories import PASSWORD, csrf_from, join, login, make_group, make_team, make_user
 
 ANON = "anonymous"
@@ -37,6 +42,8 @@ A_VIEWERS = frozenset({MEMBER_A, DM_A, OPS, LEADER, ADMIN})
 A_MANAGERS = frozenset({DM_A, ADMIN})
 ADMINS = frozenset({ADMIN})
 NOBODY: frozenset[str] = frozenset()
+A_RAISERS = frozenset({MEMBER_A, DM_A, ADMIN})
+CROSS_TEAM = frozenset({OPS, LEADER, ADMIN})
 FILE = "__file__"  # a body key naming an example file to upload as multipart "file"
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 
@@ -118,6 +125,28 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
     ("GET", "/admin/teams"): (ADMINS, None),
     ("POST", "/admin/teams"): (ADMINS, {"name": "Page Team", "time_zone": "UTC"}),
     ("POST", "/admin/groups"): (ADMINS, {"name": "Page Group"}),
+    ("GET", "/api/v1/teams/{team_id}/impediments"): (A_VIEWERS, None),
+    ("POST", "/api/v1/teams/{team_id}/impediments"): (A_RAISERS, {"title": "Raised by the walk"}),
+    ("GET", "/api/v1/impediments/queue"): (CROSS_TEAM, None),
+    ("GET", "/api/v1/impediments/report"): (SIGNED_IN, None),
+    ("GET", "/api/v1/impediments/{impediment_id}"): (A_VIEWERS, None),
+    ("PATCH", "/api/v1/impediments/{impediment_id}/status"): (A_RAISERS, {"status": "in_progress"}),
+    ("POST", "/api/v1/impediments/{impediment_id}/escalate"): (A_RAISERS, {"tried": "", "needed": ""}),
+    ("POST", "/api/v1/impediments/{impediment_id}/hand-back"): (A_RAISERS, {"reason": ""}),
+    ("POST", "/api/v1/impediments/{impediment_id}/resolve"): (A_RAISERS, {"note": ""}),
+    ("POST", "/api/v1/impediments/{impediment_id}/comments"): (A_VIEWERS, {"text": "From the walk"}),
+    ("GET", "/impediments"): (SIGNED_IN, None),
+    ("GET", "/impediments/digest"): (SIGNED_IN, None),
+    ("GET", "/impediments/reports"): (SIGNED_IN, None),
+    ("GET", "/teams/{slug}/impediments"): (A_VIEWERS, None),
+    ("POST", "/teams/{slug}/impediments"): (A_RAISERS, {"title": "Raised by the walk"}),
+    ("POST", "/teams/{slug}/impediments/from-block/{interval_id}"): (A_RAISERS, {}),
+    ("GET", "/impediments/{impediment_id}"): (A_VIEWERS, None),
+    ("POST", "/impediments/{impediment_id}/status"): (A_RAISERS, {"status": "in_progress"}),
+    ("POST", "/impediments/{impediment_id}/escalate"): (A_RAISERS, {}),
+    ("POST", "/impediments/{impediment_id}/hand-back"): (A_RAISERS, {}),
+    ("POST", "/impediments/{impediment_id}/resolve"): (A_RAISERS, {}),
+    ("POST", "/impediments/{impediment_id}/comment"): (A_VIEWERS, {"text": "From the walk"}),
     # Last: they remove the connection the entries above use.
     ("DELETE", "/api/v1/connections/{connection_id}"): (ADMINS, None),
     ("POST", "/admin/connections/{connection_id}/delete"): (ADMINS, {}),
@@ -154,6 +183,11 @@ def build_world(session: Session) -> World:
     second_bystander = make_user(session)
     join(session, team_a, second_bystander)
     token, _secret = accounts.create_token(session=session, actor=bystander, name="bystander's")
+    blocked_since = datetime.now(UTC) - timedelta(days=5)
+    import_records(session=session, actor=None, team=team_a, import_format="test", records=[WorkItemRecord(
+        source="test", external_key="W-1", item_type="Story", title="Blocked item", created_at=blocked_since,
+        blocked_intervals=(BlockedIntervalRecord(blocked_since, None, "Waiting for access"),))])
+    impediment = impediments.raise_(session=session, actor=None, team_id=team_a.id, title="World impediment")
     forecast, _result = flow.create_when(session=session, actor=None, team_id=team_a.id, remaining_items=2)
     # Encrypted under another key: testing or syncing fails at once, without waiting on a network.
     connection = connections.create(session=session, actor=None, name="World GitHub", kind="github",
@@ -169,7 +203,8 @@ def build_world(session: Session) -> World:
         "user_id": str(bystander.id), "token_id": str(token.id), "outsider": str(outsider.id),
         "member_id": str(second_bystander.id), "bystander_email": bystander.email,
         "metric": "wip", "chart": "wip", "forecast_id": str(forecast.id),
-        "connection_id": str(connection.id), "second_connection_id": str(second.id),
+        "connection_id": str(connection.id), "impediment_id": str(impediment.id),
+        "interval_id": str(session.scalar(select(BlockedInterval.id))), "second_connection_id": str(second.id),
         "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
     }
     return World(emails={role: user.email for role, user in people.items()}, values=values)

@@ -21,6 +21,8 @@ from deliveryops.accounts import routes as account_routes
 from deliveryops.db import make_engine, make_session_factory
 from deliveryops.flow import pages as flow_pages
 from deliveryops.flow import routes as flow_routes
+from deliveryops.impediments import pages as impediment_pages
+from deliveryops.impediments import routes as impediment_routes
 from deliveryops.settings import Settings, get_settings
 from deliveryops.sync import pages as sync_pages
 from deliveryops.sync import routes as sync_routes
@@ -46,6 +48,7 @@ API_ROUTERS: list[APIRouter] = [
     work_routes.router,
     flow_routes.router,
     sync_routes.router,
+    impediment_routes.router,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
     web_pages.router,
@@ -54,6 +57,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     work_pages.router,
     flow_pages.router,
     sync_pages.router,
+    impediment_pages.router,
 ]
 
 

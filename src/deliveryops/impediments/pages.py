@@ -1,0 +1,455 @@
+"""HTML pages: a team's impediment log, one impediment with its timeline and actions, the cross-team
+queues, the daily digest of overdue impediments and the blocker-clustering report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts.models import Role, User
+from deliveryops.db import utcnow
+from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.impediments import impact, service
+from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impediment, Level, Severity, Status
+from deliveryops.teams.models import Membership, Team, TeamRole
+from deliveryops.teams.service import get_team_or_raise, list_teams, team_ids_of
+from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.templating import register_nav, render
+from deliveryops.work.models import BlockedInterval, WorkItem
+
+__all__ = ["LogRow", "actor_names", "can_raise", "open_at_level", "report_period", "router", "visible_team_ids"]
+
+router = APIRouter(include_in_schema=False)
+register_nav("Impediments", "/impediments", order=14)
+
+ImpedimentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+IntervalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+CLOSED = (Status.RESOLVED, Status.WONT_FIX)
+DEFAULT_REPORT_DAYS = 90
+MAX_REPORT_DAYS = 731
+EARLIEST, LATEST = date(1970, 1, 1), date(2100, 12, 31)
+CLUSTERS_PAGE = "/impediments/clusters"  # cluster_pages.py: one section per cluster, id "cluster-<id>"
+TEXT = Annotated[str, Form(max_length=5000)]
+
+
+# Shared with the JSON API (routes.py).
+
+
+def visible_team_ids(session: Session, actor: User) -> set[int] | None:
+    """The teams whose impediments ``actor`` sees: None means every team (Product Ops, leaders, admins)."""
+    return None if actor.role.sees_all_teams else team_ids_of(session, actor)
+
+
+def can_raise(session: Session, actor: User, team: Team) -> bool:
+    """People in the team (its delivery manager too) and admins raise its impediments."""
+    return actor.role is Role.ADMIN or team.id in team_ids_of(session, actor)
+
+
+def actor_names(session: Session, impediment: Impediment) -> dict[int, str]:
+    """The names of the people in the impediment's timeline, by id."""
+    ids = {event.actor_id for event in impediment.events if event.actor_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+def open_at_level(session: Session, level: Level) -> list[Impediment]:
+    """Every open impediment at a level (for blocked days before the queue is ordered)."""
+    return list(session.scalars(select(Impediment).where(Impediment.level == level, Impediment.status.not_in(CLOSED))))
+
+
+def report_period(start: date | None, end: date | None, *, today: date) -> tuple[date, date]:
+    """The report's period: default the last 90 days up to today; at most two years.
+
+    Raises:
+        ValidationFailedError: with the field ("from" or "to") and what is wrong.
+    """
+    for field, value in (("from", start), ("to", end)):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise ValidationFailedError(f"Choose a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}.",
+                                        fields={field: f"Choose a date between {EARLIEST.year} and {LATEST.year}."})
+    end = end or today
+    start = start or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+    if start > end:
+        raise ValidationFailedError("The start must be on or before the end.",
+                                    fields={"from": "The start must be on or before the end."})
+    if (end - start).days + 1 > MAX_REPORT_DAYS:
+        raise ValidationFailedError("Choose a period of at most two years.",
+                                    fields={"from": "Choose a period of at most two years."})
+    return start, end
+
+
+@dataclass
+class LogRow:
+    """An impediment with its time at the level against its service level, and what it costs."""
+
+    impediment: Impediment
+    team: Team
+    working_days: int
+    allowed_days: int | None
+    overdue: bool
+    blocked_days: float
+
+
+def _rows(session: Session, impediments: list[Impediment], now: datetime) -> list[LogRow]:
+    levels = service.service_levels(session)
+    costs = impact.blocked_days(session, impediments, now=now)
+    teams = {team.id: team for team in session.scalars(select(Team).where(
+        Team.id.in_({imp.team_id for imp in impediments})))} if impediments else {}
+    return [LogRow(imp, teams[imp.team_id], service.working_days_at_level(imp, now=now),
+                   levels.get((imp.level, imp.severity)), service.is_overdue(imp, levels, now=now),
+                   costs.get(imp.id, 0.0)) for imp in impediments]
+
+
+# Cross-team views. Declared before /impediments/{impediment_id}, which would otherwise match their paths.
+
+
+def _parse_date(value: str | None, field: str, errors: dict[str, str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[field] = f"Expected a date like 2026-03-31, got {value!r}."
+        return None
+
+
+def _open_by_team(session: Session, team_ids: list[int], now: datetime) -> dict[int, tuple[int, int]]:
+    """Open and overdue impediments per team."""
+    if not team_ids:
+        return {}
+    levels = service.service_levels(session)
+    counts = dict.fromkeys(team_ids, (0, 0))
+    for imp in session.scalars(select(Impediment).where(Impediment.team_id.in_(team_ids),
+                                                        Impediment.status.not_in(CLOSED))):
+        open_count, overdue = counts[imp.team_id]
+        counts[imp.team_id] = (open_count + 1, overdue + service.is_overdue(imp, levels, now=now))
+    return counts
+
+
+@router.get("/impediments", response_class=HTMLResponse)
+def impediments_index(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """The Product Ops and leadership queues by impact, or the viewer's teams' logs."""
+    now = utcnow()
+    levels = service.service_levels(session)
+    queues = []
+    if actor.role.sees_all_teams:
+        for level in (Level.PRODUCT_OPS, Level.LEADERSHIP):
+            costs = impact.blocked_days(session, open_at_level(session, level), now=now)
+            entries = service.queue(session=session, actor=actor, level=level, now=now, blocked_days=costs)
+            queues.append((level, [(entry, levels.get((level, entry.impediment.severity))) for entry in entries]))
+    teams = [] if actor.role.sees_all_teams else list_teams(session=session, actor=actor)
+    return render(request, "impediments/index.html", {
+        "queues": queues, "teams": teams, "counts": _open_by_team(session, [team.id for team in teams], now),
+    })
+
+
+def _delivery_managers(session: Session, team_ids: set[int]) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = {}
+    if team_ids:
+        for team_id, name in session.execute(
+                select(Membership.team_id, User.name).join(User, User.id == Membership.user_id)
+                .where(Membership.team_id.in_(team_ids), Membership.team_role == TeamRole.DELIVERY_MANAGER)
+                .order_by(User.name)):
+            names.setdefault(team_id, []).append(name)
+    return names
+
+
+def _who_acts(row: LogRow, managers: dict[int, list[str]]) -> str:
+    level = row.impediment.level
+    if level is Level.TEAM:
+        return f"{row.team.name} (anyone in the team)"
+    if level is Level.DELIVERY_MANAGER:
+        names = managers.get(row.team.id)
+        return ", ".join(names) if names else f"{row.team.name} has no delivery manager: an admin should name one"
+    return "Product Ops" if level is Level.PRODUCT_OPS else "Product leaders"
+
+
+@router.get("/impediments/digest", response_class=HTMLResponse)
+def digest(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Every open impediment past its service level, by level, with who should act."""
+    now = utcnow()
+    scope = visible_team_ids(session, actor)
+    statement = select(Impediment).where(Impediment.status.not_in(CLOSED)).order_by(Impediment.id)
+    if scope is not None:
+        statement = statement.where(Impediment.team_id.in_(scope))
+    rows = [row for row in _rows(session, list(session.scalars(statement)), now) if row.overdue]
+    rows.sort(key=lambda row: (-(row.working_days - (row.allowed_days or 0)), row.impediment.id))
+    managers = _delivery_managers(session, {row.team.id for row in rows if row.impediment.level is Level.DELIVERY_MANAGER})
+    groups = [(level, [(row, _who_acts(row, managers)) for row in rows if row.impediment.level is level])
+              for level in Level]
+    return render(request, "impediments/digest.html", {
+        "groups": [group for group in groups if group[1]], "total": len(rows), "all_teams": scope is None,
+        "today": now.date(),
+    })
+
+
+@router.get("/impediments/reports", response_class=HTMLResponse)
+def reports(
+    request: Request, session: SessionDep, actor: PageUser,
+    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+) -> Response:
+    """The blocker-clustering report of a period: categories, time at each level, open impediments per week."""
+    now = utcnow()
+    errors: dict[str, str] = {}
+    start_date, end_date = _parse_date(start, "from", errors), _parse_date(end, "to", errors)
+    values = {"from": start or "", "to": end or ""}
+    scope = visible_team_ids(session, actor)
+    context: dict[str, Any] = {"errors": errors, "values": values, "report": None, "all_teams": scope is None,
+                               "teams": [] if scope is None else list_teams(session=session, actor=actor)}
+    if not errors:
+        try:
+            start_date, end_date = report_period(start_date, end_date, today=now.date())
+        except ValidationFailedError as exc:
+            errors.update(exc.fields)
+    if errors or start_date is None or end_date is None:
+        return render(request, "impediments/report.html", context, status_code=422)
+    data = impact.report(session, team_ids=scope, start=start_date, end=end_date, now=now)
+    by_level = cast(dict[str, float | None], data["by_level"])
+    context.update(report=data, start=start_date, end=end_date, values={"from": start_date.isoformat(),
+                                                                        "to": end_date.isoformat()},
+                   by_level=[(level, by_level[level.value]) for level in Level if level.value in by_level])
+    return render(request, "impediments/report.html", context)
+
+
+# The team log and raising.
+
+
+def _parse_raise(form: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    category = form["category_id"].strip()
+    category_id = int(category) if category.isdigit() and len(category) < 10 else None
+    if category and category_id is None:
+        errors["category_id"] = "Choose a category from the list."
+    try:
+        severity = Severity(form["severity"] or Severity.MEDIUM.value)
+    except ValueError:
+        errors["severity"] = "Choose low, medium, high or critical."
+        severity = Severity.MEDIUM
+    needed_by = None
+    if form["needed_by"].strip():
+        try:
+            needed_by = date.fromisoformat(form["needed_by"].strip())
+        except ValueError:
+            errors["needed_by"] = f"Expected a date like 2026-03-31, got {form['needed_by']!r}."
+    keys = [key.strip() for key in form["work_items"].replace(",", "\n").splitlines() if key.strip()]
+    return {"title": form["title"], "description": form["description"], "category_id": category_id,
+            "severity": severity, "needed_by": needed_by, "work_item_keys": keys}
+
+
+def _log_page(request: Request, session: Session, actor: User, team: Team, *, errors: dict[str, str] | None = None,
+              values: dict[str, str] | None = None, message: str | None = None, status_code: int = 200) -> Response:
+    now = utcnow()
+    rows = _rows(session, service.list_team(session=session, actor=actor, team_id=team.id), now)
+    return render(request, "impediments/log.html", {
+        "team": team, "open_rows": [r for r in rows if not r.impediment.status.is_closed],
+        "closed_rows": [r for r in rows if r.impediment.status.is_closed],
+        "categories": service.categories(session), "severities": list(Severity), "can_raise": can_raise(session, actor, team),
+        "blocks": impact.unraised_blocked_items(session, team, now=now), "errors": errors or {},
+        "values": values or {"severity": Severity.MEDIUM.value}, "message": message,
+    }, status_code=status_code)
+
+
+@router.get("/teams/{slug}/impediments", response_class=HTMLResponse)
+def team_log(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+    """The team's impediments, open first, the raise form and long-blocked items nobody raised yet."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    return _log_page(request, session, actor, team)
+
+
+@router.post("/teams/{slug}/impediments", response_class=HTMLResponse)
+def raise_impediment(
+    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    title: Annotated[str, Form(max_length=1000)] = "",
+    description: Annotated[str, Form(max_length=10_000)] = "",
+    category_id: Annotated[str, Form(max_length=20)] = "",
+    severity: Annotated[str, Form(max_length=20)] = "medium",
+    needed_by: Annotated[str, Form(max_length=20)] = "",
+    work_items: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """Raise an impediment; the form comes back with a message next to each bad field."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    if not can_raise(session, actor, team):
+        raise PermissionDeniedError("Only people in the team can raise its impediments.")
+    values = {"title": title, "description": description, "category_id": category_id, "severity": severity,
+              "needed_by": needed_by, "work_items": work_items}
+    errors: dict[str, str] = {}
+    parsed = _parse_raise(values, errors)
+    message = "Please correct the marked fields."
+    try:
+        # The service checks the other fields even when the form could not read one, so that every
+        # mistake is marked at once; what it wrote is rolled back below.
+        impediment = service.raise_(session=session, actor=actor, team_id=team.id, **parsed)
+    except ValidationFailedError as exc:
+        errors, message = {**exc.fields, **errors}, exc.message
+    else:
+        if not errors:
+            return RedirectResponse(f"/impediments/{impediment.id}", status_code=303)
+    session.rollback()
+    return _log_page(request, session, actor, team, errors=errors, values=values, message=message, status_code=422)
+
+
+@router.post("/teams/{slug}/impediments/from-block/{interval_id}", response_class=HTMLResponse)
+def raise_from_block(request: Request, slug: str, interval_id: IntervalId, session: SessionDep, actor: PageUser,
+                     _csrf: CsrfChecked) -> Response:
+    """One click: an impediment titled from the block's reason, with the blocked item linked."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    if not can_raise(session, actor, team):
+        raise PermissionDeniedError("Only people in the team can raise its impediments.")
+    found = session.execute(select(BlockedInterval, WorkItem).join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+                            .where(BlockedInterval.id == interval_id, WorkItem.team_id == team.id)).first()
+    if found is None:
+        raise NotFoundError(f"No blocked item with interval {interval_id} in {team.name}.")
+    interval, item = found
+    linked = session.scalar(select(Impediment).join(AffectedItem).where(
+        AffectedItem.work_item_id == item.id, Impediment.team_id == team.id).limit(1))
+    if linked is not None:
+        raise ConflictError(f"{item.external_key} is linked to an impediment already: {linked.title}.")
+    other = next((c for c in service.categories(session) if c.name == "Other"), None)
+    reason = " ".join(interval.reason.split())
+    impediment = service.raise_(
+        session=session, actor=actor, team_id=team.id,
+        title=(reason or f"{item.external_key} is blocked")[:200],
+        description=f"Raised from the block of {item.external_key} ({item.title}), blocked since "
+                    f"{interval.start.date().isoformat()}.",
+        category_id=other.id if other else None, severity=Severity.MEDIUM, work_item_keys=[item.external_key])
+    return RedirectResponse(f"/impediments/{impediment.id}", status_code=303)
+
+
+# One impediment.
+
+
+def _label(value: str | None) -> str:
+    if value is None:
+        return ""
+    for kind in (Level, Status):
+        try:
+            return str(kind(value).label)
+        except ValueError:
+            continue
+    return value.replace("_", " ")
+
+
+def describe(event: Event) -> str:
+    """What an entry of the timeline says happened."""
+    before, after = _label(event.from_value), _label(event.to_value)
+    if event.kind == "raised":
+        return f"Raised at the {after} level" if after else "Raised"
+    if event.kind == "status":
+        return f"Status {before} → {after}"
+    if event.kind == "escalated":
+        return f"Escalated from {before} to {after}"
+    if event.kind == "handed_back":
+        return f"Handed back from {before} to {after}"
+    if event.kind == "resolved":
+        return "Closed as won't fix" if event.to_value == Status.WONT_FIX.value else "Resolved"
+    if event.kind == "comment":
+        return "Commented"
+    text = event.kind.replace("_", " ").capitalize()
+    return f"{text}: {before} → {after}" if before and after else f"{text} {after}".strip()
+
+
+def _cluster_href(request: Request, cluster_id: int) -> str | None:
+    # The cluster page has its own router: link to it only where the app serves it.
+    served = {str(getattr(route, "path", "")) for route in request.app.routes}
+    return f"{CLUSTERS_PAGE}#cluster-{cluster_id}" if CLUSTERS_PAGE in served else None
+
+
+def _detail_page(request: Request, session: Session, actor: User, impediment_id: int, *, failed: str | None = None,
+                 message: str | None = None, errors: dict[str, str] | None = None,
+                 values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    impediment = service.get_or_raise(session=session, actor=actor, impediment_id=impediment_id)
+    now = utcnow()
+    row = _rows(session, [impediment], now)[0]
+    names = actor_names(session, impediment)
+    item_ids = [link.work_item_id for link in impediment.items]
+    items = list(session.scalars(select(WorkItem).where(WorkItem.id.in_(item_ids)).order_by(WorkItem.external_key))) \
+        if item_ids else []
+    cluster = session.get(Cluster, impediment.cluster_id) if impediment.cluster_id is not None else None
+    acts = service.can_act(session, actor, impediment) and not impediment.status.is_closed
+    next_level = impediment.level.next() if acts else None
+    previous_level = impediment.level.previous() if acts else None
+    shown = {"comment"} | ({"status", "resolve"} if acts else set()) | ({"escalate"} if next_level else set()) \
+        | ({"hand-back"} if previous_level else set())
+    return render(request, "impediments/detail.html", {
+        "imp": impediment, "row": row, "team": row.team, "items": items, "cluster": cluster,
+        "cluster_href": _cluster_href(request, cluster.id) if cluster else None,
+        "timeline": [(event, names.get(event.actor_id or 0, "someone"), describe(event)) for event in impediment.events],
+        "can_act": acts, "next_level": next_level, "previous_level": previous_level, "shown": shown,
+        "failed": failed, "message": message, "errors": errors or {}, "values": values or {},
+    }, status_code=status_code)
+
+
+@router.get("/impediments/{impediment_id}", response_class=HTMLResponse)
+def impediment_page(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser) -> Response:
+    """One impediment: its timeline, affected items, cost, and what the viewer may do next."""
+    return _detail_page(request, session, actor, impediment_id)
+
+
+def _act(request: Request, session: Session, actor: User, impediment_id: int, form: str, values: dict[str, str],
+         action: Callable[[], object]) -> Response:
+    try:
+        action()
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _detail_page(request, session, actor, impediment_id, failed=form, message=exc.message,
+                            errors=exc.fields, values=values, status_code=422)
+    return RedirectResponse(f"/impediments/{impediment_id}", status_code=303)
+
+
+@router.post("/impediments/{impediment_id}/status", response_class=HTMLResponse)
+def change_status(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser,
+                  _csrf: CsrfChecked, status: Annotated[str, Form(max_length=20)] = "") -> Response:
+    """Move between open and in progress."""
+    impediment = service.get_or_raise(session=session, actor=actor, impediment_id=impediment_id)
+    if not service.can_act(session, actor, impediment):
+        raise PermissionDeniedError(f"At the {impediment.level.label} level, you cannot change this impediment.")
+
+    def action() -> None:
+        if status not in (Status.OPEN.value, Status.IN_PROGRESS.value):
+            raise ValidationFailedError("Use escalate or resolve for that.",
+                                        fields={"status": "Choose open or in progress."})
+        service.set_status(session=session, actor=actor, impediment_id=impediment_id, status=Status(status))
+
+    return _act(request, session, actor, impediment_id, "status", {"status": status}, action)
+
+
+@router.post("/impediments/{impediment_id}/escalate", response_class=HTMLResponse)
+def escalate(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+             tried: TEXT = "", needed: TEXT = "") -> Response:
+    """Move one level up, saying what was tried and what is needed."""
+    return _act(request, session, actor, impediment_id, "escalate", {"tried": tried, "needed": needed},
+                lambda: service.escalate(session=session, actor=actor, impediment_id=impediment_id, tried=tried,
+                                         needed=needed))
+
+
+@router.post("/impediments/{impediment_id}/hand-back", response_class=HTMLResponse)
+def hand_back(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+              reason: TEXT = "") -> Response:
+    """Hand the impediment back one level down, with a reason."""
+    return _act(request, session, actor, impediment_id, "hand-back", {"reason": reason},
+                lambda: service.de_escalate(session=session, actor=actor, impediment_id=impediment_id, reason=reason))
+
+
+@router.post("/impediments/{impediment_id}/resolve", response_class=HTMLResponse)
+def resolve(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+            note: TEXT = "", outcome: Annotated[str, Form(max_length=20)] = "resolved") -> Response:
+    """Resolve, or close as won't fix, with a note."""
+    return _act(request, session, actor, impediment_id, "resolve", {"note": note},
+                lambda: service.resolve(session=session, actor=actor, impediment_id=impediment_id, note=note,
+                                        wont_fix=outcome == Status.WONT_FIX.value))
+
+
+@router.post("/impediments/{impediment_id}/comment", response_class=HTMLResponse)
+def add_comment(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser,
+                _csrf: CsrfChecked, text: TEXT = "") -> Response:
+    """Add a comment to the timeline."""
+    return _act(request, session, actor, impediment_id, "comment", {"text": text},
+                lambda: service.comment(session=session, actor=actor, impediment_id=impediment_id, text=text))

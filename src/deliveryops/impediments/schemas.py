@@ -1,0 +1,146 @@
+"""API shapes for impediments, their timeline, the cross-team queues and the blocker-clustering report."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from deliveryops.impediments.models import Level, Severity, Status
+
+# Free-text fields default to "" so that the service, not the schema, words the message for a missing value.
+
+
+class ImpedimentCreate(BaseModel):
+    """A new impediment of a team."""
+
+    title: str = Field(default="", max_length=300, description="Short and specific; at most 200 characters")
+    description: str = Field(default="", max_length=10_000)
+    category_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="A category of the taxonomy")
+    severity: Severity = Severity.MEDIUM
+    needed_by: date | None = None
+    work_item_keys: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=200,
+                                      description="Keys of the team's work items it blocks")
+
+
+class EventRead(BaseModel):
+    """One entry of the timeline: who did what, when and why."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str | None = Field(description="Null when the person is gone or a trusted job acted")
+    kind: str = Field(description="raised, status, escalated, handed_back, comment, resolved...")
+    from_value: str | None
+    to_value: str | None
+    note: str
+
+
+class ImpedimentRead(BaseModel):
+    """An impediment with where it sits on the ladder and what it costs."""
+
+    id: int
+    team_id: int
+    title: str
+    description: str
+    category_id: int | None
+    category: str | None
+    severity: Severity
+    status: Status
+    level: Level
+    level_entered_at: datetime
+    working_days_at_level: int = Field(description="Working days (Monday to Friday) since it reached its level")
+    service_level_days: int | None = Field(description="Working days allowed at this level for its severity")
+    overdue: bool
+    raised_by_id: int | None
+    needed_by: date | None
+    cluster_id: int | None
+    resolution_note: str
+    created_at: datetime
+    resolved_at: datetime | None
+    work_item_keys: list[str]
+    blocked_days: float = Field(description="Blocked days of the linked items while the impediment was open")
+
+
+class ImpedimentDetailRead(ImpedimentRead):
+    """An impediment with its timeline, oldest entry first."""
+
+    events: list[EventRead]
+
+
+class EscalationCreate(BaseModel):
+    """Move one level up: what was tried and what is needed from the next level."""
+
+    tried: str = Field(default="", max_length=5000)
+    needed: str = Field(default="", max_length=5000)
+
+
+class HandBackCreate(BaseModel):
+    """Move one level down, with a reason."""
+
+    reason: str = Field(default="", max_length=5000)
+
+
+class ResolutionCreate(BaseModel):
+    """Close the impediment as resolved or won't fix, with a note."""
+
+    note: str = Field(default="", max_length=5000)
+    wont_fix: bool = False
+
+
+class CommentCreate(BaseModel):
+    """A comment for the timeline."""
+
+    text: str = Field(default="", max_length=5000)
+
+
+class StatusUpdate(BaseModel):
+    """Move between open and in progress (escalating and resolving have their own endpoints)."""
+
+    status: Status
+
+
+class QueueEntryRead(BaseModel):
+    """An impediment in a cross-team queue, with what makes it urgent."""
+
+    impediment: ImpedimentRead
+    team_name: str
+    impact: float = Field(description="Severity weight × (1 + blocked days) × (1 + working days at the level ÷ 5)")
+
+
+class ReportRowRead(BaseModel):
+    """One category of the blocker-clustering report."""
+
+    category: str
+    teams: int
+    impediments: int
+    blocked_days: float
+    resolved: int
+    median_days_to_resolve: float | None
+    within_service_level: float | None = Field(description="Share of the resolved ones never overdue at a level")
+
+
+class LevelMedianRead(BaseModel):
+    """Median working days impediments spent at a level."""
+
+    level: Level
+    median_working_days: float | None
+
+
+class WeekOpenRead(BaseModel):
+    """Impediments open at the end of an ISO week (labelled by its Monday)."""
+
+    week: date
+    open: int
+
+
+class ReportRead(BaseModel):
+    """Impediments raised in a period, by category, with time at each level and open ones per week."""
+
+    start: date
+    end: date
+    impediments: int
+    rows: list[ReportRowRead]
+    by_level: list[LevelMedianRead]
+    open_by_week: list[WeekOpenRead]
