@@ -1,0 +1,39 @@
+"""Browser journey: an admin connects a team to GitHub (the fake one on 127.0.0.1), tests it and syncs it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.connectors.fake_github import REPO, TOKEN, FakeGitHub, sample_repo
+from tests.e2e.conftest import People
+from tests.e2e.test_foundation_journeys import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_connects_tests_and_syncs(page: Page, base_url: str) -> None:
+    fake = FakeGitHub(repos={REPO: sample_repo()})
+    with fake.serve() as server:
+        sign_in(page, base_url, People.admin)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Connections").click()
+        expect(page.get_by_text("No connections yet")).to_be_visible()
+        page.get_by_label("Kind").select_option("github")
+        expect(page.get_by_label("Project keys (Jira)")).to_be_hidden()  # only the chosen kind's fields
+        page.get_by_label("Name", exact=True).fill("GitHub ants")
+        page.get_by_label("Team it feeds").select_option(label="Beta")
+        page.get_by_label("Base URL").fill(server.url)
+        page.get_by_label("Repositories (GitHub)").fill(REPO)
+        page.get_by_label("API token").fill(TOKEN)
+        page.get_by_role("button", name="Add connection").click()
+        expect(page.get_by_role("heading", name="GitHub ants")).to_be_visible()
+        expect(page.get_by_text("token stored encrypted")).to_be_visible()
+        assert TOKEN not in page.content()
+        page.get_by_role("button", name="Test connection").click()
+        expect(page.get_by_role("status").first).to_have_text(f"Connected to GitHub as octocat; repositories {REPO} found.")
+        page.get_by_role("button", name="Sync now").click()
+        history = page.locator("table tbody tr").first
+        expect(history).to_contain_text("succeeded")
+        expect(page.locator("#sync-status")).to_contain_text(re.compile(r"Last sync: succeeded — 8 fetched, 8 created"))
