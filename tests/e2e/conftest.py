@@ -33,6 +33,7 @@ class People:
 def seed(session: Session) -> None:
     group = make_group(session, name="Commerce")
     alpha, beta = make_team(session, name="Alpha", group=group), make_team(session, name="Beta", group=group)
+    make_team(session, name="Delta", group=group)  # fed by the connection journey only
     make_user(session, email=People.admin, name="Ada Admin", role=Role.ADMIN)
     dm = make_user(session, email=People.dm, name="Dora Manager", role=Role.DELIVERY_MANAGER)
     join(session, alpha, dm, TeamRole.DELIVERY_MANAGER)

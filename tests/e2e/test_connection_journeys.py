@@ -23,7 +23,7 @@ def test_admin_connects_tests_and_syncs(page: Page, base_url: str) -> None:
         page.get_by_label("Kind").select_option("github")
         expect(page.get_by_label("Project keys (Jira)")).to_be_hidden()  # only the chosen kind's fields
         page.get_by_label("Name", exact=True).fill("GitHub ants")
-        page.get_by_label("Team it feeds").select_option(label="Beta")
+        page.get_by_label("Team it feeds").select_option(label="Delta")
         page.get_by_label("Base URL").fill(server.url)
         page.get_by_label("Repositories (GitHub)").fill(REPO)
         page.get_by_label("API token").fill(TOKEN)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
 from deliveryops.flow import service as flow
+from deliveryops.impediments import clusters
 from deliveryops.impediments import service as impediments
 from deliveryops.sync import service as connections
 from deliveryops.teams.models import TeamRole
@@ -43,6 +44,7 @@ A_MANAGERS = frozenset({DM_A, ADMIN})
 ADMINS = frozenset({ADMIN})
 NOBODY: frozenset[str] = frozenset()
 A_RAISERS = frozenset({MEMBER_A, DM_A, ADMIN})
+OPS_ADMIN = frozenset({OPS, ADMIN})
 CROSS_TEAM = frozenset({OPS, LEADER, ADMIN})
 FILE = "__file__"  # a body key naming an example file to upload as multipart "file"
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
@@ -147,6 +149,15 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
     ("POST", "/impediments/{impediment_id}/hand-back"): (A_RAISERS, {}),
     ("POST", "/impediments/{impediment_id}/resolve"): (A_RAISERS, {}),
     ("POST", "/impediments/{impediment_id}/comment"): (A_VIEWERS, {"text": "From the walk"}),
+    ("GET", "/impediments/clusters"): (CROSS_TEAM, None),
+    ("POST", "/impediments/clusters/propose"): (CROSS_TEAM, {}),
+    ("POST", "/impediments/clusters/{cluster_id}/confirm"): (OPS_ADMIN, {"owner_id": "{outsider}"}),
+    ("POST", "/impediments/clusters/{cluster_id}/reject"): (OPS_ADMIN, {"reason": "Different"}),
+    ("POST", "/impediments/clusters/{cluster_id}/resolve"): (OPS_ADMIN, {"note": "Fixed"}),
+    ("GET", "/api/v1/impediment-clusters"): (CROSS_TEAM, None),
+    ("POST", "/api/v1/impediment-clusters/{cluster_id}/confirm"): (OPS_ADMIN, {"owner_id": "{outsider}"}),
+    ("POST", "/api/v1/impediment-clusters/{cluster_id}/reject"): (OPS_ADMIN, {"text": "Different"}),
+    ("POST", "/api/v1/impediment-clusters/{cluster_id}/resolve"): (OPS_ADMIN, {"text": "Fixed"}),
     # Last: they remove the connection the entries above use.
     ("DELETE", "/api/v1/connections/{connection_id}"): (ADMINS, None),
     ("POST", "/admin/connections/{connection_id}/delete"): (ADMINS, {}),
@@ -188,6 +199,9 @@ def build_world(session: Session) -> World:
         source="test", external_key="W-1", item_type="Story", title="Blocked item", created_at=blocked_since,
         blocked_intervals=(BlockedIntervalRecord(blocked_since, None, "Waiting for access"),))])
     impediment = impediments.raise_(session=session, actor=None, team_id=team_a.id, title="World impediment")
+    impediments.raise_(session=session, actor=None, team_id=team_a.id, title="No access to production logs")
+    impediments.raise_(session=session, actor=None, team_id=team_b.id, title="Can't see prod logging")
+    [cluster] = clusters.propose(session)
     forecast, _result = flow.create_when(session=session, actor=None, team_id=team_a.id, remaining_items=2)
     # Encrypted under another key: testing or syncing fails at once, without waiting on a network.
     connection = connections.create(session=session, actor=None, name="World GitHub", kind="github",
@@ -203,7 +217,7 @@ def build_world(session: Session) -> World:
         "user_id": str(bystander.id), "token_id": str(token.id), "outsider": str(outsider.id),
         "member_id": str(second_bystander.id), "bystander_email": bystander.email,
         "metric": "wip", "chart": "wip", "forecast_id": str(forecast.id),
-        "connection_id": str(connection.id), "impediment_id": str(impediment.id),
+        "connection_id": str(connection.id), "impediment_id": str(impediment.id), "cluster_id": str(cluster.id),
         "interval_id": str(session.scalar(select(BlockedInterval.id))), "second_connection_id": str(second.id),
         "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
     }

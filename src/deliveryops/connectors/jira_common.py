@@ -135,6 +135,7 @@ class JiraConnectorBase(Connector, Generic[S]):
         client = httpx.Client(base_url=settings.base_url, auth=self._auth(), transport=transport, timeout=_TIMEOUT,
                               headers={"Accept": "application/json"})
         self.http = SourceClient(name=name, client=client, sleep=sleep)
+        self._counter = _RequestCounter(self.http.stats)  # from here: the engine's GET /status counts too
 
     @abc.abstractmethod
     def _auth(self) -> httpx.Auth:
@@ -200,7 +201,7 @@ class JiraConnectorBase(Connector, Generic[S]):
         Returns:
             An iterator of pages; the last one carries ``existing_keys`` on a full sync.
         """
-        counter = _RequestCounter(self.http.stats)
+        counter = self._counter
         context = self._context()
         since_text, position = self._start(request)
         since = datetime.fromisoformat(since_text) if since_text else None

@@ -19,6 +19,7 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.passwords import hash_password
 from deliveryops.db import utcnow
 from deliveryops.demo.forecasts import make_past_forecasts
+from deliveryops.demo.impediments import build_impediments
 from deliveryops.simulate import simulate_organisation
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Team, TeamRole
@@ -78,6 +79,7 @@ class DemoResult:
     items: int = 0
     transitions: int = 0
     forecasts: int = 0
+    impediments: int = 0
 
 
 def _email(name: str) -> str:
@@ -168,6 +170,7 @@ def build_demo(
         team = team_by_name[simulated.name]
         result.forecasts += make_past_forecasts(session, team, author=dm_of[team.name], now=now or utcnow(),
                                                 seed=seed * 10 + index)
+    result.impediments = build_impediments(session, now=now or utcnow(), seed=seed)
     report("done", total_steps, total_steps)
     result.teams = len(TEAMS)
     result.people = 1 + len(MEMBER_NAMES) + len(DELIVERY_MANAGERS) + len(PRODUCT_OPS) + len(LEADERS)

@@ -27,7 +27,7 @@ from deliveryops.secrets import SecretError, decrypt
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team
 from deliveryops.work import workflow as workflows
-from deliveryops.work.importing import delete_items, import_changes, import_records, keys_of
+from deliveryops.work.importing import KnownItems, delete_items, import_changes, import_records, keys_of
 
 __all__ = ["OVERLAP", "SyncProgress", "build_connector", "run_sync"]
 
@@ -65,6 +65,12 @@ def build_connector(connection: Connection, *, app_key: str, transport: httpx.Ba
     secret = decrypt(connection.secret_encrypted, app_key=app_key)
     factory: Any = cls
     return factory(settings, secret, name=connection.name, transport=transport, sleep=sleep)  # type: ignore[no-any-return]
+
+
+def _server_seconds(connector: Connector) -> float:
+    """Seconds the connector's HTTP client spent waiting on the server so far (0 if it keeps no stats)."""
+    stats = getattr(getattr(connector, "http", None), "stats", None)
+    return float(getattr(stats, "server_seconds", 0.0))
 
 
 def _owner_alive(owner: str) -> bool:
@@ -146,11 +152,12 @@ def run_sync(
     if connection_failed is not None:
         raise connection_failed
     state = SyncProgress()
+    known = KnownItems()  # the team's items, read on the first page and kept up to date by each page
     try:
         if cursor is None:
             _adopt_workflow(factory, team_id, connector)
         for page in connector.fetch(SyncRequest(since=since, cursor=cursor, full=full)):
-            _write_page(factory, run_id, team_id, connector, page, state, now())
+            _write_page(factory, run_id, team_id, connector, page, state, now(), known)
             if progress:
                 progress(state)
     except ConnectorError as exc:
@@ -159,6 +166,7 @@ def run_sync(
             assert failed is not None
             failed.status, failed.message, failed.finished_at = "failed", exc.message, now()
             failed.errors += 1
+            failed.server_seconds = _server_seconds(connector)
         raise
     finally:
         connector.close()
@@ -186,14 +194,15 @@ def _adopt_workflow(factory: sessionmaker[Session], team_id: int, connector: Con
 
 
 def _write_page(factory: sessionmaker[Session], run_id: int, team_id: int, connector: Connector, page: FetchPage,
-                state: SyncProgress, now: datetime) -> None:
+                state: SyncProgress, now: datetime, known: KnownItems) -> None:
     with unit_of_work(factory) as session:
         run = session.get(SyncRun, run_id)
         team = session.get(Team, team_id)
         assert run is not None
         assert team is not None
         summary = import_records(session=session, actor=None, team=team, records=page.items,
-                                 import_format=connector.kind, file_name=f"sync run {run_id}", record_run=False)
+                                 import_format=connector.kind, file_name=f"sync run {run_id}", record_run=False,
+                                 known=known)
         run.changes += import_changes(session=session, team=team, changes=page.changes)
         deleted = delete_items(session=session, team=team, source=connector.kind, keys=page.deleted_keys)
         if page.existing_keys is not None:
@@ -205,6 +214,7 @@ def _write_page(factory: sessionmaker[Session], run_id: int, team_id: int, conne
         run.unchanged += summary.unchanged
         run.deleted += deleted
         run.requests += page.requests
+        run.server_seconds = _server_seconds(connector)  # the connector (and its client) lives for this run only
         run.cursor = page.cursor
         run.heartbeat_at = now
         if page.watermark is not None and (run.watermark is None or page.watermark > run.watermark):

@@ -21,6 +21,7 @@ from deliveryops.accounts import routes as account_routes
 from deliveryops.db import make_engine, make_session_factory
 from deliveryops.flow import pages as flow_pages
 from deliveryops.flow import routes as flow_routes
+from deliveryops.impediments import cluster_pages
 from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
 from deliveryops.settings import Settings, get_settings
@@ -49,6 +50,7 @@ API_ROUTERS: list[APIRouter] = [
     flow_routes.router,
     sync_routes.router,
     impediment_routes.router,
+    cluster_pages.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
     web_pages.router,
@@ -57,6 +59,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     work_pages.router,
     flow_pages.router,
     sync_pages.router,
+    cluster_pages.router,  # before the impediment pages: /impediments/clusters is not /impediments/{id}
     impediment_pages.router,
 ]
 

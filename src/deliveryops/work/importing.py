@@ -26,7 +26,7 @@ from deliveryops.work.models import BlockedInterval, Change, ImportRun, ItemLink
 from deliveryops.work.records import WorkflowStatus as WorkflowStatusRecord
 from deliveryops.work.records import WorkItemRecord
 
-__all__ = ["ImportSummary", "delete_items", "import_changes", "import_records", "keys_of", "record_hash"]
+__all__ = ["ImportSummary", "KnownItems", "delete_items", "import_changes", "import_records", "keys_of", "record_hash"]
 
 BATCH_ITEMS = 2000
 Progress = Callable[[int], None]
@@ -51,6 +51,17 @@ class ImportSummary:
     def items(self) -> int:
         """Items read."""
         return self.created + self.updated + self.unchanged
+
+
+@dataclass
+class KnownItems:
+    """``(source, external key) → (id, content hash)`` of a team's items: read once, then kept up to date.
+
+    A sync calls :func:`import_records` once per page; passing the same instance to every call reads
+    the team's items once per sync instead of once per page (which made a full sync quadratic).
+    """
+
+    items: dict[tuple[str, str], tuple[int, str]] | None = None
 
 
 def record_hash(record: WorkItemRecord) -> str:
@@ -97,6 +108,7 @@ def import_records(
     notes: Sequence[str] = (),
     progress: Progress | None = None,
     record_run: bool = True,
+    known: KnownItems | None = None,
 ) -> ImportSummary:
     """Import work items into ``team``, batch by batch, inside the caller's transaction.
 
@@ -112,6 +124,8 @@ def import_records(
         notes: caveats to keep with the run (e.g. "history estimated").
         progress: called with the number of items processed so far, after each batch.
         record_run: keep an import-run row (syncs keep their own run records instead).
+        known: the team's items as read by an earlier call (a sync's previous pages); read now when
+            None or not read yet, and updated with what this call writes.
 
     Returns:
         Counts of created, updated and unchanged items, and the statuses that still need mapping.
@@ -125,12 +139,15 @@ def import_records(
     done = 0
     # One lookup of what the team has, instead of a 2,000-key IN per batch: on PostgreSQL a prepared
     # statement's generic plan made that lookup scan the team's items once per batch.
-    existing = {
-        (source, key): (item_id, digest)
-        for item_id, source, key, digest in session.execute(
-            select(WorkItem.id, WorkItem.source, WorkItem.external_key, WorkItem.content_hash)
-            .where(WorkItem.team_id == team.id))
-    }
+    known = known if known is not None else KnownItems()
+    if known.items is None:
+        known.items = {
+            (source, key): (item_id, digest)
+            for item_id, source, key, digest in session.execute(
+                select(WorkItem.id, WorkItem.source, WorkItem.external_key, WorkItem.content_hash)
+                .where(WorkItem.team_id == team.id))
+        }
+    existing = known.items
     for batch in _batches(records, BATCH_ITEMS):
         _import_batch(session, team, batch, summary, seen_statuses, existing)
         done += len(batch)

@@ -1,0 +1,151 @@
+"""HTML pages and JSON API for cross-team clusters (Product Ops confirms, rejects and resolves them)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from deliveryops.accounts.models import Role, User
+from deliveryops.errors import ValidationFailedError
+from deliveryops.impediments import clusters
+from deliveryops.impediments.impact import blocked_days
+from deliveryops.impediments.models import Cluster
+from deliveryops.teams.models import Team
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
+from deliveryops.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["impediments"], responses=error_responses(401, 403, 404, 422))
+ClusterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _view(session: SessionDep, cluster: Cluster) -> dict[str, object]:
+    members = clusters.members_of(session, cluster)
+    costs = blocked_days(session, members)
+    teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_({m.team_id for m in members})))}
+    return {"cluster": cluster, "members": members, "teams": teams, "costs": costs,
+            "blocked_days": round(sum(costs.values()), 1),
+            "items": sum(len(m.items) for m in members),
+            "owner": session.get(User, cluster.owner_id) if cluster.owner_id else None}
+
+
+@router.get("/impediments/clusters", response_class=HTMLResponse)
+def clusters_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Proposed, confirmed and past cross-team clusters (new proposals are looked for on every visit)."""
+    clusters.list_(session, actor=actor)  # permission first
+    clusters.propose(session)
+    views = [_view(session, c) for c in clusters.list_(session, actor=actor)]
+    owners = list(session.scalars(select(User).where(User.role.in_([Role.PRODUCT_OPS, Role.ADMIN]),
+                                                     User.is_active.is_(True)).order_by(User.name)))
+    return render(request, "impediments/clusters.html", {"views": views, "owners": owners,
+                                                         "error": request.query_params.get("error")})
+
+
+@router.post("/impediments/clusters/propose")
+def propose_now(session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Look for new cross-team clusters now (this also happens whenever the page opens)."""
+    clusters.list_(session, actor=actor)  # the same permission as reading them
+    clusters.propose(session)
+    return RedirectResponse("/impediments/clusters", status_code=303)
+
+
+def _decide(action: str, cluster_id: int, session: SessionDep, actor: PageUser, *, owner_id: str = "", title: str = "",
+            reason: str = "", note: str = "") -> Response:
+    try:
+        if action == "confirm":
+            clusters.confirm(session, actor=actor, cluster_id=cluster_id,
+                             owner_id=int(owner_id) if owner_id.isdigit() else None, title=title)
+        elif action == "reject":
+            clusters.reject(session, actor=actor, cluster_id=cluster_id, reason=reason)
+        else:
+            clusters.resolve_cluster(session, actor=actor, cluster_id=cluster_id, note=note)
+    except ValidationFailedError as exc:
+        session.rollback()
+        return RedirectResponse(f"/impediments/clusters?error={exc.message}#cluster-{cluster_id}", status_code=303)
+    return RedirectResponse(f"/impediments/clusters#cluster-{cluster_id}", status_code=303)
+
+
+@router.post("/impediments/clusters/{cluster_id}/confirm")
+def confirm_cluster(cluster_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+                    owner_id: Annotated[str, Form(max_length=12)] = "",
+                    title: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Confirm a proposal with an owner."""
+    return _decide("confirm", cluster_id, session, actor, owner_id=owner_id, title=title)
+
+
+@router.post("/impediments/clusters/{cluster_id}/reject")
+def reject_cluster(cluster_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+                   reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Reject a proposal: these are different problems."""
+    return _decide("reject", cluster_id, session, actor, reason=reason)
+
+
+@router.post("/impediments/clusters/{cluster_id}/resolve")
+def resolve_cluster(cluster_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+                    note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Resolve a confirmed cluster and all its teams' impediments."""
+    return _decide("resolve", cluster_id, session, actor, note=note)
+
+
+class ClusterRead(BaseModel):
+    """A cross-team cluster with its members and cost."""
+
+    id: int
+    title: str
+    status: str
+    auto_escalated: bool
+    owner_id: int | None
+    impediment_ids: list[int]
+    team_ids: list[int]
+    blocked_days: float
+
+
+class ClusterConfirm(BaseModel):
+    """Confirm a proposal."""
+
+    owner_id: int = Field(ge=1, le=2**31 - 1)
+    title: str | None = Field(default=None, max_length=200)
+
+
+class ClusterNote(BaseModel):
+    """A reason (reject) or a resolution note (resolve)."""
+
+    text: str = Field(max_length=2000)
+
+
+def _read(session: SessionDep, cluster: Cluster) -> ClusterRead:
+    view = _view(session, cluster)
+    members = clusters.members_of(session, cluster)
+    return ClusterRead(id=cluster.id, title=cluster.title, status=cluster.status, auto_escalated=cluster.auto_escalated,
+                       owner_id=cluster.owner_id, impediment_ids=[m.id for m in members],
+                       team_ids=sorted({m.team_id for m in members}), blocked_days=float(str(view["blocked_days"])))
+
+
+@api.get("/impediment-clusters", response_model=list[ClusterRead])
+def list_clusters(session: SessionDep, actor: ApiUser) -> list[ClusterRead]:
+    """Cross-team clusters (Product Ops, leaders, admins)."""
+    return [_read(session, c) for c in clusters.list_(session, actor=actor)]
+
+
+@api.post("/impediment-clusters/{cluster_id}/confirm", response_model=ClusterRead)
+def api_confirm(body: ClusterConfirm, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> ClusterRead:
+    """Confirm a proposed cluster with an owner."""
+    return _read(session, clusters.confirm(session, actor=actor, cluster_id=cluster_id, owner_id=body.owner_id,
+                                           title=body.title))
+
+
+@api.post("/impediment-clusters/{cluster_id}/reject", response_model=ClusterRead)
+def api_reject(body: ClusterNote, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> ClusterRead:
+    """Reject a proposed cluster."""
+    return _read(session, clusters.reject(session, actor=actor, cluster_id=cluster_id, reason=body.text))
+
+
+@api.post("/impediment-clusters/{cluster_id}/resolve", response_model=ClusterRead)
+def api_resolve(body: ClusterNote, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> ClusterRead:
+    """Resolve a confirmed cluster and its members."""
+    return _read(session, clusters.resolve_cluster(session, actor=actor, cluster_id=cluster_id, note=body.text))
