@@ -28,6 +28,7 @@ class People:
     alpha_member: str = "alpha@example.com"
     beta_member: str = "beta@example.com"
     newcomer: str = "newcomer@example.com"
+    ops: str = "ops@example.com"
 
 
 def seed(session: Session) -> None:
@@ -40,6 +41,7 @@ def seed(session: Session) -> None:
     join(session, alpha, make_user(session, email=People.alpha_member, name="Al Member"))
     join(session, beta, make_user(session, email=People.beta_member, name="Bea Member"))
     make_user(session, email=People.newcomer, name="Nina Newcomer")
+    make_user(session, email=People.ops, name="Otto Ops", role=Role.PRODUCT_OPS)
     today = datetime.now(UTC).date()
     history = simulate_team(demo_profiles()[0], start=today - timedelta(days=200), end=today, seed=3)
     import_records(session=session, actor=None, team=alpha, records=history.items, import_format="simulated",

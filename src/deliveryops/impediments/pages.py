@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
-from deliveryops.impediments import impact, service
+from deliveryops.impediments import clusters, impact, service
 from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impediment, Level, Severity, Status
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import get_team_or_raise, list_teams, team_ids_of
@@ -378,8 +378,11 @@ def _detail_page(request: Request, session: Session, actor: User, impediment_id:
     previous_level = impediment.level.previous() if acts else None
     shown = {"comment"} | ({"status", "resolve"} if acts else set()) | ({"escalate"} if next_level else set()) \
         | ({"hand-back"} if previous_level else set())
+    similar = [] if impediment.status.is_closed or cluster else [
+        (other, score, session.get(Team, other.team_id)) for other, score in clusters.similar_elsewhere(session, impediment)
+    ]
     return render(request, "impediments/detail.html", {
-        "imp": impediment, "row": row, "team": row.team, "items": items, "cluster": cluster,
+        "imp": impediment, "row": row, "team": row.team, "items": items, "cluster": cluster, "similar": similar,
         "cluster_href": _cluster_href(request, cluster.id) if cluster else None,
         "timeline": [(event, names.get(event.actor_id or 0, "someone"), describe(event)) for event in impediment.events],
         "can_act": acts, "next_level": next_level, "previous_level": previous_level, "shown": shown,
