@@ -30,7 +30,7 @@ def _view(session: SessionDep, cluster: Cluster) -> dict[str, object]:
     teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_({m.team_id for m in members})))}
     return {"cluster": cluster, "members": members, "teams": teams, "costs": costs,
             "blocked_days": round(sum(costs.values()), 1),
-            "items": sum(len(m.items) for m in members),
+            "item_count": sum(len(m.items) for m in members),
             "owner": session.get(User, cluster.owner_id) if cluster.owner_id else None}
 
 
