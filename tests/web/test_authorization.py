@@ -20,6 +20,7 @@ from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
 from deliveryops.flow import service as flow
 from deliveryops.impediments import clusters
+from deliveryops.impediments.models import Category
 from deliveryops.impediments import service as impediments
 from deliveryops.sync import service as connections
 from deliveryops.teams.models import TeamRole
@@ -158,6 +159,10 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
     ("POST", "/api/v1/impediment-clusters/{cluster_id}/confirm"): (OPS_ADMIN, {"owner_id": "{outsider}"}),
     ("POST", "/api/v1/impediment-clusters/{cluster_id}/reject"): (OPS_ADMIN, {"text": "Different"}),
     ("POST", "/api/v1/impediment-clusters/{cluster_id}/resolve"): (OPS_ADMIN, {"text": "Fixed"}),
+    ("GET", "/admin/impediments"): (ADMINS, None),
+    ("POST", "/admin/impediments/categories"): (ADMINS, {"name": "Walk category"}),
+    ("POST", "/admin/impediments/categories/{category_id}"): (ADMINS, {"name": "Renamed", "active": "on"}),
+    ("POST", "/admin/impediments/service-levels"): (ADMINS, {}),
     # Last: they remove the connection the entries above use.
     ("DELETE", "/api/v1/connections/{connection_id}"): (ADMINS, None),
     ("POST", "/admin/connections/{connection_id}/delete"): (ADMINS, {}),
@@ -218,6 +223,7 @@ def build_world(session: Session) -> World:
         "member_id": str(second_bystander.id), "bystander_email": bystander.email,
         "metric": "wip", "chart": "wip", "forecast_id": str(forecast.id),
         "connection_id": str(connection.id), "impediment_id": str(impediment.id), "cluster_id": str(cluster.id),
+        "category_id": str(session.scalar(select(Category.id).order_by(Category.id).limit(1))),
         "interval_id": str(session.scalar(select(BlockedInterval.id))), "second_connection_id": str(second.id),
         "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
     }

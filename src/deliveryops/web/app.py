@@ -24,6 +24,7 @@ from deliveryops.flow import routes as flow_routes
 from deliveryops.impediments import cluster_pages
 from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
+from deliveryops.impediments import settings_pages as impediment_settings
 from deliveryops.settings import Settings, get_settings
 from deliveryops.sync import pages as sync_pages
 from deliveryops.sync import routes as sync_routes
@@ -61,6 +62,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     sync_pages.router,
     cluster_pages.router,  # before the impediment pages: /impediments/clusters is not /impediments/{id}
     impediment_pages.router,
+    impediment_settings.router,
 ]
 
 

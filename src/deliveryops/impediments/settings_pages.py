@@ -1,0 +1,128 @@
+"""Admin page: the impediment taxonomy and the escalation service levels."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts.models import Role, User
+from deliveryops.accounts.service import require_role
+from deliveryops.errors import ConflictError, ValidationFailedError
+from deliveryops.impediments.models import Category, Level, ServiceLevel, Severity
+from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def add_category(session: Session, *, actor: User | None, name: str, description: str = "") -> Category:
+    """Add a category to the taxonomy (admins)."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    name = name.strip()
+    if not name:
+        raise ValidationFailedError("Enter a category name.", fields={"name": "Enter a category name."})
+    if session.scalar(select(Category.id).where(func.lower(Category.name) == name.lower())) is not None:
+        raise ConflictError(f"A category named {name!r} exists already.", details={"field": "name"})
+    position = (session.scalar(select(func.max(Category.position))) or 0) + 1
+    category = Category(name=name[:100], description=description.strip(), position=position, active=True)
+    session.add(category)
+    session.flush()
+    return category
+
+
+def update_category(session: Session, *, actor: User | None, category_id: int, name: str, active: bool) -> Category:
+    """Rename a category or retire it (retired ones stay on past impediments)."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    category = session.get(Category, category_id)
+    if category is None:
+        raise ValidationFailedError(f"No category with id {category_id}.", fields={"category": "unknown"})
+    if not name.strip():
+        raise ValidationFailedError("Enter a category name.", fields={"name": "Enter a category name."})
+    clash = session.scalar(select(Category.id).where(func.lower(Category.name) == name.strip().lower(),
+                                                     Category.id != category_id))
+    if clash is not None:
+        raise ConflictError(f"A category named {name.strip()!r} exists already.", details={"field": "name"})
+    category.name, category.active = name.strip()[:100], active
+    session.flush()
+    return category
+
+
+def set_service_level(session: Session, *, actor: User | None, level: Level, severity: Severity, working_days: int) -> None:
+    """Change how many working days an impediment may stay at a level (admins)."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    if not 1 <= working_days <= 250:
+        raise ValidationFailedError("A service level is 1 to 250 working days.",
+                                    fields={f"{level.value}-{severity.value}": "1 to 250"})
+    row = session.scalar(select(ServiceLevel).where(ServiceLevel.level == level, ServiceLevel.severity == severity))
+    if row is None:
+        session.add(ServiceLevel(level=level, severity=severity, working_days=working_days))
+    else:
+        row.working_days = working_days
+    session.flush()
+
+
+def _page(request: Request, session: SessionDep, *, error: str | None = None, status_code: int = 200) -> Response:
+    levels = {(row.level, row.severity): row.working_days for row in session.scalars(select(ServiceLevel))}
+    return render(request, "impediments/settings.html", {
+        "categories": list(session.scalars(select(Category).order_by(Category.position, Category.name))),
+        "levels": levels, "level_list": list(Level), "severities": list(Severity), "error": error,
+    }, status_code=status_code)
+
+
+@router.get("/admin/impediments", response_class=HTMLResponse)
+def settings_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Admin: categories and service levels."""
+    require_role(actor, Role.ADMIN)
+    return _page(request, session)
+
+
+@router.post("/admin/impediments/categories", response_class=HTMLResponse)
+def add_category_form(request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+                      name: Annotated[str, Form(max_length=100)] = "",
+                      description: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """Admin: add a category."""
+    try:
+        add_category(session, actor=actor, name=name, description=description)
+    except (ValidationFailedError, ConflictError) as exc:
+        session.rollback()
+        return _page(request, session, error=exc.message, status_code=422)
+    return RedirectResponse("/admin/impediments", status_code=303)
+
+
+@router.post("/admin/impediments/categories/{category_id}", response_class=HTMLResponse)
+def update_category_form(request: Request, category_id: int, session: SessionDep, actor: PageUser,
+                         _csrf: CsrfChecked, name: Annotated[str, Form(max_length=100)] = "",
+                         active: Annotated[str, Form(max_length=5)] = "") -> Response:
+    """Admin: rename or retire a category."""
+    try:
+        update_category(session, actor=actor, category_id=category_id, name=name, active=active == "on")
+    except (ValidationFailedError, ConflictError) as exc:
+        session.rollback()
+        return _page(request, session, error=exc.message, status_code=422)
+    return RedirectResponse("/admin/impediments", status_code=303)
+
+
+@router.post("/admin/impediments/service-levels", response_class=HTMLResponse)
+async def service_levels_form(request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Admin: save the service-level table."""
+    require_role(actor, Role.ADMIN)
+    form = await request.form()
+    try:
+        for level in Level:
+            for severity in Severity:
+                value = str(form.get(f"{level.value}-{severity.value}", "")).strip()
+                if not value.isdigit():
+                    raise ValidationFailedError(f"{level.label}, {severity.value}: enter a whole number of days.",
+                                                fields={f"{level.value}-{severity.value}": "whole days"})
+                set_service_level(session, actor=actor, level=level, severity=severity, working_days=int(value))
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _page(request, session, error=exc.message, status_code=422)
+    return RedirectResponse("/admin/impediments", status_code=303)
