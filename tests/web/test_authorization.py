@@ -20,8 +20,8 @@ from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
 from deliveryops.flow import service as flow
 from deliveryops.impediments import clusters
-from deliveryops.impediments.models import Category
 from deliveryops.impediments import service as impediments
+from deliveryops.impediments.models import Category
 from deliveryops.sync import service as connections
 from deliveryops.teams.models import TeamRole
 from deliveryops.web.app import route_table
