@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    cluster_escalation_teams: int = Field(
+        default=3, ge=2, le=50, description="Teams whose clustered impediments go to Product Ops automatically")
     scheduler: bool = Field(default=True, description="Run scheduled syncs inside the web process")
     sync_in_background: bool = Field(default=True, description="Run syncs started from the web in a thread")
 

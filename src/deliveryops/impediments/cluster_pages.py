@@ -38,19 +38,20 @@ def _view(session: SessionDep, cluster: Cluster) -> dict[str, object]:
 def clusters_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
     """Proposed, confirmed and past cross-team clusters (new proposals are looked for on every visit)."""
     clusters.list_(session, actor=actor)  # permission first
-    clusters.propose(session)
+    clusters.propose(session, escalation_teams=request.app.state.settings.cluster_escalation_teams)
     views = [_view(session, c) for c in clusters.list_(session, actor=actor)]
     owners = list(session.scalars(select(User).where(User.role.in_([Role.PRODUCT_OPS, Role.ADMIN]),
                                                      User.is_active.is_(True)).order_by(User.name)))
     return render(request, "impediments/clusters.html", {"views": views, "owners": owners,
+                                                         "escalation_teams": request.app.state.settings.cluster_escalation_teams,
                                                          "error": request.query_params.get("error")})
 
 
 @router.post("/impediments/clusters/propose")
-def propose_now(session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+def propose_now(request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
     """Look for new cross-team clusters now (this also happens whenever the page opens)."""
     clusters.list_(session, actor=actor)  # the same permission as reading them
-    clusters.propose(session)
+    clusters.propose(session, escalation_teams=request.app.state.settings.cluster_escalation_teams)
     return RedirectResponse("/impediments/clusters", status_code=303)
 
 

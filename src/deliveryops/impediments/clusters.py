@@ -44,11 +44,21 @@ def _require_ops(actor: User | None) -> None:
         raise PermissionDeniedError("Only Product Ops decides about cross-team clusters.")
 
 
-def propose(session: Session, *, now: datetime | None = None) -> list[Cluster]:
+def propose(session: Session, *, now: datetime | None = None, escalation_teams: int = AUTO_ESCALATE_TEAMS) -> list[Cluster]:
     """Propose clusters among open impediments of different teams; returns the new proposals.
 
     A group whose members are exactly those of an earlier proposal (open, confirmed or rejected) is
     not proposed again, so a rejection sticks.
+
+    Args:
+        session: the unit of work.
+        now: the clock.
+        escalation_teams: clusters with impediments of at least this many teams raised in the last
+            ``AUTO_ESCALATE_DAYS`` days go to Product Ops automatically (setting
+            ``DELIVERYOPS_CLUSTER_ESCALATION_TEAMS``).
+
+    Returns:
+        The new proposals.
     """
     moment = now or utcnow()
     candidates = _open_unclustered(session)
@@ -70,7 +80,7 @@ def propose(session: Session, *, now: datetime | None = None) -> list[Cluster]:
         cluster.members = [ClusterMember(impediment_id=m.id) for m in members]
         session.add(cluster)
         recent = [m for m in members if m.created_at >= moment - timedelta(days=AUTO_ESCALATE_DAYS)]
-        if len({m.team_id for m in recent}) >= AUTO_ESCALATE_TEAMS:
+        if len({m.team_id for m in recent}) >= escalation_teams:
             cluster.auto_escalated = True
             for member in members:
                 if member.level in (Level.TEAM, Level.DELIVERY_MANAGER):
