@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
+from deliveryops.actions import service as improvement_actions
 from deliveryops.flow import service as flow
 from deliveryops.impediments import clusters
 from deliveryops.impediments import service as impediments
@@ -159,6 +160,13 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
     ("POST", "/api/v1/impediment-clusters/{cluster_id}/confirm"): (OPS_ADMIN, {"owner_id": "{outsider}"}),
     ("POST", "/api/v1/impediment-clusters/{cluster_id}/reject"): (OPS_ADMIN, {"text": "Different"}),
     ("POST", "/api/v1/impediment-clusters/{cluster_id}/resolve"): (OPS_ADMIN, {"text": "Fixed"}),
+    ("GET", "/teams/{slug}/actions"): (A_VIEWERS, None),
+    ("POST", "/teams/{slug}/actions"): (A_RAISERS, {"title": "Walk action"}),
+    ("GET", "/actions/{action_id}"): (A_VIEWERS, None),
+    ("POST", "/actions/{action_id}/status"): (A_RAISERS, {"status": "doing"}),
+    ("GET", "/api/v1/teams/{team_id}/actions"): (A_VIEWERS, None),
+    ("POST", "/api/v1/teams/{team_id}/actions"): (A_RAISERS, {"title": "Walk action"}),
+    ("GET", "/api/v1/actions/{action_id}"): (A_VIEWERS, None),
     ("GET", "/admin/impediments"): (ADMINS, None),
     ("POST", "/admin/impediments/categories"): (ADMINS, {"name": "Walk category"}),
     ("POST", "/admin/impediments/categories/{category_id}"): (ADMINS, {"name": "Renamed", "active": "on"}),
@@ -207,6 +215,7 @@ def build_world(session: Session) -> World:
     impediments.raise_(session=session, actor=None, team_id=team_a.id, title="No access to production logs")
     impediments.raise_(session=session, actor=None, team_id=team_b.id, title="Can't see prod logging")
     [cluster] = clusters.propose(session)
+    action = improvement_actions.create(session=session, actor=None, team_id=team_a.id, title="World action")
     forecast, _result = flow.create_when(session=session, actor=None, team_id=team_a.id, remaining_items=2)
     # Encrypted under another key: testing or syncing fails at once, without waiting on a network.
     connection = connections.create(session=session, actor=None, name="World GitHub", kind="github",
@@ -223,6 +232,7 @@ def build_world(session: Session) -> World:
         "member_id": str(second_bystander.id), "bystander_email": bystander.email,
         "metric": "wip", "chart": "wip", "forecast_id": str(forecast.id),
         "connection_id": str(connection.id), "impediment_id": str(impediment.id), "cluster_id": str(cluster.id),
+        "action_id": str(action.id),
         "category_id": str(session.scalar(select(Category.id).order_by(Category.id).limit(1))),
         "interval_id": str(session.scalar(select(BlockedInterval.id))), "second_connection_id": str(second.id),
         "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),

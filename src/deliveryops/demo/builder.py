@@ -18,6 +18,7 @@ from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.passwords import hash_password
 from deliveryops.db import utcnow
+from deliveryops.demo.actions import build_actions
 from deliveryops.demo.forecasts import make_past_forecasts
 from deliveryops.demo.impediments import build_impediments
 from deliveryops.simulate import simulate_organisation
@@ -80,6 +81,7 @@ class DemoResult:
     transitions: int = 0
     forecasts: int = 0
     impediments: int = 0
+    actions: int = 0
 
 
 def _email(name: str) -> str:
@@ -171,6 +173,7 @@ def build_demo(
         result.forecasts += make_past_forecasts(session, team, author=dm_of[team.name], now=now or utcnow(),
                                                 seed=seed * 10 + index)
     result.impediments = build_impediments(session, now=now or utcnow(), seed=seed)
+    result.actions = build_actions(session, now=now or utcnow())
     report("done", total_steps, total_steps)
     result.teams = len(TEAMS)
     result.people = 1 + len(MEMBER_NAMES) + len(DELIVERY_MANAGERS) + len(PRODUCT_OPS) + len(LEADERS)

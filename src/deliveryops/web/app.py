@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from deliveryops import __version__
 from deliveryops.accounts import pages as account_pages
 from deliveryops.accounts import routes as account_routes
+from deliveryops.actions import pages as action_pages
 from deliveryops.db import make_engine, make_session_factory
 from deliveryops.flow import pages as flow_pages
 from deliveryops.flow import routes as flow_routes
@@ -52,6 +53,7 @@ API_ROUTERS: list[APIRouter] = [
     sync_routes.router,
     impediment_routes.router,
     cluster_pages.api,
+    action_pages.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
     web_pages.router,
@@ -63,6 +65,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     cluster_pages.router,  # before the impediment pages: /impediments/clusters is not /impediments/{id}
     impediment_pages.router,
     impediment_settings.router,
+    action_pages.router,
 ]
 
 

@@ -1,0 +1,1 @@
+"""Improvement actions whose effect is measured with process behaviour charts."""
