@@ -4,8 +4,18 @@ from deliveryops.accounts import models as accounts_models
 from deliveryops.actions import models as actions_models
 from deliveryops.flow import models as flow_models
 from deliveryops.impediments import models as impediments_models
+from deliveryops.retros import models as retros_models
 from deliveryops.sync import models as sync_models
 from deliveryops.teams import models as teams_models
 from deliveryops.work import models as work_models
 
-__all__ = ["accounts_models", "actions_models", "flow_models", "impediments_models", "sync_models", "teams_models", "work_models"]
+__all__ = [
+    "accounts_models",
+    "actions_models",
+    "flow_models",
+    "impediments_models",
+    "retros_models",
+    "sync_models",
+    "teams_models",
+    "work_models",
+]

@@ -23,6 +23,7 @@ from deliveryops.flow import service as flow
 from deliveryops.impediments import clusters
 from deliveryops.impediments import service as impediments
 from deliveryops.impediments.models import Category
+from deliveryops.retros import service as retros
 from deliveryops.sync import service as connections
 from deliveryops.teams.models import TeamRole
 from deliveryops.web.app import route_table
@@ -47,6 +48,8 @@ ADMINS = frozenset({ADMIN})
 NOBODY: frozenset[str] = frozenset()
 A_RAISERS = frozenset({MEMBER_A, DM_A, ADMIN})
 OPS_ADMIN = frozenset({OPS, ADMIN})
+A_PEOPLE = frozenset({MEMBER_A, DM_A})  # retros: the team and its delivery manager only, not even admins
+A_DM = frozenset({DM_A})
 CROSS_TEAM = frozenset({OPS, LEADER, ADMIN})
 FILE = "__file__"  # a body key naming an example file to upload as multipart "file"
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
@@ -167,6 +170,23 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
     ("GET", "/api/v1/teams/{team_id}/actions"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/actions"): (A_RAISERS, {"title": "Walk action"}),
     ("GET", "/api/v1/actions/{action_id}"): (A_VIEWERS, None),
+    ("GET", "/api/v1/teams/{team_id}/retros"): (A_PEOPLE, None),
+    ("POST", "/api/v1/teams/{team_id}/retros"): (A_PEOPLE, {"title": "Walk retro"}),
+    ("GET", "/api/v1/retros/{retro_id}"): (A_PEOPLE, None),
+    ("POST", "/api/v1/retros/{retro_id}/cards"): (A_PEOPLE, {"column": "Start", "text": "From the walk"}),
+    ("POST", "/api/v1/retros/{retro_id}/themes"): (A_PEOPLE, {"title": "Walk theme", "card_ids": []}),
+    ("POST", "/api/v1/retros/{retro_id}/cards/{card_id}/move"): (A_PEOPLE, {"theme_id": None}),
+    ("GET", "/api/v1/retros/{retro_id}/suggestions"): (A_PEOPLE, None),
+    ("POST", "/api/v1/retros/{retro_id}/votes"): (A_PEOPLE, {"theme_id": 1, "add": True}),
+    ("POST", "/api/v1/retros/{retro_id}/themes/{theme_id}/notes"): (A_PEOPLE, {"notes": "From the walk"}),
+    ("POST", "/api/v1/retros/{retro_id}/timer"): (A_DM, {"minutes": 0}),
+    ("POST", "/api/v1/retros/{retro_id}/actions"): (A_PEOPLE, {"title": "Walk action"}),
+    ("POST", "/api/v1/retros/{retro_id}/advance"): (A_DM, None),
+    ("GET", "/teams/{slug}/retros"): (A_PEOPLE, None),
+    ("POST", "/teams/{slug}/retros"): (A_PEOPLE, {"title": "Walk retro"}),
+    ("GET", "/retros/{retro_id}"): (A_PEOPLE, None),
+    ("GET", "/retros/{retro_id}/export.md"): (A_PEOPLE, None),
+    ("GET", "/retros/{retro_id}/events"): (A_PEOPLE, None),
     ("GET", "/admin/impediments"): (ADMINS, None),
     ("POST", "/admin/impediments/categories"): (ADMINS, {"name": "Walk category"}),
     ("POST", "/admin/impediments/categories/{category_id}"): (ADMINS, {"name": "Renamed", "active": "on"}),
@@ -216,6 +236,7 @@ def build_world(session: Session) -> World:
     impediments.raise_(session=session, actor=None, team_id=team_b.id, title="Can't see prod logging")
     [cluster] = clusters.propose(session)
     action = improvement_actions.create(session=session, actor=None, team_id=team_a.id, title="World action")
+    retro = retros.schedule(session=session, actor=people[DM_A], team_id=team_a.id, title="World retro")
     forecast, _result = flow.create_when(session=session, actor=None, team_id=team_a.id, remaining_items=2)
     # Encrypted under another key: testing or syncing fails at once, without waiting on a network.
     connection = connections.create(session=session, actor=None, name="World GitHub", kind="github",
@@ -232,7 +253,7 @@ def build_world(session: Session) -> World:
         "member_id": str(second_bystander.id), "bystander_email": bystander.email,
         "metric": "wip", "chart": "wip", "forecast_id": str(forecast.id),
         "connection_id": str(connection.id), "impediment_id": str(impediment.id), "cluster_id": str(cluster.id),
-        "action_id": str(action.id),
+        "action_id": str(action.id), "retro_id": str(retro.id), "card_id": "1", "theme_id": "1",
         "category_id": str(session.scalar(select(Category.id).order_by(Category.id).limit(1))),
         "interval_id": str(session.scalar(select(BlockedInterval.id))), "second_connection_id": str(second.id),
         "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
@@ -266,7 +287,11 @@ def test_route_permissions(client: TestClient, session: Session, role: str) -> N
         payload = {k: _fill(v, world.values) for k, v in (body or {}).items()}
         upload = payload.pop(FILE, None)
         files = {"file": (upload, (EXAMPLES / upload).read_bytes(), "text/csv")} if upload else None
-        if template.startswith("/api/"):
+        if template.endswith("/events"):
+            # A live stream never ends: read the status, then hang up.
+            with client.stream(method, path) as streamed:
+                response = streamed
+        elif template.startswith("/api/"):
             json_body = payload if body is not None and not files else None
             response = client.request(method, path, json=json_body, files=files, headers={"X-CSRF-Token": csrf})
         else:

@@ -58,6 +58,7 @@ class ImprovementAction(Base):
     source: Mapped[str] = mapped_column(String(20), default="retro")  # retro, impediment, coaching, other
     impediment_id: Mapped[int | None] = mapped_column(ForeignKey("impediments.id", ondelete="SET NULL"),
                                                       nullable=True)
+    retro_id: Mapped[int | None] = mapped_column(ForeignKey("retros.id", ondelete="SET NULL"), nullable=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[ActionStatus] = mapped_column(

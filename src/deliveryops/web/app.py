@@ -26,6 +26,8 @@ from deliveryops.impediments import cluster_pages
 from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
 from deliveryops.impediments import settings_pages as impediment_settings
+from deliveryops.retros import pages as retro_pages
+from deliveryops.retros import routes as retro_routes
 from deliveryops.settings import Settings, get_settings
 from deliveryops.sync import pages as sync_pages
 from deliveryops.sync import routes as sync_routes
@@ -54,6 +56,7 @@ API_ROUTERS: list[APIRouter] = [
     impediment_routes.router,
     cluster_pages.api,
     action_pages.api,
+    retro_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
     web_pages.router,
@@ -66,6 +69,8 @@ PAGE_ROUTERS: list[APIRouter] = [
     impediment_pages.router,
     impediment_settings.router,
     action_pages.router,
+    retro_routes.live,  # /retros/{id}/events and /export.md before /retros/{id}
+    retro_pages.router,
 ]
 
 

@@ -64,7 +64,9 @@ register_nav("Admin", "/admin/people", order=90, visible=lambda u: u.role is Rol
 
 
 # Team sub-pages that belong to another section of the navigation than "Teams".
-SECTION_OF_TEAM_PAGE = {"flow": "/flow", "forecasts": "/flow", "impediments": "/impediments", "actions": "/teams"}
+SECTION_OF_TEAM_PAGE = {
+    "flow": "/flow", "forecasts": "/flow", "impediments": "/impediments", "actions": "/teams", "retros": "/teams",
+}
 
 
 def current_nav(items: list[NavItem], path: str) -> str | None:

@@ -1,0 +1,1 @@
+"""Live retrospectives: phases, private cards, grouping, hidden votes, discussion and actions."""

@@ -1,0 +1,88 @@
+"""HTML pages: a team's retrospectives and the live board."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from deliveryops.actions import service as actions
+from deliveryops.errors import ValidationFailedError
+from deliveryops.flow import service as flow
+from deliveryops.flow.data import load_team_data
+from deliveryops.impediments.models import Impediment
+from deliveryops.retros import service
+from deliveryops.retros.models import FORMATS, Phase
+from deliveryops.retros.routes import participant_token
+from deliveryops.teams.service import get_team_or_raise
+from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _list(request: Request, session: SessionDep, actor: PageUser, slug: str, *, errors: dict[str, str] | None = None,
+          values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    retros = service.list_team(session=session, actor=actor, team_id=team.id)
+    return render(request, "retros/list.html", {"team": team, "retros": retros, "formats": list(FORMATS),
+                                                "errors": errors or {}, "values": values or {}},
+                  status_code=status_code)
+
+
+@router.get("/teams/{slug}/retros", response_class=HTMLResponse)
+def retros_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+    """The team's retrospectives and a form to schedule one."""
+    return _list(request, session, actor, slug)
+
+
+@router.post("/teams/{slug}/retros", response_class=HTMLResponse)
+def schedule(
+    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    title: Annotated[str, Form(max_length=200)] = "",
+    retro_format: Annotated[str, Form(alias="format", max_length=40)] = "start-stop-continue",
+    columns: Annotated[str, Form(max_length=600)] = "",
+    vote_budget: Annotated[str, Form(max_length=3)] = "3",
+    anonymous: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Schedule a retro and open its board."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    values = {"title": title, "format": retro_format, "columns": columns, "vote_budget": vote_budget}
+    try:
+        retro = service.schedule(session=session, actor=actor, team_id=team.id, title=title, retro_format=retro_format,
+                                 custom_columns=[c for c in columns.split(",") if c.strip()],
+                                 vote_budget=int(vote_budget) if vote_budget.isdigit() else 0,
+                                 anonymous=anonymous == "on")
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _list(request, session, actor, slug, errors=exc.fields, values=values, status_code=422)
+    return RedirectResponse(f"/retros/{retro.id}", status_code=303)
+
+
+@router.get("/retros/{retro_id}", response_class=HTMLResponse)
+def board(request: Request, retro_id: int, session: SessionDep, actor: PageUser) -> Response:
+    """The live board: it follows the retro as participants write, group, vote and decide."""
+    retro = service.get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    team = get_team_or_raise(session=session, actor=actor, team_id=retro.team_id)
+    # The evidence beside the board: the team's flow over the last 30 days and its open impediments.
+    end = flow.today_in(team)
+    evidence = None
+    data = load_team_data(session, team)
+    if not data.transitions.is_empty() and data.workflow:
+        _team, _query, summary, _data = flow.team_flow(session=session, actor=actor, team_id=team.id,
+                                                       start=end - timedelta(days=29), end=end)
+        evidence = {"finished": summary.cycle_times.height, "p85": summary.cycle_time_percentiles.get(85.0),
+                    "p50": summary.cycle_time_percentiles.get(50.0),
+                    "blocked_days": round(float(summary.blocker_clusters["blocked_days"].sum()), 1)
+                    if summary.blocker_clusters.height else 0.0}
+    open_impediments = [i for i in session.scalars(select(Impediment).where(Impediment.team_id == team.id))
+                        if not i.status.is_closed]
+    reviews = [(a, actions.measurement(session, a)) for a in service.open_actions(session, team.id)]
+    return render(request, "retros/board.html", {
+        "retro": retro, "team": team, "state": service.state(session, retro, token=participant_token(request)),
+        "phases": [p.value for p in Phase], "evidence": evidence, "open_impediments": open_impediments,
+        "reviews": reviews, "is_facilitator": retro.facilitator_id == actor.id,
+    })

@@ -1,0 +1,257 @@
+"""JSON API of retrospectives (the live board uses it too) and the live event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from deliveryops.accounts.models import User
+from deliveryops.actions.models import TargetMetric
+from deliveryops.db import unit_of_work
+from deliveryops.retros import service
+from deliveryops.retros.models import Retro
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import ApiUser, PageUser, SessionDep
+
+api = APIRouter(tags=["retrospectives"], responses=error_responses(401, 403, 404, 422))
+live = APIRouter(include_in_schema=False)
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+POLL_SECONDS = 0.4
+HEARTBEAT_SECONDS = 15.0
+
+
+def participant_token(request: Request) -> str:
+    """A random token per browser session that marks its own cards and votes; never linked to a person.
+
+    API clients without a session can send ``X-Retro-Token`` to keep one across calls.
+    """
+    header = request.headers.get("x-retro-token")
+    if header:
+        return header[:128]
+    if "session" in request.scope:
+        token = request.session.get("retro_token")
+        if not isinstance(token, str):
+            token = secrets.token_urlsafe(24)
+            request.session["retro_token"] = token
+        return token
+    return secrets.token_urlsafe(24)
+
+
+class RetroCreate(BaseModel):
+    """A new retrospective."""
+
+    title: str = Field(max_length=200)
+    format: str = Field(default="start-stop-continue", max_length=40)
+    columns: list[str] | None = Field(default=None, max_length=6)
+    vote_budget: int = Field(default=3, ge=1, le=10)
+    anonymous: bool = True
+
+
+class CardCreate(BaseModel):
+    """A card."""
+
+    column: str = Field(max_length=100)
+    text: str = Field(max_length=2000)
+
+
+class ThemeCreate(BaseModel):
+    """A theme with the cards it groups."""
+
+    title: str = Field(default="", max_length=200)
+    card_ids: list[int] = Field(default_factory=list, max_length=500)
+
+
+class CardMove(BaseModel):
+    """Where a card goes (null: out of any theme)."""
+
+    theme_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class VoteCast(BaseModel):
+    """A vote on a theme, or taking one back."""
+
+    theme_id: int = Field(ge=1, le=2**31 - 1)
+    add: bool = True
+
+
+class Notes(BaseModel):
+    """Discussion notes."""
+
+    notes: str = Field(max_length=5000)
+
+
+class Timer(BaseModel):
+    """A countdown for the current phase; 0 stops it."""
+
+    minutes: int = Field(ge=0, le=120)
+
+
+class RetroAction(BaseModel):
+    """An improvement action decided in the retro."""
+
+    title: str = Field(max_length=200)
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    target_metric: TargetMetric | None = None
+
+
+class RetroSummary(BaseModel):
+    """A retro in a list."""
+
+    id: int
+    title: str
+    phase: str
+    format: str
+
+
+def _state(request: Request, session: SessionDep, retro: Retro) -> dict[str, Any]:
+    session.flush()
+    return service.state(session, retro, token=participant_token(request))
+
+
+@api.get("/teams/{team_id}/retros", response_model=list[RetroSummary])
+def list_retros(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[RetroSummary]:
+    """The team's retros (team members and its delivery manager only)."""
+    return [RetroSummary(id=r.id, title=r.title, phase=r.phase.value, format=r.format)
+            for r in service.list_team(session=session, actor=actor, team_id=team_id)]
+
+
+@api.post("/teams/{team_id}/retros", response_model=dict[str, Any], status_code=201)
+def create_retro(body: RetroCreate, request: Request, session: SessionDep, actor: ApiUser,
+                 team_id: IdPath) -> dict[str, Any]:
+    """Schedule a retro; the caller facilitates it."""
+    retro = service.schedule(session=session, actor=actor, team_id=team_id, title=body.title,
+                             retro_format=body.format, custom_columns=body.columns, vote_budget=body.vote_budget,
+                             anonymous=body.anonymous)
+    return _state(request, session, retro)
+
+
+@api.get("/retros/{retro_id}", response_model=dict[str, Any])
+def read_retro(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+    """The board as this participant sees it (others' cards stay private while reflecting)."""
+    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
+
+
+@api.post("/retros/{retro_id}/cards", response_model=dict[str, Any], status_code=201)
+def add_card(body: CardCreate, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+    """Write a card (reflect phase)."""
+    card = service.add_card(session=session, actor=actor, retro_id=retro_id, token=participant_token(request),
+                            column=body.column, text=body.text)
+    return _state(request, session, card.retro)
+
+
+@api.post("/retros/{retro_id}/themes", response_model=dict[str, Any], status_code=201)
+def add_theme(body: ThemeCreate, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+    """Group cards under a theme (group phase)."""
+    theme = service.create_theme(session=session, actor=actor, retro_id=retro_id, title=body.title,
+                                 card_ids=body.card_ids)
+    return _state(request, session, theme.retro)
+
+
+@api.post("/retros/{retro_id}/cards/{card_id}/move", response_model=dict[str, Any])
+def move_card(body: CardMove, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath,
+              card_id: IdPath) -> dict[str, Any]:
+    """Move a card into a theme or out of it (group phase)."""
+    service.move_card(session=session, actor=actor, retro_id=retro_id, card_id=card_id, theme_id=body.theme_id)
+    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
+
+
+@api.get("/retros/{retro_id}/suggestions", response_model=list[list[int]])
+def suggestions(session: SessionDep, actor: ApiUser, retro_id: IdPath) -> list[list[int]]:
+    """Groups of loose cards that read alike."""
+    return service.suggest_themes(session=session, actor=actor, retro_id=retro_id)
+
+
+@api.post("/retros/{retro_id}/votes", response_model=dict[str, Any])
+def cast_vote(body: VoteCast, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+    """Vote on a theme within the budget (vote phase); counts stay hidden until voting ends."""
+    service.vote(session=session, actor=actor, retro_id=retro_id, token=participant_token(request),
+                 theme_id=body.theme_id, add=body.add)
+    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
+
+
+@api.post("/retros/{retro_id}/themes/{theme_id}/notes", response_model=dict[str, Any])
+def theme_notes(body: Notes, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath,
+                theme_id: IdPath) -> dict[str, Any]:
+    """Discussion notes of a theme."""
+    service.set_notes(session=session, actor=actor, retro_id=retro_id, theme_id=theme_id, notes=body.notes)
+    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
+
+
+@api.post("/retros/{retro_id}/advance", response_model=dict[str, Any])
+def advance(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+    """Move to the next phase (the facilitator or the team's delivery manager)."""
+    return _state(request, session, service.advance(session=session, actor=actor, retro_id=retro_id))
+
+
+@api.post("/retros/{retro_id}/timer", response_model=dict[str, Any])
+def timer(body: Timer, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+    """Start or stop the phase timer (facilitator)."""
+    return _state(request, session, service.set_timer(session=session, actor=actor, retro_id=retro_id,
+                                                      minutes=body.minutes))
+
+
+@api.post("/retros/{retro_id}/actions", response_model=dict[str, Any], status_code=201)
+def retro_action(body: RetroAction, request: Request, session: SessionDep, actor: ApiUser,
+                 retro_id: IdPath) -> dict[str, Any]:
+    """Turn the discussion into an improvement action of the team."""
+    service.add_action(session=session, actor=actor, retro_id=retro_id, title=body.title, owner_id=body.owner_id,
+                       target_metric=body.target_metric)
+    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
+
+
+@live.get("/retros/{retro_id}/export.md", response_class=PlainTextResponse)
+def export(retro_id: int, session: SessionDep, actor: PageUser) -> PlainTextResponse:
+    """The retro as Markdown."""
+    retro = service.get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    return PlainTextResponse(service.export_markdown(session, retro), media_type="text/markdown; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="retro-{retro.id}.md"'})
+
+
+@live.get("/retros/{retro_id}/events")
+async def events(request: Request, retro_id: int, actor: PageUser) -> StreamingResponse:
+    """Server-sent events: the board's state whenever it changes (and at once on (re)connect).
+
+    The stream follows ``Retro.version`` in the database, so it works with several web workers and
+    a late joiner or a dropped connection simply receives the current state.
+    """
+    factory = request.app.state.session_factory
+    token = participant_token(request)
+    user_id = actor.id
+
+    def snapshot(known: int) -> tuple[int, str | None]:
+        with unit_of_work(factory) as session:
+            user = session.get(User, user_id)
+            assert user is not None
+            retro = service.get_or_raise(session=session, actor=user, retro_id=retro_id)
+            if retro.version == known:
+                return known, None
+            return retro.version, json.dumps(service.state(session, retro, token=token))
+
+    version, first = await run_in_threadpool(snapshot, -1)
+
+    async def stream() -> AsyncIterator[str]:
+        nonlocal version
+        yield f"event: state\nid: {version}\ndata: {first}\n\n"
+        quiet = 0.0
+        while not await request.is_disconnected():
+            await asyncio.sleep(POLL_SECONDS)
+            version, data = await run_in_threadpool(snapshot, version)
+            if data is not None:
+                quiet = 0.0
+                yield f"event: state\nid: {version}\ndata: {data}\n\n"
+            else:
+                quiet += POLL_SECONDS
+                if quiet >= HEARTBEAT_SECONDS:
+                    quiet = 0.0
+                    yield ": keep-alive\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

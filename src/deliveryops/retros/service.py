@@ -1,0 +1,326 @@
+"""Use cases for retrospectives. Every change bumps ``Retro.version``; live clients follow the version.
+
+Only the team's people (members and its delivery managers) see a retro: not Product Ops, leaders or
+admins (DESIGN.md, privacy). In an anonymous retro no card stores its author; a random token kept in
+the writer's session marks their own cards so they can see them while the others' are private.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts.models import User
+from deliveryops.actions import service as actions
+from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMetric
+from deliveryops.analytics.similarity import propose_clusters
+from deliveryops.db import utcnow
+from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.retros.models import FORMATS, Card, Phase, Retro, Theme, Vote
+from deliveryops.teams.models import Membership, Team, TeamRole
+
+__all__ = [
+    "add_action", "add_card", "advance", "create_theme", "export_markdown", "get_or_raise", "list_team",
+    "move_card", "schedule", "set_notes", "set_timer", "state", "suggest_themes", "vote",
+]
+
+
+def _membership(session: Session, user: User, team_id: int) -> Membership | None:
+    return session.scalar(select(Membership).where(Membership.team_id == team_id, Membership.user_id == user.id))
+
+
+def _require_team_person(session: Session, user: User, team_id: int) -> Membership:
+    membership = _membership(session, user, team_id)
+    if membership is None:
+        raise PermissionDeniedError("Retrospectives are visible only to the team and its delivery manager.")
+    return membership
+
+
+def _touch(retro: Retro) -> None:
+    retro.version = (retro.version or 0) + 1
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def schedule(
+    *, session: Session, actor: User, team_id: int, title: str, retro_format: str = "start-stop-continue",
+    custom_columns: list[str] | None = None, vote_budget: int = 3, anonymous: bool = True,
+    scheduled_for: datetime | None = None,
+) -> Retro:
+    """Schedule a retro for a team (its people; the one who schedules it facilitates).
+
+    Args:
+        session: the unit of work.
+        actor: who schedules and facilitates it.
+        team_id: the team.
+        title: e.g. "Sprint 42 retro".
+        retro_format: one of FORMATS, or "custom" with ``custom_columns``.
+        custom_columns: 1 to 6 column names for a custom format.
+        vote_budget: votes per person (1 to 10).
+        anonymous: store no author on cards (the default).
+        scheduled_for: when it takes place.
+
+    Returns:
+        The retro, in its first phase (review of previous actions).
+    """
+    _require_team_person(session, actor, team_id)
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Give the retro a title."
+    if retro_format == "custom":
+        columns = [c.strip() for c in (custom_columns or []) if c.strip()]
+        if not 1 <= len(columns) <= 6:
+            errors["columns"] = "A custom format has 1 to 6 columns."
+    elif retro_format in FORMATS:
+        columns = FORMATS[retro_format]
+    else:
+        columns = []
+        errors["format"] = f"Choose one of: {', '.join([*FORMATS, 'custom'])}."
+    if not 1 <= vote_budget <= 10:
+        errors["vote_budget"] = "Give each person 1 to 10 votes."
+    if errors:
+        raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+    retro = Retro(team_id=team_id, title=title.strip()[:200], format=retro_format, columns=columns,
+                  vote_budget=vote_budget, anonymous=anonymous, facilitator_id=actor.id,
+                  scheduled_for=scheduled_for or utcnow())
+    session.add(retro)
+    session.flush()
+    return retro
+
+
+def list_team(*, session: Session, actor: User, team_id: int) -> list[Retro]:
+    """The team's retros, newest first."""
+    _require_team_person(session, actor, team_id)
+    return list(session.scalars(select(Retro).where(Retro.team_id == team_id)
+                                .order_by(Retro.scheduled_for.desc(), Retro.id.desc())))
+
+
+def get_or_raise(*, session: Session, actor: User, retro_id: int) -> Retro:
+    """A retro, if the actor is in its team."""
+    retro = session.get(Retro, retro_id)
+    if retro is None:
+        raise NotFoundError(f"No retrospective with id {retro_id}.")
+    _require_team_person(session, actor, retro.team_id)
+    return retro
+
+
+def _require_phase(retro: Retro, *phases: Phase) -> None:
+    if retro.phase not in phases:
+        allowed = " or ".join(p.value for p in phases)
+        raise ValidationFailedError(f"That is done in the {allowed} phase; the retro is in the {retro.phase.value} "
+                                    "phase.", fields={"phase": retro.phase.value})
+
+
+def _require_facilitator(session: Session, actor: User, retro: Retro) -> None:
+    membership = _require_team_person(session, actor, retro.team_id)
+    if actor.id != retro.facilitator_id and membership.team_role is not TeamRole.DELIVERY_MANAGER:
+        raise PermissionDeniedError("Only the facilitator or the team's delivery manager runs the retro.")
+
+
+def add_card(*, session: Session, actor: User, retro_id: int, token: str, column: str, text: str) -> Card:
+    """Write a card (reflect phase); private to its writer until reflection ends."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_phase(retro, Phase.REFLECT)
+    if column not in retro.columns:
+        raise ValidationFailedError(f"No column {column!r} in this retro.", fields={"column": "unknown"})
+    if not text.strip():
+        raise ValidationFailedError("Write something on the card.", fields={"text": "empty"})
+    card = Card(retro_id=retro.id, column=column, text=text.strip()[:2000], writer_token=_hash(token),
+                author_id=None if retro.anonymous else actor.id)
+    session.add(card)
+    _touch(retro)
+    session.flush()
+    return card
+
+
+def create_theme(*, session: Session, actor: User, retro_id: int, title: str, card_ids: list[int]) -> Theme:
+    """Group cards under a theme (group phase)."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_phase(retro, Phase.GROUP)
+    theme = Theme(retro_id=retro.id, title=(title.strip() or "Untitled theme")[:200])
+    session.add(theme)
+    session.flush()
+    for card in retro.cards:
+        if card.id in card_ids:
+            card.theme_id = theme.id
+    _touch(retro)
+    session.flush()
+    return theme
+
+
+def move_card(*, session: Session, actor: User, retro_id: int, card_id: int, theme_id: int | None) -> None:
+    """Put a card into a theme, or take it out (group phase)."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_phase(retro, Phase.GROUP)
+    card = next((c for c in retro.cards if c.id == card_id), None)
+    if card is None or (theme_id is not None and theme_id not in {t.id for t in retro.themes}):
+        raise ValidationFailedError("No such card or theme in this retro.", fields={"card": "unknown"})
+    card.theme_id = theme_id
+    _touch(retro)
+    session.flush()
+
+
+def suggest_themes(*, session: Session, actor: User, retro_id: int) -> list[list[int]]:
+    """Groups of ungrouped cards that read alike (the same text similarity as cross-team impediments)."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    loose = [c for c in retro.cards if c.theme_id is None]
+    if len(loose) < 2:
+        return []
+    return [[loose[i].id for i in group] for group in propose_clusters([c.text for c in loose])]
+
+
+def vote(*, session: Session, actor: User, retro_id: int, token: str, theme_id: int, add: bool = True) -> int:
+    """Cast (or take back) a vote on a theme; returns the votes the voter has left."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_phase(retro, Phase.VOTE)
+    if theme_id not in {t.id for t in retro.themes}:
+        raise ValidationFailedError("No such theme in this retro.", fields={"theme": "unknown"})
+    voter = _hash(f"{token}:{retro.id}")
+    mine = list(session.scalars(select(Vote).where(Vote.retro_id == retro.id, Vote.voter_token == voter)))
+    if add:
+        if len(mine) >= retro.vote_budget:
+            raise ValidationFailedError(f"You have used all {retro.vote_budget} of your votes.",
+                                        fields={"votes": "budget"})
+        session.add(Vote(retro_id=retro.id, theme_id=theme_id, voter_token=voter))
+        mine_after = len(mine) + 1
+    else:
+        on_theme = [v for v in mine if v.theme_id == theme_id]
+        if on_theme:
+            session.delete(on_theme[0])
+        mine_after = len(mine) - (1 if on_theme else 0)
+    _touch(retro)
+    session.flush()
+    return retro.vote_budget - mine_after
+
+
+def set_notes(*, session: Session, actor: User, retro_id: int, theme_id: int, notes: str) -> None:
+    """Discussion notes of a theme (discuss phase)."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_phase(retro, Phase.DISCUSS, Phase.ACTIONS)
+    theme = next((t for t in retro.themes if t.id == theme_id), None)
+    if theme is None:
+        raise ValidationFailedError("No such theme in this retro.", fields={"theme": "unknown"})
+    theme.notes = notes.strip()[:5000]
+    _touch(retro)
+    session.flush()
+
+
+def advance(*, session: Session, actor: User, retro_id: int) -> Retro:
+    """Move to the next phase (facilitator). Entering voting gives every loose card its own theme."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_facilitator(session, actor, retro)
+    following = retro.phase.next()
+    if following is None:
+        raise ValidationFailedError("The retro is finished.", fields={"phase": "finished"})
+    if following is Phase.VOTE:
+        for card in retro.cards:
+            if card.theme_id is None:
+                theme = Theme(retro_id=retro.id, title=card.text[:200])
+                session.add(theme)
+                session.flush()
+                card.theme_id = theme.id
+    retro.phase = following
+    retro.timer_ends_at = None
+    if following is Phase.FINISHED:
+        retro.finished_at = utcnow()
+    _touch(retro)
+    session.flush()
+    return retro
+
+
+def set_timer(*, session: Session, actor: User, retro_id: int, minutes: int) -> Retro:
+    """Start a countdown for the current phase (facilitator); 0 stops it."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_facilitator(session, actor, retro)
+    if not 0 <= minutes <= 120:
+        raise ValidationFailedError("A timer runs 1 to 120 minutes.", fields={"minutes": "1 to 120"})
+    retro.timer_ends_at = utcnow() + timedelta(minutes=minutes) if minutes else None
+    _touch(retro)
+    session.flush()
+    return retro
+
+
+def add_action(
+    *, session: Session, actor: User, retro_id: int, title: str, owner_id: int | None = None,
+    target_metric: TargetMetric | None = None,
+) -> ImprovementAction:
+    """Turn a discussion into an improvement action of the team (actions phase)."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_phase(retro, Phase.DISCUSS, Phase.ACTIONS)
+    action = actions.create(session=session, actor=actor, team_id=retro.team_id, title=title, source="retro",
+                            owner_id=owner_id, target_metric=target_metric,
+                            due_date=(utcnow() + timedelta(days=14)).date())
+    action.retro_id = retro.id
+    _touch(retro)
+    session.flush()
+    return action
+
+
+def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
+    """What one participant sees now (JSON-ready): others' cards stay private while reflecting,
+    vote counts stay hidden while voting, and no author is ever included."""
+    mine = _hash(token)
+    reflecting = retro.phase in (Phase.REVIEW, Phase.REFLECT)
+    cards = []
+    hidden: dict[str, int] = defaultdict(int)
+    for card in retro.cards:
+        if reflecting and card.writer_token != mine:
+            hidden[card.column] += 1
+            continue
+        cards.append({"id": card.id, "column": card.column, "text": card.text, "theme_id": card.theme_id,
+                      "mine": card.writer_token == mine})
+    votes = list(session.scalars(select(Vote).where(Vote.retro_id == retro.id)))
+    voter = _hash(f"{token}:{retro.id}")
+    show_counts = retro.phase not in (Phase.REVIEW, Phase.REFLECT, Phase.GROUP, Phase.VOTE)
+    counts: dict[int, int] = defaultdict(int)
+    for v in votes:
+        counts[v.theme_id] += 1
+    themes: list[dict[str, Any]] = [{"id": t.id, "title": t.title, "notes": t.notes,
+               "votes": counts.get(t.id, 0) if show_counts else None,
+               "my_votes": sum(1 for v in votes if v.theme_id == t.id and v.voter_token == voter)}
+              for t in retro.themes]
+    if show_counts:
+        themes.sort(key=lambda t: -(t["votes"] or 0))
+    retro_actions = session.scalars(select(ImprovementAction).where(ImprovementAction.retro_id == retro.id))
+    return {
+        "id": retro.id, "title": retro.title, "phase": retro.phase.value, "version": retro.version,
+        "columns": retro.columns, "anonymous": retro.anonymous, "vote_budget": retro.vote_budget,
+        "votes_left": retro.vote_budget - sum(1 for v in votes if v.voter_token == voter),
+        "timer_ends_at": retro.timer_ends_at.isoformat() if retro.timer_ends_at else None,
+        "cards": cards, "hidden_cards": dict(hidden), "themes": themes,
+        "actions": [{"id": a.id, "title": a.title, "status": a.status.value} for a in retro_actions],
+    }
+
+
+def export_markdown(session: Session, retro: Retro) -> str:
+    """The retro as Markdown: themes by votes with their cards and notes, then the actions."""
+    team = session.get(Team, retro.team_id)
+    data = state(session, retro, token="export")  # noqa: S106 (no card's token: shows what all may see)
+    by_theme: dict[int | None, list[str]] = defaultdict(list)
+    for card in retro.cards:
+        by_theme[card.theme_id].append(f"- {card.text} ({card.column})")
+    lines = [f"# {retro.title}", "", f"{team.name if team else ''} · {retro.scheduled_for:%Y-%m-%d} · "
+             f"{retro.format}", ""]
+    for theme in data["themes"]:
+        votes = f" ({theme['votes']} votes)" if theme["votes"] is not None else ""
+        lines += [f"## {theme['title']}{votes}", "", *by_theme.get(theme["id"], [])]
+        if theme["notes"]:
+            lines += ["", f"Notes: {theme['notes']}"]
+        lines.append("")
+    if by_theme.get(None):
+        lines += ["## Not grouped", "", *by_theme[None], ""]
+    lines += ["## Actions", ""] + [f"- {a['title']} ({a['status']})" for a in data["actions"]]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def open_actions(session: Session, team_id: int) -> list[ImprovementAction]:
+    """The team's actions not done yet, for the review phase."""
+    return [a for a in actions.list_team(session=session, actor=None, team_id=team_id)
+            if a.status in (ActionStatus.OPEN, ActionStatus.DOING)]

@@ -1,0 +1,76 @@
+"""Browser journey: two participants on their own devices run a retro; each sees the other's changes live."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import People
+from tests.e2e.test_foundation_journeys import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def participant(browser: Browser, base_url: str, email: str) -> Page:
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, base_url, email)
+    return page
+
+
+def test_two_participants_write_group_vote_and_decide(browser: Browser, base_url: str) -> None:
+    dm = participant(browser, base_url, People.dm)
+    member = participant(browser, base_url, People.alpha_member)
+    dm.goto(f"{base_url}/teams/alpha/retros")
+    dm.get_by_label("Title").fill("Sprint 12 retro")
+    dm.get_by_role("button", name="Schedule and open the board").click()
+    expect(dm.get_by_role("heading", name="Sprint 12 retro")).to_be_visible()
+    board_url = dm.url
+    member.goto(board_url)
+    expect(member.locator("#connection")).to_have_text("Live")
+    expect(dm.locator("#connection")).to_have_text("Live")
+
+    dm.get_by_role("button", name="Next phase").click()  # review → reflect
+    expect(member.locator(".phases li.current")).to_have_text("reflect")  # the member sees it live
+    member.get_by_label("New card in Stop").fill("Starting stories without acceptance criteria")
+    member.locator(".retro-column").filter(has_text="Stop").get_by_role("button", name="Add card").click()
+    dm.get_by_label("New card in Stop").fill("Stories begun with no acceptance criteria")
+    dm.locator(".retro-column").filter(has_text="Stop").get_by_role("button", name="Add card").click()
+    # While reflecting, cards are private: each sees their own and a count of the others'.
+    expect(dm.get_by_text("1 private card from others")).to_be_visible()
+    expect(dm.get_by_text("Starting stories without acceptance criteria")).to_have_count(0)
+
+    dm.get_by_role("button", name="Next phase").click()  # → group: all cards revealed, live
+    expect(member.get_by_text("Stories begun with no acceptance criteria")).to_be_visible()
+    member.get_by_label("Theme", exact=True).fill("Definition of ready")
+    member.get_by_role("button", name="Add theme").click()
+    expect(dm.get_by_label("Theme of: Starting stories without acceptance criteria")).to_be_visible()
+    for text in ("Starting stories without acceptance criteria", "Stories begun with no acceptance criteria"):
+        dm.get_by_label(f"Theme of: {text}").select_option(label="Definition of ready")
+        # The answer redraws the board; wait for it before touching the next card.
+        expect(dm.get_by_label(f"Theme of: {text}")).to_have_value(re.compile(r"\d+"))
+    expect(member.get_by_label("Theme of: Stories begun with no acceptance criteria")).to_have_value(
+        re.compile(r"\d+"))
+
+    dm.get_by_role("button", name="Next phase").click()  # → vote
+    member.get_by_role("button", name="Vote for Definition of ready").click()
+    dm.get_by_role("button", name="Vote for Definition of ready").click()
+    expect(member.get_by_text("Votes left: 2 of 3. Counts stay hidden until voting ends.")).to_be_visible()
+    expect(member.get_by_role("heading", name=re.compile("votes"))).to_have_count(0)  # hidden while voting
+
+    dm.get_by_role("button", name="Next phase").click()  # → discuss: counts revealed to everyone
+    expect(member.get_by_role("heading", name="Definition of ready — 2 votes")).to_be_visible()
+    member.get_by_label("New action").fill("Refine stories until they have acceptance criteria")
+    member.get_by_role("button", name="Add action").click()
+    expect(dm.get_by_role("link", name="Refine stories until they have acceptance criteria")).to_be_visible()
+    # Anonymous: nobody's name appears on the board.
+    assert "Dora Manager" not in member.locator("#board").inner_text()
+    assert "Al Member" not in dm.locator("#board").inner_text()
+
+
+def test_other_team_is_refused(browser: Browser, base_url: str) -> None:
+    outsider = participant(browser, base_url, People.beta_member)
+    outsider.goto(f"{base_url}/teams/alpha/retros")
+    expect(outsider.get_by_role("heading", name="Not allowed")).to_be_visible()
