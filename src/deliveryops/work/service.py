@@ -26,6 +26,7 @@ from deliveryops.work.csv_formats import (
     parse_workflow_file,
     read_header,
 )
+from deliveryops.work.csv_history import stream_full_history
 from deliveryops.work.importing import ImportSummary, import_records
 from deliveryops.work.models import ImportRun, StatusTransition, WorkItem
 
@@ -157,6 +158,22 @@ def import_file(
         What changed.
     """
     _require_manager(session, actor, team)
+    try:
+        kind = import_format or detect_format(read_header(data)).value
+    except ImportFileError:
+        kind = None  # _parse raises the same error, after the workflow file's
+    if kind == ImportFormat.FULL_HISTORY:
+        # The most common big file: validated whole, then streamed in batches (bounded memory).
+        try:
+            workflow = parse_workflow_file(workflow_file) if workflow_file else None
+            parsed, records = stream_full_history(data, tz=team.time_zone, date_order=date_order, blocked=blocked)
+        except ImportFileError as error:
+            raise ImportRejectedError(error) from None
+        return import_records(
+            session=session, actor=actor, team=team, records=records, import_format=parsed.format.value,
+            file_name=file_name, workflow=list(workflow) if workflow else parsed.workflow,
+            replace_workflow=workflow_file is not None, notes=parsed.notes, progress=progress,
+        )
     parsed = _parse(team, data, import_format=import_format, date_order=date_order, blocked=blocked,
                     workflow_file=workflow_file)
     return import_records(
