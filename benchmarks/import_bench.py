@@ -14,7 +14,7 @@ What it does:
 2. for each database, runs every measurement in a fresh child process (``--worker``) on a fresh
    schema (SQLite file in a temp dir; PostgreSQL: a throwaway database ``deliveryops_bench_<pid>``,
    dropped at the end, whose ``public`` schema is recreated for every run), creates a team, then
-   times separately the parse (``parse_file``) and the write (``import_records`` over the parsed
+   times separately the validation (``stream_full_history``) and the write (``import_records`` over the streamed
    items, inside one ``unit_of_work``, commit included), as ``deliveryops.work.service.import_file``
    does; peak memory is the child's peak RSS (``VmHWM``, reset once the setup is done; ``ru_maxrss``
    is printed too, see :func:`measure` for why it is not the figure to read);
@@ -235,7 +235,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     from deliveryops.migrate import upgrade  # noqa: PLC0415
     from deliveryops.teams.models import Team  # noqa: PLC0415
     from deliveryops.teams.service import create_team  # noqa: PLC0415
-    from deliveryops.work.csv_formats import parse_file  # noqa: PLC0415
+    from deliveryops.work.csv_history import stream_full_history  # noqa: PLC0415
     from deliveryops.work.importing import import_records  # noqa: PLC0415
     from deliveryops.work.models import StatusTransition, WorkItem  # noqa: PLC0415
 
@@ -261,7 +261,10 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     data = Path(spec["csv"]).read_bytes()
     if profile:
         profile.enable()
-    parsed = parse_file(data, tz=TIME_ZONE, import_format="full-history")
+    # The product's path for full-history files: validate the whole file first (passes 1 and 2), then
+    # stream the items into the database batch by batch (pass 3), in bounded memory.
+    stream = stream_full_history(data, tz=TIME_ZONE)
+    parsed = stream.parsed
     if profile:
         profile.disable()
     parsed_at, cpu_parsed = time.perf_counter(), time.process_time()
@@ -279,7 +282,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
             session=session,
             actor=None,
             team=team,
-            records=parsed.items,
+            records=stream.records,
             import_format=parsed.format.value,
             file_name=Path(spec["csv"]).name,
             workflow=parsed.workflow,
@@ -299,7 +302,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "mode": spec["mode"],
         "database": engine.dialect.name,
-        "items": len(parsed.items),
+        "items": parsed.item_count,
         "transitions": parsed.transition_count,
         "created": summary.created,
         "unchanged": summary.unchanged,
