@@ -7,18 +7,25 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from deliveryops.analytics.flow_common import (
+    CATEGORY_CODES,
     STARTED_CATEGORIES,
+    UTC_DATETIME,
     Workflow,
+    category_codes,
     in_range,
+    item_runs,
     known_transitions,
     local_date,
+    local_dates,
     workflow_frame,
 )
 from deliveryops.analytics.flow_metrics import DEFAULT_PERCENTS, sle, work_item_age
 from deliveryops.analytics.percentiles import nearest_rank_many
+from deliveryops.work.records import StageCategory
 
 __all__ = ["AMBER_FROM_SLE_SHARE", "AgingWip", "aging_wip", "aging_wip_from_known", "percentile_column"]
 
@@ -140,29 +147,15 @@ def aging_wip_from_known(
             .otherwise(pl.lit("red"))
         )
 
-    finished = timeline.filter(in_range("finished_date", window_start, today)).select(
-        "item_id", "started_at", "finished_at", "started_date"
-    )
-    same_item_next = pl.col("item_id").shift(-1) == pl.col("item_id")
-    exits = (
-        known.with_columns(left_at=pl.when(same_item_next).then(pl.col("at").shift(-1)))
-        .filter(pl.col("category").is_in(STARTED_CATEGORIES) & pl.col("left_at").is_not_null())
-        .join(finished, on="item_id", how="inner")
-        .filter((pl.col("at") >= pl.col("started_at")) & (pl.col("left_at") <= pl.col("finished_at")))
-        .group_by("item_id", "status")
-        .agg(left_at=pl.col("left_at").max(), started_date=pl.col("started_date").first())
-        .select(
-            "status",
-            age_days=(local_date("left_at", tz) - pl.col("started_date")).dt.total_days() + 1,
-        )
-    )
-    samples = {str(key[0]): group["age_days"].to_numpy().astype(np.float64) for key, group in exits.group_by("status")}
+    samples = _exit_ages_by_rank(known, timeline, tz=tz, first_day=window_start, last_day=today)
+    if samples is None:
+        samples = _exit_ages_by_rank_joined(known, timeline, tz=tz, first_day=window_start, last_day=today)
     stages = statuses.filter(pl.col("category").is_in(STARTED_CATEGORIES))
     empty = np.empty(0, dtype=np.float64)
     columns: dict[str, list[int | None]] = {percentile_column(percent): [] for percent in percents}
     counts: list[int] = []
-    for status in stages["status"].to_list():
-        values = samples.get(status, empty)
+    for rank in stages["rank"].to_list():
+        values = samples.get(rank, empty)
         counts.append(int(values.size))
         for percent, value in nearest_rank_many(values, percents).items():
             columns[percentile_column(percent)].append(None if value is None else round(value))
@@ -171,3 +164,73 @@ def aging_wip_from_known(
         *[pl.Series(name, values, dtype=pl.Int64) for name, values in columns.items()],
     )
     return AgingWip(items=items, stages=stage_table, sle_days=target)
+
+
+def _exit_ages_by_rank(
+    known: pl.DataFrame, timeline: pl.DataFrame, *, tz: str, first_day: date, last_day: date
+) -> dict[int, npt.NDArray[np.float64]] | None:
+    """Per status rank, the age each item finished in the window had when it last left that status.
+
+    Vectorised over ``known``'s rows (each item's run is matched to its timeline row by sorted
+    lookup); None when the timeline's ids are not strictly increasing (then use the join).
+    """
+    ids = timeline["item_id"]
+    if ids.null_count():
+        return None
+    timeline_ids = ids.to_numpy()
+    if not bool((timeline_ids[1:] > timeline_ids[:-1]).all()):
+        return None
+    first, after = item_runs(known)
+    if first.size == 0 or timeline_ids.size == 0:
+        return {}
+    item = known["item_id"].to_numpy()
+    slot = np.minimum(np.searchsorted(timeline_ids, item[first]), timeline_ids.size - 1)
+    finished_date = timeline["finished_date"]
+    in_window = (finished_date.is_not_null() & (finished_date >= first_day) & (finished_date <= last_day)).to_numpy()
+    run_in_window = (timeline_ids[slot] == item[first]) & in_window[slot]
+    code = category_codes(known)
+    same_item_next = np.r_[item[1:] == item[:-1], False]
+    started = (code == CATEGORY_CODES[StageCategory.ACTIVE.value]) | (code == CATEGORY_CODES[StageCategory.WAITING.value])
+    rows = np.flatnonzero(np.repeat(run_in_window, after - first) & started & same_item_next)
+    at = known["at"].to_physical().to_numpy()
+    row_slot = slot[np.searchsorted(first, rows, side="right") - 1]
+    started_at = timeline["started_at"].to_physical().fill_null(0).to_numpy()
+    finished_at = timeline["finished_at"].to_physical().fill_null(0).to_numpy()
+    entered, left = at[rows], at[rows + 1]
+    keep = (entered >= started_at[row_slot]) & (left <= finished_at[row_slot])
+    rows, row_slot, left = rows[keep], row_slot[keep], left[keep]
+    rank = known["rank"].to_numpy()[rows].astype(np.int64)
+    status_count = int(rank.max()) + 1 if rank.size else 1
+    last_exit = (
+        pl.DataFrame({"key": row_slot.astype(np.int64) * status_count + rank, "left_at": left})
+        .group_by("key")
+        .agg(pl.col("left_at").max())
+    )
+    key = last_exit["key"].to_numpy()
+    left_day = local_dates(last_exit["left_at"].cast(UTC_DATETIME), tz).cast(pl.Int32).to_numpy()
+    started_day = timeline["started_date"].cast(pl.Int32).fill_null(0).to_numpy()
+    ages = (left_day - started_day[key // status_count] + 1).astype(np.float64)
+    ranks = key % status_count
+    return {int(value): ages[ranks == value] for value in np.unique(ranks)}
+
+
+def _exit_ages_by_rank_joined(
+    known: pl.DataFrame, timeline: pl.DataFrame, *, tz: str, first_day: date, last_day: date
+) -> dict[int, npt.NDArray[np.float64]]:
+    """As :func:`_exit_ages_by_rank`, by joining the rows with the timeline (any timeline order)."""
+    finished = timeline.filter(in_range("finished_date", first_day, last_day)).select(
+        "item_id", "started_at", "finished_at", "started_date"
+    )
+    exits = (
+        known.select("item_id", "rank", "at", "category", left_at="next_at")
+        .filter(pl.col("category").is_in(STARTED_CATEGORIES) & pl.col("left_at").is_not_null())
+        .join(finished, on="item_id", how="inner")
+        .filter((pl.col("at") >= pl.col("started_at")) & (pl.col("left_at") <= pl.col("finished_at")))
+        .group_by("item_id", "rank")
+        .agg(left_at=pl.col("left_at").max(), started_date=pl.col("started_date").first())
+        .select(
+            "rank",
+            age_days=(local_date("left_at", tz) - pl.col("started_date")).dt.total_days() + 1,
+        )
+    )
+    return {int(key[0]): group["age_days"].to_numpy().astype(np.float64) for key, group in exits.group_by("rank")}

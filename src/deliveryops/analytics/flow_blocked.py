@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import numpy as np
 import polars as pl
 
 from deliveryops.analytics.flow_common import (
@@ -25,6 +26,7 @@ from deliveryops.work.records import StageCategory
 __all__ = [
     "FlowEfficiency",
     "blocked_time",
+    "blocked_time_and_clusters",
     "blocker_clusters",
     "flow_efficiency",
     "flow_efficiency_from_known",
@@ -77,15 +79,43 @@ def _blocked_in_periods(blocked: pl.DataFrame, periods: pl.DataFrame) -> pl.Data
 
 
 def _merge_overlaps(intervals: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Union overlapping intervals that share ``keys``, so overlapping time counts once."""
-    previous_end = pl.col("end").cum_max().shift(1).over(keys)
+    """Union overlapping intervals that share ``keys``, so overlapping time counts once.
+
+    Returns ``keys``, ``start``, ``end`` and ``blocks`` (how many intervals were merged), one row
+    per merged interval. The running maximum of earlier ends within each key is a segmented scan
+    in numpy (log2 of the largest group's size steps), not a window expression per group.
+    """
+    ordered = intervals.select(*keys, "start", "end").sort([*keys, "start"])
+    size = ordered.height
+    if size == 0:
+        return ordered.with_columns(blocks=pl.lit(0, dtype=pl.Int64))
+    new_key = ordered.select(
+        pl.any_horizontal([(pl.col(key) != pl.col(key).shift(1)).fill_null(True) for key in keys]).alias("new")
+    ).to_series()
+    opens_key = new_key.to_numpy().copy()
+    opens_key[0] = True
+    group = np.cumsum(opens_key)
+    start = ordered["start"].to_physical().to_numpy()
+    end = ordered["end"].to_physical().to_numpy()
+    running_end = end.copy()
+    step = 1
+    while step < size:
+        same = group[step:] == group[:-step]
+        if not same.any():
+            break
+        running_end[step:] = np.where(same, np.maximum(running_end[step:], running_end[:-step]), running_end[step:])
+        step *= 2
+    opens = opens_key.copy()
+    opens[1:] |= start[1:] > running_end[:-1]
+    first = np.flatnonzero(opens)
     return (
-        intervals.sort([*keys, "start"])
-        .with_columns(opens=previous_end.is_null() | (pl.col("start") > previous_end))
-        .with_columns(group=pl.col("opens").cum_sum())
-        .group_by([*keys, "group"])
-        .agg(pl.col("start").min(), pl.col("end").max(), blocks=pl.len().cast(pl.Int64))
-        .drop("group")
+        ordered.select(keys)
+        .gather(first)
+        .with_columns(
+            pl.Series("start", start[first]).cast(ordered.schema["start"]),
+            pl.Series("end", np.maximum.reduceat(end, first)).cast(ordered.schema["end"]),
+            pl.Series("blocks", np.diff(np.r_[first, size]), dtype=pl.Int64),
+        )
     )
 
 
@@ -115,7 +145,10 @@ def blocked_time(blocked: pl.DataFrame, timeline: pl.DataFrame, *, now: datetime
         started period), ``blocked_hours``, ``blocked_days``; only items with blocked time, most
         blocked first.
     """
-    clipped = _blocked_in_periods(blocked, _started_periods(timeline, now))
+    return _blocked_time_of(_blocked_in_periods(blocked, _started_periods(timeline, now)), timeline)
+
+
+def _blocked_time_of(clipped: pl.DataFrame, timeline: pl.DataFrame) -> pl.DataFrame:
     merged = _merge_overlaps(clipped, ["item_id"])
     per_item = merged.group_by("item_id").agg(
         blocks=pl.col("blocks").sum().cast(pl.Int64),
@@ -145,7 +178,10 @@ def blocker_clusters(blocked: pl.DataFrame, timeline: pl.DataFrame, *, now: date
         ``reason`` ("" when none was given), ``blocks``, ``items``, ``blocked_hours``,
         ``blocked_days``; the costliest reason first.
     """
-    clipped = _blocked_in_periods(blocked, _started_periods(timeline, now))
+    return _blocker_clusters_of(_blocked_in_periods(blocked, _started_periods(timeline, now)))
+
+
+def _blocker_clusters_of(clipped: pl.DataFrame) -> pl.DataFrame:
     merged = _merge_overlaps(clipped, ["item_id", "reason"])
     return (
         merged.group_by("reason")
@@ -157,6 +193,23 @@ def blocker_clusters(blocked: pl.DataFrame, timeline: pl.DataFrame, *, now: date
         .with_columns(blocked_days=pl.col("blocked_hours") / _HOURS_PER_DAY)
         .sort(["blocked_hours", "reason"], descending=[True, False])
     )
+
+
+def blocked_time_and_clusters(
+    blocked: pl.DataFrame, timeline: pl.DataFrame, *, now: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return :func:`blocked_time` and :func:`blocker_clusters`, clipping the intervals once.
+
+    Args:
+        blocked: ``item_id``, ``start``, ``end`` (null while still blocked), ``reason``.
+        timeline: the per-item table.
+        now: the current instant (timezone-aware).
+
+    Returns:
+        ``(blocked_time, blocker_clusters)``.
+    """
+    clipped = _blocked_in_periods(blocked, _started_periods(timeline, now))
+    return _blocked_time_of(clipped, timeline), _blocker_clusters_of(clipped)
 
 
 def flow_efficiency(
@@ -214,20 +267,7 @@ def flow_efficiency_from_known(
     """
     finished = timeline.filter(in_range("finished_date", start, end))
     periods = finished.select("item_id", period_start="started_at", period_end="finished_at")
-    same_item_next = pl.col("item_id").shift(-1) == pl.col("item_id")
-    segments = (
-        known.with_columns(next_at=pl.when(same_item_next).then(pl.col("at").shift(-1)))
-        .filter(pl.col("category").is_in(STARTED_CATEGORIES))
-        .join(periods, on="item_id", how="inner")
-        .select(
-            "item_id",
-            "category",
-            start=pl.max_horizontal("at", "period_start"),
-            end=pl.min_horizontal(pl.col("next_at").fill_null(pl.col("period_end")), "period_end"),
-        )
-        .filter(pl.col("end") > pl.col("start"))
-        .with_columns(hours=elapsed_hours(pl.col("end") - pl.col("start")))
-    )
+    segments = _started_segments(known, periods)
     is_active = pl.col("category") == StageCategory.ACTIVE.value
     by_category = segments.group_by("item_id").agg(
         raw_active=pl.col("hours").filter(is_active).sum(),
@@ -279,4 +319,21 @@ def flow_efficiency_from_known(
         active_hours=active_total,
         waiting_hours=waiting_total,
         efficiency=active_total / both if both > 0 else None,
+    )
+
+
+def _started_segments(known: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
+    """Each stay in a started status of the periods' items, clipped to the period, with its hours."""
+    return (
+        known.select("item_id", "at", "category", "next_at")
+        .filter(pl.col("category").is_in(STARTED_CATEGORIES))
+        .join(periods, on="item_id", how="inner")
+        .select(
+            "item_id",
+            "category",
+            start=pl.max_horizontal("at", "period_start"),
+            end=pl.min_horizontal(pl.col("next_at").fill_null(pl.col("period_end")), "period_end"),
+        )
+        .filter(pl.col("end") > pl.col("start"))
+        .with_columns(hours=elapsed_hours(pl.col("end") - pl.col("start")))
     )

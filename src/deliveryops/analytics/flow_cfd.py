@@ -7,7 +7,14 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from deliveryops.analytics.flow_common import Workflow, known_transitions, local_date, workflow_frame
+from deliveryops.analytics.flow_common import (
+    CATEGORY_CODES,
+    Workflow,
+    category_codes,
+    known_transitions,
+    local_dates,
+    workflow_frame,
+)
 from deliveryops.work.records import StageCategory
 
 __all__ = ["cumulative_flow", "cumulative_flow_from_known"]
@@ -64,28 +71,20 @@ def cumulative_flow_from_known(known: pl.DataFrame, *, statuses: pl.DataFrame, t
 
     # Only an item's last entry of each day matters at the end of that day. Rows are in item and
     # time order, so that entry is the one whose successor belongs to another item or day.
-    same_item_next = pl.col("item_id").shift(-1) == pl.col("item_id")
-    last_of_day = ~(same_item_next & (pl.col("day").shift(-1) == pl.col("day"))).fill_null(False)
-    days_known = known.with_columns(day=local_date("at", tz)).filter(last_of_day)
-    start_days = pl.lit(start).cast(pl.Int32)
-    segments = (
-        days_known.select(
-            "rank",
-            "category",
-            first=pl.col("day").cast(pl.Int32) - start_days,
-            after=pl.when(same_item_next).then(pl.col("day").shift(-1).cast(pl.Int32) - start_days),
-        )
-        .filter(pl.col("category") != StageCategory.DISCARDED.value)
-        .with_columns(
-            pl.col("first").clip(0, day_count),
-            pl.col("after").fill_null(day_count).clip(0, day_count),
-        )
-        .filter(pl.col("first") < pl.col("after"))
-    )
-    rank = segments["rank"].to_numpy()
+    item = known["item_id"].to_numpy()
+    day = local_dates(known["at"], tz).cast(pl.Int32).to_numpy() - _days(start)
+    same_item_next = np.r_[item[1:] == item[:-1], False]
+    next_day = np.r_[day[1:], 0]
+    last_of_day = ~(same_item_next & (next_day == day))
+    kept = last_of_day & (category_codes(known) != CATEGORY_CODES[StageCategory.DISCARDED.value])
+    first = np.clip(day[kept], 0, day_count)
+    after = np.clip(np.where(same_item_next, next_day, day_count)[kept], 0, day_count)
+    spans = first < after
+    rank = known["rank"].to_numpy()[kept][spans]
+    first, after = first[spans], after[spans]
     size = (day_count + 1) * status_count
-    arrivals = np.bincount(segments["first"].to_numpy() * status_count + rank, minlength=size)
-    departures = np.bincount(segments["after"].to_numpy() * status_count + rank, minlength=size)
+    arrivals = np.bincount(first * status_count + rank, minlength=size)
+    departures = np.bincount(after * status_count + rank, minlength=size)
     in_status = np.cumsum((arrivals - departures).reshape(day_count + 1, status_count), axis=0)[:day_count]
     at_or_beyond = np.cumsum(in_status[:, ::-1], axis=1)[:, ::-1]
 
@@ -106,3 +105,8 @@ def cumulative_flow_from_known(known: pl.DataFrame, *, statuses: pl.DataFrame, t
             "items": pl.Int64,
         },
     )
+
+
+def _days(day: date) -> int:
+    """Return a date as days since 1970-01-01 (polars' physical ``Date``)."""
+    return (day - date(1970, 1, 1)).days
