@@ -117,3 +117,15 @@ def test_pages_and_api(client: TestClient, session: Session) -> None:
     client.cookies.clear()
     login(client, "o@example.com")
     assert client.get(made.headers["location"]).status_code == 403
+
+
+def test_product_ops_sees_follow_through_not_cards(client: TestClient, session: Session) -> None:
+    team = weekly_team(session, [2, 3] * 10 + [7] * 8)
+    service.create(session=session, actor=None, team_id=team.id, title="WIP limit",
+                   started_on=FIRST_MONDAY + timedelta(weeks=20), target_metric=TargetMetric.THROUGHPUT)
+    make_user(session, email="ops@example.com", role=Role.PRODUCT_OPS)
+    login(client, "ops@example.com")
+    page = client.get("/actions")
+    assert page.status_code == 200
+    assert f"<td>{team.name}</td>" in page.text
+    assert '<td class="num">1</td>' in page.text

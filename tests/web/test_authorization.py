@@ -163,6 +163,7 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
     ("POST", "/api/v1/impediment-clusters/{cluster_id}/confirm"): (OPS_ADMIN, {"owner_id": "{outsider}"}),
     ("POST", "/api/v1/impediment-clusters/{cluster_id}/reject"): (OPS_ADMIN, {"text": "Different"}),
     ("POST", "/api/v1/impediment-clusters/{cluster_id}/resolve"): (OPS_ADMIN, {"text": "Fixed"}),
+    ("GET", "/actions"): (CROSS_TEAM, None),
     ("GET", "/teams/{slug}/actions"): (A_VIEWERS, None),
     ("POST", "/teams/{slug}/actions"): (A_RAISERS, {"title": "Walk action"}),
     ("GET", "/actions/{action_id}"): (A_VIEWERS, None),

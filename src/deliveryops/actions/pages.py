@@ -9,17 +9,20 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from deliveryops.accounts.models import Role
 from deliveryops.actions import service
 from deliveryops.actions.charts import xmr_figure
 from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMetric
-from deliveryops.errors import ValidationFailedError
+from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.pages import _figure
-from deliveryops.teams.service import get_team_or_raise, members_of
+from deliveryops.teams.service import get_team_or_raise, list_teams, members_of
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
-from deliveryops.web.templating import render
+from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)
+register_nav("Improvement", "/actions", order=16,
+             visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
 api = APIRouter(tags=["improvement actions"], responses=error_responses(401, 403, 404, 422))
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
@@ -97,6 +100,15 @@ def _detail(request: Request, session: SessionDep, actor: PageUser, action: Impr
     figure = _figure("xmr", xmr_figure(measured, action.target_metric)) if measured and action.target_metric else None
     return render(request, "actions/detail.html", {"action": action, "team": team, "measured": measured,
                                                    "figure": figure, "statuses": list(ActionStatus)})
+
+
+@router.get("/actions", response_class=HTMLResponse)
+def follow_through_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Product Ops and leaders: every team's follow-through on its improvement actions (never retro cards)."""
+    if actor.role not in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN):
+        raise PermissionDeniedError("The cross-team view of improvement actions is for Product Ops and leaders.")
+    rows = [(team, service.follow_through(session, team)) for team in list_teams(session=session, actor=actor)]
+    return render(request, "actions/follow_through.html", {"rows": rows})
 
 
 @router.get("/actions/{action_id}", response_class=HTMLResponse)

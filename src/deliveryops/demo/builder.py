@@ -21,6 +21,7 @@ from deliveryops.db import utcnow
 from deliveryops.demo.actions import build_actions
 from deliveryops.demo.forecasts import make_past_forecasts
 from deliveryops.demo.impediments import build_impediments
+from deliveryops.demo.retros import build_retros
 from deliveryops.simulate import simulate_organisation
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Team, TeamRole
@@ -82,6 +83,7 @@ class DemoResult:
     forecasts: int = 0
     impediments: int = 0
     actions: int = 0
+    retros: int = 0
 
 
 def _email(name: str) -> str:
@@ -174,6 +176,7 @@ def build_demo(
                                                 seed=seed * 10 + index)
     result.impediments = build_impediments(session, now=now or utcnow(), seed=seed)
     result.actions = build_actions(session, now=now or utcnow())
+    result.retros = build_retros(session, now=now or utcnow())
     report("done", total_steps, total_steps)
     result.teams = len(TEAMS)
     result.people = 1 + len(MEMBER_NAMES) + len(DELIVERY_MANAGERS) + len(PRODUCT_OPS) + len(LEADERS)
