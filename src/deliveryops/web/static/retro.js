@@ -186,8 +186,15 @@
     timerHandle = window.setInterval(tick, 1000);
   }
 
+  function visible(snapshot) {
+    return JSON.stringify(Object.assign({}, snapshot, { version: 0 }));
+  }
+
   function render(next) {
     if (next.version < state.version || (next.version === state.version && rendered)) { return; }
+    // Others' changes that do not alter what this person sees (a vote while counts are hidden) redraw
+    // nothing, so a click in progress is never lost to a redraw.
+    if (rendered && visible(next) === visible(state)) { state = next; return; }
     rendered = true;
     state = next;
     document.querySelectorAll(".phases li").forEach(function (li) {
