@@ -17,6 +17,7 @@ from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.pages import _figure
 from deliveryops.teams.service import get_team_or_raise, list_teams, members_of
 from deliveryops.web.errors import error_responses
+from deliveryops.web.forms import parse_date_field
 from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
 from deliveryops.web.templating import register_nav, render
 
@@ -46,16 +47,6 @@ def actions_page(request: Request, slug: str, session: SessionDep, actor: PageUs
     return _list_page(request, session, actor, slug)
 
 
-def _parse_date(text: str, field: str, errors: dict[str, str]) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors[field] = f"Expected a date like 2026-03-31, got {text!r}."
-        return None
-
-
 @router.post("/teams/{slug}/actions", response_class=HTMLResponse)
 def create_action(
     request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
@@ -74,7 +65,7 @@ def create_action(
               "due_date": due_date, "started_on": started_on, "target_metric": target_metric,
               "expected_direction": expected_direction}
     errors: dict[str, str] = {}
-    due, started = _parse_date(due_date, "due_date", errors), _parse_date(started_on, "started_on", errors)
+    due, started = parse_date_field(due_date, "due_date", errors), parse_date_field(started_on, "started_on", errors)
     metric = None
     if target_metric:
         try:

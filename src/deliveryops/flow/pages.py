@@ -17,6 +17,7 @@ from deliveryops.flow import charts, service
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
 from deliveryops.teams.service import get_team_or_raise, list_teams
+from deliveryops.web.forms import parse_date_field
 from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
 from deliveryops.web.templating import register_nav, render
 
@@ -24,16 +25,6 @@ router = APIRouter(include_in_schema=False)
 register_nav("Flow", "/flow", order=12)
 
 SMALL_SAMPLE = 10
-
-
-def _parse_date(value: str | None, field: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[field] = f"Expected a date like 2026-03-31, got {value!r}."
-        return None
 
 
 @router.get("/flow", response_class=HTMLResponse)
@@ -54,7 +45,7 @@ def flow_page(
     """The team's flow: cycle time, throughput, WIP, aging, CFD, efficiency, blockers, Little's Law."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     errors: dict[str, str] = {}
-    start_date, end_date = _parse_date(start, "from", errors), _parse_date(end, "to", errors)
+    start_date, end_date = parse_date_field(start, "from", errors), parse_date_field(end, "to", errors)
     sle_days = int(sle) if sle and sle.isdigit() else None
     if sle and sle_days is None:
         errors["sle"] = "An SLE is a whole number of days."
@@ -180,7 +171,7 @@ def make_forecast(
     window_days = int(window) if window.isdigit() else 0
     if not 7 <= window_days <= 730:
         errors["window"] = "Choose a window of 7 to 730 days."
-    by_date, target_date = _parse_date(by, "by", errors), _parse_date(target, "target", errors)
+    by_date, target_date = parse_date_field(by, "by", errors), parse_date_field(target, "target", errors)
     keys = [key.strip() for key in item_keys.replace(",", "\n").splitlines() if key.strip()]
     if kind == "when" and not epic and not keys and not items.isdigit():
         errors["items"] = "Enter how many items remain, or choose an epic, or list items."

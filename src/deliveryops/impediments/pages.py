@@ -20,6 +20,7 @@ from deliveryops.impediments import clusters, impact, service
 from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impediment, Level, Severity, Status
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import get_team_or_raise, list_teams, team_ids_of
+from deliveryops.web.forms import parse_date_field
 from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
 from deliveryops.web.templating import register_nav, render
 from deliveryops.work.models import BlockedInterval, WorkItem
@@ -111,16 +112,6 @@ def _rows(session: Session, impediments: list[Impediment], now: datetime) -> lis
 # Cross-team views. Declared before /impediments/{impediment_id}, which would otherwise match their paths.
 
 
-def _parse_date(value: str | None, field: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[field] = f"Expected a date like 2026-03-31, got {value!r}."
-        return None
-
-
 def _open_by_team(session: Session, team_ids: list[int], now: datetime) -> dict[int, tuple[int, int]]:
     """Open and overdue impediments per team."""
     if not team_ids:
@@ -200,7 +191,7 @@ def reports(
     """The blocker-clustering report of a period: categories, time at each level, open impediments per week."""
     now = utcnow()
     errors: dict[str, str] = {}
-    start_date, end_date = _parse_date(start, "from", errors), _parse_date(end, "to", errors)
+    start_date, end_date = parse_date_field(start, "from", errors), parse_date_field(end, "to", errors)
     values = {"from": start or "", "to": end or ""}
     scope = visible_team_ids(session, actor)
     context: dict[str, Any] = {"errors": errors, "values": values, "report": None, "all_teams": scope is None,
