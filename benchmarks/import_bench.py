@@ -45,11 +45,9 @@ import argparse
 import cProfile
 import csv
 import hashlib
-import io
 import json
 import os
 import platform
-import pstats
 import resource
 import sqlite3
 import statistics
@@ -59,6 +57,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _measure import profile_text, reset_peak, status_mb  # benchmarks/_measure.py, beside this script
 
 TARGET_TRANSITIONS_PER_SECOND = 20_000
 TEAM_NAME = "Import bench"
@@ -181,33 +181,10 @@ def _ru_maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kilobytes
 
 
-def _status_mb(field: str) -> float:
-    """``VmRSS`` (resident now) or ``VmHWM`` (peak resident of this process image) from /proc, in MB."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _reset_peak() -> bool:
-    """Reset ``VmHWM`` to the current RSS (Linux >= 4.0), so that the peak measured is the import's own."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        return False
-    return True
 
 
-def _profile_text(profile: cProfile.Profile, top: int) -> str:
-    out = io.StringIO()
-    stats = pstats.Stats(profile, stream=out).strip_dirs()
-    out.write("--- by cumulative time ---\n")
-    stats.sort_stats("cumulative").print_stats(top)
-    out.write("--- by own time ---\n")
-    stats.sort_stats("tottime").print_stats(top)
-    return out.getvalue()
 
 
 def measure(spec: dict[str, Any]) -> dict[str, Any]:
@@ -253,8 +230,8 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         with unit_of_work(factory) as session:
             team_id = session.scalar(select(Team.id).where(Team.name == TEAM_NAME))
-    setup_peak, baseline = _status_mb("VmHWM"), _status_mb("VmRSS")
-    peak_was_reset = _reset_peak()
+    setup_peak, baseline = status_mb("VmHWM"), status_mb("VmRSS")
+    peak_was_reset = reset_peak()
     profile = cProfile.Profile() if spec["profile"] else None
 
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -268,8 +245,8 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     if profile:
         profile.disable()
     parsed_at, cpu_parsed = time.perf_counter(), time.process_time()
-    parse_peak, after_parse = _status_mb("VmHWM"), _status_mb("VmRSS")
-    parse_profile = _profile_text(profile, spec["profile"]) if profile else ""
+    parse_peak, after_parse = status_mb("VmHWM"), status_mb("VmRSS")
+    parse_profile = profile_text(profile, spec["profile"]) if profile else ""
 
     write_profile = cProfile.Profile() if spec["profile"] else None
     written_started, cpu_written_started = time.perf_counter(), time.process_time()
@@ -291,7 +268,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     if write_profile:
         write_profile.disable()
     finished, cpu_finished = time.perf_counter(), time.process_time()
-    peak = _status_mb("VmHWM")
+    peak = status_mb("VmHWM")
 
     with unit_of_work(factory) as session:  # check what was stored (not timed)
         stored_items = session.scalar(select(func.count()).select_from(WorkItem).where(WorkItem.team_id == team_id))
@@ -323,7 +300,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         "peak_mb": peak,
         "load1": load[0],
         "parse_profile": parse_profile,
-        "write_profile": _profile_text(write_profile, spec["profile"]) if write_profile else "",
+        "write_profile": profile_text(write_profile, spec["profile"]) if write_profile else "",
     }
 
 

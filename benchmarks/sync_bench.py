@@ -61,11 +61,9 @@ import argparse
 import copy
 import cProfile
 import importlib.util
-import io
 import json
 import os
 import platform
-import pstats
 import random
 import resource
 import sqlite3
@@ -79,6 +77,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _measure import profile_text, reset_peak, status_mb  # benchmarks/_measure.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -145,7 +144,7 @@ def serve(spec: dict[str, Any]) -> int:
 
         def stats(self) -> dict[str, Any]:
             return {"served": dict(self.served), "handler_seconds": self.handler_seconds, "issues": len(self.issues),
-                    "transitions": self.expected_transitions, "rss_mb": _status_mb("VmRSS"), "pristine": self.pristine}
+                    "transitions": self.expected_transitions, "rss_mb": status_mb("VmRSS"), "pristine": self.pristine}
 
         def reset(self) -> None:
             if not self.pristine:
@@ -325,33 +324,10 @@ class DbTimer:
         return {key: list(value) for key, value in self.by_statement.items()}
 
 
-def _status_mb(field: str) -> float:
-    """``VmRSS`` (resident now) or ``VmHWM`` (peak resident) of this process, in MB."""
-    with open("/proc/self/status", encoding="ascii") as status_file:
-        for line in status_file:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _reset_peak() -> bool:
-    """Reset ``VmHWM`` to the current RSS (Linux >= 4.0)."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        return False
-    return True
 
 
-def _profile_text(profile: cProfile.Profile, top: int) -> str:
-    out = io.StringIO()
-    stats = pstats.Stats(profile, stream=out).strip_dirs()
-    out.write("--- by cumulative time ---\n")
-    stats.sort_stats("cumulative").print_stats(top)
-    out.write("--- by own time ---\n")
-    stats.sort_stats("tottime").print_stats(top)
-    return out.getvalue()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -387,13 +363,13 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
                                        secret=TOKEN, app_key=APP_KEY).id
         team_id = team.id
     db = DbTimer(engine)
-    baseline = _status_mb("VmRSS")
+    baseline = status_mb("VmRSS")
 
     def one_sync(kind: str, *, full: bool, profile: cProfile.Profile | None = None) -> dict[str, Any]:
         transport = TimedTransport()
         before = control(spec["jira_url"], "stats")
         db_seconds, statements, commits, by_statement = db.seconds, db.statements, db.commits, db.snapshot()
-        peak_reset = _reset_peak()
+        peak_reset = reset_peak()
         started, cpu_started = time.perf_counter(), time.process_time()
         if profile:
             profile.enable()
@@ -401,7 +377,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         if profile:
             profile.disable()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        peak = _status_mb("VmHWM")
+        peak = status_mb("VmHWM")
         after = control(spec["jira_url"], "stats")
         served = {name: after["served"].get(name, 0) - before["served"].get(name, 0) for name in after["served"]}
         with unit_of_work(factory) as session:
@@ -429,7 +405,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"database": engine.dialect.name, "load1": load[0], "baseline_mb": baseline, "full": full,
                               "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if profile:
-        result["profile"] = _profile_text(profile, spec["profile"])
+        result["profile"] = profile_text(profile, spec["profile"])
     else:
         result["changed"] = control(spec["jira_url"], "change", fraction=spec["fraction"], seed=spec["change_seed"])
         result["incremental"] = one_sync("incremental", full=False)
