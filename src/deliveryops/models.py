@@ -2,7 +2,12 @@
 
 from deliveryops.accounts import models as accounts_models
 from deliveryops.actions import models as actions_models
+from deliveryops.coaching import models as coaching_models
+from deliveryops.cockpit import models as cockpit_models
+from deliveryops.dora import models as dora_models
+from deliveryops.experiments import models as experiments_models
 from deliveryops.flow import models as flow_models
+from deliveryops.health import models as health_models
 from deliveryops.impediments import models as impediments_models
 from deliveryops.retros import models as retros_models
 from deliveryops.sync import models as sync_models
@@ -12,7 +17,12 @@ from deliveryops.work import models as work_models
 __all__ = [
     "accounts_models",
     "actions_models",
+    "coaching_models",
+    "cockpit_models",
+    "dora_models",
+    "experiments_models",
     "flow_models",
+    "health_models",
     "impediments_models",
     "retros_models",
     "sync_models",

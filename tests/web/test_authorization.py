@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,31 +30,38 @@ from deliveryops.work.importing import import_records
 from deliveryops.work.models import BlockedInterval
 from deliveryops.work.records import BlockedIntervalRecord, WorkItemRecord
 from tests.factories import PASSWORD, csrf_from, join, login, make_group, make_team, make_user
+from tests.web import authz_coaching, authz_cockpit, authz_dora, authz_experiments, authz_health
+from tests.web.authz_roles import (
+    A_DM,
+    A_MANAGERS,
+    A_PEOPLE,
+    A_RAISERS,
+    A_VIEWERS,
+    ADMIN,
+    ADMINS,
+    ANON,
+    CROSS_TEAM,
+    DM_A,
+    EXAMPLES,
+    FILE,
+    LEADER,
+    MEMBER_A,
+    MEMBER_B,
+    NOBODY,
+    OPS,
+    OPS_ADMIN,
+    PUBLIC,
+    ROLES,
+    SIGNED_IN,
+    Expectations,
+    WorldBase,
+)
 
-ANON = "anonymous"
-MEMBER_A = "member of A"
-MEMBER_B = "member of B"
-DM_A = "delivery manager of A"
-OPS = "product ops"
-LEADER = "leader"
-ADMIN = "admin"
-ROLES = [ANON, MEMBER_A, MEMBER_B, DM_A, OPS, LEADER, ADMIN]
-SIGNED_IN = frozenset(ROLES) - {ANON}
-PUBLIC = frozenset(ROLES)
-A_VIEWERS = frozenset({MEMBER_A, DM_A, OPS, LEADER, ADMIN})
-A_MANAGERS = frozenset({DM_A, ADMIN})
-ADMINS = frozenset({ADMIN})
-NOBODY: frozenset[str] = frozenset()
-A_RAISERS = frozenset({MEMBER_A, DM_A, ADMIN})
-OPS_ADMIN = frozenset({OPS, ADMIN})
-A_PEOPLE = frozenset({MEMBER_A, DM_A})  # retros: the team and its delivery manager only, not even admins
-A_DM = frozenset({DM_A})
-CROSS_TEAM = frozenset({OPS, LEADER, ADMIN})
-FILE = "__file__"  # a body key naming an example file to upload as multipart "file"
-EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
+CAPABILITIES = (authz_dora, authz_health, authz_coaching, authz_experiments, authz_cockpit)
+
 
 # (method, path) -> (who is allowed, JSON or form body)
-EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = {
+EXPECTED: Expectations = {
     ("GET", "/api/v1/me"): (SIGNED_IN, None),
     ("GET", "/api/v1/users"): (ADMINS, None),
     ("POST", "/api/v1/users"): (ADMINS, {"email": "new.person@example.com", "name": "New Person"}),
@@ -192,6 +198,7 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
     ("POST", "/admin/impediments/categories"): (ADMINS, {"name": "Walk category"}),
     ("POST", "/admin/impediments/categories/{category_id}"): (ADMINS, {"name": "Renamed", "active": "on"}),
     ("POST", "/admin/impediments/service-levels"): (ADMINS, {}),
+    **{key: value for module in CAPABILITIES for key, value in module.EXPECTED.items()},
     # Last: they remove the connection the entries above use.
     ("DELETE", "/api/v1/connections/{connection_id}"): (ADMINS, None),
     ("POST", "/admin/connections/{connection_id}/delete"): (ADMINS, {}),
@@ -199,7 +206,8 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = 
 
 
 # Path values that differ for one route: (method, path) -> {placeholder: world value name}.
-PATH_OVERRIDES = {("POST", "/admin/connections/{connection_id}/delete"): {"connection_id": "second_connection_id"}}
+PATH_OVERRIDES = {("POST", "/admin/connections/{connection_id}/delete"): {"connection_id": "second_connection_id"},
+                  **{key: value for module in CAPABILITIES for key, value in getattr(module, "PATH_OVERRIDES", {}).items()}}
 
 
 @dataclass
@@ -259,6 +267,13 @@ def build_world(session: Session) -> World:
         "interval_id": str(session.scalar(select(BlockedInterval.id))), "second_connection_id": str(second.id),
         "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
     }
+    base = WorldBase(team_a=team_a, team_b=team_b, group_a=group_a, group_b=group_b, people=people, outsider=outsider)
+    for module in CAPABILITIES:
+        added = module.world_values(session, base)
+        clash = set(added) & set(values)
+        assert not clash, f"{module.__name__} reuses placeholder names {clash}"
+        values.update(added)
+    session.flush()
     return World(emails={role: user.email for role, user in people.items()}, values=values)
 
 

@@ -24,8 +24,11 @@ from deliveryops.cli.common import (
     session_scope,
 )
 from deliveryops.cli.connectors import connectors_app
+from deliveryops.cli.dora import dora_app
+from deliveryops.cli.experiments import experiments_app
 from deliveryops.cli.flow import flow_app, forecast_app
 from deliveryops.cli.impediments import impediments_app
+from deliveryops.cli.report import report_app
 from deliveryops.cli.work import import_app, simulate_command
 from deliveryops.db import make_engine, make_session_factory, unit_of_work
 from deliveryops.demo import build_demo
@@ -55,6 +58,9 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(flow_app, name="flow")
 app.add_typer(impediments_app, name="impediments")
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(dora_app, name="dora")
+app.add_typer(experiments_app, name="experiments")
+app.add_typer(report_app, name="report")
 app.command("simulate")(simulate_command)
 
 DatabaseOption = Annotated[

@@ -17,7 +17,9 @@ __all__ = [
     "Connector",
     "ConnectorError",
     "ConnectorSettings",
+    "DeploymentRecord",
     "FetchPage",
+    "IncidentRecord",
     "SyncRequest",
 ]
 
@@ -64,6 +66,66 @@ class ChangeRecord:
     url: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DeploymentRecord:
+    """One deployment of a repository (or service) to an environment, as a source reports it.
+
+    Attributes:
+        source: where it came from ("github", "webhook", "csv", ...).
+        external_id: the sender's id, unique per source and repository; re-sending it updates in place.
+        repository: the repository or service deployed.
+        environment: e.g. "production", "staging"; DORA counts production only.
+        result: "success", "failure", "error", "cancelled" or "in_progress".
+        started_at: when the deployment started.
+        finished_at: when it finished (None while it runs).
+        commit_sha: the commit deployed.
+        commit_shas: the commits this deployment shipped (since the previous successful deployment of the
+            same repository to the same environment), newest first, from the source's compare API;
+            empty when unknown (then pull requests are matched by merge time, see docs/dora.md).
+        ref: the branch or tag deployed.
+        url: a link to the deployment at its source.
+    """
+
+    source: str
+    external_id: str
+    repository: str
+    environment: str
+    result: str
+    started_at: datetime
+    finished_at: datetime | None
+    commit_sha: str | None
+    commit_shas: tuple[str, ...] = ()
+    ref: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """An incident in production, as a source reports it.
+
+    Attributes:
+        source: where it came from ("webhook", "csv", "jira", "github", ...).
+        external_id: the sender's id, unique per source; re-sending it updates in place.
+        title: a short description.
+        created_at: when it was opened.
+        resolved_at: when service was restored (None while open).
+        severity: the source's severity label, if any.
+        repository: the repository or service affected, if known.
+        deployment_external_id: the deployment that caused it, when the source says so explicitly.
+        url: a link to the incident at its source.
+    """
+
+    source: str
+    external_id: str
+    title: str
+    created_at: datetime
+    resolved_at: datetime | None
+    severity: str | None = None
+    repository: str | None = None
+    deployment_external_id: str | None = None
+    url: str | None = None
+
+
 @dataclass(frozen=True)
 class SyncRequest:
     """What the engine asks a connector for.
@@ -86,6 +148,8 @@ class FetchPage:
     Attributes:
         items: work items, each with its complete status history.
         changes: pull requests (GitHub, GitLab).
+        deployments: deployments (GitHub deployments or workflow runs marked as deployments).
+        incidents: incidents (tracker items of a chosen type or label).
         deleted_keys: external keys the source says no longer exist.
         existing_keys: on a full sync's last page, every key that still exists (others are deleted).
         cursor: resume point after this page (JSON-serialisable).
@@ -95,6 +159,8 @@ class FetchPage:
 
     items: list[WorkItemRecord] = field(default_factory=list)
     changes: list[ChangeRecord] = field(default_factory=list)
+    deployments: list[DeploymentRecord] = field(default_factory=list)
+    incidents: list[IncidentRecord] = field(default_factory=list)
     deleted_keys: list[str] = field(default_factory=list)
     existing_keys: list[str] | None = None
     cursor: dict[str, Any] = field(default_factory=dict)

@@ -19,7 +19,12 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.passwords import hash_password
 from deliveryops.db import utcnow
 from deliveryops.demo.actions import build_actions
+from deliveryops.demo.coaching import build_coaching
+from deliveryops.demo.cockpit import build_cockpit
+from deliveryops.demo.dora import build_dora
+from deliveryops.demo.experiments import build_experiments
 from deliveryops.demo.forecasts import make_past_forecasts
+from deliveryops.demo.health import build_health
 from deliveryops.demo.impediments import build_impediments
 from deliveryops.demo.retros import build_retros
 from deliveryops.simulate import simulate_organisation
@@ -84,6 +89,8 @@ class DemoResult:
     impediments: int = 0
     actions: int = 0
     retros: int = 0
+    # Later capabilities' counts by name (deployments, health rounds, experiments, ...).
+    extras: dict[str, int] = field(default_factory=dict)
 
 
 def _email(name: str) -> str:
@@ -177,6 +184,11 @@ def build_demo(
     result.impediments = build_impediments(session, now=now or utcnow(), seed=seed)
     result.actions = build_actions(session, now=now or utcnow())
     result.retros = build_retros(session, now=now or utcnow())
+    # Each later capability adds its part; coaching insights come last, as they read all the rest.
+    for name, build in (("deployments", build_dora), ("health checks", build_health),
+                        ("experiments", build_experiments), ("cockpit records", build_cockpit),
+                        ("coaching insights", build_coaching)):
+        result.extras[name] = build(session, now=now or utcnow(), seed=seed)
     report("done", total_steps, total_steps)
     result.teams = len(TEAMS)
     result.people = 1 + len(MEMBER_NAMES) + len(DELIVERY_MANAGERS) + len(PRODUCT_OPS) + len(LEADERS)

@@ -19,9 +19,14 @@ from deliveryops import __version__
 from deliveryops.accounts import pages as account_pages
 from deliveryops.accounts import routes as account_routes
 from deliveryops.actions import pages as action_pages
+from deliveryops.coaching import web as coaching_web
+from deliveryops.cockpit import web as cockpit_web
 from deliveryops.db import make_engine, make_session_factory
+from deliveryops.dora import web as dora_web
+from deliveryops.experiments import web as experiments_web
 from deliveryops.flow import pages as flow_pages
 from deliveryops.flow import routes as flow_routes
+from deliveryops.health import web as health_web
 from deliveryops.impediments import cluster_pages
 from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
@@ -57,6 +62,11 @@ API_ROUTERS: list[APIRouter] = [
     cluster_pages.api,
     action_pages.api,
     retro_routes.api,
+    *dora_web.api_routers,
+    *health_web.api_routers,
+    *coaching_web.api_routers,
+    *experiments_web.api_routers,
+    *cockpit_web.api_routers,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
     web_pages.router,
@@ -71,6 +81,11 @@ PAGE_ROUTERS: list[APIRouter] = [
     action_pages.router,
     retro_routes.live,  # /retros/{id}/events and /export.md before /retros/{id}
     retro_pages.router,
+    *dora_web.page_routers,
+    *health_web.page_routers,
+    *coaching_web.page_routers,
+    *experiments_web.page_routers,
+    *cockpit_web.page_routers,
 ]
 
 

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from deliveryops.accounts.models import Role
 from deliveryops.web.security import Viewer, csrf_token
 
-__all__ = ["NavItem", "nav_items", "register_nav", "render", "templates"]
+__all__ = ["NavItem", "TeamLink", "nav_items", "register_nav", "register_team_link", "render", "team_links", "templates"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -63,6 +63,41 @@ register_nav("Definitions", "/definitions", order=80)
 register_nav("Admin", "/admin/people", order=90, visible=lambda u: u.role is Role.ADMIN)
 
 
+@dataclass(frozen=True)
+class TeamLink:
+    """A link on every team's page to one of its sub-pages, ``/teams/{slug}/{suffix}``."""
+
+    label: str
+    suffix: str
+    order: int
+    section: str | None  # the main navigation entry the sub-page belongs to
+
+
+_TEAM_LINKS: list[TeamLink] = []
+
+
+def register_team_link(label: str, suffix: str, *, order: int, section: str | None = None) -> None:
+    """Add a sub-page link to team pages (later capabilities call this at import time).
+
+    Args:
+        label: the link text.
+        suffix: the path after ``/teams/{slug}/``.
+        order: position among the registered links.
+        section: the navigation entry (an ``href``) highlighted on that sub-page.
+    """
+    if any(link.suffix == suffix for link in _TEAM_LINKS):
+        return
+    _TEAM_LINKS.append(TeamLink(label, suffix, order, section))
+    _TEAM_LINKS.sort(key=lambda link: link.order)
+    if section is not None:
+        SECTION_OF_TEAM_PAGE[suffix.split("/", maxsplit=1)[0]] = section
+
+
+def team_links() -> list[TeamLink]:
+    """The registered team sub-page links, in order."""
+    return list(_TEAM_LINKS)
+
+
 # Team sub-pages that belong to another section of the navigation than "Teams".
 SECTION_OF_TEAM_PAGE = {
     "flow": "/flow", "forecasts": "/flow", "impediments": "/impediments", "actions": "/teams", "retros": "/teams",
@@ -103,3 +138,6 @@ def render(
     }
     base.update(context or {})
     return templates.TemplateResponse(request, name, base, status_code=status_code)
+
+
+templates.env.globals["team_links"] = team_links

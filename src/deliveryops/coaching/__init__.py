@@ -1,0 +1,1 @@
+"""Coaching insights over a team's data, and delivery managers' coaching notes."""

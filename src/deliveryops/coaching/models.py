@@ -1,0 +1,3 @@
+"""ORM models of coaching."""
+
+from __future__ import annotations

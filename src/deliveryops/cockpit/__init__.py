@@ -1,0 +1,1 @@
+"""Product Ops cockpit: portfolio, tools and practices adoption, leadership pack, digests."""

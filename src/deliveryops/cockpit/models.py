@@ -1,0 +1,3 @@
+"""ORM models of cockpit."""
+
+from __future__ import annotations

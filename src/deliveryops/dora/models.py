@@ -1,0 +1,3 @@
+"""ORM models of dora."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Experimentation management: registry, pre-launch checks, analysis, decisions, library."""

@@ -1,0 +1,3 @@
+"""ORM models of experiments."""
+
+from __future__ import annotations

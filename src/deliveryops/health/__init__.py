@@ -1,0 +1,1 @@
+"""Team health checks: templates, rounds, anonymous answers and results."""

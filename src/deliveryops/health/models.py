@@ -1,0 +1,3 @@
+"""ORM models of health."""
+
+from __future__ import annotations
