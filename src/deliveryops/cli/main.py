@@ -23,6 +23,7 @@ from deliveryops.cli.common import (
     load_settings,
     session_scope,
 )
+from deliveryops.cli.coaching import coaching_app
 from deliveryops.cli.connectors import connectors_app
 from deliveryops.cli.dora import dora_app
 from deliveryops.cli.experiments import experiments_app
@@ -59,6 +60,7 @@ app.add_typer(flow_app, name="flow")
 app.add_typer(impediments_app, name="impediments")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(dora_app, name="dora")
+app.add_typer(coaching_app, name="coaching")
 app.add_typer(experiments_app, name="experiments")
 app.add_typer(report_app, name="report")
 app.command("simulate")(simulate_command)
