@@ -3,6 +3,7 @@
 from deliveryops.accounts import models as accounts_models
 from deliveryops.actions import models as actions_models
 from deliveryops.coaching import models as coaching_models
+from deliveryops.cockpit import digest_models as cockpit_digest_models
 from deliveryops.cockpit import models as cockpit_models
 from deliveryops.dora import models as dora_models
 from deliveryops.experiments import models as experiments_models
@@ -18,6 +19,7 @@ __all__ = [
     "accounts_models",
     "actions_models",
     "coaching_models",
+    "cockpit_digest_models",
     "cockpit_models",
     "dora_models",
     "experiments_models",

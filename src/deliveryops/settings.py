@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         default=3, ge=2, le=50, description="Teams whose clustered impediments go to Product Ops automatically")
     scheduler: bool = Field(default=True, description="Run scheduled syncs inside the web process")
     sync_in_background: bool = Field(default=True, description="Run syncs started from the web in a thread")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Where people reach the app (links in e-mails)")
+    smtp_host: str | None = Field(default=None, description="SMTP server for digests; None: e-mail is off")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS")
+    smtp_from: str = Field(default="DeliveryOps <deliveryops@localhost>", description="Sender of digests")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

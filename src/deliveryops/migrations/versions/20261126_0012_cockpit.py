@@ -1,4 +1,4 @@
-"""tools, practices, adoption and digests
+"""tools, practices and adoption
 
 Revision ID: 0012
 Revises: 0011
