@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from deliveryops import __version__
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role, User
+from deliveryops.cli.coaching import coaching_app
 from deliveryops.cli.common import (
     CliError,
     console,
@@ -23,7 +24,6 @@ from deliveryops.cli.common import (
     load_settings,
     session_scope,
 )
-from deliveryops.cli.coaching import coaching_app
 from deliveryops.cli.connectors import connectors_app
 from deliveryops.cli.dora import dora_app
 from deliveryops.cli.experiments import experiments_app
