@@ -127,6 +127,8 @@ def demo(
     console.print(f"Password: [bold]{result.password}[/bold]   Admin login: [bold]{result.logins[0].email}[/bold]")
     console.print(f"Database: {settings.database_url} ({result.teams} teams, {result.people} people, "
                   f"{result.items} work items with {result.transitions} status changes)")
+    if result.extras:
+        console.print("Also: " + ", ".join(f"{count} {name}" for name, count in result.extras.items()))
     if serve:
         _serve(settings, host, port)
 

@@ -118,7 +118,10 @@ def build_demo(
     shared_hash = hash_password(password)
     report = progress or (lambda _step, _done, _total: None)
     result = DemoResult(password=password)
-    total_steps = 4
+    extra_steps = (("deployments", build_dora), ("health checks", build_health),
+                   ("experiments", build_experiments), ("cockpit records", build_cockpit),
+                   ("coaching insights", build_coaching))
+    total_steps = 4 + len(extra_steps)
     report("groups and teams", 0, total_steps)
 
     group_ids = {name: teams.create_group(session=session, actor=None, name=name, description=text).id
@@ -185,9 +188,8 @@ def build_demo(
     result.actions = build_actions(session, now=now or utcnow())
     result.retros = build_retros(session, now=now or utcnow())
     # Each later capability adds its part; coaching insights come last, as they read all the rest.
-    for name, build in (("deployments", build_dora), ("health checks", build_health),
-                        ("experiments", build_experiments), ("cockpit records", build_cockpit),
-                        ("coaching insights", build_coaching)):
+    for step, (name, build) in enumerate(extra_steps, start=4):
+        report(name, step, total_steps)
         result.extras[name] = build(session, now=now or utcnow(), seed=seed)
     report("done", total_steps, total_steps)
     result.teams = len(TEAMS)
