@@ -2,8 +2,144 @@
 
 from __future__ import annotations
 
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.dora import service
+from deliveryops.dora.csv_formats import import_csv
+from deliveryops.flow.service import today_in
+from deliveryops.teams.models import Group, Team
 
 __all__ = ["dora_app"]
 
 dora_app = typer.Typer(help="DORA's four keys: reports and imports.", no_args_is_help=True)
+import_app = typer.Typer(help="Import deployments, changes or incidents from a CSV file.", no_args_is_help=True)
+dora_app.add_typer(import_app, name="import")
+
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
+TeamOption = Annotated[str, typer.Option("--team", help="Name or slug of the team.")]
+
+
+class ReportFormat(StrEnum):
+    """Output formats of `dora report`."""
+
+    HTML = "html"
+    CSV = "csv"
+    JSON = "json"
+
+
+class Period(StrEnum):
+    """Buckets of the trend series."""
+
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+
+
+def _team(session: Session, name: str) -> Team:
+    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
+    if team is None:
+        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
+    return team
+
+
+def _group(session: Session, name: str) -> Group:
+    group = session.scalar(select(Group).where((Group.name == name) | (Group.slug == name)))
+    if group is None:
+        raise CliError(f"No group named {name!r}. See `deliveryops groups list`.")
+    return group
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{option}: expected a date like 2026-03-31, got {value!r}.") from None
+
+
+@dora_app.command("report")
+@friendly_errors
+def report(
+    team: Annotated[str | None, typer.Option("--team", help="Name or slug of the team.")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Name or slug of the group (all its teams).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default 90 days before --to).")]
+    = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default today).")] = None,
+    period: Annotated[Period, typer.Option("--period", help="Trend buckets: week, month or quarter.")] = Period.WEEK,
+    report_format: Annotated[ReportFormat, typer.Option("--format", help="html, csv (one row per period) or json.")]
+    = ReportFormat.JSON,
+    output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Report the four DORA keys, their bands and trends of a team or a group."""
+    if (team is None) == (group is None):
+        raise CliError("Give either --team or --group.")
+    first_day, last_day = _date(start, "--from"), _date(end, "--to")
+    from deliveryops.dora.report import report_csv, report_html, report_json  # noqa: PLC0415 (loads Plotly)
+
+    with session_scope(load_settings(database)) as session:
+        if team is not None:
+            target = _team(session, team)
+            first, last = service.default_period(today_in(target), first_day, last_day)
+            found = service.team_report(session=session, actor=None, team_id=target.id, start=first, end=last,
+                                        period=period.value)
+        else:
+            assert group is not None
+            chosen = _group(session, group)
+            first, last = service.default_period(service.group_today(chosen), first_day, last_day)
+            found = service.group_report(session=session, actor=None, group_id=chosen.id, start=first, end=last,
+                                         period=period.value)
+        if report_format is ReportFormat.JSON:
+            text = report_json(found)
+        elif report_format is ReportFormat.CSV:
+            text = report_csv(found)
+        else:
+            text = report_html(found)
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {output}.", highlight=False)
+
+
+def _import(kind: str, file: Path, team: str, database: str | None) -> None:
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise CliError(f"Cannot read {file}: {exc.strerror}.") from None
+    with session_scope(load_settings(database)) as session:
+        written = import_csv(session, team=_team(session, team), kind=kind, content=content, file_name=file.name)
+    console.print(f"Imported {written} {kind} from {file.name}.", highlight=False)
+
+
+FileArgument = Annotated[Path, typer.Argument(help="The CSV file (see docs/dora.md for its columns).")]
+
+
+@import_app.command("deployments")
+@friendly_errors
+def import_deployments(file: FileArgument, team: TeamOption, database: DatabaseOption = None) -> None:
+    """Import deployments from a CSV file (all or nothing); changes are linked to them."""
+    _import("deployments", file, team, database)
+
+
+@import_app.command("changes")
+@friendly_errors
+def import_changes(file: FileArgument, team: TeamOption, database: DatabaseOption = None) -> None:
+    """Import pull requests from a CSV file (all or nothing); deployments are relinked to them."""
+    _import("changes", file, team, database)
+
+
+@import_app.command("incidents")
+@friendly_errors
+def import_incidents(file: FileArgument, team: TeamOption, database: DatabaseOption = None) -> None:
+    """Import incidents from a CSV file (all or nothing)."""
+    _import("incidents", file, team, database)

@@ -1,0 +1,104 @@
+"""Trend charts of the four keys (Plotly specs for the pages and the offline HTML report)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import polars as pl
+
+from deliveryops.flow.charts_layout import (
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    PURPLE,
+    SKY_BLUE,
+    VERMILLION,
+    ChartSpec,
+    empty_chart,
+    horizontal_line,
+    iso_dates,
+    new_figure,
+    to_spec,
+)
+
+__all__ = ["DoraFigure", "dora_figures"]
+
+NO_DEPLOYMENTS = "No production deployments in this period"
+
+
+@dataclass(frozen=True)
+class DoraFigure:
+    """One chart: its name (an HTML id), title, definition link and Plotly spec."""
+
+    name: str
+    title: str
+    definition: str
+    spec: ChartSpec
+
+
+def _bucket_label(period: str) -> str:
+    return {"week": "Week (starting Monday)", "month": "Month", "quarter": "Quarter"}[period]
+
+
+def _figure(name: str, title: str, anchor: str, figure: go.Figure, empty: bool) -> DoraFigure:
+    spec = empty_chart(figure, NO_DEPLOYMENTS) if empty else to_spec(figure)
+    return DoraFigure(name=name, title=title, definition=f"/definitions#{anchor}", spec=spec)
+
+
+def _values(series: pl.DataFrame, column: str, scale: float = 1.0) -> list[float | None]:
+    return [None if value is None else round(value * scale, 2) for value in series[column].to_list()]
+
+
+def dora_figures(series: pl.DataFrame, *, period: str) -> list[DoraFigure]:
+    """The four trend charts of a report's series.
+
+    Args:
+        series: the output of :func:`deliveryops.analytics.dora_series.dora_series`.
+        period: "week", "month" or "quarter" (axis title).
+
+    Returns:
+        Deployment frequency, lead time (with its breakdown), change failure rate and recovery time.
+    """
+    x = iso_dates(series["period_start"].to_list())
+    empty = series.is_empty() or int(series["deployments"].sum()) == 0
+    bucket = _bucket_label(period)
+
+    frequency = new_figure(title="Deployment frequency", x_title=bucket, y_title="Deployment days per week",
+                           definition="deployment-frequency", subtitle="Elite ≥ 5, high ≥ 1 day per week")
+    frequency.add_bar(x=x, y=_values(series, "deployment_days_per_week"), name="deployment days / week",
+                      marker_color=BLUE, hovertemplate="%{x}: %{y} days/week<extra></extra>")
+    if not empty:
+        horizontal_line(frequency, y=5, name="elite", text="elite ≥ 5", colour=GREEN)
+        horizontal_line(frequency, y=1, name="high", text="high ≥ 1", colour=ORANGE)
+
+    lead = new_figure(title="Lead time for changes", x_title=bucket, y_title="Median hours",
+                      definition="lead-time", subtitle="Median per part; the line is the whole lead time")
+    for column, label, colour in (("coding_hours", "coding", SKY_BLUE), ("pickup_hours", "pickup", ORANGE),
+                                  ("review_hours", "review", PURPLE), ("deploy_hours", "deploy", GREY)):
+        lead.add_bar(x=x, y=_values(series, column), name=label, marker_color=colour,
+                     hovertemplate=f"{label}: %{{y}} h<extra></extra>")
+    lead.add_scatter(x=x, y=_values(series, "lead_time_hours"), name="lead time (median)", mode="lines+markers",
+                     line_color=BLUE, hovertemplate="lead time: %{y} h<extra></extra>")
+    lead.update_layout(barmode="stack")
+
+    failure = new_figure(title="Change failure rate", x_title=bucket, y_title="Deployments with an incident (%)",
+                         definition="change-failure-rate", subtitle="Elite ≤ 5%, high ≤ 10%, medium ≤ 15%")
+    failure.add_bar(x=x, y=_values(series, "change_failure_rate", 100), name="change failure rate",
+                    marker_color=VERMILLION, hovertemplate="%{x}: %{y}%<extra></extra>")
+    if not empty:
+        horizontal_line(failure, y=15, name="medium", text="medium ≤ 15%", colour=ORANGE)
+        horizontal_line(failure, y=5, name="elite", text="elite ≤ 5%", colour=GREEN)
+
+    recovery = new_figure(title="Failed deployment recovery time", x_title=bucket, y_title="Median hours",
+                          definition="recovery-time", subtitle="Elite < 1 h, high < 1 day, medium < 1 week")
+    recovery.add_scatter(x=x, y=_values(series, "recovery_hours"), name="recovery (median)", mode="lines+markers",
+                         line_color=VERMILLION, connectgaps=False, hovertemplate="%{x}: %{y} h<extra></extra>")
+
+    return [
+        _figure("deployment-frequency", "Deployment frequency", "deployment-frequency", frequency, empty),
+        _figure("lead-time", "Lead time for changes", "lead-time", lead, empty),
+        _figure("change-failure-rate", "Change failure rate", "change-failure-rate", failure, empty),
+        _figure("recovery-time", "Failed deployment recovery time", "recovery-time", recovery, empty),
+    ]

@@ -1,0 +1,251 @@
+"""Store deployments and incidents from any source, and link them to changes and to each other.
+
+Every source (the GitHub connector, webhooks, CSV files, the demo) goes through these functions, so the
+rules are the same everywhere:
+
+- Deployments are upserted on (source, repository, external_id), incidents on (source, external_id).
+- An older state never overwrites a newer one: each record's own time (a deployment's finish, else its
+  start; an incident's resolution, else its creation) is kept as ``status_at``; a delivery whose time is
+  earlier, or that reports "in progress" for a finished deployment (or "open" for a resolved incident
+  at the same time), is ignored.
+- A successful deployment is linked to the changes it shipped: the pull requests whose merge commit is in
+  its commit list (``commit_shas`` plus ``commit_sha``); without a commit list, the pull requests of the same
+  repository merged after the previous successful deployment of the same repository and environment
+  started (so after it finished, or while it ran and could not carry them) and at or before this one
+  started. A repository's first known successful deployment ships everything merged before it.
+- An incident naming a deployment (``deployment_external_id``) is linked to the team's deployment with
+  that id, now or when the deployment arrives later. Incidents without one are linked when the keys are
+  computed (the latest successful production deployment finished before the incident was created).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from deliveryops.connectors.base import DeploymentRecord, IncidentRecord
+from deliveryops.db import utcnow
+from deliveryops.dora.models import Deployment, DeploymentChange, Incident
+from deliveryops.errors import ValidationFailedError
+from deliveryops.teams.models import Team
+from deliveryops.work.models import Change
+
+__all__ = [
+    "DEPLOYMENT_RESULTS",
+    "import_deployments",
+    "import_incidents",
+    "relink_changes",
+]
+
+DEPLOYMENT_RESULTS = ("success", "failure", "error", "cancelled", "in_progress")
+_FINISHED = frozenset({"success", "failure", "error", "cancelled"})
+
+
+def _is_older(incoming_at: datetime, incoming_done: bool, stored_at: datetime, stored_done: bool) -> bool:
+    """Whether an incoming state is older than the stored one (and must not overwrite it)."""
+    if incoming_at != stored_at:
+        return incoming_at < stored_at
+    return stored_done and not incoming_done
+
+
+def _deployment_values(record: DeploymentRecord) -> dict[str, object]:
+    result = record.result.strip().lower()
+    if result not in DEPLOYMENT_RESULTS:
+        raise ValidationFailedError(
+            f"Deployment {record.external_id!r}: unknown result {record.result!r}.",
+            fields={"result": f"Use one of: {', '.join(DEPLOYMENT_RESULTS)}."},
+        )
+    return {
+        "repository": record.repository, "environment": record.environment.strip(), "result": result,
+        "started_at": record.started_at, "finished_at": record.finished_at, "commit_sha": record.commit_sha,
+        "commit_shas": list(record.commit_shas), "ref": record.ref, "url": record.url,
+        "status_at": record.finished_at or record.started_at,
+    }
+
+
+def import_deployments(session: Session, *, team: Team, deployments: Sequence[DeploymentRecord]) -> int:
+    """Upsert deployments on (source, repository, external_id) and (re)link them to the changes they shipped.
+
+    Args:
+        session: the unit of work (flushed, not committed).
+        team: the team the deployments belong to.
+        deployments: the deployments as the source reports them.
+
+    Returns:
+        How many rows were inserted or changed (a repeated delivery of the same state writes nothing).
+    """
+    written = 0
+    touched: dict[tuple[str, str], datetime] = {}
+    touched_ids: list[int] = []
+    external_ids: set[str] = set()
+    for record in deployments:
+        values = _deployment_values(record)
+        row = session.scalar(select(Deployment).where(
+            Deployment.source == record.source, Deployment.repository == record.repository,
+            Deployment.external_id == record.external_id))
+        if row is None:
+            row = Deployment(team_id=team.id, source=record.source, external_id=record.external_id, **values)
+            session.add(row)
+        else:
+            status_at = values["status_at"]
+            assert isinstance(status_at, datetime)
+            if _is_older(status_at, values["result"] in _FINISHED, row.status_at, row.result in _FINISHED):
+                continue
+            if row.team_id == team.id and all(getattr(row, key) == value for key, value in values.items()):
+                continue
+            # The previous repository/environment may lose links too.
+            key = (row.repository, row.environment.lower())
+            touched[key] = min(touched.get(key, row.started_at), row.started_at)
+            for key_name, value in values.items():
+                setattr(row, key_name, value)
+            row.team_id = team.id
+            row.updated_at = utcnow()
+        written += 1
+        key = (record.repository, record.environment.strip().lower())
+        touched[key] = min(touched.get(key, record.started_at), record.started_at)
+        external_ids.add(record.external_id)
+        session.flush()
+        touched_ids.append(row.id)
+    if not written:
+        return 0
+    session.execute(delete(DeploymentChange).where(DeploymentChange.deployment_id.in_(touched_ids)))
+    for (repository, environment), since in touched.items():
+        _relink_group(session, repository=repository, environment=environment, since=since)
+    _link_waiting_incidents(session, team=team, external_ids=external_ids)
+    team.data_version = (team.data_version or 0) + 1
+    session.flush()
+    return written
+
+
+def _changes_merged(session: Session, *, repository: str, after: datetime | None, until: datetime) -> list[int]:
+    statement = select(Change.id).where(
+        Change.repository == repository, Change.merged_at.is_not(None), Change.merged_at <= until)
+    if after is not None:
+        statement = statement.where(Change.merged_at > after)
+    return list(session.scalars(statement))
+
+
+def _relink_group(session: Session, *, repository: str, environment: str, since: datetime | None) -> None:
+    """Recompute the links of the successful deployments of one repository+environment from ``since`` on.
+
+    Environment names are compared case-insensitively ("Production" is "production").
+    """
+    rows = session.execute(
+        select(Deployment.id, Deployment.started_at, Deployment.commit_sha, Deployment.commit_shas)
+        .where(Deployment.repository == repository, func.lower(Deployment.environment) == environment.lower(),
+               Deployment.result == "success")
+        .order_by(Deployment.started_at, Deployment.id)
+    ).all()
+    previous: datetime | None = None
+    for deployment_id, started_at, commit_sha, commit_shas in rows:
+        if since is None or started_at >= since:
+            session.execute(delete(DeploymentChange).where(DeploymentChange.deployment_id == deployment_id))
+            if commit_shas:
+                shas = sorted({*commit_shas, *([commit_sha] if commit_sha else [])})
+                # The same commits can exist in forks and mirrors: prefer the deployed repository's own pull
+                # requests, and look elsewhere only when a service is named differently from its repository.
+                change_ids = list(session.scalars(select(Change.id).where(
+                    Change.merge_commit_sha.in_(shas), Change.repository == repository)))
+                if not change_ids:
+                    change_ids = list(session.scalars(select(Change.id).where(Change.merge_commit_sha.in_(shas))))
+                matched_by = "commits"
+            else:
+                change_ids = _changes_merged(session, repository=repository, after=previous, until=started_at)
+                matched_by = "merge_time"
+            session.add_all(DeploymentChange(deployment_id=deployment_id, change_id=change_id, matched_by=matched_by)
+                            for change_id in sorted(set(change_ids)))
+        previous = started_at
+    session.flush()
+
+
+def relink_changes(session: Session, *, team: Team, repositories: Iterable[str] | None = None) -> None:
+    """Recompute which changes the team's deployments shipped, e.g. after pull requests were imported.
+
+    Args:
+        session: the unit of work.
+        team: the team whose deployments to relink.
+        repositories: only these repositories (all of the team's when None).
+    """
+    statement = (select(Deployment.repository, func.lower(Deployment.environment))
+                 .where(Deployment.team_id == team.id).distinct())
+    if repositories is not None:
+        statement = statement.where(Deployment.repository.in_(sorted(set(repositories))))
+    for repository, environment in session.execute(statement).all():
+        _relink_group(session, repository=repository, environment=environment, since=None)
+    team.data_version = (team.data_version or 0) + 1
+    session.flush()
+
+
+def _find_deployment(session: Session, *, team: Team, external_id: str, repository: str | None) -> int | None:
+    statement = select(Deployment.id).where(Deployment.team_id == team.id, Deployment.external_id == external_id)
+    if repository:
+        same = session.scalar(statement.where(Deployment.repository == repository).order_by(Deployment.id).limit(1))
+        if same is not None:
+            return same
+    return session.scalar(statement.order_by(Deployment.id).limit(1))
+
+
+def _link_waiting_incidents(session: Session, *, team: Team, external_ids: set[str]) -> None:
+    """Link incidents that named a deployment which has only now arrived."""
+    if not external_ids:
+        return
+    waiting = session.scalars(select(Incident).where(
+        Incident.team_id == team.id, Incident.deployment_id.is_(None),
+        Incident.deployment_external_id.in_(sorted(external_ids)))).all()
+    for incident in waiting:
+        assert incident.deployment_external_id is not None
+        incident.deployment_id = _find_deployment(
+            session, team=team, external_id=incident.deployment_external_id, repository=incident.repository)
+
+
+def import_incidents(session: Session, *, team: Team, incidents: Sequence[IncidentRecord]) -> int:
+    """Upsert incidents on (source, external_id) and link each to the deployment it names, if any.
+
+    Args:
+        session: the unit of work (flushed, not committed).
+        team: the team whose production the incidents hit.
+        incidents: the incidents as the source reports them.
+
+    Returns:
+        How many rows were inserted or changed.
+    """
+    written = 0
+    for record in incidents:
+        if record.resolved_at is not None and record.resolved_at < record.created_at:
+            raise ValidationFailedError(
+                f"Incident {record.external_id!r} is resolved before it was created.",
+                fields={"resolved_at": "Must be at or after created_at."},
+            )
+        deployment_id = None
+        if record.deployment_external_id:
+            deployment_id = _find_deployment(
+                session, team=team, external_id=record.deployment_external_id, repository=record.repository)
+        values: dict[str, object] = {
+            "title": record.title, "severity": record.severity, "repository": record.repository,
+            "created_at": record.created_at, "resolved_at": record.resolved_at,
+            "deployment_external_id": record.deployment_external_id, "deployment_id": deployment_id,
+            "url": record.url, "status_at": record.resolved_at or record.created_at,
+        }
+        row = session.scalar(select(Incident).where(
+            Incident.source == record.source, Incident.external_id == record.external_id))
+        if row is None:
+            session.add(Incident(team_id=team.id, source=record.source, external_id=record.external_id, **values))
+        else:
+            if _is_older(record.resolved_at or record.created_at, record.resolved_at is not None,
+                         row.status_at, row.resolved_at is not None):
+                continue
+            if row.team_id == team.id and all(getattr(row, key) == value for key, value in values.items()):
+                continue
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.team_id = team.id
+            row.updated_at = utcnow()
+        written += 1
+    if written:
+        team.data_version = (team.data_version or 0) + 1
+    session.flush()
+    return written
+

@@ -1,0 +1,220 @@
+"""HTML pages: the DORA index, team and group pages, CSV upload and webhook-source admin."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from deliveryops.accounts.models import Role, User
+from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
+from deliveryops.dora import service
+from deliveryops.dora.charts import dora_figures
+from deliveryops.dora.csv_formats import COLUMNS, import_csv
+from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.flow.service import today_in
+from deliveryops.teams.models import Team
+from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, list_groups, list_teams
+from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.templating import register_nav, register_team_link, render
+
+router = APIRouter(include_in_schema=False)
+
+register_nav("DORA", "/dora", order=35)
+register_team_link("DORA", "dora", order=25, section="/dora")
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+DRILL_LIMIT = 200
+KEY_ROWS = (
+    ("deployment_frequency", "Deployment frequency", "deployment-frequency"),
+    ("lead_time", "Lead time for changes", "lead-time"),
+    ("change_failure_rate", "Change failure rate", "change-failure-rate"),
+    ("recovery_time", "Failed deployment recovery time", "recovery-time"),
+)
+
+
+def _parse_date(text: str | None, name: str, errors: dict[str, str]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[name] = f"{text!r} is not a date (use YYYY-MM-DD)."
+        return None
+
+
+def _period(request: Request, today: date) -> tuple[date, date, str, dict[str, str]]:
+    """Read ``from``, ``to`` and ``period`` from the query string; bad values fall back with a message."""
+    errors: dict[str, str] = {}
+    start = _parse_date(request.query_params.get("from"), "from", errors)
+    end = _parse_date(request.query_params.get("to"), "to", errors)
+    period = request.query_params.get("period", "week")
+    if period not in service.PERIODS:
+        errors["period"] = "Choose weeks, months or quarters."
+        period = "week"
+    try:
+        first, last = service.default_period(today, start, end)
+    except ValidationFailedError as exc:
+        errors["from"] = next(iter(exc.fields.values()), exc.message)
+        first, last = service.default_period(today, None, None)
+    return first, last, period, errors
+
+
+def _list_kind(request: Request) -> str:
+    kind = request.query_params.get("list", "deployments")
+    return kind if kind in service.DRILL_KINDS else "deployments"
+
+
+def _context(report: service.DoraReport, request: Request, errors: dict[str, str]) -> dict[str, Any]:
+    kind = _list_kind(request)
+    rows = service.drill_down(report, kind)
+    keys = report.keys
+    query = {"from": report.start.isoformat(), "to": report.end.isoformat(), "period": report.period}
+    return {
+        "report": report, "keys": keys, "errors": errors, "figures": dora_figures(report.series, period=report.period),
+        "thresholds": BAND_THRESHOLDS, "key_rows": KEY_ROWS, "kind": kind, "rows": rows[:DRILL_LIMIT],
+        "row_count": len(rows), "query": query, "hours_text": hours_text,
+        "has_data": not report.tables.deployments.is_empty(),
+        "bands": {"deployment_frequency": keys.deployment_frequency_band, "lead_time": keys.lead_time_band,
+                  "change_failure_rate": keys.change_failure_rate_band, "recovery_time": keys.recovery_band},
+    }
+
+
+@router.get("/dora", response_class=HTMLResponse)
+def index(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """The teams and groups whose DORA keys the viewer may see, with the last 90 days' bands."""
+    teams = list_teams(session=session, actor=actor)
+    rows = []
+    for team in teams:
+        end = today_in(team)
+        rows.append((team, service.team_keys(session, team_id=team.id, start=end - timedelta(days=89), end=end)))
+    return render(request, "dora/index.html", {"rows": rows, "groups": list_groups(session=session, actor=actor)})
+
+
+@router.get("/teams/{slug}/dora", response_class=HTMLResponse)
+def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+    """A team's four keys, bands, trends and the items behind them."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    start, end, period, errors = _period(request, today_in(team))
+    report = service.team_report(session=session, actor=actor, team_id=team.id, start=start, end=end, period=period)
+    context = _context(report, request, errors)
+    context.update({"team": team, "group": None, "base_href": f"/teams/{team.slug}/dora",
+                    "can_upload": service.can_upload(session, actor, team)})
+    return render(request, "dora/summary.html", context, status_code=422 if errors else 200)
+
+
+@router.get("/groups/{slug}/dora", response_class=HTMLResponse)
+def group_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+    """A group's roll-up of the four keys, and each team's."""
+    group = get_group_or_raise(session=session, actor=actor, slug=slug)
+    start, end, period, errors = _period(request, service.group_today(group))
+    report = service.group_report(session=session, actor=actor, group_id=group.id, start=start, end=end,
+                                  period=period)
+    context = _context(report, request, errors)
+    context.update({"team": None, "group": group, "base_href": f"/groups/{group.slug}/dora", "can_upload": False})
+    return render(request, "dora/summary.html", context, status_code=422 if errors else 200)
+
+
+def _upload_page(request: Request, session: SessionDep, actor: User, team: Team, *, errors: dict[str, str] | None = None,
+                 message: str | None = None, status_code: int = 200) -> Response:
+    if not service.can_upload(session, actor, team):
+        raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
+    return render(request, "dora/upload.html", {
+        "team": team, "columns": COLUMNS, "errors": errors or {}, "message": message,
+        "environments": ", ".join(service.production_environments(session, team.id)),
+    }, status_code=status_code)
+
+
+@router.get("/teams/{slug}/dora/upload", response_class=HTMLResponse)
+def upload_form(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+    """Upload deployments, changes or incidents as CSV, and set the production environment names."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    return _upload_page(request, session, actor, team)
+
+
+@router.post("/teams/{slug}/dora/upload", response_class=HTMLResponse)
+async def upload(
+    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    kind: Annotated[str, Form(max_length=20)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Import one CSV file; a bad file imports nothing and names each line and column."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    if not service.can_upload(session, actor, team):
+        raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
+    if kind not in COLUMNS:
+        return _upload_page(request, session, actor, team, errors={"kind": "Choose what the file holds."},
+                            status_code=422)
+    data = await file.read(MAX_UPLOAD_BYTES + 1) if file is not None else b""
+    if not data:
+        return _upload_page(request, session, actor, team, errors={"file": "Choose a CSV file."}, status_code=422)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return _upload_page(request, session, actor, team, errors={"file": "The file is larger than 50 MB."},
+                            status_code=422)
+    try:
+        written = import_csv(session, team=team, kind=kind, content=data, file_name=(file.filename if file else None) or "")
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _upload_page(request, session, actor, team, errors={"file": exc.message}, status_code=422)
+    return _upload_page(request, session, actor, team, message=f"Imported {written} {kind} from the file.")
+
+
+@router.post("/teams/{slug}/dora/settings", response_class=HTMLResponse)
+def settings(
+    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    environments: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Set which environment names count as production (empty: production, prod)."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    try:
+        names = service.set_production_environments(session=session, actor=actor, team_id=team.id,
+                                                    names=environments.split(","))
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _upload_page(request, session, actor, team, errors={"environments": exc.message}, status_code=422)
+    return _upload_page(request, session, actor, team, message=f"Production environments: {', '.join(names)}.")
+
+
+def _webhooks_page(request: Request, session: SessionDep, actor: User, *, errors: dict[str, str] | None = None,
+                   created: tuple[str, str] | None = None, status_code: int = 200) -> Response:
+    sources = service.list_webhook_sources(session=session, actor=actor)
+    teams = {team.id: team for team in list_teams(session=session, actor=actor)}
+    return render(request, "dora/webhooks.html", {
+        "sources": sources, "teams": teams, "errors": errors or {}, "created": created,
+        "base_url": str(request.base_url).rstrip("/"),
+    }, status_code=status_code)
+
+
+@router.get("/admin/dora/webhooks", response_class=HTMLResponse)
+def webhooks_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Webhook sources: which tools may send deployments and incidents for which team (admins)."""
+    return _webhooks_page(request, session, actor)
+
+
+@router.post("/admin/dora/webhooks", response_class=HTMLResponse)
+def create_webhook(
+    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    name: Annotated[str, Form(max_length=100)] = "",
+    team_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Create a webhook source and show its token once."""
+    if actor.role is not Role.ADMIN:
+        raise PermissionDeniedError("Only admins can manage webhook sources.")
+    if not team_id.isdigit():
+        return _webhooks_page(request, session, actor, errors={"team_id": "Choose a team."}, status_code=422)
+    try:
+        row, token = service.create_webhook_source(session=session, actor=actor, team_id=int(team_id), name=name)
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _webhooks_page(request, session, actor, errors=exc.fields, status_code=422)
+    return _webhooks_page(request, session, actor, created=(row.name, token), status_code=201)
+
+
+@router.post("/admin/dora/webhooks/{webhook_source_id}/revoke", response_class=HTMLResponse)
+def revoke_webhook(request: Request, webhook_source_id: int, session: SessionDep, actor: PageUser,
+                   _csrf: CsrfChecked) -> Response:
+    """Revoke a webhook source."""
+    service.revoke_webhook_source(session=session, actor=actor, source_id=webhook_source_id)
+    return RedirectResponse("/admin/dora/webhooks", status_code=303)

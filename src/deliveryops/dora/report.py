@@ -1,0 +1,61 @@
+"""`deliveryops dora report` outputs: JSON, CSV (one row per period) and a self-contained HTML page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from plotly.offline import get_plotlyjs
+
+from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
+from deliveryops.dora import service
+from deliveryops.dora.charts import dora_figures
+from deliveryops.dora.schemas import DoraSummary
+
+__all__ = ["report_csv", "report_html", "report_json"]
+
+_ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"]))
+_CSS = (Path(__file__).parent.parent / "web" / "static" / "app.css").read_text(encoding="utf-8")
+
+
+def report_json(report: service.DoraReport) -> str:
+    """The summary, series and each team's keys as JSON (the API's shape)."""
+    from deliveryops.dora.routes import summary_of  # noqa: PLC0415 (the API module loads FastAPI)
+
+    summary: DoraSummary = summary_of(report)
+    payload: dict[str, Any] = summary.model_dump(mode="json")
+    return json.dumps(payload, indent=2)
+
+
+def report_csv(report: service.DoraReport) -> str:
+    """One row per week, month or quarter with the four keys and the counts behind them."""
+    buffer = io.StringIO()
+    rows = service.series_rows(report)
+    columns = ["period_start", "period_end", "deployments", "deployment_days", "deployment_days_per_week",
+               "lead_time_hours", "coding_hours", "pickup_hours", "review_hours", "deploy_hours",
+               "change_failure_rate", "failed_deployments", "recovery_hours", "changes", "incidents"]
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _cell(row[key]) for key in columns})
+    return buffer.getvalue()
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def report_html(report: service.DoraReport) -> str:
+    """The report as one HTML file that opens offline (Plotly inlined)."""
+    figures = dora_figures(report.series, period=report.period)
+    return _ENV.get_template("dora/report.html").render(
+        report=report, keys=report.keys, figures=figures, thresholds=BAND_THRESHOLDS, hours_text=hours_text,
+        css=_CSS, plotly_js=get_plotlyjs(),
+        specs=json.dumps({f.name: f.spec for f in figures}).replace("</", "<\\/"),
+    )

@@ -1,0 +1,210 @@
+"""JSON API of DORA: team and group summaries, drill-down lists, CSV upload, webhook sources and webhooks."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+
+from deliveryops.connectors.base import DeploymentRecord, IncidentRecord
+from deliveryops.dora import service
+from deliveryops.dora.csv_formats import import_csv
+from deliveryops.dora.ingest import import_deployments, import_incidents
+from deliveryops.dora.models import Deployment, Incident
+from deliveryops.dora.schemas import (
+    ChangeRow,
+    DeploymentEvent,
+    DeploymentRow,
+    DoraSummary,
+    ImportResult,
+    IncidentEvent,
+    IncidentRow,
+    KeysRead,
+    SeriesPoint,
+    TeamKeys,
+    WebhookResult,
+    WebhookSourceCreate,
+    WebhookSourceCreated,
+    WebhookSourceRead,
+)
+from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.flow.service import today_in
+from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import ApiUser, SessionDep
+
+api = APIRouter(tags=["dora"], responses=error_responses(401, 403, 404, 422))
+webhooks = APIRouter(tags=["webhooks"], responses=error_responses(401, 422))
+
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+StartQuery = Annotated[date | None, Query(description="First day (default: 90 days before the end)")]
+EndQuery = Annotated[date | None, Query(description="Last day (default: today in the team's zone)")]
+PeriodQuery = Annotated[Literal["week", "month", "quarter"], Query(description="Bucket of the trend series")]
+KindPath = Annotated[Literal["deployments", "changes", "incidents"], Path()]
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_WEBHOOK_BYTES = 1024 * 1024
+_Event = TypeVar("_Event", bound=BaseModel)
+
+
+def summary_of(report: service.DoraReport) -> DoraSummary:
+    """The API shape of a report."""
+    return DoraSummary(
+        name=report.title, start=report.start, end=report.end, period=report.period, time_zone=report.time_zone,
+        production_environments=list(report.environments), keys=KeysRead.of(report.keys),
+        series=[SeriesPoint.model_validate(row) for row in service.series_rows(report)],
+        teams=[TeamKeys(team_id=team.id, name=team.name, keys=KeysRead.of(keys)) for team, keys in report.teams],
+    )
+
+
+@api.get("/teams/{team_id}/dora", response_model=DoraSummary)
+def team_summary(session: SessionDep, actor: ApiUser, team_id: IdPath, start: StartQuery = None,
+                 end: EndQuery = None, period: PeriodQuery = "week") -> DoraSummary:
+    """A team's four keys, bands and trend series."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    first, last = service.default_period(today_in(team), start, end)
+    return summary_of(service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last,
+                                          period=period))
+
+
+@api.get("/groups/{group_id}/dora", response_model=DoraSummary)
+def group_summary(session: SessionDep, actor: ApiUser, group_id: IdPath, start: StartQuery = None,
+                  end: EndQuery = None, period: PeriodQuery = "week") -> DoraSummary:
+    """A group's roll-up: the keys over all its teams, and each team's."""
+    group = get_group_or_raise(session=session, actor=actor, group_id=group_id)
+    first, last = service.default_period(service.group_today(group), start, end)
+    return summary_of(service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last,
+                                           period=period))
+
+
+@api.get("/teams/{team_id}/dora/{dora_list}",
+         response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])
+def team_items(session: SessionDep, actor: ApiUser, team_id: IdPath, dora_list: KindPath, start: StartQuery = None,
+               end: EndQuery = None) -> list[dict[str, object]]:
+    """The deployments, changes or incidents behind a team's numbers, newest first."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    first, last = service.default_period(today_in(team), start, end)
+    report = service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last)
+    return service.drill_down(report, dora_list)
+
+
+@api.get("/groups/{group_id}/dora/{dora_list}",
+         response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])
+def group_items(session: SessionDep, actor: ApiUser, group_id: IdPath, dora_list: KindPath, start: StartQuery = None,
+                end: EndQuery = None) -> list[dict[str, object]]:
+    """The deployments, changes or incidents behind a group's numbers, newest first."""
+    group = get_group_or_raise(session=session, actor=actor, group_id=group_id)
+    first, last = service.default_period(service.group_today(group), start, end)
+    report = service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last)
+    return service.drill_down(report, dora_list)
+
+
+@api.post("/teams/{team_id}/dora/imports", response_model=ImportResult, status_code=201)
+async def upload(
+    session: SessionDep, actor: ApiUser, team_id: IdPath,
+    file: Annotated[UploadFile, File(description="The CSV file")],
+    kind: Annotated[str | None, Form(max_length=20, description="deployments, changes or incidents")] = None,
+) -> ImportResult:
+    """Import a deployments, changes or incidents CSV (admins, the team's DM); a bad file imports nothing."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    if not service.can_upload(session, actor, team):
+        raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
+    if kind not in ("deployments", "changes", "incidents"):
+        raise ValidationFailedError("Say what the file holds.", fields={"kind": "Use deployments, changes or incidents."})
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationFailedError("The file is larger than 50 MB; split it.", fields={"file": "too large"})
+    written = import_csv(session, team=team, kind=kind, content=data, file_name=file.filename or "")
+    return ImportResult(kind=kind, written=written)
+
+
+@api.get("/dora/webhook-sources", response_model=list[WebhookSourceRead])
+def list_sources(session: SessionDep, actor: ApiUser) -> list[WebhookSourceRead]:
+    """Every webhook source (admins)."""
+    return [WebhookSourceRead.model_validate(row) for row in service.list_webhook_sources(session=session, actor=actor)]
+
+
+@api.post("/dora/webhook-sources", response_model=WebhookSourceCreated, status_code=201)
+def create_source(body: WebhookSourceCreate, session: SessionDep, actor: ApiUser) -> WebhookSourceCreated:
+    """Create a webhook source for a team (admins); the token is in this answer only."""
+    row, token = service.create_webhook_source(session=session, actor=actor, team_id=body.team_id, name=body.name)
+    return WebhookSourceCreated(**WebhookSourceRead.model_validate(row).model_dump(), token=token)
+
+
+@api.post("/dora/webhook-sources/{webhook_source_id}/revoke", response_model=WebhookSourceRead)
+def revoke_source(session: SessionDep, actor: ApiUser, webhook_source_id: IdPath) -> WebhookSourceRead:
+    """Revoke a webhook source (admins)."""
+    return WebhookSourceRead.model_validate(service.revoke_webhook_source(session=session, actor=actor,
+                                                                          source_id=webhook_source_id))
+
+
+async def _event(request: Request, model: type[_Event]) -> _Event:
+    """Read and validate a JSON body, naming each bad field."""
+    body = await request.body()
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise ValidationFailedError("The body is larger than 1 MB.", fields={"body": "too large"})
+    try:
+        data: Any = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationFailedError(f"The body is not JSON: {exc}.", fields={"body": "Send a JSON object."}) from exc
+    if not isinstance(data, dict):
+        raise ValidationFailedError("The body must be a JSON object.", fields={"body": "Send a JSON object."})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "body"
+            fields[name] = error["msg"].removeprefix("Value error, ")
+        message = "; ".join(f"{name}: {text}" for name, text in fields.items())
+        raise ValidationFailedError(f"Invalid {model.__name__}: {message}", fields=fields) from exc
+
+
+def _answer(external_id: str, existed: bool, written: int) -> JSONResponse:
+    status = "unchanged" if not written else ("updated" if existed else "created")
+    return JSONResponse(WebhookResult(id=external_id, status=status).model_dump(),
+                        status_code=201 if status == "created" else 200)
+
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Document a body the route reads itself (after checking the token, so a bad token is 401, not 422)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+@webhooks.post("/webhooks/deployments", response_model=WebhookResult, status_code=200,
+               responses={201: {"model": WebhookResult, "description": "Created"}},
+               openapi_extra=_body_schema(DeploymentEvent))
+async def deployment_webhook(request: Request, session: SessionDep) -> JSONResponse:
+    """Record a deployment from any CI/CD tool (``Authorization: Bearer <webhook token>``)."""
+    source, team = service.authenticate_webhook(session=session, authorization=request.headers.get("authorization"))
+    event = await _event(request, DeploymentEvent)
+    source_name = f"webhook-{source.id}"
+    existed = session.scalar(select(Deployment.id).where(
+        Deployment.source == source_name, Deployment.repository == event.repository,
+        Deployment.external_id == event.id)) is not None
+    written = import_deployments(session, team=team, deployments=[DeploymentRecord(
+        source=source_name, external_id=event.id, repository=event.repository, environment=event.environment,
+        result=event.result, started_at=event.started_at, finished_at=event.finished_at, commit_sha=event.commit_sha,
+        commit_shas=tuple(event.commit_shas), ref=event.ref, url=event.url)])
+    return _answer(event.id, existed, written)
+
+
+@webhooks.post("/webhooks/incidents", response_model=WebhookResult, status_code=200,
+               responses={201: {"model": WebhookResult, "description": "Created"}},
+               openapi_extra=_body_schema(IncidentEvent))
+async def incident_webhook(request: Request, session: SessionDep) -> JSONResponse:
+    """Record an incident from any incident tool (``Authorization: Bearer <webhook token>``)."""
+    source, team = service.authenticate_webhook(session=session, authorization=request.headers.get("authorization"))
+    event = await _event(request, IncidentEvent)
+    source_name = f"webhook-{source.id}"
+    existed = session.scalar(select(Incident.id).where(
+        Incident.source == source_name, Incident.external_id == event.id)) is not None
+    written = import_incidents(session, team=team, incidents=[IncidentRecord(
+        source=source_name, external_id=event.id, title=event.title, created_at=event.created_at,
+        resolved_at=event.resolved_at, severity=event.severity, repository=event.repository,
+        deployment_external_id=event.deployment_id, url=event.url)])
+    return _answer(event.id, existed, written)
