@@ -4,8 +4,14 @@ Bodies come from ``tests/fixtures/github/`` (recorded by Apache DevLake from git
 build scenarios by copying those records and changing dates, states and labels, so every field
 the connector does not look at keeps its real shape. The server speaks GitHub's documented
 behaviour: ``Link`` pagination (``page``/``per_page``, at most ``max_per_page`` per page), the
-issues list's ``since`` filter, ``sort``/``direction``, ETags with 304 answers that cost no rate
-limit, ``x-ratelimit-*`` headers, Bearer authentication, and failures a test injects.
+issues list's ``since`` and ``labels`` filters, ``sort``/``direction``, ETags with 304 answers that
+cost no rate limit, ``x-ratelimit-*`` headers, Bearer authentication, and failures a test injects.
+
+For DORA it also speaks deployments (``?environment=``, newest first) and their statuses (newest
+first), GitHub Actions workflow runs (``{"total_count", "workflow_runs"}``, ``branch``/``status``
+filters, newest first; records from ``tests/connectors/fixtures/actions-runs.json``) and
+``compare/{base}...{head}`` over a repository's linear commit ``history`` (``commits`` oldest
+first, ``total_commits``, ``status``, paged by ``page``/``per_page`` with a ``Link`` header).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import random
 import re
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +36,7 @@ from deliveryops.connectors.github import GitHubConnector, GitHubSettings
 from tests.connectors.fakeserver import FakeServer, Reply, Request, fake_server
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "github"
+RUN_FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REPO = "panjf2000/ants"
 TOKEN = "ghp_test_token"
 RESET_EPOCH = 1_700_000_060  # x-ratelimit-reset the fake announces
@@ -97,15 +105,70 @@ def issue(number: int, *, created: str, updated: str | None = None, state: str =
     return body
 
 
+def run(run_id: int, *, name: str, created: str, updated: str | None = None, branch: str = "master",
+        conclusion: str | None = "success", status: str = "completed", sha: str | None = None,
+        path: str | None = None) -> dict[str, Any]:
+    """A workflow run built on a recorded one (a completed "Tests" run of panjf2000/ants)."""
+    recorded = json.loads((RUN_FIXTURES / "actions-runs.json").read_text(encoding="utf-8"))
+    body: dict[str, Any] = next(entry["body"] for entry in recorded if entry["body"]["name"] == "Tests")
+    path = path or f".github/workflows/{name.lower().replace(' ', '-')}.yml"
+    body.update(id=run_id, name=name, created_at=created, run_started_at=created, updated_at=updated or created,
+                head_branch=branch, conclusion=conclusion, status=status, head_sha=sha or body["head_sha"], path=path,
+                workflow_id=6_000_000 + zlib.crc32(path.encode()) % 100_000,
+                html_url=f"https://github.com/{REPO}/actions/runs/{run_id}")
+    return body
+
+
+def deployment(deployment_id: int, *, sha: str, created: str, environment: str = "production",
+               ref: str = "main") -> dict[str, Any]:
+    """A deployment as ``GET /repos/{o}/{r}/deployments`` lists it (the shape GitHub documents)."""
+    creator = copy.deepcopy(bodies("issues.json")[0]["user"])
+    api = f"https://api.github.com/repos/{REPO}/deployments/{deployment_id}"
+    return {"url": api, "id": deployment_id, "node_id": f"DE_kwDO{deployment_id}", "sha": sha, "ref": ref,
+            "task": "deploy", "payload": {}, "original_environment": environment, "environment": environment,
+            "description": None, "creator": creator, "created_at": created, "updated_at": created,
+            "statuses_url": f"{api}/statuses", "repository_url": f"https://api.github.com/repos/{REPO}",
+            "transient_environment": False, "production_environment": environment == "production"}
+
+
+def deployment_status(status_id: int, deployment_id: int, *, state: str, at: str,
+                      environment: str = "production") -> dict[str, Any]:
+    """A deployment status as ``GET …/deployments/{id}/statuses`` lists it (the shape GitHub documents)."""
+    creator = copy.deepcopy(bodies("issues.json")[0]["user"])
+    api = f"https://api.github.com/repos/{REPO}/deployments/{deployment_id}"
+    return {"url": f"{api}/statuses/{status_id}", "id": status_id, "node_id": f"DES_kwDO{status_id}", "state": state,
+            "creator": creator, "description": f"Deployment {state}", "environment": environment,
+            "target_url": "", "log_url": f"https://ci.example.com/deploy/{deployment_id}", "created_at": at,
+            "updated_at": at, "deployment_url": api, "repository_url": f"https://api.github.com/repos/{REPO}",
+            "environment_url": "https://ants.example.com"}
+
+
+def commit(sha: str, *, at: str = "2019-10-09T12:00:00Z") -> dict[str, Any]:
+    """A commit as the compare API lists it, built on a recorded pull request commit."""
+    body: dict[str, Any] = copy.deepcopy(records("pull-request-commits.json")[0]["body"])
+    body.update(sha=sha, url=f"https://api.github.com/repos/{REPO}/commits/{sha}",
+                html_url=f"https://github.com/{REPO}/commit/{sha}")
+    body["commit"]["author"]["date"] = body["commit"]["committer"]["date"] = at
+    return body
+
+
 @dataclass
 class Repo:
-    """What one repository holds: issue-list records (pull requests included), events, pulls…"""
+    """What one repository holds: issue-list records (pull requests included), events, pulls…
+
+    ``history`` is the default branch's commits, oldest first (what the compare API walks);
+    ``deployments`` and ``runs`` are listed newest first whatever their order here.
+    """
 
     issues: list[dict[str, Any]] = field(default_factory=list)
     events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     pulls: list[dict[str, Any]] = field(default_factory=list)
     commits: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 def sample_repo() -> Repo:
@@ -233,6 +296,25 @@ class FakeGitHub:
             return self._paged(request, self._issues(request, repo))
         if rest == "/pulls":
             return self._paged(request, self._pulls(request, repo))
+        if rest == "/deployments":
+            return self._paged(request, self._deployments(request, repo))
+        if rest == "/actions/runs":
+            return self._runs(request, repo, repo.runs)
+        if rest == "/actions/workflows":
+            return self._workflows(request, repo)
+        if workflow_runs := re.fullmatch(r"/actions/workflows/([^/]+)/runs", rest):
+            wanted = workflow_runs.group(1)  # a workflow id, or its file name
+            runs = [r for r in repo.runs if wanted in (str(r["workflow_id"]), r["path"].rsplit("/", 1)[-1])]
+            return self._runs(request, repo, runs) if runs else None
+        if status_match := re.fullmatch(r"/deployments/(\d+)/statuses", rest):
+            deployment_id = int(status_match.group(1))
+            if deployment_id not in {d["id"] for d in repo.deployments}:
+                return None
+            newest_first = sorted(repo.statuses.get(deployment_id, []), key=lambda s: (s["created_at"], s["id"]),
+                                  reverse=True)
+            return self._paged(request, newest_first)
+        if compare := re.fullmatch(r"/compare/([^/.]+)\.\.\.([^/.]+)", rest):
+            return self._compare(request, repo, compare.group(1), compare.group(2))
         sub = re.fullmatch(r"/(issues|pulls)/(\d+)/(events|commits|reviews)", rest)
         if sub is None:
             return None
@@ -249,8 +331,55 @@ class FakeGitHub:
         chosen = [b for b in repo.issues if state == "all" or b["state"] == state]
         if since:
             chosen = [b for b in chosen if b["updated_at"] >= since]
+        labels = request.param("labels")
+        if labels:
+            wanted = {name.strip().casefold() for name in labels.split(",")}
+            chosen = [b for b in chosen if wanted <= {label["name"].casefold() for label in b.get("labels") or []}]
         key = "updated_at" if request.param("sort", "created") == "updated" else "created_at"
         return sorted(chosen, key=lambda b: (b[key], b["number"]), reverse=request.param("direction", "desc") == "desc")
+
+    def _deployments(self, request: Request, repo: Repo) -> list[dict[str, Any]]:
+        chosen = [d for d in repo.deployments if all(
+            request.param(name) in (None, d[name]) for name in ("environment", "sha", "ref", "task"))]
+        return sorted(chosen, key=lambda d: (d["created_at"], d["id"]), reverse=True)
+
+    def _workflows(self, request: Request, repo: Repo) -> tuple[Any, str | None]:
+        """``GET …/actions/workflows``: the workflows the runs belong to (the shape GitHub documents)."""
+        by_id: dict[int, dict[str, Any]] = {}
+        for r in repo.runs:
+            by_id.setdefault(r["workflow_id"], {
+                "id": r["workflow_id"], "node_id": f"W_kwDO{r['workflow_id']}", "name": r["name"], "path": r["path"],
+                "state": "active", "created_at": "2019-01-01T00:00:00Z", "updated_at": "2023-01-01T00:00:00Z",
+                "url": f"https://api.github.com/repos/{REPO}/actions/workflows/{r['workflow_id']}",
+                "html_url": f"https://github.com/{REPO}/blob/master/{r['path']}",
+                "badge_url": f"https://github.com/{REPO}/workflows/{r['name']}/badge.svg"})
+        page, link = self._paged(request, sorted(by_id.values(), key=lambda w: w["id"]))
+        return {"total_count": len(by_id), "workflows": page}, link
+
+    def _runs(self, request: Request, repo: Repo, runs: list[dict[str, Any]]) -> tuple[Any, str | None]:
+        wanted = request.param("status")
+        chosen = [r for r in runs
+                  if request.param("branch") in (None, r["head_branch"]) and request.param("event") in (None, r["event"])
+                  and wanted in (None, r["status"], r["conclusion"])]
+        chosen.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
+        page, link = self._paged(request, chosen)
+        return {"total_count": len(chosen), "workflow_runs": page}, link
+
+    def _compare(self, request: Request, repo: Repo, base: str, head: str) -> tuple[Any, str | None] | None:
+        shas = [c["sha"] for c in repo.history]
+        if base not in shas or head not in shas:
+            return None  # GitHub answers 404 "No commit found for SHA"
+        start, end = shas.index(base), shas.index(head)
+        ahead = repo.history[start + 1:end + 1] if end > start else []
+        behind = end < start
+        page, link = self._paged(request, ahead)
+        body = {"url": f"https://api.github.com/repos/{REPO}/compare/{base}...{head}",
+                "html_url": f"https://github.com/{REPO}/compare/{base}...{head}",
+                "base_commit": repo.history[start], "merge_base_commit": repo.history[min(start, end)],
+                "status": "identical" if start == end else "behind" if behind else "ahead",
+                "ahead_by": len(ahead), "behind_by": start - end if behind else 0, "total_commits": len(ahead),
+                "commits": page, "files": []}
+        return body, link
 
     def _pulls(self, request: Request, repo: Repo) -> list[dict[str, Any]]:
         state = request.param("state", "open")

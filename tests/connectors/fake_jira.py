@@ -42,6 +42,8 @@ USER_NAME = "Ada Lovelace"
 TIME_ZONE = "Asia/Shanghai"
 FLAGGED_FIELD = "customfield_10021"
 STORY_POINTS_FIELD = "customfield_10016"
+SEVERITY_FIELD = "customfield_10050"
+"""A single-select "Severity" field, as incident projects often add."""
 CONNECTOR_FIELDS = (*ISSUE_FIELDS, FLAGGED_FIELD, STORY_POINTS_FIELD)
 """The fields the connectors ask for on this fake (for :meth:`FakeJira.precompute`)."""
 RECORDED_CHANGELOG_KEYS = {"13954": "EE-13954", "13491": "EE-13491"}
@@ -158,7 +160,8 @@ def make_issue(
     key: str, *, created: datetime, initial_status: str = "10134", moves: Sequence[tuple[datetime, str]] = (),
     flags: Sequence[tuple[datetime, bool]] = (), links: Sequence[tuple[str, str]] = (), issue_type: str = "Story",
     summary: str | None = None, labels: Sequence[str] = (), parent: str | None = None, story_points: float | None = None,
-    issue_id: str | None = None,
+    issue_id: str | None = None, priority: str | None = None, severity: str | None = None,
+    resolved: datetime | None = None,
 ) -> FakeIssue:
     """Build an issue that moves through recorded statuses, with Flagged changes and "Blocks" links.
 
@@ -175,6 +178,9 @@ def make_issue(
         parent: the parent's key.
         story_points: the story points field.
         issue_id: the id (default derived from the key).
+        priority: the priority's name (None: no priority).
+        severity: the Severity field's option (None: empty).
+        resolved: the resolution date (default: the last change when the issue ends done).
 
     Returns:
         The issue, updated at its last change.
@@ -204,13 +210,17 @@ def make_issue(
         "created": jira_time(created),
         "updated": jira_time(changes[-1][0] if changes else created),
         "resolution": {"id": "10000", "name": "Done"} if done else None,
-        "resolutiondate": jira_time(changes[-1][0]) if done and changes else None,
+        "resolutiondate": jira_time(resolved) if resolved else jira_time(changes[-1][0]) if done and changes else None,
         "parent": {"id": "1", "key": parent} if parent else None,
         "labels": list(labels),
         "issuelinks": [_link(index, kind, other) for index, (kind, other) in enumerate(links)],
         "project": {"id": "10100", "key": key.rsplit("-", 1)[0], "name": "Operations"},
         FLAGGED_FIELD: [{"id": "10019", "value": "Impediment"}] if flagged_now else None,
         STORY_POINTS_FIELD: story_points,
+        "priority": {"self": "https://example.atlassian.net/rest/api/3/priority/2", "id": "2", "name": priority,
+                     "iconUrl": "https://example.atlassian.net/images/icons/priorities/high.svg"} if priority else None,
+        SEVERITY_FIELD: {"self": "https://example.atlassian.net/rest/api/3/customFieldOption/10060", "value": severity,
+                         "id": "10060"} if severity else None,
     }
     return FakeIssue(id=issue_id, key=key, fields=fields, histories=histories)
 
@@ -571,4 +581,6 @@ _FIELDS: list[dict[str, Any]] = [
      "schema": {"type": "number", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float", "customId": 10024}},
     {"id": STORY_POINTS_FIELD, "key": STORY_POINTS_FIELD, "name": "Story point estimate", "custom": True,
      "schema": {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points", "customId": 10016}},
+    {"id": SEVERITY_FIELD, "key": SEVERITY_FIELD, "name": "Severity", "custom": True,
+     "schema": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select", "customId": 10050}},
 ]

@@ -1,12 +1,24 @@
 """GitHub connector: issues (with a status history) and pull requests of chosen repositories.
 
-Per repository, a sync reads two phases, each page by page:
+Per repository, a sync reads two or three phases, each page by page:
 
 1. ``issues``: ``GET /repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&since=…``
    (records with a ``pull_request`` key are pull requests and are skipped here), and for each
    issue every page of its events, from which :mod:`.github_history` builds the history.
 2. ``pulls``: ``GET /repos/{o}/{r}/pulls?state=all&sort=updated&direction=desc`` until a pull
    request older than ``since`` (this list has no ``since``), with each one's commits and reviews.
+3. ``deployments`` (only for a repository with a deployment source, see
+   :mod:`.github_deployments`): ``GET /repos/{o}/{r}/deployments?environment=…`` with each
+   deployment's statuses, or the completed runs of the branch (``GET …/actions/workflows`` once, then
+   ``…/actions/workflows/{id}/runs?branch=…&status=completed`` when a single workflow matches, else
+   ``…/actions/runs?branch=…&status=completed``), newest first, until one created :data:`LOOKBACK`
+   before ``since``. For each successful or failed
+   deployment, the commits it shipped come from ``GET /repos/{o}/{r}/compare/{base}...{head}``
+   between the previous successful deployment (same repository and environment; looked for on the
+   same page, then up to :data:`MAX_LOOKBACK_PAGES` older pages) and this one.
+
+With an ``incident_label``, issues carrying it also become incidents (read from the issues phase:
+no extra request); with ``incidents_as_work_items`` off they are incidents only.
 
 Every page yielded carries a cursor ``{"repo", "phase", "next_url", "since", "watermark"}``: the
 repository and phase to continue with, the absolute URL of the next page (None: the phase's
@@ -21,22 +33,42 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import Field, field_validator, model_validator
 
-from deliveryops.connectors.base import Connector, ConnectorError, ConnectorSettings, FetchPage, SyncRequest
+from deliveryops.connectors.base import (
+    Connector,
+    ConnectorError,
+    ConnectorSettings,
+    DeploymentRecord,
+    FetchPage,
+    SyncRequest,
+)
 from deliveryops.connectors.github_changes import change
+from deliveryops.connectors.github_deployments import (
+    DeploymentSource,
+    deployment_from_api,
+    deployment_from_run,
+    incident_from_issue,
+)
 from deliveryops.connectors.github_history import CLOSED, NOT_PLANNED, OPEN, HistoryOptions, parse_time, work_item
-from deliveryops.connectors.github_pages import PER_PAGE, Pager
+from deliveryops.connectors.github_pages import PER_PAGE, Page, Pager
 from deliveryops.connectors.http import SourceClient
 from deliveryops.connectors.registry import register
 from deliveryops.work.records import StageCategory, WorkflowStatus
 
-__all__ = ["GitHubConnector", "GitHubSettings"]
+__all__ = ["LOOKBACK", "MAX_COMPARE_PAGES", "MAX_LOOKBACK_PAGES", "GitHubConnector", "GitHubSettings"]
+
+LOOKBACK = timedelta(hours=6)
+"""Deployments created up to this long before ``since`` are read again: they may have finished since."""
+MAX_LOOKBACK_PAGES = 3
+"""Older pages read, at most, to find the previous successful deployment of the oldest new one."""
+MAX_COMPARE_PAGES = 5
+"""Pages of a comparison read, at most (500 commits, the oldest first); a longer one is cut there."""
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _BACKLOG_COLUMNS = frozenset({"backlog", "to do", "todo", "new", "triage", "icebox"})
@@ -57,6 +89,10 @@ class GitHubSettings(ConnectorSettings):
         issue_types_by_label: label → item type (e.g. ``{"bug": "Bug"}``); otherwise GitHub's issue
             type, otherwise "Issue".
         blocked_label: the label that flags an issue as blocked.
+        deployments: per repository, where its deployments come from (none: no deployments are read).
+        incident_label: issues carrying this label are incidents too (None: no incidents are read).
+        incidents_as_work_items: whether incident issues stay work items as well (True) or are
+            incidents only (False).
     """
 
     base_url: str = "https://api.github.com"
@@ -66,6 +102,9 @@ class GitHubSettings(ConnectorSettings):
     project_columns: list[str] = Field(default_factory=list)
     issue_types_by_label: dict[str, str] = Field(default_factory=dict)
     blocked_label: str = "blocked"
+    deployments: list[DeploymentSource] = Field(default_factory=list)
+    incident_label: str | None = None
+    incidents_as_work_items: bool = True
 
     @field_validator("base_url")
     @classmethod
@@ -85,11 +124,27 @@ class GitHubSettings(ConnectorSettings):
                 raise ValueError(f"{name!r} is not of the form owner/name")
         return list(dict.fromkeys(cleaned))
 
+    @field_validator("incident_label")
+    @classmethod
+    def _incident_label(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
+
     @model_validator(mode="after")
     def _labels_given(self) -> GitHubSettings:
         if self.workflow_by == "labels" and not self.status_labels:
             raise ValueError("status_labels: workflow_by 'labels' needs at least one status label")
+        seen: set[str] = set()
+        for source in self.deployments:
+            if source.repository not in self.repositories:
+                raise ValueError(f"deployments: {source.repository} is not one of the connection's repositories")
+            if source.repository in seen:
+                raise ValueError(f"deployments: {source.repository} is named twice; give one source per repository")
+            seen.add(source.repository)
         return self
+
+    def deployment_source(self, repository: str) -> DeploymentSource | None:
+        """The deployment source of a repository, if it has one."""
+        return next((source for source in self.deployments if source.repository == repository), None)
 
 
 @dataclass
@@ -118,11 +173,21 @@ class _Progress:
             when = parse_time(updated_at)
             self.watermark = when if self.watermark is None else max(self.watermark, when)
 
-    def advance(self, next_url: str | None) -> None:
-        """Move to the next page, or to the next phase or repository after the last one."""
+    def advance(self, next_url: str | None, *, deployments: bool = False) -> None:
+        """Move to the next page, or to the next phase or repository after the last one.
+
+        Args:
+            next_url: the next page of this phase, or None after its last page.
+            deployments: whether the repository has a deployments phase after its pulls.
+        """
         self.next_url = next_url
         if next_url is None:
-            self.phase, self.index = ("pulls", self.index) if self.phase == "issues" else ("issues", self.index + 1)
+            if self.phase == "issues":
+                self.phase = "pulls"
+            elif self.phase == "pulls" and deployments:
+                self.phase = "deployments"
+            else:
+                self.phase, self.index = "issues", self.index + 1
 
 
 @register
@@ -164,6 +229,8 @@ class GitHubConnector(Connector):
             project_columns=tuple(settings.project_columns), issue_types_by_label=dict(settings.issue_types_by_label),
             blocked_label=settings.blocked_label,
         )
+        self._deployments: dict[str, DeploymentRecord | None] = {}  # per sync: each listed deployment, mapped
+        self._compared: dict[tuple[str, str, str], tuple[str, ...]] = {}
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -189,6 +256,9 @@ class GitHubConnector(Connector):
                 raise ConnectorError(f"{self.name}: repository {repository} was not found, or the token cannot "
                                      "see it. Check its owner/name and the token's repository access.",
                                      status=404) from None
+        for source in self.settings.deployments:
+            if source.source == "workflow_runs":
+                self._runs_path(source.repository, source)  # names the workflows when one is missing
         return f"Connected to GitHub as {login or 'an unknown user'}; repositories {', '.join(self.settings.repositories)} found."
 
     def fetch(self, request: SyncRequest) -> Iterator[FetchPage]:
@@ -205,11 +275,16 @@ class GitHubConnector(Connector):
         """
         repositories = self.settings.repositories
         progress = self._start(request)
+        self._deployments.clear()
         while progress.index < len(repositories):
             repository = repositories[progress.index]
             before = self.http.stats.requests
-            page = self._issues_page(repository, progress) if progress.phase == "issues" else self._pulls_page(
-                repository, progress)
+            if progress.phase == "issues":
+                page = self._issues_page(repository, progress)
+            elif progress.phase == "pulls":
+                page = self._pulls_page(repository, progress)
+            else:
+                page = self._deployments_page(repository, progress)
             page.requests = self.http.stats.requests - before
             page.watermark = progress.watermark
             page.cursor = progress.cursor(repositories)
@@ -247,8 +322,11 @@ class GitHubConnector(Connector):
         cursor = request.cursor
         if cursor and cursor.get("phase") == "done":
             return _Progress(len(repositories), "done", None, since, _parse_optional(cursor.get("watermark")))
-        if cursor and cursor.get("repo") in repositories and cursor.get("phase") in ("issues", "pulls"):
-            return _Progress(repositories.index(cursor["repo"]), str(cursor["phase"]), cursor.get("next_url"),
+        if cursor and cursor.get("repo") in repositories and cursor.get("phase") in ("issues", "pulls", "deployments"):
+            index, phase, next_url = repositories.index(cursor["repo"]), str(cursor["phase"]), cursor.get("next_url")
+            if phase == "deployments" and self.settings.deployment_source(repositories[index]) is None:
+                index, phase, next_url = index + 1, "issues", None  # its deployment source was removed since
+            return _Progress(index, phase, next_url,
                              _parse_optional(cursor.get("since")), _parse_optional(cursor.get("watermark")))
         # No cursor, or one for a repository no longer configured: start from the beginning.
         return _Progress(0, "issues", None, since, None, keys=[] if request.full else None)
@@ -265,6 +343,12 @@ class GitHubConnector(Connector):
             if "pull_request" in issue:
                 continue
             number = int(issue["number"])
+            label = self.settings.incident_label
+            incident = incident_from_issue(repository, issue, label=label) if label else None
+            if incident is not None:
+                result.incidents.append(incident)
+                if not self.settings.incidents_as_work_items:
+                    continue
             try:
                 events, _ = self.pager.all(f"/repos/{repository}/issues/{number}/events", {"per_page": PER_PAGE})
             except ConnectorError as exc:
@@ -293,8 +377,114 @@ class GitHubConnector(Connector):
             commits, _ = self.pager.all(f"/repos/{repository}/pulls/{number}/commits", {"per_page": PER_PAGE})
             reviews, _ = self.pager.all(f"/repos/{repository}/pulls/{number}/reviews", {"per_page": PER_PAGE})
             result.changes.append(change(repository, pull, commits, reviews))
-        progress.advance(None if older_reached else page.next_url)
+        progress.advance(None if older_reached else page.next_url,
+                         deployments=self.settings.deployment_source(repository) is not None)
         return result
+
+    def _deployments_page(self, repository: str, progress: _Progress) -> FetchPage:
+        source = self.settings.deployment_source(repository)
+        assert source is not None  # the phase exists only for repositories with a source
+        if source.source == "deployments":
+            first, params, key = (f"/repos/{repository}/deployments",
+                                  {"environment": source.environment, "per_page": PER_PAGE}, None)
+        else:
+            first = "" if progress.next_url else self._runs_path(repository, source)
+            params, key = {"branch": source.branch, "status": "completed", "per_page": PER_PAGE}, "workflow_runs"
+        page = self.pager.page(progress.next_url or first, None if progress.next_url else params, key=key)
+        result = FetchPage()
+        older_reached = False
+        for index, raw in enumerate(page.records):
+            if progress.since is not None and parse_time(str(raw["created_at"])) < progress.since - LOOKBACK:
+                older_reached = True  # newest first: the rest is older still
+                break
+            record = self._deployment(repository, source, raw)
+            if record is None:
+                continue
+            progress.see(raw.get("updated_at"))
+            if record.result in ("success", "failure") and record.commit_sha:
+                previous = self._previous_success(repository, source, page, index, key)
+                if previous is not None and previous.commit_sha:
+                    record = replace(record, commit_shas=self._shipped(repository, previous.commit_sha,
+                                                                       record.commit_sha))
+            result.deployments.append(record)
+        progress.advance(None if older_reached else page.next_url, deployments=True)
+        return result
+
+    def _runs_path(self, repository: str, source: DeploymentSource) -> str:
+        """Where the runs of a source's workflows are listed: one workflow's own list when a single
+        workflow matches (far fewer pages than every run of the branch), else the repository's.
+
+        Raises:
+            ConnectorError: naming the repository's workflows when none matches.
+        """
+        workflows, _ = self.pager.all(f"/repos/{repository}/actions/workflows", {"per_page": PER_PAGE}, key="workflows")
+        matching = [workflow for workflow in workflows if source.matches(workflow)]
+        if not matching:
+            names = ", ".join(sorted(str(workflow.get("name")) for workflow in workflows)) or "none"
+            raise ConnectorError(
+                f"{self.name}: {repository} has no workflow named {', '.join(repr(n) for n in source.workflows)} "
+                f"(its workflows: {names}); correct the deployment source of the connection.")
+        if len(matching) == 1:
+            return f"/repos/{repository}/actions/workflows/{matching[0]['id']}/runs"
+        return f"/repos/{repository}/actions/runs"
+
+    def _deployment(self, repository: str, source: DeploymentSource, raw: Mapping[str, Any]) -> DeploymentRecord | None:
+        """A listed deployment or run, mapped once per sync (statuses are read here for the Deployments API)."""
+        memo = f"{repository}:{source.source}:{raw['id']}"
+        if memo in self._deployments:
+            return self._deployments[memo]
+        record: DeploymentRecord | None = None
+        if source.source == "workflow_runs":
+            if source.matches(raw):
+                record = deployment_from_run(repository, raw, environment=source.environment)
+        else:
+            try:
+                statuses, _ = self.pager.all(f"/repos/{repository}/deployments/{raw['id']}/statuses",
+                                             {"per_page": PER_PAGE})
+            except ConnectorError as exc:
+                if exc.status not in (404, 410):  # deleted since it was listed
+                    raise
+            else:
+                record = deployment_from_api(repository, raw, statuses, now=self.http.now())
+        self._deployments[memo] = record
+        return record
+
+    def _previous_success(self, repository: str, source: DeploymentSource, page: Page, index: int,
+                          key: str | None) -> DeploymentRecord | None:
+        """The newest successful deployment older than ``page.records[index]``: on this page, else on older ones."""
+        records, next_url, extra_pages = page.records[index + 1:], page.next_url, 0
+        while True:
+            for raw in records:
+                record = self._deployment(repository, source, raw)
+                if record is not None and record.result == "success" and record.commit_sha:
+                    return record
+            if next_url is None or extra_pages >= MAX_LOOKBACK_PAGES:
+                return None
+            older = self.pager.page(next_url, key=key)  # read again as a 304 when its turn comes
+            records, next_url, extra_pages = older.records, older.next_url, extra_pages + 1
+
+    def _shipped(self, repository: str, base: str, head: str) -> tuple[str, ...]:
+        """The commits reachable from ``head`` but not from ``base``, newest first (compare API)."""
+        if base == head:
+            return ()
+        memo = (repository, base, head)
+        if memo in self._compared:
+            return self._compared[memo]
+        shas: list[str] = []
+        next_url: str | None = f"/repos/{repository}/compare/{base}...{head}"
+        pages = 0
+        try:
+            while next_url is not None and pages < MAX_COMPARE_PAGES:
+                compared = self.pager.page(next_url, {"per_page": PER_PAGE} if pages == 0 else None, key="commits")
+                shas.extend(str(commit["sha"]) for commit in compared.records if commit.get("sha"))
+                next_url, pages = compared.next_url, pages + 1
+        except ConnectorError as exc:
+            if exc.status not in (404, 422):  # a commit that no longer exists (force push), no common history
+                raise
+            shas = []
+        shipped = tuple(reversed(list(dict.fromkeys(shas))))  # GitHub lists them oldest first
+        self._compared[memo] = shipped
+        return shipped
 
 
 def _column_category(column: str) -> StageCategory:

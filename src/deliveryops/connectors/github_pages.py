@@ -47,12 +47,14 @@ class Pager:
     origin: str
     _pages: dict[str, Page] = field(default_factory=dict)
 
-    def page(self, url: str, params: Mapping[str, Any] | None = None) -> Page:
+    def page(self, url: str, params: Mapping[str, Any] | None = None, *, key: str | None = None) -> Page:
         """GET one page of a list.
 
         Args:
             url: a path relative to the base URL (first page) or an absolute next link.
             params: query parameters of the first page (next links carry their own).
+            key: for lists wrapped in an object (``{"total_count": …, "workflow_runs": [...]}``,
+                a comparison's ``commits``), the member holding the list; None for a bare list.
 
         Returns:
             The page's records and its next link.
@@ -64,24 +66,26 @@ class Pager:
             raise ConnectorError(f"{self.name}: GitHub pointed to a next page on another host ({url[:80]}); "
                                  "check the base URL of the connection.")
         response = self.http.request("GET", url, params=params, conditional=True)
-        key = str(response.request.url)
+        cache_key = str(response.request.url)
         if response.status_code == 304:
-            remembered = self._pages.get(key)
+            remembered = self._pages.get(cache_key)
             if remembered is None:
                 raise ConnectorError(f"{self.name}: GitHub answered 304 for {response.request.url.path}, "
                                      "a page this connection never received.", retryable=True)
             return remembered
-        page = Page(records=self._records(response), next_url=_next_link(response))
+        page = Page(records=self._records(response, key), next_url=_next_link(response))
         if "etag" in response.headers:
-            self._pages[key] = page
+            self._pages[cache_key] = page
         return page
 
-    def all(self, url: str, params: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+    def all(self, url: str, params: Mapping[str, Any] | None = None, *,
+            key: str | None = None) -> tuple[list[dict[str, Any]], int]:
         """GET every page of a list.
 
         Args:
             url: the list's path, relative to the base URL.
             params: query parameters of the first page.
+            key: the member holding the list, for lists wrapped in an object (see :meth:`page`).
 
         Returns:
             All records, in the server's order, and the number of pages read.
@@ -90,13 +94,13 @@ class Pager:
         pages = 0
         next_url: str | None = url
         while next_url is not None:
-            page = self.page(next_url, params if pages == 0 else None)
+            page = self.page(next_url, params if pages == 0 else None, key=key)
             records.extend(page.records)
             next_url = page.next_url
             pages += 1
         return records, pages
 
-    def _records(self, response: httpx.Response) -> list[dict[str, Any]]:
+    def _records(self, response: httpx.Response, key: str | None = None) -> list[dict[str, Any]]:
         try:
             body = response.json()
         except ValueError:
@@ -104,6 +108,11 @@ class Pager:
                 f"{self.name}: the server's answer to {response.request.url.path} is not valid JSON "
                 f"(it starts with {response.text[:60]!r}).", retryable=True,
             ) from None
+        if key is not None:
+            if not isinstance(body, dict) or not isinstance(body.get(key), list):
+                raise ConnectorError(f"{self.name}: GitHub answered {response.request.url.path} without the "
+                                     f"{key!r} list it documents.", retryable=False)
+            body = body[key]
         if not isinstance(body, list):
             raise ConnectorError(f"{self.name}: GitHub answered {response.request.url.path} with "
                                  f"{type(body).__name__} where a list was expected.", retryable=False)

@@ -6,6 +6,12 @@ pages through one JQL search ordered by ``updated``. Each issue whose embedded c
 truncated gets its full history from the changelog endpoint before it is mapped: a truncated
 history is never stored as if it were whole. Each page yields a cursor from which an interrupted
 sync resumes; a full sync's last page also lists every key that still exists.
+
+Incidents (DORA): issues of the connection's search whose issue type is one of
+``incident_issue_types`` or that carry one of ``incident_labels`` also become incidents (created =
+``created``, resolved = ``resolutiondate``, severity = the priority's name or the configured
+``incident_severity_field``); with ``incidents_as_work_items`` off they are incidents only. The
+search then also asks for ``priority`` (or the severity field): no extra request.
 """
 
 from __future__ import annotations
@@ -22,7 +28,14 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import Field, field_validator
 
-from deliveryops.connectors.base import Connector, ConnectorError, ConnectorSettings, FetchPage, SyncRequest
+from deliveryops.connectors.base import (
+    Connector,
+    ConnectorError,
+    ConnectorSettings,
+    FetchPage,
+    IncidentRecord,
+    SyncRequest,
+)
 from deliveryops.connectors.http import HttpStats, SourceClient
 from deliveryops.connectors.jira_mapping import MappingOptions, parse_time, propose_workflow, work_item
 from deliveryops.connectors.jira_query import FieldIds, detect_fields, jql_time, search_jql, user_zone
@@ -55,6 +68,12 @@ class JiraSettingsBase(ConnectorSettings):
         flagged_field: the Flagged custom field id; None finds the field named "Flagged".
         story_points_field: the story points custom field id; None finds Jira Software's field.
         blocked_statuses: statuses (names or ids) whose time counts as blocked.
+        incident_issue_types: issue types (names, case-insensitive) whose issues are incidents.
+        incident_labels: labels (case-insensitive) whose issues are incidents.
+        incident_severity_field: the field holding an incident's severity (an id such as
+            ``customfield_10050``); None uses the priority.
+        incidents_as_work_items: whether incident issues stay work items as well (True) or are
+            incidents only (False).
     """
 
     projects: list[str]
@@ -62,6 +81,31 @@ class JiraSettingsBase(ConnectorSettings):
     flagged_field: str | None = None
     story_points_field: str | None = None
     blocked_statuses: list[str] = Field(default_factory=list)
+    incident_issue_types: list[str] = Field(default_factory=list)
+    incident_labels: list[str] = Field(default_factory=list)
+    incident_severity_field: str | None = None
+    incidents_as_work_items: bool = True
+
+    @field_validator("incident_issue_types", "incident_labels")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        cleaned = list(dict.fromkeys(name.strip() for name in value if name.strip()))
+        for name in cleaned:
+            if '"' in name:
+                raise ValueError(f"{name!r}: a name cannot contain double quotes")
+        return cleaned
+
+    @field_validator("incident_severity_field")
+    @classmethod
+    def _severity_field(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if value and not re.fullmatch(r"[a-z][A-Za-z0-9_]*", value):
+            raise ValueError(f"{value!r} is not a Jira field id (e.g. priority or customfield_10050)")
+        return value or None
+
+    def reads_incidents(self) -> bool:
+        """Whether any issue can be an incident."""
+        return bool(self.incident_issue_types or self.incident_labels)
 
     @field_validator("base_url")
     @classmethod
@@ -209,17 +253,54 @@ class JiraConnectorBase(Connector, Generic[S]):
                          extra=self.settings.jql_extra)
         seen: set[str] = set()
         watermark: datetime | None = None
-        for page in self._pages(jql, context.fields.search_fields(), position, expand=True, page_size=self.page_size):
+        fields = context.fields.search_fields()
+        if self.settings.reads_incidents():
+            fields.append(self.settings.incident_severity_field or "priority")
+        for page in self._pages(jql, fields, position, expand=True, page_size=self.page_size):
             items = []
+            incidents = []
             for issue in page.issues:
-                item, updated = self._item(issue, context.options)
-                items.append(item)
-                seen.add(item.external_key)
+                incident = self._incident(issue)
+                if incident is not None:
+                    incidents.append(incident)
+                if incident is not None and not self.settings.incidents_as_work_items:
+                    updated = parse_time(issue["fields"]["updated"])
+                else:
+                    item, updated = self._item(issue, context.options)
+                    items.append(item)
+                    seen.add(item.external_key)
                 watermark = updated if watermark is None else max(watermark, updated)
             last = page.next_position is None
             existing = sorted(self._existing_keys() | seen) if last and request.full else None
             cursor = {self.cursor_key: page.next_position, "since": since_text}
-            yield FetchPage(items=items, existing_keys=existing, cursor=cursor, requests=counter.take(), watermark=watermark)
+            yield FetchPage(items=items, incidents=incidents, existing_keys=existing, cursor=cursor,
+                            requests=counter.take(), watermark=watermark)
+
+    def _incident(self, issue: Mapping[str, Any]) -> IncidentRecord | None:
+        """The incident an issue is (by its type or a label), or None; an odd issue is named in the error."""
+        settings = self.settings
+        if not settings.reads_incidents():
+            return None
+        fields = issue.get("fields") or {}
+        issue_type = str((fields.get("issuetype") or {}).get("name") or "").casefold()
+        labels = {str(label).casefold() for label in fields.get("labels") or []}
+        if issue_type not in {name.casefold() for name in settings.incident_issue_types} and not (
+                labels & {name.casefold() for name in settings.incident_labels}):
+            return None
+        key = str(issue["key"])
+        try:
+            created = parse_time(str(fields["created"]))
+            resolved = parse_time(str(fields["resolutiondate"])) if fields.get("resolutiondate") else None
+            return IncidentRecord(
+                source=self.kind, external_id=key, title=str(fields.get("summary") or ""), created_at=created,
+                # An issue imported into Jira can carry a resolution date before its creation: restored at once.
+                resolved_at=None if resolved is None else max(resolved, created),
+                severity=_severity(fields.get(settings.incident_severity_field or "priority")),
+                url=f"{settings.base_url}/browse/{key}",
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConnectorError(f"{self.name}: incident {key} could not be read "
+                                 f"({exc.__class__.__name__}: {exc}); the sync stopped before it.") from None
 
     def _pages(
         self, jql: str, fields: Sequence[str], position: Position, *, expand: bool, page_size: int,
@@ -264,11 +345,17 @@ class JiraConnectorBase(Connector, Generic[S]):
 
     def _context(self) -> _SyncContext:
         me = self._get_object(f"{self.api}/myself")
-        fields, missing = detect_fields(self._get_list(f"{self.api}/field"), flagged_field=self.settings.flagged_field,
+        field_list = self._get_list(f"{self.api}/field")
+        known_ids = {str(item.get("id")) for item in field_list} | {"priority"}
+        fields, missing = detect_fields(field_list, flagged_field=self.settings.flagged_field,
                                         story_points_field=self.settings.story_points_field)
         if missing:
             raise ConnectorError(f"{self.name}: field {', '.join(missing)} does not exist on {self.settings.base_url}; "
                                  "correct the Flagged or story points field of the connection.")
+        severity_field = self.settings.incident_severity_field
+        if severity_field and severity_field not in known_ids:
+            raise ConnectorError(f"{self.name}: field {severity_field} does not exist on {self.settings.base_url}; "
+                                 "correct the incident severity field of the connection.")
         statuses = self._get_list(f"{self.api}/status")
         options = MappingOptions(
             source=self.kind, base_url=self.settings.base_url,
@@ -315,3 +402,14 @@ class JiraConnectorBase(Connector, Generic[S]):
     def _shape_error(self, path: str, expected: str) -> ConnectorError:
         return ConnectorError(f"{self.name}: the answer to {path} is not {expected} as the Jira API documents; "
                               "check that the base URL points at Jira.")
+
+
+def _severity(value: object) -> str | None:
+    """A severity from a field value: an option's ``value``, a priority's ``name``, or plain text."""
+    if isinstance(value, Mapping):
+        value = value.get("value") or value.get("name")
+    if isinstance(value, list) and value:
+        return _severity(value[0])
+    if isinstance(value, (str, int, float)) and str(value).strip():
+        return str(value).strip()
+    return None

@@ -9,6 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts.models import Role
 from deliveryops.accounts.service import require_role
+from deliveryops.connectors.github_deployments import (
+    DeploymentLineError,
+    format_deployment_sources,
+    parse_deployment_sources,
+)
 from deliveryops.connectors.registry import available
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.settings import Settings
@@ -45,20 +50,53 @@ def connections_page(request: Request, session: SessionDep, actor: PageUser) -> 
     return _list_page(request, session, actor)
 
 
+_FORM_FIELDS = ("base_url", "email", "projects", "repositories", "deployments", "incident_label",
+                "incident_issue_types", "incident_labels", "incident_severity_field", "incidents_only")
+
+
 def _settings_from_form(kind: str, form: dict[str, str]) -> dict[str, Any]:
+    """The connector settings of the add form; a deployments line that cannot be read raises, naming it."""
     def listed(text: str) -> list[str]:
         return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
     settings: dict[str, Any] = {"base_url": form["base_url"].strip()}
+    incidents_only = form.get("incidents_only") == "on"
     if kind.startswith("jira"):
         settings["projects"] = listed(form["projects"])
         if kind == "jira-cloud":
             settings["email"] = form["email"].strip()
+        settings["incident_issue_types"] = listed(form.get("incident_issue_types", ""))
+        settings["incident_labels"] = listed(form.get("incident_labels", ""))
+        settings["incident_severity_field"] = form.get("incident_severity_field", "").strip() or None
+        settings["incidents_as_work_items"] = not incidents_only
     elif kind == "github":
         settings["repositories"] = listed(form["repositories"])
         if not settings["base_url"]:
             settings["base_url"] = "https://api.github.com"
+        try:
+            settings["deployments"] = parse_deployment_sources(form.get("deployments", ""))
+        except DeploymentLineError as exc:
+            raise ValidationFailedError("Please correct the deployment sources.",
+                                        fields={"deployments": str(exc)[0].upper() + str(exc)[1:] + "."}) from None
+        settings["incident_label"] = form.get("incident_label", "").strip() or None
+        settings["incidents_as_work_items"] = not incidents_only
     return settings
+
+
+def _form_errors(fields: dict[str, str], deployments_text: str) -> dict[str, str]:
+    """Settings errors keyed by the form field they concern (``deployments.1`` → its line of the text)."""
+    lines = [number for number, raw in enumerate(deployments_text.splitlines(), start=1)
+             if raw.strip() and not raw.strip().startswith("#")]
+    errors: dict[str, str] = {}
+    for key, raw_message in fields.items():
+        message = raw_message.removeprefix("Value error, ")
+        top, _, rest = key.partition(".")
+        if top == "settings" and ": " in message and message.split(": ", 1)[0] in _FORM_FIELDS:
+            top, message = message.split(": ", 1)
+        if top == "deployments" and rest.split(".")[0].isdigit() and int(rest.split(".")[0]) < len(lines):
+            message = f"Line {lines[int(rest.split('.')[0])]}: {message}"
+        errors[top] = f"{errors[top]} {message}" if top in errors else message
+    return errors
 
 
 @router.post("/admin/connections", response_class=HTMLResponse)
@@ -71,27 +109,35 @@ def add_connection(
     email: Annotated[str, Form(max_length=254)] = "",
     projects: Annotated[str, Form(max_length=2000)] = "",
     repositories: Annotated[str, Form(max_length=4000)] = "",
+    deployments: Annotated[str, Form(max_length=8000)] = "",
+    incident_label: Annotated[str, Form(max_length=100)] = "",
+    incident_issue_types: Annotated[str, Form(max_length=500)] = "",
+    incident_labels: Annotated[str, Form(max_length=500)] = "",
+    incident_severity_field: Annotated[str, Form(max_length=100)] = "",
+    incidents_only: Annotated[str, Form(max_length=5)] = "",
     secret: Annotated[str, Form(max_length=2000)] = "",
     interval: Annotated[str, Form(max_length=6)] = "",
 ) -> Response:
     """Add a connection, then go to it to test and sync."""
     require_role(actor, Role.ADMIN)
     values = {"name": name, "kind": kind, "team_id": team_id, "base_url": base_url, "email": email,
-              "projects": projects, "repositories": repositories, "interval": interval}
+              "projects": projects, "repositories": repositories, "interval": interval, "deployments": deployments,
+              "incident_label": incident_label, "incident_issue_types": incident_issue_types,
+              "incident_labels": incident_labels, "incident_severity_field": incident_severity_field,
+              "incidents_only": incidents_only}
     try:
         if kind not in available():
             raise ValidationFailedError("Choose a kind.", fields={"kind": "Choose what to connect to."})
         connection = service.create(
             session=session, actor=actor, name=name, kind=kind,
             team_id=int(team_id) if team_id.isdigit() else 0, secret=secret, app_key=_key(request),
-            settings=_settings_from_form(kind, {"base_url": base_url, "email": email, "projects": projects,
-                                                "repositories": repositories}),
+            settings=_settings_from_form(kind, {key: value for key, value in values.items() if key in _FORM_FIELDS}),
             interval_minutes=int(interval) if interval.isdigit() else None,
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _list_page(request, session, actor, errors={**exc.fields, "form": exc.message}, values=values,
-                          status_code=422)
+        return _list_page(request, session, actor, errors={**_form_errors(exc.fields, deployments), "form": exc.message},
+                          values=values, status_code=422)
     except ConflictError as exc:
         session.rollback()
         return _list_page(request, session, actor, errors={"name": exc.message}, values=values, status_code=409)
@@ -106,6 +152,7 @@ def _detail(request: Request, session: SessionDep, actor: PageUser, connection_i
         "runs": service.runs_of(session=session, actor=actor, connection_id=connection_id),
         "notice": notice, "problem": problem, "running": service.is_running(connection_id),
         "label": service.kinds().get(connection.kind, connection.kind),
+        "deployment_sources": format_deployment_sources(connection.settings.get("deployments") or []),
     }, status_code=status_code)
 
 

@@ -62,7 +62,8 @@ def _parse_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
     try:
         return cls.settings_model.model_validate(settings).model_dump(mode="json")
     except ValidationError as exc:
-        fields = {".".join(str(p) for p in error["loc"]) or "settings": error["msg"] for error in exc.errors()}
+        fields = {".".join(str(p) for p in error["loc"]) or "settings": str(error["msg"]).removeprefix("Value error, ")
+                  for error in exc.errors()}
         raise ValidationFailedError("Please correct the connection settings: " + "; ".join(
             f"{name}: {message}" for name, message in fields.items()), fields=fields) from None
 
