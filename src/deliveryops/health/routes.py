@@ -1,0 +1,177 @@
+"""JSON API of health checks: templates, rounds, anonymous answers, results, history and the heat map."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from deliveryops.health import catalog, crossteam, service, views
+from deliveryops.health.catalog import CardIn
+from deliveryops.health.models import Colour, HealthTemplate, Trend
+from deliveryops.teams.service import get_team_or_raise
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import ApiUser, SessionDep
+
+api = APIRouter(tags=["health checks"], responses=error_responses(401, 403, 404, 409, 422))
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def minimum(request: Request) -> int:
+    """The minimum respondents from the app's settings."""
+    return int(request.app.state.settings.min_group_size)
+
+
+class CardWrite(BaseModel):
+    """A template card."""
+
+    key: str = Field(max_length=60, description="snake_case, unique in the template")
+    title: str = Field(max_length=120)
+    awesome: str = Field(max_length=500, description="What the card looks like at its best")
+    crappy: str = Field(max_length=500, description="What the card looks like at its worst")
+
+
+class TemplateWrite(BaseModel):
+    """A custom template: its cards in the order they are asked."""
+
+    name: str = Field(max_length=100)
+    description: str = Field(default="", max_length=2000)
+    cards: list[CardWrite] = Field(max_length=catalog.MAX_CARDS)
+
+
+class CardRead(CardWrite):
+    """A template card as stored."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class TemplateRead(BaseModel):
+    """A template and its cards."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str
+    is_default: bool
+    version: int
+    cards: list[CardRead]
+
+
+class RoundCreate(BaseModel):
+    """A new round; the standard template when ``template_id`` is left out."""
+
+    template_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    title: str = Field(default="", max_length=200)
+    closes_at: AwareDatetime | None = Field(default=None, description="When it closes by itself (ISO 8601 with zone)")
+
+
+class AnswerWrite(BaseModel):
+    """One card's answer."""
+
+    card_key: str = Field(max_length=60)
+    colour: Colour
+    trend: Trend
+    comment: str = Field(default="", max_length=service.MAX_COMMENT)
+
+
+class AnswersWrite(BaseModel):
+    """Answers to every card of the round (anonymous: only that you answered is kept)."""
+
+    answers: list[AnswerWrite] = Field(max_length=catalog.MAX_CARDS)
+
+
+def _cards(body: TemplateWrite) -> list[CardIn]:
+    return [CardIn(c.key, c.title, c.awesome, c.crappy) for c in body.cards]
+
+
+def _template(template: HealthTemplate) -> TemplateRead:
+    return TemplateRead.model_validate(template)
+
+
+@api.get("/health/templates", response_model=list[TemplateRead])
+def list_templates(session: SessionDep, actor: ApiUser) -> list[TemplateRead]:
+    """Every health-check template, the standard Squad Health Check first."""
+    return [_template(t) for t in catalog.list_templates(session=session)]
+
+
+@api.post("/health/templates", response_model=TemplateRead, status_code=201)
+def create_template(body: TemplateWrite, session: SessionDep, actor: ApiUser) -> TemplateRead:
+    """Write a custom template (admins and delivery managers)."""
+    return _template(catalog.create_template(session=session, actor=actor, name=body.name,
+                                             description=body.description, cards=_cards(body)))
+
+
+@api.get("/health/templates/{health_template_id}", response_model=TemplateRead)
+def get_template(session: SessionDep, actor: ApiUser, health_template_id: IdPath) -> TemplateRead:
+    """One template."""
+    return _template(catalog.get_template_or_raise(session=session, template_id=health_template_id))
+
+
+@api.put("/health/templates/{health_template_id}", response_model=TemplateRead)
+def update_template(body: TemplateWrite, session: SessionDep, actor: ApiUser, health_template_id: IdPath) -> TemplateRead:
+    """Replace a custom template's name, description and cards; past rounds keep their cards."""
+    return _template(catalog.update_template(session=session, actor=actor, template_id=health_template_id, name=body.name,
+                                             description=body.description, cards=_cards(body)))
+
+
+@api.get("/teams/{team_id}/health/rounds", response_model=list[dict[str, Any]])
+def list_rounds(request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[dict[str, Any]]:
+    """The team's rounds, newest first, with their results when shown."""
+    rounds = service.list_rounds(session=session, actor=actor, team_id=team_id)
+    return [views.round_data(session, actor, r, minimum=minimum(request)) for r in rounds]
+
+
+@api.post("/teams/{team_id}/health/rounds", response_model=dict[str, Any], status_code=201)
+def open_round(body: RoundCreate, request: Request, session: SessionDep, actor: ApiUser,
+               team_id: IdPath) -> dict[str, Any]:
+    """Open a health check for the team (its delivery manager or an admin)."""
+    health_round = service.open_round(session=session, actor=actor, team_id=team_id, template_id=body.template_id,
+                                      title=body.title, closes_at=body.closes_at)
+    return views.round_data(session, actor, health_round, minimum=minimum(request))
+
+
+@api.get("/health/rounds/{health_round_id}", response_model=dict[str, Any])
+def get_round(request: Request, session: SessionDep, actor: ApiUser, health_round_id: IdPath) -> dict[str, Any]:
+    """A round: its cards, your status, progress, and results once closed with enough respondents."""
+    health_round = service.get_round_or_raise(session=session, actor=actor, round_id=health_round_id)
+    return views.round_data(session, actor, health_round, minimum=minimum(request))
+
+
+@api.post("/health/rounds/{health_round_id}/answers", response_model=dict[str, Any], status_code=201)
+def answer(body: AnswersWrite, session: SessionDep, actor: ApiUser, health_round_id: IdPath) -> dict[str, Any]:
+    """Answer every card once (the team's members); no author is stored with the answers."""
+    answers = {a.card_key: service.AnswerIn(a.colour, a.trend, a.comment) for a in body.answers}
+    service.submit_answers(session=session, actor=actor, round_id=health_round_id, answers=answers)
+    return {"answered": True}
+
+
+@api.post("/health/rounds/{health_round_id}/close", response_model=dict[str, Any])
+def close(request: Request, session: SessionDep, actor: ApiUser, health_round_id: IdPath) -> dict[str, Any]:
+    """Close the round (its team's delivery manager or an admin)."""
+    health_round = service.close_round(session=session, actor=actor, round_id=health_round_id)
+    return views.round_data(session, actor, health_round, minimum=minimum(request))
+
+
+@api.get("/teams/{team_id}/health/history", response_model=dict[str, Any])
+def history(request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> dict[str, Any]:
+    """The team's closed rounds (hidden below the minimum) and the cards red several rounds running."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    least = minimum(request)
+    rounds = service.team_history(session, team_id=team.id, min_group_size=least)
+    streaks = service.card_streaks(session, team_id=team.id, min_group_size=least)
+    return {"minimum": least, "rounds": views.history_data(rounds, minimum=least),
+            "red_streaks": [{"card_key": s.card_key, "card_title": s.card_title, "red_rounds": s.red_rounds,
+                             "last_round_id": s.last_round_id, "last_round_closed_at": s.last_round_closed_at}
+                            for s in streaks]}
+
+
+@api.get("/health/heatmap", response_model=dict[str, Any])
+def heatmap(request: Request, session: SessionDep, actor: ApiUser,
+            granularity: Annotated[str, Query(max_length=10)] = "quarter",
+            period: Annotated[str | None, Query(max_length=10)] = None) -> dict[str, Any]:
+    """Teams × cards per period (Product Ops, leaders, admins; a DM their teams); small groups hidden."""
+    heat = crossteam.heatmap(session=session, actor=actor, granularity=granularity, period=period,
+                             min_group_size=minimum(request))
+    return views.heatmap_data(heat)
