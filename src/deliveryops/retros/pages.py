@@ -81,8 +81,14 @@ def board(request: Request, retro_id: int, session: SessionDep, actor: PageUser)
     open_impediments = [i for i in session.scalars(select(Impediment).where(Impediment.team_id == team.id))
                         if not i.status.is_closed]
     reviews = [(a, actions.measurement(session, a)) for a in service.open_actions(session, team.id)]
+    # While the team reviews and reflects: its latest health check with enough respondents (the board
+    # hides the panel when the retro moves on; the page is only ever shown to the team's people).
+    health = (service.health_snapshot(session, team_id=team.id,
+                                      min_group_size=int(request.app.state.settings.min_group_size))
+              if retro.phase in service.HEALTH_PHASES else None)
     return render(request, "retros/board.html", {
         "retro": retro, "team": team, "state": service.state(session, retro, token=participant_token(request)),
         "phases": [p.value for p in Phase], "evidence": evidence, "open_impediments": open_impediments,
-        "reviews": reviews, "is_facilitator": retro.facilitator_id == actor.id,
+        "reviews": reviews, "is_facilitator": retro.facilitator_id == actor.id, "health": health,
+        "change_label": service.change_label, "change_arrow": service.change_arrow,
     })

@@ -208,10 +208,12 @@ def retro_action(body: RetroAction, request: Request, session: SessionDep, actor
 
 
 @live.get("/retros/{retro_id}/export.md", response_class=PlainTextResponse)
-def export(retro_id: int, session: SessionDep, actor: PageUser) -> PlainTextResponse:
-    """The retro as Markdown."""
+def export(request: Request, retro_id: int, session: SessionDep, actor: PageUser) -> PlainTextResponse:
+    """The retro as Markdown, with the team's health check at the time."""
     retro = service.get_or_raise(session=session, actor=actor, retro_id=retro_id)
-    return PlainTextResponse(service.export_markdown(session, retro), media_type="text/markdown; charset=utf-8",
+    markdown = service.export_markdown(session, retro, min_group_size=int(request.app.state.settings.min_group_size),
+                                       base_url=str(request.app.state.settings.public_url))
+    return PlainTextResponse(markdown, media_type="text/markdown; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="retro-{retro.id}.md"'})
 
 

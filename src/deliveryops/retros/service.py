@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,13 +22,20 @@ from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMe
 from deliveryops.analytics.similarity import propose_clusters
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.health import service as health
+from deliveryops.health.models import Colour
+from deliveryops.health.service import RoundSummary
 from deliveryops.retros.models import FORMATS, Card, Phase, Retro, Theme, Vote
 from deliveryops.teams.models import Membership, Team, TeamRole
 
 __all__ = [
-    "add_action", "add_card", "advance", "create_theme", "export_markdown", "get_or_raise", "list_team",
+    "HEALTH_PHASES", "HealthSnapshot", "RedStreak", "add_action", "add_card", "advance", "change_arrow",
+    "change_label", "create_theme", "export_markdown", "get_or_raise", "health_markdown", "health_snapshot", "list_team",
     "move_card", "schedule", "set_notes", "set_timer", "state", "suggest_themes", "vote",
 ]
+
+HEALTH_PHASES = (Phase.REVIEW, Phase.REFLECT)  # the phases the board shows the team's latest health check in
+RED_STREAK_ROUNDS = 2  # "red several rounds running": red in at least this many shown rounds in a row
 
 
 def _membership(session: Session, user: User, team_id: int) -> Membership | None:
@@ -299,8 +307,103 @@ def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
     }
 
 
-def export_markdown(session: Session, retro: Retro) -> str:
-    """The retro as Markdown: themes by votes with their cards and notes, then the actions."""
+@dataclass(frozen=True)
+class RedStreak:
+    """A card of the latest shown round whose result was red in its latest ``rounds`` shown rounds in a row."""
+
+    title: str
+    rounds: int
+
+
+@dataclass(frozen=True)
+class HealthSnapshot:
+    """The team's latest health check with at least ``minimum`` respondents, as the retro shows it.
+
+    ``latest`` is None when no closed round has enough respondents. Nothing from a round below the
+    minimum is here (not even that it exists), and no comments: only the team's results per card.
+    """
+
+    minimum: int
+    latest: RoundSummary | None
+    previous: RoundSummary | None  # the shown round the cards' change compares with
+    red_streaks: list[RedStreak]
+
+
+def health_snapshot(session: Session, *, team_id: int, min_group_size: int | None = None,
+                    at: datetime | None = None) -> HealthSnapshot:
+    """The team's latest health check with enough respondents, closed by ``at`` (now when None).
+
+    No permission check: callers have checked that the viewer is one of the team's people (a retro).
+
+    Args:
+        session: the unit of work.
+        team_id: the team.
+        min_group_size: the minimum respondents (the setting when None).
+        at: the moment to look from; a finished retro's export passes its finishing time.
+
+    Returns:
+        The latest shown round, the one before it and the cards red ``RED_STREAK_ROUNDS`` or more
+        shown rounds running (the definition of ``health.service.card_streaks``, up to ``at``).
+    """
+    minimum = health.minimum_respondents(min_group_size)
+    history = health.team_history(session, team_id=team_id, min_group_size=minimum, now=at)
+    shown = [s for s in history if s.shown and (at is None or s.closed_at <= at)]
+    if not shown:
+        return HealthSnapshot(minimum, None, None, [])
+    latest = shown[-1]
+    previous = next((s for s in shown if s.round_id == latest.previous_round_id), None)
+    streaks: list[RedStreak] = []
+    for card in latest.cards:
+        rounds = 0
+        for summary in reversed(shown):
+            result = next((c for c in summary.cards if c.key == card.key), None)
+            if result is None or result.colour is not Colour.RED:
+                break
+            rounds += 1
+        if rounds >= RED_STREAK_ROUNDS:
+            streaks.append(RedStreak(card.title, rounds))
+    streaks.sort(key=lambda streak: -streak.rounds)  # stable: cards in their order within equal streaks
+    return HealthSnapshot(minimum, latest, previous, streaks)
+
+
+def change_label(change: float | None) -> str:
+    """A card's score change since its previous result, in words ("up 0.17", "no change", "first result")."""
+    if change is None:
+        return "first result"
+    if round(change, 2) == 0:
+        return "no change"
+    return f"{'up' if change > 0 else 'down'} {abs(change):.2f}"
+
+
+def change_arrow(change: float | None) -> str:
+    """The arrow shown before ``change_label`` on the board ("" for a first result)."""
+    if change is None:
+        return ""
+    return "=" if round(change, 2) == 0 else ("▲" if change > 0 else "▼")
+
+
+def health_markdown(snapshot: HealthSnapshot, *, health_url: str) -> list[str]:
+    """The "Health check at the time" section of the export: the same facts as the board's panel."""
+    lines = ["## Health check at the time", ""]
+    latest = snapshot.latest
+    if latest is None:
+        return [*lines, f"No health check with at least {snapshot.minimum} respondents at the time.", "",
+                f"Health checks: {health_url}", ""]
+    since = f" (changes since {snapshot.previous.title})" if snapshot.previous else ""
+    overall = "–" if latest.overall is None else f"{latest.overall:.2f}"
+    lines += [f"{latest.title}, closed {latest.closed_at:%Y-%m-%d}: {latest.respondents} respondents, "
+              f"overall score {overall} (0 all red, 1 all green){since}.", ""]
+    lines += [f"- {c.title}: {c.colour.value}, score {c.score:.2f}, {change_label(c.change)}" for c in latest.cards]
+    if snapshot.red_streaks:
+        lines += ["", "Red several rounds running: " + ", ".join(f"{s.title} ({s.rounds} rounds)"
+                                                                 for s in snapshot.red_streaks) + "."]
+    return [*lines, "", f"Health checks: {health_url}", ""]
+
+
+def export_markdown(session: Session, retro: Retro, *, min_group_size: int | None = None,
+                    base_url: str = "") -> str:
+    """The retro as Markdown: themes by votes with their cards and notes, the actions, then the team's
+    health check at the time (the latest with enough respondents when the retro finished, or now)."""
     team = session.get(Team, retro.team_id)
     data = state(session, retro, token="export")  # noqa: S106 (no card's token: shows what all may see)
     by_theme: dict[int | None, list[str]] = defaultdict(list)
@@ -316,7 +419,10 @@ def export_markdown(session: Session, retro: Retro) -> str:
         lines.append("")
     if by_theme.get(None):
         lines += ["## Not grouped", "", *by_theme[None], ""]
-    lines += ["## Actions", ""] + [f"- {a['title']} ({a['status']})" for a in data["actions"]]
+    lines += ["## Actions", ""] + [f"- {a['title']} ({a['status']})" for a in data["actions"]] + [""]
+    snapshot = health_snapshot(session, team_id=retro.team_id, min_group_size=min_group_size,
+                               at=retro.finished_at)
+    lines += health_markdown(snapshot, health_url=f"{base_url.rstrip('/')}/teams/{team.slug if team else ''}/health")
     return "\n".join(lines).rstrip() + "\n"
 
 

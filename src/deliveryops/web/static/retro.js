@@ -202,6 +202,10 @@
       if (li.getAttribute("data-phase") === state.phase) { li.setAttribute("aria-current", "step"); } else { li.removeAttribute("aria-current"); }
     });
     document.getElementById("review-panel").hidden = state.phase !== "review";
+    // The health-check panel is drawn by the server beside the board, outside the redrawn region; it
+    // belongs to reviewing and reflecting, so it goes away (open or closed, as left) once the retro moves on.
+    const healthPanel = document.getElementById("health-panel");
+    if (healthPanel) { healthPanel.hidden = state.phase !== "review" && state.phase !== "reflect"; }
     if ((state.phase === "review" || state.phase === "reflect") && board.getAttribute("data-phase") === state.phase) {
       fillColumns();
       renderTimer();
