@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from deliveryops.accounts.models import Role, User
+from deliveryops.coaching import service as coaching
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
 from deliveryops.web.security import PageUser, SessionDep
@@ -28,6 +29,13 @@ def home(request: Request, session: SessionDep, actor: PageUser) -> Response:
     if actor.role.sees_all_teams:
         context["groups"] = teams.list_groups(session=session, actor=actor)
         context["ungrouped"] = [t for t in teams.list_teams(session=session, actor=actor) if t.group_id is None]
+    dm_teams = [m.team for m in my_memberships if m.team_role is TeamRole.DELIVERY_MANAGER]
+    if dm_teams:
+        # Recomputed first when a team's data changed since the last look.
+        context["coaching_insights"] = [
+            (team, coaching.list_insights(session=session, actor=actor, team_id=team.id).active) for team in dm_teams]
+    if actor.role is Role.PRODUCT_OPS:
+        context["coaching_teams"], context["coaching_counts"] = coaching.counts_by_kind(session=session, actor=actor)
     if actor.role is Role.ADMIN:
         context["counts"] = {
             "people": session.scalar(select(func.count()).select_from(User)) or 0,

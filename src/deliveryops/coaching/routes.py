@@ -1,0 +1,175 @@
+"""JSON API of coaching: insights (list, dismiss, to-action), counts by kind, notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+from pydantic import BaseModel, Field
+
+from deliveryops.coaching import notes, service
+from deliveryops.coaching.models import CoachingNote, Dismissal, Insight
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import ApiUser, SessionDep
+
+__all__ = ["api"]
+
+api = APIRouter(tags=["coaching"], responses=error_responses(401, 403, 404, 409, 422))
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class InsightRead(BaseModel):
+    """An open coaching insight with its evidence; ``dismissed`` carries the dismissal when there is one."""
+
+    id: int
+    team_id: int
+    kind: str
+    subject: str
+    severity: str
+    title: str
+    observed: str
+    why: str
+    practice: str
+    evidence: list[dict[str, Any]]
+    target_metric: str | None
+    action_id: int | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    dismissed: dict[str, Any] | None = None
+
+
+def _insight(row: Insight, dismissal: Dismissal | None = None) -> InsightRead:
+    payload = row.payload
+    return InsightRead(
+        id=row.id, team_id=row.team_id, kind=row.kind, subject=row.subject, severity=row.severity,
+        title=str(payload.get("title", "")), observed=str(payload.get("observed", "")), why=str(payload.get("why", "")),
+        practice=str(payload.get("practice", "")), evidence=list(payload.get("evidence", [])),
+        target_metric=payload.get("target_metric"), action_id=row.action_id, first_seen_at=row.first_seen_at,
+        last_seen_at=row.last_seen_at,
+        dismissed=None if dismissal is None else {"reason": dismissal.reason, "at": dismissal.at.isoformat(),
+                                                  "until": dismissal.until.isoformat() if dismissal.until else None},
+    )
+
+
+@api.get("/teams/{team_id}/coaching/insights", response_model=list[InsightRead])
+def list_insights(session: SessionDep, actor: ApiUser, team_id: IdPath, include_dismissed: bool = False) -> list[InsightRead]:
+    """The team's open insights (recomputed when its data changed), most severe first."""
+    result = service.list_insights(session=session, actor=actor, team_id=team_id)
+    rows = [_insight(row) for row in result.active]
+    if include_dismissed:
+        rows += [_insight(row, dismissal) for row, dismissal in result.dismissed]
+    return rows
+
+
+class DismissBody(BaseModel):
+    """Why the insight is not worth acting on, and optionally until when."""
+
+    reason: str = Field(max_length=2000)
+    until: datetime | None = None
+
+
+@api.post("/coaching/insights/{insight_id}/dismiss", response_model=InsightRead)
+def dismiss(body: DismissBody, session: SessionDep, actor: ApiUser, insight_id: IdPath) -> InsightRead:
+    """Dismiss an insight with a reason (the team's delivery manager or an admin)."""
+    dismissal = service.dismiss(session=session, actor=actor, insight_id=insight_id, reason=body.reason,
+                                until=body.until)
+    return _insight(service.get_insight_or_raise(session=session, actor=actor, insight_id=insight_id), dismissal)
+
+
+class ToActionBody(BaseModel):
+    """An optional title for the improvement action (default: the insight's suggestion)."""
+
+    title: str = Field(default="", max_length=200)
+
+
+class ActionCreated(BaseModel):
+    """The improvement action made from an insight."""
+
+    action_id: int
+    title: str
+    target_metric: str | None
+
+
+@api.post("/coaching/insights/{insight_id}/action", response_model=ActionCreated, status_code=201)
+def to_action(body: ToActionBody, session: SessionDep, actor: ApiUser, insight_id: IdPath) -> ActionCreated:
+    """Turn an insight into an improvement action that measures its effect."""
+    action = service.to_action(session=session, actor=actor, insight_id=insight_id, title=body.title)
+    return ActionCreated(action_id=action.id, title=action.title,
+                         target_metric=action.target_metric.value if action.target_metric else None)
+
+
+class KindCountRead(BaseModel):
+    """Open insights of one kind across teams."""
+
+    kind: str
+    label: str
+    practice: str
+    total: int
+    by_team: dict[str, int]
+
+
+@api.get("/coaching/counts", response_model=list[KindCountRead])
+def counts(session: SessionDep, actor: ApiUser) -> list[KindCountRead]:
+    """Open insights counted by kind across teams (Product Ops, leaders, admins)."""
+    _teams, rows = service.counts_by_kind(session=session, actor=actor)
+    return [KindCountRead(kind=r.kind, label=r.label, practice=r.practice, total=r.total, by_team=r.by_team)
+            for r in rows]
+
+
+class NoteRead(BaseModel):
+    """A coaching note."""
+
+    id: int
+    team_id: int
+    author_id: int
+    text: str
+    shared_with_team: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def _note(row: CoachingNote) -> NoteRead:
+    return NoteRead(id=row.id, team_id=row.team_id, author_id=row.author_id, text=row.text,
+                    shared_with_team=row.shared_with_team, created_at=row.created_at, updated_at=row.updated_at)
+
+
+class NoteCreate(BaseModel):
+    """A new coaching note."""
+
+    text: str = Field(max_length=notes.MAX_NOTE_CHARS + 100)
+    shared_with_team: bool = False
+
+
+class NoteUpdate(BaseModel):
+    """Changes to a note."""
+
+    text: str | None = Field(default=None, max_length=notes.MAX_NOTE_CHARS + 100)
+    shared_with_team: bool | None = None
+
+
+@api.get("/teams/{team_id}/coaching/notes", response_model=list[NoteRead])
+def list_notes(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[NoteRead]:
+    """The notes about a team the caller may read: their own, and notes shared with the team they are in."""
+    return [_note(row) for row in notes.list_team(session=session, actor=actor, team_id=team_id)]
+
+
+@api.post("/teams/{team_id}/coaching/notes", response_model=NoteRead, status_code=201)
+def create_note(body: NoteCreate, session: SessionDep, actor: ApiUser, team_id: IdPath) -> NoteRead:
+    """Write a coaching note (the team's delivery managers)."""
+    return _note(notes.create(session=session, actor=actor, team_id=team_id, text=body.text,
+                              shared_with_team=body.shared_with_team))
+
+
+@api.patch("/coaching/notes/{note_id}", response_model=NoteRead)
+def update_note(body: NoteUpdate, session: SessionDep, actor: ApiUser, note_id: IdPath) -> NoteRead:
+    """Change a note's text or sharing (its author)."""
+    return _note(notes.update(session=session, actor=actor, note_id=note_id, text=body.text,
+                              shared_with_team=body.shared_with_team))
+
+
+@api.delete("/coaching/notes/{note_id}", status_code=204)
+def delete_note(session: SessionDep, actor: ApiUser, note_id: IdPath) -> Response:
+    """Delete a note (its author)."""
+    notes.delete(session=session, actor=actor, note_id=note_id)
+    return Response(status_code=204)
