@@ -4,11 +4,84 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tests.web.authz_roles import Expectations, WorldBase
+from deliveryops.cockpit import catalogue, leadership
+from tests.web.authz_roles import (
+    A_VIEWERS,
+    ADMIN,
+    CROSS_TEAM,
+    DM_A,
+    LEADER,
+    MEMBER_A,
+    OPS,
+    OPS_ADMIN,
+    SIGNED_IN,
+    Expectations,
+    WorldBase,
+)
 
-EXPECTED: Expectations = {}
+# Tools and practices: the matrix for cross-team roles and a team's delivery manager; states set by the
+# team's delivery manager, Product Ops and admins; an impediment's tool named by its team, Product Ops, admins.
+_MATRIX = CROSS_TEAM | {DM_A}
+_SETTERS = frozenset({DM_A, OPS, ADMIN})
+_LINKERS = frozenset({MEMBER_A, DM_A, OPS, ADMIN})
+_ENTRY = {"kind": "practice", "name": "World practice", "category": "flow", "active": "on"}
+_CATALOGUE: Expectations = {
+    ("GET", "/cockpit/catalogue"): (SIGNED_IN, None),
+    ("POST", "/cockpit/catalogue"): (OPS_ADMIN, {"kind": "tool", "name": "Walk tool", "category": "tracker"}),
+    ("GET", "/cockpit/catalogue/{entry_id}"): (SIGNED_IN, None),
+    ("GET", "/cockpit/catalogue/{entry_id}/edit"): (OPS_ADMIN, None),
+    ("POST", "/cockpit/catalogue/{entry_id}"): (OPS_ADMIN, _ENTRY),
+    ("GET", "/cockpit/adoption"): (_MATRIX, None),
+    ("GET", "/teams/{slug}/practices"): (A_VIEWERS, None),
+    ("POST", "/teams/{slug}/practices"): (_SETTERS, {"entry_id": "{entry_id}", "state": "trying"}),
+    ("POST", "/teams/{slug}/practices/wip-limit"): (_SETTERS, {"wip_limit": "3"}),
+    ("POST", "/impediments/{impediment_id}/tool"): (_LINKERS, {"entry_id": "{entry_id}"}),
+    ("GET", "/api/v1/cockpit/catalogue"): (SIGNED_IN, None),
+    ("POST", "/api/v1/cockpit/catalogue"): (OPS_ADMIN, {"kind": "tool", "name": "Walk API tool",
+                                                        "category": "tracker"}),
+    ("GET", "/api/v1/cockpit/catalogue/{entry_id}"): (SIGNED_IN, None),
+    ("PATCH", "/api/v1/cockpit/catalogue/{entry_id}"): (OPS_ADMIN, {"guide": "Changed by the walk."}),
+    ("GET", "/api/v1/cockpit/adoption"): (_MATRIX, None),
+    ("GET", "/api/v1/cockpit/adoption/trend"): (_MATRIX, None),
+    ("GET", "/api/v1/teams/{team_id}/practices"): (A_VIEWERS, None),
+    ("POST", "/api/v1/teams/{team_id}/practices"): (_SETTERS, {"entry_id": "{entry_id}", "state": "adopted"}),
+    ("PUT", "/api/v1/teams/{team_id}/practices/wip-limit"): (_SETTERS, {"wip_limit": 4}),
+    ("PUT", "/api/v1/impediments/{impediment_id}/tool"): (_LINKERS, {"entry_id": "{entry_id}"}),
+}
+
+# Portfolio and leadership pack: cross-team roles only; questions added by Product Ops and admins, decided by
+# any cross-team role. The digest: delivery managers, Product Ops, leaders and admins (members get none).
+_DIGEST = frozenset({DM_A, OPS, LEADER, ADMIN})
+_PORTFOLIO: Expectations = {
+    ("GET", "/cockpit"): (CROSS_TEAM, None),
+    ("GET", "/cockpit/leadership"): (CROSS_TEAM, None),
+    ("GET", "/cockpit/leadership.pdf"): (CROSS_TEAM, None),
+    ("POST", "/cockpit/leadership/questions"): (OPS_ADMIN, {"period": "2026-Q4", "text": "Walk question?"}),
+    ("POST", "/cockpit/leadership/questions/{question_id}/decide"): (CROSS_TEAM, {"decision": "Decided by the walk."}),
+    ("GET", "/digest"): (_DIGEST, None),
+    ("POST", "/digest/subscription"): (_DIGEST, {"subscribed": "no"}),
+    ("GET", "/api/v1/cockpit/portfolio"): (CROSS_TEAM, None),
+    ("GET", "/api/v1/cockpit/leadership"): (CROSS_TEAM, None),
+    ("GET", "/api/v1/digest"): (_DIGEST, None),
+}
+
+EXPECTED: Expectations = {**_CATALOGUE, **_PORTFOLIO}
 
 
 def world_values(session: Session, world: WorldBase) -> dict[str, str]:
     """Create the cockpit objects the walk acts upon; return their path placeholders."""
-    return {}
+    return {**_catalogue_world(session, world), **_portfolio_world(session, world)}
+
+
+def _catalogue_world(session: Session, world: WorldBase) -> dict[str, str]:
+    """A practice in the catalogue for the tools and practices routes."""
+    entry = catalogue.create(session=session, actor=None, kind="practice", name="World practice", category="flow",
+                             data_check="wip_limits")
+    return {"entry_id": str(entry.id)}
+
+
+def _portfolio_world(session: Session, world: WorldBase) -> dict[str, str]:
+    """A question for leadership on Group A's pack, for the decide route."""
+    question = leadership.add_question(session=session, actor=None, period="2026-Q4", text="World question?",
+                                       group_id=world.group_a.id)
+    return {"question_id": str(question.id)}

@@ -26,6 +26,7 @@ from deliveryops.demo.experiments import build_experiments
 from deliveryops.demo.forecasts import make_past_forecasts
 from deliveryops.demo.health import build_health
 from deliveryops.demo.impediments import build_impediments
+from deliveryops.demo.leadership import build_leadership
 from deliveryops.demo.retros import build_retros
 from deliveryops.simulate import simulate_organisation
 from deliveryops.teams import service as teams
@@ -120,6 +121,7 @@ def build_demo(
     result = DemoResult(password=password)
     extra_steps = (("deployments", build_dora), ("health checks", build_health),
                    ("experiments", build_experiments), ("cockpit records", build_cockpit),
+                   ("leadership questions", build_leadership),
                    ("coaching insights", build_coaching))
     total_steps = 4 + len(extra_steps)
     report("groups and teams", 0, total_steps)

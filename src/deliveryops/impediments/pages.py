@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
+from deliveryops.cockpit import catalogue
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import clusters, impact, service
@@ -264,15 +265,19 @@ def raise_impediment(
     severity: Annotated[str, Form(max_length=20)] = "medium",
     needed_by: Annotated[str, Form(max_length=20)] = "",
     work_items: Annotated[str, Form(max_length=20_000)] = "",
+    tool_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Raise an impediment; the form comes back with a message next to each bad field."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not can_raise(session, actor, team):
         raise PermissionDeniedError("Only people in the team can raise its impediments.")
     values = {"title": title, "description": description, "category_id": category_id, "severity": severity,
-              "needed_by": needed_by, "work_items": work_items}
+              "needed_by": needed_by, "work_items": work_items, "tool_id": tool_id}
     errors: dict[str, str] = {}
     parsed = _parse_raise(values, errors)
+    tool = tool_id.strip()
+    if tool and not (tool.isdigit() and len(tool) < 10):
+        errors["tool_id"] = "Choose a tool or practice from the catalogue."
     message = "Please correct the marked fields."
     try:
         # The service checks the other fields even when the form could not read one, so that every
@@ -281,6 +286,12 @@ def raise_impediment(
     except ValidationFailedError as exc:
         errors, message = {**exc.fields, **errors}, exc.message
     else:
+        if tool and not errors:
+            try:  # the tool or practice it concerns (deliveryops.cockpit)
+                catalogue.link_impediment(session=session, actor=actor, impediment_id=impediment.id,
+                                          entry_id=int(tool))
+            except ValidationFailedError:
+                errors["tool_id"] = "Choose a tool or practice from the catalogue."
         if not errors:
             return RedirectResponse(f"/impediments/{impediment.id}", status_code=303)
     session.rollback()

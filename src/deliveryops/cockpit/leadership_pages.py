@@ -1,0 +1,213 @@
+"""The leadership pack: web page, PDF download, questions for leadership, and its JSON."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from deliveryops.accounts.models import Role
+from deliveryops.cockpit import leadership
+from deliveryops.cockpit.leadership_pdf import render_pdf
+from deliveryops.cockpit.portfolio import require_cross_team
+from deliveryops.db import utcnow
+from deliveryops.errors import ValidationFailedError
+from deliveryops.teams.service import get_group_or_raise, list_groups
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
+from deliveryops.web.templating import render
+
+__all__ = ["api", "router"]
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["cockpit"], responses=error_responses(401, 403, 404, 422))
+GroupQuery = Annotated[str | None, Query(max_length=100, description="The group's slug; empty: the organisation.")]
+PeriodQuery = Annotated[str | None, Query(max_length=30, description="2026-Q3, 2026-11 or 2026-07-01..2026-09-30.")]
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _page(request: Request, session: SessionDep, actor: PageUser, *, group: str | None, period: str | None,
+          errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+          status_code: int = 200) -> Response:
+    require_cross_team(actor, "The leadership pack")
+    period = period or leadership.current_quarter(utcnow().date())
+    errors = dict(errors or {})
+    pack = None
+    try:
+        pack = leadership.build_pack(session=session, actor=actor, period=period, group_slug=group or None)
+    except ValidationFailedError as exc:
+        errors.update(exc.fields)
+        status_code = 422
+    query = urlencode({"group": group or "", "period": period})
+    return render(request, "cockpit/leadership.html", {
+        "pack": pack, "groups": list_groups(session=session, actor=actor), "group_slug": group or "",
+        "period": period, "errors": errors, "values": values or {}, "query": query, "cockpit_tab": "leadership",
+        "can_ask": actor.role in (Role.PRODUCT_OPS, Role.ADMIN)}, status_code=status_code)
+
+
+@router.get("/cockpit/leadership", response_class=HTMLResponse)
+def leadership_page(request: Request, session: SessionDep, actor: PageUser, group: GroupQuery = None,
+                    period: PeriodQuery = None) -> Response:
+    """The leadership pack for a period and a group or the whole organisation."""
+    return _page(request, session, actor, group=group, period=period)
+
+
+@router.get("/cockpit/leadership.pdf")
+def leadership_pdf(session: SessionDep, actor: PageUser, group: GroupQuery = None,
+                   period: PeriodQuery = None) -> Response:
+    """The leadership pack as a PDF file."""
+    period = period or leadership.current_quarter(utcnow().date())
+    pack = leadership.build_pack(session=session, actor=actor, period=period, group_slug=group or None)
+    name = f"leadership-{pack.group.slug if pack.group else 'organisation'}-{pack.period.label}.pdf".replace("..", "_")
+    return Response(render_pdf(pack), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/cockpit/leadership/questions", response_class=HTMLResponse)
+def add_question(
+    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    period: Annotated[str, Form(max_length=30)] = "",
+    group: Annotated[str, Form(max_length=100)] = "",
+    text: Annotated[str, Form(max_length=2000)] = "",
+    context: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """Product Ops adds a question for leadership to the pack."""
+    require_cross_team(actor, "The leadership pack")
+    group_row = get_group_or_raise(session=session, actor=actor, slug=group) if group else None
+    try:
+        leadership.add_question(session=session, actor=actor, period=period, text=text, context=context,
+                                group_id=group_row.id if group_row else None)
+    except ValidationFailedError as exc:
+        return _page(request, session, actor, group=group, period=period or None, errors=exc.fields,
+                     values={"text": text, "context": context}, status_code=422)
+    return RedirectResponse(f"/cockpit/leadership?{urlencode({'group': group, 'period': period})}#questions",
+                            status_code=303)
+
+
+@router.post("/cockpit/leadership/questions/{question_id}/decide", response_class=HTMLResponse)
+def decide_question(
+    request: Request, question_id: IdPath, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    decision: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """Record leadership's decision on a question."""
+    require_cross_team(actor, "The leadership pack")
+    question = leadership.decide_question(session=session, actor=actor, question_id=question_id, decision=decision)
+    group = get_group_or_raise(session=session, actor=actor, group_id=question.group_id) if question.group_id else None
+    query = urlencode({"group": group.slug if group else "", "period": question.period})
+    return RedirectResponse(f"/cockpit/leadership?{query}#questions", status_code=303)
+
+
+class HeadlineRead(BaseModel):
+    """A headline number and its previous value."""
+
+    key: str
+    label: str
+    unit: str
+    value: float | None
+    previous: float | None
+    change: float | None
+    verdict: str
+
+
+class ClusterRead(BaseModel):
+    """A cross-team impediment cluster."""
+
+    cluster_id: int
+    title: str
+    status: str
+    teams: list[str]
+    open_impediments: int
+
+
+class EpicRead(BaseModel):
+    """An open epic's forecast."""
+
+    team: str
+    key: str
+    title: str
+    remaining: int
+    total: int
+    p50: date | None
+    p85: date | None
+    message: str | None
+
+
+class ExperimentRead(BaseModel):
+    """A concluded experiment."""
+
+    title: str
+    team_id: int | None
+    ended_at: datetime | None
+    decision: str
+    learnings: str
+
+
+class AdoptionRead(BaseModel):
+    """An adoption change."""
+
+    team: str
+    entry: str
+    from_state: str | None
+    to_state: str
+    at: datetime
+
+
+class QuestionRead(BaseModel):
+    """A question for leadership."""
+
+    id: int
+    text: str
+    context: str
+    status: str
+    decision: str
+
+
+class PackRead(BaseModel):
+    """The leadership pack."""
+
+    scope: str
+    period: str
+    start: date
+    end: date
+    previous_period: str
+    teams: list[str]
+    headlines: list[HeadlineRead]
+    clusters: list[ClusterRead]
+    epics: list[EpicRead]
+    experiments: list[ExperimentRead] | None
+    adoption: list[AdoptionRead] | None
+    questions: list[QuestionRead]
+
+
+def pack_read(pack: leadership.LeadershipPack) -> PackRead:
+    """The API shape of a pack."""
+    experiments = None if pack.experiments is None else [
+        ExperimentRead(title=e.title, team_id=e.team_id, ended_at=e.ended_at, decision=e.decision,
+                       learnings=e.learnings) for e in pack.experiments]
+    adoption = None if pack.adoption is None else [
+        AdoptionRead(team=a.team_name, entry=a.entry_name, from_state=a.from_state, to_state=a.to_state, at=a.at)
+        for a in pack.adoption]
+    return PackRead(
+        scope=pack.scope, period=pack.period.label, start=pack.period.start, end=pack.period.end,
+        previous_period=pack.previous.label, teams=[t.name for t in pack.teams],
+        headlines=[HeadlineRead(key=h.key, label=h.label, unit=h.unit, value=h.value, previous=h.previous,
+                                change=h.change, verdict=h.verdict) for h in pack.headlines],
+        clusters=[ClusterRead(cluster_id=c.cluster_id, title=c.title, status=c.status, teams=c.teams,
+                              open_impediments=c.open_impediments) for c in pack.clusters],
+        epics=[EpicRead(team=e.team_name, key=e.key, title=e.title, remaining=e.remaining, total=e.total, p50=e.p50,
+                        p85=e.p85, message=e.message) for e in pack.epics],
+        experiments=experiments, adoption=adoption,
+        questions=[QuestionRead(id=q.id, text=q.text, context=q.context, status=q.status, decision=q.decision)
+                   for q in pack.questions])
+
+
+@api.get("/cockpit/leadership", response_model=PackRead)
+def read_pack(session: SessionDep, actor: ApiUser, group: GroupQuery = None, period: PeriodQuery = None) -> Any:
+    """The leadership pack as JSON (Product Ops, leaders, admins)."""
+    pack = leadership.build_pack(session=session, actor=actor, period=period or leadership.current_quarter(
+        utcnow().date()), group_slug=group or None)
+    return pack_read(pack)

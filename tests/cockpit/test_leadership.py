@@ -1,0 +1,180 @@
+"""The leadership pack: periods, headline numbers with trends, epics, questions, PDF (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from deliveryops.analytics import forecast as mc
+from deliveryops.cockpit import leadership
+from deliveryops.cockpit.leadership import Period, parse_period
+from deliveryops.cockpit.leadership_pdf import latin1, render_pdf
+from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.flow.models import Forecast
+from tests.cockpit.test_portfolio import NOW, build_cockpit_world
+from tests.factories import csrf_from, login, token_headers
+
+
+def test_periods_and_their_previous() -> None:
+    assert parse_period("2026-Q3") == Period(date(2026, 7, 1), date(2026, 9, 30), "2026-Q3")
+    assert parse_period("2026-Q1").previous() == Period(date(2025, 10, 1), date(2025, 12, 31), "2025-Q4")
+    assert parse_period("2026-03").previous() == Period(date(2026, 2, 1), date(2026, 2, 28), "2026-02")
+    assert parse_period("2026-07-01..2026-07-10").previous() == Period(
+        date(2026, 6, 21), date(2026, 6, 30), "2026-06-21..2026-06-30")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("2026-Q5", "Unknown period '2026-Q5'."), ("2026-13", "No month 13 in '2026-13'."),
+    ("2026-02-30..2026-03-01", "'2026-02-30..2026-03-01' holds an impossible date."),
+    ("2026-03-01..2026-02-01", "The period ends before it starts."), ("", "Unknown period ''."),
+    ("0000-Q1", "Choose a year from 1970 to 2999, not 0000."),
+    ("2026-12-01..3000-01-01", "Choose a year from 1970 to 2999, not 3000."),
+])
+def test_bad_periods_name_the_field(text: str, message: str) -> None:
+    with pytest.raises(ValidationFailedError) as caught:
+        parse_period(text)
+    assert caught.value.message == message
+    assert "period" in caught.value.fields
+
+
+def test_headlines_compare_with_the_previous_period(session: Session) -> None:
+    world = build_cockpit_world(session)
+    pack = leadership.build_pack(session=session, actor=world.ops, period="2026-10", group_slug="commerce", now=NOW)
+    assert [t.name for t in pack.teams] == ["Alpha", "Beta", "Gamma"]
+    assert (pack.to_date, pack.previous) == (False, Period(date(2026, 9, 1), date(2026, 9, 30), "2026-09"))
+    heads = {h.key: h for h in pack.headlines}
+    # October's Wednesdays are weeks 5-8: Alpha 3+1+2+3, Beta 2 each; September's weeks 0-4: Alpha 1+2+3+1+2.
+    assert (heads["throughput"].value, heads["throughput"].previous) == (17.0, 19.0)
+    assert (heads["throughput"].change, heads["throughput"].verdict) == (-2.0, "worse")
+    assert (heads["cycle_time_p85"].value, heads["cycle_time_p85"].previous, heads["cycle_time_p85"].verdict) == (
+        3.0, 3.0, "same")
+
+
+def test_a_running_period_is_compared_like_for_like(session: Session) -> None:
+    world = build_cockpit_world(session)
+    pack = leadership.build_pack(session=session, actor=world.ops, period="2026-11", group_slug="commerce", now=NOW)
+    assert pack.to_date is True
+    assert (pack.period.start, pack.period.end) == (date(2026, 11, 1), date(2026, 11, 26))
+    assert pack.previous == Period(date(2026, 10, 1), date(2026, 10, 26), "2026-10")
+    heads = {h.key: h for h in pack.headlines}
+    # November to date: weeks 9-11 (Alpha 1+2+3, Beta 6); October 1-26: weeks 5-7 (Alpha 3+1+2, Beta 6).
+    assert (heads["throughput"].value, heads["throughput"].previous, heads["throughput"].verdict) == (
+        12.0, 12.0, "same")
+    assert (heads["impediments_opened"].value, heads["impediments_opened"].previous) == (2.0, 0.0)
+    assert heads["impediments_opened"].verdict == ""
+    organisation = leadership.build_pack(session=session, actor=world.leader, period="2026-11", now=NOW)
+    assert {h.key: h.value for h in organisation.headlines}["throughput"] == 15.0
+    assert organisation.scope == "Whole organisation"
+
+
+def test_open_epics_are_forecast_without_storing(session: Session) -> None:
+    world = build_cockpit_world(session)
+    pack = leadership.build_pack(session=session, actor=world.ops, period="2026-Q4", now=NOW)
+    [epic] = pack.epics
+    assert (epic.team_name, epic.key, epic.remaining, epic.total) == ("Alpha", "alpha-E1", 3, 4)
+    # 90 complete days ending yesterday hold all 12 weeks: 24 items, finished on Wednesdays.
+    window = [0] * 90
+    for week, count in enumerate([1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]):
+        window[(date(2026, 9, 2) - date(2026, 8, 28)).days + 7 * week] = count
+    expected = mc.forecast_when(window, remaining_items=3, start_date=date(2026, 11, 26), trials=10_000,
+                                seed=zlib.crc32(b"alpha-E1"))
+    assert (epic.p50, epic.p85) == (expected.dates[50], expected.dates[85])
+
+    assert session.scalar(select(func.count()).select_from(Forecast)) == 2  # only the world's two
+
+
+def test_questions_are_added_by_ops_and_decided(session: Session) -> None:
+    world = build_cockpit_world(session)
+    asked = leadership.add_question(session=session, actor=world.ops, period="2026-Q4", text=" Fund a staging DB? ",
+                                    context="Three teams wait on it.", group_id=world.commerce.id)
+    assert (asked.text, asked.period, asked.status) == ("Fund a staging DB?", "2026-Q4", "open")
+    with pytest.raises(PermissionDeniedError):
+        leadership.add_question(session=session, actor=world.leader, period="2026-Q4", text="x")
+    with pytest.raises(ValidationFailedError) as caught:
+        leadership.add_question(session=session, actor=world.ops, period="Q4", text=" ")
+    assert set(caught.value.fields) == {"period", "text"}
+    leadership.decide_question(session=session, actor=world.leader, question_id=asked.id, decision="Yes, in Q1.")
+    pack = leadership.build_pack(session=session, actor=world.leader, period="2026-Q4", group_slug="commerce", now=NOW)
+    assert [(q.text, q.status, q.decision) for q in pack.questions] == [("Fund a staging DB?", "decided", "Yes, in Q1.")]
+    assert leadership.build_pack(session=session, actor=world.leader, period="2026-Q4", now=NOW).questions == []
+
+
+def test_team_roles_get_no_pack(session: Session) -> None:
+    world = build_cockpit_world(session)
+    with pytest.raises(PermissionDeniedError, match=r"^The leadership pack is for Product Ops, leaders and admins\.$"):
+        leadership.build_pack(session=session, actor=world.dm, period="2026-Q4")
+
+
+def test_latin1_transliterates_what_core_fonts_cannot_draw() -> None:
+    assert latin1("Zoë – García’s “plan” … Łódź → ok") == "Zoë - García's \"plan\" ... Lódz -> ok"
+
+
+def test_pdf_renders_and_holds_the_headline_numbers(session: Session) -> None:
+    world = build_cockpit_world(session)
+    leadership.add_question(session=session, actor=None, period="2026-10", text="Stop the Zoë–project?",
+                            group_id=world.commerce.id)
+    pack = leadership.build_pack(session=session, actor=world.ops, period="2026-10", group_slug="commerce", now=NOW)
+    data = render_pdf(pack, compress=False)
+    assert data.startswith(b"%PDF-")
+    assert data.rstrip().endswith(b"%%EOF")
+    text = data.decode("latin-1")
+    for expected in ("(Items finished)", "(17 items)", "(19 items)", "(-2 \\(worse\\))", "(1. Stop the Zo\xeb-project? [open])",
+                     "(Leadership pack - Commerce - 2026-10)"):
+        assert expected in text, expected
+    assert render_pdf(pack).startswith(b"%PDF-")
+
+
+def test_pack_page_pdf_and_question_form(client: TestClient, session: Session) -> None:
+    world = build_cockpit_world(session)
+    csrf = login(client, world.ops.email)
+    page = client.get("/cockpit/leadership", params={"group": "commerce", "period": "2026-11"})
+    assert page.status_code == 200
+    assert 'data-headline="throughput"' in page.text
+    assert 'href="/cockpit/leadership.pdf?group=commerce&amp;period=2026-11"' in page.text
+    pdf = client.get("/cockpit/leadership.pdf", params={"group": "commerce", "period": "2026-11"})
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"] == 'attachment; filename="leadership-commerce-2026-11.pdf"'
+    assert pdf.content.startswith(b"%PDF-")
+    bad = client.post("/cockpit/leadership/questions", data={"csrf_token": csrf, "period": "2026-11",
+                                                             "group": "commerce", "text": ""})
+    assert bad.status_code == 422
+    assert "Write the question leadership should decide." in bad.text
+    added = client.post("/cockpit/leadership/questions", data={"csrf_token": csrf, "period": "2026-11",
+                                                               "group": "commerce", "text": "Hire a platform team?"})
+    assert added.headers["location"] == "/cockpit/leadership?group=commerce&period=2026-11#questions"
+    assert "Hire a platform team?" in client.get(added.headers["location"]).text
+    wrong = client.get("/cockpit/leadership", params={"period": "2026-Q9"})
+    assert wrong.status_code == 422
+    assert "Write a period like 2026-Q3, 2026-11 or 2026-07-01..2026-09-30." in wrong.text
+
+
+def test_question_form_needs_csrf(client: TestClient, session: Session) -> None:
+    world = build_cockpit_world(session)
+    login(client, world.ops.email)
+    response = client.post("/cockpit/leadership/questions", data={"period": "2026-11", "text": "x"})
+    assert response.status_code == 403
+
+
+def test_pack_api(client: TestClient, session: Session) -> None:
+    world = build_cockpit_world(session)
+    body = client.get("/api/v1/cockpit/leadership", params={"group": "commerce", "period": "2026-10"},
+                      headers=token_headers(session, world.leader)).json()
+    assert body["scope"] == "Commerce"
+    assert body["previous_period"] == "2026-09"
+    assert body["headlines"][0] == {"key": "throughput", "label": "Items finished", "unit": "items", "value": 17.0,
+                                    "previous": 19.0, "change": -2.0, "verdict": "worse"}
+    denied = client.get("/api/v1/cockpit/leadership", headers=token_headers(session, world.dm))
+    assert denied.status_code == 403
+
+
+def test_page_for_leaders_has_no_question_form(client: TestClient, session: Session) -> None:
+    world = build_cockpit_world(session)
+    login(client, world.leader.email)
+    html = client.get("/cockpit/leadership", params={"period": "2026-11"}).text
+    assert "Add a question" not in html
+    assert csrf_from(html)
