@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.analytics.dora import Band
-from deliveryops.cockpit.adoption import changes
 from deliveryops.coaching.service import list_insights
+from deliveryops.cockpit.adoption import changes
 from deliveryops.dora.service import team_keys
 from deliveryops.experiments.models import Experiment
 from deliveryops.experiments.service import portfolio
@@ -69,11 +69,11 @@ class DoraCell:
 def dora_keys(session: Session, *, team_id: int, start: date, end: date) -> DoraCell:
     """The team's DORA keys over ``[start, end]``."""
     keys = team_keys(session, team_id=team_id, start=start, end=end)
-    bands = {"deployment_frequency_band": _band(keys.deployment_frequency_band),
+    bands = {"deployment_frequency_band": _band(keys.deployment_frequency_band),  # the keys of DORA_KEYS, in order
              "lead_time_band": _band(keys.lead_time_band),
              "change_failure_rate_band": _band(keys.change_failure_rate_band),
              "recovery_band": _band(keys.recovery_band)}
-    return DoraCell(bands={key: bands[key] for key, _label, _anchor in DORA_KEYS},
+    return DoraCell(bands=bands,
                     deployment_days_per_week=_float(keys.deployment_days_per_week),
                     lead_time_hours=_float(keys.lead_time_hours), change_failure_rate=_float(keys.change_failure_rate),
                     recovery_hours=_float(keys.recovery_hours), deployments=keys.deployments)

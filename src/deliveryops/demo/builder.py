@@ -119,10 +119,10 @@ def build_demo(
     shared_hash = hash_password(password)
     report = progress or (lambda _step, _done, _total: None)
     result = DemoResult(password=password)
-    extra_steps = (("deployments", build_dora), ("health checks", build_health),
-                   ("experiments", build_experiments), ("cockpit records", build_cockpit),
+    extra_steps = (("deployments", build_dora), ("health-check rounds", build_health),
+                   ("experiments", build_experiments), ("catalogue and adoption records", build_cockpit),
                    ("leadership questions", build_leadership),
-                   ("coaching insights", build_coaching))
+                   ("coaching records", build_coaching))
     total_steps = 4 + len(extra_steps)
     report("groups and teams", 0, total_steps)
 

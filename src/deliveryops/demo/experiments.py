@@ -323,7 +323,7 @@ def _backdate(experiment: Experiment, moments: list[datetime], *, created: date,
 
 
 def build_experiments(session: Session, *, now: datetime, seed: int) -> int:
-    """Add experiments data to the demo organisation; returns how many records it made."""
+    """Add experiments to the demo organisation; returns how many experiments it made."""
     rng = random.Random(seed * 7919 + 11)
     teams = {t.name: t for t in session.scalars(select(Team))}
     ops = session.scalars(select(User).where(User.role == Role.PRODUCT_OPS).order_by(User.id)).first()
@@ -333,6 +333,7 @@ def build_experiments(session: Session, *, now: datetime, seed: int) -> int:
     for spec in SPECS:
         team = teams.get(spec.team)
         if team is not None:
-            made += _build_one(session, spec, team, ops, now.date(), rng)
+            _build_one(session, spec, team, ops, now.date(), rng)
+            made += 1
     session.flush()
     return made
