@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from deliveryops.analytics.experiments import (
+    DEFAULT_PRIOR_VARIANCE,
     AnalysisOptions,
     Correction,
     ExperimentAnalysis,
@@ -262,7 +263,8 @@ def analyse_command(
     statistics = read_statistics(statistics_file.read_bytes(), name=statistics_file.name, daily=daily)
     options = AnalysisOptions(
         method=method, alpha=alpha, relative=not absolute, cuped=cuped, correction=correction,
-        sequential_tuning=sequential_tuning, prior_variance=prior_variance or 0.3, prior_proper=prior_variance is not None,
+        sequential_tuning=sequential_tuning, prior_variance=prior_variance or DEFAULT_PRIOR_VARIANCE,
+        prior_proper=prior_variance is not None,
         planned_weights=_weights(weights, len(statistics.variations)), planned_sample_per_variation=planned_sample,
         mde_relative=mde, peeked=peeked,
     )
