@@ -10,7 +10,6 @@ teams than ``min_group_size`` (the same setting that hides small groups everywhe
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -43,8 +42,6 @@ RECENT_DAYS = 28
 _CACHE: OrderedDict[tuple[int, str, int, str], pl.DataFrame] = OrderedDict()
 _CACHE_SIZE = 48
 _LOCK = threading.Lock()
-DORA_CACHE_SECONDS = 300.0
-_DORA_CACHE: dict[tuple[int, str, date, date], tuple[float, sources.DoraCell | None]] = {}
 
 
 def require_cross_team(actor: User, what: str = "The portfolio") -> None:
@@ -72,20 +69,8 @@ def team_timeline(session: Session, team: Team) -> pl.DataFrame:
 
 
 def _dora_cell(session: Session, team: Team, today: date) -> sources.DoraCell | None:
-    # Loading a team's deployments is the slowest part of a row; DORA bands over 90 days move slowly,
-    # so a row reuses them for a few minutes (the team's own DORA page is always fresh).
-    key = (team.id, team.created_at.isoformat(), today - timedelta(days=89), today)
-    moment = time.monotonic()
-    with _LOCK:
-        cached = _DORA_CACHE.get(key)
-    if cached is not None and moment - cached[0] < DORA_CACHE_SECONDS:
-        return cached[1]
-    cell = sources.dora_keys(session, team_id=team.id, start=key[2], end=today)
-    with _LOCK:
-        if len(_DORA_CACHE) > 256:
-            _DORA_CACHE.clear()
-        _DORA_CACHE[key] = (moment, cell)
-    return cell
+    # The DORA service caches a team's tables per data version, so this is fresh and cheap when repeated.
+    return sources.dora_keys(session, team_id=team.id, start=today - timedelta(days=89), end=today)
 
 
 @dataclass

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -131,8 +133,18 @@ def set_production_environments(*, session: Session, actor: User, team_id: int, 
     return production_environments(session, team.id)
 
 
+# Tables per set of teams and their data versions: every ingest, relink and settings change bumps a team's
+# version, so a cached entry is never stale (the team's creation time tells apart databases that reuse ids).
+_TABLES_CACHE: OrderedDict[tuple[object, ...], DoraTables] = OrderedDict()
+_TABLES_CACHE_SIZE = 32
+_TABLES_LOCK = threading.Lock()
+
+
 def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, environments: Sequence[str]) -> DoraTables:
     """Read the teams' deployments, shipped changes and incidents, and link them (see analytics.dora).
+
+    Results are cached per teams' data version, so pages that ask again (the DORA index, the cockpit)
+    do not read the same rows twice.
 
     Args:
         session: the unit of work.
@@ -143,6 +155,25 @@ def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, en
     Returns:
         The per-item tables.
     """
+    versions = tuple(sorted(
+        (team_id, created_at.isoformat(), version or 0)
+        for team_id, created_at, version in session.execute(
+            select(Team.id, Team.created_at, Team.data_version).where(Team.id.in_(list(team_ids)))).all()))
+    key: tuple[object, ...] = (versions, time_zone, tuple(environments))
+    with _TABLES_LOCK:
+        cached = _TABLES_CACHE.get(key)
+        if cached is not None:
+            _TABLES_CACHE.move_to_end(key)
+            return cached
+    tables = _read_tables(session, team_ids=team_ids, time_zone=time_zone, environments=environments)
+    with _TABLES_LOCK:
+        _TABLES_CACHE[key] = tables
+        while len(_TABLES_CACHE) > _TABLES_CACHE_SIZE:
+            _TABLES_CACHE.popitem(last=False)
+    return tables
+
+
+def _read_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, environments: Sequence[str]) -> DoraTables:
     ids = list(team_ids)
     deployment_rows = session.execute(
         select(Deployment.id, Deployment.repository, Deployment.environment, Deployment.result,

@@ -286,6 +286,8 @@ def import_changes(*, session: Session, team: Team, changes: Sequence[ChangeReco
                 setattr(row, key, value)
             row.team_id = team.id
         written += 1
+    if written:
+        team.data_version = (team.data_version or 0) + 1  # DORA's cached tables read these changes
     session.flush()
     return written
 
