@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS")
     smtp_from: str = Field(default="DeliveryOps <deliveryops@localhost>", description="Sender of digests")
+    digests_scheduled: bool = Field(
+        default=True, description="The in-process scheduler e-mails the weekly digests (needs scheduler and smtp_host)")
+    digest_weekday: int = Field(default=0, ge=0, le=6, description="Weekday the digests go out: 0 Monday ... 6 Sunday")
+    digest_hour_utc: int = Field(default=7, ge=0, le=23, description="Hour (UTC) from which the digests go out")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -1,7 +1,8 @@
 """Send the weekly digest by e-mail through the configured SMTP server, once per person and ISO week.
 
-Sending is started by ``deliveryops report digest --send`` (from cron, e.g. Mondays 07:00); the
-in-process scheduler does not send digests.
+Sending is started by the in-process scheduler (``deliveryops.sync.scheduler``) from the configured weekday
+and hour (``DELIVERYOPS_DIGEST_WEEKDAY``, ``DELIVERYOPS_DIGEST_HOUR_UTC``) or by ``deliveryops report digest
+--send`` (from cron, e.g. Mondays 07:00); the per-week record makes both safe to run.
 """
 
 from __future__ import annotations

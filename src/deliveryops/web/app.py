@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
         if settings.scheduler:
-            scheduler = Scheduler(session_factory, app_key=settings.resolved_secret_key())
+            scheduler = Scheduler(session_factory, app_key=settings.resolved_secret_key(), settings=settings)
             scheduler.start()
         yield
         if scheduler is not None:
