@@ -70,3 +70,47 @@ def test_admin_adds_deployment_and_incident_sources_with_a_line_error_first(page
         expect(page.get_by_role("region", name="DORA sources")).to_contain_text(f"{REPO}: deployments production")
         page.get_by_role("button", name="Sync now").click()
         expect(page.locator("table tbody tr").first).to_contain_text("2 deployments imported.")
+
+
+def test_admin_edits_a_connection_to_add_deployments_and_keeps_its_history(page: Page, base_url: str) -> None:
+    repo = sample_repo()
+    repo.history = [commit("a" * 40), commit("faef79b7d8a4876da8a215d7794cce20c710aaa2"), commit("c" * 40)]
+    # Other ids than the journey above: both feed Delta, whose deployments it imported already.
+    for deployment_id, sha, created in ((11, "a" * 40, "2019-08-01T10:00:00Z"), (12, "c" * 40, "2019-08-21T10:00:00Z")):
+        repo.deployments.append(deployment(deployment_id, sha=sha, created=created))
+        repo.statuses[deployment_id] = [deployment_status(deployment_id, deployment_id, state="success",
+                                                          at=created.replace("10:00", "10:05"))]
+    fake = FakeGitHub(repos={REPO: repo})
+    with fake.serve() as server:
+        sign_in(page, base_url, People.admin)
+        page.goto(f"{base_url}/admin/connections")
+        page.get_by_label("Kind").select_option("github")
+        page.get_by_label("Name", exact=True).fill("GitHub ants edited")
+        page.get_by_label("Team it feeds").select_option(label="Delta")
+        page.get_by_label("Base URL").fill(server.url)
+        page.get_by_label("Repositories (GitHub)").fill(REPO)
+        page.get_by_label("API token").fill(TOKEN)
+        page.get_by_role("button", name="Add connection").click()
+        page.get_by_role("button", name="Sync now").click()
+        expect(page.locator("table tbody tr")).to_have_count(1)
+        expect(page.locator("table tbody tr").first).to_contain_text("succeeded")
+
+        edit = page.get_by_role("region", name="Edit")
+        expect(edit).to_contain_text("cannot change")
+        expect(edit.get_by_label("Repositories (GitHub)")).to_have_value(REPO)
+        expect(edit.get_by_label("New API token (optional)")).to_have_value("")
+        edit.get_by_label("Deployments (GitHub, optional)").fill(f"{REPO}: deploys")
+        edit.get_by_role("button", name="Save changes").click()
+        expect(page.locator("#deployments-error")).to_have_text(
+            "Line 1: 'deploys' is not a source: write deployments or workflow_runs.")
+        edit = page.get_by_role("region", name="Edit")
+        edit.get_by_label("Deployments (GitHub, optional)").fill(f"{REPO}: deployments")
+        edit.get_by_role("button", name="Save changes").click()
+        expect(page.get_by_role("status").first).to_have_text(
+            "Changes saved. The next sync reads the whole history again.")
+        expect(page.get_by_role("region", name="DORA sources")).to_contain_text(f"{REPO}: deployments production")
+        page.get_by_role("button", name="Sync now").click()
+        expect(page.locator("table tbody tr")).to_have_count(2)  # the history before the edit stays
+        newest = page.locator("table tbody tr").first
+        expect(newest).to_contain_text("2 deployments imported.")
+        expect(newest.locator("td").nth(6)).to_have_text("2")  # the Deployments column

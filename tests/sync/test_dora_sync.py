@@ -11,6 +11,7 @@ from deliveryops.dora.models import Deployment, DeploymentChange, Incident
 from deliveryops.sync import service
 from deliveryops.sync.engine import run_sync
 from deliveryops.sync.models import Connection, SyncRun
+from deliveryops.sync.schemas import SyncRunRead
 from deliveryops.work.models import Change
 from tests.connectors.fake_github import (
     REPO,
@@ -69,6 +70,10 @@ def test_sync_stores_deployments_linked_to_the_pull_requests_they_shipped_and_in
     runs = {run.id: run for run in session.scalars(select(SyncRun))}
     assert (runs[first].status, runs[first].message) == ("succeeded", "3 deployments and 1 incident imported.")
     assert (runs[second].status, runs[second].message) == ("succeeded", None)  # nothing new since the watermark
+    assert (runs[first].deployments, runs[first].incidents) == (3, 1)
+    assert (runs[second].deployments, runs[second].incidents) == (0, 0)
+    read = SyncRunRead.model_validate(runs[first]).model_dump()
+    assert (read["deployments"], read["incidents"]) == (3, 1)
 
     deployments = {row.external_id: row for row in session.scalars(
         select(Deployment).where(Deployment.team_id == connection.team_id))}

@@ -199,6 +199,9 @@ EXPECTED: Expectations = {
     ("POST", "/admin/impediments/categories/{category_id}"): (ADMINS, {"name": "Renamed", "active": "on"}),
     ("POST", "/admin/impediments/service-levels"): (ADMINS, {}),
     **{key: value for module in CAPABILITIES for key, value in module.EXPECTED.items()},
+    ("PATCH", "/api/v1/connections/{connection_id}"): (ADMINS, {"interval_minutes": 60}),
+    ("POST", "/admin/connections/{connection_id}/edit"): (ADMINS, {"name": "World GitHub", "repositories": "a/b",
+                                                                   "base_url": "http://127.0.0.1:1"}),
     # Last: they remove the connection the entries above use.
     ("DELETE", "/api/v1/connections/{connection_id}"): (ADMINS, None),
     ("POST", "/admin/connections/{connection_id}/delete"): (ADMINS, {}),

@@ -6,8 +6,8 @@ interrupted one, continues from its cursor with the same ``since``, and, because
 idempotent upserts, ends with exactly the content an uninterrupted sync would have written.
 
 Deployments and incidents (DORA) of a page go to :mod:`deliveryops.dora.ingest` in the same
-transaction; their counts are written into the run's ``message`` ("12 deployments and 3 incidents
-imported."), which has no column of its own. Pull requests imported after the deployments that
+transaction; their counts go to the run's ``deployments`` and ``incidents`` columns and, in words, to its
+``message`` ("12 deployments and 3 incidents imported."). Pull requests imported after the deployments that
 shipped them (a later sync, another source) are linked again at the end of the run.
 """
 
@@ -241,6 +241,7 @@ def _write_page(factory: sessionmaker[Session], run_id: int, team_id: int, conne
             raise ConnectorError(f"{_connector_name(connector)}: {exc.message} The sync stopped before this page; "
                                  "correct the record at its source.") from None
         if page.deployments or page.incidents:
+            run.deployments, run.incidents = state.deployments, state.incidents
             run.message = state.summary()
         deleted = delete_items(session=session, team=team, source=connector.kind, keys=page.deleted_keys)
         if page.existing_keys is not None:

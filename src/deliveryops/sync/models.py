@@ -56,6 +56,8 @@ class SyncRun(Base):
     deleted: Mapped[int] = mapped_column(Integer, default=0)
     changes: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    deployments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # DORA records imported
+    incidents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     requests: Mapped[int] = mapped_column(Integer, default=0)
     server_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     watermark: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

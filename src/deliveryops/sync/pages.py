@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts.models import Role
@@ -18,6 +18,7 @@ from deliveryops.connectors.registry import available
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.settings import Settings
 from deliveryops.sync import service
+from deliveryops.sync.models import Connection
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import list_teams
 from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
@@ -144,8 +145,26 @@ def add_connection(
     return RedirectResponse(f"/admin/connections/{connection.id}", status_code=303)
 
 
+def _edit_values(connection: Connection) -> dict[str, str]:
+    """The edit form pre-filled from the stored settings (never the token)."""
+    stored = connection.settings
+
+    def joined(key: str) -> str:
+        return ", ".join(str(value) for value in stored.get(key) or [])
+
+    return {"name": connection.name, "base_url": str(stored.get("base_url") or ""), "email": str(stored.get("email") or ""),
+            "projects": joined("projects"), "repositories": joined("repositories"),
+            "deployments": format_deployment_sources(stored.get("deployments") or []),
+            "incident_label": str(stored.get("incident_label") or ""), "incident_issue_types": joined("incident_issue_types"),
+            "incident_labels": joined("incident_labels"),
+            "incident_severity_field": str(stored.get("incident_severity_field") or ""),
+            "incidents_only": "" if stored.get("incidents_as_work_items", True) else "on",
+            "interval": str(connection.interval_minutes or "")}
+
+
 def _detail(request: Request, session: SessionDep, actor: PageUser, connection_id: int, *,
-            notice: str | None = None, problem: str | None = None, status_code: int = 200) -> Response:
+            notice: str | None = None, problem: str | None = None, status_code: int = 200,
+            errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:
     connection = service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
     return render(request, "sync/connection.html", {
         "connection": connection, "team": session.get(Team, connection.team_id),
@@ -153,13 +172,17 @@ def _detail(request: Request, session: SessionDep, actor: PageUser, connection_i
         "notice": notice, "problem": problem, "running": service.is_running(connection_id),
         "label": service.kinds().get(connection.kind, connection.kind),
         "deployment_sources": format_deployment_sources(connection.settings.get("deployments") or []),
+        "errors": errors or {}, "values": values if values is not None else _edit_values(connection),
     }, status_code=status_code)
 
 
 @router.get("/admin/connections/{connection_id}", response_class=HTMLResponse)
-def connection_page(request: Request, connection_id: int, session: SessionDep, actor: PageUser) -> Response:
-    """A connection: test it, sync it, see its sync history."""
-    return _detail(request, session, actor, connection_id)
+def connection_page(request: Request, connection_id: int, session: SessionDep, actor: PageUser,
+                    saved: Annotated[str, Query(max_length=10)] = "") -> Response:
+    """A connection: test, sync, edit it, see its sync history."""
+    notice = {"1": "Changes saved.",
+              "reread": "Changes saved. The next sync reads the whole history again."}.get(saved)
+    return _detail(request, session, actor, connection_id, notice=notice)
 
 
 @router.post("/admin/connections/{connection_id}/test", response_class=HTMLResponse)
@@ -183,6 +206,54 @@ def sync_connection(
     started = service.start_sync(request.app.state.session_factory, connection_id, app_key=_key(request),
                                  full=full == "on", background=request.app.state.settings.sync_in_background)
     return RedirectResponse(f"/admin/connections/{connection_id}?started={'1' if started else '0'}", status_code=303)
+
+
+@router.post("/admin/connections/{connection_id}/edit", response_class=HTMLResponse)
+def edit_connection(
+    request: Request, connection_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    name: Annotated[str, Form(max_length=100)] = "",
+    base_url: Annotated[str, Form(max_length=300)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    projects: Annotated[str, Form(max_length=2000)] = "",
+    repositories: Annotated[str, Form(max_length=4000)] = "",
+    deployments: Annotated[str, Form(max_length=8000)] = "",
+    incident_label: Annotated[str, Form(max_length=100)] = "",
+    incident_issue_types: Annotated[str, Form(max_length=500)] = "",
+    incident_labels: Annotated[str, Form(max_length=500)] = "",
+    incident_severity_field: Annotated[str, Form(max_length=100)] = "",
+    incidents_only: Annotated[str, Form(max_length=5)] = "",
+    secret: Annotated[str, Form(max_length=2000)] = "",
+    interval: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    """Change the connection's name, settings, token (empty: keep) or schedule; its kind and team stay."""
+    connection = service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
+    values = {"name": name, "base_url": base_url, "email": email, "projects": projects, "repositories": repositories,
+              "deployments": deployments, "incident_label": incident_label,
+              "incident_issue_types": incident_issue_types, "incident_labels": incident_labels,
+              "incident_severity_field": incident_severity_field, "incidents_only": incidents_only,
+              "interval": interval}
+    try:
+        if interval.strip() and not interval.strip().isdigit():
+            raise ValidationFailedError("Please correct the marked fields.",
+                                        fields={"interval_minutes": "Sync every 5 minutes to 7 days, or leave empty."})
+        before = dict(connection.settings)
+        service.update(
+            session=session, actor=actor, connection_id=connection_id, app_key=_key(request), name=name,
+            settings=_settings_from_form(connection.kind, {k: v for k, v in values.items() if k in _FORM_FIELDS}),
+            secret=secret if secret.strip() else None,
+            interval_minutes=int(interval) if interval.strip() else None,
+        )
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _detail(request, session, actor, connection_id, status_code=422, values=values,
+                       errors={**_form_errors(exc.fields, deployments), "form": exc.message})
+    except ConflictError as exc:
+        session.rollback()
+        field = "name" if exc.details.get("field") == "name" else "form"
+        return _detail(request, session, actor, connection_id, status_code=409, values=values,
+                       errors={field: exc.message})
+    saved = "reread" if connection.settings != before else "1"
+    return RedirectResponse(f"/admin/connections/{connection_id}?saved={saved}", status_code=303)
 
 
 @router.post("/admin/connections/{connection_id}/delete")

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Path, Request, Response
 from deliveryops.connectors.registry import available
 from deliveryops.settings import Settings
 from deliveryops.sync import service
-from deliveryops.sync.schemas import ConnectionCreate, ConnectionRead, SyncRunRead, SyncStart, SyncStarted, TestResult
+from deliveryops.sync.schemas import (
+    ConnectionCreate,
+    ConnectionRead,
+    ConnectionUpdate,
+    SyncRunRead,
+    SyncStart,
+    SyncStarted,
+    TestResult,
+)
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import ApiUser, SessionDep
 
@@ -47,6 +55,17 @@ def create_connection(body: ConnectionCreate, request: Request, session: Session
 def read_connection(session: SessionDep, actor: ApiUser, connection_id: ConnectionId) -> ConnectionRead:
     """One connection."""
     return ConnectionRead.model_validate(service.get_or_raise(session=session, actor=actor, connection_id=connection_id))
+
+
+@router.patch("/connections/{connection_id}", response_model=ConnectionRead, responses=error_responses(409))
+def update_connection(body: ConnectionUpdate, request: Request, session: SessionDep, actor: ApiUser,
+                      connection_id: ConnectionId) -> ConnectionRead:
+    """Change a connection's name, settings, token or schedule; its kind, team and sync history stay."""
+    connection = service.update(
+        session=session, actor=actor, connection_id=connection_id, app_key=_key(request), name=body.name,
+        settings=body.settings, secret=body.secret,
+        interval_minutes=body.interval_minutes if "interval_minutes" in body.model_fields_set else service.KEEP)
+    return ConnectionRead.model_validate(connection)
 
 
 @router.delete("/connections/{connection_id}", status_code=204)

@@ -23,6 +23,8 @@ class SyncRunRead(BaseModel):
     unchanged: int
     deleted: int
     changes: int
+    deployments: int = Field(description="Deployments (DORA) imported by this run")
+    incidents: int = Field(description="Incidents (DORA) imported by this run")
     errors: int
     requests: int
     message: str | None
@@ -58,6 +60,21 @@ class ConnectionCreate(BaseModel):
     settings: dict[str, Any]
     secret: str = Field(max_length=2000, description="The API token; stored encrypted, never shown again")
     interval_minutes: int | None = Field(default=None, ge=5, le=10080)
+
+
+class ConnectionUpdate(BaseModel):
+    """Changes to a connection (admins only); omitted fields stay. Its kind and team cannot change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=100)
+    settings: dict[str, Any] | None = Field(
+        default=None, description="Settings to change, key by key (keys not given stay). Changing them makes the "
+                                  "next sync read the whole history again.")
+    secret: str | None = Field(default=None, max_length=2000,
+                               description="A new API token; stored encrypted, never shown again (omit: keep it)")
+    interval_minutes: int | None = Field(default=None, ge=5, le=10080,
+                                         description="Sync every so many minutes; null: only by hand (omit: keep)")
 
 
 class SyncStart(BaseModel):

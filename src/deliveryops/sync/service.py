@@ -6,7 +6,9 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
 
 import httpx
 from pydantic import ValidationError
@@ -17,13 +19,15 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.service import require_role
 from deliveryops.connectors.base import ConnectorError
 from deliveryops.connectors.registry import available, connector_class
+from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, DomainError, NotFoundError, ValidationFailedError
 from deliveryops.secrets import SecretError, encrypt
-from deliveryops.sync.engine import build_connector, run_sync
+from deliveryops.sync.engine import STALE_AFTER, build_connector, run_sync
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team
 
 __all__ = [
+    "KEEP",
     "ConnectionFailedError",
     "check",
     "create",
@@ -34,6 +38,7 @@ __all__ = [
     "runs_of",
     "start_background_sync",
     "start_sync",
+    "update",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,6 +73,26 @@ def _parse_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
             f"{name}: {message}" for name, message in fields.items()), fields=fields) from None
 
 
+def _field_errors(*, name: str | None, secret: str | None, interval_minutes: int | None) -> dict[str, str]:
+    """Messages for the plain fields of a connection (None: not being set)."""
+    errors: dict[str, str] = {}
+    if name is not None and not name.strip():
+        errors["name"] = "Give the connection a name."
+    if secret is not None and not secret.strip():
+        errors["secret"] = "Enter the API token."  # noqa: S105 (a message, not a password)
+    if interval_minutes is not None and not 5 <= interval_minutes <= 7 * 24 * 60:
+        errors["interval_minutes"] = "Sync every 5 minutes to 7 days, or leave empty."
+    return errors
+
+
+def _check_name_free(session: Session, name: str, *, connection_id: int | None = None) -> None:
+    query = select(Connection.id).where(Connection.name == name.strip())
+    if connection_id is not None:
+        query = query.where(Connection.id != connection_id)
+    if session.scalar(query) is not None:
+        raise ConflictError(f"A connection named {name.strip()!r} exists already.", details={"field": "name"})
+
+
 def create(
     *, session: Session, actor: User | None, name: str, kind: str, team_id: int, settings: dict[str, Any], secret: str,
     app_key: str, interval_minutes: int | None = None,
@@ -90,25 +115,87 @@ def create(
     """
     if actor is not None:
         require_role(actor, Role.ADMIN)
-    errors: dict[str, str] = {}
-    if not name.strip():
-        errors["name"] = "Give the connection a name."
-    if not secret.strip():
-        errors["secret"] = "Enter the API token."  # noqa: S105 (a message, not a password)
-    if interval_minutes is not None and not 5 <= interval_minutes <= 7 * 24 * 60:
-        errors["interval_minutes"] = "Sync every 5 minutes to 7 days, or leave empty."
+    errors = _field_errors(name=name, secret=secret, interval_minutes=interval_minutes)
     if session.get(Team, team_id) is None:
         errors["team_id"] = "Choose an existing team."
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     parsed = _parse_settings(kind, settings)
-    if session.scalar(select(Connection.id).where(Connection.name == name.strip())) is not None:
-        raise ConflictError(f"A connection named {name.strip()!r} exists already.", details={"field": "name"})
+    _check_name_free(session, name)
     connection = Connection(name=name.strip(), kind=kind, team_id=team_id, settings=parsed,
                             secret_encrypted=encrypt(secret.strip(), app_key=app_key), interval_minutes=interval_minutes)
     session.add(connection)
     session.flush()
     return connection
+
+
+class Keep(Enum):
+    """The value of a field that an update leaves as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+def update(
+    *, session: Session, actor: User | None, connection_id: int, app_key: str, name: str | None = None,
+    settings: dict[str, Any] | None = None, secret: str | None = None,
+    interval_minutes: int | Literal[Keep.KEEP] | None = KEEP, now: datetime | None = None,
+) -> Connection:
+    """Change a connection (admins only); its kind, team and sync history stay.
+
+    Settings given are merged over the stored ones key by key (keys not given stay) and validated as a
+    whole by the connector, like on creation. When the merged settings differ from the stored ones (other
+    repositories or projects, deployment sources, incident settings...), the connection's watermark and any
+    resume cursor are cleared, so the next sync reads the whole history again (deleting nothing, unlike a
+    full sync). That is refused while a sync of the connection is running.
+
+    Args:
+        session: the unit of work.
+        actor: who changes it (None for the CLI).
+        connection_id: the connection.
+        app_key: the app's secret key (encrypts a new token).
+        name: a new name (None: keep).
+        settings: connector settings to change (None: keep all).
+        secret: a new API token, stored encrypted (None: keep the current one).
+        interval_minutes: a new schedule, None for by hand only (KEEP: keep).
+        now: the clock (to tell a running sync from one whose process died).
+
+    Returns:
+        The connection.
+    """
+    connection = get_or_raise(session=session, actor=actor, connection_id=connection_id)
+    errors = _field_errors(name=name, secret=secret,
+                           interval_minutes=None if interval_minutes is KEEP else interval_minutes)
+    if errors:
+        raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+    parsed = _parse_settings(connection.kind, {**connection.settings, **settings}) if settings is not None else None
+    if name is not None:
+        _check_name_free(session, name, connection_id=connection.id)
+    if parsed is not None and parsed != connection.settings:
+        _clear_sync_position(session, connection, now=now or utcnow())
+        connection.settings = parsed
+    if name is not None:
+        connection.name = name.strip()
+    if secret is not None:
+        connection.secret_encrypted = encrypt(secret.strip(), app_key=app_key)
+    if interval_minutes is not KEEP:
+        connection.interval_minutes = interval_minutes
+    session.flush()
+    return connection
+
+
+def _clear_sync_position(session: Session, connection: Connection, *, now: datetime) -> None:
+    """Make the next sync read the whole history: no watermark, no run to resume (none may be running)."""
+    runs = list(session.scalars(select(SyncRun).where(SyncRun.connection_id == connection.id,
+                                                      SyncRun.status.in_(("running", "interrupted", "failed")))))
+    if any(run.status == "running" and now - run.heartbeat_at < STALE_AFTER for run in runs):
+        raise ConflictError("A sync of this connection is running; save these changes once it has finished.",
+                            details={"field": "settings"})
+    for run in runs:
+        run.cursor = None
+    connection.watermark = None
 
 
 def list_(*, session: Session, actor: User) -> list[Connection]:
