@@ -18,7 +18,7 @@ from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import service as impediments
 from deliveryops.teams.models import Team, TeamRole
-from tests.factories import join, make_team, make_user, token_headers
+from tests.factories import join, login, make_team, make_user, token_headers
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 RAISED = NOW - timedelta(days=30)  # Tuesday 2026-10-27: 22 working days ago
@@ -176,3 +176,22 @@ def test_api_insights_dismiss_action_and_notes(client: TestClient, session: Sess
     assert client.delete(f"/api/v1/coaching/notes/{note.json()['id']}", headers=dm_headers).status_code == 204
     session.expire_all()
     assert session.scalar(select(Insight.action_id).where(Insight.id == insight["id"])) == made.json()["action_id"]
+
+
+def test_evidence_links_to_retros_only_for_the_teams_people(client: TestClient, session: Session) -> None:
+    team, dm, _member = _team(session)
+    leader = make_user(session, role=Role.LEADER)
+    service.ensure_fresh(session, team)
+    session.add(Insight(team_id=team.id, kind="retros_without_actions", subject="team", severity="info", payload={
+        "title": "3 retrospectives, no improvement action", "observed": "x", "why": "y",
+        "evidence": [{"label": "Retrospectives finished", "value": "3", "link": f"/teams/{team.slug}/retros"},
+                     {"label": "Actions from retros", "value": "0", "link": f"/teams/{team.slug}/actions"}]}))
+    session.flush()
+    login(client, dm.email)
+    page = client.get(f"/teams/{team.slug}/coaching").text
+    assert f'<a href="/teams/{team.slug}/retros">Retrospectives finished</a>' in page
+    client.cookies.clear()
+    login(client, leader.email)
+    page = client.get(f"/teams/{team.slug}/coaching").text
+    assert "Retrospectives finished: <strong>3</strong>" in page  # retros are for the team's people only
+    assert f'<a href="/teams/{team.slug}/actions">Actions from retros</a>' in page

@@ -172,12 +172,23 @@ def test_dm_sets_a_state_on_the_practices_tab(client: TestClient, session: Sessi
     assert bad.status_code == 422
     assert "Enter a whole number from 1 to 1000, or leave it empty for no limit (got &#39;many&#39;)." in bad.text
     assert client.post("/teams/alpha/practices/wip-limit", data={"csrf_token": csrf, "wip_limit": "4"}).status_code == 303
-    assert "to <strong>4</strong> items" in client.get("/teams/alpha/practices").text
+    page = client.get("/teams/alpha/practices")
+    assert "to <strong>4</strong> items" in page.text
+    assert 'href="/teams/alpha/retros">see data</a>' in page.text  # the team's own retros
     client.cookies.clear()
     csrf = login(client, member.email)
     page = client.get("/teams/alpha/practices")
     assert page.status_code == 200
     assert "Save the state of" not in page.text
+    assert 'href="/experiments/portfolio"' not in page.text  # the portfolio is for Product Ops and leaders
+    client.cookies.clear()
+    login(client, make_user(session, role=Role.PRODUCT_OPS).email)
+    page = client.get("/teams/alpha/practices")
+    assert 'href="/experiments/portfolio"' in page.text
+    assert 'href="/teams/alpha/retros"' not in page.text  # retros are for the team's people only
+    assert client.get("/teams/alpha/retros").status_code == 403
+    client.cookies.clear()
+    csrf = login(client, member.email)
     assert client.post("/teams/alpha/practices", data={"csrf_token": csrf, "entry_id": str(practice.id),
                                                        "state": "trying"}).status_code == 403
     assert client.get("/cockpit/adoption").status_code == 403
@@ -206,6 +217,12 @@ def test_matrix_page_for_ops_with_group_filter_and_for_a_dm(client: TestClient, 
     assert ">Alpha</a></th>" in mine.text
     assert ">Beta</a></th>" not in mine.text
     assert "Hidden: fewer than 3 teams" in mine.text
+    # A delivery manager's cockpit tabs and links are the pages they may open.
+    for page in (mine, client.get("/cockpit/catalogue")):
+        for href in ('href="/cockpit"', 'href="/cockpit/leadership"', 'href="/experiments/portfolio"'):
+            assert href not in page.text
+        assert 'href="/cockpit/adoption"' in page.text
+    assert client.get("/cockpit").status_code == client.get("/cockpit/leadership").status_code == 403
 
 
 def test_empty_matrix_page(client: TestClient, session: Session) -> None:

@@ -89,6 +89,21 @@ def test_group_roll_up_pools_the_teams(client: TestClient, session: Session) -> 
     assert [t["keys"]["deployments"] for t in answer.json()["teams"]] == [7, 1]
 
 
+def test_group_page_links_only_the_teams_the_viewer_may_see(client: TestClient, session: Session) -> None:
+    group = make_group(session)
+    mine, theirs = make_team(session, group=group), make_team(session, group=group)
+    load_examples(session, mine)
+    member = make_user(session)
+    join(session, mine, member)
+    login(client, member.email)
+    page = client.get(f"/groups/{group.slug}/dora?from=2026-03-02&to=2026-03-15")
+    assert page.status_code == 200
+    assert f'href="/teams/{mine.slug}/dora?' in page.text
+    assert f'href="/teams/{theirs.slug}/dora' not in page.text
+    assert theirs.name in page.text
+    assert client.get(f"/teams/{theirs.slug}/dora").status_code == 403
+
+
 def test_other_teams_cannot_see_a_teams_dora(client: TestClient, session: Session) -> None:
     team = make_team(session)
     other = make_user(session)

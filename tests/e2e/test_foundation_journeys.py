@@ -82,3 +82,28 @@ def test_phone_width_menu(browser: Browser, base_url: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"page scrolls sideways at phone width ({width}px)"
     context.close()
+
+
+def test_forms_and_tables_fit_a_phone(browser: Browser, base_url: str) -> None:
+    # A long <select> option in a grid column, and the visually hidden labels of a scrolling table,
+    # used to widen the page beyond the screen.
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, base_url, People.admin)
+    for path in ("/teams/alpha/forecasts", "/admin/people", "/admin/impediments"):
+        page.goto(base_url + path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{path} scrolls sideways at phone width ({overflow}px)"
+    context.close()
+
+
+def test_admin_navigation_wraps_on_a_laptop(browser: Browser, base_url: str) -> None:
+    # An admin's main navigation has every entry: on one line it was wider than a 1280 px screen.
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, base_url, People.admin)
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the page scrolls sideways at 1280 px ({overflow}px)"
+    context.close()

@@ -239,12 +239,34 @@ def test_a_cluster_member_page_points_to_the_cluster(app: FastAPI, client: TestC
 
     app.add_api_route("/impediments/clusters", clusters_page, methods=["GET"])  # stands in for cluster_pages.py
     page = text(client.get(f"/impediments/{impediment.id}"))
-    assert f'<a href="/impediments/clusters#cluster-{cluster.id}">Shared staging is down</a> (confirmed)' in page
+    # The cluster page is for Product Ops and leaders: a team member gets no link to it.
+    assert "Shared staging is down (confirmed)" in page
+    assert 'href="/impediments/clusters' not in page
     assert f'action="/impediments/{impediment.id}/resolve' not in page
     response = client.post(f"/impediments/{impediment.id}/resolve", data={"csrf_token": csrf, "note": "Fixed"})
     assert response.status_code == 422
     assert ("This impediment is part of a confirmed cross-team cluster: resolve the cluster, which resolves all of its "
             "teams' impediments.") in text(response)
+    login(client, "ops@example.com")
+    page = text(client.get(f"/impediments/{impediment.id}"))
+    assert f'<a href="/impediments/clusters#cluster-{cluster.id}">Shared staging is down</a> (confirmed)' in page
+
+
+def test_similar_impediments_of_other_teams_link_only_where_the_viewer_may_go(
+        client: TestClient, session: Session) -> None:
+    people = world(session)
+    mine = raise_one(session, people, "No access to the production logs")
+    theirs = service.raise_(session=session, actor=people.kilo_member, team_id=people.kilo.id,
+                            title="No access to the production logs", severity=Severity.MEDIUM)
+    login(client, "member@example.com")
+    page = text(client.get(f"/impediments/{mine.id}"))
+    assert "Other teams report something that reads the same: No access to the production logs (Kilo)" in page
+    assert f'href="/impediments/{theirs.id}"' not in page
+    assert 'href="/impediments/clusters"' not in page
+    login(client, "ops@example.com")
+    page = text(client.get(f"/impediments/{mine.id}"))
+    assert f'<a href="/impediments/{theirs.id}">No access to the production logs</a> (Kilo)' in page
+    assert '<a href="/impediments/clusters">cross-team cluster</a>' in page
 
 
 def test_another_teams_member_is_refused_everywhere(client: TestClient, session: Session) -> None:

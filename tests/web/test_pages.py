@@ -108,6 +108,22 @@ def test_member_is_refused_other_team_page(client: TestClient, session: Session)
     assert theirs.id != mine.id
 
 
+def test_team_page_links_retros_only_for_the_teams_people(client: TestClient, session: Session) -> None:
+    team = make_team(session, name="Retro Team")
+    member = make_user(session, email="rm@example.com")
+    join(session, team, member)
+    make_user(session, email="ops@example.com", role=Role.PRODUCT_OPS)
+    login(client, "rm@example.com")
+    assert 'href="/teams/retro-team/retros"' in client.get("/teams/retro-team").text
+    client.cookies.clear()
+    login(client, "ops@example.com")
+    page = client.get("/teams/retro-team")
+    assert page.status_code == 200
+    assert 'href="/teams/retro-team/flow"' in page.text
+    assert 'href="/teams/retro-team/retros"' not in page.text
+    assert client.get("/teams/retro-team/retros").status_code == 403
+
+
 def test_empty_states_say_what_to_do(client: TestClient, session: Session) -> None:
     make_user(session, email="lonely@example.com")
     login(client, "lonely@example.com")

@@ -12,7 +12,7 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.coaching import notes, service
 from deliveryops.coaching.practices import PRACTICES
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
-from deliveryops.teams.service import get_team_or_raise
+from deliveryops.teams.service import get_team_or_raise, team_ids_of
 from deliveryops.web.forms import parse_date_field
 from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
@@ -34,6 +34,7 @@ def _team_page(request: Request, session: SessionDep, actor: User, slug: str, *,
         "notes": notes.list_team(session=session, actor=actor, team_id=team.id),
         "can_write_notes": notes.can_write_notes(session, actor, team.id), "me": actor.id,
         "errors": errors or {}, "failed_insight": failed_insight, "values": values or {},
+        "in_team": team.id in team_ids_of(session, actor),
     }, status_code=status_code)
 
 

@@ -177,7 +177,7 @@ def _detail_page(request: Request, session: Session, actor: User, entry: Catalog
         "can_edit": catalogue.can_edit(actor), "editing": editing, "people": _people(session),
         "kinds": list(EntryKind), "checks": list(DataCheck), "tool_categories": TOOL_CATEGORIES,
         "practice_categories": PRACTICE_CATEGORIES, "errors": errors or {}, "values": values or current,
-        "message": message,
+        "message": message, "retro_team_ids": team_ids_of(session, actor),
     }, status_code=status_code)
 
 
@@ -270,7 +270,7 @@ def _team_page(request: Request, session: Session, actor: User, team: Team, *, e
         "team": team, "matrix": result, "names": names, "can_set": adoption.can_set(session, actor, team),
         "levels": list(AdoptionLevel), "history": adoption.history(session=session, team_id=team.id)[:30],
         "entries": entries, "wip_limit": wip_limit_of(session, team.id), "errors": errors or {}, "failed": failed,
-        "values": values or {}, "message": message,
+        "values": values or {}, "message": message, "retro_team_ids": team_ids_of(session, actor),
     }, status_code=status_code)
 
 

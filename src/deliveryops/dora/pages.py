@@ -16,7 +16,7 @@ from deliveryops.dora.csv_formats import COLUMNS, import_csv
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
 from deliveryops.teams.models import Team
-from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, list_groups, list_teams
+from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, list_groups, list_teams, team_ids_of
 from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
@@ -113,7 +113,9 @@ def group_page(request: Request, slug: str, session: SessionDep, actor: PageUser
     report = service.group_report(session=session, actor=actor, group_id=group.id, start=start, end=end,
                                   period=period)
     context = _context(report, request, errors)
-    context.update({"team": None, "group": group, "base_href": f"/groups/{group.slug}/dora", "can_upload": False})
+    visible = None if actor.role.sees_all_teams else team_ids_of(session, actor)
+    context.update({"team": None, "group": group, "base_href": f"/groups/{group.slug}/dora", "can_upload": False,
+                    "visible_team_ids": visible})
     return render(request, "dora/summary.html", context, status_code=422 if errors else 200)
 
 

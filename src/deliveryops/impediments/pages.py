@@ -383,9 +383,11 @@ def _detail_page(request: Request, session: Session, actor: User, impediment_id:
     similar = [] if impediment.status.is_closed or cluster else [
         (other, score, session.get(Team, other.team_id)) for other, score in clusters.similar_elsewhere(session, impediment)
     ]
+    sees_clusters = actor.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN)
     return render(request, "impediments/detail.html", {
         "imp": impediment, "row": row, "team": row.team, "items": items, "cluster": cluster, "similar": similar,
-        "cluster_href": _cluster_href(request, cluster.id) if cluster else None,
+        "cluster_href": _cluster_href(request, cluster.id) if cluster and sees_clusters else None,
+        "sees_clusters": sees_clusters, "visible_team_ids": visible_team_ids(session, actor),
         "timeline": [(event, names.get(event.actor_id or 0, "someone"), describe(event)) for event in impediment.events],
         "can_act": acts, "next_level": next_level, "previous_level": previous_level, "shown": shown,
         "failed": failed, "message": message, "errors": errors or {}, "values": values or {},

@@ -44,6 +44,7 @@ def _team_page(request: Request, session: SessionDep, actor: PageUser, slug: str
     return render(
         request, "teams/detail.html",
         {"team": team, "members": members, "can_manage": manage, "candidates": candidates,
+         "in_team": any(m.user_id == actor.id for m in members),
          "team_roles": list(TeamRole), "errors": errors or {}, "item_total": items, "transition_total": transitions,
          "last_import": next(iter(work.list_imports(session=session, team=team, limit=1)), None),
          "unmapped": [s.name for s in workflows.statuses_of(session, team) if s.category is None]},
