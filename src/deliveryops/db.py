@@ -15,7 +15,19 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "UTCDateTime", "enum_values", "make_engine", "make_session_factory", "unit_of_work", "utcnow"]
+__all__ = [
+    "Base",
+    "UTCDateTime",
+    "begin_writing",
+    "enum_values",
+    "make_engine",
+    "make_session_factory",
+    "unit_of_work",
+    "utcnow",
+]
+
+# Execution option: begin the SQLite transaction with BEGIN IMMEDIATE (see begin_writing).
+SQLITE_BEGIN_IMMEDIATE = "deliveryops_sqlite_begin_immediate"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -95,10 +107,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # A unit of work that will write asks for the write lock up front (see begin_writing).
+            immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def begin_writing(session: Session) -> None:
+    """Start ``session``'s transaction ready to write, on SQLite holding the write lock from the start.
+
+    In a deferred SQLite transaction, the first write after a read fails at once with "database is
+    locked" when another connection committed in between (the busy timeout does not apply), so a
+    request that changes data takes the lock before it reads; it waits up to the busy timeout for its
+    turn. Other databases, and sessions bound to a connection that is already open, are left as they are.
+    """
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

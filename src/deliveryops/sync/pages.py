@@ -203,6 +203,9 @@ def sync_connection(
 ) -> Response:
     """Start a sync; the page then follows it."""
     service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
+    # The sync writes through its own units of work: end this request's transaction (and on SQLite its
+    # write lock) first, or an inline sync would wait on it.
+    session.commit()
     started = service.start_sync(request.app.state.session_factory, connection_id, app_key=_key(request),
                                  full=full == "on", background=request.app.state.settings.sync_in_background)
     return RedirectResponse(f"/admin/connections/{connection_id}?started={'1' if started else '0'}", status_code=303)

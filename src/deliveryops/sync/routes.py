@@ -87,6 +87,9 @@ def start_sync(body: SyncStart, request: Request, session: SessionDep, actor: Ap
                connection_id: ConnectionId) -> SyncStarted:
     """Start a sync in the background; follow it with the runs endpoint."""
     service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
+    # The sync writes through its own units of work: end this request's transaction (and on SQLite its
+    # write lock) first, or an inline sync would wait on it.
+    session.commit()
     return SyncStarted(started=service.start_sync(request.app.state.session_factory, connection_id,
                                                   app_key=_key(request), full=body.full,
                                                   background=request.app.state.settings.sync_in_background))

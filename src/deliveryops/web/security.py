@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role, User
+from deliveryops.db import begin_writing
 from deliveryops.errors import DomainError, NotAuthenticatedError, PermissionDeniedError
 
 __all__ = [
@@ -63,6 +64,8 @@ def get_session(request: Request) -> Iterator[Session]:
     factory = request.app.state.session_factory
     session: Session = factory()
     try:
+        if request.method not in SAFE_METHODS:
+            begin_writing(session)
         yield session
         session.commit()
     except DomainError:
