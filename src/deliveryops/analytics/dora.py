@@ -32,6 +32,7 @@ from deliveryops.analytics.dora_tables import (
     incident_table,
     link_changes_by_merge_time,
 )
+from deliveryops.analytics.flow_common import local_date
 
 __all__ = [
     "BAND_THRESHOLDS",
@@ -255,10 +256,6 @@ def local_bounds(start: date, end: date, time_zone: str) -> tuple[datetime, date
             datetime.combine(end + timedelta(days=1), time(), zone).astimezone(ZoneInfo("UTC")))
 
 
-def _local_date(column: str, time_zone: str) -> pl.Expr:
-    return pl.col(column).dt.convert_time_zone(time_zone).dt.date()
-
-
 def dora_tables(
     deployments: pl.DataFrame,
     changes: pl.DataFrame,
@@ -291,16 +288,16 @@ def dora_tables(
         pl.col("id").alias("deployment_id"), pl.col("at").alias("deployed_at"),
     )
     incident_rows = linked_incidents.join(failures, on="deployment_id", how="left").with_columns(
-        local_date=_local_date("created_at", time_zone),
+        local_date=local_date("created_at", time_zone),
         recovery_minutes=pl.when(pl.col("resolved_at") >= pl.col("deployed_at")).then(
             (pl.col("resolved_at") - pl.col("deployed_at")).dt.total_microseconds().add(59_999_999).floordiv(60_000_000)
         ),
     )
     change_rows = change_table(deployments, changes, links, environments=names).with_columns(
-        local_date=_local_date("deployed_at", time_zone)
+        local_date=local_date("deployed_at", time_zone)
     )
     return DoraTables(
-        deployments=deployment_rows.with_columns(local_date=_local_date("at", time_zone)),
+        deployments=deployment_rows.with_columns(local_date=local_date("at", time_zone)),
         changes=change_rows,
         incidents=incident_rows,
     )

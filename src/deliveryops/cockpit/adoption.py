@@ -7,7 +7,7 @@ manager, Product Ops and admins.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -27,6 +27,7 @@ __all__ = [
     "AdoptionChange",
     "AdoptionMatrix",
     "AdoptionTrend",
+    "adopted_share",
     "can_set",
     "changes",
     "current_states",
@@ -39,6 +40,22 @@ __all__ = [
 ]
 
 MAX_WIP_LIMIT = 1000
+
+
+def adopted_share(states: Iterable[AdoptionLevel], *, min_group_size: int = 1) -> float | None:
+    """Share of the teams for which an entry applies that adopted it.
+
+    Args:
+        states: each team's state for the entry ("not applicable" teams do not count).
+        min_group_size: fewer applicable teams than this give no share (roll-ups hide small groups).
+
+    Returns:
+        The share (0..1), or None when too few teams apply.
+    """
+    applicable = [state for state in states if state is not AdoptionLevel.NOT_APPLICABLE]
+    if not applicable or len(applicable) < min_group_size:
+        return None
+    return sum(1 for state in applicable if state is AdoptionLevel.ADOPTED) / len(applicable)
 
 
 def can_set(session: Session, actor: User, team: Team) -> bool:
@@ -207,10 +224,7 @@ class AdoptionMatrix:
 
     def adopted_share(self, entry_id: int) -> float | None:
         """Share of teams (not counting "not applicable") that adopted the entry; None when none apply."""
-        applicable = [t for t in self.teams if self.state(t.id, entry_id) is not AdoptionLevel.NOT_APPLICABLE]
-        if not applicable:
-            return None
-        return sum(1 for t in applicable if self.state(t.id, entry_id) is AdoptionLevel.ADOPTED) / len(applicable)
+        return adopted_share(self.state(team.id, entry_id) for team in self.teams)
 
 
 def matrix(session: Session, *, team_ids: Sequence[int] | None = None, now: datetime | None = None) -> AdoptionMatrix:
@@ -333,7 +347,5 @@ def trend(session: Session, *, team_ids: Sequence[int] | None = None, months: in
                 latest[(row.team_id, row.entry_id)] = row.state
         for entry in entries:
             states = [latest.get((team_id, entry.id), AdoptionLevel.NOT_STARTED) for team_id in all_teams]
-            applicable = [s for s in states if s is not AdoptionLevel.NOT_APPLICABLE]
-            adopted = sum(1 for s in applicable if s is AdoptionLevel.ADOPTED)
-            shares[entry.id].append(adopted / len(applicable) if len(applicable) >= min_group_size else None)
+            shares[entry.id].append(adopted_share(states, min_group_size=min_group_size))
     return AdoptionTrend(months=starts, shares=shares, teams=len(all_teams), min_group_size=min_group_size)

@@ -37,6 +37,7 @@ __all__ = [
     "impediments_of",
     "link_impediment",
     "list_entries",
+    "require_editor",
     "update",
 ]
 
@@ -48,7 +49,8 @@ def can_edit(actor: User) -> bool:
     return actor.role in (Role.PRODUCT_OPS, Role.ADMIN)
 
 
-def _require_editor(actor: User | None) -> None:
+def require_editor(actor: User | None) -> None:
+    """Refuse anyone but Product Ops and admins (None: a trusted caller such as the demo)."""
     if actor is not None and not can_edit(actor):
         raise PermissionDeniedError("Only Product Ops and admins can change the catalogue of tools and practices.")
 
@@ -142,7 +144,7 @@ def create(
     Returns:
         The entry.
     """
-    _require_editor(actor)
+    require_editor(actor)
     entry_kind, clean_name, clean_category, check = _validated(
         session, entry_id=None, kind=kind, name=name, category=category, owner_id=owner_id, guide=guide,
         data_check=data_check)
@@ -158,7 +160,7 @@ def update(
     owner_id: int | None = None, guide: str = "", data_check: str | None = None, active: bool = True,
 ) -> CatalogueEntry:
     """Change every field of an entry (same rules as :func:`create`)."""
-    _require_editor(actor)
+    require_editor(actor)
     entry = get_or_raise(session=session, entry_id=entry_id)
     entry_kind, clean_name, clean_category, check = _validated(
         session, entry_id=entry.id, kind=kind, name=name, category=category, owner_id=owner_id, guide=guide,

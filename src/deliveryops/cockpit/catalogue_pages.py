@@ -31,7 +31,7 @@ from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationF
 from deliveryops.flow.pages import _figure
 from deliveryops.impediments.models import Impediment
 from deliveryops.teams.models import Group, Team
-from deliveryops.teams.service import get_team_or_raise, list_groups, team_ids_of
+from deliveryops.teams.service import get_team_or_raise, list_groups, list_teams, team_ids_of
 from deliveryops.web.security import CsrfChecked, PageUser, SessionDep, Viewer
 from deliveryops.web.templating import register_nav, register_team_link, render, templates
 
@@ -68,10 +68,6 @@ def _people(session: Session) -> list[User]:
     return list(session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name)))
 
 
-def _visible_team_ids(session: Session, actor: User) -> set[int] | None:
-    return None if actor.role.sees_all_teams else team_ids_of(session, actor)
-
-
 def _sees_matrix(session: Session, actor: User) -> bool:
     try:
         adoption.matrix_team_ids(session, actor)
@@ -93,12 +89,10 @@ def _list_page(request: Request, session: Session, actor: User, *, errors: dict[
         states = adoption.current_states(session)
         teams = list(session.scalars(select(Team.id)))
         for entry in entries:
-            applicable = [states[(t, entry.id)].state if (t, entry.id) in states else AdoptionLevel.NOT_STARTED
-                          for t in teams]
-            applicable = [s for s in applicable if s is not AdoptionLevel.NOT_APPLICABLE]
             # A roll-up over fewer teams than the minimum group size is hidden.
-            shares[entry.id] = (sum(1 for s in applicable if s is AdoptionLevel.ADOPTED) / len(applicable)
-                                if len(applicable) >= request.app.state.settings.min_group_size else None)
+            shares[entry.id] = adoption.adopted_share(
+                (states[(t, entry.id)].state if (t, entry.id) in states else AdoptionLevel.NOT_STARTED for t in teams),
+                min_group_size=request.app.state.settings.min_group_size)
     return render(request, "cockpit/catalogue_list.html", {
         "entries": entries, "owners": owners, "shares": shares, "can_edit": catalogue.can_edit(actor),
         "sees_matrix": _sees_matrix(session, actor), "people": _people(session), "kinds": list(EntryKind),
@@ -135,8 +129,7 @@ def create_entry(
     data_check: Annotated[str, Form(max_length=60)] = "",
 ) -> Response:
     """Add a tool or practice (Product Ops and admins)."""
-    if not catalogue.can_edit(actor):
-        raise PermissionDeniedError("Only Product Ops and admins can change the catalogue of tools and practices.")
+    catalogue.require_editor(actor)
     values = {"kind": kind, "name": name, "category": category, "owner_id": owner_id, "guide": guide,
               "data_check": data_check}
     errors: dict[str, str] = {}
@@ -156,9 +149,8 @@ def create_entry(
 def _detail_page(request: Request, session: Session, actor: User, entry: CatalogueEntry, *, editing: bool = False,
                  errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
                  message: str | None = None, status_code: int = 200) -> Response:
-    visible = _visible_team_ids(session, actor)
-    teams = list(session.scalars(select(Team).order_by(Team.name) if visible is None
-                                 else select(Team).where(Team.id.in_(visible)).order_by(Team.name)))
+    teams = list_teams(session=session, actor=actor)
+    visible = None if actor.role.sees_all_teams else {t.id for t in teams}
     states = adoption.current_states(session, team_ids=[t.id for t in teams])
     rows = []
     for team in teams:
@@ -190,8 +182,7 @@ def entry_page(request: Request, entry_id: IdPath, session: SessionDep, actor: P
 @router.get("/cockpit/catalogue/{entry_id}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, entry_id: IdPath, session: SessionDep, actor: PageUser) -> Response:
     """The edit form of an entry (Product Ops and admins)."""
-    if not catalogue.can_edit(actor):
-        raise PermissionDeniedError("Only Product Ops and admins can change the catalogue of tools and practices.")
+    catalogue.require_editor(actor)
     return _detail_page(request, session, actor, catalogue.get_or_raise(session=session, entry_id=entry_id),
                         editing=True)
 
@@ -208,8 +199,7 @@ def update_entry(
     active: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Save an entry's changes (Product Ops and admins)."""
-    if not catalogue.can_edit(actor):
-        raise PermissionDeniedError("Only Product Ops and admins can change the catalogue of tools and practices.")
+    catalogue.require_editor(actor)
     entry = catalogue.get_or_raise(session=session, entry_id=entry_id)
     values = {"kind": kind, "name": name, "category": category, "owner_id": owner_id, "guide": guide,
               "data_check": data_check, "active": active}

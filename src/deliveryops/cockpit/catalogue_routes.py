@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from deliveryops.cockpit import adoption, catalogue
 from deliveryops.cockpit.checks import CheckResult, wip_limit_of
 from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry, DataCheck, EntryKind
-from deliveryops.errors import PermissionDeniedError
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, team_ids_of
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import ApiUser, SessionDep
@@ -197,11 +196,6 @@ def _cells(result: adoption.AdoptionMatrix) -> list[CellRead]:
     return out
 
 
-def _require_editor(actor: ApiUser) -> None:
-    if not catalogue.can_edit(actor):
-        raise PermissionDeniedError("Only Product Ops and admins can change the catalogue of tools and practices.")
-
-
 def _detail(session: Session, actor: ApiUser, entry: CatalogueEntry) -> EntryDetail:
     usage = catalogue.impediments_of(session, entry.id,
                                      team_ids=None if actor.role.sees_all_teams else team_ids_of(session, actor))
@@ -223,7 +217,7 @@ def list_entries(session: SessionDep, actor: ApiUser, kind: EntryKind | None = N
 @api.post("/cockpit/catalogue", response_model=EntryRead, status_code=201)
 def create_entry(body: EntryWrite, session: SessionDep, actor: ApiUser) -> EntryRead:
     """Add a tool or practice (Product Ops and admins)."""
-    _require_editor(actor)
+    catalogue.require_editor(actor)
     entry = catalogue.create(session=session, actor=actor, kind=body.kind.value, name=body.name,
                              category=body.category, owner_id=body.owner_id, guide=body.guide,
                              data_check=body.data_check.value if body.data_check else None, active=body.active)
@@ -239,7 +233,7 @@ def read_entry(session: SessionDep, actor: ApiUser, entry_id: IdPath) -> EntryDe
 @api.patch("/cockpit/catalogue/{entry_id}", response_model=EntryRead)
 def update_entry(body: EntryPatch, session: SessionDep, actor: ApiUser, entry_id: IdPath) -> EntryRead:
     """Change an entry (Product Ops and admins); fields left out keep their value."""
-    _require_editor(actor)
+    catalogue.require_editor(actor)
     entry = catalogue.get_or_raise(session=session, entry_id=entry_id)
     sent = body.model_fields_set
     check = body.data_check if "data_check" in sent else entry.data_check

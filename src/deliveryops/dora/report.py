@@ -5,21 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from plotly.offline import get_plotlyjs
 
 from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
 from deliveryops.dora import service
 from deliveryops.dora.charts import dora_figures
 from deliveryops.dora.schemas import DoraSummary
+from deliveryops.web.standalone import render_standalone
 
 __all__ = ["report_csv", "report_html", "report_json"]
-
-_ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"]))
-_CSS = (Path(__file__).parent.parent / "web" / "static" / "app.css").read_text(encoding="utf-8")
 
 
 def report_json(report: service.DoraReport) -> str:
@@ -54,8 +48,5 @@ def _cell(value: object) -> object:
 def report_html(report: service.DoraReport) -> str:
     """The report as one HTML file that opens offline (Plotly inlined)."""
     figures = dora_figures(report.series, period=report.period)
-    return _ENV.get_template("dora/report.html").render(
-        report=report, keys=report.keys, figures=figures, thresholds=BAND_THRESHOLDS, hours_text=hours_text,
-        css=_CSS, plotly_js=get_plotlyjs(),
-        specs=json.dumps({f.name: f.spec for f in figures}).replace("</", "<\\/"),
-    )
+    return render_standalone("dora/report.html", specs={f.name: f.spec for f in figures}, report=report,
+                             keys=report.keys, figures=figures, thresholds=BAND_THRESHOLDS, hours_text=hours_text)

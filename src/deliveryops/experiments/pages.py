@@ -3,7 +3,6 @@ statistics upload, results and decision, the power calculator, the portfolio and
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -21,6 +20,7 @@ from deliveryops.experiments.routes import csv_import, portfolio_allowed, read_u
 from deliveryops.flow.pages import _figure
 from deliveryops.teams.models import Membership, Team
 from deliveryops.teams.service import get_team_or_raise, list_teams
+from deliveryops.web.forms import parse_date_field
 from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
@@ -207,14 +207,9 @@ def portfolio_page(request: Request, session: SessionDep, actor: PageUser,
     """Experiments by team and status, and how well good practice is followed (Product Ops, leaders)."""
     portfolio_allowed(actor)
     errors: dict[str, str] = {}
-    dates: dict[str, date | None] = {}
-    for name, text in (("from", start), ("to", end)):
-        try:
-            dates[name] = date.fromisoformat(text) if text else None
-        except ValueError:
-            errors[name] = f"Expected a date like 2026-03-31, got {text!r}."
-            dates[name] = None
-    result = service.portfolio(session, start=dates["from"], end=dates["to"])
+    first = parse_date_field(start, "from", errors)
+    last = parse_date_field(end, "to", errors)
+    result = service.portfolio(session, start=first, end=last)
     return render(request, "experiments/portfolio.html", {
         "portfolio": result, "statuses": list(ExperimentStatus), "values": {"from": start, "to": end},
         "errors": errors, "figure": _figure("portfolio", charts.portfolio_figure(result)) if result.rows else None,

@@ -31,6 +31,7 @@ __all__ = [
     "get_template_or_raise",
     "list_templates",
     "parse_cards",
+    "require_editor",
     "update_template",
 ]
 
@@ -116,7 +117,8 @@ def can_edit_templates(session: Session, user: User) -> bool:
                           .limit(1)) is not None
 
 
-def _require_editor(session: Session, user: User) -> None:
+def require_editor(session: Session, user: User) -> None:
+    """Refuse anyone who may not write templates (see :func:`can_edit_templates`)."""
     if not can_edit_templates(session, user):
         raise PermissionDeniedError("Only admins and delivery managers write health-check templates.")
 
@@ -227,7 +229,7 @@ def create_template(*, session: Session, actor: User, name: str, description: st
     Returns:
         The template, version 1.
     """
-    _require_editor(session, actor)
+    require_editor(session, actor)
     errors = _check(session, name=name, cards=cards, template_id=None)
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
@@ -245,7 +247,7 @@ def update_template(*, session: Session, actor: User, template_id: int, name: st
 
     Rounds opened earlier keep the cards they were asked with.
     """
-    _require_editor(session, actor)
+    require_editor(session, actor)
     template = get_template_or_raise(session=session, template_id=template_id)
     if template.is_default:
         raise ConflictError("The standard Squad Health Check cannot be changed; create a template from it instead.")

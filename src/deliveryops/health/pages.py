@@ -46,7 +46,7 @@ def _team_page(request: Request, session: SessionDep, actor: User, team: Team, *
     return render(request, "health/team.html", {
         "team": team, "rounds": rounds, "summaries": summary_by_id, "latest": shown[-1] if shown else None,
         "open_round": views.round_data(session, actor, open_round, minimum=least) if open_round else None,
-        "streaks": service.card_streaks(session, team_id=team.id, min_group_size=least),
+        "streaks": service.red_streaks(history),
         "can_manage": can_manage_team(session, actor, team), "templates": catalog.list_templates(session=session),
         "figures": [charts.figure_for_page("health-score", charts.score_figure(history, minimum=least)),
                     charts.figure_for_page("health-cards", charts.cards_figure(history))] if history else [],
@@ -166,11 +166,6 @@ def definitions(request: Request, actor: PageUser) -> Response:
                                                        "minimum": _minimum(request)})
 
 
-def _require_editor(session: SessionDep, actor: User) -> None:
-    if not catalog.can_edit_templates(session, actor):
-        raise PermissionDeniedError("Only admins and delivery managers write health-check templates.")
-
-
 def _templates_page(request: Request, session: SessionDep, *, errors: dict[str, str] | None = None,
                     values: dict[str, str] | None = None, status_code: int = 200) -> Response:
     templates = catalog.list_templates(session=session)
@@ -183,7 +178,7 @@ def _templates_page(request: Request, session: SessionDep, *, errors: dict[str, 
 @router.get("/health/templates", response_class=HTMLResponse)
 def templates_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
     """Health-check templates and a form for a new one (admins and delivery managers)."""
-    _require_editor(session, actor)
+    catalog.require_editor(session, actor)
     return _templates_page(request, session)
 
 
@@ -193,7 +188,7 @@ def create_template(request: Request, session: SessionDep, actor: PageUser, _csr
                     description: Annotated[str, Form(max_length=2000)] = "",
                     cards: Annotated[str, Form(max_length=30000)] = "") -> Response:
     """Create a template from the form."""
-    _require_editor(session, actor)
+    catalog.require_editor(session, actor)
     values = {"name": name, "description": description, "cards": cards}
     try:
         template = catalog.create_template(session=session, actor=actor, name=name, description=description,
@@ -217,7 +212,7 @@ def _template_page(request: Request, session: SessionDep, template_id: int, *, e
 @router.get("/health/templates/{health_template_id}", response_class=HTMLResponse)
 def template_page(request: Request, health_template_id: int, session: SessionDep, actor: PageUser) -> Response:
     """A template's cards, editable unless it is the standard one."""
-    _require_editor(session, actor)
+    catalog.require_editor(session, actor)
     return _template_page(request, session, health_template_id)
 
 
@@ -227,7 +222,7 @@ def update_template(request: Request, health_template_id: int, session: SessionD
                     description: Annotated[str, Form(max_length=2000)] = "",
                     cards: Annotated[str, Form(max_length=30000)] = "") -> Response:
     """Save the template (a new version; past rounds keep their cards)."""
-    _require_editor(session, actor)
+    catalog.require_editor(session, actor)
     values = {"name": name, "description": description, "cards": cards}
     try:
         catalog.update_template(session=session, actor=actor, template_id=health_template_id, name=name,

@@ -160,7 +160,7 @@ def history(request: Request, session: SessionDep, actor: ApiUser, team_id: IdPa
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     least = minimum(request)
     rounds = service.team_history(session, team_id=team.id, min_group_size=least)
-    streaks = service.card_streaks(session, team_id=team.id, min_group_size=least)
+    streaks = service.red_streaks(rounds)
     return {"minimum": least, "rounds": views.history_data(rounds, minimum=least),
             "red_streaks": [{"card_key": s.card_key, "card_title": s.card_title, "red_rounds": s.red_rounds,
                              "last_round_id": s.last_round_id, "last_round_closed_at": s.last_round_closed_at}

@@ -16,7 +16,7 @@ import io
 import random
 import secrets
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,6 +59,7 @@ __all__ = [
     "list_rounds",
     "minimum_respondents",
     "open_round",
+    "red_streaks",
     "respondent_count",
     "submit_answers",
     "team_history",
@@ -426,7 +427,19 @@ def card_streaks(session: Session, *, team_id: int, min_group_size: int | None =
     Returns:
         The streaks.
     """
-    shown = [s for s in team_history(session, team_id=team_id, min_group_size=min_group_size) if s.shown]
+    return red_streaks(team_history(session, team_id=team_id, min_group_size=min_group_size))
+
+
+def red_streaks(history: Sequence[RoundSummary]) -> list[CardStreak]:
+    """The streaks of :func:`card_streaks` in a history already loaded by :func:`team_history`.
+
+    Args:
+        history: the team's rounds, oldest first (rounds not shown are skipped).
+
+    Returns:
+        The streaks, longest first.
+    """
+    shown = [s for s in history if s.shown]
     if not shown:
         return []
     latest = shown[-1]

@@ -23,7 +23,6 @@ from deliveryops.analytics.similarity import propose_clusters
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.health import service as health
-from deliveryops.health.models import Colour
 from deliveryops.health.service import RoundSummary
 from deliveryops.retros.models import FORMATS, Card, Phase, Retro, Theme, Vote
 from deliveryops.teams.models import Membership, Team, TeamRole
@@ -343,7 +342,7 @@ def health_snapshot(session: Session, *, team_id: int, min_group_size: int | Non
 
     Returns:
         The latest shown round, the one before it and the cards red ``RED_STREAK_ROUNDS`` or more
-        shown rounds running (the definition of ``health.service.card_streaks``, up to ``at``).
+        shown rounds running (``health.service.red_streaks`` up to ``at``).
     """
     minimum = health.minimum_respondents(min_group_size)
     history = health.team_history(session, team_id=team_id, min_group_size=minimum, now=at)
@@ -352,17 +351,8 @@ def health_snapshot(session: Session, *, team_id: int, min_group_size: int | Non
         return HealthSnapshot(minimum, None, None, [])
     latest = shown[-1]
     previous = next((s for s in shown if s.round_id == latest.previous_round_id), None)
-    streaks: list[RedStreak] = []
-    for card in latest.cards:
-        rounds = 0
-        for summary in reversed(shown):
-            result = next((c for c in summary.cards if c.key == card.key), None)
-            if result is None or result.colour is not Colour.RED:
-                break
-            rounds += 1
-        if rounds >= RED_STREAK_ROUNDS:
-            streaks.append(RedStreak(card.title, rounds))
-    streaks.sort(key=lambda streak: -streak.rounds)  # stable: cards in their order within equal streaks
+    streaks = [RedStreak(streak.card_title, streak.red_rounds) for streak in health.red_streaks(shown)
+               if streak.red_rounds >= RED_STREAK_ROUNDS]
     return HealthSnapshot(minimum, latest, previous, streaks)
 
 
