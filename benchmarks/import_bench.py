@@ -58,7 +58,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _measure import profile_text, reset_peak, status_mb  # benchmarks/_measure.py, beside this script
+from _measure import ThrowawayPostgres, profile_text, reset_peak, status_mb  # benchmarks/_measure.py, beside this script
 
 TARGET_TRANSITIONS_PER_SECOND = 20_000
 TEAM_NAME = "Import bench"
@@ -179,12 +179,6 @@ def generate_csv(path: Path, items: int, *, seed: int, per_item: int, dates: str
 
 def _ru_maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kilobytes
-
-
-
-
-
-
 
 
 def measure(spec: dict[str, Any]) -> dict[str, Any]:
@@ -313,38 +307,6 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError(f"worker failed ({completed.returncode}) for {spec}")
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
-
-
-# --------------------------------------------------------------------------------------------------
-# PostgreSQL throwaway database
-# --------------------------------------------------------------------------------------------------
-
-
-class ThrowawayPostgres:
-    """A database ``deliveryops_bench_<pid>`` created on entry and dropped (WITH (FORCE)) on exit."""
-
-    def __init__(self, admin_url: str) -> None:
-        self.admin_url = admin_url
-        self.name = f"deliveryops_bench_{os.getpid()}"
-        self.url = ""
-        self.version = ""
-
-    def __enter__(self) -> ThrowawayPostgres:
-        from sqlalchemy import create_engine, make_url, text  # noqa: PLC0415 - only when PostgreSQL is benchmarked
-
-        self._admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with self._admin.connect() as connection:
-            self.version = str(connection.execute(text("SHOW server_version")).scalar())
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        self.url = make_url(self.admin_url).set(database=self.name).render_as_string(hide_password=False)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        from sqlalchemy import text  # noqa: PLC0415
-
-        with self._admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self._admin.dispose()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -538,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     reimport = _names(args.reimport) if args.reimport else []
     with tempfile.TemporaryDirectory(prefix="import_bench_", dir=args.workdir) as tmp:
         workdir = Path(tmp)
-        postgres = ThrowawayPostgres(args.postgres_url) if "postgresql" in databases else None
+        postgres = ThrowawayPostgres(args.postgres_url, prefix="deliveryops_bench") if "postgresql" in databases else None
         if postgres:
             postgres.__enter__()
         try:

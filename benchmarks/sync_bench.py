@@ -77,7 +77,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _measure import profile_text, reset_peak, status_mb  # benchmarks/_measure.py, beside this script
+from _measure import ThrowawayPostgres, profile_text, reset_peak, status_mb  # benchmarks/_measure.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -324,12 +324,6 @@ class DbTimer:
         return {key: list(value) for key, value in self.by_statement.items()}
 
 
-
-
-
-
-
-
 # --------------------------------------------------------------------------------------------------
 # One run (full sync, change, incremental sync), in a child process
 # --------------------------------------------------------------------------------------------------
@@ -446,38 +440,6 @@ def _check(result: dict[str, Any]) -> None:
                         f"{result['changed']['changed']} changed")
     if problems:
         raise RuntimeError("unexpected sync result: " + "; ".join(problems))
-
-
-# --------------------------------------------------------------------------------------------------
-# PostgreSQL throwaway database
-# --------------------------------------------------------------------------------------------------
-
-
-class ThrowawayPostgres:
-    """A database ``deliveryops_sync_bench_<pid>`` created on entry and dropped (WITH (FORCE)) on exit."""
-
-    def __init__(self, admin_url: str) -> None:
-        self.admin_url = admin_url
-        self.name = f"deliveryops_sync_bench_{os.getpid()}"
-        self.url = ""
-        self.version = ""
-
-    def __enter__(self) -> ThrowawayPostgres:
-        from sqlalchemy import create_engine, make_url, text  # noqa: PLC0415
-
-        self._admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with self._admin.connect() as connection:
-            self.version = str(connection.execute(text("SHOW server_version")).scalar())
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        self.url = make_url(self.admin_url).set(database=self.name).render_as_string(hide_password=False)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        from sqlalchemy import text  # noqa: PLC0415
-
-        with self._admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self._admin.dispose()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -620,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
 
     databases = ["sqlite"] if args.profile else _names(args.databases)
     with tempfile.TemporaryDirectory(prefix="sync_bench_", dir=args.workdir) as tmp:
-        postgres = ThrowawayPostgres(args.postgres_url) if "postgresql" in databases else None
+        postgres = ThrowawayPostgres(args.postgres_url, prefix="deliveryops_sync_bench") if "postgresql" in databases else None
         if postgres:
             postgres.__enter__()
         try:
