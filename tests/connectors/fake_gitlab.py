@@ -24,6 +24,7 @@ connector does not read keeps a realistic value.
 from __future__ import annotations
 
 import base64
+import copy
 import itertools
 import json
 import re
@@ -33,12 +34,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode
 
 from deliveryops.connectors.gitlab import GitLabConnector, GitLabSettings
 from tests.connectors.fakeserver import FakeServer, Reply, Request, fake_server
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gitlab"
+RECORDED = "gitlab-data/snowflake_spend"  # the recorded project (served as id 12345678)
 TOKEN = "glpat-test-token"
 PROJECT = "acme/shop"
 RESET_EPOCH = 1_700_000_060
@@ -169,6 +173,25 @@ def deployment(deployment_id: int, *, sha: str, created: str, status: str = "suc
                                     "updated_at": created, "web_url": "https://gitlab.example.com/acme/shop/pipelines/12"},
                        "web_url": f"https://gitlab.example.com/{PROJECT}/-/jobs/{600 + deployment_id}", "runner": None},
     }
+
+
+def recorded(name: str) -> list[dict[str, Any]]:
+    """The recorded ``{"request", "body"}`` entries of a fixture file in ``tests/fixtures/gitlab`` (fresh copies)."""
+    loaded: list[dict[str, Any]] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return copy.deepcopy(loaded)
+
+
+def recorded_project() -> Project:
+    """The records DevLake recorded from gitlab.com, served unchanged (see ``tests/fixtures/gitlab/README.md``)."""
+    project = Project(project_id=12345678)
+    project.issues = [entry["body"] for entry in recorded("issues.json")]
+    project.merge_requests = [entry["body"] for entry in recorded("merge-requests.json")]
+    for kind, table in (("merge-request-notes.json", project.notes), ("merge-request-commits.json", project.commits)):
+        for entry in recorded(kind):
+            table.setdefault(int(entry["request"].split("/merge_requests/")[1].split("/")[0]), []).append(entry["body"])
+    project.deployments = [entry["body"] for entry in recorded("deployments.json")]
+    project.environments = [environment(585636, "production"), environment(585637, "staging", tier="staging")]
+    return project
 
 
 @dataclass

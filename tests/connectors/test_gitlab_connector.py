@@ -15,6 +15,7 @@ from deliveryops.connectors.registry import connector_class
 from deliveryops.work.records import BlockedIntervalRecord, StageCategory, TransitionRecord, WorkItemRecord
 from tests.connectors.fake_gitlab import (
     PROJECT,
+    RECORDED,
     FakeGitLab,
     Project,
     commit,
@@ -25,6 +26,7 @@ from tests.connectors.fake_gitlab import (
     label_event,
     merge_request,
     note,
+    recorded_project,
     state_event,
 )
 from tests.connectors.fakeserver import FakeServer
@@ -346,3 +348,43 @@ def test_a_sync_resumed_from_any_page_reads_the_rest_exactly_once() -> None:
             assert [p.changes for p in rest] == [p.changes for p in whole[stop:]]
             assert [p.deployments for p in rest] == [p.deployments for p in whole[stop:]]
     assert len(whole) == 7
+
+
+def test_records_recorded_from_gitlab_com_map_exactly() -> None:
+    fake = FakeGitLab({RECORDED: recorded_project()})
+    with fake.serve() as server:
+        pages = list(connect(server, projects=[RECORDED], deployment_environments=["production", "staging"])
+                     .fetch(SyncRequest(full=True)))
+    changes = {change.number: change for page in pages for change in page.changes}
+
+    # emilie's "This looks good to me" is the first note by someone other than the author martinguindon.
+    assert changes[3] == ChangeRecord(
+        source="gitlab", repository=RECORDED, number=3, title=changes[3].title, author="martinguindon",
+        opened_at=utc("2019-08-15T19:34:32.706Z"), first_commit_at=utc("2019-08-15T19:32:19Z"),
+        first_review_at=utc("2019-08-26T12:14:39.003Z"), merged_at=utc("2019-08-26T14:15:27.922Z"),
+        closed_at=utc("2019-08-26T14:15:27.922Z"), merge_commit_sha="d678bea9d47b42eb13512d1c9d6a592d80b432d4",
+        base_branch="master", url="https://gitlab.com/gitlab-data/snowflake_spend/-/merge_requests/3")
+    # Only system notes by others ("mentioned in commit", "merged"): no review.
+    assert (changes[1].first_review_at, changes[1].first_commit_at) == (None, utc("2019-06-28T05:40:36Z"))
+    assert (changes[13].merged_at, changes[13].closed_at, changes[13].merge_commit_sha) == (
+        None, utc("2020-08-27T20:20:08.150Z"), None)
+    assert len(changes) == 18
+
+    found = items(pages)
+    assert len(found) == 16
+    # Closed, but no state events were recorded: "Closed" at closed_at, flagged as estimated.
+    assert (found[f"{RECORDED}#12"].transitions, found[f"{RECORDED}#12"].history_is_estimated, found[f"{RECORDED}#12"].estimate) \
+        == ((TransitionRecord("Open", utc("2020-07-27T14:19:40.700Z")),
+             TransitionRecord("Closed", utc("2020-09-22T22:08:20.103Z"), "Open")), True, 2.0)
+
+    deployments = sorted((d.external_id, d.environment, d.result, d.started_at, d.finished_at)
+                         for page in pages for d in page.deployments)
+    # "completed" and "undeployed" (values DevLake wrote into its samples) are not GitLab statuses: skipped.
+    assert deployments == [
+        ("deployment:13426753", "staging", "success", utc("2019-03-13T14:17:33.559Z"), utc("2019-03-13T14:17:47.640Z")),
+        ("deployment:13432768", "staging", "failure", utc("2019-03-13T14:55:21.182Z"), utc("2019-03-13T15:02:23.332Z")),
+        ("deployment:13436532", "production", "cancelled", utc("2019-03-13T15:21:07.335Z"), utc("2019-03-13T15:21:27.825Z")),
+        ("deployment:13436763", "production", "in_progress", utc("2019-03-13T15:23:40.064Z"), None),
+        ("deployment:13436778", "staging", "in_progress", utc("2019-03-13T15:23:52.979Z"), None),
+        ("deployment:13436986", "production", "in_progress", utc("2019-03-13T15:26:19.170Z"), None),
+    ]
