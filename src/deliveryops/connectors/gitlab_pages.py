@@ -27,7 +27,7 @@ from deliveryops.connectors.throttle import RateLimitRule, ThrottledClient
 __all__ = ["GITLAB_RATE_LIMITS", "PER_PAGE", "Page", "Pager", "explain", "project_path"]
 
 PER_PAGE = 100  # GitLab's maximum page size
-GITLAB_RATE_LIMITS = RateLimitRule(remaining_header="ratelimit-remaining", reset_header="ratelimit-reset")
+GITLAB_RATE_LIMITS = RateLimitRule(budgets=(("ratelimit-remaining", "ratelimit-reset"),))
 
 
 def project_path(project: str) -> str:

@@ -44,14 +44,13 @@ class RateLimitRule:
     """The headers in which a source announces its rate limit.
 
     Attributes:
-        remaining_header: how many requests are left in the window (e.g. GitLab's ``RateLimit-Remaining``).
-        reset_header: when the window refills, as epoch time.
-        reset_in_milliseconds: whether the reset header counts milliseconds (Linear) rather than seconds.
+        budgets: pairs of headers (what is left, when it refills as epoch time), one pair per budget the
+            source keeps (GitLab: requests; Linear: requests and query complexity).
+        reset_in_milliseconds: whether the reset headers count milliseconds (Linear) rather than seconds.
         limited: recognises a rate-limit answer that is not a 429 (Linear's HTTP 400 ``RATELIMITED``).
     """
 
-    remaining_header: str | None = None
-    reset_header: str | None = None
+    budgets: tuple[tuple[str, str], ...] = ()
     reset_in_milliseconds: bool = False
     limited: Callable[[httpx.Response], bool] | None = None
 
@@ -120,19 +119,25 @@ class ThrottledClient(SourceClient):
         if retry_after.replace(".", "", 1).isdigit():
             self._pending_wait = max(self._pending_wait, min(float(retry_after), MAX_WAIT_SECONDS))
             return
-        header = self.rule.remaining_header
-        if header and response.headers.get(header, "").strip() == "0":
-            reset = self._reset_wait(response)
-            if reset is not None:
-                self._pending_wait = max(self._pending_wait, reset)
+        for remaining, reset_header in self.rule.budgets:
+            if response.headers.get(remaining, "").strip() == "0":
+                reset = self._reset_wait(response, reset_header)
+                if reset is not None:
+                    self._pending_wait = max(self._pending_wait, reset)
 
-    def _reset_wait(self, response: httpx.Response) -> float | None:
-        header = self.rule.reset_header
-        raw = response.headers.get(header, "").strip() if header else ""
+    def _reset_wait(self, response: httpx.Response, header: str) -> float | None:
+        raw = response.headers.get(header, "").strip()
         if not raw.isdigit():
             return None
         reset = float(raw) / (1000.0 if self.rule.reset_in_milliseconds else 1.0)
         return max(0.0, min(reset - self.now().timestamp(), MAX_WAIT_SECONDS))
+
+    def _spent_wait(self, response: httpx.Response) -> float | None:
+        """The longest wait until a budget the answer says is spent refills (None: no reset announced)."""
+        waits = [wait for remaining, reset in self.rule.budgets
+                 if response.headers.get(remaining, "").strip() in ("0", "")
+                 and (wait := self._reset_wait(response, reset)) is not None]
+        return max(waits, default=None)
 
     def _rate_limit_wait(self, response: httpx.Response) -> float | None:
         # SourceClient inspects every answer here first: the one place to recognise a source's own limits and errors.
@@ -148,7 +153,7 @@ class ThrottledClient(SourceClient):
             standard = super()._rate_limit_wait(_as_429(response))
             if standard is not None:
                 return standard
-        reset = self._reset_wait(response)
+        reset = self._spent_wait(response)
         return reset if reset is not None else self._backoff(0)
 
 
