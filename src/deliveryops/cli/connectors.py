@@ -18,7 +18,8 @@ from deliveryops.sync.engine import SyncProgress, run_sync
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team
 
-connectors_app = typer.Typer(help="Connections to Jira and GitHub, and their syncs.", no_args_is_help=True)
+connectors_app = typer.Typer(help="Connections to Jira, GitHub, GitLab, Azure DevOps and Linear, and their syncs.",
+                             no_args_is_help=True)
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 
 
@@ -45,10 +46,11 @@ def _setting_values(pairs: list[str]) -> dict[str, Any]:
 @friendly_errors
 def add(
     name: Annotated[str, typer.Option(help="A name for the connection, e.g. 'Jira Payments'.")],
-    kind: Annotated[str, typer.Option(help="jira-cloud, jira-server or github.")],
+    kind: Annotated[str, typer.Option(help="jira-cloud, jira-server, github, gitlab, azure-devops or linear.")],
     team: Annotated[str, typer.Option(help="Name or slug of the team it feeds.")],
     setting: Annotated[list[str], typer.Option(
-        help="KEY=VALUE, repeatable: base_url=..., email=..., projects=OPS,ENG, repositories=org/repo.")],
+        help="KEY=VALUE, repeatable: base_url=..., email=..., projects=OPS,ENG, repositories=org/repo, teams=ENG; "
+             "a JSON value ([...] or {...}) is read as JSON.")],
     secret: Annotated[str, typer.Option(prompt="API token", hide_input=True,
                                         help="The API token (asked for, hidden, when omitted).")],
     interval: Annotated[int | None, typer.Option(help="Sync every N minutes while the web app runs.")] = None,

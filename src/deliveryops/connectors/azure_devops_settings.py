@@ -117,6 +117,12 @@ class AzureDevOpsSettings(ConnectorSettings):
     incidents_as_work_items: bool = True
     release_url: str | None = None
 
+    @field_validator('area_paths', 'work_item_types', 'repositories', 'incident_types', 'incident_tags', mode="before")
+    @classmethod
+    def _one_value_is_a_list(cls, value: object) -> object:
+        # The CLI's --setting KEY=VALUE gives a single value as text; a list of one is meant.
+        return [value] if isinstance(value, str) else value
+
     @field_validator("base_url", "release_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:

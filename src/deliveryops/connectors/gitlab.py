@@ -83,6 +83,12 @@ class GitLabSettings(ConnectorSettings):
     bot_usernames: list[str] = Field(default_factory=list)
     token_kind: Literal["private", "oauth"] = "private"  # noqa: S105 (a kind of token, not a token)
 
+    @field_validator('projects', 'status_labels', 'deployment_environments', 'bot_usernames', mode="before")
+    @classmethod
+    def _one_value_is_a_list(cls, value: object) -> object:
+        # The CLI's --setting KEY=VALUE gives a single value as text; a list of one is meant.
+        return [value] if isinstance(value, str) else value
+
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:

@@ -137,6 +137,12 @@ class LinearSettings(ConnectorSettings):
     incidents_as_work_items: bool = True
     token_kind: Literal["api_key", "oauth"] = "api_key"  # noqa: S105 (a kind of token, not a token)
 
+    @field_validator('teams', 'incident_labels', mode="before")
+    @classmethod
+    def _one_value_is_a_list(cls, value: object) -> object:
+        # The CLI's --setting KEY=VALUE gives a single value as text; a list of one is meant.
+        return [value] if isinstance(value, str) else value
+
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:

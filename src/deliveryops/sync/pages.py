@@ -17,8 +17,9 @@ from deliveryops.connectors.github_deployments import (
 from deliveryops.connectors.registry import available
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.settings import Settings
-from deliveryops.sync import service
+from deliveryops.sync import service, source_forms
 from deliveryops.sync.models import Connection
+from deliveryops.sync.source_forms import SourceFields
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import list_teams
 from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
@@ -52,7 +53,8 @@ def connections_page(request: Request, session: SessionDep, actor: PageUser) -> 
 
 
 _FORM_FIELDS = ("base_url", "email", "projects", "repositories", "deployments", "incident_label",
-                "incident_issue_types", "incident_labels", "incident_severity_field", "incidents_only")
+                "incident_issue_types", "incident_labels", "incident_severity_field", "incidents_only",
+                *source_forms.FIELD_NAMES)
 
 
 def _settings_from_form(kind: str, form: dict[str, str]) -> dict[str, Any]:
@@ -60,6 +62,8 @@ def _settings_from_form(kind: str, form: dict[str, str]) -> dict[str, Any]:
     def listed(text: str) -> list[str]:
         return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
+    if kind in source_forms.SOURCE_KINDS:
+        return source_forms.settings_for(kind, form)
     settings: dict[str, Any] = {"base_url": form["base_url"].strip()}
     incidents_only = form.get("incidents_only") == "on"
     if kind.startswith("jira"):
@@ -102,7 +106,7 @@ def _form_errors(fields: dict[str, str], deployments_text: str) -> dict[str, str
 
 @router.post("/admin/connections", response_class=HTMLResponse)
 def add_connection(
-    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, extra: SourceFields,
     name: Annotated[str, Form(max_length=100)] = "",
     kind: Annotated[str, Form(max_length=40)] = "",
     team_id: Annotated[str, Form(max_length=12)] = "",
@@ -125,7 +129,7 @@ def add_connection(
               "projects": projects, "repositories": repositories, "interval": interval, "deployments": deployments,
               "incident_label": incident_label, "incident_issue_types": incident_issue_types,
               "incident_labels": incident_labels, "incident_severity_field": incident_severity_field,
-              "incidents_only": incidents_only}
+              "incidents_only": incidents_only, **extra}
     try:
         if kind not in available():
             raise ValidationFailedError("Choose a kind.", fields={"kind": "Choose what to connect to."})
@@ -137,8 +141,9 @@ def add_connection(
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _list_page(request, session, actor, errors={**_form_errors(exc.fields, deployments), "form": exc.message},
-                          values=values, status_code=422)
+        lines = extra["pipelines"] if kind == "azure-devops" else deployments
+        errors = source_forms.form_errors(kind, _form_errors(exc.fields, lines))
+        return _list_page(request, session, actor, errors={**errors, "form": exc.message}, values=values, status_code=422)
     except ConflictError as exc:
         session.rollback()
         return _list_page(request, session, actor, errors={"name": exc.message}, values=values, status_code=409)
@@ -152,6 +157,11 @@ def _edit_values(connection: Connection) -> dict[str, str]:
     def joined(key: str) -> str:
         return ", ".join(str(value) for value in stored.get(key) or [])
 
+    if connection.kind in source_forms.SOURCE_KINDS:
+        return {"name": connection.name, "base_url": str(stored.get("base_url") or ""),
+                "incident_labels": joined("incident_labels"),
+                "incidents_only": "" if stored.get("incidents_as_work_items", True) else "on",
+                "interval": str(connection.interval_minutes or ""), **source_forms.edit_values(connection.kind, stored)}
     return {"name": connection.name, "base_url": str(stored.get("base_url") or ""), "email": str(stored.get("email") or ""),
             "projects": joined("projects"), "repositories": joined("repositories"),
             "deployments": format_deployment_sources(stored.get("deployments") or []),
@@ -171,7 +181,8 @@ def _detail(request: Request, session: SessionDep, actor: PageUser, connection_i
         "runs": service.runs_of(session=session, actor=actor, connection_id=connection_id),
         "notice": notice, "problem": problem, "running": service.is_running(connection_id),
         "label": service.kinds().get(connection.kind, connection.kind),
-        "deployment_sources": format_deployment_sources(connection.settings.get("deployments") or []),
+        "deployment_sources": format_deployment_sources(connection.settings.get("deployments") or [])
+        if connection.kind == "github" else source_forms.deployment_text(connection.kind, connection.settings),
         "errors": errors or {}, "values": values if values is not None else _edit_values(connection),
     }, status_code=status_code)
 
@@ -213,7 +224,7 @@ def sync_connection(
 
 @router.post("/admin/connections/{connection_id}/edit", response_class=HTMLResponse)
 def edit_connection(
-    request: Request, connection_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request, connection_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, extra: SourceFields,
     name: Annotated[str, Form(max_length=100)] = "",
     base_url: Annotated[str, Form(max_length=300)] = "",
     email: Annotated[str, Form(max_length=254)] = "",
@@ -234,7 +245,7 @@ def edit_connection(
               "deployments": deployments, "incident_label": incident_label,
               "incident_issue_types": incident_issue_types, "incident_labels": incident_labels,
               "incident_severity_field": incident_severity_field, "incidents_only": incidents_only,
-              "interval": interval}
+              "interval": interval, **extra}
     try:
         if interval.strip() and not interval.strip().isdigit():
             raise ValidationFailedError("Please correct the marked fields.",
@@ -249,7 +260,9 @@ def edit_connection(
     except ValidationFailedError as exc:
         session.rollback()
         return _detail(request, session, actor, connection_id, status_code=422, values=values,
-                       errors={**_form_errors(exc.fields, deployments), "form": exc.message})
+                       errors={**source_forms.form_errors(connection.kind, _form_errors(
+                           exc.fields, extra["pipelines"] if connection.kind == "azure-devops" else deployments)),
+                               "form": exc.message})
     except ConflictError as exc:
         session.rollback()
         field = "name" if exc.details.get("field") == "name" else "form"
