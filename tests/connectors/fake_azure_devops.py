@@ -504,3 +504,58 @@ class FakeAzureDevOps:
             chosen.sort(key=lambda d: d["id"], reverse=request.param("queryOrder") != "ascending")
             return self._token_paged(request, chosen)
         return None
+
+
+def synthetic_organization(items: int = 250, pulls: int = 30, builds: int = 12, *, seed: int = 7) -> FakeAzureDevOps:
+    """``items`` user stories under ``Fabrikam\\Payments`` moving New → Active → Resolved → Closed (some blocked
+    by tag), ``pulls`` pull requests of ``shop-web`` and ``builds`` runs of the pipeline "Shop CI" (id 7)."""
+    import random  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, 9, tzinfo=UTC)
+
+    def iso(when: datetime) -> str:
+        return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    states = ["New", "Active", "Resolved", "Closed"]
+    categories = {"New": "Proposed", "Active": "InProgress", "Resolved": "Resolved", "Closed": "Completed"}
+    fake = FakeAzureDevOps(type_states={
+        "User Story": [{"name": name, "color": "b2b2b2", "category": category} for name, category in categories.items()],
+        "Bug": example("work-item-type-states.json")["value"]})
+    for item_id in range(1, items + 1):
+        created = start + timedelta(hours=rng.randrange(0, 24 * 60))
+        steps = rng.randrange(0, 4)
+        at, updates = created, [update(item_id, 1, iso(created), System_State=(None, "New"))]
+        for step in range(steps):
+            previous, at = at, at + timedelta(hours=rng.randrange(1, 72))
+            updates.append(update(item_id, len(updates) + 1, iso(at), previous=iso(previous),
+                                  System_State=(states[step], states[step + 1])))
+            if step == 0 and rng.random() < 0.2:
+                blocked, at = at, at + timedelta(hours=5)
+                updates.append(update(item_id, len(updates) + 1, iso(blocked), previous=iso(previous),
+                                      System_Tags=(None, "Blocked")))
+                updates.append(update(item_id, len(updates) + 1, iso(at), previous=iso(blocked),
+                                      System_Tags=("Blocked", "")))
+        fake.work_items[item_id] = work_item(item_id, created=iso(created), changed=iso(at), state=states[steps],
+                                             area=f"{PROJECT}\\Payments")
+        fake.updates[item_id] = updates
+    repository = Repository()
+    author, reviewer = identity("Normal Paulk"), identity("Johnnie McLeod")
+    for number in range(1, pulls + 1):
+        created = start + timedelta(hours=rng.randrange(0, 24 * 60))
+        closed = created + timedelta(hours=rng.randrange(2, 96)) if rng.random() < 0.8 else None
+        repository.pulls.append(pull_request(number, repository="shop-web", created=iso(created), author=author,
+                                             status="completed" if closed else "active",
+                                             closed=iso(closed) if closed else None, merge_commit=f"{number:040x}"))
+        repository.commits[number] = [pr_commit(f"{number + 1000:040x}", authored=iso(created - timedelta(hours=2)))]
+        repository.threads[number] = [vote_thread(iso(created + timedelta(hours=1)), reviewer, 10)]
+    fake.repositories["shop-web"] = repository
+    fake.definitions = [{"id": 7, "name": "Shop CI", "path": "\\", "type": "build", "revision": 3}]
+    for number in range(builds):
+        queued = start + timedelta(days=5 * (number + 1))
+        fake.builds.append(build(700 + number, definition=(7, "Shop CI"), repository="shop-web", sha=f"{number:040x}",
+                                 queued=iso(queued), started=iso(queued + timedelta(minutes=1)),
+                                 finished=iso(queued + timedelta(minutes=9)),
+                                 result="succeeded" if rng.random() < 0.75 else "failed"))
+    return fake

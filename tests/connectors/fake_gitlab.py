@@ -375,3 +375,59 @@ class FakeGitLab:
         if self.link_headers:
             headers["Link"] = ", ".join(links)
         return items[(page - 1) * per_page: page * per_page], headers
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def synthetic_project(issues: int = 60, merge_requests: int = 20, deployments: int = 12, *, seed: int = 7) -> Project:
+    """A project with ``issues`` issues moving through three scoped status labels (some blocked, some closed,
+    a few incidents), ``merge_requests`` merged or open merge requests reviewed by someone else, and production
+    deployments that shipped them."""
+    import random  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, 9, tzinfo=UTC)
+    statuses = ["workflow::to do", "workflow::doing", "workflow::review"]
+    project = Project(environments=[environment(9, "production"), environment(10, "staging", tier="staging")])
+    for iid in range(1, issues + 1):
+        created = start + timedelta(hours=rng.randrange(0, 24 * 60))
+        at, carried = created, None
+        labels, states = [], []
+        for step in range(rng.randrange(0, 5)):
+            at += timedelta(hours=rng.randrange(1, 72))
+            if carried:
+                labels.append(label_event(_iso(at), carried, "remove", iid=iid))
+            carried = statuses[min(step, 2)]
+            labels.append(label_event(_iso(at), carried, iid=iid))
+            if rng.random() < 0.2:
+                labels.append(label_event(_iso(at + timedelta(hours=2)), "blocked", iid=iid))
+                labels.append(label_event(_iso(at + timedelta(hours=9)), "blocked", "remove", iid=iid))
+        closed = rng.random() < 0.5
+        if closed:
+            at += timedelta(hours=rng.randrange(1, 48))
+            states.append(state_event(_iso(at), "closed", iid=iid))
+        project.issues.append(issue(iid, created=_iso(created), updated=_iso(at), state="closed" if closed else "opened",
+                                    closed=_iso(at) if closed else None, labels=(carried,) if carried else (),
+                                    issue_type="incident" if rng.random() < 0.08 else "issue"))
+        project.label_events[iid], project.state_events[iid] = labels, states
+    for iid in range(1, merge_requests + 1):
+        created = start + timedelta(hours=rng.randrange(0, 24 * 60))
+        merged = created + timedelta(hours=rng.randrange(2, 96)) if rng.random() < 0.8 else None
+        project.merge_requests.append(merge_request(
+            iid, created=_iso(created), author=rng.choice(["alice", "bob"]), state="merged" if merged else "opened",
+            merged=_iso(merged) if merged else None, merge_commit=f"{iid:040x}" if merged else None))
+        project.commits[iid] = [commit(f"{iid + 1000:040x}", authored=_iso(created - timedelta(hours=3)))]
+        project.notes[iid] = [note(_iso(created + timedelta(hours=1)), "carol", "LGTM", iid=iid)]
+    merged_iids = [mr["iid"] for mr in sorted(project.merge_requests, key=lambda mr: mr["merged_at"] or "")
+                   if mr["merged_at"]]
+    for number in range(deployments):
+        created = start + timedelta(days=5 * (number + 1))
+        status = "success" if rng.random() < 0.75 else "failed"
+        project.deployments.append(deployment(100 + number, sha=f"{number + 5000:040x}", created=_iso(created),
+                                              status=status, finished=_iso(created + timedelta(minutes=8))))
+        if status == "success":
+            project.deployed[100 + number] = merged_iids[number::deployments]
+    return project

@@ -236,3 +236,41 @@ class FakeLinear:
             chosen = [p for p in chosen if p["updatedAt"] >= since]
         chosen.sort(key=lambda p: p["createdAt"], reverse=True)
         return self._connection(chosen, first, after, lambda p: {k: v for k, v in p.items() if not k.startswith("_")})
+
+
+def synthetic_workspace(issues: int = 60, projects: int = 4, *, seed: int = 7) -> FakeLinear:
+    """``issues`` issues of team ENG moving Backlog → Todo → In Progress → In Review → Done (some blocked,
+    some in a cycle or a project) and ``projects`` projects."""
+    import random  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, 9, tzinfo=UTC)
+
+    def iso(when: datetime) -> str:
+        return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    fake = FakeLinear()
+    flow = ["Backlog", "Todo", "In Progress", "In Review", "Done"]
+    for number in range(projects):
+        created = start + timedelta(days=10 * number)
+        fake.projects.append(project(f"project-{number}", f"Project {number}", created=iso(created),
+                                     updated=iso(created + timedelta(days=20)), status="started",
+                                     started=iso(created + timedelta(days=2))))
+    for number in range(1, issues + 1):
+        created = start + timedelta(hours=rng.randrange(0, 24 * 60))
+        at, history = created, [change(iso(created), None, "Backlog")]
+        steps = rng.randrange(0, 5)
+        for step in range(steps):
+            at += timedelta(hours=rng.randrange(1, 72))
+            history.append(change(iso(at), flow[step], flow[step + 1]))
+            if step == 1 and rng.random() < 0.2:
+                history += [change(iso(at + timedelta(hours=1)), added=("Blocked",)),
+                            change(iso(at + timedelta(hours=6)), removed=("Blocked",))]
+        chosen = fake.projects[number % projects] if projects and rng.random() < 0.5 else None
+        fake.issues.append(issue(
+            f"ENG-{number}", created=iso(created), updated=iso(at + timedelta(hours=6)), state_name=flow[steps],
+            history=history, project=chosen, estimate=float(rng.choice([1, 2, 3, 5])),
+            cycle=cycle(1 + number % 3, starts=iso(start), ends=iso(start + timedelta(days=14))) if rng.random() < 0.4 else None,
+            completed=iso(at) if steps == 4 else None))
+    return fake

@@ -219,7 +219,7 @@ class AzureDevOpsConnector(Connector):
             if any(hidden in str(category.get("referenceName") or "") for hidden in _HIDDEN_CATEGORIES):
                 continue
             names += [str(kind.get("name")) for kind in category.get("workItemTypes") or [] if kind.get("name")]
-        return list(dict.fromkeys(names))
+        return list(dict.fromkeys([*names, *self.settings.incident_types]))
 
     def _states(self, types: list[str]) -> list[dict[str, Any]]:
         states: list[dict[str, Any]] = []
