@@ -279,6 +279,7 @@ class FakeAzureDevOps:
     max_top: int = 200
     failures: list[Failure] = field(default_factory=list)
     wiql: list[str] = field(default_factory=list)
+    vanishing: set[int] = field(default_factory=set)  # listed, but deleted before their updates are read
     received: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -362,8 +363,9 @@ class FakeAzureDevOps:
             return self._work_items(request)
         if match := re.fullmatch(r"/wit/workItems/(\d+)/updates", rest):
             item_id = int(match.group(1))
-            if item_id not in self.work_items:
-                return None
+            if item_id not in self.work_items or item_id in self.vanishing:
+                return self._error(404, f"TF401232: Work item {item_id} does not exist, or you do not have "
+                                        "permissions to read it.")
             top, skip = min(int(request.param("$top", "200") or 200), self.max_top), int(request.param("$skip", "0") or 0)
             page = self.updates.get(item_id, [])[skip:skip + top]
             return {"count": len(page), "value": page}, {}

@@ -215,7 +215,8 @@ class Failure:
     """An injected answer for requests whose path matches ``path`` (a regex), ``times`` times.
 
     Kinds: ``retry_after_429`` (GitLab's throttle), ``spent`` (a 200 with ``RateLimit-Remaining: 0``),
-    ``server_error_500``, ``not_found_404``, ``redirect_elsewhere`` (a 301 to another host).
+    ``server_error_500``, ``not_found_404``, ``redirect_elsewhere`` (a 301 to another host), ``link_elsewhere``
+    (a page whose next link is on another host).
     """
 
     path: str
@@ -294,6 +295,9 @@ class FakeGitLab:
             return self._count(Reply({"message": "404 Not found"}, status=404))
         if failure.kind == "redirect_elsewhere":
             return Reply(raw=b"", status=301, headers={"Location": "https://gitlab.evil.example/api/v4" + request.path})
+        if failure.kind == "link_elsewhere":
+            return self._count(Reply([], headers={
+                "Link": f'<https://gitlab.evil.example/api/v4{request.path}?page=2&per_page=100>; rel="next"'}))
         return None  # "spent": answered normally, with the budget spent
 
     def _route(self, request: Request, path: str) -> tuple[Any, dict[str, str]] | None:

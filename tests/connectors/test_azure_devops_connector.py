@@ -451,3 +451,12 @@ def test_a_sync_resumed_from_any_page_reads_the_rest_exactly_once() -> None:
             assert [p.deployments for p in rest] == [p.deployments for p in whole[stop:]]
     assert [p.cursor["phase"] for p in whole].count("deployments") >= 8
     assert whole[-1].cursor["phase"] == "done"
+
+
+def test_a_work_item_deleted_while_the_sync_reads_it_is_skipped() -> None:
+    fake = sample_organization()
+    fake.vanishing.add(11)
+    pages, _, _ = fetch_all(fake, repositories=[], deployments=[])
+
+    assert sorted(items(pages)) == ["Fabrikam#1", "Fabrikam#10", "Fabrikam#13", "Fabrikam#14"]
+    assert pages[-1].existing_keys == ["Fabrikam#1", "Fabrikam#10", "Fabrikam#13", "Fabrikam#14"]

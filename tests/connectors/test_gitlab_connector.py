@@ -326,13 +326,14 @@ def test_a_429_waits_for_retry_after_and_a_spent_budget_waits_for_the_reset() ->
     assert len(items(pages)) == 5
 
 
-def test_a_redirect_to_another_host_is_not_followed() -> None:
+@pytest.mark.parametrize(("kind", "verb"), [("redirect_elsewhere", "redirected to"), ("link_elsewhere", "pointed to")])
+def test_a_redirect_or_next_page_on_another_host_is_not_followed(kind: str, verb: str) -> None:
     fake = FakeGitLab({PROJECT: sample_project()})
-    fake.fail(r"/projects/[^/]+/issues", "redirect_elsewhere")
+    fake.fail(r"/projects/[^/]+/issues", kind)
     with fake.serve() as server, pytest.raises(ConnectorError) as caught:
         list(connect(server).fetch(SyncRequest()))
 
-    assert caught.value.message == ("GitLab (shop): GitLab redirected to another host (https://gitlab.evil.example); "
+    assert caught.value.message == (f"GitLab (shop): GitLab {verb} another host (https://gitlab.evil.example); "
                                     f"the token is only sent to {server.url}. Check the base URL of the connection.")
     assert len(server.requests) == 1
 

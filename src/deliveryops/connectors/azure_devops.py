@@ -314,8 +314,13 @@ class AzureDevOpsConnector(Connector):
         progress.see(fields.get("System.ChangedDate"))
         updates: list[dict[str, Any]] = []
         while True:
-            page, _ = self._values(f"{self.root}/wit/workItems/{item['id']}/updates",
-                                   {"$top": WORK_ITEMS_PER_PAGE, "$skip": len(updates)})
+            try:
+                page, _ = self._values(f"{self.root}/wit/workItems/{item['id']}/updates",
+                                       {"$top": WORK_ITEMS_PER_PAGE, "$skip": len(updates)})
+            except ConnectorError as exc:
+                if exc.status == 404:  # deleted since it was listed: the next full sync removes it
+                    return
+                raise
             updates += page
             if len(page) < WORK_ITEMS_PER_PAGE:
                 break
