@@ -50,59 +50,140 @@ def schema() -> graphql.GraphQLSchema:
     return graphql.build_schema(gzip.decompress(SCHEMA.read_bytes()).decode("utf-8"))
 
 
-def connect(server: FakeServer, *, sleeps: list[float] | None = None, secret: str = API_KEY, name: str = "Linear (ENG)",
-            **settings: Any) -> LinearConnector:
+def connect(
+    server: FakeServer, *, sleeps: list[float] | None = None, secret: str = API_KEY, name: str = "Linear (ENG)", **settings: Any
+) -> LinearConnector:
     """A connector to ``server`` with a fixed clock, a seeded jitter and a recording sleep."""
     import random  # noqa: PLC0415
 
     settings.setdefault("teams", ["ENG"])
-    return LinearConnector(LinearSettings(base_url=server.url, **settings), secret, name=name,
-                           sleep=(sleeps if sleeps is not None else []).append, now=lambda: NOW, rng=random.Random(1))
+    return LinearConnector(
+        LinearSettings(base_url=server.url, **settings),
+        secret,
+        name=name,
+        sleep=(sleeps if sleeps is not None else []).append,
+        now=lambda: NOW,
+        rng=random.Random(1),
+    )
 
 
 def state(name: str, kind: str, position: float, *, team: str = "ENG") -> dict[str, Any]:
     """A workflow state (``WorkflowState``)."""
-    return {"id": f"state-{team}-{name.lower().replace(' ', '-')}", "name": name, "type": kind, "position": position,
-            "color": "#bec2c8", "team": {"key": team}}
+    return {
+        "id": f"state-{team}-{name.lower().replace(' ', '-')}",
+        "name": name,
+        "type": kind,
+        "position": position,
+        "color": "#bec2c8",
+        "team": {"key": team},
+    }
 
 
-ENG_STATES = [state("Triage", "triage", 0), state("Backlog", "backlog", 1), state("Todo", "unstarted", 2),
-              state("In Progress", "started", 3), state("In Review", "started", 4), state("Done", "completed", 5),
-              state("Canceled", "canceled", 6), state("Duplicate", "canceled", 7)]
+ENG_STATES = [
+    state("Triage", "triage", 0),
+    state("Backlog", "backlog", 1),
+    state("Todo", "unstarted", 2),
+    state("In Progress", "started", 3),
+    state("In Review", "started", 4),
+    state("Done", "completed", 5),
+    state("Canceled", "canceled", 6),
+    state("Duplicate", "canceled", 7),
+]
 
 
-def change(at: str, from_state: str | None = None, to_state: str | None = None, *, added: tuple[str, ...] = (),
-           removed: tuple[str, ...] = (), states: list[dict[str, Any]] = ENG_STATES) -> dict[str, Any]:
+def change(
+    at: str,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    *,
+    added: tuple[str, ...] = (),
+    removed: tuple[str, ...] = (),
+    states: list[dict[str, Any]] = ENG_STATES,
+) -> dict[str, Any]:
     """An ``IssueHistory`` entry: a state change and/or labels added or removed."""
     by_name = {s["name"]: s for s in states}
-    return {"id": f"history-{next(_ids)}", "createdAt": at,
-            "fromState": by_name[from_state] if from_state else None, "toState": by_name[to_state] if to_state else None,
-            "addedLabels": [{"name": label} for label in added] or None,
-            "removedLabels": [{"name": label} for label in removed] or None}
+    return {
+        "id": f"history-{next(_ids)}",
+        "createdAt": at,
+        "fromState": by_name[from_state] if from_state else None,
+        "toState": by_name[to_state] if to_state else None,
+        "addedLabels": [{"name": label} for label in added] or None,
+        "removedLabels": [{"name": label} for label in removed] or None,
+    }
 
 
-def issue(identifier: str, *, created: str, updated: str, state_name: str, title: str | None = None,
-          labels: tuple[str, ...] = (), history: list[dict[str, Any]] | None = None, project: dict[str, Any] | None = None,
-          cycle: dict[str, Any] | None = None, parent: str | None = None, estimate: float | None = None,
-          priority: str = "No priority", completed: str | None = None, canceled: str | None = None,
-          trashed: bool = False, archived: str | None = None, states: list[dict[str, Any]] = ENG_STATES) -> dict[str, Any]:
+def issue(
+    identifier: str,
+    *,
+    created: str,
+    updated: str,
+    state_name: str,
+    title: str | None = None,
+    labels: tuple[str, ...] = (),
+    history: list[dict[str, Any]] | None = None,
+    project: dict[str, Any] | None = None,
+    cycle: dict[str, Any] | None = None,
+    parent: str | None = None,
+    estimate: float | None = None,
+    priority: str = "No priority",
+    completed: str | None = None,
+    canceled: str | None = None,
+    trashed: bool = False,
+    archived: str | None = None,
+    states: list[dict[str, Any]] = ENG_STATES,
+) -> dict[str, Any]:
     """An ``Issue`` with the fields the connector asks for (and its team and history for the resolvers)."""
     team = identifier.split("-", maxsplit=1)[0]
-    return {"id": f"issue-{identifier}", "identifier": identifier, "title": title or f"Issue {identifier}",
-            "url": f"https://linear.app/acme/issue/{identifier.lower()}", "createdAt": created, "updatedAt": updated,
-            "archivedAt": archived, "trashed": trashed, "estimate": estimate, "priorityLabel": priority,
-            "completedAt": completed, "canceledAt": canceled, "state": next(s for s in states if s["name"] == state_name),
-            "parent": {"identifier": parent} if parent else None, "project": project, "cycle": cycle,
-            "_labels": list(labels), "_history": history or [], "_team": team}
+    return {
+        "id": f"issue-{identifier}",
+        "identifier": identifier,
+        "title": title or f"Issue {identifier}",
+        "url": f"https://linear.app/acme/issue/{identifier.lower()}",
+        "createdAt": created,
+        "updatedAt": updated,
+        "archivedAt": archived,
+        "trashed": trashed,
+        "estimate": estimate,
+        "priorityLabel": priority,
+        "completedAt": completed,
+        "canceledAt": canceled,
+        "state": next(s for s in states if s["name"] == state_name),
+        "parent": {"identifier": parent} if parent else None,
+        "project": project,
+        "cycle": cycle,
+        "_labels": list(labels),
+        "_history": history or [],
+        "_team": team,
+    }
 
 
-def project(slug: str, name: str, *, created: str, updated: str, status: str, started: str | None = None,
-            completed: str | None = None, canceled: str | None = None, teams: tuple[str, ...] = ("ENG",)) -> dict[str, Any]:
+def project(
+    slug: str,
+    name: str,
+    *,
+    created: str,
+    updated: str,
+    status: str,
+    started: str | None = None,
+    completed: str | None = None,
+    canceled: str | None = None,
+    teams: tuple[str, ...] = ("ENG",),
+) -> dict[str, Any]:
     """A ``Project`` (its status is a ``ProjectStatus`` of the type given)."""
-    return {"id": f"project-{slug}", "slugId": slug, "name": name, "url": f"https://linear.app/acme/project/{slug}",
-            "createdAt": created, "updatedAt": updated, "startedAt": started, "completedAt": completed,
-            "canceledAt": canceled, "archivedAt": None, "status": {"type": status, "name": status.title()},
-            "_teams": list(teams)}
+    return {
+        "id": f"project-{slug}",
+        "slugId": slug,
+        "name": name,
+        "url": f"https://linear.app/acme/project/{slug}",
+        "createdAt": created,
+        "updatedAt": updated,
+        "startedAt": started,
+        "completedAt": completed,
+        "canceledAt": canceled,
+        "archivedAt": None,
+        "status": {"type": status, "name": status.title()},
+        "_teams": list(teams),
+    }
 
 
 def cycle(number: int, *, starts: str, ends: str, name: str | None = None) -> dict[str, Any]:
@@ -135,66 +216,122 @@ class FakeLinear:
     def handle(self, request: Request) -> Reply:
         """Answer one request as Linear would."""
         with self._lock:
-            headers = {"X-RateLimit-Requests-Limit": "5000", "X-RateLimit-Requests-Remaining": "4990",
-                       "X-RateLimit-Requests-Reset": str(RESET_MS), "X-RateLimit-Complexity-Limit": "3000000",
-                       "X-RateLimit-Complexity-Remaining": "2999000", "X-RateLimit-Complexity-Reset": str(RESET_MS)}
+            headers = {
+                "X-RateLimit-Requests-Limit": "5000",
+                "X-RateLimit-Requests-Remaining": "4990",
+                "X-RateLimit-Requests-Reset": str(RESET_MS),
+                "X-RateLimit-Complexity-Limit": "3000000",
+                "X-RateLimit-Complexity-Remaining": "2999000",
+                "X-RateLimit-Complexity-Reset": str(RESET_MS),
+            }
             if request.path != "/graphql" or request.method != "POST":
                 return Reply({"errors": [{"message": "Not found"}]}, status=404, headers=headers)
             if request.headers.get("authorization") not in (self.api_key, f"Bearer {self.api_key}"):
-                return Reply({"errors": [{"message": "Authentication required, not authenticated", "extensions": {
-                    "type": "authentication error", "code": "AUTHENTICATION_ERROR", "statusCode": 401,
-                    "userPresentableMessage": "You need to authenticate to access this operation."}}]},
-                    status=400, headers=headers)
+                return Reply(
+                    {
+                        "errors": [
+                            {
+                                "message": "Authentication required, not authenticated",
+                                "extensions": {
+                                    "type": "authentication error",
+                                    "code": "AUTHENTICATION_ERROR",
+                                    "statusCode": 401,
+                                    "userPresentableMessage": "You need to authenticate to access this operation.",
+                                },
+                            }
+                        ]
+                    },
+                    status=400,
+                    headers=headers,
+                )
             body = request.json()
             document = graphql.parse(body["query"])
-            operation = next(d.name.value for d in document.definitions
-                             if isinstance(d, graphql.OperationDefinitionNode) and d.name)
+            operation = next(
+                d.name.value for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode) and d.name
+            )
             variables = body.get("variables") or {}
             self.operations.append((operation, variables))
             limit = next((kind for name, kind in self.limited if name == operation), None)
             if limit is not None:
                 self.limited.remove((operation, limit))
                 headers[f"X-RateLimit-{limit.title()}-Remaining"] = "0"
-                return Reply({"errors": [{"message": "Rate limit exceeded", "extensions": {
-                    "type": "ratelimited", "code": "RATELIMITED", "statusCode": 429,
-                    "userPresentableMessage": "Too many requests, please try again later."}}]},
-                    status=400, headers=headers)
+                return Reply(
+                    {
+                        "errors": [
+                            {
+                                "message": "Rate limit exceeded",
+                                "extensions": {
+                                    "type": "ratelimited",
+                                    "code": "RATELIMITED",
+                                    "statusCode": 429,
+                                    "userPresentableMessage": "Too many requests, please try again later.",
+                                },
+                            }
+                        ]
+                    },
+                    status=400,
+                    headers=headers,
+                )
             if operation in self.spent:
                 self.spent.remove(operation)
                 headers["X-RateLimit-Requests-Remaining"] = "0"
-            result = graphql.graphql_sync(schema(), body["query"], root_value=self._root(),
-                                          variable_values=variables)
+            result = graphql.graphql_sync(schema(), body["query"], root_value=self._root(), variable_values=variables)
             if result.errors:
-                return Reply({"errors": [{"message": error.message, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
-                                         for error in result.errors]}, status=400, headers=headers)
+                return Reply(
+                    {
+                        "errors": [
+                            {"message": error.message, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
+                            for error in result.errors
+                        ]
+                    },
+                    status=400,
+                    headers=headers,
+                )
             return Reply({"data": result.data}, headers=headers)
 
     # -- resolvers ------------------------------------------------------------------------------------------
 
     def _root(self) -> dict[str, Any]:
-        return {"viewer": {"id": "user-1", "name": "Ada Lovelace", "email": "ada@acme.example"},
-                "teams": self._teams, "workflowStates": self._states, "issues": self._issues, "issue": self._issue,
-                "projects": self._projects}
+        return {
+            "viewer": {"id": "user-1", "name": "Ada Lovelace", "email": "ada@acme.example"},
+            "teams": self._teams,
+            "workflowStates": self._states,
+            "issues": self._issues,
+            "issue": self._issue,
+            "projects": self._projects,
+        }
 
-    def _connection(self, records: list[dict[str, Any]], first: int | None, after: str | None,
-                    shape: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    def _connection(
+        self,
+        records: list[dict[str, Any]],
+        first: int | None,
+        after: str | None,
+        shape: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
         start = int(base64.b64decode(after).decode()) if after else 0
         size = min(first or 50, self.max_first)
-        chunk = records[start:start + size]
+        chunk = records[start : start + size]
         more = start + size < len(records)
-        return {"nodes": [shape(record) for record in chunk],
-                "pageInfo": {"hasNextPage": more, "hasPreviousPage": start > 0,
-                             "startCursor": base64.b64encode(str(start).encode()).decode() if chunk else None,
-                             "endCursor": base64.b64encode(str(start + len(chunk)).encode()).decode() if chunk else None}}
+        return {
+            "nodes": [shape(record) for record in chunk],
+            "pageInfo": {
+                "hasNextPage": more,
+                "hasPreviousPage": start > 0,
+                "startCursor": base64.b64encode(str(start).encode()).decode() if chunk else None,
+                "endCursor": base64.b64encode(str(start + len(chunk)).encode()).decode() if chunk else None,
+            },
+        }
 
-    def _teams(self, _info: Any, filter: dict[str, Any] | None = None, first: int | None = None,
-               after: str | None = None, **_: Any) -> dict[str, Any]:
+    def _teams(
+        self, _info: Any, filter: dict[str, Any] | None = None, first: int | None = None, after: str | None = None, **_: Any
+    ) -> dict[str, Any]:
         keys = ((filter or {}).get("key") or {}).get("in")
         chosen = [{"id": f"team-{k}", "key": k, "name": n} for k, n in self.teams.items() if keys is None or k in keys]
         return self._connection(chosen, first, after, lambda team: team)
 
-    def _states(self, _info: Any, filter: dict[str, Any] | None = None, first: int | None = None,
-                after: str | None = None, **_: Any) -> dict[str, Any]:
+    def _states(
+        self, _info: Any, filter: dict[str, Any] | None = None, first: int | None = None, after: str | None = None, **_: Any
+    ) -> dict[str, Any]:
         keys = (((filter or {}).get("team") or {}).get("key") or {}).get("in")
         chosen = [s for s in self.states if keys is None or s["team"]["key"] in keys]
         return self._connection(chosen, first, after, lambda record: record)
@@ -202,14 +339,23 @@ class FakeLinear:
     def _shape_issue(self, record: dict[str, Any]) -> dict[str, Any]:
         shaped = {key: value for key, value in record.items() if not key.startswith("_")}
         shaped["labels"] = lambda _info, first=None, after=None, **_: self._connection(
-            [{"name": name} for name in record["_labels"]], first, after, lambda label: label)
+            [{"name": name} for name in record["_labels"]], first, after, lambda label: label
+        )
         shaped["history"] = lambda _info, first=None, after=None, **_: self._connection(
-            record["_history"], first, after, lambda entry: entry)
+            record["_history"], first, after, lambda entry: entry
+        )
         return shaped
 
-    def _issues(self, _info: Any, filter: dict[str, Any] | None = None, first: int | None = None,
-                after: str | None = None, includeArchived: bool | None = None, orderBy: str | None = None,  # noqa: N803
-                **_: Any) -> dict[str, Any]:
+    def _issues(
+        self,
+        _info: Any,
+        filter: dict[str, Any] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        includeArchived: bool | None = None,
+        orderBy: str | None = None,  # noqa: N803
+        **_: Any,
+    ) -> dict[str, Any]:
         chosen = [i for i in self.issues if includeArchived or not i["archivedAt"]]
         team = (((filter or {}).get("team") or {}).get("key") or {}).get("eq")
         if team is not None:
@@ -226,8 +372,15 @@ class FakeLinear:
             raise graphql.GraphQLError("Entity not found: Issue")
         return self._shape_issue(found)
 
-    def _projects(self, _info: Any, filter: dict[str, Any] | None = None, first: int | None = None,
-                  after: str | None = None, includeArchived: bool | None = None, **_: Any) -> dict[str, Any]:  # noqa: N803
+    def _projects(
+        self,
+        _info: Any,
+        filter: dict[str, Any] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        includeArchived: bool | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:  # noqa: N803
         chosen = [p for p in self.projects if includeArchived or not p["archivedAt"]]
         team = ((((filter or {}).get("accessibleTeams") or {}).get("some") or {}).get("key") or {}).get("eq")
         if team is not None:
@@ -254,9 +407,16 @@ def synthetic_workspace(issues: int = 60, projects: int = 4, *, seed: int = 7) -
     flow = ["Backlog", "Todo", "In Progress", "In Review", "Done"]
     for number in range(projects):
         created = start + timedelta(days=10 * number)
-        fake.projects.append(project(f"project-{number}", f"Project {number}", created=iso(created),
-                                     updated=iso(created + timedelta(days=20)), status="started",
-                                     started=iso(created + timedelta(days=2))))
+        fake.projects.append(
+            project(
+                f"project-{number}",
+                f"Project {number}",
+                created=iso(created),
+                updated=iso(created + timedelta(days=20)),
+                status="started",
+                started=iso(created + timedelta(days=2)),
+            )
+        )
     for number in range(1, issues + 1):
         created = start + timedelta(hours=rng.randrange(0, 24 * 60))
         at, history = created, [change(iso(created), None, "Backlog")]
@@ -265,12 +425,24 @@ def synthetic_workspace(issues: int = 60, projects: int = 4, *, seed: int = 7) -
             at += timedelta(hours=rng.randrange(1, 72))
             history.append(change(iso(at), flow[step], flow[step + 1]))
             if step == 1 and rng.random() < 0.2:
-                history += [change(iso(at + timedelta(hours=1)), added=("Blocked",)),
-                            change(iso(at + timedelta(hours=6)), removed=("Blocked",))]
+                history += [
+                    change(iso(at + timedelta(hours=1)), added=("Blocked",)),
+                    change(iso(at + timedelta(hours=6)), removed=("Blocked",)),
+                ]
         chosen = fake.projects[number % projects] if projects and rng.random() < 0.5 else None
-        fake.issues.append(issue(
-            f"ENG-{number}", created=iso(created), updated=iso(at + timedelta(hours=6)), state_name=flow[steps],
-            history=history, project=chosen, estimate=float(rng.choice([1, 2, 3, 5])),
-            cycle=cycle(1 + number % 3, starts=iso(start), ends=iso(start + timedelta(days=14))) if rng.random() < 0.4 else None,
-            completed=iso(at) if steps == 4 else None))
+        fake.issues.append(
+            issue(
+                f"ENG-{number}",
+                created=iso(created),
+                updated=iso(at + timedelta(hours=6)),
+                state_name=flow[steps],
+                history=history,
+                project=chosen,
+                estimate=float(rng.choice([1, 2, 3, 5])),
+                cycle=cycle(1 + number % 3, starts=iso(start), ends=iso(start + timedelta(days=14)))
+                if rng.random() < 0.4
+                else None,
+                completed=iso(at) if steps == 4 else None,
+            )
+        )
     return fake

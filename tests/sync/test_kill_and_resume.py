@@ -94,20 +94,40 @@ def source(kind: str) -> Source:
     if kind == "jira-cloud":
         jira = FakeJira(synthetic_issues(240, seed=5), page_size=20)
         jira.precompute()
-        return Source(kind, TOKEN, jira, lambda servers: {"base_url": servers[0].url, "email": EMAIL, "projects": ["OPS"]},
-                      240)
+        return Source(kind, TOKEN, jira, lambda servers: {"base_url": servers[0].url, "email": EMAIL, "projects": ["OPS"]}, 240)
     if kind == "gitlab":
         gitlab = fake_gitlab.FakeGitLab({fake_gitlab.PROJECT: fake_gitlab.synthetic_project()}, max_per_page=10)
-        return Source(kind, fake_gitlab.TOKEN, gitlab, lambda servers: {
-            "base_url": servers[0].url, "projects": [fake_gitlab.PROJECT],
-            "status_labels": ["workflow::to do", "workflow::doing", "workflow::review"]}, 60, changes=20, deployments=12)
+        return Source(
+            kind,
+            fake_gitlab.TOKEN,
+            gitlab,
+            lambda servers: {
+                "base_url": servers[0].url,
+                "projects": [fake_gitlab.PROJECT],
+                "status_labels": ["workflow::to do", "workflow::doing", "workflow::review"],
+            },
+            60,
+            changes=20,
+            deployments=12,
+        )
     if kind == "azure-devops":
         azure = fake_azure_devops.synthetic_organization(items=210)
-        return Source(kind, fake_azure_devops.PAT, azure, lambda servers: {
-            "base_url": f"{servers[0].url}/{fake_azure_devops.ORGANIZATION}", "project": fake_azure_devops.PROJECT,
-            "release_url": f"{servers[1].url}/{fake_azure_devops.ORGANIZATION}", "area_paths": ["Fabrikam\\Payments"],
-            "repositories": ["shop-web"], "deployments": [{"kind": "pipeline", "definition": "Shop CI"}]}, 210,
-            changes=30, deployments=12)
+        return Source(
+            kind,
+            fake_azure_devops.PAT,
+            azure,
+            lambda servers: {
+                "base_url": f"{servers[0].url}/{fake_azure_devops.ORGANIZATION}",
+                "project": fake_azure_devops.PROJECT,
+                "release_url": f"{servers[1].url}/{fake_azure_devops.ORGANIZATION}",
+                "area_paths": ["Fabrikam\\Payments"],
+                "repositories": ["shop-web"],
+                "deployments": [{"kind": "pipeline", "definition": "Shop CI"}],
+            },
+            210,
+            changes=30,
+            deployments=12,
+        )
     linear = fake_linear.synthetic_workspace(issues=40)
     return Source(kind, fake_linear.API_KEY, linear, lambda servers: {"base_url": servers[0].url, "teams": ["ENG"]}, 44)
 
@@ -140,8 +160,16 @@ def add_connection(url: str, kind: str, settings: dict[str, Any], secret: str) -
     engine = make_engine(url)
     with unit_of_work(make_session_factory(engine)) as session:
         team = create_team(session=session, actor=None, name="Operations", time_zone="Europe/Berlin")
-        connection = service.create(session=session, actor=None, name=f"{kind} connection", kind=kind, team_id=team.id,
-                                    settings=settings, secret=secret, app_key=APP_KEY)
+        connection = service.create(
+            session=session,
+            actor=None,
+            name=f"{kind} connection",
+            kind=kind,
+            team_id=team.id,
+            settings=settings,
+            secret=secret,
+            app_key=APP_KEY,
+        )
         connection_id = connection.id
     engine.dispose()
     return connection_id
@@ -153,34 +181,100 @@ def content(url: str) -> dict[str, Any]:
     with Session(engine) as session:
         keys = dict(session.execute(select(WorkItem.id, WorkItem.external_key)).all())
         dump = {
-            "items": sorted(tuple(map(str, row)) for row in session.execute(select(
-                WorkItem.source, WorkItem.external_key, WorkItem.item_type, WorkItem.title, WorkItem.created_at,
-                WorkItem.current_status, WorkItem.parent_key, WorkItem.estimate, WorkItem.resolution,
-                WorkItem.content_hash)).all()),
-            "transitions": sorted((keys[i], str(f), t, a) for i, f, t, a in session.execute(select(
-                StatusTransition.item_id, StatusTransition.from_status, StatusTransition.to_status,
-                StatusTransition.at)).all()),
-            "blocked": sorted((keys[i], s, str(e), r, o) for i, s, e, r, o in session.execute(select(
-                BlockedInterval.item_id, BlockedInterval.start, BlockedInterval.end, BlockedInterval.reason,
-                BlockedInterval.origin)).all()),
-            "links": sorted((keys[i], k, o) for i, k, o in session.execute(select(
-                ItemLink.item_id, ItemLink.kind, ItemLink.other_key)).all()),
-            "workflow": sorted((n, str(c), p) for n, c, p in session.execute(select(
-                WorkflowStatus.name, WorkflowStatus.category, WorkflowStatus.position)).all()),
-            "changes": sorted(tuple(map(str, row)) for row in session.execute(select(
-                Change.source, Change.repository, Change.number, Change.title, Change.author, Change.opened_at,
-                Change.first_commit_at, Change.first_review_at, Change.merged_at, Change.closed_at,
-                Change.merge_commit_sha)).all()),
-            "deployments": sorted(tuple(map(str, row)) for row in session.execute(select(
-                Deployment.source, Deployment.repository, Deployment.external_id, Deployment.environment,
-                Deployment.result, Deployment.started_at, Deployment.finished_at, Deployment.commit_sha,
-                Deployment.commit_shas)).all()),
-            "shipped": sorted(tuple(map(str, row)) for row in session.execute(
-                select(Deployment.external_id, Change.number, DeploymentChange.matched_by)
-                .join(DeploymentChange, DeploymentChange.deployment_id == Deployment.id)
-                .join(Change, Change.id == DeploymentChange.change_id)).all()),
-            "incidents": sorted(tuple(map(str, row)) for row in session.execute(select(
-                Incident.source, Incident.external_id, Incident.created_at, Incident.resolved_at, Incident.severity)).all()),
+            "items": sorted(
+                tuple(map(str, row))
+                for row in session.execute(
+                    select(
+                        WorkItem.source,
+                        WorkItem.external_key,
+                        WorkItem.item_type,
+                        WorkItem.title,
+                        WorkItem.created_at,
+                        WorkItem.current_status,
+                        WorkItem.parent_key,
+                        WorkItem.estimate,
+                        WorkItem.resolution,
+                        WorkItem.content_hash,
+                    )
+                ).all()
+            ),
+            "transitions": sorted(
+                (keys[i], str(f), t, a)
+                for i, f, t, a in session.execute(
+                    select(
+                        StatusTransition.item_id, StatusTransition.from_status, StatusTransition.to_status, StatusTransition.at
+                    )
+                ).all()
+            ),
+            "blocked": sorted(
+                (keys[i], s, str(e), r, o)
+                for i, s, e, r, o in session.execute(
+                    select(
+                        BlockedInterval.item_id,
+                        BlockedInterval.start,
+                        BlockedInterval.end,
+                        BlockedInterval.reason,
+                        BlockedInterval.origin,
+                    )
+                ).all()
+            ),
+            "links": sorted(
+                (keys[i], k, o) for i, k, o in session.execute(select(ItemLink.item_id, ItemLink.kind, ItemLink.other_key)).all()
+            ),
+            "workflow": sorted(
+                (n, str(c), p)
+                for n, c, p in session.execute(
+                    select(WorkflowStatus.name, WorkflowStatus.category, WorkflowStatus.position)
+                ).all()
+            ),
+            "changes": sorted(
+                tuple(map(str, row))
+                for row in session.execute(
+                    select(
+                        Change.source,
+                        Change.repository,
+                        Change.number,
+                        Change.title,
+                        Change.author,
+                        Change.opened_at,
+                        Change.first_commit_at,
+                        Change.first_review_at,
+                        Change.merged_at,
+                        Change.closed_at,
+                        Change.merge_commit_sha,
+                    )
+                ).all()
+            ),
+            "deployments": sorted(
+                tuple(map(str, row))
+                for row in session.execute(
+                    select(
+                        Deployment.source,
+                        Deployment.repository,
+                        Deployment.external_id,
+                        Deployment.environment,
+                        Deployment.result,
+                        Deployment.started_at,
+                        Deployment.finished_at,
+                        Deployment.commit_sha,
+                        Deployment.commit_shas,
+                    )
+                ).all()
+            ),
+            "shipped": sorted(
+                tuple(map(str, row))
+                for row in session.execute(
+                    select(Deployment.external_id, Change.number, DeploymentChange.matched_by)
+                    .join(DeploymentChange, DeploymentChange.deployment_id == Deployment.id)
+                    .join(Change, Change.id == DeploymentChange.change_id)
+                ).all()
+            ),
+            "incidents": sorted(
+                tuple(map(str, row))
+                for row in session.execute(
+                    select(Incident.source, Incident.external_id, Incident.created_at, Incident.resolved_at, Incident.severity)
+                ).all()
+            ),
             "watermark": session.scalar(select(Connection.watermark)),
         }
         runs = list(session.execute(select(SyncRun.status, SyncRun.resumed_from).order_by(SyncRun.id)).all())
@@ -193,15 +287,17 @@ def content(url: str) -> dict[str, Any]:
 @pytest.mark.parametrize("kind", ["jira-cloud", "gitlab", "azure-devops", "linear"])
 def test_killed_sync_resumes_to_the_same_content(kind: str, database: str, tmp_path: Path) -> None:
     chosen = source(kind)
-    with chosen.serve() as (fake, settings), fresh_database(database, tmp_path) as reference, \
-            fresh_database(database, tmp_path) as target:
+    with (
+        chosen.serve() as (fake, settings),
+        fresh_database(database, tmp_path) as reference,
+        fresh_database(database, tmp_path) as target,
+    ):
         reference_id = add_connection(reference, kind, settings, chosen.secret)
         run_sync(make_session_factory(make_engine(reference)), reference_id, app_key=APP_KEY, sleep=lambda _s: None)
         total_requests = fake.received
         expected = content(reference)
         assert len(expected["dump"]["items"]) == chosen.items
-        assert (len(expected["dump"]["changes"]), len(expected["dump"]["deployments"])) == (
-            chosen.changes, chosen.deployments)
+        assert (len(expected["dump"]["changes"]), len(expected["dump"]["deployments"])) == (chosen.changes, chosen.deployments)
 
         target_id = add_connection(target, kind, settings, chosen.secret)
         rng = random.Random(20261126)
@@ -212,13 +308,15 @@ def test_killed_sync_resumes_to_the_same_content(kind: str, database: str, tmp_p
             fake.received, fake.hold_at = 0, kill_at
             fake.held.clear()
             fake.release.clear()
-            child = subprocess.Popen([sys.executable, "-c", CHILD, target, str(target_id), APP_KEY],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            child = subprocess.Popen(
+                [sys.executable, "-c", CHILD, target, str(target_id), APP_KEY], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
             while not fake.held.wait(0.2):
                 if child.poll() is not None:
                     error = child.stderr.read().decode() if child.stderr else ""
-                    pytest.fail(f"the child ended ({child.returncode}) before request {kill_at} "
-                                f"({fake.received} received): {error}")
+                    pytest.fail(
+                        f"the child ended ({child.returncode}) before request {kill_at} ({fake.received} received): {error}"
+                    )
             child.kill()
             child.wait(10)
             fake.release.set()

@@ -87,9 +87,17 @@ class AzureDevOpsConnector(Connector):
     label: ClassVar[str] = "Azure DevOps"
     settings_model: ClassVar[type[ConnectorSettings]] = AzureDevOpsSettings
 
-    def __init__(self, settings: AzureDevOpsSettings, secret: str, *, name: str,
-                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
-                 now: Callable[[], datetime] | None = None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        settings: AzureDevOpsSettings,
+        secret: str,
+        *,
+        name: str,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         """Prepare a connection; nothing is sent until :meth:`test` or :meth:`fetch`.
 
         Args:
@@ -106,13 +114,26 @@ class AzureDevOpsConnector(Connector):
         self.project = settings.project
         self.root = f"/{quote(settings.project)}/_apis"
         self.releases = f"{settings.releases_root()}/{quote(settings.project)}/_apis/release"
-        client = httpx.Client(base_url=str(settings.base_url), transport=transport, follow_redirects=False,
-                              timeout=httpx.Timeout(30.0, connect=10.0), auth=httpx.BasicAuth("", secret),
-                              params={"api-version": API_VERSION},
-                              headers={"Accept": "application/json", "User-Agent": "deliveryops"})
+        client = httpx.Client(
+            base_url=str(settings.base_url),
+            transport=transport,
+            follow_redirects=False,
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            auth=httpx.BasicAuth("", secret),
+            params={"api-version": API_VERSION},
+            headers={"Accept": "application/json", "User-Agent": "deliveryops"},
+        )
         origins = tuple(dict.fromkeys((origin_of(str(settings.base_url)), origin_of(settings.releases_root()))))
-        self.http = ThrottledClient(name=name, client=client, sleep=sleep, rng=rng or random.Random(),
-                                    rule=AZURE_RATE_LIMITS, origins=origins, label="Azure DevOps", explain=self._explain)
+        self.http = ThrottledClient(
+            name=name,
+            client=client,
+            sleep=sleep,
+            rng=rng or random.Random(),
+            rule=AZURE_RATE_LIMITS,
+            origins=origins,
+            label="Azure DevOps",
+            explain=self._explain,
+        )
         if now is not None:
             self.http.now = now
         self.options = ItemOptions(project=settings.project, base_url=str(settings.base_url), blocked_tag=settings.blocked_tag)
@@ -136,30 +157,40 @@ class AzureDevOpsConnector(Connector):
         message = body.get("message") if isinstance(body, dict) else None
         if not message:
             return None
-        return ConnectorError(f"{self.name}: Azure DevOps refused {response.request.url.path} ({response.status_code}): "
-                              f"{str(message)[:240]}", status=response.status_code)
+        return ConnectorError(
+            f"{self.name}: Azure DevOps refused {response.request.url.path} ({response.status_code}): {str(message)[:240]}",
+            status=response.status_code,
+        )
 
-    def _call(self, method: str, url: str, params: Mapping[str, Any] | None = None,
-              body: Any = None) -> tuple[Any, httpx.Response]:
+    def _call(
+        self, method: str, url: str, params: Mapping[str, Any] | None = None, body: Any = None
+    ) -> tuple[Any, httpx.Response]:
         response = self.http.request(method, url, params=params, json=body)
         if response.status_code == 203 or response.headers.get("content-type", "").startswith("text/html"):
             # An expired or wrong token gets a sign-in page, not a 401.
-            raise ConnectorError(f"{self.name}: Azure DevOps answered with a sign-in page: the personal access token "
-                                 "was refused (expired, revoked or for another organization). Update it on the connection.",
-                                 status=203)
+            raise ConnectorError(
+                f"{self.name}: Azure DevOps answered with a sign-in page: the personal access token "
+                "was refused (expired, revoked or for another organization). Update it on the connection.",
+                status=203,
+            )
         try:
             return response.json(), response
         except ValueError:
-            raise ConnectorError(f"{self.name}: the answer to {response.request.url.path} is not valid JSON "
-                                 f"(it starts with {response.text[:60]!r}).", retryable=True) from None
+            raise ConnectorError(
+                f"{self.name}: the answer to {response.request.url.path} is not valid JSON "
+                f"(it starts with {response.text[:60]!r}).",
+                retryable=True,
+            ) from None
 
     def _values(self, url: str, params: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], str | None]:
         """The ``value`` list of an answer and its continuation token (``x-ms-continuationtoken``), if any."""
         body, response = self._call("GET", url, params)
         values = body.get("value") if isinstance(body, dict) else None
         if not isinstance(values, list):
-            raise ConnectorError(f"{self.name}: the answer to {response.request.url.path} has no value list as "
-                                 "the Azure DevOps API documents; check the organization URL.")
+            raise ConnectorError(
+                f"{self.name}: the answer to {response.request.url.path} has no value list as "
+                "the Azure DevOps API documents; check the organization URL."
+            )
         token = response.headers.get("x-ms-continuationtoken") or None
         return [value for value in values if isinstance(value, dict)], token
 
@@ -191,16 +222,19 @@ class AzureDevOpsConnector(Connector):
         except ConnectorError as exc:
             if exc.status != 404:
                 raise
-            raise ConnectorError(f"{self.name}: project {self.project} was not found in {self.settings.base_url}, or the "
-                                 "token cannot see it.", status=404) from None
+            raise ConnectorError(
+                f"{self.name}: project {self.project} was not found in {self.settings.base_url}, or the token cannot see it.",
+                status=404,
+            ) from None
         for repository in self.settings.repositories:
             try:
                 self._call("GET", f"{self.root}/git/repositories/{quote(repository)}")
             except ConnectorError as exc:
                 if exc.status != 404:
                     raise
-                raise ConnectorError(f"{self.name}: repository {repository} was not found in project {self.project}.",
-                                     status=404) from None
+                raise ConnectorError(
+                    f"{self.name}: repository {repository} was not found in project {self.project}.", status=404
+                ) from None
         for source in self.settings.deployments:
             self._definition(source)
         parts = [f"project {project.get('name') or self.project} found"]
@@ -235,8 +269,11 @@ class AzureDevOpsConnector(Connector):
     # -- fetch ----------------------------------------------------------------------------------------------
 
     def _tasks(self) -> list[tuple[str, int]]:
-        return ([("work_items", 0)] + [("pull_requests", i) for i in range(len(self.settings.repositories))]
-                + [("deployments", i) for i in range(len(self.settings.deployments))])
+        return (
+            [("work_items", 0)]
+            + [("pull_requests", i) for i in range(len(self.settings.repositories))]
+            + [("deployments", i) for i in range(len(self.settings.deployments))]
+        )
 
     def fetch(self, request: SyncRequest) -> Iterator[FetchPage]:
         """Yield one page per page of work items, pull requests and deployments.
@@ -251,8 +288,11 @@ class AzureDevOpsConnector(Connector):
         tasks = self._tasks()
         progress = self._start(request, len(tasks))
         if self.settings.reads_incidents() and self._done_states is None:
-            self._done_states = {str(state["name"]) for state in self._states(self.settings.incident_types)
-                                 if state.get("category") in ("Resolved", "Completed")}
+            self._done_states = {
+                str(state["name"])
+                for state in self._states(self.settings.incident_types)
+                if state.get("category") in ("Resolved", "Completed")
+            }
         while progress.task < len(tasks):
             kind, index = tasks[progress.task]
             before = self.http.stats.requests
@@ -265,9 +305,13 @@ class AzureDevOpsConnector(Connector):
             page.requests = self.http.stats.requests - before
             page.watermark = progress.watermark
             done = progress.task >= len(tasks)
-            page.cursor = {"task": progress.task, "phase": "done" if done else tasks[progress.task][0],
-                           "position": dict(progress.position), "since": _iso(progress.since),
-                           "watermark": _iso(progress.watermark)}
+            page.cursor = {
+                "task": progress.task,
+                "phase": "done" if done else tasks[progress.task][0],
+                "position": dict(progress.position),
+                "since": _iso(progress.since),
+                "watermark": _iso(progress.watermark),
+            }
             if done and progress.keys is not None:
                 page.existing_keys = sorted(progress.keys)
             yield page
@@ -275,8 +319,12 @@ class AzureDevOpsConnector(Connector):
     def _start(self, request: SyncRequest, tasks: int) -> _Progress:
         cursor = request.cursor or {}
         if "task" in cursor:
-            return _Progress(min(int(cursor["task"]), tasks), dict(cursor.get("position") or {}),
-                             _parse_optional(cursor.get("since")), _parse_optional(cursor.get("watermark")))
+            return _Progress(
+                min(int(cursor["task"]), tasks),
+                dict(cursor.get("position") or {}),
+                _parse_optional(cursor.get("since")),
+                _parse_optional(cursor.get("watermark")),
+            )
         since = request.since if request.since is None or request.since.tzinfo else request.since.replace(tzinfo=UTC)
         return _Progress(0, {}, since, None, keys=[] if request.full else None)
 
@@ -295,8 +343,12 @@ class AzureDevOpsConnector(Connector):
 
     def _work_items_page(self, progress: _Progress) -> FetchPage:
         after = int(progress.position.get("after_id") or 0)
-        body, _ = self._call("POST", f"{self.root}/wit/wiql", {"$top": WORK_ITEMS_PER_PAGE, "timePrecision": "true"},
-                             {"query": self._wiql(progress.since, after)})
+        body, _ = self._call(
+            "POST",
+            f"{self.root}/wit/wiql",
+            {"$top": WORK_ITEMS_PER_PAGE, "timePrecision": "true"},
+            {"query": self._wiql(progress.since, after)},
+        )
         ids = [int(entry["id"]) for entry in (body.get("workItems") or []) if isinstance(entry, dict) and "id" in entry]
         result = FetchPage()
         if ids:
@@ -315,8 +367,9 @@ class AzureDevOpsConnector(Connector):
         updates: list[dict[str, Any]] = []
         while True:
             try:
-                page, _ = self._values(f"{self.root}/wit/workItems/{item['id']}/updates",
-                                       {"$top": WORK_ITEMS_PER_PAGE, "$skip": len(updates)})
+                page, _ = self._values(
+                    f"{self.root}/wit/workItems/{item['id']}/updates", {"$top": WORK_ITEMS_PER_PAGE, "$skip": len(updates)}
+                )
             except ConnectorError as exc:
                 if exc.status == 404:  # deleted since it was listed: the next full sync removes it
                     return
@@ -328,7 +381,8 @@ class AzureDevOpsConnector(Connector):
         kind = str(fields.get("System.WorkItemType") or "")
         tags = {tag.casefold() for tag in tags_of(fields.get("System.Tags"))}
         is_incident = kind.casefold() in {name.casefold() for name in self.settings.incident_types} or bool(
-            tags & {tag.casefold() for tag in self.settings.incident_tags})
+            tags & {tag.casefold() for tag in self.settings.incident_tags}
+        )
         if is_incident:
             result.incidents.append(incident(item, record, done_states=self._done_states or ()))
             if not self.settings.incidents_as_work_items:
@@ -342,8 +396,11 @@ class AzureDevOpsConnector(Connector):
         passes = ["all"] if progress.since is None else ["active", "closed"]
         status = str(progress.position.get("status") or passes[0])
         skip = int(progress.position.get("skip") or 0)
-        params: dict[str, Any] = {"searchCriteria.status": "active" if status == "active" else "all",
-                                  "$top": PAGE_SIZE, "$skip": skip}
+        params: dict[str, Any] = {
+            "searchCriteria.status": "active" if status == "active" else "all",
+            "$top": PAGE_SIZE,
+            "$skip": skip,
+        }
         if status == "closed":
             params.update({"searchCriteria.queryTimeRangeType": "closed", "searchCriteria.minTime": _iso(progress.since)})
         base = f"{self.root}/git/repositories/{quote(repository)}"
@@ -383,18 +440,21 @@ class AzureDevOpsConnector(Connector):
             found, _ = self._values(url, params)
             if not found:
                 names = sorted(str(d.get("name")) for d in self._values(url)[0])
-                raise ConnectorError(f"{self.name}: project {self.project} has no {noun} named {source.definition!r} "
-                                     f"(its {noun}s: {', '.join(names) or 'none'}); correct the deployment sources.")
+                raise ConnectorError(
+                    f"{self.name}: project {self.project} has no {noun} named {source.definition!r} "
+                    f"(its {noun}s: {', '.join(names) or 'none'}); correct the deployment sources."
+                )
             definition_id = int(found[0]["id"])
         environment_id = None
         if source.kind == "release":
             definition, _ = self._call("GET", f"{self.releases}/definitions/{definition_id}")
             stages = {str(env.get("name")): int(env["id"]) for env in definition.get("environments") or [] if "id" in env}
-            match = next((stage_id for name, stage_id in stages.items() if name.casefold() == str(source.stage).casefold()),
-                         None)
+            match = next((stage_id for name, stage_id in stages.items() if name.casefold() == str(source.stage).casefold()), None)
             if match is None:
-                raise ConnectorError(f"{self.name}: release definition {source.definition!r} has no stage named "
-                                     f"{source.stage!r} (its stages: {', '.join(sorted(stages)) or 'none'}).")
+                raise ConnectorError(
+                    f"{self.name}: release definition {source.definition!r} has no stage named "
+                    f"{source.stage!r} (its stages: {', '.join(sorted(stages)) or 'none'})."
+                )
             environment_id = match
         self._definitions[key] = (definition_id, environment_id)
         return definition_id, environment_id
@@ -416,9 +476,16 @@ class AzureDevOpsConnector(Connector):
                 stage = None
                 if source.stage:
                     timeline, _ = self._call("GET", f"{self.root}/build/builds/{build['id']}/timeline")
-                    stage = next((record for record in timeline.get("records") or [] if record.get("type") == "Stage"
-                                  and str(source.stage).casefold() in (str(record.get("name") or "").casefold(),
-                                                                       str(record.get("identifier") or "").casefold())), None)
+                    stage = next(
+                        (
+                            record
+                            for record in timeline.get("records") or []
+                            if record.get("type") == "Stage"
+                            and str(source.stage).casefold()
+                            in (str(record.get("name") or "").casefold(), str(record.get("identifier") or "").casefold())
+                        ),
+                        None,
+                    )
                 record = build_deployment(self.project, build, source, stage)
                 if record is not None:
                     result.deployments.append(record)

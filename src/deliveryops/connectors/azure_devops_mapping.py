@@ -41,14 +41,23 @@ __all__ = [
     "work_item",
 ]
 
-CATEGORIES = {"Proposed": StageCategory.BACKLOG, "InProgress": StageCategory.ACTIVE, "Resolved": StageCategory.WAITING,
-              "Completed": StageCategory.DONE, "Removed": StageCategory.DISCARDED}
+CATEGORIES = {
+    "Proposed": StageCategory.BACKLOG,
+    "InProgress": StageCategory.ACTIVE,
+    "Resolved": StageCategory.WAITING,
+    "Completed": StageCategory.DONE,
+    "Removed": StageCategory.DISCARDED,
+}
 _CATEGORY_ORDER = tuple(CATEGORIES)
 _BUILD_RESULTS = {"succeeded": "success", "partiallySucceeded": "success", "failed": "failure", "canceled": "cancelled"}
-_STAGE_RESULTS = {"succeeded": "success", "succeededWithIssues": "success", "failed": "failure", "canceled": "cancelled",
-                  "abandoned": "cancelled"}
-_RELEASE_RESULTS = {"succeeded": "success", "partiallySucceeded": "success", "failed": "failure",
-                    "inProgress": "in_progress"}
+_STAGE_RESULTS = {
+    "succeeded": "success",
+    "succeededWithIssues": "success",
+    "failed": "failure",
+    "canceled": "cancelled",
+    "abandoned": "cancelled",
+}
+_RELEASE_RESULTS = {"succeeded": "success", "partiallySucceeded": "success", "failed": "failure", "inProgress": "in_progress"}
 _SERVICE = re.compile(r"build service|project collection service|\\project collection|^\[.*\]\\", re.IGNORECASE)
 _ESTIMATE_FIELDS = ("Microsoft.VSTS.Scheduling.StoryPoints", "Microsoft.VSTS.Scheduling.Effort", "Microsoft.VSTS.Scheduling.Size")
 
@@ -119,21 +128,28 @@ def work_item(item: Mapping[str, Any], updates: Sequence[Mapping[str, Any]], opt
     if estimated and current:
         at = _time(fields.get("System.ChangedDate")) or created_at
         if transitions:
-            transitions.append(TransitionRecord(to_status=current, at=max(at, transitions[-1].at),
-                                                from_status=transitions[-1].to_status))
+            transitions.append(
+                TransitionRecord(to_status=current, at=max(at, transitions[-1].at), from_status=transitions[-1].to_status)
+            )
         else:
             transitions.append(TransitionRecord(to_status=current, at=created_at))
     parent = fields.get("System.Parent")
     estimate = next((fields[name] for name in _ESTIMATE_FIELDS if isinstance(fields.get(name), int | float)), None)
     item_id = int(item["id"])
     return WorkItemRecord(
-        source="azure-devops", external_key=f"{options.project}#{item_id}",
-        item_type=str(fields.get("System.WorkItemType") or "Work item"), title=str(fields.get("System.Title") or ""),
-        created_at=created_at, transitions=tuple(transitions), blocked_intervals=tuple(blocked.finish()),
-        parent_key=f"{options.project}#{parent}" if isinstance(parent, int) else None, labels=tags_of(fields.get("System.Tags")),
+        source="azure-devops",
+        external_key=f"{options.project}#{item_id}",
+        item_type=str(fields.get("System.WorkItemType") or "Work item"),
+        title=str(fields.get("System.Title") or ""),
+        created_at=created_at,
+        transitions=tuple(transitions),
+        blocked_intervals=tuple(blocked.finish()),
+        parent_key=f"{options.project}#{parent}" if isinstance(parent, int) else None,
+        labels=tags_of(fields.get("System.Tags")),
         estimate=float(estimate) if estimate is not None else None,
         resolution=str(fields.get("Microsoft.VSTS.Common.ResolvedReason") or "") or None,
-        url=f"{options.base_url}/{quote(options.project)}/_workitems/edit/{item_id}", history_is_estimated=estimated,
+        url=f"{options.base_url}/{quote(options.project)}/_workitems/edit/{item_id}",
+        history_is_estimated=estimated,
     )
 
 
@@ -159,8 +175,9 @@ class _Blocked:
             self.intervals.append(BlockedIntervalRecord(start=self.since.pop(reason), end=at, reason=reason, origin="flag"))
 
     def finish(self) -> list[BlockedIntervalRecord]:
-        still = [BlockedIntervalRecord(start=start, end=None, reason=reason, origin="flag")
-                 for reason, start in self.since.items()]
+        still = [
+            BlockedIntervalRecord(start=start, end=None, reason=reason, origin="flag") for reason, start in self.since.items()
+        ]
         return sorted(self.intervals + still, key=lambda interval: (interval.start, interval.reason))
 
 
@@ -180,8 +197,10 @@ def propose_workflow(states: Iterable[Mapping[str, Any]]) -> list[WorkflowStatus
         if name and category in CATEGORIES:
             first.setdefault(name, category)
     ordered = sorted(first.items(), key=lambda pair: _CATEGORY_ORDER.index(pair[1]))
-    return [WorkflowStatus(name=name, category=CATEGORIES[category], position=position)
-            for position, (name, category) in enumerate(ordered)]
+    return [
+        WorkflowStatus(name=name, category=CATEGORIES[category], position=position)
+        for position, (name, category) in enumerate(ordered)
+    ]
 
 
 def _is_service(identity: object) -> bool:
@@ -236,8 +255,14 @@ def first_review_at(threads: Iterable[Mapping[str, Any]], *, author_id: str | No
     return min(times, default=None)
 
 
-def change(project: str, pull: Mapping[str, Any], commits: Iterable[Mapping[str, Any]],
-           threads: Iterable[Mapping[str, Any]], *, base_url: str) -> ChangeRecord:
+def change(
+    project: str,
+    pull: Mapping[str, Any],
+    commits: Iterable[Mapping[str, Any]],
+    threads: Iterable[Mapping[str, Any]],
+    *,
+    base_url: str,
+) -> ChangeRecord:
     """Build the canonical change of one pull request.
 
     Args:
@@ -255,23 +280,33 @@ def change(project: str, pull: Mapping[str, Any], commits: Iterable[Mapping[str,
     creator: Mapping[str, Any] = pull.get("createdBy") or {}
     completed = pull.get("status") == "completed"
     closed = _time(pull.get("closedDate"))
-    times = [when for record in commits for role in ("author", "committer")
-             if (when := _time((record.get(role) or {}).get("date"))) is not None]
+    times = [
+        when
+        for record in commits
+        for role in ("author", "committer")
+        if (when := _time((record.get(role) or {}).get("date"))) is not None
+    ]
     number = int(pull["pullRequestId"])
     return ChangeRecord(
-        source="azure-devops", repository=f"{project}/{repository}", number=number, title=str(pull.get("title") or ""),
+        source="azure-devops",
+        repository=f"{project}/{repository}",
+        number=number,
+        title=str(pull.get("title") or ""),
         author=str(creator.get("uniqueName") or creator.get("displayName") or "unknown"),
-        opened_at=parse_time(str(pull["creationDate"])), first_commit_at=min(times, default=None),
+        opened_at=parse_time(str(pull["creationDate"])),
+        first_commit_at=min(times, default=None),
         first_review_at=first_review_at(threads, author_id=creator.get("id")),
-        merged_at=closed if completed else None, closed_at=closed if pull.get("status") in ("completed", "abandoned") else None,
+        merged_at=closed if completed else None,
+        closed_at=closed if pull.get("status") in ("completed", "abandoned") else None,
         merge_commit_sha=str((pull.get("lastMergeCommit") or {}).get("commitId") or "") or None if completed else None,
         base_branch=str(pull.get("targetRefName") or "").removeprefix("refs/heads/"),
         url=f"{base_url}/{quote(project)}/_git/{quote(repository)}/pullrequest/{number}",
     )
 
 
-def build_deployment(project: str, build: Mapping[str, Any], source: PipelineSource,
-                     stage: Mapping[str, Any] | None = None) -> DeploymentRecord | None:
+def build_deployment(
+    project: str, build: Mapping[str, Any], source: PipelineSource, stage: Mapping[str, Any] | None = None
+) -> DeploymentRecord | None:
     """A pipeline run (or its deployment stage) as a deployment; None when it is none.
 
     Without a stage: ``succeeded``/``partiallySucceeded`` → success, ``failed`` → failure, ``canceled`` →
@@ -293,8 +328,12 @@ def build_deployment(project: str, build: Mapping[str, Any], source: PipelineSou
     repository = source.repository or str((build.get("repository") or {}).get("name") or "")
     suffix = f":{stage.get('identifier') or stage.get('name')}" if stage is not None else ""
     return DeploymentRecord(
-        source="azure-devops", external_id=f"build:{build['id']}{suffix}", repository=f"{project}/{repository}",
-        environment=source.environment, result=result, started_at=started,
+        source="azure-devops",
+        external_id=f"build:{build['id']}{suffix}",
+        repository=f"{project}/{repository}",
+        environment=source.environment,
+        result=result,
+        started_at=started,
         finished_at=max(finished, started) if finished else None,
         commit_sha=str(build.get("sourceVersion") or "") or None,
         ref=str(build.get("sourceBranch") or "").removeprefix("refs/heads/") or None,
@@ -302,8 +341,9 @@ def build_deployment(project: str, build: Mapping[str, Any], source: PipelineSou
     )
 
 
-def release_deployment(project: str, raw: Mapping[str, Any], source: PipelineSource,
-                       release: Mapping[str, Any] | None) -> DeploymentRecord | None:
+def release_deployment(
+    project: str, raw: Mapping[str, Any], source: PipelineSource, release: Mapping[str, Any] | None
+) -> DeploymentRecord | None:
     """A classic release deployment as a deployment; None for one that never ran.
 
     ``succeeded``/``partiallySucceeded`` → success, ``failed`` → failure, ``inProgress`` → in progress,
@@ -312,8 +352,11 @@ def release_deployment(project: str, raw: Mapping[str, Any], source: PipelineSou
     """
     status = str(raw.get("deploymentStatus") or "")
     result = _RELEASE_RESULTS.get(status)
-    if result is None and status == "notDeployed" and str(raw.get("operationStatus") or "").lower() in (
-            "canceled", "phasecanceled", "rejected", "cancelling"):
+    if (
+        result is None
+        and status == "notDeployed"
+        and str(raw.get("operationStatus") or "").lower() in ("canceled", "phasecanceled", "rejected", "cancelling")
+    ):
         result = "cancelled"
     started = _time(raw.get("startedOn")) or _time(raw.get("queuedOn"))
     if result is None or started is None:
@@ -326,9 +369,14 @@ def release_deployment(project: str, raw: Mapping[str, Any], source: PipelineSou
     repository = source.repository or str((reference.get("repository") or {}).get("name") or "") or source.definition
     web = ((raw.get("release") or {}).get("_links") or {}).get("web") or {}
     return DeploymentRecord(
-        source="azure-devops", external_id=f"release-deployment:{raw['id']}", repository=f"{project}/{repository}",
-        environment=source.environment, result=result, started_at=started,
-        finished_at=max(finished, started) if finished else None, commit_sha=commit,
+        source="azure-devops",
+        external_id=f"release-deployment:{raw['id']}",
+        repository=f"{project}/{repository}",
+        environment=source.environment,
+        result=result,
+        started_at=started,
+        finished_at=max(finished, started) if finished else None,
+        commit_sha=commit,
         ref=str((reference.get("branch") or {}).get("id") or "").removeprefix("refs/heads/") or None,
         url=str(web.get("href") or "") or None,
     )
@@ -353,6 +401,11 @@ def incident(item: Mapping[str, Any], record: WorkItemRecord, *, done_states: It
             resolved = transition.at
     severity = fields.get("Microsoft.VSTS.Common.Severity") or fields.get("Microsoft.VSTS.Common.Priority")
     return IncidentRecord(
-        source="azure-devops", external_id=record.external_key, title=record.title, created_at=record.created_at,
-        resolved_at=resolved, severity=str(severity) if severity is not None else None, url=record.url,
+        source="azure-devops",
+        external_id=record.external_key,
+        title=record.title,
+        created_at=record.created_at,
+        resolved_at=resolved,
+        severity=str(severity) if severity is not None else None,
+        url=record.url,
     )

@@ -117,7 +117,7 @@ class AzureDevOpsSettings(ConnectorSettings):
     incidents_as_work_items: bool = True
     release_url: str | None = None
 
-    @field_validator('area_paths', 'work_item_types', 'repositories', 'incident_types', 'incident_tags', mode="before")
+    @field_validator("area_paths", "work_item_types", "repositories", "incident_types", "incident_tags", mode="before")
     @classmethod
     def _one_value_is_a_list(cls, value: object) -> object:
         # The CLI's --setting KEY=VALUE gives a single value as text; a list of one is meant.
@@ -201,7 +201,8 @@ def parse_sources(text: str) -> list[dict[str, Any]]:
         kind = kind.strip().lower()
         if not colon or kind not in _OPTIONS:
             raise DeploymentSourceLineError(
-                number, 'start with "pipeline:" or "release:", e.g. "pipeline: Shop CI; stage=Deploy"')
+                number, 'start with "pipeline:" or "release:", e.g. "pipeline: Shop CI; stage=Deploy"'
+            )
         parts = [part.strip() for part in rest.split(";")]
         if not parts[0]:
             raise DeploymentSourceLineError(number, f"name the {kind} after the colon (its name or id)")
@@ -212,8 +213,9 @@ def parse_sources(text: str) -> list[dict[str, Any]]:
             key, equals, value = option.partition("=")
             key = key.strip().lower()
             if not equals or key not in _OPTIONS[kind]:
-                raise DeploymentSourceLineError(number, f"{option!r} is not an option of a {kind}; use "
-                                                        f"{', '.join(name + '=' for name in _OPTIONS[kind])}")
+                raise DeploymentSourceLineError(
+                    number, f"{option!r} is not an option of a {kind}; use {', '.join(name + '=' for name in _OPTIONS[kind])}"
+                )
             if not value.strip():
                 raise DeploymentSourceLineError(number, f"{key}= needs a value")
             entry[key] = value.strip()
@@ -226,7 +228,10 @@ def format_sources(sources: Iterable[Mapping[str, Any]]) -> str:
     lines = []
     for source in sources:
         kind = str(source.get("kind") or "pipeline")
-        options = [f"{key}={source[key]}" for key in _OPTIONS[kind] if source.get(key)
-                   and not (key == "environment" and source[key] == "production")]
+        options = [
+            f"{key}={source[key]}"
+            for key in _OPTIONS[kind]
+            if source.get(key) and not (key == "environment" and source[key] == "production")
+        ]
         lines.append("; ".join([f"{kind}: {source.get('definition')}", *options]))
     return "\n".join(lines)

@@ -83,7 +83,7 @@ class GitLabSettings(ConnectorSettings):
     bot_usernames: list[str] = Field(default_factory=list)
     token_kind: Literal["private", "oauth"] = "private"  # noqa: S105 (a kind of token, not a token)
 
-    @field_validator('projects', 'status_labels', 'deployment_environments', 'bot_usernames', mode="before")
+    @field_validator("projects", "status_labels", "deployment_environments", "bot_usernames", mode="before")
     @classmethod
     def _one_value_is_a_list(cls, value: object) -> object:
         # The CLI's --setting KEY=VALUE gives a single value as text; a list of one is meant.
@@ -132,9 +132,14 @@ class _Progress:
 
     def cursor(self, projects: list[str]) -> dict[str, Any]:
         done = self.index >= len(projects)
-        return {"project": None if done else projects[self.index], "phase": "done" if done else self.phase,
-                "next_url": self.next_url, "environment": self.environment, "since": _iso(self.since),
-                "watermark": _iso(self.watermark)}
+        return {
+            "project": None if done else projects[self.index],
+            "phase": "done" if done else self.phase,
+            "next_url": self.next_url,
+            "environment": self.environment,
+            "since": _iso(self.since),
+            "watermark": _iso(self.watermark),
+        }
 
     def see(self, updated_at: object) -> None:
         if isinstance(updated_at, str) and updated_at:
@@ -165,9 +170,17 @@ class GitLabConnector(Connector):
     label: ClassVar[str] = "GitLab"
     settings_model: ClassVar[type[ConnectorSettings]] = GitLabSettings
 
-    def __init__(self, settings: GitLabSettings, secret: str, *, name: str, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep, now: Callable[[], datetime] | None = None,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        settings: GitLabSettings,
+        secret: str,
+        *,
+        name: str,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         """Prepare a connection; nothing is sent until :meth:`test` or :meth:`fetch`.
 
         Args:
@@ -185,10 +198,22 @@ class GitLabConnector(Connector):
         auth = {"Authorization": f"Bearer {secret}"} if oauth else {"PRIVATE-TOKEN": secret}
         # Redirects are followed by the client below, and only on the same host: PRIVATE-TOKEN is a custom
         # header that httpx would send along to any host.
-        client = httpx.Client(base_url=settings.api_url(), transport=transport, timeout=httpx.Timeout(30.0, connect=10.0),
-                              follow_redirects=False, headers={**auth, "Accept": "application/json", "User-Agent": "deliveryops"})
-        self.http = ThrottledClient(name=name, client=client, sleep=sleep, rng=rng or random.Random(), rule=GITLAB_RATE_LIMITS,
-                                    label="GitLab", explain=partial(explain, name))
+        client = httpx.Client(
+            base_url=settings.api_url(),
+            transport=transport,
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            follow_redirects=False,
+            headers={**auth, "Accept": "application/json", "User-Agent": "deliveryops"},
+        )
+        self.http = ThrottledClient(
+            name=name,
+            client=client,
+            sleep=sleep,
+            rng=rng or random.Random(),
+            rule=GITLAB_RATE_LIMITS,
+            label="GitLab",
+            explain=partial(explain, name),
+        )
         if now is not None:
             self.http.now = now
         self.pager = Pager(self.http)
@@ -220,16 +245,21 @@ class GitLabConnector(Connector):
             except ConnectorError as exc:
                 if exc.status != 404:
                     raise
-                raise ConnectorError(f"{self.name}: project {project} was not found on {self.settings.base_url}, or the "
-                                     "token cannot see it. Check its full path and the token's access.", status=404) from None
+                raise ConnectorError(
+                    f"{self.name}: project {project} was not found on {self.settings.base_url}, or the "
+                    "token cannot see it. Check its full path and the token's access.",
+                    status=404,
+                ) from None
             found.append(str(body.get("path_with_namespace") or project))
             if self.settings.read_deployments:
                 self._environment_names(project)
-        return (f"Connected to {self.settings.base_url} as {user.get('username') or 'an unknown user'}; "
-                f"projects {', '.join(found)} found.")
+        return (
+            f"Connected to {self.settings.base_url} as {user.get('username') or 'an unknown user'}; "
+            f"projects {', '.join(found)} found."
+        )
 
     def workflow(self) -> list[WorkflowStatus]:
-        """"Open" (backlog), the status labels in order (active), "Closed" (done).
+        """ "Open" (backlog), the status labels in order (active), "Closed" (done).
 
         Without status labels an issue never counts as started, so it gives no cycle time: configure them
         for flow metrics. A team may re-categorise any status afterwards.
@@ -237,8 +267,9 @@ class GitLabConnector(Connector):
         names = [(OPEN, StageCategory.BACKLOG)]
         names += [(label, StageCategory.ACTIVE) for label in self.settings.status_labels]
         names.append((CLOSED, StageCategory.DONE))
-        return [WorkflowStatus(name=name, category=category, position=position)
-                for position, (name, category) in enumerate(names)]
+        return [
+            WorkflowStatus(name=name, category=category, position=position) for position, (name, category) in enumerate(names)
+        ]
 
     def fetch(self, request: SyncRequest) -> Iterator[FetchPage]:
         """Yield one page per page of issues, merge requests and deployments, project by project.
@@ -276,9 +307,14 @@ class GitLabConnector(Connector):
         if cursor.get("phase") == "done":
             return _Progress(len(self.settings.projects), phases[0], None, since, _parse_optional(cursor.get("watermark")))
         if cursor.get("project") in self.settings.projects and cursor.get("phase") in phases:
-            return _Progress(self.settings.projects.index(str(cursor["project"])), str(cursor["phase"]),
-                             cursor.get("next_url"), _parse_optional(cursor.get("since")),
-                             _parse_optional(cursor.get("watermark")), environment=int(cursor.get("environment") or 0))
+            return _Progress(
+                self.settings.projects.index(str(cursor["project"])),
+                str(cursor["phase"]),
+                cursor.get("next_url"),
+                _parse_optional(cursor.get("since")),
+                _parse_optional(cursor.get("watermark")),
+                environment=int(cursor.get("environment") or 0),
+            )
         # No cursor, or one for a project no longer configured: start from the beginning.
         return _Progress(0, phases[0], None, since, None, keys=[] if request.full else None)
 
@@ -290,8 +326,10 @@ class GitLabConnector(Connector):
 
     def _issues_page(self, project: str, progress: _Progress, phases: tuple[str, ...]) -> FetchPage:
         base = project_path(project)
-        page = self.pager.page(progress.next_url or f"{base}/issues",
-                               None if progress.next_url else self._list_params(progress, scope="all", state="all"))
+        page = self.pager.page(
+            progress.next_url or f"{base}/issues",
+            None if progress.next_url else self._list_params(progress, scope="all", state="all"),
+        )
         result = FetchPage()
         for issue in page.records:
             progress.see(issue.get("updated_at"))
@@ -315,16 +353,19 @@ class GitLabConnector(Connector):
 
     def _merge_requests_page(self, project: str, progress: _Progress, phases: tuple[str, ...]) -> FetchPage:
         base = project_path(project)
-        page = self.pager.page(progress.next_url or f"{base}/merge_requests",
-                               None if progress.next_url else self._list_params(progress, scope="all", state="all"))
+        page = self.pager.page(
+            progress.next_url or f"{base}/merge_requests",
+            None if progress.next_url else self._list_params(progress, scope="all", state="all"),
+        )
         result = FetchPage()
         for merge_request in page.records:
             progress.see(merge_request.get("updated_at"))
             iid = int(merge_request["iid"])
             try:
                 commits = self.pager.all(f"{base}/merge_requests/{iid}/commits", {"per_page": PER_PAGE})
-                notes = self.pager.all(f"{base}/merge_requests/{iid}/notes",
-                                       {"sort": "asc", "order_by": "created_at", "per_page": PER_PAGE})
+                notes = self.pager.all(
+                    f"{base}/merge_requests/{iid}/notes", {"sort": "asc", "order_by": "created_at", "per_page": PER_PAGE}
+                )
             except ConnectorError as exc:
                 if exc.status == 404:
                     continue
@@ -341,8 +382,10 @@ class GitLabConnector(Connector):
             progress.advance(None, phases=phases)
             return result
         environment = environments[min(progress.environment, len(environments) - 1)]
-        page = self.pager.page(progress.next_url or f"{base}/deployments",
-                               None if progress.next_url else self._list_params(progress, environment=environment))
+        page = self.pager.page(
+            progress.next_url or f"{base}/deployments",
+            None if progress.next_url else self._list_params(progress, environment=environment),
+        )
         for raw in page.records:
             progress.see(raw.get("updated_at"))
             shipped: list[str] = []
@@ -371,8 +414,10 @@ class GitLabConnector(Connector):
             missing = [name for name in wanted if name not in known]
             if missing:
                 names = ", ".join(sorted(known)) or "none"
-                raise ConnectorError(f"{self.name}: {project} has no environment named {', '.join(missing)} (its "
-                                     f"environments: {names}); correct the deployment environments of the connection.")
+                raise ConnectorError(
+                    f"{self.name}: {project} has no environment named {', '.join(missing)} (its "
+                    f"environments: {names}); correct the deployment environments of the connection."
+                )
             chosen = sorted(wanted)
         else:
             chosen = sorted(str(env["name"]) for env in listed if str(env.get("tier") or "") == "production" and env.get("name"))

@@ -50,10 +50,22 @@ CLOSED = "Closed"
 CREATION_GRACE = timedelta(seconds=5)
 """Label events this close to an issue's creation are the labels it was created with."""
 
-_ISSUE_TYPES = {"issue": "Issue", "incident": "Incident", "task": "Task", "test_case": "Test case",
-                "requirement": "Requirement", "ticket": "Ticket"}
-_DEPLOYMENT_RESULTS = {"success": "success", "failed": "failure", "canceled": "cancelled",
-                       "created": "in_progress", "running": "in_progress", "blocked": "in_progress"}
+_ISSUE_TYPES = {
+    "issue": "Issue",
+    "incident": "Incident",
+    "task": "Task",
+    "test_case": "Test case",
+    "requirement": "Requirement",
+    "ticket": "Ticket",
+}
+_DEPLOYMENT_RESULTS = {
+    "success": "success",
+    "failed": "failure",
+    "canceled": "cancelled",
+    "created": "in_progress",
+    "running": "in_progress",
+    "blocked": "in_progress",
+}
 _BOT_NAME = re.compile(r"^(project|group)_\d+_bot(_[0-9a-f]+)?$|(^|[-_.])bot$|\[bot\]$", re.IGNORECASE)
 _REVIEW_NOTES = ("approved this merge request", "requested changes")
 
@@ -88,8 +100,13 @@ def is_incident(issue: Mapping[str, Any]) -> bool:
     return str(issue.get("issue_type") or issue.get("type") or "").lower() == "incident"
 
 
-def work_item(project: str, issue: Mapping[str, Any], label_events: Iterable[Mapping[str, Any]],
-              state_events: Iterable[Mapping[str, Any]], options: HistoryOptions) -> WorkItemRecord:
+def work_item(
+    project: str,
+    issue: Mapping[str, Any],
+    label_events: Iterable[Mapping[str, Any]],
+    state_events: Iterable[Mapping[str, Any]],
+    options: HistoryOptions,
+) -> WorkItemRecord:
     """Build the canonical record of one issue from the issue and all its label and state events.
 
     Args:
@@ -121,12 +138,17 @@ def work_item(project: str, issue: Mapping[str, Any], label_events: Iterable[Map
     labels = tuple(str(label) for label in issue.get("labels") or [] if isinstance(label, str))
     weight = issue.get("weight")
     return WorkItemRecord(
-        source="gitlab", external_key=f"{project}#{issue['iid']}",
+        source="gitlab",
+        external_key=f"{project}#{issue['iid']}",
         item_type=_ISSUE_TYPES.get(str(issue.get("issue_type") or "issue").lower(), "Issue"),
-        title=str(issue.get("title") or ""), created_at=created_at, transitions=tuple(transitions),
-        blocked_intervals=tuple(history.blocked), labels=labels,
+        title=str(issue.get("title") or ""),
+        created_at=created_at,
+        transitions=tuple(transitions),
+        blocked_intervals=tuple(history.blocked),
+        labels=labels,
         estimate=float(weight) if isinstance(weight, int | float) and not isinstance(weight, bool) else None,
-        resolution="closed" if closed else None, url=str(issue.get("web_url") or "") or None,
+        resolution="closed" if closed else None,
+        url=str(issue.get("web_url") or "") or None,
         history_is_estimated=estimated,
     )
 
@@ -174,8 +196,9 @@ class _History:
             if added and self._blocked_since is None:
                 self._blocked_since = at
             elif not added and self._blocked_since is not None:
-                self.blocked.append(BlockedIntervalRecord(start=self._blocked_since, end=at, reason=f"label: {name}",
-                                                          origin="flag"))
+                self.blocked.append(
+                    BlockedIntervalRecord(start=self._blocked_since, end=at, reason=f"label: {name}", origin="flag")
+                )
                 self._blocked_since = None
         status = next((wanted for wanted in self.options.status_labels if wanted.casefold() == name.casefold()), None)
         if status is None:
@@ -187,8 +210,11 @@ class _History:
 
     def finish(self) -> None:
         if self._blocked_since is not None:
-            self.blocked.append(BlockedIntervalRecord(start=self._blocked_since, end=None,
-                                                      reason=f"label: {self.options.blocked_label}", origin="flag"))
+            self.blocked.append(
+                BlockedIntervalRecord(
+                    start=self._blocked_since, end=None, reason=f"label: {self.options.blocked_label}", origin="flag"
+                )
+            )
             self._blocked_since = None
 
 
@@ -203,8 +229,9 @@ def is_bot(user: object, bot_usernames: Iterable[str] = ()) -> bool:
     return bool(_BOT_NAME.search(username)) or username.casefold() in {name.casefold() for name in bot_usernames}
 
 
-def first_review_at(notes: Iterable[Mapping[str, Any]], *, author: str | None,
-                    bot_usernames: Iterable[str] = ()) -> datetime | None:
+def first_review_at(
+    notes: Iterable[Mapping[str, Any]], *, author: str | None, bot_usernames: Iterable[str] = ()
+) -> datetime | None:
     """The first review by someone other than the author (DESIGN.md: pickup time).
 
     A review is a comment (a note that is not a system note) or an approval or a request for changes
@@ -247,8 +274,14 @@ def merge_sha(merge_request: Mapping[str, Any]) -> str | None:
     return None
 
 
-def change(project: str, merge_request: Mapping[str, Any], commits: Iterable[Mapping[str, Any]],
-           notes: Iterable[Mapping[str, Any]], *, bot_usernames: Iterable[str] = ()) -> ChangeRecord:
+def change(
+    project: str,
+    merge_request: Mapping[str, Any],
+    commits: Iterable[Mapping[str, Any]],
+    notes: Iterable[Mapping[str, Any]],
+    *,
+    bot_usernames: Iterable[str] = (),
+) -> ChangeRecord:
     """Build the canonical change of one merge request.
 
     Args:
@@ -264,15 +297,25 @@ def change(project: str, merge_request: Mapping[str, Any], commits: Iterable[Map
     user = merge_request.get("author")
     author = str(user.get("username")) if isinstance(user, Mapping) and user.get("username") else None
     merged_at = _time(merge_request.get("merged_at"))
-    times = [when for commit in commits for when in (_time(commit.get("authored_date")), _time(commit.get("committed_date")),
-                                                     _time(commit.get("created_at"))) if when is not None]
+    times = [
+        when
+        for commit in commits
+        for when in (_time(commit.get("authored_date")), _time(commit.get("committed_date")), _time(commit.get("created_at")))
+        if when is not None
+    ]
     return ChangeRecord(
-        source="gitlab", repository=project, number=int(merge_request["iid"]), title=str(merge_request.get("title") or ""),
-        author=author or "ghost", opened_at=parse_time(str(merge_request["created_at"])),
+        source="gitlab",
+        repository=project,
+        number=int(merge_request["iid"]),
+        title=str(merge_request.get("title") or ""),
+        author=author or "ghost",
+        opened_at=parse_time(str(merge_request["created_at"])),
         first_commit_at=min(times, default=None),
         first_review_at=first_review_at(notes, author=author, bot_usernames=bot_usernames),
-        merged_at=merged_at, closed_at=_time(merge_request.get("closed_at")) or merged_at,
-        merge_commit_sha=merge_sha(merge_request), base_branch=str(merge_request.get("target_branch") or ""),
+        merged_at=merged_at,
+        closed_at=_time(merge_request.get("closed_at")) or merged_at,
+        merge_commit_sha=merge_sha(merge_request),
+        base_branch=str(merge_request.get("target_branch") or ""),
         url=str(merge_request.get("web_url") or "") or None,
     )
 
@@ -301,10 +344,17 @@ def deployment(project: str, raw: Mapping[str, Any], shipped: Sequence[str] = ()
         if finished is not None and finished < started:
             finished = started
     return DeploymentRecord(
-        source="gitlab", external_id=f"deployment:{raw['id']}", repository=project,
-        environment=str(environment.get("name") or "production"), result=result, started_at=started,
-        finished_at=finished, commit_sha=str(raw.get("sha") or "") or None, commit_shas=tuple(shipped),
-        ref=str(raw.get("ref") or "") or None, url=str(job.get("web_url") or "") or None,
+        source="gitlab",
+        external_id=f"deployment:{raw['id']}",
+        repository=project,
+        environment=str(environment.get("name") or "production"),
+        result=result,
+        started_at=started,
+        finished_at=finished,
+        commit_sha=str(raw.get("sha") or "") or None,
+        commit_shas=tuple(shipped),
+        ref=str(raw.get("ref") or "") or None,
+        url=str(job.get("web_url") or "") or None,
     )
 
 
@@ -326,7 +376,12 @@ def incident(project: str, issue: Mapping[str, Any]) -> IncidentRecord:
     created = parse_time(str(issue["created_at"]))
     resolved = _time(issue.get("closed_at")) if issue.get("state") == "closed" else None
     return IncidentRecord(
-        source="gitlab", external_id=f"{project}#{issue['iid']}", title=str(issue.get("title") or ""),
-        created_at=created, resolved_at=None if resolved is None else max(resolved, created), severity=severity,
-        repository=project, url=str(issue.get("web_url") or "") or None,
+        source="gitlab",
+        external_id=f"{project}#{issue['iid']}",
+        title=str(issue.get("title") or ""),
+        created_at=created,
+        resolved_at=None if resolved is None else max(resolved, created),
+        severity=severity,
+        repository=project,
+        url=str(issue.get("web_url") or "") or None,
     )

@@ -65,8 +65,10 @@ class Pager:
         response = self.http.request("GET", url, params=params)
         body = self._decode(response)
         if not isinstance(body, list):
-            raise ConnectorError(f"{self.http.name}: GitLab answered {response.request.url.path} with "
-                                 f"{type(body).__name__} where a list was expected.")
+            raise ConnectorError(
+                f"{self.http.name}: GitLab answered {response.request.url.path} with "
+                f"{type(body).__name__} where a list was expected."
+            )
         return Page([record for record in body if isinstance(record, dict)], _next_url(response))
 
     def all(self, url: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -85,8 +87,10 @@ class Pager:
         response = self.http.request("GET", url, params=params)
         body = self._decode(response)
         if not isinstance(body, dict):
-            raise ConnectorError(f"{self.http.name}: GitLab answered {response.request.url.path} with "
-                                 f"{type(body).__name__} where an object was expected.")
+            raise ConnectorError(
+                f"{self.http.name}: GitLab answered {response.request.url.path} with "
+                f"{type(body).__name__} where an object was expected."
+            )
         return body
 
     def _decode(self, response: httpx.Response) -> Any:
@@ -95,7 +99,9 @@ class Pager:
         except ValueError:
             raise ConnectorError(
                 f"{self.http.name}: GitLab's answer to {response.request.url.path} is not valid JSON "
-                f"(it starts with {response.text[:60]!r}).", retryable=True) from None
+                f"(it starts with {response.text[:60]!r}).",
+                retryable=True,
+            ) from None
 
 
 def _next_url(response: httpx.Response) -> str | None:
@@ -118,9 +124,12 @@ def explain(name: str, response: httpx.Response) -> ConnectorError | None:
         return None
     detail = body.get("message") or body.get("error_description") or body.get("error")
     if isinstance(detail, dict):
-        detail = "; ".join(f"{key} {', '.join(map(str, value)) if isinstance(value, list) else value}"
-                           for key, value in detail.items())
+        detail = "; ".join(
+            f"{key} {', '.join(map(str, value)) if isinstance(value, list) else value}" for key, value in detail.items()
+        )
     if not detail or response.status_code in (401, 403, 404):
         return None  # SourceClient's messages for these say what to do
-    return ConnectorError(f"{name}: GitLab refused {response.request.url.path} ({response.status_code}): {str(detail)[:200]}",
-                          status=response.status_code)
+    return ConnectorError(
+        f"{name}: GitLab refused {response.request.url.path} ({response.status_code}): {str(detail)[:200]}",
+        status=response.status_code,
+    )

@@ -111,9 +111,13 @@ def _rate_limited(response: httpx.Response) -> bool:
 
 
 LINEAR_RATE_LIMITS = RateLimitRule(
-    budgets=(("x-ratelimit-requests-remaining", "x-ratelimit-requests-reset"),
-             ("x-ratelimit-complexity-remaining", "x-ratelimit-complexity-reset")),
-    reset_in_milliseconds=True, limited=_rate_limited)
+    budgets=(
+        ("x-ratelimit-requests-remaining", "x-ratelimit-requests-reset"),
+        ("x-ratelimit-complexity-remaining", "x-ratelimit-complexity-reset"),
+    ),
+    reset_in_milliseconds=True,
+    limited=_rate_limited,
+)
 
 
 class LinearSettings(ConnectorSettings):
@@ -137,7 +141,7 @@ class LinearSettings(ConnectorSettings):
     incidents_as_work_items: bool = True
     token_kind: Literal["api_key", "oauth"] = "api_key"  # noqa: S105 (a kind of token, not a token)
 
-    @field_validator('teams', 'incident_labels', mode="before")
+    @field_validator("teams", "incident_labels", mode="before")
     @classmethod
     def _one_value_is_a_list(cls, value: object) -> object:
         # The CLI's --setting KEY=VALUE gives a single value as text; a list of one is meant.
@@ -191,9 +195,17 @@ class LinearConnector(Connector):
     label: ClassVar[str] = "Linear"
     settings_model: ClassVar[type[ConnectorSettings]] = LinearSettings
 
-    def __init__(self, settings: LinearSettings, secret: str, *, name: str, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep, now: Callable[[], datetime] | None = None,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        settings: LinearSettings,
+        secret: str,
+        *,
+        name: str,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         """Prepare a connection; nothing is sent until :meth:`test` or :meth:`fetch`.
 
         Args:
@@ -208,12 +220,26 @@ class LinearConnector(Connector):
         self.settings = settings
         self.name = name
         oauth = settings.token_kind == "oauth"  # noqa: S105 (a kind of token, not a token)
-        client = httpx.Client(base_url=settings.base_url, transport=transport, follow_redirects=False,
-                              timeout=httpx.Timeout(30.0, connect=10.0),
-                              headers={"Authorization": f"Bearer {secret}" if oauth else secret,
-                                       "Content-Type": "application/json", "User-Agent": "deliveryops"})
-        self.http = ThrottledClient(name=name, client=client, sleep=sleep, rng=rng or random.Random(),
-                                    rule=LINEAR_RATE_LIMITS, label="Linear", explain=self._explain)
+        client = httpx.Client(
+            base_url=settings.base_url,
+            transport=transport,
+            follow_redirects=False,
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            headers={
+                "Authorization": f"Bearer {secret}" if oauth else secret,
+                "Content-Type": "application/json",
+                "User-Agent": "deliveryops",
+            },
+        )
+        self.http = ThrottledClient(
+            name=name,
+            client=client,
+            sleep=sleep,
+            rng=rng or random.Random(),
+            rule=LINEAR_RATE_LIMITS,
+            label="Linear",
+            explain=self._explain,
+        )
         if now is not None:
             self.http.now = now
         self._options: IssueOptions | None = None
@@ -228,8 +254,11 @@ class LinearConnector(Connector):
             return None
         message = "; ".join(str(error.get("message") or _code(error)) for error in errors)[:240]
         if any(_code(error) in ("AUTHENTICATION_ERROR", "UNAUTHENTICATED") for error in errors):
-            return ConnectorError(f"{self.name}: Linear refused the API key ({message}). Create a new key under "
-                                  "Settings → Security & access and update the connection.", status=401)
+            return ConnectorError(
+                f"{self.name}: Linear refused the API key ({message}). Create a new key under "
+                "Settings → Security & access and update the connection.",
+                status=401,
+            )
         return ConnectorError(f"{self.name}: Linear answered {response.status_code}: {message}", status=response.status_code)
 
     def _query(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
@@ -237,12 +266,15 @@ class LinearConnector(Connector):
         try:
             body = response.json()
         except ValueError:
-            raise ConnectorError(f"{self.name}: Linear's answer is not valid JSON (it starts with {response.text[:60]!r}).",
-                                 retryable=True) from None
+            raise ConnectorError(
+                f"{self.name}: Linear's answer is not valid JSON (it starts with {response.text[:60]!r}).", retryable=True
+            ) from None
         errors = body.get("errors") if isinstance(body, dict) else None
         if errors:
-            raise ConnectorError(f"{self.name}: Linear answered with errors: "
-                                 f"{'; '.join(str(e.get('message')) for e in errors if isinstance(e, dict))[:240]}")
+            raise ConnectorError(
+                f"{self.name}: Linear answered with errors: "
+                f"{'; '.join(str(e.get('message')) for e in errors if isinstance(e, dict))[:240]}"
+            )
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
             raise ConnectorError(f"{self.name}: Linear's answer has no data; check the base URL of the connection.")
@@ -253,11 +285,15 @@ class LinearConnector(Connector):
         found = {str(team.get("key")): str(team.get("name")) for team in data["teams"]["nodes"]}
         missing = [key for key in self.settings.teams if key not in found]
         if missing:
-            raise ConnectorError(f"{self.name}: team {', '.join(missing)} was not found, or the API key cannot see it "
-                                 f"(teams found: {', '.join(sorted(found)) or 'none'}).", status=404)
+            raise ConnectorError(
+                f"{self.name}: team {', '.join(missing)} was not found, or the API key cannot see it "
+                f"(teams found: {', '.join(sorted(found)) or 'none'}).",
+                status=404,
+            )
         viewer = data.get("viewer") or {}
         return str(viewer.get("name") or viewer.get("email") or "an unknown user"), [
-            f"{key} ({found[key]})" for key in self.settings.teams]
+            f"{key} ({found[key]})" for key in self.settings.teams
+        ]
 
     def test(self) -> str:
         """Check the key and the teams.
@@ -308,8 +344,11 @@ class LinearConnector(Connector):
         while progress.index < len(teams):
             team = teams[progress.index]
             before = self.http.stats.requests
-            page = self._issues_page(team, progress, options) if progress.phase == "issues" else \
-                self._projects_page(team, progress, options)
+            page = (
+                self._issues_page(team, progress, options)
+                if progress.phase == "issues"
+                else self._projects_page(team, progress, options)
+            )
             if progress.after is None:  # that phase is over: the next one, or the next team
                 following = phases.index(progress.phase) + 1
                 if following < len(phases):
@@ -319,8 +358,13 @@ class LinearConnector(Connector):
             done = progress.index >= len(teams)
             page.requests = self.http.stats.requests - before
             page.watermark = progress.watermark
-            page.cursor = {"team": None if done else teams[progress.index], "phase": "done" if done else progress.phase,
-                           "after": progress.after, "since": _iso(progress.since), "watermark": _iso(progress.watermark)}
+            page.cursor = {
+                "team": None if done else teams[progress.index],
+                "phase": "done" if done else progress.phase,
+                "after": progress.after,
+                "since": _iso(progress.since),
+                "watermark": _iso(progress.watermark),
+            }
             if done and progress.keys is not None:
                 page.existing_keys = sorted(progress.keys)
             yield page
@@ -330,21 +374,28 @@ class LinearConnector(Connector):
         if cursor.get("phase") == "done":
             return _Progress(len(self.settings.teams), phases[0], None, None, _parse(cursor.get("watermark")))
         if cursor.get("team") in self.settings.teams and cursor.get("phase") in phases:
-            return _Progress(self.settings.teams.index(str(cursor["team"])), str(cursor["phase"]), cursor.get("after"),
-                             _parse(cursor.get("since")), _parse(cursor.get("watermark")))
+            return _Progress(
+                self.settings.teams.index(str(cursor["team"])),
+                str(cursor["phase"]),
+                cursor.get("after"),
+                _parse(cursor.get("since")),
+                _parse(cursor.get("watermark")),
+            )
         since = request.since if request.since is None or request.since.tzinfo else request.since.replace(tzinfo=UTC)
         return _Progress(0, phases[0], None, since, None, keys=[] if request.full else None)
 
     def _filter(self, team: str, progress: _Progress, *, projects: bool = False) -> dict[str, Any]:
-        chosen: dict[str, Any] = ({"accessibleTeams": {"some": {"key": {"eq": team}}}} if projects
-                                  else {"team": {"key": {"eq": team}}})
+        chosen: dict[str, Any] = (
+            {"accessibleTeams": {"some": {"key": {"eq": team}}}} if projects else {"team": {"key": {"eq": team}}}
+        )
         if progress.since is not None:
             chosen["updatedAt"] = {"gte": _iso(progress.since)}
         return chosen
 
     def _issues_page(self, team: str, progress: _Progress, options: IssueOptions) -> FetchPage:
-        data = self._query(ISSUES_QUERY, {"filter": self._filter(team, progress), "first": ISSUES_PER_PAGE,
-                                          "after": progress.after})
+        data = self._query(
+            ISSUES_QUERY, {"filter": self._filter(team, progress), "first": ISSUES_PER_PAGE, "after": progress.after}
+        )
         connection = data["issues"]
         result = FetchPage()
         labels = {label.casefold() for label in self.settings.incident_labels}
@@ -378,8 +429,10 @@ class LinearConnector(Connector):
         return entries
 
     def _projects_page(self, team: str, progress: _Progress, options: IssueOptions) -> FetchPage:
-        data = self._query(PROJECTS_QUERY, {"filter": self._filter(team, progress, projects=True),
-                                            "first": ISSUES_PER_PAGE, "after": progress.after})
+        data = self._query(
+            PROJECTS_QUERY,
+            {"filter": self._filter(team, progress, projects=True), "first": ISSUES_PER_PAGE, "after": progress.after},
+        )
         connection = data["projects"]
         result = FetchPage()
         for project in connection["nodes"]:
@@ -403,4 +456,3 @@ def _iso(value: datetime | None) -> str | None:
 
 def _parse(value: object) -> datetime | None:
     return parse_time(value) if isinstance(value, str) and value else None
-

@@ -36,9 +36,15 @@ __all__ = [
     "work_item",
 ]
 
-STATE_TYPES = {"triage": StageCategory.BACKLOG, "backlog": StageCategory.BACKLOG, "unstarted": StageCategory.BACKLOG,
-               "started": StageCategory.ACTIVE, "completed": StageCategory.DONE, "canceled": StageCategory.DISCARDED,
-               "duplicate": StageCategory.DISCARDED}
+STATE_TYPES = {
+    "triage": StageCategory.BACKLOG,
+    "backlog": StageCategory.BACKLOG,
+    "unstarted": StageCategory.BACKLOG,
+    "started": StageCategory.ACTIVE,
+    "completed": StageCategory.DONE,
+    "canceled": StageCategory.DISCARDED,
+    "duplicate": StageCategory.DISCARDED,
+}
 _TYPE_ORDER = tuple(STATE_TYPES)
 
 
@@ -96,9 +102,12 @@ def work_item(issue: Mapping[str, Any], history: Iterable[Mapping[str, Any]], op
     current = _name(issue.get("state")) or ""
     entries = sorted(history, key=lambda entry: (str(entry.get("createdAt") or ""), str(entry.get("id") or "")))
     changes = [entry for entry in entries if _name(entry.get("toState"))]
-    transitions: list[TransitionRecord] = [TransitionRecord(
-        to_status=(_name(changes[0].get("fromState")) or _name(changes[0].get("toState")) or current) if changes else current,
-        at=created)]
+    transitions: list[TransitionRecord] = [
+        TransitionRecord(
+            to_status=(_name(changes[0].get("fromState")) or _name(changes[0].get("toState")) or current) if changes else current,
+            at=created,
+        )
+    ]
     for entry in changes:
         to_state = str(_name(entry.get("toState")))
         if to_state != transitions[-1].to_status:
@@ -115,17 +124,29 @@ def work_item(issue: Mapping[str, Any], history: Iterable[Mapping[str, Any]], op
         labels.append(str(cycle.get("name") or (f"Cycle {int(number)}" if isinstance(number, int | float) else "Cycle")))
     project = issue.get("project")
     parent = issue.get("parent")
-    parent_key = (f"project:{project['slugId']}" if isinstance(project, Mapping) and project.get("slugId")
-                  else str(parent["identifier"]) if isinstance(parent, Mapping) and parent.get("identifier") else None)
+    parent_key = (
+        f"project:{project['slugId']}"
+        if isinstance(project, Mapping) and project.get("slugId")
+        else str(parent["identifier"])
+        if isinstance(parent, Mapping) and parent.get("identifier")
+        else None
+    )
     estimate = issue.get("estimate")
     state_type = str((issue.get("state") or {}).get("type") or "")
     return WorkItemRecord(
-        source="linear", external_key=str(issue["identifier"]), item_type="Issue", title=str(issue.get("title") or ""),
-        created_at=created, transitions=tuple(transitions), blocked_intervals=tuple(_blocked(entries, options)),
-        parent_key=parent_key, labels=tuple(labels),
+        source="linear",
+        external_key=str(issue["identifier"]),
+        item_type="Issue",
+        title=str(issue.get("title") or ""),
+        created_at=created,
+        transitions=tuple(transitions),
+        blocked_intervals=tuple(_blocked(entries, options)),
+        parent_key=parent_key,
+        labels=tuple(labels),
         estimate=float(estimate) if isinstance(estimate, int | float) and not isinstance(estimate, bool) else None,
         resolution=state_type if state_type in ("completed", "canceled", "duplicate") else None,
-        url=str(issue.get("url") or "") or None, history_is_estimated=estimated,
+        url=str(issue.get("url") or "") or None,
+        history_is_estimated=estimated,
     )
 
 
@@ -154,21 +175,31 @@ def project_item(project: Mapping[str, Any], options: IssueOptions) -> WorkItemR
     def first(*types: str) -> str | None:
         return next((names[0] for kind in types if (names := options.state_names.get(kind))), None)
 
-    steps = [(created, first("backlog", "unstarted", "triage")), (_time(project.get("startedAt")), first("started")),
-             (_time(project.get("completedAt")), first("completed")), (_time(project.get("canceledAt")), first("canceled"))]
+    steps = [
+        (created, first("backlog", "unstarted", "triage")),
+        (_time(project.get("startedAt")), first("started")),
+        (_time(project.get("completedAt")), first("completed")),
+        (_time(project.get("canceledAt")), first("canceled")),
+    ]
     dated = sorted(((at, name) for at, name in steps if at is not None and name), key=lambda step: step[0])
     transitions: list[TransitionRecord] = []
     for at, name in dated:
         if transitions and name == transitions[-1].to_status:
             continue
-        transitions.append(TransitionRecord(to_status=name, at=max(at, created),
-                                            from_status=transitions[-1].to_status if transitions else None))
+        transitions.append(
+            TransitionRecord(to_status=name, at=max(at, created), from_status=transitions[-1].to_status if transitions else None)
+        )
     status: Mapping[str, Any] = project["status"] if isinstance(project.get("status"), Mapping) else {}
     return WorkItemRecord(
-        source="linear", external_key=f"project:{project['slugId']}", item_type="Epic", title=str(project.get("name") or ""),
-        created_at=created, transitions=tuple(transitions),
+        source="linear",
+        external_key=f"project:{project['slugId']}",
+        item_type="Epic",
+        title=str(project.get("name") or ""),
+        created_at=created,
+        transitions=tuple(transitions),
         resolution=str(status.get("type")) if status.get("type") in ("completed", "canceled") else None,
-        url=str(project.get("url") or "") or None, history_is_estimated=True,
+        url=str(project.get("url") or "") or None,
+        history_is_estimated=True,
     )
 
 
@@ -180,7 +211,11 @@ def incident(issue: Mapping[str, Any], record: WorkItemRecord) -> IncidentRecord
     resolved = _time(issue.get("completedAt")) or _time(issue.get("canceledAt"))
     severity = str(issue.get("priorityLabel") or "") or None
     return IncidentRecord(
-        source="linear", external_id=record.external_key, title=record.title, created_at=record.created_at,
+        source="linear",
+        external_id=record.external_key,
+        title=record.title,
+        created_at=record.created_at,
         resolved_at=None if resolved is None else max(resolved, record.created_at),
-        severity=None if severity == "No priority" else severity, url=record.url,
+        severity=None if severity == "No priority" else severity,
+        url=record.url,
     )

@@ -37,11 +37,15 @@ def _load_builtin() -> None:
     # Imported lazily so that importing the registry does not import every connector.
     import importlib  # noqa: PLC0415
 
-    for module in ("deliveryops.connectors.jira", "deliveryops.connectors.github", "deliveryops.connectors.gitlab",
-                   "deliveryops.connectors.azure_devops", "deliveryops.connectors.linear"):
+    for module in (
+        "deliveryops.connectors.jira",
+        "deliveryops.connectors.github",
+        "deliveryops.connectors.gitlab",
+        "deliveryops.connectors.azure_devops",
+        "deliveryops.connectors.linear",
+    ):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:  # a connector not written yet must not break the others
             if exc.name != module:
                 raise
-

@@ -78,7 +78,12 @@ class ThrottledClient(SourceClient):
         return self.origins or (origin_of(self.client.base_url),)
 
     def request(
-        self, method: str, url: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
         conditional: bool = False,
     ) -> httpx.Response:
         """Send a request as :meth:`SourceClient.request` does, within the budget and the allowed hosts."""
@@ -93,13 +98,18 @@ class ThrottledClient(SourceClient):
                 return response
             location = response.headers.get("location")
             if not location:
-                raise ConnectorError(f"{self.name}: {self.label} answered {response.status_code} without saying where "
-                                     f"{response.request.url.path} moved.", status=response.status_code)
+                raise ConnectorError(
+                    f"{self.name}: {self.label} answered {response.status_code} without saying where "
+                    f"{response.request.url.path} moved.",
+                    status=response.status_code,
+                )
             url = str(response.request.url.join(location))
             params = None  # the new location carries its own query
             self._check_target(url, redirect=True)
-        raise ConnectorError(f"{self.name}: {self.label} redirected more than {MAX_REDIRECTS} times in a row; "
-                             "check the base URL of the connection.")
+        raise ConnectorError(
+            f"{self.name}: {self.label} redirected more than {MAX_REDIRECTS} times in a row; "
+            "check the base URL of the connection."
+        )
 
     def _check_target(self, url: str, *, redirect: bool = False) -> None:
         if not url.startswith(("http://", "https://")):
@@ -109,7 +119,8 @@ class ThrottledClient(SourceClient):
         what = "redirected to" if redirect else "pointed to"
         raise ConnectorError(
             f"{self.name}: {self.label} {what} another host ({origin_of(url)}); the token is only sent to "
-            f"{', '.join(self.allowed())}. Check the base URL of the connection.")
+            f"{', '.join(self.allowed())}. Check the base URL of the connection."
+        )
 
     def _note_budget(self, response: httpx.Response) -> None:
         """Plan a wait before the next request when the answer says the budget is spent (or asks to wait)."""
@@ -134,9 +145,12 @@ class ThrottledClient(SourceClient):
 
     def _spent_wait(self, response: httpx.Response) -> float | None:
         """The longest wait until a budget the answer says is spent refills (None: no reset announced)."""
-        waits = [wait for remaining, reset in self.rule.budgets
-                 if response.headers.get(remaining, "").strip() in ("0", "")
-                 and (wait := self._reset_wait(response, reset)) is not None]
+        waits = [
+            wait
+            for remaining, reset in self.rule.budgets
+            if response.headers.get(remaining, "").strip() in ("0", "")
+            and (wait := self._reset_wait(response, reset)) is not None
+        ]
         return max(waits, default=None)
 
     def _rate_limit_wait(self, response: httpx.Response) -> float | None:

@@ -27,16 +27,25 @@ __all__ = [
 
 SOURCE_KINDS = ("gitlab", "azure-devops", "linear")
 _MAX_LENGTHS = {
-    "gitlab_projects": 4000, "status_labels": 2000, "environments": 1000,
-    "ado_project": 200, "area_paths": 4000, "work_item_types": 1000, "ado_repositories": 4000, "pipelines": 8000,
-    "incident_types": 500, "incident_tags": 500,
+    "gitlab_projects": 4000,
+    "status_labels": 2000,
+    "environments": 1000,
+    "ado_project": 200,
+    "area_paths": 4000,
+    "work_item_types": 1000,
+    "ado_repositories": 4000,
+    "pipelines": 8000,
+    "incident_types": 500,
+    "incident_tags": 500,
     "linear_teams": 500,
 }
 FIELD_NAMES = tuple(_MAX_LENGTHS)
 # Settings keys whose errors belong beside a differently named form field.
-_FORM_NAME = {"gitlab": {"projects": "gitlab_projects", "deployment_environments": "environments"},
-              "azure-devops": {"project": "ado_project", "repositories": "ado_repositories", "deployments": "pipelines"},
-              "linear": {"teams": "linear_teams"}}
+_FORM_NAME = {
+    "gitlab": {"projects": "gitlab_projects", "deployment_environments": "environments"},
+    "azure-devops": {"project": "ado_project", "repositories": "ado_repositories", "deployments": "pipelines"},
+    "linear": {"teams": "linear_teams"},
+}
 
 
 async def source_fields(request: Request) -> dict[str, str]:
@@ -64,32 +73,43 @@ def settings_for(kind: str, form: dict[str, str]) -> dict[str, Any]:
         ValidationFailedError: naming a field longer than it may be, or the line of a deployment source that
             cannot be read.
     """
-    too_long = {name: f"At most {limit} characters." for name, limit in _MAX_LENGTHS.items()
-                if len(form.get(name, "")) > limit}
+    too_long = {name: f"At most {limit} characters." for name, limit in _MAX_LENGTHS.items() if len(form.get(name, "")) > limit}
     if too_long:
         raise ValidationFailedError("Please correct the marked fields.", fields=too_long)
     settings: dict[str, Any] = {}
     base_url = form.get("base_url", "").strip()
     incidents_only = form.get("incidents_only") == "on"
     if kind == "gitlab":
-        settings.update(base_url=base_url or "https://gitlab.com", projects=_listed(form.get("gitlab_projects", "")),
-                        status_labels=_lines(form.get("status_labels", "")),
-                        deployment_environments=_listed(form.get("environments", "")))
+        settings.update(
+            base_url=base_url or "https://gitlab.com",
+            projects=_listed(form.get("gitlab_projects", "")),
+            status_labels=_lines(form.get("status_labels", "")),
+            deployment_environments=_listed(form.get("environments", "")),
+        )
     elif kind == "azure-devops":
         try:
             deployments = parse_sources(form.get("pipelines", ""))
         except DeploymentSourceLineError as exc:
-            raise ValidationFailedError("Please correct the deployment sources.",
-                                        fields={"pipelines": str(exc)[0].upper() + str(exc)[1:] + "."}) from None
+            raise ValidationFailedError(
+                "Please correct the deployment sources.", fields={"pipelines": str(exc)[0].upper() + str(exc)[1:] + "."}
+            ) from None
         # Area paths contain backslashes and may contain commas: one per line.
-        settings.update(base_url=base_url, project=form.get("ado_project", "").strip(),
-                        area_paths=_lines(form.get("area_paths", "")), work_item_types=_listed(form.get("work_item_types", "")),
-                        repositories=_listed(form.get("ado_repositories", "")), deployments=deployments,
-                        incident_types=_listed(form.get("incident_types", "")),
-                        incident_tags=_listed(form.get("incident_tags", "")))
+        settings.update(
+            base_url=base_url,
+            project=form.get("ado_project", "").strip(),
+            area_paths=_lines(form.get("area_paths", "")),
+            work_item_types=_listed(form.get("work_item_types", "")),
+            repositories=_listed(form.get("ado_repositories", "")),
+            deployments=deployments,
+            incident_types=_listed(form.get("incident_types", "")),
+            incident_tags=_listed(form.get("incident_tags", "")),
+        )
     elif kind == "linear":
-        settings.update(base_url=base_url or "https://api.linear.app", teams=_listed(form.get("linear_teams", "")),
-                        incident_labels=_listed(form.get("incident_labels", "")))
+        settings.update(
+            base_url=base_url or "https://api.linear.app",
+            teams=_listed(form.get("linear_teams", "")),
+            incident_labels=_listed(form.get("incident_labels", "")),
+        )
     settings["incidents_as_work_items"] = not incidents_only
     return settings
 
@@ -111,18 +131,27 @@ def deployment_text(kind: str, settings: dict[str, Any]) -> str:
 
 def edit_values(kind: str, stored: dict[str, Any]) -> dict[str, str]:
     """The edit form's fields pre-filled from a GitLab, Azure DevOps or Linear connection's settings."""
+
     def joined(key: str, separator: str = ", ") -> str:
         return separator.join(str(value) for value in stored.get(key) or [])
 
     values = dict.fromkeys(FIELD_NAMES, "")
     if kind == "gitlab":
-        values.update(gitlab_projects=joined("projects"), status_labels=joined("status_labels", "\n"),
-                      environments=joined("deployment_environments"))
+        values.update(
+            gitlab_projects=joined("projects"),
+            status_labels=joined("status_labels", "\n"),
+            environments=joined("deployment_environments"),
+        )
     elif kind == "azure-devops":
-        values.update(ado_project=str(stored.get("project") or ""), area_paths=joined("area_paths", "\n"),
-                      work_item_types=joined("work_item_types"), ado_repositories=joined("repositories"),
-                      pipelines=deployment_text(kind, stored), incident_types=joined("incident_types"),
-                      incident_tags=joined("incident_tags"))
+        values.update(
+            ado_project=str(stored.get("project") or ""),
+            area_paths=joined("area_paths", "\n"),
+            work_item_types=joined("work_item_types"),
+            ado_repositories=joined("repositories"),
+            pipelines=deployment_text(kind, stored),
+            incident_types=joined("incident_types"),
+            incident_tags=joined("incident_tags"),
+        )
     elif kind == "linear":
         values.update(linear_teams=joined("teams"))
     return values
