@@ -21,21 +21,31 @@ from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationF
 from deliveryops.impediments.models import Category, Cluster, ClusterMember, Event, Impediment, Level, Status
 from deliveryops.impediments.service import resolve
 
-__all__ = ["AUTO_ESCALATE_DAYS", "AUTO_ESCALATE_TEAMS", "confirm", "list_", "propose", "reject", "resolve_cluster",
-           "similar_elsewhere"]
+__all__ = [
+    "AUTO_ESCALATE_DAYS",
+    "AUTO_ESCALATE_TEAMS",
+    "confirm",
+    "list_",
+    "propose",
+    "reject",
+    "resolve_cluster",
+    "similar_elsewhere",
+]
 
 AUTO_ESCALATE_TEAMS = 3
 AUTO_ESCALATE_DAYS = 30
 
 
 def _text(impediment: Impediment, categories: dict[int, str]) -> str:
-    return " ".join(part for part in (impediment.title, impediment.description,
-                                      categories.get(impediment.category_id or -1, "")) if part)
+    return " ".join(
+        part for part in (impediment.title, impediment.description, categories.get(impediment.category_id or -1, "")) if part
+    )
 
 
 def _open_unclustered(session: Session) -> list[Impediment]:
-    rows = session.scalars(select(Impediment).where(Impediment.cluster_id.is_(None))
-                           .options(selectinload(Impediment.events)).order_by(Impediment.id))
+    rows = session.scalars(
+        select(Impediment).where(Impediment.cluster_id.is_(None)).options(selectinload(Impediment.events)).order_by(Impediment.id)
+    )
     return [row for row in rows if not row.status.is_closed]
 
 
@@ -67,8 +77,10 @@ def propose(session: Session, *, now: datetime | None = None, escalation_teams: 
     categories = {c.id: c.name for c in session.scalars(select(Category))}
     # groups=team: only clusters that span at least two teams are proposed.
     groups = propose_clusters([_text(c, categories) for c in candidates], groups=[c.team_id for c in candidates])
-    known = {frozenset(m.impediment_id for m in cluster.members)
-             for cluster in session.scalars(select(Cluster).options(selectinload(Cluster.members)))}
+    known = {
+        frozenset(m.impediment_id for m in cluster.members)
+        for cluster in session.scalars(select(Cluster).options(selectinload(Cluster.members)))
+    }
     created = []
     for group in groups:
         members = [candidates[index] for index in group]
@@ -84,9 +96,15 @@ def propose(session: Session, *, now: datetime | None = None, escalation_teams: 
             cluster.auto_escalated = True
             for member in members:
                 if member.level in (Level.TEAM, Level.DELIVERY_MANAGER):
-                    member.events.append(Event(kind="escalated", from_value=member.level.value,
-                                               to_value=Level.PRODUCT_OPS.value, at=moment,
-                                               note=f"Automatically: {len(teams)} teams report the same problem."))
+                    member.events.append(
+                        Event(
+                            kind="escalated",
+                            from_value=member.level.value,
+                            to_value=Level.PRODUCT_OPS.value,
+                            at=moment,
+                            note=f"Automatically: {len(teams)} teams report the same problem.",
+                        )
+                    )
                     member.level = Level.PRODUCT_OPS
                     member.level_entered_at = moment
                     member.status = Status.ESCALATED
@@ -118,8 +136,15 @@ def members_of(session: Session, cluster: Cluster) -> list[Impediment]:
     return list(session.scalars(select(Impediment).where(Impediment.id.in_(ids)).order_by(Impediment.team_id)))
 
 
-def confirm(session: Session, *, actor: User | None, cluster_id: int, owner_id: int | None, title: str | None = None,
-            now: datetime | None = None) -> Cluster:
+def confirm(
+    session: Session,
+    *,
+    actor: User | None,
+    cluster_id: int,
+    owner_id: int | None,
+    title: str | None = None,
+    now: datetime | None = None,
+) -> Cluster:
     """Confirm a proposal: one owner, and its members now resolve together."""
     _require_ops(actor)
     cluster = _get(session, cluster_id)
@@ -133,8 +158,14 @@ def confirm(session: Session, *, actor: User | None, cluster_id: int, owner_id: 
         cluster.title = title.strip()[:200]
     for member in members_of(session, cluster):
         member.cluster_id = cluster.id
-        member.events.append(Event(actor_id=actor.id if actor else None, kind="clustered", at=moment,
-                                   note=f"Part of the cross-team problem “{cluster.title}”, owned by Product Ops."))
+        member.events.append(
+            Event(
+                actor_id=actor.id if actor else None,
+                kind="clustered",
+                at=moment,
+                note=f"Part of the cross-team problem “{cluster.title}”, owned by Product Ops.",
+            )
+        )
     session.flush()
     return cluster
 
@@ -152,8 +183,7 @@ def reject(session: Session, *, actor: User | None, cluster_id: int, reason: str
     return cluster
 
 
-def resolve_cluster(session: Session, *, actor: User | None, cluster_id: int, note: str,
-                    now: datetime | None = None) -> Cluster:
+def resolve_cluster(session: Session, *, actor: User | None, cluster_id: int, note: str, now: datetime | None = None) -> Cluster:
     """Resolve a confirmed cluster and every open member, with a note to each team."""
     cluster = _get(session, cluster_id)
     if actor is not None and actor.role not in (Role.PRODUCT_OPS, Role.ADMIN) and actor.id != cluster.owner_id:
@@ -165,8 +195,14 @@ def resolve_cluster(session: Session, *, actor: User | None, cluster_id: int, no
     moment = now or utcnow()
     for member in members_of(session, cluster):
         if not member.status.is_closed:
-            resolve(session=session, actor=None, impediment_id=member.id, now=moment, via_cluster=True,
-                    note=f"Resolved with the cross-team problem “{cluster.title}”: {note.strip()}")
+            resolve(
+                session=session,
+                actor=None,
+                impediment_id=member.id,
+                now=moment,
+                via_cluster=True,
+                note=f"Resolved with the cross-team problem “{cluster.title}”: {note.strip()}",
+            )
     cluster.status, cluster.resolved_at, cluster.note = "resolved", moment, note.strip()
     session.flush()
     return cluster
@@ -179,5 +215,8 @@ def similar_elsewhere(session: Session, impediment: Impediment, *, limit: int = 
         return []
     categories = {c.id: c.name for c in session.scalars(select(Category))}
     index = SimilarityIndex.fit([_text(o, categories) for o in others])
-    return [(others[position], score) for position, score in index.query(_text(impediment, categories), k=limit)
-            if score >= index.threshold]
+    return [
+        (others[position], score)
+        for position, score in index.query(_text(impediment, categories), k=limit)
+        if score >= index.threshold
+    ]
