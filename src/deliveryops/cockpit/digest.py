@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.actions.models import ActionStatus, ImprovementAction
-from deliveryops.analytics.flow_metrics import sle, work_item_age
+from deliveryops.analytics.flow.metrics import sle, work_item_age
 from deliveryops.cockpit import portfolio_sources as sources
 from deliveryops.cockpit.portfolio import team_timeline
 from deliveryops.db import utcnow

@@ -22,7 +22,7 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.service import require_role
 from deliveryops.analytics import forecast as mc
 from deliveryops.analytics.flow import item_timeline
-from deliveryops.analytics.flow_metrics import throughput
+from deliveryops.analytics.flow.metrics import throughput
 from deliveryops.analytics.percentiles import nearest_rank
 from deliveryops.cockpit import portfolio_sources as sources
 from deliveryops.cockpit.digest_models import LeadershipQuestion

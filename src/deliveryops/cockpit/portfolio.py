@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.actions.service import follow_through
 from deliveryops.analytics.flow import item_timeline
-from deliveryops.analytics.flow_metrics import cycle_time_percentiles, sle, throughput, work_item_age
+from deliveryops.analytics.flow.metrics import cycle_time_percentiles, sle, throughput, work_item_age
 from deliveryops.analytics.percentiles import nearest_rank
 from deliveryops.cockpit import portfolio_sources as sources
 from deliveryops.db import utcnow

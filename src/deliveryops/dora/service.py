@@ -29,7 +29,7 @@ from deliveryops.analytics.dora import (
     dora_tables,
     local_bounds,
 )
-from deliveryops.analytics.dora_series import Period, dora_series
+from deliveryops.analytics.dora.series import Period, dora_series
 from deliveryops.db import utcnow
 from deliveryops.dora.models import Deployment, DeploymentChange, DoraSettings, Incident, WebhookSource
 from deliveryops.errors import NotAuthenticatedError, NotFoundError, PermissionDeniedError, ValidationFailedError

@@ -4,29 +4,25 @@ These are plain frozen dataclasses with no database or web dependency, so that p
 the simulator and connectors can produce them and be tested on their own. The import
 service turns them into rows of the canonical tables.
 
-All datetimes are timezone-aware and in UTC.
+All datetimes are timezone-aware and in UTC. The workflow types (``StageCategory``, ``WorkflowStatus``)
+belong to the analytics core, which reads them; they are re-exported here.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from deliveryops.analytics.records import StageCategory, WorkflowStatus
 
-class StageCategory(enum.StrEnum):
-    """Where a workflow status sits (DESIGN.md, canonical data)."""
-
-    BACKLOG = "backlog"
-    ACTIVE = "active"
-    WAITING = "waiting"
-    DONE = "done"
-    DISCARDED = "discarded"
-
-    @property
-    def is_started(self) -> bool:
-        """Whether an item in this category counts as started (WIP unless later finished)."""
-        return self in (StageCategory.ACTIVE, StageCategory.WAITING)
+__all__ = [
+    "BlockedIntervalRecord",
+    "LinkRecord",
+    "StageCategory",
+    "TransitionRecord",
+    "WorkItemRecord",
+    "WorkflowStatus",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +71,3 @@ class WorkItemRecord:
     url: str | None = None
     history_is_estimated: bool = False  # True when only created/resolved dates were known
     extra: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class WorkflowStatus:
-    """One status of a team's workflow, in board order."""
-
-    name: str
-    category: StageCategory
-    position: int

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from deliveryops.analytics.experiments_moments import ArmMoments
+from deliveryops.analytics.experiments.moments import ArmMoments
 
 __all__ = [
     "BayesianOutcome",

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from deliveryops.analytics.flow_common import (
+from deliveryops.analytics.flow.common import (
     CATEGORY_CODES,
     Workflow,
     category_codes,
@@ -15,7 +15,7 @@ from deliveryops.analytics.flow_common import (
     local_dates,
     workflow_frame,
 )
-from deliveryops.work.records import StageCategory
+from deliveryops.analytics.records import StageCategory
 
 __all__ = ["cumulative_flow", "cumulative_flow_from_known"]
 
@@ -55,8 +55,8 @@ def cumulative_flow_from_known(known: pl.DataFrame, *, statuses: pl.DataFrame, t
     """Compute :func:`cumulative_flow` from transitions prepared by ``known_transitions``.
 
     Args:
-        known: the output of :func:`~.flow_common.known_transitions`.
-        statuses: the output of :func:`~.flow_common.workflow_frame` for the same workflow.
+        known: the output of :func:`~.common.known_transitions`.
+        statuses: the output of :func:`~.common.workflow_frame` for the same workflow.
         tz: the team's IANA time zone.
         start: first day.
         end: last day (inclusive).

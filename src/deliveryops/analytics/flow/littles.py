@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from deliveryops.analytics.flow_common import in_range
-from deliveryops.analytics.flow_metrics import wip
+from deliveryops.analytics.flow.common import in_range
+from deliveryops.analytics.flow.metrics import wip
 
 __all__ = ["RELATIVE_TOLERANCE", "LittlesLawCheck", "littles_law_check"]
 

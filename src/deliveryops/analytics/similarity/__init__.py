@@ -3,8 +3,8 @@
 Product issue 6 (cross-team impediment detection). Texts such as "no access to production logs",
 "still waiting for Splunk permissions" and "can't see prod logging" share almost no words, so
 similarity is not word overlap alone. Each text becomes one unit-length vector made of five
-weighted TF-IDF blocks (``similarity_features``): character n-grams (spelling variants), word
-stems, **concepts** from a curated delivery-domain lexicon (``similarity_lexicon``: Splunk, Kibana
+weighted TF-IDF blocks (``features``): character n-grams (spelling variants), word
+stems, **concepts** from a curated delivery-domain lexicon (``lexicon``: Splunk, Kibana
 and "logging" all name ``observability-logs``), pairs of concepts, and generic state words
 ("waiting", "broken") at a low weight. The similarity of two texts is the cosine of their vectors,
 in [0, 1].
@@ -18,11 +18,11 @@ Public API:
 * :func:`similarity_matrix`, :func:`nearest`, :func:`propose_clusters`: the same as functions.
 
 Clusters (``propose_clusters``) are built by average linkage, stopped at ``threshold``
-(``similarity_linkage``, ``similarity_cluster``): a text joins a cluster only if it is similar to
+(``linkage``, ``cluster``): a text joins a cluster only if it is similar to
 the cluster on average, not to one member only, so clusters do not chain. Identical texts (after
 normalisation) are one node; pairs less similar than ``FLOOR_SHARE × threshold`` count as 0. Up
 to ``EXACT_LIMIT`` distinct texts the graph holds every other pair and the linkage is exact; above
-it, each text keeps its ``neighbours`` best neighbours (``similarity_graph.knn_graph``, never an
+it, each text keeps its ``neighbours`` best neighbours (``graph.knn_graph``, never an
 n × n matrix), and rounds of linkage on cluster means repair what a k-NN graph misses: 50,000
 texts take about 10 seconds.
 
@@ -40,9 +40,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from deliveryops.analytics.similarity_cluster import cluster_rows
-from deliveryops.analytics.similarity_features import FeatureWeights, Featuriser, Parsed, parse
-from deliveryops.analytics.similarity_lexicon import DEFAULT_LEXICON, Concept, Lexicon
+from deliveryops.analytics.similarity.cluster import cluster_rows
+from deliveryops.analytics.similarity.features import FeatureWeights, Featuriser, Parsed, parse
+from deliveryops.analytics.similarity.lexicon import DEFAULT_LEXICON, Concept, Lexicon
 
 __all__ = [
     "DEFAULT_LEXICON",

@@ -6,7 +6,7 @@ Two impediments that describe one problem in different words ("no access to prod
 hand for software delivery teams; extend it when a real cluster is missed (add the missing term to
 the concept it names, or a new concept) and re-run ``benchmarks/similarity_bench.py``.
 
-How a term is matched (``deliveryops.analytics.similarity_text``): terms and texts go through the
+How a term is matched (``deliveryops.analytics.similarity.text``): terms and texts go through the
 same normaliser and stemmer, so a term is written once in its plain form ("log" matches "logs",
 "logging", "logged"). A term may be a phrase of up to ``MAX_PHRASE`` words; the longest phrase
 wins, so "log in" (signing in) is not read as "log" (a log file), and "test environment" is an
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from deliveryops.analytics.similarity_text import stem, tokens
+from deliveryops.analytics.similarity.text import stem, tokens
 
 __all__ = ["DEFAULT_LEXICON", "LOW", "MAX_PHRASE", "Concept", "Lexicon"]
 
@@ -69,7 +69,7 @@ class Lexicon:
         """Return the concepts named in a token list, longest phrase first, in reading order.
 
         Args:
-            words: tokens from ``similarity_text.tokens`` (stop words included).
+            words: tokens from ``text.tokens`` (stop words included).
 
         Returns:
             Concept names, one per matched term occurrence (repeats kept: they are term counts).

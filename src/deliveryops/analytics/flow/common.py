@@ -1,6 +1,6 @@
 """Shared pieces of the flow metrics: the workflow lookup, UTC and team-zone dates, date buckets.
 
-Everything here is internal to the ``flow_*`` modules; the public names are re-exported by
+Everything here is internal to the modules of this package; the public names are re-exported by
 :mod:`deliveryops.analytics.flow`.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from deliveryops.work.records import StageCategory, WorkflowStatus
+from deliveryops.analytics.records import StageCategory, WorkflowStatus
 
 __all__ = [
     "CATEGORY_CODES",

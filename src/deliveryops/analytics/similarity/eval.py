@@ -23,7 +23,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from deliveryops.analytics.similarity import SimilarityIndex
-from deliveryops.analytics.similarity_features import FeatureWeights
+from deliveryops.analytics.similarity.features import FeatureWeights
 
 __all__ = ["PairScores", "TuningResult", "pairwise_scores", "split_groups", "tune"]
 

@@ -1,8 +1,8 @@
 """DORA's four keys (2023 report definitions and bands, pinned in DESIGN.md): pure functions.
 
 Frames in, results out; ``now`` is never read from the clock. The per-item tables (which changes a
-deployment shipped, which deployment an incident is linked to) live in :mod:`.dora_tables`; the per-period
-series in :mod:`.dora_series`. Definitions and the choices they leave open: docs/dora.md.
+deployment shipped, which deployment an incident is linked to) live in :mod:`.tables`; the per-period
+series in :mod:`.series`. Definitions and the choices they leave open: docs/dora.md.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from deliveryops.analytics.dora_tables import (
+from deliveryops.analytics.dora.tables import (
     CHANGE_SCHEMA,
     DEFAULT_PRODUCTION_ENVIRONMENTS,
     DEPLOYMENT_SCHEMA,
@@ -32,7 +32,7 @@ from deliveryops.analytics.dora_tables import (
     incident_table,
     link_changes_by_merge_time,
 )
-from deliveryops.analytics.flow_common import local_date
+from deliveryops.analytics.flow.common import local_date
 
 __all__ = [
     "BAND_THRESHOLDS",

@@ -6,7 +6,7 @@ rows scaled to unit length, then multiplied by the square root of the block's we
 * ``char``: character 3- to 5-grams inside the content words, padded by a space on each side
   ("logs" gives " lo", "log", "ogs", "gs ", " log", ...), robust to spelling variants and typos;
 * ``word``: the stems of the content words;
-* ``concept``: the lexicon's concepts (``similarity_lexicon``), each also scaled by its weight;
+* ``concept``: the lexicon's concepts (``lexicon``), each also scaled by its weight;
 * ``pair``: unordered pairs of distinct specific concepts ("access" + "observability-logs" says much
   more than either alone);
 * ``state``: the generic concepts (weight below 0.5 in the lexicon: "waiting", "broken", "missing"),
@@ -31,8 +31,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from deliveryops.analytics.similarity_lexicon import DEFAULT_LEXICON, Lexicon
-from deliveryops.analytics.similarity_text import STOP_WORDS, stem, tokens
+from deliveryops.analytics.similarity.lexicon import DEFAULT_LEXICON, Lexicon
+from deliveryops.analytics.similarity.text import STOP_WORDS, stem, tokens
 
 __all__ = ["DEFAULT_WEIGHTS", "FeatureWeights", "Featuriser", "Parsed", "parse"]
 

@@ -1,4 +1,4 @@
-"""Flow metrics derived from the per-item table of :func:`~.flow_timeline.item_timeline`.
+"""Flow metrics derived from the per-item table of :func:`~.timeline.item_timeline`.
 
 Cycle time, throughput, WIP, net flow, work item age, SLE and discarded items, as pinned in
 DESIGN.md ("Metric definitions", Flow). Every function takes the timeline first; dates are the
@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from deliveryops.analytics.flow_common import Frequency, count_by_bucket, in_range
+from deliveryops.analytics.flow.common import Frequency, count_by_bucket, in_range
 from deliveryops.analytics.percentiles import nearest_rank, nearest_rank_many
 
 __all__ = [

@@ -9,14 +9,14 @@ sizes, MDEs and durations. Formulas and assumptions: ``docs/experiment-statistic
 
 from __future__ import annotations
 
-from deliveryops.analytics.experiments_analysis import (
+from deliveryops.analytics.experiments.analysis import (
     analyse,
     analyse_many,
     analyse_over_time,
     sample_ratio_mismatch,
 )
-from deliveryops.analytics.experiments_inference import benjamini_hochberg, holm, sequential_half_width
-from deliveryops.analytics.experiments_power import (
+from deliveryops.analytics.experiments.inference import benjamini_hochberg, holm, sequential_half_width
+from deliveryops.analytics.experiments.power import (
     comparison_alpha,
     duration_days,
     mde_means,
@@ -24,7 +24,7 @@ from deliveryops.analytics.experiments_power import (
     sample_size_means,
     sample_size_proportions,
 )
-from deliveryops.analytics.experiments_types import (
+from deliveryops.analytics.experiments.types import (
     DEFAULT_PRIOR_VARIANCE,
     DEFAULT_SEQUENTIAL_TUNING,
     SRM_THRESHOLD,

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from deliveryops.analytics.flow_common import (
+from deliveryops.analytics.flow.common import (
     CATEGORY_CODES,
     STARTED_CATEGORIES,
     UTC_DATETIME,
@@ -23,9 +23,9 @@ from deliveryops.analytics.flow_common import (
     local_dates,
     workflow_frame,
 )
-from deliveryops.analytics.flow_metrics import DEFAULT_PERCENTS, sle, work_item_age
+from deliveryops.analytics.flow.metrics import DEFAULT_PERCENTS, sle, work_item_age
 from deliveryops.analytics.percentiles import nearest_rank_many
-from deliveryops.work.records import StageCategory
+from deliveryops.analytics.records import StageCategory
 
 __all__ = ["AMBER_FROM_SLE_SHARE", "AgingWip", "aging_wip", "aging_wip_from_known", "percentile_column"]
 
@@ -122,8 +122,8 @@ def aging_wip_from_known(
 
     Args:
         timeline: the per-item table built from the same transitions.
-        known: the output of :func:`~.flow_common.known_transitions`.
-        statuses: the output of :func:`~.flow_common.workflow_frame` for the same workflow.
+        known: the output of :func:`~.common.known_transitions`.
+        statuses: the output of :func:`~.common.workflow_frame` for the same workflow.
         tz: the team's IANA time zone.
         today: today's date in the team's time zone.
         window_days: length of the history window in days.

@@ -5,9 +5,9 @@ rows x, ``mean(A) · mean(B) = Σ_a Σ_b x_a · x_b / (|A| |B|)``. That makes ro
 
 1. Build a graph over the current clusters (the rows themselves at first): every pair with
    similarity ≥ ``floor`` when there are at most ``exact_limit`` of them, otherwise each cluster's
-   ``neighbours`` best (``similarity_graph.knn_graph``) by the dot product of means, which is
+   ``neighbours`` best (``graph.knn_graph``) by the dot product of means, which is
    their exact average similarity.
-2. Run average linkage on that graph (``similarity_linkage.average_linkage``).
+2. Run average linkage on that graph (``linkage.average_linkage``).
 3. Replace each cluster by its mean and repeat, until a round merges nothing.
 
 With at most ``exact_limit`` rows one round is all: exact average linkage, similarities below
@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from deliveryops.analytics.similarity_graph import exact_graph, knn_graph
-from deliveryops.analytics.similarity_linkage import average_linkage
+from deliveryops.analytics.similarity.graph import exact_graph, knn_graph
+from deliveryops.analytics.similarity.linkage import average_linkage
 
 __all__ = ["cluster_rows"]
 

@@ -1,6 +1,6 @@
 """Analyse one experiment: every variation against the control on every metric, with warnings.
 
-The per-row maths lives in ``experiments_moments`` and ``experiments_inference``; this module gathers
+The per-row maths lives in ``moments`` and ``inference``; this module gathers
 the sufficient statistics into arrays, runs the chosen method once for all rows, applies the
 multiple-testing correction over the primary metrics, and explains what it could not compute.
 """
@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from deliveryops.analytics.experiments_inference import (
+from deliveryops.analytics.experiments.inference import (
     bayesian,
     benjamini_hochberg,
     effect,
@@ -23,8 +23,8 @@ from deliveryops.analytics.experiments_inference import (
     holm,
     sequential,
 )
-from deliveryops.analytics.experiments_moments import arm_moments, pooled_theta
-from deliveryops.analytics.experiments_types import (
+from deliveryops.analytics.experiments.moments import arm_moments, pooled_theta
+from deliveryops.analytics.experiments.types import (
     AnalysisOptions,
     ArmStats,
     Correction,

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import numpy as np
 import polars as pl
 
-from deliveryops.analytics.flow_common import (
+from deliveryops.analytics.flow.common import (
     STARTED_CATEGORIES,
     Workflow,
     elapsed_hours,
@@ -20,8 +20,8 @@ from deliveryops.analytics.flow_common import (
     known_transitions,
     to_utc,
 )
-from deliveryops.analytics.flow_metrics import detail_columns
-from deliveryops.work.records import StageCategory
+from deliveryops.analytics.flow.metrics import detail_columns
+from deliveryops.analytics.records import StageCategory
 
 __all__ = [
     "FlowEfficiency",
@@ -256,7 +256,7 @@ def flow_efficiency_from_known(
     """Compute :func:`flow_efficiency` from transitions prepared by ``known_transitions``.
 
     Args:
-        known: the output of :func:`~.flow_common.known_transitions`.
+        known: the output of :func:`~.common.known_transitions`.
         blocked: ``item_id``, ``start``, ``end`` (null while still blocked), ``reason``.
         timeline: the per-item table built from the same transitions.
         start: first finish date included, or None.

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from deliveryops.analytics.flow_common import (
+from deliveryops.analytics.flow.common import (
     CATEGORY_CODES,
     Workflow,
     category_codes,
@@ -17,7 +17,7 @@ from deliveryops.analytics.flow_common import (
     to_utc,
     workflow_frame,
 )
-from deliveryops.work.records import StageCategory
+from deliveryops.analytics.records import StageCategory
 
 __all__ = ["TIMELINE_SCHEMA", "item_timeline", "timeline_from_known", "unknown_statuses"]
 
@@ -102,8 +102,8 @@ def timeline_from_known(
     """Build the per-item table from transitions already prepared by ``known_transitions``.
 
     Args:
-        known: the output of :func:`~.flow_common.known_transitions`.
-        statuses: the output of :func:`~.flow_common.workflow_frame` for the same workflow.
+        known: the output of :func:`~.common.known_transitions`.
+        statuses: the output of :func:`~.common.workflow_frame` for the same workflow.
         tz: the team's IANA time zone.
         items: optional ``item_id``, ``key``, ``title``, ``item_type``.
 

@@ -13,7 +13,7 @@
   is symmetric: an edge is kept if either end chose it.
 
 The k-nearest-neighbour graph is approximate (a true neighbour that shares only common features
-with a row may be missed), which the clustering allows for (``similarity_linkage``).
+with a row may be missed), which the clustering allows for (``linkage``).
 """
 
 from __future__ import annotations

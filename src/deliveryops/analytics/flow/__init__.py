@@ -5,14 +5,14 @@ Pure functions on polars frames; nothing here touches a database or the network,
 
 - ``transitions``: ``item_id`` (Int64), ``status`` (Utf8, the status entered), ``at`` (UTC
   datetime), one row per status entry, in any order;
-- ``workflow``: status name -> (:class:`~deliveryops.work.records.StageCategory`, position);
+- ``workflow``: status name -> (:class:`~deliveryops.analytics.records.StageCategory`, position);
 - ``items``: ``item_id``, ``key``, ``title``, ``item_type``, ``created_at``;
 - ``blocked``: ``item_id``, ``start``, ``end`` (null while still blocked), ``reason``;
 - ``tz``: the team's time zone; day-level metrics use dates in it.
 
 :func:`item_timeline` builds the one per-item table that the other metrics derive from
 (jira-agile-metrics style); :func:`flow_summary` computes everything the team flow page needs.
-The implementation is split by responsibility into the ``flow_*`` modules; import from here.
+The implementation is split by responsibility into the modules of this package; import from here.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from multiprocessing import get_context
 
 import polars as pl
 
-from deliveryops.analytics.flow_aging import AgingWip, aging_wip, aging_wip_from_known
-from deliveryops.analytics.flow_blocked import (
+from deliveryops.analytics.flow.aging import AgingWip, aging_wip, aging_wip_from_known
+from deliveryops.analytics.flow.blocked import (
     FlowEfficiency,
     blocked_time,
     blocked_time_and_clusters,
@@ -35,16 +35,16 @@ from deliveryops.analytics.flow_blocked import (
     flow_efficiency,
     flow_efficiency_from_known,
 )
-from deliveryops.analytics.flow_cfd import cumulative_flow, cumulative_flow_from_known
-from deliveryops.analytics.flow_common import (
+from deliveryops.analytics.flow.cfd import cumulative_flow, cumulative_flow_from_known
+from deliveryops.analytics.flow.common import (
     Frequency,
     Workflow,
     known_transitions,
     workflow_frame,
     workflow_from_statuses,
 )
-from deliveryops.analytics.flow_littles import LittlesLawCheck, littles_law_check
-from deliveryops.analytics.flow_metrics import (
+from deliveryops.analytics.flow.littles import LittlesLawCheck, littles_law_check
+from deliveryops.analytics.flow.metrics import (
     DEFAULT_PERCENTS,
     cycle_time_percentiles,
     cycle_times,
@@ -55,7 +55,7 @@ from deliveryops.analytics.flow_metrics import (
     wip,
     work_item_age,
 )
-from deliveryops.analytics.flow_timeline import (
+from deliveryops.analytics.flow.timeline import (
     TIMELINE_SCHEMA,
     item_timeline,
     timeline_from_known,
