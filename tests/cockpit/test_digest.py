@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.cockpit.digest import build_digest, iso_week
-from deliveryops.cockpit.digest_mail import send_digests, set_subscription
-from deliveryops.cockpit.digest_models import DigestSend
+from deliveryops.cockpit.digest.mail import send_digests, set_subscription
+from deliveryops.cockpit.digest.models import DigestSend
+from deliveryops.cockpit.digest.service import build_digest, iso_week
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments.models import Impediment
 from deliveryops.settings import Settings

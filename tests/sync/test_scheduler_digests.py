@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.accounts.models import Role
-from deliveryops.cockpit.digest_mail import set_subscription
-from deliveryops.cockpit.digest_models import DigestSend
+from deliveryops.cockpit.digest.mail import set_subscription
+from deliveryops.cockpit.digest.models import DigestSend
 from deliveryops.settings import Settings
 from deliveryops.sync import scheduler as scheduler_module
 from deliveryops.sync.scheduler import Scheduler, digests_due_at

@@ -10,11 +10,11 @@ import typer
 from rich.table import Table
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
-from deliveryops.cockpit.digest import DIGEST_ROLES, build_digest, digest_role
-from deliveryops.cockpit.digest_mail import digest_text, recipients, send_digests
-from deliveryops.cockpit.leadership import build_pack
-from deliveryops.cockpit.leadership_pages import pack_read
-from deliveryops.cockpit.leadership_pdf import render_pdf
+from deliveryops.cockpit.digest.mail import digest_text, recipients, send_digests
+from deliveryops.cockpit.digest.service import DIGEST_ROLES, build_digest, digest_role
+from deliveryops.cockpit.leadership.pages import pack_read
+from deliveryops.cockpit.leadership.pdf import render_pdf
+from deliveryops.cockpit.leadership.service import build_pack
 
 __all__ = ["report_app"]
 

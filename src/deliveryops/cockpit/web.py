@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from deliveryops.cockpit import (
-    catalogue_pages,
-    catalogue_routes,
-    digest_pages,
-    leadership_pages,
-    portfolio_pages,
-)
+from deliveryops.cockpit.catalogue import pages as catalogue_pages
+from deliveryops.cockpit.catalogue import routes as catalogue_routes
+from deliveryops.cockpit.digest import pages as digest_pages
+from deliveryops.cockpit.leadership import pages as leadership_pages
+from deliveryops.cockpit.portfolio import pages as portfolio_pages
 
 __all__ = ["api_routers", "page_routers"]
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.cockpit import catalogue
+from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import clusters, impact, service

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from deliveryops.cockpit.digest import iso_week
-from deliveryops.cockpit.digest_mail import SendReport, send_digests
+from deliveryops.cockpit.digest.mail import SendReport, send_digests
+from deliveryops.cockpit.digest.service import iso_week
 from deliveryops.db import unit_of_work, utcnow
 from deliveryops.settings import Settings
 from deliveryops.sync.models import Connection, SyncRun

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from deliveryops.accounts.models import Role
-from deliveryops.cockpit.digest import build_digest
-from deliveryops.cockpit.digest_mail import is_subscribed, set_subscription
+from deliveryops.cockpit.digest.mail import is_subscribed, set_subscription
+from deliveryops.cockpit.digest.service import build_digest
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
 from deliveryops.web.templating import register_nav, render

@@ -24,9 +24,9 @@ from deliveryops.analytics import forecast as mc
 from deliveryops.analytics.flow import item_timeline
 from deliveryops.analytics.flow.metrics import throughput
 from deliveryops.analytics.percentiles import nearest_rank
-from deliveryops.cockpit import portfolio_sources as sources
-from deliveryops.cockpit.digest_models import LeadershipQuestion
-from deliveryops.cockpit.portfolio import require_cross_team, team_timeline
+from deliveryops.cockpit.digest.models import LeadershipQuestion
+from deliveryops.cockpit.portfolio import sources
+from deliveryops.cockpit.portfolio.service import require_cross_team, team_timeline
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.flow.data import load_team_data

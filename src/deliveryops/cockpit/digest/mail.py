@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.cockpit.digest import DIGEST_ROLES, Digest, build_digest, digest_role, iso_week
-from deliveryops.cockpit.digest_models import DigestSend, DigestSubscription
+from deliveryops.cockpit.digest.models import DigestSend, DigestSubscription
+from deliveryops.cockpit.digest.service import DIGEST_ROLES, Digest, build_digest, digest_role, iso_week
 from deliveryops.db import utcnow
 from deliveryops.errors import ValidationFailedError
 from deliveryops.settings import Settings

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.actions.models import ActionStatus, ImprovementAction
 from deliveryops.analytics.flow.metrics import sle, work_item_age
-from deliveryops.cockpit import portfolio_sources as sources
-from deliveryops.cockpit.portfolio import team_timeline
+from deliveryops.cockpit.portfolio import sources
+from deliveryops.cockpit.portfolio.service import team_timeline
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.flow.models import Forecast

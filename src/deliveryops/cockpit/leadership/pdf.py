@@ -10,7 +10,7 @@ import unicodedata
 
 from fpdf import FPDF
 
-from deliveryops.cockpit.leadership import Headline, LeadershipPack
+from deliveryops.cockpit.leadership.service import Headline, LeadershipPack
 
 __all__ = ["latin1", "render_pdf"]
 

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from deliveryops.accounts.models import Role
-from deliveryops.cockpit.portfolio import Portfolio, build_portfolio
-from deliveryops.cockpit.portfolio_charts import sparkline
-from deliveryops.cockpit.portfolio_sources import DORA_KEYS
+from deliveryops.cockpit.portfolio.charts import sparkline
+from deliveryops.cockpit.portfolio.service import Portfolio, build_portfolio
+from deliveryops.cockpit.portfolio.sources import DORA_KEYS
 from deliveryops.settings import Settings
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import ApiUser, PageUser, SessionDep

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.cockpit import adoption, catalogue
+from deliveryops.cockpit import adoption
 from deliveryops.cockpit.adoption_charts import trend_figure
+from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.checks import CheckResult, run_check, wip_limit_of
 from deliveryops.cockpit.models import (
     PRACTICE_CATEGORIES,

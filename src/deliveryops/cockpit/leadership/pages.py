@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from deliveryops.accounts.models import Role
-from deliveryops.cockpit import leadership
-from deliveryops.cockpit.leadership_pdf import render_pdf
-from deliveryops.cockpit.portfolio import require_cross_team
+from deliveryops.cockpit.leadership import service as leadership
+from deliveryops.cockpit.leadership.pdf import render_pdf
+from deliveryops.cockpit.portfolio.service import require_cross_team
 from deliveryops.db import utcnow
 from deliveryops.errors import ValidationFailedError
 from deliveryops.teams.service import get_group_or_raise, list_groups

@@ -24,7 +24,7 @@ from deliveryops.actions.service import follow_through
 from deliveryops.analytics.flow import item_timeline
 from deliveryops.analytics.flow.metrics import cycle_time_percentiles, sle, throughput, work_item_age
 from deliveryops.analytics.percentiles import nearest_rank
-from deliveryops.cockpit import portfolio_sources as sources
+from deliveryops.cockpit.portfolio import sources
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.flow.data import load_team_data
