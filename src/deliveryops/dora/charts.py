@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import polars as pl
 
-from deliveryops.flow.charts_layout import (
+from deliveryops.charts import (
     BLUE,
     GREEN,
     GREY,

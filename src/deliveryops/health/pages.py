@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from deliveryops.accounts.models import Role, User
+from deliveryops.charts import page_figure
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.health import catalog, charts, crossteam, service, views
 from deliveryops.health.models import Colour, HealthRound, Trend
@@ -63,8 +64,8 @@ def _team_page(
             "can_manage": can_manage_team(session, actor, team),
             "templates": catalog.list_templates(session=session),
             "figures": [
-                charts.figure_for_page("health-score", charts.score_figure(history, minimum=least)),
-                charts.figure_for_page("health-cards", charts.cards_figure(history)),
+                page_figure("health-score", charts.score_figure(history, minimum=least), definition=charts.DEFINITIONS),
+                page_figure("health-cards", charts.cards_figure(history), definition=charts.DEFINITIONS),
             ]
             if history
             else [],

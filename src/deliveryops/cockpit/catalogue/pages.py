@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from deliveryops.accounts.models import Role, User
+from deliveryops.charts import page_figure
 from deliveryops.cockpit import adoption
 from deliveryops.cockpit.adoption_charts import trend_figure
 from deliveryops.cockpit.catalogue import service as catalogue
@@ -29,7 +30,6 @@ from deliveryops.cockpit.models import (
     EntryKind,
 )
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
-from deliveryops.flow.pages import _figure
 from deliveryops.impediments.models import Impediment
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import get_team_or_raise, list_groups, list_teams, team_ids_of
@@ -335,7 +335,7 @@ def adoption_page(
         session, team_ids=[t.id for t in result.teams], min_group_size=request.app.state.settings.min_group_size
     )
     figures = [
-        _figure(
+        page_figure(
             f"adoption-{kind.value}",
             trend_figure(trend, [e for e in result.entries if e.kind is kind], title=f"Adoption of {kind.value}s over time"),
         )

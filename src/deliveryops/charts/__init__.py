@@ -1,10 +1,11 @@
-"""Shared pieces of the flow and forecast charts: palette, base layout, reference lines, JSON spec.
+"""The chart toolkit every domain's charts share: palette, base layout, reference lines, JSON spec.
 
 Every chart is built with ``plotly.graph_objects`` (so property names are validated) and handed to
 the page as a plain JSON-ready dict, ``{"data": [...], "layout": {...}}``, for
 ``Plotly.newPlot(el, spec.data, spec.layout, {responsive: true, displaylogo: false})``.
 Values are given to Plotly as Python lists and ISO date strings, never numpy arrays, so the spec
 holds plain numbers (Plotly would otherwise encode arrays as base64 typed arrays).
+:func:`page_figure` hands a spec to the pages' chart macro.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = [
     "key_list",
     "label_headroom",
     "new_figure",
+    "page_figure",
     "percent_label",
     "percentile_groups",
     "to_spec",
@@ -360,3 +362,24 @@ def iso_dates(values: Sequence[date | None]) -> list[str | None]:
         The strings.
     """
     return [None if value is None else value.isoformat() for value in values]
+
+
+def page_figure(name: str, spec: ChartSpec | Mapping[str, Any], *, definition: str = "/definitions") -> dict[str, Any]:
+    """A chart for a template: the title moves to the page's heading, so it is not shown twice.
+
+    Args:
+        name: the chart's name (its element id and CSV name).
+        spec: the chart.
+        definition: the link used when the chart's layout names no definition of its own.
+
+    Returns:
+        ``name``, ``spec`` (without its title), ``title`` and ``definition``, for the chart macro.
+    """
+    layout = dict(spec["layout"])
+    title = layout.pop("title", {}) or {}
+    return {
+        "name": name,
+        "spec": {"data": spec["data"], "layout": layout},
+        "title": title.get("text", name) if isinstance(title, dict) else str(title),
+        "definition": layout.get("meta", {}).get("definition", definition),
+    }
