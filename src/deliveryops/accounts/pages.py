@@ -8,14 +8,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts import service
+from deliveryops.accounts.dependencies import PageUser, sign_in, sign_out
 from deliveryops.accounts.models import Role
 from deliveryops.errors import ConflictError, NotAuthenticatedError, ValidationFailedError
 from deliveryops.settings import Settings
 from deliveryops.teams import service as teams
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep, sign_in, sign_out
-from deliveryops.web.templating import render
+from deliveryops.web.security import CsrfChecked, SessionDep
+from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)
+
+register_nav("Admin", "/admin/people", order=90, visible=lambda u: u.role is Role.ADMIN)
 
 
 def _safe_next(target: str | None) -> str:

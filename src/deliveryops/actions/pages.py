@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.actions import service
 from deliveryops.actions.charts import xmr_figure
@@ -18,7 +19,7 @@ from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.service import get_team_or_raise, list_teams, members_of
 from deliveryops.web.errors import error_responses
 from deliveryops.web.forms import parse_date_field
-from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)

@@ -87,7 +87,7 @@ def main(
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
-    from deliveryops.web.app import create_app  # noqa: PLC0415 (the web stack is heavy for other commands)
+    from deliveryops.app.main import create_app  # noqa: PLC0415 (the web stack is heavy for other commands)
 
     console.print(f"DeliveryOps is running on [bold]http://{host}:{port}[/bold]  (Ctrl+C to stop)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

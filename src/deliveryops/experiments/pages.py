@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.experiments import Correction, Method
 from deliveryops.charts import page_figure
@@ -21,7 +22,7 @@ from deliveryops.experiments.routes import csv_import, portfolio_allowed, read_u
 from deliveryops.teams.models import Membership, Team
 from deliveryops.teams.service import get_team_or_raise, list_teams
 from deliveryops.web.forms import parse_date_field
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
 __all__ = ["router"]

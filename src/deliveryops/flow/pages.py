@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.analytics.forecast import HowManyForecast, WhenForecast
 from deliveryops.charts import page_figure
 from deliveryops.errors import ValidationFailedError
@@ -18,7 +19,7 @@ from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
 from deliveryops.teams.service import get_team_or_raise, list_teams
 from deliveryops.web.forms import parse_date_field
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from deliveryops.accounts.dependencies import PageUser, Viewer
 from deliveryops.accounts.models import Role, User
 from deliveryops.charts import page_figure
 from deliveryops.cockpit import adoption
@@ -33,7 +34,7 @@ from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationF
 from deliveryops.impediments.models import Impediment
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import get_team_or_raise, list_groups, list_teams, team_ids_of
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep, Viewer
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render, templates
 
 __all__ = ["guide_blocks", "router"]

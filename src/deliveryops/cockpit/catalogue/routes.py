@@ -9,13 +9,14 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.cockpit import adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.checks import CheckResult, wip_limit_of
 from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry, DataCheck, EntryKind
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, team_ids_of
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 
 __all__ = ["api"]
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.digest.mail import is_subscribed, set_subscription
 from deliveryops.cockpit.digest.service import build_digest
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
 __all__ = ["api", "router"]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.leadership import service as leadership
 from deliveryops.cockpit.leadership.pdf import render_pdf
@@ -18,7 +19,7 @@ from deliveryops.db import utcnow
 from deliveryops.errors import ValidationFailedError
 from deliveryops.teams.service import get_group_or_raise, list_groups
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 
 __all__ = ["api", "router"]

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
+from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.portfolio.charts import sparkline
 from deliveryops.cockpit.portfolio.service import Portfolio, build_portfolio
 from deliveryops.cockpit.portfolio.sources import DORA_KEYS
 from deliveryops.settings import Settings
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, PageUser, SessionDep
+from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import register_nav, render
 
 __all__ = ["api", "router"]

@@ -1,4 +1,4 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: the one place that wires every domain's routers."""
 
 from __future__ import annotations
 
@@ -19,14 +19,23 @@ from deliveryops import __version__
 from deliveryops.accounts import pages as account_pages
 from deliveryops.accounts import routes as account_routes
 from deliveryops.actions import pages as action_pages
-from deliveryops.coaching import web as coaching_web
-from deliveryops.cockpit import web as cockpit_web
+from deliveryops.app import home
+from deliveryops.coaching import pages as coaching_pages
+from deliveryops.coaching import routes as coaching_routes
+from deliveryops.cockpit.catalogue import pages as catalogue_pages
+from deliveryops.cockpit.catalogue import routes as catalogue_routes
+from deliveryops.cockpit.digest import pages as digest_pages
+from deliveryops.cockpit.leadership import pages as leadership_pages
+from deliveryops.cockpit.portfolio import pages as portfolio_pages
 from deliveryops.db import make_engine, make_session_factory
-from deliveryops.dora import web as dora_web
-from deliveryops.experiments import web as experiments_web
+from deliveryops.dora import pages as dora_pages
+from deliveryops.dora import routes as dora_routes
+from deliveryops.experiments import pages as experiment_pages
+from deliveryops.experiments import routes as experiment_routes
 from deliveryops.flow import pages as flow_pages
 from deliveryops.flow import routes as flow_routes
-from deliveryops.health import web as health_web
+from deliveryops.health import pages as health_pages
+from deliveryops.health import routes as health_routes
 from deliveryops.impediments import cluster_pages
 from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
@@ -39,19 +48,19 @@ from deliveryops.sync import routes as sync_routes
 from deliveryops.sync.scheduler import Scheduler
 from deliveryops.teams import pages as team_pages
 from deliveryops.teams import routes as team_routes
-from deliveryops.web import pages as web_pages
 from deliveryops.web.errors import install_error_handlers
 from deliveryops.work import pages as work_pages
 from deliveryops.work import routes as work_routes
 
 __all__ = ["create_app"]
 
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
 
 
 API_PREFIX = "/api/v1"
-# The one place that wires routers: later capabilities add theirs here.
+# The one place that wires routers: later capabilities add theirs here, JSON routers (under /api/v1)
+# and page routers, each in the order they must match.
 API_ROUTERS: list[APIRouter] = [
     account_routes.router,
     team_routes.router,
@@ -62,14 +71,18 @@ API_ROUTERS: list[APIRouter] = [
     cluster_pages.api,
     action_pages.api,
     retro_routes.api,
-    *dora_web.api_routers,
-    *health_web.api_routers,
-    *coaching_web.api_routers,
-    *experiments_web.api_routers,
-    *cockpit_web.api_routers,
+    dora_routes.webhooks,
+    dora_routes.api,
+    health_routes.api,
+    coaching_routes.api,
+    experiment_routes.api,
+    portfolio_pages.api,
+    leadership_pages.api,
+    digest_pages.api,
+    catalogue_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
-    web_pages.router,
+    home.router,
     account_pages.router,
     team_pages.router,
     work_pages.router,
@@ -81,11 +94,14 @@ PAGE_ROUTERS: list[APIRouter] = [
     action_pages.router,
     retro_routes.live,  # /retros/{id}/events and /export.md before /retros/{id}
     retro_pages.router,
-    *dora_web.page_routers,
-    *health_web.page_routers,
-    *coaching_web.page_routers,
-    *experiments_web.page_routers,
-    *cockpit_web.page_routers,
+    dora_pages.router,
+    health_pages.router,
+    coaching_pages.router,
+    experiment_pages.router,
+    portfolio_pages.router,
+    leadership_pages.router,
+    digest_pages.router,
+    catalogue_pages.router,
 ]
 
 

@@ -6,14 +6,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.coaching import service as coaching
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
-from deliveryops.web.security import PageUser, SessionDep
-from deliveryops.web.templating import render
+from deliveryops.web.security import SessionDep
+from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)
+
+register_nav("Home", "/", order=0)
+register_nav("Definitions", "/definitions", order=80)
 
 
 @router.get("/", response_class=HTMLResponse)
