@@ -40,13 +40,14 @@ from deliveryops.impediments import cluster_pages
 from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
 from deliveryops.impediments import settings_pages as impediment_settings
+from deliveryops.jobs.scheduler import Scheduler
 from deliveryops.retros import pages as retro_pages
 from deliveryops.retros import routes as retro_routes
 from deliveryops.settings import Settings, get_settings
 from deliveryops.sync import pages as sync_pages
 from deliveryops.sync import routes as sync_routes
-from deliveryops.sync.scheduler import Scheduler
 from deliveryops.teams import pages as team_pages
+from deliveryops.teams import people_pages
 from deliveryops.teams import routes as team_routes
 from deliveryops.web.errors import install_error_handlers
 from deliveryops.work import pages as work_pages
@@ -84,6 +85,7 @@ API_ROUTERS: list[APIRouter] = [
 PAGE_ROUTERS: list[APIRouter] = [
     home.router,
     account_pages.router,
+    people_pages.router,
     team_pages.router,
     work_pages.router,
     flow_pages.router,

@@ -12,8 +12,8 @@ from rich.table import Table
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.cockpit.digest.mail import digest_text, recipients, send_digests
 from deliveryops.cockpit.digest.service import DIGEST_ROLES, build_digest, digest_role
-from deliveryops.cockpit.leadership.pages import pack_read
 from deliveryops.cockpit.leadership.pdf import render_pdf
+from deliveryops.cockpit.leadership.schemas import pack_read
 from deliveryops.cockpit.leadership.service import build_pack
 
 __all__ = ["report_app"]

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.db import utcnow
+from deliveryops.demo.simulated import import_simulated
 from deliveryops.simulate import simulate_organisation
 from deliveryops.teams.models import Team
 from deliveryops.work.importing import ImportSummary
 from deliveryops.work.service import import_file
-from deliveryops.work.simulated import import_simulated
 
 import_app = typer.Typer(help="Import work-item history from files.", no_args_is_help=True)
 

@@ -25,9 +25,6 @@ from deliveryops.dora.schemas import (
     ImportResult,
     IncidentEvent,
     IncidentRow,
-    KeysRead,
-    SeriesPoint,
-    TeamKeys,
     WebhookResult,
     WebhookSourceCreate,
     WebhookSourceCreated,
@@ -52,21 +49,6 @@ MAX_WEBHOOK_BYTES = 1024 * 1024
 _Event = TypeVar("_Event", bound=BaseModel)
 
 
-def summary_of(report: service.DoraReport) -> DoraSummary:
-    """The API shape of a report."""
-    return DoraSummary(
-        name=report.title,
-        start=report.start,
-        end=report.end,
-        period=report.period,
-        time_zone=report.time_zone,
-        production_environments=list(report.environments),
-        keys=KeysRead.of(report.keys),
-        series=[SeriesPoint.model_validate(row) for row in service.series_rows(report)],
-        teams=[TeamKeys(team_id=team.id, name=team.name, keys=KeysRead.of(keys)) for team, keys in report.teams],
-    )
-
-
 @api.get("/teams/{team_id}/dora", response_model=DoraSummary)
 def team_summary(
     session: SessionDep,
@@ -79,7 +61,8 @@ def team_summary(
     """A team's four keys, bands and trend series."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     first, last = service.default_period(today_in(team), start, end)
-    return summary_of(service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last, period=period))
+    report = service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last, period=period)
+    return service.summary_of(report)
 
 
 @api.get("/groups/{group_id}/dora", response_model=DoraSummary)
@@ -94,7 +77,8 @@ def group_summary(
     """A group's roll-up: the keys over all its teams, and each team's."""
     group = get_group_or_raise(session=session, actor=actor, group_id=group_id)
     first, last = service.default_period(service.group_today(group), start, end)
-    return summary_of(service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last, period=period))
+    report = service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last, period=period)
+    return service.summary_of(report)
 
 
 @api.get("/teams/{team_id}/dora/{dora_list}", response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])

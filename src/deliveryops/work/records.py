@@ -17,6 +17,7 @@ from deliveryops.analytics.records import StageCategory, WorkflowStatus
 
 __all__ = [
     "BlockedIntervalRecord",
+    "ChangeRecord",
     "LinkRecord",
     "StageCategory",
     "TransitionRecord",
@@ -71,3 +72,25 @@ class WorkItemRecord:
     url: str | None = None
     history_is_estimated: bool = False  # True when only created/resolved dates were known
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """A pull or merge request, with what DORA and flow need later.
+
+    ``first_review_at`` is the first review by someone other than the author.
+    """
+
+    source: str
+    repository: str
+    number: int
+    title: str
+    author: str
+    opened_at: datetime
+    first_commit_at: datetime | None
+    first_review_at: datetime | None
+    merged_at: datetime | None
+    closed_at: datetime | None
+    merge_commit_sha: str | None
+    base_branch: str
+    url: str | None = None

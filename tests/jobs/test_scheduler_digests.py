@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.digest.mail import set_subscription
 from deliveryops.cockpit.digest.models import DigestSend
+from deliveryops.jobs import scheduler as scheduler_module
+from deliveryops.jobs.scheduler import Scheduler, digests_due_at
 from deliveryops.settings import Settings
-from deliveryops.sync import scheduler as scheduler_module
-from deliveryops.sync.scheduler import Scheduler, digests_due_at
 from tests.cockpit.test_digest import Inbox, _free_port
 from tests.cockpit.test_portfolio import NOW, CockpitWorld, build_cockpit_world
 from tests.factories import make_user
@@ -173,7 +173,7 @@ def test_unreachable_server_is_recorded_logged_and_retried_later(
     closed = _free_port()
     clock = Clock(NOW)
     scheduler = _scheduler(session_factory, _settings(closed), clock)
-    with caplog.at_level(logging.WARNING, logger="deliveryops.sync.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="deliveryops.jobs.scheduler"):
         assert scheduler.tick() == []
     assert _sends(session) == [("2026-W48", "failed")] * 3
     row = session.scalar(select(DigestSend).where(DigestSend.user_id == world.dm.id))
@@ -220,7 +220,7 @@ def test_a_crashing_digest_run_is_logged_and_syncs_still_start(
     monkeypatch.setattr(scheduler_module, "start_background_sync", lambda _factory, cid, **_kwargs: started.append(cid) is None)
     # The local server offers no AUTH, so signing in raises out of send_digests.
     scheduler = _scheduler(session_factory, _settings(port, smtp_username="ops", smtp_password="pw"), Clock(NOW))
-    with caplog.at_level(logging.ERROR, logger="deliveryops.sync.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="deliveryops.jobs.scheduler"):
         assert scheduler.tick() == [7]
     assert started == [7]
     assert [r.getMessage() for r in caplog.records] == ["scheduled digest run failed"]
