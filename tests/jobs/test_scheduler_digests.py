@@ -217,7 +217,7 @@ def test_a_crashing_digest_run_is_logged_and_syncs_still_start(
     build_cockpit_world(session)
     started: list[int] = []
     monkeypatch.setattr(scheduler_module, "due_connections", lambda _session: [7])
-    monkeypatch.setattr(scheduler_module, "start_background_sync", lambda _factory, cid, **_kwargs: started.append(cid) is None)
+    monkeypatch.setattr(scheduler_module, "start_background_sync", lambda _factory, cid, **_kwargs: started.append(cid) is None)  # type: ignore[func-returns-value]
     # The local server offers no AUTH, so signing in raises out of send_digests.
     scheduler = _scheduler(session_factory, _settings(port, smtp_username="ops", smtp_password="pw"), Clock(NOW))
     with caplog.at_level(logging.ERROR, logger="deliveryops.jobs.scheduler"):
