@@ -66,7 +66,7 @@ def identity(name: str, *, identity_id: str | None = None, container: bool = Fal
     """An identity reference as Azure DevOps embeds it (``createdBy``, a comment's ``author``)."""
     identity_id = identity_id or f"{zlib.crc32(name.encode()) % 10**8:08d}-0000-4000-8000-000000000000"
     unique = f"[{ORGANIZATION}]\\{name}" if container else f"{name.lower().replace(' ', '.')}@fabrikam.example"
-    body = {
+    body: dict[str, Any] = {
         "id": identity_id,
         "displayName": name,
         "uniqueName": unique,
@@ -89,10 +89,11 @@ def work_item(
     area: str = PROJECT,
     tags: str = "",
     parent: int | None = None,
-    **extra: Any,
+    fields: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A work item as ``GET …/wit/workitems?ids=`` returns it (its ``fields``)."""
-    fields: dict[str, Any] = {
+    """A work item as ``GET …/wit/workitems?ids=`` returns it (its ``fields``); ``fields`` adds or overrides
+    fields by their reference name (``Microsoft.VSTS.Scheduling.StoryPoints``)."""
+    body: dict[str, Any] = {
         "System.Id": item_id,
         "System.AreaPath": area,
         "System.TeamProject": PROJECT,
@@ -106,16 +107,16 @@ def work_item(
         "System.ChangedBy": identity("Jamal Hartnett"),
         "System.Title": title or f"{kind} {item_id}",
         "Microsoft.VSTS.Common.Priority": 2,
-        **extra,
+        **(fields or {}),
     }
     if tags:
-        fields["System.Tags"] = tags
+        body["System.Tags"] = tags
     if parent is not None:
-        fields["System.Parent"] = parent
+        body["System.Parent"] = parent
     return {
         "id": item_id,
         "rev": 1,
-        "fields": fields,
+        "fields": body,
         "url": f"https://dev.azure.com/{ORGANIZATION}/_apis/wit/workItems/{item_id}",
     }
 
@@ -162,7 +163,7 @@ def pull_request(
     target: str = "refs/heads/main",
 ) -> dict[str, Any]:
     """A pull request built on the documented example (``pullRequests_status-completed``)."""
-    body = example("pull-requests-completed.json")["value"][0]
+    body: dict[str, Any] = example("pull-requests-completed.json")["value"][0]
     body["repository"].update(name=repository, id=f"repo-{repository}")
     body["repository"]["project"]["name"] = PROJECT
     body.update(
@@ -197,7 +198,7 @@ def pr_commit(sha: str, *, authored: str, committed: str | None = None) -> dict[
 
 def vote_thread(at: str, voter: dict[str, Any], vote: int) -> dict[str, Any]:
     """A ``VoteUpdate`` system thread like the documented example's thread 143."""
-    thread = next(
+    thread: dict[str, Any] = next(
         t
         for t in example("pull-request-threads.json")["value"]
         if (t.get("properties") or {}).get("CodeReviewThreadType", {}).get("$value") == "VoteUpdate"
@@ -212,7 +213,7 @@ def vote_thread(at: str, voter: dict[str, Any], vote: int) -> dict[str, Any]:
 
 def comment_thread(at: str, author: dict[str, Any], text: str = "This new feature looks good!") -> dict[str, Any]:
     """A text comment thread like the documented example's thread 147."""
-    thread = next(
+    thread: dict[str, Any] = next(
         t for t in example("pull-request-threads.json")["value"] if any(c.get("commentType") == "text" for c in t["comments"])
     )
     thread.update(id=next(_ids), publishedDate=at, lastUpdatedDate=at)
@@ -354,7 +355,7 @@ def release_deployment(
     modified: str,
 ) -> dict[str, Any]:
     """A release deployment built on the documented ``ListDeployments`` example."""
-    body = example("release-deployments.json")["value"][0]
+    body: dict[str, Any] = example("release-deployments.json")["value"][0]
     body.update(
         id=deployment_id,
         definitionEnvironmentId=environment_id,
@@ -700,8 +701,8 @@ class FakeAzureDevOps:
             if request.param("searchCriteria.queryTimeRangeType") == "closed":
                 minimum = request.param("searchCriteria.minTime") or ""
                 chosen = [p for p in chosen if p.get("closedDate") and p["closedDate"] >= minimum]
-            elif minimum := request.param("searchCriteria.minTime"):
-                chosen = [p for p in chosen if p["creationDate"] >= minimum]
+            elif created_from := request.param("searchCriteria.minTime"):
+                chosen = [p for p in chosen if p["creationDate"] >= created_from]
             chosen.sort(key=lambda p: p["pullRequestId"], reverse=True)
             top = min(int(request.param("$top", "101") or 101), self.max_top)
             skip = int(request.param("$skip", "0") or 0)

@@ -532,7 +532,7 @@ class FakeGitLab:
         chosen = [r for r in records if state == "all" or r.get("state") == state or r.get("status") == state]
         if after := request.param("updated_after"):
             chosen = [r for r in chosen if r["updated_at"] >= after]
-        key = request.param("order_by", "created_at")
+        key = request.param("order_by") or "created_at"
         ordered = sorted(chosen, key=lambda r: (r.get(key) or "", r["id"]))
         return ordered if request.param("sort", "desc" if key != "id" else "asc") == "asc" else ordered[::-1]
 

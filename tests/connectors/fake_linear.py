@@ -352,7 +352,7 @@ class FakeLinear:
         filter: dict[str, Any] | None = None,
         first: int | None = None,
         after: str | None = None,
-        includeArchived: bool | None = None,
+        includeArchived: bool | None = None,  # noqa: N803 (GraphQL argument name)
         orderBy: str | None = None,  # noqa: N803
         **_: Any,
     ) -> dict[str, Any]:
@@ -378,9 +378,9 @@ class FakeLinear:
         filter: dict[str, Any] | None = None,
         first: int | None = None,
         after: str | None = None,
-        includeArchived: bool | None = None,
+        includeArchived: bool | None = None,  # noqa: N803 (GraphQL argument name)
         **_: Any,
-    ) -> dict[str, Any]:  # noqa: N803
+    ) -> dict[str, Any]:
         chosen = [p for p in self.projects if includeArchived or not p["archivedAt"]]
         team = ((((filter or {}).get("accessibleTeams") or {}).get("some") or {}).get("key") or {}).get("eq")
         if team is not None:

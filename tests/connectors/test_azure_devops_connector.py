@@ -112,7 +112,7 @@ def sample_organization() -> FakeAzureDevOps:
         area=f"{PAYMENTS}\\Checkout",
         title="Pay by invoice",
         parent=30,
-        **{"Microsoft.VSTS.Scheduling.StoryPoints": 5.0},
+        fields={"Microsoft.VSTS.Scheduling.StoryPoints": 5.0},
     )
     fake.updates[10] = story_updates(
         10,
@@ -145,7 +145,7 @@ def sample_organization() -> FakeAzureDevOps:
         kind="Incident",
         title="Card payments fail",
         area=PAYMENTS,
-        **{"Microsoft.VSTS.Common.Severity": "1 - Critical"},
+        fields={"Microsoft.VSTS.Common.Severity": "1 - Critical"},
     )
     fake.updates[13] = story_updates(
         13,

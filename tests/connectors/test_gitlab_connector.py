@@ -157,10 +157,23 @@ def paths(server: FakeServer) -> list[str]:
     return [request.path.removeprefix("/api/v4") for request in server.requests]
 
 
-def fetch_all(fake: FakeGitLab, request: SyncRequest | None = None, **settings: object) -> tuple[list[FetchPage], FakeServer]:
-    settings.setdefault("status_labels", STATUS_LABELS)
+def fetch_all(
+    fake: FakeGitLab,
+    request: SyncRequest | None = None,
+    *,
+    status_labels: list[str] | None = None,
+    deployment_environments: list[str] | None = None,
+    incidents_as_work_items: bool = True,
+) -> tuple[list[FetchPage], FakeServer]:
+    """Every page of a sync of ``fake``; ``status_labels`` defaults to :data:`STATUS_LABELS`."""
     with fake.serve() as server:
-        pages = list(connect(server, **settings).fetch(request or SyncRequest(full=True)))
+        connector = connect(
+            server,
+            status_labels=STATUS_LABELS if status_labels is None else status_labels,
+            deployment_environments=deployment_environments or [],
+            incidents_as_work_items=incidents_as_work_items,
+        )
+        pages = list(connector.fetch(request or SyncRequest(full=True)))
     return pages, server
 
 

@@ -142,9 +142,17 @@ def sample_workspace() -> FakeLinear:
     return fake
 
 
-def fetch_all(fake: FakeLinear, request: SyncRequest | None = None, **settings: object) -> tuple[list[FetchPage], FakeServer]:
+def fetch_all(
+    fake: FakeLinear,
+    request: SyncRequest | None = None,
+    *,
+    incident_labels: list[str] | None = None,
+    incidents_as_work_items: bool = True,
+) -> tuple[list[FetchPage], FakeServer]:
+    """Every page of a sync of ``fake``."""
     with fake.serve() as server:
-        pages = list(connect(server, **settings).fetch(request or SyncRequest(full=True)))
+        connector = connect(server, incident_labels=incident_labels or [], incidents_as_work_items=incidents_as_work_items)
+        pages = list(connector.fetch(request or SyncRequest(full=True)))
     return pages, server
 
 

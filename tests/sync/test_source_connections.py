@@ -152,7 +152,7 @@ def test_bad_input_is_named_beside_its_field_and_nothing_is_stored(client: TestC
     assert line.status_code == 422  # type: ignore[attr-defined]
     assert esc("Line 3: release Web: name the stage (release environment) that deploys, e.g. stage=PROD") in line.text  # type: ignore[attr-defined]
     assert 'id="pipelines-error"' in line.text  # type: ignore[attr-defined]
-    assert esc("release: Web") in line.text  # type: ignore[attr-defined]  (what was typed is kept)
+    assert esc("release: Web") in line.text  # type: ignore[attr-defined]
 
     unreadable = _post(
         client,

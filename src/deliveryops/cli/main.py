@@ -41,7 +41,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "teams": LazyCommand("deliveryops.cli.teams:teams_app", "Teams."),
     "groups": LazyCommand("deliveryops.cli.teams:groups_app", "Groups of teams (tribes, value streams)."),
     "import": LazyCommand("deliveryops.cli.work:import_app", "Import work-item history from files."),
-    "connectors": LazyCommand("deliveryops.cli.connectors:connectors_app", "Connections to Jira and GitHub, and their syncs."),
+    "connectors": LazyCommand(
+        "deliveryops.cli.connectors:connectors_app",
+        "Connections to Jira, GitHub, GitLab, Azure DevOps and Linear, and their syncs.",
+    ),
     "flow": LazyCommand("deliveryops.cli.flow:flow_app", "Flow metrics of a team."),
     "impediments": LazyCommand("deliveryops.cli.impediments:impediments_app", "Impediments: raise, escalate, resolve."),
     "forecast": LazyCommand(
