@@ -127,17 +127,17 @@ def merge(session: Session, *, actor: User | None, cluster_id: int, other_id: in
             member.cluster_id = target.id
     target.owner_id = target.owner_id or other.owner_id
     target.auto_escalated = target.auto_escalated or other.auto_escalated
-    for member in other_members:
-        _unlink(other, member, actor=actor, at=moment, note="")
-        join(session, target, member, actor=actor, at=moment, members=target_members, kind="merged_in",
-             note=f"From the merged cluster “{other.title}”.")
-        target_members.append(member)
     other.status, other.merged_into_id, other.decided_at = "merged", target.id, moment
     reason = note.strip()
     cluster_event(session, other, "merged", actor=actor, at=moment, other_cluster_id=target.id,
                   note=f"Merged into “{target.title}”{': ' + reason if reason else ''}.")
     cluster_event(session, target, "absorbed", actor=actor, at=moment, other_cluster_id=other.id,
                   note=f"“{other.title}” merged into this cluster{': ' + reason if reason else ''}.")
+    for member in other_members:
+        _unlink(other, member, actor=actor, at=moment, note="")
+        join(session, target, member, actor=actor, at=moment, members=target_members, kind="merged_in",
+             note=f"From the merged cluster “{other.title}”.")
+        target_members.append(member)
     decisions.record_groups(session, groups=[[m.id for m in target_members]], source="merge", actor=actor, now=moment)
     session.flush()
     return target
