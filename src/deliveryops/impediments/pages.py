@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,7 +17,7 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.cockpit import catalogue
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
-from deliveryops.impediments import clusters, impact, service
+from deliveryops.impediments import blockers, clusters, impact, service
 from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impediment, Level, Severity, Status
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import get_team_or_raise, list_teams, team_ids_of
@@ -33,6 +33,7 @@ register_nav("Impediments", "/impediments", order=14)
 
 ImpedimentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 IntervalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+LinkId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CLOSED = (Status.RESOLVED, Status.WONT_FIX)
 DEFAULT_REPORT_DAYS = 90
 MAX_REPORT_DAYS = 731
@@ -245,6 +246,7 @@ def _log_page(request: Request, session: Session, actor: User, team: Team, *, er
         "closed_rows": [r for r in rows if r.impediment.status.is_closed],
         "categories": service.categories(session), "severities": list(Severity), "can_raise": can_raise(session, actor, team),
         "blocks": impact.unraised_blocked_items(session, team, now=now), "errors": errors or {},
+        "block_proposals": blockers.proposals(session, team_ids={team.id}),
         "values": values or {"severity": Severity.MEDIUM.value}, "message": message,
     }, status_code=status_code)
 
@@ -253,6 +255,7 @@ def _log_page(request: Request, session: Session, actor: User, team: Team, *, er
 def team_log(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
     """The team's impediments, open first, the raise form and long-blocked items nobody raised yet."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    blockers.propose_links(session, team_ids={team.id})  # until a job does it after each sync (blockers docstring)
     return _log_page(request, session, actor, team)
 
 
@@ -322,7 +325,20 @@ def raise_from_block(request: Request, slug: str, interval_id: IntervalId, sessi
         description=f"Raised from the block of {item.external_key} ({item.title}), blocked since "
                     f"{interval.start.date().isoformat()}.",
         category_id=other.id if other else None, severity=Severity.MEDIUM, work_item_keys=[item.external_key])
+    # The block is what the impediment describes: its days count from the block's start.
+    blockers.link_interval(session, actor=actor, interval_id=interval.id, impediment_id=impediment.id)
     return RedirectResponse(f"/impediments/{impediment.id}", status_code=303)
+
+
+@router.post("/teams/{slug}/impediments/blocker-links/{link_id}/{decision}", response_class=HTMLResponse)
+def decide_blocker_link(slug: str, link_id: LinkId, decision: Literal["link", "dismiss"], session: SessionDep,
+                        actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Link a proposed blocked item to the impediment that describes it, or dismiss the proposal for good."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    if not any(p.link_id == link_id for p in blockers.proposals(session, team_ids={team.id})):
+        raise NotFoundError(f"No open blocker proposal {link_id} in {team.name}.")
+    blockers.decide(session, actor=actor, link_id=link_id, accept=decision == "link")
+    return RedirectResponse(f"/teams/{slug}/impediments#blocks-title", status_code=303)
 
 
 # One impediment.
