@@ -18,9 +18,12 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+import numpy as np
+import numpy.typing as npt
+
 from deliveryops.analytics.blended_similarity import Decisions
 
-__all__ = ["Review", "review_proposals"]
+__all__ = ["LinkRuleScores", "Review", "link_rule_scores", "review_proposals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +68,48 @@ def review_proposals(proposals: Sequence[Sequence[int]], truth: Sequence[Hashabl
                 different.extend((position, other) for other in keep)
                 moved_out += 1
     return Review(Decisions(tuple(same), tuple(different)), confirmed, moved_out, dismissed, frozenset(touched))
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRuleScores:
+    """How the blocker-link rule does when each text of a labelled set plays a blocked item's reason."""
+
+    automatic: int
+    automatic_right: int
+    proposed: int
+    proposed_right: int
+
+
+def link_rule_scores(similarities: npt.NDArray[np.float64], truth: Sequence[Hashable | None], *, auto: float, margin: float,
+                     propose: float) -> LinkRuleScores:
+    """Score the rule of ``impediments.blockers`` on a labelled set (every other text is a candidate).
+
+    A text's best match is linked automatically when its similarity is at least ``auto`` and at least
+    ``margin`` above the second best, proposed when at least ``propose``; it is right when both texts
+    are in the same known group.
+
+    Args:
+        similarities: n × n similarities of the set.
+        truth: the known group of each text (``None``: no group).
+        auto: the automatic-link similarity.
+        margin: the lead the best match needs over the second.
+        propose: the proposal similarity.
+
+    Returns:
+        Counts of automatic links and proposals, and how many of each were right.
+    """
+    matrix = np.array(similarities, dtype=np.float64)
+    np.fill_diagonal(matrix, -np.inf)
+    automatic = automatic_right = proposed = proposed_right = 0
+    for row in range(len(matrix)):
+        order = np.argsort(-matrix[row], kind="stable")
+        best = int(order[0])
+        lead = matrix[row, best] - (matrix[row, order[1]] if len(order) > 1 else 0.0)
+        right = truth[row] is not None and truth[row] == truth[best]
+        if matrix[row, best] >= auto and lead >= margin:
+            automatic += 1
+            automatic_right += right
+        elif matrix[row, best] >= propose:
+            proposed += 1
+            proposed_right += right
+    return LinkRuleScores(automatic, automatic_right, proposed, proposed_right)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from deliveryops.accounts.models import Role, User
+from deliveryops.analytics.blended_similarity import HELD_OUT_RATES
 from deliveryops.errors import ValidationFailedError
 from deliveryops.impediments import clusters
 from deliveryops.impediments.impact import blocked_days
@@ -44,6 +45,7 @@ def clusters_page(request: Request, session: SessionDep, actor: PageUser) -> Res
                                                      User.is_active.is_(True)).order_by(User.name)))
     return render(request, "impediments/clusters.html", {"views": views, "owners": owners,
                                                          "escalation_teams": request.app.state.settings.cluster_escalation_teams,
+                                                         "rates": HELD_OUT_RATES,
                                                          "error": request.query_params.get("error")})
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,7 +33,6 @@ register_nav("Impediments", "/impediments", order=14)
 
 ImpedimentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 IntervalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-LinkId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CLOSED = (Status.RESOLVED, Status.WONT_FIX)
 DEFAULT_REPORT_DAYS = 90
 MAX_REPORT_DAYS = 731
@@ -329,16 +328,6 @@ def raise_from_block(request: Request, slug: str, interval_id: IntervalId, sessi
     blockers.link_interval(session, actor=actor, interval_id=interval.id, impediment_id=impediment.id)
     return RedirectResponse(f"/impediments/{impediment.id}", status_code=303)
 
-
-@router.post("/teams/{slug}/impediments/blocker-links/{link_id}/{decision}", response_class=HTMLResponse)
-def decide_blocker_link(slug: str, link_id: LinkId, decision: Literal["link", "dismiss"], session: SessionDep,
-                        actor: PageUser, _csrf: CsrfChecked) -> Response:
-    """Link a proposed blocked item to the impediment that describes it, or dismiss the proposal for good."""
-    team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    if not any(p.link_id == link_id for p in blockers.proposals(session, team_ids={team.id})):
-        raise NotFoundError(f"No open blocker proposal {link_id} in {team.name}.")
-    blockers.decide(session, actor=actor, link_id=link_id, accept=decision == "link")
-    return RedirectResponse(f"/teams/{slug}/impediments#blocks-title", status_code=303)
 
 
 # One impediment.
