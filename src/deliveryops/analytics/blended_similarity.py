@@ -20,8 +20,8 @@ can reach the threshold).
 
 Clusters are built by average linkage stopped at the threshold, as in ``similarity_cluster``: exact
 up to ``EXACT_NODES`` nodes; above, rounds of linkage on k-nearest-neighbour graphs whose candidates
-come from the sentence vectors (``dense_candidates``: an inverted file over k-means cells) and from
-the lexicon's posting lists, each candidate pair then scored exactly.
+come from the sentence vectors (``dense_candidates``: an inverted file over k-means cells; from the
+lexicon's posting lists when there are no vectors), each candidate pair then scored exactly.
 
 Pure: numpy, SciPy and the standard library only (vectors come in as arrays).
 """
@@ -61,7 +61,7 @@ DEFAULT_BLEND_THRESHOLD = 0.2
 EXACT_NODES = 2000
 CANNOT_LINK = -1.0e6
 _FLOOR_SHARE = 0.5
-_CANDIDATES = 20
+_CANDIDATES = 12
 _MAX_ROUNDS = 30
 
 FloatArray = npt.NDArray[np.float64]
@@ -320,7 +320,7 @@ class BlendedIndex:
         groups: Sequence[Hashable] | None = None,
         min_size: int = 2,
         decisions: Decisions | None = None,
-        neighbours: int = 10,
+        neighbours: int = 6,
     ) -> list[list[int]]:
         """Clusters of texts that describe the same problem, honouring people's decisions.
 
@@ -429,23 +429,14 @@ class BlendedIndex:
 
     def _knn_graph(self, lexical: sparse.csr_matrix, dense: FloatArray, floor: float, neighbours: int) -> sparse.csr_matrix:
         count = lexical.shape[0]
-        pairs_rows, pairs_columns = [], []
         if dense.shape[1]:
-            rows, columns = dense_candidates(dense)
-            pairs_rows.append(rows)
-            pairs_columns.append(columns)
-        if self.embedding_weight < 1.0:
+            # The sentence vectors carry most of the similarity: their neighbours are the candidates.
+            rows, columns = dense_candidates(dense, candidates=_CANDIDATES)
+        else:
             lexical_graph = knn_graph(lexical, candidate_start=self.lexical.featuriser.char_columns, neighbours=_CANDIDATES,
                                       floor=1e-9).tocoo()
-            pairs_rows.append(lexical_graph.row.astype(np.int64))
-            pairs_columns.append(lexical_graph.col.astype(np.int64))
-        rows = np.concatenate(pairs_rows)
-        columns = np.concatenate(pairs_columns)
-        order = np.lexsort((columns, rows))
-        rows, columns = rows[order], columns[order]
-        unique = np.ones(len(rows), dtype=bool)
-        unique[1:] = (rows[1:] != rows[:-1]) | (columns[1:] != columns[:-1])
-        rows, columns = rows[unique], columns[unique]
+            order = np.lexsort((lexical_graph.col, lexical_graph.row))
+            rows, columns = lexical_graph.row[order].astype(np.int64), lexical_graph.col[order].astype(np.int64)
         scores = row_dot_products(lexical, rows, columns)
         if dense.shape[1]:
             for start in range(0, len(rows), 65_536):
