@@ -20,7 +20,7 @@ STORIES: list[tuple[str, int, str, str, str, Severity, str | None, int | None]] 
      "Environment or tooling", Severity.HIGH, "delivery_manager", None),
     ("Checkout", 116, "Staging payments sandbox unavailable", "Cannot run end-to-end checkout tests.",
      "Environment or tooling", Severity.HIGH, None, None),
-    ("Payments", 80, "Waiting for security review of tokenisation", "Go-live blocked on the security sign-off.",
+    ("Payments", 80, "Waiting for security approval of tokenisation", "Go-live blocked on the security sign-off.",
      "Approval or process", Severity.CRITICAL, "product_ops", 15),
     ("Search", 70, "Ranking model needs data science capacity", "No one to retrain the model this quarter.",
      "Capacity", Severity.MEDIUM, "delivery_manager", None),
