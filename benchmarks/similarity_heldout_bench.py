@@ -63,7 +63,8 @@ def vectors_only_threshold(sets: list[tuple[list[str], list[str | None], np.ndar
     indexes = [(BlendedIndex.fit(texts, vectors, embedding_weight=1.0, threshold=0.5), truth) for texts, truth, vectors in sets]
 
     def mean_f1(threshold: float) -> float:
-        return statistics.fmean(pairwise_scores(index.propose_clusters(threshold=threshold), truth).f1 for index, truth in indexes)
+        return statistics.fmean(
+            pairwise_scores(index.propose_clusters(threshold=threshold), truth).f1 for index, truth in indexes)
 
     return max(sorted(THRESHOLDS, reverse=True), key=mean_f1)
 
@@ -94,7 +95,8 @@ def quality() -> None:
         index = BlendedIndex.fit(held_texts, held_vectors if uses else None, embedding_weight=weight, threshold=threshold)
         print(_row(label, pairwise_scores(index.propose_clusters(), held_truth), f"**held out**, threshold {threshold:g}"))
     print("\nDecisions replayed on the held-out set (blend):\n")
-    print("| proposals reviewed | confirmed | moved out | dismissed | precision | recall | F1 | F1 on texts no decision touched |")
+    print("| proposals reviewed | confirmed | moved out | dismissed | precision | recall | F1 "
+          "| F1 on texts no decision touched |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     index = BlendedIndex.fit(held_texts, held_vectors)
     proposals = index.propose_clusters()

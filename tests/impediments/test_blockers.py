@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -65,11 +66,11 @@ def test_a_loose_match_is_proposed_then_a_person_links_or_dismisses_it(session: 
         ("DATA-1", reporting.id, "Data access request pending"), ("DATA-2", reporting.id, "Data access request pending")]
     assert [b.item_key for b in impact.unraised_blocked_items(session, team, now=NOW)] == []  # listed as proposals
     outsider = make_user(session, role=Role.MEMBER)
-    with pytest.raises(PermissionDeniedError, match="Only people in the team, Product Ops and admins decide"):
+    with pytest.raises(PermissionDeniedError, match=re.escape("Only people in the team, Product Ops and admins decide")):
         blockers.decide(session, actor=outsider, link_id=proposals[0].link_id, accept=True)
     blockers.decide(session, actor=member, link_id=proposals[0].link_id, accept=True, now=NOW)
     blockers.decide(session, actor=member, link_id=proposals[1].link_id, accept=False, now=NOW)
-    with pytest.raises(ValidationFailedError, match="This proposal is dismissed already."):
+    with pytest.raises(ValidationFailedError, match=re.escape("This proposal is dismissed already.")):
         blockers.decide(session, actor=member, link_id=proposals[1].link_id, accept=True)
     statuses = {row.interval_id: (row.status, row.decided_by_id) for row in session.scalars(select(BlockerLink))}
     assert statuses == {first.id: ("linked", member.id), second.id: ("dismissed", member.id)}

@@ -29,7 +29,8 @@ def _days(start: datetime, end: datetime | None, window_start: datetime, window_
 def test_demo_blockers_clusters_and_impact_agree_with_the_flow_data(session: Session) -> None:
     build_demo(session, seed=3, now=NOW)
     payments = session.scalars(select(Team).where(Team.name == "Payments")).one()
-    security = session.scalars(select(Impediment).where(Impediment.title == "Waiting for security approval of tokenisation")).one()
+    title = "Waiting for security approval of tokenisation"
+    security = session.scalars(select(Impediment).where(Impediment.title == title)).one()
     links = session.execute(select(BlockerLink, BlockedInterval, WorkItem)
                             .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
                             .join(WorkItem, WorkItem.id == BlockedInterval.item_id)

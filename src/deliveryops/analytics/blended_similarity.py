@@ -50,8 +50,8 @@ __all__ = [
     "EXACT_NODES",
     "HELD_OUT_RATES",
     "BlendedIndex",
-    "MeasuredRates",
     "Decisions",
+    "MeasuredRates",
     "dense_candidates",
     "expand_synonyms",
 ]
@@ -218,7 +218,8 @@ class BlendedIndex:
         self.threshold = threshold
         lexical_rows = sparse.csr_matrix(lexical.matrix * math.sqrt(1.0 - embedding_weight))
         dense_rows = (dense * math.sqrt(embedding_weight)).astype(np.float32)
-        squares = np.asarray(lexical_rows.multiply(lexical_rows).sum(axis=1)).ravel() + (dense_rows.astype(np.float64) ** 2).sum(axis=1)
+        squares = np.asarray(lexical_rows.multiply(lexical_rows).sum(axis=1)).ravel()
+        squares += (dense_rows.astype(np.float64) ** 2).sum(axis=1)
         norms = np.sqrt(squares)
         scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         self._lexical_rows = sparse.csr_matrix(sparse.diags(scale) @ lexical_rows)
@@ -274,9 +275,10 @@ class BlendedIndex:
 
     def similarity_matrix(self) -> FloatArray:
         """All pairwise similarities (dense n × n; for small n)."""
-        lexical = np.asarray((self._lexical_rows @ sparse.csr_matrix(self._lexical_rows.T)).toarray())
+        lexical: FloatArray = np.asarray((self._lexical_rows @ sparse.csr_matrix(self._lexical_rows.T)).toarray())
         dense = self._dense_rows.astype(np.float64)
-        return np.clip(lexical + dense @ dense.T, -1.0, 1.0)
+        similarities: FloatArray = np.clip(lexical + dense @ dense.T, -1.0, 1.0)
+        return similarities
 
     def _query_row(self, text: str, vector: npt.NDArray[np.floating] | None) -> tuple[sparse.csr_matrix, FloatArray]:
         lexical = sparse.csr_matrix(self.lexical.vectors([text]) * math.sqrt(1.0 - self.embedding_weight))

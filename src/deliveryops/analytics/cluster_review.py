@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -61,7 +61,7 @@ def review_proposals(proposals: Sequence[Sequence[int]], truth: Sequence[Hashabl
             dismissed += 1
             continue
         keep = sorted(position for position in proposal if truth[position] == shared[0])
-        same.extend(zip(keep, keep[1:], strict=False))
+        same.extend(pairwise(keep))
         confirmed += 1
         for position in proposal:
             if position not in keep:

@@ -76,7 +76,7 @@ class SentenceEncoder:
             if model is None:
                 raise RuntimeError(f"The sentence model is not installed (package {_MODEL_PACKAGE.replace('_', '-')}).")
             import onnxruntime  # noqa: PLC0415 - heavy, loaded only when vectors are needed
-            from tokenizers.implementations import BertWordPieceTokenizer  # noqa: PLC0415 - same
+            from tokenizers.implementations import BertWordPieceTokenizer  # type: ignore[attr-defined]  # noqa: PLC0415
 
             tokenizer = BertWordPieceTokenizer(str(_VOCABULARY), lowercase=True)
             tokenizer.enable_truncation(max_length=MAX_TOKENS)

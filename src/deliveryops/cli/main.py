@@ -29,7 +29,6 @@ from deliveryops.cli.dora import dora_app
 from deliveryops.cli.experiments import experiments_app
 from deliveryops.cli.flow import flow_app, forecast_app
 from deliveryops.cli.impediments import impediments_app
-from deliveryops.cli import impediment_clusters as _impediment_clusters  # registers its commands
 from deliveryops.cli.report import report_app
 from deliveryops.cli.work import import_app, simulate_command
 from deliveryops.db import make_engine, make_session_factory, unit_of_work

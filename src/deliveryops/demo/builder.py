@@ -120,7 +120,8 @@ def build_demo(
     shared_hash = hash_password(password)
     report = progress or (lambda _step, _done, _total: None)
     result = DemoResult(password=password)
-    extra_steps = (("blocked items linked to impediments", build_impediment_learning), ("deployments", build_dora), ("health-check rounds", build_health),
+    extra_steps = (("blocked items linked to impediments", build_impediment_learning),
+                   ("deployments", build_dora), ("health-check rounds", build_health),
                    ("experiments", build_experiments), ("catalogue and adoption records", build_cockpit),
                    ("leadership questions", build_leadership),
                    ("coaching records", build_coaching))

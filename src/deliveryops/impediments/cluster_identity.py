@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -107,7 +108,7 @@ def _decisions(session: Session, universe: list[Impediment], confirmed: list[Clu
     representatives = []
     for cluster in confirmed:
         inside = [position[link.impediment_id] for link in cluster.members if link.impediment_id in position]
-        same.extend(zip(inside, inside[1:], strict=False))
+        same.extend(pairwise(inside))
         if inside:
             representatives.append(inside[0])
     # Two confirmed clusters stay two problems until a person merges them.

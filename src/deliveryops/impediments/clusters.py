@@ -27,7 +27,6 @@ from deliveryops.impediments import decisions, embeddings
 from deliveryops.impediments.cluster_identity import (
     AUTO_ESCALATE_DAYS,
     AUTO_ESCALATE_TEAMS,
-    OPEN_STATUSES,
     cluster_event,
     reconcile,
 )
