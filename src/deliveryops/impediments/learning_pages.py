@@ -68,6 +68,11 @@ def _ids(values: list[str]) -> list[int]:
     return [int(value) for value in values if value.isdigit() and len(value) < 10]
 
 
+def _id(value: str) -> int | None:
+    """A form's id field: a number that fits the database's integer, else None."""
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
 @router.post("/impediments/clusters/{cluster_id}/split")
 def split_page(cluster_id: ClusterId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
                impediment_ids: Annotated[list[str], Form(max_length=12)] = [],  # noqa: B006 - FastAPI form default
@@ -89,9 +94,9 @@ def merge_page(cluster_id: ClusterId, session: SessionDep, actor: PageUser, _csr
                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Merge another cluster into this one."""
     try:
-        if not other_id.isdigit():
-            cluster_actions.merge(session, actor=actor, cluster_id=cluster_id, other_id=cluster_id)  # permission first
-        cluster_actions.merge(session, actor=actor, cluster_id=cluster_id, other_id=int(other_id), note=note)
+        other = _id(other_id)
+        # No usable choice: the same cluster, which the service refuses with its message (after the permission check).
+        cluster_actions.merge(session, actor=actor, cluster_id=cluster_id, other_id=other or cluster_id, note=note)
     except ValidationFailedError as exc:
         session.rollback()
         return _back(cluster_id, exc.message)
@@ -105,9 +110,8 @@ def move_page(cluster_id: ClusterId, session: SessionDep, actor: PageUser, _csrf
               reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Move an impediment out of this cluster (into another one, or into none)."""
     try:
-        cluster_actions.move(session, actor=actor, impediment_id=int(impediment_id) if impediment_id.isdigit() else 0,
-                             from_cluster_id=cluster_id, to_cluster_id=int(to_cluster_id) if to_cluster_id.isdigit() else None,
-                             reason=reason)
+        cluster_actions.move(session, actor=actor, impediment_id=_id(impediment_id) or 0, from_cluster_id=cluster_id,
+                             to_cluster_id=_id(to_cluster_id), reason=reason)
     except ValidationFailedError as exc:
         session.rollback()
         return _back(cluster_id, exc.message)
@@ -195,7 +199,7 @@ class HistoryRead(BaseModel):
 class SplitCreate(BaseModel):
     """Split some impediments off into their own cluster."""
 
-    impediment_ids: list[int] = Field(min_length=1, max_length=500)
+    impediment_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=500)
     reason: str = Field(max_length=2000)
     title: str = Field(default="", max_length=200)
 
