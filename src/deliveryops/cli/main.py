@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from deliveryops import __version__
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role, User
+from deliveryops.cli import impediment_clusters  # noqa: F401 - registers `impediments clusters|synonyms|link-blockers`
 from deliveryops.cli.coaching import coaching_app
 from deliveryops.cli.common import (
     CliError,
