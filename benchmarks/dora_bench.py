@@ -44,8 +44,9 @@ DAYS = 730
 PERIOD = (date(2024, 7, 1), date(2026, 6, 30))
 
 
-def synthetic(repos: int, *, seed: int, deployments_per_repo: int = 500, changes_per_repo: int = 2500,
-              first_id: int = 1) -> dict[str, pl.DataFrame]:
+def synthetic(
+    repos: int, *, seed: int, deployments_per_repo: int = 500, changes_per_repo: int = 2500, first_id: int = 1
+) -> dict[str, pl.DataFrame]:
     """Seeded deployments (80% production), pull requests and incidents of ``repos`` repositories over 2 years."""
     rng = np.random.default_rng(seed)
     micros = DAYS * 86_400_000_000
@@ -56,12 +57,16 @@ def synthetic(repos: int, *, seed: int, deployments_per_repo: int = 500, changes
     finished = started + rng.integers(120_000_000, 1_800_000_000, n_dep)
     environment = np.where(rng.random(n_dep) < 0.8, "production", "staging")
     result = np.where(rng.random(n_dep) < 0.06, "failure", "success")
-    deployments = pl.DataFrame({
-        "id": np.arange(first_id, first_id + n_dep, dtype=np.int64), "repository": [f"org/repo-{r}" for r in dep_repo],
-        "environment": environment, "result": result,
-        "started_at": pl.Series(started).cast(pl.Datetime("us", "UTC")),
-        "finished_at": pl.Series(finished).cast(pl.Datetime("us", "UTC")),
-    })
+    deployments = pl.DataFrame(
+        {
+            "id": np.arange(first_id, first_id + n_dep, dtype=np.int64),
+            "repository": [f"org/repo-{r}" for r in dep_repo],
+            "environment": environment,
+            "result": result,
+            "started_at": pl.Series(started).cast(pl.Datetime("us", "UTC")),
+            "finished_at": pl.Series(finished).cast(pl.Datetime("us", "UTC")),
+        }
+    )
     chg_repo = np.repeat(np.arange(repos), changes_per_repo)
     merged = start_us + rng.integers(0, micros, n_chg)
     hour = 3_600_000_000
@@ -69,25 +74,30 @@ def synthetic(repos: int, *, seed: int, deployments_per_repo: int = 500, changes
     opened = review - (rng.lognormal(np.log(4), 1.0, n_chg) * hour).astype(np.int64)
     first_commit = opened - (rng.lognormal(np.log(10), 1.0, n_chg) * hour).astype(np.int64)
     reviewed = rng.random(n_chg) > 0.05
-    changes = pl.DataFrame({
-        "id": np.arange(first_id, first_id + n_chg, dtype=np.int64), "repository": [f"org/repo-{r}" for r in chg_repo],
-        "first_commit_at": pl.Series(first_commit).cast(pl.Datetime("us", "UTC")),
-        "opened_at": pl.Series(opened).cast(pl.Datetime("us", "UTC")),
-        "first_review_at": pl.Series(np.where(reviewed, review, 0)).cast(pl.Datetime("us", "UTC")),
-        "merged_at": pl.Series(merged).cast(pl.Datetime("us", "UTC")),
-    }).with_columns(pl.when(pl.Series(reviewed)).then(pl.col("first_review_at")).alias("first_review_at"))
+    changes = pl.DataFrame(
+        {
+            "id": np.arange(first_id, first_id + n_chg, dtype=np.int64),
+            "repository": [f"org/repo-{r}" for r in chg_repo],
+            "first_commit_at": pl.Series(first_commit).cast(pl.Datetime("us", "UTC")),
+            "opened_at": pl.Series(opened).cast(pl.Datetime("us", "UTC")),
+            "first_review_at": pl.Series(np.where(reviewed, review, 0)).cast(pl.Datetime("us", "UTC")),
+            "merged_at": pl.Series(merged).cast(pl.Datetime("us", "UTC")),
+        }
+    ).with_columns(pl.when(pl.Series(reviewed)).then(pl.col("first_review_at")).alias("first_review_at"))
     production = np.flatnonzero((environment == "production") & (result == "success"))
     hit = production[rng.random(production.size) < 0.08]
     created = finished[hit] + rng.integers(60_000_000, 4 * hour, hit.size)
     resolved = created + (rng.lognormal(np.log(3), 1.2, hit.size) * hour).astype(np.int64)
     explicit = rng.random(hit.size) < 0.5
-    incidents = pl.DataFrame({
-        "id": np.arange(first_id, first_id + hit.size, dtype=np.int64),
-        "created_at": pl.Series(created).cast(pl.Datetime("us", "UTC")),
-        "resolved_at": pl.Series(resolved).cast(pl.Datetime("us", "UTC")),
-        "repository": [f"org/repo-{r}" for r in dep_repo[hit]],
-        "deployment_id": pl.Series(np.where(explicit, hit + first_id, -1)).cast(pl.Int64),
-    }).with_columns(pl.when(pl.col("deployment_id") >= 0).then(pl.col("deployment_id")).alias("deployment_id"))
+    incidents = pl.DataFrame(
+        {
+            "id": np.arange(first_id, first_id + hit.size, dtype=np.int64),
+            "created_at": pl.Series(created).cast(pl.Datetime("us", "UTC")),
+            "resolved_at": pl.Series(resolved).cast(pl.Datetime("us", "UTC")),
+            "repository": [f"org/repo-{r}" for r in dep_repo[hit]],
+            "deployment_id": pl.Series(np.where(explicit, hit + first_id, -1)).cast(pl.Int64),
+        }
+    ).with_columns(pl.when(pl.col("deployment_id") >= 0).then(pl.col("deployment_id")).alias("deployment_id"))
     return {"deployments": deployments, "changes": changes, "incidents": incidents}
 
 
@@ -144,20 +154,55 @@ def service_path(repos: int, runs: int, seed: int) -> tuple[float, int, int]:
             team = Team(name="Bench", slug="bench", time_zone="UTC")
             session.add(team)
             session.flush()
-            session.execute(insert(Change), [
-                {**row, "team_id": team.id, "source": "bench", "number": row["id"], "title": "PR", "author": "a",
-                 "merge_commit_sha": None, "base_branch": "main"} for row in data["changes"].to_dicts()])
-            session.execute(insert(Deployment), [
-                {**row, "team_id": team.id, "source": "bench", "external_id": str(row["id"]), "commit_sha": None,
-                 "commit_shas": [], "status_at": row["finished_at"]} for row in data["deployments"].to_dicts()])
+            session.execute(
+                insert(Change),
+                [
+                    {
+                        **row,
+                        "team_id": team.id,
+                        "source": "bench",
+                        "number": row["id"],
+                        "title": "PR",
+                        "author": "a",
+                        "merge_commit_sha": None,
+                        "base_branch": "main",
+                    }
+                    for row in data["changes"].to_dicts()
+                ],
+            )
+            session.execute(
+                insert(Deployment),
+                [
+                    {
+                        **row,
+                        "team_id": team.id,
+                        "source": "bench",
+                        "external_id": str(row["id"]),
+                        "commit_sha": None,
+                        "commit_shas": [],
+                        "status_at": row["finished_at"],
+                    }
+                    for row in data["deployments"].to_dicts()
+                ],
+            )
             session.execute(insert(DeploymentChange), links.to_dicts())
-            session.execute(insert(Incident), [
-                {**row, "team_id": team.id, "source": "bench", "external_id": str(row["id"]), "title": "Down",
-                 "status_at": row["resolved_at"]} for row in data["incidents"].to_dicts()])
+            session.execute(
+                insert(Incident),
+                [
+                    {
+                        **row,
+                        "team_id": team.id,
+                        "source": "bench",
+                        "external_id": str(row["id"]),
+                        "title": "Down",
+                        "status_at": row["resolved_at"],
+                    }
+                    for row in data["incidents"].to_dicts()
+                ],
+            )
             session.commit()
             team_id = team.id
-            milliseconds = median_ms(lambda: service.team_keys(session, team_id=team_id, start=PERIOD[0],
-                                                               end=PERIOD[1]), runs)
+            milliseconds = median_ms(lambda: service.team_keys(session, team_id=team_id, start=PERIOD[0], end=PERIOD[1]), runs)
         engine.dispose()
     return milliseconds, data["deployments"].height, data["changes"].height
 
@@ -176,22 +221,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}, {os.cpu_count()} CPUs")
     began = time.perf_counter()
     data = synthetic(args.repos, seed=args.seed)
-    print(f"built {data['deployments'].height:,} deployments, {data['changes'].height:,} pull requests, "
-          f"{data['incidents'].height:,} incidents of {args.repos} repositories over {DAYS} days "
-          f"in {time.perf_counter() - began:.1f} s")
+    print(
+        f"built {data['deployments'].height:,} deployments, {data['changes'].height:,} pull requests, "
+        f"{data['incidents'].height:,} incidents of {args.repos} repositories over {DAYS} days "
+        f"in {time.perf_counter() - began:.1f} s"
+    )
     keys = org_keys(data)
-    print(f"organisation keys: {keys.deployment_days_per_week} deployment days/week ({keys.deployment_frequency_band}), "
-          f"lead time {keys.lead_time_hours:.1f} h ({keys.lead_time_band}), "
-          f"change failure rate {keys.change_failure_rate:.3f} ({keys.change_failure_rate_band}), "
-          f"recovery {keys.recovery_hours:.1f} h ({keys.recovery_band}); {keys.deployments:,} counted deployments, "
-          f"{keys.changes:,} changes")
+    print(
+        f"organisation keys: {keys.deployment_days_per_week} deployment days/week ({keys.deployment_frequency_band}), "
+        f"lead time {keys.lead_time_hours:.1f} h ({keys.lead_time_band}), "
+        f"change failure rate {keys.change_failure_rate:.3f} ({keys.change_failure_rate_band}), "
+        f"recovery {keys.recovery_hours:.1f} h ({keys.recovery_band}); {keys.deployments:,} counted deployments, "
+        f"{keys.changes:,} changes"
+    )
 
     rows = [
-        ("link changes to deployments (merge time)",
-         median_ms(lambda: dora.link_changes_by_merge_time(data["deployments"], data["changes"]), args.runs)),
+        (
+            "link changes to deployments (merge time)",
+            median_ms(lambda: dora.link_changes_by_merge_time(data["deployments"], data["changes"]), args.runs),
+        ),
         ("four keys of the organisation (link + tables + keys)", median_ms(lambda: org_keys(data), args.runs)),
-        (f"four keys + monthly series of {args.teams} teams, one by one",
-         median_ms(lambda: per_team(data, args.teams, args.repos), args.runs)),
+        (
+            f"four keys + monthly series of {args.teams} teams, one by one",
+            median_ms(lambda: per_team(data, args.teams, args.repos), args.runs),
+        ),
     ]
     if args.service_repos:
         service_ms, deployments, changes = service_path(args.service_repos, args.runs, args.seed + 1)
@@ -202,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}  {milliseconds:10.1f}")
     verdict = "within" if rows[1][1] <= 5000 else "OVER"
     print(f"\nfour keys of 200 repositories over 2 years: {rows[1][1] / 1000:.2f} s, {verdict} the 5 s budget")
-    print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB; "
-          f"load average now: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(
+        f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB; "
+        f"load average now: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
     return 0
 
 

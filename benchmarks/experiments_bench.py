@@ -68,22 +68,39 @@ def synthetic_experiments(count: int, metrics: int, variations: int, *, seed: in
                 total, squares = n * mean, (n - 1) * variance + n * mean * mean
                 if kind is MetricKind.RATIO:
                     den_mean, den_variance = 3.0, 2.0
-                    arms.append(ArmStats(name, n, total, squares, denominator_sum=n * den_mean,
-                                         denominator_sum_squares=(n - 1) * den_variance + n * den_mean**2,
-                                         cross_sum=(n - 1) * 5.0 + n * mean * den_mean))
+                    arms.append(
+                        ArmStats(
+                            name,
+                            n,
+                            total,
+                            squares,
+                            denominator_sum=n * den_mean,
+                            denominator_sum_squares=(n - 1) * den_variance + n * den_mean**2,
+                            cross_sum=(n - 1) * 5.0 + n * mean * den_mean,
+                        )
+                    )
                 else:
                     pre_mean = 19.0
-                    arms.append(ArmStats(name, n, total, squares, pre_sum=n * pre_mean,
-                                         pre_sum_squares=(n - 1) * 90.0 + n * pre_mean**2,
-                                         pre_cross_sum=(n - 1) * 60.0 + n * mean * pre_mean))
+                    arms.append(
+                        ArmStats(
+                            name,
+                            n,
+                            total,
+                            squares,
+                            pre_sum=n * pre_mean,
+                            pre_sum_squares=(n - 1) * 90.0 + n * pre_mean**2,
+                            pre_cross_sum=(n - 1) * 60.0 + n * mean * pre_mean,
+                        )
+                    )
             role = "guardrail" if index == metrics - 1 else "primary" if index < 3 else "secondary"
             metric_list.append(MetricInput(f"metric_{index}", kind, tuple(arms), role=role))
         experiments.append(metric_list)
     return experiments
 
 
-def median_seconds(experiments: list[list[MetricInput]], options: AnalysisOptions, runs: int, *,
-                   batched: bool) -> tuple[float, float, float]:
+def median_seconds(
+    experiments: list[list[MetricInput]], options: AnalysisOptions, runs: int, *, batched: bool
+) -> tuple[float, float, float]:
     """Median, fastest and slowest wall time of analysing every experiment, in seconds.
 
     ``batched`` analyses all experiments in one :func:`analyse_many` call; otherwise one :func:`analyse`
@@ -113,20 +130,25 @@ def main() -> None:
     experiments = synthetic_experiments(arguments.experiments, arguments.metrics, arguments.variations, seed=arguments.seed)
     analyse(experiments[0], options=AnalysisOptions())  # warm-up: imports and first-call caches
     comparisons = arguments.experiments * arguments.metrics * (arguments.variations - 1)
-    print(f"{arguments.experiments:,} experiments × {arguments.metrics} metrics × {arguments.variations} variations "
-          f"= {comparisons:,} comparisons; median of {arguments.runs} runs; load average before: "
-          f"{' '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    print(
+        f"{arguments.experiments:,} experiments × {arguments.metrics} metrics × {arguments.variations} variations "
+        f"= {comparisons:,} comparisons; median of {arguments.runs} runs; load average before: "
+        f"{' '.join(f'{load:.2f}' for load in os.getloadavg())}"
+    )
     print(f"| calls | method | CUPED | median s | min–max s | comparisons/s | target ≤ {TARGET_SECONDS:g} s |")
     print("|---|---|---|---:|---:|---:|---|")
     for batched in (True, False):
         for method in Method:
             for cuped in (False, True):
-                median, fastest, slowest = median_seconds(experiments, AnalysisOptions(method=method, cuped=cuped),
-                                                          arguments.runs, batched=batched)
+                median, fastest, slowest = median_seconds(
+                    experiments, AnalysisOptions(method=method, cuped=cuped), arguments.runs, batched=batched
+                )
                 verdict = "met" if median <= TARGET_SECONDS else "missed"
                 calls = "one analyse_many" if batched else "analyse per experiment"
-                print(f"| {calls} | {method.value} | {'on' if cuped else 'off'} | {median:.3f} | {fastest:.3f}–{slowest:.3f} | "
-                      f"{comparisons / median:,.0f} | {verdict} |")
+                print(
+                    f"| {calls} | {method.value} | {'on' if cuped else 'off'} | {median:.3f} | {fastest:.3f}–{slowest:.3f} | "
+                    f"{comparisons / median:,.0f} | {verdict} |"
+                )
     print(f"load average after: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
 
 

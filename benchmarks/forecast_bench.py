@@ -39,9 +39,7 @@ def main() -> None:
         (
             "when: 200 items",
             250.0,
-            lambda seed: forecast_when(
-                window, remaining_items=200, start_date=TODAY, trials=TRIALS, seed=seed
-            ),
+            lambda seed: forecast_when(window, remaining_items=200, start_date=TODAY, trials=TRIALS, seed=seed),
         ),
         (
             "how many: 90 days",
@@ -59,9 +57,7 @@ def main() -> None:
         timings = _time(run)
         median = statistics.median(timings)
         within = "yes" if median <= budget else "NO"
-        print(
-            f"{name:<20} {median:>10.1f} {min(timings):>8.1f} {max(timings):>8.1f} {budget:>10.0f}  {within}"
-        )
+        print(f"{name:<20} {median:>10.1f} {min(timings):>8.1f} {max(timings):>8.1f} {budget:>10.0f}  {within}")
 
 
 if __name__ == "__main__":

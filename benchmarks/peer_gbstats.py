@@ -69,7 +69,7 @@ PRIOR_VARIANCE = 0.09  # GrowthBook's default proper prior: N(0, 0.3²) on the r
 # --------------------------------------------------------------------------------------------
 # the peer's side: runs with the gbstats venv's Python, reads JSON on stdin, writes JSON on stdout
 
-RUNNER = r'''
+RUNNER = r"""
 import json, sys, time
 from gbstats.models.statistics import (ProportionStatistic, RatioStatistic, RegressionAdjustedStatistic,
                                        SampleMeanStatistic)
@@ -147,25 +147,40 @@ for method in request["methods"]:
         runs.append(time.perf_counter() - start)
     answer["timing"][method["name"]] = runs
 json.dump(answer, sys.stdout)
-'''
+"""
 
 
 def ensure_venv(venv: Path) -> Path:
     """The peer venv's Python, creating the venv with gbstats 0.8.0 when missing or different."""
     python = venv / "bin" / "python"
     if python.exists():
-        check = subprocess.run([str(python), "-c", "from importlib.metadata import version; print(version('gbstats'))"],
-                               capture_output=True, text=True, check=False)
+        check = subprocess.run(
+            [str(python), "-c", "from importlib.metadata import version; print(version('gbstats'))"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if check.returncode == 0 and check.stdout.strip() == GBSTATS_VERSION:
             return python
-        print(f"{venv}: gbstats {GBSTATS_VERSION} not there ({(check.stdout or check.stderr).strip()[-120:]}); "
-              "reinstalling", file=sys.stderr)
+        print(
+            f"{venv}: gbstats {GBSTATS_VERSION} not there ({(check.stdout or check.stderr).strip()[-120:]}); reinstalling",
+            file=sys.stderr,
+        )
     print(f"creating {venv} with gbstats=={GBSTATS_VERSION}", file=sys.stderr)
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     has_uv = subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True, check=False).returncode == 0
     if has_uv:
-        command = [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", str(python),
-                   f"gbstats=={GBSTATS_VERSION}"]
+        command = [
+            sys.executable,
+            "-m",
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            f"gbstats=={GBSTATS_VERSION}",
+        ]
     else:
         command = [str(python), "-m", "pip", "install", "--quiet", f"gbstats=={GBSTATS_VERSION}"]
     subprocess.run(command, check=True)
@@ -188,22 +203,47 @@ class Case:
         return MetricInput(self.name, self.kind, self.arms, higher_is_better=self.higher_is_better)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind.value, "cuped": self.cuped, "higher_is_better": self.higher_is_better,
-                "arms": [{key: getattr(arm, key) for key in ("n", "sum", "sum_squares", "denominator_sum",
-                                                             "denominator_sum_squares", "cross_sum", "pre_sum",
-                                                             "pre_sum_squares", "pre_cross_sum")} for arm in self.arms]}
+        return {
+            "name": self.name,
+            "kind": self.kind.value,
+            "cuped": self.cuped,
+            "higher_is_better": self.higher_is_better,
+            "arms": [
+                {
+                    key: getattr(arm, key)
+                    for key in (
+                        "n",
+                        "sum",
+                        "sum_squares",
+                        "denominator_sum",
+                        "denominator_sum_squares",
+                        "cross_sum",
+                        "pre_sum",
+                        "pre_sum_squares",
+                        "pre_cross_sum",
+                    )
+                }
+                for arm in self.arms
+            ],
+        }
 
 
 def sums(name: str, x: np.ndarray, *, pre: np.ndarray | None = None, denominator: np.ndarray | None = None) -> ArmStats:
     def total(values: np.ndarray | None) -> float | None:
         return None if values is None else float(values.sum())
 
-    return ArmStats(name, len(x), float(x.sum()), float((x * x).sum()),
-                    denominator_sum=total(denominator),
-                    denominator_sum_squares=None if denominator is None else float((denominator * denominator).sum()),
-                    cross_sum=None if denominator is None else float((x * denominator).sum()),
-                    pre_sum=total(pre), pre_sum_squares=None if pre is None else float((pre * pre).sum()),
-                    pre_cross_sum=None if pre is None else float((x * pre).sum()))
+    return ArmStats(
+        name,
+        len(x),
+        float(x.sum()),
+        float((x * x).sum()),
+        denominator_sum=total(denominator),
+        denominator_sum_squares=None if denominator is None else float((denominator * denominator).sum()),
+        cross_sum=None if denominator is None else float((x * denominator).sum()),
+        pre_sum=total(pre),
+        pre_sum_squares=None if pre is None else float((pre * pre).sum()),
+        pre_cross_sum=None if pre is None else float((x * pre).sum()),
+    )
 
 
 def build_cases(seed: int = 7) -> list[Case]:
@@ -216,12 +256,24 @@ def build_cases(seed: int = 7) -> list[Case]:
         arms.append(sums(name, np.where(buys, rng.gamma(2.0, 50.0 * lift, n), 0.0)))
     cases.append(Case("revenue, mean, n 5000", MetricKind.MEAN, tuple(arms)))
     # Conversion, large n, 2 arms.
-    cases.append(Case("checkout conversion, n 20000", MetricKind.PROPORTION, tuple(
-        sums(name, (rng.random(20000) < p).astype(float)) for name, p in (("control", 0.10), ("treatment", 0.106)))))
+    cases.append(
+        Case(
+            "checkout conversion, n 20000",
+            MetricKind.PROPORTION,
+            tuple(sums(name, (rng.random(20000) < p).astype(float)) for name, p in (("control", 0.10), ("treatment", 0.106))),
+        )
+    )
     # Conversion, small n, 3 arms.
-    cases.append(Case("signup, 3 arms, n ≈ 300", MetricKind.PROPORTION, tuple(
-        sums(name, (rng.random(n) < p).astype(float))
-        for name, n, p in (("control", 310, 0.2), ("short form", 295, 0.26), ("no form", 305, 0.17)))))
+    cases.append(
+        Case(
+            "signup, 3 arms, n ≈ 300",
+            MetricKind.PROPORTION,
+            tuple(
+                sums(name, (rng.random(n) < p).astype(float))
+                for name, n, p in (("control", 310, 0.2), ("short form", 295, 0.26), ("no form", 305, 0.17))
+            ),
+        )
+    )
     # Ratio metric: pages per session.
     arms = []
     for name, n, rate in (("control", 3000, 4.0), ("treatment", 3100, 4.15)):
@@ -242,18 +294,38 @@ def build_cases(seed: int = 7) -> list[Case]:
         arms.append(sums(name, post, pre=pre))
     cases.append(Case("retained, proportion, CUPED", MetricKind.PROPORTION, tuple(arms), cuped=True))
     # Small n mean.
-    cases.append(Case("order value, n 25/30", MetricKind.MEAN, (
-        sums("control", rng.normal(40.0, 12.0, 25)), sums("treatment", rng.normal(47.0, 15.0, 30)))))
+    cases.append(
+        Case(
+            "order value, n 25/30",
+            MetricKind.MEAN,
+            (sums("control", rng.normal(40.0, 12.0, 25)), sums("treatment", rng.normal(47.0, 15.0, 30))),
+        )
+    )
     # Negative-mean metric (profit after refunds), where an increase is −10 → −8.
-    cases.append(Case("profit, negative mean", MetricKind.MEAN, (
-        sums("control", rng.normal(-10.0, 6.0, 800)), sums("treatment", rng.normal(-8.5, 6.0, 820)))))
+    cases.append(
+        Case(
+            "profit, negative mean",
+            MetricKind.MEAN,
+            (sums("control", rng.normal(-10.0, 6.0, 800)), sums("treatment", rng.normal(-8.5, 6.0, 820))),
+        )
+    )
     # Lower is better, strong effect (tiny p-value).
-    cases.append(Case("latency ms, lower is better", MetricKind.MEAN, (
-        sums("control", rng.gamma(9.0, 25.0, 8000)), sums("treatment", rng.gamma(9.0, 23.5, 8000))),
-        higher_is_better=False))
+    cases.append(
+        Case(
+            "latency ms, lower is better",
+            MetricKind.MEAN,
+            (sums("control", rng.gamma(9.0, 25.0, 8000)), sums("treatment", rng.gamma(9.0, 23.5, 8000))),
+            higher_is_better=False,
+        )
+    )
     # Zero variance in one arm: every control unit scored exactly 5.
-    cases.append(Case("score, zero variance in control", MetricKind.MEAN, (
-        sums("control", np.full(40, 5.0)), sums("treatment", rng.normal(5.6, 1.0, 42)))))
+    cases.append(
+        Case(
+            "score, zero variance in control",
+            MetricKind.MEAN,
+            (sums("control", np.full(40, 5.0)), sums("treatment", rng.normal(5.6, 1.0, 42))),
+        )
+    )
     return cases
 
 
@@ -268,13 +340,27 @@ class MethodSpec:
     prior_variance: float = PRIOR_VARIANCE
 
     def options(self, *, cuped: bool) -> AnalysisOptions:
-        return AnalysisOptions(method=self.method, alpha=self.alpha, relative=self.relative, cuped=cuped,
-                               correction=Correction.NONE, sequential_tuning=self.tuning,
-                               prior_proper=self.prior_proper, prior_variance=self.prior_variance)
+        return AnalysisOptions(
+            method=self.method,
+            alpha=self.alpha,
+            relative=self.relative,
+            cuped=cuped,
+            correction=Correction.NONE,
+            sequential_tuning=self.tuning,
+            prior_proper=self.prior_proper,
+            prior_variance=self.prior_variance,
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "method": self.method.value, "relative": self.relative, "alpha": self.alpha,
-                "tuning": self.tuning, "prior_proper": self.prior_proper, "prior_variance": self.prior_variance}
+        return {
+            "name": self.name,
+            "method": self.method.value,
+            "relative": self.relative,
+            "alpha": self.alpha,
+            "tuning": self.tuning,
+            "prior_proper": self.prior_proper,
+            "prior_variance": self.prior_variance,
+        }
 
 
 METHODS = (
@@ -322,10 +408,23 @@ def gb_moments(case: Case, index: int) -> tuple[Moments, Moments]:
     if not case.cuped:
         first, second = (Moments(arm.n, plain(arm)[0], plain(arm)[0], plain(arm)[1]) for arm in arms)
         return first, second
-    pooled = ArmStats("pooled", arms[0].n + arms[1].n, *(
-        (getattr(arms[0], key) or 0.0) + (getattr(arms[1], key) or 0.0)
-        for key in ("sum", "sum_squares", "denominator_sum", "denominator_sum_squares", "cross_sum",
-                    "pre_sum", "pre_sum_squares", "pre_cross_sum")))
+    pooled = ArmStats(
+        "pooled",
+        arms[0].n + arms[1].n,
+        *(
+            (getattr(arms[0], key) or 0.0) + (getattr(arms[1], key) or 0.0)
+            for key in (
+                "sum",
+                "sum_squares",
+                "denominator_sum",
+                "denominator_sum_squares",
+                "cross_sum",
+                "pre_sum",
+                "pre_sum_squares",
+                "pre_cross_sum",
+            )
+        ),
+    )
     assert pooled.pre_sum is not None
     assert pooled.pre_cross_sum is not None
     covariance = (pooled.pre_cross_sum - pooled.sum * pooled.pre_sum / pooled.n) / (pooled.n - 1)
@@ -336,8 +435,14 @@ def gb_moments(case: Case, index: int) -> tuple[Moments, Moments]:
         assert arm.pre_cross_sum is not None
         mean, variance = plain(arm)
         arm_covariance = (arm.pre_cross_sum - arm.sum * arm.pre_sum / arm.n) / (arm.n - 1)
-        out.append(Moments(arm.n, mean - theta * arm.pre_sum / arm.n, mean,
-                           variance + theta**2 * pre_variance(arm) - 2 * theta * arm_covariance))
+        out.append(
+            Moments(
+                arm.n,
+                mean - theta * arm.pre_sum / arm.n,
+                mean,
+                variance + theta**2 * pre_variance(arm) - 2 * theta * arm_covariance,
+            )
+        )
     return out[0], out[1]
 
 
@@ -359,8 +464,9 @@ def gb_080(case: Case, index: int, spec: MethodSpec) -> dict[str, float]:
     if spec.method is Method.SEQUENTIAL:
         total = a.n + b.n
         rho2 = (-2 * math.log(spec.alpha) + math.log(-2 * math.log(spec.alpha) + 1)) / spec.tuning
-        half = math.sqrt(variance * total) * math.sqrt(2 * (total * rho2 + 1) * math.log(math.sqrt(total * rho2 + 1)
-                                                                                      / spec.alpha) / (total**2 * rho2))
+        half = math.sqrt(variance * total) * math.sqrt(
+            2 * (total * rho2 + 1) * math.log(math.sqrt(total * rho2 + 1) / spec.alpha) / (total**2 * rho2)
+        )
         evalue = math.exp(rho2 * point**2 * total / variance / (2 * (total * rho2 + 1))) / math.sqrt(total * rho2 + 1)
         return {"lift": point, "ci_low": point - half, "ci_high": point + half, "p_value": min(1 / evalue, 1.0)}
     scale = 1.0 if spec.relative else abs(a.unadjusted)
@@ -374,8 +480,7 @@ def gb_080(case: Case, index: int, spec: MethodSpec) -> dict[str, float]:
     if not case.higher_is_better:
         up, loss, gain = 1 - up, gain, loss
     half = float(special.ndtri(1 - spec.alpha / 2)) * sd
-    return {"lift": mean, "ci_low": mean - half, "ci_high": mean + half, "chance_to_win": up, "risk": loss,
-            "risk_control": gain}
+    return {"lift": mean, "ci_low": mean - half, "ci_high": mean + half, "chance_to_win": up, "risk": loss, "risk_control": gain}
 
 
 @dataclass(frozen=True)
@@ -395,15 +500,15 @@ def _negative_baseline(case: Case, index: int, spec: MethodSpec, ours: LiftResul
         "ci_high": None if ours.ci_low is None else -ours.ci_low,
         "p_value": ours.p_value,
         "chance_to_win": None if ours.chance_to_win is None else 1 - ours.chance_to_win,
-        "risk": ours.risk_control, "risk_control": ours.risk,
+        "risk": ours.risk_control,
+        "risk_control": ours.risk,
     }
     return flip
 
 
 def _zero_variance(case: Case, index: int, spec: MethodSpec, ours: LiftResult) -> dict[str, float | None]:
     # gbstats refuses any arm with zero variance: expected 0, interval [0, 0], p 1 / chance to win 0.5, risk 0.
-    return {"lift": 0.0, "ci_low": 0.0, "ci_high": 0.0, "p_value": 1.0, "chance_to_win": 0.5, "risk": 0.0,
-            "risk_control": 0.0}
+    return {"lift": 0.0, "ci_low": 0.0, "ci_high": 0.0, "p_value": 1.0, "chance_to_win": 0.5, "risk": 0.0, "risk_control": 0.0}
 
 
 def _cuped_relative_080(case: Case, index: int, spec: MethodSpec, ours: LiftResult) -> dict[str, float | None]:
@@ -423,13 +528,16 @@ def _has_zero_variance_arm(case: Case, spec: MethodSpec) -> bool:
 
 
 CAUSES = (
-    Cause("negative control: gbstats divides by the signed mean", lambda case, spec: spec.relative and
-          case.arms[0].sum < 0, _negative_baseline),
+    Cause(
+        "negative control: gbstats divides by the signed mean",
+        lambda case, spec: spec.relative and case.arms[0].sum < 0,
+        _negative_baseline,
+    ),
     Cause("zero variance in one arm: gbstats gives no test", _has_zero_variance_arm, _zero_variance),
-    Cause("CUPED relative variance: 0.8.0 plain delta method", lambda case, spec: case.cuped and spec.relative,
-          _cuped_relative_080),
-    Cause("gbstats' p = 2(1 − cdf) underflows to 0", lambda case, spec: spec.method is Method.FREQUENTIST,
-          _p_underflow),
+    Cause(
+        "CUPED relative variance: 0.8.0 plain delta method", lambda case, spec: case.cuped and spec.relative, _cuped_relative_080
+    ),
+    Cause("gbstats' p = 2(1 − cdf) underflows to 0", lambda case, spec: spec.method is Method.FREQUENTIST, _p_underflow),
 )
 
 
@@ -486,8 +594,13 @@ def compare(cases: list[Case], answer: dict[str, Any]) -> list[Row]:
                     row = Row(case.name, spec.name, ours.variation, quantity, mine, other)
                     if mine is not None and other is not None:
                         row.difference = abs(mine - other)
-                    explained = [] if exact(mine, other) else [
-                        cause.label for cause in causes if exact(cause.rebuild(case, index, spec, ours).get(quantity), other)]
+                    explained = (
+                        []
+                        if exact(mine, other)
+                        else [
+                            cause.label for cause in causes if exact(cause.rebuild(case, index, spec, ours).get(quantity), other)
+                        ]
+                    )
                     if close(mine, other):
                         # Equal to 1e-6; a smaller difference that a cause accounts for is named too.
                         row.verdict = f"equal (rest: {explained[0]})" if explained else "equal"
@@ -520,8 +633,10 @@ def print_table(rows: list[Row], *, only_differences: bool) -> None:
         if only_differences and row.verdict == "equal":
             continue
         difference = "—" if row.difference is None else f"{row.difference:.1e}"
-        print(f"| {row.case} | {row.method} | {row.variation} | {row.quantity} | {fmt(row.ours)} | {fmt(row.theirs)} "
-              f"| {difference} | {row.verdict} |")
+        print(
+            f"| {row.case} | {row.method} | {row.variation} | {row.quantity} | {fmt(row.ours)} | {fmt(row.theirs)} "
+            f"| {difference} | {row.verdict} |"
+        )
 
 
 def batch_cases(cases: list[Case], size: int) -> list[Case]:
@@ -544,8 +659,12 @@ def time_ours(batch: list[Case], spec: MethodSpec, runs: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV,
-                        help=f"the gbstats virtualenv, created there if missing (default {DEFAULT_VENV})")
+    parser.add_argument(
+        "--venv",
+        type=Path,
+        default=DEFAULT_VENV,
+        help=f"the gbstats virtualenv, created there if missing (default {DEFAULT_VENV})",
+    )
     parser.add_argument("--runs", type=int, default=5, help="timing runs (median reported)")
     parser.add_argument("--batch", type=int, default=2000, help="comparisons in the timed batch")
     parser.add_argument("--only-differences", action="store_true", help="print only rows that are not equal")
@@ -556,14 +675,20 @@ def main() -> None:
     cases = build_cases()
     srm = srm_cases(cases)
     batch = batch_cases(cases, args.batch)
-    request = {"cases": [case.to_json() for case in cases], "methods": [spec.to_json() for spec in METHODS],
-               "srm": [[users, weights] for _, users, weights in srm], "timed_methods": list(TIMED),
-               "batch": [case.to_json() for case in batch], "runs": args.runs}
+    request = {
+        "cases": [case.to_json() for case in cases],
+        "methods": [spec.to_json() for spec in METHODS],
+        "srm": [[users, weights] for _, users, weights in srm],
+        "timed_methods": list(TIMED),
+        "batch": [case.to_json() for case in batch],
+        "runs": args.runs,
+    }
     with tempfile.TemporaryDirectory() as folder:
         runner = Path(folder) / "gbstats_runner.py"
         runner.write_text(RUNNER, encoding="utf-8")
-        done = subprocess.run([str(python), str(runner)], input=json.dumps(request), capture_output=True, text=True,
-                              check=False, cwd=folder)
+        done = subprocess.run(
+            [str(python), str(runner)], input=json.dumps(request), capture_output=True, text=True, check=False, cwd=folder
+        )
     if done.returncode != 0:
         sys.exit(f"gbstats runner failed:\n{done.stderr[-3000:]}")
     answer = json.loads(done.stdout)
@@ -585,19 +710,23 @@ def main() -> None:
         else:
             # gbstats keeps a weight-0 arm's units in the total and in the degrees of freedom.
             total, kept = sum(users), sum(w for w in weights if w > 0)
-            chi = sum((o - total * w / kept) ** 2 / (total * w / kept) for o, w in zip(users, weights, strict=True)
-                      if w > 0)
+            chi = sum((o - total * w / kept) ** 2 / (total * w / kept) for o, w in zip(users, weights, strict=True) if w > 0)
             rebuilt = float(special.chdtrc(len(users) - 1, chi))
-            verdict = ("explained: gbstats keeps weight-0 arms in N and df" if abs(rebuilt - theirs) <= TOLERANCE
-                       else "UNEXPLAINED")
-        print(f"| {name} | {'/'.join(map(str, users))} | {'/'.join(f'{w:g}' for w in weights)} | {fmt(ours)} "
-              f"| {fmt(theirs)} | {abs(ours - theirs):.1e} | {verdict} |")
+            verdict = (
+                "explained: gbstats keeps weight-0 arms in N and df" if abs(rebuilt - theirs) <= TOLERANCE else "UNEXPLAINED"
+            )
+        print(
+            f"| {name} | {'/'.join(map(str, users))} | {'/'.join(f'{w:g}' for w in weights)} | {fmt(ours)} "
+            f"| {fmt(theirs)} | {abs(ours - theirs):.1e} | {verdict} |"
+        )
 
     counts = Counter(row.verdict.split(" ")[0].rstrip(":") for row in rows)
     unaccounted = [row.difference for row in rows if row.verdict == "equal" and row.difference is not None]
-    print(f"\n{len(rows)} values compared: {counts['equal']} equal to 1e-6 (largest difference not accounted for by "
-          f"a cause: {max(unaccounted, default=0.0):.1e}), {counts['explained']} explained, "
-          f"{counts['UNEXPLAINED']} unexplained.")
+    print(
+        f"\n{len(rows)} values compared: {counts['equal']} equal to 1e-6 (largest difference not accounted for by "
+        f"a cause: {max(unaccounted, default=0.0):.1e}), {counts['explained']} explained, "
+        f"{counts['UNEXPLAINED']} unexplained."
+    )
     for label, count in sorted(Counter(row.verdict for row in rows if row.verdict != "equal").items()):
         print(f"- {count} × {label}")
 
@@ -610,8 +739,10 @@ def main() -> None:
         ours_ms = statistics.median(time_ours(batch, spec, args.runs)) * 1000
         theirs_ms = statistics.median(answer["timing"][spec.name]) * 1000
         print(f"| {spec.name} | {ours_ms:.1f} | {theirs_ms:.1f} | {theirs_ms / ours_ms:.0f}× |")
-    print("\n(ours: analyse_many, one call per CUPED setting; gbstats: one test object per comparison, as its "
-          "own runner does, without its pandas plumbing.)")
+    print(
+        "\n(ours: analyse_many, one call per CUPED setting; gbstats: one test object per comparison, as its "
+        "own runner does, without its pandas plumbing.)"
+    )
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ def vectors_only_threshold(sets: list[tuple[list[str], list[str | None], np.ndar
 
     def mean_f1(threshold: float) -> float:
         return statistics.fmean(
-            pairwise_scores(index.propose_clusters(threshold=threshold), truth).f1 for index, truth in indexes)
+            pairwise_scores(index.propose_clusters(threshold=threshold), truth).f1 for index, truth in indexes
+        )
 
     return max(sorted(THRESHOLDS, reverse=True), key=mean_f1)
 
@@ -79,8 +80,10 @@ def quality() -> None:
     held_texts, held_truth, held_teams = load(HELD_OUT)
     held_vectors = embeddings.encode(held_texts)
     groups = len({group for group in held_truth if group is not None})
-    print(f"Held-out set: {len(held_texts)} texts, {groups} groups, {held_truth.count(None)} singletons, "
-          f"{len(set(held_teams))} teams; sha256 {hashlib.sha256((HERE / HELD_OUT).read_bytes()).hexdigest()[:12]}\n")
+    print(
+        f"Held-out set: {len(held_texts)} texts, {groups} groups, {held_truth.count(None)} singletons, "
+        f"{len(set(held_teams))} teams; sha256 {hashlib.sha256((HERE / HELD_OUT).read_bytes()).hexdigest()[:12]}\n"
+    )
     methods = [
         ("lexicon (before)", 0.0, DEFAULT_THRESHOLD, None),
         ("sentence vectors alone", 1.0, vectors_threshold, "vectors"),
@@ -95,8 +98,9 @@ def quality() -> None:
         index = BlendedIndex.fit(held_texts, held_vectors if uses else None, embedding_weight=weight, threshold=threshold)
         print(_row(label, pairwise_scores(index.propose_clusters(), held_truth), f"**held out**, threshold {threshold:g}"))
     print("\nDecisions replayed on the held-out set (blend):\n")
-    print("| proposals reviewed | confirmed | moved out | dismissed | precision | recall | F1 "
-          "| F1 on texts no decision touched |")
+    print(
+        "| proposals reviewed | confirmed | moved out | dismissed | precision | recall | F1 | F1 on texts no decision touched |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     index = BlendedIndex.fit(held_texts, held_vectors)
     proposals = index.propose_clusters()
@@ -110,8 +114,10 @@ def quality() -> None:
         renumber = {position: new for new, position in enumerate(untouched)}
         restricted = [[renumber[p] for p in cluster if p in renumber] for cluster in after]
         kept = pairwise_scores([cluster for cluster in restricted if len(cluster) >= 2], [held_truth[p] for p in untouched])
-        print(f"| {reviewed} | {review.confirmed} | {review.moved_out} | {review.dismissed} | {scores.precision:.3f} | "
-              f"{scores.recall:.3f} | {scores.f1:.3f} | {kept.f1:.3f} ({len(untouched)} texts) |")
+        print(
+            f"| {reviewed} | {review.confirmed} | {review.moved_out} | {review.dismissed} | {scores.precision:.3f} | "
+            f"{scores.recall:.3f} | {scores.f1:.3f} | {kept.f1:.3f} ({len(untouched)} texts) |"
+        )
 
 
 def link_rule() -> None:
@@ -124,8 +130,10 @@ def link_rule() -> None:
     print("\nBlocker-link rule on the held-out set (each text as a blocked item's reason, the 176 others as candidates):\n")
     print("| outcome | texts | right | precision |")
     print("|---|---:|---:|---:|")
-    for label, count, right in (("linked automatically", scores.automatic, scores.automatic_right),
-                                ("proposed to a person", scores.proposed, scores.proposed_right)):
+    for label, count, right in (
+        ("linked automatically", scores.automatic, scores.automatic_right),
+        ("proposed to a person", scores.proposed, scores.proposed_right),
+    ):
         print(f"| {label} | {count} | {right} | {right / count if count else 1.0:.3f} |")
 
 
@@ -138,8 +146,10 @@ def synthetic_vectors(corpus: list[str]) -> np.ndarray:
     CACHE.mkdir(exist_ok=True)
     started = time.perf_counter()
     vectors = embeddings.SentenceEncoder(threads=2).encode(corpus)
-    print(f"(computed {len(corpus):,} vectors in {time.perf_counter() - started:.0f} s: "
-          f"{len(corpus) / (time.perf_counter() - started):.0f} texts/s)")
+    print(
+        f"(computed {len(corpus):,} vectors in {time.perf_counter() - started:.0f} s: "
+        f"{len(corpus) / (time.perf_counter() - started):.0f} texts/s)"
+    )
     np.save(path, vectors)
     return vectors
 
@@ -159,8 +169,9 @@ def speed() -> None:
         index = BlendedIndex.fit(corpus, vectors)
         fitted, fitted_cpu = time.perf_counter(), time.process_time()
         clusters = index.propose_clusters()
-        runs.append((fitted - started, time.perf_counter() - fitted, clusters, fitted_cpu - started_cpu,
-                     time.process_time() - fitted_cpu))
+        runs.append(
+            (fitted - started, time.perf_counter() - fitted, clusters, fitted_cpu - started_cpu, time.process_time() - fitted_cpu)
+        )
     fit_s = statistics.median(run[0] for run in runs)
     cluster_s = statistics.median(run[1] for run in runs)
     cpu_s = statistics.median(run[3] + run[4] for run in runs)
@@ -182,8 +193,10 @@ def speed() -> None:
     print(f"| build the index from stored vectors (lexicon fit + blend), median of 3 | {fit_s:.1f} s | |")
     print(f"| propose clusters, median of 3 | {cluster_s:.1f} s | |")
     print(f"| build + propose | **{fit_s + cluster_s:.1f} s** (CPU {cpu_s:.1f} s) | 30 s |")
-    print(f"| check one new impediment: its vector + query, median of {QUERIES} | **{statistics.median(query_ms):.1f} ms** "
-          f"(vector {statistics.median(encode_ms):.1f} ms) | 200 ms |")
+    print(
+        f"| check one new impediment: its vector + query, median of {QUERIES} | **{statistics.median(query_ms):.1f} ms** "
+        f"(vector {statistics.median(encode_ms):.1f} ms) | 200 ms |"
+    )
     print(f"| same, slowest of {QUERIES} | {max(query_ms):.1f} ms | |")
     print(f"| peak resident memory of the process | {peak_mib:.0f} MiB | |")
     print(f"| clusters proposed (largest) | {len(clusters)} ({max(map(len, clusters), default=0)}) | |")

@@ -143,8 +143,14 @@ def serve(spec: dict[str, Any]) -> int:
                 return Reply(self.stats())
 
         def stats(self) -> dict[str, Any]:
-            return {"served": dict(self.served), "handler_seconds": self.handler_seconds, "issues": len(self.issues),
-                    "transitions": self.expected_transitions, "rss_mb": status_mb("VmRSS"), "pristine": self.pristine}
+            return {
+                "served": dict(self.served),
+                "handler_seconds": self.handler_seconds,
+                "issues": len(self.issues),
+                "transitions": self.expected_transitions,
+                "rss_mb": status_mb("VmRSS"),
+                "pristine": self.pristine,
+            }
 
         def reset(self) -> None:
             if not self.pristine:
@@ -167,12 +173,19 @@ def serve(spec: dict[str, Any]) -> int:
                 target = TESTING if current == IN_PROGRESS else IN_PROGRESS  # forward, or reopened
                 at = jira_time(base + timedelta(seconds=index))
                 number = int(key.rsplit("-", 1)[1])
-                item = {"field": "status", "fieldtype": "jira", "fieldId": "status", "from": current,
-                        "fromString": issue.fields["status"]["name"], "to": target,
-                        "toString": status(target)["name"]}
+                item = {
+                    "field": "status",
+                    "fieldtype": "jira",
+                    "fieldId": "status",
+                    "from": current,
+                    "fromString": issue.fields["status"]["name"],
+                    "to": target,
+                    "toString": status(target)["name"],
+                }
                 author = issue.histories[-1]["author"] if issue.histories else {"displayName": "Bench"}
-                issue.histories.append({"id": str(number * 1000 + len(issue.histories)), "author": author,
-                                        "created": at, "items": [item]})
+                issue.histories.append(
+                    {"id": str(number * 1000 + len(issue.histories)), "author": author, "created": at, "items": [item]}
+                )
                 issue.fields.update(status=status(target), updated=at, resolution=None, resolutiondate=None)
                 self.issues[key] = issue
             self._changed()
@@ -182,22 +195,29 @@ def serve(spec: dict[str, Any]) -> int:
             return {"changed": count, "keys": sorted(keys)}
 
     started = time.perf_counter()
-    jira = BenchJira(synthetic_issues(spec["issues"], spec["seed"]), page_size=100, key_page_size=spec["key_page_size"],
-                     latency=spec["latency_ms"] / 1000)
+    jira = BenchJira(
+        synthetic_issues(spec["issues"], spec["seed"]),
+        page_size=100,
+        key_page_size=spec["key_page_size"],
+        latency=spec["latency_ms"] / 1000,
+    )
     built = time.perf_counter() - started
     with jira.serve() as server:
         started = time.perf_counter()
         jira.precompute()
-        print(json.dumps({"url": server.url, "build_s": built, "precompute_s": time.perf_counter() - started,
-                          "pid": os.getpid()}), flush=True)
+        print(
+            json.dumps({"url": server.url, "build_s": built, "precompute_s": time.perf_counter() - started, "pid": os.getpid()}),
+            flush=True,
+        )
         sys.stdin.read()  # until the parent closes it
     return 0
 
 
 def _transitions(issues: Any) -> int:
     """Status transitions the connector maps: the creation status, then one per status change."""
-    return sum(1 + sum(1 for history in issue.histories for item in history["items"] if item["field"] == "status")
-               for issue in issues)
+    return sum(
+        1 + sum(1 for history in issue.histories for item in history["items"] if item["field"] == "status") for issue in issues
+    )
 
 
 def _request_kind(request: Any) -> str:
@@ -214,8 +234,13 @@ class FakeJiraProcess:
 
     def __init__(self, issues: int, seed: int, key_page_size: int | None, latency_ms: float) -> None:
         spec = {"issues": issues, "seed": seed, "key_page_size": key_page_size, "latency_ms": latency_ms}
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve", json.dumps(spec)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve", json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
@@ -316,8 +341,10 @@ class DbTimer:
 
     def top(self, since: dict[str, list[float]], n: int = 6) -> list[tuple[str, float, int]]:
         """The statements that took the most time since the snapshot ``since``."""
-        deltas = [(key, seconds - since.get(key, [0.0, 0])[0], int(count - since.get(key, [0.0, 0])[1]))
-                  for key, (seconds, count) in self.by_statement.items()]
+        deltas = [
+            (key, seconds - since.get(key, [0.0, 0])[0], int(count - since.get(key, [0.0, 0])[1]))
+            for key, (seconds, count) in self.by_statement.items()
+        ]
         return sorted((d for d in deltas if d[2]), key=lambda d: -d[1])[:n]
 
     def snapshot(self) -> dict[str, list[float]]:
@@ -352,9 +379,16 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     factory = make_session_factory(engine)
     with unit_of_work(factory) as session:
         team = create_team(session=session, actor=None, name=TEAM_NAME, time_zone=TEAM_TIME_ZONE)
-        connection_id = service.create(session=session, actor=None, name="Jira OPS", kind="jira-cloud", team_id=team.id,
-                                       settings={"base_url": spec["jira_url"], "email": EMAIL, "projects": ["OPS"]},
-                                       secret=TOKEN, app_key=APP_KEY).id
+        connection_id = service.create(
+            session=session,
+            actor=None,
+            name="Jira OPS",
+            kind="jira-cloud",
+            team_id=team.id,
+            settings={"base_url": spec["jira_url"], "email": EMAIL, "projects": ["OPS"]},
+            secret=TOKEN,
+            app_key=APP_KEY,
+        ).id
         team_id = team.id
     db = DbTimer(engine)
     baseline = status_mb("VmRSS")
@@ -377,27 +411,48 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         with unit_of_work(factory) as session:
             run = session.get(SyncRun, run_id)
             assert run is not None
-            recorded = {name: getattr(run, name) for name in (
-                "status", "fetched", "created", "updated", "unchanged", "deleted", "requests", "server_seconds")}
+            recorded = {
+                name: getattr(run, name)
+                for name in ("status", "fetched", "created", "updated", "unchanged", "deleted", "requests", "server_seconds")
+            }
             stored_items = session.scalar(select(func.count()).select_from(WorkItem).where(WorkItem.team_id == team_id))
             stored_transitions = session.scalar(
-                select(func.count()).select_from(StatusTransition).join(WorkItem).where(WorkItem.team_id == team_id))
+                select(func.count()).select_from(StatusTransition).join(WorkItem).where(WorkItem.team_id == team_id)
+            )
         return {
-            "kind": kind, "seconds": seconds, "cpu_seconds": cpu,
-            "requests": sum(served.values()), "served": {name: n for name, n in served.items() if n},
-            "client_requests": transport.requests, "http_errors": transport.errors, "megabytes": transport.bytes / 2**20,
-            "wait_seconds": transport.seconds, "handler_seconds": after["handler_seconds"] - before["handler_seconds"],
-            "db_seconds": db.seconds - db_seconds, "statements": db.statements - statements, "commits": db.commits - commits,
+            "kind": kind,
+            "seconds": seconds,
+            "cpu_seconds": cpu,
+            "requests": sum(served.values()),
+            "served": {name: n for name, n in served.items() if n},
+            "client_requests": transport.requests,
+            "http_errors": transport.errors,
+            "megabytes": transport.bytes / 2**20,
+            "wait_seconds": transport.seconds,
+            "handler_seconds": after["handler_seconds"] - before["handler_seconds"],
+            "db_seconds": db.seconds - db_seconds,
+            "statements": db.statements - statements,
+            "commits": db.commits - commits,
             "top_statements": db.top(by_statement),
-            "run": recorded, "stored_items": stored_items, "stored_transitions": stored_transitions,
-            "expected_items": after["issues"], "expected_transitions": after["transitions"],
-            "peak_mb": peak, "peak_was_reset": peak_reset, "server_rss_mb": after["rss_mb"],
+            "run": recorded,
+            "stored_items": stored_items,
+            "stored_transitions": stored_transitions,
+            "expected_items": after["issues"],
+            "expected_transitions": after["transitions"],
+            "peak_mb": peak,
+            "peak_was_reset": peak_reset,
+            "server_rss_mb": after["rss_mb"],
         }
 
     profile = cProfile.Profile() if spec["profile"] else None
     full = one_sync("full", full=True, profile=profile)
-    result: dict[str, Any] = {"database": engine.dialect.name, "load1": load[0], "baseline_mb": baseline, "full": full,
-                              "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    result: dict[str, Any] = {
+        "database": engine.dialect.name,
+        "load1": load[0],
+        "baseline_mb": baseline,
+        "full": full,
+        "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
     if profile:
         result["profile"] = profile_text(profile, spec["profile"])
     else:
@@ -409,8 +464,9 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
 
 def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     """Run :func:`measure` in a fresh interpreter and return its result."""
-    completed = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True,
-                               check=False, cwd=ROOT)
+    completed = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True, check=False, cwd=ROOT
+    )
     if completed.returncode != 0:
         sys.stderr.write(completed.stderr)
         raise RuntimeError(f"worker failed ({completed.returncode}) for {spec}")
@@ -428,16 +484,19 @@ def _check(result: dict[str, Any]) -> None:
         if sync["run"]["status"] != "succeeded" or sync["http_errors"]:
             problems.append(f"{phase}: status {sync['run']['status']}, {sync['http_errors']} HTTP errors")
         if (sync["stored_items"], sync["stored_transitions"]) != (sync["expected_items"], sync["expected_transitions"]):
-            problems.append(f"{phase}: stored {sync['stored_items']} items / {sync['stored_transitions']} transitions, "
-                            f"the fake has {sync['expected_items']} / {sync['expected_transitions']}")
+            problems.append(
+                f"{phase}: stored {sync['stored_items']} items / {sync['stored_transitions']} transitions, "
+                f"the fake has {sync['expected_items']} / {sync['expected_transitions']}"
+            )
         if sync["client_requests"] != sync["requests"]:
             problems.append(f"{phase}: the client sent {sync['client_requests']} requests, the fake counted {sync['requests']}")
     full = result["full"]
     if full["run"]["fetched"] != full["expected_items"] or full["run"]["created"] != full["expected_items"]:
         problems.append(f"full: fetched {full['run']['fetched']}, created {full['run']['created']}")
     if "incremental" in result and result["incremental"]["run"]["updated"] != result["changed"]["changed"]:
-        problems.append(f"incremental: updated {result['incremental']['run']['updated']} items, "
-                        f"{result['changed']['changed']} changed")
+        problems.append(
+            f"incremental: updated {result['incremental']['run']['updated']} items, {result['changed']['changed']} changed"
+        )
     if problems:
         raise RuntimeError("unexpected sync result: " + "; ".join(problems))
 
@@ -454,8 +513,18 @@ def _median(values: list[float]) -> float:
 def _summarise(database: str, phase: str, results: list[dict[str, Any]], note: str) -> dict[str, Any]:
     syncs = [result[phase] for result in results]
     row: dict[str, Any] = {"database": database, "phase": phase, "runs": len(syncs), "note": note}
-    for name in ("seconds", "cpu_seconds", "requests", "wait_seconds", "handler_seconds", "db_seconds", "peak_mb",
-                 "megabytes", "statements", "commits"):
+    for name in (
+        "seconds",
+        "cpu_seconds",
+        "requests",
+        "wait_seconds",
+        "handler_seconds",
+        "db_seconds",
+        "peak_mb",
+        "megabytes",
+        "statements",
+        "commits",
+    ):
         row[name] = _median([sync[name] for sync in syncs])
     row["fetched"] = _median([sync["run"]["fetched"] for sync in syncs])
     row["recorded_requests"] = _median([sync["run"]["requests"] for sync in syncs])
@@ -480,20 +549,26 @@ def print_tables(rows: list[dict[str, Any]], ratios: list[dict[str, Any]]) -> No
     print()
     print("### Syncs (median of the runs)")
     print()
-    print("waiting on server = client-side time from sending each request to having its whole body; fake handler = "
-          "the fake's own code (part of that wait); DB = inside the DB-API (execute + commit); "
-          "other = the rest of the wall time (client Python: JSON decoding, mapping, hashing, SQLAlchemy).")
+    print(
+        "waiting on server = client-side time from sending each request to having its whole body; fake handler = "
+        "the fake's own code (part of that wait); DB = inside the DB-API (execute + commit); "
+        "other = the rest of the wall time (client Python: JSON decoding, mapping, hashing, SQLAlchemy)."
+    )
     print()
-    print("| database | sync | runs | issues fetched | requests | seconds (min–max) | issues/s | waiting on server "
-          "| fake handler | DB | other | client CPU s | peak RSS MB (growth) | load1 |")
+    print(
+        "| database | sync | runs | issues fetched | requests | seconds (min–max) | issues/s | waiting on server "
+        "| fake handler | DB | other | client CPU s | peak RSS MB (growth) | load1 |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         other = 1 - row["wait_share"] - row["db_share"]
-        print(f"| {row['database']} | {row['phase']} | {row['runs']}{row['note']} | {row['fetched']:,.0f} "
-              f"| {row['requests']:,.0f} | {row['seconds']:.2f} ({row['min_s']:.2f}–{row['max_s']:.2f}) "
-              f"| {row['rate']:,.0f} | {row['wait_share']:.0%} | {row['handler_share']:.0%} | {row['db_share']:.0%} "
-              f"| {other:.0%} | {row['cpu_seconds']:.2f} | {row['peak_mb']:.0f} ({row['growth_mb']:+.0f}) "
-              f"| {row['load1']:.2f} |")
+        print(
+            f"| {row['database']} | {row['phase']} | {row['runs']}{row['note']} | {row['fetched']:,.0f} "
+            f"| {row['requests']:,.0f} | {row['seconds']:.2f} ({row['min_s']:.2f}–{row['max_s']:.2f}) "
+            f"| {row['rate']:,.0f} | {row['wait_share']:.0%} | {row['handler_share']:.0%} | {row['db_share']:.0%} "
+            f"| {other:.0%} | {row['cpu_seconds']:.2f} | {row['peak_mb']:.0f} ({row['growth_mb']:+.0f}) "
+            f"| {row['load1']:.2f} |"
+        )
     print()
     print("### Incremental sync after the change vs full sync: requests (target: at most 5%)")
     print()
@@ -501,21 +576,30 @@ def print_tables(rows: list[dict[str, Any]], ratios: list[dict[str, Any]]) -> No
     print("|---|---:|---:|---:|---:|---:|---|")
     for ratio in ratios:
         verdict = "PASS" if ratio["ratio"] <= TARGET_REQUEST_RATIO else "FAIL"
-        how_far = f"{TARGET_REQUEST_RATIO / ratio['ratio']:.1f}× under the limit" if verdict == "PASS" and ratio["ratio"] \
+        how_far = (
+            f"{TARGET_REQUEST_RATIO / ratio['ratio']:.1f}× under the limit"
+            if verdict == "PASS" and ratio["ratio"]
             else f"{ratio['ratio'] / TARGET_REQUEST_RATIO:.1f}× the limit"
-        print(f"| {ratio['database']} | {ratio['changed']:,} | {ratio['full']:,.0f} | {ratio['incremental']:,.0f} "
-              f"| {ratio['ratio']:.2%} | ≤ {TARGET_REQUEST_RATIO:.0%} | {verdict} ({how_far}) |")
+        )
+        print(
+            f"| {ratio['database']} | {ratio['changed']:,} | {ratio['full']:,.0f} | {ratio['incremental']:,.0f} "
+            f"| {ratio['ratio']:.2%} | ≤ {TARGET_REQUEST_RATIO:.0%} | {verdict} ({how_far}) |"
+        )
     print()
     print("### Requests by kind (counted by the fake), and what the engine recorded on the sync run")
     print()
-    print("| database | sync | requests by kind | SyncRun.requests | SyncRun.server_seconds | measured wait s "
-          "| MB received | SQL statements | commits |")
+    print(
+        "| database | sync | requests by kind | SyncRun.requests | SyncRun.server_seconds | measured wait s "
+        "| MB received | SQL statements | commits |"
+    )
     print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         kinds = ", ".join(f"{name}: {count}" for name, count in sorted(row["served"].items()))
-        print(f"| {row['database']} | {row['phase']} | {kinds} | {row['recorded_requests']:,.0f} "
-              f"| {row['recorded_server_seconds']:.2f} | {row['wait_seconds']:.2f} | {row['megabytes']:.1f} "
-              f"| {row['statements']:,.0f} | {row['commits']:,.0f} |")
+        print(
+            f"| {row['database']} | {row['phase']} | {kinds} | {row['recorded_requests']:,.0f} "
+            f"| {row['recorded_server_seconds']:.2f} | {row['wait_seconds']:.2f} | {row['megabytes']:.1f} "
+            f"| {row['statements']:,.0f} | {row['commits']:,.0f} |"
+        )
     print()
     print("### Where the database time goes (first run; statements grouped by their first 70 characters)")
     print()
@@ -542,8 +626,12 @@ def _names(value: str) -> list[str]:
 def _versions(postgres_version: str) -> str:
     import sqlalchemy  # noqa: PLC0415
 
-    parts = [f"Python {platform.python_version()}", f"SQLAlchemy {sqlalchemy.__version__}", f"httpx {httpx.__version__}",
-             f"SQLite {sqlite3.sqlite_version}"]
+    parts = [
+        f"Python {platform.python_version()}",
+        f"SQLAlchemy {sqlalchemy.__version__}",
+        f"httpx {httpx.__version__}",
+        f"SQLite {sqlite3.sqlite_version}",
+    ]
     if postgres_version:
         import psycopg  # noqa: PLC0415
 
@@ -558,14 +646,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", type=float, default=0.01, help="share of issues changed before the incremental sync")
     parser.add_argument("--runs", type=int, default=3, help="runs per database; the median is reported (default 3)")
     parser.add_argument("--databases", default="sqlite,postgresql", help="comma list (default sqlite,postgresql)")
-    parser.add_argument("--budget-seconds", type=float, default=120.0,
-                        help="skip further runs of a database whose first full sync took longer (default 120)")
+    parser.add_argument(
+        "--budget-seconds",
+        type=float,
+        default=120.0,
+        help="skip further runs of a database whose first full sync took longer (default 120)",
+    )
     parser.add_argument("--seed", type=int, default=20_000, help="synthetic_issues seed (default 20000)")
-    parser.add_argument("--key-page-size", type=int, default=None,
-                        help="let the fake answer key-only searches with pages this large (Jira Cloud: up to 5000); "
-                             "default: the fake's 100, like every other search")
-    parser.add_argument("--server-latency-ms", type=float, default=0.0,
-                        help="make the fake wait this long before answering each request, like a remote Jira (default 0)")
+    parser.add_argument(
+        "--key-page-size",
+        type=int,
+        default=None,
+        help="let the fake answer key-only searches with pages this large (Jira Cloud: up to 5000); "
+        "default: the fake's 100, like every other search",
+    )
+    parser.add_argument(
+        "--server-latency-ms",
+        type=float,
+        default=0.0,
+        help="make the fake wait this long before answering each request, like a remote Jira (default 0)",
+    )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="admin URL to create the throwaway database")
     parser.add_argument("--workdir", help="directory for the SQLite files (default: a temporary directory)")
     parser.add_argument("--profile", action="store_true", help="cProfile one full SQLite sync instead")
@@ -596,8 +696,10 @@ def _run(args: argparse.Namespace, databases: list[str], workdir: Path, postgres
     started_load = os.getloadavg()
     print("# Jira sync benchmark")
     print()
-    print(f"- machine: {os.cpu_count()} CPUs, {platform.machine()}, load average at start "
-          f"{started_load[0]:.2f} / {started_load[1]:.2f} / {started_load[2]:.2f} (1 / 5 / 15 min)")
+    print(
+        f"- machine: {os.cpu_count()} CPUs, {platform.machine()}, load average at start "
+        f"{started_load[0]:.2f} / {started_load[1]:.2f} / {started_load[2]:.2f} (1 / 5 / 15 min)"
+    )
     print(f"- {_versions(postgres.version if postgres else '')}")
     spec = importlib.util.find_spec("deliveryops")
     print(f"- deliveryops imported from {Path(spec.origin).parent if spec and spec.origin else '?'}")
@@ -605,33 +707,45 @@ def _run(args: argparse.Namespace, databases: list[str], workdir: Path, postgres
     fake = FakeJiraProcess(args.issues, args.seed, args.key_page_size, args.server_latency_ms)
     try:
         info = fake.control("stats")
-        print(f"- fake Jira Cloud (own process, pid {fake.info['pid']}): synthetic_issues({args.issues:,}, seed={args.seed}), "
-              f"{info['transitions']:,} status transitions ({info['transitions'] / args.issues:.1f} per issue, the creation "
-              f"status included), search pages of 100 issues, key-only pages of {args.key_page_size or 100}; built in "
-              f"{fake.info['build_s']:.1f} s, serialised in {fake.info['precompute_s']:.1f} s; RSS {info['rss_mb']:.0f} MB; "
-              f"added latency per request: {args.server_latency_ms:g} ms")
-        print(f"- runs per database: {1 if args.profile else args.runs} (budget {args.budget_seconds:.0f} s per full "
-              f"sync); incremental sync after changing {args.changed:.1%} of the issues", flush=True)
+        print(
+            f"- fake Jira Cloud (own process, pid {fake.info['pid']}): synthetic_issues({args.issues:,}, seed={args.seed}), "
+            f"{info['transitions']:,} status transitions ({info['transitions'] / args.issues:.1f} per issue, the creation "
+            f"status included), search pages of 100 issues, key-only pages of {args.key_page_size or 100}; built in "
+            f"{fake.info['build_s']:.1f} s, serialised in {fake.info['precompute_s']:.1f} s; RSS {info['rss_mb']:.0f} MB; "
+            f"added latency per request: {args.server_latency_ms:g} ms"
+        )
+        print(
+            f"- runs per database: {1 if args.profile else args.runs} (budget {args.budget_seconds:.0f} s per full "
+            f"sync); incremental sync after changing {args.changed:.1%} of the issues",
+            flush=True,
+        )
         rows, ratios, raw = _measure_all(args, databases, workdir, postgres, fake)
     finally:
         fake.close()
     if not args.profile:
         print_tables(rows, ratios)
         print()
-        print(f"Checked after every run: each sync succeeded without HTTP errors; the database holds exactly the fake's "
-              f"{args.issues:,} issues and their status transitions; the incremental sync updated exactly the changed "
-              f"issues; the client sent as many requests as the fake counted.")
+        print(
+            f"Checked after every run: each sync succeeded without HTTP errors; the database holds exactly the fake's "
+            f"{args.issues:,} issues and their status transitions; the incremental sync updated exactly the changed "
+            f"issues; the client sent as many requests as the fake counted."
+        )
     ended_load = os.getloadavg()
     print()
-    print(f"Load average at the end: {ended_load[0]:.2f} / {ended_load[1]:.2f} / {ended_load[2]:.2f} "
-          f"(load1 in the table: at the start of each worker).")
+    print(
+        f"Load average at the end: {ended_load[0]:.2f} / {ended_load[1]:.2f} / {ended_load[2]:.2f} "
+        f"(load1 in the table: at the start of each worker)."
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "ratios": ratios, "runs": raw}, indent=1), encoding="utf-8")
     return 0
 
 
 def _measure_all(
-    args: argparse.Namespace, databases: list[str], workdir: Path, postgres: ThrowawayPostgres | None,
+    args: argparse.Namespace,
+    databases: list[str],
+    workdir: Path,
+    postgres: ThrowawayPostgres | None,
     fake: FakeJiraProcess,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
@@ -648,8 +762,13 @@ def _measure_all(
             else:
                 assert postgres is not None
                 url = postgres.url
-            spec = {"db_url": url, "jira_url": fake.url, "fraction": args.changed, "change_seed": run,
-                    "profile": args.top if args.profile else 0}
+            spec = {
+                "db_url": url,
+                "jira_url": fake.url,
+                "fraction": args.changed,
+                "change_seed": run,
+                "profile": args.top if args.profile else 0,
+            }
             result = run_worker(spec)
             _check(result)
             results.append(result)
@@ -658,18 +777,24 @@ def _measure_all(
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{db_path}{suffix}").unlink(missing_ok=True)
             full = result["full"]
-            line = (f"  {database} run {run + 1}: full {full['run']['fetched']:,} issues in {full['seconds']:.2f} s "
-                    f"({full['run']['fetched'] / full['seconds']:,.0f}/s), {full['requests']} requests, "
-                    f"waiting {full['wait_seconds'] / full['seconds']:.0%}, peak {full['peak_mb']:.0f} MB")
+            line = (
+                f"  {database} run {run + 1}: full {full['run']['fetched']:,} issues in {full['seconds']:.2f} s "
+                f"({full['run']['fetched'] / full['seconds']:,.0f}/s), {full['requests']} requests, "
+                f"waiting {full['wait_seconds'] / full['seconds']:.0%}, peak {full['peak_mb']:.0f} MB"
+            )
             if "incremental" in result:
                 inc = result["incremental"]
-                line += (f"; incremental {inc['run']['fetched']} issues ({inc['run']['updated']} updated) in "
-                         f"{inc['seconds']:.2f} s, {inc['requests']} requests")
+                line += (
+                    f"; incremental {inc['run']['fetched']} issues ({inc['run']['updated']} updated) in "
+                    f"{inc['seconds']:.2f} s, {inc['requests']} requests"
+                )
             print(line, flush=True)
             if args.profile:
                 print()
-                print(f"## Profile: full sync of {full['run']['fetched']:,} issues into SQLite "
-                      f"({full['seconds']:.2f} s under cProfile; main thread only, the fake runs in another process)")
+                print(
+                    f"## Profile: full sync of {full['run']['fetched']:,} issues into SQLite "
+                    f"({full['seconds']:.2f} s under cProfile; main thread only, the fake runs in another process)"
+                )
                 print()
                 print("```text")
                 print(result["profile"].strip())
@@ -683,9 +808,15 @@ def _measure_all(
         rows += [_summarise(database, "full", results, note), _summarise(database, "incremental", results, note)]
         full_requests = _median([result["full"]["requests"] for result in results])
         incremental_requests = _median([result["incremental"]["requests"] for result in results])
-        ratios.append({"database": database, "changed": results[0]["changed"]["changed"], "full": full_requests,
-                       "incremental": incremental_requests,
-                       "ratio": _median([r["incremental"]["requests"] / r["full"]["requests"] for r in results])})
+        ratios.append(
+            {
+                "database": database,
+                "changed": results[0]["changed"]["changed"],
+                "full": full_requests,
+                "incremental": incremental_requests,
+                "ratio": _median([r["incremental"]["requests"] / r["full"]["requests"] for r in results]),
+            }
+        )
     return rows, ratios, raw
 
 

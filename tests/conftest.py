@@ -24,9 +24,7 @@ from deliveryops.settings import Settings
 from deliveryops.web.app import create_app
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "DELIVERYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_ADMIN_URL = os.environ.get("DELIVERYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _postgres_problem() -> str | None:
@@ -107,8 +105,14 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def settings() -> Settings:
     """Test settings with a fixed secret and low throttling limits."""
-    return Settings(database_url="sqlite://", secret_key="t" * 48, login_max_failures=3, login_window_seconds=600,
-                    scheduler=False, sync_in_background=False)
+    return Settings(
+        database_url="sqlite://",
+        secret_key="t" * 48,
+        login_max_failures=3,
+        login_window_seconds=600,
+        scheduler=False,
+        sync_in_background=False,
+    )
 
 
 @pytest.fixture

@@ -23,8 +23,11 @@ def make_user(session: Session, *, role: Role = Role.MEMBER, email: str | None =
     """A person with the shared test password."""
     number = next(_counter)
     user = accounts.create(
-        session=session, actor=None, email=email or f"person{number}@example.com",
-        name=name or f"Person {number}", role=role,
+        session=session,
+        actor=None,
+        email=email or f"person{number}@example.com",
+        name=name or f"Person {number}",
+        role=role,
     )
     user.password_hash = _PASSWORD_HASH
     session.flush()
@@ -36,11 +39,15 @@ def make_group(session: Session, *, name: str | None = None) -> Group:
     return teams.create_group(session=session, actor=None, name=name or f"Group {next(_counter)}")
 
 
-def make_team(session: Session, *, name: str | None = None, group: Group | None = None,
-              time_zone: str = "UTC") -> Team:
+def make_team(session: Session, *, name: str | None = None, group: Group | None = None, time_zone: str = "UTC") -> Team:
     """A team."""
-    return teams.create_team(session=session, actor=None, name=name or f"Team {next(_counter)}",
-                             time_zone=time_zone, group_id=group.id if group else None)
+    return teams.create_team(
+        session=session,
+        actor=None,
+        name=name or f"Team {next(_counter)}",
+        time_zone=time_zone,
+        group_id=group.id if group else None,
+    )
 
 
 def join(session: Session, team: Team, user: User, team_role: TeamRole = TeamRole.MEMBER) -> None:

@@ -37,8 +37,9 @@ def test_digest_schedule_defaults_and_environment(monkeypatch: pytest.MonkeyPatc
     assert (configured.digests_scheduled, configured.digest_weekday, configured.digest_hour_utc) == (False, 4, 23)
 
 
-@pytest.mark.parametrize(("field", "value"), [("digest_weekday", 7), ("digest_weekday", -1),
-                                              ("digest_hour_utc", 24), ("digest_hour_utc", -1)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("digest_weekday", 7), ("digest_weekday", -1), ("digest_hour_utc", 24), ("digest_hour_utc", -1)]
+)
 def test_bad_digest_schedule_is_refused_with_the_field_named(field: str, value: int) -> None:
     with pytest.raises(ValidationError, match=rf"{field}\n  Input should be (greater|less) than or equal to"):
         Settings(**{field: value})

@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=900, ge=1)
     session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     cluster_escalation_teams: int = Field(
-        default=3, ge=2, le=50, description="Teams whose clustered impediments go to Product Ops automatically")
+        default=3, ge=2, le=50, description="Teams whose clustered impediments go to Product Ops automatically"
+    )
     scheduler: bool = Field(default=True, description="Run scheduled syncs inside the web process")
     sync_in_background: bool = Field(default=True, description="Run syncs started from the web in a thread")
     public_url: str = Field(default="http://127.0.0.1:8000", description="Where people reach the app (links in e-mails)")
@@ -48,7 +49,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS")
     smtp_from: str = Field(default="DeliveryOps <deliveryops@localhost>", description="Sender of digests")
     digests_scheduled: bool = Field(
-        default=True, description="The in-process scheduler e-mails the weekly digests (needs scheduler and smtp_host)")
+        default=True, description="The in-process scheduler e-mails the weekly digests (needs scheduler and smtp_host)"
+    )
     digest_weekday: int = Field(default=0, ge=0, le=6, description="Weekday the digests go out: 0 Monday ... 6 Sunday")
     digest_hour_utc: int = Field(default=7, ge=0, le=23, description="Hour (UTC) from which the digests go out")
 

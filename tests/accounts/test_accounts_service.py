@@ -49,11 +49,16 @@ def test_only_admins_create_people(session: Session) -> None:
 
 def test_authenticate_success_and_wrong_password(session: Session) -> None:
     user = make_user(session, email="dm@example.com")
-    assert service.authenticate(session=session, email="DM@example.com", password=PASSWORD, ip="10.0.0.1",
-                                max_failures=3, window_seconds=600, now=NOW).id == user.id
+    assert (
+        service.authenticate(
+            session=session, email="DM@example.com", password=PASSWORD, ip="10.0.0.1", max_failures=3, window_seconds=600, now=NOW
+        ).id
+        == user.id
+    )
     with pytest.raises(NotAuthenticatedError) as info:
-        service.authenticate(session=session, email="dm@example.com", password="wrong", ip="10.0.0.1",
-                             max_failures=3, window_seconds=600, now=NOW)
+        service.authenticate(
+            session=session, email="dm@example.com", password="wrong", ip="10.0.0.1", max_failures=3, window_seconds=600, now=NOW
+        )
     assert info.value.message == "The e-mail or password is wrong."
 
 
@@ -62,35 +67,68 @@ def test_unknown_and_inactive_accounts_cannot_sign_in(session: Session) -> None:
     user.is_active = False
     for email in ("gone@example.com", "nobody@example.com"):
         with pytest.raises(NotAuthenticatedError):
-            service.authenticate(session=session, email=email, password=PASSWORD, ip="1.2.3.4",
-                                 max_failures=3, window_seconds=600, now=NOW)
+            service.authenticate(
+                session=session, email=email, password=PASSWORD, ip="1.2.3.4", max_failures=3, window_seconds=600, now=NOW
+            )
 
 
 def test_throttle_per_account_then_window_expires(session: Session) -> None:
     make_user(session, email="target@example.com")
     for minute in range(3):
         with pytest.raises(NotAuthenticatedError):
-            service.authenticate(session=session, email="target@example.com", password="guess", ip=f"10.0.0.{minute}",
-                                 max_failures=3, window_seconds=600, now=NOW + timedelta(minutes=minute))
+            service.authenticate(
+                session=session,
+                email="target@example.com",
+                password="guess",
+                ip=f"10.0.0.{minute}",
+                max_failures=3,
+                window_seconds=600,
+                now=NOW + timedelta(minutes=minute),
+            )
     # Even the right password is refused while throttled: guessing must not be able to probe.
     with pytest.raises(service.TooManyAttemptsError) as info:
-        service.authenticate(session=session, email="target@example.com", password=PASSWORD, ip="10.9.9.9",
-                             max_failures=3, window_seconds=600, now=NOW + timedelta(minutes=5))
+        service.authenticate(
+            session=session,
+            email="target@example.com",
+            password=PASSWORD,
+            ip="10.9.9.9",
+            max_failures=3,
+            window_seconds=600,
+            now=NOW + timedelta(minutes=5),
+        )
     assert info.value.message == "Too many failed sign-ins. Try again in 10 minutes."
     assert info.value.status == 429
     later = NOW + timedelta(minutes=13)
-    assert service.authenticate(session=session, email="target@example.com", password=PASSWORD, ip="10.9.9.9",
-                                max_failures=3, window_seconds=600, now=later).email == "target@example.com"
+    assert (
+        service.authenticate(
+            session=session,
+            email="target@example.com",
+            password=PASSWORD,
+            ip="10.9.9.9",
+            max_failures=3,
+            window_seconds=600,
+            now=later,
+        ).email
+        == "target@example.com"
+    )
 
 
 def test_throttle_per_address(session: Session) -> None:
     for number in range(12):
         with pytest.raises(NotAuthenticatedError):
-            service.authenticate(session=session, email=f"spray{number}@example.com", password="x", ip="6.6.6.6",
-                                 max_failures=3, window_seconds=600, now=NOW)
+            service.authenticate(
+                session=session,
+                email=f"spray{number}@example.com",
+                password="x",
+                ip="6.6.6.6",
+                max_failures=3,
+                window_seconds=600,
+                now=NOW,
+            )
     with pytest.raises(service.TooManyAttemptsError):
-        service.authenticate(session=session, email="fresh@example.com", password="x", ip="6.6.6.6",
-                             max_failures=3, window_seconds=600, now=NOW)
+        service.authenticate(
+            session=session, email="fresh@example.com", password="x", ip="6.6.6.6", max_failures=3, window_seconds=600, now=NOW
+        )
 
 
 def test_tokens_are_hashed_shown_once_and_revocable(session: Session) -> None:

@@ -18,8 +18,11 @@ from deliveryops.work.importing import import_records
 from deliveryops.work.records import StageCategory, TransitionRecord, WorkflowStatus, WorkItemRecord
 from tests.factories import join, login, make_team, make_user, token_headers
 
-WORKFLOW = [WorkflowStatus("Todo", StageCategory.BACKLOG, 0), WorkflowStatus("Doing", StageCategory.ACTIVE, 1),
-            WorkflowStatus("Done", StageCategory.DONE, 2)]
+WORKFLOW = [
+    WorkflowStatus("Todo", StageCategory.BACKLOG, 0),
+    WorkflowStatus("Doing", StageCategory.ACTIVE, 1),
+    WorkflowStatus("Done", StageCategory.DONE, 2),
+]
 THIS_MONDAY = datetime.now(UTC).date() - timedelta(days=datetime.now(UTC).weekday())
 FIRST_MONDAY = THIS_MONDAY - timedelta(weeks=28)
 
@@ -32,18 +35,34 @@ def weekly_team(session: Session, per_week: list[int]) -> Team:
         monday = FIRST_MONDAY + timedelta(weeks=week)
         for n in range(count):
             start = datetime.combine(monday, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
-            records.append(WorkItemRecord(
-                source="t", external_key=f"W{week}-{n}", item_type="Story", title="x", created_at=start,
-                transitions=(TransitionRecord("Todo", start), TransitionRecord("Doing", start + timedelta(hours=1)),
-                             TransitionRecord("Done", start + timedelta(days=2)))))
+            records.append(
+                WorkItemRecord(
+                    source="t",
+                    external_key=f"W{week}-{n}",
+                    item_type="Story",
+                    title="x",
+                    created_at=start,
+                    transitions=(
+                        TransitionRecord("Todo", start),
+                        TransitionRecord("Doing", start + timedelta(hours=1)),
+                        TransitionRecord("Done", start + timedelta(days=2)),
+                    ),
+                )
+            )
     import_records(session=session, actor=None, team=team, records=records, import_format="t", workflow=WORKFLOW)
     return team
 
 
 def test_throughput_jump_after_the_action_is_an_improvement(session: Session) -> None:
     team = weekly_team(session, [2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3] + [7] * 8)
-    action = service.create(session=session, actor=None, team_id=team.id, title="Stop starting, start finishing",
-                            started_on=FIRST_MONDAY + timedelta(weeks=20), target_metric=TargetMetric.THROUGHPUT)
+    action = service.create(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        title="Stop starting, start finishing",
+        started_on=FIRST_MONDAY + timedelta(weeks=20),
+        target_metric=TargetMetric.THROUGHPUT,
+    )
     measured = service.measurement(session, action)
     assert measured is not None
     assert measured.values[:20] == [2.0, 3.0] * 10
@@ -55,8 +74,14 @@ def test_throughput_jump_after_the_action_is_an_improvement(session: Session) ->
 
 def test_no_change_is_no_signal_yet_and_no_metric_is_not_measured(session: Session) -> None:
     team = weekly_team(session, [2, 3] * 14)
-    action = service.create(session=session, actor=None, team_id=team.id, title="Daily review of aging items",
-                            started_on=FIRST_MONDAY + timedelta(weeks=20), target_metric=TargetMetric.THROUGHPUT)
+    action = service.create(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        title="Daily review of aging items",
+        started_on=FIRST_MONDAY + timedelta(weeks=20),
+        target_metric=TargetMetric.THROUGHPUT,
+    )
     measured = service.measurement(session, action)
     assert measured is not None
     assert measured.verdict.outcome is VerdictOutcome.NO_SIGNAL_YET
@@ -66,8 +91,14 @@ def test_no_change_is_no_signal_yet_and_no_metric_is_not_measured(session: Sessi
 
 def test_too_little_history_says_how_much_more(session: Session) -> None:
     team = weekly_team(session, [0] * 25 + [2, 3, 2])
-    action = service.create(session=session, actor=None, team_id=team.id, title="New team habit",
-                            started_on=FIRST_MONDAY + timedelta(weeks=27), target_metric=TargetMetric.CYCLE_TIME_P85)
+    action = service.create(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        title="New team habit",
+        started_on=FIRST_MONDAY + timedelta(weeks=27),
+        target_metric=TargetMetric.CYCLE_TIME_P85,
+    )
     measured = service.measurement(session, action)
     assert measured is not None
     assert measured.verdict.outcome is VerdictOutcome.NOT_ENOUGH_DATA
@@ -81,13 +112,18 @@ def test_rules_and_follow_through(session: Session) -> None:
         service.create(session=session, actor=outsider, team_id=team.id, title="Not mine")
     with pytest.raises(ValidationFailedError) as bad:
         service.create(session=session, actor=None, team_id=team.id, title=" ", source="rumour")
-    assert bad.value.fields == {"title": "Say what the team will do.",
-                                "source": "Choose retro, impediment, coaching or other."}
+    assert bad.value.fields == {"title": "Say what the team will do.", "source": "Choose retro, impediment, coaching or other."}
     member = make_user(session)
     join(session, team, member)
-    action = service.create(session=session, actor=member, team_id=team.id, title="WIP limit",
-                            started_on=FIRST_MONDAY + timedelta(weeks=20), due_date=date(2099, 1, 1),
-                            target_metric=TargetMetric.THROUGHPUT)
+    action = service.create(
+        session=session,
+        actor=member,
+        team_id=team.id,
+        title="WIP limit",
+        started_on=FIRST_MONDAY + timedelta(weeks=20),
+        due_date=date(2099, 1, 1),
+        target_metric=TargetMetric.THROUGHPUT,
+    )
     service.update(session=session, actor=member, action_id=action.id, status=ActionStatus.DONE)
     follow = service.follow_through(session, team)
     assert (follow.actions, follow.done, follow.done_on_time, follow.measured, follow.improved) == (1, 1, 1, 1, 1)
@@ -102,12 +138,18 @@ def test_pages_and_api(client: TestClient, session: Session) -> None:
     bad = client.post(f"/teams/{team.slug}/actions", data={"csrf_token": csrf, "title": "", "due_date": "soon"})
     assert bad.status_code == 422
     assert "Expected a date like 2026-03-31, got &#39;soon&#39;." in bad.text
-    made = client.post(f"/teams/{team.slug}/actions", data={
-        "csrf_token": csrf, "title": "WIP limit", "started_on": (FIRST_MONDAY + timedelta(weeks=20)).isoformat(),
-        "target_metric": "throughput"})
+    made = client.post(
+        f"/teams/{team.slug}/actions",
+        data={
+            "csrf_token": csrf,
+            "title": "WIP limit",
+            "started_on": (FIRST_MONDAY + timedelta(weeks=20)).isoformat(),
+            "target_metric": "throughput",
+        },
+    )
     assert made.status_code == 303
     page = client.get(made.headers["location"])
-    assert "Verdict: <span class=\"verdict verdict-improved\">improved</span>" in page.text
+    assert 'Verdict: <span class="verdict verdict-improved">improved</span>' in page.text
     assert 'id="chart-xmr"' in page.text
     api = client.get(f"/api/v1/teams/{team.id}/actions", headers=token_headers(session, dm)).json()
     assert api[0]["verdict"] == "improved"
@@ -121,8 +163,14 @@ def test_pages_and_api(client: TestClient, session: Session) -> None:
 
 def test_product_ops_sees_follow_through_not_cards(client: TestClient, session: Session) -> None:
     team = weekly_team(session, [2, 3] * 10 + [7] * 8)
-    service.create(session=session, actor=None, team_id=team.id, title="WIP limit",
-                   started_on=FIRST_MONDAY + timedelta(weeks=20), target_metric=TargetMetric.THROUGHPUT)
+    service.create(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        title="WIP limit",
+        started_on=FIRST_MONDAY + timedelta(weeks=20),
+        target_metric=TargetMetric.THROUGHPUT,
+    )
     make_user(session, email="ops@example.com", role=Role.PRODUCT_OPS)
     login(client, "ops@example.com")
     page = client.get("/actions")

@@ -35,16 +35,19 @@ START, END = date(2026, 3, 2), date(2026, 3, 15)  # two ISO weeks, Monday 2 to S
 def scenario_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     deployments = pl.DataFrame(
         [(i, "shop", env, result, started, finished) for i, env, result, started, finished in DEPLOYMENTS],
-        schema=DEPLOYMENT_SCHEMA, orient="row",
+        schema=DEPLOYMENT_SCHEMA,
+        orient="row",
     )
     changes = pl.DataFrame(
         [(n, "shop", first, opened, None, merged, author) for n, author, first, opened, merged in CHANGES],
-        schema={**CHANGE_SCHEMA, "author": pl.Utf8}, orient="row",
+        schema={**CHANGE_SCHEMA, "author": pl.Utf8},
+        orient="row",
     )
     reviews = pl.DataFrame(REVIEWS, schema=REVIEW_SCHEMA, orient="row")
     incidents = pl.DataFrame(
         [(i, created, resolved, None, deployment) for i, created, resolved, deployment in INCIDENTS],
-        schema=INCIDENT_SCHEMA, orient="row",
+        schema=INCIDENT_SCHEMA,
+        orient="row",
     )
     return deployments, first_reviews(changes, reviews), incidents, reviews
 
@@ -74,9 +77,11 @@ def test_changes_are_shipped_by_the_first_successful_deployment_that_started_aft
 
 
 def test_lead_time_and_its_breakdown_per_change_in_minutes_rounded_up(tables: DoraTables) -> None:
-    rows = tables.changes.sort("id").select(
-        "id", "lead_time_minutes", "coding_minutes", "pickup_minutes", "review_minutes", "deploy_minutes"
-    ).rows()
+    rows = (
+        tables.changes.sort("id")
+        .select("id", "lead_time_minutes", "coding_minutes", "pickup_minutes", "review_minutes", "deploy_minutes")
+        .rows()
+    )
     assert rows == [
         # PR 1: 03-01 09:00 -> D1 finished 03-02 10:20 = 25 h 20 = 1520; 180 + 60 + 120 + 1160 (15:00 -> 10:20 next day)
         (1, 1520, 180, 60, 120, 1160),
@@ -153,8 +158,11 @@ def test_a_period_without_deployments_has_no_values(tables: DoraTables) -> None:
 
 def test_a_failed_deployment_linked_to_an_incident_counts_as_a_failed_change() -> None:
     deployments, changes, _incidents, _reviews = scenario_frames()
-    incidents = pl.DataFrame([(9, datetime(2026, 3, 3, 9, 30, tzinfo=UTC), datetime(2026, 3, 3, 10, 15, tzinfo=UTC),
-                               None, 3)], schema=INCIDENT_SCHEMA, orient="row")
+    incidents = pl.DataFrame(
+        [(9, datetime(2026, 3, 3, 9, 30, tzinfo=UTC), datetime(2026, 3, 3, 10, 15, tzinfo=UTC), None, 3)],
+        schema=INCIDENT_SCHEMA,
+        orient="row",
+    )
     tables = dora_tables(deployments, changes, link_changes_by_merge_time(deployments, changes), incidents)
     keys = dora_keys(tables, start=START, end=END)
     # D3 (failure, 09:15) now caused incident 9: 8 counted deployments, 1 failed -> 12.5% -> medium; 60 min -> high.
@@ -180,21 +188,27 @@ def test_weekly_series(tables: DoraTables) -> None:
 
 def test_period_buckets_are_clipped_to_the_range() -> None:
     assert period_starts(date(2026, 2, 15), date(2026, 7, 3), "quarter") == [
-        (date(2026, 2, 15), date(2026, 3, 31)), (date(2026, 4, 1), date(2026, 6, 30)),
+        (date(2026, 2, 15), date(2026, 3, 31)),
+        (date(2026, 4, 1), date(2026, 6, 30)),
         (date(2026, 7, 1), date(2026, 7, 3)),
     ]
     assert period_starts(date(2026, 12, 20), date(2027, 1, 10), "month") == [
-        (date(2026, 12, 20), date(2026, 12, 31)), (date(2027, 1, 1), date(2027, 1, 10)),
+        (date(2026, 12, 20), date(2026, 12, 31)),
+        (date(2027, 1, 1), date(2027, 1, 10)),
     ]
     assert period_starts(date(2026, 3, 4), date(2026, 3, 10), "week") == [
-        (date(2026, 3, 4), date(2026, 3, 8)), (date(2026, 3, 9), date(2026, 3, 10)),
+        (date(2026, 3, 4), date(2026, 3, 8)),
+        (date(2026, 3, 9), date(2026, 3, 10)),
     ]
 
 
 def test_deployment_days_are_counted_in_the_team_time_zone() -> None:
     # Finished 23:30 UTC on Sunday 1 March = 00:30 on Monday 2 March in Berlin (UTC+1).
-    deployments = pl.DataFrame([(1, "r", "production", "success", datetime(2026, 3, 1, 23, 0, tzinfo=UTC),
-                                 datetime(2026, 3, 1, 23, 30, tzinfo=UTC))], schema=DEPLOYMENT_SCHEMA, orient="row")
+    deployments = pl.DataFrame(
+        [(1, "r", "production", "success", datetime(2026, 3, 1, 23, 0, tzinfo=UTC), datetime(2026, 3, 1, 23, 30, tzinfo=UTC))],
+        schema=DEPLOYMENT_SCHEMA,
+        orient="row",
+    )
     empty_changes = pl.DataFrame(schema=CHANGE_SCHEMA)
     empty_incidents = pl.DataFrame(schema=INCIDENT_SCHEMA)
     links = link_changes_by_merge_time(deployments, empty_changes)
@@ -204,34 +218,65 @@ def test_deployment_days_are_counted_in_the_team_time_zone() -> None:
     assert dora_keys(utc, start=date(2026, 3, 2), end=date(2026, 3, 8)).deployment_days == 0
 
 
-@pytest.mark.parametrize(("days_per_week", "days_per_month", "band"), [
-    (5.0, 20.0, Band.ELITE), (4.5, 18.0, Band.HIGH), (1.0, 4.0, Band.HIGH), (0.5, 2.0, Band.MEDIUM),
-    (0.0, 1.0, Band.MEDIUM), (0.0, 0.5, Band.LOW), (None, None, None),
-])
-def test_deployment_frequency_bands(days_per_week: float | None, days_per_month: float | None,
-                                    band: Band | None) -> None:
+@pytest.mark.parametrize(
+    ("days_per_week", "days_per_month", "band"),
+    [
+        (5.0, 20.0, Band.ELITE),
+        (4.5, 18.0, Band.HIGH),
+        (1.0, 4.0, Band.HIGH),
+        (0.5, 2.0, Band.MEDIUM),
+        (0.0, 1.0, Band.MEDIUM),
+        (0.0, 0.5, Band.LOW),
+        (None, None, None),
+    ],
+)
+def test_deployment_frequency_bands(days_per_week: float | None, days_per_month: float | None, band: Band | None) -> None:
     assert deployment_frequency_band(days_per_week, days_per_month) is band
 
 
-@pytest.mark.parametrize(("hours", "band"), [
-    (23.99, Band.ELITE), (24.0, Band.HIGH), (167.9, Band.HIGH), (168.0, Band.MEDIUM), (719.9, Band.MEDIUM),
-    (720.0, Band.LOW), (None, None),
-])
+@pytest.mark.parametrize(
+    ("hours", "band"),
+    [
+        (23.99, Band.ELITE),
+        (24.0, Band.HIGH),
+        (167.9, Band.HIGH),
+        (168.0, Band.MEDIUM),
+        (719.9, Band.MEDIUM),
+        (720.0, Band.LOW),
+        (None, None),
+    ],
+)
 def test_lead_time_bands(hours: float | None, band: Band | None) -> None:
     assert lead_time_band(hours) is band
 
 
-@pytest.mark.parametrize(("rate", "band"), [
-    (0.0, Band.ELITE), (1 / 20, Band.ELITE), (0.0501, Band.HIGH), (0.10, Band.HIGH), (0.15, Band.MEDIUM),
-    (0.1501, Band.LOW), (None, None),
-])
+@pytest.mark.parametrize(
+    ("rate", "band"),
+    [
+        (0.0, Band.ELITE),
+        (1 / 20, Band.ELITE),
+        (0.0501, Band.HIGH),
+        (0.10, Band.HIGH),
+        (0.15, Band.MEDIUM),
+        (0.1501, Band.LOW),
+        (None, None),
+    ],
+)
 def test_change_failure_rate_bands(rate: float | None, band: Band | None) -> None:
     assert change_failure_rate_band(rate) is band
 
 
-@pytest.mark.parametrize(("hours", "band"), [
-    (0.99, Band.ELITE), (1.0, Band.HIGH), (23.9, Band.HIGH), (24.0, Band.MEDIUM), (168.0, Band.LOW), (None, None),
-])
+@pytest.mark.parametrize(
+    ("hours", "band"),
+    [
+        (0.99, Band.ELITE),
+        (1.0, Band.HIGH),
+        (23.9, Band.HIGH),
+        (24.0, Band.MEDIUM),
+        (168.0, Band.LOW),
+        (None, None),
+    ],
+)
 def test_recovery_bands(hours: float | None, band: Band | None) -> None:
     assert recovery_band(hours) is band
 
@@ -253,14 +298,23 @@ minutes = st.integers(min_value=0, max_value=60 * 24 * 60)
     results=st.lists(st.sampled_from(["success", "failure"]), min_size=15, max_size=15),
 )
 def test_each_change_goes_to_the_first_successful_deployment_started_at_or_after_its_merge(
-    deployment_starts: list[int], merges: list[int], results: list[str],
+    deployment_starts: list[int],
+    merges: list[int],
+    results: list[str],
 ) -> None:
     deployments = pl.DataFrame(
-        [(i, "r", "production", results[i], BASE + timedelta(minutes=m), BASE + timedelta(minutes=m + 5))
-         for i, m in enumerate(deployment_starts)], schema=DEPLOYMENT_SCHEMA, orient="row")
+        [
+            (i, "r", "production", results[i], BASE + timedelta(minutes=m), BASE + timedelta(minutes=m + 5))
+            for i, m in enumerate(deployment_starts)
+        ],
+        schema=DEPLOYMENT_SCHEMA,
+        orient="row",
+    )
     changes = pl.DataFrame(
         [(i, "r", None, BASE, None, BASE + timedelta(minutes=m)) for i, m in enumerate(merges)],
-        schema=CHANGE_SCHEMA, orient="row")
+        schema=CHANGE_SCHEMA,
+        orient="row",
+    )
     links = link_changes_by_merge_time(deployments, changes)
     shipped = dict(zip(links["change_id"].to_list(), links["deployment_id"].to_list(), strict=True))
     assert links.height == len(shipped)  # at most one deployment per change and environment
@@ -275,22 +329,37 @@ def test_each_change_goes_to_the_first_successful_deployment_started_at_or_after
 
 @settings(max_examples=60, deadline=None)
 @given(
-    deployments=st.lists(st.tuples(minutes, st.sampled_from(["success", "failure"]),
-                                   st.sampled_from(["production", "staging"])), min_size=1, max_size=20),
+    deployments=st.lists(
+        st.tuples(minutes, st.sampled_from(["success", "failure"]), st.sampled_from(["production", "staging"])),
+        min_size=1,
+        max_size=20,
+    ),
     incidents=st.lists(st.tuples(minutes, st.integers(min_value=0, max_value=600)), max_size=10),
 )
 def test_change_failure_rate_is_a_share_and_the_median_recovery_lies_within_the_values(
-    deployments: list[tuple[int, str, str]], incidents: list[tuple[int, int]],
+    deployments: list[tuple[int, str, str]],
+    incidents: list[tuple[int, int]],
 ) -> None:
     deployment_frame = pl.DataFrame(
-        [(i, "r", env, result, BASE + timedelta(minutes=m), BASE + timedelta(minutes=m + 5))
-         for i, (m, result, env) in enumerate(deployments)], schema=DEPLOYMENT_SCHEMA, orient="row")
+        [
+            (i, "r", env, result, BASE + timedelta(minutes=m), BASE + timedelta(minutes=m + 5))
+            for i, (m, result, env) in enumerate(deployments)
+        ],
+        schema=DEPLOYMENT_SCHEMA,
+        orient="row",
+    )
     incident_frame = pl.DataFrame(
-        [(i, BASE + timedelta(minutes=m), BASE + timedelta(minutes=m + duration), None, None)
-         for i, (m, duration) in enumerate(incidents)], schema=INCIDENT_SCHEMA, orient="row")
+        [
+            (i, BASE + timedelta(minutes=m), BASE + timedelta(minutes=m + duration), None, None)
+            for i, (m, duration) in enumerate(incidents)
+        ],
+        schema=INCIDENT_SCHEMA,
+        orient="row",
+    )
     empty_changes = pl.DataFrame(schema=CHANGE_SCHEMA)
-    tables = dora_tables(deployment_frame, empty_changes, link_changes_by_merge_time(deployment_frame, empty_changes),
-                         incident_frame)
+    tables = dora_tables(
+        deployment_frame, empty_changes, link_changes_by_merge_time(deployment_frame, empty_changes), incident_frame
+    )
     keys = dora_keys(tables, start=date(2025, 12, 1), end=date(2026, 4, 1))
     if keys.change_failure_rate is not None:
         assert 0.0 <= keys.change_failure_rate <= 1.0
@@ -309,8 +378,9 @@ def test_breakdown_parts_add_up_to_the_lead_time_within_rounding(spans: list[int
     reviewed = opened + timedelta(seconds=spans[1])
     merged = reviewed + timedelta(seconds=spans[2])
     deployed_start = merged + timedelta(seconds=abs(spans[3]))
-    deployments = pl.DataFrame([(1, "r", "production", "success", deployed_start, deployed_start)],
-                               schema=DEPLOYMENT_SCHEMA, orient="row")
+    deployments = pl.DataFrame(
+        [(1, "r", "production", "success", deployed_start, deployed_start)], schema=DEPLOYMENT_SCHEMA, orient="row"
+    )
     changes = pl.DataFrame([(1, "r", first_commit, opened, reviewed, merged)], schema=CHANGE_SCHEMA, orient="row")
     links = pl.DataFrame({"deployment_id": [1], "change_id": [1]})
     row = dora_tables(deployments, changes, links, pl.DataFrame(schema=INCIDENT_SCHEMA)).changes.row(0, named=True)

@@ -29,10 +29,14 @@ def arm_from_moments(name: str, n: int, mean: float, variance: float) -> ArmStat
     return ArmStats(name, n, total, variance * (n - 1) + total * total / n)
 
 
-def arm_from_values(name: str, values: np.ndarray, pre: np.ndarray | None = None,
-                    denominator: np.ndarray | None = None) -> ArmStats:
+def arm_from_values(
+    name: str, values: np.ndarray, pre: np.ndarray | None = None, denominator: np.ndarray | None = None
+) -> ArmStats:
     return ArmStats(
-        name, len(values), float(values.sum()), float((values * values).sum()),
+        name,
+        len(values),
+        float(values.sum()),
+        float((values * values).sum()),
         denominator_sum=None if denominator is None else float(denominator.sum()),
         denominator_sum_squares=None if denominator is None else float((denominator * denominator).sum()),
         cross_sum=None if denominator is None else float((values * denominator).sum()),
@@ -93,8 +97,7 @@ def test_relative_lift_by_the_delta_method_hand_worked() -> None:
 def test_proportions_use_p_times_one_minus_p() -> None:
     metric = MetricInput("conversion", MetricKind.PROPORTION, (ArmStats("A", 1000, 100, 100), ArmStats("B", 1000, 130, 130)))
     result = only(metric, ABSOLUTE)
-    expected = stats.ttest_ind_from_stats(0.13, math.sqrt(0.13 * 0.87), 1000, 0.1, math.sqrt(0.1 * 0.9), 1000,
-                                          equal_var=False)
+    expected = stats.ttest_ind_from_stats(0.13, math.sqrt(0.13 * 0.87), 1000, 0.1, math.sqrt(0.1 * 0.9), 1000, equal_var=False)
     assert result.lift == pytest.approx(0.03, abs=1e-12)
     assert result.p_value == pytest.approx(float(expected.pvalue), abs=1e-10)
     assert result.p_value == pytest.approx(0.0354, abs=1e-4)  # z = 0.03/√(0.2031/1000) = 2.105
@@ -108,30 +111,36 @@ def test_ratio_metric_by_the_delta_method_matches_linearised_units() -> None:
     rng = np.random.default_rng(5)
     sessions_a, sessions_b = rng.poisson(3, 300) + 1, rng.poisson(3, 280) + 1
     pages_a, pages_b = rng.poisson(sessions_a * 4.0), rng.poisson(sessions_b * 4.4)
-    metric = MetricInput("pages per session", MetricKind.RATIO, (
-        arm_from_values("A", pages_a.astype(float), denominator=sessions_a.astype(float)),
-        arm_from_values("B", pages_b.astype(float), denominator=sessions_b.astype(float)),
-    ))
+    metric = MetricInput(
+        "pages per session",
+        MetricKind.RATIO,
+        (
+            arm_from_values("A", pages_a.astype(float), denominator=sessions_a.astype(float)),
+            arm_from_values("B", pages_b.astype(float), denominator=sessions_b.astype(float)),
+        ),
+    )
     result = only(metric, ABSOLUTE)
     ratio_a, ratio_b = pages_a.sum() / sessions_a.sum(), pages_b.sum() / sessions_b.sum()
     # The delta-method variance of a ratio of means is the variance of the linearised unit values.
     linear_a = (pages_a - ratio_a * sessions_a) / sessions_a.mean()
     linear_b = (pages_b - ratio_b * sessions_b) / sessions_b.mean()
-    expected = stats.ttest_ind_from_stats(ratio_b, linear_b.std(ddof=1), 280, ratio_a, linear_a.std(ddof=1), 300,
-                                          equal_var=False)
+    expected = stats.ttest_ind_from_stats(ratio_b, linear_b.std(ddof=1), 280, ratio_a, linear_a.std(ddof=1), 300, equal_var=False)
     assert result.control_mean == pytest.approx(ratio_a, abs=1e-12)
     assert result.lift == pytest.approx(ratio_b - ratio_a, abs=1e-12)
     assert result.p_value == pytest.approx(float(expected.pvalue), abs=1e-9)
-    assert result.standard_error == pytest.approx(math.sqrt(linear_a.var(ddof=1) / 300 + linear_b.var(ddof=1) / 280),
-                                                  abs=1e-12)
+    assert result.standard_error == pytest.approx(math.sqrt(linear_a.var(ddof=1) / 300 + linear_b.var(ddof=1) / 280), abs=1e-12)
 
 
 def test_ratio_metric_hand_worked() -> None:
     # Two units per arm: A = (x, y) (2, 1), (4, 3); B = (3, 1), (5, 2).
-    metric = MetricInput("r", MetricKind.RATIO, (
-        ArmStats("A", 2, 6, 20, denominator_sum=4, denominator_sum_squares=10, cross_sum=14),
-        ArmStats("B", 2, 8, 34, denominator_sum=3, denominator_sum_squares=5, cross_sum=13),
-    ))
+    metric = MetricInput(
+        "r",
+        MetricKind.RATIO,
+        (
+            ArmStats("A", 2, 6, 20, denominator_sum=4, denominator_sum_squares=10, cross_sum=14),
+            ArmStats("B", 2, 8, 34, denominator_sum=3, denominator_sum_squares=5, cross_sum=13),
+        ),
+    )
     result = only(metric, ABSOLUTE)
     # A: x̄ 3, ȳ 2, s²x 2, s²y 2, cov 2 → r 1.5, var = 2/4 − 2·2·3/8 + 2·9/16 = 0.125
     # B: x̄ 4, ȳ 1.5, s²x 2, s²y 0.5, cov 1 → r 8/3, var = 2/2.25 − 2·4/3.375 + 0.5·16/5.0625 = 0.0987654…
@@ -147,8 +156,9 @@ def test_cuped_with_pooled_theta_matches_a_welch_test_on_adjusted_units() -> Non
     pre_a, pre_b = rng.gamma(2.0, 10.0, 500), rng.gamma(2.0, 10.0, 450)
     post_a = 0.7 * pre_a + rng.normal(5.0, 4.0, 500)
     post_b = 0.7 * pre_b + rng.normal(5.8, 4.0, 450)
-    metric = MetricInput("revenue", MetricKind.MEAN, (arm_from_values("A", post_a, pre=pre_a),
-                                                      arm_from_values("B", post_b, pre=pre_b)))
+    metric = MetricInput(
+        "revenue", MetricKind.MEAN, (arm_from_values("A", post_a, pre=pre_a), arm_from_values("B", post_b, pre=pre_b))
+    )
     options = AnalysisOptions(relative=False, cuped=True, correction=Correction.NONE)
     result = only(metric, options)
     pooled_pre, pooled_post = np.concatenate([pre_a, pre_b]), np.concatenate([post_a, post_b])
@@ -169,8 +179,15 @@ def test_cuped_relative_variance_hand_worked() -> None:
     # Control: n 100, post mean 10 var 4, pre mean 8 var 3, cov 2; variation: n 100, post 11 var 5, pre 8 var 3, cov 2.
     def arm(name: str, post_mean: float, post_var: float) -> ArmStats:
         n = 100
-        return ArmStats(name, n, n * post_mean, post_var * 99 + n * post_mean**2,
-                        pre_sum=n * 8.0, pre_sum_squares=3.0 * 99 + n * 64.0, pre_cross_sum=2.0 * 99 + n * post_mean * 8.0)
+        return ArmStats(
+            name,
+            n,
+            n * post_mean,
+            post_var * 99 + n * post_mean**2,
+            pre_sum=n * 8.0,
+            pre_sum_squares=3.0 * 99 + n * 64.0,
+            pre_cross_sum=2.0 * 99 + n * post_mean * 8.0,
+        )
 
     metric = MetricInput("m", MetricKind.MEAN, (arm("A", 10.0, 4.0), arm("B", 11.0, 5.0)))
     result = only(metric, AnalysisOptions(cuped=True, correction=Correction.NONE))
@@ -189,8 +206,9 @@ def test_cuped_skips_ratio_metrics_and_metrics_without_pre_period_statistics() -
     plain = only(HAND, options)
     assert plain.note == "no pre-period statistics: not CUPED-adjusted"
     assert plain.lift == only(HAND, RELATIVE).lift
-    ratio = MetricInput("r", MetricKind.RATIO, (
-        ArmStats("A", 2, 6, 20, 4, 10, 14, 1, 1, 1), ArmStats("B", 2, 8, 34, 3, 5, 13, 1, 1, 1)))
+    ratio = MetricInput(
+        "r", MetricKind.RATIO, (ArmStats("A", 2, 6, 20, 4, 10, 14, 1, 1, 1), ArmStats("B", 2, 8, 34, 3, 5, 13, 1, 1, 1))
+    )
     assert only(ratio, options).note == "CUPED is not applied to ratio metrics"
 
 

@@ -85,10 +85,14 @@ def test_the_prior_is_on_the_relative_lift_and_rescaled_for_absolute_effects() -
 
 def test_cuped_on_a_proportion_with_a_binary_covariate_equals_gbstats() -> None:
     # RegressionAdjustedStatistic with ProportionStatistic post and pre: the 0/1 covariate's variance is p(1 − p).
-    metric = MetricInput("retained", MetricKind.PROPORTION, (
-        ArmStats("A", 1000, 150, 150, pre_sum=300, pre_sum_squares=300, pre_cross_sum=90),
-        ArmStats("B", 1000, 180, 180, pre_sum=310, pre_sum_squares=310, pre_cross_sum=100),
-    ))
+    metric = MetricInput(
+        "retained",
+        MetricKind.PROPORTION,
+        (
+            ArmStats("A", 1000, 150, 150, pre_sum=300, pre_sum_squares=300, pre_cross_sum=90),
+            ArmStats("B", 1000, 180, 180, pre_sum=310, pre_sum_squares=310, pre_cross_sum=100),
+        ),
+    )
     result = one(metric, relative=False, cuped=True)
     assert result.cuped_theta == pytest.approx(0.21086141608367573, abs=1e-12)
     assert result.lift == pytest.approx(0.027891385839163244, abs=1e-12)

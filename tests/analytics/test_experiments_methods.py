@@ -42,13 +42,15 @@ def one(metric: MetricInput, options: AnalysisOptions) -> LiftResult:
 
 # --- sequential -------------------------------------------------------------------------------------------------
 
+
 def test_sequential_confidence_sequence_closed_form() -> None:
     result = one(HAND, AnalysisOptions(method=Method.SEQUENTIAL))
     # ρ² = (−2 ln α + ln(−2 ln α + 1))/n*; half = √(N·V)·√(2(Nρ² + 1)/(N²ρ²)·ln(√(Nρ² + 1)/α))
     rho2 = (-2 * math.log(0.05) + math.log(-2 * math.log(0.05) + 1)) / 5000
     n_total = 220
     half = math.sqrt(n_total * HAND_VARIANCE) * math.sqrt(
-        2 * (n_total * rho2 + 1) / (n_total**2 * rho2) * math.log(math.sqrt(n_total * rho2 + 1) / 0.05))
+        2 * (n_total * rho2 + 1) / (n_total**2 * rho2) * math.log(math.sqrt(n_total * rho2 + 1) / 0.05)
+    )
     assert half == pytest.approx(0.170145, abs=1e-6)
     assert result.lift == pytest.approx(0.05)
     assert result.ci_low == pytest.approx(0.05 - half, abs=1e-12)
@@ -95,6 +97,7 @@ def test_sequential_tuning_parameter_sets_where_the_sequence_is_tightest() -> No
 
 # --- bayesian ---------------------------------------------------------------------------------------------------
 
+
 def test_bayesian_flat_prior_closed_form() -> None:
     result = one(HAND, AnalysisOptions(method=Method.BAYESIAN))
     sd = math.sqrt(HAND_VARIANCE)
@@ -133,6 +136,7 @@ def test_bayesian_lower_is_better_flips_chance_to_win_and_risk() -> None:
 
 
 # --- corrections ------------------------------------------------------------------------------------------------
+
 
 def holm_by_hand(p: list[float]) -> list[float]:
     order = sorted(range(len(p)), key=lambda i: p[i])
@@ -175,6 +179,7 @@ def test_correction_applies_to_primary_metrics_only() -> None:
 
 
 # --- edge cases -------------------------------------------------------------------------------------------------
+
 
 def test_zero_variance_in_both_arms_gives_no_test() -> None:
     metric = MetricInput("flat", MetricKind.MEAN, (ArmStats("A", 10, 50, 250), ArmStats("B", 10, 60, 360)))
@@ -242,9 +247,11 @@ def test_tiny_samples() -> None:
 
 # --- warnings ---------------------------------------------------------------------------------------------------
 
+
 def test_guardrail_breach_peeking_and_underpowered_warnings() -> None:
-    latency = MetricInput("latency", MetricKind.MEAN, (arm("A", 2000, 200, 900), arm("B", 2000, 210, 900)),
-                          role="guardrail", higher_is_better=False)
+    latency = MetricInput(
+        "latency", MetricKind.MEAN, (arm("A", 2000, 200, 900), arm("B", 2000, 210, 900)), role="guardrail", higher_is_better=False
+    )
     options = AnalysisOptions(peeked=True, planned_sample_per_variation=5000, mde_relative=0.01)
     analysis = analyse([HAND, latency], options=options)
     assert analysis.warnings == [
@@ -261,10 +268,10 @@ def test_guardrail_breach_peeking_and_underpowered_warnings() -> None:
 def test_over_time_gives_one_point_per_day_metric_and_variation() -> None:
     day_one = [MetricInput("m", MetricKind.PROPORTION, (ArmStats("A", 100, 10, 10), ArmStats("B", 100, 12, 12)))]
     day_two = [MetricInput("m", MetricKind.PROPORTION, (ArmStats("A", 200, 20, 20), ArmStats("B", 200, 26, 26)))]
-    points = analyse_over_time([(date(2026, 11, 2), day_one), (date(2026, 11, 3), day_two)],
-                               options=AnalysisOptions(method=Method.SEQUENTIAL))
-    assert [(p.day, p.metric, p.variation) for p in points] == [
-        (date(2026, 11, 2), "m", "B"), (date(2026, 11, 3), "m", "B")]
+    points = analyse_over_time(
+        [(date(2026, 11, 2), day_one), (date(2026, 11, 3), day_two)], options=AnalysisOptions(method=Method.SEQUENTIAL)
+    )
+    assert [(p.day, p.metric, p.variation) for p in points] == [(date(2026, 11, 2), "m", "B"), (date(2026, 11, 3), "m", "B")]
     assert points[1].lift == pytest.approx(0.3)
     assert isinstance(points[0], OverTimePoint)
     assert points[0].ci_low is not None

@@ -39,8 +39,9 @@ def metric_of(control: tuple[int, float, float], variation: tuple[int, float, fl
 
 @settings(max_examples=150, deadline=None)
 @given(arm_moments, arm_moments, st.sampled_from(list(Method)), st.booleans())
-def test_the_interval_contains_the_point_estimate(control: tuple[int, float, float], variation: tuple[int, float, float],
-                                                  method: Method, relative: bool) -> None:
+def test_the_interval_contains_the_point_estimate(
+    control: tuple[int, float, float], variation: tuple[int, float, float], method: Method, relative: bool
+) -> None:
     result = analyse([metric_of(control, variation)], options=AnalysisOptions(method=method, relative=relative)).results[0]
     assert result.lift is not None
     assert result.ci_low is not None
@@ -59,7 +60,8 @@ def test_the_interval_contains_the_point_estimate(control: tuple[int, float, flo
 @settings(max_examples=150, deadline=None)
 @given(arm_moments, arm_moments, st.booleans())
 def test_the_sequential_interval_is_wider_than_the_fixed_horizon_one(
-        control: tuple[int, float, float], variation: tuple[int, float, float], relative: bool) -> None:
+    control: tuple[int, float, float], variation: tuple[int, float, float], relative: bool
+) -> None:
     metric = metric_of(control, variation)
     fixed = analyse([metric], options=AnalysisOptions(relative=relative)).results[0]
     always_valid = analyse([metric], options=AnalysisOptions(method=Method.SEQUENTIAL, relative=relative)).results[0]
@@ -76,8 +78,9 @@ def test_the_sequential_interval_is_wider_than_the_fixed_horizon_one(
 
 @settings(max_examples=150, deadline=None)
 @given(arm_moments, arm_moments)
-def test_relative_lift_has_the_sign_of_the_difference(control: tuple[int, float, float],
-                                                      variation: tuple[int, float, float]) -> None:
+def test_relative_lift_has_the_sign_of_the_difference(
+    control: tuple[int, float, float], variation: tuple[int, float, float]
+) -> None:
     metric = metric_of(control, variation)
     relative = analyse([metric], options=AnalysisOptions()).results[0]
     absolute = analyse([metric], options=AnalysisOptions(relative=False)).results[0]
@@ -105,8 +108,9 @@ def test_adjusted_p_values_are_at_least_raw_monotone_and_bh_is_not_above_holm(ra
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(arm_moments, arm_moments), min_size=1, max_size=6))
-def test_holm_significance_implies_raw_significance(pairs: list[tuple[tuple[int, float, float], tuple[int, float, float]]]
-                                                    ) -> None:
+def test_holm_significance_implies_raw_significance(
+    pairs: list[tuple[tuple[int, float, float], tuple[int, float, float]]],
+) -> None:
     metrics = [MetricInput(f"m{index}", MetricKind.MEAN, metric_of(*pair).arms) for index, pair in enumerate(pairs)]
     results = analyse(metrics, options=AnalysisOptions(correction=Correction.HOLM)).results
     for result in results:
@@ -118,13 +122,18 @@ def test_holm_significance_implies_raw_significance(pairs: list[tuple[tuple[int,
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.lists(st.tuples(arm_moments, arm_moments), min_size=1, max_size=4), min_size=1, max_size=5),
-       st.sampled_from(list(Method)), st.booleans())
+@given(
+    st.lists(st.lists(st.tuples(arm_moments, arm_moments), min_size=1, max_size=4), min_size=1, max_size=5),
+    st.sampled_from(list(Method)),
+    st.booleans(),
+)
 def test_analyse_many_gives_what_analyse_gives_for_each_experiment(
-        experiments: list[list[tuple[tuple[int, float, float], tuple[int, float, float]]]], method: Method,
-        relative: bool) -> None:
-    inputs = [[MetricInput(f"m{index}", MetricKind.MEAN, metric_of(*pair).arms) for index, pair in enumerate(pairs)]
-              for pairs in experiments]
+    experiments: list[list[tuple[tuple[int, float, float], tuple[int, float, float]]]], method: Method, relative: bool
+) -> None:
+    inputs = [
+        [MetricInput(f"m{index}", MetricKind.MEAN, metric_of(*pair).arms) for index, pair in enumerate(pairs)]
+        for pairs in experiments
+    ]
     options = AnalysisOptions(method=method, relative=relative)
     together = analyse_many(inputs, options=options)
     apart = [analyse(metrics, options=options) for metrics in inputs]

@@ -42,12 +42,8 @@ def at_least(percent: int, trials: int) -> int:
 
 
 def test_same_seed_gives_identical_when_forecast() -> None:
-    first = forecast_when(
-        WINDOW, remaining_items=30, start_date=TODAY, seed=SEED, target_date=date(2024, 4, 1)
-    )
-    second = forecast_when(
-        WINDOW, remaining_items=30, start_date=TODAY, seed=SEED, target_date=date(2024, 4, 1)
-    )
+    first = forecast_when(WINDOW, remaining_items=30, start_date=TODAY, seed=SEED, target_date=date(2024, 4, 1))
+    second = forecast_when(WINDOW, remaining_items=30, start_date=TODAY, seed=SEED, target_date=date(2024, 4, 1))
     other = forecast_when(WINDOW, remaining_items=30, start_date=TODAY, seed=SEED + 1)
 
     assert first == second
@@ -60,9 +56,9 @@ def test_same_seed_gives_identical_how_many_and_items_forecasts() -> None:
         WINDOW, by_date=by_date, start_date=TODAY, seed=SEED
     )
     keys = ["A-1", "A-2", "A-3"]
-    assert forecast_items(
+    assert forecast_items(WINDOW, ordered_items=keys, by_date=by_date, start_date=TODAY, seed=SEED) == forecast_items(
         WINDOW, ordered_items=keys, by_date=by_date, start_date=TODAY, seed=SEED
-    ) == forecast_items(WINDOW, ordered_items=keys, by_date=by_date, start_date=TODAY, seed=SEED)
+    )
 
 
 def test_stored_inputs_reproduce_the_forecast() -> None:
@@ -93,9 +89,7 @@ def test_new_seed_is_a_63_bit_non_negative_int() -> None:
 
 
 def test_constant_throughput_of_one_finishes_in_exactly_n_days() -> None:
-    forecast = forecast_when(
-        [1] * 30, remaining_items=17, start_date=TODAY, seed=SEED, target_date=TODAY + timedelta(days=17)
-    )
+    forecast = forecast_when([1] * 30, remaining_items=17, start_date=TODAY, seed=SEED, target_date=TODAY + timedelta(days=17))
 
     assert forecast.status is ForecastStatus.OK
     assert forecast.message is None
@@ -107,18 +101,12 @@ def test_constant_throughput_of_one_finishes_in_exactly_n_days() -> None:
 
 
 def test_probability_by_target_counts_trials_finished_on_or_before_it() -> None:
-    day_before = forecast_when(
-        [1], remaining_items=5, start_date=TODAY, seed=SEED, target_date=date(2024, 3, 5)
-    )
-    on_the_day = forecast_when(
-        [1], remaining_items=5, start_date=TODAY, seed=SEED, target_date=date(2024, 3, 6)
-    )
+    day_before = forecast_when([1], remaining_items=5, start_date=TODAY, seed=SEED, target_date=date(2024, 3, 5))
+    on_the_day = forecast_when([1], remaining_items=5, start_date=TODAY, seed=SEED, target_date=date(2024, 3, 6))
     assert (day_before.finished_by_target_trials, day_before.probability_by_target) == (0, 0.0)
     assert (on_the_day.finished_by_target_trials, on_the_day.probability_by_target) == (10_000, 1.0)
 
-    varied = forecast_when(
-        WINDOW, remaining_items=20, start_date=TODAY, seed=SEED, target_date=date(2024, 3, 16)
-    )
+    varied = forecast_when(WINDOW, remaining_items=20, start_date=TODAY, seed=SEED, target_date=date(2024, 3, 16))
     by_day_15 = sum(count for day, count in varied.histogram.items() if day <= 15)
     assert varied.finished_by_target_trials == by_day_15
     assert varied.probability_by_target == by_day_15 / 10_000
@@ -133,9 +121,7 @@ def test_remaining_smaller_than_one_days_throughput_takes_one_day() -> None:
 
 
 def test_zero_remaining_is_already_done() -> None:
-    forecast = forecast_when(
-        [0, 0, 0], remaining_items=0, start_date=TODAY, seed=SEED, target_date=date(2024, 3, 1)
-    )
+    forecast = forecast_when([0, 0, 0], remaining_items=0, start_date=TODAY, seed=SEED, target_date=date(2024, 3, 1))
 
     assert forecast.status is ForecastStatus.ALREADY_DONE
     assert forecast.message == "There are no remaining items, so the work is already done."
@@ -149,9 +135,7 @@ def test_zero_remaining_is_already_done() -> None:
 def test_window_without_completions_gives_a_message_not_a_crash(window: list[int]) -> None:
     when = forecast_when(window, remaining_items=5, start_date=TODAY, seed=SEED, target_date=date(2024, 4, 1))
     how_many = forecast_how_many(window, by_date=date(2024, 4, 1), start_date=TODAY, seed=SEED)
-    items = forecast_items(
-        window, ordered_items=["X-1"], by_date=date(2024, 4, 1), start_date=TODAY, seed=SEED
-    )
+    items = forecast_items(window, ordered_items=["X-1"], by_date=date(2024, 4, 1), start_date=TODAY, seed=SEED)
 
     assert NO_THROUGHPUT_MESSAGE == (
         "The throughput window has no completed items, so no forecast is possible; choose a longer window."
@@ -257,9 +241,7 @@ def test_counts_at_confidence_counts_from_the_top() -> None:
 def test_how_many_counts_are_reached_or_exceeded_in_at_least_p_percent_of_trials() -> None:
     window = [0, 1, 2]
     by_date = date(2024, 3, 4)  # 3 simulated days
-    forecast = forecast_how_many(
-        window, by_date=by_date, start_date=TODAY, seed=SEED, percentiles=range(1, 101)
-    )
+    forecast = forecast_how_many(window, by_date=by_date, start_date=TODAY, seed=SEED, percentiles=range(1, 101))
     totals = simulate_totals(window, days=3, trials=10_000, rng=np.random.default_rng(SEED)).tolist()
 
     assert forecast.horizon_days == 3
@@ -358,12 +340,8 @@ def test_when_percentiles_are_monotone(window: list[int], remaining: int, seed: 
 
 @settings(max_examples=25, deadline=None)
 @given(window=windows, horizon=st.integers(min_value=1, max_value=90), seed=st.integers(0, 2**63 - 1))
-def test_how_many_counts_are_non_increasing_with_confidence(
-    window: list[int], horizon: int, seed: int
-) -> None:
-    counts = forecast_how_many(
-        window, by_date=TODAY + timedelta(days=horizon), start_date=TODAY, seed=seed
-    ).counts
+def test_how_many_counts_are_non_increasing_with_confidence(window: list[int], horizon: int, seed: int) -> None:
+    counts = forecast_how_many(window, by_date=TODAY + timedelta(days=horizon), start_date=TODAY, seed=seed).counts
     values = [counts[50], counts[70], counts[85], counts[95]]
     assert values == sorted(values, reverse=True)  # type: ignore[type-var]
     assert 0 <= values[-1] <= values[0] <= horizon * max(window)  # type: ignore[operator]

@@ -35,8 +35,7 @@ def test_the_held_out_set_never_changes() -> None:
     assert hashlib.sha256(HELD_OUT.read_bytes()).hexdigest() == HELD_OUT_SHA256
 
 
-def test_a_small_held_out_sample_clusters_above_the_floor_and_above_the_lexicon(held_out: list[Row],
-                                                                               vectors: np.ndarray) -> None:
+def test_a_small_held_out_sample_clusters_above_the_floor_and_above_the_lexicon(held_out: list[Row], vectors: np.ndarray) -> None:
     # The first 12 groups by name and the first 8 singletons: 57 texts.
     groups = sorted({row["group"] for row in held_out if row["group"]})[:12]
     chosen = [i for i, row in enumerate(held_out) if row["group"] in groups]
@@ -56,7 +55,10 @@ def test_the_published_rates_are_what_the_whole_held_out_set_measures(held_out: 
     truth = [row["group"] for row in held_out]
     scores = pairwise_scores(BlendedIndex.fit(texts, vectors).propose_clusters(), truth)
     assert (round(scores.precision, 3), round(scores.recall, 3), round(scores.f1, 3)) == (
-        HELD_OUT_RATES.precision, HELD_OUT_RATES.recall, HELD_OUT_RATES.f1)
+        HELD_OUT_RATES.precision,
+        HELD_OUT_RATES.recall,
+        HELD_OUT_RATES.f1,
+    )
     assert (len(texts), len({group for group in truth if group})) == (HELD_OUT_RATES.texts, HELD_OUT_RATES.groups)
 
 
@@ -75,8 +77,13 @@ def test_replayed_decisions_raise_the_held_out_f1(held_out: list[Row], vectors: 
 def test_the_blocker_link_rule_is_measured_on_the_held_out_set(held_out: list[Row], vectors: np.ndarray) -> None:
     texts = [str(row["text"]) for row in held_out]
     similarities = BlendedIndex.fit(texts, vectors).similarity_matrix()
-    scores = link_rule_scores(similarities, [row["group"] for row in held_out], auto=AUTO_LINK_SIMILARITY,
-                              margin=AUTO_LINK_MARGIN, propose=PROPOSE_SIMILARITY)
+    scores = link_rule_scores(
+        similarities,
+        [row["group"] for row in held_out],
+        auto=AUTO_LINK_SIMILARITY,
+        margin=AUTO_LINK_MARGIN,
+        propose=PROPOSE_SIMILARITY,
+    )
     assert (scores.automatic, scores.automatic_right, scores.proposed, scores.proposed_right) == (26, 26, 112, 64)
 
 

@@ -155,10 +155,7 @@ def test_too_few_points_says_how_many_more_are_needed() -> None:
     short_baseline = xmr_chart([5, 7, 6, 8, 4, 20, 20], divider_index=5)
 
     assert (short.enough_data, short.points_needed) == (False, 2)
-    assert (
-        short.message
-        == "Not enough data: 4 baseline points in total; limits need at least 6, so 2 more are needed."
-    )
+    assert short.message == "Not enough data: 4 baseline points in total; limits need at least 6, so 2 more are needed."
     assert (short.centre, short.upper_limit, short.lower_limit, short.signals) == (None, None, None, ())
     assert (short_baseline.enough_data, short_baseline.points_needed) == (False, 1)
     assert short_baseline.message == (
@@ -218,9 +215,7 @@ def test_verdict_with_signals_on_both_sides_follows_the_most_recent() -> None:
 
     assert result.outcome is VerdictOutcome.WORSENED
     assert result.signals == (Signal(SignalRule.OUTSIDE_LIMITS, Side.BELOW, (9,)),)
-    assert result.explanation.endswith(
-        "There are also signals on the other side; the most recent signal decides."
-    )
+    assert result.explanation.endswith("There are also signals on the other side; the most recent signal decides.")
 
 
 def test_verdict_no_signal_yet() -> None:

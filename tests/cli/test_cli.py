@@ -40,8 +40,11 @@ def test_every_command_has_help_text() -> None:
 
 def test_every_command_is_documented() -> None:
     guide = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
-    undocumented = [" ".join(path) for path, command in ALL_COMMANDS
-                    if not hasattr(command, "commands") and f"deliveryops {' '.join(path)}" not in guide]
+    undocumented = [
+        " ".join(path)
+        for path, command in ALL_COMMANDS
+        if not hasattr(command, "commands") and f"deliveryops {' '.join(path)}" not in guide
+    ]
     assert undocumented == []
 
 
@@ -66,16 +69,30 @@ def test_database_commands_end_to_end(db_url: str) -> None:
     status = runner.invoke(app, ["db", "status", "--database", db_url])
     assert "up to date" in status.output
     assert runner.invoke(app, ["groups", "create", "Commerce", "--database", db_url]).exit_code == 0
-    created = runner.invoke(app, ["teams", "create", "Payments", "--time-zone", "Europe/Berlin", "--group", "commerce",
-                                  "--database", db_url])
+    created = runner.invoke(
+        app, ["teams", "create", "Payments", "--time-zone", "Europe/Berlin", "--group", "commerce", "--database", db_url]
+    )
     assert created.exit_code == 0, created.output
     assert "Created team Payments (payments)." in created.output
     listing = runner.invoke(app, ["teams", "list", "--database", db_url])
     assert "Payments" in listing.output
     assert "Europe/Berlin" in listing.output
     assert "Payments" in runner.invoke(app, ["groups", "list", "--database", db_url]).output
-    user = runner.invoke(app, ["users", "create", "--email", "root@example.com", "--role", "admin",
-                               "--password", "long enough password", "--database", db_url])
+    user = runner.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "--email",
+            "root@example.com",
+            "--role",
+            "admin",
+            "--password",
+            "long enough password",
+            "--database",
+            db_url,
+        ],
+    )
     assert user.exit_code == 0, user.output
     assert "Created Root <root@example.com> as Admin." in user.output
     assert "root@example.com" in runner.invoke(app, ["users", "list", "--database", db_url]).output
@@ -89,8 +106,7 @@ def test_user_mistakes_are_one_line_without_traceback(db_url: str) -> None:
     bad_zone = runner.invoke(app, ["teams", "create", "Y", "--time-zone", "Mars/Base", "--database", db_url])
     assert bad_zone.exit_code == 1
     assert "Unknown time zone 'Mars/Base'." in bad_zone.output
-    short = runner.invoke(app, ["users", "create", "--email", "a@example.com", "--password", "short",
-                                "--database", db_url])
+    short = runner.invoke(app, ["users", "create", "--email", "a@example.com", "--password", "short", "--database", db_url])
     assert short.exit_code == 1
     assert "password: Use at least 10 characters." in short.output
     for result in (bad_group, bad_zone, short):
@@ -124,11 +140,13 @@ def test_flow_report_formats(demo_url: str, tmp_path: Path) -> None:
     assert payload["finished"] > 0
     assert set(payload["cycle_time_percentiles_days"]) == {"50", "70", "85", "95"}
     as_csv = runner.invoke(app, ["flow", "report", "--team", "payments", "--format", "csv", "--database", demo_url])
-    assert as_csv.output.splitlines()[0] == ("key,title,item_type,started_date,finished_date,cycle_time_days,"
-                                             "cycle_time_hours,current_status,current_category")
+    assert as_csv.output.splitlines()[0] == (
+        "key,title,item_type,started_date,finished_date,cycle_time_days,cycle_time_hours,current_status,current_category"
+    )
     html = tmp_path / "report.html"
-    written = runner.invoke(app, ["flow", "report", "--team", "payments", "--format", "html", "--output", str(html),
-                                  "--database", demo_url])
+    written = runner.invoke(
+        app, ["flow", "report", "--team", "payments", "--format", "html", "--output", str(html), "--database", demo_url]
+    )
     assert written.exit_code == 0, written.output
     text = html.read_text(encoding="utf-8")
     assert "Flow of Payments" in text
@@ -144,8 +162,9 @@ def test_forecasts_from_the_cli_are_reproducible(demo_url: str) -> None:
     first, second = runner.invoke(app, args), runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert json.loads(first.output)["predicted"] == json.loads(second.output)["predicted"]
-    how = runner.invoke(app, ["forecast", "how-many", "--team", "checkout", "--by", "2099-01-01", "--seed", "5",
-                              "--database", demo_url])
+    how = runner.invoke(
+        app, ["forecast", "how-many", "--team", "checkout", "--by", "2099-01-01", "--seed", "5", "--database", demo_url]
+    )
     assert how.exit_code == 0, how.output
     assert json.loads(how.output)["kind"] == "how_many"
 
@@ -153,19 +172,30 @@ def test_forecasts_from_the_cli_are_reproducible(demo_url: str) -> None:
 def test_import_csv_command(demo_url: str, tmp_path: Path) -> None:
     examples = Path(__file__).parents[2] / "docs" / "examples"
     runner.invoke(app, ["teams", "create", "Importers", "--time-zone", "Europe/Berlin", "--database", demo_url])
-    ok = runner.invoke(app, ["import", "csv", str(examples / "full-history.csv"), "--team", "importers",
-                             "--blocked", str(examples / "blocked-periods.csv"), "--workflow",
-                             str(examples / "workflow.csv"), "--database", demo_url])
+    ok = runner.invoke(
+        app,
+        [
+            "import",
+            "csv",
+            str(examples / "full-history.csv"),
+            "--team",
+            "importers",
+            "--blocked",
+            str(examples / "blocked-periods.csv"),
+            "--workflow",
+            str(examples / "workflow.csv"),
+            "--database",
+            demo_url,
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     assert "Importers: 6 items created, 0 updated, 0 unchanged" in " ".join(ok.output.split())
     bad_file = tmp_path / "bad.csv"
-    bad_file.write_text("key,type,title,created_at,status,entered_at\nA-1,Story,x,2026-01-01,Backlog,later\n",
-                        encoding="utf-8")
+    bad_file.write_text("key,type,title,created_at,status,entered_at\nA-1,Story,x,2026-01-01,Backlog,later\n", encoding="utf-8")
     bad = runner.invoke(app, ["import", "csv", str(bad_file), "--team", "importers", "--database", demo_url])
     assert bad.exit_code == 1
     assert 'line 2, column "entered_at"' in bad.output
-    missing = runner.invoke(app, ["import", "csv", str(tmp_path / "nope.csv"), "--team", "importers",
-                                  "--database", demo_url])
+    missing = runner.invoke(app, ["import", "csv", str(tmp_path / "nope.csv"), "--team", "importers", "--database", demo_url])
     assert missing.exit_code == 1
     assert "Cannot read the file" in missing.output
 

@@ -23,8 +23,9 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     created = runner.invoke(app, ["teams", "create", "Shop", "--group", "commerce", "--database", url])
     assert created.exit_code == 0, created.output
     for kind in ("changes", "deployments", "incidents"):
-        imported = runner.invoke(app, ["dora", "import", kind, str(EXAMPLES / f"dora-{kind}.csv"), "--team", "shop",
-                                       "--database", url])
+        imported = runner.invoke(
+            app, ["dora", "import", kind, str(EXAMPLES / f"dora-{kind}.csv"), "--team", "shop", "--database", url]
+        )
         assert imported.exit_code == 0, imported.output
         assert f"from dora-{kind}.csv." in imported.output
     return url
@@ -41,8 +42,9 @@ def test_json_report_of_a_team(db_url: str) -> None:
 
 
 def test_csv_report_of_a_group_by_month(db_url: str) -> None:
-    result = runner.invoke(app, ["dora", "report", "--group", "commerce", *PERIOD, "--period", "month",
-                                 "--format", "csv", "--database", db_url])
+    result = runner.invoke(
+        app, ["dora", "report", "--group", "commerce", *PERIOD, "--period", "month", "--format", "csv", "--database", db_url]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "period_start,period_end,deployments,deployment_days,deployment_days_per_week,lead_time_hours,coding_hours,"
@@ -54,8 +56,9 @@ def test_csv_report_of_a_group_by_month(db_url: str) -> None:
 
 def test_html_report_opens_offline(db_url: str, tmp_path: Path) -> None:
     output = tmp_path / "dora.html"
-    result = runner.invoke(app, ["dora", "report", "--team", "Shop", *PERIOD, "--format", "html", "--output",
-                                 str(output), "--database", db_url])
+    result = runner.invoke(
+        app, ["dora", "report", "--team", "Shop", *PERIOD, "--format", "html", "--output", str(output), "--database", db_url]
+    )
     assert result.exit_code == 0, result.output
     text = output.read_text(encoding="utf-8")
     assert "DORA of Shop" in text
@@ -70,8 +73,9 @@ def test_mistakes_are_one_line(db_url: str, tmp_path: Path) -> None:
     assert "Give either --team or --group." in both.output
     nobody = runner.invoke(app, ["dora", "report", "--team", "nope", "--database", db_url])
     assert "No team named 'nope'." in nobody.output
-    backwards = runner.invoke(app, ["dora", "report", "--team", "shop", "--from", "2026-03-10", "--to", "2026-03-01",
-                                    "--database", db_url])
+    backwards = runner.invoke(
+        app, ["dora", "report", "--team", "shop", "--from", "2026-03-10", "--to", "2026-03-01", "--database", db_url]
+    )
     assert "The period starts after it ends. (start: Must be on or before the end.)" in backwards.output
     bad_file = tmp_path / "bad.csv"
     bad_file.write_text("id,title,created_at\nI-9,Down,tomorrow\n", encoding="utf-8")
@@ -79,9 +83,11 @@ def test_mistakes_are_one_line(db_url: str, tmp_path: Path) -> None:
     assert bad.exit_code == 1
     assert " ".join(bad.output.split()) == (
         "Error: bad.csv: nothing was imported: line 2, column created_at: 'tomorrow' is not a date and time like "
-        "2026-03-02T10:20:00Z (file: 1 problem; nothing was imported)")
+        "2026-03-02T10:20:00Z (file: 1 problem; nothing was imported)"
+    )
     assert "Traceback" not in bad.output
-    missing = runner.invoke(app, ["dora", "import", "incidents", str(tmp_path / "none.csv"), "--team", "shop",
-                                  "--database", db_url])
+    missing = runner.invoke(
+        app, ["dora", "import", "incidents", str(tmp_path / "none.csv"), "--team", "shop", "--database", db_url]
+    )
     assert "Cannot read" in missing.output
     assert missing.exit_code == 1

@@ -42,12 +42,18 @@ def test_analyse_json_gives_the_welch_results(small: Path) -> None:
     assert conversion["p_value"] == pytest.approx(float(expected.pvalue), abs=1e-10)
     assert conversion["significant"] is True
     # latency: control mean 200, var (40.9e6 − 40e6)/999; treatment mean 210, var (45e6 − 44.1e6)/999
-    expected_latency = stats.ttest_ind_from_stats(210, math.sqrt(900000 / 999), 1000, 200, math.sqrt(900000 / 999), 1000,
-                                                  equal_var=False)
+    expected_latency = stats.ttest_ind_from_stats(
+        210, math.sqrt(900000 / 999), 1000, 200, math.sqrt(900000 / 999), 1000, equal_var=False
+    )
     assert latency["p_value"] == pytest.approx(float(expected_latency.pvalue), abs=1e-12)
     assert data["warnings"] == ["Guardrail breached: latency_ms (treatment) significantly worse than control."]
-    assert data["srm"] == {"p_value": 1.0, "chi_square": 0.0, "observed": [1000, 1000], "expected": [1000.0, 1000.0],
-                           "warn": False}
+    assert data["srm"] == {
+        "p_value": 1.0,
+        "chi_square": 0.0,
+        "observed": [1000, 1000],
+        "expected": [1000.0, 1000.0],
+        "warn": False,
+    }
     assert data["over_time"] == []
 
 
@@ -64,8 +70,9 @@ def test_analyse_bayesian_and_sequential_options(small: Path) -> None:
 
 
 def test_analyse_cuped_example_with_weights(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["experiments", "analyse", str(EXAMPLES / "experiment-checkout.csv"), "--cuped",
-                                 "--weights", "1,1,1"])
+    result = runner.invoke(
+        app, ["experiments", "analyse", str(EXAMPLES / "experiment-checkout.csv"), "--cuped", "--weights", "1,1,1"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     revenue = data["results"][0]
@@ -76,8 +83,20 @@ def test_analyse_cuped_example_with_weights(tmp_path: Path) -> None:
 
 def test_analyse_html_is_self_contained(small: Path, tmp_path: Path) -> None:
     output = tmp_path / "report.html"
-    result = runner.invoke(app, ["experiments", "analyse", str(EXAMPLES / "experiment-daily.csv"), "--method", "sequential",
-                                 "--format", "html", "--output", str(output)])
+    result = runner.invoke(
+        app,
+        [
+            "experiments",
+            "analyse",
+            str(EXAMPLES / "experiment-daily.csv"),
+            "--method",
+            "sequential",
+            "--format",
+            "html",
+            "--output",
+            str(output),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert f"Wrote {output}." in " ".join(result.output.split())
     page = output.read_text(encoding="utf-8")
@@ -97,8 +116,7 @@ def test_a_bad_file_names_line_and_column_without_a_traceback(tmp_path: Path) ->
     path.write_text("metric,variation,n,sum,sum_squares\nrev,A,ten,5,4\nrev,B,10,5,4\n", encoding="utf-8")
     result = runner.invoke(app, ["experiments", "analyse", str(path)])
     assert result.exit_code == 1
-    assert ('bad.csv: line 2, column n: expected a whole number of units, 0 or more, got "ten"'
-            in " ".join(result.output.split()))
+    assert 'bad.csv: line 2, column n: expected a whole number of units, 0 or more, got "ten"' in " ".join(result.output.split())
     assert "Traceback" not in result.output
 
 
@@ -109,27 +127,54 @@ def test_bad_weights_are_refused(small: Path) -> None:
 
 
 def test_power_sample_size_and_duration() -> None:
-    result = runner.invoke(app, ["experiments", "power", "--metric", "proportion", "--baseline", "0.1", "--mde", "0.1",
-                                 "--variations", "3", "--daily-traffic", "4000", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "experiments",
+            "power",
+            "--metric",
+            "proportion",
+            "--baseline",
+            "0.1",
+            "--mde",
+            "0.1",
+            "--variations",
+            "3",
+            "--daily-traffic",
+            "4000",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"metric": "proportion", "variations": 3, "alpha": 0.05, "power": 0.8,
-                                         "sample_per_variation": 17860, "total_sample": 53580, "mde_relative": 0.1,
-                                         "duration_days": 14}
+    assert json.loads(result.output) == {
+        "metric": "proportion",
+        "variations": 3,
+        "alpha": 0.05,
+        "power": 0.8,
+        "sample_per_variation": 17860,
+        "total_sample": 53580,
+        "mde_relative": 0.1,
+        "duration_days": 14,
+    }
     text = runner.invoke(app, ["experiments", "power", "--metric", "mean", "--baseline", "10", "--sd", "2", "--mde", "0.05"])
     assert "Units per variation: 252 (504 in total over 2 variations)" in text.output
 
 
 def test_power_mde_from_a_sample() -> None:
-    result = runner.invoke(app, ["experiments", "power", "--metric", "mean", "--baseline", "10", "--sd", "2",
-                                 "--sample", "252", "--json"])
+    result = runner.invoke(
+        app, ["experiments", "power", "--metric", "mean", "--baseline", "10", "--sd", "2", "--sample", "252", "--json"]
+    )
     assert json.loads(result.output)["mde_relative"] == pytest.approx(0.049917, abs=1e-6)
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    (["--metric", "mean", "--baseline", "10", "--mde", "0.05"], "A mean metric needs --sd"),
-    (["--metric", "proportion", "--baseline", "0.1"], "Give exactly one of --mde"),
-    (["--metric", "proportion", "--baseline", "1.5", "--mde", "0.1"], "baseline_rate must be between 0 and 1, got 1.5"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--metric", "mean", "--baseline", "10", "--mde", "0.05"], "A mean metric needs --sd"),
+        (["--metric", "proportion", "--baseline", "0.1"], "Give exactly one of --mde"),
+        (["--metric", "proportion", "--baseline", "1.5", "--mde", "0.1"], "baseline_rate must be between 0 and 1, got 1.5"),
+    ],
+)
 def test_power_refuses_bad_input(arguments: list[str], message: str) -> None:
     result = runner.invoke(app, ["experiments", "power", *arguments])
     assert result.exit_code == 1
@@ -138,17 +183,22 @@ def test_power_refuses_bad_input(arguments: list[str], message: str) -> None:
 
 def test_analyse_daily_file_gives_lift_over_time_and_a_proper_prior(tmp_path: Path) -> None:
     path = tmp_path / "daily.csv"
-    path.write_text("date,metric,kind,variation,n,sum,sum_squares\n"
-                    "2026-11-02,signup,proportion,control,100,10,10\n2026-11-02,signup,proportion,treatment,100,12,12\n"
-                    "2026-11-03,signup,proportion,control,100,10,10\n2026-11-03,signup,proportion,treatment,100,14,14\n",
-                    encoding="utf-8")
-    result = runner.invoke(app, ["experiments", "analyse", str(path), "--daily", "--method", "bayesian",
-                                 "--prior-variance", "0.01"])
+    path.write_text(
+        "date,metric,kind,variation,n,sum,sum_squares\n"
+        "2026-11-02,signup,proportion,control,100,10,10\n2026-11-02,signup,proportion,treatment,100,12,12\n"
+        "2026-11-03,signup,proportion,control,100,10,10\n2026-11-03,signup,proportion,treatment,100,14,14\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["experiments", "analyse", str(path), "--daily", "--method", "bayesian", "--prior-variance", "0.01"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["daily"] is True
     assert [(point["day"], point["variation"]) for point in data["over_time"]] == [
-        ("2026-11-02", "treatment"), ("2026-11-03", "treatment")]
+        ("2026-11-02", "treatment"),
+        ("2026-11-03", "treatment"),
+    ]
     assert (data["options"]["prior_proper"], data["options"]["prior_variance"]) == (True, 0.01)
     # Cumulative on the last day: 20/200 against 26/200, a relative lift of 0.3 shrunk by the N(0, 0.01) prior.
     variance = 0.13 * 0.87 / (0.01 * 200) + 0.09 * 0.13**2 / (0.1**4 * 200)

@@ -26,8 +26,7 @@ def seeded(tmp_path: Path) -> tuple[str, dict[str, str]]:
     upgrade(engine)
     with unit_of_work(make_session_factory(engine)) as session:
         world: CockpitWorld = build_cockpit_world(session)
-        emails = {"dm": world.dm.email, "ops": world.ops.email, "leader": world.leader.email,
-                  "member": world.member.email}
+        emails = {"dm": world.dm.email, "ops": world.ops.email, "leader": world.leader.email, "member": world.member.email}
     engine.dispose()
     return url, emails
 
@@ -39,12 +38,28 @@ def _flat(output: str) -> str:
 def test_leadership_pack_as_pdf_html_and_json(seeded: tuple[str, dict[str, str]], tmp_path: Path) -> None:
     url, _emails = seeded
     pdf, html = tmp_path / "pack.pdf", tmp_path / "pack.html"
-    result = runner.invoke(app, ["report", "leadership", "--group", "Commerce", "--period", "2026-10", "--pdf",
-                                 str(pdf), "--html", str(html), "--json", "--database", url])
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "leadership",
+            "--group",
+            "Commerce",
+            "--period",
+            "2026-10",
+            "--pdf",
+            str(pdf),
+            "--html",
+            str(html),
+            "--json",
+            "--database",
+            url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert pdf.read_bytes().startswith(b"%PDF-")
     assert "<h1>Leadership pack: Commerce, 2026-10</h1>" in html.read_text(encoding="utf-8")
-    body = json.loads(result.output[result.output.index("{"):])
+    body = json.loads(result.output[result.output.index("{") :])
     assert (body["scope"], body["period"], body["previous_period"]) == ("Commerce", "2026-10", "2026-09")
     assert body["headlines"][0]["value"] == 17.0
     assert body["teams"] == ["Alpha", "Beta", "Gamma"]

@@ -41,9 +41,11 @@ def test_refresh_finds_overdue_impediment_and_is_idempotent(session: Session) ->
     _overdue(session, team)
     [first] = service.refresh(session, team_id=team.id, now=NOW)
     assert (first.kind, first.subject, first.severity, first.magnitude) == ("impediments_overdue", "team", "warning", 1.0)
-    assert first.payload["observed"] == ("On 2026-11-26, 1 open impediment(s) have stayed at their level longer than "
-                                         "allowed; the longest: \"Staging is down\" 22 working days at team level "
-                                         "(allowed 5).")
+    assert first.payload["observed"] == (
+        "On 2026-11-26, 1 open impediment(s) have stayed at their level longer than "
+        'allowed; the longest: "Staging is down" 22 working days at team level '
+        "(allowed 5)."
+    )
     [again] = service.refresh(session, team_id=team.id, now=NOW + timedelta(hours=1))
     assert again.id == first.id
     assert again.first_seen_at == NOW
@@ -101,7 +103,11 @@ def test_to_action_creates_a_measured_coaching_action(session: Session) -> None:
         service.to_action(session=session, actor=member, insight_id=insight.id, now=NOW)
     action = service.to_action(session=session, actor=dm, insight_id=insight.id, now=NOW)
     assert (action.title, action.source, action.target_metric, action.started_on.isoformat()) == (
-        "Review overdue impediments weekly and escalate them", "coaching", TargetMetric.BLOCKED_DAYS, "2026-11-26")
+        "Review overdue impediments weekly and escalate them",
+        "coaching",
+        TargetMetric.BLOCKED_DAYS,
+        "2026-11-26",
+    )
     assert insight.action_id == action.id
     assert actions.measurement(session, action) is not None
     with pytest.raises(ConflictError):
@@ -112,8 +118,7 @@ def test_notes_are_private_to_their_author_unless_shared(session: Session) -> No
     team, dm, member = _team(session)
     admin, ops = make_user(session, role=Role.ADMIN), make_user(session, role=Role.PRODUCT_OPS)
     private = notes.create(session=session, actor=dm, team_id=team.id, text="Watch the review queue")
-    shared = notes.create(session=session, actor=dm, team_id=team.id, text="We agreed on WIP 5",
-                          shared_with_team=True)
+    shared = notes.create(session=session, actor=dm, team_id=team.id, text="We agreed on WIP 5", shared_with_team=True)
     assert [n.id for n in notes.list_team(session=session, actor=dm, team_id=team.id)] == [shared.id, private.id]
     assert [n.id for n in notes.list_team(session=session, actor=member, team_id=team.id)] == [shared.id]
     assert notes.list_team(session=session, actor=admin, team_id=team.id) == []
@@ -154,16 +159,19 @@ def test_api_insights_dismiss_action_and_notes(client: TestClient, session: Sess
     listed = client.get(f"/api/v1/teams/{team.id}/coaching/insights", headers=member_headers)
     assert listed.status_code == 200
     [insight] = listed.json()
-    assert (insight["kind"], insight["severity"], insight["practice"]) == ("impediments_overdue", "warning",
-                                                                           "impediment_escalation")
-    denied = client.post(f"/api/v1/coaching/insights/{insight['id']}/dismiss", json={"reason": "x"},
-                         headers=member_headers)
+    assert (insight["kind"], insight["severity"], insight["practice"]) == (
+        "impediments_overdue",
+        "warning",
+        "impediment_escalation",
+    )
+    denied = client.post(f"/api/v1/coaching/insights/{insight['id']}/dismiss", json={"reason": "x"}, headers=member_headers)
     assert denied.status_code == 403
     made = client.post(f"/api/v1/coaching/insights/{insight['id']}/action", json={}, headers=dm_headers)
     assert made.status_code == 201
     assert made.json()["target_metric"] == "blocked_days"
-    dismissed = client.post(f"/api/v1/coaching/insights/{insight['id']}/dismiss", json={"reason": "Done via action"},
-                            headers=dm_headers)
+    dismissed = client.post(
+        f"/api/v1/coaching/insights/{insight['id']}/dismiss", json={"reason": "Done via action"}, headers=dm_headers
+    )
     assert dismissed.status_code == 200
     assert dismissed.json()["dismissed"]["reason"] == "Done via action"
     assert client.get(f"/api/v1/teams/{team.id}/coaching/insights", headers=dm_headers).json() == []
@@ -171,8 +179,9 @@ def test_api_insights_dismiss_action_and_notes(client: TestClient, session: Sess
     assert note.status_code == 201
     admin_headers = token_headers(session, admin)
     assert client.get(f"/api/v1/teams/{team.id}/coaching/notes", headers=admin_headers).json() == []
-    assert client.patch(f"/api/v1/coaching/notes/{note.json()['id']}", json={"text": "x"},
-                        headers=admin_headers).status_code == 404
+    assert (
+        client.patch(f"/api/v1/coaching/notes/{note.json()['id']}", json={"text": "x"}, headers=admin_headers).status_code == 404
+    )
     assert client.delete(f"/api/v1/coaching/notes/{note.json()['id']}", headers=dm_headers).status_code == 204
     session.expire_all()
     assert session.scalar(select(Insight.action_id).where(Insight.id == insight["id"])) == made.json()["action_id"]
@@ -182,10 +191,23 @@ def test_evidence_links_to_retros_only_for_the_teams_people(client: TestClient, 
     team, dm, _member = _team(session)
     leader = make_user(session, role=Role.LEADER)
     service.ensure_fresh(session, team)
-    session.add(Insight(team_id=team.id, kind="retros_without_actions", subject="team", severity="info", payload={
-        "title": "3 retrospectives, no improvement action", "observed": "x", "why": "y",
-        "evidence": [{"label": "Retrospectives finished", "value": "3", "link": f"/teams/{team.slug}/retros"},
-                     {"label": "Actions from retros", "value": "0", "link": f"/teams/{team.slug}/actions"}]}))
+    session.add(
+        Insight(
+            team_id=team.id,
+            kind="retros_without_actions",
+            subject="team",
+            severity="info",
+            payload={
+                "title": "3 retrospectives, no improvement action",
+                "observed": "x",
+                "why": "y",
+                "evidence": [
+                    {"label": "Retrospectives finished", "value": "3", "link": f"/teams/{team.slug}/retros"},
+                    {"label": "Actions from retros", "value": "0", "link": f"/teams/{team.slug}/actions"},
+                ],
+            },
+        )
+    )
     session.flush()
     login(client, dm.email)
     page = client.get(f"/teams/{team.slug}/coaching").text

@@ -22,8 +22,14 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 def entries(session: Session) -> tuple[CatalogueEntry, CatalogueEntry]:
     tool = catalogue.create(session=session, actor=None, kind="tool", name="Jira", category="tracker")
-    practice = catalogue.create(session=session, actor=None, kind="practice", name="Regular retrospectives",
-                                category="learning", data_check="regular_retrospectives")
+    practice = catalogue.create(
+        session=session,
+        actor=None,
+        kind="practice",
+        name="Regular retrospectives",
+        category="learning",
+        data_check="regular_retrospectives",
+    )
     return tool, practice
 
 
@@ -32,17 +38,29 @@ def test_states_are_appended_and_the_latest_is_current(session: Session) -> None
     team = make_team(session)
     dm = make_user(session, role=Role.DELIVERY_MANAGER)
     join(session, team, dm, TeamRole.DELIVERY_MANAGER)
-    adoption.set_state(session=session, actor=dm, team_id=team.id, entry_id=tool.id, state="trying",
-                       set_at=NOW - timedelta(days=60))
-    adoption.set_state(session=session, actor=dm, team_id=team.id, entry_id=tool.id, state="adopted", note="All in",
-                       set_at=NOW - timedelta(days=5))
+    adoption.set_state(
+        session=session, actor=dm, team_id=team.id, entry_id=tool.id, state="trying", set_at=NOW - timedelta(days=60)
+    )
+    adoption.set_state(
+        session=session,
+        actor=dm,
+        team_id=team.id,
+        entry_id=tool.id,
+        state="adopted",
+        note="All in",
+        set_at=NOW - timedelta(days=5),
+    )
     same = adoption.set_state(session=session, actor=dm, team_id=team.id, entry_id=tool.id, state="adopted")
     assert same.note == "All in"  # re-declaring the current state without a note adds nothing
     assert [(r.state, r.note) for r in adoption.history(session=session, team_id=team.id)] == [
-        (AdoptionLevel.ADOPTED, "All in"), (AdoptionLevel.TRYING, "")]
+        (AdoptionLevel.ADOPTED, "All in"),
+        (AdoptionLevel.TRYING, ""),
+    ]
     assert adoption.current_states(session, team_ids=[team.id])[(team.id, tool.id)].state is AdoptionLevel.ADOPTED
-    assert adoption.current_states(session, team_ids=[team.id], at=NOW - timedelta(days=30))[
-        (team.id, tool.id)].state is AdoptionLevel.TRYING
+    assert (
+        adoption.current_states(session, team_ids=[team.id], at=NOW - timedelta(days=30))[(team.id, tool.id)].state
+        is AdoptionLevel.TRYING
+    )
 
 
 def test_who_may_set_a_state(session: Session) -> None:
@@ -57,22 +75,27 @@ def test_who_may_set_a_state(session: Session) -> None:
     with pytest.raises(PermissionDeniedError):
         adoption.set_state(session=session, actor=dm_elsewhere, team_id=team.id, entry_id=tool.id, state="adopted")
     for role in (Role.PRODUCT_OPS, Role.ADMIN):
-        adoption.set_state(session=session, actor=make_user(session, role=role), team_id=team.id, entry_id=tool.id,
-                           state="trying" if role is Role.ADMIN else "adopted")
+        adoption.set_state(
+            session=session,
+            actor=make_user(session, role=role),
+            team_id=team.id,
+            entry_id=tool.id,
+            state="trying" if role is Role.ADMIN else "adopted",
+        )
     assert session.scalar(select(func.count()).select_from(AdoptionState)) == 2
 
 
 def test_bad_state_names_the_fields_and_writes_nothing(session: Session) -> None:
     tool, _practice = entries(session)
-    catalogue.update(session=session, actor=None, entry_id=tool.id, kind="tool", name="Jira", category="tracker",
-                     active=False)
+    catalogue.update(session=session, actor=None, entry_id=tool.id, kind="tool", name="Jira", category="tracker", active=False)
     team = make_team(session)
     with pytest.raises(ValidationFailedError) as caught:
-        adoption.set_state(session=session, actor=None, team_id=team.id, entry_id=tool.id, state="done",
-                           note="x" * 2001)
-    assert caught.value.fields == {"entry_id": "Choose an active tool or practice from the catalogue.",
-                                   "state": "Choose not started, trying, adopted or not applicable.",
-                                   "note": "Keep the note under 2,000 characters."}
+        adoption.set_state(session=session, actor=None, team_id=team.id, entry_id=tool.id, state="done", note="x" * 2001)
+    assert caught.value.fields == {
+        "entry_id": "Choose an active tool or practice from the catalogue.",
+        "state": "Choose not started, trying, adopted or not applicable.",
+        "note": "Keep the note under 2,000 characters.",
+    }
     with pytest.raises(ValidationFailedError) as caught:
         adoption.set_wip_limit(session=session, actor=None, team_id=team.id, wip_limit=0)
     assert caught.value.fields == {"wip_limit": "Enter a whole number from 1 to 1000, or leave it empty for no limit."}
@@ -82,8 +105,16 @@ def test_bad_state_names_the_fields_and_writes_nothing(session: Session) -> None
 def test_matrix_with_data_check_and_mismatch(session: Session) -> None:
     tool, practice = entries(session)
     alpha, beta = make_team(session, name="Alpha"), make_team(session, name="Beta")
-    session.add(Retro(team_id=alpha.id, title="R", format="4ls", columns=FORMATS["4ls"], phase=Phase.FINISHED,
-                      finished_at=NOW - timedelta(days=3)))
+    session.add(
+        Retro(
+            team_id=alpha.id,
+            title="R",
+            format="4ls",
+            columns=FORMATS["4ls"],
+            phase=Phase.FINISHED,
+            finished_at=NOW - timedelta(days=3),
+        )
+    )
     for team in (alpha, beta):
         adoption.set_state(session=session, actor=None, team_id=team.id, entry_id=practice.id, state="adopted")
     adoption.set_state(session=session, actor=None, team_id=beta.id, entry_id=tool.id, state="not_applicable")
@@ -106,8 +137,12 @@ def test_matrix_with_data_check_and_mismatch(session: Session) -> None:
 def test_changes_in_a_period(session: Session) -> None:
     tool, practice = entries(session)
     team = make_team(session, name="Gamma")
-    for entry, state, days in ((tool, "trying", 100), (tool, "adopted", 20), (tool, "adopted", 10),
-                               (practice, "not_applicable", 5)):
+    for entry, state, days in (
+        (tool, "trying", 100),
+        (tool, "adopted", 20),
+        (tool, "adopted", 10),
+        (practice, "not_applicable", 5),
+    ):
         row = AdoptionState(team_id=team.id, entry_id=entry.id, state=AdoptionLevel(state), set_at=NOW - timedelta(days=days))
         session.add(row)
     session.flush()
@@ -123,11 +158,12 @@ def test_trend_by_month_hides_small_groups(session: Session) -> None:
     tool, _practice = entries(session)
     teams = [make_team(session) for _ in range(4)]
     # Team 0 adopts in September, team 1 in November, team 3 is not applicable from the start.
-    for index, state, when in ((0, "adopted", datetime(2026, 9, 10, tzinfo=UTC)),
-                               (1, "adopted", datetime(2026, 11, 2, tzinfo=UTC)),
-                               (3, "not_applicable", datetime(2026, 1, 5, tzinfo=UTC))):
-        adoption.set_state(session=session, actor=None, team_id=teams[index].id, entry_id=tool.id, state=state,
-                           set_at=when)
+    for index, state, when in (
+        (0, "adopted", datetime(2026, 9, 10, tzinfo=UTC)),
+        (1, "adopted", datetime(2026, 11, 2, tzinfo=UTC)),
+        (3, "not_applicable", datetime(2026, 1, 5, tzinfo=UTC)),
+    ):
+        adoption.set_state(session=session, actor=None, team_id=teams[index].id, entry_id=tool.id, state=state, set_at=when)
     trend = adoption.trend(session, team_ids=[t.id for t in teams], months=4, now=NOW, min_group_size=3)
     assert trend.months == [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
     assert trend.shares[tool.id] == [0.0, pytest.approx(1 / 3), pytest.approx(1 / 3), pytest.approx(2 / 3)]
@@ -161,8 +197,10 @@ def test_dm_sets_a_state_on_the_practices_tab(client: TestClient, session: Sessi
     join(session, alpha, member)
     session.flush()
     csrf = login(client, dm.email)
-    response = client.post("/teams/alpha/practices", data={"csrf_token": csrf, "entry_id": str(practice.id),
-                                                            "state": "adopted", "note": "Every second Friday"})
+    response = client.post(
+        "/teams/alpha/practices",
+        data={"csrf_token": csrf, "entry_id": str(practice.id), "state": "adopted", "note": "Every second Friday"},
+    )
     assert response.status_code == 303
     page = client.get("/teams/alpha/practices")
     assert f'data-testid="state-{practice.id}">adopted</span>' in page.text
@@ -189,8 +227,12 @@ def test_dm_sets_a_state_on_the_practices_tab(client: TestClient, session: Sessi
     assert client.get("/teams/alpha/retros").status_code == 403
     client.cookies.clear()
     csrf = login(client, member.email)
-    assert client.post("/teams/alpha/practices", data={"csrf_token": csrf, "entry_id": str(practice.id),
-                                                       "state": "trying"}).status_code == 403
+    assert (
+        client.post(
+            "/teams/alpha/practices", data={"csrf_token": csrf, "entry_id": str(practice.id), "state": "trying"}
+        ).status_code
+        == 403
+    )
     assert client.get("/cockpit/adoption").status_code == 403
 
 
@@ -237,20 +279,28 @@ def test_api_matrix_states_and_wip_limit(client: TestClient, session: Session) -
     dm = make_user(session, role=Role.DELIVERY_MANAGER)
     join(session, alpha, dm, TeamRole.DELIVERY_MANAGER)
     headers = token_headers(session, dm)
-    created = client.post(f"/api/v1/teams/{alpha.id}/practices", headers=headers,
-                          json={"entry_id": practice.id, "state": "trying", "note": "From January"})
+    created = client.post(
+        f"/api/v1/teams/{alpha.id}/practices",
+        headers=headers,
+        json={"entry_id": practice.id, "state": "trying", "note": "From January"},
+    )
     assert created.status_code == 201
     assert (created.json()["state"], created.json()["note"]) == ("trying", "From January")
-    assert client.post(f"/api/v1/teams/{beta.id}/practices", headers=headers,
-                       json={"entry_id": practice.id, "state": "trying"}).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/teams/{beta.id}/practices", headers=headers, json={"entry_id": practice.id, "state": "trying"}
+        ).status_code
+        == 403
+    )
     limit = client.put(f"/api/v1/teams/{alpha.id}/practices/wip-limit", headers=headers, json={"wip_limit": 5})
     assert limit.json()["wip_limit"] == 5
     matrix = client.get("/api/v1/cockpit/adoption", headers=headers).json()
     assert matrix["team_names"] == ["Alpha"]
     cell = next(c for c in matrix["cells"] if c["entry_id"] == practice.id)
     assert (cell["state"], cell["check"]["confirmed"], cell["mismatch"]) == ("trying", False, False)
-    ops_matrix = client.get("/api/v1/cockpit/adoption", headers=token_headers(session, make_user(
-        session, role=Role.PRODUCT_OPS))).json()
+    ops_matrix = client.get(
+        "/api/v1/cockpit/adoption", headers=token_headers(session, make_user(session, role=Role.PRODUCT_OPS))
+    ).json()
     assert ops_matrix["team_names"] == ["Alpha", "Beta"]
     member = make_user(session)
     join(session, alpha, member)

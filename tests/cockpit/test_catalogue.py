@@ -19,15 +19,23 @@ from tests.factories import join, login, make_team, make_user, token_headers
 
 def test_create_update_and_list_tools_first(session: Session) -> None:
     ops = make_user(session, role=Role.PRODUCT_OPS)
-    practice = catalogue.create(session=session, actor=ops, kind="practice", name="  WIP   limits ", category="flow",
-                                owner_id=ops.id, guide="Limit work in progress.\n\n- Agree a limit\n- Review it",
-                                data_check="wip_limits")
+    practice = catalogue.create(
+        session=session,
+        actor=ops,
+        kind="practice",
+        name="  WIP   limits ",
+        category="flow",
+        owner_id=ops.id,
+        guide="Limit work in progress.\n\n- Agree a limit\n- Review it",
+        data_check="wip_limits",
+    )
     tool = catalogue.create(session=session, actor=ops, kind="tool", name="Jira", category="tracker")
     assert practice.name == "WIP limits"
     assert practice.data_check is DataCheck.WIP_LIMITS
     assert [e.name for e in catalogue.list_entries(session=session)] == ["Jira", "WIP limits"]
-    catalogue.update(session=session, actor=ops, entry_id=tool.id, kind="tool", name="Jira Cloud", category="tracker",
-                     active=False)
+    catalogue.update(
+        session=session, actor=ops, entry_id=tool.id, kind="tool", name="Jira Cloud", category="tracker", active=False
+    )
     assert [e.name for e in catalogue.list_entries(session=session, active_only=True)] == ["WIP limits"]
     assert [e.name for e in catalogue.list_entries(session=session, kind=EntryKind.TOOL)] == ["Jira Cloud"]
 
@@ -36,8 +44,9 @@ def test_bad_input_names_every_field_and_writes_nothing(session: Session) -> Non
     ops = make_user(session, role=Role.PRODUCT_OPS)
     catalogue.create(session=session, actor=ops, kind="tool", name="Slack", category="communication")
     with pytest.raises(ValidationFailedError) as caught:
-        catalogue.create(session=session, actor=ops, kind="tool", name="Slack", category="", owner_id=999_999,
-                         data_check="wip_limits")
+        catalogue.create(
+            session=session, actor=ops, kind="tool", name="Slack", category="", owner_id=999_999, data_check="wip_limits"
+        )
     assert caught.value.fields == {
         "name": "An entry named 'Slack' exists already.",
         "category": "Enter a category, such as tracker, CI/CD, source control, analytics.",
@@ -46,18 +55,24 @@ def test_bad_input_names_every_field_and_writes_nothing(session: Session) -> Non
     }
     with pytest.raises(ValidationFailedError) as caught:
         catalogue.create(session=session, actor=ops, kind="gadget", name="", category="x", data_check="magic")
-    assert caught.value.fields == {"kind": "Choose tool or practice.", "name": "Enter a name.",
-                                   "data_check": "Choose a data check from the list, or none."}
+    assert caught.value.fields == {
+        "kind": "Choose tool or practice.",
+        "name": "Enter a name.",
+        "data_check": "Choose a data check from the list, or none.",
+    }
     assert session.scalar(select(func.count()).select_from(CatalogueEntry)) == 1
 
 
 def test_only_product_ops_and_admins_edit(session: Session) -> None:
     for role in (Role.MEMBER, Role.DELIVERY_MANAGER, Role.LEADER):
         with pytest.raises(PermissionDeniedError):
-            catalogue.create(session=session, actor=make_user(session, role=role), kind="tool", name="X",
-                             category="tracker")
-    assert catalogue.create(session=session, actor=make_user(session, role=Role.ADMIN), kind="tool", name="X",
-                            category="tracker").name == "X"
+            catalogue.create(session=session, actor=make_user(session, role=role), kind="tool", name="X", category="tracker")
+    assert (
+        catalogue.create(
+            session=session, actor=make_user(session, role=Role.ADMIN), kind="tool", name="X", category="tracker"
+        ).name
+        == "X"
+    )
 
 
 def test_impediments_naming_a_tool_by_team_and_open_clusters(session: Session) -> None:
@@ -71,8 +86,9 @@ def test_impediments_naming_a_tool_by_team_and_open_clusters(session: Session) -
     third = impediments.raise_(session=session, actor=None, team_id=alpha.id, title="Flaky CI cache")
     impediments.resolve(session=session, actor=None, impediment_id=third.id, note="Cache key fixed")
     for imp in (first, second, third):
-        catalogue.link_impediment(session=session, actor=member if imp.team_id == alpha.id else ops,
-                                  impediment_id=imp.id, entry_id=ci.id)
+        catalogue.link_impediment(
+            session=session, actor=member if imp.team_id == alpha.id else ops, impediment_id=imp.id, entry_id=ci.id
+        )
     [cluster] = clusters.propose(session)
     usage = catalogue.impediments_of(session, ci.id)
     assert (usage.open_total, usage.closed_total) == (2, 1)
@@ -82,7 +98,10 @@ def test_impediments_naming_a_tool_by_team_and_open_clusters(session: Session) -
     # A member of Alpha sees the totals, but rows only of Alpha.
     mine = catalogue.impediments_of(session, ci.id, team_ids={alpha.id})
     assert (mine.open_total, [c.team_name for c in mine.by_team], [i.id for i in mine.open_impediments]) == (
-        2, ["Alpha"], [first.id])
+        2,
+        ["Alpha"],
+        [first.id],
+    )
     # Changing and clearing the link keeps one row per impediment.
     other = catalogue.create(session=session, actor=ops, kind="tool", name="Jenkins", category="CI/CD")
     catalogue.link_impediment(session=session, actor=ops, impediment_id=first.id, entry_id=other.id)
@@ -98,8 +117,9 @@ def test_linking_needs_the_team_or_product_ops(session: Session) -> None:
     tool = catalogue.create(session=session, actor=ops, kind="tool", name="Grafana", category="observability")
     imp = impediments.raise_(session=session, actor=None, team_id=alpha.id, title="Dashboards time out")
     with pytest.raises(PermissionDeniedError):
-        catalogue.link_impediment(session=session, actor=make_user(session, role=Role.LEADER), impediment_id=imp.id,
-                                  entry_id=tool.id)
+        catalogue.link_impediment(
+            session=session, actor=make_user(session, role=Role.LEADER), impediment_id=imp.id, entry_id=tool.id
+        )
     with pytest.raises(PermissionDeniedError):
         catalogue.link_impediment(session=session, actor=make_user(session), impediment_id=imp.id, entry_id=tool.id)
     with pytest.raises(ValidationFailedError) as caught:
@@ -115,17 +135,33 @@ def test_pages_ops_creates_by_form_and_a_member_reads(client: TestClient, sessio
     bad = client.post("/cockpit/catalogue", data={"csrf_token": csrf, "kind": "tool", "name": "", "category": "x"})
     assert bad.status_code == 422
     assert "Enter a name." in bad.text
-    response = client.post("/cockpit/catalogue", data={
-        "csrf_token": csrf, "kind": "practice", "name": "Daily aging review", "category": "flow",
-        "owner_id": str(ops.id), "guide": "Walk the board right to left.\n\n- Oldest first\n- <b>Ask</b> what blocks"})
+    response = client.post(
+        "/cockpit/catalogue",
+        data={
+            "csrf_token": csrf,
+            "kind": "practice",
+            "name": "Daily aging review",
+            "category": "flow",
+            "owner_id": str(ops.id),
+            "guide": "Walk the board right to left.\n\n- Oldest first\n- <b>Ask</b> what blocks",
+        },
+    )
     assert response.status_code == 303
     entry_id = int(response.headers["location"].rsplit("/", 1)[1])
     page = client.get(f"/cockpit/catalogue/{entry_id}")
     assert "<li>&lt;b&gt;Ask&lt;/b&gt; what blocks</li>" in page.text
     assert "owner: Olga Ops" in page.text
-    edit = client.post(f"/cockpit/catalogue/{entry_id}", data={
-        "csrf_token": csrf, "kind": "practice", "name": "Daily aging review", "category": "flow", "guide": "",
-        "data_check": "wip_limits"})
+    edit = client.post(
+        f"/cockpit/catalogue/{entry_id}",
+        data={
+            "csrf_token": csrf,
+            "kind": "practice",
+            "name": "Daily aging review",
+            "category": "flow",
+            "guide": "",
+            "data_check": "wip_limits",
+        },
+    )
     assert edit.status_code == 303
     assert session.get(CatalogueEntry, entry_id).data_check is DataCheck.WIP_LIMITS  # type: ignore[union-attr]
     assert session.get(CatalogueEntry, entry_id).active is False  # type: ignore[union-attr]  # box unticked
@@ -135,8 +171,10 @@ def test_pages_ops_creates_by_form_and_a_member_reads(client: TestClient, sessio
     assert listing.status_code == 200
     assert "Daily aging review" in listing.text
     assert "Add a tool or practice" not in listing.text
-    assert client.post("/cockpit/catalogue", data={"csrf_token": csrf, "kind": "tool", "name": "Y",
-                                                   "category": "x"}).status_code == 403
+    assert (
+        client.post("/cockpit/catalogue", data={"csrf_token": csrf, "kind": "tool", "name": "Y", "category": "x"}).status_code
+        == 403
+    )
     assert client.get(f"/cockpit/catalogue/{entry_id}/edit").status_code == 403
 
 
@@ -158,12 +196,15 @@ def test_raise_form_and_detail_page_name_the_tool(client: TestClient, session: S
     session.flush()
     csrf = login(client, member.email)
     assert "Tool or practice it concerns (optional)" in client.get("/teams/gamma/impediments").text
-    bad = client.post("/teams/gamma/impediments", data={"csrf_token": csrf, "title": "Flags stale",
-                                                        "severity": "medium", "tool_id": "abc"})
+    bad = client.post(
+        "/teams/gamma/impediments", data={"csrf_token": csrf, "title": "Flags stale", "severity": "medium", "tool_id": "abc"}
+    )
     assert bad.status_code == 422
     assert "Choose a tool or practice from the catalogue." in bad.text
-    raised = client.post("/teams/gamma/impediments", data={"csrf_token": csrf, "title": "Flags stale",
-                                                           "severity": "medium", "tool_id": str(tool.id)})
+    raised = client.post(
+        "/teams/gamma/impediments",
+        data={"csrf_token": csrf, "title": "Flags stale", "severity": "medium", "tool_id": str(tool.id)},
+    )
     assert raised.status_code == 303
     imp_id = int(raised.headers["location"].rsplit("/", 1)[1])
     assert catalogue.entry_of_impediment(session, imp_id) == tool
@@ -187,14 +228,16 @@ def test_api_create_patch_read_and_link(client: TestClient, session: Session) ->
     team = make_team(session)
     imp = impediments.raise_(session=session, actor=None, team_id=team.id, title="Builds slow")
     headers = token_headers(session, ops)
-    created = client.post("/api/v1/cockpit/catalogue", headers=headers,
-                          json={"kind": "tool", "name": "GitHub", "category": "source control"})
+    created = client.post(
+        "/api/v1/cockpit/catalogue", headers=headers, json={"kind": "tool", "name": "GitHub", "category": "source control"}
+    )
     assert created.status_code == 201
     entry_id = created.json()["id"]
     patched = client.patch(f"/api/v1/cockpit/catalogue/{entry_id}", headers=headers, json={"guide": "Use PRs."})
     assert (patched.json()["name"], patched.json()["guide"]) == ("GitHub", "Use PRs.")
-    bad = client.post("/api/v1/cockpit/catalogue", headers=headers,
-                      json={"kind": "tool", "name": "GitHub", "category": "source control"})
+    bad = client.post(
+        "/api/v1/cockpit/catalogue", headers=headers, json={"kind": "tool", "name": "GitHub", "category": "source control"}
+    )
     assert bad.status_code == 422
     assert bad.json()["error"]["details"]["fields"] == {"name": "An entry named 'GitHub' exists already."}
     linked = client.put(f"/api/v1/impediments/{imp.id}/tool", headers=headers, json={"entry_id": entry_id})
@@ -202,8 +245,9 @@ def test_api_create_patch_read_and_link(client: TestClient, session: Session) ->
     detail = client.get(f"/api/v1/cockpit/catalogue/{entry_id}", headers=token_headers(session, leader)).json()
     assert (detail["open_impediments"], detail["closed_impediments"]) == (1, 0)
     assert detail["by_team"] == [{"team_id": team.id, "team_name": team.name, "open": 1, "closed": 0}]
-    denied = client.post("/api/v1/cockpit/catalogue", headers=token_headers(session, leader),
-                         json={"kind": "tool", "name": "Z", "category": "x"})
+    denied = client.post(
+        "/api/v1/cockpit/catalogue", headers=token_headers(session, leader), json={"kind": "tool", "name": "Z", "category": "x"}
+    )
     assert denied.status_code == 403
 
 

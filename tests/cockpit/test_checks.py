@@ -16,15 +16,25 @@ from deliveryops.work.records import StageCategory, TransitionRecord, WorkflowSt
 from tests.factories import make_team
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-WORKFLOW = [WorkflowStatus("Todo", StageCategory.BACKLOG, 0), WorkflowStatus("Doing", StageCategory.ACTIVE, 1),
-            WorkflowStatus("Done", StageCategory.DONE, 2)]
+WORKFLOW = [
+    WorkflowStatus("Todo", StageCategory.BACKLOG, 0),
+    WorkflowStatus("Doing", StageCategory.ACTIVE, 1),
+    WorkflowStatus("Done", StageCategory.DONE, 2),
+]
 
 
 def retro(session: Session, team: Team, *, finished_days_ago: int | None) -> None:
     finished = NOW - timedelta(days=finished_days_ago) if finished_days_ago is not None else None
-    session.add(Retro(team_id=team.id, title="Retro", format="start-stop-continue",
-                      columns=FORMATS["start-stop-continue"], phase=Phase.FINISHED if finished else Phase.REFLECT,
-                      finished_at=finished))
+    session.add(
+        Retro(
+            team_id=team.id,
+            title="Retro",
+            format="start-stop-continue",
+            columns=FORMATS["start-stop-continue"],
+            phase=Phase.FINISHED if finished else Phase.REFLECT,
+            finished_at=finished,
+        )
+    )
     session.flush()
 
 
@@ -35,8 +45,11 @@ def test_a_retro_in_the_last_four_weeks_confirms(session: Session) -> None:
     retro(session, team, finished_days_ago=None)  # still running: does not count
     result = checks.regular_retrospectives(session, team, now=NOW)
     assert result == checks.CheckResult(
-        DataCheck.REGULAR_RETROSPECTIVES, True,
-        "1 retro finished in the last 28 days; the last on 2026-11-16 (10 days ago).", f"/teams/{team.slug}/retros")
+        DataCheck.REGULAR_RETROSPECTIVES,
+        True,
+        "1 retro finished in the last 28 days; the last on 2026-11-16 (10 days ago).",
+        f"/teams/{team.slug}/retros",
+    )
 
 
 def test_an_older_retro_or_none_refutes(session: Session) -> None:
@@ -45,19 +58,26 @@ def test_an_older_retro_or_none_refutes(session: Session) -> None:
     retro(session, team, finished_days_ago=29)
     result = checks.regular_retrospectives(session, team, now=NOW)
     assert (result.confirmed, result.evidence) == (
-        False, "No retro finished in the last 28 days; the last on 2026-10-28 (29 days ago).")
+        False,
+        "No retro finished in the last 28 days; the last on 2026-10-28 (29 days ago).",
+    )
 
 
 def started_items(session: Session, team: Team, days_ago: list[int]) -> None:
     """Items started ``days_ago`` days before NOW (at 09:00 UTC) and never finished."""
     records = []
     for n, days in enumerate(days_ago):
-        start = datetime.combine((NOW - timedelta(days=days)).date(), datetime.min.time(), tzinfo=UTC) \
-            + timedelta(hours=9)
-        records.append(WorkItemRecord(source="t", external_key=f"W-{n}", item_type="Story", title="x",
-                                      created_at=start - timedelta(days=1),
-                                      transitions=(TransitionRecord("Todo", start - timedelta(days=1)),
-                                                   TransitionRecord("Doing", start))))
+        start = datetime.combine((NOW - timedelta(days=days)).date(), datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
+        records.append(
+            WorkItemRecord(
+                source="t",
+                external_key=f"W-{n}",
+                item_type="Story",
+                title="x",
+                created_at=start - timedelta(days=1),
+                transitions=(TransitionRecord("Todo", start - timedelta(days=1)), TransitionRecord("Doing", start)),
+            )
+        )
     import_records(session=session, actor=None, team=team, records=records, import_format="t", workflow=WORKFLOW)
 
 
@@ -68,9 +88,11 @@ def test_wip_under_the_limit_on_80_percent_of_days_confirms(session: Session) ->
     adoption.set_wip_limit(session=session, actor=None, team_id=team.id, wip_limit=2)
     result = checks.wip_limits(session, team, now=NOW)
     assert result == checks.CheckResult(
-        DataCheck.WIP_LIMITS, True,
-        "WIP was at or under the limit of 2 on 72 of 90 days (80%) from 2026-08-29 to 2026-11-26; the highest WIP "
-        "was 3.", f"/teams/{team.slug}/flow")
+        DataCheck.WIP_LIMITS,
+        True,
+        "WIP was at or under the limit of 2 on 72 of 90 days (80%) from 2026-08-29 to 2026-11-26; the highest WIP was 3.",
+        f"/teams/{team.slug}/flow",
+    )
 
 
 def test_wip_over_the_limit_too_often_refutes(session: Session) -> None:
@@ -79,25 +101,37 @@ def test_wip_over_the_limit_too_often_refutes(session: Session) -> None:
     adoption.set_wip_limit(session=session, actor=None, team_id=team.id, wip_limit=2)
     result = checks.wip_limits(session, team, now=NOW)
     assert (result.confirmed, result.evidence) == (
-        False, "WIP was at or under the limit of 2 on 71 of 90 days (79%) from 2026-08-29 to 2026-11-26; the highest "
-               "WIP was 3.")
+        False,
+        "WIP was at or under the limit of 2 on 71 of 90 days (79%) from 2026-08-29 to 2026-11-26; the highest WIP was 3.",
+    )
 
 
 def test_no_limit_or_no_data_gives_no_verdict(session: Session) -> None:
     team = make_team(session)
     result = checks.wip_limits(session, team, now=NOW)
     assert (result.confirmed, result.evidence, result.link) == (
-        None, "No WIP limit is set for the team, so it cannot be checked.", f"/teams/{team.slug}/practices")
+        None,
+        "No WIP limit is set for the team, so it cannot be checked.",
+        f"/teams/{team.slug}/practices",
+    )
     adoption.set_wip_limit(session=session, actor=None, team_id=team.id, wip_limit=4)
     assert checks.wip_limits(session, team, now=NOW).evidence == "The team has no flow data yet."
 
 
 def experiment(session: Session, team: Team, key: str, *, started_days_ago: int | None, planned: bool) -> None:
     started = NOW - timedelta(days=started_days_ago) if started_days_ago is not None else None
-    session.add(Experiment(key=key, team_id=team.id, title=key, status=ExperimentStatus.RUNNING if started
-                           else ExperimentStatus.DRAFT, started_at=started, created_at=NOW - timedelta(days=400),
-                           planned_sample_size=5000 if planned else None,
-                           sample_size_set_at=(started or NOW) - timedelta(days=2) if planned else None))
+    session.add(
+        Experiment(
+            key=key,
+            team_id=team.id,
+            title=key,
+            status=ExperimentStatus.RUNNING if started else ExperimentStatus.DRAFT,
+            started_at=started,
+            created_at=NOW - timedelta(days=400),
+            planned_sample_size=5000 if planned else None,
+            sample_size_set_at=(started or NOW) - timedelta(days=2) if planned else None,
+        )
+    )
     session.flush()
 
 
@@ -109,18 +143,22 @@ def test_preregistration_share_confirms_at_80_percent(session: Session) -> None:
     experiment(session, team, "draft", started_days_ago=None, planned=False)  # never started: not counted
     result = checks.experiment_preregistration(session, team, now=NOW)
     assert result == checks.CheckResult(
-        DataCheck.EXPERIMENT_PREREGISTRATION, True,
-        "4 of 5 experiments started between 2025-11-27 and 2026-11-26 had a planned sample size before they started "
-        "(80%).", f"/teams/{team.slug}/experiments")
+        DataCheck.EXPERIMENT_PREREGISTRATION,
+        True,
+        "4 of 5 experiments started between 2025-11-27 and 2026-11-26 had a planned sample size before they started (80%).",
+        f"/teams/{team.slug}/experiments",
+    )
 
 
 def test_preregistration_below_80_percent_refutes_and_none_gives_no_verdict(session: Session) -> None:
     team = make_team(session, time_zone="UTC")
     assert checks.experiment_preregistration(session, team, now=NOW).evidence == (
-        "The team started no experiment between 2025-11-27 and 2026-11-26.")
+        "The team started no experiment between 2025-11-27 and 2026-11-26."
+    )
     experiment(session, team, "a", started_days_ago=10, planned=True)
     experiment(session, team, "b", started_days_ago=12, planned=False)
     result = checks.run_check(session, team, DataCheck.EXPERIMENT_PREREGISTRATION, now=NOW)
     assert (result.confirmed, result.evidence) == (
-        False, "1 of 2 experiments started between 2025-11-27 and 2026-11-26 had a planned sample size before they "
-               "started (50%).")
+        False,
+        "1 of 2 experiments started between 2025-11-27 and 2026-11-26 had a planned sample size before they started (50%).",
+    )

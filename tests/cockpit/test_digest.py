@@ -52,8 +52,14 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 def _settings(port: int) -> Settings:
-    return Settings(database_url="sqlite://", secret_key="t" * 48, smtp_host="127.0.0.1", smtp_port=port,
-                    public_url="https://ops.example.com/", smtp_from="DeliveryOps <ops@example.com>")
+    return Settings(
+        database_url="sqlite://",
+        secret_key="t" * 48,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        public_url="https://ops.example.com/",
+        smtp_from="DeliveryOps <ops@example.com>",
+    )
 
 
 def _lines(digest_sections: list[Any], key: str) -> list[str]:
@@ -188,5 +194,14 @@ def test_digest_page_refuses_members_and_api_answers(client: TestClient, session
     assert body["teams"] == ["Alpha", "Beta", "Delta", "Gamma"]
     # Built at the real "now", so only what does not move with the clock is asserted here.
     assert [s["key"] for s in body["attention"]] == ["aging", "waiting", "overdue"]
-    assert [s["key"] for s in body["changed"]] == ["raised", "resolved", "escalated", "clusters", "actions", "forecasts",
-                                                   "health", "experiments", "adoption"]
+    assert [s["key"] for s in body["changed"]] == [
+        "raised",
+        "resolved",
+        "escalated",
+        "clusters",
+        "actions",
+        "forecasts",
+        "health",
+        "experiments",
+        "adoption",
+    ]

@@ -25,16 +25,22 @@ def test_periods_and_their_previous() -> None:
     assert parse_period("2026-Q1").previous() == Period(date(2025, 10, 1), date(2025, 12, 31), "2025-Q4")
     assert parse_period("2026-03").previous() == Period(date(2026, 2, 1), date(2026, 2, 28), "2026-02")
     assert parse_period("2026-07-01..2026-07-10").previous() == Period(
-        date(2026, 6, 21), date(2026, 6, 30), "2026-06-21..2026-06-30")
+        date(2026, 6, 21), date(2026, 6, 30), "2026-06-21..2026-06-30"
+    )
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("2026-Q5", "Unknown period '2026-Q5'."), ("2026-13", "No month 13 in '2026-13'."),
-    ("2026-02-30..2026-03-01", "'2026-02-30..2026-03-01' holds an impossible date."),
-    ("2026-03-01..2026-02-01", "The period ends before it starts."), ("", "Unknown period ''."),
-    ("0000-Q1", "Choose a year from 1970 to 2999, not 0000."),
-    ("2026-12-01..3000-01-01", "Choose a year from 1970 to 2999, not 3000."),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-Q5", "Unknown period '2026-Q5'."),
+        ("2026-13", "No month 13 in '2026-13'."),
+        ("2026-02-30..2026-03-01", "'2026-02-30..2026-03-01' holds an impossible date."),
+        ("2026-03-01..2026-02-01", "The period ends before it starts."),
+        ("", "Unknown period ''."),
+        ("0000-Q1", "Choose a year from 1970 to 2999, not 0000."),
+        ("2026-12-01..3000-01-01", "Choose a year from 1970 to 2999, not 3000."),
+    ],
+)
 def test_bad_periods_name_the_field(text: str, message: str) -> None:
     with pytest.raises(ValidationFailedError) as caught:
         parse_period(text)
@@ -52,7 +58,10 @@ def test_headlines_compare_with_the_previous_period(session: Session) -> None:
     assert (heads["throughput"].value, heads["throughput"].previous) == (17.0, 19.0)
     assert (heads["throughput"].change, heads["throughput"].verdict) == (-2.0, "worse")
     assert (heads["cycle_time_p85"].value, heads["cycle_time_p85"].previous, heads["cycle_time_p85"].verdict) == (
-        3.0, 3.0, "same")
+        3.0,
+        3.0,
+        "same",
+    )
 
 
 def test_a_running_period_is_compared_like_for_like(session: Session) -> None:
@@ -63,8 +72,7 @@ def test_a_running_period_is_compared_like_for_like(session: Session) -> None:
     assert pack.previous == Period(date(2026, 10, 1), date(2026, 10, 26), "2026-10")
     heads = {h.key: h for h in pack.headlines}
     # November to date: weeks 9-11 (Alpha 1+2+3, Beta 6); October 1-26: weeks 5-7 (Alpha 3+1+2, Beta 6).
-    assert (heads["throughput"].value, heads["throughput"].previous, heads["throughput"].verdict) == (
-        12.0, 12.0, "same")
+    assert (heads["throughput"].value, heads["throughput"].previous, heads["throughput"].verdict) == (12.0, 12.0, "same")
     assert (heads["impediments_opened"].value, heads["impediments_opened"].previous) == (2.0, 0.0)
     assert heads["impediments_opened"].verdict == ""
     organisation = leadership.build_pack(session=session, actor=world.leader, period="2026-11", now=NOW)
@@ -81,8 +89,9 @@ def test_open_epics_are_forecast_without_storing(session: Session) -> None:
     window = [0] * 90
     for week, count in enumerate([1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]):
         window[(date(2026, 9, 2) - date(2026, 8, 28)).days + 7 * week] = count
-    expected = mc.forecast_when(window, remaining_items=3, start_date=date(2026, 11, 26), trials=10_000,
-                                seed=zlib.crc32(b"alpha-E1"))
+    expected = mc.forecast_when(
+        window, remaining_items=3, start_date=date(2026, 11, 26), trials=10_000, seed=zlib.crc32(b"alpha-E1")
+    )
     assert (epic.p50, epic.p85) == (expected.dates[50], expected.dates[85])
 
     assert session.scalar(select(func.count()).select_from(Forecast)) == 2  # only the world's two
@@ -90,8 +99,14 @@ def test_open_epics_are_forecast_without_storing(session: Session) -> None:
 
 def test_questions_are_added_by_ops_and_decided(session: Session) -> None:
     world = build_cockpit_world(session)
-    asked = leadership.add_question(session=session, actor=world.ops, period="2026-Q4", text=" Fund a staging DB? ",
-                                    context="Three teams wait on it.", group_id=world.commerce.id)
+    asked = leadership.add_question(
+        session=session,
+        actor=world.ops,
+        period="2026-Q4",
+        text=" Fund a staging DB? ",
+        context="Three teams wait on it.",
+        group_id=world.commerce.id,
+    )
     assert (asked.text, asked.period, asked.status) == ("Fund a staging DB?", "2026-Q4", "open")
     with pytest.raises(PermissionDeniedError):
         leadership.add_question(session=session, actor=world.leader, period="2026-Q4", text="x")
@@ -111,20 +126,27 @@ def test_team_roles_get_no_pack(session: Session) -> None:
 
 
 def test_latin1_transliterates_what_core_fonts_cannot_draw() -> None:
-    assert latin1("Zoë – García’s “plan” … Łódź → ok") == "Zoë - García's \"plan\" ... Lódz -> ok"
+    assert latin1("Zoë – García’s “plan” … Łódź → ok") == 'Zoë - García\'s "plan" ... Lódz -> ok'
 
 
 def test_pdf_renders_and_holds_the_headline_numbers(session: Session) -> None:
     world = build_cockpit_world(session)
-    leadership.add_question(session=session, actor=None, period="2026-10", text="Stop the Zoë–project?",
-                            group_id=world.commerce.id)
+    leadership.add_question(
+        session=session, actor=None, period="2026-10", text="Stop the Zoë–project?", group_id=world.commerce.id
+    )
     pack = leadership.build_pack(session=session, actor=world.ops, period="2026-10", group_slug="commerce", now=NOW)
     data = render_pdf(pack, compress=False)
     assert data.startswith(b"%PDF-")
     assert data.rstrip().endswith(b"%%EOF")
     text = data.decode("latin-1")
-    for expected in ("(Items finished)", "(17 items)", "(19 items)", "(-2 \\(worse\\))", "(1. Stop the Zo\xeb-project? [open])",
-                     "(Leadership pack - Commerce - 2026-10)"):
+    for expected in (
+        "(Items finished)",
+        "(17 items)",
+        "(19 items)",
+        "(-2 \\(worse\\))",
+        "(1. Stop the Zo\xeb-project? [open])",
+        "(Leadership pack - Commerce - 2026-10)",
+    ):
         assert expected in text, expected
     assert render_pdf(pack).startswith(b"%PDF-")
 
@@ -140,12 +162,15 @@ def test_pack_page_pdf_and_question_form(client: TestClient, session: Session) -
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"] == 'attachment; filename="leadership-commerce-2026-11.pdf"'
     assert pdf.content.startswith(b"%PDF-")
-    bad = client.post("/cockpit/leadership/questions", data={"csrf_token": csrf, "period": "2026-11",
-                                                             "group": "commerce", "text": ""})
+    bad = client.post(
+        "/cockpit/leadership/questions", data={"csrf_token": csrf, "period": "2026-11", "group": "commerce", "text": ""}
+    )
     assert bad.status_code == 422
     assert "Write the question leadership should decide." in bad.text
-    added = client.post("/cockpit/leadership/questions", data={"csrf_token": csrf, "period": "2026-11",
-                                                               "group": "commerce", "text": "Hire a platform team?"})
+    added = client.post(
+        "/cockpit/leadership/questions",
+        data={"csrf_token": csrf, "period": "2026-11", "group": "commerce", "text": "Hire a platform team?"},
+    )
     assert added.headers["location"] == "/cockpit/leadership?group=commerce&period=2026-11#questions"
     assert "Hire a platform team?" in client.get(added.headers["location"]).text
     wrong = client.get("/cockpit/leadership", params={"period": "2026-Q9"})
@@ -162,12 +187,22 @@ def test_question_form_needs_csrf(client: TestClient, session: Session) -> None:
 
 def test_pack_api(client: TestClient, session: Session) -> None:
     world = build_cockpit_world(session)
-    body = client.get("/api/v1/cockpit/leadership", params={"group": "commerce", "period": "2026-10"},
-                      headers=token_headers(session, world.leader)).json()
+    body = client.get(
+        "/api/v1/cockpit/leadership",
+        params={"group": "commerce", "period": "2026-10"},
+        headers=token_headers(session, world.leader),
+    ).json()
     assert body["scope"] == "Commerce"
     assert body["previous_period"] == "2026-09"
-    assert body["headlines"][0] == {"key": "throughput", "label": "Items finished", "unit": "items", "value": 17.0,
-                                    "previous": 19.0, "change": -2.0, "verdict": "worse"}
+    assert body["headlines"][0] == {
+        "key": "throughput",
+        "label": "Items finished",
+        "unit": "items",
+        "value": 17.0,
+        "previous": 19.0,
+        "change": -2.0,
+        "verdict": "worse",
+    }
     denied = client.get("/api/v1/cockpit/leadership", headers=token_headers(session, world.dm))
     assert denied.status_code == 403
 

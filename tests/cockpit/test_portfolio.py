@@ -22,8 +22,11 @@ from deliveryops.work.importing import import_records
 from deliveryops.work.records import StageCategory, TransitionRecord, WorkflowStatus, WorkItemRecord
 from tests.factories import join, login, make_group, make_team, make_user, token_headers
 
-WORKFLOW = [WorkflowStatus("Todo", StageCategory.BACKLOG, 0), WorkflowStatus("Doing", StageCategory.ACTIVE, 1),
-            WorkflowStatus("Done", StageCategory.DONE, 2)]
+WORKFLOW = [
+    WorkflowStatus("Todo", StageCategory.BACKLOG, 0),
+    WorkflowStatus("Doing", StageCategory.ACTIVE, 1),
+    WorkflowStatus("Done", StageCategory.DONE, 2),
+]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 FIRST_MONDAY = date(2026, 8, 31)  # the first of the 12 complete weeks before NOW's week
 PER_WEEK = [1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]
@@ -50,8 +53,9 @@ def _at(day: date, hour: int = 9) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=hour)
 
 
-def seed_flow(session: Session, team: Team, per_week: list[int], *, aging_days: tuple[int, ...] = (),
-              epic: str | None = None) -> None:
+def seed_flow(
+    session: Session, team: Team, per_week: list[int], *, aging_days: tuple[int, ...] = (), epic: str | None = None
+) -> None:
     """Items finished on the Wednesday of each of the 12 weeks (3-day cycle time), plus items in progress.
 
     With ``epic``, an epic in progress holds the items in progress and the first finished item.
@@ -59,33 +63,70 @@ def seed_flow(session: Session, team: Team, per_week: list[int], *, aging_days: 
     records = []
     parent = f"{team.slug}-E1" if epic else None
     if epic:
-        records.append(WorkItemRecord(
-            source="t", external_key=f"{team.slug}-E1", item_type="Epic", title=epic, created_at=_at(FIRST_MONDAY, 7),
-            transitions=(TransitionRecord("Todo", _at(FIRST_MONDAY, 7)),
-                         TransitionRecord("Doing", _at(FIRST_MONDAY)))))
+        records.append(
+            WorkItemRecord(
+                source="t",
+                external_key=f"{team.slug}-E1",
+                item_type="Epic",
+                title=epic,
+                created_at=_at(FIRST_MONDAY, 7),
+                transitions=(TransitionRecord("Todo", _at(FIRST_MONDAY, 7)), TransitionRecord("Doing", _at(FIRST_MONDAY))),
+            )
+        )
     for week, count in enumerate(per_week):
         monday = FIRST_MONDAY + timedelta(weeks=week)
         for n in range(count):
-            records.append(WorkItemRecord(
-                source="t", external_key=f"{team.slug}-{week}-{n}", item_type="Story", title="Done item",
-                created_at=_at(monday, 8), parent_key=parent if (week, n) == (0, 0) else None,
-                transitions=(TransitionRecord("Todo", _at(monday, 8)), TransitionRecord("Doing", _at(monday)),
-                             TransitionRecord("Done", _at(monday + timedelta(days=2))))))
+            records.append(
+                WorkItemRecord(
+                    source="t",
+                    external_key=f"{team.slug}-{week}-{n}",
+                    item_type="Story",
+                    title="Done item",
+                    created_at=_at(monday, 8),
+                    parent_key=parent if (week, n) == (0, 0) else None,
+                    transitions=(
+                        TransitionRecord("Todo", _at(monday, 8)),
+                        TransitionRecord("Doing", _at(monday)),
+                        TransitionRecord("Done", _at(monday + timedelta(days=2))),
+                    ),
+                )
+            )
     for n, age in enumerate(aging_days):
         started = NOW.date() - timedelta(days=age - 1)
-        records.append(WorkItemRecord(
-            source="t", external_key=f"{team.slug}-wip-{n}", item_type="Story", title="In progress",
-            created_at=_at(started, 8), parent_key=parent,
-            transitions=(TransitionRecord("Todo", _at(started, 8)), TransitionRecord("Doing", _at(started)))))
+        records.append(
+            WorkItemRecord(
+                source="t",
+                external_key=f"{team.slug}-wip-{n}",
+                item_type="Story",
+                title="In progress",
+                created_at=_at(started, 8),
+                parent_key=parent,
+                transitions=(TransitionRecord("Todo", _at(started, 8)), TransitionRecord("Doing", _at(started))),
+            )
+        )
     import_records(session=session, actor=None, team=team, records=records, import_format="t", workflow=WORKFLOW)
 
 
 def _forecast(session: Session, team: Team, *, predicted: date, actual: date) -> None:
-    session.add(Forecast(team_id=team.id, kind="when", label="5 items", start_date=date(2026, 9, 1),
-                         window_start=date(2026, 6, 1), window_end=date(2026, 8, 31), window_throughput=[1, 0],
-                         item_types=["Story"], trials=10_000, seed=1, remaining_items=5, item_keys=[],
-                         predicted={"50": predicted.isoformat(), "85": predicted.isoformat()},
-                         outcome_date=actual, scored_at=NOW))
+    session.add(
+        Forecast(
+            team_id=team.id,
+            kind="when",
+            label="5 items",
+            start_date=date(2026, 9, 1),
+            window_start=date(2026, 6, 1),
+            window_end=date(2026, 8, 31),
+            window_throughput=[1, 0],
+            item_types=["Story"],
+            trials=10_000,
+            seed=1,
+            remaining_items=5,
+            item_keys=[],
+            predicted={"50": predicted.isoformat(), "85": predicted.isoformat()},
+            outcome_date=actual,
+            scored_at=NOW,
+        )
+    )
 
 
 def build_cockpit_world(session: Session) -> CockpitWorld:
@@ -99,16 +140,20 @@ def build_cockpit_world(session: Session) -> CockpitWorld:
     seed_flow(session, beta, [2] * 12, aging_days=(2,))
     seed_flow(session, gamma, [0] * 12)
     seed_flow(session, delta, [1] * 12)
-    first = impediments.raise_(session=session, actor=None, team_id=alpha.id, title="No staging database",
-                               now=NOW - timedelta(days=3))
-    impediments.raise_(session=session, actor=None, team_id=alpha.id, title="Flaky CI runners",
-                       now=NOW - timedelta(days=10))
-    impediments.escalate(session=session, actor=None, impediment_id=first.id, tried="Asked the DBA",
-                         needed="A staging database", now=NOW - timedelta(days=2))
-    done = actions.create(session=session, actor=None, team_id=alpha.id, title="WIP limit of 3",
-                          started_on=date(2026, 10, 1))
-    actions.create(session=session, actor=None, team_id=alpha.id, title="Daily aging review",
-                   started_on=date(2026, 10, 1))
+    first = impediments.raise_(
+        session=session, actor=None, team_id=alpha.id, title="No staging database", now=NOW - timedelta(days=3)
+    )
+    impediments.raise_(session=session, actor=None, team_id=alpha.id, title="Flaky CI runners", now=NOW - timedelta(days=10))
+    impediments.escalate(
+        session=session,
+        actor=None,
+        impediment_id=first.id,
+        tried="Asked the DBA",
+        needed="A staging database",
+        now=NOW - timedelta(days=2),
+    )
+    done = actions.create(session=session, actor=None, team_id=alpha.id, title="WIP limit of 3", started_on=date(2026, 10, 1))
+    actions.create(session=session, actor=None, team_id=alpha.id, title="Daily aging review", started_on=date(2026, 10, 1))
     done.status, done.done_on = ActionStatus.DONE, date(2026, 11, 20)
     _forecast(session, alpha, predicted=date(2026, 10, 1), actual=date(2026, 9, 25))
     _forecast(session, alpha, predicted=date(2026, 10, 1), actual=date(2026, 10, 9))

@@ -44,12 +44,19 @@ NOW = datetime.fromtimestamp(RESET_EPOCH - 42, UTC)  # the clock connectors get 
 _ids = itertools.count(9_000_000_000)
 
 
-def connect(server: FakeServer, *, sleeps: list[float] | None = None, token: str = TOKEN,
-            name: str = "GitHub (ants)", **settings: Any) -> GitHubConnector:
+def connect(
+    server: FakeServer, *, sleeps: list[float] | None = None, token: str = TOKEN, name: str = "GitHub (ants)", **settings: Any
+) -> GitHubConnector:
     """A connector to ``server`` with a fixed clock, a seeded jitter and a recording sleep."""
     settings.setdefault("repositories", [REPO])
-    return GitHubConnector(GitHubSettings(base_url=server.url, **settings), token, name=name,
-                           sleep=(sleeps if sleeps is not None else []).append, now=lambda: NOW, rng=random.Random(1))
+    return GitHubConnector(
+        GitHubSettings(base_url=server.url, **settings),
+        token,
+        name=name,
+        sleep=(sleeps if sleeps is not None else []).append,
+        now=lambda: NOW,
+        rng=random.Random(1),
+    )
 
 
 def records(name: str) -> list[dict[str, Any]]:
@@ -70,15 +77,21 @@ def _template(kind: str) -> dict[str, Any]:
     raise KeyError(kind)
 
 
-def event(kind: str, at: str, *, label: str | None = None, column: str | None = None,
-          state_reason: str | None = None) -> dict[str, Any]:
+def event(
+    kind: str, at: str, *, label: str | None = None, column: str | None = None, state_reason: str | None = None
+) -> dict[str, Any]:
     """An issue event as ``GET /repos/{o}/{r}/issues/{n}/events`` returns it (no ``issue`` key).
 
     Recorded events serve as templates: "labeled" for labeled/unlabeled, "closed" for
     closed/reopened, "assigned" for the project events (the samples hold none of those kinds).
     """
-    base = "labeled" if kind in ("labeled", "unlabeled") else "closed" if kind in ("closed", "reopened") else (
-        kind if kind in {"assigned", "renamed", "mentioned", "subscribed"} else "assigned")
+    base = (
+        "labeled"
+        if kind in ("labeled", "unlabeled")
+        else "closed"
+        if kind in ("closed", "reopened")
+        else (kind if kind in {"assigned", "renamed", "mentioned", "subscribed"} else "assigned")
+    )
     body = _template(base)
     body.pop("issue", None)
     body.pop("assignee", None)
@@ -89,65 +102,134 @@ def event(kind: str, at: str, *, label: str | None = None, column: str | None = 
     if label is not None:
         body["label"] = {"name": label, "color": "ededed"}
     if column is not None:
-        body["project_card"] = {"id": 1, "url": "https://api.github.com/projects/columns/cards/1", "project_id": 7,
-                                "project_url": "https://api.github.com/projects/7", "column_name": column}
+        body["project_card"] = {
+            "id": 1,
+            "url": "https://api.github.com/projects/columns/cards/1",
+            "project_id": 7,
+            "project_url": "https://api.github.com/projects/7",
+            "column_name": column,
+        }
     return body
 
 
-def issue(number: int, *, created: str, updated: str | None = None, state: str = "open", closed: str | None = None,
-          labels: tuple[str, ...] = (), title: str | None = None, state_reason: str | None = None) -> dict[str, Any]:
+def issue(
+    number: int,
+    *,
+    created: str,
+    updated: str | None = None,
+    state: str = "open",
+    closed: str | None = None,
+    labels: tuple[str, ...] = (),
+    title: str | None = None,
+    state_reason: str | None = None,
+) -> dict[str, Any]:
     """An issue record built on a recorded one (issue 5 of panjf2000/ants)."""
     body = next(b for b in bodies("issues.json") if b["number"] == 5)
-    body.update(number=number, id=next(_ids), title=title or f"Issue {number}", created_at=created,
-                updated_at=updated or closed or created, state=state, closed_at=closed, state_reason=state_reason,
-                labels=[{"name": name, "color": "ededed"} for name in labels],
-                html_url=f"https://github.com/{REPO}/issues/{number}")
+    body.update(
+        number=number,
+        id=next(_ids),
+        title=title or f"Issue {number}",
+        created_at=created,
+        updated_at=updated or closed or created,
+        state=state,
+        closed_at=closed,
+        state_reason=state_reason,
+        labels=[{"name": name, "color": "ededed"} for name in labels],
+        html_url=f"https://github.com/{REPO}/issues/{number}",
+    )
     return body
 
 
-def run(run_id: int, *, name: str, created: str, updated: str | None = None, branch: str = "master",
-        conclusion: str | None = "success", status: str = "completed", sha: str | None = None,
-        path: str | None = None) -> dict[str, Any]:
+def run(
+    run_id: int,
+    *,
+    name: str,
+    created: str,
+    updated: str | None = None,
+    branch: str = "master",
+    conclusion: str | None = "success",
+    status: str = "completed",
+    sha: str | None = None,
+    path: str | None = None,
+) -> dict[str, Any]:
     """A workflow run built on a recorded one (a completed "Tests" run of panjf2000/ants)."""
     recorded = json.loads((RUN_FIXTURES / "actions-runs.json").read_text(encoding="utf-8"))
     body: dict[str, Any] = next(entry["body"] for entry in recorded if entry["body"]["name"] == "Tests")
     path = path or f".github/workflows/{name.lower().replace(' ', '-')}.yml"
-    body.update(id=run_id, name=name, created_at=created, run_started_at=created, updated_at=updated or created,
-                head_branch=branch, conclusion=conclusion, status=status, head_sha=sha or body["head_sha"], path=path,
-                workflow_id=6_000_000 + zlib.crc32(path.encode()) % 100_000,
-                html_url=f"https://github.com/{REPO}/actions/runs/{run_id}")
+    body.update(
+        id=run_id,
+        name=name,
+        created_at=created,
+        run_started_at=created,
+        updated_at=updated or created,
+        head_branch=branch,
+        conclusion=conclusion,
+        status=status,
+        head_sha=sha or body["head_sha"],
+        path=path,
+        workflow_id=6_000_000 + zlib.crc32(path.encode()) % 100_000,
+        html_url=f"https://github.com/{REPO}/actions/runs/{run_id}",
+    )
     return body
 
 
-def deployment(deployment_id: int, *, sha: str, created: str, environment: str = "production",
-               ref: str = "main") -> dict[str, Any]:
+def deployment(
+    deployment_id: int, *, sha: str, created: str, environment: str = "production", ref: str = "main"
+) -> dict[str, Any]:
     """A deployment as ``GET /repos/{o}/{r}/deployments`` lists it (the shape GitHub documents)."""
     creator = copy.deepcopy(bodies("issues.json")[0]["user"])
     api = f"https://api.github.com/repos/{REPO}/deployments/{deployment_id}"
-    return {"url": api, "id": deployment_id, "node_id": f"DE_kwDO{deployment_id}", "sha": sha, "ref": ref,
-            "task": "deploy", "payload": {}, "original_environment": environment, "environment": environment,
-            "description": None, "creator": creator, "created_at": created, "updated_at": created,
-            "statuses_url": f"{api}/statuses", "repository_url": f"https://api.github.com/repos/{REPO}",
-            "transient_environment": False, "production_environment": environment == "production"}
+    return {
+        "url": api,
+        "id": deployment_id,
+        "node_id": f"DE_kwDO{deployment_id}",
+        "sha": sha,
+        "ref": ref,
+        "task": "deploy",
+        "payload": {},
+        "original_environment": environment,
+        "environment": environment,
+        "description": None,
+        "creator": creator,
+        "created_at": created,
+        "updated_at": created,
+        "statuses_url": f"{api}/statuses",
+        "repository_url": f"https://api.github.com/repos/{REPO}",
+        "transient_environment": False,
+        "production_environment": environment == "production",
+    }
 
 
-def deployment_status(status_id: int, deployment_id: int, *, state: str, at: str,
-                      environment: str = "production") -> dict[str, Any]:
+def deployment_status(
+    status_id: int, deployment_id: int, *, state: str, at: str, environment: str = "production"
+) -> dict[str, Any]:
     """A deployment status as ``GET …/deployments/{id}/statuses`` lists it (the shape GitHub documents)."""
     creator = copy.deepcopy(bodies("issues.json")[0]["user"])
     api = f"https://api.github.com/repos/{REPO}/deployments/{deployment_id}"
-    return {"url": f"{api}/statuses/{status_id}", "id": status_id, "node_id": f"DES_kwDO{status_id}", "state": state,
-            "creator": creator, "description": f"Deployment {state}", "environment": environment,
-            "target_url": "", "log_url": f"https://ci.example.com/deploy/{deployment_id}", "created_at": at,
-            "updated_at": at, "deployment_url": api, "repository_url": f"https://api.github.com/repos/{REPO}",
-            "environment_url": "https://ants.example.com"}
+    return {
+        "url": f"{api}/statuses/{status_id}",
+        "id": status_id,
+        "node_id": f"DES_kwDO{status_id}",
+        "state": state,
+        "creator": creator,
+        "description": f"Deployment {state}",
+        "environment": environment,
+        "target_url": "",
+        "log_url": f"https://ci.example.com/deploy/{deployment_id}",
+        "created_at": at,
+        "updated_at": at,
+        "deployment_url": api,
+        "repository_url": f"https://api.github.com/repos/{REPO}",
+        "environment_url": "https://ants.example.com",
+    }
 
 
 def commit(sha: str, *, at: str = "2019-10-09T12:00:00Z") -> dict[str, Any]:
     """A commit as the compare API lists it, built on a recorded pull request commit."""
     body: dict[str, Any] = copy.deepcopy(records("pull-request-commits.json")[0]["body"])
-    body.update(sha=sha, url=f"https://api.github.com/repos/{REPO}/commits/{sha}",
-                html_url=f"https://github.com/{REPO}/commit/{sha}")
+    body.update(
+        sha=sha, url=f"https://api.github.com/repos/{REPO}/commits/{sha}", html_url=f"https://github.com/{REPO}/commit/{sha}"
+    )
     body["commit"]["author"]["date"] = body["commit"]["committer"]["date"] = at
     return body
 
@@ -228,16 +310,21 @@ class FakeGitHub:
         """Answer one request as GitHub would."""
         with self._lock:
             if request.headers.get("authorization") != f"Bearer {self.token}":
-                return Reply({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest",
-                              "status": "401"}, status=401)
+                return Reply(
+                    {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"},
+                    status=401,
+                )
             failure = next((f for f in self.failures if f.times > 0 and re.fullmatch(f.path, request.path)), None)
             if failure is not None:
                 failure.times -= 1
                 return self._failure(failure)
             found = self._route(request)
             if found is None:
-                return self._count(Reply({"message": "Not Found", "documentation_url": "https://docs.github.com/rest",
-                                          "status": "404"}, status=404))
+                return self._count(
+                    Reply(
+                        {"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}, status=404
+                    )
+                )
             body, link = found
             etag = 'W/"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40] + '"'
             if request.headers.get("if-none-match") == etag:
@@ -252,29 +339,47 @@ class FakeGitHub:
         return reply
 
     def _limit_headers(self) -> dict[str, str]:
-        return {"x-ratelimit-limit": str(self.rate_limit), "x-ratelimit-used": str(self.rate_limit_used),
-                "x-ratelimit-remaining": str(self.rate_limit - self.rate_limit_used),
-                "x-ratelimit-reset": str(RESET_EPOCH), "x-ratelimit-resource": "core"}
+        return {
+            "x-ratelimit-limit": str(self.rate_limit),
+            "x-ratelimit-used": str(self.rate_limit_used),
+            "x-ratelimit-remaining": str(self.rate_limit - self.rate_limit_used),
+            "x-ratelimit-reset": str(RESET_EPOCH),
+            "x-ratelimit-resource": "core",
+        }
 
     def _failure(self, failure: Failure) -> Reply:
         if failure.kind == "rate_limit_403":
-            return Reply({"message": "API rate limit exceeded for user ID 1.",
-                          "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"},
-                         status=403, headers={"x-ratelimit-limit": str(self.rate_limit), "x-ratelimit-remaining": "0",
-                                              "x-ratelimit-used": str(self.rate_limit), "x-ratelimit-reset": str(RESET_EPOCH)})
+            return Reply(
+                {
+                    "message": "API rate limit exceeded for user ID 1.",
+                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+                },
+                status=403,
+                headers={
+                    "x-ratelimit-limit": str(self.rate_limit),
+                    "x-ratelimit-remaining": "0",
+                    "x-ratelimit-used": str(self.rate_limit),
+                    "x-ratelimit-reset": str(RESET_EPOCH),
+                },
+            )
         if failure.kind == "retry_after_429":
-            return Reply({"message": "You have exceeded a secondary rate limit."}, status=429,
-                         headers={"Retry-After": str(failure.retry_after)})
+            return Reply(
+                {"message": "You have exceeded a secondary rate limit."},
+                status=429,
+                headers={"Retry-After": str(failure.retry_after)},
+            )
         if failure.kind == "server_error_500":
             return Reply({"message": "Server Error"}, status=500)
         if failure.kind == "malformed_json":
             return Reply(raw=b'[{"url": "https://api.github.com/repos/', headers=self._limit_headers())
         if failure.kind == "not_found_404":
-            return self._count(Reply({"message": "Not Found", "documentation_url": "https://docs.github.com/rest",
-                                      "status": "404"}, status=404))
+            return self._count(
+                Reply({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}, status=404)
+            )
         if failure.kind == "unauthorized_401":
-            return Reply({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest",
-                          "status": "401"}, status=401)
+            return Reply(
+                {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"}, status=401
+            )
         raise ValueError(failure.kind)
 
     def _route(self, request: Request) -> tuple[Any, str | None] | None:
@@ -310,8 +415,7 @@ class FakeGitHub:
             deployment_id = int(status_match.group(1))
             if deployment_id not in {d["id"] for d in repo.deployments}:
                 return None
-            newest_first = sorted(repo.statuses.get(deployment_id, []), key=lambda s: (s["created_at"], s["id"]),
-                                  reverse=True)
+            newest_first = sorted(repo.statuses.get(deployment_id, []), key=lambda s: (s["created_at"], s["id"]), reverse=True)
             return self._paged(request, newest_first)
         if compare := re.fullmatch(r"/compare/([^/.]+)\.\.\.([^/.]+)", rest):
             return self._compare(request, repo, compare.group(1), compare.group(2))
@@ -339,28 +443,44 @@ class FakeGitHub:
         return sorted(chosen, key=lambda b: (b[key], b["number"]), reverse=request.param("direction", "desc") == "desc")
 
     def _deployments(self, request: Request, repo: Repo) -> list[dict[str, Any]]:
-        chosen = [d for d in repo.deployments if all(
-            request.param(name) in (None, d[name]) for name in ("environment", "sha", "ref", "task"))]
+        chosen = [
+            d
+            for d in repo.deployments
+            if all(request.param(name) in (None, d[name]) for name in ("environment", "sha", "ref", "task"))
+        ]
         return sorted(chosen, key=lambda d: (d["created_at"], d["id"]), reverse=True)
 
     def _workflows(self, request: Request, repo: Repo) -> tuple[Any, str | None]:
         """``GET …/actions/workflows``: the workflows the runs belong to (the shape GitHub documents)."""
         by_id: dict[int, dict[str, Any]] = {}
         for r in repo.runs:
-            by_id.setdefault(r["workflow_id"], {
-                "id": r["workflow_id"], "node_id": f"W_kwDO{r['workflow_id']}", "name": r["name"], "path": r["path"],
-                "state": "active", "created_at": "2019-01-01T00:00:00Z", "updated_at": "2023-01-01T00:00:00Z",
-                "url": f"https://api.github.com/repos/{REPO}/actions/workflows/{r['workflow_id']}",
-                "html_url": f"https://github.com/{REPO}/blob/master/{r['path']}",
-                "badge_url": f"https://github.com/{REPO}/workflows/{r['name']}/badge.svg"})
+            by_id.setdefault(
+                r["workflow_id"],
+                {
+                    "id": r["workflow_id"],
+                    "node_id": f"W_kwDO{r['workflow_id']}",
+                    "name": r["name"],
+                    "path": r["path"],
+                    "state": "active",
+                    "created_at": "2019-01-01T00:00:00Z",
+                    "updated_at": "2023-01-01T00:00:00Z",
+                    "url": f"https://api.github.com/repos/{REPO}/actions/workflows/{r['workflow_id']}",
+                    "html_url": f"https://github.com/{REPO}/blob/master/{r['path']}",
+                    "badge_url": f"https://github.com/{REPO}/workflows/{r['name']}/badge.svg",
+                },
+            )
         page, link = self._paged(request, sorted(by_id.values(), key=lambda w: w["id"]))
         return {"total_count": len(by_id), "workflows": page}, link
 
     def _runs(self, request: Request, repo: Repo, runs: list[dict[str, Any]]) -> tuple[Any, str | None]:
         wanted = request.param("status")
-        chosen = [r for r in runs
-                  if request.param("branch") in (None, r["head_branch"]) and request.param("event") in (None, r["event"])
-                  and wanted in (None, r["status"], r["conclusion"])]
+        chosen = [
+            r
+            for r in runs
+            if request.param("branch") in (None, r["head_branch"])
+            and request.param("event") in (None, r["event"])
+            and wanted in (None, r["status"], r["conclusion"])
+        ]
         chosen.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
         page, link = self._paged(request, chosen)
         return {"total_count": len(chosen), "workflow_runs": page}, link
@@ -370,15 +490,21 @@ class FakeGitHub:
         if base not in shas or head not in shas:
             return None  # GitHub answers 404 "No commit found for SHA"
         start, end = shas.index(base), shas.index(head)
-        ahead = repo.history[start + 1:end + 1] if end > start else []
+        ahead = repo.history[start + 1 : end + 1] if end > start else []
         behind = end < start
         page, link = self._paged(request, ahead)
-        body = {"url": f"https://api.github.com/repos/{REPO}/compare/{base}...{head}",
-                "html_url": f"https://github.com/{REPO}/compare/{base}...{head}",
-                "base_commit": repo.history[start], "merge_base_commit": repo.history[min(start, end)],
-                "status": "identical" if start == end else "behind" if behind else "ahead",
-                "ahead_by": len(ahead), "behind_by": start - end if behind else 0, "total_commits": len(ahead),
-                "commits": page, "files": []}
+        body = {
+            "url": f"https://api.github.com/repos/{REPO}/compare/{base}...{head}",
+            "html_url": f"https://github.com/{REPO}/compare/{base}...{head}",
+            "base_commit": repo.history[start],
+            "merge_base_commit": repo.history[min(start, end)],
+            "status": "identical" if start == end else "behind" if behind else "ahead",
+            "ahead_by": len(ahead),
+            "behind_by": start - end if behind else 0,
+            "total_commits": len(ahead),
+            "commits": page,
+            "files": [],
+        }
         return body, link
 
     def _pulls(self, request: Request, repo: Repo) -> list[dict[str, Any]]:
@@ -402,4 +528,4 @@ class FakeGitHub:
             links += [f'{url(page + 1)}; rel="next"', f'{url(last)}; rel="last"']
         if page > 1:
             links += [f'{url(1)}; rel="first"', f'{url(page - 1)}; rel="prev"']
-        return items[(page - 1) * per_page: page * per_page], ", ".join(links) or None
+        return items[(page - 1) * per_page : page * per_page], ", ".join(links) or None

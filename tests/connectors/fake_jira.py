@@ -53,10 +53,10 @@ UNAUTHORISED = b"Client must be authenticated to access this resource."
 Flavour = Literal["cloud", "server"]
 
 _JQL = re.compile(
-    r'^project in \((?P<projects>[^)]*)\)'
+    r"^project in \((?P<projects>[^)]*)\)"
     r'(?: AND updated >= "(?P<since>\d{4}/\d{2}/\d{2} \d{2}:\d{2})")?'
-    r'(?: AND \((?P<extra>[^()]*)\))?'
-    r' ORDER BY (?P<order>updated ASC, key ASC|key ASC)$'
+    r"(?: AND \((?P<extra>[^()]*)\))?"
+    r" ORDER BY (?P<order>updated ASC, key ASC|key ASC)$"
 )
 _EXTRA = re.compile(r'^(?P<field>labels|issuetype) (?P<op>=|!=) "?(?P<value>[^"]+)"?$')
 
@@ -135,8 +135,11 @@ def recorded_issues() -> list[FakeIssue]:
         issues.append(FakeIssue(id=body["id"], key=body["key"], fields=body["fields"], histories=histories))
     template = next(issue for issue in issues if issue.key == "EE-23")
     for issue_id, key in RECORDED_CHANGELOG_KEYS.items():
-        histories = [copy.deepcopy(record["body"]) for record in _fixture("issue-changelogs.json")
-                     if f"/issue/{issue_id}/" in record["request"]]
+        histories = [
+            copy.deepcopy(record["body"])
+            for record in _fixture("issue-changelogs.json")
+            if f"/issue/{issue_id}/" in record["request"]
+        ]
         issues.append(_around_changelog(template, issue_id, key, histories))
     return issues
 
@@ -148,19 +151,34 @@ def _around_changelog(template: FakeIssue, issue_id: str, key: str, histories: l
     resolutions = [item for history in histories for item in history["items"] if item["field"] == "resolution"]
     last = status_items[-1]
     fields.update(
-        summary=f"Issue {issue_id} (recorded changelog)", created=histories[0]["created"], updated=histories[-1]["created"],
+        summary=f"Issue {issue_id} (recorded changelog)",
+        created=histories[0]["created"],
+        updated=histories[-1]["created"],
         status={"id": last["to"], "name": last["toString"]},
         resolution={"id": resolutions[-1]["to"], "name": resolutions[-1]["toString"]} if resolutions else None,
-        labels=[], issuelinks=[], parent=None,
+        labels=[],
+        issuelinks=[],
+        parent=None,
     )
     return FakeIssue(id=issue_id, key=key, fields=fields, histories=histories)
 
 
 def make_issue(
-    key: str, *, created: datetime, initial_status: str = "10134", moves: Sequence[tuple[datetime, str]] = (),
-    flags: Sequence[tuple[datetime, bool]] = (), links: Sequence[tuple[str, str]] = (), issue_type: str = "Story",
-    summary: str | None = None, labels: Sequence[str] = (), parent: str | None = None, story_points: float | None = None,
-    issue_id: str | None = None, priority: str | None = None, severity: str | None = None,
+    key: str,
+    *,
+    created: datetime,
+    initial_status: str = "10134",
+    moves: Sequence[tuple[datetime, str]] = (),
+    flags: Sequence[tuple[datetime, bool]] = (),
+    links: Sequence[tuple[str, str]] = (),
+    issue_type: str = "Story",
+    summary: str | None = None,
+    labels: Sequence[str] = (),
+    parent: str | None = None,
+    story_points: float | None = None,
+    issue_id: str | None = None,
+    priority: str | None = None,
+    severity: str | None = None,
     resolved: datetime | None = None,
 ) -> FakeIssue:
     """Build an issue that moves through recorded statuses, with Flagged changes and "Blocks" links.
@@ -191,16 +209,33 @@ def make_issue(
     changes: list[tuple[datetime, dict[str, Any]]] = []
     current = initial_status
     for at, target in moves:
-        changes.append((at, {"field": "status", "fieldtype": "jira", "fieldId": "status", "from": current,
-                             "fromString": status_name(current), "to": target, "toString": status_name(target)}))
+        changes.append(
+            (
+                at,
+                {
+                    "field": "status",
+                    "fieldtype": "jira",
+                    "fieldId": "status",
+                    "from": current,
+                    "fromString": status_name(current),
+                    "to": target,
+                    "toString": status_name(target),
+                },
+            )
+        )
         current = target
     for at, on in flags:
-        value = {"from": None, "fromString": None, "to": "[10019]", "toString": "Impediment"} if on else {
-            "from": "[10019]", "fromString": "Impediment", "to": None, "toString": None}
+        value = (
+            {"from": None, "fromString": None, "to": "[10019]", "toString": "Impediment"}
+            if on
+            else {"from": "[10019]", "fromString": "Impediment", "to": None, "toString": None}
+        )
         changes.append((at, {"field": "Flagged", "fieldtype": "custom", "fieldId": FLAGGED_FIELD, **value}))
     changes.sort(key=lambda change: change[0])
-    histories = [{"id": str(number * 1000 + index), "author": author, "created": jira_time(at), "items": [item]}
-                 for index, (at, item) in enumerate(changes)]
+    histories = [
+        {"id": str(number * 1000 + index), "author": author, "created": jira_time(at), "items": [item]}
+        for index, (at, item) in enumerate(changes)
+    ]
     flagged_now = bool(flags) and flags[-1][1]
     done = _status_by_id()[current]["statusCategory"]["key"] == "done"
     fields: dict[str, Any] = {
@@ -217,18 +252,32 @@ def make_issue(
         "project": {"id": "10100", "key": key.rsplit("-", 1)[0], "name": "Operations"},
         FLAGGED_FIELD: [{"id": "10019", "value": "Impediment"}] if flagged_now else None,
         STORY_POINTS_FIELD: story_points,
-        "priority": {"self": "https://example.atlassian.net/rest/api/3/priority/2", "id": "2", "name": priority,
-                     "iconUrl": "https://example.atlassian.net/images/icons/priorities/high.svg"} if priority else None,
-        SEVERITY_FIELD: {"self": "https://example.atlassian.net/rest/api/3/customFieldOption/10060", "value": severity,
-                         "id": "10060"} if severity else None,
+        "priority": {
+            "self": "https://example.atlassian.net/rest/api/3/priority/2",
+            "id": "2",
+            "name": priority,
+            "iconUrl": "https://example.atlassian.net/images/icons/priorities/high.svg",
+        }
+        if priority
+        else None,
+        SEVERITY_FIELD: {
+            "self": "https://example.atlassian.net/rest/api/3/customFieldOption/10060",
+            "value": severity,
+            "id": "10060",
+        }
+        if severity
+        else None,
     }
     return FakeIssue(id=issue_id, key=key, fields=fields, histories=histories)
 
 
 def _link(index: int, kind: str, other: str) -> dict[str, Any]:
     side = "outwardIssue" if kind == "blocks" else "inwardIssue"
-    return {"id": str(20000 + index), "type": {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
-            side: {"id": "1", "key": other, "fields": {"summary": f"Work on {other}"}}}
+    return {
+        "id": str(20000 + index),
+        "type": {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
+        side: {"id": "1", "key": other, "fields": {"summary": f"Work on {other}"}},
+    }
 
 
 # Synthetic workflow, with recorded (Chinese) status ids: 打开 → 设计中 → 开发中 → 测试中 → 待发布 → 已完成,
@@ -237,7 +286,11 @@ _BACKLOG, _DESIGN, _BUILD, _TEST, _HOLD, _RELEASE, _DONE = "10134", "10080", "10
 
 
 def synthetic_issues(
-    n: int, seed: int, *, project: str = "OPS", start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
+    n: int,
+    seed: int,
+    *,
+    project: str = "OPS",
+    start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
 ) -> list[FakeIssue]:
     """``n`` issues with about 12 status changes each (rework and holds), some flagged, some blocking others.
 
@@ -272,9 +325,17 @@ def synthetic_issues(
             if rng.random() < 0.8:
                 flags.append((flagged_at + timedelta(hours=rng.expovariate(1 / 8)), False))
         links = [("blocks", f"{project}-{number - 1}")] if number > 1 and rng.random() < 0.1 else []
-        issues.append(make_issue(f"{project}-{number}", created=created, moves=moves, flags=flags, links=links,
-                                 labels=rng.sample(["api", "web", "data", "ops"], rng.randrange(3)),
-                                 story_points=float(rng.choice([1, 2, 3, 5, 8]))))
+        issues.append(
+            make_issue(
+                f"{project}-{number}",
+                created=created,
+                moves=moves,
+                flags=flags,
+                links=links,
+                labels=rng.sample(["api", "web", "data", "ops"], rng.randrange(3)),
+                story_points=float(rng.choice([1, 2, 3, 5, 8])),
+            )
+        )
     return issues
 
 
@@ -313,8 +374,14 @@ class FakeJira:
     """
 
     def __init__(
-        self, issues: Iterable[FakeIssue], *, flavour: Flavour = "cloud", page_size: int = 100,
-        changelog_page_size: int = 100, embedded_histories: int = 100, time_zone: str | None = TIME_ZONE,
+        self,
+        issues: Iterable[FakeIssue],
+        *,
+        flavour: Flavour = "cloud",
+        page_size: int = 100,
+        changelog_page_size: int = 100,
+        embedded_histories: int = 100,
+        time_zone: str | None = TIME_ZONE,
     ) -> None:
         self.issues = {issue.key: issue for issue in issues}
         self.flavour = flavour
@@ -454,7 +521,7 @@ class FakeJira:
         if self.flavour == "server":
             start = int(request.param("startAt") or 0)
             head = {"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(matching)}
-            return self._page(head, matching[start:start + size], fields, expand, tail={})
+            return self._page(head, matching[start : start + size], fields, expand, tail={})
         start = 0
         if request.param("nextPageToken") is not None:
             try:
@@ -467,8 +534,15 @@ class FakeJira:
             tail["nextPageToken"] = self._token(jql, following)
         return self._page({}, matching[start:following], fields, expand, tail=tail)
 
-    def _page(self, head: dict[str, Any], issues: Sequence[FakeIssue], fields: tuple[str, ...] | None, expand: bool,
-              *, tail: dict[str, Any]) -> Reply:
+    def _page(
+        self,
+        head: dict[str, Any],
+        issues: Sequence[FakeIssue],
+        fields: tuple[str, ...] | None,
+        expand: bool,
+        *,
+        tail: dict[str, Any],
+    ) -> Reply:
         body = json.dumps(head)[:-1].encode() + (b", " if head else b"") + b'"issues": ['
         body += b", ".join(self._issue_json(issue, fields, expand) for issue in issues) + b"]"
         body += (b", " + json.dumps(tail)[1:].encode()) if tail else b"}"
@@ -504,8 +578,13 @@ class FakeJira:
                 zone = ZoneInfo(self.time_zone) if self.time_zone else UTC
                 since = datetime.strptime(match["since"], "%Y/%m/%d %H:%M").replace(tzinfo=zone)
             keep = _extra_filter(match["extra"])
-            found = [issue for issue in self.issues.values() if issue.project in projects and keep(issue)
-                     and (since is None or parse_jira_time(issue.fields["updated"]) >= since)]
+            found = [
+                issue
+                for issue in self.issues.values()
+                if issue.project in projects
+                and keep(issue)
+                and (since is None or parse_jira_time(issue.fields["updated"]) >= since)
+            ]
             if match["order"] == "key ASC":
                 found.sort(key=FakeIssue.sort_key)
             else:
@@ -532,16 +611,24 @@ class FakeJira:
             return _not_found()
         start = int(request.param("startAt") or 0)
         size = min(int(request.param("maxResults") or 100), self.changelog_page_size)
-        values = issue.histories[start:start + size]
-        return Reply({"self": f"{self.api}/issue/{issue.id}/changelog?startAt={start}&maxResults={size}", "maxResults": size,
-                      "startAt": start, "total": len(issue.histories), "isLast": start + size >= len(issue.histories),
-                      "values": values})
+        values = issue.histories[start : start + size]
+        return Reply(
+            {
+                "self": f"{self.api}/issue/{issue.id}/changelog?startAt={start}&maxResults={size}",
+                "maxResults": size,
+                "startAt": start,
+                "total": len(issue.histories),
+                "isLast": start + size >= len(issue.histories),
+                "values": values,
+            }
+        )
 
     def _issue(self, id_or_key: str, request: Request) -> Reply:
         issue = self._find(id_or_key)
         if issue is None:
-            return Reply({"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}},
-                         status=404)
+            return Reply(
+                {"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}, status=404
+            )
         fields_param = request.param("fields")
         fields = tuple(fields_param.split(",")) if fields_param is not None else ("*all",)
         expand = "changelog" in (request.param("expand") or "").split(",")
@@ -572,15 +659,45 @@ def _not_found() -> Reply:
 _FIELDS: list[dict[str, Any]] = [
     {"id": "summary", "key": "summary", "name": "Summary", "custom": False, "schema": {"type": "string", "system": "summary"}},
     {"id": "status", "key": "status", "name": "Status", "custom": False, "schema": {"type": "status", "system": "status"}},
-    {"id": "customfield_10020", "key": "customfield_10020", "name": "Sprint", "custom": True,
-     "schema": {"type": "array", "items": "json", "custom": "com.pyxis.greenhopper.jira:gh-sprint", "customId": 10020}},
-    {"id": FLAGGED_FIELD, "key": FLAGGED_FIELD, "name": "Flagged", "custom": True, "clauseNames": ["cf[10021]", "Flagged"],
-     "schema": {"type": "array", "items": "option",
-                "custom": "com.atlassian.jira.plugin.system.customfieldtypes:multicheckboxes", "customId": 10021}},
-    {"id": "customfield_10024", "key": "customfield_10024", "name": "Story Points", "custom": True,
-     "schema": {"type": "number", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float", "customId": 10024}},
-    {"id": STORY_POINTS_FIELD, "key": STORY_POINTS_FIELD, "name": "Story point estimate", "custom": True,
-     "schema": {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points", "customId": 10016}},
-    {"id": SEVERITY_FIELD, "key": SEVERITY_FIELD, "name": "Severity", "custom": True,
-     "schema": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select", "customId": 10050}},
+    {
+        "id": "customfield_10020",
+        "key": "customfield_10020",
+        "name": "Sprint",
+        "custom": True,
+        "schema": {"type": "array", "items": "json", "custom": "com.pyxis.greenhopper.jira:gh-sprint", "customId": 10020},
+    },
+    {
+        "id": FLAGGED_FIELD,
+        "key": FLAGGED_FIELD,
+        "name": "Flagged",
+        "custom": True,
+        "clauseNames": ["cf[10021]", "Flagged"],
+        "schema": {
+            "type": "array",
+            "items": "option",
+            "custom": "com.atlassian.jira.plugin.system.customfieldtypes:multicheckboxes",
+            "customId": 10021,
+        },
+    },
+    {
+        "id": "customfield_10024",
+        "key": "customfield_10024",
+        "name": "Story Points",
+        "custom": True,
+        "schema": {"type": "number", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float", "customId": 10024},
+    },
+    {
+        "id": STORY_POINTS_FIELD,
+        "key": STORY_POINTS_FIELD,
+        "name": "Story point estimate",
+        "custom": True,
+        "schema": {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points", "customId": 10016},
+    },
+    {
+        "id": SEVERITY_FIELD,
+        "key": SEVERITY_FIELD,
+        "name": "Severity",
+        "custom": True,
+        "schema": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select", "customId": 10050},
+    },
 ]

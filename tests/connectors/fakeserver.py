@@ -69,12 +69,20 @@ def fake_server(handler: Handler) -> Iterator[FakeServer]:
         def _handle(self) -> None:
             split = urlsplit(self.path)
             length = int(self.headers.get("content-length") or 0)
-            request = Request(self.command, split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()},
-                              self.rfile.read(length) if length else b"")
+            request = Request(
+                self.command,
+                split.path,
+                parse_qs(split.query),
+                {k.lower(): v for k, v in self.headers.items()},
+                self.rfile.read(length) if length else b"",
+            )
             received.append(request)
             reply = handler(request)
-            payload = reply.raw if reply.raw is not None else (
-                b"" if reply.body is None and reply.status == 304 else json.dumps(reply.body).encode())
+            payload = (
+                reply.raw
+                if reply.raw is not None
+                else (b"" if reply.body is None and reply.status == 304 else json.dumps(reply.body).encode())
+            )
             self.send_response(reply.status)
             headers = {"Content-Type": "application/json", **reply.headers}
             for name, value in headers.items():

@@ -58,8 +58,10 @@ def test_test_names_a_missing_repository() -> None:
     with FakeGitHub({REPO: sample_repo()}).serve() as server, pytest.raises(ConnectorError) as caught:
         connect(server, repositories=[REPO, "panjf2000/gnet"]).test()
 
-    assert caught.value.message == ("GitHub (ants): repository panjf2000/gnet was not found, or the token cannot see it. "
-                                    "Check its owner/name and the token's repository access.")
+    assert caught.value.message == (
+        "GitHub (ants): repository panjf2000/gnet was not found, or the token cannot see it. "
+        "Check its owner/name and the token's repository access."
+    )
     assert caught.value.status == 404
     assert caught.value.retryable is False
 
@@ -71,8 +73,10 @@ def test_an_expired_token_is_refused_naming_the_connection(action: str) -> None:
         with pytest.raises(ConnectorError) as caught:
             connector.test() if action == "test" else list(connector.fetch(SyncRequest()))
 
-    assert caught.value.message == ("Acme GitHub: the server refused the credentials (401 Unauthorized: Bad credentials). "
-                                    "The token may have expired or lack access: update it on the connection.")
+    assert caught.value.message == (
+        "Acme GitHub: the server refused the credentials (401 Unauthorized: Bad credentials). "
+        "The token may have expired or lack access: update it on the connection."
+    )
     assert caught.value.status == 401
     assert caught.value.retryable is False
 
@@ -96,11 +100,19 @@ def test_pull_request_record_from_the_recorded_pull_41() -> None:
         pull = changes(list(connect(server).fetch(SyncRequest())))[41]
 
     assert pull == ChangeRecord(
-        source="github", repository=REPO, number=41, title="support nonblocking submit and max blocking limit setting",
-        author="choleraehyq", opened_at=utc("2019-08-20T03:24:27Z"), first_commit_at=utc("2019-08-20T03:22:00Z"),
-        first_review_at=utc("2019-08-20T09:19:55Z"), merged_at=utc("2019-08-20T10:55:19Z"),
-        closed_at=utc("2019-08-20T10:55:19Z"), merge_commit_sha="faef79b7d8a4876da8a215d7794cce20c710aaa2",
-        base_branch="master", url="https://github.com/panjf2000/ants/pull/41",
+        source="github",
+        repository=REPO,
+        number=41,
+        title="support nonblocking submit and max blocking limit setting",
+        author="choleraehyq",
+        opened_at=utc("2019-08-20T03:24:27Z"),
+        first_commit_at=utc("2019-08-20T03:22:00Z"),
+        first_review_at=utc("2019-08-20T09:19:55Z"),
+        merged_at=utc("2019-08-20T10:55:19Z"),
+        closed_at=utc("2019-08-20T10:55:19Z"),
+        merge_commit_sha="faef79b7d8a4876da8a215d7794cce20c710aaa2",
+        base_branch="master",
+        url="https://github.com/panjf2000/ants/pull/41",
     )
 
 
@@ -108,8 +120,12 @@ def test_first_review_ignores_pending_and_bot_reviews() -> None:
     repo = sample_repo()
     earliest = dict(repo.reviews[53][0])  # panjf2000 CHANGES_REQUESTED 2019-10-07T16:56:26Z
     pending = {**earliest, "id": 1, "state": "PENDING", "submitted_at": None}
-    bot = {**earliest, "id": 2, "submitted_at": "2019-10-07T08:20:00Z",
-           "user": {**earliest["user"], "login": "coderabbitai[bot]", "type": "Bot"}}
+    bot = {
+        **earliest,
+        "id": 2,
+        "submitted_at": "2019-10-07T08:20:00Z",
+        "user": {**earliest["user"], "login": "coderabbitai[bot]", "type": "Bot"},
+    }
     repo.reviews[53] = [pending, bot, *repo.reviews[53]]
     with FakeGitHub({REPO: repo}).serve() as server:
         pull = changes(list(connect(server).fetch(SyncRequest())))[53]
@@ -148,9 +164,15 @@ def test_link_pagination_over_three_pages_with_cursors() -> None:
     assert [r.param("page") for r in issue_requests] == [None, "2", "3"]
     assert [r.param("sort") for r in issue_requests] == ["updated"] * 3
     assert [(p.cursor["phase"], p.cursor["repo"]) for p in pages] == [
-        ("issues", REPO), ("issues", REPO), ("pulls", REPO), ("pulls", REPO), ("done", None)]
+        ("issues", REPO),
+        ("issues", REPO),
+        ("pulls", REPO),
+        ("pulls", REPO),
+        ("done", None),
+    ]
     assert pages[0].cursor["next_url"] == (
-        f"{server.url}/repos/{REPO}/issues?state=all&sort=updated&direction=asc&per_page=4&page=2")
+        f"{server.url}/repos/{REPO}/issues?state=all&sort=updated&direction=asc&per_page=4&page=2"
+    )
     assert pages[2].cursor["next_url"] is None
     assert sorted(keys(pages)) == sorted(f"{REPO}#{n}" for n in ISSUES)
     assert sorted(changes(pages)) == PULLS
@@ -208,8 +230,10 @@ def test_malformed_json_names_the_request() -> None:
     with fake.serve() as server, pytest.raises(ConnectorError) as caught:
         list(connect(server).fetch(SyncRequest()))
 
-    assert caught.value.message == ("GitHub (ants): the server's answer to /repos/panjf2000/ants/issues is not valid "
-                                    "JSON (it starts with '[{\"url\": \"https://api.github.com/repos/').")
+    assert caught.value.message == (
+        "GitHub (ants): the server's answer to /repos/panjf2000/ants/issues is not valid "
+        'JSON (it starts with \'[{"url": "https://api.github.com/repos/\').'
+    )
     assert caught.value.retryable is True
 
 
@@ -244,8 +268,11 @@ def test_resume_from_a_cursor_continues_at_that_page() -> None:
 
 def test_resume_at_the_pulls_phase_and_after_the_end() -> None:
     with FakeGitHub({REPO: sample_repo()}).serve() as server:
-        pulls_only = list(connect(server).fetch(SyncRequest(cursor={"repo": REPO, "phase": "pulls", "next_url": None,
-                                                                    "since": None, "watermark": None})))
+        pulls_only = list(
+            connect(server).fetch(
+                SyncRequest(cursor={"repo": REPO, "phase": "pulls", "next_url": None, "since": None, "watermark": None})
+            )
+        )
         server.requests.clear()
         nothing = list(connect(server).fetch(SyncRequest(cursor={"repo": None, "phase": "done"})))
 
@@ -276,7 +303,11 @@ def test_several_repositories_are_read_in_turn() -> None:
         pages = list(connect(server, repositories=[REPO, "octo/tools"]).fetch(SyncRequest(full=True)))
 
     assert [(p.cursor["repo"], p.cursor["phase"]) for p in pages] == [
-        (REPO, "pulls"), ("octo/tools", "issues"), ("octo/tools", "pulls"), (None, "done")]
+        (REPO, "pulls"),
+        ("octo/tools", "issues"),
+        ("octo/tools", "pulls"),
+        (None, "done"),
+    ]
     assert len(pages[-1].existing_keys or []) == 16
     assert "octo/tools#220" in (pages[-1].existing_keys or [])
 
@@ -285,25 +316,42 @@ def test_workflow_proposals() -> None:
     with FakeGitHub({REPO: sample_repo()}).serve() as server:
         by_state = connect(server).workflow()
         by_labels = connect(server, workflow_by="labels", status_labels=["status: ready", "status: review"]).workflow()
-        by_columns = connect(server, workflow_by="project_columns",
-                             project_columns=["To do", "In progress", "Done"]).workflow()
+        by_columns = connect(server, workflow_by="project_columns", project_columns=["To do", "In progress", "Done"]).workflow()
 
     assert [(s.name, s.category, s.position) for s in by_state] == [
-        ("Open", StageCategory.BACKLOG, 0), ("Closed", StageCategory.DONE, 1), ("Not planned", StageCategory.DISCARDED, 2)]
+        ("Open", StageCategory.BACKLOG, 0),
+        ("Closed", StageCategory.DONE, 1),
+        ("Not planned", StageCategory.DISCARDED, 2),
+    ]
     assert [(s.name, s.category) for s in by_labels] == [
-        ("Open", StageCategory.BACKLOG), ("status: ready", StageCategory.ACTIVE), ("status: review", StageCategory.ACTIVE),
-        ("Closed", StageCategory.DONE), ("Not planned", StageCategory.DISCARDED)]
+        ("Open", StageCategory.BACKLOG),
+        ("status: ready", StageCategory.ACTIVE),
+        ("status: review", StageCategory.ACTIVE),
+        ("Closed", StageCategory.DONE),
+        ("Not planned", StageCategory.DISCARDED),
+    ]
     assert [(s.name, s.category) for s in by_columns] == [
-        ("Open", StageCategory.BACKLOG), ("To do", StageCategory.BACKLOG), ("In progress", StageCategory.ACTIVE),
-        ("Done", StageCategory.DONE), ("Closed", StageCategory.DONE), ("Not planned", StageCategory.DISCARDED)]
+        ("Open", StageCategory.BACKLOG),
+        ("To do", StageCategory.BACKLOG),
+        ("In progress", StageCategory.ACTIVE),
+        ("Done", StageCategory.DONE),
+        ("Closed", StageCategory.DONE),
+        ("Not planned", StageCategory.DISCARDED),
+    ]
 
 
-@pytest.mark.parametrize(("settings", "message"), [
-    ({"repositories": ["ants"]}, "'ants' is not of the form owner/name"),
-    ({"repositories": []}, "name at least one repository as owner/name"),
-    ({"repositories": [REPO], "workflow_by": "labels"}, "status_labels: workflow_by 'labels' needs at least one status label"),
-    ({"repositories": [REPO], "base_url": "api.github.com"}, "must start with https://"),
-])
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"repositories": ["ants"]}, "'ants' is not of the form owner/name"),
+        ({"repositories": []}, "name at least one repository as owner/name"),
+        (
+            {"repositories": [REPO], "workflow_by": "labels"},
+            "status_labels: workflow_by 'labels' needs at least one status label",
+        ),
+        ({"repositories": [REPO], "base_url": "api.github.com"}, "must start with https://"),
+    ],
+)
 def test_settings_are_validated_with_a_message_naming_the_field(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         GitHubConnector.settings_model.model_validate(settings)
@@ -320,5 +368,6 @@ def test_a_next_link_to_another_host_is_refused() -> None:
 
     assert caught.value.message == (
         "GitHub (ants): GitHub pointed to a next page on another host "
-        "(https://evil.example/repos/panjf2000/ants/issues?page=2); check the base URL of the connection.")
+        "(https://evil.example/repos/panjf2000/ants/issues?page=2); check the base URL of the connection."
+    )
     assert server.requests == []

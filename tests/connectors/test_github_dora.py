@@ -75,9 +75,14 @@ def deploying_repo() -> Repo:
         repo.deployments.append(deployment(deployment_id, sha=sha(index), created=created))
         day = created[:10]
         repo.statuses[deployment_id] = [
-            deployment_status(next(status_ids), deployment_id, state=state,
-                              at=(f"{day[:8]}{int(day[8:]) + 1:02d}T{time[:-2]}Z" if time.endswith("+1") else f"{day}T{time}Z"))
-            for state, time in statuses]
+            deployment_status(
+                next(status_ids),
+                deployment_id,
+                state=state,
+                at=(f"{day[:8]}{int(day[8:]) + 1:02d}T{time[:-2]}Z" if time.endswith("+1") else f"{day}T{time}Z"),
+            )
+            for state, time in statuses
+        ]
     repo.deployments.append(deployment(108, sha=sha(9), created="2023-11-07T11:00:00Z", environment="staging"))
     repo.statuses[108] = [deployment_status(5999, 108, state="success", at="2023-11-07T11:05:00Z", environment="staging")]
     return repo
@@ -100,21 +105,30 @@ def test_deployment_results_times_and_shipped_commits() -> None:
         "deployment:107": ("in_progress", None),
     }
     assert found["deployment:104"] == DeploymentRecord(
-        source="github", external_id="deployment:104", repository=REPO, environment="production", result="success",
-        started_at=utc("2023-11-04T10:00:00Z"), finished_at=utc("2023-11-04T10:03:00Z"), commit_sha=sha(5),
-        commit_shas=(sha(5), sha(4), sha(3), sha(2)), ref="main", url="https://ci.example.com/deploy/104",
+        source="github",
+        external_id="deployment:104",
+        repository=REPO,
+        environment="production",
+        result="success",
+        started_at=utc("2023-11-04T10:00:00Z"),
+        finished_at=utc("2023-11-04T10:03:00Z"),
+        commit_sha=sha(5),
+        commit_shas=(sha(5), sha(4), sha(3), sha(2)),
+        ref="main",
+        url="https://ci.example.com/deploy/104",
     )
     # The first successful deployment has no predecessor: its commits are unknown.
     assert found["deployment:101"].commit_shas == ()
     # A failed deployment lists what it tried to ship since the last success; errors and the rest list nothing.
     assert found["deployment:102"].commit_shas == (sha(3), sha(2))
     assert [found[f"deployment:{n}"].commit_shas for n in (103, 105, 106, 107)] == [(), (), (), ()]
-    assert requests_to(server, "/compare/") == [f"/repos/{REPO}/compare/{sha(1)}...{sha(5)}",  # newest first
-                                                f"/repos/{REPO}/compare/{sha(1)}...{sha(3)}"]
+    assert requests_to(server, "/compare/") == [
+        f"/repos/{REPO}/compare/{sha(1)}...{sha(5)}",  # newest first
+        f"/repos/{REPO}/compare/{sha(1)}...{sha(3)}",
+    ]
     listing = [r for r in server.requests if r.path == f"/repos/{REPO}/deployments"]
     assert [(r.param("environment"), r.param("per_page")) for r in listing] == [("production", "100")]
-    assert [(p.cursor["phase"], p.cursor["repo"]) for p in pages] == [
-        ("pulls", REPO), ("deployments", REPO), ("done", None)]
+    assert [(p.cursor["phase"], p.cursor["repo"]) for p in pages] == [("pulls", REPO), ("deployments", REPO), ("done", None)]
     assert [len(p.deployments) for p in pages] == [0, 0, 7]
 
 
@@ -132,7 +146,10 @@ def test_previous_success_on_older_pages_compare_pages_and_304s() -> None:
     assert found["deployment:102"].commit_shas == (sha(3), sha(2))
     compare = [r for r in server.requests[:sent] if "/compare/" in r.path]
     assert [(r.path.rsplit("/", 1)[1], r.param("page")) for r in compare] == [
-        (f"{sha(1)}...{sha(5)}", None), (f"{sha(1)}...{sha(5)}", "2"), (f"{sha(1)}...{sha(3)}", None)]
+        (f"{sha(1)}...{sha(5)}", None),
+        (f"{sha(1)}...{sha(5)}", "2"),
+        (f"{sha(1)}...{sha(3)}", None),
+    ]
     assert [p.cursor["phase"] for p in first].count("deployments") == 4  # after pulls, then 3 more pages
     assert deployments_of(second) == found
     # Pages read ahead to find a predecessor cost a 304 when their turn comes (pages 3 and 4, page 4 for 102 too).
@@ -166,42 +183,59 @@ def workflow_repo() -> Repo:
         run(1, name="Deploy", created="2023-11-01T09:00:00Z", updated="2023-11-01T09:07:00Z", sha=sha(1)),
         run(2, name="Tests", created="2023-11-01T09:30:00Z", sha=sha(1)),  # another workflow
         run(3, name="Deploy", created="2023-11-01T11:00:00Z", branch="feature-x", sha=sha(2)),  # another branch
-        run(4, name="Deploy", created="2023-11-02T09:00:00Z", updated="2023-11-02T09:03:00Z", conclusion="failure",
-            sha=sha(3)),
-        run(5, name="Deploy", created="2023-11-03T09:00:00Z", updated="2023-11-03T09:01:00Z", conclusion="cancelled",
-            sha=sha(4)),
+        run(4, name="Deploy", created="2023-11-02T09:00:00Z", updated="2023-11-02T09:03:00Z", conclusion="failure", sha=sha(3)),
+        run(5, name="Deploy", created="2023-11-03T09:00:00Z", updated="2023-11-03T09:01:00Z", conclusion="cancelled", sha=sha(4)),
         run(6, name="Deploy", created="2023-11-04T09:00:00Z", conclusion="skipped", sha=sha(5)),  # not a deployment
         run(7, name="Deploy", created="2023-11-05T08:00:00Z", status="in_progress", conclusion=None, sha=sha(6)),
-        run(8, name="Release to prod", created="2023-11-05T09:00:00Z", updated="2023-11-05T09:09:00Z", sha=sha(6),
-            path=".github/workflows/release.yml"),
+        run(
+            8,
+            name="Release to prod",
+            created="2023-11-05T09:00:00Z",
+            updated="2023-11-05T09:09:00Z",
+            sha=sha(6),
+            path=".github/workflows/release.yml",
+        ),
     ]
     return repo
 
 
 def test_workflow_runs_by_name_or_file_and_branch_are_deployments() -> None:
-    source = {"repository": REPO, "source": "workflow_runs", "workflows": ["Deploy", "release.yml"],
-              "branch": "master"}
+    source = {"repository": REPO, "source": "workflow_runs", "workflows": ["Deploy", "release.yml"], "branch": "master"}
     with FakeGitHub({REPO: workflow_repo()}).serve() as server:
         pages = list(connect(server, deployments=[source]).fetch(SyncRequest()))
 
     found = deployments_of(pages)
     assert list(found) == ["run:8", "run:5", "run:4", "run:1"]  # newest first
     assert found["run:8"] == DeploymentRecord(
-        source="github", external_id="run:8", repository=REPO, environment="production", result="success",
-        started_at=utc("2023-11-05T09:00:00Z"), finished_at=utc("2023-11-05T09:09:00Z"), commit_sha=sha(6),
-        commit_shas=(sha(6), sha(5), sha(4), sha(3), sha(2)), ref="master",
+        source="github",
+        external_id="run:8",
+        repository=REPO,
+        environment="production",
+        result="success",
+        started_at=utc("2023-11-05T09:00:00Z"),
+        finished_at=utc("2023-11-05T09:09:00Z"),
+        commit_sha=sha(6),
+        commit_shas=(sha(6), sha(5), sha(4), sha(3), sha(2)),
+        ref="master",
         url=f"https://github.com/{REPO}/actions/runs/8",
     )
     assert [(found[k].result, found[k].commit_shas) for k in ("run:5", "run:4", "run:1")] == [
-        ("cancelled", ()), ("failure", (sha(3), sha(2))), ("success", ())]
+        ("cancelled", ()),
+        ("failure", (sha(3), sha(2))),
+        ("success", ()),
+    ]
     listing = [r for r in server.requests if r.path == f"/repos/{REPO}/actions/runs"]
-    assert [(r.param("branch"), r.param("status"), r.param("per_page")) for r in listing] == [
-        ("master", "completed", "100")]
+    assert [(r.param("branch"), r.param("status"), r.param("per_page")) for r in listing] == [("master", "completed", "100")]
 
 
 def test_workflow_runs_to_another_environment() -> None:
-    source = {"repository": REPO, "source": "workflow_runs", "workflows": ["Deploy"], "branch": "master",
-              "environment": "staging"}
+    source = {
+        "repository": REPO,
+        "source": "workflow_runs",
+        "workflows": ["Deploy"],
+        "branch": "master",
+        "environment": "staging",
+    }
     with FakeGitHub({REPO: workflow_repo()}).serve() as server:
         found = deployments_of(list(connect(server, deployments=[source]).fetch(SyncRequest())))
 
@@ -210,13 +244,17 @@ def test_workflow_runs_to_another_environment() -> None:
     # One workflow matches: its own run list is read (not every run of the branch).
     deploy_id = workflow_repo().runs[0]["workflow_id"]
     assert [r.path for r in server.requests if "/actions/" in r.path] == [
-        f"/repos/{REPO}/actions/workflows", f"/repos/{REPO}/actions/workflows/{deploy_id}/runs"]
+        f"/repos/{REPO}/actions/workflows",
+        f"/repos/{REPO}/actions/workflows/{deploy_id}/runs",
+    ]
 
 
 def test_a_workflow_the_repository_does_not_have_is_named() -> None:
     source = {"repository": REPO, "source": "workflow_runs", "workflows": ["Ship it"], "branch": "master"}
-    message = (f"GitHub (ants): {REPO} has no workflow named 'Ship it' (its workflows: Deploy, Release to prod, "
-               "Tests); correct the deployment source of the connection.")
+    message = (
+        f"GitHub (ants): {REPO} has no workflow named 'Ship it' (its workflows: Deploy, Release to prod, "
+        "Tests); correct the deployment source of the connection."
+    )
     with FakeGitHub({REPO: workflow_repo()}).serve() as server:
         with pytest.raises(ConnectorError) as tested:
             connect(server, deployments=[source]).test()
@@ -236,15 +274,23 @@ def test_recorded_runs_map_to_results() -> None:
 
     assert sorted((r.external_id, r.result, r.ref) for r in found.values()) == sorted(
         (f"run:{body['id']}", {"success": "success", "failure": "failure"}[body["conclusion"]], "master")
-        for body in repo.runs if body["name"] in ("Lint", "Tests") and body["status"] == "completed")
+        for body in repo.runs
+        if body["name"] in ("Lint", "Tests") and body["status"] == "completed"
+    )
     assert len(found) == 3
 
 
 def incident_repo() -> Repo:
     repo = sample_repo()
     repo.issues += [
-        issue(300, created="2023-11-02T08:00:00Z", state="closed", closed="2023-11-02T09:30:00Z",
-              labels=("incident", "severity: high"), title="Checkout down"),
+        issue(
+            300,
+            created="2023-11-02T08:00:00Z",
+            state="closed",
+            closed="2023-11-02T09:30:00Z",
+            labels=("incident", "severity: high"),
+            title="Checkout down",
+        ),
         issue(301, created="2023-11-03T08:00:00Z", labels=("Incident",), title="Slow search"),
     ]
     repo.events[300] = []
@@ -258,12 +304,26 @@ def test_issues_with_the_incident_label_are_incidents_and_work_items() -> None:
 
     incidents = [incident for page in pages for incident in page.incidents]
     assert incidents == [
-        IncidentRecord(source="github", external_id=f"{REPO}#300", title="Checkout down",
-                       created_at=utc("2023-11-02T08:00:00Z"), resolved_at=utc("2023-11-02T09:30:00Z"),
-                       severity="high", repository=REPO, url=f"https://github.com/{REPO}/issues/300"),
-        IncidentRecord(source="github", external_id=f"{REPO}#301", title="Slow search",
-                       created_at=utc("2023-11-03T08:00:00Z"), resolved_at=None, severity=None, repository=REPO,
-                       url=f"https://github.com/{REPO}/issues/301"),
+        IncidentRecord(
+            source="github",
+            external_id=f"{REPO}#300",
+            title="Checkout down",
+            created_at=utc("2023-11-02T08:00:00Z"),
+            resolved_at=utc("2023-11-02T09:30:00Z"),
+            severity="high",
+            repository=REPO,
+            url=f"https://github.com/{REPO}/issues/300",
+        ),
+        IncidentRecord(
+            source="github",
+            external_id=f"{REPO}#301",
+            title="Slow search",
+            created_at=utc("2023-11-03T08:00:00Z"),
+            resolved_at=None,
+            severity=None,
+            repository=REPO,
+            url=f"https://github.com/{REPO}/issues/301",
+        ),
     ]
     keys = {item.external_key for page in pages for item in page.items}
     assert {f"{REPO}#300", f"{REPO}#301"} <= keys
@@ -271,8 +331,7 @@ def test_issues_with_the_incident_label_are_incidents_and_work_items() -> None:
 
 def test_incidents_only_are_not_work_items_and_cost_no_event_requests() -> None:
     with FakeGitHub({REPO: incident_repo()}).serve() as server:
-        pages = list(connect(server, incident_label="incident", incidents_as_work_items=False).fetch(
-            SyncRequest(full=True)))
+        pages = list(connect(server, incident_label="incident", incidents_as_work_items=False).fetch(SyncRequest(full=True)))
 
     assert [incident.external_id for page in pages for incident in page.incidents] == [f"{REPO}#300", f"{REPO}#301"]
     keys = {item.external_key for page in pages for item in page.items}
@@ -298,21 +357,36 @@ def test_fake_lists_issues_by_label() -> None:
     assert [record["number"] for record in listed.records] == [300]
 
 
-@pytest.mark.parametrize(("deployments", "message"), [
-    ([{"repository": REPO, "source": "workflow_runs", "workflows": ["Deploy"]}],
-     f"{REPO}: workflow_runs needs the branch whose runs deploy (e.g. main)"),
-    ([{"repository": REPO, "source": "workflow_runs", "branch": "main"}],
-     f"{REPO}: workflow_runs needs at least one workflow name"),
-    ([{"repository": REPO, "source": "deployments", "branch": "main"}],
-     f"{REPO}: workflow names and a branch only apply to workflow_runs"),
-    ([{"repository": "octo/other", "source": "deployments"}],
-     "deployments: octo/other is not one of the connection's repositories"),
-    ([{"repository": REPO, "source": "deployments"}, {"repository": REPO, "source": "deployments"}],
-     f"deployments: {REPO} is named twice; give one source per repository"),
-    ([{"repository": REPO, "source": "releases"}], "Input should be 'deployments' or 'workflow_runs'"),
-    ([{"repository": REPO, "source": "deployments", "environment": "prod us"}],
-     "the environment is one word, e.g. production"),
-])
+@pytest.mark.parametrize(
+    ("deployments", "message"),
+    [
+        (
+            [{"repository": REPO, "source": "workflow_runs", "workflows": ["Deploy"]}],
+            f"{REPO}: workflow_runs needs the branch whose runs deploy (e.g. main)",
+        ),
+        (
+            [{"repository": REPO, "source": "workflow_runs", "branch": "main"}],
+            f"{REPO}: workflow_runs needs at least one workflow name",
+        ),
+        (
+            [{"repository": REPO, "source": "deployments", "branch": "main"}],
+            f"{REPO}: workflow names and a branch only apply to workflow_runs",
+        ),
+        (
+            [{"repository": "octo/other", "source": "deployments"}],
+            "deployments: octo/other is not one of the connection's repositories",
+        ),
+        (
+            [{"repository": REPO, "source": "deployments"}, {"repository": REPO, "source": "deployments"}],
+            f"deployments: {REPO} is named twice; give one source per repository",
+        ),
+        ([{"repository": REPO, "source": "releases"}], "Input should be 'deployments' or 'workflow_runs'"),
+        (
+            [{"repository": REPO, "source": "deployments", "environment": "prod us"}],
+            "the environment is one word, e.g. production",
+        ),
+    ],
+)
 def test_deployment_settings_are_validated(deployments: list[dict[str, Any]], message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         GitHubSettings.model_validate({"repositories": [REPO], "deployments": deployments})
@@ -327,12 +401,12 @@ def test_settings_defaults_keep_existing_connections_unchanged() -> None:
 
 
 def test_deployment_lines_are_parsed_and_formatted_back() -> None:
-    text = f'''# production deploys
+    text = f"""# production deploys
 {REPO}: workflow_runs "Deploy" "Release to prod" main
 
 octo/tools: deployments staging
 octo/web: deployments
-'''
+"""
     parsed = parse_deployment_sources(text)
     assert parsed == [
         {"repository": REPO, "source": "workflow_runs", "workflows": ["Deploy", "Release to prod"], "branch": "main"},
@@ -341,21 +415,29 @@ octo/web: deployments
     ]
     assert format_deployment_sources(parsed) == (
         f'{REPO}: workflow_runs "Deploy" "Release to prod" main production\n'
-        "octo/tools: deployments staging\nocto/web: deployments production")
+        "octo/tools: deployments staging\nocto/web: deployments production"
+    )
     assert parse_deployment_sources(format_deployment_sources(parsed))[0]["environment"] == "production"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("octo/web deployments", 'line 1: write "owner/repo: deployments" or "owner/repo: workflow_runs \\"Deploy\\" main"'),
-    ("\nocto/web: releases", "line 2: 'releases' is not a source: write deployments or workflow_runs"),
-    ("octo/web: workflow_runs main", 'line 1: name the workflow in double quotes, e.g. workflow_runs "Deploy" main'),
-    ('octo/web: workflow_runs "Deploy"', 'line 1: name the branch after the workflow, e.g. workflow_runs "Deploy" main'),
-    ('octo/web: workflow_runs "Deploy main', "line 1: a workflow name's closing quote is missing"),
-    ('octo/web: workflow_runs "Deploy" main prod extra',
-     "line 1: after the workflow names, write the branch and at most an environment"),
-    ("# ok\nocto/web: deployments prod eu",
-     'line 2: deployments takes at most an environment, e.g. "octo/web: deployments production"'),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("octo/web deployments", 'line 1: write "owner/repo: deployments" or "owner/repo: workflow_runs \\"Deploy\\" main"'),
+        ("\nocto/web: releases", "line 2: 'releases' is not a source: write deployments or workflow_runs"),
+        ("octo/web: workflow_runs main", 'line 1: name the workflow in double quotes, e.g. workflow_runs "Deploy" main'),
+        ('octo/web: workflow_runs "Deploy"', 'line 1: name the branch after the workflow, e.g. workflow_runs "Deploy" main'),
+        ('octo/web: workflow_runs "Deploy main', "line 1: a workflow name's closing quote is missing"),
+        (
+            'octo/web: workflow_runs "Deploy" main prod extra',
+            "line 1: after the workflow names, write the branch and at most an environment",
+        ),
+        (
+            "# ok\nocto/web: deployments prod eu",
+            'line 2: deployments takes at most an environment, e.g. "octo/web: deployments production"',
+        ),
+    ],
+)
 def test_deployment_lines_name_the_line_in_error(text: str, message: str) -> None:
     with pytest.raises(DeploymentLineError) as caught:
         parse_deployment_sources(text)

@@ -41,8 +41,7 @@ def test_recorded_closed_issue_by_state() -> None:
 
 def test_recorded_issue_220_by_labels() -> None:
     # Recorded: created with "question" and "help wanted", "waiting for response" added 3 days later, closed.
-    item = items(sample_repo(), workflow_by="labels", status_labels=["help wanted", "waiting for response"])[
-        f"{REPO}#220"]
+    item = items(sample_repo(), workflow_by="labels", status_labels=["help wanted", "waiting for response"])[f"{REPO}#220"]
 
     assert steps(item) == [
         (None, "help wanted", "2022-04-21T01:11:58Z"),
@@ -53,9 +52,16 @@ def test_recorded_issue_220_by_labels() -> None:
 
 
 def test_reopened_issue_is_open_again_then_closed() -> None:
-    repo = Repo(issues=[issue(7, created="2024-03-01T09:00:00Z", state="closed", closed="2024-03-09T16:00:00Z")],
-                events={7: [event("closed", "2024-03-04T10:00:00Z"), event("reopened", "2024-03-05T11:30:00Z"),
-                            event("closed", "2024-03-09T16:00:00Z", state_reason="completed")]})
+    repo = Repo(
+        issues=[issue(7, created="2024-03-01T09:00:00Z", state="closed", closed="2024-03-09T16:00:00Z")],
+        events={
+            7: [
+                event("closed", "2024-03-04T10:00:00Z"),
+                event("reopened", "2024-03-05T11:30:00Z"),
+                event("closed", "2024-03-09T16:00:00Z", state_reason="completed"),
+            ]
+        },
+    )
 
     item = items(repo)[f"{REPO}#7"]
 
@@ -68,9 +74,12 @@ def test_reopened_issue_is_open_again_then_closed() -> None:
 
 
 def test_closed_as_not_planned_is_its_own_status() -> None:
-    repo = Repo(issues=[issue(8, created="2024-03-01T09:00:00Z", state="closed", closed="2024-03-02T09:00:00Z",
-                              state_reason="not_planned")],
-                events={8: [event("closed", "2024-03-02T09:00:00Z", state_reason="not_planned")]})
+    repo = Repo(
+        issues=[
+            issue(8, created="2024-03-01T09:00:00Z", state="closed", closed="2024-03-02T09:00:00Z", state_reason="not_planned")
+        ],
+        events={8: [event("closed", "2024-03-02T09:00:00Z", state_reason="not_planned")]},
+    )
 
     item = items(repo)[f"{REPO}#8"]
 
@@ -96,8 +105,10 @@ def test_status_labels_swaps_in_either_order_and_closing_overrides_labels() -> N
         event("labeled", "2024-03-08T09:00:00Z", label="status: review"),
         event("unlabeled", "2024-03-08T12:00:00Z", label="status: review"),  # back to the label still carried
     ]
-    repo = Repo(issues=[issue(9, created="2024-03-01T08:00:00Z", updated="2024-03-08T12:00:00Z",
-                              labels=("bug", "status: in progress"))], events={9: events})
+    repo = Repo(
+        issues=[issue(9, created="2024-03-01T08:00:00Z", updated="2024-03-08T12:00:00Z", labels=("bug", "status: in progress"))],
+        events={9: events},
+    )
 
     item = items(repo, workflow_by="labels", status_labels=labels)[f"{REPO}#9"]
 
@@ -124,8 +135,9 @@ def test_project_columns_history() -> None:
         event("moved_columns_in_project", "2024-04-05T10:00:00Z", column="Done"),
         event("closed", "2024-04-05T10:00:01Z"),
     ]
-    repo = Repo(issues=[issue(10, created="2024-04-01T09:00:00Z", state="closed", closed="2024-04-05T10:00:01Z")],
-                events={10: events})
+    repo = Repo(
+        issues=[issue(10, created="2024-04-01T09:00:00Z", state="closed", closed="2024-04-05T10:00:01Z")], events={10: events}
+    )
 
     item = items(repo, workflow_by="project_columns", project_columns=["To do", "In progress", "Done"])[f"{REPO}#10"]
 
@@ -152,17 +164,22 @@ def test_blocked_label_gives_blocked_intervals() -> None:
     item = items(repo)[f"{REPO}#11"]
 
     assert item.blocked_intervals == (
-        BlockedIntervalRecord(start=utc("2024-05-02T09:00:00Z"), end=utc("2024-05-03T15:30:00Z"),
-                              reason="label: blocked", origin="flag"),
+        BlockedIntervalRecord(
+            start=utc("2024-05-02T09:00:00Z"), end=utc("2024-05-03T15:30:00Z"), reason="label: blocked", origin="flag"
+        ),
         BlockedIntervalRecord(start=utc("2024-05-06T08:00:00Z"), end=None, reason="label: blocked", origin="flag"),
     )
     assert item.transitions == (TransitionRecord(to_status="Open", at=utc("2024-05-01T09:00:00Z")),)
 
 
 def test_item_type_from_labels_in_settings_order() -> None:
-    repo = Repo(issues=[issue(12, created="2024-05-01T09:00:00Z", labels=("enhancement", "bug")),
-                        issue(13, created="2024-05-01T09:00:00Z", labels=("documentation",))],
-                events={12: [], 13: []})
+    repo = Repo(
+        issues=[
+            issue(12, created="2024-05-01T09:00:00Z", labels=("enhancement", "bug")),
+            issue(13, created="2024-05-01T09:00:00Z", labels=("documentation",)),
+        ],
+        events={12: [], 13: []},
+    )
 
     found = items(repo, issue_types_by_label={"BUG": "Bug", "enhancement": "Feature"})
 
@@ -171,8 +188,9 @@ def test_item_type_from_labels_in_settings_order() -> None:
 
 
 def test_closed_issue_without_closed_event_is_closed_at_closed_at_and_estimated() -> None:
-    repo = Repo(issues=[issue(14, created="2024-05-01T09:00:00Z", state="closed", closed="2024-05-04T12:00:00Z")],
-                events={14: []})
+    repo = Repo(
+        issues=[issue(14, created="2024-05-01T09:00:00Z", state="closed", closed="2024-05-04T12:00:00Z")], events={14: []}
+    )
 
     item = items(repo)[f"{REPO}#14"]
 

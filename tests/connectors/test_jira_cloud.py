@@ -13,14 +13,22 @@ from deliveryops.work.records import StageCategory, TransitionRecord
 from tests.connectors.fake_jira import EMAIL, TOKEN, FakeJira, malformed, rate_limited, recorded_issues, server_error
 
 SEARCH = "/rest/api/3/search/jql"
-FIELDS = ("summary,issuetype,status,created,updated,resolution,resolutiondate,parent,labels,issuelinks,"
-          "customfield_10021,customfield_10016")
+FIELDS = (
+    "summary,issuetype,status,created,updated,resolution,resolutiondate,parent,labels,issuelinks,"
+    "customfield_10021,customfield_10016"
+)
 ALL_KEYS = ["EE-1", "EE-13491", "EE-13954", "EE-20", "EE-23", "EE-25", "K5-2", "K5-4"]
 PAGES = [["EE-13491", "EE-23", "EE-25"], ["EE-1", "EE-20", "EE-13954"], ["K5-2", "K5-4"]]  # updated ASC, key ASC
 
 
-def connector(url: str, *, token: str = TOKEN, projects: tuple[str, ...] = ("EE", "K5"), waits: list[float] | None = None,
-              **settings: object) -> JiraCloudConnector:
+def connector(
+    url: str,
+    *,
+    token: str = TOKEN,
+    projects: tuple[str, ...] = ("EE", "K5"),
+    waits: list[float] | None = None,
+    **settings: object,
+) -> JiraCloudConnector:
     """A Cloud connector named "Jira OPS" for the fake at ``url``."""
     config = JiraCloudSettings.model_validate({"base_url": url, "email": EMAIL, "projects": list(projects), **settings})
     return JiraCloudConnector(config, token, name="Jira OPS", sleep=(waits.append if waits is not None else lambda _: None))
@@ -51,12 +59,15 @@ def test_connection_test_names_a_missing_project() -> None:
     with FakeJira(recorded_issues()).serve() as server, pytest.raises(ConnectorError) as raised:
         connector(server.url, projects=("EE", "NOPE")).test()
     assert raised.value.message == (
-        f"Jira OPS: project NOPE was not found on {server.url}, or Ada Lovelace is not allowed to browse it.")
+        f"Jira OPS: project NOPE was not found on {server.url}, or Ada Lovelace is not allowed to browse it."
+    )
 
 
 def test_expired_token_is_named_in_the_error() -> None:
-    expected = ("Jira OPS: the server refused the credentials (401 Unauthorized). "
-                "The token may have expired or lack access: update it on the connection.")
+    expected = (
+        "Jira OPS: the server refused the credentials (401 Unauthorized). "
+        "The token may have expired or lack access: update it on the connection."
+    )
     with FakeJira(recorded_issues()).serve() as server:
         with pytest.raises(ConnectorError) as raised:
             connector(server.url, token="expired").test()
@@ -85,9 +96,19 @@ def test_maps_a_recorded_issue_with_exact_transitions() -> None:
         TransitionRecord("已完成", at("2021-03-28T08:05:57.097"), "Closed"),
     )
     assert (item.source, item.item_type, item.title, item.created_at) == (
-        "jira-cloud", "缺陷", "\u200b批量删除事故", at("2020-06-12T00:33:57.204"))
+        "jira-cloud",
+        "缺陷",
+        "\u200b批量删除事故",
+        at("2020-06-12T00:33:57.204"),
+    )
     assert (item.resolution, item.parent_key, item.labels, item.blocked_intervals, item.links, item.estimate) == (
-        "完成", None, (), (), (), None)
+        "完成",
+        None,
+        (),
+        (),
+        (),
+        None,
+    )
     assert item.url == f"{server.url}/browse/EE-23"
     assert item.extra == {"jira_id": "10085", "status_id": "10068"}
     assert (items["EE-25"].parent_key, items["EE-1"].labels) == ("EE-1", ("frontEnd", "Saas"))
@@ -111,7 +132,14 @@ def test_truncated_changelog_is_read_whole_from_the_changelog_endpoint() -> None
     # The 10 embedded (newest) histories hold no status change; the full history holds 6.
     assert len(item.transitions) == 6 + 1
     assert [transition.to_status for transition in item.transitions] == [
-        "Open", "开发中", "Code Review", "待测试", "测试中", "发布中", "已完成"]
+        "Open",
+        "开发中",
+        "Code Review",
+        "待测试",
+        "测试中",
+        "发布中",
+        "已完成",
+    ]
 
 
 def test_pages_through_next_page_tokens() -> None:
@@ -121,12 +149,20 @@ def test_pages_through_next_page_tokens() -> None:
     assert keys(pages) == PAGES
     searches = [request for request in fake.requests if request.path == SEARCH]
     assert [request.param("nextPageToken") for request in searches] == [
-        None, pages[0].cursor["next_page_token"], pages[1].cursor["next_page_token"]]
-    assert {(request.param("jql"), request.param("fields"), request.param("expand"), request.param("maxResults"))
-            for request in searches} == {('project in ("EE", "K5") ORDER BY updated ASC, key ASC', FIELDS, "changelog", "100")}
+        None,
+        pages[0].cursor["next_page_token"],
+        pages[1].cursor["next_page_token"],
+    ]
+    assert {
+        (request.param("jql"), request.param("fields"), request.param("expand"), request.param("maxResults"))
+        for request in searches
+    } == {('project in ("EE", "K5") ORDER BY updated ASC, key ASC', FIELDS, "changelog", "100")}
     assert pages[2].cursor == {"next_page_token": None, "since": None}
     assert [page.watermark for page in pages] == [
-        at("2021-03-28T08:05:57.189"), at("2022-03-28T07:30:08.266"), at("2022-07-15T22:31:38.598")]
+        at("2021-03-28T08:05:57.189"),
+        at("2022-03-28T07:30:08.266"),
+        at("2022-07-15T22:31:38.598"),
+    ]
     assert [page.existing_keys for page in pages] == [None, None, None]
 
 
@@ -138,8 +174,10 @@ def test_resume_from_a_cursor_yields_the_remaining_pages_only() -> None:
         resumed = list(connector(server.url).fetch(SyncRequest(cursor=first.cursor)))
         searches = [request for request in fake.requests[before:] if request.path == SEARCH]
     assert keys(resumed) == PAGES[1:]
-    assert [request.param("nextPageToken") for request in searches] == [first.cursor["next_page_token"], resumed[0].cursor[
-        "next_page_token"]]
+    assert [request.param("nextPageToken") for request in searches] == [
+        first.cursor["next_page_token"],
+        resumed[0].cursor["next_page_token"],
+    ]
 
 
 def test_stale_page_token_restarts_the_query_from_since() -> None:
@@ -197,7 +235,8 @@ def test_full_sync_lists_existing_keys_and_a_deleted_issue_is_absent() -> None:
     assert "EE-20" not in [key for page_keys in keys(second) for key in page_keys]
     listing = [request for request in fake.requests if request.path == SEARCH and request.param("fields") == "key"]
     assert {(request.param("jql"), request.param("maxResults"), request.param("expand")) for request in listing} == {
-        ('project in ("EE", "K5") ORDER BY key ASC', "5000", None)}
+        ('project in ("EE", "K5") ORDER BY key ASC', "5000", None)
+    }
 
 
 def test_rate_limit_waits_exactly_retry_after() -> None:
@@ -240,7 +279,8 @@ def test_unknown_configured_field_is_named() -> None:
         list(connector(server.url, flagged_field="customfield_99999").fetch(SyncRequest()))
     assert raised.value.message == (
         f"Jira OPS: field customfield_99999 does not exist on {server.url}; "
-        "correct the Flagged or story points field of the connection.")
+        "correct the Flagged or story points field of the connection."
+    )
 
 
 def test_workflow_maps_non_english_statuses_by_category() -> None:
@@ -248,14 +288,47 @@ def test_workflow_maps_non_english_statuses_by_category() -> None:
         workflow = connector(server.url).workflow()
     by_category = {category: [status.name for status in workflow if status.category == category] for category in StageCategory}
     assert by_category == {
-        StageCategory.BACKLOG: ["Open", "To Do", "Backlog", "Under review", "Suggestion", "Selected for Development", "打开",
-                                "待评分", "已初筛", "细化中", "概设中", "重新打开", "开发自测", "发布中", "代码评审", "分析中"],
-        StageCategory.ACTIVE: ["In Progress", "缺陷", "技术开发中", "QUESTION", "故事", "开发中", "设计中", "测试中", "待发布",
-                               "挂起中", "需求挂起中", "处理中", "已解决", "无效的", "Review", "Blocked / On Hold"],
+        StageCategory.BACKLOG: [
+            "Open",
+            "To Do",
+            "Backlog",
+            "Under review",
+            "Suggestion",
+            "Selected for Development",
+            "打开",
+            "待评分",
+            "已初筛",
+            "细化中",
+            "概设中",
+            "重新打开",
+            "开发自测",
+            "发布中",
+            "代码评审",
+            "分析中",
+        ],
+        StageCategory.ACTIVE: [
+            "In Progress",
+            "缺陷",
+            "技术开发中",
+            "QUESTION",
+            "故事",
+            "开发中",
+            "设计中",
+            "测试中",
+            "待发布",
+            "挂起中",
+            "需求挂起中",
+            "处理中",
+            "已解决",
+            "无效的",
+            "Review",
+            "Blocked / On Hold",
+        ],
         StageCategory.WAITING: [],
         StageCategory.DONE: ["Closed", "Done", "已完成", "已发布", "已关闭", "暂不修改"],
         StageCategory.DISCARDED: [],
     }
     assert [status.position for status in workflow] == list(range(38))
     assert [status.category for status in workflow] == sorted(
-        (status.category for status in workflow), key=[StageCategory.BACKLOG, StageCategory.ACTIVE, StageCategory.DONE].index)
+        (status.category for status in workflow), key=[StageCategory.BACKLOG, StageCategory.ACTIVE, StageCategory.DONE].index
+    )

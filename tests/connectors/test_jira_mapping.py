@@ -24,11 +24,18 @@ def at(text: str) -> datetime:
 def blocked_issue() -> FakeIssue:
     """An issue put on hold once, flagged twice (still flagged), blocking one issue and blocked by another."""
     issue = make_issue(
-        "OPS-7", created=at("2024-03-04T09:00"),
-        moves=[(at("2024-03-04T10:00"), BUILD), (at("2024-03-05T10:00"), HOLD), (at("2024-03-06T10:00"), BUILD),
-               (at("2024-03-07T10:00"), DONE)],
+        "OPS-7",
+        created=at("2024-03-04T09:00"),
+        moves=[
+            (at("2024-03-04T10:00"), BUILD),
+            (at("2024-03-05T10:00"), HOLD),
+            (at("2024-03-06T10:00"), BUILD),
+            (at("2024-03-07T10:00"), DONE),
+        ],
         flags=[(at("2024-03-04T12:00"), True), (at("2024-03-04T18:00"), False), (at("2024-03-06T12:00"), True)],
-        links=[("blocks", "OPS-8"), ("is_blocked_by", "OPS-2")], story_points=5.0, labels=["api"],
+        links=[("blocks", "OPS-8"), ("is_blocked_by", "OPS-2")],
+        story_points=5.0,
+        labels=["api"],
     )
     relates = {"id": "30000", "type": {"id": "10003", "name": "Relates"}, "outwardIssue": {"key": "OPS-9"}}
     issue.fields["issuelinks"].append(relates)  # not a "Blocks" link: ignored
@@ -100,17 +107,21 @@ def test_an_unreadable_issue_is_named() -> None:
         config = JiraCloudSettings(base_url=server.url, email=EMAIL, projects=["OPS"])
         with JiraCloudConnector(config, TOKEN, name="Jira OPS") as connector, pytest.raises(ConnectorError) as raised:
             list(connector.fetch(SyncRequest()))
-    assert raised.value.message == ("Jira OPS: issue OPS-6 could not be read (ValueError: Invalid isoformat string: "
-                                    "'04/03/2024 09:00'); the sync stopped before it.")
+    assert raised.value.message == (
+        "Jira OPS: issue OPS-6 could not be read (ValueError: Invalid isoformat string: "
+        "'04/03/2024 09:00'); the sync stopped before it."
+    )
 
 
 def test_synthetic_issues_are_reproducible_and_read_whole() -> None:
     issues = synthetic_issues(2000, seed=3)
     again = synthetic_issues(2000, seed=3)
     assert json.dumps([(issue.key, issue.fields, issue.histories) for issue in issues]) == json.dumps(
-        [(issue.key, issue.fields, issue.histories) for issue in again])
-    changes = {issue.key: sum(item["field"] == "status" for history in issue.histories for item in history["items"])
-               for issue in issues}
+        [(issue.key, issue.fields, issue.histories) for issue in again]
+    )
+    changes = {
+        issue.key: sum(item["field"] == "status" for history in issue.histories for item in history["items"]) for issue in issues
+    }
     assert 11 <= statistics.mean(changes.values()) <= 13
     fake = FakeJira(issues)
     fake.precompute()

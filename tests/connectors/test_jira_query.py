@@ -31,23 +31,31 @@ def test_jql_time_without_a_zone_overlaps_twelve_hours() -> None:
 
 def test_search_jql_quotes_project_keys() -> None:
     assert search_jql(["OPS", "AND"], since="2024/01/02 03:04", extra=" labels = api ") == (
-        'project in ("OPS", "AND") AND updated >= "2024/01/02 03:04" AND (labels = api) ORDER BY updated ASC, key ASC')
+        'project in ("OPS", "AND") AND updated >= "2024/01/02 03:04" AND (labels = api) ORDER BY updated ASC, key ASC'
+    )
 
 
 def test_settings_normalise_keys_and_url() -> None:
     settings = JiraCloudSettings(base_url=" https://example.atlassian.net/ ", email="a@b.c", projects=[" ops ", "EE"])
     assert (settings.base_url, settings.projects, settings.blocked_statuses) == (
-        "https://example.atlassian.net", ["OPS", "EE"], [])
+        "https://example.atlassian.net",
+        ["OPS", "EE"],
+        [],
+    )
 
 
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
         ({"base_url": "https://x.atlassian.net", "projects": []}, "Value error, name at least one project key"),
-        ({"base_url": "https://x.atlassian.net", "projects": ["1AB"]},
-         "Value error, '1AB' is not a Jira project key (letters, digits and _, starting with a letter)"),
-        ({"base_url": "x.atlassian.net", "projects": ["OPS"]},
-         "Value error, the site URL must start with https:// (got 'x.atlassian.net')"),
+        (
+            {"base_url": "https://x.atlassian.net", "projects": ["1AB"]},
+            "Value error, '1AB' is not a Jira project key (letters, digits and _, starting with a letter)",
+        ),
+        (
+            {"base_url": "x.atlassian.net", "projects": ["OPS"]},
+            "Value error, the site URL must start with https:// (got 'x.atlassian.net')",
+        ),
     ],
 )
 def test_settings_reject_bad_input_with_a_clear_message(settings: dict[str, object], message: str) -> None:

@@ -39,7 +39,8 @@ def test_expired_token_is_named_in_the_error() -> None:
         connector(server.url, token="expired").test()
     assert raised.value.message == (
         "Jira DC: the server refused the credentials (401 Unauthorized). "
-        "The token may have expired or lack access: update it on the connection.")
+        "The token may have expired or lack access: update it on the connection."
+    )
 
 
 def test_pages_with_start_at() -> None:
@@ -50,7 +51,10 @@ def test_pages_with_start_at() -> None:
     searches = [request for request in fake.requests if request.path == SEARCH and request.param("expand") == "changelog"]
     assert [request.param("startAt") for request in searches] == ["0", "3", "6"]
     assert [page.cursor for page in pages] == [
-        {"start_at": 3, "since": None}, {"start_at": 6, "since": None}, {"start_at": None, "since": None}]
+        {"start_at": 3, "since": None},
+        {"start_at": 6, "since": None},
+        {"start_at": None, "since": None},
+    ]
     assert pages[-1].existing_keys == ["EE-1", "EE-13491", "EE-13954", "EE-20", "EE-23", "EE-25", "K5-2", "K5-4"]
     assert {item.source for page in pages for item in page.items} == {"jira-server"}
 
@@ -66,11 +70,15 @@ def test_truncated_embedded_changelog_is_read_from_the_issue() -> None:
     fake = FakeJira(recorded_issues(), flavour="server", embedded_histories=10)
     with fake.serve() as server:
         items = {item.external_key: item for page in connector(server.url).fetch(SyncRequest()) for item in page.items}
-    issue_reads = [(request.path, request.param("expand"), request.param("fields")) for request in fake.requests
-                   if request.path.startswith("/rest/api/2/issue/")]
+    issue_reads = [
+        (request.path, request.param("expand"), request.param("fields"))
+        for request in fake.requests
+        if request.path.startswith("/rest/api/2/issue/")
+    ]
     # EE-1 (25 histories), EE-13491 (79), EE-13954 (100), EE-20 (14), EE-23 (20), EE-25 (17) embed more than 10.
-    assert sorted(issue_reads) == [(f"/rest/api/2/issue/{key}", "changelog", "status")
-                                   for key in ("EE-1", "EE-13491", "EE-13954", "EE-20", "EE-23", "EE-25")]
+    assert sorted(issue_reads) == [
+        (f"/rest/api/2/issue/{key}", "changelog", "status") for key in ("EE-1", "EE-13491", "EE-13954", "EE-20", "EE-23", "EE-25")
+    ]
     assert len(items["EE-13954"].transitions) == 6 + 1
 
 
@@ -81,4 +89,5 @@ def test_maps_the_same_as_cloud() -> None:
         cloud = JiraCloudConnector(JiraCloudSettings(base_url=server.url, email=EMAIL, projects=["EE", "K5"]), TOKEN, name="x")
         cloud_items = [item for page in cloud.fetch(SyncRequest()) for item in page.items]
     assert [dataclasses.replace(item, source="jira-cloud", url=None) for item in server_items] == [
-        dataclasses.replace(item, url=None) for item in cloud_items]
+        dataclasses.replace(item, url=None) for item in cloud_items
+    ]

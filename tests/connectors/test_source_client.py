@@ -29,13 +29,15 @@ def scripted(*replies: Reply) -> Iterator[tuple[FakeServer, SourceClient, list[f
 
     sleeps: list[float] = []
     with fake_server(handler) as server, httpx.Client(base_url=server.url) as client:
-        yield server, SourceClient(name=NAME, client=client, sleep=sleeps.append, rng=random.Random(7),
-                                   now=lambda: NOW), sleeps
+        yield server, SourceClient(name=NAME, client=client, sleep=sleeps.append, rng=random.Random(7), now=lambda: NOW), sleeps
 
 
 def test_retry_after_in_seconds() -> None:
     with scripted(Reply({"error": "slow down"}, status=429, headers={"Retry-After": "7"}), Reply({"ok": 1})) as (
-            server, client, sleeps):
+        server,
+        client,
+        sleeps,
+    ):
         assert client.get_json("/x") == {"ok": 1}
 
     assert sleeps == [7.0]
@@ -44,8 +46,11 @@ def test_retry_after_in_seconds() -> None:
 
 
 def test_retry_after_as_an_http_date() -> None:
-    with scripted(Reply(status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
-                  Reply({"ok": 1})) as (_, client, sleeps):
+    with scripted(Reply(status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), Reply({"ok": 1})) as (
+        _,
+        client,
+        sleeps,
+    ):
         assert client.get_json("/x") == {"ok": 1}
 
     assert sleeps == [30.0]  # 07:28:00 − 07:27:30
@@ -60,17 +65,25 @@ def test_retry_after_is_capped_at_five_minutes() -> None:
 
 def test_github_403_with_no_remaining_budget_waits_for_x_ratelimit_reset() -> None:
     reset = int(NOW.timestamp()) + 90
-    with scripted(Reply({"message": "API rate limit exceeded"}, status=403,
-                        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}),
-                  Reply([1, 2])) as (_, client, sleeps):
+    with scripted(
+        Reply(
+            {"message": "API rate limit exceeded"},
+            status=403,
+            headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
+        ),
+        Reply([1, 2]),
+    ) as (_, client, sleeps):
         assert client.get_json("/x") == [1, 2]
 
     assert sleeps == [90.0]
 
 
 def test_a_reset_time_already_past_retries_at_once() -> None:
-    with scripted(Reply(status=429, headers={"x-ratelimit-reset": str(int(NOW.timestamp()) - 5)}),
-                  Reply({"ok": 1})) as (_, client, sleeps):
+    with scripted(Reply(status=429, headers={"x-ratelimit-reset": str(int(NOW.timestamp()) - 5)}), Reply({"ok": 1})) as (
+        _,
+        client,
+        sleeps,
+    ):
         client.get_json("/x")
 
     assert sleeps == [0.0]
@@ -102,7 +115,8 @@ def test_gives_up_after_max_retries_with_a_plain_message() -> None:
             client.get_json("/x")
 
     assert caught.value.message == (
-        "Jira (payments): the server answered 503 Service Unavailable 3 times in a row; giving up for now.")
+        "Jira (payments): the server answered 503 Service Unavailable 3 times in a row; giving up for now."
+    )
     assert caught.value.retryable is True
     assert caught.value.status == 503
     assert len(server.requests) == 3
@@ -130,8 +144,10 @@ def test_malformed_json_message_quotes_the_start_of_the_answer() -> None:
     with scripted(page) as (_, client, _sleeps), pytest.raises(ConnectorError) as caught:
         client.get_json("/rest/api/3/search")
 
-    assert caught.value.message == ("Jira (payments): the server's answer to /rest/api/3/search is not valid JSON "
-                                    "(it starts with '<html><body>Bad gateway</body></html>').")
+    assert caught.value.message == (
+        "Jira (payments): the server's answer to /rest/api/3/search is not valid JSON "
+        "(it starts with '<html><body>Bad gateway</body></html>')."
+    )
     assert caught.value.retryable is True
 
 
@@ -153,12 +169,12 @@ def test_304_reuses_the_remembered_body_and_sends_if_none_match() -> None:
 
 
 def test_not_found_message_names_the_path() -> None:
-    with scripted(Reply({"message": "Not Found"}, status=404)) as (_, client, sleeps), \
-            pytest.raises(ConnectorError) as caught:
+    with scripted(Reply({"message": "Not Found"}, status=404)) as (_, client, sleeps), pytest.raises(ConnectorError) as caught:
         client.get_json("/repos/acme/missing")
 
-    assert caught.value.message == ("Jira (payments): /repos/acme/missing was not found (404). "
-                                    "Check the base URL and the project or repository names.")
+    assert caught.value.message == (
+        "Jira (payments): /repos/acme/missing was not found (404). Check the base URL and the project or repository names."
+    )
     assert (caught.value.status, caught.value.retryable) == (404, False)
     assert sleeps == []
 
@@ -168,9 +184,11 @@ def test_a_403_that_is_not_a_rate_limit_is_a_refusal() -> None:
     with scripted(refusal) as (server, client, sleeps), pytest.raises(ConnectorError) as caught:
         client.get_json("/x")
 
-    assert caught.value.message == ("Jira (payments): the server refused the credentials "
-                                    "(403 Forbidden: Resource not accessible). The token may have expired or lack "
-                                    "access: update it on the connection.")
+    assert caught.value.message == (
+        "Jira (payments): the server refused the credentials "
+        "(403 Forbidden: Resource not accessible). The token may have expired or lack "
+        "access: update it on the connection."
+    )
     assert sleeps == []
     assert len(server.requests) == 1
 
@@ -180,6 +198,7 @@ def test_other_client_errors_quote_the_answer() -> None:
     with scripted(refusal) as (_, client, _sleeps), pytest.raises(ConnectorError) as caught:
         client.post_json("/search", json={"jql": "x = 1"})
 
-    assert caught.value.message == ("Jira (payments): the server answered 400 Bad Request: "
-                                    '{"errorMessages": ["Field \'x\' does not exist"]}')
+    assert caught.value.message == (
+        'Jira (payments): the server answered 400 Bad Request: {"errorMessages": ["Field \'x\' does not exist"]}'
+    )
     assert caught.value.status == 400

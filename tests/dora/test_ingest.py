@@ -28,32 +28,60 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 def load_examples(session: Session, team: Team) -> None:
     """The hand-worked scenario (tests/dora/scenario.py) through the documented example files."""
     for kind in ("changes", "deployments", "incidents"):
-        import_csv(session, team=team, kind=kind, content=(EXAMPLES / f"dora-{kind}.csv").read_bytes(),
-                   file_name=f"dora-{kind}.csv")
+        import_csv(
+            session, team=team, kind=kind, content=(EXAMPLES / f"dora-{kind}.csv").read_bytes(), file_name=f"dora-{kind}.csv"
+        )
 
 
-def deployment(external_id: str, minutes: int, *, result: str = "success", environment: str = "production",
-               shas: tuple[str, ...] = (), finished: bool = True, repository: str = "shop") -> DeploymentRecord:
+def deployment(
+    external_id: str,
+    minutes: int,
+    *,
+    result: str = "success",
+    environment: str = "production",
+    shas: tuple[str, ...] = (),
+    finished: bool = True,
+    repository: str = "shop",
+) -> DeploymentRecord:
     started = T0 + timedelta(minutes=minutes)
-    return DeploymentRecord(source="test", external_id=external_id, repository=repository, environment=environment,
-                            result=result, started_at=started,
-                            finished_at=started + timedelta(minutes=10) if finished else None,
-                            commit_sha=shas[0] if shas else None, commit_shas=shas)
+    return DeploymentRecord(
+        source="test",
+        external_id=external_id,
+        repository=repository,
+        environment=environment,
+        result=result,
+        started_at=started,
+        finished_at=started + timedelta(minutes=10) if finished else None,
+        commit_sha=shas[0] if shas else None,
+        commit_shas=shas,
+    )
 
 
 def change(number: int, merged_minutes: int, sha: str) -> ChangeRecord:
     merged = T0 + timedelta(minutes=merged_minutes)
-    return ChangeRecord(source="test", repository="shop", number=number, title=f"PR {number}", author="ann",
-                        opened_at=merged - timedelta(hours=2), first_commit_at=merged - timedelta(hours=3),
-                        first_review_at=merged - timedelta(hours=1), merged_at=merged, closed_at=merged,
-                        merge_commit_sha=sha, base_branch="main")
+    return ChangeRecord(
+        source="test",
+        repository="shop",
+        number=number,
+        title=f"PR {number}",
+        author="ann",
+        opened_at=merged - timedelta(hours=2),
+        first_commit_at=merged - timedelta(hours=3),
+        first_review_at=merged - timedelta(hours=1),
+        merged_at=merged,
+        closed_at=merged,
+        merge_commit_sha=sha,
+        base_branch="main",
+    )
 
 
 def links(session: Session) -> dict[str, list[int]]:
-    rows = session.execute(select(Deployment.external_id, Change.number)
-                           .join(DeploymentChange, DeploymentChange.deployment_id == Deployment.id)
-                           .join(Change, Change.id == DeploymentChange.change_id)
-                           .order_by(Deployment.external_id, Change.number)).all()
+    rows = session.execute(
+        select(Deployment.external_id, Change.number)
+        .join(DeploymentChange, DeploymentChange.deployment_id == Deployment.id)
+        .join(Change, Change.id == DeploymentChange.change_id)
+        .order_by(Deployment.external_id, Change.number)
+    ).all()
     found: dict[str, list[int]] = {}
     for external_id, number in rows:
         found.setdefault(external_id, []).append(number)
@@ -70,11 +98,23 @@ def test_the_example_files_give_the_hand_worked_keys(session: Session) -> None:
     assert keys.lead_time_hours == pytest.approx(1405 / 60)
     assert keys.change_failure_rate == pytest.approx(3 / 7)
     assert keys.recovery_hours == 8.0
-    assert (keys.deployment_frequency_band, keys.lead_time_band, keys.change_failure_rate_band,
-            keys.recovery_band) == (Band.HIGH, Band.ELITE, Band.LOW, Band.HIGH)
+    assert (keys.deployment_frequency_band, keys.lead_time_band, keys.change_failure_rate_band, keys.recovery_band) == (
+        Band.HIGH,
+        Band.ELITE,
+        Band.LOW,
+        Band.HIGH,
+    )
     # d5 names its commits (a2); the others are matched by merge time. d3 failed and staging ships no change here.
-    assert links(session) == {"d1": [1], "d10": [7, 8], "d2": [1], "d4": [3], "d5": [2], "d6": [2, 3, 4, 5, 6],
-                              "d7": [4], "d8": [5, 6]}
+    assert links(session) == {
+        "d1": [1],
+        "d10": [7, 8],
+        "d2": [1],
+        "d4": [3],
+        "d5": [2],
+        "d6": [2, 3, 4, 5, 6],
+        "d7": [4],
+        "d8": [5, 6],
+    }
     incident = session.scalars(select(Incident).where(Incident.external_id == "INC-3")).one()
     assert incident.deployment_id == session.scalars(select(Deployment.id).where(Deployment.external_id == "d7")).one()
 
@@ -82,8 +122,10 @@ def test_the_example_files_give_the_hand_worked_keys(session: Session) -> None:
 def test_reimporting_the_same_files_writes_nothing(session: Session) -> None:
     team = make_team(session)
     load_examples(session, team)
-    again = [import_csv(session, team=team, kind=kind, content=(EXAMPLES / f"dora-{kind}.csv").read_bytes())
-             for kind in ("deployments", "incidents")]
+    again = [
+        import_csv(session, team=team, kind=kind, content=(EXAMPLES / f"dora-{kind}.csv").read_bytes())
+        for kind in ("deployments", "incidents")
+    ]
     assert again == [0, 0]
     assert session.query(Deployment).count() == 10
 
@@ -119,16 +161,26 @@ def test_an_older_state_never_overwrites_a_newer_one(session: Session) -> None:
     team = make_team(session)
     assert import_deployments(session, team=team, deployments=[deployment("d1", 0, result="success")]) == 1
     # A late "in progress" delivery of the same deployment is older: ignored.
-    assert import_deployments(session, team=team, deployments=[deployment("d1", 0, result="in_progress",
-                                                                          finished=False)]) == 0
+    assert import_deployments(session, team=team, deployments=[deployment("d1", 0, result="in_progress", finished=False)]) == 0
     assert session.scalars(select(Deployment.result)).one() == "success"
 
 
 def test_an_incident_naming_a_deployment_that_arrives_later_is_linked_then(session: Session) -> None:
     team = make_team(session)
-    import_incidents(session, team=team, incidents=[IncidentRecord(
-        source="test", external_id="i1", title="Down", created_at=T0 + timedelta(hours=1), resolved_at=None,
-        deployment_external_id="d1")])
+    import_incidents(
+        session,
+        team=team,
+        incidents=[
+            IncidentRecord(
+                source="test",
+                external_id="i1",
+                title="Down",
+                created_at=T0 + timedelta(hours=1),
+                resolved_at=None,
+                deployment_external_id="d1",
+            )
+        ],
+    )
     assert session.scalars(select(Incident.deployment_id)).one() is None
     import_deployments(session, team=team, deployments=[deployment("d1", 0)])
     assert session.scalars(select(Incident.deployment_id)).one() == session.scalars(select(Deployment.id)).one()
@@ -140,8 +192,13 @@ def test_bad_records_are_refused_with_the_field(session: Session) -> None:
         import_deployments(session, team=team, deployments=[deployment("d1", 0, result="exploded")])
     assert info.value.fields == {"result": "Use one of: success, failure, error, cancelled, in_progress."}
     with pytest.raises(ValidationFailedError) as resolved:
-        import_incidents(session, team=team, incidents=[IncidentRecord(
-            source="t", external_id="i", title="x", created_at=T0, resolved_at=T0 - timedelta(minutes=1))])
+        import_incidents(
+            session,
+            team=team,
+            incidents=[
+                IncidentRecord(source="t", external_id="i", title="x", created_at=T0, resolved_at=T0 - timedelta(minutes=1))
+            ],
+        )
     assert resolved.value.message == "Incident 'i' is resolved before it was created."
 
 
@@ -166,20 +223,35 @@ def test_a_bad_csv_imports_nothing_and_names_line_and_column(session: Session) -
     assert session.query(Deployment).count() == 0
 
 
-@pytest.mark.parametrize(("kind", "content", "problem"), [
-    ("incidents", "id,title\nINC-1,Down\n",
-     "line 1: missing column(s) created_at; a incidents file needs id, title, created_at "
-     "(optional: resolved_at, severity, repository, deployment_id, url)"),
-    ("changes", "", "line 1: the file is empty; the first line must name the columns"),
-    ("changes", "repository,number,author,opened_at\nshop,x,ann,2026-03-01T10:00:00Z\n",
-     "line 2, column number: 'x' is not a positive whole number"),
-    ("incidents", "id,title,created_at,resolved_at\nI,Down,2026-03-02T10:00:00Z,2026-03-02T09:00:00Z\n",
-     "line 2, column resolved_at: is before created_at"),
-    ("deployments", "id,repository,environment,result,started_at\nd,shop,production,success,2026-03-02T10:00:00Z\n",
-     "line 2, column finished_at: is required for a success deployment"),
-    ("incidents", "id,title,created_at\nI\x00,Down,2026-03-02T10:00:00Z\n", "line 2, column id: contains a NUL character"),
-    ("incidents", "id,title,created_at\n", "line 2: the file has a header but no records"),
-])
+@pytest.mark.parametrize(
+    ("kind", "content", "problem"),
+    [
+        (
+            "incidents",
+            "id,title\nINC-1,Down\n",
+            "line 1: missing column(s) created_at; a incidents file needs id, title, created_at "
+            "(optional: resolved_at, severity, repository, deployment_id, url)",
+        ),
+        ("changes", "", "line 1: the file is empty; the first line must name the columns"),
+        (
+            "changes",
+            "repository,number,author,opened_at\nshop,x,ann,2026-03-01T10:00:00Z\n",
+            "line 2, column number: 'x' is not a positive whole number",
+        ),
+        (
+            "incidents",
+            "id,title,created_at,resolved_at\nI,Down,2026-03-02T10:00:00Z,2026-03-02T09:00:00Z\n",
+            "line 2, column resolved_at: is before created_at",
+        ),
+        (
+            "deployments",
+            "id,repository,environment,result,started_at\nd,shop,production,success,2026-03-02T10:00:00Z\n",
+            "line 2, column finished_at: is required for a success deployment",
+        ),
+        ("incidents", "id,title,created_at\nI\x00,Down,2026-03-02T10:00:00Z\n", "line 2, column id: contains a NUL character"),
+        ("incidents", "id,title,created_at\n", "line 2: the file has a header but no records"),
+    ],
+)
 def test_csv_problems(session: Session, kind: str, content: str, problem: str) -> None:
     team = make_team(session)
     with pytest.raises(CsvFormatError) as info:
@@ -189,7 +261,13 @@ def test_csv_problems(session: Session, kind: str, content: str, problem: str) -
 
 def test_times_without_an_offset_are_read_in_the_team_zone(session: Session) -> None:
     team = make_team(session, time_zone="Europe/Berlin")
-    import_csv(session, team=team, kind="deployments", content=(
-        "id,repository,environment,result,started_at,finished_at\n"
-        "d1,shop,production,success,2026-03-02 10:00,2026-03-02 10:20\n"))
+    import_csv(
+        session,
+        team=team,
+        kind="deployments",
+        content=(
+            "id,repository,environment,result,started_at,finished_at\n"
+            "d1,shop,production,success,2026-03-02 10:00,2026-03-02 10:20\n"
+        ),
+    )
     assert session.scalars(select(Deployment.started_at)).one() == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -15,7 +15,10 @@ from deliveryops.teams.models import Team
 from tests.factories import login, make_team, make_user, token_headers
 
 DEPLOYMENT: dict[str, Any] = {
-    "id": "build-42", "repository": "shop", "environment": "production", "result": "in_progress",
+    "id": "build-42",
+    "repository": "shop",
+    "environment": "production",
+    "result": "in_progress",
     "started_at": "2026-03-02T10:00:00Z",
 }
 
@@ -39,20 +42,28 @@ def test_a_deployment_is_created_updated_and_a_duplicate_changes_nothing(client:
     assert (duplicate.status_code, duplicate.json()) == (200, {"id": "build-42", "status": "unchanged"})
     row = session.scalars(select(Deployment)).one()
     assert (row.team_id, row.result, row.commit_sha, row.source) == (
-        team.id, "success", "abc", f"webhook-{session.scalars(select(WebhookSource.id)).one()}")
+        team.id,
+        "success",
+        "abc",
+        f"webhook-{session.scalars(select(WebhookSource.id)).one()}",
+    )
     assert session.scalars(select(WebhookSource.last_used_at)).one() is not None
 
 
-def test_an_out_of_order_older_delivery_does_not_overwrite_the_newer_state(client: TestClient,
-                                                                            session: Session) -> None:
+def test_an_out_of_order_older_delivery_does_not_overwrite_the_newer_state(client: TestClient, session: Session) -> None:
     _team, headers = hook(session)
     finished = {**DEPLOYMENT, "result": "failure", "finished_at": "2026-03-02T10:20:00Z"}
     assert client.post("/api/v1/webhooks/deployments", json=finished, headers=headers).status_code == 201
     late = client.post("/api/v1/webhooks/deployments", json=DEPLOYMENT, headers=headers)  # "in progress", sent first
     assert (late.status_code, late.json()) == (200, {"id": "build-42", "status": "unchanged"})
     assert session.scalars(select(Deployment.result)).one() == "failure"
-    incident = {"id": "INC-7", "title": "Checkout down", "created_at": "2026-03-02T11:00:00Z",
-                "resolved_at": "2026-03-02T12:00:00Z", "deployment_id": "build-42"}
+    incident = {
+        "id": "INC-7",
+        "title": "Checkout down",
+        "created_at": "2026-03-02T11:00:00Z",
+        "resolved_at": "2026-03-02T12:00:00Z",
+        "deployment_id": "build-42",
+    }
     assert client.post("/api/v1/webhooks/incidents", json=incident, headers=headers).status_code == 201
     reopened = {**incident, "resolved_at": None}  # the "opened" event arriving after the "resolved" one
     assert client.post("/api/v1/webhooks/incidents", json=reopened, headers=headers).json()["status"] == "unchanged"
@@ -91,8 +102,7 @@ def test_a_signed_in_session_without_a_webhook_token_is_refused(client: TestClie
 def test_a_revoked_token_stops_working(client: TestClient, session: Session) -> None:
     _team, headers = hook(session)
     admin = make_user(session, role=Role.ADMIN)
-    service.revoke_webhook_source(session=session, actor=admin,
-                                  source_id=session.scalars(select(WebhookSource.id)).one())
+    service.revoke_webhook_source(session=session, actor=admin, source_id=session.scalars(select(WebhookSource.id)).one())
     session.flush()
     assert client.post("/api/v1/webhooks/deployments", json=DEPLOYMENT, headers=headers).status_code == 401
 
@@ -102,8 +112,11 @@ def test_malformed_bodies_are_refused_naming_the_field(client: TestClient, sessi
     not_json = client.post("/api/v1/webhooks/deployments", content=b"{not json", headers=headers)
     assert not_json.status_code == 422
     assert not_json.json()["error"]["details"] == {"fields": {"body": "Send a JSON object."}}
-    bad = client.post("/api/v1/webhooks/deployments", headers=headers, json={
-        "id": "", "repository": "shop", "result": "exploded", "started_at": "2026-03-02T10:00:00"})
+    bad = client.post(
+        "/api/v1/webhooks/deployments",
+        headers=headers,
+        json={"id": "", "repository": "shop", "result": "exploded", "started_at": "2026-03-02T10:00:00"},
+    )
     assert bad.status_code == 422
     assert bad.json()["error"]["details"]["fields"] == {
         "id": "String should have at least 1 character",
@@ -111,8 +124,11 @@ def test_malformed_bodies_are_refused_naming_the_field(client: TestClient, sessi
         "result": "Input should be 'success', 'failure', 'error', 'cancelled' or 'in_progress'",
         "started_at": "Input should have timezone info",
     }
-    backwards = client.post("/api/v1/webhooks/deployments", headers=headers, json={
-        **DEPLOYMENT, "result": "success", "finished_at": "2026-03-02T09:00:00Z"})
+    backwards = client.post(
+        "/api/v1/webhooks/deployments",
+        headers=headers,
+        json={**DEPLOYMENT, "result": "success", "finished_at": "2026-03-02T09:00:00Z"},
+    )
     assert backwards.json()["error"]["message"] == "Invalid DeploymentEvent: body: finished_at is before started_at"
     listed = client.post("/api/v1/webhooks/incidents", headers=headers, json=[1, 2])
     assert listed.json()["error"]["message"] == "The body must be a JSON object."
@@ -122,23 +138,26 @@ def test_malformed_bodies_are_refused_naming_the_field(client: TestClient, sessi
 def test_webhook_sources_are_admin_only_and_show_the_token_once(client: TestClient, session: Session) -> None:
     team = make_team(session)
     admin, dm = make_user(session, role=Role.ADMIN), make_user(session, role=Role.DELIVERY_MANAGER)
-    created = client.post("/api/v1/dora/webhook-sources", json={"name": "GitLab CI", "team_id": team.id},
-                          headers=token_headers(session, admin))
+    created = client.post(
+        "/api/v1/dora/webhook-sources", json={"name": "GitLab CI", "team_id": team.id}, headers=token_headers(session, admin)
+    )
     assert created.status_code == 201
     token = created.json()["token"]
     assert token.startswith("dwh_")
     assert created.json()["prefix"] == token[:10]
     listed = client.get("/api/v1/dora/webhook-sources", headers=token_headers(session, admin)).json()
-    assert [set(row) for row in listed] == [{"id", "team_id", "name", "prefix", "created_at", "last_used_at",
-                                             "revoked_at"}]
+    assert [set(row) for row in listed] == [{"id", "team_id", "name", "prefix", "created_at", "last_used_at", "revoked_at"}]
     denied = client.get("/api/v1/dora/webhook-sources", headers=token_headers(session, dm))
     assert (denied.status_code, denied.json()["error"]["message"]) == (403, "Only admins can manage webhook sources.")
-    assert client.post("/api/v1/webhooks/deployments", json=DEPLOYMENT,
-                       headers={"Authorization": f"Bearer {token}"}).status_code == 201
+    assert (
+        client.post("/api/v1/webhooks/deployments", json=DEPLOYMENT, headers={"Authorization": f"Bearer {token}"}).status_code
+        == 201
+    )
 
 
 def test_nul_characters_are_refused_before_they_reach_the_database(client: TestClient, session: Session) -> None:
     _team, headers = hook(session)
-    answer = client.post("/api/v1/webhooks/incidents", headers=headers, json={
-        "id": "I\x00", "title": "Down", "created_at": "2026-03-02T11:00:00Z"})
+    answer = client.post(
+        "/api/v1/webhooks/incidents", headers=headers, json={"id": "I\x00", "title": "Down", "created_at": "2026-03-02T11:00:00Z"}
+    )
     assert answer.json()["error"]["details"]["fields"] == {"id": "must not contain NUL characters"}

@@ -44,8 +44,9 @@ def seed(session: Session) -> None:
     make_user(session, email=People.ops, name="Otto Ops", role=Role.PRODUCT_OPS)
     today = datetime.now(UTC).date()
     history = simulate_team(demo_profiles()[0], start=today - timedelta(days=200), end=today, seed=3)
-    import_records(session=session, actor=None, team=alpha, records=history.items, import_format="simulated",
-                   workflow=history.workflow)
+    import_records(
+        session=session, actor=None, team=alpha, records=history.items, import_format="simulated", workflow=history.workflow
+    )
     alpha.time_zone = history.time_zone
 
 

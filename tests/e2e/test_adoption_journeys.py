@@ -27,8 +27,15 @@ def seed(session: Session) -> None:
     make_user(session, email=OPS, name="Otto Ops", role=Role.PRODUCT_OPS)
     dm = make_user(session, email=DM, name="Dora Manager", role=Role.DELIVERY_MANAGER)
     join(session, alpha, dm, TeamRole.DELIVERY_MANAGER)
-    catalogue.create(session=session, actor=None, kind="practice", name="WIP limits", category="flow",
-                     data_check="wip_limits", guide="Agree a limit and stop starting.")
+    catalogue.create(
+        session=session,
+        actor=None,
+        kind="practice",
+        name="WIP limits",
+        category="flow",
+        data_check="wip_limits",
+        guide="Agree a limit and stop starting.",
+    )
     jira = catalogue.create(session=session, actor=None, kind="tool", name="Jira", category="tracker")
     adoption.set_state(session=session, actor=None, team_id=beta.id, entry_id=jira.id, state="trying")
 

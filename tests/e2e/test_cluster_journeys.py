@@ -12,8 +12,11 @@ from tests.e2e.test_foundation_journeys import sign_in
 
 pytestmark = pytest.mark.browser
 
-RAISED = (("alpha", "New developer still has no laptop"), ("beta", "Waiting on a MacBook for the new hire"),
-          ("delta", "Hardware for new joiners takes weeks to arrive"))
+RAISED = (
+    ("alpha", "New developer still has no laptop"),
+    ("beta", "Waiting on a MacBook for the new hire"),
+    ("delta", "Hardware for new joiners takes weeks to arrive"),
+)
 
 
 def _fits(page: Page, path: str) -> None:
@@ -36,11 +39,13 @@ def test_product_ops_splits_a_cluster_by_keyboard_and_its_history_keeps_who(page
     expect(page.get_by_text("3 teams · 3 impediments")).to_be_visible()
     page.get_by_role("button", name="Split off").click()  # nothing ticked, no reason: the browser asks for the reason
     expect(page.get_by_label("Split the ticked impediments off: why are they a different problem?")).to_have_js_property(
-        "validity.valueMissing", True)
+        "validity.valueMissing", True
+    )
     page.get_by_label("Split off: Hardware for new joiners takes weeks to arrive").focus()
     page.keyboard.press("Space")
     page.get_by_label("Split the ticked impediments off: why are they a different problem?").fill(
-        "Hardware budget, not account set-up")
+        "Hardware budget, not account set-up"
+    )
     page.get_by_role("button", name="Split off").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hardware for new joiners takes weeks to arrive")

@@ -28,13 +28,20 @@ def seed(session: Session) -> None:
     team = make_team(session, name="Gamma", time_zone="UTC")
     dm = make_user(session, email=DM, name="Cora Coach", role=Role.DELIVERY_MANAGER)
     join(session, team, dm, TeamRole.DELIVERY_MANAGER)
-    impediments.raise_(session=session, actor=None, team_id=team.id, title="Staging is down",
-                       now=utcnow() - timedelta(days=30))
+    impediments.raise_(session=session, actor=None, team_id=team.id, title="Staging is down", now=utcnow() - timedelta(days=30))
     for weeks in (2, 4):
         finished = utcnow() - timedelta(weeks=weeks)
-        session.add(Retro(team_id=team.id, title=f"Retro {weeks}", format="start-stop-continue",
-                          columns=["Start", "Stop", "Continue"], phase=Phase.FINISHED, scheduled_for=finished,
-                          finished_at=finished))
+        session.add(
+            Retro(
+                team_id=team.id,
+                title=f"Retro {weeks}",
+                format="start-stop-continue",
+                columns=["Start", "Stop", "Continue"],
+                phase=Phase.FINISHED,
+                scheduled_for=finished,
+                finished_at=finished,
+            )
+        )
 
 
 @pytest.fixture(scope="module")

@@ -44,8 +44,9 @@ def test_admin_adds_deployment_and_incident_sources_with_a_line_error_first(page
     repo.history = [commit("a" * 40), commit("faef79b7d8a4876da8a215d7794cce20c710aaa2"), commit("c" * 40)]
     for deployment_id, sha, created in ((1, "a" * 40, "2019-08-01T10:00:00Z"), (2, "c" * 40, "2019-08-21T10:00:00Z")):
         repo.deployments.append(deployment(deployment_id, sha=sha, created=created))
-        repo.statuses[deployment_id] = [deployment_status(deployment_id, deployment_id, state="success",
-                                                          at=created.replace("10:00", "10:05"))]
+        repo.statuses[deployment_id] = [
+            deployment_status(deployment_id, deployment_id, state="success", at=created.replace("10:00", "10:05"))
+        ]
     fake = FakeGitHub(repos={REPO: repo})
     with fake.serve() as server:
         sign_in(page, base_url, People.admin)
@@ -78,8 +79,9 @@ def test_admin_edits_a_connection_to_add_deployments_and_keeps_its_history(page:
     # Other ids than the journey above: both feed Delta, whose deployments it imported already.
     for deployment_id, sha, created in ((11, "a" * 40, "2019-08-01T10:00:00Z"), (12, "c" * 40, "2019-08-21T10:00:00Z")):
         repo.deployments.append(deployment(deployment_id, sha=sha, created=created))
-        repo.statuses[deployment_id] = [deployment_status(deployment_id, deployment_id, state="success",
-                                                          at=created.replace("10:00", "10:05"))]
+        repo.statuses[deployment_id] = [
+            deployment_status(deployment_id, deployment_id, state="success", at=created.replace("10:00", "10:05"))
+        ]
     fake = FakeGitHub(repos={REPO: repo})
     with fake.serve() as server:
         sign_in(page, base_url, People.admin)
@@ -102,12 +104,12 @@ def test_admin_edits_a_connection_to_add_deployments_and_keeps_its_history(page:
         edit.get_by_label("Deployments (GitHub, optional)").fill(f"{REPO}: deploys")
         edit.get_by_role("button", name="Save changes").click()
         expect(page.locator("#deployments-error")).to_have_text(
-            "Line 1: 'deploys' is not a source: write deployments or workflow_runs.")
+            "Line 1: 'deploys' is not a source: write deployments or workflow_runs."
+        )
         edit = page.get_by_role("region", name="Edit")
         edit.get_by_label("Deployments (GitHub, optional)").fill(f"{REPO}: deployments")
         edit.get_by_role("button", name="Save changes").click()
-        expect(page.get_by_role("status").first).to_have_text(
-            "Changes saved. The next sync reads the whole history again.")
+        expect(page.get_by_role("status").first).to_have_text("Changes saved. The next sync reads the whole history again.")
         expect(page.get_by_role("region", name="DORA sources")).to_contain_text(f"{REPO}: deployments production")
         page.get_by_role("button", name="Sync now").click()
         expect(page.locator("table tbody tr")).to_have_count(2)  # the history before the edit stays

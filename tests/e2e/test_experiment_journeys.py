@@ -13,11 +13,13 @@ from tests.e2e.test_foundation_journeys import sign_in
 
 pytestmark = pytest.mark.browser
 
-STATISTICS = ("date,metric,kind,variation,n,sum,sum_squares\n"
-              "2026-11-02,signup,proportion,control,2000,200,200\n"
-              "2026-11-02,signup,proportion,video,2000,250,250\n"
-              "2026-11-03,signup,proportion,control,4000,400,400\n"
-              "2026-11-03,signup,proportion,video,4000,520,520\n")
+STATISTICS = (
+    "date,metric,kind,variation,n,sum,sum_squares\n"
+    "2026-11-02,signup,proportion,control,2000,200,200\n"
+    "2026-11-02,signup,proportion,video,2000,250,250\n"
+    "2026-11-03,signup,proportion,control,4000,400,400\n"
+    "2026-11-03,signup,proportion,video,4000,520,520\n"
+)
 
 
 def type_into(page: Page, label: str, text: str) -> None:
@@ -82,8 +84,12 @@ def test_experiment_pages_fit_a_phone(browser: Browser, base_url: str) -> None:
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
     phone.set_default_timeout(10_000)
     sign_in(phone, base_url, People.ops)
-    for path in ("/experiments", "/experiments/power?baseline=0.1&mde=5&daily_traffic=1000", "/experiments/portfolio",
-                 "/experiments/methods"):
+    for path in (
+        "/experiments",
+        "/experiments/power?baseline=0.1&mde=5&daily_traffic=1000",
+        "/experiments/portfolio",
+        "/experiments/methods",
+    ):
         phone.goto(f"{base_url}{path}")
         expect(phone.get_by_role("heading", level=1)).to_be_visible()
         assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path

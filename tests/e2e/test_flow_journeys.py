@@ -51,8 +51,7 @@ def test_admin_imports_with_preview_and_maps_workflow(page: Page, base_url: str)
     expect(page.get_by_role("status")).to_contain_text("6 items created")
     page.get_by_role("link", name="Map them on the workflow page").click()
     expect(page.get_by_role("heading", name=re.compile(r"statuses to map"))).to_be_visible()
-    categories = {"Backlog": "backlog", "Development": "active", "Done": "done", "Review": "waiting",
-                  "Discarded": "discarded"}
+    categories = {"Backlog": "backlog", "Development": "active", "Done": "done", "Review": "waiting", "Discarded": "discarded"}
     for index, category in enumerate(categories.values(), start=1):
         page.locator(f"#cat-{index}").select_option(category)
     page.get_by_role("button", name="Move Review left").click()  # Review before Done

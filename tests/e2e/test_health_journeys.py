@@ -34,8 +34,7 @@ def _closed_round(session: Session, dm: User, team: Team, people: list[User], co
     health_round = service.open_round(session=session, actor=dm, team_id=team.id, now=at)
     keys = [card.key for card in health_round.cards]
     for person in people:
-        service.submit_answers(session=session, actor=person, round_id=health_round.id,
-                               answers=_answers(keys, colour), now=at)
+        service.submit_answers(session=session, actor=person, round_id=health_round.id, answers=_answers(keys, colour), now=at)
     service.close_round(session=session, actor=dm, round_id=health_round.id, now=at + timedelta(days=5))
 
 
@@ -55,12 +54,18 @@ def seed(session: Session) -> None:
     now = datetime.now(UTC)
     _closed_round(session, dm, team, members, Colour.AMBER, now - timedelta(days=40))
     _closed_round(session, dm, small, tiny_members[:2], Colour.RED, now - timedelta(days=20))  # too few: hidden
-    open_round = service.open_round(session=session, actor=dm, team_id=team.id, title="November check",
-                                    now=now - timedelta(days=1))
+    open_round = service.open_round(
+        session=session, actor=dm, team_id=team.id, title="November check", now=now - timedelta(days=1)
+    )
     keys = [card.key for card in open_round.cards]
     for member in members[1:]:
-        service.submit_answers(session=session, actor=member, round_id=open_round.id,
-                               answers=_answers(keys, Colour.GREEN, "Deploys got easier"), now=now - timedelta(hours=3))
+        service.submit_answers(
+            session=session,
+            actor=member,
+            round_id=open_round.id,
+            answers=_answers(keys, Colour.GREEN, "Deploys got easier"),
+            now=now - timedelta(hours=3),
+        )
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +103,8 @@ def test_member_answers_by_keyboard_then_the_dm_closes_and_reads_results(browser
     member.keyboard.press("Enter")
     expect(member.get_by_text("Thank you: your answers are in.")).to_be_visible()
     expect(member.locator("#progress")).to_have_text(
-        "3 people have answered. Results appear when the round is closed, if at least 3 people answered.")
+        "3 people have answered. Results appear when the round is closed, if at least 3 people answered."
+    )
 
     dm = person(browser, health_url, DM)
     dm.goto(member.url.split("?")[0])

@@ -51,8 +51,7 @@ def test_two_participants_write_group_vote_and_decide(browser: Browser, base_url
         dm.get_by_label(f"Theme of: {text}").select_option(label="Definition of ready")
         # The answer redraws the board; wait for it before touching the next card.
         expect(dm.get_by_label(f"Theme of: {text}")).to_have_value(re.compile(r"\d+"))
-    expect(member.get_by_label("Theme of: Stories begun with no acceptance criteria")).to_have_value(
-        re.compile(r"\d+"))
+    expect(member.get_by_label("Theme of: Stories begun with no acceptance criteria")).to_have_value(re.compile(r"\d+"))
 
     dm.get_by_role("button", name="Next phase").click()  # → vote
     member.get_by_role("button", name="Vote for Definition of ready").click()

@@ -39,21 +39,37 @@ def crew(session: Session) -> Crew:
     join(session, team, member)
     join(session, team, dm, TeamRole.DELIVERY_MANAGER)
     join(session, other, outsider)
-    return Crew(team=team, other_team=other, member=member, dm=dm, ops=make_user(session, role=Role.PRODUCT_OPS),
-                leader=make_user(session, role=Role.LEADER), outsider=outsider)
+    return Crew(
+        team=team,
+        other_team=other,
+        member=member,
+        dm=dm,
+        ops=make_user(session, role=Role.PRODUCT_OPS),
+        leader=make_user(session, role=Role.LEADER),
+        outsider=outsider,
+    )
 
 
 def complete_fields(title: str = "Shorter checkout", **changes: object) -> ExperimentFields:
     """Fields that pass every pre-launch check (no reviewer required)."""
     fields = ExperimentFields(
-        title=title, observation="half of the carts are abandoned at the address step",
-        belief="a one-page checkout", outcome="more completed orders", measure="checkout conversion",
+        title=title,
+        observation="half of the carts are abandoned at the address step",
+        belief="a one-page checkout",
+        outcome="more completed orders",
+        measure="checkout conversion",
         variations=[VariationFields("control", 1, True), VariationFields("one-page", 1)],
-        metrics=[MetricFields("conversion", "proportion", "primary"),
-                 MetricFields("order value", "mean", "secondary"),
-                 MetricFields("errors", "proportion", "guardrail", higher_is_better=False)],
-        tags=["Checkout", "growth"], planned_sample_size=1000, mde=0.05, expected_daily_traffic=400,
-        planned_start=DAY, planned_end=DAY + timedelta(days=14),
+        metrics=[
+            MetricFields("conversion", "proportion", "primary"),
+            MetricFields("order value", "mean", "secondary"),
+            MetricFields("errors", "proportion", "guardrail", higher_is_better=False),
+        ],
+        tags=["Checkout", "growth"],
+        planned_sample_size=1000,
+        mde=0.05,
+        expected_daily_traffic=400,
+        planned_start=DAY,
+        planned_end=DAY + timedelta(days=14),
     )
     for name, value in changes.items():
         setattr(fields, name, value)
@@ -68,19 +84,24 @@ def running(session: Session, actor: User, team: Team, **changes: object) -> Exp
     return experiment
 
 
-def rows(day: date = DAY, *, control: tuple[int, int] = (4000, 400), treatment: tuple[int, int] = (4000, 520),
-         errors: tuple[int, int] = (80, 84)) -> list[StatRow]:
+def rows(
+    day: date = DAY,
+    *,
+    control: tuple[int, int] = (4000, 400),
+    treatment: tuple[int, int] = (4000, 520),
+    errors: tuple[int, int] = (80, 84),
+) -> list[StatRow]:
     """Cumulative statistics for one day: conversions (n, converted) per arm, order value, errors."""
     result = []
     for variation, (n, converted), failed in (("control", control, errors[0]), ("one-page", treatment, errors[1])):
-        result += [StatRow(day=day, metric="conversion", variation=variation, n=n, sum=converted, sum_squares=converted),
-                   StatRow(day=day, metric="order value", variation=variation, n=n, sum=50.0 * n,
-                           sum_squares=2600.0 * n),
-                   StatRow(day=day, metric="errors", variation=variation, n=n, sum=failed, sum_squares=failed)]
+        result += [
+            StatRow(day=day, metric="conversion", variation=variation, n=n, sum=converted, sum_squares=converted),
+            StatRow(day=day, metric="order value", variation=variation, n=n, sum=50.0 * n, sum_squares=2600.0 * n),
+            StatRow(day=day, metric="errors", variation=variation, n=n, sum=failed, sum_squares=failed),
+        ]
     return result
 
 
 def with_statistics(session: Session, actor: User, experiment: Experiment, data: list[StatRow]) -> None:
     """Import cumulative rows."""
-    statistics.import_statistics(session=session, actor=actor, experiment_id=experiment.id, rows=data,
-                                 cumulative=True)
+    statistics.import_statistics(session=session, actor=actor, experiment_id=experiment.id, rows=data, cumulative=True)

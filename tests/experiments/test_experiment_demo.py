@@ -26,8 +26,10 @@ def _organisation(session: Session) -> None:
 
 
 def _summary(session: Session) -> list[tuple[str, str, str | None, tuple[str, ...]]]:
-    return [(e.title, e.status.value, e.decision.value if e.decision else None, tuple(e.last_warnings))
-            for e in session.scalars(select(Experiment).order_by(Experiment.title))]
+    return [
+        (e.title, e.status.value, e.decision.value if e.decision else None, tuple(e.last_warnings))
+        for e in session.scalars(select(Experiment).order_by(Experiment.title))
+    ]
 
 
 def test_demo_covers_every_status_and_each_warning(session: Session) -> None:
@@ -39,14 +41,23 @@ def test_demo_covers_every_status_and_each_warning(session: Session) -> None:
     assert len(snapshots) == 919
     assert len(experiments) == 19
     assert Counter(e.status.value for e in experiments) == {
-        "draft": 2, "in_review": 2, "running": 2, "analysing": 2, "decided": 10, "archived": 1}
+        "draft": 2,
+        "in_review": 2,
+        "running": 2,
+        "analysing": 2,
+        "decided": 10,
+        "archived": 1,
+    }
     assert Counter(e.decision.value for e in experiments if e.decision) == {"ship": 6, "iterate": 2, "stop": 3}
     warnings = {title: codes for title, _status, _decision, codes in _summary(session) if codes}
     # Running ones have not reached their planned sample yet; the rest are the deliberate cases.
     assert warnings == {
-        "Filters as chips": ("underpowered",), "Personalised ranking": ("guardrail",),
-        "Referral reward doubled": ("guardrail",), "Saved baskets for returning visitors": ("underpowered", "peeking"),
-        "Welcome email with a personal video": ("srm",)}
+        "Filters as chips": ("underpowered",),
+        "Personalised ranking": ("guardrail",),
+        "Referral reward doubled": ("guardrail",),
+        "Saved baskets for returning visitors": ("underpowered", "peeking"),
+        "Welcome email with a personal video": ("srm",),
+    }
     started = [e for e in experiments if e.started_at is not None]
     late = [e for e in started if e.sample_size_set_at and e.sample_size_set_at > e.started_at]  # type: ignore[operator]
     assert sorted(e.title for e in late) == ["Biometric login", "Dark mode default"]

@@ -25,9 +25,16 @@ S = ExperimentStatus
 def test_create_names_each_bad_field_and_stores_nothing(session: Session) -> None:
     c = crew(session)
     fields = ExperimentFields(
-        title=" ", variations=[VariationFields("control", 1, True), VariationFields("Control", 1)],
-        metrics=[MetricFields("a", "median", "primary")], planned_sample_size=0, mde=-1.0,
-        planned_start=DAY, planned_end=DAY - timedelta(days=1), alpha=0.7, work_items=["NOPE-1"])
+        title=" ",
+        variations=[VariationFields("control", 1, True), VariationFields("Control", 1)],
+        metrics=[MetricFields("a", "median", "primary")],
+        planned_sample_size=0,
+        mde=-1.0,
+        planned_start=DAY,
+        planned_end=DAY - timedelta(days=1),
+        alpha=0.7,
+        work_items=["NOPE-1"],
+    )
     with pytest.raises(ValidationFailedError) as info:
         service.create(session=session, actor=c.member, team_id=c.team.id, fields=fields)
     assert info.value.fields == {
@@ -45,20 +52,38 @@ def test_create_names_each_bad_field_and_stores_nothing(session: Session) -> Non
 
 def test_create_cleans_tags_makes_a_unique_key_and_links_work_items(session: Session) -> None:
     c = crew(session)
-    import_records(session=session, actor=None, team=c.team, import_format="test", records=[WorkItemRecord(
-        source="test", external_key="SHOP-7", item_type="Story", title="Build one-page checkout",
-        created_at=datetime(2026, 10, 1, tzinfo=UTC))])
-    first = service.create(session=session, actor=c.member, team_id=c.team.id,
-                           fields=complete_fields(tags=["Checkout", " checkout ", "Mobile web"], work_items=["SHOP-7"]))
+    import_records(
+        session=session,
+        actor=None,
+        team=c.team,
+        import_format="test",
+        records=[
+            WorkItemRecord(
+                source="test",
+                external_key="SHOP-7",
+                item_type="Story",
+                title="Build one-page checkout",
+                created_at=datetime(2026, 10, 1, tzinfo=UTC),
+            )
+        ],
+    )
+    first = service.create(
+        session=session,
+        actor=c.member,
+        team_id=c.team.id,
+        fields=complete_fields(tags=["Checkout", " checkout ", "Mobile web"], work_items=["SHOP-7"]),
+    )
     second = service.create(session=session, actor=c.ops, team_id=c.team.id, fields=complete_fields())
     assert (first.key, second.key) == ("shorter-checkout", "shorter-checkout-2")
     assert first.tag_names == ["checkout", "mobile-web"]
     assert [(w.key, w.title) for w in first.work_items] == [("SHOP-7", "Build one-page checkout")]
     assert [(v.name, v.is_control) for v in first.variations] == [("control", True), ("one-page", False)]
     assert [(h.from_status, h.to_status, h.actor_id) for h in first.history] == [(None, S.DRAFT, c.member.id)]
-    assert first.hypothesis == ("Because we saw half of the carts are abandoned at the address step, we believe "
-                                "a one-page checkout will result in more completed orders, measured by checkout "
-                                "conversion.")
+    assert first.hypothesis == (
+        "Because we saw half of the carts are abandoned at the address step, we believe "
+        "a one-page checkout will result in more completed orders, measured by checkout "
+        "conversion."
+    )
 
 
 def test_who_may_read_and_edit(session: Session) -> None:
@@ -97,30 +122,50 @@ def test_the_state_machine_allows_only_its_moves(session: Session) -> None:
     with pytest.raises(ValidationFailedError) as deciding:
         service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.DECIDED)
     assert deciding.value.fields == {"decision": "Choose ship, iterate or stop and give the rationale."}
-    service.decide(session=session, actor=c.member, experiment_id=experiment.id, decision=Decision.SHIP,
-                   rationale="Conversion +30%, guardrails flat.", learnings="Fewer steps beat prettier steps.")
+    service.decide(
+        session=session,
+        actor=c.member,
+        experiment_id=experiment.id,
+        decision=Decision.SHIP,
+        rationale="Conversion +30%, guardrails flat.",
+        learnings="Fewer steps beat prettier steps.",
+    )
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.ARCHIVED)
     with pytest.raises(ValidationFailedError) as final:
         service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.DRAFT)
-    assert final.value.message == ("An experiment that is archived can move to nothing (archived is final), "
-                                   "not to draft.")
+    assert final.value.message == ("An experiment that is archived can move to nothing (archived is final), not to draft.")
     assert [(h.from_status, h.to_status) for h in experiment.history] == [
-        (None, S.DRAFT), (S.DRAFT, S.IN_REVIEW), (S.IN_REVIEW, S.DRAFT), (S.DRAFT, S.IN_REVIEW),
-        (S.IN_REVIEW, S.RUNNING), (S.RUNNING, S.ANALYSING), (S.ANALYSING, S.DECIDED), (S.DECIDED, S.ARCHIVED)]
+        (None, S.DRAFT),
+        (S.DRAFT, S.IN_REVIEW),
+        (S.IN_REVIEW, S.DRAFT),
+        (S.DRAFT, S.IN_REVIEW),
+        (S.IN_REVIEW, S.RUNNING),
+        (S.RUNNING, S.ANALYSING),
+        (S.ANALYSING, S.DECIDED),
+        (S.DECIDED, S.ARCHIVED),
+    ]
     assert experiment.history[2].note == "rework"
 
 
-@pytest.mark.parametrize(("change", "field", "message"), [
-    ({"observation": ""}, "hypothesis", "The hypothesis lacks: 'because we saw'."),
-    ({"belief": " ", "measure": ""}, "hypothesis", "The hypothesis lacks: 'we believe', 'measured by'."),
-    ({"metrics": [MetricFields("conversion", "proportion", "secondary")]}, "primary_metric",
-     "Add one metric with the role 'primary': the one the decision rests on."),
-    ({"metrics": []}, "primary_metric", "Add one metric with the role 'primary': the one the decision rests on."),
-    ({"planned_sample_size": None}, "planned_sample_size",
-     "Set the planned sample size per variation (the power calculator gives it from the MDE)."),
-])
-def test_each_prelaunch_check_blocks_running(session: Session, change: dict[str, object], field: str,
-                                             message: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"observation": ""}, "hypothesis", "The hypothesis lacks: 'because we saw'."),
+        ({"belief": " ", "measure": ""}, "hypothesis", "The hypothesis lacks: 'we believe', 'measured by'."),
+        (
+            {"metrics": [MetricFields("conversion", "proportion", "secondary")]},
+            "primary_metric",
+            "Add one metric with the role 'primary': the one the decision rests on.",
+        ),
+        ({"metrics": []}, "primary_metric", "Add one metric with the role 'primary': the one the decision rests on."),
+        (
+            {"planned_sample_size": None},
+            "planned_sample_size",
+            "Set the planned sample size per variation (the power calculator gives it from the MDE).",
+        ),
+    ],
+)
+def test_each_prelaunch_check_blocks_running(session: Session, change: dict[str, object], field: str, message: str) -> None:
     c = crew(session)
     experiment = service.create(session=session, actor=c.member, team_id=c.team.id, fields=complete_fields(**change))
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.IN_REVIEW)
@@ -133,20 +178,24 @@ def test_each_prelaunch_check_blocks_running(session: Session, change: dict[str,
 
 def test_all_failing_checks_are_named_at_once(session: Session) -> None:
     c = crew(session)
-    experiment = service.create(session=session, actor=c.member, team_id=c.team.id,
-                                fields=ExperimentFields(title="Bare", reviewer_required=True))
+    experiment = service.create(
+        session=session, actor=c.member, team_id=c.team.id, fields=ExperimentFields(title="Bare", reviewer_required=True)
+    )
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.IN_REVIEW)
     with pytest.raises(ValidationFailedError) as info:
         service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.RUNNING)
-    assert info.value.message == ("It cannot run yet: a hypothesis in four parts is missing; a primary metric is "
-                                  "missing; a planned sample size is missing; approved by a reviewer is missing.")
+    assert info.value.message == (
+        "It cannot run yet: a hypothesis in four parts is missing; a primary metric is "
+        "missing; a planned sample size is missing; approved by a reviewer is missing."
+    )
     assert sorted(info.value.fields) == ["hypothesis", "planned_sample_size", "primary_metric", "review"]
 
 
 def test_a_required_reviewer_other_than_the_creator_must_approve(session: Session) -> None:
     c = crew(session)
-    experiment = service.create(session=session, actor=c.member, team_id=c.team.id,
-                                fields=complete_fields(reviewer_required=True, reviewer_id=c.dm.id))
+    experiment = service.create(
+        session=session, actor=c.member, team_id=c.team.id, fields=complete_fields(reviewer_required=True, reviewer_id=c.dm.id)
+    )
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.IN_REVIEW)
     with pytest.raises(PermissionDeniedError) as own:
         service.review(session=session, actor=c.member, experiment_id=experiment.id, approve=True)
@@ -156,7 +205,8 @@ def test_a_required_reviewer_other_than_the_creator_must_approve(session: Sessio
     with pytest.raises(ValidationFailedError) as blocked:
         service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.RUNNING)
     assert blocked.value.fields == {
-        "review": "A reviewer other than the creator must approve it (Product Ops or the named reviewer)."}
+        "review": "A reviewer other than the creator must approve it (Product Ops or the named reviewer)."
+    }
     with pytest.raises(ValidationFailedError) as no_note:
         service.review(session=session, actor=c.ops, experiment_id=experiment.id, approve=False)
     assert no_note.value.fields == {"note": "Say what should change."}
@@ -172,24 +222,38 @@ def test_a_required_reviewer_other_than_the_creator_must_approve(session: Sessio
 
 def test_editing_the_design_in_review_withdraws_approval_and_locks_after_launch(session: Session) -> None:
     c = crew(session)
-    experiment = service.create(session=session, actor=c.member, team_id=c.team.id,
-                                fields=complete_fields(reviewer_required=True))
+    experiment = service.create(
+        session=session, actor=c.member, team_id=c.team.id, fields=complete_fields(reviewer_required=True)
+    )
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.IN_REVIEW)
     service.review(session=session, actor=c.ops, experiment_id=experiment.id, approve=True)
-    service.update(session=session, actor=c.member, experiment_id=experiment.id,
-                   fields=complete_fields(planned_sample_size=2000, reviewer_required=True))
+    service.update(
+        session=session,
+        actor=c.member,
+        experiment_id=experiment.id,
+        fields=complete_fields(planned_sample_size=2000, reviewer_required=True),
+    )
     assert experiment.approved is False
     assert experiment.review_note == "Approval withdrawn: the design changed after the review."
     service.review(session=session, actor=c.ops, experiment_id=experiment.id, approve=True)
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.RUNNING)
     with pytest.raises(ValidationFailedError) as info:
-        service.update(session=session, actor=c.member, experiment_id=experiment.id,
-                       fields=complete_fields(planned_sample_size=500, reviewer_required=True))
-    assert info.value.fields == {"planned_sample_size": "The design is locked once the experiment runs (it is "
-                                 "running); register a new experiment to change it."}
-    changed = service.update(session=session, actor=c.member, experiment_id=experiment.id,
-                             fields=complete_fields(planned_sample_size=2000, reviewer_required=True,
-                                                    tags=["late-tag"], learnings="So far so good"))
+        service.update(
+            session=session,
+            actor=c.member,
+            experiment_id=experiment.id,
+            fields=complete_fields(planned_sample_size=500, reviewer_required=True),
+        )
+    assert info.value.fields == {
+        "planned_sample_size": "The design is locked once the experiment runs (it is "
+        "running); register a new experiment to change it."
+    }
+    changed = service.update(
+        session=session,
+        actor=c.member,
+        experiment_id=experiment.id,
+        fields=complete_fields(planned_sample_size=2000, reviewer_required=True, tags=["late-tag"], learnings="So far so good"),
+    )
     assert (changed.tag_names, changed.learnings) == (["late-tag"], "So far so good")
 
 
@@ -208,26 +272,40 @@ def test_decision_needs_a_rationale(session: Session) -> None:
     c = crew(session)
     experiment = running(session, c.member, c.team)
     with pytest.raises(ValidationFailedError) as early:
-        service.decide(session=session, actor=c.member, experiment_id=experiment.id, decision=Decision.SHIP,
-                       rationale="")
+        service.decide(session=session, actor=c.member, experiment_id=experiment.id, decision=Decision.SHIP, rationale="")
     assert early.value.fields == {
         "status": "Decide once the experiment is analysing; it is running.",
-        "rationale": "Give the rationale: what in the results, and what else, led to the decision."}
+        "rationale": "Give the rationale: what in the results, and what else, led to the decision.",
+    }
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.ANALYSING)
-    service.decide(session=session, actor=c.member, experiment_id=experiment.id, decision=Decision.STOP,
-                   rationale="No effect at the planned power.")
+    service.decide(
+        session=session,
+        actor=c.member,
+        experiment_id=experiment.id,
+        decision=Decision.STOP,
+        rationale="No effect at the planned power.",
+    )
     assert (experiment.status, experiment.decision, experiment.rationale) == (
-        S.DECIDED, Decision.STOP, "No effect at the planned power.")
+        S.DECIDED,
+        Decision.STOP,
+        "No effect at the planned power.",
+    )
 
 
 # --- statistics import ---------------------------------------------------------------------------------
 
 
-def _error(session: Session, experiment: Experiment, actor: object, data: list[StatRow], *,
-           cumulative: bool = True) -> ValidationFailedError:
+def _error(
+    session: Session, experiment: Experiment, actor: object, data: list[StatRow], *, cumulative: bool = True
+) -> ValidationFailedError:
     with pytest.raises(ValidationFailedError) as info:
-        statistics.import_statistics(session=session, actor=actor, experiment_id=experiment.id,  # type: ignore[arg-type]
-                                     rows=data, cumulative=cumulative)
+        statistics.import_statistics(
+            session=session,
+            actor=actor,
+            experiment_id=experiment.id,  # type: ignore[arg-type]
+            rows=data,
+            cumulative=cumulative,
+        )
     return info.value
 
 
@@ -237,32 +315,55 @@ def test_statistics_import_errors_name_the_line_and_column_and_import_nothing(se
     with_statistics(session, c.member, experiment, rows())
     base = {"day": DAY, "variation": "control", "n": 10, "sum": 1.0, "sum_squares": 1.0}
     cases = [
-        (StatRow(metric="revenue", line=4, **base),  # type: ignore[arg-type]
-         "Line 4, column metric: no metric 'revenue' in this experiment (it has: conversion, errors, order value). "
-         "Nothing was imported."),
-        (StatRow(metric="conversion", line=5, **{**base, "variation": "B"}),  # type: ignore[arg-type]
-         "Line 5, column variation: no variation 'B' in this experiment (it has: control, one-page). "
-         "Nothing was imported."),
-        (StatRow(metric="conversion", line=6, **{**base, "sum": 11.0}),  # type: ignore[arg-type]
-         "Line 6, column sum: a proportion's sum counts converted units, between 0 and n (10); got 11. "
-         "Nothing was imported."),
-        (StatRow(metric="order value", line=7, **{**base, "n": -1}),  # type: ignore[arg-type]
-         "Line 7, column n: n must be 0 or more, got -1. Nothing was imported."),
-        (StatRow(metric="order value", line=8, **{**base, "sum_squares": -2.0}),  # type: ignore[arg-type]
-         "Line 8, column sum_squares: a sum of squares cannot be negative, got -2. Nothing was imported."),
+        (
+            StatRow(metric="revenue", line=4, **base),  # type: ignore[arg-type]
+            "Line 4, column metric: no metric 'revenue' in this experiment (it has: conversion, errors, order value). "
+            "Nothing was imported.",
+        ),
+        (
+            StatRow(metric="conversion", line=5, **{**base, "variation": "B"}),  # type: ignore[arg-type]
+            "Line 5, column variation: no variation 'B' in this experiment (it has: control, one-page). Nothing was imported.",
+        ),
+        (
+            StatRow(metric="conversion", line=6, **{**base, "sum": 11.0}),  # type: ignore[arg-type]
+            "Line 6, column sum: a proportion's sum counts converted units, between 0 and n (10); got 11. Nothing was imported.",
+        ),
+        (
+            StatRow(metric="order value", line=7, **{**base, "n": -1}),  # type: ignore[arg-type]
+            "Line 7, column n: n must be 0 or more, got -1. Nothing was imported.",
+        ),
+        (
+            StatRow(metric="order value", line=8, **{**base, "sum_squares": -2.0}),  # type: ignore[arg-type]
+            "Line 8, column sum_squares: a sum of squares cannot be negative, got -2. Nothing was imported.",
+        ),
     ]
     for row, message in cases:
         assert _error(session, experiment, c.member, [*rows(), row]).message == message
-    duplicate = _error(session, experiment, c.member, [StatRow(metric="conversion", line=2, **base),  # type: ignore[arg-type]
-                                                       StatRow(metric="conversion", line=3, **base)])  # type: ignore[arg-type]
-    assert duplicate.message == ("Line 3, column day: conversion / control on 2026-11-02 appears twice (first on "
-                                 "line 2). Nothing was imported.")
-    falling = _error(session, experiment, c.member, [
-        StatRow(metric="conversion", line=2, **base),  # type: ignore[arg-type]
-        StatRow(metric="conversion", line=3, **{**base, "day": DAY + timedelta(days=1), "n": 5}),  # type: ignore[arg-type]
-    ])
-    assert falling.message == ("Line 3, column n: cumulative n falls from 10 on 2026-11-02 to 5 on 2026-11-03; were "
-                               "these daily rows? Nothing was imported.")
+    duplicate = _error(
+        session,
+        experiment,
+        c.member,
+        [
+            StatRow(metric="conversion", line=2, **base),  # type: ignore[arg-type]
+            StatRow(metric="conversion", line=3, **base),
+        ],
+    )  # type: ignore[arg-type]
+    assert duplicate.message == (
+        "Line 3, column day: conversion / control on 2026-11-02 appears twice (first on line 2). Nothing was imported."
+    )
+    falling = _error(
+        session,
+        experiment,
+        c.member,
+        [
+            StatRow(metric="conversion", line=2, **base),  # type: ignore[arg-type]
+            StatRow(metric="conversion", line=3, **{**base, "day": DAY + timedelta(days=1), "n": 5}),  # type: ignore[arg-type]
+        ],
+    )
+    assert falling.message == (
+        "Line 3, column n: cumulative n falls from 10 on 2026-11-02 to 5 on 2026-11-03; were "
+        "these daily rows? Nothing was imported."
+    )
     assert _error(session, experiment, c.member, []).fields == {"file": "no rows"}
     # The earlier good import is untouched.
     assert len(session.scalars(select(MetricSnapshot).where(MetricSnapshot.experiment_id == experiment.id)).all()) == 6
@@ -271,15 +372,27 @@ def test_statistics_import_errors_name_the_line_and_column_and_import_nothing(se
 def test_daily_rows_are_summed_into_cumulative_snapshots(session: Session) -> None:
     c = crew(session)
     experiment = running(session, c.member, c.team)
-    daily = [StatRow(day=DAY + timedelta(days=d), metric="conversion", variation=v, n=100, sum=10.0 + d,
-                     sum_squares=10.0 + d) for d in range(3) for v in ("control", "one-page")]
-    summary = statistics.import_statistics(session=session, actor=c.member, experiment_id=experiment.id,
-                                           rows=daily, cumulative=False)
+    daily = [
+        StatRow(day=DAY + timedelta(days=d), metric="conversion", variation=v, n=100, sum=10.0 + d, sum_squares=10.0 + d)
+        for d in range(3)
+        for v in ("control", "one-page")
+    ]
+    summary = statistics.import_statistics(
+        session=session, actor=c.member, experiment_id=experiment.id, rows=daily, cumulative=False
+    )
     assert (summary.rows, summary.days, summary.first_day, summary.last_day, summary.snapshots) == (
-        6, 3, DAY, DAY + timedelta(days=2), 6)
+        6,
+        3,
+        DAY,
+        DAY + timedelta(days=2),
+        6,
+    )
     stored = statistics.snapshot_rows(session, experiment)
     assert [(r.day.day, r.variation, r.n, r.sum) for r in stored if r.variation == "control"] == [
-        (2, "control", 100, 10.0), (3, "control", 200, 21.0), (4, "control", 300, 33.0)]
+        (2, "control", 100, 10.0),
+        (3, "control", 200, 21.0),
+        (4, "control", 300, 33.0),
+    ]
 
 
 def test_statistics_only_while_running_or_analysing(session: Session) -> None:
@@ -289,8 +402,7 @@ def test_statistics_only_while_running_or_analysing(session: Session) -> None:
     assert error.message == "Statistics are imported while the experiment runs or is analysed; it is draft."
     experiment = running(session, c.member, c.team)
     with pytest.raises(PermissionDeniedError):
-        statistics.import_statistics(session=session, actor=c.leader, experiment_id=experiment.id, rows=rows(),
-                                     cumulative=True)
+        statistics.import_statistics(session=session, actor=c.leader, experiment_id=experiment.id, rows=rows(), cumulative=True)
 
 
 # --- analysis ------------------------------------------------------------------------------------------
@@ -300,8 +412,7 @@ def test_results_and_no_warnings_for_a_clean_winner(session: Session) -> None:
     c = crew(session)
     experiment = running(session, c.member, c.team, planned_end=date(2026, 11, 10))
     with_statistics(session, c.member, experiment, rows())
-    result = analysis.analyse_experiment(session=session, actor=c.leader, experiment_id=experiment.id,
-                                         today=date(2026, 11, 20))
+    result = analysis.analyse_experiment(session=session, actor=c.leader, experiment_id=experiment.id, today=date(2026, 11, 20))
     assert [w.code for w in result.warnings] == []
     conversion = next(r for r in result.results if r.metric == "conversion")
     assert (conversion.variation, round(conversion.lift or 0, 4), conversion.significant) == ("one-page", 0.3, True)
@@ -311,22 +422,22 @@ def test_results_and_no_warnings_for_a_clean_winner(session: Session) -> None:
 
 def test_warnings_srm_underpowered_guardrail_and_peeking(session: Session) -> None:
     c = crew(session)
-    experiment = running(session, c.member, c.team, planned_sample_size=5000,
-                         planned_end=date(2026, 12, 31))
-    with_statistics(session, c.member, experiment, rows(control=(1000, 100), treatment=(800, 104),
-                                                         errors=(10, 60)))
-    result = analysis.analyse_experiment(session=session, actor=c.member, experiment_id=experiment.id,
-                                         today=date(2026, 11, 20))
+    experiment = running(session, c.member, c.team, planned_sample_size=5000, planned_end=date(2026, 12, 31))
+    with_statistics(session, c.member, experiment, rows(control=(1000, 100), treatment=(800, 104), errors=(10, 60)))
+    result = analysis.analyse_experiment(session=session, actor=c.member, experiment_id=experiment.id, today=date(2026, 11, 20))
     assert [w.code for w in result.warnings] == ["srm", "underpowered", "peeking", "guardrail"]
     messages = {w.code: w.message for w in result.warnings}
-    assert messages["underpowered"] == ("Underpowered: one-page has 800 of the planned 5,000 units per variation "
-                                        "(16%). Intervals are wider than planned and a non-significant result is "
-                                        "not evidence of no effect.")
+    assert messages["underpowered"] == (
+        "Underpowered: one-page has 800 of the planned 5,000 units per variation "
+        "(16%). Intervals are wider than planned and a non-significant result is "
+        "not evidence of no effect."
+    )
     assert messages["guardrail"].startswith("Guardrail breached: errors got worse in one-page (+")
     assert experiment.peeked is True
     assert experiment.last_warnings == ["srm", "underpowered", "peeking", "guardrail"]
-    sequential = analysis.analyse_experiment(session=session, actor=c.member, experiment_id=experiment.id,
-                                             method=Method.SEQUENTIAL, today=date(2026, 11, 20))
+    sequential = analysis.analyse_experiment(
+        session=session, actor=c.member, experiment_id=experiment.id, method=Method.SEQUENTIAL, today=date(2026, 11, 20)
+    )
     assert "peeking" not in [w.code for w in sequential.warnings]
 
 
@@ -343,8 +454,9 @@ def test_no_planned_sample_size_is_warned_and_no_statistics_is_a_note(session: S
 def test_lift_over_time_has_one_point_per_day(session: Session) -> None:
     c = crew(session)
     experiment = running(session, c.member, c.team)
-    with_statistics(session, c.member, experiment, rows(DAY, control=(500, 50), treatment=(500, 60))
-                    + rows(DAY + timedelta(days=1)))
+    with_statistics(
+        session, c.member, experiment, rows(DAY, control=(500, 50), treatment=(500, 60)) + rows(DAY + timedelta(days=1))
+    )
     result = analysis.results_of(session, experiment)
     series = {(s.metric, s.variation): s for s in result.over_time}
     assert sorted(series) == [("conversion", "one-page"), ("errors", "one-page")]
@@ -360,13 +472,25 @@ def test_library_search_by_text_metric_team_tag_and_learning(session: Session) -
     c = crew(session)
     checkout = running(session, c.member, c.team)
     service.transition(session=session, actor=c.member, experiment_id=checkout.id, to=S.ANALYSING)
-    service.decide(session=session, actor=c.member, experiment_id=checkout.id, decision=Decision.SHIP,
-                   rationale="Clear win", learnings="Fewer form fields lift mobile conversion")
-    onboarding = service.create(session=session, actor=c.member, team_id=c.team.id, fields=complete_fields(
-        "Guided onboarding", observation="new users stall", metrics=[MetricFields("activation_rate")],
-        tags=["onboarding"]))
-    other = service.create(session=session, actor=c.outsider, team_id=c.other_team.id,
-                           fields=complete_fields("Outsider's test", tags=["checkout"]))
+    service.decide(
+        session=session,
+        actor=c.member,
+        experiment_id=checkout.id,
+        decision=Decision.SHIP,
+        rationale="Clear win",
+        learnings="Fewer form fields lift mobile conversion",
+    )
+    onboarding = service.create(
+        session=session,
+        actor=c.member,
+        team_id=c.team.id,
+        fields=complete_fields(
+            "Guided onboarding", observation="new users stall", metrics=[MetricFields("activation_rate")], tags=["onboarding"]
+        ),
+    )
+    other = service.create(
+        session=session, actor=c.outsider, team_id=c.other_team.id, fields=complete_fields("Outsider's test", tags=["checkout"])
+    )
 
     def keys(**kwargs: object) -> list[str]:
         actor = kwargs.pop("actor", c.ops)
@@ -386,8 +510,9 @@ def test_library_search_by_text_metric_team_tag_and_learning(session: Session) -
     assert service.all_tags(session=session, actor=c.member) == ["checkout", "growth", "onboarding"]
 
 
-def _backdate(experiment: Experiment, *, created: date, started: date | None = None, ended: date | None = None,
-              sized: date | None = None) -> None:
+def _backdate(
+    experiment: Experiment, *, created: date, started: date | None = None, ended: date | None = None, sized: date | None = None
+) -> None:
     def moment(day: date) -> datetime:
         return datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
 
@@ -408,8 +533,7 @@ def test_portfolio_exact_figures(session: Session) -> None:
     service.transition(session=session, actor=c.member, experiment_id=stopped.id, to=S.ANALYSING)
     service.decide(session=session, actor=c.member, experiment_id=stopped.id, decision=Decision.STOP, rationale="flat")
     # Sized only after it started: not pre-registered.
-    _backdate(stopped, created=d, started=d + timedelta(days=3), ended=d + timedelta(days=24),
-              sized=d + timedelta(days=5))
+    _backdate(stopped, created=d, started=d + timedelta(days=3), ended=d + timedelta(days=24), sized=d + timedelta(days=5))
     live = running(session, c.member, c.team)
     _backdate(live, created=d + timedelta(days=20), started=d + timedelta(days=21), sized=d + timedelta(days=20))
     draft = service.create(session=session, actor=c.member, team_id=c.team.id, fields=complete_fields())
@@ -426,11 +550,9 @@ def test_portfolio_exact_figures(session: Session) -> None:
     assert mine.median_duration_days == 17.5  # 14 and 21 days
     assert (result.totals.total, result.totals.started) == (5, 3)
     theirs = next(r for r in result.rows if r.team_id == c.other_team.id)
-    assert (theirs.total, theirs.preregistered_share, theirs.win_rate, theirs.median_duration_days) == (
-        1, None, None, None)
+    assert (theirs.total, theirs.preregistered_share, theirs.win_rate, theirs.median_duration_days) == (1, None, None, None)
 
-    only_mine = service.portfolio(session, team_ids=[c.team.id], start=d + timedelta(days=24),
-                                  end=d + timedelta(days=40))
+    only_mine = service.portfolio(session, team_ids=[c.team.id], start=d + timedelta(days=24), end=d + timedelta(days=40))
     # The shipped one ended before the period; the stopped one ended inside it.
     assert [r.team_id for r in only_mine.rows] == [c.team.id]
     assert (only_mine.totals.total, only_mine.totals.by_status["decided"]) == (3, 1)

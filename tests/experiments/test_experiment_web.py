@@ -19,12 +19,19 @@ from tests.factories import csrf_from, login, token_headers
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 
 BODY = {
-    "title": "Express checkout", "observation": "carts abandoned at the address step", "belief": "express pay",
-    "outcome": "more orders", "measure": "conversion",
+    "title": "Express checkout",
+    "observation": "carts abandoned at the address step",
+    "belief": "express pay",
+    "outcome": "more orders",
+    "measure": "conversion",
     "variations": [{"name": "control", "is_control": True}, {"name": "express"}],
-    "metrics": [{"name": "conversion", "kind": "proportion", "role": "primary"},
-                {"name": "refunds", "kind": "proportion", "role": "guardrail", "higher_is_better": False}],
-    "tags": ["checkout"], "planned_sample_size": 3000, "mde": 0.05,
+    "metrics": [
+        {"name": "conversion", "kind": "proportion", "role": "primary"},
+        {"name": "refunds", "kind": "proportion", "role": "guardrail", "higher_is_better": False},
+    ],
+    "tags": ["checkout"],
+    "planned_sample_size": 3000,
+    "mde": 0.05,
 }
 
 
@@ -36,24 +43,33 @@ def test_api_create_read_patch_and_move(client: TestClient, session: Session) ->
     data = created.json()
     assert (data["key"], data["status"], data["next_statuses"]) == ("express-checkout", "draft", ["in_review"])
     assert [c["passed"] for c in data["checks"]] == [True, True, True]
-    patched = client.patch(f"/api/v1/experiments/{data['id']}", json={"planned_sample_size": None, "tags": ["a"]},
-                           headers=headers)
+    patched = client.patch(
+        f"/api/v1/experiments/{data['id']}", json={"planned_sample_size": None, "tags": ["a"]}, headers=headers
+    )
     assert patched.status_code == 200
     assert (patched.json()["planned_sample_size"], patched.json()["tags"], patched.json()["title"]) == (
-        None, ["a"], "Express checkout")
+        None,
+        ["a"],
+        "Express checkout",
+    )
     moved = client.post(f"/api/v1/experiments/{data['id']}/transitions", json={"to": "in_review"}, headers=headers)
     assert moved.json()["status"] == "in_review"
     blocked = client.post(f"/api/v1/experiments/{data['id']}/transitions", json={"to": "running"}, headers=headers)
     assert blocked.status_code == 422
     assert blocked.json()["error"] == {
-        "code": "validation_failed", "message": "It cannot run yet: a planned sample size is missing.",
-        "details": {"fields": {"planned_sample_size": "Set the planned sample size per variation (the power "
-                                                      "calculator gives it from the MDE)."}}}
-    bad = client.post("/api/v1/experiments", json={**BODY, "team_id": c.team.id, "variations": [{"name": "x"}]},
-                      headers=headers)
+        "code": "validation_failed",
+        "message": "It cannot run yet: a planned sample size is missing.",
+        "details": {
+            "fields": {
+                "planned_sample_size": "Set the planned sample size per variation (the power calculator gives it from the MDE)."
+            }
+        },
+    }
+    bad = client.post("/api/v1/experiments", json={**BODY, "team_id": c.team.id, "variations": [{"name": "x"}]}, headers=headers)
     assert bad.status_code == 422
     assert bad.json()["error"]["details"]["fields"] == {
-        "variations": "Give at least two variations: a control and one treatment."}
+        "variations": "Give at least two variations: a control and one treatment."
+    }
 
 
 def test_api_scope(client: TestClient, session: Session) -> None:
@@ -62,12 +78,13 @@ def test_api_scope(client: TestClient, session: Session) -> None:
     outsider = token_headers(session, c.outsider)
     assert client.get(f"/api/v1/experiments/{experiment.id}", headers=outsider).status_code == 403
     assert client.get("/api/v1/experiments", headers=outsider).json() == []
-    assert client.post("/api/v1/experiments", json={**BODY, "team_id": c.team.id},
-                       headers=outsider).status_code == 403
+    assert client.post("/api/v1/experiments", json={**BODY, "team_id": c.team.id}, headers=outsider).status_code == 403
     leader = token_headers(session, c.leader)
     assert [e["id"] for e in client.get("/api/v1/experiments", headers=leader).json()] == [experiment.id]
-    assert client.post(f"/api/v1/experiments/{experiment.id}/transitions", json={"to": "analysing"},
-                       headers=leader).status_code == 403
+    assert (
+        client.post(f"/api/v1/experiments/{experiment.id}/transitions", json={"to": "analysing"}, headers=leader).status_code
+        == 403
+    )
     assert client.get("/api/v1/experiments/portfolio", headers=token_headers(session, c.member)).status_code == 403
 
 
@@ -75,19 +92,29 @@ def test_api_statistics_json_and_results(client: TestClient, session: Session) -
     c = crew(session)
     experiment = running(session, c.member, c.team, planned_end=DAY + timedelta(days=3))
     headers = token_headers(session, c.member)
-    payload = {"period": "cumulative", "rows": [
-        {"date": r.day.isoformat(), "metric": r.metric, "variation": r.variation, "n": r.n, "sum": r.sum,
-         "sum_squares": None if r.metric != "order value" else r.sum_squares} for r in rows()]}
+    payload = {
+        "period": "cumulative",
+        "rows": [
+            {
+                "date": r.day.isoformat(),
+                "metric": r.metric,
+                "variation": r.variation,
+                "n": r.n,
+                "sum": r.sum,
+                "sum_squares": None if r.metric != "order value" else r.sum_squares,
+            }
+            for r in rows()
+        ],
+    }
     stored = client.post(f"/api/v1/experiments/{experiment.id}/statistics", json=payload, headers=headers)
-    assert stored.json() == {"rows": 6, "days": 1, "first_day": "2026-11-02", "last_day": "2026-11-02",
-                             "snapshots": 6}
+    assert stored.json() == {"rows": 6, "days": 1, "first_day": "2026-11-02", "last_day": "2026-11-02", "snapshots": 6}
     missing = {**payload, "rows": [{**payload["rows"][1], "sum_squares": None}]}  # type: ignore[dict-item]
     refused = client.post(f"/api/v1/experiments/{experiment.id}/statistics", json=missing, headers=headers)
-    assert refused.json()["error"]["message"] == ("Row 1, field sum_squares: a mean metric needs sum_squares. "
-                                                  "Nothing was imported.")
+    assert refused.json()["error"]["message"] == (
+        "Row 1, field sum_squares: a mean metric needs sum_squares. Nothing was imported."
+    )
     result = client.get(f"/api/v1/experiments/{experiment.id}/results", headers=headers).json()
-    assert (result["method"], result["units"], result["warnings"]) == (
-        "frequentist", {"control": 4000, "one-page": 4000}, [])
+    assert (result["method"], result["units"], result["warnings"]) == ("frequentist", {"control": 4000, "one-page": 4000}, [])
     conversion = next(r for r in result["results"] if r["metric"] == "conversion")
     assert (round(conversion["lift"], 4), conversion["significant"]) == (0.3, True)
     bayes = client.get(f"/api/v1/experiments/{experiment.id}/results?method=bayesian", headers=headers).json()
@@ -98,28 +125,47 @@ def test_api_csv_upload_reports_line_and_column(client: TestClient, session: Ses
     c = crew(session)
     experiment = running(session, c.member, c.team)
     headers = token_headers(session, c.member)
-    text = ("date,metric,kind,variation,n,sum,sum_squares\n"
-            "2026-11-02,conversion,proportion,control,100,10,10\n"
-            "2026-11-02,conversion,proportion,one-page,100,abc,\n")
-    response = client.post(f"/api/v1/experiments/{experiment.id}/statistics.csv", headers=headers,
-                           files={"file": ("stats.csv", text.encode(), "text/csv")})
+    text = (
+        "date,metric,kind,variation,n,sum,sum_squares\n"
+        "2026-11-02,conversion,proportion,control,100,10,10\n"
+        "2026-11-02,conversion,proportion,one-page,100,abc,\n"
+    )
+    response = client.post(
+        f"/api/v1/experiments/{experiment.id}/statistics.csv",
+        headers=headers,
+        files={"file": ("stats.csv", text.encode(), "text/csv")},
+    )
     assert response.status_code == 422
     assert response.json()["error"]["message"] == 'stats.csv: line 3, column sum: expected a number, got "abc"'
     unknown = text.replace("abc,", "12,").replace("conversion,proportion,one-page", "clicks,proportion,one-page")
     unknown = unknown.replace("conversion,proportion,control", "clicks,proportion,control")
-    response = client.post(f"/api/v1/experiments/{experiment.id}/statistics.csv", headers=headers,
-                           files={"file": ("stats.csv", unknown.encode(), "text/csv")})
-    assert response.json()["error"]["message"] == ("Line 2, column metric: no metric 'clicks' in this experiment "
-                                                   "(it has: conversion, errors, order value). Nothing was imported.")
-    wrong_kind = text.replace("abc,", "12,").replace("proportion", "mean").replace(",10,10", ",10,12").replace(
-        ",12,\n", ",12,20\n")
-    response = client.post(f"/api/v1/experiments/{experiment.id}/statistics.csv", headers=headers,
-                           files={"file": ("stats.csv", wrong_kind.encode(), "text/csv")})
-    assert response.json()["error"]["message"] == ("stats.csv: line 2, column kind: 'conversion' is registered as a "
-                                                   "proportion metric, the file says mean. Nothing was imported.")
+    response = client.post(
+        f"/api/v1/experiments/{experiment.id}/statistics.csv",
+        headers=headers,
+        files={"file": ("stats.csv", unknown.encode(), "text/csv")},
+    )
+    assert response.json()["error"]["message"] == (
+        "Line 2, column metric: no metric 'clicks' in this experiment "
+        "(it has: conversion, errors, order value). Nothing was imported."
+    )
+    wrong_kind = (
+        text.replace("abc,", "12,").replace("proportion", "mean").replace(",10,10", ",10,12").replace(",12,\n", ",12,20\n")
+    )
+    response = client.post(
+        f"/api/v1/experiments/{experiment.id}/statistics.csv",
+        headers=headers,
+        files={"file": ("stats.csv", wrong_kind.encode(), "text/csv")},
+    )
+    assert response.json()["error"]["message"] == (
+        "stats.csv: line 2, column kind: 'conversion' is registered as a "
+        "proportion metric, the file says mean. Nothing was imported."
+    )
     good = text.replace("abc,", "12,")
-    response = client.post(f"/api/v1/experiments/{experiment.id}/statistics.csv", headers=headers,
-                           files={"file": ("stats.csv", good.encode(), "text/csv")})
+    response = client.post(
+        f"/api/v1/experiments/{experiment.id}/statistics.csv",
+        headers=headers,
+        files={"file": ("stats.csv", good.encode(), "text/csv")},
+    )
     assert response.json()["snapshots"] == 2
     assert len(session.scalars(select(MetricSnapshot).where(MetricSnapshot.experiment_id == experiment.id)).all()) == 2
 
@@ -127,8 +173,9 @@ def test_api_csv_upload_reports_line_and_column(client: TestClient, session: Ses
 def test_api_power_and_portfolio(client: TestClient, session: Session) -> None:
     c = crew(session)
     headers = token_headers(session, c.ops)
-    planned = client.get("/api/v1/experiments/power?kind=proportion&baseline=0.1&mde=0.1&daily_traffic=1000",
-                         headers=headers).json()
+    planned = client.get(
+        "/api/v1/experiments/power?kind=proportion&baseline=0.1&mde=0.1&daily_traffic=1000", headers=headers
+    ).json()
     assert (planned["sample_per_variation"], planned["total_sample"], planned["duration_days"]) == (14749, 29498, 30)
     bad = client.get("/api/v1/experiments/power?kind=proportion&baseline=1.5&mde=0.1", headers=headers)
     assert bad.json()["error"]["details"]["fields"] == {"baseline": "baseline_rate must be between 0 and 1, got 1.5"}
@@ -140,13 +187,24 @@ def test_api_power_and_portfolio(client: TestClient, session: Session) -> None:
 
 def _form(**overrides: object) -> dict[str, object]:
     form: dict[str, object] = {
-        "title": "Saved carts", "observation": "returning users lose carts", "belief": "saving carts",
-        "outcome": "more returning orders", "measure": "7-day conversion",
-        "variation_name": ["control", "saved", ""], "variation_weight": ["1", "1", "1"], "control": "0",
-        "metric_name": ["conversion", ""], "metric_kind": ["proportion", "proportion"],
-        "metric_role": ["primary", "secondary"], "metric_direction": ["higher", "higher"],
-        "tags": "retention, carts", "planned_sample_size": "2,500", "mde": "5", "alpha": "0.05",
-        "method": "sequential", "correction": "none",
+        "title": "Saved carts",
+        "observation": "returning users lose carts",
+        "belief": "saving carts",
+        "outcome": "more returning orders",
+        "measure": "7-day conversion",
+        "variation_name": ["control", "saved", ""],
+        "variation_weight": ["1", "1", "1"],
+        "control": "0",
+        "metric_name": ["conversion", ""],
+        "metric_kind": ["proportion", "proportion"],
+        "metric_role": ["primary", "secondary"],
+        "metric_direction": ["higher", "higher"],
+        "tags": "retention, carts",
+        "planned_sample_size": "2,500",
+        "mde": "5",
+        "alpha": "0.05",
+        "method": "sequential",
+        "correction": "none",
     }
     form.update(overrides)
     return form
@@ -159,21 +217,22 @@ def test_pages_create_fail_check_fix_run_upload_and_decide(client: TestClient, s
     assert page.status_code == 200
     assert "Because we saw …" in page.text
     csrf = csrf_from(page.text)
-    bad = client.post("/experiments/new", data={**_form(title="", planned_sample_size="lots"), "csrf_token": csrf,
-                                                "team_id": str(c.team.id)})
+    bad = client.post(
+        "/experiments/new", data={**_form(title="", planned_sample_size="lots"), "csrf_token": csrf, "team_id": str(c.team.id)}
+    )
     assert bad.status_code == 422
     assert "Give the experiment a title." in bad.text
     assert "The planned sample size is a whole number, e.g. 12000; got &#39;lots&#39;." in bad.text
     assert 'value="returning users lose carts"' not in bad.text
     assert "returning users lose carts" in bad.text
-    created = client.post("/experiments/new", data={**_form(planned_sample_size=""), "csrf_token": csrf,
-                                                    "team_id": str(c.team.id)})
+    created = client.post(
+        "/experiments/new", data={**_form(planned_sample_size=""), "csrf_token": csrf, "team_id": str(c.team.id)}
+    )
     assert created.status_code == 303
     experiment_id = int(created.headers["location"].rsplit("/", 1)[1])
     experiment = session.get(Experiment, experiment_id)
     assert experiment is not None
-    assert (experiment.mde, experiment.tag_names, experiment.method.value) == (0.05, ["carts", "retention"],
-                                                                               "sequential")
+    assert (experiment.mde, experiment.tag_names, experiment.method.value) == (0.05, ["carts", "retention"], "sequential")
     detail = f"/experiments/{experiment_id}"
     client.post(f"{detail}/transition", data={"to": "in_review", "csrf_token": csrf})
     failing = client.post(f"{detail}/transition", data={"to": "running", "csrf_token": csrf})
@@ -188,9 +247,17 @@ def test_pages_create_fail_check_fix_run_upload_and_decide(client: TestClient, s
     assert experiment.planned_sample_size == 2500
     assert fields.planned_sample_size is None
     assert client.post(f"{detail}/transition", data={"to": "running", "csrf_token": csrf}).status_code == 303
-    upload = client.post(f"{detail}/statistics", data={"csrf_token": csrf, "period": "cumulative"},
-                         files={"file": ("s.csv", b"metric,kind,variation,n,sum\nconversion,proportion,control,"
-                                                  b"2500,250\nconversion,proportion,saved,2500,300\n", "text/csv")})
+    upload = client.post(
+        f"{detail}/statistics",
+        data={"csrf_token": csrf, "period": "cumulative"},
+        files={
+            "file": (
+                "s.csv",
+                b"metric,kind,variation,n,sum\nconversion,proportion,control,2500,250\nconversion,proportion,saved,2500,300\n",
+                "text/csv",
+            )
+        },
+    )
     assert upload.status_code == 303, upload.text
     results = client.get(detail)
     assert "Lift by metric and variation" in results.text
@@ -200,8 +267,10 @@ def test_pages_create_fail_check_fix_run_upload_and_decide(client: TestClient, s
     no_reason = client.post(f"{detail}/decision", data={"decision": "ship", "rationale": "", "csrf_token": csrf})
     assert no_reason.status_code == 422
     assert "Give the rationale: what in the results, and what else, led to the decision." in no_reason.text
-    decided = client.post(f"{detail}/decision", data={"decision": "ship", "rationale": "+20% conversion",
-                                                      "learnings": "Saved carts matter", "csrf_token": csrf})
+    decided = client.post(
+        f"{detail}/decision",
+        data={"decision": "ship", "rationale": "+20% conversion", "learnings": "Saved carts matter", "csrf_token": csrf},
+    )
     assert decided.status_code == 303
     session.expire_all()
     assert (experiment.status, experiment.learnings) == (ExperimentStatus.DECIDED, "Saved carts matter")
@@ -218,8 +287,7 @@ def test_pages_library_empty_states_and_scope(client: TestClient, session: Sessi
     experiment = running(session, c.member, c.team)
     assert client.get(f"/experiments/{experiment.id}").status_code == 403
     assert client.get("/experiments/portfolio").status_code == 403
-    power = client.get("/experiments/power?kind=mean&baseline=50&standard_deviation=10&mde=2&variations=3"
-                       "&daily_traffic=500")
+    power = client.get("/experiments/power?kind=mean&baseline=50&standard_deviation=10&mde=2&variations=3&daily_traffic=500")
     match = re.search(r'<span class="value">([\d,]+)</span><span class="label">units per variation', power.text)
     assert match is not None
     assert match.group(1) == "1,902"
@@ -230,8 +298,9 @@ def test_pages_library_empty_states_and_scope(client: TestClient, session: Sessi
 
 def test_pages_review_and_warnings(client: TestClient, session: Session) -> None:
     c = crew(session)
-    experiment = service.create(session=session, actor=c.member, team_id=c.team.id, fields=service.fields_of(
-        running(session, c.member, c.team)))
+    experiment = service.create(
+        session=session, actor=c.member, team_id=c.team.id, fields=service.fields_of(running(session, c.member, c.team))
+    )
     experiment.reviewer_required = True
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=ExperimentStatus.IN_REVIEW)
     csrf = login(client, c.ops.email)
@@ -253,16 +322,21 @@ def test_api_refuses_unreadable_files_and_out_of_range_ids(client: TestClient, s
     experiment = running(session, c.member, c.team)
     headers = token_headers(session, c.member)
     huge = b"metric,variation,n,sum\n" + b"a" * 200_000 + b",b,1,1\n"
-    response = client.post(f"/api/v1/experiments/{experiment.id}/statistics.csv", headers=headers,
-                           files={"file": ("big.csv", huge, "text/csv")})
+    response = client.post(
+        f"/api/v1/experiments/{experiment.id}/statistics.csv", headers=headers, files={"file": ("big.csv", huge, "text/csv")}
+    )
     assert response.status_code == 422
-    assert response.json()["error"]["message"] == ("big.csv: line 2: not a readable CSV file (field larger than field limit "
-                                                   "(131072)). Nothing was imported.")
+    assert response.json()["error"]["message"] == (
+        "big.csv: line 2: not a readable CSV file (field larger than field limit (131072)). Nothing was imported."
+    )
     ops = token_headers(session, c.ops)
-    assert client.get("/api/v1/experiments/portfolio?team_id=99999999999", headers=ops).json()["error"][
-        "message"] == "A team id is a whole number from 1 to 2147483647."
-    too_many = client.patch(f"/api/v1/experiments/{experiment.id}", json={"expected_daily_traffic": 3_000_000_000},
-                            headers=headers)
+    assert (
+        client.get("/api/v1/experiments/portfolio?team_id=99999999999", headers=ops).json()["error"]["message"]
+        == "A team id is a whole number from 1 to 2147483647."
+    )
+    too_many = client.patch(
+        f"/api/v1/experiments/{experiment.id}", json={"expected_daily_traffic": 3_000_000_000}, headers=headers
+    )
     assert too_many.status_code == 422
 
 
@@ -275,8 +349,7 @@ def test_portfolio_page_shows_the_figures_and_chart(client: TestClient, session:
     assert page.status_code == 200
     assert "Experiments by team and status" in page.text
     assert "/experiments/methods#portfolio" in page.text
-    row = re.search(rf'<th scope="row"><a href="/teams/{c.team.slug}/experiments">[^<]+</a></th>(.*?)</tr>',
-                    page.text, re.S)
+    row = re.search(rf'<th scope="row"><a href="/teams/{c.team.slug}/experiments">[^<]+</a></th>(.*?)</tr>', page.text, re.S)
     assert row is not None
     assert re.findall(r"<td>([^<]*)</td>", row.group(1)) == ["0", "0", "1", "0", "0", "0", "100%", "0%", "—", "—"]
     bad = client.get("/experiments/portfolio?from=yesterday")

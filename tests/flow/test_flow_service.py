@@ -15,8 +15,11 @@ from deliveryops.work.importing import import_records
 from deliveryops.work.records import StageCategory, TransitionRecord, WorkflowStatus, WorkItemRecord
 from tests.factories import join, make_team, make_user
 
-WORKFLOW = [WorkflowStatus("Backlog", StageCategory.BACKLOG, 0), WorkflowStatus("Doing", StageCategory.ACTIVE, 1),
-            WorkflowStatus("Done", StageCategory.DONE, 2)]
+WORKFLOW = [
+    WorkflowStatus("Backlog", StageCategory.BACKLOG, 0),
+    WorkflowStatus("Doing", StageCategory.ACTIVE, 1),
+    WorkflowStatus("Done", StageCategory.DONE, 2),
+]
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -27,17 +30,27 @@ def item(key: str, start: date, finish: date | None, *, item_type: str = "Story"
     transitions = [TransitionRecord("Backlog", at(start, 9)), TransitionRecord("Doing", at(start), "Backlog")]
     if finish is not None:
         transitions.append(TransitionRecord("Done", at(finish, 15), "Doing"))
-    return WorkItemRecord(source="test", external_key=key, item_type=item_type, title=f"Item {key}",
-                          created_at=at(start, 9), transitions=tuple(transitions))
+    return WorkItemRecord(
+        source="test",
+        external_key=key,
+        item_type=item_type,
+        title=f"Item {key}",
+        created_at=at(start, 9),
+        transitions=tuple(transitions),
+    )
 
 
 def steady_team(session: Session) -> Team:
     """February 2026: one item finished every day (1 to 28 Feb), each started the same day."""
     team = make_team(session, time_zone="UTC")
     records = [item(f"F-{d}", date(2026, 2, d), date(2026, 2, d)) for d in range(1, 29)]
-    records += [item("M-1", date(2026, 3, 1), date(2026, 3, 2)), item("M-2", date(2026, 3, 1), date(2026, 3, 3)),
-                item("M-3", date(2026, 3, 2), date(2026, 3, 5)), item("M-4", date(2026, 3, 4), None),
-                item("E-1", date(2026, 1, 5), None, item_type="Epic")]
+    records += [
+        item("M-1", date(2026, 3, 1), date(2026, 3, 2)),
+        item("M-2", date(2026, 3, 1), date(2026, 3, 3)),
+        item("M-3", date(2026, 3, 2), date(2026, 3, 5)),
+        item("M-4", date(2026, 3, 4), None),
+        item("E-1", date(2026, 1, 5), None, item_type="Epic"),
+    ]
     import_records(session=session, actor=None, team=team, records=records, import_format="test", workflow=WORKFLOW)
     return team
 
@@ -48,8 +61,9 @@ NOW = datetime(2026, 3, 6, 12, tzinfo=UTC)
 def test_team_flow_numbers(session: Session) -> None:
     team = steady_team(session)
     admin = make_user(session, role=Role.ADMIN)
-    _team, query, summary, _data = service.team_flow(session=session, actor=admin, team_id=team.id,
-                                                     start=date(2026, 3, 1), end=date(2026, 3, 5), now=NOW)
+    _team, query, summary, _data = service.team_flow(
+        session=session, actor=admin, team_id=team.id, start=date(2026, 3, 1), end=date(2026, 3, 5), now=NOW
+    )
     assert query.types == ["Story"]  # epics are left out by default
     assert sorted(summary.cycle_times["cycle_time_days"].to_list()) == [2, 3, 4]
     assert summary.cycle_time_percentiles == {50.0: 3, 70.0: 4, 85.0: 4, 95.0: 4}
@@ -62,8 +76,7 @@ def test_period_validation(session: Session) -> None:
     team = steady_team(session)
     admin = make_user(session, role=Role.ADMIN)
     with pytest.raises(ValidationFailedError) as info:
-        service.team_flow(session=session, actor=admin, team_id=team.id, start=date(2026, 3, 5),
-                          end=date(2026, 3, 1), now=NOW)
+        service.team_flow(session=session, actor=admin, team_id=team.id, start=date(2026, 3, 5), end=date(2026, 3, 1), now=NOW)
     assert info.value.fields == {"from": "The start must be on or before the end."}
 
 
@@ -72,34 +85,37 @@ def test_forecasts_are_stored_reproducible_and_scored(session: Session) -> None:
     dm = make_user(session, role=Role.DELIVERY_MANAGER)
     join(session, team, dm)
     made = datetime(2026, 3, 1, 8, tzinfo=UTC)  # the window is the 28 days of February (one item a day) + 62 empty days
-    row, result = service.create_when(session=session, actor=dm, team_id=team.id, remaining_items=3, now=made,
-                                      window_days=28, seed=42)
+    row, result = service.create_when(
+        session=session, actor=dm, team_id=team.id, remaining_items=3, now=made, window_days=28, seed=42
+    )
     # Constant throughput of 1 a day: every percentile is exactly day 3.
     assert row.predicted == {"50": "2026-03-04", "70": "2026-03-04", "85": "2026-03-04", "95": "2026-03-04"}
     assert row.window_throughput == [1] * 28
     assert (row.window_start, row.window_end) == (date(2026, 2, 1), date(2026, 2, 28))
     assert service.replay(row).dates == result.dates  # stored inputs and seed reproduce it
-    how, _ = service.create_how_many(session=session, actor=dm, team_id=team.id, by_date=date(2026, 3, 5),
-                                     now=made, window_days=28, seed=7)
+    how, _ = service.create_how_many(
+        session=session, actor=dm, team_id=team.id, by_date=date(2026, 3, 5), now=made, window_days=28, seed=7
+    )
     assert how.predicted == {"50": 4, "70": 4, "85": 4, "95": 4}
     assert service.score_forecasts(session, team, now=NOW) == 2
     # What happened: after 1 March, items finished on 2, 3 and 5 March (M-1, M-2, M-3).
     assert row.outcome_date == date(2026, 3, 5)
     assert how.outcome_count == 3
     report = service.calibration(session, team, now=NOW)
-    assert {level: (c.scored, c.held) for level, c in report.levels.items()} == {
-        50: (2, 0), 70: (2, 0), 85: (2, 0), 95: (2, 0)}
+    assert {level: (c.scored, c.held) for level, c in report.levels.items()} == {50: (2, 0), 70: (2, 0), 85: (2, 0), 95: (2, 0)}
 
 
 def test_epic_forecast_counts_unfinished_children(session: Session) -> None:
     team = make_team(session, time_zone="UTC")
     children = [item(f"C-{n}", date(2026, 2, n), date(2026, 2, n) if n < 3 else None) for n in range(1, 6)]
-    children = [WorkItemRecord(**{**{f: getattr(c, f) for f in c.__slots__ if f != "extra"}, "parent_key": "EP-1"})
-                for c in children]
+    children = [
+        WorkItemRecord(**{**{f: getattr(c, f) for f in c.__slots__ if f != "extra"}, "parent_key": "EP-1"}) for c in children
+    ]
     epic = item("EP-1", date(2026, 1, 2), None, item_type="Epic")
     history = [item(f"H-{d}", date(2026, 2, d), date(2026, 2, d)) for d in range(3, 28)]
-    import_records(session=session, actor=None, team=team, records=[epic, *children, *history], import_format="test",
-                   workflow=WORKFLOW)
+    import_records(
+        session=session, actor=None, team=team, records=[epic, *children, *history], import_format="test", workflow=WORKFLOW
+    )
     row, _result = service.create_when(session=session, actor=None, team_id=team.id, epic_key="EP-1", now=NOW)
     assert row.remaining_items == 3
     assert row.item_keys == ["C-3", "C-4", "C-5"]
@@ -112,8 +128,7 @@ def test_forecast_edge_cases(session: Session) -> None:
     assert done.predicted["85"] == "2026-03-06"
     quiet = datetime(2026, 8, 1, tzinfo=UTC)  # the 90 days before contain no finished item
     empty, result = service.create_when(session=session, actor=None, team_id=team.id, remaining_items=5, now=quiet)
-    assert result.message == ("The throughput window has no completed items, so no forecast is possible; "
-                              "choose a longer window.")
+    assert result.message == ("The throughput window has no completed items, so no forecast is possible; choose a longer window.")
     assert empty.predicted["85"] is None
     with pytest.raises(ValidationFailedError) as past:
         service.create_how_many(session=session, actor=None, team_id=team.id, by_date=date(2026, 3, 6), now=NOW)
@@ -133,10 +148,13 @@ def test_other_team_cannot_forecast(session: Session) -> None:
 def test_cache_sees_new_imports(session: Session) -> None:
     team = steady_team(session)
     admin = make_user(session, role=Role.ADMIN)
-    before = service.team_flow(session=session, actor=admin, team_id=team.id, start=date(2026, 3, 1),
-                               end=date(2026, 3, 10), now=NOW)[2].cycle_times.height
-    import_records(session=session, actor=None, team=team, records=[item("M-4", date(2026, 3, 4), date(2026, 3, 6))],
-                   import_format="test")
-    after = service.team_flow(session=session, actor=admin, team_id=team.id, start=date(2026, 3, 1),
-                              end=date(2026, 3, 10), now=NOW + timedelta(days=1))[2].cycle_times.height
+    before = service.team_flow(
+        session=session, actor=admin, team_id=team.id, start=date(2026, 3, 1), end=date(2026, 3, 10), now=NOW
+    )[2].cycle_times.height
+    import_records(
+        session=session, actor=None, team=team, records=[item("M-4", date(2026, 3, 4), date(2026, 3, 6))], import_format="test"
+    )
+    after = service.team_flow(
+        session=session, actor=admin, team_id=team.id, start=date(2026, 3, 1), end=date(2026, 3, 10), now=NOW + timedelta(days=1)
+    )[2].cycle_times.height
     assert (before, after) == (3, 4)

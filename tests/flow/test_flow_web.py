@@ -30,8 +30,7 @@ def test_flow_api(client: TestClient, session: Session) -> None:
     assert body["cycle_time_percentiles_days"] == {"50": 3, "70": 4, "85": 4, "95": 4}
     assert [row["wip"] for row in body["wip"]] == [2, 2, 1, 2, 1]
     assert body["item_types"] == ["Story"]
-    table = client.get(f"/api/v1/teams/{team.id}/flow/cycle-times?from=2026-03-01&to=2026-03-05",
-                       headers=headers).json()
+    table = client.get(f"/api/v1/teams/{team.id}/flow/cycle-times?from=2026-03-01&to=2026-03-05", headers=headers).json()
     assert table["columns"][:3] == ["key", "title", "item_type"]
     assert sorted(row[0] for row in table["rows"]) == ["M-1", "M-2", "M-3"]
     bad = client.get(f"/api/v1/teams/{team.id}/flow?from=2026-03-05&to=2026-03-01", headers=headers)
@@ -71,8 +70,7 @@ def test_flow_page_and_csv(client: TestClient, session: Session) -> None:
     assert "Only 3 items finished in this period: percentiles and forecasts are rough." in page.text
     assert "/vendor/plotly.min.js" in page.text
     csv_text = client.get(f"/teams/{team.slug}/flow/wip.csv?from=2026-03-01&to=2026-03-05").text
-    assert csv_text.splitlines() == ["date,wip", "2026-03-01,2", "2026-03-02,2", "2026-03-03,1", "2026-03-04,2",
-                                     "2026-03-05,1"]
+    assert csv_text.splitlines() == ["date,wip", "2026-03-01,2", "2026-03-02,2", "2026-03-03,1", "2026-03-04,2", "2026-03-05,1"]
     bad = client.get(f"/teams/{team.slug}/flow?from=yesterday")
     assert bad.status_code == 422
     assert "Expected a date like 2026-03-31, got &#39;yesterday&#39;." in bad.text
@@ -83,8 +81,7 @@ def test_forecast_page_makes_and_lists_forecasts(client: TestClient, session: Se
     member = make_user(session, email="f@example.com")
     join(session, team, member)
     csrf = login(client, "f@example.com")
-    made = client.post(f"/teams/{team.slug}/forecasts", data={"csrf_token": csrf, "kind": "when", "items": "10",
-                                                             "window": "400"})
+    made = client.post(f"/teams/{team.slug}/forecasts", data={"csrf_token": csrf, "kind": "when", "items": "10", "window": "400"})
     assert made.status_code == 200
     assert "10 items" in made.text
     assert "10000 trials sampling 400 days of throughput" in made.text
@@ -96,8 +93,14 @@ def test_forecast_page_makes_and_lists_forecasts(client: TestClient, session: Se
 
 def test_report_json_shape(session: Session) -> None:
     team = steady_team(session)
-    found, query, summary, _data = team_flow(session=session, actor=None, team_id=team.id, start=date(2026, 3, 1),
-                                             end=date(2026, 3, 5), now=datetime(2026, 3, 6, tzinfo=UTC))
+    found, query, summary, _data = team_flow(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        start=date(2026, 3, 1),
+        end=date(2026, 3, 5),
+        now=datetime(2026, 3, 6, tzinfo=UTC),
+    )
     payload = json.loads(json.dumps(summary_dict(summary, query, team=found.name, time_zone=found.time_zone)))
     assert payload["period"] == {"from": "2026-03-01", "to": "2026-03-05", "today": "2026-03-06"}
     assert payload["finished"] == 3

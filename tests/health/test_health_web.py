@@ -19,16 +19,20 @@ T0 = datetime.now(UTC) - timedelta(days=60)
 
 
 def two_cards(session: Session, s: Squad) -> int:
-    return catalog.create_template(session=session, actor=s.dm, name=f"Two cards {s.team.id}", cards=[
-        CardIn("speed", "Speed", "Fast", "Slow"), CardIn("fun", "Fun", "Joy", "Dull")]).id
+    return catalog.create_template(
+        session=session,
+        actor=s.dm,
+        name=f"Two cards {s.team.id}",
+        cards=[CardIn("speed", "Speed", "Fast", "Slow"), CardIn("fun", "Fun", "Joy", "Dull")],
+    ).id
 
 
 def closed_round(session: Session, s: Squad, respondents: int, *, at: datetime, comment: str = "") -> HealthRound:
-    health_round = service.open_round(session=session, actor=s.dm, team_id=s.team.id,
-                                      template_id=two_cards(session, s) if at == T0 else None, now=at)
+    health_round = service.open_round(
+        session=session, actor=s.dm, team_id=s.team.id, template_id=two_cards(session, s) if at == T0 else None, now=at
+    )
     for member in s.members[:respondents]:
-        answers = {c.key: AnswerIn(Colour.RED, Trend.WORSE, comment if c.key == "speed" else "")
-                   for c in health_round.cards}
+        answers = {c.key: AnswerIn(Colour.RED, Trend.WORSE, comment if c.key == "speed" else "") for c in health_round.cards}
         service.submit_answers(session=session, actor=member, round_id=health_round.id, answers=answers, now=at)
     service.close_round(session=session, actor=s.dm, round_id=health_round.id, now=at + timedelta(days=2))
     return health_round
@@ -42,8 +46,14 @@ def test_below_the_minimum_nothing_is_shown_in_pages_api_or_export(client: TestC
         headers = token_headers(session, person)
         data = client.get(f"/api/v1/health/rounds/{small.id}", headers=headers).json()
         assert data["respondents"] is None
-        assert data["results"] == {"shown": False, "minimum": 3, "hidden_reason": "too_few", "overall": None,
-                                   "previous_round_id": None, "cards": []}
+        assert data["results"] == {
+            "shown": False,
+            "minimum": 3,
+            "hidden_reason": "too_few",
+            "overall": None,
+            "previous_round_id": None,
+            "cards": [],
+        }
         history = client.get(f"/api/v1/teams/{s.team.id}/health/history", headers=headers).json()
         assert history["rounds"][0]["respondents"] is None
         assert history["rounds"][0]["hidden_reason"] == "hidden: fewer than 3 respondents"
@@ -90,12 +100,15 @@ def test_heatmap_hides_small_teams_in_page_and_api(client: TestClient, session: 
     leader = make_user(session, role=Role.LEADER)
     heat = client.get("/api/v1/health/heatmap", headers=token_headers(session, leader)).json()
     small_row = next(t for t in heat["teams"] if t["name"] == "Small team")
-    assert small_row["periods"][heat["period"]] == {"round_id": small_row["periods"][heat["period"]]["round_id"],
-                                                   "shown": False, "hidden_reason": "hidden: fewer than 3 respondents"}
+    assert small_row["periods"][heat["period"]] == {
+        "round_id": small_row["periods"][heat["period"]]["round_id"],
+        "shown": False,
+        "hidden_reason": "hidden: fewer than 3 respondents",
+    }
     login(client, leader.email)
     page = client.get("/health").text
-    row = page[page.index("Small team</a></th>"):]
-    row = row[:row.index("</tr>")]
+    row = page[page.index("Small team</a></th>") :]
+    row = row[: row.index("</tr>")]
     assert "hidden: fewer than 3 respondents" in row
     assert "band-red" not in row
 
@@ -107,14 +120,21 @@ def test_a_member_answers_once_by_the_form_without_an_author(client: TestClient,
     page = client.get(f"/health/rounds/{health_round.id}")
     assert "Your answers" in page.text
     token = csrf_from(page.text)
-    incomplete = client.post(f"/health/rounds/{health_round.id}/answers",
-                             data={"csrf_token": token, "colour-speed": "green", "trend-speed": "better"})
+    incomplete = client.post(
+        f"/health/rounds/{health_round.id}/answers", data={"csrf_token": token, "colour-speed": "green", "trend-speed": "better"}
+    )
     assert incomplete.status_code == 422
     assert "Answer every card (1 still needs a colour and a trend)." in incomplete.text
     assert "Choose a colour and a trend for Fun." in incomplete.text
     assert 'value="green" checked' in incomplete.text  # the input is kept
-    form = {"csrf_token": token, "colour-speed": "green", "trend-speed": "better", "colour-fun": "amber",
-            "trend-fun": "same", "comment-fun": "More pairing please"}
+    form = {
+        "csrf_token": token,
+        "colour-speed": "green",
+        "trend-speed": "better",
+        "colour-fun": "amber",
+        "trend-fun": "same",
+        "comment-fun": "More pairing please",
+    }
     done = client.post(f"/health/rounds/{health_round.id}/answers", data=form)
     assert done.headers["location"] == f"/health/rounds/{health_round.id}?answered=1"
     after = client.get(done.headers["location"]).text
@@ -122,12 +142,20 @@ def test_a_member_answers_once_by_the_form_without_an_author(client: TestClient,
     assert "Your answers" not in after
     again = client.post(f"/health/rounds/{health_round.id}/answers", data=form)
     assert again.status_code == 409
-    api_again = client.post(f"/api/v1/health/rounds/{health_round.id}/answers", headers={"X-CSRF-Token": token},
-                            json={"answers": [{"card_key": "speed", "colour": "red", "trend": "worse"},
-                                              {"card_key": "fun", "colour": "red", "trend": "worse"}]})
+    api_again = client.post(
+        f"/api/v1/health/rounds/{health_round.id}/answers",
+        headers={"X-CSRF-Token": token},
+        json={
+            "answers": [
+                {"card_key": "speed", "colour": "red", "trend": "worse"},
+                {"card_key": "fun", "colour": "red", "trend": "worse"},
+            ]
+        },
+    )
     assert api_again.status_code == 409
-    assert api_again.json()["error"]["message"] == ("You have answered this health check already. Answers cannot be "
-                                                    "changed: nothing links them to you.")
+    assert api_again.json()["error"]["message"] == (
+        "You have answered this health check already. Answers cannot be changed: nothing links them to you."
+    )
     dm_view = client.get(f"/api/v1/health/rounds/{health_round.id}", headers=token_headers(session, s.dm)).json()
     assert dm_view["respondents"] == 1
     assert dm_view["results"]["hidden_reason"] == "open"
@@ -145,50 +173,77 @@ def test_api_opens_answers_closes_and_refuses_bad_input(client: TestClient, sess
     conflict = client.post(f"/api/v1/teams/{s.team.id}/health/rounds", headers=dm_headers, json={})
     assert conflict.status_code == 409
     keys = [c["key"] for c in opened.json()["cards"]]
-    missing = client.post(f"/api/v1/health/rounds/{round_id}/answers", headers=token_headers(session, s.members[0]),
-                          json={"answers": [{"card_key": "speed", "colour": "green", "trend": "same"}]})
+    missing = client.post(
+        f"/api/v1/health/rounds/{round_id}/answers",
+        headers=token_headers(session, s.members[0]),
+        json={"answers": [{"card_key": "speed", "colour": "green", "trend": "same"}]},
+    )
     assert missing.status_code == 422
     assert missing.json()["error"]["message"] == "Answer every card (9 still need a colour and a trend)."
     assert missing.json()["error"]["details"]["fields"]["fun"] == "Choose a colour and a trend for Fun."
     for member in s.members:
-        answered = client.post(f"/api/v1/health/rounds/{round_id}/answers", headers=token_headers(session, member),
-                               json={"answers": [{"card_key": k, "colour": "green", "trend": "better"} for k in keys]})
+        answered = client.post(
+            f"/api/v1/health/rounds/{round_id}/answers",
+            headers=token_headers(session, member),
+            json={"answers": [{"card_key": k, "colour": "green", "trend": "better"} for k in keys]},
+        )
         assert answered.status_code == 201
     by_member = client.post(f"/api/v1/health/rounds/{round_id}/close", headers=token_headers(session, s.members[0]))
     assert by_member.status_code == 403
     closed = client.post(f"/api/v1/health/rounds/{round_id}/close", headers=dm_headers).json()
     assert (closed["state"], closed["respondents"], closed["results"]["overall"]) == ("closed", 3, 1.0)
     assert closed["results"]["cards"][0] == {
-        "key": "easy_to_release", "title": "Easy to release", "colours": {"green": 3, "amber": 0, "red": 0},
-        "trends": {"better": 3, "same": 0, "worse": 0}, "answers": 3, "score": 1.0, "result": "green",
-        "trend_balance": 1.0, "change": None, "comments": []}
+        "key": "easy_to_release",
+        "title": "Easy to release",
+        "colours": {"green": 3, "amber": 0, "red": 0},
+        "trends": {"better": 3, "same": 0, "worse": 0},
+        "answers": 3,
+        "score": 1.0,
+        "result": "green",
+        "trend_balance": 1.0,
+        "change": None,
+        "comments": [],
+    }
 
 
 def test_templates_api_and_page(client: TestClient, session: Session) -> None:
     dm = make_user(session, role=Role.DELIVERY_MANAGER)
     headers = token_headers(session, dm)
-    made = client.post("/api/v1/health/templates", headers=headers, json={
-        "name": "Platform check", "cards": [{"key": "tooling", "title": "Tooling", "awesome": "a", "crappy": "b"}]})
+    made = client.post(
+        "/api/v1/health/templates",
+        headers=headers,
+        json={"name": "Platform check", "cards": [{"key": "tooling", "title": "Tooling", "awesome": "a", "crappy": "b"}]},
+    )
     assert made.status_code == 201
     assert (made.json()["version"], made.json()["cards"][0]["key"]) == (1, "tooling")
-    bad = client.put(f"/api/v1/health/templates/{made.json()['id']}", headers=headers, json={
-        "name": "Platform check", "cards": [{"key": "Tooling", "title": "Tooling", "awesome": "a", "crappy": "b"}]})
+    bad = client.put(
+        f"/api/v1/health/templates/{made.json()['id']}",
+        headers=headers,
+        json={"name": "Platform check", "cards": [{"key": "Tooling", "title": "Tooling", "awesome": "a", "crappy": "b"}]},
+    )
     assert bad.status_code == 422
     assert bad.json()["error"]["details"]["fields"]["cards"].startswith("Card 1 (Tooling): the key 'Tooling' must be")
     member = make_user(session)
-    refused = client.post("/api/v1/health/templates", headers=token_headers(session, member), json={
-        "name": "Mine", "cards": [{"key": "x", "title": "X", "awesome": "a", "crappy": "b"}]})
+    refused = client.post(
+        "/api/v1/health/templates",
+        headers=token_headers(session, member),
+        json={"name": "Mine", "cards": [{"key": "x", "title": "X", "awesome": "a", "crappy": "b"}]},
+    )
     assert refused.status_code == 403
     login(client, dm.email)
     page = client.get("/health/templates")
     assert "Squad Health Check" in page.text
-    wrong = client.post("/health/templates", data={"csrf_token": csrf_from(page.text), "name": "Page check",
-                                                   "cards": "speed | Speed | fast | slow\nfun"})
+    wrong = client.post(
+        "/health/templates",
+        data={"csrf_token": csrf_from(page.text), "name": "Page check", "cards": "speed | Speed | fast | slow\nfun"},
+    )
     assert wrong.status_code == 422
     assert "Line 2: write &#39;key | title | awesome example | crappy example&#39; (found 1 part)." in wrong.text
     assert "speed | Speed | fast | slow" in wrong.text  # the input is kept
-    saved = client.post("/health/templates", data={"csrf_token": csrf_from(page.text), "name": "Page check",
-                                                   "cards": "speed | Speed | fast | slow\nFun | joy | dull"})
+    saved = client.post(
+        "/health/templates",
+        data={"csrf_token": csrf_from(page.text), "name": "Page check", "cards": "speed | Speed | fast | slow\nFun | joy | dull"},
+    )
     assert saved.status_code == 303
     detail = client.get(saved.headers["location"]).text
     assert "fun | Fun | joy | dull" in detail
@@ -215,8 +270,9 @@ def test_team_page_shows_history_chart_and_open_round(client: TestClient, sessio
 def test_opening_a_round_by_the_form_checks_the_closing_day(client: TestClient, session: Session) -> None:
     s = squad(session, size=3)
     token = login(client, s.dm.email)
-    past = client.post(f"/teams/{s.team.slug}/health/rounds", data={"csrf_token": token, "title": "Late",
-                                                                    "closes_on": "2020-01-31"})
+    past = client.post(
+        f"/teams/{s.team.slug}/health/rounds", data={"csrf_token": token, "title": "Late", "closes_on": "2020-01-31"}
+    )
     assert past.status_code == 422
     assert "Choose a closing time in the future." in past.text
     assert 'value="Late"' in past.text

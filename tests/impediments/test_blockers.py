@@ -21,12 +21,23 @@ NOW = datetime(2026, 6, 15, 12, tzinfo=UTC)
 
 
 def _item(session: Session, team: Team, key: str, reason: str, *, start_days: float, end_days: float | None) -> BlockedInterval:
-    item = WorkItem(team_id=team.id, source="csv", external_key=key, item_type="Story", title=f"Story {key}",
-                    created_at=NOW - timedelta(days=40), content_hash=key)
+    item = WorkItem(
+        team_id=team.id,
+        source="csv",
+        external_key=key,
+        item_type="Story",
+        title=f"Story {key}",
+        created_at=NOW - timedelta(days=40),
+        content_hash=key,
+    )
     session.add(item)
     session.flush()
-    interval = BlockedInterval(item_id=item.id, start=NOW - timedelta(days=start_days),
-                               end=None if end_days is None else NOW - timedelta(days=end_days), reason=reason)
+    interval = BlockedInterval(
+        item_id=item.id,
+        start=NOW - timedelta(days=start_days),
+        end=None if end_days is None else NOW - timedelta(days=end_days),
+        reason=reason,
+    )
     session.add(interval)
     session.flush()
     return interval
@@ -63,7 +74,9 @@ def test_a_loose_match_is_proposed_then_a_person_links_or_dismisses_it(session: 
     assert blockers.propose_links(session, team_ids={team.id}, now=NOW) == blockers.LinkRound(linked=0, proposed=2)
     proposals = blockers.proposals(session, team_ids={team.id})
     assert [(p.item_key, p.impediment_id, p.reason) for p in proposals] == [
-        ("DATA-1", reporting.id, "Data access request pending"), ("DATA-2", reporting.id, "Data access request pending")]
+        ("DATA-1", reporting.id, "Data access request pending"),
+        ("DATA-2", reporting.id, "Data access request pending"),
+    ]
     assert [b.item_key for b in impact.unraised_blocked_items(session, team, now=NOW)] == []  # listed as proposals
     outsider = make_user(session, role=Role.MEMBER)
     with pytest.raises(PermissionDeniedError, match=re.escape("Only people in the team, Product Ops and admins decide")):

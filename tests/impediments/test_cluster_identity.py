@@ -16,16 +16,22 @@ from deliveryops.impediments.models import Cluster, Impediment, Level, PairDecis
 from tests.factories import make_team, make_user
 
 NOW = datetime(2026, 6, 15, 12, tzinfo=UTC)
-LOGS = ["No access to production logs", "Still waiting for Splunk permissions", "Can't see prod logging",
-        "Kibana shows nothing for production, we need read access to the logs"]
+LOGS = [
+    "No access to production logs",
+    "Still waiting for Splunk permissions",
+    "Can't see prod logging",
+    "Kibana shows nothing for production, we need read access to the logs",
+]
 FIFTH = "Need read rights on live log dashboards"
-LAPTOPS = ["New developer still has no laptop", "Hardware for new joiners takes weeks to arrive",
-           "Waiting on a MacBook for the new hire"]
+LAPTOPS = [
+    "New developer still has no laptop",
+    "Hardware for new joiners takes weeks to arrive",
+    "Waiting on a MacBook for the new hire",
+]
 
 
 def _raise(session: Session, titles: list[str], *, at: datetime = NOW - timedelta(days=3)) -> list[Impediment]:
-    return [service.raise_(session=session, actor=None, team_id=make_team(session).id, title=title, now=at)
-            for title in titles]
+    return [service.raise_(session=session, actor=None, team_id=make_team(session).id, title=title, now=at) for title in titles]
 
 
 def _open_clusters(session: Session) -> list[Cluster]:
@@ -77,15 +83,22 @@ def test_merge_keeps_both_histories_and_the_decision(session: Session, ops: User
     proposals = sorted(clusters.propose(session, now=NOW), key=lambda c: c.id)
     assert [_member_ids(c) for c in proposals] == [{i.id for i in logs}, {i.id for i in laptops}]
     first, second = proposals
-    merged = cluster_actions.merge(session, actor=ops, cluster_id=first.id, other_id=second.id, note="one access problem",
-                                   now=NOW + timedelta(hours=2))
+    merged = cluster_actions.merge(
+        session, actor=ops, cluster_id=first.id, other_id=second.id, note="one access problem", now=NOW + timedelta(hours=2)
+    )
     assert merged is first
     assert _member_ids(first) == {i.id for i in [*logs, *laptops]}
     assert (second.status, second.merged_into_id) == ("merged", first.id)
     assert [c.id for c in clusters.list_(session, actor=ops)] == [first.id]
     kinds = [(entry.cluster_id, entry.kind, entry.actor_name) for entry in cluster_actions.history(session, first)]
-    assert kinds == [(first.id, "proposed", None), (second.id, "proposed", None), (second.id, "merged", ops.name),
-                     (first.id, "absorbed", ops.name), (first.id, "merged_in", ops.name), (first.id, "merged_in", ops.name)]
+    assert kinds == [
+        (first.id, "proposed", None),
+        (second.id, "proposed", None),
+        (second.id, "merged", ops.name),
+        (first.id, "absorbed", ops.name),
+        (first.id, "merged_in", ops.name),
+        (first.id, "merged_in", ops.name),
+    ]
     # The decision sticks: the next round keeps them together, as one cluster.
     assert clusters.propose(session, now=NOW + timedelta(hours=3)) == []
     assert [_member_ids(c) for c in _open_clusters(session)] == [{i.id for i in [*logs, *laptops]}]
@@ -94,16 +107,28 @@ def test_merge_keeps_both_histories_and_the_decision(session: Session, ops: User
 def test_split_keeps_who_decided_and_is_not_undone(session: Session, ops: User) -> None:
     logs = _raise(session, LOGS[:3])
     [proposal] = clusters.propose(session, now=NOW)
-    part = cluster_actions.split(session, actor=ops, cluster_id=proposal.id, impediment_ids=[logs[2].id],
-                                 reason="Kibana is another system", now=NOW + timedelta(hours=1))
+    part = cluster_actions.split(
+        session,
+        actor=ops,
+        cluster_id=proposal.id,
+        impediment_ids=[logs[2].id],
+        reason="Kibana is another system",
+        now=NOW + timedelta(hours=1),
+    )
     assert _member_ids(part) == {logs[2].id}
     assert _member_ids(proposal) == {logs[0].id, logs[1].id}
     [entry] = [e for e in cluster_actions.history(session, proposal) if e.kind == "split"]
     assert (entry.actor_name, entry.other_cluster_id, entry.note) == (
-        ops.name, part.id, "1 impediments split off into “Can't see prod logging”: Kibana is another system")
+        ops.name,
+        part.id,
+        "1 impediments split off into “Can't see prod logging”: Kibana is another system",
+    )
     verdicts = {(row.first_id, row.second_id): row.verdict for row in session.scalars(select(PairDecision))}
-    assert verdicts == {(logs[0].id, logs[1].id): "same", (logs[0].id, logs[2].id): "different",
-                        (logs[1].id, logs[2].id): "different"}
+    assert verdicts == {
+        (logs[0].id, logs[1].id): "same",
+        (logs[0].id, logs[2].id): "different",
+        (logs[1].id, logs[2].id): "different",
+    }
     clusters.propose(session, now=NOW + timedelta(hours=2))
     assert _member_ids(proposal) == {logs[0].id, logs[1].id}
 
@@ -111,8 +136,17 @@ def test_split_keeps_who_decided_and_is_not_undone(session: Session, ops: User) 
 def test_moving_an_impediment_out_means_never_proposed_with_them_again(session: Session, ops: User) -> None:
     logs = _raise(session, LOGS[:3])
     [proposal] = clusters.propose(session, now=NOW)
-    assert cluster_actions.move(session, actor=ops, impediment_id=logs[0].id, from_cluster_id=proposal.id,
-                                to_cluster_id=None, reason="different system") is None
+    assert (
+        cluster_actions.move(
+            session,
+            actor=ops,
+            impediment_id=logs[0].id,
+            from_cluster_id=proposal.id,
+            to_cluster_id=None,
+            reason="different system",
+        )
+        is None
+    )
     clusters.propose(session, now=NOW + timedelta(hours=1))
     assert [_member_ids(c) for c in _open_clusters(session)] == [{logs[1].id, logs[2].id}]
     [moved] = [e for e in cluster_actions.history(session, proposal) if e.kind == "moved_out"]
@@ -136,8 +170,10 @@ def test_decisions_need_product_ops_and_valid_choices(session: Session, ops: Use
         cluster_actions.split(session, actor=member, cluster_id=proposal.id, impediment_ids=[logs[0].id], reason="x")
     with pytest.raises(ValidationFailedError) as error:
         cluster_actions.split(session, actor=ops, cluster_id=proposal.id, impediment_ids=[i.id for i in logs], reason=" ")
-    assert error.value.fields == {"impediment_ids": "Choose some of the impediments, not none or all.",
-                                  "reason": "Say why these are a different problem."}
+    assert error.value.fields == {
+        "impediment_ids": "Choose some of the impediments, not none or all.",
+        "reason": "Say why these are a different problem.",
+    }
     with pytest.raises(ValidationFailedError, match=re.escape("Choose another cluster to merge with.")):
         cluster_actions.merge(session, actor=ops, cluster_id=proposal.id, other_id=proposal.id)
 

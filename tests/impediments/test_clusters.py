@@ -21,8 +21,9 @@ def _raise(session: Session, titles: list[str], *, days_ago: int = 3) -> list[in
     ids = []
     for title in titles:
         team = make_team(session)
-        ids.append(service.raise_(session=session, actor=None, team_id=team.id, title=title,
-                                  now=NOW - timedelta(days=days_ago)).id)
+        ids.append(
+            service.raise_(session=session, actor=None, team_id=team.id, title=title, now=NOW - timedelta(days=days_ago)).id
+        )
     return ids
 
 
@@ -54,13 +55,15 @@ def test_confirm_then_resolve_resolves_every_team(session: Session) -> None:
         service.resolve(session=session, actor=ops, impediment_id=ids[0], note="done")
     assert direct.value.message == (
         "This impediment is part of a confirmed cross-team cluster: resolve the cluster, which resolves all of its "
-        "teams' impediments.")
+        "teams' impediments."
+    )
     clusters.resolve_cluster(session, actor=ops, cluster_id=proposal.id, note="Read access granted to all teams.")
     for impediment_id in ids:
         resolved = service.get_or_raise(session=session, actor=ops, impediment_id=impediment_id)
         assert resolved.status is Status.RESOLVED
-        assert resolved.resolution_note == ("Resolved with the cross-team problem “Production log access”: "
-                                            "Read access granted to all teams.")
+        assert resolved.resolution_note == (
+            "Resolved with the cross-team problem “Production log access”: Read access granted to all teams."
+        )
 
 
 def test_rejection_sticks_and_needs_a_reason(session: Session) -> None:

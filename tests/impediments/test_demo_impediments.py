@@ -31,13 +31,16 @@ def test_demo_blockers_clusters_and_impact_agree_with_the_flow_data(session: Ses
     payments = session.scalars(select(Team).where(Team.name == "Payments")).one()
     title = "Waiting for security approval of tokenisation"
     security = session.scalars(select(Impediment).where(Impediment.title == title)).one()
-    links = session.execute(select(BlockerLink, BlockedInterval, WorkItem)
-                            .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
-                            .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
-                            .where(BlockerLink.impediment_id == security.id)).all()
+    links = session.execute(
+        select(BlockerLink, BlockedInterval, WorkItem)
+        .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
+        .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+        .where(BlockerLink.impediment_id == security.id)
+    ).all()
     assert links, "the flow data's “Waiting for security approval” blocks are linked to the impediment"
     assert {(link.status, link.automatic, interval.reason, item.team_id) for link, interval, item in links} == {
-        ("linked", True, "Waiting for security approval", payments.id)}
+        ("linked", True, "Waiting for security approval", payments.id)
+    }
     # Its blocked days are the blocks of its items inside its open period, which starts at the earliest
     # linked block of each item (the impediment was raised after those blocks began).
     assert security.resolved_at is not None
@@ -46,9 +49,10 @@ def test_demo_blockers_clusters_and_impact_agree_with_the_flow_data(session: Ses
         earliest[item.id] = min(interval.start, earliest.get(item.id, interval.start))
     item_ids = set(session.scalars(select(AffectedItem.work_item_id).where(AffectedItem.impediment_id == security.id)))
     assert set(earliest) <= item_ids
-    expected = sum(_days(interval.start, interval.end, min(security.created_at, earliest.get(interval.item_id, NOW)),
-                         security.resolved_at)
-                   for interval in session.scalars(select(BlockedInterval).where(BlockedInterval.item_id.in_(item_ids))))
+    expected = sum(
+        _days(interval.start, interval.end, min(security.created_at, earliest.get(interval.item_id, NOW)), security.resolved_at)
+        for interval in session.scalars(select(BlockedInterval).where(BlockedInterval.item_id.in_(item_ids)))
+    )
     measured = impact.blocked_days(session, [security], now=NOW)[security.id]
     assert measured == round(expected, 2)
     assert measured > 0
@@ -63,8 +67,13 @@ def test_demo_blockers_clusters_and_impact_agree_with_the_flow_data(session: Ses
     assert clusters.propose(session, now=NOW + timedelta(minutes=1)) == []  # stable: nothing new, nothing duplicated
 
     ops = session.scalars(select(User).where(User.role == Role.PRODUCT_OPS).limit(1)).one()
-    escalated = queue(session=session, actor=ops, level=Level.PRODUCT_OPS, now=NOW,
-                      blocked_days=impact.blocked_days(session, list(session.scalars(select(Impediment))), now=NOW))
+    escalated = queue(
+        session=session,
+        actor=ops,
+        level=Level.PRODUCT_OPS,
+        now=NOW,
+        blocked_days=impact.blocked_days(session, list(session.scalars(select(Impediment))), now=NOW),
+    )
     assert any(entry.blocked_days > 0 for entry in escalated)
 
     pack = build_pack(session=session, actor=None, period="2026-11", now=NOW)

@@ -33,8 +33,9 @@ def test_categories_are_added_renamed_and_retired(session: Session) -> None:
 def test_service_level_changes_what_is_overdue(session: Session) -> None:
     admin = make_user(session, role=Role.ADMIN)
     raised = datetime(2026, 6, 1, 9, tzinfo=UTC)  # a Monday
-    impediment = service.raise_(session=session, actor=None, team_id=make_team(session).id, title="Slow VPN",
-                                severity=Severity.HIGH, now=raised)
+    impediment = service.raise_(
+        session=session, actor=None, team_id=make_team(session).id, title="Slow VPN", severity=Severity.HIGH, now=raised
+    )
     later = raised + timedelta(days=3)  # Thursday: 3 working days at the team level
     assert service.is_overdue(impediment, service.service_levels(session), now=later) is True  # high: 2 days
     set_service_level(session, actor=admin, level=Level.TEAM, severity=Severity.HIGH, working_days=5)

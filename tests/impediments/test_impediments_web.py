@@ -52,11 +52,15 @@ class World:
 
 def world(session: Session) -> World:
     lima, kilo = make_team(session, name="Lima"), make_team(session, name="Kilo")
-    people = World(lima=lima, kilo=kilo, member=make_user(session, email="member@example.com", name="Mia Member"),
-                   dm=make_user(session, email="dm@example.com", name="Dana Manager", role=Role.DELIVERY_MANAGER),
-                   kilo_member=make_user(session, email="kilo@example.com"),
-                   ops=make_user(session, email="ops@example.com", role=Role.PRODUCT_OPS),
-                   leader=make_user(session, email="leader@example.com", role=Role.LEADER))
+    people = World(
+        lima=lima,
+        kilo=kilo,
+        member=make_user(session, email="member@example.com", name="Mia Member"),
+        dm=make_user(session, email="dm@example.com", name="Dana Manager", role=Role.DELIVERY_MANAGER),
+        kilo_member=make_user(session, email="kilo@example.com"),
+        ops=make_user(session, email="ops@example.com", role=Role.PRODUCT_OPS),
+        leader=make_user(session, email="leader@example.com", role=Role.LEADER),
+    )
     join(session, lima, people.member)
     join(session, lima, people.dm, TeamRole.DELIVERY_MANAGER)
     join(session, kilo, people.kilo_member)
@@ -68,18 +72,46 @@ def text(response: Response) -> str:
     return html.unescape(response.text)
 
 
-def raise_one(session: Session, people: World, title: str = "Staging is down", *, days_ago: int = 0,
-              severity: Severity = Severity.MEDIUM, category: str | None = None) -> Impediment:
+def raise_one(
+    session: Session,
+    people: World,
+    title: str = "Staging is down",
+    *,
+    days_ago: int = 0,
+    severity: Severity = Severity.MEDIUM,
+    category: str | None = None,
+) -> Impediment:
     category_id = next(c.id for c in service.categories(session) if c.name == category) if category else None
-    return service.raise_(session=session, actor=people.member, team_id=people.lima.id, title=title,
-                          severity=severity, category_id=category_id, now=utcnow() - timedelta(days=days_ago))
+    return service.raise_(
+        session=session,
+        actor=people.member,
+        team_id=people.lima.id,
+        title=title,
+        severity=severity,
+        category_id=category_id,
+        now=utcnow() - timedelta(days=days_ago),
+    )
 
 
 def blocked_item(session: Session, team: Team, key: str, reason: str, days: int) -> None:
     start = utcnow() - timedelta(days=days)
-    import_records(session=session, actor=None, team=team, import_format="test", records=[WorkItemRecord(
-        source="test", external_key=key, item_type="Story", title=f"Item {key}", created_at=start,
-        transitions=(TransitionRecord("Doing", start),), blocked_intervals=(BlockedIntervalRecord(start, None, reason),))])
+    import_records(
+        session=session,
+        actor=None,
+        team=team,
+        import_format="test",
+        records=[
+            WorkItemRecord(
+                source="test",
+                external_key=key,
+                item_type="Story",
+                title=f"Item {key}",
+                created_at=start,
+                transitions=(TransitionRecord("Doing", start),),
+                blocked_intervals=(BlockedIntervalRecord(start, None, reason),),
+            )
+        ],
+    )
 
 
 def test_team_log_and_raising_through_the_form(client: TestClient, session: Session) -> None:
@@ -91,14 +123,20 @@ def test_team_log_and_raising_through_the_form(client: TestClient, session: Sess
     assert "Nothing is blocking the team" in empty.text
     assert 'for="imp-title">Title</label>' in empty.text
 
-    form = {"csrf_token": csrf, "title": " ", "description": "The deploy pipeline fails", "category_id": "",
-            "severity": "high", "needed_by": "tomorrow", "work_items": "L-1\nL-9"}
+    form = {
+        "csrf_token": csrf,
+        "title": " ",
+        "description": "The deploy pipeline fails",
+        "category_id": "",
+        "severity": "high",
+        "needed_by": "tomorrow",
+        "work_items": "L-1\nL-9",
+    }
     bad = client.post("/teams/lima/impediments", data=form)
     assert bad.status_code == 422
     page = text(bad)
     assert "Please correct the marked fields." in page
-    assert '<p class="field-error" id="needed_by-error" role="alert">Expected a date like 2026-03-31, got \'tomorrow\'.' \
-        in page
+    assert '<p class="field-error" id="needed_by-error" role="alert">Expected a date like 2026-03-31, got \'tomorrow\'.' in page
     assert '<p class="field-error" id="title-error" role="alert">Give the impediment a title.</p>' in page
     assert "The deploy pipeline fails</textarea>" in page
     assert '<option value="high" selected>' in page
@@ -112,17 +150,26 @@ def test_team_log_and_raising_through_the_form(client: TestClient, session: Sess
     assert 'aria-invalid="true" aria-describedby="title-error"' in page
 
     data_access = next(c for c in service.categories(session) if c.name == "Data access")
-    done = client.post("/teams/lima/impediments", data={**form, "title": "No access to the warehouse",
-                                                        "category_id": str(data_access.id), "needed_by": "2026-12-01",
-                                                        "work_items": "L-1"})
+    done = client.post(
+        "/teams/lima/impediments",
+        data={
+            **form,
+            "title": "No access to the warehouse",
+            "category_id": str(data_access.id),
+            "needed_by": "2026-12-01",
+            "work_items": "L-1",
+        },
+    )
     assert done.status_code == 303
     impediment_id = int(done.headers["location"].rsplit("/", 1)[1])
     assert done.headers["location"] == f"/impediments/{impediment_id}"
     log = text(client.get("/teams/lima/impediments"))
     row = re.search(r"<tr><td><a href=\"/impediments/\d+\">No access to the warehouse</a></td>(.*?)</tr>", log, re.S)
     assert row
-    cells = [re.sub(r"<[^>]+>", "", cell).split(" definition")[0].strip()
-             for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]
+    cells = [
+        re.sub(r"<[^>]+>", "", cell).split(" definition")[0].strip()
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    ]
     assert cells == ["Data access", "high", "open", "Team", "0 of 2 working days", "0.0"]
     assert "No unraised blocks" in log  # L-1 is linked now
 
@@ -141,7 +188,10 @@ def test_raise_from_a_long_block_in_one_click(client: TestClient, session: Sessi
     impediment = session.get(Impediment, int(created.headers["location"].rsplit("/", 1)[1]))
     assert impediment is not None
     assert (impediment.title, impediment.severity, impediment.category.name if impediment.category else None) == (
-        "Waiting for the security review", Severity.MEDIUM, "Other")
+        "Waiting for the security review",
+        Severity.MEDIUM,
+        "Other",
+    )
     page = text(client.get(created.headers["location"]))
     assert "L-7</td>" in page or "L-7 · Item L-7" in page
     assert "No unraised blocks" in text(client.get("/teams/lima/impediments"))
@@ -169,8 +219,9 @@ def test_escalate_form_needs_what_was_tried_and_what_is_needed(client: TestClien
     assert '<p class="field-error" id="needed-error" role="alert">Say what is needed from the next level.</p>' in page
     assert "Asked in the channel</textarea>" in page
 
-    done = client.post(f"{url}/escalate", data={"csrf_token": csrf, "tried": "Asked in the channel",
-                                                "needed": "Admin rights on staging"})
+    done = client.post(
+        f"{url}/escalate", data={"csrf_token": csrf, "tried": "Asked in the channel", "needed": "Admin rights on staging"}
+    )
     assert done.status_code == 303
     assert done.headers["location"] == url
     page = text(client.get(url))
@@ -245,19 +296,25 @@ def test_a_cluster_member_page_points_to_the_cluster(app: FastAPI, client: TestC
     assert f'action="/impediments/{impediment.id}/resolve' not in page
     response = client.post(f"/impediments/{impediment.id}/resolve", data={"csrf_token": csrf, "note": "Fixed"})
     assert response.status_code == 422
-    assert ("This impediment is part of a confirmed cross-team cluster: resolve the cluster, which resolves all of its "
-            "teams' impediments.") in text(response)
+    assert (
+        "This impediment is part of a confirmed cross-team cluster: resolve the cluster, which resolves all of its "
+        "teams' impediments."
+    ) in text(response)
     login(client, "ops@example.com")
     page = text(client.get(f"/impediments/{impediment.id}"))
     assert f'<a href="/impediments/clusters#cluster-{cluster.id}">Shared staging is down</a> (confirmed)' in page
 
 
-def test_similar_impediments_of_other_teams_link_only_where_the_viewer_may_go(
-        client: TestClient, session: Session) -> None:
+def test_similar_impediments_of_other_teams_link_only_where_the_viewer_may_go(client: TestClient, session: Session) -> None:
     people = world(session)
     mine = raise_one(session, people, "No access to the production logs")
-    theirs = service.raise_(session=session, actor=people.kilo_member, team_id=people.kilo.id,
-                            title="No access to the production logs", severity=Severity.MEDIUM)
+    theirs = service.raise_(
+        session=session,
+        actor=people.kilo_member,
+        team_id=people.kilo.id,
+        title="No access to the production logs",
+        severity=Severity.MEDIUM,
+    )
     login(client, "member@example.com")
     page = text(client.get(f"/impediments/{mine.id}"))
     assert "Other teams report something that reads the same: No access to the production logs (Kilo)" in page
@@ -280,13 +337,13 @@ def test_another_teams_member_is_refused_everywhere(client: TestClient, session:
     assert page.status_code == 403
     assert "This impediment belongs to a team you are not in." in text(page)
     assert client.post("/teams/lima/impediments", data={"csrf_token": csrf, "title": "x"}).status_code == 403
-    assert client.post(f"/impediments/{impediment.id}/comment", data={"csrf_token": csrf, "text": "x"}).status_code \
-        == 403
+    assert client.post(f"/impediments/{impediment.id}/comment", data={"csrf_token": csrf, "text": "x"}).status_code == 403
     headers = token_headers(session, people.kilo_member)
     api = client.get(f"/api/v1/impediments/{impediment.id}", headers=headers)
     assert api.status_code == 403
-    assert api.json() == {"error": {"code": "permission_denied",
-                                    "message": "This impediment belongs to a team you are not in.", "details": {}}}
+    assert api.json() == {
+        "error": {"code": "permission_denied", "message": "This impediment belongs to a team you are not in.", "details": {}}
+    }
     listing = client.get(f"/api/v1/teams/{people.lima.id}/impediments", headers=headers)
     assert listing.status_code == 403
     created = client.post(f"/api/v1/teams/{people.lima.id}/impediments", json={"title": "x"}, headers=headers)
@@ -302,8 +359,11 @@ def test_product_ops_sees_the_queues_and_team_people_their_logs(client: TestClie
     low = raise_one(session, people, "Low but old", severity=Severity.LOW)
     critical = raise_one(session, people, "Critical and new", severity=Severity.CRITICAL)
     waiting = raise_one(session, people, "With leadership", severity=Severity.HIGH)
-    for impediment, level, days in ((low, Level.PRODUCT_OPS, 1), (critical, Level.PRODUCT_OPS, 0),
-                                    (waiting, Level.LEADERSHIP, 0)):
+    for impediment, level, days in (
+        (low, Level.PRODUCT_OPS, 1),
+        (critical, Level.PRODUCT_OPS, 0),
+        (waiting, Level.LEADERSHIP, 0),
+    ):
         impediment.level, impediment.status = level, Status.ESCALATED
         impediment.level_entered_at = utcnow() - timedelta(days=days)
     session.flush()
@@ -315,7 +375,9 @@ def test_product_ops_sees_the_queues_and_team_people_their_logs(client: TestClie
     queue = client.get("/api/v1/impediments/queue?level=product_ops", headers=token_headers(session, people.ops))
     assert queue.status_code == 200
     assert [(e["impediment"]["title"], e["team_name"]) for e in queue.json()] == [
-        ("Critical and new", "Lima"), ("Low but old", "Lima")]
+        ("Critical and new", "Lima"),
+        ("Low but old", "Lima"),
+    ]
     assert queue.json()[0]["impact"] == 8.0  # critical (8) × (1 + 0 blocked days) × (1 + 0 working days ÷ 5)
     assert client.get("/api/v1/impediments/queue", headers=token_headers(session, people.ops)).json() == queue.json()
     leadership = client.get("/api/v1/impediments/queue?level=leadership", headers=token_headers(session, people.leader))
@@ -338,15 +400,16 @@ def test_the_digest_lists_overdue_impediments_and_who_should_act(client: TestCli
     raise_one(session, people, "Overdue at the team", days_ago=30)
     raise_one(session, people, "Raised today")
     with_dm = raise_one(session, people, "Overdue with the delivery manager", days_ago=30, severity=Severity.HIGH)
-    service.escalate(session=session, actor=people.member, impediment_id=with_dm.id, tried="a", needed="b",
-                     now=utcnow() - timedelta(days=20))
+    service.escalate(
+        session=session, actor=people.member, impediment_id=with_dm.id, tried="a", needed="b", now=utcnow() - timedelta(days=20)
+    )
     login(client, "member@example.com")
     page = text(client.get("/impediments/digest"))
     assert "Overdue at the team" in page
     assert "Raised today" not in page
     assert "Lima (anyone in the team)" in page
     assert "Dana Manager</td>" in page
-    assert "<span class=\"band band-red\">overdue</span>" in page
+    assert '<span class="band band-red">overdue</span>' in page
     assert page.index("Team level") < page.index("Delivery manager level")
     login(client, "kilo@example.com")
     assert "Nothing is overdue" in text(client.get("/impediments/digest"))
@@ -372,8 +435,7 @@ def test_the_report_shows_a_category_row(client: TestClient, session: Session) -
     assert 'id="def-within-service-level"' in page
     bad = client.get("/impediments/reports?from=2026-03-10&to=2026-03-01")
     assert bad.status_code == 422
-    assert '<p class="field-error" id="from-error" role="alert">The start must be on or before the end.</p>' \
-        in text(bad)
+    assert '<p class="field-error" id="from-error" role="alert">The start must be on or before the end.</p>' in text(bad)
     wrong = client.get("/impediments/reports?from=yesterday")
     assert wrong.status_code == 422
     assert "Expected a date like 2026-03-31, got 'yesterday'." in text(wrong)
@@ -381,7 +443,9 @@ def test_the_report_shows_a_category_row(client: TestClient, session: Session) -
     assert "No impediments raised in this period" in text(client.get("/impediments/reports"))
     api = client.get("/api/v1/impediments/report", headers=token_headers(session, people.ops)).json()
     assert [(r["category"], r["impediments"], r["resolved"]) for r in api["rows"]] == [
-        ("Data access", 2, 1), ("Uncategorised", 1, 0)]
+        ("Data access", 2, 1),
+        ("Uncategorised", 1, 0),
+    ]
     assert api["impediments"] == 3
 
 
@@ -391,37 +455,45 @@ def test_api_create_escalate_resolve_round_trip(client: TestClient, session: Ses
     base = f"/api/v1/teams/{people.lima.id}/impediments"
     empty = client.post(base, json={"title": " "}, headers=member)
     assert empty.status_code == 422
-    assert empty.json() == {"error": {"code": "validation_failed", "message": "Please correct the marked fields.",
-                                      "details": {"fields": {"title": "Give the impediment a title."}}}}
+    assert empty.json() == {
+        "error": {
+            "code": "validation_failed",
+            "message": "Please correct the marked fields.",
+            "details": {"fields": {"title": "Give the impediment a title."}},
+        }
+    }
     unknown = client.post("/api/v1/teams/999999/impediments", json={"title": "x"}, headers=member)
     assert unknown.status_code == 422
     assert unknown.json()["error"]["message"] == "No team with id 999999."
 
-    created = client.post(base, json={"title": "Staging is down", "severity": "high", "needed_by": "2026-12-01"},
-                          headers=member)
+    created = client.post(base, json={"title": "Staging is down", "severity": "high", "needed_by": "2026-12-01"}, headers=member)
     assert created.status_code == 201
     body = created.json()
     assert (body["title"], body["severity"], body["status"], body["level"], body["service_level_days"]) == (
-        "Staging is down", "high", "open", "team", 2)
+        "Staging is down",
+        "high",
+        "open",
+        "team",
+        2,
+    )
     assert [(e["kind"], e["actor_name"]) for e in body["events"]] == [("raised", "Mia Member")]
     url = f"/api/v1/impediments/{body['id']}"
 
     missing = client.post(f"{url}/escalate", json={"tried": "Restarted it"}, headers=member)
     assert missing.status_code == 422
     assert missing.json()["error"]["details"]["fields"] == {"needed": "Say what is needed from the next level."}
-    escalated = client.post(f"{url}/escalate", json={"tried": "Restarted it", "needed": "Admin rights"},
-                            headers=member)
+    escalated = client.post(f"{url}/escalate", json={"tried": "Restarted it", "needed": "Admin rights"}, headers=member)
     assert escalated.status_code == 200
     assert (escalated.json()["level"], escalated.json()["status"]) == ("delivery_manager", "escalated")
 
     refused = client.post(f"{url}/resolve", json={"note": "Done"}, headers=member)
     assert refused.status_code == 403
-    assert refused.json()["error"]["message"] == ("At the Delivery manager level, only Delivery manager can change "
-                                                  "this impediment.")
+    assert refused.json()["error"]["message"] == (
+        "At the Delivery manager level, only Delivery manager can change this impediment."
+    )
     comment = client.post(f"{url}/comments", json={"text": "On it"}, headers=dm)
     assert comment.status_code == 201
-    assert (comment.json()["kind"], comment.json()["actor_name"], comment.json()["note"]) == (
-        "comment", "Dana Manager", "On it")
+    assert (comment.json()["kind"], comment.json()["actor_name"], comment.json()["note"]) == ("comment", "Dana Manager", "On it")
     resolved = client.post(f"{url}/resolve", json={"note": "Rights granted"}, headers=dm)
     assert resolved.status_code == 200
     assert (resolved.json()["status"], resolved.json()["resolution_note"]) == ("resolved", "Rights granted")
@@ -431,8 +503,11 @@ def test_api_create_escalate_resolve_round_trip(client: TestClient, session: Ses
 
     detail = client.get(url, headers=member).json()
     assert [(e["kind"], e["from_value"], e["to_value"]) for e in detail["events"]] == [
-        ("raised", None, "team"), ("escalated", "team", "delivery_manager"), ("comment", None, None),
-        ("resolved", "escalated", "resolved")]
+        ("raised", None, "team"),
+        ("escalated", "team", "delivery_manager"),
+        ("comment", None, None),
+        ("resolved", "escalated", "resolved"),
+    ]
     assert detail["events"][1]["note"] == "Tried: Restarted it\nNeeded: Admin rights"
     listing = client.get(base, headers=member).json()
     assert [(i["title"], i["status"]) for i in listing] == [("Staging is down", "resolved")]

@@ -45,19 +45,30 @@ def setup(session: Session, size: int = 3) -> Setup:
     members = [make_user(session) for _ in range(size)]
     for member in members:
         join(session, team, member)
-    template_id = catalog.create_template(session=session, actor=dm, name=f"Short {team.id}", cards=[
-        CardIn("speed", "Speed", "Fast", "Slow"), CardIn("fun", "Fun", "Joy", "Dull")]).id
+    template_id = catalog.create_template(
+        session=session,
+        actor=dm,
+        name=f"Short {team.id}",
+        cards=[CardIn("speed", "Speed", "Fast", "Slow"), CardIn("fun", "Fun", "Joy", "Dull")],
+    ).id
     retro = service.schedule(session=session, actor=dm, team_id=team.id, title="Sprint 21")
     return Setup(team, dm, members, template_id, retro)
 
 
-def run_round(session: Session, s: Setup, title: str, speed: Colour, fun: Colour, *, at: datetime,
-              respondents: int, comment: str = SECRET) -> None:
-    health_round = health.open_round(session=session, actor=s.dm, team_id=s.team.id, template_id=s.template_id,
-                                     title=title, now=at)
+def run_round(
+    session: Session, s: Setup, title: str, speed: Colour, fun: Colour, *, at: datetime, respondents: int, comment: str = SECRET
+) -> None:
+    health_round = health.open_round(
+        session=session, actor=s.dm, team_id=s.team.id, template_id=s.template_id, title=title, now=at
+    )
     for member in s.members[:respondents]:
-        health.submit_answers(session=session, actor=member, round_id=health_round.id, now=at, answers={
-            "speed": AnswerIn(speed, Trend.SAME, comment), "fun": AnswerIn(fun, Trend.WORSE, comment)})
+        health.submit_answers(
+            session=session,
+            actor=member,
+            round_id=health_round.id,
+            now=at,
+            answers={"speed": AnswerIn(speed, Trend.SAME, comment), "fun": AnswerIn(fun, Trend.WORSE, comment)},
+        )
     health.close_round(session=session, actor=s.dm, round_id=health_round.id, now=at + timedelta(days=3))
 
 
@@ -65,13 +76,14 @@ def two_shown_rounds_and_a_hidden_one(session: Session, s: Setup) -> None:
     run_round(session, s, "Health check March", R, G, at=T0, respondents=3)
     run_round(session, s, "Health check April", R, A, at=T0 + timedelta(days=30), respondents=3)
     # Closed later, but with fewer than 3 respondents: nothing of it may show, not even its title.
-    run_round(session, s, "Health check May", G, G, at=T0 + timedelta(days=60), respondents=2,
-              comment="From a round below the minimum")
+    run_round(
+        session, s, "Health check May", G, G, at=T0 + timedelta(days=60), respondents=2, comment="From a round below the minimum"
+    )
 
 
 def panel_of(html: str) -> str:
     start = html.index('<details class="panel health-panel" id="health-panel"')
-    return html[start:html.index("</details>", start)]
+    return html[start : html.index("</details>", start)]
 
 
 def test_the_board_shows_the_latest_round_with_enough_respondents(client: TestClient, session: Session) -> None:
@@ -82,10 +94,14 @@ def test_the_board_shows_the_latest_round_with_enough_respondents(client: TestCl
     panel = panel_of(html)
     assert "Health check April · closed 2026-04-04 · 3 respondents" in panel
     # Each card's result colour with its text label, its score and the change since the previous round.
-    assert ('<span class="health-card">Speed</span> <span class="band band-red">red</span> '
-            '<span class="health-score"><span class="sr-only">score </span>0.00</span>') in panel
-    assert ('<span class="health-card">Fun</span> <span class="band band-amber">amber</span> '
-            '<span class="health-score"><span class="sr-only">score </span>0.50</span>') in panel
+    assert (
+        '<span class="health-card">Speed</span> <span class="band band-red">red</span> '
+        '<span class="health-score"><span class="sr-only">score </span>0.00</span>'
+    ) in panel
+    assert (
+        '<span class="health-card">Fun</span> <span class="band band-amber">amber</span> '
+        '<span class="health-score"><span class="sr-only">score </span>0.50</span>'
+    ) in panel
     assert '<span aria-hidden="true">=</span> no change</span>' in panel
     assert '<span aria-hidden="true">▼</span> down 0.50' in panel
     assert "Changes since Health check March." in panel
@@ -104,8 +120,10 @@ def test_the_board_shows_an_empty_state_below_the_minimum(client: TestClient, se
     login(client, s.dm.email)
     html = client.get(f"/retros/{s.retro.id}").text
     panel = panel_of(html)
-    assert ("No health check with at least 3 respondents yet — open one from the team's "
-            f'<a href="/teams/{s.team.slug}/health">Health checks page</a>.') in panel
+    assert (
+        "No health check with at least 3 respondents yet — open one from the team's "
+        f'<a href="/teams/{s.team.slug}/health">Health checks page</a>.'
+    ) in panel
     assert "health-results" not in panel
     assert "band-" not in panel
     assert SECRET not in html
@@ -135,8 +153,11 @@ def test_the_snapshot_follows_the_health_definitions(session: Session) -> None:
     assert snapshot.previous is not None
     assert (snapshot.latest.title, snapshot.previous.title) == ("Health check June", "Health check April")
     # The same streaks as the health pages, those of two rounds or more.
-    expected = [(c.card_title, c.red_rounds) for c in health.card_streaks(session, team_id=s.team.id, min_group_size=3)
-                if c.red_rounds >= 2]
+    expected = [
+        (c.card_title, c.red_rounds)
+        for c in health.card_streaks(session, team_id=s.team.id, min_group_size=3)
+        if c.red_rounds >= 2
+    ]
     assert [(r.title, r.rounds) for r in snapshot.red_streaks] == expected == [("Speed", 3)]
     # Looking from an earlier moment shows the round that was latest then.
     earlier = service.health_snapshot(session, team_id=s.team.id, min_group_size=3, at=T0 + timedelta(days=40))
@@ -146,7 +167,13 @@ def test_the_snapshot_follows_the_health_definitions(session: Session) -> None:
 
 def test_change_labels_match_the_shown_precision() -> None:
     assert [service.change_label(v) for v in (None, 0.0, 0.004, -0.004, 0.17, -0.5)] == [
-        "first result", "no change", "no change", "no change", "up 0.17", "down 0.50"]
+        "first result",
+        "no change",
+        "no change",
+        "no change",
+        "up 0.17",
+        "down 0.50",
+    ]
     assert [service.change_arrow(v) for v in (None, 0.0, 0.004, 0.17, -0.5)] == ["", "=", "=", "▲", "▼"]
 
 
@@ -165,7 +192,7 @@ def test_the_export_has_the_health_check_at_the_time(client: TestClient, session
     response = client.get(f"/retros/{s.retro.id}/export.md")
     assert response.status_code == 200
     markdown = response.text
-    section = markdown[markdown.index("## Health check at the time"):]
+    section = markdown[markdown.index("## Health check at the time") :]
     assert section == (
         "## Health check at the time\n\n"
         "Health check April, closed 2026-04-04: 3 respondents, overall score 0.25 (0 all red, 1 all green) "
@@ -173,7 +200,8 @@ def test_the_export_has_the_health_check_at_the_time(client: TestClient, session
         "- Speed: red, score 0.00, no change\n"
         "- Fun: amber, score 0.50, down 0.50\n\n"
         "Red several rounds running: Speed (2 rounds).\n\n"
-        f"Health checks: http://127.0.0.1:8000/teams/{s.team.slug}/health\n")
+        f"Health checks: http://127.0.0.1:8000/teams/{s.team.slug}/health\n"
+    )
     assert SECRET not in markdown
     assert "Health check May" not in markdown
     assert "Health check later" not in markdown

@@ -35,10 +35,10 @@ def test_only_the_team_sees_a_retro(session: Session) -> None:
 def test_anonymous_cards_store_no_author_and_stay_private_while_reflecting(session: Session) -> None:
     _team, dm, member, retro = setup_retro(session)
     service.advance(session=session, actor=dm, retro_id=retro.id)
-    service.add_card(session=session, actor=member, retro_id=retro.id, token="member-device", column="Stop",
-                     text="Long stand-ups")
-    service.add_card(session=session, actor=dm, retro_id=retro.id, token="dm-device", column="Start",
-                     text="Pairing on reviews")
+    service.add_card(
+        session=session, actor=member, retro_id=retro.id, token="member-device", column="Stop", text="Long stand-ups"
+    )
+    service.add_card(session=session, actor=dm, retro_id=retro.id, token="dm-device", column="Start", text="Pairing on reviews")
     cards = list(session.scalars(select(Card).where(Card.retro_id == retro.id)))
     assert [c.author_id for c in cards] == [None, None]
     # Only a hash of a random device token is kept: nothing that names or numbers a person.

@@ -21,8 +21,13 @@ from tests.factories import login, make_team, make_user, token_headers
 
 REPO, OTHER = "panjf2000/ants", "octo/web"
 TOKEN = "ghp_original_token_value"
-STORED = {"base_url": "https://api.github.com", "repositories": [REPO], "incident_label": "incident",
-          "blocked_label": "stuck", "deployments": [{"repository": REPO, "source": "deployments"}]}
+STORED = {
+    "base_url": "https://api.github.com",
+    "repositories": [REPO],
+    "incident_label": "incident",
+    "blocked_label": "stuck",
+    "deployments": [{"repository": REPO, "source": "deployments"}],
+}
 
 
 def esc(text: str) -> str:
@@ -31,18 +36,33 @@ def esc(text: str) -> str:
 
 def _connection(session: Session, settings: Settings, *, name: str = "GitHub ants") -> Connection:
     team = make_team(session)
-    connection = service.create(session=session, actor=None, name=name, kind="github", team_id=team.id,
-                                settings=STORED, secret=TOKEN, app_key=settings.resolved_secret_key(),
-                                interval_minutes=60)
+    connection = service.create(
+        session=session,
+        actor=None,
+        name=name,
+        kind="github",
+        team_id=team.id,
+        settings=STORED,
+        secret=TOKEN,
+        app_key=settings.resolved_secret_key(),
+        interval_minutes=60,
+    )
     connection.watermark = utcnow()
     session.flush()
     return connection
 
 
 def _form(csrf: str, **fields: str) -> dict[str, str]:
-    return {"csrf_token": csrf, "name": "GitHub ants", "base_url": "https://api.github.com", "repositories": REPO,
-            "deployments": f"{REPO}: deployments production", "incident_label": "incident", "interval": "60",
-            **fields}
+    return {
+        "csrf_token": csrf,
+        "name": "GitHub ants",
+        "base_url": "https://api.github.com",
+        "repositories": REPO,
+        "deployments": f"{REPO}: deployments production",
+        "incident_label": "incident",
+        "interval": "60",
+        **fields,
+    }
 
 
 def _admin(client: TestClient, session: Session) -> str:
@@ -69,7 +89,8 @@ def test_edit_form_is_prefilled_without_the_token(client: TestClient, session: S
 
 
 def test_valid_edit_changes_settings_keeps_the_token_and_rereads_history(
-        client: TestClient, session: Session, settings: Settings) -> None:
+    client: TestClient, session: Session, settings: Settings
+) -> None:
     connection = _connection(session, settings)
     failed = SyncRun(connection_id=connection.id, status="failed", cursor={"repository": 0, "page": 3})
     session.add(failed)
@@ -77,22 +98,29 @@ def test_valid_edit_changes_settings_keeps_the_token_and_rereads_history(
     stored_secret = connection.secret_encrypted
     csrf = _admin(client, session)
 
-    saved = client.post(f"/admin/connections/{connection.id}/edit", data=_form(
-        csrf, name=" GitHub ants and web ", repositories=f"{REPO}, {OTHER}", interval="",
-        deployments=f'{REPO}: deployments\n{OTHER}: workflow_runs "Deploy" main staging', incident_label="",
-        incidents_only="on"))
+    saved = client.post(
+        f"/admin/connections/{connection.id}/edit",
+        data=_form(
+            csrf,
+            name=" GitHub ants and web ",
+            repositories=f"{REPO}, {OTHER}",
+            interval="",
+            deployments=f'{REPO}: deployments\n{OTHER}: workflow_runs "Deploy" main staging',
+            incident_label="",
+            incidents_only="on",
+        ),
+    )
     assert saved.status_code == 303
     assert saved.headers["location"] == f"/admin/connections/{connection.id}?saved=reread"
     session.expire_all()
     edited = session.get(Connection, connection.id)
     assert edited is not None
-    assert (edited.name, edited.interval_minutes, edited.secret_encrypted) == ("GitHub ants and web", None,
-                                                                               stored_secret)
+    assert (edited.name, edited.interval_minutes, edited.secret_encrypted) == ("GitHub ants and web", None, stored_secret)
     assert edited.settings["repositories"] == [REPO, OTHER]
     assert edited.settings["deployments"] == [
         {"repository": REPO, "source": "deployments", "environment": "production", "workflows": [], "branch": None},
-        {"repository": OTHER, "source": "workflow_runs", "environment": "staging", "workflows": ["Deploy"],
-         "branch": "main"}]
+        {"repository": OTHER, "source": "workflow_runs", "environment": "staging", "workflows": ["Deploy"], "branch": "main"},
+    ]
     assert (edited.settings["incident_label"], edited.settings["incidents_as_work_items"]) == (None, False)
     assert edited.settings["blocked_label"] == "stuck"  # settings the form does not show stay
     assert (edited.kind, edited.team_id) == ("github", connection.team_id)
@@ -103,9 +131,18 @@ def test_valid_edit_changes_settings_keeps_the_token_and_rereads_history(
     assert "Changes saved. The next sync reads the whole history again." in page.text
     assert esc(f'{OTHER}: workflow_runs "Deploy" main staging') in page.text
 
-    renamed = client.post(f"/admin/connections/{connection.id}/edit", data=_form(
-        csrf, name="GitHub renamed", repositories=f"{REPO}, {OTHER}", interval="15", incidents_only="on",
-        incident_label="", deployments=f'{REPO}: deployments\n{OTHER}: workflow_runs "Deploy" main staging'))
+    renamed = client.post(
+        f"/admin/connections/{connection.id}/edit",
+        data=_form(
+            csrf,
+            name="GitHub renamed",
+            repositories=f"{REPO}, {OTHER}",
+            interval="15",
+            incidents_only="on",
+            incident_label="",
+            deployments=f'{REPO}: deployments\n{OTHER}: workflow_runs "Deploy" main staging',
+        ),
+    )
     assert renamed.headers["location"] == f"/admin/connections/{connection.id}?saved=1"  # same settings: no re-read
     assert "Changes saved." in client.get(renamed.headers["location"]).text
 
@@ -125,15 +162,23 @@ def test_a_new_token_replaces_the_old_one(client: TestClient, session: Session, 
 
 
 def test_bad_deployments_line_is_refused_naming_the_line_and_nothing_changes(
-        client: TestClient, session: Session, settings: Settings) -> None:
+    client: TestClient, session: Session, settings: Settings
+) -> None:
     connection = _connection(session, settings)
     _connection(session, settings, name="Taken")
     before = (dict(connection.settings), connection.secret_encrypted, connection.name, connection.watermark)
     csrf = _admin(client, session)
 
-    bad = client.post(f"/admin/connections/{connection.id}/edit", data=_form(
-        csrf, name="Renamed", secret="ghp_other", repositories=f"{REPO}, {OTHER}",
-        deployments=f'# production\n{REPO}: deployments\n{OTHER}: workflow_runs "Deploy"'))
+    bad = client.post(
+        f"/admin/connections/{connection.id}/edit",
+        data=_form(
+            csrf,
+            name="Renamed",
+            secret="ghp_other",
+            repositories=f"{REPO}, {OTHER}",
+            deployments=f'# production\n{REPO}: deployments\n{OTHER}: workflow_runs "Deploy"',
+        ),
+    )
     assert bad.status_code == 422
     assert esc('Line 3: name the branch after the workflow, e.g. workflow_runs "Deploy" main.') in bad.text
     assert 'id="deployments-error"' in bad.text
@@ -141,8 +186,7 @@ def test_bad_deployments_line_is_refused_naming_the_line_and_nothing_changes(
     assert 'value="Renamed"' in bad.text
     assert "ghp_other" not in bad.text  # a typed token is never sent back
 
-    not_listed = client.post(f"/admin/connections/{connection.id}/edit", data=_form(
-        csrf, deployments=f"{OTHER}: deployments"))
+    not_listed = client.post(f"/admin/connections/{connection.id}/edit", data=_form(csrf, deployments=f"{OTHER}: deployments"))
     assert not_listed.status_code == 422
     assert esc(f"{OTHER} is not one of the connection's repositories") in not_listed.text
 
@@ -180,11 +224,17 @@ def test_patch_api_changes_and_validates(client: TestClient, session: Session, s
     url = f"/api/v1/connections/{connection.id}"
     stored_secret = connection.secret_encrypted
 
-    changed = client.patch(url, headers=headers, json={
-        "settings": {"repositories": [REPO, OTHER],
-                     "deployments": [{"repository": OTHER, "source": "workflow_runs", "workflows": ["Deploy"],
-                                      "branch": "main"}]},
-        "interval_minutes": 30})
+    changed = client.patch(
+        url,
+        headers=headers,
+        json={
+            "settings": {
+                "repositories": [REPO, OTHER],
+                "deployments": [{"repository": OTHER, "source": "workflow_runs", "workflows": ["Deploy"], "branch": "main"}],
+            },
+            "interval_minutes": 30,
+        },
+    )
     assert changed.status_code == 200, changed.text
     body = changed.json()
     assert (body["name"], body["interval_minutes"], body["watermark"]) == ("GitHub ants", 30, None)
@@ -207,15 +257,18 @@ def test_patch_api_changes_and_validates(client: TestClient, session: Session, s
     kind = client.patch(url, headers=headers, json={"kind": "jira-cloud", "team_id": 1})
     assert kind.status_code == 422
     assert set(kind.json()["error"]["details"]["fields"]) == {"kind", "team_id"}
-    bad_line = client.patch(url, headers=headers, json={"settings": {"deployments": [
-        {"repository": REPO, "source": "workflow_runs", "workflows": ["Deploy"]}]}})
+    bad_line = client.patch(
+        url,
+        headers=headers,
+        json={"settings": {"deployments": [{"repository": REPO, "source": "workflow_runs", "workflows": ["Deploy"]}]}},
+    )
     assert bad_line.status_code == 422
     assert bad_line.json()["error"]["details"]["fields"] == {
-        "deployments.0": f"{REPO}: workflow_runs needs the branch whose runs deploy (e.g. main)"}
+        "deployments.0": f"{REPO}: workflow_runs needs the branch whose runs deploy (e.g. main)"
+    }
     blank = client.patch(url, headers=headers, json={"secret": " ", "name": ""})
     assert blank.status_code == 422
-    assert blank.json()["error"]["details"]["fields"] == {"name": "Give the connection a name.",
-                                                          "secret": "Enter the API token."}
+    assert blank.json()["error"]["details"]["fields"] == {"name": "Give the connection a name.", "secret": "Enter the API token."}
     assert client.patch(url, headers=headers, json={"interval_minutes": 1}).status_code == 422
     assert client.patch("/api/v1/connections/999999", headers=headers, json={}).status_code == 404
     session.expire_all()
@@ -231,29 +284,54 @@ def test_settings_cannot_change_while_a_sync_runs(session: Session, settings: Se
     session.add(running)
     session.flush()
     with pytest.raises(ConflictError) as caught:
-        service.update(session=session, actor=None, connection_id=connection.id,
-                       app_key=settings.resolved_secret_key(), settings={"repositories": [REPO, OTHER]})
+        service.update(
+            session=session,
+            actor=None,
+            connection_id=connection.id,
+            app_key=settings.resolved_secret_key(),
+            settings={"repositories": [REPO, OTHER]},
+        )
     assert caught.value.message == "A sync of this connection is running; save these changes once it has finished."
     assert (connection.watermark, running.cursor) == (watermark, {"page": 1})
-    renamed = service.update(session=session, actor=None, connection_id=connection.id,
-                             app_key=settings.resolved_secret_key(), name="Renamed while syncing")
+    renamed = service.update(
+        session=session,
+        actor=None,
+        connection_id=connection.id,
+        app_key=settings.resolved_secret_key(),
+        name="Renamed while syncing",
+    )
     assert renamed.name == "Renamed while syncing"  # what is read is unchanged: allowed
 
     running.heartbeat_at = utcnow() - timedelta(hours=1)  # its process died long ago
     session.flush()
-    service.update(session=session, actor=None, connection_id=connection.id, app_key=settings.resolved_secret_key(),
-                   settings={"repositories": [REPO, OTHER]})
+    service.update(
+        session=session,
+        actor=None,
+        connection_id=connection.id,
+        app_key=settings.resolved_secret_key(),
+        settings={"repositories": [REPO, OTHER]},
+    )
     assert (connection.watermark, running.cursor) == (None, None)
-    assert session.scalars(select(Connection.settings).where(Connection.id == connection.id)).one()[
-        "repositories"] == [REPO, OTHER]
+    assert session.scalars(select(Connection.settings).where(Connection.id == connection.id)).one()["repositories"] == [
+        REPO,
+        OTHER,
+    ]
 
 
-def test_runs_show_their_deployment_and_incident_counts(client: TestClient, session: Session,
-                                                        settings: Settings) -> None:
+def test_runs_show_their_deployment_and_incident_counts(client: TestClient, session: Session, settings: Settings) -> None:
     connection = _connection(session, settings)
     now = utcnow()
-    session.add(SyncRun(connection_id=connection.id, status="succeeded", deployments=12, incidents=3, started_at=now,
-                        finished_at=now, message="12 deployments and 3 incidents imported."))
+    session.add(
+        SyncRun(
+            connection_id=connection.id,
+            status="succeeded",
+            deployments=12,
+            incidents=3,
+            started_at=now,
+            finished_at=now,
+            message="12 deployments and 3 incidents imported.",
+        )
+    )
     session.flush()
     csrf = _admin(client, session)
     page = client.get(f"/admin/connections/{connection.id}")

@@ -15,8 +15,16 @@ REPO = "panjf2000/ants"
 
 
 def _form(csrf: str, team_id: int, **fields: str) -> dict[str, str]:
-    return {"csrf_token": csrf, "kind": "github", "name": "GitHub ants", "team_id": str(team_id),
-            "base_url": "https://api.github.com", "repositories": REPO, "secret": "ghp_x", **fields}
+    return {
+        "csrf_token": csrf,
+        "kind": "github",
+        "name": "GitHub ants",
+        "team_id": str(team_id),
+        "base_url": "https://api.github.com",
+        "repositories": REPO,
+        "secret": "ghp_x",
+        **fields,
+    }
 
 
 def esc(text: str) -> str:
@@ -36,8 +44,7 @@ def test_github_deployment_sources_and_incident_label(client: TestClient, sessio
     assert 'name="deployments"' in form.text
     assert "org/repo: deployments" in form.text  # the format is explained next to the field
 
-    bad_line = client.post("/admin/connections", data=_form(
-        csrf, team.id, deployments=f'# prod\n{REPO}: workflow_runs "Deploy"'))
+    bad_line = client.post("/admin/connections", data=_form(csrf, team.id, deployments=f'# prod\n{REPO}: workflow_runs "Deploy"'))
     assert bad_line.status_code == 422
     assert esc('Line 2: name the branch after the workflow, e.g. workflow_runs "Deploy" main.') in bad_line.text
     assert 'aria-invalid="true"' in bad_line.text
@@ -50,23 +57,35 @@ def test_github_deployment_sources_and_incident_label(client: TestClient, sessio
     assert 'id="deployments-error"' in other_repo.text
     assert _connections(session) == 0
 
-    odd_environment = client.post("/admin/connections", data=_form(
-        csrf, team.id, deployments=f"\n\n{REPO}: deployments pr@d,eu"))
+    odd_environment = client.post("/admin/connections", data=_form(csrf, team.id, deployments=f"\n\n{REPO}: deployments pr@d,eu"))
     assert odd_environment.status_code == 303  # any one word is an environment name
     session.expire_all()
     assert session.scalars(select(Connection)).one().settings["deployments"][0]["environment"] == "pr@d,eu"
     session.delete(session.scalars(select(Connection)).one())
     session.flush()
 
-    made = client.post("/admin/connections", data=_form(
-        csrf, team.id, deployments=f'{REPO}: workflow_runs "Deploy" "Release" main', incident_label=" incident ",
-        incidents_only="on"))
+    made = client.post(
+        "/admin/connections",
+        data=_form(
+            csrf,
+            team.id,
+            deployments=f'{REPO}: workflow_runs "Deploy" "Release" main',
+            incident_label=" incident ",
+            incidents_only="on",
+        ),
+    )
     assert made.status_code == 303
     session.expire_all()
     connection = session.scalars(select(Connection)).one()
-    assert connection.settings["deployments"] == [{"repository": REPO, "source": "workflow_runs",
-                                                   "environment": "production", "workflows": ["Deploy", "Release"],
-                                                   "branch": "main"}]
+    assert connection.settings["deployments"] == [
+        {
+            "repository": REPO,
+            "source": "workflow_runs",
+            "environment": "production",
+            "workflows": ["Deploy", "Release"],
+            "branch": "main",
+        }
+    ]
     assert (connection.settings["incident_label"], connection.settings["incidents_as_work_items"]) == ("incident", False)
     detail = client.get(made.headers["location"])
     assert esc(f'{REPO}: workflow_runs "Deploy" "Release" main production') in detail.text
@@ -77,8 +96,15 @@ def test_jira_incident_types_and_labels(client: TestClient, session: Session) ->
     team = make_team(session)
     make_user(session, email="admin2@example.com", role=Role.ADMIN)
     csrf = login(client, "admin2@example.com")
-    base = {"csrf_token": csrf, "kind": "jira-server", "name": "Jira OPS", "team_id": str(team.id),
-            "base_url": "https://jira.example.com", "projects": "OPS", "secret": "pat"}
+    base = {
+        "csrf_token": csrf,
+        "kind": "jira-server",
+        "name": "Jira OPS",
+        "team_id": str(team.id),
+        "base_url": "https://jira.example.com",
+        "projects": "OPS",
+        "secret": "pat",
+    }
 
     bad = client.post("/admin/connections", data={**base, "incident_severity_field": "Severity level"})
     assert bad.status_code == 422
@@ -86,12 +112,18 @@ def test_jira_incident_types_and_labels(client: TestClient, session: Session) ->
     assert 'id="incident_severity_field-error"' in bad.text
     assert _connections(session) == 0
 
-    made = client.post("/admin/connections", data={**base, "incident_issue_types": "Incident, Outage",
-                                                    "incident_labels": "sev1", "incident_severity_field": ""})
+    made = client.post(
+        "/admin/connections",
+        data={**base, "incident_issue_types": "Incident, Outage", "incident_labels": "sev1", "incident_severity_field": ""},
+    )
     assert made.status_code == 303
     session.expire_all()
     settings = session.scalars(select(Connection)).one().settings
-    assert (settings["incident_issue_types"], settings["incident_labels"], settings["incident_severity_field"],
-            settings["incidents_as_work_items"]) == (["Incident", "Outage"], ["sev1"], None, True)
+    assert (
+        settings["incident_issue_types"],
+        settings["incident_labels"],
+        settings["incident_severity_field"],
+        settings["incidents_as_work_items"],
+    ) == (["Incident", "Outage"], ["sev1"], None, True)
     detail = client.get(made.headers["location"])
     assert "Incidents: issues of type Incident, Outage or labelled sev1." in detail.text

@@ -90,9 +90,16 @@ def add_connection(url: str, base_url: str) -> int:
     engine = make_engine(url)
     with unit_of_work(make_session_factory(engine)) as session:
         team = create_team(session=session, actor=None, name="Operations", time_zone="Europe/Berlin")
-        connection = service.create(session=session, actor=None, name="Jira OPS", kind="jira-cloud", team_id=team.id,
-                                    settings={"base_url": base_url, "email": EMAIL, "projects": ["OPS"]},
-                                    secret=TOKEN, app_key=APP_KEY)
+        connection = service.create(
+            session=session,
+            actor=None,
+            name="Jira OPS",
+            kind="jira-cloud",
+            team_id=team.id,
+            settings={"base_url": base_url, "email": EMAIL, "projects": ["OPS"]},
+            secret=TOKEN,
+            app_key=APP_KEY,
+        )
         connection_id = connection.id
     engine.dispose()
     return connection_id
@@ -104,20 +111,52 @@ def content(url: str) -> dict[str, Any]:
     with Session(engine) as session:
         keys = dict(session.execute(select(WorkItem.id, WorkItem.external_key)).all())
         dump = {
-            "items": sorted(tuple(map(str, row)) for row in session.execute(select(
-                WorkItem.source, WorkItem.external_key, WorkItem.item_type, WorkItem.title, WorkItem.created_at,
-                WorkItem.current_status, WorkItem.parent_key, WorkItem.estimate, WorkItem.resolution,
-                WorkItem.content_hash)).all()),
-            "transitions": sorted((keys[i], str(f), t, a) for i, f, t, a in session.execute(select(
-                StatusTransition.item_id, StatusTransition.from_status, StatusTransition.to_status,
-                StatusTransition.at)).all()),
-            "blocked": sorted((keys[i], s, str(e), r, o) for i, s, e, r, o in session.execute(select(
-                BlockedInterval.item_id, BlockedInterval.start, BlockedInterval.end, BlockedInterval.reason,
-                BlockedInterval.origin)).all()),
-            "links": sorted((keys[i], k, o) for i, k, o in session.execute(select(
-                ItemLink.item_id, ItemLink.kind, ItemLink.other_key)).all()),
-            "workflow": sorted((n, str(c), p) for n, c, p in session.execute(select(
-                WorkflowStatus.name, WorkflowStatus.category, WorkflowStatus.position)).all()),
+            "items": sorted(
+                tuple(map(str, row))
+                for row in session.execute(
+                    select(
+                        WorkItem.source,
+                        WorkItem.external_key,
+                        WorkItem.item_type,
+                        WorkItem.title,
+                        WorkItem.created_at,
+                        WorkItem.current_status,
+                        WorkItem.parent_key,
+                        WorkItem.estimate,
+                        WorkItem.resolution,
+                        WorkItem.content_hash,
+                    )
+                ).all()
+            ),
+            "transitions": sorted(
+                (keys[i], str(f), t, a)
+                for i, f, t, a in session.execute(
+                    select(
+                        StatusTransition.item_id, StatusTransition.from_status, StatusTransition.to_status, StatusTransition.at
+                    )
+                ).all()
+            ),
+            "blocked": sorted(
+                (keys[i], s, str(e), r, o)
+                for i, s, e, r, o in session.execute(
+                    select(
+                        BlockedInterval.item_id,
+                        BlockedInterval.start,
+                        BlockedInterval.end,
+                        BlockedInterval.reason,
+                        BlockedInterval.origin,
+                    )
+                ).all()
+            ),
+            "links": sorted(
+                (keys[i], k, o) for i, k, o in session.execute(select(ItemLink.item_id, ItemLink.kind, ItemLink.other_key)).all()
+            ),
+            "workflow": sorted(
+                (n, str(c), p)
+                for n, c, p in session.execute(
+                    select(WorkflowStatus.name, WorkflowStatus.category, WorkflowStatus.position)
+                ).all()
+            ),
             "watermark": session.scalar(select(Connection.watermark)),
         }
         runs = list(session.execute(select(SyncRun.status, SyncRun.resumed_from).order_by(SyncRun.id)).all())
@@ -146,13 +185,15 @@ def test_killed_sync_resumes_to_the_same_content(kind: str, tmp_path: Path) -> N
             jira.received, jira.hold_at = 0, kill_at
             jira.held.clear()
             jira.release.clear()
-            child = subprocess.Popen([sys.executable, "-c", CHILD, target, str(target_id), APP_KEY],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            child = subprocess.Popen(
+                [sys.executable, "-c", CHILD, target, str(target_id), APP_KEY], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
             while not jira.held.wait(0.2):
                 if child.poll() is not None:
                     error = child.stderr.read().decode() if child.stderr else ""
-                    pytest.fail(f"the child ended ({child.returncode}) before request {kill_at} "
-                                f"({jira.received} received): {error}")
+                    pytest.fail(
+                        f"the child ended ({child.returncode}) before request {kill_at} ({jira.received} received): {error}"
+                    )
             child.kill()
             child.wait(10)
             jira.release.set()

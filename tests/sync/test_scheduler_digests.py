@@ -50,9 +50,16 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 def _settings(port: int | None, **changes: Any) -> Settings:
-    return Settings(database_url="sqlite://", secret_key="t" * 48, scheduler=False,
-                    smtp_host="127.0.0.1" if port is not None else None, smtp_port=port or 25,
-                    public_url="https://ops.example.com", smtp_from="DeliveryOps <ops@example.com>", **changes)
+    return Settings(
+        database_url="sqlite://",
+        secret_key="t" * 48,
+        scheduler=False,
+        smtp_host="127.0.0.1" if port is not None else None,
+        smtp_port=port or 25,
+        public_url="https://ops.example.com",
+        smtp_from="DeliveryOps <ops@example.com>",
+        **changes,
+    )
 
 
 class Clock:
@@ -87,12 +94,12 @@ def test_due_moment_is_the_weekday_and_hour_of_the_current_iso_week() -> None:
     assert digests_due_at(NOW, weekday=6, hour=23) == datetime(2026, 11, 29, 23, tzinfo=UTC)
     sunday_night = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
     assert digests_due_at(sunday_night, weekday=0, hour=7) == datetime(2026, 11, 23, 7, tzinfo=UTC)
-    assert digests_due_at(sunday_night + timedelta(hours=1), weekday=0, hour=7) == datetime(2026, 11, 30, 7,
-                                                                                            tzinfo=UTC)
+    assert digests_due_at(sunday_night + timedelta(hours=1), weekday=0, hour=7) == datetime(2026, 11, 30, 7, tzinfo=UTC)
 
 
 def test_nothing_is_sent_before_the_weekday_and_hour(
-        session: Session, session_factory: sessionmaker[Session], smtp: tuple[Inbox, int]) -> None:
+    session: Session, session_factory: sessionmaker[Session], smtp: tuple[Inbox, int]
+) -> None:
     inbox, port = smtp
     _world_with_an_opt_out(session)
     clock = Clock(MONDAY + timedelta(hours=6, minutes=59))
@@ -108,8 +115,8 @@ def test_nothing_is_sent_before_the_weekday_and_hour(
 
 @pytest.mark.parametrize("due", [{"digest_weekday": 3, "digest_hour_utc": 12}, {}], ids=["at", "after"])
 def test_at_or_after_the_hour_each_subscribed_person_gets_exactly_one_message(
-        session: Session, session_factory: sessionmaker[Session], smtp: tuple[Inbox, int],
-        due: dict[str, int]) -> None:
+    session: Session, session_factory: sessionmaker[Session], smtp: tuple[Inbox, int], due: dict[str, int]
+) -> None:
     inbox, port = smtp
     _world, expected = _world_with_an_opt_out(session)
     clock = Clock(NOW)  # Thursday 12:00: exactly at Thursday 12:00, or after Monday 07:00
@@ -117,8 +124,10 @@ def test_at_or_after_the_hour_each_subscribed_person_gets_exactly_one_message(
     assert scheduler.tick() == []
     assert sorted(to for [to], _message in inbox.messages) == expected
     assert {message["Subject"] for _to, message in inbox.messages} == {
-        "DeliveryOps weekly digest 2026-W48 (Delivery manager)", "DeliveryOps weekly digest 2026-W48 (Product Ops)",
-        "DeliveryOps weekly digest 2026-W48 (Product leader)"}
+        "DeliveryOps weekly digest 2026-W48 (Delivery manager)",
+        "DeliveryOps weekly digest 2026-W48 (Product Ops)",
+        "DeliveryOps weekly digest 2026-W48 (Product leader)",
+    }
     assert _sends(session) == [("2026-W48", "sent")] * 3
 
     clock.now = NOW + timedelta(hours=1)
@@ -137,8 +146,8 @@ def test_at_or_after_the_hour_each_subscribed_person_gets_exactly_one_message(
 
 
 def test_without_smtp_host_or_when_switched_off_nothing_is_attempted(
-        session: Session, session_factory: sessionmaker[Session], smtp: tuple[Inbox, int],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    session: Session, session_factory: sessionmaker[Session], smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     inbox, port = smtp
     build_cockpit_world(session)
 
@@ -157,8 +166,8 @@ def test_without_smtp_host_or_when_switched_off_nothing_is_attempted(
 
 
 def test_unreachable_server_is_recorded_logged_and_retried_later(
-        session: Session, session_factory: sessionmaker[Session], smtp: tuple[Inbox, int],
-        caplog: pytest.LogCaptureFixture) -> None:
+    session: Session, session_factory: sessionmaker[Session], smtp: tuple[Inbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
     inbox, port = smtp
     world = build_cockpit_world(session)
     closed = _free_port()
@@ -182,8 +191,7 @@ def test_unreachable_server_is_recorded_logged_and_retried_later(
     assert _sends(session) == [("2026-W48", "sent")] * 3
 
 
-def test_refused_messages_are_recorded_and_do_not_raise(
-        session: Session, session_factory: sessionmaker[Session]) -> None:
+def test_refused_messages_are_recorded_and_do_not_raise(session: Session, session_factory: sessionmaker[Session]) -> None:
     build_cockpit_world(session)
     controller, port = _serve(Rejecting())
     try:
@@ -199,14 +207,17 @@ def test_refused_messages_are_recorded_and_do_not_raise(
 
 
 def test_a_crashing_digest_run_is_logged_and_syncs_still_start(
-        session: Session, session_factory: sessionmaker[Session], smtp: tuple[Inbox, int],
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    session: Session,
+    session_factory: sessionmaker[Session],
+    smtp: tuple[Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     inbox, port = smtp
     build_cockpit_world(session)
     started: list[int] = []
     monkeypatch.setattr(scheduler_module, "due_connections", lambda _session: [7])
-    monkeypatch.setattr(scheduler_module, "start_background_sync",
-                        lambda _factory, cid, **_kwargs: started.append(cid) is None)
+    monkeypatch.setattr(scheduler_module, "start_background_sync", lambda _factory, cid, **_kwargs: started.append(cid) is None)
     # The local server offers no AUTH, so signing in raises out of send_digests.
     scheduler = _scheduler(session_factory, _settings(port, smtp_username="ops", smtp_password="pw"), Clock(NOW))
     with caplog.at_level(logging.ERROR, logger="deliveryops.sync.scheduler"):

@@ -21,9 +21,16 @@ APP_KEY = "k" * 48
 
 def _connection(session: Session, url: str, *, token: str = TOKEN) -> Connection:
     team = make_team(session)
-    connection = service.create(session=session, actor=None, name=f"GitHub {team.name}", kind="github",
-                                team_id=team.id, settings={"base_url": url, "repositories": [REPO]}, secret=token,
-                                app_key=APP_KEY)
+    connection = service.create(
+        session=session,
+        actor=None,
+        name=f"GitHub {team.name}",
+        kind="github",
+        team_id=team.id,
+        settings={"base_url": url, "repositories": [REPO]},
+        secret=token,
+        app_key=APP_KEY,
+    )
     session.flush()
     return connection
 
@@ -33,12 +40,28 @@ def test_secret_is_encrypted_and_settings_validated(session: Session) -> None:
     assert TOKEN not in connection.secret_encrypted
     assert connection.settings["repositories"] == [REPO]
     with pytest.raises(ValidationFailedError) as bad:
-        service.create(session=session, actor=None, name="Bad", kind="github", team_id=connection.team_id,
-                       settings={"repositories": ["not a repo"]}, secret="x", app_key=APP_KEY)
+        service.create(
+            session=session,
+            actor=None,
+            name="Bad",
+            kind="github",
+            team_id=connection.team_id,
+            settings={"repositories": ["not a repo"]},
+            secret="x",
+            app_key=APP_KEY,
+        )
     assert "repositories" in bad.value.fields
     with pytest.raises(ValidationFailedError) as unknown:
-        service.create(session=session, actor=None, name="Bad", kind="gitlab-ee", team_id=connection.team_id,
-                       settings={}, secret="x", app_key=APP_KEY)
+        service.create(
+            session=session,
+            actor=None,
+            name="Bad",
+            kind="gitlab-ee",
+            team_id=connection.team_id,
+            settings={},
+            secret="x",
+            app_key=APP_KEY,
+        )
     assert unknown.value.message == "Unknown connector kind 'gitlab-ee'."
     member = make_user(session)
     with pytest.raises(PermissionDeniedError):
@@ -51,7 +74,8 @@ def test_sync_then_incremental_sync_is_idempotent(session: Session, session_fact
         connection = _connection(session, server.url)
         session.commit()
         assert service.check(session=session, actor=None, connection_id=connection.id, app_key=APP_KEY) == (
-            f"Connected to GitHub as octocat; repositories {REPO} found.")
+            f"Connected to GitHub as octocat; repositories {REPO} found."
+        )
         first = run_sync(session_factory, connection.id, app_key=APP_KEY, sleep=lambda _s: None)
         second = run_sync(session_factory, connection.id, app_key=APP_KEY, sleep=lambda _s: None)
     runs = {run.id: run for run in session.scalars(select(SyncRun))}
@@ -73,8 +97,10 @@ def test_failed_sync_says_why_in_plain_words(session: Session, session_factory: 
             run_sync(session_factory, connection.id, app_key=APP_KEY, sleep=lambda _s: None)
     run = session.scalars(select(SyncRun).where(SyncRun.connection_id == connection.id)).one()
     assert run.status == "failed"
-    assert run.message == (f"{connection.name}: the server refused the credentials (401 Unauthorized: Bad credentials). "
-                           "The token may have expired or lack access: update it on the connection.")
+    assert run.message == (
+        f"{connection.name}: the server refused the credentials (401 Unauthorized: Bad credentials). "
+        "The token may have expired or lack access: update it on the connection."
+    )
 
 
 def test_changed_app_key_asks_for_the_token_again(session: Session, session_factory: sessionmaker[Session]) -> None:
@@ -82,8 +108,10 @@ def test_changed_app_key_asks_for_the_token_again(session: Session, session_fact
     session.commit()
     with pytest.raises(ConnectorError) as caught:
         run_sync(session_factory, connection.id, app_key="another key entirely")
-    assert caught.value.message == (f"{connection.name}: The stored token cannot be decrypted: the secret key "
-                                    "changed since it was saved. Enter the token again.")
+    assert caught.value.message == (
+        f"{connection.name}: The stored token cannot be decrypted: the secret key "
+        "changed since it was saved. Enter the token again."
+    )
 
 
 def test_admin_only(session: Session) -> None:

@@ -20,8 +20,7 @@ def test_slugify() -> None:
 
 def test_create_team_checks_name_zone_group_and_duplicates(session: Session) -> None:
     group = make_group(session, name="Commerce")
-    team = service.create_team(session=session, actor=None, name=" Payments ", time_zone="Europe/Berlin",
-                               group_id=group.id)
+    team = service.create_team(session=session, actor=None, name=" Payments ", time_zone="Europe/Berlin", group_id=group.id)
     assert (team.name, team.slug, team.time_zone, team.group_id) == ("Payments", "payments", "Europe/Berlin", group.id)
     with pytest.raises(ConflictError) as info:
         service.create_team(session=session, actor=None, name="Payments")

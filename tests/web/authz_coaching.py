@@ -36,15 +36,27 @@ PATH_OVERRIDES = {("POST", "/coaching/notes/{note_id}/delete"): {"note_id": "coa
 def world_values(session: Session, world: WorldBase) -> dict[str, str]:
     """Create the coaching objects the walk acts upon; return their path placeholders."""
     now = utcnow()
-    insight = Insight(team_id=world.team_a.id, kind="impediments_overdue", subject="team", severity="warning",
-                      magnitude=1.0, payload={"title": "Walk insight", "observed": "", "why": "", "practice":
-                                              "impediment_escalation", "evidence": [], "target_metric": "blocked_days",
-                                              "action_title": "Walk action"},
-                      first_seen_at=now, last_seen_at=now)
+    insight = Insight(
+        team_id=world.team_a.id,
+        kind="impediments_overdue",
+        subject="team",
+        severity="warning",
+        magnitude=1.0,
+        payload={
+            "title": "Walk insight",
+            "observed": "",
+            "why": "",
+            "practice": "impediment_escalation",
+            "evidence": [],
+            "target_metric": "blocked_days",
+            "action_title": "Walk action",
+        },
+        first_seen_at=now,
+        last_seen_at=now,
+    )
     session.add(insight)
     dm = world.people[DM_A]
     first = notes.create(session=session, actor=dm, team_id=world.team_a.id, text="Walk private note")
     second = notes.create(session=session, actor=dm, team_id=world.team_a.id, text="Another private note")
     session.flush()
-    return {"insight_id": str(insight.id), "note_id": str(first.id),
-            "coaching_note_2_id": str(second.id)}
+    return {"insight_id": str(insight.id), "note_id": str(first.id), "coaching_note_2_id": str(second.id)}

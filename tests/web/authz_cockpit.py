@@ -37,8 +37,7 @@ _CATALOGUE: Expectations = {
     ("POST", "/teams/{slug}/practices/wip-limit"): (_SETTERS, {"wip_limit": "3"}),
     ("POST", "/impediments/{impediment_id}/tool"): (_LINKERS, {"entry_id": "{entry_id}"}),
     ("GET", "/api/v1/cockpit/catalogue"): (SIGNED_IN, None),
-    ("POST", "/api/v1/cockpit/catalogue"): (OPS_ADMIN, {"kind": "tool", "name": "Walk API tool",
-                                                        "category": "tracker"}),
+    ("POST", "/api/v1/cockpit/catalogue"): (OPS_ADMIN, {"kind": "tool", "name": "Walk API tool", "category": "tracker"}),
     ("GET", "/api/v1/cockpit/catalogue/{entry_id}"): (SIGNED_IN, None),
     ("PATCH", "/api/v1/cockpit/catalogue/{entry_id}"): (OPS_ADMIN, {"guide": "Changed by the walk."}),
     ("GET", "/api/v1/cockpit/adoption"): (_MATRIX, None),
@@ -75,13 +74,15 @@ def world_values(session: Session, world: WorldBase) -> dict[str, str]:
 
 def _catalogue_world(session: Session, world: WorldBase) -> dict[str, str]:
     """A practice in the catalogue for the tools and practices routes."""
-    entry = catalogue.create(session=session, actor=None, kind="practice", name="World practice", category="flow",
-                             data_check="wip_limits")
+    entry = catalogue.create(
+        session=session, actor=None, kind="practice", name="World practice", category="flow", data_check="wip_limits"
+    )
     return {"entry_id": str(entry.id)}
 
 
 def _portfolio_world(session: Session, world: WorldBase) -> dict[str, str]:
     """A question for leadership on Group A's pack, for the decide route."""
-    question = leadership.add_question(session=session, actor=None, period="2026-Q4", text="World question?",
-                                       group_id=world.group_a.id)
+    question = leadership.add_question(
+        session=session, actor=None, period="2026-Q4", text="World question?", group_id=world.group_a.id
+    )
     return {"question_id": str(question.id)}

@@ -19,8 +19,14 @@ from tests.web.authz_roles import (
     WorldBase,
 )
 
-_DEPLOYMENT = {"id": "walk-1", "repository": "shop", "environment": "production", "result": "success",
-               "started_at": "2026-03-02T10:00:00Z", "finished_at": "2026-03-02T10:20:00Z"}
+_DEPLOYMENT = {
+    "id": "walk-1",
+    "repository": "shop",
+    "environment": "production",
+    "result": "success",
+    "started_at": "2026-03-02T10:00:00Z",
+    "finished_at": "2026-03-02T10:20:00Z",
+}
 _INCIDENT = {"id": "walk-i1", "title": "Down", "created_at": "2026-03-02T11:00:00Z"}
 
 EXPECTED: Expectations = {
@@ -54,6 +60,7 @@ def world_values(session: Session, world: WorldBase) -> dict[str, str]:
     """Create the dora objects the walk acts upon; return their path placeholders."""
     for kind in ("changes", "deployments", "incidents"):
         import_csv(session, team=world.team_a, kind=kind, content=(EXAMPLES / f"dora-{kind}.csv").read_bytes())
-    source, _token = service.create_webhook_source(session=session, actor=world.people[ADMIN],
-                                                   team_id=world.team_a.id, name="World hook")
+    source, _token = service.create_webhook_source(
+        session=session, actor=world.people[ADMIN], team_id=world.team_a.id, name="World hook"
+    )
     return {"dora_list": "changes", "webhook_source_id": str(source.id)}

@@ -34,9 +34,14 @@ ROW = {"date": "2026-11-02", "metric": "conversion", "variation": "control", "n"
 
 EXPECTED: Expectations = {
     ("GET", "/api/v1/experiments"): (SIGNED_IN, None),
-    ("POST", "/api/v1/experiments"): (A_EDITORS, {
-        "team_id": "{team_id}", "title": "Walk experiment",
-        "variations": [{"name": "control", "is_control": True}, {"name": "b"}]}),
+    ("POST", "/api/v1/experiments"): (
+        A_EDITORS,
+        {
+            "team_id": "{team_id}",
+            "title": "Walk experiment",
+            "variations": [{"name": "control", "is_control": True}, {"name": "b"}],
+        },
+    ),
     ("GET", "/api/v1/experiments/power"): (SIGNED_IN, None),
     ("GET", "/api/v1/experiments/portfolio"): (CROSS_TEAM, None),
     ("GET", E): (A_VIEWERS, None),
@@ -78,7 +83,12 @@ def world_values(session: Session, world: WorldBase) -> dict[str, str]:
     experiment = service.create(session=session, actor=creator, team_id=world.team_a.id, fields=complete_fields())
     service.transition(session=session, actor=creator, experiment_id=experiment.id, to=ExperimentStatus.IN_REVIEW)
     service.transition(session=session, actor=creator, experiment_id=experiment.id, to=ExperimentStatus.RUNNING)
-    drafts = [service.create(session=session, actor=creator, team_id=world.team_a.id,
-                             fields=complete_fields(f"Walk draft {n}")) for n in (1, 2)]
-    return {"experiment_id": str(experiment.id), "experiment_draft_id": str(drafts[0].id),
-            "experiment_second_draft_id": str(drafts[1].id)}
+    drafts = [
+        service.create(session=session, actor=creator, team_id=world.team_a.id, fields=complete_fields(f"Walk draft {n}"))
+        for n in (1, 2)
+    ]
+    return {
+        "experiment_id": str(experiment.id),
+        "experiment_draft_id": str(drafts[0].id),
+        "experiment_second_draft_id": str(drafts[1].id),
+    }

@@ -44,8 +44,10 @@ EXPECTED: Expectations = {
     ("GET", "/health/templates"): (EDITORS, None),
     ("POST", "/health/templates"): (EDITORS, {"name": "Walk page template", "cards": "speed | Speed | Fast | Slow"}),
     ("GET", "/health/templates/{health_template_id}"): (EDITORS, None),
-    ("POST", "/health/templates/{health_template_id}"): (EDITORS, {"name": "Walk page 2",
-                                                                  "cards": "speed | Speed | Fast | Slow"}),
+    ("POST", "/health/templates/{health_template_id}"): (
+        EDITORS,
+        {"name": "Walk page 2", "cards": "speed | Speed | Fast | Slow"},
+    ),
     # Last: they close the round the entries above use.
     ("POST", "/api/v1/health/rounds/{health_round_id}/close"): (A_MANAGERS, None),
     ("POST", "/health/rounds/{health_round_id}/close"): (A_MANAGERS, {}),
@@ -55,7 +57,8 @@ EXPECTED: Expectations = {
 def world_values(session: Session, world: WorldBase) -> dict[str, str]:
     """Create the health objects the walk acts upon; return their path placeholders."""
     dm = world.people[DM_A]
-    template = catalog.create_template(session=session, actor=dm, name="World template",
-                                       cards=[CardIn("speed", "Speed", "Fast", "Slow")])
+    template = catalog.create_template(
+        session=session, actor=dm, name="World template", cards=[CardIn("speed", "Speed", "Fast", "Slow")]
+    )
     health_round = service.open_round(session=session, actor=dm, team_id=world.team_a.id)
     return {"health_template_id": str(template.id), "health_round_id": str(health_round.id)}

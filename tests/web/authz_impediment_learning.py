@@ -43,11 +43,18 @@ def world_values(session: Session, world: WorldBase) -> dict[str, str]:
     [second] = clusters.propose(session)
     synonym = decisions.add_synonym(session, actor=None, term="CAB", meaning="change advisory board")
     other = decisions.add_synonym(session, actor=None, term="PO", meaning="product owner")
-    interval_id = session.scalar(select(BlockedInterval.id).join(WorkItem, WorkItem.id == BlockedInterval.item_id)
-                                 .where(WorkItem.team_id == world.team_a.id))
+    interval_id = session.scalar(
+        select(BlockedInterval.id)
+        .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+        .where(WorkItem.team_id == world.team_a.id)
+    )
     laptop = service.raise_(session=session, actor=None, team_id=world.team_a.id, title="Access to the wiki is pending")
     link = BlockerLink(interval_id=interval_id, impediment_id=laptop.id, status="proposed", similarity=0.4)
     session.add(link)
     session.flush()
-    return {"second_cluster_id": str(second.id), "synonym_id": str(synonym.id), "second_synonym_id": str(other.id),
-            "link_id": str(link.id)}
+    return {
+        "second_cluster_id": str(second.id),
+        "synonym_id": str(synonym.id),
+        "second_synonym_id": str(other.id),
+        "link_id": str(link.id),
+    }

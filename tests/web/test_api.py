@@ -33,10 +33,13 @@ def test_openapi_schema_and_offline_docs(client: TestClient) -> None:
 def test_missing_and_bad_tokens(client: TestClient, session: Session) -> None:
     response = client.get("/api/v1/me")
     assert response.status_code == 401
-    assert response.json() == {"error": {
-        "code": "not_authenticated",
-        "message": "Authentication required: send a personal API token as a Bearer token.",
-        "details": {}}}
+    assert response.json() == {
+        "error": {
+            "code": "not_authenticated",
+            "message": "Authentication required: send a personal API token as a Bearer token.",
+            "details": {},
+        }
+    }
     assert response.headers["www-authenticate"] == "Bearer"
     wrong = client.get("/api/v1/me", headers={"Authorization": "Bearer dlo_nope"})
     assert wrong.json()["error"]["message"] == "The API token is unknown or revoked."
@@ -48,8 +51,14 @@ def test_me_with_token(client: TestClient, session: Session) -> None:
     user = make_user(session, email="me@example.com", name="Me Myself", role=Role.DELIVERY_MANAGER)
     response = client.get("/api/v1/me", headers=token_headers(session, user))
     assert response.status_code == 200
-    assert response.json() == {"id": user.id, "email": "me@example.com", "name": "Me Myself", "title": "",
-                               "role": "delivery_manager", "is_active": True}
+    assert response.json() == {
+        "id": user.id,
+        "email": "me@example.com",
+        "name": "Me Myself",
+        "title": "",
+        "role": "delivery_manager",
+        "is_active": True,
+    }
 
 
 def test_token_lifecycle_over_api(client: TestClient, session: Session) -> None:
@@ -73,9 +82,11 @@ def test_member_cannot_read_other_team(client: TestClient, session: Session) -> 
     assert [t["name"] for t in client.get("/api/v1/teams", headers=headers).json()] == ["Alpha"]
     denied = client.get(f"/api/v1/teams/{team_b.id}", headers=headers)
     assert denied.status_code == 403
-    assert denied.json()["error"] == {"code": "permission_denied",
-                                      "message": "You are not in this team, so you cannot see its data.",
-                                      "details": {}}
+    assert denied.json()["error"] == {
+        "code": "permission_denied",
+        "message": "You are not in this team, so you cannot see its data.",
+        "details": {},
+    }
     assert client.get(f"/api/v1/teams/{team_b.id}/members", headers=headers).status_code == 403
 
 
@@ -86,8 +97,9 @@ def test_admin_creates_team_and_adds_member(client: TestClient, session: Session
     created = client.post("/api/v1/teams", json={"name": "Search", "time_zone": "Europe/Amsterdam"}, headers=headers)
     assert created.status_code == 201
     team_id = created.json()["id"]
-    added = client.post(f"/api/v1/teams/{team_id}/members", json={"user_id": person.id, "team_role": "delivery_manager"},
-                        headers=headers)
+    added = client.post(
+        f"/api/v1/teams/{team_id}/members", json={"user_id": person.id, "team_role": "delivery_manager"}, headers=headers
+    )
     assert added.status_code == 201
     assert added.json()["team_role"] == "delivery_manager"
     duplicate = client.post("/api/v1/teams", json={"name": "Search"}, headers=headers)
@@ -102,10 +114,10 @@ def test_validation_error_names_the_field(client: TestClient, session: Session) 
     body = response.json()["error"]
     assert body["code"] == "validation_failed"
     assert body["details"]["fields"] == {"name": "Field required"}
-    bad_zone = client.post("/api/v1/teams", json={"name": "X", "time_zone": "Nowhere"},
-                           headers=token_headers(session, admin))
+    bad_zone = client.post("/api/v1/teams", json={"name": "X", "time_zone": "Nowhere"}, headers=token_headers(session, admin))
     assert bad_zone.json()["error"]["details"]["fields"] == {
-        "time_zone": "Choose a time zone such as Europe/Berlin or America/New_York."}
+        "time_zone": "Choose a time zone such as Europe/Berlin or America/New_York."
+    }
 
 
 def test_member_cannot_create_team(client: TestClient, session: Session) -> None:
@@ -130,8 +142,7 @@ def test_cookie_session_api_changes_need_csrf_header(client: TestClient, session
 def test_unknown_api_path_is_json(client: TestClient) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
-    assert response.json() == {"error": {"code": "not_found", "message": "Nothing at /api/v1/nothing-here.",
-                                         "details": {}}}
+    assert response.json() == {"error": {"code": "not_found", "message": "Nothing at /api/v1/nothing-here.", "details": {}}}
 
 
 def test_delivery_manager_adds_member_over_api(client: TestClient, session: Session) -> None:
@@ -139,7 +150,6 @@ def test_delivery_manager_adds_member_over_api(client: TestClient, session: Sess
     dm = make_user(session, role=Role.DELIVERY_MANAGER)
     join(session, team, dm, TeamRole.DELIVERY_MANAGER)
     person = make_user(session)
-    response = client.post(f"/api/v1/teams/{team.id}/members", json={"user_id": person.id},
-                           headers=token_headers(session, dm))
+    response = client.post(f"/api/v1/teams/{team.id}/members", json={"user_id": person.id}, headers=token_headers(session, dm))
     assert response.status_code == 201
     assert response.json()["user"]["id"] == person.id

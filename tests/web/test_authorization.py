@@ -127,16 +127,25 @@ EXPECTED: Expectations = {
     ("POST", "/teams/{slug}/forecasts"): (A_VIEWERS, {"kind": "when", "items": "3"}),
     ("GET", "/api/v1/connector-kinds"): (SIGNED_IN, None),
     ("GET", "/api/v1/connections"): (ADMINS, None),
-    ("POST", "/api/v1/connections"): (ADMINS, {"name": "New", "kind": "github", "team_id": "{team_id}",
-                                               "settings": {"base_url": "http://127.0.0.1:1", "repositories": ["a/b"]},
-                                               "secret": "t0ken"}),
+    ("POST", "/api/v1/connections"): (
+        ADMINS,
+        {
+            "name": "New",
+            "kind": "github",
+            "team_id": "{team_id}",
+            "settings": {"base_url": "http://127.0.0.1:1", "repositories": ["a/b"]},
+            "secret": "t0ken",
+        },
+    ),
     ("GET", "/api/v1/connections/{connection_id}"): (ADMINS, None),
     ("POST", "/api/v1/connections/{connection_id}/test"): (ADMINS, None),
     ("POST", "/api/v1/connections/{connection_id}/sync"): (ADMINS, {"full": False}),
     ("GET", "/api/v1/connections/{connection_id}/runs"): (ADMINS, None),
     ("GET", "/admin/connections"): (ADMINS, None),
-    ("POST", "/admin/connections"): (ADMINS, {"name": "Page", "kind": "github", "team_id": "{team_id}",
-                                              "repositories": "a/b", "secret": "t0ken"}),
+    ("POST", "/admin/connections"): (
+        ADMINS,
+        {"name": "Page", "kind": "github", "team_id": "{team_id}", "repositories": "a/b", "secret": "t0ken"},
+    ),
     ("GET", "/admin/connections/{connection_id}"): (ADMINS, None),
     ("POST", "/admin/connections/{connection_id}/test"): (ADMINS, {}),
     ("POST", "/admin/connections/{connection_id}/sync"): (ADMINS, {}),
@@ -207,8 +216,10 @@ EXPECTED: Expectations = {
     ("POST", "/admin/impediments/service-levels"): (ADMINS, {}),
     **{key: value for module in CAPABILITIES for key, value in module.EXPECTED.items()},
     ("PATCH", "/api/v1/connections/{connection_id}"): (ADMINS, {"interval_minutes": 60}),
-    ("POST", "/admin/connections/{connection_id}/edit"): (ADMINS, {"name": "World GitHub", "repositories": "a/b",
-                                                                   "base_url": "http://127.0.0.1:1"}),
+    ("POST", "/admin/connections/{connection_id}/edit"): (
+        ADMINS,
+        {"name": "World GitHub", "repositories": "a/b", "base_url": "http://127.0.0.1:1"},
+    ),
     # Last: they remove the connection the entries above use.
     ("DELETE", "/api/v1/connections/{connection_id}"): (ADMINS, None),
     ("POST", "/admin/connections/{connection_id}/delete"): (ADMINS, {}),
@@ -216,8 +227,10 @@ EXPECTED: Expectations = {
 
 
 # Path values that differ for one route: (method, path) -> {placeholder: world value name}.
-PATH_OVERRIDES = {("POST", "/admin/connections/{connection_id}/delete"): {"connection_id": "second_connection_id"},
-                  **{key: value for module in CAPABILITIES for key, value in getattr(module, "PATH_OVERRIDES", {}).items()}}
+PATH_OVERRIDES = {
+    ("POST", "/admin/connections/{connection_id}/delete"): {"connection_id": "second_connection_id"},
+    **{key: value for module in CAPABILITIES for key, value in getattr(module, "PATH_OVERRIDES", {}).items()},
+}
 
 
 @dataclass
@@ -233,9 +246,12 @@ def build_world(session: Session) -> World:
     team_a = make_team(session, name="Team A", group=group_a)
     team_b = make_team(session, name="Team B", group=group_b)
     people = {
-        MEMBER_A: make_user(session), MEMBER_B: make_user(session),
-        DM_A: make_user(session, role=Role.DELIVERY_MANAGER), OPS: make_user(session, role=Role.PRODUCT_OPS),
-        LEADER: make_user(session, role=Role.LEADER), ADMIN: make_user(session, role=Role.ADMIN),
+        MEMBER_A: make_user(session),
+        MEMBER_B: make_user(session),
+        DM_A: make_user(session, role=Role.DELIVERY_MANAGER),
+        OPS: make_user(session, role=Role.PRODUCT_OPS),
+        LEADER: make_user(session, role=Role.LEADER),
+        ADMIN: make_user(session, role=Role.ADMIN),
     }
     join(session, team_a, people[MEMBER_A])
     join(session, team_b, people[MEMBER_B])
@@ -247,9 +263,22 @@ def build_world(session: Session) -> World:
     join(session, team_a, second_bystander)
     token, _secret = accounts.create_token(session=session, actor=bystander, name="bystander's")
     blocked_since = datetime.now(UTC) - timedelta(days=5)
-    import_records(session=session, actor=None, team=team_a, import_format="test", records=[WorkItemRecord(
-        source="test", external_key="W-1", item_type="Story", title="Blocked item", created_at=blocked_since,
-        blocked_intervals=(BlockedIntervalRecord(blocked_since, None, "Waiting for access"),))])
+    import_records(
+        session=session,
+        actor=None,
+        team=team_a,
+        import_format="test",
+        records=[
+            WorkItemRecord(
+                source="test",
+                external_key="W-1",
+                item_type="Story",
+                title="Blocked item",
+                created_at=blocked_since,
+                blocked_intervals=(BlockedIntervalRecord(blocked_since, None, "Waiting for access"),),
+            )
+        ],
+    )
     impediment = impediments.raise_(session=session, actor=None, team_id=team_a.id, title="World impediment")
     impediments.raise_(session=session, actor=None, team_id=team_a.id, title="No access to production logs")
     impediments.raise_(session=session, actor=None, team_id=team_b.id, title="Can't see prod logging")
@@ -258,23 +287,50 @@ def build_world(session: Session) -> World:
     retro = retros.schedule(session=session, actor=people[DM_A], team_id=team_a.id, title="World retro")
     forecast, _result = flow.create_when(session=session, actor=None, team_id=team_a.id, remaining_items=2)
     # Encrypted under another key: testing or syncing fails at once, without waiting on a network.
-    connection = connections.create(session=session, actor=None, name="World GitHub", kind="github",
-                                    team_id=team_a.id, settings={"base_url": "http://127.0.0.1:1",
-                                                                 "repositories": ["a/b"]},
-                                    secret="t0ken", app_key="not the app's key")
-    second = connections.create(session=session, actor=None, name="Second GitHub", kind="github", team_id=team_b.id,
-                                settings={"base_url": "http://127.0.0.1:1", "repositories": ["c/d"]}, secret="t0ken",
-                                app_key="not the app's key")
+    connection = connections.create(
+        session=session,
+        actor=None,
+        name="World GitHub",
+        kind="github",
+        team_id=team_a.id,
+        settings={"base_url": "http://127.0.0.1:1", "repositories": ["a/b"]},
+        secret="t0ken",
+        app_key="not the app's key",
+    )
+    second = connections.create(
+        session=session,
+        actor=None,
+        name="Second GitHub",
+        kind="github",
+        team_id=team_b.id,
+        settings={"base_url": "http://127.0.0.1:1", "repositories": ["c/d"]},
+        secret="t0ken",
+        app_key="not the app's key",
+    )
     session.flush()
     values = {
-        "team_id": str(team_a.id), "group_id": str(group_a.id), "slug": team_a.slug, "group_slug": group_a.slug,
-        "user_id": str(bystander.id), "token_id": str(token.id), "outsider": str(outsider.id),
-        "member_id": str(second_bystander.id), "bystander_email": bystander.email,
-        "metric": "wip", "chart": "wip", "forecast_id": str(forecast.id),
-        "connection_id": str(connection.id), "impediment_id": str(impediment.id), "cluster_id": str(cluster.id),
-        "action_id": str(action.id), "retro_id": str(retro.id), "card_id": "1", "theme_id": "1",
+        "team_id": str(team_a.id),
+        "group_id": str(group_a.id),
+        "slug": team_a.slug,
+        "group_slug": group_a.slug,
+        "user_id": str(bystander.id),
+        "token_id": str(token.id),
+        "outsider": str(outsider.id),
+        "member_id": str(second_bystander.id),
+        "bystander_email": bystander.email,
+        "metric": "wip",
+        "chart": "wip",
+        "forecast_id": str(forecast.id),
+        "connection_id": str(connection.id),
+        "impediment_id": str(impediment.id),
+        "cluster_id": str(cluster.id),
+        "action_id": str(action.id),
+        "retro_id": str(retro.id),
+        "card_id": "1",
+        "theme_id": "1",
         "category_id": str(session.scalar(select(Category.id).order_by(Category.id).limit(1))),
-        "interval_id": str(session.scalar(select(BlockedInterval.id))), "second_connection_id": str(second.id),
+        "interval_id": str(session.scalar(select(BlockedInterval.id))),
+        "second_connection_id": str(second.id),
         "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
     }
     base = WorldBase(team_a=team_a, team_b=team_b, group_a=group_a, group_b=group_b, people=people, outsider=outsider)

@@ -27,8 +27,9 @@ def _seed(session: Session) -> None:
 def _sign_in(base_url: str, index: int) -> int:
     with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as client:
         token = csrf_from(client.get("/login").text)
-        response = client.post("/login", data={"email": f"person{index}@example.com", "password": PASSWORD,
-                                               "csrf_token": token, "next": "/"})
+        response = client.post(
+            "/login", data={"email": f"person{index}@example.com", "password": PASSWORD, "csrf_token": token, "next": "/"}
+        )
         return response.status_code
 
 

@@ -20,8 +20,9 @@ def test_pages_redirect_to_sign_in(client: TestClient) -> None:
 def test_sign_in_and_out(client: TestClient, session: Session) -> None:
     make_user(session, email="ann@example.com", name="Ann Lee")
     page = client.get("/login")
-    response = client.post("/login", data={"email": "ann@example.com", "password": PASSWORD,
-                                           "csrf_token": csrf_from(page.text), "next": "/teams"})
+    response = client.post(
+        "/login", data={"email": "ann@example.com", "password": PASSWORD, "csrf_token": csrf_from(page.text), "next": "/teams"}
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/teams"
     cookie = response.headers["set-cookie"].lower()
@@ -37,8 +38,7 @@ def test_sign_in_and_out(client: TestClient, session: Session) -> None:
 def test_wrong_password_re_renders_with_message(client: TestClient, session: Session) -> None:
     make_user(session, email="bob@example.com")
     page = client.get("/login")
-    response = client.post("/login", data={"email": "bob@example.com", "password": "nope",
-                                           "csrf_token": csrf_from(page.text)})
+    response = client.post("/login", data={"email": "bob@example.com", "password": "nope", "csrf_token": csrf_from(page.text)})
     assert response.status_code == 401
     assert "The e-mail or password is wrong." in response.text
     assert 'value="bob@example.com"' in response.text
@@ -66,8 +66,9 @@ def test_forms_without_csrf_are_refused(client: TestClient, session: Session) ->
 def test_open_redirect_is_refused(client: TestClient, session: Session) -> None:
     make_user(session, email="eve@example.com")
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"email": "eve@example.com", "password": PASSWORD, "csrf_token": token,
-                                           "next": "//evil.example/"})
+    response = client.post(
+        "/login", data={"email": "eve@example.com", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"}
+    )
     assert response.headers["location"] == "/"
 
 
@@ -90,8 +91,7 @@ def test_admin_adds_person_with_field_errors(client: TestClient, session: Sessio
     bad = client.post("/admin/people", data={"csrf_token": csrf, "name": "Zed", "email": "zed", "role": "member"})
     assert bad.status_code == 422
     assert "Enter an e-mail address like name@example.com." in bad.text
-    good = client.post("/admin/people", data={"csrf_token": csrf, "name": "Zed", "email": "zed@example.com",
-                                              "role": "leader"})
+    good = client.post("/admin/people", data={"csrf_token": csrf, "name": "Zed", "email": "zed@example.com", "role": "leader"})
     assert good.status_code == 303
     assert session.scalar(select(User.role).where(User.email == "zed@example.com")) is Role.LEADER
 

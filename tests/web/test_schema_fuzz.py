@@ -47,8 +47,13 @@ def test_api_has_no_server_errors_and_keeps_its_schema(api_schema: BaseSchema) -
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None,
-                  phases=[Phase.explicit, Phase.generate])
+        @settings(
+            max_examples=25,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+        )
         def check(case: schemathesis.Case) -> None:
             case.call_and_validate(headers=headers, checks=checks)
 

@@ -65,10 +65,12 @@ def test_workflow_board_saves_order_and_categories(client: TestClient, session: 
     client.post(f"/api/v1/teams/{team.id}/imports", files=_upload("full-history.csv"), headers={"X-CSRF-Token": csrf})
     page = client.get("/teams/juliet/workflow")
     assert "5 statuses to map" in page.text
-    form = {"csrf_token": csrf,
-            "status": ["Backlog", "Development", "Review", "Done", "Discarded"],
-            "category": ["backlog", "active", "waiting", "done", "discarded"],
-            "order": ["0", "2", "1", "3", "4"]}
+    form = {
+        "csrf_token": csrf,
+        "status": ["Backlog", "Development", "Review", "Done", "Discarded"],
+        "category": ["backlog", "active", "waiting", "done", "discarded"],
+        "order": ["0", "2", "1", "3", "4"],
+    }
     saved = client.post("/teams/juliet/workflow", data=form)
     assert saved.status_code == 303
     board = client.get(saved.headers["location"])
@@ -77,7 +79,10 @@ def test_workflow_board_saves_order_and_categories(client: TestClient, session: 
     assert names == ["Backlog", "Review", "Development", "Done", "Discarded"]
     api = client.get(f"/api/v1/teams/{team.id}/workflow").json()
     assert [(s["name"], s["category"]) for s in api][:3] == [
-        ("Backlog", "backlog"), ("Review", "waiting"), ("Development", "active")]
+        ("Backlog", "backlog"),
+        ("Review", "waiting"),
+        ("Development", "active"),
+    ]
 
 
 def test_member_sees_workflow_read_only_and_cannot_import(client: TestClient, session: Session) -> None:

@@ -46,15 +46,21 @@ def login(
     request.state.commit_on_error = True  # keep the failed attempt for throttling
     try:
         user = service.authenticate(
-            session=session, email=email, password=password, ip=ip,
-            max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds,
+            session=session,
+            email=email,
+            password=password,
+            ip=ip,
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_window_seconds,
         )
     except (NotAuthenticatedError, service.TooManyAttemptsError) as exc:
         status = 429 if isinstance(exc, service.TooManyAttemptsError) else 401
         session.commit()
         return render(
-            request, "accounts/login.html",
-            {"next": _safe_next(next), "values": {"email": email}, "error": exc.message}, status_code=status,
+            request,
+            "accounts/login.html",
+            {"next": _safe_next(next), "values": {"email": email}, "error": exc.message},
+            status_code=status,
         )
     sign_in(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -76,7 +82,10 @@ def tokens_page(request: Request, session: SessionDep, actor: PageUser) -> Respo
 
 @router.post("/account/tokens", response_class=HTMLResponse)
 def create_token(
-    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Create a token and show it once."""
@@ -84,11 +93,9 @@ def create_token(
         _row, token = service.create_token(session=session, actor=actor, name=name)
     except ValidationFailedError as exc:
         rows = service.list_tokens(session=session, actor=actor)
-        return render(request, "accounts/tokens.html", {"tokens": rows, "new_token": None, "errors": exc.fields},
-                      status_code=422)
+        return render(request, "accounts/tokens.html", {"tokens": rows, "new_token": None, "errors": exc.fields}, status_code=422)
     rows = service.list_tokens(session=session, actor=actor)
-    return render(request, "accounts/tokens.html", {"tokens": rows, "new_token": token, "errors": {}},
-                  status_code=201)
+    return render(request, "accounts/tokens.html", {"tokens": rows, "new_token": token, "errors": {}}, status_code=201)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
@@ -98,13 +105,29 @@ def revoke_token(token_id: int, session: SessionDep, actor: PageUser, _csrf: Csr
     return RedirectResponse("/account/tokens", status_code=303)
 
 
-def _people_page(request: Request, session: SessionDep, actor: PageUser, *, errors: dict[str, str],
-                 values: dict[str, str], message: str | None, status_code: int = 200) -> Response:
+def _people_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    *,
+    errors: dict[str, str],
+    values: dict[str, str],
+    message: str | None,
+    status_code: int = 200,
+) -> Response:
     people = service.list_(session=session, actor=actor, query=request.query_params.get("q", ""))
     return render(
-        request, "accounts/people.html",
-        {"people": people, "roles": list(Role), "errors": errors, "values": values, "message": message,
-         "teams": teams.list_teams(session=session, actor=actor), "q": request.query_params.get("q", "")},
+        request,
+        "accounts/people.html",
+        {
+            "people": people,
+            "roles": list(Role),
+            "errors": errors,
+            "values": values,
+            "message": message,
+            "teams": teams.list_teams(session=session, actor=actor),
+            "q": request.query_params.get("q", ""),
+        },
         status_code=status_code,
     )
 
@@ -117,7 +140,10 @@ def people_page(request: Request, session: SessionDep, actor: PageUser) -> Respo
 
 @router.post("/admin/people", response_class=HTMLResponse)
 def create_person(
-    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     email: Annotated[str, Form(max_length=254)] = "",
     name: Annotated[str, Form(max_length=120)] = "",
     role: Annotated[Role, Form()] = Role.MEMBER,
@@ -127,8 +153,7 @@ def create_person(
     """Admin: add a person, optionally straight into a team."""
     values = {"email": email, "name": name, "role": role.value, "team_id": team_id}
     try:
-        user = service.create(session=session, actor=actor, email=email, name=name, role=role,
-                              password=password or None)
+        user = service.create(session=session, actor=actor, email=email, name=name, role=role, password=password or None)
         if team_id.isdigit():
             teams.add_member(session=session, actor=actor, team_id=int(team_id), user_id=user.id)
     except ValidationFailedError as exc:
@@ -136,14 +161,17 @@ def create_person(
         return _people_page(request, session, actor, errors=exc.fields, values=values, message=None, status_code=422)
     except ConflictError as exc:
         session.rollback()
-        return _people_page(request, session, actor, errors={"email": exc.message}, values=values, message=None,
-                            status_code=409)
+        return _people_page(request, session, actor, errors={"email": exc.message}, values=values, message=None, status_code=409)
     return RedirectResponse("/admin/people?added=" + str(user.id), status_code=303)
 
 
 @router.post("/admin/people/{user_id}", response_class=HTMLResponse)
 def update_person(
-    request: Request, user_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    user_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     role: Annotated[Role, Form()],
     is_active: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:

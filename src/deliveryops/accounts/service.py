@@ -146,9 +146,7 @@ def update(
         raise PermissionDeniedError("Only an admin can change other people, roles or access.")
     demoting_self = actor.id == user.id and (is_active is False or (role is not None and role is not Role.ADMIN))
     if demoting_self and actor.role is Role.ADMIN and _active_admin_count(session) <= 1:
-        raise ValidationFailedError(
-            "You are the last admin: make someone else admin first.", fields={"role": "last admin"}
-        )
+        raise ValidationFailedError("You are the last admin: make someone else admin first.", fields={"role": "last admin"})
     errors = _validate_user_fields(email=None, name=name, password=password)
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
@@ -165,9 +163,7 @@ def update(
 
 
 def _active_admin_count(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
-    ) or 0
+    return session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))) or 0
 
 
 def get_or_raise(*, session: Session, actor: User, user_id: int) -> User:
@@ -218,12 +214,15 @@ def authenticate(
     now = now or utcnow()
     email = email.strip().lower()
     since = now - timedelta(seconds=window_seconds)
-    by_email = session.scalar(
-        select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email, LoginFailure.at >= since)
-    ) or 0
-    by_ip = session.scalar(
-        select(func.count()).select_from(LoginFailure).where(LoginFailure.ip == ip, LoginFailure.at >= since)
-    ) or 0
+    by_email = (
+        session.scalar(
+            select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email, LoginFailure.at >= since)
+        )
+        or 0
+    )
+    by_ip = (
+        session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.ip == ip, LoginFailure.at >= since)) or 0
+    )
     # An address gets more room than an account: an office may share one address.
     if by_email >= max_failures or by_ip >= max_failures * 4:
         minutes = max(1, window_seconds // 60)

@@ -42,7 +42,8 @@ def weekly_series(data: TeamData, metric: TargetMetric, *, start: date, end: dat
     weeks = [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
     timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
     finished = timeline.filter(pl.col("finished_date").is_not_null()).with_columns(
-        (pl.col("finished_date") - pl.duration(days=pl.col("finished_date").dt.weekday() - 1)).alias("week"))
+        (pl.col("finished_date") - pl.duration(days=pl.col("finished_date").dt.weekday() - 1)).alias("week")
+    )
     out: list[tuple[date, float]] = []
     if metric is TargetMetric.THROUGHPUT:
         counts = dict(finished.group_by("week").len().iter_rows())
@@ -58,14 +59,23 @@ def weekly_series(data: TeamData, metric: TargetMetric, *, start: date, end: dat
         return out
     if metric is TargetMetric.WIP:
         daily = wip(timeline, start=first, end=last + timedelta(days=6))
-        means = dict(daily.with_columns(
-            (pl.col("date") - pl.duration(days=pl.col("date").dt.weekday() - 1)).alias("week"))
-            .group_by("week").agg(pl.col("wip").mean()).iter_rows())
+        means = dict(
+            daily.with_columns((pl.col("date") - pl.duration(days=pl.col("date").dt.weekday() - 1)).alias("week"))
+            .group_by("week")
+            .agg(pl.col("wip").mean())
+            .iter_rows()
+        )
         return [(week, round(float(means[week]), 3)) for week in weeks if week in means]
     if metric is TargetMetric.FLOW_EFFICIENCY:
         for week in weeks:
-            result = flow_efficiency(data.transitions, data.blocked, workflow=data.workflow, timeline=timeline,
-                                     start=week, end=week + timedelta(days=6))
+            result = flow_efficiency(
+                data.transitions,
+                data.blocked,
+                workflow=data.workflow,
+                timeline=timeline,
+                start=week,
+                end=week + timedelta(days=6),
+            )
             if result.efficiency is not None and not result.items.is_empty():
                 out.append((week, round(result.efficiency * 100, 2)))
         return out
@@ -115,6 +125,4 @@ def measure(action: ImprovementAction, data: TeamData, *, today: date) -> Measur
     divider = next((index for index, week in enumerate(weeks) if week >= _monday(action.started_on)), len(weeks))
     chart = xmr_chart(values, divider_index=divider)
     judged = verdict(chart, expected_direction="increase" if direction == "increase" else "decrease")
-    return Measurement(weeks=weeks, values=values, divider_index=divider, chart=chart, verdict=judged,
-                       direction=direction)
-
+    return Measurement(weeks=weeks, values=values, divider_index=divider, chart=chart, verdict=judged, direction=direction)

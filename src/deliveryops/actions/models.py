@@ -56,16 +56,17 @@ class ImprovementAction(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(20), default="retro")  # retro, impediment, coaching, other
-    impediment_id: Mapped[int | None] = mapped_column(ForeignKey("impediments.id", ondelete="SET NULL"),
-                                                      nullable=True)
+    impediment_id: Mapped[int | None] = mapped_column(ForeignKey("impediments.id", ondelete="SET NULL"), nullable=True)
     retro_id: Mapped[int | None] = mapped_column(ForeignKey("retros.id", ondelete="SET NULL"), nullable=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[ActionStatus] = mapped_column(
-        Enum(ActionStatus, native_enum=False, length=20, values_callable=enum_values), default=ActionStatus.OPEN)
+        Enum(ActionStatus, native_enum=False, length=20, values_callable=enum_values), default=ActionStatus.OPEN
+    )
     started_on: Mapped[date] = mapped_column(Date)  # the divider of its process behaviour chart
     target_metric: Mapped[TargetMetric | None] = mapped_column(
-        Enum(TargetMetric, native_enum=False, length=30, values_callable=enum_values), nullable=True)
+        Enum(TargetMetric, native_enum=False, length=30, values_callable=enum_values), nullable=True
+    )
     expected_direction: Mapped[str | None] = mapped_column(String(10), nullable=True)  # increase, decrease
     expected_size: Mapped[float | None] = mapped_column(Float, nullable=True)
     done_on: Mapped[date | None] = mapped_column(Date, nullable=True)

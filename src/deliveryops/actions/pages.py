@@ -22,23 +22,39 @@ from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
 from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)
-register_nav("Improvement", "/actions", order=16,
-             visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
+register_nav("Improvement", "/actions", order=16, visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
 api = APIRouter(tags=["improvement actions"], responses=error_responses(401, 403, 404, 422))
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _list_page(request: Request, session: SessionDep, actor: PageUser, slug: str, *,
-               errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-               status_code: int = 200) -> Response:
+def _list_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    slug: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     actions = service.list_team(session=session, actor=actor, team_id=team.id)
     verdicts = {a.id: service.measurement(session, a) for a in actions if a.target_metric}
-    return render(request, "actions/list.html", {
-        "team": team, "actions": actions, "verdicts": verdicts, "metrics": list(TargetMetric),
-        "people": [m.user for m in members_of(session=session, team=team)],
-        "follow": service.follow_through(session, team), "errors": errors or {}, "values": values or {},
-    }, status_code=status_code)
+    return render(
+        request,
+        "actions/list.html",
+        {
+            "team": team,
+            "actions": actions,
+            "verdicts": verdicts,
+            "metrics": list(TargetMetric),
+            "people": [m.user for m in members_of(session=session, team=team)],
+            "follow": service.follow_through(session, team),
+            "errors": errors or {},
+            "values": values or {},
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/teams/{slug}/actions", response_class=HTMLResponse)
@@ -49,7 +65,11 @@ def actions_page(request: Request, slug: str, session: SessionDep, actor: PageUs
 
 @router.post("/teams/{slug}/actions", response_class=HTMLResponse)
 def create_action(
-    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     title: Annotated[str, Form(max_length=200)] = "",
     description: Annotated[str, Form(max_length=5000)] = "",
     source: Annotated[str, Form(max_length=20)] = "retro",
@@ -61,9 +81,16 @@ def create_action(
 ) -> Response:
     """Add an improvement action, optionally with a metric that should move."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    values = {"title": title, "description": description, "source": source, "owner_id": owner_id,
-              "due_date": due_date, "started_on": started_on, "target_metric": target_metric,
-              "expected_direction": expected_direction}
+    values = {
+        "title": title,
+        "description": description,
+        "source": source,
+        "owner_id": owner_id,
+        "due_date": due_date,
+        "started_on": started_on,
+        "target_metric": target_metric,
+        "expected_direction": expected_direction,
+    }
     errors: dict[str, str] = {}
     due, started = parse_date_field(due_date, "due_date", errors), parse_date_field(started_on, "started_on", errors)
     metric = None
@@ -75,10 +102,19 @@ def create_action(
     try:
         if errors:
             raise ValidationFailedError("Please correct the marked fields.", fields=errors)
-        action = service.create(session=session, actor=actor, team_id=team.id, title=title, description=description,
-                                source=source, owner_id=int(owner_id) if owner_id.isdigit() else None, due_date=due,
-                                started_on=started, target_metric=metric,
-                                expected_direction=expected_direction or None)
+        action = service.create(
+            session=session,
+            actor=actor,
+            team_id=team.id,
+            title=title,
+            description=description,
+            source=source,
+            owner_id=int(owner_id) if owner_id.isdigit() else None,
+            due_date=due,
+            started_on=started,
+            target_metric=metric,
+            expected_direction=expected_direction or None,
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _list_page(request, session, actor, slug, errors=exc.fields, values=values, status_code=422)
@@ -89,8 +125,11 @@ def _detail(request: Request, session: SessionDep, actor: PageUser, action: Impr
     team = get_team_or_raise(session=session, actor=actor, team_id=action.team_id)
     measured = service.measurement(session, action)
     figure = _figure("xmr", xmr_figure(measured, action.target_metric)) if measured and action.target_metric else None
-    return render(request, "actions/detail.html", {"action": action, "team": team, "measured": measured,
-                                                   "figure": figure, "statuses": list(ActionStatus)})
+    return render(
+        request,
+        "actions/detail.html",
+        {"action": action, "team": team, "measured": measured, "figure": figure, "statuses": list(ActionStatus)},
+    )
 
 
 @router.get("/actions", response_class=HTMLResponse)
@@ -109,8 +148,9 @@ def action_page(request: Request, action_id: int, session: SessionDep, actor: Pa
 
 
 @router.post("/actions/{action_id}/status")
-def set_status(action_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-               status: Annotated[ActionStatus, Form()]) -> Response:
+def set_status(
+    action_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, status: Annotated[ActionStatus, Form()]
+) -> Response:
     """Mark an action open, doing, done or dropped."""
     service.update(session=session, actor=actor, action_id=action_id, status=status)
     return RedirectResponse(f"/actions/{action_id}", status_code=303)
@@ -157,8 +197,7 @@ def _read(session: SessionDep, action: ImprovementAction) -> ActionRead:
     if measured is not None:
         read.verdict = measured.verdict.outcome.value
         read.explanation = measured.verdict.explanation
-        read.weekly_values = [{"week": w.isoformat(), "value": v} for w, v in zip(measured.weeks, measured.values,
-                                                                                  strict=True)]
+        read.weekly_values = [{"week": w.isoformat(), "value": v} for w, v in zip(measured.weeks, measured.values, strict=True)]
     return read
 
 

@@ -25,10 +25,20 @@ def _may_change(session: Session, actor: User | None, team: Team) -> bool:
 
 
 def create(
-    *, session: Session, actor: User | None, team_id: int, title: str, description: str = "", source: str = "retro",
-    owner_id: int | None = None, due_date: date | None = None, started_on: date | None = None,
-    target_metric: TargetMetric | None = None, expected_direction: str | None = None,
-    expected_size: float | None = None, impediment_id: int | None = None,
+    *,
+    session: Session,
+    actor: User | None,
+    team_id: int,
+    title: str,
+    description: str = "",
+    source: str = "retro",
+    owner_id: int | None = None,
+    due_date: date | None = None,
+    started_on: date | None = None,
+    target_metric: TargetMetric | None = None,
+    expected_direction: str | None = None,
+    expected_size: float | None = None,
+    impediment_id: int | None = None,
 ) -> ImprovementAction:
     """Create an improvement action for a team (its people, its delivery manager, admins).
 
@@ -50,8 +60,7 @@ def create(
     Returns:
         The action.
     """
-    team = session.get(Team, team_id) if actor is None else get_team_or_raise(session=session, actor=actor,
-                                                                                team_id=team_id)
+    team = session.get(Team, team_id) if actor is None else get_team_or_raise(session=session, actor=actor, team_id=team_id)
     if team is None:
         raise ValidationFailedError(f"No team with id {team_id}.", fields={"team_id": "Choose an existing team."})
     if not _may_change(session, actor, team):
@@ -68,9 +77,16 @@ def create(
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     action = ImprovementAction(
-        team_id=team.id, title=title.strip()[:200], description=description.strip(), source=source,
-        owner_id=owner_id, due_date=due_date, started_on=started_on or today_in(team),
-        target_metric=target_metric, expected_direction=expected_direction or None, expected_size=expected_size,
+        team_id=team.id,
+        title=title.strip()[:200],
+        description=description.strip(),
+        source=source,
+        owner_id=owner_id,
+        due_date=due_date,
+        started_on=started_on or today_in(team),
+        target_metric=target_metric,
+        expected_direction=expected_direction or None,
+        expected_size=expected_size,
         impediment_id=impediment_id,
     )
     session.add(action)
@@ -106,8 +122,13 @@ def list_team(*, session: Session, actor: User | None, team_id: int) -> list[Imp
     """The team's actions, open ones first, newest first."""
     if actor is not None:
         get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    rows = list(session.scalars(select(ImprovementAction).where(ImprovementAction.team_id == team_id)
-                                .order_by(ImprovementAction.started_on.desc(), ImprovementAction.id.desc())))
+    rows = list(
+        session.scalars(
+            select(ImprovementAction)
+            .where(ImprovementAction.team_id == team_id)
+            .order_by(ImprovementAction.started_on.desc(), ImprovementAction.id.desc())
+        )
+    )
     return sorted(rows, key=lambda row: row.status in (ActionStatus.DONE, ActionStatus.DROPPED))
 
 
@@ -135,9 +156,11 @@ def follow_through(session: Session, team: Team) -> FollowThrough:
     rows = list_team(session=session, actor=None, team_id=team.id)
     measured = [m for m in (measurement(session, row) for row in rows if row.target_metric) if m is not None]
     return FollowThrough(
-        actions=len(rows), done=sum(1 for r in rows if r.status is ActionStatus.DONE),
-        done_on_time=sum(1 for r in rows if r.status is ActionStatus.DONE and r.due_date and r.done_on
-                         and r.done_on <= r.due_date),
+        actions=len(rows),
+        done=sum(1 for r in rows if r.status is ActionStatus.DONE),
+        done_on_time=sum(
+            1 for r in rows if r.status is ActionStatus.DONE and r.due_date and r.done_on and r.done_on <= r.due_date
+        ),
         measured=sum(1 for m in measured if m.verdict.outcome is not VerdictOutcome.NOT_ENOUGH_DATA),
         improved=sum(1 for m in measured if m.verdict.outcome is VerdictOutcome.IMPROVED),
     )

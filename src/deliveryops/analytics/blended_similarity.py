@@ -131,8 +131,9 @@ class _UnionFind:
         self.parent[high] = low
 
 
-def dense_candidates(vectors: npt.NDArray[np.floating], *, candidates: int = _CANDIDATES, probes: int = 3,
-                     seed: int = 0) -> tuple[IntArray, IntArray]:
+def dense_candidates(
+    vectors: npt.NDArray[np.floating], *, candidates: int = _CANDIDATES, probes: int = 3, seed: int = 0
+) -> tuple[IntArray, IntArray]:
     """Likely nearest neighbours by dot product, without an n × n product (an inverted file).
 
     The rows are grouped in about √n k-means cells (5 rounds of Lloyd's algorithm); each row is
@@ -162,8 +163,11 @@ def dense_candidates(vectors: npt.NDArray[np.floating], *, candidates: int = _CA
     scores = data @ centres.T
     assignment = np.argmax(scores, axis=1)
     probe_count = min(probes, cells)
-    probed = np.argpartition(-scores, probe_count - 1, axis=1)[:, :probe_count] if probe_count < cells else (
-        np.broadcast_to(np.arange(cells), (count, cells)))
+    probed = (
+        np.argpartition(-scores, probe_count - 1, axis=1)[:, :probe_count]
+        if probe_count < cells
+        else (np.broadcast_to(np.arange(cells), (count, cells)))
+    )
     members = np.argsort(assignment, kind="stable")
     bounds = np.searchsorted(assignment[members], np.arange(cells + 1))
     flat_cells = probed.ravel()
@@ -179,8 +183,11 @@ def dense_candidates(vectors: npt.NDArray[np.floating], *, candidates: int = _CA
         block = data[queries] @ data[items].T
         block[queries[:, None] == items[None, :]] = -np.inf
         keep = min(candidates, len(items))
-        best = np.argpartition(-block, keep - 1, axis=1)[:, :keep] if keep < len(items) else (
-            np.broadcast_to(np.arange(len(items)), (len(queries), len(items))))
+        best = (
+            np.argpartition(-block, keep - 1, axis=1)[:, :keep]
+            if keep < len(items)
+            else (np.broadcast_to(np.arange(len(items)), (len(queries), len(items))))
+        )
         found_rows.append(np.repeat(queries, keep))
         found_columns.append(items[best].ravel())
         found_scores.append(np.take_along_axis(block, best, axis=1).ravel())
@@ -209,8 +216,9 @@ class BlendedIndex:
     ``"lexicon"`` without.
     """
 
-    def __init__(self, lexical: SimilarityIndex, dense: npt.NDArray[np.float32], *, embedding_weight: float,
-                 threshold: float) -> None:
+    def __init__(
+        self, lexical: SimilarityIndex, dense: npt.NDArray[np.float32], *, embedding_weight: float, threshold: float
+    ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
         self.lexical = lexical
@@ -292,8 +300,9 @@ class BlendedIndex:
         scale = 1.0 / norm if norm > 0 else 0.0
         return sparse.csr_matrix(lexical * scale), dense[0] * scale
 
-    def query(self, text: str, vector: npt.NDArray[np.floating] | None = None, k: int = 5, *,
-              min_score: float = 0.0) -> list[tuple[int, float]]:
+    def query(
+        self, text: str, vector: npt.NDArray[np.floating] | None = None, k: int = 5, *, min_score: float = 0.0
+    ) -> list[tuple[int, float]]:
         """The ``k`` indexed texts most similar to a new one, best first.
 
         Args:
@@ -352,8 +361,11 @@ class BlendedIndex:
         node_of = np.full(count, -1, dtype=np.int64)
         for node, members in enumerate(nodes):
             node_of[members] = node
-        different = {(min(int(node_of[a]), int(node_of[b])), max(int(node_of[a]), int(node_of[b])))
-                     for a, b in decisions.different if node_of[a] >= 0 and node_of[b] >= 0 and node_of[a] != node_of[b]}
+        different = {
+            (min(int(node_of[a]), int(node_of[b])), max(int(node_of[a]), int(node_of[b])))
+            for a, b in decisions.different
+            if node_of[a] >= 0 and node_of[b] >= 0 and node_of[a] != node_of[b]
+        }
         linked = self._cluster_nodes(nodes, different, threshold=threshold, neighbours=neighbours)
         clusters = [sorted(index for node in cluster for index in nodes[node]) for cluster in linked]
         clusters = [cluster for cluster in clusters if len(cluster) >= min_size]
@@ -395,8 +407,9 @@ class BlendedIndex:
         dense = np.asarray(membership @ self._dense_rows.astype(np.float64))
         return lexical, dense, sizes
 
-    def _cluster_nodes(self, nodes: list[list[int]], different: set[tuple[int, int]], *, threshold: float,
-                       neighbours: int) -> list[list[int]]:
+    def _cluster_nodes(
+        self, nodes: list[list[int]], different: set[tuple[int, int]], *, threshold: float, neighbours: int
+    ) -> list[list[int]]:
         """Average linkage over nodes, in rounds above ``EXACT_NODES``; returns clusters of node ids."""
         if not nodes:
             return []
@@ -408,10 +421,10 @@ class BlendedIndex:
             cluster_of = np.empty(len(nodes), dtype=np.int64)
             for position, cluster in enumerate(current):
                 cluster_of[cluster] = position
-            forbidden = {(min(int(cluster_of[a]), int(cluster_of[b])), max(int(cluster_of[a]), int(cluster_of[b])))
-                         for a, b in different}
-            graph = (self._exact_graph(lexical, dense, floor) if exact
-                     else self._knn_graph(lexical, dense, floor, neighbours))
+            forbidden = {
+                (min(int(cluster_of[a]), int(cluster_of[b])), max(int(cluster_of[a]), int(cluster_of[b]))) for a, b in different
+            }
+            graph = self._exact_graph(lexical, dense, floor) if exact else self._knn_graph(lexical, dense, floor, neighbours)
             graph = _with_cannot_links(graph, forbidden)
             linked = average_linkage(graph, sizes=sizes, threshold=threshold, neighbours=None if exact else neighbours)
             merged = len(linked) < len(current)
@@ -435,8 +448,9 @@ class BlendedIndex:
             # The sentence vectors carry most of the similarity: their neighbours are the candidates.
             rows, columns = dense_candidates(dense, candidates=_CANDIDATES)
         else:
-            lexical_graph = knn_graph(lexical, candidate_start=self.lexical.featuriser.char_columns, neighbours=_CANDIDATES,
-                                      floor=1e-9).tocoo()
+            lexical_graph = knn_graph(
+                lexical, candidate_start=self.lexical.featuriser.char_columns, neighbours=_CANDIDATES, floor=1e-9
+            ).tocoo()
             order = np.lexsort((lexical_graph.col, lexical_graph.row))
             rows, columns = lexical_graph.row[order].astype(np.int64), lexical_graph.col[order].astype(np.int64)
         scores = row_dot_products(lexical, rows, columns)

@@ -80,8 +80,9 @@ class LinkRuleScores:
     proposed_right: int
 
 
-def link_rule_scores(similarities: npt.NDArray[np.float64], truth: Sequence[Hashable | None], *, auto: float, margin: float,
-                     propose: float) -> LinkRuleScores:
+def link_rule_scores(
+    similarities: npt.NDArray[np.float64], truth: Sequence[Hashable | None], *, auto: float, margin: float, propose: float
+) -> LinkRuleScores:
     """Score the rule of ``impediments.blockers`` on a labelled set (every other text is a candidate).
 
     A text's best match is linked automatically when its similarity is at least ``auto`` and at least

@@ -252,8 +252,10 @@ def month_starts(start: date, end: date) -> list[date]:
 def local_bounds(start: date, end: date, time_zone: str) -> tuple[datetime, datetime]:
     """The UTC instants of ``start`` 00:00 and of the day after ``end`` 00:00 in ``time_zone``."""
     zone = ZoneInfo(time_zone)
-    return (datetime.combine(start, time(), zone).astimezone(ZoneInfo("UTC")),
-            datetime.combine(end + timedelta(days=1), time(), zone).astimezone(ZoneInfo("UTC")))
+    return (
+        datetime.combine(start, time(), zone).astimezone(ZoneInfo("UTC")),
+        datetime.combine(end + timedelta(days=1), time(), zone).astimezone(ZoneInfo("UTC")),
+    )
 
 
 def dora_tables(
@@ -285,7 +287,8 @@ def dora_tables(
     linked_incidents = incident_table(deployments, incidents, environments=names)
     deployment_rows = deployment_table(deployments, linked_incidents, links, environments=names)
     failures = deployment_rows.select(
-        pl.col("id").alias("deployment_id"), pl.col("at").alias("deployed_at"),
+        pl.col("id").alias("deployment_id"),
+        pl.col("at").alias("deployed_at"),
     )
     incident_rows = linked_incidents.join(failures, on="deployment_id", how="left").with_columns(
         local_date=local_date("created_at", time_zone),

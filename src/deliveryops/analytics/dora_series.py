@@ -54,19 +54,40 @@ def dora_series(tables: DoraTables, *, start: date, end: date, period: Period) -
     rows = []
     for first, last in period_starts(start, end, period):
         keys = dora_keys(tables, start=first, end=last)
-        rows.append({
-            "period_start": first, "period_end": last, "deployments": keys.deployments,
-            "deployment_days": keys.deployment_days, "deployment_days_per_week": keys.deployment_days_per_week,
-            "lead_time_hours": keys.lead_time_hours, "change_failure_rate": keys.change_failure_rate,
-            "recovery_hours": keys.recovery_hours, "changes": keys.changes, "incidents": keys.incidents,
-            "failed_deployments": keys.failed_deployments, "coding_hours": keys.coding_hours,
-            "pickup_hours": keys.pickup_hours, "review_hours": keys.review_hours, "deploy_hours": keys.deploy_hours,
-        })
+        rows.append(
+            {
+                "period_start": first,
+                "period_end": last,
+                "deployments": keys.deployments,
+                "deployment_days": keys.deployment_days,
+                "deployment_days_per_week": keys.deployment_days_per_week,
+                "lead_time_hours": keys.lead_time_hours,
+                "change_failure_rate": keys.change_failure_rate,
+                "recovery_hours": keys.recovery_hours,
+                "changes": keys.changes,
+                "incidents": keys.incidents,
+                "failed_deployments": keys.failed_deployments,
+                "coding_hours": keys.coding_hours,
+                "pickup_hours": keys.pickup_hours,
+                "review_hours": keys.review_hours,
+                "deploy_hours": keys.deploy_hours,
+            }
+        )
     schema = {
-        "period_start": pl.Date, "period_end": pl.Date, "deployments": pl.Int64, "deployment_days": pl.Int64,
-        "deployment_days_per_week": pl.Float64, "lead_time_hours": pl.Float64, "change_failure_rate": pl.Float64,
-        "recovery_hours": pl.Float64, "changes": pl.Int64, "incidents": pl.Int64, "failed_deployments": pl.Int64,
-        "coding_hours": pl.Float64, "pickup_hours": pl.Float64, "review_hours": pl.Float64,
+        "period_start": pl.Date,
+        "period_end": pl.Date,
+        "deployments": pl.Int64,
+        "deployment_days": pl.Int64,
+        "deployment_days_per_week": pl.Float64,
+        "lead_time_hours": pl.Float64,
+        "change_failure_rate": pl.Float64,
+        "recovery_hours": pl.Float64,
+        "changes": pl.Int64,
+        "incidents": pl.Int64,
+        "failed_deployments": pl.Int64,
+        "coding_hours": pl.Float64,
+        "pickup_hours": pl.Float64,
+        "review_hours": pl.Float64,
         "deploy_hours": pl.Float64,
     }
     return pl.DataFrame(rows, schema=schema)

@@ -44,19 +44,33 @@ SUCCESS_RESULT = "success"
 FAILED_RESULTS: tuple[str, ...] = ("failure", "error")
 
 DEPLOYMENT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "id": pl.Int64, "repository": pl.Utf8, "environment": pl.Utf8, "result": pl.Utf8,
-    "started_at": UTC, "finished_at": UTC,
+    "id": pl.Int64,
+    "repository": pl.Utf8,
+    "environment": pl.Utf8,
+    "result": pl.Utf8,
+    "started_at": UTC,
+    "finished_at": UTC,
 }
 CHANGE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "id": pl.Int64, "repository": pl.Utf8, "first_commit_at": UTC, "opened_at": UTC,
-    "first_review_at": UTC, "merged_at": UTC,
+    "id": pl.Int64,
+    "repository": pl.Utf8,
+    "first_commit_at": UTC,
+    "opened_at": UTC,
+    "first_review_at": UTC,
+    "merged_at": UTC,
 }
 LINK_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {"deployment_id": pl.Int64, "change_id": pl.Int64}
 INCIDENT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "id": pl.Int64, "created_at": UTC, "resolved_at": UTC, "repository": pl.Utf8, "deployment_id": pl.Int64,
+    "id": pl.Int64,
+    "created_at": UTC,
+    "resolved_at": UTC,
+    "repository": pl.Utf8,
+    "deployment_id": pl.Int64,
 }
 REVIEW_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "change_id": pl.Int64, "reviewer": pl.Utf8, "at": UTC,
+    "change_id": pl.Int64,
+    "reviewer": pl.Utf8,
+    "at": UTC,
 }
 _MICROS_PER_MINUTE = 60_000_000
 
@@ -102,9 +116,7 @@ def first_reviews(changes: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
         .group_by("change_id")
         .agg(pl.col("at").min().alias("first_review_at"))
     )
-    return changes.drop("first_review_at", strict=False).join(
-        others, left_on="id", right_on="change_id", how="left"
-    )
+    return changes.drop("first_review_at", strict=False).join(others, left_on="id", right_on="change_id", how="left")
 
 
 def link_changes_by_merge_time(deployments: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
@@ -124,19 +136,25 @@ def link_changes_by_merge_time(deployments: pl.DataFrame, changes: pl.DataFrame)
     """
     successful = (
         deployments.filter(pl.col("result").str.to_lowercase() == SUCCESS_RESULT)
-        .select(pl.col("id").alias("deployment_id"), "repository",
-                pl.col("environment").str.strip_chars().str.to_lowercase(), "started_at")
+        .select(
+            pl.col("id").alias("deployment_id"),
+            "repository",
+            pl.col("environment").str.strip_chars().str.to_lowercase(),
+            "started_at",
+        )
         .sort("started_at")
     )
-    merged = changes.filter(pl.col("merged_at").is_not_null()).select(
-        pl.col("id").alias("change_id"), "repository", "merged_at"
-    )
+    merged = changes.filter(pl.col("merged_at").is_not_null()).select(pl.col("id").alias("change_id"), "repository", "merged_at")
     if successful.is_empty() or merged.is_empty():
         return pl.DataFrame(schema=LINK_SCHEMA)
     environments = successful.select("repository", "environment").unique()
     candidates = merged.join(environments, on="repository", how="inner").sort("merged_at")
     joined = candidates.join_asof(
-        successful, left_on="merged_at", right_on="started_at", by=["repository", "environment"], strategy="forward",
+        successful,
+        left_on="merged_at",
+        right_on="started_at",
+        by=["repository", "environment"],
+        strategy="forward",
         check_sortedness=False,
     )
     return (
@@ -179,7 +197,11 @@ def incident_table(deployments: pl.DataFrame, incidents: pl.DataFrame, *, enviro
         probe = implicit.with_columns(_probe=pl.col("created_at") - pl.duration(microseconds=1))
         known_repositories = production.get_column("repository").unique().to_list()
         by_repository = probe.join_asof(
-            production, left_on="_probe", right_on="deployed_at", by="repository", strategy="backward",
+            production,
+            left_on="_probe",
+            right_on="deployed_at",
+            by="repository",
+            strategy="backward",
             check_sortedness=False,
         ).select("_row", pl.col("inferred_id").alias("_by_repository"))
         any_repository = probe.join_asof(
@@ -224,8 +246,7 @@ def deployment_table(
         .group_by("deployment_id")
         .agg(
             pl.len().cast(pl.Int64).alias("incidents"),
-            pl.when(pl.col("resolved_at").is_null().any()).then(None).otherwise(pl.col("resolved_at").max())
-            .alias("restored_at"),
+            pl.when(pl.col("resolved_at").is_null().any()).then(None).otherwise(pl.col("resolved_at").max()).alias("restored_at"),
         )
     )
     shipped = links.group_by("deployment_id").agg(pl.len().cast(pl.Int64).alias("changes"))

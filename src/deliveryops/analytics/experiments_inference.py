@@ -31,7 +31,6 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-
 @dataclass(frozen=True, slots=True)
 class Effect:
     """The estimated effect of each row and the variance of that estimate."""
@@ -81,10 +80,14 @@ def effect(control: ArmMoments, variation: ArmMoments, *, theta: FloatArray, rel
     n_a, n_b = control.n, variation.n
     with np.errstate(divide="ignore", invalid="ignore"):
         adjusted = theta != 0
-        var_a = np.where(adjusted, control.variance + theta**2 * control.pre_variance
-                         - 2 * theta * control.pre_covariance, control.variance)
-        var_b = np.where(adjusted, variation.variance + theta**2 * variation.pre_variance
-                         - 2 * theta * variation.pre_covariance, variation.variance)
+        var_a = np.where(
+            adjusted, control.variance + theta**2 * control.pre_variance - 2 * theta * control.pre_covariance, control.variance
+        )
+        var_b = np.where(
+            adjusted,
+            variation.variance + theta**2 * variation.pre_variance - 2 * theta * variation.pre_covariance,
+            variation.variance,
+        )
         var_a = np.where(var_a < 0, 0.0, var_a)
         var_b = np.where(var_b < 0, 0.0, var_b)
         mean_a = np.where(adjusted, control.mean - theta * control.pre_mean, control.mean)
@@ -99,9 +102,11 @@ def effect(control: ArmMoments, variation: ArmMoments, *, theta: FloatArray, rel
         plain_variance = var_b / (base**2 * n_b) + control.variance * variation.mean**2 / (base**4 * n_a)
         # Current gbstats' CUPED relative variance (frequentist_variance_relative_cuped); gbstats 0.8.0 used the
         # plain delta method on the adjusted variances (docs: "Compared with GrowthBook's gbstats 0.8.0").
-        cuped_control = (control.variance * variation.mean**2 / base**2
-                         - 2 * theta * control.pre_covariance * variation.mean / base
-                         + theta**2 * control.pre_variance) / (n_a * base**2)
+        cuped_control = (
+            control.variance * variation.mean**2 / base**2
+            - 2 * theta * control.pre_covariance * variation.mean / base
+            + theta**2 * control.pre_variance
+        ) / (n_a * base**2)
         cuped_variance = var_b / (n_b * base**2) + cuped_control
         variance = np.where(adjusted, cuped_variance, plain_variance)
     return Effect(point=point, variance=np.where(variance < 0, 0.0, variance), degrees_of_freedom=degrees)
@@ -132,8 +137,7 @@ def _rho_squared(alpha: FloatArray | float, tuning: float) -> FloatArray:
     return np.asarray((-2 * log_alpha + np.log(-2 * log_alpha + 1)) / tuning, dtype=np.float64)
 
 
-def sequential_half_width(variance: FloatArray, n_total: FloatArray, *, alpha: FloatArray | float,
-                          tuning: float) -> FloatArray:
+def sequential_half_width(variance: FloatArray, n_total: FloatArray, *, alpha: FloatArray | float, tuning: float) -> FloatArray:
     """Half-width of the asymptotic confidence sequence (Waudby-Smith et al. 2023, eq. 9).
 
     halfwidth = √(N·V) · √( 2(Nρ² + 1)/(N²ρ²) · log(√(Nρ² + 1)/α) ), with
@@ -155,8 +159,7 @@ def sequential_half_width(variance: FloatArray, n_total: FloatArray, *, alpha: F
         return np.asarray(np.sqrt(n_total * variance) * np.sqrt(width_term), dtype=np.float64)
 
 
-def sequential(point: FloatArray, variance: FloatArray, n_total: FloatArray, *, alpha: float,
-               tuning: float) -> IntervalOutcome:
+def sequential(point: FloatArray, variance: FloatArray, n_total: FloatArray, *, alpha: float, tuning: float) -> IntervalOutcome:
     """Always-valid confidence sequence and its always-valid p-value, both as gbstats computes them.
 
     The p-value is gbstats' (Waudby-Smith et al. 2023, eq. 155): with ρ² = ρ²(α, n*) as for the sequence and
@@ -182,9 +185,17 @@ def sequential(point: FloatArray, variance: FloatArray, n_total: FloatArray, *, 
         return IntervalOutcome(low=point - half, high=point + half, p_value=p_value)
 
 
-def bayesian(point: FloatArray, variance: FloatArray, higher_is_better: BoolArray, *, alpha: float,
-             prior_mean: float, prior_variance: float, prior_proper: bool,
-             prior_scale: FloatArray | None = None) -> BayesianOutcome:
+def bayesian(
+    point: FloatArray,
+    variance: FloatArray,
+    higher_is_better: BoolArray,
+    *,
+    alpha: float,
+    prior_mean: float,
+    prior_variance: float,
+    prior_proper: bool,
+    prior_scale: FloatArray | None = None,
+) -> BayesianOutcome:
     """Normal–normal posterior of the effect, with chance to win and expected loss (risk).
 
     Posterior precision = 1/prior variance + 1/V; posterior mean = (prior mean/prior variance + point/V)

@@ -24,8 +24,17 @@ __all__ = ["COLUMNS", "ArmMoments", "arm_moments", "pooled_theta"]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-COLUMNS = ("n", "sum", "sum_squares", "denominator_sum", "denominator_sum_squares", "cross_sum",
-           "pre_sum", "pre_sum_squares", "pre_cross_sum")
+COLUMNS = (
+    "n",
+    "sum",
+    "sum_squares",
+    "denominator_sum",
+    "denominator_sum_squares",
+    "cross_sum",
+    "pre_sum",
+    "pre_sum_squares",
+    "pre_cross_sum",
+)
 N, SUM, SUM_SQUARES, DEN_SUM, DEN_SUM_SQUARES, CROSS_SUM, PRE_SUM, PRE_SUM_SQUARES, PRE_CROSS_SUM = range(9)
 
 
@@ -83,8 +92,7 @@ def arm_moments(raw: FloatArray, *, is_proportion: BoolArray, is_ratio: BoolArra
         variance_y = _sample_variance(n, raw[:, DEN_SUM], raw[:, DEN_SUM_SQUARES])
         covariance_xy = _covariance(n, raw[:, SUM], raw[:, DEN_SUM], raw[:, CROSS_SUM])
         ratio = mean_x / mean_y
-        ratio_variance = (variance_x / mean_y**2 - 2 * covariance_xy * mean_x / mean_y**3
-                          + variance_y * mean_x**2 / mean_y**4)
+        ratio_variance = variance_x / mean_y**2 - 2 * covariance_xy * mean_x / mean_y**3 + variance_y * mean_x**2 / mean_y**4
         ratio_variance = np.where(ratio_variance < 0, 0.0, ratio_variance)
         mean = np.where(is_ratio, ratio, mean_x)
         variance = np.where(is_ratio, ratio_variance, variance_x)

@@ -59,8 +59,15 @@ def _positive(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a positive number, got {value}")
 
 
-def sample_size_means(*, baseline_mean: float, standard_deviation: float, mde_relative: float, variations: int = 2,
-                      alpha: float = 0.05, power: float = 0.8) -> int:
+def sample_size_means(
+    *,
+    baseline_mean: float,
+    standard_deviation: float,
+    mde_relative: float,
+    variations: int = 2,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> int:
     """Units per variation to detect a relative change of a mean.
 
     Args:
@@ -90,8 +97,9 @@ def _check_rate(baseline_rate: float) -> None:
         raise ValueError(f"baseline_rate must be between 0 and 1, got {baseline_rate}")
 
 
-def sample_size_proportions(*, baseline_rate: float, mde_relative: float, variations: int = 2, alpha: float = 0.05,
-                            power: float = 0.8) -> int:
+def sample_size_proportions(
+    *, baseline_rate: float, mde_relative: float, variations: int = 2, alpha: float = 0.05, power: float = 0.8
+) -> int:
     """Units per variation to detect a relative change of a conversion rate.
 
     Args:
@@ -116,8 +124,15 @@ def sample_size_proportions(*, baseline_rate: float, mde_relative: float, variat
     return math.ceil(_z_total(alpha, power, variations) ** 2 * spread / (target - baseline_rate) ** 2)
 
 
-def mde_means(*, baseline_mean: float, standard_deviation: float, sample_per_variation: int, variations: int = 2,
-              alpha: float = 0.05, power: float = 0.8) -> float:
+def mde_means(
+    *,
+    baseline_mean: float,
+    standard_deviation: float,
+    sample_per_variation: int,
+    variations: int = 2,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> float:
     """The relative effect on a mean detectable with ``sample_per_variation`` units per variation.
 
     Args:
@@ -142,8 +157,9 @@ def mde_means(*, baseline_mean: float, standard_deviation: float, sample_per_var
     return z * standard_deviation * math.sqrt(2 / sample_per_variation) / abs(baseline_mean)
 
 
-def mde_proportions(*, baseline_rate: float, sample_per_variation: int, variations: int = 2, alpha: float = 0.05,
-                    power: float = 0.8) -> float:
+def mde_proportions(
+    *, baseline_rate: float, sample_per_variation: int, variations: int = 2, alpha: float = 0.05, power: float = 0.8
+) -> float:
     """The relative increase of a rate detectable with ``sample_per_variation`` units per variation.
 
     Solves n(p₂ − p₁)² = z²(p₁q₁ + p₂q₂) for p₂ > p₁, a quadratic:

@@ -87,8 +87,16 @@ class ArmStats:
     def __post_init__(self) -> None:
         if self.n < 0:
             raise ValueError(f"variation {self.variation!r}: n must be 0 or more, got {self.n}")
-        values = (self.sum, self.sum_squares, self.denominator_sum, self.denominator_sum_squares,
-                  self.cross_sum, self.pre_sum, self.pre_sum_squares, self.pre_cross_sum)
+        values = (
+            self.sum,
+            self.sum_squares,
+            self.denominator_sum,
+            self.denominator_sum_squares,
+            self.cross_sum,
+            self.pre_sum,
+            self.pre_sum_squares,
+            self.pre_cross_sum,
+        )
         if any(value is not None and not math.isfinite(value) for value in values):
             raise ValueError(f"variation {self.variation!r}: statistics must be finite numbers")
 

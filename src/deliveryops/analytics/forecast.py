@@ -61,9 +61,7 @@ __all__ = [
 
 MIN_TRIALS = 10_000
 DEFAULT_PERCENTILES: tuple[int, ...] = (50, 70, 85, 95)
-NO_THROUGHPUT_MESSAGE = (
-    "The throughput window has no completed items, so no forecast is possible; choose a longer window."
-)
+NO_THROUGHPUT_MESSAGE = "The throughput window has no completed items, so no forecast is possible; choose a longer window."
 ALREADY_DONE_MESSAGE = "There are no remaining items, so the work is already done."
 
 # At most this many sampled days are held in memory at once (about 4 bytes each per array).
@@ -221,9 +219,7 @@ def simulate_completion_days(
     return days
 
 
-def simulate_totals(
-    daily_throughput: ThroughputInput, *, days: int, trials: int, rng: np.random.Generator
-) -> IntArray:
+def simulate_totals(daily_throughput: ThroughputInput, *, days: int, trials: int, rng: np.random.Generator) -> IntArray:
     """Simulate, per trial, the total items finished over ``days`` sampled days.
 
     Args:
@@ -701,21 +697,15 @@ def _histogram(values: IntArray) -> dict[int, int]:
 def _validated_window(daily_throughput: ThroughputInput) -> IntArray:
     array = np.asarray(daily_throughput)
     if array.ndim != 1:
-        raise ForecastInputError(
-            f"daily_throughput must be a 1-D sequence of daily counts, got {array.ndim} dimensions"
-        )
+        raise ForecastInputError(f"daily_throughput must be a 1-D sequence of daily counts, got {array.ndim} dimensions")
     if array.size == 0:
         return np.zeros(0, dtype=np.int64)
     if array.dtype.kind not in "iu" or array.dtype == np.bool_:
-        raise ForecastInputError(
-            f"daily_throughput must hold whole numbers of items, got values of type {array.dtype}"
-        )
+        raise ForecastInputError(f"daily_throughput must hold whole numbers of items, got values of type {array.dtype}")
     negative = np.flatnonzero(array < 0)
     if negative.size:
         first = int(negative[0])
-        raise ForecastInputError(
-            f"daily_throughput must not be negative: day {first} has {int(array[first])}"
-        )
+        raise ForecastInputError(f"daily_throughput must not be negative: day {first} has {int(array[first])}")
     return array.astype(np.int64)
 
 

@@ -35,9 +35,7 @@ def nearest_rank(values: Sequence[float] | npt.NDArray[np.float64], percent: flo
     return float(array[max(rank, 1) - 1])
 
 
-def nearest_rank_many(
-    values: Sequence[float] | npt.NDArray[np.float64], percents: Iterable[float]
-) -> dict[float, float | None]:
+def nearest_rank_many(values: Sequence[float] | npt.NDArray[np.float64], percents: Iterable[float]) -> dict[float, float | None]:
     """Return ``{P: nearest-rank percentile}`` for each P, sorting the values once.
 
     Args:

@@ -221,9 +221,7 @@ def xmr_chart(
     range_signals = tuple(
         index
         for index in evaluated
-        if index >= 1
-        and (moving_range := moving_ranges[index]) is not None
-        and moving_range > upper_range_limit
+        if index >= 1 and (moving_range := moving_ranges[index]) is not None and moving_range > upper_range_limit
     )
     return XmRChart(
         values=points,
@@ -295,9 +293,7 @@ def verdict(chart: XmRChart, *, expected_direction: Literal["increase", "decreas
     return Verdict(outcome, explanation, 0, deciding)
 
 
-def _outside_limits(
-    points: tuple[float, ...], evaluated: range, upper: float, lower: float | None
-) -> list[Signal]:
+def _outside_limits(points: tuple[float, ...], evaluated: range, upper: float, lower: float | None) -> list[Signal]:
     signals = []
     for index in evaluated:
         if points[index] > upper:

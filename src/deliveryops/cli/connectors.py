@@ -47,10 +47,12 @@ def add(
     name: Annotated[str, typer.Option(help="A name for the connection, e.g. 'Jira Payments'.")],
     kind: Annotated[str, typer.Option(help="jira-cloud, jira-server or github.")],
     team: Annotated[str, typer.Option(help="Name or slug of the team it feeds.")],
-    setting: Annotated[list[str], typer.Option(
-        help="KEY=VALUE, repeatable: base_url=..., email=..., projects=OPS,ENG, repositories=org/repo.")],
-    secret: Annotated[str, typer.Option(prompt="API token", hide_input=True,
-                                        help="The API token (asked for, hidden, when omitted).")],
+    setting: Annotated[
+        list[str], typer.Option(help="KEY=VALUE, repeatable: base_url=..., email=..., projects=OPS,ENG, repositories=org/repo.")
+    ],
+    secret: Annotated[
+        str, typer.Option(prompt="API token", hide_input=True, help="The API token (asked for, hidden, when omitted).")
+    ],
     interval: Annotated[int | None, typer.Option(help="Sync every N minutes while the web app runs.")] = None,
     database: DatabaseOption = None,
 ) -> None:
@@ -60,11 +62,21 @@ def add(
         target = session.scalar(select(Team).where((Team.name == team) | (Team.slug == team)))
         if target is None:
             raise CliError(f"No team named {team!r}. See `deliveryops teams list`.")
-        connection = service.create(session=session, actor=None, name=name, kind=kind, team_id=target.id,
-                                    settings=_setting_values(setting), secret=secret,
-                                    app_key=settings.resolved_secret_key(), interval_minutes=interval)
-        console.print(f"Added connection {connection.name} ({kind}) feeding {target.name}. "
-                      f"Check it with `deliveryops connectors test {connection.name!r}`.")
+        connection = service.create(
+            session=session,
+            actor=None,
+            name=name,
+            kind=kind,
+            team_id=target.id,
+            settings=_setting_values(setting),
+            secret=secret,
+            app_key=settings.resolved_secret_key(),
+            interval_minutes=interval,
+        )
+        console.print(
+            f"Added connection {connection.name} ({kind}) feeding {target.name}. "
+            f"Check it with `deliveryops connectors test {connection.name!r}`."
+        )
 
 
 def _connection(session: Any, name: str) -> Connection:
@@ -82,8 +94,9 @@ def check(name: Annotated[str, typer.Argument(help="The connection's name.")], d
     settings = load_settings(database)
     with session_scope(settings) as session:
         connection = _connection(session, name)
-        console.print(service.check(session=session, actor=None, connection_id=connection.id,
-                                   app_key=settings.resolved_secret_key()))
+        console.print(
+            service.check(session=session, actor=None, connection_id=connection.id, app_key=settings.resolved_secret_key())
+        )
 
 
 @connectors_app.command("sync")
@@ -100,26 +113,32 @@ def sync(
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console) as progress:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
             task = progress.add_task(f"Syncing {name}", total=None)
 
             def report(state: SyncProgress) -> None:
-                progress.update(task, description=(
-                    f"Syncing {name}: {state.fetched} fetched, {state.created} created, {state.updated} updated, "
-                    f"{state.errors} errors"))
+                progress.update(
+                    task,
+                    description=(
+                        f"Syncing {name}: {state.fetched} fetched, {state.created} created, {state.updated} updated, "
+                        f"{state.errors} errors"
+                    ),
+                )
 
             try:
-                run_id = run_sync(factory, connection_id, app_key=settings.resolved_secret_key(), full=full,
-                                  trigger="cli", progress=report)
+                run_id = run_sync(
+                    factory, connection_id, app_key=settings.resolved_secret_key(), full=full, trigger="cli", progress=report
+                )
             except ConnectorError as exc:
                 raise CliError(exc.message) from None
         with session_scope(settings) as session:
             run = session.get(SyncRun, run_id)
             assert run is not None
-            console.print(f"{name}: {run.fetched} fetched, {run.created} created, {run.updated} updated, "
-                          f"{run.unchanged} unchanged, {run.deleted} deleted, {run.changes} pull requests, "
-                          f"{run.requests} requests in {run.duration_seconds or 0:.1f} s.")
+            console.print(
+                f"{name}: {run.fetched} fetched, {run.created} created, {run.updated} updated, "
+                f"{run.unchanged} unchanged, {run.deleted} deleted, {run.changes} pull requests, "
+                f"{run.requests} requests in {run.duration_seconds or 0:.1f} s."
+            )
     finally:
         engine.dispose()
 
@@ -135,10 +154,15 @@ def list_connections(database: DatabaseOption = None) -> None:
             return
         table = Table("Name", "Kind", "Team", "Schedule", "Last sync")
         for connection in rows:
-            last = session.scalar(select(SyncRun).where(SyncRun.connection_id == connection.id)
-                                  .order_by(SyncRun.id.desc()).limit(1))
+            last = session.scalar(
+                select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc()).limit(1)
+            )
             team = session.get(Team, connection.team_id)
-            table.add_row(connection.name, connection.kind, team.name if team else "-",
-                          f"every {connection.interval_minutes} min" if connection.interval_minutes else "by hand",
-                          f"{last.status} {last.started_at:%Y-%m-%d %H:%M}" if last else "never")
+            table.add_row(
+                connection.name,
+                connection.kind,
+                team.name if team else "-",
+                f"every {connection.interval_minutes} min" if connection.interval_minutes else "by hand",
+                f"{last.status} {last.started_at:%Y-%m-%d %H:%M}" if last else "never",
+            )
         console.print(table)

@@ -71,12 +71,12 @@ def _date(value: str | None, option: str) -> date | None:
 def report(
     team: Annotated[str | None, typer.Option("--team", help="Name or slug of the team.")] = None,
     group: Annotated[str | None, typer.Option("--group", help="Name or slug of the group (all its teams).")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default 90 days before --to).")]
-    = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default 90 days before --to).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default today).")] = None,
     period: Annotated[Period, typer.Option("--period", help="Trend buckets: week, month or quarter.")] = Period.WEEK,
-    report_format: Annotated[ReportFormat, typer.Option("--format", help="html, csv (one row per period) or json.")]
-    = ReportFormat.JSON,
+    report_format: Annotated[
+        ReportFormat, typer.Option("--format", help="html, csv (one row per period) or json.")
+    ] = ReportFormat.JSON,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
     database: DatabaseOption = None,
 ) -> None:
@@ -90,14 +90,16 @@ def report(
         if team is not None:
             target = _team(session, team)
             first, last = service.default_period(today_in(target), first_day, last_day)
-            found = service.team_report(session=session, actor=None, team_id=target.id, start=first, end=last,
-                                        period=period.value)
+            found = service.team_report(
+                session=session, actor=None, team_id=target.id, start=first, end=last, period=period.value
+            )
         else:
             assert group is not None
             chosen = _group(session, group)
             first, last = service.default_period(service.group_today(chosen), first_day, last_day)
-            found = service.group_report(session=session, actor=None, group_id=chosen.id, start=first, end=last,
-                                         period=period.value)
+            found = service.group_report(
+                session=session, actor=None, group_id=chosen.id, start=first, end=last, period=period.value
+            )
         if report_format is ReportFormat.JSON:
             text = report_json(found)
         elif report_format is ReportFormat.CSV:

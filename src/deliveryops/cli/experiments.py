@@ -92,17 +92,30 @@ def _forest_spec(analysis: ExperimentAnalysis) -> dict[str, Any]:
     lifts = [(r.lift or 0.0) * scale for r in shown]
     plus = [((r.ci_high if r.ci_high is not None else r.lift or 0.0) - (r.lift or 0.0)) * scale for r in shown]
     minus = [((r.lift or 0.0) - (r.ci_low if r.ci_low is not None else r.lift or 0.0)) * scale for r in shown]
-    colours = ["#1b7f3b" if r.significant and ((r.lift or 0) > 0) == r.higher_is_better else
-               "#b3261e" if r.significant else "#5f6368" for r in shown]
+    colours = [
+        "#1b7f3b" if r.significant and ((r.lift or 0) > 0) == r.higher_is_better else "#b3261e" if r.significant else "#5f6368"
+        for r in shown
+    ]
     unit = "relative lift (%)" if relative else "absolute difference (metric units)"
     return {
-        "data": [{"type": "scatter", "mode": "markers", "x": lifts, "y": labels, "marker": {"color": colours, "size": 10},
-                  "error_x": {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
-                  "hovertemplate": "%{y}: %{x:.3g}<extra></extra>"}],
-        "layout": {"title": {"text": f"Lift by metric and variation ({analysis.options.method.value})"},
-                   "xaxis": {"title": {"text": unit}, "zeroline": True},
-                   "yaxis": {"title": {"text": "metric · variation"}, "autorange": "reversed", "automargin": True},
-                   "height": 140 + 40 * max(1, len(shown)), "margin": {"l": 40, "r": 20, "t": 50, "b": 50}},
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": lifts,
+                "y": labels,
+                "marker": {"color": colours, "size": 10},
+                "error_x": {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
+                "hovertemplate": "%{y}: %{x:.3g}<extra></extra>",
+            }
+        ],
+        "layout": {
+            "title": {"text": f"Lift by metric and variation ({analysis.options.method.value})"},
+            "xaxis": {"title": {"text": unit}, "zeroline": True},
+            "yaxis": {"title": {"text": "metric · variation"}, "autorange": "reversed", "automargin": True},
+            "height": 140 + 40 * max(1, len(shown)),
+            "margin": {"l": 40, "r": 20, "t": 50, "b": 50},
+        },
     }
 
 
@@ -114,19 +127,33 @@ def _over_time_spec(points: list[OverTimePoint], relative: bool) -> dict[str, An
     data: list[dict[str, Any]] = []
     for label, items in series.items():
         days = [p.day.isoformat() for p in items]
-        data.append({"type": "scatter", "mode": "lines+markers", "name": label, "x": days,
-                     "y": [None if p.lift is None else p.lift * scale for p in items],
-                     "error_y": {"type": "data", "symmetric": False,
-                                 "array": [None if p.ci_high is None or p.lift is None else (p.ci_high - p.lift) * scale
-                                           for p in items],
-                                 "arrayminus": [None if p.ci_low is None or p.lift is None else (p.lift - p.ci_low) * scale
-                                                for p in items]}})
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": label,
+                "x": days,
+                "y": [None if p.lift is None else p.lift * scale for p in items],
+                "error_y": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [None if p.ci_high is None or p.lift is None else (p.ci_high - p.lift) * scale for p in items],
+                    "arrayminus": [None if p.ci_low is None or p.lift is None else (p.lift - p.ci_low) * scale for p in items],
+                },
+            }
+        )
     unit = "relative lift (%)" if relative else "absolute difference (metric units)"
-    return {"data": data, "layout": {"title": {"text": "Cumulative lift over time"},
-                                     "legend": {"orientation": "h", "y": -0.25},
-                                     "xaxis": {"title": {"text": "day (cumulative statistics up to that day)"}},
-                                     "yaxis": {"title": {"text": unit}, "zeroline": True},
-                                     "height": 460, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}}
+    return {
+        "data": data,
+        "layout": {
+            "title": {"text": "Cumulative lift over time"},
+            "legend": {"orientation": "h", "y": -0.25},
+            "xaxis": {"title": {"text": "day (cumulative statistics up to that day)"}},
+            "yaxis": {"title": {"text": unit}, "zeroline": True},
+            "height": 460,
+            "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+        },
+    }
 
 
 def analysis_html(statistics: StatisticsFile, analysis: ExperimentAnalysis, over_time: list[OverTimePoint]) -> str:
@@ -146,36 +173,51 @@ def analysis_html(statistics: StatisticsFile, analysis: ExperimentAnalysis, over
     bayesian = options.method is Method.BAYESIAN
     escape = html.escape
     warnings = "".join(f"<li>{escape(warning)}</li>" for warning in analysis.warnings)
-    warning_block = (f'<section role="alert" class="flash flash-error"><h2>Warnings</h2><ul>{warnings}</ul></section>'
-                     if warnings else '<p class="muted">No warnings: no sample ratio mismatch, no empty arm, '
-                                      "no zero variance, no breached guardrail.</p>")
+    warning_block = (
+        f'<section role="alert" class="flash flash-error"><h2>Warnings</h2><ul>{warnings}</ul></section>'
+        if warnings
+        else '<p class="muted">No warnings: no sample ratio mismatch, no empty arm, no zero variance, no breached guardrail.</p>'
+    )
     srm = analysis.srm
-    srm_text = (f"Sample ratio check (χ² against the planned weights): χ² = {srm.chi_square:.3f}, p = {srm.p_value:.4g}"
-                f"{' — mismatch' if srm.warn else ''}." if srm is not None else "Sample ratio check: no units.")
-    head = ("<th>chance to win</th><th>risk</th>" if bayesian else "<th>p-value</th><th>adjusted p</th>")
+    srm_text = (
+        f"Sample ratio check (χ² against the planned weights): χ² = {srm.chi_square:.3f}, p = {srm.p_value:.4g}"
+        f"{' — mismatch' if srm.warn else ''}."
+        if srm is not None
+        else "Sample ratio check: no units."
+    )
+    head = "<th>chance to win</th><th>risk</th>" if bayesian else "<th>p-value</th><th>adjusted p</th>"
     rows = []
     for r in analysis.results:
-        stats = (f"<td>{_plain(r.chance_to_win)}</td><td>{_plain(r.risk)}</td>" if bayesian else
-                 f"<td>{_plain(r.p_value)}</td><td>{_plain(r.adjusted_p_value)}</td>")
+        stats = (
+            f"<td>{_plain(r.chance_to_win)}</td><td>{_plain(r.risk)}</td>"
+            if bayesian
+            else f"<td>{_plain(r.p_value)}</td><td>{_plain(r.adjusted_p_value)}</td>"
+        )
         interval = f"[{_number(r.ci_low, percent=options.relative)}, {_number(r.ci_high, percent=options.relative)}]"
         rows.append(
             f"<tr><td>{escape(r.metric)}</td><td>{escape(r.role)}</td><td>{escape(r.variation)}</td>"
             f"<td>{r.control_n:,} / {r.variation_n:,}</td><td>{_plain(r.control_mean)}</td><td>{_plain(r.variation_mean)}</td>"
             f"<td>{_number(r.lift, percent=options.relative)}</td><td>{interval}</td>{stats}"
-            f"<td>{'yes' if r.significant else 'no'}</td><td>{escape(r.note or '')}</td></tr>")
-    interval_name = {"frequentist": "confidence interval", "sequential": "confidence sequence",
-                     "bayesian": "credible interval"}[options.method.value]
+            f"<td>{'yes' if r.significant else 'no'}</td><td>{escape(r.note or '')}</td></tr>"
+        )
+    interval_name = {"frequentist": "confidence interval", "sequential": "confidence sequence", "bayesian": "credible interval"}[
+        options.method.value
+    ]
     figures = {"forest": _forest_spec(analysis)}
     if over_time:
         figures["over-time"] = _over_time_spec(over_time, options.relative)
-    charts = "".join(f'<figure><div id="chart-{name}" role="img" aria-label="{escape(str(spec["layout"]["title"]["text"]))}">'
-                     f'</div><figcaption>Definitions: <a href="{_DOCS}">{_DOCS}</a></figcaption></figure>'
-                     for name, spec in figures.items())
+    charts = "".join(
+        f'<figure><div id="chart-{name}" role="img" aria-label="{escape(str(spec["layout"]["title"]["text"]))}">'
+        f'</div><figcaption>Definitions: <a href="{_DOCS}">{_DOCS}</a></figcaption></figure>'
+        for name, spec in figures.items()
+    )
     specs = json.dumps(figures).replace("</", "<\\/")
     css = _CSS_FILE.read_text(encoding="utf-8") if _CSS_FILE.exists() else ""
-    summary = (f"Method: {options.method.value}; alpha {options.alpha:g}; {'relative' if options.relative else 'absolute'} "
-               f"lift; CUPED {'on' if options.cuped else 'off'}; correction {options.correction.value} (primary metrics); "
-               f"{interval_name}s at {1 - options.alpha:.0%}.")
+    summary = (
+        f"Method: {options.method.value}; alpha {options.alpha:g}; {'relative' if options.relative else 'absolute'} "
+        f"lift; CUPED {'on' if options.cuped else 'off'}; correction {options.correction.value} (primary metrics); "
+        f"{interval_name}s at {1 - options.alpha:.0%}."
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Experiment analysis – {escape(statistics.name)}</title>
@@ -231,47 +273,73 @@ def _emit(text: str, output: Path | None) -> None:
 @experiments_app.command("analyse")
 @friendly_errors
 def analyse_command(
-    statistics_file: Annotated[Path, typer.Argument(metavar="STATS.csv", help="Statistics file (docs/experiment-statistics.md).",
-                                                    exists=True, dir_okay=False, readable=True)],
-    method: Annotated[Method, typer.Option(help="frequentist (fixed horizon), sequential (safe to peek) or bayesian.")]
-    = Method.FREQUENTIST,
-    correction: Annotated[Correction, typer.Option(help="Multiple-testing correction over primary metrics: holm, bh or none.")]
-    = Correction.HOLM,
+    statistics_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="STATS.csv",
+            help="Statistics file (docs/experiment-statistics.md).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+    method: Annotated[
+        Method, typer.Option(help="frequentist (fixed horizon), sequential (safe to peek) or bayesian.")
+    ] = Method.FREQUENTIST,
+    correction: Annotated[
+        Correction, typer.Option(help="Multiple-testing correction over primary metrics: holm, bh or none.")
+    ] = Correction.HOLM,
     cuped: Annotated[bool, typer.Option("--cuped", help="Adjust with the pre-period statistics (CUPED).")] = False,
-    alpha: Annotated[float, typer.Option(help="False-positive rate (bayesian: 1 − credibility).", min=0.0001, max=0.5)]
-    = 0.05,
-    absolute: Annotated[bool, typer.Option("--absolute", help="Report absolute differences instead of relative lifts.")]
-    = False,
-    daily: Annotated[bool | None, typer.Option("--daily/--cumulative",
-                                               help="Rows are per-day statistics to sum (default: the file's period column, "
-                                                    "else cumulative).")] = None,
-    weights: Annotated[str | None, typer.Option(help="Planned traffic weights per variation for the SRM check, e.g. 50,50.")]
-    = None,
-    sequential_tuning: Annotated[float, typer.Option(help="n*: total units where the confidence sequence is tightest.",
-                                                     min=1.0)] = 5000.0,
-    prior_variance: Annotated[float | None, typer.Option(help="Variance of a proper Gaussian prior on the relative lift "
-                                                               "(bayesian; default a flat prior).", min=1e-9)] = None,
-    planned_sample: Annotated[int | None, typer.Option(help="Units per variation the experiment was sized for.", min=1)]
-    = None,
+    alpha: Annotated[float, typer.Option(help="False-positive rate (bayesian: 1 − credibility).", min=0.0001, max=0.5)] = 0.05,
+    absolute: Annotated[bool, typer.Option("--absolute", help="Report absolute differences instead of relative lifts.")] = False,
+    daily: Annotated[
+        bool | None,
+        typer.Option(
+            "--daily/--cumulative",
+            help="Rows are per-day statistics to sum (default: the file's period column, else cumulative).",
+        ),
+    ] = None,
+    weights: Annotated[
+        str | None, typer.Option(help="Planned traffic weights per variation for the SRM check, e.g. 50,50.")
+    ] = None,
+    sequential_tuning: Annotated[
+        float, typer.Option(help="n*: total units where the confidence sequence is tightest.", min=1.0)
+    ] = 5000.0,
+    prior_variance: Annotated[
+        float | None,
+        typer.Option(help="Variance of a proper Gaussian prior on the relative lift (bayesian; default a flat prior).", min=1e-9),
+    ] = None,
+    planned_sample: Annotated[int | None, typer.Option(help="Units per variation the experiment was sized for.", min=1)] = None,
     mde: Annotated[float | None, typer.Option(help="Relative MDE it was sized for (0.05 = 5%).", min=1e-9)] = None,
     peeked: Annotated[bool, typer.Option("--peeked", help="Results were looked at before the planned end.")] = False,
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="json or html (self-contained, works offline).")]
-    = OutputFormat.JSON,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="json or html (self-contained, works offline).")
+    ] = OutputFormat.JSON,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
 ) -> None:
     """Analyse an experiment statistics file: lift, interval, p-value or chance to win, SRM and warnings."""
     statistics = read_statistics(statistics_file.read_bytes(), name=statistics_file.name, daily=daily)
     options = AnalysisOptions(
-        method=method, alpha=alpha, relative=not absolute, cuped=cuped, correction=correction,
-        sequential_tuning=sequential_tuning, prior_variance=prior_variance or DEFAULT_PRIOR_VARIANCE,
+        method=method,
+        alpha=alpha,
+        relative=not absolute,
+        cuped=cuped,
+        correction=correction,
+        sequential_tuning=sequential_tuning,
+        prior_variance=prior_variance or DEFAULT_PRIOR_VARIANCE,
         prior_proper=prior_variance is not None,
-        planned_weights=_weights(weights, len(statistics.variations)), planned_sample_per_variation=planned_sample,
-        mde_relative=mde, peeked=peeked,
+        planned_weights=_weights(weights, len(statistics.variations)),
+        planned_sample_per_variation=planned_sample,
+        mde_relative=mde,
+        peeked=peeked,
     )
     try:
         analysis = analyse(statistics.metrics, options=options)
-        over_time = analyse_over_time([(day.day, day.metrics) for day in statistics.days], options=options) \
-            if len(statistics.days) > 1 else []
+        over_time = (
+            analyse_over_time([(day.day, day.metrics) for day in statistics.days], options=options)
+            if len(statistics.days) > 1
+            else []
+        )
     except ValueError as error:
         raise CliError(f"{statistics_file.name}: {error}") from None
     if output_format is OutputFormat.JSON:
@@ -286,8 +354,7 @@ def analyse_command(
 def power_command(
     metric: Annotated[PowerMetric, typer.Option(help="mean or proportion.")],
     baseline: Annotated[float, typer.Option(help="Control mean, or conversion rate between 0 and 1.")],
-    standard_deviation: Annotated[float | None, typer.Option("--sd", help="Per-unit standard deviation (mean metrics).")]
-    = None,
+    standard_deviation: Annotated[float | None, typer.Option("--sd", help="Per-unit standard deviation (mean metrics).")] = None,
     mde: Annotated[float | None, typer.Option(help="Relative MDE (0.05 = 5%): gives the sample size.")] = None,
     sample: Annotated[int | None, typer.Option(help="Units per variation: gives the MDE.")] = None,
     variations: Annotated[int, typer.Option(help="Number of variations including the control.", min=2)] = 2,
@@ -306,36 +373,63 @@ def power_command(
         if mde is not None:
             if metric is PowerMetric.MEAN:
                 assert standard_deviation is not None  # checked above
-                per_variation = sample_size_means(baseline_mean=baseline, standard_deviation=standard_deviation,
-                                                  mde_relative=mde, variations=variations, alpha=alpha, power=power)
+                per_variation = sample_size_means(
+                    baseline_mean=baseline,
+                    standard_deviation=standard_deviation,
+                    mde_relative=mde,
+                    variations=variations,
+                    alpha=alpha,
+                    power=power,
+                )
             else:
-                per_variation = sample_size_proportions(baseline_rate=baseline, mde_relative=mde, variations=variations,
-                                                        alpha=alpha, power=power)
+                per_variation = sample_size_proportions(
+                    baseline_rate=baseline, mde_relative=mde, variations=variations, alpha=alpha, power=power
+                )
             detectable = mde
         else:
             assert sample is not None  # exactly one of the two is given
             per_variation = sample
             if metric is PowerMetric.MEAN:
                 assert standard_deviation is not None
-                detectable = mde_means(baseline_mean=baseline, standard_deviation=standard_deviation,
-                                       sample_per_variation=sample, variations=variations, alpha=alpha, power=power)
+                detectable = mde_means(
+                    baseline_mean=baseline,
+                    standard_deviation=standard_deviation,
+                    sample_per_variation=sample,
+                    variations=variations,
+                    alpha=alpha,
+                    power=power,
+                )
             else:
-                detectable = mde_proportions(baseline_rate=baseline, sample_per_variation=sample, variations=variations,
-                                             alpha=alpha, power=power)
+                detectable = mde_proportions(
+                    baseline_rate=baseline, sample_per_variation=sample, variations=variations, alpha=alpha, power=power
+                )
         days = duration_days(per_variation, variations, daily_traffic, traffic_share) if daily_traffic is not None else None
     except ValueError as error:
         raise CliError(str(error)) from None
-    result = {"metric": metric.value, "variations": variations, "alpha": alpha, "power": power,
-              "sample_per_variation": per_variation, "total_sample": per_variation * variations,
-              "mde_relative": detectable, "duration_days": days}
+    result = {
+        "metric": metric.value,
+        "variations": variations,
+        "alpha": alpha,
+        "power": power,
+        "sample_per_variation": per_variation,
+        "total_sample": per_variation * variations,
+        "mde_relative": detectable,
+        "duration_days": days,
+    }
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
-    console.print(f"Units per variation: {per_variation:,} ({per_variation * variations:,} in total over {variations} "
-                  f"variations)", highlight=False)
-    console.print(f"Minimum detectable effect: {detectable:.2%} relative, at alpha {alpha:g} "
-                  f"(each of {variations - 1} comparison(s) at {alpha / (variations - 1):.4g}) and power {power:.0%}",
-                  highlight=False)
+    console.print(
+        f"Units per variation: {per_variation:,} ({per_variation * variations:,} in total over {variations} variations)",
+        highlight=False,
+    )
+    console.print(
+        f"Minimum detectable effect: {detectable:.2%} relative, at alpha {alpha:g} "
+        f"(each of {variations - 1} comparison(s) at {alpha / (variations - 1):.4g}) and power {power:.0%}",
+        highlight=False,
+    )
     if days is not None:
-        console.print(f"Duration: {days} day(s) at {daily_traffic:,.0f} units a day × {traffic_share:.0%} in the experiment",
-                      highlight=False)
+        console.print(
+            f"Duration: {days} day(s) at {daily_traffic:,.0f} units a day × {traffic_share:.0%} in the experiment",
+            highlight=False,
+        )

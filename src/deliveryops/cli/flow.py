@@ -53,16 +53,18 @@ def flow_report(
     team: TeamOption,
     start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default 90 days ago).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default today).")] = None,
-    report_format: Annotated[ReportFormat, typer.Option("--format", help="html, csv (one row per item) or json.")]
-    = ReportFormat.JSON,
+    report_format: Annotated[
+        ReportFormat, typer.Option("--format", help="html, csv (one row per item) or json.")
+    ] = ReportFormat.JSON,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Report a team's flow metrics for a period."""
     with session_scope(load_settings(database)) as session:
         target = _team(session, team)
-        found, query, summary, _data = service.team_flow(session=session, actor=None, team_id=target.id,
-                                                         start=_date(start, "--from"), end=_date(end, "--to"))
+        found, query, summary, _data = service.team_flow(
+            session=session, actor=None, team_id=target.id, start=_date(start, "--from"), end=_date(end, "--to")
+        )
         if report_format is ReportFormat.JSON:
             text = json.dumps(summary_dict(summary, query, team=found.name, time_zone=found.time_zone), indent=2)
         elif report_format is ReportFormat.CSV:
@@ -108,12 +110,22 @@ def forecast_when(
     """Forecast the dates by which N items will be done (50/70/85/95%)."""
     with session_scope(load_settings(database)) as session:
         target = _team(session, team)
-        row, result = service.create_when(session=session, actor=None, team_id=target.id, remaining_items=items,
-                                          window_days=window, trials=trials, seed=seed)
-        payload = {"id": row.id, "team": target.name, "label": row.label, "kind": "when", "seed": row.seed,
-                   "trials": row.trials, "window": [row.window_start.isoformat(), row.window_end.isoformat()],
-                   "start_date": row.start_date.isoformat(), "predicted": row.predicted,
-                   "days": {str(k): v for k, v in result.days.items()}, "message": row.message}
+        row, result = service.create_when(
+            session=session, actor=None, team_id=target.id, remaining_items=items, window_days=window, trials=trials, seed=seed
+        )
+        payload = {
+            "id": row.id,
+            "team": target.name,
+            "label": row.label,
+            "kind": "when",
+            "seed": row.seed,
+            "trials": row.trials,
+            "window": [row.window_start.isoformat(), row.window_end.isoformat()],
+            "start_date": row.start_date.isoformat(),
+            "predicted": row.predicted,
+            "days": {str(k): v for k, v in result.days.items()},
+            "message": row.message,
+        }
     _print_forecast(payload, output_format == "json")
 
 
@@ -133,9 +145,19 @@ def forecast_how_many(
     assert by_date is not None
     with session_scope(load_settings(database)) as session:
         target = _team(session, team)
-        row, _result = service.create_how_many(session=session, actor=None, team_id=target.id, by_date=by_date,
-                                               window_days=window, trials=trials, seed=seed)
-        payload = {"id": row.id, "team": target.name, "label": row.label, "kind": "how_many", "seed": row.seed,
-                   "trials": row.trials, "window": [row.window_start.isoformat(), row.window_end.isoformat()],
-                   "start_date": row.start_date.isoformat(), "predicted": row.predicted, "message": row.message}
+        row, _result = service.create_how_many(
+            session=session, actor=None, team_id=target.id, by_date=by_date, window_days=window, trials=trials, seed=seed
+        )
+        payload = {
+            "id": row.id,
+            "team": target.name,
+            "label": row.label,
+            "kind": "how_many",
+            "seed": row.seed,
+            "trials": row.trials,
+            "window": [row.window_start.isoformat(), row.window_end.isoformat()],
+            "start_date": row.start_date.isoformat(),
+            "predicted": row.predicted,
+            "message": row.message,
+        }
     _print_forecast(payload, output_format == "json")

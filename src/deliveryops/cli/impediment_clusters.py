@@ -35,10 +35,17 @@ def list_clusters(
         rows = []
         for cluster in clusters.list_(session, actor=None):
             members = clusters.members_of(session, cluster)
-            rows.append({"id": cluster.id, "title": cluster.title, "status": cluster.status,
-                         "teams": len({m.team_id for m in members}), "impediments": len(members),
-                         "blocked_days": round(sum(blocked_days(session, members).values()), 1),
-                         "auto_escalated": cluster.auto_escalated})
+            rows.append(
+                {
+                    "id": cluster.id,
+                    "title": cluster.title,
+                    "status": cluster.status,
+                    "teams": len({m.team_id for m in members}),
+                    "impediments": len(members),
+                    "blocked_days": round(sum(blocked_days(session, members).values()), 1),
+                    "auto_escalated": cluster.auto_escalated,
+                }
+            )
         if output == "json":
             console.print_json(json.dumps(rows))
             return
@@ -47,8 +54,14 @@ def list_clusters(
             return
         table = Table("Id", "Cluster", "Status", "Teams", "Impediments", "Blocked days")
         for row in rows:
-            table.add_row(str(row["id"]), str(row["title"]), str(row["status"]), str(row["teams"]), str(row["impediments"]),
-                          f"{row['blocked_days']:.1f}")
+            table.add_row(
+                str(row["id"]),
+                str(row["title"]),
+                str(row["status"]),
+                str(row["teams"]),
+                str(row["impediments"]),
+                f"{row['blocked_days']:.1f}",
+            )
         console.print(table)
 
 
@@ -95,5 +108,7 @@ def link_blockers(database: DatabaseOption = None) -> None:
                 done = blockers.propose_links(session, team_ids={team.id})
                 linked, proposed = linked + done.linked, proposed + done.proposed
                 progress.advance(task)
-        console.print(f"{computed} sentence vectors computed; {linked} blocked items linked automatically, "
-                      f"{proposed} proposed for the teams to check.")
+        console.print(
+            f"{computed} sentence vectors computed; {linked} blocked items linked automatically, "
+            f"{proposed} proposed for the teams to check."
+        )

@@ -55,8 +55,9 @@ def list_impediments(
         names = {t.id: t.name for t in session.scalars(select(Team))}
         table = Table("Id", "Team", "Title", "Severity", "Status", "Level")
         for row in rows:
-            table.add_row(str(row.id), names.get(row.team_id, "?"), row.title, row.severity.value, row.status.label,
-                          row.level.label)
+            table.add_row(
+                str(row.id), names.get(row.team_id, "?"), row.title, row.severity.value, row.status.label, row.level.label
+            )
         console.print(table)
 
 
@@ -80,9 +81,16 @@ def raise_impediment(
             if category_id is None:
                 names = ", ".join(c.name for c in service.categories(session))
                 raise CliError(f"No category {category!r}; choose one of: {names}.")
-        impediment = service.raise_(session=session, actor=_user(session, acting), team_id=_team(session, team).id,
-                                    title=title, description=description, category_id=category_id,
-                                    severity=severity, work_item_keys=items.split(",") if items else None)
+        impediment = service.raise_(
+            session=session,
+            actor=_user(session, acting),
+            team_id=_team(session, team).id,
+            title=title,
+            description=description,
+            category_id=category_id,
+            severity=severity,
+            work_item_keys=items.split(",") if items else None,
+        )
         console.print(f"Raised impediment {impediment.id}: {impediment.title}.")
 
 
@@ -97,8 +105,9 @@ def escalate(
 ) -> None:
     """Move an impediment one level up: team → delivery manager → Product Ops → leadership."""
     with session_scope(load_settings(database)) as session:
-        impediment = service.escalate(session=session, actor=_user(session, acting), impediment_id=impediment_id,
-                                      tried=tried, needed=needed)
+        impediment = service.escalate(
+            session=session, actor=_user(session, acting), impediment_id=impediment_id, tried=tried, needed=needed
+        )
         console.print(f"Impediment {impediment.id} is now with {impediment.level.label}.")
 
 
@@ -113,6 +122,7 @@ def resolve(
 ) -> None:
     """Resolve an impediment (members of a confirmed cross-team cluster resolve with their cluster)."""
     with session_scope(load_settings(database)) as session:
-        impediment = service.resolve(session=session, actor=_user(session, acting), impediment_id=impediment_id,
-                                     note=note, wont_fix=wont_fix)
+        impediment = service.resolve(
+            session=session, actor=_user(session, acting), impediment_id=impediment_id, note=note, wont_fix=wont_fix
+        )
         console.print(f"Impediment {impediment.id} is {impediment.status.label}.")

@@ -80,8 +80,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """DeliveryOps command line."""
 
@@ -96,8 +97,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 @app.command()
 @friendly_errors
 def demo(
-    database: Annotated[str, typer.Option("--database", help="Database URL for the demo.")]
-    = "sqlite:///deliveryops-demo.db",
+    database: Annotated[str, typer.Option("--database", help="Database URL for the demo.")] = "sqlite:///deliveryops-demo.db",
     port: Annotated[int, typer.Option(help="Port to serve on.", min=1, max=65535)] = 8000,
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
     seed: Annotated[int, typer.Option(help="Seed for the simulated organisation.")] = 7,
@@ -108,8 +108,13 @@ def demo(
     _reset_demo_database(settings)
     engine = make_engine(settings.database_url)
     migrate_upgrade(engine)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("Building the demo organisation", total=1)
 
         def report(step: str, done: int, total: int) -> None:
@@ -126,8 +131,10 @@ def demo(
         table.add_row(login.role, login.name, login.email)
     console.print(table)
     console.print(f"Password: [bold]{result.password}[/bold]   Admin login: [bold]{result.logins[0].email}[/bold]")
-    console.print(f"Database: {settings.database_url} ({result.teams} teams, {result.people} people, "
-                  f"{result.items} work items with {result.transitions} status changes)")
+    console.print(
+        f"Database: {settings.database_url} ({result.teams} teams, {result.people} people, "
+        f"{result.items} work items with {result.transitions} status changes)"
+    )
     if result.extras:
         console.print("Also: " + ", ".join(f"{count} {name}" for name, count in result.extras.items()))
     if serve:
@@ -207,16 +214,21 @@ def users_create(
     email: Annotated[str, typer.Option(help="Sign-in e-mail.")],
     role: Annotated[Role, typer.Option(help="Organisation role.")] = Role.MEMBER,
     name: Annotated[str | None, typer.Option(help="Display name (default: from the e-mail).")] = None,
-    password: Annotated[str | None, typer.Option(
-        help="Password (at least 10 characters); asked for when omitted.", prompt=True, hide_input=True,
-        confirmation_prompt=True)] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Password (at least 10 characters); asked for when omitted.",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+        ),
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Create a person who can sign in."""
     display = name or email.split("@", 1)[0].replace(".", " ").title()
     with session_scope(load_settings(database)) as session:
-        user = accounts.create(session=session, actor=None, email=email, name=display, role=role,
-                               password=password)
+        user = accounts.create(session=session, actor=None, email=email, name=display, role=role, password=password)
         console.print(f"Created {user.name} <{user.email}> as {user.role.label}.")
 
 

@@ -44,16 +44,18 @@ def leadership(
         if html is not None:
             from deliveryops.web.templating import templates  # noqa: PLC0415 (the web stack only for --html)
 
-            html.write_text(templates.env.get_template("cockpit/leadership_export.html").render(pack=pack),
-                            encoding="utf-8")
+            html.write_text(templates.env.get_template("cockpit/leadership_export.html").render(pack=pack), encoding="utf-8")
             console.print(f"Wrote {html}")
         if as_json:
             print(json.dumps(pack_read(pack).model_dump(mode="json"), indent=2, ensure_ascii=False))
         elif pdf is None and html is None:
             table = Table("Measure", pack.period.label, pack.previous.label, title=f"{pack.scope}, {pack.period.label}")
             for h in pack.headlines:
-                table.add_row(h.label, "no data" if h.value is None else f"{h.value:g} {h.unit}",
-                              "no data" if h.previous is None else f"{h.previous:g} {h.unit}")
+                table.add_row(
+                    h.label,
+                    "no data" if h.value is None else f"{h.value:g} {h.unit}",
+                    "no data" if h.previous is None else f"{h.previous:g} {h.unit}",
+                )
             console.print(table)
 
 

@@ -55,14 +55,15 @@ def print_summary(summary: ImportSummary, *, team: str) -> None:
 def import_csv(
     file: Annotated[Path, typer.Argument(help="The CSV file (stage-dates, full-history or Jira export).")],
     team: Annotated[str, typer.Option(help="Name or slug of the team the items belong to.")],
-    file_format: Annotated[str | None, typer.Option(
-        "--format", help="stage-dates, full-history or jira-export; detected from the header when omitted.")] = None,
-    workflow: Annotated[Path | None, typer.Option(help="A workflow file (status, category) that replaces the team's.")]
-    = None,
-    blocked: Annotated[Path | None, typer.Option(help="Blocked periods (key, from, to, reason) for full-history.")]
-    = None,
-    date_order: Annotated[str | None, typer.Option(
-        help="day_first or month_first, for files whose numeric dates could be either.")] = None,
+    file_format: Annotated[
+        str | None,
+        typer.Option("--format", help="stage-dates, full-history or jira-export; detected from the header when omitted."),
+    ] = None,
+    workflow: Annotated[Path | None, typer.Option(help="A workflow file (status, category) that replaces the team's.")] = None,
+    blocked: Annotated[Path | None, typer.Option(help="Blocked periods (key, from, to, reason) for full-history.")] = None,
+    date_order: Annotated[
+        str | None, typer.Option(help="day_first or month_first, for files whose numeric dates could be either.")
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Validate a whole file, then import it; a bad file imports nothing."""
@@ -74,32 +75,38 @@ def import_csv(
         with _progress() as progress:
             task = progress.add_task(f"Importing {file.name}", total=None)
             summary = import_file(
-                session=session, actor=None, team=target, data=data, file_name=file.name, import_format=file_format,
-                date_order=date_order, blocked=blocked_data, workflow_file=workflow_data,
+                session=session,
+                actor=None,
+                team=target,
+                data=data,
+                file_name=file.name,
+                import_format=file_format,
+                date_order=date_order,
+                blocked=blocked_data,
+                workflow_file=workflow_data,
                 progress=lambda done: progress.update(task, completed=done),
             )
         print_summary(summary, team=target.name)
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console)
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
 
 
 def simulate(
     teams_count: Annotated[int, typer.Option("--teams", min=1, max=1000, help="How many teams to simulate.")] = 6,
     months: Annotated[int, typer.Option(min=1, max=120, help="Months of history, ending today.")] = 18,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same organisation.")] = 7,
-    items: Annotated[int | None, typer.Option(help="Aim for about this many items in total (scales arrivals).")]
-    = None,
+    items: Annotated[int | None, typer.Option(help="Aim for about this many items in total (scales arrivals).")] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Simulate teams' work-item histories from a process model and import them."""
     with session_scope(load_settings(database)) as session, _progress() as progress:
         task = progress.add_task("Simulating teams", total=teams_count)
         total = ImportSummary()
-        for simulated in simulate_organisation(teams=teams_count, months=months, seed=seed, end=utcnow().date(),
-                                               items_target=items):
+        for simulated in simulate_organisation(
+            teams=teams_count, months=months, seed=seed, end=utcnow().date(), items_target=items
+        ):
             summary = import_simulated(session, simulated)
             total.created += summary.created
             total.updated += summary.updated

@@ -66,9 +66,13 @@ class Finding:
     def payload(self) -> dict[str, Any]:
         """JSON-ready form for storage."""
         return {
-            "title": self.title, "observed": self.observed, "why": self.why, "practice": self.practice,
+            "title": self.title,
+            "observed": self.observed,
+            "why": self.why,
+            "practice": self.practice,
             "evidence": [{"label": e.label, "value": e.value, "link": e.link} for e in self.evidence],
-            "target_metric": self.target_metric, "action_title": self.action_title,
+            "target_metric": self.target_metric,
+            "action_title": self.action_title,
         }
 
 

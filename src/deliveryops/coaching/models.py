@@ -29,8 +29,7 @@ class Insight(Base):
     severity: Mapped[str] = mapped_column(String(10))  # info, warning, critical
     magnitude: Mapped[float] = mapped_column(Float, default=0.0)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    action_id: Mapped[int | None] = mapped_column(ForeignKey("improvement_actions.id", ondelete="SET NULL"),
-                                                  nullable=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("improvement_actions.id", ondelete="SET NULL"), nullable=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

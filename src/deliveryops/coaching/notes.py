@@ -23,9 +23,14 @@ MAX_NOTE_CHARS = 10_000
 
 def can_write_notes(session: Session, user: User, team_id: int) -> bool:
     """Whether ``user`` is a delivery manager of the team (only they keep coaching notes)."""
-    return session.scalar(select(Membership.id).where(
-        Membership.team_id == team_id, Membership.user_id == user.id,
-        Membership.team_role == TeamRole.DELIVERY_MANAGER)) is not None
+    return (
+        session.scalar(
+            select(Membership.id).where(
+                Membership.team_id == team_id, Membership.user_id == user.id, Membership.team_role == TeamRole.DELIVERY_MANAGER
+            )
+        )
+        is not None
+    )
 
 
 def _can_read(session: Session, user: User, note: CoachingNote) -> bool:
@@ -39,8 +44,9 @@ def _text(text: str) -> str:
     if not cleaned:
         raise ValidationFailedError("Write the note first.", fields={"text": "The note is empty."})
     if len(cleaned) > MAX_NOTE_CHARS:
-        raise ValidationFailedError(f"A note is at most {MAX_NOTE_CHARS:,} characters.",
-                                    fields={"text": f"Shorten it to {MAX_NOTE_CHARS:,} characters."})
+        raise ValidationFailedError(
+            f"A note is at most {MAX_NOTE_CHARS:,} characters.", fields={"text": f"Shorten it to {MAX_NOTE_CHARS:,} characters."}
+        )
     return cleaned
 
 
@@ -80,8 +86,9 @@ def create(*, session: Session, actor: User, team_id: int, text: str, shared_wit
     if not can_write_notes(session, actor, team.id):
         raise PermissionDeniedError("Coaching notes are kept by the team's delivery managers.")
     now = utcnow()
-    note = CoachingNote(team_id=team.id, author_id=actor.id, text=_text(text), shared_with_team=shared_with_team,
-                        created_at=now, updated_at=now)
+    note = CoachingNote(
+        team_id=team.id, author_id=actor.id, text=_text(text), shared_with_team=shared_with_team, created_at=now, updated_at=now
+    )
     session.add(note)
     session.flush()
     return note
@@ -94,8 +101,9 @@ def _own(session: Session, actor: User, note_id: int) -> CoachingNote:
     return note
 
 
-def update(*, session: Session, actor: User, note_id: int, text: str | None = None,
-           shared_with_team: bool | None = None) -> CoachingNote:
+def update(
+    *, session: Session, actor: User, note_id: int, text: str | None = None, shared_with_team: bool | None = None
+) -> CoachingNote:
     """Change a note's text or sharing (its author only)."""
     note = _own(session, actor, note_id)
     if text is not None:

@@ -24,18 +24,36 @@ register_team_link("Coaching", "coaching", order=60)
 register_nav("Coaching", "/coaching", order=17, visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
 
 
-def _team_page(request: Request, session: SessionDep, actor: User, slug: str, *, errors: dict[str, str] | None = None,
-               failed_insight: int | None = None, values: dict[str, str] | None = None,
-               status_code: int = 200) -> Response:
+def _team_page(
+    request: Request,
+    session: SessionDep,
+    actor: User,
+    slug: str,
+    *,
+    errors: dict[str, str] | None = None,
+    failed_insight: int | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     insights = service.list_insights(session=session, actor=actor, team_id=team.id)
-    return render(request, "coaching/team.html", {
-        "team": team, "insights": insights, "practices": PRACTICES,
-        "notes": notes.list_team(session=session, actor=actor, team_id=team.id),
-        "can_write_notes": notes.can_write_notes(session, actor, team.id), "me": actor.id,
-        "errors": errors or {}, "failed_insight": failed_insight, "values": values or {},
-        "in_team": team.id in team_ids_of(session, actor),
-    }, status_code=status_code)
+    return render(
+        request,
+        "coaching/team.html",
+        {
+            "team": team,
+            "insights": insights,
+            "practices": PRACTICES,
+            "notes": notes.list_team(session=session, actor=actor, team_id=team.id),
+            "can_write_notes": notes.can_write_notes(session, actor, team.id),
+            "me": actor.id,
+            "errors": errors or {},
+            "failed_insight": failed_insight,
+            "values": values or {},
+            "in_team": team.id in team_ids_of(session, actor),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/teams/{slug}/coaching", response_class=HTMLResponse)
@@ -45,9 +63,16 @@ def team_coaching(request: Request, slug: str, session: SessionDep, actor: PageU
 
 
 @router.post("/teams/{slug}/coaching/insights/{insight_id}/dismiss", response_class=HTMLResponse)
-def dismiss_insight(request: Request, slug: str, insight_id: int, session: SessionDep, actor: PageUser,
-                    _csrf: CsrfChecked, reason: Annotated[str, Form(max_length=2000)] = "",
-                    until: Annotated[str, Form(max_length=10)] = "") -> Response:
+def dismiss_insight(
+    request: Request,
+    slug: str,
+    insight_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    until: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
     """Dismiss an insight with a reason (the team's delivery manager)."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     errors: dict[str, str] = {}
@@ -58,18 +83,37 @@ def dismiss_insight(request: Request, slug: str, insight_id: int, session: Sessi
         insight = service.get_insight_or_raise(session=session, actor=actor, insight_id=insight_id)
         if insight.team_id != team.id:
             raise PermissionDeniedError("This insight belongs to another team.")
-        service.dismiss(session=session, actor=actor, insight_id=insight_id, reason=reason,
-                        until=datetime.combine(until_day, time(), tzinfo=UTC) if until_day else None)
+        service.dismiss(
+            session=session,
+            actor=actor,
+            insight_id=insight_id,
+            reason=reason,
+            until=datetime.combine(until_day, time(), tzinfo=UTC) if until_day else None,
+        )
     except ValidationFailedError as exc:
         session.rollback()
-        return _team_page(request, session, actor, slug, errors=exc.fields, failed_insight=insight_id,
-                          values={"reason": reason, "until": until}, status_code=422)
+        return _team_page(
+            request,
+            session,
+            actor,
+            slug,
+            errors=exc.fields,
+            failed_insight=insight_id,
+            values={"reason": reason, "until": until},
+            status_code=422,
+        )
     return RedirectResponse(f"/teams/{slug}/coaching#dismissed", status_code=303)
 
 
 @router.post("/teams/{slug}/coaching/insights/{insight_id}/action")
-def insight_to_action(slug: str, insight_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-                      title: Annotated[str, Form(max_length=200)] = "") -> Response:
+def insight_to_action(
+    slug: str,
+    insight_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    title: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     """Turn an insight into an improvement action that measures its effect."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     insight = service.get_insight_or_raise(session=session, actor=actor, insight_id=insight_id)
@@ -80,9 +124,15 @@ def insight_to_action(slug: str, insight_id: int, session: SessionDep, actor: Pa
 
 
 @router.post("/teams/{slug}/coaching/notes", response_class=HTMLResponse)
-def add_note(request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-             text: Annotated[str, Form(max_length=notes.MAX_NOTE_CHARS + 100)] = "",
-             shared: Annotated[str, Form(max_length=5)] = "") -> Response:
+def add_note(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    text: Annotated[str, Form(max_length=notes.MAX_NOTE_CHARS + 100)] = "",
+    shared: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
     """Write a coaching note (the team's delivery managers); private unless shared with the team."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     try:
@@ -94,8 +144,9 @@ def add_note(request: Request, slug: str, session: SessionDep, actor: PageUser, 
 
 
 @router.post("/coaching/notes/{note_id}/share")
-def share_note(note_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-               shared: Annotated[str, Form(max_length=5)] = "") -> Response:
+def share_note(
+    note_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, shared: Annotated[str, Form(max_length=5)] = ""
+) -> Response:
     """Share a note with the team, or make it private again (its author)."""
     note = notes.update(session=session, actor=actor, note_id=note_id, shared_with_team=shared == "on")
     slug = get_team_or_raise(session=session, actor=actor, team_id=note.team_id).slug
@@ -116,6 +167,3 @@ def coaching_counts(request: Request, session: SessionDep, actor: PageUser) -> R
     """Product Ops and leaders: open insights counted by kind across teams, with the practice each suggests."""
     teams, rows = service.counts_by_kind(session=session, actor=actor)
     return render(request, "coaching/counts.html", {"teams": teams, "rows": rows, "practices": PRACTICES})
-
-
-

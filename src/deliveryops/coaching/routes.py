@@ -42,13 +42,27 @@ class InsightRead(BaseModel):
 def _insight(row: Insight, dismissal: Dismissal | None = None) -> InsightRead:
     payload = row.payload
     return InsightRead(
-        id=row.id, team_id=row.team_id, kind=row.kind, subject=row.subject, severity=row.severity,
-        title=str(payload.get("title", "")), observed=str(payload.get("observed", "")), why=str(payload.get("why", "")),
-        practice=str(payload.get("practice", "")), evidence=list(payload.get("evidence", [])),
-        target_metric=payload.get("target_metric"), action_id=row.action_id, first_seen_at=row.first_seen_at,
+        id=row.id,
+        team_id=row.team_id,
+        kind=row.kind,
+        subject=row.subject,
+        severity=row.severity,
+        title=str(payload.get("title", "")),
+        observed=str(payload.get("observed", "")),
+        why=str(payload.get("why", "")),
+        practice=str(payload.get("practice", "")),
+        evidence=list(payload.get("evidence", [])),
+        target_metric=payload.get("target_metric"),
+        action_id=row.action_id,
+        first_seen_at=row.first_seen_at,
         last_seen_at=row.last_seen_at,
-        dismissed=None if dismissal is None else {"reason": dismissal.reason, "at": dismissal.at.isoformat(),
-                                                  "until": dismissal.until.isoformat() if dismissal.until else None},
+        dismissed=None
+        if dismissal is None
+        else {
+            "reason": dismissal.reason,
+            "at": dismissal.at.isoformat(),
+            "until": dismissal.until.isoformat() if dismissal.until else None,
+        },
     )
 
 
@@ -72,8 +86,7 @@ class DismissBody(BaseModel):
 @api.post("/coaching/insights/{insight_id}/dismiss", response_model=InsightRead)
 def dismiss(body: DismissBody, session: SessionDep, actor: ApiUser, insight_id: IdPath) -> InsightRead:
     """Dismiss an insight with a reason (the team's delivery manager or an admin)."""
-    dismissal = service.dismiss(session=session, actor=actor, insight_id=insight_id, reason=body.reason,
-                                until=body.until)
+    dismissal = service.dismiss(session=session, actor=actor, insight_id=insight_id, reason=body.reason, until=body.until)
     return _insight(service.get_insight_or_raise(session=session, actor=actor, insight_id=insight_id), dismissal)
 
 
@@ -95,8 +108,9 @@ class ActionCreated(BaseModel):
 def to_action(body: ToActionBody, session: SessionDep, actor: ApiUser, insight_id: IdPath) -> ActionCreated:
     """Turn an insight into an improvement action that measures its effect."""
     action = service.to_action(session=session, actor=actor, insight_id=insight_id, title=body.title)
-    return ActionCreated(action_id=action.id, title=action.title,
-                         target_metric=action.target_metric.value if action.target_metric else None)
+    return ActionCreated(
+        action_id=action.id, title=action.title, target_metric=action.target_metric.value if action.target_metric else None
+    )
 
 
 class KindCountRead(BaseModel):
@@ -113,8 +127,7 @@ class KindCountRead(BaseModel):
 def counts(session: SessionDep, actor: ApiUser) -> list[KindCountRead]:
     """Open insights counted by kind across teams (Product Ops, leaders, admins)."""
     _teams, rows = service.counts_by_kind(session=session, actor=actor)
-    return [KindCountRead(kind=r.kind, label=r.label, practice=r.practice, total=r.total, by_team=r.by_team)
-            for r in rows]
+    return [KindCountRead(kind=r.kind, label=r.label, practice=r.practice, total=r.total, by_team=r.by_team) for r in rows]
 
 
 class NoteRead(BaseModel):
@@ -130,8 +143,15 @@ class NoteRead(BaseModel):
 
 
 def _note(row: CoachingNote) -> NoteRead:
-    return NoteRead(id=row.id, team_id=row.team_id, author_id=row.author_id, text=row.text,
-                    shared_with_team=row.shared_with_team, created_at=row.created_at, updated_at=row.updated_at)
+    return NoteRead(
+        id=row.id,
+        team_id=row.team_id,
+        author_id=row.author_id,
+        text=row.text,
+        shared_with_team=row.shared_with_team,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 class NoteCreate(BaseModel):
@@ -157,15 +177,17 @@ def list_notes(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[Not
 @api.post("/teams/{team_id}/coaching/notes", response_model=NoteRead, status_code=201)
 def create_note(body: NoteCreate, session: SessionDep, actor: ApiUser, team_id: IdPath) -> NoteRead:
     """Write a coaching note (the team's delivery managers)."""
-    return _note(notes.create(session=session, actor=actor, team_id=team_id, text=body.text,
-                              shared_with_team=body.shared_with_team))
+    return _note(
+        notes.create(session=session, actor=actor, team_id=team_id, text=body.text, shared_with_team=body.shared_with_team)
+    )
 
 
 @api.patch("/coaching/notes/{note_id}", response_model=NoteRead)
 def update_note(body: NoteUpdate, session: SessionDep, actor: ApiUser, note_id: IdPath) -> NoteRead:
     """Change a note's text or sharing (its author)."""
-    return _note(notes.update(session=session, actor=actor, note_id=note_id, text=body.text,
-                              shared_with_team=body.shared_with_team))
+    return _note(
+        notes.update(session=session, actor=actor, note_id=note_id, text=body.text, shared_with_team=body.shared_with_team)
+    )
 
 
 @api.delete("/coaching/notes/{note_id}", status_code=204)

@@ -66,29 +66,64 @@ def inputs_fingerprint(session: Session, team: Team, *, now: datetime) -> str:
     plus row counts of the health and DORA tables when those capabilities are installed.
     """
     parts: list[object] = [team.data_version or 0, today_in(team, now).isoformat()]
-    parts.append([tuple(map(str, row)) for row in session.execute(
-        select(Impediment.id, Impediment.status, Impediment.level, Impediment.severity, Impediment.level_entered_at)
-        .where(Impediment.team_id == team.id).order_by(Impediment.id))])
-    parts.append([tuple(map(str, row)) for row in session.execute(
-        select(ImprovementAction.id, ImprovementAction.status, ImprovementAction.started_on,
-               ImprovementAction.target_metric, ImprovementAction.expected_direction)
-        .where(ImprovementAction.team_id == team.id).order_by(ImprovementAction.id))])
-    parts.append(tuple(map(str, session.execute(
-        select(func.count(Forecast.id), func.max(Forecast.id), func.count(Forecast.scored_at))
-        .where(Forecast.team_id == team.id)).one())))
-    parts.append(tuple(map(str, session.execute(
-        select(func.count(Retro.id), func.max(Retro.finished_at)).where(Retro.team_id == team.id)).one())))
+    parts.append(
+        [
+            tuple(map(str, row))
+            for row in session.execute(
+                select(Impediment.id, Impediment.status, Impediment.level, Impediment.severity, Impediment.level_entered_at)
+                .where(Impediment.team_id == team.id)
+                .order_by(Impediment.id)
+            )
+        ]
+    )
+    parts.append(
+        [
+            tuple(map(str, row))
+            for row in session.execute(
+                select(
+                    ImprovementAction.id,
+                    ImprovementAction.status,
+                    ImprovementAction.started_on,
+                    ImprovementAction.target_metric,
+                    ImprovementAction.expected_direction,
+                )
+                .where(ImprovementAction.team_id == team.id)
+                .order_by(ImprovementAction.id)
+            )
+        ]
+    )
+    parts.append(
+        tuple(
+            map(
+                str,
+                session.execute(
+                    select(func.count(Forecast.id), func.max(Forecast.id), func.count(Forecast.scored_at)).where(
+                        Forecast.team_id == team.id
+                    )
+                ).one(),
+            )
+        )
+    )
+    parts.append(
+        tuple(
+            map(
+                str,
+                session.execute(select(func.count(Retro.id), func.max(Retro.finished_at)).where(Retro.team_id == team.id)).one(),
+            )
+        )
+    )
     for name, table in sorted(Base.metadata.tables.items()):
         if name.startswith(_OPTIONAL_TABLE_PREFIXES) and "team_id" in table.c:
-            parts.append((name, session.scalar(select(func.count()).select_from(table)
-                                               .where(table.c.team_id == team.id))))
+            parts.append((name, session.scalar(select(func.count()).select_from(table).where(table.c.team_id == team.id))))
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
 def _active_dismissal(session: Session, team_id: int, kind: str, subject: str, now: datetime) -> Dismissal | None:
-    rows = session.scalars(select(Dismissal).where(
-        Dismissal.team_id == team_id, Dismissal.kind == kind, Dismissal.subject == subject,
-        Dismissal.lifted_at.is_(None)).order_by(Dismissal.at.desc(), Dismissal.id.desc()))
+    rows = session.scalars(
+        select(Dismissal)
+        .where(Dismissal.team_id == team_id, Dismissal.kind == kind, Dismissal.subject == subject, Dismissal.lifted_at.is_(None))
+        .order_by(Dismissal.at.desc(), Dismissal.id.desc())
+    )
     return next((row for row in rows if row.until is None or row.until > now), None)
 
 
@@ -212,8 +247,15 @@ def _require_manage(session: Session, actor: User | None, team_id: int) -> Team:
     return team
 
 
-def dismiss(*, session: Session, actor: User | None, insight_id: int, reason: str, until: datetime | None = None,
-            now: datetime | None = None) -> Dismissal:
+def dismiss(
+    *,
+    session: Session,
+    actor: User | None,
+    insight_id: int,
+    reason: str,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> Dismissal:
     """Dismiss an insight with a reason; the same kind and subject stays quiet unless it gets materially worse.
 
     Args:
@@ -231,25 +273,34 @@ def dismiss(*, session: Session, actor: User | None, insight_id: int, reason: st
     insight = get_insight_or_raise(session=session, actor=actor, insight_id=insight_id)
     _require_manage(session, actor, insight.team_id)
     if not reason.strip():
-        raise ValidationFailedError("Say why you dismiss it, so that the next look starts from there.",
-                                    fields={"reason": "Give a reason."})
+        raise ValidationFailedError(
+            "Say why you dismiss it, so that the next look starts from there.", fields={"reason": "Give a reason."}
+        )
     if until is not None and until <= now:
-        raise ValidationFailedError("The end of a dismissal must be in the future.",
-                                    fields={"until": "Choose a future date."})
+        raise ValidationFailedError("The end of a dismissal must be in the future.", fields={"until": "Choose a future date."})
     if insight.resolved_at is not None:
         raise ConflictError("This insight is resolved: its rule no longer fires.")
     if _active_dismissal(session, insight.team_id, insight.kind, insight.subject, now) is not None:
         raise ConflictError("This insight is already dismissed.")
-    row = Dismissal(team_id=insight.team_id, kind=insight.kind, subject=insight.subject, reason=reason.strip()[:2000],
-                    severity=insight.severity, magnitude=insight.magnitude, by_id=actor.id if actor else None, at=now,
-                    until=until)
+    row = Dismissal(
+        team_id=insight.team_id,
+        kind=insight.kind,
+        subject=insight.subject,
+        reason=reason.strip()[:2000],
+        severity=insight.severity,
+        magnitude=insight.magnitude,
+        by_id=actor.id if actor else None,
+        at=now,
+        until=until,
+    )
     session.add(row)
     session.flush()
     return row
 
 
-def to_action(*, session: Session, actor: User | None, insight_id: int, title: str = "",
-              now: datetime | None = None) -> ImprovementAction:
+def to_action(
+    *, session: Session, actor: User | None, insight_id: int, title: str = "", now: datetime | None = None
+) -> ImprovementAction:
     """Turn an insight into an improvement action (source "coaching") that measures its effect.
 
     The action gets the insight's target metric when it has one, so its process behaviour chart and
@@ -268,9 +319,13 @@ def to_action(*, session: Session, actor: User | None, insight_id: int, title: s
     metric = payload.get("target_metric")
     description = f"From a coaching insight: {payload.get('observed', '')}\n\nSuggested practice: {payload.get('practice', '')}."
     action = actions.create(
-        session=session, actor=actor, team_id=team.id,
+        session=session,
+        actor=actor,
+        team_id=team.id,
         title=title.strip() or str(payload.get("action_title") or payload.get("title") or insight.kind),
-        description=description, source="coaching", started_on=today_in(team, now),
+        description=description,
+        source="coaching",
+        started_on=today_in(team, now),
         target_metric=TargetMetric(metric) if metric else None,
     )
     insight.action_id = action.id
@@ -304,6 +359,7 @@ def counts_by_kind(*, session: Session, actor: User, now: datetime | None = None
         for row in list_insights(session=session, actor=None, team_id=team.id, now=now).active:
             counts.setdefault(row.kind, {}).setdefault(team.name, 0)
             counts[row.kind][team.name] += 1
-    rows = [KindCount(kind, KIND_LABELS.get(kind, kind), KINDS.get(kind, ""), sum(per.values()), per)
-            for kind, per in counts.items()]
+    rows = [
+        KindCount(kind, KIND_LABELS.get(kind, kind), KINDS.get(kind, ""), sum(per.values()), per) for kind, per in counts.items()
+    ]
     return teams, sorted(rows, key=lambda row: (-row.total, row.kind))

@@ -71,11 +71,15 @@ def matrix_team_ids(session: Session, actor: User) -> list[int] | None:
     """
     if actor.role.sees_all_teams:
         return None
-    managed = sorted(session.scalars(select(Membership.team_id).where(
-        Membership.user_id == actor.id, Membership.team_role == TeamRole.DELIVERY_MANAGER)))
+    managed = sorted(
+        session.scalars(
+            select(Membership.team_id).where(Membership.user_id == actor.id, Membership.team_role == TeamRole.DELIVERY_MANAGER)
+        )
+    )
     if not managed:
-        raise PermissionDeniedError("The adoption matrix is for Product Ops, leaders, admins and delivery managers "
-                                    "(their teams' rows).")
+        raise PermissionDeniedError(
+            "The adoption matrix is for Product Ops, leaders, admins and delivery managers (their teams' rows)."
+        )
     return managed
 
 
@@ -88,8 +92,9 @@ def _rows(session: Session, team_ids: Sequence[int] | None, *, before: datetime 
     return list(session.scalars(statement))
 
 
-def current_states(session: Session, *, team_ids: Sequence[int] | None = None,
-                   at: datetime | None = None) -> dict[tuple[int, int], AdoptionState]:
+def current_states(
+    session: Session, *, team_ids: Sequence[int] | None = None, at: datetime | None = None
+) -> dict[tuple[int, int], AdoptionState]:
     """The latest declared state per (team id, entry id), as of ``at`` (default: now).
 
     Args:
@@ -107,7 +112,13 @@ def current_states(session: Session, *, team_ids: Sequence[int] | None = None,
 
 
 def set_state(
-    *, session: Session, actor: User | None, team_id: int, entry_id: int, state: str, note: str = "",
+    *,
+    session: Session,
+    actor: User | None,
+    team_id: int,
+    entry_id: int,
+    state: str,
+    note: str = "",
     set_at: datetime | None = None,
 ) -> AdoptionState:
     """Declare where a team stands with a tool or practice (a new history row).
@@ -133,8 +144,9 @@ def set_state(
     else:
         team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
         if not can_set(session, actor, team):
-            raise PermissionDeniedError("Only the team's delivery manager, Product Ops and admins can set its "
-                                        "adoption of tools and practices.")
+            raise PermissionDeniedError(
+                "Only the team's delivery manager, Product Ops and admins can set its adoption of tools and practices."
+            )
     errors: dict[str, str] = {}
     entry = session.get(CatalogueEntry, entry_id)
     if entry is None or not entry.active:
@@ -152,8 +164,14 @@ def set_state(
     current = current_states(session, team_ids=[team.id]).get((team.id, entry_id))
     if current is not None and current.state is level and not note and set_at is None:
         return current
-    row = AdoptionState(team_id=team.id, entry_id=entry_id, state=level, note=note,
-                        set_by_id=actor.id if actor else None, set_at=set_at or utcnow())
+    row = AdoptionState(
+        team_id=team.id,
+        entry_id=entry_id,
+        state=level,
+        note=note,
+        set_by_id=actor.id if actor else None,
+        set_at=set_at or utcnow(),
+    )
     session.add(row)
     session.flush()
     return row
@@ -171,16 +189,16 @@ def set_wip_limit(*, session: Session, actor: User | None, team_id: int, wip_lim
     Returns:
         The team's settings row.
     """
-    team = session.get(Team, team_id) if actor is None else get_team_or_raise(session=session, actor=actor,
-                                                                                team_id=team_id)
+    team = session.get(Team, team_id) if actor is None else get_team_or_raise(session=session, actor=actor, team_id=team_id)
     if team is None:
         raise NotFoundError(f"No team with id {team_id}.")
     if actor is not None and not can_set(session, actor, team):
         raise PermissionDeniedError("Only the team's delivery manager, Product Ops and admins can set its WIP limit.")
     if wip_limit is not None and not 1 <= wip_limit <= MAX_WIP_LIMIT:
-        raise ValidationFailedError("Please correct the marked fields.",
-                                    fields={"wip_limit": f"Enter a whole number from 1 to {MAX_WIP_LIMIT}, or "
-                                                         "leave it empty for no limit."})
+        raise ValidationFailedError(
+            "Please correct the marked fields.",
+            fields={"wip_limit": f"Enter a whole number from 1 to {MAX_WIP_LIMIT}, or leave it empty for no limit."},
+        )
     setting = session.scalar(select(TeamPracticeSetting).where(TeamPracticeSetting.team_id == team.id))
     if setting is None:
         setting = TeamPracticeSetting(team_id=team.id)
@@ -219,8 +237,7 @@ class AdoptionMatrix:
     def mismatch(self, team_id: int, entry_id: int) -> bool:
         """Declared adopted, but the data says the practice is not followed."""
         result = self.checks.get((team_id, entry_id))
-        return (self.state(team_id, entry_id) is AdoptionLevel.ADOPTED and result is not None
-                and result.confirmed is False)
+        return self.state(team_id, entry_id) is AdoptionLevel.ADOPTED and result is not None and result.confirmed is False
 
     def adopted_share(self, entry_id: int) -> float | None:
         """Share of teams (not counting "not applicable") that adopted the entry; None when none apply."""
@@ -245,8 +262,7 @@ def matrix(session: Session, *, team_ids: Sequence[int] | None = None, now: date
     if team_ids is not None:
         statement = statement.where(Team.id.in_(list(team_ids)))
     teams = list(session.scalars(statement))
-    result = AdoptionMatrix(entries=entries, teams=teams,
-                            states=current_states(session, team_ids=[t.id for t in teams]))
+    result = AdoptionMatrix(entries=entries, teams=teams, states=current_states(session, team_ids=[t.id for t in teams]))
     for team in teams:
         for entry in entries:
             if entry.data_check is not None:
@@ -288,9 +304,17 @@ def changes(session: Session, *, team_ids: Sequence[int] | None, start: datetime
         previous = before.get(key)
         before[key] = row.state
         if row.set_at >= start and previous is not row.state:
-            out.append(AdoptionChange(team_id=row.team_id, team_name=names.get(row.team_id, ""),
-                                      entry_name=entries.get(row.entry_id, ""), from_state=previous,
-                                      to_state=row.state, at=row.set_at, entry_id=row.entry_id))
+            out.append(
+                AdoptionChange(
+                    team_id=row.team_id,
+                    team_name=names.get(row.team_id, ""),
+                    entry_name=entries.get(row.entry_id, ""),
+                    from_state=previous,
+                    to_state=row.state,
+                    at=row.set_at,
+                    entry_id=row.entry_id,
+                )
+            )
     return out
 
 
@@ -313,8 +337,14 @@ def _month_starts(end: date, months: int) -> list[date]:
     return out[::-1]
 
 
-def trend(session: Session, *, team_ids: Sequence[int] | None = None, months: int = 12, now: datetime | None = None,
-          min_group_size: int = 3) -> AdoptionTrend:
+def trend(
+    session: Session,
+    *,
+    team_ids: Sequence[int] | None = None,
+    months: int = 12,
+    now: datetime | None = None,
+    min_group_size: int = 3,
+) -> AdoptionTrend:
     """Adoption over time: per active entry and month, adopted teams ÷ teams for which it applies.
 
     A team's state at the end of a month is its latest declaration before the month ends (the current
@@ -333,8 +363,7 @@ def trend(session: Session, *, team_ids: Sequence[int] | None = None, months: in
     """
     now = now or utcnow()
     starts = _month_starts(now.astimezone(UTC).date(), months)
-    all_teams = list(session.scalars(select(Team.id) if team_ids is None
-                                     else select(Team.id).where(Team.id.in_(list(team_ids)))))
+    all_teams = list(session.scalars(select(Team.id) if team_ids is None else select(Team.id).where(Team.id.in_(list(team_ids)))))
     entries = list_entries(session=session, active_only=True)
     rows = _rows(session, all_teams, before=now)
     shares: dict[int, list[float | None]] = {entry.id: [] for entry in entries}

@@ -24,9 +24,13 @@ def trend_figure(trend: AdoptionTrend, entries: list[CatalogueEntry], *, title: 
     Returns:
         ``{"data", "layout"}`` whose definition link points at the adoption page's definitions.
     """
-    figure = new_figure(title=title, x_title="Month (state at its end)",
-                        y_title="Teams that adopted it (%)", definition="",
-                        subtitle=f"Share of the {trend.teams} teams for which it applies")
+    figure = new_figure(
+        title=title,
+        x_title="Month (state at its end)",
+        y_title="Teams that adopted it (%)",
+        definition="",
+        subtitle=f"Share of the {trend.teams} teams for which it applies",
+    )
     figure.update_layout(meta={"definition": DEFINITION})
     months = [month.strftime("%Y-%m") for month in trend.months]
     drawn = 0
@@ -35,12 +39,22 @@ def trend_figure(trend: AdoptionTrend, entries: list[CatalogueEntry], *, title: 
         if all(share is None for share in shares):
             continue
         values = [round(share * 100, 1) if share is not None else None for share in shares]
-        figure.add_trace(go.Scatter(x=months, y=values, mode="lines+markers", name=entry.name,
-                                    hovertemplate=f"{entry.name}, %{{x}}: %{{y}}%<extra></extra>"))
+        figure.add_trace(
+            go.Scatter(
+                x=months,
+                y=values,
+                mode="lines+markers",
+                name=entry.name,
+                hovertemplate=f"{entry.name}, %{{x}}: %{{y}}%<extra></extra>",
+            )
+        )
         drawn += 1
     figure.update_yaxes(range=[0, 105], ticksuffix="%")
     if not drawn:
-        message = (f"Hidden: fewer than {trend.min_group_size} teams" if trend.teams < trend.min_group_size
-                   else "No tools or practices in the catalogue yet")
+        message = (
+            f"Hidden: fewer than {trend.min_group_size} teams"
+            if trend.teams < trend.min_group_size
+            else "No tools or practices in the catalogue yet"
+        )
         return empty_chart(figure, message)
     return to_spec(figure)

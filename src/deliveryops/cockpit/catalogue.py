@@ -83,8 +83,17 @@ def get_or_raise(*, session: Session, entry_id: int) -> CatalogueEntry:
     return entry
 
 
-def _validated(session: Session, *, entry_id: int | None, kind: str, name: str, category: str, owner_id: int | None,
-               guide: str, data_check: str | None) -> tuple[EntryKind, str, str, DataCheck | None]:
+def _validated(
+    session: Session,
+    *,
+    entry_id: int | None,
+    kind: str,
+    name: str,
+    category: str,
+    owner_id: int | None,
+    guide: str,
+    data_check: str | None,
+) -> tuple[EntryKind, str, str, DataCheck | None]:
     errors: dict[str, str] = {}
     try:
         entry_kind = EntryKind(kind)
@@ -125,8 +134,16 @@ def _validated(session: Session, *, entry_id: int | None, kind: str, name: str, 
 
 
 def create(
-    *, session: Session, actor: User | None, kind: str, name: str, category: str, owner_id: int | None = None,
-    guide: str = "", data_check: str | None = None, active: bool = True,
+    *,
+    session: Session,
+    actor: User | None,
+    kind: str,
+    name: str,
+    category: str,
+    owner_id: int | None = None,
+    guide: str = "",
+    data_check: str | None = None,
+    active: bool = True,
 ) -> CatalogueEntry:
     """Add a tool or practice to the catalogue.
 
@@ -146,25 +163,41 @@ def create(
     """
     require_editor(actor)
     entry_kind, clean_name, clean_category, check = _validated(
-        session, entry_id=None, kind=kind, name=name, category=category, owner_id=owner_id, guide=guide,
-        data_check=data_check)
-    entry = CatalogueEntry(kind=entry_kind, name=clean_name, category=clean_category, owner_id=owner_id,
-                           guide=guide.strip(), data_check=check, active=active)
+        session, entry_id=None, kind=kind, name=name, category=category, owner_id=owner_id, guide=guide, data_check=data_check
+    )
+    entry = CatalogueEntry(
+        kind=entry_kind,
+        name=clean_name,
+        category=clean_category,
+        owner_id=owner_id,
+        guide=guide.strip(),
+        data_check=check,
+        active=active,
+    )
     session.add(entry)
     session.flush()
     return entry
 
 
 def update(
-    *, session: Session, actor: User | None, entry_id: int, kind: str, name: str, category: str,
-    owner_id: int | None = None, guide: str = "", data_check: str | None = None, active: bool = True,
+    *,
+    session: Session,
+    actor: User | None,
+    entry_id: int,
+    kind: str,
+    name: str,
+    category: str,
+    owner_id: int | None = None,
+    guide: str = "",
+    data_check: str | None = None,
+    active: bool = True,
 ) -> CatalogueEntry:
     """Change every field of an entry (same rules as :func:`create`)."""
     require_editor(actor)
     entry = get_or_raise(session=session, entry_id=entry_id)
     entry_kind, clean_name, clean_category, check = _validated(
-        session, entry_id=entry.id, kind=kind, name=name, category=category, owner_id=owner_id, guide=guide,
-        data_check=data_check)
+        session, entry_id=entry.id, kind=kind, name=name, category=category, owner_id=owner_id, guide=guide, data_check=data_check
+    )
     entry.kind, entry.name, entry.category, entry.owner_id = entry_kind, clean_name, clean_category, owner_id
     entry.guide, entry.data_check, entry.active, entry.updated_at = guide.strip(), check, active, utcnow()
     session.flush()
@@ -176,8 +209,11 @@ def update(
 
 def entry_of_impediment(session: Session, impediment_id: int) -> CatalogueEntry | None:
     """The tool or practice an impediment names, if any."""
-    return session.scalar(select(CatalogueEntry).join(ImpedimentTool, ImpedimentTool.entry_id == CatalogueEntry.id)
-                          .where(ImpedimentTool.impediment_id == impediment_id))
+    return session.scalar(
+        select(CatalogueEntry)
+        .join(ImpedimentTool, ImpedimentTool.entry_id == CatalogueEntry.id)
+        .where(ImpedimentTool.impediment_id == impediment_id)
+    )
 
 
 def can_link(session: Session, actor: User, impediment: Impediment) -> bool:
@@ -204,18 +240,19 @@ def link_impediment(*, session: Session, actor: User | None, impediment_id: int,
     else:
         impediment = impediments.get_or_raise(session=session, actor=actor, impediment_id=impediment_id)
         if not can_link(session, actor, impediment):
-            raise PermissionDeniedError("Only the team's people, Product Ops and admins can name the tool an "
-                                        "impediment concerns.")
+            raise PermissionDeniedError(
+                "Only the team's people, Product Ops and admins can name the tool an impediment concerns."
+            )
     if entry_id is not None and session.get(CatalogueEntry, entry_id) is None:
-        raise ValidationFailedError(f"No tool or practice with id {entry_id}.",
-                                    fields={"entry_id": "Choose a tool or practice from the catalogue."})
+        raise ValidationFailedError(
+            f"No tool or practice with id {entry_id}.", fields={"entry_id": "Choose a tool or practice from the catalogue."}
+        )
     link = session.scalar(select(ImpedimentTool).where(ImpedimentTool.impediment_id == impediment.id))
     if entry_id is None:
         if link is not None:
             session.delete(link)
     elif link is None:
-        session.add(ImpedimentTool(impediment_id=impediment.id, entry_id=entry_id,
-                                   linked_by_id=actor.id if actor else None))
+        session.add(ImpedimentTool(impediment_id=impediment.id, entry_id=entry_id, linked_by_id=actor.id if actor else None))
     else:
         link.entry_id, link.linked_by_id, link.linked_at = entry_id, actor.id if actor else None, utcnow()
     session.flush()
@@ -256,11 +293,17 @@ def impediments_of(session: Session, entry_id: int, *, team_ids: set[int] | None
         Totals, per-team open/closed counts, open impediments and the open (proposed or
         confirmed) clusters that contain impediments naming the entry.
     """
-    rows = list(session.scalars(select(Impediment).join(ImpedimentTool, ImpedimentTool.impediment_id == Impediment.id)
-                                .where(ImpedimentTool.entry_id == entry_id).order_by(Impediment.created_at.desc(),
-                                                                                     Impediment.id.desc())))
-    result = EntryImpediments(open_total=sum(1 for r in rows if not r.status.is_closed),
-                              closed_total=sum(1 for r in rows if r.status.is_closed))
+    rows = list(
+        session.scalars(
+            select(Impediment)
+            .join(ImpedimentTool, ImpedimentTool.impediment_id == Impediment.id)
+            .where(ImpedimentTool.entry_id == entry_id)
+            .order_by(Impediment.created_at.desc(), Impediment.id.desc())
+        )
+    )
+    result = EntryImpediments(
+        open_total=sum(1 for r in rows if not r.status.is_closed), closed_total=sum(1 for r in rows if r.status.is_closed)
+    )
     visible = [r for r in rows if team_ids is None or r.team_id in team_ids]
     teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_({r.team_id for r in visible})))}
     counts: dict[int, TeamImpedimentCount] = {}
@@ -276,10 +319,15 @@ def impediments_of(session: Session, entry_id: int, *, team_ids: set[int] | None
     # Confirmed clusters set the impediment's cluster_id; proposed ones only list it as a member.
     cluster_ids = {r.cluster_id for r in visible if r.cluster_id is not None}
     if visible:
-        cluster_ids |= set(session.scalars(select(ClusterMember.cluster_id).where(
-            ClusterMember.impediment_id.in_([r.id for r in visible]))))
+        cluster_ids |= set(
+            session.scalars(select(ClusterMember.cluster_id).where(ClusterMember.impediment_id.in_([r.id for r in visible])))
+        )
     if cluster_ids:
-        result.open_clusters = list(session.scalars(
-            select(Cluster).where(Cluster.id.in_(cluster_ids), Cluster.status.in_(OPEN_CLUSTER_STATUSES))
-            .order_by(Cluster.created_at.desc())))
+        result.open_clusters = list(
+            session.scalars(
+                select(Cluster)
+                .where(Cluster.id.in_(cluster_ids), Cluster.status.in_(OPEN_CLUSTER_STATUSES))
+                .order_by(Cluster.created_at.desc())
+            )
+        )
     return result

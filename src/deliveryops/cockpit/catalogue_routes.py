@@ -189,38 +189,56 @@ def _cells(result: adoption.AdoptionMatrix) -> list[CellRead]:
     for team in result.teams:
         for entry in result.entries:
             row = result.states.get((team.id, entry.id))
-            out.append(CellRead(team_id=team.id, entry_id=entry.id, state=result.state(team.id, entry.id),
-                                set_at=row.set_at if row else None, note=row.note if row else "",
-                                check=_check(result.check(team.id, entry.id)),
-                                mismatch=result.mismatch(team.id, entry.id)))
+            out.append(
+                CellRead(
+                    team_id=team.id,
+                    entry_id=entry.id,
+                    state=result.state(team.id, entry.id),
+                    set_at=row.set_at if row else None,
+                    note=row.note if row else "",
+                    check=_check(result.check(team.id, entry.id)),
+                    mismatch=result.mismatch(team.id, entry.id),
+                )
+            )
     return out
 
 
 def _detail(session: Session, actor: ApiUser, entry: CatalogueEntry) -> EntryDetail:
-    usage = catalogue.impediments_of(session, entry.id,
-                                     team_ids=None if actor.role.sees_all_teams else team_ids_of(session, actor))
-    return EntryDetail(**EntryRead.model_validate(entry).model_dump(), open_impediments=usage.open_total,
-                       closed_impediments=usage.closed_total,
-                       by_team=[TeamCount(team_id=c.team_id, team_name=c.team_name, open=c.open, closed=c.closed)
-                                for c in usage.by_team],
-                       open_clusters=[ClusterRef(id=c.id, title=c.title, status=c.status) for c in usage.open_clusters])
+    usage = catalogue.impediments_of(
+        session, entry.id, team_ids=None if actor.role.sees_all_teams else team_ids_of(session, actor)
+    )
+    return EntryDetail(
+        **EntryRead.model_validate(entry).model_dump(),
+        open_impediments=usage.open_total,
+        closed_impediments=usage.closed_total,
+        by_team=[TeamCount(team_id=c.team_id, team_name=c.team_name, open=c.open, closed=c.closed) for c in usage.by_team],
+        open_clusters=[ClusterRef(id=c.id, title=c.title, status=c.status) for c in usage.open_clusters],
+    )
 
 
 @api.get("/cockpit/catalogue", response_model=list[EntryRead])
-def list_entries(session: SessionDep, actor: ApiUser, kind: EntryKind | None = None,
-                 active_only: bool = False) -> list[EntryRead]:
+def list_entries(
+    session: SessionDep, actor: ApiUser, kind: EntryKind | None = None, active_only: bool = False
+) -> list[EntryRead]:
     """The catalogue: tools, then practices, by name."""
-    return [EntryRead.model_validate(e) for e in catalogue.list_entries(session=session, kind=kind,
-                                                                        active_only=active_only)]
+    return [EntryRead.model_validate(e) for e in catalogue.list_entries(session=session, kind=kind, active_only=active_only)]
 
 
 @api.post("/cockpit/catalogue", response_model=EntryRead, status_code=201)
 def create_entry(body: EntryWrite, session: SessionDep, actor: ApiUser) -> EntryRead:
     """Add a tool or practice (Product Ops and admins)."""
     catalogue.require_editor(actor)
-    entry = catalogue.create(session=session, actor=actor, kind=body.kind.value, name=body.name,
-                             category=body.category, owner_id=body.owner_id, guide=body.guide,
-                             data_check=body.data_check.value if body.data_check else None, active=body.active)
+    entry = catalogue.create(
+        session=session,
+        actor=actor,
+        kind=body.kind.value,
+        name=body.name,
+        category=body.category,
+        owner_id=body.owner_id,
+        guide=body.guide,
+        data_check=body.data_check.value if body.data_check else None,
+        active=body.active,
+    )
     return EntryRead.model_validate(entry)
 
 
@@ -238,18 +256,24 @@ def update_entry(body: EntryPatch, session: SessionDep, actor: ApiUser, entry_id
     sent = body.model_fields_set
     check = body.data_check if "data_check" in sent else entry.data_check
     entry = catalogue.update(
-        session=session, actor=actor, entry_id=entry.id, kind=(body.kind or entry.kind).value,
+        session=session,
+        actor=actor,
+        entry_id=entry.id,
+        kind=(body.kind or entry.kind).value,
         name=body.name if body.name is not None else entry.name,
         category=body.category if body.category is not None else entry.category,
         owner_id=body.owner_id if "owner_id" in sent else entry.owner_id,
         guide=body.guide if body.guide is not None else entry.guide,
-        data_check=check.value if check else None, active=body.active if body.active is not None else entry.active)
+        data_check=check.value if check else None,
+        active=body.active if body.active is not None else entry.active,
+    )
     return EntryRead.model_validate(entry)
 
 
 @api.get("/cockpit/adoption", response_model=MatrixRead)
-def read_matrix(session: SessionDep, actor: ApiUser,
-                group_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> MatrixRead:
+def read_matrix(
+    session: SessionDep, actor: ApiUser, group_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+) -> MatrixRead:
     """The adoption matrix (Product Ops, leaders, admins; a delivery manager gets their teams' rows)."""
     allowed = adoption.matrix_team_ids(session, actor)
     team_ids = allowed
@@ -257,26 +281,32 @@ def read_matrix(session: SessionDep, actor: ApiUser,
         in_group = [t.id for t in get_group_or_raise(session=session, actor=actor, group_id=group_id).teams]
         team_ids = in_group if allowed is None else [t for t in allowed if t in in_group]
     result = adoption.matrix(session, team_ids=team_ids)
-    return MatrixRead(entries=[EntryRead.model_validate(e) for e in result.entries],
-                      team_ids=[t.id for t in result.teams], team_names=[t.name for t in result.teams],
-                      cells=_cells(result))
+    return MatrixRead(
+        entries=[EntryRead.model_validate(e) for e in result.entries],
+        team_ids=[t.id for t in result.teams],
+        team_names=[t.name for t in result.teams],
+        cells=_cells(result),
+    )
 
 
 @api.get("/cockpit/adoption/trend", response_model=TrendRead)
-def read_trend(request: Request, session: SessionDep, actor: ApiUser,
-               months: Annotated[int, Query(ge=1, le=60)] = 12) -> TrendRead:
+def read_trend(
+    request: Request, session: SessionDep, actor: ApiUser, months: Annotated[int, Query(ge=1, le=60)] = 12
+) -> TrendRead:
     """Adoption over time, per entry and month (same audience as the matrix)."""
     allowed = adoption.matrix_team_ids(session, actor)
-    trend = adoption.trend(session, team_ids=allowed, months=months,
-                           min_group_size=request.app.state.settings.min_group_size)
+    trend = adoption.trend(session, team_ids=allowed, months=months, min_group_size=request.app.state.settings.min_group_size)
     return TrendRead(months=trend.months, shares=trend.shares, teams=trend.teams, min_group_size=trend.min_group_size)
 
 
 def _team_practices(session: Session, team_id: int) -> TeamPractices:
     result = adoption.matrix(session, team_ids=[team_id])
-    return TeamPractices(team_id=team_id, wip_limit=wip_limit_of(session, team_id), cells=_cells(result),
-                         history=[StateRead.model_validate(r) for r in adoption.history(session=session,
-                                                                                        team_id=team_id)])
+    return TeamPractices(
+        team_id=team_id,
+        wip_limit=wip_limit_of(session, team_id),
+        cells=_cells(result),
+        history=[StateRead.model_validate(r) for r in adoption.history(session=session, team_id=team_id)],
+    )
 
 
 @api.get("/teams/{team_id}/practices", response_model=TeamPractices)
@@ -289,8 +319,9 @@ def read_team_practices(session: SessionDep, actor: ApiUser, team_id: IdPath) ->
 @api.post("/teams/{team_id}/practices", response_model=StateRead, status_code=201)
 def set_team_state(body: StateWrite, session: SessionDep, actor: ApiUser, team_id: IdPath) -> StateRead:
     """Declare the team's state of one entry (its delivery manager, Product Ops, admins)."""
-    row = adoption.set_state(session=session, actor=actor, team_id=team_id, entry_id=body.entry_id,
-                             state=body.state.value, note=body.note)
+    row = adoption.set_state(
+        session=session, actor=actor, team_id=team_id, entry_id=body.entry_id, state=body.state.value, note=body.note
+    )
     return StateRead.model_validate(row)
 
 

@@ -74,11 +74,15 @@ def regular_retrospectives(session: Session, team: Team, *, now: datetime | None
     days = (now - last).days
     when = f"the last on {last.date().isoformat()} ({days} days ago)"
     if recent:
-        return CheckResult(DataCheck.REGULAR_RETROSPECTIVES, True,
-                           f"{recent} retro{'s' if recent != 1 else ''} finished in the last {RETRO_WINDOW_DAYS} days; "
-                           f"{when}.", link)
-    return CheckResult(DataCheck.REGULAR_RETROSPECTIVES, False,
-                       f"No retro finished in the last {RETRO_WINDOW_DAYS} days; {when}.", link)
+        return CheckResult(
+            DataCheck.REGULAR_RETROSPECTIVES,
+            True,
+            f"{recent} retro{'s' if recent != 1 else ''} finished in the last {RETRO_WINDOW_DAYS} days; {when}.",
+            link,
+        )
+    return CheckResult(
+        DataCheck.REGULAR_RETROSPECTIVES, False, f"No retro finished in the last {RETRO_WINDOW_DAYS} days; {when}.", link
+    )
 
 
 def wip_limit_of(session: Session, team_id: int) -> int | None:
@@ -103,8 +107,12 @@ def wip_limits(session: Session, team: Team, *, now: datetime | None = None) -> 
     link = f"/teams/{team.slug}/flow"
     limit = wip_limit_of(session, team.id)
     if limit is None:
-        return CheckResult(DataCheck.WIP_LIMITS, None,
-                           "No WIP limit is set for the team, so it cannot be checked.", f"/teams/{team.slug}/practices")
+        return CheckResult(
+            DataCheck.WIP_LIMITS,
+            None,
+            "No WIP limit is set for the team, so it cannot be checked.",
+            f"/teams/{team.slug}/practices",
+        )
     data = load_team_data(session, team)
     data = data.only_types(default_types(data))
     if data.items.is_empty():
@@ -117,8 +125,10 @@ def wip_limits(session: Session, team: Team, *, now: datetime | None = None) -> 
     within = daily.filter(pl.col("wip") <= limit).height
     highest = int(daily["wip"].max() or 0)  # type: ignore[arg-type]
     share = within / days if days else 0.0
-    evidence = (f"WIP was at or under the limit of {limit} on {within} of {days} days ({round(share * 100)}%) "
-                f"from {start.isoformat()} to {today.isoformat()}; the highest WIP was {highest}.")
+    evidence = (
+        f"WIP was at or under the limit of {limit} on {within} of {days} days ({round(share * 100)}%) "
+        f"from {start.isoformat()} to {today.isoformat()}; the highest WIP was {highest}."
+    )
     return CheckResult(DataCheck.WIP_LIMITS, share >= WIP_SHARE, evidence, link)
 
 
@@ -142,14 +152,21 @@ def experiment_preregistration(session: Session, team: Team, *, now: datetime | 
     rows = experiments.portfolio(session, team_ids=[team.id], start=start, end=today).rows
     row = rows[0] if rows else None
     if row is None or not row.started or row.preregistered_share is None:
-        return CheckResult(DataCheck.EXPERIMENT_PREREGISTRATION, None,
-                           f"The team started no experiment between {start.isoformat()} and {today.isoformat()}.", link)
+        return CheckResult(
+            DataCheck.EXPERIMENT_PREREGISTRATION,
+            None,
+            f"The team started no experiment between {start.isoformat()} and {today.isoformat()}.",
+            link,
+        )
     registered = round(row.preregistered_share * row.started)
     share = row.preregistered_share
-    return CheckResult(DataCheck.EXPERIMENT_PREREGISTRATION, share >= PREREGISTRATION_SHARE,
-                       f"{registered} of {row.started} experiments started between {start.isoformat()} and "
-                       f"{today.isoformat()} had a planned sample size before they started ({round(share * 100)}%).",
-                       link)
+    return CheckResult(
+        DataCheck.EXPERIMENT_PREREGISTRATION,
+        share >= PREREGISTRATION_SHARE,
+        f"{registered} of {row.started} experiments started between {start.isoformat()} and "
+        f"{today.isoformat()} had a planned sample size before they started ({round(share * 100)}%).",
+        link,
+    )
 
 
 def run_check(session: Session, team: Team, check: DataCheck, *, now: datetime | None = None) -> CheckResult:

@@ -32,8 +32,7 @@ from deliveryops.teams.models import Membership, Team
 __all__ = ["DIGEST_ROLES", "Digest", "DigestLine", "DigestSection", "build_digest", "digest_role", "iso_week"]
 
 DIGEST_ROLES = {"delivery_manager": "Delivery manager", "product_ops": "Product Ops", "leader": "Product leader"}
-WAITING_LEVEL = {"delivery_manager": Level.DELIVERY_MANAGER, "product_ops": Level.PRODUCT_OPS,
-                 "leader": Level.LEADERSHIP}
+WAITING_LEVEL = {"delivery_manager": Level.DELIVERY_MANAGER, "product_ops": Level.PRODUCT_OPS, "leader": Level.LEADERSHIP}
 
 
 def digest_role(user: User) -> str | None:
@@ -111,52 +110,120 @@ def _changed(session: Session, teams: list[Team], role: str, start: datetime, en
     names = {t.id: t for t in teams}
     ids = list(names)
     impediments = list(session.scalars(select(Impediment).where(Impediment.team_id.in_(ids)))) if ids else []
-    raised = DigestSection("raised", "Impediments raised", [
-        DigestLine(f"{names[i.team_id].name}: {i.title}", f"/impediments/{i.id}")
-        for i in impediments if _between(i.created_at, start, end)])
-    resolved = DigestSection("resolved", "Impediments resolved", [
-        DigestLine(f"{names[i.team_id].name}: {i.title} ({i.status.label})", f"/impediments/{i.id}")
-        for i in impediments if i.status.is_closed and _between(i.resolved_at, start, end)])
+    raised = DigestSection(
+        "raised",
+        "Impediments raised",
+        [
+            DigestLine(f"{names[i.team_id].name}: {i.title}", f"/impediments/{i.id}")
+            for i in impediments
+            if _between(i.created_at, start, end)
+        ],
+    )
+    resolved = DigestSection(
+        "resolved",
+        "Impediments resolved",
+        [
+            DigestLine(f"{names[i.team_id].name}: {i.title} ({i.status.label})", f"/impediments/{i.id}")
+            for i in impediments
+            if i.status.is_closed and _between(i.resolved_at, start, end)
+        ],
+    )
     by_id = {i.id: i for i in impediments}
-    events: list[Event] = list(session.scalars(select(Event).where(
-        Event.kind == "escalated", Event.at >= start, Event.at < end,
-        Event.impediment_id.in_(list(by_id))).order_by(Event.at))) if by_id else []
-    escalated = DigestSection("escalated", "Impediments escalated", [
-        DigestLine(f"{names[by_id[e.impediment_id].team_id].name}: {by_id[e.impediment_id].title} → "
-                   f"{Level(e.to_value).label if e.to_value else 'next level'}", f"/impediments/{e.impediment_id}")
-        for e in events])
+    events: list[Event] = (
+        list(
+            session.scalars(
+                select(Event)
+                .where(Event.kind == "escalated", Event.at >= start, Event.at < end, Event.impediment_id.in_(list(by_id)))
+                .order_by(Event.at)
+            )
+        )
+        if by_id
+        else []
+    )
+    escalated = DigestSection(
+        "escalated",
+        "Impediments escalated",
+        [
+            DigestLine(
+                f"{names[by_id[e.impediment_id].team_id].name}: {by_id[e.impediment_id].title} → "
+                f"{Level(e.to_value).label if e.to_value else 'next level'}",
+                f"/impediments/{e.impediment_id}",
+            )
+            for e in events
+        ],
+    )
     sections = [raised, resolved, escalated]
     if role in ("product_ops", "leader"):
-        confirmed = session.scalars(select(Cluster).where(Cluster.status == "confirmed", Cluster.decided_at >= start,
-                                                          Cluster.decided_at < end).order_by(Cluster.id))
-        sections.append(DigestSection("clusters", "Cross-team clusters confirmed", [
-            DigestLine(c.title, f"/impediments/clusters#cluster-{c.id}") for c in confirmed]))
-    actions: list[ImprovementAction] = list(session.scalars(select(ImprovementAction).where(
-        ImprovementAction.team_id.in_(ids), ImprovementAction.status == ActionStatus.DONE,
-        ImprovementAction.done_on >= start.date(), ImprovementAction.done_on <= end.date()))) if ids else []
-    sections.append(DigestSection("actions", "Improvement actions done", [
-        DigestLine(f"{names[a.team_id].name}: {a.title}", f"/actions/{a.id}") for a in actions]))
-    sections.append(DigestSection("forecasts", "Forecasts due in the next 7 days (85% date)",
-                                  _forecasts_due(session, names, end)))
+        confirmed = session.scalars(
+            select(Cluster)
+            .where(Cluster.status == "confirmed", Cluster.decided_at >= start, Cluster.decided_at < end)
+            .order_by(Cluster.id)
+        )
+        sections.append(
+            DigestSection(
+                "clusters",
+                "Cross-team clusters confirmed",
+                [DigestLine(c.title, f"/impediments/clusters#cluster-{c.id}") for c in confirmed],
+            )
+        )
+    actions: list[ImprovementAction] = (
+        list(
+            session.scalars(
+                select(ImprovementAction).where(
+                    ImprovementAction.team_id.in_(ids),
+                    ImprovementAction.status == ActionStatus.DONE,
+                    ImprovementAction.done_on >= start.date(),
+                    ImprovementAction.done_on <= end.date(),
+                )
+            )
+        )
+        if ids
+        else []
+    )
+    sections.append(
+        DigestSection(
+            "actions",
+            "Improvement actions done",
+            [DigestLine(f"{names[a.team_id].name}: {a.title}", f"/actions/{a.id}") for a in actions],
+        )
+    )
+    sections.append(
+        DigestSection("forecasts", "Forecasts due in the next 7 days (85% date)", _forecasts_due(session, names, end))
+    )
     if role == "delivery_manager":
         insights = sources.coaching_insights(session, team_ids=ids, now=end) or []
-        sections.append(DigestSection("insights", "New coaching insights", [
-            DigestLine(f"{names[i.team_id].name}: {i.title}", f"/teams/{names[i.team_id].slug}/coaching")
-            for i in insights if _between(i.created_at, start, end)]))
+        sections.append(
+            DigestSection(
+                "insights",
+                "New coaching insights",
+                [
+                    DigestLine(f"{names[i.team_id].name}: {i.title}", f"/teams/{names[i.team_id].slug}/coaching")
+                    for i in insights
+                    if _between(i.created_at, start, end)
+                ],
+            )
+        )
     health_lines = []
     for team in teams:
         for point in sources.health_trend(session, team_id=team.id) or []:
             if isinstance(point.closed_at, datetime) and _between(point.closed_at, start, end):
-                health_lines.append(DigestLine(f"{team.name}: round closed, score {round(point.score * 100)}",
-                                               f"/teams/{team.slug}/health"))
+                health_lines.append(
+                    DigestLine(f"{team.name}: round closed, score {round(point.score * 100)}", f"/teams/{team.slug}/health")
+                )
     sections.append(DigestSection("health", "Health-check rounds closed", health_lines))
-    sections.append(DigestSection("experiments", "Experiments concluded", _experiments_concluded(session, names,
-                                                                                                 start, end)))
+    sections.append(DigestSection("experiments", "Experiments concluded", _experiments_concluded(session, names, start, end)))
     if role in ("product_ops", "leader"):
         changes = sources.adoption_changes(session, team_ids=ids, start=start, end=end) or []
-        sections.append(DigestSection("adoption", "Adoption changes", [
-            DigestLine(f"{c.team_name}: {c.entry_name} {c.from_state or 'new'} → {c.to_state}", "/cockpit/adoption")
-            for c in changes]))
+        sections.append(
+            DigestSection(
+                "adoption",
+                "Adoption changes",
+                [
+                    DigestLine(f"{c.team_name}: {c.entry_name} {c.from_state or 'new'} → {c.to_state}", "/cockpit/adoption")
+                    for c in changes
+                ],
+            )
+        )
     return sections
 
 
@@ -164,8 +231,11 @@ def _forecasts_due(session: Session, teams: dict[int, Team], end: datetime) -> l
     if not teams:
         return []
     lines = []
-    rows = session.scalars(select(Forecast).where(Forecast.team_id.in_(list(teams)), Forecast.kind == "when",
-                                                  Forecast.scored_at.is_(None)).order_by(Forecast.id))
+    rows = session.scalars(
+        select(Forecast)
+        .where(Forecast.team_id.in_(list(teams)), Forecast.kind == "when", Forecast.scored_at.is_(None))
+        .order_by(Forecast.id)
+    )
     for row in rows:
         team = teams[row.team_id]
         today = today_in(team, end)
@@ -175,14 +245,17 @@ def _forecasts_due(session: Session, teams: dict[int, Team], end: datetime) -> l
     return lines
 
 
-def _experiments_concluded(session: Session, teams: dict[int, Team], start: datetime,
-                           end: datetime) -> list[DigestLine]:
+def _experiments_concluded(session: Session, teams: dict[int, Team], start: datetime, end: datetime) -> list[DigestLine]:
     lines = []
     for e in sources.concluded_experiments(session, team_ids=list(teams), start=start, end=end) or []:
         team = teams.get(e.team_id or 0)
         outcome = f"decision: {e.decision}" if e.decision else "awaiting a decision"
-        lines.append(DigestLine(f"{team.name if team else 'A team'}: {e.title} — {outcome}",
-                                f"/teams/{team.slug}/experiments" if team else "/cockpit"))
+        lines.append(
+            DigestLine(
+                f"{team.name if team else 'A team'}: {e.title} — {outcome}",
+                f"/teams/{team.slug}/experiments" if team else "/cockpit",
+            )
+        )
     return lines
 
 
@@ -196,28 +269,35 @@ def _attention(session: Session, teams: list[Team], role: str, now: datetime) ->
             continue
         late = work_item_age(timeline, today=today).filter(pl.col("age_days") > target)
         if late.height:
-            aging.append(DigestLine(f"{team.name}: {late.height} items older than the SLE of {target} days",
-                                    f"/teams/{team.slug}/flow"))
+            aging.append(
+                DigestLine(f"{team.name}: {late.height} items older than the SLE of {target} days", f"/teams/{team.slug}/flow")
+            )
     ids = {t.id: t for t in teams}
-    open_rows = [i for i in session.scalars(select(Impediment).where(Impediment.team_id.in_(list(ids))))
-                 if not i.status.is_closed] if ids else []
+    open_rows = (
+        [i for i in session.scalars(select(Impediment).where(Impediment.team_id.in_(list(ids)))) if not i.status.is_closed]
+        if ids
+        else []
+    )
     level = WAITING_LEVEL[role]
-    waiting = [DigestLine(f"{ids[i.team_id].name}: {i.title}", f"/impediments/{i.id}")
-               for i in open_rows if i.level is level]
+    waiting = [DigestLine(f"{ids[i.team_id].name}: {i.title}", f"/impediments/{i.id}") for i in open_rows if i.level is level]
     levels = service_levels(session)
-    overdue = [DigestLine(f"{ids[i.team_id].name}: {i.title} ({i.level.label})", f"/impediments/{i.id}")
-               for i in open_rows if is_overdue(i, levels, now=now)]
-    return [DigestSection("aging", "Items aging past the SLE", aging),
-            DigestSection("waiting", f"Escalations waiting at {level.label}", waiting),
-            DigestSection("overdue", "Overdue impediments", overdue)]
+    overdue = [
+        DigestLine(f"{ids[i.team_id].name}: {i.title} ({i.level.label})", f"/impediments/{i.id}")
+        for i in open_rows
+        if is_overdue(i, levels, now=now)
+    ]
+    return [
+        DigestSection("aging", "Items aging past the SLE", aging),
+        DigestSection("waiting", f"Escalations waiting at {level.label}", waiting),
+        DigestSection("overdue", "Overdue impediments", overdue),
+    ]
 
 
 def _rolled_up(section: DigestSection, teams: int) -> DigestSection:
     if not section.lines:
         return section
     count = len(section.lines)
-    return DigestSection(section.key, section.title, [
-        DigestLine(f"{count} across the organisation ({teams} teams)", "/cockpit")])
+    return DigestSection(section.key, section.title, [DigestLine(f"{count} across the organisation ({teams} teams)", "/cockpit")])
 
 
 def build_digest(*, session: Session, user: User, now: datetime | None = None) -> Digest:
@@ -242,5 +322,15 @@ def build_digest(*, session: Session, user: User, now: datetime | None = None) -
     if role == "leader":
         changed = [_rolled_up(s, len(teams)) for s in changed]
         attention = [s if s.key == "waiting" else _rolled_up(s, len(teams)) for s in attention]
-    return Digest(user_id=user.id, name=user.name, email=user.email, role=role, week=iso_week(end.date()),
-                  start=start, end=end, teams=teams, changed=changed, attention=attention)
+    return Digest(
+        user_id=user.id,
+        name=user.name,
+        email=user.email,
+        role=role,
+        week=iso_week(end.date()),
+        start=start,
+        end=end,
+        teams=teams,
+        changed=changed,
+        attention=attention,
+    )

@@ -24,18 +24,19 @@ from deliveryops.db import utcnow
 from deliveryops.errors import ValidationFailedError
 from deliveryops.settings import Settings
 
-__all__ = ["SendReport", "build_message", "digest_text", "is_subscribed", "recipients", "send_digests",
-           "set_subscription"]
+__all__ = ["SendReport", "build_message", "digest_text", "is_subscribed", "recipients", "send_digests", "set_subscription"]
 
-ROLE_OF_DIGEST = {"delivery_manager": [Role.DELIVERY_MANAGER], "product_ops": [Role.PRODUCT_OPS],
-                  "leader": [Role.LEADER]}
+ROLE_OF_DIGEST = {"delivery_manager": [Role.DELIVERY_MANAGER], "product_ops": [Role.PRODUCT_OPS], "leader": [Role.LEADER]}
 
 
 def digest_text(digest: Digest, base: str) -> str:
-    lines = [f"Hello {digest.name},", "",
-             f"your DeliveryOps digest ({digest.role_label}) for {digest.start:%Y-%m-%d} to {digest.end:%Y-%m-%d}.", ""]
-    for heading, sections in (("What changed in the last 7 days", digest.changed),
-                              ("Needs attention", digest.attention)):
+    lines = [
+        f"Hello {digest.name},",
+        "",
+        f"your DeliveryOps digest ({digest.role_label}) for {digest.start:%Y-%m-%d} to {digest.end:%Y-%m-%d}.",
+        "",
+    ]
+    for heading, sections in (("What changed in the last 7 days", digest.changed), ("Needs attention", digest.attention)):
         lines += [heading, "=" * len(heading)]
         shown = [s for s in sections if s.lines]
         if not shown:
@@ -44,26 +45,26 @@ def digest_text(digest: Digest, base: str) -> str:
             lines.append(f"{section.title}:")
             lines += [f"- {line.text} <{base}{line.href}>" for line in section.lines]
         lines.append("")
-    lines += [f"Open the digest: {base}/digest",
-              f"Stop these e-mails: {base}/digest (Unsubscribe).", ""]
+    lines += [f"Open the digest: {base}/digest", f"Stop these e-mails: {base}/digest (Unsubscribe).", ""]
     return "\n".join(lines)
 
 
 def _html(digest: Digest, base: str) -> str:
-    parts = [f"<p>Hello {escape(digest.name)},</p><p>your DeliveryOps digest ({escape(digest.role_label)}) for "
-             f"{digest.start:%Y-%m-%d} to {digest.end:%Y-%m-%d}.</p>"]
-    for heading, sections in (("What changed in the last 7 days", digest.changed),
-                              ("Needs attention", digest.attention)):
+    parts = [
+        f"<p>Hello {escape(digest.name)},</p><p>your DeliveryOps digest ({escape(digest.role_label)}) for "
+        f"{digest.start:%Y-%m-%d} to {digest.end:%Y-%m-%d}.</p>"
+    ]
+    for heading, sections in (("What changed in the last 7 days", digest.changed), ("Needs attention", digest.attention)):
         parts.append(f"<h2>{heading}</h2>")
         shown = [s for s in sections if s.lines]
         if not shown:
             parts.append("<p>Nothing.</p>")
         for section in shown:
-            items = "".join(f'<li><a href="{escape(base + line.href, quote=True)}">{escape(line.text)}</a></li>'
-                            for line in section.lines)
+            items = "".join(
+                f'<li><a href="{escape(base + line.href, quote=True)}">{escape(line.text)}</a></li>' for line in section.lines
+            )
             parts.append(f"<h3>{escape(section.title)}</h3><ul>{items}</ul>")
-    parts.append(f'<p><a href="{escape(base)}/digest">Open the digest</a> · '
-                 f'<a href="{escape(base)}/digest">Unsubscribe</a></p>')
+    parts.append(f'<p><a href="{escape(base)}/digest">Open the digest</a> · <a href="{escape(base)}/digest">Unsubscribe</a></p>')
     return "<!doctype html><html><body>" + "".join(parts) + "</body></html>"
 
 
@@ -111,21 +112,24 @@ def recipients(session: Session, *, roles: list[str] | None, to: str | None) -> 
         if user is None or not user.is_active:
             raise ValidationFailedError(f"No active person has the e-mail {to!r}.", fields={"to": "unknown address"})
         if digest_role(user) is None:
-            raise ValidationFailedError(f"{user.email} is a team member; digests are for delivery managers, "
-                                        "Product Ops and leaders.", fields={"to": "no digest for this role"})
+            raise ValidationFailedError(
+                f"{user.email} is a team member; digests are for delivery managers, Product Ops and leaders.",
+                fields={"to": "no digest for this role"},
+            )
         return [user]
     wanted = roles or list(DIGEST_ROLES)
     unknown = [r for r in wanted if r not in DIGEST_ROLES]
     if unknown:
-        raise ValidationFailedError(f"Unknown role {unknown[0]!r}; choose {', '.join(DIGEST_ROLES)}.",
-                                    fields={"role": "unknown role"})
+        raise ValidationFailedError(
+            f"Unknown role {unknown[0]!r}; choose {', '.join(DIGEST_ROLES)}.", fields={"role": "unknown role"}
+        )
     org_roles = [role for name in wanted for role in ROLE_OF_DIGEST[name]]
-    return list(session.scalars(select(User).where(User.role.in_(org_roles), User.is_active.is_(True))
-                                .order_by(User.email)))
+    return list(session.scalars(select(User).where(User.role.in_(org_roles), User.is_active.is_(True)).order_by(User.email)))
 
 
-def send_digests(session: Session, *, settings: Settings, roles: list[str] | None = None, to: str | None = None,
-                 now: datetime | None = None) -> SendReport:
+def send_digests(
+    session: Session, *, settings: Settings, roles: list[str] | None = None, to: str | None = None, now: datetime | None = None
+) -> SendReport:
     """E-mail the digest to every active, subscribed person of ``roles`` (or to one address).
 
     A person already sent this ISO week's digest is skipped, so a re-run sends nothing twice; a
@@ -142,8 +146,9 @@ def send_digests(session: Session, *, settings: Settings, roles: list[str] | Non
         Who was sent, skipped and failed.
     """
     if not settings.smtp_host:
-        raise ValidationFailedError("E-mail is off: set DELIVERYOPS_SMTP_HOST (and DELIVERYOPS_SMTP_PORT).",
-                                    fields={"smtp_host": "not set"})
+        raise ValidationFailedError(
+            "E-mail is off: set DELIVERYOPS_SMTP_HOST (and DELIVERYOPS_SMTP_PORT).", fields={"smtp_host": "not set"}
+        )
     moment = now or utcnow()
     week = iso_week(moment.date())
     report = SendReport()
@@ -157,8 +162,7 @@ def send_digests(session: Session, *, settings: Settings, roles: list[str] | Non
         if to is None and not is_subscribed(session, user):
             report.skipped.append((user.email, "unsubscribed"))
             continue
-        pending.append((user, build_message(build_digest(session=session, user=user, now=moment), settings=settings),
-                        previous))
+        pending.append((user, build_message(build_digest(session=session, user=user, now=moment), settings=settings), previous))
     if not pending:
         return report
     try:

@@ -22,8 +22,7 @@ class LeadershipQuestion(Base):
     __tablename__ = "leadership_questions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), nullable=True,
-                                                 index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), nullable=True, index=True)
     period: Mapped[str] = mapped_column(String(30), index=True)
     text: Mapped[str] = mapped_column(String(500))
     context: Mapped[str] = mapped_column(Text, default="")

@@ -29,14 +29,23 @@ def digest_page(request: Request, session: SessionDep, actor: PageUser) -> Respo
     """The signed-in person's weekly digest."""
     digest = build_digest(session=session, user=actor)
     settings = request.app.state.settings
-    return render(request, "cockpit/digest.html", {
-        "digest": digest, "subscribed": is_subscribed(session, actor), "email_on": bool(settings.smtp_host),
-        "cockpit_tab": "digest", "show_cockpit_nav": digest.role != "delivery_manager"})
+    return render(
+        request,
+        "cockpit/digest.html",
+        {
+            "digest": digest,
+            "subscribed": is_subscribed(session, actor),
+            "email_on": bool(settings.smtp_host),
+            "cockpit_tab": "digest",
+            "show_cockpit_nav": digest.role != "delivery_manager",
+        },
+    )
 
 
 @router.post("/digest/subscription", response_class=HTMLResponse)
-def change_subscription(session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-                        subscribed: Annotated[str, Form(max_length=5)] = "") -> Response:
+def change_subscription(
+    session: SessionDep, actor: PageUser, _csrf: CsrfChecked, subscribed: Annotated[str, Form(max_length=5)] = ""
+) -> Response:
     """Opt in or out of the weekly digest e-mail."""
     build_digest(session=session, user=actor)  # refuses people who get no digest
     set_subscription(session=session, user=actor, subscribed=subscribed == "yes")
@@ -76,10 +85,19 @@ def read_digest(session: SessionDep, actor: ApiUser) -> DigestRead:
     digest = build_digest(session=session, user=actor)
 
     def sections(items: list) -> list[DigestSectionRead]:  # type: ignore[type-arg]
-        return [DigestSectionRead(key=s.key, title=s.title,
-                                  lines=[DigestLineRead(text=line.text, href=line.href) for line in s.lines])
-                for s in items]
+        return [
+            DigestSectionRead(
+                key=s.key, title=s.title, lines=[DigestLineRead(text=line.text, href=line.href) for line in s.lines]
+            )
+            for s in items
+        ]
 
-    return DigestRead(role=digest.role, week=digest.week, start=digest.start, end=digest.end,
-                      teams=[t.name for t in digest.teams], changed=sections(digest.changed),
-                      attention=sections(digest.attention))
+    return DigestRead(
+        role=digest.role,
+        week=digest.week,
+        start=digest.start,
+        end=digest.end,
+        teams=[t.name for t in digest.teams],
+        changed=sections(digest.changed),
+        attention=sections(digest.attention),
+    )

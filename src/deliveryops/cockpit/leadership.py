@@ -36,8 +36,15 @@ from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import get_group_or_raise, list_teams
 
 __all__ = [
-    "ClusterRow", "EpicForecast", "Headline", "LeadershipPack", "Period", "add_question", "build_pack",
-    "decide_question", "parse_period",
+    "ClusterRow",
+    "EpicForecast",
+    "Headline",
+    "LeadershipPack",
+    "Period",
+    "add_question",
+    "build_pack",
+    "decide_question",
+    "parse_period",
 ]
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -86,13 +93,16 @@ class Period:
         if self.end <= today or today < self.start:
             return self, previous
         clipped = Period(self.start, today, self.label)
-        return clipped, Period(previous.start, min(previous.end, previous.start + timedelta(days=clipped.days - 1)),
-                               previous.label)
+        return clipped, Period(
+            previous.start, min(previous.end, previous.start + timedelta(days=clipped.days - 1)), previous.label
+        )
 
     def bounds(self) -> tuple[datetime, datetime]:
         """``[start, end)`` as UTC instants (the whole last day included)."""
-        return (datetime.combine(self.start, time.min, tzinfo=UTC),
-                datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC))
+        return (
+            datetime.combine(self.start, time.min, tzinfo=UTC),
+            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC),
+        )
 
 
 def _add_months(day: date, months: int) -> date:
@@ -114,8 +124,7 @@ def parse_period(text: str) -> Period:
     message = "Write a period like 2026-Q3, 2026-11 or 2026-07-01..2026-09-30."
     year = value[:4]
     if year.isdigit() and not MIN_YEAR <= int(year) <= MAX_YEAR:
-        raise ValidationFailedError(f"Choose a year from {MIN_YEAR} to {MAX_YEAR}, not {year}.",
-                                    fields={"period": message})
+        raise ValidationFailedError(f"Choose a year from {MIN_YEAR} to {MAX_YEAR}, not {year}.", fields={"period": message})
     if match := _QUARTER.match(value):
         start = date(int(match[1]), 3 * int(match[2]) - 2, 1)
         return Period(start, _add_months(start, 3) - timedelta(days=1), value)
@@ -130,11 +139,13 @@ def parse_period(text: str) -> Period:
         except ValueError:
             raise ValidationFailedError(f"{value!r} holds an impossible date.", fields={"period": message}) from None
         if end.year > MAX_YEAR:
-            raise ValidationFailedError(f"Choose a year from {MIN_YEAR} to {MAX_YEAR}, not {end.year}.",
-                                        fields={"period": message})
+            raise ValidationFailedError(
+                f"Choose a year from {MIN_YEAR} to {MAX_YEAR}, not {end.year}.", fields={"period": message}
+            )
         if end < start:
-            raise ValidationFailedError("The period ends before it starts.",
-                                        fields={"period": "Put the first day before the last day."})
+            raise ValidationFailedError(
+                "The period ends before it starts.", fields={"period": "Put the first day before the last day."}
+            )
         if (end - start).days > 366:
             raise ValidationFailedError("Choose a period of at most a year.", fields={"period": message})
         return Period(start, end, value)
@@ -167,7 +178,7 @@ class Headline:
 
     @property
     def verdict(self) -> str:
-        """"better", "worse", "same" or "" when unknown or neutral."""
+        """ "better", "worse", "same" or "" when unknown or neutral."""
         change = self.change
         if change is None or not self.better:
             return ""
@@ -256,9 +267,12 @@ def _health(session: Session, teams: list[Team], period: Period) -> float | None
         trend = sources.health_trend(session, team_id=team.id)
         if trend is None:
             return None
-        inside = [p for p in trend if p.closed_at is not None
-                  and period.start <= (p.closed_at.date() if isinstance(p.closed_at, datetime) else p.closed_at)
-                  <= period.end]
+        inside = [
+            p
+            for p in trend
+            if p.closed_at is not None
+            and period.start <= (p.closed_at.date() if isinstance(p.closed_at, datetime) else p.closed_at) <= period.end
+        ]
         if inside:
             scores.append(inside[-1].score)
     return round(100 * sum(scores) / len(scores), 1) if scores else None
@@ -280,45 +294,116 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
     opened, resolved = _impediments(session, ids, period)
     opened_before, resolved_before = _impediments(session, ids, previous)
     exp_now = sources.concluded_experiments(session, team_ids=ids, start=period.bounds()[0], end=period.bounds()[1])
-    exp_before = sources.concluded_experiments(session, team_ids=ids, start=previous.bounds()[0],
-                                               end=previous.bounds()[1])
+    exp_before = sources.concluded_experiments(session, team_ids=ids, start=previous.bounds()[0], end=previous.bounds()[1])
     rows = [
-        Headline("throughput", "Items finished", "items", float(len(now_days)), float(len(before_days)), "up",
-                 "/definitions#throughput"),
-        Headline("cycle_time_p85", "85th percentile cycle time", "days", _p85(now_days), _p85(before_days), "down",
-                 "/definitions#percentiles"),
-        Headline("deployments", "Production deployments", "deployments", dora_now[0], dora_before[0], "up",
-                 "/definitions#deployment-frequency"),
-        Headline("lead_time", "Lead time for changes (median of team medians)", "hours", dora_now[2], dora_before[2],
-                 "down", "/definitions#lead-time"),
-        Headline("change_failure_rate", "Change failure rate", "%", dora_now[1], dora_before[1], "down",
-                 "/definitions#change-failure-rate"),
-        Headline("health", "Health-check score (mean of teams' latest round)", "of 100",
-                 _health(session, teams, period), _health(session, teams, previous), "up", "/definitions#privacy"),
-        Headline("impediments_opened", "Impediments raised", "impediments", float(opened), float(opened_before), "",
-                 "/definitions#impediments"),
-        Headline("impediments_resolved", "Impediments resolved", "impediments", float(resolved),
-                 float(resolved_before), "up", "/definitions#impediments"),
-        Headline("experiments_concluded", "Experiments concluded", "experiments",
-                 None if exp_now is None else float(len(exp_now)),
-                 None if exp_before is None else float(len(exp_before)), "up", "/definitions"),
+        Headline(
+            "throughput",
+            "Items finished",
+            "items",
+            float(len(now_days)),
+            float(len(before_days)),
+            "up",
+            "/definitions#throughput",
+        ),
+        Headline(
+            "cycle_time_p85",
+            "85th percentile cycle time",
+            "days",
+            _p85(now_days),
+            _p85(before_days),
+            "down",
+            "/definitions#percentiles",
+        ),
+        Headline(
+            "deployments",
+            "Production deployments",
+            "deployments",
+            dora_now[0],
+            dora_before[0],
+            "up",
+            "/definitions#deployment-frequency",
+        ),
+        Headline(
+            "lead_time",
+            "Lead time for changes (median of team medians)",
+            "hours",
+            dora_now[2],
+            dora_before[2],
+            "down",
+            "/definitions#lead-time",
+        ),
+        Headline(
+            "change_failure_rate",
+            "Change failure rate",
+            "%",
+            dora_now[1],
+            dora_before[1],
+            "down",
+            "/definitions#change-failure-rate",
+        ),
+        Headline(
+            "health",
+            "Health-check score (mean of teams' latest round)",
+            "of 100",
+            _health(session, teams, period),
+            _health(session, teams, previous),
+            "up",
+            "/definitions#privacy",
+        ),
+        Headline(
+            "impediments_opened",
+            "Impediments raised",
+            "impediments",
+            float(opened),
+            float(opened_before),
+            "",
+            "/definitions#impediments",
+        ),
+        Headline(
+            "impediments_resolved",
+            "Impediments resolved",
+            "impediments",
+            float(resolved),
+            float(resolved_before),
+            "up",
+            "/definitions#impediments",
+        ),
+        Headline(
+            "experiments_concluded",
+            "Experiments concluded",
+            "experiments",
+            None if exp_now is None else float(len(exp_now)),
+            None if exp_before is None else float(len(exp_before)),
+            "up",
+            "/definitions",
+        ),
     ]
     return rows
 
 
 def _clusters(session: Session, team_ids: set[int], names: dict[int, str], period: Period) -> list[ClusterRow]:
     _start, end = period.bounds()
-    clusters = session.scalars(select(Cluster).options(selectinload(Cluster.members))
-                               .where(Cluster.status.notin_(("rejected", "merged")), Cluster.created_at < end))
+    clusters = session.scalars(
+        select(Cluster)
+        .options(selectinload(Cluster.members))
+        .where(Cluster.status.notin_(("rejected", "merged")), Cluster.created_at < end)
+    )
     found = []
     for cluster in clusters:
-        members = list(session.scalars(select(Impediment).where(
-            Impediment.id.in_([m.impediment_id for m in cluster.members]))))
+        members = list(session.scalars(select(Impediment).where(Impediment.id.in_([m.impediment_id for m in cluster.members]))))
         if not {m.team_id for m in members} & team_ids:
             continue
         teams = sorted({names.get(m.team_id, f"team {m.team_id}") for m in members})
-        found.append(ClusterRow(cluster.id, cluster.title, cluster.status, teams,
-                                sum(1 for m in members if not m.status.is_closed), cluster.created_at))
+        found.append(
+            ClusterRow(
+                cluster.id,
+                cluster.title,
+                cluster.status,
+                teams,
+                sum(1 for m in members if not m.status.is_closed),
+                cluster.created_at,
+            )
+        )
     found.sort(key=lambda c: (c.status == "resolved", -len(c.teams), -c.open_impediments, c.cluster_id))
     return found[:MAX_CLUSTERS]
 
@@ -333,12 +418,15 @@ def _epics(session: Session, teams: list[Team], now: datetime) -> list[EpicForec
         if epics.is_empty():
             continue
         full = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
-        closed = set(full.filter(pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null())["key"]
-                     .to_list())
+        closed = set(full.filter(pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null())["key"].to_list())
         today = today_in(team, now)
         window_end = today - timedelta(days=1)
-        window = [int(v) for v in throughput(team_timeline(session, team), start=window_end - timedelta(
-            days=WINDOW_DAYS - 1), end=window_end, freq="day")["finished"].to_list()]
+        window = [
+            int(v)
+            for v in throughput(
+                team_timeline(session, team), start=window_end - timedelta(days=WINDOW_DAYS - 1), end=window_end, freq="day"
+            )["finished"].to_list()
+        ]
         for key, title in epics.select("key", "title").iter_rows():
             if key in closed:
                 continue
@@ -347,22 +435,33 @@ def _epics(session: Session, teams: list[Team], now: datetime) -> list[EpicForec
             if not remaining:
                 continue
             try:
-                result = mc.forecast_when(window, remaining_items=len(remaining), start_date=today,
-                                          trials=FORECAST_TRIALS, seed=zlib.crc32(str(key).encode()))
+                result = mc.forecast_when(
+                    window,
+                    remaining_items=len(remaining),
+                    start_date=today,
+                    trials=FORECAST_TRIALS,
+                    seed=zlib.crc32(str(key).encode()),
+                )
                 p50, p85, message = result.dates.get(50), result.dates.get(85), result.message
             except mc.ForecastInputError as exc:
                 p50, p85, message = None, None, str(exc)
-            found.append(EpicForecast(team.name, team.slug, str(key), str(title), len(remaining), len(children),
-                                      p50, p85, message))
+            found.append(
+                EpicForecast(team.name, team.slug, str(key), str(title), len(remaining), len(children), p50, p85, message)
+            )
     found.sort(key=lambda e: (-e.remaining, e.team_name, e.key))
     return found[:MAX_EPICS]
 
 
 def list_questions(session: Session, *, group_id: int | None, period: str) -> list[LeadershipQuestion]:
     """The questions for a scope (None: the organisation) and period, open first, oldest first."""
-    rows = session.scalars(select(LeadershipQuestion).where(
-        LeadershipQuestion.group_id.is_(None) if group_id is None else LeadershipQuestion.group_id == group_id,
-        LeadershipQuestion.period == period).order_by(LeadershipQuestion.created_at, LeadershipQuestion.id))
+    rows = session.scalars(
+        select(LeadershipQuestion)
+        .where(
+            LeadershipQuestion.group_id.is_(None) if group_id is None else LeadershipQuestion.group_id == group_id,
+            LeadershipQuestion.period == period,
+        )
+        .order_by(LeadershipQuestion.created_at, LeadershipQuestion.id)
+    )
     return sorted(rows, key=lambda q: q.status != "open")
 
 
@@ -373,8 +472,9 @@ def _group_by_name(session: Session, name: str) -> Group:
     return group
 
 
-def build_pack(*, session: Session, actor: User | None, period: str, group_slug: str | None = None,
-               now: datetime | None = None) -> LeadershipPack:
+def build_pack(
+    *, session: Session, actor: User | None, period: str, group_slug: str | None = None, now: datetime | None = None
+) -> LeadershipPack:
     """Assemble the leadership pack for a period and a scope (a group, or the whole organisation).
 
     Args:
@@ -402,10 +502,16 @@ def build_pack(*, session: Session, actor: User | None, period: str, group_slug:
     ids = [t.id for t in teams]
     start, end = parsed.bounds()
     return LeadershipPack(
-        scope=group.name if group else "Whole organisation", group=group, period=parsed, previous=previous,
-        generated_at=moment, to_date=parsed.end != whole.end, teams=teams,
+        scope=group.name if group else "Whole organisation",
+        group=group,
+        period=parsed,
+        previous=previous,
+        generated_at=moment,
+        to_date=parsed.end != whole.end,
+        teams=teams,
         headlines=_headlines(session, teams, parsed, previous),
-        clusters=_clusters(session, set(ids), names, parsed), epics=_epics(session, teams, moment),
+        clusters=_clusters(session, set(ids), names, parsed),
+        epics=_epics(session, teams, moment),
         experiments=sources.concluded_experiments(session, team_ids=ids, start=start, end=end),
         adoption=sources.adoption_changes(session, team_ids=ids, start=start, end=end),
         questions=list_questions(session, group_id=group.id if group else None, period=parsed.label),
@@ -413,8 +519,9 @@ def build_pack(*, session: Session, actor: User | None, period: str, group_slug:
     )
 
 
-def add_question(*, session: Session, actor: User | None, period: str, text: str, context: str = "",
-                 group_id: int | None = None) -> LeadershipQuestion:
+def add_question(
+    *, session: Session, actor: User | None, period: str, text: str, context: str = "", group_id: int | None = None
+) -> LeadershipQuestion:
     """Record a question for leadership (Product Ops and admins; ``actor=None`` for the demo and CLI).
 
     Args:
@@ -444,15 +551,23 @@ def add_question(*, session: Session, actor: User | None, period: str, text: str
         errors["group"] = "Choose an existing group."
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
-    question = LeadershipQuestion(group_id=group_id, period=label, text=text.strip(), context=context.strip(),
-                                  status="open", decision="", author_id=actor.id if actor else None)
+    question = LeadershipQuestion(
+        group_id=group_id,
+        period=label,
+        text=text.strip(),
+        context=context.strip(),
+        status="open",
+        decision="",
+        author_id=actor.id if actor else None,
+    )
     session.add(question)
     session.flush()
     return question
 
 
-def decide_question(*, session: Session, actor: User | None, question_id: int, decision: str,
-                    now: datetime | None = None) -> LeadershipQuestion:
+def decide_question(
+    *, session: Session, actor: User | None, question_id: int, decision: str, now: datetime | None = None
+) -> LeadershipQuestion:
     """Record leadership's decision on a question (leaders, Product Ops, admins)."""
     if actor is not None:
         require_role(actor, Role.LEADER, Role.PRODUCT_OPS, Role.ADMIN)

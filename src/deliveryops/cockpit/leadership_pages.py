@@ -30,9 +30,17 @@ PeriodQuery = Annotated[str | None, Query(max_length=30, description="2026-Q3, 2
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _page(request: Request, session: SessionDep, actor: PageUser, *, group: str | None, period: str | None,
-          errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-          status_code: int = 200) -> Response:
+def _page(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    *,
+    group: str | None,
+    period: str | None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     require_cross_team(actor, "The leadership pack")
     period = period or leadership.current_quarter(utcnow().date())
     errors = dict(errors or {})
@@ -43,33 +51,49 @@ def _page(request: Request, session: SessionDep, actor: PageUser, *, group: str 
         errors.update(exc.fields)
         status_code = 422
     query = urlencode({"group": group or "", "period": period})
-    return render(request, "cockpit/leadership.html", {
-        "pack": pack, "groups": list_groups(session=session, actor=actor), "group_slug": group or "",
-        "period": period, "errors": errors, "values": values or {}, "query": query, "cockpit_tab": "leadership",
-        "can_ask": actor.role in (Role.PRODUCT_OPS, Role.ADMIN)}, status_code=status_code)
+    return render(
+        request,
+        "cockpit/leadership.html",
+        {
+            "pack": pack,
+            "groups": list_groups(session=session, actor=actor),
+            "group_slug": group or "",
+            "period": period,
+            "errors": errors,
+            "values": values or {},
+            "query": query,
+            "cockpit_tab": "leadership",
+            "can_ask": actor.role in (Role.PRODUCT_OPS, Role.ADMIN),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/cockpit/leadership", response_class=HTMLResponse)
-def leadership_page(request: Request, session: SessionDep, actor: PageUser, group: GroupQuery = None,
-                    period: PeriodQuery = None) -> Response:
+def leadership_page(
+    request: Request, session: SessionDep, actor: PageUser, group: GroupQuery = None, period: PeriodQuery = None
+) -> Response:
     """The leadership pack for a period and a group or the whole organisation."""
     return _page(request, session, actor, group=group, period=period)
 
 
 @router.get("/cockpit/leadership.pdf")
-def leadership_pdf(session: SessionDep, actor: PageUser, group: GroupQuery = None,
-                   period: PeriodQuery = None) -> Response:
+def leadership_pdf(session: SessionDep, actor: PageUser, group: GroupQuery = None, period: PeriodQuery = None) -> Response:
     """The leadership pack as a PDF file."""
     period = period or leadership.current_quarter(utcnow().date())
     pack = leadership.build_pack(session=session, actor=actor, period=period, group_slug=group or None)
     name = f"leadership-{pack.group.slug if pack.group else 'organisation'}-{pack.period.label}.pdf".replace("..", "_")
-    return Response(render_pdf(pack), media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        render_pdf(pack), media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @router.post("/cockpit/leadership/questions", response_class=HTMLResponse)
 def add_question(
-    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     period: Annotated[str, Form(max_length=30)] = "",
     group: Annotated[str, Form(max_length=100)] = "",
     text: Annotated[str, Form(max_length=2000)] = "",
@@ -79,18 +103,30 @@ def add_question(
     require_cross_team(actor, "The leadership pack")
     group_row = get_group_or_raise(session=session, actor=actor, slug=group) if group else None
     try:
-        leadership.add_question(session=session, actor=actor, period=period, text=text, context=context,
-                                group_id=group_row.id if group_row else None)
+        leadership.add_question(
+            session=session, actor=actor, period=period, text=text, context=context, group_id=group_row.id if group_row else None
+        )
     except ValidationFailedError as exc:
-        return _page(request, session, actor, group=group, period=period or None, errors=exc.fields,
-                     values={"text": text, "context": context}, status_code=422)
-    return RedirectResponse(f"/cockpit/leadership?{urlencode({'group': group, 'period': period})}#questions",
-                            status_code=303)
+        return _page(
+            request,
+            session,
+            actor,
+            group=group,
+            period=period or None,
+            errors=exc.fields,
+            values={"text": text, "context": context},
+            status_code=422,
+        )
+    return RedirectResponse(f"/cockpit/leadership?{urlencode({'group': group, 'period': period})}#questions", status_code=303)
 
 
 @router.post("/cockpit/leadership/questions/{question_id}/decide", response_class=HTMLResponse)
 def decide_question(
-    request: Request, question_id: IdPath, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    question_id: IdPath,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     decision: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     """Record leadership's decision on a question."""
@@ -185,29 +221,66 @@ class PackRead(BaseModel):
 
 def pack_read(pack: leadership.LeadershipPack) -> PackRead:
     """The API shape of a pack."""
-    experiments = None if pack.experiments is None else [
-        ExperimentRead(title=e.title, team_id=e.team_id, ended_at=e.ended_at, decision=e.decision,
-                       learnings=e.learnings) for e in pack.experiments]
-    adoption = None if pack.adoption is None else [
-        AdoptionRead(team=a.team_name, entry=a.entry_name, from_state=a.from_state, to_state=a.to_state, at=a.at)
-        for a in pack.adoption]
+    experiments = (
+        None
+        if pack.experiments is None
+        else [
+            ExperimentRead(title=e.title, team_id=e.team_id, ended_at=e.ended_at, decision=e.decision, learnings=e.learnings)
+            for e in pack.experiments
+        ]
+    )
+    adoption = (
+        None
+        if pack.adoption is None
+        else [
+            AdoptionRead(team=a.team_name, entry=a.entry_name, from_state=a.from_state, to_state=a.to_state, at=a.at)
+            for a in pack.adoption
+        ]
+    )
     return PackRead(
-        scope=pack.scope, period=pack.period.label, start=pack.period.start, end=pack.period.end,
-        previous_period=pack.previous.label, teams=[t.name for t in pack.teams],
-        headlines=[HeadlineRead(key=h.key, label=h.label, unit=h.unit, value=h.value, previous=h.previous,
-                                change=h.change, verdict=h.verdict) for h in pack.headlines],
-        clusters=[ClusterRead(cluster_id=c.cluster_id, title=c.title, status=c.status, teams=c.teams,
-                              open_impediments=c.open_impediments) for c in pack.clusters],
-        epics=[EpicRead(team=e.team_name, key=e.key, title=e.title, remaining=e.remaining, total=e.total, p50=e.p50,
-                        p85=e.p85, message=e.message) for e in pack.epics],
-        experiments=experiments, adoption=adoption,
-        questions=[QuestionRead(id=q.id, text=q.text, context=q.context, status=q.status, decision=q.decision)
-                   for q in pack.questions])
+        scope=pack.scope,
+        period=pack.period.label,
+        start=pack.period.start,
+        end=pack.period.end,
+        previous_period=pack.previous.label,
+        teams=[t.name for t in pack.teams],
+        headlines=[
+            HeadlineRead(
+                key=h.key, label=h.label, unit=h.unit, value=h.value, previous=h.previous, change=h.change, verdict=h.verdict
+            )
+            for h in pack.headlines
+        ],
+        clusters=[
+            ClusterRead(
+                cluster_id=c.cluster_id, title=c.title, status=c.status, teams=c.teams, open_impediments=c.open_impediments
+            )
+            for c in pack.clusters
+        ],
+        epics=[
+            EpicRead(
+                team=e.team_name,
+                key=e.key,
+                title=e.title,
+                remaining=e.remaining,
+                total=e.total,
+                p50=e.p50,
+                p85=e.p85,
+                message=e.message,
+            )
+            for e in pack.epics
+        ],
+        experiments=experiments,
+        adoption=adoption,
+        questions=[
+            QuestionRead(id=q.id, text=q.text, context=q.context, status=q.status, decision=q.decision) for q in pack.questions
+        ],
+    )
 
 
 @api.get("/cockpit/leadership", response_model=PackRead)
 def read_pack(session: SessionDep, actor: ApiUser, group: GroupQuery = None, period: PeriodQuery = None) -> Any:
     """The leadership pack as JSON (Product Ops, leaders, admins)."""
-    pack = leadership.build_pack(session=session, actor=actor, period=period or leadership.current_quarter(
-        utcnow().date()), group_slug=group or None)
+    pack = leadership.build_pack(
+        session=session, actor=actor, period=period or leadership.current_quarter(utcnow().date()), group_slug=group or None
+    )
     return pack_read(pack)

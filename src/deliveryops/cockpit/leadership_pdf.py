@@ -14,9 +14,28 @@ from deliveryops.cockpit.leadership import Headline, LeadershipPack
 
 __all__ = ["latin1", "render_pdf"]
 
-_REPLACEMENTS = {"–": "-", "—": "-", "‑": "-", "−": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...",
-                 "•": "-", "·": "-", "→": "->", "≤": "<=", "≥": ">=", "×": "x", "Ł": "L", "ł": "l", "ı": "i",
-                 "€": "EUR", "\u00a0": " "}
+_REPLACEMENTS = {
+    "–": "-",
+    "—": "-",
+    "‑": "-",
+    "−": "-",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "…": "...",
+    "•": "-",
+    "·": "-",
+    "→": "->",
+    "≤": "<=",
+    "≥": ">=",
+    "×": "x",
+    "Ł": "L",
+    "ł": "l",
+    "ı": "i",
+    "€": "EUR",
+    "\u00a0": " ",
+}
 
 
 def latin1(text: str) -> str:
@@ -102,30 +121,47 @@ def render_pdf(pack: LeadershipPack, *, compress: bool = True) -> bytes:
     pdf.set_font("Helvetica", style="B", size=16)
     pdf.multi_cell(0, 8, latin1(title), new_x="LMARGIN", new_y="NEXT")
     running = " (still running; compared with the same number of days)" if pack.to_date else ""
-    pdf.para(f"{pack.period.start.isoformat()} to {pack.period.end.isoformat()}{running}, compared with "
-             f"{pack.previous.label} ({pack.previous.start.isoformat()} to {pack.previous.end.isoformat()}). "
-             f"Teams: {', '.join(t.name for t in pack.teams) or 'none'}. Generated "
-             f"{pack.generated_at.strftime('%Y-%m-%d %H:%M')} UTC. Definitions: /definitions.", size=9)
+    pdf.para(
+        f"{pack.period.start.isoformat()} to {pack.period.end.isoformat()}{running}, compared with "
+        f"{pack.previous.label} ({pack.previous.start.isoformat()} to {pack.previous.end.isoformat()}). "
+        f"Teams: {', '.join(t.name for t in pack.teams) or 'none'}. Generated "
+        f"{pack.generated_at.strftime('%Y-%m-%d %H:%M')} UTC. Definitions: /definitions.",
+        size=9,
+    )
 
     pdf.heading("Headline numbers")
-    pdf.rows(["Measure", pack.period.label, pack.previous.label, "Change"],
-             [[h.label, _number(h.value, h.unit), _number(h.previous, h.unit), _change(h)] for h in pack.headlines],
-             [70, 35, 35, 40])
+    pdf.rows(
+        ["Measure", pack.period.label, pack.previous.label, "Change"],
+        [[h.label, _number(h.value, h.unit), _number(h.previous, h.unit), _change(h)] for h in pack.headlines],
+        [70, 35, 35, 40],
+    )
 
     pdf.heading("Top cross-team impediments")
     if pack.clusters:
-        pdf.rows(["Impediment", "Status", "Teams", "Open"],
-                 [[c.title, c.status, ", ".join(c.teams), str(c.open_impediments)] for c in pack.clusters],
-                 [75, 25, 65, 15])
+        pdf.rows(
+            ["Impediment", "Status", "Teams", "Open"],
+            [[c.title, c.status, ", ".join(c.teams), str(c.open_impediments)] for c in pack.clusters],
+            [75, 25, 65, 15],
+        )
     else:
         pdf.para("No cross-team impediment clusters touch these teams.")
 
     pdf.heading("Forecasts for open epics")
     if pack.epics:
-        pdf.rows(["Epic", "Team", "Remaining", "50%", "85%"],
-                 [[f"{e.key} {e.title}", e.team_name, f"{e.remaining} of {e.total}",
-                   e.p50.isoformat() if e.p50 else "-", e.p85.isoformat() if e.p85 else (e.message or "-")]
-                  for e in pack.epics], [70, 30, 25, 25, 30])
+        pdf.rows(
+            ["Epic", "Team", "Remaining", "50%", "85%"],
+            [
+                [
+                    f"{e.key} {e.title}",
+                    e.team_name,
+                    f"{e.remaining} of {e.total}",
+                    e.p50.isoformat() if e.p50 else "-",
+                    e.p85.isoformat() if e.p85 else (e.message or "-"),
+                ]
+                for e in pack.epics
+            ],
+            [70, 30, 25, 25, 30],
+        )
         pdf.para("Monte Carlo, 10,000 trials over the last 90 days' daily throughput; not stored.", size=8)
     else:
         pdf.para("No open epics with unfinished items.")
@@ -146,10 +182,20 @@ def render_pdf(pack: LeadershipPack, *, compress: bool = True) -> bytes:
     elif not pack.adoption:
         pdf.para("No team changed the adoption of a tool or practice in this period.")
     else:
-        pdf.rows(["Team", "Tool or practice", "From", "To", "On"],
-                 [[a.team_name, a.entry_name, (a.from_state or "-").replace("_", " "), a.to_state.replace("_", " "),
-                   a.at.date().isoformat()]
-                  for a in pack.adoption], [35, 55, 30, 30, 30])
+        pdf.rows(
+            ["Team", "Tool or practice", "From", "To", "On"],
+            [
+                [
+                    a.team_name,
+                    a.entry_name,
+                    (a.from_state or "-").replace("_", " "),
+                    a.to_state.replace("_", " "),
+                    a.at.date().isoformat(),
+                ]
+                for a in pack.adoption
+            ],
+            [35, 55, 30, 30, 30],
+        )
 
     pdf.heading("Questions for leadership")
     if not pack.questions:

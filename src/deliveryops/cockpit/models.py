@@ -22,8 +22,17 @@ class EntryKind(enum.StrEnum):
     PRACTICE = "practice"
 
 
-TOOL_CATEGORIES = ("tracker", "CI/CD", "source control", "analytics", "feature flags", "observability",
-                   "communication", "documentation", "other")
+TOOL_CATEGORIES = (
+    "tracker",
+    "CI/CD",
+    "source control",
+    "analytics",
+    "feature flags",
+    "observability",
+    "communication",
+    "documentation",
+    "other",
+)
 PRACTICE_CATEGORIES = ("flow", "quality", "learning", "experimentation", "other")
 
 
@@ -38,8 +47,9 @@ class AdoptionLevel(enum.StrEnum):
     @property
     def label(self) -> str:
         """Human name."""
-        return {"not_started": "not started", "trying": "trying", "adopted": "adopted",
-                "not_applicable": "not applicable"}[self.value]
+        return {"not_started": "not started", "trying": "trying", "adopted": "adopted", "not_applicable": "not applicable"}[
+            self.value
+        ]
 
 
 class DataCheck(enum.StrEnum):
@@ -52,10 +62,12 @@ class DataCheck(enum.StrEnum):
     @property
     def label(self) -> str:
         """Human name."""
-        return {"regular_retrospectives": "A retro finished in the last 4 weeks",
-                "wip_limits": "WIP within the team's limit on at least 80% of the last 90 days",
-                "experiment_preregistration": "At least 80% of the last 365 days' experiments planned their sample "
-                                              "size before they started"}[self.value]
+        return {
+            "regular_retrospectives": "A retro finished in the last 4 weeks",
+            "wip_limits": "WIP within the team's limit on at least 80% of the last 90 days",
+            "experiment_preregistration": "At least 80% of the last 365 days' experiments planned their sample "
+            "size before they started",
+        }[self.value]
 
 
 class CatalogueEntry(Base):
@@ -64,14 +76,14 @@ class CatalogueEntry(Base):
     __tablename__ = "cockpit_catalogue_entries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[EntryKind] = mapped_column(Enum(EntryKind, native_enum=False, length=20,
-                                                 values_callable=enum_values))
+    kind: Mapped[EntryKind] = mapped_column(Enum(EntryKind, native_enum=False, length=20, values_callable=enum_values))
     name: Mapped[str] = mapped_column(String(100), unique=True)
     category: Mapped[str] = mapped_column(String(40))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     guide: Mapped[str] = mapped_column(Text, default="")
     data_check: Mapped[DataCheck | None] = mapped_column(
-        Enum(DataCheck, native_enum=False, length=40, values_callable=enum_values), nullable=True)
+        Enum(DataCheck, native_enum=False, length=40, values_callable=enum_values), nullable=True
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -86,8 +98,7 @@ class AdoptionState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("cockpit_catalogue_entries.id", ondelete="CASCADE"), index=True)
-    state: Mapped[AdoptionLevel] = mapped_column(Enum(AdoptionLevel, native_enum=False, length=20,
-                                                      values_callable=enum_values))
+    state: Mapped[AdoptionLevel] = mapped_column(Enum(AdoptionLevel, native_enum=False, length=20, values_callable=enum_values))
     note: Mapped[str] = mapped_column(Text, default="")
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -33,8 +33,7 @@ from deliveryops.impediments.models import Impediment, Status
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import get_group_or_raise, list_teams
 
-__all__ = ["CROSS_TEAM_ROLES", "GroupRollup", "Portfolio", "TeamRow", "build_portfolio", "require_cross_team",
-           "team_timeline"]
+__all__ = ["CROSS_TEAM_ROLES", "GroupRollup", "Portfolio", "TeamRow", "build_portfolio", "require_cross_team", "team_timeline"]
 
 CROSS_TEAM_ROLES = (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN)
 WEEKS = 12
@@ -164,9 +163,10 @@ def _week_range(today: date) -> tuple[date, date, list[date]]:
 def _impediment_counts(session: Session, team_ids: list[int]) -> dict[int, tuple[int, int]]:
     closed = [Status.RESOLVED, Status.WONT_FIX]
     rows = session.execute(
-        select(Impediment.team_id, Impediment.status, func.count()).where(
-            Impediment.team_id.in_(team_ids), Impediment.status.not_in(closed))
-        .group_by(Impediment.team_id, Impediment.status)).all()
+        select(Impediment.team_id, Impediment.status, func.count())
+        .where(Impediment.team_id.in_(team_ids), Impediment.status.not_in(closed))
+        .group_by(Impediment.team_id, Impediment.status)
+    ).all()
     counts: dict[int, tuple[int, int]] = dict.fromkeys(team_ids, (0, 0))
     for team_id, status, count in rows:
         total, escalated = counts[team_id]
@@ -174,8 +174,9 @@ def _impediment_counts(session: Session, team_ids: list[int]) -> dict[int, tuple
     return counts
 
 
-def _team_row(session: Session, team: Team, *, now: datetime, impediments: tuple[int, int],
-              running: dict[int, int] | None) -> TeamRow:
+def _team_row(
+    session: Session, team: Team, *, now: datetime, impediments: tuple[int, int], running: dict[int, int] | None
+) -> TeamRow:
     today = today_in(team, now)
     start, end, weeks = _week_range(today)
     timeline = team_timeline(session, team)
@@ -189,17 +190,29 @@ def _team_row(session: Session, team: Team, *, now: datetime, impediments: tuple
     follow = follow_through(session, team)
     dora = _dora_cell(session, team, today)
     return TeamRow(
-        team_id=team.id, name=team.name, slug=team.slug, group_id=team.group_id,
-        group_name=team.group.name if team.group else None, weeks=weeks,
+        team_id=team.id,
+        name=team.name,
+        slug=team.slug,
+        group_id=team.group_id,
+        group_name=team.group.name if team.group else None,
+        weeks=weeks,
         throughput=[int(v) for v in weekly["finished"].to_list()],
         cycle_time_p85=cycle_time_percentiles(timeline, start=recent_start, end=today, percents=[85])[85],
-        sle_days=target, finished_recent=recent.height,
+        sle_days=target,
+        finished_recent=recent.height,
         aging_past_sle=0 if target is None else aging.filter(pl.col("age_days") > target).height,
-        wip=aging.height, calibration_85=level.hit_rate if level else None,
-        calibration_scored=level.scored if level else 0, dora=dora,
-        dora_available=dora is not None, health=sources.health_trend(session, team_id=team.id),
-        impediments_open=impediments[0], impediments_escalated=impediments[1], actions=follow.actions,
-        actions_done=follow.done, actions_measured=follow.measured, actions_improved=follow.improved,
+        wip=aging.height,
+        calibration_85=level.hit_rate if level else None,
+        calibration_scored=level.scored if level else 0,
+        dora=dora,
+        dora_available=dora is not None,
+        health=sources.health_trend(session, team_id=team.id),
+        impediments_open=impediments[0],
+        impediments_escalated=impediments[1],
+        actions=follow.actions,
+        actions_done=follow.done,
+        actions_measured=follow.measured,
+        actions_improved=follow.improved,
         experiments_running=None if running is None else running.get(team.id, 0),
         recent_cycle_times=[int(v) for v in recent["cycle_time_days"].to_list()],
     )
@@ -211,20 +224,26 @@ def _rollup(group: Group, rows: list[TeamRow]) -> GroupRollup:
     latest = [row.health_latest for row in rows if row.health_latest is not None]
     running = [row.experiments_running for row in rows if row.experiments_running is not None]
     return GroupRollup(
-        group_id=group.id, name=group.name, slug=group.slug, teams=len(rows),
+        group_id=group.id,
+        name=group.name,
+        slug=group.slug,
+        teams=len(rows),
         throughput=[sum(values) for values in zip(*(row.throughput for row in rows), strict=True)],
         cycle_time_p85=None if p85 is None else round(p85),
-        aging_past_sle=sum(row.aging_past_sle for row in rows), wip=sum(row.wip for row in rows),
+        aging_past_sle=sum(row.aging_past_sle for row in rows),
+        wip=sum(row.wip for row in rows),
         impediments_open=sum(row.impediments_open for row in rows),
         impediments_escalated=sum(row.impediments_escalated for row in rows),
-        actions=sum(row.actions for row in rows), actions_done=sum(row.actions_done for row in rows),
+        actions=sum(row.actions for row in rows),
+        actions_done=sum(row.actions_done for row in rows),
         experiments_running=sum(running) if running else None,
         health_latest_mean=round(sum(latest) / len(latest), 3) if latest else None,
     )
 
 
-def build_portfolio(*, session: Session, actor: User, group_slug: str | None = None, min_group_size: int = 3,
-                    now: datetime | None = None) -> Portfolio:
+def build_portfolio(
+    *, session: Session, actor: User, group_slug: str | None = None, min_group_size: int = 3, now: datetime | None = None
+) -> Portfolio:
     """Compute the portfolio for ``actor``, optionally for one group.
 
     Args:
@@ -248,7 +267,7 @@ def build_portfolio(*, session: Session, actor: User, group_slug: str | None = N
     groups = list(session.scalars(select(Group).order_by(Group.name)))
     rollups: list[GroupRollup] = []
     hidden: list[str] = []
-    for candidate in ([group] if group else groups):
+    for candidate in [group] if group else groups:
         members = [row for row in rows if row.group_id == candidate.id]
         if not members:
             continue
@@ -257,9 +276,15 @@ def build_portfolio(*, session: Session, actor: User, group_slug: str | None = N
         else:
             rollups.append(_rollup(candidate, members))
     return Portfolio(
-        today=moment.date(), weeks=rows[0].weeks if rows else _week_range(moment.date())[2], rows=rows,
-        rollups=rollups, hidden_groups=hidden, groups=groups, group=group, min_group_size=min_group_size,
+        today=moment.date(),
+        weeks=rows[0].weeks if rows else _week_range(moment.date())[2],
+        rows=rows,
+        rollups=rollups,
+        hidden_groups=hidden,
+        groups=groups,
+        group=group,
+        min_group_size=min_group_size,
         dora_available=any(row.dora_available for row in rows),
-        health_available=any(row.health is not None for row in rows), experiments_available=running is not None,
+        health_available=any(row.health is not None for row in rows),
+        experiments_available=running is not None,
     )
-

@@ -22,8 +22,7 @@ __all__ = ["api", "router"]
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["cockpit"], responses=error_responses(401, 403, 404))
-register_nav("Cockpit", "/cockpit", order=13,
-             visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
+register_nav("Cockpit", "/cockpit", order=13, visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
 GroupQuery = Annotated[str | None, Query(max_length=100, description="Only this group (its slug).")]
 
 
@@ -35,10 +34,14 @@ def _settings(request: Request) -> Settings:
 @router.get("/cockpit", response_class=HTMLResponse)
 def portfolio_page(request: Request, session: SessionDep, actor: PageUser, group: GroupQuery = None) -> Response:
     """Every team on one page, with group roll-ups."""
-    portfolio = build_portfolio(session=session, actor=actor, group_slug=group or None,
-                                min_group_size=_settings(request).min_group_size)
-    return render(request, "cockpit/portfolio.html", {
-        "p": portfolio, "sparkline": sparkline, "dora_keys": DORA_KEYS, "cockpit_tab": "portfolio"})
+    portfolio = build_portfolio(
+        session=session, actor=actor, group_slug=group or None, min_group_size=_settings(request).min_group_size
+    )
+    return render(
+        request,
+        "cockpit/portfolio.html",
+        {"p": portfolio, "sparkline": sparkline, "dora_keys": DORA_KEYS, "cockpit_tab": "portfolio"},
+    )
 
 
 class DoraBands(BaseModel):
@@ -111,30 +114,67 @@ def portfolio_read(portfolio: Portfolio) -> PortfolioRead:
         dora = None
         if row.dora is not None:
             bands = row.dora.bands
-            dora = DoraBands(deployment_frequency=bands.get("deployment_frequency_band"),
-                             lead_time=bands.get("lead_time_band"),
-                             change_failure_rate=bands.get("change_failure_rate_band"),
-                             recovery=bands.get("recovery_band"))
-        teams.append(PortfolioTeam(
-            team_id=row.team_id, name=row.name, slug=row.slug, group=row.group_name, weekly_throughput=row.throughput,
-            cycle_time_p85_days=row.cycle_time_p85, sle_days=row.sle_days, aging_past_sle=row.aging_past_sle,
-            wip=row.wip, calibration_85_hit_rate=row.calibration_85, calibration_85_scored=row.calibration_scored,
-            dora=dora, health_scores=None if row.health is None else [p.score for p in row.health],
-            impediments_open=row.impediments_open, impediments_escalated=row.impediments_escalated,
-            actions=row.actions, actions_done=row.actions_done, actions_measured=row.actions_measured,
-            actions_improved=row.actions_improved, experiments_running=row.experiments_running))
-    groups = [PortfolioGroup(
-        group_id=g.group_id, name=g.name, slug=g.slug, teams=g.teams, weekly_throughput=g.throughput,
-        cycle_time_p85_days=g.cycle_time_p85, aging_past_sle=g.aging_past_sle, wip=g.wip,
-        impediments_open=g.impediments_open, impediments_escalated=g.impediments_escalated, actions=g.actions,
-        actions_done=g.actions_done, experiments_running=g.experiments_running,
-        health_latest_mean=g.health_latest_mean) for g in portfolio.rollups]
-    return PortfolioRead(weeks=portfolio.weeks, teams=teams, groups=groups, hidden_groups=portfolio.hidden_groups,
-                         min_group_size=portfolio.min_group_size)
+            dora = DoraBands(
+                deployment_frequency=bands.get("deployment_frequency_band"),
+                lead_time=bands.get("lead_time_band"),
+                change_failure_rate=bands.get("change_failure_rate_band"),
+                recovery=bands.get("recovery_band"),
+            )
+        teams.append(
+            PortfolioTeam(
+                team_id=row.team_id,
+                name=row.name,
+                slug=row.slug,
+                group=row.group_name,
+                weekly_throughput=row.throughput,
+                cycle_time_p85_days=row.cycle_time_p85,
+                sle_days=row.sle_days,
+                aging_past_sle=row.aging_past_sle,
+                wip=row.wip,
+                calibration_85_hit_rate=row.calibration_85,
+                calibration_85_scored=row.calibration_scored,
+                dora=dora,
+                health_scores=None if row.health is None else [p.score for p in row.health],
+                impediments_open=row.impediments_open,
+                impediments_escalated=row.impediments_escalated,
+                actions=row.actions,
+                actions_done=row.actions_done,
+                actions_measured=row.actions_measured,
+                actions_improved=row.actions_improved,
+                experiments_running=row.experiments_running,
+            )
+        )
+    groups = [
+        PortfolioGroup(
+            group_id=g.group_id,
+            name=g.name,
+            slug=g.slug,
+            teams=g.teams,
+            weekly_throughput=g.throughput,
+            cycle_time_p85_days=g.cycle_time_p85,
+            aging_past_sle=g.aging_past_sle,
+            wip=g.wip,
+            impediments_open=g.impediments_open,
+            impediments_escalated=g.impediments_escalated,
+            actions=g.actions,
+            actions_done=g.actions_done,
+            experiments_running=g.experiments_running,
+            health_latest_mean=g.health_latest_mean,
+        )
+        for g in portfolio.rollups
+    ]
+    return PortfolioRead(
+        weeks=portfolio.weeks,
+        teams=teams,
+        groups=groups,
+        hidden_groups=portfolio.hidden_groups,
+        min_group_size=portfolio.min_group_size,
+    )
 
 
 @api.get("/cockpit/portfolio", response_model=PortfolioRead)
 def read_portfolio(request: Request, session: SessionDep, actor: ApiUser, group: GroupQuery = None) -> PortfolioRead:
     """Every team's portfolio cells and the group roll-ups (Product Ops, leaders, admins)."""
-    return portfolio_read(build_portfolio(session=session, actor=actor, group_slug=group or None,
-                                          min_group_size=_settings(request).min_group_size))
+    return portfolio_read(
+        build_portfolio(session=session, actor=actor, group_slug=group or None, min_group_size=_settings(request).min_group_size)
+    )

@@ -39,10 +39,12 @@ __all__ = [
     "health_trend",
 ]
 
-DORA_KEYS = (("deployment_frequency_band", "Deployment frequency", "deployment-frequency"),
-             ("lead_time_band", "Lead time for changes", "lead-time"),
-             ("change_failure_rate_band", "Change failure rate", "change-failure-rate"),
-             ("recovery_band", "Recovery time", "recovery-time"))
+DORA_KEYS = (
+    ("deployment_frequency_band", "Deployment frequency", "deployment-frequency"),
+    ("lead_time_band", "Lead time for changes", "lead-time"),
+    ("change_failure_rate_band", "Change failure rate", "change-failure-rate"),
+    ("recovery_band", "Recovery time", "recovery-time"),
+)
 
 
 def _band(band: Band | None) -> str | None:
@@ -69,14 +71,20 @@ class DoraCell:
 def dora_keys(session: Session, *, team_id: int, start: date, end: date) -> DoraCell:
     """The team's DORA keys over ``[start, end]``."""
     keys = team_keys(session, team_id=team_id, start=start, end=end)
-    bands = {"deployment_frequency_band": _band(keys.deployment_frequency_band),  # the keys of DORA_KEYS, in order
-             "lead_time_band": _band(keys.lead_time_band),
-             "change_failure_rate_band": _band(keys.change_failure_rate_band),
-             "recovery_band": _band(keys.recovery_band)}
-    return DoraCell(bands=bands,
-                    deployment_days_per_week=_float(keys.deployment_days_per_week),
-                    lead_time_hours=_float(keys.lead_time_hours), change_failure_rate=_float(keys.change_failure_rate),
-                    recovery_hours=_float(keys.recovery_hours), deployments=keys.deployments)
+    bands = {
+        "deployment_frequency_band": _band(keys.deployment_frequency_band),  # the keys of DORA_KEYS, in order
+        "lead_time_band": _band(keys.lead_time_band),
+        "change_failure_rate_band": _band(keys.change_failure_rate_band),
+        "recovery_band": _band(keys.recovery_band),
+    }
+    return DoraCell(
+        bands=bands,
+        deployment_days_per_week=_float(keys.deployment_days_per_week),
+        lead_time_hours=_float(keys.lead_time_hours),
+        change_failure_rate=_float(keys.change_failure_rate),
+        recovery_hours=_float(keys.recovery_hours),
+        deployments=keys.deployments,
+    )
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,10 @@ class HealthPoint:
 
 def health_trend(session: Session, *, team_id: int) -> list[HealthPoint]:
     """The team's health-check scores (closed rounds with enough respondents), oldest first."""
-    points = [HealthPoint(round_id=p.round_id, closed_at=p.closed_at, score=float(p.score), respondents=p.respondents)
-              for p in team_trend(session, team_id=team_id)]
+    points = [
+        HealthPoint(round_id=p.round_id, closed_at=p.closed_at, score=float(p.score), respondents=p.respondents)
+        for p in team_trend(session, team_id=team_id)
+    ]
     return sorted(points, key=lambda p: (str(p.closed_at), p.round_id))
 
 
@@ -117,17 +127,29 @@ class ConcludedExperiment:
     learnings: str
 
 
-def concluded_experiments(session: Session, *, team_ids: list[int], start: datetime,
-                          end: datetime) -> list[ConcludedExperiment]:
+def concluded_experiments(session: Session, *, team_ids: list[int], start: datetime, end: datetime) -> list[ConcludedExperiment]:
     """Experiments of ``team_ids`` that ended in ``[start, end)``, by end."""
-    statement = (select(Experiment)
-                 .where(Experiment.ended_at.is_not(None), Experiment.ended_at >= start, Experiment.ended_at < end,
-                        Experiment.team_id.in_(team_ids))
-                 .order_by(Experiment.ended_at))
-    return [ConcludedExperiment(title=row.title or f"Experiment {row.id}", team_id=row.team_id, ended_at=row.ended_at,
-                                decision=row.decision.value if row.decision is not None else "",
-                                rationale=row.rationale or "", learnings=row.learnings or "")
-            for row in session.scalars(statement)]
+    statement = (
+        select(Experiment)
+        .where(
+            Experiment.ended_at.is_not(None),
+            Experiment.ended_at >= start,
+            Experiment.ended_at < end,
+            Experiment.team_id.in_(team_ids),
+        )
+        .order_by(Experiment.ended_at)
+    )
+    return [
+        ConcludedExperiment(
+            title=row.title or f"Experiment {row.id}",
+            team_id=row.team_id,
+            ended_at=row.ended_at,
+            decision=row.decision.value if row.decision is not None else "",
+            rationale=row.rationale or "",
+            learnings=row.learnings or "",
+        )
+        for row in session.scalars(statement)
+    ]
 
 
 @dataclass(frozen=True)
@@ -142,13 +164,19 @@ class AdoptionChangeRow:
     at: datetime
 
 
-def adoption_changes(session: Session, *, team_ids: list[int], start: datetime,
-                     end: datetime) -> list[AdoptionChangeRow]:
+def adoption_changes(session: Session, *, team_ids: list[int], start: datetime, end: datetime) -> list[AdoptionChangeRow]:
     """Adoption changes of ``team_ids`` with ``start <= at < end``, oldest first."""
-    return [AdoptionChangeRow(team_id=c.team_id, team_name=c.team_name, entry_name=c.entry_name,
-                              from_state=c.from_state.value if c.from_state is not None else None,
-                              to_state=c.to_state.value, at=c.at)
-            for c in changes(session, team_ids=team_ids, start=start, end=end)]
+    return [
+        AdoptionChangeRow(
+            team_id=c.team_id,
+            team_name=c.team_name,
+            entry_name=c.entry_name,
+            from_state=c.from_state.value if c.from_state is not None else None,
+            to_state=c.to_state.value,
+            at=c.at,
+        )
+        for c in changes(session, team_ids=team_ids, start=start, end=end)
+    ]
 
 
 @dataclass(frozen=True)
@@ -169,6 +197,9 @@ def coaching_insights(session: Session, *, team_ids: list[int], now: datetime | 
     rows: list[InsightRow] = []
     for team_id in team_ids:
         for insight in list_insights(session=session, actor=None, team_id=team_id, now=now).active:
-            rows.append(InsightRow(team_id=team_id, title=str(insight.payload.get("title") or insight.subject),
-                                   created_at=insight.first_seen_at))
+            rows.append(
+                InsightRow(
+                    team_id=team_id, title=str(insight.payload.get("title") or insight.subject), created_at=insight.first_seen_at
+                )
+            )
     return rows

@@ -15,7 +15,5 @@ from deliveryops.cockpit import (
 __all__ = ["api_routers", "page_routers"]
 
 # JSON routers (mounted under /api/v1) and page routers, in the order they must match.
-api_routers: list[APIRouter] = [portfolio_pages.api, leadership_pages.api, digest_pages.api,
-                                catalogue_routes.api]
-page_routers: list[APIRouter] = [portfolio_pages.router, leadership_pages.router, digest_pages.router,
-                                 catalogue_pages.router]
+api_routers: list[APIRouter] = [portfolio_pages.api, leadership_pages.api, digest_pages.api, catalogue_routes.api]
+page_routers: list[APIRouter] = [portfolio_pages.router, leadership_pages.router, digest_pages.router, catalogue_pages.router]

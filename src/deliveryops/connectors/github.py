@@ -198,9 +198,17 @@ class GitHubConnector(Connector):
     label: ClassVar[str] = "GitHub"
     settings_model: ClassVar[type[ConnectorSettings]] = GitHubSettings
 
-    def __init__(self, settings: GitHubSettings, secret: str, *, name: str,
-                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
-                 now: Callable[[], datetime] | None = None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        settings: GitHubSettings,
+        secret: str,
+        *,
+        name: str,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         """Prepare a connection; nothing is sent until :meth:`test` or :meth:`fetch`.
 
         Args:
@@ -215,9 +223,16 @@ class GitHubConnector(Connector):
         self.settings = settings
         self.name = name
         client = httpx.Client(
-            base_url=settings.base_url, transport=transport, timeout=httpx.Timeout(30.0), follow_redirects=True,
-            headers={"Authorization": f"Bearer {secret}", "Accept": "application/vnd.github+json",
-                     "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "deliveryops"},
+            base_url=settings.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(30.0),
+            follow_redirects=True,
+            headers={
+                "Authorization": f"Bearer {secret}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "deliveryops",
+            },
         )
         self.http = SourceClient(name=name, client=client, sleep=sleep, rng=rng or random.Random())
         if now is not None:
@@ -225,8 +240,10 @@ class GitHubConnector(Connector):
         url = httpx.URL(settings.base_url)
         self.pager = Pager(self.http, name, f"{url.scheme}://{url.netloc.decode()}")
         self.options = HistoryOptions(
-            workflow_by=settings.workflow_by, status_labels=tuple(settings.status_labels),
-            project_columns=tuple(settings.project_columns), issue_types_by_label=dict(settings.issue_types_by_label),
+            workflow_by=settings.workflow_by,
+            status_labels=tuple(settings.status_labels),
+            project_columns=tuple(settings.project_columns),
+            issue_types_by_label=dict(settings.issue_types_by_label),
             blocked_label=settings.blocked_label,
         )
         self._deployments: dict[str, DeploymentRecord | None] = {}  # per sync: each listed deployment, mapped
@@ -253,9 +270,11 @@ class GitHubConnector(Connector):
             except ConnectorError as exc:
                 if exc.status != 404:
                     raise
-                raise ConnectorError(f"{self.name}: repository {repository} was not found, or the token cannot "
-                                     "see it. Check its owner/name and the token's repository access.",
-                                     status=404) from None
+                raise ConnectorError(
+                    f"{self.name}: repository {repository} was not found, or the token cannot "
+                    "see it. Check its owner/name and the token's repository access.",
+                    status=404,
+                ) from None
         for source in self.settings.deployments:
             if source.source == "workflow_runs":
                 self._runs_path(source.repository, source)  # names the workflows when one is missing
@@ -309,12 +328,10 @@ class GitHubConnector(Connector):
             middle = [(label, StageCategory.ACTIVE) for label in self.settings.status_labels]
         elif self.settings.workflow_by == "project_columns":
             middle = [(column, _column_category(column)) for column in self.settings.project_columns]
-        names = [(OPEN, StageCategory.BACKLOG), *middle, (CLOSED, StageCategory.DONE),
-                 (NOT_PLANNED, StageCategory.DISCARDED)]
+        names = [(OPEN, StageCategory.BACKLOG), *middle, (CLOSED, StageCategory.DONE), (NOT_PLANNED, StageCategory.DISCARDED)]
         unique = list(dict.fromkeys(name for name, _ in names))
         categories = dict(reversed(names))
-        return [WorkflowStatus(name=name, category=categories[name], position=position)
-                for position, name in enumerate(unique)]
+        return [WorkflowStatus(name=name, category=categories[name], position=position) for position, name in enumerate(unique)]
 
     def _start(self, request: SyncRequest) -> _Progress:
         repositories = self.settings.repositories
@@ -326,8 +343,9 @@ class GitHubConnector(Connector):
             index, phase, next_url = repositories.index(cursor["repo"]), str(cursor["phase"]), cursor.get("next_url")
             if phase == "deployments" and self.settings.deployment_source(repositories[index]) is None:
                 index, phase, next_url = index + 1, "issues", None  # its deployment source was removed since
-            return _Progress(index, phase, next_url,
-                             _parse_optional(cursor.get("since")), _parse_optional(cursor.get("watermark")))
+            return _Progress(
+                index, phase, next_url, _parse_optional(cursor.get("since")), _parse_optional(cursor.get("watermark"))
+            )
         # No cursor, or one for a repository no longer configured: start from the beginning.
         return _Progress(0, "issues", None, since, None, keys=[] if request.full else None)
 
@@ -335,8 +353,7 @@ class GitHubConnector(Connector):
         params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc", "per_page": PER_PAGE}
         if progress.since is not None:
             params["since"] = _iso(progress.since)
-        page = self.pager.page(progress.next_url or f"/repos/{repository}/issues",
-                               None if progress.next_url else params)
+        page = self.pager.page(progress.next_url or f"/repos/{repository}/issues", None if progress.next_url else params)
         result = FetchPage()
         for issue in page.records:
             progress.see(issue.get("updated_at"))
@@ -363,8 +380,7 @@ class GitHubConnector(Connector):
 
     def _pulls_page(self, repository: str, progress: _Progress) -> FetchPage:
         params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": PER_PAGE}
-        page = self.pager.page(progress.next_url or f"/repos/{repository}/pulls",
-                               None if progress.next_url else params)
+        page = self.pager.page(progress.next_url or f"/repos/{repository}/pulls", None if progress.next_url else params)
         result = FetchPage()
         older_reached = False
         for pull in page.records:
@@ -377,16 +393,20 @@ class GitHubConnector(Connector):
             commits, _ = self.pager.all(f"/repos/{repository}/pulls/{number}/commits", {"per_page": PER_PAGE})
             reviews, _ = self.pager.all(f"/repos/{repository}/pulls/{number}/reviews", {"per_page": PER_PAGE})
             result.changes.append(change(repository, pull, commits, reviews))
-        progress.advance(None if older_reached else page.next_url,
-                         deployments=self.settings.deployment_source(repository) is not None)
+        progress.advance(
+            None if older_reached else page.next_url, deployments=self.settings.deployment_source(repository) is not None
+        )
         return result
 
     def _deployments_page(self, repository: str, progress: _Progress) -> FetchPage:
         source = self.settings.deployment_source(repository)
         assert source is not None  # the phase exists only for repositories with a source
         if source.source == "deployments":
-            first, params, key = (f"/repos/{repository}/deployments",
-                                  {"environment": source.environment, "per_page": PER_PAGE}, None)
+            first, params, key = (
+                f"/repos/{repository}/deployments",
+                {"environment": source.environment, "per_page": PER_PAGE},
+                None,
+            )
         else:
             first = "" if progress.next_url else self._runs_path(repository, source)
             params, key = {"branch": source.branch, "status": "completed", "per_page": PER_PAGE}, "workflow_runs"
@@ -404,8 +424,7 @@ class GitHubConnector(Connector):
             if record.result in ("success", "failure") and record.commit_sha:
                 previous = self._previous_success(repository, source, page, index, key)
                 if previous is not None and previous.commit_sha:
-                    record = replace(record, commit_shas=self._shipped(repository, previous.commit_sha,
-                                                                       record.commit_sha))
+                    record = replace(record, commit_shas=self._shipped(repository, previous.commit_sha, record.commit_sha))
             result.deployments.append(record)
         progress.advance(None if older_reached else page.next_url, deployments=True)
         return result
@@ -423,7 +442,8 @@ class GitHubConnector(Connector):
             names = ", ".join(sorted(str(workflow.get("name")) for workflow in workflows)) or "none"
             raise ConnectorError(
                 f"{self.name}: {repository} has no workflow named {', '.join(repr(n) for n in source.workflows)} "
-                f"(its workflows: {names}); correct the deployment source of the connection.")
+                f"(its workflows: {names}); correct the deployment source of the connection."
+            )
         if len(matching) == 1:
             return f"/repos/{repository}/actions/workflows/{matching[0]['id']}/runs"
         return f"/repos/{repository}/actions/runs"
@@ -439,8 +459,7 @@ class GitHubConnector(Connector):
                 record = deployment_from_run(repository, raw, environment=source.environment)
         else:
             try:
-                statuses, _ = self.pager.all(f"/repos/{repository}/deployments/{raw['id']}/statuses",
-                                             {"per_page": PER_PAGE})
+                statuses, _ = self.pager.all(f"/repos/{repository}/deployments/{raw['id']}/statuses", {"per_page": PER_PAGE})
             except ConnectorError as exc:
                 if exc.status not in (404, 410):  # deleted since it was listed
                     raise
@@ -449,10 +468,11 @@ class GitHubConnector(Connector):
         self._deployments[memo] = record
         return record
 
-    def _previous_success(self, repository: str, source: DeploymentSource, page: Page, index: int,
-                          key: str | None) -> DeploymentRecord | None:
+    def _previous_success(
+        self, repository: str, source: DeploymentSource, page: Page, index: int, key: str | None
+    ) -> DeploymentRecord | None:
         """The newest successful deployment older than ``page.records[index]``: on this page, else on older ones."""
-        records, next_url, extra_pages = page.records[index + 1:], page.next_url, 0
+        records, next_url, extra_pages = page.records[index + 1 :], page.next_url, 0
         while True:
             for raw in records:
                 record = self._deployment(repository, source, raw)

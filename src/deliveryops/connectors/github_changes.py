@@ -12,8 +12,9 @@ from deliveryops.connectors.github_history import parse_time
 __all__ = ["change", "first_commit_at", "first_review_at"]
 
 
-def change(repository: str, pull: Mapping[str, Any], commits: Iterable[Mapping[str, Any]],
-           reviews: Iterable[Mapping[str, Any]]) -> ChangeRecord:
+def change(
+    repository: str, pull: Mapping[str, Any], commits: Iterable[Mapping[str, Any]], reviews: Iterable[Mapping[str, Any]]
+) -> ChangeRecord:
     """Build the canonical change of one pull request.
 
     Args:

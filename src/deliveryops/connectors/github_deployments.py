@@ -49,8 +49,13 @@ _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _NAME = re.compile(r"^[^\s\"]+$")
 _IN_PROGRESS = frozenset({"queued", "pending", "in_progress", "waiting"})
 _TERMINAL = {"success": "success", "failure": "failure", "error": "error"}
-_RUN_RESULTS = {"success": "success", "failure": "failure", "timed_out": "failure", "startup_failure": "failure",
-                "cancelled": "cancelled"}
+_RUN_RESULTS = {
+    "success": "success",
+    "failure": "failure",
+    "timed_out": "failure",
+    "startup_failure": "failure",
+    "cancelled": "cancelled",
+}
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 
 
@@ -154,8 +159,7 @@ def parse_deployment_sources(text: str) -> list[dict[str, Any]]:
             continue
         repository, colon, rest = line.partition(":")
         if not colon or not repository.strip():
-            raise DeploymentLineError(number, 'write "owner/repo: deployments" or '
-                                              '"owner/repo: workflow_runs \\"Deploy\\" main"')
+            raise DeploymentLineError(number, 'write "owner/repo: deployments" or "owner/repo: workflow_runs \\"Deploy\\" main"')
         if rest.count('"') % 2:
             raise DeploymentLineError(number, "a workflow name's closing quote is missing")
         tokens = [(quoted, bare) for quoted, bare in _TOKEN.findall(rest)]
@@ -167,8 +171,9 @@ def parse_deployment_sources(text: str) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"repository": repository.strip()}
         if kind == "deployments":
             if names or len(words) > 1:
-                raise DeploymentLineError(number, "deployments takes at most an environment, e.g. "
-                                                  f'"{repository.strip()}: deployments production"')
+                raise DeploymentLineError(
+                    number, f'deployments takes at most an environment, e.g. "{repository.strip()}: deployments production"'
+                )
             entry["source"] = "deployments"
         elif kind == "workflow_runs":
             if not names:
@@ -200,8 +205,9 @@ def format_deployment_sources(sources: Iterable[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def deployment_from_api(repository: str, deployment: Mapping[str, Any], statuses: Sequence[Mapping[str, Any]], *,
-                        now: datetime) -> DeploymentRecord | None:
+def deployment_from_api(
+    repository: str, deployment: Mapping[str, Any], statuses: Sequence[Mapping[str, Any]], *, now: datetime
+) -> DeploymentRecord | None:
     """Map a deployment of the Deployments API and its statuses (see the module docstring).
 
     Args:
@@ -230,10 +236,16 @@ def deployment_from_api(repository: str, deployment: Mapping[str, Any], statuses
     elif now - started > STATUS_RETENTION:
         return None
     return DeploymentRecord(
-        source="github", external_id=f"deployment:{deployment['id']}", repository=repository,
-        environment=str(deployment.get("environment") or "production"), result=result, started_at=started,
-        finished_at=finished, commit_sha=str(deployment.get("sha") or "") or None,
-        ref=str(deployment.get("ref") or "") or None, url=str(url) if url else None,
+        source="github",
+        external_id=f"deployment:{deployment['id']}",
+        repository=repository,
+        environment=str(deployment.get("environment") or "production"),
+        result=result,
+        started_at=started,
+        finished_at=finished,
+        commit_sha=str(deployment.get("sha") or "") or None,
+        ref=str(deployment.get("ref") or "") or None,
+        url=str(url) if url else None,
     )
 
 
@@ -255,9 +267,15 @@ def deployment_from_run(repository: str, run: Mapping[str, Any], *, environment:
         return None
     started = parse_time(str(run.get("run_started_at") or run["created_at"]))
     return DeploymentRecord(
-        source="github", external_id=f"run:{run['id']}", repository=repository, environment=environment,
-        result=result, started_at=started, finished_at=parse_time(str(run.get("updated_at") or run["created_at"])),
-        commit_sha=str(run.get("head_sha") or "") or None, ref=str(run.get("head_branch") or "") or None,
+        source="github",
+        external_id=f"run:{run['id']}",
+        repository=repository,
+        environment=environment,
+        result=result,
+        started_at=started,
+        finished_at=parse_time(str(run.get("updated_at") or run["created_at"])),
+        commit_sha=str(run.get("head_sha") or "") or None,
+        ref=str(run.get("head_branch") or "") or None,
         url=str(run.get("html_url") or "") or None,
     )
 
@@ -287,8 +305,12 @@ def incident_from_issue(repository: str, issue: Mapping[str, Any], *, label: str
             break
     closed_at = issue.get("closed_at") if issue.get("state") == "closed" else None
     return IncidentRecord(
-        source="github", external_id=f"{repository}#{issue['number']}", title=str(issue.get("title") or ""),
+        source="github",
+        external_id=f"{repository}#{issue['number']}",
+        title=str(issue.get("title") or ""),
         created_at=parse_time(str(issue["created_at"])),
         resolved_at=parse_time(str(closed_at)) if isinstance(closed_at, str) and closed_at else None,
-        severity=severity, repository=repository, url=str(issue.get("html_url") or "") or None,
+        severity=severity,
+        repository=repository,
+        url=str(issue.get("html_url") or "") or None,
     )

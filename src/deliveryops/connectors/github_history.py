@@ -73,8 +73,9 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def work_item(repository: str, issue: Mapping[str, Any], events: Iterable[Mapping[str, Any]],
-              options: HistoryOptions) -> WorkItemRecord:
+def work_item(
+    repository: str, issue: Mapping[str, Any], events: Iterable[Mapping[str, Any]], options: HistoryOptions
+) -> WorkItemRecord:
     """Build the canonical record of one issue from the issue and all its events.
 
     Args:
@@ -187,8 +188,9 @@ class _History:
             if added and self._blocked_since is None:
                 self._blocked_since = at
             elif not added and self._blocked_since is not None:
-                self.blocked.append(BlockedIntervalRecord(start=self._blocked_since, end=at,
-                                                          reason=f"label: {name}", origin="flag"))
+                self.blocked.append(
+                    BlockedIntervalRecord(start=self._blocked_since, end=at, reason=f"label: {name}", origin="flag")
+                )
                 self._blocked_since = None
         status = self._labels.get(name.casefold())
         if status is None:
@@ -211,6 +213,9 @@ class _History:
     def finish(self) -> None:
         """Close the bookkeeping: an issue still labelled blocked has an open interval."""
         if self._blocked_since is not None:
-            self.blocked.append(BlockedIntervalRecord(start=self._blocked_since, end=None,
-                                                      reason=f"label: {self.options.blocked_label}", origin="flag"))
+            self.blocked.append(
+                BlockedIntervalRecord(
+                    start=self._blocked_since, end=None, reason=f"label: {self.options.blocked_label}", origin="flag"
+                )
+            )
             self._blocked_since = None

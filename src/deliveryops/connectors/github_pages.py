@@ -63,23 +63,27 @@ class Pager:
             ConnectorError: the request failed, or the answer is not a JSON list.
         """
         if url.startswith(("http://", "https://")) and not url.startswith(self.origin):
-            raise ConnectorError(f"{self.name}: GitHub pointed to a next page on another host ({url[:80]}); "
-                                 "check the base URL of the connection.")
+            raise ConnectorError(
+                f"{self.name}: GitHub pointed to a next page on another host ({url[:80]}); check the base URL of the connection."
+            )
         response = self.http.request("GET", url, params=params, conditional=True)
         cache_key = str(response.request.url)
         if response.status_code == 304:
             remembered = self._pages.get(cache_key)
             if remembered is None:
-                raise ConnectorError(f"{self.name}: GitHub answered 304 for {response.request.url.path}, "
-                                     "a page this connection never received.", retryable=True)
+                raise ConnectorError(
+                    f"{self.name}: GitHub answered 304 for {response.request.url.path}, a page this connection never received.",
+                    retryable=True,
+                )
             return remembered
         page = Page(records=self._records(response, key), next_url=_next_link(response))
         if "etag" in response.headers:
             self._pages[cache_key] = page
         return page
 
-    def all(self, url: str, params: Mapping[str, Any] | None = None, *,
-            key: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    def all(
+        self, url: str, params: Mapping[str, Any] | None = None, *, key: str | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
         """GET every page of a list.
 
         Args:
@@ -106,16 +110,21 @@ class Pager:
         except ValueError:
             raise ConnectorError(
                 f"{self.name}: the server's answer to {response.request.url.path} is not valid JSON "
-                f"(it starts with {response.text[:60]!r}).", retryable=True,
+                f"(it starts with {response.text[:60]!r}).",
+                retryable=True,
             ) from None
         if key is not None:
             if not isinstance(body, dict) or not isinstance(body.get(key), list):
-                raise ConnectorError(f"{self.name}: GitHub answered {response.request.url.path} without the "
-                                     f"{key!r} list it documents.", retryable=False)
+                raise ConnectorError(
+                    f"{self.name}: GitHub answered {response.request.url.path} without the {key!r} list it documents.",
+                    retryable=False,
+                )
             body = body[key]
         if not isinstance(body, list):
-            raise ConnectorError(f"{self.name}: GitHub answered {response.request.url.path} with "
-                                 f"{type(body).__name__} where a list was expected.", retryable=False)
+            raise ConnectorError(
+                f"{self.name}: GitHub answered {response.request.url.path} with {type(body).__name__} where a list was expected.",
+                retryable=False,
+            )
         return [record for record in body if isinstance(record, dict)]
 
 

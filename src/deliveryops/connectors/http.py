@@ -88,7 +88,12 @@ class SourceClient:
         return self._decode(self.request("POST", url, json=json))
 
     def request(
-        self, method: str, url: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
         conditional: bool = False,
     ) -> httpx.Response:
         """Send a request with retries; raise :class:`ConnectorError` when it cannot succeed."""
@@ -119,7 +124,8 @@ class SourceClient:
                     raise ConnectorError(
                         f"{self.name}: the server answered {response.status_code} "
                         f"{_reason(response)} {attempt + 1} times in a row; giving up for now.",
-                        retryable=True, status=response.status_code,
+                        retryable=True,
+                        status=response.status_code,
                     )
                 self._wait(wait if wait is not None else self._backoff(attempt))
                 attempt += 1
@@ -136,11 +142,16 @@ class SourceClient:
                     status=response.status_code,
                 )
             if response.status_code == 404:
-                raise ConnectorError(f"{self.name}: {response.request.url.path} was not found (404). "
-                                     "Check the base URL and the project or repository names.", status=404)
+                raise ConnectorError(
+                    f"{self.name}: {response.request.url.path} was not found (404). "
+                    "Check the base URL and the project or repository names.",
+                    status=404,
+                )
             if response.status_code >= 400:
-                raise ConnectorError(f"{self.name}: the server answered {response.status_code} {_reason(response)}: "
-                                     f"{response.text[:200]}", status=response.status_code)
+                raise ConnectorError(
+                    f"{self.name}: the server answered {response.status_code} {_reason(response)}: {response.text[:200]}",
+                    status=response.status_code,
+                )
             if conditional and method == "GET" and "etag" in response.headers:
                 self._etags[key] = _Cached(response.headers["etag"], self._decode(response))
             return response
@@ -163,7 +174,8 @@ class SourceClient:
         except ValueError:
             raise ConnectorError(
                 f"{self.name}: the server's answer to {response.request.url.path} is not valid JSON "
-                f"(it starts with {response.text[:60]!r}).", retryable=True,
+                f"(it starts with {response.text[:60]!r}).",
+                retryable=True,
             ) from None
 
     def _cache_key(self, url: str, params: Mapping[str, Any] | None) -> str:
@@ -182,8 +194,7 @@ class SourceClient:
         headers = response.headers
         # GitHub's secondary rate limits answer 403 with Retry-After; its primary one with remaining 0.
         limited = response.status_code in (429, 503) or (
-            response.status_code == 403
-            and (headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers)
+            response.status_code == 403 and (headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers)
         )
         if not limited:
             return None

@@ -83,7 +83,8 @@ class JiraCloudConnector(JiraConnectorBase[JiraCloudSettings]):
                 if total is not None and len(histories) < total:
                     raise ConnectorError(
                         f"{self.name}: Jira returned {len(histories)} of the {total} history entries of {issue['key']}; "
-                        "its history is incomplete, so it was not stored. Try the sync again.", retryable=True,
+                        "its history is incomplete, so it was not stored. Try the sync again.",
+                        retryable=True,
                     )
                 return histories
 

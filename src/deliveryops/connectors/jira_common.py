@@ -161,7 +161,12 @@ class JiraConnectorBase(Connector, Generic[S]):
     page_size: ClassVar[int] = 100
 
     def __init__(
-        self, settings: S, secret: str, *, name: str, transport: httpx.BaseTransport | None = None,
+        self,
+        settings: S,
+        secret: str,
+        *,
+        name: str,
+        transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """Prepare a connection; nothing is sent until a method is called.
@@ -176,8 +181,13 @@ class JiraConnectorBase(Connector, Generic[S]):
         self.settings = settings
         self.name = name
         self._secret = secret
-        client = httpx.Client(base_url=settings.base_url, auth=self._auth(), transport=transport, timeout=_TIMEOUT,
-                              headers={"Accept": "application/json"})
+        client = httpx.Client(
+            base_url=settings.base_url,
+            auth=self._auth(),
+            transport=transport,
+            timeout=_TIMEOUT,
+            headers={"Accept": "application/json"},
+        )
         self.http = SourceClient(name=name, client=client, sleep=sleep)
         self._counter = _RequestCounter(self.http.stats)  # from here: the engine's GET /status counts too
 
@@ -222,7 +232,8 @@ class JiraConnectorBase(Connector, Generic[S]):
                 if exc.status == 404:
                     raise ConnectorError(
                         f"{self.name}: project {key} was not found on {self.settings.base_url}, "
-                        f"or {who} is not allowed to browse it.", status=404,
+                        f"or {who} is not allowed to browse it.",
+                        status=404,
                     ) from None
                 raise
             found.append(f"{project.get('key') or key} ({project.get('name') or key})")
@@ -249,8 +260,9 @@ class JiraConnectorBase(Connector, Generic[S]):
         context = self._context()
         since_text, position = self._start(request)
         since = datetime.fromisoformat(since_text) if since_text else None
-        jql = search_jql(self.settings.projects, since=jql_time(since, context.zone) if since else None,
-                         extra=self.settings.jql_extra)
+        jql = search_jql(
+            self.settings.projects, since=jql_time(since, context.zone) if since else None, extra=self.settings.jql_extra
+        )
         seen: set[str] = set()
         watermark: datetime | None = None
         fields = context.fields.search_fields()
@@ -273,8 +285,14 @@ class JiraConnectorBase(Connector, Generic[S]):
             last = page.next_position is None
             existing = sorted(self._existing_keys() | seen) if last and request.full else None
             cursor = {self.cursor_key: page.next_position, "since": since_text}
-            yield FetchPage(items=items, incidents=incidents, existing_keys=existing, cursor=cursor,
-                            requests=counter.take(), watermark=watermark)
+            yield FetchPage(
+                items=items,
+                incidents=incidents,
+                existing_keys=existing,
+                cursor=cursor,
+                requests=counter.take(),
+                watermark=watermark,
+            )
 
     def _incident(self, issue: Mapping[str, Any]) -> IncidentRecord | None:
         """The incident an issue is (by its type or a label), or None; an odd issue is named in the error."""
@@ -285,25 +303,36 @@ class JiraConnectorBase(Connector, Generic[S]):
         issue_type = str((fields.get("issuetype") or {}).get("name") or "").casefold()
         labels = {str(label).casefold() for label in fields.get("labels") or []}
         if issue_type not in {name.casefold() for name in settings.incident_issue_types} and not (
-                labels & {name.casefold() for name in settings.incident_labels}):
+            labels & {name.casefold() for name in settings.incident_labels}
+        ):
             return None
         key = str(issue["key"])
         try:
             created = parse_time(str(fields["created"]))
             resolved = parse_time(str(fields["resolutiondate"])) if fields.get("resolutiondate") else None
             return IncidentRecord(
-                source=self.kind, external_id=key, title=str(fields.get("summary") or ""), created_at=created,
+                source=self.kind,
+                external_id=key,
+                title=str(fields.get("summary") or ""),
+                created_at=created,
                 # An issue imported into Jira can carry a resolution date before its creation: restored at once.
                 resolved_at=None if resolved is None else max(resolved, created),
                 severity=_severity(fields.get(settings.incident_severity_field or "priority")),
                 url=f"{settings.base_url}/browse/{key}",
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConnectorError(f"{self.name}: incident {key} could not be read "
-                                 f"({exc.__class__.__name__}: {exc}); the sync stopped before it.") from None
+            raise ConnectorError(
+                f"{self.name}: incident {key} could not be read ({exc.__class__.__name__}: {exc}); the sync stopped before it."
+            ) from None
 
     def _pages(
-        self, jql: str, fields: Sequence[str], position: Position, *, expand: bool, page_size: int,
+        self,
+        jql: str,
+        fields: Sequence[str],
+        position: Position,
+        *,
+        expand: bool,
+        page_size: int,
     ) -> Iterator[SearchPage]:
         """Every page of a search from ``position``; a stale page token (they expire) restarts the query once."""
         restarted = False
@@ -317,8 +346,9 @@ class JiraConnectorBase(Connector, Generic[S]):
                 position, restarted = None, True
                 continue
             if page.next_position is not None and page.next_position == position:
-                raise ConnectorError(f"{self.name}: the search answered the same page twice; stopped to avoid an endless sync.",
-                                     retryable=True)
+                raise ConnectorError(
+                    f"{self.name}: the search answered the same page twice; stopped to avoid an endless sync.", retryable=True
+                )
             yield page
             if page.next_position is None:
                 return
@@ -330,8 +360,10 @@ class JiraConnectorBase(Connector, Generic[S]):
         try:
             return work_item(issue, histories, options), parse_time(issue["fields"]["updated"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConnectorError(f"{self.name}: issue {issue['key']} could not be read "
-                                 f"({exc.__class__.__name__}: {exc}); the sync stopped before it.") from None
+            raise ConnectorError(
+                f"{self.name}: issue {issue['key']} could not be read "
+                f"({exc.__class__.__name__}: {exc}); the sync stopped before it."
+            ) from None
 
     def _start(self, request: SyncRequest) -> tuple[str | None, Position]:
         """The ``since`` (ISO text, UTC) and position to start from: the cursor's when resuming."""
@@ -347,21 +379,29 @@ class JiraConnectorBase(Connector, Generic[S]):
         me = self._get_object(f"{self.api}/myself")
         field_list = self._get_list(f"{self.api}/field")
         known_ids = {str(item.get("id")) for item in field_list} | {"priority"}
-        fields, missing = detect_fields(field_list, flagged_field=self.settings.flagged_field,
-                                        story_points_field=self.settings.story_points_field)
+        fields, missing = detect_fields(
+            field_list, flagged_field=self.settings.flagged_field, story_points_field=self.settings.story_points_field
+        )
         if missing:
-            raise ConnectorError(f"{self.name}: field {', '.join(missing)} does not exist on {self.settings.base_url}; "
-                                 "correct the Flagged or story points field of the connection.")
+            raise ConnectorError(
+                f"{self.name}: field {', '.join(missing)} does not exist on {self.settings.base_url}; "
+                "correct the Flagged or story points field of the connection."
+            )
         severity_field = self.settings.incident_severity_field
         if severity_field and severity_field not in known_ids:
-            raise ConnectorError(f"{self.name}: field {severity_field} does not exist on {self.settings.base_url}; "
-                                 "correct the incident severity field of the connection.")
+            raise ConnectorError(
+                f"{self.name}: field {severity_field} does not exist on {self.settings.base_url}; "
+                "correct the incident severity field of the connection."
+            )
         statuses = self._get_list(f"{self.api}/status")
         options = MappingOptions(
-            source=self.kind, base_url=self.settings.base_url,
+            source=self.kind,
+            base_url=self.settings.base_url,
             status_names={str(status["id"]): str(status["name"]) for status in statuses if "id" in status and "name" in status},
-            flagged_field_id=fields.flagged_id, flagged_field_name=fields.flagged_name,
-            story_points_field_id=fields.story_points_id, blocked_statuses=frozenset(self.settings.blocked_statuses),
+            flagged_field_id=fields.flagged_id,
+            flagged_field_name=fields.flagged_name,
+            story_points_field_id=fields.story_points_id,
+            blocked_statuses=frozenset(self.settings.blocked_statuses),
         )
         return _SyncContext(zone=user_zone(me.get("timeZone")), fields=fields, options=options)
 
@@ -400,8 +440,10 @@ class JiraConnectorBase(Connector, Generic[S]):
         return issues
 
     def _shape_error(self, path: str, expected: str) -> ConnectorError:
-        return ConnectorError(f"{self.name}: the answer to {path} is not {expected} as the Jira API documents; "
-                              "check that the base URL points at Jira.")
+        return ConnectorError(
+            f"{self.name}: the answer to {path} is not {expected} as the Jira API documents; "
+            "check that the base URL points at Jira."
+        )
 
 
 def _severity(value: object) -> str | None:

@@ -96,6 +96,7 @@ def sorted_histories(histories: Iterable[Mapping[str, Any]]) -> list[Mapping[str
     Returns:
         A new list, oldest first.
     """
+
     def order(history: Mapping[str, Any]) -> tuple[datetime, int]:
         raw_id = str(history.get("id", ""))
         return parse_time(history["created"]), int(raw_id) if raw_id.isdigit() else 0
@@ -160,6 +161,7 @@ def propose_workflow(statuses: Iterable[Mapping[str, Any]]) -> list[WorkflowStat
     Returns:
         The proposed statuses with positions 0, 1, 2, ...
     """
+
     def order(status: Mapping[str, Any]) -> tuple[int, int, str]:
         category = str((status.get("statusCategory") or {}).get("key", ""))
         raw_id = str(status.get("id", ""))
@@ -179,7 +181,10 @@ def propose_workflow(statuses: Iterable[Mapping[str, Any]]) -> list[WorkflowStat
 
 
 def _status_timeline(
-    fields: Mapping[str, Any], histories: Sequence[Mapping[str, Any]], created_at: datetime, options: MappingOptions,
+    fields: Mapping[str, Any],
+    histories: Sequence[Mapping[str, Any]],
+    created_at: datetime,
+    options: MappingOptions,
 ) -> list[_Entry]:
     """(entered at, status id, status name, previous status name) per status entered, the creation status first."""
     changes = [
@@ -197,8 +202,12 @@ def _status_timeline(
         (min(created_at, first_at), first.get("from"), _status_name(first.get("from"), first.get("fromString"), options), None),
     ]
     timeline.extend(
-        (at, item.get("to"), _status_name(item.get("to"), item.get("toString"), options),
-         _status_name(item.get("from"), item.get("fromString"), options))
+        (
+            at,
+            item.get("to"),
+            _status_name(item.get("to"), item.get("toString"), options),
+            _status_name(item.get("from"), item.get("fromString"), options),
+        )
         for at, item in changes
     )
     return timeline
@@ -211,7 +220,8 @@ def _status_name(status_id: Any, written: Any, options: MappingOptions) -> str:
 
 
 def _status_intervals(
-    timeline: Sequence[_Entry], options: MappingOptions,
+    timeline: Sequence[_Entry],
+    options: MappingOptions,
 ) -> list[BlockedIntervalRecord]:
     blocked = set(options.blocked_statuses)
     if not blocked:
@@ -231,7 +241,10 @@ def _status_intervals(
 
 
 def _flag_intervals(
-    fields: Mapping[str, Any], histories: Sequence[Mapping[str, Any]], created_at: datetime, options: MappingOptions,
+    fields: Mapping[str, Any],
+    histories: Sequence[Mapping[str, Any]],
+    created_at: datetime,
+    options: MappingOptions,
 ) -> list[BlockedIntervalRecord]:
     if options.flagged_field_id is None and options.flagged_field_name is None:
         return []

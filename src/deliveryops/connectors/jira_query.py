@@ -31,7 +31,15 @@ __all__ = [
 JQL_TIME_FORMAT = "%Y/%m/%d %H:%M"
 UNKNOWN_ZONE_OVERLAP = timedelta(hours=12)
 ISSUE_FIELDS = (
-    "summary", "issuetype", "status", "created", "updated", "resolution", "resolutiondate", "parent", "labels",
+    "summary",
+    "issuetype",
+    "status",
+    "created",
+    "updated",
+    "resolution",
+    "resolutiondate",
+    "parent",
+    "labels",
     "issuelinks",
 )
 """The fields every search asks for; the Flagged and story points fields are added when known."""
@@ -133,7 +141,10 @@ def search_jql(projects: Sequence[str], *, since: str | None, extra: str = "", o
 
 
 def detect_fields(
-    fields: Iterable[Mapping[str, Any]], *, flagged_field: str | None, story_points_field: str | None,
+    fields: Iterable[Mapping[str, Any]],
+    *,
+    flagged_field: str | None,
+    story_points_field: str | None,
 ) -> tuple[FieldIds, list[str]]:
     """Find the Flagged and story points fields in the site's field list (``GET /rest/api/{2,3}/field``).
 
@@ -152,13 +163,20 @@ def detect_fields(
     by_id = {str(item.get("id")): item for item in fields}
     missing = [field_id for field_id in (flagged_field, story_points_field) if field_id and field_id not in by_id]
     flagged = flagged_field or _named(by_id.values(), "flagged")
-    points = story_points_field or next(
-        (str(item["id"]) for item in by_id.values() if (item.get("schema") or {}).get("custom") == _STORY_POINTS_SCHEMA),
-        None,
-    ) or _named(by_id.values(), *_STORY_POINTS_NAMES)
+    points = (
+        story_points_field
+        or next(
+            (str(item["id"]) for item in by_id.values() if (item.get("schema") or {}).get("custom") == _STORY_POINTS_SCHEMA),
+            None,
+        )
+        or _named(by_id.values(), *_STORY_POINTS_NAMES)
+    )
     flagged_name = str(by_id[flagged]["name"]) if flagged in by_id else None
-    return FieldIds(flagged_id=flagged if flagged in by_id else None, flagged_name=flagged_name,
-                    story_points_id=points if points in by_id else None), missing
+    return FieldIds(
+        flagged_id=flagged if flagged in by_id else None,
+        flagged_name=flagged_name,
+        story_points_id=points if points in by_id else None,
+    ), missing
 
 
 def _named(items: Iterable[Mapping[str, Any]], *names: str) -> str | None:

@@ -43,4 +43,3 @@ def _load_builtin() -> None:
         except ModuleNotFoundError as exc:  # a connector not written yet must not break the others
             if exc.name != module:
                 raise
-

@@ -52,16 +52,51 @@ TEAMS = [
 ]
 
 MEMBER_NAMES = [
-    "Amara Okafor", "Lukas Brandt", "Sofia Marino", "Jonas Lindqvist", "Priya Raman", "Mateo García",
-    "Hannah Schulz", "Kenji Watanabe", "Chloé Dubois", "Omar Haddad", "Ingrid Nilsen", "Tomás Silva",
-    "Aisha Bello", "Felix Wagner", "Mei Lin", "Daniel Novak", "Zeynep Aydın", "Rafael Costa",
-    "Nora Hughes", "Ivan Petrov", "Laura Rossi", "Samuel Mensah", "Elena Popescu", "Yusuf Demir",
-    "Grace Kim", "Henrik Madsen", "Lucía Fernández", "Arjun Mehta", "Katarzyna Nowak", "Ben Carter",
+    "Amara Okafor",
+    "Lukas Brandt",
+    "Sofia Marino",
+    "Jonas Lindqvist",
+    "Priya Raman",
+    "Mateo García",
+    "Hannah Schulz",
+    "Kenji Watanabe",
+    "Chloé Dubois",
+    "Omar Haddad",
+    "Ingrid Nilsen",
+    "Tomás Silva",
+    "Aisha Bello",
+    "Felix Wagner",
+    "Mei Lin",
+    "Daniel Novak",
+    "Zeynep Aydın",
+    "Rafael Costa",
+    "Nora Hughes",
+    "Ivan Petrov",
+    "Laura Rossi",
+    "Samuel Mensah",
+    "Elena Popescu",
+    "Yusuf Demir",
+    "Grace Kim",
+    "Henrik Madsen",
+    "Lucía Fernández",
+    "Arjun Mehta",
+    "Katarzyna Nowak",
+    "Ben Carter",
 ]
-TITLES = ["Software Engineer", "Senior Engineer", "Product Designer", "QA Engineer", "Product Manager",
-          "Data Engineer", "Staff Engineer"]
-DELIVERY_MANAGERS = [("Marta Kowalska", ("Payments", "Checkout")), ("David Osei", ("Search", "Mobile")),
-                     ("Julia Becker", ("Growth", "Data Platform"))]
+TITLES = [
+    "Software Engineer",
+    "Senior Engineer",
+    "Product Designer",
+    "QA Engineer",
+    "Product Manager",
+    "Data Engineer",
+    "Staff Engineer",
+]
+DELIVERY_MANAGERS = [
+    ("Marta Kowalska", ("Payments", "Checkout")),
+    ("David Osei", ("Search", "Mobile")),
+    ("Julia Becker", ("Growth", "Data Platform")),
+]
 PRODUCT_OPS = ["Fatima Zahra", "Oliver Grant"]
 LEADERS = [("Catherine Moreau", "VP Product"), ("Raj Patel", "Head of Engineering")]
 ADMIN = ("Alex Admin", "admin@example.com")
@@ -100,9 +135,7 @@ def _email(name: str) -> str:
     return f"{plain}@example.com"
 
 
-def build_demo(
-    session: Session, *, seed: int = 7, progress: Progress | None = None, now: datetime | None = None
-) -> DemoResult:
+def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = None, now: datetime | None = None) -> DemoResult:
     """Create the demo organisation in an empty, migrated database.
 
     Args:
@@ -120,16 +153,21 @@ def build_demo(
     shared_hash = hash_password(password)
     report = progress or (lambda _step, _done, _total: None)
     result = DemoResult(password=password)
-    extra_steps = (("blocked items linked to impediments", build_impediment_learning),
-                   ("deployments", build_dora), ("health-check rounds", build_health),
-                   ("experiments", build_experiments), ("catalogue and adoption records", build_cockpit),
-                   ("leadership questions", build_leadership),
-                   ("coaching records", build_coaching))
+    extra_steps = (
+        ("blocked items linked to impediments", build_impediment_learning),
+        ("deployments", build_dora),
+        ("health-check rounds", build_health),
+        ("experiments", build_experiments),
+        ("catalogue and adoption records", build_cockpit),
+        ("leadership questions", build_leadership),
+        ("coaching records", build_coaching),
+    )
     total_steps = 4 + len(extra_steps)
     report("groups and teams", 0, total_steps)
 
-    group_ids = {name: teams.create_group(session=session, actor=None, name=name, description=text).id
-                 for name, text in GROUPS.items()}
+    group_ids = {
+        name: teams.create_group(session=session, actor=None, name=name, description=text).id for name, text in GROUPS.items()
+    }
     team_by_name: dict[str, Team] = {}
     for name, group, zone, text in TEAMS:
         team_by_name[name] = teams.create_team(
@@ -142,8 +180,9 @@ def build_demo(
         user.password_hash = shared_hash
         return user
 
-    admin = accounts.create(session=session, actor=None, email=ADMIN[1], name=ADMIN[0], role=Role.ADMIN,
-                            title="Tools administrator")
+    admin = accounts.create(
+        session=session, actor=None, email=ADMIN[1], name=ADMIN[0], role=Role.ADMIN, title="Tools administrator"
+    )
     admin.password_hash = shared_hash
     result.logins.append(DemoLogin("admin", admin.name, admin.email))
 
@@ -151,7 +190,7 @@ def build_demo(
     rng.shuffle(names)
     per_team = len(names) // len(TEAMS)
     for index, (team_name, *_rest) in enumerate(TEAMS):
-        for name in names[index * per_team:(index + 1) * per_team]:
+        for name in names[index * per_team : (index + 1) * per_team]:
             user = person(name, Role.MEMBER, rng.choice(TITLES))
             teams.add_member(session=session, actor=None, team_id=team_by_name[team_name].id, user_id=user.id)
             if index == 0 and len(result.logins) == 1:
@@ -161,8 +200,13 @@ def build_demo(
     for name, team_names in DELIVERY_MANAGERS:
         dm = person(name, Role.DELIVERY_MANAGER, "Delivery Manager")
         for team_name in team_names:
-            teams.add_member(session=session, actor=None, team_id=team_by_name[team_name].id, user_id=dm.id,
-                             team_role=TeamRole.DELIVERY_MANAGER)
+            teams.add_member(
+                session=session,
+                actor=None,
+                team_id=team_by_name[team_name].id,
+                user_id=dm.id,
+                team_role=TeamRole.DELIVERY_MANAGER,
+            )
         if len(result.logins) == 2:
             result.logins.append(DemoLogin(f"delivery manager of {' and '.join(team_names)}", dm.name, dm.email))
     for index, name in enumerate(PRODUCT_OPS):
@@ -180,14 +224,14 @@ def build_demo(
     for name, team_names in DELIVERY_MANAGERS:
         for team_name in team_names:
             dm_of[team_name] = session.scalars(select(User).where(User.name == name)).one()
-    for index, simulated in enumerate(
-            simulate_organisation(teams=len(TEAMS), months=HISTORY_MONTHS, seed=seed, end=end)):
+    for index, simulated in enumerate(simulate_organisation(teams=len(TEAMS), months=HISTORY_MONTHS, seed=seed, end=end)):
         summary = import_simulated(session, simulated)
         result.items += summary.items
         result.transitions += summary.transitions
         team = team_by_name[simulated.name]
-        result.forecasts += make_past_forecasts(session, team, author=dm_of[team.name], now=now or utcnow(),
-                                                seed=seed * 10 + index)
+        result.forecasts += make_past_forecasts(
+            session, team, author=dm_of[team.name], now=now or utcnow(), seed=seed * 10 + index
+        )
     result.impediments = build_impediments(session, now=now or utcnow(), seed=seed)
     result.actions = build_actions(session, now=now or utcnow())
     result.retros = build_retros(session, now=now or utcnow())

@@ -16,31 +16,53 @@ __all__ = ["build_coaching"]
 
 # team, note, shared with the team
 NOTES: list[tuple[str, str, bool]] = [
-    ("Search", "WIP has crept up since spring and nobody says no to new work. Bring the WIP chart to the next "
-               "retro and ask what the team would stop starting.", False),
+    (
+        "Search",
+        "WIP has crept up since spring and nobody says no to new work. Bring the WIP chart to the next "
+        "retro and ask what the team would stop starting.",
+        False,
+    ),
     ("Search", "Agreed in the retro: we look at the oldest items first in every daily.", True),
-    ("Data Platform", "Most blocked days are data-access waits. Talk to Product Ops about a standing access "
-                      "request process; it hits Growth too.", False),
+    (
+        "Data Platform",
+        "Most blocked days are data-access waits. Talk to Product Ops about a standing access "
+        "request process; it hits Growth too.",
+        False,
+    ),
     ("Checkout", "The WIP limit of 5 is holding and cycle time has come down. Celebrate it in the next review.", True),
     ("Payments", "Stories still arrive large from refinement; pair with the PM on splitting before planning.", False),
 ]
 # Preferred (team, kind) to dismiss with a reason, and to turn into an improvement action; the first present wins.
-DISMISS = [("Mobile", "action_without_effect",
-            "The weekly release train started only two months ago; look again at the quarterly review.")]
+DISMISS = [
+    (
+        "Mobile",
+        "action_without_effect",
+        "The weekly release train started only two months ago; look again at the quarterly review.",
+    )
+]
 TO_ACTION = [("Search", "wip_above_littles_law"), ("Data Platform", "blocked_reason_concentrated")]
 
 
 def _dm_of(session: Session, team: Team) -> User | None:
-    return session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
-        Membership.team_id == team.id, Membership.team_role == TeamRole.DELIVERY_MANAGER).order_by(User.id).limit(1))
+    return session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.team_id == team.id, Membership.team_role == TeamRole.DELIVERY_MANAGER)
+        .order_by(User.id)
+        .limit(1)
+    )
 
 
 def _find(session: Session, teams: dict[str, Team], team_name: str, kind: str) -> tuple[Insight, User] | None:
     team = teams.get(team_name)
     if team is None:
         return None
-    insight = session.scalar(select(Insight).where(Insight.team_id == team.id, Insight.kind == kind,
-                                                   Insight.resolved_at.is_(None)).order_by(Insight.id).limit(1))
+    insight = session.scalar(
+        select(Insight)
+        .where(Insight.team_id == team.id, Insight.kind == kind, Insight.resolved_at.is_(None))
+        .order_by(Insight.id)
+        .limit(1)
+    )
     dm = _dm_of(session, team)
     return (insight, dm) if insight is not None and dm is not None else None
 

@@ -23,56 +23,150 @@ __all__ = ["build_cockpit"]
 
 # kind, name, category, data check, guide
 CATALOGUE: list[tuple[str, str, str, str | None, str]] = [
-    ("tool", "Jira", "tracker", None,
-     "Our tracker for every team's work.\n\n- One board per team, statuses mapped to the team's workflow\n"
-     "- Flag an item when it is blocked, with the reason\n- Ask Product Ops for a new project"),
-    ("tool", "GitHub", "source control", None,
-     "All code lives in GitHub.\n\n- Protected main branch, reviews required\n- Link pull requests to their Jira item"),
-    ("tool", "GitHub Actions", "CI/CD", None,
-     "Build, test and deploy pipelines.\n\n- Use the shared workflow templates\n"
-     "- Runners and test environments are owned by the platform team"),
-    ("tool", "LaunchDarkly", "feature flags", None,
-     "Release behind flags, experiment with variations.\n\n- Name flags team.feature\n- Remove a flag within a "
-     "month of full rollout"),
-    ("tool", "Amplitude", "analytics", None,
-     "Product analytics and experiment metrics.\n\n- Events follow the tracking plan in Confluence\n"
-     "- Ask Product Ops for a new metric definition"),
-    ("tool", "Grafana", "observability", None,
-     "Dashboards and logs of production.\n\n- Every service has a dashboard\n- Read access to production logs via "
-     "the access request form"),
-    ("tool", "Slack", "communication", None,
-     "Day-to-day conversation.\n\n- One public channel per team\n- Incidents in #incident-<date>"),
-    ("tool", "Confluence", "documentation", None,
-     "Decisions, guides and the tracking plan.\n\n- One space per team\n- Architecture decisions as ADRs"),
-    ("practice", "WIP limits", "flow", "wip_limits",
-     "Limit work in progress so that work finishes sooner.\n\n- Agree a limit for the whole board\n"
-     "- Set it on the team's Practices tab: DeliveryOps checks it against the team's WIP\n"
-     "- Stop starting, start finishing"),
-    ("practice", "Definition of done", "quality", None,
-     "A shared checklist for when an item is done.\n\n- Reviewed, tested, deployed, monitored\n"
-     "- Revisit it at a retro every quarter"),
-    ("practice", "Regular retrospectives", "learning", "regular_retrospectives",
-     "Inspect and adapt at least every four weeks.\n\n- Run it in DeliveryOps so the actions are tracked\n"
-     "- Turn each decision into an improvement action"),
-    ("practice", "Experiment pre-registration", "experimentation", "experiment_preregistration",
-     "Write the hypothesis, metric and sample size before an experiment starts.\n\n- Use the power calculator\n"
-     "- Register it in the experiment registry before launch"),
-    ("practice", "Service level expectation", "flow", None,
-     "Tell stakeholders how long items usually take.\n\n- The 85th percentile cycle time of the last 90 days\n"
-     "- Review items that are older than the SLE"),
-    ("practice", "Trunk-based development", "quality", None,
-     "Small changes merged to main at least daily.\n\n- Short-lived branches\n- Feature flags for unfinished work"),
-    ("practice", "Blameless postmortems", "learning", None,
-     "Learn from every incident without blame.\n\n- Within five working days\n- Actions tracked like any other"),
-    ("practice", "Daily aging review", "flow", None,
-     "Walk the board from right to left every day.\n\n- Oldest items first\n- Ask what blocks them, not who"),
+    (
+        "tool",
+        "Jira",
+        "tracker",
+        None,
+        "Our tracker for every team's work.\n\n- One board per team, statuses mapped to the team's workflow\n"
+        "- Flag an item when it is blocked, with the reason\n- Ask Product Ops for a new project",
+    ),
+    (
+        "tool",
+        "GitHub",
+        "source control",
+        None,
+        "All code lives in GitHub.\n\n- Protected main branch, reviews required\n- Link pull requests to their Jira item",
+    ),
+    (
+        "tool",
+        "GitHub Actions",
+        "CI/CD",
+        None,
+        "Build, test and deploy pipelines.\n\n- Use the shared workflow templates\n"
+        "- Runners and test environments are owned by the platform team",
+    ),
+    (
+        "tool",
+        "LaunchDarkly",
+        "feature flags",
+        None,
+        "Release behind flags, experiment with variations.\n\n- Name flags team.feature\n- Remove a flag within a "
+        "month of full rollout",
+    ),
+    (
+        "tool",
+        "Amplitude",
+        "analytics",
+        None,
+        "Product analytics and experiment metrics.\n\n- Events follow the tracking plan in Confluence\n"
+        "- Ask Product Ops for a new metric definition",
+    ),
+    (
+        "tool",
+        "Grafana",
+        "observability",
+        None,
+        "Dashboards and logs of production.\n\n- Every service has a dashboard\n- Read access to production logs via "
+        "the access request form",
+    ),
+    (
+        "tool",
+        "Slack",
+        "communication",
+        None,
+        "Day-to-day conversation.\n\n- One public channel per team\n- Incidents in #incident-<date>",
+    ),
+    (
+        "tool",
+        "Confluence",
+        "documentation",
+        None,
+        "Decisions, guides and the tracking plan.\n\n- One space per team\n- Architecture decisions as ADRs",
+    ),
+    (
+        "practice",
+        "WIP limits",
+        "flow",
+        "wip_limits",
+        "Limit work in progress so that work finishes sooner.\n\n- Agree a limit for the whole board\n"
+        "- Set it on the team's Practices tab: DeliveryOps checks it against the team's WIP\n"
+        "- Stop starting, start finishing",
+    ),
+    (
+        "practice",
+        "Definition of done",
+        "quality",
+        None,
+        "A shared checklist for when an item is done.\n\n- Reviewed, tested, deployed, monitored\n"
+        "- Revisit it at a retro every quarter",
+    ),
+    (
+        "practice",
+        "Regular retrospectives",
+        "learning",
+        "regular_retrospectives",
+        "Inspect and adapt at least every four weeks.\n\n- Run it in DeliveryOps so the actions are tracked\n"
+        "- Turn each decision into an improvement action",
+    ),
+    (
+        "practice",
+        "Experiment pre-registration",
+        "experimentation",
+        "experiment_preregistration",
+        "Write the hypothesis, metric and sample size before an experiment starts.\n\n- Use the power calculator\n"
+        "- Register it in the experiment registry before launch",
+    ),
+    (
+        "practice",
+        "Service level expectation",
+        "flow",
+        None,
+        "Tell stakeholders how long items usually take.\n\n- The 85th percentile cycle time of the last 90 days\n"
+        "- Review items that are older than the SLE",
+    ),
+    (
+        "practice",
+        "Trunk-based development",
+        "quality",
+        None,
+        "Small changes merged to main at least daily.\n\n- Short-lived branches\n- Feature flags for unfinished work",
+    ),
+    (
+        "practice",
+        "Blameless postmortems",
+        "learning",
+        None,
+        "Learn from every incident without blame.\n\n- Within five working days\n- Actions tracked like any other",
+    ),
+    (
+        "practice",
+        "Daily aging review",
+        "flow",
+        None,
+        "Walk the board from right to left every day.\n\n- Oldest items first\n- Ask what blocks them, not who",
+    ),
 ]
 
 # How far the organisation is with each entry: the chance that a team has adopted it.
-MATURITY = {"Jira": 1.0, "GitHub": 1.0, "GitHub Actions": 0.8, "LaunchDarkly": 0.5, "Amplitude": 0.5,
-            "Grafana": 0.7, "Slack": 1.0, "Confluence": 0.8, "WIP limits": 0.4, "Definition of done": 0.7,
-            "Regular retrospectives": 0.8, "Experiment pre-registration": 0.3, "Service level expectation": 0.4,
-            "Trunk-based development": 0.3, "Blameless postmortems": 0.5, "Daily aging review": 0.4}
+MATURITY = {
+    "Jira": 1.0,
+    "GitHub": 1.0,
+    "GitHub Actions": 0.8,
+    "LaunchDarkly": 0.5,
+    "Amplitude": 0.5,
+    "Grafana": 0.7,
+    "Slack": 1.0,
+    "Confluence": 0.8,
+    "WIP limits": 0.4,
+    "Definition of done": 0.7,
+    "Regular retrospectives": 0.8,
+    "Experiment pre-registration": 0.3,
+    "Service level expectation": 0.4,
+    "Trunk-based development": 0.3,
+    "Blameless postmortems": 0.5,
+    "Daily aging review": 0.4,
+}
 # (team, entry) → the state story, overriding the random one.
 FIXED: dict[tuple[str, str], str] = {
     ("Mobile", "Trunk-based development"): "not_applicable",  # app-store releases
@@ -95,10 +189,24 @@ FIXED: dict[tuple[str, str], str] = {
 }
 # Recent retros (team, days ago, {column: [cards]}), so the regular retrospectives check has data to confirm.
 RECENT_RETROS: list[tuple[str, int, dict[str, list[str]]]] = [
-    ("Payments", 12, {"Start": ["Review the aging chart every morning"], "Stop": ["Starting work above the WIP limit"],
-                      "Continue": ["Pairing on PSP integrations"]}),
-    ("Growth", 20, {"Start": ["Pre-register every experiment"], "Stop": ["Peeking at results early"],
-                    "Continue": ["Weekly experiment review"]}),
+    (
+        "Payments",
+        12,
+        {
+            "Start": ["Review the aging chart every morning"],
+            "Stop": ["Starting work above the WIP limit"],
+            "Continue": ["Pairing on PSP integrations"],
+        },
+    ),
+    (
+        "Growth",
+        20,
+        {
+            "Start": ["Pre-register every experiment"],
+            "Stop": ["Peeking at results early"],
+            "Continue": ["Weekly experiment review"],
+        },
+    ),
 ]
 # Team → the share of the last 90 days the WIP limit should cover (the limit is the WIP at that rank).
 WIP_COVERAGE = {"Payments": 0.9, "Checkout": 0.5, "Search": 0.85, "Growth": 0.7}
@@ -114,14 +222,20 @@ IMPEDIMENT_TOOLS = {
     "Unclear success metric for onboarding test": "Experiment pre-registration",
     "Acceptance criteria missing for address autocomplete": "Definition of done",
 }
-NOTES = {"trying": ["Piloting it for a month.", "Two people use it; the rest to follow.", ""],
-         "adopted": ["Part of how we work now.", "Agreed at the retro.", ""],
-         "not_applicable": ["Does not fit how this team ships."]}
+NOTES = {
+    "trying": ["Piloting it for a month.", "Two people use it; the rest to follow.", ""],
+    "adopted": ["Part of how we work now.", "Agreed at the retro.", ""],
+    "not_applicable": ["Does not fit how this team ships."],
+}
 
 
 def _delivery_manager(session: Session, team: Team) -> User | None:
-    return session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
-        Membership.team_id == team.id, Membership.team_role == TeamRole.DELIVERY_MANAGER).limit(1))
+    return session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.team_id == team.id, Membership.team_role == TeamRole.DELIVERY_MANAGER)
+        .limit(1)
+    )
 
 
 def _wip_limit(session: Session, team: Team, coverage: float, now: datetime) -> int | None:
@@ -142,8 +256,14 @@ def _recent_retros(session: Session, now: datetime) -> int:
         dm = _delivery_manager(session, team) if team is not None else None
         if team is None or dm is None:
             continue
-        retro = retros.schedule(session=session, actor=dm, team_id=team.id, title="Fortnightly retro",
-                                retro_format="start-stop-continue", scheduled_for=now - timedelta(days=days_ago))
+        retro = retros.schedule(
+            session=session,
+            actor=dm,
+            team_id=team.id,
+            title="Fortnightly retro",
+            retro_format="start-stop-continue",
+            scheduled_for=now - timedelta(days=days_ago),
+        )
         retros.advance(session=session, actor=dm, retro_id=retro.id)  # reflect
         device = f"demo-{team.id}"
         for column, texts in cards.items():
@@ -163,9 +283,16 @@ def build_cockpit(session: Session, *, now: datetime, seed: int) -> int:
     made = _recent_retros(session, now)
     entries = {}
     for index, (kind, name, category, check, guide) in enumerate(CATALOGUE):
-        entries[name] = catalogue.create(session=session, actor=None, kind=kind, name=name, category=category,
-                                         owner_id=ops[index % len(ops)].id if ops else None, guide=guide,
-                                         data_check=check)
+        entries[name] = catalogue.create(
+            session=session,
+            actor=None,
+            kind=kind,
+            name=name,
+            category=category,
+            owner_id=ops[index % len(ops)].id if ops else None,
+            guide=guide,
+            data_check=check,
+        )
         made += 1
     teams = list(session.scalars(select(Team).order_by(Team.name)))
     for team in teams:
@@ -187,8 +314,15 @@ def build_cockpit(session: Session, *, now: datetime, seed: int) -> int:
             elif rng.random() < 0.5:
                 steps = [("not_started", first)]
             for state, at in steps:
-                adoption.set_state(session=session, actor=None, team_id=team.id, entry_id=entry.id, state=state,
-                                   note=rng.choice(NOTES.get(state, [""])), set_at=at)
+                adoption.set_state(
+                    session=session,
+                    actor=None,
+                    team_id=team.id,
+                    entry_id=entry.id,
+                    state=state,
+                    note=rng.choice(NOTES.get(state, [""])),
+                    set_at=at,
+                )
                 made += 1
             if dm is not None and steps:
                 # The team's delivery manager declared them (the service records None for trusted callers).
@@ -200,8 +334,9 @@ def build_cockpit(session: Session, *, now: datetime, seed: int) -> int:
             adoption.set_wip_limit(session=session, actor=None, team_id=team.id, wip_limit=limit)
             made += 1
     for impediment in session.scalars(select(Impediment).where(Impediment.title.in_(list(IMPEDIMENT_TOOLS)))):
-        catalogue.link_impediment(session=session, actor=None, impediment_id=impediment.id,
-                                  entry_id=entries[IMPEDIMENT_TOOLS[impediment.title]].id)
+        catalogue.link_impediment(
+            session=session, actor=None, impediment_id=impediment.id, entry_id=entries[IMPEDIMENT_TOOLS[impediment.title]].id
+        )
         made += 1
     session.flush()
     return made

@@ -26,11 +26,17 @@ def make_past_forecasts(session: Session, team: Team, *, author: User, now: date
     made = 0
     for index, days_ago in enumerate(range(FORECAST_HISTORY_DAYS, 13, -FORECAST_EVERY_DAYS)):
         then = datetime.combine((now - timedelta(days=days_ago)).date(), time(12), tzinfo=UTC)
-        flow.create_when(session=session, actor=author, team_id=team.id, remaining_items=15, now=then,
-                         seed=seed * 1000 + index * 2)
-        flow.create_how_many(session=session, actor=author, team_id=team.id,
-                             by_date=flow.today_in(team, then) + timedelta(days=28), now=then,
-                             seed=seed * 1000 + index * 2 + 1)
+        flow.create_when(
+            session=session, actor=author, team_id=team.id, remaining_items=15, now=then, seed=seed * 1000 + index * 2
+        )
+        flow.create_how_many(
+            session=session,
+            actor=author,
+            team_id=team.id,
+            by_date=flow.today_in(team, then) + timedelta(days=28),
+            now=then,
+            seed=seed * 1000 + index * 2 + 1,
+        )
         made += 2
     flow.score_forecasts(session, team, now=now)
     return made

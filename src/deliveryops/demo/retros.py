@@ -17,26 +17,53 @@ from deliveryops.teams.models import Membership, Team, TeamRole
 # team: (title, days ago, {column: [cards]}, theme title, action)
 RETROS: dict[str, list[tuple[str, int, dict[str, list[str]], str, str]]] = {
     "Checkout": [
-        ("Sprint 31 retro", 196, {"Stop": ["Starting new stories while reviews wait", "Too many items in review"],
-                                   "Start": ["Swarm on the oldest item first"], "Continue": ["Pairing on bugs"]},
-         "Too much work in progress", "Limit WIP to 5 and swarm on reviews"),
+        (
+            "Sprint 31 retro",
+            196,
+            {
+                "Stop": ["Starting new stories while reviews wait", "Too many items in review"],
+                "Start": ["Swarm on the oldest item first"],
+                "Continue": ["Pairing on bugs"],
+            },
+            "Too much work in progress",
+            "Limit WIP to 5 and swarm on reviews",
+        ),
     ],
     "Search": [
-        ("Sprint 18 retro", 190, {"Stop": ["Reviews wait for one person", "Only Sam knows the ranking code"],
-                                   "Start": ["Pair on code reviews"], "Continue": ["Demo every Friday"]},
-         "Review bottleneck", "Pair on code reviews"),
+        (
+            "Sprint 18 retro",
+            190,
+            {
+                "Stop": ["Reviews wait for one person", "Only Sam knows the ranking code"],
+                "Start": ["Pair on code reviews"],
+                "Continue": ["Demo every Friday"],
+            },
+            "Review bottleneck",
+            "Pair on code reviews",
+        ),
     ],
     "Payments": [
-        ("Q3 retro", 60, {"Mad": ["Sandbox down again on Monday"], "Sad": ["Stories took three weeks"],
-                          "Glad": ["Great support from Platform"]},
-         "Big stories", "Split stories below three days"),
+        (
+            "Q3 retro",
+            60,
+            {
+                "Mad": ["Sandbox down again on Monday"],
+                "Sad": ["Stories took three weeks"],
+                "Glad": ["Great support from Platform"],
+            },
+            "Big stories",
+            "Split stories below three days",
+        ),
     ],
 }
 
 
 def _dm(session: Session, team: Team) -> User:
-    return session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
-        Membership.team_id == team.id, Membership.team_role == TeamRole.DELIVERY_MANAGER)).one()
+    return session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.team_id == team.id, Membership.team_role == TeamRole.DELIVERY_MANAGER)
+    ).one()
 
 
 def build_retros(session: Session, *, now: datetime) -> int:
@@ -47,15 +74,19 @@ def build_retros(session: Session, *, now: datetime) -> int:
         team = teams[team_name]
         dm = _dm(session, team)
         for title, days_ago, cards, theme_title, action_title in retros:
-            retro = service.schedule(session=session, actor=dm, team_id=team.id, title=title,
-                                     retro_format="mad-sad-glad" if "Mad" in cards else "start-stop-continue",
-                                     scheduled_for=now - timedelta(days=days_ago))
+            retro = service.schedule(
+                session=session,
+                actor=dm,
+                team_id=team.id,
+                title=title,
+                retro_format="mad-sad-glad" if "Mad" in cards else "start-stop-continue",
+                scheduled_for=now - timedelta(days=days_ago),
+            )
             service.advance(session=session, actor=dm, retro_id=retro.id)  # reflect
             device = secrets.token_urlsafe(8)
             for column, texts in cards.items():
                 for text in texts:
-                    service.add_card(session=session, actor=dm, retro_id=retro.id, token=device, column=column,
-                                     text=text)
+                    service.add_card(session=session, actor=dm, retro_id=retro.id, token=device, column=column, text=text)
             service.advance(session=session, actor=dm, retro_id=retro.id)  # group
             first_column = next(iter(cards))
             grouped = [c.id for c in retro.cards if c.column == first_column]
@@ -65,21 +96,28 @@ def build_retros(session: Session, *, now: datetime) -> int:
             for voter in range(3):
                 service.vote(session=session, actor=dm, retro_id=retro.id, token=f"{device}-{voter}", theme_id=theme.id)
             service.advance(session=session, actor=dm, retro_id=retro.id)  # discuss
-            service.set_notes(session=session, actor=dm, retro_id=retro.id, theme_id=theme.id,
-                              notes="Agreed to try it for a quarter and check the data.")
+            service.set_notes(
+                session=session,
+                actor=dm,
+                retro_id=retro.id,
+                theme_id=theme.id,
+                notes="Agreed to try it for a quarter and check the data.",
+            )
             service.advance(session=session, actor=dm, retro_id=retro.id)  # actions
             service.advance(session=session, actor=dm, retro_id=retro.id)  # finished
             retro.finished_at = retro.scheduled_for + timedelta(hours=1)
             # The action this retro decided (created with the demo's improvement actions) links back to it.
-            decided = session.scalar(select(ImprovementAction).where(ImprovementAction.team_id == team.id,
-                                                                     ImprovementAction.title == action_title))
+            decided = session.scalar(
+                select(ImprovementAction).where(ImprovementAction.team_id == team.id, ImprovementAction.title == action_title)
+            )
             if decided is not None:
                 decided.retro_id = retro.id
             made += 1
     # An upcoming retro, ready to run.
     dm = _dm(session, teams["Checkout"])
-    upcoming = service.schedule(session=session, actor=dm, team_id=teams["Checkout"].id, title="Sprint 44 retro",
-                                scheduled_for=now + timedelta(days=2))
+    upcoming = service.schedule(
+        session=session, actor=dm, team_id=teams["Checkout"].id, title="Sprint 44 retro", scheduled_for=now + timedelta(days=2)
+    )
     assert upcoming.phase is Phase.REVIEW
     session.flush()
     return made + 1

@@ -65,36 +65,84 @@ def dora_figures(series: pl.DataFrame, *, period: str) -> list[DoraFigure]:
     empty = series.is_empty() or int(series["deployments"].sum()) == 0
     bucket = _bucket_label(period)
 
-    frequency = new_figure(title="Deployment frequency", x_title=bucket, y_title="Deployment days per week",
-                           definition="deployment-frequency", subtitle="Elite ≥ 5, high ≥ 1 day per week")
-    frequency.add_bar(x=x, y=_values(series, "deployment_days_per_week"), name="deployment days / week",
-                      marker_color=BLUE, hovertemplate="%{x}: %{y} days/week<extra></extra>")
+    frequency = new_figure(
+        title="Deployment frequency",
+        x_title=bucket,
+        y_title="Deployment days per week",
+        definition="deployment-frequency",
+        subtitle="Elite ≥ 5, high ≥ 1 day per week",
+    )
+    frequency.add_bar(
+        x=x,
+        y=_values(series, "deployment_days_per_week"),
+        name="deployment days / week",
+        marker_color=BLUE,
+        hovertemplate="%{x}: %{y} days/week<extra></extra>",
+    )
     if not empty:
         horizontal_line(frequency, y=5, name="elite", text="elite ≥ 5", colour=GREEN)
         horizontal_line(frequency, y=1, name="high", text="high ≥ 1", colour=ORANGE)
 
-    lead = new_figure(title="Lead time for changes", x_title=bucket, y_title="Median hours",
-                      definition="lead-time", subtitle="Median per part; the line is the whole lead time")
-    for column, label, colour in (("coding_hours", "coding", SKY_BLUE), ("pickup_hours", "pickup", ORANGE),
-                                  ("review_hours", "review", PURPLE), ("deploy_hours", "deploy", GREY)):
-        lead.add_bar(x=x, y=_values(series, column), name=label, marker_color=colour,
-                     hovertemplate=f"{label}: %{{y}} h<extra></extra>")
-    lead.add_scatter(x=x, y=_values(series, "lead_time_hours"), name="lead time (median)", mode="lines+markers",
-                     line_color=BLUE, hovertemplate="lead time: %{y} h<extra></extra>")
+    lead = new_figure(
+        title="Lead time for changes",
+        x_title=bucket,
+        y_title="Median hours",
+        definition="lead-time",
+        subtitle="Median per part; the line is the whole lead time",
+    )
+    for column, label, colour in (
+        ("coding_hours", "coding", SKY_BLUE),
+        ("pickup_hours", "pickup", ORANGE),
+        ("review_hours", "review", PURPLE),
+        ("deploy_hours", "deploy", GREY),
+    ):
+        lead.add_bar(
+            x=x, y=_values(series, column), name=label, marker_color=colour, hovertemplate=f"{label}: %{{y}} h<extra></extra>"
+        )
+    lead.add_scatter(
+        x=x,
+        y=_values(series, "lead_time_hours"),
+        name="lead time (median)",
+        mode="lines+markers",
+        line_color=BLUE,
+        hovertemplate="lead time: %{y} h<extra></extra>",
+    )
     lead.update_layout(barmode="stack")
 
-    failure = new_figure(title="Change failure rate", x_title=bucket, y_title="Deployments with an incident (%)",
-                         definition="change-failure-rate", subtitle="Elite ≤ 5%, high ≤ 10%, medium ≤ 15%")
-    failure.add_bar(x=x, y=_values(series, "change_failure_rate", 100), name="change failure rate",
-                    marker_color=VERMILLION, hovertemplate="%{x}: %{y}%<extra></extra>")
+    failure = new_figure(
+        title="Change failure rate",
+        x_title=bucket,
+        y_title="Deployments with an incident (%)",
+        definition="change-failure-rate",
+        subtitle="Elite ≤ 5%, high ≤ 10%, medium ≤ 15%",
+    )
+    failure.add_bar(
+        x=x,
+        y=_values(series, "change_failure_rate", 100),
+        name="change failure rate",
+        marker_color=VERMILLION,
+        hovertemplate="%{x}: %{y}%<extra></extra>",
+    )
     if not empty:
         horizontal_line(failure, y=15, name="medium", text="medium ≤ 15%", colour=ORANGE)
         horizontal_line(failure, y=5, name="elite", text="elite ≤ 5%", colour=GREEN)
 
-    recovery = new_figure(title="Failed deployment recovery time", x_title=bucket, y_title="Median hours",
-                          definition="recovery-time", subtitle="Elite < 1 h, high < 1 day, medium < 1 week")
-    recovery.add_scatter(x=x, y=_values(series, "recovery_hours"), name="recovery (median)", mode="lines+markers",
-                         line_color=VERMILLION, connectgaps=False, hovertemplate="%{x}: %{y} h<extra></extra>")
+    recovery = new_figure(
+        title="Failed deployment recovery time",
+        x_title=bucket,
+        y_title="Median hours",
+        definition="recovery-time",
+        subtitle="Elite < 1 h, high < 1 day, medium < 1 week",
+    )
+    recovery.add_scatter(
+        x=x,
+        y=_values(series, "recovery_hours"),
+        name="recovery (median)",
+        mode="lines+markers",
+        line_color=VERMILLION,
+        connectgaps=False,
+        hovertemplate="%{x}: %{y} h<extra></extra>",
+    )
 
     return [
         _figure("deployment-frequency", "Deployment frequency", "deployment-frequency", frequency, empty),

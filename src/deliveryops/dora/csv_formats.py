@@ -38,13 +38,15 @@ CSV_SOURCE = "csv"
 MAX_PROBLEMS_SHOWN = 20
 
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "deployments": (("id", "repository", "environment", "result", "started_at"),
-                    ("finished_at", "commit_sha", "commit_shas", "ref", "url")),
-    "changes": (("repository", "number", "author", "opened_at"),
-                ("title", "first_commit_at", "first_review_at", "merged_at", "closed_at", "merge_commit_sha",
-                 "base_branch", "url")),
-    "incidents": (("id", "title", "created_at"),
-                  ("resolved_at", "severity", "repository", "deployment_id", "url")),
+    "deployments": (
+        ("id", "repository", "environment", "result", "started_at"),
+        ("finished_at", "commit_sha", "commit_shas", "ref", "url"),
+    ),
+    "changes": (
+        ("repository", "number", "author", "opened_at"),
+        ("title", "first_commit_at", "first_review_at", "merged_at", "closed_at", "merge_commit_sha", "base_branch", "url"),
+    ),
+    "incidents": (("id", "title", "created_at"), ("resolved_at", "severity", "repository", "deployment_id", "url")),
 }
 """Each format's (required, optional) columns."""
 
@@ -130,8 +132,12 @@ def _rows(content: str, kind: Kind, reader: _Reader) -> list[_Row]:
     names = [name.strip().lower() for name in header]
     missing = [name for name in required if name not in names]
     if missing:
-        reader.problem(1, None, f"missing column(s) {', '.join(missing)}; a {kind} file needs "
-                                f"{', '.join(required)} (optional: {', '.join(optional)})")
+        reader.problem(
+            1,
+            None,
+            f"missing column(s) {', '.join(missing)}; a {kind} file needs "
+            f"{', '.join(required)} (optional: {', '.join(optional)})",
+        )
         return []
     rows: list[_Row] = []
     try:
@@ -164,8 +170,7 @@ def parse_deployments(content: str, *, time_zone: str = "UTC", file_name: str = 
     """Read a deployments CSV, or raise :class:`CsvFormatError` listing every problem by line and column."""
     reader = _Reader(ZoneInfo(time_zone))
     rows = _rows(content, "deployments", reader)
-    _check_unique(reader, rows, lambda row: (row.values.get("repository", "").strip(),
-                                             row.values.get("id", "").strip()), "id")
+    _check_unique(reader, rows, lambda row: (row.values.get("repository", "").strip(), row.values.get("id", "").strip()), "id")
     records: list[DeploymentRecord] = []
     for row in rows:
         external_id = reader.text(row, "id", required=True)
@@ -182,11 +187,21 @@ def parse_deployments(content: str, *, time_zone: str = "UTC", file_name: str = 
             reader.problem(row.line, "finished_at", f"is required for a {result} deployment")
         shas = tuple((row.values.get("commit_shas") or "").replace(",", " ").split())
         if external_id and repository and environment and result and started:
-            records.append(DeploymentRecord(
-                source=CSV_SOURCE, external_id=external_id, repository=repository, environment=environment,
-                result=result, started_at=started, finished_at=finished,
-                commit_sha=reader.text(row, "commit_sha", max_length=64), commit_shas=shas,
-                ref=reader.text(row, "ref"), url=reader.text(row, "url", max_length=500)))
+            records.append(
+                DeploymentRecord(
+                    source=CSV_SOURCE,
+                    external_id=external_id,
+                    repository=repository,
+                    environment=environment,
+                    result=result,
+                    started_at=started,
+                    finished_at=finished,
+                    commit_sha=reader.text(row, "commit_sha", max_length=64),
+                    commit_shas=shas,
+                    ref=reader.text(row, "ref"),
+                    url=reader.text(row, "url", max_length=500),
+                )
+            )
     if reader.problems:
         raise CsvFormatError(reader.problems, file_name=file_name)
     return records
@@ -196,8 +211,9 @@ def parse_changes(content: str, *, time_zone: str = "UTC", file_name: str = "") 
     """Read a changes (pull requests) CSV, or raise :class:`CsvFormatError`."""
     reader = _Reader(ZoneInfo(time_zone))
     rows = _rows(content, "changes", reader)
-    _check_unique(reader, rows, lambda row: (row.values.get("repository", "").strip(),
-                                             row.values.get("number", "").strip()), "number")
+    _check_unique(
+        reader, rows, lambda row: (row.values.get("repository", "").strip(), row.values.get("number", "").strip()), "number"
+    )
     records: list[ChangeRecord] = []
     for row in rows:
         repository = reader.text(row, "repository", required=True)
@@ -206,14 +222,23 @@ def parse_changes(content: str, *, time_zone: str = "UTC", file_name: str = "") 
         opened = reader.time(row, "opened_at", required=True)
         merged = reader.time(row, "merged_at")
         if repository and number and author and opened:
-            records.append(ChangeRecord(
-                source=CSV_SOURCE, repository=repository, number=number,
-                title=reader.text(row, "title", max_length=500) or f"#{number}", author=author, opened_at=opened,
-                first_commit_at=reader.time(row, "first_commit_at"),
-                first_review_at=reader.time(row, "first_review_at"), merged_at=merged,
-                closed_at=reader.time(row, "closed_at") or merged,
-                merge_commit_sha=reader.text(row, "merge_commit_sha", max_length=64),
-                base_branch=reader.text(row, "base_branch") or "", url=reader.text(row, "url", max_length=500)))
+            records.append(
+                ChangeRecord(
+                    source=CSV_SOURCE,
+                    repository=repository,
+                    number=number,
+                    title=reader.text(row, "title", max_length=500) or f"#{number}",
+                    author=author,
+                    opened_at=opened,
+                    first_commit_at=reader.time(row, "first_commit_at"),
+                    first_review_at=reader.time(row, "first_review_at"),
+                    merged_at=merged,
+                    closed_at=reader.time(row, "closed_at") or merged,
+                    merge_commit_sha=reader.text(row, "merge_commit_sha", max_length=64),
+                    base_branch=reader.text(row, "base_branch") or "",
+                    url=reader.text(row, "url", max_length=500),
+                )
+            )
     if reader.problems:
         raise CsvFormatError(reader.problems, file_name=file_name)
     return records
@@ -233,11 +258,19 @@ def parse_incidents(content: str, *, time_zone: str = "UTC", file_name: str = ""
         if created and resolved and resolved < created:
             reader.problem(row.line, "resolved_at", "is before created_at")
         if external_id and title and created:
-            records.append(IncidentRecord(
-                source=CSV_SOURCE, external_id=external_id, title=title, created_at=created, resolved_at=resolved,
-                severity=reader.text(row, "severity", max_length=40), repository=reader.text(row, "repository"),
-                deployment_external_id=reader.text(row, "deployment_id"),
-                url=reader.text(row, "url", max_length=500)))
+            records.append(
+                IncidentRecord(
+                    source=CSV_SOURCE,
+                    external_id=external_id,
+                    title=title,
+                    created_at=created,
+                    resolved_at=resolved,
+                    severity=reader.text(row, "severity", max_length=40),
+                    repository=reader.text(row, "repository"),
+                    deployment_external_id=reader.text(row, "deployment_id"),
+                    url=reader.text(row, "url", max_length=500),
+                )
+            )
     if reader.problems:
         raise CsvFormatError(reader.problems, file_name=file_name)
     return records
@@ -264,14 +297,16 @@ def import_csv(session: Session, *, team: Team, kind: str, content: bytes | str,
     else:
         text = content
     if kind == "deployments":
-        return import_deployments(session, team=team,
-                                  deployments=parse_deployments(text, time_zone=team.time_zone, file_name=file_name))
+        return import_deployments(
+            session, team=team, deployments=parse_deployments(text, time_zone=team.time_zone, file_name=file_name)
+        )
     if kind == "changes":
         changes = parse_changes(text, time_zone=team.time_zone, file_name=file_name)
         written = import_changes(session=session, team=team, changes=changes)
         relink_changes(session, team=team, repositories={change.repository for change in changes})
         return written
     if kind == "incidents":
-        return import_incidents(session, team=team,
-                                incidents=parse_incidents(text, time_zone=team.time_zone, file_name=file_name))
+        return import_incidents(
+            session, team=team, incidents=parse_incidents(text, time_zone=team.time_zone, file_name=file_name)
+        )
     raise ValidationFailedError(f"Unknown file kind {kind!r}.", fields={"kind": "Use deployments, changes or incidents."})

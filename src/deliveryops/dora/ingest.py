@@ -59,9 +59,15 @@ def _deployment_values(record: DeploymentRecord) -> dict[str, object]:
             fields={"result": f"Use one of: {', '.join(DEPLOYMENT_RESULTS)}."},
         )
     return {
-        "repository": record.repository, "environment": record.environment.strip(), "result": result,
-        "started_at": record.started_at, "finished_at": record.finished_at, "commit_sha": record.commit_sha,
-        "commit_shas": list(record.commit_shas), "ref": record.ref, "url": record.url,
+        "repository": record.repository,
+        "environment": record.environment.strip(),
+        "result": result,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "commit_sha": record.commit_sha,
+        "commit_shas": list(record.commit_shas),
+        "ref": record.ref,
+        "url": record.url,
         "status_at": record.finished_at or record.started_at,
     }
 
@@ -83,9 +89,13 @@ def import_deployments(session: Session, *, team: Team, deployments: Sequence[De
     external_ids: set[str] = set()
     for record in deployments:
         values = _deployment_values(record)
-        row = session.scalar(select(Deployment).where(
-            Deployment.source == record.source, Deployment.repository == record.repository,
-            Deployment.external_id == record.external_id))
+        row = session.scalar(
+            select(Deployment).where(
+                Deployment.source == record.source,
+                Deployment.repository == record.repository,
+                Deployment.external_id == record.external_id,
+            )
+        )
         if row is None:
             row = Deployment(team_id=team.id, source=record.source, external_id=record.external_id, **values)
             session.add(row)
@@ -121,8 +131,7 @@ def import_deployments(session: Session, *, team: Team, deployments: Sequence[De
 
 
 def _changes_merged(session: Session, *, repository: str, after: datetime | None, until: datetime) -> list[int]:
-    statement = select(Change.id).where(
-        Change.repository == repository, Change.merged_at.is_not(None), Change.merged_at <= until)
+    statement = select(Change.id).where(Change.repository == repository, Change.merged_at.is_not(None), Change.merged_at <= until)
     if after is not None:
         statement = statement.where(Change.merged_at > after)
     return list(session.scalars(statement))
@@ -135,8 +144,11 @@ def _relink_group(session: Session, *, repository: str, environment: str, since:
     """
     rows = session.execute(
         select(Deployment.id, Deployment.started_at, Deployment.commit_sha, Deployment.commit_shas)
-        .where(Deployment.repository == repository, func.lower(Deployment.environment) == environment.lower(),
-               Deployment.result == "success")
+        .where(
+            Deployment.repository == repository,
+            func.lower(Deployment.environment) == environment.lower(),
+            Deployment.result == "success",
+        )
         .order_by(Deployment.started_at, Deployment.id)
     ).all()
     previous: datetime | None = None
@@ -147,16 +159,19 @@ def _relink_group(session: Session, *, repository: str, environment: str, since:
                 shas = sorted({*commit_shas, *([commit_sha] if commit_sha else [])})
                 # The same commits can exist in forks and mirrors: prefer the deployed repository's own pull
                 # requests, and look elsewhere only when a service is named differently from its repository.
-                change_ids = list(session.scalars(select(Change.id).where(
-                    Change.merge_commit_sha.in_(shas), Change.repository == repository)))
+                change_ids = list(
+                    session.scalars(select(Change.id).where(Change.merge_commit_sha.in_(shas), Change.repository == repository))
+                )
                 if not change_ids:
                     change_ids = list(session.scalars(select(Change.id).where(Change.merge_commit_sha.in_(shas))))
                 matched_by = "commits"
             else:
                 change_ids = _changes_merged(session, repository=repository, after=previous, until=started_at)
                 matched_by = "merge_time"
-            session.add_all(DeploymentChange(deployment_id=deployment_id, change_id=change_id, matched_by=matched_by)
-                            for change_id in sorted(set(change_ids)))
+            session.add_all(
+                DeploymentChange(deployment_id=deployment_id, change_id=change_id, matched_by=matched_by)
+                for change_id in sorted(set(change_ids))
+            )
         previous = started_at
     session.flush()
 
@@ -169,8 +184,7 @@ def relink_changes(session: Session, *, team: Team, repositories: Iterable[str] 
         team: the team whose deployments to relink.
         repositories: only these repositories (all of the team's when None).
     """
-    statement = (select(Deployment.repository, func.lower(Deployment.environment))
-                 .where(Deployment.team_id == team.id).distinct())
+    statement = select(Deployment.repository, func.lower(Deployment.environment)).where(Deployment.team_id == team.id).distinct()
     if repositories is not None:
         statement = statement.where(Deployment.repository.in_(sorted(set(repositories))))
     for repository, environment in session.execute(statement).all():
@@ -192,13 +206,18 @@ def _link_waiting_incidents(session: Session, *, team: Team, external_ids: set[s
     """Link incidents that named a deployment which has only now arrived."""
     if not external_ids:
         return
-    waiting = session.scalars(select(Incident).where(
-        Incident.team_id == team.id, Incident.deployment_id.is_(None),
-        Incident.deployment_external_id.in_(sorted(external_ids)))).all()
+    waiting = session.scalars(
+        select(Incident).where(
+            Incident.team_id == team.id,
+            Incident.deployment_id.is_(None),
+            Incident.deployment_external_id.in_(sorted(external_ids)),
+        )
+    ).all()
     for incident in waiting:
         assert incident.deployment_external_id is not None
         incident.deployment_id = _find_deployment(
-            session, team=team, external_id=incident.deployment_external_id, repository=incident.repository)
+            session, team=team, external_id=incident.deployment_external_id, repository=incident.repository
+        )
 
 
 def import_incidents(session: Session, *, team: Team, incidents: Sequence[IncidentRecord]) -> int:
@@ -222,20 +241,29 @@ def import_incidents(session: Session, *, team: Team, incidents: Sequence[Incide
         deployment_id = None
         if record.deployment_external_id:
             deployment_id = _find_deployment(
-                session, team=team, external_id=record.deployment_external_id, repository=record.repository)
+                session, team=team, external_id=record.deployment_external_id, repository=record.repository
+            )
         values: dict[str, object] = {
-            "title": record.title, "severity": record.severity, "repository": record.repository,
-            "created_at": record.created_at, "resolved_at": record.resolved_at,
-            "deployment_external_id": record.deployment_external_id, "deployment_id": deployment_id,
-            "url": record.url, "status_at": record.resolved_at or record.created_at,
+            "title": record.title,
+            "severity": record.severity,
+            "repository": record.repository,
+            "created_at": record.created_at,
+            "resolved_at": record.resolved_at,
+            "deployment_external_id": record.deployment_external_id,
+            "deployment_id": deployment_id,
+            "url": record.url,
+            "status_at": record.resolved_at or record.created_at,
         }
-        row = session.scalar(select(Incident).where(
-            Incident.source == record.source, Incident.external_id == record.external_id))
+        row = session.scalar(select(Incident).where(Incident.source == record.source, Incident.external_id == record.external_id))
         if row is None:
             session.add(Incident(team_id=team.id, source=record.source, external_id=record.external_id, **values))
         else:
-            if _is_older(record.resolved_at or record.created_at, record.resolved_at is not None,
-                         row.status_at, row.resolved_at is not None):
+            if _is_older(
+                record.resolved_at or record.created_at,
+                record.resolved_at is not None,
+                row.status_at,
+                row.resolved_at is not None,
+            ):
                 continue
             if row.team_id == team.id and all(getattr(row, key) == value for key, value in values.items()):
                 continue
@@ -248,4 +276,3 @@ def import_incidents(session: Session, *, team: Team, incidents: Sequence[Incide
         team.data_version = (team.data_version or 0) + 1
     session.flush()
     return written
-

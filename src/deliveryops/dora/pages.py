@@ -73,12 +73,24 @@ def _context(report: service.DoraReport, request: Request, errors: dict[str, str
     keys = report.keys
     query = {"from": report.start.isoformat(), "to": report.end.isoformat(), "period": report.period}
     return {
-        "report": report, "keys": keys, "errors": errors, "figures": dora_figures(report.series, period=report.period),
-        "thresholds": BAND_THRESHOLDS, "key_rows": KEY_ROWS, "kind": kind, "rows": rows[:DRILL_LIMIT],
-        "row_count": len(rows), "query": query, "hours_text": hours_text,
+        "report": report,
+        "keys": keys,
+        "errors": errors,
+        "figures": dora_figures(report.series, period=report.period),
+        "thresholds": BAND_THRESHOLDS,
+        "key_rows": KEY_ROWS,
+        "kind": kind,
+        "rows": rows[:DRILL_LIMIT],
+        "row_count": len(rows),
+        "query": query,
+        "hours_text": hours_text,
         "has_data": not report.tables.deployments.is_empty(),
-        "bands": {"deployment_frequency": keys.deployment_frequency_band, "lead_time": keys.lead_time_band,
-                  "change_failure_rate": keys.change_failure_rate_band, "recovery_time": keys.recovery_band},
+        "bands": {
+            "deployment_frequency": keys.deployment_frequency_band,
+            "lead_time": keys.lead_time_band,
+            "change_failure_rate": keys.change_failure_rate_band,
+            "recovery_time": keys.recovery_band,
+        },
     }
 
 
@@ -100,8 +112,14 @@ def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser)
     start, end, period, errors = _period(request, today_in(team))
     report = service.team_report(session=session, actor=actor, team_id=team.id, start=start, end=end, period=period)
     context = _context(report, request, errors)
-    context.update({"team": team, "group": None, "base_href": f"/teams/{team.slug}/dora",
-                    "can_upload": service.can_upload(session, actor, team)})
+    context.update(
+        {
+            "team": team,
+            "group": None,
+            "base_href": f"/teams/{team.slug}/dora",
+            "can_upload": service.can_upload(session, actor, team),
+        }
+    )
     return render(request, "dora/summary.html", context, status_code=422 if errors else 200)
 
 
@@ -110,23 +128,45 @@ def group_page(request: Request, slug: str, session: SessionDep, actor: PageUser
     """A group's roll-up of the four keys, and each team's."""
     group = get_group_or_raise(session=session, actor=actor, slug=slug)
     start, end, period, errors = _period(request, service.group_today(group))
-    report = service.group_report(session=session, actor=actor, group_id=group.id, start=start, end=end,
-                                  period=period)
+    report = service.group_report(session=session, actor=actor, group_id=group.id, start=start, end=end, period=period)
     context = _context(report, request, errors)
     visible = None if actor.role.sees_all_teams else team_ids_of(session, actor)
-    context.update({"team": None, "group": group, "base_href": f"/groups/{group.slug}/dora", "can_upload": False,
-                    "visible_team_ids": visible})
+    context.update(
+        {
+            "team": None,
+            "group": group,
+            "base_href": f"/groups/{group.slug}/dora",
+            "can_upload": False,
+            "visible_team_ids": visible,
+        }
+    )
     return render(request, "dora/summary.html", context, status_code=422 if errors else 200)
 
 
-def _upload_page(request: Request, session: SessionDep, actor: User, team: Team, *, errors: dict[str, str] | None = None,
-                 message: str | None = None, status_code: int = 200) -> Response:
+def _upload_page(
+    request: Request,
+    session: SessionDep,
+    actor: User,
+    team: Team,
+    *,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> Response:
     if not service.can_upload(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
-    return render(request, "dora/upload.html", {
-        "team": team, "columns": COLUMNS, "errors": errors or {}, "message": message,
-        "environments": ", ".join(service.production_environments(session, team.id)),
-    }, status_code=status_code)
+    return render(
+        request,
+        "dora/upload.html",
+        {
+            "team": team,
+            "columns": COLUMNS,
+            "errors": errors or {},
+            "message": message,
+            "environments": ", ".join(service.production_environments(session, team.id)),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/teams/{slug}/dora/upload", response_class=HTMLResponse)
@@ -138,7 +178,11 @@ def upload_form(request: Request, slug: str, session: SessionDep, actor: PageUse
 
 @router.post("/teams/{slug}/dora/upload", response_class=HTMLResponse)
 async def upload(
-    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     kind: Annotated[str, Form(max_length=20)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
@@ -147,14 +191,12 @@ async def upload(
     if not service.can_upload(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
     if kind not in COLUMNS:
-        return _upload_page(request, session, actor, team, errors={"kind": "Choose what the file holds."},
-                            status_code=422)
+        return _upload_page(request, session, actor, team, errors={"kind": "Choose what the file holds."}, status_code=422)
     data = await file.read(MAX_UPLOAD_BYTES + 1) if file is not None else b""
     if not data:
         return _upload_page(request, session, actor, team, errors={"file": "Choose a CSV file."}, status_code=422)
     if len(data) > MAX_UPLOAD_BYTES:
-        return _upload_page(request, session, actor, team, errors={"file": "The file is larger than 50 MB."},
-                            status_code=422)
+        return _upload_page(request, session, actor, team, errors={"file": "The file is larger than 50 MB."}, status_code=422)
     try:
         written = import_csv(session, team=team, kind=kind, content=data, file_name=(file.filename if file else None) or "")
     except ValidationFailedError as exc:
@@ -165,28 +207,46 @@ async def upload(
 
 @router.post("/teams/{slug}/dora/settings", response_class=HTMLResponse)
 def settings(
-    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     environments: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """Set which environment names count as production (empty: production, prod)."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     try:
-        names = service.set_production_environments(session=session, actor=actor, team_id=team.id,
-                                                    names=environments.split(","))
+        names = service.set_production_environments(session=session, actor=actor, team_id=team.id, names=environments.split(","))
     except ValidationFailedError as exc:
         session.rollback()
         return _upload_page(request, session, actor, team, errors={"environments": exc.message}, status_code=422)
     return _upload_page(request, session, actor, team, message=f"Production environments: {', '.join(names)}.")
 
 
-def _webhooks_page(request: Request, session: SessionDep, actor: User, *, errors: dict[str, str] | None = None,
-                   created: tuple[str, str] | None = None, status_code: int = 200) -> Response:
+def _webhooks_page(
+    request: Request,
+    session: SessionDep,
+    actor: User,
+    *,
+    errors: dict[str, str] | None = None,
+    created: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     sources = service.list_webhook_sources(session=session, actor=actor)
     teams = {team.id: team for team in list_teams(session=session, actor=actor)}
-    return render(request, "dora/webhooks.html", {
-        "sources": sources, "teams": teams, "errors": errors or {}, "created": created,
-        "base_url": str(request.base_url).rstrip("/"),
-    }, status_code=status_code)
+    return render(
+        request,
+        "dora/webhooks.html",
+        {
+            "sources": sources,
+            "teams": teams,
+            "errors": errors or {},
+            "created": created,
+            "base_url": str(request.base_url).rstrip("/"),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/admin/dora/webhooks", response_class=HTMLResponse)
@@ -197,7 +257,10 @@ def webhooks_page(request: Request, session: SessionDep, actor: PageUser) -> Res
 
 @router.post("/admin/dora/webhooks", response_class=HTMLResponse)
 def create_webhook(
-    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     name: Annotated[str, Form(max_length=100)] = "",
     team_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
@@ -215,8 +278,9 @@ def create_webhook(
 
 
 @router.post("/admin/dora/webhooks/{webhook_source_id}/revoke", response_class=HTMLResponse)
-def revoke_webhook(request: Request, webhook_source_id: int, session: SessionDep, actor: PageUser,
-                   _csrf: CsrfChecked) -> Response:
+def revoke_webhook(
+    request: Request, webhook_source_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked
+) -> Response:
     """Revoke a webhook source."""
     service.revoke_webhook_source(session=session, actor=actor, source_id=webhook_source_id)
     return RedirectResponse("/admin/dora/webhooks", status_code=303)

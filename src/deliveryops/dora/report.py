@@ -29,9 +29,23 @@ def report_csv(report: service.DoraReport) -> str:
     """One row per week, month or quarter with the four keys and the counts behind them."""
     buffer = io.StringIO()
     rows = service.series_rows(report)
-    columns = ["period_start", "period_end", "deployments", "deployment_days", "deployment_days_per_week",
-               "lead_time_hours", "coding_hours", "pickup_hours", "review_hours", "deploy_hours",
-               "change_failure_rate", "failed_deployments", "recovery_hours", "changes", "incidents"]
+    columns = [
+        "period_start",
+        "period_end",
+        "deployments",
+        "deployment_days",
+        "deployment_days_per_week",
+        "lead_time_hours",
+        "coding_hours",
+        "pickup_hours",
+        "review_hours",
+        "deploy_hours",
+        "change_failure_rate",
+        "failed_deployments",
+        "recovery_hours",
+        "changes",
+        "incidents",
+    ]
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
@@ -48,5 +62,12 @@ def _cell(value: object) -> object:
 def report_html(report: service.DoraReport) -> str:
     """The report as one HTML file that opens offline (Plotly inlined)."""
     figures = dora_figures(report.series, period=report.period)
-    return render_standalone("dora/report.html", specs={f.name: f.spec for f in figures}, report=report,
-                             keys=report.keys, figures=figures, thresholds=BAND_THRESHOLDS, hours_text=hours_text)
+    return render_standalone(
+        "dora/report.html",
+        specs={f.name: f.spec for f in figures},
+        report=report,
+        keys=report.keys,
+        figures=figures,
+        thresholds=BAND_THRESHOLDS,
+        hours_text=hours_text,
+    )

@@ -54,37 +54,52 @@ _Event = TypeVar("_Event", bound=BaseModel)
 def summary_of(report: service.DoraReport) -> DoraSummary:
     """The API shape of a report."""
     return DoraSummary(
-        name=report.title, start=report.start, end=report.end, period=report.period, time_zone=report.time_zone,
-        production_environments=list(report.environments), keys=KeysRead.of(report.keys),
+        name=report.title,
+        start=report.start,
+        end=report.end,
+        period=report.period,
+        time_zone=report.time_zone,
+        production_environments=list(report.environments),
+        keys=KeysRead.of(report.keys),
         series=[SeriesPoint.model_validate(row) for row in service.series_rows(report)],
         teams=[TeamKeys(team_id=team.id, name=team.name, keys=KeysRead.of(keys)) for team, keys in report.teams],
     )
 
 
 @api.get("/teams/{team_id}/dora", response_model=DoraSummary)
-def team_summary(session: SessionDep, actor: ApiUser, team_id: IdPath, start: StartQuery = None,
-                 end: EndQuery = None, period: PeriodQuery = "week") -> DoraSummary:
+def team_summary(
+    session: SessionDep,
+    actor: ApiUser,
+    team_id: IdPath,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    period: PeriodQuery = "week",
+) -> DoraSummary:
     """A team's four keys, bands and trend series."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     first, last = service.default_period(today_in(team), start, end)
-    return summary_of(service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last,
-                                          period=period))
+    return summary_of(service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last, period=period))
 
 
 @api.get("/groups/{group_id}/dora", response_model=DoraSummary)
-def group_summary(session: SessionDep, actor: ApiUser, group_id: IdPath, start: StartQuery = None,
-                  end: EndQuery = None, period: PeriodQuery = "week") -> DoraSummary:
+def group_summary(
+    session: SessionDep,
+    actor: ApiUser,
+    group_id: IdPath,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    period: PeriodQuery = "week",
+) -> DoraSummary:
     """A group's roll-up: the keys over all its teams, and each team's."""
     group = get_group_or_raise(session=session, actor=actor, group_id=group_id)
     first, last = service.default_period(service.group_today(group), start, end)
-    return summary_of(service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last,
-                                           period=period))
+    return summary_of(service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last, period=period))
 
 
-@api.get("/teams/{team_id}/dora/{dora_list}",
-         response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])
-def team_items(session: SessionDep, actor: ApiUser, team_id: IdPath, dora_list: KindPath, start: StartQuery = None,
-               end: EndQuery = None) -> list[dict[str, object]]:
+@api.get("/teams/{team_id}/dora/{dora_list}", response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])
+def team_items(
+    session: SessionDep, actor: ApiUser, team_id: IdPath, dora_list: KindPath, start: StartQuery = None, end: EndQuery = None
+) -> list[dict[str, object]]:
     """The deployments, changes or incidents behind a team's numbers, newest first."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     first, last = service.default_period(today_in(team), start, end)
@@ -92,10 +107,10 @@ def team_items(session: SessionDep, actor: ApiUser, team_id: IdPath, dora_list: 
     return service.drill_down(report, dora_list)
 
 
-@api.get("/groups/{group_id}/dora/{dora_list}",
-         response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])
-def group_items(session: SessionDep, actor: ApiUser, group_id: IdPath, dora_list: KindPath, start: StartQuery = None,
-                end: EndQuery = None) -> list[dict[str, object]]:
+@api.get("/groups/{group_id}/dora/{dora_list}", response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])
+def group_items(
+    session: SessionDep, actor: ApiUser, group_id: IdPath, dora_list: KindPath, start: StartQuery = None, end: EndQuery = None
+) -> list[dict[str, object]]:
     """The deployments, changes or incidents behind a group's numbers, newest first."""
     group = get_group_or_raise(session=session, actor=actor, group_id=group_id)
     first, last = service.default_period(service.group_today(group), start, end)
@@ -105,7 +120,9 @@ def group_items(session: SessionDep, actor: ApiUser, group_id: IdPath, dora_list
 
 @api.post("/teams/{team_id}/dora/imports", response_model=ImportResult, status_code=201)
 async def upload(
-    session: SessionDep, actor: ApiUser, team_id: IdPath,
+    session: SessionDep,
+    actor: ApiUser,
+    team_id: IdPath,
     file: Annotated[UploadFile, File(description="The CSV file")],
     kind: Annotated[str | None, Form(max_length=20, description="deployments, changes or incidents")] = None,
 ) -> ImportResult:
@@ -138,8 +155,9 @@ def create_source(body: WebhookSourceCreate, session: SessionDep, actor: ApiUser
 @api.post("/dora/webhook-sources/{webhook_source_id}/revoke", response_model=WebhookSourceRead)
 def revoke_source(session: SessionDep, actor: ApiUser, webhook_source_id: IdPath) -> WebhookSourceRead:
     """Revoke a webhook source (admins)."""
-    return WebhookSourceRead.model_validate(service.revoke_webhook_source(session=session, actor=actor,
-                                                                          source_id=webhook_source_id))
+    return WebhookSourceRead.model_validate(
+        service.revoke_webhook_source(session=session, actor=actor, source_id=webhook_source_id)
+    )
 
 
 async def _event(request: Request, model: type[_Event]) -> _Event:
@@ -166,8 +184,9 @@ async def _event(request: Request, model: type[_Event]) -> _Event:
 
 def _answer(external_id: str, existed: bool, written: int) -> JSONResponse:
     status = "unchanged" if not written else ("updated" if existed else "created")
-    return JSONResponse(WebhookResult(id=external_id, status=status).model_dump(),
-                        status_code=201 if status == "created" else 200)
+    return JSONResponse(
+        WebhookResult(id=external_id, status=status).model_dump(), status_code=201 if status == "created" else 200
+    )
 
 
 def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -175,36 +194,78 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
-@webhooks.post("/webhooks/deployments", response_model=WebhookResult, status_code=200,
-               responses={201: {"model": WebhookResult, "description": "Created"}},
-               openapi_extra=_body_schema(DeploymentEvent))
+@webhooks.post(
+    "/webhooks/deployments",
+    response_model=WebhookResult,
+    status_code=200,
+    responses={201: {"model": WebhookResult, "description": "Created"}},
+    openapi_extra=_body_schema(DeploymentEvent),
+)
 async def deployment_webhook(request: Request, session: SessionDep) -> JSONResponse:
     """Record a deployment from any CI/CD tool (``Authorization: Bearer <webhook token>``)."""
     source, team = service.authenticate_webhook(session=session, authorization=request.headers.get("authorization"))
     event = await _event(request, DeploymentEvent)
     source_name = f"webhook-{source.id}"
-    existed = session.scalar(select(Deployment.id).where(
-        Deployment.source == source_name, Deployment.repository == event.repository,
-        Deployment.external_id == event.id)) is not None
-    written = import_deployments(session, team=team, deployments=[DeploymentRecord(
-        source=source_name, external_id=event.id, repository=event.repository, environment=event.environment,
-        result=event.result, started_at=event.started_at, finished_at=event.finished_at, commit_sha=event.commit_sha,
-        commit_shas=tuple(event.commit_shas), ref=event.ref, url=event.url)])
+    existed = (
+        session.scalar(
+            select(Deployment.id).where(
+                Deployment.source == source_name, Deployment.repository == event.repository, Deployment.external_id == event.id
+            )
+        )
+        is not None
+    )
+    written = import_deployments(
+        session,
+        team=team,
+        deployments=[
+            DeploymentRecord(
+                source=source_name,
+                external_id=event.id,
+                repository=event.repository,
+                environment=event.environment,
+                result=event.result,
+                started_at=event.started_at,
+                finished_at=event.finished_at,
+                commit_sha=event.commit_sha,
+                commit_shas=tuple(event.commit_shas),
+                ref=event.ref,
+                url=event.url,
+            )
+        ],
+    )
     return _answer(event.id, existed, written)
 
 
-@webhooks.post("/webhooks/incidents", response_model=WebhookResult, status_code=200,
-               responses={201: {"model": WebhookResult, "description": "Created"}},
-               openapi_extra=_body_schema(IncidentEvent))
+@webhooks.post(
+    "/webhooks/incidents",
+    response_model=WebhookResult,
+    status_code=200,
+    responses={201: {"model": WebhookResult, "description": "Created"}},
+    openapi_extra=_body_schema(IncidentEvent),
+)
 async def incident_webhook(request: Request, session: SessionDep) -> JSONResponse:
     """Record an incident from any incident tool (``Authorization: Bearer <webhook token>``)."""
     source, team = service.authenticate_webhook(session=session, authorization=request.headers.get("authorization"))
     event = await _event(request, IncidentEvent)
     source_name = f"webhook-{source.id}"
-    existed = session.scalar(select(Incident.id).where(
-        Incident.source == source_name, Incident.external_id == event.id)) is not None
-    written = import_incidents(session, team=team, incidents=[IncidentRecord(
-        source=source_name, external_id=event.id, title=event.title, created_at=event.created_at,
-        resolved_at=event.resolved_at, severity=event.severity, repository=event.repository,
-        deployment_external_id=event.deployment_id, url=event.url)])
+    existed = (
+        session.scalar(select(Incident.id).where(Incident.source == source_name, Incident.external_id == event.id)) is not None
+    )
+    written = import_incidents(
+        session,
+        team=team,
+        incidents=[
+            IncidentRecord(
+                source=source_name,
+                external_id=event.id,
+                title=event.title,
+                created_at=event.created_at,
+                resolved_at=event.resolved_at,
+                severity=event.severity,
+                repository=event.repository,
+                deployment_external_id=event.deployment_id,
+                url=event.url,
+            )
+        ],
+    )
     return _answer(event.id, existed, written)

@@ -215,8 +215,9 @@ class IncidentEvent(BaseModel):
     resolved_at: AwareDatetime | None = None
     severity: str | None = Field(default=None, max_length=40)
     repository: str | None = Field(default=None, max_length=200)
-    deployment_id: str | None = Field(default=None, max_length=200,
-                                      description="The sender's id of the deployment that caused it, if known")
+    deployment_id: str | None = Field(
+        default=None, max_length=200, description="The sender's id of the deployment that caused it, if known"
+    )
     url: str | None = Field(default=None, max_length=500)
 
     _text = field_validator("id", "title", "severity", "repository", "deployment_id", "url")(_no_nul)

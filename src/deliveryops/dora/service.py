@@ -79,8 +79,9 @@ def default_period(today: date, start: date | None, end: date | None) -> tuple[d
     """The period asked for, or the last 90 days up to ``today``; raises when it runs backwards."""
     for name, value in (("start", start), ("end", end)):
         if value is not None and not EARLIEST <= value <= LATEST:
-            raise ValidationFailedError(f"{value.isoformat()} is out of range.",
-                                        fields={name: f"Use a date from {EARLIEST.year} to {LATEST.year}."})
+            raise ValidationFailedError(
+                f"{value.isoformat()} is out of range.", fields={name: f"Use a date from {EARLIEST.year} to {LATEST.year}."}
+            )
     end = end or today
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
@@ -155,10 +156,14 @@ def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, en
     Returns:
         The per-item tables.
     """
-    versions = tuple(sorted(
-        (team_id, created_at.isoformat(), version or 0)
-        for team_id, created_at, version in session.execute(
-            select(Team.id, Team.created_at, Team.data_version).where(Team.id.in_(list(team_ids)))).all()))
+    versions = tuple(
+        sorted(
+            (team_id, created_at.isoformat(), version or 0)
+            for team_id, created_at, version in session.execute(
+                select(Team.id, Team.created_at, Team.data_version).where(Team.id.in_(list(team_ids)))
+            ).all()
+        )
+    )
     key: tuple[object, ...] = (versions, time_zone, tuple(environments))
     with _TABLES_LOCK:
         cached = _TABLES_CACHE.get(key)
@@ -176,14 +181,22 @@ def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, en
 def _read_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, environments: Sequence[str]) -> DoraTables:
     ids = list(team_ids)
     deployment_rows = session.execute(
-        select(Deployment.id, Deployment.repository, Deployment.environment, Deployment.result,
-               Deployment.started_at, Deployment.finished_at, Deployment.team_id, Deployment.external_id,
-               Deployment.url)
-        .where(Deployment.team_id.in_(ids))
+        select(
+            Deployment.id,
+            Deployment.repository,
+            Deployment.environment,
+            Deployment.result,
+            Deployment.started_at,
+            Deployment.finished_at,
+            Deployment.team_id,
+            Deployment.external_id,
+            Deployment.url,
+        ).where(Deployment.team_id.in_(ids))
     ).all()
     deployments = pl.DataFrame(
         [tuple(row) for row in deployment_rows],
-        schema={**DEPLOYMENT_SCHEMA, "team_id": pl.Int64, "external_id": pl.Utf8, "url": pl.Utf8}, orient="row",
+        schema={**DEPLOYMENT_SCHEMA, "team_id": pl.Int64, "external_id": pl.Utf8, "url": pl.Utf8},
+        orient="row",
     )
     link_rows = session.execute(
         select(DeploymentChange.deployment_id, DeploymentChange.change_id)
@@ -194,21 +207,41 @@ def _read_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, e
     change_ids = sorted(set(links.get_column("change_id").to_list()))
     change_rows: list[tuple[object, ...]] = []
     for chunk_start in range(0, len(change_ids), 5000):
-        chunk = change_ids[chunk_start:chunk_start + 5000]
-        change_rows += [tuple(row) for row in session.execute(
-            select(Change.id, Change.repository, Change.first_commit_at, Change.opened_at, Change.first_review_at,
-                   Change.merged_at, Change.number, Change.title, Change.author, Change.url)
-            .where(Change.id.in_(chunk))
-        ).all()]
+        chunk = change_ids[chunk_start : chunk_start + 5000]
+        change_rows += [
+            tuple(row)
+            for row in session.execute(
+                select(
+                    Change.id,
+                    Change.repository,
+                    Change.first_commit_at,
+                    Change.opened_at,
+                    Change.first_review_at,
+                    Change.merged_at,
+                    Change.number,
+                    Change.title,
+                    Change.author,
+                    Change.url,
+                ).where(Change.id.in_(chunk))
+            ).all()
+        ]
     changes = pl.DataFrame(
         change_rows,
         schema={**CHANGE_SCHEMA, "number": pl.Int64, "title": pl.Utf8, "author": pl.Utf8, "url": pl.Utf8},
         orient="row",
     )
     incident_rows = session.execute(
-        select(Incident.id, Incident.created_at, Incident.resolved_at, Incident.repository, Incident.deployment_id,
-               Incident.title, Incident.severity, Incident.external_id, Incident.url)
-        .where(Incident.team_id.in_(ids))
+        select(
+            Incident.id,
+            Incident.created_at,
+            Incident.resolved_at,
+            Incident.repository,
+            Incident.deployment_id,
+            Incident.title,
+            Incident.severity,
+            Incident.external_id,
+            Incident.url,
+        ).where(Incident.team_id.in_(ids))
     ).all()
     incidents = pl.DataFrame(
         [tuple(row) for row in incident_rows],
@@ -235,8 +268,9 @@ def team_keys(session: Session, *, team_id: int, start: date, end: date) -> Dora
     team = session.get(Team, team_id)
     if team is None:
         raise NotFoundError(f"No team with id {team_id}.")
-    tables = load_tables(session, team_ids=[team.id], time_zone=team.time_zone,
-                         environments=production_environments(session, team.id))
+    tables = load_tables(
+        session, team_ids=[team.id], time_zone=team.time_zone, environments=production_environments(session, team.id)
+    )
     return dora_keys(tables, start=start, end=end)
 
 
@@ -246,8 +280,9 @@ def _check_period(period: str) -> Period:
     return period
 
 
-def team_report(*, session: Session, actor: User | None, team_id: int, start: date, end: date,
-                period: str = "week") -> DoraReport:
+def team_report(
+    *, session: Session, actor: User | None, team_id: int, start: date, end: date, period: str = "week"
+) -> DoraReport:
     """A team's keys, trend series and drill-down tables (team members, its DM, product ops, leaders, admins).
 
     Args:
@@ -268,14 +303,23 @@ def team_report(*, session: Session, actor: User | None, team_id: int, start: da
     environments = production_environments(session, team.id)
     tables = load_tables(session, team_ids=[team.id], time_zone=team.time_zone, environments=environments)
     keys = dora_keys(tables, start=start, end=end)
-    return DoraReport(title=team.name, start=start, end=end, period=checked, time_zone=team.time_zone,
-                      environments=environments, keys=keys,
-                      series=dora_series(tables, start=start, end=end, period=checked), tables=tables,
-                      teams=[(team, keys)])
+    return DoraReport(
+        title=team.name,
+        start=start,
+        end=end,
+        period=checked,
+        time_zone=team.time_zone,
+        environments=environments,
+        keys=keys,
+        series=dora_series(tables, start=start, end=end, period=checked),
+        tables=tables,
+        teams=[(team, keys)],
+    )
 
 
-def group_report(*, session: Session, actor: User | None, group_id: int, start: date, end: date,
-                 period: str = "week") -> DoraReport:
+def group_report(
+    *, session: Session, actor: User | None, group_id: int, start: date, end: date, period: str = "week"
+) -> DoraReport:
     """A group's roll-up: the keys over all its teams' deployments pooled, plus each team's keys.
 
     Days are counted in the zone of the group's first team (UTC without teams); each team's own row uses
@@ -288,13 +332,25 @@ def group_report(*, session: Session, actor: User | None, group_id: int, start: 
     teams = list(group.teams)
     zone = teams[0].time_zone if teams else "UTC"
     environments = sorted({name for team in teams for name in production_environments(session, team.id)})
-    tables = load_tables(session, team_ids=[team.id for team in teams], time_zone=zone,
-                         environments=environments or DEFAULT_PRODUCTION_ENVIRONMENTS)
+    tables = load_tables(
+        session,
+        team_ids=[team.id for team in teams],
+        time_zone=zone,
+        environments=environments or DEFAULT_PRODUCTION_ENVIRONMENTS,
+    )
     per_team = [(team, team_keys(session, team_id=team.id, start=start, end=end)) for team in teams]
-    return DoraReport(title=group.name, start=start, end=end, period=checked, time_zone=zone,
-                      environments=tuple(environments), keys=dora_keys(tables, start=start, end=end),
-                      series=dora_series(tables, start=start, end=end, period=checked), tables=tables,
-                      teams=per_team)
+    return DoraReport(
+        title=group.name,
+        start=start,
+        end=end,
+        period=checked,
+        time_zone=zone,
+        environments=tuple(environments),
+        keys=dora_keys(tables, start=start, end=end),
+        series=dora_series(tables, start=start, end=end, period=checked),
+        tables=tables,
+        teams=per_team,
+    )
 
 
 def period_bounds_utc(report: DoraReport) -> tuple[str, str]:
@@ -337,8 +393,7 @@ def create_webhook_source(*, session: Session, actor: User, team_id: int, name: 
     if session.get(Team, team_id) is None:
         raise ValidationFailedError(f"No team with id {team_id}.", fields={"team_id": "Choose an existing team."})
     token = WEBHOOK_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = WebhookSource(team_id=team_id, name=name, token_hash=hash_token(token), prefix=token[:10],
-                        created_by_id=actor.id)
+    row = WebhookSource(team_id=team_id, name=name, token_hash=hash_token(token), prefix=token[:10], created_by_id=actor.id)
     session.add(row)
     session.flush()
     return row, token
@@ -392,19 +447,66 @@ def drill_down(report: DoraReport, kind: str) -> list[dict[str, object]]:
     tables = report.tables
     within = pl.col("local_date").is_between(report.start, report.end)
     if kind == "deployments":
-        frame = tables.deployments.filter(within).sort("at", "id", descending=True).select(
-            "id", "external_id", "repository", "environment", "result", "started_at", "finished_at", "production",
-            "counted", "incidents", "changes", "recovery_minutes", "url")
+        frame = (
+            tables.deployments.filter(within)
+            .sort("at", "id", descending=True)
+            .select(
+                "id",
+                "external_id",
+                "repository",
+                "environment",
+                "result",
+                "started_at",
+                "finished_at",
+                "production",
+                "counted",
+                "incidents",
+                "changes",
+                "recovery_minutes",
+                "url",
+            )
+        )
     elif kind == "changes":
-        frame = tables.changes.filter(within & pl.col("deployed_at").is_not_null()).sort(
-            "deployed_at", "id", descending=True).select(
-            "id", "repository", "number", "title", "author", "first_commit_at", "opened_at", "first_review_at",
-            "merged_at", "deployment_id", "deployed_at", "lead_time_minutes", "coding_minutes", "pickup_minutes",
-            "review_minutes", "deploy_minutes", "url")
+        frame = (
+            tables.changes.filter(within & pl.col("deployed_at").is_not_null())
+            .sort("deployed_at", "id", descending=True)
+            .select(
+                "id",
+                "repository",
+                "number",
+                "title",
+                "author",
+                "first_commit_at",
+                "opened_at",
+                "first_review_at",
+                "merged_at",
+                "deployment_id",
+                "deployed_at",
+                "lead_time_minutes",
+                "coding_minutes",
+                "pickup_minutes",
+                "review_minutes",
+                "deploy_minutes",
+                "url",
+            )
+        )
     elif kind == "incidents":
-        frame = tables.incidents.filter(within).sort("created_at", "id", descending=True).select(
-            "id", "external_id", "title", "severity", "created_at", "resolved_at", "deployment_id", "link",
-            "recovery_minutes", "url")
+        frame = (
+            tables.incidents.filter(within)
+            .sort("created_at", "id", descending=True)
+            .select(
+                "id",
+                "external_id",
+                "title",
+                "severity",
+                "created_at",
+                "resolved_at",
+                "deployment_id",
+                "link",
+                "recovery_minutes",
+                "url",
+            )
+        )
     else:
         raise ValidationFailedError(f"Unknown list {kind!r}.", fields={"kind": "Use deployments, changes or incidents."})
     return frame.to_dicts()

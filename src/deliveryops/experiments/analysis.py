@@ -89,19 +89,36 @@ def _arms(experiment: Experiment, cells: dict[tuple[int, int], MetricSnapshot], 
         if snapshot is None:
             arms.append(ArmStats(variation=variation.name, n=0, sum=0.0, sum_squares=0.0))
             continue
-        arms.append(ArmStats(
-            variation=variation.name, n=int(snapshot.n), sum=snapshot.sum, sum_squares=snapshot.sum_squares,
-            denominator_sum=snapshot.denominator_sum, denominator_sum_squares=snapshot.denominator_sum_squares,
-            cross_sum=snapshot.cross_sum, pre_sum=snapshot.pre_sum, pre_sum_squares=snapshot.pre_sum_squares,
-            pre_cross_sum=snapshot.pre_cross_sum))
+        arms.append(
+            ArmStats(
+                variation=variation.name,
+                n=int(snapshot.n),
+                sum=snapshot.sum,
+                sum_squares=snapshot.sum_squares,
+                denominator_sum=snapshot.denominator_sum,
+                denominator_sum_squares=snapshot.denominator_sum_squares,
+                cross_sum=snapshot.cross_sum,
+                pre_sum=snapshot.pre_sum,
+                pre_sum_squares=snapshot.pre_sum_squares,
+                pre_cross_sum=snapshot.pre_cross_sum,
+            )
+        )
     return tuple(arms)
 
 
 def _inputs(experiment: Experiment, cells: dict[tuple[int, int], MetricSnapshot]) -> list[MetricInput]:
     present = {metric_id for metric_id, _variation in cells}
-    return [MetricInput(name=m.name, kind=MetricKind(m.kind.value), arms=_arms(experiment, cells, m.id),
-                        role=m.role.value, higher_is_better=m.higher_is_better)
-            for m in experiment.metrics if m.id in present]
+    return [
+        MetricInput(
+            name=m.name,
+            kind=MetricKind(m.kind.value),
+            arms=_arms(experiment, cells, m.id),
+            role=m.role.value,
+            higher_is_better=m.higher_is_better,
+        )
+        for m in experiment.metrics
+        if m.id in present
+    ]
 
 
 def _weights(experiment: Experiment) -> tuple[float, ...]:
@@ -110,46 +127,73 @@ def _weights(experiment: Experiment) -> tuple[float, ...]:
 
 
 def _options(experiment: Experiment, method: Method, correction: Correction) -> AnalysisOptions:
-    return AnalysisOptions(method=method, alpha=experiment.alpha, relative=True, cuped=experiment.cuped,
-                           correction=correction, planned_weights=_weights(experiment))
+    return AnalysisOptions(
+        method=method,
+        alpha=experiment.alpha,
+        relative=True,
+        cuped=experiment.cuped,
+        correction=correction,
+        planned_weights=_weights(experiment),
+    )
 
 
 def peeking_now(experiment: Experiment, today: date) -> bool:
     """Whether looking now is peeking: running, before the planned end (or without one)."""
-    return experiment.status is ExperimentStatus.RUNNING and (
-        experiment.planned_end is None or today < experiment.planned_end)
+    return experiment.status is ExperimentStatus.RUNNING and (experiment.planned_end is None or today < experiment.planned_end)
 
 
-def _warnings(experiment: Experiment, analysis: ExperimentAnalysis, method: Method,
-              units: dict[str, int]) -> list[ResultWarning]:
+def _warnings(experiment: Experiment, analysis: ExperimentAnalysis, method: Method, units: dict[str, int]) -> list[ResultWarning]:
     warnings: list[ResultWarning] = []
     if analysis.srm is not None and analysis.srm.warn:
         split = ", ".join(f"{name} {count:,}" for name, count in units.items())
-        warnings.append(ResultWarning("srm", f"Sample ratio mismatch: the units per variation ({split}) do not match the "
-                                       f"planned split (χ² p = {analysis.srm.p_value:.2g} < 0.001). The assignment "
-                                       "or the tracking may be broken: find the cause before trusting any result."))
+        warnings.append(
+            ResultWarning(
+                "srm",
+                f"Sample ratio mismatch: the units per variation ({split}) do not match the "
+                f"planned split (χ² p = {analysis.srm.p_value:.2g} < 0.001). The assignment "
+                "or the tracking may be broken: find the cause before trusting any result.",
+            )
+        )
     if experiment.planned_sample_size is None:
-        warnings.append(ResultWarning("not_planned", "No planned sample size: this experiment was not sized before it "
-                                               "ran, so a null result cannot be told from too little data."))
+        warnings.append(
+            ResultWarning(
+                "not_planned",
+                "No planned sample size: this experiment was not sized before it "
+                "ran, so a null result cannot be told from too little data.",
+            )
+        )
     elif units and min(units.values()) < experiment.planned_sample_size:
         smallest = min(units, key=lambda name: units[name])
         share = units[smallest] / experiment.planned_sample_size
-        warnings.append(ResultWarning("underpowered", f"Underpowered: {smallest} has {units[smallest]:,} of the planned "
-                                                f"{experiment.planned_sample_size:,} units per variation "
-                                                f"({share:.0%}). Intervals are wider than planned and a "
-                                                "non-significant result is not evidence of no effect."))
+        warnings.append(
+            ResultWarning(
+                "underpowered",
+                f"Underpowered: {smallest} has {units[smallest]:,} of the planned "
+                f"{experiment.planned_sample_size:,} units per variation "
+                f"({share:.0%}). Intervals are wider than planned and a "
+                "non-significant result is not evidence of no effect.",
+            )
+        )
     if experiment.peeked and method is not Method.SEQUENTIAL:
-        warnings.append(ResultWarning("peeking", "Peeking: results were looked at while the experiment ran, before its "
-                                           "planned end, without sequential testing. Fixed-horizon p-values and "
-                                           "intervals are then too optimistic; use the sequential method or wait "
-                                           "for the planned end."))
+        warnings.append(
+            ResultWarning(
+                "peeking",
+                "Peeking: results were looked at while the experiment ran, before its "
+                "planned end, without sequential testing. Fixed-horizon p-values and "
+                "intervals are then too optimistic; use the sequential method or wait "
+                "for the planned end.",
+            )
+        )
     for result in analysis.results:
         if result.role != "guardrail" or not result.significant or result.lift is None:
             continue
         worse = result.lift < 0 if result.higher_is_better else result.lift > 0
         if worse:
-            warnings.append(ResultWarning("guardrail", f"Guardrail breached: {result.metric} got worse in "
-                                                 f"{result.variation} ({result.lift:+.2%})."))
+            warnings.append(
+                ResultWarning(
+                    "guardrail", f"Guardrail breached: {result.metric} got worse in {result.variation} ({result.lift:+.2%})."
+                )
+            )
     return warnings
 
 
@@ -164,18 +208,20 @@ def _latest(snapshots: list[MetricSnapshot], up_to: date | None = None) -> dict[
     return cells
 
 
-def _over_time(experiment: Experiment, snapshots: list[MetricSnapshot], options: AnalysisOptions,
-               metric_names: set[str]) -> list[OverTimeSeries]:
+def _over_time(
+    experiment: Experiment, snapshots: list[MetricSnapshot], options: AnalysisOptions, metric_names: set[str]
+) -> list[OverTimeSeries]:
     days = []
     for day in sorted({s.day for s in snapshots}):
         inputs = [m for m in _inputs(experiment, _latest(snapshots, day)) if m.name in metric_names]
-        if inputs and len(inputs) == len({m.name for m in _inputs(experiment, _latest(snapshots))
-                                          if m.name in metric_names}):
+        if inputs and len(inputs) == len({m.name for m in _inputs(experiment, _latest(snapshots)) if m.name in metric_names}):
             days.append((day, inputs))
     series: dict[tuple[str, str], OverTimeSeries] = {}
     for point in analyse_over_time(days, options=options):
-        entry = series.setdefault((point.metric, point.variation), OverTimeSeries(
-            metric=point.metric, variation=point.variation, days=[], lift=[], ci_low=[], ci_high=[]))
+        entry = series.setdefault(
+            (point.metric, point.variation),
+            OverTimeSeries(metric=point.metric, variation=point.variation, days=[], lift=[], ci_low=[], ci_high=[]),
+        )
         entry.days.append(point.day)
         entry.lift.append(point.lift)
         entry.ci_low.append(point.ci_low)
@@ -187,8 +233,14 @@ def _over_time(experiment: Experiment, snapshots: list[MetricSnapshot], options:
 _REPLACED = ("Sample ratio mismatch", "Guardrail breached")
 
 
-def results_of(session: Session, experiment: Experiment, *, method: Method | None = None,
-               correction: Correction | None = None, over_time: bool = True) -> ExperimentResults:
+def results_of(
+    session: Session,
+    experiment: Experiment,
+    *,
+    method: Method | None = None,
+    correction: Correction | None = None,
+    over_time: bool = True,
+) -> ExperimentResults:
     """Analyse the experiment's latest statistics (no access check: callers check it).
 
     Args:
@@ -205,30 +257,57 @@ def results_of(session: Session, experiment: Experiment, *, method: Method | Non
     correction = correction or Correction(experiment.correction.value)
     snapshots = list(session.scalars(select(MetricSnapshot).where(MetricSnapshot.experiment_id == experiment.id)))
     if not snapshots:
-        return ExperimentResults(method=method, correction=correction, analysis=None, warnings=[], units={},
-                                 last_day=None, notes=["No statistics yet: upload them as CSV or through the API."])
+        return ExperimentResults(
+            method=method,
+            correction=correction,
+            analysis=None,
+            warnings=[],
+            units={},
+            last_day=None,
+            notes=["No statistics yet: upload them as CSV or through the API."],
+        )
     options = _options(experiment, method, correction)
     cells = _latest(snapshots)
     inputs = _inputs(experiment, cells)
     try:
         analysis = analyse(inputs, options=options)
     except ValueError as exc:  # stored statistics that the engine cannot use (e.g. a metric added later)
-        return ExperimentResults(method=method, correction=correction, analysis=None, warnings=[], units={},
-                                 last_day=max(s.day for s in snapshots), notes=[f"Cannot analyse: {exc}."])
+        return ExperimentResults(
+            method=method,
+            correction=correction,
+            analysis=None,
+            warnings=[],
+            units={},
+            last_day=max(s.day for s in snapshots),
+            notes=[f"Cannot analyse: {exc}."],
+        )
     primary = next((m for m in inputs if m.role == "primary"), inputs[0] if inputs else None)
     units = {arm.variation: arm.n for arm in primary.arms} if primary else {}
     series: list[OverTimeSeries] = []
     if over_time:
         wanted = {m.name for m in experiment.metrics if m.role in (MetricRole.PRIMARY, MetricRole.GUARDRAIL)}
         series = _over_time(experiment, snapshots, options, wanted)
-    return ExperimentResults(method=method, correction=correction, analysis=analysis,
-                             warnings=_warnings(experiment, analysis, method, units), units=units,
-                             last_day=max(s.day for s in snapshots), over_time=series,
-                             notes=[w for w in analysis.warnings if not w.startswith(_REPLACED)])
+    return ExperimentResults(
+        method=method,
+        correction=correction,
+        analysis=analysis,
+        warnings=_warnings(experiment, analysis, method, units),
+        units=units,
+        last_day=max(s.day for s in snapshots),
+        over_time=series,
+        notes=[w for w in analysis.warnings if not w.startswith(_REPLACED)],
+    )
 
 
-def analyse_experiment(*, session: Session, actor: User, experiment_id: int, method: Method | None = None,
-                       correction: Correction | None = None, today: date) -> ExperimentResults:
+def analyse_experiment(
+    *,
+    session: Session,
+    actor: User,
+    experiment_id: int,
+    method: Method | None = None,
+    correction: Correction | None = None,
+    today: date,
+) -> ExperimentResults:
     """The results of an experiment the actor may see; looking while it runs before its planned end is
     recorded as peeking (which matters unless the analysis is sequential).
 
@@ -245,8 +324,12 @@ def analyse_experiment(*, session: Session, actor: User, experiment_id: int, met
     """
     experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
     chosen = method or Method(experiment.method.value)
-    if chosen is not Method.SEQUENTIAL and peeking_now(experiment, today) and service.has_statistics(
-            session, experiment) and not experiment.peeked:
+    if (
+        chosen is not Method.SEQUENTIAL
+        and peeking_now(experiment, today)
+        and service.has_statistics(session, experiment)
+        and not experiment.peeked
+    ):
         experiment.peeked = True
         session.flush()
     results = results_of(session, experiment, method=method, correction=correction)

@@ -24,8 +24,11 @@ from deliveryops.flow.charts_layout import (
 __all__ = ["METHODS_PAGE", "forest_figure", "over_time_figure", "portfolio_figure"]
 
 METHODS_PAGE = "/experiments/methods#"
-INTERVAL_NAMES = {Method.FREQUENTIST: "confidence interval", Method.SEQUENTIAL: "confidence sequence",
-                  Method.BAYESIAN: "credible interval"}
+INTERVAL_NAMES = {
+    Method.FREQUENTIST: "confidence interval",
+    Method.SEQUENTIAL: "confidence sequence",
+    Method.BAYESIAN: "credible interval",
+}
 
 
 def _link(figure: go.Figure, anchor: str) -> None:
@@ -33,7 +36,7 @@ def _link(figure: go.Figure, anchor: str) -> None:
 
 
 def _translucent(colour: str, alpha: float = 0.18) -> str:
-    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},{alpha})"
 
 
@@ -61,9 +64,13 @@ def forest_figure(results: list[LiftResult], *, method: Method, alpha: float) ->
         vermillion squares, the rest grey circles (shape and colour both tell).
     """
     interval = INTERVAL_NAMES[method]
-    figure = new_figure(title="Lift by metric and variation", x_title="Relative lift over control (%)",
-                        y_title="Metric · variation", definition="lift",
-                        subtitle=f"Point and {1 - alpha:.0%} {interval}")
+    figure = new_figure(
+        title="Lift by metric and variation",
+        x_title="Relative lift over control (%)",
+        y_title="Metric · variation",
+        definition="lift",
+        subtitle=f"Point and {1 - alpha:.0%} {interval}",
+    )
     _link(figure, method.value)
     shown = [r for r in results if r.lift is not None]
     if not shown:
@@ -77,14 +84,23 @@ def forest_figure(results: list[LiftResult], *, method: Method, alpha: float) ->
         lifts = [_percent(r.lift) for r in group]
         plus = [(_percent(r.ci_high) or 0) - (_percent(r.lift) or 0) if r.ci_high is not None else 0 for r in group]
         minus = [(_percent(r.lift) or 0) - (_percent(r.ci_low) or 0) if r.ci_low is not None else 0 for r in group]
-        hover = [f"{label}: {lift:+.2f}% [{_percent(r.ci_low) or 0:+.2f}%, {_percent(r.ci_high) or 0:+.2f}%]"
-                 f"<br>{verdict}" for label, lift, r in zip(labels, lifts, group, strict=True) if lift is not None]
-        figure.add_trace(go.Scatter(
-            x=lifts, y=labels, mode="markers", name=verdict.capitalize(),
-            marker={"color": colour, "symbol": symbol, "size": 11},
-            error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "color": colour,
-                     "thickness": 2},
-            hovertext=hover, hoverinfo="text"))
+        hover = [
+            f"{label}: {lift:+.2f}% [{_percent(r.ci_low) or 0:+.2f}%, {_percent(r.ci_high) or 0:+.2f}%]<br>{verdict}"
+            for label, lift, r in zip(labels, lifts, group, strict=True)
+            if lift is not None
+        ]
+        figure.add_trace(
+            go.Scatter(
+                x=lifts,
+                y=labels,
+                mode="markers",
+                name=verdict.capitalize(),
+                marker={"color": colour, "symbol": symbol, "size": 11},
+                error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "color": colour, "thickness": 2},
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
     figure.add_vline(x=0, line={"color": "#5b6675", "width": 1.5, "dash": "dash"})
     figure.update_yaxes(autorange="reversed", rangemode="normal", type="category")
     figure.update_xaxes(ticksuffix="%", zeroline=False)
@@ -103,9 +119,13 @@ def over_time_figure(series: list[OverTimeSeries], *, metric: str, method: Metho
     Returns:
         A line chart with the interval as a shaded band.
     """
-    figure = new_figure(title=f"Lift over time: {metric}", x_title="Day (cumulative data up to it)",
-                        y_title="Relative lift over control (%)", definition="over-time",
-                        subtitle=f"Band: {INTERVAL_NAMES[method]}; it narrows as units accumulate")
+    figure = new_figure(
+        title=f"Lift over time: {metric}",
+        x_title="Day (cumulative data up to it)",
+        y_title="Relative lift over control (%)",
+        definition="over-time",
+        subtitle=f"Band: {INTERVAL_NAMES[method]}; it narrows as units accumulate",
+    )
     _link(figure, "over-time")
     chosen = [s for s in series if s.metric == metric and any(v is not None for v in s.lift)]
     if not chosen:
@@ -113,21 +133,51 @@ def over_time_figure(series: list[OverTimeSeries], *, metric: str, method: Metho
     for index, line in enumerate(chosen):
         colour = PALETTE[index % len(PALETTE)]
         days = [d.isoformat() for d in line.days]
-        figure.add_trace(go.Scatter(x=days, y=[_percent(v) for v in line.ci_high], mode="lines",
-                                    line={"width": 0, "color": colour}, showlegend=False, hoverinfo="skip"))
-        figure.add_trace(go.Scatter(x=days, y=[_percent(v) for v in line.ci_low], mode="lines", fill="tonexty",
-                                    line={"width": 0, "color": colour}, fillcolor=_translucent(colour),
-                                    name=f"{escape(line.variation)} interval", hoverinfo="skip"))
-        figure.add_trace(go.Scatter(x=days, y=[_percent(v) for v in line.lift], mode="lines+markers",
-                                    name=escape(line.variation), line={"color": colour},
-                                    hovertemplate=f"{escape(line.variation)} %{{x}}: %{{y:+.2f}}%<extra></extra>"))
+        figure.add_trace(
+            go.Scatter(
+                x=days,
+                y=[_percent(v) for v in line.ci_high],
+                mode="lines",
+                line={"width": 0, "color": colour},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=days,
+                y=[_percent(v) for v in line.ci_low],
+                mode="lines",
+                fill="tonexty",
+                line={"width": 0, "color": colour},
+                fillcolor=_translucent(colour),
+                name=f"{escape(line.variation)} interval",
+                hoverinfo="skip",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=days,
+                y=[_percent(v) for v in line.lift],
+                mode="lines+markers",
+                name=escape(line.variation),
+                line={"color": colour},
+                hovertemplate=f"{escape(line.variation)} %{{x}}: %{{y:+.2f}}%<extra></extra>",
+            )
+        )
     figure.add_hline(y=0, line={"color": "#5b6675", "width": 1.5, "dash": "dash"})
     figure.update_yaxes(ticksuffix="%", rangemode="normal")
     return to_spec(figure)
 
 
-STATUS_COLOURS = {"draft": GREY, "in_review": "#E69F00", "running": "#0072B2", "analysing": "#56B4E9",
-                  "decided": GREEN, "archived": "#000000"}
+STATUS_COLOURS = {
+    "draft": GREY,
+    "in_review": "#E69F00",
+    "running": "#0072B2",
+    "analysing": "#56B4E9",
+    "decided": GREEN,
+    "archived": "#000000",
+}
 
 
 def portfolio_figure(portfolio: ExperimentPortfolio) -> ChartSpec:
@@ -139,17 +189,29 @@ def portfolio_figure(portfolio: ExperimentPortfolio) -> ChartSpec:
     Returns:
         A horizontal stacked bar chart, one bar per team.
     """
-    figure = new_figure(title="Experiments by team and status", x_title="Experiments (count)", y_title="Team",
-                        definition="portfolio", subtitle="Created by the period's end, not stopped before its start")
+    figure = new_figure(
+        title="Experiments by team and status",
+        x_title="Experiments (count)",
+        y_title="Team",
+        definition="portfolio",
+        subtitle="Created by the period's end, not stopped before its start",
+    )
     _link(figure, "portfolio")
     if not portfolio.rows:
         return empty_chart(figure, "No experiments in this period")
     teams = [escape(row.team_name) for row in portfolio.rows]
     for status in ExperimentStatus:
         counts = [row.by_status[status.value] for row in portfolio.rows]
-        figure.add_trace(go.Bar(x=counts, y=teams, orientation="h", name=status.label,
-                                marker={"color": STATUS_COLOURS[status.value]},
-                                hovertemplate=f"%{{y}}: %{{x}} {status.label.lower()}<extra></extra>"))
+        figure.add_trace(
+            go.Bar(
+                x=counts,
+                y=teams,
+                orientation="h",
+                name=status.label,
+                marker={"color": STATUS_COLOURS[status.value]},
+                hovertemplate=f"%{{y}}: %{{x}} {status.label.lower()}<extra></extra>",
+            )
+        )
     figure.update_layout(barmode="stack", height=max(240, 110 + 36 * len(teams)))
     figure.update_yaxes(autorange="reversed", type="category", rangemode="normal")
     figure.update_xaxes(dtick=1 if max(row.total for row in portfolio.rows) <= 10 else None)

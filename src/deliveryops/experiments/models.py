@@ -56,8 +56,14 @@ class ExperimentStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Human name of the status."""
-        return {"draft": "Draft", "in_review": "In review", "running": "Running", "analysing": "Analysing",
-                "decided": "Decided", "archived": "Archived"}[self.value]
+        return {
+            "draft": "Draft",
+            "in_review": "In review",
+            "running": "Running",
+            "analysing": "Analysing",
+            "decided": "Decided",
+            "archived": "Archived",
+        }[self.value]
 
 
 class Decision(enum.StrEnum):
@@ -68,18 +74,12 @@ class Decision(enum.StrEnum):
     STOP = "stop"
 
 
-
-
 class MetricRole(enum.StrEnum):
     """What a metric is for: the one decision metric, supporting ones, or guards against harm."""
 
     PRIMARY = "primary"
     SECONDARY = "secondary"
     GUARDRAIL = "guardrail"
-
-
-
-
 
 
 def _enum(kind: type[enum.Enum], length: int = 20) -> Enum:
@@ -131,14 +131,14 @@ class Experiment(Base):
     # Set when results were looked at while running before the planned end: fixed-horizon p-values then mislead.
     peeked: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    variations: Mapped[list[Variation]] = relationship(back_populates="experiment", cascade="all, delete-orphan",
-                                                       order_by="Variation.position")
-    metrics: Mapped[list[ExperimentMetric]] = relationship(back_populates="experiment",
-                                                           cascade="all, delete-orphan",
-                                                           order_by="ExperimentMetric.position")
+    variations: Mapped[list[Variation]] = relationship(
+        back_populates="experiment", cascade="all, delete-orphan", order_by="Variation.position"
+    )
+    metrics: Mapped[list[ExperimentMetric]] = relationship(
+        back_populates="experiment", cascade="all, delete-orphan", order_by="ExperimentMetric.position"
+    )
     tags: Mapped[list[ExperimentTag]] = relationship(cascade="all, delete-orphan", order_by="ExperimentTag.tag")
-    work_items: Mapped[list[ExperimentWorkItem]] = relationship(cascade="all, delete-orphan",
-                                                                order_by="ExperimentWorkItem.id")
+    work_items: Mapped[list[ExperimentWorkItem]] = relationship(cascade="all, delete-orphan", order_by="ExperimentWorkItem.id")
     history: Mapped[list[StatusChange]] = relationship(cascade="all, delete-orphan", order_by="StatusChange.id")
 
     @property
@@ -149,8 +149,10 @@ class Experiment(Base):
     @property
     def hypothesis(self) -> str:
         """The hypothesis as one sentence."""
-        return (f"Because we saw {self.observation.strip()}, we believe {self.belief.strip()} will result in "
-                f"{self.outcome.strip()}, measured by {self.measure.strip()}.")
+        return (
+            f"Because we saw {self.observation.strip()}, we believe {self.belief.strip()} will result in "
+            f"{self.outcome.strip()}, measured by {self.measure.strip()}."
+        )
 
     @property
     def tag_names(self) -> list[str]:
@@ -232,8 +234,7 @@ class ExperimentWorkItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"), index=True)
-    work_item_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("work_items.id", ondelete="SET NULL"),
-                                                     nullable=True)
+    work_item_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("work_items.id", ondelete="SET NULL"), nullable=True)
     key: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(Text, default="")
 

@@ -31,8 +31,11 @@ register_nav("Experiments", "/experiments", order=17)
 register_team_link("Experiments", "experiments", order=60, section="/experiments")
 
 STEPS = list(ExperimentStatus)
-METHOD_LABELS = {"frequentist": "Frequentist (fixed horizon)", "sequential": "Sequential (always valid)",
-                 "bayesian": "Bayesian (Gaussian prior)"}
+METHOD_LABELS = {
+    "frequentist": "Frequentist (fixed horizon)",
+    "sequential": "Sequential (always valid)",
+    "bayesian": "Bayesian (Gaussian prior)",
+}
 CORRECTION_LABELS = {"none": "None", "holm": "Holm (family-wise)", "bh": "Benjamini–Hochberg (false discovery)"}
 
 
@@ -51,8 +54,11 @@ def _reviewers(session: SessionDep, team_id: int | None) -> list[User]:
     """People who can be named reviewer: Product Ops and the team's people."""
     people = list(session.scalars(select(User).where(User.role == Role.PRODUCT_OPS, User.is_active)))
     if team_id is not None:
-        people += list(session.scalars(select(User).join(Membership, Membership.user_id == User.id)
-                                       .where(Membership.team_id == team_id, User.is_active)))
+        people += list(
+            session.scalars(
+                select(User).join(Membership, Membership.user_id == User.id).where(Membership.team_id == team_id, User.is_active)
+            )
+        )
     unique = {p.id: p for p in people}
     return sorted(unique.values(), key=lambda p: p.name)
 
@@ -60,44 +66,78 @@ def _reviewers(session: SessionDep, team_id: int | None) -> list[User]:
 # --- library ------------------------------------------------------------------------------------------
 
 
-def _library(request: Request, session: SessionDep, actor: PageUser, *, team: Team | None, q: str, status: str,
-             tag: str, metric: str, decision: str, team_filter: str = "") -> Response:
+def _library(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    *,
+    team: Team | None,
+    q: str,
+    status: str,
+    tag: str,
+    metric: str,
+    decision: str,
+    team_filter: str = "",
+) -> Response:
     teams = list_teams(session=session, actor=actor)
     chosen_team = team or next((t for t in teams if t.slug == team_filter), None)
     experiments = service.library(
-        session=session, actor=actor, query=q, team_id=chosen_team.id if chosen_team else None,
-        status=_enum_or_none(ExperimentStatus, status), tag=tag or None, metric=metric or None,
-        decision=_enum_or_none(Decision, decision))
+        session=session,
+        actor=actor,
+        query=q,
+        team_id=chosen_team.id if chosen_team else None,
+        status=_enum_or_none(ExperimentStatus, status),
+        tag=tag or None,
+        metric=metric or None,
+        decision=_enum_or_none(Decision, decision),
+    )
     names = {t.id: t for t in teams}
     filtered = any((q, status, tag, metric, decision, team_filter))
-    return render(request, "experiments/list.html", {
-        "team": team, "experiments": experiments, "teams": teams, "team_names": names,
-        "statuses": list(ExperimentStatus), "decisions": list(Decision),
-        "tags": service.all_tags(session=session, actor=actor),
-        "filters": {"q": q, "status": status, "tag": tag, "metric": metric, "decision": decision,
-                    "team": team_filter}, "filtered": filtered,
-        "can_create": bool(_editable_teams(session, actor)) if team is None else service.can_edit(
-            session, actor, team.id),
-        "portfolio_visible": actor.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN),
-    })
+    return render(
+        request,
+        "experiments/list.html",
+        {
+            "team": team,
+            "experiments": experiments,
+            "teams": teams,
+            "team_names": names,
+            "statuses": list(ExperimentStatus),
+            "decisions": list(Decision),
+            "tags": service.all_tags(session=session, actor=actor),
+            "filters": {"q": q, "status": status, "tag": tag, "metric": metric, "decision": decision, "team": team_filter},
+            "filtered": filtered,
+            "can_create": bool(_editable_teams(session, actor)) if team is None else service.can_edit(session, actor, team.id),
+            "portfolio_visible": actor.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN),
+        },
+    )
 
 
 @router.get("/experiments", response_class=HTMLResponse)
 def library_page(
-    request: Request, session: SessionDep, actor: PageUser,
-    q: Annotated[str, Query(max_length=200)] = "", status: Annotated[str, Query(max_length=20)] = "",
-    tag: Annotated[str, Query(max_length=50)] = "", metric: Annotated[str, Query(max_length=100)] = "",
-    decision: Annotated[str, Query(max_length=10)] = "", team: Annotated[str, Query(max_length=100)] = "",
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+    tag: Annotated[str, Query(max_length=50)] = "",
+    metric: Annotated[str, Query(max_length=100)] = "",
+    decision: Annotated[str, Query(max_length=10)] = "",
+    team: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     """The library: every experiment of the teams you see, searchable by hypothesis, metric, team, tag, learning."""
-    return _library(request, session, actor, team=None, q=q, status=status, tag=tag, metric=metric,
-                    decision=decision, team_filter=team)
+    return _library(
+        request, session, actor, team=None, q=q, status=status, tag=tag, metric=metric, decision=decision, team_filter=team
+    )
 
 
 @router.get("/teams/{slug}/experiments", response_class=HTMLResponse)
 def team_page(
-    request: Request, slug: str, session: SessionDep, actor: PageUser,
-    q: Annotated[str, Query(max_length=200)] = "", status: Annotated[str, Query(max_length=20)] = "",
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
     tag: Annotated[str, Query(max_length=50)] = "",
 ) -> Response:
     """One team's experiments."""
@@ -108,26 +148,46 @@ def team_page(
 # --- create and edit ----------------------------------------------------------------------------------
 
 
-def _form(request: Request, session: SessionDep, actor: User, *, experiment: Experiment | None,
-          teams: list[Team], team_id: int | None, values: dict[str, Any], errors: dict[str, str],
-          status_code: int = 200) -> Response:
-    return render(request, "experiments/form.html", {
-        "experiment": experiment, "teams": teams, "team_id": team_id, "values": values, "errors": errors,
-        "reviewers": _reviewers(session, team_id), "methods": METHOD_LABELS, "corrections": CORRECTION_LABELS,
-        "locked": experiment is not None and experiment.status not in service.DESIGN_STATUSES,
-    }, status_code=status_code)
+def _form(
+    request: Request,
+    session: SessionDep,
+    actor: User,
+    *,
+    experiment: Experiment | None,
+    teams: list[Team],
+    team_id: int | None,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "experiments/form.html",
+        {
+            "experiment": experiment,
+            "teams": teams,
+            "team_id": team_id,
+            "values": values,
+            "errors": errors,
+            "reviewers": _reviewers(session, team_id),
+            "methods": METHOD_LABELS,
+            "corrections": CORRECTION_LABELS,
+            "locked": experiment is not None and experiment.status not in service.DESIGN_STATUSES,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/experiments/new", response_class=HTMLResponse)
-def new_page(request: Request, session: SessionDep, actor: PageUser,
-             team: Annotated[str, Query(max_length=100)] = "") -> Response:
+def new_page(
+    request: Request, session: SessionDep, actor: PageUser, team: Annotated[str, Query(max_length=100)] = ""
+) -> Response:
     """The form to register an experiment."""
     teams = _editable_teams(session, actor)
     if not teams:
         raise PermissionDeniedError("You are in no team, so there is no team to register an experiment for.")
     chosen = next((t for t in teams if t.slug == team), teams[0])
-    return _form(request, session, actor, experiment=None, teams=teams, team_id=chosen.id,
-                 values=form_values(None), errors={})
+    return _form(request, session, actor, experiment=None, teams=teams, team_id=chosen.id, values=form_values(None), errors={})
 
 
 @router.post("/experiments/new", response_class=HTMLResponse)
@@ -150,32 +210,60 @@ async def create(request: Request, session: SessionDep, actor: PageUser, _csrf: 
             raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     except ValidationFailedError as exc:
         session.rollback()
-        return _form(request, session, actor, experiment=None, teams=teams, team_id=team_id, values=parsed.values,
-                     errors={**errors, **exc.fields}, status_code=422)
+        return _form(
+            request,
+            session,
+            actor,
+            experiment=None,
+            teams=teams,
+            team_id=team_id,
+            values=parsed.values,
+            errors={**errors, **exc.fields},
+            status_code=422,
+        )
     return RedirectResponse(f"/experiments/{experiment.id}", status_code=303)
 
 
 @router.get("/experiments/power", response_class=HTMLResponse)
 def power_page(
-    request: Request, actor: PageUser,
-    kind: Annotated[str, Query(max_length=12)] = "proportion", baseline: Annotated[str, Query(max_length=30)] = "",
-    standard_deviation: Annotated[str, Query(max_length=30)] = "", mde: Annotated[str, Query(max_length=30)] = "",
+    request: Request,
+    actor: PageUser,
+    kind: Annotated[str, Query(max_length=12)] = "proportion",
+    baseline: Annotated[str, Query(max_length=30)] = "",
+    standard_deviation: Annotated[str, Query(max_length=30)] = "",
+    mde: Annotated[str, Query(max_length=30)] = "",
     sample_per_variation: Annotated[str, Query(max_length=30)] = "",
-    variations: Annotated[str, Query(max_length=3)] = "2", alpha: Annotated[str, Query(max_length=10)] = "0.05",
+    variations: Annotated[str, Query(max_length=3)] = "2",
+    alpha: Annotated[str, Query(max_length=10)] = "0.05",
     power_level: Annotated[str, Query(alias="power", max_length=10)] = "0.8",
     daily_traffic: Annotated[str, Query(max_length=30)] = "",
 ) -> Response:
     """The power calculator: sample size from the MDE, the MDE from a sample size, duration from traffic."""
-    values = {"kind": kind, "baseline": baseline, "standard_deviation": standard_deviation, "mde": mde,
-              "sample_per_variation": sample_per_variation, "variations": variations, "alpha": alpha,
-              "power": power_level, "daily_traffic": daily_traffic}
+    values = {
+        "kind": kind,
+        "baseline": baseline,
+        "standard_deviation": standard_deviation,
+        "mde": mde,
+        "sample_per_variation": sample_per_variation,
+        "variations": variations,
+        "alpha": alpha,
+        "power": power_level,
+        "daily_traffic": daily_traffic,
+    }
     errors: dict[str, str] = {}
     result = None
     if baseline:
         numbers: dict[str, float | None] = {}
-        labels = {"baseline": "The baseline", "standard_deviation": "The standard deviation",
-                  "mde": "The MDE (%)", "sample_per_variation": "The sample size", "variations": "Variations",
-                  "alpha": "Alpha", "power": "Power", "daily_traffic": "Daily traffic"}
+        labels = {
+            "baseline": "The baseline",
+            "standard_deviation": "The standard deviation",
+            "mde": "The MDE (%)",
+            "sample_per_variation": "The sample size",
+            "variations": "Variations",
+            "alpha": "Alpha",
+            "power": "Power",
+            "daily_traffic": "Daily traffic",
+        }
         for name, text in values.items():
             if name == "kind":
                 continue
@@ -189,31 +277,52 @@ def power_page(
             sample = numbers["sample_per_variation"]
             try:
                 result = power.calculate(
-                    kind=kind, baseline=numbers["baseline"] or 0.0, standard_deviation=numbers["standard_deviation"],
+                    kind=kind,
+                    baseline=numbers["baseline"] or 0.0,
+                    standard_deviation=numbers["standard_deviation"],
                     mde=mde_value / 100 if mde_value is not None else None,
                     sample_per_variation=int(sample) if sample is not None and mde_value is None else None,
-                    variations=int(numbers["variations"] or 2), alpha=numbers["alpha"] or 0.05,
-                    power=numbers["power"] or 0.8, daily_traffic=numbers["daily_traffic"])
+                    variations=int(numbers["variations"] or 2),
+                    alpha=numbers["alpha"] or 0.05,
+                    power=numbers["power"] or 0.8,
+                    daily_traffic=numbers["daily_traffic"],
+                )
             except ValidationFailedError as exc:
                 errors = exc.fields
-    return render(request, "experiments/power.html", {"values": values, "errors": errors, "result": result},
-                  status_code=422 if errors else 200)
+    return render(
+        request,
+        "experiments/power.html",
+        {"values": values, "errors": errors, "result": result},
+        status_code=422 if errors else 200,
+    )
 
 
 @router.get("/experiments/portfolio", response_class=HTMLResponse)
-def portfolio_page(request: Request, session: SessionDep, actor: PageUser,
-                   start: Annotated[str, Query(alias="from", max_length=10)] = "",
-                   end: Annotated[str, Query(alias="to", max_length=10)] = "") -> Response:
+def portfolio_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    start: Annotated[str, Query(alias="from", max_length=10)] = "",
+    end: Annotated[str, Query(alias="to", max_length=10)] = "",
+) -> Response:
     """Experiments by team and status, and how well good practice is followed (Product Ops, leaders)."""
     portfolio_allowed(actor)
     errors: dict[str, str] = {}
     first = parse_date_field(start, "from", errors)
     last = parse_date_field(end, "to", errors)
     result = service.portfolio(session, start=first, end=last)
-    return render(request, "experiments/portfolio.html", {
-        "portfolio": result, "statuses": list(ExperimentStatus), "values": {"from": start, "to": end},
-        "errors": errors, "figure": _figure("portfolio", charts.portfolio_figure(result)) if result.rows else None,
-    }, status_code=422 if errors else 200)
+    return render(
+        request,
+        "experiments/portfolio.html",
+        {
+            "portfolio": result,
+            "statuses": list(ExperimentStatus),
+            "values": {"from": start, "to": end},
+            "errors": errors,
+            "figure": _figure("portfolio", charts.portfolio_figure(result)) if result.rows else None,
+        },
+        status_code=422 if errors else 200,
+    )
 
 
 @router.get("/experiments/methods", response_class=HTMLResponse)
@@ -225,44 +334,90 @@ def methods_page(request: Request, actor: PageUser) -> Response:
 # --- one experiment -----------------------------------------------------------------------------------
 
 
-def _detail(request: Request, session: SessionDep, actor: User, experiment: Experiment, *,
-            method: str = "", correction: str = "", errors: dict[str, str] | None = None,
-            values: dict[str, str] | None = None, status_code: int = 200, message: str | None = None) -> Response:
+def _detail(
+    request: Request,
+    session: SessionDep,
+    actor: User,
+    experiment: Experiment,
+    *,
+    method: str = "",
+    correction: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+    message: str | None = None,
+) -> Response:
     team = get_team_or_raise(session=session, actor=actor, team_id=experiment.team_id)
     chosen_method = _enum_or_none(Method, method)
     chosen_correction = _enum_or_none(Correction, correction)
     results = None
     figures: list[dict[str, Any]] = []
     if experiment.status not in service.DESIGN_STATUSES:
-        results = analysis.analyse_experiment(session=session, actor=actor, experiment_id=experiment.id,
-                                              method=chosen_method, correction=chosen_correction,
-                                              today=utcnow().date())
+        results = analysis.analyse_experiment(
+            session=session,
+            actor=actor,
+            experiment_id=experiment.id,
+            method=chosen_method,
+            correction=chosen_correction,
+            today=utcnow().date(),
+        )
         if results.analysis is not None:
-            figures.append(_figure("forest", charts.forest_figure(results.results, method=results.method,
-                                                                   alpha=experiment.alpha)))
+            figures.append(
+                _figure("forest", charts.forest_figure(results.results, method=results.method, alpha=experiment.alpha))
+            )
             for metric in experiment.metrics:
                 if metric.role in (MetricRole.PRIMARY, MetricRole.GUARDRAIL):
-                    figures.append(_figure(f"over-time-{metric.id}", charts.over_time_figure(
-                        results.over_time, metric=metric.name, method=results.method)))
-    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(
-        {h.actor_id for h in experiment.history if h.actor_id} | {experiment.reviewer_id or 0,
-                                                                     experiment.approved_by_id or 0,
-                                                                     experiment.created_by_id or 0})))}
-    return render(request, "experiments/detail.html", {
-        "experiment": experiment, "team": team, "checks": service.prelaunch_checks(experiment), "steps": STEPS,
-        "next_statuses": [s for s in service.ALLOWED_TRANSITIONS[experiment.status]
-                          if s is not ExperimentStatus.DECIDED],
-        "can_edit": service.can_edit(session, actor, experiment),
-        "can_approve": service.can_approve(actor, experiment), "people": people, "results": results,
-        "figures": figures, "methods": METHOD_LABELS, "corrections": CORRECTION_LABELS,
-        "decisions": list(Decision), "errors": errors or {}, "values": values or {}, "message": message,
-    }, status_code=status_code)
+                    figures.append(
+                        _figure(
+                            f"over-time-{metric.id}",
+                            charts.over_time_figure(results.over_time, metric=metric.name, method=results.method),
+                        )
+                    )
+    people = {
+        u.id: u
+        for u in session.scalars(
+            select(User).where(
+                User.id.in_(
+                    {h.actor_id for h in experiment.history if h.actor_id}
+                    | {experiment.reviewer_id or 0, experiment.approved_by_id or 0, experiment.created_by_id or 0}
+                )
+            )
+        )
+    }
+    return render(
+        request,
+        "experiments/detail.html",
+        {
+            "experiment": experiment,
+            "team": team,
+            "checks": service.prelaunch_checks(experiment),
+            "steps": STEPS,
+            "next_statuses": [s for s in service.ALLOWED_TRANSITIONS[experiment.status] if s is not ExperimentStatus.DECIDED],
+            "can_edit": service.can_edit(session, actor, experiment),
+            "can_approve": service.can_approve(actor, experiment),
+            "people": people,
+            "results": results,
+            "figures": figures,
+            "methods": METHOD_LABELS,
+            "corrections": CORRECTION_LABELS,
+            "decisions": list(Decision),
+            "errors": errors or {},
+            "values": values or {},
+            "message": message,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/experiments/{experiment_id}", response_class=HTMLResponse)
-def detail_page(request: Request, experiment_id: int, session: SessionDep, actor: PageUser,
-                method: Annotated[str, Query(max_length=20)] = "",
-                correction: Annotated[str, Query(max_length=10)] = "") -> Response:
+def detail_page(
+    request: Request,
+    experiment_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    method: Annotated[str, Query(max_length=20)] = "",
+    correction: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
     """An experiment: status, pre-launch checklist, review, statistics, results, decision and learnings."""
     experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
     return _detail(request, session, actor, experiment, method=method, correction=correction)
@@ -275,13 +430,13 @@ def edit_page(request: Request, experiment_id: int, session: SessionDep, actor: 
     if not service.can_edit(session, actor, experiment):
         raise PermissionDeniedError("Only the team's people, Product Ops and admins change its experiments.")
     team = get_team_or_raise(session=session, actor=actor, team_id=experiment.team_id)
-    return _form(request, session, actor, experiment=experiment, teams=[team], team_id=team.id,
-                 values=form_values(experiment), errors={})
+    return _form(
+        request, session, actor, experiment=experiment, teams=[team], team_id=team.id, values=form_values(experiment), errors={}
+    )
 
 
 @router.post("/experiments/{experiment_id}/edit", response_class=HTMLResponse)
-async def edit(request: Request, experiment_id: int, session: SessionDep, actor: PageUser,
-               _csrf: CsrfChecked) -> Response:
+async def edit(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
     """Save the changes."""
     experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
     parsed = parse_experiment_form(await request.form())
@@ -292,22 +447,43 @@ async def edit(request: Request, experiment_id: int, session: SessionDep, actor:
     except ValidationFailedError as exc:
         session.rollback()
         experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
-        return _form(request, session, actor, experiment=experiment, teams=[], team_id=experiment.team_id,
-                     values=parsed.values, errors={**exc.fields, **parsed.errors}, status_code=422)
+        return _form(
+            request,
+            session,
+            actor,
+            experiment=experiment,
+            teams=[],
+            team_id=experiment.team_id,
+            values=parsed.values,
+            errors={**exc.fields, **parsed.errors},
+            status_code=422,
+        )
     return RedirectResponse(f"/experiments/{experiment_id}", status_code=303)
 
 
-def _failed(request: Request, session: SessionDep, actor: User, experiment_id: int, exc: ValidationFailedError,
-            values: dict[str, str] | None = None) -> Response:
+def _failed(
+    request: Request,
+    session: SessionDep,
+    actor: User,
+    experiment_id: int,
+    exc: ValidationFailedError,
+    values: dict[str, str] | None = None,
+) -> Response:
     session.rollback()
     experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
-    return _detail(request, session, actor, experiment, errors=exc.fields, values=values, status_code=422,
-                   message=exc.message)
+    return _detail(request, session, actor, experiment, errors=exc.fields, values=values, status_code=422, message=exc.message)
 
 
 @router.post("/experiments/{experiment_id}/transition", response_class=HTMLResponse)
-def move(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-         to: Annotated[str, Form(max_length=20)] = "", note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def move(
+    request: Request,
+    experiment_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    to: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     """Move the experiment to its next status (running needs the pre-launch checks)."""
     target = _enum_or_none(ExperimentStatus, to)
     try:
@@ -320,55 +496,80 @@ def move(request: Request, experiment_id: int, session: SessionDep, actor: PageU
 
 
 @router.post("/experiments/{experiment_id}/review", response_class=HTMLResponse)
-def review(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-           verdict: Annotated[str, Form(max_length=10)] = "", note: Annotated[str, Form(max_length=5000)] = "",
-           ) -> Response:
+def review(
+    request: Request,
+    experiment_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    verdict: Annotated[str, Form(max_length=10)] = "",
+    note: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
     """Approve, or send back to draft with what should change."""
     try:
-        service.review(session=session, actor=actor, experiment_id=experiment_id, approve=verdict == "approve",
-                       note=note)
+        service.review(session=session, actor=actor, experiment_id=experiment_id, approve=verdict == "approve", note=note)
     except ValidationFailedError as exc:
         return _failed(request, session, actor, experiment_id, exc, values={"note": note})
     return RedirectResponse(f"/experiments/{experiment_id}", status_code=303)
 
 
 @router.post("/experiments/{experiment_id}/statistics", response_class=HTMLResponse)
-async def upload(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-                 file: Annotated[UploadFile | None, File()] = None,
-                 period: Annotated[str, Form(max_length=10)] = "") -> Response:
+async def upload(
+    request: Request,
+    experiment_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    file: Annotated[UploadFile | None, File()] = None,
+    period: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
     """Import the statistics CSV (all or nothing; errors name the line and column)."""
     try:
         if file is None or not file.filename:
             raise ValidationFailedError("Choose a CSV file to upload.", fields={"file": "Choose a CSV file."})
         data = await read_upload(file)
-        summary = csv_import(session, actor, experiment_id, data, file.filename,
-                             period if period in ("daily", "cumulative") else "")
+        summary = csv_import(
+            session, actor, experiment_id, data, file.filename, period if period in ("daily", "cumulative") else ""
+        )
     except ValidationFailedError as exc:
         return _failed(request, session, actor, experiment_id, exc)
     return RedirectResponse(f"/experiments/{experiment_id}?imported={summary.snapshots}#results", status_code=303)
 
 
 @router.post("/experiments/{experiment_id}/decision", response_class=HTMLResponse)
-def decide(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-           decision: Annotated[str, Form(max_length=10)] = "", rationale: Annotated[str, Form(max_length=10000)] = "",
-           learnings: Annotated[str, Form(max_length=20000)] = "") -> Response:
+def decide(
+    request: Request,
+    experiment_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    decision: Annotated[str, Form(max_length=10)] = "",
+    rationale: Annotated[str, Form(max_length=10000)] = "",
+    learnings: Annotated[str, Form(max_length=20000)] = "",
+) -> Response:
     """Record ship, iterate or stop with the rationale and learnings."""
     chosen = _enum_or_none(Decision, decision)
     values = {"decision": decision, "rationale": rationale, "learnings": learnings}
     try:
         if chosen is None:
-            raise ValidationFailedError("Choose ship, iterate or stop.", fields={"decision": "Choose ship, iterate "
-                                                                                              "or stop."})
-        service.decide(session=session, actor=actor, experiment_id=experiment_id, decision=chosen,
-                       rationale=rationale, learnings=learnings)
+            raise ValidationFailedError("Choose ship, iterate or stop.", fields={"decision": "Choose ship, iterate or stop."})
+        service.decide(
+            session=session, actor=actor, experiment_id=experiment_id, decision=chosen, rationale=rationale, learnings=learnings
+        )
     except ValidationFailedError as exc:
         return _failed(request, session, actor, experiment_id, exc, values=values)
     return RedirectResponse(f"/experiments/{experiment_id}", status_code=303)
 
 
 @router.post("/experiments/{experiment_id}/learnings", response_class=HTMLResponse)
-def learnings(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-              text: Annotated[str, Form(max_length=20000)] = "") -> Response:
+def learnings(
+    request: Request,
+    experiment_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    text: Annotated[str, Form(max_length=20000)] = "",
+) -> Response:
     """Update what was learnt (any time: learnings often come later)."""
     experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
     fields = service.fields_of(experiment)
@@ -381,8 +582,7 @@ def learnings(request: Request, experiment_id: int, session: SessionDep, actor: 
 
 
 @router.post("/experiments/{experiment_id}/delete")
-def remove(request: Request, experiment_id: int, session: SessionDep, actor: PageUser,
-           _csrf: CsrfChecked) -> Response:
+def remove(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
     """Delete a draft."""
     try:
         service.delete(session=session, actor=actor, experiment_id=experiment_id)

@@ -72,8 +72,12 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def _preregistered(experiment: Experiment) -> bool:
-    return (experiment.planned_sample_size is not None and experiment.sample_size_set_at is not None
-            and experiment.started_at is not None and experiment.sample_size_set_at <= experiment.started_at)
+    return (
+        experiment.planned_sample_size is not None
+        and experiment.sample_size_set_at is not None
+        and experiment.started_at is not None
+        and experiment.sample_size_set_at <= experiment.started_at
+    )
 
 
 def figures(experiments: Sequence[Experiment]) -> PortfolioFigures:
@@ -91,13 +95,21 @@ def figures(experiments: Sequence[Experiment]) -> PortfolioFigures:
     started = [e for e in experiments if e.started_at is not None]
     decided = [e for e in started if e.decision is not None]
     shipped = [e for e in decided if e.decision is Decision.SHIP]
-    durations = [float((e.ended_at.date() - e.started_at.date()).days) for e in started if e.ended_at is not None
-                 and e.started_at is not None]
+    durations = [
+        float((e.ended_at.date() - e.started_at.date()).days)
+        for e in started
+        if e.ended_at is not None and e.started_at is not None
+    ]
     return PortfolioFigures(
-        total=len(experiments), by_status=by_status, running=by_status[ExperimentStatus.RUNNING.value],
-        started=len(started), decided=len(decided), shipped=len(shipped),
+        total=len(experiments),
+        by_status=by_status,
+        running=by_status[ExperimentStatus.RUNNING.value],
+        started=len(started),
+        decided=len(decided),
+        shipped=len(shipped),
         preregistered_share=_share(sum(1 for e in started if _preregistered(e)), len(started)),
-        decided_share=_share(len(decided), len(started)), win_rate=_share(len(shipped), len(decided)),
+        decided_share=_share(len(decided), len(started)),
+        win_rate=_share(len(shipped), len(decided)),
         median_duration_days=float(statistics.median(durations)) if durations else None,
     )
 
@@ -109,8 +121,9 @@ def _in_period(experiment: Experiment, start: date | None, end: date | None) -> 
     return not (start is not None and ended is not None and ended.date() < start)
 
 
-def portfolio(session: Session, *, team_ids: Sequence[int] | None = None, start: date | None = None,
-              end: date | None = None) -> ExperimentPortfolio:
+def portfolio(
+    session: Session, *, team_ids: Sequence[int] | None = None, start: date | None = None, end: date | None = None
+) -> ExperimentPortfolio:
     """Experiments by team and status with the practice figures; feeds the Product Ops cockpit.
 
     The caller checks who may see it (product ops, leaders, admins; or a team's own people for its team).

@@ -35,18 +35,34 @@ class PowerResult:
 
 
 def _field_of(message: str) -> str:
-    for name, field in (("baseline", "baseline"), ("standard_deviation", "standard_deviation"),
-                        ("mde", "mde"), ("lift", "mde"), ("sample_per_variation", "sample_per_variation"),
-                        ("power", "power"), ("alpha", "alpha"), ("variations", "variations"),
-                        ("daily_traffic", "daily_traffic")):
+    for name, field in (
+        ("baseline", "baseline"),
+        ("standard_deviation", "standard_deviation"),
+        ("mde", "mde"),
+        ("lift", "mde"),
+        ("sample_per_variation", "sample_per_variation"),
+        ("power", "power"),
+        ("alpha", "alpha"),
+        ("variations", "variations"),
+        ("daily_traffic", "daily_traffic"),
+    ):
         if name in message:
             return field
     return "mde"
 
 
-def calculate(*, kind: str, baseline: float, standard_deviation: float | None, mde: float | None,
-              sample_per_variation: int | None, variations: int = 2, alpha: float = 0.05, power: float = 0.8,
-              daily_traffic: float | None = None) -> PowerResult:
+def calculate(
+    *,
+    kind: str,
+    baseline: float,
+    standard_deviation: float | None,
+    mde: float | None,
+    sample_per_variation: int | None,
+    variations: int = 2,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    daily_traffic: float | None = None,
+) -> PowerResult:
     """Plan an experiment.
 
     Args:
@@ -80,25 +96,47 @@ def calculate(*, kind: str, baseline: float, standard_deviation: float | None, m
     try:
         if mde is not None:
             if kind == "proportion":
-                size = sample_size_proportions(baseline_rate=baseline, mde_relative=mde, variations=variations,
-                                               alpha=alpha, power=power)
+                size = sample_size_proportions(
+                    baseline_rate=baseline, mde_relative=mde, variations=variations, alpha=alpha, power=power
+                )
             else:
-                size = sample_size_means(baseline_mean=baseline, standard_deviation=standard_deviation or 0.0,
-                                         mde_relative=mde, variations=variations, alpha=alpha, power=power)
+                size = sample_size_means(
+                    baseline_mean=baseline,
+                    standard_deviation=standard_deviation or 0.0,
+                    mde_relative=mde,
+                    variations=variations,
+                    alpha=alpha,
+                    power=power,
+                )
             effect = mde
         else:
             assert sample_per_variation is not None
             size = sample_per_variation
             if kind == "proportion":
-                effect = mde_proportions(baseline_rate=baseline, sample_per_variation=size, variations=variations,
-                                         alpha=alpha, power=power)
+                effect = mde_proportions(
+                    baseline_rate=baseline, sample_per_variation=size, variations=variations, alpha=alpha, power=power
+                )
             else:
-                effect = mde_means(baseline_mean=baseline, standard_deviation=standard_deviation or 0.0,
-                                   sample_per_variation=size, variations=variations, alpha=alpha, power=power)
+                effect = mde_means(
+                    baseline_mean=baseline,
+                    standard_deviation=standard_deviation or 0.0,
+                    sample_per_variation=size,
+                    variations=variations,
+                    alpha=alpha,
+                    power=power,
+                )
         days = duration_days(size, variations, daily_traffic) if daily_traffic is not None else None
     except ValueError as exc:
         message = str(exc)
         field = _field_of(message)
         raise ValidationFailedError(f"{message[:1].upper()}{message[1:]}.", fields={field: message}) from None
-    return PowerResult(metric_kind=kind, variations=variations, alpha=alpha, power=power, sample_per_variation=size,
-                       mde_relative=effect, total_sample=size * variations, duration_days=days)
+    return PowerResult(
+        metric_kind=kind,
+        variations=variations,
+        alpha=alpha,
+        power=power,
+        sample_per_variation=size,
+        mde_relative=effect,
+        total_sample=size * variations,
+        duration_days=days,
+    )

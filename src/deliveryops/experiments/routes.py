@@ -136,23 +136,47 @@ def _iso(value: Any) -> str | None:
 def read_model(experiment: Experiment) -> ExperimentRead:
     """The API view of an experiment."""
     return ExperimentRead(
-        id=experiment.id, key=experiment.key, team_id=experiment.team_id, title=experiment.title,
-        hypothesis={"observation": experiment.observation, "belief": experiment.belief,
-                    "outcome": experiment.outcome, "measure": experiment.measure},
-        status=experiment.status, next_statuses=list(service.ALLOWED_TRANSITIONS[experiment.status]),
+        id=experiment.id,
+        key=experiment.key,
+        team_id=experiment.team_id,
+        title=experiment.title,
+        hypothesis={
+            "observation": experiment.observation,
+            "belief": experiment.belief,
+            "outcome": experiment.outcome,
+            "measure": experiment.measure,
+        },
+        status=experiment.status,
+        next_statuses=list(service.ALLOWED_TRANSITIONS[experiment.status]),
         variations=[VariationIn(name=v.name, weight=v.weight, is_control=v.is_control) for v in experiment.variations],
-        metrics=[MetricIn(name=m.name, kind=m.kind.value, role=m.role.value, higher_is_better=m.higher_is_better)
-                 for m in experiment.metrics],
-        tags=experiment.tag_names, work_items=[w.key for w in experiment.work_items],
-        reviewer_required=experiment.reviewer_required, reviewer_id=experiment.reviewer_id,
-        approved=experiment.approved, approved_by_id=experiment.approved_by_id,
-        reviewed_at=_iso(experiment.reviewed_at), review_note=experiment.review_note,
-        planned_sample_size=experiment.planned_sample_size, mde=experiment.mde,
-        expected_daily_traffic=experiment.expected_daily_traffic, planned_start=experiment.planned_start,
-        planned_end=experiment.planned_end, started_at=_iso(experiment.started_at), ended_at=_iso(experiment.ended_at),
-        decision=experiment.decision, rationale=experiment.rationale, learnings=experiment.learnings,
-        method=experiment.method.value, correction=experiment.correction.value, alpha=experiment.alpha,
-        cuped=experiment.cuped, created_by_id=experiment.created_by_id, created_at=experiment.created_at.isoformat(),
+        metrics=[
+            MetricIn(name=m.name, kind=m.kind.value, role=m.role.value, higher_is_better=m.higher_is_better)
+            for m in experiment.metrics
+        ],
+        tags=experiment.tag_names,
+        work_items=[w.key for w in experiment.work_items],
+        reviewer_required=experiment.reviewer_required,
+        reviewer_id=experiment.reviewer_id,
+        approved=experiment.approved,
+        approved_by_id=experiment.approved_by_id,
+        reviewed_at=_iso(experiment.reviewed_at),
+        review_note=experiment.review_note,
+        planned_sample_size=experiment.planned_sample_size,
+        mde=experiment.mde,
+        expected_daily_traffic=experiment.expected_daily_traffic,
+        planned_start=experiment.planned_start,
+        planned_end=experiment.planned_end,
+        started_at=_iso(experiment.started_at),
+        ended_at=_iso(experiment.ended_at),
+        decision=experiment.decision,
+        rationale=experiment.rationale,
+        learnings=experiment.learnings,
+        method=experiment.method.value,
+        correction=experiment.correction.value,
+        alpha=experiment.alpha,
+        cuped=experiment.cuped,
+        created_by_id=experiment.created_by_id,
+        created_at=experiment.created_at.isoformat(),
         checks=[CheckRead(**dataclasses.asdict(c)) for c in service.prelaunch_checks(experiment)],
         last_warnings=list(experiment.last_warnings or []),
     )
@@ -183,7 +207,8 @@ def _merge(fields: ExperimentFields, body: ExperimentBody) -> ExperimentFields:
 
 @api.get("/experiments", response_model=list[ExperimentRead])
 def search(
-    session: SessionDep, actor: ApiUser,
+    session: SessionDep,
+    actor: ApiUser,
     q: Annotated[str, Query(max_length=200, description="words in the title, hypothesis, learnings, metrics, tags")] = "",
     team_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     status: ExperimentStatus | None = None,
@@ -193,9 +218,20 @@ def search(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ExperimentRead]:
     """The library: experiments of the teams the caller may see, newest first."""
-    return [read_model(e) for e in service.library(session=session, actor=actor, query=q, team_id=team_id,
-                                                   status=status, tag=tag, metric=metric, decision=decision,
-                                                   limit=limit)]
+    return [
+        read_model(e)
+        for e in service.library(
+            session=session,
+            actor=actor,
+            query=q,
+            team_id=team_id,
+            status=status,
+            tag=tag,
+            metric=metric,
+            decision=decision,
+            limit=limit,
+        )
+    ]
 
 
 @api.post("/experiments", response_model=ExperimentRead, status_code=201)
@@ -232,9 +268,17 @@ def power_calculator(
     daily_traffic: Annotated[float | None, Query(gt=0)] = None,
 ) -> PowerRead:
     """Sample size from the MDE, or the MDE from a sample size, and the duration from daily traffic."""
-    result = power.calculate(kind=kind, baseline=baseline, standard_deviation=standard_deviation, mde=mde,
-                             sample_per_variation=sample_per_variation, variations=variations, alpha=alpha,
-                             power=power_level, daily_traffic=daily_traffic)
+    result = power.calculate(
+        kind=kind,
+        baseline=baseline,
+        standard_deviation=standard_deviation,
+        mde=mde,
+        sample_per_variation=sample_per_variation,
+        variations=variations,
+        alpha=alpha,
+        power=power_level,
+        daily_traffic=daily_traffic,
+    )
     return PowerRead(**dataclasses.asdict(result))
 
 
@@ -246,13 +290,20 @@ def portfolio_allowed(actor: User) -> None:
 
 def portfolio_json(result: ExperimentPortfolio) -> dict[str, Any]:
     """The portfolio as JSON data."""
-    return {"start": _iso(result.start), "end": _iso(result.end),
-            "rows": [dataclasses.asdict(r) for r in result.rows], "totals": dataclasses.asdict(result.totals)}
+    return {
+        "start": _iso(result.start),
+        "end": _iso(result.end),
+        "rows": [dataclasses.asdict(r) for r in result.rows],
+        "totals": dataclasses.asdict(result.totals),
+    }
 
 
 @api.get("/experiments/portfolio", response_model=dict[str, Any])
 def portfolio(
-    session: SessionDep, actor: ApiUser, start: date | None = None, end: date | None = None,
+    session: SessionDep,
+    actor: ApiUser,
+    start: date | None = None,
+    end: date | None = None,
     team_id: Annotated[list[int] | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """Experiments by team and status, pre-registered share, decided share, win rate, median duration."""
@@ -293,8 +344,7 @@ class TransitionIn(BaseModel):
 @api.post("/experiments/{experiment_id}/transitions", response_model=ExperimentRead)
 def move(body: TransitionIn, session: SessionDep, actor: ApiUser, experiment_id: IdPath) -> ExperimentRead:
     """Move along the status machine; "running" needs every pre-launch check to pass."""
-    return read_model(service.transition(session=session, actor=actor, experiment_id=experiment_id, to=body.to,
-                                         note=body.note))
+    return read_model(service.transition(session=session, actor=actor, experiment_id=experiment_id, to=body.to, note=body.note))
 
 
 class ReviewIn(BaseModel):
@@ -307,8 +357,9 @@ class ReviewIn(BaseModel):
 @api.post("/experiments/{experiment_id}/review", response_model=ExperimentRead)
 def review(body: ReviewIn, session: SessionDep, actor: ApiUser, experiment_id: IdPath) -> ExperimentRead:
     """Approve, or request changes (Product Ops or the named reviewer, never the creator)."""
-    return read_model(service.review(session=session, actor=actor, experiment_id=experiment_id, approve=body.approve,
-                                     note=body.note))
+    return read_model(
+        service.review(session=session, actor=actor, experiment_id=experiment_id, approve=body.approve, note=body.note)
+    )
 
 
 class DecisionIn(BaseModel):
@@ -322,8 +373,16 @@ class DecisionIn(BaseModel):
 @api.post("/experiments/{experiment_id}/decision", response_model=ExperimentRead)
 def decide(body: DecisionIn, session: SessionDep, actor: ApiUser, experiment_id: IdPath) -> ExperimentRead:
     """Record ship / iterate / stop with the rationale (from analysing to decided)."""
-    return read_model(service.decide(session=session, actor=actor, experiment_id=experiment_id,
-                                     decision=body.decision, rationale=body.rationale, learnings=body.learnings))
+    return read_model(
+        service.decide(
+            session=session,
+            actor=actor,
+            experiment_id=experiment_id,
+            decision=body.decision,
+            rationale=body.rationale,
+            learnings=body.learnings,
+        )
+    )
 
 
 class StatRowIn(BaseModel):
@@ -372,13 +431,23 @@ def upload_json(body: StatisticsIn, session: SessionDep, actor: ApiUser, experim
             squares = r.sum
         if squares is None:
             message = f"a {kinds.get(r.metric, 'mean')} metric needs sum_squares"
-            raise ValidationFailedError(f"Row {number}, field sum_squares: {message}. Nothing was imported.",
-                                        fields={"sum_squares": message})
-        rows.append(statistics.StatRow(day=r.date, metric=r.metric, variation=r.variation, n=r.n, sum=r.sum,
-                                       sum_squares=squares,
-                                       **{name: getattr(r, name) for name in statistics.EXTRA_FIELDS}))
-    summary = statistics.import_statistics(session=session, actor=actor, experiment_id=experiment_id, rows=rows,
-                                           cumulative=body.period == "cumulative")
+            raise ValidationFailedError(
+                f"Row {number}, field sum_squares: {message}. Nothing was imported.", fields={"sum_squares": message}
+            )
+        rows.append(
+            statistics.StatRow(
+                day=r.date,
+                metric=r.metric,
+                variation=r.variation,
+                n=r.n,
+                sum=r.sum,
+                sum_squares=squares,
+                **{name: getattr(r, name) for name in statistics.EXTRA_FIELDS},
+            )
+        )
+    summary = statistics.import_statistics(
+        session=session, actor=actor, experiment_id=experiment_id, rows=rows, cumulative=body.period == "cumulative"
+    )
     return ImportRead(**dataclasses.asdict(summary))
 
 
@@ -392,7 +461,10 @@ async def read_upload(file: UploadFile) -> bytes:
 
 @api.post("/experiments/{experiment_id}/statistics.csv", response_model=ImportRead)
 async def upload_csv(
-    session: SessionDep, actor: ApiUser, experiment_id: IdPath, file: Annotated[UploadFile, File()],
+    session: SessionDep,
+    actor: ApiUser,
+    experiment_id: IdPath,
+    file: Annotated[UploadFile, File()],
     period: Annotated[Literal["", "cumulative", "daily"], Form()] = "",
 ) -> ImportRead:
     """Import statistics from a CSV file (docs/experiment-statistics.md); errors name the line and column."""
@@ -401,17 +473,22 @@ async def upload_csv(
     return ImportRead(**dataclasses.asdict(summary))
 
 
-def csv_import(session: SessionDep, actor: User, experiment_id: int, data: bytes, name: str,
-               period: str) -> statistics.ImportSummary:
+def csv_import(
+    session: SessionDep, actor: User, experiment_id: int, data: bytes, name: str, period: str
+) -> statistics.ImportSummary:
     """Read a statistics CSV and import it (shared by the page and the API)."""
     experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
     if not service.can_edit(session, actor, experiment):
         raise PermissionDeniedError("Only the team's people, Product Ops and admins import its statistics.")
     # The reader names the line of anything it cannot read (e.g. a cell beyond the csv module's size limit).
-    rows = statistics.rows_from_csv(data, name=name, experiment=experiment, default_day=utcnow().date(),
-                                    daily={"daily": True, "cumulative": False}.get(period))
-    return statistics.import_statistics(session=session, actor=actor, experiment_id=experiment_id, rows=rows,
-                                        cumulative=True)
+    rows = statistics.rows_from_csv(
+        data,
+        name=name,
+        experiment=experiment,
+        default_day=utcnow().date(),
+        daily={"daily": True, "cumulative": False}.get(period),
+    )
+    return statistics.import_statistics(session=session, actor=actor, experiment_id=experiment_id, rows=rows, cumulative=True)
 
 
 def _finite(value: Any) -> Any:
@@ -427,22 +504,38 @@ def _finite(value: Any) -> Any:
 
 def results_json(result: analysis.ExperimentResults) -> dict[str, Any]:
     """The results as JSON data."""
-    data: dict[str, Any] = _finite({
-        "method": result.method.value, "correction": result.correction.value,
-        "last_day": _iso(result.last_day), "units": result.units,
-        "results": [dataclasses.asdict(r) for r in result.results],
-        "srm": dataclasses.asdict(result.analysis.srm) if result.analysis and result.analysis.srm else None,
-        "warnings": [dataclasses.asdict(w) for w in result.warnings], "notes": result.notes,
-        "over_time": [{"metric": s.metric, "variation": s.variation, "days": [d.isoformat() for d in s.days],
-                       "lift": s.lift, "ci_low": s.ci_low, "ci_high": s.ci_high} for s in result.over_time],
-    })
+    data: dict[str, Any] = _finite(
+        {
+            "method": result.method.value,
+            "correction": result.correction.value,
+            "last_day": _iso(result.last_day),
+            "units": result.units,
+            "results": [dataclasses.asdict(r) for r in result.results],
+            "srm": dataclasses.asdict(result.analysis.srm) if result.analysis and result.analysis.srm else None,
+            "warnings": [dataclasses.asdict(w) for w in result.warnings],
+            "notes": result.notes,
+            "over_time": [
+                {
+                    "metric": s.metric,
+                    "variation": s.variation,
+                    "days": [d.isoformat() for d in s.days],
+                    "lift": s.lift,
+                    "ci_low": s.ci_low,
+                    "ci_high": s.ci_high,
+                }
+                for s in result.over_time
+            ],
+        }
+    )
     return data
 
 
 @api.get("/experiments/{experiment_id}/results", response_model=dict[str, Any])
-def results(session: SessionDep, actor: ApiUser, experiment_id: IdPath, method: Method | None = None,
-            correction: Correction | None = None) -> dict[str, Any]:
+def results(
+    session: SessionDep, actor: ApiUser, experiment_id: IdPath, method: Method | None = None, correction: Correction | None = None
+) -> dict[str, Any]:
     """Lift with intervals per metric and variation, the lift over time and the warnings."""
-    result = analysis.analyse_experiment(session=session, actor=actor, experiment_id=experiment_id, method=method,
-                                         correction=correction, today=utcnow().date())
+    result = analysis.analyse_experiment(
+        session=session, actor=actor, experiment_id=experiment_id, method=method, correction=correction, today=utcnow().date()
+    )
     return results_json(result)

@@ -77,11 +77,25 @@ MAX_VARIATIONS = 10
 MAX_METRICS = 20
 MAX_TAGS = 20
 MAX_UNITS = 2_000_000_000  # planned sample size and daily traffic are stored as 32-bit integers
-HYPOTHESIS_PARTS = {"observation": "because we saw", "belief": "we believe", "outcome": "will result in",
-                    "measure": "measured by"}
+HYPOTHESIS_PARTS = {
+    "observation": "because we saw",
+    "belief": "we believe",
+    "outcome": "will result in",
+    "measure": "measured by",
+}
 # Changing these after launch would rewrite the pre-registration, so they lock once it runs.
-LOCKED_AFTER_LAUNCH = ("observation", "belief", "outcome", "measure", "variations", "metrics",
-                       "planned_sample_size", "mde", "reviewer_required", "reviewer_id")
+LOCKED_AFTER_LAUNCH = (
+    "observation",
+    "belief",
+    "outcome",
+    "measure",
+    "variations",
+    "metrics",
+    "planned_sample_size",
+    "mde",
+    "reviewer_required",
+    "reviewer_id",
+)
 
 
 @dataclass
@@ -113,7 +127,8 @@ class ExperimentFields:
     outcome: str = ""
     measure: str = ""
     variations: list[VariationFields] = field(
-        default_factory=lambda: [VariationFields("control", 1.0, True), VariationFields("treatment", 1.0)])
+        default_factory=lambda: [VariationFields("control", 1.0, True), VariationFields("treatment", 1.0)]
+    )
     metrics: list[MetricFields] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     work_items: list[str] = field(default_factory=list)
@@ -145,8 +160,7 @@ class Check:
 
 
 def _is_team_person(session: Session, user: User, team_id: int) -> bool:
-    return session.scalar(select(Membership.id).where(Membership.team_id == team_id,
-                                                      Membership.user_id == user.id)) is not None
+    return session.scalar(select(Membership.id).where(Membership.team_id == team_id, Membership.user_id == user.id)) is not None
 
 
 def can_edit(session: Session, user: User, experiment_or_team_id: Experiment | int) -> bool:
@@ -167,8 +181,13 @@ def _require_edit(session: Session, user: User, team_id: int) -> None:
         raise PermissionDeniedError("Only the team's people, Product Ops and admins change its experiments.")
 
 
-def get_or_raise(*, session: Session, actor: User, experiment_id: int | None = None, key: str | None = None,
-                 ) -> Experiment:
+def get_or_raise(
+    *,
+    session: Session,
+    actor: User,
+    experiment_id: int | None = None,
+    key: str | None = None,
+) -> Experiment:
     """An experiment by id or key, if ``actor`` may see its team.
 
     Args:
@@ -180,8 +199,11 @@ def get_or_raise(*, session: Session, actor: User, experiment_id: int | None = N
     Returns:
         The experiment.
     """
-    experiment = (session.get(Experiment, experiment_id) if experiment_id is not None
-                  else session.scalar(select(Experiment).where(Experiment.key == key)))
+    experiment = (
+        session.get(Experiment, experiment_id)
+        if experiment_id is not None
+        else session.scalar(select(Experiment).where(Experiment.key == key))
+    )
     if experiment is None:
         raise NotFoundError(f"No experiment {experiment_id if experiment_id is not None else key!r}.")
     get_team_or_raise(session=session, actor=actor, team_id=experiment.team_id)
@@ -192,8 +214,7 @@ def get_or_raise(*, session: Session, actor: User, experiment_id: int | None = N
 
 
 def _clean_variations(rows: Sequence[VariationFields], errors: dict[str, str]) -> list[VariationFields]:
-    cleaned = [VariationFields(r.name.strip(), r.weight, r.is_control) for r in rows
-               if r.name.strip() or r.is_control]
+    cleaned = [VariationFields(r.name.strip(), r.weight, r.is_control) for r in rows if r.name.strip() or r.is_control]
     if len(cleaned) < 2:
         errors["variations"] = "Give at least two variations: a control and one treatment."
         return cleaned
@@ -236,8 +257,7 @@ def _clean_metrics(rows: Sequence[MetricFields], errors: dict[str, str]) -> list
         elif row.kind not in kinds:
             errors["metrics"] = f"Metric {number} ({row.name}): the kind must be one of {', '.join(sorted(kinds))}."
         elif row.role not in roles:
-            errors["metrics"] = (f"Metric {number} ({row.name}): the role must be primary, secondary or "
-                                 "guardrail.")
+            errors["metrics"] = f"Metric {number} ({row.name}): the role must be primary, secondary or guardrail."
         names.add(row.name.lower())
         if "metrics" in errors:
             return cleaned
@@ -294,13 +314,15 @@ def _validate(session: Session, team: Team, fields: ExperimentFields) -> tuple[E
         errors["learnings"] = "Learnings have at most 20,000 characters."
     keys = list(dict.fromkeys(k.strip() for k in fields.work_items if k.strip()))
     if keys:
-        found = set(session.scalars(select(WorkItem.external_key).where(WorkItem.team_id == team.id,
-                                                                        WorkItem.external_key.in_(keys))))
+        found = set(
+            session.scalars(select(WorkItem.external_key).where(WorkItem.team_id == team.id, WorkItem.external_key.in_(keys)))
+        )
         missing = [k for k in keys if k not in found]
         if missing:
             errors["work_items"] = f"No work item {', '.join(missing)} in {team.name}."
-    cleaned = ExperimentFields(**{**fields.__dict__, "title": title, "variations": variations, "metrics": metrics,
-                                  "tags": tags, "work_items": keys})
+    cleaned = ExperimentFields(
+        **{**fields.__dict__, "title": title, "variations": variations, "metrics": metrics, "tags": tags, "work_items": keys}
+    )
     return cleaned, errors
 
 
@@ -314,8 +336,22 @@ def _unique_key(session: Session, title: str) -> str:
 
 
 def _apply(session: Session, experiment: Experiment, fields: ExperimentFields) -> None:
-    for name in ("title", "observation", "belief", "outcome", "measure", "reviewer_required", "reviewer_id",
-                 "mde", "expected_daily_traffic", "planned_start", "planned_end", "alpha", "cuped", "learnings"):
+    for name in (
+        "title",
+        "observation",
+        "belief",
+        "outcome",
+        "measure",
+        "reviewer_required",
+        "reviewer_id",
+        "mde",
+        "expected_daily_traffic",
+        "planned_start",
+        "planned_end",
+        "alpha",
+        "cuped",
+        "learnings",
+    ):
         value = getattr(fields, name)
         setattr(experiment, name, value.strip() if isinstance(value, str) else value)
     if fields.planned_sample_size != experiment.planned_sample_size:
@@ -324,7 +360,8 @@ def _apply(session: Session, experiment: Experiment, fields: ExperimentFields) -
     experiment.method = Method(fields.method)
     experiment.correction = Correction(fields.correction)
     if [(v.name, v.weight, v.is_control) for v in experiment.variations] != [
-            (v.name, v.weight, v.is_control) for v in fields.variations]:
+        (v.name, v.weight, v.is_control) for v in fields.variations
+    ]:
         by_name = {v.name: v for v in experiment.variations}
         kept = []
         for position, row in enumerate(fields.variations):
@@ -333,7 +370,8 @@ def _apply(session: Session, experiment: Experiment, fields: ExperimentFields) -
             kept.append(variation)
         experiment.variations = kept
     if [(m.name, m.kind.value, m.role.value, m.higher_is_better) for m in experiment.metrics] != [
-            (m.name, m.kind, m.role, m.higher_is_better) for m in fields.metrics]:
+        (m.name, m.kind, m.role, m.higher_is_better) for m in fields.metrics
+    ]:
         metrics_by_name = {m.name: m for m in experiment.metrics}
         kept_metrics = []
         for position, metric_row in enumerate(fields.metrics):
@@ -346,35 +384,52 @@ def _apply(session: Session, experiment: Experiment, fields: ExperimentFields) -
         existing = {t.tag: t for t in experiment.tags}
         experiment.tags = [existing.get(tag) or ExperimentTag(tag=tag) for tag in sorted(fields.tags)]
     if [w.key for w in experiment.work_items] != fields.work_items:
-        items = {w.external_key: w for w in session.scalars(select(WorkItem).where(
-            WorkItem.team_id == experiment.team_id, WorkItem.external_key.in_(fields.work_items)))}
+        items = {
+            w.external_key: w
+            for w in session.scalars(
+                select(WorkItem).where(WorkItem.team_id == experiment.team_id, WorkItem.external_key.in_(fields.work_items))
+            )
+        }
         old = {w.key: w for w in experiment.work_items}
-        experiment.work_items = [old.get(k) or ExperimentWorkItem(key=k, work_item_id=items[k].id,
-                                                                   title=items[k].title[:500])
-                                 for k in fields.work_items]
+        experiment.work_items = [
+            old.get(k) or ExperimentWorkItem(key=k, work_item_id=items[k].id, title=items[k].title[:500])
+            for k in fields.work_items
+        ]
     experiment.updated_at = utcnow()
 
 
 def fields_of(experiment: Experiment) -> ExperimentFields:
     """The experiment's current fields (the edit form's values; the API merges a PATCH into them)."""
     return ExperimentFields(
-        title=experiment.title, observation=experiment.observation, belief=experiment.belief,
-        outcome=experiment.outcome, measure=experiment.measure,
+        title=experiment.title,
+        observation=experiment.observation,
+        belief=experiment.belief,
+        outcome=experiment.outcome,
+        measure=experiment.measure,
         variations=[VariationFields(v.name, v.weight, v.is_control) for v in experiment.variations],
         metrics=[MetricFields(m.name, m.kind.value, m.role.value, m.higher_is_better) for m in experiment.metrics],
-        tags=experiment.tag_names, work_items=[w.key for w in experiment.work_items],
-        reviewer_required=experiment.reviewer_required, reviewer_id=experiment.reviewer_id,
-        planned_sample_size=experiment.planned_sample_size, mde=experiment.mde,
-        expected_daily_traffic=experiment.expected_daily_traffic, planned_start=experiment.planned_start,
-        planned_end=experiment.planned_end, method=experiment.method.value, correction=experiment.correction.value,
-        alpha=experiment.alpha, cuped=experiment.cuped, learnings=experiment.learnings,
+        tags=experiment.tag_names,
+        work_items=[w.key for w in experiment.work_items],
+        reviewer_required=experiment.reviewer_required,
+        reviewer_id=experiment.reviewer_id,
+        planned_sample_size=experiment.planned_sample_size,
+        mde=experiment.mde,
+        expected_daily_traffic=experiment.expected_daily_traffic,
+        planned_start=experiment.planned_start,
+        planned_end=experiment.planned_end,
+        method=experiment.method.value,
+        correction=experiment.correction.value,
+        alpha=experiment.alpha,
+        cuped=experiment.cuped,
+        learnings=experiment.learnings,
     )
 
 
 def _record(session: Session, experiment: Experiment, actor: User | None, to: ExperimentStatus, note: str = "") -> None:
     previous = experiment.status if experiment.id is not None and experiment.history else None
-    experiment.history.append(StatusChange(from_status=previous, to_status=to, actor_id=actor.id if actor else None,
-                                           at=utcnow(), note=note[:2000]))
+    experiment.history.append(
+        StatusChange(from_status=previous, to_status=to, actor_id=actor.id if actor else None, at=utcnow(), note=note[:2000])
+    )
     experiment.status = to
 
 
@@ -401,9 +456,15 @@ def create(*, session: Session, actor: User, team_id: int, fields: ExperimentFie
     cleaned, errors = _validate(session, team, fields)
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
-    experiment = Experiment(key=_unique_key(session, cleaned.title), team_id=team.id, title=cleaned.title,
-                            created_by_id=actor.id, status=ExperimentStatus.DRAFT, last_warnings=[],
-                            created_at=utcnow())
+    experiment = Experiment(
+        key=_unique_key(session, cleaned.title),
+        team_id=team.id,
+        title=cleaned.title,
+        created_by_id=actor.id,
+        status=ExperimentStatus.DRAFT,
+        last_warnings=[],
+        created_at=utcnow(),
+    )
     session.add(experiment)
     _apply(session, experiment, cleaned)
     _record(session, experiment, actor, ExperimentStatus.DRAFT, "registered")
@@ -433,8 +494,10 @@ def update(*, session: Session, actor: User, experiment_id: int, fields: Experim
     changed = [name for name in LOCKED_AFTER_LAUNCH if getattr(current, name) != getattr(cleaned, name)]
     if changed and experiment.status not in DESIGN_STATUSES:
         for name in changed:
-            errors[name] = (f"The design is locked once the experiment runs (it is {experiment.status.label.lower()}); "
-                            "register a new experiment to change it.")
+            errors[name] = (
+                f"The design is locked once the experiment runs (it is {experiment.status.label.lower()}); "
+                "register a new experiment to change it."
+            )
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     if changed and experiment.approved:
@@ -450,8 +513,9 @@ def delete(*, session: Session, actor: User, experiment_id: int) -> None:
     experiment = get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
     _require_edit(session, actor, experiment.team_id)
     if experiment.status is not ExperimentStatus.DRAFT:
-        raise ValidationFailedError("Only a draft can be deleted; archive the experiment instead.",
-                                    fields={"status": experiment.status.value})
+        raise ValidationFailedError(
+            "Only a draft can be deleted; archive the experiment instead.", fields={"status": experiment.status.value}
+        )
     session.delete(experiment)
     session.flush()
 
@@ -471,30 +535,61 @@ def prelaunch_checks(experiment: Experiment) -> list[Check]:
     """
     missing = [label for part, label in HYPOTHESIS_PARTS.items() if not getattr(experiment, part).strip()]
     checks = [
-        Check("hypothesis", "A hypothesis in four parts", not missing,
-              "The hypothesis is complete." if not missing else
-              f"The hypothesis lacks: {', '.join(repr(m) for m in missing)}."),
-        Check("primary_metric", "A primary metric", any(m.role is MetricRole.PRIMARY for m in experiment.metrics),
-              "Add one metric with the role 'primary': the one the decision rests on."),
-        Check("planned_sample_size", "A planned sample size", experiment.planned_sample_size is not None,
-              "Set the planned sample size per variation (the power calculator gives it from the MDE)."),
+        Check(
+            "hypothesis",
+            "A hypothesis in four parts",
+            not missing,
+            "The hypothesis is complete." if not missing else f"The hypothesis lacks: {', '.join(repr(m) for m in missing)}.",
+        ),
+        Check(
+            "primary_metric",
+            "A primary metric",
+            any(m.role is MetricRole.PRIMARY for m in experiment.metrics),
+            "Add one metric with the role 'primary': the one the decision rests on.",
+        ),
+        Check(
+            "planned_sample_size",
+            "A planned sample size",
+            experiment.planned_sample_size is not None,
+            "Set the planned sample size per variation (the power calculator gives it from the MDE).",
+        ),
     ]
     if checks[1].passed:
         checks[1] = Check("primary_metric", "A primary metric", True, "The primary metric is set.")
     if checks[2].passed:
-        checks[2] = Check("planned_sample_size", "A planned sample size", True,
-                          f"{experiment.planned_sample_size:,} units per variation are planned.")
+        checks[2] = Check(
+            "planned_sample_size",
+            "A planned sample size",
+            True,
+            f"{experiment.planned_sample_size:,} units per variation are planned.",
+        )
     if experiment.reviewer_required:
-        approved = (experiment.approved and experiment.approved_by_id is not None
-                     and experiment.approved_by_id != experiment.created_by_id)
-        checks.append(Check("review", "Approved by a reviewer", approved,
-                            "Approved." if approved else
-                            "A reviewer other than the creator must approve it (Product Ops or the named reviewer)."))
+        approved = (
+            experiment.approved
+            and experiment.approved_by_id is not None
+            and experiment.approved_by_id != experiment.created_by_id
+        )
+        checks.append(
+            Check(
+                "review",
+                "Approved by a reviewer",
+                approved,
+                "Approved."
+                if approved
+                else "A reviewer other than the creator must approve it (Product Ops or the named reviewer).",
+            )
+        )
     return checks
 
 
-def transition(*, session: Session, actor: User, experiment_id: int, to: ExperimentStatus, note: str = "",
-               ) -> Experiment:
+def transition(
+    *,
+    session: Session,
+    actor: User,
+    experiment_id: int,
+    to: ExperimentStatus,
+    note: str = "",
+) -> Experiment:
     """Move an experiment along draft → in review → running → analysing → decided → archived (and from
     in review back to draft). Running needs every pre-launch check to pass; deciding goes through
     :func:`decide`, which needs a decision and its rationale.
@@ -518,17 +613,21 @@ def transition(*, session: Session, actor: User, experiment_id: int, to: Experim
     if to not in allowed:
         nexts = " or ".join(s.label.lower() for s in allowed) or "nothing (archived is final)"
         raise ValidationFailedError(
-            f"An experiment that is {experiment.status.label.lower()} can move to {nexts}, not to "
-            f"{to.label.lower()}.", fields={"status": f"not allowed: {experiment.status.value} → {to.value}"})
+            f"An experiment that is {experiment.status.label.lower()} can move to {nexts}, not to {to.label.lower()}.",
+            fields={"status": f"not allowed: {experiment.status.value} → {to.value}"},
+        )
     if to is ExperimentStatus.DECIDED:
-        raise ValidationFailedError("Record the decision (ship, iterate or stop) with its rationale to decide.",
-                                    fields={"decision": "Choose ship, iterate or stop and give the rationale."})
+        raise ValidationFailedError(
+            "Record the decision (ship, iterate or stop) with its rationale to decide.",
+            fields={"decision": "Choose ship, iterate or stop and give the rationale."},
+        )
     if to is ExperimentStatus.RUNNING:
         failing = [c for c in prelaunch_checks(experiment) if not c.passed]
         if failing:
             raise ValidationFailedError(
                 "It cannot run yet: " + "; ".join(f"{c.label.lower()} is missing" for c in failing) + ".",
-                fields={c.name: c.message for c in failing})
+                fields={c.name: c.message for c in failing},
+            )
         experiment.started_at = utcnow()
     if to is ExperimentStatus.ANALYSING:
         experiment.ended_at = utcnow()
@@ -558,16 +657,21 @@ def review(*, session: Session, actor: User, experiment_id: int, approve: bool, 
     if not can_approve(actor, experiment):
         raise PermissionDeniedError("Product Ops or the named reviewer approves, and never the experiment's creator.")
     if experiment.status is not ExperimentStatus.IN_REVIEW:
-        raise ValidationFailedError(f"Only an experiment in review is reviewed; this one is "
-                                    f"{experiment.status.label.lower()}.", fields={"status": experiment.status.value})
+        raise ValidationFailedError(
+            f"Only an experiment in review is reviewed; this one is {experiment.status.label.lower()}.",
+            fields={"status": experiment.status.value},
+        )
     if not approve and not note.strip():
         raise ValidationFailedError("Say what should change.", fields={"note": "Say what should change."})
     experiment.reviewed_at = utcnow()
     experiment.review_note = note.strip()[:5000]
     if approve:
         experiment.approved, experiment.approved_by_id = True, actor.id
-        experiment.history.append(StatusChange(from_status=experiment.status, to_status=experiment.status,
-                                               actor_id=actor.id, at=utcnow(), note="approved"))
+        experiment.history.append(
+            StatusChange(
+                from_status=experiment.status, to_status=experiment.status, actor_id=actor.id, at=utcnow(), note="approved"
+            )
+        )
     else:
         experiment.approved, experiment.approved_by_id = False, None
         _record(session, experiment, actor, ExperimentStatus.DRAFT, f"changes requested: {note.strip()}")
@@ -575,8 +679,9 @@ def review(*, session: Session, actor: User, experiment_id: int, approve: bool, 
     return experiment
 
 
-def decide(*, session: Session, actor: User, experiment_id: int, decision: Decision, rationale: str,
-           learnings: str | None = None) -> Experiment:
+def decide(
+    *, session: Session, actor: User, experiment_id: int, decision: Decision, rationale: str, learnings: str | None = None
+) -> Experiment:
     """Record the decision of an analysed experiment and move it to decided.
 
     Args:
@@ -594,7 +699,7 @@ def decide(*, session: Session, actor: User, experiment_id: int, decision: Decis
     _require_edit(session, actor, experiment.team_id)
     errors: dict[str, str] = {}
     if experiment.status is not ExperimentStatus.ANALYSING:
-        errors["status"] = (f"Decide once the experiment is analysing; it is {experiment.status.label.lower()}.")
+        errors["status"] = f"Decide once the experiment is analysing; it is {experiment.status.label.lower()}."
     if not rationale.strip():
         errors["rationale"] = "Give the rationale: what in the results, and what else, led to the decision."
     elif len(rationale) > 10000:
@@ -621,9 +726,16 @@ def _like(text: str) -> str:
 
 
 def library(
-    *, session: Session, actor: User, query: str = "", team_id: int | None = None,
-    status: ExperimentStatus | None = None, tag: str | None = None, metric: str | None = None,
-    decision: Decision | None = None, limit: int = 200,
+    *,
+    session: Session,
+    actor: User,
+    query: str = "",
+    team_id: int | None = None,
+    status: ExperimentStatus | None = None,
+    tag: str | None = None,
+    metric: str | None = None,
+    decision: Decision | None = None,
+    limit: int = 200,
 ) -> list[Experiment]:
     """Search the experiments ``actor`` may see, newest first.
 
@@ -654,21 +766,34 @@ def library(
     if decision is not None:
         statement = statement.where(Experiment.decision == decision)
     if tag:
-        statement = statement.where(exists().where(ExperimentTag.experiment_id == Experiment.id,
-                                                   ExperimentTag.tag == tag.strip().lower()))
+        statement = statement.where(
+            exists().where(ExperimentTag.experiment_id == Experiment.id, ExperimentTag.tag == tag.strip().lower())
+        )
     if metric and metric.strip():
-        statement = statement.where(exists().where(ExperimentMetric.experiment_id == Experiment.id,
-                                                   func.lower(ExperimentMetric.name).like(_like(metric.strip()),
-                                                                                          escape="\\")))
+        statement = statement.where(
+            exists().where(
+                ExperimentMetric.experiment_id == Experiment.id,
+                func.lower(ExperimentMetric.name).like(_like(metric.strip()), escape="\\"),
+            )
+        )
     for word in query.split()[:10]:
         pattern = _like(word)
-        columns = (Experiment.title, Experiment.observation, Experiment.belief, Experiment.outcome,
-                   Experiment.measure, Experiment.rationale, Experiment.learnings)
+        columns = (
+            Experiment.title,
+            Experiment.observation,
+            Experiment.belief,
+            Experiment.outcome,
+            Experiment.measure,
+            Experiment.rationale,
+            Experiment.learnings,
+        )
         matches: list[ColumnElement[bool]] = [func.lower(c).like(pattern, escape="\\") for c in columns]
-        matches.append(exists().where(ExperimentMetric.experiment_id == Experiment.id,
-                                      func.lower(ExperimentMetric.name).like(pattern, escape="\\")))
-        matches.append(exists().where(ExperimentTag.experiment_id == Experiment.id,
-                                      ExperimentTag.tag.like(pattern, escape="\\")))
+        matches.append(
+            exists().where(
+                ExperimentMetric.experiment_id == Experiment.id, func.lower(ExperimentMetric.name).like(pattern, escape="\\")
+            )
+        )
+        matches.append(exists().where(ExperimentTag.experiment_id == Experiment.id, ExperimentTag.tag.like(pattern, escape="\\")))
         statement = statement.where(or_(*matches))
     return list(session.scalars(statement.limit(max(1, min(limit, 1000)))))
 
@@ -683,5 +808,4 @@ def all_tags(*, session: Session, actor: User) -> list[str]:
 
 def has_statistics(session: Session, experiment: Experiment) -> bool:
     """Whether any statistics were imported for the experiment."""
-    return session.scalar(select(MetricSnapshot.id).where(MetricSnapshot.experiment_id == experiment.id)
-                          .limit(1)) is not None
+    return session.scalar(select(MetricSnapshot.id).where(MetricSnapshot.experiment_id == experiment.id).limit(1)) is not None

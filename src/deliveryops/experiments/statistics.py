@@ -32,8 +32,7 @@ from deliveryops.experiments.stats_csv import read_statistics
 
 __all__ = ["EXTRA_FIELDS", "ImportSummary", "StatRow", "import_statistics", "rows_from_csv", "snapshot_rows"]
 
-EXTRA_FIELDS = ("denominator_sum", "denominator_sum_squares", "cross_sum", "pre_sum", "pre_sum_squares",
-                "pre_cross_sum")
+EXTRA_FIELDS = ("denominator_sum", "denominator_sum_squares", "cross_sum", "pre_sum", "pre_sum_squares", "pre_cross_sum")
 IMPORT_STATUSES = (ExperimentStatus.RUNNING, ExperimentStatus.ANALYSING)
 MAX_ROWS = 200_000
 
@@ -83,11 +82,15 @@ def _check_rows(experiment: Experiment, rows: Sequence[StatRow], *, cumulative: 
     for number, row in enumerate(rows, start=1):
         problem: tuple[str, str] | None = None
         if row.metric not in metrics:
-            problem = ("metric", f"no metric {row.metric!r} in this experiment (it has: "
-                                 f"{', '.join(sorted(metrics)) or 'none yet'})")
+            problem = (
+                "metric",
+                f"no metric {row.metric!r} in this experiment (it has: {', '.join(sorted(metrics)) or 'none yet'})",
+            )
         elif row.variation not in variations:
-            problem = ("variation", f"no variation {row.variation!r} in this experiment (it has: "
-                                    f"{', '.join(sorted(variations))})")
+            problem = (
+                "variation",
+                f"no variation {row.variation!r} in this experiment (it has: {', '.join(sorted(variations))})",
+            )
         elif row.n < 0:
             problem = ("n", f"n must be 0 or more, got {row.n}")
         else:
@@ -100,20 +103,28 @@ def _check_rows(experiment: Experiment, rows: Sequence[StatRow], *, cumulative: 
                 problem = ("sum_squares", f"a sum of squares cannot be negative, got {row.sum_squares:g}")
             kind = metrics[row.metric].kind
             if problem is None and kind is MetricKind.PROPORTION and not 0 <= row.sum <= row.n:
-                problem = ("sum", f"a proportion's sum counts converted units, between 0 and n ({row.n}); got "
-                                  f"{row.sum:g}")
-            if problem is None and kind is MetricKind.RATIO and None in (
-                    row.denominator_sum, row.denominator_sum_squares, row.cross_sum):
-                problem = ("denominator_sum", f"{row.metric!r} is a ratio metric: give denominator_sum, "
-                                              "denominator_sum_squares and cross_sum")
+                problem = ("sum", f"a proportion's sum counts converted units, between 0 and n ({row.n}); got {row.sum:g}")
+            if (
+                problem is None
+                and kind is MetricKind.RATIO
+                and None in (row.denominator_sum, row.denominator_sum_squares, row.cross_sum)
+            ):
+                problem = (
+                    "denominator_sum",
+                    f"{row.metric!r} is a ratio metric: give denominator_sum, denominator_sum_squares and cross_sum",
+                )
         if problem is None and (row.metric, row.variation, row.day) in seen:
-            problem = ("day", f"{row.metric} / {row.variation} on {row.day.isoformat()} appears twice "
-                              f"(first on {'line' if row.line is not None else 'row'} "
-                              f"{seen[(row.metric, row.variation, row.day)]})")
+            problem = (
+                "day",
+                f"{row.metric} / {row.variation} on {row.day.isoformat()} appears twice "
+                f"(first on {'line' if row.line is not None else 'row'} "
+                f"{seen[(row.metric, row.variation, row.day)]})",
+            )
         if problem is not None:
             column, message = problem
-            raise ValidationFailedError(f"{_where(row, number, column)}: {message}. Nothing was imported.",
-                                        fields={column: message})
+            raise ValidationFailedError(
+                f"{_where(row, number, column)}: {message}. Nothing was imported.", fields={column: message}
+            )
         seen[(row.metric, row.variation, row.day)] = row.line if row.line is not None else number
     if cumulative:
         by_cell: dict[tuple[str, str], list[tuple[date, int, StatRow]]] = defaultdict(list)
@@ -123,18 +134,22 @@ def _check_rows(experiment: Experiment, rows: Sequence[StatRow], *, cumulative: 
             cell.sort(key=lambda entry: entry[0])
             for (_day, _n, before), (_later, number, after) in itertools.pairwise(cell):
                 if after.n < before.n:
-                    message = (f"cumulative n falls from {before.n} on {before.day.isoformat()} to {after.n} on "
-                               f"{after.day.isoformat()}; were these daily rows?")
-                    raise ValidationFailedError(f"{_where(after, number, 'n')}: {message} Nothing was imported.",
-                                                fields={"n": message})
+                    message = (
+                        f"cumulative n falls from {before.n} on {before.day.isoformat()} to {after.n} on "
+                        f"{after.day.isoformat()}; were these daily rows?"
+                    )
+                    raise ValidationFailedError(
+                        f"{_where(after, number, 'n')}: {message} Nothing was imported.", fields={"n": message}
+                    )
 
 
 def _add(total: float | None, value: float | None) -> float | None:
     return None if total is None or value is None else total + value
 
 
-def import_statistics(*, session: Session, actor: User, experiment_id: int, rows: Sequence[StatRow],
-                      cumulative: bool) -> ImportSummary:
+def import_statistics(
+    *, session: Session, actor: User, experiment_id: int, rows: Sequence[StatRow], cumulative: bool
+) -> ImportSummary:
     """Replace the experiment's statistics with ``rows`` (all or nothing).
 
     Args:
@@ -155,8 +170,9 @@ def import_statistics(*, session: Session, actor: User, experiment_id: int, rows
         raise PermissionDeniedError("Only the team's people, Product Ops and admins import its statistics.")
     if experiment.status not in IMPORT_STATUSES:
         raise ValidationFailedError(
-            f"Statistics are imported while the experiment runs or is analysed; it is "
-            f"{experiment.status.label.lower()}.", fields={"status": experiment.status.value})
+            f"Statistics are imported while the experiment runs or is analysed; it is {experiment.status.label.lower()}.",
+            fields={"status": experiment.status.value},
+        )
     _check_rows(experiment, rows, cumulative=cumulative)
     metric_ids = {m.name: m.id for m in experiment.metrics}
     variation_ids = {v.name: v.id for v in experiment.variations}
@@ -172,13 +188,19 @@ def import_statistics(*, session: Session, actor: User, experiment_id: int, rows
             if cumulative or not totals:
                 totals = {name: getattr(row, name) for name in ("n", "sum", "sum_squares", *EXTRA_FIELDS)}
             else:
-                totals = {name: _add(totals[name], getattr(row, name))
-                          for name in ("n", "sum", "sum_squares", *EXTRA_FIELDS)}
-            session.add(MetricSnapshot(
-                experiment_id=experiment.id, metric_id=metric_ids[metric], variation_id=variation_ids[variation],
-                day=row.day, n=int(totals["n"] or 0), sum=float(totals["sum"] or 0.0),
-                sum_squares=float(totals["sum_squares"] or 0.0),
-                **{name: totals[name] for name in EXTRA_FIELDS}))
+                totals = {name: _add(totals[name], getattr(row, name)) for name in ("n", "sum", "sum_squares", *EXTRA_FIELDS)}
+            session.add(
+                MetricSnapshot(
+                    experiment_id=experiment.id,
+                    metric_id=metric_ids[metric],
+                    variation_id=variation_ids[variation],
+                    day=row.day,
+                    n=int(totals["n"] or 0),
+                    sum=float(totals["sum"] or 0.0),
+                    sum_squares=float(totals["sum_squares"] or 0.0),
+                    **{name: totals[name] for name in EXTRA_FIELDS},
+                )
+            )
             stored += 1
     days = sorted({row.day for row in rows})
     session.flush()
@@ -189,11 +211,23 @@ def snapshot_rows(session: Session, experiment: Experiment) -> list[StatRow]:
     """The stored cumulative snapshots as rows, by day, metric and variation (the CSV export)."""
     metrics = {m.id: m.name for m in experiment.metrics}
     variations = {v.id: v.name for v in experiment.variations}
-    snapshots = session.scalars(select(MetricSnapshot).where(MetricSnapshot.experiment_id == experiment.id).order_by(
-        MetricSnapshot.day, MetricSnapshot.metric_id, MetricSnapshot.variation_id))
-    return [StatRow(day=s.day, metric=metrics[s.metric_id], variation=variations[s.variation_id], n=s.n, sum=s.sum,
-                    sum_squares=s.sum_squares, **{name: getattr(s, name) for name in EXTRA_FIELDS})
-            for s in snapshots]
+    snapshots = session.scalars(
+        select(MetricSnapshot)
+        .where(MetricSnapshot.experiment_id == experiment.id)
+        .order_by(MetricSnapshot.day, MetricSnapshot.metric_id, MetricSnapshot.variation_id)
+    )
+    return [
+        StatRow(
+            day=s.day,
+            metric=metrics[s.metric_id],
+            variation=variations[s.variation_id],
+            n=s.n,
+            sum=s.sum,
+            sum_squares=s.sum_squares,
+            **{name: getattr(s, name) for name in EXTRA_FIELDS},
+        )
+        for s in snapshots
+    ]
 
 
 def _lines(text: str) -> dict[tuple[str, str, str], int]:
@@ -209,8 +243,9 @@ def _lines(text: str) -> dict[tuple[str, str, str], int]:
     return found
 
 
-def rows_from_csv(data: bytes, *, name: str, experiment: Experiment, default_day: date,
-                  daily: bool | None = None) -> list[StatRow]:
+def rows_from_csv(
+    data: bytes, *, name: str, experiment: Experiment, default_day: date, daily: bool | None = None
+) -> list[StatRow]:
     """Read a statistics CSV (``docs/experiment-statistics.md``) into cumulative rows for this experiment.
 
     A file without a date column is one cumulative snapshot on ``default_day``. A metric whose kind in
@@ -242,14 +277,26 @@ def rows_from_csv(data: bytes, *, name: str, experiment: Experiment, default_day
                 line = lines.get((day_text, metric.name, arm.variation))
                 known = registered.get(metric.name)
                 if known is not None and known.kind.value != metric.kind.value:
-                    message = (f"{metric.name!r} is registered as a {known.kind.value} metric, the file says "
-                               f"{metric.kind.value}")
-                    raise ValidationFailedError(f"{name}: line {line}, column kind: {message}. Nothing was imported.",
-                                                fields={f"line {line}, column kind": message})
-                result.append(StatRow(
-                    day=day, metric=metric.name, variation=arm.variation, n=arm.n, sum=arm.sum,
-                    sum_squares=arm.sum_squares, denominator_sum=arm.denominator_sum,
-                    denominator_sum_squares=arm.denominator_sum_squares, cross_sum=arm.cross_sum,
-                    pre_sum=arm.pre_sum, pre_sum_squares=arm.pre_sum_squares, pre_cross_sum=arm.pre_cross_sum,
-                    line=line))
+                    message = f"{metric.name!r} is registered as a {known.kind.value} metric, the file says {metric.kind.value}"
+                    raise ValidationFailedError(
+                        f"{name}: line {line}, column kind: {message}. Nothing was imported.",
+                        fields={f"line {line}, column kind": message},
+                    )
+                result.append(
+                    StatRow(
+                        day=day,
+                        metric=metric.name,
+                        variation=arm.variation,
+                        n=arm.n,
+                        sum=arm.sum,
+                        sum_squares=arm.sum_squares,
+                        denominator_sum=arm.denominator_sum,
+                        denominator_sum_squares=arm.denominator_sum_squares,
+                        cross_sum=arm.cross_sum,
+                        pre_sum=arm.pre_sum,
+                        pre_sum_squares=arm.pre_sum_squares,
+                        pre_cross_sum=arm.pre_cross_sum,
+                        line=line,
+                    )
+                )
     return result

@@ -108,8 +108,9 @@ def _text(data: bytes | str, name: str) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise ValidationFailedError(
-            f"{name}: line {line}: the file is not UTF-8 text; save it as \"CSV UTF-8\" and try again",
-            fields={f"line {line}": "not UTF-8 text"}) from None
+            f'{name}: line {line}: the file is not UTF-8 text; save it as "CSV UTF-8" and try again',
+            fields={f"line {line}": "not UTF-8 text"},
+        ) from None
 
 
 def _number(text: str, line: int, column: str, problems: _Problems) -> float | None:
@@ -156,8 +157,11 @@ def _parse_row(cells: dict[str, str], line: int, has_date: bool, problems: _Prob
         values[column] = _number(text, line, column, problems) if text else None
     if values["sum"] is None and cells["sum"] == "":
         problems.add(line, "sum", "expected a number, got an empty value")
-    for column, total_column in (("sum_squares", "sum"), ("denominator_sum_squares", "denominator_sum"),
-                                 ("pre_sum_squares", "pre_sum")):
+    for column, total_column in (
+        ("sum_squares", "sum"),
+        ("denominator_sum_squares", "denominator_sum"),
+        ("pre_sum_squares", "pre_sum"),
+    ):
         value, total = values[column], values[total_column]
         if value is None:
             continue
@@ -165,8 +169,12 @@ def _parse_row(cells: dict[str, str], line: int, has_date: bool, problems: _Prob
             problems.add(line, column, f"a sum of squares cannot be negative, got {cells[column]}")
         elif total is not None and n > 0 and kind is not MetricKind.PROPORTION and value < total * total / n * (1 - 1e-9):
             # Σx² ≥ (Σx)²/n for any real values: a smaller value means the columns were swapped or mis-summed.
-            problems.add(line, column, f"{column} ({cells[column]}) is smaller than {total_column}²/n "
-                         f"({total * total / n:.6g}), which no real values can give")
+            problems.add(
+                line,
+                column,
+                f"{column} ({cells[column]}) is smaller than {total_column}²/n "
+                f"({total * total / n:.6g}), which no real values can give",
+            )
     if kind is MetricKind.PROPORTION:
         conversions = values["sum"]
         if conversions is not None and not 0 <= conversions <= n:
@@ -195,8 +203,17 @@ def _parse_row(cells: dict[str, str], line: int, has_date: bool, problems: _Prob
         problems.add(line, "higher_is_better", f'expected true or false, got "{cells.get("higher_is_better", "")}"')
     if problems.count > before:
         return None
-    return _Row(line=line, day=day, metric=metric, kind=kind, variation=variation, n=n, values=values, role=role,
-                 higher_is_better=better_text in TRUE_WORDS)
+    return _Row(
+        line=line,
+        day=day,
+        metric=metric,
+        kind=kind,
+        variation=variation,
+        n=n,
+        values=values,
+        role=role,
+        higher_is_better=better_text in TRUE_WORDS,
+    )
 
 
 def _records(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
@@ -209,8 +226,10 @@ def _records(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             line = reader.line_num
-            raise ValidationFailedError(f"{name}: line {line}: not a readable CSV file ({exc}). Nothing was imported.",
-                                        fields={f"line {line}": f"not a readable CSV file ({exc})"}) from None
+            raise ValidationFailedError(
+                f"{name}: line {line}: not a readable CSV file ({exc}). Nothing was imported.",
+                fields={f"line {line}": f"not a readable CSV file ({exc})"},
+            ) from None
         yield reader.line_num, cells
 
 
@@ -219,8 +238,9 @@ def _read_rows(text: str, name: str, problems: _Problems) -> tuple[list[_Row], b
     try:
         _line, header_cells = next(reader)
     except StopIteration:
-        raise ValidationFailedError(f"{name}: the file is empty; expected a header row with "
-                                    f"{', '.join(REQUIRED)}", fields={"file": "empty"}) from None
+        raise ValidationFailedError(
+            f"{name}: the file is empty; expected a header row with {', '.join(REQUIRED)}", fields={"file": "empty"}
+        ) from None
     header = [_normalise(cell) for cell in header_cells]
     unknown = [cells for cells, normal in zip(header_cells, header, strict=True) if normal not in COLUMNS]
     for cell in unknown:
@@ -265,22 +285,31 @@ def _consistency(rows: list[_Row], problems: _Problems) -> tuple[str, ...]:
         if row.variation not in variations:
             variations.append(row.variation)
         first = first_of_metric.setdefault(row.metric, row)
-        for column, mine, theirs in (("kind", row.kind, first.kind), ("role", row.role, first.role),
-                                     ("higher_is_better", row.higher_is_better, first.higher_is_better)):
+        for column, mine, theirs in (
+            ("kind", row.kind, first.kind),
+            ("role", row.role, first.role),
+            ("higher_is_better", row.higher_is_better, first.higher_is_better),
+        ):
             if mine != theirs:
                 problems.add(row.line, column, f'metric "{row.metric}" has {column} {theirs} on line {first.line}')
         if (row.values["pre_sum"] is None) != (first.values["pre_sum"] is None):
-            problems.add(row.line, "pre_sum", f'metric "{row.metric}" has pre-period statistics on some rows only '
-                         f"(compare line {first.line})")
+            problems.add(
+                row.line,
+                "pre_sum",
+                f'metric "{row.metric}" has pre-period statistics on some rows only (compare line {first.line})',
+            )
         key = (row.day, row.metric, row.variation)
         if key in seen:
-            problems.add(row.line, "variation", f'duplicate row for metric "{row.metric}", variation "{row.variation}"'
-                         f"{' on ' + row.day.isoformat() if row.day else ''} (first on line {seen[key]})")
+            problems.add(
+                row.line,
+                "variation",
+                f'duplicate row for metric "{row.metric}", variation "{row.variation}"'
+                f"{' on ' + row.day.isoformat() if row.day else ''} (first on line {seen[key]})",
+            )
         else:
             seen[key] = row.line
     if len(variations) < 2:
-        problems.add(None, "variation", "an experiment needs a control and at least one variation; "
-                     f"found {len(variations)}")
+        problems.add(None, "variation", f"an experiment needs a control and at least one variation; found {len(variations)}")
     days = sorted({row.day for row in rows if row.day is not None})
     groups: dict[tuple[date | None, str], list[_Row]] = {}
     for row in rows:
@@ -296,8 +325,7 @@ def _consistency(rows: list[_Row], problems: _Problems) -> tuple[str, ...]:
             have = {row.variation for row in group}
             missing = [variation for variation in variations if variation not in have]
             if missing:
-                problems.add(group[0].line, "variation", f'metric "{metric}"{when} has no row for variation '
-                             f"{', '.join(missing)}")
+                problems.add(group[0].line, "variation", f'metric "{metric}"{when} has no row for variation {", ".join(missing)}')
     return tuple(variations)
 
 
@@ -306,19 +334,34 @@ def _arm(variation: str, n: int, values: dict[str, float | None]) -> ArmStats:
         value = values[column]
         return 0.0 if value is None else value
 
-    return ArmStats(variation=variation, n=n, sum=sum_of("sum"), sum_squares=sum_of("sum_squares"),
-                    denominator_sum=values["denominator_sum"], denominator_sum_squares=values["denominator_sum_squares"],
-                    cross_sum=values["cross_sum"], pre_sum=values["pre_sum"], pre_sum_squares=values["pre_sum_squares"],
-                    pre_cross_sum=values["pre_cross_sum"])
+    return ArmStats(
+        variation=variation,
+        n=n,
+        sum=sum_of("sum"),
+        sum_squares=sum_of("sum_squares"),
+        denominator_sum=values["denominator_sum"],
+        denominator_sum_squares=values["denominator_sum_squares"],
+        cross_sum=values["cross_sum"],
+        pre_sum=values["pre_sum"],
+        pre_sum_squares=values["pre_sum_squares"],
+        pre_cross_sum=values["pre_cross_sum"],
+    )
 
 
 def _add(total: dict[str, float | None], values: dict[str, float | None]) -> dict[str, float | None]:
-    return {column: None if total[column] is None or values[column] is None else (total[column] or 0.0) + (values[column]
-            or 0.0) for column in total}
+    return {
+        column: None if total[column] is None or values[column] is None else (total[column] or 0.0) + (values[column] or 0.0)
+        for column in total
+    }
 
 
-def _metrics(rows: Iterable[_Row], variations: tuple[str, ...], metric_order: list[str],
-             state: dict[tuple[str, str], tuple[int, dict[str, float | None]]], daily: bool) -> tuple[MetricInput, ...]:
+def _metrics(
+    rows: Iterable[_Row],
+    variations: tuple[str, ...],
+    metric_order: list[str],
+    state: dict[tuple[str, str], tuple[int, dict[str, float | None]]],
+    daily: bool,
+) -> tuple[MetricInput, ...]:
     described: dict[str, _Row] = {}
     for row in rows:
         key = (row.metric, row.variation)
@@ -332,8 +375,9 @@ def _metrics(rows: Iterable[_Row], variations: tuple[str, ...], metric_order: li
     for metric in metric_order:
         first = described[metric]
         arms = tuple(_arm(variation, *state[(metric, variation)]) for variation in variations)
-        metrics.append(MetricInput(name=metric, kind=first.kind, arms=arms, role=first.role,
-                                   higher_is_better=first.higher_is_better))
+        metrics.append(
+            MetricInput(name=metric, kind=first.kind, arms=arms, role=first.role, higher_is_better=first.higher_is_better)
+        )
     return tuple(metrics)
 
 
@@ -371,6 +415,8 @@ def read_statistics(data: bytes | str, *, name: str, daily: bool | None = None) 
     for row in rows:
         assert row.day is not None  # the file has a date column and each row's date was parsed
         by_day.setdefault(row.day, []).append(row)
-    days = tuple(StatisticsDay(day=day, metrics=_metrics(by_day[day], variations, metric_order, state, daily=is_daily))
-                 for day in sorted(by_day))
+    days = tuple(
+        StatisticsDay(day=day, metrics=_metrics(by_day[day], variations, metric_order, state, daily=is_daily))
+        for day in sorted(by_day)
+    )
     return StatisticsFile(name=name, metrics=days[-1].metrics, days=days, variations=variations, daily=is_daily)

@@ -52,7 +52,9 @@ class TeamData:
         items = self.items.filter(pl.col("item_type").is_in(types))
         ids = items["item_id"].to_list()
         return replace(
-            self, items=items, transitions=self.transitions.filter(pl.col("item_id").is_in(ids)),
+            self,
+            items=items,
+            transitions=self.transitions.filter(pl.col("item_id").is_in(ids)),
             blocked=self.blocked.filter(pl.col("item_id").is_in(ids)),
         )
 
@@ -84,25 +86,36 @@ def load_team_data(session: Session, team: Team) -> TeamData:
 
 def _load(session: Session, team: Team) -> TeamData:
     item_rows = session.execute(
-        select(WorkItem.id, WorkItem.external_key, WorkItem.title, WorkItem.item_type, WorkItem.created_at,
-               WorkItem.parent_key).where(WorkItem.team_id == team.id)
+        select(
+            WorkItem.id, WorkItem.external_key, WorkItem.title, WorkItem.item_type, WorkItem.created_at, WorkItem.parent_key
+        ).where(WorkItem.team_id == team.id)
     ).all()
     items = pl.DataFrame(
-        item_rows, orient="row",
-        schema={"item_id": pl.Int64, "key": pl.Utf8, "title": pl.Utf8, "item_type": pl.Utf8, "created_at": _UTC,
-                "parent_key": pl.Utf8},
+        item_rows,
+        orient="row",
+        schema={
+            "item_id": pl.Int64,
+            "key": pl.Utf8,
+            "title": pl.Utf8,
+            "item_type": pl.Utf8,
+            "created_at": _UTC,
+            "parent_key": pl.Utf8,
+        },
     )
     transition_rows = session.execute(
         select(StatusTransition.item_id, StatusTransition.to_status, StatusTransition.at)
-        .join(WorkItem, WorkItem.id == StatusTransition.item_id).where(WorkItem.team_id == team.id)
+        .join(WorkItem, WorkItem.id == StatusTransition.item_id)
+        .where(WorkItem.team_id == team.id)
     ).all()
-    transitions = pl.DataFrame(transition_rows, orient="row",
-                               schema={"item_id": pl.Int64, "status": pl.Utf8, "at": _UTC})
+    transitions = pl.DataFrame(transition_rows, orient="row", schema={"item_id": pl.Int64, "status": pl.Utf8, "at": _UTC})
     blocked_rows = session.execute(
         select(BlockedInterval.item_id, BlockedInterval.start, BlockedInterval.end, BlockedInterval.reason)
-        .join(WorkItem, WorkItem.id == BlockedInterval.item_id).where(WorkItem.team_id == team.id)
+        .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+        .where(WorkItem.team_id == team.id)
     ).all()
-    blocked = pl.DataFrame(blocked_rows, orient="row",
-                           schema={"item_id": pl.Int64, "start": _UTC, "end": _UTC, "reason": pl.Utf8})
-    return TeamData(items=items, transitions=transitions, blocked=blocked,
-                    workflow=workflows.mapping(session, team), tz=team.time_zone)
+    blocked = pl.DataFrame(
+        blocked_rows, orient="row", schema={"item_id": pl.Int64, "start": _UTC, "end": _UTC, "reason": pl.Utf8}
+    )
+    return TeamData(
+        items=items, transitions=transitions, blocked=blocked, workflow=workflows.mapping(session, team), tz=team.time_zone
+    )

@@ -23,5 +23,11 @@ def standalone_report(team: Team, query: FlowQuery, summary: FlowSummary) -> str
         The HTML text.
     """
     figures = _flow_figures(summary, query.freq)
-    return render_standalone("flow/report.html", specs={f["name"]: f["spec"] for f in figures},
-                             team=team, query=query, summary=summary, figures=figures)
+    return render_standalone(
+        "flow/report.html",
+        specs={f["name"]: f["spec"] for f in figures},
+        team=team,
+        query=query,
+        summary=summary,
+        figures=figures,
+    )

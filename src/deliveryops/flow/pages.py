@@ -35,7 +35,10 @@ def flow_index(request: Request, session: SessionDep, actor: PageUser) -> Respon
 
 @router.get("/teams/{slug}/flow", response_class=HTMLResponse)
 def flow_page(
-    request: Request, slug: str, session: SessionDep, actor: PageUser,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
     start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
     types: Annotated[list[str] | None, Query(max_length=50)] = None,
@@ -50,24 +53,43 @@ def flow_page(
     if sle and sle_days is None:
         errors["sle"] = "An SLE is a whole number of days."
     data = load_team_data(session, team)
-    context: dict[str, Any] = {"team": team, "errors": errors, "all_types": data.item_types,
-                               "has_data": not data.transitions.is_empty(), "freq": freq,
-                               "sle_input": sle or "", "unmapped": not data.workflow}
+    context: dict[str, Any] = {
+        "team": team,
+        "errors": errors,
+        "all_types": data.item_types,
+        "has_data": not data.transitions.is_empty(),
+        "freq": freq,
+        "sle_input": sle or "",
+        "unmapped": not data.workflow,
+    }
     if errors or not data.transitions.is_empty():
         try:
             _team, query, summary, _data = service.team_flow(
-                session=session, actor=actor, team_id=team.id, start=start_date, end=end_date, types=types,
-                freq=freq, sle_days=sle_days)
+                session=session,
+                actor=actor,
+                team_id=team.id,
+                start=start_date,
+                end=end_date,
+                types=types,
+                freq=freq,
+                sle_days=sle_days,
+            )
         except ValidationFailedError as exc:
             errors.update(exc.fields)
             return render(request, "flow/team.html", {**context, "summary": None, "query": None}, status_code=422)
         if errors:
             return render(request, "flow/team.html", {**context, "summary": None, "query": query}, status_code=422)
         service.score_forecasts(session, team)
-        context.update(summary=summary, query=query, small_sample=summary.cycle_times.height < SMALL_SAMPLE,
-                       figures=_flow_figures(summary, query.freq), calibration=service.calibration(session, team),
-                       query_string=request.url.query, current_wip=_current_wip(summary),
-                       weekly_throughput=_weekly_throughput(summary, query.start, query.end))
+        context.update(
+            summary=summary,
+            query=query,
+            small_sample=summary.cycle_times.height < SMALL_SAMPLE,
+            figures=_flow_figures(summary, query.freq),
+            calibration=service.calibration(session, team),
+            query_string=request.url.query,
+            current_wip=_current_wip(summary),
+            weekly_throughput=_weekly_throughput(summary, query.start, query.end),
+        )
         return render(request, "flow/team.html", context)
     return render(request, "flow/team.html", {**context, "summary": None, "query": None})
 
@@ -86,19 +108,27 @@ def _figure(name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     """A chart for a template: the title moves to the page's heading, so it is not shown twice."""
     layout = dict(spec["layout"])
     title = layout.pop("title", {}) or {}
-    return {"name": name, "spec": {"data": spec["data"], "layout": layout},
-            "title": title.get("text", name) if isinstance(title, dict) else str(title),
-            "definition": layout.get("meta", {}).get("definition", "/definitions")}
+    return {
+        "name": name,
+        "spec": {"data": spec["data"], "layout": layout},
+        "title": title.get("text", name) if isinstance(title, dict) else str(title),
+        "definition": layout.get("meta", {}).get("definition", "/definitions"),
+    }
 
 
 def _flow_figures(summary: Any, freq: Literal["day", "week"]) -> list[dict[str, Any]]:
-    return [{**_figure(chart.name, charts.flow_chart(summary, chart.name, freq=freq)), "csv": chart.name}
-            for chart in charts.FLOW_CHARTS]
+    return [
+        {**_figure(chart.name, charts.flow_chart(summary, chart.name, freq=freq)), "csv": chart.name}
+        for chart in charts.FLOW_CHARTS
+    ]
 
 
 @router.get("/teams/{slug}/flow/{chart}.csv")
 def chart_csv(
-    slug: str, chart: str, session: SessionDep, actor: PageUser,
+    slug: str,
+    chart: str,
+    session: SessionDep,
+    actor: PageUser,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     types: Annotated[list[str] | None, Query(max_length=50)] = None,
@@ -108,23 +138,35 @@ def chart_csv(
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if chart not in {c.name for c in charts.FLOW_CHARTS}:
         raise ValidationFailedError(f"No chart named {chart!r}.", fields={"chart": "unknown"})
-    _team, _query, summary, _data = service.team_flow(session=session, actor=actor, team_id=team.id, start=start,
-                                                      end=end, types=types, freq=freq)
+    _team, _query, summary, _data = service.team_flow(
+        session=session, actor=actor, team_id=team.id, start=start, end=end, types=types, freq=freq
+    )
     header, rows = charts.csv_rows(summary, chart)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row]
-                      for row in rows])
+    writer.writerows([["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row] for row in rows])
     filename = f"{team.slug}-{chart}.csv"
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
-def _forecast_page(request: Request, session: SessionDep, actor: PageUser, slug: str, *,
-                   result: WhenForecast | HowManyForecast | None = None, row: Forecast | None = None,
-                   items_result: Any = None, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                   status_code: int = 200) -> Response:
+def _forecast_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    slug: str,
+    *,
+    result: WhenForecast | HowManyForecast | None = None,
+    row: Forecast | None = None,
+    items_result: Any = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     data = load_team_data(session, team)
     service.score_forecasts(session, team)
@@ -136,14 +178,27 @@ def _forecast_page(request: Request, session: SessionDep, actor: PageUser, slug:
         figure = _figure("forecast", charts.forecast_when_chart(result))
     elif isinstance(result, HowManyForecast):
         figure = _figure("forecast", charts.forecast_how_many_chart(result))
-    return render(request, "flow/forecasts.html", {
-        "team": team, "result": result, "row": row, "figure": figure, "items_result": items_result,
-        "calibration": report, "calibration_figure": _figure("calibration", charts.calibration_chart(report)),
-        "forecasts": service.list_forecasts(session=session, actor=actor, team_id=team.id, limit=30),
-        "errors": errors or {}, "values": values or {}, "today": today,
-        "default_by": (today + timedelta(days=28)).isoformat(), "has_data": not data.transitions.is_empty(),
-        "epics": [(row_["key"], row_["title"]) for row_ in epics.iter_rows(named=True)],
-    }, status_code=status_code)
+    return render(
+        request,
+        "flow/forecasts.html",
+        {
+            "team": team,
+            "result": result,
+            "row": row,
+            "figure": figure,
+            "items_result": items_result,
+            "calibration": report,
+            "calibration_figure": _figure("calibration", charts.calibration_chart(report)),
+            "forecasts": service.list_forecasts(session=session, actor=actor, team_id=team.id, limit=30),
+            "errors": errors or {},
+            "values": values or {},
+            "today": today,
+            "default_by": (today + timedelta(days=28)).isoformat(),
+            "has_data": not data.transitions.is_empty(),
+            "epics": [(row_["key"], row_["title"]) for row_ in epics.iter_rows(named=True)],
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/teams/{slug}/forecasts", response_class=HTMLResponse)
@@ -154,7 +209,11 @@ def forecasts_page(request: Request, slug: str, session: SessionDep, actor: Page
 
 @router.post("/teams/{slug}/forecasts", response_class=HTMLResponse)
 def make_forecast(
-    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     kind: Annotated[str, Form(max_length=20)] = "when",
     items: Annotated[str, Form(max_length=10)] = "",
     epic: Annotated[str, Form(max_length=100)] = "",
@@ -165,8 +224,7 @@ def make_forecast(
 ) -> Response:
     """Make a forecast and store it (lists of items are answered without storing)."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    values = {"kind": kind, "items": items, "epic": epic, "item_keys": item_keys, "by": by, "target": target,
-              "window": window}
+    values = {"kind": kind, "items": items, "epic": epic, "item_keys": item_keys, "by": by, "target": target, "window": window}
     errors: dict[str, str] = {}
     window_days = int(window) if window.isdigit() else 0
     if not 7 <= window_days <= 730:
@@ -183,19 +241,28 @@ def make_forecast(
         return _forecast_page(request, session, actor, slug, errors=errors, values=values, status_code=422)
     try:
         if kind == "how_many" and by_date is not None:
-            row, result = service.create_how_many(session=session, actor=actor, team_id=team.id, by_date=by_date,
-                                                  window_days=window_days)
+            row, result = service.create_how_many(
+                session=session, actor=actor, team_id=team.id, by_date=by_date, window_days=window_days
+            )
             return _forecast_page(request, session, actor, slug, result=result, row=row, values=values)
         if kind == "items" and by_date is not None:
-            chances = service.forecast_items(session=session, actor=actor, team_id=team.id, item_keys=keys,
-                                             by_date=by_date, window_days=window_days)
+            chances = service.forecast_items(
+                session=session, actor=actor, team_id=team.id, item_keys=keys, by_date=by_date, window_days=window_days
+            )
             return _forecast_page(request, session, actor, slug, items_result=chances, values=values)
         row, when = service.create_when(
-            session=session, actor=actor, team_id=team.id, window_days=window_days, target_date=target_date,
+            session=session,
+            actor=actor,
+            team_id=team.id,
+            window_days=window_days,
+            target_date=target_date,
             remaining_items=int(items) if items.isdigit() and not epic and not keys else None,
-            epic_key=epic or None, item_keys=keys if keys and not epic else None)
+            epic_key=epic or None,
+            item_keys=keys if keys and not epic else None,
+        )
     except ValidationFailedError as exc:
         session.rollback()
-        return _forecast_page(request, session, actor, slug, errors={**exc.fields, "form": exc.message},
-                              values=values, status_code=422)
+        return _forecast_page(
+            request, session, actor, slug, errors={**exc.fields, "form": exc.message}, values=values, status_code=422
+        )
     return _forecast_page(request, session, actor, slug, result=when, row=row, values=values)

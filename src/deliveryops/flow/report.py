@@ -15,8 +15,17 @@ from deliveryops.flow.service import FlowQuery
 
 __all__ = ["ITEM_COLUMNS", "frame_records", "items_csv", "summary_dict"]
 
-ITEM_COLUMNS = ["key", "title", "item_type", "started_date", "finished_date", "cycle_time_days", "cycle_time_hours",
-                "current_status", "current_category"]
+ITEM_COLUMNS = [
+    "key",
+    "title",
+    "item_type",
+    "started_date",
+    "finished_date",
+    "cycle_time_days",
+    "cycle_time_hours",
+    "current_status",
+    "current_category",
+]
 
 
 def _plain(value: Any) -> Any:
@@ -48,15 +57,13 @@ def summary_dict(summary: FlowSummary, query: FlowQuery, *, team: str, time_zone
         "throughput": {"bucket": query.freq, "rows": frame_records(summary.throughput)},
         "wip": frame_records(summary.wip),
         "net_flow": frame_records(summary.net_flow),
-        "aging_wip": frame_records(summary.aging.items, ["key", "title", "item_type", "current_status", "age_days",
-                                                         "band"]),
+        "aging_wip": frame_records(summary.aging.items, ["key", "title", "item_type", "current_status", "age_days", "band"]),
         "aging_stage_percentiles": frame_records(summary.aging.stages),
         "cumulative_flow": frame_records(summary.cumulative_flow),
         "flow_efficiency": {
             "active_hours": round(summary.flow_efficiency.active_hours, 2),
             "waiting_hours": round(summary.flow_efficiency.waiting_hours, 2),
-            "efficiency": None if summary.flow_efficiency.efficiency is None
-            else round(summary.flow_efficiency.efficiency, 4),
+            "efficiency": None if summary.flow_efficiency.efficiency is None else round(summary.flow_efficiency.efficiency, 4),
         },
         "blocker_clusters": frame_records(summary.blocker_clusters),
         "discarded_after_start": summary.discarded.height,

@@ -34,41 +34,57 @@ router = APIRouter(tags=["flow and forecasts"], responses=error_responses(401, 4
 TeamId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 # The names of charts.FLOW_CHARTS, spelled out for the OpenAPI schema (a test keeps them equal).
 Metric = Literal[
-    "aging-wip", "cycle-times", "cycle-time-histogram", "throughput", "wip", "cumulative-flow", "net-flow",
-    "flow-efficiency", "blockers",
+    "aging-wip",
+    "cycle-times",
+    "cycle-time-histogram",
+    "throughput",
+    "wip",
+    "cumulative-flow",
+    "net-flow",
+    "flow-efficiency",
+    "blockers",
 ]
 Types = Annotated[list[str] | None, Query(max_length=50, description="Item types; default all but epics")]
 
 
 @router.get("/teams/{team_id}/flow", response_model=FlowRead)
 def read_flow(
-    session: SessionDep, actor: ApiUser, team_id: TeamId,
+    session: SessionDep,
+    actor: ApiUser,
+    team_id: TeamId,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     types: Types = None,
     freq: Literal["day", "week"] = "week",
 ) -> FlowRead:
     """Every flow metric of the team for a period (default the last 90 days)."""
-    team, query, summary, _data = service.team_flow(session=session, actor=actor, team_id=team_id, start=start,
-                                                    end=end, types=types, freq=freq)
+    team, query, summary, _data = service.team_flow(
+        session=session, actor=actor, team_id=team_id, start=start, end=end, types=types, freq=freq
+    )
     return FlowRead(**summary_dict(summary, query, team=team.name, time_zone=team.time_zone))
 
 
 @router.get("/teams/{team_id}/flow/{metric}", response_model=MetricTable)
 def read_metric(
-    session: SessionDep, actor: ApiUser, team_id: TeamId, metric: Metric,
+    session: SessionDep,
+    actor: ApiUser,
+    team_id: TeamId,
+    metric: Metric,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     types: Types = None,
     freq: Literal["day", "week"] = "week",
 ) -> MetricTable:
     """The data behind one chart of the flow page, as a table."""
-    _team, _query, summary, _data = service.team_flow(session=session, actor=actor, team_id=team_id, start=start,
-                                                      end=end, types=types, freq=freq)
+    _team, _query, summary, _data = service.team_flow(
+        session=session, actor=actor, team_id=team_id, start=start, end=end, types=types, freq=freq
+    )
     header, rows = csv_rows(summary, str(metric))
-    return MetricTable(metric=str(metric), columns=header,
-                       rows=[[value.isoformat() if hasattr(value, "isoformat") else value for value in row]
-                             for row in rows])
+    return MetricTable(
+        metric=str(metric),
+        columns=header,
+        rows=[[value.isoformat() if hasattr(value, "isoformat") else value for value in row] for row in rows],
+    )
 
 
 def _read(row: Forecast) -> ForecastRead:
@@ -85,9 +101,17 @@ def list_forecasts(session: SessionDep, actor: ApiUser, team_id: TeamId) -> list
 def forecast_when(body: WhenCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ForecastResult:
     """When will N items, an epic's unfinished children, or a list of items be done? Stored for scoring."""
     row, result = service.create_when(
-        session=session, actor=actor, team_id=team_id, remaining_items=body.items, epic_key=body.epic,
-        item_keys=body.item_keys, window_days=body.window_days, trials=body.trials, seed=body.seed,
-        target_date=body.target_date, types=body.types,
+        session=session,
+        actor=actor,
+        team_id=team_id,
+        remaining_items=body.items,
+        epic_key=body.epic,
+        item_keys=body.item_keys,
+        window_days=body.window_days,
+        trials=body.trials,
+        seed=body.seed,
+        target_date=body.target_date,
+        types=body.types,
     )
     histogram = {(result.start_date + timedelta(days=day)).isoformat(): count for day, count in result.histogram.items()}
     return ForecastResult(**_read(row).model_dump(), histogram=histogram)
@@ -96,19 +120,36 @@ def forecast_when(body: WhenCreate, session: SessionDep, actor: ApiUser, team_id
 @router.post("/teams/{team_id}/forecasts/how-many", response_model=ForecastResult, status_code=201)
 def forecast_how_many(body: HowManyCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ForecastResult:
     """How many items will be finished by a date? Stored for scoring."""
-    row, result = service.create_how_many(session=session, actor=actor, team_id=team_id, by_date=body.by,
-                                          window_days=body.window_days, trials=body.trials, seed=body.seed,
-                                          types=body.types)
+    row, result = service.create_how_many(
+        session=session,
+        actor=actor,
+        team_id=team_id,
+        by_date=body.by,
+        window_days=body.window_days,
+        trials=body.trials,
+        seed=body.seed,
+        types=body.types,
+    )
     return ForecastResult(**_read(row).model_dump(), histogram={str(k): v for k, v in result.histogram.items()})
 
 
 @router.post("/teams/{team_id}/forecasts/items", response_model=ItemsRead)
 def forecast_items(body: ItemsCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ItemsRead:
     """For an ordered list of items, the chance that each is done by a date (not stored)."""
-    result = service.forecast_items(session=session, actor=actor, team_id=team_id, item_keys=body.item_keys,
-                                    by_date=body.by, window_days=body.window_days, seed=body.seed)
-    return ItemsRead(by=result.by_date, message=result.message,
-                     items=[ItemChance(key=i.key, position=i.position, probability=i.probability) for i in result.items])
+    result = service.forecast_items(
+        session=session,
+        actor=actor,
+        team_id=team_id,
+        item_keys=body.item_keys,
+        by_date=body.by,
+        window_days=body.window_days,
+        seed=body.seed,
+    )
+    return ItemsRead(
+        by=result.by_date,
+        message=result.message,
+        items=[ItemChance(key=i.key, position=i.position, probability=i.probability) for i in result.items],
+    )
 
 
 @router.get("/forecasts/{forecast_id}", response_model=ForecastRead)
@@ -123,9 +164,11 @@ def _levels(levels: dict[int, LevelCalibration]) -> list[LevelRead]:
 
 def calibration_read(report: CalibrationReport) -> CalibrationRead:
     """The API shape of a calibration report."""
-    return CalibrationRead(levels=_levels(report.levels),
-                           by_kind={kind: _levels(levels) for kind, levels in report.by_kind.items()},
-                           pending=report.pending)
+    return CalibrationRead(
+        levels=_levels(report.levels),
+        by_kind={kind: _levels(levels) for kind, levels in report.by_kind.items()},
+        pending=report.pending,
+    )
 
 
 @router.get("/teams/{team_id}/forecasts-calibration", response_model=CalibrationRead)

@@ -71,8 +71,15 @@ def default_types(data: TeamData) -> list[str]:
 
 
 def team_flow(
-    *, session: Session, actor: User | None, team_id: int, start: date | None = None, end: date | None = None,
-    types: list[str] | None = None, freq: Literal["day", "week"] = "week", sle_days: int | None = None,
+    *,
+    session: Session,
+    actor: User | None,
+    team_id: int,
+    start: date | None = None,
+    end: date | None = None,
+    types: list[str] | None = None,
+    freq: Literal["day", "week"] = "week",
+    sle_days: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Team, FlowQuery, FlowSummary, TeamData]:
     """Compute the team's flow metrics for a period (default: the last 90 days).
@@ -108,15 +115,24 @@ def team_flow(
     chosen = types if types else default_types(data)
     query = FlowQuery(start=start, end=end, types=chosen, freq=freq, sle_days=sle_days)
     subset = data.only_types(chosen)
-    summary = flow_summary(subset.transitions, subset.items, subset.blocked, workflow=subset.workflow, tz=subset.tz,
-                           start=start, end=end, now=now, freq=freq, sle_days=sle_days)
+    summary = flow_summary(
+        subset.transitions,
+        subset.items,
+        subset.blocked,
+        workflow=subset.workflow,
+        tz=subset.tz,
+        start=start,
+        end=end,
+        now=now,
+        freq=freq,
+        sle_days=sle_days,
+    )
     return team, query, summary, data
 
 
 def _window(data: TeamData, today: date, window_days: int) -> tuple[date, date, list[int]]:
     if not 7 <= window_days <= 730:
-        raise ValidationFailedError("The throughput window is 7 to 730 days.",
-                                    fields={"window_days": "Choose 7 to 730 days."})
+        raise ValidationFailedError("The throughput window is 7 to 730 days.", fields={"window_days": "Choose 7 to 730 days."})
     window_end = today - timedelta(days=1)  # complete days only
     window_start = window_end - timedelta(days=window_days - 1)
     timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
@@ -126,9 +142,7 @@ def _window(data: TeamData, today: date, window_days: int) -> tuple[date, date, 
 
 def _unfinished_keys(data: TeamData, keys: list[str]) -> list[str]:
     timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
-    done = set(
-        timeline.filter(pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null())["key"].to_list()
-    )
+    done = set(timeline.filter(pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null())["key"].to_list())
     return [key for key in keys if key not in done]
 
 
@@ -141,9 +155,19 @@ def _epic_children(data: TeamData, epic_key: str) -> tuple[str, list[str]]:
 
 
 def create_when(
-    *, session: Session, actor: User | None, team_id: int, remaining_items: int | None = None, epic_key: str | None = None,
-    item_keys: list[str] | None = None, window_days: int = 90, trials: int = 10_000, seed: int | None = None,
-    target_date: date | None = None, types: list[str] | None = None, now: datetime | None = None,
+    *,
+    session: Session,
+    actor: User | None,
+    team_id: int,
+    remaining_items: int | None = None,
+    epic_key: str | None = None,
+    item_keys: list[str] | None = None,
+    window_days: int = 90,
+    trials: int = 10_000,
+    seed: int | None = None,
+    target_date: date | None = None,
+    types: list[str] | None = None,
+    now: datetime | None = None,
 ) -> tuple[Forecast, mc.WhenForecast]:
     """Forecast when N items (or an epic's unfinished children, or a list of items) will be done, and store it.
 
@@ -190,16 +214,29 @@ def create_when(
     window_start, window_end, window = _window(data.only_types(chosen), today, window_days)
     seed = seed if seed is not None else mc.new_seed()
     try:
-        result = mc.forecast_when(window, remaining_items=remaining, start_date=today, trials=trials, seed=seed,
-                                  target_date=target_date)
+        result = mc.forecast_when(
+            window, remaining_items=remaining, start_date=today, trials=trials, seed=seed, target_date=target_date
+        )
     except mc.ForecastInputError as exc:
         raise ValidationFailedError(str(exc), fields={"forecast": str(exc)}) from None
     row = Forecast(
-        team_id=team.id, user_id=actor.id if actor else None, kind="when", label=label, start_date=today,
-        window_start=window_start, window_end=window_end, window_throughput=window, item_types=chosen, trials=trials, seed=seed,
-        remaining_items=remaining, item_keys=keys, target_date=target_date,
+        team_id=team.id,
+        user_id=actor.id if actor else None,
+        kind="when",
+        label=label,
+        start_date=today,
+        window_start=window_start,
+        window_end=window_end,
+        window_throughput=window,
+        item_types=chosen,
+        trials=trials,
+        seed=seed,
+        remaining_items=remaining,
+        item_keys=keys,
+        target_date=target_date,
         predicted={str(level): value.isoformat() if value else None for level, value in result.dates.items()},
-        probability_by_target=result.probability_by_target, message=result.message,
+        probability_by_target=result.probability_by_target,
+        message=result.message,
     )
     session.add(row)
     session.flush()
@@ -207,8 +244,16 @@ def create_when(
 
 
 def create_how_many(
-    *, session: Session, actor: User | None, team_id: int, by_date: date, window_days: int = 90, trials: int = 10_000,
-    seed: int | None = None, types: list[str] | None = None, now: datetime | None = None,
+    *,
+    session: Session,
+    actor: User | None,
+    team_id: int,
+    by_date: date,
+    window_days: int = 90,
+    trials: int = 10_000,
+    seed: int | None = None,
+    types: list[str] | None = None,
+    now: datetime | None = None,
 ) -> tuple[Forecast, mc.HowManyForecast]:
     """Forecast how many items the team finishes by ``by_date``, and store it.
 
@@ -228,10 +273,20 @@ def create_how_many(
     except mc.ForecastInputError as exc:
         raise ValidationFailedError(str(exc), fields={"forecast": str(exc)}) from None
     row = Forecast(
-        team_id=team.id, user_id=actor.id if actor else None, kind="how_many", label=f"Items finished by {by_date.isoformat()}",
-        start_date=today, window_start=window_start, window_end=window_end, window_throughput=window,
-        item_types=chosen, trials=trials, seed=seed, by_date=by_date,
-        predicted={str(level): value for level, value in result.counts.items()}, message=result.message,
+        team_id=team.id,
+        user_id=actor.id if actor else None,
+        kind="how_many",
+        label=f"Items finished by {by_date.isoformat()}",
+        start_date=today,
+        window_start=window_start,
+        window_end=window_end,
+        window_throughput=window,
+        item_types=chosen,
+        trials=trials,
+        seed=seed,
+        by_date=by_date,
+        predicted={str(level): value for level, value in result.counts.items()},
+        message=result.message,
     )
     session.add(row)
     session.flush()
@@ -239,8 +294,16 @@ def create_how_many(
 
 
 def forecast_items(
-    *, session: Session, actor: User | None, team_id: int, item_keys: list[str], by_date: date, window_days: int = 90,
-    trials: int = 10_000, seed: int | None = None, now: datetime | None = None,
+    *,
+    session: Session,
+    actor: User | None,
+    team_id: int,
+    item_keys: list[str],
+    by_date: date,
+    window_days: int = 90,
+    trials: int = 10_000,
+    seed: int | None = None,
+    now: datetime | None = None,
 ) -> mc.ItemsForecast:
     """For an ordered list of items, the chance that each is done by ``by_date`` (not stored)."""
     team = _team(session, actor, team_id)
@@ -252,8 +315,14 @@ def forecast_items(
     unfinished = _unfinished_keys(data, wanted)
     _ws, _we, window = _window(data.only_types(default_types(data)), today, window_days)
     try:
-        return mc.forecast_items(window, ordered_items=unfinished, by_date=by_date, start_date=today, trials=trials,
-                                 seed=seed if seed is not None else mc.new_seed())
+        return mc.forecast_items(
+            window,
+            ordered_items=unfinished,
+            by_date=by_date,
+            start_date=today,
+            trials=trials,
+            seed=seed if seed is not None else mc.new_seed(),
+        )
     except mc.ForecastInputError as exc:
         raise ValidationFailedError(str(exc), fields={"forecast": str(exc)}) from None
 
@@ -261,8 +330,14 @@ def forecast_items(
 def list_forecasts(*, session: Session, actor: User | None, team_id: int, limit: int = 50) -> list[Forecast]:
     """The team's forecasts, newest first."""
     team = _team(session, actor, team_id)
-    return list(session.scalars(select(Forecast).where(Forecast.team_id == team.id)
-                                .order_by(Forecast.created_at.desc(), Forecast.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Forecast)
+            .where(Forecast.team_id == team.id)
+            .order_by(Forecast.created_at.desc(), Forecast.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def get_forecast(*, session: Session, actor: User | None, forecast_id: int) -> Forecast:
@@ -277,12 +352,18 @@ def get_forecast(*, session: Session, actor: User | None, forecast_id: int) -> F
 def replay(row: Forecast) -> mc.WhenForecast | mc.HowManyForecast:
     """Recompute a stored forecast from its inputs and seed (identical to the original)."""
     if row.kind == "when":
-        return mc.forecast_when(row.window_throughput, remaining_items=row.remaining_items or 0,
-                                start_date=row.start_date, trials=row.trials, seed=row.seed,
-                                target_date=row.target_date)
+        return mc.forecast_when(
+            row.window_throughput,
+            remaining_items=row.remaining_items or 0,
+            start_date=row.start_date,
+            trials=row.trials,
+            seed=row.seed,
+            target_date=row.target_date,
+        )
     assert row.by_date is not None
-    return mc.forecast_how_many(row.window_throughput, by_date=row.by_date, start_date=row.start_date,
-                                trials=row.trials, seed=row.seed)
+    return mc.forecast_how_many(
+        row.window_throughput, by_date=row.by_date, start_date=row.start_date, trials=row.trials, seed=row.seed
+    )
 
 
 def score_forecasts(session: Session, team: Team, *, now: datetime | None = None) -> int:
@@ -333,10 +414,10 @@ def calibration(session: Session, team: Team, *, now: datetime | None = None) ->
     for row in rows:
         if row.kind == "when":
             predicted: dict[int, date | int | None] = {
-                int(level): date.fromisoformat(value) if value else None for level, value in row.predicted.items()}
+                int(level): date.fromisoformat(value) if value else None for level, value in row.predicted.items()
+            }
             outcomes.append(mc.ForecastOutcome(kind="when", predicted=predicted, actual=row.outcome_date))
         else:
             counts: dict[int, date | int | None] = {int(level): value for level, value in row.predicted.items()}
-            outcomes.append(mc.ForecastOutcome(kind="how_many", predicted=counts, actual=row.outcome_count,
-                                               horizon=row.by_date))
+            outcomes.append(mc.ForecastOutcome(kind="how_many", predicted=counts, actual=row.outcome_count, horizon=row.by_date))
     return mc.calibration(outcomes, as_of=today_in(team, now))

@@ -29,9 +29,14 @@ def score_figure(history: Sequence[RoundSummary], *, minimum: int) -> ChartSpec:
     """
     hidden = sum(1 for s in history if not s.shown)
     note = f"{hidden} round{'s' if hidden != 1 else ''} hidden: fewer than {minimum} respondents" if hidden else None
-    figure = new_figure(title="Team health over time", x_title="Round closed (date)",
-                        y_title="Overall score (0 = all red, 1 = all green)", definition="",
-                        subtitle="Mean of the cards' scores per round", note=note)
+    figure = new_figure(
+        title="Team health over time",
+        x_title="Round closed (date)",
+        y_title="Overall score (0 = all red, 1 = all green)",
+        definition="",
+        subtitle="Mean of the cards' scores per round",
+        note=note,
+    )
     figure.update_layout(meta={"definition": f"{DEFINITIONS}#score"})
     shown = [s for s in history if s.shown and s.overall is not None]
     figure.update_yaxes(range=[0, 1.05], rangemode="normal")
@@ -39,11 +44,18 @@ def score_figure(history: Sequence[RoundSummary], *, minimum: int) -> ChartSpec:
         return empty_chart(figure, NO_ROUNDS)
     figure.add_hrect(y0=GREEN_AT, y1=1.05, fillcolor=GREEN, opacity=0.08, line_width=0, name="green-band")
     figure.add_hrect(y0=0, y1=RED_BELOW, fillcolor=VERMILLION, opacity=0.08, line_width=0, name="red-band")
-    figure.add_trace(go.Scatter(
-        x=[s.closed_at.date().isoformat() for s in shown], y=[s.overall for s in shown], mode="lines+markers",
-        name="Overall score", line={"color": BLUE}, marker={"size": 9},
-        customdata=[[escape(s.title), s.respondents] for s in shown],
-        hovertemplate="%{customdata[0]}<br>Score %{y:.2f} · %{customdata[1]} respondents<extra></extra>"))
+    figure.add_trace(
+        go.Scatter(
+            x=[s.closed_at.date().isoformat() for s in shown],
+            y=[s.overall for s in shown],
+            mode="lines+markers",
+            name="Overall score",
+            line={"color": BLUE},
+            marker={"size": 9},
+            customdata=[[escape(s.title), s.respondents] for s in shown],
+            hovertemplate="%{customdata[0]}<br>Score %{y:.2f} · %{customdata[1]} respondents<extra></extra>",
+        )
+    )
     return to_spec(figure)
 
 
@@ -56,8 +68,13 @@ def cards_figure(history: Sequence[RoundSummary]) -> ChartSpec:
     Returns:
         ``{"data", "layout"}`` with the definition link ``/health/definitions#result-colour``.
     """
-    figure = new_figure(title="Cards over rounds", x_title="Round closed (date)",
-                        y_title="Card", definition="", subtitle="Score per card: red below 0.40, green from 0.75")
+    figure = new_figure(
+        title="Cards over rounds",
+        x_title="Round closed (date)",
+        y_title="Card",
+        definition="",
+        subtitle="Score per card: red below 0.40, green from 0.75",
+    )
     figure.update_layout(meta={"definition": f"{DEFINITIONS}#result-colour"})
     shown = [s for s in history if s.shown]
     if not shown:
@@ -74,13 +91,31 @@ def cards_figure(history: Sequence[RoundSummary]) -> ChartSpec:
         z.append(row)
         text.append(["" if v is None else f"{v:.2f}" for v in row])
     x = [f"{s.closed_at.date().isoformat()}" for s in shown]
-    scale: list[list[Any]] = [[0.0, VERMILLION], [RED_BELOW - 0.001, VERMILLION], [RED_BELOW, ORANGE],
-                              [GREEN_AT - 0.001, ORANGE], [GREEN_AT, GREEN], [1.0, GREEN]]
-    figure.add_trace(go.Heatmap(
-        z=z, x=x, y=[escape(_short(titles[k])) for k in keys], text=text, texttemplate="%{text}", zmin=0, zmax=1,
-        colorscale=scale, xgap=2, ygap=2, colorbar={"title": {"text": "Score"}, "tickvals": [0, 0.4, 0.75, 1]},
-        customdata=[[escape(titles[k])] * len(x) for k in keys],
-        hovertemplate="%{customdata} · %{x}<br>Score %{z:.2f}<extra></extra>"))
+    scale: list[list[Any]] = [
+        [0.0, VERMILLION],
+        [RED_BELOW - 0.001, VERMILLION],
+        [RED_BELOW, ORANGE],
+        [GREEN_AT - 0.001, ORANGE],
+        [GREEN_AT, GREEN],
+        [1.0, GREEN],
+    ]
+    figure.add_trace(
+        go.Heatmap(
+            z=z,
+            x=x,
+            y=[escape(_short(titles[k])) for k in keys],
+            text=text,
+            texttemplate="%{text}",
+            zmin=0,
+            zmax=1,
+            colorscale=scale,
+            xgap=2,
+            ygap=2,
+            colorbar={"title": {"text": "Score"}, "tickvals": [0, 0.4, 0.75, 1]},
+            customdata=[[escape(titles[k])] * len(x) for k in keys],
+            hovertemplate="%{customdata} · %{x}<br>Score %{z:.2f}<extra></extra>",
+        )
+    )
     figure.update_xaxes(type="category")
     figure.update_yaxes(autorange="reversed", rangemode="normal")
     figure.update_layout(height=120 + 28 * len(keys))
@@ -96,6 +131,9 @@ def figure_for_page(name: str, spec: ChartSpec) -> dict[str, Any]:
     """A chart for the chart macro: the title moves to the panel heading, so it is not shown twice."""
     layout = dict(spec["layout"])
     title = layout.pop("title", {}) or {}
-    return {"name": name, "spec": {"data": spec["data"], "layout": layout},
-            "title": title.get("text", name) if isinstance(title, dict) else str(title),
-            "definition": layout.get("meta", {}).get("definition", DEFINITIONS)}
+    return {
+        "name": name,
+        "spec": {"data": spec["data"], "layout": layout},
+        "title": title.get("text", name) if isinstance(title, dict) else str(title),
+        "definition": layout.get("meta", {}).get("definition", DEFINITIONS),
+    }

@@ -76,8 +76,15 @@ def visible_teams(session: Session, actor: User) -> list[Team]:
     return list(session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)))
 
 
-def heatmap(*, session: Session, actor: User, granularity: str = "quarter", period: str | None = None,
-            min_group_size: int | None = None, now: datetime | None = None) -> HeatMap:
+def heatmap(
+    *,
+    session: Session,
+    actor: User,
+    granularity: str = "quarter",
+    period: str | None = None,
+    min_group_size: int | None = None,
+    now: datetime | None = None,
+) -> HeatMap:
     """Teams × cards for a period, and each team's overall score over all periods.
 
     Args:
@@ -93,8 +100,10 @@ def heatmap(*, session: Session, actor: User, granularity: str = "quarter", peri
     """
     teams = visible_teams(session, actor)
     if granularity not in GRANULARITIES:
-        raise ValidationFailedError(f"Choose a granularity of {' or '.join(GRANULARITIES)}.",
-                                    fields={"granularity": f"{granularity!r} is not one of {', '.join(GRANULARITIES)}."})
+        raise ValidationFailedError(
+            f"Choose a granularity of {' or '.join(GRANULARITIES)}.",
+            fields={"granularity": f"{granularity!r} is not one of {', '.join(GRANULARITIES)}."},
+        )
     minimum = minimum_respondents(min_group_size)
     cells: dict[tuple[int, str], HeatCell] = {}
     latest: dict[tuple[int, str], RoundSummary] = {}
@@ -102,12 +111,12 @@ def heatmap(*, session: Session, actor: User, granularity: str = "quarter", peri
         for summary in team_history(session, team_id=team.id, min_group_size=minimum, now=now):
             latest[(team.id, period_of(summary.closed_at, granularity))] = summary  # oldest first: the last wins
     for key, summary in latest.items():
-        cells[key] = HeatCell(summary.round_id, summary.title, summary.shown, summary.overall,
-                              {c.key: c for c in summary.cards})
+        cells[key] = HeatCell(summary.round_id, summary.title, summary.shown, summary.overall, {c.key: c for c in summary.cards})
     periods = sorted({p for _team, p in latest}, key=_period_sort_key)
     if period is not None and period not in periods:
-        raise ValidationFailedError(f"No health check closed in {period!r}.",
-                                    fields={"period": f"Choose one of: {', '.join(periods) or 'none yet'}."})
+        raise ValidationFailedError(
+            f"No health check closed in {period!r}.", fields={"period": f"Choose one of: {', '.join(periods) or 'none yet'}."}
+        )
     selected = period or (periods[-1] if periods else None)
     order = {card.key: i for i, card in enumerate(DEFAULT_CARDS)}
     titles: dict[str, str] = {}
@@ -117,8 +126,9 @@ def heatmap(*, session: Session, actor: User, granularity: str = "quarter", peri
             for card in cell.cards.values():
                 titles.setdefault(card.key, card.title)
     cards = sorted(titles.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[1]))
-    return HeatMap(granularity=granularity, minimum=minimum, periods=periods, period=selected, teams=teams,
-                   cards=cards, cells=cells)
+    return HeatMap(
+        granularity=granularity, minimum=minimum, periods=periods, period=selected, teams=teams, cards=cards, cells=cells
+    )
 
 
 def _period_sort_key(label: str) -> tuple[int, int]:

@@ -101,8 +101,7 @@ class HealthRound(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
-    template_id: Mapped[int | None] = mapped_column(ForeignKey("health_templates.id", ondelete="SET NULL"),
-                                                    nullable=True)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("health_templates.id", ondelete="SET NULL"), nullable=True)
     template_name: Mapped[str] = mapped_column(String(100))
     template_version: Mapped[int] = mapped_column(Integer)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
@@ -136,8 +135,10 @@ class HealthTally(Base):
     """How many answered a card with a colour and a trend. Created at zero when the round opens."""
 
     __tablename__ = "health_tallies"
-    __table_args__ = (PrimaryKeyConstraint("round_card_id", "colour", "trend", name="pk_health_tallies"),
-                      {"sqlite_with_rowid": False})
+    __table_args__ = (
+        PrimaryKeyConstraint("round_card_id", "colour", "trend", name="pk_health_tallies"),
+        {"sqlite_with_rowid": False},
+    )
 
     round_card_id: Mapped[int] = mapped_column(ForeignKey("health_round_cards.id", ondelete="CASCADE"))
     colour: Mapped[Colour] = mapped_column(Enum(Colour, native_enum=False, length=8, values_callable=enum_values))
@@ -160,8 +161,7 @@ class HealthParticipation(Base):
 
     __tablename__ = "health_participations"
     # Without a rowid, SQLite keeps the rows in key order, not in the order people answered.
-    __table_args__ = (PrimaryKeyConstraint("round_id", "user_id", name="pk_health_participations"),
-                      {"sqlite_with_rowid": False})
+    __table_args__ = (PrimaryKeyConstraint("round_id", "user_id", name="pk_health_participations"), {"sqlite_with_rowid": False})
 
     round_id: Mapped[int] = mapped_column(ForeignKey("health_rounds.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

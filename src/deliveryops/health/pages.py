@@ -34,24 +34,46 @@ def _minimum(request: Request) -> int:
     return int(request.app.state.settings.min_group_size)
 
 
-def _team_page(request: Request, session: SessionDep, actor: User, team: Team, *,
-               errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-               status_code: int = 200) -> Response:
+def _team_page(
+    request: Request,
+    session: SessionDep,
+    actor: User,
+    team: Team,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     least = _minimum(request)
     rounds = service.list_rounds(session=session, actor=actor, team_id=team.id)
     history = service.team_history(session, team_id=team.id, min_group_size=least)
     shown = [s for s in history if s.shown]
     open_round = next((r for r in rounds if views.round_state(r) == "open"), None)
     summary_by_id = {s.round_id: s for s in history}
-    return render(request, "health/team.html", {
-        "team": team, "rounds": rounds, "summaries": summary_by_id, "latest": shown[-1] if shown else None,
-        "open_round": views.round_data(session, actor, open_round, minimum=least) if open_round else None,
-        "streaks": service.red_streaks(history),
-        "can_manage": can_manage_team(session, actor, team), "templates": catalog.list_templates(session=session),
-        "figures": [charts.figure_for_page("health-score", charts.score_figure(history, minimum=least)),
-                    charts.figure_for_page("health-cards", charts.cards_figure(history))] if history else [],
-        "minimum": least, "errors": errors or {}, "values": values or {},
-    }, status_code=status_code)
+    return render(
+        request,
+        "health/team.html",
+        {
+            "team": team,
+            "rounds": rounds,
+            "summaries": summary_by_id,
+            "latest": shown[-1] if shown else None,
+            "open_round": views.round_data(session, actor, open_round, minimum=least) if open_round else None,
+            "streaks": service.red_streaks(history),
+            "can_manage": can_manage_team(session, actor, team),
+            "templates": catalog.list_templates(session=session),
+            "figures": [
+                charts.figure_for_page("health-score", charts.score_figure(history, minimum=least)),
+                charts.figure_for_page("health-cards", charts.cards_figure(history)),
+            ]
+            if history
+            else [],
+            "minimum": least,
+            "errors": errors or {},
+            "values": values or {},
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/teams/{slug}/health", response_class=HTMLResponse)
@@ -68,25 +90,37 @@ def _closing_time(team: Team, closes_on: str) -> datetime | None:
     try:
         day = date.fromisoformat(closes_on.strip())
     except ValueError as exc:
-        raise ValidationFailedError("Please correct the marked fields.",
-                                    fields={"closes_at": "Give the closing day as YYYY-MM-DD."}) from exc
+        raise ValidationFailedError(
+            "Please correct the marked fields.", fields={"closes_at": "Give the closing day as YYYY-MM-DD."}
+        ) from exc
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(team.time_zone))
 
 
 @router.post("/teams/{slug}/health/rounds", response_class=HTMLResponse)
-def open_round(request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-               template_id: Annotated[str, Form(max_length=12)] = "",
-               title: Annotated[str, Form(max_length=200)] = "",
-               closes_on: Annotated[str, Form(max_length=10)] = "") -> Response:
+def open_round(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    template_id: Annotated[str, Form(max_length=12)] = "",
+    title: Annotated[str, Form(max_length=200)] = "",
+    closes_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
     """Open a health check for the team and go to it."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not can_manage_team(session, actor, team):
         raise PermissionDeniedError("Only the team's delivery manager or an admin opens a health check.")
     values = {"template_id": template_id, "title": title, "closes_on": closes_on}
     try:
-        health_round = service.open_round(session=session, actor=actor, team_id=team.id,
-                                          template_id=int(template_id) if template_id.isdigit() else None,
-                                          title=title, closes_at=_closing_time(team, closes_on))
+        health_round = service.open_round(
+            session=session,
+            actor=actor,
+            team_id=team.id,
+            template_id=int(template_id) if template_id.isdigit() else None,
+            title=title,
+            closes_at=_closing_time(team, closes_on),
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _team_page(request, session, actor, team, errors=exc.fields, values=values, status_code=422)
@@ -97,19 +131,40 @@ def open_round(request: Request, slug: str, session: SessionDep, actor: PageUser
 def export(slug: str, request: Request, session: SessionDep, actor: PageUser) -> Response:
     """The team's results as CSV (rounds below the minimum say so, without values; no comments)."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    return PlainTextResponse(service.export_csv(session, team_id=team.id, min_group_size=_minimum(request)),
-                             media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="health-{team.slug}.csv"'})
+    return PlainTextResponse(
+        service.export_csv(session, team_id=team.id, min_group_size=_minimum(request)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="health-{team.slug}.csv"'},
+    )
 
 
-def _round_page(request: Request, session: SessionDep, actor: User, health_round: HealthRound, *,
-                errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                message: str | None = None, status_code: int = 200) -> Response:
+def _round_page(
+    request: Request,
+    session: SessionDep,
+    actor: User,
+    health_round: HealthRound,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> Response:
     data = views.round_data(session, actor, health_round, minimum=_minimum(request))
-    return render(request, "health/round.html", {
-        "round": data, "colours": list(Colour), "trends": list(Trend), "errors": errors or {},
-        "values": values or {}, "message": message, "green_at": GREEN_AT, "red_below": RED_BELOW,
-    }, status_code=status_code)
+    return render(
+        request,
+        "health/round.html",
+        {
+            "round": data,
+            "colours": list(Colour),
+            "trends": list(Trend),
+            "errors": errors or {},
+            "values": values or {},
+            "message": message,
+            "green_at": GREEN_AT,
+            "red_below": RED_BELOW,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/health/rounds/{health_round_id}", response_class=HTMLResponse)
@@ -120,11 +175,10 @@ def round_page(request: Request, health_round_id: int, session: SessionDep, acto
 
 
 @router.post("/health/rounds/{health_round_id}/answers", response_class=HTMLResponse)
-async def answer(request: Request, health_round_id: int, session: SessionDep, actor: PageUser,
-                 _csrf: CsrfChecked) -> Response:
+async def answer(request: Request, health_round_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
     """Send the answers (once); they are tallied without any author."""
     form = await request.form()
-    values = {k: str(v)[:service.MAX_COMMENT + 1] for k, v in form.items() if k != "csrf_token"}
+    values = {k: str(v)[: service.MAX_COMMENT + 1] for k, v in form.items() if k != "csrf_token"}
     health_round = service.get_round_or_raise(session=session, actor=actor, round_id=health_round_id)
     answers: dict[str, service.AnswerIn] = {}
     for card in health_round.cards:
@@ -136,8 +190,9 @@ async def answer(request: Request, health_round_id: int, session: SessionDep, ac
     except ValidationFailedError as exc:
         session.rollback()
         health_round = service.get_round_or_raise(session=session, actor=actor, round_id=health_round_id)
-        return _round_page(request, session, actor, health_round, errors=exc.fields, values=values,
-                           message=exc.message, status_code=422)
+        return _round_page(
+            request, session, actor, health_round, errors=exc.fields, values=values, message=exc.message, status_code=422
+        )
     return RedirectResponse(f"/health/rounds/{health_round_id}?answered=1", status_code=303)
 
 
@@ -149,30 +204,51 @@ def close(health_round_id: int, session: SessionDep, actor: PageUser, _csrf: Csr
 
 
 @router.get("/health", response_class=HTMLResponse)
-def heatmap_page(request: Request, session: SessionDep, actor: PageUser,
-                 granularity: Annotated[str, Query(max_length=10)] = "quarter",
-                 period: Annotated[str | None, Query(max_length=10)] = None) -> Response:
+def heatmap_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    granularity: Annotated[str, Query(max_length=10)] = "quarter",
+    period: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
     """Teams × cards over time, for Product Ops and leaders (a DM sees their teams); no comments."""
-    heat = crossteam.heatmap(session=session, actor=actor, granularity=granularity, period=period or None,
-                             min_group_size=_minimum(request))
-    return render(request, "health/heatmap.html", {"heat": heat, "granularities": crossteam.GRANULARITIES,
-                                                   "colour_of": lambda value: result_colour(value).value})
+    heat = crossteam.heatmap(
+        session=session, actor=actor, granularity=granularity, period=period or None, min_group_size=_minimum(request)
+    )
+    return render(
+        request,
+        "health/heatmap.html",
+        {"heat": heat, "granularities": crossteam.GRANULARITIES, "colour_of": lambda value: result_colour(value).value},
+    )
 
 
 @router.get("/health/definitions", response_class=HTMLResponse)
 def definitions(request: Request, actor: PageUser) -> Response:
     """How health-check answers become scores, colours and trends."""
-    return render(request, "health/definitions.html", {"green_at": GREEN_AT, "red_below": RED_BELOW,
-                                                       "minimum": _minimum(request)})
+    return render(
+        request, "health/definitions.html", {"green_at": GREEN_AT, "red_below": RED_BELOW, "minimum": _minimum(request)}
+    )
 
 
-def _templates_page(request: Request, session: SessionDep, *, errors: dict[str, str] | None = None,
-                    values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+def _templates_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     templates = catalog.list_templates(session=session)
-    return render(request, "health/templates.html", {
-        "templates": templates, "errors": errors or {},
-        "values": values or {"cards": catalog.cards_as_text(catalog.DEFAULT_CARDS)},
-    }, status_code=status_code)
+    return render(
+        request,
+        "health/templates.html",
+        {
+            "templates": templates,
+            "errors": errors or {},
+            "values": values or {"cards": catalog.cards_as_text(catalog.DEFAULT_CARDS)},
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/health/templates", response_class=HTMLResponse)
@@ -183,30 +259,49 @@ def templates_page(request: Request, session: SessionDep, actor: PageUser) -> Re
 
 
 @router.post("/health/templates", response_class=HTMLResponse)
-def create_template(request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-                    name: Annotated[str, Form(max_length=100)] = "",
-                    description: Annotated[str, Form(max_length=2000)] = "",
-                    cards: Annotated[str, Form(max_length=30000)] = "") -> Response:
+def create_template(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    name: Annotated[str, Form(max_length=100)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
+    cards: Annotated[str, Form(max_length=30000)] = "",
+) -> Response:
     """Create a template from the form."""
     catalog.require_editor(session, actor)
     values = {"name": name, "description": description, "cards": cards}
     try:
-        template = catalog.create_template(session=session, actor=actor, name=name, description=description,
-                                           cards=catalog.parse_cards(cards))
+        template = catalog.create_template(
+            session=session, actor=actor, name=name, description=description, cards=catalog.parse_cards(cards)
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _templates_page(request, session, errors=exc.fields, values=values, status_code=422)
     return RedirectResponse(f"/health/templates/{template.id}?saved=1", status_code=303)
 
 
-def _template_page(request: Request, session: SessionDep, template_id: int, *, errors: dict[str, str] | None = None,
-                   values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+def _template_page(
+    request: Request,
+    session: SessionDep,
+    template_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     template = catalog.get_template_or_raise(session=session, template_id=template_id)
-    return render(request, "health/template.html", {
-        "template": template, "errors": errors or {},
-        "values": values or {"name": template.name, "description": template.description,
-                             "cards": catalog.cards_as_text(template.cards)},
-    }, status_code=status_code)
+    return render(
+        request,
+        "health/template.html",
+        {
+            "template": template,
+            "errors": errors or {},
+            "values": values
+            or {"name": template.name, "description": template.description, "cards": catalog.cards_as_text(template.cards)},
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/health/templates/{health_template_id}", response_class=HTMLResponse)
@@ -217,18 +312,29 @@ def template_page(request: Request, health_template_id: int, session: SessionDep
 
 
 @router.post("/health/templates/{health_template_id}", response_class=HTMLResponse)
-def update_template(request: Request, health_template_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-                    name: Annotated[str, Form(max_length=100)] = "",
-                    description: Annotated[str, Form(max_length=2000)] = "",
-                    cards: Annotated[str, Form(max_length=30000)] = "") -> Response:
+def update_template(
+    request: Request,
+    health_template_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    name: Annotated[str, Form(max_length=100)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
+    cards: Annotated[str, Form(max_length=30000)] = "",
+) -> Response:
     """Save the template (a new version; past rounds keep their cards)."""
     catalog.require_editor(session, actor)
     values = {"name": name, "description": description, "cards": cards}
     try:
-        catalog.update_template(session=session, actor=actor, template_id=health_template_id, name=name,
-                                description=description, cards=catalog.parse_cards(cards))
+        catalog.update_template(
+            session=session,
+            actor=actor,
+            template_id=health_template_id,
+            name=name,
+            description=description,
+            cards=catalog.parse_cards(cards),
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _template_page(request, session, health_template_id, errors=exc.fields, values=values, status_code=422)
     return RedirectResponse(f"/health/templates/{health_template_id}?saved=1", status_code=303)
-

@@ -99,8 +99,9 @@ def list_templates(session: SessionDep, actor: ApiUser) -> list[TemplateRead]:
 @api.post("/health/templates", response_model=TemplateRead, status_code=201)
 def create_template(body: TemplateWrite, session: SessionDep, actor: ApiUser) -> TemplateRead:
     """Write a custom template (admins and delivery managers)."""
-    return _template(catalog.create_template(session=session, actor=actor, name=body.name,
-                                             description=body.description, cards=_cards(body)))
+    return _template(
+        catalog.create_template(session=session, actor=actor, name=body.name, description=body.description, cards=_cards(body))
+    )
 
 
 @api.get("/health/templates/{health_template_id}", response_model=TemplateRead)
@@ -112,8 +113,16 @@ def get_template(session: SessionDep, actor: ApiUser, health_template_id: IdPath
 @api.put("/health/templates/{health_template_id}", response_model=TemplateRead)
 def update_template(body: TemplateWrite, session: SessionDep, actor: ApiUser, health_template_id: IdPath) -> TemplateRead:
     """Replace a custom template's name, description and cards; past rounds keep their cards."""
-    return _template(catalog.update_template(session=session, actor=actor, template_id=health_template_id, name=body.name,
-                                             description=body.description, cards=_cards(body)))
+    return _template(
+        catalog.update_template(
+            session=session,
+            actor=actor,
+            template_id=health_template_id,
+            name=body.name,
+            description=body.description,
+            cards=_cards(body),
+        )
+    )
 
 
 @api.get("/teams/{team_id}/health/rounds", response_model=list[dict[str, Any]])
@@ -124,11 +133,11 @@ def list_rounds(request: Request, session: SessionDep, actor: ApiUser, team_id: 
 
 
 @api.post("/teams/{team_id}/health/rounds", response_model=dict[str, Any], status_code=201)
-def open_round(body: RoundCreate, request: Request, session: SessionDep, actor: ApiUser,
-               team_id: IdPath) -> dict[str, Any]:
+def open_round(body: RoundCreate, request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> dict[str, Any]:
     """Open a health check for the team (its delivery manager or an admin)."""
-    health_round = service.open_round(session=session, actor=actor, team_id=team_id, template_id=body.template_id,
-                                      title=body.title, closes_at=body.closes_at)
+    health_round = service.open_round(
+        session=session, actor=actor, team_id=team_id, template_id=body.template_id, title=body.title, closes_at=body.closes_at
+    )
     return views.round_data(session, actor, health_round, minimum=minimum(request))
 
 
@@ -161,17 +170,32 @@ def history(request: Request, session: SessionDep, actor: ApiUser, team_id: IdPa
     least = minimum(request)
     rounds = service.team_history(session, team_id=team.id, min_group_size=least)
     streaks = service.red_streaks(rounds)
-    return {"minimum": least, "rounds": views.history_data(rounds, minimum=least),
-            "red_streaks": [{"card_key": s.card_key, "card_title": s.card_title, "red_rounds": s.red_rounds,
-                             "last_round_id": s.last_round_id, "last_round_closed_at": s.last_round_closed_at}
-                            for s in streaks]}
+    return {
+        "minimum": least,
+        "rounds": views.history_data(rounds, minimum=least),
+        "red_streaks": [
+            {
+                "card_key": s.card_key,
+                "card_title": s.card_title,
+                "red_rounds": s.red_rounds,
+                "last_round_id": s.last_round_id,
+                "last_round_closed_at": s.last_round_closed_at,
+            }
+            for s in streaks
+        ],
+    }
 
 
 @api.get("/health/heatmap", response_model=dict[str, Any])
-def heatmap(request: Request, session: SessionDep, actor: ApiUser,
-            granularity: Annotated[str, Query(max_length=10)] = "quarter",
-            period: Annotated[str | None, Query(max_length=10)] = None) -> dict[str, Any]:
+def heatmap(
+    request: Request,
+    session: SessionDep,
+    actor: ApiUser,
+    granularity: Annotated[str, Query(max_length=10)] = "quarter",
+    period: Annotated[str | None, Query(max_length=10)] = None,
+) -> dict[str, Any]:
     """Teams × cards per period (Product Ops, leaders, admins; a DM their teams); small groups hidden."""
-    heat = crossteam.heatmap(session=session, actor=actor, granularity=granularity, period=period,
-                             min_group_size=minimum(request))
+    heat = crossteam.heatmap(
+        session=session, actor=actor, granularity=granularity, period=period, min_group_size=minimum(request)
+    )
     return views.heatmap_data(heat)

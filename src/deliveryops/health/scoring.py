@@ -62,8 +62,16 @@ def tally_result(key: str, title: str, tallies: Mapping[tuple[Colour, Trend], in
         return None
     score = sum(Colour(c).points * n for c, n in colours.items()) / (2 * answers)
     balance = (trends[Trend.BETTER.value] - trends[Trend.WORSE.value]) / answers
-    return CardResult(key=key, title=title, colours=colours, trends=trends, answers=answers, score=round(score, 4),
-                      colour=result_colour(score), trend_balance=round(balance, 4))
+    return CardResult(
+        key=key,
+        title=title,
+        colours=colours,
+        trends=trends,
+        answers=answers,
+        score=round(score, 4),
+        colour=result_colour(score),
+        trend_balance=round(balance, 4),
+    )
 
 
 def overall_score(cards: Sequence[CardResult]) -> float | None:

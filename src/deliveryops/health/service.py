@@ -121,8 +121,7 @@ class CardStreak:
 
 def team_role(session: Session, user: User, team_id: int) -> TeamRole | None:
     """The person's role in the team (None when not in it)."""
-    return session.scalar(select(Membership.team_role).where(Membership.team_id == team_id,
-                                                             Membership.user_id == user.id))
+    return session.scalar(select(Membership.team_role).where(Membership.team_id == team_id, Membership.user_id == user.id))
 
 
 def is_team_person(session: Session, user: User, team_id: int) -> bool:
@@ -147,14 +146,21 @@ def _reshuffle(session: Session, health_round: HealthRound) -> None:
     """Write the round's comments again in a random order with new random ids, and its participations
     in key order, so that not even the storage order follows the order of answering."""
     card_ids = [card.id for card in health_round.cards]
-    comments = [(row.round_card_id, row.text) for row in session.execute(
-        select(HealthComment.round_card_id, HealthComment.text).where(HealthComment.round_card_id.in_(card_ids)))]
-    people = sorted(session.scalars(select(HealthParticipation.user_id)
-                                    .where(HealthParticipation.round_id == health_round.id)))
-    session.execute(delete(HealthComment).where(HealthComment.round_card_id.in_(card_ids))
-                    .execution_options(synchronize_session=False))
-    session.execute(delete(HealthParticipation).where(HealthParticipation.round_id == health_round.id)
-                    .execution_options(synchronize_session=False))
+    comments = [
+        (row.round_card_id, row.text)
+        for row in session.execute(
+            select(HealthComment.round_card_id, HealthComment.text).where(HealthComment.round_card_id.in_(card_ids))
+        )
+    ]
+    people = sorted(session.scalars(select(HealthParticipation.user_id).where(HealthParticipation.round_id == health_round.id)))
+    session.execute(
+        delete(HealthComment).where(HealthComment.round_card_id.in_(card_ids)).execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(HealthParticipation)
+        .where(HealthParticipation.round_id == health_round.id)
+        .execution_options(synchronize_session=False)
+    )
     for obj in [o for o in session.identity_map.values() if isinstance(o, HealthComment | HealthParticipation)]:
         session.expunge(obj)
     random.SystemRandom().shuffle(comments)
@@ -170,8 +176,16 @@ def _settle(session: Session, health_round: HealthRound, now: datetime) -> None:
         _reshuffle(session, health_round)
 
 
-def open_round(*, session: Session, actor: User, team_id: int, template_id: int | None = None, title: str = "",
-               closes_at: datetime | None = None, now: datetime | None = None) -> HealthRound:
+def open_round(
+    *,
+    session: Session,
+    actor: User,
+    team_id: int,
+    template_id: int | None = None,
+    title: str = "",
+    closes_at: datetime | None = None,
+    now: datetime | None = None,
+) -> HealthRound:
     """Open a health check for a team (its delivery manager or an admin).
 
     Args:
@@ -200,22 +214,36 @@ def open_round(*, session: Session, actor: User, team_id: int, template_id: int 
         errors["closes_at"] = "Choose a closing time in the future."
     if errors or template is None:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
-    for existing in session.scalars(select(HealthRound).where(HealthRound.team_id == team.id,
-                                                              HealthRound.closed_at.is_(None))):
+    for existing in session.scalars(select(HealthRound).where(HealthRound.team_id == team.id, HealthRound.closed_at.is_(None))):
         _settle(session, existing, now)
         if existing.closed_at is None:
-            raise ConflictError(f"{team.name} has an open health check already ({existing.title}); close it first.",
-                                details={"round_id": existing.id})
-    health_round = HealthRound(team_id=team.id, title=title.strip() or f"Health check {now:%B %Y}",
-                               template_id=template.id, template_name=template.name,
-                               template_version=template.version, opened_by_id=actor.id, opened_at=now,
-                               closes_at=closes_at)
-    health_round.cards = [HealthRoundCard(position=c.position, key=c.key, title=c.title, awesome=c.awesome,
-                                          crappy=c.crappy) for c in template.cards]
+            raise ConflictError(
+                f"{team.name} has an open health check already ({existing.title}); close it first.",
+                details={"round_id": existing.id},
+            )
+    health_round = HealthRound(
+        team_id=team.id,
+        title=title.strip() or f"Health check {now:%B %Y}",
+        template_id=template.id,
+        template_name=template.name,
+        template_version=template.version,
+        opened_by_id=actor.id,
+        opened_at=now,
+        closes_at=closes_at,
+    )
+    health_round.cards = [
+        HealthRoundCard(position=c.position, key=c.key, title=c.title, awesome=c.awesome, crappy=c.crappy) for c in template.cards
+    ]
     session.add(health_round)
     session.flush()
-    session.add_all([HealthTally(round_card_id=card.id, colour=colour, trend=trend, count=0)
-                     for card in health_round.cards for colour in Colour for trend in Trend])
+    session.add_all(
+        [
+            HealthTally(round_card_id=card.id, colour=colour, trend=trend, count=0)
+            for card in health_round.cards
+            for colour in Colour
+            for trend in Trend
+        ]
+    )
     session.flush()
     return health_round
 
@@ -233,8 +261,13 @@ def get_round_or_raise(*, session: Session, actor: User, round_id: int, now: dat
 def list_rounds(*, session: Session, actor: User, team_id: int, now: datetime | None = None) -> list[HealthRound]:
     """The team's rounds, newest first."""
     get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    rounds = list(session.scalars(select(HealthRound).where(HealthRound.team_id == team_id)
-                                  .order_by(HealthRound.opened_at.desc(), HealthRound.id.desc())))
+    rounds = list(
+        session.scalars(
+            select(HealthRound)
+            .where(HealthRound.team_id == team_id)
+            .order_by(HealthRound.opened_at.desc(), HealthRound.id.desc())
+        )
+    )
     for health_round in rounds:
         _settle(session, health_round, now or utcnow())
     return rounds
@@ -242,18 +275,26 @@ def list_rounds(*, session: Session, actor: User, team_id: int, now: datetime | 
 
 def respondent_count(session: Session, round_id: int) -> int:
     """How many have answered the round (shown to the team while it is open, as progress)."""
-    return session.scalar(select(func.count()).select_from(HealthParticipation)
-                          .where(HealthParticipation.round_id == round_id)) or 0
+    return (
+        session.scalar(select(func.count()).select_from(HealthParticipation).where(HealthParticipation.round_id == round_id)) or 0
+    )
 
 
 def has_answered(session: Session, round_id: int, user: User) -> bool:
     """Whether ``user`` has answered the round."""
-    return session.scalar(select(HealthParticipation.user_id).where(
-        HealthParticipation.round_id == round_id, HealthParticipation.user_id == user.id)) is not None
+    return (
+        session.scalar(
+            select(HealthParticipation.user_id).where(
+                HealthParticipation.round_id == round_id, HealthParticipation.user_id == user.id
+            )
+        )
+        is not None
+    )
 
 
-def submit_answers(*, session: Session, actor: User, round_id: int, answers: Mapping[str, AnswerIn],
-                   now: datetime | None = None) -> None:
+def submit_answers(
+    *, session: Session, actor: User, round_id: int, answers: Mapping[str, AnswerIn], now: datetime | None = None
+) -> None:
     """Answer every card of an open round, once (the team's members).
 
     The answers are added to the round's tallies; the comments are stored with random ids and no
@@ -275,11 +316,11 @@ def submit_answers(*, session: Session, actor: User, round_id: int, answers: Map
         raise PermissionDeniedError("Only the team's members answer its health check.")
     closed = closed_at_of(health_round, now)
     if closed is not None:
-        raise ValidationFailedError(f"This health check closed on {closed:%Y-%m-%d}; it takes no more answers.",
-                                    fields={"round": "closed"})
+        raise ValidationFailedError(
+            f"This health check closed on {closed:%Y-%m-%d}; it takes no more answers.", fields={"round": "closed"}
+        )
     if has_answered(session, health_round.id, actor):
-        raise ConflictError("You have answered this health check already. Answers cannot be changed: nothing links "
-                            "them to you.")
+        raise ConflictError("You have answered this health check already. Answers cannot be changed: nothing links them to you.")
     keys = {card.key for card in health_round.cards}
     errors = {key: f"Unknown card {key!r}." for key in answers if key not in keys}
     for card in health_round.cards:
@@ -290,8 +331,12 @@ def submit_answers(*, session: Session, actor: User, round_id: int, answers: Map
             errors[card.key] = f"Keep the comment on {card.title} under {MAX_COMMENT} characters."
     if errors:
         missing = sum(1 for key in errors if key in keys)
-        raise ValidationFailedError(f"Answer every card ({missing} still need{'s' if missing == 1 else ''} a colour "
-                                    "and a trend)." if missing else "Unknown cards in the answer.", fields=errors)
+        raise ValidationFailedError(
+            f"Answer every card ({missing} still need{'s' if missing == 1 else ''} a colour and a trend)."
+            if missing
+            else "Unknown cards in the answer.",
+            fields=errors,
+        )
     try:
         with session.begin_nested():
             session.add(HealthParticipation(round_id=health_round.id, user_id=actor.id))
@@ -300,10 +345,12 @@ def submit_answers(*, session: Session, actor: User, round_id: int, answers: Map
     comments = []
     for card in health_round.cards:
         answer = answers[card.key]
-        session.execute(update(HealthTally).where(HealthTally.round_card_id == card.id,
-                                                  HealthTally.colour == answer.colour,
-                                                  HealthTally.trend == answer.trend)
-                        .values(count=HealthTally.count + 1).execution_options(synchronize_session=False))
+        session.execute(
+            update(HealthTally)
+            .where(HealthTally.round_card_id == card.id, HealthTally.colour == answer.colour, HealthTally.trend == answer.trend)
+            .values(count=HealthTally.count + 1)
+            .execution_options(synchronize_session=False)
+        )
         if answer.comment.strip():
             comments.append(HealthComment(id=_random_id(), round_card_id=card.id, text=answer.comment.strip()))
     random.SystemRandom().shuffle(comments)
@@ -331,14 +378,17 @@ def _tallies(session: Session, card_ids: list[int]) -> dict[int, dict[tuple[Colo
     if not card_ids:
         return found
     for card_id, colour, trend, count in session.execute(
-            select(HealthTally.round_card_id, HealthTally.colour, HealthTally.trend, HealthTally.count)
-            .where(HealthTally.round_card_id.in_(card_ids))):
+        select(HealthTally.round_card_id, HealthTally.colour, HealthTally.trend, HealthTally.count).where(
+            HealthTally.round_card_id.in_(card_ids)
+        )
+    ):
         found[card_id][(colour, trend)] = count
     return found
 
 
-def team_history(session: Session, *, team_id: int, min_group_size: int | None = None,
-                 now: datetime | None = None) -> list[RoundSummary]:
+def team_history(
+    session: Session, *, team_id: int, min_group_size: int | None = None, now: datetime | None = None
+) -> list[RoundSummary]:
     """The team's closed rounds, oldest first, with results for those with enough respondents.
 
     No permission check: callers check the team scope. ``change`` compares each card with the
@@ -354,15 +404,18 @@ def team_history(session: Session, *, team_id: int, min_group_size: int | None =
         One summary per closed round.
     """
     minimum = minimum_respondents(min_group_size)
-    closed = [(closed_at_of(r, now), r) for r in session.scalars(select(HealthRound)
-                                                                 .where(HealthRound.team_id == team_id))]
+    closed = [(closed_at_of(r, now), r) for r in session.scalars(select(HealthRound).where(HealthRound.team_id == team_id))]
     rounds = sorted(((at, r) for at, r in closed if at is not None), key=lambda pair: (pair[0], pair[1].id))
     if not rounds:
         return []
     round_ids = [r.id for _at, r in rounds]
-    counts = dict(session.execute(select(HealthParticipation.round_id, func.count())
-                                  .where(HealthParticipation.round_id.in_(round_ids))
-                                  .group_by(HealthParticipation.round_id)).all())
+    counts = dict(
+        session.execute(
+            select(HealthParticipation.round_id, func.count())
+            .where(HealthParticipation.round_id.in_(round_ids))
+            .group_by(HealthParticipation.round_id)
+        ).all()
+    )
     tallies = _tallies(session, [card.id for _at, r in rounds for card in r.cards])
     summaries: list[RoundSummary] = []
     last_scores: dict[str, float] = {}
@@ -370,8 +423,7 @@ def team_history(session: Session, *, team_id: int, min_group_size: int | None =
     for at, health_round in rounds:
         respondents = counts.get(health_round.id, 0)
         if respondents < minimum:
-            summaries.append(RoundSummary(health_round.id, health_round.title, at, False, respondents, [], None,
-                                          previous_id))
+            summaries.append(RoundSummary(health_round.id, health_round.title, at, False, respondents, [], None, previous_id))
             continue
         cards = []
         for card in health_round.cards:
@@ -380,8 +432,9 @@ def team_history(session: Session, *, team_id: int, min_group_size: int | None =
                 continue
             change = round(result.score - last_scores[card.key], 4) if card.key in last_scores else None
             cards.append(CardResult(**{**result.__dict__, "change": change}))
-        summaries.append(RoundSummary(health_round.id, health_round.title, at, True, respondents, cards,
-                                      overall_score(cards), previous_id))
+        summaries.append(
+            RoundSummary(health_round.id, health_round.title, at, True, respondents, cards, overall_score(cards), previous_id)
+        )
         last_scores.update({c.key: c.score for c in cards})
         previous_id = health_round.id
     return summaries
@@ -391,8 +444,9 @@ def comments_of(session: Session, health_round: HealthRound) -> dict[str, list[s
     """The round's comments by card key, alphabetically (an order that says nothing about who wrote them)."""
     by_id = {card.id: card.key for card in health_round.cards}
     found: dict[str, list[str]] = defaultdict(list)
-    for card_id, text in session.execute(select(HealthComment.round_card_id, HealthComment.text)
-                                         .where(HealthComment.round_card_id.in_(list(by_id)))):
+    for card_id, text in session.execute(
+        select(HealthComment.round_card_id, HealthComment.text).where(HealthComment.round_card_id.in_(list(by_id)))
+    ):
         found[by_id[card_id]].append(text)
     return {key: sorted(texts, key=str.casefold) for key, texts in found.items()}
 
@@ -408,9 +462,11 @@ def team_trend(session: Session, *, team_id: int, min_group_size: int | None = N
     Returns:
         ``RoundScore(round_id, closed_at, score 0..1, respondents)`` per shown round.
     """
-    return [RoundScore(s.round_id, s.closed_at, s.overall, s.respondents)
-            for s in team_history(session, team_id=team_id, min_group_size=min_group_size)
-            if s.shown and s.overall is not None]
+    return [
+        RoundScore(s.round_id, s.closed_at, s.overall, s.respondents)
+        for s in team_history(session, team_id=team_id, min_group_size=min_group_size)
+        if s.shown and s.overall is not None
+    ]
 
 
 def card_streaks(session: Session, *, team_id: int, min_group_size: int | None = None) -> list[CardStreak]:
@@ -452,8 +508,7 @@ def red_streaks(history: Sequence[RoundSummary]) -> list[CardStreak]:
                 break
             count += 1
         if count:
-            streaks.append((count, position, CardStreak(card.key, card.title, count, latest.round_id,
-                                                        latest.closed_at)))
+            streaks.append((count, position, CardStreak(card.key, card.title, count, latest.round_id, latest.closed_at)))
     return [streak for _count, _position, streak in sorted(streaks, key=lambda s: (-s[0], s[1]))]
 
 
@@ -462,17 +517,66 @@ def export_csv(session: Session, *, team_id: int, min_group_size: int | None = N
     minimum = minimum_respondents(min_group_size)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["round_id", "round", "closed_at", "respondents", "card_key", "card", "green", "amber", "red",
-                     "better", "same", "worse", "score", "result", "change_since_previous"])
+    writer.writerow(
+        [
+            "round_id",
+            "round",
+            "closed_at",
+            "respondents",
+            "card_key",
+            "card",
+            "green",
+            "amber",
+            "red",
+            "better",
+            "same",
+            "worse",
+            "score",
+            "result",
+            "change_since_previous",
+        ]
+    )
     for summary in team_history(session, team_id=team_id, min_group_size=minimum):
         closed = summary.closed_at.isoformat(timespec="seconds")
         if not summary.shown:
-            writer.writerow([summary.round_id, summary.title, closed, "", "", "", "", "", "", "", "", "", "",
-                             f"hidden: fewer than {minimum} respondents", ""])
+            writer.writerow(
+                [
+                    summary.round_id,
+                    summary.title,
+                    closed,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    f"hidden: fewer than {minimum} respondents",
+                    "",
+                ]
+            )
             continue
         for card in summary.cards:
-            writer.writerow([summary.round_id, summary.title, closed, summary.respondents, card.key, card.title,
-                             card.colours["green"], card.colours["amber"], card.colours["red"],
-                             card.trends["better"], card.trends["same"], card.trends["worse"], f"{card.score:.4f}",
-                             card.colour.value, "" if card.change is None else f"{card.change:+.4f}"])
+            writer.writerow(
+                [
+                    summary.round_id,
+                    summary.title,
+                    closed,
+                    summary.respondents,
+                    card.key,
+                    card.title,
+                    card.colours["green"],
+                    card.colours["amber"],
+                    card.colours["red"],
+                    card.trends["better"],
+                    card.trends["same"],
+                    card.trends["worse"],
+                    f"{card.score:.4f}",
+                    card.colour.value,
+                    "" if card.change is None else f"{card.change:+.4f}",
+                ]
+            )
     return out.getvalue()

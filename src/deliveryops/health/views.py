@@ -24,23 +24,31 @@ __all__ = ["card_data", "heatmap_data", "history_data", "round_data", "round_sta
 
 
 def round_state(health_round: HealthRound, now: datetime | None = None) -> str:
-    """"open" or "closed"."""
+    """ "open" or "closed"."""
     return "closed" if service.closed_at_of(health_round, now) is not None else "open"
 
 
 def card_data(card: CardResult, *, comments: list[str] | None = None) -> dict[str, Any]:
     """A card's result as JSON-ready data (comments only when given: the team's people)."""
     data: dict[str, Any] = {
-        "key": card.key, "title": card.title, "colours": card.colours, "trends": card.trends, "answers": card.answers,
-        "score": card.score, "result": card.colour.value, "trend_balance": card.trend_balance, "change": card.change,
+        "key": card.key,
+        "title": card.title,
+        "colours": card.colours,
+        "trends": card.trends,
+        "answers": card.answers,
+        "score": card.score,
+        "result": card.colour.value,
+        "trend_balance": card.trend_balance,
+        "change": card.change,
     }
     if comments is not None:
         data["comments"] = comments
     return data
 
 
-def round_data(session: Session, actor: User, health_round: HealthRound, *, minimum: int,
-               now: datetime | None = None) -> dict[str, Any]:
+def round_data(
+    session: Session, actor: User, health_round: HealthRound, *, minimum: int, now: datetime | None = None
+) -> dict[str, Any]:
     """A round as the actor may see it: cards, own status, progress and (when shown) results."""
     team = session.get(Team, health_round.team_id)
     assert team is not None
@@ -60,16 +68,24 @@ def round_data(session: Session, actor: User, health_round: HealthRound, *, mini
         "hidden_reason": None if shown else ("open" if state == "open" else "too_few"),
         "overall": summary.overall if summary and shown else None,
         "previous_round_id": summary.previous_round_id if summary and shown else None,
-        "cards": [card_data(c, comments=None if comments is None else comments.get(c.key, []))
-                  for c in (summary.cards if summary and shown else [])],
+        "cards": [
+            card_data(c, comments=None if comments is None else comments.get(c.key, []))
+            for c in (summary.cards if summary and shown else [])
+        ],
     }
     return {
-        "id": health_round.id, "team_id": team.id, "team_slug": team.slug, "team_name": team.name,
-        "title": health_round.title, "state": state, "template_name": health_round.template_name,
-        "template_version": health_round.template_version, "opened_at": health_round.opened_at,
-        "closes_at": health_round.closes_at, "closed_at": service.closed_at_of(health_round, now),
-        "cards": [{"key": c.key, "title": c.title, "awesome": c.awesome, "crappy": c.crappy}
-                  for c in health_round.cards],
+        "id": health_round.id,
+        "team_id": team.id,
+        "team_slug": team.slug,
+        "team_name": team.name,
+        "title": health_round.title,
+        "state": state,
+        "template_name": health_round.template_name,
+        "template_version": health_round.template_version,
+        "opened_at": health_round.opened_at,
+        "closes_at": health_round.closes_at,
+        "closed_at": service.closed_at_of(health_round, now),
+        "cards": [{"key": c.key, "title": c.title, "awesome": c.awesome, "crappy": c.crappy} for c in health_round.cards],
         # Progress while open; once closed, the count only when results are shown.
         "respondents": respondents if state == "open" or shown else None,
         "can_answer": role is TeamRole.MEMBER and state == "open" and not answered,
@@ -82,29 +98,44 @@ def round_data(session: Session, actor: User, health_round: HealthRound, *, mini
 
 def history_data(history: list[RoundSummary], *, minimum: int) -> list[dict[str, Any]]:
     """The team's closed rounds, oldest first; hidden ones without any count or value."""
-    return [{
-        "round_id": s.round_id, "title": s.title, "closed_at": s.closed_at, "shown": s.shown,
-        "respondents": s.respondents if s.shown else None, "overall": s.overall,
-        "hidden_reason": None if s.shown else f"hidden: fewer than {minimum} respondents",
-        "cards": [card_data(c) for c in s.cards],
-    } for s in history]
+    return [
+        {
+            "round_id": s.round_id,
+            "title": s.title,
+            "closed_at": s.closed_at,
+            "shown": s.shown,
+            "respondents": s.respondents if s.shown else None,
+            "overall": s.overall,
+            "hidden_reason": None if s.shown else f"hidden: fewer than {minimum} respondents",
+            "cards": [card_data(c) for c in s.cards],
+        }
+        for s in history
+    ]
 
 
 def heatmap_data(heat: HeatMap) -> dict[str, Any]:
     """The heat map as JSON-ready data: no comments, hidden teams without values."""
+
     def cell(team_id: int, period: str) -> dict[str, Any] | None:
         found = heat.cell(team_id, period)
         if found is None:
             return None
         if not found.shown:
-            return {"round_id": found.round_id, "shown": False,
-                    "hidden_reason": f"hidden: fewer than {heat.minimum} respondents"}
-        return {"round_id": found.round_id, "shown": True, "overall": found.overall,
-                "cards": {key: {"score": c.score, "result": c.colour.value} for key, c in found.cards.items()}}
+            return {"round_id": found.round_id, "shown": False, "hidden_reason": f"hidden: fewer than {heat.minimum} respondents"}
+        return {
+            "round_id": found.round_id,
+            "shown": True,
+            "overall": found.overall,
+            "cards": {key: {"score": c.score, "result": c.colour.value} for key, c in found.cards.items()},
+        }
 
     return {
-        "granularity": heat.granularity, "minimum": heat.minimum, "periods": heat.periods, "period": heat.period,
+        "granularity": heat.granularity,
+        "minimum": heat.minimum,
+        "periods": heat.periods,
+        "period": heat.period,
         "cards": [{"key": key, "title": title} for key, title in heat.cards],
-        "teams": [{"id": t.id, "name": t.name, "slug": t.slug,
-                   "periods": {p: cell(t.id, p) for p in heat.periods}} for t in heat.teams],
+        "teams": [
+            {"id": t.id, "name": t.name, "slug": t.slug, "periods": {p: cell(t.id, p) for p in heat.periods}} for t in heat.teams
+        ],
     }

@@ -37,8 +37,17 @@ from deliveryops.impediments.models import AffectedItem, BlockerLink, Impediment
 from deliveryops.teams.service import team_ids_of
 from deliveryops.work.models import BlockedInterval, WorkItem
 
-__all__ = ["AUTO_LINK_MARGIN", "AUTO_LINK_SIMILARITY", "PROPOSE_SIMILARITY", "BlockProposal", "LinkRound", "decide",
-           "link_interval", "proposals", "propose_links"]
+__all__ = [
+    "AUTO_LINK_MARGIN",
+    "AUTO_LINK_SIMILARITY",
+    "PROPOSE_SIMILARITY",
+    "BlockProposal",
+    "LinkRound",
+    "decide",
+    "link_interval",
+    "proposals",
+    "propose_links",
+]
 
 AUTO_LINK_SIMILARITY = 0.5
 AUTO_LINK_MARGIN = 0.1
@@ -62,20 +71,34 @@ def _can_decide(session: Session, actor: User | None, team_id: int) -> bool:
     return team_id in team_ids_of(session, actor)
 
 
-def link_interval(session: Session, *, actor: User | None, interval_id: int, impediment_id: int, automatic: bool = False,
-                  similarity: float = 0.0, now: datetime | None = None) -> BlockerLink:
+def link_interval(
+    session: Session,
+    *,
+    actor: User | None,
+    interval_id: int,
+    impediment_id: int,
+    automatic: bool = False,
+    similarity: float = 0.0,
+    now: datetime | None = None,
+) -> BlockerLink:
     """Link a blocked interval to an impediment (and its work item), replacing a proposal or a dismissal."""
     moment = now or utcnow()
-    row = session.scalar(select(BlockerLink).where(BlockerLink.interval_id == interval_id,
-                                                   BlockerLink.impediment_id == impediment_id))
+    row = session.scalar(
+        select(BlockerLink).where(BlockerLink.interval_id == interval_id, BlockerLink.impediment_id == impediment_id)
+    )
     if row is None:
         row = BlockerLink(interval_id=interval_id, impediment_id=impediment_id, similarity=similarity, created_at=moment)
         session.add(row)
     row.status, row.automatic = "linked", automatic
     row.decided_by_id, row.decided_at = (actor.id if actor else None), moment
     item_id = session.scalar(select(BlockedInterval.item_id).where(BlockedInterval.id == interval_id))
-    if item_id is not None and session.scalar(select(AffectedItem.id).where(
-            AffectedItem.impediment_id == impediment_id, AffectedItem.work_item_id == item_id)) is None:
+    if (
+        item_id is not None
+        and session.scalar(
+            select(AffectedItem.id).where(AffectedItem.impediment_id == impediment_id, AffectedItem.work_item_id == item_id)
+        )
+        is None
+    ):
         session.add(AffectedItem(impediment_id=impediment_id, work_item_id=item_id))
     session.flush()
     return row
@@ -93,16 +116,25 @@ def propose_links(session: Session, *, team_ids: set[int] | None = None, now: da
         How many intervals were linked automatically and how many proposals were made.
     """
     moment = now or utcnow()
-    statement = (select(BlockedInterval, WorkItem.team_id).join(WorkItem, WorkItem.id == BlockedInterval.item_id)
-                 .where(BlockedInterval.reason != "",
-                        (BlockedInterval.end.is_(None)) | (BlockedInterval.end >= moment - timedelta(days=RECENT_DAYS))))
+    statement = (
+        select(BlockedInterval, WorkItem.team_id)
+        .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+        .where(
+            BlockedInterval.reason != "",
+            (BlockedInterval.end.is_(None)) | (BlockedInterval.end >= moment - timedelta(days=RECENT_DAYS)),
+        )
+    )
     if team_ids is not None:
         statement = statement.where(WorkItem.team_id.in_(team_ids))
     rows = session.execute(statement).all()
     if not rows:
         return LinkRound(0, 0)
-    decided = {(link.interval_id, link.impediment_id): link.status for link in session.scalars(
-        select(BlockerLink).where(BlockerLink.interval_id.in_([interval.id for interval, _team in rows])))}
+    decided = {
+        (link.interval_id, link.impediment_id): link.status
+        for link in session.scalars(
+            select(BlockerLink).where(BlockerLink.interval_id.in_([interval.id for interval, _team in rows]))
+        )
+    }
     settled = {interval_id for (interval_id, _impediment), status in decided.items() if status == "linked"}
     by_team: dict[int, list[BlockedInterval]] = defaultdict(list)
     for interval, team_id in rows:
@@ -122,9 +154,12 @@ def propose_links(session: Session, *, team_ids: set[int] | None = None, now: da
         for interval in intervals:
             reason = embeddings.reason_text(interval.reason, synonyms)
             window_end = interval.end or moment
-            scored = [(position, score) for position, score in index.query(reason, reason_vectors.get(reason), k=len(texts))
-                      if impediments[position].created_at - timedelta(days=WINDOW_DAYS) <= window_end
-                      and (impediments[position].resolved_at or moment) >= interval.start - timedelta(days=WINDOW_DAYS)]
+            scored = [
+                (position, score)
+                for position, score in index.query(reason, reason_vectors.get(reason), k=len(texts))
+                if impediments[position].created_at - timedelta(days=WINDOW_DAYS) <= window_end
+                and (impediments[position].resolved_at or moment) >= interval.start - timedelta(days=WINDOW_DAYS)
+            ]
             if not scored or scored[0][1] < PROPOSE_SIMILARITY:
                 continue
             position, score = scored[0]
@@ -133,12 +168,26 @@ def propose_links(session: Session, *, team_ids: set[int] | None = None, now: da
                 continue
             runner_up = scored[1][1] if len(scored) > 1 else 0.0
             if score >= AUTO_LINK_SIMILARITY and score - runner_up >= AUTO_LINK_MARGIN:
-                link_interval(session, actor=None, interval_id=interval.id, impediment_id=impediment.id, automatic=True,
-                              similarity=round(score, 3), now=moment)
+                link_interval(
+                    session,
+                    actor=None,
+                    interval_id=interval.id,
+                    impediment_id=impediment.id,
+                    automatic=True,
+                    similarity=round(score, 3),
+                    now=moment,
+                )
                 linked += 1
             else:
-                session.add(BlockerLink(interval_id=interval.id, impediment_id=impediment.id, status="proposed",
-                                        similarity=round(score, 3), created_at=moment))
+                session.add(
+                    BlockerLink(
+                        interval_id=interval.id,
+                        impediment_id=impediment.id,
+                        status="proposed",
+                        similarity=round(score, 3),
+                        created_at=moment,
+                    )
+                )
                 proposed += 1
             decided[(interval.id, impediment.id)] = "proposed"
     session.flush()
@@ -157,8 +206,14 @@ def decide(session: Session, *, actor: User | None, link_id: int, accept: bool, 
         raise ValidationFailedError(f"This proposal is {link.status} already.", fields={"status": link.status})
     moment = now or utcnow()
     if accept:
-        return link_interval(session, actor=actor, interval_id=link.interval_id, impediment_id=link.impediment_id,
-                             similarity=link.similarity, now=moment)
+        return link_interval(
+            session,
+            actor=actor,
+            interval_id=link.interval_id,
+            impediment_id=link.impediment_id,
+            similarity=link.similarity,
+            now=moment,
+        )
     link.status, link.decided_by_id, link.decided_at = "dismissed", actor.id if actor else None, moment
     session.flush()
     return link
@@ -182,14 +237,28 @@ class BlockProposal:
 
 def proposals(session: Session, *, team_ids: set[int] | None) -> list[BlockProposal]:
     """Open proposals of the given teams (all when ``None``), most similar first."""
-    statement = (select(BlockerLink, BlockedInterval, WorkItem, Impediment)
-                 .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
-                 .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
-                 .join(Impediment, Impediment.id == BlockerLink.impediment_id)
-                 .where(BlockerLink.status == "proposed"))
+    statement = (
+        select(BlockerLink, BlockedInterval, WorkItem, Impediment)
+        .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
+        .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+        .join(Impediment, Impediment.id == BlockerLink.impediment_id)
+        .where(BlockerLink.status == "proposed")
+    )
     if team_ids is not None:
         statement = statement.where(WorkItem.team_id.in_(team_ids))
-    found = [BlockProposal(link.id, interval.id, item.external_key, item.title, interval.reason, interval.start,
-                           interval.end, impediment.id, impediment.title, link.similarity)
-             for link, interval, item, impediment in session.execute(statement)]
+    found = [
+        BlockProposal(
+            link.id,
+            interval.id,
+            item.external_key,
+            item.title,
+            interval.reason,
+            interval.start,
+            interval.end,
+            impediment.id,
+            impediment.title,
+            link.similarity,
+        )
+        for link, interval, item, impediment in session.execute(statement)
+    ]
     return sorted(found, key=lambda proposal: (-proposal.similarity, proposal.link_id))

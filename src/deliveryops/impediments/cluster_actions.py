@@ -34,8 +34,10 @@ def _open_cluster(session: Session, cluster_id: int, field: str = "cluster") -> 
     if cluster is None:
         raise NotFoundError(f"No cluster with id {cluster_id}.")
     if cluster.status not in OPEN_STATUSES:
-        raise ValidationFailedError(f"Cluster {cluster_id} is {cluster.status}: only proposed or confirmed clusters change.",
-                                    fields={field: cluster.status})
+        raise ValidationFailedError(
+            f"Cluster {cluster_id} is {cluster.status}: only proposed or confirmed clusters change.",
+            fields={field: cluster.status},
+        )
     return cluster
 
 
@@ -53,8 +55,16 @@ def _unlink(cluster: Cluster, impediment: Impediment, *, actor: User | None, at:
         impediment.events.append(Event(actor_id=actor.id if actor else None, kind="unclustered", at=at, note=note))
 
 
-def split(session: Session, *, actor: User | None, cluster_id: int, impediment_ids: Sequence[int], reason: str,
-          title: str = "", now: datetime | None = None) -> Cluster:
+def split(
+    session: Session,
+    *,
+    actor: User | None,
+    cluster_id: int,
+    impediment_ids: Sequence[int],
+    reason: str,
+    title: str = "",
+    now: datetime | None = None,
+) -> Cluster:
     """Split the chosen impediments off into a cluster of their own (same status; a confirmed part keeps the owner).
 
     Args:
@@ -85,9 +95,14 @@ def split(session: Session, *, actor: User | None, cluster_id: int, impediment_i
     if errors:
         raise ValidationFailedError("A split needs some of the impediments and a reason.", fields=errors)
     moment = now or utcnow()
-    part = Cluster(title=(title.strip() or moving[0].title)[:200], status=cluster.status, owner_id=cluster.owner_id,
-                   auto_escalated=cluster.auto_escalated, created_at=moment,
-                   decided_at=moment if cluster.status == "confirmed" else None)
+    part = Cluster(
+        title=(title.strip() or moving[0].title)[:200],
+        status=cluster.status,
+        owner_id=cluster.owner_id,
+        auto_escalated=cluster.auto_escalated,
+        created_at=moment,
+        decided_at=moment if cluster.status == "confirmed" else None,
+    )
     session.add(part)
     session.flush()
     for member in moving:
@@ -95,18 +110,34 @@ def split(session: Session, *, actor: User | None, cluster_id: int, impediment_i
         part.members.append(ClusterMember(impediment_id=member.id))
         if part.status == "confirmed":
             member.cluster_id = part.id
-    cluster_event(session, cluster, "split", actor=actor, at=moment, other_cluster_id=part.id,
-                  note=f"{len(moving)} impediments split off into “{part.title}”: {reason.strip()}")
-    cluster_event(session, part, "split_from", actor=actor, at=moment, other_cluster_id=cluster.id,
-                  note=f"Split off from “{cluster.title}”: {reason.strip()}")
-    decisions.record_groups(session, groups=[[m.id for m in staying], [m.id for m in moving]], source="split",
-                            actor=actor, now=moment)
+    cluster_event(
+        session,
+        cluster,
+        "split",
+        actor=actor,
+        at=moment,
+        other_cluster_id=part.id,
+        note=f"{len(moving)} impediments split off into “{part.title}”: {reason.strip()}",
+    )
+    cluster_event(
+        session,
+        part,
+        "split_from",
+        actor=actor,
+        at=moment,
+        other_cluster_id=cluster.id,
+        note=f"Split off from “{cluster.title}”: {reason.strip()}",
+    )
+    decisions.record_groups(
+        session, groups=[[m.id for m in staying], [m.id for m in moving]], source="split", actor=actor, now=moment
+    )
     session.flush()
     return part
 
 
-def merge(session: Session, *, actor: User | None, cluster_id: int, other_id: int, note: str = "",
-          now: datetime | None = None) -> Cluster:
+def merge(
+    session: Session, *, actor: User | None, cluster_id: int, other_id: int, note: str = "", now: datetime | None = None
+) -> Cluster:
     """Merge cluster ``other_id`` into ``cluster_id``: one problem, one history; the other is marked merged.
 
     The result is confirmed if either was (keeping the first owner found); the merged cluster's
@@ -129,22 +160,52 @@ def merge(session: Session, *, actor: User | None, cluster_id: int, other_id: in
     target.auto_escalated = target.auto_escalated or other.auto_escalated
     other.status, other.merged_into_id, other.decided_at = "merged", target.id, moment
     reason = note.strip()
-    cluster_event(session, other, "merged", actor=actor, at=moment, other_cluster_id=target.id,
-                  note=f"Merged into “{target.title}”{': ' + reason if reason else ''}.")
-    cluster_event(session, target, "absorbed", actor=actor, at=moment, other_cluster_id=other.id,
-                  note=f"“{other.title}” merged into this cluster{': ' + reason if reason else ''}.")
+    cluster_event(
+        session,
+        other,
+        "merged",
+        actor=actor,
+        at=moment,
+        other_cluster_id=target.id,
+        note=f"Merged into “{target.title}”{': ' + reason if reason else ''}.",
+    )
+    cluster_event(
+        session,
+        target,
+        "absorbed",
+        actor=actor,
+        at=moment,
+        other_cluster_id=other.id,
+        note=f"“{other.title}” merged into this cluster{': ' + reason if reason else ''}.",
+    )
     for member in other_members:
         _unlink(other, member, actor=actor, at=moment, note="")
-        join(session, target, member, actor=actor, at=moment, members=target_members, kind="merged_in",
-             note=f"From the merged cluster “{other.title}”.")
+        join(
+            session,
+            target,
+            member,
+            actor=actor,
+            at=moment,
+            members=target_members,
+            kind="merged_in",
+            note=f"From the merged cluster “{other.title}”.",
+        )
         target_members.append(member)
     decisions.record_groups(session, groups=[[m.id for m in target_members]], source="merge", actor=actor, now=moment)
     session.flush()
     return target
 
 
-def move(session: Session, *, actor: User | None, impediment_id: int, from_cluster_id: int, to_cluster_id: int | None,
-         reason: str = "", now: datetime | None = None) -> Cluster | None:
+def move(
+    session: Session,
+    *,
+    actor: User | None,
+    impediment_id: int,
+    from_cluster_id: int,
+    to_cluster_id: int | None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Cluster | None:
     """Move an impediment out of a cluster, into another cluster or into none ("not this problem").
 
     Returns:
@@ -155,26 +216,54 @@ def move(session: Session, *, actor: User | None, impediment_id: int, from_clust
     members = _members(session, source)
     impediment = next((m for m in members if m.id == impediment_id), None)
     if impediment is None:
-        raise ValidationFailedError(f"Impediment {impediment_id} is not in this cluster.",
-                                    fields={"impediment_id": "not a member"})
+        raise ValidationFailedError(
+            f"Impediment {impediment_id} is not in this cluster.", fields={"impediment_id": "not a member"}
+        )
     if to_cluster_id == from_cluster_id:
         raise ValidationFailedError("Choose another cluster.", fields={"to_cluster_id": "the same cluster"})
     target = _open_cluster(session, to_cluster_id, "to_cluster_id") if to_cluster_id is not None else None
     moment = now or utcnow()
     why = reason.strip()
-    _unlink(source, impediment, actor=actor, at=moment,
-            note=f"Moved out of “{source.title}”{': ' + why if why else ''}.")
+    _unlink(source, impediment, actor=actor, at=moment, note=f"Moved out of “{source.title}”{': ' + why if why else ''}.")
     remaining = [m for m in members if m.id != impediment_id]
-    decisions.record(session, pairs=((impediment.id, m.id) for m in remaining), verdict=decisions.DIFFERENT, source="move",
-                     actor=actor, now=moment)
-    cluster_event(session, source, "moved_out", actor=actor, at=moment, impediment_id=impediment.id,
-                  other_cluster_id=target.id if target else None, note=why)
+    decisions.record(
+        session,
+        pairs=((impediment.id, m.id) for m in remaining),
+        verdict=decisions.DIFFERENT,
+        source="move",
+        actor=actor,
+        now=moment,
+    )
+    cluster_event(
+        session,
+        source,
+        "moved_out",
+        actor=actor,
+        at=moment,
+        impediment_id=impediment.id,
+        other_cluster_id=target.id if target else None,
+        note=why,
+    )
     if target is not None:
         target_members = _members(session, target)
-        join(session, target, impediment, actor=actor, at=moment, members=target_members, kind="moved_in",
-             note=f"Moved from “{source.title}”{': ' + why if why else ''}.")
-        decisions.record(session, pairs=((impediment.id, m.id) for m in target_members), verdict=decisions.SAME,
-                         source="move", actor=actor, now=moment)
+        join(
+            session,
+            target,
+            impediment,
+            actor=actor,
+            at=moment,
+            members=target_members,
+            kind="moved_in",
+            note=f"Moved from “{source.title}”{': ' + why if why else ''}.",
+        )
+        decisions.record(
+            session,
+            pairs=((impediment.id, m.id) for m in target_members),
+            verdict=decisions.SAME,
+            source="move",
+            actor=actor,
+            now=moment,
+        )
     session.flush()
     return target
 
@@ -200,9 +289,14 @@ def history(session: Session, cluster: Cluster) -> list[HistoryEntry]:
         merged = list(session.scalars(select(Cluster.id).where(Cluster.merged_into_id.in_(frontier))))
         frontier = [identifier for identifier in merged if identifier not in ids]
         ids.update(frontier)
-    events = list(session.scalars(select(ClusterEvent).where(ClusterEvent.cluster_id.in_(ids))
-                                  .order_by(ClusterEvent.at, ClusterEvent.id)))
-    names = {user.id: user.name for user in session.scalars(
-        select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id is not None})))}
-    return [HistoryEntry(e.at, e.kind, names.get(e.actor_id or 0), e.note, e.impediment_id, e.other_cluster_id, e.cluster_id)
-            for e in events]
+    events = list(
+        session.scalars(select(ClusterEvent).where(ClusterEvent.cluster_id.in_(ids)).order_by(ClusterEvent.at, ClusterEvent.id))
+    )
+    names = {
+        user.id: user.name
+        for user in session.scalars(select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id is not None})))
+    }
+    return [
+        HistoryEntry(e.at, e.kind, names.get(e.actor_id or 0), e.note, e.impediment_id, e.other_cluster_id, e.cluster_id)
+        for e in events
+    ]

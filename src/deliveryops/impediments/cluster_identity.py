@@ -37,13 +37,31 @@ OPEN_STATUSES = ("proposed", "confirmed")
 _LEVEL_ORDER = list(Level)
 
 
-def cluster_event(session: Session, cluster: Cluster, kind: str, *, actor: User | None, at: datetime, note: str = "",
-                  impediment_id: int | None = None, other_cluster_id: int | None = None) -> None:
+def cluster_event(
+    session: Session,
+    cluster: Cluster,
+    kind: str,
+    *,
+    actor: User | None,
+    at: datetime,
+    note: str = "",
+    impediment_id: int | None = None,
+    other_cluster_id: int | None = None,
+) -> None:
     """Add an entry to a cluster's history."""
     if cluster.id is None:
         session.flush()
-    session.add(ClusterEvent(cluster_id=cluster.id, kind=kind, actor_id=actor.id if actor else None, at=at, note=note,
-                             impediment_id=impediment_id, other_cluster_id=other_cluster_id))
+    session.add(
+        ClusterEvent(
+            cluster_id=cluster.id,
+            kind=kind,
+            actor_id=actor.id if actor else None,
+            at=at,
+            note=note,
+            impediment_id=impediment_id,
+            other_cluster_id=other_cluster_id,
+        )
+    )
 
 
 def _escalate(member: Impediment, level: Level, *, at: datetime, note: str) -> None:
@@ -61,15 +79,30 @@ def _cluster_level(members: list[Impediment]) -> Level | None:
     return max(levels, key=_LEVEL_ORDER.index) if levels else None
 
 
-def join(session: Session, cluster: Cluster, impediment: Impediment, *, actor: User | None, at: datetime,
-         members: list[Impediment], kind: str = "joined", note: str = "") -> None:
+def join(
+    session: Session,
+    cluster: Cluster,
+    impediment: Impediment,
+    *,
+    actor: User | None,
+    at: datetime,
+    members: list[Impediment],
+    kind: str = "joined",
+    note: str = "",
+) -> None:
     """Add an impediment to a cluster: its membership, its history, and, if confirmed, its owner and escalation."""
     cluster.members.append(ClusterMember(impediment_id=impediment.id))
     cluster_event(session, cluster, kind, actor=actor, at=at, impediment_id=impediment.id, note=note)
     if cluster.status == "confirmed":
         impediment.cluster_id = cluster.id
-        impediment.events.append(Event(actor_id=actor.id if actor else None, kind="clustered", at=at,
-                                       note=f"Part of the cross-team problem “{cluster.title}”, owned by Product Ops."))
+        impediment.events.append(
+            Event(
+                actor_id=actor.id if actor else None,
+                kind="clustered",
+                at=at,
+                note=f"Part of the cross-team problem “{cluster.title}”, owned by Product Ops.",
+            )
+        )
     level = _cluster_level(members)
     if level is None and cluster.auto_escalated:
         level = Level.PRODUCT_OPS
@@ -124,13 +157,18 @@ def _decisions(session: Session, universe: list[Impediment], confirmed: list[Clu
 
 def reconcile(session: Session, *, now: datetime, escalation_teams: int) -> list[Cluster]:
     """One proposal round (see the module docstring); returns the proposals it created."""
-    active = list(session.scalars(select(Cluster).where(Cluster.status.in_(OPEN_STATUSES))
-                                  .options(selectinload(Cluster.members)).order_by(Cluster.id)))
+    active = list(
+        session.scalars(
+            select(Cluster).where(Cluster.status.in_(OPEN_STATUSES)).options(selectinload(Cluster.members)).order_by(Cluster.id)
+        )
+    )
     confirmed = [c for c in active if c.status == "confirmed"]
     confirmed_ids = {link.impediment_id for c in confirmed for link in c.members}
-    universe = [row for row in session.scalars(select(Impediment).options(selectinload(Impediment.events))
-                                               .order_by(Impediment.id))
-                if not row.status.is_closed or row.id in confirmed_ids]
+    universe = [
+        row
+        for row in session.scalars(select(Impediment).options(selectinload(Impediment.events)).order_by(Impediment.id))
+        if not row.status.is_closed or row.id in confirmed_ids
+    ]
     if len(universe) < 2:
         return []
     texts = embeddings.impediment_texts(session, universe)
@@ -152,8 +190,14 @@ def reconcile(session: Session, *, now: datetime, escalation_teams: int) -> list
             target = Cluster(title=_title(members), status="proposed", created_at=now)
             session.add(target)
             session.flush()
-            cluster_event(session, target, "proposed", actor=None, at=now,
-                          note=f"{len(members)} impediments of {len({m.team_id for m in members})} teams read alike.")
+            cluster_event(
+                session,
+                target,
+                "proposed",
+                actor=None,
+                at=now,
+                note=f"{len(members)} impediments of {len({m.team_id for m in members})} teams read alike.",
+            )
             target.members = [ClusterMember(impediment_id=m.id) for m in members]
             for member in members:
                 cluster_of[member.id] = target
@@ -166,8 +210,15 @@ def reconcile(session: Session, *, now: datetime, escalation_teams: int) -> list
                 previous = cluster_of.get(member.id)
                 if previous is not None and previous.id != target.id:
                     _leave(session, previous, member.id, at=now, note=f"Moved to the cluster “{target.title}”.")
-                join(session, target, member, actor=None, at=now, members=current,
-                     note=f"Reads like the {len(current)} impediments already in this cluster.")
+                join(
+                    session,
+                    target,
+                    member,
+                    actor=None,
+                    at=now,
+                    members=current,
+                    note=f"Reads like the {len(current)} impediments already in this cluster.",
+                )
                 current.append(member)
                 cluster_of[member.id] = target
             if target.status == "proposed":
@@ -181,11 +232,29 @@ def reconcile(session: Session, *, now: datetime, escalation_teams: int) -> list
             remaining = [by_id[link.impediment_id] for link in other.members if link.impediment_id in by_id]
             if len({m.team_id for m in remaining}) < 2:
                 other.status, other.merged_into_id = "merged", target.id
-                cluster_event(session, other, "merged", actor=None, at=now, other_cluster_id=target.id,
-                              note=f"Became part of the cluster “{target.title}”.")
-                cluster_event(session, target, "absorbed", actor=None, at=now, other_cluster_id=other.id,
-                              note=f"The proposal “{other.title}” was the same problem.")
-        _auto_escalate(target, [by_id[link.impediment_id] for link in target.members if link.impediment_id in by_id],
-                       now=now, escalation_teams=escalation_teams)
+                cluster_event(
+                    session,
+                    other,
+                    "merged",
+                    actor=None,
+                    at=now,
+                    other_cluster_id=target.id,
+                    note=f"Became part of the cluster “{target.title}”.",
+                )
+                cluster_event(
+                    session,
+                    target,
+                    "absorbed",
+                    actor=None,
+                    at=now,
+                    other_cluster_id=other.id,
+                    note=f"The proposal “{other.title}” was the same problem.",
+                )
+        _auto_escalate(
+            target,
+            [by_id[link.impediment_id] for link in target.members if link.impediment_id in by_id],
+            now=now,
+            escalation_teams=escalation_teams,
+        )
     session.flush()
     return created

@@ -29,10 +29,15 @@ def _view(session: SessionDep, cluster: Cluster) -> dict[str, object]:
     members = clusters.members_of(session, cluster)
     costs = blocked_days(session, members)
     teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_({m.team_id for m in members})))}
-    return {"cluster": cluster, "members": members, "teams": teams, "costs": costs,
-            "blocked_days": round(sum(costs.values()), 1),
-            "item_count": sum(len(m.items) for m in members),
-            "owner": session.get(User, cluster.owner_id) if cluster.owner_id else None}
+    return {
+        "cluster": cluster,
+        "members": members,
+        "teams": teams,
+        "costs": costs,
+        "blocked_days": round(sum(costs.values()), 1),
+        "item_count": sum(len(m.items) for m in members),
+        "owner": session.get(User, cluster.owner_id) if cluster.owner_id else None,
+    }
 
 
 @router.get("/impediments/clusters", response_class=HTMLResponse)
@@ -41,12 +46,22 @@ def clusters_page(request: Request, session: SessionDep, actor: PageUser) -> Res
     clusters.list_(session, actor=actor)  # permission first
     clusters.propose(session, escalation_teams=request.app.state.settings.cluster_escalation_teams)
     views = [_view(session, c) for c in clusters.list_(session, actor=actor)]
-    owners = list(session.scalars(select(User).where(User.role.in_([Role.PRODUCT_OPS, Role.ADMIN]),
-                                                     User.is_active.is_(True)).order_by(User.name)))
-    return render(request, "impediments/clusters.html", {"views": views, "owners": owners,
-                                                         "escalation_teams": request.app.state.settings.cluster_escalation_teams,
-                                                         "rates": HELD_OUT_RATES,
-                                                         "error": request.query_params.get("error")})
+    owners = list(
+        session.scalars(
+            select(User).where(User.role.in_([Role.PRODUCT_OPS, Role.ADMIN]), User.is_active.is_(True)).order_by(User.name)
+        )
+    )
+    return render(
+        request,
+        "impediments/clusters.html",
+        {
+            "views": views,
+            "owners": owners,
+            "escalation_teams": request.app.state.settings.cluster_escalation_teams,
+            "rates": HELD_OUT_RATES,
+            "error": request.query_params.get("error"),
+        },
+    )
 
 
 @router.post("/impediments/clusters/propose")
@@ -57,12 +72,22 @@ def propose_now(request: Request, session: SessionDep, actor: PageUser, _csrf: C
     return RedirectResponse("/impediments/clusters", status_code=303)
 
 
-def _decide(action: str, cluster_id: int, session: SessionDep, actor: PageUser, *, owner_id: str = "", title: str = "",
-            reason: str = "", note: str = "") -> Response:
+def _decide(
+    action: str,
+    cluster_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    *,
+    owner_id: str = "",
+    title: str = "",
+    reason: str = "",
+    note: str = "",
+) -> Response:
     try:
         if action == "confirm":
-            clusters.confirm(session, actor=actor, cluster_id=cluster_id,
-                             owner_id=int(owner_id) if owner_id.isdigit() else None, title=title)
+            clusters.confirm(
+                session, actor=actor, cluster_id=cluster_id, owner_id=int(owner_id) if owner_id.isdigit() else None, title=title
+            )
         elif action == "reject":
             clusters.reject(session, actor=actor, cluster_id=cluster_id, reason=reason)
         else:
@@ -74,23 +99,30 @@ def _decide(action: str, cluster_id: int, session: SessionDep, actor: PageUser, 
 
 
 @router.post("/impediments/clusters/{cluster_id}/confirm")
-def confirm_cluster(cluster_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-                    owner_id: Annotated[str, Form(max_length=12)] = "",
-                    title: Annotated[str, Form(max_length=200)] = "") -> Response:
+def confirm_cluster(
+    cluster_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    owner_id: Annotated[str, Form(max_length=12)] = "",
+    title: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     """Confirm a proposal with an owner."""
     return _decide("confirm", cluster_id, session, actor, owner_id=owner_id, title=title)
 
 
 @router.post("/impediments/clusters/{cluster_id}/reject")
-def reject_cluster(cluster_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-                   reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def reject_cluster(
+    cluster_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, reason: Annotated[str, Form(max_length=2000)] = ""
+) -> Response:
     """Reject a proposal: these are different problems."""
     return _decide("reject", cluster_id, session, actor, reason=reason)
 
 
 @router.post("/impediments/clusters/{cluster_id}/resolve")
-def resolve_cluster(cluster_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-                    note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def resolve_cluster(
+    cluster_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, note: Annotated[str, Form(max_length=2000)] = ""
+) -> Response:
     """Resolve a confirmed cluster and all its teams' impediments."""
     return _decide("resolve", cluster_id, session, actor, note=note)
 
@@ -124,9 +156,16 @@ class ClusterNote(BaseModel):
 def _read(session: SessionDep, cluster: Cluster) -> ClusterRead:
     view = _view(session, cluster)
     members = clusters.members_of(session, cluster)
-    return ClusterRead(id=cluster.id, title=cluster.title, status=cluster.status, auto_escalated=cluster.auto_escalated,
-                       owner_id=cluster.owner_id, impediment_ids=[m.id for m in members],
-                       team_ids=sorted({m.team_id for m in members}), blocked_days=float(str(view["blocked_days"])))
+    return ClusterRead(
+        id=cluster.id,
+        title=cluster.title,
+        status=cluster.status,
+        auto_escalated=cluster.auto_escalated,
+        owner_id=cluster.owner_id,
+        impediment_ids=[m.id for m in members],
+        team_ids=sorted({m.team_id for m in members}),
+        blocked_days=float(str(view["blocked_days"])),
+    )
 
 
 @api.get("/impediment-clusters", response_model=list[ClusterRead])
@@ -138,8 +177,7 @@ def list_clusters(session: SessionDep, actor: ApiUser) -> list[ClusterRead]:
 @api.post("/impediment-clusters/{cluster_id}/confirm", response_model=ClusterRead)
 def api_confirm(body: ClusterConfirm, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> ClusterRead:
     """Confirm a proposed cluster with an owner."""
-    return _read(session, clusters.confirm(session, actor=actor, cluster_id=cluster_id, owner_id=body.owner_id,
-                                           title=body.title))
+    return _read(session, clusters.confirm(session, actor=actor, cluster_id=cluster_id, owner_id=body.owner_id, title=body.title))
 
 
 @api.post("/impediment-clusters/{cluster_id}/reject", response_model=ClusterRead)

@@ -33,13 +33,22 @@ from deliveryops.impediments.cluster_identity import (
 from deliveryops.impediments.models import Cluster, Event, Impediment
 from deliveryops.impediments.service import resolve
 
-__all__ = ["AUTO_ESCALATE_DAYS", "AUTO_ESCALATE_TEAMS", "confirm", "list_", "propose", "reject", "resolve_cluster",
-           "similar_elsewhere"]
+__all__ = [
+    "AUTO_ESCALATE_DAYS",
+    "AUTO_ESCALATE_TEAMS",
+    "confirm",
+    "list_",
+    "propose",
+    "reject",
+    "resolve_cluster",
+    "similar_elsewhere",
+]
 
 
 def _open_unclustered(session: Session) -> list[Impediment]:
-    rows = session.scalars(select(Impediment).where(Impediment.cluster_id.is_(None))
-                           .options(selectinload(Impediment.events)).order_by(Impediment.id))
+    rows = session.scalars(
+        select(Impediment).where(Impediment.cluster_id.is_(None)).options(selectinload(Impediment.events)).order_by(Impediment.id)
+    )
     return [row for row in rows if not row.status.is_closed]
 
 
@@ -90,8 +99,15 @@ def members_of(session: Session, cluster: Cluster) -> list[Impediment]:
     return list(session.scalars(select(Impediment).where(Impediment.id.in_(ids)).order_by(Impediment.team_id)))
 
 
-def confirm(session: Session, *, actor: User | None, cluster_id: int, owner_id: int | None, title: str | None = None,
-            now: datetime | None = None) -> Cluster:
+def confirm(
+    session: Session,
+    *,
+    actor: User | None,
+    cluster_id: int,
+    owner_id: int | None,
+    title: str | None = None,
+    now: datetime | None = None,
+) -> Cluster:
     """Confirm a proposal: one owner, and its members now resolve together."""
     _require_ops(actor)
     cluster = _get(session, cluster_id)
@@ -106,11 +122,23 @@ def confirm(session: Session, *, actor: User | None, cluster_id: int, owner_id: 
     members = members_of(session, cluster)
     for member in members:
         member.cluster_id = cluster.id
-        member.events.append(Event(actor_id=actor.id if actor else None, kind="clustered", at=moment,
-                                   note=f"Part of the cross-team problem “{cluster.title}”, owned by Product Ops."))
+        member.events.append(
+            Event(
+                actor_id=actor.id if actor else None,
+                kind="clustered",
+                at=moment,
+                note=f"Part of the cross-team problem “{cluster.title}”, owned by Product Ops.",
+            )
+        )
     decisions.record_groups(session, groups=[[m.id for m in members]], source="confirm", actor=actor, now=moment)
-    cluster_event(session, cluster, "confirmed", actor=actor, at=moment,
-                  note=f"Confirmed as one problem of {len({m.team_id for m in members})} teams.")
+    cluster_event(
+        session,
+        cluster,
+        "confirmed",
+        actor=actor,
+        at=moment,
+        note=f"Confirmed as one problem of {len({m.team_id for m in members})} teams.",
+    )
     session.flush()
     return cluster
 
@@ -126,15 +154,15 @@ def reject(session: Session, *, actor: User | None, cluster_id: int, reason: str
     moment = now or utcnow()
     cluster.status, cluster.note, cluster.decided_at = "rejected", reason.strip(), moment
     # "Different problems": no two of them are proposed together again.
-    decisions.record_groups(session, groups=[[m.impediment_id] for m in cluster.members], source="reject", actor=actor,
-                            now=moment)
+    decisions.record_groups(
+        session, groups=[[m.impediment_id] for m in cluster.members], source="reject", actor=actor, now=moment
+    )
     cluster_event(session, cluster, "rejected", actor=actor, at=moment, note=reason.strip())
     session.flush()
     return cluster
 
 
-def resolve_cluster(session: Session, *, actor: User | None, cluster_id: int, note: str,
-                    now: datetime | None = None) -> Cluster:
+def resolve_cluster(session: Session, *, actor: User | None, cluster_id: int, note: str, now: datetime | None = None) -> Cluster:
     """Resolve a confirmed cluster and every open member, with a note to each team."""
     cluster = _get(session, cluster_id)
     if actor is not None and actor.role not in (Role.PRODUCT_OPS, Role.ADMIN) and actor.id != cluster.owner_id:
@@ -146,8 +174,14 @@ def resolve_cluster(session: Session, *, actor: User | None, cluster_id: int, no
     moment = now or utcnow()
     for member in members_of(session, cluster):
         if not member.status.is_closed:
-            resolve(session=session, actor=None, impediment_id=member.id, now=moment, via_cluster=True,
-                    note=f"Resolved with the cross-team problem “{cluster.title}”: {note.strip()}")
+            resolve(
+                session=session,
+                actor=None,
+                impediment_id=member.id,
+                now=moment,
+                via_cluster=True,
+                note=f"Resolved with the cross-team problem “{cluster.title}”: {note.strip()}",
+            )
     cluster.status, cluster.resolved_at, cluster.note = "resolved", moment, note.strip()
     cluster_event(session, cluster, "resolved", actor=actor, at=moment, note=note.strip())
     session.flush()

@@ -24,15 +24,21 @@ from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments.models import PairDecision, Synonym
 
-__all__ = ["add_synonym", "decisions_among", "list_synonyms", "pair_decision_count", "record", "record_groups",
-           "remove_synonym"]
+__all__ = ["add_synonym", "decisions_among", "list_synonyms", "pair_decision_count", "record", "record_groups", "remove_synonym"]
 
 SAME = "same"
 DIFFERENT = "different"
 
 
-def record(session: Session, *, pairs: Iterable[tuple[int, int]], verdict: str, source: str, actor: User | None,
-           now: datetime | None = None) -> int:
+def record(
+    session: Session,
+    *,
+    pairs: Iterable[tuple[int, int]],
+    verdict: str,
+    source: str,
+    actor: User | None,
+    now: datetime | None = None,
+) -> int:
     """Keep a decision about pairs of impediments (replacing an earlier decision about the same pair).
 
     Args:
@@ -53,27 +59,37 @@ def record(session: Session, *, pairs: Iterable[tuple[int, int]], verdict: str, 
         return 0
     moment = now or utcnow()
     ids = sorted({identifier for pair in wanted for identifier in pair})
-    existing = {(row.first_id, row.second_id): row for row in session.scalars(
-        select(PairDecision).where(PairDecision.first_id.in_(ids), PairDecision.second_id.in_(ids)))}
+    existing = {
+        (row.first_id, row.second_id): row
+        for row in session.scalars(select(PairDecision).where(PairDecision.first_id.in_(ids), PairDecision.second_id.in_(ids)))
+    }
     for first, second in sorted(wanted):
         row = existing.get((first, second))
         if row is None:
-            session.add(PairDecision(first_id=first, second_id=second, verdict=verdict, source=source,
-                                     actor_id=actor.id if actor else None, at=moment))
+            session.add(
+                PairDecision(
+                    first_id=first,
+                    second_id=second,
+                    verdict=verdict,
+                    source=source,
+                    actor_id=actor.id if actor else None,
+                    at=moment,
+                )
+            )
         else:
             row.verdict, row.source, row.actor_id, row.at = verdict, source, actor.id if actor else None, moment
     session.flush()
     return len(wanted)
 
 
-def record_groups(session: Session, *, groups: Sequence[Sequence[int]], source: str, actor: User | None,
-                  now: datetime | None = None) -> None:
+def record_groups(
+    session: Session, *, groups: Sequence[Sequence[int]], source: str, actor: User | None, now: datetime | None = None
+) -> None:
     """Decide each group one problem ("same" within) and the groups different problems ("different" across)."""
     for group in groups:
         record(session, pairs=combinations(group, 2), verdict=SAME, source=source, actor=actor, now=now)
     for first, second in combinations(groups, 2):
-        record(session, pairs=((a, b) for a in first for b in second), verdict=DIFFERENT, source=source, actor=actor,
-               now=now)
+        record(session, pairs=((a, b) for a in first for b in second), verdict=DIFFERENT, source=source, actor=actor, now=now)
 
 
 def decisions_among(session: Session, impediment_ids: Sequence[int]) -> Decisions:

@@ -38,8 +38,9 @@ def organisation_synonyms(session: Session) -> list[tuple[str, str]]:
     return sorted(((term, meaning) for term, meaning in rows), key=lambda pair: (-len(pair[0]), pair[0].casefold()))
 
 
-def impediment_texts(session: Session, impediments: Sequence[Impediment],
-                     synonyms: list[tuple[str, str]] | None = None) -> list[str]:
+def impediment_texts(
+    session: Session, impediments: Sequence[Impediment], synonyms: list[tuple[str, str]] | None = None
+) -> list[str]:
     """The text the similarity reads for each impediment: title, description, category, synonyms' meanings."""
     categories = {category.id: category.name for category in session.scalars(select(Category))}
     known = organisation_synonyms(session) if synonyms is None else synonyms
@@ -89,8 +90,11 @@ def vectors(session: Session, texts: Sequence[str], *, compute_missing: bool = T
         moment = utcnow()
         for key, vector in zip(keys, computed, strict=True):
             found[key] = vector
-            session.add(TextVector(text_hash=key, model=sentence_model.MODEL_ID, vector=vector.astype("<f4").tobytes(),
-                                   computed_at=moment))
+            session.add(
+                TextVector(
+                    text_hash=key, model=sentence_model.MODEL_ID, vector=vector.astype("<f4").tobytes(), computed_at=moment
+                )
+            )
         session.flush()
     if not texts:
         return np.zeros((0, sentence_model.DIMENSIONS), dtype=np.float32)
@@ -116,9 +120,14 @@ def refresh(*, session: Session, now: datetime | None = None, reason_days: int =
     synonyms = organisation_synonyms(session)
     impediments = [row for row in session.scalars(select(Impediment)) if not row.status.is_closed]
     texts = impediment_texts(session, impediments, synonyms)
-    reasons = session.scalars(select(BlockedInterval.reason).distinct().where(
-        BlockedInterval.reason != "",
-        (BlockedInterval.end.is_(None)) | (BlockedInterval.end >= moment - timedelta(days=reason_days))))
+    reasons = session.scalars(
+        select(BlockedInterval.reason)
+        .distinct()
+        .where(
+            BlockedInterval.reason != "",
+            (BlockedInterval.end.is_(None)) | (BlockedInterval.end >= moment - timedelta(days=reason_days)),
+        )
+    )
     texts.extend(reason_text(reason, synonyms) for reason in reasons)
     wanted = {text_hash(text): text for text in texts}
     keys = sorted(wanted)

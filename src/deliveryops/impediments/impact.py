@@ -38,18 +38,21 @@ def blocked_days(session: Session, impediments: list[Impediment], *, now: dateti
     ids = [imp.id for imp in impediments]
     if not ids:
         return {}
-    links = session.execute(select(AffectedItem.impediment_id, AffectedItem.work_item_id)
-                            .where(AffectedItem.impediment_id.in_(ids))).all()
+    links = session.execute(
+        select(AffectedItem.impediment_id, AffectedItem.work_item_id).where(AffectedItem.impediment_id.in_(ids))
+    ).all()
     by_item: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
     item_ids = {item_id for _imp, item_id in links}
-    for item_id, start, end in session.execute(select(BlockedInterval.item_id, BlockedInterval.start,
-                                                      BlockedInterval.end).where(BlockedInterval.item_id.in_(item_ids))):
+    for item_id, start, end in session.execute(
+        select(BlockedInterval.item_id, BlockedInterval.start, BlockedInterval.end).where(BlockedInterval.item_id.in_(item_ids))
+    ):
         by_item[item_id].append((start, end))
     earliest: dict[tuple[int, int], datetime] = {}
     for impediment_id, item_id, start in session.execute(
-            select(BlockerLink.impediment_id, BlockedInterval.item_id, BlockedInterval.start)
-            .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
-            .where(BlockerLink.impediment_id.in_(ids), BlockerLink.status == "linked")):
+        select(BlockerLink.impediment_id, BlockedInterval.item_id, BlockedInterval.start)
+        .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
+        .where(BlockerLink.impediment_id.in_(ids), BlockerLink.status == "linked")
+    ):
         key = (impediment_id, item_id)
         earliest[key] = min(start, earliest.get(key, start))
     lookup = {imp.id: imp for imp in impediments}
@@ -84,8 +87,9 @@ def _median(values: list[float]) -> float | None:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def report(session: Session, *, team_ids: set[int] | None, start: date, end: date,
-           now: datetime | None = None) -> dict[str, object]:
+def report(
+    session: Session, *, team_ids: set[int] | None, start: date, end: date, now: datetime | None = None
+) -> dict[str, object]:
     """Impediments raised in a period: category × teams × blocked days × count, and how fast they went.
 
     "Within service level": resolved without ever being overdue at a level (each level's working days
@@ -102,11 +106,10 @@ def report(session: Session, *, team_ids: set[int] | None, start: date, end: dat
         ``rows`` per category, ``by_level`` median working days at each level, ``open_by_week``.
     """
     moment = now or utcnow()
-    statement = select(Impediment).where(Impediment.created_at >= datetime.combine(start, datetime.min.time(),
-                                                                                    tzinfo=moment.tzinfo),
-                                         Impediment.created_at < datetime.combine(end + timedelta(days=1),
-                                                                                  datetime.min.time(),
-                                                                                  tzinfo=moment.tzinfo))
+    statement = select(Impediment).where(
+        Impediment.created_at >= datetime.combine(start, datetime.min.time(), tzinfo=moment.tzinfo),
+        Impediment.created_at < datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=moment.tzinfo),
+    )
     if team_ids is not None:
         statement = statement.where(Impediment.team_id.in_(team_ids))
     impediments = list(session.scalars(statement))
@@ -121,13 +124,19 @@ def report(session: Session, *, team_ids: set[int] | None, start: date, end: dat
     for category, members in sorted(grouped.items()):
         resolved = [m for m in members if m.status is Status.RESOLVED and m.resolved_at]
         within = [m for m in resolved if _never_overdue(m, levels)]
-        rows.append(ReportRow(
-            category=category, teams=len({m.team_id for m in members}), impediments=len(members),
-            blocked_days=round(sum(costs.get(m.id, 0.0) for m in members), 1), resolved=len(resolved),
-            median_days_to_resolve=_median([(m.resolved_at - m.created_at).total_seconds() / 86400
-                                            for m in resolved if m.resolved_at]),
-            within_service_level=round(len(within) / len(resolved), 3) if resolved else None,
-        ))
+        rows.append(
+            ReportRow(
+                category=category,
+                teams=len({m.team_id for m in members}),
+                impediments=len(members),
+                blocked_days=round(sum(costs.get(m.id, 0.0) for m in members), 1),
+                resolved=len(resolved),
+                median_days_to_resolve=_median(
+                    [(m.resolved_at - m.created_at).total_seconds() / 86400 for m in resolved if m.resolved_at]
+                ),
+                within_service_level=round(len(within) / len(resolved), 3) if resolved else None,
+            )
+        )
         for m in members:
             for level, days in _days_per_level(m, moment).items():
                 time_at_level[level].append(days)
@@ -135,11 +144,21 @@ def report(session: Session, *, team_ids: set[int] | None, start: date, end: dat
     week = start - timedelta(days=start.weekday())
     while week <= end:
         week_end = datetime.combine(week + timedelta(days=7), datetime.min.time(), tzinfo=moment.tzinfo)
-        open_by_week.append({"week": week.isoformat(), "open": sum(
-            1 for m in impediments if m.created_at < week_end and (m.resolved_at is None or m.resolved_at >= week_end))})
+        open_by_week.append(
+            {
+                "week": week.isoformat(),
+                "open": sum(
+                    1 for m in impediments if m.created_at < week_end and (m.resolved_at is None or m.resolved_at >= week_end)
+                ),
+            }
+        )
         week += timedelta(days=7)
-    return {"rows": rows, "by_level": {level: _median(days) for level, days in time_at_level.items()},
-            "open_by_week": open_by_week, "impediments": len(impediments)}
+    return {
+        "rows": rows,
+        "by_level": {level: _median(days) for level, days in time_at_level.items()},
+        "open_by_week": open_by_week,
+        "impediments": len(impediments),
+    }
 
 
 def _days_per_level(impediment: Impediment, now: datetime) -> dict[str, float]:
@@ -179,26 +198,37 @@ class UnraisedBlock:
     days: float
 
 
-def unraised_blocked_items(session: Session, team: Team, *, min_days: float = 2.0,
-                           now: datetime | None = None) -> list[UnraisedBlock]:
+def unraised_blocked_items(
+    session: Session, team: Team, *, min_days: float = 2.0, now: datetime | None = None
+) -> list[UnraisedBlock]:
     """Items blocked for at least ``min_days`` (still blocked, or in the last 30 days) without an impediment.
 
     Blocks with a pending link proposal (``blockers.proposals``) are listed there instead.
     """
     moment = now or utcnow()
-    covered = set(session.scalars(select(AffectedItem.work_item_id).join(Impediment).where(
-        Impediment.team_id == team.id)))
+    covered = set(session.scalars(select(AffectedItem.work_item_id).join(Impediment).where(Impediment.team_id == team.id)))
     rows = session.execute(
-        select(BlockedInterval.id, WorkItem.id, WorkItem.external_key, WorkItem.title, BlockedInterval.reason,
-               BlockedInterval.start, BlockedInterval.end)
+        select(
+            BlockedInterval.id,
+            WorkItem.id,
+            WorkItem.external_key,
+            WorkItem.title,
+            BlockedInterval.reason,
+            BlockedInterval.start,
+            BlockedInterval.end,
+        )
         .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
         .where(WorkItem.team_id == team.id)
         .where((BlockedInterval.end.is_(None)) | (BlockedInterval.end >= moment - timedelta(days=30)))
     ).all()
-    pending = set(session.scalars(select(BlockerLink.interval_id)
-                                  .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
-                                  .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
-                                  .where(BlockerLink.status == "proposed", WorkItem.team_id == team.id)))
+    pending = set(
+        session.scalars(
+            select(BlockerLink.interval_id)
+            .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
+            .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+            .where(BlockerLink.status == "proposed", WorkItem.team_id == team.id)
+        )
+    )
     found = []
     for interval_id, item_id, key, title, reason, start, end in rows:
         days = ((end or moment) - start).total_seconds() / 86400
@@ -206,5 +236,3 @@ def unraised_blocked_items(session: Session, team: Team, *, min_days: float = 2.
             continue
         found.append(UnraisedBlock(interval_id, key, title, reason, start, end, round(days, 1)))
     return sorted(found, key=lambda block: (block.end is not None, -block.days))
-
-

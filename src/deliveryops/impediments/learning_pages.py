@@ -50,13 +50,22 @@ def cluster_page(request: Request, cluster_id: ClusterId, session: SessionDep, a
     costs = blocked_days(session, members)
     teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_({m.team_id for m in members})))}
     others = [c for c in clusters.list_(session, actor=actor) if c.id != cluster.id and c.status in ("proposed", "confirmed")]
-    return render(request, "impediments/cluster.html", {
-        "cluster": cluster, "members": members, "costs": costs, "teams": teams, "others": others,
-        "blocked_days": round(sum(costs.values()), 1), "history": cluster_actions.history(session, cluster),
-        "merged_into": session.get(Cluster, cluster.merged_into_id) if cluster.merged_into_id else None,
-        "can_decide": actor.role in (Role.PRODUCT_OPS, Role.ADMIN) and cluster.status in ("proposed", "confirmed"),
-        "error": request.query_params.get("error"),
-    })
+    return render(
+        request,
+        "impediments/cluster.html",
+        {
+            "cluster": cluster,
+            "members": members,
+            "costs": costs,
+            "teams": teams,
+            "others": others,
+            "blocked_days": round(sum(costs.values()), 1),
+            "history": cluster_actions.history(session, cluster),
+            "merged_into": session.get(Cluster, cluster.merged_into_id) if cluster.merged_into_id else None,
+            "can_decide": actor.role in (Role.PRODUCT_OPS, Role.ADMIN) and cluster.status in ("proposed", "confirmed"),
+            "error": request.query_params.get("error"),
+        },
+    )
 
 
 def _back(cluster_id: int, error: str | None = None) -> RedirectResponse:
@@ -74,14 +83,20 @@ def _id(value: str) -> int | None:
 
 
 @router.post("/impediments/clusters/{cluster_id}/split")
-def split_page(cluster_id: ClusterId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-               impediment_ids: Annotated[list[str], Form(max_length=12)] = [],  # noqa: B006 - FastAPI form default
-               reason: Annotated[str, Form(max_length=2000)] = "",
-               title: Annotated[str, Form(max_length=200)] = "") -> Response:
+def split_page(
+    cluster_id: ClusterId,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    impediment_ids: Annotated[list[str], Form(max_length=12)] = [],  # noqa: B006 - FastAPI form default
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    title: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     """Split the ticked impediments off into a cluster of their own."""
     try:
-        part = cluster_actions.split(session, actor=actor, cluster_id=cluster_id, impediment_ids=_ids(impediment_ids),
-                                     reason=reason, title=title)
+        part = cluster_actions.split(
+            session, actor=actor, cluster_id=cluster_id, impediment_ids=_ids(impediment_ids), reason=reason, title=title
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _back(cluster_id, " ".join([exc.message, *exc.fields.values()]))
@@ -89,9 +104,14 @@ def split_page(cluster_id: ClusterId, session: SessionDep, actor: PageUser, _csr
 
 
 @router.post("/impediments/clusters/{cluster_id}/merge")
-def merge_page(cluster_id: ClusterId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-               other_id: Annotated[str, Form(max_length=12)] = "",
-               note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def merge_page(
+    cluster_id: ClusterId,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    other_id: Annotated[str, Form(max_length=12)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     """Merge another cluster into this one."""
     try:
         other = _id(other_id)
@@ -104,14 +124,25 @@ def merge_page(cluster_id: ClusterId, session: SessionDep, actor: PageUser, _csr
 
 
 @router.post("/impediments/clusters/{cluster_id}/move")
-def move_page(cluster_id: ClusterId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-              impediment_id: Annotated[str, Form(max_length=12)] = "",
-              to_cluster_id: Annotated[str, Form(max_length=12)] = "",
-              reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def move_page(
+    cluster_id: ClusterId,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    impediment_id: Annotated[str, Form(max_length=12)] = "",
+    to_cluster_id: Annotated[str, Form(max_length=12)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     """Move an impediment out of this cluster (into another one, or into none)."""
     try:
-        cluster_actions.move(session, actor=actor, impediment_id=_id(impediment_id) or 0, from_cluster_id=cluster_id,
-                             to_cluster_id=_id(to_cluster_id), reason=reason)
+        cluster_actions.move(
+            session,
+            actor=actor,
+            impediment_id=_id(impediment_id) or 0,
+            from_cluster_id=cluster_id,
+            to_cluster_id=_id(to_cluster_id),
+            reason=reason,
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _back(cluster_id, exc.message)
@@ -123,23 +154,39 @@ def synonyms_page(request: Request, session: SessionDep, actor: PageUser) -> Res
     """The organisation's terms that the cross-team similarity reads (admins)."""
     if actor.role is not Role.ADMIN:
         raise PermissionDeniedError("Only admins edit the organisation's synonyms.")
-    return render(request, "impediments/synonyms.html", {
-        "synonyms": decisions.list_synonyms(session), "errors": {}, "values": {}, "message": None})
+    return render(
+        request,
+        "impediments/synonyms.html",
+        {"synonyms": decisions.list_synonyms(session), "errors": {}, "values": {}, "message": None},
+    )
 
 
 @router.post("/admin/impediments/synonyms", response_class=HTMLResponse)
-def add_synonym_page(request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-                     term: Annotated[str, Form(max_length=1000)] = "",
-                     meaning: Annotated[str, Form(max_length=1000)] = "") -> Response:
+def add_synonym_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    term: Annotated[str, Form(max_length=1000)] = "",
+    meaning: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
     """Add a synonym; the form comes back with a message next to each bad field."""
     try:
         decisions.add_synonym(session, actor=actor, term=term, meaning=meaning)
     except (ValidationFailedError, ConflictError) as exc:
         session.rollback()
         fields = exc.fields if isinstance(exc, ValidationFailedError) else {"term": exc.message}
-        return render(request, "impediments/synonyms.html", {
-            "synonyms": decisions.list_synonyms(session), "errors": fields, "values": {"term": term, "meaning": meaning},
-            "message": exc.message}, status_code=422)
+        return render(
+            request,
+            "impediments/synonyms.html",
+            {
+                "synonyms": decisions.list_synonyms(session),
+                "errors": fields,
+                "values": {"term": term, "meaning": meaning},
+                "message": exc.message,
+            },
+            status_code=422,
+        )
     return RedirectResponse("/admin/impediments/synonyms", status_code=303)
 
 
@@ -151,9 +198,12 @@ def remove_synonym_page(synonym_id: SynonymId, session: SessionDep, actor: PageU
 
 
 def _team_link(session: Session, team: Team, link_id: int) -> BlockerLink:
-    link = session.scalar(select(BlockerLink).join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
-                          .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
-                          .where(BlockerLink.id == link_id, WorkItem.team_id == team.id))
+    link = session.scalar(
+        select(BlockerLink)
+        .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
+        .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+        .where(BlockerLink.id == link_id, WorkItem.team_id == team.id)
+    )
     if link is None:
         raise NotFoundError(f"No blocker link {link_id} in {team.name}.")
     return link
@@ -260,24 +310,40 @@ class LinkDecision(BaseModel):
 
 
 def _ref(cluster: Cluster) -> ClusterRef:
-    return ClusterRef(id=cluster.id, status=cluster.status, title=cluster.title,
-                      impediment_ids=sorted(link.impediment_id for link in cluster.members))
+    return ClusterRef(
+        id=cluster.id,
+        status=cluster.status,
+        title=cluster.title,
+        impediment_ids=sorted(link.impediment_id for link in cluster.members),
+    )
 
 
 @api.get("/impediment-clusters/{cluster_id}/history", response_model=list[HistoryRead])
 def api_history(session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> list[HistoryRead]:
     """A cluster's history, with the clusters merged into it (Product Ops, leaders, admins)."""
     cluster = _cluster_for_reader(session, actor, cluster_id)
-    return [HistoryRead(at=entry.at.isoformat(), kind=entry.kind, cluster_id=entry.cluster_id, actor_name=entry.actor_name,
-                        impediment_id=entry.impediment_id, other_cluster_id=entry.other_cluster_id, note=entry.note)
-            for entry in cluster_actions.history(session, cluster)]
+    return [
+        HistoryRead(
+            at=entry.at.isoformat(),
+            kind=entry.kind,
+            cluster_id=entry.cluster_id,
+            actor_name=entry.actor_name,
+            impediment_id=entry.impediment_id,
+            other_cluster_id=entry.other_cluster_id,
+            note=entry.note,
+        )
+        for entry in cluster_actions.history(session, cluster)
+    ]
 
 
 @api.post("/impediment-clusters/{cluster_id}/split", response_model=ClusterRef, status_code=201)
 def api_split(body: SplitCreate, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> ClusterRef:
     """Split impediments off into a new cluster; returns the new cluster."""
-    return _ref(cluster_actions.split(session, actor=actor, cluster_id=cluster_id, impediment_ids=body.impediment_ids,
-                                      reason=body.reason, title=body.title))
+    return _ref(
+        cluster_actions.split(
+            session, actor=actor, cluster_id=cluster_id, impediment_ids=body.impediment_ids, reason=body.reason, title=body.title
+        )
+    )
 
 
 @api.post("/impediment-clusters/{cluster_id}/merge", response_model=ClusterRef)
@@ -289,8 +355,14 @@ def api_merge(body: MergeCreate, session: SessionDep, actor: ApiUser, cluster_id
 @api.post("/impediment-clusters/{cluster_id}/move", response_model=ClusterRef | None)
 def api_move(body: MoveCreate, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> ClusterRef | None:
     """Move an impediment out of this cluster; returns the cluster it went to (null: none)."""
-    target = cluster_actions.move(session, actor=actor, impediment_id=body.impediment_id, from_cluster_id=cluster_id,
-                                  to_cluster_id=body.to_cluster_id, reason=body.reason)
+    target = cluster_actions.move(
+        session,
+        actor=actor,
+        impediment_id=body.impediment_id,
+        from_cluster_id=cluster_id,
+        to_cluster_id=body.to_cluster_id,
+        reason=body.reason,
+    )
     return _ref(target) if target is not None else None
 
 
@@ -321,19 +393,38 @@ def api_block_proposals(session: SessionDep, actor: ApiUser, team_id: TeamId) ->
     """The team's blocked items whose reason reads like one of its impediments, waiting for a decision."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     blockers.propose_links(session, team_ids={team.id})
-    return [BlockProposalRead(link_id=p.link_id, interval_id=p.interval_id, item_key=p.item_key, reason=p.reason,
-                              impediment_id=p.impediment_id, impediment_title=p.impediment_title, similarity=p.similarity)
-            for p in blockers.proposals(session, team_ids={team.id})]
+    return [
+        BlockProposalRead(
+            link_id=p.link_id,
+            interval_id=p.interval_id,
+            item_key=p.item_key,
+            reason=p.reason,
+            impediment_id=p.impediment_id,
+            impediment_title=p.impediment_title,
+            similarity=p.similarity,
+        )
+        for p in blockers.proposals(session, team_ids={team.id})
+    ]
 
 
 @api.post("/blocker-links/{link_id}/decision", status_code=204)
 def api_decide_link(body: LinkDecision, session: SessionDep, actor: ApiUser, link_id: LinkId) -> Response:
     """Link a proposed blocked item to its impediment (accept) or dismiss the proposal for good."""
     link = session.get(BlockerLink, link_id)
-    team_id = session.scalar(select(WorkItem.team_id).join(BlockedInterval, BlockedInterval.item_id == WorkItem.id)
-                             .where(BlockedInterval.id == link.interval_id)) if link else None
-    if link is None or team_id is None or (actor.role not in (Role.ADMIN, Role.PRODUCT_OPS, Role.LEADER)
-                                           and team_id not in team_ids_of(session, actor)):
+    team_id = (
+        session.scalar(
+            select(WorkItem.team_id)
+            .join(BlockedInterval, BlockedInterval.item_id == WorkItem.id)
+            .where(BlockedInterval.id == link.interval_id)
+        )
+        if link
+        else None
+    )
+    if (
+        link is None
+        or team_id is None
+        or (actor.role not in (Role.ADMIN, Role.PRODUCT_OPS, Role.LEADER) and team_id not in team_ids_of(session, actor))
+    ):
         raise NotFoundError(f"No blocker link with id {link_id}.")
     blockers.decide(session, actor=actor, link_id=link_id, accept=body.accept)
     return Response(status_code=204)

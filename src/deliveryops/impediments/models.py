@@ -52,8 +52,9 @@ class Level(enum.StrEnum):
     @property
     def label(self) -> str:
         """Human name."""
-        return {"team": "Team", "delivery_manager": "Delivery manager", "product_ops": "Product Ops",
-                "leadership": "Leadership"}[self.value]
+        return {"team": "Team", "delivery_manager": "Delivery manager", "product_ops": "Product Ops", "leadership": "Leadership"}[
+            self.value
+        ]
 
     def next(self) -> Level | None:
         """The level above, or None at the top."""
@@ -96,8 +97,7 @@ class Cluster(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # A cluster merged into another keeps its row (and history) and points to the one it became.
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("impediment_clusters.id", ondelete="SET NULL"),
-                                                       nullable=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("impediment_clusters.id", ondelete="SET NULL"), nullable=True)
 
     members: Mapped[list[ClusterMember]] = relationship(back_populates="cluster", cascade="all, delete-orphan")
 
@@ -124,26 +124,28 @@ class Impediment(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("impediment_categories.id", ondelete="SET NULL"),
-                                                    nullable=True)
-    severity: Mapped[Severity] = mapped_column(Enum(Severity, native_enum=False, length=20,
-                                                    values_callable=enum_values), default=Severity.MEDIUM)
-    status: Mapped[Status] = mapped_column(Enum(Status, native_enum=False, length=20, values_callable=enum_values),
-                                           default=Status.OPEN)
-    level: Mapped[Level] = mapped_column(Enum(Level, native_enum=False, length=20, values_callable=enum_values),
-                                         default=Level.TEAM)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("impediment_categories.id", ondelete="SET NULL"), nullable=True)
+    severity: Mapped[Severity] = mapped_column(
+        Enum(Severity, native_enum=False, length=20, values_callable=enum_values), default=Severity.MEDIUM
+    )
+    status: Mapped[Status] = mapped_column(
+        Enum(Status, native_enum=False, length=20, values_callable=enum_values), default=Status.OPEN
+    )
+    level: Mapped[Level] = mapped_column(
+        Enum(Level, native_enum=False, length=20, values_callable=enum_values), default=Level.TEAM
+    )
     level_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     needed_by: Mapped[date | None] = mapped_column(Date, nullable=True)
-    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("impediment_clusters.id", ondelete="SET NULL"),
-                                                   nullable=True, index=True)
+    cluster_id: Mapped[int | None] = mapped_column(
+        ForeignKey("impediment_clusters.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     resolution_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     category: Mapped[Category | None] = relationship()
-    events: Mapped[list[Event]] = relationship(back_populates="impediment", cascade="all, delete-orphan",
-                                               order_by="Event.at")
+    events: Mapped[list[Event]] = relationship(back_populates="impediment", cascade="all, delete-orphan", order_by="Event.at")
     items: Mapped[list[AffectedItem]] = relationship(back_populates="impediment", cascade="all, delete-orphan")
 
 
@@ -185,8 +187,7 @@ class ServiceLevel(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     level: Mapped[Level] = mapped_column(Enum(Level, native_enum=False, length=20, values_callable=enum_values))
-    severity: Mapped[Severity] = mapped_column(Enum(Severity, native_enum=False, length=20,
-                                                    values_callable=enum_values))
+    severity: Mapped[Severity] = mapped_column(Enum(Severity, native_enum=False, length=20, values_callable=enum_values))
     working_days: Mapped[int] = mapped_column(Integer)
 
 
@@ -201,8 +202,7 @@ class ClusterEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     kind: Mapped[str] = mapped_column(String(30))
     impediment_id: Mapped[int | None] = mapped_column(ForeignKey("impediments.id", ondelete="SET NULL"), nullable=True)
-    other_cluster_id: Mapped[int | None] = mapped_column(ForeignKey("impediment_clusters.id", ondelete="SET NULL"),
-                                                         nullable=True)
+    other_cluster_id: Mapped[int | None] = mapped_column(ForeignKey("impediment_clusters.id", ondelete="SET NULL"), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
 
 

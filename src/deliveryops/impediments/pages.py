@@ -75,16 +75,20 @@ def report_period(start: date | None, end: date | None, *, today: date) -> tuple
     """
     for field, value in (("from", start), ("to", end)):
         if value is not None and not EARLIEST <= value <= LATEST:
-            raise ValidationFailedError(f"Choose a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}.",
-                                        fields={field: f"Choose a date between {EARLIEST.year} and {LATEST.year}."})
+            raise ValidationFailedError(
+                f"Choose a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}.",
+                fields={field: f"Choose a date between {EARLIEST.year} and {LATEST.year}."},
+            )
     end = end or today
     start = start or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
     if start > end:
-        raise ValidationFailedError("The start must be on or before the end.",
-                                    fields={"from": "The start must be on or before the end."})
+        raise ValidationFailedError(
+            "The start must be on or before the end.", fields={"from": "The start must be on or before the end."}
+        )
     if (end - start).days + 1 > MAX_REPORT_DAYS:
-        raise ValidationFailedError("Choose a period of at most two years.",
-                                    fields={"from": "Choose a period of at most two years."})
+        raise ValidationFailedError(
+            "Choose a period of at most two years.", fields={"from": "Choose a period of at most two years."}
+        )
     return start, end
 
 
@@ -103,11 +107,22 @@ class LogRow:
 def _rows(session: Session, impediments: list[Impediment], now: datetime) -> list[LogRow]:
     levels = service.service_levels(session)
     costs = impact.blocked_days(session, impediments, now=now)
-    teams = {team.id: team for team in session.scalars(select(Team).where(
-        Team.id.in_({imp.team_id for imp in impediments})))} if impediments else {}
-    return [LogRow(imp, teams[imp.team_id], service.working_days_at_level(imp, now=now),
-                   levels.get((imp.level, imp.severity)), service.is_overdue(imp, levels, now=now),
-                   costs.get(imp.id, 0.0)) for imp in impediments]
+    teams = (
+        {team.id: team for team in session.scalars(select(Team).where(Team.id.in_({imp.team_id for imp in impediments})))}
+        if impediments
+        else {}
+    )
+    return [
+        LogRow(
+            imp,
+            teams[imp.team_id],
+            service.working_days_at_level(imp, now=now),
+            levels.get((imp.level, imp.severity)),
+            service.is_overdue(imp, levels, now=now),
+            costs.get(imp.id, 0.0),
+        )
+        for imp in impediments
+    ]
 
 
 # Cross-team views. Declared before /impediments/{impediment_id}, which would otherwise match their paths.
@@ -119,8 +134,7 @@ def _open_by_team(session: Session, team_ids: list[int], now: datetime) -> dict[
         return {}
     levels = service.service_levels(session)
     counts = dict.fromkeys(team_ids, (0, 0))
-    for imp in session.scalars(select(Impediment).where(Impediment.team_id.in_(team_ids),
-                                                        Impediment.status.not_in(CLOSED))):
+    for imp in session.scalars(select(Impediment).where(Impediment.team_id.in_(team_ids), Impediment.status.not_in(CLOSED))):
         open_count, overdue = counts[imp.team_id]
         counts[imp.team_id] = (open_count + 1, overdue + service.is_overdue(imp, levels, now=now))
     return counts
@@ -138,18 +152,26 @@ def impediments_index(request: Request, session: SessionDep, actor: PageUser) ->
             entries = service.queue(session=session, actor=actor, level=level, now=now, blocked_days=costs)
             queues.append((level, [(entry, levels.get((level, entry.impediment.severity))) for entry in entries]))
     teams = [] if actor.role.sees_all_teams else list_teams(session=session, actor=actor)
-    return render(request, "impediments/index.html", {
-        "queues": queues, "teams": teams, "counts": _open_by_team(session, [team.id for team in teams], now),
-    })
+    return render(
+        request,
+        "impediments/index.html",
+        {
+            "queues": queues,
+            "teams": teams,
+            "counts": _open_by_team(session, [team.id for team in teams], now),
+        },
+    )
 
 
 def _delivery_managers(session: Session, team_ids: set[int]) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
     if team_ids:
         for team_id, name in session.execute(
-                select(Membership.team_id, User.name).join(User, User.id == Membership.user_id)
-                .where(Membership.team_id.in_(team_ids), Membership.team_role == TeamRole.DELIVERY_MANAGER)
-                .order_by(User.name)):
+            select(Membership.team_id, User.name)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.team_id.in_(team_ids), Membership.team_role == TeamRole.DELIVERY_MANAGER)
+            .order_by(User.name)
+        ):
             names.setdefault(team_id, []).append(name)
     return names
 
@@ -175,17 +197,24 @@ def digest(request: Request, session: SessionDep, actor: PageUser) -> Response:
     rows = [row for row in _rows(session, list(session.scalars(statement)), now) if row.overdue]
     rows.sort(key=lambda row: (-(row.working_days - (row.allowed_days or 0)), row.impediment.id))
     managers = _delivery_managers(session, {row.team.id for row in rows if row.impediment.level is Level.DELIVERY_MANAGER})
-    groups = [(level, [(row, _who_acts(row, managers)) for row in rows if row.impediment.level is level])
-              for level in Level]
-    return render(request, "impediments/digest.html", {
-        "groups": [group for group in groups if group[1]], "total": len(rows), "all_teams": scope is None,
-        "today": now.date(),
-    })
+    groups = [(level, [(row, _who_acts(row, managers)) for row in rows if row.impediment.level is level]) for level in Level]
+    return render(
+        request,
+        "impediments/digest.html",
+        {
+            "groups": [group for group in groups if group[1]],
+            "total": len(rows),
+            "all_teams": scope is None,
+            "today": now.date(),
+        },
+    )
 
 
 @router.get("/impediments/reports", response_class=HTMLResponse)
 def reports(
-    request: Request, session: SessionDep, actor: PageUser,
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
     start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
 ) -> Response:
@@ -195,8 +224,13 @@ def reports(
     start_date, end_date = parse_date_field(start, "from", errors), parse_date_field(end, "to", errors)
     values = {"from": start or "", "to": end or ""}
     scope = visible_team_ids(session, actor)
-    context: dict[str, Any] = {"errors": errors, "values": values, "report": None, "all_teams": scope is None,
-                               "teams": [] if scope is None else list_teams(session=session, actor=actor)}
+    context: dict[str, Any] = {
+        "errors": errors,
+        "values": values,
+        "report": None,
+        "all_teams": scope is None,
+        "teams": [] if scope is None else list_teams(session=session, actor=actor),
+    }
     if not errors:
         try:
             start_date, end_date = report_period(start_date, end_date, today=now.date())
@@ -206,9 +240,13 @@ def reports(
         return render(request, "impediments/report.html", context, status_code=422)
     data = impact.report(session, team_ids=scope, start=start_date, end=end_date, now=now)
     by_level = cast(dict[str, float | None], data["by_level"])
-    context.update(report=data, start=start_date, end=end_date, values={"from": start_date.isoformat(),
-                                                                        "to": end_date.isoformat()},
-                   by_level=[(level, by_level[level.value]) for level in Level if level.value in by_level])
+    context.update(
+        report=data,
+        start=start_date,
+        end=end_date,
+        values={"from": start_date.isoformat(), "to": end_date.isoformat()},
+        by_level=[(level, by_level[level.value]) for level in Level if level.value in by_level],
+    )
     return render(request, "impediments/report.html", context)
 
 
@@ -232,22 +270,47 @@ def _parse_raise(form: dict[str, str], errors: dict[str, str]) -> dict[str, Any]
         except ValueError:
             errors["needed_by"] = f"Expected a date like 2026-03-31, got {form['needed_by']!r}."
     keys = [key.strip() for key in form["work_items"].replace(",", "\n").splitlines() if key.strip()]
-    return {"title": form["title"], "description": form["description"], "category_id": category_id,
-            "severity": severity, "needed_by": needed_by, "work_item_keys": keys}
+    return {
+        "title": form["title"],
+        "description": form["description"],
+        "category_id": category_id,
+        "severity": severity,
+        "needed_by": needed_by,
+        "work_item_keys": keys,
+    }
 
 
-def _log_page(request: Request, session: Session, actor: User, team: Team, *, errors: dict[str, str] | None = None,
-              values: dict[str, str] | None = None, message: str | None = None, status_code: int = 200) -> Response:
+def _log_page(
+    request: Request,
+    session: Session,
+    actor: User,
+    team: Team,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> Response:
     now = utcnow()
     rows = _rows(session, service.list_team(session=session, actor=actor, team_id=team.id), now)
-    return render(request, "impediments/log.html", {
-        "team": team, "open_rows": [r for r in rows if not r.impediment.status.is_closed],
-        "closed_rows": [r for r in rows if r.impediment.status.is_closed],
-        "categories": service.categories(session), "severities": list(Severity), "can_raise": can_raise(session, actor, team),
-        "blocks": impact.unraised_blocked_items(session, team, now=now), "errors": errors or {},
-        "block_proposals": blockers.proposals(session, team_ids={team.id}),
-        "values": values or {"severity": Severity.MEDIUM.value}, "message": message,
-    }, status_code=status_code)
+    return render(
+        request,
+        "impediments/log.html",
+        {
+            "team": team,
+            "open_rows": [r for r in rows if not r.impediment.status.is_closed],
+            "closed_rows": [r for r in rows if r.impediment.status.is_closed],
+            "categories": service.categories(session),
+            "severities": list(Severity),
+            "can_raise": can_raise(session, actor, team),
+            "blocks": impact.unraised_blocked_items(session, team, now=now),
+            "errors": errors or {},
+            "block_proposals": blockers.proposals(session, team_ids={team.id}),
+            "values": values or {"severity": Severity.MEDIUM.value},
+            "message": message,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/teams/{slug}/impediments", response_class=HTMLResponse)
@@ -260,7 +323,11 @@ def team_log(request: Request, slug: str, session: SessionDep, actor: PageUser) 
 
 @router.post("/teams/{slug}/impediments", response_class=HTMLResponse)
 def raise_impediment(
-    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     title: Annotated[str, Form(max_length=1000)] = "",
     description: Annotated[str, Form(max_length=10_000)] = "",
     category_id: Annotated[str, Form(max_length=20)] = "",
@@ -273,8 +340,15 @@ def raise_impediment(
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not can_raise(session, actor, team):
         raise PermissionDeniedError("Only people in the team can raise its impediments.")
-    values = {"title": title, "description": description, "category_id": category_id, "severity": severity,
-              "needed_by": needed_by, "work_items": work_items, "tool_id": tool_id}
+    values = {
+        "title": title,
+        "description": description,
+        "category_id": category_id,
+        "severity": severity,
+        "needed_by": needed_by,
+        "work_items": work_items,
+        "tool_id": tool_id,
+    }
     errors: dict[str, str] = {}
     parsed = _parse_raise(values, errors)
     tool = tool_id.strip()
@@ -290,8 +364,7 @@ def raise_impediment(
     else:
         if tool and not errors:
             try:  # the tool or practice it concerns (deliveryops.cockpit)
-                catalogue.link_impediment(session=session, actor=actor, impediment_id=impediment.id,
-                                          entry_id=int(tool))
+                catalogue.link_impediment(session=session, actor=actor, impediment_id=impediment.id, entry_id=int(tool))
             except ValidationFailedError:
                 errors["tool_id"] = "Choose a tool or practice from the catalogue."
         if not errors:
@@ -301,33 +374,42 @@ def raise_impediment(
 
 
 @router.post("/teams/{slug}/impediments/from-block/{interval_id}", response_class=HTMLResponse)
-def raise_from_block(request: Request, slug: str, interval_id: IntervalId, session: SessionDep, actor: PageUser,
-                     _csrf: CsrfChecked) -> Response:
+def raise_from_block(
+    request: Request, slug: str, interval_id: IntervalId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked
+) -> Response:
     """One click: an impediment titled from the block's reason, with the blocked item linked."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not can_raise(session, actor, team):
         raise PermissionDeniedError("Only people in the team can raise its impediments.")
-    found = session.execute(select(BlockedInterval, WorkItem).join(WorkItem, WorkItem.id == BlockedInterval.item_id)
-                            .where(BlockedInterval.id == interval_id, WorkItem.team_id == team.id)).first()
+    found = session.execute(
+        select(BlockedInterval, WorkItem)
+        .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+        .where(BlockedInterval.id == interval_id, WorkItem.team_id == team.id)
+    ).first()
     if found is None:
         raise NotFoundError(f"No blocked item with interval {interval_id} in {team.name}.")
     interval, item = found
-    linked = session.scalar(select(Impediment).join(AffectedItem).where(
-        AffectedItem.work_item_id == item.id, Impediment.team_id == team.id).limit(1))
+    linked = session.scalar(
+        select(Impediment).join(AffectedItem).where(AffectedItem.work_item_id == item.id, Impediment.team_id == team.id).limit(1)
+    )
     if linked is not None:
         raise ConflictError(f"{item.external_key} is linked to an impediment already: {linked.title}.")
     other = next((c for c in service.categories(session) if c.name == "Other"), None)
     reason = " ".join(interval.reason.split())
     impediment = service.raise_(
-        session=session, actor=actor, team_id=team.id,
+        session=session,
+        actor=actor,
+        team_id=team.id,
         title=(reason or f"{item.external_key} is blocked")[:200],
         description=f"Raised from the block of {item.external_key} ({item.title}), blocked since "
-                    f"{interval.start.date().isoformat()}.",
-        category_id=other.id if other else None, severity=Severity.MEDIUM, work_item_keys=[item.external_key])
+        f"{interval.start.date().isoformat()}.",
+        category_id=other.id if other else None,
+        severity=Severity.MEDIUM,
+        work_item_keys=[item.external_key],
+    )
     # The block is what the impediment describes: its days count from the block's start.
     blockers.link_interval(session, actor=actor, interval_id=interval.id, impediment_id=impediment.id)
     return RedirectResponse(f"/impediments/{impediment.id}", status_code=303)
-
 
 
 # One impediment.
@@ -369,34 +451,71 @@ def _cluster_href(request: Request, cluster_id: int) -> str | None:
     return f"{CLUSTERS_PAGE}#cluster-{cluster_id}" if CLUSTERS_PAGE in served else None
 
 
-def _detail_page(request: Request, session: Session, actor: User, impediment_id: int, *, failed: str | None = None,
-                 message: str | None = None, errors: dict[str, str] | None = None,
-                 values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+def _detail_page(
+    request: Request,
+    session: Session,
+    actor: User,
+    impediment_id: int,
+    *,
+    failed: str | None = None,
+    message: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     impediment = service.get_or_raise(session=session, actor=actor, impediment_id=impediment_id)
     now = utcnow()
     row = _rows(session, [impediment], now)[0]
     names = actor_names(session, impediment)
     item_ids = [link.work_item_id for link in impediment.items]
-    items = list(session.scalars(select(WorkItem).where(WorkItem.id.in_(item_ids)).order_by(WorkItem.external_key))) \
-        if item_ids else []
+    items = (
+        list(session.scalars(select(WorkItem).where(WorkItem.id.in_(item_ids)).order_by(WorkItem.external_key)))
+        if item_ids
+        else []
+    )
     cluster = session.get(Cluster, impediment.cluster_id) if impediment.cluster_id is not None else None
     acts = service.can_act(session, actor, impediment) and not impediment.status.is_closed
     next_level = impediment.level.next() if acts else None
     previous_level = impediment.level.previous() if acts else None
-    shown = {"comment"} | ({"status", "resolve"} if acts else set()) | ({"escalate"} if next_level else set()) \
+    shown = (
+        {"comment"}
+        | ({"status", "resolve"} if acts else set())
+        | ({"escalate"} if next_level else set())
         | ({"hand-back"} if previous_level else set())
-    similar = [] if impediment.status.is_closed or cluster else [
-        (other, score, session.get(Team, other.team_id)) for other, score in clusters.similar_elsewhere(session, impediment)
-    ]
+    )
+    similar = (
+        []
+        if impediment.status.is_closed or cluster
+        else [
+            (other, score, session.get(Team, other.team_id)) for other, score in clusters.similar_elsewhere(session, impediment)
+        ]
+    )
     sees_clusters = actor.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN)
-    return render(request, "impediments/detail.html", {
-        "imp": impediment, "row": row, "team": row.team, "items": items, "cluster": cluster, "similar": similar,
-        "cluster_href": _cluster_href(request, cluster.id) if cluster and sees_clusters else None,
-        "sees_clusters": sees_clusters, "visible_team_ids": visible_team_ids(session, actor),
-        "timeline": [(event, names.get(event.actor_id or 0, "someone"), describe(event)) for event in impediment.events],
-        "can_act": acts, "next_level": next_level, "previous_level": previous_level, "shown": shown,
-        "failed": failed, "message": message, "errors": errors or {}, "values": values or {},
-    }, status_code=status_code)
+    return render(
+        request,
+        "impediments/detail.html",
+        {
+            "imp": impediment,
+            "row": row,
+            "team": row.team,
+            "items": items,
+            "cluster": cluster,
+            "similar": similar,
+            "cluster_href": _cluster_href(request, cluster.id) if cluster and sees_clusters else None,
+            "sees_clusters": sees_clusters,
+            "visible_team_ids": visible_team_ids(session, actor),
+            "timeline": [(event, names.get(event.actor_id or 0, "someone"), describe(event)) for event in impediment.events],
+            "can_act": acts,
+            "next_level": next_level,
+            "previous_level": previous_level,
+            "shown": shown,
+            "failed": failed,
+            "message": message,
+            "errors": errors or {},
+            "values": values or {},
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/impediments/{impediment_id}", response_class=HTMLResponse)
@@ -405,20 +524,42 @@ def impediment_page(request: Request, impediment_id: ImpedimentId, session: Sess
     return _detail_page(request, session, actor, impediment_id)
 
 
-def _act(request: Request, session: Session, actor: User, impediment_id: int, form: str, values: dict[str, str],
-         action: Callable[[], object]) -> Response:
+def _act(
+    request: Request,
+    session: Session,
+    actor: User,
+    impediment_id: int,
+    form: str,
+    values: dict[str, str],
+    action: Callable[[], object],
+) -> Response:
     try:
         action()
     except ValidationFailedError as exc:
         session.rollback()
-        return _detail_page(request, session, actor, impediment_id, failed=form, message=exc.message,
-                            errors=exc.fields, values=values, status_code=422)
+        return _detail_page(
+            request,
+            session,
+            actor,
+            impediment_id,
+            failed=form,
+            message=exc.message,
+            errors=exc.fields,
+            values=values,
+            status_code=422,
+        )
     return RedirectResponse(f"/impediments/{impediment_id}", status_code=303)
 
 
 @router.post("/impediments/{impediment_id}/status", response_class=HTMLResponse)
-def change_status(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser,
-                  _csrf: CsrfChecked, status: Annotated[str, Form(max_length=20)] = "") -> Response:
+def change_status(
+    request: Request,
+    impediment_id: ImpedimentId,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    status: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
     """Move between open and in progress."""
     impediment = service.get_or_raise(session=session, actor=actor, impediment_id=impediment_id)
     if not service.can_act(session, actor, impediment):
@@ -426,42 +567,85 @@ def change_status(request: Request, impediment_id: ImpedimentId, session: Sessio
 
     def action() -> None:
         if status not in (Status.OPEN.value, Status.IN_PROGRESS.value):
-            raise ValidationFailedError("Use escalate or resolve for that.",
-                                        fields={"status": "Choose open or in progress."})
+            raise ValidationFailedError("Use escalate or resolve for that.", fields={"status": "Choose open or in progress."})
         service.set_status(session=session, actor=actor, impediment_id=impediment_id, status=Status(status))
 
     return _act(request, session, actor, impediment_id, "status", {"status": status}, action)
 
 
 @router.post("/impediments/{impediment_id}/escalate", response_class=HTMLResponse)
-def escalate(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-             tried: TEXT = "", needed: TEXT = "") -> Response:
+def escalate(
+    request: Request,
+    impediment_id: ImpedimentId,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    tried: TEXT = "",
+    needed: TEXT = "",
+) -> Response:
     """Move one level up, saying what was tried and what is needed."""
-    return _act(request, session, actor, impediment_id, "escalate", {"tried": tried, "needed": needed},
-                lambda: service.escalate(session=session, actor=actor, impediment_id=impediment_id, tried=tried,
-                                         needed=needed))
+    return _act(
+        request,
+        session,
+        actor,
+        impediment_id,
+        "escalate",
+        {"tried": tried, "needed": needed},
+        lambda: service.escalate(session=session, actor=actor, impediment_id=impediment_id, tried=tried, needed=needed),
+    )
 
 
 @router.post("/impediments/{impediment_id}/hand-back", response_class=HTMLResponse)
-def hand_back(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-              reason: TEXT = "") -> Response:
+def hand_back(
+    request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, reason: TEXT = ""
+) -> Response:
     """Hand the impediment back one level down, with a reason."""
-    return _act(request, session, actor, impediment_id, "hand-back", {"reason": reason},
-                lambda: service.de_escalate(session=session, actor=actor, impediment_id=impediment_id, reason=reason))
+    return _act(
+        request,
+        session,
+        actor,
+        impediment_id,
+        "hand-back",
+        {"reason": reason},
+        lambda: service.de_escalate(session=session, actor=actor, impediment_id=impediment_id, reason=reason),
+    )
 
 
 @router.post("/impediments/{impediment_id}/resolve", response_class=HTMLResponse)
-def resolve(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-            note: TEXT = "", outcome: Annotated[str, Form(max_length=20)] = "resolved") -> Response:
+def resolve(
+    request: Request,
+    impediment_id: ImpedimentId,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    note: TEXT = "",
+    outcome: Annotated[str, Form(max_length=20)] = "resolved",
+) -> Response:
     """Resolve, or close as won't fix, with a note."""
-    return _act(request, session, actor, impediment_id, "resolve", {"note": note},
-                lambda: service.resolve(session=session, actor=actor, impediment_id=impediment_id, note=note,
-                                        wont_fix=outcome == Status.WONT_FIX.value))
+    return _act(
+        request,
+        session,
+        actor,
+        impediment_id,
+        "resolve",
+        {"note": note},
+        lambda: service.resolve(
+            session=session, actor=actor, impediment_id=impediment_id, note=note, wont_fix=outcome == Status.WONT_FIX.value
+        ),
+    )
 
 
 @router.post("/impediments/{impediment_id}/comment", response_class=HTMLResponse)
-def add_comment(request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser,
-                _csrf: CsrfChecked, text: TEXT = "") -> Response:
+def add_comment(
+    request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, text: TEXT = ""
+) -> Response:
     """Add a comment to the timeline."""
-    return _act(request, session, actor, impediment_id, "comment", {"text": text},
-                lambda: service.comment(session=session, actor=actor, impediment_id=impediment_id, text=text))
+    return _act(
+        request,
+        session,
+        actor,
+        impediment_id,
+        "comment",
+        {"text": text},
+        lambda: service.comment(session=session, actor=actor, impediment_id=impediment_id, text=text),
+    )

@@ -44,19 +44,37 @@ def _reads(session: Session, impediments: list[Impediment], *, now: datetime) ->
     levels = service.service_levels(session)
     costs = impact.blocked_days(session, impediments, now=now)
     item_ids = {link.work_item_id for imp in impediments for link in imp.items}
-    keys = dict(session.execute(
-        select(WorkItem.id, WorkItem.external_key).where(WorkItem.id.in_(item_ids))).all()) if item_ids else {}
-    return [ImpedimentRead(
-        id=imp.id, team_id=imp.team_id, title=imp.title, description=imp.description, category_id=imp.category_id,
-        category=imp.category.name if imp.category else None, severity=imp.severity, status=imp.status,
-        level=imp.level, level_entered_at=imp.level_entered_at,
-        working_days_at_level=service.working_days_at_level(imp, now=now),
-        service_level_days=levels.get((imp.level, imp.severity)), overdue=service.is_overdue(imp, levels, now=now),
-        raised_by_id=imp.raised_by_id, needed_by=imp.needed_by, cluster_id=imp.cluster_id,
-        resolution_note=imp.resolution_note, created_at=imp.created_at, resolved_at=imp.resolved_at,
-        work_item_keys=sorted(keys[link.work_item_id] for link in imp.items if link.work_item_id in keys),
-        blocked_days=costs.get(imp.id, 0.0),
-    ) for imp in impediments]
+    keys = (
+        dict(session.execute(select(WorkItem.id, WorkItem.external_key).where(WorkItem.id.in_(item_ids))).all())
+        if item_ids
+        else {}
+    )
+    return [
+        ImpedimentRead(
+            id=imp.id,
+            team_id=imp.team_id,
+            title=imp.title,
+            description=imp.description,
+            category_id=imp.category_id,
+            category=imp.category.name if imp.category else None,
+            severity=imp.severity,
+            status=imp.status,
+            level=imp.level,
+            level_entered_at=imp.level_entered_at,
+            working_days_at_level=service.working_days_at_level(imp, now=now),
+            service_level_days=levels.get((imp.level, imp.severity)),
+            overdue=service.is_overdue(imp, levels, now=now),
+            raised_by_id=imp.raised_by_id,
+            needed_by=imp.needed_by,
+            cluster_id=imp.cluster_id,
+            resolution_note=imp.resolution_note,
+            created_at=imp.created_at,
+            resolved_at=imp.resolved_at,
+            work_item_keys=sorted(keys[link.work_item_id] for link in imp.items if link.work_item_id in keys),
+            blocked_days=costs.get(imp.id, 0.0),
+        )
+        for imp in impediments
+    ]
 
 
 def _detail(session: Session, impediment: Impediment) -> ImpedimentDetailRead:
@@ -66,13 +84,23 @@ def _detail(session: Session, impediment: Impediment) -> ImpedimentDetailRead:
 
 
 def _event(event: Event, names: dict[int, str]) -> EventRead:
-    return EventRead(id=event.id, at=event.at, actor_id=event.actor_id, actor_name=names.get(event.actor_id or 0),
-                     kind=event.kind, from_value=event.from_value, to_value=event.to_value, note=event.note)
+    return EventRead(
+        id=event.id,
+        at=event.at,
+        actor_id=event.actor_id,
+        actor_name=names.get(event.actor_id or 0),
+        kind=event.kind,
+        from_value=event.from_value,
+        to_value=event.to_value,
+        note=event.note,
+    )
 
 
 @router.get("/teams/{team_id}/impediments", response_model=list[ImpedimentRead])
 def list_team_impediments(
-    session: SessionDep, actor: ApiUser, team_id: TeamId,
+    session: SessionDep,
+    actor: ApiUser,
+    team_id: TeamId,
     include_closed: Annotated[bool, Query(description="Also resolved and won't-fix ones")] = True,
 ) -> list[ImpedimentRead]:
     """The team's impediments, open ones first, newest first."""
@@ -83,9 +111,17 @@ def list_team_impediments(
 @router.post("/teams/{team_id}/impediments", response_model=ImpedimentDetailRead, status_code=201)
 def raise_impediment(body: ImpedimentCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ImpedimentDetailRead:
     """Raise an impediment (people in the team, its delivery manager, admins)."""
-    impediment = service.raise_(session=session, actor=actor, team_id=team_id, title=body.title,
-                                description=body.description, category_id=body.category_id, severity=body.severity,
-                                needed_by=body.needed_by, work_item_keys=body.work_item_keys)
+    impediment = service.raise_(
+        session=session,
+        actor=actor,
+        team_id=team_id,
+        title=body.title,
+        description=body.description,
+        category_id=body.category_id,
+        severity=body.severity,
+        needed_by=body.needed_by,
+        work_item_keys=body.work_item_keys,
+    )
     return _detail(session, impediment)
 
 
@@ -94,7 +130,8 @@ def raise_impediment(body: ImpedimentCreate, session: SessionDep, actor: ApiUser
 
 @router.get("/impediments/queue", response_model=list[QueueEntryRead])
 def read_queue(
-    session: SessionDep, actor: ApiUser,
+    session: SessionDep,
+    actor: ApiUser,
     level: Annotated[Literal["product_ops", "leadership"], Query(description="Which cross-team queue")] = "product_ops",
 ) -> list[QueueEntryRead]:
     """Open impediments escalated to Product Ops or leadership, most impact first (Product Ops, leaders, admins)."""
@@ -103,13 +140,16 @@ def read_queue(
     costs = impact.blocked_days(session, open_at_level(session, wanted), now=now)
     entries = service.queue(session=session, actor=actor, level=wanted, now=now, blocked_days=costs)
     reads = _reads(session, [entry.impediment for entry in entries], now=now)
-    return [QueueEntryRead(impediment=read, team_name=entry.team.name, impact=entry.impact)
-            for entry, read in zip(entries, reads, strict=True)]
+    return [
+        QueueEntryRead(impediment=read, team_name=entry.team.name, impact=entry.impact)
+        for entry, read in zip(entries, reads, strict=True)
+    ]
 
 
 @router.get("/impediments/report", response_model=ReportRead)
 def read_report(
-    session: SessionDep, actor: ApiUser,
+    session: SessionDep,
+    actor: ApiUser,
     start: Annotated[date | None, Query(alias="from", description="First day; default 89 days before the end")] = None,
     end: Annotated[date | None, Query(alias="to", description="Last day, inclusive; default today (UTC)")] = None,
 ) -> ReportRead:
@@ -121,10 +161,13 @@ def read_report(
     by_level = cast(dict[str, float | None], data["by_level"])
     weeks = cast(list[dict[str, object]], data["open_by_week"])
     return ReportRead(
-        start=start, end=end, impediments=cast(int, data["impediments"]),
+        start=start,
+        end=end,
+        impediments=cast(int, data["impediments"]),
         rows=[ReportRowRead(**vars(row)) for row in rows],
-        by_level=[LevelMedianRead(level=level, median_working_days=by_level[level.value])
-                  for level in Level if level.value in by_level],
+        by_level=[
+            LevelMedianRead(level=level, median_working_days=by_level[level.value]) for level in Level if level.value in by_level
+        ],
         open_by_week=[WeekOpenRead.model_validate(week) for week in weeks],
     )
 
@@ -136,35 +179,32 @@ def read_impediment(session: SessionDep, actor: ApiUser, impediment_id: Impedime
 
 
 @router.patch("/impediments/{impediment_id}/status", response_model=ImpedimentDetailRead)
-def update_status(body: StatusUpdate, session: SessionDep, actor: ApiUser,
-                  impediment_id: ImpedimentId) -> ImpedimentDetailRead:
+def update_status(body: StatusUpdate, session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> ImpedimentDetailRead:
     """Move between open and in progress (whoever may act at its level)."""
-    return _detail(session, service.set_status(session=session, actor=actor, impediment_id=impediment_id,
-                                               status=body.status))
+    return _detail(session, service.set_status(session=session, actor=actor, impediment_id=impediment_id, status=body.status))
 
 
 @router.post("/impediments/{impediment_id}/escalate", response_model=ImpedimentDetailRead)
-def escalate(body: EscalationCreate, session: SessionDep, actor: ApiUser,
-             impediment_id: ImpedimentId) -> ImpedimentDetailRead:
+def escalate(body: EscalationCreate, session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> ImpedimentDetailRead:
     """Move one level up, saying what was tried and what is needed (whoever may act at its level)."""
-    return _detail(session, service.escalate(session=session, actor=actor, impediment_id=impediment_id,
-                                             tried=body.tried, needed=body.needed))
+    return _detail(
+        session, service.escalate(session=session, actor=actor, impediment_id=impediment_id, tried=body.tried, needed=body.needed)
+    )
 
 
 @router.post("/impediments/{impediment_id}/hand-back", response_model=ImpedimentDetailRead)
-def hand_back(body: HandBackCreate, session: SessionDep, actor: ApiUser,
-              impediment_id: ImpedimentId) -> ImpedimentDetailRead:
+def hand_back(body: HandBackCreate, session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> ImpedimentDetailRead:
     """Hand back one level down, with a reason (whoever may act at its level)."""
-    return _detail(session, service.de_escalate(session=session, actor=actor, impediment_id=impediment_id,
-                                                reason=body.reason))
+    return _detail(session, service.de_escalate(session=session, actor=actor, impediment_id=impediment_id, reason=body.reason))
 
 
 @router.post("/impediments/{impediment_id}/resolve", response_model=ImpedimentDetailRead)
-def resolve(body: ResolutionCreate, session: SessionDep, actor: ApiUser,
-            impediment_id: ImpedimentId) -> ImpedimentDetailRead:
+def resolve(body: ResolutionCreate, session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> ImpedimentDetailRead:
     """Resolve or close as won't fix, with a note (whoever may act at its level; not a confirmed cluster's member)."""
-    return _detail(session, service.resolve(session=session, actor=actor, impediment_id=impediment_id,
-                                            note=body.note, wont_fix=body.wont_fix))
+    return _detail(
+        session,
+        service.resolve(session=session, actor=actor, impediment_id=impediment_id, note=body.note, wont_fix=body.wont_fix),
+    )
 
 
 @router.post("/impediments/{impediment_id}/comments", response_model=EventRead, status_code=201)

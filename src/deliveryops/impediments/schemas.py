@@ -20,8 +20,9 @@ class ImpedimentCreate(BaseModel):
     category_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="A category of the taxonomy")
     severity: Severity = Severity.MEDIUM
     needed_by: date | None = None
-    work_item_keys: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=200,
-                                      description="Keys of the team's work items it blocks")
+    work_item_keys: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=200, description="Keys of the team's work items it blocks"
+    )
 
 
 class EventRead(BaseModel):

@@ -84,9 +84,14 @@ def _is_team_member(session: Session, user: User, team_id: int) -> bool:
 
 
 def _is_team_dm(session: Session, user: User, team_id: int) -> bool:
-    return session.scalar(select(Membership.id).where(
-        Membership.team_id == team_id, Membership.user_id == user.id,
-        Membership.team_role == TeamRole.DELIVERY_MANAGER)) is not None
+    return (
+        session.scalar(
+            select(Membership.id).where(
+                Membership.team_id == team_id, Membership.user_id == user.id, Membership.team_role == TeamRole.DELIVERY_MANAGER
+            )
+        )
+        is not None
+    )
 
 
 def can_see(session: Session, user: User, impediment: Impediment) -> bool:
@@ -129,16 +134,40 @@ def _load(session: Session, actor: User | None, impediment_id: int) -> Impedimen
     return found
 
 
-def _event(impediment: Impediment, actor: User | None, kind: str, *, note: str = "", from_value: str | None = None,
-           to_value: str | None = None, at: datetime | None = None) -> None:
-    impediment.events.append(Event(actor_id=actor.id if actor else None, kind=kind, note=note, from_value=from_value,
-                                   to_value=to_value, at=at or utcnow()))
+def _event(
+    impediment: Impediment,
+    actor: User | None,
+    kind: str,
+    *,
+    note: str = "",
+    from_value: str | None = None,
+    to_value: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    impediment.events.append(
+        Event(
+            actor_id=actor.id if actor else None,
+            kind=kind,
+            note=note,
+            from_value=from_value,
+            to_value=to_value,
+            at=at or utcnow(),
+        )
+    )
 
 
 def raise_(
-    *, session: Session, actor: User | None, team_id: int, title: str, description: str = "",
-    category_id: int | None = None, severity: Severity = Severity.MEDIUM, needed_by: date | None = None,
-    work_item_keys: list[str] | None = None, now: datetime | None = None,
+    *,
+    session: Session,
+    actor: User | None,
+    team_id: int,
+    title: str,
+    description: str = "",
+    category_id: int | None = None,
+    severity: Severity = Severity.MEDIUM,
+    needed_by: date | None = None,
+    work_item_keys: list[str] | None = None,
+    now: datetime | None = None,
 ) -> Impediment:
     """Raise an impediment for a team (anyone in the team, its delivery manager, or an admin).
 
@@ -172,17 +201,24 @@ def raise_(
     items: list[WorkItem] = []
     if work_item_keys:
         wanted = [key.strip() for key in work_item_keys if key.strip()]
-        items = list(session.scalars(select(WorkItem).where(WorkItem.team_id == team_id,
-                                                            WorkItem.external_key.in_(wanted))))
+        items = list(session.scalars(select(WorkItem).where(WorkItem.team_id == team_id, WorkItem.external_key.in_(wanted))))
         missing = sorted(set(wanted) - {item.external_key for item in items})
         if missing:
             errors["work_items"] = f"Not items of {team.name}: {', '.join(missing[:5])}."
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     moment = now or utcnow()
-    impediment = Impediment(team_id=team_id, title=title.strip(), description=description.strip(),
-                            category_id=category_id, severity=severity, needed_by=needed_by,
-                            raised_by_id=actor.id if actor else None, created_at=moment, level_entered_at=moment)
+    impediment = Impediment(
+        team_id=team_id,
+        title=title.strip(),
+        description=description.strip(),
+        category_id=category_id,
+        severity=severity,
+        needed_by=needed_by,
+        raised_by_id=actor.id if actor else None,
+        created_at=moment,
+        level_entered_at=moment,
+    )
     impediment.items = [AffectedItem(work_item_id=item.id) for item in items]
     session.add(impediment)
     _event(impediment, actor, "raised", to_value=Level.TEAM.value, at=moment)
@@ -194,32 +230,33 @@ def _require_act(session: Session, actor: User, impediment: Impediment) -> None:
     if not can_act(session, actor, impediment):
         raise PermissionDeniedError(
             f"At the {impediment.level.label} level, only "
-            f"{'the team' if impediment.level is Level.TEAM else impediment.level.label} can change this impediment.")
+            f"{'the team' if impediment.level is Level.TEAM else impediment.level.label} can change this impediment."
+        )
 
 
 def _require_open(impediment: Impediment) -> None:
     if impediment.status.is_closed:
-        raise ValidationFailedError(f"This impediment is {impediment.status.label} already.",
-                                    fields={"status": "closed"})
+        raise ValidationFailedError(f"This impediment is {impediment.status.label} already.", fields={"status": "closed"})
 
 
-def set_status(*, session: Session, actor: User | None, impediment_id: int, status: Status, note: str = "",
-               now: datetime | None = None) -> Impediment:
+def set_status(
+    *, session: Session, actor: User | None, impediment_id: int, status: Status, note: str = "", now: datetime | None = None
+) -> Impediment:
     """Move between open and in progress (escalating and resolving have their own steps)."""
     impediment = _load(session, actor, impediment_id)
     _require_open(impediment)
     if status not in (Status.OPEN, Status.IN_PROGRESS):
         raise ValidationFailedError("Use escalate or resolve for that.", fields={"status": "Choose open or in progress."})
     if status is not impediment.status:
-        _event(impediment, actor, "status", from_value=impediment.status.value, to_value=status.value, note=note,
-               at=now)
+        _event(impediment, actor, "status", from_value=impediment.status.value, to_value=status.value, note=note, at=now)
         impediment.status = status
     session.flush()
     return impediment
 
 
-def escalate(*, session: Session, actor: User | None, impediment_id: int, tried: str, needed: str,
-             now: datetime | None = None) -> Impediment:
+def escalate(
+    *, session: Session, actor: User | None, impediment_id: int, tried: str, needed: str, now: datetime | None = None
+) -> Impediment:
     """Move the impediment one level up the ladder, saying what was tried and what is needed."""
     impediment = _load(session, actor, impediment_id)
     _require_open(impediment)
@@ -233,8 +270,15 @@ def escalate(*, session: Session, actor: User | None, impediment_id: int, tried:
     above = impediment.level.next()
     if above is None:
         raise ValidationFailedError("Leadership is the top of the ladder.", fields={"level": "top"})
-    _event(impediment, actor, "escalated", from_value=impediment.level.value, to_value=above.value,
-           note=f"Tried: {tried.strip()}\nNeeded: {needed.strip()}", at=now)
+    _event(
+        impediment,
+        actor,
+        "escalated",
+        from_value=impediment.level.value,
+        to_value=above.value,
+        note=f"Tried: {tried.strip()}\nNeeded: {needed.strip()}",
+        at=now,
+    )
     impediment.level = above
     impediment.level_entered_at = now or utcnow()
     impediment.status = Status.ESCALATED
@@ -242,8 +286,9 @@ def escalate(*, session: Session, actor: User | None, impediment_id: int, tried:
     return impediment
 
 
-def de_escalate(*, session: Session, actor: User | None, impediment_id: int, reason: str,
-                now: datetime | None = None) -> Impediment:
+def de_escalate(
+    *, session: Session, actor: User | None, impediment_id: int, reason: str, now: datetime | None = None
+) -> Impediment:
     """Hand the impediment back one level down, with a reason."""
     impediment = _load(session, actor, impediment_id)
     _require_open(impediment)
@@ -252,8 +297,7 @@ def de_escalate(*, session: Session, actor: User | None, impediment_id: int, rea
     below = impediment.level.previous()
     if below is None:
         raise ValidationFailedError("The impediment is with the team already.", fields={"level": "bottom"})
-    _event(impediment, actor, "handed_back", from_value=impediment.level.value, to_value=below.value,
-           note=reason.strip(), at=now)
+    _event(impediment, actor, "handed_back", from_value=impediment.level.value, to_value=below.value, note=reason.strip(), at=now)
     impediment.level = below
     impediment.level_entered_at = now or utcnow()
     impediment.status = Status.ESCALATED if below is not Level.TEAM else Status.IN_PROGRESS
@@ -261,20 +305,29 @@ def de_escalate(*, session: Session, actor: User | None, impediment_id: int, rea
     return impediment
 
 
-def resolve(*, session: Session, actor: User | None, impediment_id: int, note: str, wont_fix: bool = False,
-            now: datetime | None = None, via_cluster: bool = False) -> Impediment:
+def resolve(
+    *,
+    session: Session,
+    actor: User | None,
+    impediment_id: int,
+    note: str,
+    wont_fix: bool = False,
+    now: datetime | None = None,
+    via_cluster: bool = False,
+) -> Impediment:
     """Resolve (or close as won't fix) with a note; members of a confirmed cluster resolve with it."""
     impediment = _load(session, actor, impediment_id)
     _require_open(impediment)
     if impediment.cluster_id is not None and not via_cluster:
         raise ValidationFailedError(
             "This impediment is part of a confirmed cross-team cluster: resolve the cluster, which resolves all of "
-            "its teams' impediments.", fields={"cluster": "resolve the cluster"})
+            "its teams' impediments.",
+            fields={"cluster": "resolve the cluster"},
+        )
     if not note.strip():
         raise ValidationFailedError("Say how it was resolved.", fields={"note": "Say how it was resolved."})
     status = Status.WONT_FIX if wont_fix else Status.RESOLVED
-    _event(impediment, actor, "resolved", from_value=impediment.status.value, to_value=status.value,
-           note=note.strip(), at=now)
+    _event(impediment, actor, "resolved", from_value=impediment.status.value, to_value=status.value, note=note.strip(), at=now)
     impediment.status = status
     impediment.resolution_note = note.strip()
     impediment.resolved_at = now or utcnow()
@@ -295,9 +348,12 @@ def comment(*, session: Session, actor: User, impediment_id: int, text: str, now
 def list_team(*, session: Session, actor: User, team_id: int, include_closed: bool = True) -> list[Impediment]:
     """The team's impediments, open ones first, newest first."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    statement = (select(Impediment).where(Impediment.team_id == team.id)
-                 .options(selectinload(Impediment.category), selectinload(Impediment.items))
-                 .order_by(Impediment.created_at.desc(), Impediment.id.desc()))
+    statement = (
+        select(Impediment)
+        .where(Impediment.team_id == team.id)
+        .options(selectinload(Impediment.category), selectinload(Impediment.items))
+        .order_by(Impediment.created_at.desc(), Impediment.id.desc())
+    )
     rows = list(session.scalars(statement))
     if not include_closed:
         rows = [row for row in rows if not row.status.is_closed]
@@ -319,20 +375,19 @@ class QueueEntry:
 SEVERITY_WEIGHT = {Severity.LOW: 1.0, Severity.MEDIUM: 2.0, Severity.HIGH: 4.0, Severity.CRITICAL: 8.0}
 
 
-def queue(*, session: Session, actor: User, level: Level, now: datetime | None = None,
-          blocked_days: dict[int, float] | None = None) -> list[QueueEntry]:
+def queue(
+    *, session: Session, actor: User, level: Level, now: datetime | None = None, blocked_days: dict[int, float] | None = None
+) -> list[QueueEntry]:
     """Open impediments at a level across teams, ordered by impact.
 
     Impact = severity weight × (1 + blocked days of the linked items) × (1 + working days at the level ÷ 5),
     so what blocks most work for longest comes first.
     """
-    if actor.role not in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN) and level in (Level.PRODUCT_OPS,
-                                                                                    Level.LEADERSHIP):
+    if actor.role not in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN) and level in (Level.PRODUCT_OPS, Level.LEADERSHIP):
         raise PermissionDeniedError("The cross-team queues are for Product Ops and leaders.")
     moment = now or utcnow()
     levels = service_levels(session)
-    rows = session.scalars(select(Impediment).where(Impediment.level == level).options(
-        selectinload(Impediment.category)))
+    rows = session.scalars(select(Impediment).where(Impediment.level == level).options(selectinload(Impediment.category)))
     entries = []
     for row in rows:
         if row.status.is_closed or not can_see(session, actor, row):

@@ -44,8 +44,9 @@ def update_category(session: Session, *, actor: User | None, category_id: int, n
         raise ValidationFailedError(f"No category with id {category_id}.", fields={"category": "unknown"})
     if not name.strip():
         raise ValidationFailedError("Enter a category name.", fields={"name": "Enter a category name."})
-    clash = session.scalar(select(Category.id).where(func.lower(Category.name) == name.strip().lower(),
-                                                     Category.id != category_id))
+    clash = session.scalar(
+        select(Category.id).where(func.lower(Category.name) == name.strip().lower(), Category.id != category_id)
+    )
     if clash is not None:
         raise ConflictError(f"A category named {name.strip()!r} exists already.", details={"field": "name"})
     category.name, category.active = name.strip()[:100], active
@@ -58,8 +59,9 @@ def set_service_level(session: Session, *, actor: User | None, level: Level, sev
     if actor is not None:
         require_role(actor, Role.ADMIN)
     if not 1 <= working_days <= 250:
-        raise ValidationFailedError("A service level is 1 to 250 working days.",
-                                    fields={f"{level.value}-{severity.value}": "1 to 250"})
+        raise ValidationFailedError(
+            "A service level is 1 to 250 working days.", fields={f"{level.value}-{severity.value}": "1 to 250"}
+        )
     row = session.scalar(select(ServiceLevel).where(ServiceLevel.level == level, ServiceLevel.severity == severity))
     if row is None:
         session.add(ServiceLevel(level=level, severity=severity, working_days=working_days))
@@ -70,10 +72,18 @@ def set_service_level(session: Session, *, actor: User | None, level: Level, sev
 
 def _page(request: Request, session: SessionDep, *, error: str | None = None, status_code: int = 200) -> Response:
     levels = {(row.level, row.severity): row.working_days for row in session.scalars(select(ServiceLevel))}
-    return render(request, "impediments/settings.html", {
-        "categories": list(session.scalars(select(Category).order_by(Category.position, Category.name))),
-        "levels": levels, "level_list": list(Level), "severities": list(Severity), "error": error,
-    }, status_code=status_code)
+    return render(
+        request,
+        "impediments/settings.html",
+        {
+            "categories": list(session.scalars(select(Category).order_by(Category.position, Category.name))),
+            "levels": levels,
+            "level_list": list(Level),
+            "severities": list(Severity),
+            "error": error,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/admin/impediments", response_class=HTMLResponse)
@@ -84,9 +94,14 @@ def settings_page(request: Request, session: SessionDep, actor: PageUser) -> Res
 
 
 @router.post("/admin/impediments/categories", response_class=HTMLResponse)
-def add_category_form(request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
-                      name: Annotated[str, Form(max_length=100)] = "",
-                      description: Annotated[str, Form(max_length=500)] = "") -> Response:
+def add_category_form(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    name: Annotated[str, Form(max_length=100)] = "",
+    description: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
     """Admin: add a category."""
     try:
         add_category(session, actor=actor, name=name, description=description)
@@ -97,9 +112,15 @@ def add_category_form(request: Request, session: SessionDep, actor: PageUser, _c
 
 
 @router.post("/admin/impediments/categories/{category_id}", response_class=HTMLResponse)
-def update_category_form(request: Request, category_id: int, session: SessionDep, actor: PageUser,
-                         _csrf: CsrfChecked, name: Annotated[str, Form(max_length=100)] = "",
-                         active: Annotated[str, Form(max_length=5)] = "") -> Response:
+def update_category_form(
+    request: Request,
+    category_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    name: Annotated[str, Form(max_length=100)] = "",
+    active: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
     """Admin: rename or retire a category."""
     try:
         update_category(session, actor=actor, category_id=category_id, name=name, active=active == "on")
@@ -119,8 +140,10 @@ async def service_levels_form(request: Request, session: SessionDep, actor: Page
             for severity in Severity:
                 value = str(form.get(f"{level.value}-{severity.value}", "")).strip()
                 if not value.isdigit():
-                    raise ValidationFailedError(f"{level.label}, {severity.value}: enter a whole number of days.",
-                                                fields={f"{level.value}-{severity.value}": "whole days"})
+                    raise ValidationFailedError(
+                        f"{level.label}, {severity.value}: enter a whole number of days.",
+                        fields={f"{level.value}-{severity.value}": "whole days"},
+                    )
                 set_service_level(session, actor=actor, level=level, severity=severity, working_days=int(value))
     except ValidationFailedError as exc:
         session.rollback()

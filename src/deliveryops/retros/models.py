@@ -51,8 +51,9 @@ class Retro(Base):
     title: Mapped[str] = mapped_column(String(200))
     format: Mapped[str] = mapped_column(String(40))
     columns: Mapped[list[str]] = mapped_column(JSON)
-    phase: Mapped[Phase] = mapped_column(Enum(Phase, native_enum=False, length=20, values_callable=enum_values),
-                                         default=Phase.REVIEW)
+    phase: Mapped[Phase] = mapped_column(
+        Enum(Phase, native_enum=False, length=20, values_callable=enum_values), default=Phase.REVIEW
+    )
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     vote_budget: Mapped[int] = mapped_column(Integer, default=3)
     facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
@@ -63,8 +64,7 @@ class Retro(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     cards: Mapped[list[Card]] = relationship(back_populates="retro", cascade="all, delete-orphan", order_by="Card.id")
-    themes: Mapped[list[Theme]] = relationship(back_populates="retro", cascade="all, delete-orphan",
-                                               order_by="Theme.id")
+    themes: Mapped[list[Theme]] = relationship(back_populates="retro", cascade="all, delete-orphan", order_by="Theme.id")
 
 
 class Theme(Base):

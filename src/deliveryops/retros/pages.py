@@ -24,13 +24,24 @@ from deliveryops.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
-def _list(request: Request, session: SessionDep, actor: PageUser, slug: str, *, errors: dict[str, str] | None = None,
-          values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+def _list(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    slug: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     retros = service.list_team(session=session, actor=actor, team_id=team.id)
-    return render(request, "retros/list.html", {"team": team, "retros": retros, "formats": list(FORMATS),
-                                                "errors": errors or {}, "values": values or {}},
-                  status_code=status_code)
+    return render(
+        request,
+        "retros/list.html",
+        {"team": team, "retros": retros, "formats": list(FORMATS), "errors": errors or {}, "values": values or {}},
+        status_code=status_code,
+    )
 
 
 @router.get("/teams/{slug}/retros", response_class=HTMLResponse)
@@ -41,7 +52,11 @@ def retros_page(request: Request, slug: str, session: SessionDep, actor: PageUse
 
 @router.post("/teams/{slug}/retros", response_class=HTMLResponse)
 def schedule(
-    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     title: Annotated[str, Form(max_length=200)] = "",
     retro_format: Annotated[str, Form(alias="format", max_length=40)] = "start-stop-continue",
     columns: Annotated[str, Form(max_length=600)] = "",
@@ -52,10 +67,16 @@ def schedule(
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     values = {"title": title, "format": retro_format, "columns": columns, "vote_budget": vote_budget}
     try:
-        retro = service.schedule(session=session, actor=actor, team_id=team.id, title=title, retro_format=retro_format,
-                                 custom_columns=[c for c in columns.split(",") if c.strip()],
-                                 vote_budget=int(vote_budget) if vote_budget.isdigit() else 0,
-                                 anonymous=anonymous == "on")
+        retro = service.schedule(
+            session=session,
+            actor=actor,
+            team_id=team.id,
+            title=title,
+            retro_format=retro_format,
+            custom_columns=[c for c in columns.split(",") if c.strip()],
+            vote_budget=int(vote_budget) if vote_budget.isdigit() else 0,
+            anonymous=anonymous == "on",
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _list(request, session, actor, slug, errors=exc.fields, values=values, status_code=422)
@@ -72,23 +93,42 @@ def board(request: Request, retro_id: int, session: SessionDep, actor: PageUser)
     evidence = None
     data = load_team_data(session, team)
     if not data.transitions.is_empty() and data.workflow:
-        _team, _query, summary, _data = flow.team_flow(session=session, actor=actor, team_id=team.id,
-                                                       start=end - timedelta(days=29), end=end)
-        evidence = {"finished": summary.cycle_times.height, "p85": summary.cycle_time_percentiles.get(85.0),
-                    "p50": summary.cycle_time_percentiles.get(50.0),
-                    "blocked_days": round(float(summary.blocker_clusters["blocked_days"].sum()), 1)
-                    if summary.blocker_clusters.height else 0.0}
-    open_impediments = [i for i in session.scalars(select(Impediment).where(Impediment.team_id == team.id))
-                        if not i.status.is_closed]
+        _team, _query, summary, _data = flow.team_flow(
+            session=session, actor=actor, team_id=team.id, start=end - timedelta(days=29), end=end
+        )
+        evidence = {
+            "finished": summary.cycle_times.height,
+            "p85": summary.cycle_time_percentiles.get(85.0),
+            "p50": summary.cycle_time_percentiles.get(50.0),
+            "blocked_days": round(float(summary.blocker_clusters["blocked_days"].sum()), 1)
+            if summary.blocker_clusters.height
+            else 0.0,
+        }
+    open_impediments = [
+        i for i in session.scalars(select(Impediment).where(Impediment.team_id == team.id)) if not i.status.is_closed
+    ]
     reviews = [(a, actions.measurement(session, a)) for a in service.open_actions(session, team.id)]
     # While the team reviews and reflects: its latest health check with enough respondents (the board
     # hides the panel when the retro moves on; the page is only ever shown to the team's people).
-    health = (service.health_snapshot(session, team_id=team.id,
-                                      min_group_size=int(request.app.state.settings.min_group_size))
-              if retro.phase in service.HEALTH_PHASES else None)
-    return render(request, "retros/board.html", {
-        "retro": retro, "team": team, "state": service.state(session, retro, token=participant_token(request)),
-        "phases": [p.value for p in Phase], "evidence": evidence, "open_impediments": open_impediments,
-        "reviews": reviews, "is_facilitator": retro.facilitator_id == actor.id, "health": health,
-        "change_label": service.change_label, "change_arrow": service.change_arrow,
-    })
+    health = (
+        service.health_snapshot(session, team_id=team.id, min_group_size=int(request.app.state.settings.min_group_size))
+        if retro.phase in service.HEALTH_PHASES
+        else None
+    )
+    return render(
+        request,
+        "retros/board.html",
+        {
+            "retro": retro,
+            "team": team,
+            "state": service.state(session, retro, token=participant_token(request)),
+            "phases": [p.value for p in Phase],
+            "evidence": evidence,
+            "open_impediments": open_impediments,
+            "reviews": reviews,
+            "is_facilitator": retro.facilitator_id == actor.id,
+            "health": health,
+            "change_label": service.change_label,
+            "change_arrow": service.change_arrow,
+        },
+    )

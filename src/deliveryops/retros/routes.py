@@ -119,17 +119,25 @@ def _state(request: Request, session: SessionDep, retro: Retro) -> dict[str, Any
 @api.get("/teams/{team_id}/retros", response_model=list[RetroSummary])
 def list_retros(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[RetroSummary]:
     """The team's retros (team members and its delivery manager only)."""
-    return [RetroSummary(id=r.id, title=r.title, phase=r.phase.value, format=r.format)
-            for r in service.list_team(session=session, actor=actor, team_id=team_id)]
+    return [
+        RetroSummary(id=r.id, title=r.title, phase=r.phase.value, format=r.format)
+        for r in service.list_team(session=session, actor=actor, team_id=team_id)
+    ]
 
 
 @api.post("/teams/{team_id}/retros", response_model=dict[str, Any], status_code=201)
-def create_retro(body: RetroCreate, request: Request, session: SessionDep, actor: ApiUser,
-                 team_id: IdPath) -> dict[str, Any]:
+def create_retro(body: RetroCreate, request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> dict[str, Any]:
     """Schedule a retro; the caller facilitates it."""
-    retro = service.schedule(session=session, actor=actor, team_id=team_id, title=body.title,
-                             retro_format=body.format, custom_columns=body.columns, vote_budget=body.vote_budget,
-                             anonymous=body.anonymous)
+    retro = service.schedule(
+        session=session,
+        actor=actor,
+        team_id=team_id,
+        title=body.title,
+        retro_format=body.format,
+        custom_columns=body.columns,
+        vote_budget=body.vote_budget,
+        anonymous=body.anonymous,
+    )
     return _state(request, session, retro)
 
 
@@ -142,22 +150,23 @@ def read_retro(request: Request, session: SessionDep, actor: ApiUser, retro_id: 
 @api.post("/retros/{retro_id}/cards", response_model=dict[str, Any], status_code=201)
 def add_card(body: CardCreate, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Write a card (reflect phase)."""
-    card = service.add_card(session=session, actor=actor, retro_id=retro_id, token=participant_token(request),
-                            column=body.column, text=body.text)
+    card = service.add_card(
+        session=session, actor=actor, retro_id=retro_id, token=participant_token(request), column=body.column, text=body.text
+    )
     return _state(request, session, card.retro)
 
 
 @api.post("/retros/{retro_id}/themes", response_model=dict[str, Any], status_code=201)
 def add_theme(body: ThemeCreate, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Group cards under a theme (group phase)."""
-    theme = service.create_theme(session=session, actor=actor, retro_id=retro_id, title=body.title,
-                                 card_ids=body.card_ids)
+    theme = service.create_theme(session=session, actor=actor, retro_id=retro_id, title=body.title, card_ids=body.card_ids)
     return _state(request, session, theme.retro)
 
 
 @api.post("/retros/{retro_id}/cards/{card_id}/move", response_model=dict[str, Any])
-def move_card(body: CardMove, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath,
-              card_id: IdPath) -> dict[str, Any]:
+def move_card(
+    body: CardMove, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, card_id: IdPath
+) -> dict[str, Any]:
     """Move a card into a theme or out of it (group phase)."""
     service.move_card(session=session, actor=actor, retro_id=retro_id, card_id=card_id, theme_id=body.theme_id)
     return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
@@ -172,14 +181,16 @@ def suggestions(session: SessionDep, actor: ApiUser, retro_id: IdPath) -> list[l
 @api.post("/retros/{retro_id}/votes", response_model=dict[str, Any])
 def cast_vote(body: VoteCast, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Vote on a theme within the budget (vote phase); counts stay hidden until voting ends."""
-    service.vote(session=session, actor=actor, retro_id=retro_id, token=participant_token(request),
-                 theme_id=body.theme_id, add=body.add)
+    service.vote(
+        session=session, actor=actor, retro_id=retro_id, token=participant_token(request), theme_id=body.theme_id, add=body.add
+    )
     return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 
 
 @api.post("/retros/{retro_id}/themes/{theme_id}/notes", response_model=dict[str, Any])
-def theme_notes(body: Notes, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath,
-                theme_id: IdPath) -> dict[str, Any]:
+def theme_notes(
+    body: Notes, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, theme_id: IdPath
+) -> dict[str, Any]:
     """Discussion notes of a theme."""
     service.set_notes(session=session, actor=actor, retro_id=retro_id, theme_id=theme_id, notes=body.notes)
     return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
@@ -194,16 +205,20 @@ def advance(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdP
 @api.post("/retros/{retro_id}/timer", response_model=dict[str, Any])
 def timer(body: Timer, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Start or stop the phase timer (facilitator)."""
-    return _state(request, session, service.set_timer(session=session, actor=actor, retro_id=retro_id,
-                                                      minutes=body.minutes))
+    return _state(request, session, service.set_timer(session=session, actor=actor, retro_id=retro_id, minutes=body.minutes))
 
 
 @api.post("/retros/{retro_id}/actions", response_model=dict[str, Any], status_code=201)
-def retro_action(body: RetroAction, request: Request, session: SessionDep, actor: ApiUser,
-                 retro_id: IdPath) -> dict[str, Any]:
+def retro_action(body: RetroAction, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Turn the discussion into an improvement action of the team."""
-    service.add_action(session=session, actor=actor, retro_id=retro_id, title=body.title, owner_id=body.owner_id,
-                       target_metric=body.target_metric)
+    service.add_action(
+        session=session,
+        actor=actor,
+        retro_id=retro_id,
+        title=body.title,
+        owner_id=body.owner_id,
+        target_metric=body.target_metric,
+    )
     return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 
 
@@ -211,10 +226,17 @@ def retro_action(body: RetroAction, request: Request, session: SessionDep, actor
 def export(request: Request, retro_id: int, session: SessionDep, actor: PageUser) -> PlainTextResponse:
     """The retro as Markdown, with the team's health check at the time."""
     retro = service.get_or_raise(session=session, actor=actor, retro_id=retro_id)
-    markdown = service.export_markdown(session, retro, min_group_size=int(request.app.state.settings.min_group_size),
-                                       base_url=str(request.app.state.settings.public_url))
-    return PlainTextResponse(markdown, media_type="text/markdown; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="retro-{retro.id}.md"'})
+    markdown = service.export_markdown(
+        session,
+        retro,
+        min_group_size=int(request.app.state.settings.min_group_size),
+        base_url=str(request.app.state.settings.public_url),
+    )
+    return PlainTextResponse(
+        markdown,
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="retro-{retro.id}.md"'},
+    )
 
 
 @live.get("/retros/{retro_id}/events")
@@ -255,5 +277,6 @@ async def events(request: Request, retro_id: int, actor: PageUser) -> StreamingR
                     quiet = 0.0
                     yield ": keep-alive\n\n"
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )

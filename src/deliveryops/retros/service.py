@@ -28,9 +28,27 @@ from deliveryops.retros.models import FORMATS, Card, Phase, Retro, Theme, Vote
 from deliveryops.teams.models import Membership, Team, TeamRole
 
 __all__ = [
-    "HEALTH_PHASES", "HealthSnapshot", "RedStreak", "add_action", "add_card", "advance", "change_arrow",
-    "change_label", "create_theme", "export_markdown", "get_or_raise", "health_markdown", "health_snapshot", "list_team",
-    "move_card", "schedule", "set_notes", "set_timer", "state", "suggest_themes", "vote",
+    "HEALTH_PHASES",
+    "HealthSnapshot",
+    "RedStreak",
+    "add_action",
+    "add_card",
+    "advance",
+    "change_arrow",
+    "change_label",
+    "create_theme",
+    "export_markdown",
+    "get_or_raise",
+    "health_markdown",
+    "health_snapshot",
+    "list_team",
+    "move_card",
+    "schedule",
+    "set_notes",
+    "set_timer",
+    "state",
+    "suggest_themes",
+    "vote",
 ]
 
 HEALTH_PHASES = (Phase.REVIEW, Phase.REFLECT)  # the phases the board shows the team's latest health check in
@@ -57,8 +75,15 @@ def _hash(token: str) -> str:
 
 
 def schedule(
-    *, session: Session, actor: User, team_id: int, title: str, retro_format: str = "start-stop-continue",
-    custom_columns: list[str] | None = None, vote_budget: int = 3, anonymous: bool = True,
+    *,
+    session: Session,
+    actor: User,
+    team_id: int,
+    title: str,
+    retro_format: str = "start-stop-continue",
+    custom_columns: list[str] | None = None,
+    vote_budget: int = 3,
+    anonymous: bool = True,
     scheduled_for: datetime | None = None,
 ) -> Retro:
     """Schedule a retro for a team (its people; the one who schedules it facilitates).
@@ -94,9 +119,16 @@ def schedule(
         errors["vote_budget"] = "Give each person 1 to 10 votes."
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
-    retro = Retro(team_id=team_id, title=title.strip()[:200], format=retro_format, columns=columns,
-                  vote_budget=vote_budget, anonymous=anonymous, facilitator_id=actor.id,
-                  scheduled_for=scheduled_for or utcnow())
+    retro = Retro(
+        team_id=team_id,
+        title=title.strip()[:200],
+        format=retro_format,
+        columns=columns,
+        vote_budget=vote_budget,
+        anonymous=anonymous,
+        facilitator_id=actor.id,
+        scheduled_for=scheduled_for or utcnow(),
+    )
     session.add(retro)
     session.flush()
     return retro
@@ -105,8 +137,9 @@ def schedule(
 def list_team(*, session: Session, actor: User, team_id: int) -> list[Retro]:
     """The team's retros, newest first."""
     _require_team_person(session, actor, team_id)
-    return list(session.scalars(select(Retro).where(Retro.team_id == team_id)
-                                .order_by(Retro.scheduled_for.desc(), Retro.id.desc())))
+    return list(
+        session.scalars(select(Retro).where(Retro.team_id == team_id).order_by(Retro.scheduled_for.desc(), Retro.id.desc()))
+    )
 
 
 def get_or_raise(*, session: Session, actor: User, retro_id: int) -> Retro:
@@ -121,8 +154,10 @@ def get_or_raise(*, session: Session, actor: User, retro_id: int) -> Retro:
 def _require_phase(retro: Retro, *phases: Phase) -> None:
     if retro.phase not in phases:
         allowed = " or ".join(p.value for p in phases)
-        raise ValidationFailedError(f"That is done in the {allowed} phase; the retro is in the {retro.phase.value} "
-                                    "phase.", fields={"phase": retro.phase.value})
+        raise ValidationFailedError(
+            f"That is done in the {allowed} phase; the retro is in the {retro.phase.value} phase.",
+            fields={"phase": retro.phase.value},
+        )
 
 
 def _require_facilitator(session: Session, actor: User, retro: Retro) -> None:
@@ -139,8 +174,13 @@ def add_card(*, session: Session, actor: User, retro_id: int, token: str, column
         raise ValidationFailedError(f"No column {column!r} in this retro.", fields={"column": "unknown"})
     if not text.strip():
         raise ValidationFailedError("Write something on the card.", fields={"text": "empty"})
-    card = Card(retro_id=retro.id, column=column, text=text.strip()[:2000], writer_token=_hash(token),
-                author_id=None if retro.anonymous else actor.id)
+    card = Card(
+        retro_id=retro.id,
+        column=column,
+        text=text.strip()[:2000],
+        writer_token=_hash(token),
+        author_id=None if retro.anonymous else actor.id,
+    )
     session.add(card)
     _touch(retro)
     session.flush()
@@ -193,8 +233,7 @@ def vote(*, session: Session, actor: User, retro_id: int, token: str, theme_id: 
     mine = list(session.scalars(select(Vote).where(Vote.retro_id == retro.id, Vote.voter_token == voter)))
     if add:
         if len(mine) >= retro.vote_budget:
-            raise ValidationFailedError(f"You have used all {retro.vote_budget} of your votes.",
-                                        fields={"votes": "budget"})
+            raise ValidationFailedError(f"You have used all {retro.vote_budget} of your votes.", fields={"votes": "budget"})
         session.add(Vote(retro_id=retro.id, theme_id=theme_id, voter_token=voter))
         mine_after = len(mine) + 1
     else:
@@ -255,15 +294,27 @@ def set_timer(*, session: Session, actor: User, retro_id: int, minutes: int) -> 
 
 
 def add_action(
-    *, session: Session, actor: User, retro_id: int, title: str, owner_id: int | None = None,
+    *,
+    session: Session,
+    actor: User,
+    retro_id: int,
+    title: str,
+    owner_id: int | None = None,
     target_metric: TargetMetric | None = None,
 ) -> ImprovementAction:
     """Turn a discussion into an improvement action of the team (actions phase)."""
     retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
     _require_phase(retro, Phase.DISCUSS, Phase.ACTIONS)
-    action = actions.create(session=session, actor=actor, team_id=retro.team_id, title=title, source="retro",
-                            owner_id=owner_id, target_metric=target_metric,
-                            due_date=(utcnow() + timedelta(days=14)).date())
+    action = actions.create(
+        session=session,
+        actor=actor,
+        team_id=retro.team_id,
+        title=title,
+        source="retro",
+        owner_id=owner_id,
+        target_metric=target_metric,
+        due_date=(utcnow() + timedelta(days=14)).date(),
+    )
     action.retro_id = retro.id
     _touch(retro)
     session.flush()
@@ -281,27 +332,47 @@ def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
         if reflecting and card.writer_token != mine:
             hidden[card.column] += 1
             continue
-        cards.append({"id": card.id, "column": card.column, "text": card.text, "theme_id": card.theme_id,
-                      "mine": card.writer_token == mine})
+        cards.append(
+            {
+                "id": card.id,
+                "column": card.column,
+                "text": card.text,
+                "theme_id": card.theme_id,
+                "mine": card.writer_token == mine,
+            }
+        )
     votes = list(session.scalars(select(Vote).where(Vote.retro_id == retro.id)))
     voter = _hash(f"{token}:{retro.id}")
     show_counts = retro.phase not in (Phase.REVIEW, Phase.REFLECT, Phase.GROUP, Phase.VOTE)
     counts: dict[int, int] = defaultdict(int)
     for v in votes:
         counts[v.theme_id] += 1
-    themes: list[dict[str, Any]] = [{"id": t.id, "title": t.title, "notes": t.notes,
-               "votes": counts.get(t.id, 0) if show_counts else None,
-               "my_votes": sum(1 for v in votes if v.theme_id == t.id and v.voter_token == voter)}
-              for t in retro.themes]
+    themes: list[dict[str, Any]] = [
+        {
+            "id": t.id,
+            "title": t.title,
+            "notes": t.notes,
+            "votes": counts.get(t.id, 0) if show_counts else None,
+            "my_votes": sum(1 for v in votes if v.theme_id == t.id and v.voter_token == voter),
+        }
+        for t in retro.themes
+    ]
     if show_counts:
         themes.sort(key=lambda t: -(t["votes"] or 0))
     retro_actions = session.scalars(select(ImprovementAction).where(ImprovementAction.retro_id == retro.id))
     return {
-        "id": retro.id, "title": retro.title, "phase": retro.phase.value, "version": retro.version,
-        "columns": retro.columns, "anonymous": retro.anonymous, "vote_budget": retro.vote_budget,
+        "id": retro.id,
+        "title": retro.title,
+        "phase": retro.phase.value,
+        "version": retro.version,
+        "columns": retro.columns,
+        "anonymous": retro.anonymous,
+        "vote_budget": retro.vote_budget,
         "votes_left": retro.vote_budget - sum(1 for v in votes if v.voter_token == voter),
         "timer_ends_at": retro.timer_ends_at.isoformat() if retro.timer_ends_at else None,
-        "cards": cards, "hidden_cards": dict(hidden), "themes": themes,
+        "cards": cards,
+        "hidden_cards": dict(hidden),
+        "themes": themes,
         "actions": [{"id": a.id, "title": a.title, "status": a.status.value} for a in retro_actions],
     }
 
@@ -328,8 +399,9 @@ class HealthSnapshot:
     red_streaks: list[RedStreak]
 
 
-def health_snapshot(session: Session, *, team_id: int, min_group_size: int | None = None,
-                    at: datetime | None = None) -> HealthSnapshot:
+def health_snapshot(
+    session: Session, *, team_id: int, min_group_size: int | None = None, at: datetime | None = None
+) -> HealthSnapshot:
     """The team's latest health check with enough respondents, closed by ``at`` (now when None).
 
     No permission check: callers have checked that the viewer is one of the team's people (a retro).
@@ -351,8 +423,11 @@ def health_snapshot(session: Session, *, team_id: int, min_group_size: int | Non
         return HealthSnapshot(minimum, None, None, [])
     latest = shown[-1]
     previous = next((s for s in shown if s.round_id == latest.previous_round_id), None)
-    streaks = [RedStreak(streak.card_title, streak.red_rounds) for streak in health.red_streaks(shown)
-               if streak.red_rounds >= RED_STREAK_ROUNDS]
+    streaks = [
+        RedStreak(streak.card_title, streak.red_rounds)
+        for streak in health.red_streaks(shown)
+        if streak.red_rounds >= RED_STREAK_ROUNDS
+    ]
     return HealthSnapshot(minimum, latest, previous, streaks)
 
 
@@ -377,21 +452,30 @@ def health_markdown(snapshot: HealthSnapshot, *, health_url: str) -> list[str]:
     lines = ["## Health check at the time", ""]
     latest = snapshot.latest
     if latest is None:
-        return [*lines, f"No health check with at least {snapshot.minimum} respondents at the time.", "",
-                f"Health checks: {health_url}", ""]
+        return [
+            *lines,
+            f"No health check with at least {snapshot.minimum} respondents at the time.",
+            "",
+            f"Health checks: {health_url}",
+            "",
+        ]
     since = f" (changes since {snapshot.previous.title})" if snapshot.previous else ""
     overall = "–" if latest.overall is None else f"{latest.overall:.2f}"
-    lines += [f"{latest.title}, closed {latest.closed_at:%Y-%m-%d}: {latest.respondents} respondents, "
-              f"overall score {overall} (0 all red, 1 all green){since}.", ""]
+    lines += [
+        f"{latest.title}, closed {latest.closed_at:%Y-%m-%d}: {latest.respondents} respondents, "
+        f"overall score {overall} (0 all red, 1 all green){since}.",
+        "",
+    ]
     lines += [f"- {c.title}: {c.colour.value}, score {c.score:.2f}, {change_label(c.change)}" for c in latest.cards]
     if snapshot.red_streaks:
-        lines += ["", "Red several rounds running: " + ", ".join(f"{s.title} ({s.rounds} rounds)"
-                                                                 for s in snapshot.red_streaks) + "."]
+        lines += [
+            "",
+            "Red several rounds running: " + ", ".join(f"{s.title} ({s.rounds} rounds)" for s in snapshot.red_streaks) + ".",
+        ]
     return [*lines, "", f"Health checks: {health_url}", ""]
 
 
-def export_markdown(session: Session, retro: Retro, *, min_group_size: int | None = None,
-                    base_url: str = "") -> str:
+def export_markdown(session: Session, retro: Retro, *, min_group_size: int | None = None, base_url: str = "") -> str:
     """The retro as Markdown: themes by votes with their cards and notes, the actions, then the team's
     health check at the time (the latest with enough respondents when the retro finished, or now)."""
     team = session.get(Team, retro.team_id)
@@ -399,8 +483,7 @@ def export_markdown(session: Session, retro: Retro, *, min_group_size: int | Non
     by_theme: dict[int | None, list[str]] = defaultdict(list)
     for card in retro.cards:
         by_theme[card.theme_id].append(f"- {card.text} ({card.column})")
-    lines = [f"# {retro.title}", "", f"{team.name if team else ''} · {retro.scheduled_for:%Y-%m-%d} · "
-             f"{retro.format}", ""]
+    lines = [f"# {retro.title}", "", f"{team.name if team else ''} · {retro.scheduled_for:%Y-%m-%d} · {retro.format}", ""]
     for theme in data["themes"]:
         votes = f" ({theme['votes']} votes)" if theme["votes"] is not None else ""
         lines += [f"## {theme['title']}{votes}", "", *by_theme.get(theme["id"], [])]
@@ -410,13 +493,15 @@ def export_markdown(session: Session, retro: Retro, *, min_group_size: int | Non
     if by_theme.get(None):
         lines += ["## Not grouped", "", *by_theme[None], ""]
     lines += ["## Actions", ""] + [f"- {a['title']} ({a['status']})" for a in data["actions"]] + [""]
-    snapshot = health_snapshot(session, team_id=retro.team_id, min_group_size=min_group_size,
-                               at=retro.finished_at)
+    snapshot = health_snapshot(session, team_id=retro.team_id, min_group_size=min_group_size, at=retro.finished_at)
     lines += health_markdown(snapshot, health_url=f"{base_url.rstrip('/')}/teams/{team.slug if team else ''}/health")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def open_actions(session: Session, team_id: int) -> list[ImprovementAction]:
     """The team's actions not done yet, for the review phase."""
-    return [a for a in actions.list_team(session=session, actor=None, team_id=team_id)
-            if a.status in (ActionStatus.OPEN, ActionStatus.DOING)]
+    return [
+        a
+        for a in actions.list_team(session=session, actor=None, team_id=team_id)
+        if a.status in (ActionStatus.OPEN, ActionStatus.DOING)
+    ]

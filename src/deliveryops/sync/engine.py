@@ -58,13 +58,21 @@ class SyncProgress:
 
     def summary(self) -> str | None:
         """The DORA counts in words, for the run's message (None when there were none)."""
-        parts = [f"{count} {noun}{'' if count == 1 else 's'}" for count, noun in (
-            (self.deployments, "deployment"), (self.incidents, "incident")) if count]
+        parts = [
+            f"{count} {noun}{'' if count == 1 else 's'}"
+            for count, noun in ((self.deployments, "deployment"), (self.incidents, "incident"))
+            if count
+        ]
         return f"{' and '.join(parts)} imported." if parts else None
 
 
-def build_connector(connection: Connection, *, app_key: str, transport: httpx.BaseTransport | None = None,
-                    sleep: Callable[[float], None] = time.sleep) -> Connector:
+def build_connector(
+    connection: Connection,
+    *,
+    app_key: str,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Connector:
     """Instantiate the connection's connector with its decrypted secret.
 
     Args:
@@ -108,35 +116,54 @@ def _owner_alive(owner: str) -> bool:
 
 
 def _start(session: Session, connection: Connection, *, full: bool, trigger: str, now: datetime) -> SyncRun:
-    previous = session.scalar(select(SyncRun).where(SyncRun.connection_id == connection.id)
-                              .order_by(SyncRun.id.desc()).limit(1))
+    previous = session.scalar(select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc()).limit(1))
     if previous is not None and previous.status == "running":
         if _owner_alive(previous.owner) and now - previous.heartbeat_at < STALE_AFTER and previous.owner != OWNER:
-            raise ConnectorError(f"{connection.name}: a sync is already running (started "
-                                 f"{previous.started_at:%Y-%m-%d %H:%M} UTC).")
+            raise ConnectorError(
+                f"{connection.name}: a sync is already running (started {previous.started_at:%Y-%m-%d %H:%M} UTC)."
+            )
         previous.status = "interrupted"
         previous.finished_at = now
         previous.message = "The process running this sync stopped before it finished; the next sync resumed it."
-    resume = previous if previous is not None and previous.status in ("interrupted", "failed") \
-        and previous.cursor and previous.full == full else None
+    resume = (
+        previous
+        if previous is not None and previous.status in ("interrupted", "failed") and previous.cursor and previous.full == full
+        else None
+    )
     if resume is not None:
         since = resume.since
     elif full or connection.watermark is None:
         since = None
     else:
         since = connection.watermark - OVERLAP
-    run = SyncRun(connection_id=connection.id, status="running", full=full, trigger=trigger, owner=OWNER,
-                  since=since, cursor=dict(resume.cursor) if resume and resume.cursor else None,
-                  resumed_from=resume.id if resume else None, started_at=now, heartbeat_at=now)
+    run = SyncRun(
+        connection_id=connection.id,
+        status="running",
+        full=full,
+        trigger=trigger,
+        owner=OWNER,
+        since=since,
+        cursor=dict(resume.cursor) if resume and resume.cursor else None,
+        resumed_from=resume.id if resume else None,
+        started_at=now,
+        heartbeat_at=now,
+    )
     session.add(run)
     session.flush()
     return run
 
 
 def run_sync(
-    factory: sessionmaker[Session], connection_id: int, *, app_key: str, full: bool = False, trigger: str = "manual",
-    transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
-    progress: Callable[[SyncProgress], None] | None = None, now: Callable[[], datetime] = utcnow,
+    factory: sessionmaker[Session],
+    connection_id: int,
+    *,
+    app_key: str,
+    full: bool = False,
+    trigger: str = "manual",
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[SyncProgress], None] | None = None,
+    now: Callable[[], datetime] = utcnow,
 ) -> int:
     """Sync one connection, committing page by page; returns the run's id.
 
@@ -218,16 +245,31 @@ def _adopt_workflow(factory: sessionmaker[Session], team_id: int, connector: Con
             workflows.replace_workflow(session=session, team=team, statuses=suggested)
 
 
-def _write_page(factory: sessionmaker[Session], run_id: int, team_id: int, connector: Connector, page: FetchPage,
-                state: SyncProgress, now: datetime, known: KnownItems) -> None:
+def _write_page(
+    factory: sessionmaker[Session],
+    run_id: int,
+    team_id: int,
+    connector: Connector,
+    page: FetchPage,
+    state: SyncProgress,
+    now: datetime,
+    known: KnownItems,
+) -> None:
     with unit_of_work(factory) as session:
         run = session.get(SyncRun, run_id)
         team = session.get(Team, team_id)
         assert run is not None
         assert team is not None
-        summary = import_records(session=session, actor=None, team=team, records=page.items,
-                                 import_format=connector.kind, file_name=f"sync run {run_id}", record_run=False,
-                                 known=known)
+        summary = import_records(
+            session=session,
+            actor=None,
+            team=team,
+            records=page.items,
+            import_format=connector.kind,
+            file_name=f"sync run {run_id}",
+            record_run=False,
+            known=known,
+        )
         written_changes = import_changes(session=session, team=team, changes=page.changes)
         run.changes += written_changes
         if written_changes:
@@ -238,8 +280,10 @@ def _write_page(factory: sessionmaker[Session], run_id: int, team_id: int, conne
             if page.incidents:
                 state.incidents += import_incidents(session, team=team, incidents=page.incidents)
         except ValidationFailedError as exc:
-            raise ConnectorError(f"{_connector_name(connector)}: {exc.message} The sync stopped before this page; "
-                                 "correct the record at its source.") from None
+            raise ConnectorError(
+                f"{_connector_name(connector)}: {exc.message} The sync stopped before this page; "
+                "correct the record at its source."
+            ) from None
         if page.deployments or page.incidents:
             run.deployments, run.incidents = state.deployments, state.incidents
             run.message = state.summary()

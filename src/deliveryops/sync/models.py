@@ -31,8 +31,9 @@ class Connection(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    runs: Mapped[list[SyncRun]] = relationship(back_populates="connection", cascade="all, delete-orphan",
-                                               order_by="SyncRun.id.desc()")
+    runs: Mapped[list[SyncRun]] = relationship(
+        back_populates="connection", cascade="all, delete-orphan", order_by="SyncRun.id.desc()"
+    )
 
 
 class SyncRun(Base):

@@ -33,16 +33,33 @@ def _key(request: Request) -> str:
     return settings.resolved_secret_key()
 
 
-def _list_page(request: Request, session: SessionDep, actor: PageUser, *, errors: dict[str, str] | None = None,
-               values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+def _list_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     connections = service.list_(session=session, actor=actor)
-    last_runs = {c.id: next(iter(service.runs_of(session=session, actor=actor, connection_id=c.id, limit=1)), None)
-                 for c in connections}
+    last_runs = {
+        c.id: next(iter(service.runs_of(session=session, actor=actor, connection_id=c.id, limit=1)), None) for c in connections
+    }
     teams = {t.id: t for t in list_teams(session=session, actor=actor)}
-    return render(request, "sync/connections.html", {
-        "connections": connections, "last_runs": last_runs, "teams": teams, "kinds": service.kinds(),
-        "errors": errors or {}, "values": values or {},
-    }, status_code=status_code)
+    return render(
+        request,
+        "sync/connections.html",
+        {
+            "connections": connections,
+            "last_runs": last_runs,
+            "teams": teams,
+            "kinds": service.kinds(),
+            "errors": errors or {},
+            "values": values or {},
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/admin/connections", response_class=HTMLResponse)
@@ -51,12 +68,23 @@ def connections_page(request: Request, session: SessionDep, actor: PageUser) -> 
     return _list_page(request, session, actor)
 
 
-_FORM_FIELDS = ("base_url", "email", "projects", "repositories", "deployments", "incident_label",
-                "incident_issue_types", "incident_labels", "incident_severity_field", "incidents_only")
+_FORM_FIELDS = (
+    "base_url",
+    "email",
+    "projects",
+    "repositories",
+    "deployments",
+    "incident_label",
+    "incident_issue_types",
+    "incident_labels",
+    "incident_severity_field",
+    "incidents_only",
+)
 
 
 def _settings_from_form(kind: str, form: dict[str, str]) -> dict[str, Any]:
     """The connector settings of the add form; a deployments line that cannot be read raises, naming it."""
+
     def listed(text: str) -> list[str]:
         return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
@@ -77,8 +105,9 @@ def _settings_from_form(kind: str, form: dict[str, str]) -> dict[str, Any]:
         try:
             settings["deployments"] = parse_deployment_sources(form.get("deployments", ""))
         except DeploymentLineError as exc:
-            raise ValidationFailedError("Please correct the deployment sources.",
-                                        fields={"deployments": str(exc)[0].upper() + str(exc)[1:] + "."}) from None
+            raise ValidationFailedError(
+                "Please correct the deployment sources.", fields={"deployments": str(exc)[0].upper() + str(exc)[1:] + "."}
+            ) from None
         settings["incident_label"] = form.get("incident_label", "").strip() or None
         settings["incidents_as_work_items"] = not incidents_only
     return settings
@@ -86,8 +115,11 @@ def _settings_from_form(kind: str, form: dict[str, str]) -> dict[str, Any]:
 
 def _form_errors(fields: dict[str, str], deployments_text: str) -> dict[str, str]:
     """Settings errors keyed by the form field they concern (``deployments.1`` → its line of the text)."""
-    lines = [number for number, raw in enumerate(deployments_text.splitlines(), start=1)
-             if raw.strip() and not raw.strip().startswith("#")]
+    lines = [
+        number
+        for number, raw in enumerate(deployments_text.splitlines(), start=1)
+        if raw.strip() and not raw.strip().startswith("#")
+    ]
     errors: dict[str, str] = {}
     for key, raw_message in fields.items():
         message = raw_message.removeprefix("Value error, ")
@@ -102,7 +134,10 @@ def _form_errors(fields: dict[str, str], deployments_text: str) -> dict[str, str
 
 @router.post("/admin/connections", response_class=HTMLResponse)
 def add_connection(
-    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     name: Annotated[str, Form(max_length=100)] = "",
     kind: Annotated[str, Form(max_length=40)] = "",
     team_id: Annotated[str, Form(max_length=12)] = "",
@@ -121,24 +156,46 @@ def add_connection(
 ) -> Response:
     """Add a connection, then go to it to test and sync."""
     require_role(actor, Role.ADMIN)
-    values = {"name": name, "kind": kind, "team_id": team_id, "base_url": base_url, "email": email,
-              "projects": projects, "repositories": repositories, "interval": interval, "deployments": deployments,
-              "incident_label": incident_label, "incident_issue_types": incident_issue_types,
-              "incident_labels": incident_labels, "incident_severity_field": incident_severity_field,
-              "incidents_only": incidents_only}
+    values = {
+        "name": name,
+        "kind": kind,
+        "team_id": team_id,
+        "base_url": base_url,
+        "email": email,
+        "projects": projects,
+        "repositories": repositories,
+        "interval": interval,
+        "deployments": deployments,
+        "incident_label": incident_label,
+        "incident_issue_types": incident_issue_types,
+        "incident_labels": incident_labels,
+        "incident_severity_field": incident_severity_field,
+        "incidents_only": incidents_only,
+    }
     try:
         if kind not in available():
             raise ValidationFailedError("Choose a kind.", fields={"kind": "Choose what to connect to."})
         connection = service.create(
-            session=session, actor=actor, name=name, kind=kind,
-            team_id=int(team_id) if team_id.isdigit() else 0, secret=secret, app_key=_key(request),
+            session=session,
+            actor=actor,
+            name=name,
+            kind=kind,
+            team_id=int(team_id) if team_id.isdigit() else 0,
+            secret=secret,
+            app_key=_key(request),
             settings=_settings_from_form(kind, {key: value for key, value in values.items() if key in _FORM_FIELDS}),
             interval_minutes=int(interval) if interval.isdigit() else None,
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _list_page(request, session, actor, errors={**_form_errors(exc.fields, deployments), "form": exc.message},
-                          values=values, status_code=422)
+        return _list_page(
+            request,
+            session,
+            actor,
+            errors={**_form_errors(exc.fields, deployments), "form": exc.message},
+            values=values,
+            status_code=422,
+        )
     except ConflictError as exc:
         session.rollback()
         return _list_page(request, session, actor, errors={"name": exc.message}, values=values, status_code=409)
@@ -152,42 +209,65 @@ def _edit_values(connection: Connection) -> dict[str, str]:
     def joined(key: str) -> str:
         return ", ".join(str(value) for value in stored.get(key) or [])
 
-    return {"name": connection.name, "base_url": str(stored.get("base_url") or ""), "email": str(stored.get("email") or ""),
-            "projects": joined("projects"), "repositories": joined("repositories"),
-            "deployments": format_deployment_sources(stored.get("deployments") or []),
-            "incident_label": str(stored.get("incident_label") or ""), "incident_issue_types": joined("incident_issue_types"),
-            "incident_labels": joined("incident_labels"),
-            "incident_severity_field": str(stored.get("incident_severity_field") or ""),
-            "incidents_only": "" if stored.get("incidents_as_work_items", True) else "on",
-            "interval": str(connection.interval_minutes or "")}
+    return {
+        "name": connection.name,
+        "base_url": str(stored.get("base_url") or ""),
+        "email": str(stored.get("email") or ""),
+        "projects": joined("projects"),
+        "repositories": joined("repositories"),
+        "deployments": format_deployment_sources(stored.get("deployments") or []),
+        "incident_label": str(stored.get("incident_label") or ""),
+        "incident_issue_types": joined("incident_issue_types"),
+        "incident_labels": joined("incident_labels"),
+        "incident_severity_field": str(stored.get("incident_severity_field") or ""),
+        "incidents_only": "" if stored.get("incidents_as_work_items", True) else "on",
+        "interval": str(connection.interval_minutes or ""),
+    }
 
 
-def _detail(request: Request, session: SessionDep, actor: PageUser, connection_id: int, *,
-            notice: str | None = None, problem: str | None = None, status_code: int = 200,
-            errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:
+def _detail(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    connection_id: int,
+    *,
+    notice: str | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
     connection = service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
-    return render(request, "sync/connection.html", {
-        "connection": connection, "team": session.get(Team, connection.team_id),
-        "runs": service.runs_of(session=session, actor=actor, connection_id=connection_id),
-        "notice": notice, "problem": problem, "running": service.is_running(connection_id),
-        "label": service.kinds().get(connection.kind, connection.kind),
-        "deployment_sources": format_deployment_sources(connection.settings.get("deployments") or []),
-        "errors": errors or {}, "values": values if values is not None else _edit_values(connection),
-    }, status_code=status_code)
+    return render(
+        request,
+        "sync/connection.html",
+        {
+            "connection": connection,
+            "team": session.get(Team, connection.team_id),
+            "runs": service.runs_of(session=session, actor=actor, connection_id=connection_id),
+            "notice": notice,
+            "problem": problem,
+            "running": service.is_running(connection_id),
+            "label": service.kinds().get(connection.kind, connection.kind),
+            "deployment_sources": format_deployment_sources(connection.settings.get("deployments") or []),
+            "errors": errors or {},
+            "values": values if values is not None else _edit_values(connection),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/admin/connections/{connection_id}", response_class=HTMLResponse)
-def connection_page(request: Request, connection_id: int, session: SessionDep, actor: PageUser,
-                    saved: Annotated[str, Query(max_length=10)] = "") -> Response:
+def connection_page(
+    request: Request, connection_id: int, session: SessionDep, actor: PageUser, saved: Annotated[str, Query(max_length=10)] = ""
+) -> Response:
     """A connection: test, sync, edit it, see its sync history."""
-    notice = {"1": "Changes saved.",
-              "reread": "Changes saved. The next sync reads the whole history again."}.get(saved)
+    notice = {"1": "Changes saved.", "reread": "Changes saved. The next sync reads the whole history again."}.get(saved)
     return _detail(request, session, actor, connection_id, notice=notice)
 
 
 @router.post("/admin/connections/{connection_id}/test", response_class=HTMLResponse)
-def check_connection(request: Request, connection_id: int, session: SessionDep, actor: PageUser,
-                    _csrf: CsrfChecked) -> Response:
+def check_connection(request: Request, connection_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
     """Reach the source with the stored credentials and say what happened."""
     try:
         message = service.check(session=session, actor=actor, connection_id=connection_id, app_key=_key(request))
@@ -198,7 +278,11 @@ def check_connection(request: Request, connection_id: int, session: SessionDep, 
 
 @router.post("/admin/connections/{connection_id}/sync", response_class=HTMLResponse)
 def sync_connection(
-    request: Request, connection_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    connection_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     full: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """Start a sync; the page then follows it."""
@@ -206,14 +290,23 @@ def sync_connection(
     # The sync writes through its own units of work: end this request's transaction (and on SQLite its
     # write lock) first, or an inline sync would wait on it.
     session.commit()
-    started = service.start_sync(request.app.state.session_factory, connection_id, app_key=_key(request),
-                                 full=full == "on", background=request.app.state.settings.sync_in_background)
+    started = service.start_sync(
+        request.app.state.session_factory,
+        connection_id,
+        app_key=_key(request),
+        full=full == "on",
+        background=request.app.state.settings.sync_in_background,
+    )
     return RedirectResponse(f"/admin/connections/{connection_id}?started={'1' if started else '0'}", status_code=303)
 
 
 @router.post("/admin/connections/{connection_id}/edit", response_class=HTMLResponse)
 def edit_connection(
-    request: Request, connection_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    connection_id: int,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     name: Annotated[str, Form(max_length=100)] = "",
     base_url: Annotated[str, Form(max_length=300)] = "",
     email: Annotated[str, Form(max_length=254)] = "",
@@ -230,31 +323,52 @@ def edit_connection(
 ) -> Response:
     """Change the connection's name, settings, token (empty: keep) or schedule; its kind and team stay."""
     connection = service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
-    values = {"name": name, "base_url": base_url, "email": email, "projects": projects, "repositories": repositories,
-              "deployments": deployments, "incident_label": incident_label,
-              "incident_issue_types": incident_issue_types, "incident_labels": incident_labels,
-              "incident_severity_field": incident_severity_field, "incidents_only": incidents_only,
-              "interval": interval}
+    values = {
+        "name": name,
+        "base_url": base_url,
+        "email": email,
+        "projects": projects,
+        "repositories": repositories,
+        "deployments": deployments,
+        "incident_label": incident_label,
+        "incident_issue_types": incident_issue_types,
+        "incident_labels": incident_labels,
+        "incident_severity_field": incident_severity_field,
+        "incidents_only": incidents_only,
+        "interval": interval,
+    }
     try:
         if interval.strip() and not interval.strip().isdigit():
-            raise ValidationFailedError("Please correct the marked fields.",
-                                        fields={"interval_minutes": "Sync every 5 minutes to 7 days, or leave empty."})
+            raise ValidationFailedError(
+                "Please correct the marked fields.",
+                fields={"interval_minutes": "Sync every 5 minutes to 7 days, or leave empty."},
+            )
         before = dict(connection.settings)
         service.update(
-            session=session, actor=actor, connection_id=connection_id, app_key=_key(request), name=name,
+            session=session,
+            actor=actor,
+            connection_id=connection_id,
+            app_key=_key(request),
+            name=name,
             settings=_settings_from_form(connection.kind, {k: v for k, v in values.items() if k in _FORM_FIELDS}),
             secret=secret if secret.strip() else None,
             interval_minutes=int(interval) if interval.strip() else None,
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _detail(request, session, actor, connection_id, status_code=422, values=values,
-                       errors={**_form_errors(exc.fields, deployments), "form": exc.message})
+        return _detail(
+            request,
+            session,
+            actor,
+            connection_id,
+            status_code=422,
+            values=values,
+            errors={**_form_errors(exc.fields, deployments), "form": exc.message},
+        )
     except ConflictError as exc:
         session.rollback()
         field = "name" if exc.details.get("field") == "name" else "form"
-        return _detail(request, session, actor, connection_id, status_code=409, values=values,
-                       errors={field: exc.message})
+        return _detail(request, session, actor, connection_id, status_code=409, values=values, errors={field: exc.message})
     saved = "reread" if connection.settings != before else "1"
     return RedirectResponse(f"/admin/connections/{connection_id}?saved={saved}", status_code=303)
 

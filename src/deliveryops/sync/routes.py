@@ -45,9 +45,17 @@ def list_connections(session: SessionDep, actor: ApiUser) -> list[ConnectionRead
 @router.post("/connections", response_model=ConnectionRead, status_code=201, responses=error_responses(409))
 def create_connection(body: ConnectionCreate, request: Request, session: SessionDep, actor: ApiUser) -> ConnectionRead:
     """Add a connection; the token is stored encrypted and never returned."""
-    connection = service.create(session=session, actor=actor, name=body.name, kind=body.kind, team_id=body.team_id,
-                                settings=body.settings, secret=body.secret, app_key=_key(request),
-                                interval_minutes=body.interval_minutes)
+    connection = service.create(
+        session=session,
+        actor=actor,
+        name=body.name,
+        kind=body.kind,
+        team_id=body.team_id,
+        settings=body.settings,
+        secret=body.secret,
+        app_key=_key(request),
+        interval_minutes=body.interval_minutes,
+    )
     return ConnectionRead.model_validate(connection)
 
 
@@ -58,13 +66,20 @@ def read_connection(session: SessionDep, actor: ApiUser, connection_id: Connecti
 
 
 @router.patch("/connections/{connection_id}", response_model=ConnectionRead, responses=error_responses(409))
-def update_connection(body: ConnectionUpdate, request: Request, session: SessionDep, actor: ApiUser,
-                      connection_id: ConnectionId) -> ConnectionRead:
+def update_connection(
+    body: ConnectionUpdate, request: Request, session: SessionDep, actor: ApiUser, connection_id: ConnectionId
+) -> ConnectionRead:
     """Change a connection's name, settings, token or schedule; its kind, team and sync history stay."""
     connection = service.update(
-        session=session, actor=actor, connection_id=connection_id, app_key=_key(request), name=body.name,
-        settings=body.settings, secret=body.secret,
-        interval_minutes=body.interval_minutes if "interval_minutes" in body.model_fields_set else service.KEEP)
+        session=session,
+        actor=actor,
+        connection_id=connection_id,
+        app_key=_key(request),
+        name=body.name,
+        settings=body.settings,
+        secret=body.secret,
+        interval_minutes=body.interval_minutes if "interval_minutes" in body.model_fields_set else service.KEEP,
+    )
     return ConnectionRead.model_validate(connection)
 
 
@@ -78,25 +93,30 @@ def delete_connection(session: SessionDep, actor: ApiUser, connection_id: Connec
 @router.post("/connections/{connection_id}/test", response_model=TestResult)
 def check_connection(request: Request, session: SessionDep, actor: ApiUser, connection_id: ConnectionId) -> TestResult:
     """Reach the source with the stored credentials."""
-    return TestResult(message=service.check(session=session, actor=actor, connection_id=connection_id,
-                                            app_key=_key(request)))
+    return TestResult(message=service.check(session=session, actor=actor, connection_id=connection_id, app_key=_key(request)))
 
 
 @router.post("/connections/{connection_id}/sync", response_model=SyncStarted, status_code=202)
-def start_sync(body: SyncStart, request: Request, session: SessionDep, actor: ApiUser,
-               connection_id: ConnectionId) -> SyncStarted:
+def start_sync(
+    body: SyncStart, request: Request, session: SessionDep, actor: ApiUser, connection_id: ConnectionId
+) -> SyncStarted:
     """Start a sync in the background; follow it with the runs endpoint."""
     service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
     # The sync writes through its own units of work: end this request's transaction (and on SQLite its
     # write lock) first, or an inline sync would wait on it.
     session.commit()
-    return SyncStarted(started=service.start_sync(request.app.state.session_factory, connection_id,
-                                                  app_key=_key(request), full=body.full,
-                                                  background=request.app.state.settings.sync_in_background))
+    return SyncStarted(
+        started=service.start_sync(
+            request.app.state.session_factory,
+            connection_id,
+            app_key=_key(request),
+            full=body.full,
+            background=request.app.state.settings.sync_in_background,
+        )
+    )
 
 
 @router.get("/connections/{connection_id}/runs", response_model=list[SyncRunRead])
 def list_runs(session: SessionDep, actor: ApiUser, connection_id: ConnectionId) -> list[SyncRunRead]:
     """The connection's latest syncs, newest first."""
-    return [SyncRunRead.model_validate(r) for r in service.runs_of(session=session, actor=actor,
-                                                                    connection_id=connection_id)]
+    return [SyncRunRead.model_validate(r) for r in service.runs_of(session=session, actor=actor, connection_id=connection_id)]

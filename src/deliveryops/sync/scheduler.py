@@ -42,10 +42,10 @@ def due_connections(session: Session) -> list[int]:
     """Connections with an interval whose last run started at least one interval ago."""
     now = utcnow()
     due = []
-    for connection in session.scalars(select(Connection).where(Connection.enabled.is_(True),
-                                                               Connection.interval_minutes.is_not(None))):
-        last = session.scalar(select(SyncRun).where(SyncRun.connection_id == connection.id)
-                              .order_by(SyncRun.id.desc()).limit(1))
+    for connection in session.scalars(
+        select(Connection).where(Connection.enabled.is_(True), Connection.interval_minutes.is_not(None))
+    ):
+        last = session.scalar(select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc()).limit(1))
         interval = timedelta(minutes=connection.interval_minutes or 0)
         if last is None or (last.status != "running" and last.started_at + interval <= now):
             due.append(connection.id)
@@ -64,9 +64,16 @@ class Scheduler:
         digest_retry: after a digest run with failures, how long to wait before the next attempt.
     """
 
-    def __init__(self, factory: sessionmaker[Session], *, app_key: str, tick_seconds: float = 60.0,
-                 settings: Settings | None = None, clock: Callable[[], datetime] = utcnow,
-                 digest_retry: timedelta = DIGEST_RETRY) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        app_key: str,
+        tick_seconds: float = 60.0,
+        settings: Settings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        digest_retry: timedelta = DIGEST_RETRY,
+    ) -> None:
         self.factory = factory
         self.app_key = app_key
         self.tick_seconds = tick_seconds
@@ -97,8 +104,7 @@ class Scheduler:
         try:
             with unit_of_work(self.factory) as session:
                 due = due_connections(session)
-            return [cid for cid in due
-                    if start_background_sync(self.factory, cid, app_key=self.app_key, trigger="schedule")]
+            return [cid for cid in due if start_background_sync(self.factory, cid, app_key=self.app_key, trigger="schedule")]
         finally:
             try:
                 self.send_due_digests()
@@ -133,13 +139,23 @@ class Scheduler:
         if report.failed:
             self._digests_retry_at = now + self.digest_retry
             for address, error in report.failed:
-                log.warning("weekly digest %s to %s failed (retried from %s): %s", week, address,
-                            f"{self._digests_retry_at:%Y-%m-%d %H:%M} UTC", error)
+                log.warning(
+                    "weekly digest %s to %s failed (retried from %s): %s",
+                    week,
+                    address,
+                    f"{self._digests_retry_at:%Y-%m-%d %H:%M} UTC",
+                    error,
+                )
         else:
             self._digests_done_week, self._digests_retry_at = week, None
         if report.sent or report.failed:
-            log.info("weekly digests %s: %d sent, %d skipped, %d failed", week, len(report.sent),
-                     len(report.skipped), len(report.failed))
+            log.info(
+                "weekly digests %s: %d sent, %d skipped, %d failed",
+                week,
+                len(report.sent),
+                len(report.skipped),
+                len(report.failed),
+            )
         return report
 
     def _loop(self) -> None:

@@ -69,12 +69,16 @@ class ConnectionUpdate(BaseModel):
 
     name: str | None = Field(default=None, max_length=100)
     settings: dict[str, Any] | None = Field(
-        default=None, description="Settings to change, key by key (keys not given stay). Changing them makes the "
-                                  "next sync read the whole history again.")
-    secret: str | None = Field(default=None, max_length=2000,
-                               description="A new API token; stored encrypted, never shown again (omit: keep it)")
-    interval_minutes: int | None = Field(default=None, ge=5, le=10080,
-                                         description="Sync every so many minutes; null: only by hand (omit: keep)")
+        default=None,
+        description="Settings to change, key by key (keys not given stay). Changing them makes the "
+        "next sync read the whole history again.",
+    )
+    secret: str | None = Field(
+        default=None, max_length=2000, description="A new API token; stored encrypted, never shown again (omit: keep it)"
+    )
+    interval_minutes: int | None = Field(
+        default=None, ge=5, le=10080, description="Sync every so many minutes; null: only by hand (omit: keep)"
+    )
 
 
 class SyncStart(BaseModel):

@@ -62,15 +62,20 @@ def _parse_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
     try:
         cls = connector_class(kind)
     except KeyError:
-        raise ValidationFailedError(f"Unknown connector kind {kind!r}.",
-                                    fields={"kind": f"Choose one of: {', '.join(kinds())}."}) from None
+        raise ValidationFailedError(
+            f"Unknown connector kind {kind!r}.", fields={"kind": f"Choose one of: {', '.join(kinds())}."}
+        ) from None
     try:
         return cls.settings_model.model_validate(settings).model_dump(mode="json")
     except ValidationError as exc:
-        fields = {".".join(str(p) for p in error["loc"]) or "settings": str(error["msg"]).removeprefix("Value error, ")
-                  for error in exc.errors()}
-        raise ValidationFailedError("Please correct the connection settings: " + "; ".join(
-            f"{name}: {message}" for name, message in fields.items()), fields=fields) from None
+        fields = {
+            ".".join(str(p) for p in error["loc"]) or "settings": str(error["msg"]).removeprefix("Value error, ")
+            for error in exc.errors()
+        }
+        raise ValidationFailedError(
+            "Please correct the connection settings: " + "; ".join(f"{name}: {message}" for name, message in fields.items()),
+            fields=fields,
+        ) from None
 
 
 def _field_errors(*, name: str | None, secret: str | None, interval_minutes: int | None) -> dict[str, str]:
@@ -94,8 +99,16 @@ def _check_name_free(session: Session, name: str, *, connection_id: int | None =
 
 
 def create(
-    *, session: Session, actor: User | None, name: str, kind: str, team_id: int, settings: dict[str, Any], secret: str,
-    app_key: str, interval_minutes: int | None = None,
+    *,
+    session: Session,
+    actor: User | None,
+    name: str,
+    kind: str,
+    team_id: int,
+    settings: dict[str, Any],
+    secret: str,
+    app_key: str,
+    interval_minutes: int | None = None,
 ) -> Connection:
     """Add a connection (admins only); the secret is stored encrypted and never shown again.
 
@@ -122,8 +135,14 @@ def create(
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     parsed = _parse_settings(kind, settings)
     _check_name_free(session, name)
-    connection = Connection(name=name.strip(), kind=kind, team_id=team_id, settings=parsed,
-                            secret_encrypted=encrypt(secret.strip(), app_key=app_key), interval_minutes=interval_minutes)
+    connection = Connection(
+        name=name.strip(),
+        kind=kind,
+        team_id=team_id,
+        settings=parsed,
+        secret_encrypted=encrypt(secret.strip(), app_key=app_key),
+        interval_minutes=interval_minutes,
+    )
     session.add(connection)
     session.flush()
     return connection
@@ -139,9 +158,16 @@ KEEP = Keep.KEEP
 
 
 def update(
-    *, session: Session, actor: User | None, connection_id: int, app_key: str, name: str | None = None,
-    settings: dict[str, Any] | None = None, secret: str | None = None,
-    interval_minutes: int | Literal[Keep.KEEP] | None = KEEP, now: datetime | None = None,
+    *,
+    session: Session,
+    actor: User | None,
+    connection_id: int,
+    app_key: str,
+    name: str | None = None,
+    settings: dict[str, Any] | None = None,
+    secret: str | None = None,
+    interval_minutes: int | Literal[Keep.KEEP] | None = KEEP,
+    now: datetime | None = None,
 ) -> Connection:
     """Change a connection (admins only); its kind, team and sync history stay.
 
@@ -166,8 +192,7 @@ def update(
         The connection.
     """
     connection = get_or_raise(session=session, actor=actor, connection_id=connection_id)
-    errors = _field_errors(name=name, secret=secret,
-                           interval_minutes=None if interval_minutes is KEEP else interval_minutes)
+    errors = _field_errors(name=name, secret=secret, interval_minutes=None if interval_minutes is KEEP else interval_minutes)
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     parsed = _parse_settings(connection.kind, {**connection.settings, **settings}) if settings is not None else None
@@ -188,11 +213,17 @@ def update(
 
 def _clear_sync_position(session: Session, connection: Connection, *, now: datetime) -> None:
     """Make the next sync read the whole history: no watermark, no run to resume (none may be running)."""
-    runs = list(session.scalars(select(SyncRun).where(SyncRun.connection_id == connection.id,
-                                                      SyncRun.status.in_(("running", "interrupted", "failed")))))
+    runs = list(
+        session.scalars(
+            select(SyncRun).where(
+                SyncRun.connection_id == connection.id, SyncRun.status.in_(("running", "interrupted", "failed"))
+            )
+        )
+    )
     if any(run.status == "running" and now - run.heartbeat_at < STALE_AFTER for run in runs):
-        raise ConflictError("A sync of this connection is running; save these changes once it has finished.",
-                            details={"field": "settings"})
+        raise ConflictError(
+            "A sync of this connection is running; save these changes once it has finished.", details={"field": "settings"}
+        )
     for run in runs:
         run.cursor = None
     connection.watermark = None
@@ -220,8 +251,9 @@ def delete(*, session: Session, actor: User, connection_id: int) -> None:
     session.flush()
 
 
-def check(*, session: Session, actor: User | None, connection_id: int, app_key: str,
-         transport: httpx.BaseTransport | None = None) -> str:
+def check(
+    *, session: Session, actor: User | None, connection_id: int, app_key: str, transport: httpx.BaseTransport | None = None
+) -> str:
     """Reach the source with the stored credentials; return what was found."""
     connection = get_or_raise(session=session, actor=actor, connection_id=connection_id)
     try:
@@ -233,8 +265,9 @@ def check(*, session: Session, actor: User | None, connection_id: int, app_key: 
 def runs_of(*, session: Session, actor: User | None, connection_id: int, limit: int = 20) -> list[SyncRun]:
     """The connection's latest sync runs, newest first."""
     get_or_raise(session=session, actor=actor, connection_id=connection_id)
-    return list(session.scalars(select(SyncRun).where(SyncRun.connection_id == connection_id)
-                                .order_by(SyncRun.id.desc()).limit(limit)))
+    return list(
+        session.scalars(select(SyncRun).where(SyncRun.connection_id == connection_id).order_by(SyncRun.id.desc()).limit(limit))
+    )
 
 
 def is_running(connection_id: int) -> bool:
@@ -244,9 +277,16 @@ def is_running(connection_id: int) -> bool:
         return thread is not None and thread.is_alive()
 
 
-def start_background_sync(factory: sessionmaker[Session], connection_id: int, *, app_key: str, full: bool = False,
-                          trigger: str = "manual", transport: httpx.BaseTransport | None = None,
-                          on_done: Callable[[], None] | None = None) -> bool:
+def start_background_sync(
+    factory: sessionmaker[Session],
+    connection_id: int,
+    *,
+    app_key: str,
+    full: bool = False,
+    trigger: str = "manual",
+    transport: httpx.BaseTransport | None = None,
+    on_done: Callable[[], None] | None = None,
+) -> bool:
     """Start a sync in a thread of this process (the embedded default); False if one is running already."""
     with _RUNNING_LOCK:
         current = _RUNNING.get(connection_id)
@@ -270,8 +310,9 @@ def start_background_sync(factory: sessionmaker[Session], connection_id: int, *,
         return True
 
 
-def start_sync(factory: sessionmaker[Session], connection_id: int, *, app_key: str, full: bool = False,
-               background: bool = True) -> bool:
+def start_sync(
+    factory: sessionmaker[Session], connection_id: int, *, app_key: str, full: bool = False, background: bool = True
+) -> bool:
     """Start a sync from the web: in a thread (the default), or inline when background work is off.
 
     Returns:

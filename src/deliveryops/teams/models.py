@@ -54,9 +54,7 @@ class Team(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group | None] = relationship(back_populates="teams")
-    memberships: Mapped[list[Membership]] = relationship(
-        back_populates="team", cascade="all, delete-orphan"
-    )
+    memberships: Mapped[list[Membership]] = relationship(back_populates="team", cascade="all, delete-orphan")
 
 
 class Membership(Base):

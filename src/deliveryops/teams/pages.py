@@ -30,24 +30,41 @@ def teams_page(request: Request, session: SessionDep, actor: PageUser) -> Respon
     return render(request, "teams/list.html", {"teams": service.list_teams(session=session, actor=actor)})
 
 
-def _team_page(request: Request, session: SessionDep, actor: PageUser, slug: str, *,
-               errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+def _team_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    slug: str,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     team = service.get_team_or_raise(session=session, actor=actor, slug=slug)
     manage = service.can_manage_team(session, actor, team)
     members = service.members_of(session=session, team=team)
     candidates = []
     if manage:
         in_team = {m.user_id for m in members}
-        candidates = [u for u in accounts.list_(session=session, actor=actor) if u.id not in in_team] \
-            if actor.role is Role.ADMIN else []
+        candidates = (
+            [u for u in accounts.list_(session=session, actor=actor) if u.id not in in_team] if actor.role is Role.ADMIN else []
+        )
     items, transitions = work.item_count(session=session, team=team)
     return render(
-        request, "teams/detail.html",
-        {"team": team, "members": members, "can_manage": manage, "candidates": candidates,
-         "in_team": any(m.user_id == actor.id for m in members),
-         "team_roles": list(TeamRole), "errors": errors or {}, "item_total": items, "transition_total": transitions,
-         "last_import": next(iter(work.list_imports(session=session, team=team, limit=1)), None),
-         "unmapped": [s.name for s in workflows.statuses_of(session, team) if s.category is None]},
+        request,
+        "teams/detail.html",
+        {
+            "team": team,
+            "members": members,
+            "can_manage": manage,
+            "candidates": candidates,
+            "in_team": any(m.user_id == actor.id for m in members),
+            "team_roles": list(TeamRole),
+            "errors": errors or {},
+            "item_total": items,
+            "transition_total": transitions,
+            "last_import": next(iter(work.list_imports(session=session, team=team, limit=1)), None),
+            "unmapped": [s.name for s in workflows.statuses_of(session, team) if s.category is None],
+        },
         status_code=status_code,
     )
 
@@ -60,7 +77,11 @@ def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser)
 
 @router.post("/teams/{slug}/members", response_class=HTMLResponse)
 def add_member(
-    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     user_id: Annotated[str, Form(max_length=12)] = "",
     email: Annotated[str, Form(max_length=254)] = "",
     team_role: Annotated[TeamRole, Form()] = TeamRole.MEMBER,
@@ -109,14 +130,26 @@ def group_page(request: Request, group_slug: str, session: SessionDep, actor: Pa
     return render(request, "teams/group.html", {"group": group, "visible_team_ids": visible})
 
 
-def _admin_teams(request: Request, session: SessionDep, actor: PageUser, *, errors: dict[str, str],
-                 values: dict[str, str], status_code: int = 200) -> Response:
+def _admin_teams(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    *,
+    errors: dict[str, str],
+    values: dict[str, str],
+    status_code: int = 200,
+) -> Response:
     accounts.require_role(actor, Role.ADMIN)
     return render(
-        request, "teams/admin.html",
-        {"teams": service.list_teams(session=session, actor=actor),
-         "groups": service.list_groups(session=session, actor=actor),
-         "zones": COMMON_ZONES, "errors": errors, "values": values},
+        request,
+        "teams/admin.html",
+        {
+            "teams": service.list_teams(session=session, actor=actor),
+            "groups": service.list_groups(session=session, actor=actor),
+            "zones": COMMON_ZONES,
+            "errors": errors,
+            "values": values,
+        },
         status_code=status_code,
     )
 
@@ -129,7 +162,10 @@ def admin_teams(request: Request, session: SessionDep, actor: PageUser) -> Respo
 
 @router.post("/admin/teams", response_class=HTMLResponse)
 def create_team(
-    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     name: Annotated[str, Form(max_length=200)] = "",
     time_zone: Annotated[str, Form(max_length=64)] = "UTC",
     group_id: Annotated[str, Form(max_length=12)] = "",
@@ -138,8 +174,14 @@ def create_team(
     """Admin: create a team."""
     values = {"name": name, "time_zone": time_zone, "group_id": group_id, "description": description}
     try:
-        team = service.create_team(session=session, actor=actor, name=name, time_zone=time_zone,
-                                   group_id=int(group_id) if group_id.isdigit() else None, description=description)
+        team = service.create_team(
+            session=session,
+            actor=actor,
+            name=name,
+            time_zone=time_zone,
+            group_id=int(group_id) if group_id.isdigit() else None,
+            description=description,
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _admin_teams(request, session, actor, errors=exc.fields, values=values, status_code=422)
@@ -151,7 +193,10 @@ def create_team(
 
 @router.post("/admin/groups", response_class=HTMLResponse)
 def create_group(
-    request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     name: Annotated[str, Form(max_length=200)] = "",
     description: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -161,10 +206,10 @@ def create_group(
         service.create_group(session=session, actor=actor, name=name, description=description)
     except ValidationFailedError as exc:
         session.rollback()
-        return _admin_teams(request, session, actor, errors={"group_name": exc.fields.get("name", exc.message)},
-                            values=values, status_code=422)
+        return _admin_teams(
+            request, session, actor, errors={"group_name": exc.fields.get("name", exc.message)}, values=values, status_code=422
+        )
     except ConflictError as exc:
         session.rollback()
-        return _admin_teams(request, session, actor, errors={"group_name": exc.message}, values=values,
-                            status_code=409)
+        return _admin_teams(request, session, actor, errors={"group_name": exc.message}, values=values, status_code=409)
     return RedirectResponse("/admin/teams", status_code=303)

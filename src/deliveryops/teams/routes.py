@@ -28,7 +28,10 @@ IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 def _group_read(group: Group) -> GroupRead:
     return GroupRead(
-        id=group.id, name=group.name, slug=group.slug, description=group.description,
+        id=group.id,
+        name=group.name,
+        slug=group.slug,
+        description=group.description,
         team_ids=[t.id for t in group.teams],
     )
 
@@ -73,9 +76,7 @@ def list_members(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[M
 @router.post("/teams/{team_id}/members", response_model=MemberRead, status_code=201)
 def add_member(body: MemberAdd, session: SessionDep, actor: ApiUser, team_id: IdPath) -> MemberRead:
     """Put a person in a team (admins or its delivery manager)."""
-    membership = service.add_member(
-        session=session, actor=actor, team_id=team_id, user_id=body.user_id, team_role=body.team_role
-    )
+    membership = service.add_member(session=session, actor=actor, team_id=team_id, user_id=body.user_id, team_role=body.team_role)
     return MemberRead(user=UserRead.model_validate(membership.user), team_role=membership.team_role)
 
 

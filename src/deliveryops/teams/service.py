@@ -193,9 +193,7 @@ def add_member(
     user = session.get(User, user_id)
     if user is None:
         raise ValidationFailedError(f"No person with id {user_id}.", fields={"user_id": "Choose an existing person."})
-    membership = session.scalar(
-        select(Membership).where(Membership.team_id == team_id, Membership.user_id == user_id)
-    )
+    membership = session.scalar(select(Membership).where(Membership.team_id == team_id, Membership.user_id == user_id))
     if membership is None:
         membership = Membership(team_id=team_id, user_id=user_id, team_role=team_role)
         session.add(membership)
@@ -212,9 +210,7 @@ def remove_member(*, session: Session, actor: User, team_id: int, user_id: int) 
         raise NotFoundError(f"No team with id {team_id}.")
     if not can_manage_team(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can change its members.")
-    membership = session.scalar(
-        select(Membership).where(Membership.team_id == team_id, Membership.user_id == user_id)
-    )
+    membership = session.scalar(select(Membership).where(Membership.team_id == team_id, Membership.user_id == user_id))
     if membership is None:
         raise NotFoundError("That person is not in this team.")
     session.delete(membership)
@@ -223,9 +219,7 @@ def remove_member(*, session: Session, actor: User, team_id: int, user_id: int) 
 
 def members_of(*, session: Session, team: Team) -> list[Membership]:
     """Return the team's memberships, delivery managers first, then by name."""
-    rows = session.scalars(
-        select(Membership).options(selectinload(Membership.user)).where(Membership.team_id == team.id)
-    )
+    rows = session.scalars(select(Membership).options(selectinload(Membership.user)).where(Membership.team_id == team.id))
     return sorted(rows, key=lambda m: (m.team_role is not TeamRole.DELIVERY_MANAGER, m.user.name))
 
 
@@ -240,9 +234,7 @@ def list_groups(*, session: Session, actor: User) -> list[Group]:
 
 def get_group_or_raise(*, session: Session, actor: User, group_id: int | None = None, slug: str | None = None) -> Group:
     """Return a group by id or slug if ``actor`` may see it."""
-    group = (
-        session.get(Group, group_id) if group_id is not None else session.scalar(select(Group).where(Group.slug == slug))
-    )
+    group = session.get(Group, group_id) if group_id is not None else session.scalar(select(Group).where(Group.slug == slug))
     if group is None:
         raise NotFoundError(f"No group {group_id if group_id is not None else slug!r}.")
     if not actor.role.sees_all_teams and not ({t.id for t in group.teams} & team_ids_of(session, actor)):

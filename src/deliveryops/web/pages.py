@@ -34,7 +34,8 @@ def home(request: Request, session: SessionDep, actor: PageUser) -> Response:
     if dm_teams:
         # Recomputed first when a team's data changed since the last look.
         context["coaching_insights"] = [
-            (team, coaching.list_insights(session=session, actor=actor, team_id=team.id).active) for team in dm_teams]
+            (team, coaching.list_insights(session=session, actor=actor, team_id=team.id).active) for team in dm_teams
+        ]
     if actor.role is Role.PRODUCT_OPS:
         context["coaching_teams"], context["coaching_counts"] = coaching.counts_by_kind(session=session, actor=actor)
     if actor.role is Role.ADMIN:

@@ -17,8 +17,9 @@ __all__ = ["render_standalone"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 _ENV = Environment(
-    loader=FileSystemLoader([_PACKAGE / "web" / "templates",
-                             *sorted(p for p in _PACKAGE.glob("*/templates") if p.parent.name != "web")]),
+    loader=FileSystemLoader(
+        [_PACKAGE / "web" / "templates", *sorted(p for p in _PACKAGE.glob("*/templates") if p.parent.name != "web")]
+    ),
     autoescape=select_autoescape(["html"]),
 )
 _CSS = (_PACKAGE / "web" / "static" / "app.css").read_text(encoding="utf-8")
@@ -36,7 +37,9 @@ def render_standalone(template: str, *, specs: Mapping[str, Any], **context: Any
         The HTML text.
     """
     return _ENV.get_template(template).render(
-        css=_CSS, plotly_js=get_plotlyjs(),
+        css=_CSS,
+        plotly_js=get_plotlyjs(),
         # Item titles come from trackers: "</script>" inside one must not end the script element.
-        specs=json.dumps(dict(specs)).replace("</", "<\\/"), **context,
+        specs=json.dumps(dict(specs)).replace("</", "<\\/"),
+        **context,
     )

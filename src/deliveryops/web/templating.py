@@ -100,7 +100,11 @@ def team_links() -> list[TeamLink]:
 
 # Team sub-pages that belong to another section of the navigation than "Teams".
 SECTION_OF_TEAM_PAGE = {
-    "flow": "/flow", "forecasts": "/flow", "impediments": "/impediments", "actions": "/teams", "retros": "/teams",
+    "flow": "/flow",
+    "forecasts": "/flow",
+    "impediments": "/impediments",
+    "actions": "/teams",
+    "retros": "/teams",
 }
 
 
@@ -113,9 +117,7 @@ def current_nav(items: list[NavItem], path: str) -> str | None:
     return max(matches, key=len) if matches else None
 
 
-def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
-) -> HTMLResponse:
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
     """Render a page with the signed-in person, navigation and CSRF token available.
 
     Args:

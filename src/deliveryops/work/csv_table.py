@@ -324,5 +324,5 @@ def _lines(text: str) -> Iterator[str]:
         if end == -1:
             yield text[start:]
             return
-        yield text[start:end + 1]
+        yield text[start : end + 1]
         start = end + 1

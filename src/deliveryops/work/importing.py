@@ -69,13 +69,20 @@ class KnownItems:
 def record_hash(record: WorkItemRecord) -> str:
     """A fingerprint of everything stored for an item: equal records import as "unchanged"."""
     parts = [
-        record.item_type, record.title, record.created_at.isoformat(), record.parent_key or "",
-        "|".join(record.labels), repr(record.estimate), record.resolution or "", record.url or "",
+        record.item_type,
+        record.title,
+        record.created_at.isoformat(),
+        record.parent_key or "",
+        "|".join(record.labels),
+        repr(record.estimate),
+        record.resolution or "",
+        record.url or "",
         "1" if record.history_is_estimated else "0",
     ]
     parts += [f"t{t.from_status}>{t.to_status}@{t.at.isoformat()}" for t in record.transitions]
-    parts += [f"b{b.start.isoformat()}-{b.end.isoformat() if b.end else ''}:{b.origin}:{b.reason}"
-              for b in record.blocked_intervals]
+    parts += [
+        f"b{b.start.isoformat()}-{b.end.isoformat() if b.end else ''}:{b.origin}:{b.reason}" for b in record.blocked_intervals
+    ]
     parts += [f"l{link.kind}:{link.other_key}" for link in record.links]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8"), usedforsecurity=False).hexdigest()
 
@@ -88,12 +95,21 @@ def _batches(records: Iterable[WorkItemRecord], size: int) -> Iterator[list[Work
 
 def _item_row(team_id: int, record: WorkItemRecord, digest: str) -> dict[str, object]:
     return {
-        "team_id": team_id, "source": record.source, "external_key": record.external_key,
-        "item_type": record.item_type, "title": record.title, "created_at": record.created_at,
+        "team_id": team_id,
+        "source": record.source,
+        "external_key": record.external_key,
+        "item_type": record.item_type,
+        "title": record.title,
+        "created_at": record.created_at,
         "current_status": record.transitions[-1].to_status if record.transitions else None,
-        "parent_key": record.parent_key, "labels": list(record.labels), "estimate": record.estimate,
-        "resolution": record.resolution, "url": record.url, "history_is_estimated": record.history_is_estimated,
-        "content_hash": digest, "updated_at": utcnow(),
+        "parent_key": record.parent_key,
+        "labels": list(record.labels),
+        "estimate": record.estimate,
+        "resolution": record.resolution,
+        "url": record.url,
+        "history_is_estimated": record.history_is_estimated,
+        "content_hash": digest,
+        "updated_at": utcnow(),
     }
 
 
@@ -146,8 +162,10 @@ def import_records(
         known.items = {
             (source, key): (item_id, digest)
             for item_id, source, key, digest in session.execute(
-                select(WorkItem.id, WorkItem.source, WorkItem.external_key, WorkItem.content_hash)
-                .where(WorkItem.team_id == team.id))
+                select(WorkItem.id, WorkItem.source, WorkItem.external_key, WorkItem.content_hash).where(
+                    WorkItem.team_id == team.id
+                )
+            )
         }
     existing = known.items
     for batch in _batches(records, BATCH_ITEMS):
@@ -161,9 +179,15 @@ def import_records(
         team.data_version = (team.data_version or 0) + 1
     if record_run:
         run = ImportRun(
-            team_id=team.id, user_id=actor.id if actor else None, format=import_format, file_name=file_name[:255],
-            created=summary.created, updated=summary.updated, unchanged=summary.unchanged,
-            transitions=summary.transitions, notes=summary.notes,
+            team_id=team.id,
+            user_id=actor.id if actor else None,
+            format=import_format,
+            file_name=file_name[:255],
+            created=summary.created,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+            transitions=summary.transitions,
+            notes=summary.notes,
         )
         session.add(run)
         session.flush()
@@ -173,7 +197,11 @@ def import_records(
 
 
 def _import_batch(
-    session: Session, team: Team, batch: list[WorkItemRecord], summary: ImportSummary, seen: dict[str, None],
+    session: Session,
+    team: Team,
+    batch: list[WorkItemRecord],
+    summary: ImportSummary,
+    seen: dict[str, None],
     existing: dict[tuple[str, str], tuple[int, str]],
 ) -> None:
     new_rows: list[dict[str, object]] = []
@@ -201,8 +229,7 @@ def _import_batch(
         # render_nulls keeps one statement for rows whose empty columns differ; without it the ORM
         # splits the batch into tiny statements (measured: 2.4 rows each for 50,000 items).
         result = session.execute(
-            insert(WorkItem).returning(WorkItem.id, sort_by_parameter_order=True)
-            .execution_options(render_nulls=True), new_rows
+            insert(WorkItem).returning(WorkItem.id, sort_by_parameter_order=True).execution_options(render_nulls=True), new_rows
         )
         ids = result.scalars().all()
         targets += zip(ids, new_records, strict=True)
@@ -221,15 +248,18 @@ def _import_batch(
 def _insert_children(session: Session, targets: list[tuple[int, WorkItemRecord]], summary: ImportSummary) -> None:
     transitions = [
         {"item_id": item_id, "from_status": t.from_status, "to_status": t.to_status, "at": t.at}
-        for item_id, record in targets for t in record.transitions
+        for item_id, record in targets
+        for t in record.transitions
     ]
     blocked = [
         {"item_id": item_id, "start": b.start, "end": b.end, "reason": b.reason, "origin": b.origin}
-        for item_id, record in targets for b in record.blocked_intervals
+        for item_id, record in targets
+        for b in record.blocked_intervals
     ]
     links = [
         {"item_id": item_id, "kind": link.kind, "other_key": link.other_key}
-        for item_id, record in targets for link in record.links
+        for item_id, record in targets
+        for link in record.links
     ]
     connection = session.connection()
     if transitions and connection.dialect.name == "postgresql":
@@ -253,12 +283,9 @@ def _copy_transitions(connection: Connection, rows: list[dict[str, Any]]) -> Non
     """
     raw = connection.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(
-        "COPY status_transitions (item_id, from_status, to_status, at) FROM STDIN"
-    ) as copy:
+    with raw.cursor() as cursor, cursor.copy("COPY status_transitions (item_id, from_status, to_status, at) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row((row["item_id"], row["from_status"], row["to_status"],
-                            row["at"].astimezone(UTC).replace(tzinfo=None)))
+            copy.write_row((row["item_id"], row["from_status"], row["to_status"], row["at"].astimezone(UTC).replace(tzinfo=None)))
 
 
 def import_changes(*, session: Session, team: Team, changes: Sequence[ChangeRecord]) -> int:
@@ -274,11 +301,29 @@ def import_changes(*, session: Session, team: Team, changes: Sequence[ChangeReco
     """
     written = 0
     for record in changes:
-        row = session.scalar(select(Change).where(
-            Change.source == record.source, Change.repository == record.repository, Change.number == record.number))
-        values = {field: getattr(record, field) for field in (
-            "source", "repository", "number", "title", "author", "opened_at", "first_commit_at", "first_review_at",
-            "merged_at", "closed_at", "merge_commit_sha", "base_branch", "url")}
+        row = session.scalar(
+            select(Change).where(
+                Change.source == record.source, Change.repository == record.repository, Change.number == record.number
+            )
+        )
+        values = {
+            field: getattr(record, field)
+            for field in (
+                "source",
+                "repository",
+                "number",
+                "title",
+                "author",
+                "opened_at",
+                "first_commit_at",
+                "first_review_at",
+                "merged_at",
+                "closed_at",
+                "merge_commit_sha",
+                "base_branch",
+                "url",
+            )
+        }
         if row is None:
             session.add(Change(team_id=team.id, **values))
         else:
@@ -296,8 +341,13 @@ def delete_items(*, session: Session, team: Team, source: str, keys: Sequence[st
     """Delete items the source says no longer exist (their history goes with them)."""
     if not keys:
         return 0
-    ids = list(session.scalars(select(WorkItem.id).where(
-        WorkItem.team_id == team.id, WorkItem.source == source, WorkItem.external_key.in_(list(keys)))))
+    ids = list(
+        session.scalars(
+            select(WorkItem.id).where(
+                WorkItem.team_id == team.id, WorkItem.source == source, WorkItem.external_key.in_(list(keys))
+            )
+        )
+    )
     for model in (StatusTransition, BlockedInterval, ItemLink):
         session.execute(delete(model).where(model.item_id.in_(ids)))
     session.execute(delete(WorkItem).where(WorkItem.id.in_(ids)))
@@ -309,5 +359,4 @@ def delete_items(*, session: Session, team: Team, source: str, keys: Sequence[st
 
 def keys_of(*, session: Session, team: Team, source: str) -> set[str]:
     """Every external key the team has from ``source``."""
-    return set(session.scalars(select(WorkItem.external_key).where(WorkItem.team_id == team.id,
-                                                                   WorkItem.source == source)))
+    return set(session.scalars(select(WorkItem.external_key).where(WorkItem.team_id == team.id, WorkItem.source == source)))

@@ -33,15 +33,33 @@ CATEGORY_HELP = {
 }
 
 
-def _workflow_page(request: Request, session: SessionDep, actor: PageUser, team: Team, *,
-                   error: str | None = None, saved: bool = False, status_code: int = 200) -> Response:
+def _workflow_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    team: Team,
+    *,
+    error: str | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> Response:
     statuses = workflow.statuses_of(session, team)
-    return render(request, "work/workflow.html", {
-        "team": team, "statuses": statuses, "usage": workflow.status_usage(session, team),
-        "categories": list(StageCategory), "category_help": CATEGORY_HELP, "error": error, "saved": saved,
-        "can_manage": can_manage_team(session, actor, team),
-        "unmapped": [s.name for s in statuses if s.category is None],
-    }, status_code=status_code)
+    return render(
+        request,
+        "work/workflow.html",
+        {
+            "team": team,
+            "statuses": statuses,
+            "usage": workflow.status_usage(session, team),
+            "categories": list(StageCategory),
+            "category_help": CATEGORY_HELP,
+            "error": error,
+            "saved": saved,
+            "can_manage": can_manage_team(session, actor, team),
+            "unmapped": [s.name for s in statuses if s.category is None],
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/teams/{slug}/workflow", response_class=HTMLResponse)
@@ -52,8 +70,7 @@ def workflow_page(request: Request, slug: str, session: SessionDep, actor: PageU
 
 
 @router.post("/teams/{slug}/workflow", response_class=HTMLResponse)
-async def save_workflow(request: Request, slug: str, session: SessionDep, actor: PageUser,
-                        _csrf: CsrfChecked) -> Response:
+async def save_workflow(request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
     """Save the order and categories chosen on the board."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     form = await request.form()
@@ -61,8 +78,7 @@ async def save_workflow(request: Request, slug: str, session: SessionDep, actor:
     categories = [str(v) for v in form.getlist("category")]
     orders = [str(v) for v in form.getlist("order")]
     if not (len(names) == len(categories) == len(orders)):
-        return _workflow_page(request, session, actor, team, error="The form was incomplete; reload the page.",
-                              status_code=422)
+        return _workflow_page(request, session, actor, team, error="The form was incomplete; reload the page.", status_code=422)
     try:
         rows = []
         for index, (name, category, order) in enumerate(zip(names, categories, orders, strict=True)):
@@ -72,8 +88,9 @@ async def save_workflow(request: Request, slug: str, session: SessionDep, actor:
         return _workflow_page(request, session, actor, team, error="Each position must be a number.", status_code=422)
     rows.sort()
     try:
-        workflow.save_workflow(session=session, actor=actor, team_id=team.id,
-                               statuses=[(name, category) for _p, _i, name, category in rows])
+        workflow.save_workflow(
+            session=session, actor=actor, team_id=team.id, statuses=[(name, category) for _p, _i, name, category in rows]
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _workflow_page(request, session, actor, team, error=exc.message, status_code=422)
@@ -82,10 +99,22 @@ async def save_workflow(request: Request, slug: str, session: SessionDep, actor:
 
 def _import_page(request: Request, session: SessionDep, team: Team, **context: object) -> Response:
     status_code = int(str(context.pop("status_code", 200)))
-    return render(request, "work/import.html", {
-        "team": team, "imports": service.list_imports(session=session, team=team), "preview": None,
-        "problems": [], "error": None, "token": None, "needs_date_order": False, "summary": None, **context,
-    }, status_code=status_code)
+    return render(
+        request,
+        "work/import.html",
+        {
+            "team": team,
+            "imports": service.list_imports(session=session, team=team),
+            "preview": None,
+            "problems": [],
+            "error": None,
+            "token": None,
+            "needs_date_order": False,
+            "summary": None,
+            **context,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/teams/{slug}/import", response_class=HTMLResponse)
@@ -108,7 +137,11 @@ async def _read_upload(upload: UploadFile | None) -> bytes | None:
 
 @router.post("/teams/{slug}/import", response_class=HTMLResponse)
 async def preview_upload(
-    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     file: Annotated[UploadFile | None, File()] = None,
     blocked_file: Annotated[UploadFile | None, File()] = None,
     file_format: Annotated[str, Form(alias="format", max_length=20)] = "",
@@ -126,31 +159,65 @@ async def preview_upload(
     if pending is None:
         if data is None:
             return _import_page(request, session, team, error="Choose a CSV file to import.", status_code=422)
-        pending = PendingUpload(token=secrets.token_urlsafe(24), user_id=actor.id, team_id=team.id,
-                                file_name=(file.filename if file else "") or "upload.csv", content=data,
-                                blocked_content=blocked)
+        pending = PendingUpload(
+            token=secrets.token_urlsafe(24),
+            user_id=actor.id,
+            team_id=team.id,
+            file_name=(file.filename if file else "") or "upload.csv",
+            content=data,
+            blocked_content=blocked,
+        )
         session.add(pending)
         session.flush()
     try:
-        preview = service.preview_file(session=session, actor=actor, team=team, data=pending.content,
-                                       import_format=file_format or None, date_order=date_order or None,
-                                       blocked=pending.blocked_content)
+        preview = service.preview_file(
+            session=session,
+            actor=actor,
+            team=team,
+            data=pending.content,
+            import_format=file_format or None,
+            date_order=date_order or None,
+            blocked=pending.blocked_content,
+        )
     except service.ImportRejectedError as exc:
-        return _import_page(request, session, team, problems=exc.problems, error=exc.message.splitlines()[0],
-                            needs_date_order=exc.needs_date_order, token=pending.token,
-                            file_name=pending.file_name, status_code=422)
-    return _import_page(request, session, team, preview=preview, token=pending.token, file_name=pending.file_name,
-                        file_format=file_format, date_order=date_order)
+        return _import_page(
+            request,
+            session,
+            team,
+            problems=exc.problems,
+            error=exc.message.splitlines()[0],
+            needs_date_order=exc.needs_date_order,
+            token=pending.token,
+            file_name=pending.file_name,
+            status_code=422,
+        )
+    return _import_page(
+        request,
+        session,
+        team,
+        preview=preview,
+        token=pending.token,
+        file_name=pending.file_name,
+        file_format=file_format,
+        date_order=date_order,
+    )
 
 
 def _pending(session: SessionDep, token: str, user_id: int, team_id: int) -> PendingUpload | None:
-    return session.scalar(select(PendingUpload).where(
-        PendingUpload.token == token, PendingUpload.user_id == user_id, PendingUpload.team_id == team_id))
+    return session.scalar(
+        select(PendingUpload).where(
+            PendingUpload.token == token, PendingUpload.user_id == user_id, PendingUpload.team_id == team_id
+        )
+    )
 
 
 @router.post("/teams/{slug}/import/confirm", response_class=HTMLResponse)
 def confirm_upload(
-    request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
     token: Annotated[str, Form(max_length=64)] = "",
     file_format: Annotated[str, Form(alias="format", max_length=20)] = "",
     date_order: Annotated[str, Form(max_length=20)] = "",
@@ -161,11 +228,19 @@ def confirm_upload(
         raise PermissionDeniedError("Only an admin or the team's delivery manager can import work items.")
     pending = _pending(session, token, actor.id, team.id)
     if pending is None:
-        return _import_page(request, session, team, error="That upload expired; choose the file again.",
-                            status_code=410 if token else 422)
-    summary = service.import_file(session=session, actor=actor, team=team, data=pending.content,
-                                  file_name=pending.file_name, import_format=file_format or None,
-                                  date_order=date_order or None, blocked=pending.blocked_content)
+        return _import_page(
+            request, session, team, error="That upload expired; choose the file again.", status_code=410 if token else 422
+        )
+    summary = service.import_file(
+        session=session,
+        actor=actor,
+        team=team,
+        data=pending.content,
+        file_name=pending.file_name,
+        import_format=file_format or None,
+        date_order=date_order or None,
+        blocked=pending.blocked_content,
+    )
     session.delete(pending)
     session.flush()
     return _import_page(request, session, team, summary=summary, file_name=pending.file_name)

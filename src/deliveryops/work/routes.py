@@ -46,8 +46,7 @@ def read_workflow(session: SessionDep, actor: ApiUser, team_id: TeamId) -> list[
 @router.put("/teams/{team_id}/workflow", response_model=list[WorkflowStatusRead])
 def write_workflow(body: WorkflowWrite, session: SessionDep, actor: ApiUser, team_id: TeamId) -> list[WorkflowStatusRead]:
     """Reorder and recategorise the workflow (admins or the team's delivery manager)."""
-    workflow.save_workflow(session=session, actor=actor, team_id=team_id,
-                           statuses=[(s.name, s.category) for s in body.statuses])
+    workflow.save_workflow(session=session, actor=actor, team_id=team_id, statuses=[(s.name, s.category) for s in body.statuses])
     return _workflow_read(session, team_id, actor)
 
 
@@ -60,7 +59,9 @@ def list_imports(session: SessionDep, actor: ApiUser, team_id: TeamId) -> list[I
 
 @router.post("/teams/{team_id}/imports", response_model=ImportResult, status_code=201)
 async def create_import(
-    session: SessionDep, actor: ApiUser, team_id: TeamId,
+    session: SessionDep,
+    actor: ApiUser,
+    team_id: TeamId,
     file: Annotated[UploadFile, File(description="The CSV file")],
     file_format: Annotated[str | None, Form(alias="format", pattern="^(stage-dates|full-history|jira-export)$")] = None,
     date_order: Annotated[str | None, Form(pattern="^(day_first|month_first)$")] = None,
@@ -69,18 +70,32 @@ async def create_import(
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationFailedError("The file is larger than 200 MB; split it or use a connector.",
-                                    fields={"file": "too large"})
-    summary = service.import_file(session=session, actor=actor, team=team, data=data, file_name=file.filename or "",
-                                  import_format=file_format, date_order=date_order)
-    return ImportResult(created=summary.created, updated=summary.updated, unchanged=summary.unchanged,
-                        transitions=summary.transitions, blocked_intervals=summary.blocked_intervals,
-                        unmapped_statuses=summary.unmapped_statuses, notes=summary.notes)
+        raise ValidationFailedError("The file is larger than 200 MB; split it or use a connector.", fields={"file": "too large"})
+    summary = service.import_file(
+        session=session,
+        actor=actor,
+        team=team,
+        data=data,
+        file_name=file.filename or "",
+        import_format=file_format,
+        date_order=date_order,
+    )
+    return ImportResult(
+        created=summary.created,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+        transitions=summary.transitions,
+        blocked_intervals=summary.blocked_intervals,
+        unmapped_statuses=summary.unmapped_statuses,
+        notes=summary.notes,
+    )
 
 
 @router.get("/teams/{team_id}/items", response_model=WorkItemPage)
 def list_items(
-    session: SessionDep, actor: ApiUser, team_id: TeamId,
+    session: SessionDep,
+    actor: ApiUser,
+    team_id: TeamId,
     status: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -91,6 +106,7 @@ def list_items(
     if status is not None:
         where.append(WorkItem.current_status == status)
     total = session.scalar(select(func.count()).select_from(WorkItem).where(*where)) or 0
-    rows = session.scalars(select(WorkItem).where(*where).order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
-                           .limit(limit).offset(offset))
+    rows = session.scalars(
+        select(WorkItem).where(*where).order_by(WorkItem.created_at.desc(), WorkItem.id.desc()).limit(limit).offset(offset)
+    )
     return WorkItemPage(total=total, items=[WorkItemRead.model_validate(row) for row in rows])

@@ -43,8 +43,11 @@ class ImportRejectedError(DomainError):
         problems = [{"line": p.line, "column": p.column, "message": p.message, "file": p.file} for p in error.problems]
         super().__init__(
             str(error),
-            details={"problems": problems, "omitted": error.omitted_count,
-                     "needs_date_order": isinstance(error, AmbiguousDateOrderError)},
+            details={
+                "problems": problems,
+                "omitted": error.omitted_count,
+                "needs_date_order": isinstance(error, AmbiguousDateOrderError),
+            },
         )
         self.problems = error.problems
         self.needs_date_order = isinstance(error, AmbiguousDateOrderError)
@@ -67,7 +70,12 @@ def _require_manager(session: Session, actor: User | None, team: Team) -> None:
 
 
 def _parse(
-    team: Team, data: bytes, *, import_format: str | None, date_order: str | None, blocked: bytes | None,
+    team: Team,
+    data: bytes,
+    *,
+    import_format: str | None,
+    date_order: str | None,
+    blocked: bytes | None,
     workflow_file: bytes | None,
 ) -> ParsedFile:
     try:
@@ -77,9 +85,16 @@ def _parse(
         kind = import_format or detect_format(read_header(data)).value
         # Jira exports get the workflow so the estimated start status is placed in it; other formats keep
         # statuses missing from the workflow and list them for mapping instead of rejecting the file.
-        parsed = parse_file(data, tz=team.time_zone, import_format=kind, date_order=date_order, blocked=blocked,
-                            categories=categories, stages=stages,
-                            workflow=workflow if kind == ImportFormat.JIRA_EXPORT else None)
+        parsed = parse_file(
+            data,
+            tz=team.time_zone,
+            import_format=kind,
+            date_order=date_order,
+            blocked=blocked,
+            categories=categories,
+            stages=stages,
+            workflow=workflow if kind == ImportFormat.JIRA_EXPORT else None,
+        )
     except ImportFileError as error:
         raise ImportRejectedError(error) from None
     if parsed.format is ImportFormat.WORKFLOW:
@@ -91,8 +106,15 @@ def _parse(
 
 
 def preview_file(
-    *, session: Session, actor: User | None, team: Team, data: bytes, import_format: str | None = None,
-    date_order: str | None = None, blocked: bytes | None = None, workflow_file: bytes | None = None,
+    *,
+    session: Session,
+    actor: User | None,
+    team: Team,
+    data: bytes,
+    import_format: str | None = None,
+    date_order: str | None = None,
+    blocked: bytes | None = None,
+    workflow_file: bytes | None = None,
 ) -> Preview:
     """Parse and validate a file and say what importing it would do, writing nothing.
 
@@ -110,8 +132,7 @@ def preview_file(
         The parsed file, the statuses new to the team and a sample of items.
     """
     _require_manager(session, actor, team)
-    parsed = _parse(team, data, import_format=import_format, date_order=date_order, blocked=blocked,
-                    workflow_file=workflow_file)
+    parsed = _parse(team, data, import_format=import_format, date_order=date_order, blocked=blocked, workflow_file=workflow_file)
     known = {s.name for s in workflows.statuses_of(session, team)}
     if parsed.workflow and not workflows.has_workflow(session, team):
         known |= {s.name for s in parsed.workflow}
@@ -119,26 +140,47 @@ def preview_file(
     keys = [item.external_key for item in parsed.items]
     existing = 0
     for start in range(0, len(keys), 1000):
-        existing += session.scalar(
-            select(func.count()).select_from(WorkItem).where(
-                WorkItem.team_id == team.id, WorkItem.external_key.in_(keys[start:start + 1000]))
-        ) or 0
+        existing += (
+            session.scalar(
+                select(func.count())
+                .select_from(WorkItem)
+                .where(WorkItem.team_id == team.id, WorkItem.external_key.in_(keys[start : start + 1000]))
+            )
+            or 0
+        )
     sample = [
-        {"key": item.external_key, "type": item.item_type, "title": item.title,
-         "statuses": " → ".join(t.to_status for t in item.transitions),
-         "first": item.transitions[0].at if item.transitions else None,
-         "last": item.transitions[-1].at if item.transitions else None,
-         "blocked": len(item.blocked_intervals)}
+        {
+            "key": item.external_key,
+            "type": item.item_type,
+            "title": item.title,
+            "statuses": " → ".join(t.to_status for t in item.transitions),
+            "first": item.transitions[0].at if item.transitions else None,
+            "last": item.transitions[-1].at if item.transitions else None,
+            "blocked": len(item.blocked_intervals),
+        }
         for item in parsed.items[:10]
     ]
-    return Preview(parsed=parsed, new_statuses=new_statuses, sample=sample, existing_items=len(parsed.items) - existing,
-                   would_update=existing)
+    return Preview(
+        parsed=parsed,
+        new_statuses=new_statuses,
+        sample=sample,
+        existing_items=len(parsed.items) - existing,
+        would_update=existing,
+    )
 
 
 def import_file(
-    *, session: Session, actor: User | None, team: Team, data: bytes, file_name: str = "",
-    import_format: str | None = None, date_order: str | None = None, blocked: bytes | None = None,
-    workflow_file: bytes | None = None, progress: Callable[[int], None] | None = None,
+    *,
+    session: Session,
+    actor: User | None,
+    team: Team,
+    data: bytes,
+    file_name: str = "",
+    import_format: str | None = None,
+    date_order: str | None = None,
+    blocked: bytes | None = None,
+    workflow_file: bytes | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Validate a whole file, then import it (nothing is written if any line is bad).
 
@@ -170,31 +212,51 @@ def import_file(
         except ImportFileError as error:
             raise ImportRejectedError(error) from None
         return import_records(
-            session=session, actor=actor, team=team, records=records, import_format=parsed.format.value,
-            file_name=file_name, workflow=list(workflow) if workflow else parsed.workflow,
-            replace_workflow=workflow_file is not None, notes=parsed.notes, progress=progress,
+            session=session,
+            actor=actor,
+            team=team,
+            records=records,
+            import_format=parsed.format.value,
+            file_name=file_name,
+            workflow=list(workflow) if workflow else parsed.workflow,
+            replace_workflow=workflow_file is not None,
+            notes=parsed.notes,
+            progress=progress,
         )
-    parsed = _parse(team, data, import_format=import_format, date_order=date_order, blocked=blocked,
-                    workflow_file=workflow_file)
+    parsed = _parse(team, data, import_format=import_format, date_order=date_order, blocked=blocked, workflow_file=workflow_file)
     return import_records(
-        session=session, actor=actor, team=team, records=parsed.items, import_format=parsed.format.value,
-        file_name=file_name, workflow=parsed.workflow, replace_workflow=workflow_file is not None,
-        notes=parsed.notes, progress=progress,
+        session=session,
+        actor=actor,
+        team=team,
+        records=parsed.items,
+        import_format=parsed.format.value,
+        file_name=file_name,
+        workflow=parsed.workflow,
+        replace_workflow=workflow_file is not None,
+        notes=parsed.notes,
+        progress=progress,
     )
 
 
 def list_imports(*, session: Session, team: Team, limit: int = 20) -> list[ImportRun]:
     """The team's latest imports, newest first."""
-    return list(session.scalars(
-        select(ImportRun).where(ImportRun.team_id == team.id).order_by(ImportRun.at.desc(), ImportRun.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(ImportRun).where(ImportRun.team_id == team.id).order_by(ImportRun.at.desc(), ImportRun.id.desc()).limit(limit)
+        )
+    )
 
 
 def item_count(*, session: Session, team: Team) -> tuple[int, int]:
     """``(items, transitions)`` stored for the team."""
     items = session.scalar(select(func.count()).select_from(WorkItem).where(WorkItem.team_id == team.id)) or 0
-    transitions = session.scalar(
-        select(func.count()).select_from(StatusTransition).join(WorkItem, WorkItem.id == StatusTransition.item_id)
-        .where(WorkItem.team_id == team.id)
-    ) or 0
+    transitions = (
+        session.scalar(
+            select(func.count())
+            .select_from(StatusTransition)
+            .join(WorkItem, WorkItem.id == StatusTransition.item_id)
+            .where(WorkItem.team_id == team.id)
+        )
+        or 0
+    )
     return items, transitions

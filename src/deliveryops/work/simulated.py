@@ -26,8 +26,16 @@ def import_simulated(session: Session, simulated: SimulatedTeam, *, group_id: in
     """
     team = session.scalar(select(Team).where(Team.name == simulated.name))
     if team is None:
-        team = teams.create_team(session=session, actor=None, name=simulated.name, time_zone=simulated.time_zone,
-                                 group_id=group_id)
+        team = teams.create_team(
+            session=session, actor=None, name=simulated.name, time_zone=simulated.time_zone, group_id=group_id
+        )
     team.time_zone = simulated.time_zone  # the history was generated in this zone
-    return import_records(session=session, actor=None, team=team, records=simulated.items, import_format="simulated",
-                          file_name=f"simulated {simulated.start} to {simulated.end}", workflow=simulated.workflow)
+    return import_records(
+        session=session,
+        actor=None,
+        team=team,
+        records=simulated.items,
+        import_format="simulated",
+        file_name=f"simulated {simulated.start} to {simulated.end}",
+        workflow=simulated.workflow,
+    )

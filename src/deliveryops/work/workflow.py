@@ -35,9 +35,12 @@ def statuses_of(session: Session, team: Team) -> list[WorkflowStatus]:
 
 def has_workflow(session: Session, team: Team) -> bool:
     """Whether any status of the team is mapped to a category."""
-    return session.scalar(
-        select(WorkflowStatus.id).where(WorkflowStatus.team_id == team.id, WorkflowStatus.category.is_not(None)).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(WorkflowStatus.id).where(WorkflowStatus.team_id == team.id, WorkflowStatus.category.is_not(None)).limit(1)
+        )
+        is not None
+    )
 
 
 def mapping(session: Session, team: Team) -> dict[str, tuple[StageCategory, int]]:
@@ -124,11 +127,13 @@ def save_workflow(
         )
     categories = [category for _name, category in statuses]
     if statuses and StageCategory.DONE not in categories:
-        raise ValidationFailedError("Map at least one status to Done, or nothing can ever finish.",
-                                    fields={"statuses": "no done"})
+        raise ValidationFailedError(
+            "Map at least one status to Done, or nothing can ever finish.", fields={"statuses": "no done"}
+        )
     if statuses and not any(c is not None and c.is_started for c in categories):
-        raise ValidationFailedError("Map at least one status to Active or Waiting, or nothing can ever start.",
-                                    fields={"statuses": "no started"})
+        raise ValidationFailedError(
+            "Map at least one status to Active or Waiting, or nothing can ever start.", fields={"statuses": "no started"}
+        )
     rows = {s.name: s for s in statuses_of(session, team)}
     for index, (name, category) in enumerate(statuses):
         row = rows.pop(name, None)
@@ -146,7 +151,9 @@ def save_workflow(
 def _statuses_in_data(session: Session, team: Team) -> set[str]:
     return set(
         session.scalars(
-            select(StatusTransition.to_status).distinct().join(WorkItem, WorkItem.id == StatusTransition.item_id)
+            select(StatusTransition.to_status)
+            .distinct()
+            .join(WorkItem, WorkItem.id == StatusTransition.item_id)
             .where(WorkItem.team_id == team.id)
         )
     )

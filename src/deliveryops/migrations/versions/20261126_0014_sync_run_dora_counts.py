@@ -10,19 +10,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0014'
-down_revision = '0013'
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('sync_runs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('deployments', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('incidents', sa.Integer(), server_default='0', nullable=False))
+    with op.batch_alter_table("sync_runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("deployments", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("incidents", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('sync_runs', schema=None) as batch_op:
-        batch_op.drop_column('incidents')
-        batch_op.drop_column('deployments')
+    with op.batch_alter_table("sync_runs", schema=None) as batch_op:
+        batch_op.drop_column("incidents")
+        batch_op.drop_column("deployments")
