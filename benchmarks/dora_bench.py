@@ -37,7 +37,7 @@ import numpy as np
 import polars as pl
 
 from deliveryops.analytics import dora
-from deliveryops.analytics.dora_series import dora_series
+from deliveryops.analytics.dora.series import dora_series
 
 START = datetime(2024, 7, 1, tzinfo=UTC)
 DAYS = 730

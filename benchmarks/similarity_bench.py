@@ -33,8 +33,8 @@ import time
 from pathlib import Path
 
 from deliveryops.analytics.similarity import DEFAULT_LEXICON, DEFAULT_THRESHOLD, DEFAULT_WEIGHTS, SimilarityIndex
-from deliveryops.analytics.similarity_eval import PairScores, TuningResult, pairwise_scores, split_groups, tune
-from deliveryops.analytics.similarity_features import FeatureWeights
+from deliveryops.analytics.similarity.eval import PairScores, TuningResult, pairwise_scores, split_groups, tune
+from deliveryops.analytics.similarity.features import FeatureWeights
 
 EVALUATION_SET = Path(__file__).with_name("impediment_clusters.json")
 SYNTHETIC_COUNT = 50_000

@@ -18,10 +18,10 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from deliveryops.app.main import create_app
 from deliveryops.db import make_engine
 from deliveryops.migrate import upgrade
 from deliveryops.settings import Settings
-from deliveryops.web.app import create_app
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get("DELIVERYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -12,10 +12,10 @@ from pathlib import Path
 import uvicorn
 from sqlalchemy.orm import Session
 
+from deliveryops.app.main import create_app
 from deliveryops.db import make_engine, make_session_factory, unit_of_work
 from deliveryops.migrate import upgrade
 from deliveryops.settings import Settings
-from deliveryops.web.app import create_app
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -42,7 +42,7 @@ def test_digest_schedule_defaults_and_environment(monkeypatch: pytest.MonkeyPatc
 )
 def test_bad_digest_schedule_is_refused_with_the_field_named(field: str, value: int) -> None:
     with pytest.raises(ValidationError, match=rf"{field}\n  Input should be (greater|less) than or equal to"):
-        Settings(**{field: value})
+        Settings(**{field: value})  # type: ignore[arg-type]
 
 
 def test_bad_digest_schedule_from_the_environment_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:

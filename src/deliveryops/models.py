@@ -3,8 +3,8 @@
 from deliveryops.accounts import models as accounts_models
 from deliveryops.actions import models as actions_models
 from deliveryops.coaching import models as coaching_models
-from deliveryops.cockpit import digest_models as cockpit_digest_models
 from deliveryops.cockpit import models as cockpit_models
+from deliveryops.cockpit.digest import models as cockpit_digest_models
 from deliveryops.dora import models as dora_models
 from deliveryops.experiments import models as experiments_models
 from deliveryops.flow import models as flow_models

@@ -26,7 +26,7 @@ from deliveryops.analytics.dora import (
     median,
     recovery_band,
 )
-from deliveryops.analytics.dora_series import dora_series, period_starts
+from deliveryops.analytics.dora.series import dora_series, period_starts
 from tests.dora.scenario import CHANGES, DEPLOYMENTS, INCIDENTS, REVIEWS
 
 START, END = date(2026, 3, 2), date(2026, 3, 15)  # two ISO weeks, Monday 2 to Sunday 15 March

@@ -64,7 +64,7 @@ def test_absolute_welch_matches_scipy() -> None:
     half = stats.t.ppf(0.975, result.degrees_of_freedom) * math.sqrt(9 / 120 + 4 / 100)
     assert result.ci_low == pytest.approx(0.5 - half, abs=1e-10)
     assert result.ci_high == pytest.approx(0.5 + half, abs=1e-10)
-    assert (result.control_mean, result.variation_mean) == (pytest.approx(10.0), pytest.approx(10.5))
+    assert (result.control_mean, result.variation_mean) == (pytest.approx(10.0), pytest.approx(10.5))  # type: ignore[comparison-overlap]
     assert result.significant is False
 
 

@@ -24,7 +24,7 @@ from deliveryops.analytics.experiments import (
     holm,
     sequential_half_width,
 )
-from deliveryops.analytics.experiments_inference import sequential
+from deliveryops.analytics.experiments.inference import sequential
 
 
 def arm(name: str, n: int, mean: float, variance: float) -> ArmStats:

@@ -15,7 +15,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from deliveryops.analytics.flow import TeamFlowData, aging_wip, flow_summaries, flow_summary, item_timeline
-from deliveryops.analytics.flow_common import local_dates
+from deliveryops.analytics.flow.common import local_dates
 from tests.analytics.flow_histories import TZ, WORKFLOW, blocks, history, utc
 
 NOW = datetime(2024, 3, 1, 12, tzinfo=UTC)

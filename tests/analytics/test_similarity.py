@@ -21,11 +21,11 @@ from deliveryops.analytics.similarity import (
     propose_clusters,
     similarity_matrix,
 )
-from deliveryops.analytics.similarity_cluster import cluster_rows
-from deliveryops.analytics.similarity_eval import pairwise_scores, split_groups, tune
-from deliveryops.analytics.similarity_lexicon import DEFAULT_LEXICON
-from deliveryops.analytics.similarity_linkage import average_linkage
-from deliveryops.analytics.similarity_text import normalise, stem, tokens
+from deliveryops.analytics.similarity.cluster import cluster_rows
+from deliveryops.analytics.similarity.eval import pairwise_scores, split_groups, tune
+from deliveryops.analytics.similarity.lexicon import DEFAULT_LEXICON
+from deliveryops.analytics.similarity.linkage import average_linkage
+from deliveryops.analytics.similarity.text import normalise, stem, tokens
 
 EVALUATION_SET = Path(__file__).parents[2] / "benchmarks" / "impediment_clusters.json"
 

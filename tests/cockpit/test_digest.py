@@ -6,7 +6,7 @@ import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.cockpit.digest import build_digest, iso_week
-from deliveryops.cockpit.digest_mail import send_digests, set_subscription
-from deliveryops.cockpit.digest_models import DigestSend
+from deliveryops.cockpit.digest.mail import send_digests, set_subscription
+from deliveryops.cockpit.digest.models import DigestSend
+from deliveryops.cockpit.digest.service import build_digest, iso_week
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments.models import Impediment
 from deliveryops.settings import Settings
@@ -119,14 +119,14 @@ def test_send_once_per_week_through_smtp(session: Session, smtp: tuple[Inbox, in
     assert message["To"] == f"{world.dm.name} <{world.dm.email}>"
     assert message["From"] == "DeliveryOps <ops@example.com>"
     assert message["Subject"] == "DeliveryOps weekly digest 2026-W48 (Delivery manager)"
-    plain, html = message.get_payload()  # type: ignore[misc]
+    plain, html = cast("list[Message]", message.get_payload())
     assert plain.get_content_type() == "text/plain"
     assert html.get_content_type() == "text/html"
-    body = plain.get_payload(decode=True).decode("utf-8").splitlines()
+    body = cast(bytes, plain.get_payload(decode=True)).decode("utf-8").splitlines()
     assert f"- Alpha: No staging database <https://ops.example.com/impediments/{staging.id}>" in body
     assert "- Alpha: 2 items older than the SLE of 3 days <https://ops.example.com/teams/alpha/flow>" in body
     assert "Open the digest: https://ops.example.com/digest" in body
-    assert f'href="https://ops.example.com/impediments/{staging.id}"' in html.get_payload(decode=True).decode()
+    assert f'href="https://ops.example.com/impediments/{staging.id}"' in cast(bytes, html.get_payload(decode=True)).decode()
     again = send_digests(session, settings=_settings(port), roles=["delivery_manager"], now=NOW)
     assert (again.sent, again.skipped) == ([], [(world.dm.email, "already sent for 2026-W48")])
     assert len(inbox.messages) == 1

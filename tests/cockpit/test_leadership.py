@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.analytics import forecast as mc
-from deliveryops.cockpit import leadership
-from deliveryops.cockpit.leadership import Period, parse_period
-from deliveryops.cockpit.leadership_pdf import latin1, render_pdf
+from deliveryops.cockpit.leadership import service as leadership
+from deliveryops.cockpit.leadership.pdf import latin1, render_pdf
+from deliveryops.cockpit.leadership.service import Period, parse_period
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.models import Forecast
 from tests.cockpit.test_portfolio import NOW, build_cockpit_world

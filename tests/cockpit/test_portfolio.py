@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.actions import service as actions
 from deliveryops.actions.models import ActionStatus
-from deliveryops.cockpit.portfolio import build_portfolio
-from deliveryops.cockpit.portfolio_charts import sparkline
+from deliveryops.cockpit.portfolio.charts import sparkline
+from deliveryops.cockpit.portfolio.service import build_portfolio
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.flow.models import Forecast
 from deliveryops.impediments import service as impediments

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -76,7 +77,7 @@ def complete_fields(title: str = "Shorter checkout", **changes: object) -> Exper
     return fields
 
 
-def running(session: Session, actor: User, team: Team, **changes: object) -> Experiment:
+def running(session: Session, actor: User, team: Team, **changes: Any) -> Experiment:
     """A running experiment."""
     experiment = service.create(session=session, actor=actor, team_id=team.id, fields=complete_fields(**changes))
     service.transition(session=session, actor=actor, experiment_id=experiment.id, to=ExperimentStatus.IN_REVIEW)

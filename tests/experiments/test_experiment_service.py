@@ -4,11 +4,13 @@ statistics import, analysis warnings, library search, portfolio and scope (SQLit
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deliveryops.accounts.models import User
 from deliveryops.analytics.experiments import Method
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.experiments import analysis, service, statistics
@@ -165,7 +167,7 @@ def test_the_state_machine_allows_only_its_moves(session: Session) -> None:
         ),
     ],
 )
-def test_each_prelaunch_check_blocks_running(session: Session, change: dict[str, object], field: str, message: str) -> None:
+def test_each_prelaunch_check_blocks_running(session: Session, change: dict[str, Any], field: str, message: str) -> None:
     c = crew(session)
     experiment = service.create(session=session, actor=c.member, team_id=c.team.id, fields=complete_fields(**change))
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.IN_REVIEW)
@@ -217,7 +219,7 @@ def test_a_required_reviewer_other_than_the_creator_must_approve(session: Sessio
     service.review(session=session, actor=c.dm, experiment_id=experiment.id, approve=True, note="Looks sound")
     assert (experiment.approved, experiment.approved_by_id) == (True, c.dm.id)
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.RUNNING)
-    assert experiment.status is S.RUNNING
+    assert experiment.status is S.RUNNING  # type: ignore[comparison-overlap]  # narrowed by the assertion above
 
 
 def test_editing_the_design_in_review_withdraws_approval_and_locks_after_launch(session: Session) -> None:
@@ -296,13 +298,13 @@ def test_decision_needs_a_rationale(session: Session) -> None:
 
 
 def _error(
-    session: Session, experiment: Experiment, actor: object, data: list[StatRow], *, cumulative: bool = True
+    session: Session, experiment: Experiment, actor: User, data: list[StatRow], *, cumulative: bool = True
 ) -> ValidationFailedError:
     with pytest.raises(ValidationFailedError) as info:
         statistics.import_statistics(
             session=session,
             actor=actor,
-            experiment_id=experiment.id,  # type: ignore[arg-type]
+            experiment_id=experiment.id,
             rows=data,
             cumulative=cumulative,
         )
@@ -313,27 +315,27 @@ def test_statistics_import_errors_name_the_line_and_column_and_import_nothing(se
     c = crew(session)
     experiment = running(session, c.member, c.team)
     with_statistics(session, c.member, experiment, rows())
-    base = {"day": DAY, "variation": "control", "n": 10, "sum": 1.0, "sum_squares": 1.0}
+    base: dict[str, Any] = {"day": DAY, "variation": "control", "n": 10, "sum": 1.0, "sum_squares": 1.0}
     cases = [
         (
-            StatRow(metric="revenue", line=4, **base),  # type: ignore[arg-type]
+            StatRow(metric="revenue", line=4, **base),
             "Line 4, column metric: no metric 'revenue' in this experiment (it has: conversion, errors, order value). "
             "Nothing was imported.",
         ),
         (
-            StatRow(metric="conversion", line=5, **{**base, "variation": "B"}),  # type: ignore[arg-type]
+            StatRow(metric="conversion", line=5, **{**base, "variation": "B"}),
             "Line 5, column variation: no variation 'B' in this experiment (it has: control, one-page). Nothing was imported.",
         ),
         (
-            StatRow(metric="conversion", line=6, **{**base, "sum": 11.0}),  # type: ignore[arg-type]
+            StatRow(metric="conversion", line=6, **{**base, "sum": 11.0}),
             "Line 6, column sum: a proportion's sum counts converted units, between 0 and n (10); got 11. Nothing was imported.",
         ),
         (
-            StatRow(metric="order value", line=7, **{**base, "n": -1}),  # type: ignore[arg-type]
+            StatRow(metric="order value", line=7, **{**base, "n": -1}),
             "Line 7, column n: n must be 0 or more, got -1. Nothing was imported.",
         ),
         (
-            StatRow(metric="order value", line=8, **{**base, "sum_squares": -2.0}),  # type: ignore[arg-type]
+            StatRow(metric="order value", line=8, **{**base, "sum_squares": -2.0}),
             "Line 8, column sum_squares: a sum of squares cannot be negative, got -2. Nothing was imported.",
         ),
     ]
@@ -344,10 +346,10 @@ def test_statistics_import_errors_name_the_line_and_column_and_import_nothing(se
         experiment,
         c.member,
         [
-            StatRow(metric="conversion", line=2, **base),  # type: ignore[arg-type]
+            StatRow(metric="conversion", line=2, **base),
             StatRow(metric="conversion", line=3, **base),
         ],
-    )  # type: ignore[arg-type]
+    )
     assert duplicate.message == (
         "Line 3, column day: conversion / control on 2026-11-02 appears twice (first on line 2). Nothing was imported."
     )
@@ -356,8 +358,8 @@ def test_statistics_import_errors_name_the_line_and_column_and_import_nothing(se
         experiment,
         c.member,
         [
-            StatRow(metric="conversion", line=2, **base),  # type: ignore[arg-type]
-            StatRow(metric="conversion", line=3, **{**base, "day": DAY + timedelta(days=1), "n": 5}),  # type: ignore[arg-type]
+            StatRow(metric="conversion", line=2, **base),
+            StatRow(metric="conversion", line=3, **{**base, "day": DAY + timedelta(days=1), "n": 5}),
         ],
     )
     assert falling.message == (

@@ -92,7 +92,7 @@ def test_forecasts_are_stored_reproducible_and_scored(session: Session) -> None:
     assert row.predicted == {"50": "2026-03-04", "70": "2026-03-04", "85": "2026-03-04", "95": "2026-03-04"}
     assert row.window_throughput == [1] * 28
     assert (row.window_start, row.window_end) == (date(2026, 2, 1), date(2026, 2, 28))
-    assert service.replay(row).dates == result.dates  # stored inputs and seed reproduce it
+    assert service.replay(row).dates == result.dates  # type: ignore[union-attr]  # stored inputs and seed reproduce it
     how, _ = service.create_how_many(
         session=session, actor=dm, team_id=team.id, by_date=date(2026, 3, 5), now=made, window_days=28, seed=7
     )

@@ -15,12 +15,12 @@ from httpx import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.accounts.models import Role, User
+from deliveryops.app.main import API_ROUTERS, PAGE_ROUTERS, create_app
 from deliveryops.db import utcnow
 from deliveryops.impediments import pages, routes, service
 from deliveryops.impediments.models import Cluster, Impediment, Level, Severity, Status
 from deliveryops.settings import Settings
 from deliveryops.teams.models import Team, TeamRole
-from deliveryops.web.app import API_ROUTERS, PAGE_ROUTERS, create_app
 from deliveryops.work.importing import import_records
 from deliveryops.work.records import BlockedIntervalRecord, TransitionRecord, WorkItemRecord
 from tests.factories import join, login, make_team, make_user, token_headers
@@ -28,7 +28,7 @@ from tests.factories import join, login, make_team, make_user, token_headers
 
 @pytest.fixture
 def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
-    """The app with the impediment routers, until web/app.py wires them itself."""
+    """The app with the impediment routers, until app/main.py wires them itself."""
     app = create_app(settings, session_factory)
     if pages.router not in PAGE_ROUTERS:
         app.include_router(pages.router)

@@ -125,7 +125,7 @@ def test_valid_edit_changes_settings_keeps_the_token_and_rereads_history(
     assert edited.settings["blocked_label"] == "stuck"  # settings the form does not show stay
     assert (edited.kind, edited.team_id) == ("github", connection.team_id)
     assert edited.watermark is None  # the next sync reads the whole history, new sources included
-    assert session.get(SyncRun, failed.id).cursor is None  # type: ignore[union-attr] (it exists)
+    assert session.get(SyncRun, failed.id).cursor is None  # type: ignore[union-attr]  # it exists
 
     page = client.get(saved.headers["location"])
     assert "Changes saved. The next sync reads the whole history again." in page.text
@@ -214,7 +214,7 @@ def test_non_admins_cannot_edit(client: TestClient, session: Session, settings: 
     api = client.patch(f"/api/v1/connections/{connection.id}", json={"name": "Mine"}, headers={"X-CSRF-Token": csrf})
     assert api.status_code == 403
     session.expire_all()
-    assert session.get(Connection, connection.id).name == "GitHub ants"  # type: ignore[union-attr] (it exists)
+    assert session.get(Connection, connection.id).name == "GitHub ants"  # type: ignore[union-attr]  # it exists
 
 
 def test_patch_api_changes_and_validates(client: TestClient, session: Session, settings: Settings) -> None:

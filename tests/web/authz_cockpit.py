@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from deliveryops.cockpit import catalogue, leadership
+from deliveryops.cockpit.catalogue import service as catalogue
+from deliveryops.cockpit.leadership import service as leadership
 from tests.web.authz_roles import (
     A_VIEWERS,
     ADMIN,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
 from deliveryops.actions import service as improvement_actions
+from deliveryops.app.main import route_table
 from deliveryops.flow import service as flow
 from deliveryops.impediments import clusters
 from deliveryops.impediments import service as impediments
@@ -25,7 +26,6 @@ from deliveryops.impediments.models import Category
 from deliveryops.retros import service as retros
 from deliveryops.sync import service as connections
 from deliveryops.teams.models import TeamRole
-from deliveryops.web.app import route_table
 from deliveryops.work.importing import import_records
 from deliveryops.work.models import BlockedInterval
 from deliveryops.work.records import BlockedIntervalRecord, WorkItemRecord

@@ -1,4 +1,4 @@
-"""HTML pages: sign in and out, personal API tokens, people admin."""
+"""HTML pages: sign in and out, personal API tokens (the people admin is in ``deliveryops.teams.people_pages``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts import service
-from deliveryops.accounts.models import Role
-from deliveryops.errors import ConflictError, NotAuthenticatedError, ValidationFailedError
+from deliveryops.accounts.dependencies import PageUser, sign_in, sign_out
+from deliveryops.errors import NotAuthenticatedError, ValidationFailedError
 from deliveryops.settings import Settings
-from deliveryops.teams import service as teams
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep, sign_in, sign_out
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -103,82 +102,3 @@ def revoke_token(token_id: int, session: SessionDep, actor: PageUser, _csrf: Csr
     """Revoke a token."""
     service.revoke_token(session=session, actor=actor, token_id=token_id)
     return RedirectResponse("/account/tokens", status_code=303)
-
-
-def _people_page(
-    request: Request,
-    session: SessionDep,
-    actor: PageUser,
-    *,
-    errors: dict[str, str],
-    values: dict[str, str],
-    message: str | None,
-    status_code: int = 200,
-) -> Response:
-    people = service.list_(session=session, actor=actor, query=request.query_params.get("q", ""))
-    return render(
-        request,
-        "accounts/people.html",
-        {
-            "people": people,
-            "roles": list(Role),
-            "errors": errors,
-            "values": values,
-            "message": message,
-            "teams": teams.list_teams(session=session, actor=actor),
-            "q": request.query_params.get("q", ""),
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/admin/people", response_class=HTMLResponse)
-def people_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
-    """Admin: everyone, with a form to add a person."""
-    return _people_page(request, session, actor, errors={}, values={}, message=None)
-
-
-@router.post("/admin/people", response_class=HTMLResponse)
-def create_person(
-    request: Request,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    email: Annotated[str, Form(max_length=254)] = "",
-    name: Annotated[str, Form(max_length=120)] = "",
-    role: Annotated[Role, Form()] = Role.MEMBER,
-    password: Annotated[str, Form(max_length=200)] = "",
-    team_id: Annotated[str, Form(max_length=12)] = "",
-) -> Response:
-    """Admin: add a person, optionally straight into a team."""
-    values = {"email": email, "name": name, "role": role.value, "team_id": team_id}
-    try:
-        user = service.create(session=session, actor=actor, email=email, name=name, role=role, password=password or None)
-        if team_id.isdigit():
-            teams.add_member(session=session, actor=actor, team_id=int(team_id), user_id=user.id)
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _people_page(request, session, actor, errors=exc.fields, values=values, message=None, status_code=422)
-    except ConflictError as exc:
-        session.rollback()
-        return _people_page(request, session, actor, errors={"email": exc.message}, values=values, message=None, status_code=409)
-    return RedirectResponse("/admin/people?added=" + str(user.id), status_code=303)
-
-
-@router.post("/admin/people/{user_id}", response_class=HTMLResponse)
-def update_person(
-    request: Request,
-    user_id: int,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    role: Annotated[Role, Form()],
-    is_active: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
-    """Admin: change a person's role or access."""
-    try:
-        service.update(session=session, actor=actor, user_id=user_id, role=role, is_active=is_active == "on")
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _people_page(request, session, actor, errors={}, values={}, message=exc.message, status_code=422)
-    return RedirectResponse("/admin/people", status_code=303)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from deliveryops.accounts import service
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.accounts.schemas import (
     TokenCreate,
     TokenCreated,
@@ -16,7 +17,7 @@ from deliveryops.accounts.schemas import (
     UserUpdate,
 )
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 
 router = APIRouter(tags=["people"], responses=error_responses(401, 403, 422))
 

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from deliveryops.actions.measure import Measurement
 from deliveryops.actions.models import TargetMetric
-from deliveryops.flow.charts_layout import (
+from deliveryops.charts import (
     BLUE,
     GREEN,
     VERMILLION,

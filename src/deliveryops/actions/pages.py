@@ -9,16 +9,17 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.actions import service
 from deliveryops.actions.charts import xmr_figure
 from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMetric
+from deliveryops.charts import page_figure
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
-from deliveryops.flow.pages import _figure
 from deliveryops.teams.service import get_team_or_raise, list_teams, members_of
 from deliveryops.web.errors import error_responses
 from deliveryops.web.forms import parse_date_field
-from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)
@@ -124,7 +125,7 @@ def create_action(
 def _detail(request: Request, session: SessionDep, actor: PageUser, action: ImprovementAction) -> Response:
     team = get_team_or_raise(session=session, actor=actor, team_id=action.team_id)
     measured = service.measurement(session, action)
-    figure = _figure("xmr", xmr_figure(measured, action.target_metric)) if measured and action.target_metric else None
+    figure = page_figure("xmr", xmr_figure(measured, action.target_metric)) if measured and action.target_metric else None
     return render(
         request,
         "actions/detail.html",

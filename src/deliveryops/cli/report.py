@@ -10,11 +10,10 @@ import typer
 from rich.table import Table
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
-from deliveryops.cockpit.digest import DIGEST_ROLES, build_digest, digest_role
-from deliveryops.cockpit.digest_mail import digest_text, recipients, send_digests
-from deliveryops.cockpit.leadership import build_pack
-from deliveryops.cockpit.leadership_pages import pack_read
-from deliveryops.cockpit.leadership_pdf import render_pdf
+from deliveryops.cockpit.digest.mail import digest_text, recipients, send_digests
+from deliveryops.cockpit.digest.service import DIGEST_ROLES, build_digest, digest_role
+from deliveryops.cockpit.leadership.schemas import pack_read
+from deliveryops.cockpit.leadership.service import build_pack
 
 __all__ = ["report_app"]
 
@@ -39,6 +38,8 @@ def leadership(
     with session_scope(load_settings(database)) as session:
         pack = build_pack(session=session, actor=None, period=period, group_slug=group)
         if pdf is not None:
+            from deliveryops.cockpit.leadership.pdf import render_pdf  # noqa: PLC0415 (fpdf only for --pdf)
+
             pdf.write_bytes(render_pdf(pack))
             console.print(f"Wrote {pdf}")
         if html is not None:

@@ -12,11 +12,9 @@ from sqlalchemy.orm import Session
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.db import utcnow
-from deliveryops.simulate import simulate_organisation
 from deliveryops.teams.models import Team
 from deliveryops.work.importing import ImportSummary
 from deliveryops.work.service import import_file
-from deliveryops.work.simulated import import_simulated
 
 import_app = typer.Typer(help="Import work-item history from files.", no_args_is_help=True)
 
@@ -101,6 +99,9 @@ def simulate(
     database: DatabaseOption = None,
 ) -> None:
     """Simulate teams' work-item histories from a process model and import them."""
+    from deliveryops.demo.simulated import import_simulated  # noqa: PLC0415 (the demo package loads every domain)
+    from deliveryops.simulate import simulate_organisation  # noqa: PLC0415
+
     with session_scope(load_settings(database)) as session, _progress() as progress:
         task = progress.add_task("Simulating teams", total=teams_count)
         total = ImportSummary()

@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.coaching import notes, service
 from deliveryops.coaching.practices import PRACTICES
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.service import get_team_or_raise, team_ids_of
 from deliveryops.web.forms import parse_date_field
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
 __all__ = ["router"]

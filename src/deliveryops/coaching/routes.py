@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.coaching import notes, service
 from deliveryops.coaching.models import CoachingNote, Dismissal, Insight
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 
 __all__ = ["api"]
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.cockpit.catalogue import list_entries
+from deliveryops.cockpit.catalogue.service import list_entries
 from deliveryops.cockpit.checks import CheckResult, run_check
 from deliveryops.cockpit.models import AdoptionLevel, AdoptionState, CatalogueEntry, TeamPracticeSetting
 from deliveryops.db import utcnow

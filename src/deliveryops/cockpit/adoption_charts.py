@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from deliveryops.charts import ChartSpec, empty_chart, new_figure, to_spec
 from deliveryops.cockpit.adoption import AdoptionTrend
 from deliveryops.cockpit.models import CatalogueEntry
-from deliveryops.flow.charts_layout import ChartSpec, empty_chart, new_figure, to_spec
 
 __all__ = ["DEFINITION", "trend_figure"]
 

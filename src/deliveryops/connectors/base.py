@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from deliveryops.work.records import WorkflowStatus, WorkItemRecord
+from deliveryops.work.records import ChangeRecord, WorkflowStatus, WorkItemRecord
 
 __all__ = [
     "ChangeRecord",
@@ -42,28 +42,6 @@ class ConnectorSettings(BaseModel):
     """Base of each connector's settings (everything except the secret)."""
 
     base_url: str
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeRecord:
-    """A pull or merge request, with what DORA and flow need later.
-
-    ``first_review_at`` is the first review by someone other than the author.
-    """
-
-    source: str
-    repository: str
-    number: int
-    title: str
-    author: str
-    opened_at: datetime
-    first_commit_at: datetime | None
-    first_review_at: datetime | None
-    merged_at: datetime | None
-    closed_at: datetime | None
-    merge_commit_sha: str | None
-    base_branch: str
-    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

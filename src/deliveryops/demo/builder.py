@@ -29,10 +29,10 @@ from deliveryops.demo.impediment_learning import build_impediment_learning
 from deliveryops.demo.impediments import build_impediments
 from deliveryops.demo.leadership import build_leadership
 from deliveryops.demo.retros import build_retros
+from deliveryops.demo.simulated import import_simulated
 from deliveryops.simulate import simulate_organisation
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Team, TeamRole
-from deliveryops.work.simulated import import_simulated
 
 Progress = Callable[[str, int, int], None]
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.flow import item_timeline, wip
-from deliveryops.cockpit import adoption, catalogue
+from deliveryops.cockpit import adoption
+from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import default_types, today_in
 from deliveryops.impediments.models import Impediment

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.cockpit.leadership import add_question, current_quarter, decide_question, parse_period
+from deliveryops.cockpit.leadership.service import add_question, current_quarter, decide_question, parse_period
 from deliveryops.teams.models import Group
 
 # group name (None: the whole organisation), question, context, decision (None: still open)

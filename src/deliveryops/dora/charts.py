@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import polars as pl
 
-from deliveryops.flow.charts_layout import (
+from deliveryops.charts import (
     BLUE,
     GREEN,
     GREY,
@@ -55,7 +55,7 @@ def dora_figures(series: pl.DataFrame, *, period: str) -> list[DoraFigure]:
     """The four trend charts of a report's series.
 
     Args:
-        series: the output of :func:`deliveryops.analytics.dora_series.dora_series`.
+        series: the output of :func:`deliveryops.analytics.dora.series.dora_series`.
         period: "week", "month" or "quarter" (axis title).
 
     Returns:

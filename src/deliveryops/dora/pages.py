@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
 from deliveryops.dora import service
@@ -17,7 +18,7 @@ from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, list_groups, list_teams, team_ids_of
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
 router = APIRouter(include_in_schema=False)

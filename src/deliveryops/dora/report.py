@@ -18,9 +18,7 @@ __all__ = ["report_csv", "report_html", "report_json"]
 
 def report_json(report: service.DoraReport) -> str:
     """The summary, series and each team's keys as JSON (the API's shape)."""
-    from deliveryops.dora.routes import summary_of  # noqa: PLC0415 (the API module loads FastAPI)
-
-    summary: DoraSummary = summary_of(report)
+    summary: DoraSummary = service.summary_of(report)
     payload: dict[str, Any] = summary.model_dump(mode="json")
     return json.dumps(payload, indent=2)
 

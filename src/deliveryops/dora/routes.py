@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.connectors.base import DeploymentRecord, IncidentRecord
 from deliveryops.dora import service
 from deliveryops.dora.csv_formats import import_csv
@@ -24,9 +25,6 @@ from deliveryops.dora.schemas import (
     ImportResult,
     IncidentEvent,
     IncidentRow,
-    KeysRead,
-    SeriesPoint,
-    TeamKeys,
     WebhookResult,
     WebhookSourceCreate,
     WebhookSourceCreated,
@@ -36,7 +34,7 @@ from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 
 api = APIRouter(tags=["dora"], responses=error_responses(401, 403, 404, 422))
 webhooks = APIRouter(tags=["webhooks"], responses=error_responses(401, 422))
@@ -51,21 +49,6 @@ MAX_WEBHOOK_BYTES = 1024 * 1024
 _Event = TypeVar("_Event", bound=BaseModel)
 
 
-def summary_of(report: service.DoraReport) -> DoraSummary:
-    """The API shape of a report."""
-    return DoraSummary(
-        name=report.title,
-        start=report.start,
-        end=report.end,
-        period=report.period,
-        time_zone=report.time_zone,
-        production_environments=list(report.environments),
-        keys=KeysRead.of(report.keys),
-        series=[SeriesPoint.model_validate(row) for row in service.series_rows(report)],
-        teams=[TeamKeys(team_id=team.id, name=team.name, keys=KeysRead.of(keys)) for team, keys in report.teams],
-    )
-
-
 @api.get("/teams/{team_id}/dora", response_model=DoraSummary)
 def team_summary(
     session: SessionDep,
@@ -78,7 +61,8 @@ def team_summary(
     """A team's four keys, bands and trend series."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     first, last = service.default_period(today_in(team), start, end)
-    return summary_of(service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last, period=period))
+    report = service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last, period=period)
+    return service.summary_of(report)
 
 
 @api.get("/groups/{group_id}/dora", response_model=DoraSummary)
@@ -93,7 +77,8 @@ def group_summary(
     """A group's roll-up: the keys over all its teams, and each team's."""
     group = get_group_or_raise(session=session, actor=actor, group_id=group_id)
     first, last = service.default_period(service.group_today(group), start, end)
-    return summary_of(service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last, period=period))
+    report = service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last, period=period)
+    return service.summary_of(report)
 
 
 @api.get("/teams/{team_id}/dora/{dora_list}", response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])

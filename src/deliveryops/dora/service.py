@@ -29,9 +29,10 @@ from deliveryops.analytics.dora import (
     dora_tables,
     local_bounds,
 )
-from deliveryops.analytics.dora_series import Period, dora_series
+from deliveryops.analytics.dora.series import Period, dora_series
 from deliveryops.db import utcnow
 from deliveryops.dora.models import Deployment, DeploymentChange, DoraSettings, Incident, WebhookSource
+from deliveryops.dora.schemas import DoraSummary, KeysRead, SeriesPoint, TeamKeys
 from deliveryops.errors import NotAuthenticatedError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import can_manage_team, get_group_or_raise, get_team_or_raise
@@ -50,6 +51,7 @@ __all__ = [
     "production_environments",
     "revoke_webhook_source",
     "set_production_environments",
+    "summary_of",
     "team_keys",
     "team_report",
 ]
@@ -520,3 +522,18 @@ def series_rows(report: DoraReport) -> list[dict[str, object]]:
 def can_upload(session: Session, actor: User, team: Team) -> bool:
     """Whether ``actor`` may upload DORA CSV files for the team (admins and its delivery manager)."""
     return can_manage_team(session, actor, team)
+
+
+def summary_of(report: DoraReport) -> DoraSummary:
+    """The API shape of a report."""
+    return DoraSummary(
+        name=report.title,
+        start=report.start,
+        end=report.end,
+        period=report.period,
+        time_zone=report.time_zone,
+        production_environments=list(report.environments),
+        keys=KeysRead.of(report.keys),
+        series=[SeriesPoint.model_validate(row) for row in series_rows(report)],
+        teams=[TeamKeys(team_id=team.id, name=team.name, keys=KeysRead.of(keys)) for team, keys in report.teams],
+    )

@@ -6,10 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from deliveryops.analytics.experiments import LiftResult, Method
-from deliveryops.experiments.analysis import OverTimeSeries
-from deliveryops.experiments.models import ExperimentStatus
-from deliveryops.experiments.portfolio import ExperimentPortfolio
-from deliveryops.flow.charts_layout import (
+from deliveryops.charts import (
     GREEN,
     GREY,
     PALETTE,
@@ -20,6 +17,9 @@ from deliveryops.flow.charts_layout import (
     new_figure,
     to_spec,
 )
+from deliveryops.experiments.analysis import OverTimeSeries
+from deliveryops.experiments.models import ExperimentStatus
+from deliveryops.experiments.portfolio import ExperimentPortfolio
 
 __all__ = ["METHODS_PAGE", "forest_figure", "over_time_figure", "portfolio_figure"]
 

@@ -9,19 +9,20 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.experiments import Correction, Method
+from deliveryops.charts import page_figure
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.experiments import analysis, charts, power, service
 from deliveryops.experiments.forms import form_values, parse_experiment_form
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus, MetricRole
 from deliveryops.experiments.routes import csv_import, portfolio_allowed, read_upload
-from deliveryops.flow.pages import _figure
 from deliveryops.teams.models import Membership, Team
 from deliveryops.teams.service import get_team_or_raise, list_teams
 from deliveryops.web.forms import parse_date_field
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
 __all__ = ["router"]
@@ -319,7 +320,7 @@ def portfolio_page(
             "statuses": list(ExperimentStatus),
             "values": {"from": start, "to": end},
             "errors": errors,
-            "figure": _figure("portfolio", charts.portfolio_figure(result)) if result.rows else None,
+            "figure": page_figure("portfolio", charts.portfolio_figure(result)) if result.rows else None,
         },
         status_code=422 if errors else 200,
     )
@@ -363,12 +364,12 @@ def _detail(
         )
         if results.analysis is not None:
             figures.append(
-                _figure("forest", charts.forest_figure(results.results, method=results.method, alpha=experiment.alpha))
+                page_figure("forest", charts.forest_figure(results.results, method=results.method, alpha=experiment.alpha))
             )
             for metric in experiment.metrics:
                 if metric.role in (MetricRole.PRIMARY, MetricRole.GUARDRAIL):
                     figures.append(
-                        _figure(
+                        page_figure(
                             f"over-time-{metric.id}",
                             charts.over_time_figure(results.over_time, metric=metric.name, method=results.method),
                         )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.experiments import Correction, Method
 from deliveryops.db import utcnow
@@ -21,7 +22,7 @@ from deliveryops.experiments.models import Decision, Experiment, ExperimentStatu
 from deliveryops.experiments.portfolio import ExperimentPortfolio
 from deliveryops.experiments.service import ExperimentFields, MetricFields, VariationFields
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 
 __all__ = ["MAX_UPLOAD_BYTES", "api", "portfolio_allowed"]
 

@@ -10,11 +10,12 @@ and :mod:`~deliveryops.flow.charts_forecast`; import them from here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import polars as pl
 
 from deliveryops.analytics.flow import FlowSummary, Frequency
+from deliveryops.charts import ChartSpec, page_figure
 from deliveryops.flow.charts_flow import (
     cumulative_flow_diagram,
     cycle_time_histogram,
@@ -26,7 +27,6 @@ from deliveryops.flow.charts_flow import (
 )
 from deliveryops.flow.charts_flow_items import aging_wip_chart, blocker_chart, flow_efficiency_chart
 from deliveryops.flow.charts_forecast import calibration_chart, forecast_how_many_chart, forecast_when_chart
-from deliveryops.flow.charts_layout import ChartSpec
 
 __all__ = [
     "CSV_NAMES",
@@ -45,6 +45,7 @@ __all__ = [
     "forecast_how_many_chart",
     "forecast_when_chart",
     "net_flow_chart",
+    "page_figures",
     "summary_frequency",
     "throughput_run_chart",
     "wip_run_chart",
@@ -125,6 +126,19 @@ def flow_chart(summary: FlowSummary, name: str, *, freq: Frequency | None = None
     if name not in _BUILDERS:
         raise ValueError(f"Unknown chart {name!r}; expected one of: {', '.join(chart.name for chart in FLOW_CHARTS)}")
     return _BUILDERS[name](summary)
+
+
+def page_figures(summary: FlowSummary, freq: Frequency) -> list[dict[str, Any]]:
+    """Every chart of the flow page, ready for the chart macro, each with the name of its CSV table.
+
+    Args:
+        summary: the team's flow summary.
+        freq: the bucket of the run charts.
+
+    Returns:
+        One :func:`~deliveryops.charts.page_figure` per chart of :data:`FLOW_CHARTS`, plus ``csv``.
+    """
+    return [{**page_figure(chart.name, flow_chart(summary, chart.name, freq=freq)), "csv": chart.name} for chart in FLOW_CHARTS]
 
 
 def _source(summary: FlowSummary, name: str) -> pl.DataFrame:

@@ -1,6 +1,6 @@
 """Plotly figures of the team flow page over time: cycle time, throughput, WIP, net flow, cumulative flow.
 
-Each builder returns a :class:`~deliveryops.flow.charts_layout.ChartSpec`; with no data it returns
+Each builder returns a :class:`~deliveryops.charts.ChartSpec`; with no data it returns
 a valid figure whose annotation says what is missing, never an error.
 """
 
@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from deliveryops.analytics.flow import FlowSummary, Frequency, net_flow, throughput
-from deliveryops.flow.charts_layout import (
+from deliveryops.charts import (
     BLACK,
     BLUE,
     GREEN,

@@ -1,7 +1,7 @@
 """Plotly figures of the team flow page about items: aging work in progress, flow efficiency, blocked time.
 
 Each builder takes a :class:`~deliveryops.analytics.flow.FlowSummary` and returns a
-:class:`~deliveryops.flow.charts_layout.ChartSpec`; with no data it returns a valid figure whose
+:class:`~deliveryops.charts.ChartSpec`; with no data it returns a valid figure whose
 annotation says what is missing.
 """
 
@@ -14,7 +14,7 @@ import polars as pl
 from plotly.colors import sample_colorscale
 
 from deliveryops.analytics.flow import FlowSummary
-from deliveryops.flow.charts_layout import (
+from deliveryops.charts import (
     BAND_COLOURS,
     BLUE,
     NO_FINISHED_MESSAGE,

@@ -1,6 +1,6 @@
 """Plotly figures of the forecast page: Monte Carlo "when" and "how many", and their calibration.
 
-Each builder returns a :class:`~deliveryops.flow.charts_layout.ChartSpec`; a forecast that has no
+Each builder returns a :class:`~deliveryops.charts.ChartSpec`; a forecast that has no
 distribution to show (nothing remaining, no throughput) gives a figure carrying its message.
 """
 
@@ -11,7 +11,7 @@ from datetime import timedelta
 import plotly.graph_objects as go
 
 from deliveryops.analytics.forecast import CalibrationReport, ForecastInputs, HowManyForecast, WhenForecast
-from deliveryops.flow.charts_layout import (
+from deliveryops.charts import (
     BLACK,
     BLUE,
     VERMILLION,

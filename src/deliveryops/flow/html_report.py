@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deliveryops.analytics.flow import FlowSummary
-from deliveryops.flow.pages import _flow_figures
+from deliveryops.flow.charts import page_figures
 from deliveryops.flow.service import FlowQuery
 from deliveryops.teams.models import Team
 from deliveryops.web.standalone import render_standalone
@@ -22,7 +22,7 @@ def standalone_report(team: Team, query: FlowQuery, summary: FlowSummary) -> str
     Returns:
         The HTML text.
     """
-    figures = _flow_figures(summary, query.freq)
+    figures = page_figures(summary, query.freq)
     return render_standalone(
         "flow/report.html",
         specs={f["name"]: f["spec"] for f in figures},

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.analytics.forecast import HowManyForecast, WhenForecast
+from deliveryops.charts import page_figure
 from deliveryops.errors import ValidationFailedError
 from deliveryops.flow import charts, service
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
 from deliveryops.teams.service import get_team_or_raise, list_teams
 from deliveryops.web.forms import parse_date_field
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)
@@ -84,7 +85,7 @@ def flow_page(
             summary=summary,
             query=query,
             small_sample=summary.cycle_times.height < SMALL_SAMPLE,
-            figures=_flow_figures(summary, query.freq),
+            figures=charts.page_figures(summary, query.freq),
             calibration=service.calibration(session, team),
             query_string=request.url.query,
             current_wip=_current_wip(summary),
@@ -102,25 +103,6 @@ def _current_wip(summary: Any) -> int:
 def _weekly_throughput(summary: Any, start: date, end: date) -> float:
     days = (end - start).days + 1
     return round(summary.cycle_times.height / days * 7, 1) if days else 0.0
-
-
-def _figure(name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
-    """A chart for a template: the title moves to the page's heading, so it is not shown twice."""
-    layout = dict(spec["layout"])
-    title = layout.pop("title", {}) or {}
-    return {
-        "name": name,
-        "spec": {"data": spec["data"], "layout": layout},
-        "title": title.get("text", name) if isinstance(title, dict) else str(title),
-        "definition": layout.get("meta", {}).get("definition", "/definitions"),
-    }
-
-
-def _flow_figures(summary: Any, freq: Literal["day", "week"]) -> list[dict[str, Any]]:
-    return [
-        {**_figure(chart.name, charts.flow_chart(summary, chart.name, freq=freq)), "csv": chart.name}
-        for chart in charts.FLOW_CHARTS
-    ]
 
 
 @router.get("/teams/{slug}/flow/{chart}.csv")
@@ -175,9 +157,9 @@ def _forecast_page(
     epics = data.items.filter(data.items["item_type"] == "Epic").sort("key")
     figure = None
     if isinstance(result, WhenForecast):
-        figure = _figure("forecast", charts.forecast_when_chart(result))
+        figure = page_figure("forecast", charts.forecast_when_chart(result))
     elif isinstance(result, HowManyForecast):
-        figure = _figure("forecast", charts.forecast_how_many_chart(result))
+        figure = page_figure("forecast", charts.forecast_how_many_chart(result))
     return render(
         request,
         "flow/forecasts.html",
@@ -188,7 +170,7 @@ def _forecast_page(
             "figure": figure,
             "items_result": items_result,
             "calibration": report,
-            "calibration_figure": _figure("calibration", charts.calibration_chart(report)),
+            "calibration_figure": page_figure("calibration", charts.calibration_chart(report)),
             "forecasts": service.list_forecasts(session=session, actor=actor, team_id=team.id, limit=30),
             "errors": errors or {},
             "values": values or {},

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.analytics.forecast import CalibrationReport, LevelCalibration
 from deliveryops.flow import service
 from deliveryops.flow.charts import csv_rows
@@ -27,7 +28,7 @@ from deliveryops.flow.schemas import (
 )
 from deliveryops.teams.service import get_team_or_raise
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 
 router = APIRouter(tags=["flow and forecasts"], responses=error_responses(401, 403, 404, 422))
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from deliveryops.flow.charts_layout import BLUE, GREEN, ORANGE, VERMILLION, ChartSpec, empty_chart, escape, new_figure, to_spec
+from deliveryops.charts import BLUE, GREEN, ORANGE, VERMILLION, ChartSpec, empty_chart, escape, new_figure, to_spec
 from deliveryops.health.scoring import GREEN_AT, RED_BELOW
 from deliveryops.health.service import RoundSummary
 
-__all__ = ["DEFINITIONS", "cards_figure", "figure_for_page", "score_figure"]
+__all__ = ["DEFINITIONS", "cards_figure", "score_figure"]
 
 DEFINITIONS = "/health/definitions"
 NO_ROUNDS = "No closed health check with enough respondents yet"
@@ -125,15 +125,3 @@ def cards_figure(history: Sequence[RoundSummary]) -> ChartSpec:
 def _short(title: str, limit: int = 22) -> str:
     """A card title short enough for an axis label at phone width (the hover keeps the full one)."""
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
-
-
-def figure_for_page(name: str, spec: ChartSpec) -> dict[str, Any]:
-    """A chart for the chart macro: the title moves to the panel heading, so it is not shown twice."""
-    layout = dict(spec["layout"])
-    title = layout.pop("title", {}) or {}
-    return {
-        "name": name,
-        "spec": {"data": spec["data"], "layout": layout},
-        "title": title.get("text", name) if isinstance(title, dict) else str(title),
-        "definition": layout.get("meta", {}).get("definition", DEFINITIONS),
-    }

@@ -9,20 +9,22 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
+from deliveryops.charts import page_figure
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.health import catalog, charts, crossteam, service, views
 from deliveryops.health.models import Colour, HealthRound, Trend
 from deliveryops.health.scoring import GREEN_AT, RED_BELOW, result_colour
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_manage_team, get_team_or_raise
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep, Viewer
-from deliveryops.web.templating import register_nav, register_team_link, render
+from deliveryops.web.security import CsrfChecked, SessionDep
+from deliveryops.web.templating import NavViewer, register_nav, register_team_link, render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _sees_heatmap(viewer: Viewer) -> bool:
+def _sees_heatmap(viewer: NavViewer) -> bool:
     return viewer.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN, Role.DELIVERY_MANAGER)
 
 
@@ -63,8 +65,8 @@ def _team_page(
             "can_manage": can_manage_team(session, actor, team),
             "templates": catalog.list_templates(session=session),
             "figures": [
-                charts.figure_for_page("health-score", charts.score_figure(history, minimum=least)),
-                charts.figure_for_page("health-cards", charts.cards_figure(history)),
+                page_figure("health-score", charts.score_figure(history, minimum=least), definition=charts.DEFINITIONS),
+                page_figure("health-cards", charts.cards_figure(history), definition=charts.DEFINITIONS),
             ]
             if history
             else [],

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.health import catalog, crossteam, service, views
 from deliveryops.health.catalog import CardIn
 from deliveryops.health.models import Colour, HealthTemplate, Trend
 from deliveryops.teams.service import get_team_or_raise
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 
 api = APIRouter(tags=["health checks"], responses=error_responses(401, 403, 404, 409, 422))
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.blended_similarity import HELD_OUT_RATES
 from deliveryops.errors import ValidationFailedError
@@ -17,7 +18,7 @@ from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.models import Cluster
 from deliveryops.teams.models import Team
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
-from deliveryops.cockpit import catalogue
+from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import blockers, clusters, impact, service
@@ -22,7 +23,7 @@ from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impedim
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import get_team_or_raise, list_teams, team_ids_of
 from deliveryops.web.forms import parse_date_field
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 from deliveryops.work.models import BlockedInterval, WorkItem
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.db import utcnow
 from deliveryops.impediments import impact, service
 from deliveryops.impediments.impact import ReportRow
@@ -31,7 +32,7 @@ from deliveryops.impediments.schemas import (
     WeekOpenRead,
 )
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 from deliveryops.work.models import WorkItem
 
 router = APIRouter(tags=["impediments"], responses=error_responses(401, 403, 404, 422))

@@ -9,11 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.service import require_role
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.impediments.models import Category, Level, ServiceLevel, Severity
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.actions import service as actions
 from deliveryops.errors import ValidationFailedError
 from deliveryops.flow import service as flow
@@ -18,7 +19,7 @@ from deliveryops.retros import service
 from deliveryops.retros.models import FORMATS, Phase
 from deliveryops.retros.routes import participant_token
 from deliveryops.teams.service import get_team_or_raise
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 
 router = APIRouter(include_in_schema=False)

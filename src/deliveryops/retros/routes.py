@@ -13,13 +13,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import User
 from deliveryops.actions.models import TargetMetric
 from deliveryops.db import unit_of_work
 from deliveryops.retros import service
 from deliveryops.retros.models import Retro
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, PageUser, SessionDep
+from deliveryops.web.security import SessionDep
 
 api = APIRouter(tags=["retrospectives"], responses=error_responses(401, 403, 404, 422))
 live = APIRouter(include_in_schema=False)

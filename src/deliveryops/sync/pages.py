@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.accounts.service import require_role
 from deliveryops.connectors.github_deployments import (
@@ -21,7 +22,7 @@ from deliveryops.sync import service
 from deliveryops.sync.models import Connection
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import list_teams
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)

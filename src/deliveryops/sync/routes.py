@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.connectors.registry import available
 from deliveryops.settings import Settings
 from deliveryops.sync import service
@@ -19,7 +20,7 @@ from deliveryops.sync.schemas import (
     TestResult,
 )
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 
 router = APIRouter(tags=["connections"], responses=error_responses(401, 403, 404, 422))
 ConnectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]

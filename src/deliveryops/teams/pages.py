@@ -10,16 +10,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from deliveryops.accounts import service as accounts
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.teams import service
 from deliveryops.teams.models import TeamRole
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
-from deliveryops.web.templating import render
+from deliveryops.web.security import CsrfChecked, SessionDep
+from deliveryops.web.templating import register_nav, render
 from deliveryops.work import service as work
 from deliveryops.work import workflow as workflows
 
 router = APIRouter(include_in_schema=False)
+
+register_nav("Teams", "/teams", order=10)
+register_nav("Groups", "/groups", order=20)
 
 COMMON_ZONES = sorted(available_timezones())
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.accounts.schemas import UserRead
 from deliveryops.teams import service
 from deliveryops.teams.models import Group
@@ -19,7 +20,7 @@ from deliveryops.teams.schemas import (
     TeamUpdate,
 )
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 
 router = APIRouter(tags=["teams"], responses=error_responses(401, 403, 404, 422))
 

@@ -1,51 +1,33 @@
-"""Sessions, CSRF tokens and the current-user dependencies for pages and the API."""
+"""The request's unit of work, CSRF tokens, and the error that sends a visitor to the sign-in page.
+
+Who is signed in is the accounts domain's business (:mod:`deliveryops.accounts.dependencies`).
+"""
 
 from __future__ import annotations
 
 import hmac
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from deliveryops.accounts import service as accounts
-from deliveryops.accounts.models import Role, User
 from deliveryops.db import begin_writing
-from deliveryops.errors import DomainError, NotAuthenticatedError, PermissionDeniedError
+from deliveryops.errors import DomainError, PermissionDeniedError
 
 __all__ = [
-    "ApiUser",
+    "SAFE_METHODS",
     "CsrfChecked",
-    "PageUser",
+    "LoginRequiredError",
     "SessionDep",
+    "check_csrf",
     "csrf_token",
-    "sign_in",
-    "sign_out",
+    "get_session",
+    "verify_csrf_form",
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """A detached snapshot of the signed-in person for templates.
-
-    Error pages render after the request's session has rolled back and closed, when the ORM
-    object can no longer load its attributes.
-    """
-
-    id: int
-    name: str
-    email: str
-    role: Role
-
-    @classmethod
-    def of(cls, user: User) -> Viewer:
-        """Snapshot ``user``."""
-        return cls(id=user.id, name=user.name, email=user.email, role=user.role)
 
 
 class LoginRequiredError(DomainError):
@@ -93,7 +75,8 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def _check_csrf(request: Request, submitted: str | None) -> None:
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a change whose submitted CSRF token is not the session's."""
     expected = request.session.get("csrf")
     if not isinstance(expected, str) or not submitted or not hmac.compare_digest(expected, submitted):
         raise PermissionDeniedError(
@@ -108,65 +91,7 @@ async def verify_csrf_form(request: Request) -> None:
         return
     form = await request.form()
     value = form.get("csrf_token")
-    _check_csrf(request, value if isinstance(value, str) else None)
+    check_csrf(request, value if isinstance(value, str) else None)
 
 
 CsrfChecked = Annotated[None, Depends(verify_csrf_form)]
-
-
-def _user_from_session(request: Request, session: Session) -> User | None:
-    user_id = request.session.get("user_id")
-    if not isinstance(user_id, int):
-        return None
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        request.session.pop("user_id", None)
-        return None
-    return user
-
-
-def page_user(request: Request, session: SessionDep) -> User:
-    """The signed-in person for a page; anonymous visitors are sent to the sign-in page."""
-    user = _user_from_session(request, session)
-    if user is None:
-        raise LoginRequiredError("Please sign in.")
-    request.state.viewer = Viewer.of(user)
-    return user
-
-
-def api_user(request: Request, session: SessionDep) -> User:
-    """The caller of an API endpoint: a personal token (Bearer) or the browser session.
-
-    A browser session must send the CSRF token in ``X-CSRF-Token`` for changes.
-    """
-    header = request.headers.get("authorization", "")
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthenticatedError("Send the API token as 'Authorization: Bearer <token>'.")
-        token_user = accounts.authenticate_token(session=session, token=token.strip())
-        request.state.viewer = Viewer.of(token_user)
-        return token_user
-    user = _user_from_session(request, session)
-    if user is None:
-        raise NotAuthenticatedError("Authentication required: send a personal API token as a Bearer token.")
-    if request.method not in SAFE_METHODS:
-        _check_csrf(request, request.headers.get("x-csrf-token"))
-    request.state.viewer = Viewer.of(user)
-    return user
-
-
-PageUser = Annotated[User, Depends(page_user)]
-ApiUser = Annotated[User, Depends(api_user)]
-
-
-def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token too, against session fixation)."""
-    request.session.clear()
-    request.session["user_id"] = user.id
-    request.session["csrf"] = secrets.token_urlsafe(32)
-
-
-def sign_out(request: Request) -> None:
-    """End the session."""
-    request.session.clear()

@@ -5,16 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from deliveryops.accounts.models import Role
-from deliveryops.web.security import Viewer, csrf_token
+from deliveryops.web.security import csrf_token
 
-__all__ = ["NavItem", "TeamLink", "nav_items", "register_nav", "register_team_link", "render", "team_links", "templates"]
+__all__ = [
+    "NavItem",
+    "NavViewer",
+    "TeamLink",
+    "nav_items",
+    "register_nav",
+    "register_team_link",
+    "render",
+    "team_links",
+    "templates",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,6 +37,18 @@ def _template_dirs() -> list[str]:
 templates = Jinja2Templates(directory=_template_dirs())
 
 
+class NavViewer(Protocol):
+    """What the navigation knows of the signed-in person: the name of their role.
+
+    The accounts domain puts its ``Viewer`` on ``request.state.viewer``; its role is a string enum.
+    """
+
+    @property
+    def role(self) -> str:
+        """The role's name, such as ``"admin"``."""
+        ...
+
+
 @dataclass(frozen=True)
 class NavItem:
     """One entry of the main navigation; ``visible`` decides per person."""
@@ -35,13 +56,13 @@ class NavItem:
     label: str
     href: str
     order: int
-    visible: Callable[[Viewer], bool]
+    visible: Callable[[NavViewer], bool]
 
 
 _NAV: list[NavItem] = []
 
 
-def register_nav(label: str, href: str, *, order: int, visible: Callable[[Viewer], bool] = lambda _u: True) -> None:
+def register_nav(label: str, href: str, *, order: int, visible: Callable[[NavViewer], bool] = lambda _u: True) -> None:
     """Add an entry to the main navigation (later capabilities call this at import time)."""
     if any(item.href == href for item in _NAV):
         return
@@ -49,18 +70,11 @@ def register_nav(label: str, href: str, *, order: int, visible: Callable[[Viewer
     _NAV.sort(key=lambda item: item.order)
 
 
-def nav_items(user: Viewer | None) -> list[NavItem]:
+def nav_items(user: NavViewer | None) -> list[NavItem]:
     """The navigation entries ``user`` may see."""
     if user is None:
         return []
     return [item for item in _NAV if item.visible(user)]
-
-
-register_nav("Home", "/", order=0)
-register_nav("Teams", "/teams", order=10)
-register_nav("Groups", "/groups", order=20)
-register_nav("Definitions", "/definitions", order=80)
-register_nav("Admin", "/admin/people", order=90, visible=lambda u: u.role is Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -129,7 +143,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     Returns:
         The HTML response.
     """
-    user: Viewer | None = getattr(request.state, "viewer", None)
+    user: NavViewer | None = getattr(request.state, "viewer", None)
     items = nav_items(user)
     base: dict[str, Any] = {
         "user": user,

@@ -18,15 +18,14 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
-from deliveryops.connectors.base import ChangeRecord
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_manage_team
 from deliveryops.work import workflow as workflows
 from deliveryops.work.models import BlockedInterval, Change, ImportRun, ItemLink, StatusTransition, WorkItem
+from deliveryops.work.records import ChangeRecord, WorkItemRecord
 from deliveryops.work.records import WorkflowStatus as WorkflowStatusRecord
-from deliveryops.work.records import WorkItemRecord
 
 __all__ = ["ImportSummary", "KnownItems", "delete_items", "import_changes", "import_records", "keys_of", "record_hash"]
 

@@ -10,11 +10,12 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import delete, select
 
+from deliveryops.accounts.dependencies import PageUser
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_manage_team, get_team_or_raise
-from deliveryops.web.security import CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 from deliveryops.work import service, workflow
 from deliveryops.work.models import PendingUpload

@@ -4,29 +4,26 @@ These are plain frozen dataclasses with no database or web dependency, so that p
 the simulator and connectors can produce them and be tested on their own. The import
 service turns them into rows of the canonical tables.
 
-All datetimes are timezone-aware and in UTC.
+All datetimes are timezone-aware and in UTC. The workflow types (``StageCategory``, ``WorkflowStatus``)
+belong to the analytics core, which reads them; they are re-exported here.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from deliveryops.analytics.records import StageCategory, WorkflowStatus
 
-class StageCategory(enum.StrEnum):
-    """Where a workflow status sits (DESIGN.md, canonical data)."""
-
-    BACKLOG = "backlog"
-    ACTIVE = "active"
-    WAITING = "waiting"
-    DONE = "done"
-    DISCARDED = "discarded"
-
-    @property
-    def is_started(self) -> bool:
-        """Whether an item in this category counts as started (WIP unless later finished)."""
-        return self in (StageCategory.ACTIVE, StageCategory.WAITING)
+__all__ = [
+    "BlockedIntervalRecord",
+    "ChangeRecord",
+    "LinkRecord",
+    "StageCategory",
+    "TransitionRecord",
+    "WorkItemRecord",
+    "WorkflowStatus",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +75,22 @@ class WorkItemRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class WorkflowStatus:
-    """One status of a team's workflow, in board order."""
+class ChangeRecord:
+    """A pull or merge request, with what DORA and flow need later.
 
-    name: str
-    category: StageCategory
-    position: int
+    ``first_review_at`` is the first review by someone other than the author.
+    """
+
+    source: str
+    repository: str
+    number: int
+    title: str
+    author: str
+    opened_at: datetime
+    first_commit_at: datetime | None
+    first_review_at: datetime | None
+    merged_at: datetime | None
+    closed_at: datetime | None
+    merge_commit_sha: str | None
+    base_branch: str
+    url: str | None = None

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from sqlalchemy import func, select
 
+from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.errors import ValidationFailedError
 from deliveryops.teams.service import get_team_or_raise
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, SessionDep
+from deliveryops.web.security import SessionDep
 from deliveryops.work import service, workflow
 from deliveryops.work.models import WorkItem
 from deliveryops.work.schemas import (

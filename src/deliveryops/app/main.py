@@ -1,0 +1,208 @@
+"""The FastAPI application factory: the one place that wires every domain's routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import plotly
+import swagger_ui_bundle
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from deliveryops import __version__
+from deliveryops.accounts import pages as account_pages
+from deliveryops.accounts import routes as account_routes
+from deliveryops.actions import pages as action_pages
+from deliveryops.app import home
+from deliveryops.coaching import pages as coaching_pages
+from deliveryops.coaching import routes as coaching_routes
+from deliveryops.cockpit.catalogue import pages as catalogue_pages
+from deliveryops.cockpit.catalogue import routes as catalogue_routes
+from deliveryops.cockpit.digest import pages as digest_pages
+from deliveryops.cockpit.leadership import pages as leadership_pages
+from deliveryops.cockpit.portfolio import pages as portfolio_pages
+from deliveryops.db import make_engine, make_session_factory
+from deliveryops.dora import pages as dora_pages
+from deliveryops.dora import routes as dora_routes
+from deliveryops.experiments import pages as experiment_pages
+from deliveryops.experiments import routes as experiment_routes
+from deliveryops.flow import pages as flow_pages
+from deliveryops.flow import routes as flow_routes
+from deliveryops.health import pages as health_pages
+from deliveryops.health import routes as health_routes
+from deliveryops.impediments import cluster_pages
+from deliveryops.impediments import learning_pages as impediment_learning
+from deliveryops.impediments import pages as impediment_pages
+from deliveryops.impediments import routes as impediment_routes
+from deliveryops.impediments import settings_pages as impediment_settings
+from deliveryops.jobs.scheduler import Scheduler
+from deliveryops.retros import pages as retro_pages
+from deliveryops.retros import routes as retro_routes
+from deliveryops.settings import Settings, get_settings
+from deliveryops.sync import pages as sync_pages
+from deliveryops.sync import routes as sync_routes
+from deliveryops.teams import pages as team_pages
+from deliveryops.teams import people_pages
+from deliveryops.teams import routes as team_routes
+from deliveryops.web.errors import install_error_handlers
+from deliveryops.work import pages as work_pages
+from deliveryops.work import routes as work_routes
+
+__all__ = ["create_app"]
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
+
+
+API_PREFIX = "/api/v1"
+# The one place that wires routers: later capabilities add theirs here, JSON routers (under /api/v1)
+# and page routers, each in the order they must match.
+API_ROUTERS: list[APIRouter] = [
+    account_routes.router,
+    team_routes.router,
+    work_routes.router,
+    flow_routes.router,
+    sync_routes.router,
+    impediment_routes.router,
+    cluster_pages.api,
+    impediment_learning.api,
+    action_pages.api,
+    retro_routes.api,
+    dora_routes.webhooks,
+    dora_routes.api,
+    health_routes.api,
+    coaching_routes.api,
+    experiment_routes.api,
+    portfolio_pages.api,
+    leadership_pages.api,
+    digest_pages.api,
+    catalogue_routes.api,
+]
+PAGE_ROUTERS: list[APIRouter] = [
+    home.router,
+    account_pages.router,
+    people_pages.router,
+    team_pages.router,
+    work_pages.router,
+    flow_pages.router,
+    sync_pages.router,
+    cluster_pages.router,  # before the impediment pages: /impediments/clusters is not /impediments/{id}
+    impediment_learning.router,  # /impediments/clusters/{id} too
+    impediment_pages.router,
+    impediment_settings.router,
+    action_pages.router,
+    retro_routes.live,  # /retros/{id}/events and /export.md before /retros/{id}
+    retro_pages.router,
+    dora_pages.router,
+    health_pages.router,
+    coaching_pages.router,
+    experiment_pages.router,
+    portfolio_pages.router,
+    leadership_pages.router,
+    digest_pages.router,
+    catalogue_pages.router,
+]
+
+
+def api_router() -> APIRouter:
+    """Every JSON router under ``/api/v1``."""
+    router = APIRouter(prefix=API_PREFIX)
+    for child in API_ROUTERS:
+        router.include_router(child)
+    return router
+
+
+def route_table() -> list[tuple[str, str]]:
+    """Every (method, path) the app serves from its routers; the authorisation test walks it."""
+    table: list[tuple[str, str]] = []
+    for prefix, routers in ((API_PREFIX, API_ROUTERS), ("", PAGE_ROUTERS)):
+        for router in routers:
+            for route in router.routes:
+                path = prefix + str(getattr(route, "path", ""))
+                for method in sorted(getattr(route, "methods", None) or ()):
+                    if method != "HEAD":
+                        table.append((method, path))
+    return table
+
+
+def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+    """Build the app.
+
+    Args:
+        settings: configuration; read from the environment when omitted.
+        session_factory: where requests get their database sessions; built from
+            ``settings.database_url`` when omitted (tests pass one bound to a transaction).
+
+    Returns:
+        The ASGI application.
+    """
+    settings = settings or get_settings()
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if settings.scheduler:
+            scheduler = Scheduler(session_factory, app_key=settings.resolved_secret_key(), settings=settings)
+            scheduler.start()
+        yield
+        if scheduler is not None:
+            scheduler.stop()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="DeliveryOps API",
+        version=__version__,
+        description="Flow, forecasts, impediments, retros, DORA and experiments for delivery managers and "
+        "Product Ops. Authenticate with a personal API token: `Authorization: Bearer <token>`.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="deliveryops_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.environment == "production",
+    )
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/vendor/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+
+    @app.get("/healthz", tags=["health"], summary="Liveness check")
+    def healthz() -> dict[str, str]:
+        """Answers 200 without authentication while the app runs."""
+        return {"status": "ok"}
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        # Served from the installed plotly wheel: charts work with no network at all.
+        return FileResponse(
+            PLOTLY_JS_DIR / "plotly.min.js", media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+        )
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="DeliveryOps API",
+            swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/vendor/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    app.include_router(api_router())
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,385 @@
+"""The chart toolkit every domain's charts share: palette, base layout, reference lines, JSON spec.
+
+Every chart is built with ``plotly.graph_objects`` (so property names are validated) and handed to
+the page as a plain JSON-ready dict, ``{"data": [...], "layout": {...}}``, for
+``Plotly.newPlot(el, spec.data, spec.layout, {responsive: true, displaylogo: false})``.
+Values are given to Plotly as Python lists and ISO date strings, never numpy arrays, so the spec
+holds plain numbers (Plotly would otherwise encode arrays as base64 typed arrays).
+:func:`page_figure` hands a spec to the pages' chart macro.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, TypedDict
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.io.json import to_json_plotly
+
+__all__ = [
+    "BAND_COLOURS",
+    "BLACK",
+    "BLUE",
+    "GREEN",
+    "GREY",
+    "NO_FINISHED_MESSAGE",
+    "ORANGE",
+    "PALETTE",
+    "PURPLE",
+    "SKY_BLUE",
+    "VERMILLION",
+    "YELLOW",
+    "ChartSpec",
+    "days_text",
+    "empty_chart",
+    "escape",
+    "horizontal_line",
+    "iso_dates",
+    "item_labels",
+    "items_text",
+    "key_list",
+    "label_headroom",
+    "new_figure",
+    "page_figure",
+    "percent_label",
+    "percentile_groups",
+    "to_spec",
+    "vertical_line",
+]
+
+# Okabe & Ito (2008), distinguishable with every common colour-vision deficiency.
+BLACK = "#000000"
+ORANGE = "#E69F00"
+SKY_BLUE = "#56B4E9"
+GREEN = "#009E73"
+YELLOW = "#F0E442"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+GREY = "#8C8C8C"
+PALETTE = (BLUE, ORANGE, GREEN, VERMILLION, SKY_BLUE, PURPLE, YELLOW, BLACK)
+BAND_COLOURS = {"green": GREEN, "amber": ORANGE, "red": VERMILLION, None: GREY}
+"""Aging bands; the chart also gives each band its own marker shape, so colour is never the only cue."""
+
+NO_FINISHED_MESSAGE = "No finished items in this period"
+
+_MUTED = "#5b6675"
+_GRID = "#e3e7ec"
+_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
+_TITLE_CHARACTERS = 60
+_DEFINITIONS = "/definitions#"
+_LABEL_ROW_PIXELS = 15
+_LABEL_ROW_SHARE = 0.08  # one label row in a plot area about 200 pixels high
+
+
+class ChartSpec(TypedDict):
+    """A Plotly figure as plain JSON data: ``Plotly.newPlot(el, spec.data, spec.layout, config)``."""
+
+    data: list[dict[str, Any]]
+    layout: dict[str, Any]
+
+
+def new_figure(
+    *, title: str, x_title: str, y_title: str, definition: str, subtitle: str | None = None, note: str | None = None
+) -> go.Figure:
+    """Return an empty figure with the house layout: titles, definition link, phone-friendly legend.
+
+    Titles and subtitles are kept short (about 40 characters) so they fit a phone's width; the
+    legend sits horizontally at the bottom and pushes the plot up rather than covering it.
+
+    Args:
+        title: the chart title.
+        x_title: x axis title, with its unit.
+        y_title: y axis title, with its unit.
+        definition: the anchor of the metric on the definitions page, e.g. "cycle-time".
+        subtitle: an optional line under the title.
+        note: an optional further line under the subtitle (a caveat about the data).
+
+    Returns:
+        A ``plotly.graph_objects.Figure``.
+    """
+    axis = {"automargin": True, "gridcolor": _GRID, "zerolinecolor": "#c4cad3", "linecolor": "#c4cad3"}
+    title_spec: dict[str, Any] = {"text": escape(title), "x": 0, "xanchor": "left", "pad": {"l": 8}, "font": {"size": 16}}
+    lines = [escape(line) for line in (subtitle, note) if line]
+    if lines:
+        title_spec["subtitle"] = {"text": "<br>".join(lines), "font": {"size": 12, "color": _MUTED}}
+    return go.Figure(
+        layout={
+            "template": "none",
+            "title": title_spec,
+            "meta": {"definition": _DEFINITIONS + definition},
+            "autosize": True,
+            "margin": {"l": 48, "r": 16, "t": 52 + 18 * len(lines), "b": 8, "pad": 0},
+            "font": {"family": _FONT, "size": 12, "color": "#1b2430"},
+            "colorway": list(PALETTE),
+            "paper_bgcolor": "#ffffff",
+            "plot_bgcolor": "#ffffff",
+            "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
+            "hoverlabel": {"namelength": -1, "align": "left"},
+            "hovermode": "closest",
+            "xaxis": {**axis, "title": {"text": escape(x_title), "standoff": 8}},
+            # An explicit standoff keeps the title clear of every tick label (without one, Plotly may
+            # put it over a long category label lying outside the title's own height).
+            "yaxis": {**axis, "title": {"text": escape(y_title), "standoff": 8}, "rangemode": "tozero"},
+        }
+    )
+
+
+def empty_chart(figure: go.Figure, message: str) -> ChartSpec:
+    """Return the figure with a centred message instead of data (the axes keep their titles).
+
+    Args:
+        figure: a figure from :func:`new_figure`, possibly with traces drawn at zero.
+        message: what is missing, e.g. "No finished items in this period".
+
+    Returns:
+        The chart spec.
+    """
+    figure.add_annotation(
+        name="empty",
+        text=escape(message),
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        # Over zero-valued traces, the message sits high so that it does not cover them.
+        y=0.8 if figure.data else 0.5,
+        showarrow=False,
+        font={"size": 14, "color": _MUTED},
+    )
+    if not figure.data:
+        figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+        figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    return to_spec(figure)
+
+
+def to_spec(figure: go.Figure) -> ChartSpec:
+    """Return the figure as plain JSON data (dates as ISO strings, no numpy values).
+
+    Args:
+        figure: the figure.
+
+    Returns:
+        ``{"data": [...], "layout": {...}}`` that ``json.dumps`` accepts.
+    """
+    plain = json.loads(to_json_plotly(figure.to_plotly_json()))
+    return ChartSpec(data=list(plain["data"]), layout=dict(plain["layout"]))
+
+
+def horizontal_line(
+    figure: go.Figure, *, y: float, name: str, text: str, colour: str, dash: str = "dash", at: str = "end"
+) -> None:
+    """Draw a labelled horizontal reference line across the whole plot.
+
+    Args:
+        figure: the figure.
+        y: the line's value on the y axis.
+        name: a stable name for the shape (tests and scripts find lines by it).
+        text: the label, e.g. "85%: 12 days"; "" draws the line alone.
+        colour: line and label colour.
+        dash: Plotly dash style.
+        at: label position along the line: "start", "middle" or "end".
+    """
+    figure.add_shape(
+        type="line",
+        name=name,
+        xref="paper",
+        x0=0,
+        x1=1,
+        y0=y,
+        y1=y,
+        line={"color": colour, "width": 1.5, "dash": dash},
+        label={"text": escape(text), "textposition": at, "yanchor": "bottom", "font": {"size": 11, "color": colour}},
+    )
+
+
+def vertical_line(
+    figure: go.Figure, *, x: float | str, name: str, text: str, colour: str, row: int = 0, dash: str = "dash"
+) -> None:
+    """Draw a vertical reference line from the bottom to the top of the plot, labelled at the top.
+
+    Labels of neighbouring lines would overlap, so each line's label goes on its own ``row``
+    (row 0 at the very top, each further row one line lower); leave headroom with
+    :func:`label_headroom`.
+
+    Args:
+        figure: the figure.
+        x: the line's value on the x axis (a number, or an ISO date on a date axis).
+        name: a stable name for the shape and its label (tests and scripts find lines by it).
+        text: the label, e.g. "85%: 2024-03-01"; "" draws the line alone.
+        colour: line and label colour.
+        row: the label's row.
+        dash: Plotly dash style.
+    """
+    figure.add_shape(
+        type="line", name=name, yref="paper", x0=x, x1=x, y0=0, y1=1, line={"color": colour, "width": 1.5, "dash": dash}
+    )
+    if not text:
+        return
+    figure.add_annotation(
+        name=name,
+        text=escape(text),
+        x=x,
+        xanchor="auto",
+        yref="paper",
+        y=1,
+        yanchor="top",
+        yshift=-_LABEL_ROW_PIXELS * row,
+        showarrow=False,
+        bgcolor="rgba(255,255,255,0.85)",
+        font={"size": 11, "color": colour},
+    )
+
+
+def label_headroom(figure: go.Figure, *, top: float, rows: int) -> None:
+    """Extend the y axis above ``top`` so that ``rows`` rows of line labels do not cover the data.
+
+    Args:
+        figure: the figure.
+        top: the largest y value drawn.
+        rows: how many label rows :func:`vertical_line` uses.
+    """
+    share = min(_LABEL_ROW_SHARE * rows, 0.6)
+    figure.update_yaxes(range=[0, top / (1 - share) if top > 0 else 1])
+
+
+def escape(text: str) -> str:
+    """Return text safe to show in a Plotly title, label or hover (which read a little HTML).
+
+    Quotes are left alone: Plotly does not decode ``&quot;``.
+
+    Args:
+        text: any text, e.g. an item title.
+
+    Returns:
+        The text with ``&``, ``<`` and ``>`` escaped.
+    """
+    return html.escape(text, quote=False)
+
+
+def percent_label(percent: float) -> str:
+    """Return a percentile level as text, e.g. ``85%``.
+
+    Args:
+        percent: the level.
+
+    Returns:
+        The text.
+    """
+    return f"{percent:g}%"
+
+
+def percentile_groups(values: Mapping[float, int | None] | Mapping[int, int | None]) -> list[tuple[list[float], int]]:
+    """Group percentile levels that share a value, so one line carries one label ("70%, 85%: 7 days").
+
+    Args:
+        values: level -> value (None values are left out).
+
+    Returns:
+        ``[(levels, value)]`` in order of value.
+    """
+    groups: dict[int, list[float]] = {}
+    for level, value in sorted(values.items()):
+        if value is not None:
+            groups.setdefault(value, []).append(float(level))
+    return [(levels, value) for value, levels in sorted(groups.items())]
+
+
+def days_text(days: float) -> str:
+    """Return a number of days as text: "1 day", "12 days", "2.5 days".
+
+    Args:
+        days: the number of days.
+
+    Returns:
+        The text.
+    """
+    return "1 day" if days == 1 else f"{days:g} days"
+
+
+def items_text(count: int) -> str:
+    """Return a number of items as text: "1 item", "1,200 items".
+
+    Args:
+        count: the number of items.
+
+    Returns:
+        The text.
+    """
+    return "1 item" if count == 1 else f"{count:,} items"
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _TITLE_CHARACTERS else text[: _TITLE_CHARACTERS - 1].rstrip() + "…"
+
+
+def item_labels(frame: pl.DataFrame, *, with_title: bool = True) -> list[str]:
+    """Return one label per row naming the item: "KEY · title" (HTML-escaped for hover text).
+
+    Args:
+        frame: rows with ``item_id`` and, when known, ``key`` and ``title``.
+        with_title: False gives the key alone.
+
+    Returns:
+        The labels; an item without a key is named by its id ("#12").
+    """
+    ids = frame["item_id"].to_list()
+    keys = frame["key"].to_list() if "key" in frame.columns else [None] * frame.height
+    titles = frame["title"].to_list() if with_title and "title" in frame.columns else [None] * frame.height
+    labels = []
+    for item_id, key, title in zip(ids, keys, titles, strict=True):
+        parts = [escape(str(key)) if key else f"#{item_id}"]
+        if title:
+            parts.append(escape(_shorten(str(title))))
+        labels.append(" · ".join(parts))
+    return labels
+
+
+def key_list(keys: Sequence[str], limit: int = 8) -> str:
+    """Return item keys for a hover line, at most ``limit`` of them: "A-1, A-2 and 3 more".
+
+    Args:
+        keys: the (already escaped) keys.
+        limit: how many to name.
+
+    Returns:
+        The text ("" for no keys).
+    """
+    shown = ", ".join(keys[:limit])
+    return shown if len(keys) <= limit else f"{shown} and {len(keys) - limit:,} more"
+
+
+def iso_dates(values: Sequence[date | None]) -> list[str | None]:
+    """Return dates as ISO strings (None stays None).
+
+    Args:
+        values: the dates.
+
+    Returns:
+        The strings.
+    """
+    return [None if value is None else value.isoformat() for value in values]
+
+
+def page_figure(name: str, spec: ChartSpec | Mapping[str, Any], *, definition: str = "/definitions") -> dict[str, Any]:
+    """A chart for a template: the title moves to the page's heading, so it is not shown twice.
+
+    Args:
+        name: the chart's name (its element id and CSV name).
+        spec: the chart.
+        definition: the link used when the chart's layout names no definition of its own.
+
+    Returns:
+        ``name``, ``spec`` (without its title), ``title`` and ``definition``, for the chart macro.
+    """
+    layout = dict(spec["layout"])
+    title = layout.pop("title", {}) or {}
+    return {
+        "name": name,
+        "spec": {"data": spec["data"], "layout": layout},
+        "title": title.get("text", name) if isinstance(title, dict) else str(title),
+        "definition": layout.get("meta", {}).get("definition", definition),
+    }

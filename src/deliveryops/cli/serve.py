@@ -1,0 +1,113 @@
+"""`deliveryops demo` and `deliveryops serve`: the web app, on a demo organisation or the configured database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import inspect
+
+from deliveryops.cli.common import CliError, console, ensure_migrated, friendly_errors, load_settings
+from deliveryops.db import make_engine, make_session_factory, unit_of_work
+from deliveryops.migrate import upgrade as migrate_upgrade
+from deliveryops.settings import Settings
+
+__all__ = ["demo", "serve"]
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database", help="Database URL; default DELIVERYOPS_DATABASE_URL or sqlite:///deliveryops.db."),
+]
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn  # noqa: PLC0415 (the web stack is heavy for other commands)
+
+    from deliveryops.app.main import create_app  # noqa: PLC0415
+
+    console.print(f"DeliveryOps is running on [bold]http://{host}:{port}[/bold]  (Ctrl+C to stop)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@friendly_errors
+def demo(
+    database: Annotated[str, typer.Option("--database", help="Database URL for the demo.")] = "sqlite:///deliveryops-demo.db",
+    port: Annotated[int, typer.Option(help="Port to serve on.", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option(help="Seed for the simulated organisation.")] = 7,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the web app afterwards.")] = True,
+) -> None:
+    """Build a demo organisation with realistic history, then start the web app."""
+    from deliveryops.demo import build_demo  # noqa: PLC0415 (every domain: only for this command)
+
+    settings = load_settings(database)
+    _reset_demo_database(settings)
+    engine = make_engine(settings.database_url)
+    migrate_upgrade(engine)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("Building the demo organisation", total=1)
+
+        def report(step: str, done: int, total: int) -> None:
+            progress.update(task, description=f"Demo: {step}", completed=done, total=total)
+
+        with unit_of_work(make_session_factory(engine)) as session:
+            result = build_demo(session, seed=seed, progress=report)
+    engine.dispose()
+    table = Table(title="Demo sign-ins (every demo account shares this password)")
+    table.add_column("Role")
+    table.add_column("Name")
+    table.add_column("E-mail")
+    for login in result.logins:
+        table.add_row(login.role, login.name, login.email)
+    console.print(table)
+    console.print(f"Password: [bold]{result.password}[/bold]   Admin login: [bold]{result.logins[0].email}[/bold]")
+    console.print(
+        f"Database: {settings.database_url} ({result.teams} teams, {result.people} people, "
+        f"{result.items} work items with {result.transitions} status changes)"
+    )
+    if result.extras:
+        console.print("Also: " + ", ".join(f"{count} {name}" for name, count in result.extras.items()))
+    if serve:
+        _serve(settings, host, port)
+
+
+def _reset_demo_database(settings: Settings) -> None:
+    if settings.is_sqlite:
+        path = Path(settings.database_url.split(":///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            candidate = path.with_name(path.name + suffix)
+            if candidate.exists():
+                candidate.unlink()
+        return
+    engine = make_engine(settings.database_url)
+    try:
+        if inspect(engine).get_table_names():
+            where = engine.url.render_as_string(hide_password=True)
+            raise CliError(f"The database {where} is not empty; the demo needs an empty database.")
+    finally:
+        engine.dispose()
+
+
+@friendly_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    database: DatabaseOption = None,
+) -> None:
+    """Start the web app against the configured database."""
+    settings = load_settings(database)
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_migrated(engine)
+    finally:
+        engine.dispose()
+    _serve(settings, host, port)

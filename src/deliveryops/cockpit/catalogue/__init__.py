@@ -1,0 +1,1 @@
+"""The catalogue of tools and practices: its entries, pages and API."""

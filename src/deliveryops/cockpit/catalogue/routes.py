@@ -1,0 +1,342 @@
+"""JSON API: the catalogue of tools and practices, team adoption, the matrix, impediments naming a tool."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts.dependencies import ApiUser
+from deliveryops.cockpit import adoption
+from deliveryops.cockpit.catalogue import service as catalogue
+from deliveryops.cockpit.checks import CheckResult, wip_limit_of
+from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry, DataCheck, EntryKind
+from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, team_ids_of
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import SessionDep
+
+__all__ = ["api"]
+
+api = APIRouter(tags=["tools and practices"], responses=error_responses(401, 403, 404, 422))
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class EntryRead(BaseModel):
+    """A tool or practice in the catalogue."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: EntryKind
+    name: str
+    category: str
+    owner_id: int | None
+    guide: str
+    data_check: DataCheck | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class EntryWrite(BaseModel):
+    """A new or changed catalogue entry (every field; PATCH keeps those left out)."""
+
+    kind: EntryKind = EntryKind.TOOL
+    name: str = Field(max_length=100)
+    category: str = Field(max_length=40)
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    guide: str = Field(default="", max_length=20_000)
+    data_check: DataCheck | None = None
+    active: bool = True
+
+
+class EntryPatch(BaseModel):
+    """Fields to change on a catalogue entry."""
+
+    kind: EntryKind | None = None
+    name: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=40)
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    guide: str | None = Field(default=None, max_length=20_000)
+    data_check: DataCheck | None = None
+    active: bool | None = None
+
+
+class TeamCount(BaseModel):
+    """Impediments of one team that name the entry."""
+
+    team_id: int
+    team_name: str
+    open: int
+    closed: int
+
+
+class ClusterRef(BaseModel):
+    """An open cross-team cluster holding impediments that name the entry."""
+
+    id: int
+    title: str
+    status: str
+
+
+class EntryDetail(EntryRead):
+    """An entry with the impediments that name it (per-team rows only for teams the caller sees)."""
+
+    open_impediments: int
+    closed_impediments: int
+    by_team: list[TeamCount]
+    open_clusters: list[ClusterRef]
+
+
+class CheckRead(BaseModel):
+    """What the data says about a team's practice."""
+
+    check: DataCheck
+    confirmed: bool | None
+    evidence: str
+    link: str
+
+
+class CellRead(BaseModel):
+    """One team's current state of one entry."""
+
+    team_id: int
+    entry_id: int
+    state: AdoptionLevel
+    set_at: datetime | None
+    note: str
+    check: CheckRead | None
+    mismatch: bool
+
+
+class MatrixRead(BaseModel):
+    """The adoption matrix."""
+
+    entries: list[EntryRead]
+    team_ids: list[int]
+    team_names: list[str]
+    cells: list[CellRead]
+
+
+class StateWrite(BaseModel):
+    """A team's new declared state of an entry."""
+
+    entry_id: int = Field(ge=1, le=2**31 - 1)
+    state: AdoptionLevel
+    note: str = Field(default="", max_length=2000)
+
+
+class StateRead(BaseModel):
+    """One row of a team's adoption history."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    team_id: int
+    entry_id: int
+    state: AdoptionLevel
+    note: str
+    set_by_id: int | None
+    set_at: datetime
+
+
+class TeamPractices(BaseModel):
+    """A team's adoption: current cells, WIP limit and history (newest first)."""
+
+    team_id: int
+    wip_limit: int | None
+    cells: list[CellRead]
+    history: list[StateRead]
+
+
+class WipLimitWrite(BaseModel):
+    """The team's WIP limit (null clears it)."""
+
+    wip_limit: int | None = Field(default=None, ge=1, le=adoption.MAX_WIP_LIMIT)
+
+
+class ToolWrite(BaseModel):
+    """The catalogue entry an impediment concerns (null clears it)."""
+
+    entry_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class ToolRead(BaseModel):
+    """The catalogue entry an impediment names."""
+
+    impediment_id: int
+    entry: EntryRead | None
+
+
+class TrendRead(BaseModel):
+    """Adoption over time: share of applicable teams that adopted each entry at each month's end."""
+
+    months: list[date]
+    shares: dict[int, list[float | None]]
+    teams: int
+    min_group_size: int
+
+
+def _check(result: CheckResult | None) -> CheckRead | None:
+    if result is None:
+        return None
+    return CheckRead(check=result.check, confirmed=result.confirmed, evidence=result.evidence, link=result.link)
+
+
+def _cells(result: adoption.AdoptionMatrix) -> list[CellRead]:
+    out = []
+    for team in result.teams:
+        for entry in result.entries:
+            row = result.states.get((team.id, entry.id))
+            out.append(
+                CellRead(
+                    team_id=team.id,
+                    entry_id=entry.id,
+                    state=result.state(team.id, entry.id),
+                    set_at=row.set_at if row else None,
+                    note=row.note if row else "",
+                    check=_check(result.check(team.id, entry.id)),
+                    mismatch=result.mismatch(team.id, entry.id),
+                )
+            )
+    return out
+
+
+def _detail(session: Session, actor: ApiUser, entry: CatalogueEntry) -> EntryDetail:
+    usage = catalogue.impediments_of(
+        session, entry.id, team_ids=None if actor.role.sees_all_teams else team_ids_of(session, actor)
+    )
+    return EntryDetail(
+        **EntryRead.model_validate(entry).model_dump(),
+        open_impediments=usage.open_total,
+        closed_impediments=usage.closed_total,
+        by_team=[TeamCount(team_id=c.team_id, team_name=c.team_name, open=c.open, closed=c.closed) for c in usage.by_team],
+        open_clusters=[ClusterRef(id=c.id, title=c.title, status=c.status) for c in usage.open_clusters],
+    )
+
+
+@api.get("/cockpit/catalogue", response_model=list[EntryRead])
+def list_entries(
+    session: SessionDep, actor: ApiUser, kind: EntryKind | None = None, active_only: bool = False
+) -> list[EntryRead]:
+    """The catalogue: tools, then practices, by name."""
+    return [EntryRead.model_validate(e) for e in catalogue.list_entries(session=session, kind=kind, active_only=active_only)]
+
+
+@api.post("/cockpit/catalogue", response_model=EntryRead, status_code=201)
+def create_entry(body: EntryWrite, session: SessionDep, actor: ApiUser) -> EntryRead:
+    """Add a tool or practice (Product Ops and admins)."""
+    catalogue.require_editor(actor)
+    entry = catalogue.create(
+        session=session,
+        actor=actor,
+        kind=body.kind.value,
+        name=body.name,
+        category=body.category,
+        owner_id=body.owner_id,
+        guide=body.guide,
+        data_check=body.data_check.value if body.data_check else None,
+        active=body.active,
+    )
+    return EntryRead.model_validate(entry)
+
+
+@api.get("/cockpit/catalogue/{entry_id}", response_model=EntryDetail)
+def read_entry(session: SessionDep, actor: ApiUser, entry_id: IdPath) -> EntryDetail:
+    """One entry with the impediments that name it and the open clusters holding them."""
+    return _detail(session, actor, catalogue.get_or_raise(session=session, entry_id=entry_id))
+
+
+@api.patch("/cockpit/catalogue/{entry_id}", response_model=EntryRead)
+def update_entry(body: EntryPatch, session: SessionDep, actor: ApiUser, entry_id: IdPath) -> EntryRead:
+    """Change an entry (Product Ops and admins); fields left out keep their value."""
+    catalogue.require_editor(actor)
+    entry = catalogue.get_or_raise(session=session, entry_id=entry_id)
+    sent = body.model_fields_set
+    check = body.data_check if "data_check" in sent else entry.data_check
+    entry = catalogue.update(
+        session=session,
+        actor=actor,
+        entry_id=entry.id,
+        kind=(body.kind or entry.kind).value,
+        name=body.name if body.name is not None else entry.name,
+        category=body.category if body.category is not None else entry.category,
+        owner_id=body.owner_id if "owner_id" in sent else entry.owner_id,
+        guide=body.guide if body.guide is not None else entry.guide,
+        data_check=check.value if check else None,
+        active=body.active if body.active is not None else entry.active,
+    )
+    return EntryRead.model_validate(entry)
+
+
+@api.get("/cockpit/adoption", response_model=MatrixRead)
+def read_matrix(
+    session: SessionDep, actor: ApiUser, group_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+) -> MatrixRead:
+    """The adoption matrix (Product Ops, leaders, admins; a delivery manager gets their teams' rows)."""
+    allowed = adoption.matrix_team_ids(session, actor)
+    team_ids = allowed
+    if group_id is not None:
+        in_group = [t.id for t in get_group_or_raise(session=session, actor=actor, group_id=group_id).teams]
+        team_ids = in_group if allowed is None else [t for t in allowed if t in in_group]
+    result = adoption.matrix(session, team_ids=team_ids)
+    return MatrixRead(
+        entries=[EntryRead.model_validate(e) for e in result.entries],
+        team_ids=[t.id for t in result.teams],
+        team_names=[t.name for t in result.teams],
+        cells=_cells(result),
+    )
+
+
+@api.get("/cockpit/adoption/trend", response_model=TrendRead)
+def read_trend(
+    request: Request, session: SessionDep, actor: ApiUser, months: Annotated[int, Query(ge=1, le=60)] = 12
+) -> TrendRead:
+    """Adoption over time, per entry and month (same audience as the matrix)."""
+    allowed = adoption.matrix_team_ids(session, actor)
+    trend = adoption.trend(session, team_ids=allowed, months=months, min_group_size=request.app.state.settings.min_group_size)
+    return TrendRead(months=trend.months, shares=trend.shares, teams=trend.teams, min_group_size=trend.min_group_size)
+
+
+def _team_practices(session: Session, team_id: int) -> TeamPractices:
+    result = adoption.matrix(session, team_ids=[team_id])
+    return TeamPractices(
+        team_id=team_id,
+        wip_limit=wip_limit_of(session, team_id),
+        cells=_cells(result),
+        history=[StateRead.model_validate(r) for r in adoption.history(session=session, team_id=team_id)],
+    )
+
+
+@api.get("/teams/{team_id}/practices", response_model=TeamPractices)
+def read_team_practices(session: SessionDep, actor: ApiUser, team_id: IdPath) -> TeamPractices:
+    """The team's tools and practices: current states, data checks, WIP limit and history."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    return _team_practices(session, team.id)
+
+
+@api.post("/teams/{team_id}/practices", response_model=StateRead, status_code=201)
+def set_team_state(body: StateWrite, session: SessionDep, actor: ApiUser, team_id: IdPath) -> StateRead:
+    """Declare the team's state of one entry (its delivery manager, Product Ops, admins)."""
+    row = adoption.set_state(
+        session=session, actor=actor, team_id=team_id, entry_id=body.entry_id, state=body.state.value, note=body.note
+    )
+    return StateRead.model_validate(row)
+
+
+@api.put("/teams/{team_id}/practices/wip-limit", response_model=TeamPractices)
+def set_team_wip_limit(body: WipLimitWrite, session: SessionDep, actor: ApiUser, team_id: IdPath) -> TeamPractices:
+    """Set or clear the team's WIP limit (its delivery manager, Product Ops, admins)."""
+    adoption.set_wip_limit(session=session, actor=actor, team_id=team_id, wip_limit=body.wip_limit)
+    return _team_practices(session, team_id)
+
+
+@api.put("/impediments/{impediment_id}/tool", response_model=ToolRead)
+def set_impediment_tool(body: ToolWrite, session: SessionDep, actor: ApiUser, impediment_id: IdPath) -> ToolRead:
+    """Name (or clear) the tool or practice an impediment concerns."""
+    catalogue.link_impediment(session=session, actor=actor, impediment_id=impediment_id, entry_id=body.entry_id)
+    entry = catalogue.entry_of_impediment(session, impediment_id)
+    return ToolRead(impediment_id=impediment_id, entry=EntryRead.model_validate(entry) if entry else None)

@@ -1,0 +1,1 @@
+"""The weekly digests: what changed per role, their pages, e-mails and the subscriptions."""

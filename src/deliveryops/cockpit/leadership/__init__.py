@@ -1,0 +1,1 @@
+"""The leadership pack: its numbers, page, API and PDF export."""

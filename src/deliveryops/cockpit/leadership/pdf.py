@@ -1,0 +1,210 @@
+"""The leadership pack as a PDF, drawn with fpdf2's core fonts: pure Python, no network, no font files.
+
+Core fonts cover Latin-1 only, so text is transliterated first ("–" becomes "-", "Ł" becomes "L");
+names such as "Zoë" or "García" are Latin-1 and print as written.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from fpdf import FPDF
+
+from deliveryops.cockpit.leadership.service import Headline, LeadershipPack
+
+__all__ = ["latin1", "render_pdf"]
+
+_REPLACEMENTS = {
+    "–": "-",
+    "—": "-",
+    "‑": "-",
+    "−": "-",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "…": "...",
+    "•": "-",
+    "·": "-",
+    "→": "->",
+    "≤": "<=",
+    "≥": ">=",
+    "×": "x",
+    "Ł": "L",
+    "ł": "l",
+    "ı": "i",
+    "€": "EUR",
+    "\u00a0": " ",
+}
+
+
+def latin1(text: str) -> str:
+    """``text`` in characters the PDF core fonts can draw (Latin-1), transliterating the rest."""
+    out = []
+    for original in text:
+        char = _REPLACEMENTS.get(original, original)
+        if all(ord(c) < 256 for c in char):
+            out.append(char)
+            continue
+        plain = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
+        out.append("".join(c for c in plain if not unicodedata.combining(c)) or "?")
+    return "".join(out)
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "no data"
+    shown = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    return f"{shown} {unit}".strip()
+
+
+def _change(headline: Headline) -> str:
+    change = headline.change
+    if change is None:
+        return "-"
+    sign = "+" if change > 0 else ""
+    shown = f"{change:.0f}" if float(change).is_integer() else f"{change:.1f}"
+    return f"{sign}{shown} ({headline.verdict})" if headline.verdict else f"{sign}{shown}"
+
+
+class _Pdf(FPDF):
+    def __init__(self, title: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self._title = latin1(title)
+        self.set_auto_page_break(auto=True, margin=15)
+        self.set_margins(15, 15, 15)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 5, f"{self._title} - page {self.page_no()}", align="C")
+
+    def heading(self, text: str) -> None:
+        self.ln(3)
+        self.set_font("Helvetica", style="B", size=13)
+        self.cell(0, 8, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", size=10)
+
+    def para(self, text: str, size: int = 10) -> None:
+        self.set_font("Helvetica", size=size)
+        self.multi_cell(0, 5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+
+    def rows(self, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
+        self.set_font("Helvetica", size=9)
+        with self.table(col_widths=widths, text_align="LEFT", line_height=5, first_row_as_headings=True) as table:
+            first = table.row()
+            for text in header:
+                first.cell(latin1(text))
+            for values in rows:
+                row = table.row()
+                for text in values:
+                    row.cell(latin1(text))
+        self.set_font("Helvetica", size=10)
+
+
+def render_pdf(pack: LeadershipPack, *, compress: bool = True) -> bytes:
+    """Draw the pack: headline table, impediments, forecasts, experiments, adoption, questions.
+
+    Args:
+        pack: the pack to draw.
+        compress: deflate page content (tests turn it off to read the text in the bytes).
+
+    Returns:
+        The PDF file's bytes.
+    """
+    title = f"Leadership pack - {pack.scope} - {pack.period.label}"
+    pdf = _Pdf(title)
+    pdf.set_compression(compress)
+    pdf.set_title(latin1(title))
+    pdf.set_creator("DeliveryOps")
+    pdf.add_page()
+    pdf.set_font("Helvetica", style="B", size=16)
+    pdf.multi_cell(0, 8, latin1(title), new_x="LMARGIN", new_y="NEXT")
+    running = " (still running; compared with the same number of days)" if pack.to_date else ""
+    pdf.para(
+        f"{pack.period.start.isoformat()} to {pack.period.end.isoformat()}{running}, compared with "
+        f"{pack.previous.label} ({pack.previous.start.isoformat()} to {pack.previous.end.isoformat()}). "
+        f"Teams: {', '.join(t.name for t in pack.teams) or 'none'}. Generated "
+        f"{pack.generated_at.strftime('%Y-%m-%d %H:%M')} UTC. Definitions: /definitions.",
+        size=9,
+    )
+
+    pdf.heading("Headline numbers")
+    pdf.rows(
+        ["Measure", pack.period.label, pack.previous.label, "Change"],
+        [[h.label, _number(h.value, h.unit), _number(h.previous, h.unit), _change(h)] for h in pack.headlines],
+        [70, 35, 35, 40],
+    )
+
+    pdf.heading("Top cross-team impediments")
+    if pack.clusters:
+        pdf.rows(
+            ["Impediment", "Status", "Teams", "Open"],
+            [[c.title, c.status, ", ".join(c.teams), str(c.open_impediments)] for c in pack.clusters],
+            [75, 25, 65, 15],
+        )
+    else:
+        pdf.para("No cross-team impediment clusters touch these teams.")
+
+    pdf.heading("Forecasts for open epics")
+    if pack.epics:
+        pdf.rows(
+            ["Epic", "Team", "Remaining", "50%", "85%"],
+            [
+                [
+                    f"{e.key} {e.title}",
+                    e.team_name,
+                    f"{e.remaining} of {e.total}",
+                    e.p50.isoformat() if e.p50 else "-",
+                    e.p85.isoformat() if e.p85 else (e.message or "-"),
+                ]
+                for e in pack.epics
+            ],
+            [70, 30, 25, 25, 30],
+        )
+        pdf.para("Monte Carlo, 10,000 trials over the last 90 days' daily throughput; not stored.", size=8)
+    else:
+        pdf.para("No open epics with unfinished items.")
+
+    pdf.heading("Experiments concluded, with their learnings")
+    if pack.experiments is None:
+        pdf.para("The experiment registry is not available in this installation.")
+    elif not pack.experiments:
+        pdf.para("No experiment ended in this period.")
+    else:
+        for e in pack.experiments:
+            team = pack.team_names.get(e.team_id or 0, "")
+            pdf.para(f"{e.title} ({team}) - decision: {e.decision or 'none'}. {e.learnings or e.rationale}")
+
+    pdf.heading("Adoption changes")
+    if pack.adoption is None:
+        pdf.para("Adoption tracking is not available in this installation.")
+    elif not pack.adoption:
+        pdf.para("No team changed the adoption of a tool or practice in this period.")
+    else:
+        pdf.rows(
+            ["Team", "Tool or practice", "From", "To", "On"],
+            [
+                [
+                    a.team_name,
+                    a.entry_name,
+                    (a.from_state or "-").replace("_", " "),
+                    a.to_state.replace("_", " "),
+                    a.at.date().isoformat(),
+                ]
+                for a in pack.adoption
+            ],
+            [35, 55, 30, 30, 30],
+        )
+
+    pdf.heading("Questions for leadership")
+    if not pack.questions:
+        pdf.para("Product Ops has no questions for this period.")
+    for number, q in enumerate(pack.questions, start=1):
+        pdf.set_font("Helvetica", style="B", size=10)
+        pdf.multi_cell(0, 5, latin1(f"{number}. {q.text} [{q.status}]"), new_x="LMARGIN", new_y="NEXT")
+        if q.context:
+            pdf.para(q.context, size=9)
+        if q.decision:
+            pdf.para(f"Decision: {q.decision}", size=9)
+    return bytes(pdf.output())

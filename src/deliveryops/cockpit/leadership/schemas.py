@@ -1,0 +1,160 @@
+"""The leadership pack as the API, the CLI's ``--json`` and the pages read it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from deliveryops.cockpit.leadership import service as leadership
+
+__all__ = [
+    "AdoptionRead",
+    "ClusterRead",
+    "EpicRead",
+    "ExperimentRead",
+    "HeadlineRead",
+    "PackRead",
+    "QuestionRead",
+    "pack_read",
+]
+
+
+class HeadlineRead(BaseModel):
+    """A headline number and its previous value."""
+
+    key: str
+    label: str
+    unit: str
+    value: float | None
+    previous: float | None
+    change: float | None
+    verdict: str
+
+
+class ClusterRead(BaseModel):
+    """A cross-team impediment cluster."""
+
+    cluster_id: int
+    title: str
+    status: str
+    teams: list[str]
+    open_impediments: int
+
+
+class EpicRead(BaseModel):
+    """An open epic's forecast."""
+
+    team: str
+    key: str
+    title: str
+    remaining: int
+    total: int
+    p50: date | None
+    p85: date | None
+    message: str | None
+
+
+class ExperimentRead(BaseModel):
+    """A concluded experiment."""
+
+    title: str
+    team_id: int | None
+    ended_at: datetime | None
+    decision: str
+    learnings: str
+
+
+class AdoptionRead(BaseModel):
+    """An adoption change."""
+
+    team: str
+    entry: str
+    from_state: str | None
+    to_state: str
+    at: datetime
+
+
+class QuestionRead(BaseModel):
+    """A question for leadership."""
+
+    id: int
+    text: str
+    context: str
+    status: str
+    decision: str
+
+
+class PackRead(BaseModel):
+    """The leadership pack."""
+
+    scope: str
+    period: str
+    start: date
+    end: date
+    previous_period: str
+    teams: list[str]
+    headlines: list[HeadlineRead]
+    clusters: list[ClusterRead]
+    epics: list[EpicRead]
+    experiments: list[ExperimentRead] | None
+    adoption: list[AdoptionRead] | None
+    questions: list[QuestionRead]
+
+
+def pack_read(pack: leadership.LeadershipPack) -> PackRead:
+    """The API shape of a pack."""
+    experiments = (
+        None
+        if pack.experiments is None
+        else [
+            ExperimentRead(title=e.title, team_id=e.team_id, ended_at=e.ended_at, decision=e.decision, learnings=e.learnings)
+            for e in pack.experiments
+        ]
+    )
+    adoption = (
+        None
+        if pack.adoption is None
+        else [
+            AdoptionRead(team=a.team_name, entry=a.entry_name, from_state=a.from_state, to_state=a.to_state, at=a.at)
+            for a in pack.adoption
+        ]
+    )
+    return PackRead(
+        scope=pack.scope,
+        period=pack.period.label,
+        start=pack.period.start,
+        end=pack.period.end,
+        previous_period=pack.previous.label,
+        teams=[t.name for t in pack.teams],
+        headlines=[
+            HeadlineRead(
+                key=h.key, label=h.label, unit=h.unit, value=h.value, previous=h.previous, change=h.change, verdict=h.verdict
+            )
+            for h in pack.headlines
+        ],
+        clusters=[
+            ClusterRead(
+                cluster_id=c.cluster_id, title=c.title, status=c.status, teams=c.teams, open_impediments=c.open_impediments
+            )
+            for c in pack.clusters
+        ],
+        epics=[
+            EpicRead(
+                team=e.team_name,
+                key=e.key,
+                title=e.title,
+                remaining=e.remaining,
+                total=e.total,
+                p50=e.p50,
+                p85=e.p85,
+                message=e.message,
+            )
+            for e in pack.epics
+        ],
+        experiments=experiments,
+        adoption=adoption,
+        questions=[
+            QuestionRead(id=q.id, text=q.text, context=q.context, status=q.status, decision=q.decision) for q in pack.questions
+        ],
+    )

@@ -1,0 +1,581 @@
+"""The leadership pack: a period's headline numbers and trends, cross-team impediments, epic forecasts,
+concluded experiments, adoption changes and the questions Product Ops puts to leadership.
+
+Read-only, except the questions (``add_question``, ``decide_question``). Epic forecasts are computed
+with the Monte Carlo analytics directly and are not stored: a page view must not create forecasts.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from deliveryops.accounts.models import Role, User
+from deliveryops.accounts.service import require_role
+from deliveryops.analytics import forecast as mc
+from deliveryops.analytics.flow import item_timeline
+from deliveryops.analytics.flow.metrics import throughput
+from deliveryops.analytics.percentiles import nearest_rank
+from deliveryops.cockpit.digest.models import LeadershipQuestion
+from deliveryops.cockpit.portfolio import sources
+from deliveryops.cockpit.portfolio.service import require_cross_team, team_timeline
+from deliveryops.db import utcnow
+from deliveryops.errors import NotFoundError, ValidationFailedError
+from deliveryops.flow.data import load_team_data
+from deliveryops.flow.service import today_in
+from deliveryops.impediments.models import Cluster, Impediment
+from deliveryops.teams.models import Group, Team
+from deliveryops.teams.service import get_group_or_raise, list_teams
+
+__all__ = [
+    "ClusterRow",
+    "EpicForecast",
+    "Headline",
+    "LeadershipPack",
+    "Period",
+    "add_question",
+    "build_pack",
+    "decide_question",
+    "parse_period",
+]
+
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+EPIC_TYPE = "Epic"
+MAX_EPICS = 8
+MAX_CLUSTERS = 5
+FORECAST_TRIALS = 10_000
+WINDOW_DAYS = 90
+MIN_YEAR, MAX_YEAR = 1970, 2999
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: first and last day (inclusive) and its label."""
+
+    start: date
+    end: date
+    label: str
+
+    @property
+    def days(self) -> int:
+        """Length in days."""
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period just before, of the same kind (quarter, month) or the same length."""
+        if _QUARTER.match(self.label):
+            start = _add_months(self.start, -3)
+            return Period(start, self.start - timedelta(days=1), _quarter_label(start))
+        if _MONTH.match(self.label):
+            start = _add_months(self.start, -1)
+            return Period(start, self.start - timedelta(days=1), f"{start.year}-{start.month:02d}")
+        end = self.start - timedelta(days=1)
+        start = end - timedelta(days=self.days - 1)
+        return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
+
+    def to_date(self, today: date) -> tuple[Period, Period]:
+        """This period up to ``today`` and the previous period over the same number of days.
+
+        A period still running is compared like for like: a quarter to date with the same days
+        of the quarter before. A period that has ended is compared with the whole previous one.
+        """
+        previous = self.previous()
+        if self.end <= today or today < self.start:
+            return self, previous
+        clipped = Period(self.start, today, self.label)
+        return clipped, Period(
+            previous.start, min(previous.end, previous.start + timedelta(days=clipped.days - 1)), previous.label
+        )
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """``[start, end)`` as UTC instants (the whole last day included)."""
+        return (
+            datetime.combine(self.start, time.min, tzinfo=UTC),
+            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC),
+        )
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _quarter_label(start: date) -> str:
+    return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def parse_period(text: str) -> Period:
+    """Read "2026-Q3", "2026-11" or "2026-07-01..2026-09-30".
+
+    Raises:
+        ValidationFailedError: naming the ``period`` field.
+    """
+    value = (text or "").strip()
+    message = "Write a period like 2026-Q3, 2026-11 or 2026-07-01..2026-09-30."
+    year = value[:4]
+    if year.isdigit() and not MIN_YEAR <= int(year) <= MAX_YEAR:
+        raise ValidationFailedError(f"Choose a year from {MIN_YEAR} to {MAX_YEAR}, not {year}.", fields={"period": message})
+    if match := _QUARTER.match(value):
+        start = date(int(match[1]), 3 * int(match[2]) - 2, 1)
+        return Period(start, _add_months(start, 3) - timedelta(days=1), value)
+    if match := _MONTH.match(value):
+        if not 1 <= int(match[2]) <= 12:
+            raise ValidationFailedError(f"No month {match[2]} in {value!r}.", fields={"period": message})
+        start = date(int(match[1]), int(match[2]), 1)
+        return Period(start, _add_months(start, 1) - timedelta(days=1), value)
+    if match := _RANGE.match(value):
+        try:
+            start, end = date.fromisoformat(match[1]), date.fromisoformat(match[2])
+        except ValueError:
+            raise ValidationFailedError(f"{value!r} holds an impossible date.", fields={"period": message}) from None
+        if end.year > MAX_YEAR:
+            raise ValidationFailedError(
+                f"Choose a year from {MIN_YEAR} to {MAX_YEAR}, not {end.year}.", fields={"period": message}
+            )
+        if end < start:
+            raise ValidationFailedError(
+                "The period ends before it starts.", fields={"period": "Put the first day before the last day."}
+            )
+        if (end - start).days > 366:
+            raise ValidationFailedError("Choose a period of at most a year.", fields={"period": message})
+        return Period(start, end, value)
+    raise ValidationFailedError(f"Unknown period {value!r}.", fields={"period": message})
+
+
+def current_quarter(today: date) -> str:
+    """The label of the quarter ``today`` falls in."""
+    return _quarter_label(today)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline number with the previous period's value."""
+
+    key: str
+    label: str
+    unit: str
+    value: float | None
+    previous: float | None
+    better: str  # "up", "down" or "" (neither is better)
+    definition: str
+
+    @property
+    def change(self) -> float | None:
+        """Value minus the previous value."""
+        if self.value is None or self.previous is None:
+            return None
+        return round(self.value - self.previous, 2)
+
+    @property
+    def verdict(self) -> str:
+        """ "better", "worse", "same" or "" when unknown or neutral."""
+        change = self.change
+        if change is None or not self.better:
+            return ""
+        if change == 0:
+            return "same"
+        return "better" if (change > 0) == (self.better == "up") else "worse"
+
+
+@dataclass(frozen=True)
+class ClusterRow:
+    """A cross-team impediment cluster touching the scope."""
+
+    cluster_id: int
+    title: str
+    status: str
+    teams: list[str]
+    open_impediments: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EpicForecast:
+    """When an open epic's unfinished children may be done (not stored)."""
+
+    team_name: str
+    team_slug: str
+    key: str
+    title: str
+    remaining: int
+    total: int
+    p50: date | None
+    p85: date | None
+    message: str | None
+
+
+@dataclass
+class LeadershipPack:
+    """Everything the pack shows, for one scope and period."""
+
+    scope: str
+    group: Group | None
+    period: Period
+    previous: Period
+    generated_at: datetime
+    to_date: bool
+    teams: list[Team]
+    headlines: list[Headline]
+    clusters: list[ClusterRow]
+    epics: list[EpicForecast]
+    experiments: list[sources.ConcludedExperiment] | None
+    adoption: list[sources.AdoptionChangeRow] | None
+    questions: list[LeadershipQuestion]
+    team_names: dict[int, str] = field(default_factory=dict)
+
+
+def _finished_in(timelines: list[pl.DataFrame], period: Period) -> list[int]:
+    days: list[int] = []
+    for timeline in timelines:
+        done = timeline.filter(pl.col("finished_date").is_between(period.start, period.end))
+        days.extend(int(v) for v in done["cycle_time_days"].to_list())
+    return days
+
+
+def _p85(days: list[int]) -> float | None:
+    value = nearest_rank(np.array(days, dtype=np.float64), 85) if days else None
+    return None if value is None else float(round(value))
+
+
+def _dora(session: Session, teams: list[Team], period: Period) -> tuple[float | None, float | None, float | None]:
+    """Deployments, deployment-weighted change failure rate (%) and the median of team lead-time medians (h)."""
+    cells = [sources.dora_keys(session, team_id=t.id, start=period.start, end=period.end) for t in teams]
+    known = [c for c in cells if c is not None]
+    if not known:
+        return None, None, None
+    deployments = sum(c.deployments for c in known)
+    weighted = [(c.change_failure_rate, c.deployments) for c in known if c.change_failure_rate is not None]
+    weight = sum(n for _r, n in weighted)
+    cfr = round(100 * sum(r * n for r, n in weighted) / weight, 1) if weight else None
+    leads = [c.lead_time_hours for c in known if c.lead_time_hours is not None]
+    return float(deployments), cfr, round(statistics.median(leads), 1) if leads else None
+
+
+def _health(session: Session, teams: list[Team], period: Period) -> float | None:
+    scores = []
+    for team in teams:
+        trend = sources.health_trend(session, team_id=team.id)
+        if trend is None:
+            return None
+        inside = [
+            p
+            for p in trend
+            if p.closed_at is not None
+            and period.start <= (p.closed_at.date() if isinstance(p.closed_at, datetime) else p.closed_at) <= period.end
+        ]
+        if inside:
+            scores.append(inside[-1].score)
+    return round(100 * sum(scores) / len(scores), 1) if scores else None
+
+
+def _impediments(session: Session, team_ids: list[int], period: Period) -> tuple[int, int]:
+    start, end = period.bounds()
+    rows = list(session.scalars(select(Impediment).where(Impediment.team_id.in_(team_ids))))
+    opened = sum(1 for r in rows if start <= r.created_at < end)
+    resolved = sum(1 for r in rows if r.status.is_closed and r.resolved_at is not None and start <= r.resolved_at < end)
+    return opened, resolved
+
+
+def _headlines(session: Session, teams: list[Team], period: Period, previous: Period) -> list[Headline]:
+    timelines = [team_timeline(session, team) for team in teams]
+    ids = [t.id for t in teams]
+    now_days, before_days = _finished_in(timelines, period), _finished_in(timelines, previous)
+    dora_now, dora_before = _dora(session, teams, period), _dora(session, teams, previous)
+    opened, resolved = _impediments(session, ids, period)
+    opened_before, resolved_before = _impediments(session, ids, previous)
+    exp_now = sources.concluded_experiments(session, team_ids=ids, start=period.bounds()[0], end=period.bounds()[1])
+    exp_before = sources.concluded_experiments(session, team_ids=ids, start=previous.bounds()[0], end=previous.bounds()[1])
+    rows = [
+        Headline(
+            "throughput",
+            "Items finished",
+            "items",
+            float(len(now_days)),
+            float(len(before_days)),
+            "up",
+            "/definitions#throughput",
+        ),
+        Headline(
+            "cycle_time_p85",
+            "85th percentile cycle time",
+            "days",
+            _p85(now_days),
+            _p85(before_days),
+            "down",
+            "/definitions#percentiles",
+        ),
+        Headline(
+            "deployments",
+            "Production deployments",
+            "deployments",
+            dora_now[0],
+            dora_before[0],
+            "up",
+            "/definitions#deployment-frequency",
+        ),
+        Headline(
+            "lead_time",
+            "Lead time for changes (median of team medians)",
+            "hours",
+            dora_now[2],
+            dora_before[2],
+            "down",
+            "/definitions#lead-time",
+        ),
+        Headline(
+            "change_failure_rate",
+            "Change failure rate",
+            "%",
+            dora_now[1],
+            dora_before[1],
+            "down",
+            "/definitions#change-failure-rate",
+        ),
+        Headline(
+            "health",
+            "Health-check score (mean of teams' latest round)",
+            "of 100",
+            _health(session, teams, period),
+            _health(session, teams, previous),
+            "up",
+            "/definitions#privacy",
+        ),
+        Headline(
+            "impediments_opened",
+            "Impediments raised",
+            "impediments",
+            float(opened),
+            float(opened_before),
+            "",
+            "/definitions#impediments",
+        ),
+        Headline(
+            "impediments_resolved",
+            "Impediments resolved",
+            "impediments",
+            float(resolved),
+            float(resolved_before),
+            "up",
+            "/definitions#impediments",
+        ),
+        Headline(
+            "experiments_concluded",
+            "Experiments concluded",
+            "experiments",
+            None if exp_now is None else float(len(exp_now)),
+            None if exp_before is None else float(len(exp_before)),
+            "up",
+            "/definitions",
+        ),
+    ]
+    return rows
+
+
+def _clusters(session: Session, team_ids: set[int], names: dict[int, str], period: Period) -> list[ClusterRow]:
+    _start, end = period.bounds()
+    clusters = session.scalars(
+        select(Cluster)
+        .options(selectinload(Cluster.members))
+        .where(Cluster.status.notin_(("rejected", "merged")), Cluster.created_at < end)
+    )
+    found = []
+    for cluster in clusters:
+        members = list(session.scalars(select(Impediment).where(Impediment.id.in_([m.impediment_id for m in cluster.members]))))
+        if not {m.team_id for m in members} & team_ids:
+            continue
+        teams = sorted({names.get(m.team_id, f"team {m.team_id}") for m in members})
+        found.append(
+            ClusterRow(
+                cluster.id,
+                cluster.title,
+                cluster.status,
+                teams,
+                sum(1 for m in members if not m.status.is_closed),
+                cluster.created_at,
+            )
+        )
+    found.sort(key=lambda c: (c.status == "resolved", -len(c.teams), -c.open_impediments, c.cluster_id))
+    return found[:MAX_CLUSTERS]
+
+
+def _epics(session: Session, teams: list[Team], now: datetime) -> list[EpicForecast]:
+    found: list[EpicForecast] = []
+    for team in teams:
+        data = load_team_data(session, team)
+        if data.items.is_empty():
+            continue
+        epics = data.items.filter(pl.col("item_type") == EPIC_TYPE)
+        if epics.is_empty():
+            continue
+        full = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+        closed = set(full.filter(pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null())["key"].to_list())
+        today = today_in(team, now)
+        window_end = today - timedelta(days=1)
+        window = [
+            int(v)
+            for v in throughput(
+                team_timeline(session, team), start=window_end - timedelta(days=WINDOW_DAYS - 1), end=window_end, freq="day"
+            )["finished"].to_list()
+        ]
+        for key, title in epics.select("key", "title").iter_rows():
+            if key in closed:
+                continue
+            children = [str(k) for k in data.items.filter(pl.col("parent_key") == key)["key"].to_list()]
+            remaining = [k for k in children if k not in closed]
+            if not remaining:
+                continue
+            try:
+                result = mc.forecast_when(
+                    window,
+                    remaining_items=len(remaining),
+                    start_date=today,
+                    trials=FORECAST_TRIALS,
+                    seed=zlib.crc32(str(key).encode()),
+                )
+                p50, p85, message = result.dates.get(50), result.dates.get(85), result.message
+            except mc.ForecastInputError as exc:
+                p50, p85, message = None, None, str(exc)
+            found.append(
+                EpicForecast(team.name, team.slug, str(key), str(title), len(remaining), len(children), p50, p85, message)
+            )
+    found.sort(key=lambda e: (-e.remaining, e.team_name, e.key))
+    return found[:MAX_EPICS]
+
+
+def list_questions(session: Session, *, group_id: int | None, period: str) -> list[LeadershipQuestion]:
+    """The questions for a scope (None: the organisation) and period, open first, oldest first."""
+    rows = session.scalars(
+        select(LeadershipQuestion)
+        .where(
+            LeadershipQuestion.group_id.is_(None) if group_id is None else LeadershipQuestion.group_id == group_id,
+            LeadershipQuestion.period == period,
+        )
+        .order_by(LeadershipQuestion.created_at, LeadershipQuestion.id)
+    )
+    return sorted(rows, key=lambda q: q.status != "open")
+
+
+def _group_by_name(session: Session, name: str) -> Group:
+    group = session.scalar(select(Group).where((Group.slug == name) | (Group.name == name)))
+    if group is None:
+        raise ValidationFailedError(f"No group named {name!r}.", fields={"group": "Choose an existing group."})
+    return group
+
+
+def build_pack(
+    *, session: Session, actor: User | None, period: str, group_slug: str | None = None, now: datetime | None = None
+) -> LeadershipPack:
+    """Assemble the leadership pack for a period and a scope (a group, or the whole organisation).
+
+    Args:
+        session: the unit of work (only read).
+        actor: Product Ops, a leader or an admin; None for the trusted CLI.
+        period: "2026-Q3", "2026-11" or "2026-07-01..2026-09-30".
+        group_slug: the group (its slug; the CLI may give its name); None for the whole organisation.
+        now: the current instant (forecasts start today).
+
+    Returns:
+        The pack.
+    """
+    moment = now or utcnow()
+    whole = parse_period(period)
+    parsed, previous = whole.to_date(moment.date())
+    if actor is not None:
+        require_cross_team(actor, "The leadership pack")
+        group = get_group_or_raise(session=session, actor=actor, slug=group_slug) if group_slug else None
+        teams = list_teams(session=session, actor=actor, group_id=group.id if group else None)
+    else:
+        group = _group_by_name(session, group_slug) if group_slug else None
+        statement = select(Team).order_by(Team.name)
+        teams = list(session.scalars(statement.where(Team.group_id == group.id) if group else statement))
+    names = {t.id: t.name for t in session.scalars(select(Team))}
+    ids = [t.id for t in teams]
+    start, end = parsed.bounds()
+    return LeadershipPack(
+        scope=group.name if group else "Whole organisation",
+        group=group,
+        period=parsed,
+        previous=previous,
+        generated_at=moment,
+        to_date=parsed.end != whole.end,
+        teams=teams,
+        headlines=_headlines(session, teams, parsed, previous),
+        clusters=_clusters(session, set(ids), names, parsed),
+        epics=_epics(session, teams, moment),
+        experiments=sources.concluded_experiments(session, team_ids=ids, start=start, end=end),
+        adoption=sources.adoption_changes(session, team_ids=ids, start=start, end=end),
+        questions=list_questions(session, group_id=group.id if group else None, period=parsed.label),
+        team_names=names,
+    )
+
+
+def add_question(
+    *, session: Session, actor: User | None, period: str, text: str, context: str = "", group_id: int | None = None
+) -> LeadershipQuestion:
+    """Record a question for leadership (Product Ops and admins; ``actor=None`` for the demo and CLI).
+
+    Args:
+        session: the unit of work.
+        actor: who asks.
+        period: the pack's period label.
+        text: the question, one sentence leadership can decide.
+        context: the evidence and options.
+        group_id: the group; None for the whole organisation.
+
+    Returns:
+        The question.
+    """
+    if actor is not None:
+        require_role(actor, Role.PRODUCT_OPS, Role.ADMIN)
+    errors: dict[str, str] = {}
+    try:
+        label = parse_period(period).label
+    except ValidationFailedError as exc:
+        errors["period"] = exc.fields.get("period", exc.message)
+        label = ""
+    if not text.strip():
+        errors["text"] = "Write the question leadership should decide."
+    elif len(text.strip()) > 500:
+        errors["text"] = "Keep the question to 500 characters; put the rest in the context."
+    if group_id is not None and session.get(Group, group_id) is None:
+        errors["group"] = "Choose an existing group."
+    if errors:
+        raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+    question = LeadershipQuestion(
+        group_id=group_id,
+        period=label,
+        text=text.strip(),
+        context=context.strip(),
+        status="open",
+        decision="",
+        author_id=actor.id if actor else None,
+    )
+    session.add(question)
+    session.flush()
+    return question
+
+
+def decide_question(
+    *, session: Session, actor: User | None, question_id: int, decision: str, now: datetime | None = None
+) -> LeadershipQuestion:
+    """Record leadership's decision on a question (leaders, Product Ops, admins)."""
+    if actor is not None:
+        require_role(actor, Role.LEADER, Role.PRODUCT_OPS, Role.ADMIN)
+    question = session.get(LeadershipQuestion, question_id)
+    if question is None:
+        raise NotFoundError(f"No leadership question with id {question_id}.")
+    if not decision.strip():
+        raise ValidationFailedError("Write what was decided.", fields={"decision": "Write what was decided."})
+    question.decision, question.status, question.decided_at = decision.strip(), "decided", now or utcnow()
+    session.flush()
+    return question

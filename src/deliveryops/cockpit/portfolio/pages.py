@@ -1,0 +1,181 @@
+"""The Cockpit's portfolio page (``/cockpit``) and its JSON (``/api/v1/cockpit/portfolio``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
+
+from deliveryops.accounts.dependencies import ApiUser, PageUser
+from deliveryops.accounts.models import Role
+from deliveryops.cockpit.portfolio.charts import sparkline
+from deliveryops.cockpit.portfolio.service import Portfolio, build_portfolio
+from deliveryops.cockpit.portfolio.sources import DORA_KEYS
+from deliveryops.settings import Settings
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import SessionDep
+from deliveryops.web.templating import register_nav, render
+
+__all__ = ["api", "router"]
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["cockpit"], responses=error_responses(401, 403, 404))
+register_nav("Cockpit", "/cockpit", order=13, visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
+GroupQuery = Annotated[str | None, Query(max_length=100, description="Only this group (its slug).")]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@router.get("/cockpit", response_class=HTMLResponse)
+def portfolio_page(request: Request, session: SessionDep, actor: PageUser, group: GroupQuery = None) -> Response:
+    """Every team on one page, with group roll-ups."""
+    portfolio = build_portfolio(
+        session=session, actor=actor, group_slug=group or None, min_group_size=_settings(request).min_group_size
+    )
+    return render(
+        request,
+        "cockpit/portfolio.html",
+        {"p": portfolio, "sparkline": sparkline, "dora_keys": DORA_KEYS, "cockpit_tab": "portfolio"},
+    )
+
+
+class DoraBands(BaseModel):
+    """The four DORA bands of a team over the last 90 days (None: no data)."""
+
+    deployment_frequency: str | None
+    lead_time: str | None
+    change_failure_rate: str | None
+    recovery: str | None
+
+
+class PortfolioTeam(BaseModel):
+    """One team's portfolio row."""
+
+    team_id: int
+    name: str
+    slug: str
+    group: str | None
+    weekly_throughput: list[int]
+    cycle_time_p85_days: int | None
+    sle_days: int | None
+    aging_past_sle: int
+    wip: int
+    calibration_85_hit_rate: float | None
+    calibration_85_scored: int
+    dora: DoraBands | None
+    health_scores: list[float] | None
+    impediments_open: int
+    impediments_escalated: int
+    actions: int
+    actions_done: int
+    actions_measured: int
+    actions_improved: int
+    experiments_running: int | None
+
+
+class PortfolioGroup(BaseModel):
+    """A group's roll-up."""
+
+    group_id: int
+    name: str
+    slug: str
+    teams: int
+    weekly_throughput: list[int]
+    cycle_time_p85_days: int | None
+    aging_past_sle: int
+    wip: int
+    impediments_open: int
+    impediments_escalated: int
+    actions: int
+    actions_done: int
+    experiments_running: int | None
+    health_latest_mean: float | None
+
+
+class PortfolioRead(BaseModel):
+    """The portfolio: teams by name, roll-ups of groups large enough to show."""
+
+    weeks: list[date]
+    teams: list[PortfolioTeam]
+    groups: list[PortfolioGroup]
+    hidden_groups: list[str]
+    min_group_size: int
+
+
+def portfolio_read(portfolio: Portfolio) -> PortfolioRead:
+    """The API shape of a portfolio."""
+    teams = []
+    for row in portfolio.rows:
+        dora = None
+        if row.dora is not None:
+            bands = row.dora.bands
+            dora = DoraBands(
+                deployment_frequency=bands.get("deployment_frequency_band"),
+                lead_time=bands.get("lead_time_band"),
+                change_failure_rate=bands.get("change_failure_rate_band"),
+                recovery=bands.get("recovery_band"),
+            )
+        teams.append(
+            PortfolioTeam(
+                team_id=row.team_id,
+                name=row.name,
+                slug=row.slug,
+                group=row.group_name,
+                weekly_throughput=row.throughput,
+                cycle_time_p85_days=row.cycle_time_p85,
+                sle_days=row.sle_days,
+                aging_past_sle=row.aging_past_sle,
+                wip=row.wip,
+                calibration_85_hit_rate=row.calibration_85,
+                calibration_85_scored=row.calibration_scored,
+                dora=dora,
+                health_scores=None if row.health is None else [p.score for p in row.health],
+                impediments_open=row.impediments_open,
+                impediments_escalated=row.impediments_escalated,
+                actions=row.actions,
+                actions_done=row.actions_done,
+                actions_measured=row.actions_measured,
+                actions_improved=row.actions_improved,
+                experiments_running=row.experiments_running,
+            )
+        )
+    groups = [
+        PortfolioGroup(
+            group_id=g.group_id,
+            name=g.name,
+            slug=g.slug,
+            teams=g.teams,
+            weekly_throughput=g.throughput,
+            cycle_time_p85_days=g.cycle_time_p85,
+            aging_past_sle=g.aging_past_sle,
+            wip=g.wip,
+            impediments_open=g.impediments_open,
+            impediments_escalated=g.impediments_escalated,
+            actions=g.actions,
+            actions_done=g.actions_done,
+            experiments_running=g.experiments_running,
+            health_latest_mean=g.health_latest_mean,
+        )
+        for g in portfolio.rollups
+    ]
+    return PortfolioRead(
+        weeks=portfolio.weeks,
+        teams=teams,
+        groups=groups,
+        hidden_groups=portfolio.hidden_groups,
+        min_group_size=portfolio.min_group_size,
+    )
+
+
+@api.get("/cockpit/portfolio", response_model=PortfolioRead)
+def read_portfolio(request: Request, session: SessionDep, actor: ApiUser, group: GroupQuery = None) -> PortfolioRead:
+    """Every team's portfolio cells and the group roll-ups (Product Ops, leaders, admins)."""
+    return portfolio_read(
+        build_portfolio(session=session, actor=actor, group_slug=group or None, min_group_size=_settings(request).min_group_size)
+    )
