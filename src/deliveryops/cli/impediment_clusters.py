@@ -1,4 +1,7 @@
-"""`deliveryops impediments clusters|synonyms|link-blockers`: cross-team clusters, synonyms, blockers never raised."""
+"""`deliveryops impediments clusters|synonyms|link-blockers`: cross-team clusters, synonyms, blockers never raised.
+
+The commands are registered on the ``impediments`` group by :mod:`deliveryops.cli.impediments`.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +14,14 @@ from rich.table import Table
 from sqlalchemy import select
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
-from deliveryops.cli.impediments import DatabaseOption, impediments_app
 from deliveryops.impediments import blockers, clusters, decisions, embeddings
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.models import Synonym
 from deliveryops.teams.models import Team
 
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 
-@impediments_app.command("clusters")
+
 @friendly_errors
 def list_clusters(
     propose: Annotated[bool, typer.Option("--propose/--no-propose", help="Look for new clusters first.")] = True,
@@ -65,7 +68,6 @@ def list_clusters(
         console.print(table)
 
 
-@impediments_app.command("synonyms")
 @friendly_errors
 def synonyms(
     add: Annotated[str | None, typer.Option("--add", help="TERM=MEANING, e.g. 'CAB=change advisory board'.")] = None,
@@ -94,7 +96,6 @@ def synonyms(
         console.print(table)
 
 
-@impediments_app.command("link-blockers")
 @friendly_errors
 def link_blockers(database: DatabaseOption = None) -> None:
     """Compute missing sentence vectors, then link blocked items to the impediments that describe them, team by team."""

@@ -43,7 +43,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "import": LazyCommand("deliveryops.cli.work:import_app", "Import work-item history from files."),
     "connectors": LazyCommand("deliveryops.cli.connectors:connectors_app", "Connections to Jira and GitHub, and their syncs."),
     "flow": LazyCommand("deliveryops.cli.flow:flow_app", "Flow metrics of a team."),
-    "impediments": LazyCommand("deliveryops.cli.impediments:impediments_app", "Impediments: raise, escalate, resolve."),
+    "impediments": LazyCommand(
+        "deliveryops.cli.impediments:impediments_app", "Impediments: raise, escalate, resolve; cross-team clusters and synonyms."
+    ),
     "forecast": LazyCommand(
         "deliveryops.cli.flow:forecast_app", "Monte Carlo forecasts, stored so their accuracy can be scored."
     ),
