@@ -15,7 +15,7 @@ Methods:
 * **sentence vectors**: all-MiniLM-L6-v2 (int8 ONNX) alone, threshold chosen on the tuning sets;
 * **blend** (the default): both, ``DEFAULT_EMBEDDING_WEIGHT`` and ``DEFAULT_BLEND_THRESHOLD``.
 
-Decisions replayed: ``analytics.cluster_review`` reads the largest proposals of the blend as a person
+Decisions replayed: ``analytics.similarity.review`` reads the largest proposals of the blend as a person
 would and confirms, moves out or dismisses; the set is then clustered again with those decisions.
 """
 
@@ -32,11 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from deliveryops.analytics import embeddings
-from deliveryops.analytics.blended_similarity import DEFAULT_BLEND_THRESHOLD, DEFAULT_EMBEDDING_WEIGHT, BlendedIndex
-from deliveryops.analytics.cluster_review import link_rule_scores, review_proposals
-from deliveryops.analytics.similarity import DEFAULT_THRESHOLD
-from deliveryops.analytics.similarity_eval import PairScores, pairwise_scores
+from deliveryops.analytics.similarity import DEFAULT_THRESHOLD, embeddings
+from deliveryops.analytics.similarity.blended import DEFAULT_BLEND_THRESHOLD, DEFAULT_EMBEDDING_WEIGHT, BlendedIndex
+from deliveryops.analytics.similarity.eval import PairScores, pairwise_scores
+from deliveryops.analytics.similarity.review import link_rule_scores, review_proposals
 
 HERE = Path(__file__).parent
 TUNING_SETS = ("impediment_clusters.json", "impediment_clusters_tuning.json")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from deliveryops.analytics.blended_similarity import EXACT_NODES, BlendedIndex, Decisions, dense_candidates
-from deliveryops.analytics.similarity_eval import pairwise_scores
+from deliveryops.analytics.similarity.blended import EXACT_NODES, BlendedIndex, Decisions, dense_candidates
+from deliveryops.analytics.similarity.eval import pairwise_scores
 
 
 def _groups(count: int, size: int, *, seed: int) -> tuple[np.ndarray, list[int]]:

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deliveryops.analytics import embeddings
-from deliveryops.analytics.blended_similarity import HELD_OUT_RATES, BlendedIndex, Decisions, expand_synonyms
-from deliveryops.analytics.cluster_review import link_rule_scores, review_proposals
-from deliveryops.analytics.similarity_eval import pairwise_scores
+from deliveryops.analytics.similarity import embeddings
+from deliveryops.analytics.similarity.blended import HELD_OUT_RATES, BlendedIndex, Decisions, expand_synonyms
+from deliveryops.analytics.similarity.eval import pairwise_scores
+from deliveryops.analytics.similarity.review import link_rule_scores, review_proposals
 from deliveryops.impediments.blockers import AUTO_LINK_MARGIN, AUTO_LINK_SIMILARITY, PROPOSE_SIMILARITY
 
 HELD_OUT = Path(__file__).parents[2] / "benchmarks" / "impediment_clusters_heldout.json"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
-from deliveryops.analytics.blended_similarity import HELD_OUT_RATES
+from deliveryops.analytics.similarity.blended import HELD_OUT_RATES
 from deliveryops.coaching import service as coaching
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Group, Membership, Team, TeamRole

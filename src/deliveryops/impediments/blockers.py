@@ -3,7 +3,7 @@
 A blocked interval (from a Jira flag, a blocked status or an imported file) has a reason ("Waiting
 for security approval"). Each round (:func:`propose_links`) compares the reasons of a team's recent
 intervals with the team's impediments that were open around that time (blended similarity,
-``analytics.blended_similarity``, the organisation's synonyms included):
+``analytics.similarity.blended``, the organisation's synonyms included):
 
 * similarity at least ``AUTO_LINK_SIMILARITY`` with one impediment, ``AUTO_LINK_MARGIN`` above any
   other of the team's: **linked automatically** (the reason closely matches);
@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.analytics.blended_similarity import BlendedIndex
+from deliveryops.analytics.similarity.blended import BlendedIndex
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import embeddings

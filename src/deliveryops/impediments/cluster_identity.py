@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from deliveryops.accounts.models import User
-from deliveryops.analytics.blended_similarity import BlendedIndex, Decisions
+from deliveryops.analytics.similarity.blended import BlendedIndex, Decisions
 from deliveryops.impediments import decisions, embeddings
 from deliveryops.impediments.models import Cluster, ClusterEvent, ClusterMember, Event, Impediment, Level, Status
 

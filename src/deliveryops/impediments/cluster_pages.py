@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role, User
-from deliveryops.analytics.blended_similarity import HELD_OUT_RATES
+from deliveryops.analytics.similarity.blended import HELD_OUT_RATES
 from deliveryops.errors import ValidationFailedError
 from deliveryops.impediments import clusters
 from deliveryops.impediments.impact import blocked_days

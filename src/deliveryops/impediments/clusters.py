@@ -1,6 +1,6 @@
 """Cross-team detection: impediments of different teams that describe one problem become a cluster.
 
-Proposals come from text similarity (``deliveryops.analytics.blended_similarity``: sentence vectors
+Proposals come from text similarity (``deliveryops.analytics.similarity.blended``: sentence vectors
 blended with the delivery lexicon and the organisation's synonyms, honouring every decision people
 took, ``impediments.decisions``); Product Ops confirms or rejects them. A confirmed cluster has one
 owner and resolving it resolves every member, with a note to each team. When impediments of at least
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.analytics.blended_similarity import BlendedIndex
+from deliveryops.analytics.similarity.blended import BlendedIndex
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import decisions, embeddings

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.analytics.blended_similarity import Decisions
+from deliveryops.analytics.similarity.blended import Decisions
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments.models import PairDecision, Synonym

@@ -21,8 +21,8 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.analytics import embeddings as sentence_model
-from deliveryops.analytics.blended_similarity import expand_synonyms
+from deliveryops.analytics.similarity import embeddings as sentence_model
+from deliveryops.analytics.similarity.blended import expand_synonyms
 from deliveryops.db import utcnow
 from deliveryops.impediments.models import Category, Impediment, Synonym, TextVector
 from deliveryops.work.models import BlockedInterval

@@ -1,7 +1,7 @@
 """Impediment similarity that generalises: sentence vectors blended with the lexicon, and people's decisions.
 
 The similarity of two impediment texts is the cosine of their **blended** rows: the sentence vector
-(``analytics.embeddings``, weight ``embedding_weight``) beside the lexicon's TF-IDF row
+(``analytics.similarity.embeddings``, weight ``embedding_weight``) beside the lexicon's TF-IDF row
 (``analytics.similarity``, weight ``1 − embedding_weight``), the concatenation scaled to unit length.
 So it is the weighted mean of the two cosines: the model recognises paraphrases that share no word
 ("no permission on the reporting database" / "Snowflake credentials"), the lexicon keeps tool names
@@ -18,7 +18,7 @@ attracts its neighbours (a text joins it if it is, on average, like the whole co
 ``different`` pairs are never put in one cluster (their link weighs ``CANNOT_LINK``, so no average
 can reach the threshold).
 
-Clusters are built by average linkage stopped at the threshold, as in ``similarity_cluster``: exact
+Clusters are built by average linkage stopped at the threshold, as in ``similarity.cluster``: exact
 up to ``EXACT_NODES`` nodes; above, rounds of linkage on k-nearest-neighbour graphs whose candidates
 come from the sentence vectors (``dense_candidates``: an inverted file over k-means cells; from the
 lexicon's posting lists when there are no vectors), each candidate pair then scored exactly.
@@ -38,10 +38,10 @@ import numpy.typing as npt
 from scipy import sparse
 
 from deliveryops.analytics.similarity import DEFAULT_THRESHOLD, DEFAULT_WEIGHTS, SimilarityIndex
-from deliveryops.analytics.similarity_features import FeatureWeights
-from deliveryops.analytics.similarity_graph import knn_graph, row_dot_products
-from deliveryops.analytics.similarity_lexicon import DEFAULT_LEXICON, Lexicon
-from deliveryops.analytics.similarity_linkage import average_linkage
+from deliveryops.analytics.similarity.features import FeatureWeights
+from deliveryops.analytics.similarity.graph import knn_graph, row_dot_products
+from deliveryops.analytics.similarity.lexicon import DEFAULT_LEXICON, Lexicon
+from deliveryops.analytics.similarity.linkage import average_linkage
 
 __all__ = [
     "CANNOT_LINK",

@@ -21,7 +21,7 @@ from itertools import combinations, pairwise
 import numpy as np
 import numpy.typing as npt
 
-from deliveryops.analytics.blended_similarity import Decisions
+from deliveryops.analytics.similarity.blended import Decisions
 
 __all__ = ["LinkRuleScores", "Review", "link_rule_scores", "review_proposals"]
 
