@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import blockers, cluster_actions, clusters, decisions
@@ -19,7 +20,7 @@ from deliveryops.impediments.models import BlockerLink, Cluster
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_team_or_raise, team_ids_of
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import ApiUser, CsrfChecked, PageUser, SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 from deliveryops.work.models import BlockedInterval, WorkItem
 
