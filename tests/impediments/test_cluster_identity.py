@@ -54,7 +54,8 @@ def test_a_fifth_team_joins_the_confirmed_four_team_cluster_and_its_escalation(s
     assert proposal.auto_escalated is True
     clusters.confirm(session, actor=ops, cluster_id=proposal.id, owner_id=ops.id, title="Production log access")
     [fifth] = _raise(session, [FIFTH], at=NOW)
-    assert fifth.level is Level.TEAM
+    raised_at = fifth.level
+    assert raised_at is Level.TEAM
     assert clusters.propose(session, now=NOW + timedelta(hours=1)) == []
     assert [c.id for c in _open_clusters(session)] == [proposal.id]
     assert _member_ids(proposal) == {i.id for i in [*four, fifth]}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.cockpit.leadership import build_pack
+from deliveryops.cockpit.leadership.service import build_pack
 from deliveryops.demo.builder import build_demo
 from deliveryops.impediments import clusters, impact
 from deliveryops.impediments.models import AffectedItem, BlockerLink, Cluster, Impediment, Level
@@ -44,7 +44,7 @@ def test_demo_blockers_clusters_and_impact_agree_with_the_flow_data(session: Ses
     # Its blocked days are the blocks of its items inside its open period, which starts at the earliest
     # linked block of each item (the impediment was raised after those blocks began).
     assert security.resolved_at is not None
-    earliest = {}
+    earliest: dict[int, datetime] = {}
     for _link, interval, item in links:
         earliest[item.id] = min(interval.start, earliest.get(item.id, interval.start))
     item_ids = set(session.scalars(select(AffectedItem.work_item_id).where(AffectedItem.impediment_id == security.id)))
