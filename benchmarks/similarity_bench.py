@@ -4,7 +4,7 @@ Run: ``python benchmarks/similarity_bench.py`` (about a minute). Not a test: num
 never enforced (``tests/analytics/test_similarity.py`` guards the F1 of the shipped defaults).
 
 Quality, on ``benchmarks/impediment_clusters.json`` (texts in known groups, plus noise texts that
-belong to no group), as pairwise precision / recall / F1 (``similarity_eval``):
+belong to no group), as pairwise precision / recall / F1 (``analytics.similarity.eval``):
 
 * **full set**: the shipped ``DEFAULT_WEIGHTS`` and ``DEFAULT_THRESHOLD``, and the best point of
   the tuning grid on the whole set (in-sample: it is what the defaults were chosen from);

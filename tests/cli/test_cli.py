@@ -208,3 +208,25 @@ def test_simulate_command(db_url: str) -> None:
     listing = runner.invoke(app, ["teams", "list", "--database", db_url]).output
     assert "Payments" in listing
     assert "Checkout" in listing
+
+
+def test_impediment_clusters_synonyms_and_blockers_from_the_cli(demo_url: str) -> None:
+    listed = runner.invoke(app, ["impediments", "clusters", "--format", "json", "--database", demo_url])
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.output)
+    assert [row["title"] for row in rows].count("No access to production logs") == 1
+    [logs] = [row for row in rows if row["title"] == "No access to production logs"]
+    assert (logs["teams"], logs["impediments"], logs["status"]) == (4, 4, "proposed")
+    assert logs["blocked_days"] > 0
+    again = runner.invoke(app, ["impediments", "clusters", "--format", "json", "--database", demo_url])
+    assert json.loads(again.output) == rows  # a second round changes nothing
+    added = runner.invoke(app, ["impediments", "synonyms", "--add", "DWH=data warehouse", "--database", demo_url])
+    assert added.exit_code == 0, added.output
+    assert "DWH" in added.output
+    assert "change advisory board" in added.output  # the demo's own
+    wrong = runner.invoke(app, ["impediments", "synonyms", "--add", "DWH", "--database", demo_url])
+    assert wrong.exit_code == 1
+    assert "--add takes TERM=MEANING, e.g. 'CAB=change advisory board'." in " ".join(wrong.output.split())
+    linked = runner.invoke(app, ["impediments", "link-blockers", "--database", demo_url])
+    assert linked.exit_code == 0, linked.output
+    assert "blocked items linked automatically" in " ".join(linked.output.split())

@@ -7,11 +7,11 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.accounts.models import Role, User
@@ -67,7 +67,14 @@ def world(session: Session) -> World:
     return people
 
 
-def text(response: Response) -> str:
+class Page(Protocol):
+    """A test client's response (httpx's or httpx2's, whichever Starlette's test client uses)."""
+
+    @property
+    def text(self) -> str: ...
+
+
+def text(response: Page) -> str:
     """The page with HTML entities decoded, so messages read as people see them."""
     return html.unescape(response.text)
 

@@ -30,7 +30,14 @@ from deliveryops.work.importing import import_records
 from deliveryops.work.models import BlockedInterval
 from deliveryops.work.records import BlockedIntervalRecord, WorkItemRecord
 from tests.factories import PASSWORD, csrf_from, join, login, make_group, make_team, make_user
-from tests.web import authz_coaching, authz_cockpit, authz_dora, authz_experiments, authz_health
+from tests.web import (
+    authz_coaching,
+    authz_cockpit,
+    authz_dora,
+    authz_experiments,
+    authz_health,
+    authz_impediment_learning,
+)
 from tests.web.authz_roles import (
     A_DM,
     A_MANAGERS,
@@ -57,7 +64,7 @@ from tests.web.authz_roles import (
     WorldBase,
 )
 
-CAPABILITIES = (authz_dora, authz_health, authz_coaching, authz_experiments, authz_cockpit)
+CAPABILITIES = (authz_dora, authz_health, authz_coaching, authz_experiments, authz_cockpit, authz_impediment_learning)
 
 
 # (method, path) -> (who is allowed, JSON or form body)

@@ -37,6 +37,7 @@ from deliveryops.flow import routes as flow_routes
 from deliveryops.health import pages as health_pages
 from deliveryops.health import routes as health_routes
 from deliveryops.impediments import cluster_pages
+from deliveryops.impediments import learning_pages as impediment_learning
 from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
 from deliveryops.impediments import settings_pages as impediment_settings
@@ -70,6 +71,7 @@ API_ROUTERS: list[APIRouter] = [
     sync_routes.router,
     impediment_routes.router,
     cluster_pages.api,
+    impediment_learning.api,
     action_pages.api,
     retro_routes.api,
     dora_routes.webhooks,
@@ -91,6 +93,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     flow_pages.router,
     sync_pages.router,
     cluster_pages.router,  # before the impediment pages: /impediments/clusters is not /impediments/{id}
+    impediment_learning.router,  # /impediments/clusters/{id} too
     impediment_pages.router,
     impediment_settings.router,
     action_pages.router,

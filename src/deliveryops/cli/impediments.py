@@ -1,4 +1,4 @@
-"""`deliveryops impediments list|raise|escalate|resolve`."""
+"""`deliveryops impediments list|raise|escalate|resolve|clusters|synonyms|link-blockers`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.impediment_clusters import link_blockers, list_clusters, synonyms
 from deliveryops.impediments import service
 from deliveryops.impediments.models import Category, Impediment, Severity
 from deliveryops.teams.models import Team
 
-impediments_app = typer.Typer(help="Impediments: raise, escalate, resolve.", no_args_is_help=True)
+impediments_app = typer.Typer(
+    help="Impediments: raise, escalate, resolve; cross-team clusters and synonyms.", no_args_is_help=True
+)
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 AsOption = Annotated[str | None, typer.Option("--as", help="E-mail of the person acting (kept in the timeline).")]
 
@@ -126,3 +129,9 @@ def resolve(
             session=session, actor=_user(session, acting), impediment_id=impediment_id, note=note, wont_fix=wont_fix
         )
         console.print(f"Impediment {impediment.id} is {impediment.status.label}.")
+
+
+# The cross-team commands live in their own module.
+impediments_app.command("clusters")(list_clusters)
+impediments_app.command("synonyms")(synonyms)
+impediments_app.command("link-blockers")(link_blockers)

@@ -46,7 +46,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "Connections to Jira, GitHub, GitLab, Azure DevOps and Linear, and their syncs.",
     ),
     "flow": LazyCommand("deliveryops.cli.flow:flow_app", "Flow metrics of a team."),
-    "impediments": LazyCommand("deliveryops.cli.impediments:impediments_app", "Impediments: raise, escalate, resolve."),
+    "impediments": LazyCommand(
+        "deliveryops.cli.impediments:impediments_app", "Impediments: raise, escalate, resolve; cross-team clusters and synonyms."
+    ),
     "forecast": LazyCommand(
         "deliveryops.cli.flow:forecast_app", "Monte Carlo forecasts, stored so their accuracy can be scored."
     ),

@@ -25,6 +25,7 @@ from deliveryops.demo.dora import build_dora
 from deliveryops.demo.experiments import build_experiments
 from deliveryops.demo.forecasts import make_past_forecasts
 from deliveryops.demo.health import build_health
+from deliveryops.demo.impediment_learning import build_impediment_learning
 from deliveryops.demo.impediments import build_impediments
 from deliveryops.demo.leadership import build_leadership
 from deliveryops.demo.retros import build_retros
@@ -153,6 +154,7 @@ def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = N
     report = progress or (lambda _step, _done, _total: None)
     result = DemoResult(password=password)
     extra_steps = (
+        ("blocked items linked to impediments", build_impediment_learning),
         ("deployments", build_dora),
         ("health-check rounds", build_health),
         ("experiments", build_experiments),

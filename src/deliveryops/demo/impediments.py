@@ -39,7 +39,7 @@ STORIES: list[tuple[str, int, str, str, str, Severity, str | None, int | None]] 
     (
         "Payments",
         80,
-        "Waiting for security review of tokenisation",
+        "Waiting for security approval of tokenisation",
         "Go-live blocked on the security sign-off.",
         "Approval or process",
         Severity.CRITICAL,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role, User
+from deliveryops.analytics.similarity.blended import HELD_OUT_RATES
 from deliveryops.errors import ValidationFailedError
 from deliveryops.impediments import clusters
 from deliveryops.impediments.impact import blocked_days
@@ -58,6 +59,7 @@ def clusters_page(request: Request, session: SessionDep, actor: PageUser) -> Res
             "views": views,
             "owners": owners,
             "escalation_teams": request.app.state.settings.cluster_escalation_teams,
+            "rates": HELD_OUT_RATES,
             "error": request.query_params.get("error"),
         },
     )

@@ -1,24 +1,36 @@
 """Cross-team detection: impediments of different teams that describe one problem become a cluster.
 
-Proposals come from text similarity (``deliveryops.analytics.similarity``); Product Ops confirms or
-rejects them. A confirmed cluster has one owner and resolving it resolves every member, with a note
-to each team. When impediments of at least ``AUTO_ESCALATE_TEAMS`` teams cluster within
-``AUTO_ESCALATE_DAYS`` days, the cluster goes to Product Ops on its own.
+Proposals come from text similarity (``deliveryops.analytics.similarity.blended``: sentence vectors
+blended with the delivery lexicon and the organisation's synonyms, honouring every decision people
+took, ``impediments.decisions``); Product Ops confirms or rejects them. A confirmed cluster has one
+owner and resolving it resolves every member, with a note to each team. When impediments of at least
+``AUTO_ESCALATE_TEAMS`` teams cluster within ``AUTO_ESCALATE_DAYS`` days, the cluster goes to Product
+Ops on its own.
+
+Clusters keep their identity (``cluster_identity``): each proposal round matches the groups it finds
+with the clusters that exist, so a new team's impediment **joins** the existing cluster (and its
+escalation) instead of starting a second one; an impediment is in at most one open cluster.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.analytics.similarity import SimilarityIndex, propose_clusters
+from deliveryops.analytics.similarity.blended import BlendedIndex
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
-from deliveryops.impediments.models import Category, Cluster, ClusterMember, Event, Impediment, Level, Status
+from deliveryops.impediments import decisions, embeddings
+from deliveryops.impediments.cluster_identity import (
+    AUTO_ESCALATE_DAYS,
+    AUTO_ESCALATE_TEAMS,
+    cluster_event,
+    reconcile,
+)
+from deliveryops.impediments.models import Cluster, Event, Impediment
 from deliveryops.impediments.service import resolve
 
 __all__ = [
@@ -31,15 +43,6 @@ __all__ = [
     "resolve_cluster",
     "similar_elsewhere",
 ]
-
-AUTO_ESCALATE_TEAMS = 3
-AUTO_ESCALATE_DAYS = 30
-
-
-def _text(impediment: Impediment, categories: dict[int, str]) -> str:
-    return " ".join(
-        part for part in (impediment.title, impediment.description, categories.get(impediment.category_id or -1, "")) if part
-    )
 
 
 def _open_unclustered(session: Session) -> list[Impediment]:
@@ -55,10 +58,10 @@ def _require_ops(actor: User | None) -> None:
 
 
 def propose(session: Session, *, now: datetime | None = None, escalation_teams: int = AUTO_ESCALATE_TEAMS) -> list[Cluster]:
-    """Propose clusters among open impediments of different teams; returns the new proposals.
+    """Look for clusters among open impediments of different teams; returns the proposals this call created.
 
-    A group whose members are exactly those of an earlier proposal (open, confirmed or rejected) is
-    not proposed again, so a rejection sticks.
+    Groups that match an existing cluster update it (new members join it, with its escalation);
+    pairs that people decided are different problems are never grouped again.
 
     Args:
         session: the unit of work.
@@ -70,56 +73,16 @@ def propose(session: Session, *, now: datetime | None = None, escalation_teams: 
     Returns:
         The new proposals.
     """
-    moment = now or utcnow()
-    candidates = _open_unclustered(session)
-    if len(candidates) < 2:
-        return []
-    categories = {c.id: c.name for c in session.scalars(select(Category))}
-    # groups=team: only clusters that span at least two teams are proposed.
-    groups = propose_clusters([_text(c, categories) for c in candidates], groups=[c.team_id for c in candidates])
-    known = {
-        frozenset(m.impediment_id for m in cluster.members)
-        for cluster in session.scalars(select(Cluster).options(selectinload(Cluster.members)))
-    }
-    created = []
-    for group in groups:
-        members = [candidates[index] for index in group]
-        teams = {m.team_id for m in members}
-        if len(teams) < 2 or frozenset(m.id for m in members) in known:
-            continue
-        title = Counter(m.title for m in members).most_common(1)[0][0]
-        cluster = Cluster(title=title[:200], status="proposed", created_at=moment)
-        cluster.members = [ClusterMember(impediment_id=m.id) for m in members]
-        session.add(cluster)
-        recent = [m for m in members if m.created_at >= moment - timedelta(days=AUTO_ESCALATE_DAYS)]
-        if len({m.team_id for m in recent}) >= escalation_teams:
-            cluster.auto_escalated = True
-            for member in members:
-                if member.level in (Level.TEAM, Level.DELIVERY_MANAGER):
-                    member.events.append(
-                        Event(
-                            kind="escalated",
-                            from_value=member.level.value,
-                            to_value=Level.PRODUCT_OPS.value,
-                            at=moment,
-                            note=f"Automatically: {len(teams)} teams report the same problem.",
-                        )
-                    )
-                    member.level = Level.PRODUCT_OPS
-                    member.level_entered_at = moment
-                    member.status = Status.ESCALATED
-        created.append(cluster)
-    session.flush()
-    return created
+    return reconcile(session, now=now or utcnow(), escalation_teams=escalation_teams)
 
 
-def list_(session: Session, *, actor: User, status: str | None = None) -> list[Cluster]:
-    """Clusters, newest first (Product Ops, leaders and admins)."""
-    if actor.role not in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN):
+def list_(session: Session, *, actor: User | None, status: str | None = None) -> list[Cluster]:
+    """Clusters, newest first (Product Ops, leaders and admins; ``None``: a trusted local caller, the CLI)."""
+    if actor is not None and actor.role not in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN):
         raise PermissionDeniedError("Cross-team clusters are for Product Ops and leaders.")
     statement = select(Cluster).options(selectinload(Cluster.members)).order_by(Cluster.id.desc())
-    if status:
-        statement = statement.where(Cluster.status == status)
+    # A merged cluster lives on in the one it was merged into: listing both would show the problem twice.
+    statement = statement.where(Cluster.status == status) if status else statement.where(Cluster.status != "merged")
     return list(session.scalars(statement))
 
 
@@ -156,7 +119,8 @@ def confirm(
     cluster.status, cluster.owner_id, cluster.decided_at = "confirmed", owner_id, moment
     if title and title.strip():
         cluster.title = title.strip()[:200]
-    for member in members_of(session, cluster):
+    members = members_of(session, cluster)
+    for member in members:
         member.cluster_id = cluster.id
         member.events.append(
             Event(
@@ -166,6 +130,15 @@ def confirm(
                 note=f"Part of the cross-team problem “{cluster.title}”, owned by Product Ops.",
             )
         )
+    decisions.record_groups(session, groups=[[m.id for m in members]], source="confirm", actor=actor, now=moment)
+    cluster_event(
+        session,
+        cluster,
+        "confirmed",
+        actor=actor,
+        at=moment,
+        note=f"Confirmed as one problem of {len({m.team_id for m in members})} teams.",
+    )
     session.flush()
     return cluster
 
@@ -178,7 +151,13 @@ def reject(session: Session, *, actor: User | None, cluster_id: int, reason: str
         raise ValidationFailedError(f"This cluster is {cluster.status} already.", fields={"status": cluster.status})
     if not reason.strip():
         raise ValidationFailedError("Say why these are different problems.", fields={"reason": "required"})
-    cluster.status, cluster.note, cluster.decided_at = "rejected", reason.strip(), now or utcnow()
+    moment = now or utcnow()
+    cluster.status, cluster.note, cluster.decided_at = "rejected", reason.strip(), moment
+    # "Different problems": no two of them are proposed together again.
+    decisions.record_groups(
+        session, groups=[[m.impediment_id] for m in cluster.members], source="reject", actor=actor, now=moment
+    )
+    cluster_event(session, cluster, "rejected", actor=actor, at=moment, note=reason.strip())
     session.flush()
     return cluster
 
@@ -204,19 +183,24 @@ def resolve_cluster(session: Session, *, actor: User | None, cluster_id: int, no
                 note=f"Resolved with the cross-team problem “{cluster.title}”: {note.strip()}",
             )
     cluster.status, cluster.resolved_at, cluster.note = "resolved", moment, note.strip()
+    cluster_event(session, cluster, "resolved", actor=actor, at=moment, note=note.strip())
     session.flush()
     return cluster
 
 
 def similar_elsewhere(session: Session, impediment: Impediment, *, limit: int = 3) -> list[tuple[Impediment, float]]:
-    """Open impediments of other teams that read like this one (shown when it is raised)."""
+    """Open impediments of other teams that read like this one (shown when it is raised).
+
+    Pairs that people decided are different problems are not shown.
+    """
     others = [c for c in _open_unclustered(session) if c.team_id != impediment.team_id and c.id != impediment.id]
     if not others:
         return []
-    categories = {c.id: c.name for c in session.scalars(select(Category))}
-    index = SimilarityIndex.fit([_text(o, categories) for o in others])
-    return [
-        (others[position], score)
-        for position, score in index.query(_text(impediment, categories), k=limit)
-        if score >= index.threshold
-    ]
+    synonyms = embeddings.organisation_synonyms(session)
+    texts = embeddings.impediment_texts(session, [*others, impediment], synonyms)
+    vectors = embeddings.vectors(session, texts)
+    index = BlendedIndex.fit(texts[:-1], None if vectors is None else vectors[:-1])
+    ruled_out = decisions.decisions_among(session, [*[o.id for o in others], impediment.id]).different
+    excluded = {first if second == len(others) else second for first, second in ruled_out if len(others) in (first, second)}
+    found = index.query(texts[-1], None if vectors is None else vectors[-1], k=limit + len(excluded), min_score=index.threshold)
+    return [(others[position], score) for position, score in found if position not in excluded][:limit]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.db import utcnow
-from deliveryops.impediments.models import AffectedItem, Category, Impediment, Level, Severity, Status
+from deliveryops.impediments.models import AffectedItem, BlockerLink, Category, Impediment, Level, Severity, Status
 from deliveryops.impediments.service import service_levels
 from deliveryops.teams.models import Team
 from deliveryops.work.models import BlockedInterval, WorkItem
@@ -29,7 +29,10 @@ def _overlap_days(start: datetime, end: datetime | None, window_start: datetime,
 def blocked_days(session: Session, impediments: list[Impediment], *, now: datetime | None = None) -> dict[int, float]:
     """Blocked days (24-hour days) of each impediment's items while the impediment was open.
 
-    Overlapping intervals of one item count once per interval (items are rarely flagged twice at once).
+    "Open" starts at the earlier of the impediment's creation and the start of the blocked intervals
+    linked to it (``blockers``): a block that an impediment describes counts from its first day, even
+    when the impediment was raised later. Overlapping intervals of one item count once per interval
+    (items are rarely flagged twice at once).
     """
     moment = now or utcnow()
     ids = [imp.id for imp in impediments]
@@ -44,13 +47,22 @@ def blocked_days(session: Session, impediments: list[Impediment], *, now: dateti
         select(BlockedInterval.item_id, BlockedInterval.start, BlockedInterval.end).where(BlockedInterval.item_id.in_(item_ids))
     ):
         by_item[item_id].append((start, end))
+    earliest: dict[tuple[int, int], datetime] = {}
+    for impediment_id, item_id, start in session.execute(
+        select(BlockerLink.impediment_id, BlockedInterval.item_id, BlockedInterval.start)
+        .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
+        .where(BlockerLink.impediment_id.in_(ids), BlockerLink.status == "linked")
+    ):
+        key = (impediment_id, item_id)
+        earliest[key] = min(start, earliest.get(key, start))
     lookup = {imp.id: imp for imp in impediments}
     totals: dict[int, float] = dict.fromkeys(ids, 0.0)
     for impediment_id, item_id in links:
         imp = lookup[impediment_id]
         window_end = imp.resolved_at or moment
+        window_start = min(imp.created_at, earliest.get((impediment_id, item_id), imp.created_at))
         for start, end in by_item.get(item_id, []):
-            totals[impediment_id] += _overlap_days(start, end, imp.created_at, window_end)
+            totals[impediment_id] += _overlap_days(start, end, window_start, window_end)
     return {key: round(value, 2) for key, value in totals.items()}
 
 
@@ -189,7 +201,10 @@ class UnraisedBlock:
 def unraised_blocked_items(
     session: Session, team: Team, *, min_days: float = 2.0, now: datetime | None = None
 ) -> list[UnraisedBlock]:
-    """Items blocked for at least ``min_days`` (still blocked, or in the last 30 days) without an impediment."""
+    """Items blocked for at least ``min_days`` (still blocked, or in the last 30 days) without an impediment.
+
+    Blocks with a pending link proposal (``blockers.proposals``) are listed there instead.
+    """
     moment = now or utcnow()
     covered = set(session.scalars(select(AffectedItem.work_item_id).join(Impediment).where(Impediment.team_id == team.id)))
     rows = session.execute(
@@ -206,10 +221,18 @@ def unraised_blocked_items(
         .where(WorkItem.team_id == team.id)
         .where((BlockedInterval.end.is_(None)) | (BlockedInterval.end >= moment - timedelta(days=30)))
     ).all()
+    pending = set(
+        session.scalars(
+            select(BlockerLink.interval_id)
+            .join(BlockedInterval, BlockedInterval.id == BlockerLink.interval_id)
+            .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+            .where(BlockerLink.status == "proposed", WorkItem.team_id == team.id)
+        )
+    )
     found = []
     for interval_id, item_id, key, title, reason, start, end in rows:
         days = ((end or moment) - start).total_seconds() / 86400
-        if item_id in covered or days < min_days:
+        if item_id in covered or interval_id in pending or days < min_days:
             continue
         found.append(UnraisedBlock(interval_id, key, title, reason, start, end, round(days, 1)))
     return sorted(found, key=lambda block: (block.end is not None, -block.days))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliveryops.db import Base, UTCDateTime, enum_values, utcnow
+from deliveryops.work.models import BigId
 
 
 class Severity(enum.StrEnum):
@@ -87,7 +88,7 @@ class Cluster(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed, confirmed, rejected, resolved
+    status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed, confirmed, rejected, resolved, merged
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     auto_escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     similarity: Mapped[float] = mapped_column(default=0.0)
@@ -95,6 +96,8 @@ class Cluster(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A cluster merged into another keeps its row (and history) and points to the one it became.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("impediment_clusters.id", ondelete="SET NULL"), nullable=True)
 
     members: Mapped[list[ClusterMember]] = relationship(back_populates="cluster", cascade="all, delete-orphan")
 
@@ -186,3 +189,74 @@ class ServiceLevel(Base):
     level: Mapped[Level] = mapped_column(Enum(Level, native_enum=False, length=20, values_callable=enum_values))
     severity: Mapped[Severity] = mapped_column(Enum(Severity, native_enum=False, length=20, values_callable=enum_values))
     working_days: Mapped[int] = mapped_column(Integer)
+
+
+class ClusterEvent(Base):
+    """One entry of a cluster's history: proposed, joined, confirmed, split, merged, moved… and who decided."""
+
+    __tablename__ = "impediment_cluster_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("impediment_clusters.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    impediment_id: Mapped[int | None] = mapped_column(ForeignKey("impediments.id", ondelete="SET NULL"), nullable=True)
+    other_cluster_id: Mapped[int | None] = mapped_column(ForeignKey("impediment_clusters.id", ondelete="SET NULL"), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class PairDecision(Base):
+    """What a person decided about two impediments: the same problem, or different ones (the latest counts)."""
+
+    __tablename__ = "impediment_pair_decisions"
+    __table_args__ = (UniqueConstraint("first_id", "second_id", name="uq_impediment_pair_decisions_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("impediments.id", ondelete="CASCADE"), index=True)  # the lower id
+    second_id: Mapped[int] = mapped_column(ForeignKey("impediments.id", ondelete="CASCADE"), index=True)
+    verdict: Mapped[str] = mapped_column(String(10))  # same, different
+    source: Mapped[str] = mapped_column(String(20))  # confirm, reject, split, merge, move
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Synonym(Base):
+    """An organisation's own term and what it means ("CAB" → "change advisory board"), read by the similarity."""
+
+    __tablename__ = "impediment_synonyms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    term: Mapped[str] = mapped_column(String(100), unique=True)
+    meaning: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TextVector(Base):
+    """A stored sentence vector, keyed by the hash of the model and the exact text it was computed from."""
+
+    __tablename__ = "impediment_text_vectors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    model: Mapped[str] = mapped_column(String(60))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BlockerLink(Base):
+    """A blocked interval of a work item that an impediment describes: proposed, linked or dismissed."""
+
+    __tablename__ = "impediment_blocker_links"
+    __table_args__ = (UniqueConstraint("interval_id", "impediment_id", name="uq_impediment_blocker_links_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interval_id: Mapped[int] = mapped_column(BigId, ForeignKey("blocked_intervals.id", ondelete="CASCADE"), index=True)
+    impediment_id: Mapped[int] = mapped_column(ForeignKey("impediments.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="proposed")  # proposed, linked, dismissed
+    similarity: Mapped[float] = mapped_column(Float, default=0.0)
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

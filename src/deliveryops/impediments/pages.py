@@ -18,7 +18,7 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
-from deliveryops.impediments import clusters, impact, service
+from deliveryops.impediments import blockers, clusters, impact, service
 from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impediment, Level, Severity, Status
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import get_team_or_raise, list_teams, team_ids_of
@@ -306,6 +306,7 @@ def _log_page(
             "can_raise": can_raise(session, actor, team),
             "blocks": impact.unraised_blocked_items(session, team, now=now),
             "errors": errors or {},
+            "block_proposals": blockers.proposals(session, team_ids={team.id}),
             "values": values or {"severity": Severity.MEDIUM.value},
             "message": message,
         },
@@ -317,6 +318,7 @@ def _log_page(
 def team_log(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
     """The team's impediments, open first, the raise form and long-blocked items nobody raised yet."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    blockers.propose_links(session, team_ids={team.id})  # until a job does it after each sync (blockers docstring)
     return _log_page(request, session, actor, team)
 
 
@@ -406,6 +408,8 @@ def raise_from_block(
         severity=Severity.MEDIUM,
         work_item_keys=[item.external_key],
     )
+    # The block is what the impediment describes: its days count from the block's start.
+    blockers.link_interval(session, actor=actor, interval_id=interval.id, impediment_id=impediment.id)
     return RedirectResponse(f"/impediments/{impediment.id}", status_code=303)
 
 

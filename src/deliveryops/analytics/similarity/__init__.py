@@ -29,6 +29,14 @@ texts take about 10 seconds.
 ``DEFAULT_WEIGHTS`` and ``DEFAULT_THRESHOLD`` were tuned on ``benchmarks/impediment_clusters.json``
 (see ``benchmarks/similarity_bench.py`` for the numbers, the held-out split included).
 
+Beside this lexicon index, three modules of the package (imported from their own names):
+
+* ``blended``: :class:`~deliveryops.analytics.similarity.blended.BlendedIndex`, sentence vectors
+  blended with this index's rows, people's decisions as must/cannot links, the held-out error rates;
+* ``embeddings``: the sentence model (all-MiniLM-L6-v2, int8 ONNX, offline; its WordPiece
+  vocabulary ``sentence_vocab.txt`` ships beside it);
+* ``review``: a simulated reviewer replaying decisions on a labelled set (benchmark and tests).
+
 Pure: numpy, SciPy and the standard library only.
 """
 

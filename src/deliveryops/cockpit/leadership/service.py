@@ -384,7 +384,9 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
 def _clusters(session: Session, team_ids: set[int], names: dict[int, str], period: Period) -> list[ClusterRow]:
     _start, end = period.bounds()
     clusters = session.scalars(
-        select(Cluster).options(selectinload(Cluster.members)).where(Cluster.status != "rejected", Cluster.created_at < end)
+        select(Cluster)
+        .options(selectinload(Cluster.members))
+        .where(Cluster.status.notin_(("rejected", "merged")), Cluster.created_at < end)
     )
     found = []
     for cluster in clusters:
