@@ -22,6 +22,7 @@ from deliveryops.app.main import create_app
 from deliveryops.db import make_engine
 from deliveryops.migrate import upgrade
 from deliveryops.settings import Settings
+from tests.parity import parity  # noqa: F401 (the fixture of the API/pages/CLI parity tests)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get("DELIVERYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -9,9 +9,9 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, func, select
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -20,11 +20,14 @@ __all__ = [
     "UTCDateTime",
     "begin_writing",
     "enum_values",
+    "fetch_page",
     "make_engine",
     "make_session_factory",
     "unit_of_work",
     "utcnow",
 ]
+
+RowT = TypeVar("RowT")
 
 # Execution option: begin the SQLite transaction with BEGIN IMMEDIATE (see begin_writing).
 SQLITE_BEGIN_IMMEDIATE = "deliveryops_sqlite_begin_immediate"
@@ -145,3 +148,20 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def fetch_page(session: Session, statement: Select[RowT], *, limit: int, offset: int) -> tuple[list[RowT], int]:
+    """One page of a query's rows and how many rows the whole query has.
+
+    Args:
+        session: the unit of work.
+        statement: the query, in its order (rows of one entity or value).
+        limit: at most this many rows.
+        offset: skip this many rows first.
+
+    Returns:
+        The page's rows and the total.
+    """
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    rows = list(session.scalars(statement.limit(limit).offset(offset)))
+    return rows, total

@@ -113,7 +113,8 @@ def test_validation_error_names_the_field(client: TestClient, session: Session) 
     assert response.status_code == 422
     body = response.json()["error"]
     assert body["code"] == "validation_failed"
-    assert body["details"]["fields"] == {"name": "Field required"}
+    assert body["details"]["fields"] == {"name": "Name is required."}
+    assert body["message"] == "Name is required."
     bad_zone = client.post("/api/v1/teams", json={"name": "X", "time_zone": "Nowhere"}, headers=token_headers(session, admin))
     assert bad_zone.json()["error"]["details"]["fields"] == {
         "time_zone": "Choose a time zone such as Europe/Berlin or America/New_York."

@@ -5,16 +5,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from deliveryops.db import make_engine, make_session_factory, unit_of_work
-from deliveryops.errors import DomainError
+from deliveryops.errors import DomainError, ErrorResponse, validation_failed
 from deliveryops.migrate import current_revision, head_revision
 from deliveryops.settings import Settings, UnsafeConfigError
 
@@ -23,6 +24,7 @@ err_console = Console(stderr=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 
 
 class CliError(Exception):
@@ -35,23 +37,57 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def domain_error_text(exc: DomainError) -> str:
+    """The API's message, followed by each field's message that it does not already say."""
+    details = exc.details.get("fields") if isinstance(exc.details, dict) else None
+    extra = "; ".join(f"{k}: {v}" for k, v in details.items() if str(v) not in exc.message) if details else ""
+    return f"{exc.message}{' (' + extra + ')' if extra else ''}"
+
+
+def _wants_json(output_format: object) -> bool:
+    from deliveryops.cli.output import OutputFormat  # noqa: PLC0415 (output imports this module)
+
+    return output_format is OutputFormat.JSON
+
+
 def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn expected errors into one clear line and a non-zero exit (no traceback)."""
+    """Turn expected errors into one clear line and a non-zero exit (no traceback).
+
+    A domain error prints the API's message. Under ``--format json`` (an ``output_format`` argument of
+    :class:`deliveryops.cli.output.OutputFormat`) it prints the API's error body instead,
+    ``{"error": {"code", "message", "details"}}``. A model that breaks a rule reads as the API's error.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except ValidationError as exc:
+                raise validation_failed(exc.errors()) from None
         except DomainError as exc:
-            details = exc.details.get("fields") if isinstance(exc.details, dict) else None
-            extra = "; ".join(f"{k}: {v}" for k, v in details.items()) if details else ""
-            raise fail(f"{exc.message}{' (' + extra + ')' if extra else ''}") from None
+            if _wants_json(kwargs.get("output_format")):
+                typer.echo(ErrorResponse.of(exc).model_dump_json(indent=2), err=True)
+                raise typer.Exit(1) from None
+            raise fail(domain_error_text(exc)) from None
         except (CliError, UnsafeConfigError) as exc:
             raise fail(str(exc)) from None
         except OperationalError as exc:
             raise fail(f"Cannot use the database: {exc.orig}") from None
 
     return wrapper
+
+
+def build(model: type[M], /, **values: Any) -> M:
+    """The model a command builds from its options, validated as the API validates it.
+
+    Raises:
+        ValidationFailedError: what the API says for the same input, fields named as in the API.
+    """
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise validation_failed(exc.errors(), model) from None
 
 
 def load_settings(database: str | None = None) -> Settings:

@@ -11,25 +11,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from deliveryops.errors import DomainError
+from deliveryops.errors import DomainError, ErrorBody, ErrorResponse, ValidationFailedError, error_key, validation_failed
 from deliveryops.web.security import LoginRequiredError
 from deliveryops.web.templating import render
 
-__all__ = ["ErrorBody", "ErrorResponse", "error_responses", "install_error_handlers"]
-
-
-class ErrorBody(BaseModel):
-    """What went wrong, in words a person can act on."""
-
-    code: str
-    message: str
-    details: dict[str, Any] = {}
-
-
-class ErrorResponse(BaseModel):
-    """The shape of every API error."""
-
-    error: ErrorBody
+__all__ = ["ErrorBody", "ErrorResponse", "error_responses", "install_error_handlers", "request_validation_failed"]
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -44,6 +30,25 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         429: "Too many attempts",
     }
     return {status: {"model": ErrorResponse, "description": descriptions[status]} for status in statuses}
+
+
+def _body_model(request: Request) -> Any:
+    """The Pydantic model of the route's JSON body, which names the body's fields in messages."""
+    route = request.scope.get("route")
+    body = getattr(route, "body_field", None)
+    annotation = getattr(getattr(body, "field_info", None), "annotation", None)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def request_validation_failed(request: Request, exc: RequestValidationError) -> ValidationFailedError:
+    """A request FastAPI refused, in the words the pages and the CLI use for the same input."""
+    errors = list(exc.errors())
+    in_body = [e for e in errors if tuple(e.get("loc", ()))[:1] == ("body",)]
+    others = [e for e in errors if tuple(e.get("loc", ()))[:1] != ("body",)]
+    fields = {**validation_failed(in_body, _body_model(request)).fields, **validation_failed(others).fields}
+    fields = {key: fields[key] for key in (error_key(e) for e in errors) if key in fields}
+    message = " ".join(dict.fromkeys(fields.values())) or "The request is not valid."
+    return ValidationFailedError(message, fields=fields)
 
 
 def _is_api(request: Request) -> bool:
@@ -77,14 +82,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-        fields: dict[str, str] = {}
-        for error in exc.errors():
-            location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-            fields[".".join(location) or "request"] = str(error.get("msg", "invalid"))
-        message = "; ".join(f"{name}: {text}" for name, text in fields.items())
+        error = request_validation_failed(request, exc)
         if _is_api(request):
-            return _json_error(422, "validation_failed", f"Invalid request: {message}", {"fields": fields})
-        return _html_error(request, 422, "Invalid request", message)
+            return _json_error(422, error.code, error.message, error.details)
+        return _html_error(request, 422, "Invalid request", error.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
