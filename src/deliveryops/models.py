@@ -10,6 +10,7 @@ from deliveryops.experiments import models as experiments_models
 from deliveryops.flow import models as flow_models
 from deliveryops.health import models as health_models
 from deliveryops.impediments import models as impediments_models
+from deliveryops.jobs import models as jobs_models
 from deliveryops.retros import models as retros_models
 from deliveryops.sync import models as sync_models
 from deliveryops.teams import models as teams_models
@@ -26,6 +27,7 @@ __all__ = [
     "flow_models",
     "health_models",
     "impediments_models",
+    "jobs_models",
     "retros_models",
     "sync_models",
     "teams_models",

@@ -39,8 +39,26 @@ class Settings(BaseSettings):
     cluster_escalation_teams: int = Field(
         default=3, ge=2, le=50, description="Teams whose clustered impediments go to Product Ops automatically"
     )
-    scheduler: bool = Field(default=True, description="Run scheduled syncs inside the web process")
+    scheduler: bool = Field(
+        default=True, description="The web process runs an embedded worker: queued jobs and scheduled ones (syncs, digests)"
+    )
     sync_in_background: bool = Field(default=True, description="Run syncs started from the web in a thread")
+    queue_url: str = Field(
+        default="",
+        description="Where the job queue keeps its messages: empty for beside the database (a SQLite file next to a "
+        "SQLite database, huey's tables in the same PostgreSQL database), or a sqlite:///, postgresql:// or memory:// URL",
+    )
+    worker_threads: int = Field(default=2, ge=1, le=64, description="Jobs a worker process runs at the same time")
+    job_heartbeat_seconds: float = Field(default=10.0, gt=0, description="How often a running job reports it is alive")
+    job_stale_seconds: float = Field(
+        default=60.0, gt=0, description="A running job silent for this long is taken to have lost its worker and retried"
+    )
+    job_reap_seconds: float = Field(
+        default=30.0, gt=0, description="How often each worker looks for jobs whose worker stopped, and for lost messages"
+    )
+    jobs_inline: bool = Field(
+        default=False, description="Run each job in the process that enqueued it, as soon as it is committed (tests)"
+    )
     public_url: str = Field(default="http://127.0.0.1:8000", description="Where people reach the app (links in e-mails)")
     smtp_host: str | None = Field(default=None, description="SMTP server for digests; None: e-mail is off")
     smtp_port: int = Field(default=25, ge=1, le=65535)

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.digest.mail import set_subscription
 from deliveryops.cockpit.digest.models import DigestSend
-from deliveryops.jobs import scheduler as scheduler_module
-from deliveryops.jobs.scheduler import Scheduler, digests_due_at
 from deliveryops.settings import Settings
+from deliveryops.worker import scheduler as scheduler_module
+from deliveryops.worker.scheduler import Scheduler, digests_due_at
 from tests.cockpit.test_digest import Inbox, _free_port
 from tests.cockpit.test_portfolio import NOW, CockpitWorld, build_cockpit_world
 from tests.factories import make_user

@@ -41,7 +41,7 @@ from deliveryops.impediments import learning_pages as impediment_learning
 from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
 from deliveryops.impediments import settings_pages as impediment_settings
-from deliveryops.jobs.scheduler import Scheduler
+from deliveryops.jobs import JobRuntime, configure
 from deliveryops.retros import pages as retro_pages
 from deliveryops.retros import routes as retro_routes
 from deliveryops.settings import Settings, get_settings
@@ -53,6 +53,8 @@ from deliveryops.teams import routes as team_routes
 from deliveryops.web.errors import install_error_handlers
 from deliveryops.work import pages as work_pages
 from deliveryops.work import routes as work_routes
+from deliveryops.worker import load_jobs
+from deliveryops.worker.scheduler import Scheduler
 
 __all__ = ["create_app"]
 
@@ -146,15 +148,22 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
 
+    # Jobs committed by this process go to its queue; with the embedded worker on, the process also runs them.
+    load_jobs()
+    jobs = JobRuntime(settings, session_factory)
+    configure(jobs)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
         if settings.scheduler:
             scheduler = Scheduler(session_factory, app_key=settings.resolved_secret_key(), settings=settings)
             scheduler.start()
+            jobs.start()
         yield
         if scheduler is not None:
             scheduler.stop()
+            jobs.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -168,6 +177,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     )
     app.state.settings = settings
     app.state.session_factory = session_factory
+    app.state.jobs = jobs
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),

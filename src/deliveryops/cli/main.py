@@ -36,6 +36,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "deliveryops.cli.serve:demo", "Build a demo organisation with realistic history, then start the web app."
     ),
     "serve": LazyCommand("deliveryops.cli.serve:serve", "Start the web app against the configured database."),
+    "worker": LazyCommand(
+        "deliveryops.cli.worker:worker",
+        "Run background jobs from the queue, and the scheduled ones, until stopped (Ctrl+C or SIGTERM).",
+    ),
     "db": LazyCommand("deliveryops.cli.db:db_app", "Database schema."),
     "users": LazyCommand("deliveryops.cli.users:users_app", "People and their roles."),
     "teams": LazyCommand("deliveryops.cli.teams:teams_app", "Teams."),

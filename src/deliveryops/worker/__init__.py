@@ -1,0 +1,19 @@
+"""Workers: the processes that run background jobs, and the one place that imports every module declaring jobs.
+
+It sits above the domains whose jobs it runs, so that none of them imports another to start its work.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["JOB_MODULES", "load_jobs"]
+
+# Every module that declares jobs (``@job`` / ``@periodic``); a worker imports them all before it consumes.
+JOB_MODULES: list[str] = []
+
+
+def load_jobs() -> None:
+    """Import every module that declares jobs, so a worker can run any job it is handed."""
+    for module in JOB_MODULES:
+        importlib.import_module(module)
