@@ -1,7 +1,7 @@
 """jobs: the ledger of background work
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import deliveryops.db
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
