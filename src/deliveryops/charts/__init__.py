@@ -1,20 +1,23 @@
 """The chart toolkit every domain's charts share: palette, base layout, reference lines, JSON spec.
 
-Every chart is built with ``plotly.graph_objects`` (so property names are validated) and handed to
-the page as a plain JSON-ready dict, ``{"data": [...], "layout": {...}}``, for
+A chart is handed to the page as a plain JSON-ready dict, ``{"data": [...], "layout": {...}}``, for
 ``Plotly.newPlot(el, spec.data, spec.layout, {responsive: true, displaylogo: false})``.
-Values are given to Plotly as Python lists and ISO date strings, never numpy arrays, so the spec
-holds plain numbers (Plotly would otherwise encode arrays as base64 typed arrays).
-:func:`page_figure` hands a spec to the pages' chart macro.
+Charts are built as plain dicts with :func:`new_chart` (a :class:`Figure`: traces and layout as
+dicts, no validation, so a page with thousands of points costs milliseconds, not hundreds of them);
+:func:`new_figure` gives the same house layout on a ``plotly.graph_objects.Figure`` (validated
+property names, slower) for charts not yet moved. Values are given as Python lists and ISO date
+strings, never numpy arrays, so the spec holds plain numbers. :func:`page_figure` hands a spec to
+the pages' chart macro.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, TypedDict
+from typing import Any, TypeAlias, TypedDict
 
 import plotly.graph_objects as go
 import polars as pl
@@ -34,6 +37,7 @@ __all__ = [
     "VERMILLION",
     "YELLOW",
     "ChartSpec",
+    "Figure",
     "days_text",
     "empty_chart",
     "escape",
@@ -43,10 +47,12 @@ __all__ = [
     "items_text",
     "key_list",
     "label_headroom",
+    "new_chart",
     "new_figure",
     "page_figure",
     "percent_label",
     "percentile_groups",
+    "thinning_note",
     "to_spec",
     "vertical_line",
 ]
@@ -83,10 +89,85 @@ class ChartSpec(TypedDict):
     layout: dict[str, Any]
 
 
-def new_figure(
+class Figure:
+    """A chart built as plain JSON data: ``data`` (a list of trace dicts) and ``layout`` (a dict).
+
+    It offers the few methods of ``plotly.graph_objects.Figure`` the chart builders use, on dicts:
+    nothing is validated or copied, so building is cheap. Nested dicts given to the ``update_*``
+    methods are merged into what is there, as Plotly does.
+    """
+
+    __slots__ = ("data", "layout")
+
+    def __init__(self, layout: dict[str, Any]) -> None:
+        self.data: list[dict[str, Any]] = []
+        self.layout = layout
+
+    def add_trace(self, trace: dict[str, Any]) -> None:
+        """Append a trace, e.g. ``{"type": "bar", "x": [...], "y": [...]}``."""
+        self.data.append(trace)
+
+    def add_shape(self, **shape: Any) -> None:
+        """Append a layout shape (a reference line)."""
+        self.layout.setdefault("shapes", []).append(shape)
+
+    def add_annotation(self, **annotation: Any) -> None:
+        """Append a layout annotation (a label or a message)."""
+        self.layout.setdefault("annotations", []).append(annotation)
+
+    def update_layout(self, **values: Any) -> None:
+        """Merge values into the layout."""
+        _merge(self.layout, values)
+
+    def update_xaxes(self, **values: Any) -> None:
+        """Merge values into the x axis."""
+        _merge(self.layout.setdefault("xaxis", {}), values)
+
+    def update_yaxes(self, **values: Any) -> None:
+        """Merge values into the y axis."""
+        _merge(self.layout.setdefault("yaxis", {}), values)
+
+
+def _merge(target: dict[str, Any], values: Mapping[str, Any]) -> None:
+    for key, value in values.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = dict(value) if isinstance(value, Mapping) else value
+
+
+AnyFigure: TypeAlias = "Figure | go.Figure"
+
+
+def _layout(*, title: str, x_title: str, y_title: str, definition: str, subtitle: str | None, note: str | None) -> dict[str, Any]:
+    axis = {"automargin": True, "gridcolor": _GRID, "zerolinecolor": "#c4cad3", "linecolor": "#c4cad3"}
+    title_spec: dict[str, Any] = {"text": escape(title), "x": 0, "xanchor": "left", "pad": {"l": 8}, "font": {"size": 16}}
+    lines = [escape(line) for line in (subtitle, note) if line]
+    if lines:
+        title_spec["subtitle"] = {"text": "<br>".join(lines), "font": {"size": 12, "color": _MUTED}}
+    return {
+        "title": title_spec,
+        "meta": {"definition": _DEFINITIONS + definition},
+        "autosize": True,
+        "margin": {"l": 48, "r": 16, "t": 52 + 18 * len(lines), "b": 8, "pad": 0},
+        "font": {"family": _FONT, "size": 12, "color": "#1b2430"},
+        "colorway": list(PALETTE),
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
+        "hoverlabel": {"namelength": -1, "align": "left"},
+        "hovermode": "closest",
+        "xaxis": {**axis, "title": {"text": escape(x_title), "standoff": 8}},
+        # An explicit standoff keeps the title clear of every tick label (without one, Plotly may
+        # put it over a long category label lying outside the title's own height).
+        "yaxis": {**axis, "title": {"text": escape(y_title), "standoff": 8}, "rangemode": "tozero"},
+    }
+
+
+def new_chart(
     *, title: str, x_title: str, y_title: str, definition: str, subtitle: str | None = None, note: str | None = None
-) -> go.Figure:
-    """Return an empty figure with the house layout: titles, definition link, phone-friendly legend.
+) -> Figure:
+    """Return an empty chart with the house layout: titles, definition link, phone-friendly legend.
 
     Titles and subtitles are kept short (about 40 characters) so they fit a phone's width; the
     legend sits horizontally at the bottom and pushes the plot up rather than covering it.
@@ -100,40 +181,52 @@ def new_figure(
         note: an optional further line under the subtitle (a caveat about the data).
 
     Returns:
+        A :class:`Figure` (plain dicts).
+    """
+    return Figure(_layout(title=title, x_title=x_title, y_title=y_title, definition=definition, subtitle=subtitle, note=note))
+
+
+def new_figure(
+    *, title: str, x_title: str, y_title: str, definition: str, subtitle: str | None = None, note: str | None = None
+) -> go.Figure:
+    """Return :func:`new_chart`'s house layout on a ``plotly.graph_objects.Figure`` (validated, slower).
+
+    Args:
+        title: the chart title.
+        x_title: x axis title, with its unit.
+        y_title: y axis title, with its unit.
+        definition: the anchor of the metric on the definitions page, e.g. "cycle-time".
+        subtitle: an optional line under the title.
+        note: an optional further line under the subtitle (a caveat about the data).
+
+    Returns:
         A ``plotly.graph_objects.Figure``.
     """
-    axis = {"automargin": True, "gridcolor": _GRID, "zerolinecolor": "#c4cad3", "linecolor": "#c4cad3"}
-    title_spec: dict[str, Any] = {"text": escape(title), "x": 0, "xanchor": "left", "pad": {"l": 8}, "font": {"size": 16}}
-    lines = [escape(line) for line in (subtitle, note) if line]
-    if lines:
-        title_spec["subtitle"] = {"text": "<br>".join(lines), "font": {"size": 12, "color": _MUTED}}
-    return go.Figure(
-        layout={
-            "template": "none",
-            "title": title_spec,
-            "meta": {"definition": _DEFINITIONS + definition},
-            "autosize": True,
-            "margin": {"l": 48, "r": 16, "t": 52 + 18 * len(lines), "b": 8, "pad": 0},
-            "font": {"family": _FONT, "size": 12, "color": "#1b2430"},
-            "colorway": list(PALETTE),
-            "paper_bgcolor": "#ffffff",
-            "plot_bgcolor": "#ffffff",
-            "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
-            "hoverlabel": {"namelength": -1, "align": "left"},
-            "hovermode": "closest",
-            "xaxis": {**axis, "title": {"text": escape(x_title), "standoff": 8}},
-            # An explicit standoff keeps the title clear of every tick label (without one, Plotly may
-            # put it over a long category label lying outside the title's own height).
-            "yaxis": {**axis, "title": {"text": escape(y_title), "standoff": 8}, "rangemode": "tozero"},
-        }
-    )
+    layout = _layout(title=title, x_title=x_title, y_title=y_title, definition=definition, subtitle=subtitle, note=note)
+    return go.Figure(layout={"template": "none", **layout})
 
 
-def empty_chart(figure: go.Figure, message: str) -> ChartSpec:
+def thinning_note(shown: int, total: int, what: str = "items") -> str | None:
+    """Say that a dense chart shows a sample of its points: "Showing 2,000 of 5,000 items; ...".
+
+    Args:
+        shown: points drawn.
+        total: points in the data.
+        what: what a point is, plural.
+
+    Returns:
+        The note, or None when every point is drawn.
+    """
+    if shown >= total:
+        return None
+    return f"Showing {shown:,} of {total:,} {what}; percentiles computed on all"
+
+
+def empty_chart(figure: AnyFigure, message: str) -> ChartSpec:
     """Return the figure with a centred message instead of data (the axes keep their titles).
 
     Args:
-        figure: a figure from :func:`new_figure`, possibly with traces drawn at zero.
+        figure: a figure from :func:`new_chart` or :func:`new_figure`, possibly with traces drawn at zero.
         message: what is missing, e.g. "No finished items in this period".
 
     Returns:
@@ -156,8 +249,11 @@ def empty_chart(figure: go.Figure, message: str) -> ChartSpec:
     return to_spec(figure)
 
 
-def to_spec(figure: go.Figure) -> ChartSpec:
+def to_spec(figure: AnyFigure) -> ChartSpec:
     """Return the figure as plain JSON data (dates as ISO strings, no numpy values).
+
+    A :class:`Figure` is handed over as it is, with any NaN or infinite number replaced by None
+    (JSON has no NaN; Plotly draws a gap).
 
     Args:
         figure: the figure.
@@ -165,12 +261,18 @@ def to_spec(figure: go.Figure) -> ChartSpec:
     Returns:
         ``{"data": [...], "layout": {...}}`` that ``json.dumps`` accepts.
     """
+    if isinstance(figure, Figure):
+        for trace in figure.data:
+            for key, value in trace.items():
+                if isinstance(value, list) and any(isinstance(v, float) and not math.isfinite(v) for v in value):
+                    trace[key] = [None if isinstance(v, float) and not math.isfinite(v) else v for v in value]
+        return ChartSpec(data=figure.data, layout=figure.layout)
     plain = json.loads(to_json_plotly(figure.to_plotly_json()))
     return ChartSpec(data=list(plain["data"]), layout=dict(plain["layout"]))
 
 
 def horizontal_line(
-    figure: go.Figure, *, y: float, name: str, text: str, colour: str, dash: str = "dash", at: str = "end"
+    figure: AnyFigure, *, y: float, name: str, text: str, colour: str, dash: str = "dash", at: str = "end"
 ) -> None:
     """Draw a labelled horizontal reference line across the whole plot.
 
@@ -197,7 +299,7 @@ def horizontal_line(
 
 
 def vertical_line(
-    figure: go.Figure, *, x: float | str, name: str, text: str, colour: str, row: int = 0, dash: str = "dash"
+    figure: AnyFigure, *, x: float | str, name: str, text: str, colour: str, row: int = 0, dash: str = "dash"
 ) -> None:
     """Draw a vertical reference line from the bottom to the top of the plot, labelled at the top.
 
@@ -234,7 +336,7 @@ def vertical_line(
     )
 
 
-def label_headroom(figure: go.Figure, *, top: float, rows: int) -> None:
+def label_headroom(figure: AnyFigure, *, top: float, rows: int) -> None:
     """Extend the y axis above ``top`` so that ``rows`` rows of line labels do not cover the data.
 
     Args:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import plotly.graph_objects as go
 import polars as pl
 
 from deliveryops.analytics.flow import FlowSummary, Frequency, net_flow, throughput
@@ -24,6 +23,7 @@ from deliveryops.charts import (
     VERMILLION,
     YELLOW,
     ChartSpec,
+    Figure,
     days_text,
     empty_chart,
     escape,
@@ -33,7 +33,7 @@ from deliveryops.charts import (
     items_text,
     key_list,
     label_headroom,
-    new_figure,
+    new_chart,
     percent_label,
     percentile_groups,
     to_spec,
@@ -97,7 +97,7 @@ def _bucket_axis(freq: Frequency) -> tuple[str, str]:
     return ("Week (labelled by its Monday)", "week") if freq == "week" else ("Date", "day")
 
 
-def _week_ticks(figure: go.Figure, starts: list[date]) -> None:
+def _week_ticks(figure: Figure, starts: list[date]) -> None:
     """Put the ticks of a weekly axis on Mondays (Plotly's own weekly ticks fall on Sundays)."""
     if starts:
         step = max(1, -(-len(starts) // _WEEK_TICKS))
@@ -118,7 +118,7 @@ def _percentile_labels(percentiles: dict[float, int | None], sle_days: int | Non
     return lines, "" if sle_days is None or shared else f"SLE: {days_text(sle_days)}"
 
 
-def _horizontal_percentiles(figure: go.Figure, percentiles: dict[float, int | None], sle_days: int | None) -> None:
+def _horizontal_percentiles(figure: Figure, percentiles: dict[float, int | None], sle_days: int | None) -> None:
     lines, sle_text = _percentile_labels(percentiles, sle_days)
     for index, (name, text, value) in enumerate(lines):
         horizontal_line(figure, y=value, name=name, text=text, colour=_PERCENTILE_COLOUR, at=_HORIZONTAL_LABELS[index % 2])
@@ -135,7 +135,7 @@ def cycle_time_scatter(summary: FlowSummary) -> ChartSpec:
     Returns:
         The chart spec; x = finished date, y = cycle time in days; hover "KEY · title · N days".
     """
-    figure = new_figure(
+    figure = new_chart(
         title="Cycle time of finished items",
         subtitle=f"Finished {_period(summary)}",
         x_title="Finished date",
@@ -157,15 +157,16 @@ def cycle_time_scatter(summary: FlowSummary) -> ChartSpec:
         )
     ]
     figure.add_trace(
-        go.Scatter(
-            x=iso_dates(frame["finished_date"].to_list()),
-            y=days,
-            mode="markers",
-            name="Finished item",
-            hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
-            marker={"color": BLUE, "size": 9, "opacity": 0.75, "line": {"color": "#ffffff", "width": 1}},
-        )
+        {
+            "type": "scatter",
+            "x": iso_dates(frame["finished_date"].to_list()),
+            "y": days,
+            "mode": "markers",
+            "name": "Finished item",
+            "hovertext": hover,
+            "hovertemplate": "%{hovertext}<extra></extra>",
+            "marker": {"color": BLUE, "size": 9, "opacity": 0.75, "line": {"color": "#ffffff", "width": 1}},
+        }
     )
     _horizontal_percentiles(figure, summary.cycle_time_percentiles, summary.sle_days)
     lines = [value for value in summary.cycle_time_percentiles.values() if value is not None]
@@ -184,7 +185,7 @@ def cycle_time_histogram(summary: FlowSummary) -> ChartSpec:
     Returns:
         The chart spec; x = cycle time in days, y = finished items with that cycle time.
     """
-    figure = new_figure(
+    figure = new_chart(
         title="Cycle time distribution",
         subtitle=f"Finished {_period(summary)}",
         x_title="Cycle time (days)",
@@ -200,17 +201,18 @@ def cycle_time_histogram(summary: FlowSummary) -> ChartSpec:
     values = sorted(keys_by_days)
     counts = [len(keys_by_days[value]) for value in values]
     figure.add_trace(
-        go.Bar(
-            x=values,
-            y=counts,
-            name="Finished items",
-            marker={"color": BLUE},
-            hovertext=[
+        {
+            "type": "bar",
+            "x": values,
+            "y": counts,
+            "name": "Finished items",
+            "marker": {"color": BLUE},
+            "hovertext": [
                 f"{days_text(value)}: {items_text(count)}<br>{key_list(keys_by_days[value])}"
                 for value, count in zip(values, counts, strict=True)
             ],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
     lines, sle_text = _percentile_labels(summary.cycle_time_percentiles, summary.sle_days)
     for row, (name, text, value) in enumerate(lines):
@@ -246,7 +248,7 @@ def throughput_run_chart(summary: FlowSummary, freq: Frequency | None = None) ->
     """
     freq, frame = _bucketed(summary, freq, summary.throughput, "throughput")
     x_title, unit = _bucket_axis(freq)
-    figure = new_figure(
+    figure = new_chart(
         title=f"Throughput per {unit}",
         subtitle=f"Finished {_period(summary)}",
         x_title="Finished date" if freq == "day" else x_title,
@@ -267,14 +269,15 @@ def throughput_run_chart(summary: FlowSummary, freq: Frequency | None = None) ->
         names = key_list(keys.get(start, []))
         hover.append(f"{label}{partial}: {items_text(count)} finished" + (f"<br>{names}" if names else ""))
     figure.add_trace(
-        go.Bar(
-            x=iso_dates(starts),
-            y=finished,
-            name=f"Items finished per {unit}",
-            marker={"color": BLUE, "opacity": [1.0 if in_period == length else 0.5 for in_period in days]},
-            hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+        {
+            "type": "bar",
+            "x": iso_dates(starts),
+            "y": finished,
+            "name": f"Items finished per {unit}",
+            "marker": {"color": BLUE, "opacity": [1.0 if in_period == length else 0.5 for in_period in days]},
+            "hovertext": hover,
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
     figure.update_xaxes(type="date")
     if freq == "week":
@@ -296,7 +299,7 @@ def wip_run_chart(summary: FlowSummary) -> ChartSpec:
     Returns:
         The chart spec; x = date, y = items in progress at the end of that day.
     """
-    figure = new_figure(
+    figure = new_chart(
         title="Work in progress",
         subtitle=f"End of day, {_period(summary)}",
         x_title="Date (end of day)",
@@ -309,15 +312,16 @@ def wip_run_chart(summary: FlowSummary) -> ChartSpec:
     dates = iso_dates(frame["date"].to_list())
     counts = frame["wip"].to_list()
     figure.add_trace(
-        go.Scatter(
-            x=dates,
-            y=counts,
-            mode="lines",
-            line={"color": BLUE, "width": 2, "shape": "hv"},
-            name="Work in progress",
-            hovertext=[f"{day}: {items_text(count)} in progress" for day, count in zip(dates, counts, strict=True)],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+        {
+            "type": "scatter",
+            "x": dates,
+            "y": counts,
+            "mode": "lines",
+            "line": {"color": BLUE, "width": 2, "shape": "hv"},
+            "name": "Work in progress",
+            "hovertext": [f"{day}: {items_text(count)} in progress" for day, count in zip(dates, counts, strict=True)],
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
     figure.update_xaxes(type="date")
     if sum(counts) == 0:
@@ -340,7 +344,7 @@ def net_flow_chart(summary: FlowSummary, freq: Frequency | None = None) -> Chart
     """
     freq, frame = _bucketed(summary, freq, summary.net_flow, "net_flow")
     x_title, unit = _bucket_axis(freq)
-    figure = new_figure(
+    figure = new_chart(
         title="Net flow: started vs finished",
         subtitle=f"Per {unit}, {_period(summary)}",
         x_title=x_title,
@@ -360,27 +364,29 @@ def net_flow_chart(summary: FlowSummary, freq: Frequency | None = None) -> Chart
         if column == "discarded" and not any(values):
             continue
         figure.add_trace(
-            go.Bar(
-                x=x,
-                y=values,
-                name=name,
-                marker={"color": colour},
-                hovertext=[f"{day}: {items_text(count)} {verb}" for day, count in zip(x, values, strict=True)],
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+            {
+                "type": "bar",
+                "x": x,
+                "y": values,
+                "name": name,
+                "marker": {"color": colour},
+                "hovertext": [f"{day}: {items_text(count)} {verb}" for day, count in zip(x, values, strict=True)],
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
     net = frame["net"].to_list()
     figure.add_trace(
-        go.Scatter(
-            x=x,
-            y=net,
-            mode="lines+markers",
-            name="Net flow (change in WIP)",
-            line={"color": BLACK, "width": 2},
-            marker={"symbol": "diamond", "size": 7},
-            hovertext=[f"{day}: net {value:+d} items" for day, value in zip(x, net, strict=True)],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+        {
+            "type": "scatter",
+            "x": x,
+            "y": net,
+            "mode": "lines+markers",
+            "name": "Net flow (change in WIP)",
+            "line": {"color": BLACK, "width": 2},
+            "marker": {"symbol": "diamond", "size": 7},
+            "hovertext": [f"{day}: net {value:+d} items" for day, value in zip(x, net, strict=True)],
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
     figure.update_layout(barmode="group")
     figure.update_xaxes(type="date")
@@ -404,7 +410,7 @@ def cumulative_flow_diagram(summary: FlowSummary) -> ChartSpec:
     Returns:
         The chart spec; one filled trace per status, in reverse board order.
     """
-    figure = new_figure(
+    figure = new_chart(
         title="Cumulative flow",
         subtitle=f"End of day, {_period(summary)}",
         x_title="Date (end of day)",
@@ -423,20 +429,21 @@ def cumulative_flow_diagram(summary: FlowSummary) -> ChartSpec:
         later = lines[index + 1] if index + 1 < len(lines) else [0] * len(dates)
         in_status = [total - beyond for total, beyond in zip(lines[index], later, strict=True)]
         figure.add_trace(
-            go.Scatter(
-                x=dates,
-                y=lines[index],
-                mode="lines",
-                name=escape(statuses[index]),
-                fill="tozeroy" if index == len(statuses) - 1 else "tonexty",
-                line={"color": "#ffffff", "width": 0.5},
-                fillcolor=colours[index],
-                hovertext=[
+            {
+                "type": "scatter",
+                "x": dates,
+                "y": lines[index],
+                "mode": "lines",
+                "name": escape(statuses[index]),
+                "fill": "tozeroy" if index == len(statuses) - 1 else "tonexty",
+                "line": {"color": "#ffffff", "width": 0.5},
+                "fillcolor": colours[index],
+                "hovertext": [
                     f"{escape(statuses[index])}: {count} in it, {total} at or beyond"
                     for count, total in zip(in_status, lines[index], strict=True)
                 ],
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
     figure.update_layout(hovermode="x unified", legend={"traceorder": "reversed"})
     figure.update_xaxes(type="date")

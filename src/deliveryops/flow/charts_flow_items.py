@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import plotly.graph_objects as go
 import polars as pl
 from plotly.colors import sample_colorscale
 
@@ -29,7 +28,7 @@ from deliveryops.charts import (
     items_text,
     key_list,
     label_headroom,
-    new_figure,
+    new_chart,
     percent_label,
     to_spec,
 )
@@ -67,7 +66,7 @@ def aging_wip_chart(summary: FlowSummary) -> ChartSpec:
         y = work item age in days.
     """
     aging = summary.aging
-    figure = new_figure(
+    figure = new_chart(
         title="Aging work in progress",
         subtitle=f"In progress on {summary.today.isoformat()}",
         x_title="Workflow stage (board order)",
@@ -100,18 +99,19 @@ def aging_wip_chart(summary: FlowSummary) -> ChartSpec:
             ys += [value, value, None]
             texts += [text, text, None]
         figure.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
+            {
+                "type": "scatter",
+                "x": xs,
+                "y": ys,
+                "mode": "lines",
                 # One legend entry for all the levels keeps the legend short on a phone; hover tells them apart.
-                name=f"Past items left by ({levels}%)",
-                legendgroup="history",
-                showlegend=position == 0,
-                line={"color": shade, "width": 3},
-                hovertext=texts,
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+                "name": f"Past items left by ({levels}%)",
+                "legendgroup": "history",
+                "showlegend": position == 0,
+                "line": {"color": shade, "width": 3},
+                "hovertext": texts,
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
     column_of = {status: index for index, status in enumerate(stages)}
     seen: dict[int, int] = {}
@@ -128,13 +128,14 @@ def aging_wip_chart(summary: FlowSummary) -> ChartSpec:
         if rows.is_empty():
             continue
         figure.add_trace(
-            go.Scatter(
-                x=rows["x"].to_list(),
-                y=rows["age_days"].to_list(),
-                mode="markers",
-                name=name,
-                marker={"color": BAND_COLOURS[band], "symbol": symbol, "size": 10, "line": {"color": "#ffffff", "width": 1}},
-                hovertext=[
+            {
+                "type": "scatter",
+                "x": rows["x"].to_list(),
+                "y": rows["age_days"].to_list(),
+                "mode": "markers",
+                "name": name,
+                "marker": {"color": BAND_COLOURS[band], "symbol": symbol, "size": 10, "line": {"color": "#ffffff", "width": 1}},
+                "hovertext": [
                     f"{label} · {days_text(age)}<br>In {escape(status)}; started {started}"
                     for label, age, status, started in zip(
                         rows["label"].to_list(),
@@ -144,8 +145,8 @@ def aging_wip_chart(summary: FlowSummary) -> ChartSpec:
                         strict=True,
                     )
                 ],
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
     history = [value for _, column in percent_columns for value in aging.stages[column].to_list() if value is not None]
     # Room above the highest dot or line for the SLE label, which would otherwise fall outside the plot.
@@ -186,7 +187,7 @@ def flow_efficiency_chart(summary: FlowSummary) -> ChartSpec:
     overall = "" if efficiency.efficiency is None else f": {efficiency.efficiency * 100:.0f}% overall"
     items = efficiency.items.filter(pl.col("efficiency").is_not_null())
     left_out = efficiency.items.height - items.height
-    figure = new_figure(
+    figure = new_chart(
         title=f"Flow efficiency{overall}",
         subtitle=f"Finished {_period(summary)}",
         note=f"Not shown: {items_text(left_out)} with no started time" if left_out else None,
@@ -201,18 +202,19 @@ def flow_efficiency_chart(summary: FlowSummary) -> ChartSpec:
         bins[min(int(round(value * 100, 9) // _EFFICIENCY_BIN), len(bins) - 1)].append(label)
     lows = [index * _EFFICIENCY_BIN for index in range(len(bins))]
     figure.add_trace(
-        go.Bar(
-            x=[low + _EFFICIENCY_BIN / 2 for low in lows],
-            y=[len(keys) for keys in bins],
-            width=_EFFICIENCY_BIN,
-            name="Finished items",
-            marker={"color": BLUE, "line": {"color": "#ffffff", "width": 1}},
-            hovertext=[
+        {
+            "type": "bar",
+            "x": [low + _EFFICIENCY_BIN / 2 for low in lows],
+            "y": [len(keys) for keys in bins],
+            "width": _EFFICIENCY_BIN,
+            "name": "Finished items",
+            "marker": {"color": BLUE, "line": {"color": "#ffffff", "width": 1}},
+            "hovertext": [
                 f"{low}–{low + _EFFICIENCY_BIN}%: {items_text(len(keys))}" + (f"<br>{key_list(keys)}" if keys else "")
                 for low, keys in zip(lows, bins, strict=True)
             ],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
     figure.update_xaxes(range=[0, 101], dtick=_EFFICIENCY_BIN * 2, ticksuffix="%")
     return to_spec(figure)
@@ -232,7 +234,7 @@ def blocker_chart(summary: FlowSummary) -> ChartSpec:
     """
     clusters = summary.blocker_clusters
     more = f"The top {_BLOCKERS_SHOWN} of {clusters.height} reasons" if clusters.height > _BLOCKERS_SHOWN else None
-    figure = new_figure(
+    figure = new_chart(
         title="Blocked time by reason",
         subtitle="Inside started periods",
         note=more,
@@ -253,13 +255,14 @@ def blocker_chart(summary: FlowSummary) -> ChartSpec:
         ticks.append(tick)
     ticks = [escape(tick) for tick in ticks]
     figure.add_trace(
-        go.Bar(
-            x=top["blocked_days"].to_list(),
-            y=ticks,
-            orientation="h",
-            name="Blocked time",
-            marker={"color": VERMILLION},
-            hovertext=[
+        {
+            "type": "bar",
+            "x": top["blocked_days"].to_list(),
+            "y": ticks,
+            "orientation": "h",
+            "name": "Blocked time",
+            "marker": {"color": VERMILLION},
+            "hovertext": [
                 f"{escape(reason)}: {days:.1f} days ({hours:.0f} hours) blocked<br>{items_text(count)}, {blocks:,} blocks"
                 for reason, days, hours, count, blocks in zip(
                     reasons,
@@ -270,8 +273,8 @@ def blocker_chart(summary: FlowSummary) -> ChartSpec:
                     strict=True,
                 )
             ],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
     figure.update_yaxes(type="category", autorange="reversed", rangemode="normal")
     return to_spec(figure)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import plotly.graph_objects as go
-
 from deliveryops.analytics.forecast import CalibrationReport, ForecastInputs, HowManyForecast, WhenForecast
 from deliveryops.charts import (
     BLACK,
@@ -19,7 +17,7 @@ from deliveryops.charts import (
     empty_chart,
     items_text,
     label_headroom,
-    new_figure,
+    new_chart,
     percent_label,
     percentile_groups,
     to_spec,
@@ -57,7 +55,7 @@ def forecast_when_chart(forecast: WhenForecast) -> ChartSpec:
     """
     inputs = forecast.inputs
     unfinished = forecast.not_finished_trials
-    figure = new_figure(
+    figure = new_chart(
         title=f"When will {items_text(forecast.remaining_items)} be done?",
         subtitle=_inputs_text(inputs),
         note=f"{unfinished:,} trials not done within {forecast.max_days:,} days" if unfinished else None,
@@ -76,14 +74,15 @@ def forecast_when_chart(forecast: WhenForecast) -> ChartSpec:
         done += forecast.histogram[day]
         hover.append(f"{when} (day {day}): {share:.1f}% of trials<br>{done / inputs.trials:.1%} done by then")
     figure.add_trace(
-        go.Bar(
-            x=dates,
-            y=shares,
-            name="Trials finishing that day",
-            marker={"color": BLUE},
-            hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+        {
+            "type": "bar",
+            "x": dates,
+            "y": shares,
+            "name": "Trials finishing that day",
+            "marker": {"color": BLUE},
+            "hovertext": hover,
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
     groups = percentile_groups(forecast.days)
     for row, (levels, day) in enumerate(groups):
@@ -120,7 +119,7 @@ def forecast_how_many_chart(forecast: HowManyForecast) -> ChartSpec:
         The chart spec: one bar per total (share of trials in %) and a vertical line per level.
     """
     inputs = forecast.inputs
-    figure = new_figure(
+    figure = new_chart(
         title=f"How many items by {forecast.by_date.isoformat()}?",
         subtitle=_inputs_text(inputs),
         x_title="Items finished (count)",
@@ -137,14 +136,15 @@ def forecast_how_many_chart(forecast: HowManyForecast) -> ChartSpec:
         hover.append(f"{items_text(total)}: {share:.1f}% of trials<br>{at_least / inputs.trials:.1%} finished {total:,} or more")
         at_least -= forecast.histogram[total]
     figure.add_trace(
-        go.Bar(
-            x=totals,
-            y=shares,
-            name="Trials finishing that many",
-            marker={"color": BLUE},
-            hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+        {
+            "type": "bar",
+            "x": totals,
+            "y": shares,
+            "name": "Trials finishing that many",
+            "marker": {"color": BLUE},
+            "hovertext": hover,
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
     # Listed from the highest count (the least confident level) down, so rows read 50% first.
     groups = list(reversed(percentile_groups(forecast.counts)))
@@ -176,7 +176,7 @@ def calibration_chart(report: CalibrationReport, kind: str | None = None) -> Cha
         levels with nothing scored yet are left out.
     """
     levels = report.levels if kind is None else report.by_kind.get(kind, {})
-    figure = new_figure(
+    figure = new_chart(
         title="Forecast calibration",
         subtitle=f"{_KIND_NAMES.get(kind or '', 'Past forecasts')} that held",
         note=f"{report.pending:,} more not yet due" if report.pending else None,
@@ -189,29 +189,31 @@ def calibration_chart(report: CalibrationReport, kind: str | None = None) -> Cha
         return empty_chart(figure, "No forecasts have been scored yet")
     names = [percent_label(level.level) for level in scored]
     figure.add_trace(
-        go.Bar(
-            x=names,
-            y=[(level.hit_rate or 0.0) * 100 for level in scored],
-            name="Observed: share that held",
-            marker={"color": BLUE},
-            hovertext=[
+        {
+            "type": "bar",
+            "x": names,
+            "y": [(level.hit_rate or 0.0) * 100 for level in scored],
+            "name": "Observed: share that held",
+            "marker": {"color": BLUE},
+            "hovertext": [
                 f"{percent_label(level.level)} level: held {level.held:,} of {level.scored:,} scored"
                 f" ({(level.hit_rate or 0.0):.0%})"
                 for level in scored
             ],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
     figure.add_trace(
-        go.Scatter(
-            x=names,
-            y=[level.level for level in scored],
-            mode="markers",
-            name="Ideal: the level itself",
-            marker={"color": BLACK, "symbol": "line-ew-open", "size": 36, "line": {"width": 3, "color": BLACK}},
-            hovertext=[f"Ideal: {percent_label(level.level)} of forecasts hold" for level in scored],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+        {
+            "type": "scatter",
+            "x": names,
+            "y": [level.level for level in scored],
+            "mode": "markers",
+            "name": "Ideal: the level itself",
+            "marker": {"color": BLACK, "symbol": "line-ew-open", "size": 36, "line": {"width": 3, "color": BLACK}},
+            "hovertext": [f"Ideal: {percent_label(level.level)} of forecasts hold" for level in scored],
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
     figure.update_xaxes(type="category")
     figure.update_yaxes(range=[0, 105], ticksuffix="%")
