@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -106,6 +107,36 @@ def trace(spec: ChartSpec, name: str) -> dict[str, Any]:
     return matches[0]
 
 
+_FIELD = re.compile(r"%\{([a-zA-Z.]+)(?:[|:]([^}]*))?\}")
+
+
+def xs(entry: dict[str, Any]) -> list[Any]:
+    """A trace's x values, also when given as a start and a step of whole days (``x0``, ``dx``)."""
+    if "x" in entry:
+        return list(entry["x"])
+    first = date.fromisoformat(entry["x0"])
+    assert entry["dx"] == 24 * 3600 * 1000
+    return [(first + timedelta(days=index)).isoformat() for index in range(len(entry["y"]))]
+
+
+def hover(entry: dict[str, Any], index: int) -> str:
+    """The hover text of one point as Plotly shows it: the trace's template filled with the point's values."""
+    template = entry["hovertemplate"].replace("<extra></extra>", "")
+    point = {"x": xs(entry)[index], "y": entry["y"][index], "fullData.name": entry.get("name")}
+    point.update({name: entry[name][index] for name in ("hovertext", "text", "customdata") if name in entry})
+
+    def fill(match: re.Match[str]) -> str:
+        value = point[match[1]]
+        if match[2] == "%Y-%m-%d":
+            return date.fromisoformat(str(value)[:10]).isoformat()
+        if match[2] == "+d":
+            return f"{value:+d}"
+        assert match[2] is None, match[2]
+        return str(value)
+
+    return _FIELD.sub(fill, template)
+
+
 def shapes(spec: ChartSpec) -> dict[str, dict[str, Any]]:
     return {shape["name"]: shape for shape in spec["layout"].get("shapes", [])}
 
@@ -137,8 +168,8 @@ def test_cycle_time_scatter_plots_each_finished_item_with_percentile_and_sle_lin
     dots = trace(spec, "Finished item")
     assert dots["x"] == ["2024-01-08", "2024-01-09", "2024-01-15", "2024-01-16"]
     assert dots["y"] == [7, 1, 6, 1] == SUMMARY.cycle_times["cycle_time_days"].to_list()
-    assert dots["hovertext"][0] == "OPS-1 · Fix &lt;script&gt; login · 7 days<br>Started 2024-01-02, finished 2024-01-08"
-    assert dots["hovertext"][1].startswith("OPS-3 · Docs · 1 day<br>")
+    assert hover(dots, 0) == "OPS-1 · Fix &lt;script&gt; login · 7 days<br>Started 2024-01-02, finished 2024-01-08"
+    assert hover(dots, 1).startswith("OPS-3 · Docs · 1 day<br>")
     lines = shapes(spec)
     assert {name: line["y0"] for name, line in lines.items()} == {
         "percentile-50": 1,
@@ -239,10 +270,11 @@ def test_wip_run_chart_shows_end_of_day_wip_and_its_average() -> None:
     spec = wip_run_chart(SUMMARY)
 
     line = trace(spec, "Work in progress")
-    assert line["x"][0] == "2024-01-01"
+    assert xs(line)[0] == "2024-01-01"
+    assert xs(line) == [day.isoformat() for day in SUMMARY.wip["date"].to_list()]
     assert line["y"] == SUMMARY.wip["wip"].to_list()
     assert (line["y"][0], line["y"][-1]) == (1, 4)  # item 6 on 1 January; items 4-7 on 21 January
-    assert line["hovertext"][-1] == "2024-01-21: 4 items in progress"
+    assert hover(line, 20) == "2024-01-21: 4 in progress"
     assert shapes(spec)["mean"]["y0"] == pytest.approx(sum(line["y"]) / 21)
     assert titles(spec) == ("Work in progress", "Date (end of day)", "Work in progress (items)")
     assert spec["layout"]["meta"]["definition"] == "/definitions#wip"
@@ -256,7 +288,8 @@ def test_net_flow_groups_arrivals_and_departures_with_the_net_line() -> None:
     net = trace(spec, "Net flow (change in WIP)")
     assert net["y"] == [2, 1, 1]
     assert sum(net["y"]) == SUMMARY.wip["wip"][-1]
-    assert net["hovertext"][0] == "2024-01-01: net +2 items"
+    assert hover(net, 0) == "2024-01-01: net +2 items"
+    assert hover(trace(spec, "Started (arrivals)"), 1) == "2024-01-08: 3 items started"
     assert [entry["name"] for entry in spec["data"]] == [
         "Started (arrivals)",
         "Finished (departures)",
@@ -281,10 +314,11 @@ def test_cumulative_flow_stacks_later_statuses_first() -> None:
     assert [entry["name"] for entry in spec["data"]] == ["Released", "Done", "Test", "Review", "Dev", "Backlog"]
     assert [entry["fill"] for entry in spec["data"]] == ["tozeroy"] + ["tonexty"] * 5
     assert [entry["y"][-1] for entry in spec["data"]] == [0, 4, 4, 5, 8, 8]
-    assert all(len(entry["x"]) == 21 for entry in spec["data"])
+    assert all(xs(entry) == xs(spec["data"][0]) and len(xs(entry)) == 21 for entry in spec["data"])
+    assert xs(spec["data"][0])[::20] == ["2024-01-01", "2024-01-21"]
     review = trace(spec, "Review")
     assert review["y"] == SUMMARY.cumulative_flow.filter(pl.col("status") == "Review")["items"].to_list()
-    assert review["hovertext"][-1] == "Review: 1 in it, 5 at or beyond"
+    assert hover(review, 20) == "Review: 1 in it, 5 at or beyond"
     assert len({entry["fillcolor"] for entry in spec["data"]}) == 6
     assert spec["layout"]["legend"]["traceorder"] == "reversed"
     assert titles(spec) == ("Cumulative flow", "Date (end of day)", "Items (cumulative)")
@@ -425,7 +459,7 @@ def test_every_flow_chart_has_titles_with_units_its_definition_and_a_phone_frien
         assert layout["legend"]["y"] == 0
         assert max(layout["margin"][side] for side in ("l", "r", "b")) <= 48
         assert layout["colorway"] == OKABE_ITO
-        assert all(entry.get("hovertemplate") == "%{hovertext}<extra></extra>" for entry in spec["data"]), name
+        assert all(entry.get("hovertemplate", "").endswith("<extra></extra>") for entry in spec["data"]), name
 
 
 def test_specs_are_plain_json_without_numpy_encodings_or_external_resources() -> None:

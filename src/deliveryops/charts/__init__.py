@@ -17,8 +17,10 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date
+from itertools import pairwise
 from typing import Any, TypeAlias, TypedDict
 
+import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 from plotly.io.json import to_json_plotly
@@ -38,6 +40,7 @@ __all__ = [
     "YELLOW",
     "ChartSpec",
     "Figure",
+    "daily_x",
     "days_text",
     "empty_chart",
     "escape",
@@ -52,6 +55,8 @@ __all__ = [
     "page_figure",
     "percent_label",
     "percentile_groups",
+    "spec_json",
+    "thin_points",
     "thinning_note",
     "to_spec",
     "vertical_line",
@@ -80,6 +85,7 @@ _TITLE_CHARACTERS = 60
 _DEFINITIONS = "/definitions#"
 _LABEL_ROW_PIXELS = 15
 _LABEL_ROW_SHARE = 0.08  # one label row in a plot area about 200 pixels high
+_DAY_MILLISECONDS = 24 * 3600 * 1000
 
 
 class ChartSpec(TypedDict):
@@ -222,6 +228,51 @@ def thinning_note(shown: int, total: int, what: str = "items") -> str | None:
     return f"Showing {shown:,} of {total:,} {what}; percentiles computed on all"
 
 
+def thin_points(values: Sequence[float], limit: int, *, keep_above: float | None = None) -> list[int]:
+    """Choose at most ``limit`` points of a dense cloud to draw, the same ones on every load.
+
+    Every point above ``keep_above`` is kept (the outliers a reader looks for, e.g. the items above
+    the highest percentile line), and the rest are sampled evenly in their order (every k-th, so a
+    cloud ordered by date keeps its shape over time). Statistics must be computed on all points.
+
+    Args:
+        values: the points' y values, in drawing order.
+        limit: the most points to draw.
+        keep_above: a y value above which every point is kept (None: no such points).
+
+    Returns:
+        The indices of the points to draw, in order; all of them when there are at most ``limit``.
+    """
+    count = len(values)
+    if count <= limit:
+        return list(range(count))
+    y = np.asarray(values, dtype=np.float64)
+    high = np.flatnonzero(y > keep_above) if keep_above is not None else np.empty(0, dtype=np.int64)
+    if high.size >= limit:
+        return [int(index) for index in high[(np.arange(limit) * high.size) // limit]]
+    rest = np.flatnonzero(~(y > keep_above)) if keep_above is not None else np.arange(count)
+    room = limit - high.size
+    chosen = rest[(np.arange(room) * rest.size) // room]
+    return [int(index) for index in np.sort(np.concatenate([high, chosen]))]
+
+
+def daily_x(days: Sequence[date]) -> dict[str, Any]:
+    """Return the x coordinates of a daily series: ``x0`` and a one-day ``dx`` when the days follow each other.
+
+    A start and a step instead of one date string per point keeps long daily charts (two years of
+    a cumulative flow diagram: one series per status) small; other series get ``x`` as ISO dates.
+
+    Args:
+        days: the series' days, in order.
+
+    Returns:
+        ``{"x0": "2024-01-01", "dx": 86400000}`` or ``{"x": [...]}``, to merge into a trace on a date axis.
+    """
+    if days and all((later - earlier).days == 1 for earlier, later in pairwise(days)):
+        return {"x0": days[0].isoformat(), "dx": _DAY_MILLISECONDS}
+    return {"x": iso_dates(days)}
+
+
 def empty_chart(figure: AnyFigure, message: str) -> ChartSpec:
     """Return the figure with a centred message instead of data (the axes keep their titles).
 
@@ -252,8 +303,7 @@ def empty_chart(figure: AnyFigure, message: str) -> ChartSpec:
 def to_spec(figure: AnyFigure) -> ChartSpec:
     """Return the figure as plain JSON data (dates as ISO strings, no numpy values).
 
-    A :class:`Figure` is handed over as it is, with any NaN or infinite number replaced by None
-    (JSON has no NaN; Plotly draws a gap).
+    A :class:`Figure` is handed over as it is (:func:`spec_json` turns NaN into null for the page).
 
     Args:
         figure: the figure.
@@ -262,10 +312,6 @@ def to_spec(figure: AnyFigure) -> ChartSpec:
         ``{"data": [...], "layout": {...}}`` that ``json.dumps`` accepts.
     """
     if isinstance(figure, Figure):
-        for trace in figure.data:
-            for key, value in trace.items():
-                if isinstance(value, list) and any(isinstance(v, float) and not math.isfinite(v) for v in value):
-                    trace[key] = [None if isinstance(v, float) and not math.isfinite(v) else v for v in value]
         return ChartSpec(data=figure.data, layout=figure.layout)
     plain = json.loads(to_json_plotly(figure.to_plotly_json()))
     return ChartSpec(data=list(plain["data"]), layout=dict(plain["layout"]))
@@ -414,12 +460,18 @@ def items_text(count: int) -> str:
     return "1 item" if count == 1 else f"{count:,} items"
 
 
-def _shorten(text: str) -> str:
-    return text if len(text) <= _TITLE_CHARACTERS else text[: _TITLE_CHARACTERS - 1].rstrip() + "…"
+def _escaped(column: pl.Expr) -> pl.Expr:
+    return (
+        column.str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
+    )
 
 
 def item_labels(frame: pl.DataFrame, *, with_title: bool = True) -> list[str]:
     """Return one label per row naming the item: "KEY · title" (HTML-escaped for hover text).
+
+    Titles longer than 60 characters are shortened with "…".
 
     Args:
         frame: rows with ``item_id`` and, when known, ``key`` and ``title``.
@@ -428,16 +480,20 @@ def item_labels(frame: pl.DataFrame, *, with_title: bool = True) -> list[str]:
     Returns:
         The labels; an item without a key is named by its id ("#12").
     """
-    ids = frame["item_id"].to_list()
-    keys = frame["key"].to_list() if "key" in frame.columns else [None] * frame.height
-    titles = frame["title"].to_list() if with_title and "title" in frame.columns else [None] * frame.height
-    labels = []
-    for item_id, key, title in zip(ids, keys, titles, strict=True):
-        parts = [escape(str(key)) if key else f"#{item_id}"]
-        if title:
-            parts.append(escape(_shorten(str(title))))
-        labels.append(" · ".join(parts))
-    return labels
+    by_id = pl.lit("#") + pl.col("item_id").cast(pl.Utf8)
+    label = by_id
+    if "key" in frame.columns:
+        key = pl.col("key").cast(pl.Utf8)
+        label = pl.when(key.is_not_null() & (key != "")).then(_escaped(key)).otherwise(by_id)
+    if with_title and "title" in frame.columns:
+        title = pl.col("title").cast(pl.Utf8)
+        short = (
+            pl.when(title.str.len_chars() <= _TITLE_CHARACTERS)
+            .then(title)
+            .otherwise(title.str.slice(0, _TITLE_CHARACTERS - 1).str.strip_chars_end() + "…")
+        )
+        label = pl.when(title.is_not_null() & (title != "")).then(label + " · " + _escaped(short)).otherwise(label)
+    return frame.select(label.alias("label"))["label"].to_list()
 
 
 def key_list(keys: Sequence[str], limit: int = 8) -> str:
@@ -466,6 +522,36 @@ def iso_dates(values: Sequence[date | None]) -> list[str | None]:
     return [None if value is None else value.isoformat() for value in values]
 
 
+def spec_json(spec: ChartSpec | Mapping[str, Any]) -> str:
+    """Return a chart spec as compact JSON to embed in a page's ``<script type="application/json">``.
+
+    No spaces between values and non-ASCII text as it is (UTF-8), so a chart of thousands of points
+    weighs what its data does; ``</`` and ``<!--`` are escaped so the text cannot end the script
+    element. NaN and infinite numbers, which JSON lacks, become null.
+
+    Args:
+        spec: the chart.
+
+    Returns:
+        The JSON text, safe inside a script element.
+    """
+    try:
+        text = json.dumps(spec, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(spec), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
 def page_figure(name: str, spec: ChartSpec | Mapping[str, Any], *, definition: str = "/definitions") -> dict[str, Any]:
     """A chart for a template: the title moves to the page's heading, so it is not shown twice.
 
@@ -475,13 +561,20 @@ def page_figure(name: str, spec: ChartSpec | Mapping[str, Any], *, definition: s
         definition: the link used when the chart's layout names no definition of its own.
 
     Returns:
-        ``name``, ``spec`` (without its title), ``title`` and ``definition``, for the chart macro.
+        ``name``, ``spec`` (without its title), ``json`` (that spec as :func:`spec_json` text),
+        ``title``, ``notes`` (the subtitle's lines as plain text) and ``definition``, for the chart macro.
     """
     layout = dict(spec["layout"])
     title = layout.pop("title", {}) or {}
+    shown = {"data": spec["data"], "layout": layout}
+    subtitle = title.get("subtitle", {}) if isinstance(title, dict) else {}
+    text = subtitle.get("text", "") if isinstance(subtitle, dict) else ""
     return {
         "name": name,
-        "spec": {"data": spec["data"], "layout": layout},
+        "spec": shown,
+        "json": spec_json(shown),
+        # The subtitle's lines (period, caveats such as "Showing 1,000 of 4,512 items"), shown under the heading.
+        "notes": [html.unescape(line) for line in text.split("<br>") if line],
         "title": title.get("text", name) if isinstance(title, dict) else str(title),
         "definition": layout.get("meta", {}).get("definition", definition),
     }

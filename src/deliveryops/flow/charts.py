@@ -17,6 +17,7 @@ import polars as pl
 from deliveryops.analytics.flow import FlowSummary, Frequency
 from deliveryops.charts import ChartSpec, page_figure
 from deliveryops.flow.charts_flow import (
+    SCATTER_POINTS,
     cumulative_flow_diagram,
     cycle_time_histogram,
     cycle_time_scatter,
@@ -31,6 +32,7 @@ from deliveryops.flow.charts_forecast import calibration_chart, forecast_how_man
 __all__ = [
     "CSV_NAMES",
     "FLOW_CHARTS",
+    "SCATTER_POINTS",
     "ChartSpec",
     "FlowChart",
     "aging_wip_chart",

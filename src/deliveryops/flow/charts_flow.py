@@ -24,6 +24,7 @@ from deliveryops.charts import (
     YELLOW,
     ChartSpec,
     Figure,
+    daily_x,
     days_text,
     empty_chart,
     escape,
@@ -36,11 +37,14 @@ from deliveryops.charts import (
     new_chart,
     percent_label,
     percentile_groups,
+    thin_points,
+    thinning_note,
     to_spec,
     vertical_line,
 )
 
 __all__ = [
+    "SCATTER_POINTS",
     "cumulative_flow_diagram",
     "cycle_time_histogram",
     "cycle_time_scatter",
@@ -51,11 +55,17 @@ __all__ = [
 ]
 
 NO_DAYS = "No days in this period"
+SCATTER_POINTS = 1_000
+"""The most dots the cycle time scatterplot draws; above it the cloud is thinned (the subtitle says so)."""
 _PERCENTILE_COLOUR = "#4d5560"
 _CFD_COLOURS = (SKY_BLUE, ORANGE, GREEN, YELLOW, BLUE, VERMILLION, PURPLE, GREY)
 _HORIZONTAL_LABELS = ("end", "start")  # neighbouring percentile labels alternate ends, so they do not overlap
 _WEEK_MILLISECONDS = 7 * 24 * 3600 * 1000
 _WEEK_TICKS = 6
+
+
+def _iso(dates: pl.Series) -> list[str | None]:
+    return dates.dt.to_string("%Y-%m-%d").to_list()
 
 
 def _period(summary: FlowSummary) -> str:
@@ -129,49 +139,50 @@ def _horizontal_percentiles(figure: Figure, percentiles: dict[float, int | None]
 def cycle_time_scatter(summary: FlowSummary) -> ChartSpec:
     """Return the cycle time scatterplot: one dot per finished item, with percentile and SLE lines.
 
+    Above :data:`SCATTER_POINTS` finished items the cloud is thinned (:func:`~deliveryops.charts.thin_points`):
+    every item above the highest percentile line is drawn and the others are sampled evenly by
+    finish date; the subtitle says how many are shown. Percentiles, lines and the CSV use every item.
+
     Args:
         summary: the flow summary.
 
     Returns:
-        The chart spec; x = finished date, y = cycle time in days; hover "KEY · title · N days".
+        The chart spec; x = finished date, y = cycle time in days; hover "KEY · title · N days",
+        then the start and finish dates (the label is the trace's ``text``, the start date its
+        ``customdata``).
     """
+    frame = summary.cycle_times
+    lines = [value for value in summary.cycle_time_percentiles.values() if value is not None]
+    days_all = frame["cycle_time_days"].to_list()
+    drawn = thin_points(days_all, SCATTER_POINTS, keep_above=max(lines) if lines else None)
     figure = new_chart(
         title="Cycle time of finished items",
         subtitle=f"Finished {_period(summary)}",
+        note=thinning_note(len(drawn), frame.height, "finished items"),
         x_title="Finished date",
         y_title="Cycle time (days)",
         definition="cycle-time",
     )
-    frame = summary.cycle_times
     if frame.is_empty():
         return empty_chart(figure, NO_FINISHED_MESSAGE)
-    days = frame["cycle_time_days"].to_list()
-    hover = [
-        f"{label} · {days_text(value)}<br>Started {started}, finished {finished}"
-        for label, value, started, finished in zip(
-            item_labels(frame),
-            days,
-            iso_dates(frame["started_date"].to_list()),
-            iso_dates(frame["finished_date"].to_list()),
-            strict=True,
-        )
-    ]
+    shown = frame[drawn] if len(drawn) < frame.height else frame
+    days = shown["cycle_time_days"].to_list()
     figure.add_trace(
         {
             "type": "scatter",
-            "x": iso_dates(frame["finished_date"].to_list()),
+            "x": _iso(shown["finished_date"]),
             "y": days,
             "mode": "markers",
             "name": "Finished item",
-            "hovertext": hover,
-            "hovertemplate": "%{hovertext}<extra></extra>",
+            "text": [f"{label} · {days_text(value)}" for label, value in zip(item_labels(shown), days, strict=True)],
+            "customdata": _iso(shown["started_date"]),
+            "hovertemplate": "%{text}<br>Started %{customdata}, finished %{x|%Y-%m-%d}<extra></extra>",
             "marker": {"color": BLUE, "size": 9, "opacity": 0.75, "line": {"color": "#ffffff", "width": 1}},
         }
     )
     _horizontal_percentiles(figure, summary.cycle_time_percentiles, summary.sle_days)
-    lines = [value for value in summary.cycle_time_percentiles.values() if value is not None]
     # Room above the highest line for its label, which would otherwise fall outside the plot.
-    label_headroom(figure, top=max([*days, *lines, summary.sle_days or 0]), rows=1)
+    label_headroom(figure, top=max([*days_all, *lines, summary.sle_days or 0]), rows=1)
     figure.update_xaxes(type="date")
     return to_spec(figure)
 
@@ -309,18 +320,16 @@ def wip_run_chart(summary: FlowSummary) -> ChartSpec:
     frame = summary.wip
     if frame.is_empty():
         return empty_chart(figure, NO_DAYS)
-    dates = iso_dates(frame["date"].to_list())
     counts = frame["wip"].to_list()
     figure.add_trace(
         {
             "type": "scatter",
-            "x": dates,
+            **daily_x(frame["date"].to_list()),
             "y": counts,
             "mode": "lines",
             "line": {"color": BLUE, "width": 2, "shape": "hv"},
             "name": "Work in progress",
-            "hovertext": [f"{day}: {items_text(count)} in progress" for day, count in zip(dates, counts, strict=True)],
-            "hovertemplate": "%{hovertext}<extra></extra>",
+            "hovertemplate": "%{x|%Y-%m-%d}: %{y} in progress<extra></extra>",
         }
     )
     figure.update_xaxes(type="date")
@@ -370,8 +379,8 @@ def net_flow_chart(summary: FlowSummary, freq: Frequency | None = None) -> Chart
                 "y": values,
                 "name": name,
                 "marker": {"color": colour},
-                "hovertext": [f"{day}: {items_text(count)} {verb}" for day, count in zip(x, values, strict=True)],
-                "hovertemplate": "%{hovertext}<extra></extra>",
+                "customdata": [items_text(count) for count in values],
+                "hovertemplate": f"%{{x|%Y-%m-%d}}: %{{customdata}} {verb}<extra></extra>",
             }
         )
     net = frame["net"].to_list()
@@ -384,8 +393,7 @@ def net_flow_chart(summary: FlowSummary, freq: Frequency | None = None) -> Chart
             "name": "Net flow (change in WIP)",
             "line": {"color": BLACK, "width": 2},
             "marker": {"symbol": "diamond", "size": 7},
-            "hovertext": [f"{day}: net {value:+d} items" for day, value in zip(x, net, strict=True)],
-            "hovertemplate": "%{hovertext}<extra></extra>",
+            "hovertemplate": "%{x|%Y-%m-%d}: net %{y:+d} items<extra></extra>",
         }
     )
     figure.update_layout(barmode="group")
@@ -422,7 +430,8 @@ def cumulative_flow_diagram(summary: FlowSummary) -> ChartSpec:
         return empty_chart(figure, NO_DAYS)
     first_day = frame["date"][0]
     statuses = frame.filter(pl.col("date") == first_day)["status"].to_list()
-    dates = iso_dates(frame.filter(pl.col("status") == statuses[0])["date"].to_list())
+    dates = frame.filter(pl.col("status") == statuses[0])["date"].to_list()
+    x = daily_x(dates)
     lines = [frame.filter(pl.col("status") == status)["items"].to_list() for status in statuses]
     colours = [_CFD_COLOURS[index % len(_CFD_COLOURS)] for index in range(len(statuses))]
     for index in reversed(range(len(statuses))):
@@ -431,18 +440,15 @@ def cumulative_flow_diagram(summary: FlowSummary) -> ChartSpec:
         figure.add_trace(
             {
                 "type": "scatter",
-                "x": dates,
+                **x,
                 "y": lines[index],
                 "mode": "lines",
                 "name": escape(statuses[index]),
                 "fill": "tozeroy" if index == len(statuses) - 1 else "tonexty",
                 "line": {"color": "#ffffff", "width": 0.5},
                 "fillcolor": colours[index],
-                "hovertext": [
-                    f"{escape(statuses[index])}: {count} in it, {total} at or beyond"
-                    for count, total in zip(in_status, lines[index], strict=True)
-                ],
-                "hovertemplate": "%{hovertext}<extra></extra>",
+                "customdata": in_status,
+                "hovertemplate": "%{fullData.name}: %{customdata} in it, %{y} at or beyond<extra></extra>",
             }
         )
     figure.update_layout(hovermode="x unified", legend={"traceorder": "reversed"})
