@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from multiprocessing import get_context
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -50,6 +51,7 @@ from deliveryops.analytics.flow.metrics import (
     cycle_times,
     discarded_after_start,
     net_flow,
+    percentiles_of,
     sle,
     throughput,
     wip,
@@ -172,21 +174,22 @@ def flow_summary(
     Returns:
         A :class:`FlowSummary`.
     """
-    today = pl.select(pl.lit(now).dt.convert_time_zone(tz).dt.date()).item()
+    today = now.astimezone(ZoneInfo(tz)).date()
     # Sort and classify the transitions once; four metrics read them.
     known = known_transitions(transitions, workflow)
     statuses = workflow_frame(workflow)
     timeline = timeline_from_known(known, statuses=statuses, tz=tz, items=items)
     target = sle(timeline, today=today, window_days=window_days) if sle_days is None else sle_days
     blocked_per_item, clusters = blocked_time_and_clusters(blocked, timeline, now=now)
+    finished = cycle_times(timeline, start=start, end=end)
     return FlowSummary(
         start=start,
         end=end,
         today=today,
         timeline=timeline,
         unknown_statuses=unknown_statuses(transitions, workflow=workflow),
-        cycle_times=cycle_times(timeline, start=start, end=end),
-        cycle_time_percentiles=cycle_time_percentiles(timeline, start=start, end=end),
+        cycle_times=finished,
+        cycle_time_percentiles=percentiles_of(finished),
         sle_days=target,
         throughput=throughput(timeline, start=start, end=end, freq=freq),
         wip=wip(timeline, start=start, end=end),

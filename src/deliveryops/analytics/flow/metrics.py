@@ -96,7 +96,20 @@ def cycle_time_percentiles(
     Returns:
         ``{P: days}``; every value is None when no item finished in the range.
     """
-    days = cycle_times(timeline, start=start, end=end)["cycle_time_days"].to_numpy().astype(np.float64)
+    return percentiles_of(cycle_times(timeline, start=start, end=end), percents)
+
+
+def percentiles_of(finished: pl.DataFrame, percents: Sequence[float] = DEFAULT_PERCENTS) -> dict[float, int | None]:
+    """Return :func:`cycle_time_percentiles` of items already chosen (a :func:`cycle_times` frame).
+
+    Args:
+        finished: a frame with ``cycle_time_days``, e.g. the output of :func:`cycle_times`.
+        percents: the percentiles wanted, each in (0, 100].
+
+    Returns:
+        ``{P: days}``; every value is None when the frame is empty.
+    """
+    days = finished["cycle_time_days"].to_numpy().astype(np.float64)
     return {percent: None if value is None else round(value) for percent, value in nearest_rank_many(days, percents).items()}
 
 
