@@ -25,6 +25,9 @@ from deliveryops.settings import Settings
 from tests.parity import parity  # noqa: F401 (the fixture of the API/pages/CLI parity tests)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The connector fakes serve plain http on 127.0.0.1: allow that (and only that) in every test's settings.
+# Tests of the host policy itself pass an explicit HostPolicy or Settings.
+os.environ["DELIVERYOPS_CONNECTOR_ALLOW_HTTP_LOOPBACK"] = "true"
 POSTGRES_ADMIN_URL = os.environ.get("DELIVERYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

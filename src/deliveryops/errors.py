@@ -164,6 +164,7 @@ _SUBJECT_MESSAGES: dict[str, str] = {
     "too_long": "{label} has at most {max_length} entries.",
     "too_short": "{label} needs at least {min_length} entries.",
     "list_type": "{label} is a list.",
+    "web_url": "{label} must be a web address starting with http:// or https://; got {shown}.",
     "model_type": "{label} is an object with named fields.",
     "model_attributes_type": "{label} is an object with named fields.",
     "dict_type": "{label} is an object with named fields.",

@@ -9,11 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "MAX_OFFSET", "FormScale", "Page", "PageParams", "paginate"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "MAX_OFFSET",
+    "WEB_URL_SCHEMES",
+    "FormScale",
+    "Page",
+    "PageParams",
+    "WebUrl",
+    "check_web_url",
+    "is_web_url",
+    "paginate",
+    "web_url_or_none",
+]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -67,3 +82,65 @@ class FormScale:
     """
 
     factor: float
+
+
+WEB_URL_SCHEMES = frozenset({"http", "https"})
+_SHOWN = 40
+
+
+def is_web_url(value: object) -> bool:
+    """Whether ``value`` is an absolute ``http://`` or ``https://`` address with a host.
+
+    A link from outside (a tracker, a webhook, a CSV file, a form) is stored and rendered only when this
+    holds: ``javascript:``, ``data:``, ``file:`` and scheme-relative or relative addresses are not links.
+    Browsers ignore tabs and newlines inside a URL and leading spaces or control characters, so any of
+    those makes the value not a web address either.
+    """
+    if not isinstance(value, str) or not value or len(value) > 2000:
+        return False
+    if any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in WEB_URL_SCHEMES and bool(parts.hostname)
+
+
+def check_web_url(value: str | None, *, label: str = "The link") -> str | None:
+    """Return ``value`` (None and "" give None) when it is a web address, else raise ``ValueError``.
+
+    Args:
+        value: the address as it came in.
+        label: the field in words, for the message ("The deployment's url").
+
+    Returns:
+        The address, or None for an empty one.
+    """
+    if value is None or value == "":
+        return None
+    if not is_web_url(value):
+        shown = value if len(value) <= _SHOWN else value[:_SHOWN] + "…"
+        raise ValueError(f"{label} must be a web address starting with http:// or https://; got {shown!r}.")
+    return value
+
+
+def web_url_or_none(value: object) -> str | None:
+    """``value`` when it is a web address, else None: for links a connector reads from a source."""
+    return value if isinstance(value, str) and is_web_url(value) else None
+
+
+def _check_web_url_field(value: str | None) -> str | None:
+    # A custom error type: deliveryops.errors words it with the field's label ("Url must be a web address ...").
+    if value is None or value == "":
+        return None
+    if not is_web_url(value):
+        shown = value if len(value) <= _SHOWN else value[:_SHOWN] + "…"
+        raise PydanticCustomError(
+            "web_url", "must be a web address starting with http:// or https://; got {shown}", {"shown": repr(shown)}
+        )
+    return value
+
+
+WebUrl = Annotated[str | None, AfterValidator(_check_web_url_field)]
+"""An optional link from outside, stored only when it is an ``http://`` or ``https://`` address."""

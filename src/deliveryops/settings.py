@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     jobs_inline: bool = Field(
         default=False, description="Run each job in the process that enqueued it, as soon as it is committed (tests)"
     )
+    connector_allow_private_hosts: bool = Field(
+        default=False,
+        description="Connections may reach private, loopback and link-local addresses (a tracker inside the network)",
+    )
+    connector_allow_http_loopback: bool = Field(
+        default=False, description="Connections may use plain http:// to this machine's loopback address (tests, local fakes)"
+    )
     public_url: str = Field(default="http://127.0.0.1:8000", description="Where people reach the app (links in e-mails)")
     smtp_host: str | None = Field(default=None, description="SMTP server for digests; None: e-mail is off")
     smtp_port: int = Field(default=25, ge=1, le=65535)

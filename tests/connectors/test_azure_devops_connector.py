@@ -351,7 +351,8 @@ def test_registered_with_settings_that_name_the_wrong_field() -> None:
     with pytest.raises(ValidationError) as caught:
         AzureDevOpsSettings(base_url="dev.azure.com/fabrikam", project="Fabrikam", area_paths=["Other\\Team"])
     assert {error["loc"][0] if error["loc"] else "settings": error["msg"] for error in caught.value.errors()} == {
-        "base_url": "Value error, must start with https:// (for example https://dev.azure.com/fabrikam)"
+        "base_url": "Value error, must be a web address with a host name, starting with https:// "
+        "(e.g. https://dev.azure.com/fabrikam); got 'dev.azure.com/fabrikam'"
     }
     with pytest.raises(ValidationError) as area:
         AzureDevOpsSettings(base_url="https://dev.azure.com/fabrikam", project="Fabrikam", area_paths=["Other\\Team"])

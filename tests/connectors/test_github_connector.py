@@ -349,7 +349,10 @@ def test_workflow_proposals() -> None:
             {"repositories": [REPO], "workflow_by": "labels"},
             "status_labels: workflow_by 'labels' needs at least one status label",
         ),
-        ({"repositories": [REPO], "base_url": "api.github.com"}, "must start with https://"),
+        (
+            {"repositories": [REPO], "base_url": "api.github.com"},
+            "must be a web address with a host name, starting with https://",
+        ),
     ],
 )
 def test_settings_are_validated_with_a_message_naming_the_field(settings: dict[str, object], message: str) -> None:

@@ -195,7 +195,8 @@ def test_settings_name_the_wrong_field() -> None:
         GitLabSettings(base_url="gitlab.example.com", projects=["shop"])
     messages = {error["loc"][0]: error["msg"] for error in caught.value.errors()}
     assert messages == {
-        "base_url": "Value error, must start with https:// (for example https://gitlab.com)",
+        "base_url": "Value error, must be a web address with a host name, starting with https:// "
+        "(e.g. https://gitlab.com); got 'gitlab.example.com'",
         "projects": "Value error, 'shop' is not a project path (group/project) or id",
     }
     assert (

@@ -54,7 +54,8 @@ def test_settings_normalise_keys_and_url() -> None:
         ),
         (
             {"base_url": "x.atlassian.net", "projects": ["OPS"]},
-            "Value error, the site URL must start with https:// (got 'x.atlassian.net')",
+            "Value error, must be a web address with a host name, starting with https:// "
+            "(e.g. https://your-site.atlassian.net); got 'x.atlassian.net'",
         ),
     ],
 )

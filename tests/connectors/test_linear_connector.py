@@ -170,7 +170,8 @@ def test_registered_with_settings_that_name_the_wrong_field() -> None:
     with pytest.raises(ValidationError) as caught:
         LinearSettings(base_url="api.linear.app", teams=["eng-team"])
     assert {error["loc"][0]: error["msg"] for error in caught.value.errors()} == {
-        "base_url": "Value error, must start with https:// (for example https://api.linear.app)",
+        "base_url": "Value error, must be a web address with a host name, starting with https:// "
+        "(e.g. https://api.linear.app); got 'api.linear.app'",
         "teams": "Value error, 'ENG-TEAM' is not a Linear team key (letters and digits, e.g. ENG)",
     }
     assert LinearSettings(teams=[" eng "]).teams == ["ENG"]

@@ -9,7 +9,6 @@ from pathlib import Path
 import plotly
 import swagger_ui_bundle
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,6 +50,7 @@ from deliveryops.teams import pages as team_pages
 from deliveryops.teams import people_pages
 from deliveryops.teams import routes as team_routes
 from deliveryops.web.errors import install_error_handlers
+from deliveryops.web.headers import SecurityHeadersMiddleware
 from deliveryops.work import pages as work_pages
 from deliveryops.work import routes as work_routes
 from deliveryops.worker import load_jobs
@@ -61,6 +61,23 @@ __all__ = ["create_app"]
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
 
+
+API_DOCS_HTML = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>DeliveryOps API</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/vendor/swagger/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/vendor/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/api_docs.js"></script>
+</body>
+</html>
+"""
 
 API_PREFIX = "/api/v1"
 # The one place that wires routers: later capabilities add theirs here, JSON routers (under /api/v1)
@@ -187,6 +204,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
         https_only=settings.environment == "production",
     )
     install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)  # added last, so it wraps everything, error answers included
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
@@ -204,13 +222,8 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/api/openapi.json",
-            title="DeliveryOps API",
-            swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/vendor/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
+        # FastAPI's own page starts Swagger UI with an inline script, which the Content-Security-Policy refuses.
+        return HTMLResponse(API_DOCS_HTML)
 
     app.include_router(api_router())
     for router in PAGE_ROUTERS:

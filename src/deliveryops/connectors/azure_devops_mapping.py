@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from deliveryops.connectors.azure_devops_settings import PipelineSource
 from deliveryops.connectors.base import ChangeRecord, DeploymentRecord, IncidentRecord
+from deliveryops.schemas import web_url_or_none
 from deliveryops.work.records import BlockedIntervalRecord, StageCategory, TransitionRecord, WorkflowStatus, WorkItemRecord
 
 __all__ = [
@@ -337,7 +338,7 @@ def build_deployment(
         finished_at=max(finished, started) if finished else None,
         commit_sha=str(build.get("sourceVersion") or "") or None,
         ref=str(build.get("sourceBranch") or "").removeprefix("refs/heads/") or None,
-        url=str((((build.get("_links") or {}).get("web") or {}).get("href")) or "") or None,
+        url=web_url_or_none(((build.get("_links") or {}).get("web") or {}).get("href")),
     )
 
 
@@ -378,7 +379,7 @@ def release_deployment(
         finished_at=max(finished, started) if finished else None,
         commit_sha=commit,
         ref=str((reference.get("branch") or {}).get("id") or "").removeprefix("refs/heads/") or None,
-        url=str(web.get("href") or "") or None,
+        url=web_url_or_none(web.get("href")),
     )
 
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from deliveryops.connectors.base import ConnectorSettings
+from deliveryops.connectors.base import ConnectorSettings, source_url
 
 __all__ = [
     "AzureDevOpsSettings",
@@ -129,9 +129,7 @@ class AzureDevOpsSettings(ConnectorSettings):
         value = (value or "").strip().rstrip("/")
         if not value:
             return None
-        if not value.startswith(("https://", "http://")) or not urlsplit(value).netloc:
-            raise ValueError("must start with https:// (for example https://dev.azure.com/fabrikam)")
-        return value
+        return source_url(value, example="https://dev.azure.com/fabrikam")
 
     @field_validator("project")
     @classmethod

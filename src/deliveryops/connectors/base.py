@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
@@ -21,6 +22,7 @@ __all__ = [
     "FetchPage",
     "IncidentRecord",
     "SyncRequest",
+    "source_url",
 ]
 
 
@@ -171,3 +173,16 @@ class Connector(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 (an optional hook, not an abstract method)
         """Release network resources; the engine calls it when a sync ends."""
+
+
+def source_url(value: str, *, example: str) -> str:
+    """A connection's base URL, trimmed, when it is an ``http(s)://`` address with a host; else ``ValueError``.
+
+    Whether plain ``http://`` or a private address may be used is the sync domain's decision (its host
+    policy, from the settings); this only refuses what is not a web address at all (``file://``, ``ftp://``).
+    """
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be a web address with a host name, starting with https:// (e.g. {example}); got {value!r}")
+    return value

@@ -47,6 +47,7 @@ from deliveryops.connectors.base import (
     DeploymentRecord,
     FetchPage,
     SyncRequest,
+    source_url,
 )
 from deliveryops.connectors.github_changes import change
 from deliveryops.connectors.github_deployments import (
@@ -109,9 +110,7 @@ class GitHubSettings(ConnectorSettings):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (for example https://api.github.com)")
-        return value.rstrip("/")
+        return source_url(value, example="https://api.github.com")
 
     @field_validator("repositories")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any
 
 from deliveryops.connectors.base import ChangeRecord
 from deliveryops.connectors.github_history import parse_time
+from deliveryops.schemas import web_url_or_none
 
 __all__ = ["change", "first_commit_at", "first_review_at"]
 
@@ -42,7 +43,7 @@ def change(
         closed_at=_time(pull.get("closed_at")),
         merge_commit_sha=(pull.get("merge_commit_sha") or None) if merged_at is not None else None,
         base_branch=str((pull.get("base") or {}).get("ref") or ""),
-        url=pull.get("html_url"),
+        url=web_url_or_none(pull.get("html_url")),
     )
 
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from deliveryops.connectors.base import DeploymentRecord, IncidentRecord
 from deliveryops.connectors.github_history import parse_time
+from deliveryops.schemas import web_url_or_none
 
 __all__ = [
     "STATUS_RETENTION",
@@ -245,7 +246,7 @@ def deployment_from_api(
         finished_at=finished,
         commit_sha=str(deployment.get("sha") or "") or None,
         ref=str(deployment.get("ref") or "") or None,
-        url=str(url) if url else None,
+        url=web_url_or_none(url),
     )
 
 
@@ -276,7 +277,7 @@ def deployment_from_run(repository: str, run: Mapping[str, Any], *, environment:
         finished_at=parse_time(str(run.get("updated_at") or run["created_at"])),
         commit_sha=str(run.get("head_sha") or "") or None,
         ref=str(run.get("head_branch") or "") or None,
-        url=str(run.get("html_url") or "") or None,
+        url=web_url_or_none(run.get("html_url")),
     )
 
 
@@ -312,5 +313,5 @@ def incident_from_issue(repository: str, issue: Mapping[str, Any], *, label: str
         resolved_at=parse_time(str(closed_at)) if isinstance(closed_at, str) and closed_at else None,
         severity=severity,
         repository=repository,
-        url=str(issue.get("html_url") or "") or None,
+        url=web_url_or_none(issue.get("html_url")),
     )

@@ -24,6 +24,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any, Literal
 
+from deliveryops.schemas import web_url_or_none
 from deliveryops.work.records import BlockedIntervalRecord, TransitionRecord, WorkItemRecord
 
 __all__ = [
@@ -114,7 +115,7 @@ def work_item(
         blocked_intervals=tuple(history.blocked),
         labels=labels,
         resolution=(str(issue.get("state_reason") or "completed") if closed else None),
-        url=issue.get("html_url"),
+        url=web_url_or_none(issue.get("html_url")),
         history_is_estimated=estimated,
     )
 

@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import Field, field_validator
 
-from deliveryops.connectors.base import Connector, ConnectorError, ConnectorSettings, FetchPage, SyncRequest
+from deliveryops.connectors.base import Connector, ConnectorError, ConnectorSettings, FetchPage, SyncRequest, source_url
 from deliveryops.connectors.gitlab_mapping import (
     CLOSED,
     OPEN,
@@ -93,9 +93,7 @@ class GitLabSettings(ConnectorSettings):
     @classmethod
     def _base_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (for example https://gitlab.com)")
-        return value.removesuffix("/api/v4")
+        return source_url(value, example="https://gitlab.com").removesuffix("/api/v4")
 
     @field_validator("projects")
     @classmethod

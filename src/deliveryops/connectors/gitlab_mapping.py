@@ -27,6 +27,7 @@ from itertools import groupby
 from typing import Any
 
 from deliveryops.connectors.base import ChangeRecord, DeploymentRecord, IncidentRecord
+from deliveryops.schemas import web_url_or_none
 from deliveryops.work.records import BlockedIntervalRecord, TransitionRecord, WorkItemRecord
 
 __all__ = [
@@ -148,7 +149,7 @@ def work_item(
         labels=labels,
         estimate=float(weight) if isinstance(weight, int | float) and not isinstance(weight, bool) else None,
         resolution="closed" if closed else None,
-        url=str(issue.get("web_url") or "") or None,
+        url=web_url_or_none(issue.get("web_url")),
         history_is_estimated=estimated,
     )
 
@@ -316,7 +317,7 @@ def change(
         closed_at=_time(merge_request.get("closed_at")) or merged_at,
         merge_commit_sha=merge_sha(merge_request),
         base_branch=str(merge_request.get("target_branch") or ""),
-        url=str(merge_request.get("web_url") or "") or None,
+        url=web_url_or_none(merge_request.get("web_url")),
     )
 
 
@@ -354,7 +355,7 @@ def deployment(project: str, raw: Mapping[str, Any], shipped: Sequence[str] = ()
         commit_sha=str(raw.get("sha") or "") or None,
         commit_shas=tuple(shipped),
         ref=str(raw.get("ref") or "") or None,
-        url=str(job.get("web_url") or "") or None,
+        url=web_url_or_none(job.get("web_url")),
     )
 
 
@@ -383,5 +384,5 @@ def incident(project: str, issue: Mapping[str, Any]) -> IncidentRecord:
         resolved_at=None if resolved is None else max(resolved, created),
         severity=severity,
         repository=project,
-        url=str(issue.get("web_url") or "") or None,
+        url=web_url_or_none(issue.get("web_url")),
     )

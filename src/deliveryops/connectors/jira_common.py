@@ -35,6 +35,7 @@ from deliveryops.connectors.base import (
     FetchPage,
     IncidentRecord,
     SyncRequest,
+    source_url,
 )
 from deliveryops.connectors.http import HttpStats, SourceClient
 from deliveryops.connectors.jira_mapping import MappingOptions, parse_time, propose_workflow, work_item
@@ -111,9 +112,7 @@ class JiraSettingsBase(ConnectorSettings):
     @classmethod
     def _site_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if not value.startswith(("https://", "http://")):
-            raise ValueError(f"the site URL must start with https:// (got {value!r})")
-        return value
+        return source_url(value, example="https://your-site.atlassian.net")
 
     @field_validator("projects")
     @classmethod

@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import Field, field_validator
 
-from deliveryops.connectors.base import Connector, ConnectorError, ConnectorSettings, FetchPage, SyncRequest
+from deliveryops.connectors.base import Connector, ConnectorError, ConnectorSettings, FetchPage, SyncRequest, source_url
 from deliveryops.connectors.linear_mapping import (
     IssueOptions,
     incident,
@@ -151,9 +151,7 @@ class LinearSettings(ConnectorSettings):
     @classmethod
     def _base_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (for example https://api.linear.app)")
-        return value.removesuffix("/graphql")
+        return source_url(value, example="https://api.linear.app").removesuffix("/graphql")
 
     @field_validator("teams")
     @classmethod

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deliveryops.connectors.base import IncidentRecord
+from deliveryops.schemas import web_url_or_none
 from deliveryops.work.records import BlockedIntervalRecord, StageCategory, TransitionRecord, WorkflowStatus, WorkItemRecord
 
 __all__ = [
@@ -145,7 +146,7 @@ def work_item(issue: Mapping[str, Any], history: Iterable[Mapping[str, Any]], op
         labels=tuple(labels),
         estimate=float(estimate) if isinstance(estimate, int | float) and not isinstance(estimate, bool) else None,
         resolution=state_type if state_type in ("completed", "canceled", "duplicate") else None,
-        url=str(issue.get("url") or "") or None,
+        url=web_url_or_none(issue.get("url")),
         history_is_estimated=estimated,
     )
 
@@ -198,7 +199,7 @@ def project_item(project: Mapping[str, Any], options: IssueOptions) -> WorkItemR
         created_at=created,
         transitions=tuple(transitions),
         resolution=str(status.get("type")) if status.get("type") in ("completed", "canceled") else None,
-        url=str(project.get("url") or "") or None,
+        url=web_url_or_none(project.get("url")),
         history_is_estimated=True,
     )
 

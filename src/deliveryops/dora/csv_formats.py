@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from deliveryops.connectors.base import ChangeRecord, DeploymentRecord, IncidentRecord
 from deliveryops.dora.ingest import DEPLOYMENT_RESULTS, import_deployments, import_incidents, relink_changes
 from deliveryops.errors import ValidationFailedError
+from deliveryops.schemas import is_web_url
 from deliveryops.teams.models import Team
 from deliveryops.work.importing import import_changes
 
@@ -92,6 +93,14 @@ class _Reader:
             return None
         if len(value) > max_length:
             self.problem(row.line, column, f"is longer than {max_length} characters")
+            return None
+        return value
+
+    def url(self, row: _Row, column: str = "url") -> str | None:
+        value = self.text(row, column, max_length=500)
+        if value is not None and not is_web_url(value):
+            shown = value if len(value) <= 40 else value[:40] + "…"
+            self.problem(row.line, column, f"must be a web address starting with http:// or https://; got {shown!r}")
             return None
         return value
 
@@ -199,7 +208,7 @@ def parse_deployments(content: str, *, time_zone: str = "UTC", file_name: str = 
                     commit_sha=reader.text(row, "commit_sha", max_length=64),
                     commit_shas=shas,
                     ref=reader.text(row, "ref"),
-                    url=reader.text(row, "url", max_length=500),
+                    url=reader.url(row),
                 )
             )
     if reader.problems:
@@ -236,7 +245,7 @@ def parse_changes(content: str, *, time_zone: str = "UTC", file_name: str = "") 
                     closed_at=reader.time(row, "closed_at") or merged,
                     merge_commit_sha=reader.text(row, "merge_commit_sha", max_length=64),
                     base_branch=reader.text(row, "base_branch") or "",
-                    url=reader.text(row, "url", max_length=500),
+                    url=reader.url(row),
                 )
             )
     if reader.problems:
@@ -268,7 +277,7 @@ def parse_incidents(content: str, *, time_zone: str = "UTC", file_name: str = ""
                     severity=reader.text(row, "severity", max_length=40),
                     repository=reader.text(row, "repository"),
                     deployment_external_id=reader.text(row, "deployment_id"),
-                    url=reader.text(row, "url", max_length=500),
+                    url=reader.url(row),
                 )
             )
     if reader.problems:

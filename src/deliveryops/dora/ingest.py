@@ -30,6 +30,7 @@ from deliveryops.connectors.base import DeploymentRecord, IncidentRecord
 from deliveryops.db import utcnow
 from deliveryops.dora.models import Deployment, DeploymentChange, Incident
 from deliveryops.errors import ValidationFailedError
+from deliveryops.schemas import check_web_url
 from deliveryops.teams.models import Team
 from deliveryops.work.models import Change
 
@@ -42,6 +43,14 @@ __all__ = [
 
 DEPLOYMENT_RESULTS = ("success", "failure", "error", "cancelled", "in_progress")
 _FINISHED = frozenset({"success", "failure", "error", "cancelled"})
+
+
+def _safe_url(url: str | None, what: str) -> str | None:
+    """The record's link, refused unless it is an http(s) address (a ``javascript:`` link would run on click)."""
+    try:
+        return check_web_url(url, label=f"{what}'s url")
+    except ValueError as exc:
+        raise ValidationFailedError(str(exc), fields={"url": str(exc)}) from None
 
 
 def _is_older(incoming_at: datetime, incoming_done: bool, stored_at: datetime, stored_done: bool) -> bool:
@@ -67,7 +76,7 @@ def _deployment_values(record: DeploymentRecord) -> dict[str, object]:
         "commit_sha": record.commit_sha,
         "commit_shas": list(record.commit_shas),
         "ref": record.ref,
-        "url": record.url,
+        "url": _safe_url(record.url, f"Deployment {record.external_id!r}"),
         "status_at": record.finished_at or record.started_at,
     }
 
@@ -251,7 +260,7 @@ def import_incidents(session: Session, *, team: Team, incidents: Sequence[Incide
             "resolved_at": record.resolved_at,
             "deployment_external_id": record.deployment_external_id,
             "deployment_id": deployment_id,
-            "url": record.url,
+            "url": _safe_url(record.url, f"Incident {record.external_id!r}"),
             "status_at": record.resolved_at or record.created_at,
         }
         row = session.scalar(select(Incident).where(Incident.source == record.source, Incident.external_id == record.external_id))

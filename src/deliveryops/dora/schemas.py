@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from deliveryops.analytics.dora import Band, DoraKeys
+from deliveryops.schemas import WebUrl
 
 
 class KeysRead(BaseModel):
@@ -191,7 +192,7 @@ class DeploymentEvent(BaseModel):
     commit_sha: str | None = Field(default=None, max_length=64)
     commit_shas: list[str] = Field(default_factory=list, max_length=5000)
     ref: str | None = Field(default=None, max_length=200)
-    url: str | None = Field(default=None, max_length=500)
+    url: WebUrl = Field(default=None, max_length=500)
 
     _text = field_validator("id", "repository", "environment", "commit_sha", "commit_shas", "ref", "url")(_no_nul)
 
@@ -218,7 +219,7 @@ class IncidentEvent(BaseModel):
     deployment_id: str | None = Field(
         default=None, max_length=200, description="The sender's id of the deployment that caused it, if known"
     )
-    url: str | None = Field(default=None, max_length=500)
+    url: WebUrl = Field(default=None, max_length=500)
 
     _text = field_validator("id", "title", "severity", "repository", "deployment_id", "url")(_no_nul)
 

@@ -31,6 +31,7 @@ from deliveryops.db import unit_of_work, utcnow
 from deliveryops.dora.ingest import import_deployments, import_incidents, relink_changes
 from deliveryops.errors import ValidationFailedError
 from deliveryops.secrets import SecretError, decrypt
+from deliveryops.sync.hosts import GuardedTransport, HostPolicy, origin_of
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team
 from deliveryops.work import workflow as workflows
@@ -72,14 +73,20 @@ def build_connector(
     app_key: str,
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    hosts: HostPolicy | None = None,
 ) -> Connector:
     """Instantiate the connection's connector with its decrypted secret.
+
+    Every request of the connector goes through a :class:`GuardedTransport`: only to the connection's own
+    origins (a redirect elsewhere is refused) and only to hosts the policy allows (see
+    :mod:`deliveryops.sync.hosts`).
 
     Args:
         connection: the stored connection.
         app_key: the app's secret key (decrypts the token).
         transport: an httpx transport (tests and benchmarks inject one; default: the network).
         sleep: how to wait between retries.
+        hosts: where tokens may go (default: from the process's settings).
 
     Returns:
         The connector.
@@ -87,8 +94,24 @@ def build_connector(
     cls = connector_class(connection.kind)
     settings = cls.settings_model.model_validate(connection.settings)
     secret = decrypt(connection.secret_encrypted, app_key=app_key)
+    guarded = GuardedTransport(
+        transport or httpx.HTTPTransport(),
+        name=connection.name,
+        origins=connection_origins(settings),
+        policy=hosts or HostPolicy.from_settings(),
+        resolve_hosts=transport is None,
+    )
     factory: Any = cls
-    return factory(settings, secret, name=connection.name, transport=transport, sleep=sleep)  # type: ignore[no-any-return]
+    return factory(settings, secret, name=connection.name, transport=guarded, sleep=sleep)  # type: ignore[no-any-return]
+
+
+def connection_origins(settings: Any) -> list[str]:
+    """The origins a connection's requests go to: its base URL's, and Azure DevOps' release host."""
+    urls = [str(settings.base_url)]
+    releases_root = getattr(settings, "releases_root", None)
+    if callable(releases_root):
+        urls.append(str(releases_root()))
+    return [origin_of(url) for url in urls]
 
 
 def _connector_name(connector: Connector) -> str:
@@ -164,6 +187,7 @@ def run_sync(
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[SyncProgress], None] | None = None,
     now: Callable[[], datetime] = utcnow,
+    hosts: HostPolicy | None = None,
 ) -> int:
     """Sync one connection, committing page by page; returns the run's id.
 
@@ -193,7 +217,7 @@ def run_sync(
         run_id, since, cursor = run.id, run.since, run.cursor
         name, team_id = connection.name, connection.team_id
         try:
-            connector = build_connector(connection, app_key=app_key, transport=transport, sleep=sleep)
+            connector = build_connector(connection, app_key=app_key, transport=transport, sleep=sleep, hosts=hosts)
         except SecretError as exc:
             run.status, run.message, run.finished_at = "failed", f"{name}: {exc}", now()
             connection_failed = ConnectorError(run.message)

@@ -19,6 +19,7 @@ from deliveryops.connectors.registry import available
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.settings import Settings
 from deliveryops.sync import service, source_forms
+from deliveryops.sync.hosts import HostPolicy
 from deliveryops.sync.models import Connection
 from deliveryops.sync.source_forms import SourceFields
 from deliveryops.teams.models import Team
@@ -33,6 +34,11 @@ register_nav("Connections", "/admin/connections", order=85, visible=lambda u: u.
 def _key(request: Request) -> str:
     settings: Settings = request.app.state.settings
     return settings.resolved_secret_key()
+
+
+def _hosts(request: Request) -> HostPolicy:
+    settings: Settings = request.app.state.settings
+    return HostPolicy.from_settings(settings)
 
 
 def _list_page(
@@ -190,6 +196,7 @@ def add_connection(
             team_id=int(team_id) if team_id.isdigit() else 0,
             secret=secret,
             app_key=_key(request),
+            hosts=_hosts(request),
             settings=_settings_from_form(kind, {key: value for key, value in values.items() if key in _FORM_FIELDS}),
             interval_minutes=int(interval) if interval.isdigit() else None,
         )
@@ -283,7 +290,9 @@ def connection_page(
 def check_connection(request: Request, connection_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
     """Reach the source with the stored credentials and say what happened."""
     try:
-        message = service.check(session=session, actor=actor, connection_id=connection_id, app_key=_key(request))
+        message = service.check(
+            session=session, actor=actor, connection_id=connection_id, app_key=_key(request), hosts=_hosts(request)
+        )
     except service.ConnectionFailedError as exc:
         return _detail(request, session, actor, connection_id, problem=exc.message, status_code=422)
     return _detail(request, session, actor, connection_id, notice=message)
@@ -307,6 +316,7 @@ def sync_connection(
         request.app.state.session_factory,
         connection_id,
         app_key=_key(request),
+        hosts=_hosts(request),
         full=full == "on",
         background=request.app.state.settings.sync_in_background,
     )
@@ -364,6 +374,7 @@ def edit_connection(
             actor=actor,
             connection_id=connection_id,
             app_key=_key(request),
+            hosts=_hosts(request),
             name=name,
             settings=_settings_from_form(connection.kind, {k: v for k, v in values.items() if k in _FORM_FIELDS}),
             secret=secret if secret.strip() else None,

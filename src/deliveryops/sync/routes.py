@@ -10,6 +10,7 @@ from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.connectors.registry import available
 from deliveryops.settings import Settings
 from deliveryops.sync import service
+from deliveryops.sync.hosts import HostPolicy
 from deliveryops.sync.schemas import (
     ConnectionCreate,
     ConnectionRead,
@@ -29,6 +30,11 @@ ConnectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 def _key(request: Request) -> str:
     settings: Settings = request.app.state.settings
     return settings.resolved_secret_key()
+
+
+def _hosts(request: Request) -> HostPolicy:
+    settings: Settings = request.app.state.settings
+    return HostPolicy.from_settings(settings)
 
 
 @router.get("/connector-kinds", response_model=dict[str, str])
@@ -55,6 +61,7 @@ def create_connection(body: ConnectionCreate, request: Request, session: Session
         settings=body.settings,
         secret=body.secret,
         app_key=_key(request),
+        hosts=_hosts(request),
         interval_minutes=body.interval_minutes,
     )
     return ConnectionRead.model_validate(connection)
@@ -76,6 +83,7 @@ def update_connection(
         actor=actor,
         connection_id=connection_id,
         app_key=_key(request),
+        hosts=_hosts(request),
         name=body.name,
         settings=body.settings,
         secret=body.secret,
@@ -94,7 +102,11 @@ def delete_connection(session: SessionDep, actor: ApiUser, connection_id: Connec
 @router.post("/connections/{connection_id}/test", response_model=TestResult)
 def check_connection(request: Request, session: SessionDep, actor: ApiUser, connection_id: ConnectionId) -> TestResult:
     """Reach the source with the stored credentials."""
-    return TestResult(message=service.check(session=session, actor=actor, connection_id=connection_id, app_key=_key(request)))
+    return TestResult(
+        message=service.check(
+            session=session, actor=actor, connection_id=connection_id, app_key=_key(request), hosts=_hosts(request)
+        )
+    )
 
 
 @router.post("/connections/{connection_id}/sync", response_model=SyncStarted, status_code=202)
@@ -111,6 +123,7 @@ def start_sync(
             request.app.state.session_factory,
             connection_id,
             app_key=_key(request),
+            hosts=_hosts(request),
             full=body.full,
             background=request.app.state.settings.sync_in_background,
         )

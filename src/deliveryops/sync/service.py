@@ -22,7 +22,8 @@ from deliveryops.connectors.registry import available, connector_class
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, DomainError, NotFoundError, ValidationFailedError
 from deliveryops.secrets import SecretError, encrypt
-from deliveryops.sync.engine import STALE_AFTER, build_connector, run_sync
+from deliveryops.sync.engine import STALE_AFTER, build_connector, connection_origins, run_sync
+from deliveryops.sync.hosts import HostPolicy, HostRefusedError, check_target
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team
 
@@ -78,6 +79,21 @@ def _parse_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
+def _origins(kind: str, settings: dict[str, Any]) -> list[str]:
+    return connection_origins(connector_class(kind).settings_model.model_validate(settings))
+
+
+def _check_hosts(kind: str, settings: dict[str, Any], hosts: HostPolicy | None) -> None:
+    """Refuse a base URL that would send the token over plain http or to a private address."""
+    policy = hosts or HostPolicy.from_settings()
+    for origin in _origins(kind, settings):
+        try:
+            check_target(origin, policy)
+        except HostRefusedError as exc:
+            message = f"The base URL {exc}."
+            raise ValidationFailedError(message, fields={"base_url": message}) from None
+
+
 def _field_errors(*, name: str | None, secret: str | None, interval_minutes: int | None) -> dict[str, str]:
     """Messages for the plain fields of a connection (None: not being set)."""
     errors: dict[str, str] = {}
@@ -109,6 +125,7 @@ def create(
     secret: str,
     app_key: str,
     interval_minutes: int | None = None,
+    hosts: HostPolicy | None = None,
 ) -> Connection:
     """Add a connection (admins only); the secret is stored encrypted and never shown again.
 
@@ -122,6 +139,7 @@ def create(
         secret: the API token.
         app_key: the app's secret key (encrypts the token).
         interval_minutes: sync on a schedule every so many minutes (None: only by hand).
+        hosts: where tokens may go (default: from the process's settings).
 
     Returns:
         The connection.
@@ -134,6 +152,7 @@ def create(
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     parsed = _parse_settings(kind, settings)
+    _check_hosts(kind, parsed, hosts)
     _check_name_free(session, name)
     connection = Connection(
         name=name.strip(),
@@ -168,6 +187,7 @@ def update(
     secret: str | None = None,
     interval_minutes: int | Literal[Keep.KEEP] | None = KEEP,
     now: datetime | None = None,
+    hosts: HostPolicy | None = None,
 ) -> Connection:
     """Change a connection (admins only); its kind, team and sync history stay.
 
@@ -187,6 +207,10 @@ def update(
         secret: a new API token, stored encrypted (None: keep the current one).
         interval_minutes: a new schedule, None for by hand only (KEEP: keep).
         now: the clock (to tell a running sync from one whose process died).
+        hosts: where tokens may go (default: from the process's settings).
+
+    A change of host (another scheme, host or port in the base URL) needs the token again: the stored
+    token was given for the old host and is never sent to a new one on the old token's strength.
 
     Returns:
         The connection.
@@ -196,6 +220,15 @@ def update(
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     parsed = _parse_settings(connection.kind, {**connection.settings, **settings}) if settings is not None else None
+    if parsed is not None:
+        _check_hosts(connection.kind, parsed, hosts)
+        old, new = _origins(connection.kind, connection.settings), _origins(connection.kind, parsed)
+        if new != old and secret is None:
+            message = (
+                f"Enter the API token again: the connection moves from {', '.join(old)} to {', '.join(new)}, "
+                "and the stored token is never sent to a new host."
+            )
+            raise ValidationFailedError(message, fields={"secret": message})
     if name is not None:
         _check_name_free(session, name, connection_id=connection.id)
     if parsed is not None and parsed != connection.settings:
@@ -252,12 +285,18 @@ def delete(*, session: Session, actor: User, connection_id: int) -> None:
 
 
 def check(
-    *, session: Session, actor: User | None, connection_id: int, app_key: str, transport: httpx.BaseTransport | None = None
+    *,
+    session: Session,
+    actor: User | None,
+    connection_id: int,
+    app_key: str,
+    transport: httpx.BaseTransport | None = None,
+    hosts: HostPolicy | None = None,
 ) -> str:
     """Reach the source with the stored credentials; return what was found."""
     connection = get_or_raise(session=session, actor=actor, connection_id=connection_id)
     try:
-        return build_connector(connection, app_key=app_key, transport=transport, sleep=lambda _s: None).test()
+        return build_connector(connection, app_key=app_key, transport=transport, sleep=lambda _s: None, hosts=hosts).test()
     except (ConnectorError, SecretError) as exc:
         raise ConnectionFailedError(str(exc)) from None
 
@@ -286,6 +325,7 @@ def start_background_sync(
     trigger: str = "manual",
     transport: httpx.BaseTransport | None = None,
     on_done: Callable[[], None] | None = None,
+    hosts: HostPolicy | None = None,
 ) -> bool:
     """Start a sync in a thread of this process (the embedded default); False if one is running already."""
     with _RUNNING_LOCK:
@@ -295,7 +335,7 @@ def start_background_sync(
 
         def work() -> None:
             try:
-                run_sync(factory, connection_id, app_key=app_key, full=full, trigger=trigger, transport=transport)
+                run_sync(factory, connection_id, app_key=app_key, full=full, trigger=trigger, transport=transport, hosts=hosts)
             except ConnectorError as exc:
                 log.warning("sync of connection %s failed: %s", connection_id, exc.message)
             except Exception:  # a bug must not kill the web process; the run stays visible as running
@@ -311,7 +351,13 @@ def start_background_sync(
 
 
 def start_sync(
-    factory: sessionmaker[Session], connection_id: int, *, app_key: str, full: bool = False, background: bool = True
+    factory: sessionmaker[Session],
+    connection_id: int,
+    *,
+    app_key: str,
+    full: bool = False,
+    background: bool = True,
+    hosts: HostPolicy | None = None,
 ) -> bool:
     """Start a sync from the web: in a thread (the default), or inline when background work is off.
 
@@ -319,7 +365,7 @@ def start_sync(
         False when a sync of the connection is running already.
     """
     if background:
-        return start_background_sync(factory, connection_id, app_key=app_key, full=full)
+        return start_background_sync(factory, connection_id, app_key=app_key, full=full, hosts=hosts)
     with contextlib.suppress(ConnectorError):  # recorded on the run, which the page shows
-        run_sync(factory, connection_id, app_key=app_key, full=full)
+        run_sync(factory, connection_id, app_key=app_key, full=full, hosts=hosts)
     return True

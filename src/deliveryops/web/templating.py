@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from deliveryops.schemas import web_url_or_none
 from deliveryops.web.security import csrf_token
 
 __all__ = [
@@ -157,3 +158,15 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
 
 
 templates.env.globals["team_links"] = team_links
+
+
+def web_url(value: object) -> str | None:
+    """Jinja filter: the value when it is an ``http(s)://`` address, else None.
+
+    Links from outside are checked when they come in; this is the second line of defence, for rows written
+    before the check existed: ``{% if r.url|web_url %}<a href="{{ r.url|web_url }}">...{% endif %}``.
+    """
+    return web_url_or_none(value)
+
+
+templates.env.filters["web_url"] = web_url

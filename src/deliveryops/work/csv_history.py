@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from deliveryops.schemas import is_web_url
 from deliveryops.work.csv_common import (
     DateOrder,
     ImportFileError,
@@ -251,6 +252,7 @@ class _History:
             header[entered_column],
         )
         self.estimate_header = header[estimate_column] if estimate_column is not None else ""
+        self.url_header = header[url_column] if url_column is not None else ""
         self.tz = tz
         self.source = source
         self.workflow = workflow
@@ -449,6 +451,10 @@ class _History:
                 estimate = parse_number(item.estimate)
                 if estimate is None:
                     log.add(item.line, self.estimate_header, f'expected a number like 3 or 2.5, got "{item.estimate}"')
+            url = item.url or None
+            if url is not None and not is_web_url(url):
+                log.add(item.line, self.url_header, f"expected a web address starting with http:// or https://, got {url[:40]!r}")
+                url = None
             intervals = blocked_intervals.get(key, [])
             self.blocked_count += len(intervals)
             self.item_count += 1
@@ -464,7 +470,7 @@ class _History:
                 labels=split_labels(item.labels),
                 estimate=estimate,
                 resolution=item.resolution or None,
-                url=item.url or None,
+                url=url,
             )
 
     def parsed(self, items: list[WorkItemRecord]) -> ParsedFile:

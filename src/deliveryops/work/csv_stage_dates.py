@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from deliveryops.schemas import is_web_url
 from deliveryops.work.csv_common import (
     DateOrder,
     ImportFileError,
@@ -199,6 +200,10 @@ def parse_stage_dates(
         if not transitions:
             continue
         item_type, labels, parent, estimate, resolution, extra = attributes_of_row
+        url = row[1].strip() or None
+        if url is not None and not is_web_url(url):
+            log.add(line, header[1], f"expected a web address starting with http:// or https://, got {url[:40]!r}")
+            url = None
         items.append(
             WorkItemRecord(
                 source=source,
@@ -211,7 +216,7 @@ def parse_stage_dates(
                 labels=labels,
                 estimate=estimate,
                 resolution=resolution,
-                url=row[1].strip() or None,
+                url=url,
                 extra=extra,
             )
         )

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
 from deliveryops.db import utcnow
-from deliveryops.errors import PermissionDeniedError
+from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.schemas import check_web_url
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_manage_team
 from deliveryops.work import workflow as workflows
@@ -92,6 +93,14 @@ def _batches(records: Iterable[WorkItemRecord], size: int) -> Iterator[list[Work
         yield batch
 
 
+def _safe_url(url: str | None, what: str) -> str | None:
+    """The record's link, refused unless it is an http(s) address (a ``javascript:`` link would run on click)."""
+    try:
+        return check_web_url(url, label=f"{what}'s url")
+    except ValueError as exc:
+        raise ValidationFailedError(str(exc), fields={"url": str(exc)}) from None
+
+
 def _item_row(team_id: int, record: WorkItemRecord, digest: str) -> dict[str, object]:
     return {
         "team_id": team_id,
@@ -105,7 +114,7 @@ def _item_row(team_id: int, record: WorkItemRecord, digest: str) -> dict[str, ob
         "labels": list(record.labels),
         "estimate": record.estimate,
         "resolution": record.resolution,
-        "url": record.url,
+        "url": _safe_url(record.url, f"Item {record.external_key!r}"),
         "history_is_estimated": record.history_is_estimated,
         "content_hash": digest,
         "updated_at": utcnow(),
@@ -320,9 +329,9 @@ def import_changes(*, session: Session, team: Team, changes: Sequence[ChangeReco
                 "closed_at",
                 "merge_commit_sha",
                 "base_branch",
-                "url",
             )
         }
+        values["url"] = _safe_url(record.url, f"Pull request {record.repository}#{record.number}")
         if row is None:
             session.add(Change(team_id=team.id, **values))
         else:
