@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from deliveryops.app.main import create_app
@@ -36,14 +37,26 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(db_path: Path, seed: Callable[[Session], object]) -> Iterator[str]:
-    """Migrate and seed a SQLite database, serve the app on a free port, yield its base URL."""
+def live_server(
+    db_path: Path,
+    seed: Callable[[Session], object],
+    on_engine: Callable[[Engine], object] | None = None,
+    **settings_overrides: object,
+) -> Iterator[str]:
+    """Migrate and seed a SQLite database, serve the app on a free port, yield its base URL.
+
+    ``on_engine`` is called with the server's engine before it serves (to listen to its events);
+    ``settings_overrides`` change the server's settings (e.g. ``max_upload_mb=1``).
+    """
     url = f"sqlite:///{db_path}"
     engine = make_engine(url)
     upgrade(engine)
     with unit_of_work(make_session_factory(engine)) as session:
         seed(session)
-    settings = Settings(database_url=url, secret_key="live" * 12, scheduler=False, sync_in_background=False)
+    if on_engine is not None:
+        on_engine(engine)
+    options: dict[str, object] = {"scheduler": False, "sync_in_background": False, **settings_overrides}
+    settings = Settings(database_url=url, secret_key="live" * 12, **options)  # type: ignore[arg-type]
     app = create_app(settings, make_session_factory(engine))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))

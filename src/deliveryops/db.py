@@ -29,6 +29,11 @@ __all__ = [
 
 RowT = TypeVar("RowT")
 
+# How long a SQLite connection waits for another one's write to finish before "database is locked".
+# Requests of one process take turns before they get here (deliveryops.web.security.write_turn); this
+# covers the other writers: the embedded worker's threads and separate worker processes.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
 # Execution option: begin the SQLite transaction with BEGIN IMMEDIATE (see begin_writing).
 SQLITE_BEGIN_IMMEDIATE = "deliveryops_sqlite_begin_immediate"
 
@@ -104,7 +109,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             if ":memory:" not in url:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 

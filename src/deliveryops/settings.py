@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     connector_allow_http_loopback: bool = Field(
         default=False, description="Connections may use plain http:// to this machine's loopback address (tests, local fakes)"
     )
+    max_upload_mb: int = Field(
+        default=20,
+        ge=1,
+        le=4096,
+        description="Largest request body (an uploaded file with its form) in MB; refused with 413 while it streams in",
+    )
     public_url: str = Field(default="http://127.0.0.1:8000", description="Where people reach the app (links in e-mails)")
     smtp_host: str | None = Field(default=None, description="SMTP server for digests; None: e-mail is off")
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -90,6 +96,11 @@ class Settings(BaseSettings):
             if self.secret_key in {"changethis", "secret", "development"}:
                 raise UnsafeConfigError("DELIVERYOPS_SECRET_KEY is a well-known placeholder; set a real one")
         return self
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:

@@ -51,6 +51,7 @@ from deliveryops.teams import people_pages
 from deliveryops.teams import routes as team_routes
 from deliveryops.web.errors import install_error_handlers
 from deliveryops.web.headers import SecurityHeadersMiddleware
+from deliveryops.web.uploads import UploadLimitMiddleware
 from deliveryops.work import pages as work_pages
 from deliveryops.work import routes as work_routes
 from deliveryops.worker import load_jobs
@@ -203,6 +204,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
         same_site="lax",
         https_only=settings.environment == "production",
     )
+    app.add_middleware(UploadLimitMiddleware, limit_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)  # added last, so it wraps everything, error answers included
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
@@ -11,6 +10,7 @@ from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
 from deliveryops.dora import service
 from deliveryops.dora.charts import dora_figures
 from deliveryops.dora.schemas import DoraSummary
+from deliveryops.web.csv_export import SafeDictWriter
 from deliveryops.web.standalone import render_standalone
 
 __all__ = ["report_csv", "report_html", "report_json"]
@@ -44,7 +44,7 @@ def report_csv(report: service.DoraReport) -> str:
         "changes",
         "incidents",
     ]
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer = SafeDictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({key: _cell(row[key]) for key in columns})

@@ -6,6 +6,7 @@ the form field.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from deliveryops.analytics.experiments import (
@@ -17,7 +18,10 @@ from deliveryops.analytics.experiments import (
 )
 from deliveryops.errors import ValidationFailedError
 
-__all__ = ["PowerResult", "calculate"]
+__all__ = ["MAX_SAMPLE_PER_VARIATION", "MAX_TRAFFIC_DAYS", "PowerResult", "calculate"]
+
+MAX_SAMPLE_PER_VARIATION = 10**12  # more units than any experiment has: a plan needing more is refused
+MAX_TRAFFIC_DAYS = 100 * 365  # a duration beyond a century is refused rather than printed
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,17 @@ def _field_of(message: str) -> str:
         if name in message:
             return field
     return "mde"
+
+
+def _refuse_extreme(field: str, baseline: float) -> None:
+    if field == "mde":
+        message = (
+            f"This minimum detectable effect is too small to plan for with a baseline of {baseline:g}: it would need "
+            f"more than {MAX_SAMPLE_PER_VARIATION:,} units per variation. Give a larger relative effect, e.g. 0.05 for 5%."
+        )
+    else:
+        message = "No effect can be computed from this sample size and baseline; check both."
+    raise ValidationFailedError(message, fields={field: message})
 
 
 def calculate(
@@ -91,8 +106,19 @@ def calculate(
         errors["mde"] = "Give the minimum detectable effect, or a sample size per variation to get the MDE."
     if not 2 <= variations <= 10:
         errors["variations"] = "Use 2 to 10 variations, the control included."
+    for name, value in (
+        ("baseline", baseline),
+        ("standard_deviation", standard_deviation),
+        ("mde", mde),
+        ("alpha", alpha),
+        ("power", power),
+        ("daily_traffic", daily_traffic),
+    ):
+        if value is not None and not math.isfinite(value):
+            errors[name] = f"Give a finite number, got {value}."
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+    solved_from = "mde" if mde is not None else "sample_per_variation"
     try:
         if mde is not None:
             if kind == "proportion":
@@ -125,11 +151,28 @@ def calculate(
                     alpha=alpha,
                     power=power,
                 )
-        days = duration_days(size, variations, daily_traffic) if daily_traffic is not None else None
     except ValueError as exc:
         message = str(exc)
         field = _field_of(message)
         raise ValidationFailedError(f"{message[:1].upper()}{message[1:]}.", fields={field: message}) from None
+    except ArithmeticError:  # e.g. an effect so small that it rounds to zero (mde=5e-324)
+        _refuse_extreme(solved_from, baseline)
+    if not math.isfinite(effect) or size > MAX_SAMPLE_PER_VARIATION:
+        _refuse_extreme(solved_from, baseline)
+    days = None
+    if daily_traffic is not None:
+        try:
+            days = duration_days(size, variations, daily_traffic)
+        except ValueError as exc:
+            raise ValidationFailedError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", fields={"daily_traffic": str(exc)}) from None
+        except ArithmeticError:
+            days = MAX_TRAFFIC_DAYS + 1
+        if days > MAX_TRAFFIC_DAYS:
+            message = (
+                f"At {daily_traffic:g} units a day the experiment would run for more than {MAX_TRAFFIC_DAYS // 365} years; "
+                "give the eligible traffic per day (all variations together)."
+            )
+            raise ValidationFailedError(message, fields={"daily_traffic": message})
     return PowerResult(
         metric_kind=kind,
         variations=variations,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
@@ -18,6 +17,7 @@ from deliveryops.flow import charts, service
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
 from deliveryops.teams.service import get_team_or_raise, list_teams
+from deliveryops.web.csv_export import SafeCsvWriter
 from deliveryops.web.forms import parse_date_field
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
@@ -125,7 +125,7 @@ def chart_csv(
     )
     header, rows = charts.csv_rows(summary, chart)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeCsvWriter(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows([["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row] for row in rows])
     filename = f"{team.slug}-{chart}.csv"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import asdict
 from datetime import date, datetime
@@ -12,6 +11,7 @@ import polars as pl
 
 from deliveryops.analytics.flow import FlowSummary
 from deliveryops.flow.service import FlowQuery
+from deliveryops.web.csv_export import SafeCsvWriter
 
 __all__ = ["ITEM_COLUMNS", "frame_records", "items_csv", "summary_dict"]
 
@@ -78,7 +78,7 @@ def items_csv(summary: FlowSummary) -> str:
     frame = summary.timeline
     columns = [c for c in ITEM_COLUMNS if c in frame.columns]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeCsvWriter(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in frame.select(columns).iter_rows():
         writer.writerow(["" if value is None else _plain(value) for value in row])

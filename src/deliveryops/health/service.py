@@ -11,7 +11,6 @@ Who does what (DESIGN.md, privacy):
 
 from __future__ import annotations
 
-import csv
 import io
 import random
 import secrets
@@ -42,6 +41,7 @@ from deliveryops.health.scoring import CardResult, overall_score, tally_result
 from deliveryops.settings import get_settings
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import can_manage_team, get_team_or_raise
+from deliveryops.web.csv_export import SafeCsvWriter
 
 __all__ = [
     "AnswerIn",
@@ -516,7 +516,7 @@ def export_csv(session: Session, *, team_id: int, min_group_size: int | None = N
     """The team's results as CSV: a row per card of each shown round; hidden rounds say so, without values."""
     minimum = minimum_respondents(min_group_size)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeCsvWriter(out, lineterminator="\n")
     writer.writerow(
         [
             "round_id",

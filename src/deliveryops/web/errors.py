@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import logging
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -15,7 +17,22 @@ from deliveryops.errors import DomainError, ErrorBody, ErrorResponse, Validation
 from deliveryops.web.security import LoginRequiredError
 from deliveryops.web.templating import render
 
-__all__ = ["ErrorBody", "ErrorResponse", "error_responses", "install_error_handlers", "request_validation_failed"]
+__all__ = [
+    "UNEXPECTED_MESSAGE",
+    "ErrorBody",
+    "ErrorResponse",
+    "error_responses",
+    "install_error_handlers",
+    "request_validation_failed",
+    "upload_too_large_message",
+]
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED_MESSAGE = (
+    "Something went wrong on our side and the request was not completed; what it would have changed was "
+    "not saved. Try again in a moment; if it keeps failing, tell your administrator (the server log has the details)."
+)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -27,7 +44,9 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found",
         409: "Conflict",
         422: "Validation failed",
+        413: "Upload too large",
         429: "Too many attempts",
+        500: "Unexpected error",
     }
     return {status: {"model": ErrorResponse, "description": descriptions[status]} for status in statuses}
 
@@ -64,8 +83,42 @@ def _html_error(request: Request, status: int, title: str, message: str) -> Resp
     return render(request, "error.html", {"status": status, "title": title, "message": message}, status_code=status)
 
 
+def upload_too_large_message(limit_mb: int) -> str:
+    """What a person sees when an upload is over the limit."""
+    return (
+        f"The upload is larger than the limit of {limit_mb} MB, so it was refused and nothing was saved. "
+        "Split the file into smaller ones (by team or by period), use a connector, or ask an administrator "
+        "to raise the limit (setting DELIVERYOPS_MAX_UPLOAD_MB)."
+    )
+
+
+def _unexpected_html(request: Request) -> Response:
+    try:
+        return _html_error(request, 500, "Something went wrong", UNEXPECTED_MESSAGE)
+    except Exception:  # the page itself could not be rendered: a bare page, still not plain text
+        logger.exception("the error page could not be rendered")
+        body = (
+            "<!doctype html><title>Something went wrong</title><h1>Something went wrong</h1>"
+            f"<p>{html.escape(UNEXPECTED_MESSAGE)}</p>"
+        )
+        return HTMLResponse(body, status_code=500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers on ``app``."""
+    """Register the handlers on ``app``.
+
+    Any other exception (a bug, a database that went away, a commit that failed after the route returned)
+    answers 500 in the same shapes: ``{"error": {"code": "internal_error", ...}}`` under ``/api/``, the
+    error page elsewhere. Starlette's outermost middleware calls that handler, so it also covers what is
+    raised in middleware and in the clean-up of the request's unit of work, and the server still logs
+    the traceback.
+    """
+
+    @app.exception_handler(Exception)
+    async def _unexpected_error(request: Request, exc: Exception) -> Response:
+        if _is_api(request):
+            return _json_error(500, "internal_error", UNEXPECTED_MESSAGE)
+        return _unexpected_html(request)
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
@@ -94,6 +147,11 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"Nothing at {request.url.path}."
         if exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
+        if exc.status_code == 413:
+            message = upload_too_large_message(request.app.state.settings.max_upload_mb)
+            if _is_api(request):
+                return _json_error(413, "upload_too_large", message, {"limit_mb": request.app.state.settings.max_upload_mb})
+            return _html_error(request, 413, "File too large", message)
         if _is_api(request):
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
             return _json_error(exc.status_code, code, message)

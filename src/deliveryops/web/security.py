@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.db import begin_writing
 from deliveryops.errors import DomainError, PermissionDeniedError
@@ -25,6 +27,7 @@ __all__ = [
     "csrf_token",
     "get_session",
     "verify_csrf_form",
+    "write_turn",
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -37,7 +40,36 @@ class LoginRequiredError(DomainError):
     status = 401
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def _writes_to_sqlite(factory: sessionmaker[Session]) -> bool:
+    bind: Any = factory.kw.get("bind")
+    return isinstance(bind, Engine) and bind.dialect.name == "sqlite"
+
+
+async def write_turn(request: Request) -> AsyncIterator[None]:
+    """On SQLite, requests that change data take turns, first come first served, without holding a thread.
+
+    SQLite lets one connection write at a time. Left to its busy timeout, twenty simultaneous writers
+    each hold a worker thread and a pooled connection while they retry, and some give up with "database
+    is locked". Here a request that may write waits in the event loop on a fair lock before it opens its
+    unit of work, and keeps its turn until that unit of work has committed or rolled back (the session's
+    clean-up runs before this one's). Reads never wait; other processes (a separate worker) still meet
+    the busy timeout, which is long. PostgreSQL needs no turn.
+    """
+    state = request.app.state
+    if request.method in SAFE_METHODS or not _writes_to_sqlite(state.session_factory):
+        yield
+        return
+    lock: anyio.Lock | None = getattr(state, "sqlite_write_lock", None)
+    if lock is None:
+        lock = state.sqlite_write_lock = anyio.Lock()
+    async with lock:
+        yield
+
+
+WriteTurn = Annotated[None, Depends(write_turn, scope="function")]
+
+
+def get_session(request: Request, _turn: WriteTurn) -> Iterator[Session]:
     """One unit of work per request: commit on success, roll back on error.
 
     A DomainError still commits what the service recorded on purpose before raising (failed
