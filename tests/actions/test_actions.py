@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
 from deliveryops.actions import service
-from deliveryops.actions.measure import VerdictOutcome
+from deliveryops.actions.measure import Outcome
 from deliveryops.actions.models import ActionStatus, TargetMetric
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.models import Team
@@ -65,14 +65,24 @@ def test_throughput_jump_after_the_action_is_an_improvement(session: Session) ->
     )
     measured = service.measurement(session, action)
     assert measured is not None
-    assert measured.values[:20] == [2.0, 3.0] * 10
-    assert measured.divider_index == 20
-    # Baseline mean 2.5, mean moving range 1: limits 2.5 ± 2.66 → upper 5.16; 7 a week is a signal.
-    assert measured.chart.upper_limit == pytest.approx(5.16)
-    assert measured.verdict.outcome is VerdictOutcome.IMPROVED
+    # The 16 baseline weeks (weeks 4..19) and the 8 complete weeks after.
+    assert measured.values == [2.0, 3.0] * 8 + [7.0] * 8
+    assert measured.divider_index == 16
+    verdict = measured.verdict
+    assert verdict.outcome is Outcome.IMPROVED
+    assert (verdict.result.final, verdict.result.decided_at) == (True, 8)
+    effect = verdict.result.effect
+    assert effect is not None
+    # Before: mean 2.5, variance 4/15; after: 7 every week. Negative autocorrelation counts as none, so the
+    # standard error is sqrt((4/15)/16) = 0.1291 with 15 degrees of freedom; t(0.99, 15) = 2.602.
+    assert (effect.before, effect.after, effect.change) == (2.5, 7.0, 4.5)
+    assert effect.low == pytest.approx(4.5 - 2.602 * 0.1291, abs=0.002)
+    assert (
+        verdict.effect_text == "throughput 2.5 \u2192 7 items a week (+180%), 98% interval of the change 4.2 to 4.8 items a week"
+    )
 
 
-def test_no_change_is_no_signal_yet_and_no_metric_is_not_measured(session: Session) -> None:
+def test_no_change_is_a_final_no_change_and_no_metric_is_not_measured(session: Session) -> None:
     team = weekly_team(session, [2, 3] * 14)
     action = service.create(
         session=session,
@@ -84,7 +94,12 @@ def test_no_change_is_no_signal_yet_and_no_metric_is_not_measured(session: Sessi
     )
     measured = service.measurement(session, action)
     assert measured is not None
-    assert measured.verdict.outcome is VerdictOutcome.NO_SIGNAL_YET
+    assert measured.verdict.outcome is Outcome.NO_CHANGE
+    effect = measured.verdict.result.effect
+    assert effect is not None
+    assert effect.change == 0
+    # The interval of the change lies within ±30% of the baseline mean 2.5: no change of 30% or more.
+    assert -0.75 < effect.low < 0 < effect.high < 0.75
     plain = service.create(session=session, actor=None, team_id=team.id, title="Tidy the board")
     assert service.measurement(session, plain) is None
 
@@ -101,8 +116,40 @@ def test_too_little_history_says_how_much_more(session: Session) -> None:
     )
     measured = service.measurement(session, action)
     assert measured is not None
-    assert measured.verdict.outcome is VerdictOutcome.NOT_ENOUGH_DATA
-    assert measured.verdict.points_needed > 0
+    assert measured.verdict.outcome is Outcome.NOT_ENOUGH_EVIDENCE
+    # Two weeks of history hold 5 finished items; the baseline needs 6.
+    assert measured.verdict.result.reason == "baseline"
+    assert measured.verdict.needed_text == "The baseline (the 16 weeks before the action) needs at least 6 finished items."
+
+
+def test_a_spike_is_no_verdict_and_a_young_action_is_still_measuring(session: Session) -> None:
+    team = weekly_team(session, [2, 3] * 10 + [9, 9, 9])
+    action = service.create(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        title="Swarm",
+        started_on=FIRST_MONDAY + timedelta(weeks=20),
+        target_metric=TargetMetric.THROUGHPUT,
+    )
+    measured = service.measurement(session, action)
+    assert measured is not None
+    # Three weeks of 9, then five weeks of 0: a spike, not a sustained shift. The mean of the window (3.4 a
+    # week against 2.5) has an interval far wider than ±30%, so the rule says so instead of "improved".
+    assert measured.verdict.outcome is Outcome.NOT_ENOUGH_EVIDENCE
+    assert measured.verdict.result.reason == "precision"
+    young = service.create(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        title="Swarm later",
+        started_on=THIS_MONDAY - timedelta(weeks=3),
+        target_metric=TargetMetric.THROUGHPUT,
+    )
+    early = service.measurement(session, young)
+    assert early is not None
+    assert early.verdict.outcome is Outcome.MEASURING
+    assert early.verdict.explanation.startswith("Measuring: 3 of 8 weeks after the action are complete.")
 
 
 def test_rules_and_follow_through(session: Session) -> None:
@@ -150,10 +197,20 @@ def test_pages_and_api(client: TestClient, session: Session) -> None:
     assert made.status_code == 303
     page = client.get(made.headers["location"])
     assert 'Verdict: <span class="verdict verdict-improved">improved</span>' in page.text
-    assert 'id="chart-xmr"' in page.text
+    assert "Throughput 2.5 \u2192 7 items a week (+180%), 98% interval of the change 4.2 to 4.8 items a week." in page.text
+    assert "Measured reliability: on simulated teams finishing about 2 items a week" in page.text
+    assert 'id="chart-effect"' in page.text
     api = client.get(f"/api/v1/teams/{team.id}/actions", headers=token_headers(session, dm)).json()
     assert api[0]["verdict"] == "improved"
-    assert len(api[0]["weekly_values"]) == 28
+    assert (api[0]["verdict_final"], api[0]["decided_at_week"]) == (True, 8)
+    assert api[0]["effect"]["before"] == 2.5
+    assert api[0]["effect"]["after"] == 7.0
+    assert api[0]["effect"]["interval_low"] == pytest.approx(4.16, abs=0.01)
+    assert api[0]["effect"]["unit"] == "items a week"
+    assert api[0]["reliability"]["items_per_week"] == 2
+    assert 0 <= api[0]["reliability"]["false_verdict_rate"] <= 0.05
+    assert api[0]["needed_more"] is None
+    assert len(api[0]["weekly_values"]) == 24
     other = make_user(session, email="o@example.com")
     join(session, make_team(session), other)
     client.cookies.clear()

@@ -195,27 +195,44 @@ def test_health_red_with_metric_quiet_without_matching_metric_or_streak() -> Non
     )
 
 
-def test_action_without_effect_fires() -> None:
+def test_action_without_effect_fires_on_final_no_change() -> None:
     action = ActionEffect(
         3,
         "Split stories below three days",
         "85th percentile cycle time (days)",
         date(2026, 5, 28),
         26,
-        "no_signal_yet",
-        "No signal yet: no signal.",
+        "no_change",
+        "No change: the interval rules out a change of 30% or more.",
+        final=True,
     )
     [finding] = rules.action_without_effect(replace(BASE, actions=(action,)))
     assert (finding.subject, finding.severity) == ("action:3", "info")
+    assert finding.title == '"Split stories below three days" made no measurable difference'
     assert finding.observed == (
-        "26 weeks after it started on 2026-05-28, 85th percentile cycle time (days): No signal yet: no signal."
+        "26 weeks after it started on 2026-05-28, 85th percentile cycle time (days): "
+        "No change: the interval rules out a change of 30% or more."
     )
 
 
-def test_action_without_effect_quiet_when_improved_or_young() -> None:
-    improved = ActionEffect(1, "WIP limit", "WIP", date(2026, 5, 28), 26, "improved", "Improved.")
-    young = ActionEffect(2, "Pairing", "WIP", date(2026, 10, 28), 4, "no_signal_yet", "No signal yet.")
-    assert rules.action_without_effect(replace(BASE, actions=(improved, young))) == []
+def test_action_without_effect_words_missing_evidence_honestly_and_warns_on_worsened() -> None:
+    unclear = ActionEffect(4, "Pairing", "WIP", date(2026, 5, 28), 9, "not_enough_evidence", "Not enough.", final=True)
+    worse = ActionEffect(5, "Batching", "WIP", date(2026, 5, 28), 9, "worsened", "Worsened.", final=True)
+    found = rules.action_without_effect(replace(BASE, actions=(unclear, worse)))
+    assert [(f.title, f.severity) for f in found] == [
+        ('"Pairing" cannot be judged from its data', "info"),
+        ('"Batching" moved the wrong way', "warning"),
+    ]
+
+
+def test_action_without_effect_quiet_when_improved_young_or_provisional() -> None:
+    improved = ActionEffect(1, "WIP limit", "WIP", date(2026, 5, 28), 26, "improved", "Improved.", final=True)
+    young = ActionEffect(2, "Pairing", "WIP", date(2026, 10, 28), 4, "measuring", "Measuring.")
+    # Waiting for the second look: not enough evidence yet, but not final, so no finding.
+    waiting = ActionEffect(3, "Reviews", "WIP", date(2026, 8, 1), 9, "not_enough_evidence", "Not yet.", final=False)
+    # A worsened outcome that is not final cannot come from the rule; the insight still waits for a final one.
+    spike = ActionEffect(6, "Spike", "WIP", date(2026, 8, 1), 5, "worsened", "One spike.", final=False)
+    assert rules.action_without_effect(replace(BASE, actions=(improved, young, waiting, spike))) == []
 
 
 def test_forecasts_overconfident_fires() -> None:

@@ -1,88 +1,103 @@
-"""The process behaviour (XmR) chart of an improvement action, as a Plotly spec."""
+"""The before/after chart of an improvement action, as a Plotly spec."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import plotly.graph_objects as go
 
 from deliveryops.actions.measure import Measurement
 from deliveryops.actions.models import TargetMetric
-from deliveryops.charts import (
-    BLUE,
-    GREEN,
-    VERMILLION,
-    ChartSpec,
-    empty_chart,
-    new_figure,
-    to_spec,
-    vertical_line,
-)
+from deliveryops.charts import BLUE, GREEN, GREY, VERMILLION, ChartSpec, empty_chart, new_figure, to_spec, vertical_line
 
-__all__ = ["xmr_figure"]
+__all__ = ["effect_figure"]
 
 
-def xmr_figure(measurement: Measurement, metric: TargetMetric) -> ChartSpec:
-    """Weekly values, the centre line and natural process limits of the baseline, the action's divider,
-    and the points that make a signal.
+def effect_figure(measurement: Measurement) -> ChartSpec:
+    """The metric before and after the action: each finished item (cycle time) or each week's value, the
+    baseline level, the estimated level after the action with its interval (shaded), the action's divider
+    and the end of the evaluation window.
 
     Args:
-        measurement: the action's chart and verdict.
-        metric: what is measured (titles and units).
+        measurement: the action's measurement.
 
     Returns:
-        ``{"data", "layout"}`` with the definition anchor ``xmr-limits``.
+        ``{"data", "layout"}`` with the definition anchor ``action-verdicts``.
     """
+    metric = measurement.metric
+    per_item = metric is TargetMetric.CYCLE_TIME_P85
     figure = new_figure(
-        title="Process behaviour chart",
-        x_title="Week (labelled by its Monday)",
-        y_title=metric.label,
-        definition="xmr-limits",
-        subtitle="Limits from the weeks before the action; signals after it",
+        title="Before and after the action",
+        x_title="Finished on" if per_item else "Week (labelled by its Monday)",
+        y_title="Cycle time (days)" if per_item else metric.label,
+        definition="action-verdicts",
+        subtitle="Baseline level, and the estimate after with its interval",
     )
-    if not measurement.values:
-        return empty_chart(figure, "No weekly values yet for this metric")
-    weeks = [week.isoformat() for week in measurement.weeks]
-    chart = measurement.chart
-    figure.add_trace(
-        go.Scatter(
-            x=weeks,
-            y=measurement.values,
-            mode="lines+markers",
-            name="Week",
-            line={"color": BLUE},
-            hovertemplate="%{x}: %{y}<extra></extra>",
-        )
-    )
-    divider = measurement.divider_index if measurement.divider_index is not None else len(weeks)
-    baseline_weeks = weeks[:divider] or weeks
-    if chart.centre is not None:
-        lines = [("Centre (baseline mean)", chart.centre, GREEN, "solid")]
-        if chart.upper_limit is not None:
-            lines.append(("Upper natural process limit", chart.upper_limit, VERMILLION, "dash"))
-        if chart.lower_limit is not None:
-            lines.append(("Lower natural process limit", chart.lower_limit, VERMILLION, "dash"))
-        for name, value, colour, dash in lines:
-            figure.add_trace(
-                go.Scatter(
-                    x=[baseline_weeks[0], weeks[-1]],
-                    y=[value, value],
-                    mode="lines",
-                    name=name,
-                    line={"color": colour, "dash": dash},
-                    hovertemplate=f"{name}: {value:.2f}<extra></extra>",
-                )
-            )
-    signalled = sorted({index for signal in chart.signals for index in signal.indices})
-    if signalled:
+    if not measurement.values and not measurement.items:
+        return empty_chart(figure, "No values yet for this metric")
+    if per_item:
         figure.add_trace(
             go.Scatter(
-                x=[weeks[i] for i in signalled],
-                y=[measurement.values[i] for i in signalled],
+                x=[day.isoformat() for day, _days in measurement.items],
+                y=[days for _day, days in measurement.items],
                 mode="markers",
-                name="Signal",
-                marker={"color": VERMILLION, "size": 11, "symbol": "diamond"},
-                hovertemplate="Signal in %{x}: %{y}<extra></extra>",
+                name="Finished item",
+                marker={"color": BLUE, "size": 6, "opacity": 0.6},
+                hovertemplate="Finished %{x}: %{y} days<extra></extra>",
             )
         )
-    if divider < len(weeks):
-        vertical_line(figure, x=weeks[divider], name="divider", text="Action starts", colour="#5b6675")
+    else:
+        figure.add_trace(
+            go.Scatter(
+                x=[week.isoformat() for week in measurement.weeks],
+                y=measurement.values,
+                mode="lines+markers",
+                name="Week",
+                line={"color": BLUE},
+                hovertemplate="%{x}: %{y}<extra></extra>",
+            )
+        )
+    result = measurement.verdict.result
+    effect = result.effect
+    divider = measurement.divider_week
+    window_end = divider + timedelta(weeks=max(measurement.evaluated_weeks, 1))
+    first = measurement.first_week
+    if effect is not None:
+        level = "85th percentile" if per_item else "mean"
+        figure.add_trace(
+            go.Scatter(
+                x=[first.isoformat(), divider.isoformat()],
+                y=[effect.before, effect.before],
+                mode="lines",
+                name=f"Baseline {level}",
+                line={"color": GREEN, "width": 2},
+                hovertemplate=f"Baseline {level}: {effect.before:.2f}<extra></extra>",
+            )
+        )
+        low, high = effect.before + effect.low, effect.before + effect.high
+        figure.add_trace(
+            go.Scatter(
+                x=[divider.isoformat(), window_end.isoformat(), window_end.isoformat(), divider.isoformat(), divider.isoformat()],
+                y=[low, low, high, high, low],
+                mode="lines",
+                fill="toself",
+                fillcolor="rgba(213, 94, 0, 0.15)",
+                line={"color": "rgba(213, 94, 0, 0.4)", "width": 1},
+                name=f"{effect.level:.0%} interval after",
+                hovertemplate=f"Interval after: {low:.2f} to {high:.2f}<extra></extra>",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=[divider.isoformat(), window_end.isoformat()],
+                y=[effect.after, effect.after],
+                mode="lines",
+                name=f"Estimated {level} after",
+                line={"color": VERMILLION, "width": 2},
+                hovertemplate=f"Estimated {level} after: {effect.after:.2f}<extra></extra>",
+            )
+        )
+    vertical_line(figure, x=divider.isoformat(), name="divider", text="Action starts", colour="#5b6675")
+    if result.final:
+        vertical_line(figure, x=window_end.isoformat(), name="window-end", text="Verdict frozen", colour=GREY, row=1)
     return to_spec(figure)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -10,13 +11,31 @@ import polars as pl
 from deliveryops.actions.models import ImprovementAction, TargetMetric
 from deliveryops.analytics.flow import flow_efficiency, item_timeline, wip
 from deliveryops.analytics.percentiles import nearest_rank
-from deliveryops.analytics.xmr import Verdict, VerdictOutcome, XmRChart, verdict, xmr_chart
+from deliveryops.analytics.verdicts.effects import Effect
+from deliveryops.analytics.verdicts.reliability import Reliability, reliability, sentence
+from deliveryops.analytics.verdicts.rule import (
+    BASELINE_WEEKS,
+    Direction,
+    Outcome,
+    RuleSettings,
+    VerdictResult,
+    judge_items,
+    judge_weeks,
+)
 from deliveryops.flow.data import TeamData
 
-__all__ = ["BASELINE_WEEKS", "Measurement", "VerdictOutcome", "measure", "weekly_series"]
-
-BASELINE_WEEKS = 20  # up to this many weeks before the action form its baseline
-MAX_AFTER_WEEKS = 26
+__all__ = [
+    "BASELINE_WEEKS",
+    "OUTCOME_LABELS",
+    "ActionVerdict",
+    "Measurement",
+    "Outcome",
+    "effect_text",
+    "item_cycle_times",
+    "measure",
+    "unit_of",
+    "weekly_series",
+]
 
 
 def _monday(day: date) -> date:
@@ -94,35 +113,213 @@ def weekly_series(data: TeamData, metric: TargetMetric, *, start: date, end: dat
     return out
 
 
+def item_cycle_times(data: TeamData, *, start: date, end: date) -> list[tuple[date, float]]:
+    """``(finished date, cycle time in days)`` of every item finished from ``start`` to ``end``, by finish."""
+    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    finished = timeline.filter(
+        pl.col("finished_date").is_not_null() & (pl.col("finished_date") >= start) & (pl.col("finished_date") <= end)
+    ).sort("finished_date")
+    return [(day, float(days)) for day, days in finished.select("finished_date", "cycle_time_days").iter_rows()]
+
+
+@dataclass
+class ActionVerdict:
+    """The verdict on an action, in words, with the numbers behind it."""
+
+    outcome: Outcome
+    explanation: str
+    effect_text: str | None
+    reliability_text: str | None
+    needed_text: str | None
+    result: VerdictResult
+    reliability: Reliability | None
+
+    @property
+    def label(self) -> str:
+        """The outcome for people."""
+        return OUTCOME_LABELS[self.outcome]
+
+
+OUTCOME_LABELS = {
+    Outcome.IMPROVED: "improved",
+    Outcome.WORSENED: "worsened",
+    Outcome.NO_CHANGE: "no change",
+    Outcome.NOT_ENOUGH_EVIDENCE: "not enough evidence",
+    Outcome.MEASURING: "measuring",
+}
+
+
 @dataclass
 class Measurement:
-    """An action's chart and verdict."""
+    """An action's weekly values, its items (cycle time), the before/after effect and the verdict."""
 
+    metric: TargetMetric
     weeks: list[date]
     values: list[float]
     divider_index: int | None
-    chart: XmRChart
-    verdict: Verdict
+    evaluated_weeks: int  # weeks after the divider the verdict used (its window)
+    items: list[tuple[date, float]]  # cycle time only: finished date and days
+    verdict: ActionVerdict
     direction: str
+    items_per_week: float
+    first_week: date  # the Monday of the baseline's first week
+    divider_week: date  # the Monday of the week the action took effect
+
+
+def unit_of(metric: TargetMetric) -> str:
+    """The unit the metric's effect is given in."""
+    return {
+        TargetMetric.CYCLE_TIME_P85: "days",
+        TargetMetric.THROUGHPUT: "items a week",
+        TargetMetric.WIP: "items",
+        TargetMetric.FLOW_EFFICIENCY: "percentage points",
+        TargetMetric.BLOCKED_DAYS: "days a week",
+    }[metric]
+
+
+def _name(metric: TargetMetric) -> str:
+    return {
+        TargetMetric.CYCLE_TIME_P85: "cycle time 85th percentile",
+        TargetMetric.THROUGHPUT: "throughput",
+        TargetMetric.WIP: "average WIP",
+        TargetMetric.FLOW_EFFICIENCY: "flow efficiency",
+        TargetMetric.BLOCKED_DAYS: "blocked time",
+    }[metric]
+
+
+def _number(value: float) -> str:
+    text = f"{value:.1f}" if abs(value) < 100 else f"{value:.0f}"
+    text = text.removesuffix(".0")
+    return text.replace("-", "\u2212")
+
+
+def effect_text(metric: TargetMetric, effect: Effect) -> str:
+    """E.g. "cycle time 85th percentile 14 → 10 days, 95% interval −6 to −1 days"."""
+    level = f"{effect.level:.0%}" if round(effect.level * 100, 1) == round(effect.level * 100) else f"{effect.level:.1%}"
+    unit = unit_of(metric)
+    relative = ""
+    if effect.relative is not None:
+        relative = f" ({_number(100 * effect.relative)}%)" if effect.relative < 0 else f" (+{_number(100 * effect.relative)}%)"
+    return (
+        f"{_name(metric)} {_number(effect.before)} \u2192 {_number(effect.after)} {unit}{relative}, "
+        f"{level} interval of the change {_number(effect.low)} to {_number(effect.high)} {unit}"
+    )
+
+
+def _explain(metric: TargetMetric, result: VerdictResult, direction: str, per_week: float) -> tuple[str, str | None]:
+    rules = result.settings
+    share = f"{rules.min_change:.0%}"
+    name = _name(metric)
+    if result.outcome is Outcome.MEASURING:
+        return (
+            f"Measuring: {result.weeks_after} of {rules.eval_weeks} weeks after the action are complete. The verdict "
+            f"comes after week {rules.eval_weeks}; one week alone is routine variation, not evidence.",
+            None,
+        )
+    if result.outcome.is_change:
+        hoped = "as hoped" if result.outcome is Outcome.IMPROVED else f"the opposite of the hoped-for {direction}"
+        return (
+            f"{result.outcome.value.capitalize()}: over the {result.decided_at} weeks after the action, {name} moved "
+            f"{hoped}; the interval of the change excludes zero and both halves of the window moved the same way. "
+            "The verdict is frozen at that week.",
+            None,
+        )
+    if result.outcome is Outcome.NO_CHANGE:
+        return (
+            f"No change: over the {result.decided_at} weeks after the action the interval of the change rules out a "
+            f"change of {share} or more in {name}, either way. The verdict is frozen at that week.",
+            None,
+        )
+    if result.reason == "baseline":
+        missing = result.needed_items if metric is TargetMetric.CYCLE_TIME_P85 else result.needed_weeks
+        what = "finished items" if metric is TargetMetric.CYCLE_TIME_P85 else "weeks with a value"
+        needed = f"The baseline (the {BASELINE_WEEKS} weeks before the action) needs at least {missing:g} {what}."
+        return f"Not enough evidence: too little history before the action to compare with. {needed}", needed
+    needed_text: str | None = None
+    if result.needed_weeks is not None and math.isfinite(result.needed_weeks):
+        more = max(int(result.needed_weeks) - result.weeks_after, 0)
+        items = ""
+        if result.needed_items is not None and math.isfinite(result.needed_items):
+            items = f" (about {int(result.needed_items)} finished items)"
+        needed_text = (
+            f"To tell a {share} change from routine variation, the data needs about {int(result.needed_weeks)} weeks "
+            f"after the action{items}: {more} more week{'s' if more != 1 else ''}."
+        )
+    else:
+        needed_text = (
+            f"At this team's pace (about {_number(per_week)} items a week) and variation, even {rules.max_weeks} weeks "
+            f"after the action would not tell a {share} change from routine variation; judge this action by "
+            "other evidence, or target a metric with more data."
+        )
+    state = "so far" if not result.final else "and the verdict is final"
+    return (
+        f"Not enough evidence {state}: the interval of the change is too wide to say whether {name} moved by "
+        f"{share} or not. {needed_text}",
+        needed_text,
+    )
 
 
 def measure(action: ImprovementAction, data: TeamData, *, today: date) -> Measurement | None:
-    """Judge an action by its target metric: limits from the weeks before it, signals after it.
+    """Judge an action by its target metric with the verdict rule (``deliveryops.analytics.verdicts``).
 
-    Only complete weeks are used (the current week is left out). Returns None for an action without
-    a target metric.
+    Baseline: the ``BASELINE_WEEKS`` complete weeks before the week the action took effect. After: the
+    complete weeks from that week on (the current week is left out), up to the rule's ``max_weeks``.
+    Returns None for an action without a target metric.
     """
     if action.target_metric is None:
         return None
     metric = action.target_metric
+    rules = RuleSettings()
     direction = action.expected_direction or metric.better
-    start = _monday(action.started_on) - timedelta(weeks=BASELINE_WEEKS)
-    end = min(_monday(today) - timedelta(days=1), _monday(action.started_on) + timedelta(weeks=MAX_AFTER_WEEKS))
-    series = weekly_series(data, metric, start=start, end=end) if end >= start else []
-    weeks = [week for week, _value in series]
-    values = [value for _week, value in series]
-    # The week the action started belongs to "after": its effect can begin that week.
-    divider = next((index for index, week in enumerate(weeks) if week >= _monday(action.started_on)), len(weeks))
-    chart = xmr_chart(values, divider_index=divider)
-    judged = verdict(chart, expected_direction="increase" if direction == "increase" else "decrease")
-    return Measurement(weeks=weeks, values=values, divider_index=divider, chart=chart, verdict=judged, direction=direction)
+    better: Direction = "increase" if direction == "increase" else "decrease"
+    divider_week = _monday(action.started_on)
+    start = divider_week - timedelta(weeks=BASELINE_WEEKS)
+    last_complete = _monday(today) - timedelta(days=1)
+    end = min(last_complete, divider_week + timedelta(weeks=rules.max_weeks) - timedelta(days=1))
+    after_count = max((_monday(end) - divider_week).days // 7 + 1, 0) if end >= divider_week else 0
+    all_weeks = [start + timedelta(weeks=i) for i in range(BASELINE_WEEKS + after_count)]
+    series = dict(weekly_series(data, metric, start=start, end=end)) if end >= start else {}
+    weeks = [week for week in all_weeks if week in series]
+    values = [series[week] for week in weeks]
+    divider = next((index for index, week in enumerate(weeks) if week >= divider_week), len(weeks))
+    items: list[tuple[date, float]] = []
+    if metric is TargetMetric.CYCLE_TIME_P85:
+        items = item_cycle_times(data, start=start, end=end) if end >= start else []
+        before_items = [days for day, days in items if day < divider_week]
+        after_by_week: list[list[float]] = [[] for _ in range(after_count)]
+        for day, days in items:
+            if day >= divider_week:
+                after_by_week[(day - divider_week).days // 7].append(days)
+        result = judge_items(before_items, after_by_week, better=better, settings=rules)
+        throughput = len(before_items)
+    else:
+        before = [series.get(week) for week in all_weeks[:BASELINE_WEEKS]]
+        after = [series.get(week) for week in all_weeks[BASELINE_WEEKS:]]
+        result = judge_weeks(before, after, better=better, settings=rules)
+        throughput = len(item_cycle_times(data, start=start, end=divider_week - timedelta(days=1)))
+    per_week = throughput / BASELINE_WEEKS
+    explanation, needed_text = _explain(metric, result, direction, per_week)
+    measured = reliability(metric.value, per_week)
+    judged = ActionVerdict(
+        outcome=result.outcome,
+        explanation=explanation,
+        effect_text=effect_text(metric, result.effect) if result.effect is not None else None,
+        reliability_text=sentence(measured) if measured is not None else None,
+        needed_text=needed_text,
+        result=result,
+        reliability=measured,
+    )
+    evaluated = result.decided_at or result.weeks_after
+    return Measurement(
+        metric=metric,
+        weeks=weeks,
+        values=values,
+        divider_index=divider,
+        evaluated_weeks=evaluated,
+        items=items,
+        verdict=judged,
+        direction=direction,
+        items_per_week=per_week,
+        first_week=start,
+        divider_week=divider_week,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated, Any
 
@@ -12,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.actions import service
-from deliveryops.actions.charts import xmr_figure
+from deliveryops.actions.charts import effect_figure
+from deliveryops.actions.measure import BASELINE_WEEKS, unit_of
 from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMetric
 from deliveryops.charts import page_figure
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
@@ -125,11 +127,18 @@ def create_action(
 def _detail(request: Request, session: SessionDep, actor: PageUser, action: ImprovementAction) -> Response:
     team = get_team_or_raise(session=session, actor=actor, team_id=action.team_id)
     measured = service.measurement(session, action)
-    figure = page_figure("xmr", xmr_figure(measured, action.target_metric)) if measured and action.target_metric else None
+    figure = page_figure("effect", effect_figure(measured)) if measured else None
     return render(
         request,
         "actions/detail.html",
-        {"action": action, "team": team, "measured": measured, "figure": figure, "statuses": list(ActionStatus)},
+        {
+            "action": action,
+            "team": team,
+            "measured": measured,
+            "figure": figure,
+            "statuses": list(ActionStatus),
+            "baseline_weeks": BASELINE_WEEKS,
+        },
     )
 
 
@@ -144,7 +153,7 @@ def follow_through_page(request: Request, session: SessionDep, actor: PageUser) 
 
 @router.get("/actions/{action_id}", response_class=HTMLResponse)
 def action_page(request: Request, action_id: int, session: SessionDep, actor: PageUser) -> Response:
-    """An action, its process behaviour chart and its verdict."""
+    """An action, its before/after chart, its effect with uncertainty and its verdict."""
     return _detail(request, session, actor, service.get_or_raise(session=session, actor=actor, action_id=action_id))
 
 
@@ -155,6 +164,42 @@ def set_status(
     """Mark an action open, doing, done or dropped."""
     service.update(session=session, actor=actor, action_id=action_id, status=status)
     return RedirectResponse(f"/actions/{action_id}", status_code=303)
+
+
+class EffectRead(BaseModel):
+    """The before/after effect: levels, the change and its interval, in the metric's unit."""
+
+    statistic: str = Field(description="85th percentile (cycle time, scaled by the ratio of geometric means) or weekly mean")
+    unit: str
+    before: float
+    after: float
+    change: float
+    interval_low: float
+    interval_high: float
+    level: float = Field(description="confidence level of the interval")
+    relative_change: float | None = Field(description="change as a fraction of before")
+    n_before: int = Field(description="items (cycle time) or weeks in the baseline")
+    n_after: int = Field(description="items or weeks after the action that the verdict used")
+    text: str
+
+
+class ReliabilityRead(BaseModel):
+    """The rule's measured error rates at the simulated pace nearest the team's."""
+
+    items_per_week: float
+    false_verdict_rate: float = Field(description="improved or worsened on a stable process, by week 26")
+    detected_30_by_week_8: float
+    detected_30_by_week_26: float
+    sentence: str
+
+
+class NeededRead(BaseModel):
+    """What the data still needs before it can tell a 30% change from routine variation."""
+
+    weeks_after_action: float | None = Field(description="weeks after the action in all; null when unreachable")
+    more_weeks: int | None
+    items: float | None
+    text: str
 
 
 class ActionRead(BaseModel):
@@ -174,8 +219,16 @@ class ActionRead(BaseModel):
     target_metric: TargetMetric | None
     expected_direction: str | None
     done_on: date | None
-    verdict: str | None = None
+    verdict: str | None = Field(
+        default=None, description="improved, worsened, no_change, not_enough_evidence or measuring (null: no target metric)"
+    )
+    verdict_final: bool | None = None
+    decided_at_week: int | None = None
+    weeks_after: int | None = None
     explanation: str | None = None
+    effect: EffectRead | None = None
+    reliability: ReliabilityRead | None = None
+    needed_more: NeededRead | None = None
     weekly_values: list[dict[str, Any]] = []
 
 
@@ -196,8 +249,46 @@ def _read(session: SessionDep, action: ImprovementAction) -> ActionRead:
     read = ActionRead.model_validate(action)
     measured = service.measurement(session, action)
     if measured is not None:
-        read.verdict = measured.verdict.outcome.value
-        read.explanation = measured.verdict.explanation
+        judged = measured.verdict
+        result = judged.result
+        read.verdict = judged.outcome.value
+        read.verdict_final = result.final
+        read.decided_at_week = result.decided_at
+        read.weeks_after = result.weeks_after
+        read.explanation = judged.explanation
+        if result.effect is not None and judged.effect_text is not None:
+            effect = result.effect
+            read.effect = EffectRead(
+                statistic="85th percentile" if effect.kind == "items" else "weekly mean",
+                unit=unit_of(measured.metric),
+                before=round(effect.before, 4),
+                after=round(effect.after, 4),
+                change=round(effect.change, 4),
+                interval_low=round(effect.low, 4),
+                interval_high=round(effect.high, 4),
+                level=effect.level,
+                relative_change=None if effect.relative is None else round(effect.relative, 4),
+                n_before=effect.n_before,
+                n_after=effect.n_after,
+                text=judged.effect_text,
+            )
+        if judged.reliability is not None and judged.reliability_text is not None:
+            rates = judged.reliability
+            read.reliability = ReliabilityRead(
+                items_per_week=rates.items_per_week,
+                false_verdict_rate=rates.false_rate,
+                detected_30_by_week_8=rates.detected_by_8,
+                detected_30_by_week_26=rates.detected_by_26,
+                sentence=judged.reliability_text,
+            )
+        if judged.needed_text is not None:
+            finite = result.needed_weeks is not None and math.isfinite(result.needed_weeks)
+            read.needed_more = NeededRead(
+                weeks_after_action=result.needed_weeks if finite else None,
+                more_weeks=max(int(result.needed_weeks or 0) - result.weeks_after, 0) if finite else None,
+                items=result.needed_items if result.needed_items is not None and math.isfinite(result.needed_items) else None,
+                text=judged.needed_text,
+            )
         read.weekly_values = [{"week": w.isoformat(), "value": v} for w, v in zip(measured.weeks, measured.values, strict=True)]
     return read
 

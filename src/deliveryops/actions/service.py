@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
-from deliveryops.actions.measure import Measurement, VerdictOutcome, measure
+from deliveryops.actions.measure import Measurement, Outcome, measure
 from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMetric
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.data import load_team_data
@@ -133,7 +133,7 @@ def list_team(*, session: Session, actor: User | None, team_id: int) -> list[Imp
 
 
 def measurement(session: Session, action: ImprovementAction) -> Measurement | None:
-    """The action's process behaviour chart and verdict (None without a target metric)."""
+    """The action's before/after effect and verdict (None without a target metric)."""
     team = session.get(Team, action.team_id)
     assert team is not None
     data = load_team_data(session, team)
@@ -152,7 +152,8 @@ class FollowThrough:
 
 
 def follow_through(session: Session, team: Team) -> FollowThrough:
-    """Counts of the team's actions: done, done on time, measured, improved (a signal in the expected direction)."""
+    """Counts of the team's actions: done, done on time, measured (a final verdict of improved, worsened or no
+    change), improved (a verdict of improved)."""
     rows = list_team(session=session, actor=None, team_id=team.id)
     measured = [m for m in (measurement(session, row) for row in rows if row.target_metric) if m is not None]
     return FollowThrough(
@@ -161,6 +162,6 @@ def follow_through(session: Session, team: Team) -> FollowThrough:
         done_on_time=sum(
             1 for r in rows if r.status is ActionStatus.DONE and r.due_date and r.done_on and r.done_on <= r.due_date
         ),
-        measured=sum(1 for m in measured if m.verdict.outcome is not VerdictOutcome.NOT_ENOUGH_DATA),
-        improved=sum(1 for m in measured if m.verdict.outcome is VerdictOutcome.IMPROVED),
+        measured=sum(1 for m in measured if m.verdict.outcome in (Outcome.IMPROVED, Outcome.WORSENED, Outcome.NO_CHANGE)),
+        improved=sum(1 for m in measured if m.verdict.outcome is Outcome.IMPROVED),
     )

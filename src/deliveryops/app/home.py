@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.similarity.blended import HELD_OUT_RATES
+from deliveryops.analytics.verdicts.reliability import published
 from deliveryops.coaching import service as coaching
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
@@ -54,4 +55,4 @@ def home(request: Request, session: SessionDep, actor: PageUser) -> Response:
 @router.get("/definitions", response_class=HTMLResponse)
 def definitions(request: Request, actor: PageUser) -> Response:
     """The pinned metric definitions every chart links to."""
-    return render(request, "definitions.html", {"similarity_rates": HELD_OUT_RATES})
+    return render(request, "definitions.html", {"similarity_rates": HELD_OUT_RATES, "verdict_rates": published()})

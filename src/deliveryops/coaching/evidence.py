@@ -203,6 +203,7 @@ def _actions(session: Session, team: Team, *, today: date) -> tuple[ActionEffect
                 max((today - action.started_on).days // 7, 0),
                 measured.verdict.outcome.value,
                 measured.verdict.explanation,
+                measured.verdict.result.final,
             )
         )
     return tuple(out)

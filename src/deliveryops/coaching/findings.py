@@ -115,8 +115,9 @@ class ActionEffect:
     metric_label: str
     started_on: date
     weeks_after: int
-    outcome: str  # improved, worsened, no_signal_yet, not_enough_data
+    outcome: str  # improved, worsened, no_change, not_enough_evidence, measuring (deliveryops.analytics.verdicts)
     explanation: str
+    final: bool = False  # the verdict is frozen (made at its look), not provisional
 
 
 @dataclass(frozen=True)

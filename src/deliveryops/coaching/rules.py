@@ -453,16 +453,24 @@ def health_red_with_metric(evidence: TeamEvidence) -> list[Finding]:
 
 
 def action_without_effect(evidence: TeamEvidence) -> list[Finding]:
-    """Improvement actions with a target metric that show no effect (or the opposite) after enough weeks."""
+    """Improvement actions whose final verdict (the rule of ``deliveryops.analytics.verdicts``, with its measured
+    error rates) is "worsened", "no change" or "not enough evidence". Provisional verdicts (still measuring, or
+    waiting for the second look) never fire: a single week, or a spike, is not a verdict."""
     out: list[Finding] = []
     for action in evidence.actions:
+        if not action.final or action.weeks_after < ACTION_MIN_WEEKS:
+            continue
         if action.outcome == "worsened":
             severity: Severity = "warning"
-        elif action.outcome == "no_signal_yet" and action.weeks_after >= ACTION_MIN_WEEKS:
+            verb = "moved the wrong way"
+        elif action.outcome == "no_change":
             severity = "info"
+            verb = "made no measurable difference"
+        elif action.outcome == "not_enough_evidence":
+            severity = "info"
+            verb = "cannot be judged from its data"
         else:
             continue
-        verb = "moved the wrong way" if action.outcome == "worsened" else "shows no measured effect"
         out.append(
             Finding(
                 kind="action_without_effect",
@@ -475,11 +483,14 @@ def action_without_effect(evidence: TeamEvidence) -> list[Finding]:
                 ),
                 evidence=(
                     EvidenceLink(action.title, action.outcome.replace("_", " "), f"/actions/{action.id}"),
-                    EvidenceLink("Definition", "process behaviour signals", "/definitions#xmr-signals"),
+                    EvidenceLink("Definition", "improvement-action verdicts", "/definitions#action-verdicts"),
                 ),
                 why=(
                     "An action that does not move its metric costs the team's attention without return; keeping it "
                     "by habit blocks trying something that works."
+                    if action.outcome != "not_enough_evidence"
+                    else "When the data cannot tell, the team should decide by other evidence (what it observes, the "
+                    "retro) or measure the action by a metric with more data, instead of assuming it worked."
                 ),
                 practice="action_follow_through",
                 magnitude=float(action.weeks_after if severity == "info" else 100),

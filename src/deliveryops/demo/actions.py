@@ -1,4 +1,11 @@
-"""Improvement actions for the demo: one measured improvement, one without effect, one still open."""
+"""Improvement actions for the demo, on top of the simulator's known changes.
+
+Two actions truly worked: the simulator applies a step change on their date (Payments' stories need 45% of
+the development time, Data Platform's items stay blocked a quarter as long; see
+``deliveryops.simulate.demo``). Three truly did nothing: nothing changes in Growth's or Payments' process on
+their dates, nor in Mobile's. Checkout and Search drift by design (a gradual trend, not a step).
+``KNOWN_EFFECTS`` records the truth so a test can check the verdicts against it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.actions import service
 from deliveryops.actions.models import ActionStatus, TargetMetric
+from deliveryops.simulate.demo import DATA_ACCESS_DAYS, PAYMENTS_SPLIT_DAYS
 from deliveryops.teams.models import Team
 
 # team, title, description, source, days since it took effect, target metric, done after days (None: open)
@@ -36,16 +44,25 @@ ACTIONS: list[tuple[str, str, str, str, int, TargetMetric | None, int | None]] =
         "Split stories below three days",
         "From coaching: large stories hide risk until late.",
         "coaching",
-        182,
+        PAYMENTS_SPLIT_DAYS,
         TargetMetric.CYCLE_TIME_P85,
-        None,
+        40,
+    ),
+    (
+        "Payments",
+        "Post the week's finished items in the team channel",
+        "To make finishing visible; nothing about how the work flows changed.",
+        "retro",
+        126,
+        TargetMetric.THROUGHPUT,
+        7,
     ),
     (
         "Data Platform",
         "Request data access at refinement, not at start",
         "Most blocked days were access waits.",
         "impediment",
-        120,
+        DATA_ACCESS_DAYS,
         TargetMetric.BLOCKED_DAYS,
         20,
     ),
@@ -59,7 +76,28 @@ ACTIONS: list[tuple[str, str, str, str, int, TargetMetric | None, int | None]] =
         None,
     ),
     ("Growth", "Write the success metric into every experiment ticket", "", "retro", 40, None, 14),
+    (
+        "Growth",
+        "Move the stand-up to 10:00",
+        "Hoped it would shorten cycle time; the way items flow did not change.",
+        "retro",
+        140,
+        TargetMetric.CYCLE_TIME_P85,
+        3,
+    ),
 ]
+
+# The truth behind the measured actions: "worked" (a step change in the simulator on that date), "nothing"
+# (no change in the process), "drift" (a gradual trend by design, not a step at the action's date).
+KNOWN_EFFECTS: dict[str, str] = {
+    "Split stories below three days": "worked",
+    "Request data access at refinement, not at start": "worked",
+    "Post the week's finished items in the team channel": "nothing",
+    "Move the stand-up to 10:00": "nothing",
+    "Limit WIP to 5 and swarm on reviews": "drift",
+    "Pair on code reviews": "drift",
+    "Move the release train to weekly": "nothing",
+}
 
 
 def build_actions(session: Session, *, now: datetime) -> int:

@@ -14,6 +14,7 @@ from deliveryops.simulate.profiles import (
     BlockerKind,
     ItemType,
     ServiceTime,
+    StepChange,
     TeamProfile,
     make_workflow,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "ItemType",
     "ServiceTime",
     "SimulatedTeam",
+    "StepChange",
     "TeamProfile",
     "demo_profiles",
     "make_workflow",

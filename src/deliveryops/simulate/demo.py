@@ -11,6 +11,7 @@ from deliveryops.simulate.profiles import (
     BlockerKind,
     ItemType,
     ServiceTime,
+    StepChange,
     TeamProfile,
     make_workflow,
 )
@@ -25,6 +26,9 @@ VENDOR_TICKET = BlockerKind("Waiting on vendor support ticket", 0.3, 5.0, 0.6)
 DESIGN_SIGN_OFF = BlockerKind("Waiting for design sign-off", 0.6, 1.5)
 STAGING_REFRESH = BlockerKind("Staging database refresh in progress", 0.4, 0.8, 0.5)
 DEPENDS_ON_ITEM = BlockerKind("Waiting on {other}", 0.8, 2.0, 0.7, links_item=True)
+# The known step changes behind the demo's improvement actions (days before the history's last day).
+PAYMENTS_SPLIT_DAYS = 182
+DATA_ACCESS_DAYS = 120
 
 
 def _external(team: str, thing: str = "API", weight: float = 1.0, median_days: float = 3.0) -> BlockerKind:
@@ -45,9 +49,11 @@ def demo_profiles() -> tuple[TeamProfile, ...]:
     """The six demo teams.
 
     Returns:
-        Payments (steady), Checkout (improving: faster and less WIP over time), Search (degrading:
+        Payments (steady, then faster from splitting stories: a known step change), Checkout
+        (improving: faster and less WIP over time), Search (degrading:
         WIP creeps up and work slows), Mobile (New York, bursty arrivals, fortnightly release
-        train), Data Platform (many data-access and environment blockers) and Growth (London, fast,
+        train), Data Platform (many data-access and environment blockers, far fewer blocked days once
+        access is requested at refinement: a known step change) and Growth (London, fast,
         small items, experiments). The others work in Berlin.
     """
     payments = TeamProfile(
@@ -58,6 +64,8 @@ def demo_profiles() -> tuple[TeamProfile, ...]:
         people=4.0,
         wip_limit_start=7.0,
         wip_limit_end=7.0,
+        # Stories split below three days from 182 days before the end: development time × 0.45.
+        changes=(StepChange(PAYMENTS_SPLIT_DAYS, development_factor=0.45),),
         blockers=(
             SECURITY_APPROVAL,
             ENVIRONMENT_DOWN,
@@ -171,6 +179,8 @@ def demo_profiles() -> tuple[TeamProfile, ...]:
         key="DP",
         item_types=_types(0.45, 0.2, 0.3, 0.05, 1.2),
         arrivals_per_day=0.6,
+        # Data access requested at refinement from 120 days before the end: blocked time × 0.25.
+        changes=(StepChange(DATA_ACCESS_DAYS, blocked_factor=0.25),),
         people=3.0,
         wip_limit_start=8.0,
         wip_limit_end=8.0,

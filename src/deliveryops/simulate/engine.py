@@ -267,7 +267,8 @@ class _Board:
         parks = self.plan.parks[items]
         blocked = items[~parks]
         if blocked.shape[0]:
-            ends = times[~parks] + self.plan.block_days[blocked]
+            scale = 1.0 if self.dynamics.block_scale is None else float(self.dynamics.block_scale[day])
+            ends = times[~parks] + self.plan.block_days[blocked] * scale
             self.blocked_until[blocked] = ends
             self.blocks.add(blocked, 0, times[~parks])
             self.block_ends.append(ends)

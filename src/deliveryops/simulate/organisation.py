@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -12,7 +13,7 @@ from deliveryops.simulate import engine
 from deliveryops.simulate.build import build_items
 from deliveryops.simulate.calendar import WorkCalendar, work_calendar
 from deliveryops.simulate.demo import organisation_profiles
-from deliveryops.simulate.plan import sample_dynamics, sample_items
+from deliveryops.simulate.plan import apply_change, sample_dynamics, sample_items
 from deliveryops.simulate.profiles import TeamProfile
 from deliveryops.work.records import WorkflowStatus, WorkItemRecord
 
@@ -55,6 +56,14 @@ def _simulate(profile: TeamProfile, start: date, end: date, seed: np.random.Seed
     plan_rng = np.random.default_rng(plan_seed)
     dynamics = sample_dynamics(profile, calendar.size, plan_rng)
     plan = sample_items(profile, calendar.size, plan_rng)
+    for change in profile.changes:
+        from_date = end - timedelta(days=change.days_before_end)
+        dynamics = apply_change(
+            dynamics,
+            from_day=bisect.bisect_left(calendar.days, from_date),
+            development_factor=change.development_factor,
+            blocked_factor=change.blocked_factor,
+        )
     log = engine.run(profile, plan, dynamics, np.random.default_rng(engine_seed))
     items = build_items(profile, plan, log, calendar, np.random.default_rng(naming_seed))
     return SimulatedTeam(

@@ -6,6 +6,7 @@ items, so that the engine's day loop only resolves contention (WIP, reviewers, d
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,22 @@ class Dynamics:
     wip_limit: NDArray[np.int64]
     deploy_today: NDArray[np.bool_]
     deploy_fraction: NDArray[np.float64]
+    block_scale: NDArray[np.float64] | None = None  # multiplies the length of a block that strikes that day
+
+
+def apply_change(dynamics: Dynamics, *, from_day: int, development_factor: float, blocked_factor: float) -> Dynamics:
+    """The dynamics with a step change from working day ``from_day`` on: every service rate divided by
+    ``development_factor`` (0.5: work takes half as long) and blocks that strike from then on lasting
+    ``blocked_factor`` × as long. No random number is drawn, so nothing else changes.
+    """
+    n = dynamics.speed.shape[0]
+    after = np.arange(n) >= from_day
+    scale = np.ones(n) if dynamics.block_scale is None else dynamics.block_scale
+    return dataclasses.replace(
+        dynamics,
+        speed=np.where(after, dynamics.speed / development_factor, dynamics.speed),
+        block_scale=np.where(after, scale * blocked_factor, scale),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,26 @@ _PROBABILITIES = (
 
 
 @dataclass(frozen=True, slots=True)
+class StepChange:
+    """A known change in how the team works, from ``days_before_end`` calendar days before the last
+    simulated day on: all work (development, review, rework) takes ``development_factor`` × as long, and
+    blocks that strike from then on last ``blocked_factor`` × as long. The demo's improvement actions sit
+    on these dates, so whether each truly worked is known.
+    """
+
+    days_before_end: int
+    development_factor: float = 1.0
+    blocked_factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        """Check the factors so that a bad change fails here, with the field named."""
+        if self.days_before_end < 0:
+            raise ValueError("days_before_end: expected 0 or more days")
+        if self.development_factor <= 0 or self.blocked_factor < 0:
+            raise ValueError("development_factor must be positive and blocked_factor not negative")
+
+
+@dataclass(frozen=True, slots=True)
 class TeamProfile:
     """How one simulated team works; every rate is per working day of the team.
 
@@ -164,6 +184,7 @@ class TeamProfile:
     labels: tuple[str, ...] = ()
     label_probability: float = 0.5
     topics: tuple[str, ...] = ("the service",)
+    changes: tuple[StepChange, ...] = ()  # known step changes (the demo's actions that truly worked)
 
     def __post_init__(self) -> None:
         """Check the profile so that a bad one fails here, with the field named."""

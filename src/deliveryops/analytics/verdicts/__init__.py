@@ -1,0 +1,1 @@
+"""Improvement-action verdicts designed from their measured error rates (effects, rule, simulation)."""
