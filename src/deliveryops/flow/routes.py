@@ -179,7 +179,19 @@ def commit_forecast(body: ForecastCommit, session: SessionDep, actor: ApiUser, f
 
 
 def _levels(levels: dict[int, LevelCalibration]) -> list[LevelRead]:
-    return [LevelRead(level=c.level, scored=c.scored, held=c.held, hit_rate=c.hit_rate) for c in levels.values()]
+    return [
+        LevelRead(
+            level=c.level,
+            scored=c.scored,
+            held=c.held,
+            hit_rate=c.hit_rate,
+            low=c.low,
+            high=c.high,
+            verdict=c.outcome.value,
+            sentence=c.sentence,
+        )
+        for c in levels.values()
+    ]
 
 
 def calibration_read(report: CalibrationReport) -> CalibrationRead:

@@ -141,12 +141,16 @@ class ForecastResult(ForecastRead):
 
 
 class LevelRead(BaseModel):
-    """How often forecasts at one percentile level held."""
+    """How often committed forecasts at one percentile level held, and the verdict (see /definitions#forecast-calibration)."""
 
     level: int
     scored: int
     held: int
     hit_rate: float | None
+    low: float | None = Field(description="95% Wilson interval of the hit rate: low end")
+    high: float | None = Field(description="95% Wilson interval of the hit rate: high end")
+    verdict: Literal["well_calibrated", "too_cautious", "overconfident", "not_enough_forecasts"]
+    sentence: str
 
 
 class CalibrationRead(BaseModel):
