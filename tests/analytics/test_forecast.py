@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from deliveryops.analytics.calibration import CalibrationOutcome
 from deliveryops.analytics.forecast import (
     NO_THROUGHPUT_MESSAGE,
     ForecastInputError,
@@ -366,20 +367,17 @@ def test_calibration_counts_held_forecasts_per_level_and_skips_pending_ones() ->
 
     report = calibration(outcomes, as_of=date(2024, 3, 12))
 
-    assert report.levels == {
-        50: LevelCalibration(level=50, scored=6, held=2, hit_rate=2 / 6),
-        85: LevelCalibration(level=85, scored=5, held=4, hit_rate=4 / 5),
+    def counts(levels: dict[int, LevelCalibration]) -> dict[int, tuple[int, int, float | None]]:
+        return {level: (c.scored, c.held, c.hit_rate) for level, c in levels.items()}
+
+    assert counts(report.levels) == {50: (6, 2, 2 / 6), 85: (5, 4, 4 / 5)}
+    assert {kind: counts(levels) for kind, levels in report.by_kind.items()} == {
+        "how_many": {50: (2, 1, 0.5), 85: (2, 2, 1.0)},
+        "when": {50: (4, 1, 0.25), 85: (3, 2, 2 / 3)},
     }
-    assert report.by_kind == {
-        "how_many": {
-            50: LevelCalibration(level=50, scored=2, held=1, hit_rate=0.5),
-            85: LevelCalibration(level=85, scored=2, held=2, hit_rate=1.0),
-        },
-        "when": {
-            50: LevelCalibration(level=50, scored=4, held=1, hit_rate=0.25),
-            85: LevelCalibration(level=85, scored=3, held=2, hit_rate=2 / 3),
-        },
-    }
+    # Each level carries its Wilson interval and verdict: 5 scored is too few to judge.
+    assert report.levels[85].outcome is CalibrationOutcome.NOT_ENOUGH
+    assert (report.levels[85].low, report.levels[85].high) == pytest.approx((0.375535, 0.963776), abs=1e-5)
     assert report.pending == 3
 
 

@@ -239,12 +239,26 @@ def test_forecasts_overconfident_fires() -> None:
     [finding] = rules.forecasts_overconfident(replace(BASE, forecast_levels=(ForecastLevel(85, 20, 9),)))
     assert finding.severity == "critical"
     assert finding.title == "85% forecasts held only 45% of the time"
-    assert finding.observed == ("Of 20 scored forecasts, the 85% level held 9 times (45%), far below the 85% it promises.")
+    assert finding.observed == (
+        "Of 20 scored forecasts, the 85% level held 9 times (45%), far below the 85% it promises (95% interval 26% to 66%)."
+    )
 
 
 def test_forecasts_overconfident_quiet_when_calibrated_or_few() -> None:
     assert rules.forecasts_overconfident(replace(BASE, forecast_levels=(ForecastLevel(85, 49, 42),))) == []
     assert rules.forecasts_overconfident(replace(BASE, forecast_levels=(ForecastLevel(85, 4, 0),))) == []
+
+
+def test_forecast_calibration_covers_both_directions() -> None:
+    # 40 of 40 held: Wilson 95% interval 91% to 100%, wholly above the calibrated band (82.5% to 87.5%).
+    [cautious] = rules.forecast_calibration(replace(BASE, forecast_levels=(ForecastLevel(85, 40, 40),)))
+    assert (cautious.kind, cautious.severity) == ("forecasts_too_cautious", "info")
+    assert cautious.title == "85% forecasts held 100% of the time: too cautious"
+    [over] = rules.forecast_calibration(replace(BASE, forecast_levels=(ForecastLevel(85, 20, 9),)))
+    assert over.kind == "forecasts_overconfident"
+    # 25 of 25 held (the demo's kind of record): the interval, 87% to 100%, still reaches the band: no claim.
+    assert rules.forecast_calibration(replace(BASE, forecast_levels=(ForecastLevel(85, 25, 25),))) == []
+    assert rules.forecast_calibration(replace(BASE, forecast_levels=(ForecastLevel(85, 9, 9),))) == []
 
 
 def test_retros_without_actions_fires() -> None:

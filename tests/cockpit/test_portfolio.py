@@ -125,6 +125,7 @@ def _forecast(session: Session, team: Team, *, predicted: date, actual: date) ->
             predicted={"50": predicted.isoformat(), "85": predicted.isoformat()},
             outcome_date=actual,
             scored_at=NOW,
+            commitment="plan",  # only commitments are scored
         )
     )
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
+from deliveryops.flow import service as flow
 from deliveryops.simulate import demo_profiles, simulate_team
 from deliveryops.teams.models import TeamRole
 from deliveryops.work.importing import import_records
@@ -48,6 +49,20 @@ def seed(session: Session) -> None:
         session=session, actor=None, team=alpha, records=history.items, import_format="simulated", workflow=history.workflow
     )
     alpha.time_zone = history.time_zone
+    session.flush()
+    # Alpha committed a "how many in four weeks" forecast every week from 180 to 33 days ago: a scored track record.
+    for days_ago in range(180, 32, -7):
+        then = datetime.combine(today - timedelta(days=days_ago), time(12), tzinfo=UTC)
+        flow.create_how_many(
+            session=session,
+            actor=dm,
+            team_id=alpha.id,
+            by_date=today - timedelta(days=days_ago - 28),
+            now=then,
+            seed=days_ago,
+            commitment="plan",
+        )
+    flow.score_forecasts(session, alpha)
 
 
 @pytest.fixture(scope="session")

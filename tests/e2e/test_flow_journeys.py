@@ -58,3 +58,33 @@ def test_admin_imports_with_preview_and_maps_workflow(page: Page, base_url: str)
     page.get_by_role("button", name="Save workflow").click()
     expect(page.get_by_role("status")).to_have_text("Saved. Every metric now uses this workflow.")
     expect(page.locator(".status-name")).to_have_text(["Backlog", "Development", "Review", "Done", "Discarded"])
+
+
+def test_calibration_view_and_commit_as_team_plan(page: Page, base_url: str) -> None:
+    sign_in(page, base_url, People.alpha_member)
+    page.goto(f"{base_url}/teams/alpha/forecasts")
+    track = page.locator("#calibration")
+    expect(track.locator("tbody tr")).to_have_count(4)  # 50/70/85/95
+    verdicts = track.locator("tbody .verdict")
+    for index in range(4):
+        expect(verdicts.nth(index)).to_have_text(
+            re.compile(r"^(well calibrated|too cautious|overconfident|not enough forecasts)$")
+        )
+    expect(track.locator("li").first).to_contain_text("95% interval")
+    expect(page.locator("#chart-calibration .js-plotly-plot")).to_have_count(1)
+    expect(page.locator("#chart-calibration").get_by_role("link", name="Definition")).to_have_attribute(
+        "href", re.compile(r"/definitions#forecast-calibration$")
+    )
+    # A what-if is offered for commitment; committing it (keyboard only) makes it the team's plan.
+    page.get_by_label("Number of items").fill("12")
+    page.get_by_label("Number of items").press("Enter")
+    expect(page.get_by_text("This is a what-if: it is not scored.")).to_be_visible()
+    commit = page.get_by_role("button", name="Commit as team plan")
+    commit.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#commitment")).to_contain_text("Committed as the team's plan")
+    expect(page.get_by_role("button", name="Commit as team plan")).to_have_count(0)
+    page.set_viewport_size({"width": 375, "height": 800})  # phone width: the table scrolls, the page does not
+    page.goto(f"{base_url}/teams/alpha/forecasts")
+    expect(page.locator("#calibration tbody tr")).to_have_count(4)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1

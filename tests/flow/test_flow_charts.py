@@ -658,7 +658,13 @@ def test_calibration_chart_compares_observed_hit_rates_with_the_ideal() -> None:
     observed = trace(spec, "Observed: share that held")
     assert observed["x"] == ["50%", "85%"]
     assert observed["y"] == [20.0, 80.0]
-    assert observed["hovertext"] == ["50% level: held 1 of 5 scored (20%)", "85% level: held 4 of 5 scored (80%)"]
+    assert observed["hovertext"] == [
+        "50% level: held 1 of 5 scored (20%; 95% interval 4% to 62%): not enough forecasts",
+        "85% level: held 4 of 5 scored (80%; 95% interval 38% to 96%): not enough forecasts",
+    ]
+    # The error bar is the Wilson interval: 1 of 5 is 3.6% to 62.4%, 4 of 5 is 37.6% to 96.4%.
+    assert observed["error_y"]["arrayminus"] == pytest.approx([20 - 3.6223, 80 - 37.5535], abs=1e-3)
+    assert observed["error_y"]["array"] == pytest.approx([62.4465 - 20, 96.3776 - 80], abs=1e-3)
     assert trace(spec, "Ideal: the level itself")["y"] == [50, 85]
     assert spec["layout"]["title"]["subtitle"]["text"] == "Past forecasts that held<br>1 more not yet due"
     assert titles(spec) == ("Forecast calibration", "Forecast confidence level (%)", "Forecasts that held (%)")

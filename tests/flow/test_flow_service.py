@@ -86,7 +86,7 @@ def test_forecasts_are_stored_reproducible_and_scored(session: Session) -> None:
     join(session, team, dm)
     made = datetime(2026, 3, 1, 8, tzinfo=UTC)  # the window is the 28 days of February (one item a day) + 62 empty days
     row, result = service.create_when(
-        session=session, actor=dm, team_id=team.id, remaining_items=3, now=made, window_days=28, seed=42
+        session=session, actor=dm, team_id=team.id, remaining_items=3, now=made, window_days=28, seed=42, commitment="plan"
     )
     # Constant throughput of 1 a day: every percentile is exactly day 3.
     assert row.predicted == {"50": "2026-03-04", "70": "2026-03-04", "85": "2026-03-04", "95": "2026-03-04"}
@@ -96,6 +96,7 @@ def test_forecasts_are_stored_reproducible_and_scored(session: Session) -> None:
     how, _ = service.create_how_many(
         session=session, actor=dm, team_id=team.id, by_date=date(2026, 3, 5), now=made, window_days=28, seed=7
     )
+    service.commit_forecast(session=session, actor=dm, forecast_id=how.id, now=made)
     assert how.predicted == {"50": 4, "70": 4, "85": 4, "95": 4}
     assert service.score_forecasts(session, team, now=NOW) == 2
     # What happened: after 1 March, items finished on 2, 3 and 5 March (M-1, M-2, M-3).
@@ -158,3 +159,76 @@ def test_cache_sees_new_imports(session: Session) -> None:
         session=session, actor=admin, team_id=team.id, start=date(2026, 3, 1), end=date(2026, 3, 10), now=NOW + timedelta(days=1)
     )[2].cycle_times.height
     assert (before, after) == (3, 4)
+
+
+def test_what_ifs_are_kept_but_not_scored(session: Session) -> None:
+    team = steady_team(session)
+    dm = make_user(session, role=Role.DELIVERY_MANAGER)
+    join(session, team, dm)
+    made = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    what_if, _ = service.create_when(session=session, actor=dm, team_id=team.id, remaining_items=3, now=made, window_days=28)
+    assert what_if.commitment is None
+    assert service.score_forecasts(session, team, now=NOW) == 0
+    assert what_if.outcome_date is None
+    report = service.calibration(session, team, now=NOW)
+    assert report.levels == {}
+    assert report.pending == 0
+    assert service.list_forecasts(session=session, actor=dm, team_id=team.id, committed=True) == []
+    assert service.list_forecasts(session=session, actor=dm, team_id=team.id, committed=False) == [what_if]
+
+
+def test_the_same_question_gives_one_record(session: Session) -> None:
+    team = steady_team(session)
+    dm = make_user(session, role=Role.DELIVERY_MANAGER)
+    join(session, team, dm)
+    made = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    first, _ = service.create_when(
+        session=session, actor=dm, team_id=team.id, remaining_items=3, now=made, window_days=28, seed=1, commitment="plan"
+    )
+    # Posted again (another seed, later the same day): the commitment stands, replayed from its own seed.
+    again, result = service.create_when(
+        session=session,
+        actor=dm,
+        team_id=team.id,
+        remaining_items=3,
+        now=made + timedelta(hours=3),
+        window_days=28,
+        seed=2,
+        commitment="plan",
+    )
+    assert again.id == first.id
+    assert again.seed == 1
+    assert result.inputs.seed == 1
+    # A what-if of the same question also returns the commitment rather than a second record.
+    what_if, _ = service.create_when(session=session, actor=dm, team_id=team.id, remaining_items=3, now=made, window_days=28)
+    assert what_if.id == first.id
+    assert len(service.list_forecasts(session=session, actor=dm, team_id=team.id)) == 1
+    # A different question (4 items) is a new record; asked twice as a what-if, it is replaced in place.
+    other, _ = service.create_when(
+        session=session, actor=dm, team_id=team.id, remaining_items=4, now=made, window_days=28, seed=5
+    )
+    replaced, _ = service.create_when(
+        session=session, actor=dm, team_id=team.id, remaining_items=4, now=made, window_days=28, seed=6
+    )
+    assert (replaced.id, replaced.seed) == (other.id, 6)
+    assert len(service.list_forecasts(session=session, actor=dm, team_id=team.id)) == 2
+    # Committing twice is one commitment; the first reason stays.
+    committed = service.commit_forecast(session=session, actor=dm, forecast_id=other.id, commitment="shared", now=made)
+    twice = service.commit_forecast(session=session, actor=dm, forecast_id=other.id, commitment="plan", now=NOW)
+    assert (twice.id, twice.commitment, twice.committed_at) == (committed.id, "shared", made)
+    # Both count: the 3-item one finished on 5 March; the 4-item one is past its dates (4 March) unfinished.
+    assert service.score_forecasts(session, team, now=NOW) == 1
+    assert service.calibration(session, team, now=NOW).levels[85].scored == 2
+
+
+def test_only_the_team_marks_its_plan(session: Session) -> None:
+    team = steady_team(session)
+    leader = make_user(session, role=Role.LEADER)  # sees every team, is in none
+    row, _ = service.create_when(session=session, actor=leader, team_id=team.id, remaining_items=3, now=NOW)
+    with pytest.raises(PermissionDeniedError):
+        service.commit_forecast(session=session, actor=leader, forecast_id=row.id, commitment="plan")
+    shared = service.commit_forecast(session=session, actor=leader, forecast_id=row.id, commitment="shared")
+    assert shared.commitment == "shared"
+    with pytest.raises(ValidationFailedError) as info:
+        service.commit_forecast(session=session, actor=None, forecast_id=row.id, commitment="promise")  # type: ignore[arg-type]
+    assert info.value.fields == {"commitment": "Choose plan, shared, exported or pack."}

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
-from deliveryops.flow import charts
+from deliveryops.flow import charts, service
 from deliveryops.flow.report import summary_dict
 from deliveryops.flow.routes import Metric
 from deliveryops.flow.service import team_flow
@@ -48,10 +48,22 @@ def test_forecast_api_is_reproducible(client: TestClient, session: Session) -> N
     assert first.json()["predicted"] == again.json()["predicted"]
     assert sum(first.json()["histogram"].values()) == 10_000
     listed = client.get(f"/api/v1/teams/{team.id}/forecasts", headers=headers).json()
-    assert len(listed) == 2
+    assert len(listed) == 1  # the same question asked twice on one day is one record
+    assert listed[0]["commitment"] is None
     one = client.get(f"/api/v1/forecasts/{first.json()['id']}", headers=headers).json()
     assert one["seed"] == 99
-    assert client.get(f"/api/v1/teams/{team.id}/forecasts-calibration", headers=headers).json()["pending"] == 2
+    assert client.get(f"/api/v1/teams/{team.id}/forecasts-calibration", headers=headers).json()["pending"] == 0
+    committed = client.post(f"/api/v1/forecasts/{one['id']}/commit", json={"commitment": "exported"}, headers=headers)
+    assert committed.json()["commitment"] == "exported"
+    assert client.post(f"/api/v1/forecasts/{one['id']}/commit", json={}, headers=headers).json()["commitment"] == "exported"
+    assert client.get(f"/api/v1/teams/{team.id}/forecasts-calibration", headers=headers).json()["pending"] == 1
+    assert len(client.get(f"/api/v1/teams/{team.id}/forecasts?committed=false", headers=headers).json()) == 0
+    plan = client.post(
+        f"/api/v1/teams/{team.id}/forecasts/how-many", json={"by": "2099-01-01", "commitment": "plan"}, headers=headers
+    )
+    assert plan.json()["commitment"] == "plan"
+    bad = client.post(f"/api/v1/forecasts/{one['id']}/commit", json={"commitment": "promise"}, headers=headers)
+    assert bad.status_code == 422
     few = client.post(f"/api/v1/teams/{team.id}/forecasts/when", json={"items": 1, "trials": 50}, headers=headers)
     assert few.status_code == 422
     assert "trials" in few.json()["error"]["details"]["fields"]
@@ -86,6 +98,14 @@ def test_forecast_page_makes_and_lists_forecasts(client: TestClient, session: Se
     assert "10 items" in made.text
     assert "10000 trials sampling 400 days of throughput" in made.text
     assert 'id="chart-forecast"' in made.text
+    assert "This is a what-if: it is not scored." in made.text
+    forecast_id = service.list_forecasts(session=session, actor=None, team_id=team.id)[0].id
+    no_token = client.post(f"/teams/{team.slug}/forecasts/{forecast_id}/commit", data={})
+    assert no_token.status_code == 403
+    committed = client.post(f"/teams/{team.slug}/forecasts/{forecast_id}/commit", data={"csrf_token": csrf})
+    assert committed.status_code == 200
+    assert "Committed as the team&#39;s plan" in committed.text
+    assert "Team plan" in committed.text
     missing = client.post(f"/teams/{team.slug}/forecasts", data={"csrf_token": csrf, "kind": "how_many", "by": ""})
     assert missing.status_code == 422
     assert "Choose the date." in missing.text

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from deliveryops.analytics.calibration import CalibrationOutcome, judge_level
 from deliveryops.analytics.percentiles import nearest_rank_many
 
 __all__ = [
@@ -545,12 +546,17 @@ class ForecastOutcome:
 
 @dataclass(frozen=True, slots=True)
 class LevelCalibration:
-    """How often the forecasts at one level held."""
+    """How often the forecasts at one level held, the 95% Wilson interval of that rate, and the verdict
+    (see :mod:`deliveryops.analytics.calibration`)."""
 
     level: int
     scored: int
     held: int
     hit_rate: float | None
+    low: float | None = None
+    high: float | None = None
+    outcome: CalibrationOutcome = CalibrationOutcome.NOT_ENOUGH
+    sentence: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,7 +569,7 @@ class CalibrationReport:
 
 
 def calibration(forecasts: Iterable[ForecastOutcome], *, as_of: date) -> CalibrationReport:
-    """Score past forecasts: how often each percentile level held.
+    """Score past forecasts: how often each percentile level held, with its Wilson interval and verdict.
 
     A "when" forecast at level P held if the work was finished on or before its predicted date.
     It is scored once finished, or once ``as_of`` is on or after the predicted date while still
@@ -594,10 +600,20 @@ def calibration(forecasts: Iterable[ForecastOutcome], *, as_of: date) -> Calibra
         pending += not scored_any
 
     def summarise(rows: Mapping[int, list[int]]) -> dict[int, LevelCalibration]:
-        return {
-            level: LevelCalibration(level, scored, held, held / scored if scored else None)
-            for level, (scored, held) in sorted(rows.items())
-        }
+        out = {}
+        for level, (scored, held) in sorted(rows.items()):
+            verdict = judge_level(level, scored, held) if 1 <= level <= 99 else None
+            out[level] = LevelCalibration(
+                level,
+                scored,
+                held,
+                held / scored if scored else None,
+                verdict.low if verdict else None,
+                verdict.high if verdict else None,
+                verdict.outcome if verdict else CalibrationOutcome.NOT_ENOUGH,
+                verdict.sentence if verdict else "",
+            )
+        return out
 
     overall: dict[int, list[int]] = {}
     per_kind: dict[str, dict[int, list[int]]] = {}

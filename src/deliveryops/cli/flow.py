@@ -18,10 +18,17 @@ from deliveryops.flow.report import items_csv, summary_dict
 from deliveryops.teams.models import Team
 
 flow_app = typer.Typer(help="Flow metrics of a team.", no_args_is_help=True)
-forecast_app = typer.Typer(help="Monte Carlo forecasts, stored so their accuracy can be scored.", no_args_is_help=True)
+forecast_app = typer.Typer(
+    help="Monte Carlo forecasts. Kept as what-ifs; --commit marks one as the team's plan, which is scored.",
+    no_args_is_help=True,
+)
 
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 TeamOption = Annotated[str, typer.Option("--team", help="Name or slug of the team.")]
+CommitOption = Annotated[
+    bool,
+    typer.Option("--commit", help="Commit the forecast as the team's plan, so it is scored (default: a what-if, not scored)."),
+]
 
 
 class ReportFormat(StrEnum):
@@ -94,6 +101,11 @@ def _print_forecast(payload: dict[str, Any], as_json: bool) -> None:
         console.print(f"  {level}%: {value}")
     if payload.get("message"):
         console.print(payload["message"])
+    console.print(
+        f"Committed as the team's plan (id {payload['id']}): scored once due."
+        if payload.get("commitment")
+        else f"A what-if (id {payload['id']}), not scored; `deliveryops forecast commit {payload['id']}` commits it."
+    )
 
 
 @forecast_app.command("when")
@@ -105,13 +117,21 @@ def forecast_when(
     window: Annotated[int, typer.Option("--window", min=7, max=730, help="Throughput window in days.")] = 90,
     trials: Annotated[int, typer.Option(min=10_000, max=200_000, help="Monte Carlo trials.")] = 10_000,
     output_format: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+    commit: CommitOption = False,
     database: DatabaseOption = None,
 ) -> None:
     """Forecast the dates by which N items will be done (50/70/85/95%)."""
     with session_scope(load_settings(database)) as session:
         target = _team(session, team)
         row, result = service.create_when(
-            session=session, actor=None, team_id=target.id, remaining_items=items, window_days=window, trials=trials, seed=seed
+            session=session,
+            actor=None,
+            team_id=target.id,
+            remaining_items=items,
+            window_days=window,
+            trials=trials,
+            seed=seed,
+            commitment="plan" if commit else None,
         )
         payload = {
             "id": row.id,
@@ -125,6 +145,7 @@ def forecast_when(
             "predicted": row.predicted,
             "days": {str(k): v for k, v in result.days.items()},
             "message": row.message,
+            "commitment": row.commitment,
         }
     _print_forecast(payload, output_format == "json")
 
@@ -138,6 +159,7 @@ def forecast_how_many(
     window: Annotated[int, typer.Option("--window", min=7, max=730, help="Throughput window in days.")] = 90,
     trials: Annotated[int, typer.Option(min=10_000, max=200_000, help="Monte Carlo trials.")] = 10_000,
     output_format: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+    commit: CommitOption = False,
     database: DatabaseOption = None,
 ) -> None:
     """Forecast how many items will be finished by a date (count reached in 50/70/85/95% of trials)."""
@@ -146,7 +168,14 @@ def forecast_how_many(
     with session_scope(load_settings(database)) as session:
         target = _team(session, team)
         row, _result = service.create_how_many(
-            session=session, actor=None, team_id=target.id, by_date=by_date, window_days=window, trials=trials, seed=seed
+            session=session,
+            actor=None,
+            team_id=target.id,
+            by_date=by_date,
+            window_days=window,
+            trials=trials,
+            seed=seed,
+            commitment="plan" if commit else None,
         )
         payload = {
             "id": row.id,
@@ -159,5 +188,20 @@ def forecast_how_many(
             "start_date": row.start_date.isoformat(),
             "predicted": row.predicted,
             "message": row.message,
+            "commitment": row.commitment,
         }
+    _print_forecast(payload, output_format == "json")
+
+
+@forecast_app.command("commit")
+@friendly_errors
+def forecast_commit(
+    forecast_id: Annotated[int, typer.Argument(min=1, help="The forecast's id.")],
+    output_format: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+    database: DatabaseOption = None,
+) -> None:
+    """Commit a stored what-if as the team's plan, so that it is scored (committing twice changes nothing)."""
+    with session_scope(load_settings(database)) as session:
+        row = service.commit_forecast(session=session, actor=None, forecast_id=forecast_id, commitment="plan")
+        payload = {"id": row.id, "label": row.label, "kind": row.kind, "predicted": row.predicted, "commitment": row.commitment}
     _print_forecast(payload, output_format == "json")

@@ -135,7 +135,7 @@ PRACTICES: dict[str, Practice] = {
         Practice(
             "forecast_window_review",
             "Forecast window review",
-            "When forecasts hold less often than promised, the throughput window no longer represents the future.",
+            "When forecasts hold less (or far more) often than promised, the throughput window no longer represents the future.",
             (
                 "Compare the window's throughput with the latest weeks: has the team or its work changed?",
                 "Choose a window that starts after the change, or a longer one through a seasonal dip.",

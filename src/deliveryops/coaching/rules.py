@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from statistics import fmean
 
+from deliveryops.analytics.calibration import CalibrationOutcome, judge_level
 from deliveryops.analytics.xmr import Side, SignalRule, XmRChart, xmr_chart
 from deliveryops.coaching.findings import EvidenceLink, Finding, Severity, TeamEvidence
 
@@ -24,6 +25,7 @@ __all__ = [
     "blocked_reason_concentrated",
     "cycle_time_shift",
     "evaluate",
+    "forecast_calibration",
     "forecasts_overconfident",
     "health_red_with_metric",
     "impediments_overdue",
@@ -54,6 +56,8 @@ FORECAST_LEVEL = 85
 FORECAST_MIN_SCORED = 5
 FORECAST_MIN_HIT_RATE = 0.7  # 85% forecasts that held less than 70% of the time
 FORECAST_CRITICAL_HIT_RATE = 0.5
+# The calibration rule speaks only on the verdict of analytics.calibration (its whole 95% Wilson interval
+# outside the calibrated band), whose error rate is measured and published beside its definition.
 RETRO_MIN_FINISHED = 2
 
 
@@ -499,36 +503,70 @@ def action_without_effect(evidence: TeamEvidence) -> list[Finding]:
     return out
 
 
-def forecasts_overconfident(evidence: TeamEvidence) -> list[Finding]:
-    """Forecasts whose 85% level held far less than 85% of the time."""
+def forecast_calibration(evidence: TeamEvidence) -> list[Finding]:
+    """Committed forecasts that are overconfident or too cautious, in either direction, at the 85% level.
+
+    Speaks only when the calibration verdict does (the 95% Wilson interval of the hit rate wholly below
+    or above the calibrated band, with at least 10 scored forecasts).
+    """
     level = next((row for row in evidence.forecast_levels if row.level == FORECAST_LEVEL), None)
     if level is None or level.scored < FORECAST_MIN_SCORED:
         return []
+    verdict = judge_level(level.level, level.scored, level.held)
     rate = level.held / level.scored
-    if rate >= FORECAST_MIN_HIT_RATE:
-        return []
-    return [
-        Finding(
-            kind="forecasts_overconfident",
-            subject="team",
-            severity="critical" if rate < FORECAST_CRITICAL_HIT_RATE else "warning",
-            title=f"85% forecasts held only {rate:.0%} of the time",
-            observed=(
-                f"Of {level.scored} scored forecasts, the 85% level held {level.held} times ({rate:.0%}), "
-                f"far below the 85% it promises."
-            ),
-            evidence=(
-                EvidenceLink("85% level held", f"{level.held} of {level.scored}", f"/teams/{evidence.team_slug}/forecasts"),
-                EvidenceLink("Definition", "calibration", "/definitions#forecast-calibration"),
-            ),
-            why=(
-                "Stakeholders plan on the 85% date; when it fails this often, trust in every forecast goes, and the "
-                "throughput window no longer represents how the team works now."
-            ),
-            practice="forecast_window_review",
-            magnitude=round(FORECAST_LEVEL / 100 - rate, 3),
-        )
-    ]
+    evidence_links = (
+        EvidenceLink("85% level held", f"{level.held} of {level.scored}", f"/teams/{evidence.team_slug}/forecasts#calibration"),
+        EvidenceLink(
+            "95% interval", f"{(verdict.low or 0):.0%} to {(verdict.high or 0):.0%}", "/definitions#forecast-calibration"
+        ),
+    )
+    if verdict.outcome is CalibrationOutcome.OVERCONFIDENT:
+        return [
+            Finding(
+                kind="forecasts_overconfident",
+                subject="team",
+                severity="critical" if rate < FORECAST_CRITICAL_HIT_RATE else "warning",
+                title=f"85% forecasts held only {rate:.0%} of the time",
+                observed=(
+                    f"Of {level.scored} scored forecasts, the 85% level held {level.held} times ({rate:.0%}), "
+                    f"far below the 85% it promises (95% interval {(verdict.low or 0):.0%} to {(verdict.high or 0):.0%})."
+                ),
+                evidence=evidence_links,
+                why=(
+                    "Stakeholders plan on the 85% date; when it fails this often, trust in every forecast goes, and "
+                    "the throughput window no longer represents how the team works now."
+                ),
+                practice="forecast_window_review",
+                magnitude=round(FORECAST_LEVEL / 100 - rate, 3),
+            )
+        ]
+    if verdict.outcome is CalibrationOutcome.TOO_CAUTIOUS:
+        return [
+            Finding(
+                kind="forecasts_too_cautious",
+                subject="team",
+                severity="info",
+                title=f"85% forecasts held {rate:.0%} of the time: too cautious",
+                observed=(
+                    f"Of {level.scored} scored forecasts, the 85% level held {level.held} times ({rate:.0%}; 95% "
+                    f"interval {(verdict.low or 0):.0%} to {(verdict.high or 0):.0%}), more than the 85% it promises."
+                ),
+                evidence=evidence_links,
+                why=(
+                    "Dates later than needed cost as much trust as missed ones: plans pad around them, and "
+                    "stakeholders learn to discount the team's forecasts. The window may hold a slow period that "
+                    "is over."
+                ),
+                practice="forecast_window_review",
+                magnitude=round(rate - FORECAST_LEVEL / 100, 3),
+            )
+        ]
+    return []
+
+
+def forecasts_overconfident(evidence: TeamEvidence) -> list[Finding]:
+    """Forecasts whose 85% level held far less than 85% of the time (one direction of :func:`forecast_calibration`)."""
+    return [f for f in forecast_calibration(evidence) if f.kind == "forecasts_overconfident"]
 
 
 def retros_without_actions(evidence: TeamEvidence) -> list[Finding]:
@@ -567,7 +605,7 @@ RULES: tuple[Rule, ...] = (
     impediments_overdue,
     health_red_with_metric,
     action_without_effect,
-    forecasts_overconfident,
+    forecast_calibration,
     retros_without_actions,
 )
 KINDS: dict[str, str] = {  # kind -> the practice it suggests
@@ -581,6 +619,7 @@ KINDS: dict[str, str] = {  # kind -> the practice it suggests
     "health_red_with_metric": "health_to_action",
     "action_without_effect": "action_follow_through",
     "forecasts_overconfident": "forecast_window_review",
+    "forecasts_too_cautious": "forecast_window_review",
     "retros_without_actions": "action_follow_through",
 }
 KIND_LABELS: dict[str, str] = {
@@ -594,6 +633,7 @@ KIND_LABELS: dict[str, str] = {
     "health_red_with_metric": "Health card red, data agrees",
     "action_without_effect": "Action without measured effect",
     "forecasts_overconfident": "Forecasts overconfident",
+    "forecasts_too_cautious": "Forecasts too cautious",
     "retros_without_actions": "Retros without actions",
 }
 

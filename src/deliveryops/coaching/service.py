@@ -97,9 +97,12 @@ def inputs_fingerprint(session: Session, team: Team, *, now: datetime) -> str:
             map(
                 str,
                 session.execute(
-                    select(func.count(Forecast.id), func.max(Forecast.id), func.count(Forecast.scored_at)).where(
-                        Forecast.team_id == team.id
-                    )
+                    select(
+                        func.count(Forecast.id),
+                        func.max(Forecast.id),
+                        func.count(Forecast.scored_at),
+                        func.count(Forecast.commitment),
+                    ).where(Forecast.team_id == team.id)
                 ).one(),
             )
         )

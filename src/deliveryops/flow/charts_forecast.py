@@ -165,7 +165,8 @@ def forecast_how_many_chart(forecast: HowManyForecast) -> ChartSpec:
 def calibration_chart(report: CalibrationReport, kind: str | None = None) -> ChartSpec:
     """Return how often past forecasts held at each percentile level, against the ideal.
 
-    A well-calibrated 85% forecast holds 85% of the time: the bar should reach its ideal mark.
+    A well-calibrated 85% forecast holds 85% of the time: the bar should reach its ideal mark. Each bar
+    carries the 95% Wilson interval of its hit rate; the hover text gives the verdict.
 
     Args:
         report: the calibration report.
@@ -195,9 +196,17 @@ def calibration_chart(report: CalibrationReport, kind: str | None = None) -> Cha
             "y": [(level.hit_rate or 0.0) * 100 for level in scored],
             "name": "Observed: share that held",
             "marker": {"color": BLUE},
+            "error_y": {
+                "type": "data",
+                "symmetric": False,
+                "array": [((level.high or 0.0) - (level.hit_rate or 0.0)) * 100 for level in scored],
+                "arrayminus": [((level.hit_rate or 0.0) - (level.low or 0.0)) * 100 for level in scored],
+                "color": BLACK,
+            },
             "hovertext": [
                 f"{percent_label(level.level)} level: held {level.held:,} of {level.scored:,} scored"
-                f" ({(level.hit_rate or 0.0):.0%})"
+                f" ({(level.hit_rate or 0.0):.0%}; 95% interval {(level.low or 0.0):.0%} to {(level.high or 0.0):.0%})"
+                f": {level.outcome.label}"
                 for level in scored
             ],
             "hovertemplate": "%{hovertext}<extra></extra>",

@@ -6,13 +6,13 @@ import io
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.analytics.forecast import HowManyForecast, WhenForecast
 from deliveryops.charts import page_figure
-from deliveryops.errors import ValidationFailedError
+from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.flow import charts, service
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
@@ -183,6 +183,24 @@ def _forecast_page(
     )
 
 
+@router.post("/teams/{slug}/forecasts/{forecast_id}/commit", response_class=HTMLResponse)
+def commit_forecast(
+    request: Request,
+    slug: str,
+    forecast_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+) -> Response:
+    """Mark a what-if as the team's plan: from now on it is scored. Committing twice changes nothing."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    row = service.get_forecast(session=session, actor=actor, forecast_id=forecast_id)
+    if row.team_id != team.id:
+        raise NotFoundError(f"No forecast with id {forecast_id} in this team.")
+    row = service.commit_forecast(session=session, actor=actor, forecast_id=forecast_id, commitment="plan")
+    return _forecast_page(request, session, actor, slug, result=service.replay(row), row=row, values={"kind": row.kind})
+
+
 @router.get("/teams/{slug}/forecasts", response_class=HTMLResponse)
 def forecasts_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
     """Forecast forms, the latest answers, and the team's forecast track record."""
@@ -204,7 +222,7 @@ def make_forecast(
     target: Annotated[str, Form(max_length=10)] = "",
     window: Annotated[str, Form(max_length=4)] = "90",
 ) -> Response:
-    """Make a forecast and store it (lists of items are answered without storing)."""
+    """Make a forecast and store it as a what-if (lists of items are answered without storing)."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     values = {"kind": kind, "items": items, "epic": epic, "item_keys": item_keys, "by": by, "target": target, "window": window}
     errors: dict[str, str] = {}

@@ -16,6 +16,7 @@ from deliveryops.flow.report import summary_dict
 from deliveryops.flow.schemas import (
     CalibrationRead,
     FlowRead,
+    ForecastCommit,
     ForecastRead,
     ForecastResult,
     HowManyCreate,
@@ -93,14 +94,24 @@ def _read(row: Forecast) -> ForecastRead:
 
 
 @router.get("/teams/{team_id}/forecasts", response_model=list[ForecastRead])
-def list_forecasts(session: SessionDep, actor: ApiUser, team_id: TeamId) -> list[ForecastRead]:
+def list_forecasts(
+    session: SessionDep,
+    actor: ApiUser,
+    team_id: TeamId,
+    committed: Annotated[bool | None, Query(description="true: only commitments (scored); false: only what-ifs")] = None,
+) -> list[ForecastRead]:
     """The team's stored forecasts, newest first."""
-    return [_read(row) for row in service.list_forecasts(session=session, actor=actor, team_id=team_id)]
+    rows = service.list_forecasts(session=session, actor=actor, team_id=team_id, committed=committed)
+    return [_read(row) for row in rows]
 
 
 @router.post("/teams/{team_id}/forecasts/when", response_model=ForecastResult, status_code=201)
 def forecast_when(body: WhenCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ForecastResult:
-    """When will N items, an epic's unfinished children, or a list of items be done? Stored for scoring."""
+    """When will N items, an epic's unfinished children, or a list of items be done?
+
+    Stored as a what-if (never scored) unless ``commitment`` is given. The same question on the same day
+    has one record: asking again replaces a what-if and returns an existing commitment unchanged.
+    """
     row, result = service.create_when(
         session=session,
         actor=actor,
@@ -113,6 +124,7 @@ def forecast_when(body: WhenCreate, session: SessionDep, actor: ApiUser, team_id
         seed=body.seed,
         target_date=body.target_date,
         types=body.types,
+        commitment=body.commitment,
     )
     histogram = {(result.start_date + timedelta(days=day)).isoformat(): count for day, count in result.histogram.items()}
     return ForecastResult(**_read(row).model_dump(), histogram=histogram)
@@ -120,7 +132,7 @@ def forecast_when(body: WhenCreate, session: SessionDep, actor: ApiUser, team_id
 
 @router.post("/teams/{team_id}/forecasts/how-many", response_model=ForecastResult, status_code=201)
 def forecast_how_many(body: HowManyCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ForecastResult:
-    """How many items will be finished by a date? Stored for scoring."""
+    """How many items will be finished by a date? A what-if unless ``commitment`` is given (see forecast when)."""
     row, result = service.create_how_many(
         session=session,
         actor=actor,
@@ -130,6 +142,7 @@ def forecast_how_many(body: HowManyCreate, session: SessionDep, actor: ApiUser, 
         trials=body.trials,
         seed=body.seed,
         types=body.types,
+        commitment=body.commitment,
     )
     return ForecastResult(**_read(row).model_dump(), histogram={str(k): v for k, v in result.histogram.items()})
 
@@ -159,8 +172,26 @@ def read_forecast(session: SessionDep, actor: ApiUser, forecast_id: TeamId) -> F
     return _read(service.get_forecast(session=session, actor=actor, forecast_id=forecast_id))
 
 
+@router.post("/forecasts/{forecast_id}/commit", response_model=ForecastRead)
+def commit_forecast(body: ForecastCommit, session: SessionDep, actor: ApiUser, forecast_id: TeamId) -> ForecastRead:
+    """Mark a what-if as a commitment (scored from now on). Committing twice changes nothing."""
+    return _read(service.commit_forecast(session=session, actor=actor, forecast_id=forecast_id, commitment=body.commitment))
+
+
 def _levels(levels: dict[int, LevelCalibration]) -> list[LevelRead]:
-    return [LevelRead(level=c.level, scored=c.scored, held=c.held, hit_rate=c.hit_rate) for c in levels.values()]
+    return [
+        LevelRead(
+            level=c.level,
+            scored=c.scored,
+            held=c.held,
+            hit_rate=c.hit_rate,
+            low=c.low,
+            high=c.high,
+            verdict=c.outcome.value,
+            sentence=c.sentence,
+        )
+        for c in levels.values()
+    ]
 
 
 def calibration_read(report: CalibrationReport) -> CalibrationRead:

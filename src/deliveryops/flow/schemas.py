@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_TRIALS = 200_000
+CommitmentName = Literal["plan", "shared", "exported", "pack"]
+COMMITMENT_HELP = (
+    "Store the forecast as a commitment, which is scored: 'plan' (the team's plan; team members and admins), "
+    "'shared', 'exported' or 'pack'. Omit for a what-if, which is kept but never scored."
+)
 
 
 class FlowRead(BaseModel):
@@ -54,6 +59,7 @@ class WhenCreate(BaseModel):
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     target_date: date | None = None
     types: list[str] | None = Field(default=None, max_length=50)
+    commitment: CommitmentName | None = Field(default=None, description=COMMITMENT_HELP)
 
 
 class HowManyCreate(BaseModel):
@@ -64,6 +70,13 @@ class HowManyCreate(BaseModel):
     trials: int = Field(default=10_000, ge=10_000, le=MAX_TRIALS)
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     types: list[str] | None = Field(default=None, max_length=50)
+    commitment: CommitmentName | None = Field(default=None, description=COMMITMENT_HELP)
+
+
+class ForecastCommit(BaseModel):
+    """Mark a stored what-if as a commitment, so that it is scored."""
+
+    commitment: CommitmentName = Field(default="plan", description=COMMITMENT_HELP)
 
 
 class ItemsCreate(BaseModel):
@@ -116,6 +129,9 @@ class ForecastRead(BaseModel):
     outcome_date: date | None
     outcome_count: int | None
     created_at: datetime
+    commitment: str | None = Field(description="None for a what-if (not scored); else why it is scored")
+    committed_at: datetime | None
+    allocation: str | None = Field(description="For an epic sharing the team with other epics: the allocation rule")
 
 
 class ForecastResult(ForecastRead):
@@ -125,12 +141,16 @@ class ForecastResult(ForecastRead):
 
 
 class LevelRead(BaseModel):
-    """How often forecasts at one percentile level held."""
+    """How often committed forecasts at one percentile level held, and the verdict (see /definitions#forecast-calibration)."""
 
     level: int
     scored: int
     held: int
     hit_rate: float | None
+    low: float | None = Field(description="95% Wilson interval of the hit rate: low end")
+    high: float | None = Field(description="95% Wilson interval of the hit rate: high end")
+    verdict: Literal["well_calibrated", "too_cautious", "overconfident", "not_enough_forecasts"]
+    sentence: str
 
 
 class CalibrationRead(BaseModel):

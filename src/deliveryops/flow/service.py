@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -9,22 +11,25 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from deliveryops.accounts.models import User
+from deliveryops.accounts.models import Role, User
 from deliveryops.analytics import forecast as mc
 from deliveryops.analytics.flow import FlowSummary, flow_summary, item_timeline, throughput
 from deliveryops.db import utcnow
-from deliveryops.errors import NotFoundError, ValidationFailedError
+from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.data import TeamData, load_team_data
 from deliveryops.flow.models import Forecast
 from deliveryops.teams.models import Team
-from deliveryops.teams.service import get_team_or_raise
+from deliveryops.teams.service import get_team_or_raise, team_ids_of
 
 __all__ = [
+    "COMMITMENTS",
     "DEFAULT_EXCLUDED_TYPES",
     "FlowQuery",
     "calibration",
+    "commit_forecast",
     "create_how_many",
     "create_when",
     "forecast_items",
@@ -37,6 +42,9 @@ __all__ = [
 
 DEFAULT_EXCLUDED_TYPES = frozenset({"Epic"})  # containers: their children carry the flow
 MAX_RANGE_DAYS = 3 * 366
+# Why a forecast is scored: marked as the team's plan, shared, exported, put in the leadership pack.
+COMMITMENTS = ("plan", "shared", "exported", "pack")
+Commitment = Literal["plan", "shared", "exported", "pack"]
 
 
 @dataclass(frozen=True)
@@ -168,8 +176,14 @@ def create_when(
     target_date: date | None = None,
     types: list[str] | None = None,
     now: datetime | None = None,
+    commitment: Commitment | None = None,
 ) -> tuple[Forecast, mc.WhenForecast]:
     """Forecast when N items (or an epic's unfinished children, or a list of items) will be done, and store it.
+
+    The forecast is stored as a what-if unless ``commitment`` says why it is the team's commitment
+    (see :func:`commit_forecast`); only commitments are scored. One question (team, kind, day, work,
+    dates, types, window) has one record: asking it again replaces a what-if, and returns an existing
+    commitment unchanged (replayed from its seed).
 
     Args:
         session: the unit of work.
@@ -184,6 +198,7 @@ def create_when(
         target_date: report the probability of finishing by then.
         types: item types whose throughput counts; default all but epics.
         now: the current instant.
+        commitment: None for a what-if; "plan", "shared", "exported" or "pack" to commit it.
 
     Returns:
         The stored forecast and the full result (histogram included).
@@ -238,8 +253,11 @@ def create_when(
         probability_by_target=result.probability_by_target,
         message=result.message,
     )
-    session.add(row)
-    session.flush()
+    stored = _store(session, actor, row, commitment=commitment, now=now)
+    if stored is not row:
+        replayed = replay(stored)
+        assert isinstance(replayed, mc.WhenForecast)
+        return stored, replayed
     return row, result
 
 
@@ -254,8 +272,9 @@ def create_how_many(
     seed: int | None = None,
     types: list[str] | None = None,
     now: datetime | None = None,
+    commitment: Commitment | None = None,
 ) -> tuple[Forecast, mc.HowManyForecast]:
-    """Forecast how many items the team finishes by ``by_date``, and store it.
+    """Forecast how many items the team finishes by ``by_date``, and store it (a what-if unless committed).
 
     Returns:
         The stored forecast and the full result.
@@ -288,9 +307,133 @@ def create_how_many(
         predicted={str(level): value for level, value in result.counts.items()},
         message=result.message,
     )
-    session.add(row)
-    session.flush()
+    stored = _store(session, actor, row, commitment=commitment, now=now)
+    if stored is not row:
+        replayed = replay(stored)
+        assert isinstance(replayed, mc.HowManyForecast)
+        return stored, replayed
     return row, result
+
+
+def commit_key(row: Forecast) -> str:
+    """The question a forecast answers, as a short hash: team, kind, day, work, dates, types and window.
+
+    The seed and the number of trials are not part of it: asking the same question again with another
+    seed is the same question.
+    """
+    question = {
+        "team": row.team_id,
+        "kind": row.kind,
+        "label": row.label,
+        "start": row.start_date.isoformat(),
+        "window": [row.window_start.isoformat(), row.window_end.isoformat()],
+        "types": sorted(row.item_types or []),
+        "remaining": row.remaining_items,
+        "keys": list(row.item_keys or []),
+        "by": row.by_date.isoformat() if row.by_date else None,
+        "target": row.target_date.isoformat() if row.target_date else None,
+        "allocation": row.allocation,
+    }
+    return hashlib.sha256(json.dumps(question, sort_keys=True).encode()).hexdigest()
+
+
+_COPIED = (
+    "user_id",
+    "label",
+    "window_throughput",
+    "trials",
+    "seed",
+    "item_keys",
+    "predicted",
+    "probability_by_target",
+    "message",
+    "allocation",
+)
+
+
+def _store(
+    session: Session, actor: User | None, row: Forecast, *, commitment: Commitment | None, now: datetime | None
+) -> Forecast:
+    """Store ``row`` once per question: replace an earlier what-if, keep an earlier commitment."""
+    if commitment is not None:
+        _check_commit(session, actor, row.team_id, commitment)
+    row.commit_key = commit_key(row)
+    existing = session.scalar(select(Forecast).where(Forecast.team_id == row.team_id, Forecast.commit_key == row.commit_key))
+    if existing is not None and existing.commitment is not None:
+        return existing
+    if existing is not None:
+        for name in _COPIED:
+            setattr(existing, name, getattr(row, name))
+        existing.created_at = now or utcnow()
+        target = existing
+    else:
+        target = row
+    if commitment is not None:
+        _mark(target, actor, commitment, now)
+    if existing is None:
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            # Someone stored the same question at the same moment: theirs is the record.
+            found = session.scalar(select(Forecast).where(Forecast.team_id == row.team_id, Forecast.commit_key == row.commit_key))
+            if found is None:  # pragma: no cover - the constraint fired, so the row exists
+                raise
+            if commitment is not None and found.commitment is None:
+                _mark(found, actor, commitment, now)
+            target = found
+    session.flush()
+    return target
+
+
+def _mark(row: Forecast, actor: User | None, commitment: Commitment, now: datetime | None) -> None:
+    row.commitment = commitment
+    row.committed_at = now or utcnow()
+    row.committed_by_id = actor.id if actor else None
+
+
+def _check_commit(session: Session, actor: User | None, team_id: int, commitment: Commitment) -> None:
+    if commitment not in COMMITMENTS:
+        raise ValidationFailedError(
+            f"Commit a forecast as one of {', '.join(COMMITMENTS)}, not {commitment!r}.",
+            fields={"commitment": "Choose plan, shared, exported or pack."},
+        )
+    # Only the team (its members) or an admin marks a forecast as the team's plan; whoever may see the
+    # team may share or export it.
+    member = actor is None or actor.role is Role.ADMIN or team_id in team_ids_of(session, actor)
+    if commitment == "plan" and not member:
+        raise PermissionDeniedError("Only the team's members mark a forecast as the team's plan.")
+
+
+def commit_forecast(
+    *,
+    session: Session,
+    actor: User | None,
+    forecast_id: int,
+    commitment: Commitment = "plan",
+    now: datetime | None = None,
+) -> Forecast:
+    """Mark a stored what-if as a commitment, so that it is scored. Idempotent.
+
+    Committing a forecast that is already a commitment returns it unchanged (its first reason stays).
+
+    Args:
+        session: the unit of work.
+        actor: who commits: a member of the team or an admin for "plan"; anyone who may see the team
+            for "shared", "exported" and "pack"; None for the trusted CLI.
+        forecast_id: the forecast.
+        commitment: why it is scored.
+        now: the current instant.
+
+    Returns:
+        The committed forecast.
+    """
+    row = get_forecast(session=session, actor=actor, forecast_id=forecast_id)
+    _check_commit(session, actor, row.team_id, commitment)
+    if row.commitment is None:
+        _mark(row, actor, commitment, now)
+        session.flush()
+    return row
 
 
 def forecast_items(
@@ -327,17 +470,17 @@ def forecast_items(
         raise ValidationFailedError(str(exc), fields={"forecast": str(exc)}) from None
 
 
-def list_forecasts(*, session: Session, actor: User | None, team_id: int, limit: int = 50) -> list[Forecast]:
-    """The team's forecasts, newest first."""
+def list_forecasts(
+    *, session: Session, actor: User | None, team_id: int, limit: int = 50, committed: bool | None = None
+) -> list[Forecast]:
+    """The team's forecasts, newest first: all, only commitments (``committed=True``) or only what-ifs."""
     team = _team(session, actor, team_id)
-    return list(
-        session.scalars(
-            select(Forecast)
-            .where(Forecast.team_id == team.id)
-            .order_by(Forecast.created_at.desc(), Forecast.id.desc())
-            .limit(limit)
-        )
-    )
+    statement = select(Forecast).where(Forecast.team_id == team.id)
+    if committed is True:
+        statement = statement.where(Forecast.commitment.is_not(None))
+    elif committed is False:
+        statement = statement.where(Forecast.commitment.is_(None))
+    return list(session.scalars(statement.order_by(Forecast.created_at.desc(), Forecast.id.desc()).limit(limit)))
 
 
 def get_forecast(*, session: Session, actor: User | None, forecast_id: int) -> Forecast:
@@ -367,7 +510,7 @@ def replay(row: Forecast) -> mc.WhenForecast | mc.HowManyForecast:
 
 
 def score_forecasts(session: Session, team: Team, *, now: datetime | None = None) -> int:
-    """Record the actual outcome of forecasts whose outcome is now known.
+    """Record the actual outcome of committed forecasts whose outcome is now known (what-ifs are not scored).
 
     "When": the day the N-th item finished after the forecast was made (or, for an epic or a list,
     the day its last item finished). "How many": items finished after the forecast day up to and
@@ -376,7 +519,11 @@ def score_forecasts(session: Session, team: Team, *, now: datetime | None = None
     Returns:
         How many forecasts were scored now.
     """
-    pending = list(session.scalars(select(Forecast).where(Forecast.team_id == team.id, Forecast.scored_at.is_(None))))
+    pending = list(
+        session.scalars(
+            select(Forecast).where(Forecast.team_id == team.id, Forecast.scored_at.is_(None), Forecast.commitment.is_not(None))
+        )
+    )
     if not pending:
         return 0
     data = load_team_data(session, team)
@@ -408,8 +555,12 @@ def score_forecasts(session: Session, team: Team, *, now: datetime | None = None
 
 
 def calibration(session: Session, team: Team, *, now: datetime | None = None) -> mc.CalibrationReport:
-    """How often the team's past forecasts held, per percentile level."""
-    rows = session.scalars(select(Forecast).where(Forecast.team_id == team.id, Forecast.kind.in_(["when", "how_many"])))
+    """How often the team's committed forecasts held, per percentile level (what-ifs are not scored)."""
+    rows = session.scalars(
+        select(Forecast).where(
+            Forecast.team_id == team.id, Forecast.kind.in_(["when", "how_many"]), Forecast.commitment.is_not(None)
+        )
+    )
     outcomes = []
     for row in rows:
         if row.kind == "when":

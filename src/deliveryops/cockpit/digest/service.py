@@ -233,7 +233,12 @@ def _forecasts_due(session: Session, teams: dict[int, Team], end: datetime) -> l
     lines = []
     rows = session.scalars(
         select(Forecast)
-        .where(Forecast.team_id.in_(list(teams)), Forecast.kind == "when", Forecast.scored_at.is_(None))
+        .where(
+            Forecast.team_id.in_(list(teams)),
+            Forecast.kind == "when",
+            Forecast.scored_at.is_(None),
+            Forecast.commitment.is_not(None),
+        )
         .order_by(Forecast.id)
     )
     for row in rows:
