@@ -43,7 +43,8 @@ def live_server(db_path: Path, seed: Callable[[Session], object]) -> Iterator[st
     upgrade(engine)
     with unit_of_work(make_session_factory(engine)) as session:
         seed(session)
-    settings = Settings(database_url=url, secret_key="live" * 12, scheduler=False, sync_in_background=False)
+    # Jobs (cluster proposals, syncs) run in the process as soon as they are committed, as a worker would run them.
+    settings = Settings(database_url=url, secret_key="live" * 12, scheduler=False, sync_in_background=False, jobs_inline=True)
     app = create_app(settings, make_session_factory(engine))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))

@@ -54,7 +54,6 @@ from deliveryops.web.errors import install_error_handlers
 from deliveryops.work import pages as work_pages
 from deliveryops.work import routes as work_routes
 from deliveryops.worker import load_jobs
-from deliveryops.worker.scheduler import Scheduler
 
 __all__ = ["create_app"]
 
@@ -155,14 +154,12 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler = None
+        # The embedded worker (DELIVERYOPS_SCHEDULER, on by default): this process also runs queued and scheduled
+        # jobs. Off when `deliveryops worker` processes run them: the web process then only queues.
         if settings.scheduler:
-            scheduler = Scheduler(session_factory, app_key=settings.resolved_secret_key(), settings=settings)
-            scheduler.start()
             jobs.start()
         yield
-        if scheduler is not None:
-            scheduler.stop()
+        if settings.scheduler:
             jobs.stop()
 
     app = FastAPI(
