@@ -54,6 +54,8 @@ from deliveryops.web.errors import install_error_handlers
 from deliveryops.work import pages as work_pages
 from deliveryops.work import routes as work_routes
 from deliveryops.worker import load_jobs
+from deliveryops.worker import pages as job_pages
+from deliveryops.worker import routes as job_routes
 
 __all__ = ["create_app"]
 
@@ -84,6 +86,7 @@ API_ROUTERS: list[APIRouter] = [
     leadership_pages.api,
     digest_pages.api,
     catalogue_routes.api,
+    job_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
     home.router,
@@ -108,6 +111,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     leadership_pages.router,
     digest_pages.router,
     catalogue_pages.router,
+    job_pages.router,
 ]
 
 
