@@ -55,7 +55,8 @@ def live_server(
         seed(session)
     if on_engine is not None:
         on_engine(engine)
-    options: dict[str, object] = {"scheduler": False, "sync_in_background": False, **settings_overrides}
+    # Jobs (cluster proposals, syncs) run in the process as soon as they are committed, as a worker would run them.
+    options: dict[str, object] = {"scheduler": False, "sync_in_background": False, "jobs_inline": True, **settings_overrides}
     settings = Settings(database_url=url, secret_key="live" * 12, **options)  # type: ignore[arg-type]
     app = create_app(settings, make_session_factory(engine))
     port = free_port()

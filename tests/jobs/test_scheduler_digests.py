@@ -1,10 +1,10 @@
-"""The in-process scheduler sends the weekly digests through a real local SMTP server (SQLite and PostgreSQL)."""
+"""The periodic job ``digests.weekly`` sends the weekly digests through a real local SMTP server (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.accounts.models import Role
-from deliveryops.cockpit.digest.mail import set_subscription
+from deliveryops.cockpit.digest import jobs as digest_jobs
+from deliveryops.cockpit.digest.jobs import digests_due_at, send_due_digests
+from deliveryops.cockpit.digest.mail import SendReport, set_subscription
 from deliveryops.cockpit.digest.models import DigestSend
+from deliveryops.jobs import Job, JobRuntime
+from deliveryops.jobs.registry import registered
 from deliveryops.settings import Settings
-from deliveryops.worker import scheduler as scheduler_module
-from deliveryops.worker.scheduler import Scheduler, digests_due_at
 from tests.cockpit.test_digest import Inbox, _free_port
 from tests.cockpit.test_portfolio import NOW, CockpitWorld, build_cockpit_world
 from tests.factories import make_user
@@ -72,8 +74,8 @@ class Clock:
         return self.now
 
 
-def _scheduler(factory: sessionmaker[Session], settings: Settings, clock: Callable[[], datetime]) -> Scheduler:
-    return Scheduler(factory, app_key="k" * 48, settings=settings, clock=clock)
+def _send(factory: sessionmaker[Session], settings: Settings, clock: Clock) -> SendReport | None:
+    return send_due_digests(factory, settings, now=clock())
 
 
 def _sends(session: Session) -> list[tuple[str, str]]:
@@ -103,12 +105,9 @@ def test_nothing_is_sent_before_the_weekday_and_hour(
     inbox, port = smtp
     _world_with_an_opt_out(session)
     clock = Clock(MONDAY + timedelta(hours=6, minutes=59))
-    default = _scheduler(session_factory, _settings(port), clock)  # Monday 07:00 UTC
-    assert default.tick() == []
-    assert default.send_due_digests() is None
+    assert _send(session_factory, _settings(port), clock) is None  # Monday 07:00 UTC
     clock.now = NOW  # Thursday 12:00, but the digests are due Thursday 13:00
-    thursday = _scheduler(session_factory, _settings(port, digest_weekday=3, digest_hour_utc=13), clock)
-    thursday.tick()
+    assert _send(session_factory, _settings(port, digest_weekday=3, digest_hour_utc=13), clock) is None
     assert inbox.messages == []
     assert _sends(session) == []
 
@@ -120,8 +119,9 @@ def test_at_or_after_the_hour_each_subscribed_person_gets_exactly_one_message(
     inbox, port = smtp
     _world, expected = _world_with_an_opt_out(session)
     clock = Clock(NOW)  # Thursday 12:00: exactly at Thursday 12:00, or after Monday 07:00
-    scheduler = _scheduler(session_factory, _settings(port, **due), clock)
-    assert scheduler.tick() == []
+    first = _send(session_factory, _settings(port, **due), clock)
+    assert first is not None
+    assert sorted(first.sent) == expected
     assert sorted(to for [to], _message in inbox.messages) == expected
     assert {message["Subject"] for _to, message in inbox.messages} == {
         "DeliveryOps weekly digest 2026-W48 (Delivery manager)",
@@ -130,17 +130,15 @@ def test_at_or_after_the_hour_each_subscribed_person_gets_exactly_one_message(
     }
     assert _sends(session) == [("2026-W48", "sent")] * 3
 
-    clock.now = NOW + timedelta(hours=1)
-    scheduler.tick()  # a later tick of the same week
-    restarted = _scheduler(session_factory, _settings(port, **due), clock)
-    report = restarted.send_due_digests()  # a restart: the recorded sends keep it from sending twice
+    clock.now = NOW + timedelta(minutes=15)  # the next period's run, on this worker or another
+    report = _send(session_factory, _settings(port, **due), clock)
     assert report is not None
     assert report.sent == []
     assert sorted(address for address, why in report.skipped if why == "already sent for 2026-W48") == expected
     assert len(inbox.messages) == 3
 
     clock.now = NOW + timedelta(days=7)  # the next ISO week
-    scheduler.tick()
+    _send(session_factory, _settings(port, **due), clock)
     assert len(inbox.messages) == 6
     assert _sends(session) == [("2026-W48", "sent")] * 3 + [("2026-W49", "sent")] * 3
 
@@ -157,36 +155,30 @@ def test_without_smtp_host_or_when_switched_off_nothing_is_attempted(
     monkeypatch.setattr(smtplib, "SMTP", no_smtp)
     clock = Clock(NOW)
     for settings in (_settings(None), _settings(port, digests_scheduled=False)):
-        scheduler = _scheduler(session_factory, settings, clock)
-        assert scheduler.tick() == []
-        assert scheduler.send_due_digests() is None
-    assert Scheduler(session_factory, app_key="k" * 48, clock=clock).send_due_digests() is None  # no settings
+        assert _send(session_factory, settings, clock) is None
     assert inbox.messages == []
     assert _sends(session) == []
 
 
-def test_unreachable_server_is_recorded_logged_and_retried_later(
+def test_unreachable_server_is_recorded_logged_and_retried_by_the_next_period(
     session: Session, session_factory: sessionmaker[Session], smtp: tuple[Inbox, int], caplog: pytest.LogCaptureFixture
 ) -> None:
     inbox, port = smtp
     world = build_cockpit_world(session)
     closed = _free_port()
     clock = Clock(NOW)
-    scheduler = _scheduler(session_factory, _settings(closed), clock)
-    with caplog.at_level(logging.WARNING, logger="deliveryops.jobs.scheduler"):
-        assert scheduler.tick() == []
+    with caplog.at_level(logging.WARNING, logger="deliveryops.cockpit.digest.jobs"):
+        report = _send(session_factory, _settings(closed), clock)
+    assert report is not None
+    assert len(report.failed) == 3
     assert _sends(session) == [("2026-W48", "failed")] * 3
     row = session.scalar(select(DigestSend).where(DigestSend.user_id == world.dm.id))
     assert row is not None
     assert row.error.startswith(f"Cannot reach the SMTP server 127.0.0.1:{closed}: ")
     assert any(f"weekly digest 2026-W48 to {world.dm.email} failed" in r.getMessage() for r in caplog.records)
 
-    scheduler.settings = _settings(port)  # the server is back
-    clock.now = NOW + timedelta(minutes=14)
-    scheduler.tick()  # still waiting to retry
-    assert inbox.messages == []
-    clock.now = NOW + timedelta(minutes=15)
-    scheduler.tick()
+    clock.now = NOW + timedelta(minutes=15)  # the next period, the server back
+    _send(session_factory, _settings(port), clock)
     assert len(inbox.messages) == 3
     assert _sends(session) == [("2026-W48", "sent")] * 3
 
@@ -195,7 +187,7 @@ def test_refused_messages_are_recorded_and_do_not_raise(session: Session, sessio
     build_cockpit_world(session)
     controller, port = _serve(Rejecting())
     try:
-        report = _scheduler(session_factory, _settings(port), Clock(NOW)).send_due_digests()
+        report = _send(session_factory, _settings(port), Clock(NOW))
     finally:
         controller.stop()
     assert report is not None
@@ -206,24 +198,41 @@ def test_refused_messages_are_recorded_and_do_not_raise(session: Session, sessio
     assert all("no digests today" in error for error in errors)
 
 
-def test_a_crashing_digest_run_is_logged_and_syncs_still_start(
+def _fire_and_run(runtime: JobRuntime, name: str, moment: datetime) -> Job | None:
+    """What every worker's scheduler does at ``moment`` for the periodic job ``name``, then running it."""
+    fired = runtime.fire_periodic(registered()[1][name], now=moment)
+    if fired is None:
+        return None
+    return runtime.run(fired.id)
+
+
+def test_the_periodic_job_sends_once_per_period_and_a_failure_shows_on_the_job(
     session: Session,
     session_factory: sessionmaker[Session],
     smtp: tuple[Inbox, int],
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     inbox, port = smtp
     build_cockpit_world(session)
-    started: list[int] = []
-    monkeypatch.setattr(scheduler_module, "due_connections", lambda _session: [7])
-    monkeypatch.setattr(scheduler_module, "start_background_sync", lambda _factory, cid, **_kwargs: started.append(cid) is None)  # type: ignore[func-returns-value]
-    # The local server offers no AUTH, so signing in raises out of send_digests.
-    scheduler = _scheduler(session_factory, _settings(port, smtp_username="ops", smtp_password="pw"), Clock(NOW))
-    with caplog.at_level(logging.ERROR, logger="deliveryops.jobs.scheduler"):
-        assert scheduler.tick() == [7]
-    assert started == [7]
-    assert [r.getMessage() for r in caplog.records] == ["scheduled digest run failed"]
-    assert caplog.records[0].exc_info is not None
-    assert inbox.messages == []
+    session.commit()
+    clock = Clock(NOW)
+    monkeypatch.setattr(digest_jobs, "utcnow", clock)
+    # The local server offers no AUTH, so signing in raises out of send_digests: the job fails and says why.
+    failing = JobRuntime(_settings(port, smtp_username="ops", smtp_password="pw"), session_factory, clock=clock)
+    crashed = _fire_and_run(failing, "digests.weekly", clock.now)
+    assert crashed is not None
+    assert (crashed.state, crashed.attempts) == ("failed", 1)
+    assert crashed.error is not None
+    assert crashed.error.startswith("SMTPNotSupportedError: ")
     assert _sends(session) == []  # the unit of work was rolled back
+    assert _fire_and_run(failing, "digests.weekly", clock.now + timedelta(minutes=5)) is None  # same period: not again
+
+    clock.now = NOW + timedelta(minutes=15)
+    runtime = JobRuntime(_settings(port), session_factory, clock=clock)
+    sent = _fire_and_run(runtime, "digests.weekly", clock.now)
+    assert sent is not None
+    assert (sent.state, sent.result) == ("succeeded", "3 sent, 0 skipped.")
+    assert len(inbox.messages) == 3
+    assert _fire_and_run(JobRuntime(_settings(port), session_factory, clock=clock), "digests.weekly", clock.now) is None
+    failing.stop()
+    runtime.stop()

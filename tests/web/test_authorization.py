@@ -37,6 +37,7 @@ from tests.web import (
     authz_experiments,
     authz_health,
     authz_impediment_learning,
+    authz_jobs,
 )
 from tests.web.authz_roles import (
     A_DM,
@@ -64,7 +65,15 @@ from tests.web.authz_roles import (
     WorldBase,
 )
 
-CAPABILITIES = (authz_dora, authz_health, authz_coaching, authz_experiments, authz_cockpit, authz_impediment_learning)
+CAPABILITIES = (
+    authz_dora,
+    authz_health,
+    authz_coaching,
+    authz_experiments,
+    authz_cockpit,
+    authz_impediment_learning,
+    authz_jobs,
+)
 
 
 # (method, path) -> (who is allowed, JSON or form body)

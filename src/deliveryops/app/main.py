@@ -55,7 +55,8 @@ from deliveryops.web.uploads import UploadLimitMiddleware
 from deliveryops.work import pages as work_pages
 from deliveryops.work import routes as work_routes
 from deliveryops.worker import load_jobs
-from deliveryops.worker.scheduler import Scheduler
+from deliveryops.worker import pages as job_pages
+from deliveryops.worker import routes as job_routes
 
 __all__ = ["create_app"]
 
@@ -103,6 +104,7 @@ API_ROUTERS: list[APIRouter] = [
     leadership_pages.api,
     digest_pages.api,
     catalogue_routes.api,
+    job_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
     home.router,
@@ -127,6 +129,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     leadership_pages.router,
     digest_pages.router,
     catalogue_pages.router,
+    job_pages.router,
 ]
 
 
@@ -173,14 +176,12 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler = None
+        # The embedded worker (DELIVERYOPS_SCHEDULER, on by default): this process also runs queued and scheduled
+        # jobs. Off when `deliveryops worker` processes run them: the web process then only queues.
         if settings.scheduler:
-            scheduler = Scheduler(session_factory, app_key=settings.resolved_secret_key(), settings=settings)
-            scheduler.start()
             jobs.start()
         yield
-        if scheduler is not None:
-            scheduler.stop()
+        if settings.scheduler:
             jobs.stop()
 
     app = FastAPI(

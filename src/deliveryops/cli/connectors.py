@@ -11,10 +11,10 @@ from rich.table import Table
 from sqlalchemy import select
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
-from deliveryops.connectors.base import ConnectorError
 from deliveryops.db import make_engine, make_session_factory
+from deliveryops.errors import ConflictError
 from deliveryops.sync import service
-from deliveryops.sync.engine import SyncProgress, run_sync
+from deliveryops.sync.jobs import sync_connection
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team
 
@@ -112,33 +112,43 @@ def sync(
     full: Annotated[bool, typer.Option(help="Read everything and remove items the source no longer has.")] = False,
     database: DatabaseOption = None,
 ) -> None:
-    """Sync a connection now, with a progress line; an interrupted sync resumes where it stopped."""
+    """Sync a connection now, with a progress line; an interrupted sync resumes where it stopped.
+
+    The sync runs here as a job (it shows on the admin jobs page) and holds the connection's lock, so it never
+    runs beside a sync of the same connection on a worker; a failure a retry may mend is retried by a worker.
+    """
+    from deliveryops.jobs import JobRuntime  # noqa: PLC0415 (loads the queue library)
+
     settings = load_settings(database)
     with session_scope(settings) as session:
         connection_id = _connection(session, name).id
     engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
+    runtime = JobRuntime(settings, make_session_factory(engine))
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
             task = progress.add_task(f"Syncing {name}", total=None)
 
-            def report(state: SyncProgress) -> None:
-                progress.update(
-                    task,
-                    description=(
-                        f"Syncing {name}: {state.fetched} fetched, {state.created} created, {state.updated} updated, "
-                        f"{state.errors} errors"
-                    ),
-                )
+            def report(_done: int, _total: int | None, message: str | None) -> None:
+                progress.update(task, description=f"Syncing {name}: {message or ''}")
 
             try:
-                run_id = run_sync(
-                    factory, connection_id, app_key=settings.resolved_secret_key(), full=full, trigger="cli", progress=report
+                job = runtime.run_now(
+                    sync_connection,
+                    arguments={"connection_id": connection_id, "full": full, "trigger": "cli"},
+                    requested_by="command line",
+                    on_progress=report,
                 )
-            except ConnectorError as exc:
-                raise CliError(exc.message) from None
+            except ConflictError as exc:
+                raise CliError(
+                    f"{name}: a sync of this connection is queued or running; try again when it has finished."
+                ) from exc
+        if job.state != "succeeded":
+            later = " A worker tries it again." if job.state == "queued" else ""
+            raise CliError(f"{job.error or 'The sync failed.'}{later}")
         with session_scope(settings) as session:
-            run = session.get(SyncRun, run_id)
+            run = session.scalar(
+                select(SyncRun).where(SyncRun.connection_id == connection_id).order_by(SyncRun.id.desc()).limit(1)
+            )
             assert run is not None
             console.print(
                 f"{name}: {run.fetched} fetched, {run.created} created, {run.updated} updated, "
@@ -146,6 +156,7 @@ def sync(
                 f"{run.requests} requests in {run.duration_seconds or 0:.1f} s."
             )
     finally:
+        runtime.stop()
         engine.dispose()
 
 

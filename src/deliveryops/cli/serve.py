@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -23,13 +24,22 @@ DatabaseOption = Annotated[
 ]
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn  # noqa: PLC0415 (the web stack is heavy for other commands)
 
     from deliveryops.app.main import create_app  # noqa: PLC0415
 
-    console.print(f"DeliveryOps is running on [bold]http://{host}:{port}[/bold]  (Ctrl+C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    processes = f"{workers} web processes" if workers > 1 else "one web process"
+    jobs = "running background jobs too" if settings.scheduler else "queueing background jobs for `deliveryops worker`"
+    console.print(f"DeliveryOps is running on [bold]http://{host}:{port}[/bold]: {processes}, {jobs}  (Ctrl+C to stop)")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        return
+    # Each web process builds the app from the environment: hand it the database and the secret key (the generated
+    # key of the embedded default is written once, here, before the processes start and read it).
+    settings.resolved_secret_key()
+    os.environ["DELIVERYOPS_DATABASE_URL"] = settings.database_url
+    uvicorn.run("deliveryops.app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
 @friendly_errors
@@ -101,6 +111,16 @@ def _reset_demo_database(settings: Settings) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Web processes sharing the port (about one per core). Each also runs background jobs unless "
+            "DELIVERYOPS_SCHEDULER=false (then run `deliveryops worker`).",
+        ),
+    ] = 1,
     database: DatabaseOption = None,
 ) -> None:
     """Start the web app against the configured database."""
@@ -110,4 +130,4 @@ def serve(
         ensure_migrated(engine)
     finally:
         engine.dispose()
-    _serve(settings, host, port)
+    _serve(settings, host, port, workers)

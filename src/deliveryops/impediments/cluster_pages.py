@@ -15,6 +15,7 @@ from deliveryops.analytics.similarity.blended import HELD_OUT_RATES
 from deliveryops.errors import ValidationFailedError
 from deliveryops.impediments import clusters
 from deliveryops.impediments.impact import blocked_days
+from deliveryops.impediments.jobs import request_cluster_proposals
 from deliveryops.impediments.models import Cluster
 from deliveryops.teams.models import Team
 from deliveryops.web.errors import error_responses
@@ -43,9 +44,7 @@ def _view(session: SessionDep, cluster: Cluster) -> dict[str, object]:
 
 @router.get("/impediments/clusters", response_class=HTMLResponse)
 def clusters_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
-    """Proposed, confirmed and past cross-team clusters (new proposals are looked for on every visit)."""
-    clusters.list_(session, actor=actor)  # permission first
-    clusters.propose(session, escalation_teams=request.app.state.settings.cluster_escalation_teams)
+    """Proposed, confirmed and past cross-team clusters (a job looks for new ones whenever an impediment is raised)."""
     views = [_view(session, c) for c in clusters.list_(session, actor=actor)]
     owners = list(
         session.scalars(
@@ -61,16 +60,17 @@ def clusters_page(request: Request, session: SessionDep, actor: PageUser) -> Res
             "escalation_teams": request.app.state.settings.cluster_escalation_teams,
             "rates": HELD_OUT_RATES,
             "error": request.query_params.get("error"),
+            "looking": request.query_params.get("looking") == "1",
         },
     )
 
 
 @router.post("/impediments/clusters/propose")
 def propose_now(request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
-    """Look for new cross-team clusters now (this also happens whenever the page opens)."""
+    """Queue a look for new cross-team clusters now (a job also does so whenever an impediment is raised)."""
     clusters.list_(session, actor=actor)  # the same permission as reading them
-    clusters.propose(session, escalation_teams=request.app.state.settings.cluster_escalation_teams)
-    return RedirectResponse("/impediments/clusters", status_code=303)
+    request_cluster_proposals(session, requested_by=actor.email)
+    return RedirectResponse("/impediments/clusters?looking=1", status_code=303)
 
 
 def _decide(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from deliveryops.accounts.models import Role, User
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.impediments.jobs import request_cluster_proposals
 from deliveryops.impediments.models import (
     AffectedItem,
     Category,
@@ -223,6 +224,7 @@ def raise_(
     session.add(impediment)
     _event(impediment, actor, "raised", to_value=Level.TEAM.value, at=moment)
     session.flush()
+    request_cluster_proposals(session, requested_by=actor.email if actor else None)
     return impediment
 
 

@@ -20,7 +20,16 @@ period however many workers run. See docs/architecture.md ("Background work").
 
 from deliveryops.jobs.ledger import active_for_lock, cancel, counts, enqueue, get_or_raise, list_, retry
 from deliveryops.jobs.models import JOB_STATES, Job
-from deliveryops.jobs.registry import JobCancelledError, JobContext, JobSpec, PeriodicSpec, job, periodic, registered
+from deliveryops.jobs.registry import (
+    JobCancelledError,
+    JobContext,
+    JobFailedError,
+    JobSpec,
+    PeriodicSpec,
+    job,
+    periodic,
+    registered,
+)
 from deliveryops.jobs.runtime import JobRuntime, configure, current, queue_location
 
 __all__ = [
@@ -28,6 +37,7 @@ __all__ = [
     "Job",
     "JobCancelledError",
     "JobContext",
+    "JobFailedError",
     "JobRuntime",
     "JobSpec",
     "PeriodicSpec",

@@ -305,9 +305,11 @@ def finish(
     result: str | None = None,
     error: str | None = None,
     retry_delay: timedelta = timedelta(0),
+    final: bool = False,
     now: datetime | None = None,
 ) -> Job | None:
-    """Record how an attempt ended; a failure with attempts left is queued again after ``retry_delay``.
+    """Record how an attempt ended; a failure with attempts left is queued again after ``retry_delay``
+    (unless ``final``: another attempt cannot help).
 
     Returns:
         The job, queued again when it will be retried (the caller hands it to the queue); None when this
@@ -320,7 +322,7 @@ def finish(
         return None
     job.result = result
     job.error = error if error is not None else job.error  # a success keeps the last failure visible
-    if outcome == "failed" and job.attempts < job.max_attempts:
+    if outcome == "failed" and job.attempts < job.max_attempts and not final:
         job.state, job.run_after, job.delivered_at = "queued", now + retry_delay, None
         job.progress_message = f"Attempt {job.attempts} of {job.max_attempts} failed; retried from {job.run_after:%H:%M:%S} UTC."
     else:

@@ -20,11 +20,34 @@ if TYPE_CHECKING:
 
     from deliveryops.settings import Settings
 
-__all__ = ["JobCancelledError", "JobContext", "JobSpec", "PeriodicSpec", "job", "periodic", "registered", "spec_of"]
+__all__ = [
+    "JobCancelledError",
+    "JobContext",
+    "JobFailedError",
+    "JobSpec",
+    "PeriodicSpec",
+    "job",
+    "periodic",
+    "registered",
+    "spec_of",
+]
 
 
 class JobCancelledError(Exception):
     """Raised by :meth:`JobContext.progress` once someone has asked to cancel the job."""
+
+
+class JobFailedError(Exception):
+    """Raise from a job to end the attempt as failed with ``message`` in words.
+
+    ``retry=False`` when another attempt cannot help (an expired token, a project that does not exist):
+    the job ends failed at once, whatever attempts it has left; an admin may still retry it.
+    """
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry = retry
 
 
 class ProgressSink(Protocol):

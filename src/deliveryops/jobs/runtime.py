@@ -33,7 +33,7 @@ from deliveryops.db import begin_writing, unit_of_work, utcnow
 from deliveryops.errors import ConflictError, DomainError
 from deliveryops.jobs import ledger
 from deliveryops.jobs.models import Job
-from deliveryops.jobs.registry import JobCancelledError, JobContext, JobSpec, PeriodicSpec, registered, spec_of
+from deliveryops.jobs.registry import JobCancelledError, JobContext, JobFailedError, JobSpec, PeriodicSpec, registered, spec_of
 from deliveryops.settings import Settings
 
 __all__ = ["JobRuntime", "configure", "current", "queue_location", "worker_name"]
@@ -222,12 +222,16 @@ class JobRuntime:
         result: str | None = None
         error: str | None = None
         delay = timedelta(0)
+        no_retry = False
         try:
             spec = spec_of(name)
             delay = spec.retry_delay * attempt
             result = spec.function(context, **arguments)
         except JobCancelledError:
             outcome, error = "cancelled", "Cancelled while running."
+        except JobFailedError as exc:
+            outcome, error, no_retry = "failed", exc.message, not exc.retry
+            log.warning("job %s (%s) failed: %s", job_id, name, exc.message)
         except DomainError as exc:
             outcome, error = "failed", exc.message
             log.warning("job %s (%s) failed: %s", job_id, name, exc.message)
@@ -241,7 +245,15 @@ class JobRuntime:
             beat.join(timeout=5)
         with unit_of_work(self.session_factory) as session:
             job = ledger.finish(
-                session, job_id, attempt, outcome=outcome, result=result, error=error, retry_delay=delay, now=self.clock()
+                session,
+                job_id,
+                attempt,
+                outcome=outcome,
+                result=result,
+                error=error,
+                retry_delay=delay,
+                final=no_retry,
+                now=self.clock(),
             )
             requeued = job is not None and job.state == "queued"
             run_after = job.run_after if job is not None else None

@@ -13,6 +13,7 @@ shipped them (a later sync, another source) are linked again at the end of the r
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -30,6 +31,7 @@ from deliveryops.connectors.registry import connector_class
 from deliveryops.db import unit_of_work, utcnow
 from deliveryops.dora.ingest import import_deployments, import_incidents, relink_changes
 from deliveryops.errors import ValidationFailedError
+from deliveryops.jobs import JobCancelledError
 from deliveryops.secrets import SecretError, decrypt
 from deliveryops.sync.hosts import GuardedTransport, HostPolicy, origin_of
 from deliveryops.sync.models import Connection, SyncRun
@@ -39,9 +41,11 @@ from deliveryops.work.importing import KnownItems, delete_items, import_changes,
 
 __all__ = ["OVERLAP", "SyncProgress", "build_connector", "run_sync"]
 
+log = logging.getLogger(__name__)
+
 OVERLAP = timedelta(minutes=10)  # re-read a little before the watermark: clocks and indexes lag
-STALE_AFTER = timedelta(minutes=15)
-OWNER = f"{socket.gethostname()}:{os.getpid()}"
+STALE_AFTER = timedelta(minutes=15)  # a run whose heartbeat is older than this is not taken to be running
+OWNER = f"{socket.gethostname()}:{os.getpid()}"  # the default owner recorded on a run (a job passes its worker)
 
 
 @dataclass
@@ -125,26 +129,11 @@ def _server_seconds(connector: Connector) -> float:
     return float(getattr(stats, "server_seconds", 0.0))
 
 
-def _owner_alive(owner: str) -> bool:
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another machine: trust its heartbeat instead
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _start(session: Session, connection: Connection, *, full: bool, trigger: str, now: datetime) -> SyncRun:
+def _start(session: Session, connection: Connection, *, full: bool, trigger: str, owner: str, now: datetime) -> SyncRun:
     previous = session.scalar(select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc()).limit(1))
     if previous is not None and previous.status == "running":
-        if _owner_alive(previous.owner) and now - previous.heartbeat_at < STALE_AFTER and previous.owner != OWNER:
-            raise ConnectorError(
-                f"{connection.name}: a sync is already running (started {previous.started_at:%Y-%m-%d %H:%M} UTC)."
-            )
+        # The caller holds the connection's sync lock (the job "sync.connection", lock "sync:<id>"), so a run
+        # still marked running belongs to a process that stopped: take it over and resume from its cursor.
         previous.status = "interrupted"
         previous.finished_at = now
         previous.message = "The process running this sync stopped before it finished; the next sync resumed it."
@@ -164,7 +153,7 @@ def _start(session: Session, connection: Connection, *, full: bool, trigger: str
         status="running",
         full=full,
         trigger=trigger,
-        owner=OWNER,
+        owner=owner[:120],
         since=since,
         cursor=dict(resume.cursor) if resume and resume.cursor else None,
         resumed_from=resume.id if resume else None,
@@ -188,11 +177,15 @@ def run_sync(
     progress: Callable[[SyncProgress], None] | None = None,
     now: Callable[[], datetime] = utcnow,
     hosts: HostPolicy | None = None,
+    owner: str = OWNER,
 ) -> int:
     """Sync one connection, committing page by page; returns the run's id.
 
-    A failure is recorded on the run (status "failed" with a plain-words message) and re-raised as
-    :class:`ConnectorError`, so callers can show it; the next run resumes from the last page written.
+    The caller makes sure no other sync of the connection runs (the job ``sync.connection`` holds the lock
+    ``sync:<id>`` in every process); a run of the connection still marked "running" is taken to be
+    interrupted and is resumed. A failure of any kind is recorded on the run (status "failed" with a
+    plain-words message, never left "running") and re-raised: a source's failure as
+    :class:`ConnectorError`, anything else as it was; the next run resumes from the last page written.
 
     Args:
         factory: makes sessions; each page gets its own unit of work.
@@ -202,8 +195,9 @@ def run_sync(
         trigger: "manual", "schedule" or "cli", recorded on the run.
         transport: an httpx transport to use instead of the network.
         sleep: how to wait between retries.
-        progress: called after each page.
+        progress: called after each page (it may raise to stop the sync, e.g. when the job is cancelled).
         now: the clock.
+        owner: who runs it (``host:pid``), recorded on the run.
 
     Returns:
         The id of the sync run.
@@ -213,13 +207,17 @@ def run_sync(
         connection = session.get(Connection, connection_id)
         if connection is None:
             raise ConnectorError(f"No connection with id {connection_id}.")
-        run = _start(session, connection, full=full, trigger=trigger, now=now())
+        run = _start(session, connection, full=full, trigger=trigger, owner=owner, now=now())
         run_id, since, cursor = run.id, run.since, run.cursor
         name, team_id = connection.name, connection.team_id
         try:
             connector = build_connector(connection, app_key=app_key, transport=transport, sleep=sleep, hosts=hosts)
         except SecretError as exc:
             run.status, run.message, run.finished_at = "failed", f"{name}: {exc}", now()
+            connection_failed = ConnectorError(run.message)
+        except Exception as exc:
+            run.status, run.finished_at = "failed", now()
+            run.message = f"{name}: the connection's settings could not be used ({exc.__class__.__name__}: {exc})."
             connection_failed = ConnectorError(run.message)
     if connection_failed is not None:
         raise connection_failed
@@ -232,22 +230,24 @@ def run_sync(
             _write_page(factory, run_id, team_id, connector, page, state, now(), known)
             if progress:
                 progress(state)
-    except ConnectorError as exc:
-        with unit_of_work(factory) as session:
-            failed = session.get(SyncRun, run_id)
-            assert failed is not None
-            failed.status, failed.message, failed.finished_at = "failed", exc.message, now()
-            failed.errors += 1
-            failed.server_seconds = _server_seconds(connector)
+        _finish(factory, run_id, connection_id, team_id, state, now())
+    except BaseException as exc:
+        _record_failure(factory, run_id, connector, exc, name=name, now=now())
         raise
     finally:
         connector.close()
+    return run_id
+
+
+def _finish(
+    factory: sessionmaker[Session], run_id: int, connection_id: int, team_id: int, state: SyncProgress, now: datetime
+) -> None:
     with unit_of_work(factory) as session:
         done = session.get(SyncRun, run_id)
         connection = session.get(Connection, connection_id)
         assert done is not None
         assert connection is not None
-        done.status, done.finished_at = "succeeded", now()
+        done.status, done.finished_at = "succeeded", now
         done.cursor = None
         team = session.get(Team, team_id)
         if team is not None and state.changed_repositories:
@@ -256,7 +256,34 @@ def run_sync(
         if done.watermark is not None and (connection.watermark is None or done.watermark > connection.watermark):
             connection.watermark = done.watermark
         connection.last_success_at = done.finished_at
-    return run_id
+
+
+def _record_failure(
+    factory: sessionmaker[Session], run_id: int, connector: Connector, exc: BaseException, *, name: str, now: datetime
+) -> None:
+    """End the run as failed (or interrupted, when it was asked to stop), keeping its cursor to resume from."""
+    if isinstance(exc, ConnectorError):
+        status, message = "failed", exc.message
+    elif isinstance(exc, JobCancelledError):
+        status, message = "interrupted", f"{name}: the sync was cancelled; the next sync resumes where it stopped."
+    elif isinstance(exc, Exception):
+        status = "failed"
+        message = (
+            f"{name}: the sync stopped on an unexpected error ({exc.__class__.__name__}: {exc}); "
+            "the next sync resumes from the last page written."
+        )
+    else:  # KeyboardInterrupt, SystemExit: the process is stopping
+        status, message = "interrupted", "The process running this sync stopped before it finished; the next sync resumes it."
+    try:
+        with unit_of_work(factory) as session:
+            failed = session.get(SyncRun, run_id)
+            if failed is None or failed.status != "running":
+                return
+            failed.status, failed.message, failed.finished_at = status, message[:2000], now
+            failed.errors += 1 if status == "failed" else 0
+            failed.server_seconds = _server_seconds(connector)
+    except Exception:  # the database itself failed: the next sync takes the run over as interrupted
+        log.exception("could not record the end of sync run %s", run_id)
 
 
 def _adopt_workflow(factory: sessionmaker[Session], team_id: int, connector: Connector) -> None:

@@ -265,7 +265,7 @@ def _detail(
             "runs": service.runs_of(session=session, actor=actor, connection_id=connection_id),
             "notice": notice,
             "problem": problem,
-            "running": service.is_running(connection_id),
+            "sync_job": service.sync_under_way(session=session, connection_id=connection_id),
             "label": service.kinds().get(connection.kind, connection.kind),
             "deployment_sources": format_deployment_sources(connection.settings.get("deployments") or [])
             if connection.kind == "github"
@@ -307,19 +307,13 @@ def sync_connection(
     _csrf: CsrfChecked,
     full: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    """Start a sync; the page then follows it."""
-    service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
-    # The sync writes through its own units of work: end this request's transaction (and on SQLite its
-    # write lock) first, or an inline sync would wait on it.
+    """Queue a sync on a worker; the page then follows it."""
+    job, started = service.start_sync(session=session, actor=actor, connection_id=connection_id, full=full == "on")
+    job_id = job.id
+    # The job exists once this commits; with background syncs off (tests) it then runs in this request.
     session.commit()
-    started = service.start_sync(
-        request.app.state.session_factory,
-        connection_id,
-        app_key=_key(request),
-        hosts=_hosts(request),
-        full=full == "on",
-        background=request.app.state.settings.sync_in_background,
-    )
+    if started and not request.app.state.settings.sync_in_background:
+        request.app.state.jobs.run(job_id)
     return RedirectResponse(f"/admin/connections/{connection_id}?started={'1' if started else '0'}", status_code=303)
 
 

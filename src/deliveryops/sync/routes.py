@@ -113,21 +113,14 @@ def check_connection(request: Request, session: SessionDep, actor: ApiUser, conn
 def start_sync(
     body: SyncStart, request: Request, session: SessionDep, actor: ApiUser, connection_id: ConnectionId
 ) -> SyncStarted:
-    """Start a sync in the background; follow it with the runs endpoint."""
-    service.get_or_raise(session=session, actor=actor, connection_id=connection_id)
-    # The sync writes through its own units of work: end this request's transaction (and on SQLite its
-    # write lock) first, or an inline sync would wait on it.
+    """Queue a sync on a worker; follow it with the job (``/api/v1/jobs/{job_id}``) or the runs endpoint."""
+    job, started = service.start_sync(session=session, actor=actor, connection_id=connection_id, full=body.full)
+    job_id = job.id
+    # The job exists once this commits; with background syncs off (tests) it then runs in this request.
     session.commit()
-    return SyncStarted(
-        started=service.start_sync(
-            request.app.state.session_factory,
-            connection_id,
-            app_key=_key(request),
-            hosts=_hosts(request),
-            full=body.full,
-            background=request.app.state.settings.sync_in_background,
-        )
-    )
+    if started and not request.app.state.settings.sync_in_background:
+        request.app.state.jobs.run(job_id)
+    return SyncStarted(started=started, job_id=job_id)
 
 
 @router.get("/connections/{connection_id}/runs", response_model=list[SyncRunRead])

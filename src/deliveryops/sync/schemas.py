@@ -88,9 +88,10 @@ class SyncStart(BaseModel):
 
 
 class SyncStarted(BaseModel):
-    """Whether a sync was started (False: one is running already)."""
+    """Whether a sync was queued (False: one is queued or running already), and the job that runs it."""
 
     started: bool
+    job_id: int
 
 
 class TestResult(BaseModel):

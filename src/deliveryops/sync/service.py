@@ -1,11 +1,8 @@
-"""Use cases for connections: add, test, sync (now, in the background, or on a schedule), history."""
+"""Use cases for connections: add, test, sync (a job on a worker, see :mod:`deliveryops.sync.jobs`), history."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
-from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
@@ -13,7 +10,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.service import require_role
@@ -21,9 +18,11 @@ from deliveryops.connectors.base import ConnectorError
 from deliveryops.connectors.registry import available, connector_class
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, DomainError, NotFoundError, ValidationFailedError
+from deliveryops.jobs import Job, active_for_lock
 from deliveryops.secrets import SecretError, encrypt
-from deliveryops.sync.engine import STALE_AFTER, build_connector, connection_origins, run_sync
+from deliveryops.sync.engine import STALE_AFTER, build_connector, connection_origins
 from deliveryops.sync.hosts import HostPolicy, HostRefusedError, check_target
+from deliveryops.sync.jobs import lock_key, request_sync
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team
 
@@ -37,14 +36,12 @@ __all__ = [
     "kinds",
     "list_",
     "runs_of",
-    "start_background_sync",
     "start_sync",
+    "sync_under_way",
     "update",
 ]
 
 log = logging.getLogger(__name__)
-_RUNNING: dict[int, threading.Thread] = {}
-_RUNNING_LOCK = threading.Lock()
 
 
 class ConnectionFailedError(DomainError):
@@ -253,7 +250,10 @@ def _clear_sync_position(session: Session, connection: Connection, *, now: datet
             )
         )
     )
-    if any(run.status == "running" and now - run.heartbeat_at < STALE_AFTER for run in runs):
+    job = sync_under_way(session=session, connection_id=connection.id)
+    if (job is not None and job.state == "running") or any(
+        run.status == "running" and now - run.heartbeat_at < STALE_AFTER for run in runs
+    ):
         raise ConflictError(
             "A sync of this connection is running; save these changes once it has finished.", details={"field": "settings"}
         )
@@ -309,63 +309,19 @@ def runs_of(*, session: Session, actor: User | None, connection_id: int, limit: 
     )
 
 
-def is_running(connection_id: int) -> bool:
-    """Whether this process is syncing the connection right now."""
-    with _RUNNING_LOCK:
-        thread = _RUNNING.get(connection_id)
-        return thread is not None and thread.is_alive()
-
-
-def start_background_sync(
-    factory: sessionmaker[Session],
-    connection_id: int,
-    *,
-    app_key: str,
-    full: bool = False,
-    trigger: str = "manual",
-    transport: httpx.BaseTransport | None = None,
-    on_done: Callable[[], None] | None = None,
-    hosts: HostPolicy | None = None,
-) -> bool:
-    """Start a sync in a thread of this process (the embedded default); False if one is running already."""
-    with _RUNNING_LOCK:
-        current = _RUNNING.get(connection_id)
-        if current is not None and current.is_alive():
-            return False
-
-        def work() -> None:
-            try:
-                run_sync(factory, connection_id, app_key=app_key, full=full, trigger=trigger, transport=transport, hosts=hosts)
-            except ConnectorError as exc:
-                log.warning("sync of connection %s failed: %s", connection_id, exc.message)
-            except Exception:  # a bug must not kill the web process; the run stays visible as running
-                log.exception("sync of connection %s crashed", connection_id)
-            finally:
-                if on_done:
-                    on_done()
-
-        thread = threading.Thread(target=work, name=f"sync-{connection_id}", daemon=True)
-        _RUNNING[connection_id] = thread
-        thread.start()
-        return True
+def sync_under_way(*, session: Session, connection_id: int) -> Job | None:
+    """The queued or running sync job of the connection, if any (from the job ledger: true in every process)."""
+    return active_for_lock(session=session, lock_key=lock_key(connection_id))
 
 
 def start_sync(
-    factory: sessionmaker[Session],
-    connection_id: int,
-    *,
-    app_key: str,
-    full: bool = False,
-    background: bool = True,
-    hosts: HostPolicy | None = None,
-) -> bool:
-    """Start a sync from the web: in a thread (the default), or inline when background work is off.
+    session: Session, *, actor: User | None, connection_id: int, full: bool = False, requested_by: str | None = None
+) -> tuple[Job, bool]:
+    """Queue a sync of the connection (admins only); it runs on a worker once ``session`` commits.
 
     Returns:
-        False when a sync of the connection is running already.
+        The job and whether it is new; False when a sync of the connection is queued or running already (that
+        job is returned: one connection is never synced twice at once).
     """
-    if background:
-        return start_background_sync(factory, connection_id, app_key=app_key, full=full, hosts=hosts)
-    with contextlib.suppress(ConnectorError):  # recorded on the run, which the page shows
-        run_sync(factory, connection_id, app_key=app_key, full=full, hosts=hosts)
-    return True
+    get_or_raise(session=session, actor=actor, connection_id=connection_id)
+    return request_sync(session, connection_id, full=full, requested_by=requested_by or (actor.email if actor else None))

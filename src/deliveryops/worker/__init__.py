@@ -10,7 +10,11 @@ import importlib
 __all__ = ["JOB_MODULES", "load_jobs"]
 
 # Every module that declares jobs (``@job`` / ``@periodic``); a worker imports them all before it consumes.
-JOB_MODULES: list[str] = []
+JOB_MODULES: list[str] = [
+    "deliveryops.sync.jobs",  # connector syncs, and the periodic job that starts the scheduled ones
+    "deliveryops.cockpit.digest.jobs",  # the weekly digests
+    "deliveryops.impediments.jobs",  # cross-team cluster proposals
+]
 
 
 def load_jobs() -> None:

@@ -1,6 +1,6 @@
 """Send the weekly digest by e-mail through the configured SMTP server, once per person and ISO week.
 
-Sending is started by the in-process scheduler (``deliveryops.worker.scheduler``) from the configured weekday
+Sending is started by the periodic job ``digests.weekly`` (``deliveryops.cockpit.digest.jobs``) from the configured weekday
 and hour (``DELIVERYOPS_DIGEST_WEEKDAY``, ``DELIVERYOPS_DIGEST_HOUR_UTC``) or by ``deliveryops report digest
 --send`` (from cron, e.g. Mondays 07:00); the per-week record makes both safe to run.
 """
