@@ -158,7 +158,7 @@ def _relink_group(session: Session, *, repository: str, environment: str, since:
             func.lower(Deployment.environment) == environment.lower(),
             Deployment.result == "success",
         )
-        .order_by(Deployment.started_at, Deployment.id)
+        .order_by(Deployment.started_at, Deployment.source, Deployment.external_id)
     ).all()
     previous: datetime | None = None
     for deployment_id, started_at, commit_sha, commit_shas in rows:
@@ -186,39 +186,107 @@ def _relink_group(session: Session, *, repository: str, environment: str, since:
 
 
 def relink_changes(session: Session, *, team: Team, repositories: Iterable[str] | None = None) -> None:
-    """Recompute which changes the team's deployments shipped, e.g. after pull requests were imported.
+    """Recompute which changes deployments shipped, e.g. after pull requests were imported.
+
+    The result depends only on what is stored, never on the order things arrived in: with ``repositories``
+    (the repositories of the pull requests just imported) every deployment whose links those pull requests can
+    change is relinked, whichever team it belongs to:
+
+    - the deployments of those repositories (the merge-time rule, and the deployed repository's own pull
+      requests being preferred over copies of the same commits elsewhere);
+    - the deployments, of any repository, whose commit list names a merge commit of those repositories' pull
+      requests (a service named differently from its repository);
+    - the deployments linked to one of those pull requests now (a merge commit that changed).
 
     Args:
         session: the unit of work.
-        team: the team whose deployments to relink.
-        repositories: only these repositories (all of the team's when None).
+        team: the team that imported the pull requests (all of its deployments are relinked when
+            ``repositories`` is None).
+        repositories: the repositories of the imported pull requests.
     """
-    statement = select(Deployment.repository, func.lower(Deployment.environment)).where(Deployment.team_id == team.id).distinct()
-    if repositories is not None:
-        statement = statement.where(Deployment.repository.in_(sorted(set(repositories))))
-    for repository, environment in session.execute(statement).all():
+    if repositories is None:
+        statement = (
+            select(Deployment.repository, func.lower(Deployment.environment)).where(Deployment.team_id == team.id).distinct()
+        )
+        groups = {(repository, environment) for repository, environment in session.execute(statement).all()}
+    else:
+        groups = _groups_affected_by(session, sorted(set(repositories)))
+    teams = {team.id}
+    for repository, environment in sorted(groups):
         _relink_group(session, repository=repository, environment=environment, since=None)
-    team.data_version = (team.data_version or 0) + 1
+    if groups:
+        for repository, environment in groups:
+            teams.update(
+                session.scalars(
+                    select(Deployment.team_id)
+                    .where(Deployment.repository == repository, func.lower(Deployment.environment) == environment)
+                    .distinct()
+                )
+            )
+    for team_id in sorted(teams):
+        owner = team if team_id == team.id else session.get(Team, team_id)
+        if owner is not None:
+            owner.data_version = (owner.data_version or 0) + 1
     session.flush()
+
+
+def _groups_affected_by(session: Session, repositories: list[str]) -> set[tuple[str, str]]:
+    """The (repository, lower-cased environment) groups whose links pull requests of ``repositories`` can change."""
+    if not repositories:
+        return set()
+    groups: set[tuple[str, str]] = {
+        (repository, environment)
+        for repository, environment in session.execute(
+            select(Deployment.repository, func.lower(Deployment.environment))
+            .where(Deployment.repository.in_(repositories))
+            .distinct()
+        ).all()
+    }
+    change_rows = session.execute(select(Change.id, Change.merge_commit_sha).where(Change.repository.in_(repositories))).all()
+    shas = {sha for _, sha in change_rows if sha}
+    change_ids = [change_id for change_id, _ in change_rows]
+    for chunk_start in range(0, len(change_ids), 5000):
+        chunk = change_ids[chunk_start : chunk_start + 5000]
+        groups.update(
+            (repository, environment)
+            for repository, environment in session.execute(
+                select(Deployment.repository, func.lower(Deployment.environment))
+                .join(DeploymentChange, DeploymentChange.deployment_id == Deployment.id)
+                .where(DeploymentChange.change_id.in_(chunk))
+                .distinct()
+            ).all()
+        )
+    if shas:
+        # Commit lists are JSON: read the successful deployments that have one and compare here.
+        rows = session.execute(
+            select(Deployment.repository, Deployment.environment, Deployment.commit_sha, Deployment.commit_shas).where(
+                Deployment.result == "success", Deployment.repository.not_in(repositories)
+            )
+        ).all()
+        for repository, environment, commit_sha, commit_shas in rows:
+            named = {*(commit_shas or ()), *([commit_sha] if commit_sha else [])}
+            if named & shas:
+                groups.add((repository, environment.lower()))
+    return groups
 
 
 def _find_deployment(session: Session, *, team: Team, external_id: str, repository: str | None) -> int | None:
     statement = select(Deployment.id).where(Deployment.team_id == team.id, Deployment.external_id == external_id)
     if repository:
-        same = session.scalar(statement.where(Deployment.repository == repository).order_by(Deployment.id).limit(1))
+        same = session.scalar(statement.where(Deployment.repository == repository).order_by(Deployment.source).limit(1))
         if same is not None:
             return same
-    return session.scalar(statement.order_by(Deployment.id).limit(1))
+    # Several sources or repositories may use the same id: pick by name, not by arrival order.
+    return session.scalar(statement.order_by(Deployment.source, Deployment.repository).limit(1))
 
 
 def _link_waiting_incidents(session: Session, *, team: Team, external_ids: set[str]) -> None:
-    """Link incidents that named a deployment which has only now arrived."""
+    """(Re)link incidents that name one of these deployment ids (one may have only now arrived)."""
     if not external_ids:
         return
     waiting = session.scalars(
         select(Incident).where(
             Incident.team_id == team.id,
-            Incident.deployment_id.is_(None),
             Incident.deployment_external_id.in_(sorted(external_ids)),
         )
     ).all()
