@@ -92,7 +92,8 @@ def test_writers_take_turns_without_holding_a_connection(tmp_path: Path) -> None
             return response.status_code, response.json().get("title", "")
 
     checked_out = _CheckedOut()
-    with live_server(tmp_path / "turns.db", seed, on_engine=checked_out.listen) as base_url:
+    # The cluster-proposal job each impediment queues is handed to the queue, as a web process does.
+    with live_server(tmp_path / "turns.db", seed, on_engine=checked_out.listen, jobs_inline=False) as base_url:
         checked_out.most = 0  # seeding and start-up are not requests
         for round_ in range(3):
             with ThreadPoolExecutor(max_workers=WRITERS) as pool:
@@ -100,7 +101,8 @@ def test_writers_take_turns_without_holding_a_connection(tmp_path: Path) -> None
             assert answers == [(201, f"Turn {round_}-{index}") for index in range(WRITERS)]
     # Waiting writers queue in the event loop: one unit of work (one connection) writes at a time,
     # instead of every waiting request holding a thread and a connection while SQLite makes it retry.
-    assert checked_out.most == 1
+    # The one extra connection is the job hand-over after a commit (the ledger marks the queued job delivered).
+    assert checked_out.most <= 2 < WRITERS
 
 
 def _app_with_failures(app: FastAPI) -> FastAPI:
