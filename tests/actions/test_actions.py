@@ -234,3 +234,28 @@ def test_product_ops_sees_follow_through_not_cards(client: TestClient, session: 
     assert page.status_code == 200
     assert f"<td>{team.name}</td>" in page.text
     assert '<td class="num">1</td>' in page.text
+
+
+def test_noisy_weeks_after_are_not_enough_evidence_and_say_what_it_would_take(session: Session) -> None:
+    team = weekly_team(session, [2, 3] * 10 + [0, 9] * 4)
+    action = service.create(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        title="Release on Fridays",
+        started_on=FIRST_MONDAY + timedelta(weeks=20),
+        target_metric=TargetMetric.THROUGHPUT,
+    )
+    measured = service.measurement(session, action)
+    assert measured is not None
+    verdict = measured.verdict
+    assert verdict.outcome is Outcome.NOT_ENOUGH_EVIDENCE
+    assert verdict.result.final
+    # A 30% change of 2.5 items is 0.75; 80% power at a 98% interval needs a standard error of
+    # 0.75 / (2.3263 + 0.8416) = 0.23675, squared 0.056048; the baseline uses (4/15)/16 = 0.016667 of it,
+    # leaving 0.039381 for weeks whose variance is 162/7 = 23.143: 587.7, so 588 weeks.
+    assert verdict.result.needed_weeks == 588
+    assert verdict.needed_text == (
+        "To tell a 30% change from routine variation, the data needs about 588 weeks after the action: 580 more weeks. "
+        "That is beyond the 26-week window, so this verdict stays."
+    )

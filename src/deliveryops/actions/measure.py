@@ -245,6 +245,8 @@ def _explain(metric: TargetMetric, result: VerdictResult, direction: str, per_we
             f"To tell a {share} change from routine variation, the data needs about {int(result.needed_weeks)} weeks "
             f"after the action{items}: {more} more week{'s' if more != 1 else ''}."
         )
+        if result.needed_weeks > rules.max_weeks:
+            needed_text += f" That is beyond the {rules.max_weeks}-week window, so this verdict stays."
     else:
         needed_text = (
             f"At this team's pace (about {_number(per_week)} items a week) and variation, even {rules.max_weeks} weeks "

@@ -30,7 +30,7 @@ NOTES: list[tuple[str, str, bool]] = [
         False,
     ),
     ("Checkout", "The WIP limit of 5 is holding and cycle time has come down. Celebrate it in the next review.", True),
-    ("Payments", "Stories still arrive large from refinement; pair with the PM on splitting before planning.", False),
+    ("Payments", "Splitting stories below three days worked: keep the size check in refinement, not only in planning.", False),
 ]
 # Preferred (team, kind) to dismiss with a reason, and to turn into an improvement action; the first present wins.
 DISMISS = [
