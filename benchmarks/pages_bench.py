@@ -12,8 +12,8 @@ Scenarios (``--scenarios``, comma list):
 
 - ``flow``: one team of about ``--team-items`` items (default 5,000) simulated over two years; the
   team flow page for the whole history (every item in the period) and for the default 90 days;
-- ``cockpit6``: the six demo teams (18 months, as ``deliveryops demo`` builds them, history only);
-  the cockpit (``/cockpit``);
+- ``cockpit6``: the demo organisation as ``deliveryops demo`` builds it (six teams, 18 months of
+  history, deployments, health checks, impediments, actions, experiments); the cockpit (``/cockpit``);
 - ``cockpit200``: 200 simulated teams, ``--org-items`` items in total (default 200,000); the cockpit.
 
 Databases are kept between runs in ``--workdir`` (SQLite files) or as PostgreSQL databases named
@@ -133,6 +133,14 @@ def prepare(scenario: str, url: str, *, team_items: int, org_items: int) -> str:
     with unit_of_work(make_session_factory(engine)) as session:
         admin = accounts.create(session=session, actor=None, email=EMAIL, name="Bench Admin", role=Role.ADMIN)
         admin.password_hash = hash_password(PASSWORD)
+        if scenario == "cockpit6":
+            from deliveryops.demo import build_demo  # noqa: PLC0415 - every domain: only for this scenario
+
+            demo = build_demo(session, seed=7)
+            engine.dispose()
+            return f"the demo organisation: {demo.teams} teams, {demo.items:,} items, {demo.transitions:,} transitions, " + (
+                ", ".join(f"{count} {name}" for name, count in demo.extras.items())
+            )
         for simulated in simulate_organisation(teams=teams, months=months, seed=SEED, end=end, items_target=target):
             summary = import_simulated(session, simulated)
             items += summary.items
