@@ -57,6 +57,7 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 EMAIL = "bench-admin@example.com"
 PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway benchmark database
 SEED = 18
+STARTUP_SECONDS = 300
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -184,16 +185,17 @@ class Server:
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def __enter__(self) -> Server:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server stopped: {self.process.stderr.read().decode() if self.process.stderr else ''}")
             try:
-                httpx.get(self.base + "/login", timeout=2)
+                httpx.get(self.base + "/login", timeout=5)
                 return self
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise RuntimeError("the server did not start within 60 s")
+        self.__exit__()
+        raise RuntimeError(f"the server did not start within {STARTUP_SECONDS} s")
 
     def __exit__(self, *_exc: object) -> None:
         self.process.terminate()
