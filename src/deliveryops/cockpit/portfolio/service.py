@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.actions.service import follow_through
+from deliveryops.actions.models import ImprovementAction
+from deliveryops.actions.service import FollowThrough, follow_through
 from deliveryops.analytics.flow import item_timeline
 from deliveryops.analytics.flow.metrics import cycle_time_percentiles, sle, throughput, work_item_age
 from deliveryops.analytics.percentiles import nearest_rank
@@ -46,6 +47,7 @@ _LOCK = threading.Lock()
 _CELLS_CACHE_SIZE = 4096
 _FLOW_CELLS: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 _DORA_CELLS: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+_FOLLOW_THROUGH: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 
 
 def require_cross_team(actor: User, what: str = "The portfolio") -> None:
@@ -101,6 +103,20 @@ def _dora_cell(session: Session, team: Team, today: date) -> sources.DoraCell | 
             lambda: sources.dora_keys(session, team_id=team.id, start=today - timedelta(days=89), end=today),
         ),
     )
+
+
+def _follow_through(session: Session, team: Team, today: date) -> FollowThrough:
+    """The team's action follow-through, kept while its actions and its history stay the same.
+
+    Measuring an action reads the team's history (its verdict is a process behaviour chart), which
+    costs tens of milliseconds per team; the key holds every column of every action of the team, so
+    any edit computes it again.
+    """
+    rows = session.execute(
+        select(*ImprovementAction.__table__.columns).where(ImprovementAction.team_id == team.id).order_by(ImprovementAction.id)
+    ).all()
+    key = (*_data_key(team, today), repr([tuple(row) for row in rows]))
+    return cast(FollowThrough, _cached(_FOLLOW_THROUGH, key, lambda: follow_through(session, team)))
 
 
 @dataclass(frozen=True)
@@ -250,7 +266,7 @@ def _team_row(
     cells = _flow_cells(session, team, today)
     report = calibration(session, team, now=now)
     level = report.levels.get(85)
-    follow = follow_through(session, team)
+    follow = _follow_through(session, team, today)
     dora = _dora_cell(session, team, today)
     return TeamRow(
         team_id=team.id,
