@@ -141,13 +141,23 @@ def synthetic_history(items: int, *, seed: int, walk_steps: int = 16) -> dict[st
     return {"transitions": transitions, "items": item_frame, "blocked": blocked}
 
 
+CPU_MS: dict[int, float] = {}
+"""The median process CPU time (all threads) of the last :func:`median_ms` call, under key 0."""
+
+
 def median_ms(function: Callable[[], Any], runs: int) -> float:
-    """Run ``function`` ``runs`` times and return the median wall time in milliseconds."""
-    times = []
+    """Run ``function`` ``runs`` times and return the median wall time in milliseconds.
+
+    The median CPU time of the process (every thread) is left in ``CPU_MS[0]``: on a machine shared
+    with other work it is steadier than the wall time.
+    """
+    times, cpu = [], []
     for _ in range(runs):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         function()
         times.append((time.perf_counter() - began) * 1000)
+        cpu.append((time.process_time() - began_cpu) * 1000)
+    CPU_MS[0] = statistics.median(cpu)
     return statistics.median(times)
 
 
@@ -265,6 +275,7 @@ def run_organisation(items: int, team_items: int, *, seed: int, runs: int, worke
     end = date(2025, 6, 30)
     start = end - timedelta(days=179)
     results: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     resident = own_peak_memory_mib() if reset_own_peak_memory() else 0.0
     results["whole organisation, one flow_summary call"] = median_ms(
         lambda: flow.flow_summary(
@@ -272,6 +283,7 @@ def run_organisation(items: int, team_items: int, *, seed: int, runs: int, worke
         ),
         runs,
     )
+    cpu["whole organisation, one flow_summary call"] = CPU_MS[0]
     if resident:
         print(
             f"organisation-wide call: peak resident {own_peak_memory_mib():,.0f} MiB, "
@@ -281,6 +293,7 @@ def run_organisation(items: int, team_items: int, *, seed: int, runs: int, worke
     resident = own_peak_memory_mib() if reset_own_peak_memory() else 0.0
     label = f"{len(teams)} teams of {team_items:,} items, one after the other"
     results[label] = median_ms(lambda: flow.flow_summaries(teams, start=start, end=end, now=NOW), runs)
+    cpu[label] = CPU_MS[0]
     if resident:
         print(
             f"per-team calls: peak resident {own_peak_memory_mib():,.0f} MiB, "
@@ -306,7 +319,8 @@ def run_organisation(items: int, team_items: int, *, seed: int, runs: int, worke
     print(f"\n{'full metric set of the organisation':<{width}}  median ms ({runs} runs)")
     for name, milliseconds in results.items():
         verdict = "within" if milliseconds <= 5000 else "OVER"
-        print(f"{name:<{width}}  {milliseconds:10.1f}  ({verdict} the 5 s budget)")
+        used = f", CPU {cpu[name]:,.0f} ms" if name in cpu else ""
+        print(f"{name:<{width}}  {milliseconds:10.1f}  ({verdict} the 5 s budget{used})")
     return results
 
 

@@ -12,8 +12,8 @@ Scenarios (``--scenarios``, comma list):
 
 - ``flow``: one team of about ``--team-items`` items (default 5,000) simulated over two years; the
   team flow page for the whole history (every item in the period) and for the default 90 days;
-- ``cockpit6``: the six demo teams (18 months, as ``deliveryops demo`` builds them, history only);
-  the cockpit (``/cockpit``);
+- ``cockpit6``: the demo organisation as ``deliveryops demo`` builds it (six teams, 18 months of
+  history, deployments, health checks, impediments, actions, experiments); the cockpit (``/cockpit``);
 - ``cockpit200``: 200 simulated teams, ``--org-items`` items in total (default 200,000); the cockpit.
 
 Databases are kept between runs in ``--workdir`` (SQLite files) or as PostgreSQL databases named
@@ -57,6 +57,7 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 EMAIL = "bench-admin@example.com"
 PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway benchmark database
 SEED = 18
+STARTUP_SECONDS = 300
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -133,6 +134,14 @@ def prepare(scenario: str, url: str, *, team_items: int, org_items: int) -> str:
     with unit_of_work(make_session_factory(engine)) as session:
         admin = accounts.create(session=session, actor=None, email=EMAIL, name="Bench Admin", role=Role.ADMIN)
         admin.password_hash = hash_password(PASSWORD)
+        if scenario == "cockpit6":
+            from deliveryops.demo import build_demo  # noqa: PLC0415 - every domain: only for this scenario
+
+            demo = build_demo(session, seed=7)
+            engine.dispose()
+            return f"the demo organisation: {demo.teams} teams, {demo.items:,} items, {demo.transitions:,} transitions, " + (
+                ", ".join(f"{count} {name}" for name, count in demo.extras.items())
+            )
         for simulated in simulate_organisation(teams=teams, months=months, seed=SEED, end=end, items_target=target):
             summary = import_simulated(session, simulated)
             items += summary.items
@@ -176,16 +185,17 @@ class Server:
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def __enter__(self) -> Server:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server stopped: {self.process.stderr.read().decode() if self.process.stderr else ''}")
             try:
-                httpx.get(self.base + "/login", timeout=2)
+                httpx.get(self.base + "/login", timeout=5)
                 return self
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise RuntimeError("the server did not start within 60 s")
+        self.__exit__()
+        raise RuntimeError(f"the server did not start within {STARTUP_SECONDS} s")
 
     def __exit__(self, *_exc: object) -> None:
         self.process.terminate()

@@ -185,6 +185,33 @@ def test_rows_hold_each_teams_cells(session: Session) -> None:
     assert gamma.calibration_85 is None
 
 
+def test_rows_follow_a_new_import_though_cells_are_kept_between_requests(session: Session) -> None:
+    world = build_cockpit_world(session)
+    before = build_portfolio(session=session, actor=world.ops, min_group_size=3, now=NOW).rows[3]
+    assert (before.name, before.throughput, before.wip) == ("Gamma", [0] * 12, 0)
+
+    seed_flow(session, world.gamma, [1] * 12, aging_days=(5, 5))  # an import bumps the team's data version
+    after = build_portfolio(session=session, actor=world.ops, min_group_size=3, now=NOW).rows[3]
+
+    assert (after.throughput, after.wip, after.cycle_time_p85) == ([1] * 12, 2, 3)
+    later = build_portfolio(session=session, actor=world.ops, min_group_size=3, now=NOW + timedelta(days=7)).rows[3]
+    assert later.weeks[0] == FIRST_MONDAY + timedelta(weeks=1)  # a new day is a new entry: the weeks move on
+    assert later.throughput == [1] * 11 + [0]
+
+
+def test_action_follow_through_follows_an_edited_action(session: Session) -> None:
+    world = build_cockpit_world(session)
+    before = build_portfolio(session=session, actor=world.ops, min_group_size=3, now=NOW).rows[0]
+    assert (before.actions, before.actions_done) == (2, 1)
+
+    open_action = next(a for a in actions.list_team(session=session, actor=None, team_id=world.alpha.id) if a.done_on is None)
+    open_action.status, open_action.done_on = ActionStatus.DONE, date(2026, 11, 25)
+    session.flush()
+    after = build_portfolio(session=session, actor=world.ops, min_group_size=3, now=NOW).rows[0]
+
+    assert (after.actions, after.actions_done) == (2, 2)
+
+
 def test_small_groups_get_no_rollup(session: Session) -> None:
     world = build_cockpit_world(session)
     portfolio = build_portfolio(session=session, actor=world.leader, min_group_size=3, now=NOW)

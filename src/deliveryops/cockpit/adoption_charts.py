@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
-from deliveryops.charts import ChartSpec, empty_chart, new_figure, to_spec
+from deliveryops.charts import ChartSpec, empty_chart, new_chart, to_spec
 from deliveryops.cockpit.adoption import AdoptionTrend
 from deliveryops.cockpit.models import CatalogueEntry
 
@@ -24,7 +22,7 @@ def trend_figure(trend: AdoptionTrend, entries: list[CatalogueEntry], *, title: 
     Returns:
         ``{"data", "layout"}`` whose definition link points at the adoption page's definitions.
     """
-    figure = new_figure(
+    figure = new_chart(
         title=title,
         x_title="Month (state at its end)",
         y_title="Teams that adopted it (%)",
@@ -40,13 +38,14 @@ def trend_figure(trend: AdoptionTrend, entries: list[CatalogueEntry], *, title: 
             continue
         values = [round(share * 100, 1) if share is not None else None for share in shares]
         figure.add_trace(
-            go.Scatter(
-                x=months,
-                y=values,
-                mode="lines+markers",
-                name=entry.name,
-                hovertemplate=f"{entry.name}, %{{x}}: %{{y}}%<extra></extra>",
-            )
+            {
+                "type": "scatter",
+                "x": months,
+                "y": values,
+                "mode": "lines+markers",
+                "name": entry.name,
+                "hovertemplate": f"{entry.name}, %{{x}}: %{{y}}%<extra></extra>",
+            }
         )
         drawn += 1
     figure.update_yaxes(range=[0, 105], ticksuffix="%")

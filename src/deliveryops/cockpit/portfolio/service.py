@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -20,7 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.actions.service import follow_through
+from deliveryops.actions.models import ImprovementAction
+from deliveryops.actions.service import FollowThrough, follow_through
 from deliveryops.analytics.flow import item_timeline
 from deliveryops.analytics.flow.metrics import cycle_time_percentiles, sle, throughput, work_item_age
 from deliveryops.analytics.percentiles import nearest_rank
@@ -41,6 +44,10 @@ RECENT_DAYS = 28
 _CACHE: OrderedDict[tuple[int, str, int, str], pl.DataFrame] = OrderedDict()
 _CACHE_SIZE = 48
 _LOCK = threading.Lock()
+_CELLS_CACHE_SIZE = 4096
+_FLOW_CELLS: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+_DORA_CELLS: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+_FOLLOW_THROUGH: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 
 
 def require_cross_team(actor: User, what: str = "The portfolio") -> None:
@@ -67,9 +74,86 @@ def team_timeline(session: Session, team: Team) -> pl.DataFrame:
     return timeline
 
 
+def _data_key(team: Team, today: date) -> tuple[int, str, int, str, date]:
+    # Every import, sync, DORA ingest and settings change bumps the team's data version.
+    return (team.id, team.created_at.isoformat(), team.data_version or 0, team.time_zone, today)
+
+
+def _cached(cache: OrderedDict[tuple[object, ...], Any], key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
+    with _LOCK:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    value = compute()
+    with _LOCK:
+        cache[key] = value
+        while len(cache) > _CELLS_CACHE_SIZE:
+            cache.popitem(last=False)
+    return value
+
+
 def _dora_cell(session: Session, team: Team, today: date) -> sources.DoraCell | None:
-    # The DORA service caches a team's tables per data version, so this is fresh and cheap when repeated.
-    return sources.dora_keys(session, team_id=team.id, start=today - timedelta(days=89), end=today)
+    # Kept per team data version and day: a few numbers per team, so an organisation of hundreds of
+    # teams fits (the DORA tables behind them are cached for a few teams only).
+    return cast(
+        sources.DoraCell | None,
+        _cached(
+            _DORA_CELLS,
+            _data_key(team, today),
+            lambda: sources.dora_keys(session, team_id=team.id, start=today - timedelta(days=89), end=today),
+        ),
+    )
+
+
+def _follow_through(session: Session, team: Team, today: date) -> FollowThrough:
+    """The team's action follow-through, kept while its actions and its history stay the same.
+
+    Measuring an action reads the team's history (its verdict is a process behaviour chart), which
+    costs tens of milliseconds per team; the key holds every column of every action of the team, so
+    any edit computes it again.
+    """
+    rows = session.execute(
+        select(*ImprovementAction.__table__.columns).where(ImprovementAction.team_id == team.id).order_by(ImprovementAction.id)
+    ).all()
+    key = (*_data_key(team, today), repr([tuple(row) for row in rows]))
+    return cast(FollowThrough, _cached(_FOLLOW_THROUGH, key, lambda: follow_through(session, team)))
+
+
+@dataclass(frozen=True)
+class _FlowCells:
+    """A team's flow numbers on the portfolio, derived from its history only."""
+
+    throughput: list[int]
+    cycle_time_p85: int | None
+    sle_days: int | None
+    finished_recent: int
+    aging_past_sle: int
+    wip: int
+    recent_cycle_times: list[int]
+
+
+def _flow_cells(session: Session, team: Team, today: date) -> _FlowCells:
+    """The team's flow cells, kept per team data version and day (a few numbers, unlike its timeline)."""
+
+    def compute() -> _FlowCells:
+        start, end, _weeks = _week_range(today)
+        timeline = team_timeline(session, team)
+        weekly = throughput(timeline, start=start, end=end, freq="week")
+        recent_start = today - timedelta(days=RECENT_DAYS - 1)
+        recent = timeline.filter(pl.col("finished_date").is_between(recent_start, today))
+        target = sle(timeline, today=today)
+        aging = work_item_age(timeline, today=today)
+        return _FlowCells(
+            throughput=[int(v) for v in weekly["finished"].to_list()],
+            cycle_time_p85=cycle_time_percentiles(timeline, start=recent_start, end=today, percents=[85])[85],
+            sle_days=target,
+            finished_recent=recent.height,
+            aging_past_sle=0 if target is None else aging.filter(pl.col("age_days") > target).height,
+            wip=aging.height,
+            recent_cycle_times=[int(v) for v in recent["cycle_time_days"].to_list()],
+        )
+
+    return cast(_FlowCells, _cached(_FLOW_CELLS, _data_key(team, today), compute))
 
 
 @dataclass
@@ -178,16 +262,11 @@ def _team_row(
     session: Session, team: Team, *, now: datetime, impediments: tuple[int, int], running: dict[int, int] | None
 ) -> TeamRow:
     today = today_in(team, now)
-    start, end, weeks = _week_range(today)
-    timeline = team_timeline(session, team)
-    weekly = throughput(timeline, start=start, end=end, freq="week")
-    recent_start = today - timedelta(days=RECENT_DAYS - 1)
-    recent = timeline.filter(pl.col("finished_date").is_between(recent_start, today))
-    target = sle(timeline, today=today)
-    aging = work_item_age(timeline, today=today)
+    weeks = _week_range(today)[2]
+    cells = _flow_cells(session, team, today)
     report = calibration(session, team, now=now)
     level = report.levels.get(85)
-    follow = follow_through(session, team)
+    follow = _follow_through(session, team, today)
     dora = _dora_cell(session, team, today)
     return TeamRow(
         team_id=team.id,
@@ -196,12 +275,12 @@ def _team_row(
         group_id=team.group_id,
         group_name=team.group.name if team.group else None,
         weeks=weeks,
-        throughput=[int(v) for v in weekly["finished"].to_list()],
-        cycle_time_p85=cycle_time_percentiles(timeline, start=recent_start, end=today, percents=[85])[85],
-        sle_days=target,
-        finished_recent=recent.height,
-        aging_past_sle=0 if target is None else aging.filter(pl.col("age_days") > target).height,
-        wip=aging.height,
+        throughput=list(cells.throughput),
+        cycle_time_p85=cells.cycle_time_p85,
+        sle_days=cells.sle_days,
+        finished_recent=cells.finished_recent,
+        aging_past_sle=cells.aging_past_sle,
+        wip=cells.wip,
         calibration_85=level.hit_rate if level else None,
         calibration_scored=level.scored if level else 0,
         dora=dora,
@@ -214,7 +293,7 @@ def _team_row(
         actions_measured=follow.measured,
         actions_improved=follow.improved,
         experiments_running=None if running is None else running.get(team.id, 0),
-        recent_cycle_times=[int(v) for v in recent["cycle_time_days"].to_list()],
+        recent_cycle_times=list(cells.recent_cycle_times),
     )
 
 
