@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     jobs_inline: bool = Field(
         default=False, description="Run each job in the process that enqueued it, as soon as it is committed (tests)"
     )
+    delivery_managers_appoint: bool = Field(
+        default=False,
+        description="A team's delivery manager may make others delivery managers of that team (otherwise only admins)",
+    )
     max_upload_mb: int = Field(
         default=20,
         ge=1,
