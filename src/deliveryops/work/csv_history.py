@@ -50,6 +50,7 @@ from deliveryops.work.csv_common import (
     ImportFormat,
     ParsedFile,
     ProblemLog,
+    check_title,
     garbage_collection_paused,
 )
 from deliveryops.work.csv_dates import DATE_EXAMPLES, DateReader
@@ -251,6 +252,7 @@ class _History:
             header[entered_column],
         )
         self.estimate_header = header[estimate_column] if estimate_column is not None else ""
+        self.title_header = header[title_column]
         self.tz = tz
         self.source = source
         self.workflow = workflow
@@ -423,6 +425,7 @@ class _History:
         for key, item in items:
             if not item.type:
                 log.add(item.line, self.type_header, "expected a type such as Story or Bug, got an empty value")
+            check_title(log, item.line, self.title_header, item.title)
             if item.created is None:
                 log.add(item.line, created_header, EMPTY_DATE)
                 continue
