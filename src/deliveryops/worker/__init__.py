@@ -10,7 +10,7 @@ import importlib
 __all__ = ["JOB_MODULES", "load_jobs"]
 
 # Every module that declares jobs (``@job`` / ``@periodic``); a worker imports them all before it consumes.
-JOB_MODULES: list[str] = []
+JOB_MODULES: list[str] = ["deliveryops.work.jobs"]
 
 
 def load_jobs() -> None:
