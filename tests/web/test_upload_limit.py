@@ -153,8 +153,8 @@ def test_an_abandoned_upload_saves_nothing(tmp_path: Path) -> None:
             timeout=60,
         )
         assert whole.status_code == 202
-        with engines[0].connect() as connection:
-            uploads = connection.scalar(select(func.count()).select_from(PendingUpload))
-            items = connection.scalar(select(func.count()).select_from(WorkItem))
+        with engines[0].connect() as database:
+            uploads = database.scalar(select(func.count()).select_from(PendingUpload))
+            items = database.scalar(select(func.count()).select_from(WorkItem))
     assert uploads == 1  # the whole upload's, waiting for its job; none from the abandoned one
     assert items == 0
