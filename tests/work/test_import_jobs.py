@@ -12,10 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from deliveryops import jobs
 from deliveryops.accounts.models import Role
 from deliveryops.app.main import create_app
+from deliveryops.db import unit_of_work
+from deliveryops.jobs import Job
 from deliveryops.settings import Settings
 from deliveryops.teams.models import Team, TeamRole
+from deliveryops.work.jobs import IMPORT_JOB, import_upload
 from deliveryops.work.models import ImportRun, PendingUpload, WorkItem
 from tests.factories import join, login, make_team, make_user, token_headers
 
@@ -149,3 +153,41 @@ def test_the_page_follows_and_cancels_a_background_import(
     assert "Cancelled: nothing was imported" in page.text
     assert 'http-equiv="refresh"' not in page.text
     assert _items(session, team) == 0
+
+
+def test_a_running_import_cancelled_mid_write_rolls_the_whole_file_back(
+    background_app: FastAPI, session: Session, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("on SQLite the ledger cannot be written while the import holds the write lock (docs/import-formats.md)")
+    team = make_team(session)
+    admin = make_user(session, role=Role.ADMIN)
+    rows = [b"key,type,title,created_at,status,entered_at,parent,labels"]
+    for number in range(1, 5001):  # 5,000 items: three batches of at most 2,000
+        rows.append(f"K-{number},Story,Item {number},2026-01-01,Backlog,2026-01-01,,".encode())
+    pending = PendingUpload(
+        token="mid-write", user_id=admin.id, team_id=team.id, file_name="big.csv", content=b"\n".join(rows) + b"\n"
+    )
+    session.add(pending)
+    session.commit()
+    runtime = background_app.state.jobs
+    runtime.progress_every_seconds = 0  # every batch reports, so the cancel is seen after the first batch
+    seen: list[int] = []
+
+    def cancel_after_the_first_batch(done: int, _total: int | None, _message: str | None) -> None:
+        seen.append(done)
+        if done == 2000:
+            with unit_of_work(runtime.session_factory) as other:
+                job_id = other.scalar(select(Job.id).where(Job.name == IMPORT_JOB, Job.state == "running"))
+                assert job_id is not None
+                jobs.cancel(session=other, job_id=job_id)
+
+    job = runtime.run_now(
+        import_upload,
+        arguments={"upload_id": pending.id, "team_id": team.id, "file_name": "big.csv"},
+        on_progress=cancel_after_the_first_batch,
+    )
+    assert job.state == "cancelled"
+    assert seen == [0, 2000]  # it stopped at the report after the first batch was written
+    assert _items(session, team) == 0  # ... and the batch written was rolled back with the rest
+    assert session.scalar(select(func.count()).select_from(ImportRun).where(ImportRun.team_id == team.id)) == 0
