@@ -125,8 +125,9 @@ def test_epic_forecast_counts_unfinished_children(session: Session) -> None:
 
 def test_forecast_edge_cases(session: Session) -> None:
     team = steady_team(session)
-    done, _ = service.create_when(session=session, actor=None, team_id=team.id, remaining_items=0, now=NOW)
-    assert done.predicted["85"] == "2026-03-06"
+    with pytest.raises(ValidationFailedError) as nothing:
+        service.create_when(session=session, actor=None, team_id=team.id, remaining_items=0, now=NOW)
+    assert list(nothing.value.fields) == ["items"]
     quiet = datetime(2026, 8, 1, tzinfo=UTC)  # the 90 days before contain no finished item
     empty, result = service.create_when(session=session, actor=None, team_id=team.id, remaining_items=5, now=quiet)
     assert result.message == ("The throughput window has no completed items, so no forecast is possible; choose a longer window.")

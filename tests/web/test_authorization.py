@@ -27,7 +27,8 @@ from deliveryops.retros import service as retros
 from deliveryops.sync import service as connections
 from deliveryops.teams.models import TeamRole
 from deliveryops.work.importing import import_records
-from deliveryops.work.models import BlockedInterval
+from deliveryops.work.jobs import start_import
+from deliveryops.work.models import BlockedInterval, PendingUpload
 from deliveryops.work.records import BlockedIntervalRecord, WorkItemRecord
 from tests.factories import PASSWORD, csrf_from, join, login, make_group, make_team, make_user
 from tests.web import (
@@ -115,12 +116,16 @@ EXPECTED: Expectations = {
     ("PUT", "/api/v1/teams/{team_id}/workflow"): (A_MANAGERS, {"statuses": []}),
     ("GET", "/api/v1/teams/{team_id}/imports"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/imports"): (A_MANAGERS, {FILE: "full-history.csv"}),
+    ("GET", "/api/v1/teams/{team_id}/import-jobs/{job_id}"): (A_MANAGERS, None),
+    ("POST", "/api/v1/teams/{team_id}/import-jobs/{job_id}/cancel"): (A_MANAGERS, {}),
     ("GET", "/api/v1/teams/{team_id}/items"): (A_VIEWERS, None),
     ("GET", "/teams/{slug}/workflow"): (A_VIEWERS, None),
     ("POST", "/teams/{slug}/workflow"): (A_MANAGERS, {}),
     ("GET", "/teams/{slug}/import"): (A_MANAGERS, None),
     ("POST", "/teams/{slug}/import"): (A_MANAGERS, {FILE: "full-history.csv"}),
     ("POST", "/teams/{slug}/import/confirm"): (A_MANAGERS, {"token": "expired"}),
+    ("GET", "/teams/{slug}/import/jobs/{job_id}"): (A_MANAGERS, None),
+    ("POST", "/teams/{slug}/import/jobs/{job_id}/cancel"): (A_MANAGERS, {}),
     ("GET", "/api/v1/teams/{team_id}/flow"): (A_VIEWERS, None),
     ("GET", "/api/v1/teams/{team_id}/flow/{metric}"): (A_VIEWERS, None),
     ("GET", "/api/v1/teams/{team_id}/forecasts"): (A_VIEWERS, None),
@@ -240,6 +245,15 @@ EXPECTED: Expectations = {
 # Path values that differ for one route: (method, path) -> {placeholder: world value name}.
 PATH_OVERRIDES = {
     ("POST", "/admin/connections/{connection_id}/delete"): {"connection_id": "second_connection_id"},
+    **{
+        (method, path): {"job_id": "import_job_id"}
+        for method, path in (
+            ("GET", "/api/v1/teams/{team_id}/import-jobs/{job_id}"),
+            ("POST", "/api/v1/teams/{team_id}/import-jobs/{job_id}/cancel"),
+            ("GET", "/teams/{slug}/import/jobs/{job_id}"),
+            ("POST", "/teams/{slug}/import/jobs/{job_id}/cancel"),
+        )
+    },
     **{key: value for module in CAPABILITIES for key, value in getattr(module, "PATH_OVERRIDES", {}).items()},
 }
 
@@ -318,6 +332,9 @@ def build_world(session: Session) -> World:
         secret="t0ken",
         app_key="not the app's key",
     )
+    pending = PendingUpload(token="authz-upload", user_id=people[ADMIN].id, team_id=team_a.id, file_name="a.csv", content=b"")
+    session.add(pending)
+    import_job = start_import(session, actor=people[ADMIN], team=team_a, pending=pending, import_format=None, date_order=None)
     session.flush()
     values = {
         "team_id": str(team_a.id),
@@ -342,6 +359,7 @@ def build_world(session: Session) -> World:
         "category_id": str(session.scalar(select(Category.id).order_by(Category.id).limit(1))),
         "interval_id": str(session.scalar(select(BlockedInterval.id))),
         "second_connection_id": str(second.id),
+        "import_job_id": str(import_job.id),
         "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
     }
     base = WorldBase(team_a=team_a, team_b=team_b, group_a=group_a, group_b=group_b, people=people, outsider=outsider)

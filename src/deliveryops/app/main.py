@@ -49,7 +49,7 @@ from deliveryops.sync import routes as sync_routes
 from deliveryops.teams import pages as team_pages
 from deliveryops.teams import people_pages
 from deliveryops.teams import routes as team_routes
-from deliveryops.web.errors import install_error_handlers
+from deliveryops.web.errors import error_responses, install_error_handlers
 from deliveryops.web.headers import SecurityHeadersMiddleware
 from deliveryops.web.uploads import UploadLimitMiddleware
 from deliveryops.work import pages as work_pages
@@ -135,7 +135,9 @@ PAGE_ROUTERS: list[APIRouter] = [
 
 def api_router() -> APIRouter:
     """Every JSON router under ``/api/v1``."""
-    router = APIRouter(prefix=API_PREFIX)
+    # Every operation may answer these, in the one error shape: a body that cannot be parsed (400), input
+    # or a business rule refused (422, with a message per field), an unexpected error (500).
+    router = APIRouter(prefix=API_PREFIX, responses=error_responses(400, 422, 500))
     for child in API_ROUTERS:
         router.include_router(child)
     return router

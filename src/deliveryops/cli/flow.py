@@ -112,7 +112,7 @@ def _print_forecast(payload: dict[str, Any], as_json: bool) -> None:
 @friendly_errors
 def forecast_when(
     team: TeamOption,
-    items: Annotated[int, typer.Option("--items", min=0, max=100_000, help="How many items remain.")],
+    items: Annotated[int, typer.Option("--items", min=1, max=100_000, help="How many items remain (1 or more).")],
     seed: Annotated[int | None, typer.Option(help="Seed, to reproduce a forecast.")] = None,
     window: Annotated[int, typer.Option("--window", min=7, max=730, help="Throughput window in days.")] = 90,
     trials: Annotated[int, typer.Option(min=10_000, max=200_000, help="Monte Carlo trials.")] = 10_000,

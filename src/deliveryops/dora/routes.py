@@ -102,7 +102,7 @@ def group_items(
     return service.drill_down(report, dora_list)
 
 
-@api.post("/teams/{team_id}/dora/imports", response_model=ImportResult, status_code=201)
+@api.post("/teams/{team_id}/dora/imports", response_model=ImportResult, status_code=201, responses=error_responses(413))
 async def upload(
     session: SessionDep,
     actor: ApiUser,

@@ -51,7 +51,7 @@ class MetricTable(BaseModel):
 class WhenCreate(BaseModel):
     """Forecast when work will be done: give ``items``, or ``epic``, or ``item_keys``."""
 
-    items: int | None = Field(default=None, ge=0, le=100_000, description="How many items remain")
+    items: int | None = Field(default=None, ge=1, le=100_000, description="How many items remain (1 or more)")
     epic: str | None = Field(default=None, max_length=100, description="An epic: its unfinished children")
     item_keys: list[str] | None = Field(default=None, max_length=1000, description="Items that must all finish")
     window_days: int = Field(default=90, ge=7, le=730, description="Throughput window, ending yesterday")

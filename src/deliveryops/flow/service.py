@@ -211,6 +211,9 @@ def create_when(
         title, children = _epic_children(data, epic_key.strip())
         keys = _unfinished_keys(data, children)
         label = f"Epic {epic_key.strip()} ({title}): {len(keys)} unfinished of {len(children)} items"
+        if not keys:
+            message = f"Epic {epic_key.strip()} has no unfinished items ({len(children)} in all): there is nothing to forecast."
+            raise ValidationFailedError(message, fields={"epic": message})
     elif item_keys:
         wanted = [key.strip() for key in item_keys if key.strip()]
         unknown = sorted(set(wanted) - set(data.items["key"].to_list()))
@@ -218,9 +221,13 @@ def create_when(
             raise ValidationFailedError(f"Unknown items: {', '.join(unknown[:5])}.", fields={"items": "unknown keys"})
         keys = _unfinished_keys(data, wanted)
         label = f"{len(keys)} unfinished of {len(wanted)} listed items"
+        if not keys:
+            message = f"All {len(wanted)} listed items are finished: there is nothing to forecast."
+            raise ValidationFailedError(message, fields={"item_keys": message})
     elif remaining_items is not None:
-        if not 0 <= remaining_items <= 100_000:
-            raise ValidationFailedError("Forecast 0 to 100,000 items.", fields={"items": "Choose 0 to 100,000 items."})
+        if not 1 <= remaining_items <= 100_000:
+            message = "Forecast 1 to 100,000 items; with 0 items left there is nothing to forecast."
+            raise ValidationFailedError(message, fields={"items": message})
         label = f"{remaining_items} items"
     else:
         raise ValidationFailedError("Say how many items, or which epic or items.", fields={"items": "required"})
