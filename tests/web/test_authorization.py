@@ -66,6 +66,7 @@ from tests.web.authz_roles import (
     WorldBase,
 )
 
+SIGNING_OUT = {("POST", "/logout"), ("POST", "/account/sign-out-everywhere"), ("POST", "/api/v1/me/sessions/end")}
 CAPABILITIES = (
     authz_dora,
     authz_health,
@@ -105,6 +106,11 @@ EXPECTED: Expectations = {
     ("GET", "/account/tokens"): (SIGNED_IN, None),
     ("POST", "/account/tokens"): (SIGNED_IN, {"name": "script"}),
     ("POST", "/account/tokens/{token_id}/revoke"): (NOBODY, {}),
+    ("GET", "/account/security"): (SIGNED_IN, None),
+    ("POST", "/account/password"): (SIGNED_IN, {"current_password": "not it", "new_password": "x"}),
+    ("POST", "/account/sign-out-everywhere"): (SIGNED_IN, {}),
+    ("POST", "/api/v1/me/password"): (SIGNED_IN, {"current_password": "not it", "new_password": "x"}),
+    ("POST", "/api/v1/me/sessions/end"): (SIGNED_IN, {}),
     ("GET", "/admin/people"): (ADMINS, None),
     ("POST", "/admin/people"): (ADMINS, {"name": "Page Person", "email": "page.person@example.com", "role": "member"}),
     ("POST", "/admin/people/{user_id}"): (ADMINS, {"role": "member", "is_active": "on"}),
@@ -391,8 +397,8 @@ def test_route_permissions(client: TestClient, session: Session, role: str) -> N
     csrf = login(client, world.emails[role]) if role != ANON else csrf_from(client.get("/login").text)
     mistakes = []
     for (method, template), (allowed, body) in EXPECTED.items():
-        if (method, template) == ("POST", "/logout"):
-            continue  # signs the client out; checked on its own below
+        if (method, template) in SIGNING_OUT:
+            continue  # signs the client out; checked on their own (here and in tests/accounts/test_sessions.py)
         overrides = {name: world.values[source] for name, source in PATH_OVERRIDES.get((method, template), {}).items()}
         path = template.format(**{**world.values, **overrides})
         payload = {k: _fill(v, world.values) for k, v in (body or {}).items()}

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from deliveryops import __version__
 from deliveryops.accounts import pages as account_pages
@@ -156,6 +157,13 @@ def route_table() -> list[tuple[str, str]]:
     return table
 
 
+class _App(FastAPI):
+    """The FastAPI app with the security headers outside everything, so even an unexpected error's 500 has them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     """Build the app.
 
@@ -186,7 +194,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
         if settings.scheduler:
             jobs.stop()
 
-    app = FastAPI(
+    app = _App(
         lifespan=lifespan,
         title="DeliveryOps API",
         version=__version__,
@@ -209,7 +217,6 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     )
     app.add_middleware(UploadLimitMiddleware, limit_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware)  # added last, so it wraps everything, error answers included
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
