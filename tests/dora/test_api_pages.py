@@ -205,6 +205,7 @@ def test_csv_upload_api_is_for_managers_and_all_or_nothing(client: TestClient, s
             "skipped": [],
             "moved": [],
             "message": "Imported 10 deployments.",
+            "preview": False,
         },
     )
     bad = client.post(

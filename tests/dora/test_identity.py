@@ -27,7 +27,8 @@ INCIDENTS = (EXAMPLES / "dora-incidents.csv").read_bytes()
 
 
 def owners(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Deployment.external_id, Deployment.team_id)).tuples().all())
+    rows = session.execute(select(Deployment.external_id, Deployment.team_id)).all()
+    return {row[0]: row[1] for row in rows}
 
 
 def test_a_second_team_importing_the_same_deployments_is_told_they_are_skipped(session: Session) -> None:
@@ -197,8 +198,52 @@ def test_the_cli_reports_skipped_records_and_moves_when_asked(tmp_path: Path) ->
     assert skipped.exit_code == 0, skipped.output
     body = json.loads(skipped.output)
     assert (body["written"], len(body["skipped"]), body["skipped"][0]["team_name"]) == (0, 10, "Shop")
+    previewed = runner.invoke(cli, [*base, "--team", "outlet", "--move-from-other-teams", "--preview"])
+    assert previewed.exit_code == 0, previewed.output
+    assert "Preview, nothing was saved: 10 deployments from dora-deployments.csv would be written" in " ".join(
+        previewed.output.split()
+    )
     moved = runner.invoke(cli, [*base, "--team", "outlet", "--move-from-other-teams"])
     assert moved.exit_code == 0, moved.output
     text = " ".join(moved.output.split())
     assert "Imported 10 deployments from dora-deployments.csv; 10 moved from other teams." in text
     assert "deployment 'd1' of shop (source csv) was team Shop's and was moved to this team, as asked" in text
+
+
+def test_a_preview_reports_what_an_import_would_do_and_keeps_nothing(client: TestClient, session: Session) -> None:
+    first, second = make_team(session, name="Shop"), make_team(session, name="Outlet")
+    admin = make_user(session, role=Role.ADMIN)
+    import_csv(session, team=first, kind="deployments", content=DEPLOYMENTS)
+    session.flush()
+    url = f"/api/v1/teams/{second.id}/dora/imports"
+    file = {"file": ("d.csv", DEPLOYMENTS, "text/csv")}
+    answer = client.post(
+        url,
+        files=file,
+        data={"kind": "deployments", "move_from_other_teams": "true", "preview": "true"},
+        headers=token_headers(session, admin),
+    ).json()
+    assert (answer["preview"], answer["written"], len(answer["moved"])) == (True, 10, 10)
+    assert answer["message"] == (
+        "Preview, nothing was saved: 10 deployments would be written; 10 would be moved from other teams."
+    )
+    assert set(owners(session).values()) == {first.id}
+    login(client, admin.email)
+    csrf = csrf_from(client.get(f"/teams/{second.slug}/dora/upload").text)
+    page = client.post(
+        f"/teams/{second.slug}/dora/upload",
+        data={"kind": "deployments", "csrf_token": csrf, "move_from_other_teams": "true", "preview": "true"},
+        files=file,
+    )
+    assert "Preview, nothing was saved: 10 deployments from the file would be written" in page.text
+    assert page.text.count("Would be moved to this team") == 10
+    assert set(owners(session).values()) == {first.id}
+    # A bad file previews as it imports: refused, naming the line and column.
+    bad = client.post(
+        url,
+        files={"file": ("e.csv", b"id,title,created_at\nI-1,,2026-03-02\n", "text/csv")},
+        data={"kind": "incidents", "preview": "true"},
+        headers=token_headers(session, admin),
+    )
+    assert bad.status_code == 422
+    assert "line 2, column title" in bad.json()["error"]["message"]

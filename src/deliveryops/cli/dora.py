@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.dora import service
-from deliveryops.dora.csv_formats import import_csv
+from deliveryops.dora.csv_formats import import_csv, preview_csv
 from deliveryops.dora.schemas import ImportResult
 from deliveryops.flow.service import today_in
 from deliveryops.teams.models import Group, Team
@@ -121,13 +121,15 @@ class ImportFormat(StrEnum):
     JSON = "json"
 
 
-def _import(kind: str, file: Path, team: str, database: str | None, move: bool, output: ImportFormat) -> None:
+def _import(
+    kind: str, file: Path, team: str, database: str | None, move: bool, output: ImportFormat, preview: bool = False
+) -> None:
     try:
         content = file.read_bytes()
     except OSError as exc:
         raise CliError(f"Cannot read {file}: {exc.strerror}.") from None
     with session_scope(load_settings(database)) as session:
-        outcome = import_csv(
+        outcome = (preview_csv if preview else import_csv)(
             session,
             team=_team(session, team),
             kind=kind,
@@ -153,6 +155,7 @@ MoveOption = Annotated[
     ),
 ]
 ImportFormatOption = Annotated[ImportFormat, typer.Option("--format", help="text or json.")]
+PreviewOption = Annotated[bool, typer.Option("--preview", help="Only report what the import would do; save nothing.")]
 
 
 @import_app.command("deployments")
@@ -163,9 +166,10 @@ def import_deployments(
     database: DatabaseOption = None,
     move: MoveOption = False,
     output: ImportFormatOption = ImportFormat.TEXT,
+    preview: PreviewOption = False,
 ) -> None:
     """Import deployments from a CSV file (all or nothing); changes are linked to them."""
-    _import("deployments", file, team, database, move, output)
+    _import("deployments", file, team, database, move, output, preview)
 
 
 @import_app.command("changes")
@@ -185,6 +189,7 @@ def import_incidents(
     database: DatabaseOption = None,
     move: MoveOption = False,
     output: ImportFormatOption = ImportFormat.TEXT,
+    preview: PreviewOption = False,
 ) -> None:
     """Import incidents from a CSV file (all or nothing)."""
-    _import("incidents", file, team, database, move, output)
+    _import("incidents", file, team, database, move, output, preview)

@@ -38,6 +38,7 @@ __all__ = [
     "parse_changes",
     "parse_deployments",
     "parse_incidents",
+    "preview_csv",
 ]
 
 Kind: TypeAlias = Literal["deployments", "changes", "incidents"]
@@ -336,3 +337,34 @@ def import_csv(
             may_move_from=may_move_from,
         )
     raise ValidationFailedError(f"Unknown file kind {kind!r}.", fields={"kind": "Use deployments, changes or incidents."})
+
+
+def preview_csv(
+    session: Session,
+    *,
+    team: Team,
+    kind: str,
+    content: bytes | str,
+    file_name: str = "",
+    on_conflict: OnConflict = "skip",
+    may_move_from: Callable[[int], bool] | None = None,
+) -> ImportOutcome:
+    """What :func:`import_csv` would do with the file, without keeping anything (run in a savepoint, rolled back).
+
+    Raises :class:`CsvFormatError` for a bad file, like the import.
+    """
+    savepoint = session.begin_nested()
+    try:
+        outcome = import_csv(
+            session,
+            team=team,
+            kind=kind,
+            content=content,
+            file_name=file_name,
+            on_conflict=on_conflict,
+            may_move_from=may_move_from,
+        )
+    finally:
+        savepoint.rollback()
+    outcome.preview = True
+    return outcome

@@ -128,16 +128,22 @@ class ImportOutcome:
     older: int = 0
     skipped: list[IdentityConflict] = field(default_factory=list)
     moved: list[IdentityConflict] = field(default_factory=list)
+    preview: bool = False
 
     def summary(self, noun: str, origin: str = "") -> str:
         """The outcome in words: "Imported 3 deployments from the file; 2 unchanged; 1 skipped because ..."."""
-        parts = [f"Imported {self.written} {noun}" + (f" {origin}" if origin else "")]
+        if self.preview:
+            parts = [
+                f"Preview, nothing was saved: {self.written} {noun}" + (f" {origin}" if origin else "") + " would be written"
+            ]
+        else:
+            parts = [f"Imported {self.written} {noun}" + (f" {origin}" if origin else "")]
         if self.unchanged:
             parts.append(f"{self.unchanged} unchanged")
         if self.older:
             parts.append(f"{self.older} older than what is stored, ignored")
         if self.moved:
-            parts.append(f"{len(self.moved)} moved from other teams")
+            parts.append(f"{len(self.moved)} {'would be ' if self.preview else ''}moved from other teams")
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped because they belong to other teams")
         return "; ".join(parts) + "."

@@ -13,7 +13,7 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
 from deliveryops.dora import service
 from deliveryops.dora.charts import dora_figures
-from deliveryops.dora.csv_formats import COLUMNS, import_csv
+from deliveryops.dora.csv_formats import COLUMNS, import_csv, preview_csv
 from deliveryops.dora.ingest import ImportOutcome
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
@@ -167,6 +167,7 @@ def _upload_page(
             "errors": errors or {},
             "message": message,
             "conflicts": [*outcome.skipped, *outcome.moved] if outcome else [],
+            "preview": bool(outcome and outcome.preview),
             "environments": ", ".join(service.production_environments(session, team.id)),
         },
         status_code=status_code,
@@ -190,11 +191,12 @@ async def upload(
     kind: Annotated[str, Form(max_length=20)] = "",
     file: Annotated[UploadFile | None, File()] = None,
     move_from_other_teams: Annotated[bool, Form()] = False,
+    preview: Annotated[bool, Form()] = False,
 ) -> Response:
     """Import one CSV file; a bad file imports nothing and names each line and column.
 
     Deployments and incidents that are already another team's are skipped and listed, or moved (and listed)
-    when the form asks to and the user manages that team too.
+    when the form asks to and the user manages that team too. "Preview" shows the same and keeps nothing.
     """
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not service.can_upload(session, actor, team):
@@ -207,7 +209,7 @@ async def upload(
     if len(data) > MAX_UPLOAD_BYTES:
         return _upload_page(request, session, actor, team, errors={"file": "The file is larger than 50 MB."}, status_code=422)
     try:
-        outcome = import_csv(
+        outcome = (preview_csv if preview else import_csv)(
             session,
             team=team,
             kind=kind,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.connectors.base import DeploymentRecord, IncidentRecord
 from deliveryops.dora import service
-from deliveryops.dora.csv_formats import import_csv
+from deliveryops.dora.csv_formats import import_csv, preview_csv
 from deliveryops.dora.ingest import ImportOutcome, import_deployments, import_incidents
 from deliveryops.dora.models import Deployment, Incident
 from deliveryops.dora.schemas import (
@@ -117,6 +117,7 @@ async def upload(
             "manage too) to this team; without it they are skipped and listed in `skipped`."
         ),
     ] = False,
+    preview: Annotated[bool, Form(description="Only report what the import would do; nothing is saved.")] = False,
 ) -> ImportResult:
     """Import a deployments, changes or incidents CSV (admins, the team's DM); a bad file imports nothing.
 
@@ -131,7 +132,7 @@ async def upload(
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationFailedError("The file is larger than 50 MB; split it.", fields={"file": "too large"})
-    outcome = import_csv(
+    outcome = (preview_csv if preview else import_csv)(
         session,
         team=team,
         kind=kind,

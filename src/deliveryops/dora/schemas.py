@@ -171,6 +171,7 @@ class ImportResult(BaseModel):
     skipped: list[IdentityConflictRead] = Field(default_factory=list)
     moved: list[IdentityConflictRead] = Field(default_factory=list)
     message: str = ""
+    preview: bool = Field(default=False, description="True when nothing was saved (a preview of the import).")
 
     @classmethod
     def of(cls, kind: str, outcome: ImportOutcome) -> ImportResult:
@@ -187,6 +188,7 @@ class ImportResult(BaseModel):
             skipped=[read(conflict) for conflict in outcome.skipped],
             moved=[read(conflict) for conflict in outcome.moved],
             message=outcome.summary(kind),
+            preview=outcome.preview,
         )
 
 
