@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from deliveryops.accounts.models import Role
@@ -18,9 +18,13 @@ from deliveryops.dora import service
 from deliveryops.dora.csv_formats import import_csv
 from deliveryops.dora.ingest import import_deployments, import_incidents
 from deliveryops.dora.models import Deployment, DeploymentChange, Incident
+from deliveryops.sync.engine import run_sync
+from deliveryops.sync.models import SyncRun
 from deliveryops.teams.models import TeamRole
+from tests.connectors.fake_github import REPO, FakeGitHub
 from tests.dora.test_ingest import EXAMPLES, deployment
 from tests.factories import csrf_from, join, login, make_team, make_user, token_headers
+from tests.sync.test_dora_sync import APP_KEY, _connection, deploying_repo
 
 DEPLOYMENTS = (EXAMPLES / "dora-deployments.csv").read_bytes()
 INCIDENTS = (EXAMPLES / "dora-incidents.csv").read_bytes()
@@ -247,3 +251,20 @@ def test_a_preview_reports_what_an_import_would_do_and_keeps_nothing(client: Tes
     )
     assert bad.status_code == 422
     assert "line 2, column title" in bad.json()["error"]["message"]
+
+
+def test_a_second_teams_sync_of_the_same_repository_reports_what_it_skipped(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    fake = FakeGitHub(repos={REPO: deploying_repo()})
+    with fake.serve() as server:
+        first = _connection(session, server.url)
+        second = _connection(session, server.url)
+        run_sync(session_factory, first.id, app_key=APP_KEY, sleep=lambda _s: None)
+        run = session.get(SyncRun, run_sync(session_factory, second.id, app_key=APP_KEY, sleep=lambda _s: None))
+    assert run is not None
+    assert (run.status, run.deployments, run.incidents) == ("succeeded", 0, 0)
+    assert (
+        run.message == "4 deployments or incidents skipped: already another team's (the same source and id belongs to one team)."
+    )
+    assert set(owners(session).values()) == {first.team_id}
