@@ -1,11 +1,11 @@
-"""Use cases of DORA: the four keys per team and group, drill-downs, settings and webhook sources."""
+"""Use cases of DORA: the four keys and the rework rate per team and group, drill-downs, settings and webhook sources."""
 
 from __future__ import annotations
 
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -193,11 +193,12 @@ def _read_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, e
             Deployment.team_id,
             Deployment.external_id,
             Deployment.url,
+            Deployment.ref,
         ).where(Deployment.team_id.in_(ids))
     ).all()
     deployments = pl.DataFrame(
         [tuple(row) for row in deployment_rows],
-        schema={**DEPLOYMENT_SCHEMA, "team_id": pl.Int64, "external_id": pl.Utf8, "url": pl.Utf8},
+        schema={**DEPLOYMENT_SCHEMA, "team_id": pl.Int64, "external_id": pl.Utf8, "url": pl.Utf8, "ref": pl.Utf8},
         orient="row",
     )
     link_rows = session.execute(
@@ -465,6 +466,9 @@ def drill_down(report: DoraReport, kind: str) -> list[dict[str, object]]:
                 "incidents",
                 "changes",
                 "recovery_minutes",
+                "ref",
+                "rework",
+                "rework_reason",
                 "url",
             )
         )
@@ -522,6 +526,21 @@ def series_rows(report: DoraReport) -> list[dict[str, object]]:
 def can_upload(session: Session, actor: User, team: Team) -> bool:
     """Whether ``actor`` may upload DORA CSV files for the team (admins and its delivery manager)."""
     return can_manage_team(session, actor, team)
+
+
+def movable_from(session: Session, actor: User | None) -> Callable[[int], bool]:
+    """Whether records may be moved from a team into another by ``actor``: they must manage that team too.
+
+    The CLI (no actor) may move from any team.
+    """
+
+    def allowed(team_id: int) -> bool:
+        if actor is None:
+            return True
+        team = session.get(Team, team_id)
+        return team is not None and can_manage_team(session, actor, team)
+
+    return allowed
 
 
 def summary_of(report: DoraReport) -> DoraSummary:
