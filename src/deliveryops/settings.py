@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     scheduler: bool = Field(
         default=True, description="The web process runs an embedded worker: queued jobs and scheduled ones (syncs, digests)"
     )
-    sync_in_background: bool = Field(default=True, description="Run syncs started from the web in a thread")
+    sync_in_background: bool = Field(
+        default=True, description="Syncs started from the web run on a worker; off: in the request that started them (tests)"
+    )
     queue_url: str = Field(
         default="",
         description="Where the job queue keeps its messages: empty for beside the database (a SQLite file next to a "
