@@ -9,6 +9,7 @@ import pytest
 from deliveryops.analytics.change import (
     ChangeOutcome,
     judge_counts,
+    judge_latest,
     judge_percentile,
     judge_proportion,
     judge_weekly,
@@ -43,6 +44,16 @@ def test_too_few_weeks_and_partial_weeks() -> None:
     assert judge_weekly([4, 4, 4], [4, 4, 4]).outcome is ChangeOutcome.NORMAL
 
 
+def test_latest_week_against_natural_process_limits() -> None:
+    # Baseline 4,5,3,4,6,4,5,4,3,5,4: centre 47/11 = 4.27; moving ranges 1,2,1,2,2,1,1,1,2,1: mean 1.4;
+    # limits 4.27 -/+ 2.66 x 1.4 = 0.55 .. 8.0. Twelve is above: a signal; six is not.
+    weeks = [4, 5, 3, 4, 6, 4, 5, 4, 3, 5, 4]
+    assert judge_latest([*weeks, 12]).outcome is ChangeOutcome.UP
+    assert judge_latest([*weeks, 12]).detail == "latest 12; natural range 0.5 to 8.0"
+    assert judge_latest([*weeks, 6]).outcome is ChangeOutcome.NORMAL
+    assert judge_latest([4, 5, 12]).outcome is ChangeOutcome.NOT_ENOUGH
+
+
 def test_counts_exact_poisson_test() -> None:
     # 2 against 0 in equal periods: P(X = 0 or 2 | n = 2, p = 1/2) = 1/4 + 1/4 = 0.5.
     assert judge_counts(2, 0).detail == "p = 0.500"
@@ -70,7 +81,7 @@ def test_false_signal_rate_on_stable_series(seasonal: bool) -> None:
     """The fast version of benchmarks/change_bench.py: at most 5% within three standard errors."""
     runs = 600
     margin = 3 * math.sqrt(0.05 * 0.95 / runs)
-    for test in ("weekly", "counts"):
+    for test in ("weekly", "counts", "latest"):
         for mean in (2, 4, 10):
             for weeks in (4, 13):
                 rate = simulate_false_signals(

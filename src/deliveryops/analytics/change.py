@@ -35,6 +35,7 @@ import numpy as np
 from scipy.stats import binomtest, fisher_exact
 
 from deliveryops.analytics.percentiles import nearest_rank
+from deliveryops.analytics.xmr import Side, SignalRule, xmr_chart
 
 __all__ = [
     "COUNT_ALPHA",
@@ -44,6 +45,7 @@ __all__ = [
     "Change",
     "ChangeOutcome",
     "judge_counts",
+    "judge_latest",
     "judge_percentile",
     "judge_proportion",
     "judge_weekly",
@@ -137,6 +139,28 @@ def judge_weekly(
     return Change(ChangeOutcome.NORMAL, method, detail)
 
 
+def judge_latest(values: Sequence[float]) -> Change:
+    """Judge the latest value of a series (e.g. last week's throughput) against the natural process limits
+    of the values before it (an XmR chart; a signal only when it falls outside them).
+
+    Needs at least :data:`deliveryops.analytics.xmr.MIN_BASELINE` values before the latest.
+    """
+    method = "natural process limits of the weeks before (XmR)"
+    if len(values) < 2:
+        return Change(ChangeOutcome.NOT_ENOUGH, method, "no weeks before the latest")
+    chart = xmr_chart(values, divider_index=len(values) - 1)
+    if not chart.enough_data:
+        return Change(ChangeOutcome.NOT_ENOUGH, method, chart.message or "too few weeks before the latest")
+    upper = chart.upper_limit
+    lower = chart.lower_limit
+    bounds = f"{lower:.1f}" if lower is not None else "0"
+    detail = f"latest {values[-1]:g}; natural range {bounds} to {upper:.1f}" if upper is not None else ""
+    outside = [signal for signal in chart.signals if signal.rule is SignalRule.OUTSIDE_LIMITS]
+    if outside:
+        return Change(ChangeOutcome.UP if outside[0].side is Side.ABOVE else ChangeOutcome.DOWN, method, detail)
+    return Change(ChangeOutcome.NORMAL, method, detail)
+
+
 def judge_counts(current: int, previous: int, *, current_days: int = 1, previous_days: int = 1) -> Change:
     """Judge two Poisson counts over periods of the given lengths (exact conditional binomial test)."""
     method = "Poisson counts (exact test)"
@@ -202,7 +226,8 @@ def simulate_false_signals(
     current period) gives the detection rate.
 
     Args:
-        test: "weekly" (:func:`judge_weekly` on Poisson weekly counts) or "counts" (:func:`judge_counts` on the
+        test: "weekly" (:func:`judge_weekly` on Poisson weekly counts), "latest" (:func:`judge_latest`: week
+            ``weeks + 1`` against the ``weeks`` before it; ``shift`` applies to it) or "counts" (:func:`judge_counts` on the
             same counts' totals) or "percentile" (:func:`judge_percentile` on lognormal cycle times, about
             ``mean_per_week`` items a week, median 5 days, σ = 0.8).
         mean_per_week: the stable rate.
@@ -225,6 +250,8 @@ def simulate_false_signals(
         before, now = counts[:weeks], counts[weeks:]
         if test == "weekly":
             change = judge_weekly(now.tolist(), before.tolist())
+        elif test == "latest":
+            change = judge_latest(counts[: weeks + 1].tolist())
         elif test == "counts":
             change = judge_counts(int(now.sum()), int(before.sum()))
         elif test == "percentile":
@@ -233,6 +260,6 @@ def simulate_false_signals(
             durations_now = np.ceil(rng.lognormal(math.log(5 * scale_now), 0.8, size=int(now.sum())))
             change = judge_percentile(durations_now.tolist(), durations_before.tolist(), seed=run)
         else:
-            raise ValueError(f"test must be weekly, counts or percentile, got {test!r}")
+            raise ValueError(f"test must be weekly, latest, counts or percentile, got {test!r}")
         signals += change.is_signal
     return signals / runs

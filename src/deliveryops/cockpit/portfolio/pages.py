@@ -62,6 +62,7 @@ class PortfolioTeam(BaseModel):
     slug: str
     group: str | None
     weekly_throughput: list[int]
+    last_week_throughput: str  # signal_up, signal_down, within_normal_variation or not_enough_data
     cycle_time_p85_days: int | None
     sle_days: int | None
     aging_past_sle: int
@@ -128,6 +129,7 @@ def portfolio_read(portfolio: Portfolio) -> PortfolioRead:
                 slug=row.slug,
                 group=row.group_name,
                 weekly_throughput=row.throughput,
+                last_week_throughput=row.throughput_change.outcome.value,
                 cycle_time_p85_days=row.cycle_time_p85,
                 sle_days=row.sle_days,
                 aging_past_sle=row.aging_past_sle,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.actions.service import follow_through
+from deliveryops.analytics.change import Change, judge_latest
 from deliveryops.analytics.flow import item_timeline
 from deliveryops.analytics.flow.metrics import cycle_time_percentiles, sle, throughput, work_item_age
 from deliveryops.analytics.percentiles import nearest_rank
@@ -113,6 +114,11 @@ class TeamRow:
     def health_latest(self) -> float | None:
         """The latest health-check score."""
         return self.health[-1].score if self.health else None
+
+    @property
+    def throughput_change(self) -> Change:
+        """Last week's throughput against the natural process limits of the weeks before it."""
+        return judge_latest(self.throughput)
 
 
 @dataclass
