@@ -69,6 +69,7 @@ class PortfolioTeam(BaseModel):
     wip: int
     calibration_85_hit_rate: float | None
     calibration_85_scored: int
+    calibration_85_verdict: str
     dora: DoraBands | None
     health_scores: list[float] | None
     impediments_open: int
@@ -136,6 +137,7 @@ def portfolio_read(portfolio: Portfolio) -> PortfolioRead:
                 wip=row.wip,
                 calibration_85_hit_rate=row.calibration_85,
                 calibration_85_scored=row.calibration_scored,
+                calibration_85_verdict=row.calibration_verdict,
                 dora=dora,
                 health_scores=None if row.health is None else [p.score for p in row.health],
                 impediments_open=row.impediments_open,

@@ -91,6 +91,7 @@ class TeamRow:
     wip: int
     calibration_85: float | None
     calibration_scored: int
+    calibration_verdict: str  # the 85% level's verdict in words (analytics.calibration); "" when none
     dora: sources.DoraCell | None
     dora_available: bool
     health: list[sources.HealthPoint] | None
@@ -210,6 +211,7 @@ def _team_row(
         wip=aging.height,
         calibration_85=level.hit_rate if level else None,
         calibration_scored=level.scored if level else 0,
+        calibration_verdict=level.outcome.label if level else "",
         dora=dora,
         dora_available=dora is not None,
         health=sources.health_trend(session, team_id=team.id),
