@@ -243,3 +243,38 @@ def test_parallel_epics_share_their_team_in_the_pack(session: Session) -> None:
     assert alone.dates[85] is not None
     assert shared.dates[85] is not None
     assert alone.dates[85] < shared.dates[85]
+
+
+def test_pack_epics_committed_are_stored_once_with_the_packs_dates(session: Session) -> None:
+    from deliveryops.flow import service as flow  # noqa: PLC0415
+    from tests.flow.test_flow_service import epics_team  # noqa: PLC0415
+
+    team = epics_team(session)
+    made = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    pack = leadership.build_pack(session=session, actor=None, period="2026-Q1", now=made)
+    assert session.scalar(select(func.count()).select_from(Forecast).where(Forecast.team_id == team.id)) == 0
+    assert leadership.commit_pack_epics(session=session, actor=None, period="2026-Q1", now=made) == 2
+    assert leadership.commit_pack_epics(session=session, actor=None, period="2026-Q1", now=made) == 2  # idempotent
+    stored = flow.list_forecasts(session=session, actor=None, team_id=team.id, committed=True)
+    assert len(stored) == 2
+    assert {row.commitment for row in stored} == {"pack"}
+    # The stored dates are the pack's: same window, same rule, same seeds.
+    dates = {row.item_keys[0].split("-C")[0]: row.predicted["85"] for row in stored}
+    assert dates == {e.key: e.p85.isoformat() if e.p85 else None for e in pack.epics}
+
+
+def test_pack_page_commits_epic_dates_with_csrf(client: TestClient, session: Session) -> None:
+    world = build_cockpit_world(session)
+    csrf = login(client, world.ops.email)
+    page = client.get("/cockpit/leadership?period=2026-Q4")
+    assert "Put these epic dates in the pack as commitments" in page.text
+    refused = client.post("/cockpit/leadership/epics/commit", data={"period": "2026-Q4"})
+    assert refused.status_code == 403
+    before = session.scalar(select(func.count()).select_from(Forecast).where(Forecast.commitment == "pack"))
+    done = client.post("/cockpit/leadership/epics/commit", data={"csrf_token": csrf, "period": "2026-Q4"})
+    assert done.status_code == 200
+    assert "epic forecasts are in the pack as commitments" in done.text
+    after = session.scalar(select(func.count()).select_from(Forecast).where(Forecast.commitment == "pack"))
+    assert (before, after) == (0, 1)  # Alpha's one open epic
+    bad = client.post("/cockpit/leadership/epics/commit", data={"csrf_token": csrf, "period": "soon"})
+    assert bad.status_code == 422

@@ -39,7 +39,7 @@ from deliveryops.cockpit.portfolio.service import require_cross_team, team_timel
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.flow.data import load_team_data
-from deliveryops.flow.service import open_epics, today_in
+from deliveryops.flow.service import forecast_epics, open_epics, today_in
 from deliveryops.impediments.models import Cluster, Impediment
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import get_group_or_raise, list_teams
@@ -52,6 +52,7 @@ __all__ = [
     "Period",
     "add_question",
     "build_pack",
+    "commit_pack_epics",
     "decide_question",
     "parse_period",
 ]
@@ -599,6 +600,40 @@ def build_pack(
         questions=list_questions(session, group_id=group.id if group else None, period=parsed.label),
         team_names=names,
     )
+
+
+def commit_pack_epics(
+    *, session: Session, actor: User | None, period: str, group_slug: str | None = None, now: datetime | None = None
+) -> int:
+    """Put the pack's epic dates in the pack as commitments: store them, so that they are scored.
+
+    For every team with an epic in the pack, all its open epics are stored with the pack's own rule
+    (priority order, oldest epic first; the same window and seeds as the pack, so the same dates) and
+    committed as "pack". Idempotent: the same pack committed twice on one day stores nothing new.
+
+    Returns:
+        How many epic forecasts the pack now has as commitments.
+    """
+    moment = now or utcnow()
+    pack = build_pack(session=session, actor=actor, period=period, group_slug=group_slug, now=moment)
+    slugs = {e.team_slug for e in pack.epics}
+    committed = 0
+    for team in pack.teams:
+        if team.slug not in slugs:
+            continue
+        rows, _rule = forecast_epics(
+            session=session,
+            actor=None,  # the pack's reader may see every team; the pack commits on their behalf
+            team_id=team.id,
+            allocation=Allocation.PRIORITY,
+            window_days=WINDOW_DAYS,
+            trials=FORECAST_TRIALS,
+            seed=zlib.crc32(team.slug.encode()),
+            now=moment,
+            commitment="pack",
+        )
+        committed += len(rows)
+    return committed
 
 
 def add_question(
