@@ -137,6 +137,7 @@ EXPECTED: Expectations = {
     ("GET", "/api/v1/teams/{team_id}/forecasts"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/forecasts/when"): (A_VIEWERS, {"items": 3}),
     ("POST", "/api/v1/teams/{team_id}/forecasts/how-many"): (A_VIEWERS, {"by": "{future}"}),
+    ("POST", "/api/v1/teams/{team_id}/forecasts/epics"): (A_VIEWERS, {"allocation": "even"}),
     ("POST", "/api/v1/teams/{team_id}/forecasts/items"): (A_VIEWERS, {"item_keys": ["A-1"], "by": "{future}"}),
     ("GET", "/api/v1/forecasts/{forecast_id}"): (A_VIEWERS, None),
     ("POST", "/api/v1/forecasts/{forecast_id}/commit"): (A_RAISERS, {"commitment": "plan"}),
