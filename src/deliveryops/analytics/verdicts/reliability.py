@@ -55,10 +55,15 @@ def reliability(metric: str, items_per_week: float) -> Reliability | None:
     return Reliability(metric, pace, false_rate, by_8, by_26)
 
 
-def sentence(measured: Reliability) -> str:
-    """One sentence a delivery manager can read."""
+def sentence(measured: Reliability, pace_unit: str = "items a week") -> str:
+    """One sentence a delivery manager can read (``pace_unit``: what the team's pace counts)."""
+    teams = {
+        "items a week": f"finishing about {measured.items_per_week:g} items a week",
+        "deployments a week": f"deploying to production about {measured.items_per_week:g} times a week",
+        "respondents a round": f"with about {measured.items_per_week:g} respondents a health-check round",
+    }.get(pace_unit, f"at about {measured.items_per_week:g} {pace_unit}")
     return (
-        f"Measured reliability: on simulated teams finishing about {measured.items_per_week:g} items a week, this rule "
+        f"Measured reliability: on simulated teams {teams}, this rule "
         f"called a change that was not there in {measured.false_rate:.0%} of stable processes, and caught a real 30% "
         f"improvement in {measured.detected_by_8:.0%} of cases by week 8 ({measured.detected_by_26:.0%} by week 26)."
     )
