@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
@@ -17,7 +18,7 @@ from deliveryops.health import service as health
 from deliveryops.health.models import Colour, Trend
 from deliveryops.health.service import AnswerIn
 from deliveryops.teams.models import Team, TeamRole
-from tests.factories import join, make_team, make_user
+from tests.factories import join, login, make_team, make_user
 
 THIS_MONDAY = datetime.now(UTC).date() - timedelta(days=datetime.now(UTC).weekday())
 FIRST_MONDAY = THIS_MONDAY - timedelta(weeks=28)
@@ -75,6 +76,10 @@ def test_deployment_frequency_jump_is_an_improvement_and_lead_time_without_chang
     assert (verdict.outcome, verdict.result.decided_at) == (Outcome.IMPROVED, 8)
     assert verdict.effect_text == (
         "deployment frequency 2.5 \u2192 7 deployments a week (+180%), 98% interval of the change 4.2 to 4.8 deployments a week"
+    )
+    assert verdict.reliability_text is not None
+    assert verdict.reliability_text.startswith(
+        "Measured reliability: on simulated teams deploying to production about 2 times a week, this rule called a change"
     )
     lead = service.create(
         session=session,
@@ -185,3 +190,14 @@ def test_health_card_target_is_validated_and_sparse_rounds_say_what_is_needed(se
     assert verdict.needed_text == (
         "The baseline (the 16 weeks before the action) needs 2 more closed rounds with enough respondents (at least 6)."
     )
+
+
+def test_definitions_page_publishes_the_rates_of_the_new_targets(client: TestClient, session: Session) -> None:
+    make_user(session, email="reader@example.com")
+    login(client, "reader@example.com")
+    page = client.get("/definitions")
+    assert page.status_code == 200
+    for label in ("Deployment frequency (DORA)", "Lead time for changes (DORA)", "Time to restore (DORA)", "Health-check card"):
+        assert label in page.text
+    # Lead time at 10 deployments a week: 2.4% false, 88% of 30% improvements caught by week 8, 92% by week 26.
+    assert '<td>Lead time for changes (DORA)</td><td class="num">10</td><td class="num">2.4%</td>' in page.text

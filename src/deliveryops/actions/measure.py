@@ -20,10 +20,10 @@ from deliveryops.analytics.verdicts.rule import (
     BASELINE_WEEKS,
     Direction,
     Outcome,
-    RuleSettings,
     VerdictResult,
     judge_items,
     judge_weeks,
+    settings_for,
 )
 from deliveryops.flow.data import TeamData
 
@@ -412,7 +412,7 @@ def measure(action: ImprovementAction, data: TeamData, *, today: date, sources: 
         return None
     metric = action.target_metric
     other = sources or OtherSources()
-    rules = RuleSettings()
+    rules = settings_for(metric.value)
     direction = action.expected_direction or metric.better
     better: Direction = "increase" if direction == "increase" else "decrease"
     divider_week = _monday(action.started_on)
@@ -440,11 +440,14 @@ def measure(action: ImprovementAction, data: TeamData, *, today: date, sources: 
             elif other.dora is not None:
                 items = dora_events(other.dora, metric, start=start, end=end)
         before_items = [value for day, value in items if day < divider_week]
+        before_by_week: list[list[float]] = [[] for _ in range(BASELINE_WEEKS)]
         after_by_week: list[list[float]] = [[] for _ in range(after_count)]
         for day, value in items:
             if day >= divider_week:
                 after_by_week[(day - divider_week).days // 7].append(value)
-        result = judge_items(before_items, after_by_week, better=better, settings=rules)
+            elif day >= start:
+                before_by_week[(day - start).days // 7].append(value)
+        result = judge_items(before_items, after_by_week, better=better, settings=rules, before_by_week=before_by_week)
     else:
         before = [series.get(week) for week in all_weeks[:BASELINE_WEEKS]]
         after = [series.get(week) for week in all_weeks[BASELINE_WEEKS:]]
