@@ -18,7 +18,7 @@ from deliveryops.health import service as health
 from deliveryops.health.models import Colour, Trend
 from deliveryops.health.service import AnswerIn
 from deliveryops.teams.models import Team, TeamRole
-from tests.factories import join, login, make_team, make_user
+from tests.factories import join, login, make_team, make_user, token_headers
 
 THIS_MONDAY = datetime.now(UTC).date() - timedelta(days=datetime.now(UTC).weekday())
 FIRST_MONDAY = THIS_MONDAY - timedelta(weeks=28)
@@ -201,3 +201,38 @@ def test_definitions_page_publishes_the_rates_of_the_new_targets(client: TestCli
         assert label in page.text
     # Lead time at 10 deployments a week: 2.4% false, 88% of 30% improvements caught by week 8, 92% by week 26.
     assert '<td>Lead time for changes (DORA)</td><td class="num">10</td><td class="num">2.4%</td>' in page.text
+
+
+def test_api_and_form_take_a_health_card_target(client: TestClient, session: Session) -> None:
+    team = make_team(session, time_zone="UTC")
+    member = make_user(session, email="member@example.com")
+    join(session, team, member)
+    headers = token_headers(session, member)
+    missing = client.post(
+        f"/api/v1/teams/{team.id}/actions", json={"title": "Pairing", "target_metric": "health_card"}, headers=headers
+    )
+    assert missing.status_code == 422
+    assert "Choose the health-check card the action should move." in missing.text
+    made = client.post(
+        f"/api/v1/teams/{team.id}/actions",
+        json={"title": "Pairing", "target_metric": "health_card", "target_card": "tech_quality"},
+        headers=headers,
+    )
+    assert made.status_code == 201
+    body = made.json()
+    assert (body["target_metric"], body["target_card"]) == ("health_card", "tech_quality")
+    # No rounds yet: the baseline has none of the 6 rounds it needs.
+    assert body["verdict"] == "not_enough_evidence"
+    assert "needs 6 more closed rounds with enough respondents" in body["explanation"]
+    csrf = login(client, "member@example.com")
+    form = client.post(
+        f"/teams/{team.slug}/actions",
+        data={"csrf_token": csrf, "title": "Pairing", "target_metric": "health_card", "target_card": ""},
+    )
+    assert form.status_code == 422
+    assert 'id="a-card" name="target_card" aria-invalid="true"' in form.text
+    assert "Choose the health-check card the action should move." in form.text
+    assert '<option value="tech_quality">' in form.text
+    listed = client.get(f"/teams/{team.slug}/actions")
+    assert "DORA: lead time for changes (hours per change)" in listed.text
+    assert "tech_quality" in listed.text
