@@ -236,3 +236,42 @@ def test_api_and_form_take_a_health_card_target(client: TestClient, session: Ses
     listed = client.get(f"/teams/{team.slug}/actions")
     assert "DORA: lead time for changes (hours per change)" in listed.text
     assert "tech_quality" in listed.text
+
+
+def test_fortnightly_health_rounds_give_a_verdict_on_the_card(session: Session) -> None:
+    team = make_team(session, time_zone="UTC")
+    dm = make_user(session, role=Role.DELIVERY_MANAGER)
+    join(session, team, dm, TeamRole.DELIVERY_MANAGER)
+    members = [make_user(session) for _ in range(5)]
+    for member in members:
+        join(session, team, member)
+    # A round every other week; before the action 2 or 3 of the 5 answer green (40, 60, 40, ...), after it all 5.
+    for week in range(0, 28, 2):
+        greens = 5 if week >= 20 else (2 if week % 4 == 0 else 3)
+        opened = tuesday(week, 9) - timedelta(days=1)
+        health_round = health.open_round(session=session, actor=dm, team_id=team.id, now=opened)
+        for n, member in enumerate(members):
+            colour = Colour.GREEN if n < greens else Colour.RED
+            answers = {card.key: AnswerIn(colour, Trend.SAME) for card in health_round.cards}
+            health.submit_answers(session=session, actor=member, round_id=health_round.id, answers=answers, now=opened)
+        health.close_round(session=session, actor=dm, round_id=health_round.id, now=opened + timedelta(days=1))
+    action = service.create(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        title="Fix the flaky test suite",
+        started_on=ACTION_DAY,
+        target_metric=TargetMetric.HEALTH_CARD,
+        target_card="tech_quality",
+    )
+    measured = service.measurement(session, action)
+    assert measured is not None
+    # Baseline rounds in weeks 4..18 (8 of them), after in weeks 20..26 (4).
+    assert measured.values == [40.0, 60.0] * 4 + [100.0] * 4
+    verdict = measured.verdict
+    assert (verdict.outcome, verdict.result.decided_at) == (Outcome.IMPROVED, 8)
+    assert verdict.effect_text is not None
+    assert verdict.effect_text.startswith("health card score 50 \u2192 100 points (of 100) (+100%)")
+    assert verdict.reliability_text is not None
+    # 5 answers a round is a team of about 5 / 0.85 = 5.9 people: the rates simulated for 6.
+    assert "on simulated teams of about 6 people (85% of them answering each health-check round)" in verdict.reliability_text

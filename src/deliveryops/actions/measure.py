@@ -25,6 +25,7 @@ from deliveryops.analytics.verdicts.rule import (
     judge_weeks,
     settings_for,
 )
+from deliveryops.analytics.verdicts.simulation import HEALTH_ATTENDANCE
 from deliveryops.flow.data import TeamData
 
 __all__ = [
@@ -394,8 +395,9 @@ def _pace(metric: TargetMetric, data: TeamData, sources: OtherSources, *, start:
         counted = _in_period(tables.deployments.filter(pl.col("counted")), start, before_end).height
         return counted / BASELINE_WEEKS, "deployments a week"
     if metric.source == "health":
+        # The simulated paces are team sizes of which HEALTH_ATTENDANCE answer: the team's size estimated likewise.
         answers = [n for day, _score, n in sources.health if start <= day <= before_end]
-        return (float(np.median(answers)) if answers else 0.0), "respondents a round"
+        return (float(np.median(answers)) / HEALTH_ATTENDANCE if answers else 0.0), "people in the team"
     return len(item_cycle_times(data, start=start, end=before_end)) / BASELINE_WEEKS, "items a week"
 
 

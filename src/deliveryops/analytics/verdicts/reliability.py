@@ -5,13 +5,15 @@ seed set (1,000 runs per cell) and tests/analytics/test_verdict_rates.py re-meas
 on fresh runs and fails when they no longer agree within binomial uncertainty. Each entry is
 ``(metric, pace) -> (false verdicts by week 26, worst of with and without seasonality;
 30% improvement detected by week 8; by week 26)``, without seasonality for the detections. The pace is
-items a week (flow metrics), production deployments a week (DORA keys) or people answering a health-check
-round (health cards); ``Reliability.items_per_week`` holds it.
+items a week (flow metrics), production deployments a week (DORA keys) or people in the team, of whom 85%
+answer each health-check round (health cards); ``Reliability.items_per_week`` holds it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from deliveryops.analytics.verdicts.simulation import HEALTH_ATTENDANCE
 
 __all__ = ["LABELS", "RATES", "Reliability", "published", "reliability", "sentence"]
 
@@ -79,7 +81,9 @@ def sentence(measured: Reliability, pace_unit: str = "items a week") -> str:
     teams = {
         "items a week": f"finishing about {measured.items_per_week:g} items a week",
         "deployments a week": f"deploying to production about {measured.items_per_week:g} times a week",
-        "respondents a round": f"with about {measured.items_per_week:g} respondents a health-check round",
+        "people in the team": (
+            f"of about {measured.items_per_week:g} people ({HEALTH_ATTENDANCE:.0%} of them answering each health-check round)"
+        ),
     }.get(pace_unit, f"at about {measured.items_per_week:g} {pace_unit}")
     return (
         f"Measured reliability: on simulated teams {teams}, this rule "
