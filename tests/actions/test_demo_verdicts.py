@@ -12,6 +12,7 @@ from deliveryops.actions import service
 from deliveryops.actions.measure import Outcome
 from deliveryops.actions.models import ImprovementAction
 from deliveryops.demo.actions import KNOWN_EFFECTS, build_actions
+from deliveryops.demo.dora import build_dora
 from deliveryops.demo.simulated import import_simulated
 from deliveryops.simulate import simulate_organisation
 
@@ -22,6 +23,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 def test_demo_actions_that_worked_improved_and_those_that_did_nothing_did_not(session: Session) -> None:
     for simulated in simulate_organisation(teams=6, months=18, seed=7, end=NOW.date()):
         import_simulated(session, simulated)
+    build_dora(session, now=NOW, seed=7)
     build_actions(session, now=NOW)
     verdicts = {}
     for action in session.scalars(select(ImprovementAction).where(ImprovementAction.target_metric.is_not(None))):
@@ -42,5 +44,10 @@ def test_demo_actions_that_worked_improved_and_those_that_did_nothing_did_not(se
     assert split.result.effect is not None
     assert split.result.effect.relative_high is not None
     assert split.result.effect.relative_high < 0
+    # The DORA keys are judged from the team's deployments and changes: an effect with its interval, and no
+    # improved or worsened on a delivery process that did not change (checked above).
+    for title in ("Review pull requests within the hour", "Generate release notes automatically"):
+        assert verdicts[title].result.effect is not None, title
+        assert verdicts[title].result.final, title
     # Blocks a quarter as long, but blocked time is too sparse and noisy in this team to tell within 8 weeks.
     assert verdicts["Request data access at refinement, not at start"].outcome is Outcome.NOT_ENOUGH_EVIDENCE

@@ -28,7 +28,15 @@ def _margin(rate: float) -> float:
 
 @pytest.mark.parametrize(
     ("metric", "rate", "seasonal"),
-    [("cycle_time_p85", 4.0, False), ("cycle_time_p85", 10.0, True), ("throughput", 4.0, False), ("wip", 10.0, True)],
+    [
+        ("cycle_time_p85", 4.0, False),
+        ("cycle_time_p85", 10.0, True),
+        ("throughput", 4.0, False),
+        ("wip", 10.0, True),
+        ("lead_time", 10.0, True),
+        ("change_failure_rate", 10.0, False),
+        ("health_card", 10.0, False),
+    ],
 )
 def test_false_verdicts_on_stable_processes(metric: str, rate: float, seasonal: bool) -> None:
     published_false, _by_8, _by_26 = RATES[(metric, rate)]
@@ -41,7 +49,9 @@ def test_false_verdicts_on_stable_processes(metric: str, rate: float, seasonal: 
     assert published_false <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / PUBLISHED_RUNS)
 
 
-@pytest.mark.parametrize(("metric", "rate"), [("cycle_time_p85", 10.0), ("flow_efficiency", 10.0)])
+@pytest.mark.parametrize(
+    ("metric", "rate"), [("cycle_time_p85", 10.0), ("flow_efficiency", 10.0), ("lead_time", 4.0), ("deployment_frequency", 10.0)]
+)
 def test_detection_of_a_thirty_percent_improvement(metric: str, rate: float) -> None:
     _false, by_8, by_26 = RATES[(metric, rate)]
     measured = run_scenario(Scenario(metric, rate, 0.3, False), RUNS, seed=FRESH_SEED)

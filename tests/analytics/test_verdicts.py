@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from deliveryops.analytics.verdicts.effects import compare_items, compare_weeks, lag1_autocorrelation
+from deliveryops.analytics.verdicts.effects import compare_items, compare_weeks, lag1_autocorrelation, week_clustering
 from deliveryops.analytics.verdicts.reliability import RATES, reliability, sentence
-from deliveryops.analytics.verdicts.rule import Outcome, RuleSettings, judge_items, judge_weeks
-from deliveryops.analytics.verdicts.simulation import simulate_history
+from deliveryops.analytics.verdicts.rule import Outcome, RuleSettings, judge_items, judge_weeks, settings_for
+from deliveryops.analytics.verdicts.simulation import simulate, simulate_delivery, simulate_health, simulate_history
 
 LN2 = math.log(2)
 
@@ -165,3 +165,51 @@ def test_reliability_picks_the_nearest_simulated_pace() -> None:
     assert slow.items_per_week == 2
     assert reliability("unknown", 4) is None
     assert sentence(near).startswith("Measured reliability: on simulated teams finishing about 4 items a week")
+
+
+def test_week_clustering_inflates_for_events_that_share_their_week() -> None:
+    # Hand-worked: logs 0, 0 | log 4, log 4 around their mean log 2: MSB = 2 (log 2)^2 * 2 / 1 = 1.9218,
+    # MSW = 0, so icc = 1, kept at 0.99; sizes 2 and 2 weigh to m = 8 / 4 = 2: inflation 1 + 1 × 0.99.
+    assert week_clustering([[1.0, 1.0], [4.0, 4.0]]) == pytest.approx(1.99)
+    # Weeks alike (the same values in each): no clustering.
+    assert week_clustering([[1.0, 4.0], [1.0, 4.0]]) == 1.0
+    # One event a week cannot cluster (m = 1), and a single week tells nothing.
+    assert week_clustering([[1.0], [4.0], [2.0]]) == 1.0
+    assert week_clustering([[1.0, 8.0]]) == 1.0
+    # Each period around its own mean: a shift between before and after is not clustering.
+    assert week_clustering([[1.0, 2.0], [1.0, 2.0]], [[4.0, 8.0], [4.0, 8.0]]) == 1.0
+
+
+def test_clustered_events_widen_the_items_interval() -> None:
+    plain = compare_items([1.0, 2.0, 4.0, 8.0], [1.0, 2.0, 4.0, 8.0], level=0.9)
+    wide = compare_items([1.0, 2.0, 4.0, 8.0], [1.0, 2.0, 4.0, 8.0], level=0.9, inflation=4.0)
+    assert wide.standard_error == pytest.approx(2 * plain.standard_error)
+    assert wide.inflation == 4.0
+    assert settings_for("lead_time").cluster_weeks
+    assert not settings_for("cycle_time_p85").cluster_weeks
+
+
+def test_simulated_delivery_and_health_have_the_series_an_action_is_judged_by() -> None:
+    delivery = simulate_delivery(np.random.default_rng(5), rate=4)
+    assert set(delivery.weeks_after) == {"deployment_frequency", "change_failure_rate"}
+    assert set(delivery.events_after) == {"lead_time", "time_to_restore"}
+    assert len(delivery.weeks_before["deployment_frequency"]) == 16
+    assert len(delivery.events_after["lead_time"]) == 26
+    # Each deployment ships at least one change; a week without deployments has no failure rate.
+    for deployments, rate, changes in zip(
+        delivery.weeks_after["deployment_frequency"],
+        delivery.weeks_after["change_failure_rate"],
+        delivery.events_after["lead_time"],
+        strict=True,
+    ):
+        assert deployments is not None
+        assert len(changes) >= deployments
+        assert (rate is None) == (deployments == 0)
+    health = simulate_health(np.random.default_rng(5), rate=6)
+    scores = health.weeks_before["health_card"] + health.weeks_after["health_card"]
+    # A round every other week: about half the weeks have a score, each a multiple of 100 / (2 × answers).
+    assert 18 <= sum(score is not None for score in scores) <= 21
+    assert all(score is None or 0 <= score <= 100 for score in scores)
+    improved = simulate(np.random.default_rng(6), "health_card", rate=10, shift=0.5)
+    after = [score for score in improved.weeks_after["health_card"] if score is not None]
+    assert sum(after) / len(after) > 70  # the level 0.55 raised by half: about 82

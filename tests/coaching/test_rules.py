@@ -176,6 +176,12 @@ def test_health_red_with_metric_fires_when_data_agrees() -> None:
         'The team voted "Easy to release" red in the last 2 health-check rounds, and '
         "deployment frequency confirms it: 0.5 deployment days/week (medium)."
     )
+    # The confirming DORA key is the metric the suggested action is judged by.
+    assert finding.target_metric == "deployment_frequency"
+    failing = DoraSignals(0.5, "medium", 200.0, "high", 0.2, "low", deployments=6)
+    tech = replace(evidence, health_streaks=(HealthStreak("tech_quality", "Tech quality", 3),), dora=failing)
+    [quality] = rules.health_red_with_metric(tech)
+    assert quality.target_metric == "change_failure_rate"
 
 
 def test_health_red_with_metric_quiet_without_matching_metric_or_streak() -> None:

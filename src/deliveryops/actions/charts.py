@@ -25,11 +25,18 @@ def effect_figure(measurement: Measurement) -> ChartSpec:
         ``{"data", "layout"}`` with the definition anchor ``action-verdicts``.
     """
     metric = measurement.metric
-    per_item = metric is TargetMetric.CYCLE_TIME_P85
+    per_item = metric.per_event
+    event, y_title, unit = {
+        TargetMetric.CYCLE_TIME_P85: ("Finished item", "Cycle time (days)", "days"),
+        TargetMetric.LEAD_TIME: ("Deployed change", "Lead time for changes (hours)", "hours"),
+        TargetMetric.TIME_TO_RESTORE: ("Failed deployment", "Time to restore (hours)", "hours"),
+    }.get(metric, ("Week", metric.label, ""))
     figure = new_figure(
         title="Before and after the action",
-        x_title="Finished on" if per_item else "Week (labelled by its Monday)",
-        y_title="Cycle time (days)" if per_item else metric.label,
+        x_title=("Finished on" if metric is TargetMetric.CYCLE_TIME_P85 else "Day")
+        if per_item
+        else "Week (labelled by its Monday)",
+        y_title=y_title,
         definition="action-verdicts",
         subtitle="Baseline level, and the estimate after with its interval",
     )
@@ -41,9 +48,9 @@ def effect_figure(measurement: Measurement) -> ChartSpec:
                 x=[day.isoformat() for day, _days in measurement.items],
                 y=[days for _day, days in measurement.items],
                 mode="markers",
-                name="Finished item",
+                name=event,
                 marker={"color": BLUE, "size": 6, "opacity": 0.6},
-                hovertemplate="Finished %{x}: %{y} days<extra></extra>",
+                hovertemplate=f"%{{x}}: %{{y}} {unit}<extra></extra>",
             )
         )
     else:
@@ -52,7 +59,7 @@ def effect_figure(measurement: Measurement) -> ChartSpec:
                 x=[week.isoformat() for week in measurement.weeks],
                 y=measurement.values,
                 mode="lines+markers",
-                name="Week",
+                name="Round" if metric is TargetMetric.HEALTH_CARD else "Week",
                 line={"color": BLUE},
                 hovertemplate="%{x}: %{y}<extra></extra>",
             )

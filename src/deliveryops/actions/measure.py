@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import polars as pl
 
 from deliveryops.actions.models import ImprovementAction, TargetMetric
+from deliveryops.analytics.dora import DoraTables
 from deliveryops.analytics.flow import flow_efficiency, item_timeline, wip
 from deliveryops.analytics.percentiles import nearest_rank
 from deliveryops.analytics.verdicts.effects import Effect
@@ -17,11 +20,12 @@ from deliveryops.analytics.verdicts.rule import (
     BASELINE_WEEKS,
     Direction,
     Outcome,
-    RuleSettings,
     VerdictResult,
     judge_items,
     judge_weeks,
+    settings_for,
 )
+from deliveryops.analytics.verdicts.simulation import HEALTH_ATTENDANCE
 from deliveryops.flow.data import TeamData
 
 __all__ = [
@@ -29,8 +33,12 @@ __all__ = [
     "OUTCOME_LABELS",
     "ActionVerdict",
     "Measurement",
+    "OtherSources",
     "Outcome",
+    "dora_events",
+    "dora_weekly",
     "effect_text",
+    "health_weekly",
     "item_cycle_times",
     "measure",
     "unit_of",
@@ -122,6 +130,92 @@ def item_cycle_times(data: TeamData, *, start: date, end: date) -> list[tuple[da
     return [(day, float(days)) for day, days in finished.select("finished_date", "cycle_time_days").iter_rows()]
 
 
+@dataclass(frozen=True)
+class OtherSources:
+    """What an action on a DORA key or a health-check card is judged by (work items give the flow metrics).
+
+    ``dora``: the team's linked DORA tables (None when the team has none); ``health``: the target card's
+    results in the team's closed rounds with enough respondents, as ``(closed on, score 0..100, answers)``.
+    """
+
+    dora: DoraTables | None = None
+    health: tuple[tuple[date, float, int], ...] = ()
+
+
+def _in_period(frame: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    return frame.filter(pl.col("local_date").is_between(start, end))
+
+
+def dora_events(tables: DoraTables, metric: TargetMetric, *, start: date, end: date) -> list[tuple[date, float]]:
+    """``(day, hours)`` per event from ``start`` to ``end``, by day: each deployed change's lead time
+    (``LEAD_TIME``) or each failed production deployment's time to restore (``TIME_TO_RESTORE``; failures not
+    yet restored are left out). Days are in the team's zone, as on the DORA page."""
+    if metric is TargetMetric.LEAD_TIME:
+        frame = _in_period(tables.changes, start, end).filter(
+            pl.col("deployed_at").is_not_null() & pl.col("lead_time_minutes").is_not_null()
+        )
+        column = "lead_time_minutes"
+    elif metric is TargetMetric.TIME_TO_RESTORE:
+        frame = _in_period(tables.deployments, start, end).filter(
+            pl.col("counted") & pl.col("failed_change") & pl.col("recovery_minutes").is_not_null()
+        )
+        column = "recovery_minutes"
+    else:
+        raise ValueError(f"{metric.value} is not a per-event DORA key")
+    rows = frame.sort("local_date").select("local_date", column).iter_rows()
+    return [(day, round(float(minutes) / 60, 4)) for day, minutes in rows]
+
+
+def dora_weekly(tables: DoraTables | None, metric: TargetMetric, *, start: date, end: date) -> list[tuple[date, float]]:
+    """One value per ISO week (Monday label) from ``start``'s week to ``end``'s week.
+
+    * ``DEPLOYMENT_FREQUENCY``: counted production deployments finished in the week;
+    * ``CHANGE_FAILURE_RATE``: the share (%) of them that failed (weeks without deployments have no value);
+    * ``LEAD_TIME`` / ``TIME_TO_RESTORE``: the week's median in hours, for the chart only (the verdict uses
+      every event).
+
+    Weeks before the team's first recorded production deployment have no value: its delivery data did not
+    reach DeliveryOps yet, which is not the same as deploying nothing.
+    """
+    if tables is None:
+        return []
+    first, last = _monday(start), _monday(end)
+    weeks = [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+    counted = tables.deployments.filter(pl.col("counted"))
+    if counted.is_empty():
+        return []
+    known_from = _monday(counted.get_column("local_date").min())  # type: ignore[arg-type]
+    if metric.per_event:
+        by_week: dict[date, list[float]] = {}
+        for day, hours in dora_events(tables, metric, start=first, end=last + timedelta(days=6)):
+            by_week.setdefault(_monday(day), []).append(hours)
+        return [(week, round(float(np.median(by_week[week])), 4)) for week in weeks if week in by_week]
+    per_week: dict[date, list[bool]] = {}
+    for day, failed in _in_period(counted, first, last + timedelta(days=6)).select("local_date", "failed_change").iter_rows():
+        per_week.setdefault(_monday(day), []).append(bool(failed))
+    out: list[tuple[date, float]] = []
+    for week in weeks:
+        if week < known_from:
+            continue
+        flags = per_week.get(week, [])
+        if metric is TargetMetric.DEPLOYMENT_FREQUENCY:
+            out.append((week, float(len(flags))))
+        elif flags:
+            out.append((week, round(100 * sum(flags) / len(flags), 2)))
+    return out
+
+
+def health_weekly(results: Sequence[tuple[date, float, int]], *, start: date, end: date) -> list[tuple[date, float]]:
+    """The card's score (0..100) in the weeks a round closed (two rounds in one week: their mean)."""
+    first, last = _monday(start), _monday(end)
+    by_week: dict[date, list[float]] = {}
+    for day, score, _answers in results:
+        week = _monday(day)
+        if first <= week <= last:
+            by_week.setdefault(week, []).append(score)
+    return [(week, round(sum(scores) / len(scores), 2)) for week, scores in sorted(by_week.items())]
+
+
 @dataclass
 class ActionVerdict:
     """The verdict on an action, in words, with the numbers behind it."""
@@ -158,7 +252,7 @@ class Measurement:
     values: list[float]
     divider_index: int | None
     evaluated_weeks: int  # weeks after the divider the verdict used (its window)
-    items: list[tuple[date, float]]  # cycle time only: finished date and days
+    items: list[tuple[date, float]]  # per-event metrics only: the event's date and value
     verdict: ActionVerdict
     direction: str
     items_per_week: float
@@ -174,7 +268,22 @@ def unit_of(metric: TargetMetric) -> str:
         TargetMetric.WIP: "items",
         TargetMetric.FLOW_EFFICIENCY: "percentage points",
         TargetMetric.BLOCKED_DAYS: "days a week",
+        TargetMetric.DEPLOYMENT_FREQUENCY: "deployments a week",
+        TargetMetric.LEAD_TIME: "hours",
+        TargetMetric.CHANGE_FAILURE_RATE: "percentage points",
+        TargetMetric.TIME_TO_RESTORE: "hours",
+        TargetMetric.HEALTH_CARD: "points (of 100)",
     }[metric]
+
+
+def _events(metric: TargetMetric) -> str:
+    """What one value of a per-event metric is, or one value of a weekly one."""
+    return {
+        TargetMetric.CYCLE_TIME_P85: "finished items",
+        TargetMetric.LEAD_TIME: "deployed changes",
+        TargetMetric.TIME_TO_RESTORE: "restored failed deployments",
+        TargetMetric.HEALTH_CARD: "closed rounds with enough respondents",
+    }.get(metric, "weeks with a value")
 
 
 def _name(metric: TargetMetric) -> str:
@@ -184,6 +293,11 @@ def _name(metric: TargetMetric) -> str:
         TargetMetric.WIP: "average WIP",
         TargetMetric.FLOW_EFFICIENCY: "flow efficiency",
         TargetMetric.BLOCKED_DAYS: "blocked time",
+        TargetMetric.DEPLOYMENT_FREQUENCY: "deployment frequency",
+        TargetMetric.LEAD_TIME: "lead time for changes (85th percentile)",
+        TargetMetric.CHANGE_FAILURE_RATE: "change failure rate",
+        TargetMetric.TIME_TO_RESTORE: "time to restore (85th percentile)",
+        TargetMetric.HEALTH_CARD: "health card score",
     }[metric]
 
 
@@ -206,7 +320,9 @@ def effect_text(metric: TargetMetric, effect: Effect) -> str:
     )
 
 
-def _explain(metric: TargetMetric, result: VerdictResult, direction: str, per_week: float) -> tuple[str, str | None]:
+def _explain(
+    metric: TargetMetric, result: VerdictResult, direction: str, per_week: float, pace_unit: str = "items a week"
+) -> tuple[str, str | None]:
     rules = result.settings
     share = f"{rules.min_change:.0%}"
     name = _name(metric)
@@ -231,16 +347,24 @@ def _explain(metric: TargetMetric, result: VerdictResult, direction: str, per_we
             None,
         )
     if result.reason == "baseline":
-        missing = result.needed_items if metric is TargetMetric.CYCLE_TIME_P85 else result.needed_weeks
-        what = "finished items" if metric is TargetMetric.CYCLE_TIME_P85 else "weeks with a value"
-        needed = f"The baseline (the {BASELINE_WEEKS} weeks before the action) needs at least {missing:g} {what}."
+        what = _events(metric)
+        if metric.per_event:
+            needed = (
+                f"The baseline (the {BASELINE_WEEKS} weeks before the action) needs at least {result.needed_items or 0:g} {what}."
+            )
+        else:
+            missing = result.needed_weeks or 0
+            needed = (
+                f"The baseline (the {BASELINE_WEEKS} weeks before the action) needs {missing:g} more {what} "
+                f"(at least {rules.min_baseline_weeks})."
+            )
         return f"Not enough evidence: too little history before the action to compare with. {needed}", needed
     needed_text: str | None = None
     if result.needed_weeks is not None and math.isfinite(result.needed_weeks):
         more = max(int(result.needed_weeks) - result.weeks_after, 0)
         items = ""
         if result.needed_items is not None and math.isfinite(result.needed_items):
-            items = f" (about {int(result.needed_items)} finished items)"
+            items = f" (about {int(result.needed_items)} {_events(metric)})"
         needed_text = (
             f"To tell a {share} change from routine variation, the data needs about {int(result.needed_weeks)} weeks "
             f"after the action{items}: {more} more week{'s' if more != 1 else ''}."
@@ -249,7 +373,7 @@ def _explain(metric: TargetMetric, result: VerdictResult, direction: str, per_we
             needed_text += f" That is beyond the {rules.max_weeks}-week window, so this verdict stays."
     else:
         needed_text = (
-            f"At this team's pace (about {_number(per_week)} items a week) and variation, even {rules.max_weeks} weeks "
+            f"At this team's pace (about {_number(per_week)} {pace_unit}) and variation, even {rules.max_weeks} weeks "
             f"after the action would not tell a {share} change from routine variation; judge this action by "
             "other evidence, or target a metric with more data."
         )
@@ -261,17 +385,36 @@ def _explain(metric: TargetMetric, result: VerdictResult, direction: str, per_we
     )
 
 
-def measure(action: ImprovementAction, data: TeamData, *, today: date) -> Measurement | None:
+def _pace(metric: TargetMetric, data: TeamData, sources: OtherSources, *, start: date, divider_week: date) -> tuple[float, str]:
+    """The team's pace before the action, in the unit the published rates are indexed by."""
+    before_end = divider_week - timedelta(days=1)
+    if metric.source == "dora":
+        tables = sources.dora
+        if tables is None:
+            return 0.0, "deployments a week"
+        counted = _in_period(tables.deployments.filter(pl.col("counted")), start, before_end).height
+        return counted / BASELINE_WEEKS, "deployments a week"
+    if metric.source == "health":
+        # The simulated paces are team sizes of which HEALTH_ATTENDANCE answer: the team's size estimated likewise.
+        answers = [n for day, _score, n in sources.health if start <= day <= before_end]
+        return (float(np.median(answers)) / HEALTH_ATTENDANCE if answers else 0.0), "people in the team"
+    return len(item_cycle_times(data, start=start, end=before_end)) / BASELINE_WEEKS, "items a week"
+
+
+def measure(action: ImprovementAction, data: TeamData, *, today: date, sources: OtherSources | None = None) -> Measurement | None:
     """Judge an action by its target metric with the verdict rule (``deliveryops.analytics.verdicts``).
 
     Baseline: the ``BASELINE_WEEKS`` complete weeks before the week the action took effect. After: the
     complete weeks from that week on (the current week is left out), up to the rule's ``max_weeks``.
+    Per-event metrics (cycle time, lead time for changes, time to restore) are judged on every event;
+    the others on one value per week (a health card: one per closed round, in the week it closed).
     Returns None for an action without a target metric.
     """
     if action.target_metric is None:
         return None
     metric = action.target_metric
-    rules = RuleSettings()
+    other = sources or OtherSources()
+    rules = settings_for(metric.value)
     direction = action.expected_direction or metric.better
     better: Direction = "increase" if direction == "increase" else "decrease"
     divider_week = _monday(action.started_on)
@@ -280,33 +423,45 @@ def measure(action: ImprovementAction, data: TeamData, *, today: date) -> Measur
     end = min(last_complete, divider_week + timedelta(weeks=rules.max_weeks) - timedelta(days=1))
     after_count = max((_monday(end) - divider_week).days // 7 + 1, 0) if end >= divider_week else 0
     all_weeks = [start + timedelta(weeks=i) for i in range(BASELINE_WEEKS + after_count)]
-    series = dict(weekly_series(data, metric, start=start, end=end)) if end >= start else {}
+    series: dict[date, float] = {}
+    if end >= start:
+        if metric.source == "dora":
+            series = dict(dora_weekly(other.dora, metric, start=start, end=end))
+        elif metric.source == "health":
+            series = dict(health_weekly(other.health, start=start, end=end))
+        else:
+            series = dict(weekly_series(data, metric, start=start, end=end))
     weeks = [week for week in all_weeks if week in series]
     values = [series[week] for week in weeks]
     divider = next((index for index, week in enumerate(weeks) if week >= divider_week), len(weeks))
     items: list[tuple[date, float]] = []
-    if metric is TargetMetric.CYCLE_TIME_P85:
-        items = item_cycle_times(data, start=start, end=end) if end >= start else []
-        before_items = [days for day, days in items if day < divider_week]
+    if metric.per_event:
+        if end >= start:
+            if metric is TargetMetric.CYCLE_TIME_P85:
+                items = item_cycle_times(data, start=start, end=end)
+            elif other.dora is not None:
+                items = dora_events(other.dora, metric, start=start, end=end)
+        before_items = [value for day, value in items if day < divider_week]
+        before_by_week: list[list[float]] = [[] for _ in range(BASELINE_WEEKS)]
         after_by_week: list[list[float]] = [[] for _ in range(after_count)]
-        for day, days in items:
+        for day, value in items:
             if day >= divider_week:
-                after_by_week[(day - divider_week).days // 7].append(days)
-        result = judge_items(before_items, after_by_week, better=better, settings=rules)
-        throughput = len(before_items)
+                after_by_week[(day - divider_week).days // 7].append(value)
+            elif day >= start:
+                before_by_week[(day - start).days // 7].append(value)
+        result = judge_items(before_items, after_by_week, better=better, settings=rules, before_by_week=before_by_week)
     else:
         before = [series.get(week) for week in all_weeks[:BASELINE_WEEKS]]
         after = [series.get(week) for week in all_weeks[BASELINE_WEEKS:]]
         result = judge_weeks(before, after, better=better, settings=rules)
-        throughput = len(item_cycle_times(data, start=start, end=divider_week - timedelta(days=1)))
-    per_week = throughput / BASELINE_WEEKS
-    explanation, needed_text = _explain(metric, result, direction, per_week)
+    per_week, pace_unit = _pace(metric, data, other, start=start, divider_week=divider_week)
+    explanation, needed_text = _explain(metric, result, direction, per_week, pace_unit)
     measured = reliability(metric.value, per_week)
     judged = ActionVerdict(
         outcome=result.outcome,
         explanation=explanation,
         effect_text=effect_text(metric, result.effect) if result.effect is not None else None,
-        reliability_text=sentence(measured) if measured is not None else None,
+        reliability_text=sentence(measured, pace_unit) if measured is not None else None,
         needed_text=needed_text,
         result=result,
         reliability=measured,

@@ -28,6 +28,11 @@ class TargetMetric(enum.StrEnum):
     WIP = "wip"
     FLOW_EFFICIENCY = "flow_efficiency"
     BLOCKED_DAYS = "blocked_days"
+    DEPLOYMENT_FREQUENCY = "deployment_frequency"
+    LEAD_TIME = "lead_time"
+    CHANGE_FAILURE_RATE = "change_failure_rate"
+    TIME_TO_RESTORE = "time_to_restore"
+    HEALTH_CARD = "health_card"
 
     @property
     def label(self) -> str:
@@ -38,12 +43,46 @@ class TargetMetric(enum.StrEnum):
             "wip": "Average WIP (items)",
             "flow_efficiency": "Flow efficiency (%)",
             "blocked_days": "Blocked time (days per week)",
+            "deployment_frequency": "DORA: deployment frequency (production deployments per week)",
+            "lead_time": "DORA: lead time for changes (hours per change)",
+            "change_failure_rate": "DORA: change failure rate (% of deployments per week)",
+            "time_to_restore": "DORA: time to restore service (hours per failed deployment)",
+            "health_card": "Health check card score (0\u2013100 per round)",
         }[self.value]
 
     @property
     def better(self) -> str:
         """The direction that is an improvement."""
-        return "increase" if self in (TargetMetric.THROUGHPUT, TargetMetric.FLOW_EFFICIENCY) else "decrease"
+        return (
+            "increase"
+            if self
+            in (
+                TargetMetric.THROUGHPUT,
+                TargetMetric.FLOW_EFFICIENCY,
+                TargetMetric.DEPLOYMENT_FREQUENCY,
+                TargetMetric.HEALTH_CARD,
+            )
+            else "decrease"
+        )
+
+    @property
+    def per_event(self) -> bool:
+        """Judged on one value per event (item, change, failed deployment) rather than one per week or round."""
+        return self in (TargetMetric.CYCLE_TIME_P85, TargetMetric.LEAD_TIME, TargetMetric.TIME_TO_RESTORE)
+
+    @property
+    def source(self) -> str:
+        """Where its values come from: "flow" (work items), "dora" (deployments, changes, incidents) or "health"."""
+        if self is TargetMetric.HEALTH_CARD:
+            return "health"
+        if self in (
+            TargetMetric.DEPLOYMENT_FREQUENCY,
+            TargetMetric.LEAD_TIME,
+            TargetMetric.CHANGE_FAILURE_RATE,
+            TargetMetric.TIME_TO_RESTORE,
+        ):
+            return "dora"
+        return "flow"
 
 
 class ImprovementAction(Base):
@@ -67,7 +106,17 @@ class ImprovementAction(Base):
     target_metric: Mapped[TargetMetric | None] = mapped_column(
         Enum(TargetMetric, native_enum=False, length=30, values_callable=enum_values), nullable=True
     )
+    target_card: Mapped[str | None] = mapped_column(String(60), nullable=True)  # health card key (health_card only)
     expected_direction: Mapped[str | None] = mapped_column(String(10), nullable=True)  # increase, decrease
     expected_size: Mapped[float | None] = mapped_column(Float, nullable=True)
     done_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def target_label(self) -> str | None:
+        """The target metric for people, with the health card's key when it aims at a card."""
+        if self.target_metric is None:
+            return None
+        if self.target_metric is TargetMetric.HEALTH_CARD and self.target_card:
+            return f"Health check card \u201c{self.target_card}\u201d score (0\u2013100 per round)"
+        return self.target_metric.label

@@ -51,6 +51,7 @@ def _list_page(
             "actions": actions,
             "verdicts": verdicts,
             "metrics": list(TargetMetric),
+            "cards": sorted(service.health_card_keys(session, team.id).items(), key=lambda pair: pair[1]),
             "people": [m.user for m in members_of(session=session, team=team)],
             "follow": service.follow_through(session, team),
             "errors": errors or {},
@@ -80,6 +81,7 @@ def create_action(
     due_date: Annotated[str, Form(max_length=10)] = "",
     started_on: Annotated[str, Form(max_length=10)] = "",
     target_metric: Annotated[str, Form(max_length=30)] = "",
+    target_card: Annotated[str, Form(max_length=60)] = "",
     expected_direction: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Add an improvement action, optionally with a metric that should move."""
@@ -92,6 +94,7 @@ def create_action(
         "due_date": due_date,
         "started_on": started_on,
         "target_metric": target_metric,
+        "target_card": target_card,
         "expected_direction": expected_direction,
     }
     errors: dict[str, str] = {}
@@ -116,6 +119,7 @@ def create_action(
             due_date=due,
             started_on=started,
             target_metric=metric,
+            target_card=(target_card or None) if metric is TargetMetric.HEALTH_CARD else None,
             expected_direction=expected_direction or None,
         )
     except ValidationFailedError as exc:
@@ -217,6 +221,7 @@ class ActionRead(BaseModel):
     status: ActionStatus
     started_on: date
     target_metric: TargetMetric | None
+    target_card: str | None = Field(default=None, description="the health-check card key (target metric health_card)")
     expected_direction: str | None
     done_on: date | None
     verdict: str | None = Field(
@@ -242,6 +247,9 @@ class ActionCreate(BaseModel):
     due_date: date | None = None
     started_on: date | None = None
     target_metric: TargetMetric | None = None
+    target_card: str | None = Field(
+        default=None, max_length=60, description="the health-check card key; required when target_metric is health_card"
+    )
     expected_direction: str | None = Field(default=None, pattern="^(increase|decrease)$")
 
 

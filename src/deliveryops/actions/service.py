@@ -4,20 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
-from deliveryops.actions.measure import Measurement, Outcome, measure
+from deliveryops.actions.measure import Measurement, OtherSources, Outcome, measure
 from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMetric
+from deliveryops.dora import service as dora
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import default_types, today_in
+from deliveryops.health import service as health
+from deliveryops.health.models import HealthRound, HealthRoundCard, HealthTemplateCard
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_manage_team, get_team_or_raise, team_ids_of
 
-__all__ = ["FollowThrough", "create", "follow_through", "get_or_raise", "list_team", "measurement", "update"]
+__all__ = [
+    "FollowThrough",
+    "create",
+    "follow_through",
+    "get_or_raise",
+    "health_card_keys",
+    "list_team",
+    "measurement",
+    "sources_for",
+    "update",
+]
 
 
 def _may_change(session: Session, actor: User | None, team: Team) -> bool:
@@ -39,6 +53,7 @@ def create(
     expected_direction: str | None = None,
     expected_size: float | None = None,
     impediment_id: int | None = None,
+    target_card: str | None = None,
 ) -> ImprovementAction:
     """Create an improvement action for a team (its people, its delivery manager, admins).
 
@@ -56,6 +71,7 @@ def create(
         expected_direction: "increase" or "decrease" (default: the metric's better direction).
         expected_size: the expected change, in the metric's unit.
         impediment_id: the impediment it answers, if any.
+        target_card: the health-check card key, for ``TargetMetric.HEALTH_CARD`` only.
 
     Returns:
         The action.
@@ -74,6 +90,17 @@ def create(
         errors["expected_direction"] = "Choose increase or decrease."
     if owner_id is not None and session.get(User, owner_id) is None:
         errors["owner_id"] = "Choose an existing person."
+    card = (target_card or "").strip() or None
+    if target_metric is TargetMetric.HEALTH_CARD:
+        known = health_card_keys(session, team.id)
+        if card is None:
+            errors["target_card"] = "Choose the health-check card the action should move."
+        elif card not in known:
+            errors["target_card"] = (
+                f"No health-check card with the key {card!r}; choose one of: {', '.join(sorted(known)) or 'none yet'}."
+            )
+    elif card is not None:
+        errors["target_card"] = "A card is only chosen when the target metric is a health-check card."
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     action = ImprovementAction(
@@ -85,6 +112,7 @@ def create(
         due_date=due_date,
         started_on=started_on or today_in(team),
         target_metric=target_metric,
+        target_card=card,
         expected_direction=expected_direction or None,
         expected_size=expected_size,
         impediment_id=impediment_id,
@@ -92,6 +120,19 @@ def create(
     session.add(action)
     session.flush()
     return action
+
+
+def health_card_keys(session: Session, team_id: int) -> dict[str, str]:
+    """Card key -> title of every card the team can aim at: those asked in its rounds and those of the templates."""
+    keys: dict[str, str] = {}
+    for key, title in session.execute(select(HealthTemplateCard.key, HealthTemplateCard.title)).all():
+        keys.setdefault(key, title)
+    rounds = select(HealthRound.id).where(HealthRound.team_id == team_id)
+    for key, title in session.execute(
+        select(HealthRoundCard.key, HealthRoundCard.title).where(HealthRoundCard.round_id.in_(rounds))
+    ).all():
+        keys[key] = title
+    return keys
 
 
 def get_or_raise(*, session: Session, actor: User, action_id: int) -> ImprovementAction:
@@ -132,12 +173,36 @@ def list_team(*, session: Session, actor: User | None, team_id: int) -> list[Imp
     return sorted(rows, key=lambda row: row.status in (ActionStatus.DONE, ActionStatus.DROPPED))
 
 
+def sources_for(session: Session, team: Team, action: ImprovementAction) -> OtherSources:
+    """The DORA tables or the health-card results an action on a DORA key or a health card is judged by."""
+    metric = action.target_metric
+    if metric is None or metric.source == "flow":
+        return OtherSources()
+    if metric.source == "dora":
+        tables = dora.load_tables(
+            session,
+            team_ids=[team.id],
+            time_zone=team.time_zone,
+            environments=dora.production_environments(session, team.id),
+        )
+        return OtherSources(dora=tables)
+    zone = ZoneInfo(team.time_zone)
+    results = tuple(
+        (summary.closed_at.astimezone(zone).date(), round(100 * card.score, 2), card.answers)
+        for summary in health.team_history(session, team_id=team.id)
+        if summary.shown
+        for card in summary.cards
+        if card.key == action.target_card
+    )
+    return OtherSources(health=results)
+
+
 def measurement(session: Session, action: ImprovementAction) -> Measurement | None:
     """The action's before/after effect and verdict (None without a target metric)."""
     team = session.get(Team, action.team_id)
     assert team is not None
     data = load_team_data(session, team)
-    return measure(action, data.only_types(default_types(data)), today=today_in(team))
+    return measure(action, data.only_types(default_types(data)), today=today_in(team), sources=sources_for(session, team, action))
 
 
 @dataclass

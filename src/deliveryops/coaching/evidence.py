@@ -198,7 +198,7 @@ def _actions(session: Session, team: Team, *, today: date) -> tuple[ActionEffect
             ActionEffect(
                 action.id,
                 action.title,
-                action.target_metric.label,
+                action.target_label or action.target_metric.label,
                 action.started_on,
                 max((today - action.started_on).days // 7, 0),
                 measured.verdict.outcome.value,

@@ -406,6 +406,12 @@ def _metric_signal(evidence: TeamEvidence, card_key: str) -> tuple[str, str, str
     return None
 
 
+_DORA_TARGETS = {
+    "Deployment frequency": "deployment_frequency",
+    "Lead time for changes": "lead_time",
+    "Change failure rate": "change_failure_rate",
+}
+
 _HEALTH_PRACTICE = {
     "easy_to_release": ("trunk_based", None),
     "tech_quality": ("trunk_based", None),
@@ -425,6 +431,8 @@ def health_red_with_metric(evidence: TeamEvidence) -> list[Finding]:
             continue
         label, value, link = signal
         practice, metric = _HEALTH_PRACTICE.get(streak.card_key, ("health_to_action", None))
+        # A DORA key that confirms the card is the metric an action can be judged by.
+        metric = _DORA_TARGETS.get(label, metric)
         out.append(
             Finding(
                 kind="health_red_with_metric",

@@ -3,7 +3,9 @@
 Two actions truly worked: the simulator applies a step change on their date (Payments' stories need 45% of
 the development time, Data Platform's items stay blocked a quarter as long; see
 ``deliveryops.simulate.demo``). Three truly did nothing: nothing changes in Growth's or Payments' process on
-their dates, nor in Mobile's. Checkout and Search drift by design (a gradual trend, not a step).
+their dates, nor in Mobile's, nor in Growth's or Payments' delivery (their DORA profiles stay the same; two
+actions aim at lead time and deployment frequency). Checkout and Search drift by design (a gradual trend,
+not a step).
 ``KNOWN_EFFECTS`` records the truth so a test can check the verdicts against it.
 """
 
@@ -78,6 +80,24 @@ ACTIONS: list[tuple[str, str, str, str, int, TargetMetric | None, int | None]] =
     ("Growth", "Write the success metric into every experiment ticket", "", "retro", 40, None, 14),
     (
         "Growth",
+        "Review pull requests within the hour",
+        "Hoped it would shorten lead time for changes; how the team reviews and ships did not change.",
+        "retro",
+        120,
+        TargetMetric.LEAD_TIME,
+        10,
+    ),
+    (
+        "Payments",
+        "Generate release notes automatically",
+        "Hoped it would make deploying cheaper; the team already deployed several times a day.",
+        "retro",
+        100,
+        TargetMetric.DEPLOYMENT_FREQUENCY,
+        14,
+    ),
+    (
+        "Growth",
         "Move the stand-up to 10:00",
         "Hoped it would shorten cycle time; the way items flow did not change.",
         "retro",
@@ -97,6 +117,9 @@ KNOWN_EFFECTS: dict[str, str] = {
     "Limit WIP to 5 and swarm on reviews": "drift",
     "Pair on code reviews": "drift",
     "Move the release train to weekly": "nothing",
+    # DORA keys: Growth's and Payments' delivery profiles stay the same throughout (deliveryops.demo.dora).
+    "Review pull requests within the hour": "nothing",
+    "Generate release notes automatically": "nothing",
 }
 
 

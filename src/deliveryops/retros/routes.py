@@ -103,6 +103,7 @@ class RetroAction(BaseModel):
     title: str = Field(max_length=200)
     owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     target_metric: TargetMetric | None = None
+    target_card: str | None = Field(default=None, max_length=60, description="health-check card key (target health_card)")
 
 
 class RetroSummary(BaseModel):
@@ -231,6 +232,7 @@ def retro_action(body: RetroAction, request: Request, session: SessionDep, actor
         title=body.title,
         owner_id=body.owner_id,
         target_metric=body.target_metric,
+        target_card=body.target_card,
     )
     return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 

@@ -301,6 +301,7 @@ def add_action(
     title: str,
     owner_id: int | None = None,
     target_metric: TargetMetric | None = None,
+    target_card: str | None = None,
 ) -> ImprovementAction:
     """Turn a discussion into an improvement action of the team (actions phase)."""
     retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
@@ -313,6 +314,7 @@ def add_action(
         source="retro",
         owner_id=owner_id,
         target_metric=target_metric,
+        target_card=target_card,
         due_date=(utcnow() + timedelta(days=14)).date(),
     )
     action.retro_id = retro.id

@@ -3,13 +3,17 @@
 These are results, not parameters: they come from ``benchmarks/verdict_bench.py`` on the frozen held-out
 seed set (1,000 runs per cell) and tests/analytics/test_verdict_rates.py re-measures a sample of them
 on fresh runs and fails when they no longer agree within binomial uncertainty. Each entry is
-``(metric, items a week) -> (false verdicts by week 26, worst of with and without seasonality;
-30% improvement detected by week 8; by week 26)``, without seasonality for the detections.
+``(metric, pace) -> (false verdicts by week 26, worst of with and without seasonality;
+30% improvement detected by week 8; by week 26)``, without seasonality for the detections. The pace is
+items a week (flow metrics), production deployments a week (DORA keys) or people in the team, of whom 85%
+answer each health-check round (health cards); ``Reliability.items_per_week`` holds it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from deliveryops.analytics.verdicts.simulation import HEALTH_ATTENDANCE
 
 __all__ = ["LABELS", "RATES", "Reliability", "published", "reliability", "sentence"]
 
@@ -42,6 +46,23 @@ RATES: dict[tuple[str, float], tuple[float, float, float]] = {
     ("blocked_days", 2.0): (0.037, 0.039, 0.039),
     ("blocked_days", 4.0): (0.032, 0.049, 0.049),
     ("blocked_days", 10.0): (0.033, 0.095, 0.095),
+    # DORA keys and health cards: the held-out run of benchmarks/verdict_bench.py --runs 1000 --metrics
+    # deployment_frequency,lead_time,change_failure_rate,time_to_restore,health_card (same seed set).
+    ("deployment_frequency", 2.0): (0.014, 0.045, 0.045),
+    ("deployment_frequency", 4.0): (0.016, 0.070, 0.070),
+    ("deployment_frequency", 10.0): (0.017, 0.232, 0.273),
+    ("lead_time", 2.0): (0.025, 0.206, 0.206),
+    ("lead_time", 4.0): (0.031, 0.425, 0.498),
+    ("lead_time", 10.0): (0.024, 0.877, 0.924),
+    ("change_failure_rate", 2.0): (0.010, 0.018, 0.018),
+    ("change_failure_rate", 4.0): (0.018, 0.040, 0.040),
+    ("change_failure_rate", 10.0): (0.022, 0.062, 0.062),
+    ("time_to_restore", 2.0): (0.000, 0.001, 0.001),
+    ("time_to_restore", 4.0): (0.006, 0.017, 0.017),
+    ("time_to_restore", 10.0): (0.018, 0.044, 0.044),
+    ("health_card", 4.0): (0.013, 0.076, 0.078),
+    ("health_card", 6.0): (0.017, 0.139, 0.148),
+    ("health_card", 10.0): (0.022, 0.195, 0.238),
 }
 
 
@@ -55,10 +76,17 @@ def reliability(metric: str, items_per_week: float) -> Reliability | None:
     return Reliability(metric, pace, false_rate, by_8, by_26)
 
 
-def sentence(measured: Reliability) -> str:
-    """One sentence a delivery manager can read."""
+def sentence(measured: Reliability, pace_unit: str = "items a week") -> str:
+    """One sentence a delivery manager can read (``pace_unit``: what the team's pace counts)."""
+    teams = {
+        "items a week": f"finishing about {measured.items_per_week:g} items a week",
+        "deployments a week": f"deploying to production about {measured.items_per_week:g} times a week",
+        "people in the team": (
+            f"of about {measured.items_per_week:g} people ({HEALTH_ATTENDANCE:.0%} of them answering each health-check round)"
+        ),
+    }.get(pace_unit, f"at about {measured.items_per_week:g} {pace_unit}")
     return (
-        f"Measured reliability: on simulated teams finishing about {measured.items_per_week:g} items a week, this rule "
+        f"Measured reliability: on simulated teams {teams}, this rule "
         f"called a change that was not there in {measured.false_rate:.0%} of stable processes, and caught a real 30% "
         f"improvement in {measured.detected_by_8:.0%} of cases by week 8 ({measured.detected_by_26:.0%} by week 26)."
     )
@@ -70,6 +98,11 @@ LABELS = {
     "wip": "Average WIP",
     "flow_efficiency": "Flow efficiency",
     "blocked_days": "Blocked time",
+    "deployment_frequency": "Deployment frequency (DORA)",
+    "lead_time": "Lead time for changes (DORA)",
+    "change_failure_rate": "Change failure rate (DORA)",
+    "time_to_restore": "Time to restore (DORA)",
+    "health_card": "Health-check card",
 }
 
 

@@ -32,7 +32,14 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from deliveryops.analytics.verdicts.effects import LOG_FLOOR_DAYS, Effect, Values, compare_items, compare_weeks
+from deliveryops.analytics.verdicts.effects import (
+    LOG_FLOOR_DAYS,
+    Effect,
+    Values,
+    compare_items,
+    compare_weeks,
+    week_clustering,
+)
 
 __all__ = [
     "BASELINE_WEEKS",
@@ -42,6 +49,7 @@ __all__ = [
     "VerdictResult",
     "judge_items",
     "judge_weeks",
+    "settings_for",
 ]
 
 BASELINE_WEEKS = 16
@@ -75,6 +83,20 @@ class RuleSettings:
     min_baseline_weeks: int = 6
     min_items: int = 6
     sustained: bool = True
+    cluster_weeks: bool = False  # per item: inflate the variance for events clustered by week
+
+
+# Per metric: the DORA per-event keys come in weekly clusters (a release train, a holiday freeze), measured
+# in benchmarks/verdict_bench.py; the other metrics use the defaults.
+METRIC_SETTINGS: dict[str, RuleSettings] = {
+    "lead_time": RuleSettings(cluster_weeks=True),
+    "time_to_restore": RuleSettings(cluster_weeks=True),
+}
+
+
+def settings_for(metric: str) -> RuleSettings:
+    """The rule's parameters for a target metric (its value, e.g. "lead_time")."""
+    return METRIC_SETTINGS.get(metric, RuleSettings())
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +138,9 @@ def judge_items(
     *,
     better: Direction,
     settings: RuleSettings | None = None,
+    before_by_week: Sequence[Values] | None = None,
 ) -> VerdictResult:
-    """Judge a per-item metric (cycle time in days).
+    """Judge a per-item metric (cycle time in days; lead time, time to restore in hours).
 
     Args:
         before: the baseline items' values.
@@ -125,6 +148,7 @@ def judge_items(
             (the week the action started is the first).
         better: the direction that is an improvement.
         settings: the rule's parameters.
+        before_by_week: the baseline's values by week (needed for ``settings.cluster_weeks``).
 
     Returns:
         The :class:`VerdictResult`.
@@ -137,9 +161,14 @@ def judge_items(
             Outcome.NOT_ENOUGH_EVIDENCE, None, weeks_after, None, None, None, float(rules.min_items), "baseline", rules
         )
 
+    def inflation(weeks: int) -> float:
+        if not rules.cluster_weeks or before_by_week is None:
+            return 1.0
+        return week_clustering(before_by_week, after_by_week[:weeks])
+
     def effect_at(weeks: int) -> Effect | None:
         values = [value for week in after_by_week[:weeks] for value in week]
-        return compare_items(b, values, level=rules.level) if len(values) >= 2 else None
+        return compare_items(b, values, level=rules.level, inflation=inflation(weeks)) if len(values) >= 2 else None
 
     def halves_agree(weeks: int, effect: Effect) -> bool:
         half = weeks // 2
@@ -158,6 +187,7 @@ def judge_items(
         values = np.log(np.maximum(np.asarray([v for w in after_by_week[:weeks] for v in w], dtype=np.float64), LOG_FLOOR_DAYS))
         log_b = np.log(np.maximum(b, LOG_FLOOR_DAYS))
         pooled = (float(log_b.var(ddof=1)) * (b.size - 1) + float(values.var(ddof=1)) * (n_after - 1)) / (b.size + n_after - 2)
+        pooled *= effect.inflation
         shift = abs(math.log(1 - rules.min_change)) if better == "decrease" else math.log(1 + rules.min_change)
         se_target = shift / (_z(0.5 + rules.level / 2) + _z(rules.power))
         room = se_target**2 - pooled / b.size
