@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -37,6 +37,9 @@ __all__ = [
 Kind: TypeAlias = Literal["deployments", "changes", "incidents"]
 CSV_SOURCE = "csv"
 MAX_PROBLEMS_SHOWN = 20
+BATCH_ROWS = 2000
+"""Rows written between two progress reports of a background import."""
+_Record = TypeVar("_Record", DeploymentRecord, ChangeRecord, IncidentRecord)
 
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "deployments": (
@@ -285,7 +288,15 @@ def parse_incidents(content: str, *, time_zone: str = "UTC", file_name: str = ""
     return records
 
 
-def import_csv(session: Session, *, team: Team, kind: str, content: bytes | str, file_name: str = "") -> int:
+def import_csv(
+    session: Session,
+    *,
+    team: Team,
+    kind: str,
+    content: bytes | str,
+    file_name: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Parse a whole file and import it into ``team``; any problem imports nothing.
 
     Args:
@@ -294,6 +305,9 @@ def import_csv(session: Session, *, team: Team, kind: str, content: bytes | str,
         kind: "deployments", "changes" or "incidents".
         content: the file (UTF-8).
         file_name: shown in messages.
+        progress: when given, the rows are written in batches of ``BATCH_ROWS`` and this is called with the
+            number of rows handled after each batch (a background import reports it, and may stop there by
+            raising; the caller then rolls the whole file back). The rows stored are the same either way.
 
     Returns:
         How many rows were written.
@@ -306,16 +320,27 @@ def import_csv(session: Session, *, team: Team, kind: str, content: bytes | str,
     else:
         text = content
     if kind == "deployments":
-        return import_deployments(
-            session, team=team, deployments=parse_deployments(text, time_zone=team.time_zone, file_name=file_name)
-        )
+        deployments = parse_deployments(text, time_zone=team.time_zone, file_name=file_name)
+        return _in_batches(deployments, lambda batch: import_deployments(session, team=team, deployments=batch), progress)
     if kind == "changes":
         changes = parse_changes(text, time_zone=team.time_zone, file_name=file_name)
-        written = import_changes(session=session, team=team, changes=changes)
+        written = _in_batches(changes, lambda batch: import_changes(session=session, team=team, changes=batch), progress)
         relink_changes(session, team=team, repositories={change.repository for change in changes})
         return written
     if kind == "incidents":
-        return import_incidents(
-            session, team=team, incidents=parse_incidents(text, time_zone=team.time_zone, file_name=file_name)
-        )
+        incidents = parse_incidents(text, time_zone=team.time_zone, file_name=file_name)
+        return _in_batches(incidents, lambda batch: import_incidents(session, team=team, incidents=batch), progress)
     raise ValidationFailedError(f"Unknown file kind {kind!r}.", fields={"kind": "Use deployments, changes or incidents."})
+
+
+def _in_batches(
+    records: Sequence[_Record], write: Callable[[Sequence[_Record]], int], progress: Callable[[int], None] | None
+) -> int:
+    """Write ``records`` at once, or (with ``progress``) batch by batch, reporting the rows handled after each."""
+    if progress is None:
+        return write(records)
+    written = 0
+    for start in range(0, len(records), BATCH_ROWS):
+        written += write(records[start : start + BATCH_ROWS])
+        progress(min(start + BATCH_ROWS, len(records)))
+    return written

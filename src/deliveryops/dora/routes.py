@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
+from deliveryops import jobs
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.connectors.base import DeploymentRecord, IncidentRecord
 from deliveryops.dora import service
 from deliveryops.dora.csv_formats import import_csv
 from deliveryops.dora.ingest import import_deployments, import_incidents
+from deliveryops.dora.jobs import import_job_of_team, start_import
 from deliveryops.dora.models import Deployment, Incident
 from deliveryops.dora.schemas import (
     ChangeRow,
@@ -32,14 +36,17 @@ from deliveryops.dora.schemas import (
 )
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
+from deliveryops.jobs.schemas import JobRead
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
+from deliveryops.work.models import PendingUpload
 
 api = APIRouter(tags=["dora"], responses=error_responses(401, 403, 404, 422))
 webhooks = APIRouter(tags=["webhooks"], responses=error_responses(401, 422))
 
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 StartQuery = Annotated[date | None, Query(description="First day (default: 90 days before the end)")]
 EndQuery = Annotated[date | None, Query(description="Last day (default: today in the team's zone)")]
 PeriodQuery = Annotated[Literal["week", "month", "quarter"], Query(description="Bucket of the trend series")]
@@ -102,23 +109,68 @@ def group_items(
     return service.drill_down(report, dora_list)
 
 
-@api.post("/teams/{team_id}/dora/imports", response_model=ImportResult, status_code=201, responses=error_responses(413))
+@api.post(
+    "/teams/{team_id}/dora/imports",
+    response_model=ImportResult,
+    status_code=201,
+    responses={
+        **error_responses(413),
+        202: {
+            "model": JobRead,
+            "description": "A large file: accepted and imported by a background job; follow it at the Location given",
+        },
+    },
+)
 async def upload(
+    request: Request,
     session: SessionDep,
     actor: ApiUser,
     team_id: IdPath,
     file: Annotated[UploadFile, File(description="The CSV file")],
     kind: Annotated[str | None, Form(max_length=20, description="deployments, changes or incidents")] = None,
 ) -> ImportResult:
-    """Import a deployments, changes or incidents CSV (admins, the team's DM); a bad file imports nothing."""
+    """Import a deployments, changes or incidents CSV (admins, the team's DM); a bad file imports nothing.
+
+    A file larger than DELIVERYOPS_IMPORT_BACKGROUND_MB (1 MB) is imported by a background job instead:
+    the answer is 202 with the job, whose progress `GET .../dora/import-jobs/{job_id}` follows and
+    `POST .../dora/import-jobs/{job_id}/cancel` stops (a cancelled or failed import writes nothing).
+    """
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     if not service.can_upload(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
     if kind not in ("deployments", "changes", "incidents"):
         raise ValidationFailedError("Say what the file holds.", fields={"kind": "Use deployments, changes or incidents."})
     data = await file.read()  # the app refuses bodies over the upload limit (413) while they stream in
-    written = import_csv(session, team=team, kind=kind, content=data, file_name=file.filename or "")
+    if len(data) > request.app.state.settings.import_background_bytes:
+        pending = PendingUpload(
+            token=secrets.token_urlsafe(24),
+            user_id=actor.id,
+            team_id=team.id,
+            file_name=(file.filename or "upload.csv")[:255],
+            content=data,
+        )
+        session.add(pending)
+        job = start_import(session, actor=actor, team=team, pending=pending, kind=kind)
+        body = JobRead.model_validate(job).model_dump(mode="json")
+        location = f"/api/v1/teams/{team.id}/dora/import-jobs/{job.id}"
+        return JSONResponse(body, status_code=202, headers={"Location": location})  # type: ignore[return-value]
+    written = await run_in_threadpool(import_csv, session, team=team, kind=kind, content=data, file_name=file.filename or "")
     return ImportResult(kind=kind, written=written)
+
+
+@api.get("/teams/{team_id}/dora/import-jobs/{job_id}", response_model=JobRead)
+def read_import_job(session: SessionDep, actor: ApiUser, team_id: IdPath, job_id: JobId) -> JobRead:
+    """A background DORA import: its state, rows handled so far, and its result or error (admins, the team's DM)."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    return JobRead.model_validate(import_job_of_team(session, actor=actor, team=team, job_id=job_id))
+
+
+@api.post("/teams/{team_id}/dora/import-jobs/{job_id}/cancel", response_model=JobRead, responses=error_responses(409))
+def cancel_import_job(session: SessionDep, actor: ApiUser, team_id: IdPath, job_id: JobId) -> JobRead:
+    """Cancel a background DORA import: a queued one never starts, a running one stops and writes nothing."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    found = import_job_of_team(session, actor=actor, team=team, job_id=job_id)
+    return JobRead.model_validate(jobs.cancel(session=session, job_id=found.id))
 
 
 @api.get("/dora/webhook-sources", response_model=list[WebhookSourceRead])

@@ -15,6 +15,7 @@ JOB_MODULES: list[str] = [
     "deliveryops.cockpit.digest.jobs",  # the weekly digests
     "deliveryops.impediments.jobs",  # cross-team cluster proposals
     "deliveryops.work.jobs",  # large work-item imports
+    "deliveryops.dora.jobs",  # large DORA imports (deployments, changes, incidents)
 ]
 
 
