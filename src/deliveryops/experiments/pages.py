@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -529,8 +530,8 @@ async def upload(
         if file is None or not file.filename:
             raise ValidationFailedError("Choose a CSV file to upload.", fields={"file": "Choose a CSV file."})
         data = await read_upload(file)
-        summary = csv_import(
-            session, actor, experiment_id, data, file.filename, period if period in ("daily", "cumulative") else ""
+        summary = await run_in_threadpool(  # off the event loop: other requests go on while a large file imports
+            csv_import, session, actor, experiment_id, data, file.filename, period if period in ("daily", "cumulative") else ""
         )
     except ValidationFailedError as exc:
         return _failed(request, session, actor, experiment_id, exc)

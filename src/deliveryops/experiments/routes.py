@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -466,7 +467,8 @@ async def upload_csv(
 ) -> ImportRead:
     """Import statistics from a CSV file (docs/experiment-statistics.md); errors name the line and column."""
     data = await read_upload(file)
-    summary = csv_import(session, actor, experiment_id, data, file.filename or "statistics.csv", period)
+    # Off the event loop: a file of up to 200,000 rows must not hold up other requests while it imports.
+    summary = await run_in_threadpool(csv_import, session, actor, experiment_id, data, file.filename or "statistics.csv", period)
     return ImportRead(**dataclasses.asdict(summary))
 
 
