@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     import_background_mb: float = Field(
         default=1.0,
         ge=0,
-        description="Work-item files larger than this (MB) import as a background job with progress and cancel; 0: all",
+        description="Work-item, DORA and experiment statistics files larger than this (MB) import as a background job; 0: all",
     )
     max_upload_mb: int = Field(
         default=20,

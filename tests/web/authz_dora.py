@@ -6,6 +6,8 @@ from sqlalchemy.orm import Session
 
 from deliveryops.dora import service
 from deliveryops.dora.csv_formats import import_csv
+from deliveryops.dora.import_jobs import start_import
+from deliveryops.work.models import PendingUpload
 from tests.web.authz_roles import (
     A_MANAGERS,
     A_VIEWERS,
@@ -46,6 +48,10 @@ EXPECTED: Expectations = {
     ("GET", "/teams/{slug}/dora/upload"): (A_MANAGERS, None),
     ("POST", "/teams/{slug}/dora/upload"): (A_MANAGERS, {FILE: "dora-incidents.csv"}),
     ("POST", "/teams/{slug}/dora/settings"): (A_MANAGERS, {"environments": "production"}),
+    ("GET", "/api/v1/teams/{team_id}/dora/import-jobs/{job_id}"): (A_MANAGERS, None),
+    ("POST", "/api/v1/teams/{team_id}/dora/import-jobs/{job_id}/cancel"): (A_MANAGERS, {}),
+    ("GET", "/teams/{slug}/dora/upload/jobs/{job_id}"): (A_MANAGERS, None),
+    ("POST", "/teams/{slug}/dora/upload/jobs/{job_id}/cancel"): (A_MANAGERS, {}),
     ("GET", "/admin/dora/webhooks"): (ADMINS, None),
     ("POST", "/admin/dora/webhooks"): (ADMINS, {"name": "Walk page hook", "team_id": "{team_id}"}),
     # Last: they revoke the source created for the walk.
@@ -53,7 +59,18 @@ EXPECTED: Expectations = {
     ("POST", "/admin/dora/webhooks/{webhook_source_id}/revoke"): (ADMINS, {}),
 }
 
-PATH_OVERRIDES = {("GET", "/groups/{slug}/dora"): {"slug": "group_slug"}}
+PATH_OVERRIDES = {
+    ("GET", "/groups/{slug}/dora"): {"slug": "group_slug"},
+    **{
+        (method, path): {"job_id": "dora_import_job_id"}
+        for method, path in (
+            ("GET", "/api/v1/teams/{team_id}/dora/import-jobs/{job_id}"),
+            ("POST", "/api/v1/teams/{team_id}/dora/import-jobs/{job_id}/cancel"),
+            ("GET", "/teams/{slug}/dora/upload/jobs/{job_id}"),
+            ("POST", "/teams/{slug}/dora/upload/jobs/{job_id}/cancel"),
+        )
+    },
+}
 
 
 def world_values(session: Session, world: WorldBase) -> dict[str, str]:
@@ -63,4 +80,13 @@ def world_values(session: Session, world: WorldBase) -> dict[str, str]:
     source, _token = service.create_webhook_source(
         session=session, actor=world.people[ADMIN], team_id=world.team_a.id, name="World hook"
     )
-    return {"dora_list": "changes", "webhook_source_id": str(source.id)}
+    pending = PendingUpload(
+        token="walk-dora-upload",
+        user_id=world.people[ADMIN].id,
+        team_id=world.team_a.id,
+        file_name="dora-deployments.csv",
+        content=(EXAMPLES / "dora-deployments.csv").read_bytes(),
+    )
+    session.add(pending)
+    job = start_import(session, actor=world.people[ADMIN], team=world.team_a, pending=pending, kind="deployments")
+    return {"dora_list": "changes", "webhook_source_id": str(source.id), "dora_import_job_id": str(job.id)}

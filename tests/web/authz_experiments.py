@@ -10,13 +10,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from deliveryops.experiments import service
+from deliveryops.experiments.jobs import start_import
 from deliveryops.experiments.models import ExperimentStatus
+from deliveryops.work.models import PendingUpload
 from tests.experiments.builders import complete_fields
 from tests.web.authz_roles import (
     A_VIEWERS,
     ADMIN,
     CROSS_TEAM,
     DM_A,
+    EXAMPLES,
     MEMBER_A,
     MEMBER_B,
     OPS,
@@ -49,6 +52,8 @@ EXPECTED: Expectations = {
     ("GET", E + "/results"): (A_VIEWERS, None),
     ("POST", E + "/statistics"): (A_EDITORS, {"period": "cumulative", "rows": [ROW, {**ROW, "variation": "one-page"}]}),
     ("POST", E + "/statistics.csv"): (A_EDITORS, {"__file__": "experiment-checkout.csv"}),
+    ("GET", E + "/statistics-jobs/{job_id}"): (A_EDITORS, None),
+    ("POST", E + "/statistics-jobs/{job_id}/cancel"): (A_EDITORS, None),
     ("POST", E + "/review"): (APPROVERS, {"approve": True}),
     ("POST", E + "/transitions"): (A_EDITORS, {"to": "analysing"}),
     ("POST", E + "/decision"): (A_EDITORS, {"decision": "ship", "rationale": "walked"}),
@@ -65,6 +70,8 @@ EXPECTED: Expectations = {
     ("POST", P + "/edit"): (A_EDITORS, {"title": "Walked"}),
     ("POST", P + "/review"): (APPROVERS, {"verdict": "approve"}),
     ("POST", P + "/statistics"): (A_EDITORS, {"__file__": "experiment-checkout.csv"}),
+    ("GET", P + "/statistics/jobs/{job_id}"): (A_EDITORS, None),
+    ("POST", P + "/statistics/jobs/{job_id}/cancel"): (A_EDITORS, {}),
     ("POST", P + "/transition"): (A_EDITORS, {"to": "analysing"}),
     ("POST", P + "/decision"): (A_EDITORS, {"decision": "ship", "rationale": "walked"}),
     ("POST", P + "/learnings"): (A_EDITORS, {"text": "walked"}),
@@ -74,6 +81,15 @@ EXPECTED: Expectations = {
 PATH_OVERRIDES = {
     ("DELETE", E): {"experiment_id": "experiment_draft_id"},
     ("POST", P + "/delete"): {"experiment_id": "experiment_second_draft_id"},
+    **{
+        (method, path): {"job_id": "statistics_job_id"}
+        for method, path in (
+            ("GET", E + "/statistics-jobs/{job_id}"),
+            ("POST", E + "/statistics-jobs/{job_id}/cancel"),
+            ("GET", P + "/statistics/jobs/{job_id}"),
+            ("POST", P + "/statistics/jobs/{job_id}/cancel"),
+        )
+    },
 }
 
 
@@ -87,7 +103,17 @@ def world_values(session: Session, world: WorldBase) -> dict[str, str]:
         service.create(session=session, actor=creator, team_id=world.team_a.id, fields=complete_fields(f"Walk draft {n}"))
         for n in (1, 2)
     ]
+    pending = PendingUpload(
+        token="walk-statistics-upload",
+        user_id=creator.id,
+        team_id=world.team_a.id,
+        file_name="experiment-checkout.csv",
+        content=(EXAMPLES / "experiment-checkout.csv").read_bytes(),
+    )
+    session.add(pending)
+    job = start_import(session, actor=creator, experiment=experiment, pending=pending, period="")
     return {
+        "statistics_job_id": str(job.id),
         "experiment_id": str(experiment.id),
         "experiment_draft_id": str(drafts[0].id),
         "experiment_second_draft_id": str(drafts[1].id),

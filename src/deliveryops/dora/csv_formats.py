@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -45,6 +45,9 @@ __all__ = [
 Kind: TypeAlias = Literal["deployments", "changes", "incidents"]
 CSV_SOURCE = "csv"
 MAX_PROBLEMS_SHOWN = 20
+BATCH_ROWS = 2000
+"""Rows written between two progress reports of a background import."""
+_Record = TypeVar("_Record", DeploymentRecord, ChangeRecord, IncidentRecord)
 
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "deployments": (
@@ -302,6 +305,7 @@ def import_csv(
     file_name: str = "",
     on_conflict: OnConflict = "skip",
     may_move_from: Callable[[int], bool] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportOutcome:
     """Parse a whole file and import it into ``team``; any problem imports nothing.
 
@@ -313,6 +317,9 @@ def import_csv(
         file_name: shown in messages.
         on_conflict: deployments and incidents that are already another team's: "skip" (default) or "move".
         may_move_from: with "move", whether records may be taken from a team (by id); others are skipped.
+        progress: when given, the rows are written in batches of ``BATCH_ROWS`` and this is called with the
+            number of rows handled after each batch (a background import reports it, and may stop there by
+            raising; the caller then rolls the whole file back). The rows stored are the same either way.
 
     Returns:
         What was written, unchanged, skipped or moved (pull requests: only how many were written).
@@ -325,25 +332,27 @@ def import_csv(
     else:
         text = content
     if kind == "deployments":
-        return import_deployments(
-            session,
-            team=team,
-            deployments=parse_deployments(text, time_zone=team.time_zone, file_name=file_name),
-            on_conflict=on_conflict,
-            may_move_from=may_move_from,
+        deployments = parse_deployments(text, time_zone=team.time_zone, file_name=file_name)
+        return _outcomes_in_batches(
+            deployments,
+            lambda batch: import_deployments(
+                session, team=team, deployments=batch, on_conflict=on_conflict, may_move_from=may_move_from
+            ),
+            progress,
         )
     if kind == "changes":
         changes = parse_changes(text, time_zone=team.time_zone, file_name=file_name)
-        written = import_changes(session=session, team=team, changes=changes)
+        written = _in_batches(changes, lambda batch: import_changes(session=session, team=team, changes=batch), progress)
         relink_changes(session, team=team, repositories={change.repository for change in changes})
         return ImportOutcome(written=written)
     if kind == "incidents":
-        return import_incidents(
-            session,
-            team=team,
-            incidents=parse_incidents(text, time_zone=team.time_zone, file_name=file_name),
-            on_conflict=on_conflict,
-            may_move_from=may_move_from,
+        incidents = parse_incidents(text, time_zone=team.time_zone, file_name=file_name)
+        return _outcomes_in_batches(
+            incidents,
+            lambda batch: import_incidents(
+                session, team=team, incidents=batch, on_conflict=on_conflict, may_move_from=may_move_from
+            ),
+            progress,
         )
     raise ValidationFailedError(f"Unknown file kind {kind!r}.", fields={"kind": "Use deployments, changes or incidents."})
 
@@ -377,3 +386,34 @@ def preview_csv(
         savepoint.rollback()
     outcome.preview = True
     return outcome
+
+
+def _in_batches(
+    records: Sequence[_Record], write: Callable[[Sequence[_Record]], int], progress: Callable[[int], None] | None
+) -> int:
+    """Write ``records`` at once, or (with ``progress``) batch by batch, reporting the rows handled after each."""
+    if progress is None:
+        return write(records)
+    written = 0
+    for start in range(0, len(records), BATCH_ROWS):
+        written += write(records[start : start + BATCH_ROWS])
+        progress(min(start + BATCH_ROWS, len(records)))
+    return written
+
+
+def _outcomes_in_batches(
+    records: Sequence[_Record], write: Callable[[Sequence[_Record]], ImportOutcome], progress: Callable[[int], None] | None
+) -> ImportOutcome:
+    """Like :func:`_in_batches` for writers that report an :class:`ImportOutcome`: the batches' outcomes summed."""
+    if progress is None:
+        return write(records)
+    total = ImportOutcome()
+    for start in range(0, len(records), BATCH_ROWS):
+        outcome = write(records[start : start + BATCH_ROWS])
+        total.written += outcome.written
+        total.unchanged += outcome.unchanged
+        total.older += outcome.older
+        total.skipped.extend(outcome.skipped)
+        total.moved.extend(outcome.moved)
+        progress(min(start + BATCH_ROWS, len(records)))
+    return total

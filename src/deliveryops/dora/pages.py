@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from deliveryops import jobs
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
 from deliveryops.dora import service
 from deliveryops.dora.charts import dora_figures
 from deliveryops.dora.csv_formats import COLUMNS, import_csv, preview_csv
+from deliveryops.dora.import_jobs import import_job_of_team, start_import
 from deliveryops.dora.ingest import ImportOutcome
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
@@ -21,6 +26,7 @@ from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, list_groups, list_teams, team_ids_of
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
+from deliveryops.work.models import PendingUpload
 
 router = APIRouter(include_in_schema=False)
 
@@ -205,20 +211,55 @@ async def upload(
     data = await file.read() if file is not None else b""  # the app refuses bodies over the upload limit
     if not data:
         return _upload_page(request, session, actor, team, errors={"file": "Choose a CSV file."}, status_code=422)
-    try:
-        outcome = (preview_csv if preview else import_csv)(
-            session,
-            team=team,
-            kind=kind,
+    file_name = (file.filename if file else None) or ""
+    if not preview and len(data) > request.app.state.settings.import_background_bytes:
+        pending = PendingUpload(
+            token=secrets.token_urlsafe(24),
+            user_id=actor.id,
+            team_id=team.id,
+            file_name=(file_name or "upload.csv")[:255],
             content=data,
-            file_name=(file.filename if file else None) or "",
-            on_conflict="move" if move_from_other_teams else "skip",
-            may_move_from=service.movable_from(session, actor),
+        )
+        session.add(pending)
+        job = start_import(session, actor=actor, team=team, pending=pending, kind=kind)
+        return RedirectResponse(f"/teams/{team.slug}/dora/upload/jobs/{job.id}", status_code=303)
+    try:
+        outcome = await run_in_threadpool(
+            partial(
+                preview_csv if preview else import_csv,
+                session,
+                team=team,
+                kind=kind,
+                content=data,
+                file_name=file_name,
+                on_conflict="move" if move_from_other_teams else "skip",
+                may_move_from=service.movable_from(session, actor),
+            )
         )
     except ValidationFailedError as exc:
         session.rollback()
         return _upload_page(request, session, actor, team, errors={"file": exc.message}, status_code=422)
     return _upload_page(request, session, actor, team, message=outcome.summary(kind, "from the file"), outcome=outcome)
+
+
+@router.get("/teams/{slug}/dora/upload/jobs/{job_id}", response_class=HTMLResponse)
+def import_job_page(request: Request, slug: str, job_id: int, session: SessionDep, actor: PageUser) -> Response:
+    """A background DORA import's progress, result or error, with a Cancel button while it runs."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    job = import_job_of_team(session, actor=actor, team=team, job_id=job_id)
+    return render(request, "dora/import_job.html", {"team": team, "job": job})
+
+
+@router.post("/teams/{slug}/dora/upload/jobs/{job_id}/cancel")
+def cancel_import_job(
+    request: Request, slug: str, job_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked
+) -> Response:
+    """Cancel a background DORA import: nothing of the file is written."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    job = import_job_of_team(session, actor=actor, team=team, job_id=job_id)
+    if job.state in ("queued", "running"):
+        jobs.cancel(session=session, job_id=job.id)
+    return RedirectResponse(f"/teams/{team.slug}/dora/upload/jobs/{job.id}", status_code=303)
 
 
 @router.post("/teams/{slug}/dora/settings", response_class=HTMLResponse)

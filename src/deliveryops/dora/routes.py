@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
+from deliveryops import jobs
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.connectors.base import DeploymentRecord, IncidentRecord
 from deliveryops.dora import service
 from deliveryops.dora.csv_formats import import_csv, preview_csv
+from deliveryops.dora.import_jobs import import_job_of_team, start_import
 from deliveryops.dora.ingest import ImportOutcome, import_deployments, import_incidents
 from deliveryops.dora.models import Deployment, Incident
 from deliveryops.dora.schemas import (
@@ -32,14 +37,17 @@ from deliveryops.dora.schemas import (
 )
 from deliveryops.errors import ConflictError, PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
+from deliveryops.jobs.schemas import JobRead
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
+from deliveryops.work.models import PendingUpload
 
 api = APIRouter(tags=["dora"], responses=error_responses(401, 403, 404, 422))
 webhooks = APIRouter(tags=["webhooks"], responses=error_responses(401, 422))
 
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 StartQuery = Annotated[date | None, Query(description="First day (default: 90 days before the end)")]
 EndQuery = Annotated[date | None, Query(description="Last day (default: today in the team's zone)")]
 PeriodQuery = Annotated[Literal["week", "month", "quarter"], Query(description="Bucket of the trend series")]
@@ -102,8 +110,20 @@ def group_items(
     return service.drill_down(report, dora_list)
 
 
-@api.post("/teams/{team_id}/dora/imports", response_model=ImportResult, status_code=201, responses=error_responses(413))
+@api.post(
+    "/teams/{team_id}/dora/imports",
+    response_model=ImportResult,
+    status_code=201,
+    responses={
+        **error_responses(413),
+        202: {
+            "model": JobRead,
+            "description": "A large file: accepted and imported by a background job; follow it at the Location given",
+        },
+    },
+)
 async def upload(
+    request: Request,
     session: SessionDep,
     actor: ApiUser,
     team_id: IdPath,
@@ -122,6 +142,10 @@ async def upload(
 
     A deployment (source, repository, id) or incident (source, id) belongs to one team: records that are already
     another team's are listed in ``skipped`` with the reason, or moved and listed in ``moved``.
+
+    A file larger than DELIVERYOPS_IMPORT_BACKGROUND_MB (1 MB) is imported by a background job instead:
+    the answer is 202 with the job, whose progress `GET .../dora/import-jobs/{job_id}` follows and
+    `POST .../dora/import-jobs/{job_id}/cancel` stops (a cancelled or failed import writes nothing).
     """
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     if not service.can_upload(session, actor, team):
@@ -129,16 +153,47 @@ async def upload(
     if kind not in ("deployments", "changes", "incidents"):
         raise ValidationFailedError("Say what the file holds.", fields={"kind": "Use deployments, changes or incidents."})
     data = await file.read()  # the app refuses bodies over the upload limit (413) while they stream in
-    outcome = (preview_csv if preview else import_csv)(
-        session,
-        team=team,
-        kind=kind,
-        content=data,
-        file_name=file.filename or "",
-        on_conflict="move" if move_from_other_teams else "skip",
-        may_move_from=service.movable_from(session, actor),
+    if not preview and len(data) > request.app.state.settings.import_background_bytes:
+        pending = PendingUpload(
+            token=secrets.token_urlsafe(24),
+            user_id=actor.id,
+            team_id=team.id,
+            file_name=(file.filename or "upload.csv")[:255],
+            content=data,
+        )
+        session.add(pending)
+        job = start_import(session, actor=actor, team=team, pending=pending, kind=kind)
+        body = JobRead.model_validate(job).model_dump(mode="json")
+        location = f"/api/v1/teams/{team.id}/dora/import-jobs/{job.id}"
+        return JSONResponse(body, status_code=202, headers={"Location": location})  # type: ignore[return-value]
+    outcome = await run_in_threadpool(
+        partial(
+            preview_csv if preview else import_csv,
+            session,
+            team=team,
+            kind=kind,
+            content=data,
+            file_name=file.filename or "",
+            on_conflict="move" if move_from_other_teams else "skip",
+            may_move_from=service.movable_from(session, actor),
+        )
     )
     return ImportResult.of(kind, outcome)
+
+
+@api.get("/teams/{team_id}/dora/import-jobs/{job_id}", response_model=JobRead)
+def read_import_job(session: SessionDep, actor: ApiUser, team_id: IdPath, job_id: JobId) -> JobRead:
+    """A background DORA import: its state, rows handled so far, and its result or error (admins, the team's DM)."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    return JobRead.model_validate(import_job_of_team(session, actor=actor, team=team, job_id=job_id))
+
+
+@api.post("/teams/{team_id}/dora/import-jobs/{job_id}/cancel", response_model=JobRead, responses=error_responses(409))
+def cancel_import_job(session: SessionDep, actor: ApiUser, team_id: IdPath, job_id: JobId) -> JobRead:
+    """Cancel a background DORA import: a queued one never starts, a running one stops and writes nothing."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    found = import_job_of_team(session, actor=actor, team=team, job_id=job_id)
+    return JobRead.model_validate(jobs.cancel(session=session, job_id=found.id))
 
 
 @api.get("/dora/webhook-sources", response_model=list[WebhookSourceRead])

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from deliveryops import jobs
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.experiments import Correction, Method
@@ -17,8 +19,9 @@ from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.experiments import analysis, charts, power, service
 from deliveryops.experiments.forms import form_values, parse_experiment_form
+from deliveryops.experiments.jobs import import_job_of_experiment
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus, MetricRole
-from deliveryops.experiments.routes import csv_import, portfolio_allowed, read_upload
+from deliveryops.experiments.routes import csv_import, portfolio_allowed, read_upload, start_background_import
 from deliveryops.teams.models import Membership, Team
 from deliveryops.teams.service import get_team_or_raise, list_teams
 from deliveryops.web.forms import parse_date_field
@@ -529,12 +532,36 @@ async def upload(
         if file is None or not file.filename:
             raise ValidationFailedError("Choose a CSV file to upload.", fields={"file": "Choose a CSV file."})
         data = await read_upload(file)
-        summary = csv_import(
-            session, actor, experiment_id, data, file.filename, period if period in ("daily", "cumulative") else ""
+        chosen_period = period if period in ("daily", "cumulative") else ""
+        if len(data) > request.app.state.settings.import_background_bytes:
+            job = start_background_import(session, actor, experiment_id, data, file.filename, chosen_period)
+            return RedirectResponse(f"/experiments/{experiment_id}/statistics/jobs/{job.id}", status_code=303)
+        summary = await run_in_threadpool(  # off the event loop: other requests go on while a large file imports
+            csv_import, session, actor, experiment_id, data, file.filename, chosen_period
         )
     except ValidationFailedError as exc:
         return _failed(request, session, actor, experiment_id, exc)
     return RedirectResponse(f"/experiments/{experiment_id}?imported={summary.snapshots}#results", status_code=303)
+
+
+@router.get("/experiments/{experiment_id}/statistics/jobs/{job_id}", response_class=HTMLResponse)
+def statistics_job_page(request: Request, experiment_id: int, job_id: int, session: SessionDep, actor: PageUser) -> Response:
+    """A background statistics import's progress, result or error, with a Cancel button while it runs."""
+    experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
+    job = import_job_of_experiment(session, actor=actor, experiment=experiment, job_id=job_id)
+    return render(request, "experiments/import_job.html", {"experiment": experiment, "job": job})
+
+
+@router.post("/experiments/{experiment_id}/statistics/jobs/{job_id}/cancel")
+def cancel_statistics_job(
+    request: Request, experiment_id: int, job_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked
+) -> Response:
+    """Cancel a background statistics import: nothing of the file is written."""
+    experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
+    job = import_job_of_experiment(session, actor=actor, experiment=experiment, job_id=job_id)
+    if job.state in ("queued", "running"):
+        jobs.cancel(session=session, job_id=job.id)
+    return RedirectResponse(f"/experiments/{experiment.id}/statistics/jobs/{job.id}", status_code=303)
 
 
 @router.post("/experiments/{experiment_id}/decision", response_class=HTMLResponse)

@@ -5,29 +5,37 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import secrets
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from deliveryops import jobs
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.experiments import Correction, Method
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.experiments import analysis, power, service, statistics
+from deliveryops.experiments.jobs import import_job_of_experiment, start_import
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus
 from deliveryops.experiments.portfolio import ExperimentPortfolio
 from deliveryops.experiments.service import ExperimentFields, MetricFields, VariationFields
+from deliveryops.jobs import Job
+from deliveryops.jobs.schemas import JobRead
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
+from deliveryops.work.models import PendingUpload
 
 __all__ = ["api", "portfolio_allowed"]
 
 api = APIRouter(tags=["experiments"], responses=error_responses(401, 403, 404, 422))
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class VariationIn(BaseModel):
@@ -456,18 +464,67 @@ async def read_upload(file: UploadFile) -> bytes:
     return await file.read()
 
 
-@api.post("/experiments/{experiment_id}/statistics.csv", response_model=ImportRead, responses=error_responses(413))
+@api.post(
+    "/experiments/{experiment_id}/statistics.csv",
+    response_model=ImportRead,
+    responses={
+        **error_responses(413),
+        202: {
+            "model": JobRead,
+            "description": "A large file: accepted and imported by a background job; follow it at the Location given",
+        },
+    },
+)
 async def upload_csv(
+    request: Request,
     session: SessionDep,
     actor: ApiUser,
     experiment_id: IdPath,
     file: Annotated[UploadFile, File()],
     period: Annotated[Literal["", "cumulative", "daily"], Form()] = "",
 ) -> ImportRead:
-    """Import statistics from a CSV file (docs/experiment-statistics.md); errors name the line and column."""
+    """Import statistics from a CSV file (docs/experiment-statistics.md); errors name the line and column.
+
+    A file larger than DELIVERYOPS_IMPORT_BACKGROUND_MB (1 MB) is imported by a background job instead:
+    the answer is 202 with the job, whose progress `GET .../statistics-jobs/{job_id}` follows and
+    `POST .../statistics-jobs/{job_id}/cancel` stops (a cancelled or failed import writes nothing).
+    """
     data = await read_upload(file)
-    summary = csv_import(session, actor, experiment_id, data, file.filename or "statistics.csv", period)
+    if len(data) > request.app.state.settings.import_background_bytes:
+        job = start_background_import(session, actor, experiment_id, data, file.filename or "statistics.csv", period)
+        body = JobRead.model_validate(job).model_dump(mode="json")
+        location = f"/api/v1/experiments/{experiment_id}/statistics-jobs/{job.id}"
+        return JSONResponse(body, status_code=202, headers={"Location": location})  # type: ignore[return-value]
+    # Off the event loop: a file of up to 200,000 rows must not hold up other requests while it imports.
+    summary = await run_in_threadpool(csv_import, session, actor, experiment_id, data, file.filename or "statistics.csv", period)
     return ImportRead(**dataclasses.asdict(summary))
+
+
+@api.get("/experiments/{experiment_id}/statistics-jobs/{job_id}", response_model=JobRead)
+def read_statistics_job(session: SessionDep, actor: ApiUser, experiment_id: IdPath, job_id: JobId) -> JobRead:
+    """A background statistics import: its state and its result or error (those who may import)."""
+    experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
+    return JobRead.model_validate(import_job_of_experiment(session, actor=actor, experiment=experiment, job_id=job_id))
+
+
+@api.post("/experiments/{experiment_id}/statistics-jobs/{job_id}/cancel", response_model=JobRead, responses=error_responses(409))
+def cancel_statistics_job(session: SessionDep, actor: ApiUser, experiment_id: IdPath, job_id: JobId) -> JobRead:
+    """Cancel a background statistics import: a queued one never starts, a running one stops and writes nothing."""
+    experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
+    found = import_job_of_experiment(session, actor=actor, experiment=experiment, job_id=job_id)
+    return JobRead.model_validate(jobs.cancel(session=session, job_id=found.id))
+
+
+def start_background_import(session: SessionDep, actor: User, experiment_id: int, data: bytes, name: str, period: str) -> Job:
+    """Keep a large statistics file and enqueue its import (shared by the page and the API)."""
+    experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
+    if not service.can_edit(session, actor, experiment):
+        raise PermissionDeniedError("Only the team's people, Product Ops and admins import its statistics.")
+    pending = PendingUpload(
+        token=secrets.token_urlsafe(24), user_id=actor.id, team_id=experiment.team_id, file_name=name[:255], content=data
+    )
+    session.add(pending)
+    return start_import(session, actor=actor, experiment=experiment, pending=pending, period=period)
 
 
 def csv_import(

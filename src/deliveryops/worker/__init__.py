@@ -16,6 +16,8 @@ JOB_MODULES: list[str] = [
     "deliveryops.impediments.jobs",  # cross-team cluster proposals
     "deliveryops.work.jobs",  # large work-item imports
     "deliveryops.dora.jobs",  # the stored DORA tables
+    "deliveryops.dora.import_jobs",  # large DORA imports (deployments, changes, incidents)
+    "deliveryops.experiments.jobs",  # large experiment statistics imports
 ]
 
 
