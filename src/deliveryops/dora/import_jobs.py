@@ -50,7 +50,8 @@ def import_upload(context: JobContext, *, upload_id: int, team_id: int, file_nam
         # A rejected file raises ValidationFailedError: the job fails with its message and nothing is written.
         outcome = import_csv(session, team=team, kind=kind, content=pending.content, file_name=file_name, progress=handled)
         session.delete(pending)
-    return outcome.summary(kind, "from the file")
+    skipped = f" {len(outcome.skipped):,} skipped: they belong to other teams." if outcome.skipped else ""
+    return f"{outcome.written:,} {kind} written (new or changed).{skipped}"
 
 
 def start_import(session: Session, *, actor: User, team: Team, pending: PendingUpload, kind: str) -> Job:
