@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -22,7 +23,7 @@ TODAY = date(2026, 12, 7)
 
 
 @pytest.fixture
-def world(session: Session) -> dict:
+def world(session: Session) -> dict[str, Any]:
     app, payments = make_team(session, name="App"), make_team(session, name="Payments")
     app_dm, pay_dm = make_user(session, role=Role.DELIVERY_MANAGER), make_user(session, role=Role.DELIVERY_MANAGER)
     join(session, app, app_dm, TeamRole.DELIVERY_MANAGER)
@@ -32,7 +33,7 @@ def world(session: Session) -> dict:
     return {"app": app, "payments": payments, "app_dm": app_dm, "pay_dm": pay_dm, "app_member": app_member}
 
 
-def _request(session: Session, world: dict, needed_by: date = date(2026, 12, 20)) -> int:
+def _request(session: Session, world: dict[str, Any], needed_by: date = date(2026, 12, 20)) -> int:
     body = DependencyCreate(
         requester_team_id=world["app"].id,
         provider_team_id=world["payments"].id,
@@ -44,9 +45,9 @@ def _request(session: Session, world: dict, needed_by: date = date(2026, 12, 20)
     return service.create(session=session, actor=world["app_dm"], body=body).id
 
 
-def _step(session: Session, actor: object, dependency_id: int, **values: object) -> DependencyState:
+def _step(session: Session, actor: Any, dependency_id: int, **values: object) -> DependencyState:
     body = DependencyTransition.model_validate(values)
-    return service.transition(session=session, actor=actor, dependency_id=dependency_id, body=body, today=TODAY).state  # type: ignore[arg-type]
+    return service.transition(session=session, actor=actor, dependency_id=dependency_id, body=body, today=TODAY).state
 
 
 def test_seeded_functions_are_there(session: Session) -> None:
@@ -54,7 +55,7 @@ def test_seeded_functions_are_there(session: Session) -> None:
     assert {"Design", "Data", "Security", "Legal", "Marketing", "Sales", "Support"} <= names
 
 
-def test_counter_then_accept_the_counter_records_every_step(session: Session, world: dict) -> None:
+def test_counter_then_accept_the_counter_records_every_step(session: Session, world: dict[str, Any]) -> None:
     dep_id = _request(session, world)
     assert _step(session, world["pay_dm"], dep_id, action="counter", countered_on="2027-01-10", reason="Freeze") == "countered"
     assert _step(session, world["app_dm"], dep_id, action="accept_counter") == "accepted"
@@ -69,7 +70,7 @@ def test_counter_then_accept_the_counter_records_every_step(session: Session, wo
     assert dependency.requester_keys == "APP-1 APP-2"
 
 
-def test_reject_counter_goes_back_to_requested_and_provider_may_decline(session: Session, world: dict) -> None:
+def test_reject_counter_goes_back_to_requested_and_provider_may_decline(session: Session, world: dict[str, Any]) -> None:
     dep_id = _request(session, world)
     _step(session, world["pay_dm"], dep_id, action="counter", countered_on="2027-01-10")
     assert _step(session, world["app_dm"], dep_id, action="reject_counter", reason="Too late for launch") == "requested"
@@ -79,7 +80,7 @@ def test_reject_counter_goes_back_to_requested_and_provider_may_decline(session:
     assert dependency.countered_on is None
 
 
-def test_sides_are_enforced(session: Session, world: dict) -> None:
+def test_sides_are_enforced(session: Session, world: dict[str, Any]) -> None:
     dep_id = _request(session, world)
     with pytest.raises(PermissionDeniedError):
         _step(session, world["app_dm"], dep_id, action="accept", committed_on="2026-12-18")  # requester cannot accept
@@ -95,7 +96,7 @@ def test_sides_are_enforced(session: Session, world: dict) -> None:
         service.get_or_raise(session=session, actor=outsider, dependency_id=dep_id)
 
 
-def test_only_the_requesting_teams_managers_request(session: Session, world: dict) -> None:
+def test_only_the_requesting_teams_managers_request(session: Session, world: dict[str, Any]) -> None:
     body = DependencyCreate(requester_team_id=world["app"].id, provider_team_id=world["payments"].id, title="X", needed_by=TODAY)
     with pytest.raises(PermissionDeniedError):
         service.create(session=session, actor=world["pay_dm"], body=body)
@@ -103,7 +104,7 @@ def test_only_the_requesting_teams_managers_request(session: Session, world: dic
         service.create(session=session, actor=world["app_member"], body=body)
 
 
-def test_bad_transitions_are_conflicts_naming_the_state(session: Session, world: dict) -> None:
+def test_bad_transitions_are_conflicts_naming_the_state(session: Session, world: dict[str, Any]) -> None:
     dep_id = _request(session, world)
     with pytest.raises(ConflictError, match="requested; 'deliver' needs it to be accepted or missed"):
         _step(session, world["pay_dm"], dep_id, action="deliver")
@@ -134,7 +135,7 @@ def test_missing_date_or_reason_names_the_field() -> None:
         )
 
 
-def test_missed_then_delivered_late_and_the_reads(session: Session, world: dict) -> None:
+def test_missed_then_delivered_late_and_the_reads(session: Session, world: dict[str, Any]) -> None:
     dep_id = _request(session, world, needed_by=date(2026, 11, 30))
     _step(session, world["pay_dm"], dep_id, action="accept", committed_on="2026-11-28", provider_keys="PAY-9")
     assert _step(session, world["app_dm"], dep_id, action="miss", reason="Not delivered on the 28th") == "missed"
@@ -155,7 +156,7 @@ def test_missed_then_delivered_late_and_the_reads(session: Session, world: dict)
     )
 
 
-def test_lists_matrix_and_team_view_respect_scope(session: Session, world: dict) -> None:
+def test_lists_matrix_and_team_view_respect_scope(session: Session, world: dict[str, Any]) -> None:
     first = _request(session, world, needed_by=date(2026, 12, 1))  # overdue
     legal = session.scalar(select(DependencyFunction).where(DependencyFunction.name == "Legal"))
     assert legal is not None
@@ -197,7 +198,7 @@ def test_lists_matrix_and_team_view_respect_scope(session: Session, world: dict)
     assert view.owes[0].overdue
 
 
-def test_function_owner_responds_and_admin_adds_functions(session: Session, world: dict) -> None:
+def test_function_owner_responds_and_admin_adds_functions(session: Session, world: dict[str, Any]) -> None:
     owner = make_user(session)
     admin = make_user(session, role=Role.ADMIN)
     with pytest.raises(PermissionDeniedError):
