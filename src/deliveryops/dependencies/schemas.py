@@ -45,7 +45,8 @@ ACTIONS: dict[str, tuple[tuple[DependencyState, ...], DependencyState, str]] = {
 
 def split_keys(text: str | list[str] | None) -> list[str]:
     """Work item keys from a list or a text separated by spaces or commas, without repeats."""
-    parts = text if isinstance(text, list) else re.split(r"[\s,]+", text or "")
+    texts = text if isinstance(text, list) else [text or ""]
+    parts = [part for item in texts for part in re.split(r"[\s,]+", str(item))]
     return list(dict.fromkeys(part.strip() for part in parts if part and part.strip()))
 
 
@@ -150,6 +151,11 @@ class DependencyFilter(BaseModel):
     team_id: Id | None = Field(default=None, ge=1, le=2**31 - 1, title="Team", description="Requested by or from this team")
     state: DependencyState | None = Field(default=None, title="State")
     overdue: bool | None = Field(default=None, title="Overdue", description="Only overdue ones (true) or only the others (false)")
+
+    @field_validator("overdue", mode="before")
+    @classmethod
+    def _either(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 class DependencyRead(BaseModel):

@@ -40,9 +40,11 @@ from deliveryops.teams.service import team_ids_of
 __all__ = [
     "TeamView",
     "allowed_actions",
+    "can_see",
     "create",
     "create_function",
     "detail",
+    "function_read",
     "functions",
     "get_or_raise",
     "is_overdue",
@@ -257,12 +259,6 @@ def transition(
     """Take one step of the negotiation; a step the state does not allow is a conflict (409)."""
     dependency = get_or_raise(session=session, actor=actor, dependency_id=dependency_id)
     sources, target, side = ACTIONS[body.action]
-    if dependency.state not in sources:
-        allowed = " or ".join(state.value for state in sources)
-        raise ConflictError(
-            f"This dependency is {dependency.state.value}; '{body.action}' needs it to be {allowed}.",
-            details={"fields": {"action": f"Not possible while the dependency is {dependency.state.value}."}},
-        )
     requester = _is_requester_side(session, actor, dependency)
     provider = _is_provider_side(session, actor, dependency)
     if not (
@@ -270,6 +266,12 @@ def transition(
     ):
         who = {"provider": "the providing side", "requester": "the requesting side", "either": "either side"}[side]
         raise PermissionDeniedError(f"Only {who}'s delivery managers, Product Ops and admins may do this.")
+    if dependency.state not in sources:
+        allowed = " or ".join(state.value for state in sources)
+        raise ConflictError(
+            f"This dependency is {dependency.state.value}; '{body.action}' needs it to be {allowed}.",
+            details={"fields": {"action": f"Not possible while the dependency is {dependency.state.value}."}},
+        )
     today = today or utcnow().date()
     previous = dependency.state.value
     on_date: date | None = None
