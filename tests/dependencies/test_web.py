@@ -161,3 +161,19 @@ def test_pages_negotiate_and_show_errors_beside_the_field(client: TestClient, se
     assert "Refund API" in listed.text
     assert "No dependency matches these filters" in client.get("/dependencies", params={"state": "declined"}).text
     assert csrf_from(page)
+
+
+def test_list_page_pages_through_keeping_the_filters(client: TestClient, session: Session) -> None:
+    app, payments, app_dm, _pay_dm = _two_teams(session)
+    headers = token_headers(session, app_dm)
+    for n in range(3):
+        body = {"requester_team_id": app.id, "provider_team_id": payments.id, "title": f"Need {n}", "needed_by": f"2027-01-1{n}"}
+        assert client.post("/api/v1/dependencies", json=body, headers=headers).status_code == 201
+    login(client, app_dm.email)
+    first = client.get("/dependencies", params={"state": "requested", "limit": 2}).text
+    assert "Need 0" in first
+    assert "Need 2" not in first
+    assert "?state=requested&amp;limit=2&amp;offset=2" in first
+    second = client.get("/dependencies", params={"state": "requested", "limit": 2, "offset": 2}).text
+    assert "Need 2" in second
+    assert "Need 0" not in second

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -73,6 +74,7 @@ def list_page(request: Request, session: SessionDep, actor: PageUser, form: Filt
             "states": list(DependencyState),
             "can_request": bool(_requestable_teams(session, actor)),
             "filtered": form.submitted,
+            "base_query": "".join(f"{urlencode({k: v})}&" for k, v in request.query_params.multi_items() if k != "offset"),
         },
         status_code=422 if form.errors else 200,
     )
