@@ -177,3 +177,30 @@ def test_list_page_pages_through_keeping_the_filters(client: TestClient, session
     second = client.get("/dependencies", params={"state": "requested", "limit": 2, "offset": 2}).text
     assert "Need 2" in second
     assert "Need 0" not in second
+
+
+def test_admin_adds_a_function_whose_owner_answers_for_it(client: TestClient, session: Session) -> None:
+    app, _payments, app_dm, _pay_dm = _two_teams(session)
+    admin, owner = make_user(session, role=Role.ADMIN), make_user(session, name="Fiona Finance")
+    headers = token_headers(session, admin)
+    nobody = client.post("/api/v1/dependency-functions", json={"name": "Finance", "owner_id": 2**31 - 1}, headers=headers)
+    assert nobody.status_code == 422
+    assert list(nobody.json()["error"]["details"]["fields"]) == ["owner_id"]
+    made = client.post("/api/v1/dependency-functions", json={"name": "Finance", "owner_id": owner.id}, headers=headers)
+    assert made.status_code == 201
+    assert made.json()["owner_name"] == "Fiona Finance"
+    again = client.post("/api/v1/dependency-functions", json={"name": "Finance"}, headers=headers)
+    assert list(again.json()["error"]["details"]["fields"]) == ["name"]
+    body = {"requester_team_id": app.id, "provider_function_id": made.json()["id"], "title": "Budget", "needed_by": "2027-02-01"}
+    dep = client.post("/api/v1/dependencies", json=body, headers=token_headers(session, app_dm)).json()
+    owner_headers = token_headers(session, owner)
+    assert client.get(f"/api/v1/dependencies/{dep['id']}", headers=owner_headers).json()["allowed_actions"] == [
+        "accept",
+        "counter",
+        "decline",
+    ]
+    declined = client.post(
+        f"/api/v1/dependencies/{dep['id']}/transitions", json={"action": "decline", "reason": "No budget"}, headers=owner_headers
+    )
+    assert declined.json()["state"] == "declined"
+    assert "Finance" in [f["name"] for f in client.get("/api/v1/dependency-functions", headers=owner_headers).json()]
