@@ -364,11 +364,13 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     from deliveryops.migrate import upgrade  # noqa: PLC0415
     from deliveryops.sync import service  # noqa: PLC0415
     from deliveryops.sync.engine import run_sync  # noqa: PLC0415
+    from deliveryops.sync.hosts import HostPolicy  # noqa: PLC0415
     from deliveryops.sync.models import SyncRun  # noqa: PLC0415
     from deliveryops.teams.service import create_team  # noqa: PLC0415
     from deliveryops.work.models import StatusTransition, WorkItem  # noqa: PLC0415
     from tests.connectors.fake_jira import EMAIL, TOKEN  # noqa: PLC0415
 
+    LOOPBACK_FAKE = HostPolicy(allow_http_loopback=True)  # noqa: N806 (the fake Jira serves plain http on 127.0.0.1)
     load = os.getloadavg()
     engine = make_engine(spec["db_url"])
     if engine.dialect.name == "postgresql":
@@ -388,6 +390,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
             settings={"base_url": spec["jira_url"], "email": EMAIL, "projects": ["OPS"]},
             secret=TOKEN,
             app_key=APP_KEY,
+            hosts=LOOPBACK_FAKE,
         ).id
         team_id = team.id
     db = DbTimer(engine)
@@ -401,7 +404,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         started, cpu_started = time.perf_counter(), time.process_time()
         if profile:
             profile.enable()
-        run_id = run_sync(factory, connection_id, app_key=APP_KEY, full=full, transport=transport)
+        run_id = run_sync(factory, connection_id, app_key=APP_KEY, full=full, transport=transport, hosts=LOOPBACK_FAKE)
         if profile:
             profile.disable()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started

@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     scheduler: bool = Field(
         default=True, description="The web process runs an embedded worker: queued jobs and scheduled ones (syncs, digests)"
     )
-    sync_in_background: bool = Field(default=True, description="Run syncs started from the web in a thread")
+    sync_in_background: bool = Field(
+        default=True, description="Syncs started from the web run on a worker; off: in the request that started them (tests)"
+    )
     queue_url: str = Field(
         default="",
         description="Where the job queue keeps its messages: empty for beside the database (a SQLite file next to a "
@@ -65,6 +67,15 @@ class Settings(BaseSettings):
     )
     connector_allow_http_loopback: bool = Field(
         default=False, description="Connections may use plain http:// to this machine's loopback address (tests, local fakes)"
+    )
+    delivery_managers_appoint: bool = Field(
+        default=False,
+        description="A team's delivery manager may make others delivery managers of that team (otherwise only admins)",
+    )
+    import_background_mb: float = Field(
+        default=1.0,
+        ge=0,
+        description="Work-item files larger than this (MB) import as a background job with progress and cancel; 0: all",
     )
     max_upload_mb: int = Field(
         default=20,
@@ -101,6 +112,11 @@ class Settings(BaseSettings):
     def max_upload_bytes(self) -> int:
         """The upload limit in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def import_background_bytes(self) -> int:
+        """Files larger than this import in the background."""
+        return int(self.import_background_mb * 1024 * 1024)
 
     @property
     def is_sqlite(self) -> bool:

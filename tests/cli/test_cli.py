@@ -169,6 +169,31 @@ def test_forecasts_from_the_cli_are_reproducible(demo_url: str) -> None:
     assert json.loads(how.output)["kind"] == "how_many"
 
 
+def test_forecast_commitments_and_shared_epics_from_the_cli(demo_url: str) -> None:
+    what_if = runner.invoke(
+        app, ["forecast", "when", "--team", "checkout", "--items", "33", "--seed", "2", "--database", demo_url]
+    )
+    assert what_if.exit_code == 0, what_if.output
+    stored = json.loads(what_if.output)
+    assert stored["commitment"] is None
+    committed = runner.invoke(app, ["forecast", "commit", str(stored["id"]), "--database", demo_url])
+    assert committed.exit_code == 0, committed.output
+    assert json.loads(committed.output)["commitment"] == "plan"
+    again = runner.invoke(app, ["forecast", "when", "--team", "checkout", "--items", "33", "--commit", "--database", demo_url])
+    assert json.loads(again.output)["id"] == stored["id"]  # the same question today: the same record
+    epics = runner.invoke(
+        app, ["forecast", "epics", "--team", "checkout", "--allocation", "even", "--seed", "4", "--database", demo_url]
+    )
+    assert epics.exit_code == 0, epics.output
+    body = json.loads(epics.output)
+    assert body["allocation"] == "even"
+    assert body["forecasts"]
+    assert all(f["allocation"].startswith("shared evenly") for f in body["forecasts"])
+    missing = runner.invoke(app, ["forecast", "commit", "999999", "--database", demo_url])
+    assert missing.exit_code == 1
+    assert "No forecast with id 999999." in missing.output
+
+
 def test_import_csv_command(demo_url: str, tmp_path: Path) -> None:
     examples = Path(__file__).parents[2] / "docs" / "examples"
     runner.invoke(app, ["teams", "create", "Importers", "--time-zone", "Europe/Berlin", "--database", demo_url])

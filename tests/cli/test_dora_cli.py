@@ -49,8 +49,8 @@ def test_csv_report_of_a_group_by_month(db_url: str) -> None:
     assert result.output.splitlines() == [
         "period_start,period_end,deployments,deployment_days,deployment_days_per_week,lead_time_hours,coding_hours,"
         "pickup_hours,review_hours,deploy_hours,change_failure_rate,failed_deployments,recovery_hours,changes,"
-        "incidents",
-        "2026-03-02,2026-03-15,7,6,3.0,23.4167,1.0,1.0,2.0,3.8333,0.4286,3,8.0,8,4",
+        "incidents,rework_rate,rework_deployments",
+        "2026-03-02,2026-03-15,7,6,3.0,23.4167,1.0,1.0,2.0,3.8333,0.4286,3,8.0,8,4,0.1429,1",
     ]
 
 

@@ -202,6 +202,26 @@ def test_digest_page_refuses_members_and_api_answers(client: TestClient, session
         "actions",
         "forecasts",
         "health",
+        "throughput",
         "experiments",
         "adoption",
+    ]
+
+
+def test_throughput_is_reported_only_as_a_signal(session: Session) -> None:
+    from datetime import date  # noqa: PLC0415
+
+    from deliveryops.work.importing import import_records  # noqa: PLC0415
+    from tests.cockpit.test_portfolio import WORKFLOW  # noqa: PLC0415
+    from tests.flow.test_flow_service import item  # noqa: PLC0415
+
+    world = build_cockpit_world(session)
+    # The digest's last 7 days (19 to 25 November) finished nothing: within the natural range, not reported.
+    assert _lines(build_digest(session=session, user=world.dm, now=NOW).changed, "throughput") == []
+    spike = [item(f"S-{n}", date(2026, 11, 23), date(2026, 11, 24)) for n in range(12)]
+    import_records(session=session, actor=None, team=world.alpha, records=spike, import_format="test", workflow=WORKFLOW)
+    # The 12 weeks before: 1,2,3,1,2,3,... (centre 2, mean moving range 14/11 = 1.27): upper limit
+    # 2 + 2.66 x 1.27 = 5.4, the lower one below zero; 12 items is a signal.
+    assert _lines(build_digest(session=session, user=world.dm, now=NOW).changed, "throughput") == [
+        "Alpha: 12 items finished in the last 7 days, above the natural range of the 12 weeks before (0 to 5.4): a signal"
     ]

@@ -175,6 +175,10 @@ def test_rows_hold_each_teams_cells(session: Session) -> None:
     assert portfolio.weeks[-1] == date(2026, 11, 16)
     alpha = portfolio.rows[0]
     assert alpha.throughput == PER_WEEK
+    # Last week (3) against the 11 before: centre 21/11 = 1.91, mean moving range 13/10 = 1.3,
+    # upper limit 1.91 + 2.66 x 1.3 = 5.37, lower limit below zero: within normal variation.
+    assert alpha.throughput_change.outcome.value == "within_normal_variation"
+    assert alpha.throughput_change.detail == "latest 3; natural range 0 to 5.4"
     assert (alpha.cycle_time_p85, alpha.sle_days, alpha.within_sle) == (3, 3, True)
     assert (alpha.aging_past_sle, alpha.wip) == (2, 3)
     assert (alpha.calibration_85, alpha.calibration_scored) == (0.5, 2)

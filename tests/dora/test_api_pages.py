@@ -36,6 +36,7 @@ def test_team_summary_api(client: TestClient, session: Session) -> None:
         "lead_time_hours": round(body["keys"]["lead_time_hours"], 4),
         "change_failure_rate": round(body["keys"]["change_failure_rate"], 4),
         "deploy_hours": round(body["keys"]["deploy_hours"], 4),
+        "rework_rate": round(body["keys"]["rework_rate"], 4),
     } == {
         "deployment_days_per_week": 3.0,
         "deployment_frequency_band": "high",
@@ -55,6 +56,9 @@ def test_team_summary_api(client: TestClient, session: Session) -> None:
         "pickup_hours": 1.0,
         "review_hours": 2.0,
         "deploy_hours": 3.8333,
+        # d10 started (03-12 18:00) while incident 4 (17:00 to 08:30 next day, on shop) was open: 1 of 7.
+        "rework_rate": 0.1429,
+        "rework_deployments": 1,
     }
     assert [(p["period_start"], p["deployments"], p["changes"]) for p in body["series"]] == [
         ("2026-03-02", 3, 3),
@@ -191,7 +195,19 @@ def test_csv_upload_api_is_for_managers_and_all_or_nothing(client: TestClient, s
     done = client.post(
         f"/api/v1/teams/{team.id}/dora/imports", files=file, data={"kind": "deployments"}, headers=token_headers(session, dm)
     )
-    assert (done.status_code, done.json()) == (201, {"kind": "deployments", "written": 10})
+    assert (done.status_code, done.json()) == (
+        201,
+        {
+            "kind": "deployments",
+            "written": 10,
+            "unchanged": 0,
+            "older": 0,
+            "skipped": [],
+            "moved": [],
+            "message": "Imported 10 deployments.",
+            "preview": False,
+        },
+    )
     bad = client.post(
         f"/api/v1/teams/{team.id}/dora/imports",
         data={"kind": "incidents"},

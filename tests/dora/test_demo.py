@@ -25,5 +25,8 @@ def test_demo_teams_have_distinct_profiles_and_the_data_is_deterministic(session
     low = service.team_keys(session, team_id=mobile.id, start=date(2026, 5, 30), end=date(2026, 11, 26))
     assert (elite.deployment_frequency_band, elite.lead_time_band) == (Band.ELITE, Band.ELITE)
     assert (low.deployment_frequency_band, low.lead_time_band) == (Band.LOW, Band.LOW)
+    # A deployment made while one of Payments' incidents was open is rework (1 of 238 with this seed).
+    assert (elite.rework_deployments, elite.deployments) == (1, 238)
+    assert elite.rework_rate == 1 / 238
     first_ids = session.scalars(select(Deployment.external_id).order_by(Deployment.id).limit(5)).all()
     assert first_ids == ["mobile-1", "mobile-2", "mobile-3", "mobile-4", "mobile-5"]

@@ -126,7 +126,7 @@ def test_reimporting_the_same_files_writes_nothing(session: Session) -> None:
         import_csv(session, team=team, kind=kind, content=(EXAMPLES / f"dora-{kind}.csv").read_bytes())
         for kind in ("deployments", "incidents")
     ]
-    assert again == [0, 0]
+    assert [(outcome.written, outcome.unchanged) for outcome in again] == [(0, 10), (0, 4)]
     assert session.query(Deployment).count() == 10
 
 
@@ -159,9 +159,10 @@ def test_a_deployment_arriving_out_of_order_moves_the_later_windows(session: Ses
 
 def test_an_older_state_never_overwrites_a_newer_one(session: Session) -> None:
     team = make_team(session)
-    assert import_deployments(session, team=team, deployments=[deployment("d1", 0, result="success")]) == 1
+    assert import_deployments(session, team=team, deployments=[deployment("d1", 0, result="success")]).written == 1
     # A late "in progress" delivery of the same deployment is older: ignored.
-    assert import_deployments(session, team=team, deployments=[deployment("d1", 0, result="in_progress", finished=False)]) == 0
+    late = import_deployments(session, team=team, deployments=[deployment("d1", 0, result="in_progress", finished=False)])
+    assert (late.written, late.older, late.unchanged) == (0, 1, 0)
     assert session.scalars(select(Deployment.result)).one() == "success"
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
+from deliveryops.analytics.allocation import Allocation
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow import service
 from deliveryops.teams.models import Team
@@ -125,8 +126,9 @@ def test_epic_forecast_counts_unfinished_children(session: Session) -> None:
 
 def test_forecast_edge_cases(session: Session) -> None:
     team = steady_team(session)
-    done, _ = service.create_when(session=session, actor=None, team_id=team.id, remaining_items=0, now=NOW)
-    assert done.predicted["85"] == "2026-03-06"
+    with pytest.raises(ValidationFailedError) as nothing:
+        service.create_when(session=session, actor=None, team_id=team.id, remaining_items=0, now=NOW)
+    assert list(nothing.value.fields) == ["items"]
     quiet = datetime(2026, 8, 1, tzinfo=UTC)  # the 90 days before contain no finished item
     empty, result = service.create_when(session=session, actor=None, team_id=team.id, remaining_items=5, now=quiet)
     assert result.message == ("The throughput window has no completed items, so no forecast is possible; choose a longer window.")
@@ -232,3 +234,63 @@ def test_only_the_team_marks_its_plan(session: Session) -> None:
     with pytest.raises(ValidationFailedError) as info:
         service.commit_forecast(session=session, actor=None, forecast_id=row.id, commitment="promise")  # type: ignore[arg-type]
     assert info.value.fields == {"commitment": "Choose plan, shared, exported or pack."}
+
+
+def epics_team(session: Session) -> Team:
+    """One item a day finished in February; epic EP-1 (created 2 Jan) has 3 unfinished children, EP-2 (3 Jan) 5."""
+    team = make_team(session, time_zone="UTC")
+    records = [item(f"H-{d}", date(2026, 2, d), date(2026, 2, d)) for d in range(1, 29)]
+    for epic, count in (("EP-1", 3), ("EP-2", 5)):
+        for n in range(count):
+            child = item(f"{epic}-C{n}", date(2026, 2, 20), None)
+            records.append(
+                WorkItemRecord(**{**{f: getattr(child, f) for f in child.__slots__ if f != "extra"}, "parent_key": epic})
+            )
+    records.append(item("EP-1", date(2026, 1, 2), None, item_type="Epic"))
+    records.append(item("EP-2", date(2026, 1, 3), None, item_type="Epic"))
+    import_records(session=session, actor=None, team=team, records=records, import_format="test", workflow=WORKFLOW)
+    return team
+
+
+def test_parallel_epics_share_the_team(session: Session) -> None:
+    team = epics_team(session)
+    made = datetime(2026, 3, 1, 8, tzinfo=UTC)  # window: the 28 days of February, one item a day
+    rows, rule = service.forecast_epics(session=session, actor=None, team_id=team.id, now=made, window_days=28, seed=3)
+    assert rule == "priority"
+    # Oldest epic first: EP-1 after 3 of the team's items (4 March), EP-2 after 3 + 5 = 8 (9 March).
+    assert [(row.label.split(" (")[0], row.remaining_items, row.predicted["85"]) for row, _ in rows] == [
+        ("Epic EP-1", 3, "2026-03-04"),
+        ("Epic EP-2", 8, "2026-03-09"),
+    ]
+    assert rows[1][0].allocation == "priority order: after EP-1 (2 of 2)"
+    assert all(row.commitment is None for row, _ in rows)
+    even, rule = service.forecast_epics(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        epic_keys=["EP-2", "EP-1"],
+        allocation=Allocation.EVEN,
+        now=made,
+        window_days=28,
+    )
+    assert rule == "even"
+    # Shared evenly: EP-1 is done after 2 x 3 = 6 items (7 March), EP-2 after 8 (9 March).
+    assert [(row.item_keys[0][:4], row.remaining_items, row.predicted["85"]) for row, _ in even] == [
+        ("EP-2", 8, "2026-03-09"),
+        ("EP-1", 6, "2026-03-07"),
+    ]
+    # Asked again the same day with the same rule: the same records, not new ones.
+    again, _ = service.forecast_epics(
+        session=session,
+        actor=None,
+        team_id=team.id,
+        epic_keys=["EP-2", "EP-1"],
+        allocation=Allocation.EVEN,
+        now=made,
+        window_days=28,
+    )
+    assert [row.id for row, _ in again] == [row.id for row, _ in even]
+    assert len(service.list_forecasts(session=session, actor=None, team_id=team.id)) == 4
+    with pytest.raises(ValidationFailedError) as info:
+        service.forecast_epics(session=session, actor=None, team_id=team.id, epic_keys=["EP-9"], now=made)
+    assert info.value.fields == {"epics": "Choose epics of this team."}

@@ -15,7 +15,7 @@ from deliveryops.flow.report import summary_dict
 from deliveryops.flow.routes import Metric
 from deliveryops.flow.service import team_flow
 from tests.factories import join, login, make_user, token_headers
-from tests.flow.test_flow_service import steady_team
+from tests.flow.test_flow_service import epics_team, steady_team
 
 
 def test_metric_names_match_the_charts() -> None:
@@ -67,6 +67,36 @@ def test_forecast_api_is_reproducible(client: TestClient, session: Session) -> N
     few = client.post(f"/api/v1/teams/{team.id}/forecasts/when", json={"items": 1, "trials": 50}, headers=headers)
     assert few.status_code == 422
     assert "trials" in few.json()["error"]["details"]["fields"]
+
+
+def test_epics_api_page_and_cli_state_the_rule(client: TestClient, session: Session) -> None:
+    team = epics_team(session)
+    headers = token_headers(session, make_user(session, role=Role.ADMIN))
+    body = client.post(
+        f"/api/v1/teams/{team.id}/forecasts/epics", json={"allocation": "even", "window_days": 400}, headers=headers
+    )
+    assert body.status_code == 201
+    assert body.json()["allocation"] == "even"
+    assert body.json()["rule"].startswith("Shared evenly")
+    assert [f["allocation"] for f in body.json()["forecasts"]] == ["shared evenly with 1 other open epic"] * 2
+    bad = client.post(f"/api/v1/teams/{team.id}/forecasts/epics", json={"allocation": "random"}, headers=headers)
+    assert bad.status_code == 422
+    assert "allocation" in bad.json()["error"]["details"]["fields"]
+    member = make_user(session, email="e@example.com")
+    join(session, team, member)
+    csrf = login(client, "e@example.com")
+    page = client.post(
+        f"/teams/{team.slug}/forecasts",
+        data={"csrf_token": csrf, "kind": "epics", "epics": "EP-2\nEP-1", "allocation": "priority", "window": "400"},
+    )
+    assert page.status_code == 200
+    assert 'id="allocation-rule"' in page.text
+    assert "priority order: after EP-2 (2 of 2)" in page.text
+    unknown = client.post(
+        f"/teams/{team.slug}/forecasts", data={"csrf_token": csrf, "kind": "epics", "epics": "NOPE", "window": "90"}
+    )
+    assert unknown.status_code == 422
+    assert "No epic NOPE in this team." in unknown.text
 
 
 def test_flow_page_and_csv(client: TestClient, session: Session) -> None:

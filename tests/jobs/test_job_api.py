@@ -310,3 +310,26 @@ def test_jobs_inline_run_when_the_enqueueing_unit_of_work_commits(session_factor
             assert jobs.get_or_raise(session=session, job_id=job_id).result == "40 + 2 = 42"
     finally:
         jobs.configure(previous)
+
+
+def test_the_reaper_deletes_succeeded_jobs_after_a_week_once_an_hour_and_keeps_failed_ones(
+    runtime: JobRuntime, session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    with unit_of_work(session_factory) as session:
+        old_done, old_failed, recent_done = (
+            jobs.enqueue(session, sample_jobs.add, arguments={"a": a}, now=T0) for a in (1, 2, 3)
+        )
+        old_done.state, old_done.finished_at = "succeeded", T0
+        old_failed.state, old_failed.finished_at = "failed", T0
+        recent_done.state, recent_done.finished_at = "succeeded", T0 + timedelta(days=6)
+        ids = [old_done.id, old_failed.id, recent_done.id]
+    clock.now = T0 + timedelta(days=7, minutes=-10)
+    runtime.reap()  # the first pass prunes: nothing is a week old yet
+    clock.now = T0 + timedelta(days=7, minutes=30)
+    runtime.reap()  # 40 minutes after the last prune: it waits for the hour
+    with unit_of_work(session_factory) as session:
+        assert sorted(session.scalars(select(Job.id).where(Job.id.in_(ids)))) == sorted(ids)
+    clock.now = T0 + timedelta(days=7, minutes=50)
+    runtime.reap()
+    with unit_of_work(session_factory) as session:
+        assert sorted(session.scalars(select(Job.id).where(Job.id.in_(ids)))) == sorted([old_failed.id, recent_done.id])

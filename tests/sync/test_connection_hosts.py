@@ -168,3 +168,11 @@ def test_a_loopback_fake_is_refused_without_the_setting(session: Session) -> Non
         with pytest.raises(service.ConnectionFailedError, match="must use https://"):
             service.check(session=session, actor=None, connection_id=connection.id, app_key=APP_KEY, hosts=STRICT)
         assert source.requests == []
+
+
+def test_without_a_lookup_only_a_literal_loopback_address_may_be_plain_http() -> None:
+    check_target("http://127.0.0.1:8080", LOOPBACK, resolve_host=False)  # an injected transport (benchmarks)
+    with pytest.raises(HostRefusedError, match="must use https://"):
+        check_target("http://local.example:8080", LOOPBACK, resolve_host=False)
+    with pytest.raises(HostRefusedError, match="is a link-local address"):
+        check_target("https://169.254.169.254", STRICT, resolve_host=False)

@@ -58,12 +58,13 @@ class Killable:
         self.hold_at: int | None = None
         self.held = threading.Event()
         self.release = threading.Event()
+        self.hold_seconds = 30.0  # the longest a request is held (a test that kills the client releases it sooner)
 
     def handle(self, request: Request) -> Reply:
         self.received += 1
         if self.received == self.hold_at:
             self.held.set()
-            self.release.wait(30)
+            self.release.wait(self.hold_seconds)
         return self.inner(request)
 
 

@@ -229,7 +229,7 @@ def test_the_cli_syncs_as_a_job_and_refuses_while_one_runs(tmp_path: Path, monke
         engine = make_engine(url)
         try:
             with unit_of_work(make_session_factory(engine)) as session:
-                [job] = session.scalars(select(Job))
+                [job] = session.scalars(select(Job).where(Job.name == "sync.connection"))
                 assert (job.name, job.state, job.requested_by, job.arguments["trigger"]) == (
                     "sync.connection",
                     "succeeded",

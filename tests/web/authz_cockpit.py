@@ -57,6 +57,7 @@ _PORTFOLIO: Expectations = {
     ("GET", "/cockpit/leadership"): (CROSS_TEAM, None),
     ("GET", "/cockpit/leadership.pdf"): (CROSS_TEAM, None),
     ("POST", "/cockpit/leadership/questions"): (OPS_ADMIN, {"period": "2026-Q4", "text": "Walk question?"}),
+    ("POST", "/cockpit/leadership/epics/commit"): (CROSS_TEAM, {"period": "2026-Q4"}),
     ("POST", "/cockpit/leadership/questions/{question_id}/decide"): (CROSS_TEAM, {"decision": "Decided by the walk."}),
     ("GET", "/digest"): (_DIGEST, None),
     ("POST", "/digest/subscription"): (_DIGEST, {"subscribed": "no"}),

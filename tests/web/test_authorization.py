@@ -27,7 +27,8 @@ from deliveryops.retros import service as retros
 from deliveryops.sync import service as connections
 from deliveryops.teams.models import TeamRole
 from deliveryops.work.importing import import_records
-from deliveryops.work.models import BlockedInterval
+from deliveryops.work.jobs import start_import
+from deliveryops.work.models import BlockedInterval, PendingUpload
 from deliveryops.work.records import BlockedIntervalRecord, WorkItemRecord
 from tests.factories import PASSWORD, csrf_from, join, login, make_group, make_team, make_user
 from tests.web import (
@@ -66,6 +67,7 @@ from tests.web.authz_roles import (
     WorldBase,
 )
 
+SIGNING_OUT = {("POST", "/logout"), ("POST", "/account/sign-out-everywhere"), ("POST", "/api/v1/me/sessions/end")}
 CAPABILITIES = (
     authz_dora,
     authz_health,
@@ -106,6 +108,11 @@ EXPECTED: Expectations = {
     ("GET", "/account/tokens"): (SIGNED_IN, None),
     ("POST", "/account/tokens"): (SIGNED_IN, {"name": "script"}),
     ("POST", "/account/tokens/{token_id}/revoke"): (NOBODY, {}),
+    ("GET", "/account/security"): (SIGNED_IN, None),
+    ("POST", "/account/password"): (SIGNED_IN, {"current_password": "not it", "new_password": "x"}),
+    ("POST", "/account/sign-out-everywhere"): (SIGNED_IN, {}),
+    ("POST", "/api/v1/me/password"): (SIGNED_IN, {"current_password": "not it", "new_password": "x"}),
+    ("POST", "/api/v1/me/sessions/end"): (SIGNED_IN, {}),
     ("GET", "/admin/people"): (ADMINS, None),
     ("POST", "/admin/people"): (ADMINS, {"name": "Page Person", "email": "page.person@example.com", "role": "member"}),
     ("POST", "/admin/people/{user_id}"): (ADMINS, {"role": "member", "is_active": "on"}),
@@ -117,17 +124,22 @@ EXPECTED: Expectations = {
     ("PUT", "/api/v1/teams/{team_id}/workflow"): (A_MANAGERS, {"statuses": []}),
     ("GET", "/api/v1/teams/{team_id}/imports"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/imports"): (A_MANAGERS, {FILE: "full-history.csv"}),
+    ("GET", "/api/v1/teams/{team_id}/import-jobs/{job_id}"): (A_MANAGERS, None),
+    ("POST", "/api/v1/teams/{team_id}/import-jobs/{job_id}/cancel"): (A_MANAGERS, {}),
     ("GET", "/api/v1/teams/{team_id}/items"): (A_VIEWERS, None),
     ("GET", "/teams/{slug}/workflow"): (A_VIEWERS, None),
     ("POST", "/teams/{slug}/workflow"): (A_MANAGERS, {}),
     ("GET", "/teams/{slug}/import"): (A_MANAGERS, None),
     ("POST", "/teams/{slug}/import"): (A_MANAGERS, {FILE: "full-history.csv"}),
     ("POST", "/teams/{slug}/import/confirm"): (A_MANAGERS, {"token": "expired"}),
+    ("GET", "/teams/{slug}/import/jobs/{job_id}"): (A_MANAGERS, None),
+    ("POST", "/teams/{slug}/import/jobs/{job_id}/cancel"): (A_MANAGERS, {}),
     ("GET", "/api/v1/teams/{team_id}/flow"): (A_VIEWERS, None),
     ("GET", "/api/v1/teams/{team_id}/flow/{metric}"): (A_VIEWERS, None),
     ("GET", "/api/v1/teams/{team_id}/forecasts"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/forecasts/when"): (A_VIEWERS, {"items": 3}),
     ("POST", "/api/v1/teams/{team_id}/forecasts/how-many"): (A_VIEWERS, {"by": "{future}"}),
+    ("POST", "/api/v1/teams/{team_id}/forecasts/epics"): (A_VIEWERS, {"allocation": "even"}),
     ("POST", "/api/v1/teams/{team_id}/forecasts/items"): (A_VIEWERS, {"item_keys": ["A-1"], "by": "{future}"}),
     ("GET", "/api/v1/forecasts/{forecast_id}"): (A_VIEWERS, None),
     ("POST", "/api/v1/forecasts/{forecast_id}/commit"): (A_RAISERS, {"commitment": "plan"}),
@@ -242,6 +254,15 @@ EXPECTED: Expectations = {
 # Path values that differ for one route: (method, path) -> {placeholder: world value name}.
 PATH_OVERRIDES = {
     ("POST", "/admin/connections/{connection_id}/delete"): {"connection_id": "second_connection_id"},
+    **{
+        (method, path): {"job_id": "import_job_id"}
+        for method, path in (
+            ("GET", "/api/v1/teams/{team_id}/import-jobs/{job_id}"),
+            ("POST", "/api/v1/teams/{team_id}/import-jobs/{job_id}/cancel"),
+            ("GET", "/teams/{slug}/import/jobs/{job_id}"),
+            ("POST", "/teams/{slug}/import/jobs/{job_id}/cancel"),
+        )
+    },
     **{key: value for module in CAPABILITIES for key, value in getattr(module, "PATH_OVERRIDES", {}).items()},
 }
 
@@ -320,6 +341,9 @@ def build_world(session: Session) -> World:
         secret="t0ken",
         app_key="not the app's key",
     )
+    pending = PendingUpload(token="authz-upload", user_id=people[ADMIN].id, team_id=team_a.id, file_name="a.csv", content=b"")
+    session.add(pending)
+    import_job = start_import(session, actor=people[ADMIN], team=team_a, pending=pending, import_format=None, date_order=None)
     session.flush()
     values = {
         "team_id": str(team_a.id),
@@ -344,6 +368,7 @@ def build_world(session: Session) -> World:
         "category_id": str(session.scalar(select(Category.id).order_by(Category.id).limit(1))),
         "interval_id": str(session.scalar(select(BlockedInterval.id))),
         "second_connection_id": str(second.id),
+        "import_job_id": str(import_job.id),
         "future": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
     }
     base = WorldBase(team_a=team_a, team_b=team_b, group_a=group_a, group_b=group_b, people=people, outsider=outsider)
@@ -375,8 +400,8 @@ def test_route_permissions(client: TestClient, session: Session, role: str) -> N
     csrf = login(client, world.emails[role]) if role != ANON else csrf_from(client.get("/login").text)
     mistakes = []
     for (method, template), (allowed, body) in EXPECTED.items():
-        if (method, template) == ("POST", "/logout"):
-            continue  # signs the client out; checked on its own below
+        if (method, template) in SIGNING_OUT:
+            continue  # signs the client out; checked on their own (here and in tests/accounts/test_sessions.py)
         overrides = {name: world.values[source] for name, source in PATH_OVERRIDES.get((method, template), {}).items()}
         path = template.format(**{**world.values, **overrides})
         payload = {k: _fill(v, world.values) for k, v in (body or {}).items()}

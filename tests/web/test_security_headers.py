@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,16 @@ def test_every_answer_carries_the_headers(client: TestClient, path: str) -> None
     answer = client.get(path)
     for name, value in SECURITY_HEADERS.items():
         assert answer.headers[name] == value, (path, name)
+
+
+def test_an_unexpected_error_carries_them_too(app: FastAPI) -> None:
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/broken-for-test", broken)
+    answer = TestClient(app, raise_server_exceptions=False).get("/broken-for-test")
+    assert answer.status_code == 500
+    assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
 
 
 def test_a_signed_in_page_carries_them_too(client: TestClient, session: Session) -> None:

@@ -10,14 +10,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
 from deliveryops.app.main import create_app
 from deliveryops.settings import Settings
-from deliveryops.work.models import WorkItem
+from deliveryops.work.models import PendingUpload, WorkItem
 from tests.factories import login, make_team, make_user, token_headers
 from tests.live import live_server
 
@@ -121,3 +121,40 @@ def test_the_limit_is_enforced_while_the_body_streams_in(tmp_path: Path) -> None
         )
     assert announced.status_code == 413
     assert announced.json()["error"]["code"] == "upload_too_large"
+
+
+def test_an_abandoned_upload_saves_nothing(tmp_path: Path) -> None:
+    tokens: list[str] = []
+    team_ids: list[int] = []
+
+    def seed(session: Session) -> None:
+        admin = make_user(session, role=Role.ADMIN)
+        team_ids.append(make_team(session).id)
+        tokens.append(accounts.create_token(session=session, actor=admin, name="upload")[1])
+
+    engines: list[Engine] = []
+    data = _csv(400_000)
+    with live_server(tmp_path / "abandoned.db", seed, on_engine=engines.append, import_background_mb=0.1) as base_url:
+        host, port = base_url.removeprefix("http://").split(":")
+        part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n'
+        body = part + data + b"\r\n--b--\r\n"
+        head = (
+            f"POST /api/v1/teams/{team_ids[0]}/imports HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {tokens[0]}\r\n"
+            f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        # The client sends half of the file and gives up.
+        with socket.create_connection((host, int(port)), timeout=30) as connection:
+            connection.sendall(head + body[: len(body) // 2])
+        # The same file sent whole is taken (as a background import), so the server was able to take it.
+        whole = httpx.post(
+            f"{base_url}/api/v1/teams/{team_ids[0]}/imports",
+            headers={"Authorization": f"Bearer {tokens[0]}"},
+            files={"file": ("big.csv", data, "text/csv")},
+            timeout=60,
+        )
+        assert whole.status_code == 202
+        with engines[0].connect() as database:
+            uploads = database.scalar(select(func.count()).select_from(PendingUpload))
+            items = database.scalar(select(func.count()).select_from(WorkItem))
+    assert uploads == 1  # the whole upload's, waiting for its job; none from the abandoned one
+    assert items == 0

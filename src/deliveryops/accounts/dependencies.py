@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role, User
 from deliveryops.errors import NotAuthenticatedError
+from deliveryops.settings import Settings
 from deliveryops.web.security import SAFE_METHODS, LoginRequiredError, SessionDep, check_csrf
 
-__all__ = ["ApiUser", "PageUser", "Viewer", "api_user", "page_user", "sign_in", "sign_out"]
+__all__ = ["ApiUser", "PageUser", "Viewer", "api_user", "current_session_id", "page_user", "sign_in", "sign_out"]
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,25 @@ class Viewer:
         return cls(id=user.id, name=user.name, email=user.email, role=user.role)
 
 
+SESSION_KEY = "sid"  # the cookie's only link to a person: a random id whose session row is on the server
+
+
 def _user_from_session(request: Request, session: Session) -> User | None:
-    user_id = request.session.get("user_id")
-    if not isinstance(user_id, int):
+    session_id = request.session.get(SESSION_KEY)
+    if not isinstance(session_id, str):
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        request.session.pop("user_id", None)
+    settings: Settings = request.app.state.settings
+    user = accounts.session_user(session=session, session_id=session_id, max_age_seconds=settings.session_max_age_seconds)
+    if user is None:
+        request.session.pop(SESSION_KEY, None)
         return None
     return user
+
+
+def current_session_id(request: Request) -> str | None:
+    """The id of the request's signed-in session (None without one)."""
+    value = request.session.get(SESSION_KEY)
+    return value if isinstance(value, str) else None
 
 
 def page_user(request: Request, session: SessionDep) -> User:
@@ -82,13 +93,19 @@ PageUser = Annotated[User, Depends(page_user)]
 ApiUser = Annotated[User, Depends(api_user)]
 
 
-def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token too, against session fixation)."""
+def sign_in(request: Request, session: Session, user: User) -> None:
+    """Start a fresh session for ``user`` (a new id and CSRF token, against session fixation).
+
+    The session is recorded on the server; the cookie carries its random id and the CSRF token only.
+    """
     request.session.clear()
-    request.session["user_id"] = user.id
+    request.session[SESSION_KEY] = accounts.start_session(session=session, user=user)
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
-def sign_out(request: Request) -> None:
-    """End the session."""
+def sign_out(request: Request, session: Session) -> None:
+    """End the session on the server (a copy of the cookie stops working too) and clear the cookie."""
+    session_id = current_session_id(request)
+    if session_id is not None:
+        accounts.end_session(session=session, session_id=session_id)
     request.session.clear()

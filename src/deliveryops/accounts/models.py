@@ -81,3 +81,20 @@ class LoginFailure(Base):
     email: Mapped[str] = mapped_column(String(254))
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserSession(Base):
+    """A signed-in browser session, kept on the server so that signing out ends it everywhere.
+
+    The cookie carries only a random session id (no user id, no name); this row keeps the SHA-256 of it.
+    A session ends when its person signs out, signs out everywhere, changes their password (the other
+    sessions), is deactivated, or when it is older than ``session_max_age_seconds``.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts import service
-from deliveryops.accounts.dependencies import PageUser, sign_in, sign_out
+from deliveryops.accounts.dependencies import PageUser, current_session_id, sign_in, sign_out
 from deliveryops.errors import NotAuthenticatedError, ValidationFailedError
 from deliveryops.settings import Settings
 from deliveryops.web.security import CsrfChecked, SessionDep
@@ -61,14 +61,58 @@ def login(
             {"next": _safe_next(next), "values": {"email": email}, "error": exc.message},
             status_code=status,
         )
-    sign_in(request, user)
+    sign_in(request, session, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, _csrf: CsrfChecked) -> Response:
-    """End the session."""
-    sign_out(request)
+def logout(request: Request, session: SessionDep, _csrf: CsrfChecked) -> Response:
+    """End the session, on the server too: a copy of the cookie stops working."""
+    sign_out(request, session)
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/security", response_class=HTMLResponse)
+def security_page(request: Request, actor: PageUser) -> Response:
+    """Change your password; sign out everywhere."""
+    return render(request, "accounts/security.html", {"errors": {}, "done": None})
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    current_password: Annotated[str, Form(max_length=200)] = "",
+    new_password: Annotated[str, Form(max_length=200)] = "",
+    revoke_tokens: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Set a new password: needs the current one; your other sessions end."""
+    try:
+        service.update(
+            session=session,
+            actor=actor,
+            user_id=actor.id,
+            password=new_password,
+            current_password=current_password,
+            revoke_tokens=revoke_tokens == "on",
+            keep_session=current_session_id(request),
+        )
+    except ValidationFailedError as exc:
+        errors = {("new_password" if key == "password" else key): text for key, text in exc.fields.items()}
+        return render(request, "accounts/security.html", {"errors": errors, "done": None}, status_code=422)
+    done = "Password changed. Your other sessions are signed out" + (
+        "; your API tokens are revoked." if revoke_tokens == "on" else "; your API tokens still work."
+    )
+    return render(request, "accounts/security.html", {"errors": {}, "done": done})
+
+
+@router.post("/account/sign-out-everywhere")
+def sign_out_everywhere(request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """End every session of yours, this one too (API tokens stay)."""
+    service.end_sessions(session=session, user=actor)
+    request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
 

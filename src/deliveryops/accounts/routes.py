@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from deliveryops.accounts import service
-from deliveryops.accounts.dependencies import ApiUser
+from deliveryops.accounts.dependencies import ApiUser, current_session_id
 from deliveryops.accounts.schemas import (
+    PasswordChange,
+    SessionsEnded,
     TokenCreate,
     TokenCreated,
     TokenRead,
@@ -50,10 +52,42 @@ def read_user(session: SessionDep, actor: ApiUser, user_id: IdPath) -> UserRead:
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, responses=error_responses(404))
-def update_user(body: UserUpdate, session: SessionDep, actor: ApiUser, user_id: IdPath) -> UserRead:
-    """Change a person's name, role, access or password."""
-    user = service.update(session=session, actor=actor, user_id=user_id, **body.model_dump(exclude_unset=True))
+def update_user(body: UserUpdate, request: Request, session: SessionDep, actor: ApiUser, user_id: IdPath) -> UserRead:
+    """Change a person's name, role, access or password.
+
+    Changing your own password needs ``current_password``; a new password ends the person's other sessions.
+    """
+    user = service.update(
+        session=session,
+        actor=actor,
+        user_id=user_id,
+        keep_session=current_session_id(request),
+        **body.model_dump(exclude_unset=True),
+    )
     return UserRead.model_validate(user)
+
+
+@router.post("/me/password", status_code=204)
+def change_password(body: PasswordChange, request: Request, session: SessionDep, actor: ApiUser) -> Response:
+    """Change your password: needs the current one; ends your other sessions (API tokens stay unless asked)."""
+    service.update(
+        session=session,
+        actor=actor,
+        user_id=actor.id,
+        password=body.new_password,
+        current_password=body.current_password,
+        revoke_tokens=body.revoke_tokens,
+        keep_session=current_session_id(request),
+    )
+    return Response(status_code=204)
+
+
+@router.post("/me/sessions/end", response_model=SessionsEnded)
+def sign_out_everywhere(request: Request, session: SessionDep, actor: ApiUser) -> SessionsEnded:
+    """Sign out everywhere: end every browser session of yours, this one included. API tokens stay."""
+    ended = service.end_sessions(session=session, user=actor)
+    request.session.clear()
+    return SessionsEnded(ended=ended)
 
 
 @router.get("/tokens", response_model=list[TokenRead], tags=["tokens"])

@@ -39,6 +39,10 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     is_active: bool | None = None
     password: str | None = Field(default=None, max_length=200)
+    current_password: str | None = Field(
+        default=None, max_length=200, description="Your current password: needed to change your own"
+    )
+    revoke_tokens: bool = Field(default=False, description="With a new password, also revoke the person's API tokens")
 
 
 class TokenCreate(BaseModel):
@@ -64,3 +68,17 @@ class TokenCreated(TokenRead):
     """A new token, with its secret shown this once."""
 
     token: str
+
+
+class PasswordChange(BaseModel):
+    """A new password for oneself: every other session ends; API tokens stay unless ``revoke_tokens``."""
+
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=200)
+    revoke_tokens: bool = False
+
+
+class SessionsEnded(BaseModel):
+    """How many signed-in sessions were ended."""
+
+    ended: int

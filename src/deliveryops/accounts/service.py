@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from deliveryops.accounts.models import ApiToken, LoginFailure, Role, User
+from deliveryops.accounts.models import ApiToken, LoginFailure, Role, User, UserSession
 from deliveryops.accounts.passwords import (
     generate_api_token,
     hash_password,
     hash_token,
     needs_rehash,
+    password_problem,
     verify_password,
 )
 from deliveryops.db import utcnow
@@ -31,16 +33,19 @@ __all__ = [
     "authenticate_token",
     "create",
     "create_token",
+    "end_session",
+    "end_sessions",
     "get_or_raise",
     "list_",
     "list_tokens",
     "require_role",
     "revoke_token",
+    "session_user",
+    "start_session",
     "update",
 ]
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD_LENGTH = 10
 
 
 class TooManyAttemptsError(DomainError):
@@ -62,14 +67,18 @@ def require_role(actor: User, *roles: Role) -> None:
         raise PermissionDeniedError(f"This needs one of these roles: {names}.")
 
 
-def _validate_user_fields(*, email: str | None, name: str | None, password: str | None) -> dict[str, str]:
+def _validate_user_fields(
+    *, email: str | None, name: str | None, password: str | None, known: tuple[str, ...] = ()
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if email is not None and not EMAIL_PATTERN.match(email):
         errors["email"] = "Enter an e-mail address like name@example.com."
     if name is not None and not name.strip():
         errors["name"] = "Enter the person's name."
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if password is not None:
+        problem = password_problem(password, user_inputs=(*known, email or "", name or ""))
+        if problem:
+            errors["password"] = problem
     return errors
 
 
@@ -126,8 +135,15 @@ def update(
     role: Role | None = None,
     is_active: bool | None = None,
     password: str | None = None,
+    current_password: str | None = None,
+    keep_session: str | None = None,
+    revoke_tokens: bool = False,
 ) -> User:
     """Change a person's name, role, active flag or password (admins, or oneself for name/password).
+
+    Changing one's own password needs the current one. A new password ends every other session of the
+    person (all of them when an admin sets it, or when the person is deactivated); their API tokens stay
+    unless ``revoke_tokens`` asks otherwise.
 
     Args:
         session: the unit of work.
@@ -137,19 +153,25 @@ def update(
         role: new role (admins only).
         is_active: deactivate or reactivate (admins only).
         password: new password.
+        current_password: the person's current password (needed to change one's own).
+        keep_session: the session id of the request, which stays signed in after one's own password change.
+        revoke_tokens: with a new password, also revoke every API token of the person.
 
     Returns:
         The updated user.
     """
     user = get_or_raise(session=session, actor=actor, user_id=user_id)
+    if password is not None and actor.id == user.id and not verify_password(user.password_hash, current_password or ""):
+        message = "Enter your current password to set a new one." if not current_password else "The current password is wrong."
+        raise ValidationFailedError(message, fields={"current_password": message})
     if actor.role is not Role.ADMIN and (actor.id != user.id or role is not None or is_active is not None):
         raise PermissionDeniedError("Only an admin can change other people, roles or access.")
     demoting_self = actor.id == user.id and (is_active is False or (role is not None and role is not Role.ADMIN))
     if demoting_self and actor.role is Role.ADMIN and _active_admin_count(session) <= 1:
         raise ValidationFailedError("You are the last admin: make someone else admin first.", fields={"role": "last admin"})
-    errors = _validate_user_fields(email=None, name=name, password=password)
+    errors = _validate_user_fields(email=None, name=name, password=password, known=(user.email, user.name))
     if errors:
-        raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+        raise ValidationFailedError(" ".join(errors.values()), fields=errors)
     if name is not None:
         user.name = name.strip()
     if role is not None:
@@ -158,8 +180,67 @@ def update(
         user.is_active = is_active
     if password is not None:
         user.password_hash = hash_password(password)
+        end_sessions(session=session, user=user, keep=keep_session if actor.id == user.id else None)
+        if revoke_tokens:
+            now = utcnow()
+            for token in user.tokens:
+                token.revoked_at = token.revoked_at or now
+    if is_active is False:
+        end_sessions(session=session, user=user)
     session.flush()
     return user
+
+
+def _session_hash(session_id: str) -> str:
+    return hash_token(session_id)
+
+
+def start_session(*, session: Session, user: User) -> str:
+    """Record a new signed-in session of ``user``.
+
+    Returns:
+        The random session id for the cookie (only its hash is stored).
+    """
+    session_id = secrets.token_urlsafe(32)
+    session.add(UserSession(user_id=user.id, token_hash=_session_hash(session_id)))
+    session.flush()
+    return session_id
+
+
+def session_user(*, session: Session, session_id: str, max_age_seconds: int, now: datetime | None = None) -> User | None:
+    """The active person whose live session ``session_id`` is, or None (unknown, ended, expired)."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == _session_hash(session_id)))
+    if row is None or row.ended_at is not None:
+        return None
+    if (now or utcnow()) - row.created_at > timedelta(seconds=max_age_seconds):
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.is_active else None
+
+
+def end_session(*, session: Session, session_id: str) -> None:
+    """End one session (signing out): its cookie stops working wherever it was copied."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == _session_hash(session_id)))
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+        session.flush()
+
+
+def end_sessions(*, session: Session, user: User, keep: str | None = None) -> int:
+    """End every live session of ``user`` except ``keep`` (a session id).
+
+    Returns:
+        How many sessions were ended.
+    """
+    statement = select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    if keep:
+        statement = statement.where(UserSession.token_hash != _session_hash(keep))
+    now = utcnow()
+    rows = list(session.scalars(statement))
+    for row in rows:
+        row.ended_at = now
+    session.flush()
+    return len(rows)
 
 
 def _active_admin_count(session: Session) -> int:

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from deliveryops import __version__
 from deliveryops.accounts import pages as account_pages
@@ -51,7 +52,7 @@ from deliveryops.sync import routes as sync_routes
 from deliveryops.teams import pages as team_pages
 from deliveryops.teams import people_pages
 from deliveryops.teams import routes as team_routes
-from deliveryops.web.errors import install_error_handlers
+from deliveryops.web.errors import error_responses, install_error_handlers
 from deliveryops.web.headers import SecurityHeadersMiddleware
 from deliveryops.web.uploads import UploadLimitMiddleware
 from deliveryops.work import pages as work_pages
@@ -139,7 +140,9 @@ PAGE_ROUTERS: list[APIRouter] = [
 
 def api_router() -> APIRouter:
     """Every JSON router under ``/api/v1``."""
-    router = APIRouter(prefix=API_PREFIX)
+    # Every operation may answer these, in the one error shape: a body that cannot be parsed (400), input
+    # or a business rule refused (422, with a message per field), an unexpected error (500).
+    router = APIRouter(prefix=API_PREFIX, responses=error_responses(400, 422, 500))
     for child in API_ROUTERS:
         router.include_router(child)
     return router
@@ -156,6 +159,13 @@ def route_table() -> list[tuple[str, str]]:
                     if method != "HEAD":
                         table.append((method, path))
     return table
+
+
+class _App(FastAPI):
+    """The FastAPI app with the security headers outside everything, so even an unexpected error's 500 has them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
@@ -188,7 +198,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
         if settings.scheduler:
             jobs.stop()
 
-    app = FastAPI(
+    app = _App(
         lifespan=lifespan,
         title="DeliveryOps API",
         version=__version__,
@@ -211,7 +221,6 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     )
     app.add_middleware(UploadLimitMiddleware, limit_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware)  # added last, so it wraps everything, error answers included
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 

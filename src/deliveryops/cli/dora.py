@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.dora import service
-from deliveryops.dora.csv_formats import import_csv
+from deliveryops.dora.csv_formats import import_csv, preview_csv
+from deliveryops.dora.schemas import ImportResult
 from deliveryops.flow.service import today_in
 from deliveryops.teams.models import Group, Team
 
@@ -113,35 +114,82 @@ def report(
         console.print(f"Wrote {output}.", highlight=False)
 
 
-def _import(kind: str, file: Path, team: str, database: str | None) -> None:
+class ImportFormat(StrEnum):
+    """Output formats of `dora import`."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+def _import(
+    kind: str, file: Path, team: str, database: str | None, move: bool, output: ImportFormat, preview: bool = False
+) -> None:
     try:
         content = file.read_bytes()
     except OSError as exc:
         raise CliError(f"Cannot read {file}: {exc.strerror}.") from None
     with session_scope(load_settings(database)) as session:
-        written = import_csv(session, team=_team(session, team), kind=kind, content=content, file_name=file.name)
-    console.print(f"Imported {written} {kind} from {file.name}.", highlight=False)
+        outcome = (preview_csv if preview else import_csv)(
+            session,
+            team=_team(session, team),
+            kind=kind,
+            content=content,
+            file_name=file.name,
+            on_conflict="move" if move else "skip",
+        )
+    if output is ImportFormat.JSON:
+        typer.echo(ImportResult.of(kind, outcome).model_dump_json(indent=2))
+        return
+    console.print(outcome.summary(kind, f"from {file.name}"), highlight=False)
+    for conflict in [*outcome.moved, *outcome.skipped]:
+        console.print(f"  {conflict.reason}", highlight=False)
 
 
 FileArgument = Annotated[Path, typer.Argument(help="The CSV file (see docs/dora.md for its columns).")]
+MoveOption = Annotated[
+    bool,
+    typer.Option(
+        "--move-from-other-teams",
+        help="Move deployments and incidents whose source and id are already another team's to this team "
+        "(default: skip and list them).",
+    ),
+]
+ImportFormatOption = Annotated[ImportFormat, typer.Option("--format", help="text or json.")]
+PreviewOption = Annotated[bool, typer.Option("--preview", help="Only report what the import would do; save nothing.")]
 
 
 @import_app.command("deployments")
 @friendly_errors
-def import_deployments(file: FileArgument, team: TeamOption, database: DatabaseOption = None) -> None:
+def import_deployments(
+    file: FileArgument,
+    team: TeamOption,
+    database: DatabaseOption = None,
+    move: MoveOption = False,
+    output: ImportFormatOption = ImportFormat.TEXT,
+    preview: PreviewOption = False,
+) -> None:
     """Import deployments from a CSV file (all or nothing); changes are linked to them."""
-    _import("deployments", file, team, database)
+    _import("deployments", file, team, database, move, output, preview)
 
 
 @import_app.command("changes")
 @friendly_errors
-def import_changes(file: FileArgument, team: TeamOption, database: DatabaseOption = None) -> None:
+def import_changes(
+    file: FileArgument, team: TeamOption, database: DatabaseOption = None, output: ImportFormatOption = ImportFormat.TEXT
+) -> None:
     """Import pull requests from a CSV file (all or nothing); deployments are relinked to them."""
-    _import("changes", file, team, database)
+    _import("changes", file, team, database, False, output)
 
 
 @import_app.command("incidents")
 @friendly_errors
-def import_incidents(file: FileArgument, team: TeamOption, database: DatabaseOption = None) -> None:
+def import_incidents(
+    file: FileArgument,
+    team: TeamOption,
+    database: DatabaseOption = None,
+    move: MoveOption = False,
+    output: ImportFormatOption = ImportFormat.TEXT,
+    preview: PreviewOption = False,
+) -> None:
     """Import incidents from a CSV file (all or nothing)."""
-    _import("incidents", file, team, database)
+    _import("incidents", file, team, database, move, output, preview)

@@ -112,7 +112,7 @@ def _print_forecast(payload: dict[str, Any], as_json: bool) -> None:
 @friendly_errors
 def forecast_when(
     team: TeamOption,
-    items: Annotated[int, typer.Option("--items", min=0, max=100_000, help="How many items remain.")],
+    items: Annotated[int, typer.Option("--items", min=1, max=100_000, help="How many items remain (1 or more).")],
     seed: Annotated[int | None, typer.Option(help="Seed, to reproduce a forecast.")] = None,
     window: Annotated[int, typer.Option("--window", min=7, max=730, help="Throughput window in days.")] = 90,
     trials: Annotated[int, typer.Option(min=10_000, max=200_000, help="Monte Carlo trials.")] = 10_000,
@@ -205,3 +205,70 @@ def forecast_commit(
         row = service.commit_forecast(session=session, actor=None, forecast_id=forecast_id, commitment="plan")
         payload = {"id": row.id, "label": row.label, "kind": row.kind, "predicted": row.predicted, "commitment": row.commitment}
     _print_forecast(payload, output_format == "json")
+
+
+class AllocationChoice(StrEnum):
+    """How parallel epics share the team's throughput."""
+
+    PRIORITY = "priority"
+    EVEN = "even"
+
+
+@forecast_app.command("epics")
+@friendly_errors
+def forecast_epics(
+    team: TeamOption,
+    epic: Annotated[
+        list[str] | None,
+        typer.Option("--epic", help="An epic key; repeat in priority order (default: every open epic, oldest first)."),
+    ] = None,
+    allocation: Annotated[
+        AllocationChoice,
+        typer.Option(help="priority: one epic after another (default); even: equal shares of each day's throughput."),
+    ] = AllocationChoice.PRIORITY,
+    seed: Annotated[int | None, typer.Option(help="Seed of the first epic (epic i uses seed + i).")] = None,
+    window: Annotated[int, typer.Option("--window", min=7, max=730, help="Throughput window in days.")] = 90,
+    output_format: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+    commit: CommitOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Forecast several epics of a team that share its throughput (50/70/85/95% dates per epic)."""
+    from deliveryops.analytics.allocation import RULE_TEXT, Allocation  # noqa: PLC0415
+
+    with session_scope(load_settings(database)) as session:
+        target = _team(session, team)
+        rows, rule = service.forecast_epics(
+            session=session,
+            actor=None,
+            team_id=target.id,
+            epic_keys=epic or None,
+            allocation=Allocation(allocation.value),
+            window_days=window,
+            seed=seed,
+            commitment="plan" if commit else None,
+        )
+        payload: dict[str, Any] = {
+            "team": target.name,
+            "allocation": rule.value,
+            "rule": RULE_TEXT[rule],
+            "forecasts": [
+                {
+                    "id": row.id,
+                    "label": row.label,
+                    "allocation": row.allocation,
+                    "team_items_first": row.remaining_items,
+                    "seed": row.seed,
+                    "predicted": row.predicted,
+                    "commitment": row.commitment,
+                    "message": row.message,
+                }
+                for row, _result in rows
+            ],
+        }
+    if output_format == "json":
+        typer.echo(json.dumps(payload, indent=2, default=str))
+        return
+    console.print(payload["rule"], highlight=False)
+    for row in payload["forecasts"]:
+        console.print(f"{row['label']} — {row['allocation']}", style="bold", highlight=False)
+        console.print(f"  50%: {row['predicted'].get('50')}  85%: {row['predicted'].get('85')}", highlight=False)

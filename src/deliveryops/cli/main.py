@@ -57,7 +57,8 @@ COMMANDS: dict[str, LazyCommand] = {
         "deliveryops.cli.dependencies:dependencies_app", "Cross-team dependencies: list, request, respond."
     ),
     "forecast": LazyCommand(
-        "deliveryops.cli.flow:forecast_app", "Monte Carlo forecasts, stored so their accuracy can be scored."
+        "deliveryops.cli.flow:forecast_app",
+        "Monte Carlo forecasts. Kept as what-ifs; --commit marks one as the team's plan, which is scored.",
     ),
     "dora": LazyCommand("deliveryops.cli.dora:dora_app", "DORA's four keys: reports and imports."),
     "coaching": LazyCommand("deliveryops.cli.coaching:coaching_app", "Coaching insights over teams' data."),

@@ -43,6 +43,7 @@ __all__ = [
     "can_see",
     "create",
     "create_function",
+    "days_late",
     "detail",
     "function_read",
     "functions",
@@ -315,7 +316,7 @@ def is_overdue(dependency: Dependency, today: date) -> bool:
     return dependency.state.is_open and dependency.needed_by < today
 
 
-def _days_late(dependency: Dependency, today: date) -> int | None:
+def days_late(dependency: Dependency, today: date) -> int | None:
     if dependency.state is DependencyState.DECLINED:
         return None
     end = dependency.delivered_on if dependency.state is DependencyState.DELIVERED and dependency.delivered_on else today
@@ -352,7 +353,7 @@ def reads(session: Session, dependencies: list[Dependency], *, today: date) -> l
             requester_keys=split_keys(d.requester_keys),
             provider_keys=split_keys(d.provider_keys),
             overdue=is_overdue(d, today),
-            days_late=_days_late(d, today),
+            days_late=days_late(d, today),
             created_at=d.created_at,
         )
         for d in dependencies

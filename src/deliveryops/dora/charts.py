@@ -144,9 +144,25 @@ def dora_figures(series: pl.DataFrame, *, period: str) -> list[DoraFigure]:
         hovertemplate="%{x}: %{y} h<extra></extra>",
     )
 
+    rework = new_figure(
+        title="Deployment rework rate",
+        x_title=bucket,
+        y_title="Deployments that fixed an incident (%)",
+        definition="rework-rate",
+        subtitle="Unplanned fixes of an incident: hotfix or rollback refs, or deployed while one was open; no band",
+    )
+    rework.add_bar(
+        x=x,
+        y=_values(series, "rework_rate", 100),
+        name="deployment rework rate",
+        marker_color=VERMILLION,
+        hovertemplate="%{x}: %{y}%<extra></extra>",
+    )
+
     return [
         _figure("deployment-frequency", "Deployment frequency", "deployment-frequency", frequency, empty),
         _figure("lead-time", "Lead time for changes", "lead-time", lead, empty),
         _figure("change-failure-rate", "Change failure rate", "change-failure-rate", failure, empty),
         _figure("recovery-time", "Failed deployment recovery time", "recovery-time", recovery, empty),
+        _figure("rework-rate", "Deployment rework rate", "rework-rate", rework, empty),
     ]

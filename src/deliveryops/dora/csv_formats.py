@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from deliveryops.connectors.base import ChangeRecord, DeploymentRecord, IncidentRecord
-from deliveryops.dora.ingest import DEPLOYMENT_RESULTS, import_deployments, import_incidents, relink_changes
+from deliveryops.dora.ingest import (
+    DEPLOYMENT_RESULTS,
+    ImportOutcome,
+    OnConflict,
+    import_deployments,
+    import_incidents,
+    relink_changes,
+)
 from deliveryops.errors import ValidationFailedError
 from deliveryops.schemas import is_web_url
 from deliveryops.teams.models import Team
@@ -32,6 +39,7 @@ __all__ = [
     "parse_changes",
     "parse_deployments",
     "parse_incidents",
+    "preview_csv",
 ]
 
 Kind: TypeAlias = Literal["deployments", "changes", "incidents"]
@@ -285,7 +293,16 @@ def parse_incidents(content: str, *, time_zone: str = "UTC", file_name: str = ""
     return records
 
 
-def import_csv(session: Session, *, team: Team, kind: str, content: bytes | str, file_name: str = "") -> int:
+def import_csv(
+    session: Session,
+    *,
+    team: Team,
+    kind: str,
+    content: bytes | str,
+    file_name: str = "",
+    on_conflict: OnConflict = "skip",
+    may_move_from: Callable[[int], bool] | None = None,
+) -> ImportOutcome:
     """Parse a whole file and import it into ``team``; any problem imports nothing.
 
     Args:
@@ -294,9 +311,11 @@ def import_csv(session: Session, *, team: Team, kind: str, content: bytes | str,
         kind: "deployments", "changes" or "incidents".
         content: the file (UTF-8).
         file_name: shown in messages.
+        on_conflict: deployments and incidents that are already another team's: "skip" (default) or "move".
+        may_move_from: with "move", whether records may be taken from a team (by id); others are skipped.
 
     Returns:
-        How many rows were written.
+        What was written, unchanged, skipped or moved (pull requests: only how many were written).
     """
     if isinstance(content, bytes):
         try:
@@ -307,15 +326,54 @@ def import_csv(session: Session, *, team: Team, kind: str, content: bytes | str,
         text = content
     if kind == "deployments":
         return import_deployments(
-            session, team=team, deployments=parse_deployments(text, time_zone=team.time_zone, file_name=file_name)
+            session,
+            team=team,
+            deployments=parse_deployments(text, time_zone=team.time_zone, file_name=file_name),
+            on_conflict=on_conflict,
+            may_move_from=may_move_from,
         )
     if kind == "changes":
         changes = parse_changes(text, time_zone=team.time_zone, file_name=file_name)
         written = import_changes(session=session, team=team, changes=changes)
         relink_changes(session, team=team, repositories={change.repository for change in changes})
-        return written
+        return ImportOutcome(written=written)
     if kind == "incidents":
         return import_incidents(
-            session, team=team, incidents=parse_incidents(text, time_zone=team.time_zone, file_name=file_name)
+            session,
+            team=team,
+            incidents=parse_incidents(text, time_zone=team.time_zone, file_name=file_name),
+            on_conflict=on_conflict,
+            may_move_from=may_move_from,
         )
     raise ValidationFailedError(f"Unknown file kind {kind!r}.", fields={"kind": "Use deployments, changes or incidents."})
+
+
+def preview_csv(
+    session: Session,
+    *,
+    team: Team,
+    kind: str,
+    content: bytes | str,
+    file_name: str = "",
+    on_conflict: OnConflict = "skip",
+    may_move_from: Callable[[int], bool] | None = None,
+) -> ImportOutcome:
+    """What :func:`import_csv` would do with the file, without keeping anything (run in a savepoint, rolled back).
+
+    Raises :class:`CsvFormatError` for a bad file, like the import.
+    """
+    savepoint = session.begin_nested()
+    try:
+        outcome = import_csv(
+            session,
+            team=team,
+            kind=kind,
+            content=content,
+            file_name=file_name,
+            on_conflict=on_conflict,
+            may_move_from=may_move_from,
+        )
+    finally:
+        savepoint.rollback()
+    outcome.preview = True
+    return outcome

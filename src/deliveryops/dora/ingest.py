@@ -20,8 +20,10 @@ rules are the same everywhere:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -36,6 +38,9 @@ from deliveryops.work.models import Change
 
 __all__ = [
     "DEPLOYMENT_RESULTS",
+    "IdentityConflict",
+    "ImportOutcome",
+    "OnConflict",
     "import_deployments",
     "import_incidents",
     "relink_changes",
@@ -81,21 +86,125 @@ def _deployment_values(record: DeploymentRecord) -> dict[str, object]:
     }
 
 
-def import_deployments(session: Session, *, team: Team, deployments: Sequence[DeploymentRecord]) -> int:
+@dataclass(frozen=True)
+class IdentityConflict:
+    """A record whose identity is already another team's: skipped, or moved when the import asked to move.
+
+    Attributes:
+        kind: "deployment" or "incident".
+        source: the record's source ("csv", "github", "webhook-3", ...).
+        repository: the deployment's repository (None for incidents, whose identity has none).
+        external_id: the sender's id.
+        team_id / team_name: the team the record belonged to.
+        moved: whether it was moved to the importing team (else it was skipped and left as it was).
+    """
+
+    kind: str
+    source: str
+    repository: str | None
+    external_id: str
+    team_id: int
+    team_name: str
+    moved: bool
+
+    @property
+    def reason(self) -> str:
+        """Why, in words."""
+        what = f"{self.kind} {self.external_id!r}" + (f" of {self.repository}" if self.repository else "")
+        if self.moved:
+            return f"{what} (source {self.source}) was team {self.team_name}'s and was moved to this team, as asked"
+        return (
+            f"{what} (source {self.source}) is already team {self.team_name}'s: the same source, "
+            f"{'repository and id' if self.repository else 'and id'} is one record, which belongs to one team; "
+            "it was left there (import with moving allowed to move it)"
+        )
+
+
+@dataclass
+class ImportOutcome:
+    """What an import did with each record.
+
+    Attributes:
+        written: records created or changed (moved ones included).
+        unchanged: records already stored in the same state.
+        older: records older than the stored state, ignored.
+        skipped: records left with the team they belong to.
+        moved: records moved from another team.
+    """
+
+    written: int = 0
+    unchanged: int = 0
+    older: int = 0
+    skipped: list[IdentityConflict] = field(default_factory=list)
+    moved: list[IdentityConflict] = field(default_factory=list)
+    preview: bool = False
+
+    def summary(self, noun: str, origin: str = "") -> str:
+        """The outcome in words: "Imported 3 deployments from the file; 2 unchanged; 1 skipped because ..."."""
+        if self.preview:
+            parts = [
+                f"Preview, nothing was saved: {self.written} {noun}" + (f" {origin}" if origin else "") + " would be written"
+            ]
+        else:
+            parts = [f"Imported {self.written} {noun}" + (f" {origin}" if origin else "")]
+        if self.unchanged:
+            parts.append(f"{self.unchanged} unchanged")
+        if self.older:
+            parts.append(f"{self.older} older than what is stored, ignored")
+        if self.moved:
+            parts.append(f"{len(self.moved)} {'would be ' if self.preview else ''}moved from other teams")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped because they belong to other teams")
+        return "; ".join(parts) + "."
+
+
+OnConflict = Literal["skip", "move"]
+
+
+def _conflict(
+    session: Session, *, kind: str, record_source: str, repository: str | None, external_id: str, team_id: int, moved: bool
+) -> IdentityConflict:
+    owner = session.get(Team, team_id)
+    return IdentityConflict(
+        kind=kind,
+        source=record_source,
+        repository=repository,
+        external_id=external_id,
+        team_id=team_id,
+        team_name=owner.name if owner is not None else f"#{team_id}",
+        moved=moved,
+    )
+
+
+def import_deployments(
+    session: Session,
+    *,
+    team: Team,
+    deployments: Sequence[DeploymentRecord],
+    on_conflict: OnConflict = "skip",
+    may_move_from: Callable[[int], bool] | None = None,
+) -> ImportOutcome:
     """Upsert deployments on (source, repository, external_id) and (re)link them to the changes they shipped.
+
+    A deployment happened once: its identity (source, repository, id) is unique across all teams and it belongs
+    to one team. A record whose identity is another team's is skipped and reported (never moved silently);
+    with ``on_conflict="move"`` it is moved to ``team`` and reported as moved.
 
     Args:
         session: the unit of work (flushed, not committed).
         team: the team the deployments belong to.
         deployments: the deployments as the source reports them.
+        on_conflict: "skip" (default) or "move" records that belong to another team.
+        may_move_from: with "move", whether records may be taken from a team (by id); others are skipped.
 
     Returns:
-        How many rows were inserted or changed (a repeated delivery of the same state writes nothing).
+        What was written, unchanged, older, skipped and moved (a repeated delivery of the same state writes nothing).
     """
-    written = 0
+    outcome = ImportOutcome()
     touched: dict[tuple[str, str], datetime] = {}
     touched_ids: list[int] = []
     external_ids: set[str] = set()
+    losing_teams: set[int] = set()
     for record in deployments:
         values = _deployment_values(record)
         row = session.scalar(
@@ -109,34 +218,62 @@ def import_deployments(session: Session, *, team: Team, deployments: Sequence[De
             row = Deployment(team_id=team.id, source=record.source, external_id=record.external_id, **values)
             session.add(row)
         else:
+            moving = row.team_id != team.id
+            if moving:
+                allowed = on_conflict == "move" and (may_move_from is None or may_move_from(row.team_id))
+                conflict = _conflict(
+                    session,
+                    kind="deployment",
+                    record_source=record.source,
+                    repository=record.repository,
+                    external_id=record.external_id,
+                    team_id=row.team_id,
+                    moved=allowed,
+                )
+                if not allowed:
+                    outcome.skipped.append(conflict)
+                    continue
+                outcome.moved.append(conflict)
+                losing_teams.add(row.team_id)
+                row.team_id = team.id
             status_at = values["status_at"]
             assert isinstance(status_at, datetime)
             if _is_older(status_at, values["result"] in _FINISHED, row.status_at, row.result in _FINISHED):
-                continue
-            if row.team_id == team.id and all(getattr(row, key) == value for key, value in values.items()):
-                continue
-            # The previous repository/environment may lose links too.
-            key = (row.repository, row.environment.lower())
-            touched[key] = min(touched.get(key, row.started_at), row.started_at)
-            for key_name, value in values.items():
-                setattr(row, key_name, value)
-            row.team_id = team.id
+                if not moving:
+                    outcome.older += 1
+                    continue
+            elif all(getattr(row, key) == value for key, value in values.items()):
+                if not moving:
+                    outcome.unchanged += 1
+                    continue
+            else:
+                # The previous repository/environment may lose links too.
+                key = (row.repository, row.environment.lower())
+                touched[key] = min(touched.get(key, row.started_at), row.started_at)
+                for key_name, value in values.items():
+                    setattr(row, key_name, value)
             row.updated_at = utcnow()
-        written += 1
-        key = (record.repository, record.environment.strip().lower())
-        touched[key] = min(touched.get(key, record.started_at), record.started_at)
+        outcome.written += 1
+        key = (row.repository, row.environment.strip().lower())
+        touched[key] = min(touched.get(key, row.started_at), row.started_at)
         external_ids.add(record.external_id)
         session.flush()
         touched_ids.append(row.id)
-    if not written:
-        return 0
+    if not outcome.written:
+        return outcome
     session.execute(delete(DeploymentChange).where(DeploymentChange.deployment_id.in_(touched_ids)))
     for (repository, environment), since in touched.items():
         _relink_group(session, repository=repository, environment=environment, since=since)
     _link_waiting_incidents(session, team=team, external_ids=external_ids)
+    for team_id in sorted(losing_teams):
+        loser = session.get(Team, team_id)
+        if loser is not None:
+            # Its incidents that named a moved deployment lose the link (or find another of the same id).
+            _link_waiting_incidents(session, team=loser, external_ids=external_ids)
+            loser.data_version = (loser.data_version or 0) + 1
     team.data_version = (team.data_version or 0) + 1
     session.flush()
-    return written
+    return outcome
 
 
 def _changes_merged(session: Session, *, repository: str, after: datetime | None, until: datetime) -> list[int]:
@@ -297,18 +434,31 @@ def _link_waiting_incidents(session: Session, *, team: Team, external_ids: set[s
         )
 
 
-def import_incidents(session: Session, *, team: Team, incidents: Sequence[IncidentRecord]) -> int:
+def import_incidents(
+    session: Session,
+    *,
+    team: Team,
+    incidents: Sequence[IncidentRecord],
+    on_conflict: OnConflict = "skip",
+    may_move_from: Callable[[int], bool] | None = None,
+) -> ImportOutcome:
     """Upsert incidents on (source, external_id) and link each to the deployment it names, if any.
+
+    An incident's identity (source, id) is unique across all teams, like a deployment's: one that is already
+    another team's is skipped and reported, or moved with ``on_conflict="move"``.
 
     Args:
         session: the unit of work (flushed, not committed).
         team: the team whose production the incidents hit.
         incidents: the incidents as the source reports them.
+        on_conflict: "skip" (default) or "move" records that belong to another team.
+        may_move_from: with "move", whether records may be taken from a team (by id); others are skipped.
 
     Returns:
-        How many rows were inserted or changed.
+        What was written, unchanged, older, skipped and moved.
     """
-    written = 0
+    outcome = ImportOutcome()
+    losing_teams: set[int] = set()
     for record in incidents:
         if record.resolved_at is not None and record.resolved_at < record.created_at:
             raise ValidationFailedError(
@@ -334,22 +484,50 @@ def import_incidents(session: Session, *, team: Team, incidents: Sequence[Incide
         row = session.scalar(select(Incident).where(Incident.source == record.source, Incident.external_id == record.external_id))
         if row is None:
             session.add(Incident(team_id=team.id, source=record.source, external_id=record.external_id, **values))
+            outcome.written += 1
+            continue
+        moving = row.team_id != team.id
+        if moving:
+            allowed = on_conflict == "move" and (may_move_from is None or may_move_from(row.team_id))
+            conflict = _conflict(
+                session,
+                kind="incident",
+                record_source=record.source,
+                repository=None,
+                external_id=record.external_id,
+                team_id=row.team_id,
+                moved=allowed,
+            )
+            if not allowed:
+                outcome.skipped.append(conflict)
+                continue
+            outcome.moved.append(conflict)
+            losing_teams.add(row.team_id)
+            row.team_id = team.id
+        older = _is_older(
+            record.resolved_at or record.created_at, record.resolved_at is not None, row.status_at, row.resolved_at is not None
+        )
+        if older or all(getattr(row, key) == value for key, value in values.items()):
+            if not moving:
+                outcome.older += older
+                outcome.unchanged += not older
+                continue
+            # Moved as it is, but its link must name this team's deployment.
+            row.deployment_id = (
+                _find_deployment(session, team=team, external_id=row.deployment_external_id, repository=row.repository)
+                if row.deployment_external_id
+                else None
+            )
         else:
-            if _is_older(
-                record.resolved_at or record.created_at,
-                record.resolved_at is not None,
-                row.status_at,
-                row.resolved_at is not None,
-            ):
-                continue
-            if row.team_id == team.id and all(getattr(row, key) == value for key, value in values.items()):
-                continue
             for key, value in values.items():
                 setattr(row, key, value)
-            row.team_id = team.id
-            row.updated_at = utcnow()
-        written += 1
-    if written:
+        row.updated_at = utcnow()
+        outcome.written += 1
+    if outcome.written:
         team.data_version = (team.data_version or 0) + 1
+        for team_id in sorted(losing_teams):
+            loser = session.get(Team, team_id)
+            if loser is not None:
+                loser.data_version = (loser.data_version or 0) + 1
     session.flush()
-    return written
+    return outcome

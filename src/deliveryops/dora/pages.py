@@ -13,7 +13,8 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
 from deliveryops.dora import service
 from deliveryops.dora.charts import dora_figures
-from deliveryops.dora.csv_formats import COLUMNS, import_csv
+from deliveryops.dora.csv_formats import COLUMNS, import_csv, preview_csv
+from deliveryops.dora.ingest import ImportOutcome
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
 from deliveryops.teams.models import Team
@@ -151,6 +152,7 @@ def _upload_page(
     *,
     errors: dict[str, str] | None = None,
     message: str | None = None,
+    outcome: ImportOutcome | None = None,
     status_code: int = 200,
 ) -> Response:
     if not service.can_upload(session, actor, team):
@@ -163,6 +165,8 @@ def _upload_page(
             "columns": COLUMNS,
             "errors": errors or {},
             "message": message,
+            "conflicts": [*outcome.skipped, *outcome.moved] if outcome else [],
+            "preview": bool(outcome and outcome.preview),
             "environments": ", ".join(service.production_environments(session, team.id)),
         },
         status_code=status_code,
@@ -185,8 +189,14 @@ async def upload(
     _csrf: CsrfChecked,
     kind: Annotated[str, Form(max_length=20)] = "",
     file: Annotated[UploadFile | None, File()] = None,
+    move_from_other_teams: Annotated[bool, Form()] = False,
+    preview: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Import one CSV file; a bad file imports nothing and names each line and column."""
+    """Import one CSV file; a bad file imports nothing and names each line and column.
+
+    Deployments and incidents that are already another team's are skipped and listed, or moved (and listed)
+    when the form asks to and the user manages that team too. "Preview" shows the same and keeps nothing.
+    """
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not service.can_upload(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
@@ -196,11 +206,19 @@ async def upload(
     if not data:
         return _upload_page(request, session, actor, team, errors={"file": "Choose a CSV file."}, status_code=422)
     try:
-        written = import_csv(session, team=team, kind=kind, content=data, file_name=(file.filename if file else None) or "")
+        outcome = (preview_csv if preview else import_csv)(
+            session,
+            team=team,
+            kind=kind,
+            content=data,
+            file_name=(file.filename if file else None) or "",
+            on_conflict="move" if move_from_other_teams else "skip",
+            may_move_from=service.movable_from(session, actor),
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _upload_page(request, session, actor, team, errors={"file": exc.message}, status_code=422)
-    return _upload_page(request, session, actor, team, message=f"Imported {written} {kind} from the file.")
+    return _upload_page(request, session, actor, team, message=outcome.summary(kind, "from the file"), outcome=outcome)
 
 
 @router.post("/teams/{slug}/dora/settings", response_class=HTMLResponse)

@@ -24,7 +24,7 @@ def report_json(report: service.DoraReport) -> str:
 
 
 def report_csv(report: service.DoraReport) -> str:
-    """One row per week, month or quarter with the four keys and the counts behind them."""
+    """One row per week, month or quarter with the four keys, the rework rate and the counts behind them."""
     buffer = io.StringIO()
     rows = service.series_rows(report)
     columns = [
@@ -43,6 +43,8 @@ def report_csv(report: service.DoraReport) -> str:
         "recovery_hours",
         "changes",
         "incidents",
+        "rework_rate",
+        "rework_deployments",
     ]
     writer = SafeDictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()

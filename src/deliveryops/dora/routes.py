@@ -14,8 +14,8 @@ from sqlalchemy import select
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.connectors.base import DeploymentRecord, IncidentRecord
 from deliveryops.dora import service
-from deliveryops.dora.csv_formats import import_csv
-from deliveryops.dora.ingest import import_deployments, import_incidents
+from deliveryops.dora.csv_formats import import_csv, preview_csv
+from deliveryops.dora.ingest import ImportOutcome, import_deployments, import_incidents
 from deliveryops.dora.models import Deployment, Incident
 from deliveryops.dora.schemas import (
     ChangeRow,
@@ -30,7 +30,7 @@ from deliveryops.dora.schemas import (
     WebhookSourceCreated,
     WebhookSourceRead,
 )
-from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.errors import ConflictError, PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
 from deliveryops.web.errors import error_responses
@@ -102,23 +102,43 @@ def group_items(
     return service.drill_down(report, dora_list)
 
 
-@api.post("/teams/{team_id}/dora/imports", response_model=ImportResult, status_code=201)
+@api.post("/teams/{team_id}/dora/imports", response_model=ImportResult, status_code=201, responses=error_responses(413))
 async def upload(
     session: SessionDep,
     actor: ApiUser,
     team_id: IdPath,
     file: Annotated[UploadFile, File(description="The CSV file")],
     kind: Annotated[str | None, Form(max_length=20, description="deployments, changes or incidents")] = None,
+    move_from_other_teams: Annotated[
+        bool,
+        Form(
+            description="Move deployments and incidents whose source and id are already another team's (one you "
+            "manage too) to this team; without it they are skipped and listed in `skipped`."
+        ),
+    ] = False,
+    preview: Annotated[bool, Form(description="Only report what the import would do; nothing is saved.")] = False,
 ) -> ImportResult:
-    """Import a deployments, changes or incidents CSV (admins, the team's DM); a bad file imports nothing."""
+    """Import a deployments, changes or incidents CSV (admins, the team's DM); a bad file imports nothing.
+
+    A deployment (source, repository, id) or incident (source, id) belongs to one team: records that are already
+    another team's are listed in ``skipped`` with the reason, or moved and listed in ``moved``.
+    """
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     if not service.can_upload(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
     if kind not in ("deployments", "changes", "incidents"):
         raise ValidationFailedError("Say what the file holds.", fields={"kind": "Use deployments, changes or incidents."})
     data = await file.read()  # the app refuses bodies over the upload limit (413) while they stream in
-    written = import_csv(session, team=team, kind=kind, content=data, file_name=file.filename or "")
-    return ImportResult(kind=kind, written=written)
+    outcome = (preview_csv if preview else import_csv)(
+        session,
+        team=team,
+        kind=kind,
+        content=data,
+        file_name=file.filename or "",
+        on_conflict="move" if move_from_other_teams else "skip",
+        may_move_from=service.movable_from(session, actor),
+    )
+    return ImportResult.of(kind, outcome)
 
 
 @api.get("/dora/webhook-sources", response_model=list[WebhookSourceRead])
@@ -164,8 +184,11 @@ async def _event(request: Request, model: type[_Event]) -> _Event:
         raise ValidationFailedError(f"Invalid {model.__name__}: {message}", fields=fields) from exc
 
 
-def _answer(external_id: str, existed: bool, written: int) -> JSONResponse:
-    status = "unchanged" if not written else ("updated" if existed else "created")
+def _answer(external_id: str, existed: bool, outcome: ImportOutcome) -> JSONResponse:
+    if outcome.skipped:
+        # A webhook source sends for one team only, so this means the id is another source's record.
+        raise ConflictError(outcome.skipped[0].reason[:1].upper() + outcome.skipped[0].reason[1:] + ".")
+    status = "unchanged" if not outcome.written else ("updated" if existed else "created")
     return JSONResponse(
         WebhookResult(id=external_id, status=status).model_dump(), status_code=201 if status == "created" else 200
     )
@@ -196,7 +219,7 @@ async def deployment_webhook(request: Request, session: SessionDep) -> JSONRespo
         )
         is not None
     )
-    written = import_deployments(
+    outcome = import_deployments(
         session,
         team=team,
         deployments=[
@@ -215,7 +238,7 @@ async def deployment_webhook(request: Request, session: SessionDep) -> JSONRespo
             )
         ],
     )
-    return _answer(event.id, existed, written)
+    return _answer(event.id, existed, outcome)
 
 
 @webhooks.post(
@@ -233,7 +256,7 @@ async def incident_webhook(request: Request, session: SessionDep) -> JSONRespons
     existed = (
         session.scalar(select(Incident.id).where(Incident.source == source_name, Incident.external_id == event.id)) is not None
     )
-    written = import_incidents(
+    outcome = import_incidents(
         session,
         team=team,
         incidents=[
@@ -250,4 +273,4 @@ async def incident_webhook(request: Request, session: SessionDep) -> JSONRespons
             )
         ],
     )
-    return _answer(event.id, existed, written)
+    return _answer(event.id, existed, outcome)

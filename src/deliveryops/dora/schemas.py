@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from deliveryops.analytics.dora import Band, DoraKeys
+from deliveryops.dora.ingest import IdentityConflict, ImportOutcome
 from deliveryops.schemas import WebUrl
 
 
 class KeysRead(BaseModel):
-    """The four keys over a period, with their bands (see /definitions#dora)."""
+    """The four keys over a period, with their bands, and the deployment rework rate (see /definitions#dora)."""
 
     deployment_days_per_week: float | None
     deployment_frequency_band: Band | None
@@ -32,6 +34,12 @@ class KeysRead(BaseModel):
     pickup_hours: float | None
     review_hours: float | None
     deploy_hours: float | None
+    rework_rate: float | None = Field(
+        default=None,
+        description="Deployment rework rate (DORA 2024): share of counted deployments that were unplanned fixes of "
+        "an incident; no band (see /definitions#rework-rate).",
+    )
+    rework_deployments: int = 0
 
     @classmethod
     def of(cls, keys: DoraKeys) -> KeysRead:
@@ -57,6 +65,8 @@ class SeriesPoint(BaseModel):
     pickup_hours: float | None
     review_hours: float | None
     deploy_hours: float | None
+    rework_rate: float | None = None
+    rework_deployments: int = 0
 
 
 class TeamKeys(BaseModel):
@@ -96,6 +106,9 @@ class DeploymentRow(BaseModel):
     incidents: int
     changes: int
     recovery_minutes: int | None
+    ref: str | None = None
+    rework: bool = False
+    rework_reason: Literal["ref", "incident"] | None = None
     url: str | None
 
 
@@ -136,11 +149,48 @@ class IncidentRow(BaseModel):
     url: str | None
 
 
+class IdentityConflictRead(BaseModel):
+    """A deployment or incident whose identity was already another team's: skipped, or moved as asked."""
+
+    kind: Literal["deployment", "incident"]
+    source: str
+    repository: str | None
+    external_id: str
+    team_id: int
+    team_name: str
+    moved: bool
+    reason: str
+
+
 class ImportResult(BaseModel):
-    """What a CSV upload wrote."""
+    """What a CSV upload did: records written, unchanged, older than what is stored, skipped and moved."""
 
     kind: str
     written: int
+    unchanged: int = 0
+    older: int = 0
+    skipped: list[IdentityConflictRead] = Field(default_factory=list)
+    moved: list[IdentityConflictRead] = Field(default_factory=list)
+    message: str = ""
+    preview: bool = Field(default=False, description="True when nothing was saved (a preview of the import).")
+
+    @classmethod
+    def of(cls, kind: str, outcome: ImportOutcome) -> ImportResult:
+        """The API shape of an import's outcome."""
+
+        def read(conflict: IdentityConflict) -> IdentityConflictRead:
+            return IdentityConflictRead.model_validate({**asdict(conflict), "reason": conflict.reason})
+
+        return cls(
+            kind=kind,
+            written=outcome.written,
+            unchanged=outcome.unchanged,
+            older=outcome.older,
+            skipped=[read(conflict) for conflict in outcome.skipped],
+            moved=[read(conflict) for conflict in outcome.moved],
+            message=outcome.summary(kind),
+            preview=outcome.preview,
+        )
 
 
 class WebhookSourceCreate(BaseModel):

@@ -1,11 +1,13 @@
-"""Use cases of DORA: the four keys per team and group, drill-downs, settings and webhook sources."""
+"""Use cases of DORA: the four keys and the rework rate per team and group, drill-downs, settings and webhook sources."""
 
 from __future__ import annotations
 
+import io
 import secrets
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +36,7 @@ from deliveryops.db import utcnow
 from deliveryops.dora.models import Deployment, DeploymentChange, DoraSettings, Incident, WebhookSource
 from deliveryops.dora.schemas import DoraSummary, KeysRead, SeriesPoint, TeamKeys
 from deliveryops.errors import NotAuthenticatedError, NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.jobs import derived
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import can_manage_team, get_group_or_raise, get_team_or_raise
 from deliveryops.work.models import Change
@@ -140,14 +143,16 @@ def set_production_environments(*, session: Session, actor: User, team_id: int, 
 # version, so a cached entry is never stale (the team's creation time tells apart databases that reuse ids).
 _TABLES_CACHE: OrderedDict[tuple[object, ...], DoraTables] = OrderedDict()
 _TABLES_CACHE_SIZE = 32
+DORA_TABLES = "dora.tables"  # the kind of the stored tables (deliveryops.jobs.derived), one per set of teams and settings
 _TABLES_LOCK = threading.Lock()
 
 
 def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, environments: Sequence[str]) -> DoraTables:
     """Read the teams' deployments, shipped changes and incidents, and link them (see analytics.dora).
 
-    Results are cached per teams' data version, so pages that ask again (the DORA index, the cockpit)
-    do not read the same rows twice.
+    Results are kept per teams' data version: in this process's memory, and in ``derived_results`` so that
+    every web process reads what one computed (the job ``dora.refresh_tables`` computes them again after a
+    sync). A change of the data bumps a team's version, so a kept result is never stale.
 
     Args:
         session: the unit of work.
@@ -158,7 +163,40 @@ def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, en
     Returns:
         The per-item tables.
     """
-    versions = tuple(
+    versions = tables_version(session, team_ids)
+    key: tuple[object, ...] = (versions, time_zone, tuple(environments))
+    with _TABLES_LOCK:
+        cached = _TABLES_CACHE.get(key)
+        if cached is not None:
+            _TABLES_CACHE.move_to_end(key)
+            return cached
+    parameters: dict[str, object] = {"teams": sorted(team_ids), "time_zone": time_zone, "environments": list(environments)}
+    scope, data_version = derived.scope_of(parameters), derived.version_of(versions)
+    stored = derived.read(session, kind=DORA_TABLES, scope=scope, data_version=data_version)
+    if stored is not None:
+        tables = _decode_tables(stored)
+    else:
+        started = time.perf_counter()
+        tables = _read_tables(session, team_ids=team_ids, time_zone=time_zone, environments=environments)
+        derived.store(
+            session,
+            kind=DORA_TABLES,
+            scope=scope,
+            data_version=data_version,
+            parameters=parameters,
+            payload=_encode_tables(tables),
+            compute_seconds=time.perf_counter() - started,
+        )
+    with _TABLES_LOCK:
+        _TABLES_CACHE[key] = tables
+        while len(_TABLES_CACHE) > _TABLES_CACHE_SIZE:
+            _TABLES_CACHE.popitem(last=False)
+    return tables
+
+
+def tables_version(session: Session, team_ids: Sequence[int]) -> tuple[tuple[int, str, int], ...]:
+    """What the teams' DORA tables depend on: each team's id, creation time and data version."""
+    return tuple(
         sorted(
             (team_id, created_at.isoformat(), version or 0)
             for team_id, created_at, version in session.execute(
@@ -166,18 +204,26 @@ def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, en
             ).all()
         )
     )
-    key: tuple[object, ...] = (versions, time_zone, tuple(environments))
-    with _TABLES_LOCK:
-        cached = _TABLES_CACHE.get(key)
-        if cached is not None:
-            _TABLES_CACHE.move_to_end(key)
-            return cached
-    tables = _read_tables(session, team_ids=team_ids, time_zone=time_zone, environments=environments)
-    with _TABLES_LOCK:
-        _TABLES_CACHE[key] = tables
-        while len(_TABLES_CACHE) > _TABLES_CACHE_SIZE:
-            _TABLES_CACHE.popitem(last=False)
-    return tables
+
+
+def _encode_tables(tables: DoraTables) -> bytes:
+    """The three frames as Arrow IPC, each preceded by its length (8 bytes, big-endian)."""
+    out = io.BytesIO()
+    for frame in (tables.deployments, tables.changes, tables.incidents):
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer)
+        out.write(len(buffer.getvalue()).to_bytes(8, "big"))
+        out.write(buffer.getvalue())
+    return out.getvalue()
+
+
+def _decode_tables(payload: bytes) -> DoraTables:
+    frames, offset = [], 0
+    for _ in range(3):
+        size = int.from_bytes(payload[offset : offset + 8], "big")
+        frames.append(pl.read_ipc(io.BytesIO(payload[offset + 8 : offset + 8 + size])))
+        offset += 8 + size
+    return DoraTables(deployments=frames[0], changes=frames[1], incidents=frames[2])
 
 
 def _read_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, environments: Sequence[str]) -> DoraTables:
@@ -193,11 +239,12 @@ def _read_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, e
             Deployment.team_id,
             Deployment.external_id,
             Deployment.url,
+            Deployment.ref,
         ).where(Deployment.team_id.in_(ids))
     ).all()
     deployments = pl.DataFrame(
         [tuple(row) for row in deployment_rows],
-        schema={**DEPLOYMENT_SCHEMA, "team_id": pl.Int64, "external_id": pl.Utf8, "url": pl.Utf8},
+        schema={**DEPLOYMENT_SCHEMA, "team_id": pl.Int64, "external_id": pl.Utf8, "url": pl.Utf8, "ref": pl.Utf8},
         orient="row",
     )
     link_rows = session.execute(
@@ -465,6 +512,9 @@ def drill_down(report: DoraReport, kind: str) -> list[dict[str, object]]:
                 "incidents",
                 "changes",
                 "recovery_minutes",
+                "ref",
+                "rework",
+                "rework_reason",
                 "url",
             )
         )
@@ -522,6 +572,21 @@ def series_rows(report: DoraReport) -> list[dict[str, object]]:
 def can_upload(session: Session, actor: User, team: Team) -> bool:
     """Whether ``actor`` may upload DORA CSV files for the team (admins and its delivery manager)."""
     return can_manage_team(session, actor, team)
+
+
+def movable_from(session: Session, actor: User | None) -> Callable[[int], bool]:
+    """Whether records may be moved from a team into another by ``actor``: they must manage that team too.
+
+    The CLI (no actor) may move from any team.
+    """
+
+    def allowed(team_id: int) -> bool:
+        if actor is None:
+            return True
+        team = session.get(Team, team_id)
+        return team is not None and can_manage_team(session, actor, team)
+
+    return allowed
 
 
 def summary_of(report: DoraReport) -> DoraSummary:

@@ -456,7 +456,7 @@ async def read_upload(file: UploadFile) -> bytes:
     return await file.read()
 
 
-@api.post("/experiments/{experiment_id}/statistics.csv", response_model=ImportRead)
+@api.post("/experiments/{experiment_id}/statistics.csv", response_model=ImportRead, responses=error_responses(413))
 async def upload_csv(
     session: SessionDep,
     actor: ApiUser,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from deliveryops.accounts.dependencies import PageUser
+from deliveryops.analytics.allocation import RULE_TEXT, Allocation
 from deliveryops.analytics.forecast import HowManyForecast, WhenForecast
 from deliveryops.charts import page_figure
 from deliveryops.errors import NotFoundError, ValidationFailedError
@@ -145,6 +146,8 @@ def _forecast_page(
     result: WhenForecast | HowManyForecast | None = None,
     row: Forecast | None = None,
     items_result: Any = None,
+    epics_result: list[Forecast] | None = None,
+    allocation: Allocation | None = None,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
@@ -169,6 +172,9 @@ def _forecast_page(
             "row": row,
             "figure": figure,
             "items_result": items_result,
+            "epics_result": epics_result,
+            "allocation": allocation,
+            "allocation_text": RULE_TEXT[allocation] if allocation else "",
             "calibration": report,
             "calibration_figure": page_figure("calibration", charts.calibration_chart(report)),
             "forecasts": service.list_forecasts(session=session, actor=actor, team_id=team.id, limit=30),
@@ -221,10 +227,22 @@ def make_forecast(
     by: Annotated[str, Form(max_length=10)] = "",
     target: Annotated[str, Form(max_length=10)] = "",
     window: Annotated[str, Form(max_length=4)] = "90",
+    epics: Annotated[str, Form(max_length=5_000)] = "",
+    allocation: Annotated[str, Form(max_length=20)] = "priority",
 ) -> Response:
     """Make a forecast and store it as a what-if (lists of items are answered without storing)."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    values = {"kind": kind, "items": items, "epic": epic, "item_keys": item_keys, "by": by, "target": target, "window": window}
+    values = {
+        "kind": kind,
+        "items": items,
+        "epic": epic,
+        "item_keys": item_keys,
+        "by": by,
+        "target": target,
+        "window": window,
+        "epics": epics,
+        "allocation": allocation,
+    }
     errors: dict[str, str] = {}
     window_days = int(window) if window.isdigit() else 0
     if not 7 <= window_days <= 730:
@@ -237,6 +255,8 @@ def make_forecast(
         errors.setdefault("by", "Choose the date.")
     if kind == "items" and not keys:
         errors["item_keys"] = "List the items, one key per line, in priority order."
+    if kind == "epics" and allocation not in ("priority", "even"):
+        errors["allocation"] = "Choose priority order or shared evenly."
     if errors:
         return _forecast_page(request, session, actor, slug, errors=errors, values=values, status_code=422)
     try:
@@ -245,6 +265,19 @@ def make_forecast(
                 session=session, actor=actor, team_id=team.id, by_date=by_date, window_days=window_days
             )
             return _forecast_page(request, session, actor, slug, result=result, row=row, values=values)
+        if kind == "epics":
+            epic_keys = [key.strip() for key in epics.replace(",", "\n").splitlines() if key.strip()]
+            rows, rule = service.forecast_epics(
+                session=session,
+                actor=actor,
+                team_id=team.id,
+                epic_keys=epic_keys or None,
+                allocation=Allocation(allocation),
+                window_days=window_days,
+            )
+            return _forecast_page(
+                request, session, actor, slug, epics_result=[row for row, _ in rows], allocation=rule, values=values
+            )
         if kind == "items" and by_date is not None:
             chances = service.forecast_items(
                 session=session, actor=actor, team_id=team.id, item_keys=keys, by_date=by_date, window_days=window_days

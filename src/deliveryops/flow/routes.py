@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from deliveryops.accounts.dependencies import ApiUser
+from deliveryops.analytics.allocation import RULE_TEXT, Allocation
 from deliveryops.analytics.forecast import CalibrationReport, LevelCalibration
 from deliveryops.flow import service
 from deliveryops.flow.charts import csv_rows
@@ -15,6 +16,8 @@ from deliveryops.flow.models import Forecast
 from deliveryops.flow.report import summary_dict
 from deliveryops.flow.schemas import (
     CalibrationRead,
+    EpicsCreate,
+    EpicsRead,
     FlowRead,
     ForecastCommit,
     ForecastRead,
@@ -128,6 +131,24 @@ def forecast_when(body: WhenCreate, session: SessionDep, actor: ApiUser, team_id
     )
     histogram = {(result.start_date + timedelta(days=day)).isoformat(): count for day, count in result.histogram.items()}
     return ForecastResult(**_read(row).model_dump(), histogram=histogram)
+
+
+@router.post("/teams/{team_id}/forecasts/epics", response_model=EpicsRead, status_code=201)
+def forecast_epics(body: EpicsCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> EpicsRead:
+    """When is each of several epics done, when they share the team's throughput? A what-if unless committed."""
+    rows, allocation = service.forecast_epics(
+        session=session,
+        actor=actor,
+        team_id=team_id,
+        epic_keys=body.epics,
+        allocation=Allocation(body.allocation),
+        window_days=body.window_days,
+        trials=body.trials,
+        seed=body.seed,
+        types=body.types,
+        commitment=body.commitment,
+    )
+    return EpicsRead(allocation=allocation.value, rule=RULE_TEXT[allocation], forecasts=[_read(row) for row, _ in rows])
 
 
 @router.post("/teams/{team_id}/forecasts/how-many", response_model=ForecastResult, status_code=201)

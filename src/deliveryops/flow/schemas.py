@@ -51,7 +51,7 @@ class MetricTable(BaseModel):
 class WhenCreate(BaseModel):
     """Forecast when work will be done: give ``items``, or ``epic``, or ``item_keys``."""
 
-    items: int | None = Field(default=None, ge=0, le=100_000, description="How many items remain")
+    items: int | None = Field(default=None, ge=1, le=100_000, description="How many items remain (1 or more)")
     epic: str | None = Field(default=None, max_length=100, description="An epic: its unfinished children")
     item_keys: list[str] | None = Field(default=None, max_length=1000, description="Items that must all finish")
     window_days: int = Field(default=90, ge=7, le=730, description="Throughput window, ending yesterday")
@@ -66,6 +66,28 @@ class HowManyCreate(BaseModel):
     """Forecast how many items will be finished by a date."""
 
     by: date
+    window_days: int = Field(default=90, ge=7, le=730)
+    trials: int = Field(default=10_000, ge=10_000, le=MAX_TRIALS)
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    types: list[str] | None = Field(default=None, max_length=50)
+    commitment: CommitmentName | None = Field(default=None, description=COMMITMENT_HELP)
+
+
+ALLOCATION_HELP = (
+    "How the epics share the team's throughput: 'priority' (one after another in the order listed; the "
+    "default) or 'even' (equal shares of each day's throughput, an epic that is done passes its share on)."
+)
+
+
+class EpicsCreate(BaseModel):
+    """Forecast several epics of one team that share its throughput."""
+
+    epics: list[str] | None = Field(
+        default=None,
+        max_length=50,
+        description="Epic keys in priority order; omit for every epic with unfinished items, oldest first",
+    )
+    allocation: Literal["priority", "even"] = Field(default="priority", description=ALLOCATION_HELP)
     window_days: int = Field(default=90, ge=7, le=730)
     trials: int = Field(default=10_000, ge=10_000, le=MAX_TRIALS)
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
@@ -132,6 +154,14 @@ class ForecastRead(BaseModel):
     commitment: str | None = Field(description="None for a what-if (not scored); else why it is scored")
     committed_at: datetime | None
     allocation: str | None = Field(description="For an epic sharing the team with other epics: the allocation rule")
+
+
+class EpicsRead(BaseModel):
+    """Each epic's dates when the epics share the team's throughput; ``allocation`` is the rule used."""
+
+    allocation: Literal["priority", "even"]
+    rule: str
+    forecasts: list[ForecastRead]
 
 
 class ForecastResult(ForecastRead):

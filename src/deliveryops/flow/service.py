@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics import forecast as mc
+from deliveryops.analytics.allocation import Allocation, forecast_shared
 from deliveryops.analytics.flow import FlowSummary, flow_summary, item_timeline, throughput
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
@@ -32,9 +33,11 @@ __all__ = [
     "commit_forecast",
     "create_how_many",
     "create_when",
+    "forecast_epics",
     "forecast_items",
     "get_forecast",
     "list_forecasts",
+    "open_epics",
     "score_forecasts",
     "team_flow",
     "today_in",
@@ -211,6 +214,9 @@ def create_when(
         title, children = _epic_children(data, epic_key.strip())
         keys = _unfinished_keys(data, children)
         label = f"Epic {epic_key.strip()} ({title}): {len(keys)} unfinished of {len(children)} items"
+        if not keys:
+            message = f"Epic {epic_key.strip()} has no unfinished items ({len(children)} in all): there is nothing to forecast."
+            raise ValidationFailedError(message, fields={"epic": message})
     elif item_keys:
         wanted = [key.strip() for key in item_keys if key.strip()]
         unknown = sorted(set(wanted) - set(data.items["key"].to_list()))
@@ -218,9 +224,13 @@ def create_when(
             raise ValidationFailedError(f"Unknown items: {', '.join(unknown[:5])}.", fields={"items": "unknown keys"})
         keys = _unfinished_keys(data, wanted)
         label = f"{len(keys)} unfinished of {len(wanted)} listed items"
+        if not keys:
+            message = f"All {len(wanted)} listed items are finished: there is nothing to forecast."
+            raise ValidationFailedError(message, fields={"item_keys": message})
     elif remaining_items is not None:
-        if not 0 <= remaining_items <= 100_000:
-            raise ValidationFailedError("Forecast 0 to 100,000 items.", fields={"items": "Choose 0 to 100,000 items."})
+        if not 1 <= remaining_items <= 100_000:
+            message = "Forecast 1 to 100,000 items; with 0 items left there is nothing to forecast."
+            raise ValidationFailedError(message, fields={"items": message})
         label = f"{remaining_items} items"
     else:
         raise ValidationFailedError("Say how many items, or which epic or items.", fields={"items": "required"})
@@ -434,6 +444,122 @@ def commit_forecast(
         _mark(row, actor, commitment, now)
         session.flush()
     return row
+
+
+def open_epics(data: TeamData) -> list[tuple[str, str, list[str], int]]:
+    """The team's epics with unfinished children, oldest first (the default priority order).
+
+    Returns:
+        (key, title, unfinished child keys, all children) per epic.
+    """
+    epics = data.items.filter(pl.col("item_type") == "Epic").sort("created_at", "key")
+    found = []
+    for key, title in epics.select("key", "title").iter_rows():
+        children = [str(k) for k in data.items.filter(pl.col("parent_key") == key)["key"].to_list()]
+        unfinished = _unfinished_keys(data, children)
+        if unfinished:
+            found.append((str(key), str(title), unfinished, len(children)))
+    return found
+
+
+def forecast_epics(
+    *,
+    session: Session,
+    actor: User | None,
+    team_id: int,
+    epic_keys: list[str] | None = None,
+    allocation: Allocation = Allocation.PRIORITY,
+    window_days: int = 90,
+    trials: int = 10_000,
+    seed: int | None = None,
+    types: list[str] | None = None,
+    now: datetime | None = None,
+    commitment: Commitment | None = None,
+) -> tuple[list[tuple[Forecast, mc.WhenForecast]], Allocation]:
+    """Forecast several epics of one team that share its throughput, and store each (a what-if unless committed).
+
+    Args:
+        session: the unit of work.
+        actor: who asks (anyone who may see the team).
+        team_id: the team.
+        epic_keys: the epics in priority order; None for every epic with unfinished children, oldest first.
+        allocation: "priority" (one after another, in the order given) or "even" (equal shares of each
+            day's throughput; see :mod:`deliveryops.analytics.allocation`).
+        window_days: length of the throughput window, ending yesterday.
+        trials: Monte Carlo trials per epic.
+        seed: the first epic's seed; epic i uses seed + i.
+        types: item types whose throughput counts; default all but epics.
+        now: the current instant.
+        commitment: None for what-ifs; else why they are scored.
+
+    Returns:
+        Each epic's stored forecast and result, in priority order, and the rule used. Each forecast's
+        ``allocation`` says the rule as it applied to that epic; its ``remaining_items`` is the number of
+        the team's items that must finish before the epic is done.
+    """
+    team = _team(session, actor, team_id)
+    data = load_team_data(session, team)
+    today = today_in(team, now)
+    known = {key: (title, unfinished, total) for key, title, unfinished, total in open_epics(data)}
+    if epic_keys is None:
+        chosen_keys = list(known)
+    else:
+        chosen_keys = [key.strip() for key in epic_keys if key.strip()]
+        if len(set(chosen_keys)) != len(chosen_keys):
+            raise ValidationFailedError("List each epic once.", fields={"epics": "An epic is listed twice."})
+        epics = set(data.items.filter(pl.col("item_type") == "Epic")["key"].to_list())
+        unknown = [key for key in chosen_keys if key not in epics]
+        if unknown:
+            raise ValidationFailedError(
+                f"No epic {', '.join(unknown[:5])} in this team.", fields={"epics": "Choose epics of this team."}
+            )
+    if not chosen_keys:
+        raise ValidationFailedError("The team has no epic with unfinished items.", fields={"epics": "No open epic."})
+    if len(chosen_keys) > 50:
+        raise ValidationFailedError("Forecast at most 50 epics at once.", fields={"epics": "At most 50 epics."})
+    details = {}
+    for key in chosen_keys:
+        if key in known:
+            details[key] = known[key]
+        else:  # an epic whose children are all finished
+            title, children = _epic_children(data, key)
+            details[key] = (title, [], len(children))
+    remaining = [(key, len(details[key][1])) for key in chosen_keys]
+    chosen_types = types or default_types(data)
+    window_start, window_end, window = _window(data.only_types(chosen_types), today, window_days)
+    seed = seed if seed is not None else mc.new_seed()
+    try:
+        shares = forecast_shared(
+            window, remaining=remaining, allocation=Allocation(allocation), start_date=today, seed=seed, trials=trials
+        )
+    except mc.ForecastInputError as exc:
+        raise ValidationFailedError(str(exc), fields={"forecast": str(exc)}) from None
+    out = []
+    for share in shares:
+        title, unfinished, total = details[share.key]
+        row = Forecast(
+            team_id=team.id,
+            user_id=actor.id if actor else None,
+            kind="when",
+            label=f"Epic {share.key} ({title}): {len(unfinished)} unfinished of {total} items",
+            start_date=today,
+            window_start=window_start,
+            window_end=window_end,
+            window_throughput=window,
+            item_types=chosen_types,
+            trials=trials,
+            seed=(seed + share.position) % 2**63,
+            remaining_items=share.threshold,
+            item_keys=unfinished,
+            predicted={str(level): v.isoformat() if v else None for level, v in share.forecast.dates.items()},
+            message=share.forecast.message,
+            allocation=share.rule[:200],
+        )
+        stored = _store(session, actor, row, commitment=commitment, now=now)
+        result = share.forecast if stored is row else replay(stored)
+        assert isinstance(result, mc.WhenForecast)
+        out.append((stored, result))
+    return out, Allocation(allocation)
 
 
 def forecast_items(

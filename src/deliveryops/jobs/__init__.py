@@ -18,6 +18,7 @@ and read it with :func:`get_or_raise` / :func:`list_`. ``@periodic`` declares a 
 period however many workers run. See docs/architecture.md ("Background work").
 """
 
+from deliveryops.jobs import derived
 from deliveryops.jobs.ledger import active_for_lock, cancel, counts, enqueue, get_or_raise, list_, retry
 from deliveryops.jobs.models import JOB_STATES, Job
 from deliveryops.jobs.registry import (
@@ -46,6 +47,7 @@ __all__ = [
     "configure",
     "counts",
     "current",
+    "derived",
     "enqueue",
     "get_or_raise",
     "job",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ __all__ = [
     "finish",
     "get_or_raise",
     "list_",
+    "prune",
     "reap",
     "record_progress",
     "retry",
@@ -377,3 +378,13 @@ def mark_delivered(session: Session, job_ids: list[int], *, now: datetime | None
             .values(delivered_at=now or utcnow())
             .execution_options(synchronize_session=False)
         )
+
+
+def prune(session: Session, *, older_than: timedelta, now: datetime | None = None) -> int:
+    """Delete succeeded jobs that finished more than ``older_than`` ago (the schedule adds one a minute); failed and
+    cancelled ones stay for admins to read and retry. Returns how many were deleted."""
+    cutoff = (now or utcnow()) - older_than
+    deleted = session.execute(
+        delete(Job).where(Job.state == "succeeded", Job.finished_at < cutoff).execution_options(synchronize_session=False)
+    )
+    return int(deleted.rowcount or 0)  # type: ignore[attr-defined]

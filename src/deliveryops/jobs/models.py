@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from deliveryops.db import Base, UTCDateTime, utcnow
 
-__all__ = ["JOB_STATES", "Job"]
+__all__ = ["JOB_STATES", "DerivedResult", "Job"]
 
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 
@@ -72,3 +72,24 @@ class Job(Base):
         if not self.progress_total:
             return None
         return min(100, self.progress_done * 100 // self.progress_total)
+
+
+class DerivedResult(Base):
+    """A result computed from the data (the DORA tables of a set of teams, say), stored for every process to read.
+
+    ``kind`` names what it is ("dora.tables"), ``scope`` what it covers (teams, zone, settings), ``data_version``
+    the version of the data it was computed from: a change of the data gives a new version, so a stored result is
+    never stale, only superseded (older versions of the same kind and scope are removed when a new one is stored).
+    """
+
+    __tablename__ = "derived_results"
+    __table_args__ = (UniqueConstraint("kind", "scope", "data_version", name="uq_derived_results_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    scope: Mapped[str] = mapped_column(String(250))
+    data_version: Mapped[str] = mapped_column(String(64))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)  # what a job needs to compute the scope's result again
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    compute_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -40,6 +40,8 @@ __all__ = ["JobRuntime", "configure", "current", "queue_location", "worker_name"
 
 log = logging.getLogger(__name__)
 
+PRUNE_AFTER = timedelta(days=7)  # succeeded jobs are kept this long for the admin page, then deleted
+PRUNE_EVERY = timedelta(hours=1)  # how often a worker's reaper deletes them
 REDELIVER_AFTER = timedelta(minutes=5)  # a queued, due job whose message was sent this long ago is sent again
 QUEUE_DDL_LOCK = 0x6465_6C69_7665_72  # a fixed PostgreSQL advisory lock id ("deliver")
 PROGRESS_EVERY_SECONDS = 0.5  # progress reports closer together than this are not written (except the last)
@@ -127,6 +129,7 @@ class JobRuntime:
         self._stop_reaping = threading.Event()
         self._reaper: threading.Thread | None = None
         self._periodic: dict[str, Any] = {}
+        self._pruned_at: datetime | None = None
         self.register_periodic()
 
     # -- delivering -------------------------------------------------------------------------------------------
@@ -326,8 +329,13 @@ class JobRuntime:
 
     def reap(self) -> list[int]:
         """One reaper pass: recover jobs of stopped workers, re-deliver lost messages; returns the ids delivered."""
+        now = self.clock()
         with unit_of_work(self.session_factory) as session:
-            due = ledger.reap(session, stale_after=self.stale_after, redeliver_after=REDELIVER_AFTER, now=self.clock())
+            due = ledger.reap(session, stale_after=self.stale_after, redeliver_after=REDELIVER_AFTER, now=now)
+            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+                self._pruned_at = now
+                if pruned := ledger.prune(session, older_than=PRUNE_AFTER, now=now):
+                    log.info("deleted %d succeeded jobs finished before %s", pruned, now - PRUNE_AFTER)
         if due:
             log.info("reaper delivers jobs %s", due)
             self.deliver(due)

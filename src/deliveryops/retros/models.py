@@ -80,8 +80,18 @@ class Theme(Base):
     retro: Mapped[Retro] = relationship(back_populates="themes")
 
 
+def card_day() -> datetime:
+    """When a card is written, to the day (UTC midnight): no finer, so that it cannot tell writers apart."""
+    return utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 class Card(Base):
-    """One card. ``author_id`` is None in anonymous retros; ``writer_token`` is a random hash, not a person."""
+    """One card. ``author_id`` is None in anonymous retros; ``writer_token`` is a random hash, not a person.
+
+    The writer token is derived per retro from the writer's session (see ``retros.routes.participant_token``),
+    so one person's cards in two retros carry unrelated tokens; ``created_at`` keeps the day only (cards are
+    ordered by id), so the times cards were written cannot tie them together either.
+    """
 
     __tablename__ = "retro_cards"
 
@@ -92,7 +102,7 @@ class Card(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     writer_token: Mapped[str] = mapped_column(String(64), default="")
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("retro_themes.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=card_day)
 
     retro: Mapped[Retro] = relationship(back_populates="cards")
 

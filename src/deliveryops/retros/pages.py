@@ -122,7 +122,7 @@ def board(request: Request, retro_id: int, session: SessionDep, actor: PageUser)
         {
             "retro": retro,
             "team": team,
-            "state": service.state(session, retro, token=participant_token(request)),
+            "state": service.state(session, retro, token=participant_token(request, retro.id)),
             "phases": [p.value for p in Phase],
             "evidence": evidence,
             "open_impediments": open_impediments,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -13,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from deliveryops.accounts.dependencies import ApiUser, PageUser
+from deliveryops.accounts.dependencies import ApiUser, PageUser, current_session_id
 from deliveryops.accounts.models import User
 from deliveryops.actions.models import TargetMetric
 from deliveryops.db import unit_of_work
@@ -29,21 +31,21 @@ POLL_SECONDS = 0.4
 HEARTBEAT_SECONDS = 15.0
 
 
-def participant_token(request: Request) -> str:
-    """A random token per browser session that marks its own cards and votes; never linked to a person.
+def participant_token(request: Request, retro_id: int) -> str:
+    """The token that marks the caller's own cards and votes in one retro; never linked to a person.
 
-    API clients without a session can send ``X-Retro-Token`` to keep one across calls.
+    It is derived per retro, ``HMAC(session secret, retro id)``: the same browser session writes with the
+    same token within a retro (to see its own private cards and keep its vote budget) and with unrelated
+    tokens in two retros, so cards cannot be tied together across retros. The session secret is the
+    server-side session's random id, which the cookie carries and no card stores. API clients without a
+    session can send ``X-Retro-Token`` to keep one across calls (derived per retro the same way).
     """
-    header = request.headers.get("x-retro-token")
-    if header:
-        return header[:128]
-    if "session" in request.scope:
-        token = request.session.get("retro_token")
-        if not isinstance(token, str):
-            token = secrets.token_urlsafe(24)
-            request.session["retro_token"] = token
-        return token
-    return secrets.token_urlsafe(24)
+    secret = request.headers.get("x-retro-token", "")[:128]
+    if not secret and "session" in request.scope:
+        secret = current_session_id(request) or ""
+    if not secret:
+        secret = secrets.token_urlsafe(24)
+    return hmac.new(secret.encode("utf-8"), f"retro:{retro_id}".encode(), hashlib.sha256).hexdigest()
 
 
 class RetroCreate(BaseModel):
@@ -114,7 +116,7 @@ class RetroSummary(BaseModel):
 
 def _state(request: Request, session: SessionDep, retro: Retro) -> dict[str, Any]:
     session.flush()
-    return service.state(session, retro, token=participant_token(request))
+    return service.state(session, retro, token=participant_token(request, retro.id))
 
 
 @api.get("/teams/{team_id}/retros", response_model=list[RetroSummary])
@@ -152,7 +154,12 @@ def read_retro(request: Request, session: SessionDep, actor: ApiUser, retro_id: 
 def add_card(body: CardCreate, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Write a card (reflect phase)."""
     card = service.add_card(
-        session=session, actor=actor, retro_id=retro_id, token=participant_token(request), column=body.column, text=body.text
+        session=session,
+        actor=actor,
+        retro_id=retro_id,
+        token=participant_token(request, retro_id),
+        column=body.column,
+        text=body.text,
     )
     return _state(request, session, card.retro)
 
@@ -183,7 +190,12 @@ def suggestions(session: SessionDep, actor: ApiUser, retro_id: IdPath) -> list[l
 def cast_vote(body: VoteCast, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Vote on a theme within the budget (vote phase); counts stay hidden until voting ends."""
     service.vote(
-        session=session, actor=actor, retro_id=retro_id, token=participant_token(request), theme_id=body.theme_id, add=body.add
+        session=session,
+        actor=actor,
+        retro_id=retro_id,
+        token=participant_token(request, retro_id),
+        theme_id=body.theme_id,
+        add=body.add,
     )
     return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 
@@ -248,7 +260,7 @@ async def events(request: Request, retro_id: int, actor: PageUser) -> StreamingR
     a late joiner or a dropped connection simply receives the current state.
     """
     factory = request.app.state.session_factory
-    token = participant_token(request)
+    token = participant_token(request, retro_id)
     user_id = actor.id
 
     def snapshot(known: int) -> tuple[int, str | None]:

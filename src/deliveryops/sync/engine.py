@@ -59,6 +59,7 @@ class SyncProgress:
     errors: int = 0
     deployments: int = 0
     incidents: int = 0
+    skipped: int = 0
     changed_repositories: set[str] = field(default_factory=set)
 
     def summary(self) -> str | None:
@@ -68,7 +69,14 @@ class SyncProgress:
             for count, noun in ((self.deployments, "deployment"), (self.incidents, "incident"))
             if count
         ]
-        return f"{' and '.join(parts)} imported." if parts else None
+        text = f"{' and '.join(parts)} imported." if parts else None
+        if self.skipped:
+            skipped = (
+                f"{self.skipped} deployment{'s' if self.skipped != 1 else ''} or incident{'s' if self.skipped != 1 else ''} "
+                "skipped: already another team's (the same source and id belongs to one team)."
+            )
+            text = f"{text} {skipped}" if text else skipped
+        return text
 
 
 def build_connector(
@@ -327,9 +335,13 @@ def _write_page(
             state.changed_repositories.update(change.repository for change in page.changes)
         try:
             if page.deployments:
-                state.deployments += import_deployments(session, team=team, deployments=page.deployments)
+                deployed = import_deployments(session, team=team, deployments=page.deployments)
+                state.deployments += deployed.written
+                state.skipped += len(deployed.skipped)
             if page.incidents:
-                state.incidents += import_incidents(session, team=team, incidents=page.incidents)
+                reported = import_incidents(session, team=team, incidents=page.incidents)
+                state.incidents += reported.written
+                state.skipped += len(reported.skipped)
         except ValidationFailedError as exc:
             raise ConnectorError(
                 f"{_connector_name(connector)}: {exc.message} The sync stopped before this page; "

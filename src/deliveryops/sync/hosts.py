@@ -102,7 +102,7 @@ def check_target(url: str, policy: HostPolicy, *, resolve_host: bool = True) -> 
     scheme, host = parsed.scheme.lower(), parsed.host
     if scheme not in ("http", "https") or not host:
         raise HostRefusedError(f"must be a web address with a host name, starting with https://; got {url!r}")
-    addresses = _addresses(host, policy.resolver) if resolve_host else []
+    addresses = _addresses(host, policy.resolver if resolve_host else _no_lookup)
     kinds = {str(address): _kind(address) for address in addresses}
     if scheme == "http" and not (policy.allow_http_loopback and kinds and all(k == "loopback" for k in kinds.values())):
         raise HostRefusedError(
@@ -118,6 +118,10 @@ def check_target(url: str, policy: HostPolicy, *, resolve_host: bool = True) -> 
             f"{host} is a {kind} address ({address}); connections reach only public addresses unless an admin "
             "sets DELIVERYOPS_CONNECTOR_ALLOW_PRIVATE_HOSTS"
         )
+
+
+def _no_lookup(_host: str) -> list[str]:
+    return []
 
 
 def _addresses(host: str, resolver: Resolver) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:

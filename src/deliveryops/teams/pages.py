@@ -62,7 +62,10 @@ def _team_page(
             "can_manage": manage,
             "candidates": candidates,
             "in_team": any(m.user_id == actor.id for m in members),
-            "team_roles": list(TeamRole),
+            # Only admins appoint delivery managers, unless the organisation lets delivery managers do it.
+            "team_roles": list(TeamRole)
+            if actor.role is Role.ADMIN or request.app.state.settings.delivery_managers_appoint
+            else [TeamRole.MEMBER],
             "errors": errors or {},
             "item_total": items,
             "transition_total": transitions,
@@ -98,7 +101,14 @@ def add_member(
             target_id = _user_id_by_email(session, email)
         if target_id is None:
             raise ValidationFailedError("Choose a person.", fields={"user_id": "Choose a person to add."})
-        service.add_member(session=session, actor=actor, team_id=team.id, user_id=target_id, team_role=team_role)
+        service.add_member(
+            session=session,
+            actor=actor,
+            team_id=team.id,
+            user_id=target_id,
+            team_role=team_role,
+            delivery_managers_appoint=request.app.state.settings.delivery_managers_appoint,
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _team_page(request, session, actor, slug, errors=exc.fields, status_code=422)

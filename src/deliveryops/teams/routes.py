@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.accounts.schemas import UserRead
@@ -75,9 +75,19 @@ def list_members(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[M
 
 
 @router.post("/teams/{team_id}/members", response_model=MemberRead, status_code=201)
-def add_member(body: MemberAdd, session: SessionDep, actor: ApiUser, team_id: IdPath) -> MemberRead:
-    """Put a person in a team (admins or its delivery manager)."""
-    membership = service.add_member(session=session, actor=actor, team_id=team_id, user_id=body.user_id, team_role=body.team_role)
+def add_member(body: MemberAdd, request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> MemberRead:
+    """Put a person in a team or change their team role (admins or its delivery manager).
+
+    Only admins make someone a delivery manager, unless DELIVERYOPS_DELIVERY_MANAGERS_APPOINT lets delivery managers.
+    """
+    membership = service.add_member(
+        session=session,
+        actor=actor,
+        team_id=team_id,
+        user_id=body.user_id,
+        team_role=body.team_role,
+        delivery_managers_appoint=request.app.state.settings.delivery_managers_appoint,
+    )
     return MemberRead(user=UserRead.model_validate(membership.user), team_role=membership.team_role)
 
 

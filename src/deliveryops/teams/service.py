@@ -171,9 +171,19 @@ def update_team(
 
 
 def add_member(
-    *, session: Session, actor: User | None, team_id: int, user_id: int, team_role: TeamRole = TeamRole.MEMBER
+    *,
+    session: Session,
+    actor: User | None,
+    team_id: int,
+    user_id: int,
+    team_role: TeamRole = TeamRole.MEMBER,
+    delivery_managers_appoint: bool = False,
 ) -> Membership:
     """Put a person in a team, or change their team role if already in it.
+
+    Who is a team's delivery manager is an admin's decision: a delivery manager adds and removes members,
+    but makes someone a delivery manager of the team, or takes that role from another one, only where
+    the organisation allows it (``delivery_managers_appoint``, setting ``DELIVERYOPS_DELIVERY_MANAGERS_APPOINT``).
 
     Args:
         session: the unit of work.
@@ -181,6 +191,7 @@ def add_member(
         team_id: the team.
         user_id: the person.
         team_role: member or delivery manager.
+        delivery_managers_appoint: the policy letting delivery managers appoint others in their team.
 
     Returns:
         The membership.
@@ -194,6 +205,15 @@ def add_member(
     if user is None:
         raise ValidationFailedError(f"No person with id {user_id}.", fields={"user_id": "Choose an existing person."})
     membership = session.scalar(select(Membership).where(Membership.team_id == team_id, Membership.user_id == user_id))
+    if actor is not None and actor.role is not Role.ADMIN and not delivery_managers_appoint:
+        was_manager = membership is not None and membership.team_role is TeamRole.DELIVERY_MANAGER
+        if team_role is TeamRole.DELIVERY_MANAGER and not was_manager:
+            raise PermissionDeniedError(
+                "Only an admin can make someone a delivery manager of a team; add them as a member, "
+                "or ask an admin (the setting DELIVERYOPS_DELIVERY_MANAGERS_APPOINT lets delivery managers do it)."
+            )
+        if was_manager and team_role is not TeamRole.DELIVERY_MANAGER and user_id != actor.id:
+            raise PermissionDeniedError("Only an admin can take the delivery manager role from someone else.")
     if membership is None:
         membership = Membership(team_id=team_id, user_id=user_id, team_role=team_role)
         session.add(membership)

@@ -38,12 +38,12 @@ UNEXPECTED_MESSAGE = (
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the error statuses a route may answer."""
     descriptions = {
-        400: "Bad request",
+        400: "Bad request: the body could not be read (malformed JSON, form or multipart data)",
         401: "Not authenticated",
         403: "Permission denied",
         404: "Not found",
         409: "Conflict",
-        422: "Validation failed",
+        422: "Validation failed: the input, or a business rule, was refused; details.fields names each field",
         413: "Upload too large",
         429: "Too many attempts",
         500: "Unexpected error",
@@ -153,6 +153,6 @@ def install_error_handlers(app: FastAPI) -> None:
                 return _json_error(413, "upload_too_large", message, {"limit_mb": request.app.state.settings.max_upload_mb})
             return _html_error(request, 413, "File too large", message)
         if _is_api(request):
-            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+            code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
             return _json_error(exc.status_code, code, message)
         return _html_error(request, exc.status_code, "Not found" if exc.status_code == 404 else "Error", message)

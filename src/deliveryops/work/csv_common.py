@@ -129,6 +129,16 @@ class AmbiguousDateOrderError(ImportFileError):
     """Numeric dates could be day-first or month-first: the user must choose a :class:`DateOrder`."""
 
 
+MAX_TITLE_LENGTH = 500
+"""The longest work-item title an import takes (trackers allow 255; the impediment API takes 300)."""
+
+
+def check_title(log: ProblemLog, line: int, column: str, title: str) -> None:
+    """Record a problem when a title is longer than :data:`MAX_TITLE_LENGTH`."""
+    if len(title) > MAX_TITLE_LENGTH:
+        log.add(line, column, f"a title is at most {MAX_TITLE_LENGTH} characters, got {len(title):,}")
+
+
 class ProblemLog:
     """Collects problems while a whole file is validated; an error lists the first by line number."""
 

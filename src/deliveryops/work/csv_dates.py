@@ -160,6 +160,7 @@ class DateReader:
         self._numeric: _Cell | None = None
         self._month_name: _Cell | None = None
         self._iso: _Cell | None = None
+        self._invalid: list[tuple[_Cell, str]] = []  # numeric dates that exist in neither order, with why
         self._local_seen = False
         self._change_days: dict[int, bool] = {}
         self._gap: list[str] = []
@@ -188,7 +189,10 @@ class DateReader:
                 return
         match = _NUMERIC.fullmatch(value)
         if match:
-            self.values[text] = self._numeric_value(match, _Cell(file, line, column, value))
+            cell = _Cell(file, line, column, value)
+            numeric = self.values[text] = self._numeric_value(match, cell)
+            if isinstance(numeric, str):
+                self._invalid.append((cell, numeric))
             return
         match = _MONTH_NAME.fullmatch(value)
         if match:
@@ -292,6 +296,11 @@ class DateReader:
             return
         order = self.chosen_order
         if order is None:
+            # A date that exists in neither order is a problem of its own line, whatever the order turns out to be.
+            invalid = ProblemLog()
+            for cell, message in self._invalid:
+                invalid.problems.append(ImportProblem(cell.line, cell.column, message, cell.file))
+            logs = (*logs, invalid)
             if self._day_first and self._month_first:
                 day_cell, month_cell = self._day_first, self._month_first
                 message = (

@@ -51,6 +51,7 @@ from deliveryops.work.csv_common import (
     ImportFormat,
     ParsedFile,
     ProblemLog,
+    check_title,
     garbage_collection_paused,
 )
 from deliveryops.work.csv_dates import DATE_EXAMPLES, DateReader
@@ -253,6 +254,7 @@ class _History:
         )
         self.estimate_header = header[estimate_column] if estimate_column is not None else ""
         self.url_header = header[url_column] if url_column is not None else ""
+        self.title_header = header[title_column]
         self.tz = tz
         self.source = source
         self.workflow = workflow
@@ -425,6 +427,7 @@ class _History:
         for key, item in items:
             if not item.type:
                 log.add(item.line, self.type_header, "expected a type such as Story or Bug, got an empty value")
+            check_title(log, item.line, self.title_header, item.title)
             if item.created is None:
                 log.add(item.line, created_header, EMPTY_DATE)
                 continue

@@ -19,6 +19,7 @@ from deliveryops.work.csv_common import (
     ImportFormat,
     ParsedFile,
     ProblemLog,
+    check_title,
     garbage_collection_paused,
 )
 from deliveryops.work.csv_dates import DATE_EXAMPLES, DateReader
@@ -141,6 +142,7 @@ def parse_jira_export(
     items = []
     any_resolved = False
     for line, row in rows:
+        check_title(log, line, header[summary_column], row[summary_column].strip())
         created_at = reader.get(row[created_column]) if row[created_column].strip() else None
         resolved_text = row[resolved_column].strip() if resolved_column is not None else ""
         resolved_at = reader.get(row[resolved_column]) if resolved_column is not None and resolved_text else None

@@ -18,6 +18,7 @@ from deliveryops.work.csv_common import (
     ImportProblem,
     ParsedFile,
     ProblemLog,
+    check_title,
     garbage_collection_paused,
 )
 from deliveryops.work.csv_dates import DateReader
@@ -195,6 +196,7 @@ def parse_stage_dates(
     stage_names = [header[index] for index in stage_columns]
     items = []
     for line, row in rows:
+        check_title(log, line, header[2], row[2].strip())
         transitions = _transitions(row, line, stage_columns=stage_columns, header=header, reader=reader, log=log)
         attributes_of_row = _attributes(row, line, fields, header, log)
         if not transitions:

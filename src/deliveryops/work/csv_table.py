@@ -65,18 +65,43 @@ def decode(data: Source, *, file: str | None = None) -> str:
     if isinstance(data, os.PathLike):
         data = Path(data).read_bytes()
     if isinstance(data, str):
-        return data.removeprefix("\ufeff")
+        return refuse_nul(data.removeprefix("\ufeff"), file=file)
     encoding = "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     try:
-        return data.decode(encoding).removeprefix("\ufeff")
+        text = data.decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         message = (
             f'the file is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be read; save it as "CSV UTF-8" and try again'
         )
         raise ImportFileError([ImportProblem(line, None, message, file)]) from None
+    return refuse_nul(text, file=file)
+
+
+def refuse_nul(text: str, *, file: str | None = None) -> str:
+    """``text``, unless it holds a NUL character, which no text field takes (the API refuses it too).
+
+    Raises:
+        ImportFileError: naming the first line with a NUL and how many lines have one.
+    """
+    position = text.find("\x00")
+    if position < 0:
+        return text
+    line = text.count("\n", 0, position) + 1
+    lines = len({text.count("\n", 0, index) for index in _positions(text, "\x00", limit=1000)})
+    more = f" (and {lines - 1} more line{'s' if lines > 2 else ''})" if lines > 1 else ""
+    message = f"the file contains a NUL character (byte 0x00), which is not text{more}; remove it or export the file again"
+    raise ImportFileError([ImportProblem(line, None, message, file)])
+
+
+def _positions(text: str, character: str, *, limit: int) -> Iterator[int]:
+    start = text.find(character)
+    while start >= 0 and limit > 0:
+        yield start
+        limit -= 1
+        start = text.find(character, start + 1)
 
 
 def _detect_delimiter(header_line: str) -> str:

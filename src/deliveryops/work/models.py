@@ -140,7 +140,11 @@ class Change(Base):
     """A pull or merge request: what DORA's lead time and flow need later."""
 
     __tablename__ = "changes"
-    __table_args__ = (UniqueConstraint("source", "repository", "number", name="uq_changes_source_repo_number"),)
+    __table_args__ = (
+        UniqueConstraint("source", "repository", "number", name="uq_changes_source_repo_number"),
+        # Linking deployments by merge time reads a repository's pull requests merged in a window.
+        Index("ix_changes_repository_merged", "repository", "merged_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), nullable=True, index=True)

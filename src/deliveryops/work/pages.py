@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import delete, select
 
+from deliveryops import jobs
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
@@ -18,6 +19,7 @@ from deliveryops.teams.service import can_manage_team, get_team_or_raise
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 from deliveryops.work import service, workflow
+from deliveryops.work.jobs import import_job_of_team, start_import
 from deliveryops.work.models import PendingUpload
 from deliveryops.work.records import StageCategory
 
@@ -228,6 +230,11 @@ def confirm_upload(
         return _import_page(
             request, session, team, error="That upload expired; choose the file again.", status_code=410 if token else 422
         )
+    if len(pending.content) > request.app.state.settings.import_background_bytes:
+        job = start_import(
+            session, actor=actor, team=team, pending=pending, import_format=file_format or None, date_order=date_order or None
+        )
+        return RedirectResponse(f"/teams/{slug}/import/jobs/{job.id}", status_code=303)
     summary = service.import_file(
         session=session,
         actor=actor,
@@ -241,3 +248,23 @@ def confirm_upload(
     session.delete(pending)
     session.flush()
     return _import_page(request, session, team, summary=summary, file_name=pending.file_name)
+
+
+@router.get("/teams/{slug}/import/jobs/{job_id}", response_class=HTMLResponse)
+def import_job_page(request: Request, slug: str, job_id: int, session: SessionDep, actor: PageUser) -> Response:
+    """A background import's progress, result or error, with a Cancel button while it runs."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    job = import_job_of_team(session, actor=actor, team=team, job_id=job_id)
+    return render(request, "work/import_job.html", {"team": team, "job": job})
+
+
+@router.post("/teams/{slug}/import/jobs/{job_id}/cancel")
+def cancel_import_job(
+    request: Request, slug: str, job_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked
+) -> Response:
+    """Cancel a background import: nothing of the file is written."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    job = import_job_of_team(session, actor=actor, team=team, job_id=job_id)
+    if job.state in ("queued", "running"):
+        jobs.cancel(session=session, job_id=job.id)
+    return RedirectResponse(f"/teams/{slug}/import/jobs/{job.id}", status_code=303)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
+from deliveryops import jobs
 from deliveryops.accounts.dependencies import ApiUser
-from deliveryops.teams.service import get_team_or_raise
+from deliveryops.errors import PermissionDeniedError
+from deliveryops.jobs.schemas import JobRead
+from deliveryops.teams.service import can_manage_team, get_team_or_raise
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
 from deliveryops.work import service, workflow
-from deliveryops.work.models import WorkItem
+from deliveryops.work.jobs import import_job_of_team, start_import
+from deliveryops.work.models import PendingUpload, WorkItem
 from deliveryops.work.schemas import (
     ImportResult,
     ImportRunRead,
@@ -25,6 +32,7 @@ from deliveryops.work.schemas import (
 router = APIRouter(tags=["work items"], responses=error_responses(401, 403, 404, 422))
 
 TeamId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _workflow_read(session: SessionDep, team_id: int, actor: ApiUser) -> list[WorkflowStatusRead]:
@@ -56,8 +64,20 @@ def list_imports(session: SessionDep, actor: ApiUser, team_id: TeamId) -> list[I
     return [ImportRunRead.model_validate(run) for run in service.list_imports(session=session, team=team)]
 
 
-@router.post("/teams/{team_id}/imports", response_model=ImportResult, status_code=201)
+@router.post(
+    "/teams/{team_id}/imports",
+    response_model=ImportResult,
+    status_code=201,
+    responses={
+        **error_responses(413),
+        202: {
+            "model": JobRead,
+            "description": "A large file: accepted and imported by a background job; follow it at the Location given",
+        },
+    },
+)
 async def create_import(
+    request: Request,
     session: SessionDep,
     actor: ApiUser,
     team_id: TeamId,
@@ -65,10 +85,31 @@ async def create_import(
     file_format: Annotated[str | None, Form(alias="format", pattern="^(stage-dates|full-history|jira-export)$")] = None,
     date_order: Annotated[str | None, Form(pattern="^(day_first|month_first)$")] = None,
 ) -> ImportResult:
-    """Validate a whole CSV file and import it; a bad file imports nothing and lists each problem."""
+    """Validate a whole CSV file and import it; a bad file imports nothing and lists each problem.
+
+    A file larger than DELIVERYOPS_IMPORT_BACKGROUND_MB (1 MB) is imported by a background job instead:
+    the answer is 202 with the job, whose progress `GET .../import-jobs/{job_id}` follows and
+    `POST .../import-jobs/{job_id}/cancel` stops (a cancelled or failed import writes nothing).
+    """
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    if not can_manage_team(session, actor, team):
+        raise PermissionDeniedError("Only an admin or the team's delivery manager can import work items.")
     data = await file.read()  # the app refuses bodies over the upload limit (413) while they stream in
-    summary = service.import_file(
+    if len(data) > request.app.state.settings.import_background_bytes:
+        pending = PendingUpload(
+            token=secrets.token_urlsafe(24),
+            user_id=actor.id,
+            team_id=team.id,
+            file_name=(file.filename or "upload.csv")[:255],
+            content=data,
+        )
+        session.add(pending)
+        job = start_import(session, actor=actor, team=team, pending=pending, import_format=file_format, date_order=date_order)
+        body = JobRead.model_validate(job).model_dump(mode="json")
+        location = f"/api/v1/teams/{team.id}/import-jobs/{job.id}"
+        return JSONResponse(body, status_code=202, headers={"Location": location})  # type: ignore[return-value]
+    summary = await run_in_threadpool(
+        service.import_file,
         session=session,
         actor=actor,
         team=team,
@@ -86,6 +127,21 @@ async def create_import(
         unmapped_statuses=summary.unmapped_statuses,
         notes=summary.notes,
     )
+
+
+@router.get("/teams/{team_id}/import-jobs/{job_id}", response_model=JobRead)
+def read_import_job(session: SessionDep, actor: ApiUser, team_id: TeamId, job_id: JobId) -> JobRead:
+    """A background import: its state, items written so far, and its result or error (admins, the team's DM)."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    return JobRead.model_validate(import_job_of_team(session, actor=actor, team=team, job_id=job_id))
+
+
+@router.post("/teams/{team_id}/import-jobs/{job_id}/cancel", response_model=JobRead, responses=error_responses(409))
+def cancel_import_job(session: SessionDep, actor: ApiUser, team_id: TeamId, job_id: JobId) -> JobRead:
+    """Cancel a background import: a queued one never starts, a running one stops and writes nothing."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    found = import_job_of_team(session, actor=actor, team=team, job_id=job_id)
+    return JobRead.model_validate(jobs.cancel(session=session, job_id=found.id))
 
 
 @router.get("/teams/{team_id}/items", response_model=WorkItemPage)

@@ -14,6 +14,8 @@ JOB_MODULES: list[str] = [
     "deliveryops.sync.jobs",  # connector syncs, and the periodic job that starts the scheduled ones
     "deliveryops.cockpit.digest.jobs",  # the weekly digests
     "deliveryops.impediments.jobs",  # cross-team cluster proposals
+    "deliveryops.work.jobs",  # large work-item imports
+    "deliveryops.dora.jobs",  # the stored DORA tables
 ]
 
 

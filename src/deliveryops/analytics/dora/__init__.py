@@ -1,4 +1,5 @@
-"""DORA's four keys (2023 report definitions and bands, pinned in DESIGN.md): pure functions.
+"""DORA's four keys (2023 report definitions and bands, pinned in DESIGN.md) and the 2024 report's fifth,
+deployment rework rate: pure functions.
 
 Frames in, results out; ``now`` is never read from the clock. The per-item tables (which changes a
 deployment shipped, which deployment an incident is linked to) live in :mod:`.tables`; the per-period
@@ -31,6 +32,7 @@ from deliveryops.analytics.dora.tables import (
     first_reviews,
     incident_table,
     link_changes_by_merge_time,
+    rework_deployments,
 )
 from deliveryops.analytics.flow.common import local_date
 
@@ -63,6 +65,7 @@ __all__ = [
     "median",
     "month_starts",
     "recovery_band",
+    "rework_deployments",
     "week_starts",
 ]
 
@@ -137,6 +140,10 @@ class DoraKeys:
         deployment_days_per_month: median over the period's months (for the medium band).
         failed_deployments: counted deployments linked to at least one incident.
         coding_hours / pickup_hours / review_hours / deploy_hours: medians of the lead-time breakdown.
+        rework_rate: deployment rework rate (DORA 2024): share (0..1) of the period's counted deployments that
+            were unplanned fixes of an incident (see :func:`rework_deployments`); None without counted
+            deployments. It has no band: the DORA report publishes none for it.
+        rework_deployments: counted deployments that were rework.
     """
 
     deployment_days_per_week: float | None
@@ -157,6 +164,8 @@ class DoraKeys:
     pickup_hours: float | None = None
     review_hours: float | None = None
     deploy_hours: float | None = None
+    rework_rate: float | None = None
+    rework_deployments: int = 0
 
 
 @dataclass(frozen=True)
@@ -319,7 +328,7 @@ def _in(frame: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
 
 
 def dora_keys(tables: DoraTables, *, start: date, end: date) -> DoraKeys:
-    """The four keys over ``start``..``end`` (dates in the team zone, both included).
+    """The four keys and the deployment rework rate over ``start``..``end`` (dates in the team zone, both included).
 
     Args:
         tables: the output of :func:`dora_tables`.
@@ -351,6 +360,7 @@ def dora_keys(tables: DoraTables, *, start: date, end: date) -> DoraKeys:
     rate = failed.height / counted if counted else None
     recovery = _hours(failed.get_column("recovery_minutes"))
     incidents = _in(tables.incidents, start, end).height
+    rework = deployments.filter(pl.col("rework")).height
 
     return DoraKeys(
         deployment_days_per_week=days_per_week,
@@ -371,6 +381,8 @@ def dora_keys(tables: DoraTables, *, start: date, end: date) -> DoraKeys:
         pickup_hours=_hours(deployed_changes.get_column("pickup_minutes")),
         review_hours=_hours(deployed_changes.get_column("review_minutes")),
         deploy_hours=_hours(deployed_changes.get_column("deploy_minutes")),
+        rework_rate=rework / counted if counted else None,
+        rework_deployments=rework,
     )
 
 

@@ -1,4 +1,4 @@
-"""DORA's four keys per week, month or quarter, for the trend charts."""
+"""DORA's four keys and the rework rate per week, month or quarter, for the trend charts."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def dora_series(tables: DoraTables, *, start: date, end: date, period: Period) -
         One row per bucket: ``period_start``, ``period_end``, ``deployments``, ``deployment_days``,
         ``deployment_days_per_week`` (median of the bucket's weeks), ``lead_time_hours`` (median),
         ``change_failure_rate``, ``recovery_hours`` (median), ``changes``, ``incidents``,
-        ``failed_deployments``, and the lead-time breakdown medians.
+        ``failed_deployments``, the lead-time breakdown medians, ``rework_rate`` and ``rework_deployments``.
     """
     rows = []
     for first, last in period_starts(start, end, period):
@@ -71,6 +71,8 @@ def dora_series(tables: DoraTables, *, start: date, end: date, period: Period) -
                 "pickup_hours": keys.pickup_hours,
                 "review_hours": keys.review_hours,
                 "deploy_hours": keys.deploy_hours,
+                "rework_rate": keys.rework_rate,
+                "rework_deployments": keys.rework_deployments,
             }
         )
     schema = {
@@ -89,5 +91,7 @@ def dora_series(tables: DoraTables, *, start: date, end: date, period: Period) -
         "pickup_hours": pl.Float64,
         "review_hours": pl.Float64,
         "deploy_hours": pl.Float64,
+        "rework_rate": pl.Float64,
+        "rework_deployments": pl.Int64,
     }
     return pl.DataFrame(rows, schema=schema)

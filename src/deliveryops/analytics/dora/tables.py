@@ -6,7 +6,7 @@ Every function is pure: frames in, frames out. Times are ``Datetime("us", "UTC")
 Input frames (extra columns are kept where noted and ignored otherwise):
 
 - deployments: ``id`` (Int64), ``repository``, ``environment``, ``result`` (Utf8), ``started_at``,
-  ``finished_at`` (nullable).
+  ``finished_at`` (nullable); optionally ``ref`` (the branch or tag deployed, nullable).
 - changes: ``id`` (Int64), ``repository``, ``first_commit_at``, ``opened_at``, ``first_review_at``,
   ``merged_at`` (all but ``opened_at`` nullable).
 - links: ``deployment_id``, ``change_id`` (Int64): which changes each deployment shipped.
@@ -35,6 +35,7 @@ __all__ = [
     "first_reviews",
     "incident_table",
     "link_changes_by_merge_time",
+    "rework_deployments",
 ]
 
 UTC = pl.Datetime("us", "UTC")
@@ -73,6 +74,8 @@ REVIEW_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "at": UTC,
 }
 _MICROS_PER_MINUTE = 60_000_000
+REWORK_REF_PATTERN = r"(?i)(^|[^a-z])(hotfix|hot-fix|rollback|roll-back|revert)"
+"""A ref (branch or tag) that marks a deployment as a fix: a word starting with hotfix, rollback or revert."""
 
 
 def _ceil_minutes(start: pl.Expr, end: pl.Expr) -> pl.Expr:
@@ -260,9 +263,55 @@ def deployment_table(
             & (pl.col("succeeded") | (pl.col("result").str.to_lowercase().is_in(FAILED_RESULTS) & pl.col("failed_change")))
         )
     )
-    return table.with_columns(
-        recovery_minutes=pl.when(pl.col("failed_change")).then(_ceil_minutes(pl.col("at"), pl.col("restored_at")))
+    rework = rework_deployments(classified, linked_incidents)
+    return table.join(rework, on="id", how="left").with_columns(
+        recovery_minutes=pl.when(pl.col("failed_change")).then(_ceil_minutes(pl.col("at"), pl.col("restored_at"))),
+        rework=pl.col("rework_reason").is_not_null() & pl.col("counted"),
     )
+
+
+def rework_deployments(classified: pl.DataFrame, linked_incidents: pl.DataFrame) -> pl.DataFrame:
+    """Which production deployments were unplanned fixes of an incident (DORA 2024's deployment rework).
+
+    A successful production deployment is rework when
+
+    - its ref (branch or tag) marks it as a fix: a word of the ref starts with "hotfix", "rollback" or
+      "revert" (``hotfix/login``, ``v1.2-rollback``, ``revert-481``), case-insensitive; reason "ref"; or
+    - it started while an incident of its repository was open: created at or before the deployment started
+      and not resolved by then (an incident still open counts until it is resolved). An incident's
+      repository is its own, else that of the deployment it is linked to; reason "incident".
+
+    Args:
+        classified: the output of :func:`classify_deployments` (``ref`` optional).
+        linked_incidents: the output of :func:`incident_table`.
+
+    Returns:
+        ``id`` and ``rework_reason`` ("ref" or "incident") of each rework deployment.
+    """
+    candidates = classified.filter(pl.col("production") & pl.col("succeeded"))
+    refs = candidates.get_column("ref") if "ref" in candidates.columns else pl.Series("ref", [None] * candidates.height, pl.Utf8)
+    by_ref = candidates.select("id").with_columns(marked=refs.cast(pl.Utf8).fill_null("").str.contains(REWORK_REF_PATTERN))
+    marked = by_ref.filter(pl.col("marked")).select("id", pl.lit("ref").alias("rework_reason"))
+    repositories = classified.select(pl.col("id").alias("deployment_id"), pl.col("repository").alias("_linked_repository"))
+    incidents = (
+        linked_incidents.join(repositories, on="deployment_id", how="left")
+        .with_columns(_repository=pl.coalesce(pl.col("repository"), pl.col("_linked_repository")))
+        .filter(pl.col("_repository").is_not_null())
+        .select("_repository", pl.col("created_at").alias("_created_at"), pl.col("resolved_at").alias("_resolved_at"))
+    )
+    during = (
+        candidates.select("id", "repository", "started_at")
+        .join(incidents, left_on="repository", right_on="_repository", how="inner")
+        .filter(
+            (pl.col("_created_at") <= pl.col("started_at"))
+            & (pl.col("_resolved_at").is_null() | (pl.col("_resolved_at") > pl.col("started_at")))
+        )
+        .select("id")
+        .unique()
+        .join(marked.select("id"), on="id", how="anti")
+        .with_columns(rework_reason=pl.lit("incident"))
+    )
+    return pl.concat([marked, during]).sort("id")
 
 
 def change_table(

@@ -67,9 +67,10 @@ def item_timeline(
     - ``discarded_at``: likewise for ``discarded``; a discarded item counts neither in throughput
       nor in cycle time.
     - An item that reaches ``done`` without entering a started stage since its last backlog entry
-      (for example backlog -> done) is backfilled, as jira-agile-metrics does: its start is the
-      done entry, so it counts in throughput with a cycle time of 1 day (and 0 hours). A discarded
-      item is never backfilled.
+      (for example backlog -> done) is backfilled: its start is the done entry, so it counts in
+      throughput with a cycle time of 1 day (and 0 hours). A discarded item is never backfilled.
+      This is DeliveryOps' rule (docs/metrics.md, /definitions#straight-to-done); jira-agile-metrics
+      0.24 differs: it leaves such items out of throughput while counting them in its cumulative flow.
     - ``cycle_time_days`` = finished date − started date + 1, calendar dates in ``tz`` (a same-day
       item takes 1 day); ``cycle_time_hours`` is the exact elapsed time. Both are null unless the
       item is finished.

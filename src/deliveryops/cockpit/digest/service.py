@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.actions.models import ActionStatus, ImprovementAction
+from deliveryops.analytics.change import ChangeOutcome, judge_latest
 from deliveryops.analytics.flow.metrics import sle, work_item_age
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.service import team_timeline
@@ -211,6 +212,7 @@ def _changed(session: Session, teams: list[Team], role: str, start: datetime, en
                     DigestLine(f"{team.name}: round closed, score {round(point.score * 100)}", f"/teams/{team.slug}/health")
                 )
     sections.append(DigestSection("health", "Health-check rounds closed", health_lines))
+    sections.append(DigestSection("throughput", "Throughput signals", _throughput_signals(session, teams, end)))
     sections.append(DigestSection("experiments", "Experiments concluded", _experiments_concluded(session, names, start, end)))
     if role in ("product_ops", "leader"):
         changes = sources.adoption_changes(session, team_ids=ids, start=start, end=end) or []
@@ -225,6 +227,36 @@ def _changed(session: Session, teams: list[Team], role: str, start: datetime, en
             )
         )
     return sections
+
+
+SIGNAL_WEEKS = 12  # the weeks before the digest's week whose natural process limits it is judged against
+
+
+def _throughput_signals(session: Session, teams: list[Team], end: datetime) -> list[DigestLine]:
+    """Teams whose items finished in the digest's 7 days fall outside the natural process limits of the
+    12 weeks before (a signal). Anything within them is normal variation and is not reported."""
+    lines = []
+    for team in teams:
+        timeline = team_timeline(session, team)
+        last_day = today_in(team, end) - timedelta(days=1)
+        days = [d for d in timeline["finished_date"].to_list() if d is not None]
+        weeks = [
+            sum(1 for d in days if last_day - timedelta(days=7 * (k + 1)) < d <= last_day - timedelta(days=7 * k))
+            for k in range(SIGNAL_WEEKS, -1, -1)
+        ]
+        if sum(weeks[:-1]) == 0:
+            continue
+        change = judge_latest(weeks)
+        if change.is_signal:
+            side = "above" if change.outcome is ChangeOutcome.UP else "below"
+            lines.append(
+                DigestLine(
+                    f"{team.name}: {weeks[-1]} items finished in the last 7 days, {side} the natural range of the "
+                    f"{SIGNAL_WEEKS} weeks before ({change.detail.split('; ')[-1].removeprefix('natural range ')}): a signal",
+                    f"/teams/{team.slug}/flow",
+                )
+            )
+    return lines
 
 
 def _forecasts_due(session: Session, teams: dict[int, Team], end: datetime) -> list[DigestLine]:

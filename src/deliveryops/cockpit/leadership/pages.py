@@ -40,6 +40,7 @@ def _page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
+    notice: str = "",
 ) -> Response:
     require_cross_team(actor, "The leadership pack")
     period = period or leadership.current_quarter(utcnow().date())
@@ -64,6 +65,7 @@ def _page(
             "query": query,
             "cockpit_tab": "leadership",
             "can_ask": actor.role in (Role.PRODUCT_OPS, Role.ADMIN),
+            "notice": notice,
         },
         status_code=status_code,
     )
@@ -85,6 +87,31 @@ def leadership_pdf(session: SessionDep, actor: PageUser, group: GroupQuery = Non
     name = f"leadership-{pack.group.slug if pack.group else 'organisation'}-{pack.period.label}.pdf".replace("..", "_")
     return Response(
         render_pdf(pack), media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.post("/cockpit/leadership/epics/commit", response_class=HTMLResponse)
+def commit_epics(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    period: Annotated[str, Form(max_length=30)] = "",
+    group: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Put the pack's epic dates in the pack as commitments (stored and scored). Twice changes nothing."""
+    require_cross_team(actor, "The leadership pack")
+    try:
+        count = leadership.commit_pack_epics(session=session, actor=actor, period=period, group_slug=group or None)
+    except ValidationFailedError as exc:
+        return _page(request, session, actor, group=group, period=period, errors=exc.fields, status_code=422)
+    return _page(
+        request,
+        session,
+        actor,
+        group=group,
+        period=period,
+        notice=f"{count} epic forecasts are in the pack as commitments: each is scored when its date has passed.",
     )
 
 

@@ -64,7 +64,7 @@ def _change(headline: Headline) -> str:
         return "-"
     sign = "+" if change > 0 else ""
     shown = f"{change:.0f}" if float(change).is_integer() else f"{change:.1f}"
-    return f"{sign}{shown} ({headline.verdict})" if headline.verdict else f"{sign}{shown}"
+    return f"{sign}{shown} ({headline.verdict_text})" if headline.verdict_text else f"{sign}{shown}"
 
 
 class _Pdf(FPDF):
@@ -162,7 +162,11 @@ def render_pdf(pack: LeadershipPack, *, compress: bool = True) -> bytes:
             ],
             [70, 30, 25, 25, 30],
         )
-        pdf.para("Monte Carlo, 10,000 trials over the last 90 days' daily throughput; not stored.", size=8)
+        pdf.para(
+            "Monte Carlo, 10,000 trials over the last 90 days' daily throughput; not stored. A team's open epics "
+            "share its throughput in priority order (oldest epic first): an epic's dates come after those ahead of it.",
+            size=8,
+        )
     else:
         pdf.para("No open epics with unfinished items.")
 

@@ -29,7 +29,10 @@ class HeadlineRead(BaseModel):
     value: float | None
     previous: float | None
     change: float | None
-    verdict: str
+    verdict: str  # better/worse (up/down) for a signal; normal; not_enough; not_judged; "" when a value is missing
+    verdict_text: str
+    judged_by: str
+    judgement_detail: str
 
 
 class ClusterRead(BaseModel):
@@ -53,6 +56,7 @@ class EpicRead(BaseModel):
     p50: date | None
     p85: date | None
     message: str | None
+    allocation: str
 
 
 class ExperimentRead(BaseModel):
@@ -129,7 +133,16 @@ def pack_read(pack: leadership.LeadershipPack) -> PackRead:
         teams=[t.name for t in pack.teams],
         headlines=[
             HeadlineRead(
-                key=h.key, label=h.label, unit=h.unit, value=h.value, previous=h.previous, change=h.change, verdict=h.verdict
+                key=h.key,
+                label=h.label,
+                unit=h.unit,
+                value=h.value,
+                previous=h.previous,
+                change=h.change,
+                verdict=h.verdict,
+                verdict_text=h.verdict_text,
+                judged_by=h.judgement.method if h.judgement else "",
+                judgement_detail=h.judgement.detail if h.judgement else "",
             )
             for h in pack.headlines
         ],
@@ -149,6 +162,7 @@ def pack_read(pack: leadership.LeadershipPack) -> PackRead:
                 p50=e.p50,
                 p85=e.p85,
                 message=e.message,
+                allocation=e.allocation,
             )
             for e in pack.epics
         ],

@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session, selectinload
 from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.service import require_role
 from deliveryops.analytics import forecast as mc
-from deliveryops.analytics.flow import item_timeline
+from deliveryops.analytics.allocation import Allocation, forecast_shared
+from deliveryops.analytics.change import (
+    Change,
+    ChangeOutcome,
+    judge_counts,
+    judge_percentile,
+    judge_proportion,
+    judge_weekly,
+    weekly_blocks,
+)
 from deliveryops.analytics.flow.metrics import throughput
 from deliveryops.analytics.percentiles import nearest_rank
 from deliveryops.cockpit.digest.models import LeadershipQuestion
@@ -30,7 +39,7 @@ from deliveryops.cockpit.portfolio.service import require_cross_team, team_timel
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.flow.data import load_team_data
-from deliveryops.flow.service import today_in
+from deliveryops.flow.service import forecast_epics, open_epics, today_in
 from deliveryops.impediments.models import Cluster, Impediment
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import get_group_or_raise, list_teams
@@ -43,6 +52,7 @@ __all__ = [
     "Period",
     "add_question",
     "build_pack",
+    "commit_pack_epics",
     "decide_question",
     "parse_period",
 ]
@@ -168,6 +178,7 @@ class Headline:
     previous: float | None
     better: str  # "up", "down" or "" (neither is better)
     definition: str
+    judgement: Change | None = None  # the change judged against natural variation
 
     @property
     def change(self) -> float | None:
@@ -178,13 +189,35 @@ class Headline:
 
     @property
     def verdict(self) -> str:
-        """ "better", "worse", "same" or "" when unknown or neutral."""
+        """ "better" or "worse" (or "up"/"down" where neither is better) only for a signal; "normal" for a
+        change within normal variation; "not_enough" or "not_judged"; "" when a value is missing."""
         change = self.change
-        if change is None or not self.better:
+        if change is None:
             return ""
-        if change == 0:
-            return "same"
-        return "better" if (change > 0) == (self.better == "up") else "worse"
+        judged = self.judgement
+        if judged is None or judged.outcome is ChangeOutcome.NOT_JUDGED:
+            return "not_judged"
+        if judged.outcome is ChangeOutcome.NOT_ENOUGH:
+            return "not_enough"
+        if judged.outcome is ChangeOutcome.NORMAL:
+            return "normal"
+        up = judged.outcome is ChangeOutcome.UP
+        if not self.better:
+            return "up" if up else "down"
+        return "better" if up == (self.better == "up") else "worse"
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict in words, as the pages and the PDF show it."""
+        return {
+            "better": "better (a signal)",
+            "worse": "worse (a signal)",
+            "up": "higher (a signal)",
+            "down": "lower (a signal)",
+            "normal": "within normal variation",
+            "not_enough": "too little data to judge",
+            "not_judged": "change not tested",
+        }.get(self.verdict, "")
 
 
 @dataclass(frozen=True)
@@ -201,7 +234,8 @@ class ClusterRow:
 
 @dataclass(frozen=True)
 class EpicForecast:
-    """When an open epic's unfinished children may be done (not stored)."""
+    """When an open epic's unfinished children may be done (not stored), sharing the team with its other open
+    epics in priority order (oldest first; see :mod:`deliveryops.analytics.allocation`)."""
 
     team_name: str
     team_slug: str
@@ -212,6 +246,7 @@ class EpicForecast:
     p50: date | None
     p85: date | None
     message: str | None
+    allocation: str = ""  # how the epic shares its team's throughput with the team's other open epics
 
 
 @dataclass
@@ -247,18 +282,37 @@ def _p85(days: list[int]) -> float | None:
     return None if value is None else float(round(value))
 
 
-def _dora(session: Session, teams: list[Team], period: Period) -> tuple[float | None, float | None, float | None]:
-    """Deployments, deployment-weighted change failure rate (%) and the median of team lead-time medians (h)."""
+def _dora(
+    session: Session, teams: list[Team], period: Period
+) -> tuple[float | None, float | None, float | None, tuple[int, int]]:
+    """Deployments, deployment-weighted change failure rate (%), the median of team lead-time medians (h),
+    and (failed, counted) deployments behind the rate."""
     cells = [sources.dora_keys(session, team_id=t.id, start=period.start, end=period.end) for t in teams]
     known = [c for c in cells if c is not None]
     if not known:
-        return None, None, None
+        return None, None, None, (0, 0)
     deployments = sum(c.deployments for c in known)
     weighted = [(c.change_failure_rate, c.deployments) for c in known if c.change_failure_rate is not None]
     weight = sum(n for _r, n in weighted)
+    failed = round(sum(r * n for r, n in weighted))
     cfr = round(100 * sum(r * n for r, n in weighted) / weight, 1) if weight else None
     leads = [c.lead_time_hours for c in known if c.lead_time_hours is not None]
-    return float(deployments), cfr, round(statistics.median(leads), 1) if leads else None
+    return float(deployments), cfr, round(statistics.median(leads), 1) if leads else None, (failed, weight)
+
+
+def _daily_finished(timelines: list[pl.DataFrame], period: Period) -> list[int]:
+    counts = [0] * period.days
+    for timeline in timelines:
+        done = timeline.filter(pl.col("finished_date").is_between(period.start, period.end))
+        for day in done["finished_date"].to_list():
+            counts[(day - period.start).days] += 1
+    return counts
+
+
+def _count_change(now: float | None, before: float | None, period: Period, previous: Period) -> Change | None:
+    if now is None or before is None:
+        return None
+    return judge_counts(int(now), int(before), current_days=period.days, previous_days=previous.days)
 
 
 def _health(session: Session, teams: list[Team], period: Period) -> float | None:
@@ -293,6 +347,8 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
     dora_now, dora_before = _dora(session, teams, period), _dora(session, teams, previous)
     opened, resolved = _impediments(session, ids, period)
     opened_before, resolved_before = _impediments(session, ids, previous)
+    not_judged = Change(ChangeOutcome.NOT_JUDGED, "", "no test fits this number")
+    cfr_now, cfr_before = dora_now[3], dora_before[3]
     exp_now = sources.concluded_experiments(session, team_ids=ids, start=period.bounds()[0], end=period.bounds()[1])
     exp_before = sources.concluded_experiments(session, team_ids=ids, start=previous.bounds()[0], end=previous.bounds()[1])
     rows = [
@@ -304,6 +360,12 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
             float(len(before_days)),
             "up",
             "/definitions#throughput",
+            judge_weekly(
+                weekly_blocks(_daily_finished(timelines, period)),
+                weekly_blocks(_daily_finished(timelines, previous)),
+                current_total=len(now_days),
+                previous_total=len(before_days),
+            ),
         ),
         Headline(
             "cycle_time_p85",
@@ -313,6 +375,7 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
             _p85(before_days),
             "down",
             "/definitions#percentiles",
+            judge_percentile(now_days, before_days, seed=0),
         ),
         Headline(
             "deployments",
@@ -322,6 +385,7 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
             dora_before[0],
             "up",
             "/definitions#deployment-frequency",
+            _count_change(dora_now[0], dora_before[0], period, previous),
         ),
         Headline(
             "lead_time",
@@ -331,6 +395,7 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
             dora_before[2],
             "down",
             "/definitions#lead-time",
+            not_judged,
         ),
         Headline(
             "change_failure_rate",
@@ -340,6 +405,7 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
             dora_before[1],
             "down",
             "/definitions#change-failure-rate",
+            judge_proportion(cfr_now, cfr_before),
         ),
         Headline(
             "health",
@@ -349,6 +415,7 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
             _health(session, teams, previous),
             "up",
             "/definitions#privacy",
+            not_judged,
         ),
         Headline(
             "impediments_opened",
@@ -358,6 +425,7 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
             float(opened_before),
             "",
             "/definitions#impediments",
+            _count_change(float(opened), float(opened_before), period, previous),
         ),
         Headline(
             "impediments_resolved",
@@ -367,6 +435,7 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
             float(resolved_before),
             "up",
             "/definitions#impediments",
+            _count_change(float(resolved), float(resolved_before), period, previous),
         ),
         Headline(
             "experiments_concluded",
@@ -376,6 +445,12 @@ def _headlines(session: Session, teams: list[Team], period: Period, previous: Pe
             None if exp_before is None else float(len(exp_before)),
             "up",
             "/definitions",
+            _count_change(
+                None if exp_now is None else float(len(exp_now)),
+                None if exp_before is None else float(len(exp_before)),
+                period,
+                previous,
+            ),
         ),
     ]
     return rows
@@ -409,16 +484,15 @@ def _clusters(session: Session, team_ids: set[int], names: dict[int, str], perio
 
 
 def _epics(session: Session, teams: list[Team], now: datetime) -> list[EpicForecast]:
+    """Each team's open epics share its throughput in priority order (oldest epic first)."""
     found: list[EpicForecast] = []
     for team in teams:
         data = load_team_data(session, team)
         if data.items.is_empty():
             continue
-        epics = data.items.filter(pl.col("item_type") == EPIC_TYPE)
-        if epics.is_empty():
+        epics = open_epics(data)
+        if not epics:
             continue
-        full = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
-        closed = set(full.filter(pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null())["key"].to_list())
         today = today_in(team, now)
         window_end = today - timedelta(days=1)
         window = [
@@ -427,26 +501,35 @@ def _epics(session: Session, teams: list[Team], now: datetime) -> list[EpicForec
                 team_timeline(session, team), start=window_end - timedelta(days=WINDOW_DAYS - 1), end=window_end, freq="day"
             )["finished"].to_list()
         ]
-        for key, title in epics.select("key", "title").iter_rows():
-            if key in closed:
-                continue
-            children = [str(k) for k in data.items.filter(pl.col("parent_key") == key)["key"].to_list()]
-            remaining = [k for k in children if k not in closed]
-            if not remaining:
-                continue
-            try:
-                result = mc.forecast_when(
-                    window,
-                    remaining_items=len(remaining),
-                    start_date=today,
-                    trials=FORECAST_TRIALS,
-                    seed=zlib.crc32(str(key).encode()),
-                )
-                p50, p85, message = result.dates.get(50), result.dates.get(85), result.message
-            except mc.ForecastInputError as exc:
-                p50, p85, message = None, None, str(exc)
+        remaining = [(key, len(unfinished)) for key, _title, unfinished, _total in epics]
+        try:
+            shares = forecast_shared(
+                window,
+                remaining=remaining,
+                allocation=Allocation.PRIORITY,
+                start_date=today,
+                trials=FORECAST_TRIALS,
+                seed=zlib.crc32(team.slug.encode()),
+            )
+        except mc.ForecastInputError as exc:
+            for key, title, unfinished, total in epics:
+                found.append(EpicForecast(team.name, team.slug, key, title, len(unfinished), total, None, None, str(exc), ""))
+            continue
+        for (key, title, unfinished, total), share in zip(epics, shares, strict=True):
+            result = share.forecast
             found.append(
-                EpicForecast(team.name, team.slug, str(key), str(title), len(remaining), len(children), p50, p85, message)
+                EpicForecast(
+                    team.name,
+                    team.slug,
+                    key,
+                    title,
+                    len(unfinished),
+                    total,
+                    result.dates.get(50),
+                    result.dates.get(85),
+                    result.message,
+                    share.rule,
+                )
             )
     found.sort(key=lambda e: (-e.remaining, e.team_name, e.key))
     return found[:MAX_EPICS]
@@ -517,6 +600,40 @@ def build_pack(
         questions=list_questions(session, group_id=group.id if group else None, period=parsed.label),
         team_names=names,
     )
+
+
+def commit_pack_epics(
+    *, session: Session, actor: User | None, period: str, group_slug: str | None = None, now: datetime | None = None
+) -> int:
+    """Put the pack's epic dates in the pack as commitments: store them, so that they are scored.
+
+    For every team with an epic in the pack, all its open epics are stored with the pack's own rule
+    (priority order, oldest epic first; the same window and seeds as the pack, so the same dates) and
+    committed as "pack". Idempotent: the same pack committed twice on one day stores nothing new.
+
+    Returns:
+        How many epic forecasts the pack now has as commitments.
+    """
+    moment = now or utcnow()
+    pack = build_pack(session=session, actor=actor, period=period, group_slug=group_slug, now=moment)
+    slugs = {e.team_slug for e in pack.epics}
+    committed = 0
+    for team in pack.teams:
+        if team.slug not in slugs:
+            continue
+        rows, _rule = forecast_epics(
+            session=session,
+            actor=None,  # the pack's reader may see every team; the pack commits on their behalf
+            team_id=team.id,
+            allocation=Allocation.PRIORITY,
+            window_days=WINDOW_DAYS,
+            trials=FORECAST_TRIALS,
+            seed=zlib.crc32(team.slug.encode()),
+            now=moment,
+            commitment="pack",
+        )
+        committed += len(rows)
+    return committed
 
 
 def add_question(

@@ -62,12 +62,14 @@ class PortfolioTeam(BaseModel):
     slug: str
     group: str | None
     weekly_throughput: list[int]
+    last_week_throughput: str  # signal_up, signal_down, within_normal_variation or not_enough_data
     cycle_time_p85_days: int | None
     sle_days: int | None
     aging_past_sle: int
     wip: int
     calibration_85_hit_rate: float | None
     calibration_85_scored: int
+    calibration_85_verdict: str
     dora: DoraBands | None
     health_scores: list[float] | None
     impediments_open: int
@@ -128,12 +130,14 @@ def portfolio_read(portfolio: Portfolio) -> PortfolioRead:
                 slug=row.slug,
                 group=row.group_name,
                 weekly_throughput=row.throughput,
+                last_week_throughput=row.throughput_change.outcome.value,
                 cycle_time_p85_days=row.cycle_time_p85,
                 sle_days=row.sle_days,
                 aging_past_sle=row.aging_past_sle,
                 wip=row.wip,
                 calibration_85_hit_rate=row.calibration_85,
                 calibration_85_scored=row.calibration_scored,
+                calibration_85_verdict=row.calibration_verdict,
                 dora=dora,
                 health_scores=None if row.health is None else [p.score for p in row.health],
                 impediments_open=row.impediments_open,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.actions.models import ImprovementAction
 from deliveryops.actions.service import FollowThrough, follow_through
+from deliveryops.analytics.change import Change, judge_latest
 from deliveryops.analytics.flow import item_timeline
 from deliveryops.analytics.flow.metrics import cycle_time_percentiles, sle, throughput, work_item_age
 from deliveryops.analytics.percentiles import nearest_rank
@@ -174,6 +175,7 @@ class TeamRow:
     wip: int
     calibration_85: float | None
     calibration_scored: int
+    calibration_verdict: str  # the 85% level's verdict in words (analytics.calibration); "" when none
     dora: sources.DoraCell | None
     dora_available: bool
     health: list[sources.HealthPoint] | None
@@ -197,6 +199,11 @@ class TeamRow:
     def health_latest(self) -> float | None:
         """The latest health-check score."""
         return self.health[-1].score if self.health else None
+
+    @property
+    def throughput_change(self) -> Change:
+        """Last week's throughput against the natural process limits of the weeks before it."""
+        return judge_latest(self.throughput)
 
 
 @dataclass
@@ -283,6 +290,7 @@ def _team_row(
         wip=cells.wip,
         calibration_85=level.hit_rate if level else None,
         calibration_scored=level.scored if level else 0,
+        calibration_verdict=level.outcome.label if level else "",
         dora=dora,
         dora_available=dora is not None,
         health=sources.health_trend(session, team_id=team.id),

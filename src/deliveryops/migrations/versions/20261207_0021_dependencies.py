@@ -1,7 +1,7 @@
 """dependencies: functions outside engineering, cross-team dependencies and their negotiation history
 
-Revision ID: 0018_dependencies
-Revises: 0017_forecast_commitments
+Revision ID: 0021_dependencies
+Revises: 0020_derived_results
 Create Date: 2026-12-07 09:10:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import deliveryops.db
 
-revision = "0018_dependencies"
-down_revision = "0017_forecast_commitments"
+revision = "0021_dependencies"
+down_revision = "0020_derived_results"
 branch_labels = None
 depends_on = None
 
