@@ -5,6 +5,7 @@ from deliveryops.actions import models as actions_models
 from deliveryops.coaching import models as coaching_models
 from deliveryops.cockpit import models as cockpit_models
 from deliveryops.cockpit.digest import models as cockpit_digest_models
+from deliveryops.dependencies import models as dependencies_models
 from deliveryops.dora import models as dora_models
 from deliveryops.experiments import models as experiments_models
 from deliveryops.flow import models as flow_models
@@ -22,6 +23,7 @@ __all__ = [
     "coaching_models",
     "cockpit_digest_models",
     "cockpit_models",
+    "dependencies_models",
     "dora_models",
     "experiments_models",
     "flow_models",

@@ -34,6 +34,7 @@ from tests.factories import PASSWORD, csrf_from, join, login, make_group, make_t
 from tests.web import (
     authz_coaching,
     authz_cockpit,
+    authz_dependencies,
     authz_dora,
     authz_experiments,
     authz_health,
@@ -75,6 +76,7 @@ CAPABILITIES = (
     authz_cockpit,
     authz_impediment_learning,
     authz_jobs,
+    authz_dependencies,
 )
 
 

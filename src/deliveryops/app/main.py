@@ -28,6 +28,8 @@ from deliveryops.cockpit.digest import pages as digest_pages
 from deliveryops.cockpit.leadership import pages as leadership_pages
 from deliveryops.cockpit.portfolio import pages as portfolio_pages
 from deliveryops.db import make_engine, make_session_factory
+from deliveryops.dependencies import pages as dependency_pages
+from deliveryops.dependencies import routes as dependency_routes
 from deliveryops.dora import pages as dora_pages
 from deliveryops.dora import routes as dora_routes
 from deliveryops.experiments import pages as experiment_pages
@@ -105,6 +107,7 @@ API_ROUTERS: list[APIRouter] = [
     leadership_pages.api,
     digest_pages.api,
     catalogue_routes.api,
+    dependency_routes.api,
     job_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
@@ -130,6 +133,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     leadership_pages.router,
     digest_pages.router,
     catalogue_pages.router,
+    dependency_pages.router,
     job_pages.router,
 ]
 

@@ -53,6 +53,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "impediments": LazyCommand(
         "deliveryops.cli.impediments:impediments_app", "Impediments: raise, escalate, resolve; cross-team clusters and synonyms."
     ),
+    "dependencies": LazyCommand(
+        "deliveryops.cli.dependencies:dependencies_app", "Cross-team dependencies: list, request, respond."
+    ),
     "forecast": LazyCommand(
         "deliveryops.cli.flow:forecast_app",
         "Monte Carlo forecasts. Kept as what-ifs; --commit marks one as the team's plan, which is scored.",

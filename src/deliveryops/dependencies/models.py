@@ -1,0 +1,95 @@
+"""Functions outside engineering, dependencies between teams (or a team and a function) and their history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from deliveryops.db import Base, UTCDateTime, enum_values, utcnow
+
+
+class DependencyState(enum.StrEnum):
+    """requested → accepted | countered | declined; accepted → delivered | missed; missed → delivered."""
+
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    COUNTERED = "countered"
+    DECLINED = "declined"
+    DELIVERED = "delivered"
+    MISSED = "missed"
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for the provider (neither delivered nor declined)."""
+        return self not in (DependencyState.DELIVERED, DependencyState.DECLINED)
+
+    @property
+    def label(self) -> str:
+        """Human name."""
+        return self.value.capitalize()
+
+
+class DependencyFunction(Base):
+    """A function outside engineering that teams depend on (design, legal, security ...), with an owner."""
+
+    __tablename__ = "dependency_functions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Dependency(Base):
+    """What a requester team needs from a provider (a team or a function), by when, and where the talks stand."""
+
+    __tablename__ = "dependencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requester_team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    provider_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), nullable=True, index=True)
+    provider_function_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dependency_functions.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    why: Mapped[str] = mapped_column(Text, default="")
+    needed_by: Mapped[date] = mapped_column(Date)
+    state: Mapped[DependencyState] = mapped_column(
+        Enum(DependencyState, native_enum=False, length=20, values_callable=enum_values), default=DependencyState.REQUESTED
+    )
+    committed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    countered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    delivered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    # Work item keys, space-separated, on each side (e.g. "PAY-12 PAY-14").
+    requester_keys: Mapped[str] = mapped_column(String(1000), default="")
+    provider_keys: Mapped[str] = mapped_column(String(1000), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    events: Mapped[list[DependencyEvent]] = relationship(
+        back_populates="dependency", cascade="all, delete-orphan", order_by="DependencyEvent.id"
+    )
+
+
+class DependencyEvent(Base):
+    """One step of a dependency's history: who did what, when, with which date or note."""
+
+    __tablename__ = "dependency_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dependency_id: Mapped[int] = mapped_column(ForeignKey("dependencies.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(20))
+    on_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    dependency: Mapped[Dependency] = relationship(back_populates="events")
