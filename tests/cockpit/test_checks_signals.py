@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit import adoption, checks
+from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.models import DataCheck, HeldSession
+from deliveryops.db import utcnow
 from deliveryops.dora.models import Deployment
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.models import Forecast
@@ -19,7 +22,7 @@ from deliveryops.health.models import HealthRound
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team, TeamRole
 from deliveryops.work.models import Change
-from tests.factories import join, make_team, make_user
+from tests.factories import join, make_team, make_user, token_headers
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -306,3 +309,56 @@ def test_not_observable_says_so_and_never_makes_a_mismatch(session: Session) -> 
     )
     assert DataCheck.NOT_OBSERVABLE.observable is False
     assert all(check.observable for check in DataCheck if check is not DataCheck.NOT_OBSERVABLE)
+
+
+def test_api_lists_checks_with_evidence_and_records_held_retros(client: TestClient, session: Session) -> None:
+    alpha, beta = make_team(session, name="Alpha"), make_team(session, name="Beta")
+    retros = catalogue.create(
+        session=session,
+        actor=None,
+        kind="practice",
+        name="Regular retrospectives",
+        category="learning",
+        data_check="regular_retrospectives",
+    )
+    catalogue.create(
+        session=session, actor=None, kind="tool", name="Slack", category="communication", data_check="not_observable"
+    )
+    catalogue.create(session=session, actor=None, kind="tool", name="Wiki", category="documentation")
+    adoption.set_state(session=session, actor=None, team_id=alpha.id, entry_id=retros.id, state="adopted")
+    dm = make_user(session, role=Role.DELIVERY_MANAGER)
+    join(session, alpha, dm, TeamRole.DELIVERY_MANAGER)
+    headers = token_headers(session, dm)
+
+    rows = client.get("/api/v1/cockpit/catalogue/checks", headers=headers).json()
+    assert [(r["team_name"], r["entry_name"], r["result"]["confirmed"], r["mismatch"]) for r in rows] == [
+        ("Alpha", "Slack", None, False),  # tools first, then practices
+        ("Alpha", "Regular retrospectives", False, True),
+    ]
+    assert (rows[0]["result"]["observable"], rows[0]["result"]["certainty"]) == (
+        False,
+        "cannot be observed from the data DeliveryOps holds",
+    )
+
+    yesterday = (utcnow().date() - timedelta(days=1)).isoformat()
+    held = client.post(
+        f"/api/v1/teams/{alpha.id}/practices/held",
+        headers=headers,
+        json={"kind": "retro", "held_on": yesterday, "note": "On the wall"},
+    )
+    assert held.status_code == 201, held.text
+    assert (held.json()["kind"], held.json()["held_on"]) == ("retro", yesterday)
+    bad = client.post(
+        f"/api/v1/teams/{alpha.id}/practices/held", headers=headers, json={"kind": "retro", "held_on": "2099-01-01"}
+    )
+    assert (bad.status_code, "held_on" in bad.text) == (422, True)
+    refused = client.post(
+        f"/api/v1/teams/{beta.id}/practices/held", headers=headers, json={"kind": "retro", "held_on": yesterday}
+    )
+    assert refused.status_code == 403
+
+    rows = client.get(f"/api/v1/cockpit/catalogue/checks?entry_id={retros.id}&team_id={alpha.id}", headers=headers).json()
+    assert [(r["result"]["confirmed"], r["mismatch"], r["result"]["window_days"]) for r in rows] == [(True, False, 28)]
+    assert client.get(f"/api/v1/cockpit/catalogue/checks?team_id={beta.id}", headers=headers).status_code in (403, 404)
+    listed = client.get(f"/api/v1/teams/{alpha.id}/practices/held", headers=headers).json()
+    assert [h["note"] for h in listed] == ["On the wall"]
