@@ -22,7 +22,7 @@ from deliveryops.health.models import HealthRound
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team, TeamRole
 from deliveryops.work.models import Change
-from tests.factories import join, make_team, make_user, token_headers
+from tests.factories import join, login, make_team, make_user, token_headers
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -362,3 +362,26 @@ def test_api_lists_checks_with_evidence_and_records_held_retros(client: TestClie
     assert client.get(f"/api/v1/cockpit/catalogue/checks?team_id={beta.id}", headers=headers).status_code in (403, 404)
     listed = client.get(f"/api/v1/teams/{alpha.id}/practices/held", headers=headers).json()
     assert [h["note"] for h in listed] == ["On the wall"]
+
+
+def test_practices_page_records_a_held_retro_and_names_a_bad_day(client: TestClient, session: Session) -> None:
+    team = make_team(session, name="Alpha")
+    dm = make_user(session, role=Role.DELIVERY_MANAGER, email="dm-held@example.com")
+    join(session, team, dm, TeamRole.DELIVERY_MANAGER)
+    session.commit()
+    token = login(client, "dm-held@example.com")
+    page = client.get(f"/teams/{team.slug}/practices")
+    assert "Nothing recorded yet." in page.text
+    bad = client.post(
+        f"/teams/{team.slug}/practices/held", data={"csrf_token": token, "kind": "retro", "held_on": "20 Nov", "note": "x"}
+    )
+    assert bad.status_code == 422
+    assert "Enter the day as YYYY-MM-DD (got &#39;20 Nov&#39;)." in bad.text
+    yesterday = (utcnow().date() - timedelta(days=1)).isoformat()
+    done = client.post(
+        f"/teams/{team.slug}/practices/held",
+        data={"csrf_token": token, "kind": "retro", "held_on": yesterday, "note": "Whiteboard"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert f"{yesterday}: retrospective — Whiteboard" in client.get(f"/teams/{team.slug}/practices").text

@@ -39,6 +39,7 @@ _CATALOGUE: Expectations = {
     ("GET", "/teams/{slug}/practices"): (A_VIEWERS, None),
     ("POST", "/teams/{slug}/practices"): (_SETTERS, {"entry_id": "{entry_id}", "state": "trying"}),
     ("POST", "/teams/{slug}/practices/wip-limit"): (_SETTERS, {"wip_limit": "3"}),
+    ("POST", "/teams/{slug}/practices/held"): (_SETTERS, {"kind": "health_check", "held_on": _YESTERDAY}),
     ("POST", "/impediments/{impediment_id}/tool"): (_LINKERS, {"entry_id": "{entry_id}"}),
     ("GET", "/api/v1/cockpit/catalogue"): (SIGNED_IN, None),
     ("POST", "/api/v1/cockpit/catalogue"): (OPS_ADMIN, {"kind": "tool", "name": "Walk API tool", "category": "tracker"}),
