@@ -46,13 +46,12 @@ def test_bad_input_names_every_field_and_writes_nothing(session: Session) -> Non
     catalogue.create(session=session, actor=ops, kind="tool", name="Slack", category="communication")
     with pytest.raises(ValidationFailedError) as caught:
         catalogue.create(
-            session=session, actor=ops, kind="tool", name="Slack", category="", owner_id=999_999, data_check="wip_limits"
+            session=session, actor=ops, kind="tool", name="Slack", category="", owner_id=999_999, data_check="tracker_sync"
         )
     assert caught.value.fields == {
         "name": "An entry named 'Slack' exists already.",
         "category": "Enter a category, such as tracker, CI/CD, source control, analytics.",
         "owner_id": "Choose an existing person.",
-        "data_check": "Only practices have a data check.",
     }
     with pytest.raises(ValidationFailedError) as caught:
         catalogue.create(session=session, actor=ops, kind="gadget", name="", category="x", data_check="magic")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy.orm import Session
 
 from deliveryops.cockpit.catalogue import service as catalogue
@@ -25,6 +27,7 @@ from tests.web.authz_roles import (
 _MATRIX = CROSS_TEAM | {DM_A}
 _SETTERS = frozenset({DM_A, OPS, ADMIN})
 _LINKERS = frozenset({MEMBER_A, DM_A, OPS, ADMIN})
+_YESTERDAY = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()  # a valid day to record a held session
 _ENTRY = {"kind": "practice", "name": "World practice", "category": "flow", "active": "on"}
 _CATALOGUE: Expectations = {
     ("GET", "/cockpit/catalogue"): (SIGNED_IN, None),
@@ -36,6 +39,7 @@ _CATALOGUE: Expectations = {
     ("GET", "/teams/{slug}/practices"): (A_VIEWERS, None),
     ("POST", "/teams/{slug}/practices"): (_SETTERS, {"entry_id": "{entry_id}", "state": "trying"}),
     ("POST", "/teams/{slug}/practices/wip-limit"): (_SETTERS, {"wip_limit": "3"}),
+    ("POST", "/teams/{slug}/practices/held"): (_SETTERS, {"kind": "health_check", "held_on": _YESTERDAY}),
     ("POST", "/impediments/{impediment_id}/tool"): (_LINKERS, {"entry_id": "{entry_id}"}),
     ("GET", "/api/v1/cockpit/catalogue"): (SIGNED_IN, None),
     ("POST", "/api/v1/cockpit/catalogue"): (OPS_ADMIN, {"kind": "tool", "name": "Walk API tool", "category": "tracker"}),
@@ -46,6 +50,9 @@ _CATALOGUE: Expectations = {
     ("GET", "/api/v1/teams/{team_id}/practices"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/practices"): (_SETTERS, {"entry_id": "{entry_id}", "state": "adopted"}),
     ("PUT", "/api/v1/teams/{team_id}/practices/wip-limit"): (_SETTERS, {"wip_limit": 4}),
+    ("GET", "/api/v1/cockpit/catalogue/checks"): (_MATRIX, None),
+    ("GET", "/api/v1/teams/{team_id}/practices/held"): (A_VIEWERS, None),
+    ("POST", "/api/v1/teams/{team_id}/practices/held"): (_SETTERS, {"kind": "retro", "held_on": _YESTERDAY}),
     ("PUT", "/api/v1/impediments/{impediment_id}/tool"): (_LINKERS, {"entry_id": "{entry_id}"}),
 }
 

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.cockpit.catalogue.service import list_entries
 from deliveryops.cockpit.checks import CheckResult, run_check
-from deliveryops.cockpit.models import AdoptionLevel, AdoptionState, CatalogueEntry, TeamPracticeSetting
+from deliveryops.cockpit.models import (
+    AdoptionLevel,
+    AdoptionState,
+    CatalogueEntry,
+    HeldKind,
+    HeldSession,
+    TeamPracticeSetting,
+)
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.models import Membership, Team, TeamRole
@@ -31,9 +38,11 @@ __all__ = [
     "can_set",
     "changes",
     "current_states",
+    "held_sessions",
     "history",
     "matrix",
     "matrix_team_ids",
+    "record_held",
     "set_state",
     "set_wip_limit",
     "trend",
@@ -206,6 +215,60 @@ def set_wip_limit(*, session: Session, actor: User | None, team_id: int, wip_lim
     setting.wip_limit, setting.updated_at = wip_limit, utcnow()
     session.flush()
     return setting
+
+
+HELD_MAX_AGE_DAYS = 366
+
+
+def record_held(
+    *, session: Session, actor: User | None, team_id: int, kind: str, held_on: date, note: str = "", today: date | None = None
+) -> HeldSession:
+    """Record that the team held a retro or health check outside DeliveryOps on a day (the checks count it).
+
+    Args:
+        session: the unit of work.
+        actor: the team's delivery manager, Product Ops or an admin (None for trusted callers).
+        team_id: the team.
+        kind: "retro" or "health_check".
+        held_on: the day it was held: not in the future, at most a year ago.
+        note: a line about it (optional, at most 500 characters).
+        today: the clock (UTC date).
+
+    Returns:
+        The new record.
+    """
+    team = session.get(Team, team_id) if actor is None else get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    if team is None:
+        raise NotFoundError(f"No team with id {team_id}.")
+    if actor is not None and not can_set(session, actor, team):
+        raise PermissionDeniedError("Only the team's delivery manager, Product Ops and admins can record a held session.")
+    today = today or utcnow().date()
+    errors: dict[str, str] = {}
+    try:
+        held_kind = HeldKind(kind)
+    except ValueError:
+        errors["kind"] = "Choose retro or health_check."
+        held_kind = HeldKind.RETRO
+    if held_on > today:
+        errors["held_on"] = "The day it was held cannot be in the future."
+    elif (today - held_on).days > HELD_MAX_AGE_DAYS:
+        errors["held_on"] = "Record sessions held in the last year only."
+    if len(note) > 500:
+        errors["note"] = "Keep the note under 500 characters."
+    if errors:
+        raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+    row = HeldSession(
+        team_id=team.id, kind=held_kind, held_on=held_on, note=note.strip(), recorded_by_id=actor.id if actor else None
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def held_sessions(*, session: Session, team_id: int) -> list[HeldSession]:
+    """The team's sessions recorded as held outside DeliveryOps, newest first (the caller has authorised the team)."""
+    statement = select(HeldSession).where(HeldSession.team_id == team_id)
+    return list(session.scalars(statement.order_by(HeldSession.held_on.desc(), HeldSession.id.desc())))
 
 
 def history(*, session: Session, team_id: int, entry_id: int | None = None) -> list[AdoptionState]:

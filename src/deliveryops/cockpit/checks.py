@@ -7,6 +7,8 @@ numbers, and a link to where the data can be seen. The definitions are in docs/t
 
 from __future__ import annotations
 
+import math
+import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,46 +16,96 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from deliveryops.analytics.flow import item_timeline, wip
-from deliveryops.cockpit.models import DataCheck, TeamPracticeSetting
+from deliveryops.analytics.flow import item_timeline, sle, throughput, wip
+from deliveryops.cockpit.models import DataCheck, HeldKind, HeldSession, TeamPracticeSetting
 from deliveryops.db import utcnow
+from deliveryops.dora.models import Deployment
 from deliveryops.experiments import service as experiments
 from deliveryops.flow.data import load_team_data
+from deliveryops.flow.models import Forecast
 from deliveryops.flow.service import default_types, today_in
+from deliveryops.health.models import HealthRound
 from deliveryops.retros.models import Phase, Retro
-from deliveryops.teams.models import Team
+from deliveryops.sync.models import Connection, SyncRun
+from deliveryops.teams.models import Membership, Team
+from deliveryops.work.models import Change
 
 __all__ = [
     "RETRO_WINDOW_DAYS",
-    "WIP_SHARE",
+    "STRONG_SAMPLE",
+    "WIP_LIMIT_SLACK",
+    "WIP_TEAM_FACTOR",
     "WIP_WINDOW_DAYS",
     "CheckResult",
+    "code_review",
+    "deployments",
     "experiment_preregistration",
+    "forecasting",
+    "github_actions",
+    "health_checks",
+    "not_observable",
     "regular_retrospectives",
     "run_check",
+    "tracker_sync",
+    "trunk_based",
     "wip_limit_of",
     "wip_limits",
 ]
 
 RETRO_WINDOW_DAYS = 28
 WIP_WINDOW_DAYS = 90
-WIP_SHARE = 0.8
+WIP_LIMIT_SLACK = 2
+WIP_TEAM_FACTOR = 2
 PREREGISTRATION_WINDOW_DAYS = 365
 PREREGISTRATION_SHARE = 0.8
+DEPLOY_WEEKS = 8
+DEPLOY_ACTIVE_WEEKS = 4
+REVIEW_WINDOW_DAYS = 90
+REVIEW_SHARE = 0.8
+TRUNK_WINDOW_DAYS = 90
+TRUNK_MEDIAN_HOURS = 24.0
+SYNC_WINDOW_DAYS = 7
+FORECAST_WINDOW_DAYS = 90
+HEALTH_WINDOW_DAYS = 120
+# Evidence from at least this many events (deployments, pull requests, finished items) is "strong".
+STRONG_SAMPLE = 10
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What the data says about one team's practice."""
+    """What the data says about one team's practice.
+
+    ``strength`` is how sure the verdict is: "strong" (enough events in the window), "weak" (few
+    events, or a single record), "none" (nothing to judge by), or "not_observable" (the product holds
+    no data that could show it); ``basis`` says what it rests on, ``window_days`` over how long.
+    """
 
     check: DataCheck
     confirmed: bool | None
     evidence: str
     link: str
+    strength: str = "none"
+    basis: str = ""
+    window_days: int | None = None
+
+    @property
+    def certainty(self) -> str:
+        """How sure, in words: "strong: 34 deployments in 8 weeks"."""
+        if self.strength == "not_observable":
+            return "cannot be observed from the data DeliveryOps holds"
+        return f"{self.strength}: {self.basis}" if self.basis else self.strength
+
+
+def _held(session: Session, team: Team, kind: HeldKind, since: datetime) -> tuple[int, datetime | None]:
+    """Sessions recorded as held outside DeliveryOps: how many on or after ``since``'s date, and the last."""
+    where = HeldSession.team_id == team.id, HeldSession.kind == kind
+    recent = session.scalar(select(func.count(HeldSession.id)).where(*where, HeldSession.held_on >= since.date())) or 0
+    last = session.scalar(select(func.max(HeldSession.held_on)).where(*where))
+    return recent, None if last is None else datetime.combine(last, datetime.min.time(), tzinfo=since.tzinfo)
 
 
 def regular_retrospectives(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
-    """Confirmed when the team finished a retro in DeliveryOps in the last 4 weeks (28 days).
+    """Confirmed when the team finished a retro in DeliveryOps, or recorded one held outside, in the last 28 days.
 
     Args:
         session: the unit of work.
@@ -61,7 +113,7 @@ def regular_retrospectives(session: Session, team: Team, *, now: datetime | None
         now: the clock.
 
     Returns:
-        The result; False when the last finished retro is older, or there is none.
+        The result; False when the last retro is older, or there is none.
     """
     now = now or utcnow()
     since = now - timedelta(days=RETRO_WINDOW_DAYS)
@@ -69,19 +121,41 @@ def regular_retrospectives(session: Session, team: Team, *, now: datetime | None
     finished = Retro.team_id == team.id, Retro.phase == Phase.FINISHED, Retro.finished_at.is_not(None)
     last = session.scalar(select(func.max(Retro.finished_at)).where(*finished))
     recent = session.scalar(select(func.count(Retro.id)).where(*finished, Retro.finished_at >= since)) or 0
-    if last is None:
-        return CheckResult(DataCheck.REGULAR_RETROSPECTIVES, False, "No retro has been finished in DeliveryOps.", link)
-    days = (now - last).days
-    when = f"the last on {last.date().isoformat()} ({days} days ago)"
-    if recent:
+    held, held_last = _held(session, team, HeldKind.RETRO, since)
+    window = RETRO_WINDOW_DAYS
+    if last is None and held_last is None:
+        return CheckResult(
+            DataCheck.REGULAR_RETROSPECTIVES,
+            False,
+            "No retro has been finished in DeliveryOps or recorded as held.",
+            link,
+            "weak",
+            "no retro on record",
+            window,
+        )
+    newest = max(t for t in (last, held_last) if t is not None)
+    days = (now - newest).days
+    when = f"the last on {newest.date().isoformat()} ({days} days ago)"
+    outside = f" and {held} recorded as held outside" if held else ""
+    basis = f"{recent + held} retro{'s' if recent + held != 1 else ''} in {window} days"
+    if recent or held:
         return CheckResult(
             DataCheck.REGULAR_RETROSPECTIVES,
             True,
-            f"{recent} retro{'s' if recent != 1 else ''} finished in the last {RETRO_WINDOW_DAYS} days; {when}.",
+            f"{recent} retro{'s' if recent != 1 else ''} finished in the last {window} days{outside}; {when}.",
             link,
+            "strong" if recent + held >= 2 else "weak",
+            basis,
+            window,
         )
     return CheckResult(
-        DataCheck.REGULAR_RETROSPECTIVES, False, f"No retro finished in the last {RETRO_WINDOW_DAYS} days; {when}.", link
+        DataCheck.REGULAR_RETROSPECTIVES,
+        False,
+        f"No retro finished or recorded as held in the last {window} days; {when}.",
+        link,
+        "weak",
+        basis,
+        window,
     )
 
 
@@ -90,11 +164,23 @@ def wip_limit_of(session: Session, team_id: int) -> int | None:
     return session.scalar(select(TeamPracticeSetting.wip_limit).where(TeamPracticeSetting.team_id == team_id))
 
 
+def _team_size(session: Session, team_id: int) -> int:
+    return session.scalar(select(func.count(Membership.id)).where(Membership.team_id == team_id)) or 0
+
+
 def wip_limits(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
-    """Confirmed when WIP was at or under the team's limit on at least 80% of the last 90 days.
+    """Judge the team's WIP limit by its peak WIP, Little's Law and the team's size (docs/metrics.md).
 
     WIP is the pinned definition (items started and not finished at the end of a day, in the
-    team's time zone), over every item type except containers such as epics.
+    team's time zone), over every item type except containers such as epics, on each of the last
+    90 days. The rule, in order:
+
+    1. peak WIP above the limit: False (a mismatch) — the limit was not kept;
+    2. the limit above ``WIP_LIMIT_SLACK`` × what Little's Law needs (throughput per day over the
+       90 days × the SLE, the 85th percentile cycle time of the items finished in the window, at
+       least 1), or above ``WIP_TEAM_FACTOR`` × the team's members: None — a limit so loose it never
+       has to bind cannot be confirmed;
+    3. otherwise True.
 
     Args:
         session: the unit of work.
@@ -102,7 +188,7 @@ def wip_limits(session: Session, team: Team, *, now: datetime | None = None) -> 
         now: the clock.
 
     Returns:
-        The result; None when no limit is set or the team has no flow data.
+        The result; None also when no limit is set or the team has no flow data.
     """
     link = f"/teams/{team.slug}/flow"
     limit = wip_limit_of(session, team.id)
@@ -112,24 +198,54 @@ def wip_limits(session: Session, team: Team, *, now: datetime | None = None) -> 
             None,
             "No WIP limit is set for the team, so it cannot be checked.",
             f"/teams/{team.slug}/practices",
+            strength="none",
+            window_days=WIP_WINDOW_DAYS,
         )
     data = load_team_data(session, team)
     data = data.only_types(default_types(data))
     if data.items.is_empty():
-        return CheckResult(DataCheck.WIP_LIMITS, None, "The team has no flow data yet.", link)
+        return CheckResult(
+            DataCheck.WIP_LIMITS, None, "The team has no flow data yet.", link, strength="none", window_days=WIP_WINDOW_DAYS
+        )
     today = today_in(team, now)
     start = today - timedelta(days=WIP_WINDOW_DAYS - 1)
     timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
     daily = wip(timeline, start=start, end=today)
     days = daily.height
-    within = daily.filter(pl.col("wip") <= limit).height
-    highest = int(daily["wip"].max() or 0)  # type: ignore[arg-type]
-    share = within / days if days else 0.0
-    evidence = (
-        f"WIP was at or under the limit of {limit} on {within} of {days} days ({round(share * 100)}%) "
-        f"from {start.isoformat()} to {today.isoformat()}; the highest WIP was {highest}."
+    over = daily.filter(pl.col("wip") > limit).height
+    peak = int(daily["wip"].max() or 0)  # type: ignore[arg-type]
+    finished = int(throughput(timeline, start=start, end=today)["finished"].sum())
+    target = sle(timeline, today=today, window_days=WIP_WINDOW_DAYS)
+    members = _team_size(session, team.id)
+    needed = max(1, math.ceil(finished / days * target)) if target is not None and days else None
+    period = f"from {start.isoformat()} to {today.isoformat()}"
+    law = (
+        f"Little's Law needs about {needed} ({finished} items finished in {days} days × an SLE of {target} days)"
+        if needed is not None
+        else "Little's Law cannot size it (no item finished in the period)"
     )
-    return CheckResult(DataCheck.WIP_LIMITS, share >= WIP_SHARE, evidence, link)
+    size = f"the team has {members} member{'s' if members != 1 else ''}"
+    evidence = f"Peak WIP {peak} against a limit of {limit} ({over} of {days} days over it) {period}; {law}; {size}."
+    strength = "strong" if finished >= STRONG_SAMPLE else "weak"
+    basis = f"{days} days of WIP, {finished} items finished"
+    if peak > limit:
+        return CheckResult(DataCheck.WIP_LIMITS, False, evidence, link, strength, basis, WIP_WINDOW_DAYS)
+    loose = []
+    if needed is not None and limit > WIP_LIMIT_SLACK * needed:
+        loose.append(f"more than {WIP_LIMIT_SLACK} × what Little's Law needs")
+    if members and limit > WIP_TEAM_FACTOR * members:
+        loose.append(f"more than {WIP_TEAM_FACTOR} × the team's size")
+    if loose:
+        return CheckResult(
+            DataCheck.WIP_LIMITS,
+            None,
+            f"{evidence} The limit is {' and '.join(loose)}, too loose to confirm.",
+            link,
+            strength,
+            basis,
+            WIP_WINDOW_DAYS,
+        )
+    return CheckResult(DataCheck.WIP_LIMITS, True, evidence, link, strength, basis, WIP_WINDOW_DAYS)
 
 
 def experiment_preregistration(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
@@ -166,7 +282,279 @@ def experiment_preregistration(session: Session, team: Team, *, now: datetime | 
         f"{registered} of {row.started} experiments started between {start.isoformat()} and "
         f"{today.isoformat()} had a planned sample size before they started ({round(share * 100)}%).",
         link,
+        "strong" if row.started >= 5 else "weak",
+        f"{row.started} experiment{'s' if row.started != 1 else ''} in {PREREGISTRATION_WINDOW_DAYS} days",
+        PREREGISTRATION_WINDOW_DAYS,
     )
+
+
+def _deployment_weeks(
+    session: Session, team: Team, check: DataCheck, now: datetime, *, runs_only: bool, link: str
+) -> CheckResult:
+    since = now - timedelta(weeks=DEPLOY_WEEKS)
+    where = [Deployment.team_id == team.id, Deployment.started_at >= since, Deployment.started_at <= now]
+    if runs_only:
+        where += [Deployment.source == "github", Deployment.external_id.like("run:%")]
+    times = list(session.scalars(select(Deployment.started_at).where(*where)))
+    what = "GitHub Actions workflow runs recorded as deployments" if runs_only else "deployments"
+    window = DEPLOY_WEEKS * 7
+    if not times:
+        return CheckResult(
+            check,
+            None if runs_only else False,
+            f"No {what} in the last {DEPLOY_WEEKS} weeks."
+            + (" The team may not use GitHub Actions, or its deploy workflows are not connected." if runs_only else ""),
+            link,
+            "weak",
+            f"0 {what} in {DEPLOY_WEEKS} weeks",
+            window,
+        )
+    weeks = {(now - t).days // 7 for t in times}
+    active = len(weeks)
+    evidence = (
+        f"{len(times)} {what} in the last {DEPLOY_WEEKS} weeks, in {active} of the {DEPLOY_WEEKS} weeks "
+        f"(the last on {max(times).date().isoformat()})."
+    )
+    return CheckResult(
+        check,
+        active >= DEPLOY_ACTIVE_WEEKS,
+        evidence,
+        link,
+        "strong" if len(times) >= STRONG_SAMPLE else "weak",
+        f"{len(times)} {what} in {DEPLOY_WEEKS} weeks",
+        window,
+    )
+
+
+def deployments(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
+    """CI/CD: confirmed when the team deployed (any source) in at least 4 of the last 8 weeks (7-day blocks back from now).
+
+    Returns:
+        The result; False when nothing was deployed in the 8 weeks.
+    """
+    return _deployment_weeks(
+        session, team, DataCheck.DEPLOYMENTS, now or utcnow(), runs_only=False, link=f"/teams/{team.slug}/dora"
+    )
+
+
+def github_actions(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
+    """GitHub Actions: as :func:`deployments`, counting only workflow runs imported as deployments.
+
+    Only runs of the workflows a connection names as deploying are held, so no runs gives no verdict
+    (None) rather than False: the team may run Actions for builds DeliveryOps does not fetch.
+    """
+    return _deployment_weeks(
+        session, team, DataCheck.GITHUB_ACTIONS, now or utcnow(), runs_only=True, link=f"/teams/{team.slug}/dora"
+    )
+
+
+def _merged_changes(session: Session, team: Team, since: datetime, now: datetime) -> list[Change]:
+    return list(
+        session.scalars(
+            select(Change).where(
+                Change.team_id == team.id, Change.merged_at.is_not(None), Change.merged_at >= since, Change.merged_at <= now
+            )
+        )
+    )
+
+
+def code_review(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
+    """Confirmed when at least 80% of the pull requests merged in the last 90 days had a review by someone else.
+
+    A review by someone else is the stored first review (the connectors ignore the author's own
+    reviews, pending reviews and bots). A review given after the merge does not count.
+
+    Returns:
+        The result; None when no pull request was merged in the period.
+    """
+    now = now or utcnow()
+    since = now - timedelta(days=REVIEW_WINDOW_DAYS)
+    link = f"/teams/{team.slug}/dora"
+    merged = _merged_changes(session, team, since, now)
+    if not merged:
+        return CheckResult(
+            DataCheck.CODE_REVIEW,
+            None,
+            f"No pull request was merged in the last {REVIEW_WINDOW_DAYS} days.",
+            link,
+            "none",
+            "",
+            REVIEW_WINDOW_DAYS,
+        )
+    reviewed = sum(
+        1 for c in merged if c.first_review_at is not None and c.merged_at is not None and c.first_review_at <= c.merged_at
+    )
+    share = reviewed / len(merged)
+    return CheckResult(
+        DataCheck.CODE_REVIEW,
+        share >= REVIEW_SHARE,
+        f"{reviewed} of {len(merged)} pull requests merged in the last {REVIEW_WINDOW_DAYS} days "
+        f"({round(share * 100)}%) were reviewed by someone other than the author before the merge.",
+        link,
+        "strong" if len(merged) >= STRONG_SAMPLE else "weak",
+        f"{len(merged)} merged pull requests in {REVIEW_WINDOW_DAYS} days",
+        REVIEW_WINDOW_DAYS,
+    )
+
+
+def trunk_based(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
+    """Confirmed when the median lifetime of the pull requests merged in the last 90 days is at most 24 hours.
+
+    A pull request's lifetime runs from its branch's first commit (when known, else its opening) to
+    its merge: the branch lifetime trunk-based development keeps short.
+
+    Returns:
+        The result; None when no pull request was merged in the period.
+    """
+    now = now or utcnow()
+    since = now - timedelta(days=TRUNK_WINDOW_DAYS)
+    link = f"/teams/{team.slug}/dora"
+    merged = _merged_changes(session, team, since, now)
+    if not merged:
+        return CheckResult(
+            DataCheck.TRUNK_BASED,
+            None,
+            f"No pull request was merged in the last {TRUNK_WINDOW_DAYS} days.",
+            link,
+            "none",
+            "",
+            TRUNK_WINDOW_DAYS,
+        )
+    hours = [
+        ((c.merged_at or now) - min(t for t in (c.first_commit_at, c.opened_at) if t is not None)).total_seconds() / 3600
+        for c in merged
+    ]
+    median = statistics.median(hours)
+    short = sum(1 for h in hours if h <= TRUNK_MEDIAN_HOURS)
+    return CheckResult(
+        DataCheck.TRUNK_BASED,
+        median <= TRUNK_MEDIAN_HOURS,
+        f"The median lifetime (first commit to merge) of {len(merged)} pull requests merged in the last "
+        f"{TRUNK_WINDOW_DAYS} days was {median:.1f} hours; {short} lived at most {TRUNK_MEDIAN_HOURS:.0f} hours.",
+        link,
+        "strong" if len(merged) >= STRONG_SAMPLE else "weak",
+        f"{len(merged)} merged pull requests in {TRUNK_WINDOW_DAYS} days",
+        TRUNK_WINDOW_DAYS,
+    )
+
+
+def tracker_sync(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
+    """Confirmed when a sync of one of the team's connections succeeded in the last 7 days.
+
+    Returns:
+        The result; None when the team has no connection (its work may come from file imports).
+    """
+    now = now or utcnow()
+    since = now - timedelta(days=SYNC_WINDOW_DAYS)
+    link = "/admin/connections"
+    connections = session.scalar(select(func.count(Connection.id)).where(Connection.team_id == team.id)) or 0
+    if not connections:
+        return CheckResult(
+            DataCheck.TRACKER_SYNC,
+            None,
+            "The team has no tracker connection, so its use of the tracker cannot be seen.",
+            link,
+            "none",
+            "",
+            SYNC_WINDOW_DAYS,
+        )
+    ok = SyncRun.status == "succeeded", Connection.team_id == team.id
+    joined = select(func.count(SyncRun.id)).join(Connection, Connection.id == SyncRun.connection_id)
+    recent = session.scalar(joined.where(*ok, SyncRun.finished_at >= since)) or 0
+    last = session.scalar(
+        select(func.max(SyncRun.finished_at)).join(Connection, Connection.id == SyncRun.connection_id).where(*ok)
+    )
+    when = f"the last on {last.date().isoformat()}" if last else "none has ever succeeded"
+    return CheckResult(
+        DataCheck.TRACKER_SYNC,
+        recent > 0,
+        f"{recent} successful sync{'s' if recent != 1 else ''} of the team's {connections} "
+        f"connection{'s' if connections != 1 else ''} in the last {SYNC_WINDOW_DAYS} days; {when}.",
+        link,
+        "strong" if recent >= 2 else "weak",
+        f"{recent} successful syncs in {SYNC_WINDOW_DAYS} days",
+        SYNC_WINDOW_DAYS,
+    )
+
+
+def forecasting(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
+    """SLE and forecasting: confirmed when the team committed a forecast in the last 90 days.
+
+    A committed forecast is one marked as the team's plan, shared, exported or put in the pack;
+    what-ifs do not count. The SLE itself is not stored, so its use is read from these forecasts.
+
+    Returns:
+        The result; False when no forecast was committed in the period.
+    """
+    now = now or utcnow()
+    since = now - timedelta(days=FORECAST_WINDOW_DAYS)
+    link = f"/teams/{team.slug}/forecasts"
+    committed = Forecast.team_id == team.id, Forecast.commitment.is_not(None)
+    when_col = func.coalesce(Forecast.committed_at, Forecast.created_at)
+    recent = session.scalar(select(func.count(Forecast.id)).where(*committed, when_col >= since, when_col <= now)) or 0
+    scored = session.scalar(select(func.count(Forecast.id)).where(*committed, Forecast.scored_at.is_not(None))) or 0
+    return CheckResult(
+        DataCheck.FORECASTING,
+        recent > 0,
+        f"{recent} forecast{'s' if recent != 1 else ''} committed in the last {FORECAST_WINDOW_DAYS} days; "
+        f"{scored} committed forecast{'s' if scored != 1 else ''} scored against the outcome so far.",
+        link,
+        "strong" if recent >= 3 else "weak",
+        f"{recent} committed forecasts in {FORECAST_WINDOW_DAYS} days",
+        FORECAST_WINDOW_DAYS,
+    )
+
+
+def health_checks(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
+    """Confirmed when a health check closed in DeliveryOps, or one was recorded as held, in the last 120 days.
+
+    Returns:
+        The result; False when there is none in the period.
+    """
+    now = now or utcnow()
+    since = now - timedelta(days=HEALTH_WINDOW_DAYS)
+    link = f"/teams/{team.slug}/health"
+    closed = HealthRound.team_id == team.id, HealthRound.closed_at.is_not(None)
+    recent = session.scalar(select(func.count(HealthRound.id)).where(*closed, HealthRound.closed_at >= since)) or 0
+    held, _ = _held(session, team, HeldKind.HEALTH_CHECK, since)
+    total = recent + held
+    return CheckResult(
+        DataCheck.HEALTH_CHECKS,
+        total > 0,
+        f"{recent} health check{'s' if recent != 1 else ''} closed in DeliveryOps and {held} recorded as held "
+        f"outside in the last {HEALTH_WINDOW_DAYS} days.",
+        link,
+        "strong" if total >= 2 else "weak",
+        f"{total} health checks in {HEALTH_WINDOW_DAYS} days",
+        HEALTH_WINDOW_DAYS,
+    )
+
+
+def not_observable(session: Session, team: Team, *, now: datetime | None = None) -> CheckResult:
+    """The marker result of an entry no data DeliveryOps holds can show: no verdict, said plainly."""
+    del session, now
+    return CheckResult(
+        DataCheck.NOT_OBSERVABLE,
+        None,
+        "Cannot be observed from the data DeliveryOps holds; only the team's declaration counts.",
+        f"/teams/{team.slug}/practices",
+        "not_observable",
+    )
+
+
+_CHECKS = {
+    DataCheck.REGULAR_RETROSPECTIVES: regular_retrospectives,
+    DataCheck.WIP_LIMITS: wip_limits,
+    DataCheck.EXPERIMENT_PREREGISTRATION: experiment_preregistration,
+    DataCheck.DEPLOYMENTS: deployments,
+    DataCheck.GITHUB_ACTIONS: github_actions,
+    DataCheck.CODE_REVIEW: code_review,
+    DataCheck.TRUNK_BASED: trunk_based,
+    DataCheck.TRACKER_SYNC: tracker_sync,
+    DataCheck.FORECASTING: forecasting,
+    DataCheck.HEALTH_CHECKS: health_checks,
+    DataCheck.NOT_OBSERVABLE: not_observable,
+}
 
 
 def run_check(session: Session, team: Team, check: DataCheck, *, now: datetime | None = None) -> CheckResult:
@@ -181,8 +569,4 @@ def run_check(session: Session, team: Team, check: DataCheck, *, now: datetime |
     Returns:
         The result.
     """
-    if check is DataCheck.REGULAR_RETROSPECTIVES:
-        return regular_retrospectives(session, team, now=now)
-    if check is DataCheck.WIP_LIMITS:
-        return wip_limits(session, team, now=now)
-    return experiment_preregistration(session, team, now=now)
+    return _CHECKS[check](session, team, now=now)

@@ -7,9 +7,9 @@ of an entry is its latest row (highest ``set_at``, then ``id``).
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from deliveryops.db import Base, UTCDateTime, enum_values, utcnow
@@ -58,16 +58,50 @@ class DataCheck(enum.StrEnum):
     REGULAR_RETROSPECTIVES = "regular_retrospectives"
     WIP_LIMITS = "wip_limits"
     EXPERIMENT_PREREGISTRATION = "experiment_preregistration"
+    DEPLOYMENTS = "deployments"
+    GITHUB_ACTIONS = "github_actions"
+    CODE_REVIEW = "code_review"
+    TRUNK_BASED = "trunk_based"
+    TRACKER_SYNC = "tracker_sync"
+    FORECASTING = "forecasting"
+    HEALTH_CHECKS = "health_checks"
+    NOT_OBSERVABLE = "not_observable"
 
     @property
     def label(self) -> str:
         """Human name."""
         return {
-            "regular_retrospectives": "A retro finished in the last 4 weeks",
-            "wip_limits": "WIP within the team's limit on at least 80% of the last 90 days",
+            "regular_retrospectives": "A retro finished in DeliveryOps or recorded as held in the last 4 weeks",
+            "wip_limits": "Peak WIP of the last 90 days within the team's limit, and the limit no higher than "
+            "Little's Law and the team's size call for",
             "experiment_preregistration": "At least 80% of the last 365 days' experiments planned their sample "
             "size before they started",
+            "deployments": "Deployments recorded in at least 4 of the last 8 weeks",
+            "github_actions": "GitHub Actions workflow runs recorded as deployments in at least 4 of the last 8 weeks",
+            "code_review": "At least 80% of the last 90 days' merged pull requests reviewed by someone other than the author",
+            "trunk_based": "Median pull-request lifetime (first commit to merge) of the last 90 days at most 1 day",
+            "tracker_sync": "A tracker sync or import succeeded in the last 7 days",
+            "forecasting": "A forecast committed (plan, shared, exported or in the pack) in the last 90 days",
+            "health_checks": "A health check closed in DeliveryOps or recorded as held in the last 120 days",
+            "not_observable": "Cannot be observed from the data DeliveryOps holds",
         }[self.value]
+
+    @property
+    def observable(self) -> bool:
+        """False for the marker of entries no data can confirm."""
+        return self is not DataCheck.NOT_OBSERVABLE
+
+
+class HeldKind(enum.StrEnum):
+    """A session a team can record as held outside DeliveryOps."""
+
+    RETRO = "retro"
+    HEALTH_CHECK = "health_check"
+
+    @property
+    def label(self) -> str:
+        """Human name."""
+        return {"retro": "retrospective", "health_check": "health check"}[self.value]
 
 
 class CatalogueEntry(Base):
@@ -126,3 +160,18 @@ class ImpedimentTool(Base):
     entry_id: Mapped[int] = mapped_column(ForeignKey("cockpit_catalogue_entries.id", ondelete="CASCADE"), index=True)
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HeldSession(Base):
+    """A light record that a team held a retro or a health check outside DeliveryOps, with its date."""
+
+    __tablename__ = "cockpit_held_sessions"
+    __table_args__ = (Index("ix_cockpit_held_sessions_team_kind_held", "team_id", "kind", "held_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    kind: Mapped[HeldKind] = mapped_column(Enum(HeldKind, native_enum=False, length=20, values_callable=enum_values))
+    held_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,7 +7,7 @@ team's viewers, with its delivery manager, Product Ops and admins setting states
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -29,6 +29,7 @@ from deliveryops.cockpit.models import (
     CatalogueEntry,
     DataCheck,
     EntryKind,
+    HeldKind,
 )
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments.models import Impediment
@@ -392,6 +393,8 @@ def _team_page(
             "history": adoption.history(session=session, team_id=team.id)[:30],
             "entries": entries,
             "wip_limit": wip_limit_of(session, team.id),
+            "held": adoption.held_sessions(session=session, team_id=team.id)[:10],
+            "held_kinds": list(HeldKind),
             "errors": errors or {},
             "failed": failed,
             "values": values or {},
@@ -445,6 +448,45 @@ def set_team_state(
             status_code=422,
         )
     return RedirectResponse(f"/teams/{team.slug}/practices#entry-{entry_id}", status_code=303)
+
+
+@router.post("/teams/{slug}/practices/held", response_class=HTMLResponse)
+def record_held(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    kind: Annotated[str, Form(max_length=30)] = "",
+    held_on: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Record a retro or health check the team held outside DeliveryOps."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    if not adoption.can_set(session, actor, team):
+        raise PermissionDeniedError("Only the team's delivery manager, Product Ops and admins can record a held session.")
+    try:
+        try:
+            day = date.fromisoformat(held_on.strip())
+        except ValueError:
+            raise ValidationFailedError(
+                "Please correct the marked fields.", fields={"held_on": f"Enter the day as YYYY-MM-DD (got {held_on!r})."}
+            ) from None
+        adoption.record_held(session=session, actor=actor, team_id=team.id, kind=kind, held_on=day, note=note)
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _team_page(
+            request,
+            session,
+            actor,
+            team,
+            errors=exc.fields,
+            failed="held",
+            values={"kind": kind, "held_on": held_on, "note": note},
+            message=exc.message,
+            status_code=422,
+        )
+    return RedirectResponse(f"/teams/{team.slug}/practices#held", status_code=303)
 
 
 @router.post("/teams/{slug}/practices/wip-limit", response_class=HTMLResponse)

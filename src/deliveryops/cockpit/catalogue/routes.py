@@ -13,7 +13,8 @@ from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.cockpit import adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.checks import CheckResult, wip_limit_of
-from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry, DataCheck, EntryKind
+from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry, DataCheck, EntryKind, HeldKind
+from deliveryops.errors import PermissionDeniedError
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, team_ids_of
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
@@ -92,12 +93,49 @@ class EntryDetail(EntryRead):
 
 
 class CheckRead(BaseModel):
-    """What the data says about a team's practice."""
+    """What the data says about a team's tool or practice, and how sure it is."""
 
     check: DataCheck
     confirmed: bool | None
     evidence: str
     link: str
+    observable: bool = True
+    strength: str = "none"
+    certainty: str = ""
+    window_days: int | None = None
+
+
+class TeamCheckRead(BaseModel):
+    """One team's check of one catalogue entry, beside its declared state."""
+
+    team_id: int
+    team_name: str
+    entry_id: int
+    entry_name: str
+    state: AdoptionLevel
+    mismatch: bool
+    result: CheckRead
+
+
+class HeldWrite(BaseModel):
+    """A retro or health check the team held outside DeliveryOps."""
+
+    kind: HeldKind
+    held_on: date
+    note: str = Field(default="", max_length=500)
+
+
+class HeldRead(BaseModel):
+    """A session recorded as held outside DeliveryOps."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    team_id: int
+    kind: HeldKind
+    held_on: date
+    note: str
+    recorded_at: datetime
 
 
 class CellRead(BaseModel):
@@ -183,7 +221,16 @@ class TrendRead(BaseModel):
 def _check(result: CheckResult | None) -> CheckRead | None:
     if result is None:
         return None
-    return CheckRead(check=result.check, confirmed=result.confirmed, evidence=result.evidence, link=result.link)
+    return CheckRead(
+        check=result.check,
+        confirmed=result.confirmed,
+        evidence=result.evidence,
+        link=result.link,
+        observable=result.check.observable,
+        strength=result.strength,
+        certainty=result.certainty,
+        window_days=result.window_days,
+    )
 
 
 def _cells(result: adoption.AdoptionMatrix) -> list[CellRead]:
@@ -242,6 +289,50 @@ def create_entry(body: EntryWrite, session: SessionDep, actor: ApiUser) -> Entry
         active=body.active,
     )
     return EntryRead.model_validate(entry)
+
+
+@api.get("/cockpit/catalogue/checks", response_model=list[TeamCheckRead])
+def read_checks(
+    session: SessionDep,
+    actor: ApiUser,
+    entry_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    team_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> list[TeamCheckRead]:
+    """Every team's data check of every active entry that has one, with its evidence and how sure it is.
+
+    Same audience as the adoption matrix (a delivery manager gets their teams); filter by entry or team.
+    """
+    allowed = adoption.matrix_team_ids(session, actor)
+    team_ids = allowed
+    if team_id is not None:
+        team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+        if allowed is not None and team.id not in allowed:
+            raise PermissionDeniedError("You can see the checks of the teams you manage only.")
+        team_ids = [team.id]
+    return _team_checks(adoption.matrix(session, team_ids=team_ids), entry_id)
+
+
+def _team_checks(result: adoption.AdoptionMatrix, entry_id: int | None) -> list[TeamCheckRead]:
+    out = []
+    for entry in result.entries:
+        if entry_id is not None and entry.id != entry_id:
+            continue
+        for team in result.teams:
+            check = _check(result.check(team.id, entry.id))
+            if check is None:
+                continue
+            out.append(
+                TeamCheckRead(
+                    team_id=team.id,
+                    team_name=team.name,
+                    entry_id=entry.id,
+                    entry_name=entry.name,
+                    state=result.state(team.id, entry.id),
+                    mismatch=result.mismatch(team.id, entry.id),
+                    result=check,
+                )
+            )
+    return out
 
 
 @api.get("/cockpit/catalogue/{entry_id}", response_model=EntryDetail)
@@ -332,6 +423,22 @@ def set_team_wip_limit(body: WipLimitWrite, session: SessionDep, actor: ApiUser,
     """Set or clear the team's WIP limit (its delivery manager, Product Ops, admins)."""
     adoption.set_wip_limit(session=session, actor=actor, team_id=team_id, wip_limit=body.wip_limit)
     return _team_practices(session, team_id)
+
+
+@api.post("/teams/{team_id}/practices/held", response_model=HeldRead, status_code=201)
+def record_held(body: HeldWrite, session: SessionDep, actor: ApiUser, team_id: IdPath) -> HeldRead:
+    """Record a retro or health check the team held outside DeliveryOps (its delivery manager, Product Ops, admins)."""
+    row = adoption.record_held(
+        session=session, actor=actor, team_id=team_id, kind=body.kind.value, held_on=body.held_on, note=body.note
+    )
+    return HeldRead.model_validate(row)
+
+
+@api.get("/teams/{team_id}/practices/held", response_model=list[HeldRead])
+def read_held(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[HeldRead]:
+    """The team's sessions recorded as held outside DeliveryOps, newest first."""
+    team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
+    return [HeldRead.model_validate(r) for r in adoption.held_sessions(session=session, team_id=team.id)]
 
 
 @api.put("/impediments/{impediment_id}/tool", response_model=ToolRead)

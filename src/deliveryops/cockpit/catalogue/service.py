@@ -125,9 +125,6 @@ def _validated(
             check = DataCheck(data_check)
         except ValueError:
             errors["data_check"] = "Choose a data check from the list, or none."
-        else:
-            if entry_kind is EntryKind.TOOL:
-                errors["data_check"] = "Only practices have a data check."
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     return entry_kind, name, category, check
