@@ -7,7 +7,6 @@ each batch; a cancel (or any failure, a rejected file included) rolls the whole 
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops import jobs
@@ -15,7 +14,7 @@ from deliveryops.accounts.models import User
 from deliveryops.db import begin_writing, unit_of_work
 from deliveryops.dora.csv_formats import import_csv
 from deliveryops.dora.service import can_upload
-from deliveryops.errors import NotFoundError, PermissionDeniedError
+from deliveryops.errors import PermissionDeniedError
 from deliveryops.jobs import Job, JobContext, job
 from deliveryops.teams.models import Team
 from deliveryops.work.models import PendingUpload
@@ -69,7 +68,10 @@ def import_job_of_team(session: Session, *, actor: User, team: Team, job_id: int
     """A DORA import job of ``team``, for the team's managers (admins, its delivery manager)."""
     if not can_upload(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can follow the team's DORA imports.")
-    found = session.scalar(select(Job).where(Job.id == job_id, Job.name == IMPORT_JOB))
-    if found is None or found.arguments.get("team_id") != team.id:
-        raise NotFoundError(f"No DORA import job {job_id} for this team.")
-    return found
+    return jobs.job_for(
+        session=session,
+        job_id=job_id,
+        name=IMPORT_JOB,
+        missing=f"No DORA import job {job_id} for this team.",
+        team_id=team.id,
+    )

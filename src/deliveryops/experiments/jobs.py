@@ -7,13 +7,12 @@ file back, so the experiment keeps the statistics it had.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops import jobs
 from deliveryops.accounts.models import User
 from deliveryops.db import begin_writing, unit_of_work
-from deliveryops.errors import NotFoundError, PermissionDeniedError
+from deliveryops.errors import PermissionDeniedError
 from deliveryops.experiments import service, statistics
 from deliveryops.experiments.models import Experiment
 from deliveryops.jobs import Job, JobContext, job
@@ -70,7 +69,10 @@ def import_job_of_experiment(session: Session, *, actor: User, experiment: Exper
     """A statistics import job of ``experiment``, for those who may import its statistics."""
     if not service.can_edit(session, actor, experiment):
         raise PermissionDeniedError("Only the team's people, Product Ops and admins follow its statistics imports.")
-    found = session.scalar(select(Job).where(Job.id == job_id, Job.name == IMPORT_JOB))
-    if found is None or found.arguments.get("experiment_id") != experiment.id:
-        raise NotFoundError(f"No statistics import job {job_id} for this experiment.")
-    return found
+    return jobs.job_for(
+        session=session,
+        job_id=job_id,
+        name=IMPORT_JOB,
+        missing=f"No statistics import job {job_id} for this experiment.",
+        experiment_id=experiment.id,
+    )

@@ -19,7 +19,7 @@ period however many workers run. See docs/architecture.md ("Background work").
 """
 
 from deliveryops.jobs import derived
-from deliveryops.jobs.ledger import active_for_lock, cancel, counts, enqueue, get_or_raise, list_, retry
+from deliveryops.jobs.ledger import active_for_lock, cancel, counts, enqueue, get_or_raise, job_for, list_, retry
 from deliveryops.jobs.models import JOB_STATES, Job
 from deliveryops.jobs.registry import (
     JobCancelledError,
@@ -51,6 +51,7 @@ __all__ = [
     "enqueue",
     "get_or_raise",
     "job",
+    "job_for",
     "list_",
     "periodic",
     "queue_location",

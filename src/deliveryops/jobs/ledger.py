@@ -139,6 +139,18 @@ def get_or_raise(*, session: Session, job_id: int) -> Job:
     return job
 
 
+def job_for(*, session: Session, job_id: int, name: str, missing: str, **arguments: object) -> Job:
+    """Job ``job_id`` if it is a ``name`` job whose arguments include ``arguments`` (e.g. its team's id).
+
+    Raises:
+        NotFoundError: no such job, with the message ``missing``.
+    """
+    job = session.get(Job, job_id)
+    if job is None or job.name != name or any(job.arguments.get(key) != value for key, value in arguments.items()):
+        raise NotFoundError(missing)
+    return job
+
+
 Listing = Literal["queued", "running", "succeeded", "failed", "cancelled", "retried", "all"]
 
 

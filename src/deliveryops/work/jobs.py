@@ -7,13 +7,12 @@ how many after each batch; a cancel (or any failure, a rejected file included) r
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops import jobs
 from deliveryops.accounts.models import User
 from deliveryops.db import begin_writing, unit_of_work
-from deliveryops.errors import NotFoundError, PermissionDeniedError
+from deliveryops.errors import PermissionDeniedError
 from deliveryops.jobs import Job, JobContext, job
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_manage_team
@@ -106,7 +105,10 @@ def import_job_of_team(session: Session, *, actor: User, team: Team, job_id: int
     """An import job of ``team``, for the team's managers (admins, its delivery manager)."""
     if not can_manage_team(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can follow the team's imports.")
-    found = session.scalar(select(Job).where(Job.id == job_id, Job.name == IMPORT_JOB))
-    if found is None or found.arguments.get("team_id") != team.id:
-        raise NotFoundError(f"No import job {job_id} for this team.")
-    return found
+    return jobs.job_for(
+        session=session,
+        job_id=job_id,
+        name=IMPORT_JOB,
+        missing=f"No import job {job_id} for this team.",
+        team_id=team.id,
+    )
