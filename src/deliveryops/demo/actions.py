@@ -44,8 +44,8 @@ ACTIONS: list[tuple[str, str, str, str, int, TargetMetric | None, int | None]] =
     (
         "Payments",
         "Split stories below three days",
-        "From coaching: large stories hide risk until late.",
-        "coaching",
+        "Agreed in the Q2 retro: stories took three weeks and hid their risk until late.",
+        "retro",
         PAYMENTS_SPLIT_DAYS,
         TargetMetric.CYCLE_TIME_P85,
         40,

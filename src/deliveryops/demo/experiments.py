@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import random
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
+from deliveryops.analytics.experiments import LiftResult
 from deliveryops.experiments import analysis, service, statistics
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus
 from deliveryops.experiments.service import ExperimentFields, MetricFields, VariationFields
@@ -90,7 +93,10 @@ SPECS: tuple[Spec, ...] = (
         21,
         6000,
         decision=SHIP,
-        rationale="Conversion +6% (interval +3% to +9%) with order value and payment errors flat.",
+        rationale=(
+            "Conversion {lift:conversion} ({interval:conversion}); order value "
+            "{change:order value}, payment errors {change:payment errors}."
+        ),
         learnings="Every form step we remove on mobile pays off; the address step was the biggest leak.",
     ),
     Spec(
@@ -112,7 +118,7 @@ SPECS: tuple[Spec, ...] = (
         14,
         6000,
         decision=SHIP,
-        rationale="+3.5% conversion, significant; wallets now 41% of payments.",
+        rationale="{lift:conversion} conversion ({interval:conversion}); wallets now 41% of payments.",
         learnings="Wallet buttons work best where the thumb is: above the fold on mobile.",
     ),
     Spec(
@@ -131,7 +137,9 @@ SPECS: tuple[Spec, ...] = (
         14,
         4000,
         decision=STOP,
-        rationale="Conversion fell 7% (significant) and account creation collapsed; not worth it.",
+        rationale=(
+            "Conversion {lift:conversion} ({interval:conversion}) and account creation {lift:accounts created}; not worth it."
+        ),
         learnings="Shoppers read 'guest' as 'no order tracking'. Explain tracking before removing accounts.",
     ),
     Spec(
@@ -184,7 +192,9 @@ SPECS: tuple[Spec, ...] = (
         21,
         5000,
         decision=ITERATE,
-        rationale="Sign-ups +12% but reward cost nearly doubled: the guardrail breached. Try a tiered reward.",
+        rationale=(
+            "Sign-ups {lift:signup} but reward cost {lift:reward cost per user}: the guardrail breached. Try a tiered reward."
+        ),
         learnings="Rewards move sign-ups, but cost scales faster than value; cap the reward.",
     ),
     Spec(
@@ -206,7 +216,7 @@ SPECS: tuple[Spec, ...] = (
         28,
         2500,
         decision=SHIP,
-        rationale="Activation +9% with a tight interval; minutes active up too.",
+        rationale="Activation {lift:activation} ({interval:activation}); minutes active {change:minutes active}.",
         learnings="A visible finish line beats a tour: users complete what they can see.",
     ),
     Spec(
@@ -220,7 +230,7 @@ SPECS: tuple[Spec, ...] = (
         14,
         8000,
         decision=STOP,
-        rationale="No detectable effect at the planned power (interval -3% to +3%).",
+        rationale="No detectable effect at the planned power ({interval:signup}).",
         learnings="Logos do not move anonymous visitors; message clarity may matter more.",
     ),
     Spec(
@@ -274,7 +284,7 @@ SPECS: tuple[Spec, ...] = (
         14,
         9000,
         decision=SHIP,
-        rationale="Click-through +5%; latency unchanged.",
+        rationale="Click-through {lift:search ctr} ({interval:search ctr}); latency {change:latency ms}.",
         learnings="Zero-result searches are the cheapest relevance win.",
     ),
     Spec(
@@ -296,7 +306,10 @@ SPECS: tuple[Spec, ...] = (
         21,
         9000,
         decision=ITERATE,
-        rationale="Basket rate +3% but latency +15% breached the guardrail; cache the features and rerun.",
+        rationale=(
+            "Basket rate {lift:search to basket} but latency {lift:latency ms} "
+            "breached the guardrail; cache the features and rerun."
+        ),
         learnings="Personal signals help, but only if ranking stays under 200 ms.",
     ),
     Spec(
@@ -336,7 +349,7 @@ SPECS: tuple[Spec, ...] = (
         3000,
         decision=SHIP,
         sized_late=True,
-        rationale="Retention +4%, crash rate flat.",
+        rationale="Retention {lift:retention d30} ({interval:retention d30}), crash rate {change:crash rate}.",
         learnings="Sized only after launch: next time plan the sample before starting.",
     ),
     Spec(
@@ -356,7 +369,7 @@ SPECS: tuple[Spec, ...] = (
         4000,
         decision=STOP,
         sized_late=True,
-        rationale="No effect on session length.",
+        rationale="No effect on session length ({interval:minutes per session}).",
         learnings="Preference settings are not growth levers.",
     ),
     Spec(
@@ -394,7 +407,7 @@ SPECS: tuple[Spec, ...] = (
         14,
         7000,
         decision=SHIP,
-        rationale="Success rate +0.4 points, chargebacks unchanged.",
+        rationale="Success rate {lift:payment success} ({interval:payment success}), chargebacks {change:chargebacks}.",
         learnings="Soft declines are mostly transient; one retry recovers a third of them.",
     ),
     Spec(
@@ -488,6 +501,39 @@ def _statistics(rng: random.Random, spec: Spec, variations: list[str], first_day
     return rows
 
 
+_PLACEHOLDER = re.compile(r"\{(lift|interval|change):([^}]+)\}")
+
+
+def quote_results(template: str, results: Sequence[LiftResult]) -> str:
+    """Fill a rationale's placeholders from the experiment's own results, so a decision quotes what its table shows.
+
+    ``{lift:metric}`` is the first treatment's relative lift ("+6.6%"), ``{interval:metric}`` its 95% interval
+    and ``{change:metric}`` "flat" when the change is not significant, else "up 15.0%" or "down 11.7%".
+    """
+    by_metric: dict[str, LiftResult] = {}
+    for result in results:
+        by_metric.setdefault(result.metric, result)
+
+    def percent(value: float | None) -> str:
+        if value is None:
+            raise ValueError(f"a demo rationale quotes a result that could not be computed: {template!r}")
+        return f"{value * 100:+.1f}%"
+
+    def fill(match: re.Match[str]) -> str:
+        kind, metric = match.group(1), match.group(2)
+        result = by_metric[metric]
+        if kind == "lift":
+            return percent(result.lift)
+        if kind == "interval":
+            return f"95% interval {percent(result.ci_low)} to {percent(result.ci_high)}"
+        if not result.significant:
+            return "flat"
+        lift = percent(result.lift)
+        return f"{'up' if lift.startswith('+') else 'down'} {lift[1:]}"
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
 def _at(day: date, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
@@ -546,7 +592,7 @@ def _build_one(session: Session, spec: Spec, team: Team, ops: User, today: date,
             actor=dm,
             experiment_id=experiment.id,
             decision=spec.decision,
-            rationale=spec.rationale,
+            rationale=quote_results(spec.rationale, analysis.results_of(session, experiment, over_time=False).results),
             learnings=spec.learnings,
         )
         moments.append(_at(start + timedelta(days=spec.days + 3)))

@@ -5,20 +5,40 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.cockpit.leadership.service import add_question, current_quarter, decide_question, parse_period
+from deliveryops.impediments.models import Cluster, ClusterMember, Impediment
 from deliveryops.teams.models import Group
+
+_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+
+
+def largest_open_cluster(session: Session) -> tuple[str, int]:
+    """The title and team count of the open cross-team cluster that the most teams raised."""
+    teams = func.count(distinct(Impediment.team_id))
+    row = session.execute(
+        select(Cluster.title, teams)
+        .join(ClusterMember, ClusterMember.cluster_id == Cluster.id)
+        .join(Impediment, Impediment.id == ClusterMember.impediment_id)
+        .where(Cluster.status.in_(("proposed", "confirmed")))
+        .group_by(Cluster.id, Cluster.title)
+        .order_by(teams.desc(), Cluster.id)
+        .limit(1)
+    ).one()
+    return str(row[0]), int(row[1])
+
 
 # group name (None: the whole organisation), question, context, decision (None: still open)
 CURRENT: list[tuple[str | None, str, str, str | None]] = [
     (
         None,
-        "Fund a shared staging environment for all six teams?",
-        "Environment waits are the largest cross-team impediment cluster: four teams raised them this quarter. "
-        "Options: one shared staging (about two engineer-months), per-team ephemeral environments (about five), or "
-        "keep the status quo.",
+        "Give every team read access to production logs?",
+        # {cluster} and {teams} are filled in from the impediment clusters, so the question cites what the data holds.
+        '"{cluster}" is the largest open cross-team impediment cluster: {teams} teams raised it this quarter. '
+        "Options: a masked read-only log view for every engineer (about one engineer-month), access on request with "
+        "a one-day service level (about a week of Platform's time), or keep the status quo.",
         None,
     ),
     (
@@ -56,6 +76,7 @@ def build_leadership(session: Session, *, now: datetime, seed: int) -> int:
     groups = {g.name: g.id for g in session.scalars(select(Group))}
     this_quarter = current_quarter(now.date())
     last_quarter = parse_period(this_quarter).previous().label
+    cluster, teams = largest_open_cluster(session)
     created = 0
     for period, questions in ((last_quarter, PREVIOUS), (this_quarter, CURRENT)):
         for group_name, text, context, decision in questions:
@@ -66,7 +87,7 @@ def build_leadership(session: Session, *, now: datetime, seed: int) -> int:
                 actor=None,
                 period=period,
                 text=text,
-                context=context,
+                context=context.format(cluster=cluster, teams=_WORDS.get(teams, str(teams))),
                 group_id=groups[group_name] if group_name else None,
             )
             question.created_at = now - timedelta(days=rng.randint(20, 60) if period == last_quarter else rng.randint(1, 14))

@@ -12,10 +12,11 @@ from deliveryops.accounts.models import User
 from deliveryops.actions.models import ImprovementAction
 from deliveryops.retros import service
 from deliveryops.retros.models import Phase
+from deliveryops.simulate.demo import PAYMENTS_SPLIT_DAYS
 from deliveryops.teams.models import Membership, Team, TeamRole
 
-# team: (title, days ago, {column: [cards]}, theme title, action)
-RETROS: dict[str, list[tuple[str, int, dict[str, list[str]], str, str]]] = {
+# team: (title, days ago, {column: [cards]}, theme title, action it decided (None: no action))
+RETROS: dict[str, list[tuple[str, int, dict[str, list[str]], str, str | None]]] = {
     "Checkout": [
         (
             "Sprint 31 retro",
@@ -44,15 +45,27 @@ RETROS: dict[str, list[tuple[str, int, dict[str, list[str]], str, str]]] = {
     ],
     "Payments": [
         (
-            "Q3 retro",
-            60,
+            "Q2 retro",
+            PAYMENTS_SPLIT_DAYS + 4,
             {
-                "Mad": ["Sandbox down again on Monday"],
-                "Sad": ["Stories took three weeks"],
+                "Mad": ["Stories took three weeks"],
+                "Sad": ["We found the risky part of the refund story on its last day"],
                 "Glad": ["Great support from Platform"],
             },
             "Big stories",
             "Split stories below three days",
+        ),
+        (
+            # Already raised as an impediment (the security sign-off), so no team action came out of it.
+            "Q3 retro",
+            60,
+            {
+                "Mad": ["Still waiting for the security sign-off"],
+                "Sad": ["Tokenisation go-live slipped again"],
+                "Glad": ["Release notes now write themselves"],
+            },
+            "Security sign-off",
+            None,
         ),
     ],
 }
@@ -107,10 +120,10 @@ def build_retros(session: Session, *, now: datetime) -> int:
             service.advance(session=session, actor=dm, retro_id=retro.id)  # finished
             retro.finished_at = retro.scheduled_for + timedelta(hours=1)
             # The action this retro decided (created with the demo's improvement actions) links back to it.
-            decided = session.scalar(
-                select(ImprovementAction).where(ImprovementAction.team_id == team.id, ImprovementAction.title == action_title)
-            )
-            if decided is not None:
+            if action_title is not None:
+                decided = session.scalars(
+                    select(ImprovementAction).where(ImprovementAction.team_id == team.id, ImprovementAction.title == action_title)
+                ).one()
                 decided.retro_id = retro.id
             made += 1
     # An upcoming retro, ready to run.
