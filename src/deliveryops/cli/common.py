@@ -5,15 +5,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from deliveryops.accounts.models import User
 from deliveryops.db import make_engine, make_session_factory, unit_of_work
 from deliveryops.errors import DomainError, ErrorResponse, validation_failed
 from deliveryops.migrate import current_revision, head_revision
@@ -88,6 +90,26 @@ def build(model: type[M], /, **values: Any) -> M:
         return model.model_validate(values)
     except ValidationError as exc:
         raise validation_failed(exc.errors(), model) from None
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """The date an option gives (YYYY-MM-DD), or None when it is not given."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{option}: expected a date like 2026-03-31, got {value!r}.") from None
+
+
+def acting_user(session: Session, email: str | None) -> User | None:
+    """The person an ``--as`` option names (None: the trusted local caller)."""
+    if email is None:
+        return None
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise CliError(f"Nobody has the e-mail {email!r}.")
+    return user
 
 
 def load_settings(database: str | None = None) -> Settings:

@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.flow import service
 from deliveryops.flow.report import items_csv, summary_dict
-from deliveryops.teams.models import Team
+from deliveryops.teams.service import find_team
 
 flow_app = typer.Typer(help="Flow metrics of a team.", no_args_is_help=True)
 forecast_app = typer.Typer(
@@ -37,13 +35,6 @@ class ReportFormat(StrEnum):
     HTML = "html"
     CSV = "csv"
     JSON = "json"
-
-
-def _team(session: Session, name: str) -> Team:
-    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
-    if team is None:
-        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
-    return team
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -68,7 +59,7 @@ def flow_report(
 ) -> None:
     """Report a team's flow metrics for a period."""
     with session_scope(load_settings(database)) as session:
-        target = _team(session, team)
+        target = find_team(session, team)
         found, query, summary, _data = service.team_flow(
             session=session, actor=None, team_id=target.id, start=_date(start, "--from"), end=_date(end, "--to")
         )
@@ -122,7 +113,7 @@ def forecast_when(
 ) -> None:
     """Forecast the dates by which N items will be done (50/70/85/95%)."""
     with session_scope(load_settings(database)) as session:
-        target = _team(session, team)
+        target = find_team(session, team)
         row, result = service.create_when(
             session=session,
             actor=None,
@@ -166,7 +157,7 @@ def forecast_how_many(
     by_date = _date(by, "--by")
     assert by_date is not None
     with session_scope(load_settings(database)) as session:
-        target = _team(session, team)
+        target = find_team(session, team)
         row, _result = service.create_how_many(
             session=session,
             actor=None,
@@ -236,7 +227,7 @@ def forecast_epics(
     from deliveryops.analytics.allocation import RULE_TEXT, Allocation  # noqa: PLC0415
 
     with session_scope(load_settings(database)) as session:
-        target = _team(session, team)
+        target = find_team(session, team)
         rows, rule = service.forecast_epics(
             session=session,
             actor=None,
