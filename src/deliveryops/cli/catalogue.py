@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.cockpit import adoption
-from deliveryops.teams.models import Team
+from deliveryops.teams.service import find_team
 
 __all__ = ["catalogue_app"]
 
@@ -32,10 +31,7 @@ def checks(
     with session_scope(load_settings(database)) as session:
         team_ids = None
         if team:
-            found = session.scalar(select(Team).where((Team.name == team) | (Team.slug == team)))
-            if found is None:
-                raise CliError(f"No team named {team!r}. See `deliveryops teams list`.")
-            team_ids = [found.id]
+            team_ids = [find_team(session, team).id]
         matrix = adoption.matrix(session, team_ids=team_ids)
         entries = [e for e in matrix.entries if entry is None or e.name == entry]
         if entry and not entries:

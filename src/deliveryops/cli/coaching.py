@@ -7,11 +7,10 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import select
 
-from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import console, friendly_errors, load_settings, session_scope
 from deliveryops.coaching import service
-from deliveryops.teams.models import Team
+from deliveryops.teams.service import find_team, list_teams
 
 __all__ = ["coaching_app"]
 
@@ -26,12 +25,7 @@ def refresh(
 ) -> None:
     """Recompute the coaching insights of every team (or one) and list the open ones."""
     with session_scope(load_settings(database)) as session:
-        statement = select(Team).order_by(Team.name)
-        if team:
-            statement = statement.where((Team.name == team) | (Team.slug == team))
-        teams = list(session.scalars(statement))
-        if team and not teams:
-            raise CliError(f"No team named {team!r}. See `deliveryops teams list`.")
+        teams = [find_team(session, team)] if team else list_teams(session=session, actor=None)
         results = []
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("Recomputing insights", total=len(teams))

@@ -5,15 +5,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from deliveryops.accounts.models import User
 from deliveryops.db import make_engine, make_session_factory, unit_of_work
 from deliveryops.errors import DomainError, ErrorResponse, validation_failed
 from deliveryops.migrate import current_revision, head_revision
@@ -45,16 +47,16 @@ def domain_error_text(exc: DomainError) -> str:
 
 
 def _wants_json(output_format: object) -> bool:
-    from deliveryops.cli.output import OutputFormat  # noqa: PLC0415 (output imports this module)
+    from deliveryops.cli.output import OutputFormat, TextFormat  # noqa: PLC0415 (output imports this module)
 
-    return output_format is OutputFormat.JSON
+    return output_format is OutputFormat.JSON or output_format is TextFormat.JSON
 
 
 def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn expected errors into one clear line and a non-zero exit (no traceback).
 
     A domain error prints the API's message. Under ``--format json`` (an ``output_format`` argument of
-    :class:`deliveryops.cli.output.OutputFormat`) it prints the API's error body instead,
+    :class:`deliveryops.cli.output.OutputFormat` or ``TextFormat``) it prints the API's error body instead,
     ``{"error": {"code", "message", "details"}}``. A model that breaks a rule reads as the API's error.
     """
 
@@ -88,6 +90,26 @@ def build(model: type[M], /, **values: Any) -> M:
         return model.model_validate(values)
     except ValidationError as exc:
         raise validation_failed(exc.errors(), model) from None
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """The date an option gives (YYYY-MM-DD), or None when it is not given."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{option}: expected a date like 2026-03-31, got {value!r}.") from None
+
+
+def acting_user(session: Session, email: str | None) -> User | None:
+    """The person an ``--as`` option names (None: the trusted local caller)."""
+    if email is None:
+        return None
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise CliError(f"Nobody has the e-mail {email!r}.")
+    return user
 
 
 def load_settings(database: str | None = None) -> Settings:

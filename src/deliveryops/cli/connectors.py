@@ -17,6 +17,7 @@ from deliveryops.sync import service
 from deliveryops.sync.jobs import sync_connection
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team
+from deliveryops.teams.service import find_team
 
 connectors_app = typer.Typer(
     help="Connections to Jira, GitHub, GitLab, Azure DevOps and Linear, and their syncs.", no_args_is_help=True
@@ -65,9 +66,7 @@ def add(
     """Add a connection; the token is stored encrypted and never shown again."""
     settings = load_settings(database)
     with session_scope(settings) as session:
-        target = session.scalar(select(Team).where((Team.name == team) | (Team.slug == team)))
-        if target is None:
-            raise CliError(f"No team named {team!r}. See `deliveryops teams list`.")
+        target = find_team(session, team)
         connection = service.create(
             session=session,
             actor=None,

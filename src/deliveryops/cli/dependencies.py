@@ -8,8 +8,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.accounts.models import User
-from deliveryops.cli.common import CliError, build, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import CliError, acting_user, build, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.output import (
     Column,
     FormatOption,
@@ -32,7 +31,7 @@ from deliveryops.dependencies.schemas import (
     TransitionAction,
 )
 from deliveryops.schemas import DEFAULT_LIMIT
-from deliveryops.teams.models import Team
+from deliveryops.teams.service import find_team
 
 dependencies_app = typer.Typer(help="Cross-team dependencies: list, request, respond.", no_args_is_help=True)
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
@@ -42,28 +41,12 @@ AsOption = Annotated[
 ]
 
 
-def _team(session: Session, name: str) -> Team:
-    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
-    if team is None:
-        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
-    return team
-
-
 def _function(session: Session, name: str) -> DependencyFunction:
     function = session.scalar(select(DependencyFunction).where(DependencyFunction.name == name))
     if function is None:
         names = ", ".join(f.name for f in service.functions(session))
         raise CliError(f"No function named {name!r}. Functions: {names}.")
     return function
-
-
-def _user(session: Session, email: str | None) -> User | None:
-    if email is None:
-        return None
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise CliError(f"Nobody has the e-mail {email!r}.")
-    return user
 
 
 def _print_detail(detail: DependencyDetailRead, output_format: OutputFormat) -> None:
@@ -105,7 +88,7 @@ def list_dependencies(
 ) -> None:
     """List dependencies, soonest needed-by date first (the API's list, same filters)."""
     with session_scope(load_settings(database)) as session:
-        team_id = _team(session, team).id if team else None
+        team_id = find_team(session, team).id if team else None
         filters = build(DependencyFilter, team_id=team_id, state=state, overdue=overdue)
         page = service.list_(session=session, actor=None, filters=filters, page=page_params(limit, offset))
         print_page(page, COLUMNS, output_format, empty="No dependencies. Request one with `deliveryops dependencies add`.")
@@ -129,15 +112,15 @@ def add_dependency(
     with session_scope(load_settings(database)) as session:
         body = build(
             DependencyCreate,
-            requester_team_id=_team(session, requester).id,
-            provider_team_id=_team(session, provider_team).id if provider_team else None,
+            requester_team_id=find_team(session, requester).id,
+            provider_team_id=find_team(session, provider_team).id if provider_team else None,
             provider_function_id=_function(session, provider_function).id if provider_function else None,
             title=title,
             why=why,
             needed_by=needed_by,
             requester_keys=items,
         )
-        actor = _user(session, acting)
+        actor = acting_user(session, acting)
         dependency = service.create(session=session, actor=actor, body=body)
         _print_detail(service.detail(session, actor, dependency, today=utcnow().date()), output_format)
 
@@ -168,6 +151,6 @@ def respond(
             reason=reason,
             provider_keys=items,
         )
-        actor = _user(session, acting)
+        actor = acting_user(session, acting)
         dependency = service.transition(session=session, actor=actor, dependency_id=dependency_id, body=body)
         _print_detail(service.detail(session, actor, dependency, today=utcnow().date()), output_format)

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, parse_date, session_scope
 from deliveryops.dora import service
 from deliveryops.dora.csv_formats import import_csv, preview_csv
 from deliveryops.dora.schemas import ImportResult
-from deliveryops.flow.service import today_in
-from deliveryops.teams.models import Group, Team
+from deliveryops.teams.service import find_group, find_team
 
 __all__ = ["dora_app"]
 
@@ -44,29 +40,6 @@ class Period(StrEnum):
     QUARTER = "quarter"
 
 
-def _team(session: Session, name: str) -> Team:
-    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
-    if team is None:
-        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
-    return team
-
-
-def _group(session: Session, name: str) -> Group:
-    group = session.scalar(select(Group).where((Group.name == name) | (Group.slug == name)))
-    if group is None:
-        raise CliError(f"No group named {name!r}. See `deliveryops groups list`.")
-    return group
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CliError(f"{option}: expected a date like 2026-03-31, got {value!r}.") from None
-
-
 @dora_app.command("report")
 @friendly_errors
 def report(
@@ -75,8 +48,12 @@ def report(
     start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default 90 days before --to).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default today).")] = None,
     period: Annotated[Period, typer.Option("--period", help="Trend buckets: week, month or quarter.")] = Period.WEEK,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Evaluate as if today were this day, YYYY-MM-DD: the default period ends there."),
+    ] = None,
     report_format: Annotated[
-        ReportFormat, typer.Option("--format", help="html, csv (one row per period) or json.")
+        ReportFormat, typer.Option("--format", help="html, csv (one row per period) or json (as GET .../dora).")
     ] = ReportFormat.JSON,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
     database: DatabaseOption = None,
@@ -84,20 +61,20 @@ def report(
     """Report the four DORA keys, their bands and trends of a team or a group."""
     if (team is None) == (group is None):
         raise CliError("Give either --team or --group.")
-    first_day, last_day = _date(start, "--from"), _date(end, "--to")
+    first_day, last_day, as_of_day = parse_date(start, "--from"), parse_date(end, "--to"), parse_date(as_of, "--as-of")
     from deliveryops.dora.report import report_csv, report_html, report_json  # noqa: PLC0415 (loads Plotly)
 
     with session_scope(load_settings(database)) as session:
         if team is not None:
-            target = _team(session, team)
-            first, last = service.default_period(today_in(target), first_day, last_day)
+            target = find_team(session, team)
+            first, last = service.report_period(session, teams=[target], start=first_day, end=last_day, as_of=as_of_day)
             found = service.team_report(
                 session=session, actor=None, team_id=target.id, start=first, end=last, period=period.value
             )
         else:
             assert group is not None
-            chosen = _group(session, group)
-            first, last = service.default_period(service.group_today(chosen), first_day, last_day)
+            chosen = find_group(session, group)
+            first, last = service.report_period(session, teams=chosen.teams, start=first_day, end=last_day, as_of=as_of_day)
             found = service.group_report(
                 session=session, actor=None, group_id=chosen.id, start=first, end=last, period=period.value
             )
@@ -131,7 +108,7 @@ def _import(
     with session_scope(load_settings(database)) as session:
         outcome = (preview_csv if preview else import_csv)(
             session,
-            team=_team(session, team),
+            team=find_team(session, team),
             kind=kind,
             content=content,
             file_name=file.name,

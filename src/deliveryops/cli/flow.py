@@ -1,21 +1,19 @@
-"""`deliveryops flow report` and `deliveryops forecast when|how-many`."""
+"""`deliveryops flow report|items` and `deliveryops forecast when|how-many|commit|epics`."""
 
 from __future__ import annotations
 
-import json
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import console, friendly_errors, load_settings, parse_date, session_scope
+from deliveryops.cli.output import TextFormat, print_json
 from deliveryops.flow import service
 from deliveryops.flow.report import items_csv, summary_dict
-from deliveryops.teams.models import Team
+from deliveryops.flow.schemas import EpicsRead, FlowRead, ForecastRead, ForecastResult
+from deliveryops.teams.service import find_team
 
 flow_app = typer.Typer(help="Flow metrics of a team.", no_args_is_help=True)
 forecast_app = typer.Typer(
@@ -25,9 +23,21 @@ forecast_app = typer.Typer(
 
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 TeamOption = Annotated[str, typer.Option("--team", help="Name or slug of the team.")]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Evaluate as if today were this day, YYYY-MM-DD (team time zone): only what was known by its end counts.",
+    ),
+]
 CommitOption = Annotated[
     bool,
     typer.Option("--commit", help="Commit the forecast as the team's plan, so it is scored (default: a what-if, not scored)."),
+]
+
+
+ForecastFormatOption = Annotated[
+    TextFormat, typer.Option("--format", help="json (the API's answer to the same question) or text.")
 ]
 
 
@@ -37,13 +47,6 @@ class ReportFormat(StrEnum):
     HTML = "html"
     CSV = "csv"
     JSON = "json"
-
-
-def _team(session: Session, name: str) -> Team:
-    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
-    if team is None:
-        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
-    return team
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -60,20 +63,30 @@ def flow_report(
     team: TeamOption,
     start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default 90 days ago).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default today).")] = None,
+    freq: Annotated[
+        Literal["day", "week"], typer.Option("--freq", help="Buckets of throughput and net flow: day or week.")
+    ] = "week",
+    as_of: AsOfOption = None,
     report_format: Annotated[
-        ReportFormat, typer.Option("--format", help="html, csv (one row per item) or json.")
+        ReportFormat, typer.Option("--format", help="html, csv (one row per item) or json (as GET .../flow).")
     ] = ReportFormat.JSON,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Report a team's flow metrics for a period."""
     with session_scope(load_settings(database)) as session:
-        target = _team(session, team)
         found, query, summary, _data = service.team_flow(
-            session=session, actor=None, team_id=target.id, start=_date(start, "--from"), end=_date(end, "--to")
+            session=session,
+            actor=None,
+            team_id=find_team(session, team).id,
+            start=parse_date(start, "--from"),
+            end=parse_date(end, "--to"),
+            freq=freq,
+            as_of=parse_date(as_of, "--as-of"),
         )
         if report_format is ReportFormat.JSON:
-            text = json.dumps(summary_dict(summary, query, team=found.name, time_zone=found.time_zone), indent=2)
+            flow = FlowRead(**summary_dict(summary, query, team=found.name, time_zone=found.time_zone))
+            text = flow.model_dump_json(indent=2)
         elif report_format is ReportFormat.CSV:
             text = items_csv(summary)
         else:
@@ -83,29 +96,29 @@ def flow_report(
     _emit(text, output)
 
 
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CliError(f"{option}: expected a date like 2026-03-31, got {value!r}.") from None
-
-
-def _print_forecast(payload: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(payload, indent=2, default=str))
+def _print_forecast(forecast: ForecastRead, output_format: TextFormat) -> None:
+    if output_format is TextFormat.JSON:
+        print_json(forecast)
         return
-    console.print(payload["label"], style="bold")
-    for level, value in payload["predicted"].items():
-        console.print(f"  {level}%: {value}")
-    if payload.get("message"):
-        console.print(payload["message"])
+    console.print(forecast.label, style="bold", highlight=False)
+    for level, value in forecast.predicted.items():
+        console.print(f"  {level}%: {value}", highlight=False)
+    if forecast.probability_by_target is not None and forecast.target_date is not None:
+        chance = f"{forecast.probability_by_target:.0%}"
+        console.print(f"  Chance of finishing by {forecast.target_date.isoformat()}: {chance}", highlight=False)
+    if forecast.message:
+        console.print(forecast.message, highlight=False)
     console.print(
-        f"Committed as the team's plan (id {payload['id']}): scored once due."
-        if payload.get("commitment")
-        else f"A what-if (id {payload['id']}), not scored; `deliveryops forecast commit {payload['id']}` commits it."
+        f"Committed as the team's plan (id {forecast.id}): scored once due."
+        if forecast.commitment
+        else f"A what-if (id {forecast.id}), not scored; `deliveryops forecast commit {forecast.id}` commits it.",
+        highlight=False,
     )
+
+
+SeedOption = Annotated[int | None, typer.Option(help="Seed, to reproduce a forecast.")]
+WindowOption = Annotated[int, typer.Option("--window", min=7, max=730, help="Throughput window in days, ending yesterday.")]
+TrialsOption = Annotated[int, typer.Option(min=10_000, max=200_000, help="Monte Carlo trials.")]
 
 
 @forecast_app.command("when")
@@ -113,41 +126,34 @@ def _print_forecast(payload: dict[str, Any], as_json: bool) -> None:
 def forecast_when(
     team: TeamOption,
     items: Annotated[int, typer.Option("--items", min=1, max=100_000, help="How many items remain (1 or more).")],
-    seed: Annotated[int | None, typer.Option(help="Seed, to reproduce a forecast.")] = None,
-    window: Annotated[int, typer.Option("--window", min=7, max=730, help="Throughput window in days.")] = 90,
-    trials: Annotated[int, typer.Option(min=10_000, max=200_000, help="Monte Carlo trials.")] = 10_000,
-    output_format: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+    target_date: Annotated[
+        str | None,
+        typer.Option("--target-date", help="Also give the chance of finishing the items by this day, YYYY-MM-DD."),
+    ] = None,
+    seed: SeedOption = None,
+    window: WindowOption = 90,
+    trials: TrialsOption = 10_000,
+    as_of: AsOfOption = None,
+    output_format: ForecastFormatOption = TextFormat.JSON,
     commit: CommitOption = False,
     database: DatabaseOption = None,
 ) -> None:
-    """Forecast the dates by which N items will be done (50/70/85/95%)."""
+    """Forecast the dates by which N items will be done (50/70/85/95%), as POST .../forecasts/when."""
     with session_scope(load_settings(database)) as session:
-        target = _team(session, team)
         row, result = service.create_when(
             session=session,
             actor=None,
-            team_id=target.id,
+            team_id=find_team(session, team).id,
             remaining_items=items,
             window_days=window,
             trials=trials,
             seed=seed,
+            target_date=parse_date(target_date, "--target-date"),
             commitment="plan" if commit else None,
+            as_of=parse_date(as_of, "--as-of"),
         )
-        payload = {
-            "id": row.id,
-            "team": target.name,
-            "label": row.label,
-            "kind": "when",
-            "seed": row.seed,
-            "trials": row.trials,
-            "window": [row.window_start.isoformat(), row.window_end.isoformat()],
-            "start_date": row.start_date.isoformat(),
-            "predicted": row.predicted,
-            "days": {str(k): v for k, v in result.days.items()},
-            "message": row.message,
-            "commitment": row.commitment,
-        }
-    _print_forecast(payload, output_format == "json")
+        forecast = ForecastResult.of_when(row, result)
+    _print_forecast(forecast, output_format)
 
 
 @forecast_app.command("how-many")
@@ -155,56 +161,45 @@ def forecast_when(
 def forecast_how_many(
     team: TeamOption,
     by: Annotated[str, typer.Option("--by", help="The date, YYYY-MM-DD.")],
-    seed: Annotated[int | None, typer.Option(help="Seed, to reproduce a forecast.")] = None,
-    window: Annotated[int, typer.Option("--window", min=7, max=730, help="Throughput window in days.")] = 90,
-    trials: Annotated[int, typer.Option(min=10_000, max=200_000, help="Monte Carlo trials.")] = 10_000,
-    output_format: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+    seed: SeedOption = None,
+    window: WindowOption = 90,
+    trials: TrialsOption = 10_000,
+    as_of: AsOfOption = None,
+    output_format: ForecastFormatOption = TextFormat.JSON,
     commit: CommitOption = False,
     database: DatabaseOption = None,
 ) -> None:
     """Forecast how many items will be finished by a date (count reached in 50/70/85/95% of trials)."""
-    by_date = _date(by, "--by")
+    by_date = parse_date(by, "--by")
     assert by_date is not None
     with session_scope(load_settings(database)) as session:
-        target = _team(session, team)
-        row, _result = service.create_how_many(
+        row, result = service.create_how_many(
             session=session,
             actor=None,
-            team_id=target.id,
+            team_id=find_team(session, team).id,
             by_date=by_date,
             window_days=window,
             trials=trials,
             seed=seed,
             commitment="plan" if commit else None,
+            as_of=parse_date(as_of, "--as-of"),
         )
-        payload = {
-            "id": row.id,
-            "team": target.name,
-            "label": row.label,
-            "kind": "how_many",
-            "seed": row.seed,
-            "trials": row.trials,
-            "window": [row.window_start.isoformat(), row.window_end.isoformat()],
-            "start_date": row.start_date.isoformat(),
-            "predicted": row.predicted,
-            "message": row.message,
-            "commitment": row.commitment,
-        }
-    _print_forecast(payload, output_format == "json")
+        forecast = ForecastResult.of_how_many(row, result)
+    _print_forecast(forecast, output_format)
 
 
 @forecast_app.command("commit")
 @friendly_errors
 def forecast_commit(
     forecast_id: Annotated[int, typer.Argument(min=1, help="The forecast's id.")],
-    output_format: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+    output_format: ForecastFormatOption = TextFormat.JSON,
     database: DatabaseOption = None,
 ) -> None:
     """Commit a stored what-if as the team's plan, so that it is scored (committing twice changes nothing)."""
     with session_scope(load_settings(database)) as session:
         row = service.commit_forecast(session=session, actor=None, forecast_id=forecast_id, commitment="plan")
-        payload = {"id": row.id, "label": row.label, "kind": row.kind, "predicted": row.predicted, "commitment": row.commitment}
-    _print_forecast(payload, output_format == "json")
+        forecast = ForecastRead.model_validate(row)
+    _print_forecast(forecast, output_format)
 
 
 class AllocationChoice(StrEnum):
@@ -227,8 +222,8 @@ def forecast_epics(
         typer.Option(help="priority: one epic after another (default); even: equal shares of each day's throughput."),
     ] = AllocationChoice.PRIORITY,
     seed: Annotated[int | None, typer.Option(help="Seed of the first epic (epic i uses seed + i).")] = None,
-    window: Annotated[int, typer.Option("--window", min=7, max=730, help="Throughput window in days.")] = 90,
-    output_format: Annotated[str, typer.Option("--format", help="json or text.")] = "json",
+    window: WindowOption = 90,
+    output_format: ForecastFormatOption = TextFormat.JSON,
     commit: CommitOption = False,
     database: DatabaseOption = None,
 ) -> None:
@@ -236,39 +231,23 @@ def forecast_epics(
     from deliveryops.analytics.allocation import RULE_TEXT, Allocation  # noqa: PLC0415
 
     with session_scope(load_settings(database)) as session:
-        target = _team(session, team)
         rows, rule = service.forecast_epics(
             session=session,
             actor=None,
-            team_id=target.id,
+            team_id=find_team(session, team).id,
             epic_keys=epic or None,
             allocation=Allocation(allocation.value),
             window_days=window,
             seed=seed,
             commitment="plan" if commit else None,
         )
-        payload: dict[str, Any] = {
-            "team": target.name,
-            "allocation": rule.value,
-            "rule": RULE_TEXT[rule],
-            "forecasts": [
-                {
-                    "id": row.id,
-                    "label": row.label,
-                    "allocation": row.allocation,
-                    "team_items_first": row.remaining_items,
-                    "seed": row.seed,
-                    "predicted": row.predicted,
-                    "commitment": row.commitment,
-                    "message": row.message,
-                }
-                for row, _result in rows
-            ],
-        }
-    if output_format == "json":
-        typer.echo(json.dumps(payload, indent=2, default=str))
+        answer = EpicsRead(
+            allocation=rule.value, rule=RULE_TEXT[rule], forecasts=[ForecastRead.model_validate(row) for row, _ in rows]
+        )
+    if output_format is TextFormat.JSON:
+        print_json(answer)
         return
-    console.print(payload["rule"], highlight=False)
-    for row in payload["forecasts"]:
-        console.print(f"{row['label']} — {row['allocation']}", style="bold", highlight=False)
-        console.print(f"  50%: {row['predicted'].get('50')}  85%: {row['predicted'].get('85')}", highlight=False)
+    console.print(answer.rule, highlight=False)
+    for forecast in answer.forecasts:
+        console.print(f"{forecast.label} — {forecast.allocation}", style="bold", highlight=False)
+        console.print(f"  50%: {forecast.predicted.get('50')}  85%: {forecast.predicted.get('85')}", highlight=False)

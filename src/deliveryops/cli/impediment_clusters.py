@@ -17,7 +17,7 @@ from deliveryops.cli.common import CliError, console, friendly_errors, load_sett
 from deliveryops.impediments import blockers, clusters, decisions, embeddings
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.models import Synonym
-from deliveryops.teams.models import Team
+from deliveryops.teams.service import list_teams
 
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 
@@ -100,7 +100,7 @@ def synonyms(
 def link_blockers(database: DatabaseOption = None) -> None:
     """Compute missing sentence vectors, then link blocked items to the impediments that describe them, team by team."""
     with session_scope(load_settings(database)) as session:
-        teams = list(session.scalars(select(Team).order_by(Team.name)))
+        teams = list_teams(session=session, actor=None)
         computed = embeddings.refresh(session=session)
         linked = proposed = 0
         with Progress(console=console, transient=True) as progress:

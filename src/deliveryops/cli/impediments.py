@@ -7,36 +7,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from deliveryops.accounts.models import User
-from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import CliError, acting_user, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.impediment_clusters import link_blockers, list_clusters, synonyms
 from deliveryops.impediments import service
 from deliveryops.impediments.models import Category, Impediment, Severity
-from deliveryops.teams.models import Team
+from deliveryops.teams.service import find_team, list_teams
 
 impediments_app = typer.Typer(
     help="Impediments: raise, escalate, resolve; cross-team clusters and synonyms.", no_args_is_help=True
 )
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 AsOption = Annotated[str | None, typer.Option("--as", help="E-mail of the person acting (kept in the timeline).")]
-
-
-def _team(session: Session, name: str) -> Team:
-    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
-    if team is None:
-        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
-    return team
-
-
-def _user(session: Session, email: str | None) -> User | None:
-    if email is None:
-        return None
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise CliError(f"Nobody has the e-mail {email!r}.")
-    return user
 
 
 @impediments_app.command("list")
@@ -50,12 +32,12 @@ def list_impediments(
     with session_scope(load_settings(database)) as session:
         statement = select(Impediment).order_by(Impediment.created_at.desc())
         if team:
-            statement = statement.where(Impediment.team_id == _team(session, team).id)
+            statement = statement.where(Impediment.team_id == find_team(session, team).id)
         rows = [row for row in session.scalars(statement) if not (open_only and row.status.is_closed)]
         if not rows:
             console.print("No impediments.")
             return
-        names = {t.id: t.name for t in session.scalars(select(Team))}
+        names = {t.id: t.name for t in list_teams(session=session, actor=None)}
         table = Table("Id", "Team", "Title", "Severity", "Status", "Level")
         for row in rows:
             table.add_row(
@@ -86,8 +68,8 @@ def raise_impediment(
                 raise CliError(f"No category {category!r}; choose one of: {names}.")
         impediment = service.raise_(
             session=session,
-            actor=_user(session, acting),
-            team_id=_team(session, team).id,
+            actor=acting_user(session, acting),
+            team_id=find_team(session, team).id,
             title=title,
             description=description,
             category_id=category_id,
@@ -109,7 +91,7 @@ def escalate(
     """Move an impediment one level up: team → delivery manager → Product Ops → leadership."""
     with session_scope(load_settings(database)) as session:
         impediment = service.escalate(
-            session=session, actor=_user(session, acting), impediment_id=impediment_id, tried=tried, needed=needed
+            session=session, actor=acting_user(session, acting), impediment_id=impediment_id, tried=tried, needed=needed
         )
         console.print(f"Impediment {impediment.id} is now with {impediment.level.label}.")
 
@@ -126,7 +108,7 @@ def resolve(
     """Resolve an impediment (members of a confirmed cross-team cluster resolve with their cluster)."""
     with session_scope(load_settings(database)) as session:
         impediment = service.resolve(
-            session=session, actor=_user(session, acting), impediment_id=impediment_id, note=note, wont_fix=wont_fix
+            session=session, actor=acting_user(session, acting), impediment_id=impediment_id, note=note, wont_fix=wont_fix
         )
         console.print(f"Impediment {impediment.id} is {impediment.status.label}.")
 

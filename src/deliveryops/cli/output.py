@@ -25,6 +25,7 @@ __all__ = [
     "LimitOption",
     "OffsetOption",
     "OutputFormat",
+    "TextFormat",
     "page_params",
     "print_json",
     "print_page",
@@ -38,6 +39,13 @@ class OutputFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+
+
+class TextFormat(StrEnum):
+    """How a command that answers one question prints it: the API's JSON, or a few lines of text."""
+
+    JSON = "json"
+    TEXT = "text"
 
 
 FormatOption = Annotated[

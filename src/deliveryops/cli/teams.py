@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import RootModel
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import FormatOption, OutputFormat, print_json
 from deliveryops.teams import service as teams
-from deliveryops.teams.models import Group, Team
+from deliveryops.teams.schemas import GroupRead, TeamRead
 
 __all__ = ["groups_app", "teams_app"]
 
@@ -25,10 +25,13 @@ DatabaseOption = Annotated[
 
 @teams_app.command("list")
 @friendly_errors
-def teams_list(database: DatabaseOption = None) -> None:
-    """List every team with its group and time zone."""
+def teams_list(output_format: FormatOption = OutputFormat.TABLE, database: DatabaseOption = None) -> None:
+    """List every team with its group and time zone (json: as GET /api/v1/teams)."""
     with session_scope(load_settings(database)) as session:
-        rows = list(session.scalars(select(Team).order_by(Team.name)))
+        rows = teams.list_teams(session=session, actor=None)
+        if output_format is OutputFormat.JSON:
+            print_json(RootModel[list[TeamRead]]([TeamRead.model_validate(team) for team in rows]))
+            return
         if not rows:
             console.print("No teams yet. Create one with `deliveryops teams create NAME`.")
             return
@@ -48,24 +51,20 @@ def teams_create(
 ) -> None:
     """Create a team."""
     with session_scope(load_settings(database)) as session:
-        group_id = _group_id(session, group) if group else None
+        group_id = teams.find_group(session, group).id if group else None
         team = teams.create_team(session=session, actor=None, name=name, time_zone=time_zone, group_id=group_id)
         console.print(f"Created team {team.name} ({team.slug}).")
 
 
-def _group_id(session: Session, name: str) -> int:
-    found = session.scalar(select(Group.id).where((Group.name == name) | (Group.slug == name)))
-    if found is None:
-        raise CliError(f"No group named {name!r}. See `deliveryops groups list`.")
-    return found
-
-
 @groups_app.command("list")
 @friendly_errors
-def groups_list(database: DatabaseOption = None) -> None:
-    """List every group with its teams."""
+def groups_list(output_format: FormatOption = OutputFormat.TABLE, database: DatabaseOption = None) -> None:
+    """List every group with its teams (json: as GET /api/v1/groups)."""
     with session_scope(load_settings(database)) as session:
-        rows = list(session.scalars(select(Group).order_by(Group.name)))
+        rows = teams.list_groups(session=session, actor=None)
+        if output_format is OutputFormat.JSON:
+            print_json(RootModel[list[GroupRead]]([GroupRead.of(group) for group in rows]))
+            return
         if not rows:
             console.print("No groups yet. Create one with `deliveryops groups create NAME`.")
             return

@@ -7,25 +7,16 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.db import utcnow
-from deliveryops.teams.models import Team
+from deliveryops.teams.service import find_team
 from deliveryops.work.importing import ImportSummary
 from deliveryops.work.service import import_file
 
 import_app = typer.Typer(help="Import work-item history from files.", no_args_is_help=True)
 
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
-
-
-def _team(session: Session, name: str) -> Team:
-    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
-    if team is None:
-        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
-    return team
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -69,7 +60,7 @@ def import_csv(
     workflow_data = _read(workflow, "workflow file") if workflow else None
     blocked_data = _read(blocked, "blocked-periods file") if blocked else None
     with session_scope(load_settings(database)) as session:
-        target = _team(session, team)
+        target = find_team(session, team)
         with _progress() as progress:
             task = progress.add_task(f"Importing {file.name}", total=None)
             summary = import_file(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
-from typing import Any
 
 from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
 from deliveryops.dora import service
@@ -19,8 +17,7 @@ __all__ = ["report_csv", "report_html", "report_json"]
 def report_json(report: service.DoraReport) -> str:
     """The summary, series and each team's keys as JSON (the API's shape)."""
     summary: DoraSummary = service.summary_of(report)
-    payload: dict[str, Any] = summary.model_dump(mode="json")
-    return json.dumps(payload, indent=2)
+    return summary.model_dump_json(indent=2)
 
 
 def report_csv(report: service.DoraReport) -> str:

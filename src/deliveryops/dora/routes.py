@@ -36,7 +36,6 @@ from deliveryops.dora.schemas import (
     WebhookSourceRead,
 )
 from deliveryops.errors import ConflictError, PermissionDeniedError, ValidationFailedError
-from deliveryops.flow.service import today_in
 from deliveryops.jobs.schemas import JobRead
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
 from deliveryops.web.errors import error_responses
@@ -50,6 +49,10 @@ IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 StartQuery = Annotated[date | None, Query(description="First day (default: 90 days before the end)")]
 EndQuery = Annotated[date | None, Query(description="Last day (default: today in the team's zone)")]
+AsOfQuery = Annotated[
+    date | None,
+    Query(description="Evaluate as if today were this day (team time zone): the default period ends there"),
+]
 PeriodQuery = Annotated[Literal["week", "month", "quarter"], Query(description="Bucket of the trend series")]
 KindPath = Annotated[Literal["deployments", "changes", "incidents"], Path()]
 MAX_WEBHOOK_BYTES = 1024 * 1024
@@ -64,10 +67,11 @@ def team_summary(
     start: StartQuery = None,
     end: EndQuery = None,
     period: PeriodQuery = "week",
+    as_of: AsOfQuery = None,
 ) -> DoraSummary:
     """A team's four keys, bands and trend series."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    first, last = service.default_period(today_in(team), start, end)
+    first, last = service.report_period(session, teams=[team], start=start, end=end, as_of=as_of)
     report = service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last, period=period)
     return service.summary_of(report)
 
@@ -80,32 +84,45 @@ def group_summary(
     start: StartQuery = None,
     end: EndQuery = None,
     period: PeriodQuery = "week",
+    as_of: AsOfQuery = None,
 ) -> DoraSummary:
     """A group's roll-up: the keys over all its teams, and each team's."""
     group = get_group_or_raise(session=session, actor=actor, group_id=group_id)
-    first, last = service.default_period(service.group_today(group), start, end)
+    first, last = service.report_period(session, teams=group.teams, start=start, end=end, as_of=as_of)
     report = service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last, period=period)
     return service.summary_of(report)
 
 
 @api.get("/teams/{team_id}/dora/{dora_list}", response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])
 def team_items(
-    session: SessionDep, actor: ApiUser, team_id: IdPath, dora_list: KindPath, start: StartQuery = None, end: EndQuery = None
+    session: SessionDep,
+    actor: ApiUser,
+    team_id: IdPath,
+    dora_list: KindPath,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    as_of: AsOfQuery = None,
 ) -> list[dict[str, object]]:
     """The deployments, changes or incidents behind a team's numbers, newest first."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    first, last = service.default_period(today_in(team), start, end)
+    first, last = service.report_period(session, teams=[team], start=start, end=end, as_of=as_of)
     report = service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last)
     return service.drill_down(report, dora_list)
 
 
 @api.get("/groups/{group_id}/dora/{dora_list}", response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])
 def group_items(
-    session: SessionDep, actor: ApiUser, group_id: IdPath, dora_list: KindPath, start: StartQuery = None, end: EndQuery = None
+    session: SessionDep,
+    actor: ApiUser,
+    group_id: IdPath,
+    dora_list: KindPath,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    as_of: AsOfQuery = None,
 ) -> list[dict[str, object]]:
     """The deployments, changes or incidents behind a group's numbers, newest first."""
     group = get_group_or_raise(session=session, actor=actor, group_id=group_id)
-    first, last = service.default_period(service.group_today(group), start, end)
+    first, last = service.report_period(session, teams=group.teams, start=start, end=end, as_of=as_of)
     report = service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last)
     return service.drill_down(report, dora_list)
 

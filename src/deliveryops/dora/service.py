@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
@@ -94,6 +94,42 @@ def default_period(today: date, start: date | None, end: date | None) -> tuple[d
     if (end - start).days > 366 * 5:
         raise ValidationFailedError("The period is longer than five years.", fields={"start": "Choose a later start."})
     return start, end
+
+
+def report_period(
+    session: Session, *, teams: Sequence[Team], start: date | None, end: date | None, as_of: date | None = None
+) -> tuple[date, date]:
+    """The period of a report on ``teams``: as asked, or the 90 days up to today (or up to ``as_of``).
+
+    ``as_of`` evaluates as if today were that day (in the zone of the first team): the default period
+    ends there and a period may not end after it.
+
+    Raises:
+        ValidationFailedError: the period runs backwards or out of range; ``as_of`` is in the future, before
+            the teams' first deployment or incident, or before the period's end (fields ``start``, ``end``, ``as_of``).
+    """
+    zone = ZoneInfo(teams[0].time_zone if teams else "UTC")
+    today = utcnow().astimezone(zone).date()
+    if as_of is None:
+        return default_period(today, start, end)
+    if as_of > today:
+        message = f"as_of {as_of.isoformat()} is in the future: choose today ({today.isoformat()}) or an earlier day."
+        raise ValidationFailedError(message, fields={"as_of": message})
+    ids = [team.id for team in teams]
+    firsts = [
+        session.scalar(select(func.min(Deployment.started_at)).where(Deployment.team_id.in_(ids))),
+        session.scalar(select(func.min(Incident.created_at)).where(Incident.team_id.in_(ids))),
+    ]
+    known = [value.astimezone(zone).date() for value in firsts if value is not None]
+    if not known or as_of < min(known):
+        where = f"starts on {min(known).isoformat()}" if known else "has no deployments or incidents yet"
+        message = f"as_of {as_of.isoformat()} is before the history starts: it {where}."
+        raise ValidationFailedError(message, fields={"as_of": message})
+    first, last = default_period(as_of, start, end)
+    if last > as_of:
+        message = "The end is after as_of: choose an end on or before it."
+        raise ValidationFailedError(message, fields={"end": message})
+    return first, last
 
 
 def group_today(group: Group) -> date:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -50,6 +50,11 @@ Metric = Literal[
     "blockers",
 ]
 Types = Annotated[list[str] | None, Query(max_length=50, description="Item types; default all but epics")]
+Freq = Annotated[Literal["day", "week"], Query(description="Buckets of throughput and net flow: day or week")]
+AsOf = Annotated[
+    date | None,
+    Query(description="Evaluate as if today were this day (team time zone): only what was known by its end counts"),
+]
 
 
 @router.get("/teams/{team_id}/flow", response_model=FlowRead)
@@ -60,11 +65,12 @@ def read_flow(
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     types: Types = None,
-    freq: Literal["day", "week"] = "week",
+    freq: Freq = "week",
+    as_of: AsOf = None,
 ) -> FlowRead:
     """Every flow metric of the team for a period (default the last 90 days)."""
     team, query, summary, _data = service.team_flow(
-        session=session, actor=actor, team_id=team_id, start=start, end=end, types=types, freq=freq
+        session=session, actor=actor, team_id=team_id, start=start, end=end, types=types, freq=freq, as_of=as_of
     )
     return FlowRead(**summary_dict(summary, query, team=team.name, time_zone=team.time_zone))
 
@@ -78,11 +84,12 @@ def read_metric(
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     types: Types = None,
-    freq: Literal["day", "week"] = "week",
+    freq: Freq = "week",
+    as_of: AsOf = None,
 ) -> MetricTable:
     """The data behind one chart of the flow page, as a table."""
     _team, _query, summary, _data = service.team_flow(
-        session=session, actor=actor, team_id=team_id, start=start, end=end, types=types, freq=freq
+        session=session, actor=actor, team_id=team_id, start=start, end=end, types=types, freq=freq, as_of=as_of
     )
     header, rows = csv_rows(summary, str(metric))
     return MetricTable(
@@ -109,7 +116,7 @@ def list_forecasts(
 
 
 @router.post("/teams/{team_id}/forecasts/when", response_model=ForecastResult, status_code=201)
-def forecast_when(body: WhenCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ForecastResult:
+def forecast_when(body: WhenCreate, session: SessionDep, actor: ApiUser, team_id: TeamId, as_of: AsOf = None) -> ForecastResult:
     """When will N items, an epic's unfinished children, or a list of items be done?
 
     Stored as a what-if (never scored) unless ``commitment`` is given. The same question on the same day
@@ -128,9 +135,9 @@ def forecast_when(body: WhenCreate, session: SessionDep, actor: ApiUser, team_id
         target_date=body.target_date,
         types=body.types,
         commitment=body.commitment,
+        as_of=as_of,
     )
-    histogram = {(result.start_date + timedelta(days=day)).isoformat(): count for day, count in result.histogram.items()}
-    return ForecastResult(**_read(row).model_dump(), histogram=histogram)
+    return ForecastResult.of_when(row, result)
 
 
 @router.post("/teams/{team_id}/forecasts/epics", response_model=EpicsRead, status_code=201)
@@ -152,7 +159,9 @@ def forecast_epics(body: EpicsCreate, session: SessionDep, actor: ApiUser, team_
 
 
 @router.post("/teams/{team_id}/forecasts/how-many", response_model=ForecastResult, status_code=201)
-def forecast_how_many(body: HowManyCreate, session: SessionDep, actor: ApiUser, team_id: TeamId) -> ForecastResult:
+def forecast_how_many(
+    body: HowManyCreate, session: SessionDep, actor: ApiUser, team_id: TeamId, as_of: AsOf = None
+) -> ForecastResult:
     """How many items will be finished by a date? A what-if unless ``commitment`` is given (see forecast when)."""
     row, result = service.create_how_many(
         session=session,
@@ -164,8 +173,9 @@ def forecast_how_many(body: HowManyCreate, session: SessionDep, actor: ApiUser, 
         seed=body.seed,
         types=body.types,
         commitment=body.commitment,
+        as_of=as_of,
     )
-    return ForecastResult(**_read(row).model_dump(), histogram={str(k): v for k, v in result.histogram.items()})
+    return ForecastResult.of_how_many(row, result)
 
 
 @router.post("/teams/{team_id}/forecasts/items", response_model=ItemsRead)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from deliveryops.analytics.forecast import HowManyForecast, WhenForecast
+    from deliveryops.flow.models import Forecast
 
 MAX_TRIALS = 200_000
 CommitmentName = Literal["plan", "shared", "exported", "pack"]
@@ -168,6 +172,18 @@ class ForecastResult(ForecastRead):
     """A forecast just made, with its histogram (outcome value → trials)."""
 
     histogram: dict[str, int]
+
+    @classmethod
+    def of_when(cls, row: Forecast, result: WhenForecast) -> ForecastResult:
+        """A "when" forecast: the histogram counts trials per finishing date."""
+        histogram = {(result.start_date + timedelta(days=day)).isoformat(): n for day, n in result.histogram.items()}
+        return cls(**ForecastRead.model_validate(row).model_dump(), histogram=histogram)
+
+    @classmethod
+    def of_how_many(cls, row: Forecast, result: HowManyForecast) -> ForecastResult:
+        """A "how many" forecast: the histogram counts trials per number of items finished."""
+        histogram = {str(count): n for count, n in result.histogram.items()}
+        return cls(**ForecastRead.model_validate(row).model_dump(), histogram=histogram)
 
 
 class LevelRead(BaseModel):

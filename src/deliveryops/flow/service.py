@@ -20,6 +20,7 @@ from deliveryops.analytics.allocation import Allocation, forecast_shared
 from deliveryops.analytics.flow import FlowSummary, flow_summary, item_timeline, throughput
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.flow.as_of import known_at, resolve_as_of
 from deliveryops.flow.data import TeamData, load_team_data
 from deliveryops.flow.models import Forecast
 from deliveryops.teams.models import Team
@@ -92,6 +93,7 @@ def team_flow(
     freq: Literal["day", "week"] = "week",
     sle_days: int | None = None,
     now: datetime | None = None,
+    as_of: date | None = None,
 ) -> tuple[Team, FlowQuery, FlowSummary, TeamData]:
     """Compute the team's flow metrics for a period (default: the last 90 days).
 
@@ -105,12 +107,13 @@ def team_flow(
         freq: throughput and net-flow buckets.
         sle_days: an SLE set by hand; default the 85th percentile of the last 90 days.
         now: the current instant (tests pass it).
+        as_of: evaluate as if today were this day: only what was known by its end counts.
 
     Returns:
         The team, the normalised query, the summary and the data it was computed from.
     """
     team = _team(session, actor, team_id)
-    now = now or utcnow()
+    data, now = _history(session, team, as_of, now)
     end = end or today_in(team, now)
     start = start or end - timedelta(days=89)
     errors: dict[str, str] = {}
@@ -118,11 +121,12 @@ def team_flow(
         errors["from"] = "The start must be on or before the end."
     if (end - start).days > MAX_RANGE_DAYS:
         errors["from"] = "Choose a period of at most three years."
+    if as_of is not None and end > as_of:
+        errors["to"] = "The end is after as_of: choose an end on or before it."
     if sle_days is not None and sle_days < 1:
         errors["sle"] = "An SLE is at least 1 day."
     if errors:
         raise ValidationFailedError("; ".join(errors.values()), fields=errors)
-    data = load_team_data(session, team)
     chosen = types if types else default_types(data)
     query = FlowQuery(start=start, end=end, types=chosen, freq=freq, sle_days=sle_days)
     subset = data.only_types(chosen)
@@ -139,6 +143,22 @@ def team_flow(
         sle_days=sle_days,
     )
     return team, query, summary, data
+
+
+def _history(session: Session, team: Team, as_of: date | None, now: datetime | None) -> tuple[TeamData, datetime]:
+    """The team's history and the instant to evaluate it at: now, or the end of the ``as_of`` day."""
+    data = load_team_data(session, team)
+    now = now or utcnow()
+    if as_of is None:
+        return data, now
+    at = resolve_as_of(data, ZoneInfo(team.time_zone), as_of, now)
+    return known_at(data, at), at
+
+
+def _check_as_of_commitment(team: Team, as_of: date | None, commitment: Commitment | None, now: datetime | None) -> None:
+    if commitment is not None and as_of is not None and as_of < today_in(team, now):
+        message = "A forecast as of an earlier day is a what-if: it cannot be committed."
+        raise ValidationFailedError(message, fields={"as_of": message})
 
 
 def _window(data: TeamData, today: date, window_days: int) -> tuple[date, date, list[int]]:
@@ -180,6 +200,7 @@ def create_when(
     types: list[str] | None = None,
     now: datetime | None = None,
     commitment: Commitment | None = None,
+    as_of: date | None = None,
 ) -> tuple[Forecast, mc.WhenForecast]:
     """Forecast when N items (or an epic's unfinished children, or a list of items) will be done, and store it.
 
@@ -202,13 +223,15 @@ def create_when(
         types: item types whose throughput counts; default all but epics.
         now: the current instant.
         commitment: None for a what-if; "plan", "shared", "exported" or "pack" to commit it.
+        as_of: forecast as if today were this day, from what was known by its end (a what-if only).
 
     Returns:
         The stored forecast and the full result (histogram included).
     """
     team = _team(session, actor, team_id)
-    data = load_team_data(session, team)
-    today = today_in(team, now)
+    data, at = _history(session, team, as_of, now)
+    _check_as_of_commitment(team, as_of, commitment, now)
+    today = today_in(team, at)
     keys: list[str] = []
     if epic_key:
         title, children = _epic_children(data, epic_key.strip())
@@ -283,15 +306,19 @@ def create_how_many(
     types: list[str] | None = None,
     now: datetime | None = None,
     commitment: Commitment | None = None,
+    as_of: date | None = None,
 ) -> tuple[Forecast, mc.HowManyForecast]:
     """Forecast how many items the team finishes by ``by_date``, and store it (a what-if unless committed).
+
+    ``as_of`` forecasts as if today were that day, from what was known by its end (a what-if only).
 
     Returns:
         The stored forecast and the full result.
     """
     team = _team(session, actor, team_id)
-    data = load_team_data(session, team)
-    today = today_in(team, now)
+    data, at = _history(session, team, as_of, now)
+    _check_as_of_commitment(team, as_of, commitment, now)
+    today = today_in(team, at)
     if by_date <= today:
         raise ValidationFailedError("Choose a date after today.", fields={"by": "Choose a date after today."})
     chosen = types or default_types(data)
@@ -314,6 +341,7 @@ def create_how_many(
         trials=trials,
         seed=seed,
         by_date=by_date,
+        item_keys=[],  # set here, not by the column default: a replaced what-if copies it before any flush
         predicted={str(level): value for level, value in result.counts.items()},
         message=result.message,
     )

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.accounts.schemas import UserRead
 from deliveryops.teams import service
-from deliveryops.teams.models import Group
 from deliveryops.teams.schemas import (
     GroupCreate,
     GroupRead,
@@ -25,16 +24,6 @@ from deliveryops.web.security import SessionDep
 router = APIRouter(tags=["teams"], responses=error_responses(401, 403, 404, 422))
 
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _group_read(group: Group) -> GroupRead:
-    return GroupRead(
-        id=group.id,
-        name=group.name,
-        slug=group.slug,
-        description=group.description,
-        team_ids=[t.id for t in group.teams],
-    )
 
 
 @router.get("/teams", response_model=list[TeamRead])
@@ -101,16 +90,16 @@ def remove_member(session: SessionDep, actor: ApiUser, team_id: IdPath, user_id:
 @router.get("/groups", response_model=list[GroupRead])
 def list_groups(session: SessionDep, actor: ApiUser) -> list[GroupRead]:
     """The groups the caller may see."""
-    return [_group_read(g) for g in service.list_groups(session=session, actor=actor)]
+    return [GroupRead.of(g) for g in service.list_groups(session=session, actor=actor)]
 
 
 @router.post("/groups", response_model=GroupRead, status_code=201, responses=error_responses(409))
 def create_group(body: GroupCreate, session: SessionDep, actor: ApiUser) -> GroupRead:
     """Create a group (admins only)."""
-    return _group_read(service.create_group(session=session, actor=actor, **body.model_dump()))
+    return GroupRead.of(service.create_group(session=session, actor=actor, **body.model_dump()))
 
 
 @router.get("/groups/{group_id}", response_model=GroupRead)
 def read_group(session: SessionDep, actor: ApiUser, group_id: IdPath) -> GroupRead:
     """One group, if the caller may see it."""
-    return _group_read(service.get_group_or_raise(session=session, actor=actor, group_id=group_id))
+    return GroupRead.of(service.get_group_or_raise(session=session, actor=actor, group_id=group_id))

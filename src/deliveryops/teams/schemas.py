@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from deliveryops.accounts.schemas import UserRead
-from deliveryops.teams.models import TeamRole
+from deliveryops.teams.models import Group, TeamRole
 
 
 class TeamRead(BaseModel):
@@ -48,6 +48,13 @@ class GroupRead(BaseModel):
     slug: str
     description: str
     team_ids: list[int]
+
+    @classmethod
+    def of(cls, group: Group) -> GroupRead:
+        """The API shape of a group."""
+        return cls(
+            id=group.id, name=group.name, slug=group.slug, description=group.description, team_ids=[t.id for t in group.teams]
+        )
 
 
 class GroupCreate(BaseModel):

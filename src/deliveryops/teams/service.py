@@ -20,6 +20,8 @@ __all__ = [
     "can_view_team",
     "create_group",
     "create_team",
+    "find_group",
+    "find_team",
     "get_group_or_raise",
     "get_team_or_raise",
     "list_groups",
@@ -74,12 +76,36 @@ def _check_time_zone(time_zone: str) -> str:
     return time_zone
 
 
-def list_teams(*, session: Session, actor: User, group_id: int | None = None) -> list[Team]:
-    """Return the teams ``actor`` may see, by name."""
+def find_team(session: Session, name: str) -> Team:
+    """The team called ``name`` (its name or its slug), for the trusted local caller (the CLI).
+
+    Raises:
+        NotFoundError: no team has that name or slug.
+    """
+    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
+    if team is None:
+        raise NotFoundError(f"No team named {name!r}. See `deliveryops teams list`.")
+    return team
+
+
+def find_group(session: Session, name: str) -> Group:
+    """The group called ``name`` (its name or its slug), for the trusted local caller (the CLI).
+
+    Raises:
+        NotFoundError: no group has that name or slug.
+    """
+    group = session.scalar(select(Group).where((Group.name == name) | (Group.slug == name)))
+    if group is None:
+        raise NotFoundError(f"No group named {name!r}. See `deliveryops groups list`.")
+    return group
+
+
+def list_teams(*, session: Session, actor: User | None, group_id: int | None = None) -> list[Team]:
+    """Return the teams ``actor`` may see (every team for ``None``, the trusted local caller), by name."""
     statement = select(Team).options(selectinload(Team.group)).order_by(Team.name)
     if group_id is not None:
         statement = statement.where(Team.group_id == group_id)
-    if not actor.role.sees_all_teams:
+    if actor is not None and not actor.role.sees_all_teams:
         statement = statement.where(Team.id.in_(team_ids_of(session, actor)))
     return list(session.scalars(statement))
 
@@ -243,10 +269,10 @@ def members_of(*, session: Session, team: Team) -> list[Membership]:
     return sorted(rows, key=lambda m: (m.team_role is not TeamRole.DELIVERY_MANAGER, m.user.name))
 
 
-def list_groups(*, session: Session, actor: User) -> list[Group]:
-    """Return the groups ``actor`` may see: all for cross-team roles, else those of their teams."""
+def list_groups(*, session: Session, actor: User | None) -> list[Group]:
+    """Return the groups ``actor`` may see: all for cross-team roles (and ``None``, the CLI), else those of their teams."""
     statement = select(Group).options(selectinload(Group.teams)).order_by(Group.name)
-    if not actor.role.sees_all_teams:
+    if actor is not None and not actor.role.sees_all_teams:
         own = team_ids_of(session, actor)
         statement = statement.where(Group.id.in_(select(Team.group_id).where(Team.id.in_(own))))
     return list(session.scalars(statement))

@@ -1,0 +1,98 @@
+"""Flow reports and forecasts through the API and the CLI: `--format json` prints the API's own answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from deliveryops.accounts.models import Role
+from deliveryops.teams.models import Team
+from tests.factories import make_user
+from tests.flow.test_flow_service import steady_team
+from tests.parity import Parity, api_error, cli_error
+
+pytestmark = pytest.mark.slow  # one throwaway database per database kind, shared by the module
+
+AS_OF = "2026-03-05"  # the history ends in March 2026: evaluate it there
+
+
+@pytest.fixture(scope="module")
+def world(parity: Parity) -> tuple[Team, dict[str, str]]:
+    with parity.seed() as session:
+        team = steady_team(session)
+        admin = make_user(session, role=Role.ADMIN)
+    return team, parity.sign_in_api(admin)
+
+
+def _cli_json(parity: Parity, *args: str) -> Any:
+    result = parity.cli(*args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def _without_record(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if key not in ("id", "created_at")}
+
+
+def test_flow_report_as_of_a_past_day_with_daily_throughput(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    team, headers = world
+    api = parity.api.get(f"/api/v1/teams/{team.id}/flow?from=2026-03-01&as_of={AS_OF}&freq=day", headers=headers)
+    assert api.status_code == 200, api.text
+    cli = _cli_json(parity, "flow", "report", "--team", team.slug, "--from", "2026-03-01", "--as-of", AS_OF, "--freq", "day")
+    assert cli == api.json()
+    assert cli["period"] == {"from": "2026-03-01", "to": AS_OF, "today": AS_OF}
+    assert cli["throughput"]["bucket"] == "day"
+    assert [row["finished"] for row in cli["throughput"]["rows"]] == [0, 1, 1, 0, 1]
+    assert [item["key"] for item in cli["aging_wip"]] == ["M-4"]
+
+
+def test_as_of_outside_the_history_names_the_field(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    team, headers = world
+    for day, says in (("2099-01-01", "in the future"), ("2025-01-01", "before the team's history starts")):
+        api = parity.api.get(f"/api/v1/teams/{team.id}/flow?as_of={day}", headers=headers)
+        assert api.status_code == 422
+        assert says in api_error(api)["details"]["fields"]["as_of"]
+        cli = parity.cli("forecast", "when", "--team", team.slug, "--items", "3", "--as-of", day, "--format", "json")
+        assert cli_error(cli)["details"]["fields"]["as_of"] == api_error(api)["details"]["fields"]["as_of"]
+
+
+def test_forecast_when_as_of_with_a_target_date_is_the_api_answer(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    team, headers = world
+    body = {"items": 10, "seed": 7, "window_days": 30, "target_date": "2026-03-20"}
+    cli = _cli_json(
+        parity,
+        *("forecast", "when", "--team", team.slug, "--items", "10", "--seed", "7", "--window", "30"),
+        *("--target-date", "2026-03-20", "--as-of", AS_OF),
+    )
+    api = parity.api.post(f"/api/v1/teams/{team.id}/forecasts/when?as_of={AS_OF}", json=body, headers=headers)
+    assert api.status_code == 201, api.text
+    assert _without_record(cli) == _without_record(api.json())
+    assert cli["start_date"] == AS_OF
+    assert cli["window_end"] == "2026-03-04"
+    assert cli["probability_by_target"] is not None
+    committed = parity.cli("forecast", "when", "--team", team.slug, "--items", "10", "--as-of", AS_OF, "--commit")
+    assert committed.exit_code == 1
+    assert "cannot be committed" in committed.output
+
+
+def test_forecast_how_many_as_of_is_the_api_answer(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    team, headers = world
+    cli = _cli_json(
+        parity,
+        *("forecast", "how-many", "--team", team.slug, "--by", "2026-03-31"),
+        *("--seed", "3", "--window", "30", "--as-of", AS_OF),
+    )
+    body = {"by": "2026-03-31", "seed": 3, "window_days": 30}
+    api = parity.api.post(f"/api/v1/teams/{team.id}/forecasts/how-many?as_of={AS_OF}", json=body, headers=headers)
+    assert api.status_code == 201, api.text
+    assert _without_record(cli) == _without_record(api.json())
+    assert int(cli["predicted"]["50"]) > 0
+
+
+def test_teams_and_groups_lists_are_the_api_lists(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    _team, headers = world
+    assert _cli_json(parity, "teams", "list", "--format", "json") == parity.api.get("/api/v1/teams", headers=headers).json()
+    parity.cli("groups", "create", "Parity group")
+    assert _cli_json(parity, "groups", "list", "--format", "json") == parity.api.get("/api/v1/groups", headers=headers).json()
