@@ -102,6 +102,6 @@ def test_the_page_computes_a_few_teams_and_says_which_are_being_computed(client:
     assert "1 team has no stored row yet and is being computed" in html
 
     body = client.get("/api/v1/cockpit/portfolio", headers=headers).json()
-    assert body["pending_teams"] == []  # the page stored the first eight; the API computed the ninth
+    assert body["pending_teams"] == []  # the page stored eight rows; its job (or the API) the ninth
     assert [team["stale"] for team in body["teams"]] == [False] * len(teams)
     assert "being computed" not in client.get("/cockpit").text
