@@ -6,13 +6,13 @@ import io
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
+from cachetools import LRUCache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -177,8 +177,7 @@ def set_production_environments(*, session: Session, actor: User, team_id: int, 
 
 # Tables per set of teams and their data versions: every ingest, relink and settings change bumps a team's
 # version, so a cached entry is never stale (the team's creation time tells apart databases that reuse ids).
-_TABLES_CACHE: OrderedDict[tuple[object, ...], DoraTables] = OrderedDict()
-_TABLES_CACHE_SIZE = 32
+_TABLES_CACHE: LRUCache[tuple[object, ...], DoraTables] = LRUCache(maxsize=32)
 DORA_TABLES = "dora.tables"  # the kind of the stored tables (deliveryops.jobs.derived), one per set of teams and settings
 _TABLES_LOCK = threading.Lock()
 
@@ -203,9 +202,8 @@ def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, en
     key: tuple[object, ...] = (versions, time_zone, tuple(environments))
     with _TABLES_LOCK:
         cached = _TABLES_CACHE.get(key)
-        if cached is not None:
-            _TABLES_CACHE.move_to_end(key)
-            return cached
+    if cached is not None:
+        return cached
     parameters: dict[str, object] = {"teams": sorted(team_ids), "time_zone": time_zone, "environments": list(environments)}
     scope, data_version = derived.scope_of(parameters), derived.version_of(versions)
     stored = derived.read(session, kind=DORA_TABLES, scope=scope, data_version=data_version)
@@ -225,8 +223,6 @@ def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, en
         )
     with _TABLES_LOCK:
         _TABLES_CACHE[key] = tables
-        while len(_TABLES_CACHE) > _TABLES_CACHE_SIZE:
-            _TABLES_CACHE.popitem(last=False)
     return tables
 
 

@@ -7,10 +7,10 @@ so a cached frame is never stale.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import polars as pl
+from cachetools import LRUCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,8 +22,7 @@ from deliveryops.work.models import BlockedInterval, StatusTransition, WorkItem
 __all__ = ["TeamData", "load_team_data"]
 
 _UTC = pl.Datetime("us", "UTC")
-_CACHE: OrderedDict[tuple[int, str, int, str], TeamData] = OrderedDict()
-_CACHE_SIZE = 24
+_CACHE: LRUCache[tuple[int, str, int, str], TeamData] = LRUCache(maxsize=24)
 _LOCK = threading.Lock()
 
 
@@ -73,14 +72,11 @@ def load_team_data(session: Session, team: Team) -> TeamData:
     key = (team.id, team.created_at.isoformat(), team.data_version or 0, team.time_zone)
     with _LOCK:
         cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
-            return cached
+    if cached is not None:
+        return cached
     data = _load(session, team)
     with _LOCK:
         _CACHE[key] = data
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
     return data
 
 

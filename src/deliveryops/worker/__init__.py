@@ -16,6 +16,7 @@ JOB_MODULES: list[str] = [
     "deliveryops.impediments.jobs",  # cross-team cluster proposals
     "deliveryops.work.jobs",  # large work-item imports
     "deliveryops.dora.jobs",  # the stored DORA tables
+    "deliveryops.cockpit.portfolio.jobs",  # the portfolio's stored team rows
     "deliveryops.dora.import_jobs",  # large DORA imports (deployments, changes, incidents)
     "deliveryops.experiments.jobs",  # large experiment statistics imports
 ]

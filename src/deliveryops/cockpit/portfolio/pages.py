@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.portfolio.charts import sparkline
-from deliveryops.cockpit.portfolio.service import Portfolio, build_portfolio
+from deliveryops.cockpit.portfolio.service import PAGE_INLINE_TEAMS, Portfolio, build_portfolio
 from deliveryops.cockpit.portfolio.sources import DORA_KEYS
 from deliveryops.settings import Settings
 from deliveryops.web.errors import error_responses
@@ -36,7 +36,11 @@ def _settings(request: Request) -> Settings:
 def portfolio_page(request: Request, session: SessionDep, actor: PageUser, group: GroupQuery = None) -> Response:
     """Every team on one page, with group roll-ups."""
     portfolio = build_portfolio(
-        session=session, actor=actor, group_slug=group or None, min_group_size=_settings(request).min_group_size
+        session=session,
+        actor=actor,
+        group_slug=group or None,
+        min_group_size=_settings(request).min_group_size,
+        inline_limit=PAGE_INLINE_TEAMS,
     )
     return render(
         request,
@@ -79,6 +83,8 @@ class PortfolioTeam(BaseModel):
     actions_measured: int
     actions_improved: int
     experiments_running: int | None
+    computed_at: datetime | None
+    stale: bool  # stored before the team's data changed; being computed again
 
 
 class PortfolioGroup(BaseModel):
@@ -108,12 +114,15 @@ class PortfolioRead(BaseModel):
     groups: list[PortfolioGroup]
     hidden_groups: list[str]
     min_group_size: int
+    pending_teams: list[str]  # slugs of teams whose rows are being computed (left out of teams and roll-ups)
 
 
 def portfolio_read(portfolio: Portfolio) -> PortfolioRead:
     """The API shape of a portfolio."""
     teams = []
     for row in portfolio.rows:
+        if row.state == "pending":
+            continue
         dora = None
         if row.dora is not None:
             bands = row.dora.bands
@@ -147,6 +156,8 @@ def portfolio_read(portfolio: Portfolio) -> PortfolioRead:
                 actions_measured=row.actions_measured,
                 actions_improved=row.actions_improved,
                 experiments_running=row.experiments_running,
+                computed_at=row.computed_at,
+                stale=row.state == "stale",
             )
         )
     groups = [
@@ -174,6 +185,7 @@ def portfolio_read(portfolio: Portfolio) -> PortfolioRead:
         groups=groups,
         hidden_groups=portfolio.hidden_groups,
         min_group_size=portfolio.min_group_size,
+        pending_teams=[row.slug for row in portfolio.rows if row.state == "pending"],
     )
 
 
@@ -181,5 +193,11 @@ def portfolio_read(portfolio: Portfolio) -> PortfolioRead:
 def read_portfolio(request: Request, session: SessionDep, actor: ApiUser, group: GroupQuery = None) -> PortfolioRead:
     """Every team's portfolio cells and the group roll-ups (Product Ops, leaders, admins)."""
     return portfolio_read(
-        build_portfolio(session=session, actor=actor, group_slug=group or None, min_group_size=_settings(request).min_group_size)
+        build_portfolio(
+            session=session,
+            actor=actor,
+            group_slug=group or None,
+            min_group_size=_settings(request).min_group_size,
+            inline_limit=PAGE_INLINE_TEAMS,
+        )
     )

@@ -9,152 +9,49 @@ teams than ``min_group_size`` (the same setting that hides small groups everywhe
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, cast
+from datetime import date, datetime
 
 import numpy as np
-import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.actions.models import ImprovementAction
-from deliveryops.actions.service import FollowThrough, follow_through
 from deliveryops.analytics.change import Change, judge_latest
-from deliveryops.analytics.flow import item_timeline
-from deliveryops.analytics.flow.metrics import cycle_time_percentiles, sle, throughput, work_item_age
 from deliveryops.analytics.percentiles import nearest_rank
-from deliveryops.cockpit.portfolio import sources
+from deliveryops.cockpit.portfolio import sources, stored
+from deliveryops.cockpit.portfolio.jobs import request_refresh
+from deliveryops.cockpit.portfolio.timeline import team_timeline
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError
-from deliveryops.flow.data import load_team_data
-from deliveryops.flow.service import calibration, default_types, today_in
+from deliveryops.flow.service import today_in
 from deliveryops.impediments.models import Impediment, Status
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import get_group_or_raise, list_teams
 
-__all__ = ["CROSS_TEAM_ROLES", "GroupRollup", "Portfolio", "TeamRow", "build_portfolio", "require_cross_team", "team_timeline"]
+__all__ = [
+    "CROSS_TEAM_ROLES",
+    "PAGE_INLINE_TEAMS",
+    "GroupRollup",
+    "Portfolio",
+    "TeamRow",
+    "build_portfolio",
+    "require_cross_team",
+    "team_timeline",
+]
 
 CROSS_TEAM_ROLES = (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN)
-WEEKS = 12
-RECENT_DAYS = 28
-_CACHE: OrderedDict[tuple[int, str, int, str], pl.DataFrame] = OrderedDict()
-_CACHE_SIZE = 48
-_LOCK = threading.Lock()
-_CELLS_CACHE_SIZE = 4096
-_FLOW_CELLS: OrderedDict[tuple[object, ...], Any] = OrderedDict()
-_DORA_CELLS: OrderedDict[tuple[object, ...], Any] = OrderedDict()
-_FOLLOW_THROUGH: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+WEEKS = stored.WEEKS
+RECENT_DAYS = stored.RECENT_DAYS
+# A page computes at most this many teams' rows itself (those with no stored row, or one older than the data);
+# the others are left to the job ``cockpit.refresh_portfolio`` and shown as stored ("computed at …, recomputing").
+PAGE_INLINE_TEAMS = 8
 
 
 def require_cross_team(actor: User, what: str = "The portfolio") -> None:
     """Refuse anyone but Product Ops, leaders and admins."""
     if actor.role not in CROSS_TEAM_ROLES:
         raise PermissionDeniedError(f"{what} is for Product Ops, leaders and admins.")
-
-
-def team_timeline(session: Session, team: Team) -> pl.DataFrame:
-    """The team's per-item timeline (epics left out), cached per team data version like its frames."""
-    key = (team.id, team.created_at.isoformat(), team.data_version or 0, team.time_zone)
-    with _LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
-            return cached
-    data = load_team_data(session, team)
-    subset = data.only_types(default_types(data))
-    timeline = item_timeline(subset.transitions, workflow=subset.workflow, tz=subset.tz, items=subset.items)
-    with _LOCK:
-        _CACHE[key] = timeline
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return timeline
-
-
-def _data_key(team: Team, today: date) -> tuple[int, str, int, str, date]:
-    # Every import, sync, DORA ingest and settings change bumps the team's data version.
-    return (team.id, team.created_at.isoformat(), team.data_version or 0, team.time_zone, today)
-
-
-def _cached(cache: OrderedDict[tuple[object, ...], Any], key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
-    with _LOCK:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    value = compute()
-    with _LOCK:
-        cache[key] = value
-        while len(cache) > _CELLS_CACHE_SIZE:
-            cache.popitem(last=False)
-    return value
-
-
-def _dora_cell(session: Session, team: Team, today: date) -> sources.DoraCell | None:
-    # Kept per team data version and day: a few numbers per team, so an organisation of hundreds of
-    # teams fits (the DORA tables behind them are cached for a few teams only).
-    return cast(
-        sources.DoraCell | None,
-        _cached(
-            _DORA_CELLS,
-            _data_key(team, today),
-            lambda: sources.dora_keys(session, team_id=team.id, start=today - timedelta(days=89), end=today),
-        ),
-    )
-
-
-def _follow_through(session: Session, team: Team, today: date) -> FollowThrough:
-    """The team's action follow-through, kept while its actions and its history stay the same.
-
-    Measuring an action reads the team's history (its verdict is a process behaviour chart), which
-    costs tens of milliseconds per team; the key holds every column of every action of the team, so
-    any edit computes it again.
-    """
-    rows = session.execute(
-        select(*ImprovementAction.__table__.columns).where(ImprovementAction.team_id == team.id).order_by(ImprovementAction.id)
-    ).all()
-    key = (*_data_key(team, today), repr([tuple(row) for row in rows]))
-    return cast(FollowThrough, _cached(_FOLLOW_THROUGH, key, lambda: follow_through(session, team)))
-
-
-@dataclass(frozen=True)
-class _FlowCells:
-    """A team's flow numbers on the portfolio, derived from its history only."""
-
-    throughput: list[int]
-    cycle_time_p85: int | None
-    sle_days: int | None
-    finished_recent: int
-    aging_past_sle: int
-    wip: int
-    recent_cycle_times: list[int]
-
-
-def _flow_cells(session: Session, team: Team, today: date) -> _FlowCells:
-    """The team's flow cells, kept per team data version and day (a few numbers, unlike its timeline)."""
-
-    def compute() -> _FlowCells:
-        start, end, _weeks = _week_range(today)
-        timeline = team_timeline(session, team)
-        weekly = throughput(timeline, start=start, end=end, freq="week")
-        recent_start = today - timedelta(days=RECENT_DAYS - 1)
-        recent = timeline.filter(pl.col("finished_date").is_between(recent_start, today))
-        target = sle(timeline, today=today)
-        aging = work_item_age(timeline, today=today)
-        return _FlowCells(
-            throughput=[int(v) for v in weekly["finished"].to_list()],
-            cycle_time_p85=cycle_time_percentiles(timeline, start=recent_start, end=today, percents=[85])[85],
-            sle_days=target,
-            finished_recent=recent.height,
-            aging_past_sle=0 if target is None else aging.filter(pl.col("age_days") > target).height,
-            wip=aging.height,
-            recent_cycle_times=[int(v) for v in recent["cycle_time_days"].to_list()],
-        )
-
-    return cast(_FlowCells, _cached(_FLOW_CELLS, _data_key(team, today), compute))
 
 
 @dataclass
@@ -187,6 +84,8 @@ class TeamRow:
     actions_improved: int
     experiments_running: int | None
     recent_cycle_times: list[int] = field(default_factory=list, repr=False)
+    state: str = "current"  # "current"; "stale": stored before the data changed, being computed again; "pending"
+    computed_at: datetime | None = None  # when the stored cells were computed
 
     @property
     def within_sle(self) -> bool | None:
@@ -241,14 +140,9 @@ class Portfolio:
     dora_available: bool
     health_available: bool
     experiments_available: bool
-
-
-def _week_range(today: date) -> tuple[date, date, list[date]]:
-    # The last WEEKS complete ISO weeks (Monday first), ending the Sunday before this week.
-    this_monday = today - timedelta(days=today.weekday())
-    end = this_monday - timedelta(days=1)
-    start = this_monday - timedelta(weeks=WEEKS)
-    return start, end, [start + timedelta(weeks=i) for i in range(WEEKS)]
+    pending: list[str] = field(default_factory=list)  # teams whose rows are being computed (none stored yet)
+    stale: int = 0  # rows stored before their data changed, being computed again
+    oldest_computed_at: datetime | None = None  # when the oldest of those was computed
 
 
 def _impediment_counts(session: Session, team_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -266,43 +160,70 @@ def _impediment_counts(session: Session, team_ids: list[int]) -> dict[int, tuple
 
 
 def _team_row(
-    session: Session, team: Team, *, now: datetime, impediments: tuple[int, int], running: dict[int, int] | None
+    team: Team,
+    *,
+    kept: stored.Stored | None,
+    state: str,
+    now: datetime,
+    impediments: tuple[int, int],
+    running: dict[int, int] | None,
 ) -> TeamRow:
-    today = today_in(team, now)
-    weeks = _week_range(today)[2]
-    cells = _flow_cells(session, team, today)
-    report = calibration(session, team, now=now)
-    level = report.levels.get(85)
-    follow = _follow_through(session, team, today)
-    dora = _dora_cell(session, team, today)
+    cells = kept.cells if kept is not None else None
     return TeamRow(
         team_id=team.id,
         name=team.name,
         slug=team.slug,
         group_id=team.group_id,
         group_name=team.group.name if team.group else None,
-        weeks=weeks,
-        throughput=list(cells.throughput),
-        cycle_time_p85=cells.cycle_time_p85,
-        sle_days=cells.sle_days,
-        finished_recent=cells.finished_recent,
-        aging_past_sle=cells.aging_past_sle,
-        wip=cells.wip,
-        calibration_85=level.hit_rate if level else None,
-        calibration_scored=level.scored if level else 0,
-        calibration_verdict=level.outcome.label if level else "",
-        dora=dora,
-        dora_available=dora is not None,
-        health=sources.health_trend(session, team_id=team.id),
+        weeks=stored.week_range(today_in(team, now))[2],
+        throughput=list(cells.throughput) if cells else [0] * WEEKS,
+        cycle_time_p85=cells.cycle_time_p85 if cells else None,
+        sle_days=cells.sle_days if cells else None,
+        finished_recent=cells.finished_recent if cells else 0,
+        aging_past_sle=cells.aging_past_sle if cells else 0,
+        wip=cells.wip if cells else 0,
+        calibration_85=cells.calibration_85 if cells else None,
+        calibration_scored=cells.calibration_scored if cells else 0,
+        calibration_verdict=cells.calibration_verdict if cells else "",
+        dora=cells.dora if cells else None,
+        dora_available=cells is not None and cells.dora is not None,
+        health=list(cells.health) if cells else None,
         impediments_open=impediments[0],
         impediments_escalated=impediments[1],
-        actions=follow.actions,
-        actions_done=follow.done,
-        actions_measured=follow.measured,
-        actions_improved=follow.improved,
+        actions=cells.actions if cells else 0,
+        actions_done=cells.actions_done if cells else 0,
+        actions_measured=cells.actions_measured if cells else 0,
+        actions_improved=cells.actions_improved if cells else 0,
         experiments_running=None if running is None else running.get(team.id, 0),
-        recent_cycle_times=list(cells.recent_cycle_times),
+        recent_cycle_times=list(cells.recent_cycle_times) if cells else [],
+        state=state,
+        computed_at=kept.computed_at if kept else None,
     )
+
+
+def _rows(
+    session: Session, teams: list[Team], *, now: datetime, min_group_size: int, inline_limit: int | None
+) -> tuple[list[tuple[Team, stored.Stored | None, str]], bool]:
+    """Each team's stored cells and state, computing (and storing) at most ``inline_limit`` teams' cells here.
+
+    Returns:
+        (team, cells or None, state) per team, and whether some were left to the job.
+    """
+    current = stored.versions(session, teams, now=now, min_group_size=min_group_size)
+    kept = stored.read(session, [team.id for team in teams])
+    computed, left = 0, False
+    out: list[tuple[Team, stored.Stored | None, str]] = []
+    for team in teams:
+        found = kept.get(team.id)
+        if found is not None and found.data_version == current[team.id]:
+            out.append((team, found, "current"))
+        elif inline_limit is None or computed < inline_limit:
+            computed += 1
+            out.append((team, stored.store(session, team, version=current[team.id], now=now), "current"))
+        else:
+            left = True
+            out.append((team, found, "pending" if found is None else "stale"))
+    return out, left
 
 
 def _rollup(group: Group, rows: list[TeamRow]) -> GroupRollup:
@@ -329,16 +250,28 @@ def _rollup(group: Group, rows: list[TeamRow]) -> GroupRollup:
 
 
 def build_portfolio(
-    *, session: Session, actor: User, group_slug: str | None = None, min_group_size: int = 3, now: datetime | None = None
+    *,
+    session: Session,
+    actor: User,
+    group_slug: str | None = None,
+    min_group_size: int = 3,
+    now: datetime | None = None,
+    inline_limit: int | None = None,
 ) -> Portfolio:
     """Compute the portfolio for ``actor``, optionally for one group.
 
+    Each team's cells are read from what is stored (see :mod:`deliveryops.cockpit.portfolio.stored`); a team
+    whose stored cells are missing or older than its data is computed here, up to ``inline_limit`` teams
+    (None: every one), and the others are left to the job ``cockpit.refresh_portfolio`` (queued here): their
+    rows show the stored cells as "stale", or nothing yet as "pending".
+
     Args:
-        session: the unit of work (only read).
+        session: the unit of work (stores computed cells).
         actor: who asks: Product Ops, a leader or an admin.
         group_slug: only this group's teams and roll-up.
         min_group_size: groups with fewer teams get no roll-up.
         now: the current instant (tests pass it).
+        inline_limit: at most this many teams computed in this call.
 
     Returns:
         The rows by team name, the roll-ups of large enough groups and the names of hidden ones.
@@ -350,7 +283,13 @@ def build_portfolio(
     team_ids = [team.id for team in teams]
     counts = _impediment_counts(session, team_ids) if team_ids else {}
     running = sources.experiments_running(session, team_ids=team_ids) if team_ids else None
-    rows = [_team_row(session, team, now=moment, impediments=counts[team.id], running=running) for team in teams]
+    cells, left = _rows(session, teams, now=moment, min_group_size=min_group_size, inline_limit=inline_limit)
+    if left:
+        request_refresh(session, requested_by=actor.email)
+    rows = [
+        _team_row(team, kept=kept, state=state, now=moment, impediments=counts[team.id], running=running)
+        for team, kept, state in cells
+    ]
     groups = list(session.scalars(select(Group).order_by(Group.name)))
     rollups: list[GroupRollup] = []
     hidden: list[str] = []
@@ -361,10 +300,11 @@ def build_portfolio(
         if len(members) < min_group_size:
             hidden.append(candidate.name)
         else:
-            rollups.append(_rollup(candidate, members))
+            rollups.append(_rollup(candidate, [row for row in members if row.state != "pending"]))
+    stale = [row for row in rows if row.state == "stale"]
     return Portfolio(
         today=moment.date(),
-        weeks=rows[0].weeks if rows else _week_range(moment.date())[2],
+        weeks=rows[0].weeks if rows else stored.week_range(moment.date())[2],
         rows=rows,
         rollups=rollups,
         hidden_groups=hidden,
@@ -374,4 +314,7 @@ def build_portfolio(
         dora_available=any(row.dora_available for row in rows),
         health_available=any(row.health is not None for row in rows),
         experiments_available=running is not None,
+        pending=[row.name for row in rows if row.state == "pending"],
+        stale=len(stale),
+        oldest_computed_at=min((row.computed_at for row in stale if row.computed_at), default=None),
     )

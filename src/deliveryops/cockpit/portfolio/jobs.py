@@ -1,0 +1,55 @@
+"""The portfolio's stored team rows kept current by a job: every five minutes, and whenever a page finds rows older
+than the data, the rows whose version changed (data, actions, forecasts, health rounds, the team's day) are
+computed again, so the next page (in any web process) reads them instead of computing the organisation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deliveryops.cockpit.portfolio import stored
+from deliveryops.db import unit_of_work, utcnow
+from deliveryops.jobs import Job, JobContext, enqueue, job, periodic
+from deliveryops.teams.models import Team
+
+__all__ = ["refresh_portfolio", "refresh_portfolio_regularly", "request_refresh"]
+
+
+@job(
+    "cockpit.refresh_portfolio",
+    title="Compute the portfolio's changed team rows",
+    lock="derived:cockpit.team",
+    retries=1,
+    coalesce=True,
+)
+def refresh_portfolio(context: JobContext) -> str:
+    """Compute and store the cells of every team whose version differs from the stored one."""
+    now = utcnow()
+    min_group_size = context.settings.min_group_size
+    with unit_of_work(context.session_factory) as session:
+        teams = list(session.scalars(select(Team).order_by(Team.id)))
+        current = stored.versions(session, teams, now=now, min_group_size=min_group_size)
+        kept = stored.stored_versions(session)
+    changed = [team_id for team_id, version in current.items() if kept.get(team_id) != version]
+    for index, team_id in enumerate(changed, start=1):
+        with unit_of_work(context.session_factory) as session:
+            team = session.get(Team, team_id)
+            if team is not None:  # deleted meanwhile
+                version = stored.versions(session, [team], now=now, min_group_size=min_group_size)[team.id]
+                stored.store(session, team, version=version, now=now)
+        context.progress(index, len(changed))
+    return f"{len(changed)} of {len(current)} team row{'' if len(current) == 1 else 's'} computed again."
+
+
+def request_refresh(session: Session, *, requested_by: str | None = None) -> Job:
+    """Queue a refresh once ``session`` commits (joining one already queued)."""
+    return enqueue(session, refresh_portfolio, requested_by=requested_by)
+
+
+@periodic("cockpit.refresh_portfolio_regularly", title="Compute the portfolio's changed team rows", every=timedelta(minutes=5))
+def refresh_portfolio_regularly(context: JobContext) -> str:
+    """Every five minutes (imports, syncs, edits and a new day change the rows), queue a refresh under its lock."""
+    with unit_of_work(context.session_factory) as session:
+        return f"Queued job {request_refresh(session).id}."
