@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -19,7 +22,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.app.main import create_app
-from deliveryops.db import make_engine
+from deliveryops.db import make_engine, make_session_factory, unit_of_work
+from deliveryops.demo.builder import build_demo
 from deliveryops.migrate import upgrade
 from deliveryops.settings import Settings
 from tests.parity import parity  # noqa: F401 (the fixture of the API/pages/CLI parity tests)
@@ -51,45 +55,120 @@ def need_or_skip(problem: str | None) -> None:
     pytest.skip(problem)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run, dropped at the end."""
-    need_or_skip(_postgres_problem())
-    name = f"deliveryops_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+@contextmanager
+def _postgres_database(name: str) -> Iterator[str]:
+    """Create the PostgreSQL database ``name``; drop it (and its connections) on leaving."""
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class Databases:
+    """The run's databases and engines, each made once and released at the end of the run, last made first.
+
+    Engines are cached by URL, so a test order that switches between SQLite and PostgreSQL (as pytest-xdist's
+    distribution can) never migrates or builds a database twice.
+    """
+
+    def __init__(self, stack: ExitStack, base: Path) -> None:
+        self.stack = stack
+        self.base = base
+        self.prefix = f"deliveryops_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.engines: dict[str, Engine] = {}
+
+    def url(self, kind: str, name: str) -> str:
+        """A new empty database of ``kind`` (``sqlite`` or ``postgresql``) named after ``name``."""
+        if kind == "sqlite":
+            return f"sqlite:///{self.base / f'{name}.db'}"
+        need_or_skip(_postgres_problem())
+        return self.stack.enter_context(_postgres_database(f"{self.prefix}_{name}" if name != "test" else self.prefix))
+
+    def engine(self, url: str, fill: Callable[[Session], object] | None = None) -> Engine:
+        """The engine on ``url``, migrated with the real Alembic migrations and filled by ``fill`` the first time."""
+        if url not in self.engines:
+            engine = make_engine(url)
+            self.stack.callback(engine.dispose)
+            upgrade(engine)
+            if fill is not None:
+                with unit_of_work(make_session_factory(engine)) as session:
+                    fill(session)
+            self.engines[url] = engine
+        return self.engines[url]
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """The run's databases (one set per pytest-xdist worker: the names carry the process id)."""
+    with ExitStack() as stack:
+        yield Databases(stack, tmp_path_factory.mktemp("databases"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(databases: Databases) -> str:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    return databases.url("postgresql", "test")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(request: pytest.FixtureRequest, databases: Databases) -> str:
     """The database URL each database test runs against: SQLite, then PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return databases.url("sqlite", "test")
     return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture(scope="session")
-def engine(database_url: str) -> Iterator[Engine]:
+def engine(database_url: str, databases: Databases) -> Engine:
     """An engine on a database migrated with the real Alembic migrations."""
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+    return databases.engine(database_url)
+
+
+DEMO_SEED = 3
+DEMO_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def _build_demo(session: Session) -> None:
+    build_demo(session, seed=DEMO_SEED, now=DEMO_NOW)
+
+
+@pytest.fixture(scope="session")
+def demo_engine(database_url: str, databases: Databases) -> Engine:
+    """A second database of the same kind holding the demo organisation (seed 3, "today" DEMO_NOW), built once per run."""
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    key = f"demo-{kind}"
+    if key not in databases.engines:
+        databases.engines[key] = databases.engine(databases.url(kind, "demo"), _build_demo)
+    return databases.engines[key]
+
+
+@contextmanager
+def _rolled_back(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def demo_session(demo_engine: Engine) -> Iterator[Session]:
+    """A session on the demo organisation; what the test writes is rolled back, as with ``session``."""
+    with _rolled_back(demo_engine) as connection:
+        session = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)()
+        yield session
+        session.close()
 
 
 @pytest.fixture
 def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside a transaction that is rolled back after the test."""
-    with engine.connect() as connection:
-        transaction = connection.begin()
+    with _rolled_back(engine) as connection:
         yield connection
-        transaction.rollback()
 
 
 @pytest.fixture
@@ -135,3 +214,30 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def chromium_path() -> str | None:
     """The system Chromium, which Playwright drives (its own download cannot work offline)."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """The pytest-xdist group that keeps an expensive shared fixture on one worker, set up once.
+
+    The browser tests share one Chromium and one live server; a module whose tests share a module-scoped
+    fixture (a live server, a committed database) stays together; so do the tests on the demo database.
+    """
+    names = item.fixturenames if isinstance(item, pytest.Function) else []
+    if "browser" in names:
+        return "browser"
+    if "demo_engine" in names:
+        return "demo"
+    definitions = item._fixtureinfo.name2fixturedefs.values() if isinstance(item, pytest.Function) else []
+    if any(d[-1].scope in ("module", "class") for d in definitions):
+        return item.nodeid.split("::")[0]
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, mark the tests that must share a worker (``--dist loadgroup`` reads the marks)."""
+    if not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        group = _xdist_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -10,15 +10,14 @@ from sqlalchemy.orm import Session
 
 from deliveryops.cockpit import adoption
 from deliveryops.cockpit.models import DataCheck
-from deliveryops.demo.builder import build_demo
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.slow
 
 
-def test_every_demo_entry_has_a_check_and_the_data_answers(session: Session) -> None:
-    build_demo(session, seed=3, now=NOW)
+def test_every_demo_entry_has_a_check_and_the_data_answers(demo_session: Session) -> None:
+    session = demo_session  # the demo organisation, built once per run (seed 3, today NOW)
     matrix = adoption.matrix(session, now=NOW)
     assert len(matrix.entries) == 16
     assert all(entry.data_check is not None for entry in matrix.entries)

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.demo.builder import build_demo
 from deliveryops.dependencies import service
 from deliveryops.dependencies.models import Dependency
 from deliveryops.dependencies.schemas import DependencyFilter
@@ -20,8 +19,8 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.slow
 
 
-def test_demo_dependencies(session: Session) -> None:
-    build_demo(session, seed=3, now=NOW)
+def test_demo_dependencies(demo_session: Session) -> None:
+    session = demo_session  # the demo organisation, built once per run (seed 3, today NOW)
     today = NOW.date()
     listed = service.list_(session=session, actor=None, filters=DependencyFilter(), page=PageParams(), today=today)
     by_title = {d.title: d for d in listed.items}

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.cockpit.leadership.service import build_pack
-from deliveryops.demo.builder import build_demo
 from deliveryops.impediments import clusters, impact
 from deliveryops.impediments.models import AffectedItem, BlockerLink, Cluster, Impediment, Level
 from deliveryops.impediments.service import queue
@@ -26,8 +25,8 @@ def _days(start: datetime, end: datetime | None, window_start: datetime, window_
     return max(0.0, (min(end or window_end, window_end) - max(start, window_start)).total_seconds() / 86400)
 
 
-def test_demo_blockers_clusters_and_impact_agree_with_the_flow_data(session: Session) -> None:
-    build_demo(session, seed=3, now=NOW)
+def test_demo_blockers_clusters_and_impact_agree_with_the_flow_data(demo_session: Session) -> None:
+    session = demo_session  # the demo organisation, built once per run (seed 3, today NOW)
     payments = session.scalars(select(Team).where(Team.name == "Payments")).one()
     title = "Waiting for security approval of tokenisation"
     security = session.scalars(select(Impediment).where(Impediment.title == title)).one()
