@@ -181,7 +181,7 @@ def make_issue(
     severity: str | None = None,
     resolved: datetime | None = None,
 ) -> FakeIssue:
-    """Build an issue that moves through recorded statuses, with Flagged changes and "Blocks" links.
+    """Build an issue that moves through recorded statuses, with Flagged changes and issue links.
 
     Args:
         key: the issue key.
@@ -189,7 +189,7 @@ def make_issue(
         initial_status: the status id at creation (default 10134, 打开).
         moves: (time, status id) of each status change.
         flags: (time, flagged?) of each Flagged change.
-        links: ("blocks" | "is_blocked_by", other key).
+        links: (a kind of :data:`LINK_TYPES`, e.g. "blocks" or "depends_on", other key).
         issue_type: the issue type name.
         summary: the title (default "Work on <key>").
         labels: labels.
@@ -271,11 +271,31 @@ def make_issue(
     return FakeIssue(id=issue_id, key=key, fields=fields, histories=histories)
 
 
+LINK_TYPES: dict[str, tuple[dict[str, str], str]] = {
+    "blocks": ({"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"}, "outwardIssue"),
+    "is_blocked_by": ({"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"}, "inwardIssue"),
+    "depends_on": (
+        {"id": "10300", "name": "Dependency", "inward": "is depended on by", "outward": "depends on"},
+        "outwardIssue",
+    ),
+    "is_depended_on_by": (
+        {"id": "10300", "name": "Dependency", "inward": "is depended on by", "outward": "depends on"},
+        "inwardIssue",
+    ),
+    "needs_sign_off_from": (
+        {"id": "10400", "name": "Sign-off", "inward": "signs off", "outward": "needs sign-off from"},
+        "outwardIssue",
+    ),
+    "relates_to": ({"id": "10003", "name": "Relates", "inward": "relates to", "outward": "relates to"}, "outwardIssue"),
+}
+"""Link kinds :func:`make_issue` writes: Jira's "Blocks" and "Relates", and two link types sites add."""
+
+
 def _link(index: int, kind: str, other: str) -> dict[str, Any]:
-    side = "outwardIssue" if kind == "blocks" else "inwardIssue"
+    link_type, side = LINK_TYPES[kind]
     return {
         "id": str(20000 + index),
-        "type": {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
+        "type": dict(link_type),
         side: {"id": "1", "key": other, "fields": {"summary": f"Work on {other}"}},
     }
 

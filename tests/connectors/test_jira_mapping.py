@@ -38,7 +38,7 @@ def blocked_issue() -> FakeIssue:
         labels=["api"],
     )
     relates = {"id": "30000", "type": {"id": "10003", "name": "Relates"}, "outwardIssue": {"key": "OPS-9"}}
-    issue.fields["issuelinks"].append(relates)  # not a "Blocks" link: ignored
+    issue.fields["issuelinks"].append(relates)  # not a "Blocks" link, without phrases: read by its type name
     return issue
 
 
@@ -64,7 +64,11 @@ def test_flags_blocked_statuses_links_and_story_points() -> None:
         BlockedIntervalRecord(at("2024-03-05T10:00"), at("2024-03-06T10:00"), "挂起中", "status"),
         BlockedIntervalRecord(at("2024-03-06T12:00"), None, "Impediment", "flag"),
     )
-    assert item.links == (LinkRecord("blocks", "OPS-8"), LinkRecord("is_blocked_by", "OPS-2"))
+    assert item.links == (
+        LinkRecord("blocks", "OPS-8"),
+        LinkRecord("is_blocked_by", "OPS-2"),
+        LinkRecord("outward", "OPS-9", "Relates"),
+    )
     assert (item.estimate, item.labels, item.resolution) == (5.0, ("api",), "Done")
 
 
@@ -134,3 +138,18 @@ def test_synthetic_issues_are_reproducible_and_read_whole() -> None:
     assert all(len(item.transitions) == changes[item.external_key] + 1 for item in items)
     assert sum(bool(item.blocked_intervals) for item in items) > 0
     assert sum(bool(item.links) for item in items) > 0
+
+
+def test_other_link_types_keep_the_phrase_read_from_the_issue() -> None:
+    issue = make_issue(
+        "OPS-4",
+        created=at("2024-03-04T09:00"),
+        links=[("depends_on", "PAY-1"), ("is_depended_on_by", "WEB-2"), ("relates_to", "OPS-9"), ("is_blocked_by", "OPS-2")],
+    )
+    item = cloud_items([issue])["OPS-4"]
+    assert item.links == (
+        LinkRecord("outward", "PAY-1", "depends on"),
+        LinkRecord("inward", "WEB-2", "is depended on by"),
+        LinkRecord("outward", "OPS-9", "relates to"),
+        LinkRecord("is_blocked_by", "OPS-2"),
+    )

@@ -11,8 +11,10 @@ Pure functions, no HTTP: the connectors fetch the issue and its *complete* histo
   otherwise the name written in the history is used.
 - Blocked intervals come from the Flagged field (set → start, cleared → end, still set → open;
   origin ``"flag"``) and from time spent in the connection's blocked statuses (origin ``"status"``).
-- Links come from ``issuelinks`` of type "Blocks": an ``outwardIssue`` is blocked by this one
-  (kind ``"blocks"``), an ``inwardIssue`` blocks this one (kind ``"is_blocked_by"``).
+- Links come from ``issuelinks``. Of type "Blocks": an ``outwardIssue`` is blocked by this one
+  (kind ``"blocks"``), an ``inwardIssue`` blocks this one (kind ``"is_blocked_by"``). Of any other type
+  (kind ``"outward"`` / ``"inward"``), with the phrase read from this issue as ``label`` ("depends on",
+  "is depended on by" ...), so an admin can map link types to dependencies.
 """
 
 from __future__ import annotations
@@ -284,12 +286,15 @@ def _is_flag_item(item: Mapping[str, Any], options: MappingOptions) -> bool:
 def _links(issue_links: Iterable[Mapping[str, Any]]) -> tuple[LinkRecord, ...]:
     links: list[LinkRecord] = []
     for link in issue_links:
-        if str((link.get("type") or {}).get("name", "")).lower() != BLOCKS_LINK_TYPE:
-            continue
-        if (link.get("outwardIssue") or {}).get("key"):
-            links.append(LinkRecord(kind="blocks", other_key=str(link["outwardIssue"]["key"])))
-        if (link.get("inwardIssue") or {}).get("key"):
-            links.append(LinkRecord(kind="is_blocked_by", other_key=str(link["inwardIssue"]["key"])))
+        link_type = link.get("type") or {}
+        blocks = str(link_type.get("name", "")).lower() == BLOCKS_LINK_TYPE
+        outward, inward = (link.get("outwardIssue") or {}).get("key"), (link.get("inwardIssue") or {}).get("key")
+        if outward:
+            label = "" if blocks else str(link_type.get("outward") or link_type.get("name") or "")[:100]
+            links.append(LinkRecord(kind="blocks" if blocks else "outward", other_key=str(outward), label=label))
+        if inward:
+            label = "" if blocks else str(link_type.get("inward") or link_type.get("name") or "")[:100]
+            links.append(LinkRecord(kind="is_blocked_by" if blocks else "inward", other_key=str(inward), label=label))
     return tuple(links)
 
 

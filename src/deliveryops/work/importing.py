@@ -83,7 +83,7 @@ def record_hash(record: WorkItemRecord) -> str:
     parts += [
         f"b{b.start.isoformat()}-{b.end.isoformat() if b.end else ''}:{b.origin}:{b.reason}" for b in record.blocked_intervals
     ]
-    parts += [f"l{link.kind}:{link.other_key}" for link in record.links]
+    parts += [f"l{link.kind}:{link.other_key}" + (f":{link.label}" if link.label else "") for link in record.links]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
@@ -265,7 +265,7 @@ def _insert_children(session: Session, targets: list[tuple[int, WorkItemRecord]]
         for b in record.blocked_intervals
     ]
     links = [
-        {"item_id": item_id, "kind": link.kind, "other_key": link.other_key}
+        {"item_id": item_id, "kind": link.kind, "other_key": link.other_key, "label": link.label}
         for item_id, record in targets
         for link in record.links
     ]

@@ -78,7 +78,8 @@ class BlockedInterval(Base):
 
 
 class ItemLink(Base):
-    """A dependency between items: ``kind`` is "blocks" or "is_blocked_by"."""
+    """A link between items: ``kind`` is "blocks" or "is_blocked_by", or "outward" / "inward" for another link
+    type, whose ``label`` is the phrase read from this item (e.g. "depends on")."""
 
     __tablename__ = "item_links"
 
@@ -86,6 +87,7 @@ class ItemLink(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     other_key: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class WorkflowStatus(Base):

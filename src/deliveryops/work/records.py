@@ -47,10 +47,12 @@ class BlockedIntervalRecord:
 
 @dataclass(frozen=True, slots=True)
 class LinkRecord:
-    """A link between items: ``kind`` is "blocks" or "is_blocked_by"."""
+    """A link between items: ``kind`` is "blocks" or "is_blocked_by" (a "Blocks" link), or "outward" / "inward"
+    for another link type, whose ``label`` is the phrase read from this item ("depends on", "is cloned by" ...)."""
 
     kind: str
     other_key: str
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ JOB_MODULES: list[str] = [
     "deliveryops.cockpit.portfolio.jobs",  # the portfolio's stored team rows
     "deliveryops.dora.import_jobs",  # large DORA imports (deployments, changes, incidents)
     "deliveryops.experiments.jobs",  # large experiment statistics imports
+    "deliveryops.dependencies.jobs",  # dependencies found in the data, after it changed
 ]
 
 
