@@ -115,3 +115,5 @@ class DependencyRisk(Base):
     seed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     inputs_version: Mapped[str] = mapped_column(String(40), default="")
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The impediment raised when the dependency became overdue or at risk (raised once, remembered).
+    impediment_id: Mapped[int | None] = mapped_column(ForeignKey("impediments.id", ondelete="SET NULL"), nullable=True)

@@ -36,7 +36,10 @@ from deliveryops.dependencies.schemas import DependencyRead, split_keys
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import default_types
+from deliveryops.impediments import service as impediments
+from deliveryops.impediments.models import Category, Level, Severity
 from deliveryops.teams.models import Team
+from deliveryops.work.models import WorkItem
 
 __all__ = [
     "FORECAST_STATES",
@@ -46,8 +49,10 @@ __all__ = [
     "chance_reads",
     "compute",
     "ensure",
+    "escalate_at_risk",
     "refresh_all",
     "set_threshold",
+    "visible_open",
 ]
 
 FORECAST_STATES = (DependencyState.ACCEPTED, DependencyState.MISSED)
@@ -227,6 +232,15 @@ def chance_reads(session: Session, dependencies: list[Dependency], *, today: dat
     return out
 
 
+def visible_open(session: Session, actor: User | None, *, team_ids: set[int] | None = None) -> list[Dependency]:
+    """Accepted and missed dependencies the actor may see (requested by or from ``team_ids``), soonest first."""
+    statement = select(Dependency).where(Dependency.state.in_(FORECAST_STATES)).order_by(Dependency.needed_by, Dependency.id)
+    candidates = [d for d in session.scalars(statement) if actor is None or service.can_see(session, actor, d)]
+    if team_ids is not None:
+        candidates = [d for d in candidates if {d.requester_team_id, d.provider_team_id} & team_ids]
+    return candidates
+
+
 def at_risk(
     session: Session, *, actor: User | None, team_ids: set[int] | None = None, today: date | None = None
 ) -> list[ChanceRead]:
@@ -234,10 +248,7 @@ def at_risk(
 
     ``team_ids`` keeps those requested by or from these teams.
     """
-    statement = select(Dependency).where(Dependency.state.in_(FORECAST_STATES)).order_by(Dependency.needed_by, Dependency.id)
-    candidates = [d for d in session.scalars(statement) if actor is None or service.can_see(session, actor, d)]
-    if team_ids is not None:
-        candidates = [d for d in candidates if {d.requester_team_id, d.provider_team_id} & team_ids]
+    candidates = visible_open(session, actor, team_ids=team_ids)
     reads = [r for r in chance_reads(session, candidates, today=today) if r.at_risk]
     return sorted(reads, key=lambda r: (r.chance_needed or 0.0, r.dependency.needed_by))
 
@@ -251,3 +262,73 @@ def set_threshold(*, session: Session, actor: User | None, dependency_id: int, b
     row.threshold = body.threshold
     session.flush()
     return row
+
+
+CATEGORY = "Dependency on another team"
+
+
+def _needed_text(dependency: Dependency, provider: str, row: DependencyRisk | None) -> str:
+    chance = (
+        f" (chance of delivery by then {round(row.chance_needed * 100)}%, threshold {row.threshold}%)"
+        if row is not None and row.chance_needed is not None
+        else ""
+    )
+    return f"{provider} delivers {dependency.title!r} by {dependency.needed_by.isoformat()}{chance}."
+
+
+def escalate_at_risk(session: Session, *, today: date | None = None, now: datetime | None = None) -> int:
+    """Raise an impediment for each open dependency that became overdue or at risk, at Product Ops' level.
+
+    The impediment is the requesting team's (it is the one held up); dependencies cross teams or leave
+    engineering, so it climbs the ladder straight to Product Ops, saying what is needed from the provider.
+    Each dependency raises one impediment, ever (remembered on its risk row). Returns how many were raised.
+    """
+    today = today or utcnow().date()
+    rows = {r.dependency_id: r for r in session.scalars(select(DependencyRisk))}
+    category = session.scalar(select(Category.id).where(Category.name == CATEGORY))
+    raised = 0
+    for dependency in session.scalars(select(Dependency).order_by(Dependency.id)):
+        row = rows.get(dependency.id)
+        if not dependency.state.is_open or (row is not None and row.impediment_id is not None):
+            continue
+        overdue = service.is_overdue(dependency, today)
+        if not overdue and not _is_at_risk(dependency, row):
+            continue
+        read = service.reads(session, [dependency], today=today)[0]
+        keys = split_keys(dependency.requester_keys)
+        known = set(
+            session.scalars(
+                select(WorkItem.external_key).where(
+                    WorkItem.team_id == dependency.requester_team_id, WorkItem.external_key.in_(keys)
+                )
+            )
+        )
+        why = "overdue" if overdue else "at risk"
+        impediment = impediments.raise_(
+            session=session,
+            actor=None,
+            team_id=dependency.requester_team_id,
+            title=f"Waiting on {read.provider}: {dependency.title}"[:200],
+            description=f"Dependency {dependency.id} is {why}. {dependency.why}".strip(),
+            category_id=category,
+            severity=Severity.HIGH if overdue else Severity.MEDIUM,
+            needed_by=dependency.needed_by,
+            work_item_keys=[key for key in keys if key in known],
+            now=now,
+        )
+        tried = f"Requested from {read.provider}; the dependency is {dependency.state.value} and {why}."
+        while impediment.level is not Level.PRODUCT_OPS:
+            impediments.escalate(
+                session=session,
+                actor=None,
+                impediment_id=impediment.id,
+                tried=tried,
+                needed=_needed_text(dependency, read.provider, row),
+                now=now,
+            )
+        if row is None:
+            row = _row(session, dependency)
+        row.impediment_id = impediment.id
+        raised += 1
+    session.flush()
+    return raised

@@ -18,6 +18,7 @@ JOB_MODULES: list[str] = [
     "deliveryops.dora.jobs",  # the stored DORA tables
     "deliveryops.dora.import_jobs",  # large DORA imports (deployments, changes, incidents)
     "deliveryops.experiments.jobs",  # large experiment statistics imports
+    "deliveryops.dependencies.risk_jobs",  # the chance of delivery of dependencies
 ]
 
 

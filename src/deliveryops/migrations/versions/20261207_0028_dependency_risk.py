@@ -60,11 +60,18 @@ def upgrade() -> None:
         sa.Column("seed", sa.BigInteger(), nullable=True),
         sa.Column("inputs_version", sa.String(length=40), nullable=False),
         sa.Column("computed_at", deliveryops.db.UTCDateTime(), nullable=True),
+        sa.Column("impediment_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["dependency_id"],
             ["dependencies.id"],
             name=op.f("fk_dependency_risks_dependency_id_dependencies"),
             ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["impediment_id"],
+            ["impediments.id"],
+            name=op.f("fk_dependency_risks_impediment_id_impediments"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dependency_risks")),
         sa.UniqueConstraint("dependency_id", name=op.f("uq_dependency_risks_dependency_id")),
