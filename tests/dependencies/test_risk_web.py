@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from tests.dependencies.test_risk import WORKFLOW, _item
 from tests.factories import csrf_from, join, login, make_team, make_user, token_headers
 
 
-def _world(session: Session, needed_in: int) -> tuple[Dependency, dict[str, object]]:
+def _world(session: Session, needed_in: int) -> tuple[Dependency, dict[str, Any]]:
     """Payments finished one item a day for 90 days; 5 items in progress ahead of the linked one."""
     today = utcnow().date()
     app, payments = make_team(session, name="App"), make_team(session, name="Payments")
