@@ -29,6 +29,8 @@ from deliveryops.cockpit.leadership import pages as leadership_pages
 from deliveryops.cockpit.portfolio import pages as portfolio_pages
 from deliveryops.db import make_engine, make_session_factory
 from deliveryops.dependencies import pages as dependency_pages
+from deliveryops.dependencies import risk_pages as dependency_risk_pages
+from deliveryops.dependencies import risk_routes as dependency_risk_routes
 from deliveryops.dependencies import routes as dependency_routes
 from deliveryops.dora import pages as dora_pages
 from deliveryops.dora import routes as dora_routes
@@ -107,6 +109,7 @@ API_ROUTERS: list[APIRouter] = [
     leadership_pages.api,
     digest_pages.api,
     catalogue_routes.api,
+    dependency_risk_routes.api,  # /dependencies/risk before /dependencies/{id}
     dependency_routes.api,
     job_routes.api,
 ]
@@ -133,6 +136,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     leadership_pages.router,
     digest_pages.router,
     catalogue_pages.router,
+    dependency_risk_pages.router,  # /dependencies/timeline before /dependencies/{id}
     dependency_pages.router,
     job_pages.router,
 ]

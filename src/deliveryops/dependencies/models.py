@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliveryops.db import Base, UTCDateTime, enum_values, utcnow
@@ -185,3 +185,27 @@ class DependencyExternalRef(Base):
     hook_id: Mapped[int] = mapped_column(ForeignKey("dependency_inbound_hooks.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(200))
     dependency_id: Mapped[int] = mapped_column(ForeignKey("dependencies.id", ondelete="CASCADE"), unique=True)
+
+
+class DependencyRisk(Base):
+    """The chance that the provider delivers an accepted dependency in time, and the requester's warning threshold.
+
+    Computed by ``deliveryops.dependencies.risk`` (from the provider team's Monte Carlo forecast) and computed again
+    by a job when the provider's data or the dependency changes (``inputs_version``).
+    """
+
+    __tablename__ = "dependency_risks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dependency_id: Mapped[int] = mapped_column(ForeignKey("dependencies.id", ondelete="CASCADE"), unique=True)
+    threshold: Mapped[int] = mapped_column(Integer, default=70)
+    chance_needed: Mapped[float | None] = mapped_column(Float, nullable=True)
+    chance_committed: Mapped[float | None] = mapped_column(Float, nullable=True)
+    remaining_items: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ahead_items: Mapped[int] = mapped_column(Integer, default=0)
+    basis: Mapped[str] = mapped_column(Text, default="")
+    seed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    inputs_version: Mapped[str] = mapped_column(String(40), default="")
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The impediment raised when the dependency became overdue or at risk (raised once, remembered).
+    impediment_id: Mapped[int | None] = mapped_column(ForeignKey("impediments.id", ondelete="SET NULL"), nullable=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.db import utcnow
-from deliveryops.dependencies import service
+from deliveryops.dependencies import risk, service
 from deliveryops.dependencies.models import Dependency, DependencyState
 from deliveryops.dependencies.schemas import (
     DependencyCreate,
@@ -74,6 +74,7 @@ def list_page(request: Request, session: SessionDep, actor: PageUser, form: Filt
             "states": list(DependencyState),
             "can_request": bool(_requestable_teams(session, actor)),
             "filtered": form.submitted,
+            "chances": _chances(session, [d.id for d in listed.items]),
             "base_query": "".join(f"{urlencode({k: v})}&" for k, v in request.query_params.multi_items() if k != "offset"),
         },
         status_code=422 if form.errors else 200,
@@ -119,7 +120,9 @@ def matrix_page(request: Request, session: SessionDep, actor: PageUser) -> Respo
     """Requesting teams × providing teams and functions: open, overdue and all dependencies per cell."""
     grid = service.matrix(session=session, actor=actor)
     cells = {(c.requester_team_id, c.provider_key): c for c in grid.cells}
-    return render(request, "dependencies/matrix.html", {"grid": grid, "cells": cells})
+    return render(
+        request, "dependencies/matrix.html", {"grid": grid, "cells": cells, "at_risk_cells": _at_risk_cells(session, actor)}
+    )
 
 
 def _functions_page(
@@ -177,6 +180,8 @@ def _detail_page(
             "buttons": {a: ACTION_BUTTONS[a] for a in detail.allowed_actions},
             "values": values or {},
             "errors": errors or {},
+            "chance": _chances(session, [dependency.id]).get(dependency.id),
+            "can_set_threshold": service.acts_for_requester(session, actor, dependency),
         },
         status_code=status,
     )
@@ -210,4 +215,31 @@ def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser)
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     view = service.team_view(session=session, team=team)
     can_request = team.id in {t.id for t in _requestable_teams(session, actor)}
-    return render(request, "dependencies/team.html", {"team": team, "view": view, "can_request": can_request})
+    return render(
+        request,
+        "dependencies/team.html",
+        {
+            "team": team,
+            "view": view,
+            "can_request": can_request,
+            "chances": _chances(session, [d.id for d in (*view.waits_for, *view.owes)]),
+        },
+    )
+
+
+def _chances(session: Session, ids: list[int]) -> dict[int, risk.ChanceRead]:
+    """The chance of delivery of the listed dependencies, by id (computed again where stale)."""
+    if not ids:
+        return {}
+    dependencies = list(session.scalars(select(Dependency).where(Dependency.id.in_(ids))))
+    return {c.dependency.id: c for c in risk.chance_reads(session, dependencies)}
+
+
+def _at_risk_cells(session: Session, actor: User) -> dict[tuple[int, str], int]:
+    """How many at-risk dependencies each matrix cell (requesting team, provider key) holds."""
+    cells: dict[tuple[int, str], int] = {}
+    for row in risk.at_risk(session, actor=actor):
+        d = row.dependency
+        key = f"team:{d.provider_team_id}" if d.provider_team_id else f"function:{d.provider_function_id}"
+        cells[(d.requester_team_id, key)] = cells.get((d.requester_team_id, key), 0) + 1
+    return cells

@@ -450,3 +450,8 @@ def matrix(*, session: Session, actor: User | None, today: date | None = None) -
             for (r, k), c in sorted(counts.items())
         ],
     )
+
+
+def acts_for_requester(session: Session, user: User | None, dependency: Dependency) -> bool:
+    """Whether ``user`` acts on the requesting side (its team's delivery managers, Product Ops, admins)."""
+    return _is_requester_side(session, user, dependency)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.connectors.base import ConnectorError
 from deliveryops.db import begin_writing, unit_of_work, utcnow
+from deliveryops.dependencies.risk_jobs import request_risk_refresh
 from deliveryops.dora.jobs import request_refresh
 from deliveryops.jobs import Job, JobContext, JobFailedError, active_for_lock, enqueue, job, periodic
 from deliveryops.jobs.runtime import worker_name
@@ -60,6 +61,7 @@ def sync_connection(context: JobContext, *, connection_id: int, full: bool = Fal
         raise JobFailedError(exc.message, retry=exc.retryable) from None
     with unit_of_work(context.session_factory) as session:
         request_refresh(session)  # the stored DORA tables of the changed teams, before a page asks for them
+        request_risk_refresh(session)  # the chance of delivery of dependencies on the changed teams
         run = session.get(SyncRun, run_id)
         assert run is not None
         return (

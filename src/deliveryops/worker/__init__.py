@@ -20,6 +20,7 @@ JOB_MODULES: list[str] = [
     "deliveryops.dora.import_jobs",  # large DORA imports (deployments, changes, incidents)
     "deliveryops.experiments.jobs",  # large experiment statistics imports
     "deliveryops.dependencies.jobs",  # dependencies found in the data, after it changed
+    "deliveryops.dependencies.risk_jobs",  # the chance of delivery of dependencies
 ]
 
 

@@ -1,0 +1,84 @@
+"""The chance of delivery through the API and pages, the timeline, and at-risk dependencies raised as impediments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts.models import Role
+from deliveryops.db import utcnow
+from deliveryops.dependencies import risk, service
+from deliveryops.dependencies.models import Dependency
+from deliveryops.dependencies.schemas import DependencyCreate, DependencyTransition
+from deliveryops.impediments.models import Impediment, Level
+from deliveryops.teams.models import TeamRole
+from deliveryops.work.importing import import_records
+from tests.dependencies.test_risk import WORKFLOW, _item
+from tests.factories import csrf_from, join, login, make_team, make_user, token_headers
+
+
+def _world(session: Session, needed_in: int) -> tuple[Dependency, dict[str, Any]]:
+    """Payments finished one item a day for 90 days; 5 items in progress ahead of the linked one."""
+    today = utcnow().date()
+    app, payments = make_team(session, name="App"), make_team(session, name="Payments")
+    records = [_item(f"PAY-{n}", today - timedelta(days=n), today - timedelta(days=n)) for n in range(1, 91)]
+    records += [_item(f"PAY-W{n}", today - timedelta(days=2), None) for n in range(5)]
+    import_records(session=session, actor=None, team=payments, records=records, import_format="test", workflow=WORKFLOW)
+    app_dm, pay_dm = make_user(session, role=Role.DELIVERY_MANAGER), make_user(session, role=Role.DELIVERY_MANAGER)
+    join(session, app, app_dm, TeamRole.DELIVERY_MANAGER)
+    join(session, payments, pay_dm, TeamRole.DELIVERY_MANAGER)
+    body = DependencyCreate(
+        requester_team_id=app.id, provider_team_id=payments.id, title="Refund API", needed_by=today + timedelta(days=needed_in)
+    )
+    dependency = service.create(session=session, actor=app_dm, body=body)
+    accept = DependencyTransition.model_validate({"action": "accept", "committed_on": body.needed_by, "provider_keys": "PAY-NEW"})
+    service.transition(session=session, actor=pay_dm, dependency_id=dependency.id, body=accept)
+    return dependency, {"app": app, "payments": payments, "app_dm": app_dm, "pay_dm": pay_dm}
+
+
+def test_api_chance_threshold_and_at_risk_list(client: TestClient, session: Session) -> None:
+    # One item a day, 6 to finish (5 ahead + the linked one): done on day 6 in every trial.
+    dependency, world = _world(session, needed_in=3)
+    requester, provider = token_headers(session, world["app_dm"]), token_headers(session, world["pay_dm"])
+    chance = client.get(f"/api/v1/dependencies/{dependency.id}/chance", headers=requester).json()
+    assert (chance["chance_needed"], chance["remaining_items"], chance["ahead_items"], chance["at_risk"]) == (0.0, 6, 5, True)
+    listed = client.get("/api/v1/dependencies/risk?at_risk=true", headers=provider).json()
+    assert [r["dependency"]["id"] for r in listed] == [dependency.id]
+    refused = client.put(f"/api/v1/dependencies/{dependency.id}/threshold", json={"threshold": 50}, headers=provider)
+    assert refused.status_code == 403
+    invalid = client.put(f"/api/v1/dependencies/{dependency.id}/threshold", json={"threshold": 0}, headers=requester)
+    assert invalid.status_code == 422
+    changed = client.put(f"/api/v1/dependencies/{dependency.id}/threshold", json={"threshold": 50}, headers=requester)
+    assert changed.json()["threshold"] == 50
+
+
+def test_pages_show_the_chance_and_the_timeline(client: TestClient, session: Session) -> None:
+    dependency, world = _world(session, needed_in=10)  # day 6 < day 10: 100%
+    login(client, world["app_dm"].email)
+    page = client.get(f"/dependencies/{dependency.id}")
+    assert "Chance of delivery" in page.text
+    assert "<strong>100%</strong> by the needed-by date" in page.text
+    set_it = client.post(f"/dependencies/{dependency.id}/threshold", data={"threshold": "80", "csrf_token": csrf_from(page.text)})
+    assert set_it.status_code == 303
+    assert 'value="80"' in client.get(f"/dependencies/{dependency.id}").text
+    assert "100%" in client.get("/dependencies").text
+    timeline = client.get("/dependencies/timeline")
+    assert timeline.status_code == 200
+    assert "Timeline of needed-by dates" in timeline.text
+    assert 'href="/definitions#dependency-chance"' in timeline.text
+
+
+def test_at_risk_dependency_becomes_an_impediment_at_product_ops_once(session: Session) -> None:
+    _dependency, world = _world(session, needed_in=3)
+    assert risk.refresh_all(session) == 1
+    assert risk.escalate_at_risk(session) == 1
+    impediment = session.scalar(select(Impediment).where(Impediment.team_id == world["app"].id))
+    assert impediment is not None
+    assert impediment.level is Level.PRODUCT_OPS
+    assert impediment.title == "Waiting on Payments: Refund API"
+    assert "Payments delivers 'Refund API'" in impediment.events[-1].note
+    assert risk.escalate_at_risk(session) == 0  # remembered
