@@ -12,6 +12,7 @@ from deliveryops.flow import models as flow_models
 from deliveryops.health import models as health_models
 from deliveryops.impediments import models as impediments_models
 from deliveryops.jobs import models as jobs_models
+from deliveryops.outcomes import models as outcomes_models
 from deliveryops.retros import models as retros_models
 from deliveryops.risks import models as risks_models
 from deliveryops.sync import models as sync_models
@@ -31,6 +32,7 @@ __all__ = [
     "health_models",
     "impediments_models",
     "jobs_models",
+    "outcomes_models",
     "retros_models",
     "risks_models",
     "sync_models",

@@ -1,0 +1,316 @@
+"""The contracts of outcomes: what the API takes and returns, what forms parse into and what the CLI prints."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from deliveryops.errors import FieldError
+from deliveryops.outcomes.models import LinkKind, SourceKind
+
+__all__ = [
+    "BriefRead",
+    "BriefUpdate",
+    "EvidenceCreate",
+    "EvidenceRead",
+    "FollowUpRead",
+    "KeyResultCreate",
+    "KeyResultDetail",
+    "KeyResultRead",
+    "LinkCreate",
+    "LinkRead",
+    "ObjectiveCreate",
+    "ObjectiveRead",
+    "PointRead",
+    "SeriesCreate",
+    "SeriesCreated",
+    "SeriesRead",
+    "ValueIn",
+    "ValuesIn",
+    "ValuesWritten",
+]
+
+DirectionText = Literal["increase", "decrease"]
+Id = Field(ge=1, le=2**31 - 1)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SeriesCreate(_Strict):
+    """A new KPI series for a group, a team or the whole organisation (neither)."""
+
+    name: str = Field(min_length=1, max_length=120)
+    unit: str = Field(default="", max_length=40)
+    description: str = Field(default="", max_length=2000)
+    group_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    team_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> SeriesCreate:
+        if self.group_id is not None and self.team_id is not None:
+            raise FieldError("team_id", "Give a group or a team, not both.")
+        return self
+
+
+class SeriesRead(BaseModel):
+    """A KPI series."""
+
+    id: int
+    name: str
+    unit: str
+    description: str
+    group_id: int | None
+    team_id: int | None
+    values: int
+    first_on: date | None
+    last_on: date | None
+    has_webhook_token: bool
+
+
+class SeriesCreated(SeriesRead):
+    """A new series with its webhook token, shown this once."""
+
+    token: str
+
+
+class ValueIn(_Strict):
+    """One dated value."""
+
+    on: date
+    value: float
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("Value is a finite number.")
+        return value
+
+
+class ValuesIn(_Strict):
+    """Values for a series; a value for a day that already has one replaces it."""
+
+    values: list[ValueIn] = Field(min_length=1, max_length=10_000)
+
+
+class ValuesWritten(BaseModel):
+    """How many values were written."""
+
+    series_id: int
+    written: int
+
+
+class ObjectiveCreate(_Strict):
+    """A new objective of a group or a team (exactly one) for a period (default: the current quarter)."""
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=4000)
+    group_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    team_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    period: str = Field(
+        default="", max_length=30, description='"2026-Q4" (default: the current quarter) or "2026-10-01..2027-01-31"'
+    )
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> ObjectiveCreate:
+        if (self.group_id is None) == (self.team_id is None):
+            raise FieldError("group_id", "Choose a group or a team (exactly one).")
+        return self
+
+
+class KeyResultCreate(_Strict):
+    """A key result: where its values come from, the baseline, the target and the direction."""
+
+    title: str = Field(min_length=1, max_length=200)
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    source: SourceKind
+    series_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    metric: Literal["throughput", "cycle_time_p85", "wip", "flow_efficiency", "deployment_frequency"] | None = None
+    metric_team_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    experiment_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    baseline: float
+    target: float
+    direction: DirectionText
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KeyResultCreate:
+        for name in ("baseline", "target"):
+            if not math.isfinite(getattr(self, name)):
+                raise FieldError(name, f"{name.capitalize()} is a finite number.")
+        if self.source is SourceKind.KPI and self.series_id is None:
+            raise FieldError("series_id", "Choose the KPI series this key result is measured by.")
+        if self.source is SourceKind.METRIC and (self.metric is None or self.metric_team_id is None):
+            raise FieldError("metric" if self.metric is None else "metric_team_id", "Choose the metric and its team.")
+        if self.source is SourceKind.EXPERIMENT and self.experiment_id is None:
+            raise FieldError("experiment_id", "Choose the experiment whose result this key result is.")
+        if self.target == self.baseline:
+            raise FieldError("target", "The target differs from the baseline.")
+        if (self.target > self.baseline) != (self.direction == "increase"):
+            raise FieldError(
+                "direction",
+                f"A target {'above' if self.target > self.baseline else 'below'} the baseline is an "
+                f"{'increase' if self.target > self.baseline else 'decrease'}.",
+            )
+        return self
+
+
+class PointRead(BaseModel):
+    """One value of a key result's series."""
+
+    on: date
+    value: float
+
+
+class KeyResultRead(BaseModel):
+    """A key result with its progress computed from the data and its verdict."""
+
+    id: int
+    objective_id: int
+    title: str
+    owner: str | None
+    source: SourceKind
+    source_label: str
+    unit: str
+    baseline: float
+    target: float
+    direction: DirectionText
+    current: float | None
+    progress: float | None = Field(description="Share of the way from baseline to target (0 = baseline, 1 = target)")
+    expected_progress: float = Field(description="Share of the period gone by: where a straight line to the target is")
+    status: str = Field(description="on_track, off_track, within_normal_variation or not_enough_data")
+    status_label: str
+    detail: str
+
+
+class LinkRead(BaseModel):
+    """Work or an experiment that serves a key result, with its forecast or result."""
+
+    id: int
+    kind: LinkKind
+    target_id: int
+    title: str
+    url: str
+    state: str
+
+
+class KeyResultDetail(KeyResultRead):
+    """A key result with its values, links and the confidence sentence."""
+
+    points: list[PointRead]
+    period_start: date
+    period_end: date
+    links: list[LinkRead]
+    confidence: str
+
+
+class ObjectiveRead(BaseModel):
+    """An objective and its key results."""
+
+    id: int
+    title: str
+    description: str
+    group_id: int | None
+    team_id: int | None
+    scope: str
+    period: str
+    starts_on: date
+    ends_on: date
+    owner: str | None
+    key_results: list[KeyResultRead]
+
+
+class LinkCreate(_Strict):
+    """Link an epic (work item id), experiment, improvement action or dependency to a key result."""
+
+    kind: LinkKind
+    target_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class EvidenceCreate(_Strict):
+    """Evidence from a DeliveryOps page: its address (a path like /teams/payments/flow) and what it showed."""
+
+    label: str = Field(min_length=1, max_length=200)
+    url: str = Field(min_length=1, max_length=500)
+    snapshot: str = Field(default="", max_length=4000)
+
+    @field_validator("url")
+    @classmethod
+    def _local(cls, value: str) -> str:
+        if not value.startswith("/") or value.startswith("//"):
+            raise ValueError("Give the address of a DeliveryOps page, starting with / (e.g. /teams/payments/flow).")
+        return value
+
+
+class EvidenceRead(BaseModel):
+    """A piece of evidence."""
+
+    id: int
+    label: str
+    url: str
+    snapshot: str
+    added_by: str | None
+
+
+class BriefUpdate(_Strict):
+    """The brief's options, recommendation and the decision's expected effect with its follow-up date."""
+
+    options: str = Field(default="", max_length=4000, description="One option per line")
+    recommendation: str = Field(default="", max_length=4000)
+    effect_series_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    effect_key_result_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    effect_direction: DirectionText | None = None
+    effect_size: float | None = Field(default=None, gt=0)
+    decided_on: date | None = None
+    follow_up_on: date | None = None
+
+    @model_validator(mode="after")
+    def _effect(self) -> BriefUpdate:
+        if self.effect_series_id is not None and self.effect_key_result_id is not None:
+            raise FieldError("effect_key_result_id", "Choose a KPI series or a key result, not both.")
+        if self.effect_series_id is not None or self.effect_key_result_id is not None:
+            for name in ("effect_direction", "effect_size", "decided_on", "follow_up_on"):
+                if getattr(self, name) is None:
+                    raise FieldError(name, "An expected effect needs its direction, size, decision date and follow-up date.")
+        if self.decided_on and self.follow_up_on and self.follow_up_on <= self.decided_on:
+            raise FieldError("follow_up_on", "The follow-up date is after the decision date.")
+        return self
+
+
+class FollowUpRead(BaseModel):
+    """Whether the expected effect appeared (shown from the follow-up date on)."""
+
+    due: bool
+    outcome: str | None
+    outcome_label: str | None
+    change: float | None
+    size_reached: bool
+    detail: str
+
+
+class BriefRead(BaseModel):
+    """A question to leadership with its brief, decision and follow-up."""
+
+    question_id: int
+    question: str
+    context: str
+    period: str
+    group_id: int | None
+    status: str
+    decision: str
+    options: list[str]
+    recommendation: str
+    evidence: list[EvidenceRead]
+    effect_series_id: int | None
+    effect_key_result_id: int | None
+    effect_metric: str | None
+    effect_direction: DirectionText | None
+    effect_size: float | None
+    decided_on: date | None
+    follow_up_on: date | None
+    follow_up: FollowUpRead | None

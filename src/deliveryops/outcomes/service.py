@@ -1,0 +1,425 @@
+"""Use cases for objectives and key results: create, list, measure from the data, link the work that serves them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from deliveryops.accounts.models import User
+from deliveryops.actions.measure import dora_weekly, weekly_series
+from deliveryops.actions.models import ImprovementAction, TargetMetric
+from deliveryops.analytics.key_results import KeyResultStatus, key_result_progress
+from deliveryops.cockpit.leadership.service import current_quarter, parse_period
+from deliveryops.dependencies.models import Dependency
+from deliveryops.dora import service as dora
+from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.experiments.analysis import results_of
+from deliveryops.experiments.models import Experiment
+from deliveryops.flow.data import load_team_data
+from deliveryops.flow.models import Forecast
+from deliveryops.flow.service import default_types, today_in
+from deliveryops.outcomes import series as kpi
+from deliveryops.outcomes.models import KeyResult, KeyResultLink, KpiSeries, LinkKind, Objective, SourceKind
+from deliveryops.outcomes.schemas import (
+    KeyResultCreate,
+    KeyResultDetail,
+    KeyResultRead,
+    LinkCreate,
+    LinkRead,
+    ObjectiveCreate,
+    ObjectiveRead,
+    PointRead,
+)
+from deliveryops.teams.models import Group, Team
+from deliveryops.work.models import WorkItem
+
+__all__ = [
+    "BEFORE_WEEKS",
+    "Measured",
+    "add_key_result",
+    "add_link",
+    "create_objective",
+    "get_key_result_or_raise",
+    "get_objective_or_raise",
+    "key_result_detail",
+    "key_result_read",
+    "list_objectives",
+    "measure",
+    "objective_read",
+]
+
+BEFORE_WEEKS = 26  # values before the period that the natural variation is estimated from
+RATES_SENTENCE = (
+    "On seeded series the verdict said on track for a key result that did not move in at most 4.7% of runs and off "
+    "track for one moving along the line in at most 5.1% (held-out seeds, weekly values, see the definition)."
+)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A key result measured: its values, the period, and the verdict."""
+
+    points: list[tuple[date, float]]
+    unit: str
+    source_label: str
+    status: KeyResultStatus
+    current: float | None
+    progress: float | None
+    expected_progress: float
+    detail: str
+
+
+def _user_name(session: Session, user_id: int | None) -> str | None:
+    user = session.get(User, user_id) if user_id is not None else None
+    return user.name if user else None
+
+
+def _scope_name(session: Session, objective: Objective) -> str:
+    if objective.team_id is not None:
+        team = session.get(Team, objective.team_id)
+        return team.name if team else "?"
+    group = session.get(Group, objective.group_id) if objective.group_id is not None else None
+    return group.name if group else "?"
+
+
+def create_objective(*, session: Session, actor: User | None, body: ObjectiveCreate, today: date) -> Objective:
+    """Create an objective (leaders, Product Ops, admins for a group; the team's delivery managers, admins for a team)."""
+    if body.group_id is not None and session.get(Group, body.group_id) is None:
+        raise ValidationFailedError(f"No group {body.group_id}.", fields={"group_id": "Choose an existing group."})
+    if body.team_id is not None and session.get(Team, body.team_id) is None:
+        raise ValidationFailedError(f"No team {body.team_id}.", fields={"team_id": "Choose an existing team."})
+    if actor is not None and not kpi.can_edit_scope(session, actor, group_id=body.group_id, team_id=body.team_id):
+        raise PermissionDeniedError(
+            "Leaders and Product Ops set group objectives; a team's delivery managers set the team's objectives."
+        )
+    if body.owner_id is not None and session.get(User, body.owner_id) is None:
+        raise ValidationFailedError(f"No person {body.owner_id}.", fields={"owner_id": "Choose an existing person."})
+    period = parse_period(body.period or current_quarter(today))
+    objective = Objective(
+        group_id=body.group_id,
+        team_id=body.team_id,
+        period=period.label,
+        starts_on=period.start,
+        ends_on=period.end,
+        title=body.title,
+        description=body.description,
+        owner_id=body.owner_id if body.owner_id is not None else (actor.id if actor else None),
+    )
+    session.add(objective)
+    session.flush()
+    return objective
+
+
+def get_objective_or_raise(*, session: Session, actor: User, objective_id: int, edit: bool = False) -> Objective:
+    """An objective the actor may read (or, with ``edit``, change)."""
+    objective = session.get(Objective, objective_id)
+    if objective is None or not kpi.can_read_scope(session, actor, group_id=objective.group_id, team_id=objective.team_id):
+        raise NotFoundError(f"No objective {objective_id}.")
+    if edit and not kpi.can_edit_scope(session, actor, group_id=objective.group_id, team_id=objective.team_id):
+        raise PermissionDeniedError("You may read this objective but not change it.")
+    return objective
+
+
+def list_objectives(
+    *, session: Session, actor: User, group_id: int | None = None, team_id: int | None = None, period: str | None = None
+) -> list[Objective]:
+    """The objectives the actor may read, optionally for one group or team and one period label."""
+    statement = select(Objective).options(selectinload(Objective.key_results)).order_by(Objective.starts_on.desc(), Objective.id)
+    if group_id is not None:
+        statement = statement.where(Objective.group_id == group_id)
+    if team_id is not None:
+        statement = statement.where(Objective.team_id == team_id)
+    if period:
+        statement = statement.where(Objective.period == parse_period(period).label)
+    rows = session.scalars(statement)
+    return [o for o in rows if kpi.can_read_scope(session, actor, group_id=o.group_id, team_id=o.team_id)]
+
+
+def add_key_result(*, session: Session, actor: User | None, objective: Objective, body: KeyResultCreate) -> KeyResult:
+    """Add a key result to an objective (its editors); the source must exist and be readable."""
+    if actor is not None and not kpi.can_edit_scope(session, actor, group_id=objective.group_id, team_id=objective.team_id):
+        raise PermissionDeniedError("You may read this objective but not change it.")
+    if body.source is SourceKind.KPI and body.series_id is not None:
+        found = session.get(KpiSeries, body.series_id)
+        if found is None or (
+            actor is not None and not kpi.can_read_scope(session, actor, group_id=found.group_id, team_id=found.team_id)
+        ):
+            raise ValidationFailedError(
+                f"No KPI series {body.series_id}.", fields={"series_id": "Choose an existing KPI series."}
+            )
+    if body.source is SourceKind.METRIC and (body.metric_team_id is None or session.get(Team, body.metric_team_id) is None):
+        raise ValidationFailedError("Choose an existing team.", fields={"metric_team_id": "Choose an existing team."})
+    if body.source is SourceKind.EXPERIMENT and session.get(Experiment, body.experiment_id) is None:
+        raise ValidationFailedError(
+            f"No experiment {body.experiment_id}.", fields={"experiment_id": "Choose an existing experiment."}
+        )
+    if body.owner_id is not None and session.get(User, body.owner_id) is None:
+        raise ValidationFailedError(f"No person {body.owner_id}.", fields={"owner_id": "Choose an existing person."})
+    row = KeyResult(
+        objective_id=objective.id,
+        title=body.title,
+        owner_id=body.owner_id,
+        source=body.source,
+        series_id=body.series_id if body.source is SourceKind.KPI else None,
+        metric=body.metric if body.source is SourceKind.METRIC else None,
+        metric_team_id=body.metric_team_id if body.source is SourceKind.METRIC else None,
+        experiment_id=body.experiment_id if body.source is SourceKind.EXPERIMENT else None,
+        baseline=body.baseline,
+        target=body.target,
+        direction=body.direction,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_key_result_or_raise(*, session: Session, actor: User, key_result_id: int, edit: bool = False) -> KeyResult:
+    """A key result the actor may read (or change), through its objective."""
+    row = session.get(KeyResult, key_result_id)
+    if row is None:
+        raise NotFoundError(f"No key result {key_result_id}.")
+    try:
+        get_objective_or_raise(session=session, actor=actor, objective_id=row.objective_id, edit=edit)
+    except NotFoundError:
+        raise NotFoundError(f"No key result {key_result_id}.") from None
+    return row
+
+
+def _metric_points(session: Session, row: KeyResult, start: date, end: date) -> list[tuple[date, float]]:
+    team = session.get(Team, row.metric_team_id) if row.metric_team_id is not None else None
+    if team is None or row.metric is None:
+        return []
+    metric = TargetMetric(row.metric)
+    last_complete = end - timedelta(days=end.weekday() + 1)  # the Sunday of the last complete week
+    if last_complete < start:
+        return []
+    if metric.source == "dora":
+        tables = dora.load_tables(
+            session, team_ids=[team.id], time_zone=team.time_zone, environments=dora.production_environments(session, team.id)
+        )
+        return dora_weekly(tables, metric, start=start, end=last_complete)
+    data = load_team_data(session, team)
+    if data.items.is_empty():
+        return []
+    return weekly_series(data.only_types(default_types(data)), metric, start=start, end=last_complete)
+
+
+def _source(session: Session, row: KeyResult) -> tuple[str, str]:
+    """(label, unit) of a key result's source."""
+    if row.source is SourceKind.KPI:
+        found = session.get(KpiSeries, row.series_id) if row.series_id is not None else None
+        return (f"KPI series: {found.name}" if found else "KPI series (deleted)", found.unit if found else "")
+    if row.source is SourceKind.METRIC and row.metric is not None:
+        team = session.get(Team, row.metric_team_id) if row.metric_team_id is not None else None
+        label = TargetMetric(row.metric).label
+        unit = label[label.find("(") + 1 : label.rfind(")")] if "(" in label else ""
+        return (f"{team.name if team else '?'}: {label}", unit)
+    experiment = session.get(Experiment, row.experiment_id) if row.experiment_id is not None else None
+    return (f"Experiment: {experiment.title}" if experiment else "Experiment (deleted)", "lift")
+
+
+def _experiment(session: Session, row: KeyResult, share: float) -> Measured:
+    label, unit = _source(session, row)
+    experiment = session.get(Experiment, row.experiment_id) if row.experiment_id is not None else None
+    results = results_of(session, experiment, over_time=False) if experiment is not None else None
+    primary = next((r for r in results.results if r.role == "primary"), None) if results else None
+    if primary is None or primary.lift is None:
+        return Measured([], unit, label, KeyResultStatus.NOT_ENOUGH, None, None, share, "no result of the primary metric yet")
+    lift = primary.lift
+    progress = (lift - row.baseline) / (row.target - row.baseline)
+    towards = (lift - row.baseline) * (1 if row.direction == "increase" else -1) > 0
+    if not primary.significant:
+        status = KeyResultStatus.NORMAL
+    else:
+        status = KeyResultStatus.ON_TRACK if towards else KeyResultStatus.OFF_TRACK
+    low, high = primary.ci_low, primary.ci_high
+    interval = f"; interval {low:+.3g} to {high:+.3g}" if low is not None and high is not None else ""
+    significance = "significant" if primary.significant else "not significant"
+    detail = f"lift {lift:+.3g} on {primary.metric} ({primary.variation}){interval}; {significance}"
+    return Measured([], unit, label, status, lift, progress, share, detail)
+
+
+def measure(session: Session, row: KeyResult, *, today: date) -> Measured:
+    """Measure a key result from its data and judge it against the series' natural variation.
+
+    Args:
+        session: the unit of work.
+        row: the key result.
+        today: the day to measure on.
+
+    Returns:
+        The values, progress and verdict.
+    """
+    objective = row.objective
+    days = (objective.ends_on - objective.starts_on).days + 1
+    share = min(max(((today - objective.starts_on).days + 1) / days, 0.0), 1.0)
+    if row.source is SourceKind.EXPERIMENT:
+        return _experiment(session, row, share)
+    label, unit = _source(session, row)
+    end = min(today, objective.ends_on)
+    first = objective.starts_on - timedelta(weeks=BEFORE_WEEKS)
+    if row.source is SourceKind.KPI and row.series_id is not None:
+        points = [(on, v) for on, v in kpi.values_of(session, row.series_id, up_to=end) if on >= first]
+    else:
+        points = _metric_points(session, row, first, end)
+    before = [v for on, v in points if on < objective.starts_on]
+    during_points = [(on, v) for on, v in points if on >= objective.starts_on]
+    result = key_result_progress(
+        before,
+        [v for _, v in during_points],
+        baseline=row.baseline,
+        target=row.target,
+        direction="increase" if row.direction == "increase" else "decrease",
+        elapsed=share,
+        during_shares=[((on - objective.starts_on).days + 1) / days for on, _ in during_points],
+    )
+    return Measured(points, unit, label, result.status, result.current, result.progress, share, result.detail)
+
+
+def key_result_read(session: Session, row: KeyResult, *, today: date, measured: Measured | None = None) -> KeyResultRead:
+    """The API shape of a key result, measured."""
+    m = measured or measure(session, row, today=today)
+    return KeyResultRead(
+        id=row.id,
+        objective_id=row.objective_id,
+        title=row.title,
+        owner=_user_name(session, row.owner_id),
+        source=row.source,
+        source_label=m.source_label,
+        unit=m.unit,
+        baseline=row.baseline,
+        target=row.target,
+        direction="increase" if row.direction == "increase" else "decrease",
+        current=m.current,
+        progress=m.progress,
+        expected_progress=m.expected_progress,
+        status=m.status.value,
+        status_label=m.status.label,
+        detail=m.detail,
+    )
+
+
+def objective_read(session: Session, objective: Objective, *, today: date) -> ObjectiveRead:
+    """The API shape of an objective with its key results measured."""
+    return ObjectiveRead(
+        id=objective.id,
+        title=objective.title,
+        description=objective.description,
+        group_id=objective.group_id,
+        team_id=objective.team_id,
+        scope=_scope_name(session, objective),
+        period=objective.period,
+        starts_on=objective.starts_on,
+        ends_on=objective.ends_on,
+        owner=_user_name(session, objective.owner_id),
+        key_results=[key_result_read(session, kr, today=today) for kr in objective.key_results],
+    )
+
+
+def add_link(*, session: Session, actor: User | None, key_result: KeyResult, body: LinkCreate) -> KeyResultLink:
+    """Link work or an experiment to a key result (its editors); the linked thing must exist."""
+    objective = key_result.objective
+    if actor is not None and not kpi.can_edit_scope(session, actor, group_id=objective.group_id, team_id=objective.team_id):
+        raise PermissionDeniedError("You may read this key result but not change it.")
+    if body.kind is LinkKind.EPIC:
+        item = session.get(WorkItem, body.target_id)
+        if item is None or item.item_type.lower() != "epic":
+            raise ValidationFailedError(
+                f"No epic with id {body.target_id}.", fields={"target_id": "Choose a work item of type epic."}
+            )
+    else:
+        model = {LinkKind.EXPERIMENT: Experiment, LinkKind.ACTION: ImprovementAction, LinkKind.DEPENDENCY: Dependency}[body.kind]
+        if session.get(model, body.target_id) is None:
+            raise ValidationFailedError(
+                f"No {body.kind.value} with id {body.target_id}.", fields={"target_id": f"Choose an existing {body.kind.value}."}
+            )
+    existing = session.scalar(
+        select(KeyResultLink).where(
+            KeyResultLink.key_result_id == key_result.id,
+            KeyResultLink.kind == body.kind,
+            KeyResultLink.target_id == body.target_id,
+        )
+    )
+    if existing is not None:
+        return existing
+    link = KeyResultLink(key_result_id=key_result.id, kind=body.kind, target_id=body.target_id)
+    session.add(link)
+    session.flush()
+    return link
+
+
+def _epic_state(session: Session, item: WorkItem) -> str:
+    """The latest stored forecast of the epic (50% and 85% dates), or how to get one."""
+    forecast = session.scalar(
+        select(Forecast)
+        .where(Forecast.team_id == item.team_id, Forecast.label.startswith(f"Epic {item.external_key} ("))
+        .order_by(Forecast.created_at.desc(), Forecast.id.desc())
+        .limit(1)
+    )
+    if forecast is None:
+        return "no forecast yet (forecast it on the team's forecast page)"
+    p50, p85 = forecast.predicted.get("50"), forecast.predicted.get("85")
+    if p85 is None:
+        return forecast.message or "no date within the forecast horizon"
+    return f"forecast {p50} (50%) to {p85} (85%), made {forecast.start_date.isoformat()}"
+
+
+def _link_read(session: Session, link: KeyResultLink) -> LinkRead:
+    title, url, state = f"{link.kind.value} {link.target_id} (deleted)", "", ""
+    if link.kind is LinkKind.EPIC:
+        item = session.get(WorkItem, link.target_id)
+        if item is not None:
+            team = session.get(Team, item.team_id)
+            title, state = f"{item.external_key} {item.title}", _epic_state(session, item)
+            url = f"/teams/{team.slug}/forecasts" if team else ""
+    elif link.kind is LinkKind.EXPERIMENT:
+        experiment = session.get(Experiment, link.target_id)
+        if experiment is not None:
+            title, url = experiment.title, f"/experiments/{experiment.id}"
+            results = results_of(session, experiment, over_time=False)
+            primary = next((r for r in results.results if r.role == "primary"), None)
+            if primary is not None and primary.lift is not None:
+                state = (
+                    f"{primary.metric}: lift {primary.lift:+.3g}, {'significant' if primary.significant else 'not significant'}"
+                )
+            else:
+                state = f"{experiment.status.value}; no result yet"
+    elif link.kind is LinkKind.ACTION:
+        action = session.get(ImprovementAction, link.target_id)
+        if action is not None:
+            title, url, state = action.title, f"/actions/{action.id}", action.status.value
+    else:
+        dependency = session.get(Dependency, link.target_id)
+        if dependency is not None:
+            title, url = dependency.title, f"/dependencies/{dependency.id}"
+            state = f"{dependency.state.label}; needed by {dependency.needed_by.isoformat()}"
+    return LinkRead(id=link.id, kind=link.kind, target_id=link.target_id, title=title, url=url, state=state)
+
+
+def key_result_detail(session: Session, row: KeyResult, *, today: date) -> KeyResultDetail:
+    """A key result with its values, its linked work (forecast dates, results) and its confidence."""
+    measured = measure(session, row, today=today)
+    base = key_result_read(session, row, today=today, measured=measured)
+    if measured.status is KeyResultStatus.NOT_ENOUGH:
+        confidence = f"No verdict yet: {measured.detail}."
+    elif row.source is SourceKind.EXPERIMENT:
+        confidence = f"{measured.status.label}: from the experiment's own analysis ({measured.detail})."
+    else:
+        confidence = f"{measured.status.label}. {RATES_SENTENCE}"
+    return KeyResultDetail(
+        **base.model_dump(),
+        points=[PointRead(on=on, value=value) for on, value in measured.points],
+        period_start=row.objective.starts_on,
+        period_end=row.objective.ends_on,
+        links=[_link_read(session, link) for link in sorted(row.links, key=lambda item: item.id)],
+        confidence=confidence,
+    )
+
+
+def today_for(session: Session, objective: Objective, now_date: date) -> date:
+    """The day to measure an objective on: its team's today, or the given (UTC) day for a group."""
+    team = session.get(Team, objective.team_id) if objective.team_id is not None else None
+    return today_in(team) if team is not None else now_date
