@@ -13,6 +13,7 @@ from deliveryops.health import models as health_models
 from deliveryops.impediments import models as impediments_models
 from deliveryops.jobs import models as jobs_models
 from deliveryops.retros import models as retros_models
+from deliveryops.roadmap import models as roadmap_models
 from deliveryops.sync import models as sync_models
 from deliveryops.teams import models as teams_models
 from deliveryops.work import models as work_models
@@ -31,6 +32,7 @@ __all__ = [
     "impediments_models",
     "jobs_models",
     "retros_models",
+    "roadmap_models",
     "sync_models",
     "teams_models",
     "work_models",
