@@ -46,6 +46,8 @@ from deliveryops.impediments import settings_pages as impediment_settings
 from deliveryops.jobs import JobRuntime, configure
 from deliveryops.retros import pages as retro_pages
 from deliveryops.retros import routes as retro_routes
+from deliveryops.roadmap import pages as roadmap_pages
+from deliveryops.roadmap import routes as roadmap_routes
 from deliveryops.settings import Settings, get_settings
 from deliveryops.sync import pages as sync_pages
 from deliveryops.sync import routes as sync_routes
@@ -108,6 +110,7 @@ API_ROUTERS: list[APIRouter] = [
     digest_pages.api,
     catalogue_routes.api,
     dependency_routes.api,
+    roadmap_routes.api,
     job_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
@@ -134,6 +137,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     digest_pages.router,
     catalogue_pages.router,
     dependency_pages.router,
+    roadmap_pages.router,
     job_pages.router,
 ]
 

@@ -42,13 +42,18 @@ __all__ = [
     "Roadmap",
     "TeamRoadmap",
     "TeamWhatIf",
+    "absences_of",
     "add_absence",
     "calendar_of",
+    "calendar_view",
     "can_edit",
     "delete_absence",
     "group_roadmap",
+    "read_team",
     "set_calendar",
     "set_plan",
+    "team_for_edit",
+    "team_id_by_slug",
     "team_plan",
     "team_roadmap",
 ]
@@ -133,7 +138,7 @@ def can_edit(session: Session, actor: User | None, team: Team) -> bool:
     return actor is None or actor.role in EDITOR_ROLES or can_manage_team(session, actor, team)
 
 
-def _team_for_edit(session: Session, actor: User | None, team_id: int) -> Team:
+def team_for_edit(session: Session, actor: User | None, team_id: int) -> Team:
     team = session.get(Team, team_id) if actor is None else get_team_or_raise(session=session, actor=actor, team_id=team_id)
     if team is None:
         raise NotFoundError(f"No team with id {team_id}.")
@@ -181,7 +186,7 @@ def set_calendar(
     *, session: Session, actor: User | None, team_id: int, country: str | None, subdivision: str | None
 ) -> TeamCalendar:
     """Set where the team's public holidays come from (an ISO country code, optional subdivision; None for none)."""
-    team = _team_for_edit(session, actor, team_id)
+    team = team_for_edit(session, actor, team_id)
     country = (country or "").strip().upper() or None
     subdivision = (subdivision or "").strip().upper() or None
     known = supported_countries()
@@ -207,7 +212,7 @@ def add_absence(
     *, session: Session, actor: User | None, team_id: int, start: date, end: date, percent: int, note: str = ""
 ) -> TeamAbsence:
     """Plan an absence: ``percent`` (1-100) of the team's capacity away from ``start`` to ``end`` inclusive."""
-    team = _team_for_edit(session, actor, team_id)
+    team = team_for_edit(session, actor, team_id)
     errors = {}
     if end < start:
         errors["end"] = "The end must be on or after the start."
@@ -229,7 +234,7 @@ def add_absence(
 
 def delete_absence(*, session: Session, actor: User | None, team_id: int, absence_id: int) -> None:
     """Remove a planned absence of the team."""
-    team = _team_for_edit(session, actor, team_id)
+    team = team_for_edit(session, actor, team_id)
     row = session.get(TeamAbsence, absence_id)
     if row is None or row.team_id != team.id:
         raise NotFoundError(f"No absence {absence_id} in this team.")
@@ -272,7 +277,7 @@ def set_plan(
         order: epic keys, first priority first (epics not listed follow, oldest first).
         shares: percent per epic (1-100) for ``Rule.SHARES``.
     """
-    team = _team_for_edit(session, actor, team_id)
+    team = team_for_edit(session, actor, team_id)
     _check_plan(session, team, order, rule, shares)
     plan = session.scalar(select(RoadmapPlan).where(RoadmapPlan.team_id == team.id)) or RoadmapPlan(team_id=team.id)
     plan.rule = rule.value
@@ -286,7 +291,7 @@ def set_plan(
     return plan
 
 
-def _check_plan(session: Session, team: Team, order: Sequence[str], rule: Rule, shares: Mapping[str, int] | None) -> None:
+def _check_plan(session: Session, team: Team, order: Sequence[str], rule: Rule | None, shares: Mapping[str, int] | None) -> None:
     keys = [key for key, *_rest in open_epics(load_team_data(session, team))]
     if len(set(order)) != len(order):
         raise ValidationFailedError("List each epic once.", fields={"order": "An epic is listed twice."})
@@ -326,6 +331,8 @@ def team_roadmap(
     data = load_team_data(session, team)
     stored_rule, stored = team_plan(session, team)
     change = what_if or TeamWhatIf()
+    if change.order is not None or change.shares:
+        _check_plan(session, team, change.order or (), None, change.shares)
     rule = change.rule or stored_rule
     epics = open_epics(data)[:MAX_EPICS]
     by_key = {key: (title, len(unfinished), total) for key, title, unfinished, total in epics}
@@ -456,6 +463,23 @@ def group_roadmap(
             for team, lane in zip(teams, lanes, strict=True)
         ]
     return Roadmap(group=group, cut_date=cut, teams=lanes, what_if=alternative, generated_at=moment)
+
+
+def calendar_view(session: Session, team: Team) -> tuple[str | None, str | None, dict[date, str], list[TeamAbsence]]:
+    """Country, subdivision, the public holidays of the next six months and the absences still to come."""
+    today = today_in(team)
+    row = _calendar_row(session, team.id)
+    horizon = today + timedelta(days=183)
+    upcoming = {d: n for d, n in calendar_names(row, today.year).items() if today <= d <= horizon}
+    return (row.country if row else None, row.subdivision if row else None, upcoming, absences_of(session, team, since=today))
+
+
+def team_id_by_slug(session: Session, slug: str) -> int:
+    """The id of the team with ``slug``."""
+    found = session.scalar(select(Team.id).where(Team.slug == slug))
+    if found is None:
+        raise NotFoundError(f"No team {slug!r}.")
+    return found
 
 
 def read_team(session: Session, actor: User | None, team_id: int) -> Team:
