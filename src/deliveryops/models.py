@@ -15,6 +15,7 @@ from deliveryops.jobs import models as jobs_models
 from deliveryops.outcomes import models as outcomes_models
 from deliveryops.retros import models as retros_models
 from deliveryops.risks import models as risks_models
+from deliveryops.roadmap import models as roadmap_models
 from deliveryops.sync import models as sync_models
 from deliveryops.teams import models as teams_models
 from deliveryops.work import models as work_models
@@ -35,6 +36,7 @@ __all__ = [
     "outcomes_models",
     "retros_models",
     "risks_models",
+    "roadmap_models",
     "sync_models",
     "teams_models",
     "work_models",

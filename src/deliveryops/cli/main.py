@@ -60,6 +60,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "deliveryops.cli.flow:forecast_app",
         "Monte Carlo forecasts. Kept as what-ifs; --commit marks one as the team's plan, which is scored.",
     ),
+    "roadmap": LazyCommand(
+        "deliveryops.cli.roadmap:roadmap_app", "Roadmap: epic dates that share each team's capacity, what-ifs, team calendars."
+    ),
     "dora": LazyCommand("deliveryops.cli.dora:dora_app", "DORA's four keys: reports and imports."),
     "coaching": LazyCommand("deliveryops.cli.coaching:coaching_app", "Coaching insights over teams' data."),
     "catalogue": LazyCommand("deliveryops.cli.catalogue:catalogue_app", "The catalogue of tools and practices."),

@@ -1,7 +1,7 @@
 """dependency risk: the chance of delivery of accepted dependencies; the ROAM register of cross-team risks
 
 Revision ID: 0028_dependency_risk
-Revises: 0023_held_sessions
+Revises: 0027_dependency_detection
 Create Date: 2026-12-07 11:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import deliveryops.db
 
 revision = "0028_dependency_risk"
-down_revision = "0023_held_sessions"
+down_revision = "0027_dependency_detection"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """outcomes: KPI series and values, objectives, key results and their links, decision briefs and evidence
 
 Revision ID: 0029_outcomes
-Revises: 0023_held_sessions
+Revises: 0028_dependency_risk
 Create Date: 2026-12-07 11:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import deliveryops.db
 
 revision = "0029_outcomes"
-down_revision = "0023_held_sessions"
+down_revision = "0028_dependency_risk"
 branch_labels = None
 depends_on = None
 

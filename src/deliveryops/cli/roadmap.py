@@ -1,0 +1,186 @@
+"""`deliveryops roadmap show|calendar|absence|plan`: a group's roadmap (with a what-if) and the team calendar."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import FormatOption, OutputFormat, print_json
+from deliveryops.roadmap import service
+from deliveryops.roadmap.engine import Absence, Rule
+from deliveryops.roadmap.schemas import roadmap_csv, roadmap_read
+from deliveryops.teams.models import Group, Team
+
+roadmap_app = typer.Typer(
+    help="Roadmap: epic dates that share each team's capacity, what-ifs, team calendars.", no_args_is_help=True
+)
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
+
+
+def _group(session: Session, name: str) -> Group:
+    group = session.scalar(select(Group).where((Group.name == name) | (Group.slug == name)))
+    if group is None:
+        raise CliError(f"No group named {name!r}. See `deliveryops groups list`.")
+    return group
+
+
+def _team(session: Session, name: str) -> Team:
+    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
+    if team is None:
+        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
+    return team
+
+
+def _date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{option}: give a date as YYYY-MM-DD, not {value!r}.") from None
+
+
+def _absence(text: str) -> Absence:
+    parts = text.split(":")
+    if len(parts) != 3 or not parts[2].isdigit() or not 1 <= int(parts[2]) <= 100:
+        raise CliError(f"--absence: write FROM:TO:PERCENT, e.g. 2027-01-04:2027-01-15:50, not {text!r}.")
+    return Absence(_date(parts[0], "--absence"), _date(parts[1], "--absence"), int(parts[2]) / 100)
+
+
+def _shares(text: str) -> dict[str, int]:
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, _, value = part.partition("=")
+        if not value.strip().isdigit():
+            raise CliError(f"--shares: write KEY=PERCENT,KEY=PERCENT, not {text!r}.")
+        out[key.strip()] = int(value)
+    return out
+
+
+@roadmap_app.command("show")
+@friendly_errors
+def show(
+    group: Annotated[str, typer.Option(help="The group (name or slug).")],
+    cut_date: Annotated[
+        str | None, typer.Option("--cut-date", help="The cut line's date, YYYY-MM-DD (default: 13 weeks).")
+    ] = None,
+    what_if_team: Annotated[str | None, typer.Option("--what-if-team", help="Try a change for this team (name or slug).")] = None,
+    rule: Annotated[Rule | None, typer.Option(help="What-if: the sharing rule.")] = None,
+    order: Annotated[str | None, typer.Option(help="What-if: epic keys in priority order, comma-separated.")] = None,
+    shares: Annotated[str | None, typer.Option(help="What-if: shares, KEY=PERCENT,KEY=PERCENT.")] = None,
+    absence: Annotated[list[str] | None, typer.Option(help="What-if: extra absence FROM:TO:PERCENT (repeatable).")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write the roadmap as CSV to this file.")] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Show a group's roadmap (the API's shape with --format json); what-if options show a change beside it, unstored."""
+    with session_scope(load_settings(database)) as session:
+        found = _group(session, group)
+        changes = None
+        if what_if_team:
+            team = _team(session, what_if_team)
+            changes = {
+                team.id: service.TeamWhatIf(
+                    rule=rule,
+                    order=tuple(k.strip() for k in order.split(",") if k.strip()) if order else None,
+                    shares=_shares(shares) if shares else None,
+                    absences=tuple(_absence(a) for a in absence or []),
+                )
+            }
+        elif rule or order or shares or absence:
+            raise CliError("What-if options need --what-if-team.")
+        roadmap = service.group_roadmap(
+            session=session,
+            actor=None,
+            group_id=found.id,
+            cut_date=_date(cut_date, "--cut-date") if cut_date else None,
+            what_if=changes,
+        )
+        if csv_path is not None:
+            csv_path.write_text(roadmap_csv(roadmap), encoding="utf-8")
+        read = roadmap_read(roadmap)
+        if output_format is OutputFormat.JSON:
+            print_json(read)
+            return
+        plans = [("Roadmap", read.teams)] + ([("What-if (not stored)", read.what_if)] if read.what_if else [])
+        for title, lanes in plans:
+            table = Table(title=f"{title} of {read.group}, cut line {read.cut_date} at 85%")
+            for column in ("Team", "Epic", "Left", "50%", "85%", "Alone 85%", "Fits"):
+                table.add_column(column)
+            for lane in lanes:
+                for e in lane.epics:
+                    table.add_row(
+                        lane.team,
+                        e.key,
+                        str(e.remaining),
+                        str(e.p50 or "—"),
+                        str(e.p85 or "—"),
+                        str(e.alone_p85 or "—"),
+                        "yes" if e.fits else "no",
+                    )
+            console.print(table)
+
+
+@roadmap_app.command("calendar")
+@friendly_errors
+def calendar(
+    team: Annotated[str, typer.Option(help="The team (name or slug).")],
+    country: Annotated[str, typer.Option(help="ISO country code of its public holidays; empty for none.")],
+    subdivision: Annotated[str, typer.Option(help="Optional subdivision, e.g. BY.")] = "",
+    database: DatabaseOption = None,
+) -> None:
+    """Set where a team's public holidays come from."""
+    with session_scope(load_settings(database)) as session:
+        row = service.set_calendar(
+            session=session, actor=None, team_id=_team(session, team).id, country=country, subdivision=subdivision
+        )
+        console.print(
+            f"{team}: public holidays of {row.country or 'no country'}{'-' + row.subdivision if row.subdivision else ''}."
+        )
+
+
+@roadmap_app.command("absence")
+@friendly_errors
+def add_absence(
+    team: Annotated[str, typer.Option(help="The team (name or slug).")],
+    start: Annotated[str, typer.Option(help="First day away, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Last day away, YYYY-MM-DD.")],
+    percent: Annotated[int, typer.Option(help="Share of the team's capacity away, 1-100.")],
+    note: Annotated[str, typer.Option(help="What it is.")] = "",
+    database: DatabaseOption = None,
+) -> None:
+    """Plan an absence as a share of a team's capacity."""
+    with session_scope(load_settings(database)) as session:
+        row = service.add_absence(
+            session=session,
+            actor=None,
+            team_id=_team(session, team).id,
+            start=_date(start, "--start"),
+            end=_date(end, "--end"),
+            percent=percent,
+            note=note,
+        )
+        console.print(f"Absence {row.id}: {row.percent}% away from {row.start} to {row.end}.")
+
+
+@roadmap_app.command("plan")
+@friendly_errors
+def plan(
+    team: Annotated[str, typer.Option(help="The team (name or slug).")],
+    rule: Annotated[Rule, typer.Option(help="How its open epics share its throughput.")] = Rule.PRIORITY,
+    order: Annotated[str, typer.Option(help="Epic keys in priority order, comma-separated.")] = "",
+    shares: Annotated[str, typer.Option(help="For 'shares': KEY=PERCENT,KEY=PERCENT.")] = "",
+    database: DatabaseOption = None,
+) -> None:
+    """Store how a team's open epics share its throughput."""
+    with session_scope(load_settings(database)) as session:
+        keys = [k.strip() for k in order.split(",") if k.strip()]
+        service.set_plan(
+            session=session, actor=None, team_id=_team(session, team).id, rule=rule, order=keys, shares=_shares(shares)
+        )
+        console.print(f"{team}: {rule.label}, order {', '.join(keys) or 'oldest epic first'}.")

@@ -1,0 +1,324 @@
+"""HTML pages: a group's roadmap with its what-if (GET, nothing stored) and CSV; a team's calendar and roadmap plan."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts.dependencies import PageUser
+from deliveryops.accounts.models import User
+from deliveryops.charts import page_figure
+from deliveryops.errors import ValidationFailedError
+from deliveryops.roadmap import service
+from deliveryops.roadmap.charts import roadmap_chart
+from deliveryops.roadmap.engine import Absence, Rule, supported_countries
+from deliveryops.roadmap.schemas import roadmap_csv
+from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
+from deliveryops.web.security import CsrfChecked, SessionDep
+from deliveryops.web.templating import register_team_link, render
+
+router = APIRouter(include_in_schema=False)
+register_team_link("Calendar and plan", "calendar", order=55)
+
+Text = Annotated[str, Query(max_length=400)]
+
+
+def _date(value: str, field: str, errors: dict[str, str]) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        errors[field] = "Enter a date as YYYY-MM-DD."
+        return None
+
+
+def parse_keys(text: str) -> list[str]:
+    """Epic keys from "A-1, A-2 A-3" (commas or spaces)."""
+    return [key for key in text.replace(",", " ").split() if key]
+
+
+def parse_shares(text: str, errors: dict[str, str], field: str = "shares") -> dict[str, int]:
+    """Shares from "A-1=60, A-2=40"."""
+    shares: dict[str, int] = {}
+    for part in text.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        key, _, value = part.partition("=")
+        if not value.strip().isdigit():
+            errors[field] = "Write shares as KEY=percent, separated by commas, e.g. A-1=60, A-2=40."
+            return {}
+        shares[key.strip()] = int(value.strip())
+    return shares
+
+
+@router.get("/groups/{slug}/roadmap", response_class=HTMLResponse)
+def roadmap_page(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    cut: Text = "",
+    team: Text = "",
+    rule: Text = "",
+    order: Text = "",
+    shares: Text = "",
+    away_from: Text = "",
+    away_to: Text = "",
+    away_percent: Text = "",
+) -> Response:
+    """The group's roadmap; the what-if form (GET) shows another plan beside it without storing anything."""
+    group = get_group_or_raise(session=session, actor=actor, slug=slug)
+    errors: dict[str, str] = {}
+    cut_date = _date(cut, "cut", errors)
+    what_if: dict[int, service.TeamWhatIf] = {}
+    if team.strip():
+        what_if = _what_if(group.teams, team, rule, order, shares, away_from, away_to, away_percent, errors)
+    try:
+        roadmap = service.group_roadmap(
+            session=session,
+            actor=actor,
+            group_id=group.id,
+            cut_date=None if errors else cut_date,
+            what_if=None if errors else what_if,
+        )
+    except ValidationFailedError as exc:
+        errors.update({k if k != "cut_date" else "cut": v for k, v in exc.fields.items()} or {"team": str(exc)})
+        roadmap = service.group_roadmap(session=session, actor=actor, group_id=group.id)
+    has_epics = any(lane.epics for lane in roadmap.teams)
+    figures = []
+    if has_epics:
+        figures.append(page_figure("roadmap", roadmap_chart(roadmap.teams, cut_date=roadmap.cut_date)))
+        if roadmap.what_if is not None:
+            figures.append(
+                page_figure(
+                    "roadmap-what-if", roadmap_chart(roadmap.what_if, cut_date=roadmap.cut_date, title="What-if (not stored)")
+                )
+            )
+    values = {
+        "cut": cut or roadmap.cut_date.isoformat(),
+        "team": team,
+        "rule": rule,
+        "order": order,
+        "shares": shares,
+        "away_from": away_from,
+        "away_to": away_to,
+        "away_percent": away_percent,
+    }
+    compared = _compare(roadmap) if roadmap.what_if is not None else []
+    return render(
+        request,
+        "roadmap/group.html",
+        {
+            "group": group,
+            "roadmap": roadmap,
+            "figures": figures,
+            "values": values,
+            "errors": errors,
+            "rules": list(Rule),
+            "compared": compared,
+            "csv_href": f"/groups/{group.slug}/roadmap.csv?cut={roadmap.cut_date.isoformat()}",
+            "editable": {lane.team.id: service.can_edit(session, actor, lane.team) for lane in roadmap.teams},
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+def _what_if(
+    teams: list[Any],
+    team: str,
+    rule: str,
+    order: str,
+    shares: str,
+    away_from: str,
+    away_to: str,
+    away_percent: str,
+    errors: dict[str, str],
+) -> dict[int, service.TeamWhatIf]:
+    chosen = next((t for t in teams if str(t.id) == team.strip() or t.slug == team.strip()), None)
+    if chosen is None:
+        errors["team"] = "Choose a team of this group."
+        return {}
+    parsed_rule = None
+    if rule.strip():
+        if rule.strip() not in {r.value for r in Rule}:
+            errors["rule"] = "Choose priority order, shared evenly or stated shares."
+        else:
+            parsed_rule = Rule(rule.strip())
+    absences: tuple[Absence, ...] = ()
+    start, end = _date(away_from, "away_from", errors), _date(away_to, "away_to", errors)
+    if away_percent.strip() or start or end:
+        if not (start and end and away_percent.strip().isdigit() and 1 <= int(away_percent) <= 100):
+            errors["away_percent"] = "For an absence give a start, an end and a share of capacity from 1 to 100%."
+        elif end < start:
+            errors["away_to"] = "The end must be on or after the start."
+        else:
+            absences = (Absence(start, end, int(away_percent) / 100),)
+    parsed_shares = parse_shares(shares, errors)
+    keys = parse_keys(order)
+    return {
+        chosen.id: service.TeamWhatIf(
+            rule=parsed_rule, order=tuple(keys) if keys else None, shares=parsed_shares or None, absences=absences
+        )
+    }
+
+
+def _compare(roadmap: service.Roadmap) -> list[dict[str, Any]]:
+    rows = []
+    for stored, changed in zip(roadmap.teams, roadmap.what_if or [], strict=True):
+        if not changed.changed:
+            continue
+        before = {e.key: e for e in stored.epics}
+        for epic in changed.epics:
+            old = before.get(epic.key)
+            shift = (epic.p85 - old.p85).days if old and old.p85 and epic.p85 else None
+            rows.append({"team": changed.team, "epic": epic, "old": old, "shift": shift})
+    return rows
+
+
+@router.get("/groups/{slug}/roadmap.csv")
+def roadmap_csv_page(slug: str, session: SessionDep, actor: PageUser, cut: Text = "") -> Response:
+    """The group's roadmap as CSV."""
+    group = get_group_or_raise(session=session, actor=actor, slug=slug)
+    errors: dict[str, str] = {}
+    roadmap = service.group_roadmap(session=session, actor=actor, group_id=group.id, cut_date=_date(cut, "cut", errors))
+    return Response(
+        roadmap_csv(roadmap),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="roadmap-{group.slug}.csv"'},
+    )
+
+
+def _calendar_page(
+    request: Request, session: Session, actor: User, slug: str, errors: dict[str, str], values: dict[str, str], status: int
+) -> Response:
+    team = service.read_team(session, actor, service.team_id_by_slug(session, slug))
+    country, subdivision, holidays, absences = service.calendar_view(session, team)
+    rule, stored = service.team_plan(session, team)
+    lane = service.team_roadmap(session, team)
+    order = " ".join(e.key for e in lane.epics)
+    shares = ", ".join(f"{e.key}={stored.get(e.key, (0, None))[1]}" for e in lane.epics if stored.get(e.key, (0, None))[1])
+    defaults = {"country": country or "", "subdivision": subdivision or "", "rule": rule.value, "order": order, "shares": shares}
+    return render(
+        request,
+        "roadmap/calendar.html",
+        {
+            "team": team,
+            "holidays": holidays,
+            "absences": absences,
+            "lane": lane,
+            "values": {**defaults, **values},
+            "errors": errors,
+            "rules": list(Rule),
+            "countries": supported_countries(),
+            "can_edit": service.can_edit(session, actor, team),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/teams/{slug}/calendar", response_class=HTMLResponse)
+def calendar_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+    """The team's public holidays, planned absences and how its epics share its throughput."""
+    return _calendar_page(request, session, actor, slug, {}, {}, 200)
+
+
+@router.post("/teams/{slug}/calendar", response_class=HTMLResponse)
+def calendar_save(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    country: Annotated[str, Form(max_length=8)] = "",
+    subdivision: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """Set the public-holiday country and subdivision."""
+    team = service.team_for_edit(session, actor, get_team_or_raise(session=session, actor=actor, slug=slug).id)
+    try:
+        service.set_calendar(session=session, actor=actor, team_id=team.id, country=country, subdivision=subdivision)
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _calendar_page(
+            request, session, actor, slug, dict(exc.fields), {"country": country, "subdivision": subdivision}, 422
+        )
+    return RedirectResponse(f"/teams/{slug}/calendar", status_code=303)
+
+
+@router.post("/teams/{slug}/absences", response_class=HTMLResponse)
+def absence_add(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    start: Annotated[str, Form(max_length=10)] = "",
+    end: Annotated[str, Form(max_length=10)] = "",
+    percent: Annotated[str, Form(max_length=3)] = "",
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Plan an absence as a share of capacity."""
+    team = service.team_for_edit(session, actor, get_team_or_raise(session=session, actor=actor, slug=slug).id)
+    errors: dict[str, str] = {}
+    first, last = _date(start, "start", errors), _date(end, "end", errors)
+    if first is None:
+        errors.setdefault("start", "Enter the first day away.")
+    if last is None:
+        errors.setdefault("end", "Enter the last day away.")
+    if not percent.strip().isdigit():
+        errors["percent"] = "Give a share of capacity from 1 to 100%."
+    values = {"start": start, "end": end, "percent": percent, "note": note}
+    if not errors and first and last:
+        try:
+            service.add_absence(
+                session=session, actor=actor, team_id=team.id, start=first, end=last, percent=int(percent), note=note
+            )
+        except ValidationFailedError as exc:
+            session.rollback()
+            errors = dict(exc.fields)
+    if errors:
+        return _calendar_page(request, session, actor, slug, errors, values, 422)
+    return RedirectResponse(f"/teams/{slug}/calendar", status_code=303)
+
+
+@router.post("/teams/{slug}/absences/{absence_id}/delete")
+def absence_delete(slug: str, absence_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Remove a planned absence."""
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    service.delete_absence(session=session, actor=actor, team_id=team.id, absence_id=absence_id)
+    return RedirectResponse(f"/teams/{slug}/calendar", status_code=303)
+
+
+@router.post("/teams/{slug}/roadmap-plan", response_class=HTMLResponse)
+def plan_save(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    _csrf: CsrfChecked,
+    rule: Annotated[str, Form(max_length=20)] = "priority",
+    order: Annotated[str, Form(max_length=2000)] = "",
+    shares: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Store the rule, priority order and shares of the team's open epics."""
+    team = service.team_for_edit(session, actor, get_team_or_raise(session=session, actor=actor, slug=slug).id)
+    errors: dict[str, str] = {}
+    parsed = parse_shares(shares, errors)
+    if rule not in {r.value for r in Rule}:
+        errors["rule"] = "Choose priority order, shared evenly or stated shares."
+    values = {"rule": rule, "order": order, "shares": shares}
+    if not errors:
+        try:
+            service.set_plan(
+                session=session, actor=actor, team_id=team.id, rule=Rule(rule), order=parse_keys(order), shares=parsed
+            )
+        except ValidationFailedError as exc:
+            session.rollback()
+            errors = dict(exc.fields)
+    if errors:
+        return _calendar_page(request, session, actor, slug, errors, values, 422)
+    return RedirectResponse(f"/teams/{slug}/calendar", status_code=303)
