@@ -143,7 +143,7 @@ def test_pdf_renders_and_holds_the_headline_numbers(session: Session) -> None:
         session=session, actor=None, period="2026-10", text="Stop the Zoë–project?", group_id=world.commerce.id
     )
     pack = leadership.build_pack(session=session, actor=world.ops, period="2026-10", group_slug="commerce", now=NOW)
-    data = render_pdf(pack, compress=False)
+    data = render_pdf(pack, base_url="https://delivery.example.org/", compress=False)
     assert data.startswith(b"%PDF-")
     assert data.rstrip().endswith(b"%%EOF")
     text = data.decode("latin-1")
@@ -156,7 +156,10 @@ def test_pdf_renders_and_holds_the_headline_numbers(session: Session) -> None:
         "(Leadership pack - Commerce - 2026-10)",
     ):
         assert expected in text, expected
-    assert render_pdf(pack).startswith(b"%PDF-")
+    # Links are absolute, from the public URL setting: a printed or e-mailed PDF has no base address.
+    assert "https://delivery.example.org/definitions" in text
+    assert "Definitions: /definitions" not in text
+    assert render_pdf(pack, base_url="https://delivery.example.org").startswith(b"%PDF-")
 
 
 def test_pack_page_pdf_and_question_form(client: TestClient, session: Session) -> None:

@@ -35,12 +35,13 @@ def leadership(
     """Build the leadership pack for a period and a group or the whole organisation (no network needed)."""
     if bool(group) == organisation:
         raise CliError("Give either --group NAME or --organisation.")
-    with session_scope(load_settings(database)) as session:
+    settings = load_settings(database)
+    with session_scope(settings) as session:
         pack = build_pack(session=session, actor=None, period=period, group_slug=group)
         if pdf is not None:
             from deliveryops.cockpit.leadership.pdf import render_pdf  # noqa: PLC0415 (fpdf only for --pdf)
 
-            pdf.write_bytes(render_pdf(pack))
+            pdf.write_bytes(render_pdf(pack, base_url=settings.public_url))
             console.print(f"Wrote {pdf}")
         if html is not None:
             from deliveryops.web.templating import templates  # noqa: PLC0415 (the web stack only for --html)

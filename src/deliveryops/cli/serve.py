@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -24,11 +25,29 @@ DatabaseOption = Annotated[
 ]
 
 
+def served_url(settings: Settings, host: str, port: int) -> Settings:
+    """The settings with ``public_url`` set to the address being served, unless it was configured.
+
+    Links in exports, e-mails and PDFs use ``public_url``; without ``DELIVERYOPS_PUBLIC_URL`` they follow
+    ``--host``/``--port`` (a wildcard host is replaced by this machine's name). The value is also put in
+    the environment, where the web processes of ``--workers N`` read their settings.
+    """
+    if "public_url" in settings.model_fields_set:
+        return settings
+    shown = socket.getfqdn() if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (comparing, not binding)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    url = f"http://{shown}:{port}"
+    os.environ["DELIVERYOPS_PUBLIC_URL"] = url
+    return settings.model_copy(update={"public_url": url})
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn  # noqa: PLC0415 (the web stack is heavy for other commands)
 
     from deliveryops.app.main import create_app  # noqa: PLC0415
 
+    settings = served_url(settings, host, port)
     processes = f"{workers} web processes" if workers > 1 else "one web process"
     jobs = "running background jobs too" if settings.scheduler else "queueing background jobs for `deliveryops worker`"
     console.print(f"DeliveryOps is running on [bold]http://{host}:{port}[/bold]: {processes}, {jobs}  (Ctrl+C to stop)")

@@ -80,13 +80,17 @@ def leadership_page(
 
 
 @router.get("/cockpit/leadership.pdf")
-def leadership_pdf(session: SessionDep, actor: PageUser, group: GroupQuery = None, period: PeriodQuery = None) -> Response:
+def leadership_pdf(
+    request: Request, session: SessionDep, actor: PageUser, group: GroupQuery = None, period: PeriodQuery = None
+) -> Response:
     """The leadership pack as a PDF file."""
     period = period or leadership.current_quarter(utcnow().date())
     pack = leadership.build_pack(session=session, actor=actor, period=period, group_slug=group or None)
     name = f"leadership-{pack.group.slug if pack.group else 'organisation'}-{pack.period.label}.pdf".replace("..", "_")
     return Response(
-        render_pdf(pack), media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        render_pdf(pack, base_url=str(request.app.state.settings.public_url)),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -102,7 +102,7 @@ class _Pdf(FPDF):
         self.set_font("Helvetica", size=10)
 
 
-def render_pdf(pack: LeadershipPack, *, compress: bool = True) -> bytes:
+def render_pdf(pack: LeadershipPack, *, base_url: str, compress: bool = True) -> bytes:
     """Draw the pack: headline table, impediments, forecasts, experiments, adoption, questions.
 
     Args:
@@ -125,7 +125,7 @@ def render_pdf(pack: LeadershipPack, *, compress: bool = True) -> bytes:
         f"{pack.period.start.isoformat()} to {pack.period.end.isoformat()}{running}, compared with "
         f"{pack.previous.label} ({pack.previous.start.isoformat()} to {pack.previous.end.isoformat()}). "
         f"Teams: {', '.join(t.name for t in pack.teams) or 'none'}. Generated "
-        f"{pack.generated_at.strftime('%Y-%m-%d %H:%M')} UTC. Definitions: /definitions.",
+        f"{pack.generated_at.strftime('%Y-%m-%d %H:%M')} UTC. Definitions: {base_url.rstrip('/')}/definitions",
         size=9,
     )
 
