@@ -216,7 +216,8 @@ def test_escalate_form_needs_what_was_tried_and_what_is_needed(client: TestClien
     csrf = login(client, "member@example.com")
     url = f"/impediments/{impediment.id}"
     page = text(client.get(url))
-    assert "Escalate to Delivery manager" in page
+    assert '<option value="delivery_manager" selected>Delivery manager</option>' in page
+    assert '<option value="product_ops">Product Ops</option>' in page
     assert 'for="tried">What was tried</label>' in page
 
     missing = client.post(f"{url}/escalate", data={"csrf_token": csrf, "tried": "Asked in the channel", "needed": " "})
@@ -235,7 +236,7 @@ def test_escalate_form_needs_what_was_tried_and_what_is_needed(client: TestClien
     assert "Escalated from Team to Delivery manager" in page
     assert "Mia Member" in page
     assert "Tried: Asked in the channel<br>Needed: Admin rights on staging" in page
-    assert "Escalate to Product Ops" not in page  # the member cannot act at the delivery manager level
+    assert 'id="escalate-title"' not in page  # the member cannot act at the delivery manager level
     assert "this impediment is in the hands of Lima's delivery manager; you can follow it and comment." in page
     denied = client.post(f"{url}/escalate", data={"csrf_token": csrf, "tried": "a", "needed": "b"})
     assert denied.status_code == 403
@@ -255,7 +256,7 @@ def test_delivery_manager_hands_back_and_the_team_resolves(client: TestClient, s
     url = f"/impediments/{impediment.id}"
     csrf = login(client, "dm@example.com")
     page = text(client.get(url))
-    assert "Escalate to Product Ops" in page
+    assert '<option value="product_ops" selected>Product Ops</option>' in page
     assert "Hand back to Team" in page
     no_reason = client.post(f"{url}/hand-back", data={"csrf_token": csrf, "reason": ""})
     assert no_reason.status_code == 422
@@ -519,3 +520,49 @@ def test_api_create_escalate_resolve_round_trip(client: TestClient, session: Ses
     listing = client.get(base, headers=member).json()
     assert [(i["title"], i["status"]) for i in listing] == [("Staging is down", "resolved")]
     assert client.get(f"{base}?include_closed=false", headers=member).json() == []
+
+
+def test_a_delivery_manager_escalates_straight_to_product_ops_keeping_what_was_tried(
+    client: TestClient, session: Session
+) -> None:
+    people = world(session)
+    impediment = raise_one(session, people)
+    service.escalate(session=session, actor=people.member, impediment_id=impediment.id, tried="Asked the admins", needed="Rights")
+    csrf = login(client, people.dm.email)
+    url = f"/impediments/{impediment.id}"
+    page = text(client.get(url))
+    # The form starts from what the last escalation said was tried, and offers every level above.
+    assert "Asked the admins</textarea>" in page
+    assert '<option value="product_ops" selected>Product Ops</option>' in page
+    assert '<option value="leadership">Leadership</option>' in page
+    wrong = client.post(f"{url}/escalate", data={"csrf_token": csrf, "tried": "x", "needed": "y", "to": "team"})
+    assert wrong.status_code == 422
+    assert "Choose one of: Product Ops, Leadership." in text(wrong)
+    done = client.post(
+        f"{url}/escalate",
+        data={"csrf_token": csrf, "tried": "Asked the admins; asked their DM", "needed": "A decision", "to": "leadership"},
+    )
+    assert done.status_code == 303
+    session.refresh(impediment)
+    assert impediment.level.value == "leadership"
+    assert "Escalated from Delivery manager to Leadership" in text(client.get(url))
+
+
+def test_api_escalates_to_a_chosen_level_and_names_the_field_when_it_is_not_above(client: TestClient, session: Session) -> None:
+    people = world(session)
+    member = token_headers(session, people.member)
+    impediment = raise_one(session, people)
+    url = f"/api/v1/impediments/{impediment.id}"
+    below = client.post(f"{url}/escalate", json={"tried": "a", "needed": "b", "to": "team"}, headers=member)
+    assert below.status_code == 422
+    assert below.json()["error"]["details"]["fields"] == {"to": "Choose one of: Delivery manager, Product Ops, Leadership."}
+    unknown = client.post(f"{url}/escalate", json={"tried": "a", "needed": "b", "to": "ceo"}, headers=member)
+    assert unknown.status_code == 422
+    skipped = client.post(f"{url}/escalate", json={"tried": "a", "needed": "b", "to": "product_ops"}, headers=member)
+    assert skipped.status_code == 200
+    assert skipped.json()["level"] == "product_ops"
+    assert [(e["kind"], e["from_value"], e["to_value"]) for e in skipped.json()["events"]][-1] == (
+        "escalated",
+        "team",
+        "product_ops",
+    )

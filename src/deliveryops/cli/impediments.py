@@ -11,7 +11,7 @@ from sqlalchemy import select
 from deliveryops.cli.common import CliError, acting_user, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.impediment_clusters import link_blockers, list_clusters, synonyms
 from deliveryops.impediments import service
-from deliveryops.impediments.models import Category, Impediment, Severity
+from deliveryops.impediments.models import Category, Impediment, Level, Severity
 from deliveryops.teams.service import find_team, list_teams
 
 impediments_app = typer.Typer(
@@ -85,13 +85,19 @@ def escalate(
     impediment_id: Annotated[int, typer.Argument(help="The impediment's id.")],
     tried: Annotated[str, typer.Option(help="What was tried already.")],
     needed: Annotated[str, typer.Option(help="What is needed from the next level.")],
+    to: Annotated[Level | None, typer.Option(help="The level to send it to; default the next one up.")] = None,
     acting: AsOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Move an impediment one level up: team → delivery manager → Product Ops → leadership."""
+    """Move an impediment up: team → delivery manager → Product Ops → leadership (`--to` skips levels)."""
     with session_scope(load_settings(database)) as session:
         impediment = service.escalate(
-            session=session, actor=acting_user(session, acting), impediment_id=impediment_id, tried=tried, needed=needed
+            session=session,
+            actor=acting_user(session, acting),
+            impediment_id=impediment_id,
+            tried=tried,
+            needed=needed,
+            to=to,
         )
         console.print(f"Impediment {impediment.id} is now with {impediment.level.label}.")
 

@@ -62,6 +62,11 @@ class Level(enum.StrEnum):
         index = order.index(self)
         return order[index + 1] if index + 1 < len(order) else None
 
+    def above(self) -> list[Level]:
+        """Every level above this one, nearest first."""
+        order = list(Level)
+        return order[order.index(self) + 1 :]
+
     def previous(self) -> Level | None:
         """The level below, or None at the bottom."""
         order = list(Level)

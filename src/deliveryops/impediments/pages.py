@@ -508,6 +508,8 @@ def _detail_page(
             "timeline": [(event, names.get(event.actor_id or 0, "someone"), describe(event)) for event in impediment.events],
             "can_act": acts,
             "next_level": next_level,
+            "levels_above": impediment.level.above() if next_level else [],
+            "last_tried": service.last_tried(impediment),
             "previous_level": previous_level,
             "shown": shown,
             "failed": failed,
@@ -583,16 +585,18 @@ def escalate(
     _csrf: CsrfChecked,
     tried: TEXT = "",
     needed: TEXT = "",
+    to: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """Move one level up, saying what was tried and what is needed."""
+    """Move up the ladder, to the level chosen, saying what was tried and what is needed."""
+    level = next((option for option in Level if option.value == to), None)
     return _act(
         request,
         session,
         actor,
         impediment_id,
         "escalate",
-        {"tried": tried, "needed": needed},
-        lambda: service.escalate(session=session, actor=actor, impediment_id=impediment_id, tried=tried, needed=needed),
+        {"tried": tried, "needed": needed, "to": to},
+        lambda: service.escalate(session=session, actor=actor, impediment_id=impediment_id, tried=tried, needed=needed, to=level),
     )
 
 

@@ -187,9 +187,12 @@ def update_status(body: StatusUpdate, session: SessionDep, actor: ApiUser, imped
 
 @router.post("/impediments/{impediment_id}/escalate", response_model=ImpedimentDetailRead)
 def escalate(body: EscalationCreate, session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> ImpedimentDetailRead:
-    """Move one level up, saying what was tried and what is needed (whoever may act at its level)."""
+    """Move up the ladder, to the next level or the one in `to`, saying what was tried and what is needed."""
     return _detail(
-        session, service.escalate(session=session, actor=actor, impediment_id=impediment_id, tried=body.tried, needed=body.needed)
+        session,
+        service.escalate(
+            session=session, actor=actor, impediment_id=impediment_id, tried=body.tried, needed=body.needed, to=body.to
+        ),
     )
 
 

@@ -71,10 +71,11 @@ class ImpedimentDetailRead(ImpedimentRead):
 
 
 class EscalationCreate(BaseModel):
-    """Move one level up: what was tried and what is needed from the next level."""
+    """Move up the ladder: what was tried, what is needed, and to which level (default: the next one up)."""
 
     tried: str = Field(default="", max_length=5000)
     needed: str = Field(default="", max_length=5000)
+    to: Level | None = None
 
 
 class HandBackCreate(BaseModel):

@@ -257,9 +257,20 @@ def set_status(
 
 
 def escalate(
-    *, session: Session, actor: User | None, impediment_id: int, tried: str, needed: str, now: datetime | None = None
+    *,
+    session: Session,
+    actor: User | None,
+    impediment_id: int,
+    tried: str,
+    needed: str,
+    to: Level | None = None,
+    now: datetime | None = None,
 ) -> Impediment:
-    """Move the impediment one level up the ladder, saying what was tried and what is needed."""
+    """Move the impediment up the ladder, saying what was tried and what is needed.
+
+    ``to`` is the level it goes to (any level above, in one step: a delivery manager who holds it at the team's
+    level can send it straight to Product Ops); by default the next one up.
+    """
     impediment = _load(session, actor, impediment_id)
     _require_open(impediment)
     errors = {}
@@ -269,9 +280,14 @@ def escalate(
         errors["needed"] = "Say what is needed from the next level."
     if errors:
         raise ValidationFailedError("An escalation needs what was tried and what is needed.", fields=errors)
-    above = impediment.level.next()
+    above = impediment.level.next() if to is None else to
     if above is None:
         raise ValidationFailedError("Leadership is the top of the ladder.", fields={"level": "top"})
+    if above not in impediment.level.above():
+        raise ValidationFailedError(
+            f"It is with {impediment.level.label} now: escalate to a level above.",
+            fields={"to": f"Choose one of: {', '.join(level.label for level in impediment.level.above()) or 'none'}."},
+        )
     _event(
         impediment,
         actor,
@@ -286,6 +302,14 @@ def escalate(
     impediment.status = Status.ESCALATED
     session.flush()
     return impediment
+
+
+def last_tried(impediment: Impediment) -> str:
+    """What the last escalation said was tried, to start the next escalation from (empty if never escalated)."""
+    for event in reversed(impediment.events):
+        if event.kind == "escalated" and event.note.startswith("Tried: "):
+            return event.note.removeprefix("Tried: ").split("\nNeeded: ", 1)[0]
+    return ""
 
 
 def de_escalate(
