@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.experiments import service, statistics
 from deliveryops.experiments.models import Experiment, ExperimentStatus
-from deliveryops.experiments.service import ExperimentFields, MetricFields, VariationFields
+from deliveryops.experiments.schemas import ExperimentDesign, MetricIn, VariationIn
 from deliveryops.experiments.statistics import StatRow
 from deliveryops.teams.models import Team, TeamRole
 from tests.factories import join, make_team, make_user
@@ -51,35 +51,33 @@ def crew(session: Session) -> Crew:
     )
 
 
-def complete_fields(title: str = "Shorter checkout", **changes: object) -> ExperimentFields:
-    """Fields that pass every pre-launch check (no reviewer required)."""
-    fields = ExperimentFields(
-        title=title,
-        observation="half of the carts are abandoned at the address step",
-        belief="a one-page checkout",
-        outcome="more completed orders",
-        measure="checkout conversion",
-        variations=[VariationFields("control", 1, True), VariationFields("one-page", 1)],
-        metrics=[
-            MetricFields("conversion", "proportion", "primary"),
-            MetricFields("order value", "mean", "secondary"),
-            MetricFields("errors", "proportion", "guardrail", higher_is_better=False),
+def complete_fields(title: str = "Shorter checkout", **changes: object) -> ExperimentDesign:
+    """A design that passes every pre-launch check (no reviewer required)."""
+    fields: dict[str, object] = {
+        "title": title,
+        "observation": "half of the carts are abandoned at the address step",
+        "belief": "a one-page checkout",
+        "outcome": "more completed orders",
+        "measure": "checkout conversion",
+        "variations": [VariationIn(name="control", is_control=True), VariationIn(name="one-page")],
+        "metrics": [
+            MetricIn(name="conversion", kind="proportion", role="primary"),
+            MetricIn(name="order value", kind="mean", role="secondary"),
+            MetricIn(name="errors", kind="proportion", role="guardrail", higher_is_better=False),
         ],
-        tags=["Checkout", "growth"],
-        planned_sample_size=1000,
-        mde=0.05,
-        expected_daily_traffic=400,
-        planned_start=DAY,
-        planned_end=DAY + timedelta(days=14),
-    )
-    for name, value in changes.items():
-        setattr(fields, name, value)
-    return fields
+        "tags": ["Checkout", "growth"],
+        "planned_sample_size": 1000,
+        "mde": 0.05,
+        "expected_daily_traffic": 400,
+        "planned_start": DAY,
+        "planned_end": DAY + timedelta(days=14),
+    }
+    return ExperimentDesign.model_validate({**fields, **changes})
 
 
 def running(session: Session, actor: User, team: Team, **changes: Any) -> Experiment:
     """A running experiment."""
-    experiment = service.create(session=session, actor=actor, team_id=team.id, fields=complete_fields(**changes))
+    experiment = service.create(session=session, actor=actor, team_id=team.id, design=complete_fields(**changes))
     service.transition(session=session, actor=actor, experiment_id=experiment.id, to=ExperimentStatus.IN_REVIEW)
     service.transition(session=session, actor=actor, experiment_id=experiment.id, to=ExperimentStatus.RUNNING)
     return experiment

@@ -7,15 +7,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
 from deliveryops.analytics.experiments import Method
-from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError, validation_failed
 from deliveryops.experiments import analysis, service, statistics
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus, MetricSnapshot
-from deliveryops.experiments.service import ExperimentFields, MetricFields, VariationFields
+from deliveryops.experiments.schemas import ExperimentDesign, ExperimentFilter, MetricIn
 from deliveryops.experiments.statistics import StatRow
 from deliveryops.work.importing import import_records
 from deliveryops.work.records import WorkItemRecord
@@ -24,29 +25,43 @@ from tests.experiments.builders import DAY, complete_fields, crew, rows, running
 S = ExperimentStatus
 
 
-def test_create_names_each_bad_field_and_stores_nothing(session: Session) -> None:
-    c = crew(session)
-    fields = ExperimentFields(
-        title=" ",
-        variations=[VariationFields("control", 1, True), VariationFields("Control", 1)],
-        metrics=[MetricFields("a", "median", "primary")],
-        planned_sample_size=0,
-        mde=-1.0,
-        planned_start=DAY,
-        planned_end=DAY - timedelta(days=1),
-        alpha=0.7,
-        work_items=["NOPE-1"],
-    )
-    with pytest.raises(ValidationFailedError) as info:
-        service.create(session=session, actor=c.member, team_id=c.team.id, fields=fields)
-    assert info.value.fields == {
+def test_the_design_names_each_bad_field(session: Session) -> None:
+    with pytest.raises(ValidationError) as info:
+        ExperimentDesign.model_validate(
+            {
+                "title": " ",
+                "variations": [{"name": "control", "is_control": True}, {"name": "Control"}],
+                "metrics": [{"name": "a", "kind": "median", "role": "primary"}],
+                "planned_sample_size": 0,
+                "mde": -1.0,
+                "planned_start": DAY,
+                "planned_end": DAY - timedelta(days=1),
+                "alpha": 0.7,
+            }
+        )
+    assert validation_failed(info.value.errors(), ExperimentDesign).fields == {
         "title": "Give the experiment a title.",
         "variations": "Variation 2: the name 'Control' is used twice.",
-        "metrics": "Metric 1 (a): the kind must be one of mean, proportion, ratio.",
-        "planned_sample_size": "The planned sample size per variation is a whole number of at least 1.",
-        "mde": "The minimum detectable effect is a relative lift above 0, e.g. 0.02 for 2%.",
+        "metrics.0.kind": "Metric 1's kind: choose 'mean', 'proportion' or 'ratio'; got 'median'.",
+        "planned_sample_size": "The planned sample size must be at least 1.",
+        "mde": "The minimum detectable effect must be above 0.",
         "planned_end": "The planned end is on or after the planned start.",
-        "alpha": "The significance level is between 0 and 0.5, e.g. 0.05.",
+        "alpha": "The significance level must be below 0.5.",
+    }
+    with pytest.raises(ValidationError) as dates:
+        ExperimentDesign(title="Dates", planned_start=DAY, planned_end=DAY - timedelta(days=1))
+    assert validation_failed(dates.value.errors(), ExperimentDesign).fields == {
+        "planned_end": "The planned end is on or after the planned start."
+    }
+
+
+def test_create_names_unknown_work_items_and_reviewers_and_stores_nothing(session: Session) -> None:
+    c = crew(session)
+    design = ExperimentDesign(title="Linked", work_items=["NOPE-1"], reviewer_id=2**31 - 1)
+    with pytest.raises(ValidationFailedError) as info:
+        service.create(session=session, actor=c.member, team_id=c.team.id, design=design)
+    assert info.value.fields == {
+        "reviewer_id": "Choose an active person as the reviewer.",
         "work_items": f"No work item NOPE-1 in {c.team.name}.",
     }
     assert session.scalars(select(Experiment)).all() == []
@@ -73,9 +88,9 @@ def test_create_cleans_tags_makes_a_unique_key_and_links_work_items(session: Ses
         session=session,
         actor=c.member,
         team_id=c.team.id,
-        fields=complete_fields(tags=["Checkout", " checkout ", "Mobile web"], work_items=["SHOP-7"]),
+        design=complete_fields(tags=["Checkout", " checkout ", "Mobile web"], work_items=["SHOP-7"]),
     )
-    second = service.create(session=session, actor=c.ops, team_id=c.team.id, fields=complete_fields())
+    second = service.create(session=session, actor=c.ops, team_id=c.team.id, design=complete_fields())
     assert (first.key, second.key) == ("shorter-checkout", "shorter-checkout-2")
     assert first.tag_names == ["checkout", "mobile-web"]
     assert [(w.key, w.title) for w in first.work_items] == [("SHOP-7", "Build one-page checkout")]
@@ -90,16 +105,16 @@ def test_create_cleans_tags_makes_a_unique_key_and_links_work_items(session: Ses
 
 def test_who_may_read_and_edit(session: Session) -> None:
     c = crew(session)
-    experiment = service.create(session=session, actor=c.dm, team_id=c.team.id, fields=complete_fields())
+    experiment = service.create(session=session, actor=c.dm, team_id=c.team.id, design=complete_fields())
     for reader in (c.member, c.ops, c.leader):
         assert service.get_or_raise(session=session, actor=reader, experiment_id=experiment.id) is experiment
     with pytest.raises(PermissionDeniedError):
         service.get_or_raise(session=session, actor=c.outsider, experiment_id=experiment.id)
     with pytest.raises(PermissionDeniedError) as info:
-        service.update(session=session, actor=c.leader, experiment_id=experiment.id, fields=complete_fields())
+        service.update(session=session, actor=c.leader, experiment_id=experiment.id, change=complete_fields())
     assert info.value.message == "Only the team's people, Product Ops and admins change its experiments."
     with pytest.raises(PermissionDeniedError):
-        service.create(session=session, actor=c.outsider, team_id=c.team.id, fields=complete_fields())
+        service.create(session=session, actor=c.outsider, team_id=c.team.id, design=complete_fields())
     with pytest.raises(NotFoundError) as missing:
         service.get_or_raise(session=session, actor=c.ops, experiment_id=999_999)
     assert missing.value.message == "No experiment 999999."
@@ -107,7 +122,7 @@ def test_who_may_read_and_edit(session: Session) -> None:
 
 def test_the_state_machine_allows_only_its_moves(session: Session) -> None:
     c = crew(session)
-    experiment = service.create(session=session, actor=c.member, team_id=c.team.id, fields=complete_fields())
+    experiment = service.create(session=session, actor=c.member, team_id=c.team.id, design=complete_fields())
     with pytest.raises(ValidationFailedError) as info:
         service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.RUNNING)
     assert info.value.message == "An experiment that is draft can move to in review, not to running."
@@ -155,7 +170,7 @@ def test_the_state_machine_allows_only_its_moves(session: Session) -> None:
         ({"observation": ""}, "hypothesis", "The hypothesis lacks: 'because we saw'."),
         ({"belief": " ", "measure": ""}, "hypothesis", "The hypothesis lacks: 'we believe', 'measured by'."),
         (
-            {"metrics": [MetricFields("conversion", "proportion", "secondary")]},
+            {"metrics": [MetricIn(name="conversion", kind="proportion", role="secondary")]},
             "primary_metric",
             "Add one metric with the role 'primary': the one the decision rests on.",
         ),
@@ -169,7 +184,7 @@ def test_the_state_machine_allows_only_its_moves(session: Session) -> None:
 )
 def test_each_prelaunch_check_blocks_running(session: Session, change: dict[str, Any], field: str, message: str) -> None:
     c = crew(session)
-    experiment = service.create(session=session, actor=c.member, team_id=c.team.id, fields=complete_fields(**change))
+    experiment = service.create(session=session, actor=c.member, team_id=c.team.id, design=complete_fields(**change))
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.IN_REVIEW)
     with pytest.raises(ValidationFailedError) as info:
         service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.RUNNING)
@@ -181,7 +196,7 @@ def test_each_prelaunch_check_blocks_running(session: Session, change: dict[str,
 def test_all_failing_checks_are_named_at_once(session: Session) -> None:
     c = crew(session)
     experiment = service.create(
-        session=session, actor=c.member, team_id=c.team.id, fields=ExperimentFields(title="Bare", reviewer_required=True)
+        session=session, actor=c.member, team_id=c.team.id, design=ExperimentDesign(title="Bare", reviewer_required=True)
     )
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.IN_REVIEW)
     with pytest.raises(ValidationFailedError) as info:
@@ -196,7 +211,7 @@ def test_all_failing_checks_are_named_at_once(session: Session) -> None:
 def test_a_required_reviewer_other_than_the_creator_must_approve(session: Session) -> None:
     c = crew(session)
     experiment = service.create(
-        session=session, actor=c.member, team_id=c.team.id, fields=complete_fields(reviewer_required=True, reviewer_id=c.dm.id)
+        session=session, actor=c.member, team_id=c.team.id, design=complete_fields(reviewer_required=True, reviewer_id=c.dm.id)
     )
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.IN_REVIEW)
     with pytest.raises(PermissionDeniedError) as own:
@@ -225,7 +240,7 @@ def test_a_required_reviewer_other_than_the_creator_must_approve(session: Sessio
 def test_editing_the_design_in_review_withdraws_approval_and_locks_after_launch(session: Session) -> None:
     c = crew(session)
     experiment = service.create(
-        session=session, actor=c.member, team_id=c.team.id, fields=complete_fields(reviewer_required=True)
+        session=session, actor=c.member, team_id=c.team.id, design=complete_fields(reviewer_required=True)
     )
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=S.IN_REVIEW)
     service.review(session=session, actor=c.ops, experiment_id=experiment.id, approve=True)
@@ -233,7 +248,7 @@ def test_editing_the_design_in_review_withdraws_approval_and_locks_after_launch(
         session=session,
         actor=c.member,
         experiment_id=experiment.id,
-        fields=complete_fields(planned_sample_size=2000, reviewer_required=True),
+        change=complete_fields(planned_sample_size=2000, reviewer_required=True),
     )
     assert experiment.approved is False
     assert experiment.review_note == "Approval withdrawn: the design changed after the review."
@@ -244,7 +259,7 @@ def test_editing_the_design_in_review_withdraws_approval_and_locks_after_launch(
             session=session,
             actor=c.member,
             experiment_id=experiment.id,
-            fields=complete_fields(planned_sample_size=500, reviewer_required=True),
+            change=complete_fields(planned_sample_size=500, reviewer_required=True),
         )
     assert info.value.fields == {
         "planned_sample_size": "The design is locked once the experiment runs (it is "
@@ -254,7 +269,7 @@ def test_editing_the_design_in_review_withdraws_approval_and_locks_after_launch(
         session=session,
         actor=c.member,
         experiment_id=experiment.id,
-        fields=complete_fields(planned_sample_size=2000, reviewer_required=True, tags=["late-tag"], learnings="So far so good"),
+        change=complete_fields(planned_sample_size=2000, reviewer_required=True, tags=["late-tag"], learnings="So far so good"),
     )
     assert (changed.tag_names, changed.learnings) == (["late-tag"], "So far so good")
 
@@ -265,7 +280,7 @@ def test_only_drafts_are_deleted(session: Session) -> None:
     with pytest.raises(ValidationFailedError) as info:
         service.delete(session=session, actor=c.member, experiment_id=experiment.id)
     assert info.value.message == "Only a draft can be deleted; archive the experiment instead."
-    draft = service.create(session=session, actor=c.member, team_id=c.team.id, fields=complete_fields())
+    draft = service.create(session=session, actor=c.member, team_id=c.team.id, design=complete_fields())
     service.delete(session=session, actor=c.member, experiment_id=draft.id)
     assert session.get(Experiment, draft.id) is None
 
@@ -399,7 +414,7 @@ def test_daily_rows_are_summed_into_cumulative_snapshots(session: Session) -> No
 
 def test_statistics_only_while_running_or_analysing(session: Session) -> None:
     c = crew(session)
-    draft = service.create(session=session, actor=c.member, team_id=c.team.id, fields=complete_fields())
+    draft = service.create(session=session, actor=c.member, team_id=c.team.id, design=complete_fields())
     error = _error(session, draft, c.member, rows())
     assert error.message == "Statistics are imported while the experiment runs or is analysed; it is draft."
     experiment = running(session, c.member, c.team)
@@ -486,22 +501,23 @@ def test_library_search_by_text_metric_team_tag_and_learning(session: Session) -
         session=session,
         actor=c.member,
         team_id=c.team.id,
-        fields=complete_fields(
-            "Guided onboarding", observation="new users stall", metrics=[MetricFields("activation_rate")], tags=["onboarding"]
+        design=complete_fields(
+            "Guided onboarding", observation="new users stall", metrics=[MetricIn(name="activation_rate")], tags=["onboarding"]
         ),
     )
     other = service.create(
-        session=session, actor=c.outsider, team_id=c.other_team.id, fields=complete_fields("Outsider's test", tags=["checkout"])
+        session=session, actor=c.outsider, team_id=c.other_team.id, design=complete_fields("Outsider's test", tags=["checkout"])
     )
 
-    def keys(**kwargs: object) -> list[str]:
-        actor = kwargs.pop("actor", c.ops)
-        return [e.key for e in service.library(session=session, actor=actor, **kwargs)]  # type: ignore[arg-type]
+    def keys(actor: User = c.ops, **filters: Any) -> list[str]:
+        rows, total = service.search(session=session, actor=actor, filters=ExperimentFilter(**filters))
+        assert total == len(rows)
+        return [e.key for e in rows]
 
-    assert keys(query="MOBILE conversion") == [checkout.key]  # learnings, both words, any case
-    assert keys(query="stall") == [onboarding.key]
-    assert keys(query="activation_rate") == [onboarding.key]  # a metric name; "_" is not a wildcard
-    assert keys(query="activation%") == []
+    assert keys(q="MOBILE conversion") == [checkout.key]  # learnings, both words, any case
+    assert keys(q="stall") == [onboarding.key]
+    assert keys(q="activation_rate") == [onboarding.key]  # a metric name; "_" is not a wildcard
+    assert keys(q="activation%") == []
     assert keys(metric="ACTIVATION") == [onboarding.key]
     assert keys(tag="checkout") == [other.key, checkout.key]
     assert keys(tag="checkout", team_id=c.team.id) == [checkout.key]
@@ -538,9 +554,9 @@ def test_portfolio_exact_figures(session: Session) -> None:
     _backdate(stopped, created=d, started=d + timedelta(days=3), ended=d + timedelta(days=24), sized=d + timedelta(days=5))
     live = running(session, c.member, c.team)
     _backdate(live, created=d + timedelta(days=20), started=d + timedelta(days=21), sized=d + timedelta(days=20))
-    draft = service.create(session=session, actor=c.member, team_id=c.team.id, fields=complete_fields())
+    draft = service.create(session=session, actor=c.member, team_id=c.team.id, design=complete_fields())
     _backdate(draft, created=d + timedelta(days=30))
-    elsewhere = service.create(session=session, actor=c.outsider, team_id=c.other_team.id, fields=complete_fields())
+    elsewhere = service.create(session=session, actor=c.outsider, team_id=c.other_team.id, design=complete_fields())
     _backdate(elsewhere, created=d + timedelta(days=1))
     session.flush()
 

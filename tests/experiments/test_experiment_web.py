@@ -77,10 +77,10 @@ def test_api_scope(client: TestClient, session: Session) -> None:
     experiment = running(session, c.member, c.team)
     outsider = token_headers(session, c.outsider)
     assert client.get(f"/api/v1/experiments/{experiment.id}", headers=outsider).status_code == 403
-    assert client.get("/api/v1/experiments", headers=outsider).json() == []
+    assert client.get("/api/v1/experiments", headers=outsider).json() == {"items": [], "total": 0, "limit": 100, "offset": 0}
     assert client.post("/api/v1/experiments", json={**BODY, "team_id": c.team.id}, headers=outsider).status_code == 403
     leader = token_headers(session, c.leader)
-    assert [e["id"] for e in client.get("/api/v1/experiments", headers=leader).json()] == [experiment.id]
+    assert [e["id"] for e in client.get("/api/v1/experiments", headers=leader).json()["items"]] == [experiment.id]
     assert (
         client.post(f"/api/v1/experiments/{experiment.id}/transitions", json={"to": "analysing"}, headers=leader).status_code
         == 403
@@ -192,13 +192,21 @@ def _form(**overrides: object) -> dict[str, object]:
         "belief": "saving carts",
         "outcome": "more returning orders",
         "measure": "7-day conversion",
-        "variation_name": ["control", "saved", ""],
-        "variation_weight": ["1", "1", "1"],
-        "control": "0",
-        "metric_name": ["conversion", ""],
-        "metric_kind": ["proportion", "proportion"],
-        "metric_role": ["primary", "secondary"],
-        "metric_direction": ["higher", "higher"],
+        "variations.0.name": "control",
+        "variations.0.weight": "1",
+        "variations.1.name": "saved",
+        "variations.1.weight": "1",
+        "variations.2.name": "",
+        "variations.2.weight": "1",
+        "variations.*.is_control": "0",
+        "metrics.0.name": "conversion",
+        "metrics.0.kind": "proportion",
+        "metrics.0.role": "primary",
+        "metrics.0.higher_is_better": "true",
+        "metrics.1.name": "",
+        "metrics.1.kind": "proportion",
+        "metrics.1.role": "secondary",
+        "metrics.1.higher_is_better": "true",
         "tags": "retention, carts",
         "planned_sample_size": "2,500",
         "mde": "5",
@@ -238,7 +246,7 @@ def test_pages_create_fail_check_fix_run_upload_and_decide(client: TestClient, s
     failing = client.post(f"{detail}/transition", data={"to": "running", "csrf_token": csrf})
     assert failing.status_code == 422
     assert "It cannot run yet: a planned sample size is missing." in failing.text
-    fields = service.fields_of(experiment)
+    fields = service.design_of(experiment)
     edit = client.get(f"{detail}/edit")
     assert 'name="planned_sample_size"' in edit.text
     fixed = client.post(f"{detail}/edit", data={**_form(), "csrf_token": csrf})
@@ -299,7 +307,7 @@ def test_pages_library_empty_states_and_scope(client: TestClient, session: Sessi
 def test_pages_review_and_warnings(client: TestClient, session: Session) -> None:
     c = crew(session)
     experiment = service.create(
-        session=session, actor=c.member, team_id=c.team.id, fields=service.fields_of(running(session, c.member, c.team))
+        session=session, actor=c.member, team_id=c.team.id, design=service.design_of(running(session, c.member, c.team))
     )
     experiment.reviewer_required = True
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=ExperimentStatus.IN_REVIEW)

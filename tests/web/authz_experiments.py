@@ -96,11 +96,11 @@ PATH_OVERRIDES = {
 def world_values(session: Session, world: WorldBase) -> dict[str, str]:
     """Create the experiments objects the walk acts upon; return their path placeholders."""
     creator = world.people[DM_A]
-    experiment = service.create(session=session, actor=creator, team_id=world.team_a.id, fields=complete_fields())
+    experiment = service.create(session=session, actor=creator, team_id=world.team_a.id, design=complete_fields())
     service.transition(session=session, actor=creator, experiment_id=experiment.id, to=ExperimentStatus.IN_REVIEW)
     service.transition(session=session, actor=creator, experiment_id=experiment.id, to=ExperimentStatus.RUNNING)
     drafts = [
-        service.create(session=session, actor=creator, team_id=world.team_a.id, fields=complete_fields(f"Walk draft {n}"))
+        service.create(session=session, actor=creator, team_id=world.team_a.id, design=complete_fields(f"Walk draft {n}"))
         for n in (1, 2)
     ]
     pending = PendingUpload(

@@ -1,4 +1,5 @@
-"""`deliveryops experiments analyse|power`: analyse a statistics file, plan sample sizes."""
+"""`deliveryops experiments list|create|analyse|power`: the library and registering from the command line,
+analysing a statistics file, planning sample sizes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from deliveryops.accounts.models import User
 from deliveryops.analytics.experiments import (
     DEFAULT_PRIOR_VARIANCE,
     AnalysisOptions,
@@ -26,15 +30,25 @@ from deliveryops.analytics.experiments import (
     sample_size_means,
     sample_size_proportions,
 )
-from deliveryops.cli.common import CliError, console, friendly_errors
+from deliveryops.cli import output
+from deliveryops.cli.common import CliError, build, console, friendly_errors, load_settings, session_scope
+from deliveryops.experiments import service
+from deliveryops.experiments.models import Decision, ExperimentStatus
+from deliveryops.experiments.schemas import ExperimentCreate, ExperimentFilter, ExperimentRead
 from deliveryops.experiments.stats_csv import StatisticsFile, read_statistics
+from deliveryops.schemas import DEFAULT_LIMIT
+from deliveryops.teams.models import Team
+from deliveryops.teams.service import get_team_or_raise, slugify
 
 __all__ = ["analysis_dict", "analysis_html", "experiments_app"]
 
 _CSS_FILE = Path(__file__).parent.parent / "web" / "static" / "app.css"
 _DOCS = "docs/experiment-statistics.md"
 
-experiments_app = typer.Typer(help="Experiments: analyse statistics files.", no_args_is_help=True)
+experiments_app = typer.Typer(
+    help="Experiments: the library, registering one, analysing statistics files, planning sample sizes.", no_args_is_help=True
+)
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 
 
 class OutputFormat(StrEnum):
@@ -433,3 +447,145 @@ def power_command(
             f"Duration: {days} day(s) at {daily_traffic:,.0f} units a day × {traffic_share:.0%} in the experiment",
             highlight=False,
         )
+
+
+def _person(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise CliError(f"Nobody has the e-mail {email!r}.")
+    return user
+
+
+def _team_id(session: Session, actor: User | None, name: str) -> int:
+    """The id of the team named ``name`` (its name or slug), if ``actor`` may see it."""
+    if actor is not None:
+        return get_team_or_raise(session=session, actor=actor, slug=slugify(name)).id
+    team_id = session.scalar(select(Team.id).where((Team.name == name) | (Team.slug == name)))
+    if team_id is None:
+        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
+    return team_id
+
+
+LIBRARY_COLUMNS: list[output.Column[ExperimentRead]] = [
+    output.Column("Id", lambda e: e.id),
+    output.Column("Key", lambda e: e.key),
+    output.Column("Title", lambda e: e.title),
+    output.Column("Team", lambda e: e.team_id),
+    output.Column("Status", lambda e: e.status.value),
+    output.Column("Decision", lambda e: e.decision.value if e.decision else None),
+    output.Column("Tags", lambda e: ", ".join(e.tags)),
+]
+
+
+@experiments_app.command("list")
+@friendly_errors
+def list_command(
+    q: Annotated[str, typer.Option("--q", help="Words in the title, hypothesis, learnings, metrics or tags.")] = "",
+    team: Annotated[str | None, typer.Option(help="Only this team's (name or slug).")] = None,
+    status: Annotated[ExperimentStatus | None, typer.Option(help="Only this status.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only with this tag.")] = None,
+    metric: Annotated[str | None, typer.Option(help="Only with a metric whose name contains this.")] = None,
+    decision: Annotated[Decision | None, typer.Option(help="Only with this decision.")] = None,
+    acting: Annotated[
+        str | None, typer.Option("--as", help="E-mail of the person asking: only the teams they see (default: all).")
+    ] = None,
+    output_format: output.FormatOption = output.OutputFormat.TABLE,
+    limit: output.LimitOption = DEFAULT_LIMIT,
+    offset: output.OffsetOption = 0,
+    database: DatabaseOption = None,
+) -> None:
+    """The experiment library, newest first (the API's `GET /experiments`, same filters and page)."""
+    with session_scope(load_settings(database)) as session:
+        actor = _person(session, acting) if acting else None
+        filters = build(
+            ExperimentFilter,
+            q=q,
+            team_id=_team_id(session, actor, team) if team else None,
+            status=status,
+            tag=tag,
+            metric=metric,
+            decision=decision,
+        )
+        page = service.library(session=session, actor=actor, filters=filters, page=output.page_params(limit, offset))
+        output.print_page(
+            page, LIBRARY_COLUMNS, output_format, empty="No experiments. Register one with `deliveryops experiments create`."
+        )
+
+
+def _metric(text: str) -> dict[str, Any]:
+    """``name[:kind[:role[:lower]]]`` as the API's metric object (the model checks each part)."""
+    parts = [part.strip() for part in text.split(":")]
+    metric: dict[str, Any] = {"name": parts[0]}
+    for key, value in zip(("kind", "role"), parts[1:3], strict=False):
+        if value:
+            metric[key] = value
+    if len(parts) > 3:
+        metric["higher_is_better"] = parts[3] != "lower"
+    return metric
+
+
+@experiments_app.command("create")
+@friendly_errors
+def create_command(
+    team: Annotated[str, typer.Option(help="The owner team (name or slug).")],
+    title: Annotated[str, typer.Option(help="A short title; its key is made from it.")],
+    acting: Annotated[str, typer.Option("--as", help="E-mail of the person registering it (its creator).")],
+    observation: Annotated[str, typer.Option(help="Because we saw …")] = "",
+    belief: Annotated[str, typer.Option(help="we believe …")] = "",
+    outcome: Annotated[str, typer.Option(help="will result in …")] = "",
+    measure: Annotated[str, typer.Option(help="measured by …")] = "",
+    variation: Annotated[
+        list[str] | None,
+        typer.Option(help="A variation; repeat it (the first is the control). Default: control, treatment."),
+    ] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(help="A metric as name[:kind[:role[:lower]]], e.g. conversion:proportion:primary."),
+    ] = None,
+    tags: Annotated[str, typer.Option(help="Tags, comma-separated.")] = "",
+    work_items: Annotated[str, typer.Option(help="Keys of the team's work items that build it, comma-separated.")] = "",
+    planned_sample_size: Annotated[int | None, typer.Option(help="Units per variation.")] = None,
+    mde: Annotated[float | None, typer.Option(help="Relative minimum detectable effect (0.05 = 5%).")] = None,
+    expected_daily_traffic: Annotated[int | None, typer.Option(help="Units per day, all variations.")] = None,
+    planned_start: Annotated[str | None, typer.Option(help="YYYY-MM-DD.")] = None,
+    planned_end: Annotated[str | None, typer.Option(help="YYYY-MM-DD.")] = None,
+    method: Annotated[Method, typer.Option(help="frequentist, sequential or bayesian.")] = Method.FREQUENTIST,
+    correction: Annotated[Correction, typer.Option(help="none, holm or bh.")] = Correction.NONE,
+    alpha: Annotated[float, typer.Option(help="The significance level.")] = 0.05,
+    cuped: Annotated[bool, typer.Option("--cuped", help="Adjust with pre-period statistics (CUPED).")] = False,
+    reviewer_required: Annotated[bool, typer.Option("--reviewer-required", help="A reviewer must approve it.")] = False,
+    output_format: output.FormatOption = output.OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Register an experiment as a draft (the API's `POST /experiments`, the same checks and errors)."""
+    with session_scope(load_settings(database)) as session:
+        actor = _person(session, acting)
+        values: dict[str, Any] = {
+            "team_id": _team_id(session, actor, team),
+            "title": title,
+            "observation": observation,
+            "belief": belief,
+            "outcome": outcome,
+            "measure": measure,
+            "metrics": [_metric(m) for m in metric or []],
+            "tags": tags,
+            "work_items": work_items,
+            "planned_sample_size": planned_sample_size,
+            "mde": mde,
+            "expected_daily_traffic": expected_daily_traffic,
+            "planned_start": planned_start,
+            "planned_end": planned_end,
+            "method": method,
+            "correction": correction,
+            "alpha": alpha,
+            "cuped": cuped,
+            "reviewer_required": reviewer_required,
+        }
+        if variation:
+            values["variations"] = [{"name": name, "is_control": number == 0} for number, name in enumerate(variation)]
+        body = build(ExperimentCreate, **values)
+        created = service.read(service.create(session=session, actor=actor, team_id=body.team_id, design=body))
+    if output_format is output.OutputFormat.JSON:
+        output.print_json(created)
+        return
+    console.print(f"Registered {created.title!r} as a draft: experiment {created.id} ({created.key}).", highlight=False)

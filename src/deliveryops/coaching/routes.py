@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, Field
 
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.coaching import notes, service
 from deliveryops.coaching.models import CoachingNote, Dismissal, Insight
+from deliveryops.coaching.schemas import (
+    ActionCreated,
+    DismissBody,
+    InsightRead,
+    KindCountRead,
+    NoteCreate,
+    NoteRead,
+    NoteUpdate,
+    ToActionBody,
+)
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
 
@@ -18,26 +26,6 @@ __all__ = ["api"]
 
 api = APIRouter(tags=["coaching"], responses=error_responses(401, 403, 404, 409, 422))
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-class InsightRead(BaseModel):
-    """An open coaching insight with its evidence; ``dismissed`` carries the dismissal when there is one."""
-
-    id: int
-    team_id: int
-    kind: str
-    subject: str
-    severity: str
-    title: str
-    observed: str
-    why: str
-    practice: str
-    evidence: list[dict[str, Any]]
-    target_metric: str | None
-    action_id: int | None
-    first_seen_at: datetime
-    last_seen_at: datetime
-    dismissed: dict[str, Any] | None = None
 
 
 def _insight(row: Insight, dismissal: Dismissal | None = None) -> InsightRead:
@@ -77,32 +65,11 @@ def list_insights(session: SessionDep, actor: ApiUser, team_id: IdPath, include_
     return rows
 
 
-class DismissBody(BaseModel):
-    """Why the insight is not worth acting on, and optionally until when."""
-
-    reason: str = Field(max_length=2000)
-    until: datetime | None = None
-
-
 @api.post("/coaching/insights/{insight_id}/dismiss", response_model=InsightRead)
 def dismiss(body: DismissBody, session: SessionDep, actor: ApiUser, insight_id: IdPath) -> InsightRead:
     """Dismiss an insight with a reason (the team's delivery manager or an admin)."""
     dismissal = service.dismiss(session=session, actor=actor, insight_id=insight_id, reason=body.reason, until=body.until)
     return _insight(service.get_insight_or_raise(session=session, actor=actor, insight_id=insight_id), dismissal)
-
-
-class ToActionBody(BaseModel):
-    """An optional title for the improvement action (default: the insight's suggestion)."""
-
-    title: str = Field(default="", max_length=200)
-
-
-class ActionCreated(BaseModel):
-    """The improvement action made from an insight."""
-
-    action_id: int
-    title: str
-    target_metric: str | None
 
 
 @api.post("/coaching/insights/{insight_id}/action", response_model=ActionCreated, status_code=201)
@@ -114,33 +81,11 @@ def to_action(body: ToActionBody, session: SessionDep, actor: ApiUser, insight_i
     )
 
 
-class KindCountRead(BaseModel):
-    """Open insights of one kind across teams."""
-
-    kind: str
-    label: str
-    practice: str
-    total: int
-    by_team: dict[str, int]
-
-
 @api.get("/coaching/counts", response_model=list[KindCountRead])
 def counts(session: SessionDep, actor: ApiUser) -> list[KindCountRead]:
     """Open insights counted by kind across teams (Product Ops, leaders, admins)."""
     _teams, rows = service.counts_by_kind(session=session, actor=actor)
     return [KindCountRead(kind=r.kind, label=r.label, practice=r.practice, total=r.total, by_team=r.by_team) for r in rows]
-
-
-class NoteRead(BaseModel):
-    """A coaching note."""
-
-    id: int
-    team_id: int
-    author_id: int
-    text: str
-    shared_with_team: bool
-    created_at: datetime
-    updated_at: datetime
 
 
 def _note(row: CoachingNote) -> NoteRead:
@@ -153,20 +98,6 @@ def _note(row: CoachingNote) -> NoteRead:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
-
-
-class NoteCreate(BaseModel):
-    """A new coaching note."""
-
-    text: str = Field(max_length=notes.MAX_NOTE_CHARS + 100)
-    shared_with_team: bool = False
-
-
-class NoteUpdate(BaseModel):
-    """Changes to a note."""
-
-    text: str | None = Field(default=None, max_length=notes.MAX_NOTE_CHARS + 100)
-    shared_with_team: bool | None = None
 
 
 @api.get("/teams/{team_id}/coaching/notes", response_model=list[NoteRead])

@@ -22,7 +22,7 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.experiments import LiftResult
 from deliveryops.experiments import analysis, service, statistics
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus
-from deliveryops.experiments.service import ExperimentFields, MetricFields, VariationFields
+from deliveryops.experiments.schemas import ExperimentDesign, MetricIn, VariationIn
 from deliveryops.experiments.statistics import StatRow
 from deliveryops.teams.models import Membership, Team, TeamRole
 
@@ -543,26 +543,30 @@ def _build_one(session: Session, spec: Spec, team: Team, ops: User, today: date,
     variations = ["control", *spec.treatments]
     start = today - timedelta(days=spec.start_days_ago) if spec.start_days_ago else today + timedelta(days=7)
     sample = math.ceil(spec.traffic * spec.days / len(variations) * 0.9) if spec.metrics else None
-    fields = ExperimentFields(
-        title=spec.title,
-        observation=spec.hypothesis[0],
-        belief=spec.hypothesis[1],
-        outcome=spec.hypothesis[2],
-        measure=spec.hypothesis[3],
-        variations=[VariationFields(v, 1.0, v == "control") for v in variations],
-        metrics=[MetricFields(m.name, m.kind, m.role, m.higher_is_better) for m in spec.metrics],
-        tags=list(spec.tags),
-        reviewer_required=spec.reviewer,
-        reviewer_id=ops.id if spec.reviewer else None,
-        planned_sample_size=sample,
-        mde=0.05,
-        expected_daily_traffic=spec.traffic,
-        planned_start=start,
-        planned_end=start + timedelta(days=spec.days),
-        method=spec.method,
-        correction="holm" if len(variations) > 2 else "none",
+    design = ExperimentDesign.model_validate(
+        {
+            "title": spec.title,
+            "observation": spec.hypothesis[0],
+            "belief": spec.hypothesis[1],
+            "outcome": spec.hypothesis[2],
+            "measure": spec.hypothesis[3],
+            "variations": [VariationIn(name=v, is_control=v == "control") for v in variations],
+            "metrics": [
+                MetricIn(name=m.name, kind=m.kind, role=m.role, higher_is_better=m.higher_is_better) for m in spec.metrics
+            ],
+            "tags": list(spec.tags),
+            "reviewer_required": spec.reviewer,
+            "reviewer_id": ops.id if spec.reviewer else None,
+            "planned_sample_size": sample,
+            "mde": 0.05,
+            "expected_daily_traffic": spec.traffic,
+            "planned_start": start,
+            "planned_end": start + timedelta(days=spec.days),
+            "method": spec.method,
+            "correction": "holm" if len(variations) > 2 else "none",
+        }
     )
-    experiment = service.create(session=session, actor=member, team_id=team.id, fields=fields)
+    experiment = service.create(session=session, actor=member, team_id=team.id, design=design)
     created = start - timedelta(days=10)
     moments: list[datetime] = [_at(created)]
     records = 1

@@ -18,13 +18,14 @@ from deliveryops.charts import page_figure
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.experiments import analysis, charts, power, service
-from deliveryops.experiments.forms import form_values, parse_experiment_form
 from deliveryops.experiments.jobs import import_job_of_experiment
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus, MetricRole
 from deliveryops.experiments.routes import csv_import, portfolio_allowed, read_upload, start_background_import
+from deliveryops.experiments.schemas import ExperimentCreate, ExperimentDesign, ExperimentFilter, ExperimentUpdate
+from deliveryops.schemas import PageParams
 from deliveryops.teams.models import Membership, Team
 from deliveryops.teams.service import get_team_or_raise, list_teams
-from deliveryops.web.forms import parse_date_field
+from deliveryops.web.forms import FormInput, form_model, form_values, parse_date_field
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
@@ -41,6 +42,24 @@ METHOD_LABELS = {
     "bayesian": "Bayesian (Gaussian prior)",
 }
 CORRECTION_LABELS = {"none": "None", "holm": "Holm (family-wise)", "bh": "Benjamini–Hochberg (false discovery)"}
+LIBRARY_PAGE = PageParams(limit=200)
+SPARE_VARIATION_ROWS = 1
+SPARE_METRIC_ROWS = 2
+CreateForm = Annotated[FormInput[ExperimentCreate], form_model(ExperimentCreate)]
+UpdateForm = Annotated[FormInput[ExperimentUpdate], form_model(ExperimentUpdate)]
+
+
+def _padded(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's values with spare rows, so that people without JavaScript can add a variation or metrics."""
+    variations = [dict(v) for v in values.get("variations") or [] if isinstance(v, dict)]
+    metrics = [dict(m) for m in values.get("metrics") or [] if isinstance(m, dict)]
+    if variations and not any(v.get("is_control") for v in variations):
+        variations[0]["is_control"] = True
+    variations += [{"name": "", "weight": "1", "is_control": False} for _ in range(SPARE_VARIATION_ROWS)]
+    for _ in range(SPARE_METRIC_ROWS):
+        role = "secondary" if metrics else "primary"
+        metrics.append({"name": "", "kind": "proportion", "role": role, "higher_is_better": True})
+    return {**values, "variations": variations, "metrics": metrics}
 
 
 def _enum_or_none(kind: Any, value: str | None) -> Any:
@@ -85,16 +104,15 @@ def _library(
 ) -> Response:
     teams = list_teams(session=session, actor=actor)
     chosen_team = team or next((t for t in teams if t.slug == team_filter), None)
-    experiments = service.library(
-        session=session,
-        actor=actor,
-        query=q,
+    filters = ExperimentFilter(
+        q=q,
         team_id=chosen_team.id if chosen_team else None,
         status=_enum_or_none(ExperimentStatus, status),
         tag=tag or None,
         metric=metric or None,
         decision=_enum_or_none(Decision, decision),
     )
+    experiments, _total = service.search(session=session, actor=actor, filters=filters, page=LIBRARY_PAGE)
     names = {t.id: t for t in teams}
     filtered = any((q, status, tag, metric, decision, team_filter))
     return render(
@@ -191,41 +209,33 @@ def new_page(
     if not teams:
         raise PermissionDeniedError("You are in no team, so there is no team to register an experiment for.")
     chosen = next((t for t in teams if t.slug == team), teams[0])
-    return _form(request, session, actor, experiment=None, teams=teams, team_id=chosen.id, values=form_values(None), errors={})
+    values = _padded(form_values(ExperimentDesign.model_construct()))
+    return _form(request, session, actor, experiment=None, teams=teams, team_id=chosen.id, values=values, errors={})
 
 
 @router.post("/experiments/new", response_class=HTMLResponse)
-async def create(request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+def create(request: Request, session: SessionDep, actor: PageUser, form: CreateForm) -> Response:
     """Register the experiment as a draft and open it."""
-    form = await request.form()
-    teams = _editable_teams(session, actor)
-    team_text = form.get("team_id")
-    team_id = int(team_text) if isinstance(team_text, str) and team_text.isdigit() else None
-    parsed = parse_experiment_form(form)
-    errors = dict(parsed.errors)
-    if team_id is None:
-        errors["team_id"] = "Choose the owner team."
     try:
-        if team_id is None:
-            raise ValidationFailedError("Please correct the marked fields.", fields=errors)
-        # The service checks the readable fields too, so every message shows at once.
-        experiment = service.create(session=session, actor=actor, team_id=team_id, fields=parsed.fields)
-        if errors:
-            raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+        body = form.validated()
+        experiment = service.create(session=session, actor=actor, team_id=body.team_id, design=body)
     except ValidationFailedError as exc:
         session.rollback()
+        teams = _editable_teams(session, actor)
+        team_id = form.model.team_id if form.model else _int_or_none(form.values.get("team_id"))
+        errors = form.errors_with(exc)
+        values = _padded(form.values)
         return _form(
-            request,
-            session,
-            actor,
-            experiment=None,
-            teams=teams,
-            team_id=team_id,
-            values=parsed.values,
-            errors={**errors, **exc.fields},
-            status_code=422,
+            request, session, actor, experiment=None, teams=teams, team_id=team_id, values=values, errors=errors, status_code=422
         )
     return RedirectResponse(f"/experiments/{experiment.id}", status_code=303)
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 @router.get("/experiments/power", response_class=HTMLResponse)
@@ -434,20 +444,16 @@ def edit_page(request: Request, experiment_id: int, session: SessionDep, actor: 
     if not service.can_edit(session, actor, experiment):
         raise PermissionDeniedError("Only the team's people, Product Ops and admins change its experiments.")
     team = get_team_or_raise(session=session, actor=actor, team_id=experiment.team_id)
-    return _form(
-        request, session, actor, experiment=experiment, teams=[team], team_id=team.id, values=form_values(experiment), errors={}
-    )
+    values = _padded(form_values(service.design_of(experiment)))
+    return _form(request, session, actor, experiment=experiment, teams=[team], team_id=team.id, values=values, errors={})
 
 
 @router.post("/experiments/{experiment_id}/edit", response_class=HTMLResponse)
-async def edit(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+def edit(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, form: UpdateForm) -> Response:
     """Save the changes."""
-    experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
-    parsed = parse_experiment_form(await request.form())
+    service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
     try:
-        service.update(session=session, actor=actor, experiment_id=experiment_id, fields=parsed.fields)
-        if parsed.errors:
-            raise ValidationFailedError("Please correct the marked fields.", fields=parsed.errors)
+        service.update(session=session, actor=actor, experiment_id=experiment_id, change=form.validated())
     except ValidationFailedError as exc:
         session.rollback()
         experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
@@ -458,8 +464,8 @@ async def edit(request: Request, experiment_id: int, session: SessionDep, actor:
             experiment=experiment,
             teams=[],
             team_id=experiment.team_id,
-            values=parsed.values,
-            errors={**exc.fields, **parsed.errors},
+            values=_padded(form.values),
+            errors=form.errors_with(exc),
             status_code=422,
         )
     return RedirectResponse(f"/experiments/{experiment_id}", status_code=303)
@@ -599,11 +605,8 @@ def learnings(
     text: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     """Update what was learnt (any time: learnings often come later)."""
-    experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
-    fields = service.fields_of(experiment)
-    fields.learnings = text
     try:
-        service.update(session=session, actor=actor, experiment_id=experiment_id, fields=fields)
+        service.update(session=session, actor=actor, experiment_id=experiment_id, change=ExperimentUpdate(learnings=text))
     except ValidationFailedError as exc:
         return _failed(request, session, actor, experiment_id, exc, values={"learnings": text})
     return RedirectResponse(f"/experiments/{experiment_id}#learnings", status_code=303)

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
 
 from deliveryops import jobs
 from deliveryops.accounts.dependencies import ApiUser
@@ -22,12 +21,25 @@ from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.experiments import analysis, power, service, statistics
 from deliveryops.experiments.jobs import import_job_of_experiment, start_import
-from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus
+from deliveryops.experiments.models import Decision, ExperimentStatus
 from deliveryops.experiments.portfolio import ExperimentPortfolio
-from deliveryops.experiments.service import ExperimentFields, MetricFields, VariationFields
+from deliveryops.experiments.schemas import (
+    DecisionIn,
+    ExperimentCreate,
+    ExperimentFilter,
+    ExperimentRead,
+    ExperimentUpdate,
+    ImportRead,
+    PowerRead,
+    ReviewIn,
+    StatisticsIn,
+    TransitionIn,
+)
 from deliveryops.jobs import Job
 from deliveryops.jobs.schemas import JobRead
+from deliveryops.schemas import Page
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 from deliveryops.work.models import PendingUpload
 
@@ -38,228 +50,31 @@ IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-class VariationIn(BaseModel):
-    """One arm and its traffic weight."""
-
-    name: str = Field(max_length=100)
-    weight: float = Field(default=1.0, gt=0, le=1000)
-    is_control: bool = False
-
-
-class MetricIn(BaseModel):
-    """One metric and its role."""
-
-    name: str = Field(max_length=100)
-    kind: Literal["mean", "proportion", "ratio"] = "proportion"
-    role: Literal["primary", "secondary", "guardrail"] = "primary"
-    higher_is_better: bool = True
-
-
-class ExperimentBody(BaseModel):
-    """The fields of an experiment; on PATCH, only those given change."""
-
-    title: str | None = Field(default=None, max_length=200)
-    observation: str | None = Field(default=None, max_length=5000, description="Because we saw …")
-    belief: str | None = Field(default=None, max_length=5000, description="we believe …")
-    outcome: str | None = Field(default=None, max_length=5000, description="will result in …")
-    measure: str | None = Field(default=None, max_length=5000, description="measured by …")
-    variations: list[VariationIn] | None = Field(default=None, max_length=10)
-    metrics: list[MetricIn] | None = Field(default=None, max_length=20)
-    tags: list[str] | None = Field(default=None, max_length=20)
-    work_items: list[str] | None = Field(default=None, max_length=100, description="work item keys")
-    reviewer_required: bool | None = None
-    reviewer_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    planned_sample_size: int | None = Field(default=None, ge=1, le=2_000_000_000, description="units per variation")
-    mde: float | None = Field(default=None, gt=0, le=100, description="relative, 0.02 = 2%")
-    expected_daily_traffic: int | None = Field(default=None, ge=1, le=2_000_000_000)
-    planned_start: date | None = None
-    planned_end: date | None = None
-    method: Method | None = None
-    correction: Correction | None = None
-    alpha: float | None = Field(default=None, gt=0, lt=0.5)
-    cuped: bool | None = None
-    learnings: str | None = Field(default=None, max_length=20000)
-
-
-class ExperimentCreate(ExperimentBody):
-    """A new experiment of a team."""
-
-    team_id: int = Field(ge=1, le=2**31 - 1)
-    title: str = Field(max_length=200)
-
-
-class CheckRead(BaseModel):
-    """One pre-launch check."""
-
-    name: str
-    label: str
-    passed: bool
-    message: str
-
-
-class ExperimentRead(BaseModel):
-    """An experiment with its pre-launch checks."""
-
-    id: int
-    key: str
-    team_id: int
-    title: str
-    hypothesis: dict[str, str]
-    status: ExperimentStatus
-    next_statuses: list[ExperimentStatus]
-    variations: list[VariationIn]
-    metrics: list[MetricIn]
-    tags: list[str]
-    work_items: list[str]
-    reviewer_required: bool
-    reviewer_id: int | None
-    approved: bool
-    approved_by_id: int | None
-    reviewed_at: str | None
-    review_note: str
-    planned_sample_size: int | None
-    mde: float | None
-    expected_daily_traffic: int | None
-    planned_start: date | None
-    planned_end: date | None
-    started_at: str | None
-    ended_at: str | None
-    decision: Decision | None
-    rationale: str
-    learnings: str
-    method: str
-    correction: str
-    alpha: float
-    cuped: bool
-    created_by_id: int | None
-    created_at: str
-    checks: list[CheckRead]
-    last_warnings: list[str]
-
-
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def read_model(experiment: Experiment) -> ExperimentRead:
-    """The API view of an experiment."""
-    return ExperimentRead(
-        id=experiment.id,
-        key=experiment.key,
-        team_id=experiment.team_id,
-        title=experiment.title,
-        hypothesis={
-            "observation": experiment.observation,
-            "belief": experiment.belief,
-            "outcome": experiment.outcome,
-            "measure": experiment.measure,
-        },
-        status=experiment.status,
-        next_statuses=list(service.ALLOWED_TRANSITIONS[experiment.status]),
-        variations=[VariationIn(name=v.name, weight=v.weight, is_control=v.is_control) for v in experiment.variations],
-        metrics=[
-            MetricIn(name=m.name, kind=m.kind.value, role=m.role.value, higher_is_better=m.higher_is_better)
-            for m in experiment.metrics
-        ],
-        tags=experiment.tag_names,
-        work_items=[w.key for w in experiment.work_items],
-        reviewer_required=experiment.reviewer_required,
-        reviewer_id=experiment.reviewer_id,
-        approved=experiment.approved,
-        approved_by_id=experiment.approved_by_id,
-        reviewed_at=_iso(experiment.reviewed_at),
-        review_note=experiment.review_note,
-        planned_sample_size=experiment.planned_sample_size,
-        mde=experiment.mde,
-        expected_daily_traffic=experiment.expected_daily_traffic,
-        planned_start=experiment.planned_start,
-        planned_end=experiment.planned_end,
-        started_at=_iso(experiment.started_at),
-        ended_at=_iso(experiment.ended_at),
-        decision=experiment.decision,
-        rationale=experiment.rationale,
-        learnings=experiment.learnings,
-        method=experiment.method.value,
-        correction=experiment.correction.value,
-        alpha=experiment.alpha,
-        cuped=experiment.cuped,
-        created_by_id=experiment.created_by_id,
-        created_at=experiment.created_at.isoformat(),
-        checks=[CheckRead(**dataclasses.asdict(c)) for c in service.prelaunch_checks(experiment)],
-        last_warnings=list(experiment.last_warnings or []),
-    )
-
-
-def _merge(fields: ExperimentFields, body: ExperimentBody) -> ExperimentFields:
-    given = body.model_dump(exclude_unset=True, exclude={"team_id"})
-    if "variations" in given:
-        given["variations"] = [VariationFields(**v) for v in given["variations"] or []]
-    if "metrics" in given:
-        given["metrics"] = [MetricFields(**m) for m in given["metrics"] or []]
-    for name in ("tags", "work_items"):
-        if name in given and given[name] is None:
-            given[name] = []
-    for name in ("method", "correction"):
-        if name in given:
-            given[name] = str(given[name] or getattr(ExperimentFields(), name))
-    for name in ("title", "observation", "belief", "outcome", "measure", "learnings"):
-        if name in given and given[name] is None:
-            given[name] = ""
-    for name in ("reviewer_required", "cuped"):
-        if name in given and given[name] is None:
-            given[name] = False
-    if "alpha" in given and given["alpha"] is None:
-        given["alpha"] = 0.05
-    return dataclasses.replace(fields, **given)
-
-
-@api.get("/experiments", response_model=list[ExperimentRead])
+@api.get("/experiments", response_model=Page[ExperimentRead])
 def search(
     session: SessionDep,
     actor: ApiUser,
+    page: Pagination,
     q: Annotated[str, Query(max_length=200, description="words in the title, hypothesis, learnings, metrics, tags")] = "",
     team_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     status: ExperimentStatus | None = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     metric: Annotated[str | None, Query(max_length=100)] = None,
     decision: Decision | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[ExperimentRead]:
+) -> Page[ExperimentRead]:
     """The library: experiments of the teams the caller may see, newest first."""
-    return [
-        read_model(e)
-        for e in service.library(
-            session=session,
-            actor=actor,
-            query=q,
-            team_id=team_id,
-            status=status,
-            tag=tag,
-            metric=metric,
-            decision=decision,
-            limit=limit,
-        )
-    ]
+    filters = ExperimentFilter(q=q, team_id=team_id, status=status, tag=tag, metric=metric, decision=decision)
+    return service.library(session=session, actor=actor, filters=filters, page=page)
 
 
 @api.post("/experiments", response_model=ExperimentRead, status_code=201)
 def create(body: ExperimentCreate, session: SessionDep, actor: ApiUser) -> ExperimentRead:
     """Register an experiment as a draft (the team's people, Product Ops, admins)."""
-    fields = _merge(ExperimentFields(), body)
-    return read_model(service.create(session=session, actor=actor, team_id=body.team_id, fields=fields))
-
-
-class PowerRead(BaseModel):
-    """A power calculation: the sample size per variation, the MDE, and the duration."""
-
-    metric_kind: str
-    variations: int
-    alpha: float
-    power: float
-    sample_per_variation: int
-    mde_relative: float
-    total_sample: int
-    duration_days: int | None
+    return service.read(service.create(session=session, actor=actor, team_id=body.team_id, design=body))
 
 
 @api.get("/experiments/power", response_model=PowerRead)
@@ -324,15 +139,13 @@ def portfolio(
 @api.get("/experiments/{experiment_id}", response_model=ExperimentRead)
 def read(session: SessionDep, actor: ApiUser, experiment_id: IdPath) -> ExperimentRead:
     """One experiment with its pre-launch checks."""
-    return read_model(service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id))
+    return service.read(service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id))
 
 
 @api.patch("/experiments/{experiment_id}", response_model=ExperimentRead)
-def patch(body: ExperimentBody, session: SessionDep, actor: ApiUser, experiment_id: IdPath) -> ExperimentRead:
+def patch(body: ExperimentUpdate, session: SessionDep, actor: ApiUser, experiment_id: IdPath) -> ExperimentRead:
     """Change the given fields (the design locks once the experiment runs)."""
-    experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
-    fields = _merge(service.fields_of(experiment), body)
-    return read_model(service.update(session=session, actor=actor, experiment_id=experiment_id, fields=fields))
+    return service.read(service.update(session=session, actor=actor, experiment_id=experiment_id, change=body))
 
 
 @api.delete("/experiments/{experiment_id}", status_code=204, response_class=Response)
@@ -342,46 +155,24 @@ def remove(session: SessionDep, actor: ApiUser, experiment_id: IdPath) -> Respon
     return Response(status_code=204)
 
 
-class TransitionIn(BaseModel):
-    """The status to move to."""
-
-    to: ExperimentStatus
-    note: str = Field(default="", max_length=2000)
-
-
 @api.post("/experiments/{experiment_id}/transitions", response_model=ExperimentRead)
 def move(body: TransitionIn, session: SessionDep, actor: ApiUser, experiment_id: IdPath) -> ExperimentRead:
     """Move along the status machine; "running" needs every pre-launch check to pass."""
-    return read_model(service.transition(session=session, actor=actor, experiment_id=experiment_id, to=body.to, note=body.note))
-
-
-class ReviewIn(BaseModel):
-    """A reviewer's verdict."""
-
-    approve: bool
-    note: str = Field(default="", max_length=5000)
+    return service.read(service.transition(session=session, actor=actor, experiment_id=experiment_id, to=body.to, note=body.note))
 
 
 @api.post("/experiments/{experiment_id}/review", response_model=ExperimentRead)
 def review(body: ReviewIn, session: SessionDep, actor: ApiUser, experiment_id: IdPath) -> ExperimentRead:
     """Approve, or request changes (Product Ops or the named reviewer, never the creator)."""
-    return read_model(
+    return service.read(
         service.review(session=session, actor=actor, experiment_id=experiment_id, approve=body.approve, note=body.note)
     )
-
-
-class DecisionIn(BaseModel):
-    """The decision with its rationale."""
-
-    decision: Decision
-    rationale: str = Field(max_length=10000)
-    learnings: str | None = Field(default=None, max_length=20000)
 
 
 @api.post("/experiments/{experiment_id}/decision", response_model=ExperimentRead)
 def decide(body: DecisionIn, session: SessionDep, actor: ApiUser, experiment_id: IdPath) -> ExperimentRead:
     """Record ship / iterate / stop with the rationale (from analysing to decided)."""
-    return read_model(
+    return service.read(
         service.decide(
             session=session,
             actor=actor,
@@ -391,40 +182,6 @@ def decide(body: DecisionIn, session: SessionDep, actor: ApiUser, experiment_id:
             learnings=body.learnings,
         )
     )
-
-
-class StatRowIn(BaseModel):
-    """Sufficient statistics of one metric and variation on one day."""
-
-    date: date
-    metric: str = Field(max_length=100)
-    variation: str = Field(max_length=100)
-    n: int = Field(ge=0, le=10**13)
-    sum: float
-    sum_squares: float | None = Field(default=None, description="for a proportion: empty or equal to sum")
-    denominator_sum: float | None = None
-    denominator_sum_squares: float | None = None
-    cross_sum: float | None = None
-    pre_sum: float | None = None
-    pre_sum_squares: float | None = None
-    pre_cross_sum: float | None = None
-
-
-class StatisticsIn(BaseModel):
-    """All statistics so far (they replace earlier ones)."""
-
-    period: Literal["cumulative", "daily"] = "cumulative"
-    rows: list[StatRowIn] = Field(max_length=200_000)
-
-
-class ImportRead(BaseModel):
-    """What an import stored."""
-
-    rows: int
-    days: int
-    first_day: date | None
-    last_day: date | None
-    snapshots: int
 
 
 @api.post("/experiments/{experiment_id}/statistics", response_model=ImportRead)

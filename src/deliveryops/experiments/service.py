@@ -9,17 +9,17 @@ in :mod:`deliveryops.experiments.analysis`.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.db import utcnow
-from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.db import fetch_page, utcnow
+from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError, validation_failed
 from deliveryops.experiments.models import (
     Correction,
     Decision,
@@ -36,6 +36,17 @@ from deliveryops.experiments.models import (
     Variation,
 )
 from deliveryops.experiments.portfolio import ExperimentPortfolio, PortfolioFigures, TeamPortfolio, portfolio
+from deliveryops.experiments.schemas import (
+    HYPOTHESIS_PARTS,
+    CheckRead,
+    ExperimentDesign,
+    ExperimentFilter,
+    ExperimentRead,
+    ExperimentUpdate,
+    MetricIn,
+    VariationIn,
+)
+from deliveryops.schemas import Page, PageParams
 from deliveryops.teams.models import Membership, Team
 from deliveryops.teams.service import get_team_or_raise, slugify, team_ids_of
 from deliveryops.work.models import WorkItem
@@ -43,23 +54,22 @@ from deliveryops.work.models import WorkItem
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "Check",
-    "ExperimentFields",
     "ExperimentPortfolio",
-    "MetricFields",
     "PortfolioFigures",
     "TeamPortfolio",
-    "VariationFields",
     "can_approve",
     "can_edit",
     "create",
     "decide",
     "delete",
-    "fields_of",
+    "design_of",
     "get_or_raise",
     "library",
     "portfolio",
     "prelaunch_checks",
+    "read",
     "review",
+    "search",
     "transition",
     "update",
 ]
@@ -73,16 +83,6 @@ ALLOWED_TRANSITIONS: dict[ExperimentStatus, tuple[ExperimentStatus, ...]] = {
     ExperimentStatus.ARCHIVED: (),
 }
 DESIGN_STATUSES = (ExperimentStatus.DRAFT, ExperimentStatus.IN_REVIEW)
-MAX_VARIATIONS = 10
-MAX_METRICS = 20
-MAX_TAGS = 20
-MAX_UNITS = 2_000_000_000  # planned sample size and daily traffic are stored as 32-bit integers
-HYPOTHESIS_PARTS = {
-    "observation": "because we saw",
-    "belief": "we believe",
-    "outcome": "will result in",
-    "measure": "measured by",
-}
 # Changing these after launch would rewrite the pre-registration, so they lock once it runs.
 LOCKED_AFTER_LAUNCH = (
     "observation",
@@ -96,54 +96,6 @@ LOCKED_AFTER_LAUNCH = (
     "reviewer_required",
     "reviewer_id",
 )
-
-
-@dataclass
-class VariationFields:
-    """One arm as entered."""
-
-    name: str
-    weight: float = 1.0
-    is_control: bool = False
-
-
-@dataclass
-class MetricFields:
-    """One metric as entered."""
-
-    name: str
-    kind: str = MetricKind.PROPORTION.value
-    role: str = MetricRole.PRIMARY.value
-    higher_is_better: bool = True
-
-
-@dataclass
-class ExperimentFields:
-    """Everything a person enters about an experiment (the form and the API share it)."""
-
-    title: str = ""
-    observation: str = ""
-    belief: str = ""
-    outcome: str = ""
-    measure: str = ""
-    variations: list[VariationFields] = field(
-        default_factory=lambda: [VariationFields("control", 1.0, True), VariationFields("treatment", 1.0)]
-    )
-    metrics: list[MetricFields] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    work_items: list[str] = field(default_factory=list)
-    reviewer_required: bool = False
-    reviewer_id: int | None = None
-    planned_sample_size: int | None = None
-    mde: float | None = None
-    expected_daily_traffic: int | None = None
-    planned_start: date | None = None
-    planned_end: date | None = None
-    method: str = Method.FREQUENTIST.value
-    correction: str = Correction.NONE.value
-    alpha: float = 0.05
-    cuped: bool = False
-    learnings: str = ""
 
 
 @dataclass(frozen=True)
@@ -213,117 +165,23 @@ def get_or_raise(
 # --- validation ---------------------------------------------------------------------------------------
 
 
-def _clean_variations(rows: Sequence[VariationFields], errors: dict[str, str]) -> list[VariationFields]:
-    cleaned = [VariationFields(r.name.strip(), r.weight, r.is_control) for r in rows if r.name.strip() or r.is_control]
-    if len(cleaned) < 2:
-        errors["variations"] = "Give at least two variations: a control and one treatment."
-        return cleaned
-    if len(cleaned) > MAX_VARIATIONS:
-        errors["variations"] = f"Use at most {MAX_VARIATIONS} variations."
-        return cleaned
-    names: set[str] = set()
-    for number, row in enumerate(cleaned, start=1):
-        if not row.name:
-            errors["variations"] = f"Variation {number}: give it a name."
-        elif len(row.name) > 100:
-            errors["variations"] = f"Variation {number}: use at most 100 characters."
-        elif row.name.lower() in names:
-            errors["variations"] = f"Variation {number}: the name {row.name!r} is used twice."
-        elif not (row.weight > 0 and row.weight <= 1000):
-            errors["variations"] = f"Variation {number} ({row.name}): the traffic weight must be above 0."
-        names.add(row.name.lower())
-        if "variations" in errors:
-            return cleaned
-    controls = [r for r in cleaned if r.is_control]
-    if len(controls) > 1:
-        errors["variations"] = "Mark exactly one variation as the control."
-    elif not controls:
-        cleaned[0].is_control = True  # the first row is the control unless another is marked
-    return cleaned
-
-
-def _clean_metrics(rows: Sequence[MetricFields], errors: dict[str, str]) -> list[MetricFields]:
-    cleaned = [MetricFields(r.name.strip(), r.kind, r.role, r.higher_is_better) for r in rows if r.name.strip()]
-    if len(cleaned) > MAX_METRICS:
-        errors["metrics"] = f"Use at most {MAX_METRICS} metrics."
-        return cleaned
-    names: set[str] = set()
-    kinds, roles = {k.value for k in MetricKind}, {r.value for r in MetricRole}
-    for number, row in enumerate(cleaned, start=1):
-        if len(row.name) > 100:
-            errors["metrics"] = f"Metric {number}: use at most 100 characters."
-        elif row.name.lower() in names:
-            errors["metrics"] = f"Metric {number}: the name {row.name!r} is used twice."
-        elif row.kind not in kinds:
-            errors["metrics"] = f"Metric {number} ({row.name}): the kind must be one of {', '.join(sorted(kinds))}."
-        elif row.role not in roles:
-            errors["metrics"] = f"Metric {number} ({row.name}): the role must be primary, secondary or guardrail."
-        names.add(row.name.lower())
-        if "metrics" in errors:
-            return cleaned
-    if sum(1 for r in cleaned if r.role == MetricRole.PRIMARY.value) > 1:
-        errors["metrics"] = "Choose one primary metric; make the others secondary or guardrails."
-    return cleaned
-
-
-def _clean_tags(tags: Sequence[str], errors: dict[str, str]) -> list[str]:
-    cleaned: list[str] = []
-    for tag in tags:
-        normal = re.sub(r"\s+", "-", tag.strip().lower())
-        if normal and normal not in cleaned:
-            cleaned.append(normal)
-    if len(cleaned) > MAX_TAGS:
-        errors["tags"] = f"Use at most {MAX_TAGS} tags."
-    elif any(len(t) > 50 for t in cleaned):
-        errors["tags"] = "A tag has at most 50 characters."
-    return cleaned
-
-
-def _validate(session: Session, team: Team, fields: ExperimentFields) -> tuple[ExperimentFields, dict[str, str]]:
+def _check(session: Session, team: Team, design: ExperimentDesign) -> dict[str, str]:
+    """The rules that need the database: an active reviewer, work items of the team."""
     errors: dict[str, str] = {}
-    title = fields.title.strip()
-    if not title:
-        errors["title"] = "Give the experiment a title."
-    elif len(title) > 200:
-        errors["title"] = "Use at most 200 characters."
-    for part, label in HYPOTHESIS_PARTS.items():
-        if len(getattr(fields, part)) > 5000:
-            errors[part] = f"'{label.capitalize()} …' has at most 5,000 characters."
-    variations = _clean_variations(fields.variations, errors)
-    metrics = _clean_metrics(fields.metrics, errors)
-    tags = _clean_tags(fields.tags, errors)
-    if fields.planned_sample_size is not None and not 1 <= fields.planned_sample_size <= MAX_UNITS:
-        errors["planned_sample_size"] = "The planned sample size per variation is a whole number of at least 1."
-    if fields.mde is not None and not 0 < fields.mde <= 100:
-        errors["mde"] = "The minimum detectable effect is a relative lift above 0, e.g. 0.02 for 2%."
-    if fields.expected_daily_traffic is not None and not 1 <= fields.expected_daily_traffic <= MAX_UNITS:
-        errors["expected_daily_traffic"] = "Expected daily traffic is a whole number of units per day, at least 1."
-    if fields.planned_start and fields.planned_end and fields.planned_end < fields.planned_start:
-        errors["planned_end"] = "The planned end is on or after the planned start."
-    if fields.method not in {m.value for m in Method}:
-        errors["method"] = "Choose frequentist, sequential or bayesian."
-    if fields.correction not in {c.value for c in Correction}:
-        errors["correction"] = "Choose none, holm or bh."
-    if not 0 < fields.alpha < 0.5:
-        errors["alpha"] = "The significance level is between 0 and 0.5, e.g. 0.05."
-    if fields.reviewer_id is not None:
-        reviewer = session.get(User, fields.reviewer_id)
+    if design.reviewer_id is not None:
+        reviewer = session.get(User, design.reviewer_id)
         if reviewer is None or not reviewer.is_active:
             errors["reviewer_id"] = "Choose an active person as the reviewer."
-    if len(fields.learnings) > 20000:
-        errors["learnings"] = "Learnings have at most 20,000 characters."
-    keys = list(dict.fromkeys(k.strip() for k in fields.work_items if k.strip()))
-    if keys:
+    if design.work_items:
         found = set(
-            session.scalars(select(WorkItem.external_key).where(WorkItem.team_id == team.id, WorkItem.external_key.in_(keys)))
+            session.scalars(
+                select(WorkItem.external_key).where(WorkItem.team_id == team.id, WorkItem.external_key.in_(design.work_items))
+            )
         )
-        missing = [k for k in keys if k not in found]
+        missing = [k for k in design.work_items if k not in found]
         if missing:
             errors["work_items"] = f"No work item {', '.join(missing)} in {team.name}."
-    cleaned = ExperimentFields(
-        **{**fields.__dict__, "title": title, "variations": variations, "metrics": metrics, "tags": tags, "work_items": keys}
-    )
-    return cleaned, errors
+    return errors
 
 
 def _unique_key(session: Session, title: str) -> str:
@@ -335,7 +193,7 @@ def _unique_key(session: Session, title: str) -> str:
     return key
 
 
-def _apply(session: Session, experiment: Experiment, fields: ExperimentFields) -> None:
+def _apply(session: Session, experiment: Experiment, design: ExperimentDesign) -> None:
     for name in (
         "title",
         "observation",
@@ -352,62 +210,65 @@ def _apply(session: Session, experiment: Experiment, fields: ExperimentFields) -
         "cuped",
         "learnings",
     ):
-        value = getattr(fields, name)
+        value = getattr(design, name)
         setattr(experiment, name, value.strip() if isinstance(value, str) else value)
-    if fields.planned_sample_size != experiment.planned_sample_size:
-        experiment.planned_sample_size = fields.planned_sample_size
-        experiment.sample_size_set_at = utcnow() if fields.planned_sample_size is not None else None
-    experiment.method = Method(fields.method)
-    experiment.correction = Correction(fields.correction)
+    if design.planned_sample_size != experiment.planned_sample_size:
+        experiment.planned_sample_size = design.planned_sample_size
+        experiment.sample_size_set_at = utcnow() if design.planned_sample_size is not None else None
+    experiment.method = Method(design.method)
+    experiment.correction = Correction(design.correction)
     if [(v.name, v.weight, v.is_control) for v in experiment.variations] != [
-        (v.name, v.weight, v.is_control) for v in fields.variations
+        (v.name, v.weight, v.is_control) for v in design.variations
     ]:
         by_name = {v.name: v for v in experiment.variations}
         kept = []
-        for position, row in enumerate(fields.variations):
+        for position, row in enumerate(design.variations):
             variation = by_name.pop(row.name, None) or Variation(name=row.name)
             variation.weight, variation.is_control, variation.position = row.weight, row.is_control, position
             kept.append(variation)
         experiment.variations = kept
     if [(m.name, m.kind.value, m.role.value, m.higher_is_better) for m in experiment.metrics] != [
-        (m.name, m.kind, m.role, m.higher_is_better) for m in fields.metrics
+        (m.name, m.kind, m.role, m.higher_is_better) for m in design.metrics
     ]:
         metrics_by_name = {m.name: m for m in experiment.metrics}
         kept_metrics = []
-        for position, metric_row in enumerate(fields.metrics):
+        for position, metric_row in enumerate(design.metrics):
             metric = metrics_by_name.pop(metric_row.name, None) or ExperimentMetric(name=metric_row.name)
             metric.kind, metric.role = MetricKind(metric_row.kind), MetricRole(metric_row.role)
             metric.higher_is_better, metric.position = metric_row.higher_is_better, position
             kept_metrics.append(metric)
         experiment.metrics = kept_metrics
-    if experiment.tag_names != sorted(fields.tags):
+    if experiment.tag_names != sorted(design.tags):
         existing = {t.tag: t for t in experiment.tags}
-        experiment.tags = [existing.get(tag) or ExperimentTag(tag=tag) for tag in sorted(fields.tags)]
-    if [w.key for w in experiment.work_items] != fields.work_items:
+        experiment.tags = [existing.get(tag) or ExperimentTag(tag=tag) for tag in sorted(design.tags)]
+    if [w.key for w in experiment.work_items] != design.work_items:
         items = {
             w.external_key: w
             for w in session.scalars(
-                select(WorkItem).where(WorkItem.team_id == experiment.team_id, WorkItem.external_key.in_(fields.work_items))
+                select(WorkItem).where(WorkItem.team_id == experiment.team_id, WorkItem.external_key.in_(design.work_items))
             )
         }
         old = {w.key: w for w in experiment.work_items}
         experiment.work_items = [
             old.get(k) or ExperimentWorkItem(key=k, work_item_id=items[k].id, title=items[k].title[:500])
-            for k in fields.work_items
+            for k in design.work_items
         ]
     experiment.updated_at = utcnow()
 
 
-def fields_of(experiment: Experiment) -> ExperimentFields:
-    """The experiment's current fields (the edit form's values; the API merges a PATCH into them)."""
-    return ExperimentFields(
+def design_of(experiment: Experiment) -> ExperimentDesign:
+    """The experiment's current design (the edit form's values; a change is merged into it)."""
+    return ExperimentDesign.model_construct(
         title=experiment.title,
         observation=experiment.observation,
         belief=experiment.belief,
         outcome=experiment.outcome,
         measure=experiment.measure,
-        variations=[VariationFields(v.name, v.weight, v.is_control) for v in experiment.variations],
-        metrics=[MetricFields(m.name, m.kind.value, m.role.value, m.higher_is_better) for m in experiment.metrics],
+        variations=[VariationIn(name=v.name, weight=v.weight, is_control=v.is_control) for v in experiment.variations],
+        metrics=[
+            MetricIn(name=m.name, kind=m.kind.value, role=m.role.value, higher_is_better=m.higher_is_better)
+            for m in experiment.metrics
+        ],
         tags=experiment.tag_names,
         work_items=[w.key for w in experiment.work_items],
         reviewer_required=experiment.reviewer_required,
@@ -417,8 +278,8 @@ def fields_of(experiment: Experiment) -> ExperimentFields:
         expected_daily_traffic=experiment.expected_daily_traffic,
         planned_start=experiment.planned_start,
         planned_end=experiment.planned_end,
-        method=experiment.method.value,
-        correction=experiment.correction.value,
+        method=experiment.method,
+        correction=experiment.correction,
         alpha=experiment.alpha,
         cuped=experiment.cuped,
         learnings=experiment.learnings,
@@ -436,43 +297,53 @@ def _record(session: Session, experiment: Experiment, actor: User | None, to: Ex
 # --- create, update, delete ---------------------------------------------------------------------------
 
 
-def create(*, session: Session, actor: User, team_id: int, fields: ExperimentFields) -> Experiment:
+def create(*, session: Session, actor: User, team_id: int, design: ExperimentDesign) -> Experiment:
     """Register an experiment as a draft (the team's people, Product Ops, admins).
 
     Args:
         session: the unit of work.
         actor: who registers it (its creator; they cannot approve it themselves).
-        team_id: the owner team.
-        fields: what was entered.
+        team_id: the owner team (``ExperimentCreate.team_id``).
+        design: what was entered, already checked by its model (an ``ExperimentCreate``).
 
     Returns:
         The new draft.
 
     Raises:
-        ValidationFailedError: naming each bad field.
+        ValidationFailedError: naming each field that breaks a rule of the database (reviewer, work items).
     """
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     _require_edit(session, actor, team.id)
-    cleaned, errors = _validate(session, team, fields)
+    errors = _check(session, team, design)
     if errors:
-        raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+        raise ValidationFailedError(" ".join(errors.values()), fields=errors)
     experiment = Experiment(
-        key=_unique_key(session, cleaned.title),
+        key=_unique_key(session, design.title),
         team_id=team.id,
-        title=cleaned.title,
+        title=design.title,
         created_by_id=actor.id,
         status=ExperimentStatus.DRAFT,
         last_warnings=[],
         created_at=utcnow(),
     )
     session.add(experiment)
-    _apply(session, experiment, cleaned)
+    _apply(session, experiment, design)
     _record(session, experiment, actor, ExperimentStatus.DRAFT, "registered")
     session.flush()
     return experiment
 
 
-def update(*, session: Session, actor: User, experiment_id: int, fields: ExperimentFields) -> Experiment:
+def _merged(experiment: Experiment, change: ExperimentUpdate | ExperimentDesign) -> ExperimentDesign:
+    """The design after the change, checked by :class:`ExperimentDesign` (a whole design replaces it)."""
+    data = change.model_dump() if isinstance(change, ExperimentDesign) else change.merged_into(design_of(experiment))
+    data.pop("team_id", None)
+    try:
+        return ExperimentDesign.model_validate(data)
+    except PydanticValidationError as exc:
+        raise validation_failed(exc.errors(), ExperimentDesign) from None
+
+
+def update(*, session: Session, actor: User, experiment_id: int, change: ExperimentUpdate | ExperimentDesign) -> Experiment:
     """Change an experiment. Its design (hypothesis, variations, metrics, planned sample size, MDE and
     review) is locked once it runs; editing the design while in review withdraws an approval.
 
@@ -480,7 +351,7 @@ def update(*, session: Session, actor: User, experiment_id: int, fields: Experim
         session: the unit of work.
         actor: who edits.
         experiment_id: the experiment.
-        fields: all its fields as they should be.
+        change: the fields to change (an ``ExperimentUpdate``), or the whole design.
 
     Returns:
         The experiment.
@@ -489,9 +360,10 @@ def update(*, session: Session, actor: User, experiment_id: int, fields: Experim
     _require_edit(session, actor, experiment.team_id)
     team = session.get(Team, experiment.team_id)
     assert team is not None
-    cleaned, errors = _validate(session, team, fields)
-    current = fields_of(experiment)
-    changed = [name for name in LOCKED_AFTER_LAUNCH if getattr(current, name) != getattr(cleaned, name)]
+    current = design_of(experiment)
+    design = _merged(experiment, change)
+    errors = _check(session, team, design)
+    changed = [name for name in LOCKED_AFTER_LAUNCH if getattr(current, name) != getattr(design, name)]
     if changed and experiment.status not in DESIGN_STATUSES:
         for name in changed:
             errors[name] = (
@@ -499,11 +371,11 @@ def update(*, session: Session, actor: User, experiment_id: int, fields: Experim
                 "register a new experiment to change it."
             )
     if errors:
-        raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+        raise ValidationFailedError(" ".join(dict.fromkeys(errors.values())), fields=errors)
     if changed and experiment.approved:
         experiment.approved, experiment.approved_by_id = False, None
         experiment.review_note = "Approval withdrawn: the design changed after the review."
-    _apply(session, experiment, cleaned)
+    _apply(session, experiment, design)
     session.flush()
     return experiment
 
@@ -725,58 +597,50 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def library(
+def search(
     *,
     session: Session,
-    actor: User,
-    query: str = "",
-    team_id: int | None = None,
-    status: ExperimentStatus | None = None,
-    tag: str | None = None,
-    metric: str | None = None,
-    decision: Decision | None = None,
-    limit: int = 200,
-) -> list[Experiment]:
+    actor: User | None,
+    filters: ExperimentFilter | None = None,
+    page: PageParams | None = None,
+) -> tuple[list[Experiment], int]:
     """Search the experiments ``actor`` may see, newest first.
 
-    Every word of ``query`` must appear (case-insensitive) in the title, a hypothesis part, the
-    rationale, the learnings, a metric's name or a tag.
+    Every word of ``filters.q`` must appear (case-insensitive) in the title, a hypothesis part, the
+    rationale, the learnings, a metric's name or a tag; ``filters.metric`` matches part of a metric's name.
 
     Args:
         session: the unit of work.
-        actor: who searches.
-        query: words to find.
-        team_id: only this team.
-        status: only this status.
-        tag: only with this tag.
-        metric: only with a metric of this name (case-insensitive, partial).
-        decision: only with this decision.
-        limit: at most this many.
+        actor: who searches (None: a trusted caller, the CLI, sees every team).
+        filters: which experiments (all by default).
+        page: which page of them (the first 100 by default).
 
     Returns:
-        The experiments found.
+        The page's experiments, and how many there are in all.
     """
+    filters = filters or ExperimentFilter()
+    page = page or PageParams()
     statement = select(Experiment).order_by(Experiment.created_at.desc(), Experiment.id.desc())
-    if not actor.role.sees_all_teams:
+    if actor is not None and not actor.role.sees_all_teams:
         statement = statement.where(Experiment.team_id.in_(team_ids_of(session, actor)))
-    if team_id is not None:
-        statement = statement.where(Experiment.team_id == team_id)
-    if status is not None:
-        statement = statement.where(Experiment.status == status)
-    if decision is not None:
-        statement = statement.where(Experiment.decision == decision)
-    if tag:
+    if filters.team_id is not None:
+        statement = statement.where(Experiment.team_id == filters.team_id)
+    if filters.status is not None:
+        statement = statement.where(Experiment.status == filters.status)
+    if filters.decision is not None:
+        statement = statement.where(Experiment.decision == filters.decision)
+    if filters.tag:
         statement = statement.where(
-            exists().where(ExperimentTag.experiment_id == Experiment.id, ExperimentTag.tag == tag.strip().lower())
+            exists().where(ExperimentTag.experiment_id == Experiment.id, ExperimentTag.tag == filters.tag.strip().lower())
         )
-    if metric and metric.strip():
+    if filters.metric and filters.metric.strip():
         statement = statement.where(
             exists().where(
                 ExperimentMetric.experiment_id == Experiment.id,
-                func.lower(ExperimentMetric.name).like(_like(metric.strip()), escape="\\"),
+                func.lower(ExperimentMetric.name).like(_like(filters.metric.strip()), escape="\\"),
             )
         )
-    for word in query.split()[:10]:
+    for word in filters.q.split()[:10]:
         pattern = _like(word)
         columns = (
             Experiment.title,
@@ -795,7 +659,61 @@ def library(
         )
         matches.append(exists().where(ExperimentTag.experiment_id == Experiment.id, ExperimentTag.tag.like(pattern, escape="\\")))
         statement = statement.where(or_(*matches))
-    return list(session.scalars(statement.limit(max(1, min(limit, 1000)))))
+    return fetch_page(session, statement, limit=page.limit, offset=page.offset)
+
+
+def library(*, session: Session, actor: User | None, filters: ExperimentFilter, page: PageParams) -> Page[ExperimentRead]:
+    """The library as the API and the CLI answer it: a page of experiments, newest first (see :func:`search`)."""
+    rows, total = search(session=session, actor=actor, filters=filters, page=page)
+    return Page[ExperimentRead](items=[read(e) for e in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def read(experiment: Experiment) -> ExperimentRead:
+    """The API's view of an experiment, with its pre-launch checks."""
+    return ExperimentRead(
+        id=experiment.id,
+        key=experiment.key,
+        team_id=experiment.team_id,
+        title=experiment.title,
+        hypothesis={part: getattr(experiment, part) for part in HYPOTHESIS_PARTS},
+        status=experiment.status,
+        next_statuses=list(ALLOWED_TRANSITIONS[experiment.status]),
+        variations=[VariationIn(name=v.name, weight=v.weight, is_control=v.is_control) for v in experiment.variations],
+        metrics=[
+            MetricIn(name=m.name, kind=m.kind.value, role=m.role.value, higher_is_better=m.higher_is_better)
+            for m in experiment.metrics
+        ],
+        tags=experiment.tag_names,
+        work_items=[w.key for w in experiment.work_items],
+        reviewer_required=experiment.reviewer_required,
+        reviewer_id=experiment.reviewer_id,
+        approved=experiment.approved,
+        approved_by_id=experiment.approved_by_id,
+        reviewed_at=_iso(experiment.reviewed_at),
+        review_note=experiment.review_note,
+        planned_sample_size=experiment.planned_sample_size,
+        mde=experiment.mde,
+        expected_daily_traffic=experiment.expected_daily_traffic,
+        planned_start=experiment.planned_start,
+        planned_end=experiment.planned_end,
+        started_at=_iso(experiment.started_at),
+        ended_at=_iso(experiment.ended_at),
+        decision=experiment.decision,
+        rationale=experiment.rationale,
+        learnings=experiment.learnings,
+        method=experiment.method.value,
+        correction=experiment.correction.value,
+        alpha=experiment.alpha,
+        cuped=experiment.cuped,
+        created_by_id=experiment.created_by_id,
+        created_at=experiment.created_at.isoformat(),
+        checks=[CheckRead(**dataclasses.asdict(c)) for c in prelaunch_checks(experiment)],
+        last_warnings=list(experiment.last_warnings or []),
+    )
 
 
 def all_tags(*, session: Session, actor: User) -> list[str]:

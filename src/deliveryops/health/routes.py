@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.health import catalog, crossteam, service, views
 from deliveryops.health.catalog import CardIn
-from deliveryops.health.models import Colour, HealthTemplate, Trend
+from deliveryops.health.models import HealthTemplate
+from deliveryops.health.schemas import (
+    AnswersWrite,
+    RoundCreate,
+    TemplateRead,
+    TemplateWrite,
+)
 from deliveryops.teams.service import get_team_or_raise
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
@@ -22,65 +27,6 @@ IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 def minimum(request: Request) -> int:
     """The minimum respondents from the app's settings."""
     return int(request.app.state.settings.min_group_size)
-
-
-class CardWrite(BaseModel):
-    """A template card."""
-
-    key: str = Field(max_length=60, description="snake_case, unique in the template")
-    title: str = Field(max_length=120)
-    awesome: str = Field(max_length=500, description="What the card looks like at its best")
-    crappy: str = Field(max_length=500, description="What the card looks like at its worst")
-
-
-class TemplateWrite(BaseModel):
-    """A custom template: its cards in the order they are asked."""
-
-    name: str = Field(max_length=100)
-    description: str = Field(default="", max_length=2000)
-    cards: list[CardWrite] = Field(max_length=catalog.MAX_CARDS)
-
-
-class CardRead(CardWrite):
-    """A template card as stored."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-
-class TemplateRead(BaseModel):
-    """A template and its cards."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    description: str
-    is_default: bool
-    version: int
-    cards: list[CardRead]
-
-
-class RoundCreate(BaseModel):
-    """A new round; the standard template when ``template_id`` is left out."""
-
-    template_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    title: str = Field(default="", max_length=200)
-    closes_at: AwareDatetime | None = Field(default=None, description="When it closes by itself (ISO 8601 with zone)")
-
-
-class AnswerWrite(BaseModel):
-    """One card's answer."""
-
-    card_key: str = Field(max_length=60)
-    colour: Colour
-    trend: Trend
-    comment: str = Field(default="", max_length=service.MAX_COMMENT)
-
-
-class AnswersWrite(BaseModel):
-    """Answers to every card of the round (anonymous: only that you answered is kept)."""
-
-    answers: list[AnswerWrite] = Field(max_length=catalog.MAX_CARDS)
 
 
 def _cards(body: TemplateWrite) -> list[CardIn]:

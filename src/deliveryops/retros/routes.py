@@ -13,14 +13,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, StreamingResponse
-from pydantic import BaseModel, Field
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser, current_session_id
 from deliveryops.accounts.models import User
-from deliveryops.actions.models import TargetMetric
 from deliveryops.db import unit_of_work
 from deliveryops.retros import service
 from deliveryops.retros.models import Retro
+from deliveryops.retros.schemas import (
+    CardCreate,
+    CardMove,
+    Notes,
+    RetroAction,
+    RetroCreate,
+    RetroSummary,
+    ThemeCreate,
+    Timer,
+    VoteCast,
+)
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
 
@@ -46,73 +55,6 @@ def participant_token(request: Request, retro_id: int) -> str:
     if not secret:
         secret = secrets.token_urlsafe(24)
     return hmac.new(secret.encode("utf-8"), f"retro:{retro_id}".encode(), hashlib.sha256).hexdigest()
-
-
-class RetroCreate(BaseModel):
-    """A new retrospective."""
-
-    title: str = Field(max_length=200)
-    format: str = Field(default="start-stop-continue", max_length=40)
-    columns: list[str] | None = Field(default=None, max_length=6)
-    vote_budget: int = Field(default=3, ge=1, le=10)
-    anonymous: bool = True
-
-
-class CardCreate(BaseModel):
-    """A card."""
-
-    column: str = Field(max_length=100)
-    text: str = Field(max_length=2000)
-
-
-class ThemeCreate(BaseModel):
-    """A theme with the cards it groups."""
-
-    title: str = Field(default="", max_length=200)
-    card_ids: list[int] = Field(default_factory=list, max_length=500)
-
-
-class CardMove(BaseModel):
-    """Where a card goes (null: out of any theme)."""
-
-    theme_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-
-
-class VoteCast(BaseModel):
-    """A vote on a theme, or taking one back."""
-
-    theme_id: int = Field(ge=1, le=2**31 - 1)
-    add: bool = True
-
-
-class Notes(BaseModel):
-    """Discussion notes."""
-
-    notes: str = Field(max_length=5000)
-
-
-class Timer(BaseModel):
-    """A countdown for the current phase; 0 stops it."""
-
-    minutes: int = Field(ge=0, le=120)
-
-
-class RetroAction(BaseModel):
-    """An improvement action decided in the retro."""
-
-    title: str = Field(max_length=200)
-    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    target_metric: TargetMetric | None = None
-    target_card: str | None = Field(default=None, max_length=60, description="health-check card key (target health_card)")
-
-
-class RetroSummary(BaseModel):
-    """A retro in a list."""
-
-    id: int
-    title: str
-    phase: str
-    format: str
 
 
 def _state(request: Request, session: SessionDep, retro: Retro) -> dict[str, Any]:

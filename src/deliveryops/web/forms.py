@@ -173,12 +173,18 @@ def _last(raw: Any) -> Any:
 
 
 def _is_blank_row(tree: Mapping[str, Any], model: type[BaseModel]) -> bool:
-    """A spare row: its required fields are all empty and none of its checkboxes is ticked."""
+    """A spare row: its required fields are all empty and none of its yes/no choices differs from its default.
+
+    A ticked checkbox or a chosen radio button (the control row) keeps a row; a select offering
+    ``true``/``false`` left at the field's default does not.
+    """
     required = [info.alias or name for name, info in model.model_fields.items() if info.is_required()]
     for name, info in model.model_fields.items():
         key = info.alias or name
         if key in tree and _shape(info).kind == "bool":
-            return False
+            ticked = str(_last(tree[key]) or "").strip().lower() in _TRUE
+            if info.is_required() or ticked != bool(info.get_default()):
+                return False
     keys = required or list(tree)
     return all(not str(_last(tree.get(key)) or "").strip() for key in keys)
 

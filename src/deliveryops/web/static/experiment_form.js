@@ -8,9 +8,11 @@
       var row = last.cloneNode(true);
       var index = body.rows.length;
       row.querySelectorAll("input, select").forEach(function (field) {
+        // Rows are numbered from 0 in the field names: "variations.2.name"; the radio's value is the row.
         if (field.type === "radio") { field.checked = false; field.value = String(index); }
-        else if (field.name === "variation_weight") { field.value = "1"; }
-        else if (field.tagName === "INPUT") { field.value = ""; }
+        else { field.name = field.name.replace(/\.\d+\./, "." + index + "."); }
+        if (/\.weight$/.test(field.name)) { field.value = "1"; }
+        else if (field.tagName === "INPUT" && field.type !== "radio") { field.value = ""; }
         var label = field.getAttribute("aria-label");
         if (label) { field.setAttribute("aria-label", label.replace(/\d+/, String(index + 1))); }
       });

@@ -1,0 +1,203 @@
+"""The contracts of the practice catalogue: entries, checks, practices held, the adoption matrix, tools and trends."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deliveryops.cockpit import adoption
+from deliveryops.cockpit.models import AdoptionLevel, DataCheck, EntryKind, HeldKind
+
+
+class EntryRead(BaseModel):
+    """A tool or practice in the catalogue."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: EntryKind
+    name: str
+    category: str
+    owner_id: int | None
+    guide: str
+    data_check: DataCheck | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class EntryWrite(BaseModel):
+    """A new or changed catalogue entry (every field; PATCH keeps those left out)."""
+
+    kind: EntryKind = EntryKind.TOOL
+    name: str = Field(max_length=100)
+    category: str = Field(max_length=40)
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    guide: str = Field(default="", max_length=20_000)
+    data_check: DataCheck | None = None
+    active: bool = True
+
+
+class EntryPatch(BaseModel):
+    """Fields to change on a catalogue entry."""
+
+    kind: EntryKind | None = None
+    name: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=40)
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    guide: str | None = Field(default=None, max_length=20_000)
+    data_check: DataCheck | None = None
+    active: bool | None = None
+
+
+class TeamCount(BaseModel):
+    """Impediments of one team that name the entry."""
+
+    team_id: int
+    team_name: str
+    open: int
+    closed: int
+
+
+class ClusterRef(BaseModel):
+    """An open cross-team cluster holding impediments that name the entry."""
+
+    id: int
+    title: str
+    status: str
+
+
+class EntryDetail(EntryRead):
+    """An entry with the impediments that name it (per-team rows only for teams the caller sees)."""
+
+    open_impediments: int
+    closed_impediments: int
+    by_team: list[TeamCount]
+    open_clusters: list[ClusterRef]
+
+
+class CheckRead(BaseModel):
+    """What the data says about a team's tool or practice, and how sure it is."""
+
+    check: DataCheck
+    confirmed: bool | None
+    evidence: str
+    link: str
+    observable: bool = True
+    strength: str = "none"
+    certainty: str = ""
+    window_days: int | None = None
+
+
+class TeamCheckRead(BaseModel):
+    """One team's check of one catalogue entry, beside its declared state."""
+
+    team_id: int
+    team_name: str
+    entry_id: int
+    entry_name: str
+    state: AdoptionLevel
+    mismatch: bool
+    result: CheckRead
+
+
+class HeldWrite(BaseModel):
+    """A retro or health check the team held outside DeliveryOps."""
+
+    kind: HeldKind
+    held_on: date
+    note: str = Field(default="", max_length=500)
+
+
+class HeldRead(BaseModel):
+    """A session recorded as held outside DeliveryOps."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    team_id: int
+    kind: HeldKind
+    held_on: date
+    note: str
+    recorded_at: datetime
+
+
+class CellRead(BaseModel):
+    """One team's current state of one entry."""
+
+    team_id: int
+    entry_id: int
+    state: AdoptionLevel
+    set_at: datetime | None
+    note: str
+    check: CheckRead | None
+    mismatch: bool
+
+
+class MatrixRead(BaseModel):
+    """The adoption matrix."""
+
+    entries: list[EntryRead]
+    team_ids: list[int]
+    team_names: list[str]
+    cells: list[CellRead]
+
+
+class StateWrite(BaseModel):
+    """A team's new declared state of an entry."""
+
+    entry_id: int = Field(ge=1, le=2**31 - 1)
+    state: AdoptionLevel
+    note: str = Field(default="", max_length=2000)
+
+
+class StateRead(BaseModel):
+    """One row of a team's adoption history."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    team_id: int
+    entry_id: int
+    state: AdoptionLevel
+    note: str
+    set_by_id: int | None
+    set_at: datetime
+
+
+class TeamPractices(BaseModel):
+    """A team's adoption: current cells, WIP limit and history (newest first)."""
+
+    team_id: int
+    wip_limit: int | None
+    cells: list[CellRead]
+    history: list[StateRead]
+
+
+class WipLimitWrite(BaseModel):
+    """The team's WIP limit (null clears it)."""
+
+    wip_limit: int | None = Field(default=None, ge=1, le=adoption.MAX_WIP_LIMIT)
+
+
+class ToolWrite(BaseModel):
+    """The catalogue entry an impediment concerns (null clears it)."""
+
+    entry_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class ToolRead(BaseModel):
+    """The catalogue entry an impediment names."""
+
+    impediment_id: int
+    entry: EntryRead | None
+
+
+class TrendRead(BaseModel):
+    """Adoption over time: share of applicable teams that adopted each entry at each month's end."""
+
+    months: list[date]
+    shares: dict[int, list[float | None]]
+    teams: int
+    min_group_size: int

@@ -1,0 +1,74 @@
+"""The contracts of retrospectives: the board, its cards, themes, votes, timer and actions."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from deliveryops.actions.models import TargetMetric
+
+
+class RetroCreate(BaseModel):
+    """A new retrospective."""
+
+    title: str = Field(max_length=200)
+    format: str = Field(default="start-stop-continue", max_length=40)
+    columns: list[str] | None = Field(default=None, max_length=6)
+    vote_budget: int = Field(default=3, ge=1, le=10)
+    anonymous: bool = True
+
+
+class CardCreate(BaseModel):
+    """A card."""
+
+    column: str = Field(max_length=100)
+    text: str = Field(max_length=2000)
+
+
+class ThemeCreate(BaseModel):
+    """A theme with the cards it groups."""
+
+    title: str = Field(default="", max_length=200)
+    card_ids: list[int] = Field(default_factory=list, max_length=500)
+
+
+class CardMove(BaseModel):
+    """Where a card goes (null: out of any theme)."""
+
+    theme_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class VoteCast(BaseModel):
+    """A vote on a theme, or taking one back."""
+
+    theme_id: int = Field(ge=1, le=2**31 - 1)
+    add: bool = True
+
+
+class Notes(BaseModel):
+    """Discussion notes."""
+
+    notes: str = Field(max_length=5000)
+
+
+class Timer(BaseModel):
+    """A countdown for the current phase; 0 stops it."""
+
+    minutes: int = Field(ge=0, le=120)
+
+
+class RetroAction(BaseModel):
+    """An improvement action decided in the retro."""
+
+    title: str = Field(max_length=200)
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    target_metric: TargetMetric | None = None
+    target_card: str | None = Field(default=None, max_length=60, description="health-check card key (target health_card)")
+
+
+class RetroSummary(BaseModel):
+    """A retro in a list."""
+
+    id: int
+    title: str
+    phase: str
+    format: str
