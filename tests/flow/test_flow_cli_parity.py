@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
 
 from deliveryops.accounts.models import Role
 from deliveryops.teams.models import Team
-from tests.factories import make_user
-from tests.flow.test_flow_service import steady_team
+from deliveryops.work.importing import import_records
+from deliveryops.work.records import BlockedIntervalRecord
+from tests.factories import make_team, make_user
+from tests.flow.test_flow_service import WORKFLOW, at, item, steady_team
 from tests.parity import Parity, api_error, cli_error
 
 pytestmark = pytest.mark.slow  # one throwaway database per database kind, shared by the module
@@ -96,3 +101,60 @@ def test_teams_and_groups_lists_are_the_api_lists(parity: Parity, world: tuple[T
     assert _cli_json(parity, "teams", "list", "--format", "json") == parity.api.get("/api/v1/teams", headers=headers).json()
     parity.cli("groups", "create", "Parity group")
     assert _cli_json(parity, "groups", "list", "--format", "json") == parity.api.get("/api/v1/groups", headers=headers).json()
+
+
+@pytest.fixture(scope="module")
+def blocked(parity: Parity) -> Team:
+    """B-1 blocked twice with a 12-hour overlap (and once in the backlog), B-2 blocked since 5 March, B-3 never."""
+    with parity.seed() as session:
+        team = make_team(session, name="Blocked")
+        one = replace(
+            item("B-1", date(2026, 3, 1), date(2026, 3, 5)),
+            blocked_intervals=(
+                BlockedIntervalRecord(at(date(2026, 2, 28), 9), at(date(2026, 2, 28), 10), "in the backlog"),
+                BlockedIntervalRecord(at(date(2026, 3, 2)), at(date(2026, 3, 3)), "waiting for API"),
+                BlockedIntervalRecord(at(date(2026, 3, 2), 22), at(date(2026, 3, 3), 22), "review"),
+            ),
+        )
+        two = replace(
+            item("B-2", date(2026, 3, 4), None),
+            blocked_intervals=(BlockedIntervalRecord(at(date(2026, 3, 5)), None, "vendor"),),
+        )
+        records = [one, two, item("B-3", date(2026, 3, 1), date(2026, 3, 2))]
+        import_records(session=session, actor=None, team=team, records=records, import_format="test", workflow=WORKFLOW)
+        return team
+
+
+def test_blocked_time_per_item_is_the_same_in_the_api_and_the_cli(
+    parity: Parity, world: tuple[Team, dict[str, str]], blocked: Team
+) -> None:
+    _steady, headers = world
+    team = blocked
+    api = parity.api.get(f"/api/v1/teams/{team.id}/flow/items?from=2026-03-01&as_of={AS_OF}", headers=headers)
+    assert api.status_code == 200, api.text
+    cli = _cli_json(parity, "flow", "items", "--team", team.slug, "--from", "2026-03-01", "--as-of", AS_OF, "--format", "json")
+    assert cli == api.json()
+    assert cli["total"] == 3
+    by_key = {row["key"]: row for row in cli["items"]}
+    assert [row["key"] for row in cli["items"]] == ["B-1", "B-2", "B-3"]  # most blocked first
+    assert by_key["B-1"]["blocked_days"] == 1.5  # 24 h + 24 h overlapping by 12 h; the backlog block does not count
+    assert [(i["reason"], i["days"]) for i in by_key["B-1"]["blocked_intervals"]] == [("waiting for API", 1.0), ("review", 1.0)]
+    assert by_key["B-2"]["blocked_intervals"][0]["end"] is None  # still blocked at the end of the as_of day
+    assert by_key["B-2"]["blocked_days"] == pytest.approx(14 / 24, abs=1e-4)
+    assert (by_key["B-3"]["blocked_days"], by_key["B-3"]["blocked_intervals"]) == (0.0, [])
+    table = parity.cli("flow", "items", "--team", team.slug, "--from", "2026-03-01", "--as-of", AS_OF, "--limit", "2")
+    assert "Blocked" in table.output
+    assert "1–2 of 3" in table.output
+
+
+def test_the_flow_page_shows_blocked_days_of_items_in_progress(parity: Parity, blocked: Team) -> None:
+    with parity.seed() as session:
+        admin = make_user(session, role=Role.ADMIN)
+    parity.sign_in_page(admin)
+    page = parity.page.get(f"/teams/{blocked.slug}/flow?from=2026-03-01&to=2026-03-31")
+    assert page.status_code == 200, page.text
+    assert 'href="/definitions#item-blocked-time"' in page.text
+    row = re.search(r"<tr><td>B-2 · Item B-2</td>(.*?)</tr>", page.text)
+    assert row is not None
+    days = [float(cell) for cell in re.findall(r'<td class="num">([\d.]+)</td>', row.group(1))]
+    assert days[1] > 200  # blocked since 5 March 2026 and still blocked

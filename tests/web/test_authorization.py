@@ -137,6 +137,7 @@ EXPECTED: Expectations = {
     ("GET", "/teams/{slug}/import/jobs/{job_id}"): (A_MANAGERS, None),
     ("POST", "/teams/{slug}/import/jobs/{job_id}/cancel"): (A_MANAGERS, {}),
     ("GET", "/api/v1/teams/{team_id}/flow"): (A_VIEWERS, None),
+    ("GET", "/api/v1/teams/{team_id}/flow/items"): (A_VIEWERS, None),
     ("GET", "/api/v1/teams/{team_id}/flow/{metric}"): (A_VIEWERS, None),
     ("GET", "/api/v1/teams/{team_id}/forecasts"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/forecasts/when"): (A_VIEWERS, {"items": 3}),

@@ -6,18 +6,20 @@ import json
 from typing import Annotated, Any
 
 import typer
+from pydantic import RootModel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import FormatOption, OutputFormat, print_json
 from deliveryops.db import make_engine, make_session_factory
 from deliveryops.errors import ConflictError
 from deliveryops.sync import service
 from deliveryops.sync.jobs import sync_connection
 from deliveryops.sync.models import Connection, SyncRun
-from deliveryops.teams.models import Team
-from deliveryops.teams.service import find_team
+from deliveryops.sync.schemas import ConnectionRead
+from deliveryops.teams.service import find_team, list_teams
 
 connectors_app = typer.Typer(
     help="Connections to Jira, GitHub, GitLab, Azure DevOps and Linear, and their syncs.", no_args_is_help=True
@@ -161,23 +163,26 @@ def sync(
 
 @connectors_app.command("list")
 @friendly_errors
-def list_connections(database: DatabaseOption = None) -> None:
-    """List connections with their last sync."""
+def list_connections(output_format: FormatOption = OutputFormat.TABLE, database: DatabaseOption = None) -> None:
+    """List connections with their last sync (json: as GET /api/v1/connections)."""
     with session_scope(load_settings(database)) as session:
-        rows = list(session.scalars(select(Connection).order_by(Connection.name)))
+        rows = service.list_(session=session, actor=None)
+        if output_format is OutputFormat.JSON:
+            print_json(RootModel[list[ConnectionRead]]([ConnectionRead.model_validate(row) for row in rows]))
+            return
         if not rows:
             console.print("No connections yet. Add one with `deliveryops connectors add`.")
             return
+        teams = {team.id: team.name for team in list_teams(session=session, actor=None)}
         table = Table("Name", "Kind", "Team", "Schedule", "Last sync")
         for connection in rows:
             last = session.scalar(
                 select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc()).limit(1)
             )
-            team = session.get(Team, connection.team_id)
             table.add_row(
                 connection.name,
                 connection.kind,
-                team.name if team else "-",
+                teams.get(connection.team_id, "-"),
                 f"every {connection.interval_minutes} min" if connection.interval_minutes else "by hand",
                 f"{last.status} {last.started_at:%Y-%m-%d %H:%M}" if last else "never",
             )

@@ -9,10 +9,22 @@ from typing import Annotated, Literal
 import typer
 
 from deliveryops.cli.common import console, friendly_errors, load_settings, parse_date, session_scope
-from deliveryops.cli.output import TextFormat, print_json
+from deliveryops.cli.output import (
+    Column,
+    FormatOption,
+    LimitOption,
+    OffsetOption,
+    OutputFormat,
+    TextFormat,
+    page_params,
+    print_json,
+    print_page,
+)
 from deliveryops.flow import service
+from deliveryops.flow.items import flow_items
 from deliveryops.flow.report import items_csv, summary_dict
-from deliveryops.flow.schemas import EpicsRead, FlowRead, ForecastRead, ForecastResult
+from deliveryops.flow.schemas import EpicsRead, FlowItemRead, FlowRead, ForecastRead, ForecastResult
+from deliveryops.schemas import DEFAULT_LIMIT
 from deliveryops.teams.service import find_team
 
 flow_app = typer.Typer(help="Flow metrics of a team.", no_args_is_help=True)
@@ -94,6 +106,43 @@ def flow_report(
 
             text = standalone_report(found, query, summary)
     _emit(text, output)
+
+
+ITEM_COLUMNS: list[Column[FlowItemRead]] = [
+    Column("Item", lambda item: item.key),
+    Column("Type", lambda item: item.item_type),
+    Column("Status", lambda item: item.current_status),
+    Column("Started", lambda item: item.started_date),
+    Column("Finished", lambda item: item.finished_date),
+    Column("Blocked (days)", lambda item: f"{item.blocked_days:.1f}"),
+    Column("Blocked by", lambda item: "; ".join(sorted({i.reason or "(no reason)" for i in item.blocked_intervals}))),
+]
+
+
+@flow_app.command("items")
+@friendly_errors
+def flow_items_command(
+    team: TeamOption,
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default 90 days ago).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default today).")] = None,
+    as_of: AsOfOption = None,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """List the items in progress during a period, most blocked first, with their blocked days (json: as GET .../flow/items)."""
+    with session_scope(load_settings(database)) as session:
+        page = flow_items(
+            session=session,
+            actor=None,
+            team_id=find_team(session, team).id,
+            page=page_params(limit, offset),
+            start=parse_date(start, "--from"),
+            end=parse_date(end, "--to"),
+            as_of=parse_date(as_of, "--as-of"),
+        )
+    print_page(page, ITEM_COLUMNS, output_format, empty="No item was in progress in this period.")
 
 
 def _print_forecast(forecast: ForecastRead, output_format: TextFormat) -> None:

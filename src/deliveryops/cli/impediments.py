@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import RootModel
 from rich.table import Table
 from sqlalchemy import select
 
 from deliveryops.cli.common import CliError, acting_user, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.impediment_clusters import link_blockers, list_clusters, synonyms
+from deliveryops.cli.output import FormatOption, OutputFormat, print_json
+from deliveryops.db import utcnow
 from deliveryops.impediments import service
-from deliveryops.impediments.models import Category, Impediment, Level, Severity
+from deliveryops.impediments.models import Category, Level, Severity
+from deliveryops.impediments.reads import impediment_reads
+from deliveryops.impediments.schemas import ImpedimentRead
 from deliveryops.teams.service import find_team, list_teams
 
 impediments_app = typer.Typer(
@@ -26,18 +31,24 @@ AsOption = Annotated[str | None, typer.Option("--as", help="E-mail of the person
 def list_impediments(
     team: Annotated[str | None, typer.Option(help="Only this team (name or slug).")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only open impediments.")] = False,
+    output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
-    """List impediments with their status, level and days at that level."""
+    """List impediments, open ones first, with their status and level (json: as GET /api/v1/teams/{id}/impediments)."""
     with session_scope(load_settings(database)) as session:
-        statement = select(Impediment).order_by(Impediment.created_at.desc())
-        if team:
-            statement = statement.where(Impediment.team_id == find_team(session, team).id)
-        rows = [row for row in session.scalars(statement) if not (open_only and row.status.is_closed)]
-        if not rows:
-            console.print("No impediments.")
+        teams = [find_team(session, team)] if team else list_teams(session=session, actor=None)
+        rows = [
+            row
+            for chosen in teams
+            for row in service.list_team(session=session, actor=None, team_id=chosen.id, include_closed=not open_only)
+        ]
+        if output_format is OutputFormat.JSON:
+            print_json(RootModel[list[ImpedimentRead]](impediment_reads(session, rows, now=utcnow())))
             return
-        names = {t.id: t.name for t in list_teams(session=session, actor=None)}
+        if not rows:
+            console.print("No impediments. Raise one with `deliveryops impediments raise`.")
+            return
+        names = {t.id: t.name for t in teams}
         table = Table("Id", "Team", "Title", "Severity", "Status", "Level")
         for row in rows:
             table.add_row(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import RootModel
 from rich.table import Table
-from sqlalchemy import select
 
 from deliveryops.accounts import service as accounts
-from deliveryops.accounts.models import Role, User
+from deliveryops.accounts.models import Role
+from deliveryops.accounts.schemas import UserRead
 from deliveryops.cli.common import console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import FormatOption, OutputFormat, print_json
 
 __all__ = ["users_app"]
 
@@ -47,10 +49,18 @@ def users_create(
 
 @users_app.command("list")
 @friendly_errors
-def users_list(database: DatabaseOption = None) -> None:
-    """List everyone with their role."""
+def users_list(
+    query: Annotated[str, typer.Option("--query", max=100, help="Only names or e-mails containing this, as the API's q.")] = "",
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """List everyone with their role (json: as GET /api/v1/users)."""
     with session_scope(load_settings(database)) as session:
+        users = accounts.list_(session=session, actor=None, query=query)
+        if output_format is OutputFormat.JSON:
+            print_json(RootModel[list[UserRead]]([UserRead.model_validate(user) for user in users]))
+            return
         table = Table("Name", "E-mail", "Role", "Active")
-        for user in session.scalars(select(User).order_by(User.name)):
+        for user in users:
             table.add_row(user.name, user.email, user.role.label, "yes" if user.is_active else "no")
         console.print(table)

@@ -90,6 +90,7 @@ def flow_page(
             calibration=service.calibration(session, team),
             query_string=request.url.query,
             current_wip=_current_wip(summary),
+            blocked_days=dict(summary.blocked_time.select("item_id", "blocked_days").iter_rows()),
             weekly_throughput=_weekly_throughput(summary, query.start, query.end),
         )
         return render(request, "flow/team.html", context)

@@ -12,12 +12,14 @@ from deliveryops.analytics.allocation import RULE_TEXT, Allocation
 from deliveryops.analytics.forecast import CalibrationReport, LevelCalibration
 from deliveryops.flow import service
 from deliveryops.flow.charts import csv_rows
+from deliveryops.flow.items import flow_items
 from deliveryops.flow.models import Forecast
 from deliveryops.flow.report import summary_dict
 from deliveryops.flow.schemas import (
     CalibrationRead,
     EpicsCreate,
     EpicsRead,
+    FlowItemRead,
     FlowRead,
     ForecastCommit,
     ForecastRead,
@@ -30,8 +32,10 @@ from deliveryops.flow.schemas import (
     MetricTable,
     WhenCreate,
 )
+from deliveryops.schemas import Page
 from deliveryops.teams.service import get_team_or_raise
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 router = APIRouter(tags=["flow and forecasts"], responses=error_responses(401, 403, 404, 422))
@@ -73,6 +77,21 @@ def read_flow(
         session=session, actor=actor, team_id=team_id, start=start, end=end, types=types, freq=freq, as_of=as_of
     )
     return FlowRead(**summary_dict(summary, query, team=team.name, time_zone=team.time_zone))
+
+
+@router.get("/teams/{team_id}/flow/items", response_model=Page[FlowItemRead])
+def read_flow_items(
+    session: SessionDep,
+    actor: ApiUser,
+    team_id: TeamId,
+    page: Pagination,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    types: Types = None,
+    as_of: AsOf = None,
+) -> Page[FlowItemRead]:
+    """The items in progress at some time in the period, most blocked first: blocked days and blocked intervals."""
+    return flow_items(session=session, actor=actor, team_id=team_id, page=page, start=start, end=end, types=types, as_of=as_of)
 
 
 @router.get("/teams/{team_id}/flow/{metric}", response_model=MetricTable)

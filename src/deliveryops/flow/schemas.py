@@ -44,6 +44,29 @@ class FlowRead(BaseModel):
     cycle_times: list[dict[str, Any]]
 
 
+class BlockedIntervalRead(BaseModel):
+    """One blocked interval that counts in an item's blocked time: clipped to the item's started period."""
+
+    start: datetime
+    end: datetime | None = Field(description="None while the item is still blocked")
+    reason: str = Field(description="As recorded; empty when none was given")
+    days: float = Field(description="Elapsed time of the clipped interval in days of 24 hours (up to now while open)")
+
+
+class FlowItemRead(BaseModel):
+    """A started item of the period with its blocked time (see /definitions#item-blocked-time)."""
+
+    key: str
+    title: str | None
+    item_type: str | None
+    current_status: str | None
+    started_date: date
+    finished_date: date | None
+    cycle_time_days: int | None
+    blocked_days: float = Field(description="Blocked time inside the started period, overlaps counted once, in days of 24 h")
+    blocked_intervals: list[BlockedIntervalRead]
+
+
 class MetricTable(BaseModel):
     """The data behind one chart, as a table."""
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import ApiUser
@@ -15,6 +14,7 @@ from deliveryops.impediments import impact, service
 from deliveryops.impediments.impact import ReportRow
 from deliveryops.impediments.models import Event, Impediment, Level
 from deliveryops.impediments.pages import actor_names, open_at_level, report_period, visible_team_ids
+from deliveryops.impediments.reads import impediment_reads
 from deliveryops.impediments.schemas import (
     CommentCreate,
     EscalationCreate,
@@ -33,7 +33,6 @@ from deliveryops.impediments.schemas import (
 )
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
-from deliveryops.work.models import WorkItem
 
 router = APIRouter(tags=["impediments"], responses=error_responses(401, 403, 404, 422))
 
@@ -41,45 +40,8 @@ TeamId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ImpedimentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _reads(session: Session, impediments: list[Impediment], *, now: datetime) -> list[ImpedimentRead]:
-    levels = service.service_levels(session)
-    costs = impact.blocked_days(session, impediments, now=now)
-    item_ids = {link.work_item_id for imp in impediments for link in imp.items}
-    keys = (
-        dict(session.execute(select(WorkItem.id, WorkItem.external_key).where(WorkItem.id.in_(item_ids))).all())
-        if item_ids
-        else {}
-    )
-    return [
-        ImpedimentRead(
-            id=imp.id,
-            team_id=imp.team_id,
-            title=imp.title,
-            description=imp.description,
-            category_id=imp.category_id,
-            category=imp.category.name if imp.category else None,
-            severity=imp.severity,
-            status=imp.status,
-            level=imp.level,
-            level_entered_at=imp.level_entered_at,
-            working_days_at_level=service.working_days_at_level(imp, now=now),
-            service_level_days=levels.get((imp.level, imp.severity)),
-            overdue=service.is_overdue(imp, levels, now=now),
-            raised_by_id=imp.raised_by_id,
-            needed_by=imp.needed_by,
-            cluster_id=imp.cluster_id,
-            resolution_note=imp.resolution_note,
-            created_at=imp.created_at,
-            resolved_at=imp.resolved_at,
-            work_item_keys=sorted(keys[link.work_item_id] for link in imp.items if link.work_item_id in keys),
-            blocked_days=costs.get(imp.id, 0.0),
-        )
-        for imp in impediments
-    ]
-
-
 def _detail(session: Session, impediment: Impediment) -> ImpedimentDetailRead:
-    read = _reads(session, [impediment], now=utcnow())[0]
+    read = impediment_reads(session, [impediment], now=utcnow())[0]
     names = actor_names(session, impediment)
     return ImpedimentDetailRead(**read.model_dump(), events=[_event(event, names) for event in impediment.events])
 
@@ -106,7 +68,7 @@ def list_team_impediments(
 ) -> list[ImpedimentRead]:
     """The team's impediments, open ones first, newest first."""
     rows = service.list_team(session=session, actor=actor, team_id=team_id, include_closed=include_closed)
-    return _reads(session, rows, now=utcnow())
+    return impediment_reads(session, rows, now=utcnow())
 
 
 @router.post("/teams/{team_id}/impediments", response_model=ImpedimentDetailRead, status_code=201)
@@ -140,7 +102,7 @@ def read_queue(
     wanted = Level(level)
     costs = impact.blocked_days(session, open_at_level(session, wanted), now=now)
     entries = service.queue(session=session, actor=actor, level=wanted, now=now, blocked_days=costs)
-    reads = _reads(session, [entry.impediment for entry in entries], now=now)
+    reads = impediment_reads(session, [entry.impediment for entry in entries], now=now)
     return [
         QueueEntryRead(impediment=read, team_name=entry.team.name, impact=entry.impact)
         for entry, read in zip(entries, reads, strict=True)

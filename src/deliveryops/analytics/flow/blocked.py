@@ -25,6 +25,7 @@ from deliveryops.analytics.records import StageCategory
 
 __all__ = [
     "FlowEfficiency",
+    "blocked_intervals",
     "blocked_time",
     "blocked_time_and_clusters",
     "blocker_clusters",
@@ -146,6 +147,33 @@ def blocked_time(blocked: pl.DataFrame, timeline: pl.DataFrame, *, now: datetime
         blocked first.
     """
     return _blocked_time_of(_blocked_in_periods(blocked, _started_periods(timeline, now)), timeline)
+
+
+def blocked_intervals(blocked: pl.DataFrame, timeline: pl.DataFrame, *, now: datetime) -> pl.DataFrame:
+    """Return each blocked interval that counts in an item's blocked time, clipped to its started period.
+
+    The intervals behind :func:`blocked_time`, before overlapping ones are merged: an interval still
+    open at ``now`` (``end`` null, item in progress) keeps a null ``end`` and runs to ``now``.
+
+    Args:
+        blocked: ``item_id``, ``start``, ``end`` (null while still blocked), ``reason``.
+        timeline: the per-item table.
+        now: the current instant (timezone-aware).
+
+    Returns:
+        ``item_id``, ``reason`` ("" when none was given), ``start``, ``end`` (null while open), ``blocked_hours``;
+        by item and start.
+    """
+    instant = pl.lit(now).cast(pl.Datetime("us", "UTC"))
+    periods = _started_periods(timeline, now)
+    in_progress = periods.filter(pl.col("period_end") == instant)["item_id"].to_list()
+    still_open = pl.col("item_id").is_in(in_progress) & (pl.col("end") >= instant)
+    return (
+        _blocked_in_periods(blocked, periods)
+        .with_columns(blocked_hours=elapsed_hours(pl.col("end") - pl.col("start")))
+        .with_columns(end=pl.when(still_open).then(None).otherwise(pl.col("end")))
+        .sort(["item_id", "start"])
+    )
 
 
 def _blocked_time_of(clipped: pl.DataFrame, timeline: pl.DataFrame) -> pl.DataFrame:

@@ -1,0 +1,62 @@
+"""Listing commands under `--format json` print the API's own answer: people, connections, impediments."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from deliveryops.accounts.models import Role
+from deliveryops.teams.models import Team
+from tests.factories import make_team, make_user
+from tests.parity import Parity
+
+pytestmark = pytest.mark.slow  # one throwaway database per database kind, shared by the module
+
+
+@pytest.fixture(scope="module")
+def world(parity: Parity) -> tuple[Team, dict[str, str]]:
+    with parity.seed() as session:
+        team = make_team(session, name="Listings")
+        admin = make_user(session, role=Role.ADMIN, email="lists.admin@example.com")
+    return team, parity.sign_in_api(admin)
+
+
+def _cli_json(parity: Parity, *args: str) -> Any:
+    result = parity.cli(*args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_users_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    _team, headers = world
+    assert _cli_json(parity, "users", "list", "--format", "json") == parity.api.get("/api/v1/users", headers=headers).json()
+    found = _cli_json(parity, "users", "list", "--query", "lists.admin", "--format", "json")
+    assert found == parity.api.get("/api/v1/users?q=lists.admin", headers=headers).json()
+    assert [user["email"] for user in found] == ["lists.admin@example.com"]
+
+
+def test_connectors_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    team, headers = world
+    body = {
+        "name": "Listed",
+        "kind": "github",
+        "team_id": team.id,
+        "settings": {"base_url": "http://127.0.0.1:1", "repositories": ["a/b"]},
+        "secret": "t0ken",
+    }
+    assert parity.api.post("/api/v1/connections", json=body, headers=headers).status_code == 201
+    listed = _cli_json(parity, "connectors", "list", "--format", "json")
+    assert listed == parity.api.get("/api/v1/connections", headers=headers).json()
+    assert [connection["name"] for connection in listed] == ["Listed"]
+
+
+def test_impediments_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    team, headers = world
+    raised = parity.cli("impediments", "raise", "--team", team.slug, "--title", "No test environment")
+    assert raised.exit_code == 0, raised.output
+    listed = _cli_json(parity, "impediments", "list", "--team", team.slug, "--format", "json")
+    assert listed == parity.api.get(f"/api/v1/teams/{team.id}/impediments", headers=headers).json()
+    assert [row["title"] for row in listed] == ["No test environment"]
+    assert _cli_json(parity, "impediments", "list", "--format", "json") == listed  # every team: here only this one
