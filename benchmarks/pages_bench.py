@@ -83,6 +83,7 @@ class Timing:
     cpu_ms: float
     kib: float
     runs: int
+    load: float  # the 1-minute load average once the page was timed
 
 
 def _database_url(scenario: str, database: str, workdir: Path, postgres_url: str) -> str:
@@ -325,13 +326,15 @@ def run(args: argparse.Namespace) -> list[Timing]:
                         cpu_ms=cpu,
                         kib=size / 1024,
                         runs=len(times),
+                        load=os.getloadavg()[0],
                     )
                     results.append(timing)
                     if worker is not None:
                         print(f"[{scenario}/{database}] job: {worker.seconds:.1f} s, {worker.cpu_seconds:.1f} s CPU", flush=True)
                     print(
                         f"[{scenario}/{database}] {page}: first {first:.0f} ms, p50 {timing.p50_ms:.0f} ms, "
-                        f"p90 {timing.p90_ms:.0f} ms, server CPU {cpu:.0f} ms/request, {timing.kib:.0f} KiB",
+                        f"p90 {timing.p90_ms:.0f} ms, server CPU {cpu:.0f} ms/request, {timing.kib:.0f} KiB, "
+                        f"load {timing.load:.1f}",
                         flush=True,
                     )
     return results
@@ -352,13 +355,13 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args)
     load = os.getloadavg()
     print(f"\nload average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
-    print("| scenario | database | page | first ms | job s (CPU s) | p50 ms | p90 ms | server CPU ms | KiB | runs |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | database | page | first ms | job s (CPU s) | p50 ms | p90 ms | server CPU ms | KiB | runs | load |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         job = "" if r.job_s is None else f"{r.job_s:.1f} ({r.job_cpu_s or 0:.1f})"
         print(
             f"| {r.scenario} | {r.database} | {r.page} | {r.first_ms:.0f} | {job} | {r.p50_ms:.0f} | {r.p90_ms:.0f} | "
-            f"{r.cpu_ms:.0f} | {r.kib:.0f} | {r.runs} |"
+            f"{r.cpu_ms:.0f} | {r.kib:.0f} | {r.runs} | {r.load:.1f} |"
         )
     return 0
 

@@ -15,7 +15,9 @@ What it does:
 3. each client loops over a fixed mix of what a delivery manager opens (home, a team page, the team's flow page,
    its impediments, its items through the API), the team changing with each round; a request counts when it
    completed inside the window; an error is any answer other than 200 or a failed request;
-4. prints a Markdown table: requests per second, p50 and p95 latency, errors, and the ratio to one process.
+4. prints a Markdown table: requests per second, p50 and p95 latency, errors, the ratio to one process, the
+   server processes' CPU time per answered request and the cores they used on average (CPU seconds over wall
+   seconds, warm-up included), and the 1-minute load average before and after the run.
 
 The clients are one asyncio loop (httpx) in this process, which runs on the same machine: its CPU time is
 printed, since it competes with the servers for the same cores. Run on a quiet machine for numbers that mean
@@ -58,6 +60,10 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     client_cpu: float = 0.0
+    answered: int = 0  # every answer, warm-up included (the server CPU time covers the warm-up too)
+    server_cpu: float = 0.0  # CPU seconds of every server process, warm-up included
+    wall: float = 0.0  # seconds the clients ran, warm-up included
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after the run
 
     @property
     def rps(self) -> float:
@@ -126,6 +132,7 @@ async def drive(base: str, teams: list[tuple[int, str]], clients: int, warmup: f
                     except httpx.HTTPError:
                         ok = False
                     ended = time.monotonic()
+                    result.answered += 1
                     if counting_from <= began and ended <= until:
                         if ok:
                             result.latencies.append(ended - began)
@@ -174,6 +181,22 @@ def serve(url: str, processes: int, workdir: Path) -> tuple[subprocess.Popen[byt
     return server, base
 
 
+def group_cpu_seconds(group: int) -> float:
+    """CPU seconds (user + system) of the live processes of a process group (the server and its web processes)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def stop(server: subprocess.Popen[bytes]) -> None:
     os.killpg(server.pid, signal.SIGTERM)
     try:
@@ -190,13 +213,19 @@ def measure(database: str, url: str, teams: list[tuple[int, str]], args: argpars
         try:
             result = Result(database, processes, args.seconds)
             before = resource.getrusage(resource.RUSAGE_SELF)
+            load_before, cpu_before, began = os.getloadavg()[0], group_cpu_seconds(server.pid), time.monotonic()
             asyncio.run(drive(base, teams, args.clients, args.warmup, args.seconds, result))
+            result.server_cpu = group_cpu_seconds(server.pid) - cpu_before
+            result.wall = time.monotonic() - began
+            result.load = (load_before, os.getloadavg()[0])
             after = resource.getrusage(resource.RUSAGE_SELF)
             result.client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             results.append(result)
             print(
                 f"{database}, {processes} process(es): {result.rps:.2f} req/s, p50 {result.percentile(0.5):.0f} ms, "
-                f"p95 {result.percentile(0.95):.0f} ms, {result.errors} errors",
+                f"p95 {result.percentile(0.95):.0f} ms, {result.errors} errors, server CPU "
+                f"{result.server_cpu * 1000 / max(result.answered, 1):.0f} ms/request, {result.server_cpu / result.wall:.2f} "
+                f"cores, load {result.load[0]:.1f} → {result.load[1]:.1f}",
                 file=sys.stderr,
             )
         finally:
@@ -234,14 +263,18 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"\n{args.clients} clients, {args.warmup:.0f} s warm-up, {args.seconds:.0f} s counted, {os.cpu_count()} cores\n")
-    print("| database | web processes | requests/s | × one process | p50 ms | p95 ms | errors | client CPU s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| database | web processes | requests/s | × one process | p50 ms | p95 ms | errors | server CPU ms/request "
+        "| server cores used | load before → after | client CPU s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for result in results:
         one = next((r for r in results if r.database == result.database and r.processes == 1), None)
         ratio = f"{result.rps / one.rps:.2f}×" if one is not None and one.rps else "—"
         print(
             f"| {result.database} | {result.processes} | {result.rps:.2f} | {ratio} | {result.percentile(0.5):.0f} | "
-            f"{result.percentile(0.95):.0f} | {result.errors} | {result.client_cpu:.1f} |"
+            f"{result.percentile(0.95):.0f} | {result.errors} | {result.server_cpu * 1000 / max(result.answered, 1):.0f} | "
+            f"{result.server_cpu / result.wall:.2f} | {result.load[0]:.1f} → {result.load[1]:.1f} | {result.client_cpu:.1f} |"
         )
     if results and statistics.mean(len(r.latencies) for r in results) < 100:
         print("\nFewer than 100 requests per run on average: the ratios are rough.")

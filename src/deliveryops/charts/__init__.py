@@ -4,10 +4,9 @@ A chart is handed to the page as a plain JSON-ready dict, ``{"data": [...], "lay
 ``Plotly.newPlot(el, spec.data, spec.layout, {responsive: true, displaylogo: false})``.
 Charts are built as plain dicts with :func:`new_chart` (a :class:`Figure`: traces and layout as
 dicts, no validation, so a page with thousands of points costs milliseconds, not hundreds of them);
-:func:`new_figure` gives the same house layout on a ``plotly.graph_objects.Figure`` (validated
-property names, slower) for charts not yet moved. Values are given as Python lists and ISO date
-strings, never numpy arrays, so the spec holds plain numbers. :func:`page_figure` hands a spec to
-the pages' chart macro.
+no chart builds ``plotly.graph_objects`` any more (the pages load plotly.js only to draw). Values
+are given as Python lists and ISO date strings, never numpy arrays, so the spec holds plain numbers.
+:func:`page_figure` hands a spec to the pages' chart macro.
 """
 
 from __future__ import annotations
@@ -21,9 +20,7 @@ from itertools import pairwise
 from typing import Any, TypeAlias, TypedDict
 
 import numpy as np
-import plotly.graph_objects as go
 import polars as pl
-from plotly.io.json import to_json_plotly
 
 __all__ = [
     "BAND_COLOURS",
@@ -51,7 +48,6 @@ __all__ = [
     "key_list",
     "label_headroom",
     "new_chart",
-    "new_figure",
     "page_figure",
     "percent_label",
     "percentile_groups",
@@ -142,7 +138,7 @@ def _merge(target: dict[str, Any], values: Mapping[str, Any]) -> None:
             target[key] = dict(value) if isinstance(value, Mapping) else value
 
 
-AnyFigure: TypeAlias = "Figure | go.Figure"
+AnyFigure: TypeAlias = Figure
 
 
 def _layout(*, title: str, x_title: str, y_title: str, definition: str, subtitle: str | None, note: str | None) -> dict[str, Any]:
@@ -190,26 +186,6 @@ def new_chart(
         A :class:`Figure` (plain dicts).
     """
     return Figure(_layout(title=title, x_title=x_title, y_title=y_title, definition=definition, subtitle=subtitle, note=note))
-
-
-def new_figure(
-    *, title: str, x_title: str, y_title: str, definition: str, subtitle: str | None = None, note: str | None = None
-) -> go.Figure:
-    """Return :func:`new_chart`'s house layout on a ``plotly.graph_objects.Figure`` (validated, slower).
-
-    Args:
-        title: the chart title.
-        x_title: x axis title, with its unit.
-        y_title: y axis title, with its unit.
-        definition: the anchor of the metric on the definitions page, e.g. "cycle-time".
-        subtitle: an optional line under the title.
-        note: an optional further line under the subtitle (a caveat about the data).
-
-    Returns:
-        A ``plotly.graph_objects.Figure``.
-    """
-    layout = _layout(title=title, x_title=x_title, y_title=y_title, definition=definition, subtitle=subtitle, note=note)
-    return go.Figure(layout={"template": "none", **layout})
 
 
 def thinning_note(shown: int, total: int, what: str = "items") -> str | None:
@@ -277,7 +253,7 @@ def empty_chart(figure: AnyFigure, message: str) -> ChartSpec:
     """Return the figure with a centred message instead of data (the axes keep their titles).
 
     Args:
-        figure: a figure from :func:`new_chart` or :func:`new_figure`, possibly with traces drawn at zero.
+        figure: a figure from :func:`new_chart`, possibly with traces drawn at zero.
         message: what is missing, e.g. "No finished items in this period".
 
     Returns:
@@ -301,9 +277,8 @@ def empty_chart(figure: AnyFigure, message: str) -> ChartSpec:
 
 
 def to_spec(figure: AnyFigure) -> ChartSpec:
-    """Return the figure as plain JSON data (dates as ISO strings, no numpy values).
-
-    A :class:`Figure` is handed over as it is (:func:`spec_json` turns NaN into null for the page).
+    """Return the figure as plain JSON data, handed over as it is: builders give plain lists, numbers and
+    ISO date strings (:func:`spec_json` turns NaN into null for the page).
 
     Args:
         figure: the figure.
@@ -311,10 +286,7 @@ def to_spec(figure: AnyFigure) -> ChartSpec:
     Returns:
         ``{"data": [...], "layout": {...}}`` that ``json.dumps`` accepts.
     """
-    if isinstance(figure, Figure):
-        return ChartSpec(data=figure.data, layout=figure.layout)
-    plain = json.loads(to_json_plotly(figure.to_plotly_json()))
-    return ChartSpec(data=list(plain["data"]), layout=dict(plain["layout"]))
+    return ChartSpec(data=figure.data, layout=figure.layout)
 
 
 def horizontal_line(

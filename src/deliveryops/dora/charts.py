@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
 import polars as pl
 
 from deliveryops.charts import (
@@ -16,10 +15,11 @@ from deliveryops.charts import (
     SKY_BLUE,
     VERMILLION,
     ChartSpec,
+    Figure,
     empty_chart,
     horizontal_line,
     iso_dates,
-    new_figure,
+    new_chart,
     to_spec,
 )
 
@@ -42,7 +42,7 @@ def _bucket_label(period: str) -> str:
     return {"week": "Week (starting Monday)", "month": "Month", "quarter": "Quarter"}[period]
 
 
-def _figure(name: str, title: str, anchor: str, figure: go.Figure, empty: bool) -> DoraFigure:
+def _figure(name: str, title: str, anchor: str, figure: Figure, empty: bool) -> DoraFigure:
     spec = empty_chart(figure, NO_DEPLOYMENTS) if empty else to_spec(figure)
     return DoraFigure(name=name, title=title, definition=f"/definitions#{anchor}", spec=spec)
 
@@ -65,25 +65,28 @@ def dora_figures(series: pl.DataFrame, *, period: str) -> list[DoraFigure]:
     empty = series.is_empty() or int(series["deployments"].sum()) == 0
     bucket = _bucket_label(period)
 
-    frequency = new_figure(
+    frequency = new_chart(
         title="Deployment frequency",
         x_title=bucket,
         y_title="Deployment days per week",
         definition="deployment-frequency",
         subtitle="Elite ≥ 5, high ≥ 1 day per week",
     )
-    frequency.add_bar(
-        x=x,
-        y=_values(series, "deployment_days_per_week"),
-        name="deployment days / week",
-        marker_color=BLUE,
-        hovertemplate="%{x}: %{y} days/week<extra></extra>",
+    frequency.add_trace(
+        {
+            "type": "bar",
+            "x": x,
+            "y": _values(series, "deployment_days_per_week"),
+            "name": "deployment days / week",
+            "hovertemplate": "%{x}: %{y} days/week<extra></extra>",
+            "marker": {"color": BLUE},
+        }
     )
     if not empty:
         horizontal_line(frequency, y=5, name="elite", text="elite ≥ 5", colour=GREEN)
         horizontal_line(frequency, y=1, name="high", text="high ≥ 1", colour=ORANGE)
 
-    lead = new_figure(
+    lead = new_chart(
         title="Lead time for changes",
         x_title=bucket,
         y_title="Median hours",
@@ -96,67 +99,86 @@ def dora_figures(series: pl.DataFrame, *, period: str) -> list[DoraFigure]:
         ("review_hours", "review", PURPLE),
         ("deploy_hours", "deploy", GREY),
     ):
-        lead.add_bar(
-            x=x, y=_values(series, column), name=label, marker_color=colour, hovertemplate=f"{label}: %{{y}} h<extra></extra>"
+        lead.add_trace(
+            {
+                "type": "bar",
+                "x": x,
+                "y": _values(series, column),
+                "name": label,
+                "hovertemplate": f"{label}: %{{y}} h<extra></extra>",
+                "marker": {"color": colour},
+            }
         )
-    lead.add_scatter(
-        x=x,
-        y=_values(series, "lead_time_hours"),
-        name="lead time (median)",
-        mode="lines+markers",
-        line_color=BLUE,
-        hovertemplate="lead time: %{y} h<extra></extra>",
+    lead.add_trace(
+        {
+            "type": "scatter",
+            "x": x,
+            "y": _values(series, "lead_time_hours"),
+            "name": "lead time (median)",
+            "mode": "lines+markers",
+            "hovertemplate": "lead time: %{y} h<extra></extra>",
+            "line": {"color": BLUE},
+        }
     )
     lead.update_layout(barmode="stack")
 
-    failure = new_figure(
+    failure = new_chart(
         title="Change failure rate",
         x_title=bucket,
         y_title="Deployments with an incident (%)",
         definition="change-failure-rate",
         subtitle="Elite ≤ 5%, high ≤ 10%, medium ≤ 15%",
     )
-    failure.add_bar(
-        x=x,
-        y=_values(series, "change_failure_rate", 100),
-        name="change failure rate",
-        marker_color=VERMILLION,
-        hovertemplate="%{x}: %{y}%<extra></extra>",
+    failure.add_trace(
+        {
+            "type": "bar",
+            "x": x,
+            "y": _values(series, "change_failure_rate", 100),
+            "name": "change failure rate",
+            "hovertemplate": "%{x}: %{y}%<extra></extra>",
+            "marker": {"color": VERMILLION},
+        }
     )
     if not empty:
         horizontal_line(failure, y=15, name="medium", text="medium ≤ 15%", colour=ORANGE)
         horizontal_line(failure, y=5, name="elite", text="elite ≤ 5%", colour=GREEN)
 
-    recovery = new_figure(
+    recovery = new_chart(
         title="Failed deployment recovery time",
         x_title=bucket,
         y_title="Median hours",
         definition="recovery-time",
         subtitle="Elite < 1 h, high < 1 day, medium < 1 week",
     )
-    recovery.add_scatter(
-        x=x,
-        y=_values(series, "recovery_hours"),
-        name="recovery (median)",
-        mode="lines+markers",
-        line_color=VERMILLION,
-        connectgaps=False,
-        hovertemplate="%{x}: %{y} h<extra></extra>",
+    recovery.add_trace(
+        {
+            "type": "scatter",
+            "x": x,
+            "y": _values(series, "recovery_hours"),
+            "name": "recovery (median)",
+            "mode": "lines+markers",
+            "connectgaps": False,
+            "hovertemplate": "%{x}: %{y} h<extra></extra>",
+            "line": {"color": VERMILLION},
+        }
     )
 
-    rework = new_figure(
+    rework = new_chart(
         title="Deployment rework rate",
         x_title=bucket,
         y_title="Deployments that fixed an incident (%)",
         definition="rework-rate",
         subtitle="Unplanned fixes of an incident: hotfix or rollback refs, or deployed while one was open; no band",
     )
-    rework.add_bar(
-        x=x,
-        y=_values(series, "rework_rate", 100),
-        name="deployment rework rate",
-        marker_color=VERMILLION,
-        hovertemplate="%{x}: %{y}%<extra></extra>",
+    rework.add_trace(
+        {
+            "type": "bar",
+            "x": x,
+            "y": _values(series, "rework_rate", 100),
+            "name": "deployment rework rate",
+            "hovertemplate": "%{x}: %{y}%<extra></extra>",
+            "marker": {"color": VERMILLION},
+        }
     )
 
     return [

@@ -3,8 +3,6 @@ and the lift over time of a metric. Each links to its method on /experiments/met
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from deliveryops.analytics.experiments import LiftResult, Method
 from deliveryops.charts import (
     GREEN,
@@ -12,9 +10,10 @@ from deliveryops.charts import (
     PALETTE,
     VERMILLION,
     ChartSpec,
+    Figure,
     empty_chart,
     escape,
-    new_figure,
+    new_chart,
     to_spec,
 )
 from deliveryops.experiments.analysis import OverTimeSeries
@@ -29,9 +28,10 @@ INTERVAL_NAMES = {
     Method.SEQUENTIAL: "confidence sequence",
     Method.BAYESIAN: "credible interval",
 }
+_ZERO_LINE = {"color": "#5b6675", "width": 1.5, "dash": "dash"}
 
 
-def _link(figure: go.Figure, anchor: str) -> None:
+def _link(figure: Figure, anchor: str) -> None:
     figure.update_layout(meta={"definition": METHODS_PAGE + anchor})
 
 
@@ -64,7 +64,7 @@ def forest_figure(results: list[LiftResult], *, method: Method, alpha: float) ->
         vermillion squares, the rest grey circles (shape and colour both tell).
     """
     interval = INTERVAL_NAMES[method]
-    figure = new_figure(
+    figure = new_chart(
         title="Lift by metric and variation",
         x_title="Relative lift over control (%)",
         y_title="Metric · variation",
@@ -90,18 +90,26 @@ def forest_figure(results: list[LiftResult], *, method: Method, alpha: float) ->
             if lift is not None
         ]
         figure.add_trace(
-            go.Scatter(
-                x=lifts,
-                y=labels,
-                mode="markers",
-                name=verdict.capitalize(),
-                marker={"color": colour, "symbol": symbol, "size": 11},
-                error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "color": colour, "thickness": 2},
-                hovertext=hover,
-                hoverinfo="text",
-            )
+            {
+                "type": "scatter",
+                "x": lifts,
+                "y": labels,
+                "mode": "markers",
+                "name": verdict.capitalize(),
+                "marker": {"color": colour, "symbol": symbol, "size": 11},
+                "error_x": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": plus,
+                    "arrayminus": minus,
+                    "color": colour,
+                    "thickness": 2,
+                },
+                "hovertext": hover,
+                "hoverinfo": "text",
+            }
         )
-    figure.add_vline(x=0, line={"color": "#5b6675", "width": 1.5, "dash": "dash"})
+    figure.add_shape(type="line", xref="x", x0=0, x1=0, yref="y domain", y0=0, y1=1, line=_ZERO_LINE)
     figure.update_yaxes(autorange="reversed", rangemode="normal", type="category")
     figure.update_xaxes(ticksuffix="%", zeroline=False)
     figure.update_layout(height=max(260, 90 + 44 * len(shown)))
@@ -119,7 +127,7 @@ def over_time_figure(series: list[OverTimeSeries], *, metric: str, method: Metho
     Returns:
         A line chart with the interval as a shaded band.
     """
-    figure = new_figure(
+    figure = new_chart(
         title=f"Lift over time: {metric}",
         x_title="Day (cumulative data up to it)",
         y_title="Relative lift over control (%)",
@@ -134,38 +142,41 @@ def over_time_figure(series: list[OverTimeSeries], *, metric: str, method: Metho
         colour = PALETTE[index % len(PALETTE)]
         days = [d.isoformat() for d in line.days]
         figure.add_trace(
-            go.Scatter(
-                x=days,
-                y=[_percent(v) for v in line.ci_high],
-                mode="lines",
-                line={"width": 0, "color": colour},
-                showlegend=False,
-                hoverinfo="skip",
-            )
+            {
+                "type": "scatter",
+                "x": days,
+                "y": [_percent(v) for v in line.ci_high],
+                "mode": "lines",
+                "line": {"width": 0, "color": colour},
+                "showlegend": False,
+                "hoverinfo": "skip",
+            }
         )
         figure.add_trace(
-            go.Scatter(
-                x=days,
-                y=[_percent(v) for v in line.ci_low],
-                mode="lines",
-                fill="tonexty",
-                line={"width": 0, "color": colour},
-                fillcolor=_translucent(colour),
-                name=f"{escape(line.variation)} interval",
-                hoverinfo="skip",
-            )
+            {
+                "type": "scatter",
+                "x": days,
+                "y": [_percent(v) for v in line.ci_low],
+                "mode": "lines",
+                "fill": "tonexty",
+                "line": {"width": 0, "color": colour},
+                "fillcolor": _translucent(colour),
+                "name": f"{escape(line.variation)} interval",
+                "hoverinfo": "skip",
+            }
         )
         figure.add_trace(
-            go.Scatter(
-                x=days,
-                y=[_percent(v) for v in line.lift],
-                mode="lines+markers",
-                name=escape(line.variation),
-                line={"color": colour},
-                hovertemplate=f"{escape(line.variation)} %{{x}}: %{{y:+.2f}}%<extra></extra>",
-            )
+            {
+                "type": "scatter",
+                "x": days,
+                "y": [_percent(v) for v in line.lift],
+                "mode": "lines+markers",
+                "name": escape(line.variation),
+                "line": {"color": colour},
+                "hovertemplate": f"{escape(line.variation)} %{{x}}: %{{y:+.2f}}%<extra></extra>",
+            }
         )
-    figure.add_hline(y=0, line={"color": "#5b6675", "width": 1.5, "dash": "dash"})
+    figure.add_shape(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=0, y1=0, line=_ZERO_LINE)
     figure.update_yaxes(ticksuffix="%", rangemode="normal")
     return to_spec(figure)
 
@@ -189,7 +200,7 @@ def portfolio_figure(portfolio: ExperimentPortfolio) -> ChartSpec:
     Returns:
         A horizontal stacked bar chart, one bar per team.
     """
-    figure = new_figure(
+    figure = new_chart(
         title="Experiments by team and status",
         x_title="Experiments (count)",
         y_title="Team",
@@ -203,14 +214,15 @@ def portfolio_figure(portfolio: ExperimentPortfolio) -> ChartSpec:
     for status in ExperimentStatus:
         counts = [row.by_status[status.value] for row in portfolio.rows]
         figure.add_trace(
-            go.Bar(
-                x=counts,
-                y=teams,
-                orientation="h",
-                name=status.label,
-                marker={"color": STATUS_COLOURS[status.value]},
-                hovertemplate=f"%{{y}}: %{{x}} {status.label.lower()}<extra></extra>",
-            )
+            {
+                "type": "bar",
+                "x": counts,
+                "y": teams,
+                "orientation": "h",
+                "name": status.label,
+                "marker": {"color": STATUS_COLOURS[status.value]},
+                "hovertemplate": f"%{{y}}: %{{x}} {status.label.lower()}<extra></extra>",
+            }
         )
     figure.update_layout(barmode="stack", height=max(240, 110 + 36 * len(teams)))
     figure.update_yaxes(autorange="reversed", type="category", rangemode="normal")

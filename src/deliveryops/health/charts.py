@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import plotly.graph_objects as go
-
-from deliveryops.charts import BLUE, GREEN, ORANGE, VERMILLION, ChartSpec, empty_chart, escape, new_figure, to_spec
+from deliveryops.charts import BLUE, GREEN, ORANGE, VERMILLION, ChartSpec, empty_chart, escape, new_chart, to_spec
 from deliveryops.health.scoring import GREEN_AT, RED_BELOW
 from deliveryops.health.service import RoundSummary
 
@@ -29,7 +27,7 @@ def score_figure(history: Sequence[RoundSummary], *, minimum: int) -> ChartSpec:
     """
     hidden = sum(1 for s in history if not s.shown)
     note = f"{hidden} round{'s' if hidden != 1 else ''} hidden: fewer than {minimum} respondents" if hidden else None
-    figure = new_figure(
+    figure = new_chart(
         title="Team health over time",
         x_title="Round closed (date)",
         y_title="Overall score (0 = all red, 1 = all green)",
@@ -42,19 +40,32 @@ def score_figure(history: Sequence[RoundSummary], *, minimum: int) -> ChartSpec:
     figure.update_yaxes(range=[0, 1.05], rangemode="normal")
     if not shown:
         return empty_chart(figure, NO_ROUNDS)
-    figure.add_hrect(y0=GREEN_AT, y1=1.05, fillcolor=GREEN, opacity=0.08, line_width=0, name="green-band")
-    figure.add_hrect(y0=0, y1=RED_BELOW, fillcolor=VERMILLION, opacity=0.08, line_width=0, name="red-band")
-    figure.add_trace(
-        go.Scatter(
-            x=[s.closed_at.date().isoformat() for s in shown],
-            y=[s.overall for s in shown],
-            mode="lines+markers",
-            name="Overall score",
-            line={"color": BLUE},
-            marker={"size": 9},
-            customdata=[[escape(s.title), s.respondents] for s in shown],
-            hovertemplate="%{customdata[0]}<br>Score %{y:.2f} · %{customdata[1]} respondents<extra></extra>",
+    for low, high, colour, name in ((GREEN_AT, 1.05, GREEN, "green-band"), (0, RED_BELOW, VERMILLION, "red-band")):
+        figure.add_shape(
+            type="rect",
+            xref="x domain",
+            x0=0,
+            x1=1,
+            yref="y",
+            y0=low,
+            y1=high,
+            fillcolor=colour,
+            opacity=0.08,
+            line={"width": 0},
+            name=name,
         )
+    figure.add_trace(
+        {
+            "type": "scatter",
+            "x": [s.closed_at.date().isoformat() for s in shown],
+            "y": [s.overall for s in shown],
+            "mode": "lines+markers",
+            "name": "Overall score",
+            "line": {"color": BLUE},
+            "marker": {"size": 9},
+            "customdata": [[escape(s.title), s.respondents] for s in shown],
+            "hovertemplate": "%{customdata[0]}<br>Score %{y:.2f} · %{customdata[1]} respondents<extra></extra>",
+        }
     )
     return to_spec(figure)
 
@@ -68,7 +79,7 @@ def cards_figure(history: Sequence[RoundSummary]) -> ChartSpec:
     Returns:
         ``{"data", "layout"}`` with the definition link ``/health/definitions#result-colour``.
     """
-    figure = new_figure(
+    figure = new_chart(
         title="Cards over rounds",
         x_title="Round closed (date)",
         y_title="Card",
@@ -100,21 +111,22 @@ def cards_figure(history: Sequence[RoundSummary]) -> ChartSpec:
         [1.0, GREEN],
     ]
     figure.add_trace(
-        go.Heatmap(
-            z=z,
-            x=x,
-            y=[escape(_short(titles[k])) for k in keys],
-            text=text,
-            texttemplate="%{text}",
-            zmin=0,
-            zmax=1,
-            colorscale=scale,
-            xgap=2,
-            ygap=2,
-            colorbar={"title": {"text": "Score"}, "tickvals": [0, 0.4, 0.75, 1]},
-            customdata=[[escape(titles[k])] * len(x) for k in keys],
-            hovertemplate="%{customdata} · %{x}<br>Score %{z:.2f}<extra></extra>",
-        )
+        {
+            "type": "heatmap",
+            "z": z,
+            "x": x,
+            "y": [escape(_short(titles[k])) for k in keys],
+            "text": text,
+            "texttemplate": "%{text}",
+            "zmin": 0,
+            "zmax": 1,
+            "colorscale": scale,
+            "xgap": 2,
+            "ygap": 2,
+            "colorbar": {"title": {"text": "Score"}, "tickvals": [0, 0.4, 0.75, 1]},
+            "customdata": [[escape(titles[k])] * len(x) for k in keys],
+            "hovertemplate": "%{customdata} · %{x}<br>Score %{z:.2f}<extra></extra>",
+        }
     )
     figure.update_xaxes(type="category")
     figure.update_yaxes(autorange="reversed", rangemode="normal")

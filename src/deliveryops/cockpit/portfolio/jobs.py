@@ -32,6 +32,7 @@ def refresh_portfolio(context: JobContext) -> str:
         teams = list(session.scalars(select(Team).order_by(Team.id)))
         current = stored.versions(session, teams, now=now, min_group_size=min_group_size)
         kept = stored.stored_versions(session)
+        stored.forget(session, [team_id for team_id in kept if team_id not in current])  # teams deleted since
     changed = [team_id for team_id, version in current.items() if kept.get(team_id) != version]
     for index, team_id in enumerate(changed, start=1):
         with unit_of_work(context.session_factory) as session:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.actions.models import ImprovementAction
@@ -41,6 +41,7 @@ __all__ = [
     "Stored",
     "TeamCells",
     "compute",
+    "forget",
     "read",
     "store",
     "stored_versions",
@@ -189,6 +190,16 @@ def stored_versions(session: Session) -> dict[int, str]:
     """The version each team's stored cells were computed for (teams without stored cells are absent)."""
     rows = session.execute(select(DerivedResult.scope, DerivedResult.data_version).where(DerivedResult.kind == KIND)).all()
     return {int(scope.removeprefix("team:")): version for scope, version in rows}
+
+
+def forget(session: Session, team_ids: Sequence[int]) -> None:
+    """Remove the stored cells of ``team_ids`` (teams that no longer exist)."""
+    if team_ids:
+        session.execute(
+            delete(DerivedResult).where(
+                DerivedResult.kind == KIND, DerivedResult.scope.in_([_scope(team_id) for team_id in team_ids])
+            )
+        )
 
 
 def read(session: Session, team_ids: Sequence[int]) -> dict[int, Stored]:
