@@ -214,30 +214,3 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def chromium_path() -> str | None:
     """The system Chromium, which Playwright drives (its own download cannot work offline)."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _xdist_group(item: pytest.Item) -> str | None:
-    """The pytest-xdist group that keeps an expensive shared fixture on one worker, set up once.
-
-    The browser tests share one Chromium and one live server; a module whose tests share a module-scoped
-    fixture (a live server, a committed database) stays together; so do the tests on the demo database.
-    """
-    names = item.fixturenames if isinstance(item, pytest.Function) else []
-    if "browser" in names:
-        return "browser"
-    if "demo_engine" in names:
-        return "demo"
-    definitions = item._fixtureinfo.name2fixturedefs.values() if isinstance(item, pytest.Function) else []
-    if any(d[-1].scope in ("module", "class") for d in definitions):
-        return item.nodeid.split("::")[0]
-    return None
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, mark the tests that must share a worker (``--dist loadgroup`` reads the marks)."""
-    if not hasattr(config, "workerinput"):
-        return
-    for item in items:
-        group = _xdist_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
