@@ -35,6 +35,7 @@ from tests.web import (
     authz_coaching,
     authz_cockpit,
     authz_dependencies,
+    authz_dependency_detection,
     authz_dora,
     authz_experiments,
     authz_health,
@@ -77,6 +78,7 @@ CAPABILITIES = (
     authz_impediment_learning,
     authz_jobs,
     authz_dependencies,
+    authz_dependency_detection,
 )
 
 

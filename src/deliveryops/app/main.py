@@ -107,6 +107,8 @@ API_ROUTERS: list[APIRouter] = [
     leadership_pages.api,
     digest_pages.api,
     catalogue_routes.api,
+    dependency_routes.inbound_webhooks,
+    dependency_routes.detection_api,  # before the dependencies API: /dependencies/export is not /dependencies/{id}
     dependency_routes.api,
     job_routes.api,
 ]
@@ -133,6 +135,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     leadership_pages.router,
     digest_pages.router,
     catalogue_pages.router,
+    dependency_pages.detection_router,  # before the dependency pages: /dependencies/proposals is not /dependencies/{id}
     dependency_pages.router,
     job_pages.router,
 ]

@@ -360,14 +360,14 @@ def _may_see(session: Session, user: User, proposal: DependencyProposal) -> bool
 
 def list_proposals(
     *, session: Session, actor: User | None, status: ProposalStatus | None, page: PageParams
-) -> Page[DependencyProposal]:
+) -> Page[ProposalRead]:
     """The proposals the actor may see (their teams' on either side; all for leaders, Product Ops, admins), newest first."""
     statement = _visible(session, actor, select(DependencyProposal))
     if status is not None:
         statement = statement.where(DependencyProposal.status == status)
     statement = statement.order_by(DependencyProposal.id.desc())
     rows, total = fetch_page(session, statement, limit=page.limit, offset=page.offset)
-    return Page[DependencyProposal](items=list(rows), total=total, limit=page.limit, offset=page.offset)
+    return Page[ProposalRead](items=proposal_reads(session, actor, list(rows)), total=total, limit=page.limit, offset=page.offset)
 
 
 def get_proposal_or_raise(*, session: Session, actor: User | None, proposal_id: int) -> DependencyProposal:
