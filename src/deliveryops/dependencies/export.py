@@ -62,8 +62,16 @@ def export(reads: list[DependencyRead], output_format: ExportFormat) -> str:
         data = read.model_dump(mode="json")
         data["requester_keys"] = " ".join(read.requester_keys)
         data["provider_keys"] = " ".join(read.provider_keys)
-        writer.writerow({column: "" if data[column] is None else data[column] for column in CSV_COLUMNS})
+        writer.writerow({column: _cell(data[column]) for column in CSV_COLUMNS})
     return stream.getvalue()
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def media_type(output_format: ExportFormat) -> str:

@@ -39,7 +39,7 @@ from deliveryops.dependencies.schemas import (
     FunctionRead,
     MatrixRead,
 )
-from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.errors import PermissionDeniedError, ValidationFailedError, validation_failed
 from deliveryops.schemas import Page
 from deliveryops.settings import Settings
 from deliveryops.web.errors import error_responses
@@ -255,12 +255,6 @@ async def receive_dependency(request: Request, session: SessionDep) -> JSONRespo
     try:
         event = InboundDependency.model_validate_json(raw)
     except ValidationError as exc:
-        fields = {
-            ".".join(str(part) for part in error["loc"]) or "body": str(error["msg"]).removeprefix("Value error, ")
-            for error in exc.errors()
-        }
-        raise ValidationFailedError(
-            "Invalid dependency: " + "; ".join(f"{name}: {text}" for name, text in fields.items()), fields=fields
-        ) from None
+        raise validation_failed(exc.errors(), InboundDependency) from None
     result = inbound.receive(session=session, hook=hook, event=event)
     return JSONResponse(result.model_dump(), status_code=201 if result.status == "created" else 200)
