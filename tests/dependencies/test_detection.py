@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.accounts.models import Role
+from deliveryops.connectors.github_changes import change
 from deliveryops.db import utcnow
 from deliveryops.dependencies import detection, service
 from deliveryops.dependencies.detection_schemas import AliasCreate, LinkTypeCreate
@@ -188,28 +189,36 @@ def test_blocked_reasons_naming_another_team_a_function_or_an_alias(session: Ses
     assert legal_one.evidence == "APP-11 is blocked: “legal review of the new terms”."
 
 
-def test_references_are_read_from_text() -> None:
+def test_references_are_read_from_text_and_the_github_connector_keeps_other_repositories() -> None:
     assert detection.references("Needs acme/payments#12 and ACME/Payments#12, see acme/web#3.") == [
         ("acme/payments", 12),
         ("acme/web", 3),
     ]
     assert detection.references("email a.b/c#1x or foo#2") == []
+    pull = {
+        "number": 7,
+        "title": "Show refunds",
+        "body": "Waits for https://github.com/acme/payments/pull/41 and acme/ledger#9; follows acme/web#6.",
+        "user": {"login": "ada"},
+        "created_at": "2026-11-30T10:00:00Z",
+    }
+    assert change("acme/web", pull, [], []).references == ("acme/payments#41", "acme/ledger#9")
 
 
 def test_cross_repository_references_and_a_recorded_dependency_covers_its_finding(session: Session) -> None:
     app, payments = make_team(session, name="App"), make_team(session, name="Payments")
     opened = utcnow() - timedelta(days=2)
 
-    def change(team: Team, repository: str, number: int, title: str) -> Change:
+    def pull_request(team: Team, repository: str, number: int, title: str) -> Change:
         return Change(
             team_id=team.id, source="github", repository=repository, number=number, title=title, author="ada", opened_at=opened
         )
 
     session.add_all(
         [
-            change(app, "acme/web", 7, "Show refunds (needs acme/payments#41)"),
-            change(app, "acme/web", 8, "Refactor acme/web#7"),  # its own repository
-            change(payments, "acme/payments", 41, "Refund endpoint"),
+            pull_request(app, "acme/web", 7, "Show refunds (needs acme/payments#41)"),
+            pull_request(app, "acme/web", 8, "Refactor acme/web#7"),  # its own repository
+            pull_request(payments, "acme/payments", 41, "Refund endpoint"),
         ]
     )
     session.flush()
@@ -218,7 +227,9 @@ def test_cross_repository_references_and_a_recorded_dependency_covers_its_findin
     assert (found.requester_team_id, found.provider_team_id, found.provider_key) == (app.id, payments.id, "acme/payments#41")
 
     # Requested by hand before it was found: the finding is covered, not proposed.
-    session.add(change(app, "acme/web", 9, "Use acme/payments#42"))
+    described = pull_request(app, "acme/web", 9, "Use the batch endpoint")
+    described.references = ["acme/payments#42"]  # from the description, as the GitHub connector stores it
+    session.add(described)
     session.flush()
     service.create(
         session=session,

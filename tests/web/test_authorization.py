@@ -35,6 +35,7 @@ from tests.web import (
     authz_coaching,
     authz_cockpit,
     authz_dependencies,
+    authz_dependency_detection,
     authz_dependency_risk,
     authz_dora,
     authz_experiments,
@@ -79,6 +80,7 @@ CAPABILITIES = (
     authz_jobs,
     authz_dependencies,
     authz_dependency_risk,
+    authz_dependency_detection,
 )
 
 

@@ -112,6 +112,8 @@ API_ROUTERS: list[APIRouter] = [
     digest_pages.api,
     catalogue_routes.api,
     dependency_risk_routes.api,  # /dependencies/risk before /dependencies/{id}
+    dependency_routes.inbound_webhooks,
+    dependency_routes.detection_api,  # before the dependencies API: /dependencies/export is not /dependencies/{id}
     dependency_routes.api,
     roadmap_routes.api,
     job_routes.api,
@@ -140,6 +142,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     digest_pages.router,
     catalogue_pages.router,
     dependency_risk_pages.router,  # /dependencies/timeline before /dependencies/{id}
+    dependency_pages.detection_router,  # before the dependency pages: /dependencies/proposals is not /dependencies/{id}
     dependency_pages.router,
     roadmap_pages.router,
     job_pages.router,

@@ -1,4 +1,4 @@
-"""`deliveryops dependencies list|add|respond`: cross-team dependencies from the command line."""
+"""`deliveryops dependencies list|add|respond|detect|export`: cross-team dependencies from the command line."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from deliveryops.cli.output import (
     print_page,
 )
 from deliveryops.db import utcnow
-from deliveryops.dependencies import service
+from deliveryops.dependencies import detection, export, service
+from deliveryops.dependencies.detection_schemas import DetectionRead, ExportFormat
 from deliveryops.dependencies.models import DependencyFunction, DependencyState
 from deliveryops.dependencies.schemas import (
     DependencyCreate,
@@ -154,3 +155,53 @@ def respond(
         actor = acting_user(session, acting)
         dependency = service.transition(session=session, actor=actor, dependency_id=dependency_id, body=body)
         _print_detail(service.detail(session, actor, dependency, today=utcnow().date()), output_format)
+
+
+@dependencies_app.command("detect")
+@friendly_errors
+def detect(
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Look for dependencies in the synced data now and propose the new ones (a job also does after each sync)."""
+    with session_scope(load_settings(database)) as session:
+        result = detection.detect(session)
+        read = DetectionRead(proposed=len(result.proposed), already_known=result.already_known, covered=result.covered)
+        if output_format is OutputFormat.JSON:
+            print_json(read)
+            return
+        console.print(
+            f"{read.proposed} new proposal{'' if read.proposed == 1 else 's'}; {read.already_known} seen before, "
+            f"{read.covered} already recorded. Decide them at /dependencies/proposals.",
+            highlight=False,
+        )
+        for proposal in result.proposed:
+            console.print(f"  {proposal.id}: {proposal.evidence}", highlight=False)
+
+
+@dependencies_app.command("export")
+@friendly_errors
+def export_dependencies(
+    team: Annotated[str | None, typer.Option(help="Only this team's, on either side (name or slug).")] = None,
+    state: Annotated[DependencyState | None, typer.Option(help="Only this state.")] = None,
+    overdue: Annotated[
+        bool | None, typer.Option("--overdue/--not-overdue", help="Only overdue ones, or only the others.")
+    ] = None,
+    as_format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write to this file (default: standard output).")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Export the filtered list (every page) as CSV or JSON, like the list page's export buttons."""
+    if as_format not in ("csv", "json"):
+        raise CliError(f"--format is csv or json, not {as_format!r}.")
+    chosen: ExportFormat = "json" if as_format == "json" else "csv"
+    with session_scope(load_settings(database)) as session:
+        team_id = find_team(session, team).id if team else None
+        filters = build(DependencyFilter, team_id=team_id, state=state, overdue=overdue)
+        text = export.export(export.rows(session=session, actor=None, filters=filters), chosen)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        with open(output, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        console.print(f"Wrote {output}.", highlight=False)

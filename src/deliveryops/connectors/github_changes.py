@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,12 @@ from deliveryops.connectors.base import ChangeRecord
 from deliveryops.connectors.github_history import parse_time
 from deliveryops.schemas import web_url_or_none
 
-__all__ = ["change", "first_commit_at", "first_review_at"]
+__all__ = ["change", "cross_references", "first_commit_at", "first_review_at"]
+
+_REFERENCE = re.compile(
+    r"(?:(?<![\w.-])(?P<short>[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*)#(?P<number>\d+)\b)"
+    r"|(?:https://github\.com/(?P<long>[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*)/(?:issues|pull)/(?P<long_number>\d+))"
+)
 
 
 def change(
@@ -44,7 +50,26 @@ def change(
         merge_commit_sha=(pull.get("merge_commit_sha") or None) if merged_at is not None else None,
         base_branch=str((pull.get("base") or {}).get("ref") or ""),
         url=web_url_or_none(pull.get("html_url")),
+        references=tuple(
+            f"{repo}#{number}"
+            for repo, number in cross_references(f"{pull.get('title') or ''}\n{pull.get('body') or ''}")
+            if repo != repository.lower()
+        ),
     )
+
+
+def cross_references(text: str) -> list[tuple[str, int]]:
+    """The other repositories' issues and pull requests a text names ("owner/repo#12" or a github.com link).
+
+    Returns:
+        (repository in lower case, number) pairs, in order, without repeats.
+    """
+    found = []
+    for match in _REFERENCE.finditer(text or ""):
+        repo = match.group("short") or match.group("long")
+        number = match.group("number") or match.group("long_number")
+        found.append((repo.lower(), int(number)))
+    return list(dict.fromkeys(found))
 
 
 def first_commit_at(commits: Iterable[Mapping[str, Any]]) -> datetime | None:

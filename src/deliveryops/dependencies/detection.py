@@ -7,8 +7,8 @@ Three signals, each between two different teams (or a team and a function):
   needs the other belongs to the requesting team; the other item's team provides.
 - **Blocked reasons** of items blocked now that name another team or a function (its name, its slug, or an
   alias an admin added), as a whole word, case-insensitively.
-- **Cross-repository references** in open pull requests ("owner/repo#12" in the title) to a repository
-  whose pull requests belong to another team.
+- **Cross-repository references** in open pull requests ("owner/repo#12" or a github.com link in the title
+  or description, as the GitHub connector reads them) to a repository whose pull requests belong to another team.
 
 Only open items propose (an item whose status is mapped "done" does not). Each finding has a *signature* (the
 pair of items, or the item and the named provider); a signature is proposed once, so a dismissed one is never
@@ -30,6 +30,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from deliveryops.accounts.models import Role, User
+from deliveryops.connectors.github_changes import cross_references
 from deliveryops.db import fetch_page, utcnow
 from deliveryops.dependencies import service
 from deliveryops.dependencies.detection_schemas import AliasCreate, AliasRead, LinkTypeCreate, LinkTypeRead, ProposalRead
@@ -83,7 +84,6 @@ BUILT_IN_LINK_TYPES: dict[str, str] = {
 """Link phrases (read from the item that carries the link) that always mean a dependency."""
 
 _KIND_PHRASES = {"blocks": "blocks", "is_blocked_by": "is blocked by"}
-_REFERENCE = re.compile(r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*)#(\d+)\b")
 
 
 @dataclass(frozen=True)
@@ -236,8 +236,8 @@ def _reason_findings(session: Session, done: set[tuple[int, str]]) -> list[Findi
 
 
 def references(text: str) -> list[tuple[str, int]]:
-    """The "owner/repo#N" references in a text, in order, without repeats."""
-    return list(dict.fromkeys((repo.lower(), int(number)) for repo, number in _REFERENCE.findall(text or "")))
+    """The "owner/repo#N" references (and github.com links) in a text, in order, without repeats."""
+    return cross_references(text)
 
 
 def _reference_findings(session: Session) -> list[Finding]:
@@ -248,15 +248,15 @@ def _reference_findings(session: Session) -> list[Finding]:
         if team_id is not None:
             owners.setdefault(repository.lower(), set()).add(team_id)
     rows = session.execute(
-        select(Change.team_id, Change.repository, Change.number, Change.title).where(
+        select(Change.team_id, Change.repository, Change.number, Change.title, Change.references).where(
             Change.team_id.is_not(None), Change.merged_at.is_(None), Change.closed_at.is_(None)
         )
     ).all()
     findings = []
-    for team_id, repository, number, title in rows:
+    for team_id, repository, number, title, named in rows:
         if team_id is None:
             continue
-        for repo, other_number in references(title):
+        for repo, other_number in references(" ".join([title, *(named or [])])):
             if repo == repository.lower():
                 continue
             for provider in sorted(owners.get(repo, set()) - {team_id}):
@@ -360,14 +360,14 @@ def _may_see(session: Session, user: User, proposal: DependencyProposal) -> bool
 
 def list_proposals(
     *, session: Session, actor: User | None, status: ProposalStatus | None, page: PageParams
-) -> Page[DependencyProposal]:
+) -> Page[ProposalRead]:
     """The proposals the actor may see (their teams' on either side; all for leaders, Product Ops, admins), newest first."""
     statement = _visible(session, actor, select(DependencyProposal))
     if status is not None:
         statement = statement.where(DependencyProposal.status == status)
     statement = statement.order_by(DependencyProposal.id.desc())
     rows, total = fetch_page(session, statement, limit=page.limit, offset=page.offset)
-    return Page[DependencyProposal](items=list(rows), total=total, limit=page.limit, offset=page.offset)
+    return Page[ProposalRead](items=proposal_reads(session, actor, list(rows)), total=total, limit=page.limit, offset=page.offset)
 
 
 def get_proposal_or_raise(*, session: Session, actor: User | None, proposal_id: int) -> DependencyProposal:

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from deliveryops.dependencies.models import DependencyState, ProposalStatus
-from deliveryops.dependencies.schemas import DependencyFilter, split_keys
+from deliveryops.dependencies.schemas import KEY, DependencyFilter, split_keys
 from deliveryops.errors import FieldError
 
 __all__ = [
@@ -201,6 +201,16 @@ class InboundDependency(BaseModel):
     @classmethod
     def _split(cls, value: object) -> object:
         return split_keys(value) if isinstance(value, str | list) else value
+
+    @field_validator("requester_keys", "provider_keys")
+    @classmethod
+    def _keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            if not KEY.match(key):
+                raise ValueError(f"{key!r} is not a work item key (letters, digits and - _ . # /, e.g. PAY-123).")
+        if len(" ".join(value)) > 1000:
+            raise ValueError("At most 1,000 characters of keys.")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> InboundDependency:

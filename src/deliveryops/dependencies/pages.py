@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -13,20 +14,32 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.db import utcnow
-from deliveryops.dependencies import risk, service
-from deliveryops.dependencies.models import Dependency, DependencyState
+from deliveryops.dependencies import detection, export, inbound, risk, service
+from deliveryops.dependencies.detection_schemas import (
+    AliasCreate,
+    ExportFormat,
+    HookCreate,
+    LinkTypeCreate,
+    ProposalConfirm,
+    ProposalDismiss,
+    ProposalFilter,
+)
+from deliveryops.dependencies.jobs import request_detection
+from deliveryops.dependencies.models import Dependency, DependencyState, ProposalStatus
 from deliveryops.dependencies.schemas import (
     DependencyCreate,
     DependencyFilter,
     DependencyTransition,
     FunctionCreate,
 )
-from deliveryops.errors import ValidationFailedError
+from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.schemas import PageParams
+from deliveryops.settings import Settings
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_team_or_raise, list_teams
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.pagination import Pagination
-from deliveryops.web.security import SessionDep
+from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
 router = APIRouter(include_in_schema=False)
@@ -243,3 +256,223 @@ def _at_risk_cells(session: Session, actor: User) -> dict[tuple[int, str], int]:
         key = f"team:{d.provider_team_id}" if d.provider_team_id else f"function:{d.provider_function_id}"
         cells[(d.requester_team_id, key)] = cells.get((d.requester_team_id, key), 0) + 1
     return cells
+
+
+# --- detection, inbound hooks, export (included before ``router``: these paths are not /dependencies/{id}) -------
+
+detection_router = APIRouter(include_in_schema=False)
+ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ProposalFilterForm = Annotated[FormInput[ProposalFilter], form_model(ProposalFilter)]
+ConfirmForm = Annotated[FormInput[ProposalConfirm], form_model(ProposalConfirm)]
+DismissForm = Annotated[FormInput[ProposalDismiss], form_model(ProposalDismiss)]
+LinkTypeForm = Annotated[FormInput[LinkTypeCreate], form_model(LinkTypeCreate)]
+AliasForm = Annotated[FormInput[AliasCreate], form_model(AliasCreate)]
+HookForm = Annotated[FormInput[HookCreate], form_model(HookCreate)]
+SOURCE_LABELS = {
+    "tracker_link": "Tracker link",
+    "blocked_reason": "Blocked reason",
+    "code_reference": "Cross-repository reference",
+}
+
+
+def _proposals_page(
+    request: Request,
+    session: Session,
+    actor: User,
+    form: FormInput[ProposalFilter],
+    page: PageParams,
+    *,
+    errors: dict[int, dict[str, str]] | None = None,
+    status: int = 200,
+) -> Response:
+    chosen = form.model.status if form.model is not None else ProposalStatus.PROPOSED
+    found = detection.list_proposals(session=session, actor=actor, status=chosen, page=page)
+    return render(
+        request,
+        "dependencies/proposals.html",
+        {
+            "page": found,
+            "items": found.items,
+            "chosen": chosen.value if chosen else "any",
+            "statuses": list(ProposalStatus),
+            "errors": errors or {},
+            "sources": SOURCE_LABELS,
+            "can_detect": actor.role in (Role.ADMIN, Role.PRODUCT_OPS),
+            "default_needed_by": (utcnow().date() + timedelta(days=14)).isoformat(),
+        },
+        status_code=status,
+    )
+
+
+@detection_router.get("/dependencies/proposals", response_class=HTMLResponse)
+def proposals_page(
+    request: Request, session: SessionDep, actor: PageUser, form: ProposalFilterForm, page: Pagination
+) -> Response:
+    """Dependencies found in the data, for the requesting side to confirm or either side to dismiss."""
+    return _proposals_page(request, session, actor, form, page)
+
+
+@detection_router.post("/dependencies/proposals/detect")
+def detect_page(session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Look for dependencies now (Product Ops, admins)."""
+    if actor.role not in (Role.ADMIN, Role.PRODUCT_OPS):
+        raise PermissionDeniedError("Only Product Ops and admins start a detection; it also runs after every sync.")
+    result = detection.detect(session)
+    return RedirectResponse(f"/dependencies/proposals?found={len(result.proposed)}", status_code=303)
+
+
+@detection_router.post("/dependencies/proposals/{proposal_id}/confirm")
+def confirm_page(
+    request: Request, session: SessionDep, actor: PageUser, proposal_id: ProposalId, form: ConfirmForm, page: Pagination
+) -> Response:
+    """Confirm: request the dependency, with the date it is needed by."""
+    try:
+        body = form.validated()
+        dependency = detection.confirm(
+            session=session, actor=actor, proposal_id=proposal_id, needed_by=body.needed_by, title=body.title, why=body.why
+        )
+    except ValidationFailedError as exc:
+        session.rollback()
+        detection.get_proposal_or_raise(session=session, actor=actor, proposal_id=proposal_id)
+        listed = FormInput[ProposalFilter](model=ProposalFilter(), values={})
+        return _proposals_page(request, session, actor, listed, page, errors={proposal_id: form.errors_with(exc)}, status=422)
+    return RedirectResponse(f"/dependencies/{dependency.id}", status_code=303)
+
+
+@detection_router.post("/dependencies/proposals/{proposal_id}/dismiss")
+def dismiss_page(session: SessionDep, actor: PageUser, proposal_id: ProposalId, form: DismissForm) -> Response:
+    """Dismiss: not a dependency; never proposed again."""
+    body = form.model or ProposalDismiss()
+    detection.dismiss(session=session, actor=actor, proposal_id=proposal_id, reason=body.reason)
+    return RedirectResponse("/dependencies/proposals", status_code=303)
+
+
+def _settings_page(
+    request: Request,
+    session: Session,
+    actor: User,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "dependencies/detection_settings.html",
+        {
+            "link_types": detection.link_type_reads(session),
+            "unmapped": detection.unmapped_phrases(session),
+            "aliases": detection.alias_reads(session),
+            "teams": list(session.scalars(select(Team).order_by(Team.name))),
+            "functions": service.functions(session),
+            "is_admin": actor.role is Role.ADMIN,
+            "values": values or {},
+            "errors": errors or {},
+        },
+        status_code=status,
+    )
+
+
+@detection_router.get("/dependencies/detection-settings", response_class=HTMLResponse)
+def detection_settings_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Which link phrases and names are read as dependencies; admins map more."""
+    return _settings_page(request, session, actor)
+
+
+@detection_router.post("/dependencies/detection-settings/link-types", response_class=HTMLResponse)
+def add_link_type_page(request: Request, session: SessionDep, actor: PageUser, form: LinkTypeForm) -> Response:
+    """Map a link phrase (admins)."""
+    try:
+        detection.add_link_type(session=session, actor=actor, body=form.validated())
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _settings_page(request, session, actor, values=form.values, errors=form.errors_with(exc), status=422)
+    request_detection(session, requested_by=actor.email)
+    return RedirectResponse("/dependencies/detection-settings", status_code=303)
+
+
+@detection_router.post("/dependencies/detection-settings/link-types/{link_type_id}/delete")
+def delete_link_type_page(session: SessionDep, actor: PageUser, link_type_id: ProposalId, _csrf: CsrfChecked) -> Response:
+    """Remove a mapped link phrase (admins)."""
+    detection.delete_link_type(session=session, actor=actor, link_type_id=link_type_id)
+    return RedirectResponse("/dependencies/detection-settings", status_code=303)
+
+
+@detection_router.post("/dependencies/detection-settings/aliases", response_class=HTMLResponse)
+def add_alias_page(request: Request, session: SessionDep, actor: PageUser, form: AliasForm) -> Response:
+    """Add an alias of a team or a function (admins)."""
+    try:
+        detection.add_alias(session=session, actor=actor, body=form.validated())
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _settings_page(request, session, actor, values=form.values, errors=form.errors_with(exc), status=422)
+    request_detection(session, requested_by=actor.email)
+    return RedirectResponse("/dependencies/detection-settings", status_code=303)
+
+
+@detection_router.post("/dependencies/detection-settings/aliases/{alias_id}/delete")
+def delete_alias_page(session: SessionDep, actor: PageUser, alias_id: ProposalId, _csrf: CsrfChecked) -> Response:
+    """Remove an alias (admins)."""
+    detection.delete_alias(session=session, actor=actor, alias_id=alias_id)
+    return RedirectResponse("/dependencies/detection-settings", status_code=303)
+
+
+def _hooks_page(
+    request: Request,
+    session: Session,
+    actor: User,
+    *,
+    token: str | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "dependencies/inbound_hooks.html",
+        {
+            "hooks": inbound.hooks(session=session, actor=actor),
+            "token": token,
+            "values": values or {},
+            "errors": errors or {},
+        },
+        status_code=status,
+    )
+
+
+@detection_router.get("/dependencies/inbound-hooks", response_class=HTMLResponse)
+def hooks_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Inbound hooks for tools that hold dependencies elsewhere (admins)."""
+    return _hooks_page(request, session, actor)
+
+
+@detection_router.post("/dependencies/inbound-hooks", response_class=HTMLResponse)
+def create_hook_page(request: Request, session: SessionDep, actor: PageUser, form: HookForm) -> Response:
+    """Create a hook (admins); its token is shown on this page once."""
+    try:
+        settings: Settings = request.app.state.settings
+        _hook, token = inbound.create_hook(
+            session=session, actor=actor, body=form.validated(), app_key=settings.resolved_secret_key()
+        )
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _hooks_page(request, session, actor, values=form.values, errors=form.errors_with(exc), status=422)
+    return _hooks_page(request, session, actor, token=token, status=201)
+
+
+@detection_router.post("/dependencies/inbound-hooks/{hook_id}/revoke")
+def revoke_hook_page(session: SessionDep, actor: PageUser, hook_id: ProposalId, _csrf: CsrfChecked) -> Response:
+    """Revoke a hook (admins)."""
+    inbound.revoke_hook(session=session, actor=actor, hook_id=hook_id)
+    return RedirectResponse("/dependencies/inbound-hooks", status_code=303)
+
+
+@detection_router.get("/dependencies/export.{output_format}")
+def export_page(session: SessionDep, actor: PageUser, output_format: ExportFormat, form: FilterForm) -> Response:
+    """The list with the same filters, every page, as a CSV or JSON file."""
+    filters = form.validated() if form.submitted else DependencyFilter()
+    text = export.export(export.rows(session=session, actor=actor, filters=filters), output_format)
+    name = f"dependencies-{utcnow().date().isoformat()}.{output_format}"
+    return Response(
+        text, media_type=export.media_type(output_format), headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

@@ -332,6 +332,7 @@ def import_changes(*, session: Session, team: Team, changes: Sequence[ChangeReco
             )
         }
         values["url"] = _safe_url(record.url, f"Pull request {record.repository}#{record.number}")
+        values["references"] = list(record.references)
         if row is None:
             session.add(Change(team_id=team.id, **values))
         else:

@@ -163,3 +163,5 @@ class Change(Base):
     merge_commit_sha: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     base_branch: Mapped[str] = mapped_column(String(200), default="")
     url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Other repositories' issues or pull requests its title or description names ("owner/repo#12").
+    references: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)

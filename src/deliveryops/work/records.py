@@ -96,3 +96,4 @@ class ChangeRecord:
     merge_commit_sha: str | None
     base_branch: str
     url: str | None = None
+    references: tuple[str, ...] = ()  # other repositories' issues or pull requests it names, "owner/repo#12"

@@ -2,7 +2,8 @@
 
 Adds the proposals found in tracker links, blocked reasons and cross-repository references (confirmed or
 dismissed by a person), the link phrases and aliases an admin maps, the inbound hooks (tokens encrypted) with
-the external ids they sent, and the phrase of each non-"Blocks" tracker link (``item_links.label``).
+the external ids they sent, the phrase of each non-"Blocks" tracker link (``item_links.label``) and the other
+repositories' issues a pull request names (``changes.references``).
 
 Revision ID: 0027_dependency_detection
 Revises: 0023_held_sessions
@@ -138,9 +139,13 @@ def upgrade() -> None:
 
     with op.batch_alter_table("item_links", schema=None) as batch_op:
         batch_op.add_column(sa.Column("label", sa.String(length=100), server_default="", nullable=False))
+    with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("references", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.drop_column("references")
     with op.batch_alter_table("item_links", schema=None) as batch_op:
         batch_op.drop_column("label")
 
