@@ -41,6 +41,7 @@ from tests.web import (
     authz_health,
     authz_impediment_learning,
     authz_jobs,
+    authz_risks,
 )
 from tests.web.authz_roles import (
     A_DM,
@@ -79,6 +80,7 @@ CAPABILITIES = (
     authz_jobs,
     authz_dependencies,
     authz_dependency_risk,
+    authz_risks,
 )
 
 

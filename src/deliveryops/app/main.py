@@ -48,6 +48,8 @@ from deliveryops.impediments import settings_pages as impediment_settings
 from deliveryops.jobs import JobRuntime, configure
 from deliveryops.retros import pages as retro_pages
 from deliveryops.retros import routes as retro_routes
+from deliveryops.risks import pages as risk_pages
+from deliveryops.risks import routes as risk_routes
 from deliveryops.settings import Settings, get_settings
 from deliveryops.sync import pages as sync_pages
 from deliveryops.sync import routes as sync_routes
@@ -111,6 +113,7 @@ API_ROUTERS: list[APIRouter] = [
     catalogue_routes.api,
     dependency_risk_routes.api,  # /dependencies/risk before /dependencies/{id}
     dependency_routes.api,
+    risk_routes.api,
     job_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
@@ -138,6 +141,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     catalogue_pages.router,
     dependency_risk_pages.router,  # /dependencies/timeline before /dependencies/{id}
     dependency_pages.router,
+    risk_pages.router,
     job_pages.router,
 ]
 
