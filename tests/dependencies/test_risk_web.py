@@ -21,12 +21,12 @@ from tests.dependencies.test_risk import WORKFLOW, _item
 from tests.factories import csrf_from, join, login, make_team, make_user, token_headers
 
 
-def _world(session: Session, needed_in: int) -> tuple[Dependency, dict[str, Any]]:
+def _world(session: Session, needed_in: int, prefix: str = "") -> tuple[Dependency, dict[str, Any]]:
     """Payments finished one item a day for 90 days; 5 items in progress ahead of the linked one."""
     today = utcnow().date()
-    app, payments = make_team(session, name="App"), make_team(session, name="Payments")
-    records = [_item(f"PAY-{n}", today - timedelta(days=n), today - timedelta(days=n)) for n in range(1, 91)]
-    records += [_item(f"PAY-W{n}", today - timedelta(days=2), None) for n in range(5)]
+    app, payments = make_team(session, name=f"{prefix}App"), make_team(session, name=f"{prefix}Payments")
+    records = [_item(f"{prefix}PAY-{n}", today - timedelta(days=n), today - timedelta(days=n)) for n in range(1, 91)]
+    records += [_item(f"{prefix}PAY-W{n}", today - timedelta(days=2), None) for n in range(5)]
     import_records(session=session, actor=None, team=payments, records=records, import_format="test", workflow=WORKFLOW)
     app_dm, pay_dm = make_user(session, role=Role.DELIVERY_MANAGER), make_user(session, role=Role.DELIVERY_MANAGER)
     join(session, app, app_dm, TeamRole.DELIVERY_MANAGER)

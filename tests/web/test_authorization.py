@@ -42,6 +42,7 @@ from tests.web import (
     authz_health,
     authz_impediment_learning,
     authz_jobs,
+    authz_risks,
 )
 from tests.web.authz_roles import (
     A_DM,
@@ -81,6 +82,7 @@ CAPABILITIES = (
     authz_dependencies,
     authz_dependency_risk,
     authz_dependency_detection,
+    authz_risks,
 )
 
 

@@ -103,13 +103,15 @@ def _daily(rng: np.random.Generator, rate: float, days: int, first_weekday: int,
     return counts
 
 
-def simulate_cases(seed: int, cases: int, *, drift: bool, trials: int = MIN_TRIALS) -> list[CaseOutcome]:
+def simulate_cases(
+    seed: int, cases: int, *, drift: bool, trials: int = MIN_TRIALS, window_days: int = WINDOW_DAYS
+) -> list[CaseOutcome]:
     """Simulate ``cases`` provider teams and dependencies from ``seed`` (reproducible).
 
     Each case: a pace of 0.2 to 2.5 items a working day; idle weekends in half of the cases; 1 to 25 items to finish
     (the linked ones and those ahead); a needed-by date 0.6 to 1.6 times the mean time those items take at
     that pace (3 to 120 days), where the judgement is hard. The forecast sees the last
-    ``WINDOW_DAYS`` days; the actual future follows the same pace, or with ``drift`` a pace multiplied by 0.6 to
+    ``window_days`` days; the actual future follows the same pace, or with ``drift`` a pace multiplied by 0.6 to
     1.3 (teams change: people leave, priorities move).
     """
     rng = np.random.default_rng(seed)
@@ -122,9 +124,9 @@ def simulate_cases(seed: int, cases: int, *, drift: bool, trials: int = MIN_TRIA
         per_day = rate * (5 / 7 if weekends else 1.0)
         # Dates near what the pace allows (0.6 to 1.6 times the mean time): the cases where the judgement is hard.
         horizon = int(np.clip(round(items / per_day * rng.uniform(0.6, 1.6)), 3, 120))
-        history = _daily(rng, rate, WINDOW_DAYS, weekday, weekends)
+        history = _daily(rng, rate, window_days, weekday, weekends)
         future_rate = rate * float(rng.uniform(0.6, 1.3)) if drift else rate
-        future = _daily(rng, future_rate, horizon, (weekday + WINDOW_DAYS) % 7, weekends)
+        future = _daily(rng, future_rate, horizon, (weekday + window_days) % 7, weekends)
         start = date(2026, 1, 1)
         needed_by = start + timedelta(days=horizon)
         chance = chance_of_delivery(

@@ -48,6 +48,8 @@ from deliveryops.impediments import settings_pages as impediment_settings
 from deliveryops.jobs import JobRuntime, configure
 from deliveryops.retros import pages as retro_pages
 from deliveryops.retros import routes as retro_routes
+from deliveryops.risks import pages as risk_pages
+from deliveryops.risks import routes as risk_routes
 from deliveryops.roadmap import pages as roadmap_pages
 from deliveryops.roadmap import routes as roadmap_routes
 from deliveryops.settings import Settings, get_settings
@@ -116,6 +118,7 @@ API_ROUTERS: list[APIRouter] = [
     dependency_routes.detection_api,  # before the dependencies API: /dependencies/export is not /dependencies/{id}
     dependency_routes.api,
     roadmap_routes.api,
+    risk_routes.api,
     job_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
@@ -145,6 +148,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     dependency_pages.detection_router,  # before the dependency pages: /dependencies/proposals is not /dependencies/{id}
     dependency_pages.router,
     roadmap_pages.router,
+    risk_pages.router,
     job_pages.router,
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,9 +21,10 @@ from deliveryops.cli.output import (
     print_page,
 )
 from deliveryops.db import utcnow
-from deliveryops.dependencies import detection, export, service
+from deliveryops.dependencies import detection, export, risk, service
 from deliveryops.dependencies.detection_schemas import DetectionRead, ExportFormat
 from deliveryops.dependencies.models import DependencyFunction, DependencyState
+from deliveryops.dependencies.risk import ChanceRead
 from deliveryops.dependencies.schemas import (
     DependencyCreate,
     DependencyDetailRead,
@@ -31,7 +33,7 @@ from deliveryops.dependencies.schemas import (
     DependencyTransition,
     TransitionAction,
 )
-from deliveryops.schemas import DEFAULT_LIMIT
+from deliveryops.schemas import DEFAULT_LIMIT, Page
 from deliveryops.teams.service import find_team
 
 dependencies_app = typer.Typer(help="Cross-team dependencies: list, request, respond.", no_args_is_help=True)
@@ -205,3 +207,39 @@ def export_dependencies(
         with open(output, "w", encoding="utf-8", newline="") as file:
             file.write(text)
         console.print(f"Wrote {output}.", highlight=False)
+
+
+RISK_COLUMNS: list[Column[ChanceRead]] = [
+    Column("Id", lambda r: r.dependency.id),
+    Column("Requested by", lambda r: r.dependency.requester_team),
+    Column("From", lambda r: r.dependency.provider),
+    Column("What", lambda r: r.dependency.title),
+    Column("Needed by", lambda r: r.dependency.needed_by),
+    Column("Committed", lambda r: r.dependency.committed_on),
+    Column("Chance", lambda r: f"{round(r.chance_needed * 100)}%" if r.chance_needed is not None else "—"),
+    Column("Threshold", lambda r: f"{r.threshold}%"),
+    Column("At risk", lambda r: "yes" if r.at_risk else "no"),
+]
+
+
+@dependencies_app.command("risk")
+@friendly_errors
+def risk_of_dependencies(
+    team: Annotated[str | None, typer.Option(help="Only this team's, on either side (name or slug).")] = None,
+    at_risk_only: Annotated[bool, typer.Option("--at-risk", help="Only those below their threshold.")] = False,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """The chance of delivery of accepted dependencies (the API's /dependencies/risk)."""
+    with session_scope(load_settings(database)) as session:
+        teams = {find_team(session, team).id} if team else None
+        if at_risk_only:
+            rows = risk.at_risk(session, actor=None, team_ids=teams)
+        else:
+            rows = risk.chance_reads(session, risk.visible_open(session, None, team_ids=teams))
+        if output_format is OutputFormat.JSON:
+            typer.echo(TypeAdapter(list[ChanceRead]).dump_json(rows, indent=2).decode())
+            return
+        page = Page[ChanceRead](items=rows, total=len(rows), limit=max(1, len(rows)), offset=0)
+        empty = "No accepted dependencies" + (" at risk." if at_risk_only else ".")
+        print_page(page, RISK_COLUMNS, output_format, empty=empty)

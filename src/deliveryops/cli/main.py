@@ -56,6 +56,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "dependencies": LazyCommand(
         "deliveryops.cli.dependencies:dependencies_app", "Cross-team dependencies: list, request, respond."
     ),
+    "risks": LazyCommand("deliveryops.cli.risks:risks_app", "The ROAM register of cross-team risks: list, add."),
     "forecast": LazyCommand(
         "deliveryops.cli.flow:forecast_app",
         "Monte Carlo forecasts. Kept as what-ifs; --commit marks one as the team's plan, which is scored.",

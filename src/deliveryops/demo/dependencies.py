@@ -9,11 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.dependencies import service
-from deliveryops.dependencies.models import DependencyFunction
+from deliveryops.dependencies import risk, service
+from deliveryops.dependencies.models import Dependency, DependencyFunction
 from deliveryops.dependencies.schemas import DependencyCreate, DependencyTransition
+from deliveryops.risks import service as risks_service
+from deliveryops.risks.models import Impact, RoamStatus
+from deliveryops.risks.schemas import RiskWrite
 from deliveryops.teams.models import Membership, Team, TeamRole
-from deliveryops.work.models import BlockedInterval, WorkItem
+from deliveryops.work.models import BlockedInterval, StatusTransition, WorkItem
 
 # (requester, provider team or "function:<name>", what, why, requested days ago, needed-by in days from today,
 #  steps: (days ago, side, action, extra fields with dates as day offsets from today))
@@ -146,3 +149,86 @@ def build_dependencies(session: Session, *, now: datetime, seed: int) -> int:
         made += 1
     session.flush()
     return made
+
+
+AT_RISK_TITLE = "Referral code field on the checkout page"
+
+
+def _backlog_keys(session: Session, team: Team) -> list[str]:
+    """The team's items not started yet (no transition out of the first status), oldest first."""
+    started = select(StatusTransition.item_id).where(StatusTransition.from_status.is_not(None))
+    return list(
+        session.scalars(
+            select(WorkItem.external_key)
+            .where(WorkItem.team_id == team.id, WorkItem.id.not_in(started), WorkItem.item_type != "Epic")
+            .order_by(WorkItem.created_at, WorkItem.id)
+        )
+    )
+
+
+def build_dependency_risks(session: Session, *, now: datetime, seed: int) -> int:
+    """Chances of delivery for the demo's accepted dependencies, one of them at risk, and a small ROAM register.
+
+    Checkout links the referral field to items of its backlog, as many as make the chance of delivery by the
+    needed-by date fall below 60% on Checkout's own throughput: the demo's at-risk dependency. At-risk and
+    overdue dependencies then reach Product Ops as impediments, as the refresh job would raise them.
+    """
+    today = now.date()
+    referral = session.scalar(select(Dependency).where(Dependency.title == AT_RISK_TITLE))
+    if referral is not None and referral.provider_team_id is not None:
+        checkout = session.get_one(Team, referral.provider_team_id)
+        backlog = _backlog_keys(session, checkout)
+        for count in range(1, len(backlog) + 1):
+            referral.provider_keys = " ".join(backlog[:count])
+            if (risk.compute(session, referral, today=today, seed=seed).chance_needed or 0.0) < 0.6:
+                break
+    risk.refresh_all(session, today=today)
+    risk.escalate_at_risk(session, today=today, now=now)
+    ops = session.scalar(select(User).where(User.role == Role.PRODUCT_OPS).order_by(User.id).limit(1))
+    teams = {t.name: t for t in session.scalars(select(Team))}
+    made = 0
+    for title, team, status, impact, review_in, response in RISKS:
+        links = [referral.id] if referral is not None and team == "Growth" else []
+        body = RiskWrite(
+            title=title,
+            team_id=teams[team].id if team else None,
+            owner_id=ops.id if ops else None,
+            status=status,
+            impact=impact,
+            review_on=today + timedelta(days=review_in),
+            response=response,
+            dependency_ids=links,
+        )
+        risks_service.create(session=session, actor=None, body=body)
+        made += 1
+    session.flush()
+    return made
+
+
+# (title, team or None for the organisation, ROAM status, impact, review in days from today, response)
+RISKS: list[tuple[str, str | None, RoamStatus, Impact, int, str]] = [
+    (
+        "Referral experiment starts before Checkout can ship the code field",
+        "Growth",
+        RoamStatus.OWNED,
+        Impact.HIGH,
+        -3,
+        "Growth's delivery manager agrees a smaller first version with Checkout.",
+    ),
+    (
+        "December release freeze overlaps the returns campaign",
+        None,
+        RoamStatus.ACCEPTED,
+        Impact.MEDIUM,
+        14,
+        "Campaign changes go live before the freeze; nothing ships during it.",
+    ),
+    (
+        "Single PSP for card payments",
+        "Payments",
+        RoamStatus.MITIGATED,
+        Impact.CRITICAL,
+        30,
+        "A second PSP is configured as fallback for card payments.",
+    ),
+]
