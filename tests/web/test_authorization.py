@@ -40,6 +40,7 @@ from tests.web import (
     authz_health,
     authz_impediment_learning,
     authz_jobs,
+    authz_outcomes,
 )
 from tests.web.authz_roles import (
     A_DM,
@@ -77,6 +78,7 @@ CAPABILITIES = (
     authz_impediment_learning,
     authz_jobs,
     authz_dependencies,
+    authz_outcomes,
 )
 
 

@@ -44,6 +44,8 @@ from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
 from deliveryops.impediments import settings_pages as impediment_settings
 from deliveryops.jobs import JobRuntime, configure
+from deliveryops.outcomes import pages as outcome_pages
+from deliveryops.outcomes import routes as outcome_routes
 from deliveryops.retros import pages as retro_pages
 from deliveryops.retros import routes as retro_routes
 from deliveryops.settings import Settings, get_settings
@@ -108,6 +110,8 @@ API_ROUTERS: list[APIRouter] = [
     digest_pages.api,
     catalogue_routes.api,
     dependency_routes.api,
+    outcome_routes.webhooks,
+    outcome_routes.api,
     job_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
@@ -134,6 +138,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     digest_pages.router,
     catalogue_pages.router,
     dependency_pages.router,
+    outcome_pages.router,
     job_pages.router,
 ]
 
