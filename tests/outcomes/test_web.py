@@ -193,3 +193,31 @@ def test_pages_show_objectives_the_key_result_and_the_csv_export(client: TestCli
     assert 'href="/definitions#key-result-verdict"' in page.text
     exported = client.get("/outcomes/export.csv", params={"period": period})  # 28 of the 91 days: line at 0.307692
     assert exported.text.splitlines()[1].endswith(",increase,11,21,17,0.6,0.307692,on_track")
+
+
+def test_the_leader_home_and_the_pack_lead_with_outcomes(client: TestClient, session: Session) -> None:
+    leader, group = _leader(session)
+    headers = token_headers(session, leader)
+    series = _series(client, headers, group)
+    client.post("/api/v1/objectives", json={"title": "Grow sign-ups", "group_id": group.id}, headers=headers)
+    objective = client.get("/api/v1/objectives", headers=headers).json()[0]
+    client.post(
+        f"/api/v1/objectives/{objective['id']}/key-results",
+        json={
+            "title": "More sign-ups",
+            "source": "kpi",
+            "series_id": series["id"],
+            "baseline": 1,
+            "target": 2,
+            "direction": "increase",
+        },
+        headers=headers,
+    )
+    login(client, leader.email)
+    home = client.get("/").text
+    assert f"Outcomes, {objective['period']}" in home
+    assert '<span class="kr-status kr-not_enough_data">Not enough data</span>' in home
+    assert "No question waits for a decision." in home
+    pack = client.get("/cockpit/leadership", params={"group": group.slug}).text
+    assert pack.index('id="outcomes-lead"') < pack.index('id="h-headlines"')
+    assert "More sign-ups" in pack

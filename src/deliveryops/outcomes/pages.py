@@ -16,7 +16,7 @@ from deliveryops.cockpit.digest.models import LeadershipQuestion
 from deliveryops.cockpit.leadership.service import current_quarter, decide_question
 from deliveryops.db import utcnow
 from deliveryops.errors import ValidationFailedError
-from deliveryops.outcomes import decisions, service
+from deliveryops.outcomes import decisions, lead, service
 from deliveryops.outcomes import series as kpi
 from deliveryops.outcomes.charts import key_result_figure
 from deliveryops.outcomes.export import objectives_csv
@@ -30,6 +30,7 @@ from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)
 register_nav("Outcomes", "/outcomes", order=11)
+__all__ = ["lead", "router"]  # importing lead registers the leadership pack's outcomes panel
 
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ObjectiveForm = Annotated[FormInput[ObjectiveCreate], form_model(ObjectiveCreate)]
