@@ -33,12 +33,17 @@ class Lead:
 
 
 def lead(session: Session, actor: User, *, today: date, group_id: int | None = None, period: str | None = None) -> Lead:
-    """The lead panel for a person (what they may read), optionally one group's, for a period (default this quarter).
+    """The lead panel for a person (what they may read), optionally one group's: the key results of the objectives
+    that overlap the period (default: this quarter; of any period length, so a custom range counts too).
 
     Decisions and follow-ups are listed for leaders, Product Ops and admins only.
     """
-    label = period or current_quarter(today)
-    objectives = service.list_objectives(session=session, actor=actor, group_id=group_id, period=label)
+    chosen = parse_period(period or current_quarter(today))
+    objectives = [
+        o
+        for o in service.list_objectives(session=session, actor=actor, group_id=group_id)
+        if o.starts_on <= chosen.end and o.ends_on >= chosen.start
+    ]
     rows = [(o.title, service.key_result_read(session, kr, today=today)) for o in objectives for kr in o.key_results]
     rows.sort(key=lambda pair: (ORDER.index(pair[1].status) if pair[1].status in ORDER else 0, pair[1].id))
     counts = {status: sum(1 for _title, kr in rows if kr.status == status) for status in ORDER}
@@ -48,7 +53,7 @@ def lead(session: Session, actor: User, *, today: date, group_id: int | None = N
         follow_ups = [(q.id, q.text, result) for q, result in found.follow_ups_due]
     else:
         waiting, follow_ups = [], []
-    return Lead(label, rows, counts, waiting, follow_ups)
+    return Lead(chosen.label, rows, counts, waiting, follow_ups)
 
 
 def pack_lead(session: Session, actor: User, today: date, group_slug: str, period: str) -> tuple[str, dict[str, Any]] | None:
