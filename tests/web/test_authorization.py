@@ -42,6 +42,7 @@ from tests.web import (
     authz_health,
     authz_impediment_learning,
     authz_jobs,
+    authz_outcomes,
     authz_risks,
 )
 from tests.web.authz_roles import (
@@ -83,6 +84,7 @@ CAPABILITIES = (
     authz_dependency_risk,
     authz_dependency_detection,
     authz_risks,
+    authz_outcomes,
 )
 
 

@@ -46,6 +46,8 @@ from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
 from deliveryops.impediments import settings_pages as impediment_settings
 from deliveryops.jobs import JobRuntime, configure
+from deliveryops.outcomes import pages as outcome_pages
+from deliveryops.outcomes import routes as outcome_routes
 from deliveryops.retros import pages as retro_pages
 from deliveryops.retros import routes as retro_routes
 from deliveryops.risks import pages as risk_pages
@@ -119,6 +121,8 @@ API_ROUTERS: list[APIRouter] = [
     dependency_routes.api,
     roadmap_routes.api,
     risk_routes.api,
+    outcome_routes.webhooks,
+    outcome_routes.api,
     job_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
@@ -149,6 +153,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     dependency_pages.router,
     roadmap_pages.router,
     risk_pages.router,
+    outcome_pages.router,
     job_pages.router,
 ]
 

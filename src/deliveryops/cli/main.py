@@ -57,6 +57,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "deliveryops.cli.dependencies:dependencies_app", "Cross-team dependencies: list, request, respond."
     ),
     "risks": LazyCommand("deliveryops.cli.risks:risks_app", "The ROAM register of cross-team risks: list, add."),
+    "outcomes": LazyCommand(
+        "deliveryops.cli.outcomes:outcomes_app", "Objectives and key results measured from data; KPI values from files."
+    ),
     "forecast": LazyCommand(
         "deliveryops.cli.flow:forecast_app",
         "Monte Carlo forecasts. Kept as what-ifs; --commit marks one as the team's plan, which is scored.",

@@ -29,6 +29,7 @@ from deliveryops.demo.health import build_health
 from deliveryops.demo.impediment_learning import build_impediment_learning
 from deliveryops.demo.impediments import build_impediments
 from deliveryops.demo.leadership import build_leadership
+from deliveryops.demo.outcomes import build_outcomes
 from deliveryops.demo.retros import build_retros
 from deliveryops.demo.simulated import import_simulated
 from deliveryops.simulate import simulate_organisation
@@ -163,6 +164,7 @@ def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = N
         ("leadership questions", build_leadership),
         ("cross-team dependencies", build_dependencies),
         ("chances of delivery and risks", build_dependency_risks),
+        ("objectives and key results", build_outcomes),
         ("coaching records", build_coaching),
     )
     total_steps = 4 + len(extra_steps)

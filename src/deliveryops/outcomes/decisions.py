@@ -25,12 +25,18 @@ __all__ = [
     "brief_read",
     "follow_up",
     "get_question_or_raise",
+    "require_readers",
     "update_brief",
     "waiting",
 ]
 
 READERS = (Role.LEADER, Role.PRODUCT_OPS, Role.ADMIN)
 EDITORS = (Role.PRODUCT_OPS, Role.ADMIN)
+
+
+def require_readers(actor: User) -> None:
+    """Leaders, Product Ops and admins read questions to leadership and their briefs."""
+    require_role(actor, *READERS)
 
 
 def get_question_or_raise(*, session: Session, actor: User | None, question_id: int) -> LeadershipQuestion:

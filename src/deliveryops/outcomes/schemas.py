@@ -152,11 +152,9 @@ class KeyResultCreate(_Strict):
         if self.target == self.baseline:
             raise FieldError("target", "The target differs from the baseline.")
         if (self.target > self.baseline) != (self.direction == "increase"):
-            raise FieldError(
-                "direction",
-                f"A target {'above' if self.target > self.baseline else 'below'} the baseline is an "
-                f"{'increase' if self.target > self.baseline else 'decrease'}.",
-            )
+            above = self.target > self.baseline
+            needed = "increase" if above else "decrease"
+            raise FieldError("direction", f"A target {'above' if above else 'below'} the baseline needs the direction {needed}.")
         return self
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "key_result_detail",
     "key_result_read",
     "list_objectives",
+    "list_objectives_all",
     "measure",
     "objective_read",
 ]
@@ -136,6 +137,14 @@ def list_objectives(
         statement = statement.where(Objective.period == parse_period(period).label)
     rows = session.scalars(statement)
     return [o for o in rows if kpi.can_read_scope(session, actor, group_id=o.group_id, team_id=o.team_id)]
+
+
+def list_objectives_all(*, session: Session, period: str | None = None) -> list[Objective]:
+    """Every objective (the CLI, run by whoever runs the server), optionally of one period."""
+    statement = select(Objective).options(selectinload(Objective.key_results)).order_by(Objective.starts_on.desc(), Objective.id)
+    if period:
+        statement = statement.where(Objective.period == parse_period(period).label)
+    return list(session.scalars(statement))
 
 
 def add_key_result(*, session: Session, actor: User | None, objective: Objective, body: KeyResultCreate) -> KeyResult:

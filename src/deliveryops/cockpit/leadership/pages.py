@@ -52,6 +52,8 @@ def _page(
         errors.update(exc.fields)
         status_code = 422
     query = urlencode({"group": group or "", "period": period})
+    today = utcnow().date()
+    leads = [panel for lead in leadership.PACK_LEADS if (panel := lead(session, actor, today, group or "", period)) is not None]
     return render(
         request,
         "cockpit/leadership.html",
@@ -66,6 +68,7 @@ def _page(
             "cockpit_tab": "leadership",
             "can_ask": actor.role in (Role.PRODUCT_OPS, Role.ADMIN),
             "notice": notice,
+            "leads": leads,
         },
         status_code=status_code,
     )

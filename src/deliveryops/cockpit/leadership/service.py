@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 import statistics
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -696,3 +698,16 @@ def decide_question(
     question.decision, question.status, question.decided_at = decision.strip(), "decided", now or utcnow()
     session.flush()
     return question
+
+
+# Panels other capabilities put at the top of the pack (outcomes: key results, decisions waiting, follow-ups
+# due). Each takes (session, viewer, today, group slug or "", period label) and returns a template and its
+# context, or None; registering keeps the pack free of imports from the capabilities that lead it.
+PackLead = Callable[[Session, User, date, str, str], tuple[str, dict[str, Any]] | None]
+PACK_LEADS: list[PackLead] = []
+
+
+def register_pack_lead(panel: PackLead) -> None:
+    """Add a panel to the top of the leadership pack (called at import time; registering twice is harmless)."""
+    if panel not in PACK_LEADS:
+        PACK_LEADS.append(panel)

@@ -1,0 +1,124 @@
+"""`deliveryops outcomes list|show|export|import`: objectives and key results, KPI values from files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import FormatOption, OutputFormat, print_json
+from deliveryops.db import utcnow
+from deliveryops.errors import validation_failed
+from deliveryops.outcomes import series as kpi
+from deliveryops.outcomes import service
+from deliveryops.outcomes.export import objectives_csv
+from deliveryops.outcomes.models import KeyResult, KpiSeries
+from deliveryops.outcomes.schemas import ValuesIn, ValuesWritten
+
+outcomes_app = typer.Typer(help="Objectives and key results measured from data; KPI values from files.", no_args_is_help=True)
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
+PeriodOption = Annotated[str | None, typer.Option(help='Only this period, e.g. "2026-Q4".')]
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+@outcomes_app.command("list")
+@friendly_errors
+def list_objectives(
+    period: PeriodOption = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """List objectives with their key results measured (progress and verdict); `--format json` is the API's list."""
+    with session_scope(load_settings(database)) as session:
+        rows = service.list_objectives_all(session=session, period=period)
+        read = [service.objective_read(session, row, today=utcnow().date()) for row in rows]
+    if output_format is OutputFormat.JSON:
+        typer.echo(json.dumps([o.model_dump(mode="json") for o in read], indent=2))
+        return
+    if not read:
+        console.print("No objectives. Set one on the Outcomes page or with `POST /api/v1/objectives`.")
+        return
+    for o in read:
+        console.print(f"[bold]{o.title}[/bold] — {o.scope}, {o.period} (objective {o.id})", highlight=False)
+        for kr in o.key_results:
+            console.print(
+                f"  {kr.id}: {kr.title}: {kr.status_label}; progress {_percent(kr.progress)} "
+                f"(line {_percent(kr.expected_progress)}); {kr.source_label}",
+                highlight=False,
+            )
+
+
+@outcomes_app.command("export")
+@friendly_errors
+def export(period: PeriodOption = None, database: DatabaseOption = None) -> None:
+    """Print objectives as CSV, one row per key result (the page's CSV export)."""
+    with session_scope(load_settings(database)) as session:
+        rows = service.list_objectives_all(session=session, period=period)
+        text = objectives_csv([service.objective_read(session, row, today=utcnow().date()) for row in rows])
+    typer.echo(text, nl=False)
+
+
+@outcomes_app.command("show")
+@friendly_errors
+def show(
+    key_result_id: Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="The key result's id.")],
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Show a key result: progress, verdict, confidence and the work linked to it."""
+    with session_scope(load_settings(database)) as session:
+        row = session.get(KeyResult, key_result_id)
+        if row is None:
+            raise CliError(f"No key result {key_result_id}. See `deliveryops outcomes list`.")
+        detail = service.key_result_detail(session, row, today=utcnow().date())
+    if output_format is OutputFormat.JSON:
+        print_json(detail)
+        return
+    console.print(f"[bold]{detail.title}[/bold] ({detail.source_label})", highlight=False)
+    current = "no values yet" if detail.current is None else f"{detail.current:.4g} {detail.unit}"
+    console.print(f"Baseline {detail.baseline:g} → target {detail.target:g} {detail.unit}; current {current}", highlight=False)
+    console.print(f"Progress {_percent(detail.progress)} (straight line {_percent(detail.expected_progress)})", highlight=False)
+    console.print(f"Verdict: {detail.status_label} ({detail.detail})", highlight=False)
+    console.print(f"Confidence: {detail.confidence}", highlight=False)
+    for link in detail.links:
+        console.print(f"  {link.kind.value}: {link.title}: {link.state}", highlight=False)
+
+
+@outcomes_app.command("import")
+@friendly_errors
+def import_values(
+    series: Annotated[str, typer.Argument(help="The KPI series (its name or id).")],
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help='A CSV file (date,value) or JSON ({"values": [...]}).')
+    ],
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Import KPI values from a file, all or nothing (errors name the line and column, or the field)."""
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".json":
+        try:
+            values = ValuesIn.model_validate_json(text).values
+        except ValidationError as exc:
+            raise validation_failed(exc.errors(), ValuesIn) from exc
+    else:
+        values = kpi.parse_csv(text)
+    with session_scope(load_settings(database)) as session:
+        found = session.scalar(
+            select(KpiSeries).where((KpiSeries.name == series) | (KpiSeries.id == (int(series) if series.isdigit() else -1)))
+        )
+        if found is None:
+            raise CliError(f"No KPI series {series!r}.")
+        result = ValuesWritten(series_id=found.id, written=kpi.write_values(session, found, values))
+    if output_format is OutputFormat.JSON:
+        print_json(result)
+    else:
+        console.print(f"Wrote {result.written} values to {series}.", highlight=False)
