@@ -30,6 +30,7 @@ from deliveryops.demo.impediment_learning import build_impediment_learning
 from deliveryops.demo.impediments import build_impediments
 from deliveryops.demo.leadership import build_leadership
 from deliveryops.demo.retros import build_retros
+from deliveryops.demo.roadmap import build_roadmap
 from deliveryops.demo.simulated import import_simulated
 from deliveryops.simulate import simulate_organisation
 from deliveryops.teams import service as teams
@@ -162,6 +163,7 @@ def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = N
         ("catalogue and adoption records", build_cockpit),
         ("leadership questions", build_leadership),
         ("cross-team dependencies", build_dependencies),
+        ("roadmap calendars and plans", build_roadmap),
         ("coaching records", build_coaching),
     )
     total_steps = 4 + len(extra_steps)
