@@ -40,7 +40,11 @@ def read_roadmap(session: SessionDep, actor: ApiUser, group_id: GroupId, cut_dat
     return roadmap_read(service.group_roadmap(session=session, actor=actor, group_id=group_id, cut_date=cut_date))
 
 
-@api.get("/groups/{group_id}/roadmap.csv", response_class=Response)
+@api.get(
+    "/groups/{group_id}/roadmap.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "One row per epic"}},
+)
 def export_roadmap(session: SessionDep, actor: ApiUser, group_id: GroupId, cut_date: CutDate = None) -> Response:
     """The group's roadmap as CSV, one row per epic."""
     roadmap = service.group_roadmap(session=session, actor=actor, group_id=group_id, cut_date=cut_date)
