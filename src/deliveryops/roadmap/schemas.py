@@ -6,6 +6,7 @@ import io
 from datetime import date
 from typing import Literal
 
+from fastapi.responses import Response
 from pydantic import BaseModel, Field, model_validator
 
 from deliveryops.roadmap.engine import Absence, Rule
@@ -25,6 +26,7 @@ __all__ = [
     "TeamWhatIfBody",
     "WhatIfAbsence",
     "WhatIfBody",
+    "csv_response",
     "roadmap_csv",
     "roadmap_read",
 ]
@@ -281,3 +283,12 @@ def roadmap_csv(roadmap: Roadmap) -> str:
                     )
                 )
     return out.getvalue()
+
+
+def csv_response(roadmap: Roadmap) -> Response:
+    """The roadmap's CSV as a download."""
+    return Response(
+        roadmap_csv(roadmap),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="roadmap-{roadmap.group.slug}.csv"'},
+    )
