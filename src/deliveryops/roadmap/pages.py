@@ -123,7 +123,6 @@ def roadmap_page(
             "rules": list(Rule),
             "compared": compared,
             "csv_href": f"/groups/{group.slug}/roadmap.csv?cut={roadmap.cut_date.isoformat()}",
-            "editable": {lane.team.id: service.can_edit(session, actor, lane.team) for lane in roadmap.teams},
         },
         status_code=422 if errors else 200,
     )
