@@ -48,6 +48,18 @@ def test_api_roadmap_what_if_and_csv(client: TestClient, session: Session) -> No
         headers=headers,
     )
     assert bad.status_code == 422
+    backwards = client.post(
+        f"/api/v1/groups/{org.group.id}/roadmap/what-if",
+        json={"teams": [{"team_id": org.berlin.id, "absences": [{"start": "2027-01-05", "end": "2027-01-04", "percent": 50}]}]},
+        headers=headers,
+    )
+    assert backwards.status_code == 422
+    too_much = client.post(
+        f"/api/v1/groups/{org.group.id}/roadmap/what-if",
+        json={"teams": [{"team_id": org.berlin.id, "absences": [{"start": "2027-01-04", "end": "2027-01-05", "percent": 150}]}]},
+        headers=headers,
+    )
+    assert too_much.status_code == 422
 
     exported = client.get(f"/api/v1/groups/{org.group.id}/roadmap.csv", headers=headers)
     rows = list(csv.DictReader(io.StringIO(exported.text)))

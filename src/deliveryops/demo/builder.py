@@ -31,6 +31,7 @@ from deliveryops.demo.impediments import build_impediments
 from deliveryops.demo.leadership import build_leadership
 from deliveryops.demo.outcomes import build_outcomes
 from deliveryops.demo.retros import build_retros
+from deliveryops.demo.roadmap import build_roadmap
 from deliveryops.demo.simulated import import_simulated
 from deliveryops.simulate import simulate_organisation
 from deliveryops.teams import service as teams
@@ -165,6 +166,7 @@ def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = N
         ("cross-team dependencies", build_dependencies),
         ("chances of delivery and risks", build_dependency_risks),
         ("objectives and key results", build_outcomes),
+        ("roadmap calendars and plans", build_roadmap),
         ("coaching records", build_coaching),
     )
     total_steps = 4 + len(extra_steps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from deliveryops.errors import ValidationFailedError
 from deliveryops.roadmap import service
 from deliveryops.roadmap.charts import roadmap_chart
 from deliveryops.roadmap.engine import Absence, Rule, supported_countries
-from deliveryops.roadmap.schemas import roadmap_csv
+from deliveryops.roadmap.schemas import csv_response
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_team_link, render
@@ -122,7 +123,6 @@ def roadmap_page(
             "rules": list(Rule),
             "compared": compared,
             "csv_href": f"/groups/{group.slug}/roadmap.csv?cut={roadmap.cut_date.isoformat()}",
-            "editable": {lane.team.id: service.can_edit(session, actor, lane.team) for lane in roadmap.teams},
         },
         status_code=422 if errors else 200,
     )
@@ -186,11 +186,7 @@ def roadmap_csv_page(slug: str, session: SessionDep, actor: PageUser, cut: Text 
     group = get_group_or_raise(session=session, actor=actor, slug=slug)
     errors: dict[str, str] = {}
     roadmap = service.group_roadmap(session=session, actor=actor, group_id=group.id, cut_date=_date(cut, "cut", errors))
-    return Response(
-        roadmap_csv(roadmap),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="roadmap-{group.slug}.csv"'},
-    )
+    return csv_response(roadmap)
 
 
 def _calendar_page(
@@ -221,6 +217,27 @@ def _calendar_page(
     )
 
 
+def _save(
+    request: Request,
+    session: Session,
+    actor: User,
+    slug: str,
+    errors: dict[str, str],
+    values: dict[str, str],
+    action: Callable[[], object],
+) -> Response:
+    """Run ``action`` unless the form already has errors; re-render the page with the errors, else go back to it."""
+    if not errors:
+        try:
+            action()
+        except ValidationFailedError as exc:
+            session.rollback()
+            errors = dict(exc.fields) or {"form": str(exc)}
+    if errors:
+        return _calendar_page(request, session, actor, slug, errors, values, 422)
+    return RedirectResponse(f"/teams/{slug}/calendar", status_code=303)
+
+
 @router.get("/teams/{slug}/calendar", response_class=HTMLResponse)
 def calendar_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
     """The team's public holidays, planned absences and how its epics share its throughput."""
@@ -239,14 +256,12 @@ def calendar_save(
 ) -> Response:
     """Set the public-holiday country and subdivision."""
     team = service.team_for_edit(session, actor, get_team_or_raise(session=session, actor=actor, slug=slug).id)
-    try:
-        service.set_calendar(session=session, actor=actor, team_id=team.id, country=country, subdivision=subdivision)
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _calendar_page(
-            request, session, actor, slug, dict(exc.fields), {"country": country, "subdivision": subdivision}, 422
-        )
-    return RedirectResponse(f"/teams/{slug}/calendar", status_code=303)
+    values = {"country": country, "subdivision": subdivision}
+
+    def save() -> object:
+        return service.set_calendar(session=session, actor=actor, team_id=team.id, country=country, subdivision=subdivision)
+
+    return _save(request, session, actor, slug, {}, values, save)
 
 
 @router.post("/teams/{slug}/absences", response_class=HTMLResponse)
@@ -272,17 +287,15 @@ def absence_add(
     if not percent.strip().isdigit():
         errors["percent"] = "Give a share of capacity from 1 to 100%."
     values = {"start": start, "end": end, "percent": percent, "note": note}
-    if not errors and first and last:
-        try:
-            service.add_absence(
-                session=session, actor=actor, team_id=team.id, start=first, end=last, percent=int(percent), note=note
-            )
-        except ValidationFailedError as exc:
-            session.rollback()
-            errors = dict(exc.fields)
-    if errors:
-        return _calendar_page(request, session, actor, slug, errors, values, 422)
-    return RedirectResponse(f"/teams/{slug}/calendar", status_code=303)
+
+    def save() -> object:
+        if first is None or last is None:  # never: a missing date is an error above
+            raise ValidationFailedError("Enter both dates.", fields={"start": "Enter both dates."})
+        return service.add_absence(
+            session=session, actor=actor, team_id=team.id, start=first, end=last, percent=int(percent), note=note
+        )
+
+    return _save(request, session, actor, slug, errors, values, save)
 
 
 @router.post("/teams/{slug}/absences/{absence_id}/delete")
@@ -311,14 +324,10 @@ def plan_save(
     if rule not in {r.value for r in Rule}:
         errors["rule"] = "Choose priority order, shared evenly or stated shares."
     values = {"rule": rule, "order": order, "shares": shares}
-    if not errors:
-        try:
-            service.set_plan(
-                session=session, actor=actor, team_id=team.id, rule=Rule(rule), order=parse_keys(order), shares=parsed
-            )
-        except ValidationFailedError as exc:
-            session.rollback()
-            errors = dict(exc.fields)
-    if errors:
-        return _calendar_page(request, session, actor, slug, errors, values, 422)
-    return RedirectResponse(f"/teams/{slug}/calendar", status_code=303)
+
+    def save() -> object:
+        return service.set_plan(
+            session=session, actor=actor, team_id=team.id, rule=Rule(rule), order=parse_keys(order), shares=parsed
+        )
+
+    return _save(request, session, actor, slug, errors, values, save)

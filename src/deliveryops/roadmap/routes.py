@@ -22,7 +22,7 @@ from deliveryops.roadmap.schemas import (
     PlanUpdate,
     RoadmapRead,
     WhatIfBody,
-    roadmap_csv,
+    csv_response,
     roadmap_read,
 )
 from deliveryops.web.errors import error_responses
@@ -40,15 +40,15 @@ def read_roadmap(session: SessionDep, actor: ApiUser, group_id: GroupId, cut_dat
     return roadmap_read(service.group_roadmap(session=session, actor=actor, group_id=group_id, cut_date=cut_date))
 
 
-@api.get("/groups/{group_id}/roadmap.csv", response_class=Response)
+@api.get(
+    "/groups/{group_id}/roadmap.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "One row per epic"}},
+)
 def export_roadmap(session: SessionDep, actor: ApiUser, group_id: GroupId, cut_date: CutDate = None) -> Response:
     """The group's roadmap as CSV, one row per epic."""
     roadmap = service.group_roadmap(session=session, actor=actor, group_id=group_id, cut_date=cut_date)
-    return Response(
-        roadmap_csv(roadmap),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="roadmap-{roadmap.group.slug}.csv"'},
-    )
+    return csv_response(roadmap)
 
 
 @api.post("/groups/{group_id}/roadmap/what-if", response_model=RoadmapRead)

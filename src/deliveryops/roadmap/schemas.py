@@ -6,7 +6,8 @@ import io
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, model_validator
 
 from deliveryops.roadmap.engine import Absence, Rule
 from deliveryops.roadmap.service import Roadmap, TeamRoadmap, TeamWhatIf
@@ -23,7 +24,9 @@ __all__ = [
     "PlanUpdate",
     "RoadmapRead",
     "TeamWhatIfBody",
+    "WhatIfAbsence",
     "WhatIfBody",
+    "csv_response",
     "roadmap_csv",
     "roadmap_read",
 ]
@@ -88,6 +91,22 @@ class RoadmapRead(BaseModel):
     what_if: list[LaneRead] | None = None
 
 
+class WhatIfAbsence(BaseModel):
+    """Extra planned absence for a what-if: ``percent`` of capacity away from ``start`` to ``end`` inclusive."""
+
+    start: date
+    end: date
+    percent: int = Field(ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WhatIfAbsence:
+        if self.end < self.start:
+            raise ValueError("end must be on or after start")
+        if (self.end - self.start).days > 366:
+            raise ValueError("plan at most a year at a time")
+        return self
+
+
 class TeamWhatIfBody(BaseModel):
     """Changes to one team's plan to try; omitted parts keep the stored plan."""
 
@@ -95,7 +114,7 @@ class TeamWhatIfBody(BaseModel):
     rule: RuleName | None = None
     order: list[str] | None = Field(default=None, max_length=50, description="Epic keys, first priority first")
     shares: dict[str, int] | None = Field(default=None, description="Percent per epic (1-100) for the 'shares' rule")
-    absences: list[AbsenceRead] = Field(default_factory=list, max_length=20, description="Extra planned absence")
+    absences: list[WhatIfAbsence] = Field(default_factory=list, max_length=20, description="Extra planned absence")
 
     def to_what_if(self) -> TeamWhatIf:
         """The service's what-if."""
@@ -264,3 +283,12 @@ def roadmap_csv(roadmap: Roadmap) -> str:
                     )
                 )
     return out.getvalue()
+
+
+def csv_response(roadmap: Roadmap) -> Response:
+    """The roadmap's CSV as a download."""
+    return Response(
+        roadmap_csv(roadmap),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="roadmap-{roadmap.group.slug}.csv"'},
+    )

@@ -331,6 +331,12 @@ def team_roadmap(
     data = load_team_data(session, team)
     stored_rule, stored = team_plan(session, team)
     change = what_if or TeamWhatIf()
+    for absence in change.absences:
+        if not 0 < absence.share <= 1 or absence.end < absence.start:
+            raise ValidationFailedError(
+                "An absence needs a start, an end on or after it and 1 to 100% of capacity.",
+                fields={"absences": "Check the absence."},
+            )
     if change.order is not None or change.shares:
         _check_plan(session, team, change.order or (), None, change.shares)
     rule = change.rule or stored_rule

@@ -43,6 +43,8 @@ from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import forecast_epics, open_epics, today_in
 from deliveryops.impediments.models import Cluster, Impediment
+from deliveryops.roadmap import service as roadmap
+from deliveryops.roadmap.engine import Rule
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import get_group_or_raise, list_teams
 
@@ -485,8 +487,19 @@ def _clusters(session: Session, team_ids: set[int], names: dict[int, str], perio
     return found[:MAX_CLUSTERS]
 
 
+EpicRows = list[tuple[str, str, list[str], int]]
+
+
+def _team_plan(session: Session, team: Team, epics: EpicRows) -> tuple[EpicRows, Allocation]:
+    """The team's open epics in its roadmap plan's priority order (unplanned ones after, oldest first) and the
+    plan's rule: stated shares are approximated by an even split here (the roadmap shows them exactly)."""
+    rule, planned = roadmap.team_plan(session, team)
+    ordered = sorted(epics, key=lambda epic: planned.get(epic[0], (len(planned), None))[0])
+    return ordered, Allocation.PRIORITY if rule is Rule.PRIORITY else Allocation.EVEN
+
+
 def _epics(session: Session, teams: list[Team], now: datetime) -> list[EpicForecast]:
-    """Each team's open epics share its throughput in priority order (oldest epic first)."""
+    """Each team's open epics share its throughput by its roadmap plan (default: priority order, oldest epic first)."""
     found: list[EpicForecast] = []
     for team in teams:
         data = load_team_data(session, team)
@@ -503,12 +516,13 @@ def _epics(session: Session, teams: list[Team], now: datetime) -> list[EpicForec
                 team_timeline(session, team), start=window_end - timedelta(days=WINDOW_DAYS - 1), end=window_end, freq="day"
             )["finished"].to_list()
         ]
+        epics, allocation = _team_plan(session, team, epics)
         remaining = [(key, len(unfinished)) for key, _title, unfinished, _total in epics]
         try:
             shares = forecast_shared(
                 window,
                 remaining=remaining,
-                allocation=Allocation.PRIORITY,
+                allocation=allocation,
                 start_date=today,
                 trials=FORECAST_TRIALS,
                 seed=zlib.crc32(team.slug.encode()),
@@ -623,11 +637,13 @@ def commit_pack_epics(
     for team in pack.teams:
         if team.slug not in slugs:
             continue
+        ordered, allocation = _team_plan(session, team, open_epics(load_team_data(session, team)))
         rows, _rule = forecast_epics(
             session=session,
             actor=None,  # the pack's reader may see every team; the pack commits on their behalf
             team_id=team.id,
-            allocation=Allocation.PRIORITY,
+            epic_keys=[key for key, *_rest in ordered],
+            allocation=allocation,
             window_days=WINDOW_DAYS,
             trials=FORECAST_TRIALS,
             seed=zlib.crc32(team.slug.encode()),
