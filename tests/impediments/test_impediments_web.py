@@ -566,3 +566,23 @@ def test_api_escalates_to_a_chosen_level_and_names_the_field_when_it_is_not_abov
         "team",
         "product_ops",
     )
+
+
+def test_the_queue_says_which_rows_are_one_cross_team_problem(client: TestClient, session: Session) -> None:
+    people = world(session)
+    logs = Cluster(title="No access to production logs", status="confirmed")
+    session.add(logs)
+    session.flush()
+    for title in ("No prod logs", "Still waiting for Splunk", "Unrelated vendor outage"):
+        impediment = raise_one(session, people, title)
+        impediment.level, impediment.status = Level.PRODUCT_OPS, Status.ESCALATED
+        if title != "Unrelated vendor outage":
+            impediment.cluster_id = logs.id
+    session.flush()
+    login(client, "ops@example.com")
+    page = text(client.get("/impediments"))
+    assert (
+        f'2 of these 3 rows are one cross-team problem: <a href="/impediments/clusters/{logs.id}">'
+        "No access to production logs</a> (confirmed)."
+    ) in page
+    assert page.count(f'<a class="band band-amber" href="/impediments/clusters/{logs.id}"') == 2

@@ -8,34 +8,18 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.output import FormatOption, OutputFormat, print_json
 from deliveryops.roadmap import service
 from deliveryops.roadmap.engine import Absence, Rule
 from deliveryops.roadmap.schemas import roadmap_csv, roadmap_read
-from deliveryops.teams.models import Group, Team
+from deliveryops.teams.service import find_group, find_team
 
 roadmap_app = typer.Typer(
     help="Roadmap: epic dates that share each team's capacity, what-ifs, team calendars.", no_args_is_help=True
 )
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
-
-
-def _group(session: Session, name: str) -> Group:
-    group = session.scalar(select(Group).where((Group.name == name) | (Group.slug == name)))
-    if group is None:
-        raise CliError(f"No group named {name!r}. See `deliveryops groups list`.")
-    return group
-
-
-def _team(session: Session, name: str) -> Team:
-    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
-    if team is None:
-        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
-    return team
 
 
 def _date(value: str, option: str) -> date:
@@ -80,10 +64,10 @@ def show(
 ) -> None:
     """Show a group's roadmap (the API's shape with --format json); what-if options show a change beside it, unstored."""
     with session_scope(load_settings(database)) as session:
-        found = _group(session, group)
+        found = find_group(session, group)
         changes = None
         if what_if_team:
-            team = _team(session, what_if_team)
+            team = find_team(session, what_if_team)
             changes = {
                 team.id: service.TeamWhatIf(
                     rule=rule,
@@ -137,7 +121,7 @@ def calendar(
     """Set where a team's public holidays come from."""
     with session_scope(load_settings(database)) as session:
         row = service.set_calendar(
-            session=session, actor=None, team_id=_team(session, team).id, country=country, subdivision=subdivision
+            session=session, actor=None, team_id=find_team(session, team).id, country=country, subdivision=subdivision
         )
         console.print(
             f"{team}: public holidays of {row.country or 'no country'}{'-' + row.subdivision if row.subdivision else ''}."
@@ -159,7 +143,7 @@ def add_absence(
         row = service.add_absence(
             session=session,
             actor=None,
-            team_id=_team(session, team).id,
+            team_id=find_team(session, team).id,
             start=_date(start, "--start"),
             end=_date(end, "--end"),
             percent=percent,
@@ -181,6 +165,6 @@ def plan(
     with session_scope(load_settings(database)) as session:
         keys = [k.strip() for k in order.split(",") if k.strip()]
         service.set_plan(
-            session=session, actor=None, team_id=_team(session, team).id, rule=rule, order=keys, shares=_shares(shares)
+            session=session, actor=None, team_id=find_team(session, team).id, rule=rule, order=keys, shares=_shares(shares)
         )
         console.print(f"{team}: {rule.label}, order {', '.join(keys) or 'oldest epic first'}.")

@@ -152,12 +152,19 @@ def impediments_index(request: Request, session: SessionDep, actor: PageUser) ->
             costs = impact.blocked_days(session, open_at_level(session, level), now=now)
             entries = service.queue(session=session, actor=actor, level=level, now=now, blocked_days=costs)
             queues.append((level, [(entry, levels.get((level, entry.impediment.severity))) for entry in entries]))
+    cluster_ids = {entry.impediment.cluster_id for _level, rows in queues for entry, _allowed in rows} - {None}
+    in_clusters = (
+        {cluster.id: cluster for cluster in session.scalars(select(Cluster).where(Cluster.id.in_(cluster_ids)))}
+        if cluster_ids
+        else {}
+    )
     teams = [] if actor.role.sees_all_teams else list_teams(session=session, actor=actor)
     return render(
         request,
         "impediments/index.html",
         {
             "queues": queues,
+            "clusters": in_clusters,
             "teams": teams,
             "counts": _open_by_team(session, [team.id for team in teams], now),
         },
