@@ -2,45 +2,37 @@
 
 Actions and the retros or coaching insights they came from, retros and the coaching rule about retros
 without actions, experiment decisions and their own results tables, and leadership questions and the
-impediment clusters they cite. The demo is built once per database and only read.
+impediment clusters they cite. The run's shared demo organisation is only read.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.actions.models import ImprovementAction
 from deliveryops.coaching.models import Insight
 from deliveryops.cockpit.digest.models import LeadershipQuestion
-from deliveryops.demo.builder import build_demo
 from deliveryops.experiments import analysis
 from deliveryops.experiments.models import Experiment
 from deliveryops.impediments.models import Cluster, ClusterMember, Impediment
 from deliveryops.retros.models import Retro
+from tests.conftest import DEMO_NOW
 
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+NOW = DEMO_NOW
 WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo(engine: Engine) -> Iterator[Session]:
-    """The default demo (seed 7), built once per database inside a transaction rolled back at the end."""
-    with engine.connect() as connection:
-        transaction = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-        build_demo(session, seed=7, now=NOW)
-        session.flush()
-        yield session
-        session.close()
-        transaction.rollback()
+@pytest.fixture
+def demo(demo_session: Session) -> Session:
+    """The demo organisation shared by the run's demo tests (seed 3, "today" 2026-11-26), only read here."""
+    return demo_session
 
 
 def test_actions_agree_with_the_retros_and_insights_they_came_from(demo: Session) -> None:
