@@ -44,6 +44,7 @@ from tests.web import (
     authz_jobs,
     authz_outcomes,
     authz_risks,
+    authz_roadmap,
 )
 from tests.web.authz_roles import (
     A_DM,
@@ -85,6 +86,7 @@ CAPABILITIES = (
     authz_dependency_detection,
     authz_risks,
     authz_outcomes,
+    authz_roadmap,
 )
 
 
