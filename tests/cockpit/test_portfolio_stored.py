@@ -105,3 +105,11 @@ def test_the_page_computes_a_few_teams_and_says_which_are_being_computed(client:
     assert body["pending_teams"] == []  # the page stored eight rows; its job (or the API) the ninth
     assert [team["stale"] for team in body["teams"]] == [False] * len(teams)
     assert "being computed" not in client.get("/cockpit").text
+
+    for team in teams:
+        team.data_version += 1  # what an import does
+    session.commit()
+    html = client.get("/cockpit").text
+    assert html.count('data-state="stale"') == 1  # eight computed again by the page, the last one left to the job
+    assert "UTC, recomputing</span>" in html
+    assert "1 team row was computed before its data changed" in html
