@@ -23,9 +23,11 @@ from deliveryops.actions.schemas import (
 )
 from deliveryops.charts import page_figure
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.schemas import Page, paginate
 from deliveryops.teams.service import get_team_or_raise, list_teams, members_of
 from deliveryops.web.errors import error_responses
 from deliveryops.web.forms import parse_date_field
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
@@ -223,10 +225,10 @@ def _read(session: SessionDep, action: ImprovementAction) -> ActionRead:
     return read
 
 
-@api.get("/teams/{team_id}/actions", response_model=list[ActionRead])
-def list_actions(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[ActionRead]:
+@api.get("/teams/{team_id}/actions", response_model=Page[ActionRead])
+def list_actions(session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[ActionRead]:
     """The team's improvement actions with their verdicts."""
-    return [_read(session, a) for a in service.list_team(session=session, actor=actor, team_id=team_id)]
+    return paginate([_read(session, a) for a in service.list_team(session=session, actor=actor, team_id=team_id)], page)
 
 
 @api.post("/teams/{team_id}/actions", response_model=ActionRead, status_code=201)
