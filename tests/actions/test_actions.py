@@ -184,7 +184,7 @@ def test_pages_and_api(client: TestClient, session: Session) -> None:
     csrf = login(client, "m@example.com")
     bad = client.post(f"/teams/{team.slug}/actions", data={"csrf_token": csrf, "title": "", "due_date": "soon"})
     assert bad.status_code == 422
-    assert "Expected a date like 2026-03-31, got &#39;soon&#39;." in bad.text
+    assert "Due date: expected a date like 2026-03-31, got &#39;soon&#39;." in bad.text
     made = client.post(
         f"/teams/{team.slug}/actions",
         data={
