@@ -184,7 +184,7 @@ def test_pages_and_api(client: TestClient, session: Session) -> None:
     csrf = login(client, "m@example.com")
     bad = client.post(f"/teams/{team.slug}/actions", data={"csrf_token": csrf, "title": "", "due_date": "soon"})
     assert bad.status_code == 422
-    assert "Expected a date like 2026-03-31, got &#39;soon&#39;." in bad.text
+    assert "Due date: expected a date like 2026-03-31, got &#39;soon&#39;." in bad.text
     made = client.post(
         f"/teams/{team.slug}/actions",
         data={
@@ -200,7 +200,7 @@ def test_pages_and_api(client: TestClient, session: Session) -> None:
     assert "Throughput 2.5 \u2192 7 items a week (+180%), 98% interval of the change 4.2 to 4.8 items a week." in page.text
     assert "Measured reliability: on simulated teams finishing about 2 items a week" in page.text
     assert 'id="chart-effect"' in page.text
-    api = client.get(f"/api/v1/teams/{team.id}/actions", headers=token_headers(session, dm)).json()
+    api = client.get(f"/api/v1/teams/{team.id}/actions", headers=token_headers(session, dm)).json()["items"]
     assert api[0]["verdict"] == "improved"
     assert (api[0]["verdict_final"], api[0]["decided_at_week"]) == (True, 8)
     assert api[0]["effect"]["before"] == 2.5

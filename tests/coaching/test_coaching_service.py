@@ -158,7 +158,7 @@ def test_api_insights_dismiss_action_and_notes(client: TestClient, session: Sess
     dm_headers, member_headers = token_headers(session, dm), token_headers(session, member)
     listed = client.get(f"/api/v1/teams/{team.id}/coaching/insights", headers=member_headers)
     assert listed.status_code == 200
-    [insight] = listed.json()
+    [insight] = listed.json()["items"]
     assert (insight["kind"], insight["severity"], insight["practice"]) == (
         "impediments_overdue",
         "warning",
@@ -174,11 +174,11 @@ def test_api_insights_dismiss_action_and_notes(client: TestClient, session: Sess
     )
     assert dismissed.status_code == 200
     assert dismissed.json()["dismissed"]["reason"] == "Done via action"
-    assert client.get(f"/api/v1/teams/{team.id}/coaching/insights", headers=dm_headers).json() == []
+    assert client.get(f"/api/v1/teams/{team.id}/coaching/insights", headers=dm_headers).json()["items"] == []
     note = client.post(f"/api/v1/teams/{team.id}/coaching/notes", json={"text": "Private thought"}, headers=dm_headers)
     assert note.status_code == 201
     admin_headers = token_headers(session, admin)
-    assert client.get(f"/api/v1/teams/{team.id}/coaching/notes", headers=admin_headers).json() == []
+    assert client.get(f"/api/v1/teams/{team.id}/coaching/notes", headers=admin_headers).json()["items"] == []
     assert (
         client.patch(f"/api/v1/coaching/notes/{note.json()['id']}", json={"text": "x"}, headers=admin_headers).status_code == 404
     )

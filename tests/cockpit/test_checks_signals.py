@@ -330,7 +330,7 @@ def test_api_lists_checks_with_evidence_and_records_held_retros(client: TestClie
     join(session, alpha, dm, TeamRole.DELIVERY_MANAGER)
     headers = token_headers(session, dm)
 
-    rows = client.get("/api/v1/cockpit/catalogue/checks", headers=headers).json()
+    rows = client.get("/api/v1/cockpit/catalogue/checks", headers=headers).json()["items"]
     assert [(r["team_name"], r["entry_name"], r["result"]["confirmed"], r["mismatch"]) for r in rows] == [
         ("Alpha", "Slack", None, False),  # tools first, then practices
         ("Alpha", "Regular retrospectives", False, True),
@@ -357,10 +357,12 @@ def test_api_lists_checks_with_evidence_and_records_held_retros(client: TestClie
     )
     assert refused.status_code == 403
 
-    rows = client.get(f"/api/v1/cockpit/catalogue/checks?entry_id={retros.id}&team_id={alpha.id}", headers=headers).json()
+    rows = client.get(f"/api/v1/cockpit/catalogue/checks?entry_id={retros.id}&team_id={alpha.id}", headers=headers).json()[
+        "items"
+    ]
     assert [(r["result"]["confirmed"], r["mismatch"], r["result"]["window_days"]) for r in rows] == [(True, False, 28)]
     assert client.get(f"/api/v1/cockpit/catalogue/checks?team_id={beta.id}", headers=headers).status_code in (403, 404)
-    listed = client.get(f"/api/v1/teams/{alpha.id}/practices/held", headers=headers).json()
+    listed = client.get(f"/api/v1/teams/{alpha.id}/practices/held", headers=headers).json()["items"]
     assert [h["note"] for h in listed] == ["On the wall"]
 
 

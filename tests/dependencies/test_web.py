@@ -203,4 +203,4 @@ def test_admin_adds_a_function_whose_owner_answers_for_it(client: TestClient, se
         f"/api/v1/dependencies/{dep['id']}/transitions", json={"action": "decline", "reason": "No budget"}, headers=owner_headers
     )
     assert declined.json()["state"] == "declined"
-    assert "Finance" in [f["name"] for f in client.get("/api/v1/dependency-functions", headers=owner_headers).json()]
+    assert "Finance" in [f["name"] for f in client.get("/api/v1/dependency-functions", headers=owner_headers).json()["items"]]

@@ -71,7 +71,7 @@ def test_drill_down_lists(client: TestClient, session: Session) -> None:
     team = make_team(session)
     load_examples(session, team)
     headers = token_headers(session, make_user(session, role=Role.LEADER))
-    changes = client.get(f"/api/v1/teams/{team.id}/dora/changes?{PERIOD}", headers=headers).json()
+    changes = client.get(f"/api/v1/teams/{team.id}/dora/changes?{PERIOD}", headers=headers).json()["items"]
     assert [(c["number"], c["lead_time_minutes"], c["coding_minutes"]) for c in changes] == [
         (8, 190, 30),
         (7, 550, 60),
@@ -82,14 +82,14 @@ def test_drill_down_lists(client: TestClient, session: Session) -> None:
         (3, 1290, 1140),
         (1, 1520, 180),
     ]
-    incidents = client.get(f"/api/v1/teams/{team.id}/dora/incidents?{PERIOD}", headers=headers).json()
+    incidents = client.get(f"/api/v1/teams/{team.id}/dora/incidents?{PERIOD}", headers=headers).json()["items"]
     assert [(i["external_id"], i["link"], i["recovery_minutes"]) for i in incidents] == [
         ("INC-4", "inferred", 960),
         ("INC-3", "explicit", 480),
         ("INC-2", "inferred", 130),
         ("INC-1", "none", None),
     ]
-    deployments = client.get(f"/api/v1/teams/{team.id}/dora/deployments?{PERIOD}", headers=headers).json()
+    deployments = client.get(f"/api/v1/teams/{team.id}/dora/deployments?{PERIOD}", headers=headers).json()["items"]
     assert [(d["external_id"], d["counted"]) for d in deployments] == [
         ("d10", True),
         ("d6", False),

@@ -140,7 +140,9 @@ def test_the_rework_rate_through_the_api(client: TestClient, session: Session) -
     summary = client.get(f"/api/v1/teams/{team.id}/dora", params=query, headers=token_headers(session, viewer)).json()
     assert (summary["keys"]["rework_deployments"], summary["keys"]["deployments"]) == (4, 9)
     assert summary["keys"]["rework_rate"] == pytest.approx(4 / 9)
-    items = client.get(f"/api/v1/teams/{team.id}/dora/deployments", params=query, headers=token_headers(session, viewer)).json()
+    items = client.get(f"/api/v1/teams/{team.id}/dora/deployments", params=query, headers=token_headers(session, viewer)).json()[
+        "items"
+    ]
     assert {row["external_id"]: row["rework_reason"] for row in items if row["rework"]} == {
         str(i): reason for i, reason in REWORK.items()
     }

@@ -145,7 +145,7 @@ def test_webhook_sources_are_admin_only_and_show_the_token_once(client: TestClie
     token = created.json()["token"]
     assert token.startswith("dwh_")
     assert created.json()["prefix"] == token[:10]
-    listed = client.get("/api/v1/dora/webhook-sources", headers=token_headers(session, admin)).json()
+    listed = client.get("/api/v1/dora/webhook-sources", headers=token_headers(session, admin)).json()["items"]
     assert [set(row) for row in listed] == [{"id", "team_id", "name", "prefix", "created_at", "last_used_at", "revoked_at"}]
     denied = client.get("/api/v1/dora/webhook-sources", headers=token_headers(session, dm))
     assert (denied.status_code, denied.json()["error"]["message"]) == (403, "Only admins can manage webhook sources.")

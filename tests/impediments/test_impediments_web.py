@@ -382,14 +382,14 @@ def test_product_ops_sees_the_queues_and_team_people_their_logs(client: TestClie
     assert page.index("Critical and new") < page.index("Low but old") < page.index("With leadership")
     queue = client.get("/api/v1/impediments/queue?level=product_ops", headers=token_headers(session, people.ops))
     assert queue.status_code == 200
-    assert [(e["impediment"]["title"], e["team_name"]) for e in queue.json()] == [
+    assert [(e["impediment"]["title"], e["team_name"]) for e in queue.json()["items"]] == [
         ("Critical and new", "Lima"),
         ("Low but old", "Lima"),
     ]
-    assert queue.json()[0]["impact"] == 8.0  # critical (8) × (1 + 0 blocked days) × (1 + 0 working days ÷ 5)
+    assert queue.json()["items"][0]["impact"] == 8.0  # critical (8) × (1 + 0 blocked days) × (1 + 0 working days ÷ 5)
     assert client.get("/api/v1/impediments/queue", headers=token_headers(session, people.ops)).json() == queue.json()
     leadership = client.get("/api/v1/impediments/queue?level=leadership", headers=token_headers(session, people.leader))
-    assert [e["impediment"]["title"] for e in leadership.json()] == ["With leadership"]
+    assert [e["impediment"]["title"] for e in leadership.json()["items"]] == ["With leadership"]
 
     member_headers = token_headers(session, people.member)
     refused = client.get("/api/v1/impediments/queue?level=leadership", headers=member_headers)
@@ -517,9 +517,9 @@ def test_api_create_escalate_resolve_round_trip(client: TestClient, session: Ses
         ("resolved", "escalated", "resolved"),
     ]
     assert detail["events"][1]["note"] == "Tried: Restarted it\nNeeded: Admin rights"
-    listing = client.get(base, headers=member).json()
+    listing = client.get(base, headers=member).json()["items"]
     assert [(i["title"], i["status"]) for i in listing] == [("Staging is down", "resolved")]
-    assert client.get(f"{base}?include_closed=false", headers=member).json() == []
+    assert client.get(f"{base}?include_closed=false", headers=member).json()["items"] == []
 
 
 def test_a_delivery_manager_escalates_straight_to_product_ops_keeping_what_was_tried(

@@ -337,5 +337,5 @@ def test_runs_show_their_deployment_and_incident_counts(client: TestClient, sess
     page = client.get(f"/admin/connections/{connection.id}")
     assert '<th scope="col" class="num">Deployments</th><th scope="col" class="num">Incidents</th>' in page.text
     assert '<td class="num">12</td><td class="num">3</td>' in page.text
-    runs = client.get(f"/api/v1/connections/{connection.id}/runs", headers={"X-CSRF-Token": csrf}).json()
+    runs = client.get(f"/api/v1/connections/{connection.id}/runs", headers={"X-CSRF-Token": csrf}).json()["items"]
     assert [(run["deployments"], run["incidents"]) for run in runs] == [(12, 3)]

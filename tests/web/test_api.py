@@ -67,7 +67,7 @@ def test_token_lifecycle_over_api(client: TestClient, session: Session) -> None:
     created = client.post("/api/v1/tokens", json={"name": "CI"}, headers=headers)
     assert created.status_code == 201
     new_token = created.json()["token"]
-    listed = client.get("/api/v1/tokens", headers=headers).json()
+    listed = client.get("/api/v1/tokens", headers=headers).json()["items"]
     assert {t["name"] for t in listed} == {"tests", "CI"}
     assert all("token" not in t for t in listed)
     assert client.delete(f"/api/v1/tokens/{created.json()['id']}", headers=headers).status_code == 204
@@ -79,7 +79,7 @@ def test_member_cannot_read_other_team(client: TestClient, session: Session) -> 
     member = make_user(session)
     join(session, team_a, member)
     headers = token_headers(session, member)
-    assert [t["name"] for t in client.get("/api/v1/teams", headers=headers).json()] == ["Alpha"]
+    assert [t["name"] for t in client.get("/api/v1/teams", headers=headers).json()["items"]] == ["Alpha"]
     denied = client.get(f"/api/v1/teams/{team_b.id}", headers=headers)
     assert denied.status_code == 403
     assert denied.json()["error"] == {

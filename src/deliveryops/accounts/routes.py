@@ -18,7 +18,9 @@ from deliveryops.accounts.schemas import (
     UserRead,
     UserUpdate,
 )
+from deliveryops.schemas import Page, paginate
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 router = APIRouter(tags=["people"], responses=error_responses(401, 403, 422))
@@ -32,10 +34,12 @@ def read_me(actor: ApiUser) -> UserRead:
     return UserRead.model_validate(actor)
 
 
-@router.get("/users", response_model=list[UserRead])
-def list_users(session: SessionDep, actor: ApiUser, q: str = Query(default="", max_length=100)) -> list[UserRead]:
+@router.get("/users", response_model=Page[UserRead])
+def list_users(
+    session: SessionDep, actor: ApiUser, page: Pagination, q: str = Query(default="", max_length=100)
+) -> Page[UserRead]:
     """Everyone (admins only), optionally filtered by name or e-mail."""
-    return [UserRead.model_validate(u) for u in service.list_(session=session, actor=actor, query=q)]
+    return paginate([UserRead.model_validate(u) for u in service.list_(session=session, actor=actor, query=q)], page)
 
 
 @router.post("/users", response_model=UserRead, status_code=201, responses=error_responses(409))
@@ -90,10 +94,10 @@ def sign_out_everywhere(request: Request, session: SessionDep, actor: ApiUser) -
     return SessionsEnded(ended=ended)
 
 
-@router.get("/tokens", response_model=list[TokenRead], tags=["tokens"])
-def list_tokens(session: SessionDep, actor: ApiUser) -> list[TokenRead]:
+@router.get("/tokens", response_model=Page[TokenRead], tags=["tokens"])
+def list_tokens(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[TokenRead]:
     """The caller's personal API tokens (never their secrets)."""
-    return [TokenRead.model_validate(t) for t in service.list_tokens(session=session, actor=actor)]
+    return paginate([TokenRead.model_validate(t) for t in service.list_tokens(session=session, actor=actor)], page)
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201, tags=["tokens"])

@@ -23,12 +23,15 @@ from deliveryops.actions.schemas import (
 )
 from deliveryops.charts import page_figure
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.schemas import Page, paginate
 from deliveryops.teams.service import get_team_or_raise, list_teams, members_of
 from deliveryops.web.errors import error_responses
-from deliveryops.web.forms import parse_date_field
+from deliveryops.web.forms import FormInput, form_model
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
+CreateForm = Annotated[FormInput[ActionCreate], form_model(ActionCreate)]
 router = APIRouter(include_in_schema=False)
 register_nav("Improvement", "/actions", order=16, visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
 api = APIRouter(tags=["improvement actions"], responses=error_responses(401, 403, 404, 422))
@@ -73,63 +76,17 @@ def actions_page(request: Request, slug: str, session: SessionDep, actor: PageUs
 
 
 @router.post("/teams/{slug}/actions", response_class=HTMLResponse)
-def create_action(
-    request: Request,
-    slug: str,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    title: Annotated[str, Form(max_length=200)] = "",
-    description: Annotated[str, Form(max_length=5000)] = "",
-    source: Annotated[str, Form(max_length=20)] = "retro",
-    owner_id: Annotated[str, Form(max_length=12)] = "",
-    due_date: Annotated[str, Form(max_length=10)] = "",
-    started_on: Annotated[str, Form(max_length=10)] = "",
-    target_metric: Annotated[str, Form(max_length=30)] = "",
-    target_card: Annotated[str, Form(max_length=60)] = "",
-    expected_direction: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
+def create_action(request: Request, slug: str, session: SessionDep, actor: PageUser, form: CreateForm) -> Response:
     """Add an improvement action, optionally with a metric that should move."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    values = {
-        "title": title,
-        "description": description,
-        "source": source,
-        "owner_id": owner_id,
-        "due_date": due_date,
-        "started_on": started_on,
-        "target_metric": target_metric,
-        "target_card": target_card,
-        "expected_direction": expected_direction,
-    }
-    errors: dict[str, str] = {}
-    due, started = parse_date_field(due_date, "due_date", errors), parse_date_field(started_on, "started_on", errors)
-    metric = None
-    if target_metric:
-        try:
-            metric = TargetMetric(target_metric)
-        except ValueError:
-            errors["target_metric"] = "Choose a metric from the list."
     try:
-        if errors:
-            raise ValidationFailedError("Please correct the marked fields.", fields=errors)
-        action = service.create(
-            session=session,
-            actor=actor,
-            team_id=team.id,
-            title=title,
-            description=description,
-            source=source,
-            owner_id=int(owner_id) if owner_id.isdigit() else None,
-            due_date=due,
-            started_on=started,
-            target_metric=metric,
-            target_card=(target_card or None) if metric is TargetMetric.HEALTH_CARD else None,
-            expected_direction=expected_direction or None,
-        )
+        body = form.validated()
+        if body.target_metric is not TargetMetric.HEALTH_CARD:
+            body = body.model_copy(update={"target_card": None})  # the form's card choice, left from another metric
+        action = service.create(session=session, actor=actor, team_id=team.id, **body.model_dump())
     except ValidationFailedError as exc:
         session.rollback()
-        return _list_page(request, session, actor, slug, errors=exc.fields, values=values, status_code=422)
+        return _list_page(request, session, actor, slug, errors=form.errors_with(exc), values=form.values, status_code=422)
     return RedirectResponse(f"/actions/{action.id}", status_code=303)
 
 
@@ -223,10 +180,10 @@ def _read(session: SessionDep, action: ImprovementAction) -> ActionRead:
     return read
 
 
-@api.get("/teams/{team_id}/actions", response_model=list[ActionRead])
-def list_actions(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[ActionRead]:
+@api.get("/teams/{team_id}/actions", response_model=Page[ActionRead])
+def list_actions(session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[ActionRead]:
     """The team's improvement actions with their verdicts."""
-    return [_read(session, a) for a in service.list_team(session=session, actor=actor, team_id=team_id)]
+    return paginate([_read(session, a) for a in service.list_team(session=session, actor=actor, team_id=team_id)], page)
 
 
 @api.post("/teams/{team_id}/actions", response_model=ActionRead, status_code=201)

@@ -19,7 +19,9 @@ from deliveryops.coaching.schemas import (
     NoteUpdate,
     ToActionBody,
 )
+from deliveryops.schemas import Page, paginate
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 __all__ = ["api"]
@@ -55,14 +57,16 @@ def _insight(row: Insight, dismissal: Dismissal | None = None) -> InsightRead:
     )
 
 
-@api.get("/teams/{team_id}/coaching/insights", response_model=list[InsightRead])
-def list_insights(session: SessionDep, actor: ApiUser, team_id: IdPath, include_dismissed: bool = False) -> list[InsightRead]:
+@api.get("/teams/{team_id}/coaching/insights", response_model=Page[InsightRead])
+def list_insights(
+    session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath, include_dismissed: bool = False
+) -> Page[InsightRead]:
     """The team's open insights (recomputed when its data changed), most severe first."""
     result = service.list_insights(session=session, actor=actor, team_id=team_id)
     rows = [_insight(row) for row in result.active]
     if include_dismissed:
         rows += [_insight(row, dismissal) for row, dismissal in result.dismissed]
-    return rows
+    return paginate(rows, page)
 
 
 @api.post("/coaching/insights/{insight_id}/dismiss", response_model=InsightRead)
@@ -81,11 +85,13 @@ def to_action(body: ToActionBody, session: SessionDep, actor: ApiUser, insight_i
     )
 
 
-@api.get("/coaching/counts", response_model=list[KindCountRead])
-def counts(session: SessionDep, actor: ApiUser) -> list[KindCountRead]:
+@api.get("/coaching/counts", response_model=Page[KindCountRead])
+def counts(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[KindCountRead]:
     """Open insights counted by kind across teams (Product Ops, leaders, admins)."""
     _teams, rows = service.counts_by_kind(session=session, actor=actor)
-    return [KindCountRead(kind=r.kind, label=r.label, practice=r.practice, total=r.total, by_team=r.by_team) for r in rows]
+    return paginate(
+        [KindCountRead(kind=r.kind, label=r.label, practice=r.practice, total=r.total, by_team=r.by_team) for r in rows], page
+    )
 
 
 def _note(row: CoachingNote) -> NoteRead:
@@ -100,10 +106,10 @@ def _note(row: CoachingNote) -> NoteRead:
     )
 
 
-@api.get("/teams/{team_id}/coaching/notes", response_model=list[NoteRead])
-def list_notes(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[NoteRead]:
+@api.get("/teams/{team_id}/coaching/notes", response_model=Page[NoteRead])
+def list_notes(session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[NoteRead]:
     """The notes about a team the caller may read: their own, and notes shared with the team they are in."""
-    return [_note(row) for row in notes.list_team(session=session, actor=actor, team_id=team_id)]
+    return paginate([_note(row) for row in notes.list_team(session=session, actor=actor, team_id=team_id)], page)
 
 
 @api.post("/teams/{team_id}/coaching/notes", response_model=NoteRead, status_code=201)

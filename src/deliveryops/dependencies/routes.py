@@ -40,7 +40,7 @@ from deliveryops.dependencies.schemas import (
     MatrixRead,
 )
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError, validation_failed
-from deliveryops.schemas import Page
+from deliveryops.schemas import Page, paginate
 from deliveryops.settings import Settings
 from deliveryops.web.errors import error_responses
 from deliveryops.web.pagination import Pagination
@@ -94,10 +94,10 @@ def respond(body: DependencyTransition, session: SessionDep, actor: ApiUser, dep
     return service.detail(session, actor, dependency, today=utcnow().date())
 
 
-@api.get("/dependency-functions", response_model=list[FunctionRead])
-def list_functions(session: SessionDep, actor: ApiUser) -> list[FunctionRead]:
+@api.get("/dependency-functions", response_model=Page[FunctionRead])
+def list_functions(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[FunctionRead]:
     """The functions outside engineering that teams can depend on."""
-    return [service.function_read(session, f) for f in service.functions(session)]
+    return paginate([service.function_read(session, f) for f in service.functions(session)], page)
 
 
 @api.post("/dependency-functions", response_model=FunctionRead, status_code=201)

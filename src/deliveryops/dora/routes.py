@@ -37,8 +37,10 @@ from deliveryops.dora.schemas import (
 )
 from deliveryops.errors import ConflictError, PermissionDeniedError, ValidationFailedError
 from deliveryops.jobs.schemas import JobRead
+from deliveryops.schemas import Page, paginate
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 from deliveryops.work.models import PendingUpload
 
@@ -93,38 +95,40 @@ def group_summary(
     return service.summary_of(report)
 
 
-@api.get("/teams/{team_id}/dora/{dora_list}", response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])
+@api.get("/teams/{team_id}/dora/{dora_list}", response_model=Page[DeploymentRow] | Page[ChangeRow] | Page[IncidentRow])
 def team_items(
     session: SessionDep,
     actor: ApiUser,
+    page: Pagination,
     team_id: IdPath,
     dora_list: KindPath,
     start: StartQuery = None,
     end: EndQuery = None,
     as_of: AsOfQuery = None,
-) -> list[dict[str, object]]:
+) -> Page[dict[str, object]]:
     """The deployments, changes or incidents behind a team's numbers, newest first."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     first, last = service.report_period(session, teams=[team], start=start, end=end, as_of=as_of)
     report = service.team_report(session=session, actor=actor, team_id=team.id, start=first, end=last)
-    return service.drill_down(report, dora_list)
+    return paginate(service.drill_down(report, dora_list), page)
 
 
-@api.get("/groups/{group_id}/dora/{dora_list}", response_model=list[DeploymentRow] | list[ChangeRow] | list[IncidentRow])
+@api.get("/groups/{group_id}/dora/{dora_list}", response_model=Page[DeploymentRow] | Page[ChangeRow] | Page[IncidentRow])
 def group_items(
     session: SessionDep,
     actor: ApiUser,
+    page: Pagination,
     group_id: IdPath,
     dora_list: KindPath,
     start: StartQuery = None,
     end: EndQuery = None,
     as_of: AsOfQuery = None,
-) -> list[dict[str, object]]:
+) -> Page[dict[str, object]]:
     """The deployments, changes or incidents behind a group's numbers, newest first."""
     group = get_group_or_raise(session=session, actor=actor, group_id=group_id)
     first, last = service.report_period(session, teams=group.teams, start=start, end=end, as_of=as_of)
     report = service.group_report(session=session, actor=actor, group_id=group.id, start=first, end=last)
-    return service.drill_down(report, dora_list)
+    return paginate(service.drill_down(report, dora_list), page)
 
 
 @api.post(
@@ -213,10 +217,12 @@ def cancel_import_job(session: SessionDep, actor: ApiUser, team_id: IdPath, job_
     return JobRead.model_validate(jobs.cancel(session=session, job_id=found.id))
 
 
-@api.get("/dora/webhook-sources", response_model=list[WebhookSourceRead])
-def list_sources(session: SessionDep, actor: ApiUser) -> list[WebhookSourceRead]:
+@api.get("/dora/webhook-sources", response_model=Page[WebhookSourceRead])
+def list_sources(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[WebhookSourceRead]:
     """Every webhook source (admins)."""
-    return [WebhookSourceRead.model_validate(row) for row in service.list_webhook_sources(session=session, actor=actor)]
+    return paginate(
+        [WebhookSourceRead.model_validate(row) for row in service.list_webhook_sources(session=session, actor=actor)], page
+    )
 
 
 @api.post("/dora/webhook-sources", response_model=WebhookSourceCreated, status_code=201)

@@ -17,11 +17,17 @@ from deliveryops.analytics.experiments import Correction, Method
 from deliveryops.charts import page_figure
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
-from deliveryops.experiments import analysis, charts, power, service
+from deliveryops.experiments import analysis, charts, service
 from deliveryops.experiments.jobs import import_job_of_experiment
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus, MetricRole
-from deliveryops.experiments.routes import csv_import, portfolio_allowed, read_upload, start_background_import
-from deliveryops.experiments.schemas import ExperimentCreate, ExperimentDesign, ExperimentFilter, ExperimentUpdate
+from deliveryops.experiments.routes import calculate_power, csv_import, portfolio_allowed, read_upload, start_background_import
+from deliveryops.experiments.schemas import (
+    ExperimentCreate,
+    ExperimentDesign,
+    ExperimentFilter,
+    ExperimentUpdate,
+    PowerQuery,
+)
 from deliveryops.schemas import PageParams
 from deliveryops.teams.models import Membership, Team
 from deliveryops.teams.service import get_team_or_raise, list_teams
@@ -47,6 +53,7 @@ SPARE_VARIATION_ROWS = 1
 SPARE_METRIC_ROWS = 2
 CreateForm = Annotated[FormInput[ExperimentCreate], form_model(ExperimentCreate)]
 UpdateForm = Annotated[FormInput[ExperimentUpdate], form_model(ExperimentUpdate)]
+PowerForm = Annotated[FormInput[PowerQuery], form_model(PowerQuery)]
 
 
 def _padded(values: dict[str, Any]) -> dict[str, Any]:
@@ -239,70 +246,15 @@ def _int_or_none(value: object) -> int | None:
 
 
 @router.get("/experiments/power", response_class=HTMLResponse)
-def power_page(
-    request: Request,
-    actor: PageUser,
-    kind: Annotated[str, Query(max_length=12)] = "proportion",
-    baseline: Annotated[str, Query(max_length=30)] = "",
-    standard_deviation: Annotated[str, Query(max_length=30)] = "",
-    mde: Annotated[str, Query(max_length=30)] = "",
-    sample_per_variation: Annotated[str, Query(max_length=30)] = "",
-    variations: Annotated[str, Query(max_length=3)] = "2",
-    alpha: Annotated[str, Query(max_length=10)] = "0.05",
-    power_level: Annotated[str, Query(alias="power", max_length=10)] = "0.8",
-    daily_traffic: Annotated[str, Query(max_length=30)] = "",
-) -> Response:
+def power_page(request: Request, actor: PageUser, form: PowerForm) -> Response:
     """The power calculator: sample size from the MDE, the MDE from a sample size, duration from traffic."""
-    values = {
-        "kind": kind,
-        "baseline": baseline,
-        "standard_deviation": standard_deviation,
-        "mde": mde,
-        "sample_per_variation": sample_per_variation,
-        "variations": variations,
-        "alpha": alpha,
-        "power": power_level,
-        "daily_traffic": daily_traffic,
-    }
-    errors: dict[str, str] = {}
-    result = None
-    if baseline:
-        numbers: dict[str, float | None] = {}
-        labels = {
-            "baseline": "The baseline",
-            "standard_deviation": "The standard deviation",
-            "mde": "The MDE (%)",
-            "sample_per_variation": "The sample size",
-            "variations": "Variations",
-            "alpha": "Alpha",
-            "power": "Power",
-            "daily_traffic": "Daily traffic",
-        }
-        for name, text in values.items():
-            if name == "kind":
-                continue
-            cleaned = text.replace(",", "").replace("%", "").strip()
-            try:
-                numbers[name] = float(cleaned) if cleaned else None
-            except ValueError:
-                errors[name] = f"{labels[name]} is a number; got {text!r}."
-        if not errors:
-            mde_value = numbers["mde"]
-            sample = numbers["sample_per_variation"]
-            try:
-                result = power.calculate(
-                    kind=kind,
-                    baseline=numbers["baseline"] or 0.0,
-                    standard_deviation=numbers["standard_deviation"],
-                    mde=mde_value / 100 if mde_value is not None else None,
-                    sample_per_variation=int(sample) if sample is not None and mde_value is None else None,
-                    variations=int(numbers["variations"] or 2),
-                    alpha=numbers["alpha"] or 0.05,
-                    power=numbers["power"] or 0.8,
-                    daily_traffic=numbers["daily_traffic"],
-                )
-            except ValidationFailedError as exc:
-                errors = exc.fields
+    values = {**form_values(PowerQuery()), "baseline": "", **form.values}
+    errors, result = dict(form.errors), None
+    if form.values.get("baseline") and form.model is not None and not errors:  # a baseline asks the question
+        try:
+            result = calculate_power(form.model)
+        except ValidationFailedError as exc:
+            errors = exc.fields
     return render(
         request,
         "experiments/power.html",

@@ -30,6 +30,7 @@ from deliveryops.experiments.schemas import (
     ExperimentRead,
     ExperimentUpdate,
     ImportRead,
+    PowerQuery,
     PowerRead,
     ReviewIn,
     StatisticsIn,
@@ -78,29 +79,27 @@ def create(body: ExperimentCreate, session: SessionDep, actor: ApiUser) -> Exper
 
 
 @api.get("/experiments/power", response_model=PowerRead)
-def power_calculator(
-    actor: ApiUser,
-    kind: Literal["proportion", "mean"] = "proportion",
-    baseline: Annotated[float, Query(description="rate (0–1) for proportions, mean for means")] = 0.1,
-    standard_deviation: Annotated[float | None, Query(gt=0)] = None,
-    mde: Annotated[float | None, Query(gt=0, le=100, description="relative MDE; give it or sample_per_variation")] = None,
-    sample_per_variation: Annotated[int | None, Query(ge=1, le=10**12)] = None,
-    variations: Annotated[int, Query(ge=2, le=10)] = 2,
-    alpha: Annotated[float, Query(gt=0, lt=0.5)] = 0.05,
-    power_level: Annotated[float, Query(alias="power", gt=0, lt=1)] = 0.8,
-    daily_traffic: Annotated[float | None, Query(gt=0)] = None,
-) -> PowerRead:
+def power_calculator(actor: ApiUser, query: Annotated[PowerQuery, Query()]) -> PowerRead:
     """Sample size from the MDE, or the MDE from a sample size, and the duration from daily traffic."""
+    return calculate_power(query)
+
+
+def calculate_power(query: PowerQuery) -> PowerRead:
+    """The calculation the page and the API share (the MDE wins when both it and a sample size are given).
+
+    Raises:
+        ValidationFailedError: naming the field at fault.
+    """
     result = power.calculate(
-        kind=kind,
-        baseline=baseline,
-        standard_deviation=standard_deviation,
-        mde=mde,
-        sample_per_variation=sample_per_variation,
-        variations=variations,
-        alpha=alpha,
-        power=power_level,
-        daily_traffic=daily_traffic,
+        kind=query.kind,
+        baseline=query.baseline,
+        standard_deviation=query.standard_deviation,
+        mde=query.mde,
+        sample_per_variation=query.sample_per_variation,
+        variations=query.variations,
+        alpha=query.alpha,
+        power=query.power,
+        daily_traffic=query.daily_traffic,
     )
     return PowerRead(**dataclasses.asdict(result))
 

@@ -33,6 +33,7 @@ __all__ = [
     "ExperimentUpdate",
     "ImportRead",
     "MetricIn",
+    "PowerQuery",
     "PowerRead",
     "ReviewIn",
     "StatRowIn",
@@ -348,6 +349,25 @@ class DecisionIn(BaseModel):
     decision: Decision
     rationale: str = Field(max_length=10000)
     learnings: str | None = Field(default=None, max_length=20000)
+
+
+class PowerQuery(BaseModel):
+    """A power calculation's question: give the MDE (for the sample size) or a sample size (for the MDE).
+
+    The page shows the MDE as a percentage; the API and the CLI take it as a share (0.05 = 5%).
+    """
+
+    kind: Literal["proportion", "mean"] = "proportion"
+    baseline: float = Field(default=0.1, title="The baseline", description="rate (0–1) for proportions, mean for means")
+    standard_deviation: float | None = Field(default=None, gt=0, title="The standard deviation")
+    mde: Annotated[float | None, FormScale(100)] = Field(
+        default=None, gt=0, le=100, title="The MDE", description="relative MDE; give it or sample_per_variation"
+    )
+    sample_per_variation: int | None = Field(default=None, ge=1, le=10**12, title="The sample size")
+    variations: int = Field(default=2, ge=2, le=10)
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    power: float = Field(default=0.8, gt=0, lt=1)
+    daily_traffic: float | None = Field(default=None, gt=0, title="Daily traffic")
 
 
 class PowerRead(BaseModel):

@@ -16,8 +16,10 @@ from deliveryops.health.schemas import (
     TemplateRead,
     TemplateWrite,
 )
+from deliveryops.schemas import Page, paginate
 from deliveryops.teams.service import get_team_or_raise
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 api = APIRouter(tags=["health checks"], responses=error_responses(401, 403, 404, 409, 422))
@@ -37,10 +39,10 @@ def _template(template: HealthTemplate) -> TemplateRead:
     return TemplateRead.model_validate(template)
 
 
-@api.get("/health/templates", response_model=list[TemplateRead])
-def list_templates(session: SessionDep, actor: ApiUser) -> list[TemplateRead]:
+@api.get("/health/templates", response_model=Page[TemplateRead])
+def list_templates(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[TemplateRead]:
     """Every health-check template, the standard Squad Health Check first."""
-    return [_template(t) for t in catalog.list_templates(session=session)]
+    return paginate([_template(t) for t in catalog.list_templates(session=session)], page)
 
 
 @api.post("/health/templates", response_model=TemplateRead, status_code=201)
@@ -72,11 +74,11 @@ def update_template(body: TemplateWrite, session: SessionDep, actor: ApiUser, he
     )
 
 
-@api.get("/teams/{team_id}/health/rounds", response_model=list[dict[str, Any]])
-def list_rounds(request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[dict[str, Any]]:
+@api.get("/teams/{team_id}/health/rounds", response_model=Page[dict[str, Any]])
+def list_rounds(request: Request, session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[dict[str, Any]]:
     """The team's rounds, newest first, with their results when shown."""
     rounds = service.list_rounds(session=session, actor=actor, team_id=team_id)
-    return [views.round_data(session, actor, r, minimum=minimum(request)) for r in rounds]
+    return paginate([views.round_data(session, actor, r, minimum=minimum(request)) for r in rounds], page)
 
 
 @api.post("/teams/{team_id}/health/rounds", response_model=dict[str, Any], status_code=201)

@@ -17,8 +17,10 @@ from deliveryops.impediments import clusters
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.jobs import request_cluster_proposals
 from deliveryops.impediments.models import Cluster
+from deliveryops.schemas import Page, paginate
 from deliveryops.teams.models import Team
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 
@@ -169,10 +171,10 @@ def _read(session: SessionDep, cluster: Cluster) -> ClusterRead:
     )
 
 
-@api.get("/impediment-clusters", response_model=list[ClusterRead])
-def list_clusters(session: SessionDep, actor: ApiUser) -> list[ClusterRead]:
+@api.get("/impediment-clusters", response_model=Page[ClusterRead])
+def list_clusters(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[ClusterRead]:
     """Cross-team clusters (Product Ops, leaders, admins)."""
-    return [_read(session, c) for c in clusters.list_(session, actor=actor)]
+    return paginate([_read(session, c) for c in clusters.list_(session, actor=actor)], page)
 
 
 @api.post("/impediment-clusters/{cluster_id}/confirm", response_model=ClusterRead)

@@ -17,9 +17,11 @@ from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedErr
 from deliveryops.impediments import blockers, cluster_actions, clusters, decisions
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.models import BlockerLink, Cluster
+from deliveryops.schemas import Page, paginate
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_team_or_raise, team_ids_of
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 from deliveryops.work.models import BlockedInterval, WorkItem
@@ -319,22 +321,25 @@ def _ref(cluster: Cluster) -> ClusterRef:
     )
 
 
-@api.get("/impediment-clusters/{cluster_id}/history", response_model=list[HistoryRead])
-def api_history(session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> list[HistoryRead]:
+@api.get("/impediment-clusters/{cluster_id}/history", response_model=Page[HistoryRead])
+def api_history(session: SessionDep, actor: ApiUser, page: Pagination, cluster_id: ClusterId) -> Page[HistoryRead]:
     """A cluster's history, with the clusters merged into it (Product Ops, leaders, admins)."""
     cluster = _cluster_for_reader(session, actor, cluster_id)
-    return [
-        HistoryRead(
-            at=entry.at.isoformat(),
-            kind=entry.kind,
-            cluster_id=entry.cluster_id,
-            actor_name=entry.actor_name,
-            impediment_id=entry.impediment_id,
-            other_cluster_id=entry.other_cluster_id,
-            note=entry.note,
-        )
-        for entry in cluster_actions.history(session, cluster)
-    ]
+    return paginate(
+        [
+            HistoryRead(
+                at=entry.at.isoformat(),
+                kind=entry.kind,
+                cluster_id=entry.cluster_id,
+                actor_name=entry.actor_name,
+                impediment_id=entry.impediment_id,
+                other_cluster_id=entry.other_cluster_id,
+                note=entry.note,
+            )
+            for entry in cluster_actions.history(session, cluster)
+        ],
+        page,
+    )
 
 
 @api.post("/impediment-clusters/{cluster_id}/split", response_model=ClusterRef, status_code=201)
@@ -367,12 +372,12 @@ def api_move(body: MoveCreate, session: SessionDep, actor: ApiUser, cluster_id: 
     return _ref(target) if target is not None else None
 
 
-@api.get("/impediment-synonyms", response_model=list[SynonymRead])
-def api_synonyms(session: SessionDep, actor: ApiUser) -> list[SynonymRead]:
+@api.get("/impediment-synonyms", response_model=Page[SynonymRead])
+def api_synonyms(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[SynonymRead]:
     """The organisation's synonyms (admins)."""
     if actor.role is not Role.ADMIN:
         raise PermissionDeniedError("Only admins edit the organisation's synonyms.")
-    return [SynonymRead(id=s.id, term=s.term, meaning=s.meaning) for s in decisions.list_synonyms(session)]
+    return paginate([SynonymRead(id=s.id, term=s.term, meaning=s.meaning) for s in decisions.list_synonyms(session)], page)
 
 
 @api.post("/impediment-synonyms", response_model=SynonymRead, status_code=201)
@@ -389,23 +394,26 @@ def api_remove_synonym(session: SessionDep, actor: ApiUser, synonym_id: SynonymI
     return Response(status_code=204)
 
 
-@api.get("/teams/{team_id}/blocker-links", response_model=list[BlockProposalRead])
-def api_block_proposals(session: SessionDep, actor: ApiUser, team_id: TeamId) -> list[BlockProposalRead]:
+@api.get("/teams/{team_id}/blocker-links", response_model=Page[BlockProposalRead])
+def api_block_proposals(session: SessionDep, actor: ApiUser, page: Pagination, team_id: TeamId) -> Page[BlockProposalRead]:
     """The team's blocked items whose reason reads like one of its impediments, waiting for a decision."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     blockers.propose_links(session, team_ids={team.id})
-    return [
-        BlockProposalRead(
-            link_id=p.link_id,
-            interval_id=p.interval_id,
-            item_key=p.item_key,
-            reason=p.reason,
-            impediment_id=p.impediment_id,
-            impediment_title=p.impediment_title,
-            similarity=p.similarity,
-        )
-        for p in blockers.proposals(session, team_ids={team.id})
-    ]
+    return paginate(
+        [
+            BlockProposalRead(
+                link_id=p.link_id,
+                interval_id=p.interval_id,
+                item_key=p.item_key,
+                reason=p.reason,
+                impediment_id=p.impediment_id,
+                impediment_title=p.impediment_title,
+                similarity=p.similarity,
+            )
+            for p in blockers.proposals(session, team_ids={team.id})
+        ],
+        page,
+    )
 
 
 @api.post("/blocker-links/{link_id}/decision", status_code=204)

@@ -31,7 +31,9 @@ from deliveryops.impediments.schemas import (
     StatusUpdate,
     WeekOpenRead,
 )
+from deliveryops.schemas import Page, paginate
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 router = APIRouter(tags=["impediments"], responses=error_responses(401, 403, 404, 422))
@@ -59,16 +61,17 @@ def _event(event: Event, names: dict[int, str]) -> EventRead:
     )
 
 
-@router.get("/teams/{team_id}/impediments", response_model=list[ImpedimentRead])
+@router.get("/teams/{team_id}/impediments", response_model=Page[ImpedimentRead])
 def list_team_impediments(
     session: SessionDep,
     actor: ApiUser,
+    page: Pagination,
     team_id: TeamId,
     include_closed: Annotated[bool, Query(description="Also resolved and won't-fix ones")] = True,
-) -> list[ImpedimentRead]:
+) -> Page[ImpedimentRead]:
     """The team's impediments, open ones first, newest first."""
     rows = service.list_team(session=session, actor=actor, team_id=team_id, include_closed=include_closed)
-    return impediment_reads(session, rows, now=utcnow())
+    return paginate(impediment_reads(session, rows, now=utcnow()), page)
 
 
 @router.post("/teams/{team_id}/impediments", response_model=ImpedimentDetailRead, status_code=201)
@@ -91,22 +94,26 @@ def raise_impediment(body: ImpedimentCreate, session: SessionDep, actor: ApiUser
 # Declared before /impediments/{impediment_id}, which would otherwise match these paths.
 
 
-@router.get("/impediments/queue", response_model=list[QueueEntryRead])
+@router.get("/impediments/queue", response_model=Page[QueueEntryRead])
 def read_queue(
     session: SessionDep,
     actor: ApiUser,
+    page: Pagination,
     level: Annotated[Literal["product_ops", "leadership"], Query(description="Which cross-team queue")] = "product_ops",
-) -> list[QueueEntryRead]:
+) -> Page[QueueEntryRead]:
     """Open impediments escalated to Product Ops or leadership, most impact first (Product Ops, leaders, admins)."""
     now = utcnow()
     wanted = Level(level)
     costs = impact.blocked_days(session, open_at_level(session, wanted), now=now)
     entries = service.queue(session=session, actor=actor, level=wanted, now=now, blocked_days=costs)
     reads = impediment_reads(session, [entry.impediment for entry in entries], now=now)
-    return [
-        QueueEntryRead(impediment=read, team_name=entry.team.name, impact=entry.impact)
-        for entry, read in zip(entries, reads, strict=True)
-    ]
+    return paginate(
+        [
+            QueueEntryRead(impediment=read, team_name=entry.team.name, impact=entry.impact)
+            for entry, read in zip(entries, reads, strict=True)
+        ],
+        page,
+    )
 
 
 @router.get("/impediments/report", response_model=ReportRead)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -18,10 +18,13 @@ from deliveryops.impediments.models import Impediment
 from deliveryops.retros import service
 from deliveryops.retros.models import FORMATS, Phase
 from deliveryops.retros.routes import participant_token
+from deliveryops.retros.schemas import RetroCreate
 from deliveryops.teams.service import get_team_or_raise
-from deliveryops.web.security import CsrfChecked, SessionDep
+from deliveryops.web.forms import FormInput, form_model
+from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import render
 
+CreateForm = Annotated[FormInput[RetroCreate], form_model(RetroCreate)]
 router = APIRouter(include_in_schema=False)
 
 
@@ -52,35 +55,24 @@ def retros_page(request: Request, slug: str, session: SessionDep, actor: PageUse
 
 
 @router.post("/teams/{slug}/retros", response_class=HTMLResponse)
-def schedule(
-    request: Request,
-    slug: str,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    title: Annotated[str, Form(max_length=200)] = "",
-    retro_format: Annotated[str, Form(alias="format", max_length=40)] = "start-stop-continue",
-    columns: Annotated[str, Form(max_length=600)] = "",
-    vote_budget: Annotated[str, Form(max_length=3)] = "3",
-    anonymous: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
+def schedule(request: Request, slug: str, session: SessionDep, actor: PageUser, form: CreateForm) -> Response:
     """Schedule a retro and open its board."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    values = {"title": title, "format": retro_format, "columns": columns, "vote_budget": vote_budget}
     try:
+        body = form.validated()
         retro = service.schedule(
             session=session,
             actor=actor,
             team_id=team.id,
-            title=title,
-            retro_format=retro_format,
-            custom_columns=[c for c in columns.split(",") if c.strip()],
-            vote_budget=int(vote_budget) if vote_budget.isdigit() else 0,
-            anonymous=anonymous == "on",
+            title=body.title,
+            retro_format=body.format,
+            custom_columns=body.columns,
+            vote_budget=body.vote_budget,
+            anonymous=body.anonymous,
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _list(request, session, actor, slug, errors=exc.fields, values=values, status_code=422)
+        return _list(request, session, actor, slug, errors=form.errors_with(exc), values=form.values, status_code=422)
     return RedirectResponse(f"/retros/{retro.id}", status_code=303)
 
 

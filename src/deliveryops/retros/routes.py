@@ -30,7 +30,9 @@ from deliveryops.retros.schemas import (
     Timer,
     VoteCast,
 )
+from deliveryops.schemas import Page, paginate
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 api = APIRouter(tags=["retrospectives"], responses=error_responses(401, 403, 404, 422))
@@ -62,13 +64,16 @@ def _state(request: Request, session: SessionDep, retro: Retro) -> dict[str, Any
     return service.state(session, retro, token=participant_token(request, retro.id))
 
 
-@api.get("/teams/{team_id}/retros", response_model=list[RetroSummary])
-def list_retros(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[RetroSummary]:
+@api.get("/teams/{team_id}/retros", response_model=Page[RetroSummary])
+def list_retros(session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[RetroSummary]:
     """The team's retros (team members and its delivery manager only)."""
-    return [
-        RetroSummary(id=r.id, title=r.title, phase=r.phase.value, format=r.format)
-        for r in service.list_team(session=session, actor=actor, team_id=team_id)
-    ]
+    return paginate(
+        [
+            RetroSummary(id=r.id, title=r.title, phase=r.phase.value, format=r.format)
+            for r in service.list_team(session=session, actor=actor, team_id=team_id)
+        ],
+        page,
+    )
 
 
 @api.post("/teams/{team_id}/retros", response_model=dict[str, Any], status_code=201)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, Field
 
 from deliveryops.actions.models import TargetMetric
+
+
+def _split_columns(value: object) -> object:
+    """Columns from a list, or from one text separated by commas (the page's field)."""
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list):
+        return value
+    parts = [part.strip() for text in texts for part in (text.split(",") if isinstance(text, str) else [text])]
+    return [part for part in parts if part]
 
 
 class RetroCreate(BaseModel):
@@ -12,7 +23,9 @@ class RetroCreate(BaseModel):
 
     title: str = Field(max_length=200)
     format: str = Field(default="start-stop-continue", max_length=40)
-    columns: list[str] | None = Field(default=None, max_length=6)
+    columns: Annotated[list[str] | None, BeforeValidator(_split_columns)] = Field(
+        default=None, max_length=6, description="Custom columns; a text is split at commas"
+    )
     vote_budget: int = Field(default=3, ge=1, le=10)
     anonymous: bool = True
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.connectors.registry import available
+from deliveryops.schemas import Page, paginate
 from deliveryops.settings import Settings
 from deliveryops.sync import service
 from deliveryops.sync.hosts import HostPolicy
@@ -21,6 +22,7 @@ from deliveryops.sync.schemas import (
     TestResult,
 )
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 router = APIRouter(tags=["connections"], responses=error_responses(401, 403, 404, 422))
@@ -43,10 +45,10 @@ def connector_kinds(actor: ApiUser) -> dict[str, str]:
     return {kind: cls.label for kind, cls in sorted(available().items())}
 
 
-@router.get("/connections", response_model=list[ConnectionRead])
-def list_connections(session: SessionDep, actor: ApiUser) -> list[ConnectionRead]:
+@router.get("/connections", response_model=Page[ConnectionRead])
+def list_connections(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[ConnectionRead]:
     """Every connection (admins only)."""
-    return [ConnectionRead.model_validate(c) for c in service.list_(session=session, actor=actor)]
+    return paginate([ConnectionRead.model_validate(c) for c in service.list_(session=session, actor=actor)], page)
 
 
 @router.post("/connections", response_model=ConnectionRead, status_code=201, responses=error_responses(409))
@@ -123,7 +125,9 @@ def start_sync(
     return SyncStarted(started=started, job_id=job_id)
 
 
-@router.get("/connections/{connection_id}/runs", response_model=list[SyncRunRead])
-def list_runs(session: SessionDep, actor: ApiUser, connection_id: ConnectionId) -> list[SyncRunRead]:
+@router.get("/connections/{connection_id}/runs", response_model=Page[SyncRunRead])
+def list_runs(session: SessionDep, actor: ApiUser, page: Pagination, connection_id: ConnectionId) -> Page[SyncRunRead]:
     """The connection's latest syncs, newest first."""
-    return [SyncRunRead.model_validate(r) for r in service.runs_of(session=session, actor=actor, connection_id=connection_id)]
+    return paginate(
+        [SyncRunRead.model_validate(r) for r in service.runs_of(session=session, actor=actor, connection_id=connection_id)], page
+    )

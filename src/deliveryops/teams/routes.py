@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.accounts.schemas import UserRead
+from deliveryops.schemas import Page, paginate
 from deliveryops.teams import service
 from deliveryops.teams.schemas import (
     GroupCreate,
@@ -19,6 +20,7 @@ from deliveryops.teams.schemas import (
     TeamUpdate,
 )
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 router = APIRouter(tags=["teams"], responses=error_responses(401, 403, 404, 422))
@@ -26,12 +28,14 @@ router = APIRouter(tags=["teams"], responses=error_responses(401, 403, 404, 422)
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-@router.get("/teams", response_model=list[TeamRead])
+@router.get("/teams", response_model=Page[TeamRead])
 def list_teams(
-    session: SessionDep, actor: ApiUser, group_id: int | None = Query(default=None, ge=1, le=2**31 - 1)
-) -> list[TeamRead]:
+    session: SessionDep, actor: ApiUser, page: Pagination, group_id: int | None = Query(default=None, ge=1, le=2**31 - 1)
+) -> Page[TeamRead]:
     """The teams the caller may see."""
-    return [TeamRead.model_validate(t) for t in service.list_teams(session=session, actor=actor, group_id=group_id)]
+    return paginate(
+        [TeamRead.model_validate(t) for t in service.list_teams(session=session, actor=actor, group_id=group_id)], page
+    )
 
 
 @router.post("/teams", response_model=TeamRead, status_code=201, responses=error_responses(409))
@@ -53,14 +57,17 @@ def update_team(body: TeamUpdate, session: SessionDep, actor: ApiUser, team_id: 
     return TeamRead.model_validate(team)
 
 
-@router.get("/teams/{team_id}/members", response_model=list[MemberRead])
-def list_members(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[MemberRead]:
+@router.get("/teams/{team_id}/members", response_model=Page[MemberRead])
+def list_members(session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[MemberRead]:
     """The people in a team."""
     team = service.get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    return [
-        MemberRead(user=UserRead.model_validate(m.user), team_role=m.team_role)
-        for m in service.members_of(session=session, team=team)
-    ]
+    return paginate(
+        [
+            MemberRead(user=UserRead.model_validate(m.user), team_role=m.team_role)
+            for m in service.members_of(session=session, team=team)
+        ],
+        page,
+    )
 
 
 @router.post("/teams/{team_id}/members", response_model=MemberRead, status_code=201)
@@ -87,10 +94,10 @@ def remove_member(session: SessionDep, actor: ApiUser, team_id: IdPath, user_id:
     return Response(status_code=204)
 
 
-@router.get("/groups", response_model=list[GroupRead])
-def list_groups(session: SessionDep, actor: ApiUser) -> list[GroupRead]:
+@router.get("/groups", response_model=Page[GroupRead])
+def list_groups(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[GroupRead]:
     """The groups the caller may see."""
-    return [GroupRead.of(g) for g in service.list_groups(session=session, actor=actor)]
+    return paginate([GroupRead.of(g) for g in service.list_groups(session=session, actor=actor)], page)
 
 
 @router.post("/groups", response_model=GroupRead, status_code=201, responses=error_responses(409))

@@ -8,14 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from deliveryops import jobs
 from deliveryops.accounts.dependencies import ApiUser
+from deliveryops.db import fetch_page
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.jobs.schemas import JobRead
+from deliveryops.schemas import Page, paginate
 from deliveryops.teams.service import can_manage_team, get_team_or_raise
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 from deliveryops.work import service, workflow
 from deliveryops.work.jobs import import_job_of_team, start_import
@@ -25,7 +28,6 @@ from deliveryops.work.schemas import (
     ImportRunRead,
     WorkflowStatusRead,
     WorkflowWrite,
-    WorkItemPage,
     WorkItemRead,
 )
 
@@ -57,11 +59,11 @@ def write_workflow(body: WorkflowWrite, session: SessionDep, actor: ApiUser, tea
     return _workflow_read(session, team_id, actor)
 
 
-@router.get("/teams/{team_id}/imports", response_model=list[ImportRunRead])
-def list_imports(session: SessionDep, actor: ApiUser, team_id: TeamId) -> list[ImportRunRead]:
+@router.get("/teams/{team_id}/imports", response_model=Page[ImportRunRead])
+def list_imports(session: SessionDep, actor: ApiUser, page: Pagination, team_id: TeamId) -> Page[ImportRunRead]:
     """The team's latest imports, newest first."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    return [ImportRunRead.model_validate(run) for run in service.list_imports(session=session, team=team)]
+    return paginate([ImportRunRead.model_validate(run) for run in service.list_imports(session=session, team=team)], page)
 
 
 @router.post(
@@ -144,22 +146,21 @@ def cancel_import_job(session: SessionDep, actor: ApiUser, team_id: TeamId, job_
     return JobRead.model_validate(jobs.cancel(session=session, job_id=found.id))
 
 
-@router.get("/teams/{team_id}/items", response_model=WorkItemPage)
+@router.get("/teams/{team_id}/items", response_model=Page[WorkItemRead])
 def list_items(
     session: SessionDep,
     actor: ApiUser,
+    page: Pagination,
     team_id: TeamId,
     status: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> WorkItemPage:
+) -> Page[WorkItemRead]:
     """The team's work items, newest first, optionally in one current status."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    where = [WorkItem.team_id == team.id]
+    statement = select(WorkItem).where(WorkItem.team_id == team.id)
     if status is not None:
-        where.append(WorkItem.current_status == status)
-    total = session.scalar(select(func.count()).select_from(WorkItem).where(*where)) or 0
-    rows = session.scalars(
-        select(WorkItem).where(*where).order_by(WorkItem.created_at.desc(), WorkItem.id.desc()).limit(limit).offset(offset)
+        statement = statement.where(WorkItem.current_status == status)
+    statement = statement.order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
+    rows, total = fetch_page(session, statement, limit=page.limit, offset=page.offset)
+    return Page[WorkItemRead](
+        items=[WorkItemRead.model_validate(row) for row in rows], total=total, limit=page.limit, offset=page.offset
     )
-    return WorkItemPage(total=total, items=[WorkItemRead.model_validate(row) for row in rows])

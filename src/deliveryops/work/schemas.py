@@ -74,10 +74,3 @@ class WorkItemRead(BaseModel):
     parent_key: str | None
     labels: list[str]
     history_is_estimated: bool
-
-
-class WorkItemPage(BaseModel):
-    """A page of work items."""
-
-    total: int
-    items: list[WorkItemRead]

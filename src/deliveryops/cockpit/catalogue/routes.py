@@ -34,8 +34,10 @@ from deliveryops.cockpit.catalogue.schemas import (
 from deliveryops.cockpit.checks import CheckResult, wip_limit_of
 from deliveryops.cockpit.models import CatalogueEntry, EntryKind
 from deliveryops.errors import PermissionDeniedError
+from deliveryops.schemas import Page, paginate
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, team_ids_of
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 __all__ = ["api"]
@@ -91,12 +93,14 @@ def _detail(session: Session, actor: ApiUser, entry: CatalogueEntry) -> EntryDet
     )
 
 
-@api.get("/cockpit/catalogue", response_model=list[EntryRead])
+@api.get("/cockpit/catalogue", response_model=Page[EntryRead])
 def list_entries(
-    session: SessionDep, actor: ApiUser, kind: EntryKind | None = None, active_only: bool = False
-) -> list[EntryRead]:
+    session: SessionDep, actor: ApiUser, page: Pagination, kind: EntryKind | None = None, active_only: bool = False
+) -> Page[EntryRead]:
     """The catalogue: tools, then practices, by name."""
-    return [EntryRead.model_validate(e) for e in catalogue.list_entries(session=session, kind=kind, active_only=active_only)]
+    return paginate(
+        [EntryRead.model_validate(e) for e in catalogue.list_entries(session=session, kind=kind, active_only=active_only)], page
+    )
 
 
 @api.post("/cockpit/catalogue", response_model=EntryRead, status_code=201)
@@ -117,13 +121,14 @@ def create_entry(body: EntryWrite, session: SessionDep, actor: ApiUser) -> Entry
     return EntryRead.model_validate(entry)
 
 
-@api.get("/cockpit/catalogue/checks", response_model=list[TeamCheckRead])
+@api.get("/cockpit/catalogue/checks", response_model=Page[TeamCheckRead])
 def read_checks(
     session: SessionDep,
     actor: ApiUser,
+    page: Pagination,
     entry_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     team_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-) -> list[TeamCheckRead]:
+) -> Page[TeamCheckRead]:
     """Every team's data check of every active entry that has one, with its evidence and how sure it is.
 
     Same audience as the adoption matrix (a delivery manager gets their teams); filter by entry or team.
@@ -135,7 +140,7 @@ def read_checks(
         if allowed is not None and team.id not in allowed:
             raise PermissionDeniedError("You can see the checks of the teams you manage only.")
         team_ids = [team.id]
-    return _team_checks(adoption.matrix(session, team_ids=team_ids), entry_id)
+    return paginate(_team_checks(adoption.matrix(session, team_ids=team_ids), entry_id), page)
 
 
 def _team_checks(result: adoption.AdoptionMatrix, entry_id: int | None) -> list[TeamCheckRead]:
@@ -260,11 +265,11 @@ def record_held(body: HeldWrite, session: SessionDep, actor: ApiUser, team_id: I
     return HeldRead.model_validate(row)
 
 
-@api.get("/teams/{team_id}/practices/held", response_model=list[HeldRead])
-def read_held(session: SessionDep, actor: ApiUser, team_id: IdPath) -> list[HeldRead]:
+@api.get("/teams/{team_id}/practices/held", response_model=Page[HeldRead])
+def read_held(session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[HeldRead]:
     """The team's sessions recorded as held outside DeliveryOps, newest first."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    return [HeldRead.model_validate(r) for r in adoption.held_sessions(session=session, team_id=team.id)]
+    return paginate([HeldRead.model_validate(r) for r in adoption.held_sessions(session=session, team_id=team.id)], page)
 
 
 @api.put("/impediments/{impediment_id}/tool", response_model=ToolRead)
