@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, parse_date, session_scope
+from deliveryops.cli.output import emit
 from deliveryops.dora import service
 from deliveryops.dora.csv_formats import import_csv, preview_csv
 from deliveryops.dora.schemas import ImportResult
@@ -84,11 +85,7 @@ def report(
             text = report_csv(found)
         else:
             text = report_html(found)
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-    else:
-        output.write_text(text, encoding="utf-8")
-        console.print(f"Wrote {output}.", highlight=False)
+    emit(text, output)
 
 
 class ImportFormat(StrEnum):

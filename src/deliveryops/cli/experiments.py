@@ -27,6 +27,7 @@ from deliveryops.analytics.experiments import (
     sample_size_proportions,
 )
 from deliveryops.cli.common import CliError, console, friendly_errors
+from deliveryops.cli.output import emit
 from deliveryops.experiments.stats_csv import StatisticsFile, read_statistics
 
 __all__ = ["analysis_dict", "analysis_html", "experiments_app"]
@@ -262,14 +263,6 @@ def _weights(text: str | None, count: int) -> tuple[float, ...] | None:
     return weights
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-        return
-    output.write_text(text, encoding="utf-8")
-    console.print(f"Wrote {output}.", highlight=False)
-
-
 @experiments_app.command("analyse")
 @friendly_errors
 def analyse_command(
@@ -346,7 +339,7 @@ def analyse_command(
         text = json.dumps(analysis_dict(statistics, analysis, over_time), indent=2) + "\n"
     else:
         text = analysis_html(statistics, analysis, over_time)
-    _emit(text, output)
+    emit(text, output)
 
 
 @experiments_app.command("power")

@@ -16,6 +16,7 @@ from deliveryops.cli.output import (
     OffsetOption,
     OutputFormat,
     TextFormat,
+    emit,
     page_params,
     print_json,
     print_page,
@@ -61,14 +62,6 @@ class ReportFormat(StrEnum):
     JSON = "json"
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-        return
-    output.write_text(text, encoding="utf-8")
-    console.print(f"Wrote {output}.", highlight=False)
-
-
 @flow_app.command("report")
 @friendly_errors
 def flow_report(
@@ -105,7 +98,7 @@ def flow_report(
             from deliveryops.flow.html_report import standalone_report  # noqa: PLC0415 (templates only for html)
 
             text = standalone_report(found, query, summary)
-    _emit(text, output)
+    emit(text, output)
 
 
 ITEM_COLUMNS: list[Column[FlowItemRead]] = [
