@@ -26,6 +26,7 @@ __all__ = [
     "LimitOption",
     "OffsetOption",
     "OutputFormat",
+    "ReportFormat",
     "TextFormat",
     "emit",
     "page_params",
@@ -48,6 +49,14 @@ class TextFormat(StrEnum):
 
     JSON = "json"
     TEXT = "text"
+
+
+class ReportFormat(StrEnum):
+    """How a report command writes its report: a self-contained page, a table of rows, or the API's JSON."""
+
+    HTML = "html"
+    CSV = "csv"
+    JSON = "json"
 
 
 FormatOption = Annotated[
