@@ -249,6 +249,8 @@ def test_impediment_clusters_synonyms_and_blockers_from_the_cli(demo_url: str) -
     assert added.exit_code == 0, added.output
     assert "DWH" in added.output
     assert "change advisory board" in added.output  # the demo's own
+    as_json = runner.invoke(app, ["impediments", "synonyms", "--format", "json", "--database", demo_url])
+    assert {"DWH": "data warehouse"}.items() <= {row["term"]: row["meaning"] for row in json.loads(as_json.output)}.items()
     wrong = runner.invoke(app, ["impediments", "synonyms", "--add", "DWH", "--database", demo_url])
     assert wrong.exit_code == 1
     assert "--add takes TERM=MEANING, e.g. 'CAB=change advisory board'." in " ".join(wrong.output.split())

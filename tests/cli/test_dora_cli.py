@@ -76,7 +76,14 @@ def test_mistakes_are_one_line(db_url: str, tmp_path: Path) -> None:
     backwards = runner.invoke(
         app, ["dora", "report", "--team", "shop", "--from", "2026-03-10", "--to", "2026-03-01", "--database", db_url]
     )
-    assert "The period starts after it ends. (start: Must be on or before the end.)" in backwards.output
+    assert json.loads(backwards.output)["error"] == {  # json, the default format: the API's error body
+        "code": "validation_failed",
+        "message": "The period starts after it ends.",
+        "details": {"fields": {"start": "Must be on or before the end."}},
+    }
+    backwards_args = ["dora", "report", "--team", "shop", "--from", "2026-03-10", "--to", "2026-03-01"]
+    as_text = runner.invoke(app, [*backwards_args, "--format", "csv", "--database", db_url])
+    assert "The period starts after it ends. (start: Must be on or before the end.)" in as_text.output
     bad_file = tmp_path / "bad.csv"
     bad_file.write_text("id,title,created_at\nI-9,Down,tomorrow\n", encoding="utf-8")
     bad = runner.invoke(app, ["dora", "import", "incidents", str(bad_file), "--team", "shop", "--database", db_url])

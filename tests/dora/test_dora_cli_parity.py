@@ -9,7 +9,7 @@ import pytest
 
 from deliveryops.accounts.models import Role
 from tests.factories import make_user
-from tests.parity import Parity, api_error
+from tests.parity import Parity, api_error, cli_error
 
 pytestmark = pytest.mark.slow  # one throwaway database per database kind, shared by the module
 
@@ -46,8 +46,10 @@ def test_as_of_outside_the_history_names_the_field(parity: Parity, shop: tuple[i
         assert api.status_code == 422
         message = api_error(api)["details"]["fields"]["as_of"]
         assert says in message
-        cli = parity.cli("dora", "report", "--team", "shop", "--as-of", day)
-        assert cli.exit_code == 1
-        assert message in " ".join(cli.output.split())
+        cli = parity.cli("dora", "report", "--team", "shop", "--as-of", day)  # json by default: the API's error body
+        assert cli_error(cli) == api_error(api)
+        text = parity.cli("dora", "report", "--team", "shop", "--as-of", day, "--format", "csv")
+        assert text.exit_code == 1
+        assert message in " ".join(text.output.split())
     late = parity.api.get(f"/api/v1/teams/{team_id}/dora?as_of=2026-03-15&end=2026-03-20", headers=headers)
     assert api_error(late)["details"]["fields"] == {"end": "The end is after as_of: choose an end on or before it."}

@@ -77,9 +77,17 @@ def test_forecast_when_as_of_with_a_target_date_is_the_api_answer(parity: Parity
     assert cli["start_date"] == AS_OF
     assert cli["window_end"] == "2026-03-04"
     assert cli["probability_by_target"] is not None
+    text = parity.cli(
+        *("forecast", "when", "--team", team.slug, "--items", "10", "--seed", "7", "--window", "30"),
+        *("--target-date", "2026-03-20", "--as-of", AS_OF, "--format", "text"),
+    )
+    assert text.exit_code == 0, text.output
+    assert f"Chance of finishing by 2026-03-20: {cli['probability_by_target']:.0%}" in text.output
+    assert "A what-if" in text.output
     committed = parity.cli("forecast", "when", "--team", team.slug, "--items", "10", "--as-of", AS_OF, "--commit")
-    assert committed.exit_code == 1
-    assert "cannot be committed" in committed.output
+    assert cli_error(committed)["details"]["fields"] == {
+        "as_of": "A forecast as of an earlier day is a what-if: it cannot be committed."
+    }
 
 
 def test_forecast_how_many_as_of_is_the_api_answer(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:

@@ -47,16 +47,16 @@ def domain_error_text(exc: DomainError) -> str:
 
 
 def _wants_json(output_format: object) -> bool:
-    from deliveryops.cli.output import OutputFormat, TextFormat  # noqa: PLC0415 (output imports this module)
+    from deliveryops.cli.output import OutputFormat, ReportFormat, TextFormat  # noqa: PLC0415 (output imports this module)
 
-    return output_format is OutputFormat.JSON or output_format is TextFormat.JSON
+    return any(output_format is json for json in (OutputFormat.JSON, ReportFormat.JSON, TextFormat.JSON))
 
 
 def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn expected errors into one clear line and a non-zero exit (no traceback).
 
     A domain error prints the API's message. Under ``--format json`` (an ``output_format`` argument of
-    :class:`deliveryops.cli.output.OutputFormat` or ``TextFormat``) it prints the API's error body instead,
+    :class:`deliveryops.cli.output.OutputFormat`, ``ReportFormat`` or ``TextFormat``) it prints the API's error body instead,
     ``{"error": {"code", "message", "details"}}``. A model that breaks a rule reads as the API's error.
     """
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, parse_date, session_scope
+from deliveryops.cli.output import ReportFormat, emit
 from deliveryops.dora import service
 from deliveryops.dora.csv_formats import import_csv, preview_csv
 from deliveryops.dora.schemas import ImportResult
@@ -22,14 +23,6 @@ dora_app.add_typer(import_app, name="import")
 
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 TeamOption = Annotated[str, typer.Option("--team", help="Name or slug of the team.")]
-
-
-class ReportFormat(StrEnum):
-    """Output formats of `dora report`."""
-
-    HTML = "html"
-    CSV = "csv"
-    JSON = "json"
 
 
 class Period(StrEnum):
@@ -52,7 +45,7 @@ def report(
         str | None,
         typer.Option("--as-of", help="Evaluate as if today were this day, YYYY-MM-DD: the default period ends there."),
     ] = None,
-    report_format: Annotated[
+    output_format: Annotated[
         ReportFormat, typer.Option("--format", help="html, csv (one row per period) or json (as GET .../dora).")
     ] = ReportFormat.JSON,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
@@ -78,17 +71,13 @@ def report(
             found = service.group_report(
                 session=session, actor=None, group_id=chosen.id, start=first, end=last, period=period.value
             )
-        if report_format is ReportFormat.JSON:
+        if output_format is ReportFormat.JSON:
             text = report_json(found)
-        elif report_format is ReportFormat.CSV:
+        elif output_format is ReportFormat.CSV:
             text = report_csv(found)
         else:
             text = report_html(found)
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-    else:
-        output.write_text(text, encoding="utf-8")
-        console.print(f"Wrote {output}.", highlight=False)
+    emit(text, output)
 
 
 class ImportFormat(StrEnum):

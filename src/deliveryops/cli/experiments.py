@@ -32,13 +32,13 @@ from deliveryops.analytics.experiments import (
 )
 from deliveryops.cli import output
 from deliveryops.cli.common import CliError, build, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import emit
 from deliveryops.experiments import service
 from deliveryops.experiments.models import Decision, ExperimentStatus
 from deliveryops.experiments.schemas import ExperimentCreate, ExperimentFilter, ExperimentRead
 from deliveryops.experiments.stats_csv import StatisticsFile, read_statistics
 from deliveryops.schemas import DEFAULT_LIMIT
-from deliveryops.teams.models import Team
-from deliveryops.teams.service import get_team_or_raise, slugify
+from deliveryops.teams.service import find_team, get_team_or_raise, slugify
 
 __all__ = ["analysis_dict", "analysis_html", "experiments_app"]
 
@@ -276,14 +276,6 @@ def _weights(text: str | None, count: int) -> tuple[float, ...] | None:
     return weights
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-        return
-    output.write_text(text, encoding="utf-8")
-    console.print(f"Wrote {output}.", highlight=False)
-
-
 @experiments_app.command("analyse")
 @friendly_errors
 def analyse_command(
@@ -360,7 +352,7 @@ def analyse_command(
         text = json.dumps(analysis_dict(statistics, analysis, over_time), indent=2) + "\n"
     else:
         text = analysis_html(statistics, analysis, over_time)
-    _emit(text, output)
+    emit(text, output)
 
 
 @experiments_app.command("power")
@@ -460,10 +452,7 @@ def _team_id(session: Session, actor: User | None, name: str) -> int:
     """The id of the team named ``name`` (its name or slug), if ``actor`` may see it."""
     if actor is not None:
         return get_team_or_raise(session=session, actor=actor, slug=slugify(name)).id
-    team_id = session.scalar(select(Team.id).where((Team.name == name) | (Team.slug == name)))
-    if team_id is None:
-        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
-    return team_id
+    return find_team(session, name).id
 
 
 LIBRARY_COLUMNS: list[output.Column[ExperimentRead]] = [

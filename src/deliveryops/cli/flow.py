@@ -15,7 +15,9 @@ from deliveryops.cli.output import (
     LimitOption,
     OffsetOption,
     OutputFormat,
+    ReportFormat,
     TextFormat,
+    emit,
     page_params,
     print_json,
     print_page,
@@ -53,22 +55,6 @@ ForecastFormatOption = Annotated[
 ]
 
 
-class ReportFormat(StrEnum):
-    """Output formats of `flow report`."""
-
-    HTML = "html"
-    CSV = "csv"
-    JSON = "json"
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-        return
-    output.write_text(text, encoding="utf-8")
-    console.print(f"Wrote {output}.", highlight=False)
-
-
 @flow_app.command("report")
 @friendly_errors
 def flow_report(
@@ -79,7 +65,7 @@ def flow_report(
         Literal["day", "week"], typer.Option("--freq", help="Buckets of throughput and net flow: day or week.")
     ] = "week",
     as_of: AsOfOption = None,
-    report_format: Annotated[
+    output_format: Annotated[
         ReportFormat, typer.Option("--format", help="html, csv (one row per item) or json (as GET .../flow).")
     ] = ReportFormat.JSON,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
@@ -96,16 +82,16 @@ def flow_report(
             freq=freq,
             as_of=parse_date(as_of, "--as-of"),
         )
-        if report_format is ReportFormat.JSON:
+        if output_format is ReportFormat.JSON:
             flow = FlowRead(**summary_dict(summary, query, team=found.name, time_zone=found.time_zone))
             text = flow.model_dump_json(indent=2)
-        elif report_format is ReportFormat.CSV:
+        elif output_format is ReportFormat.CSV:
             text = items_csv(summary)
         else:
             from deliveryops.flow.html_report import standalone_report  # noqa: PLC0415 (templates only for html)
 
             text = standalone_report(found, query, summary)
-    _emit(text, output)
+    emit(text, output)
 
 
 ITEM_COLUMNS: list[Column[FlowItemRead]] = [

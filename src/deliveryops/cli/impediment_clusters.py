@@ -5,18 +5,20 @@ The commands are registered on the ``impediments`` group by :mod:`deliveryops.cl
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
+from pydantic import RootModel
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import select
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import FormatOption, OutputFormat, print_json
 from deliveryops.impediments import blockers, clusters, decisions, embeddings
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.models import Synonym
+from deliveryops.impediments.schemas import ClusterSummaryRead, SynonymRead
 from deliveryops.teams.service import list_teams
 
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
@@ -25,12 +27,10 @@ DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database
 @friendly_errors
 def list_clusters(
     propose: Annotated[bool, typer.Option("--propose/--no-propose", help="Look for new clusters first.")] = True,
-    output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
     """List cross-team clusters with their teams, impediments and blocked days (new members join, never duplicated)."""
-    if output not in ("table", "json"):
-        raise CliError(f"--format must be table or json, got {output!r}.")
     settings = load_settings(database)
     with session_scope(settings) as session:
         if propose:
@@ -39,32 +39,25 @@ def list_clusters(
         for cluster in clusters.list_(session, actor=None):
             members = clusters.members_of(session, cluster)
             rows.append(
-                {
-                    "id": cluster.id,
-                    "title": cluster.title,
-                    "status": cluster.status,
-                    "teams": len({m.team_id for m in members}),
-                    "impediments": len(members),
-                    "blocked_days": round(sum(blocked_days(session, members).values()), 1),
-                    "auto_escalated": cluster.auto_escalated,
-                }
+                ClusterSummaryRead(
+                    id=cluster.id,
+                    title=cluster.title,
+                    status=cluster.status,
+                    teams=len({m.team_id for m in members}),
+                    impediments=len(members),
+                    blocked_days=round(sum(blocked_days(session, members).values()), 1),
+                    auto_escalated=cluster.auto_escalated,
+                )
             )
-        if output == "json":
-            console.print_json(json.dumps(rows))
+        if output_format is OutputFormat.JSON:
+            print_json(RootModel[list[ClusterSummaryRead]](rows))
             return
         if not rows:
             console.print("No cross-team clusters.")
             return
         table = Table("Id", "Cluster", "Status", "Teams", "Impediments", "Blocked days")
         for row in rows:
-            table.add_row(
-                str(row["id"]),
-                str(row["title"]),
-                str(row["status"]),
-                str(row["teams"]),
-                str(row["impediments"]),
-                f"{row['blocked_days']:.1f}",
-            )
+            table.add_row(str(row.id), row.title, row.status, str(row.teams), str(row.impediments), f"{row.blocked_days:.1f}")
         console.print(table)
 
 
@@ -72,6 +65,7 @@ def list_clusters(
 def synonyms(
     add: Annotated[str | None, typer.Option("--add", help="TERM=MEANING, e.g. 'CAB=change advisory board'.")] = None,
     remove: Annotated[str | None, typer.Option("--remove", help="A term to remove.")] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
     """List the organisation's synonyms that the similarity reads; add or remove one."""
@@ -87,6 +81,9 @@ def synonyms(
                 raise CliError(f"No synonym {remove.strip()!r}.")
             decisions.remove_synonym(session, actor=None, synonym_id=found.id)
         rows = decisions.list_synonyms(session)
+        if output_format is OutputFormat.JSON:
+            print_json(RootModel[list[SynonymRead]]([SynonymRead.model_validate(row) for row in rows]))
+            return
         if not rows:
             console.print("No synonyms.")
             return

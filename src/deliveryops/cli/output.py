@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 import typer
@@ -25,7 +26,9 @@ __all__ = [
     "LimitOption",
     "OffsetOption",
     "OutputFormat",
+    "ReportFormat",
     "TextFormat",
+    "emit",
     "page_params",
     "print_json",
     "print_page",
@@ -46,6 +49,14 @@ class TextFormat(StrEnum):
 
     JSON = "json"
     TEXT = "text"
+
+
+class ReportFormat(StrEnum):
+    """How a report command writes its report: a self-contained page, a table of rows, or the API's JSON."""
+
+    HTML = "html"
+    CSV = "csv"
+    JSON = "json"
 
 
 FormatOption = Annotated[
@@ -69,6 +80,15 @@ class Column(Generic[T]):
 
     header: str
     cell: Callable[[T], Any]
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Print a report on standard output, or write it to ``output`` and say so."""
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"Wrote {output}.", highlight=False)
 
 
 def print_json(model: BaseModel) -> None:

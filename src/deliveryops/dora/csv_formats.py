@@ -31,6 +31,7 @@ from deliveryops.schemas import is_web_url
 from deliveryops.teams.models import Team
 from deliveryops.work.importing import import_changes
 
+UTC_ZONE = ZoneInfo("UTC")
 __all__ = [
     "COLUMNS",
     "CsvFormatError",
@@ -186,9 +187,9 @@ def _check_unique(reader: _Reader, rows: list[_Row], key: Callable[[_Row], objec
             seen[value] = row.line
 
 
-def parse_deployments(content: str, *, time_zone: str = "UTC", file_name: str = "") -> list[DeploymentRecord]:
+def parse_deployments(content: str, *, zone: ZoneInfo = UTC_ZONE, file_name: str = "") -> list[DeploymentRecord]:
     """Read a deployments CSV, or raise :class:`CsvFormatError` listing every problem by line and column."""
-    reader = _Reader(ZoneInfo(time_zone))
+    reader = _Reader(zone)
     rows = _rows(content, "deployments", reader)
     _check_unique(reader, rows, lambda row: (row.values.get("repository", "").strip(), row.values.get("id", "").strip()), "id")
     records: list[DeploymentRecord] = []
@@ -227,9 +228,9 @@ def parse_deployments(content: str, *, time_zone: str = "UTC", file_name: str = 
     return records
 
 
-def parse_changes(content: str, *, time_zone: str = "UTC", file_name: str = "") -> list[ChangeRecord]:
+def parse_changes(content: str, *, zone: ZoneInfo = UTC_ZONE, file_name: str = "") -> list[ChangeRecord]:
     """Read a changes (pull requests) CSV, or raise :class:`CsvFormatError`."""
-    reader = _Reader(ZoneInfo(time_zone))
+    reader = _Reader(zone)
     rows = _rows(content, "changes", reader)
     _check_unique(
         reader, rows, lambda row: (row.values.get("repository", "").strip(), row.values.get("number", "").strip()), "number"
@@ -264,9 +265,9 @@ def parse_changes(content: str, *, time_zone: str = "UTC", file_name: str = "") 
     return records
 
 
-def parse_incidents(content: str, *, time_zone: str = "UTC", file_name: str = "") -> list[IncidentRecord]:
+def parse_incidents(content: str, *, zone: ZoneInfo = UTC_ZONE, file_name: str = "") -> list[IncidentRecord]:
     """Read an incidents CSV, or raise :class:`CsvFormatError`."""
-    reader = _Reader(ZoneInfo(time_zone))
+    reader = _Reader(zone)
     rows = _rows(content, "incidents", reader)
     _check_unique(reader, rows, lambda row: row.values.get("id", "").strip(), "id")
     records: list[IncidentRecord] = []
@@ -332,7 +333,7 @@ def import_csv(
     else:
         text = content
     if kind == "deployments":
-        deployments = parse_deployments(text, time_zone=team.time_zone, file_name=file_name)
+        deployments = parse_deployments(text, zone=team.zone, file_name=file_name)
         return _outcomes_in_batches(
             deployments,
             lambda batch: import_deployments(
@@ -341,12 +342,12 @@ def import_csv(
             progress,
         )
     if kind == "changes":
-        changes = parse_changes(text, time_zone=team.time_zone, file_name=file_name)
+        changes = parse_changes(text, zone=team.zone, file_name=file_name)
         written = _in_batches(changes, lambda batch: import_changes(session=session, team=team, changes=batch), progress)
         relink_changes(session, team=team, repositories={change.repository for change in changes})
         return ImportOutcome(written=written)
     if kind == "incidents":
-        incidents = parse_incidents(text, time_zone=team.time_zone, file_name=file_name)
+        incidents = parse_incidents(text, zone=team.zone, file_name=file_name)
         return _outcomes_in_batches(
             incidents,
             lambda batch: import_incidents(

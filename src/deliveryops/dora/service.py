@@ -108,7 +108,7 @@ def report_period(
         ValidationFailedError: the period runs backwards or out of range; ``as_of`` is in the future, before
             the teams' first deployment or incident, or before the period's end (fields ``start``, ``end``, ``as_of``).
     """
-    zone = ZoneInfo(teams[0].time_zone if teams else "UTC")
+    zone = teams[0].zone if teams else ZoneInfo("UTC")
     today = utcnow().astimezone(zone).date()
     if as_of is None:
         return default_period(today, start, end)
@@ -134,8 +134,8 @@ def report_period(
 
 def group_today(group: Group) -> date:
     """Today in the zone of the group's first team (UTC for a group without teams)."""
-    zone = group.teams[0].time_zone if group.teams else "UTC"
-    return utcnow().astimezone(ZoneInfo(zone)).date()
+    zone = group.teams[0].zone if group.teams else ZoneInfo("UTC")
+    return utcnow().astimezone(zone).date()
 
 
 def production_environments(session: Session, team_id: int) -> tuple[str, ...]:

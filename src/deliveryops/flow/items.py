@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -54,10 +53,10 @@ def flow_items(
         One page of items; the total counts every item of the period.
     """
     now = now or utcnow()
-    _team, query, summary, data = service.team_flow(
+    team, query, summary, data = service.team_flow(
         session=session, actor=actor, team_id=team_id, start=start, end=end, types=types, as_of=as_of, now=now
     )
-    instant = min(end_of_day(summary.today, ZoneInfo(data.tz)), now)
+    instant = min(end_of_day(summary.today, team.zone), now)
     timeline = summary.timeline.filter(
         pl.col("started_date").is_not_null()
         & (pl.col("started_date") <= query.end)

@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import select
@@ -74,7 +73,7 @@ def _team(session: Session, actor: User | None, team_id: int) -> Team:
 
 def today_in(team: Team, now: datetime | None = None) -> date:
     """Today's date in the team's time zone."""
-    return (now or utcnow()).astimezone(ZoneInfo(team.time_zone)).date()
+    return (now or utcnow()).astimezone(team.zone).date()
 
 
 def default_types(data: TeamData) -> list[str]:
@@ -151,7 +150,7 @@ def _history(session: Session, team: Team, as_of: date | None, now: datetime | N
     now = now or utcnow()
     if as_of is None:
         return data, now
-    at = resolve_as_of(data, ZoneInfo(team.time_zone), as_of, now)
+    at = resolve_as_of(data, team.zone, as_of, now)
     return known_at(data, at), at
 
 

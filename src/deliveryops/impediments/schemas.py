@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from deliveryops.impediments.models import Level, Severity, Status
 
@@ -146,3 +146,25 @@ class ReportRead(BaseModel):
     rows: list[ReportRowRead]
     by_level: list[LevelMedianRead]
     open_by_week: list[WeekOpenRead]
+
+
+class ClusterSummaryRead(BaseModel):
+    """A cross-team cluster: how many teams and impediments it holds and what they cost in blocked days."""
+
+    id: int
+    title: str
+    status: str
+    teams: int
+    impediments: int
+    blocked_days: float
+    auto_escalated: bool
+
+
+class SynonymRead(BaseModel):
+    """An organisation's own term and what it means, read by the similarity."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    term: str
+    meaning: str

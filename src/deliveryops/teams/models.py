@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -55,6 +56,11 @@ class Team(Base):
 
     group: Mapped[Group | None] = relationship(back_populates="teams")
     memberships: Mapped[list[Membership]] = relationship(back_populates="team", cascade="all, delete-orphan")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The team's time zone: ``time_zone`` is its IANA name as stored and shown, this the one type code uses."""
+        return ZoneInfo(self.time_zone)
 
 
 class Membership(Base):
