@@ -27,7 +27,7 @@ SCOPE = "all"
 
 def data_version(session: Session) -> str:
     """A version of everything detection reads: every team's data version, the mapped phrases, aliases, functions."""
-    teams = tuple(session.execute(select(Team.id, Team.data_version).order_by(Team.id)).tuples())
+    teams = tuple(tuple(row) for row in session.execute(select(Team.id, Team.data_version).order_by(Team.id)))
     counts = tuple(
         tuple(session.execute(select(func.count(), func.max(model.id))).one())
         for model in (DependencyLinkType, DependencyAlias, DependencyFunction, Change)

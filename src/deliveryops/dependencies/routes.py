@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from deliveryops.accounts.dependencies import ApiUser
@@ -121,7 +121,7 @@ def _app_key(request: Request) -> str:
 
 @detection_api.get(
     "/dependencies/export",
-    response_class=PlainTextResponse,
+    response_model=None,
     responses={200: {"content": {"text/csv": {}, "application/json": {}}, "description": "The file"}},
 )
 def export_dependencies(
