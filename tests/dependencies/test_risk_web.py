@@ -82,3 +82,18 @@ def test_at_risk_dependency_becomes_an_impediment_at_product_ops_once(session: S
     assert impediment.title == "Waiting on Payments: Refund API"
     assert "Payments delivers 'Refund API'" in impediment.events[-1].note
     assert risk.escalate_at_risk(session) == 0  # remembered
+
+
+def test_team_page_home_and_portfolio_show_dependencies_at_risk(client: TestClient, session: Session) -> None:
+    dependency, world = _world(session, needed_in=3)
+    login(client, world["app_dm"].email)
+    for url in ("/", f"/teams/{world['app'].slug}"):  # the requester's delivery manager
+        page = client.get(url)
+        assert "Dependencies at risk" in page.text, url
+        assert f'href="/dependencies/{dependency.id}"' in page.text, url
+    ops = make_user(session, role=Role.PRODUCT_OPS)
+    client.cookies.clear()
+    login(client, ops.email)
+    portfolio = client.get("/cockpit")
+    assert "Dependencies at risk" in portfolio.text
+    assert '0% <a href="/definitions#dependency-chance">chance</a>' in portfolio.text

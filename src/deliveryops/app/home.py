@@ -11,6 +11,7 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.similarity.blended import HELD_OUT_RATES
 from deliveryops.analytics.verdicts.reliability import published
 from deliveryops.coaching import service as coaching
+from deliveryops.dependencies import risk as dependency_risk
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
 from deliveryops.web.security import SessionDep
@@ -41,6 +42,8 @@ def home(request: Request, session: SessionDep, actor: PageUser) -> Response:
         context["coaching_insights"] = [
             (team, coaching.list_insights(session=session, actor=actor, team_id=team.id).active) for team in dm_teams
         ]
+        context["at_risk_dependencies"] = dependency_risk.at_risk(session, actor=actor, team_ids={t.id for t in dm_teams})
+        context["at_risk_scope"] = "of the teams you enable"
     if actor.role is Role.PRODUCT_OPS:
         context["coaching_teams"], context["coaching_counts"] = coaching.counts_by_kind(session=session, actor=actor)
     if actor.role is Role.ADMIN:
