@@ -97,3 +97,16 @@ def test_team_page_home_and_portfolio_show_dependencies_at_risk(client: TestClie
     portfolio = client.get("/cockpit")
     assert "Dependencies at risk" in portfolio.text
     assert '0% <a href="/definitions#dependency-chance">chance</a>' in portfolio.text
+
+
+def test_leadership_pack_lists_dependencies_at_risk(client: TestClient, session: Session) -> None:
+    dependency, _world_ = _world(session, needed_in=3)
+    leader = make_user(session, role=Role.LEADER)
+    pack = client.get("/api/v1/cockpit/leadership", headers=token_headers(session, leader)).json()
+    assert [(r["dependency"]["id"], r["chance_needed"]) for r in pack["dependencies_at_risk"]] == [(dependency.id, 0.0)]
+    login(client, leader.email)
+    page = client.get("/cockpit/leadership")
+    assert "Dependencies at risk" in page.text
+    assert f'href="/dependencies/{dependency.id}"' in page.text
+    pdf = client.get("/cockpit/leadership.pdf")
+    assert pdf.status_code == 200
