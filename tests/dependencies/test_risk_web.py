@@ -100,7 +100,7 @@ def test_team_page_home_and_portfolio_show_dependencies_at_risk(client: TestClie
 
 
 def test_leadership_pack_lists_dependencies_at_risk(client: TestClient, session: Session) -> None:
-    dependency, _world_ = _world(session, needed_in=3)
+    dependency, _ = _world(session, needed_in=3)
     leader = make_user(session, role=Role.LEADER)
     pack = client.get("/api/v1/cockpit/leadership", headers=token_headers(session, leader)).json()
     assert [(r["dependency"]["id"], r["chance_needed"]) for r in pack["dependencies_at_risk"]] == [(dependency.id, 0.0)]
