@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
+from deliveryops.cockpit.digest.service import build_digest
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk, service
 from deliveryops.dependencies.models import Dependency
@@ -110,3 +111,17 @@ def test_leadership_pack_lists_dependencies_at_risk(client: TestClient, session:
     assert f'href="/dependencies/{dependency.id}"' in page.text
     pdf = client.get("/cockpit/leadership.pdf")
     assert pdf.status_code == 200
+
+
+def test_weekly_digest_has_the_weeks_dependency_steps_and_those_at_risk(session: Session) -> None:
+    dependency, world = _world(session, needed_in=3)
+    digest = build_digest(session=session, user=world["app_dm"], now=utcnow() + timedelta(minutes=1))
+    changed = {s.key: s for s in digest.changed}["dependencies"]
+    needed = dependency.needed_by.isoformat()
+    assert [line.text for line in changed.lines] == [
+        f"App ← Payments: Refund API requested ({needed})",
+        f"App ← Payments: Refund API accepted ({needed})",
+    ]
+    attention = {s.key: s for s in digest.attention}["dependencies_at_risk"]
+    assert [line.href for line in attention.lines] == [f"/dependencies/{dependency.id}"]
+    assert "0% chance" in attention.lines[0].text
