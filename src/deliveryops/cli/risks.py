@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.cli.common import CliError, build, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import build, friendly_errors, load_settings, session_scope
+from deliveryops.cli.dependencies import DatabaseOption, _team
 from deliveryops.cli.output import (
     Column,
     FormatOption,
@@ -23,10 +23,8 @@ from deliveryops.risks import service
 from deliveryops.risks.models import Impact, RoamStatus
 from deliveryops.risks.schemas import RiskFilter, RiskRead, RiskWrite
 from deliveryops.schemas import DEFAULT_LIMIT
-from deliveryops.teams.models import Team
 
 risks_app = typer.Typer(help="The ROAM register of cross-team risks: list, add.", no_args_is_help=True)
-DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 TeamOption = Annotated[str | None, typer.Option(help="The team (name or slug).")]
 
 COLUMNS: list[Column[RiskRead]] = [
@@ -41,12 +39,7 @@ COLUMNS: list[Column[RiskRead]] = [
 
 
 def _team_id(session: Session, name: str | None) -> int | None:
-    if name is None:
-        return None
-    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
-    if team is None:
-        raise CliError(f"No team named {name!r}. See `deliveryops teams list`.")
-    return team.id
+    return _team(session, name).id if name else None
 
 
 @risks_app.command("list")
