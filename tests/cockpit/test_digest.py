@@ -193,7 +193,7 @@ def test_digest_page_refuses_members_and_api_answers(client: TestClient, session
     assert body["role"] == "product_ops"
     assert body["teams"] == ["Alpha", "Beta", "Delta", "Gamma"]
     # Built at the real "now", so only what does not move with the clock is asserted here.
-    assert [s["key"] for s in body["attention"]] == ["aging", "waiting", "overdue"]
+    assert [s["key"] for s in body["attention"]] == ["aging", "waiting", "overdue", "dependencies_at_risk"]
     assert [s["key"] for s in body["changed"]] == [
         "raised",
         "resolved",
@@ -205,6 +205,7 @@ def test_digest_page_refuses_members_and_api_answers(client: TestClient, session
         "throughput",
         "experiments",
         "adoption",
+        "dependencies",
     ]
 
 

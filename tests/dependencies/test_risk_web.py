@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
+from deliveryops.cockpit.digest.service import build_digest
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk, service
 from deliveryops.dependencies.models import Dependency
@@ -82,3 +83,45 @@ def test_at_risk_dependency_becomes_an_impediment_at_product_ops_once(session: S
     assert impediment.title == "Waiting on Payments: Refund API"
     assert "Payments delivers 'Refund API'" in impediment.events[-1].note
     assert risk.escalate_at_risk(session) == 0  # remembered
+
+
+def test_team_page_home_and_portfolio_show_dependencies_at_risk(client: TestClient, session: Session) -> None:
+    dependency, world = _world(session, needed_in=3)
+    login(client, world["app_dm"].email)
+    for url in ("/", f"/teams/{world['app'].slug}"):  # the requester's delivery manager
+        page = client.get(url)
+        assert "Dependencies at risk" in page.text, url
+        assert f'href="/dependencies/{dependency.id}"' in page.text, url
+    ops = make_user(session, role=Role.PRODUCT_OPS)
+    client.cookies.clear()
+    login(client, ops.email)
+    portfolio = client.get("/cockpit")
+    assert "Dependencies at risk" in portfolio.text
+    assert '0% <a href="/definitions#dependency-chance">chance</a>' in portfolio.text
+
+
+def test_leadership_pack_lists_dependencies_at_risk(client: TestClient, session: Session) -> None:
+    dependency, _ = _world(session, needed_in=3)
+    leader = make_user(session, role=Role.LEADER)
+    pack = client.get("/api/v1/cockpit/leadership", headers=token_headers(session, leader)).json()
+    assert [(r["dependency"]["id"], r["chance_needed"]) for r in pack["dependencies_at_risk"]] == [(dependency.id, 0.0)]
+    login(client, leader.email)
+    page = client.get("/cockpit/leadership")
+    assert "Dependencies at risk" in page.text
+    assert f'href="/dependencies/{dependency.id}"' in page.text
+    pdf = client.get("/cockpit/leadership.pdf")
+    assert pdf.status_code == 200
+
+
+def test_weekly_digest_has_the_weeks_dependency_steps_and_those_at_risk(session: Session) -> None:
+    dependency, world = _world(session, needed_in=3)
+    digest = build_digest(session=session, user=world["app_dm"], now=utcnow() + timedelta(minutes=1))
+    changed = {s.key: s for s in digest.changed}["dependencies"]
+    needed = dependency.needed_by.isoformat()
+    assert [line.text for line in changed.lines] == [
+        f"App ← Payments: Refund API requested ({needed})",
+        f"App ← Payments: Refund API accepted ({needed})",
+    ]
+    attention = {s.key: s for s in digest.attention}["dependencies_at_risk"]
+    assert [line.href for line in attention.lines] == [f"/dependencies/{dependency.id}"]
+    assert "0% chance" in attention.lines[0].text

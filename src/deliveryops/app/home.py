@@ -12,6 +12,7 @@ from deliveryops.analytics.similarity.blended import HELD_OUT_RATES
 from deliveryops.analytics.verdicts.reliability import published
 from deliveryops.coaching import service as coaching
 from deliveryops.db import utcnow
+from deliveryops.dependencies import risk as dependency_risk
 from deliveryops.outcomes.lead import lead
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
@@ -43,6 +44,8 @@ def home(request: Request, session: SessionDep, actor: PageUser) -> Response:
         context["coaching_insights"] = [
             (team, coaching.list_insights(session=session, actor=actor, team_id=team.id).active) for team in dm_teams
         ]
+        context["at_risk_dependencies"] = dependency_risk.at_risk(session, actor=actor, team_ids={t.id for t in dm_teams})
+        context["at_risk_scope"] = "of the teams you enable"
     if actor.role in (Role.LEADER, Role.PRODUCT_OPS):
         context["lead"] = lead(session, actor, today=utcnow().date())
     if actor.role is Role.PRODUCT_OPS:

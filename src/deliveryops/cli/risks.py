@@ -8,6 +8,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from deliveryops.cli.common import build, friendly_errors, load_settings, session_scope
+from deliveryops.cli.dependencies import DatabaseOption
 from deliveryops.cli.output import (
     Column,
     FormatOption,
@@ -25,7 +26,6 @@ from deliveryops.schemas import DEFAULT_LIMIT
 from deliveryops.teams.service import find_team
 
 risks_app = typer.Typer(help="The ROAM register of cross-team risks: list, add.", no_args_is_help=True)
-DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 TeamOption = Annotated[str | None, typer.Option(help="The team (name or slug).")]
 
 COLUMNS: list[Column[RiskRead]] = [

@@ -140,24 +140,19 @@ def reads(session: Session, risks: list[Risk], *, today: date | None = None) -> 
     dep_titles = dict(session.execute(select(Dependency.id, Dependency.title).where(Dependency.id.in_(dep_ids))).all())
     imp_titles = dict(session.execute(select(Impediment.id, Impediment.title).where(Impediment.id.in_(imp_ids))).all())
 
+    titles = {LinkKind.DEPENDENCY: dep_titles, LinkKind.IMPEDIMENT: imp_titles}
+    paths = {LinkKind.DEPENDENCY: "dependencies", LinkKind.IMPEDIMENT: "impediments"}
+
     def link_read(link: RiskLink) -> RiskLinkRead:
-        if link.kind is LinkKind.DEPENDENCY:
-            title = dep_titles.get(int(link.ref))
-            return RiskLinkRead(
-                kind=link.kind,
-                ref=link.ref,
-                label=f"Dependency {link.ref}: {title or 'deleted'}",
-                href=f"/dependencies/{link.ref}" if title else None,
-            )
-        if link.kind is LinkKind.IMPEDIMENT:
-            title = imp_titles.get(int(link.ref))
-            return RiskLinkRead(
-                kind=link.kind,
-                ref=link.ref,
-                label=f"Impediment {link.ref}: {title or 'deleted'}",
-                href=f"/impediments/{link.ref}" if title else None,
-            )
-        return RiskLinkRead(kind=link.kind, ref=link.ref, label=f"Epic {link.ref}", href=None)
+        if link.kind is LinkKind.EPIC:
+            return RiskLinkRead(kind=link.kind, ref=link.ref, label=f"Epic {link.ref}", href=None)
+        title = titles[link.kind].get(int(link.ref))
+        return RiskLinkRead(
+            kind=link.kind,
+            ref=link.ref,
+            label=f"{link.kind.value.capitalize()} {link.ref}: {title or 'deleted'}",
+            href=f"/{paths[link.kind]}/{link.ref}" if title else None,
+        )
 
     return [
         RiskRead(

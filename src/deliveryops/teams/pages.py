@@ -12,6 +12,7 @@ from sqlalchemy import select
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
+from deliveryops.dependencies import risk as dependency_risk
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.teams import service
 from deliveryops.teams.models import TeamRole
@@ -71,6 +72,8 @@ def _team_page(
             "transition_total": transitions,
             "last_import": next(iter(work.list_imports(session=session, team=team, limit=1)), None),
             "unmapped": [s.name for s in workflows.statuses_of(session, team) if s.category is None],
+            "at_risk_dependencies": dependency_risk.at_risk(session, actor=actor, team_ids={team.id}),
+            "at_risk_scope": f"of {team.name}",
         },
         status_code=status_code,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
@@ -23,6 +23,9 @@ from deliveryops.analytics.flow.metrics import sle, work_item_age
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.service import team_timeline
 from deliveryops.db import utcnow
+from deliveryops.dependencies import risk as dependency_risk
+from deliveryops.dependencies import service as dependency_service
+from deliveryops.dependencies.models import Dependency, DependencyEvent
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.flow.models import Forecast
 from deliveryops.flow.service import today_in
@@ -226,7 +229,33 @@ def _changed(session: Session, teams: list[Team], role: str, start: datetime, en
                 ],
             )
         )
+    sections.append(DigestSection("dependencies", "Dependencies", _dependency_changes(session, ids, start, end)))
     return sections
+
+
+def _dependency_changes(session: Session, team_ids: list[int], start: datetime, end: datetime) -> list[DigestLine]:
+    """Each negotiation step of the week on a dependency requested by or from the teams."""
+    if not team_ids:
+        return []
+    rows = session.execute(
+        select(DependencyEvent, Dependency)
+        .join(Dependency, Dependency.id == DependencyEvent.dependency_id)
+        .where(or_(Dependency.requester_team_id.in_(team_ids), Dependency.provider_team_id.in_(team_ids)))
+        .where(DependencyEvent.at > start, DependencyEvent.at <= end)
+        .order_by(DependencyEvent.at, DependencyEvent.id)
+    ).all()
+    reads = {r.id: r for r in dependency_service.reads(session, list({d.id: d for _e, d in rows}.values()), today=end.date())}
+    lines = []
+    for event, dependency in rows:
+        read = reads[dependency.id]
+        dated = f" ({event.on_date.isoformat()})" if event.on_date else ""
+        what = dependency_service.ACTION_LABELS.get(event.action, event.action)
+        lines.append(
+            DigestLine(
+                f"{read.requester_team} ← {read.provider}: {dependency.title} {what}{dated}", f"/dependencies/{dependency.id}"
+            )
+        )
+    return lines
 
 
 SIGNAL_WEEKS = 12  # the weeks before the digest's week whose natural process limits it is judged against
@@ -327,6 +356,18 @@ def _attention(session: Session, teams: list[Team], role: str, now: datetime) ->
         DigestSection("aging", "Items aging past the SLE", aging),
         DigestSection("waiting", f"Escalations waiting at {level.label}", waiting),
         DigestSection("overdue", "Overdue impediments", overdue),
+        DigestSection(
+            "dependencies_at_risk",
+            "Dependencies at risk",
+            [
+                DigestLine(
+                    f"{r.dependency.requester_team} ← {r.dependency.provider}: {r.dependency.title}, "
+                    f"{round((r.chance_needed or 0.0) * 100)}% chance by {r.dependency.needed_by.isoformat()}",
+                    f"/dependencies/{r.dependency.id}",
+                )
+                for r in dependency_risk.at_risk(session, actor=None, team_ids=set(ids), today=now.date())
+            ],
+        ),
     ]
 
 

@@ -170,6 +170,26 @@ def render_pdf(pack: LeadershipPack, *, base_url: str, compress: bool = True) ->
     else:
         pdf.para("No open epics with unfinished items.")
 
+    pdf.heading("Dependencies at risk")
+    if pack.dependencies_at_risk:
+        pdf.rows(
+            ["What is needed", "Requested by", "From", "Needed by", "Chance"],
+            [
+                [
+                    r.dependency.title,
+                    r.dependency.requester_team,
+                    r.dependency.provider,
+                    r.dependency.needed_by.isoformat(),
+                    f"{round((r.chance_needed or 0.0) * 100)}% (threshold {r.threshold}%)",
+                ]
+                for r in pack.dependencies_at_risk
+            ],
+            [65, 30, 30, 25, 30],
+        )
+        pdf.para("Chance of delivery: the provider team's own Monte Carlo forecast by the needed-by date.", size=8)
+    else:
+        pdf.para("No accepted dependency of these teams is below its requester's threshold.")
+
     pdf.heading("Experiments concluded, with their learnings")
     if pack.experiments is None:
         pdf.para("The experiment registry is not available in this installation.")

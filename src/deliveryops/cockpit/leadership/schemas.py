@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from deliveryops.cockpit.leadership import service as leadership
+from deliveryops.dependencies.risk import ChanceRead
 
 __all__ = [
     "AdoptionRead",
@@ -104,6 +105,9 @@ class PackRead(BaseModel):
     experiments: list[ExperimentRead] | None
     adoption: list[AdoptionRead] | None
     questions: list[QuestionRead]
+    dependencies_at_risk: list[ChanceRead] = Field(
+        default_factory=list, description="Accepted dependencies of these teams whose chance of delivery is below the threshold"
+    )
 
 
 def pack_read(pack: leadership.LeadershipPack) -> PackRead:
@@ -171,4 +175,5 @@ def pack_read(pack: leadership.LeadershipPack) -> PackRead:
         questions=[
             QuestionRead(id=q.id, text=q.text, context=q.context, status=q.status, decision=q.decision) for q in pack.questions
         ],
+        dependencies_at_risk=pack.dependencies_at_risk,
     )

@@ -39,6 +39,8 @@ from deliveryops.cockpit.digest.models import LeadershipQuestion
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.service import require_cross_team, team_timeline
 from deliveryops.db import utcnow
+from deliveryops.dependencies import risk as dependency_risk
+from deliveryops.dependencies.risk import ChanceRead
 from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import forecast_epics, open_epics, today_in
@@ -271,6 +273,7 @@ class LeadershipPack:
     adoption: list[sources.AdoptionChangeRow] | None
     questions: list[LeadershipQuestion]
     team_names: dict[int, str] = field(default_factory=dict)
+    dependencies_at_risk: list[ChanceRead] = field(default_factory=list)
 
 
 def _finished_in(timelines: list[pl.DataFrame], period: Period) -> list[int]:
@@ -615,6 +618,7 @@ def build_pack(
         adoption=sources.adoption_changes(session, team_ids=ids, start=start, end=end),
         questions=list_questions(session, group_id=group.id if group else None, period=parsed.label),
         team_names=names,
+        dependencies_at_risk=dependency_risk.at_risk(session, actor=actor, team_ids=set(ids), today=moment.date()),
     )
 
 

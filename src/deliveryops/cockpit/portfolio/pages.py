@@ -14,6 +14,7 @@ from deliveryops.accounts.models import Role
 from deliveryops.cockpit.portfolio.charts import sparkline
 from deliveryops.cockpit.portfolio.service import PAGE_INLINE_TEAMS, Portfolio, build_portfolio
 from deliveryops.cockpit.portfolio.sources import DORA_KEYS
+from deliveryops.dependencies import risk as dependency_risk
 from deliveryops.settings import Settings
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
@@ -45,7 +46,14 @@ def portfolio_page(request: Request, session: SessionDep, actor: PageUser, group
     return render(
         request,
         "cockpit/portfolio.html",
-        {"p": portfolio, "sparkline": sparkline, "dora_keys": DORA_KEYS, "cockpit_tab": "portfolio"},
+        {
+            "p": portfolio,
+            "sparkline": sparkline,
+            "dora_keys": DORA_KEYS,
+            "cockpit_tab": "portfolio",
+            "at_risk_dependencies": dependency_risk.at_risk(session, actor=actor, team_ids={r.team_id for r in portfolio.rows}),
+            "at_risk_scope": "of these teams",
+        },
     )
 
 
