@@ -111,35 +111,19 @@ def build_outcomes(session: Session, *, now: datetime, seed: int) -> int:
     commerce = objective(
         "New shoppers get to a first order faster", group="Commerce", why="Activation is where Commerce loses most shoppers."
     )
-    signups = key_result(
-        commerce,
-        "Weekly sign-ups from 1,200 to 1,500",
-        source=SourceKind.KPI,
-        series_id=series_ids["Weekly sign-ups"],
-        baseline=1200,
-        target=1500,
-        direction="increase",
-    )
-    key_result(
-        commerce,
-        "Checkout conversion from 3.1% to 3.6%",
-        source=SourceKind.KPI,
-        series_id=series_ids["Checkout conversion"],
-        baseline=3.1,
-        target=3.6,
-        direction="increase",
-    )
     discovery = objective("Fewer shoppers need help to find things", group="Discovery & Platform")
-    key_result(
-        discovery,
-        "Support tickets from 340 to 300 a week",
-        source=SourceKind.KPI,
-        series_id=series_ids["Support tickets"],
-        baseline=340,
-        target=300,
-        direction="decrease",
-    )
     payments = objective("Payments ships smaller changes more often", team="Payments")
+    # objective, title, series, baseline, target, direction
+    kpi_results = [
+        (commerce, "Weekly sign-ups from 1,200 to 1,500", "Weekly sign-ups", 1200, 1500, "increase"),
+        (commerce, "Checkout conversion from 3.1% to 3.6%", "Checkout conversion", 3.1, 3.6, "increase"),
+        (discovery, "Support tickets from 340 to 300 a week", "Support tickets", 340, 300, "decrease"),
+    ]
+    created = [
+        key_result(owner, title, source=SourceKind.KPI, series_id=series_ids[name], baseline=low, target=high, direction=way)
+        for owner, title, name, low, high, way in kpi_results
+    ]
+    signups = created[0]
     key_result(
         payments,
         "Throughput from 6 to 8 items a week",
