@@ -44,7 +44,11 @@ METRICS = {
     "cycle_time_p85": "85th percentile cycle time (days)",
     "wip": "Average WIP (items)",
     "flow_efficiency": "Flow efficiency (%)",
+    "blocked_days": "Blocked time (days per week)",
     "deployment_frequency": "DORA: deployment frequency (per week)",
+    "lead_time": "DORA: lead time for changes (weekly median, hours)",
+    "change_failure_rate": "DORA: change failure rate (% per week)",
+    "time_to_restore": "DORA: time to restore (weekly median, hours)",
 }
 
 

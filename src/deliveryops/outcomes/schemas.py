@@ -131,7 +131,20 @@ class KeyResultCreate(_Strict):
     owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     source: SourceKind
     series_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    metric: Literal["throughput", "cycle_time_p85", "wip", "flow_efficiency", "deployment_frequency"] | None = None
+    metric: (
+        Literal[
+            "throughput",
+            "cycle_time_p85",
+            "wip",
+            "flow_efficiency",
+            "blocked_days",
+            "deployment_frequency",
+            "lead_time",
+            "change_failure_rate",
+            "time_to_restore",
+        ]
+        | None
+    ) = None
     metric_team_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     experiment_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     baseline: float

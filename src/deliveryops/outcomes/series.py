@@ -24,6 +24,7 @@ __all__ = [
     "authenticate_webhook",
     "can_edit_scope",
     "can_read_scope",
+    "check_scope",
     "create",
     "get_or_raise",
     "list_",
@@ -58,7 +59,8 @@ def can_edit_scope(session: Session, actor: User, *, group_id: int | None, team_
     return actor.role in (Role.LEADER, Role.PRODUCT_OPS)
 
 
-def _check_scope(session: Session, *, group_id: int | None, team_id: int | None) -> None:
+def check_scope(session: Session, *, group_id: int | None, team_id: int | None) -> None:
+    """Refuse (422, naming the field) a group or team that does not exist."""
     if group_id is not None and session.get(Group, group_id) is None:
         raise ValidationFailedError(f"No group {group_id}.", fields={"group_id": "Choose an existing group."})
     if team_id is not None and session.get(Team, team_id) is None:
@@ -67,7 +69,7 @@ def _check_scope(session: Session, *, group_id: int | None, team_id: int | None)
 
 def create(*, session: Session, actor: User | None, body: SeriesCreate) -> tuple[KpiSeries, str]:
     """Create a series and its webhook token (returned once; only its hash is stored)."""
-    _check_scope(session, group_id=body.group_id, team_id=body.team_id)
+    check_scope(session, group_id=body.group_id, team_id=body.team_id)
     if actor is not None and not can_edit_scope(session, actor, group_id=body.group_id, team_id=body.team_id):
         raise PermissionDeniedError("Leaders and Product Ops add group series; a team's delivery managers add its series.")
     if session.scalar(select(KpiSeries.id).where(KpiSeries.name == body.name)) is not None:

@@ -88,10 +88,7 @@ def _scope_name(session: Session, objective: Objective) -> str:
 
 def create_objective(*, session: Session, actor: User | None, body: ObjectiveCreate, today: date) -> Objective:
     """Create an objective (leaders, Product Ops, admins for a group; the team's delivery managers, admins for a team)."""
-    if body.group_id is not None and session.get(Group, body.group_id) is None:
-        raise ValidationFailedError(f"No group {body.group_id}.", fields={"group_id": "Choose an existing group."})
-    if body.team_id is not None and session.get(Team, body.team_id) is None:
-        raise ValidationFailedError(f"No team {body.team_id}.", fields={"team_id": "Choose an existing team."})
+    kpi.check_scope(session, group_id=body.group_id, team_id=body.team_id)
     if actor is not None and not kpi.can_edit_scope(session, actor, group_id=body.group_id, team_id=body.team_id):
         raise PermissionDeniedError(
             "Leaders and Product Ops set group objectives; a team's delivery managers set the team's objectives."
