@@ -35,7 +35,8 @@ def _seed(session: Session) -> None:
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaseSchema]:
     with live_server(tmp_path_factory.mktemp("fuzz") / "fuzz.db", _seed) as url:
-        yield schemathesis.openapi.from_url(f"{url}/api/openapi.json")
+        # Generous timeouts: on a loaded 2-core machine building the schema alone has taken 7 s.
+        yield schemathesis.openapi.from_url(f"{url}/api/openapi.json", timeout=120)
 
 
 def test_api_has_no_server_errors_and_keeps_its_schema(api_schema: BaseSchema) -> None:
@@ -55,6 +56,6 @@ def test_api_has_no_server_errors_and_keeps_its_schema(api_schema: BaseSchema) -
             phases=[Phase.explicit, Phase.generate],
         )
         def check(case: schemathesis.Case) -> None:  # type: ignore[type-arg]
-            case.call_and_validate(headers=headers, checks=checks)
+            case.call_and_validate(headers=headers, checks=checks, timeout=120)
 
         check()
