@@ -261,3 +261,28 @@ def test_a_get_form_reads_the_query_string_without_a_token(plan_client: TestClie
         "submitted": True,
         "errors": {"sample_size": "Planned sample size is a whole number, e.g. 12000; got 'x'."},
     }
+
+
+class Goal(BaseModel):
+    """A row whose yes/no choice is a select defaulting to true."""
+
+    name: str
+    higher_is_better: bool = True
+
+
+class Goals(BaseModel):
+    """Rows of goals."""
+
+    goals: list[Goal] = Field(default_factory=list)
+
+
+def test_a_spare_row_left_at_its_defaults_is_dropped_and_a_changed_choice_keeps_it() -> None:
+    spare = read_form(
+        pairs(
+            goals__0__name="conversion", goals__0__higher_is_better="false", goals__1__name="", goals__1__higher_is_better="true"
+        ),
+        Goals,
+    )
+    assert spare.validated() == Goals(goals=[Goal(name="conversion", higher_is_better=False)])
+    changed = read_form(pairs(goals__0__name="", goals__0__higher_is_better="false"), Goals)
+    assert changed.validated() == Goals(goals=[Goal(name="", higher_is_better=False)])  # kept: the model decides

@@ -22,6 +22,7 @@ from deliveryops.experiments.jobs import import_job_of_experiment
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus, MetricRole
 from deliveryops.experiments.routes import calculate_power, csv_import, portfolio_allowed, read_upload, start_background_import
 from deliveryops.experiments.schemas import (
+    DecisionIn,
     ExperimentCreate,
     ExperimentDesign,
     ExperimentFilter,
@@ -54,6 +55,7 @@ SPARE_METRIC_ROWS = 2
 CreateForm = Annotated[FormInput[ExperimentCreate], form_model(ExperimentCreate)]
 UpdateForm = Annotated[FormInput[ExperimentUpdate], form_model(ExperimentUpdate)]
 PowerForm = Annotated[FormInput[PowerQuery], form_model(PowerQuery)]
+DecisionForm = Annotated[FormInput[DecisionIn], form_model(DecisionIn)]
 
 
 def _padded(values: dict[str, Any]) -> dict[str, Any]:
@@ -523,27 +525,23 @@ def cancel_statistics_job(
 
 
 @router.post("/experiments/{experiment_id}/decision", response_class=HTMLResponse)
-def decide(
-    request: Request,
-    experiment_id: int,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    decision: Annotated[str, Form(max_length=10)] = "",
-    rationale: Annotated[str, Form(max_length=10000)] = "",
-    learnings: Annotated[str, Form(max_length=20000)] = "",
-) -> Response:
+def decide(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, form: DecisionForm) -> Response:
     """Record ship, iterate or stop with the rationale and learnings."""
-    chosen = _enum_or_none(Decision, decision)
-    values = {"decision": decision, "rationale": rationale, "learnings": learnings}
     try:
-        if chosen is None:
-            raise ValidationFailedError("Choose ship, iterate or stop.", fields={"decision": "Choose ship, iterate or stop."})
+        body = form.validated()
         service.decide(
-            session=session, actor=actor, experiment_id=experiment_id, decision=chosen, rationale=rationale, learnings=learnings
+            session=session,
+            actor=actor,
+            experiment_id=experiment_id,
+            decision=body.decision,
+            rationale=body.rationale,
+            learnings=body.learnings,
         )
     except ValidationFailedError as exc:
-        return _failed(request, session, actor, experiment_id, exc, values=values)
+        fields = form.errors_with(exc)
+        failed = ValidationFailedError(" ".join(dict.fromkeys(fields.values())), fields=fields)
+        values = {key: str(value) for key, value in form.values.items()}
+        return _failed(request, session, actor, experiment_id, failed, values=values)
     return RedirectResponse(f"/experiments/{experiment_id}", status_code=303)
 
 

@@ -11,7 +11,8 @@ How a form names its inputs (the model's field names, as the API's JSON does):
 - ``title``: a field. Empty text is ``""`` for a text field, ``None`` for a field that may be empty,
   and the field's default otherwise.
 - ``variations.0.name``, ``variations.1.name``: rows of a list of models, numbered from 0. Rows whose
-  required fields are all empty (the spare rows a page offers) are left out.
+  required fields are all empty and whose yes/no choices are at their defaults (the spare rows a page
+  offers) are left out.
 - ``variations.*.is_control`` with value ``1``: a radio button choosing one row; the chosen row's field
   is true, the others' false.
 - ``cuped``: a checkbox; absent means false (on a GET form, absent means the default).
