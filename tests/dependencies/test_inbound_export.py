@@ -185,3 +185,39 @@ def test_proposals_are_confirmed_and_dismissed_over_http(client: TestClient, ses
     ]
     assert "Nothing found" in client.get("/dependencies/proposals").text
     assert csrf_from(client.get("/dependencies/proposals", params={"status": "any"}).text)
+
+
+def test_admins_map_phrases_and_aliases_and_create_a_hook_on_the_pages(client: TestClient, session: Session) -> None:
+    payments = make_team(session, name="Payments")
+    admin = make_user(session, role=Role.ADMIN)
+    csrf = login(client, admin.email)
+    settings = client.get("/dependencies/detection-settings")
+    assert settings.status_code == 200
+    assert "is blocked by" in settings.text
+    assert "No aliases" in settings.text
+    refused = client.post(
+        "/dependencies/detection-settings/link-types", data={"csrf_token": csrf, "phrase": "depends on", "direction": "needs"}
+    )
+    assert refused.status_code == 422
+    assert "mapped already" in refused.text
+    mapped = client.post(
+        "/dependencies/detection-settings/link-types",
+        data={"csrf_token": csrf, "phrase": "Needs  Sign-off From", "direction": "needs"},
+    )
+    assert mapped.status_code == 303
+    aliased = client.post(
+        "/dependencies/detection-settings/aliases", data={"csrf_token": csrf, "alias": "payments squad", "team_id": payments.id}
+    )
+    assert aliased.status_code == 303
+    shown = client.get("/dependencies/detection-settings").text
+    assert "needs sign-off from" in shown
+    assert "payments squad" in shown
+
+    hooks = client.get("/dependencies/inbound-hooks")
+    assert "No inbound hooks" in hooks.text
+    created = client.post("/dependencies/inbound-hooks", data={"csrf_token": csrf, "name": "Jira Align"})
+    assert created.status_code == 201
+    assert "not shown again" in created.text
+    token = created.text.split('id="new-token" readonly value="', 1)[1].split('"', 1)[0]
+    assert token.startswith("dih_")
+    assert token not in client.get("/dependencies/inbound-hooks").text
