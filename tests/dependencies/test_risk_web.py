@@ -7,15 +7,18 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.digest.service import build_digest
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk, service
-from deliveryops.dependencies.models import Dependency
+from deliveryops.dependencies.models import Dependency, DependencyRisk
+from deliveryops.dependencies.risk_jobs import request_risk_refresh
 from deliveryops.dependencies.schemas import DependencyCreate, DependencyTransition
 from deliveryops.impediments.models import Impediment, Level
+from deliveryops.jobs import JobRuntime
+from deliveryops.settings import Settings
 from deliveryops.teams.models import TeamRole
 from deliveryops.work.importing import import_records
 from tests.dependencies.test_risk import WORKFLOW, _item
@@ -125,3 +128,28 @@ def test_weekly_digest_has_the_weeks_dependency_steps_and_those_at_risk(session:
     attention = {s.key: s for s in digest.attention}["dependencies_at_risk"]
     assert [line.href for line in attention.lines] == [f"/dependencies/{dependency.id}"]
     assert "0% chance" in attention.lines[0].text
+
+
+def test_the_refresh_job_computes_stale_chances_and_raises_impediments(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    dependency, _ = _world(session, needed_in=3)
+    session.commit()
+    runtime = JobRuntime(Settings(database_url="sqlite://", secret_key="d" * 48), session_factory)
+    with session_factory() as writer:
+        job_id = request_risk_refresh(writer).id
+        writer.commit()
+    done = runtime.run(job_id)
+    assert done is not None
+    assert (done.state, done.result) == ("succeeded", "1 chance computed again; 1 dependency raised as impediments.")
+    session.expire_all()
+    row = session.scalar(select(DependencyRisk).where(DependencyRisk.dependency_id == dependency.id))
+    assert row is not None
+    assert row.chance_needed == 0.0
+    assert row.impediment_id is not None
+    with session_factory() as writer:
+        again = request_risk_refresh(writer).id
+        writer.commit()
+    rerun = runtime.run(again)
+    assert rerun is not None
+    assert rerun.result == "0 chances computed again; 0 dependencies raised as impediments."

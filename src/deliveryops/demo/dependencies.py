@@ -12,6 +12,7 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.dependencies import risk, service
 from deliveryops.dependencies.models import Dependency, DependencyFunction
 from deliveryops.dependencies.schemas import DependencyCreate, DependencyTransition
+from deliveryops.impediments import clusters
 from deliveryops.risks import service as risks_service
 from deliveryops.risks.models import Impact, RoamStatus
 from deliveryops.risks.schemas import RiskWrite
@@ -184,6 +185,7 @@ def build_dependency_risks(session: Session, *, now: datetime, seed: int) -> int
                 break
     risk.refresh_all(session, today=today)
     risk.escalate_at_risk(session, today=today, now=now)
+    clusters.propose(session, now=now)  # as the job queued by raising them would, so the demo starts settled
     ops = session.scalar(select(User).where(User.role == Role.PRODUCT_OPS).order_by(User.id).limit(1))
     teams = {t.name: t for t in session.scalars(select(Team))}
     made = 0

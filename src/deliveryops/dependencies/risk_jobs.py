@@ -27,7 +27,8 @@ def refresh_risk(context: JobContext) -> str:
     with unit_of_work(context.session_factory) as session:
         computed = risk.refresh_all(session)
         escalated = risk.escalate_at_risk(session)
-    return f"{computed} chance{'' if computed == 1 else 's'} computed again; {escalated} raised as impediments."
+    raised = f"{escalated} dependenc{'y' if escalated == 1 else 'ies'} raised as impediments"
+    return f"{computed} chance{'' if computed == 1 else 's'} computed again; {raised}."
 
 
 def request_risk_refresh(session: Session, *, requested_by: str | None = None) -> Job:
