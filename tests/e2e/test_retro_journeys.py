@@ -64,12 +64,53 @@ def test_two_participants_write_group_vote_and_decide(browser: Browser, base_url
     member.get_by_label("New action").fill("Refine stories until they have acceptance criteria")
     member.get_by_role("button", name="Add action").click()
     expect(dm.get_by_role("link", name="Refine stories until they have acceptance criteria")).to_be_visible()
-    # Anonymous: nobody's name appears on the board.
-    assert "Dora Manager" not in member.locator("#board").inner_text()
-    assert "Al Member" not in dm.locator("#board").inner_text()
+    # Anonymous: nobody's name appears on the cards and themes (the action form lists possible owners).
+    assert "Dora Manager" not in member.locator("#board .retro-themes").inner_text()
+    assert "Al Member" not in dm.locator("#board .retro-themes").inner_text()
 
 
 def test_other_team_is_refused(browser: Browser, base_url: str) -> None:
     outsider = participant(browser, base_url, People.beta_member)
     outsider.goto(f"{base_url}/teams/alpha/retros")
     expect(outsider.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+@pytest.mark.slow
+def test_drag_and_drop_grouping_seen_live_by_the_other_participant(browser: Browser, base_url: str) -> None:
+    dm = participant(browser, base_url, People.dm)
+    member = participant(browser, base_url, People.alpha_member)
+    dm.goto(f"{base_url}/teams/alpha/retros")
+    dm.get_by_label("Title").fill("Sprint 13 retro")
+    dm.get_by_role("button", name="Schedule and open the board").click()
+    expect(dm.get_by_role("heading", name="Sprint 13 retro")).to_be_visible()
+    member.goto(dm.url)
+    expect(member.locator("#connection")).to_have_text("Live")
+    # Only the facilitator gets the controls; the member is not offered buttons that would be refused.
+    expect(member.get_by_role("button", name="Next phase")).to_have_count(0)
+    expect(member.get_by_role("button", name="Start timer")).to_have_count(0)
+    dm.get_by_role("button", name="Next phase").click()  # → reflect
+    expect(member.locator(".phases li.current")).to_have_text("reflect")
+    member.get_by_label("New card in Stop").fill("Deploys wait for a manual approval")
+    member.locator(".retro-column").filter(has_text="Stop").get_by_role("button", name="Add card").click()
+    expect(member.get_by_text("Deploys wait for a manual approval")).to_be_visible()
+    dm.get_by_label("New card in Start").fill("Automate deploy approvals")
+    dm.locator(".retro-column").filter(has_text="Start").get_by_role("button", name="Add card").click()
+    expect(dm.get_by_text("Automate deploy approvals")).to_be_visible()
+    dm.get_by_role("button", name="Next phase").click()  # → group
+    dm.get_by_label("Theme", exact=True).fill("Approvals")
+    dm.get_by_role("button", name="Add theme").click()
+    theme = dm.locator('.retro-zone:not([data-theme="none"])')
+    expect(theme.get_by_role("heading", name="Approvals")).to_be_visible()
+    for text in ("Deploys wait for a manual approval", "Automate deploy approvals"):
+        dm.locator(".retro-card", has_text=text).drag_to(theme)
+        expect(theme.locator(".retro-card", has_text=text)).to_be_visible()
+    # The other participant sees the grouping live, and each card still shows its column.
+    seen = member.locator('.retro-zone:not([data-theme="none"])')
+    expect(seen.locator(".retro-card")).to_have_count(2)
+    expect(seen.locator(".retro-card", has_text="Deploys wait").locator(".card-column")).to_have_text("Stop")
+    expect(seen.locator(".retro-card", has_text="Automate").locator(".card-column")).to_have_text("Start")
+    # Dragging the cards back out empties the theme: it disappears, and the board says so.
+    for text in ("Deploys wait for a manual approval", "Automate deploy approvals"):
+        dm.locator(".retro-card", has_text=text).drag_to(dm.locator('.retro-zone[data-theme="none"]'))
+    expect(dm.get_by_role("status").filter(has_text="had no cards left and was removed")).to_be_visible()
+    expect(member.get_by_role("heading", name="Approvals")).to_have_count(0)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.actions import service as actions
+from deliveryops.actions.models import TargetMetric
 from deliveryops.errors import ValidationFailedError
 from deliveryops.flow import service as flow
 from deliveryops.flow.data import load_team_data
@@ -119,7 +120,9 @@ def board(request: Request, retro_id: int, session: SessionDep, actor: PageUser)
             "evidence": evidence,
             "open_impediments": open_impediments,
             "reviews": reviews,
-            "is_facilitator": retro.facilitator_id == actor.id,
+            "is_facilitator": service.can_facilitate(session, actor, retro),
+            "people": service.team_people(session, team.id),
+            "target_metrics": list(TargetMetric),
             "health": health,
             "change_label": service.change_label,
             "change_arrow": service.change_arrow,

@@ -26,7 +26,10 @@ from deliveryops.retros.schemas import (
     RetroAction,
     RetroCreate,
     RetroSummary,
+    SuggestedTheme,
     ThemeCreate,
+    ThemeMerge,
+    ThemeRename,
     Timer,
     VoteCast,
 )
@@ -59,9 +62,16 @@ def participant_token(request: Request, retro_id: int) -> str:
     return hmac.new(secret.encode("utf-8"), f"retro:{retro_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def _state(request: Request, session: SessionDep, retro: Retro) -> dict[str, Any]:
+def _state(request: Request, session: SessionDep, retro: Retro, notice: str | None = None) -> dict[str, Any]:
     session.flush()
-    return service.state(session, retro, token=participant_token(request, retro.id))
+    data = service.state(session, retro, token=participant_token(request, retro.id))
+    if notice:
+        data["notice"] = notice
+    return data
+
+
+def _board(request: Request, session: SessionDep, actor: User, retro_id: int, notice: str | None = None) -> dict[str, Any]:
+    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id), notice)
 
 
 @api.get("/teams/{team_id}/retros", response_model=Page[RetroSummary])
@@ -123,15 +133,47 @@ def add_theme(body: ThemeCreate, request: Request, session: SessionDep, actor: A
 def move_card(
     body: CardMove, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, card_id: IdPath
 ) -> dict[str, Any]:
-    """Move a card into a theme or out of it (group phase)."""
-    service.move_card(session=session, actor=actor, retro_id=retro_id, card_id=card_id, theme_id=body.theme_id)
-    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
+    """Move a card into a theme or out of it (group phase); a theme left without cards is removed, with
+    its votes, and ``notice`` says so."""
+    notice = service.move_card(session=session, actor=actor, retro_id=retro_id, card_id=card_id, theme_id=body.theme_id)
+    return _board(request, session, actor, retro_id, notice)
+
+
+@api.post("/retros/{retro_id}/themes/{theme_id}/rename", response_model=dict[str, Any])
+def rename_theme(
+    body: ThemeRename, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, theme_id: IdPath
+) -> dict[str, Any]:
+    """Rename a theme (group to actions phases)."""
+    service.rename_theme(session=session, actor=actor, retro_id=retro_id, theme_id=theme_id, title=body.title)
+    return _board(request, session, actor, retro_id)
+
+
+@api.post("/retros/{retro_id}/themes/{theme_id}/merge", response_model=dict[str, Any])
+def merge_theme(
+    body: ThemeMerge, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, theme_id: IdPath
+) -> dict[str, Any]:
+    """Merge a theme into another (group or vote phase): cards and votes move over; ``notice`` says so."""
+    notice = service.merge_themes(session=session, actor=actor, retro_id=retro_id, theme_id=theme_id, into_id=body.into_id)
+    return _board(request, session, actor, retro_id, notice)
+
+
+@api.delete("/retros/{retro_id}/themes/{theme_id}", response_model=dict[str, Any])
+def delete_theme(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, theme_id: IdPath) -> dict[str, Any]:
+    """Delete a theme (group or vote phase): its cards become loose, its votes are deleted; ``notice`` says so."""
+    notice = service.delete_theme(session=session, actor=actor, retro_id=retro_id, theme_id=theme_id)
+    return _board(request, session, actor, retro_id, notice)
 
 
 @api.get("/retros/{retro_id}/suggestions", response_model=list[list[int]])
 def suggestions(session: SessionDep, actor: ApiUser, retro_id: IdPath) -> list[list[int]]:
     """Groups of loose cards that read alike."""
     return service.suggest_themes(session=session, actor=actor, retro_id=retro_id)
+
+
+@api.get("/retros/{retro_id}/suggested-themes", response_model=list[SuggestedTheme])
+def suggested_themes(session: SessionDep, actor: ApiUser, retro_id: IdPath) -> list[SuggestedTheme]:
+    """Groups of loose cards that read alike, each titled with the most informative words its cards share."""
+    return [SuggestedTheme(**s) for s in service.suggest_titles(session=session, actor=actor, retro_id=retro_id)]
 
 
 @api.post("/retros/{retro_id}/votes", response_model=dict[str, Any])
@@ -171,15 +213,19 @@ def timer(body: Timer, request: Request, session: SessionDep, actor: ApiUser, re
 
 @api.post("/retros/{retro_id}/actions", response_model=dict[str, Any], status_code=201)
 def retro_action(body: RetroAction, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
-    """Turn the discussion into an improvement action of the team."""
+    """Turn the discussion into an improvement action of the team: owner, due date and optionally the metric
+    it should move (the hypothesis); it joins the team's ledger of improvement actions."""
     service.add_action(
         session=session,
         actor=actor,
         retro_id=retro_id,
         title=body.title,
         owner_id=body.owner_id,
+        due_date=body.due_date,
         target_metric=body.target_metric,
         target_card=body.target_card,
+        expected_direction=body.expected_direction,
+        expected_size=body.expected_size,
     )
     return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 

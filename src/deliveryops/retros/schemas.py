@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
@@ -44,6 +45,25 @@ class ThemeCreate(BaseModel):
     card_ids: list[int] = Field(default_factory=list, max_length=500)
 
 
+class ThemeRename(BaseModel):
+    """A theme's new title."""
+
+    title: str = Field(max_length=200)
+
+
+class ThemeMerge(BaseModel):
+    """The theme another one is merged into."""
+
+    into_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class SuggestedTheme(BaseModel):
+    """Loose cards that read alike and a title from the words they share."""
+
+    title: str
+    card_ids: list[int]
+
+
 class CardMove(BaseModel):
     """Where a card goes (null: out of any theme)."""
 
@@ -73,8 +93,11 @@ class RetroAction(BaseModel):
     """An improvement action decided in the retro."""
 
     title: str = Field(max_length=200)
-    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    target_metric: TargetMetric | None = None
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="one of the team's people")
+    due_date: date | None = Field(default=None, description="default: two weeks from today")
+    target_metric: TargetMetric | None = Field(default=None, description="the metric the action should move (hypothesis)")
+    expected_direction: Literal["increase", "decrease"] | None = None
+    expected_size: float | None = Field(default=None, ge=0, le=1e6, description="expected change, in the metric's unit")
     target_card: str | None = Field(default=None, max_length=60, description="health-check card key (target health_card)")
 
 

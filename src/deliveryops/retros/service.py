@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationF
 from deliveryops.health import service as health
 from deliveryops.health.service import RoundSummary
 from deliveryops.retros.models import FORMATS, Card, Phase, Retro, Theme, Vote
+from deliveryops.retros.naming import suggest_title
 from deliveryops.teams.models import Membership, Team, TeamRole
 
 __all__ = [
@@ -34,20 +35,26 @@ __all__ = [
     "add_action",
     "add_card",
     "advance",
+    "can_facilitate",
     "change_arrow",
     "change_label",
     "create_theme",
+    "delete_theme",
     "export_markdown",
     "get_or_raise",
     "health_markdown",
     "health_snapshot",
     "list_team",
+    "merge_themes",
     "move_card",
+    "rename_theme",
     "schedule",
     "set_notes",
     "set_timer",
     "state",
     "suggest_themes",
+    "suggest_titles",
+    "team_people",
     "vote",
 ]
 
@@ -160,9 +167,17 @@ def _require_phase(retro: Retro, *phases: Phase) -> None:
         )
 
 
+def can_facilitate(session: Session, actor: User, retro: Retro) -> bool:
+    """Whether the actor runs the retro: whoever scheduled it, or a delivery manager of the team."""
+    membership = _membership(session, actor, retro.team_id)
+    if membership is None:
+        return False
+    return actor.id == retro.facilitator_id or membership.team_role is TeamRole.DELIVERY_MANAGER
+
+
 def _require_facilitator(session: Session, actor: User, retro: Retro) -> None:
-    membership = _require_team_person(session, actor, retro.team_id)
-    if actor.id != retro.facilitator_id and membership.team_role is not TeamRole.DELIVERY_MANAGER:
+    _require_team_person(session, actor, retro.team_id)
+    if not can_facilitate(session, actor, retro):
         raise PermissionDeniedError("Only the facilitator or the team's delivery manager runs the retro.")
 
 
@@ -192,7 +207,7 @@ def create_theme(*, session: Session, actor: User, retro_id: int, title: str, ca
     retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
     _require_phase(retro, Phase.GROUP)
     theme = Theme(retro_id=retro.id, title=(title.strip() or "Untitled theme")[:200])
-    session.add(theme)
+    retro.themes.append(theme)
     session.flush()
     for card in retro.cards:
         if card.id in card_ids:
@@ -202,16 +217,87 @@ def create_theme(*, session: Session, actor: User, retro_id: int, title: str, ca
     return theme
 
 
-def move_card(*, session: Session, actor: User, retro_id: int, card_id: int, theme_id: int | None) -> None:
-    """Put a card into a theme, or take it out (group phase)."""
+def move_card(*, session: Session, actor: User, retro_id: int, card_id: int, theme_id: int | None) -> str | None:
+    """Put a card into a theme, or take it out (group phase). A theme the move leaves without cards is
+    removed, with any votes on it; returns a sentence saying so, or None."""
     retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
     _require_phase(retro, Phase.GROUP)
     card = next((c for c in retro.cards if c.id == card_id), None)
     if card is None or (theme_id is not None and theme_id not in {t.id for t in retro.themes}):
         raise ValidationFailedError("No such card or theme in this retro.", fields={"card": "unknown"})
+    previous = card.theme_id
     card.theme_id = theme_id
+    notice = None
+    if previous is not None and previous != theme_id and not any(c.theme_id == previous for c in retro.cards):
+        notice = _remove_theme(session, retro, _theme(retro, previous), reason="had no cards left")
     _touch(retro)
     session.flush()
+    return notice
+
+
+def _theme(retro: Retro, theme_id: int) -> Theme:
+    theme = next((t for t in retro.themes if t.id == theme_id), None)
+    if theme is None:
+        raise ValidationFailedError("No such theme in this retro.", fields={"theme": "unknown"})
+    return theme
+
+
+def _remove_theme(session: Session, retro: Retro, theme: Theme, *, reason: str) -> str:
+    """Delete a theme and its votes (its cards become loose); the sentence that tells the board."""
+    votes = list(session.scalars(select(Vote).where(Vote.theme_id == theme.id)))
+    for v in votes:
+        session.delete(v)
+    for card in retro.cards:
+        if card.theme_id == theme.id:
+            card.theme_id = None
+    retro.themes.remove(theme)
+    session.delete(theme)
+    gone = f" and its {len(votes)} vote{'s' if len(votes) != 1 else ''} went with it" if votes else ""
+    return f"The theme \u201c{theme.title}\u201d {reason} and was removed{gone}."
+
+
+def rename_theme(*, session: Session, actor: User, retro_id: int, theme_id: int, title: str) -> Theme:
+    """Rename a theme (group to actions phases)."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_phase(retro, Phase.GROUP, Phase.VOTE, Phase.DISCUSS, Phase.ACTIONS)
+    theme = _theme(retro, theme_id)
+    if not title.strip():
+        raise ValidationFailedError("Give the theme a title.", fields={"title": "empty"})
+    theme.title = title.strip()[:200]
+    _touch(retro)
+    session.flush()
+    return theme
+
+
+def merge_themes(*, session: Session, actor: User, retro_id: int, theme_id: int, into_id: int) -> str:
+    """Merge a theme into another (group or vote phase): its cards and votes move over, then it is removed."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_phase(retro, Phase.GROUP, Phase.VOTE)
+    source, target = _theme(retro, theme_id), _theme(retro, into_id)
+    if source.id == target.id:
+        raise ValidationFailedError("Choose another theme to merge into.", fields={"into_id": "same"})
+    for card in retro.cards:
+        if card.theme_id == source.id:
+            card.theme_id = target.id
+    votes = list(session.scalars(select(Vote).where(Vote.theme_id == source.id)))
+    for v in votes:
+        v.theme_id = target.id
+    session.flush()
+    _remove_theme(session, retro, source, reason="was merged")
+    _touch(retro)
+    session.flush()
+    moved = f" with its {len(votes)} vote{'s' if len(votes) != 1 else ''}" if votes else ""
+    return f"The theme \u201c{source.title}\u201d was merged into \u201c{target.title}\u201d{moved}."
+
+
+def delete_theme(*, session: Session, actor: User, retro_id: int, theme_id: int) -> str:
+    """Delete a theme (group or vote phase): its cards become loose again and its votes are deleted."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_phase(retro, Phase.GROUP, Phase.VOTE)
+    notice = _remove_theme(session, retro, _theme(retro, theme_id), reason="was deleted")
+    _touch(retro)
+    session.flush()
+    return notice
 
 
 def suggest_themes(*, session: Session, actor: User, retro_id: int) -> list[list[int]]:
@@ -221,6 +307,17 @@ def suggest_themes(*, session: Session, actor: User, retro_id: int) -> list[list
     if len(loose) < 2:
         return []
     return [[loose[i].id for i in group] for group in propose_clusters([c.text for c in loose])]
+
+
+def suggest_titles(*, session: Session, actor: User, retro_id: int) -> list[dict[str, Any]]:
+    """Groups of ungrouped cards that read alike, each with a title from the words its cards share."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    text = {c.id: c.text for c in retro.cards}
+    board = list(text.values())
+    return [
+        {"title": suggest_title([text[i] for i in group], board), "card_ids": group}
+        for group in suggest_themes(session=session, actor=actor, retro_id=retro_id)
+    ]
 
 
 def vote(*, session: Session, actor: User, retro_id: int, token: str, theme_id: int, add: bool = True) -> int:
@@ -269,7 +366,7 @@ def advance(*, session: Session, actor: User, retro_id: int) -> Retro:
         for card in retro.cards:
             if card.theme_id is None:
                 theme = Theme(retro_id=retro.id, title=card.text[:200])
-                session.add(theme)
+                retro.themes.append(theme)
                 session.flush()
                 card.theme_id = theme.id
     retro.phase = following
@@ -302,10 +399,20 @@ def add_action(
     owner_id: int | None = None,
     target_metric: TargetMetric | None = None,
     target_card: str | None = None,
+    due_date: date | None = None,
+    expected_direction: str | None = None,
+    expected_size: float | None = None,
 ) -> ImprovementAction:
-    """Turn a discussion into an improvement action of the team (actions phase)."""
+    """Turn a discussion into an improvement action of the team (discuss or actions phase); it joins the
+    team's ledger of improvement actions. Without a due date it is due in two weeks."""
     retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
     _require_phase(retro, Phase.DISCUSS, Phase.ACTIONS)
+    if (
+        owner_id is not None
+        and (owner := session.get(User, owner_id)) is not None
+        and _membership(session, owner, retro.team_id) is None
+    ):
+        raise ValidationFailedError("The owner must be one of the team's people.", fields={"owner_id": "not in the team"})
     action = actions.create(
         session=session,
         actor=actor,
@@ -315,12 +422,25 @@ def add_action(
         owner_id=owner_id,
         target_metric=target_metric,
         target_card=target_card,
-        due_date=(utcnow() + timedelta(days=14)).date(),
+        due_date=due_date or (utcnow() + timedelta(days=14)).date(),
+        expected_direction=expected_direction,
+        expected_size=expected_size,
     )
     action.retro_id = retro.id
     _touch(retro)
     session.flush()
     return action
+
+
+def _name(session: Session, user_id: int | None) -> str | None:
+    user = session.get(User, user_id) if user_id is not None else None
+    return user.name if user else None
+
+
+def team_people(session: Session, team_id: int) -> list[User]:
+    """The team's people, by name: who can own an action decided in its retro."""
+    users = session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(Membership.team_id == team_id))
+    return sorted(users, key=lambda u: u.name.casefold())
 
 
 def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
@@ -375,7 +495,19 @@ def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
         "cards": cards,
         "hidden_cards": dict(hidden),
         "themes": themes,
-        "actions": [{"id": a.id, "title": a.title, "status": a.status.value} for a in retro_actions],
+        "actions": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "status": a.status.value,
+                "owner": _name(session, a.owner_id),
+                "due_date": a.due_date.isoformat() if a.due_date else None,
+                "target_metric": a.target_metric.value if a.target_metric else None,
+                "target_label": a.target_metric.label if a.target_metric else None,
+                "expected_direction": a.expected_direction,
+            }
+            for a in retro_actions
+        ],
     }
 
 

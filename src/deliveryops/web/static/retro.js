@@ -8,6 +8,8 @@
   const board = document.getElementById("board");
   const errorBox = document.getElementById("error");
   const connection = document.getElementById("connection");
+  const noticeBox = document.getElementById("notice");
+  const options = JSON.parse(document.getElementById("retro-options").textContent);
   let state = JSON.parse(document.getElementById("retro-state").textContent);
   let timerHandle = null;
   let rendered = false;
@@ -22,23 +24,67 @@
     return node;
   }
 
-  function post(path, body) {
+  function post(path, body, method) {
     errorBox.hidden = true;
+    noticeBox.hidden = true;
     return fetch("/api/v1/retros/" + id + path, {
-      method: "POST", credentials: "same-origin",
+      method: method || "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify(body || {}),
     }).then(function (response) {
       return response.json().then(function (data) {
         if (!response.ok) { throw new Error(data.error ? data.error.message : "Something went wrong"); }
+        if (data && data.notice) { noticeBox.textContent = data.notice; noticeBox.hidden = false; delete data.notice; }
         if (data && data.version !== undefined) { render(data); }
         return data;
       });
     }).catch(function (problem) { errorBox.textContent = problem.message; errorBox.hidden = false; });
   }
 
-  function cardNode(card) {
-    return el("li", { class: "retro-card" + (card.mine ? " mine" : ""), "data-card": card.id, text: card.text });
+  function cardNode(card, showColumn) {
+    const item = el("li", { class: "retro-card" + (card.mine ? " mine" : ""), "data-card": card.id }, [
+      showColumn ? el("span", { class: "card-column", text: card.column }) : null,
+      el("span", { class: "card-text", text: card.text }),
+    ]);
+    return item;
+  }
+
+  function labelled(id, label, field) {
+    field.id = id;
+    return [el("label", { for: id, text: label }), field];
+  }
+
+  function draft(input) {
+    input.value = drafts[input.id] !== undefined ? drafts[input.id] : input.value;
+    input.addEventListener("input", function () { drafts[input.id] = input.value; });
+    return input;
+  }
+
+  // Rename, merge into another theme, delete: while grouping and voting (renaming until the actions).
+  function themeTools(theme) {
+    const tools = el("div", { class: "row compact theme-tools" });
+    const rename = draft(el("input", { id: "rename-" + theme.id, value: theme.title, "aria-label": "New title of " + theme.title }));
+    const renameButton = el("button", { type: "button", class: "secondary", text: "Rename", "aria-label": "Rename " + theme.title });
+    renameButton.addEventListener("click", function () {
+      delete drafts[rename.id];
+      post("/themes/" + theme.id + "/rename", { title: rename.value });
+    });
+    tools.appendChild(rename);
+    tools.appendChild(renameButton);
+    if (state.phase !== "group" && state.phase !== "vote") { return tools; }
+    const others = state.themes.filter(function (t) { return t.id !== theme.id; });
+    if (others.length) {
+      const into = el("select", { "aria-label": "Merge " + theme.title + " into" });
+      others.forEach(function (t) { into.appendChild(el("option", { value: String(t.id), text: t.title })); });
+      const merge = el("button", { type: "button", class: "secondary", text: "Merge", "aria-label": "Merge " + theme.title });
+      merge.addEventListener("click", function () { post("/themes/" + theme.id + "/merge", { into_id: Number(into.value) }); });
+      tools.appendChild(into);
+      tools.appendChild(merge);
+    }
+    const remove = el("button", { type: "button", class: "secondary", text: "Delete", "aria-label": "Delete theme " + theme.title });
+    remove.addEventListener("click", function () { post("/themes/" + theme.id, null, "DELETE"); });
+    tools.appendChild(remove);
+    return tools;
   }
 
   // Columns are built once per phase; updates only refill their card lists, so what someone is
@@ -76,45 +122,69 @@
     return columns;
   }
 
+  function groupCard(card) {
+    const select = el("select", { "aria-label": "Theme of: " + card.text });
+    select.appendChild(el("option", { value: "", text: "no theme" }));
+    state.themes.forEach(function (theme) {
+      const option = el("option", { value: String(theme.id), text: theme.title });
+      if (card.theme_id === theme.id) { option.selected = true; }
+      select.appendChild(option);
+    });
+    select.addEventListener("change", function () {
+      post("/cards/" + card.id + "/move", { theme_id: select.value ? Number(select.value) : null });
+    });
+    const item = cardNode(card, true);
+    item.setAttribute("draggable", "true");
+    item.addEventListener("dragstart", function (event) {
+      event.dataTransfer.setData("text/plain", String(card.id));
+      event.dataTransfer.effectAllowed = "move";
+    });
+    item.appendChild(select);
+    return item;
+  }
+
+  // A drop zone per theme and one for loose cards; the drop-down on each card is the keyboard way.
+  function dropZone(theme) {
+    const cards = el("ul", { class: "retro-cards" });
+    state.cards.filter(function (c) { return c.theme_id === (theme ? theme.id : null); })
+      .forEach(function (c) { cards.appendChild(groupCard(c)); });
+    const zone = el("section", { class: "panel retro-zone", "data-theme": theme ? theme.id : "none" }, [
+      el("h3", { text: theme ? theme.title : "Not grouped" }), theme ? themeTools(theme) : null, cards]);
+    zone.addEventListener("dragover", function (event) { event.preventDefault(); zone.classList.add("drop-target"); });
+    zone.addEventListener("dragleave", function () { zone.classList.remove("drop-target"); });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      zone.classList.remove("drop-target");
+      const cardId = Number(event.dataTransfer.getData("text/plain"));
+      const card = state.cards.find(function (c) { return c.id === cardId; });
+      const target = theme ? theme.id : null;
+      if (card && card.theme_id !== target) { post("/cards/" + cardId + "/move", { theme_id: target }); }
+    });
+    return zone;
+  }
+
   function renderGroup() {
     const wrap = el("div", {});
     const suggest = el("button", { type: "button", class: "secondary", text: "Suggest themes" });
     suggest.addEventListener("click", function () {
-      fetch("/api/v1/retros/" + id + "/suggestions", { credentials: "same-origin" }).then(function (r) { return r.json(); })
+      fetch("/api/v1/retros/" + id + "/suggested-themes", { credentials: "same-origin" }).then(function (r) { return r.json(); })
         .then(function (groups) {
           groups.reduce(function (chain, group) {
-            const first = state.cards.find(function (c) { return c.id === group[0]; });
-            return chain.then(function () { return post("/themes", { title: first ? first.text : "Theme", card_ids: group }); });
+            return chain.then(function () { return post("/themes", { title: group.title, card_ids: group.card_ids }); });
           }, Promise.resolve());
         });
     });
-    wrap.appendChild(el("p", { class: "row" }, [suggest]));
-    const themeTitle = el("input", { id: "theme-title", placeholder: "New theme title" });
-    themeTitle.value = drafts["theme-title"] || "";
-    themeTitle.addEventListener("input", function () { drafts["theme-title"] = themeTitle.value; });
+    wrap.appendChild(el("p", { class: "row" }, [suggest, el("span", { class: "muted small", text: "Drag cards onto a theme, or choose its theme in the list on the card." })]));
+    const themeTitle = draft(el("input", { id: "theme-title", placeholder: "New theme title" }));
     const addTheme = el("button", { type: "button", text: "Add theme" });
     addTheme.addEventListener("click", function () {
       delete drafts["theme-title"];
       post("/themes", { title: themeTitle.value, card_ids: [] });
     });
     wrap.appendChild(el("p", { class: "row" }, [el("label", { for: "theme-title", text: "Theme" }), themeTitle, addTheme]));
-    const list = el("ul", { class: "retro-cards" });
-    state.cards.forEach(function (card) {
-      const select = el("select", { "aria-label": "Theme of: " + card.text });
-      select.appendChild(el("option", { value: "", text: "no theme" }));
-      state.themes.forEach(function (theme) {
-        const option = el("option", { value: String(theme.id), text: theme.title });
-        if (card.theme_id === theme.id) { option.selected = true; }
-        select.appendChild(option);
-      });
-      select.addEventListener("change", function () {
-        post("/cards/" + card.id + "/move", { theme_id: select.value ? Number(select.value) : null });
-      });
-      const item = cardNode(card);
-      item.appendChild(select);
-      list.appendChild(item);
-    });
-    wrap.appendChild(list);
+    const zones = el("div", { class: "retro-zones" }, [dropZone(null)]);
+    state.themes.forEach(function (theme) { zones.appendChild(dropZone(theme)); });
+    wrap.appendChild(zones);
     return wrap;
   }
 
@@ -122,9 +192,10 @@
     const list = el("ol", { class: "retro-themes" });
     state.themes.forEach(function (theme) {
       const cards = el("ul", {});
-      state.cards.filter(function (c) { return c.theme_id === theme.id; }).forEach(function (c) { cards.appendChild(cardNode(c)); });
+      state.cards.filter(function (c) { return c.theme_id === theme.id; }).forEach(function (c) { cards.appendChild(cardNode(c, true)); });
       const item = el("li", { class: "panel", "data-theme": theme.id }, [
-        el("h3", { text: theme.title + (theme.votes !== null ? " — " + theme.votes + " vote" + (theme.votes === 1 ? "" : "s") : "") }), cards]);
+        el("h3", { text: theme.title + (theme.votes !== null ? " — " + theme.votes + " vote" + (theme.votes === 1 ? "" : "s") : "") }),
+        state.phase !== "finished" ? themeTools(theme) : null, cards]);
       if (state.phase === "vote") {
         const plus = el("button", { type: "button", text: "Vote", "aria-label": "Vote for " + theme.title });
         plus.addEventListener("click", function () { post("/votes", { theme_id: theme.id, add: true }); });
@@ -151,20 +222,48 @@
     return list;
   }
 
+  function choice(values, labels, blank) {
+    const select = el("select", {});
+    select.appendChild(el("option", { value: "", text: blank }));
+    values.forEach(function (value, i) { select.appendChild(el("option", { value: String(value), text: labels[i] })); });
+    return select;
+  }
+
+  function actionLine(a) {
+    const facts = [a.owner ? "owner " + a.owner : "no owner", a.due_date ? "due " + a.due_date : null,
+      a.target_label ? "aims to " + (a.expected_direction || "move") + " " + a.target_label : null].filter(Boolean);
+    return el("li", {}, [el("a", { href: "/actions/" + a.id, text: a.title }), el("span", { class: "muted small", text: " — " + facts.join(", ") })]);
+  }
+
   function renderActions() {
     const wrap = el("section", { class: "panel" }, [el("h2", { text: "Actions" })]);
     const list = el("ul", {});
-    state.actions.forEach(function (a) { list.appendChild(el("li", {}, [el("a", { href: "/actions/" + a.id, text: a.title })])); });
+    state.actions.forEach(function (a) { list.appendChild(actionLine(a)); });
+    if (!state.actions.length) { list.appendChild(el("li", { class: "muted", text: "No actions yet." })); }
     wrap.appendChild(list);
     if (state.phase === "discuss" || state.phase === "actions") {
-      const title = el("input", { id: "action-title", placeholder: "What will we change?" });
-      title.value = drafts["action-title"] || "";
-      title.addEventListener("input", function () { drafts["action-title"] = title.value; });
+      const title = draft(el("input", { id: "action-title", placeholder: "What will we change?" }));
+      const owner = choice(options.people, options.names, "no owner yet");
+      const due = el("input", { type: "date" });
+      const metric = choice(options.metrics, options.metric_labels, "no metric");
+      const direction = choice(["decrease", "increase"], ["decrease", "increase"], "its better direction");
       const add = el("button", { type: "button", text: "Add action" });
       add.addEventListener("click", function () {
-        if (title.value.trim()) { delete drafts["action-title"]; post("/actions", { title: title.value }); }
+        if (!title.value.trim()) { return; }
+        delete drafts["action-title"];
+        post("/actions", {
+          title: title.value, owner_id: owner.value ? Number(owner.value) : null, due_date: due.value || null,
+          target_metric: metric.value || null, expected_direction: direction.value || null,
+        });
       });
-      wrap.appendChild(el("p", { class: "row" }, [el("label", { for: "action-title", text: "New action" }), title, add]));
+      wrap.appendChild(el("div", { class: "action-form" }, [
+        el("p", { class: "row" }, [el("label", { for: "action-title", text: "New action" }), title]),
+        el("p", { class: "row" }, labelled("action-owner", "Owner", owner)),
+        el("p", { class: "row" }, labelled("action-due", "Due (default: in two weeks)", due)),
+        el("p", { class: "row" }, labelled("action-metric", "Metric it should move (optional)", metric)),
+        el("p", { class: "row" }, labelled("action-direction", "Expected direction", direction)),
+        el("p", { class: "row" }, [add]),
+      ]));
     }
     if (state.phase === "finished") {
       wrap.appendChild(el("p", {}, [el("a", { href: "/retros/" + id + "/export.md", text: "Download as Markdown" })]));
@@ -202,6 +301,12 @@
       if (li.getAttribute("data-phase") === state.phase) { li.setAttribute("aria-current", "step"); } else { li.removeAttribute("aria-current"); }
     });
     document.getElementById("review-panel").hidden = state.phase !== "review";
+    // A finished retro is read-only: the facilitator's controls go, for everyone watching live.
+    if (state.phase === "finished") {
+      const controls = document.getElementById("facilitator-controls");
+      if (controls) { controls.remove(); }
+      document.getElementById("finished-note").hidden = false;
+    }
     // The health-check panel is drawn by the server beside the board, outside the redrawn region; it
     // belongs to reviewing and reflecting, so it goes away (open or closed, as left) once the retro moves on.
     const healthPanel = document.getElementById("health-panel");
@@ -223,10 +328,14 @@
     renderTimer();
   }
 
-  document.getElementById("advance").addEventListener("click", function () { post("/advance"); });
-  document.getElementById("start-timer").addEventListener("click", function () {
-    post("/timer", { minutes: Number(document.getElementById("timer-minutes").value) || 0 });
-  });
+  // Only the facilitator (whoever scheduled the retro, or the team's delivery manager) gets these.
+  const advanceButton = document.getElementById("advance");
+  if (advanceButton) {
+    advanceButton.addEventListener("click", function () { post("/advance"); });
+    document.getElementById("start-timer").addEventListener("click", function () {
+      post("/timer", { minutes: Number(document.getElementById("timer-minutes").value) || 0 });
+    });
+  }
 
   function connect() {
     const source = new EventSource("/retros/" + id + "/events");

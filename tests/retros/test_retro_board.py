@@ -1,0 +1,142 @@
+"""The retro board's facilitation, themes and actions: who sees the controls, a read-only finished board,
+renaming, merging and deleting themes, suggested titles, and actions with owner, due date and metric."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deliveryops.accounts.models import Role
+from deliveryops.actions.models import ImprovementAction, TargetMetric
+from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.retros import service
+from deliveryops.retros.models import Phase, Retro, Vote
+from deliveryops.teams.models import TeamRole
+from tests.factories import join, login, make_team, make_user, token_headers
+
+
+def setup_retro(session: Session):
+    team = make_team(session)
+    dm, member, scheduler = make_user(session, role=Role.DELIVERY_MANAGER), make_user(session), make_user(session)
+    for person, role in ((dm, TeamRole.DELIVERY_MANAGER), (member, TeamRole.MEMBER), (scheduler, TeamRole.MEMBER)):
+        join(session, team, person, role)
+    retro = service.schedule(session=session, actor=scheduler, team_id=team.id, title="Sprint 9", vote_budget=3)
+    return team, dm, member, scheduler, retro
+
+
+def to_phase(session: Session, actor, retro: Retro, phase: Phase) -> None:
+    while retro.phase is not phase:
+        service.advance(session=session, actor=actor, retro_id=retro.id)
+
+
+def grouped(session: Session, dm, retro: Retro, texts: list[str]) -> None:
+    to_phase(session, dm, retro, Phase.REFLECT)
+    for text in texts:
+        service.add_card(session=session, actor=dm, retro_id=retro.id, token="dm", column="Stop", text=text)
+    to_phase(session, dm, retro, Phase.GROUP)
+
+
+def test_controls_only_for_the_facilitator_and_a_finished_board_is_read_only(client: TestClient, session: Session) -> None:
+    _team, dm, member, scheduler, retro = setup_retro(session)
+    assert [service.can_facilitate(session, p, retro) for p in (dm, member, scheduler)] == [True, False, True]
+    login(client, member.email)
+    page = client.get(f"/retros/{retro.id}").text
+    assert "Next phase" not in page
+    assert "Start timer" not in page
+    assert client.post(f"/api/v1/retros/{retro.id}/advance", headers=token_headers(session, member)).status_code == 403
+    assert (
+        client.post(f"/api/v1/retros/{retro.id}/timer", json={"minutes": 5}, headers=token_headers(session, member)).status_code
+        == 403
+    )
+    login(client, scheduler.email)
+    assert "Next phase" in client.get(f"/retros/{retro.id}").text
+    to_phase(session, dm, retro, Phase.FINISHED)
+    session.commit()
+    login(client, dm.email)
+    finished = client.get(f"/retros/{retro.id}").text
+    assert "Next phase" not in finished
+    assert "This retro is finished: the board is read-only." in finished
+    refused = client.post(f"/api/v1/retros/{retro.id}/advance", headers=token_headers(session, dm))
+    assert refused.status_code == 422
+    assert refused.json()["error"]["message"] == "The retro is finished."
+    with pytest.raises(ValidationFailedError):
+        service.add_card(session=session, actor=member, retro_id=retro.id, token="m", column="Stop", text="late")
+
+
+def test_rename_merge_delete_and_an_emptied_theme_disappears(session: Session) -> None:
+    _team, dm, member, _scheduler, retro = setup_retro(session)
+    grouped(session, dm, retro, ["Long stand-ups", "Stand-ups overrun", "Flaky pipeline"])
+    long_, overrun, flaky = (c.id for c in retro.cards)
+    a = service.create_theme(session=session, actor=member, retro_id=retro.id, title="Meetings", card_ids=[long_])
+    b = service.create_theme(session=session, actor=member, retro_id=retro.id, title="Stand-ups", card_ids=[overrun])
+    c = service.create_theme(session=session, actor=member, retro_id=retro.id, title="CI", card_ids=[flaky])
+    service.rename_theme(session=session, actor=member, retro_id=retro.id, theme_id=c.id, title="  Pipeline  ")
+    assert c.title == "Pipeline"
+    with pytest.raises(ValidationFailedError):
+        service.rename_theme(session=session, actor=member, retro_id=retro.id, theme_id=c.id, title=" ")
+    notice = service.merge_themes(session=session, actor=member, retro_id=retro.id, theme_id=a.id, into_id=b.id)
+    assert notice == "The theme \u201cMeetings\u201d was merged into \u201cStand-ups\u201d."
+    assert [t.title for t in retro.themes] == ["Stand-ups", "Pipeline"]
+    assert {card.theme_id for card in retro.cards if card.id in (long_, overrun)} == {b.id}
+    # Moving the last card out of a theme removes the theme.
+    moved = service.move_card(session=session, actor=member, retro_id=retro.id, card_id=flaky, theme_id=b.id)
+    assert moved == "The theme \u201cPipeline\u201d had no cards left and was removed."
+    assert [t.title for t in retro.themes] == ["Stand-ups"]
+    assert service.move_card(session=session, actor=member, retro_id=retro.id, card_id=flaky, theme_id=None) is None
+    # Voting: merged votes move over, a deleted theme's votes go with it (and the notice says so).
+    d = service.create_theme(session=session, actor=member, retro_id=retro.id, title="Other", card_ids=[flaky])
+    service.advance(session=session, actor=dm, retro_id=retro.id)
+    service.vote(session=session, actor=member, retro_id=retro.id, token="m", theme_id=d.id)
+    service.vote(session=session, actor=member, retro_id=retro.id, token="m", theme_id=d.id)
+    notice = service.delete_theme(session=session, actor=member, retro_id=retro.id, theme_id=d.id)
+    assert notice == "The theme \u201cOther\u201d was deleted and was removed and its 2 votes went with it."
+    assert session.scalars(select(Vote).where(Vote.retro_id == retro.id)).all() == []
+    assert service.vote(session=session, actor=member, retro_id=retro.id, token="m", theme_id=b.id) == 2  # budget back
+
+
+def test_suggested_titles_come_from_shared_words(client: TestClient, session: Session) -> None:
+    _team, dm, member, _scheduler, retro = setup_retro(session)
+    grouped(
+        session,
+        dm,
+        retro,
+        ["Starting stories without acceptance criteria", "Stories begun with no acceptance criteria", "Coffee"],
+    )
+    session.commit()
+    answer = client.get(f"/api/v1/retros/{retro.id}/suggested-themes", headers=token_headers(session, member))
+    assert answer.status_code == 200
+    assert answer.json() == [{"title": "Stories acceptance criteria", "card_ids": [c.id for c in retro.cards[:2]]}]
+
+
+def test_actions_with_owner_due_date_and_metric_join_the_ledger(client: TestClient, session: Session) -> None:
+    _team, dm, member, _scheduler, retro = setup_retro(session)
+    to_phase(session, dm, retro, Phase.DISCUSS)
+    session.commit()
+    headers = token_headers(session, member)
+    body = {
+        "title": "Limit WIP to 3",
+        "owner_id": member.id,
+        "due_date": "2027-01-15",
+        "target_metric": "cycle_time_p85",
+        "expected_direction": "decrease",
+    }
+    answer = client.post(f"/api/v1/retros/{retro.id}/actions", json=body, headers=headers)
+    assert answer.status_code == 201, answer.text
+    [shown] = answer.json()["actions"]
+    assert shown["owner"] == member.name
+    assert shown["due_date"] == "2027-01-15"
+    assert shown["target_metric"] == "cycle_time_p85"
+    action = session.scalars(select(ImprovementAction).where(ImprovementAction.retro_id == retro.id)).one()
+    assert (action.owner_id, action.due_date, action.target_metric) == (member.id, date(2027, 1, 15), TargetMetric.CYCLE_TIME_P85)
+    assert action.source == "retro"
+    outsider = make_user(session)
+    session.commit()
+    refused = client.post(f"/api/v1/retros/{retro.id}/actions", json={**body, "owner_id": outsider.id}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["fields"] == {"owner_id": "not in the team"}
+    with pytest.raises(PermissionDeniedError):
+        service.add_action(session=session, actor=outsider, retro_id=retro.id, title="x")
