@@ -45,9 +45,7 @@ __all__ = ["analysis_dict", "analysis_html", "experiments_app"]
 _CSS_FILE = Path(__file__).parent.parent / "web" / "static" / "app.css"
 _DOCS = "docs/experiment-statistics.md"
 
-experiments_app = typer.Typer(
-    help="Experiments: the library, registering one, analysing statistics files, planning sample sizes.", no_args_is_help=True
-)
+experiments_app = typer.Typer(help="Experiments: list, register, analyse statistics, plan sample sizes.", no_args_is_help=True)
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 
 
