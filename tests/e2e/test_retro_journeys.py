@@ -88,6 +88,9 @@ def test_drag_and_drop_grouping_seen_live_by_the_other_participant(browser: Brow
     # Only the facilitator gets the controls; the member is not offered buttons that would be refused.
     expect(member.get_by_role("button", name="Next phase")).to_have_count(0)
     expect(member.get_by_role("button", name="Start timer")).to_have_count(0)
+    dm.get_by_role("button", name="Shuffle").click()  # an icebreaker question, seen live by the member
+    expect(member.locator(".icebreaker-question")).to_be_visible()
+    expect(member.get_by_role("button", name="Shuffle")).to_have_count(0)
     dm.get_by_role("button", name="Next phase").click()  # → reflect
     expect(member.locator(".phases li.current")).to_have_text("reflect")
     member.get_by_label("New card in Stop").fill("Deploys wait for a manual approval")
@@ -111,6 +114,20 @@ def test_drag_and_drop_grouping_seen_live_by_the_other_participant(browser: Brow
     expect(seen.locator(".retro-card", has_text="Automate").locator(".card-column")).to_have_text("Start")
     # Dragging the cards back out empties the theme: it disappears, and the board says so.
     for text in ("Deploys wait for a manual approval", "Automate deploy approvals"):
-        dm.locator(".retro-card", has_text=text).drag_to(dm.locator('.retro-zone[data-theme="none"]'))
+        loose = dm.locator('.retro-zone[data-theme="none"]')
+        dm.locator(".retro-card", has_text=text).drag_to(loose)
+        expect(loose.locator(".retro-card", has_text=text)).to_be_visible()
     expect(dm.get_by_role("status").filter(has_text="had no cards left and was removed")).to_be_visible()
     expect(member.get_by_role("heading", name="Approvals")).to_have_count(0)
+    # Reactions: one of each emoji per participant, counts seen live.
+    member.get_by_role("button", name=re.compile("^React \N{THUMBS UP SIGN} to: Automate deploy approvals")).click()
+    expect(dm.get_by_role("button", name="React \N{THUMBS UP SIGN} to: Automate deploy approvals (1)")).to_be_visible()
+    # A finished board is read-only for everyone: no phase control, no forms, reactions shown as counts.
+    for _phase in ("vote", "discuss", "actions", "finished"):
+        dm.get_by_role("button", name="Next phase").click()
+        expect(member.locator(".phases li.current")).to_have_text(_phase)
+    for page in (dm, member):
+        expect(page.get_by_text("This retro is finished: the board is read-only.")).to_be_visible()
+        expect(page.get_by_role("button", name="Next phase")).to_have_count(0)
+        expect(page.locator("#board").get_by_role("button")).to_have_count(0)
+        expect(page.locator("#board input, #board textarea, #board select")).to_have_count(0)

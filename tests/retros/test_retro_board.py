@@ -140,3 +140,41 @@ def test_actions_with_owner_due_date_and_metric_join_the_ledger(client: TestClie
     assert refused.json()["error"]["details"]["fields"] == {"owner_id": "not in the team"}
     with pytest.raises(PermissionDeniedError):
         service.add_action(session=session, actor=outsider, retro_id=retro.id, title="x")
+
+
+def test_reactions_one_of_each_per_participant_and_anonymous(session: Session) -> None:
+    _team, dm, member, _scheduler, retro = setup_retro(session)
+    grouped(session, dm, retro, ["Long stand-ups"])
+    [card] = retro.cards
+    thumbs, party = service.REACTIONS[0], service.REACTIONS[3]
+    assert service.react(session=session, actor=member, retro_id=retro.id, token="m", card_id=card.id, emoji=thumbs)
+    assert service.react(session=session, actor=dm, retro_id=retro.id, token="d", card_id=card.id, emoji=thumbs)
+    assert service.react(session=session, actor=dm, retro_id=retro.id, token="d", card_id=card.id, emoji=party)
+    [seen] = service.state(session, retro, token="m")["cards"]
+    assert seen["reactions"] == {thumbs: 2, party: 1}
+    assert seen["my_reactions"] == [thumbs]
+    # Pressing the same emoji again takes it back: never two of one emoji from one participant.
+    assert not service.react(session=session, actor=member, retro_id=retro.id, token="m", card_id=card.id, emoji=thumbs)
+    assert service.state(session, retro, token="m")["cards"][0]["reactions"] == {thumbs: 1, party: 1}
+    with pytest.raises(ValidationFailedError):
+        service.react(session=session, actor=member, retro_id=retro.id, token="m", card_id=card.id, emoji="x")
+    to_phase(session, dm, retro, Phase.FINISHED)
+    with pytest.raises(ValidationFailedError):  # a finished board is read-only
+        service.react(session=session, actor=member, retro_id=retro.id, token="m", card_id=card.id, emoji=thumbs)
+
+
+def test_icebreaker_is_the_facilitators_to_pick_or_shuffle(client: TestClient, session: Session) -> None:
+    _team, dm, member, _scheduler, retro = setup_retro(session)
+    question = service.ICEBREAKERS[1]
+    service.set_icebreaker(session=session, actor=dm, retro_id=retro.id, question=question)
+    assert service.state(session, retro, token="m")["icebreaker"] == question
+    service.set_icebreaker(session=session, actor=dm, retro_id=retro.id, shuffle=True)
+    assert retro.icebreaker in service.ICEBREAKERS
+    assert retro.icebreaker != question
+    with pytest.raises(PermissionDeniedError):
+        service.set_icebreaker(session=session, actor=member, retro_id=retro.id, question="Mine")
+    session.commit()
+    refused = client.post(f"/api/v1/retros/{retro.id}/icebreaker", json={"shuffle": True}, headers=token_headers(session, member))
+    assert refused.status_code == 403
+    cleared = client.post(f"/api/v1/retros/{retro.id}/icebreaker", json={"question": ""}, headers=token_headers(session, dm))
+    assert cleared.json()["icebreaker"] is None

@@ -49,7 +49,7 @@ def test_anonymous_cards_store_no_author_and_stay_private_while_reflecting(sessi
     service.advance(session=session, actor=dm, retro_id=retro.id)  # group: everything visible, still no author
     revealed = service.state(session, retro, token="member-device")
     assert sorted(c["text"] for c in revealed["cards"]) == ["Long stand-ups", "Pairing on reviews"]
-    assert all(set(c) == {"id", "column", "text", "theme_id", "mine"} for c in revealed["cards"])
+    assert all(set(c) == {"id", "column", "text", "theme_id", "mine", "reactions", "my_reactions"} for c in revealed["cards"])
 
 
 def test_phases_votes_and_export(session: Session) -> None:

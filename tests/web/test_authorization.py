@@ -237,6 +237,8 @@ EXPECTED: Expectations = {
     ("POST", "/api/v1/retros/{retro_id}/cards/{card_id}/move"): (A_PEOPLE, {"theme_id": None}),
     ("GET", "/api/v1/retros/{retro_id}/suggestions"): (A_PEOPLE, None),
     ("GET", "/api/v1/retros/{retro_id}/suggested-themes"): (A_PEOPLE, None),
+    ("POST", "/api/v1/retros/{retro_id}/cards/{card_id}/reactions"): (A_PEOPLE, {"emoji": "\N{THUMBS UP SIGN}"}),
+    ("POST", "/api/v1/retros/{retro_id}/icebreaker"): (A_DM, {"shuffle": True}),
     ("POST", "/api/v1/retros/{retro_id}/themes/{theme_id}/rename"): (A_PEOPLE, {"title": "Walk rename"}),
     ("POST", "/api/v1/retros/{retro_id}/themes/{theme_id}/merge"): (A_PEOPLE, {"into_id": 1}),
     ("DELETE", "/api/v1/retros/{retro_id}/themes/{theme_id}"): (A_PEOPLE, None),

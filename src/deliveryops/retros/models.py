@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliveryops.db import Base, UTCDateTime, enum_values, utcnow
@@ -62,6 +62,7 @@ class Retro(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    icebreaker: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
     cards: Mapped[list[Card]] = relationship(back_populates="retro", cascade="all, delete-orphan", order_by="Card.id")
     themes: Mapped[list[Theme]] = relationship(back_populates="retro", cascade="all, delete-orphan", order_by="Theme.id")
@@ -116,3 +117,16 @@ class Vote(Base):
     retro_id: Mapped[int] = mapped_column(ForeignKey("retros.id", ondelete="CASCADE"), index=True)
     theme_id: Mapped[int] = mapped_column(ForeignKey("retro_themes.id", ondelete="CASCADE"), index=True)
     voter_token: Mapped[str] = mapped_column(String(64))
+
+
+class Reaction(Base):
+    """One participant's emoji on a card: at most one of each emoji per participant (a hashed token, not a person)."""
+
+    __tablename__ = "retro_reactions"
+    __table_args__ = (UniqueConstraint("card_id", "emoji", "reactor_token", name="uq_retro_reactions_card_emoji_reactor"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    retro_id: Mapped[int] = mapped_column(ForeignKey("retros.id", ondelete="CASCADE"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("retro_cards.id", ondelete="CASCADE"), index=True)
+    emoji: Mapped[str] = mapped_column(String(16))
+    reactor_token: Mapped[str] = mapped_column(String(64))

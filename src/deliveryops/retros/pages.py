@@ -123,6 +123,7 @@ def board(request: Request, retro_id: int, session: SessionDep, actor: PageUser)
             "is_facilitator": service.can_facilitate(session, actor, retro),
             "people": service.team_people(session, team.id),
             "target_metrics": list(TargetMetric),
+            "icebreakers": list(service.ICEBREAKERS),
             "health": health,
             "change_label": service.change_label,
             "change_arrow": service.change_arrow,

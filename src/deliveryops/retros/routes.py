@@ -22,7 +22,9 @@ from deliveryops.retros.models import Retro
 from deliveryops.retros.schemas import (
     CardCreate,
     CardMove,
+    Icebreaker,
     Notes,
+    ReactionToggle,
     RetroAction,
     RetroCreate,
     RetroSummary,
@@ -137,6 +139,23 @@ def move_card(
     its votes, and ``notice`` says so."""
     notice = service.move_card(session=session, actor=actor, retro_id=retro_id, card_id=card_id, theme_id=body.theme_id)
     return _board(request, session, actor, retro_id, notice)
+
+
+@api.post("/retros/{retro_id}/cards/{card_id}/reactions", response_model=dict[str, Any])
+def react(
+    body: ReactionToggle, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, card_id: IdPath
+) -> dict[str, Any]:
+    """Add an emoji to a card, or take it back (one of each per participant; group to actions phases)."""
+    token = participant_token(request, retro_id)
+    service.react(session=session, actor=actor, retro_id=retro_id, token=token, card_id=card_id, emoji=body.emoji)
+    return _board(request, session, actor, retro_id)
+
+
+@api.post("/retros/{retro_id}/icebreaker", response_model=dict[str, Any])
+def icebreaker(body: Icebreaker, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+    """Pick, write or shuffle the icebreaker question (facilitator; review or reflect phase)."""
+    retro = service.set_icebreaker(session=session, actor=actor, retro_id=retro_id, question=body.question, shuffle=body.shuffle)
+    return _state(request, session, retro)
 
 
 @api.post("/retros/{retro_id}/themes/{theme_id}/rename", response_model=dict[str, Any])

@@ -64,6 +64,19 @@ class SuggestedTheme(BaseModel):
     card_ids: list[int]
 
 
+class ReactionToggle(BaseModel):
+    """An emoji on a card: added when the caller has not given it yet, taken back when they have."""
+
+    emoji: str = Field(max_length=16, description="one of the board's reaction choices")
+
+
+class Icebreaker(BaseModel):
+    """The icebreaker question: a chosen or written one, a random one (shuffle), or none (empty)."""
+
+    question: str | None = Field(default=None, max_length=300)
+    shuffle: bool = False
+
+
 class CardMove(BaseModel):
     """Where a card goes (null: out of any theme)."""
 

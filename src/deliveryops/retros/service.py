@@ -8,6 +8,7 @@ the writer's session marks their own cards so they can see them while the others
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,12 +25,14 @@ from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.health import service as health
 from deliveryops.health.service import RoundSummary
-from deliveryops.retros.models import FORMATS, Card, Phase, Retro, Theme, Vote
+from deliveryops.retros.models import FORMATS, Card, Phase, Reaction, Retro, Theme, Vote
 from deliveryops.retros.naming import suggest_title
 from deliveryops.teams.models import Membership, Team, TeamRole
 
 __all__ = [
     "HEALTH_PHASES",
+    "ICEBREAKERS",
+    "REACTIONS",
     "HealthSnapshot",
     "RedStreak",
     "add_action",
@@ -47,8 +50,10 @@ __all__ = [
     "list_team",
     "merge_themes",
     "move_card",
+    "react",
     "rename_theme",
     "schedule",
+    "set_icebreaker",
     "set_notes",
     "set_timer",
     "state",
@@ -59,6 +64,18 @@ __all__ = [
 ]
 
 HEALTH_PHASES = (Phase.REVIEW, Phase.REFLECT)  # the phases the board shows the team's latest health check in
+REACTIONS = ("👍", "❤️", "😂", "🎉", "🤔")  # the emoji a card can get, one of each per participant
+REACTION_PHASES = (Phase.GROUP, Phase.VOTE, Phase.DISCUSS, Phase.ACTIONS)
+ICEBREAKERS = (
+    "What was the best thing that happened to you since the last retro?",
+    "If this sprint were a weather forecast, what would it be?",
+    "Which tool or habit saved you time lately?",
+    "What is one thing you learned from a teammate this sprint?",
+    "Describe the sprint in three words.",
+    "What would you tell yourself at the start of the sprint?",
+    "Which small win deserves a mention?",
+    "If you could remove one meeting, which one and why?",
+)
 RED_STREAK_ROUNDS = 2  # "red several rounds running": red in at least this many shown rounds in a row
 
 
@@ -300,6 +317,46 @@ def delete_theme(*, session: Session, actor: User, retro_id: int, theme_id: int)
     return notice
 
 
+def react(*, session: Session, actor: User, retro_id: int, token: str, card_id: int, emoji: str) -> bool:
+    """Add the caller's emoji to a card, or take it back when it is there (group to actions phases).
+
+    One of each emoji per participant; the participant is a hash of their token, as with votes, so
+    reactions name nobody. Returns whether the reaction is now on the card.
+    """
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_phase(retro, *REACTION_PHASES)
+    if emoji not in REACTIONS:
+        raise ValidationFailedError(f"React with one of: {' '.join(REACTIONS)}.", fields={"emoji": "unknown"})
+    if card_id not in {c.id for c in retro.cards}:
+        raise ValidationFailedError("No such card in this retro.", fields={"card": "unknown"})
+    reactor = _hash(f"{token}:{retro.id}")
+    mine = session.scalar(
+        select(Reaction).where(Reaction.card_id == card_id, Reaction.emoji == emoji, Reaction.reactor_token == reactor)
+    )
+    if mine is not None:
+        session.delete(mine)
+    else:
+        session.add(Reaction(retro_id=retro.id, card_id=card_id, emoji=emoji, reactor_token=reactor))
+    _touch(retro)
+    session.flush()
+    return mine is None
+
+
+def set_icebreaker(*, session: Session, actor: User, retro_id: int, question: str | None = None, shuffle: bool = False) -> Retro:
+    """Set the icebreaker question (facilitator, before reflecting ends): a chosen or written question,
+    a random one from ICEBREAKERS other than the current (``shuffle``), or none (empty question)."""
+    retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
+    _require_facilitator(session, actor, retro)
+    _require_phase(retro, Phase.REVIEW, Phase.REFLECT)
+    if shuffle:
+        retro.icebreaker = secrets.choice([q for q in ICEBREAKERS if q != retro.icebreaker])
+    else:
+        retro.icebreaker = (question or "").strip()[:300] or None
+    _touch(retro)
+    session.flush()
+    return retro
+
+
 def suggest_themes(*, session: Session, actor: User, retro_id: int) -> list[list[int]]:
     """Groups of ungrouped cards that read alike (the same text similarity as cross-team impediments)."""
     retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
@@ -450,6 +507,13 @@ def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
     reflecting = retro.phase in (Phase.REVIEW, Phase.REFLECT)
     cards = []
     hidden: dict[str, int] = defaultdict(int)
+    reactor = _hash(f"{token}:{retro.id}")
+    reactions: dict[int, dict[str, int]] = defaultdict(dict)
+    my_reactions: dict[int, list[str]] = defaultdict(list)
+    for r in session.scalars(select(Reaction).where(Reaction.retro_id == retro.id).order_by(Reaction.id)):
+        reactions[r.card_id][r.emoji] = reactions[r.card_id].get(r.emoji, 0) + 1
+        if r.reactor_token == reactor:
+            my_reactions[r.card_id].append(r.emoji)
     for card in retro.cards:
         if reflecting and card.writer_token != mine:
             hidden[card.column] += 1
@@ -461,6 +525,8 @@ def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
                 "text": card.text,
                 "theme_id": card.theme_id,
                 "mine": card.writer_token == mine,
+                "reactions": {e: reactions[card.id][e] for e in REACTIONS if e in reactions.get(card.id, {})},
+                "my_reactions": sorted(my_reactions.get(card.id, []), key=REACTIONS.index),
             }
         )
     votes = list(session.scalars(select(Vote).where(Vote.retro_id == retro.id)))
@@ -492,6 +558,8 @@ def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
         "vote_budget": retro.vote_budget,
         "votes_left": retro.vote_budget - sum(1 for v in votes if v.voter_token == voter),
         "timer_ends_at": retro.timer_ends_at.isoformat() if retro.timer_ends_at else None,
+        "icebreaker": retro.icebreaker,
+        "reaction_choices": list(REACTIONS),
         "cards": cards,
         "hidden_cards": dict(hidden),
         "themes": themes,

@@ -46,7 +46,50 @@
       showColumn ? el("span", { class: "card-column", text: card.column }) : null,
       el("span", { class: "card-text", text: card.text }),
     ]);
+    if (["group", "vote", "discuss", "actions", "finished"].indexOf(state.phase) >= 0) { item.appendChild(reactionsNode(card)); }
     return item;
+  }
+
+  // A few emoji per card with their counts; one of each per participant (pressing again takes it back).
+  function reactionsNode(card) {
+    const row = el("div", { class: "row compact reactions" });
+    const counts = card.reactions || {};
+    (state.reaction_choices || []).forEach(function (emoji) {
+      const count = counts[emoji] || 0;
+      if (state.phase === "finished") {
+        if (count) { row.appendChild(el("span", { class: "reaction", text: emoji + " " + count })); }
+        return;
+      }
+      const pressed = (card.my_reactions || []).indexOf(emoji) >= 0;
+      const button = el("button", {
+        type: "button", class: "reaction secondary", "aria-pressed": pressed ? "true" : "false",
+        "aria-label": "React " + emoji + " to: " + card.text + " (" + count + ")", text: emoji + (count ? " " + count : ""),
+      });
+      button.addEventListener("click", function () { post("/cards/" + card.id + "/reactions", { emoji: emoji }); });
+      row.appendChild(button);
+    });
+    return row;
+  }
+
+  // The icebreaker question at the start: everyone sees it; the facilitator picks, writes or shuffles it.
+  function renderIcebreaker() {
+    const box = document.getElementById("icebreaker");
+    const facilitator = root.getAttribute("data-facilitator") === "true";
+    const early = state.phase === "review" || state.phase === "reflect";
+    box.hidden = !early || (!state.icebreaker && !facilitator);
+    if (box.hidden) { return; }
+    const question = state.icebreaker ? el("p", { class: "icebreaker-question", text: state.icebreaker }) : el("p", { class: "muted", text: "No icebreaker yet." });
+    const parts = [el("h2", { text: "Icebreaker" }), question];
+    if (facilitator) {
+      const pick = choice(options.icebreakers, options.icebreakers, "none");
+      pick.id = "icebreaker-pick";
+      const use = el("button", { type: "button", class: "secondary", text: "Ask this question" });
+      use.addEventListener("click", function () { post("/icebreaker", { question: pick.value || null }); });
+      const shuffle = el("button", { type: "button", class: "secondary", text: "Shuffle" });
+      shuffle.addEventListener("click", function () { post("/icebreaker", { shuffle: true }); });
+      parts.push(el("p", { class: "row" }, [el("label", { for: "icebreaker-pick", text: "Question" }), pick, use, shuffle]));
+    }
+    box.replaceChildren.apply(box, parts);
   }
 
   function labelled(id, label, field) {
@@ -311,6 +354,7 @@
     // belongs to reviewing and reflecting, so it goes away (open or closed, as left) once the retro moves on.
     const healthPanel = document.getElementById("health-panel");
     if (healthPanel) { healthPanel.hidden = state.phase !== "review" && state.phase !== "reflect"; }
+    renderIcebreaker();
     if ((state.phase === "review" || state.phase === "reflect") && board.getAttribute("data-phase") === state.phase) {
       fillColumns();
       renderTimer();
