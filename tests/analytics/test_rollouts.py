@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from scipy.stats import t as t_dist
 from deliveryops.analytics.rollouts import (
     RolloutOutcome,
     TeamSeries,
+    align_weeks,
     estimate_effect,
     simulate_rollouts,
 )
@@ -90,3 +92,36 @@ def test_simulation_rates_sum_to_one() -> None:
     rates = simulate_rollouts(teams=8, runs=20, seed=3)
     assert sum(rates.values()) == pytest.approx(1.0)
     assert rates["not_enough_evidence"] == 0.0
+
+
+def test_align_weeks_by_monday() -> None:
+    monday = date(2026, 1, 5)
+    weekly = {
+        "a": [(monday, 1.0), (monday + timedelta(weeks=2), 3.0)],
+        "b": [(monday + timedelta(weeks=1), 2.0)],
+    }
+    aligned = align_weeks(weekly, {"a": date(2026, 1, 15), "b": None})
+    assert aligned[0].team == "a"
+    assert aligned[0].adopted_week == 1  # Thursday of the second week
+    assert aligned[0].weeks[0] == 1.0
+    assert math.isnan(aligned[0].weeks[1])
+    assert aligned[0].weeks[2] == 3.0
+    assert aligned[1].adopted_week is None
+    assert aligned[1].weeks[1] == 2.0
+    # An adoption after the last week is outside the series.
+    assert align_weeks(weekly, {"a": date(2027, 1, 1)})[0].adopted_week is None
+    assert align_weeks({}, {}) == []
+
+
+def test_aligned_series_give_the_hand_worked_effect() -> None:
+    start = date(2026, 1, 5)
+    teams = [
+        _team("a1", 10.0, 6, 4.0),
+        _team("a2", 30.0, 6, 4.0),
+        _team("b1", 5.0, 14, 1.0),
+        _team("n1", 12.0, None, 0.0),
+        _team("n2", 40.0, None, 0.0),
+    ]
+    weekly = {t.team: [(start + timedelta(weeks=i), v) for i, v in enumerate(t.weeks)] for t in teams}
+    adopted = {t.team: None if t.adopted_week is None else start + timedelta(weeks=t.adopted_week, days=2) for t in teams}
+    assert estimate_effect(align_weeks(weekly, adopted)).effect == pytest.approx(3.0)

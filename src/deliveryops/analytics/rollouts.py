@@ -29,8 +29,9 @@ Its false-effect and detection rates on simulated rollouts are measured by :func
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 from scipy.stats import t as t_dist
@@ -45,6 +46,7 @@ __all__ = [
     "RolloutEffect",
     "RolloutOutcome",
     "TeamSeries",
+    "align_weeks",
     "estimate_effect",
     "simulate_rollouts",
 ]
@@ -87,6 +89,38 @@ class RolloutEffect:
     adopted_teams: int
     comparison_teams: int
     detail: str
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def align_weeks(weekly: Mapping[str, Sequence[tuple[date, float]]], adopted: Mapping[str, date | None]) -> list[TeamSeries]:
+    """Put teams' weekly series on one week index for :func:`estimate_effect`.
+
+    Args:
+        weekly: per team, ``(monday, value)`` pairs (e.g. ``deliveryops.actions.measure.weekly_series``);
+            weeks a team lacks become missing values.
+        adopted: per team, the day it adopted (the week holding that day is its first adopted week), or
+            None. A team missing here has not adopted.
+
+    Returns:
+        One :class:`TeamSeries` per team of ``weekly``, index 0 being the earliest Monday of any team;
+        an adoption before the first or after the last week is treated as outside the series (None).
+    """
+    mondays = sorted({_monday(week) for pairs in weekly.values() for week, _ in pairs})
+    if not mondays:
+        return []
+    first, length = mondays[0], (mondays[-1] - mondays[0]).days // 7 + 1
+    out = []
+    for team, pairs in weekly.items():
+        values = [float("nan")] * length
+        for week, value in pairs:
+            values[(_monday(week) - first).days // 7] = float(value)
+        day = adopted.get(team)
+        index = None if day is None else (_monday(day) - first).days // 7
+        out.append(TeamSeries(team, values, index if index is not None and 0 <= index < length else None))
+    return out
 
 
 def _window_mean(values: np.ndarray, start: int, stop: int) -> float:
