@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from deliveryops.accounts.models import Role
 from deliveryops.actions.models import TargetMetric
 from deliveryops.analytics.rollouts import RolloutOutcome
 from deliveryops.cockpit import adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.rollouts import adopted_since, measure_rollout
 from tests.actions.test_actions import FIRST_MONDAY, THIS_MONDAY, weekly_team
+from tests.factories import join, make_user, token_headers
 
 ADOPTION_WEEK = 16
 
@@ -67,3 +70,25 @@ def test_adopters_finishing_four_more_a_week_than_the_others(session: Session) -
 
     with pytest.raises(ValueError, match="not a flow metric"):
         measure_rollout(session, entry_id=entry.id, teams=adopters, today=THIS_MONDAY, metric=TargetMetric.HEALTH_CARD)
+
+
+def test_api_rollout_effect_and_its_audience(session: Session, client: TestClient) -> None:
+    entry = catalogue.create(session=session, actor=None, kind="practice", name="Swarming", category="flow")
+    teams = [weekly_team(session, [3] * 28) for _ in range(4)]
+    ops = make_user(session, role=Role.PRODUCT_OPS)
+    member = make_user(session)
+    join(session, teams[0], member)
+    session.commit()
+    query = "&".join(f"team_id={t.id}" for t in teams)
+    answer = client.get(f"/api/v1/cockpit/catalogue/{entry.id}/rollout-effect?{query}", headers=token_headers(session, ops))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["outcome"], body["adopted_teams"], body["comparison_teams"]) == ("not_enough_evidence", 0, 0)
+    assert body["definition"] == "/definitions#rollout-effect"
+    refused = client.get(f"/api/v1/cockpit/catalogue/{entry.id}/rollout-effect?{query}", headers=token_headers(session, member))
+    assert refused.status_code == 403
+    wrong = client.get(
+        f"/api/v1/cockpit/catalogue/{entry.id}/rollout-effect?{query}&metric=health_card",
+        headers=token_headers(session, ops),
+    )
+    assert wrong.status_code == 422
