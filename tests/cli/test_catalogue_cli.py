@@ -64,3 +64,22 @@ def test_catalogue_checks_as_json_and_table(tmp_path: Path) -> None:
     assert ("Pipelines" in table.output, "mismatch" in table.output, "Chat" in table.output) == (True, True, False)
     missing = runner.invoke(app, ["catalogue", "checks", "--team", "nope", "--database", url])
     assert (missing.exit_code, "No team named 'nope'" in missing.output) == (1, True)
+
+
+def test_catalogue_rollout_effect_as_json(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rollout.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with unit_of_work(make_session_factory(engine)) as session:
+        catalogue.create(session=session, actor=None, kind="practice", name="Pairing", category="flow")
+        make_team(session, name="Alpha")
+        make_team(session, name="Beta")
+    engine.dispose()
+    args = ["catalogue", "rollout-effect", "Pairing", "--team", "Alpha", "--team", "Beta", "--format", "json"]
+    result = runner.invoke(app, [*args, "--database", url])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert (row["outcome"], row["effect"], row["adopted_teams"]) == ("not_enough_evidence", None, 0)
+    unknown = runner.invoke(app, ["catalogue", "rollout-effect", "Nope", "--team", "Alpha", "--database", url])
+    assert unknown.exit_code != 0
+    assert "No catalogue entry named 'Nope'" in unknown.output

@@ -22,6 +22,7 @@ from deliveryops.actions import pages as action_pages
 from deliveryops.app import home
 from deliveryops.coaching import pages as coaching_pages
 from deliveryops.coaching import routes as coaching_routes
+from deliveryops.cockpit import rollout_routes
 from deliveryops.cockpit.catalogue import pages as catalogue_pages
 from deliveryops.cockpit.catalogue import routes as catalogue_routes
 from deliveryops.cockpit.digest import pages as digest_pages
@@ -115,6 +116,7 @@ API_ROUTERS: list[APIRouter] = [
     leadership_pages.api,
     digest_pages.api,
     catalogue_routes.api,
+    rollout_routes.api,
     dependency_risk_routes.api,  # /dependencies/risk before /dependencies/{id}
     dependency_routes.inbound_webhooks,
     dependency_routes.detection_api,  # before the dependencies API: /dependencies/export is not /dependencies/{id}

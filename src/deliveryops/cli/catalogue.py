@@ -1,4 +1,5 @@
-"""`deliveryops catalogue checks`: every team's data check of every catalogue entry, with its evidence."""
+"""`deliveryops catalogue checks`: every team's data check of every catalogue entry, with its evidence;
+`deliveryops catalogue rollout-effect`: the measured effect of adopting an entry across teams."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from deliveryops.actions.models import TargetMetric
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.cockpit import adoption
+from deliveryops.cockpit.catalogue import service as catalogue
+from deliveryops.cockpit.rollouts import FLOW_METRICS, measure_rollout
+from deliveryops.flow.service import today_in
 from deliveryops.teams.service import find_team
 
 __all__ = ["catalogue_app"]
@@ -74,3 +79,42 @@ def checks(
             str(row["team"]), str(row["entry"]), str(row["declared"]), data, str(row["certainty"]), str(row["evidence"])
         )
     console.print(table)
+
+
+@catalogue_app.command("rollout-effect")
+@friendly_errors
+def rollout_effect(
+    entry: Annotated[str, typer.Argument(help="The catalogue entry rolled out (its name).")],
+    team: Annotated[list[str], typer.Option(help="A team of the rollout or the comparison (name or slug); repeat.")],
+    metric: Annotated[str, typer.Option(help="throughput, cycle_time_p85, wip, flow_efficiency or blocked_days.")] = "throughput",
+    output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    database: Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")] = None,
+) -> None:
+    """Measure a rollout: the teams that declared the entry adopted, before and after, against those that had not yet."""
+    if output not in ("table", "json"):
+        raise CliError(f"--format must be table or json, got {output!r}.")
+    if metric not in {m.value for m in FLOW_METRICS}:
+        raise CliError(f"--metric must be one of {', '.join(m.value for m in FLOW_METRICS)}, got {metric!r}.")
+    with session_scope(load_settings(database)) as session:
+        found = [e for e in catalogue.list_entries(session=session, kind=None, active_only=False) if e.name == entry]
+        if not found:
+            raise CliError(f"No catalogue entry named {entry!r}.")
+        teams = [find_team(session, name) for name in team]
+        result = measure_rollout(
+            session, entry_id=found[0].id, teams=teams, today=today_in(teams[0]), metric=TargetMetric(metric)
+        )
+    row = {
+        "entry": entry,
+        "metric": metric,
+        "outcome": result.outcome.value,
+        "effect": result.effect,
+        "low": result.low,
+        "high": result.high,
+        "adopted_teams": result.adopted_teams,
+        "comparison_teams": result.comparison_teams,
+        "detail": result.detail,
+    }
+    if output == "json":
+        console.print_json(json.dumps(row))
+        return
+    console.print(f"{entry} on {metric}: {result.outcome.value.replace('_', ' ')}. {result.detail}.")

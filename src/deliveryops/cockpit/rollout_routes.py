@@ -1,0 +1,71 @@
+"""JSON API: the measured effect of adopting a catalogue entry across chosen teams."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
+
+from deliveryops.accounts.dependencies import ApiUser
+from deliveryops.actions.models import TargetMetric
+from deliveryops.analytics.rollouts import RolloutOutcome
+from deliveryops.cockpit import adoption
+from deliveryops.cockpit.catalogue import service as catalogue
+from deliveryops.cockpit.rollouts import FLOW_METRICS, measure_rollout
+from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.flow.service import today_in
+from deliveryops.teams.service import get_team_or_raise
+from deliveryops.web.errors import error_responses
+from deliveryops.web.security import SessionDep
+
+__all__ = ["api"]
+
+api = APIRouter(tags=["tools and practices"], responses=error_responses(401, 403, 404, 422))
+
+
+class RolloutEffectRead(BaseModel):
+    """A rollout's effect: outcome units a week, its 95% interval, and the teams it used."""
+
+    entry_id: int
+    metric: TargetMetric
+    outcome: RolloutOutcome
+    effect: float | None
+    low: float | None
+    high: float | None
+    adopted_teams: int
+    comparison_teams: int
+    detail: str
+    definition: str = "/definitions#rollout-effect"
+
+
+@api.get("/cockpit/catalogue/{entry_id}/rollout-effect", response_model=RolloutEffectRead)
+def read_rollout_effect(
+    session: SessionDep,
+    actor: ApiUser,
+    entry_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    team_id: Annotated[list[int], Query(min_length=1, max_length=200)],
+    metric: TargetMetric = TargetMetric.THROUGHPUT,
+) -> RolloutEffectRead:
+    """The effect of adopting the entry on a flow metric: the given teams that adopted (declared) before
+    and after, against those that had not yet (a staggered difference-in-differences over the last 26
+    complete weeks). Same audience as the adoption matrix."""
+    entry = catalogue.get_or_raise(session=session, entry_id=entry_id)
+    if metric not in FLOW_METRICS:
+        raise ValidationFailedError("Choose a flow metric.", fields={"metric": "Choose a flow metric."})
+    allowed = adoption.matrix_team_ids(session, actor)
+    teams = [get_team_or_raise(session=session, actor=actor, team_id=tid) for tid in dict.fromkeys(team_id)]
+    if allowed is not None and any(team.id not in allowed for team in teams):
+        raise PermissionDeniedError("You can measure rollouts across the teams you manage only.")
+    result = measure_rollout(session, entry_id=entry.id, teams=teams, today=today_in(teams[0]), metric=metric)
+    return RolloutEffectRead(
+        entry_id=entry.id,
+        metric=metric,
+        outcome=result.outcome,
+        effect=result.effect,
+        low=result.low,
+        high=result.high,
+        adopted_teams=result.adopted_teams,
+        comparison_teams=result.comparison_teams,
+        detail=result.detail,
+    )
