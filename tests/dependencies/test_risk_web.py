@@ -50,7 +50,7 @@ def test_api_chance_threshold_and_at_risk_list(client: TestClient, session: Sess
     requester, provider = token_headers(session, world["app_dm"]), token_headers(session, world["pay_dm"])
     chance = client.get(f"/api/v1/dependencies/{dependency.id}/chance", headers=requester).json()
     assert (chance["chance_needed"], chance["remaining_items"], chance["ahead_items"], chance["at_risk"]) == (0.0, 6, 5, True)
-    listed = client.get("/api/v1/dependencies/risk?at_risk=true", headers=provider).json()
+    listed = client.get("/api/v1/dependencies/risk?at_risk=true", headers=provider).json()["items"]
     assert [r["dependency"]["id"] for r in listed] == [dependency.id]
     refused = client.put(f"/api/v1/dependencies/{dependency.id}/threshold", json={"threshold": 50}, headers=provider)
     assert refused.status_code == 403

@@ -73,7 +73,7 @@ def test_key_result_measured_from_a_kpi_series_through_the_api(client: TestClien
     detail = client.get(f"/api/v1/key-results/{read['id']}", headers=headers).json()
     assert [p["value"] for p in detail["points"]] == BEFORE + DURING
     assert detail["confidence"].startswith("On track. On seeded series")
-    listed = client.get("/api/v1/objectives", params={"period": period}, headers=headers).json()
+    listed = client.get("/api/v1/objectives", params={"period": period}, headers=headers).json()["items"]
     assert [o["title"] for o in listed] == ["Grow sign-ups"]
 
     wrong = client.post(
@@ -144,7 +144,7 @@ def test_members_read_their_team_objectives_and_delivery_managers_edit_them(clie
     url = f"/api/v1/objectives/{created.json()['id']}"
     assert client.get(url, headers=token_headers(session, member)).status_code == 200
     assert client.get(url, headers=token_headers(session, outsider)).status_code == 404
-    assert client.get("/api/v1/objectives", headers=token_headers(session, outsider)).json() == []
+    assert client.get("/api/v1/objectives", headers=token_headers(session, outsider)).json()["items"] == []
 
 
 def test_pages_show_objectives_the_key_result_and_the_csv_export(client: TestClient, session: Session) -> None:
@@ -200,7 +200,7 @@ def test_the_leader_home_and_the_pack_lead_with_outcomes(client: TestClient, ses
     headers = token_headers(session, leader)
     series = _series(client, headers, group)
     client.post("/api/v1/objectives", json={"title": "Grow sign-ups", "group_id": group.id}, headers=headers)
-    objective = client.get("/api/v1/objectives", headers=headers).json()[0]
+    objective = client.get("/api/v1/objectives", headers=headers).json()["items"][0]
     client.post(
         f"/api/v1/objectives/{objective['id']}/key-results",
         json={

@@ -46,6 +46,7 @@ _CATALOGUE: Expectations = {
     ("GET", "/api/v1/cockpit/catalogue/{entry_id}"): (SIGNED_IN, None),
     ("PATCH", "/api/v1/cockpit/catalogue/{entry_id}"): (OPS_ADMIN, {"guide": "Changed by the walk."}),
     ("GET", "/api/v1/cockpit/adoption"): (_MATRIX, None),
+    ("GET", "/api/v1/cockpit/catalogue/{entry_id}/rollout-effect"): (_MATRIX, None),
     ("GET", "/api/v1/cockpit/adoption/trend"): (_MATRIX, None),
     ("GET", "/api/v1/teams/{team_id}/practices"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/practices"): (_SETTERS, {"entry_id": "{entry_id}", "state": "adopted"}),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -237,9 +236,6 @@ def risk_of_dependencies(
             rows = risk.at_risk(session, actor=None, team_ids=teams)
         else:
             rows = risk.chance_reads(session, risk.visible_open(session, None, team_ids=teams))
-        if output_format is OutputFormat.JSON:
-            typer.echo(TypeAdapter(list[ChanceRead]).dump_json(rows, indent=2).decode())
-            return
         page = Page[ChanceRead](items=rows, total=len(rows), limit=max(1, len(rows)), offset=0)
         empty = "No accepted dependencies" + (" at risk." if at_risk_only else ".")
         print_page(page, RISK_COLUMNS, output_format, empty=empty)

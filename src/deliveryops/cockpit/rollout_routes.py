@@ -15,7 +15,7 @@ from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.rollouts import FLOW_METRICS, measure_rollout
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
-from deliveryops.teams.service import get_team_or_raise
+from deliveryops.teams.service import get_team_or_raise, list_teams
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import SessionDep
 
@@ -44,17 +44,24 @@ def read_rollout_effect(
     session: SessionDep,
     actor: ApiUser,
     entry_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    team_id: Annotated[list[int], Query(min_length=1, max_length=200)],
+    team_id: Annotated[
+        list[int] | None, Query(max_length=200, description="The teams compared; default every team of the matrix")
+    ] = None,
     metric: TargetMetric = TargetMetric.THROUGHPUT,
 ) -> RolloutEffectRead:
     """The effect of adopting the entry on a flow metric: the given teams that adopted (declared) before
     and after, against those that had not yet (a staggered difference-in-differences over the last 26
     complete weeks). Same audience as the adoption matrix."""
+    allowed = adoption.matrix_team_ids(session, actor)
     entry = catalogue.get_or_raise(session=session, entry_id=entry_id)
     if metric not in FLOW_METRICS:
         raise ValidationFailedError("Choose a flow metric.", fields={"metric": "Choose a flow metric."})
-    allowed = adoption.matrix_team_ids(session, actor)
-    teams = [get_team_or_raise(session=session, actor=actor, team_id=tid) for tid in dict.fromkeys(team_id)]
+    wanted = list(dict.fromkeys(team_id)) if team_id else allowed
+    if wanted is None:
+        wanted = [team.id for team in list_teams(session=session, actor=actor)]
+    if not wanted:
+        raise ValidationFailedError("There are no teams to compare.", fields={"team_id": "Choose at least one team."})
+    teams = [get_team_or_raise(session=session, actor=actor, team_id=tid) for tid in wanted]
     if allowed is not None and any(team.id not in allowed for team in teams):
         raise PermissionDeniedError("You can measure rollouts across the teams you manage only.")
     result = measure_rollout(session, entry_id=entry.id, teams=teams, today=today_in(teams[0]), metric=metric)

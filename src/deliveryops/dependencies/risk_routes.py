@@ -13,25 +13,28 @@ from sqlalchemy import select
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.dependencies import risk, service
 from deliveryops.dependencies.models import Dependency
+from deliveryops.schemas import Page, paginate
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 api = APIRouter(tags=["dependencies"], responses=error_responses(401, 403, 404, 422))
 DependencyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-@api.get("/dependencies/risk", response_model=list[risk.ChanceRead])
+@api.get("/dependencies/risk", response_model=Page[risk.ChanceRead])
 def list_chances(
     session: SessionDep,
     actor: ApiUser,
+    page: Pagination,
     team_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Requested by or from this team")] = None,
     at_risk: Annotated[bool, Query(description="Only those below their threshold")] = False,
-) -> list[risk.ChanceRead]:
+) -> Page[risk.ChanceRead]:
     """Accepted (and missed) dependencies you may see with their chance of delivery; ``at_risk=true``: only those at risk."""
     teams = {team_id} if team_id is not None else None
     if at_risk:
-        return risk.at_risk(session, actor=actor, team_ids=teams)
-    return risk.chance_reads(session, risk.visible_open(session, actor, team_ids=teams))
+        return paginate(risk.at_risk(session, actor=actor, team_ids=teams), page)
+    return paginate(risk.chance_reads(session, risk.visible_open(session, actor, team_ids=teams)), page)
 
 
 @api.get("/dependencies/{dependency_id}/chance", response_model=risk.ChanceRead)

@@ -177,10 +177,10 @@ def dismiss_proposal(body: ProposalDismiss, session: SessionDep, actor: ApiUser,
     return detection.proposal_reads(session, actor, [proposal])[0]
 
 
-@detection_api.get("/dependency-link-types", response_model=list[LinkTypeRead])
-def list_link_types(session: SessionDep, actor: ApiUser) -> list[LinkTypeRead]:
+@detection_api.get("/dependency-link-types", response_model=Page[LinkTypeRead])
+def list_link_types(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[LinkTypeRead]:
     """The tracker link phrases read as dependencies: the built-in ones and those admins mapped."""
-    return detection.link_type_reads(session)
+    return paginate(detection.link_type_reads(session), page)
 
 
 @detection_api.post("/dependency-link-types", response_model=LinkTypeRead, status_code=201)
@@ -196,10 +196,10 @@ def delete_link_type(session: SessionDep, actor: ApiUser, link_type_id: Proposal
     return Response(status_code=204)
 
 
-@detection_api.get("/dependency-aliases", response_model=list[AliasRead])
-def list_aliases(session: SessionDep, actor: ApiUser) -> list[AliasRead]:
+@detection_api.get("/dependency-aliases", response_model=Page[AliasRead])
+def list_aliases(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[AliasRead]:
     """Other names of teams and functions that blocked reasons are searched for."""
-    return detection.alias_reads(session)
+    return paginate(detection.alias_reads(session), page)
 
 
 @detection_api.post("/dependency-aliases", response_model=AliasRead, status_code=201)
@@ -216,10 +216,10 @@ def delete_alias(session: SessionDep, actor: ApiUser, alias_id: ProposalId) -> R
     return Response(status_code=204)
 
 
-@detection_api.get("/dependency-inbound-hooks", response_model=list[HookRead])
-def list_hooks(session: SessionDep, actor: ApiUser) -> list[HookRead]:
+@detection_api.get("/dependency-inbound-hooks", response_model=Page[HookRead])
+def list_hooks(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[HookRead]:
     """Every inbound hook (admins); never their tokens."""
-    return [HookRead.model_validate(hook) for hook in inbound.hooks(session=session, actor=actor)]
+    return paginate([HookRead.model_validate(hook) for hook in inbound.hooks(session=session, actor=actor)], page)
 
 
 @detection_api.post("/dependency-inbound-hooks", response_model=HookCreated, status_code=201)

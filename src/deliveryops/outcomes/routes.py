@@ -30,7 +30,9 @@ from deliveryops.outcomes.schemas import (
     ValuesIn,
     ValuesWritten,
 )
+from deliveryops.schemas import Page
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 api = APIRouter(tags=["outcomes"], responses=error_responses(401, 403, 404, 422))
@@ -40,18 +42,25 @@ IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MAX_BODY_BYTES = 1024 * 1024
 
 
-@api.get("/objectives", response_model=list[ObjectiveRead])
+@api.get("/objectives", response_model=Page[ObjectiveRead])
 def list_objectives(
     session: SessionDep,
     actor: ApiUser,
+    page: Pagination,
     group_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     team_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     period: Annotated[str | None, Query(max_length=30, description='e.g. "2026-Q4"')] = None,
-) -> list[ObjectiveRead]:
+) -> Page[ObjectiveRead]:
     """The objectives you may read (your teams' and groups'; all for cross-team roles), key results measured."""
     today = utcnow().date()
     rows = service.list_objectives(session=session, actor=actor, group_id=group_id, team_id=team_id, period=period)
-    return [service.objective_read(session, row, today=today) for row in rows]
+    chosen = rows[page.offset : page.offset + page.limit]
+    return Page(
+        items=[service.objective_read(session, row, today=today) for row in chosen],
+        total=len(rows),
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @api.post("/objectives", response_model=ObjectiveRead, status_code=201)
@@ -93,10 +102,12 @@ def link_key_result(body: LinkCreate, session: SessionDep, actor: ApiUser, key_r
     return next(link for link in detail.links if link.kind is body.kind and link.target_id == body.target_id)
 
 
-@api.get("/kpi-series", response_model=list[SeriesRead])
-def list_series(session: SessionDep, actor: ApiUser) -> list[SeriesRead]:
+@api.get("/kpi-series", response_model=Page[SeriesRead])
+def list_series(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[SeriesRead]:
     """The KPI series you may read."""
-    return [kpi.read(session, row) for row in kpi.list_(session=session, actor=actor)]
+    rows = kpi.list_(session=session, actor=actor)
+    chosen = rows[page.offset : page.offset + page.limit]
+    return Page(items=[kpi.read(session, row) for row in chosen], total=len(rows), limit=page.limit, offset=page.offset)
 
 
 @api.post("/kpi-series", response_model=SeriesCreated, status_code=201)
