@@ -34,7 +34,7 @@ def test_users_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
     assert _cli_json(parity, "users", "list", "--format", "json") == parity.api.get("/api/v1/users", headers=headers).json()
     found = _cli_json(parity, "users", "list", "--query", "lists.admin", "--format", "json")
     assert found == parity.api.get("/api/v1/users?q=lists.admin", headers=headers).json()
-    assert [user["email"] for user in found] == ["lists.admin@example.com"]
+    assert [user["email"] for user in found["items"]] == ["lists.admin@example.com"]
 
 
 def test_connectors_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
@@ -49,7 +49,7 @@ def test_connectors_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> 
     assert parity.api.post("/api/v1/connections", json=body, headers=headers).status_code == 201
     listed = _cli_json(parity, "connectors", "list", "--format", "json")
     assert listed == parity.api.get("/api/v1/connections", headers=headers).json()
-    assert [connection["name"] for connection in listed] == ["Listed"]
+    assert [connection["name"] for connection in listed["items"]] == ["Listed"]
 
 
 def test_impediments_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
@@ -58,5 +58,5 @@ def test_impediments_list(parity: Parity, world: tuple[Team, dict[str, str]]) ->
     assert raised.exit_code == 0, raised.output
     listed = _cli_json(parity, "impediments", "list", "--team", team.slug, "--format", "json")
     assert listed == parity.api.get(f"/api/v1/teams/{team.id}/impediments", headers=headers).json()
-    assert [row["title"] for row in listed] == ["No test environment"]
+    assert [row["title"] for row in listed["items"]] == ["No test environment"]
     assert _cli_json(parity, "impediments", "list", "--format", "json") == listed  # every team: here only this one

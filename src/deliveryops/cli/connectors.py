@@ -6,15 +6,15 @@ import json
 from typing import Annotated, Any
 
 import typer
-from pydantic import RootModel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
-from deliveryops.cli.output import FormatOption, OutputFormat, print_json
+from deliveryops.cli.output import FormatOption, LimitOption, OffsetOption, OutputFormat, page_params, print_json
 from deliveryops.db import make_engine, make_session_factory
 from deliveryops.errors import ConflictError
+from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.sync import service
 from deliveryops.sync.jobs import sync_connection
 from deliveryops.sync.models import Connection, SyncRun
@@ -163,12 +163,17 @@ def sync(
 
 @connectors_app.command("list")
 @friendly_errors
-def list_connections(output_format: FormatOption = OutputFormat.TABLE, database: DatabaseOption = None) -> None:
-    """List connections with their last sync (json: as GET /api/v1/connections)."""
+def list_connections(
+    output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
+    database: DatabaseOption = None,
+) -> None:
+    """List connections with their last sync (json: the page GET /api/v1/connections answers)."""
     with session_scope(load_settings(database)) as session:
         rows = service.list_(session=session, actor=None)
         if output_format is OutputFormat.JSON:
-            print_json(RootModel[list[ConnectionRead]]([ConnectionRead.model_validate(row) for row in rows]))
+            print_json(paginate([ConnectionRead.model_validate(row) for row in rows], page_params(limit, offset)))
             return
         if not rows:
             console.print("No connections yet. Add one with `deliveryops connectors add`.")

@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from pydantic import RootModel
 from rich.table import Table
 from sqlalchemy import select
 
 from deliveryops.cli.common import CliError, acting_user, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.impediment_clusters import link_blockers, list_clusters, synonyms
-from deliveryops.cli.output import FormatOption, OutputFormat, print_json
+from deliveryops.cli.output import FormatOption, LimitOption, OffsetOption, OutputFormat, page_params, print_json
 from deliveryops.db import utcnow
 from deliveryops.impediments import service
 from deliveryops.impediments.models import Category, Level, Severity
 from deliveryops.impediments.reads import impediment_reads
-from deliveryops.impediments.schemas import ImpedimentRead
+from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams.service import find_team, list_teams
 
 impediments_app = typer.Typer(
@@ -32,9 +31,11 @@ def list_impediments(
     team: Annotated[str | None, typer.Option(help="Only this team (name or slug).")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only open impediments.")] = False,
     output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
     database: DatabaseOption = None,
 ) -> None:
-    """List impediments, open ones first, with their status and level (json: as GET /api/v1/teams/{id}/impediments)."""
+    """List impediments, open ones first, with status and level (json: the page GET /api/v1/teams/{id}/impediments answers)."""
     with session_scope(load_settings(database)) as session:
         teams = [find_team(session, team)] if team else list_teams(session=session, actor=None)
         rows = [
@@ -43,7 +44,7 @@ def list_impediments(
             for row in service.list_team(session=session, actor=None, team_id=chosen.id, include_closed=not open_only)
         ]
         if output_format is OutputFormat.JSON:
-            print_json(RootModel[list[ImpedimentRead]](impediment_reads(session, rows, now=utcnow())))
+            print_json(paginate(impediment_reads(session, rows, now=utcnow()), page_params(limit, offset)))
             return
         if not rows:
             console.print("No impediments. Raise one with `deliveryops impediments raise`.")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from pydantic import RootModel
 from rich.table import Table
 
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
 from deliveryops.accounts.schemas import UserRead
 from deliveryops.cli.common import console, friendly_errors, load_settings, session_scope
-from deliveryops.cli.output import FormatOption, OutputFormat, print_json
+from deliveryops.cli.output import FormatOption, LimitOption, OffsetOption, OutputFormat, page_params, print_json
+from deliveryops.schemas import DEFAULT_LIMIT, paginate
 
 __all__ = ["users_app"]
 
@@ -52,13 +52,15 @@ def users_create(
 def users_list(
     query: Annotated[str, typer.Option("--query", max=100, help="Only names or e-mails containing this, as the API's q.")] = "",
     output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
     database: DatabaseOption = None,
 ) -> None:
-    """List everyone with their role (json: as GET /api/v1/users)."""
+    """List everyone with their role (json: the page GET /api/v1/users answers)."""
     with session_scope(load_settings(database)) as session:
         users = accounts.list_(session=session, actor=None, query=query)
         if output_format is OutputFormat.JSON:
-            print_json(RootModel[list[UserRead]]([UserRead.model_validate(user) for user in users]))
+            print_json(paginate([UserRead.model_validate(user) for user in users], page_params(limit, offset)))
             return
         table = Table("Name", "E-mail", "Role", "Active")
         for user in users:
