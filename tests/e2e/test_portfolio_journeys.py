@@ -99,7 +99,10 @@ def test_leadership_pack_question_and_pdf(page: Page, cockpit_url: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Leadership pack: Commerce, 2026-11")
     page.get_by_label("Question", exact=True).fill("Fund a shared staging database?")
     page.get_by_role("button", name="Add question").click()
-    expect(page.get_by_text("Fund a shared staging database?")).to_be_visible()
+    questions = page.get_by_role("region", name="Questions for leadership")
+    expect(questions.get_by_text("Fund a shared staging database?")).to_be_visible()
+    # The pack leads with the decisions waiting, the new question among them, one click from its brief.
+    expect(page.get_by_role("link", name="Fund a shared staging database?")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download as PDF").click()
     assert download.value.suggested_filename == "leadership-commerce-2026-11.pdf"

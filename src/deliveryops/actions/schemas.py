@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -90,4 +90,4 @@ class ActionCreate(BaseModel):
     target_card: str | None = Field(
         default=None, max_length=60, description="the health-check card key; required when target_metric is health_card"
     )
-    expected_direction: str | None = Field(default=None, pattern="^(increase|decrease)$")
+    expected_direction: Literal["increase", "decrease"] | None = None

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from pydantic import RootModel
 from rich.table import Table
 
 from deliveryops.cli.common import console, friendly_errors, load_settings, session_scope
-from deliveryops.cli.output import FormatOption, OutputFormat, print_json
+from deliveryops.cli.output import FormatOption, LimitOption, OffsetOption, OutputFormat, page_params, print_json
+from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams import service as teams
 from deliveryops.teams.schemas import GroupRead, TeamRead
 
@@ -25,12 +25,17 @@ DatabaseOption = Annotated[
 
 @teams_app.command("list")
 @friendly_errors
-def teams_list(output_format: FormatOption = OutputFormat.TABLE, database: DatabaseOption = None) -> None:
-    """List every team with its group and time zone (json: as GET /api/v1/teams)."""
+def teams_list(
+    output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
+    database: DatabaseOption = None,
+) -> None:
+    """List every team with its group and time zone (json: the page GET /api/v1/teams answers)."""
     with session_scope(load_settings(database)) as session:
         rows = teams.list_teams(session=session, actor=None)
         if output_format is OutputFormat.JSON:
-            print_json(RootModel[list[TeamRead]]([TeamRead.model_validate(team) for team in rows]))
+            print_json(paginate([TeamRead.model_validate(team) for team in rows], page_params(limit, offset)))
             return
         if not rows:
             console.print("No teams yet. Create one with `deliveryops teams create NAME`.")
@@ -58,12 +63,17 @@ def teams_create(
 
 @groups_app.command("list")
 @friendly_errors
-def groups_list(output_format: FormatOption = OutputFormat.TABLE, database: DatabaseOption = None) -> None:
-    """List every group with its teams (json: as GET /api/v1/groups)."""
+def groups_list(
+    output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
+    database: DatabaseOption = None,
+) -> None:
+    """List every group with its teams (json: the page GET /api/v1/groups answers)."""
     with session_scope(load_settings(database)) as session:
         rows = teams.list_groups(session=session, actor=None)
         if output_format is OutputFormat.JSON:
-            print_json(RootModel[list[GroupRead]]([GroupRead.of(group) for group in rows]))
+            print_json(paginate([GroupRead.of(group) for group in rows], page_params(limit, offset)))
             return
         if not rows:
             console.print("No groups yet. Create one with `deliveryops groups create NAME`.")
