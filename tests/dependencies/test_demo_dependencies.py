@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.dependencies import service
-from deliveryops.dependencies.models import Dependency
+from deliveryops.dependencies.models import Dependency, DependencyProposal, ProposalStatus
 from deliveryops.dependencies.schemas import DependencyFilter
 from deliveryops.schemas import PageParams
 from deliveryops.work.models import BlockedInterval, WorkItem
@@ -45,3 +45,12 @@ def test_demo_dependencies(demo_session: Session) -> None:
     grid = service.matrix(session=session, actor=None, today=today)
     assert sum(c.overdue for c in grid.cells) == 1
     assert "Legal" in grid.columns
+
+
+def test_demo_shows_dependencies_found_in_its_data(demo_session: Session) -> None:
+    proposals = demo_session.scalars(select(DependencyProposal)).all()
+    assert proposals, "the demo's blocked reasons that name another team are proposed as dependencies"
+    for proposal in proposals:
+        assert proposal.status is ProposalStatus.PROPOSED
+        assert proposal.provider_team_id != proposal.requester_team_id
+        assert proposal.evidence

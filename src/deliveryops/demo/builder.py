@@ -21,7 +21,7 @@ from deliveryops.db import utcnow
 from deliveryops.demo.actions import build_actions
 from deliveryops.demo.coaching import build_coaching
 from deliveryops.demo.cockpit import build_cockpit
-from deliveryops.demo.dependencies import build_dependencies, build_dependency_risks
+from deliveryops.demo.dependencies import build_dependencies, build_dependency_proposals, build_dependency_risks
 from deliveryops.demo.dora import build_dora
 from deliveryops.demo.experiments import build_experiments
 from deliveryops.demo.forecasts import make_past_forecasts
@@ -165,6 +165,7 @@ def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = N
         ("leadership questions", build_leadership),
         ("cross-team dependencies", build_dependencies),
         ("chances of delivery and risks", build_dependency_risks),
+        ("dependencies found in the data", build_dependency_proposals),
         ("objectives and key results", build_outcomes),
         ("roadmap calendars and plans", build_roadmap),
         ("coaching records", build_coaching),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.dependencies import risk, service
+from deliveryops.dependencies import detection, risk, service
 from deliveryops.dependencies.models import Dependency, DependencyFunction
 from deliveryops.dependencies.schemas import DependencyCreate, DependencyTransition
 from deliveryops.impediments import clusters
@@ -17,7 +17,8 @@ from deliveryops.risks import service as risks_service
 from deliveryops.risks.models import Impact, RoamStatus
 from deliveryops.risks.schemas import RiskWrite
 from deliveryops.teams.models import Membership, Team, TeamRole
-from deliveryops.work.models import BlockedInterval, StatusTransition, WorkItem
+from deliveryops.work.models import BlockedInterval, ItemLink, StatusTransition, WorkflowStatus, WorkItem
+from deliveryops.work.records import StageCategory
 
 # (requester, provider team or "function:<name>", what, why, requested days ago, needed-by in days from today,
 #  steps: (days ago, side, action, extra fields with dates as day offsets from today))
@@ -234,3 +235,44 @@ RISKS: list[tuple[str, str | None, RoamStatus, Impact, int, str]] = [
         "A second PSP is configured as fallback for card payments.",
     ),
 ]
+
+
+# Tracker links between teams' open items, as a Jira sync brings them: (requesting team, providing team, phrase).
+TRACKER_LINKS: list[tuple[str, str, str]] = [
+    ("Mobile", "Payments", "depends on"),
+    ("Growth", "Data Platform", "is blocked by"),
+]
+
+
+def _open_item(session: Session, team: Team) -> WorkItem | None:
+    """The team's most recently created item that is neither finished nor in its backlog."""
+    active = select(WorkflowStatus.name).where(
+        WorkflowStatus.team_id == team.id, WorkflowStatus.category.in_((StageCategory.ACTIVE, StageCategory.WAITING))
+    )
+    return session.scalars(
+        select(WorkItem)
+        .where(WorkItem.team_id == team.id, WorkItem.current_status.in_(active))
+        .order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
+        .limit(1)
+    ).first()
+
+
+def build_dependency_proposals(session: Session, *, now: datetime, seed: int) -> int:
+    """Dependencies the data shows (tracker links between teams, blocked reasons naming another team), proposed.
+
+    The same detection a job runs after data changes; the demo shows its proposals without waiting for it.
+    """
+    del seed  # nothing random here
+    teams = {team.name: team for team in session.scalars(select(Team))}
+    for requester, provider, phrase in TRACKER_LINKS:
+        if requester not in teams or provider not in teams:
+            continue
+        needs, gives = _open_item(session, teams[requester]), _open_item(session, teams[provider])
+        if needs is not None and gives is not None:
+            session.add(ItemLink(item_id=needs.id, kind="outward", other_key=gives.external_key, label=phrase))
+    session.flush()
+    found = detection.detect(session)
+    for proposal in found.proposed:
+        proposal.created_at = now
+    session.flush()
+    return len(found.proposed)
