@@ -24,7 +24,7 @@ def shop(parity: Parity) -> tuple[int, dict[str, str]]:
         assert imported.exit_code == 0, imported.output
     with parity.seed() as session:
         admin = make_user(session, role=Role.ADMIN)
-    team_id = next(team["id"] for team in json.loads(parity.cli("teams", "list", "--format", "json").output))
+    team_id = next(team["id"] for team in json.loads(parity.cli("teams", "list", "--format", "json").output)["items"])
     return team_id, parity.sign_in_api(admin)
 
 
