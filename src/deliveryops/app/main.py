@@ -46,7 +46,7 @@ from deliveryops.impediments import learning_pages as impediment_learning
 from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
 from deliveryops.impediments import settings_pages as impediment_settings
-from deliveryops.jobs import JobRuntime, configure
+from deliveryops.jobs import JobRuntime, configure, ledger
 from deliveryops.outcomes import pages as outcome_pages
 from deliveryops.outcomes import routes as outcome_routes
 from deliveryops.retros import pages as retro_pages
@@ -209,6 +209,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     load_jobs()
     jobs = JobRuntime(settings, session_factory)
     configure(jobs)
+    session_factory.configure(info={**session_factory.kw.get("info", {}), ledger.DELIVER: jobs.deliver})
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 PENDING = "deliveryops_jobs_pending"  # session.info key: ids of jobs to deliver once the session commits
+# session.info key: the delivery of the app whose sessions these are (set on its session factory), so that an
+# app keeps handing jobs to its own queue when another app is built later in the same process (tests do).
+DELIVER = "deliveryops_jobs_deliver"
 LOCK_RETRY = timedelta(seconds=5)  # a job whose lock is held is tried again after this long
 
 _deliver: Callable[[list[int]], None] | None = None
@@ -54,8 +57,9 @@ def set_delivery(deliver: Callable[[list[int]], None] | None) -> None:
 @event.listens_for(Session, "after_commit")
 def _deliver_committed(session: Session) -> None:
     pending = session.info.pop(PENDING, None)
-    if pending and _deliver is not None:
-        _deliver(list(pending))
+    deliver = session.info.get(DELIVER, _deliver)
+    if pending and deliver is not None:
+        deliver(list(pending))
 
 
 @event.listens_for(Session, "after_rollback")
