@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -373,6 +374,19 @@ def _settings_page(
     )
 
 
+def _change_settings(
+    request: Request, session: Session, actor: User, form: FormInput[Any], change: Callable[[], object]
+) -> Response:
+    """Apply a settings change; on bad input show the page again with the errors, else look for dependencies anew."""
+    try:
+        change()
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _settings_page(request, session, actor, values=form.values, errors=form.errors_with(exc), status=422)
+    request_detection(session, requested_by=actor.email)
+    return RedirectResponse("/dependencies/detection-settings", status_code=303)
+
+
 @detection_router.get("/dependencies/detection-settings", response_class=HTMLResponse)
 def detection_settings_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
     """Which link phrases and names are read as dependencies; admins map more."""
@@ -382,13 +396,9 @@ def detection_settings_page(request: Request, session: SessionDep, actor: PageUs
 @detection_router.post("/dependencies/detection-settings/link-types", response_class=HTMLResponse)
 def add_link_type_page(request: Request, session: SessionDep, actor: PageUser, form: LinkTypeForm) -> Response:
     """Map a link phrase (admins)."""
-    try:
-        detection.add_link_type(session=session, actor=actor, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _settings_page(request, session, actor, values=form.values, errors=form.errors_with(exc), status=422)
-    request_detection(session, requested_by=actor.email)
-    return RedirectResponse("/dependencies/detection-settings", status_code=303)
+    return _change_settings(
+        request, session, actor, form, lambda: detection.add_link_type(session=session, actor=actor, body=form.validated())
+    )
 
 
 @detection_router.post("/dependencies/detection-settings/link-types/{link_type_id}/delete")
@@ -401,13 +411,9 @@ def delete_link_type_page(session: SessionDep, actor: PageUser, link_type_id: Pr
 @detection_router.post("/dependencies/detection-settings/aliases", response_class=HTMLResponse)
 def add_alias_page(request: Request, session: SessionDep, actor: PageUser, form: AliasForm) -> Response:
     """Add an alias of a team or a function (admins)."""
-    try:
-        detection.add_alias(session=session, actor=actor, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _settings_page(request, session, actor, values=form.values, errors=form.errors_with(exc), status=422)
-    request_detection(session, requested_by=actor.email)
-    return RedirectResponse("/dependencies/detection-settings", status_code=303)
+    return _change_settings(
+        request, session, actor, form, lambda: detection.add_alias(session=session, actor=actor, body=form.validated())
+    )
 
 
 @detection_router.post("/dependencies/detection-settings/aliases/{alias_id}/delete")
