@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.demo.builder import build_demo
 from deliveryops.demo.dependencies import AT_RISK_TITLE
 from deliveryops.dependencies import risk
 from deliveryops.impediments.models import Impediment, Level
@@ -16,11 +14,9 @@ from deliveryops.risks.models import Risk
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
-pytestmark = pytest.mark.slow
 
-
-def test_demo_has_an_at_risk_dependency_and_a_register(session: Session) -> None:
-    build_demo(session, seed=3, now=NOW)
+def test_demo_has_an_at_risk_dependency_and_a_register(demo_session: Session) -> None:
+    session = demo_session
     today = NOW.date()
     at_risk = {r.dependency.title: r for r in risk.at_risk(session, actor=None, today=today)}
     referral = at_risk[AT_RISK_TITLE]

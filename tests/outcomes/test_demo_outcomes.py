@@ -5,22 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.cockpit.digest.models import LeadershipQuestion
-from deliveryops.demo.builder import build_demo
 from deliveryops.outcomes import decisions, service
 from deliveryops.outcomes.models import KeyResult
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
-pytestmark = pytest.mark.slow
 
-
-def test_demo_outcomes(session: Session) -> None:
-    build_demo(session, seed=3, now=NOW)
+def test_demo_outcomes(demo_session: Session) -> None:
+    session = demo_session
     today = NOW.date()
     read = [service.objective_read(session, o, today=today) for o in service.list_objectives_all(session=session)]
     verdicts = {kr.title: kr.status for o in read for kr in o.key_results}

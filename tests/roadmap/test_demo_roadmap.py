@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.demo.builder import build_demo
 from deliveryops.roadmap import service
 from deliveryops.teams.models import Group
 
-NOW = datetime(2026, 12, 7, 11, 0, tzinfo=UTC)
-
-pytestmark = pytest.mark.slow
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the shared demo's today (tests/conftest.py)
 
 
-def test_demo_roadmap_for_both_groups(session: Session) -> None:
-    if session.get_bind().dialect.name != "sqlite":
-        pytest.skip("the demo build takes minutes; the other demo tests build it on PostgreSQL")
-    result = build_demo(session, seed=7, now=NOW)
-    assert result.extras["roadmap calendars and plans"] == 6
+def test_demo_roadmap_for_both_groups(demo_session: Session) -> None:
+    session = demo_session
     for group in session.scalars(select(Group).order_by(Group.name)):
         roadmap = service.group_roadmap(session=session, actor=None, group_id=group.id, now=NOW)
         assert all(lane.country for lane in roadmap.teams), group.name
