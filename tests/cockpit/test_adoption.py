@@ -209,7 +209,7 @@ def test_dm_sets_a_state_on_the_practices_tab(client: TestClient, session: Sessi
     assert "by Dana DM" in page.text
     bad = client.post("/teams/alpha/practices/wip-limit", data={"csrf_token": csrf, "wip_limit": "many"})
     assert bad.status_code == 422
-    assert "Enter a whole number from 1 to 1000, or leave it empty for no limit (got &#39;many&#39;)." in bad.text
+    assert "WIP limit is a whole number, e.g. 12000; got &#39;many&#39;." in bad.text
     assert client.post("/teams/alpha/practices/wip-limit", data={"csrf_token": csrf, "wip_limit": "4"}).status_code == 303
     page = client.get("/teams/alpha/practices")
     assert "to <strong>4</strong> items" in page.text

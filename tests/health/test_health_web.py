@@ -113,6 +113,12 @@ def test_heatmap_hides_small_teams_in_page_and_api(client: TestClient, session: 
     assert "band-red" not in row
 
 
+def _answer(index: int, key: str, colour: str, trend: str) -> dict[str, str]:
+    """One card's answer as the round's form names its inputs."""
+    row = f"answers.{index}."
+    return {f"{row}card_key": key, f"{row}colour": colour, f"{row}trend": trend}
+
+
 def test_a_member_answers_once_by_the_form_without_an_author(client: TestClient, session: Session) -> None:
     s = squad(session, size=3)
     health_round = service.open_round(session=session, actor=s.dm, team_id=s.team.id, template_id=two_cards(session, s))
@@ -121,7 +127,8 @@ def test_a_member_answers_once_by_the_form_without_an_author(client: TestClient,
     assert "Your answers" in page.text
     token = csrf_from(page.text)
     incomplete = client.post(
-        f"/health/rounds/{health_round.id}/answers", data={"csrf_token": token, "colour-speed": "green", "trend-speed": "better"}
+        f"/health/rounds/{health_round.id}/answers",
+        data={"csrf_token": token, **_answer(0, "speed", "green", "better"), "answers.1.card_key": "fun"},
     )
     assert incomplete.status_code == 422
     assert "Answer every card (1 still needs a colour and a trend)." in incomplete.text
@@ -129,11 +136,9 @@ def test_a_member_answers_once_by_the_form_without_an_author(client: TestClient,
     assert 'value="green" checked' in incomplete.text  # the input is kept
     form = {
         "csrf_token": token,
-        "colour-speed": "green",
-        "trend-speed": "better",
-        "colour-fun": "amber",
-        "trend-fun": "same",
-        "comment-fun": "More pairing please",
+        **_answer(0, "speed", "green", "better"),
+        **_answer(1, "fun", "amber", "same"),
+        "answers.1.comment": "More pairing please",
     }
     done = client.post(f"/health/rounds/{health_round.id}/answers", data=form)
     assert done.headers["location"] == f"/health/rounds/{health_round.id}?answered=1"
@@ -277,7 +282,7 @@ def test_opening_a_round_by_the_form_checks_the_closing_day(client: TestClient, 
     assert "Choose a closing time in the future." in past.text
     assert 'value="Late"' in past.text
     garbled = client.post(f"/teams/{s.team.slug}/health/rounds", data={"csrf_token": token, "closes_on": "31/01"})
-    assert "Give the closing day as YYYY-MM-DD." in garbled.text
+    assert "Closing day: expected a date like 2026-03-31, got &#39;31/01&#39;." in garbled.text
     opened = client.post(f"/teams/{s.team.slug}/health/rounds", data={"csrf_token": token, "title": "Q1 check"})
     assert opened.status_code == 303
     assert "Q1 check" in client.get(opened.headers["location"]).text

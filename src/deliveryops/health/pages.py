@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
@@ -15,13 +16,18 @@ from deliveryops.charts import page_figure
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.health import catalog, charts, crossteam, service, views
 from deliveryops.health.models import Colour, HealthRound, Trend
+from deliveryops.health.schemas import AnswersWrite, AnswerWrite, RoundForm, TemplateForm
 from deliveryops.health.scoring import GREEN_AT, RED_BELOW, result_colour
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_manage_team, get_team_or_raise
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import NavViewer, register_nav, register_team_link, render
 
 router = APIRouter(include_in_schema=False)
+RoundFormInput = Annotated[FormInput[RoundForm], form_model(RoundForm)]
+AnswersFormInput = Annotated[FormInput[AnswersWrite], form_model(AnswersWrite)]
+TemplateFormInput = Annotated[FormInput[TemplateForm], form_model(TemplateForm)]
 
 
 def _sees_heatmap(viewer: NavViewer) -> bool:
@@ -85,47 +91,35 @@ def team_health(request: Request, slug: str, session: SessionDep, actor: PageUse
     return _team_page(request, session, actor, team)
 
 
-def _closing_time(team: Team, closes_on: str) -> datetime | None:
+def _closing_time(team: Team, closes_on: date | None) -> datetime | None:
     """The end of the chosen day in the team's time zone."""
-    if not closes_on.strip():
+    if closes_on is None:
         return None
-    try:
-        day = date.fromisoformat(closes_on.strip())
-    except ValueError as exc:
-        raise ValidationFailedError(
-            "Please correct the marked fields.", fields={"closes_at": "Give the closing day as YYYY-MM-DD."}
-        ) from exc
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(team.time_zone))
+    return datetime.combine(closes_on + timedelta(days=1), time(0), tzinfo=ZoneInfo(team.time_zone))
 
 
 @router.post("/teams/{slug}/health/rounds", response_class=HTMLResponse)
-def open_round(
-    request: Request,
-    slug: str,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    template_id: Annotated[str, Form(max_length=12)] = "",
-    title: Annotated[str, Form(max_length=200)] = "",
-    closes_on: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
+def open_round(request: Request, slug: str, session: SessionDep, actor: PageUser, form: RoundFormInput) -> Response:
     """Open a health check for the team and go to it."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not can_manage_team(session, actor, team):
         raise PermissionDeniedError("Only the team's delivery manager or an admin opens a health check.")
-    values = {"template_id": template_id, "title": title, "closes_on": closes_on}
     try:
+        body = form.validated()
         health_round = service.open_round(
             session=session,
             actor=actor,
             team_id=team.id,
-            template_id=int(template_id) if template_id.isdigit() else None,
-            title=title,
-            closes_at=_closing_time(team, closes_on),
+            template_id=body.template_id,
+            title=body.title,
+            closes_at=_closing_time(team, body.closes_on),
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _team_page(request, session, actor, team, errors=exc.fields, values=values, status_code=422)
+        errors = form.errors_with(exc)
+        if "closes_at" in errors:  # the service names the closing time; the form asks for a day
+            errors["closes_on"] = errors.pop("closes_at")
+        return _team_page(request, session, actor, team, errors=errors, values=form.values, status_code=422)
     return RedirectResponse(f"/health/rounds/{health_round.id}", status_code=303)
 
 
@@ -147,7 +141,7 @@ def _round_page(
     health_round: HealthRound,
     *,
     errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     message: str | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -176,22 +170,29 @@ def round_page(request: Request, health_round_id: int, session: SessionDep, acto
     return _round_page(request, session, actor, health_round)
 
 
+def _answered(form: FormInput[AnswersWrite]) -> dict[str, service.AnswerIn]:
+    """The cards given both a colour and a trend; the service names the others, as it does for the API."""
+    if form.model is not None:
+        rows = form.model.answers
+    else:
+        rows = []
+        for typed in form.values.get("answers", []):
+            try:
+                rows.append(AnswerWrite.model_validate(typed))
+            except ValidationError:
+                continue
+    return {row.card_key: service.AnswerIn(row.colour, row.trend, row.comment) for row in rows}
+
+
 @router.post("/health/rounds/{health_round_id}/answers", response_class=HTMLResponse)
-async def answer(request: Request, health_round_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+def answer(request: Request, health_round_id: int, session: SessionDep, actor: PageUser, form: AnswersFormInput) -> Response:
     """Send the answers (once); they are tallied without any author."""
-    form = await request.form()
-    values = {k: str(v)[: service.MAX_COMMENT + 1] for k, v in form.items() if k != "csrf_token"}
-    health_round = service.get_round_or_raise(session=session, actor=actor, round_id=health_round_id)
-    answers: dict[str, service.AnswerIn] = {}
-    for card in health_round.cards:
-        colour, trend = values.get(f"colour-{card.key}", ""), values.get(f"trend-{card.key}", "")
-        if colour in {c.value for c in Colour} and trend in {t.value for t in Trend}:
-            answers[card.key] = service.AnswerIn(Colour(colour), Trend(trend), values.get(f"comment-{card.key}", ""))
     try:
-        service.submit_answers(session=session, actor=actor, round_id=health_round_id, answers=answers)
+        service.submit_answers(session=session, actor=actor, round_id=health_round_id, answers=_answered(form))
     except ValidationFailedError as exc:
         session.rollback()
         health_round = service.get_round_or_raise(session=session, actor=actor, round_id=health_round_id)
+        values = {str(row.get("card_key", "")): row for row in form.values.get("answers", [])}
         return _round_page(
             request, session, actor, health_round, errors=exc.fields, values=values, message=exc.message, status_code=422
         )
@@ -261,25 +262,17 @@ def templates_page(request: Request, session: SessionDep, actor: PageUser) -> Re
 
 
 @router.post("/health/templates", response_class=HTMLResponse)
-def create_template(
-    request: Request,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    name: Annotated[str, Form(max_length=100)] = "",
-    description: Annotated[str, Form(max_length=2000)] = "",
-    cards: Annotated[str, Form(max_length=30000)] = "",
-) -> Response:
+def create_template(request: Request, session: SessionDep, actor: PageUser, form: TemplateFormInput) -> Response:
     """Create a template from the form."""
     catalog.require_editor(session, actor)
-    values = {"name": name, "description": description, "cards": cards}
     try:
+        body = form.validated()
         template = catalog.create_template(
-            session=session, actor=actor, name=name, description=description, cards=catalog.parse_cards(cards)
+            session=session, actor=actor, name=body.name, description=body.description, cards=catalog.parse_cards(body.cards)
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _templates_page(request, session, errors=exc.fields, values=values, status_code=422)
+        return _templates_page(request, session, errors=form.errors_with(exc), values=form.values, status_code=422)
     return RedirectResponse(f"/health/templates/{template.id}?saved=1", status_code=303)
 
 
@@ -315,28 +308,23 @@ def template_page(request: Request, health_template_id: int, session: SessionDep
 
 @router.post("/health/templates/{health_template_id}", response_class=HTMLResponse)
 def update_template(
-    request: Request,
-    health_template_id: int,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    name: Annotated[str, Form(max_length=100)] = "",
-    description: Annotated[str, Form(max_length=2000)] = "",
-    cards: Annotated[str, Form(max_length=30000)] = "",
+    request: Request, health_template_id: int, session: SessionDep, actor: PageUser, form: TemplateFormInput
 ) -> Response:
     """Save the template (a new version; past rounds keep their cards)."""
     catalog.require_editor(session, actor)
-    values = {"name": name, "description": description, "cards": cards}
     try:
+        body = form.validated()
         catalog.update_template(
             session=session,
             actor=actor,
             template_id=health_template_id,
-            name=name,
-            description=description,
-            cards=catalog.parse_cards(cards),
+            name=body.name,
+            description=body.description,
+            cards=catalog.parse_cards(body.cards),
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _template_page(request, session, health_template_id, errors=exc.fields, values=values, status_code=422)
+        return _template_page(
+            request, session, health_template_id, errors=form.errors_with(exc), values=form.values, status_code=422
+        )
     return RedirectResponse(f"/health/templates/{health_template_id}?saved=1", status_code=303)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from deliveryops.health import catalog, service
@@ -23,6 +25,14 @@ class TemplateWrite(BaseModel):
     name: str = Field(max_length=100)
     description: str = Field(default="", max_length=2000)
     cards: list[CardWrite] = Field(max_length=catalog.MAX_CARDS)
+
+
+class TemplateForm(BaseModel):
+    """A template as its page's form writes it: one card a line, ``key | title | awesome | crappy``."""
+
+    name: str = Field(max_length=100)
+    description: str = Field(default="", max_length=2000)
+    cards: str = Field(default="", max_length=30_000)
 
 
 class CardRead(CardWrite):
@@ -50,6 +60,14 @@ class RoundCreate(BaseModel):
     template_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     title: str = Field(default="", max_length=200)
     closes_at: AwareDatetime | None = Field(default=None, description="When it closes by itself (ISO 8601 with zone)")
+
+
+class RoundForm(BaseModel):
+    """A new round as its page's form writes it: it closes at the end of ``closes_on`` in the team's time zone."""
+
+    template_id: int | None = Field(default=None, ge=1, le=2**31 - 1, title="Template")
+    title: str = Field(default="", max_length=200)
+    closes_on: date | None = Field(default=None, title="Closing day")
 
 
 class AnswerWrite(BaseModel):

@@ -7,10 +7,10 @@ team's viewers, with its delivery manager, Product Ops and admins setting states
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -21,6 +21,7 @@ from deliveryops.charts import page_figure
 from deliveryops.cockpit import adoption
 from deliveryops.cockpit.adoption_charts import trend_figure
 from deliveryops.cockpit.catalogue import service as catalogue
+from deliveryops.cockpit.catalogue.schemas import EntryWrite, HeldWrite, StateWrite, ToolWrite, WipLimitWrite
 from deliveryops.cockpit.checks import CheckResult, run_check, wip_limit_of
 from deliveryops.cockpit.models import (
     PRACTICE_CATEGORIES,
@@ -35,7 +36,8 @@ from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationF
 from deliveryops.impediments.models import Impediment
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import get_team_or_raise, list_groups, list_teams, team_ids_of
-from deliveryops.web.security import CsrfChecked, SessionDep
+from deliveryops.web.forms import FormInput, form_model, form_values
+from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render, templates
 
 __all__ = ["guide_blocks", "router"]
@@ -44,6 +46,11 @@ router = APIRouter(include_in_schema=False)
 register_nav("Tools & practices", "/cockpit/catalogue", order=60)
 register_team_link("Practices", "practices", order=70, section="/cockpit/catalogue")
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+EntryForm = Annotated[FormInput[EntryWrite], form_model(EntryWrite)]
+StateForm = Annotated[FormInput[StateWrite], form_model(StateWrite)]
+HeldForm = Annotated[FormInput[HeldWrite], form_model(HeldWrite)]
+WipLimitForm = Annotated[FormInput[WipLimitWrite], form_model(WipLimitWrite)]
+ToolForm = Annotated[FormInput[ToolWrite], form_model(ToolWrite)]
 
 
 def guide_blocks(text: str) -> list[tuple[str, list[str]]]:
@@ -135,51 +142,17 @@ def catalogue_page(request: Request, session: SessionDep, actor: PageUser) -> Re
     return _list_page(request, session, actor)
 
 
-def _owner(value: str, errors: dict[str, str]) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    if value.isdigit() and len(value) < 10:
-        return int(value)
-    errors["owner_id"] = "Choose an existing person."
-    return None
-
-
 @router.post("/cockpit/catalogue", response_class=HTMLResponse)
-def create_entry(
-    request: Request,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    kind: Annotated[str, Form(max_length=20)] = "tool",
-    name: Annotated[str, Form(max_length=1000)] = "",
-    category: Annotated[str, Form(max_length=1000)] = "",
-    owner_id: Annotated[str, Form(max_length=20)] = "",
-    guide: Annotated[str, Form(max_length=50_000)] = "",
-    data_check: Annotated[str, Form(max_length=60)] = "",
-) -> Response:
+def create_entry(request: Request, session: SessionDep, actor: PageUser, form: EntryForm) -> Response:
     """Add a tool or practice (Product Ops and admins)."""
     catalogue.require_editor(actor)
-    values = {"kind": kind, "name": name, "category": category, "owner_id": owner_id, "guide": guide, "data_check": data_check}
-    errors: dict[str, str] = {}
-    owner = _owner(owner_id, errors)
     try:
-        entry = catalogue.create(
-            session=session,
-            actor=actor,
-            kind=kind,
-            name=name,
-            category=category,
-            owner_id=owner,
-            guide=guide,
-            data_check=data_check or None,
-        )
-        if errors:
-            raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+        # The form has no "active" box: a new entry is active.
+        entry = catalogue.create(session=session, actor=actor, **form.validated().model_dump(mode="json", exclude={"active"}))
     except ValidationFailedError as exc:
         session.rollback()
         return _list_page(
-            request, session, actor, errors={**exc.fields, **errors}, values=values, message=exc.message, status_code=422
+            request, session, actor, errors=form.errors_with(exc), values=form.values, message=exc.message, status_code=422
         )
     return RedirectResponse(f"/cockpit/catalogue/{entry.id}", status_code=303)
 
@@ -205,15 +178,7 @@ def _detail_page(
         check = run_check(session, team, entry.data_check) if entry.data_check else None
         rows.append((team, state, check))
     owner = session.get(User, entry.owner_id) if entry.owner_id else None
-    current = {
-        "kind": entry.kind.value,
-        "name": entry.name,
-        "category": entry.category,
-        "owner_id": str(entry.owner_id or ""),
-        "guide": entry.guide,
-        "data_check": entry.data_check.value if entry.data_check else "",
-        "active": "on" if entry.active else "",
-    }
+    current = form_values(EntryWrite.model_validate(entry, from_attributes=True))
     return render(
         request,
         "cockpit/catalogue_detail.html",
@@ -255,49 +220,12 @@ def edit_page(request: Request, entry_id: IdPath, session: SessionDep, actor: Pa
 
 
 @router.post("/cockpit/catalogue/{entry_id}", response_class=HTMLResponse)
-def update_entry(
-    request: Request,
-    entry_id: IdPath,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    kind: Annotated[str, Form(max_length=20)] = "tool",
-    name: Annotated[str, Form(max_length=1000)] = "",
-    category: Annotated[str, Form(max_length=1000)] = "",
-    owner_id: Annotated[str, Form(max_length=20)] = "",
-    guide: Annotated[str, Form(max_length=50_000)] = "",
-    data_check: Annotated[str, Form(max_length=60)] = "",
-    active: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
+def update_entry(request: Request, entry_id: IdPath, session: SessionDep, actor: PageUser, form: EntryForm) -> Response:
     """Save an entry's changes (Product Ops and admins)."""
     catalogue.require_editor(actor)
     entry = catalogue.get_or_raise(session=session, entry_id=entry_id)
-    values = {
-        "kind": kind,
-        "name": name,
-        "category": category,
-        "owner_id": owner_id,
-        "guide": guide,
-        "data_check": data_check,
-        "active": active,
-    }
-    errors: dict[str, str] = {}
-    owner = _owner(owner_id, errors)
     try:
-        catalogue.update(
-            session=session,
-            actor=actor,
-            entry_id=entry.id,
-            kind=kind,
-            name=name,
-            category=category,
-            owner_id=owner,
-            guide=guide,
-            data_check=data_check or None,
-            active=active == "on",
-        )
-        if errors:
-            raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+        catalogue.update(session=session, actor=actor, entry_id=entry.id, **form.validated().model_dump(mode="json"))
     except ValidationFailedError as exc:
         session.rollback()
         entry = catalogue.get_or_raise(session=session, entry_id=entry_id)
@@ -307,8 +235,8 @@ def update_entry(
             actor,
             entry,
             editing=True,
-            errors={**exc.fields, **errors},
-            values=values,
+            errors=form.errors_with(exc),
+            values=form.values,
             message=exc.message,
             status_code=422,
         )
@@ -411,29 +339,20 @@ def team_practices(request: Request, slug: str, session: SessionDep, actor: Page
     return _team_page(request, session, actor, get_team_or_raise(session=session, actor=actor, slug=slug))
 
 
-@router.post("/teams/{slug}/practices", response_class=HTMLResponse)
-def set_team_state(
-    request: Request,
-    slug: str,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    entry_id: Annotated[str, Form(max_length=20)] = "",
-    state: Annotated[str, Form(max_length=30)] = "",
-    note: Annotated[str, Form(max_length=5000)] = "",
-) -> Response:
-    """Declare where the team stands with one tool or practice."""
+def _settable_team(session: Session, actor: User, slug: str, what: str) -> Team:
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not adoption.can_set(session, actor, team):
-        raise PermissionDeniedError(
-            "Only the team's delivery manager, Product Ops and admins can set its adoption of tools and practices."
-        )
+        raise PermissionDeniedError(f"Only the team's delivery manager, Product Ops and admins can {what}.")
+    return team
+
+
+@router.post("/teams/{slug}/practices", response_class=HTMLResponse)
+def set_team_state(request: Request, slug: str, session: SessionDep, actor: PageUser, form: StateForm) -> Response:
+    """Declare where the team stands with one tool or practice."""
+    team = _settable_team(session, actor, slug, "set its adoption of tools and practices")
     try:
-        if not (entry_id.isdigit() and len(entry_id) < 10):
-            raise ValidationFailedError(
-                "Please correct the marked fields.", fields={"entry_id": "Choose a tool or practice from the catalogue."}
-            )
-        adoption.set_state(session=session, actor=actor, team_id=team.id, entry_id=int(entry_id), state=state, note=note)
+        body = form.validated()
+        adoption.set_state(session=session, actor=actor, team_id=team.id, **body.model_dump(mode="json"))
     except ValidationFailedError as exc:
         session.rollback()
         return _team_page(
@@ -441,38 +360,24 @@ def set_team_state(
             session,
             actor,
             team,
-            errors=exc.fields,
-            failed=entry_id,
-            values={"state": state, "note": note},
+            errors=form.errors_with(exc),
+            failed=str(form.values.get("entry_id", "")),
+            values=form.values,
             message=exc.message,
             status_code=422,
         )
-    return RedirectResponse(f"/teams/{team.slug}/practices#entry-{entry_id}", status_code=303)
+    return RedirectResponse(f"/teams/{team.slug}/practices#entry-{body.entry_id}", status_code=303)
 
 
 @router.post("/teams/{slug}/practices/held", response_class=HTMLResponse)
-def record_held(
-    request: Request,
-    slug: str,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    kind: Annotated[str, Form(max_length=30)] = "",
-    held_on: Annotated[str, Form(max_length=20)] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
+def record_held(request: Request, slug: str, session: SessionDep, actor: PageUser, form: HeldForm) -> Response:
     """Record a retro or health check the team held outside DeliveryOps."""
-    team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    if not adoption.can_set(session, actor, team):
-        raise PermissionDeniedError("Only the team's delivery manager, Product Ops and admins can record a held session.")
+    team = _settable_team(session, actor, slug, "record a held session")
     try:
-        try:
-            day = date.fromisoformat(held_on.strip())
-        except ValueError:
-            raise ValidationFailedError(
-                "Please correct the marked fields.", fields={"held_on": f"Enter the day as YYYY-MM-DD (got {held_on!r})."}
-            ) from None
-        adoption.record_held(session=session, actor=actor, team_id=team.id, kind=kind, held_on=day, note=note)
+        body = form.validated()
+        adoption.record_held(
+            session=session, actor=actor, team_id=team.id, kind=body.kind.value, held_on=body.held_on, note=body.note
+        )
     except ValidationFailedError as exc:
         session.rollback()
         return _team_page(
@@ -480,9 +385,9 @@ def record_held(
             session,
             actor,
             team,
-            errors=exc.fields,
+            errors=form.errors_with(exc),
             failed="held",
-            values={"kind": kind, "held_on": held_on, "note": note},
+            values=form.values,
             message=exc.message,
             status_code=422,
         )
@@ -490,29 +395,11 @@ def record_held(
 
 
 @router.post("/teams/{slug}/practices/wip-limit", response_class=HTMLResponse)
-def set_team_wip_limit(
-    request: Request,
-    slug: str,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    wip_limit: Annotated[str, Form(max_length=20)] = "",
-) -> Response:
+def set_team_wip_limit(request: Request, slug: str, session: SessionDep, actor: PageUser, form: WipLimitForm) -> Response:
     """Set the team's WIP limit, which the WIP limits check compares against."""
-    team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    if not adoption.can_set(session, actor, team):
-        raise PermissionDeniedError("Only the team's delivery manager, Product Ops and admins can set its WIP limit.")
-    value = wip_limit.strip()
+    team = _settable_team(session, actor, slug, "set its WIP limit")
     try:
-        if value and not (value.isdigit() and len(value) < 6):
-            raise ValidationFailedError(
-                "Please correct the marked fields.",
-                fields={
-                    "wip_limit": f"Enter a whole number from 1 to {adoption.MAX_WIP_LIMIT}, or leave it empty for no "
-                    f"limit (got {value!r})."
-                },
-            )
-        adoption.set_wip_limit(session=session, actor=actor, team_id=team.id, wip_limit=int(value) if value else None)
+        adoption.set_wip_limit(session=session, actor=actor, team_id=team.id, wip_limit=form.validated().wip_limit)
     except ValidationFailedError as exc:
         session.rollback()
         return _team_page(
@@ -520,9 +407,9 @@ def set_team_wip_limit(
             session,
             actor,
             team,
-            errors=exc.fields,
+            errors=form.errors_with(exc),
             failed="wip",
-            values={"wip_limit": wip_limit},
+            values=form.values,
             message=exc.message,
             status_code=422,
         )
@@ -533,20 +420,10 @@ def set_team_wip_limit(
 
 
 @router.post("/impediments/{impediment_id}/tool", response_class=HTMLResponse)
-def name_tool(
-    impediment_id: IdPath,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    entry_id: Annotated[str, Form(max_length=20)] = "",
-) -> Response:
+def name_tool(impediment_id: IdPath, session: SessionDep, actor: PageUser, form: ToolForm) -> Response:
     """Name (or clear) the tool or practice an impediment concerns."""
-    value = entry_id.strip()
-    if value and not (value.isdigit() and len(value) < 10):
-        raise ValidationFailedError(
-            "Choose a tool or practice from the catalogue.", fields={"entry_id": "Choose a tool or practice from the catalogue."}
-        )
-    catalogue.link_impediment(session=session, actor=actor, impediment_id=impediment_id, entry_id=int(value) if value else None)
+    entry_id = form.validated().entry_id
+    catalogue.link_impediment(session=session, actor=actor, impediment_id=impediment_id, entry_id=entry_id)
     return RedirectResponse(f"/impediments/{impediment_id}#tool", status_code=303)
 
 

@@ -107,17 +107,7 @@ def list_entries(
 def create_entry(body: EntryWrite, session: SessionDep, actor: ApiUser) -> EntryRead:
     """Add a tool or practice (Product Ops and admins)."""
     catalogue.require_editor(actor)
-    entry = catalogue.create(
-        session=session,
-        actor=actor,
-        kind=body.kind.value,
-        name=body.name,
-        category=body.category,
-        owner_id=body.owner_id,
-        guide=body.guide,
-        data_check=body.data_check.value if body.data_check else None,
-        active=body.active,
-    )
+    entry = catalogue.create(session=session, actor=actor, **body.model_dump(mode="json"))
     return EntryRead.model_validate(entry)
 
 

@@ -147,7 +147,7 @@ class MatrixRead(BaseModel):
 class StateWrite(BaseModel):
     """A team's new declared state of an entry."""
 
-    entry_id: int = Field(ge=1, le=2**31 - 1)
+    entry_id: int = Field(ge=1, le=2**31 - 1, title="Tool or practice")
     state: AdoptionLevel
     note: str = Field(default="", max_length=2000)
 
@@ -178,13 +178,13 @@ class TeamPractices(BaseModel):
 class WipLimitWrite(BaseModel):
     """The team's WIP limit (null clears it)."""
 
-    wip_limit: int | None = Field(default=None, ge=1, le=adoption.MAX_WIP_LIMIT)
+    wip_limit: int | None = Field(default=None, ge=1, le=adoption.MAX_WIP_LIMIT, title="WIP limit")
 
 
 class ToolWrite(BaseModel):
     """The catalogue entry an impediment concerns (null clears it)."""
 
-    entry_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    entry_id: int | None = Field(default=None, ge=1, le=2**31 - 1, title="Tool or practice")
 
 
 class ToolRead(BaseModel):
