@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from datetime import date, datetime
 from multiprocessing import get_context
 
@@ -39,6 +38,7 @@ from deliveryops.analytics.flow.common import (
     Workflow,
     workflow_from_statuses,
 )
+from deliveryops.analytics.flow.grouped import team_flow_summaries
 from deliveryops.analytics.flow.littles import LittlesLawCheck, littles_law_check
 from deliveryops.analytics.flow.metrics import (
     DEFAULT_PERCENTS,
@@ -51,7 +51,7 @@ from deliveryops.analytics.flow.metrics import (
     wip,
     work_item_age,
 )
-from deliveryops.analytics.flow.summary import FlowSummary, TeamFlowData, flow_summary
+from deliveryops.analytics.flow.summary import FlowSummary, Period, TeamFlowData, flow_summary, team_summary
 from deliveryops.analytics.flow.timeline import (
     TIMELINE_SCHEMA,
     item_timeline,
@@ -83,6 +83,7 @@ __all__ = [
     "net_flow",
     "new_flow_pool",
     "sle",
+    "team_flow_summaries",
     "throughput",
     "unknown_statuses",
     "wip",
@@ -93,32 +94,6 @@ __all__ = [
 
 _TASKS_PER_WORKER = 4
 _POLARS_THREADS = "POLARS_MAX_THREADS"
-
-
-@dataclass(frozen=True, slots=True)
-class _Period:
-    start: date
-    end: date
-    now: datetime
-    freq: Frequency
-    window_days: int
-    sle_days: int | None
-
-
-def _team_summary(team: TeamFlowData, period: _Period) -> FlowSummary:
-    return flow_summary(
-        team.transitions,
-        team.items,
-        team.blocked,
-        workflow=team.workflow,
-        tz=team.tz,
-        start=period.start,
-        end=period.end,
-        now=period.now,
-        freq=period.freq,
-        window_days=period.window_days,
-        sle_days=period.sle_days,
-    )
 
 
 def flow_summaries(
@@ -149,9 +124,9 @@ def flow_summaries(
     Returns:
         Team name -> its :class:`FlowSummary`, in the order of ``teams``.
     """
-    period = _Period(start=start, end=end, now=now, freq=freq, window_days=window_days, sle_days=sle_days)
+    period = Period(start=start, end=end, now=now, freq=freq, window_days=window_days, sle_days=sle_days)
     if executor is None and workers <= 1:
-        return {name: _team_summary(team, period) for name, team in teams.items()}
+        return {name: team_summary(team, period) for name, team in teams.items()}
     if executor is not None:
         return _submit_all(executor, teams, period)
     with new_flow_pool(workers) as pool:
@@ -191,7 +166,7 @@ def new_flow_pool(workers: int, *, polars_threads: int | None = 1) -> ProcessPoo
     return pool
 
 
-def _submit_all(pool: ProcessPoolExecutor, teams: Mapping[str, TeamFlowData], period: _Period) -> dict[str, FlowSummary]:
+def _submit_all(pool: ProcessPoolExecutor, teams: Mapping[str, TeamFlowData], period: Period) -> dict[str, FlowSummary]:
     # A few teams per task: fewer round trips, while every worker still gets several tasks.
     names = list(teams)
     size = max(1, len(names) // (_TASKS_PER_WORKER * _workers_of(pool)))
@@ -211,8 +186,8 @@ def _compact(team: TeamFlowData) -> TeamFlowData:
     return TeamFlowData(transitions, team.items, team.blocked, team.workflow, team.tz)
 
 
-def _team_summaries(teams: Mapping[str, TeamFlowData], period: _Period) -> dict[str, FlowSummary]:
-    return {name: _team_summary(team, period) for name, team in teams.items()}
+def _team_summaries(teams: Mapping[str, TeamFlowData], period: Period) -> dict[str, FlowSummary]:
+    return {name: team_summary(team, period) for name, team in teams.items()}
 
 
 def _workers_of(pool: ProcessPoolExecutor) -> int:

@@ -24,7 +24,7 @@ from deliveryops.analytics.flow.metrics import (
 )
 from deliveryops.analytics.flow.timeline import timeline_from_known, unknown_statuses
 
-__all__ = ["FlowSummary", "TeamFlowData", "flow_summary"]
+__all__ = ["FlowSummary", "Period", "TeamFlowData", "flow_summary", "team_summary"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +159,31 @@ class TeamFlowData:
     blocked: pl.DataFrame
     workflow: Workflow
     tz: str
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A period and the options of :func:`flow_summary`, shared by every team of a multi-team call."""
+
+    start: date
+    end: date
+    now: datetime
+    freq: Frequency
+    window_days: int
+    sle_days: int | None
+
+
+def team_summary(team: TeamFlowData, period: Period) -> FlowSummary:
+    return flow_summary(
+        team.transitions,
+        team.items,
+        team.blocked,
+        workflow=team.workflow,
+        tz=team.tz,
+        start=period.start,
+        end=period.end,
+        now=period.now,
+        freq=period.freq,
+        window_days=period.window_days,
+        sle_days=period.sle_days,
+    )
