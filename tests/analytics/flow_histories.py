@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
+from polars.testing import assert_frame_equal
 
 from deliveryops.work.records import StageCategory
 
@@ -54,3 +56,15 @@ def row(frame: pl.DataFrame, item_id: int) -> dict[str, Any]:
     rows = frame.filter(pl.col("item_id") == item_id).to_dicts()
     assert len(rows) == 1, rows
     return rows[0]
+
+
+def assert_same_summary(got: Any, expected: Any, path: str = "summary") -> None:
+    """Assert two flow results are identical, field by field (frames exactly, values with ==)."""
+    if isinstance(expected, pl.DataFrame):
+        assert isinstance(got, pl.DataFrame), path
+        assert_frame_equal(got, expected, check_exact=True)
+    elif is_dataclass(expected):
+        for field in fields(expected):
+            assert_same_summary(getattr(got, field.name), getattr(expected, field.name), f"{path}.{field.name}")
+    else:
+        assert got == expected, (path, got, expected)

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.portfolio.jobs import request_refresh
 from deliveryops.cockpit.portfolio.service import PAGE_INLINE_TEAMS, Portfolio, TeamRow, build_portfolio
+from deliveryops.cockpit.portfolio.stored import KIND
 from deliveryops.jobs import JobRuntime
-from deliveryops.jobs.models import Job
+from deliveryops.jobs.models import DerivedResult, Job
 from deliveryops.settings import Settings
 from tests.cockpit.test_portfolio import build_cockpit_world, seed_flow
+from tests.conftest import DEMO_NOW
 from tests.factories import login, make_team, make_user, token_headers
 
 
@@ -113,3 +115,18 @@ def test_the_page_computes_a_few_teams_and_says_which_are_being_computed(client:
     assert html.count('data-state="stale"') == 1  # eight computed again by the page, the last one left to the job
     assert "UTC, recomputing</span>" in html
     assert "1 team row was computed before its data changed" in html
+
+
+def test_the_demo_stores_every_team_row_so_its_first_portfolio_computes_none(demo_session: Session) -> None:
+    leader = make_user(demo_session, role=Role.LEADER)
+    before = _cells_computed(demo_session)
+    portfolio = build_portfolio(session=demo_session, actor=leader, now=DEMO_NOW, inline_limit=0)
+    assert portfolio.rows
+    assert {row.state for row in portfolio.rows} == {"current"}
+    assert all(row.computed_at is not None for row in portfolio.rows)
+    assert _cells_computed(demo_session) == before  # nothing computed, nothing queued
+    assert not _queued(demo_session)
+
+
+def _cells_computed(session: Session) -> list[tuple[str, object]]:
+    return [(row.scope, row.computed_at) for row in session.scalars(select(DerivedResult).where(DerivedResult.kind == KIND))]

@@ -89,7 +89,7 @@ def demo(
             progress.update(task, description=f"Demo: {step}", completed=done, total=total)
 
         with unit_of_work(make_session_factory(engine)) as session:
-            result = build_demo(session, seed=seed, progress=report)
+            result = build_demo(session, seed=seed, progress=report, min_group_size=settings.min_group_size)
     engine.dispose()
     table = Table(title="Demo sign-ins (every demo account shares this password)")
     table.add_column("Role")

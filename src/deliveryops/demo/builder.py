@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.passwords import hash_password
+from deliveryops.cockpit.portfolio.jobs import refresh_changed
 from deliveryops.db import utcnow
 from deliveryops.demo.actions import build_actions
 from deliveryops.demo.coaching import build_coaching
@@ -138,7 +139,14 @@ def _email(name: str) -> str:
     return f"{plain}@example.com"
 
 
-def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = None, now: datetime | None = None) -> DemoResult:
+def build_demo(
+    session: Session,
+    *,
+    seed: int = 7,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    min_group_size: int = 3,
+) -> DemoResult:
     """Create the demo organisation in an empty, migrated database.
 
     Args:
@@ -146,6 +154,7 @@ def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = N
         seed: makes the organisation reproducible.
         progress: called with (step, done, total) as the build advances.
         now: the demo's "today" (its history ends then); the current time when omitted.
+        min_group_size: the setting the portfolio rows are computed for (they are stored, as the job stores them).
 
     Returns:
         The shared demo password and sample sign-ins per role.
@@ -170,7 +179,7 @@ def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = N
         ("roadmap calendars and plans", build_roadmap),
         ("coaching records", build_coaching),
     )
-    total_steps = 4 + len(extra_steps)
+    total_steps = 5 + len(extra_steps)
     report("groups and teams", 0, total_steps)
 
     group_ids = {
@@ -247,6 +256,10 @@ def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = N
     for step, (name, build) in enumerate(extra_steps, start=4):
         report(name, step, total_steps)
         result.extras[name] = build(session, now=now or utcnow(), seed=seed)
+    # Stored as the job stores them, so the first portfolio view reads every team's row instead of computing it.
+    report("portfolio rows", total_steps - 1, total_steps)
+    session.flush()
+    result.extras["portfolio rows"] = refresh_changed(session, now=now or utcnow(), min_group_size=min_group_size)
     report("done", total_steps, total_steps)
     result.teams = len(TEAMS)
     result.people = 1 + len(MEMBER_NAMES) + len(DELIVERY_MANAGERS) + len(PRODUCT_OPS) + len(LEADERS)

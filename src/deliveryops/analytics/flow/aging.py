@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -27,7 +27,16 @@ from deliveryops.analytics.flow.metrics import DEFAULT_PERCENTS, sle, work_item_
 from deliveryops.analytics.percentiles import nearest_rank_many
 from deliveryops.analytics.records import StageCategory
 
-__all__ = ["AMBER_FROM_SLE_SHARE", "AgingWip", "aging_wip", "aging_wip_from_known", "percentile_column"]
+__all__ = [
+    "AMBER_FROM_SLE_SHARE",
+    "AgingWip",
+    "age_band",
+    "aging_wip",
+    "aging_wip_from_known",
+    "exit_ages",
+    "percentile_column",
+    "stage_table",
+]
 
 AMBER_FROM_SLE_SHARE = 0.5
 """An item older than this share of the SLE (and not older than the SLE) is amber."""
@@ -61,6 +70,19 @@ def percentile_column(percent: float) -> str:
         The name.
     """
     return f"p{percent:g}_days"
+
+
+def age_band(target: pl.Expr) -> pl.Expr:
+    """The band of ``age_days`` against an SLE in days (null without one): green, amber or red."""
+    return (
+        pl.when(target.is_null())
+        .then(pl.lit(None, dtype=pl.Utf8))
+        .when(pl.col("age_days") <= AMBER_FROM_SLE_SHARE * target)
+        .then(pl.lit("green"))
+        .when(pl.col("age_days") <= target)
+        .then(pl.lit("amber"))
+        .otherwise(pl.lit("red"))
+    )
 
 
 def aging_wip(
@@ -136,34 +158,13 @@ def aging_wip_from_known(
     window_start = today - timedelta(days=window_days - 1)
     target = sle(timeline, today=today, window_days=window_days) if sle_days is None else sle_days
     items = work_item_age(timeline, today=today)
-    if target is None:
-        items = items.with_columns(band=pl.lit(None, dtype=pl.Utf8))
-    else:
-        items = items.with_columns(
-            band=pl.when(pl.col("age_days") <= AMBER_FROM_SLE_SHARE * target)
-            .then(pl.lit("green"))
-            .when(pl.col("age_days") <= target)
-            .then(pl.lit("amber"))
-            .otherwise(pl.lit("red"))
-        )
+    items = items.with_columns(band=age_band(pl.lit(target, dtype=pl.Int64)))
 
     samples = _exit_ages_by_rank(known, timeline, tz=tz, first_day=window_start, last_day=today)
     if samples is None:
         samples = _exit_ages_by_rank_joined(known, timeline, tz=tz, first_day=window_start, last_day=today)
     stages = statuses.filter(pl.col("category").is_in(STARTED_CATEGORIES))
-    empty = np.empty(0, dtype=np.float64)
-    columns: dict[str, list[int | None]] = {percentile_column(percent): [] for percent in percents}
-    counts: list[int] = []
-    for rank in stages["rank"].to_list():
-        values = samples.get(rank, empty)
-        counts.append(int(values.size))
-        for percent, value in nearest_rank_many(values, percents).items():
-            columns[percentile_column(percent)].append(None if value is None else round(value))
-    stage_table = stages.select("status", "category", "position").with_columns(
-        pl.Series("samples", counts, dtype=pl.Int64),
-        *[pl.Series(name, values, dtype=pl.Int64) for name, values in columns.items()],
-    )
-    return AgingWip(items=items, stages=stage_table, sle_days=target)
+    return AgingWip(items=items, stages=stage_table(stages, samples, percents), sle_days=target)
 
 
 def _exit_ages_by_rank(
@@ -174,6 +175,38 @@ def _exit_ages_by_rank(
     Vectorised over ``known``'s rows (each item's run is matched to its timeline row by sorted
     lookup); None when the timeline's ids are not strictly increasing (then use the join).
     """
+    found = exit_ages(known, timeline, tz=tz, first_day=first_day, last_day=last_day)
+    if found is None:
+        return None
+    _rows, ranks, ages = found
+    return {int(value): ages[ranks == value] for value in np.unique(ranks)}
+
+
+def stage_table(stages: pl.DataFrame, samples: Mapping[int, npt.NDArray[np.float64]], percents: Sequence[float]) -> pl.DataFrame:
+    """Per started status (``stages``: ``status``, ``category``, ``position``, ``rank``), its samples and percentiles."""
+    empty = np.empty(0, dtype=np.float64)
+    columns: dict[str, list[int | None]] = {percentile_column(percent): [] for percent in percents}
+    counts: list[int] = []
+    for rank in stages["rank"].to_list():
+        values = samples.get(rank, empty)
+        counts.append(int(values.size))
+        for percent, value in nearest_rank_many(values, percents).items():
+            columns[percentile_column(percent)].append(None if value is None else round(value))
+    return stages.select("status", "category", "position").with_columns(
+        pl.Series("samples", counts, dtype=pl.Int64),
+        *[pl.Series(name, values, dtype=pl.Int64) for name, values in columns.items()],
+    )
+
+
+def exit_ages(
+    known: pl.DataFrame, timeline: pl.DataFrame, *, tz: str, first_day: date, last_day: date
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]] | None:
+    """The age each item finished in the window had when it last left each started status it passed through.
+
+    Returns:
+        ``(rows, ranks, ages)``: per sample the item's row in ``timeline``, the status's rank and the age in
+        days; None when the timeline's ids are not strictly increasing.
+    """
     ids = timeline["item_id"]
     if ids.null_count():
         return None
@@ -182,7 +215,8 @@ def _exit_ages_by_rank(
         return None
     first, after = item_runs(known)
     if first.size == 0 or timeline_ids.size == 0:
-        return {}
+        none = np.empty(0, dtype=np.int64)
+        return none, none, np.empty(0, dtype=np.float64)
     item = known["item_id"].to_numpy()
     slot = np.minimum(np.searchsorted(timeline_ids, item[first]), timeline_ids.size - 1)
     finished_date = timeline["finished_date"]
@@ -210,8 +244,7 @@ def _exit_ages_by_rank(
     left_day = local_dates(last_exit["left_at"].cast(UTC_DATETIME), tz).cast(pl.Int32).to_numpy()
     started_day = timeline["started_date"].cast(pl.Int32).fill_null(0).to_numpy()
     ages = (left_day - started_day[key // status_count] + 1).astype(np.float64)
-    ranks = key % status_count
-    return {int(value): ages[ranks == value] for value in np.unique(ranks)}
+    return key // status_count, key % status_count, ages
 
 
 def _exit_ages_by_rank_joined(

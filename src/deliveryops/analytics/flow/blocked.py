@@ -6,6 +6,7 @@ an item finished, never counts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -25,12 +26,18 @@ from deliveryops.analytics.records import StageCategory
 
 __all__ = [
     "FlowEfficiency",
+    "blocked_in_periods",
     "blocked_intervals",
     "blocked_time",
     "blocked_time_and_clusters",
+    "blocked_time_of",
     "blocker_clusters",
+    "blocker_clusters_of",
+    "efficiency_items",
+    "efficiency_of",
     "flow_efficiency",
     "flow_efficiency_from_known",
+    "started_periods",
 ]
 
 _HOURS_PER_DAY = 24.0
@@ -55,7 +62,7 @@ class FlowEfficiency:
     efficiency: float | None
 
 
-def _blocked_in_periods(blocked: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
+def blocked_in_periods(blocked: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
     """Clip blocked intervals to each item's period; an open interval runs to the period's end."""
     frame = to_utc(
         blocked.select(
@@ -120,7 +127,7 @@ def _merge_overlaps(intervals: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     )
 
 
-def _started_periods(timeline: pl.DataFrame, now: datetime) -> pl.DataFrame:
+def started_periods(timeline: pl.DataFrame, now: datetime) -> pl.DataFrame:
     """Each started item's period: from start to finish, discard, or ``now`` if still in progress."""
     return timeline.filter(pl.col("started_at").is_not_null()).select(
         "item_id",
@@ -146,7 +153,7 @@ def blocked_time(blocked: pl.DataFrame, timeline: pl.DataFrame, *, now: datetime
         started period), ``blocked_hours``, ``blocked_days``; only items with blocked time, most
         blocked first.
     """
-    return _blocked_time_of(_blocked_in_periods(blocked, _started_periods(timeline, now)), timeline)
+    return blocked_time_of(blocked_in_periods(blocked, started_periods(timeline, now)), timeline)
 
 
 def blocked_intervals(blocked: pl.DataFrame, timeline: pl.DataFrame, *, now: datetime) -> pl.DataFrame:
@@ -165,18 +172,19 @@ def blocked_intervals(blocked: pl.DataFrame, timeline: pl.DataFrame, *, now: dat
         by item and start.
     """
     instant = pl.lit(now).cast(pl.Datetime("us", "UTC"))
-    periods = _started_periods(timeline, now)
+    periods = started_periods(timeline, now)
     in_progress = periods.filter(pl.col("period_end") == instant)["item_id"].to_list()
     still_open = pl.col("item_id").is_in(in_progress) & (pl.col("end") >= instant)
     return (
-        _blocked_in_periods(blocked, periods)
+        blocked_in_periods(blocked, periods)
         .with_columns(blocked_hours=elapsed_hours(pl.col("end") - pl.col("start")))
         .with_columns(end=pl.when(still_open).then(None).otherwise(pl.col("end")))
         .sort(["item_id", "start"])
     )
 
 
-def _blocked_time_of(clipped: pl.DataFrame, timeline: pl.DataFrame) -> pl.DataFrame:
+def blocked_time_of(clipped: pl.DataFrame, timeline: pl.DataFrame) -> pl.DataFrame:
+    """Blocked time per item of intervals already clipped (:func:`blocked_in_periods`)."""
     merged = _merge_overlaps(clipped, ["item_id"])
     per_item = merged.group_by("item_id").agg(
         blocks=pl.col("blocks").sum().cast(pl.Int64),
@@ -206,13 +214,14 @@ def blocker_clusters(blocked: pl.DataFrame, timeline: pl.DataFrame, *, now: date
         ``reason`` ("" when none was given), ``blocks``, ``items``, ``blocked_hours``,
         ``blocked_days``; the costliest reason first.
     """
-    return _blocker_clusters_of(_blocked_in_periods(blocked, _started_periods(timeline, now)))
+    return blocker_clusters_of(blocked_in_periods(blocked, started_periods(timeline, now)))
 
 
-def _blocker_clusters_of(clipped: pl.DataFrame) -> pl.DataFrame:
-    merged = _merge_overlaps(clipped, ["item_id", "reason"])
+def blocker_clusters_of(clipped: pl.DataFrame, keys: Sequence[str] = ()) -> pl.DataFrame:
+    """Blocker clusters of intervals already clipped (:func:`blocked_in_periods`), per reason within ``keys``."""
+    merged = _merge_overlaps(clipped, [*keys, "item_id", "reason"])
     return (
-        merged.group_by("reason")
+        merged.group_by(*keys, "reason")
         .agg(
             blocks=pl.col("blocks").sum().cast(pl.Int64),
             items=pl.col("item_id").n_unique().cast(pl.Int64),
@@ -236,8 +245,8 @@ def blocked_time_and_clusters(
     Returns:
         ``(blocked_time, blocker_clusters)``.
     """
-    clipped = _blocked_in_periods(blocked, _started_periods(timeline, now))
-    return _blocked_time_of(clipped, timeline), _blocker_clusters_of(clipped)
+    clipped = blocked_in_periods(blocked, started_periods(timeline, now))
+    return blocked_time_of(clipped, timeline), blocker_clusters_of(clipped)
 
 
 def flow_efficiency(
@@ -293,6 +302,13 @@ def flow_efficiency_from_known(
     Returns:
         As :func:`flow_efficiency`.
     """
+    return efficiency_of(efficiency_items(known, blocked, timeline=timeline, start=start, end=end))
+
+
+def efficiency_items(
+    known: pl.DataFrame, blocked: pl.DataFrame, *, timeline: pl.DataFrame, start: date | None, end: date | None
+) -> pl.DataFrame:
+    """The ``items`` frame of :class:`FlowEfficiency` (see :func:`flow_efficiency_from_known`)."""
     finished = timeline.filter(in_range("finished_date", start, end))
     periods = finished.select("item_id", period_start="started_at", period_end="finished_at")
     segments = _started_segments(known, periods)
@@ -301,7 +317,7 @@ def flow_efficiency_from_known(
         raw_active=pl.col("hours").filter(is_active).sum(),
         raw_waiting=pl.col("hours").filter(~is_active).sum(),
     )
-    blocks = _merge_overlaps(_blocked_in_periods(blocked, periods).drop("reason"), ["item_id"])
+    blocks = _merge_overlaps(blocked_in_periods(blocked, periods).drop("reason"), ["item_id"])
     overlap = elapsed_hours(pl.min_horizontal("end", "block_end") - pl.max_horizontal("start", "block_start")).clip(
         lower_bound=0.0
     )
@@ -311,7 +327,7 @@ def flow_efficiency_from_known(
         .group_by("item_id")
         .agg(blocked_in_active_hours=overlap.sum())
     )
-    items = (
+    return (
         finished.select("item_id", *detail_columns(timeline), "started_at", "finished_at", "finished_date")
         .join(by_category, on="item_id", how="left")
         .join(blocked_active, on="item_id", how="left")
@@ -339,6 +355,10 @@ def flow_efficiency_from_known(
         )
         .sort(["finished_at", "item_id"])
     )
+
+
+def efficiency_of(items: pl.DataFrame) -> FlowEfficiency:
+    """The totals of the items of :func:`efficiency_items`."""
     active_total = float(items["active_hours"].sum())
     waiting_total = float(items["waiting_hours"].sum())
     both = active_total + waiting_total

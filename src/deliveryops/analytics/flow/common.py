@@ -7,7 +7,7 @@ Everything here is internal to the modules of this package; the public names are
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Literal, TypeAlias
 
@@ -120,7 +120,7 @@ def to_utc(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     return frame.with_columns(expressions)
 
 
-def known_transitions(transitions: pl.DataFrame, workflow: Workflow) -> pl.DataFrame:
+def known_transitions(transitions: pl.DataFrame, workflow: Workflow, *, carry: Sequence[str] = ()) -> pl.DataFrame:
     """Keep the transitions whose status is in the workflow, in order, with their category.
 
     Rows are sorted by item and time; rows of one item at the same instant keep their input
@@ -134,6 +134,7 @@ def known_transitions(transitions: pl.DataFrame, workflow: Workflow) -> pl.DataF
     Args:
         transitions: ``item_id``, ``status``, ``at``.
         workflow: status name -> (category, position).
+        carry: other columns of ``transitions`` to keep (a grouping key), after ``at``.
 
     Returns:
         ``item_id`` (Int64), ``status`` (Enum of the workflow's statuses in board order), ``at``
@@ -142,7 +143,7 @@ def known_transitions(transitions: pl.DataFrame, workflow: Workflow) -> pl.DataF
     """
     statuses = workflow_frame(workflow)
     status_enum = pl.Enum(statuses["status"].to_list())
-    frame = to_utc(transitions.select(pl.col("item_id").cast(pl.Int64), pl.col("status"), pl.col("at")), "at")
+    frame = to_utc(transitions.select(pl.col("item_id").cast(pl.Int64), pl.col("status"), pl.col("at"), *carry), "at")
     # One cast (status -> its rank in board order); unknown statuses become null and are dropped.
     status = frame["status"].cast(pl.Utf8).cast(status_enum, strict=False)
     frame = frame.with_columns(status).filter(pl.col("status").is_not_null())

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from deliveryops.analytics.flow.common import in_range
 from deliveryops.analytics.flow.metrics import wip
 
-__all__ = ["RELATIVE_TOLERANCE", "LittlesLawCheck", "littles_law_check"]
+__all__ = ["RELATIVE_TOLERANCE", "LittlesLawCheck", "littles_law_check", "littles_law_counts", "littles_law_from_counts"]
 
 RELATIVE_TOLERANCE = 0.10
 """Rates or WIP levels further apart than this share are reported as a violated assumption."""
@@ -84,20 +88,51 @@ def littles_law_check(timeline: pl.DataFrame, *, start: date, end: date) -> Litt
     """
     if end < start:
         raise ValueError(f"end ({end}) is before start ({start})")
-    days = (end - start).days + 1
     daily = wip(timeline, start=start - timedelta(days=1), end=end)["wip"].to_numpy()
-    wip_at_start, wip_at_end = int(daily[0]), int(daily[-1])
-    average_wip = float(daily[1:].mean())
-    left_wip = pl.coalesce("finished_date", "discarded_date")
     # Every count in one query (one pass, one call): several filters cost more in per-call overhead
     # than in work on a team's few thousand items.
-    counts = timeline.select(
-        departures=in_range("finished_date", start, end).sum(),
-        arrivals=in_range("started_date", start, end).sum(),
-        discarded=(pl.col("started_at").is_not_null() & in_range("discarded_date", start, end)).sum(),
-        aging=((pl.col("started_date") < start) & (left_wip.is_null() | (left_wip > end))).fill_null(False).sum(),
-        mean_cycle_time=pl.col("cycle_time_days").filter(in_range("finished_date", start, end)).mean(),
-    ).row(0, named=True)
+    counts = timeline.select(**littles_law_counts(start, end)).row(0, named=True)
+    return littles_law_from_counts(start=start, end=end, daily_wip=daily, counts=counts)
+
+
+def littles_law_counts(start: date, end: date) -> dict[str, pl.Expr]:
+    """The counts :func:`littles_law_check` reads from the timeline over ``[start, end]``, as aggregations.
+
+    Args:
+        start: first day of the period.
+        end: last day of the period (inclusive).
+
+    Returns:
+        Output name -> aggregation over timeline rows (one team's, or each group's).
+    """
+    left_wip = pl.coalesce("finished_date", "discarded_date")
+    return {
+        "departures": in_range("finished_date", start, end).sum(),
+        "arrivals": in_range("started_date", start, end).sum(),
+        "discarded": (pl.col("started_at").is_not_null() & in_range("discarded_date", start, end)).sum(),
+        "aging": ((pl.col("started_date") < start) & (left_wip.is_null() | (left_wip > end))).fill_null(False).sum(),
+        "mean_cycle_time": pl.col("cycle_time_days").filter(in_range("finished_date", start, end)).mean(),
+    }
+
+
+def littles_law_from_counts(
+    *, start: date, end: date, daily_wip: npt.NDArray[np.int64], counts: Mapping[str, Any]
+) -> LittlesLawCheck:
+    """Build the check from the end-of-day WIP of ``start - 1`` to ``end`` and :func:`littles_law_counts`.
+
+    Args:
+        start: first day of the period.
+        end: last day of the period (inclusive).
+        daily_wip: end-of-day WIP from the day before ``start`` to ``end``.
+        counts: the values of :func:`littles_law_counts`.
+
+    Returns:
+        A :class:`LittlesLawCheck`.
+    """
+    days = (end - start).days + 1
+    daily = daily_wip
+    wip_at_start, wip_at_end = int(daily[0]), int(daily[-1])
+    average_wip = float(daily[1:].mean())
     departures, arrivals = int(counts["departures"]), int(counts["arrivals"])
     discarded, aging = int(counts["discarded"]), int(counts["aging"])
     throughput_per_day = departures / days

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -226,21 +228,22 @@ def _history_rows(known: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(in_item).select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
 
 
-def unknown_statuses(transitions: pl.DataFrame, *, workflow: Workflow) -> pl.DataFrame:
+def unknown_statuses(transitions: pl.DataFrame, *, workflow: Workflow, keys: Sequence[str] = ()) -> pl.DataFrame:
     """Count the transitions into statuses that the workflow does not know (they are ignored).
 
     Args:
         transitions: ``item_id``, ``status``, ``at``.
         workflow: status name -> (stage category, board position).
+        keys: columns of ``transitions`` to count within (a grouping key), kept first.
 
     Returns:
         ``status``, ``transitions`` (rows ignored) and ``items`` (distinct items affected),
         most frequent first; empty when every status is known.
     """
-    frame = to_utc(transitions.select("item_id", pl.col("status").cast(pl.Utf8), "at"), "at")
+    frame = to_utc(transitions.select(*keys, "item_id", pl.col("status").cast(pl.Utf8), "at"), "at")
     return (
         frame.filter(~pl.col("status").is_in(list(workflow)) | pl.col("status").is_null())
-        .group_by("status")
+        .group_by(*keys, "status")
         .agg(
             transitions=pl.len().cast(pl.Int64),
             items=pl.col("item_id").n_unique().cast(pl.Int64),

@@ -4,7 +4,7 @@ computed again, so the next page (in any web process) reads them instead of comp
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +14,30 @@ from deliveryops.db import unit_of_work, utcnow
 from deliveryops.jobs import Job, JobContext, enqueue, job, periodic
 from deliveryops.teams.models import Team
 
-__all__ = ["refresh_portfolio", "refresh_portfolio_regularly", "request_refresh"]
+__all__ = ["refresh_changed", "refresh_portfolio", "refresh_portfolio_regularly", "request_refresh"]
+
+
+def _changed(session: Session, *, now: datetime, min_group_size: int) -> tuple[dict[int, str], list[int]]:
+    """Every team's current version and the teams whose stored cells are missing or older (forgets deleted teams)."""
+    teams = list(session.scalars(select(Team).order_by(Team.id)))
+    current = stored.versions(session, teams, now=now, min_group_size=min_group_size)
+    kept = stored.stored_versions(session)
+    stored.forget(session, [team_id for team_id in kept if team_id not in current])  # teams deleted since
+    return current, [team_id for team_id, version in current.items() if kept.get(team_id) != version]
+
+
+def refresh_changed(session: Session, *, now: datetime, min_group_size: int) -> int:
+    """Compute and store, in ``session``, the cells of every team whose stored version differs; return how many.
+
+    The job does the same team by team in units of work of its own; the demo calls this once it is built, so its
+    first portfolio view reads stored rows instead of computing them.
+    """
+    current, changed = _changed(session, now=now, min_group_size=min_group_size)
+    for team_id in changed:
+        team = session.get(Team, team_id)
+        if team is not None:
+            stored.store(session, team, version=current[team_id], now=now)
+    return len(changed)
 
 
 @job(
@@ -29,11 +52,7 @@ def refresh_portfolio(context: JobContext) -> str:
     now = utcnow()
     min_group_size = context.settings.min_group_size
     with unit_of_work(context.session_factory) as session:
-        teams = list(session.scalars(select(Team).order_by(Team.id)))
-        current = stored.versions(session, teams, now=now, min_group_size=min_group_size)
-        kept = stored.stored_versions(session)
-        stored.forget(session, [team_id for team_id in kept if team_id not in current])  # teams deleted since
-    changed = [team_id for team_id, version in current.items() if kept.get(team_id) != version]
+        current, changed = _changed(session, now=now, min_group_size=min_group_size)
     for index, team_id in enumerate(changed, start=1):
         with unit_of_work(context.session_factory) as session:
             team = session.get(Team, team_id)

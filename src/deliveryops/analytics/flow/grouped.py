@@ -1,0 +1,373 @@
+"""Every team's :func:`~.summary.flow_summary` in one pass over the organisation (:func:`team_flow_summaries`).
+
+Computed team by team, each summary costs a fixed ≈ 20–40 ms of small polars operations whatever the team's
+size, so 200 teams cost more than one call over all their items together. Here the teams that share a workflow
+and a time zone are computed together: the per-item tables (timeline, cycle times, ages, blocked time, flow
+efficiency) once over all their items, the per-team figures (percentiles, SLE, throughput, WIP, net flow,
+cumulative flow, Little's Law, blocker clusters, stage ages) with the team as a grouping key, and each team's
+results are then cut out in their own order. The results equal :func:`~.summary.flow_summary` team by team.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from deliveryops.analytics.flow.aging import AgingWip, age_band, exit_ages, stage_table
+from deliveryops.analytics.flow.blocked import (
+    blocked_in_periods,
+    blocked_time_of,
+    blocker_clusters_of,
+    efficiency_items,
+    efficiency_of,
+    started_periods,
+)
+from deliveryops.analytics.flow.cfd import cfd_frame, cfd_levels, cfd_spans
+from deliveryops.analytics.flow.common import (
+    STARTED_CATEGORIES,
+    Frequency,
+    bucket_frame,
+    in_range,
+    item_runs,
+    known_transitions,
+    to_utc,
+    workflow_frame,
+)
+from deliveryops.analytics.flow.littles import littles_law_counts, littles_law_from_counts
+from deliveryops.analytics.flow.metrics import (
+    DEFAULT_PERCENTS,
+    SLE_PERCENT,
+    cycle_times,
+    discarded_after_start,
+    percentiles_of,
+    work_item_age,
+)
+from deliveryops.analytics.flow.summary import FlowSummary, Period, TeamFlowData, team_summary
+from deliveryops.analytics.flow.timeline import timeline_from_known, unknown_statuses
+from deliveryops.analytics.percentiles import nearest_rank
+from deliveryops.analytics.records import StageCategory
+
+__all__ = ["team_flow_summaries"]
+
+_TEAM = "__team"
+_SLE = "__sle"
+_DETAILS = ("key", "title", "item_type")
+
+
+def team_flow_summaries(
+    teams: Mapping[str, TeamFlowData],
+    *,
+    start: date,
+    end: date,
+    now: datetime,
+    freq: Frequency = "week",
+    window_days: int = 90,
+    sle_days: int | None = None,
+) -> dict[str, FlowSummary]:
+    """Compute :func:`~.summary.flow_summary` for every team, in one pass per workflow and time zone.
+
+    Teams are computed together when they share a workflow, a time zone and whether item details are given,
+    and no item id belongs to two of them; any other team (or a group that breaks the last rule) is computed
+    on its own. Either way each team's summary is the one :func:`~.summary.flow_summary` returns for it.
+
+    Args:
+        teams: team name -> its inputs.
+        start: first day of the period.
+        end: last day of the period (inclusive).
+        now: the current instant (timezone-aware).
+        freq: bucket of throughput and net flow, "day" or "week".
+        window_days: the SLE and aging-history window, ending today.
+        sle_days: an SLE set by hand for every team; None computes each team's own.
+
+    Returns:
+        Team name -> its :class:`~.summary.FlowSummary`, in the order of ``teams``.
+    """
+    period = Period(start=start, end=end, now=now, freq=freq, window_days=window_days, sle_days=sle_days)
+    batches: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    for name, team in teams.items():
+        batches[_batch_key(team)].append(name)
+    results: dict[str, FlowSummary] = {}
+    for names in batches.values():
+        grouped = _batch(names, teams, period) if len(names) > 1 and start <= end and window_days >= 1 else None
+        if grouped is None:
+            grouped = {name: team_summary(teams[name], period) for name in names}
+        results.update(grouped)
+    return {name: results[name] for name in teams}
+
+
+def _batch_key(team: TeamFlowData) -> tuple[Any, ...]:
+    workflow = tuple(
+        sorted((name, StageCategory(category).value, position) for name, (category, position) in team.workflow.items())
+    )
+    return workflow, team.tz, team.items is None
+
+
+def _tagged(frame: pl.DataFrame, code: int) -> pl.DataFrame:
+    return frame.with_columns(pl.lit(code, dtype=pl.Int32).alias(_TEAM))
+
+
+def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) -> dict[str, FlowSummary] | None:
+    """The summaries of teams sharing a workflow and zone, or None when an item id belongs to two of them."""
+    first_team = teams[names[0]]
+    workflow, tz = first_team.workflow, first_team.tz
+    transitions = pl.concat(
+        [
+            _tagged(
+                to_utc(
+                    teams[name].transitions.select(pl.col("item_id").cast(pl.Int64), pl.col("status").cast(pl.Utf8), "at"), "at"
+                ),
+                code,
+            )
+            for code, name in enumerate(names)
+        ]
+    )
+    known = known_transitions(transitions, workflow, carry=[_TEAM])
+    owners = _Owners.of(known)
+    if owners is None:
+        return None
+    items = None
+    if first_team.items is not None:
+        items = owners.owned(
+            pl.concat(
+                [
+                    _tagged(
+                        frame.select(pl.col("item_id").cast(pl.Int64), *[pl.col(name).cast(pl.Utf8) for name in _DETAILS]),
+                        code,
+                    )
+                    for code, name in enumerate(names)
+                    if (frame := teams[name].items) is not None
+                ]
+            )
+        )
+    blocked = owners.owned(
+        pl.concat(
+            [
+                _tagged(
+                    to_utc(
+                        teams[name].blocked.select(
+                            pl.col("item_id").cast(pl.Int64), "start", "end", pl.col("reason").cast(pl.Utf8)
+                        ),
+                        "start",
+                        "end",
+                    ),
+                    code,
+                )
+                for code, name in enumerate(names)
+            ]
+        )
+    )
+    statuses = workflow_frame(workflow)
+    timeline = timeline_from_known(known, statuses=statuses, tz=tz, items=items)
+    computed = _Computed(owners, len(names), statuses, timeline, known, blocked, tz, period)
+    unknown = computed.split_by_team(unknown_statuses(transitions, workflow=workflow, keys=[_TEAM]))
+    return {name: computed.summary(code, unknown[code]) for code, name in enumerate(names)}
+
+
+@dataclass(frozen=True)
+class _Owners:
+    """Each item id's team (ids in increasing order, as in the timeline)."""
+
+    ids: npt.NDArray[np.int64]
+    teams: npt.NDArray[np.int32]
+
+    @classmethod
+    def of(cls, known: pl.DataFrame) -> _Owners | None:
+        if known["item_id"].null_count():
+            return None
+        item = known["item_id"].to_numpy()
+        team = known[_TEAM].to_numpy()
+        if bool(((item[1:] == item[:-1]) & (team[1:] != team[:-1])).any()):
+            return None  # an item id in two teams' histories
+        first, _after = item_runs(known)
+        return cls(ids=item[first], teams=team[first])
+
+    def team_of(self, ids: pl.Series) -> npt.NDArray[np.int32]:
+        """The team of each id (every id must be one of the owners')."""
+        wanted = ids.to_numpy()
+        return self.teams[np.searchsorted(self.ids, wanted)] if wanted.size else np.empty(0, dtype=np.int32)
+
+    def owned(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The rows of ``frame`` whose item belongs to the team that gave the row (the others join nothing)."""
+        wanted = frame["item_id"].fill_null(-1).to_numpy()
+        if self.ids.size == 0 or wanted.size == 0:
+            return frame.clear().drop(_TEAM)
+        slot = np.minimum(np.searchsorted(self.ids, wanted), self.ids.size - 1)
+        keep = (self.ids[slot] == wanted) & (self.teams[slot] == frame[_TEAM].to_numpy())
+        return frame.filter(pl.Series(keep)).drop(_TEAM)
+
+
+class _Computed:
+    """The batch's per-item tables, computed once, and each team's part of them."""
+
+    def __init__(
+        self,
+        owners: _Owners,
+        size: int,
+        statuses: pl.DataFrame,
+        timeline: pl.DataFrame,
+        known: pl.DataFrame,
+        blocked: pl.DataFrame,
+        tz: str,
+        period: Period,
+    ) -> None:
+        self.owners, self.size, self.period = owners, size, period
+        start, end, now = period.start, period.end, period.now
+        self.today = now.astimezone(ZoneInfo(tz)).date()
+        team = pl.Series(_TEAM, owners.teams, dtype=pl.Int32)
+        tagged = timeline.with_columns(team)
+        self.timelines = self.split(timeline)
+        self.finished = self.split(cycle_times(timeline, start=start, end=end))
+        self.targets = self._targets(timeline) if period.sle_days is None else [period.sle_days] * size
+        self.throughput, self.net_flow = self._buckets(tagged)
+        self.wip, self.littles = self._wip_and_littles(tagged)
+        self.discarded = self.split(discarded_after_start(timeline, start=start, end=end))
+        self.aging_items = self._aging_items(timeline)
+        self.stages = self._stages(known, timeline, tz, statuses)
+        day_count = (end - start).days + 1
+        rows, first, after = cfd_spans(known, tz=tz, start=start, day_count=day_count)
+        group = known[_TEAM].to_numpy()[rows].astype(np.int64)
+        levels = cfd_levels(
+            first, after, known["rank"].to_numpy()[rows], group, groups=size, day_count=day_count, statuses=statuses
+        )
+        self.cfd = [cfd_frame(levels[code], statuses=statuses, start=start, end=end) for code in range(size)]
+        self.efficiency = [
+            efficiency_of(part) for part in self.split(efficiency_items(known, blocked, timeline=timeline, start=start, end=end))
+        ]
+        clipped = blocked_in_periods(blocked, started_periods(timeline, now))
+        self.blocked_time = self.split(blocked_time_of(clipped, timeline))
+        clusters = blocker_clusters_of(clipped.with_columns(pl.Series(_TEAM, owners.team_of(clipped["item_id"]))), keys=[_TEAM])
+        self.clusters = self.split_by_team(clusters)
+
+    def split(self, frame: pl.DataFrame) -> list[pl.DataFrame]:
+        """Each team's rows of a per-item frame, in the frame's order."""
+        return self.split_by_team(frame.with_columns(pl.Series(_TEAM, self.owners.team_of(frame["item_id"]), dtype=pl.Int32)))
+
+    def split_by_team(self, frame: pl.DataFrame) -> list[pl.DataFrame]:
+        """Each team's rows of a frame with the team column, in the frame's order, without the column."""
+        parts = frame.partition_by(_TEAM, as_dict=True, maintain_order=True, include_key=False)
+        empty = frame.clear().drop(_TEAM)
+        return [parts.get((code,), empty) for code in range(self.size)]
+
+    def _targets(self, timeline: pl.DataFrame) -> list[int | None]:
+        window = cycle_times(timeline, start=self.today - timedelta(days=self.period.window_days - 1), end=self.today)
+        targets: list[int | None] = []
+        for part in self.split(window):
+            value = nearest_rank(part["cycle_time_days"].to_numpy().astype(np.float64), SLE_PERCENT)
+            targets.append(None if value is None else round(value))
+        return targets
+
+    def _buckets(self, tagged: pl.DataFrame) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
+        start, end, freq = self.period.start, self.period.end, self.period.freq
+        buckets = bucket_frame(start, end, freq)
+        labels = buckets["period_start"].cast(pl.Int32).to_numpy()
+        dates = tagged.select(
+            _TEAM,
+            "started_date",
+            "finished_date",
+            pl.when(pl.col("started_at").is_not_null()).then(pl.col("discarded_date")).alias("discarded_date"),
+        )
+        counts: dict[str, npt.NDArray[np.int64]] = {}
+        for output, source in (("arrivals", "started_date"), ("departures", "finished_date"), ("discarded", "discarded_date")):
+            chosen = dates.filter(in_range(source, start, end))
+            slots = np.searchsorted(labels, chosen[source].cast(pl.Int32).to_numpy(), side="right") - 1
+            where = chosen[_TEAM].to_numpy().astype(np.int64) * labels.size + slots
+            counts[output] = np.bincount(where, minlength=self.size * labels.size).astype(np.int64).reshape(self.size, -1)
+        throughput = [
+            buckets.with_columns(pl.Series("finished", counts["departures"][code], dtype=pl.Int64)) for code in range(self.size)
+        ]
+        net = counts["arrivals"] - counts["departures"] - counts["discarded"]
+        net_flow = [
+            buckets.with_columns(
+                *[pl.Series(name, counts[name][code], dtype=pl.Int64) for name in ("arrivals", "departures", "discarded")],
+                pl.Series("net", net[code], dtype=pl.Int64),
+            )
+            for code in range(self.size)
+        ]
+        return throughput, net_flow
+
+    def _wip_and_littles(self, tagged: pl.DataFrame) -> tuple[list[pl.DataFrame], list[Any]]:
+        start, end = self.period.start, self.period.end
+        days = pl.date_range(start - timedelta(days=1), end, eager=True)
+        at = days.cast(pl.Int32).to_numpy()
+        started = tagged.filter(pl.col("started_date").is_not_null()).select(
+            _TEAM,
+            pl.col("started_date").cast(pl.Int32),
+            pl.coalesce("finished_date", "discarded_date").cast(pl.Int32).alias("left"),
+        )
+        team = started[_TEAM].to_numpy()
+        order = np.argsort(team, kind="stable")
+        bounds = np.searchsorted(team[order], np.arange(self.size + 1))
+        starts = started["started_date"].to_numpy()[order]
+        left_known = ~started["left"].is_null().to_numpy()[order]
+        left = started["left"].fill_null(0).to_numpy()[order]
+        counts = {
+            int(row[_TEAM]): row for row in tagged.group_by(_TEAM).agg(**littles_law_counts(start, end)).iter_rows(named=True)
+        }
+        nothing = {"departures": 0, "arrivals": 0, "discarded": 0, "aging": 0, "mean_cycle_time": None}
+        wip_frames, checks = [], []
+        for code in range(self.size):
+            part = slice(bounds[code], bounds[code + 1])
+            arrived = np.searchsorted(np.sort(starts[part]), at, side="right")
+            departed = np.searchsorted(np.sort(left[part][left_known[part]]), at, side="right")
+            daily = (arrived - departed).astype(np.int64)
+            wip_frames.append(pl.DataFrame({"date": days[1:], "wip": daily[1:]}, schema={"date": pl.Date, "wip": pl.Int64}))
+            checks.append(littles_law_from_counts(start=start, end=end, daily_wip=daily, counts=counts.get(code, nothing)))
+        return wip_frames, checks
+
+    def _aging_items(self, timeline: pl.DataFrame) -> list[pl.DataFrame]:
+        ages = work_item_age(timeline, today=self.today)
+        team = self.owners.team_of(ages["item_id"])
+        targets = pl.Series(_SLE, self.targets, dtype=pl.Int64)
+        return self.split(ages.with_columns(targets.gather(team)).with_columns(band=age_band(pl.col(_SLE))).drop(_SLE))
+
+    def _stages(self, known: pl.DataFrame, timeline: pl.DataFrame, tz: str, statuses: pl.DataFrame) -> list[pl.DataFrame]:
+        window_start = self.today - timedelta(days=self.period.window_days - 1)
+        found = exit_ages(known, timeline, tz=tz, first_day=window_start, last_day=self.today)
+        if found is None:  # the timeline is in id order here, so this does not happen
+            raise AssertionError("timeline not in item order")
+        rows, ranks, ages = found
+        team = self.owners.teams[rows].astype(np.int64)
+        order = np.lexsort((ranks, team))
+        team, ranks, ages = team[order], ranks[order], ages[order]
+        cut = (
+            np.flatnonzero(np.r_[True, (team[1:] != team[:-1]) | (ranks[1:] != ranks[:-1])])
+            if team.size
+            else np.empty(0, np.intp)
+        )
+        samples: list[dict[int, npt.NDArray[np.float64]]] = [{} for _ in range(self.size)]
+        for begin, after in zip(cut, np.r_[cut[1:], team.size], strict=True):
+            samples[int(team[begin])][int(ranks[begin])] = ages[begin:after]
+        stages = statuses.filter(pl.col("category").is_in(STARTED_CATEGORIES))
+        return [stage_table(stages, samples[code], DEFAULT_PERCENTS) for code in range(self.size)]
+
+    def summary(self, code: int, unknown: pl.DataFrame) -> FlowSummary:
+        """Team ``code``'s summary."""
+        target = self.targets[code]
+        return FlowSummary(
+            start=self.period.start,
+            end=self.period.end,
+            today=self.today,
+            timeline=self.timelines[code],
+            unknown_statuses=unknown,
+            cycle_times=self.finished[code],
+            cycle_time_percentiles=percentiles_of(self.finished[code]),
+            sle_days=target,
+            throughput=self.throughput[code],
+            wip=self.wip[code],
+            net_flow=self.net_flow[code],
+            aging=AgingWip(items=self.aging_items[code], stages=self.stages[code], sle_days=target),
+            cumulative_flow=self.cfd[code],
+            flow_efficiency=self.efficiency[code],
+            blocked_time=self.blocked_time[code],
+            blocker_clusters=self.clusters[code],
+            littles_law=self.littles[code],
+            discarded=self.discarded[code],
+        )

@@ -1,0 +1,98 @@
+"""One pass over many teams (``team_flow_summaries``) gives each team exactly its own ``flow_summary``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pytest
+
+from deliveryops.analytics.flow import FlowSummary, TeamFlowData, flow_summary, team_flow_summaries
+from tests.analytics.flow_histories import TZ, WORKFLOW, assert_same_summary
+
+NOW = datetime(2024, 6, 28, 15, 0, tzinfo=UTC)
+STATUSES = list(WORKFLOW)
+
+
+def random_team(ids: npt.NDArray[np.int64], *, seed: int, unknown: bool = False) -> TeamFlowData:
+    """Forward-biased walks over the workflow for the items ``ids``, with blocked intervals and details."""
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[int, str, datetime]] = []
+    block_rows: list[tuple[int, datetime, datetime | None, str | None]] = []
+    for item in ids.tolist():
+        at = NOW - timedelta(days=float(rng.uniform(5, 200)))
+        position = 0
+        for _ in range(int(rng.integers(1, 8))):
+            if at >= NOW:
+                break
+            status = "Mystery" if unknown and rng.random() < 0.1 else STATUSES[position]
+            rows.append((item, status, at))
+            if rng.random() < 0.2:
+                end = at + timedelta(hours=float(rng.uniform(1, 90)))
+                block_rows.append((item, at, None if rng.random() < 0.2 else end, str(rng.choice(["api", "env", "spec"]))))
+            at += timedelta(hours=float(rng.exponential(40)))
+            position = int(min(max(position + rng.choice([1, 1, 1, 2, -1]), 0), len(STATUSES) - 1))
+    transitions = pl.DataFrame(
+        rows, schema={"item_id": pl.Int64, "status": pl.Utf8, "at": pl.Datetime("us", "UTC")}, orient="row"
+    )
+    blocked = pl.DataFrame(
+        block_rows,
+        schema={"item_id": pl.Int64, "start": pl.Datetime("us", "UTC"), "end": pl.Datetime("us", "UTC"), "reason": pl.Utf8},
+        orient="row",
+    )
+    items = pl.DataFrame(
+        {
+            "item_id": ids,
+            "key": [f"K-{item}" for item in ids.tolist()],
+            "title": [f"Item {item}" for item in ids.tolist()],
+            "item_type": ["Story", "Bug"] * (len(ids) // 2) + ["Task"] * (len(ids) % 2),
+        },
+        schema={"item_id": pl.Int64, "key": pl.Utf8, "title": pl.Utf8, "item_type": pl.Utf8},
+    )
+    return TeamFlowData(transitions, items, blocked, WORKFLOW, TZ)
+
+
+def organisation() -> dict[str, TeamFlowData]:
+    empty = random_team(np.arange(0), seed=0)
+    interleaved = np.arange(1_001, 1_200, 2)
+    return {
+        "plain": random_team(np.arange(1, 150), seed=1),
+        "with unknown statuses": random_team(np.arange(200, 260), seed=2, unknown=True),
+        "odd ids": random_team(interleaved, seed=3),
+        "even ids": random_team(interleaved + 1, seed=4),
+        "no history": empty,
+        "another zone": replace(random_team(np.arange(300, 350), seed=5), tz="America/New_York"),
+        "no details": replace(random_team(np.arange(400, 450), seed=6), items=None),
+    }
+
+
+def expected_of(team: TeamFlowData, **period: Any) -> FlowSummary:
+    return flow_summary(team.transitions, team.items, team.blocked, workflow=team.workflow, tz=team.tz, now=NOW, **period)
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"start": date(2024, 3, 1), "end": date(2024, 6, 28)},
+        {"start": date(2024, 5, 1), "end": date(2024, 6, 28), "freq": "day", "sle_days": 9},
+        {"start": date(2024, 1, 1), "end": date(2024, 2, 15), "window_days": 30},
+    ],
+)
+def test_each_team_gets_exactly_its_own_flow_summary(period: dict[str, Any]) -> None:
+    teams = organisation()
+    summaries = team_flow_summaries(teams, now=NOW, **period)
+    assert list(summaries) == list(teams)
+    for name, team in teams.items():
+        assert_same_summary(summaries[name], expected_of(team, **period), name)
+
+
+def test_teams_sharing_an_item_id_are_computed_apart_and_still_exactly() -> None:
+    first, second = random_team(np.arange(1, 60), seed=7), random_team(np.arange(50, 90), seed=8)
+    period: dict[str, Any] = {"start": date(2024, 3, 1), "end": date(2024, 6, 28)}
+    summaries = team_flow_summaries({"first": first, "second": second}, now=NOW, **period)
+    assert_same_summary(summaries["first"], expected_of(first, **period), "first")
+    assert_same_summary(summaries["second"], expected_of(second, **period), "second")
