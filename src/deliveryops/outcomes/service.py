@@ -54,8 +54,8 @@ __all__ = [
 
 BEFORE_WEEKS = 26  # values before the period that the natural variation is estimated from
 RATES_SENTENCE = (
-    "On seeded series the verdict said on track for a key result that did not move in at most 4.7% of runs and off "
-    "track for one moving along the line in at most 5.1% (held-out seeds, weekly values, see the definition)."
+    "On seeded series the verdict said on track for a key result that did not move in at most 2.9% of runs and off "
+    "track for one moving along the line in at most 3.7% (held-out seeds, weekly values, see the definition)."
 )
 
 
