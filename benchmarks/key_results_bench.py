@@ -6,8 +6,8 @@ Usage::
 
 Weekly series (13 values before the period, 13 in it, noise of standard deviation 1, independent or with
 lag-1 autocorrelation 0.3), targets of 2, 3 and 5 noise standard deviations; see
-``deliveryops.analytics.key_results.simulate_rates`` for each rate. The factor K was chosen on the tuning
-seed (``--tuning``); the published table is the held-out seed, run once.
+``deliveryops.analytics.key_results.simulate_rates`` for each rate. The factor K (with the autocorrelation
+factor) was chosen on the tuning seed (``--tuning``); the published table is the held-out seed, run once.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def test_leader_reads_a_key_result_and_links_work(browser: Browser, outcomes_url
         page.get_by_role("link", name="Sign-ups to 21 a week").first.click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Sign-ups to 21 a week")
         expect(page.locator("#kr-verdict")).to_have_text("On track")
-        expect(page.locator("#kr-confidence")).to_contain_text("at most 4.7% of runs")
+        expect(page.locator("#kr-confidence")).to_contain_text("at most 2.9% of runs")
         chart = page.locator("#chart-key-result")
         expect(chart.get_by_role("heading")).to_have_text("Key result over time")
         expect(chart.locator(".js-plotly-plot")).to_have_count(1)  # Plotly drew it

@@ -66,7 +66,7 @@ def test_brief_evidence_decision_and_follow_up(client: TestClient, session: Sess
         6.0,
         True,
     )
-    assert follow_up["detail"] == "change of the mean +6; natural variation ±4.58; expected +5"
+    assert follow_up["detail"] == "change of the mean +6; natural variation ±4.01; expected +5"
 
 
 def test_decisions_page_lists_follow_ups(client: TestClient, session: Session) -> None:

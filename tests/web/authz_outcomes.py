@@ -39,8 +39,12 @@ EXPECTED: Expectations = {
     ("GET", "/api/v1/objectives"): (SIGNED_IN, None),
     ("POST", "/api/v1/objectives"): (A_MANAGERS, {"title": "Walk objective", "team_id": "{team_id}"}),
     ("GET", "/api/v1/objectives/{objective_id}"): (A_VIEWERS, None),
+    ("PATCH", "/api/v1/objectives/{objective_id}"): (GROUP_EDITORS, {"title": "Walk objective, renamed"}),
+    ("DELETE", "/api/v1/objectives/{objective_id}"): (GROUP_EDITORS, None),
     ("POST", "/api/v1/objectives/{objective_id}/key-results"): (GROUP_EDITORS, _KR),
     ("GET", "/api/v1/key-results/{key_result_id}"): (A_VIEWERS, None),
+    ("PATCH", "/api/v1/key-results/{key_result_id}"): (GROUP_EDITORS, {"target": 3}),
+    ("DELETE", "/api/v1/key-results/{key_result_id}"): (GROUP_EDITORS, None),
     ("POST", "/api/v1/key-results/{key_result_id}/links"): (GROUP_EDITORS, _LINK),
     ("GET", "/api/v1/kpi-series"): (SIGNED_IN, None),
     ("POST", "/api/v1/kpi-series"): (A_MANAGERS, {"name": "Walk series", "team_id": "{team_id}"}),
@@ -55,8 +59,12 @@ EXPECTED: Expectations = {
     ("POST", "/outcomes/objectives"): (A_MANAGERS, {"title": "Walk page objective", "team_id": "{team_id}"}),
     ("GET", "/outcomes/export.csv"): (SIGNED_IN, None),
     ("GET", "/outcomes/objectives/{objective_id}"): (A_VIEWERS, None),
+    ("POST", "/outcomes/objectives/{objective_id}/edit"): (GROUP_EDITORS, {"title": "Walk page rename", "period": "2026-Q4"}),
+    ("POST", "/outcomes/objectives/{objective_id}/delete"): (GROUP_EDITORS, {}),
     ("POST", "/outcomes/objectives/{objective_id}/key-results"): (GROUP_EDITORS, _KR),
     ("GET", "/outcomes/key-results/{key_result_id}"): (A_VIEWERS, None),
+    ("POST", "/outcomes/key-results/{key_result_id}/edit"): (GROUP_EDITORS, {"title": "Walk KR", "target": 3}),
+    ("POST", "/outcomes/key-results/{key_result_id}/delete"): (GROUP_EDITORS, {}),
     ("POST", "/outcomes/key-results/{key_result_id}/links"): (GROUP_EDITORS, _LINK),
     ("GET", "/outcomes/series"): (SIGNED_IN, None),
     ("POST", "/outcomes/series"): (A_MANAGERS, {"name": "Walk page series", "team_id": "{team_id}"}),
@@ -68,29 +76,47 @@ EXPECTED: Expectations = {
     ("POST", "/outcomes/decisions/{question_id}/decide"): (CROSS_TEAM, {"decision": "Go with A"}),
 }
 
+# Each delete acts on its own objective or key result, so the other routes still find theirs.
+PATH_OVERRIDES = {
+    ("DELETE", "/api/v1/objectives/{objective_id}"): {"objective_id": "objective_api_delete_id"},
+    ("POST", "/outcomes/objectives/{objective_id}/delete"): {"objective_id": "objective_page_delete_id"},
+    ("DELETE", "/api/v1/key-results/{key_result_id}"): {"key_result_id": "key_result_api_delete_id"},
+    ("POST", "/outcomes/key-results/{key_result_id}/delete"): {"key_result_id": "key_result_page_delete_id"},
+}
+
 
 def world_values(session: Session, world: WorldBase) -> dict[str, str]:
     """Group A's KPI series, objective and key result; an action to link (the question is the cockpit's)."""
     kpi, _token = series.create(session=session, actor=None, body=SeriesCreate(name="World sign-ups", group_id=world.group_a.id))
-    objective = service.create_objective(
-        session=session,
-        actor=None,
-        body=ObjectiveCreate(title="World objective", group_id=world.group_a.id),
-        today=date(2026, 11, 2),
-    )
-    key_result = service.add_key_result(
-        session=session,
-        actor=None,
-        objective=objective,
-        body=KeyResultCreate(
-            title="World KR", source=SourceKind.KPI, series_id=kpi.id, baseline=1, target=2, direction="increase"
-        ),
-    )
+    objectives = [
+        service.create_objective(
+            session=session,
+            actor=None,
+            body=ObjectiveCreate(title=f"World objective {n}", group_id=world.group_a.id),
+            today=date(2026, 11, 2),
+        )
+        for n in range(3)
+    ]
+    key_results = [
+        service.add_key_result(
+            session=session,
+            actor=None,
+            objective=objectives[0],
+            body=KeyResultCreate(
+                title=f"World KR {n}", source=SourceKind.KPI, series_id=kpi.id, baseline=1, target=2, direction="increase"
+            ),
+        )
+        for n in range(3)
+    ]
     action = actions.create(session=session, actor=None, team_id=world.team_a.id, title="World KR action")
     return {
         "kpi_series_id": str(kpi.id),
         "series_id": str(kpi.id),
-        "objective_id": str(objective.id),
-        "key_result_id": str(key_result.id),
+        "objective_id": str(objectives[0].id),
+        "objective_api_delete_id": str(objectives[1].id),
+        "objective_page_delete_id": str(objectives[2].id),
+        "key_result_id": str(key_results[0].id),
+        "key_result_api_delete_id": str(key_results[1].id),
+        "key_result_page_delete_id": str(key_results[2].id),
         "kr_action_id": str(action.id),
     }

@@ -10,12 +10,16 @@ A key result moves a series (sign-ups a week, conversion, NPS, throughput ...) f
 
 The verdict is judged against the series' natural variation, estimated as in an XmR chart
 (σ̂ = mean moving range / 1.128, from the moving ranges *within* the values before the period and within the
-period, so the change itself does not inflate it):
+period, so the change itself does not inflate it). Weekly business series are often autocorrelated (a good week
+follows a good week): then moving ranges understate the variation and a mean of a few recent weeks varies
+more than independent values would. The limits are therefore widened by the AR(1) factor
+``sqrt(1 + r) / (1 - r)``, with ``r`` the lag-1 autocorrelation of the values before the period (clipped to
+0..:data:`MAX_AUTOCORRELATION`; 1 for independent values) - see :func:`autocorrelation_factor`:
 
 1. fewer than :data:`MIN_BEFORE` values before the period or :data:`MIN_DURING` in it → *not enough data*;
-2. current behind the expected line by more than ``K × σ̂ / sqrt(n_recent)`` → *off track*;
+2. current behind the expected line by more than ``K × f × σ̂ / sqrt(n_recent)`` → *off track*;
 3. current moved against the target direction from the mean before the period by more than
-   ``K × σ̂ × sqrt(1/n_recent + 1/n_before)`` → *off track*;
+   ``K × f × σ̂ × sqrt(1/n_recent + 1/n_before)`` → *off track*;
 4. current moved towards the target by more than that → *on track*;
 5. otherwise → *within normal variation* (the data cannot tell yet).
 
@@ -37,6 +41,7 @@ import numpy as np
 
 __all__ = [
     "HELD_OUT_SEED",
+    "MAX_AUTOCORRELATION",
     "MIN_BEFORE",
     "MIN_DURING",
     "RECENT_POINTS",
@@ -47,13 +52,15 @@ __all__ = [
     "K",
     "KeyResultProgress",
     "KeyResultStatus",
+    "autocorrelation_factor",
     "expected_effect",
     "key_result_progress",
     "natural_sigma",
     "simulate_rates",
 ]
 
-K = 4.0
+K = 3.5  # chosen on the tuning seed with the autocorrelation factor (benchmarks/README.md)
+MAX_AUTOCORRELATION = 0.8
 D2 = 1.128  # bias-correction constant of two-point moving ranges
 MIN_BEFORE = 6
 MIN_DURING = 3
@@ -134,6 +141,29 @@ def natural_sigma(*series: Sequence[float]) -> float | None:
     return (sum(ranges) / len(ranges)) / D2
 
 
+def autocorrelation_factor(before: Sequence[float]) -> float:
+    """How much wider the limits are for an autocorrelated series: ``sqrt(1 + r) / (1 - r)``.
+
+    ``r`` is the lag-1 autocorrelation of ``before`` (clipped to 0..:data:`MAX_AUTOCORRELATION`). For AR(1)
+    noise with autocorrelation r, moving ranges estimate ``σ × sqrt(1 - r)`` and the mean of n values has a
+    standard deviation of about ``σ / sqrt(n) × sqrt((1 + r) / (1 - r))``: together the factor above.
+
+    Args:
+        before: the values before the period (or before a decision), oldest first.
+
+    Returns:
+        1 for independent or negatively correlated values, more for positively correlated ones.
+    """
+    values = np.asarray(before, dtype=float)
+    if len(values) < 3:
+        return 1.0
+    deviations = values - values.mean()
+    spread = float(deviations @ deviations)
+    r = float(deviations[:-1] @ deviations[1:]) / spread if spread > 0 else 0.0
+    r = min(max(r, 0.0), MAX_AUTOCORRELATION)
+    return math.sqrt(1 + r) / (1 - r)
+
+
 def _sign(direction: Direction) -> float:
     return 1.0 if direction == "increase" else -1.0
 
@@ -176,7 +206,7 @@ def key_result_progress(
         detail = f"needs {MIN_BEFORE} values before the period and {MIN_DURING} in it (has {len(before)} and {len(during)})"
         return KeyResultProgress(KeyResultStatus.NOT_ENOUGH, current, progress, share, None, detail)
     assert current is not None  # during has at least MIN_DURING values
-    sigma = natural_sigma(before, during) or 0.0
+    sigma = (natural_sigma(before, during) or 0.0) * autocorrelation_factor(before)
     expected = baseline + share * span
     shares = list(during_shares) if during_shares is not None else [share * (i + 1) / len(during) for i in range(len(during))]
     expected_recent = baseline + float(np.mean(shares[-len(recent) :])) * span
@@ -212,7 +242,7 @@ def expected_effect(
     if len(before) < MIN_BEFORE or len(after) < MIN_DURING:
         detail = f"needs {MIN_BEFORE} values before the decision and {MIN_DURING} after (has {len(before)} and {len(after)})"
         return EffectResult(EffectOutcome.NOT_ENOUGH, None, False, detail)
-    sigma = natural_sigma(before, after) or 0.0
+    sigma = (natural_sigma(before, after) or 0.0) * autocorrelation_factor(before)
     change = float(np.mean(after)) - float(np.mean(before))
     limit = k * sigma * math.sqrt(1 / len(after) + 1 / len(before))
     detail = f"change of the mean {change:+.4g}; natural variation ±{limit:.3g}; expected {_sign(direction) * size:+.4g}"

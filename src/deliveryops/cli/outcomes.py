@@ -1,14 +1,16 @@
-"""`deliveryops outcomes list|show|export|import`: objectives and key results, KPI values from files."""
+"""`deliveryops outcomes list|show|export|import|edit-objective|delete-objective|edit-key-result|delete-key-result`:
+objectives and key results, KPI values from files."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.output import FormatOption, OutputFormat, print_json
@@ -17,12 +19,37 @@ from deliveryops.errors import validation_failed
 from deliveryops.outcomes import series as kpi
 from deliveryops.outcomes import service
 from deliveryops.outcomes.export import objectives_csv
-from deliveryops.outcomes.models import KeyResult, KpiSeries
-from deliveryops.outcomes.schemas import ValuesIn, ValuesWritten
+from deliveryops.outcomes.models import KeyResult, KpiSeries, Objective
+from deliveryops.outcomes.schemas import KeyResultUpdate, ObjectiveUpdate, ValuesIn, ValuesWritten
 
 outcomes_app = typer.Typer(help="Objectives and key results measured from data; KPI values from files.", no_args_is_help=True)
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 PeriodOption = Annotated[str | None, typer.Option(help='Only this period, e.g. "2026-Q4".')]
+
+
+IdArgument = Annotated[int, typer.Argument(min=1, max=2**31 - 1)]
+OwnerOption = Annotated[int | None, typer.Option("--owner-id", min=1, max=2**31 - 1, help="The owner's person id.")]
+
+
+M = TypeVar("M", ObjectiveUpdate, KeyResultUpdate)
+R = TypeVar("R", Objective, KeyResult)
+
+
+def _changes(model: type[M], **fields: object) -> M:
+    """The options given (not None) as ``model``, validated as the API would (omitted ones stay unchanged)."""
+    try:
+        return model.model_validate({name: value for name, value in fields.items() if value is not None})
+    except ValidationError as exc:
+        raise validation_failed(exc.errors(), model) from exc
+
+
+def _found(session: Session, model: type[R], row_id: int) -> R:
+    """The objective or key result with ``row_id``, or an error pointing at `outcomes list`."""
+    row = session.get(model, row_id)
+    if row is None:
+        label = "objective" if model is Objective else "key result"
+        raise CliError(f"No {label} {row_id}. See `deliveryops outcomes list`.")
+    return row
 
 
 def _percent(value: float | None) -> str:
@@ -75,9 +102,7 @@ def show(
 ) -> None:
     """Show a key result: progress, verdict, confidence and the work linked to it."""
     with session_scope(load_settings(database)) as session:
-        row = session.get(KeyResult, key_result_id)
-        if row is None:
-            raise CliError(f"No key result {key_result_id}. See `deliveryops outcomes list`.")
+        row = _found(session, KeyResult, key_result_id)
         detail = service.key_result_detail(session, row, today=utcnow().date())
     if output_format is OutputFormat.JSON:
         print_json(detail)
@@ -122,3 +147,72 @@ def import_values(
         print_json(result)
     else:
         console.print(f"Wrote {result.written} values to {series}.", highlight=False)
+
+
+@outcomes_app.command("edit-objective")
+@friendly_errors
+def edit_objective(
+    objective_id: IdArgument,
+    title: Annotated[str | None, typer.Option(help="A new title.")] = None,
+    description: Annotated[str | None, typer.Option(help="A new description (why).")] = None,
+    period: Annotated[str | None, typer.Option(help='A new period, e.g. "2027-Q1".')] = None,
+    owner_id: OwnerOption = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Change an objective's title, description, period or owner; `--format json` prints it as the API does."""
+    body = _changes(ObjectiveUpdate, title=title, description=description, period=period, owner_id=owner_id)
+    with session_scope(load_settings(database)) as session:
+        row = _found(session, Objective, objective_id)
+        service.update_objective(session=session, actor=None, objective=row, body=body)
+        read = service.objective_read(session, row, today=utcnow().date())
+    if output_format is OutputFormat.JSON:
+        print_json(read)
+    else:
+        console.print(f"Objective {read.id}: {read.title} — {read.scope}, {read.period}.", highlight=False)
+
+
+@outcomes_app.command("delete-objective")
+@friendly_errors
+def delete_objective(objective_id: IdArgument, database: DatabaseOption = None) -> None:
+    """Delete an objective with its key results and their links (KPI series and values stay)."""
+    with session_scope(load_settings(database)) as session:
+        row = _found(session, Objective, objective_id)
+        count = len(row.key_results)
+        service.delete_objective(session=session, actor=None, objective=row)
+    console.print(f"Deleted objective {objective_id} and its {count} key results.", highlight=False)
+
+
+@outcomes_app.command("edit-key-result")
+@friendly_errors
+def edit_key_result(
+    key_result_id: IdArgument,
+    title: Annotated[str | None, typer.Option(help="A new title.")] = None,
+    baseline: Annotated[float | None, typer.Option(help="A new baseline.")] = None,
+    target: Annotated[float | None, typer.Option(help="A new target.")] = None,
+    direction: Annotated[str | None, typer.Option(help="increase or decrease.")] = None,
+    owner_id: OwnerOption = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Change a key result's title, baseline, target, direction or owner (its data source stays)."""
+    body = _changes(KeyResultUpdate, title=title, baseline=baseline, target=target, direction=direction, owner_id=owner_id)
+    with session_scope(load_settings(database)) as session:
+        row = _found(session, KeyResult, key_result_id)
+        service.update_key_result(session=session, actor=None, row=row, body=body)
+        read = service.key_result_read(session, row, today=utcnow().date())
+    if output_format is OutputFormat.JSON:
+        print_json(read)
+    else:
+        change = f"{read.baseline:g} → {read.target:g} ({read.direction})"
+        console.print(f"Key result {read.id}: {read.title}: {change}.", highlight=False)
+
+
+@outcomes_app.command("delete-key-result")
+@friendly_errors
+def delete_key_result(key_result_id: IdArgument, database: DatabaseOption = None) -> None:
+    """Delete a key result and its links (the KPI series and its values stay)."""
+    with session_scope(load_settings(database)) as session:
+        row = _found(session, KeyResult, key_result_id)
+        service.delete_key_result(session=session, actor=None, row=row)
+    console.print(f"Deleted key result {key_result_id}.", highlight=False)

@@ -43,7 +43,7 @@ MIN_WEEKS_IN = 5  # before five weeks of a quarter have passed, the demo's objec
 
 # name, unit, group, baseline, noise sd, the move in the period as a share of (target - baseline) at its end
 SERIES: dict[str, tuple[str, str, float, float]] = {
-    "Weekly sign-ups": ("sign-ups per week", "Commerce", 1200.0, 40.0),
+    "Weekly sign-ups": ("sign-ups per week", "Commerce", 1200.0, 30.0),
     "Checkout conversion": ("% of sessions", "Commerce", 3.1, 0.05),
     "Support tickets": ("tickets per week", "Discovery & Platform", 340.0, 25.0),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +22,16 @@ from deliveryops.outcomes import series as kpi
 from deliveryops.outcomes.charts import key_result_figure
 from deliveryops.outcomes.export import objectives_csv
 from deliveryops.outcomes.models import KpiSeries, LinkKind, Objective, SourceKind
-from deliveryops.outcomes.schemas import BriefUpdate, EvidenceCreate, KeyResultCreate, LinkCreate, ObjectiveCreate, SeriesCreate
+from deliveryops.outcomes.schemas import (
+    BriefUpdate,
+    EvidenceCreate,
+    KeyResultCreate,
+    KeyResultUpdate,
+    LinkCreate,
+    ObjectiveCreate,
+    ObjectiveUpdate,
+    SeriesCreate,
+)
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import list_groups, list_teams
 from deliveryops.web.forms import FormInput, form_model
@@ -35,6 +45,8 @@ __all__ = ["lead", "router"]  # importing lead registers the leadership pack's o
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ObjectiveForm = Annotated[FormInput[ObjectiveCreate], form_model(ObjectiveCreate)]
 KeyResultForm = Annotated[FormInput[KeyResultCreate], form_model(KeyResultCreate)]
+ObjectiveEditForm = Annotated[FormInput[ObjectiveUpdate], form_model(ObjectiveUpdate)]
+KeyResultEditForm = Annotated[FormInput[KeyResultUpdate], form_model(KeyResultUpdate)]
 LinkForm = Annotated[FormInput[LinkCreate], form_model(LinkCreate)]
 SeriesForm = Annotated[FormInput[SeriesCreate], form_model(SeriesCreate)]
 BriefForm = Annotated[FormInput[BriefUpdate], form_model(BriefUpdate)]
@@ -129,6 +141,7 @@ def _objective_page(
     values: dict[str, Any],
     errors: dict[str, str],
     status: int,
+    edit: tuple[dict[str, Any], dict[str, str]] = ({}, {}),
 ) -> Response:
     read = service.objective_read(session, objective, today=utcnow().date())
     editable = kpi.can_edit_scope(session, actor, group_id=objective.group_id, team_id=objective.team_id)
@@ -145,6 +158,8 @@ def _objective_page(
             "sources": list(SourceKind),
             "values": values,
             "errors": errors,
+            "edit_values": edit[0],
+            "edit_errors": edit[1],
         },
         status_code=status,
     )
@@ -172,6 +187,30 @@ def add_key_result_page(
     return RedirectResponse(f"/outcomes/key-results/{row.id}", status_code=303)
 
 
+@router.post("/outcomes/objectives/{objective_id}/edit", response_class=HTMLResponse)
+def edit_objective_page(
+    request: Request, session: SessionDep, actor: PageUser, objective_id: IdPath, form: ObjectiveEditForm
+) -> Response:
+    """Change an objective's title, description, period or owner; errors re-render beside each field."""
+    objective = service.get_objective_or_raise(session=session, actor=actor, objective_id=objective_id, edit=True)
+    try:
+        service.update_objective(session=session, actor=actor, objective=objective, body=form.validated())
+    except ValidationFailedError as exc:
+        session.rollback()
+        objective = service.get_objective_or_raise(session=session, actor=actor, objective_id=objective_id)
+        return _objective_page(request, session, actor, objective, {}, {}, 422, edit=(form.values, form.errors_with(exc)))
+    return RedirectResponse(f"/outcomes/objectives/{objective_id}", status_code=303)
+
+
+@router.post("/outcomes/objectives/{objective_id}/delete")
+def delete_objective_page(session: SessionDep, actor: PageUser, objective_id: IdPath, _csrf: CsrfChecked) -> Response:
+    """Delete an objective with its key results and their links."""
+    objective = service.get_objective_or_raise(session=session, actor=actor, objective_id=objective_id, edit=True)
+    period = objective.period
+    service.delete_objective(session=session, actor=actor, objective=objective)
+    return RedirectResponse(f"/outcomes?{urlencode({'period': period})}", status_code=303)
+
+
 def _key_result_page(
     request: Request,
     session: Session,
@@ -180,6 +219,7 @@ def _key_result_page(
     values: dict[str, Any],
     errors: dict[str, str],
     status: int,
+    edit: tuple[dict[str, Any], dict[str, str]] = ({}, {}),
 ) -> Response:
     row = service.get_key_result_or_raise(session=session, actor=actor, key_result_id=key_result_id)
     detail = service.key_result_detail(session, row, today=utcnow().date())
@@ -194,8 +234,11 @@ def _key_result_page(
             "figure": page_figure("key-result", key_result_figure(detail)) if row.source is not SourceKind.EXPERIMENT else None,
             "editable": editable,
             "kinds": list(LinkKind),
+            "people": _people(session) if editable else [],
             "values": values,
             "errors": errors,
+            "edit_values": edit[0],
+            "edit_errors": edit[1],
         },
         status_code=status,
     )
@@ -217,6 +260,29 @@ def link_page(request: Request, session: SessionDep, actor: PageUser, key_result
         session.rollback()
         return _key_result_page(request, session, actor, key_result_id, form.values, form.errors_with(exc), 422)
     return RedirectResponse(f"/outcomes/key-results/{key_result_id}#links", status_code=303)
+
+
+@router.post("/outcomes/key-results/{key_result_id}/edit", response_class=HTMLResponse)
+def edit_key_result_page(
+    request: Request, session: SessionDep, actor: PageUser, key_result_id: IdPath, form: KeyResultEditForm
+) -> Response:
+    """Change a key result's title, owner, baseline, target or direction; errors re-render beside each field."""
+    row = service.get_key_result_or_raise(session=session, actor=actor, key_result_id=key_result_id, edit=True)
+    try:
+        service.update_key_result(session=session, actor=actor, row=row, body=form.validated())
+    except ValidationFailedError as exc:
+        session.rollback()
+        return _key_result_page(request, session, actor, key_result_id, {}, {}, 422, edit=(form.values, form.errors_with(exc)))
+    return RedirectResponse(f"/outcomes/key-results/{key_result_id}", status_code=303)
+
+
+@router.post("/outcomes/key-results/{key_result_id}/delete")
+def delete_key_result_page(session: SessionDep, actor: PageUser, key_result_id: IdPath, _csrf: CsrfChecked) -> Response:
+    """Delete a key result and its links."""
+    row = service.get_key_result_or_raise(session=session, actor=actor, key_result_id=key_result_id, edit=True)
+    objective_id = row.objective_id
+    service.delete_key_result(session=session, actor=actor, row=row)
+    return RedirectResponse(f"/outcomes/objectives/{objective_id}", status_code=303)
 
 
 def _series_page(

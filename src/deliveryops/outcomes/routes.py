@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from pydantic import ValidationError
 
 from deliveryops.accounts.dependencies import ApiUser
@@ -20,10 +20,12 @@ from deliveryops.outcomes.schemas import (
     KeyResultCreate,
     KeyResultDetail,
     KeyResultRead,
+    KeyResultUpdate,
     LinkCreate,
     LinkRead,
     ObjectiveCreate,
     ObjectiveRead,
+    ObjectiveUpdate,
     SeriesCreate,
     SeriesCreated,
     SeriesRead,
@@ -78,6 +80,22 @@ def read_objective(session: SessionDep, actor: ApiUser, objective_id: IdPath) ->
     return service.objective_read(session, row, today=utcnow().date())
 
 
+@api.patch("/objectives/{objective_id}", response_model=ObjectiveRead)
+def update_objective(body: ObjectiveUpdate, session: SessionDep, actor: ApiUser, objective_id: IdPath) -> ObjectiveRead:
+    """Change an objective's title, description, period or owner (the people who may set it)."""
+    row = service.get_objective_or_raise(session=session, actor=actor, objective_id=objective_id, edit=True)
+    service.update_objective(session=session, actor=actor, objective=row, body=body)
+    return service.objective_read(session, row, today=utcnow().date())
+
+
+@api.delete("/objectives/{objective_id}", status_code=204)
+def delete_objective(session: SessionDep, actor: ApiUser, objective_id: IdPath) -> Response:
+    """Delete an objective with its key results and their links (the people who may set it)."""
+    row = service.get_objective_or_raise(session=session, actor=actor, objective_id=objective_id, edit=True)
+    service.delete_objective(session=session, actor=actor, objective=row)
+    return Response(status_code=204)
+
+
 @api.post("/objectives/{objective_id}/key-results", response_model=KeyResultRead, status_code=201)
 def add_key_result(body: KeyResultCreate, session: SessionDep, actor: ApiUser, objective_id: IdPath) -> KeyResultRead:
     """Add a key result: a KPI series, a team metric or an experiment's result, with baseline, target, direction."""
@@ -91,6 +109,22 @@ def read_key_result(session: SessionDep, actor: ApiUser, key_result_id: IdPath) 
     """A key result: its values, progress, verdict, confidence and the work and experiments linked to it."""
     row = service.get_key_result_or_raise(session=session, actor=actor, key_result_id=key_result_id)
     return service.key_result_detail(session, row, today=utcnow().date())
+
+
+@api.patch("/key-results/{key_result_id}", response_model=KeyResultRead)
+def update_key_result(body: KeyResultUpdate, session: SessionDep, actor: ApiUser, key_result_id: IdPath) -> KeyResultRead:
+    """Change a key result's title, owner, baseline, target or direction (its objective's editors)."""
+    row = service.get_key_result_or_raise(session=session, actor=actor, key_result_id=key_result_id, edit=True)
+    service.update_key_result(session=session, actor=actor, row=row, body=body)
+    return service.key_result_read(session, row, today=utcnow().date())
+
+
+@api.delete("/key-results/{key_result_id}", status_code=204)
+def delete_key_result(session: SessionDep, actor: ApiUser, key_result_id: IdPath) -> Response:
+    """Delete a key result and its links (its objective's editors)."""
+    row = service.get_key_result_or_raise(session=session, actor=actor, key_result_id=key_result_id, edit=True)
+    service.delete_key_result(session=session, actor=actor, row=row)
+    return Response(status_code=204)
 
 
 @api.post("/key-results/{key_result_id}/links", response_model=LinkRead, status_code=201)

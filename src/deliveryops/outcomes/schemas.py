@@ -20,10 +20,12 @@ __all__ = [
     "KeyResultCreate",
     "KeyResultDetail",
     "KeyResultRead",
+    "KeyResultUpdate",
     "LinkCreate",
     "LinkRead",
     "ObjectiveCreate",
     "ObjectiveRead",
+    "ObjectiveUpdate",
     "PointRead",
     "SeriesCreate",
     "SeriesCreated",
@@ -31,6 +33,7 @@ __all__ = [
     "ValueIn",
     "ValuesIn",
     "ValuesWritten",
+    "target_problem",
 ]
 
 DirectionText = Literal["increase", "decrease"]
@@ -124,6 +127,26 @@ class ObjectiveCreate(_Strict):
         return self
 
 
+def target_problem(baseline: float, target: float, direction: str) -> tuple[str, str] | None:
+    """(field, message) when the target equals the baseline or lies against the direction; None when consistent."""
+    if target == baseline:
+        return ("target", "The target differs from the baseline.")
+    if (target > baseline) != (direction == "increase"):
+        above = target > baseline
+        needed = "increase" if above else "decrease"
+        return ("direction", f"A target {'above' if above else 'below'} the baseline needs the direction {needed}.")
+    return None
+
+
+class ObjectiveUpdate(_Strict):
+    """An objective's changes: omitted fields stay as they are (its group or team does not change)."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    period: str | None = Field(default=None, min_length=1, max_length=30, description='"2026-Q4" or "2026-10-01..2027-01-31"')
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
 class KeyResultCreate(_Strict):
     """A key result: where its values come from, the baseline, the target and the direction."""
 
@@ -162,12 +185,28 @@ class KeyResultCreate(_Strict):
             raise FieldError("metric" if self.metric is None else "metric_team_id", "Choose the metric and its team.")
         if self.source is SourceKind.EXPERIMENT and self.experiment_id is None:
             raise FieldError("experiment_id", "Choose the experiment whose result this key result is.")
-        if self.target == self.baseline:
-            raise FieldError("target", "The target differs from the baseline.")
-        if (self.target > self.baseline) != (self.direction == "increase"):
-            above = self.target > self.baseline
-            needed = "increase" if above else "decrease"
-            raise FieldError("direction", f"A target {'above' if above else 'below'} the baseline needs the direction {needed}.")
+        problem = target_problem(self.baseline, self.target, self.direction)
+        if problem is not None:
+            raise FieldError(*problem)
+        return self
+
+
+class KeyResultUpdate(_Strict):
+    """A key result's changes: omitted fields stay as they are; its data source does not change (add a new key
+    result for another source, so a verdict never silently switches data)."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    baseline: float | None = None
+    target: float | None = None
+    direction: DirectionText | None = None
+
+    @model_validator(mode="after")
+    def _finite(self) -> KeyResultUpdate:
+        for name in ("baseline", "target"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise FieldError(name, f"{name.capitalize()} is a finite number.")
         return self
 
 
