@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops import jobs
+from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.db import unit_of_work, utcnow
 from deliveryops.errors import ValidationFailedError
 from deliveryops.jobs import JobRuntime
 from deliveryops.notify import service
 from deliveryops.notify.models import TeamWebhook, WebhookDelivery
 from deliveryops.settings import Settings
-from deliveryops.sync.hosts import HostPolicy
 from deliveryops.worker import JOB_MODULES
 from tests.connectors.fakeserver import Reply, Request, fake_server
 from tests.factories import make_team

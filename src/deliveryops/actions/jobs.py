@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from deliveryops.actions.tracker import IssueReach, refresh_all
+from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.db import unit_of_work
 from deliveryops.jobs import JobContext, periodic
-from deliveryops.sync.hosts import HostPolicy
 
 __all__ = ["ISSUE_CHECK", "issue_status"]
 

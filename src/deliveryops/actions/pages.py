@@ -24,10 +24,10 @@ from deliveryops.actions.schemas import (
     ReliabilityRead,
 )
 from deliveryops.charts import page_figure
+from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.schemas import Page, paginate
 from deliveryops.settings import Settings
-from deliveryops.sync.hosts import HostPolicy
 from deliveryops.sync.service import ConnectionFailedError
 from deliveryops.teams.service import get_team_or_raise, list_teams, members_of
 from deliveryops.web.errors import error_responses
@@ -181,12 +181,14 @@ def create_issue_page(request: Request, action_id: int, session: SessionDep, act
 @router.post("/actions/{action_id}/issue/refresh")
 def refresh_issue_page(request: Request, action_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
     """Read the linked issue's status again now."""
-    tracker.refresh(session, _issue_or_raise(session, actor, action_id), _reach(request))
+    tracker.refresh(session, _issue_or_raise(session, actor, action_id, change=True), _reach(request))
     return RedirectResponse(f"/actions/{action_id}", status_code=303)
 
 
-def _issue_or_raise(session: SessionDep, actor: User, action_id: int) -> ActionIssue:
+def _issue_or_raise(session: SessionDep, actor: User, action_id: int, *, change: bool = False) -> ActionIssue:
     action = service.get_or_raise(session=session, actor=actor, action_id=action_id)
+    if change and not service.may_change(session, actor, get_team_or_raise(session=session, actor=actor, team_id=action.team_id)):
+        raise PermissionDeniedError("Only the team's people and its delivery manager can check its actions' issues.")
     issue = tracker.issue_of(session, action.id)
     if issue is None:
         raise NotFoundError("This action has not been created as a tracker issue.")
@@ -286,6 +288,6 @@ def api_read_issue(session: SessionDep, actor: ApiUser, action_id: IdPath) -> Ac
 @api.post("/actions/{action_id}/issue/refresh", response_model=ActionIssueRead)
 def api_refresh_issue(request: Request, session: SessionDep, actor: ApiUser, action_id: IdPath) -> ActionIssueRead:
     """Read the issue's status again now (a failure is returned in ``error``)."""
-    issue = _issue_or_raise(session, actor, action_id)
+    issue = _issue_or_raise(session, actor, action_id, change=True)
     tracker.refresh(session, issue, _reach(request))
     return ActionIssueRead.model_validate(issue)

@@ -19,6 +19,7 @@ from deliveryops.accounts.models import User
 from deliveryops.actions.models import ActionIssue, ActionStatus, ImprovementAction
 from deliveryops.actions.service import get_or_raise, may_change
 from deliveryops.connectors.base import ConnectorError
+from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.connectors.issues import IssueTracker, RemoteIssue
 from deliveryops.connectors.registry import connector_class
 from deliveryops.db import utcnow
@@ -26,7 +27,6 @@ from deliveryops.errors import ConflictError, PermissionDeniedError, ValidationF
 from deliveryops.flow.service import today_in
 from deliveryops.secrets import SecretError
 from deliveryops.sync.engine import build_connector
-from deliveryops.sync.hosts import HostPolicy
 from deliveryops.sync.models import Connection
 from deliveryops.sync.service import ConnectionFailedError
 from deliveryops.teams.models import Team

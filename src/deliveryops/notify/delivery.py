@@ -14,10 +14,10 @@ import httpx
 from sqlalchemy.orm import Session
 
 from deliveryops.connectors.base import ConnectorError
+from deliveryops.connectors.hosts import GuardedTransport, HostPolicy, HostRefusedError, check_target, origin_of
 from deliveryops.db import utcnow
 from deliveryops.notify.models import TeamWebhook, WebhookDelivery
 from deliveryops.secrets import SecretError, decrypt
-from deliveryops.sync.hosts import GuardedTransport, HostPolicy, HostRefusedError, check_target, origin_of
 
 __all__ = ["Outcome", "post"]
 

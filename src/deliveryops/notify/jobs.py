@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.db import unit_of_work
 from deliveryops.jobs import JobContext, JobFailedError, job
 from deliveryops.notify.delivery import post
 from deliveryops.notify.models import WebhookDelivery
-from deliveryops.sync.hosts import HostPolicy
 
 __all__ = ["RETRIES", "RETRY_DELAY", "deliver"]
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.service import require_role
+from deliveryops.connectors.hosts import HostPolicy, HostRefusedError, check_target, origin_of
 from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.jobs import enqueue
 from deliveryops.notify.formats import payload
@@ -20,7 +21,6 @@ from deliveryops.notify.jobs import deliver
 from deliveryops.notify.models import EVENTS, KINDS, TeamWebhook, WebhookDelivery
 from deliveryops.secrets import encrypt
 from deliveryops.settings import get_settings
-from deliveryops.sync.hosts import HostPolicy, HostRefusedError, check_target, origin_of
 from deliveryops.teams.models import Team
 
 __all__ = [
