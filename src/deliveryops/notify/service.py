@@ -25,11 +25,13 @@ from deliveryops.teams.models import Team
 
 __all__ = [
     "add_webhook",
+    "already_posted",
     "announce",
     "deliveries_of",
     "remove_webhook",
     "retry_delivery",
     "send_test",
+    "teams_posting",
     "url_hint",
     "webhooks_of",
 ]
@@ -189,3 +191,20 @@ def retry_delivery(*, session: Session, actor: User | None, delivery_id: int) ->
     enqueue(session, deliver, arguments={"delivery_id": delivery.id})
     session.flush()
     return delivery
+
+
+def teams_posting(session: Session, event: str) -> list[int]:
+    """The teams with an enabled webhook that posts ``event``."""
+    hooks = session.scalars(select(TeamWebhook).where(TeamWebhook.enabled.is_(True)).order_by(TeamWebhook.team_id))
+    return list(dict.fromkeys(hook.team_id for hook in hooks if event in hook.events))
+
+
+def already_posted(session: Session, *, team_id: int, event: str, title: str) -> bool:
+    """Whether a message of that event and title was queued to the team's webhooks already."""
+    found = session.scalar(
+        select(WebhookDelivery.id)
+        .join(TeamWebhook, TeamWebhook.id == WebhookDelivery.webhook_id)
+        .where(TeamWebhook.team_id == team_id, WebhookDelivery.event == event, WebhookDelivery.title == title[:300])
+        .limit(1)
+    )
+    return found is not None
