@@ -360,11 +360,11 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     """Set up a fresh database, then time a full sync, change issues on the fake, and time an incremental sync."""
     from sqlalchemy import func, select, text  # noqa: PLC0415 - the workers only
 
+    from deliveryops.connectors.hosts import HostPolicy  # noqa: PLC0415
     from deliveryops.db import make_engine, make_session_factory, unit_of_work  # noqa: PLC0415
     from deliveryops.migrate import upgrade  # noqa: PLC0415
     from deliveryops.sync import service  # noqa: PLC0415
     from deliveryops.sync.engine import run_sync  # noqa: PLC0415
-    from deliveryops.sync.hosts import HostPolicy  # noqa: PLC0415
     from deliveryops.sync.models import SyncRun  # noqa: PLC0415
     from deliveryops.teams.service import create_team  # noqa: PLC0415
     from deliveryops.work.models import StatusTransition, WorkItem  # noqa: PLC0415

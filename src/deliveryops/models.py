@@ -12,6 +12,7 @@ from deliveryops.flow import models as flow_models
 from deliveryops.health import models as health_models
 from deliveryops.impediments import models as impediments_models
 from deliveryops.jobs import models as jobs_models
+from deliveryops.notify import models as notify_models
 from deliveryops.outcomes import models as outcomes_models
 from deliveryops.retros import models as retros_models
 from deliveryops.risks import models as risks_models
@@ -33,6 +34,7 @@ __all__ = [
     "health_models",
     "impediments_models",
     "jobs_models",
+    "notify_models",
     "outcomes_models",
     "retros_models",
     "risks_models",

@@ -60,3 +60,17 @@ def test_impediments_list(parity: Parity, world: tuple[Team, dict[str, str]]) ->
     assert listed == parity.api.get(f"/api/v1/teams/{team.id}/impediments", headers=headers).json()
     assert [row["title"] for row in listed["items"]] == ["No test environment"]
     assert _cli_json(parity, "impediments", "list", "--format", "json") == listed  # every team: here only this one
+
+
+def test_notify_lists(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    team, headers = world
+    body = {"kind": "slack", "name": "#listed", "url": "https://hooks.slack.com/services/T/B/listed", "events": ["digest"]}
+    assert parity.api.post(f"/api/v1/teams/{team.id}/webhooks", json=body, headers=headers).status_code == 201
+    listed = _cli_json(parity, "notify", "webhooks", team.slug, "--format", "json")
+    assert listed == parity.api.get(f"/api/v1/teams/{team.id}/webhooks", headers=headers).json()
+    assert [(hook["name"], hook["url_hint"]) for hook in listed["items"]] == [("#listed", "https://hooks.slack.com/\u2026sted")]
+    hook_id = listed["items"][0]["id"]
+    assert parity.api.post(f"/api/v1/webhooks/{hook_id}/test", headers=headers).status_code == 202
+    sent = _cli_json(parity, "notify", "deliveries", team.slug, "--format", "json")
+    assert sent == parity.api.get(f"/api/v1/teams/{team.id}/webhook-deliveries", headers=headers).json()
+    assert [row["event"] for row in sent["items"]] == ["test"]

@@ -318,6 +318,8 @@ class FakeGitHub:
             if failure is not None:
                 failure.times -= 1
                 return self._failure(failure)
+            if request.method == "POST":
+                return self._count(self._create_issue(request))
             found = self._route(request)
             if found is None:
                 return self._count(
@@ -419,6 +421,8 @@ class FakeGitHub:
             return self._paged(request, newest_first)
         if compare := re.fullmatch(r"/compare/([^/.]+)\.\.\.([^/.]+)", rest):
             return self._compare(request, repo, compare.group(1), compare.group(2))
+        if single := re.fullmatch(r"/issues/(\d+)", rest):
+            return next((b for b in repo.issues if b["number"] == int(single.group(1))), None), None
         sub = re.fullmatch(r"/(issues|pulls)/(\d+)/(events|commits|reviews)", rest)
         if sub is None:
             return None
@@ -428,6 +432,31 @@ class FakeGitHub:
         if number not in known:
             return None
         return self._paged(request, table.get(number, []))
+
+    def _create_issue(self, request: Request) -> Reply:
+        """``POST /repos/{owner}/{repo}/issues``: 201 with the new issue; 422 without a title, 404 for an unknown repo."""
+        match = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues", request.path)
+        if match is None or match.group(1) not in self.repos:
+            return Reply(
+                {"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}, status=404
+            )
+        sent = request.json() or {}
+        if not isinstance(sent.get("title"), str) or not sent["title"]:
+            return Reply(
+                {"message": "Validation Failed", "errors": [{"resource": "Issue", "code": "missing_field", "field": "title"}]},
+                status=422,
+            )
+        repo = self.repos[match.group(1)]
+        number = max((b["number"] for b in repo.issues + repo.pulls), default=0) + 1
+        body = issue(number, created=NOW.strftime("%Y-%m-%dT%H:%M:%SZ"), title=sent["title"])
+        body.update(body=sent.get("body"), html_url=f"https://github.com/{match.group(1)}/issues/{number}")
+        repo.issues.append(body)
+        return Reply(copy.deepcopy(body), status=201)
+
+    def close_issue(self, repository: str, number: int, *, reason: str = "completed") -> None:
+        """Close an issue as someone on GitHub would (``completed`` or ``not_planned``)."""
+        body = next(b for b in self.repos[repository].issues if b["number"] == number)
+        body.update(state="closed", state_reason=reason, closed_at=NOW.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     def _issues(self, request: Request, repo: Repo) -> list[dict[str, Any]]:
         state = request.param("state", "open")

@@ -417,6 +417,7 @@ class FakeJira:
         self._queries: dict[str, list[FakeIssue]] = {}
         self._json: dict[tuple[str, tuple[str, ...] | None, bool], bytes] = {}
         self._lock = threading.Lock()
+        self.created: list[dict[str, Any]] = []  # the fields of every issue created through the API
 
     # -- scripting -------------------------------------------------------------------------------
 
@@ -504,9 +505,56 @@ class FakeJira:
             return self._search(request)
         if match := re.fullmatch(r"/issue/([^/]+)/changelog", path):
             return self._changelog(match.group(1), request) if self.flavour == "cloud" else _not_found()
+        if path == "/issue" and request.method == "POST":
+            return self._create(request)
         if match := re.fullmatch(r"/issue/([^/]+)", path):
             return self._issue(match.group(1), request)
         return _not_found()
+
+    def _create(self, request: Request) -> Reply:
+        """``POST /issue``: 201 ``{"id", "key", "self"}`` as Jira answers; 400 with ``errors`` per field otherwise."""
+        fields = (request.json() or {}).get("fields") or {}
+        project = (fields.get("project") or {}).get("key")
+        errors: dict[str, str] = {}
+        if not any(issue.project == project for issue in self.issues.values()):
+            errors["project"] = "valid project is required"
+        if not fields.get("summary"):
+            errors["summary"] = "You must specify a summary of the issue."
+        if (fields.get("issuetype") or {}).get("name") not in ("Task", "Story", "Bug"):
+            errors["issuetype"] = "Specify an issue type"
+        description = fields.get("description")
+        if (
+            self.flavour == "cloud"
+            and description is not None
+            and (not isinstance(description, dict) or description.get("type") != "doc")
+        ):
+            errors["description"] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+        if errors:
+            return Reply({"errorMessages": [], "errors": errors}, status=400)
+        number = (
+            max((int(issue.key.rsplit("-", 1)[1]) for issue in self.issues.values() if issue.project == project), default=0) + 1
+        )
+        issue_id = str(max((int(issue.id) for issue in self.issues.values()), default=10000) + 1)
+        key = f"{project}-{number}"
+        created = make_issue(
+            key,
+            summary=fields["summary"],
+            created=datetime.now(UTC),
+            initial_status="10033",
+            issue_type="Task",
+            issue_id=issue_id,
+        )
+        self.add(FakeIssue(issue_id, key, {**created.fields, "description": description}, []))
+        self.created.append(fields)
+        return Reply(
+            {"id": issue_id, "key": key, "self": f"{self.server.url if self.server else ''}{self.api}/issue/{issue_id}"},
+            status=201,
+        )
+
+    def move(self, key: str, status_id: str) -> None:
+        """Move an issue to another status, as someone on the board would."""
+        issue = self.issues[key]
+        self.add(FakeIssue(issue.id, issue.key, {**issue.fields, "status": status(status_id)}, issue.histories))
 
     def _myself(self) -> dict[str, Any]:
         me: dict[str, Any] = {"displayName": USER_NAME, "active": True}

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
 from deliveryops.connectors.github import GitHubSettings
+from deliveryops.connectors.hosts import HostPolicy, HostRefusedError, check_target
 from deliveryops.connectors.jira_common import JiraSettingsBase
 from deliveryops.errors import ValidationFailedError
 from deliveryops.settings import Settings
 from deliveryops.sync import service
-from deliveryops.sync.hosts import HostPolicy, HostRefusedError, check_target
 from deliveryops.sync.models import Connection
 from tests.connectors.fakeserver import Reply, Request, fake_server
 from tests.factories import make_team, make_user, token_headers

@@ -120,3 +120,27 @@ class ImprovementAction(Base):
         if self.target_metric is TargetMetric.HEALTH_CARD and self.target_card:
             return f"Health check card \u201c{self.target_card}\u201d score (0\u2013100 per round)"
         return self.target_metric.label
+
+
+class ActionIssue(Base):
+    """The tracker issue (Jira or GitHub) an action was created as, through one of its team's connections.
+
+    ``state`` is the issue's status in the action's terms (open, doing, done, dropped), read again on every
+    status check; ``remote_status`` is the tracker's own name for it ("In Progress", "closed").
+    """
+
+    __tablename__ = "action_issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("improvement_actions.id", ondelete="CASCADE"), unique=True)
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))  # the connector kind: jira-cloud, jira-server, github
+    key: Mapped[str] = mapped_column(String(200))  # PAY-12, acme/app#7
+    url: Mapped[str] = mapped_column(String(500))
+    remote_status: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open, doing, done, dropped
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the last status check failed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

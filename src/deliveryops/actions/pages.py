@@ -9,21 +9,26 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
-from deliveryops.accounts.models import Role
-from deliveryops.actions import service
+from deliveryops.accounts.models import Role, User
+from deliveryops.actions import service, tracker
 from deliveryops.actions.charts import effect_figure
 from deliveryops.actions.measure import BASELINE_WEEKS, unit_of
-from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMetric
+from deliveryops.actions.models import ActionIssue, ActionStatus, ImprovementAction, TargetMetric
 from deliveryops.actions.schemas import (
     ActionCreate,
+    ActionIssueCreate,
+    ActionIssueRead,
     ActionRead,
     EffectRead,
     NeededRead,
     ReliabilityRead,
 )
 from deliveryops.charts import page_figure
-from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.connectors.hosts import HostPolicy
+from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.schemas import Page, paginate
+from deliveryops.settings import Settings
+from deliveryops.sync.service import ConnectionFailedError
 from deliveryops.teams.service import get_team_or_raise, list_teams, members_of
 from deliveryops.web.errors import error_responses
 from deliveryops.web.forms import FormInput, form_model
@@ -32,6 +37,7 @@ from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
 CreateForm = Annotated[FormInput[ActionCreate], form_model(ActionCreate)]
+IssueForm = Annotated[FormInput[ActionIssueCreate], form_model(ActionIssueCreate)]
 router = APIRouter(include_in_schema=False)
 register_nav("Improvement", "/actions", order=16, visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
 api = APIRouter(tags=["improvement actions"], responses=error_responses(401, 403, 404, 422))
@@ -90,7 +96,20 @@ def create_action(request: Request, slug: str, session: SessionDep, actor: PageU
     return RedirectResponse(f"/actions/{action.id}", status_code=303)
 
 
-def _detail(request: Request, session: SessionDep, actor: PageUser, action: ImprovementAction) -> Response:
+def _reach(request: Request) -> tracker.IssueReach:
+    settings: Settings = request.app.state.settings
+    return tracker.IssueReach(app_key=settings.resolved_secret_key(), hosts=HostPolicy.from_settings(settings))
+
+
+def _detail(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    action: ImprovementAction,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     team = get_team_or_raise(session=session, actor=actor, team_id=action.team_id)
     measured = service.measurement(session, action)
     figure = page_figure("effect", effect_figure(measured)) if measured else None
@@ -104,7 +123,11 @@ def _detail(request: Request, session: SessionDep, actor: PageUser, action: Impr
             "figure": figure,
             "statuses": list(ActionStatus),
             "baseline_weeks": BASELINE_WEEKS,
+            "issue": tracker.issue_of(session, action.id),
+            "trackers": tracker.trackers(session, team.id),
+            "errors": errors or {},
         },
+        status_code=status_code,
     )
 
 
@@ -130,6 +153,46 @@ def set_status(
     """Mark an action open, doing, done or dropped."""
     service.update(session=session, actor=actor, action_id=action_id, status=status)
     return RedirectResponse(f"/actions/{action_id}", status_code=303)
+
+
+@router.post("/actions/{action_id}/issue", response_class=HTMLResponse)
+def create_issue_page(request: Request, action_id: int, session: SessionDep, actor: PageUser, form: IssueForm) -> Response:
+    """Create the action as a Jira or GitHub issue through one of its team's connections."""
+    action = service.get_or_raise(session=session, actor=actor, action_id=action_id)
+    settings: Settings = request.app.state.settings
+    try:
+        body = form.validated()
+        tracker.create_issue(
+            session=session,
+            actor=actor,
+            action_id=action.id,
+            connection_id=body.connection_id,
+            project=body.project,
+            reach=_reach(request),
+            public_url=settings.public_url,
+        )
+    except (ValidationFailedError, ConnectionFailedError, ConflictError) as exc:
+        session.rollback()
+        errors = form.errors_with(exc) if isinstance(exc, ValidationFailedError) else {"form": exc.message}
+        return _detail(request, session, actor, action, errors=errors, status_code=422)
+    return RedirectResponse(f"/actions/{action_id}", status_code=303)
+
+
+@router.post("/actions/{action_id}/issue/refresh")
+def refresh_issue_page(request: Request, action_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Read the linked issue's status again now."""
+    tracker.refresh(session, _issue_or_raise(session, actor, action_id, change=True), _reach(request))
+    return RedirectResponse(f"/actions/{action_id}", status_code=303)
+
+
+def _issue_or_raise(session: SessionDep, actor: User, action_id: int, *, change: bool = False) -> ActionIssue:
+    action = service.get_or_raise(session=session, actor=actor, action_id=action_id)
+    if change and not service.may_change(session, actor, get_team_or_raise(session=session, actor=actor, team_id=action.team_id)):
+        raise PermissionDeniedError("Only the team's people and its delivery manager can check its actions' issues.")
+    issue = tracker.issue_of(session, action.id)
+    if issue is None:
+        raise NotFoundError("This action has not been created as a tracker issue.")
+    return issue
 
 
 def _read(session: SessionDep, action: ImprovementAction) -> ActionRead:
@@ -196,3 +259,35 @@ def api_create(body: ActionCreate, session: SessionDep, actor: ApiUser, team_id:
 def read_action(session: SessionDep, actor: ApiUser, action_id: IdPath) -> ActionRead:
     """One action with its weekly values and verdict."""
     return _read(session, service.get_or_raise(session=session, actor=actor, action_id=action_id))
+
+
+@api.post("/actions/{action_id}/issue", response_model=ActionIssueRead, status_code=201, responses=error_responses(409))
+def api_create_issue(
+    request: Request, body: ActionIssueCreate, session: SessionDep, actor: ApiUser, action_id: IdPath
+) -> ActionIssueRead:
+    """Create the action as a Jira or GitHub issue through one of its team's connections; the link is kept."""
+    settings: Settings = request.app.state.settings
+    issue = tracker.create_issue(
+        session=session,
+        actor=actor,
+        action_id=action_id,
+        connection_id=body.connection_id,
+        project=body.project,
+        reach=_reach(request),
+        public_url=settings.public_url,
+    )
+    return ActionIssueRead.model_validate(issue)
+
+
+@api.get("/actions/{action_id}/issue", response_model=ActionIssueRead)
+def api_read_issue(session: SessionDep, actor: ApiUser, action_id: IdPath) -> ActionIssueRead:
+    """The issue the action was created as, with its status when last checked."""
+    return ActionIssueRead.model_validate(_issue_or_raise(session, actor, action_id))
+
+
+@api.post("/actions/{action_id}/issue/refresh", response_model=ActionIssueRead)
+def api_refresh_issue(request: Request, session: SessionDep, actor: ApiUser, action_id: IdPath) -> ActionIssueRead:
+    """Read the issue's status again now (a failure is returned in ``error``)."""
+    issue = _issue_or_raise(session, actor, action_id, change=True)
+    tracker.refresh(session, issue, _reach(request))
+    return ActionIssueRead.model_validate(issue)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -91,3 +91,30 @@ class ActionCreate(BaseModel):
         default=None, max_length=60, description="the health-check card key; required when target_metric is health_card"
     )
     expected_direction: Literal["increase", "decrease"] | None = None
+
+
+class ActionIssueCreate(BaseModel):
+    """Create the action as an issue through one of its team's Jira or GitHub connections."""
+
+    connection_id: int = Field(ge=1, le=2**31 - 1)
+    project: str | None = Field(
+        default=None,
+        max_length=200,
+        description="a Jira project key or GitHub owner/name the connection reads (default: its first)",
+    )
+
+
+class ActionIssueRead(BaseModel):
+    """The tracker issue an action was created as, and its status when last checked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    action_id: int
+    connection_id: int | None
+    kind: str = Field(description="jira-cloud, jira-server or github")
+    key: str = Field(description="PAY-12 or owner/name#7")
+    url: str
+    remote_status: str = Field(description="the tracker's own status name")
+    state: str = Field(description="what it means for the action: open, doing, done or dropped")
+    synced_at: datetime | None
+    error: str | None = Field(description="why the last status check failed (null: it succeeded)")

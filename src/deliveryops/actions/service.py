@@ -28,13 +28,14 @@ __all__ = [
     "get_or_raise",
     "health_card_keys",
     "list_team",
+    "may_change",
     "measurement",
     "sources_for",
     "update",
 ]
 
 
-def _may_change(session: Session, actor: User | None, team: Team) -> bool:
+def may_change(session: Session, actor: User | None, team: Team) -> bool:
     return actor is None or team.id in team_ids_of(session, actor) or can_manage_team(session, actor, team)
 
 
@@ -79,7 +80,7 @@ def create(
     team = session.get(Team, team_id) if actor is None else get_team_or_raise(session=session, actor=actor, team_id=team_id)
     if team is None:
         raise ValidationFailedError(f"No team with id {team_id}.", fields={"team_id": "Choose an existing team."})
-    if not _may_change(session, actor, team):
+    if not may_change(session, actor, team):
         raise PermissionDeniedError("Only the team's people and its delivery manager can add its actions.")
     errors: dict[str, str] = {}
     if not title.strip():
@@ -151,7 +152,7 @@ def update(
     action = get_or_raise(session=session, actor=actor, action_id=action_id)
     team = session.get(Team, action.team_id)
     assert team is not None
-    if not _may_change(session, actor, team):
+    if not may_change(session, actor, team):
         raise PermissionDeniedError("Only the team's people and its delivery manager can change its actions.")
     action.status = status
     action.done_on = (done_on or today_in(team)) if status is ActionStatus.DONE else None

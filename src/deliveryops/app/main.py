@@ -47,6 +47,7 @@ from deliveryops.impediments import pages as impediment_pages
 from deliveryops.impediments import routes as impediment_routes
 from deliveryops.impediments import settings_pages as impediment_settings
 from deliveryops.jobs import JobRuntime, configure, ledger
+from deliveryops.notify import pages as notify_pages
 from deliveryops.outcomes import pages as outcome_pages
 from deliveryops.outcomes import routes as outcome_routes
 from deliveryops.retros import pages as retro_pages
@@ -106,6 +107,7 @@ API_ROUTERS: list[APIRouter] = [
     cluster_pages.api,
     impediment_learning.api,
     action_pages.api,
+    notify_pages.api,
     retro_routes.api,
     dora_routes.webhooks,
     dora_routes.api,
@@ -140,6 +142,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     impediment_pages.router,
     impediment_settings.router,
     action_pages.router,
+    notify_pages.router,
     retro_routes.live,  # /retros/{id}/events and /export.md before /retros/{id}
     retro_pages.router,
     dora_pages.router,

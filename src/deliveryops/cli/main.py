@@ -57,6 +57,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "deliveryops.cli.dependencies:dependencies_app", "Cross-team dependencies: list, request, respond."
     ),
     "risks": LazyCommand("deliveryops.cli.risks:risks_app", "The ROAM register of cross-team risks: list, add."),
+    "notify": LazyCommand(
+        "deliveryops.cli.notify:notify_app", "Teams' Slack and Microsoft Teams channels: webhooks, add, deliveries."
+    ),
     "outcomes": LazyCommand(
         "deliveryops.cli.outcomes:outcomes_app", "Objectives and key results measured from data; KPI values from files."
     ),

@@ -59,6 +59,7 @@ from deliveryops.connectors.github_deployments import (
 from deliveryops.connectors.github_history import CLOSED, NOT_PLANNED, OPEN, HistoryOptions, parse_time, work_item
 from deliveryops.connectors.github_pages import PER_PAGE, Page, Pager
 from deliveryops.connectors.http import SourceClient
+from deliveryops.connectors.issues import RemoteIssue, github_issue
 from deliveryops.connectors.registry import register
 from deliveryops.work.records import StageCategory, WorkflowStatus
 
@@ -251,6 +252,28 @@ class GitHubConnector(Connector):
     def close(self) -> None:
         """Close the HTTP connections."""
         self.http.client.close()
+
+    def create_issue(self, *, title: str, description: str, project: str | None = None) -> RemoteIssue:
+        """Open an issue in ``project`` ("owner/name"; default: the connection's first repository).
+
+        Raises:
+            ConnectorError: GitHub refused it (issues disabled, a token without write access to issues).
+        """
+        repository = project or self.settings.repositories[0]
+        path = f"/repos/{repository}/issues"
+        issue = github_issue(repository, self.http.post_json(path, json={"title": title[:256], "body": description}))
+        if issue is None:
+            raise ConnectorError(f"{self.name}: GitHub's answer to {path} is not the created issue.")
+        return issue
+
+    def read_issue(self, key: str) -> RemoteIssue:
+        """An issue's state ("owner/name#number") in an action's terms."""
+        repository, _, number = key.rpartition("#")
+        path = f"/repos/{repository}/issues/{number}"
+        issue = github_issue(repository, self.http.get_json(path))
+        if issue is None:
+            raise ConnectorError(f"{self.name}: GitHub's answer to {path} is not an issue.")
+        return issue
 
     def test(self) -> str:
         """Check the token and that every repository is visible.

@@ -55,6 +55,13 @@ class JiraCloudConnector(JiraConnectorBase[JiraCloudSettings]):
     def _auth(self) -> httpx.Auth:
         return httpx.BasicAuth(self.settings.email, self._secret)
 
+    def _description(self, text: str) -> Any:
+        """An Atlassian Document Format document: one paragraph per line of ``text``."""
+        paragraphs = [
+            {"type": "paragraph", "content": [{"type": "text", "text": line}]} for line in text.splitlines() if line.strip()
+        ]
+        return {"type": "doc", "version": 1, "content": paragraphs}
+
     def _search(self, jql: str, fields: Sequence[str], position: Position, *, expand: bool, page_size: int) -> SearchPage:
         path = f"{self.api}/search/jql"
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": page_size}

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Self, TypeVar
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -38,6 +39,7 @@ from deliveryops.connectors.base import (
     source_url,
 )
 from deliveryops.connectors.http import HttpStats, SourceClient
+from deliveryops.connectors.issues import RemoteIssue, jira_state
 from deliveryops.connectors.jira_mapping import MappingOptions, parse_time, propose_workflow, work_item
 from deliveryops.connectors.jira_query import FieldIds, detect_fields, jql_time, search_jql, user_zone
 from deliveryops.work.records import WorkflowStatus, WorkItemRecord
@@ -237,6 +239,37 @@ class JiraConnectorBase(Connector, Generic[S]):
                 raise
             found.append(f"{project.get('key') or key} ({project.get('name') or key})")
         return f"Connected to {self.settings.base_url} as {who}; projects {', '.join(found)} found."
+
+    def create_issue(self, *, title: str, description: str, project: str | None = None) -> RemoteIssue:
+        """Create a task in ``project`` (default: the connection's first project) and read its status.
+
+        Raises:
+            ConnectorError: the site refused it (no such project or issue type, no permission to create).
+        """
+        fields = {
+            "project": {"key": project or self.settings.projects[0]},
+            "summary": title[:255],
+            "issuetype": {"name": "Task"},
+            "description": self._description(description),
+        }
+        path = f"{self.api}/issue"
+        created = self.http.post_json(path, json={"fields": fields})
+        if not isinstance(created, Mapping) or not created.get("key"):
+            raise self._shape_error(path, "the created issue's key")
+        return self.read_issue(str(created["key"]))
+
+    def read_issue(self, key: str) -> RemoteIssue:
+        """An issue's status (``GET {api}/issue/{key}?fields=status``) in an action's terms."""
+        path = f"{self.api}/issue/{quote(key, safe='')}"
+        status = self._get_object(path, {"fields": "status"}).get("fields", {}).get("status")
+        if not isinstance(status, Mapping):
+            raise self._shape_error(path, "an issue with its status")
+        url = f"{self.settings.base_url}/browse/{quote(key, safe='')}"
+        return RemoteIssue(key, url, str(status.get("name") or ""), jira_state(status))
+
+    def _description(self, text: str) -> Any:
+        """The description field: plain text (API v2); Cloud's API v3 wants a document (see the subclass)."""
+        return text
 
     def workflow(self) -> list[WorkflowStatus]:
         """Propose a workflow from the site's statuses, by status category (see :func:`propose_workflow`).

@@ -23,6 +23,7 @@ from deliveryops.impediments.models import (
     Severity,
     Status,
 )
+from deliveryops.notify import service as notify
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import can_view_team, get_team_or_raise, team_ids_of
 from deliveryops.work.models import WorkItem
@@ -301,6 +302,14 @@ def escalate(
     impediment.level_entered_at = now or utcnow()
     impediment.status = Status.ESCALATED
     session.flush()
+    notify.announce(
+        session,
+        team_id=impediment.team_id,
+        event="impediment_escalated",
+        title=f"Impediment escalated to {above.label}: {impediment.title}",
+        lines=[f"Tried: {tried.strip()}", f"Needed: {needed.strip()}"],
+        link=f"/impediments/{impediment.id}",
+    )
     return impediment
 
 

@@ -25,6 +25,7 @@ from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.health import service as health
 from deliveryops.health.service import RoundSummary
+from deliveryops.notify import service as notify
 from deliveryops.retros.models import FORMATS, Card, Phase, Reaction, Retro, Theme, Vote
 from deliveryops.retros.naming import suggest_title
 from deliveryops.teams.models import Membership, Team, TeamRole
@@ -432,7 +433,42 @@ def advance(*, session: Session, actor: User, retro_id: int) -> Retro:
         retro.finished_at = utcnow()
     _touch(retro)
     session.flush()
+    if following is Phase.FINISHED:
+        announce_finished(session, retro)
     return retro
+
+
+def announce_finished(session: Session, retro: Retro) -> None:
+    """Post the finished retro's summary to the team's channels: the themes voted highest and the actions decided.
+
+    Never a card or who wrote it: only theme titles, vote counts and the actions with their owners and due dates.
+    """
+    votes: dict[int, int] = defaultdict(int)
+    for vote in session.scalars(select(Vote).where(Vote.retro_id == retro.id)):
+        votes[vote.theme_id] += 1
+    top = sorted((t for t in retro.themes if votes[t.id]), key=lambda t: (-votes[t.id], t.id))[:3]
+    decided = list(
+        session.scalars(select(ImprovementAction).where(ImprovementAction.retro_id == retro.id).order_by(ImprovementAction.id))
+    )
+    lines = [f"Theme \u201c{t.title}\u201d: {votes[t.id]} vote{'' if votes[t.id] == 1 else 's'}" for t in top]
+    for action in decided:
+        owner = session.get(User, action.owner_id) if action.owner_id else None
+        details = ", ".join(
+            part
+            for part in (owner.name if owner else "", f"due {action.due_date.isoformat()}" if action.due_date else "")
+            if part
+        )
+        lines.append(f"Action: {action.title}{f' ({details})' if details else ''}")
+    if not decided:
+        lines.append("No action decided.")
+    notify.announce(
+        session,
+        team_id=retro.team_id,
+        event="retro_finished",
+        title=f"Retro finished: {retro.title}",
+        lines=lines,
+        link=f"/retros/{retro.id}",
+    )
 
 
 def set_timer(*, session: Session, actor: User, retro_id: int, minutes: int) -> Retro:

@@ -27,13 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.connectors.base import Connector, ConnectorError, FetchPage, SyncRequest
+from deliveryops.connectors.hosts import GuardedTransport, HostPolicy, origin_of
 from deliveryops.connectors.registry import connector_class
 from deliveryops.db import unit_of_work, utcnow
 from deliveryops.dora.ingest import import_deployments, import_incidents, relink_changes
 from deliveryops.errors import ValidationFailedError
 from deliveryops.jobs import JobCancelledError
 from deliveryops.secrets import SecretError, decrypt
-from deliveryops.sync.hosts import GuardedTransport, HostPolicy, origin_of
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team
 from deliveryops.work import workflow as workflows
@@ -91,7 +91,7 @@ def build_connector(
 
     Every request of the connector goes through a :class:`GuardedTransport`: only to the connection's own
     origins (a redirect elsewhere is refused) and only to hosts the policy allows (see
-    :mod:`deliveryops.sync.hosts`).
+    :mod:`deliveryops.connectors.hosts`).
 
     Args:
         connection: the stored connection.

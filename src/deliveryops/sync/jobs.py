@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.connectors.base import ConnectorError
+from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.db import begin_writing, unit_of_work, utcnow
 from deliveryops.dependencies.risk_jobs import request_risk_refresh
 from deliveryops.dora.jobs import request_refresh
 from deliveryops.jobs import Job, JobContext, JobFailedError, active_for_lock, enqueue, job, periodic
 from deliveryops.jobs.runtime import worker_name
 from deliveryops.sync.engine import SyncProgress, run_sync
-from deliveryops.sync.hosts import HostPolicy
 from deliveryops.sync.models import Connection, SyncRun
 
 __all__ = ["due_connections", "lock_key", "request_sync", "schedule_syncs", "sync_connection"]

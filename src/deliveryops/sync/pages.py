@@ -15,11 +15,11 @@ from deliveryops.connectors.github_deployments import (
     format_deployment_sources,
     parse_deployment_sources,
 )
+from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.connectors.registry import available
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.settings import Settings
 from deliveryops.sync import service, source_forms
-from deliveryops.sync.hosts import HostPolicy
 from deliveryops.sync.models import Connection
 from deliveryops.sync.source_forms import SourceFields
 from deliveryops.teams.models import Team

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from deliveryops.accounts.dependencies import ApiUser
+from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.connectors.registry import available
 from deliveryops.schemas import Page, paginate
 from deliveryops.settings import Settings
 from deliveryops.sync import service
-from deliveryops.sync.hosts import HostPolicy
 from deliveryops.sync.schemas import (
     ConnectionCreate,
     ConnectionRead,

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.service import require_role
 from deliveryops.connectors.base import ConnectorError
+from deliveryops.connectors.hosts import HostPolicy, HostRefusedError, check_target
 from deliveryops.connectors.registry import available, connector_class
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, DomainError, NotFoundError, ValidationFailedError
 from deliveryops.jobs import Job, active_for_lock
 from deliveryops.secrets import SecretError, encrypt
 from deliveryops.sync.engine import STALE_AFTER, build_connector, connection_origins
-from deliveryops.sync.hosts import HostPolicy, HostRefusedError, check_target
 from deliveryops.sync.jobs import lock_key, request_sync
 from deliveryops.sync.models import Connection, SyncRun
 from deliveryops.teams.models import Team

@@ -21,6 +21,8 @@ JOB_MODULES: list[str] = [
     "deliveryops.experiments.jobs",  # large experiment statistics imports
     "deliveryops.dependencies.jobs",  # dependencies found in the data, after it changed
     "deliveryops.dependencies.risk_jobs",  # the chance of delivery of dependencies
+    "deliveryops.actions.jobs",  # the status of actions created as tracker issues
+    "deliveryops.notify.jobs",  # Slack and Microsoft Teams messages
 ]
 
 

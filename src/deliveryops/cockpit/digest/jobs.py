@@ -13,13 +13,14 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from deliveryops.cockpit.digest.highlights import post_highlights
 from deliveryops.cockpit.digest.mail import SendReport, send_digests
 from deliveryops.cockpit.digest.service import iso_week
 from deliveryops.db import unit_of_work, utcnow
 from deliveryops.jobs import JobContext, JobFailedError, periodic
 from deliveryops.settings import Settings
 
-__all__ = ["DIGEST_CHECK", "digests_due_at", "send_due_digests", "weekly_digests"]
+__all__ = ["DIGEST_CHECK", "digests_due_at", "send_due_digests", "weekly_digests", "weekly_highlights"]
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +72,15 @@ def weekly_digests(context: JobContext) -> str:
             retry=False,
         )
     return f"{len(report.sent)} sent, {len(report.skipped)} skipped."
+
+
+@periodic("digests.highlights", title="Post the weekly highlights to teams' channels when due", every=DIGEST_CHECK)
+def weekly_highlights(context: JobContext) -> str:
+    """From the digests' weekday and hour on, queue each subscribed team's highlights of the week once."""
+    now = utcnow()
+    settings = context.settings
+    if now < digests_due_at(now, weekday=settings.digest_weekday, hour=settings.digest_hour_utc):
+        return "Not due yet this week."
+    with unit_of_work(context.session_factory) as session:
+        posted = post_highlights(session, now=now)
+    return f"Highlights queued for {posted} team{'' if posted == 1 else 's'}."

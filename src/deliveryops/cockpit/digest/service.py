@@ -412,3 +412,20 @@ def build_digest(*, session: Session, user: User, now: datetime | None = None) -
         changed=changed,
         attention=attention,
     )
+
+
+def team_highlights(*, session: Session, team: Team, now: datetime | None = None, limit: int = 8) -> list[DigestLine]:
+    """The week's highlights of one team for its channels: what its delivery manager's digest says of it.
+
+    What changed in the 7 days ending ``now`` first, then what needs attention, at most ``limit`` lines.
+    """
+    end = now or utcnow()
+    sections = _changed(session, [team], "delivery_manager", end - timedelta(days=7), end)
+    sections += _attention(session, [team], "delivery_manager", end)
+    prefix = f"{team.name}: "
+    lines = [
+        DigestLine(f"{section.title}: {line.text.removeprefix(prefix)}", line.href)
+        for section in sections
+        for line in section.lines
+    ]
+    return lines[:limit]

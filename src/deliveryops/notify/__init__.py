@@ -1,0 +1,1 @@
+"""Outgoing notifications: Slack and Microsoft Teams incoming webhooks configured per team."""
