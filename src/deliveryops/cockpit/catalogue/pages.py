@@ -202,7 +202,7 @@ def _detail_page(
     rows = []
     for team in teams:
         state = states.get((team.id, entry.id))
-        check = run_check(session, team, entry.data_check) if entry.data_check else None
+        check = run_check(session, team, entry.data_check, entry_id=entry.id) if entry.data_check else None
         rows.append((team, state, check))
     owner = session.get(User, entry.owner_id) if entry.owner_id else None
     current = {
