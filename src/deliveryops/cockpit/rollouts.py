@@ -36,6 +36,7 @@ __all__ = [
     "TeamProgress",
     "adopted_since",
     "create_rollout",
+    "entry_results",
     "get_rollout_or_raise",
     "list_rollouts",
     "measure_rollout",
@@ -253,13 +254,16 @@ class RolloutReport:
 
 
 def _curve_days(start: date, today: date) -> list[date]:
-    """Up to :data:`CURVE_POINTS` days, a whole number of weeks apart, from the start to today."""
+    """Up to :data:`CURVE_POINTS` days from the start, a whole number of weeks apart, and today."""
     if today <= start:
         return [today]
-    weeks = (today - start).days // 7
-    step = max(1, math.ceil(weeks / (CURVE_POINTS - 1)))
-    days = [today - timedelta(weeks=k * step) for k in range(CURVE_POINTS) if today - timedelta(weeks=k * step) >= start]
-    return days[::-1]
+    step = max(1, math.ceil((today - start).days / (7 * (CURVE_POINTS - 1))))
+    days = []
+    day = start
+    while day < today:
+        days.append(day)
+        day += timedelta(weeks=step)
+    return [*days, today]
 
 
 def _curve(session: Session, entry: CatalogueEntry, teams: Sequence[Team], days: Sequence[date]) -> list[CurvePoint]:
@@ -323,3 +327,8 @@ def report(session: Session, rollout: Rollout, *, today: date | None = None) -> 
         effect=effect,
         comparison_teams=len(others),
     )
+
+
+def entry_results(session: Session, entry_id: int, *, today: date | None = None) -> list[RolloutReport]:
+    """The reports of an entry's rollouts, newest start first (the caller has checked :func:`require_reader`)."""
+    return [report(session, rollout, today=today) for rollout in list_rollouts(session=session, entry_id=entry_id)]
