@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.analytics.flow import item_timeline, sle, throughput, wip
+from deliveryops.analytics.signal_checks import judge
 from deliveryops.cockpit.models import CustomCheck, DataCheck, HeldKind, HeldSession, Signal, TeamPracticeSetting
 from deliveryops.db import utcnow
 from deliveryops.dora.models import Deployment
@@ -571,9 +572,7 @@ def judge_signal(signal: Signal, measured: SignalValue, threshold: float) -> boo
     Returns:
         True or False; None when the signal needs events and there were none.
     """
-    if measured.value is None:
-        return None
-    return measured.value <= threshold if signal.at_most else measured.value >= threshold
+    return judge(measured.value, threshold, at_most=signal.at_most)
 
 
 def _count_held(session: Session, team: Team, kind: HeldKind, since: datetime, now: datetime) -> int:
