@@ -38,6 +38,13 @@ _ROLLOUT = {
     "starts_on": _YESTERDAY,
     "teams": [{"team_id": 1, "target_on": _YESTERDAY}],
 }
+_ROLLOUT_FORM = {
+    "entry_id": "{entry_id}",
+    "title": "Walk page rollout",
+    "starts_on": _YESTERDAY,
+    "teams.0.team_id": "{team_id}",
+    "teams.0.target_on": _YESTERDAY,
+}
 _CATALOGUE: Expectations = {
     ("GET", "/cockpit/catalogue"): (SIGNED_IN, None),
     ("POST", "/cockpit/catalogue"): (OPS_ADMIN, {"kind": "tool", "name": "Walk tool", "category": "tracker"}),
@@ -64,6 +71,13 @@ _CATALOGUE: Expectations = {
     ("GET", "/api/v1/teams/{team_id}/practices/held"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/practices/held"): (_SETTERS, {"kind": "retro", "held_on": _YESTERDAY}),
     ("PUT", "/api/v1/impediments/{impediment_id}/tool"): (_LINKERS, {"entry_id": "{entry_id}"}),
+    ("GET", "/cockpit/rollouts"): (CROSS_TEAM, None),
+    ("POST", "/cockpit/rollouts"): (OPS_ADMIN, _ROLLOUT_FORM),
+    ("GET", "/cockpit/rollouts/{rollout_id}"): (CROSS_TEAM, None),
+    ("POST", "/cockpit/catalogue/{entry_id}/custom-check"): (
+        OPS_ADMIN,
+        {"signal": "retros_held", "threshold": "1", "window_days": "28"},
+    ),
     ("GET", "/api/v1/cockpit/catalogue/signals"): (SIGNED_IN, None),
     ("PUT", "/api/v1/cockpit/catalogue/{entry_id}/custom-check"): (OPS_ADMIN, _CUSTOM),
     ("GET", "/api/v1/cockpit/rollouts"): (CROSS_TEAM, None),
