@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from deliveryops.cockpit import rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.leadership import service as leadership
 from tests.web.authz_roles import (
@@ -29,6 +30,21 @@ _SETTERS = frozenset({DM_A, OPS, ADMIN})
 _LINKERS = frozenset({MEMBER_A, DM_A, OPS, ADMIN})
 _YESTERDAY = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()  # a valid day to record a held session
 _ENTRY = {"kind": "practice", "name": "World practice", "category": "flow", "active": "on"}
+_CUSTOM = {"signal": "retros_held", "threshold": 1, "window_days": 28}
+# Nested values are not filled in: a team id that may not exist is refused (422) only after authorisation.
+_ROLLOUT = {
+    "entry_id": "{entry_id}",
+    "title": "Walk rollout",
+    "starts_on": _YESTERDAY,
+    "teams": [{"team_id": 1, "target_on": _YESTERDAY}],
+}
+_ROLLOUT_FORM = {
+    "entry_id": "{entry_id}",
+    "title": "Walk page rollout",
+    "starts_on": _YESTERDAY,
+    "teams.0.team_id": "{team_id}",
+    "teams.0.target_on": _YESTERDAY,
+}
 _CATALOGUE: Expectations = {
     ("GET", "/cockpit/catalogue"): (SIGNED_IN, None),
     ("POST", "/cockpit/catalogue"): (OPS_ADMIN, {"kind": "tool", "name": "Walk tool", "category": "tracker"}),
@@ -55,6 +71,18 @@ _CATALOGUE: Expectations = {
     ("GET", "/api/v1/teams/{team_id}/practices/held"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/practices/held"): (_SETTERS, {"kind": "retro", "held_on": _YESTERDAY}),
     ("PUT", "/api/v1/impediments/{impediment_id}/tool"): (_LINKERS, {"entry_id": "{entry_id}"}),
+    ("GET", "/cockpit/rollouts"): (CROSS_TEAM, None),
+    ("POST", "/cockpit/rollouts"): (OPS_ADMIN, _ROLLOUT_FORM),
+    ("GET", "/cockpit/rollouts/{rollout_id}"): (CROSS_TEAM, None),
+    ("POST", "/cockpit/catalogue/{entry_id}/custom-check"): (
+        OPS_ADMIN,
+        {"signal": "retros_held", "threshold": "1", "window_days": "28"},
+    ),
+    ("GET", "/api/v1/cockpit/catalogue/signals"): (SIGNED_IN, None),
+    ("PUT", "/api/v1/cockpit/catalogue/{entry_id}/custom-check"): (OPS_ADMIN, _CUSTOM),
+    ("GET", "/api/v1/cockpit/rollouts"): (CROSS_TEAM, None),
+    ("POST", "/api/v1/cockpit/rollouts"): (OPS_ADMIN, _ROLLOUT),
+    ("GET", "/api/v1/cockpit/rollouts/{rollout_id}"): (CROSS_TEAM, None),
 }
 
 # Portfolio and leadership pack: cross-team roles only; questions added by Product Ops and admins, decided by
@@ -87,7 +115,16 @@ def _catalogue_world(session: Session, world: WorldBase) -> dict[str, str]:
     entry = catalogue.create(
         session=session, actor=None, kind="practice", name="World practice", category="flow", data_check="wip_limits"
     )
-    return {"entry_id": str(entry.id)}
+    rollout = rollouts.create_rollout(
+        session=session,
+        actor=None,
+        entry_id=entry.id,
+        title="World rollout",
+        metric="throughput",
+        starts_on=world.team_a.created_at.date(),
+        teams=[(world.team_a.id, world.team_a.created_at.date())],
+    )
+    return {"entry_id": str(entry.id), "rollout_id": str(rollout.id)}
 
 
 def _portfolio_world(session: Session, world: WorldBase) -> dict[str, str]:

@@ -22,7 +22,7 @@ from deliveryops.actions import pages as action_pages
 from deliveryops.app import home
 from deliveryops.coaching import pages as coaching_pages
 from deliveryops.coaching import routes as coaching_routes
-from deliveryops.cockpit import rollout_routes
+from deliveryops.cockpit import rollout_pages, rollout_routes
 from deliveryops.cockpit.catalogue import pages as catalogue_pages
 from deliveryops.cockpit.catalogue import routes as catalogue_routes
 from deliveryops.cockpit.digest import pages as digest_pages
@@ -152,6 +152,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     portfolio_pages.router,
     leadership_pages.router,
     digest_pages.router,
+    rollout_pages.router,
     catalogue_pages.router,
     dependency_risk_pages.router,  # /dependencies/timeline before /dependencies/{id}
     dependency_pages.detection_router,  # before the dependency pages: /dependencies/proposals is not /dependencies/{id}

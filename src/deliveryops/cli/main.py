@@ -73,6 +73,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "dora": LazyCommand("deliveryops.cli.dora:dora_app", "DORA's four keys: reports and imports."),
     "coaching": LazyCommand("deliveryops.cli.coaching:coaching_app", "Coaching insights over teams' data."),
     "catalogue": LazyCommand("deliveryops.cli.catalogue:catalogue_app", "The catalogue of tools and practices."),
+    "rollouts": LazyCommand(
+        "deliveryops.cli.rollouts:rollouts_app", "Rollouts of a tool or practice across teams: list, show, create."
+    ),
     "experiments": LazyCommand(
         "deliveryops.cli.experiments:experiments_app", "Experiments: list, register, analyse statistics, plan sample sizes."
     ),

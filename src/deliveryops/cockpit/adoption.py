@@ -329,7 +329,7 @@ def matrix(session: Session, *, team_ids: Sequence[int] | None = None, now: date
     for team in teams:
         for entry in entries:
             if entry.data_check is not None:
-                result.checks[(team.id, entry.id)] = run_check(session, team, entry.data_check, now=now)
+                result.checks[(team.id, entry.id)] = run_check(session, team, entry.data_check, now=now, entry_id=entry.id)
     return result
 
 

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.analytics.flow import item_timeline, sle, throughput, wip
-from deliveryops.cockpit.models import DataCheck, HeldKind, HeldSession, TeamPracticeSetting
+from deliveryops.analytics.signal_checks import judge
+from deliveryops.cockpit.models import CustomCheck, DataCheck, HeldKind, HeldSession, Signal, TeamPracticeSetting
 from deliveryops.db import utcnow
 from deliveryops.dora.models import Deployment
 from deliveryops.experiments import service as experiments
@@ -38,14 +39,17 @@ __all__ = [
     "WIP_WINDOW_DAYS",
     "CheckResult",
     "code_review",
+    "custom_check",
     "deployments",
     "experiment_preregistration",
     "forecasting",
     "github_actions",
     "health_checks",
+    "judge_signal",
     "not_observable",
     "regular_retrospectives",
     "run_check",
+    "signal_value",
     "tracker_sync",
     "trunk_based",
     "wip_limit_of",
@@ -542,6 +546,145 @@ def not_observable(session: Session, team: Team, *, now: datetime | None = None)
     )
 
 
+# Admin-defined checks: a signal the built-in checks compute, a threshold and a window.
+
+# The signals measured over merged pull requests give no verdict without one.
+_NEEDS_EVENTS = (Signal.REVIEWED_SHARE, Signal.PR_LIFETIME_HOURS)
+
+
+@dataclass(frozen=True)
+class SignalValue:
+    """A signal measured over a window: its value (None: nothing to measure) and how many events it rests on."""
+
+    value: float | None
+    events: int
+    what: str
+
+
+def judge_signal(signal: Signal, measured: SignalValue, threshold: float) -> bool | None:
+    """The verdict of an admin-defined check: the value at or above (at or below, for signals kept low) the threshold.
+
+    Args:
+        signal: what was measured.
+        measured: the value and the events it rests on.
+        threshold: in the signal's unit.
+
+    Returns:
+        True or False; None when the signal needs events and there were none.
+    """
+    return judge(measured.value, threshold, at_most=signal.at_most)
+
+
+def _count_held(session: Session, team: Team, kind: HeldKind, since: datetime, now: datetime) -> int:
+    where = HeldSession.team_id == team.id, HeldSession.kind == kind
+    return (
+        session.scalar(
+            select(func.count(HeldSession.id)).where(
+                *where, HeldSession.held_on >= since.date(), HeldSession.held_on <= now.date()
+            )
+        )
+        or 0
+    )
+
+
+def signal_value(session: Session, team: Team, signal: Signal, *, since: datetime, now: datetime) -> SignalValue:
+    """Measure one signal for a team over ``since``..``now``, with the built-in checks' definitions.
+
+    Args:
+        session: the unit of work.
+        team: the team (already authorised by the caller).
+        signal: what to measure.
+        since: the window's start.
+        now: the window's end.
+
+    Returns:
+        The value in the signal's unit, and the number of events it rests on.
+    """
+    weeks = max((now - since).total_seconds() / (7 * 86400), 1 / 7)
+    if signal in (Signal.DEPLOYMENTS_PER_WEEK, Signal.WORKFLOW_RUNS_PER_WEEK):
+        where = [Deployment.team_id == team.id, Deployment.started_at >= since, Deployment.started_at <= now]
+        if signal is Signal.WORKFLOW_RUNS_PER_WEEK:
+            where += [Deployment.source == "github", Deployment.external_id.like("run:%")]
+        count = session.scalar(select(func.count(Deployment.id)).where(*where)) or 0
+        what = "workflow runs" if signal is Signal.WORKFLOW_RUNS_PER_WEEK else "deployments"
+        return SignalValue(count / weeks, count, what)
+    if signal in _NEEDS_EVENTS:
+        merged = _merged_changes(session, team, since, now)
+        if not merged:
+            return SignalValue(None, 0, "merged pull requests")
+        if signal is Signal.REVIEWED_SHARE:
+            reviewed = sum(1 for c in merged if c.first_review_at and c.merged_at and c.first_review_at <= c.merged_at)
+            return SignalValue(100 * reviewed / len(merged), len(merged), "merged pull requests")
+        hours = [
+            ((c.merged_at or now) - min(t for t in (c.first_commit_at, c.opened_at) if t is not None)).total_seconds() / 3600
+            for c in merged
+        ]
+        return SignalValue(statistics.median(hours), len(merged), "merged pull requests")
+    if signal is Signal.RETROS_HELD:
+        finished = Retro.team_id == team.id, Retro.phase == Phase.FINISHED, Retro.finished_at >= since, Retro.finished_at <= now
+        count = (session.scalar(select(func.count(Retro.id)).where(*finished)) or 0) + _count_held(
+            session, team, HeldKind.RETRO, since, now
+        )
+        return SignalValue(count, count, "retros")
+    if signal is Signal.HEALTH_CHECKS_HELD:
+        closed = HealthRound.team_id == team.id, HealthRound.closed_at >= since, HealthRound.closed_at <= now
+        count = (session.scalar(select(func.count(HealthRound.id)).where(*closed)) or 0) + _count_held(
+            session, team, HeldKind.HEALTH_CHECK, since, now
+        )
+        return SignalValue(count, count, "health checks")
+    if signal is Signal.SUCCESSFUL_SYNCS:
+        joined = select(func.count(SyncRun.id)).join(Connection, Connection.id == SyncRun.connection_id)
+        ok = (
+            Connection.team_id == team.id,
+            SyncRun.status == "succeeded",
+            SyncRun.finished_at >= since,
+            SyncRun.finished_at <= now,
+        )
+        count = session.scalar(joined.where(*ok)) or 0
+        return SignalValue(count, count, "successful syncs")
+    when_col = func.coalesce(Forecast.committed_at, Forecast.created_at)
+    committed = Forecast.team_id == team.id, Forecast.commitment.is_not(None), when_col >= since, when_col <= now
+    count = session.scalar(select(func.count(Forecast.id)).where(*committed)) or 0
+    return SignalValue(count, count, "committed forecasts")
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def custom_check(session: Session, team: Team, rule: CustomCheck | None, *, now: datetime | None = None) -> CheckResult:
+    """Run an admin-defined check: the signal over the last ``window_days`` against the threshold.
+
+    Args:
+        session: the unit of work.
+        team: the team (already authorised by the caller).
+        rule: the entry's signal, threshold and window (None: the entry says "custom" but has no rule yet).
+        now: the clock.
+
+    Returns:
+        The result; None when no rule is defined, or the signal needs events and there were none.
+    """
+    link = f"/teams/{team.slug}/practices"
+    if rule is None:
+        return CheckResult(DataCheck.CUSTOM, None, "No signal, threshold and window are defined for this check yet.", link)
+    now = now or utcnow()
+    window = rule.window_days
+    measured = signal_value(session, team, rule.signal, since=now - timedelta(days=window), now=now)
+    verdict = judge_signal(rule.signal, measured, rule.threshold)
+    unit = f" {rule.signal.unit}" if rule.signal.unit else ""
+    rule_text = f"{'at most' if rule.signal.at_most else 'at least'} {_number(rule.threshold)}{unit}"
+    basis = f"{measured.events} {measured.what} in {window} days"
+    if measured.value is None:
+        evidence = f"No {measured.what} in the last {window} days, so {rule.signal.label.lower()} cannot be measured."
+        return CheckResult(DataCheck.CUSTOM, None, evidence, link, "none", basis, window)
+    evidence = (
+        f"{rule.signal.label}: {_number(measured.value)} over the last {window} days ({measured.events} "
+        f"{measured.what}); the check asks for {rule_text}."
+    )
+    strength = "strong" if measured.events >= STRONG_SAMPLE else "weak"
+    return CheckResult(DataCheck.CUSTOM, verdict, evidence, link, strength, basis, window)
+
+
 _CHECKS = {
     DataCheck.REGULAR_RETROSPECTIVES: regular_retrospectives,
     DataCheck.WIP_LIMITS: wip_limits,
@@ -557,7 +700,9 @@ _CHECKS = {
 }
 
 
-def run_check(session: Session, team: Team, check: DataCheck, *, now: datetime | None = None) -> CheckResult:
+def run_check(
+    session: Session, team: Team, check: DataCheck, *, now: datetime | None = None, entry_id: int | None = None
+) -> CheckResult:
     """Run one check for a team.
 
     Args:
@@ -565,8 +710,12 @@ def run_check(session: Session, team: Team, check: DataCheck, *, now: datetime |
         team: the team (already authorised by the caller).
         check: which check.
         now: the clock.
+        entry_id: the catalogue entry, for an admin-defined check (:attr:`DataCheck.CUSTOM`).
 
     Returns:
         The result.
     """
+    if check is DataCheck.CUSTOM:
+        rule = None if entry_id is None else session.scalar(select(CustomCheck).where(CustomCheck.entry_id == entry_id))
+        return custom_check(session, team, rule, now=now)
     return _CHECKS[check](session, team, now=now)

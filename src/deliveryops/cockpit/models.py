@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from deliveryops.db import Base, UTCDateTime, enum_values, utcnow
@@ -65,6 +65,7 @@ class DataCheck(enum.StrEnum):
     TRACKER_SYNC = "tracker_sync"
     FORECASTING = "forecasting"
     HEALTH_CHECKS = "health_checks"
+    CUSTOM = "custom"
     NOT_OBSERVABLE = "not_observable"
 
     @property
@@ -83,6 +84,7 @@ class DataCheck(enum.StrEnum):
             "tracker_sync": "A tracker sync or import succeeded in the last 7 days",
             "forecasting": "A forecast committed (plan, shared, exported or in the pack) in the last 90 days",
             "health_checks": "A health check closed in DeliveryOps or recorded as held in the last 120 days",
+            "custom": "An admin-defined check: a signal against a threshold over a window",
             "not_observable": "Cannot be observed from the data DeliveryOps holds",
         }[self.value]
 
@@ -90,6 +92,48 @@ class DataCheck(enum.StrEnum):
     def observable(self) -> bool:
         """False for the marker of entries no data can confirm."""
         return self is not DataCheck.NOT_OBSERVABLE
+
+
+class Signal(enum.StrEnum):
+    """What an admin-defined check can measure: the quantities the built-in checks already compute."""
+
+    DEPLOYMENTS_PER_WEEK = "deployments_per_week"
+    WORKFLOW_RUNS_PER_WEEK = "workflow_runs_per_week"
+    REVIEWED_SHARE = "reviewed_share"
+    PR_LIFETIME_HOURS = "pr_lifetime_hours"
+    RETROS_HELD = "retros_held"
+    HEALTH_CHECKS_HELD = "health_checks_held"
+    SUCCESSFUL_SYNCS = "successful_syncs"
+    FORECASTS_COMMITTED = "forecasts_committed"
+
+    @property
+    def label(self) -> str:
+        """Human name with unit."""
+        return {
+            "deployments_per_week": "Deployments per week (any source)",
+            "workflow_runs_per_week": "GitHub Actions workflow runs recorded as deployments, per week",
+            "reviewed_share": "Share of merged pull requests reviewed by someone else before the merge (%)",
+            "pr_lifetime_hours": "Median pull-request lifetime, first commit to merge (hours)",
+            "retros_held": "Retros finished in DeliveryOps or recorded as held (count)",
+            "health_checks_held": "Health checks closed in DeliveryOps or recorded as held (count)",
+            "successful_syncs": "Successful syncs of the team's connections (count)",
+            "forecasts_committed": "Forecasts committed (count)",
+        }[self.value]
+
+    @property
+    def at_most(self) -> bool:
+        """True when the practice keeps the signal low (the check passes at or below the threshold)."""
+        return self is Signal.PR_LIFETIME_HOURS
+
+    @property
+    def unit(self) -> str:
+        """The unit the threshold is given in."""
+        return {
+            "deployments_per_week": "per week",
+            "workflow_runs_per_week": "per week",
+            "reviewed_share": "%",
+            "pr_lifetime_hours": "hours",
+        }.get(self.value, "")
 
 
 class HeldKind(enum.StrEnum):
@@ -175,3 +219,45 @@ class HeldSession(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomCheck(Base):
+    """An admin-defined data check of a catalogue entry: a signal, a threshold and a window (no code)."""
+
+    __tablename__ = "cockpit_custom_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("cockpit_catalogue_entries.id", ondelete="CASCADE"), unique=True)
+    signal: Mapped[Signal] = mapped_column(Enum(Signal, native_enum=False, length=40, values_callable=enum_values))
+    threshold: Mapped[float] = mapped_column(Float)
+    window_days: Mapped[int] = mapped_column(Integer)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Rollout(Base):
+    """A planned rollout of a catalogue entry across chosen teams, with the outcome it should move."""
+
+    __tablename__ = "cockpit_rollouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("cockpit_catalogue_entries.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    metric: Mapped[str] = mapped_column(String(40))
+    starts_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RolloutTeam(Base):
+    """A team of a rollout and the day it should have adopted by."""
+
+    __tablename__ = "cockpit_rollout_teams"
+    __table_args__ = (UniqueConstraint("rollout_id", "team_id", name="uq_cockpit_rollout_teams_rollout_team"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rollout_id: Mapped[int] = mapped_column(ForeignKey("cockpit_rollouts.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    target_on: Mapped[date] = mapped_column(Date)

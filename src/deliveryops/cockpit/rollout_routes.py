@@ -1,42 +1,70 @@
-"""JSON API: the measured effect of adopting a catalogue entry across chosen teams."""
+"""JSON API: stored rollouts (plan, list, report) and the measured effect of adopting a catalogue entry
+across chosen teams."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
 
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.actions.models import TargetMetric
-from deliveryops.analytics.rollouts import RolloutOutcome
-from deliveryops.cockpit import adoption
+from deliveryops.cockpit import adoption, rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
+from deliveryops.cockpit.rollout_schemas import (
+    EffectRead,
+    RolloutCreate,
+    RolloutDetail,
+    RolloutRead,
+    create_from,
+    detail_of,
+    effect_read,
+    read_of,
+)
 from deliveryops.cockpit.rollouts import FLOW_METRICS, measure_rollout
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
+from deliveryops.schemas import Page, paginate
 from deliveryops.teams.service import get_team_or_raise, list_teams
 from deliveryops.web.errors import error_responses
+from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 __all__ = ["api"]
 
 api = APIRouter(tags=["tools and practices"], responses=error_responses(401, 403, 404, 422))
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-class RolloutEffectRead(BaseModel):
+@api.get("/cockpit/rollouts", response_model=Page[RolloutRead])
+def list_rollouts(
+    session: SessionDep, actor: ApiUser, page: Pagination, entry_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+) -> Page[RolloutRead]:
+    """Rollouts of tools and practices, newest start first (Product Ops, leaders, admins)."""
+    rollouts.require_reader(actor)
+    return paginate([read_of(session, r) for r in rollouts.list_rollouts(session=session, entry_id=entry_id)], page)
+
+
+@api.post("/cockpit/rollouts", response_model=RolloutRead, status_code=201)
+def create_rollout(body: RolloutCreate, session: SessionDep, actor: ApiUser) -> RolloutRead:
+    """Plan a rollout of a catalogue entry across teams with target dates (Product Ops and admins)."""
+    return read_of(session, create_from(session, actor, body))
+
+
+@api.get("/cockpit/rollouts/{rollout_id}", response_model=RolloutDetail)
+def read_rollout(session: SessionDep, actor: ApiUser, rollout_id: IdPath) -> RolloutDetail:
+    """A rollout: each team's progress against its target, the adoption curve (declared and confirmed by the
+    entry's data check) and the effect on its metric with its interval, or "not enough evidence"."""
+    rollouts.require_reader(actor)
+    rollout = rollouts.get_rollout_or_raise(session=session, rollout_id=rollout_id)
+    return detail_of(session, rollouts.report(session, rollout))
+
+
+class RolloutEffectRead(EffectRead):
     """A rollout's effect: outcome units a week, its 95% interval, and the teams it used."""
 
     entry_id: int
     metric: TargetMetric
-    outcome: RolloutOutcome
-    effect: float | None
-    low: float | None
-    high: float | None
-    adopted_teams: int
-    comparison_teams: int
-    detail: str
-    definition: str = "/definitions#rollout-effect"
 
 
 @api.get("/cockpit/catalogue/{entry_id}/rollout-effect", response_model=RolloutEffectRead)
@@ -65,14 +93,4 @@ def read_rollout_effect(
     if allowed is not None and any(team.id not in allowed for team in teams):
         raise PermissionDeniedError("You can measure rollouts across the teams you manage only.")
     result = measure_rollout(session, entry_id=entry.id, teams=teams, today=today_in(teams[0]), metric=metric)
-    return RolloutEffectRead(
-        entry_id=entry.id,
-        metric=metric,
-        outcome=result.outcome,
-        effect=result.effect,
-        low=result.low,
-        high=result.high,
-        adopted_teams=result.adopted_teams,
-        comparison_teams=result.comparison_teams,
-        detail=result.detail,
-    )
+    return RolloutEffectRead(entry_id=entry.id, metric=metric, **effect_read(result).model_dump())

@@ -31,7 +31,9 @@ from deliveryops.cockpit.models import (
     DataCheck,
     EntryKind,
     HeldKind,
+    Signal,
 )
+from deliveryops.cockpit.rollouts import entry_results
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments.models import Impediment
 from deliveryops.teams.models import Group, Team
@@ -175,9 +177,15 @@ def _detail_page(
     rows = []
     for team in teams:
         state = states.get((team.id, entry.id))
-        check = run_check(session, team, entry.data_check) if entry.data_check else None
+        check = run_check(session, team, entry.data_check, entry_id=entry.id) if entry.data_check else None
         rows.append((team, state, check))
     owner = session.get(User, entry.owner_id) if entry.owner_id else None
+    custom = catalogue.custom_check_of(session, entry.id)
+    custom_values = (
+        {"signal": custom.signal.value, "threshold": f"{custom.threshold:g}", "window_days": str(custom.window_days)}
+        if custom
+        else {"signal": Signal.DEPLOYMENTS_PER_WEEK.value, "threshold": "1", "window_days": "28"}
+    )
     current = form_values(EntryWrite.model_validate(entry, from_attributes=True))
     return render(
         request,
@@ -201,6 +209,10 @@ def _detail_page(
             "values": values or current,
             "message": message,
             "retro_team_ids": team_ids_of(session, actor),
+            "custom": custom,
+            "custom_values": custom_values,
+            "signals": list(Signal),
+            "rollout_results": entry_results(session, entry.id) if actor.role.sees_all_teams else None,
         },
         status_code=status_code,
     )

@@ -12,8 +12,9 @@ from deliveryops.cockpit import adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.catalogue.schemas import (
     CellRead,
-    CheckRead,
     ClusterRef,
+    CustomCheckRead,
+    CustomCheckWrite,
     EntryDetail,
     EntryPatch,
     EntryRead,
@@ -21,6 +22,8 @@ from deliveryops.cockpit.catalogue.schemas import (
     HeldRead,
     HeldWrite,
     MatrixRead,
+    RolloutResult,
+    SignalRead,
     StateRead,
     StateWrite,
     TeamCheckRead,
@@ -30,9 +33,11 @@ from deliveryops.cockpit.catalogue.schemas import (
     ToolWrite,
     TrendRead,
     WipLimitWrite,
+    check_read,
 )
-from deliveryops.cockpit.checks import CheckResult, wip_limit_of
-from deliveryops.cockpit.models import CatalogueEntry, EntryKind
+from deliveryops.cockpit.checks import wip_limit_of
+from deliveryops.cockpit.models import CatalogueEntry, EntryKind, Signal
+from deliveryops.cockpit.rollouts import entry_results
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.schemas import Page, paginate
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, team_ids_of
@@ -46,19 +51,7 @@ api = APIRouter(tags=["tools and practices"], responses=error_responses(401, 403
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _check(result: CheckResult | None) -> CheckRead | None:
-    if result is None:
-        return None
-    return CheckRead(
-        check=result.check,
-        confirmed=result.confirmed,
-        evidence=result.evidence,
-        link=result.link,
-        observable=result.check.observable,
-        strength=result.strength,
-        certainty=result.certainty,
-        window_days=result.window_days,
-    )
+_check = check_read
 
 
 def _cells(result: adoption.AdoptionMatrix) -> list[CellRead]:
@@ -90,6 +83,20 @@ def _detail(session: Session, actor: ApiUser, entry: CatalogueEntry) -> EntryDet
         closed_impediments=usage.closed_total,
         by_team=[TeamCount(team_id=c.team_id, team_name=c.team_name, open=c.open, closed=c.closed) for c in usage.by_team],
         open_clusters=[ClusterRef(id=c.id, title=c.title, status=c.status) for c in usage.open_clusters],
+        custom_check=CustomCheckRead.model_validate(rule) if (rule := catalogue.custom_check_of(session, entry.id)) else None,
+        rollouts=[
+            RolloutResult(
+                rollout_id=r.rollout.id,
+                title=r.rollout.title,
+                metric=r.rollout.metric,
+                outcome=r.effect.outcome.value,
+                effect=r.effect.effect,
+                low=r.effect.low,
+                high=r.effect.high,
+                detail=r.effect.detail,
+            )
+            for r in (entry_results(session, entry.id) if actor.role.sees_all_teams else [])
+        ],
     )
 
 
@@ -131,6 +138,13 @@ def read_checks(
             raise PermissionDeniedError("You can see the checks of the teams you manage only.")
         team_ids = [team.id]
     return paginate(_team_checks(adoption.matrix(session, team_ids=team_ids), entry_id), page)
+
+
+@api.get("/cockpit/catalogue/signals", response_model=Page[SignalRead])
+def read_signals(actor: ApiUser, page: Pagination) -> Page[SignalRead]:
+    """The signals an admin-defined check can use, with their units and which way the practice keeps them."""
+    del actor
+    return paginate([SignalRead(signal=s, label=s.label, unit=s.unit, at_most=s.at_most) for s in Signal], page)
 
 
 def _team_checks(result: adoption.AdoptionMatrix, entry_id: int | None) -> list[TeamCheckRead]:
@@ -182,6 +196,21 @@ def update_entry(body: EntryPatch, session: SessionDep, actor: ApiUser, entry_id
         active=body.active if body.active is not None else entry.active,
     )
     return EntryRead.model_validate(entry)
+
+
+@api.put("/cockpit/catalogue/{entry_id}/custom-check", response_model=CustomCheckRead)
+def set_custom_check(body: CustomCheckWrite, session: SessionDep, actor: ApiUser, entry_id: IdPath) -> CustomCheckRead:
+    """Define the entry's check from a signal, a threshold and a window (Product Ops and admins); the entry
+    then uses it in the matrix and the checks."""
+    rule = catalogue.set_custom_check(
+        session=session,
+        actor=actor,
+        entry_id=entry_id,
+        signal=body.signal.value,
+        threshold=body.threshold,
+        window_days=body.window_days,
+    )
+    return CustomCheckRead.model_validate(rule)
 
 
 @api.get("/cockpit/adoption", response_model=MatrixRead)

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from deliveryops.cockpit import adoption
-from deliveryops.cockpit.models import AdoptionLevel, DataCheck, EntryKind, HeldKind
+from deliveryops.cockpit.checks import CheckResult
+from deliveryops.cockpit.models import AdoptionLevel, DataCheck, EntryKind, HeldKind, Signal
 
 
 class EntryRead(BaseModel):
@@ -68,13 +69,56 @@ class ClusterRef(BaseModel):
     status: str
 
 
+class SignalRead(BaseModel):
+    """A signal an admin-defined check can use: its name, unit and which way the practice keeps it."""
+
+    signal: Signal
+    label: str
+    unit: str
+    at_most: bool
+
+
+class CustomCheckWrite(BaseModel):
+    """An admin-defined check: pass when the signal over the window is at least (or, for signals kept low,
+    at most) the threshold."""
+
+    signal: Signal
+    threshold: float = Field(ge=0, le=1_000_000)
+    window_days: int = Field(ge=7, le=365)
+
+
+class CustomCheckRead(CustomCheckWrite):
+    """An entry's admin-defined check."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    entry_id: int
+    updated_at: datetime
+
+
+class RolloutResult(BaseModel):
+    """A rollout of the entry and its measured effect (shown to Product Ops, leaders and admins)."""
+
+    rollout_id: int
+    title: str
+    metric: str
+    outcome: str
+    effect: float | None
+    low: float | None
+    high: float | None
+    detail: str
+
+
 class EntryDetail(EntryRead):
-    """An entry with the impediments that name it (per-team rows only for teams the caller sees)."""
+    """An entry with the impediments that name it (per-team rows only for teams the caller sees), its
+    admin-defined check, and its rollouts' results (empty unless the caller reads rollouts)."""
 
     open_impediments: int
     closed_impediments: int
     by_team: list[TeamCount]
     open_clusters: list[ClusterRef]
+    custom_check: CustomCheckRead | None = None
+    rollouts: list[RolloutResult] = []
 
 
 class CheckRead(BaseModel):
@@ -88,6 +132,22 @@ class CheckRead(BaseModel):
     strength: str = "none"
     certainty: str = ""
     window_days: int | None = None
+
+
+def check_read(result: CheckResult | None) -> CheckRead | None:
+    """The API's view of a check's result."""
+    if result is None:
+        return None
+    return CheckRead(
+        check=result.check,
+        confirmed=result.confirmed,
+        evidence=result.evidence,
+        link=result.link,
+        observable=result.check.observable,
+        strength=result.strength,
+        certainty=result.certainty,
+        window_days=result.window_days,
+    )
 
 
 class TeamCheckRead(BaseModel):

@@ -15,9 +15,11 @@ from deliveryops.cockpit.models import (
     PRACTICE_CATEGORIES,
     TOOL_CATEGORIES,
     CatalogueEntry,
+    CustomCheck,
     DataCheck,
     EntryKind,
     ImpedimentTool,
+    Signal,
 )
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
@@ -32,12 +34,14 @@ __all__ = [
     "can_edit",
     "can_link",
     "create",
+    "custom_check_of",
     "entry_of_impediment",
     "get_or_raise",
     "impediments_of",
     "link_impediment",
     "list_entries",
     "require_editor",
+    "set_custom_check",
     "update",
 ]
 
@@ -199,6 +203,59 @@ def update(
     entry.guide, entry.data_check, entry.active, entry.updated_at = guide.strip(), check, active, utcnow()
     session.flush()
     return entry
+
+
+# Admin-defined checks.
+
+CUSTOM_WINDOW_DAYS = (7, 365)
+
+
+def custom_check_of(session: Session, entry_id: int) -> CustomCheck | None:
+    """The entry's admin-defined check, if one is defined."""
+    return session.scalar(select(CustomCheck).where(CustomCheck.entry_id == entry_id))
+
+
+def set_custom_check(
+    *, session: Session, actor: User | None, entry_id: int, signal: str, threshold: float, window_days: int
+) -> CustomCheck:
+    """Define (or change) the entry's check from a signal, a threshold and a window; the entry then uses it.
+
+    Args:
+        session: the unit of work.
+        actor: Product Ops or an admin (None for trusted callers such as the demo).
+        entry_id: the catalogue entry.
+        signal: a :class:`Signal` value.
+        threshold: in the signal's unit, at least 0 (a share: at most 100).
+        window_days: 7 to 365.
+
+    Returns:
+        The check.
+    """
+    require_editor(actor)
+    entry = get_or_raise(session=session, entry_id=entry_id)
+    errors: dict[str, str] = {}
+    try:
+        chosen = Signal(signal)
+    except ValueError:
+        errors["signal"] = "Choose a signal from the list."
+        chosen = Signal.DEPLOYMENTS_PER_WEEK
+    top = 100 if chosen is Signal.REVIEWED_SHARE else 1_000_000
+    if not 0 <= threshold <= top:
+        errors["threshold"] = f"Enter a threshold from 0 to {top:,}."
+    low, high = CUSTOM_WINDOW_DAYS
+    if not low <= window_days <= high:
+        errors["window_days"] = f"Enter a window from {low} to {high} days."
+    if errors:
+        raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+    rule = custom_check_of(session, entry.id)
+    if rule is None:
+        rule = CustomCheck(entry_id=entry.id)
+        session.add(rule)
+    rule.signal, rule.threshold, rule.window_days = chosen, float(threshold), window_days
+    rule.updated_by_id, rule.updated_at = (actor.id if actor else None), utcnow()
+    entry.data_check, entry.updated_at = DataCheck.CUSTOM, utcnow()
+    session.flush()
+    return rule
 
 
 # Impediments naming a tool or practice.
