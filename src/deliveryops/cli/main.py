@@ -70,6 +70,14 @@ COMMANDS: dict[str, LazyCommand] = {
     "dora": LazyCommand("deliveryops.cli.dora:dora_app", "DORA's four keys: reports and imports."),
     "coaching": LazyCommand("deliveryops.cli.coaching:coaching_app", "Coaching insights over teams' data."),
     "catalogue": LazyCommand("deliveryops.cli.catalogue:catalogue_app", "The catalogue of tools and practices."),
+    "org-actions": LazyCommand(
+        "deliveryops.cli.enablement:org_actions_app", "Organisation-level improvement actions across teams: list, add."
+    ),
+    "playbooks": LazyCommand("deliveryops.cli.enablement:playbooks_app", "Playbooks: versioned guides to tools and practices."),
+    "onboarding": LazyCommand("deliveryops.cli.enablement:onboarding_app", "Onboarding checklists and their progress."),
+    "communities": LazyCommand(
+        "deliveryops.cli.enablement:communities_app", "Communities of practice and their feed of learnings."
+    ),
     "experiments": LazyCommand(
         "deliveryops.cli.experiments:experiments_app", "Experiments: list, register, analyse statistics, plan sample sizes."
     ),

@@ -14,9 +14,11 @@ _ID = Field(ge=1, le=2**31 - 1)
 
 
 def _ids(value: object) -> object:
-    """A form may send the team ids as one comma-separated text."""
+    """A form may send the team ids as one comma-separated text, or a single id."""
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
     return value
 
 
