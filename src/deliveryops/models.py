@@ -7,6 +7,7 @@ from deliveryops.cockpit import models as cockpit_models
 from deliveryops.cockpit.digest import models as cockpit_digest_models
 from deliveryops.dependencies import models as dependencies_models
 from deliveryops.dora import models as dora_models
+from deliveryops.enablement import models as enablement_models
 from deliveryops.experiments import models as experiments_models
 from deliveryops.flow import models as flow_models
 from deliveryops.health import models as health_models
@@ -29,6 +30,7 @@ __all__ = [
     "cockpit_models",
     "dependencies_models",
     "dora_models",
+    "enablement_models",
     "experiments_models",
     "flow_models",
     "health_models",

@@ -38,6 +38,7 @@ from tests.web import (
     authz_dependency_detection,
     authz_dependency_risk,
     authz_dora,
+    authz_enablement,
     authz_experiments,
     authz_health,
     authz_impediment_learning,
@@ -89,6 +90,7 @@ CAPABILITIES = (
     authz_outcomes,
     authz_roadmap,
     authz_outbound,
+    authz_enablement,
 )
 
 

@@ -35,6 +35,8 @@ from deliveryops.dependencies import risk_routes as dependency_risk_routes
 from deliveryops.dependencies import routes as dependency_routes
 from deliveryops.dora import pages as dora_pages
 from deliveryops.dora import routes as dora_routes
+from deliveryops.enablement import pages as enablement_pages
+from deliveryops.enablement import routes as enablement_routes
 from deliveryops.experiments import pages as experiment_pages
 from deliveryops.experiments import routes as experiment_routes
 from deliveryops.flow import pages as flow_pages
@@ -127,6 +129,7 @@ API_ROUTERS: list[APIRouter] = [
     risk_routes.api,
     outcome_routes.webhooks,
     outcome_routes.api,
+    enablement_routes.api,
     job_routes.api,
 ]
 PAGE_ROUTERS: list[APIRouter] = [
@@ -160,6 +163,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     roadmap_pages.router,
     risk_pages.router,
     outcome_pages.router,
+    enablement_pages.router,
     job_pages.router,
 ]
 

@@ -76,6 +76,14 @@ COMMANDS: dict[str, LazyCommand] = {
     "rollouts": LazyCommand(
         "deliveryops.cli.rollouts:rollouts_app", "Rollouts of a tool or practice across teams: list, show, create."
     ),
+    "org-actions": LazyCommand(
+        "deliveryops.cli.enablement:org_actions_app", "Organisation-level improvement actions across teams: list, add."
+    ),
+    "playbooks": LazyCommand("deliveryops.cli.enablement:playbooks_app", "Playbooks: versioned guides to tools and practices."),
+    "onboarding": LazyCommand("deliveryops.cli.enablement:onboarding_app", "Onboarding checklists and their progress."),
+    "communities": LazyCommand(
+        "deliveryops.cli.enablement:communities_app", "Communities of practice and their feed of learnings."
+    ),
     "experiments": LazyCommand(
         "deliveryops.cli.experiments:experiments_app", "Experiments: list, register, analyse statistics, plan sample sizes."
     ),

@@ -1,0 +1,1 @@
+"""Enablement: organisation-level improvement actions, playbooks, onboarding checklists, communities of practice."""
