@@ -45,6 +45,7 @@ from tests.web import (
     authz_outcomes,
     authz_risks,
     authz_roadmap,
+    authz_sessions,
 )
 from tests.web.authz_roles import (
     A_DM,
@@ -87,6 +88,7 @@ CAPABILITIES = (
     authz_risks,
     authz_outcomes,
     authz_roadmap,
+    authz_sessions,
 )
 
 

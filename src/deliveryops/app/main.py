@@ -37,6 +37,8 @@ from deliveryops.dora import pages as dora_pages
 from deliveryops.dora import routes as dora_routes
 from deliveryops.experiments import pages as experiment_pages
 from deliveryops.experiments import routes as experiment_routes
+from deliveryops.facilitation import pages as session_pages
+from deliveryops.facilitation import routes as session_routes
 from deliveryops.flow import pages as flow_pages
 from deliveryops.flow import routes as flow_routes
 from deliveryops.health import pages as health_pages
@@ -107,6 +109,7 @@ API_ROUTERS: list[APIRouter] = [
     impediment_learning.api,
     action_pages.api,
     retro_routes.api,
+    session_routes.api,
     dora_routes.webhooks,
     dora_routes.api,
     health_routes.api,
@@ -142,6 +145,8 @@ PAGE_ROUTERS: list[APIRouter] = [
     action_pages.router,
     retro_routes.live,  # /retros/{id}/events and /export.md before /retros/{id}
     retro_pages.router,
+    session_routes.live,  # /sessions/{id}/events before /sessions/{id}
+    session_pages.router,
     dora_pages.router,
     health_pages.router,
     coaching_pages.router,

@@ -565,19 +565,20 @@ def _planning(session: Session, team: Team, live: LiveSession, board: TeamBoard)
             }
         )
     guide = None
+    counts = {f"{float(level):g}": value for level, value in (row.predicted or {}).items()} if row is not None else {}
     if row is not None:
         guide = {
             "forecast_id": row.id,
             "by_date": row.by_date.isoformat() if row.by_date else None,
-            "counts": row.predicted,
+            "counts": counts,
             "committed": row.commitment is not None,
             "message": row.message,
         }
-    likely = int(row.predicted.get("85", row.predicted.get("85.0", 0))) if row is not None and row.predicted else None
+    likely = counts.get("85")
     return {
         "by_date": live.by_date.isoformat() if live.by_date else None,
         "guide": guide,
         "planned": planned,
-        "over_capacity": likely is not None and len(planned) > likely,
+        "over_capacity": likely is not None and len(planned) > int(likely),
         "dependencies": needed,
     }
