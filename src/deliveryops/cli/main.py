@@ -57,6 +57,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "deliveryops.cli.dependencies:dependencies_app", "Cross-team dependencies: list, request, respond."
     ),
     "risks": LazyCommand("deliveryops.cli.risks:risks_app", "The ROAM register of cross-team risks: list, add."),
+    "sessions": LazyCommand("deliveryops.cli.sessions:sessions_app", "Stand-ups, refinements and plannings: list, show."),
     "outcomes": LazyCommand(
         "deliveryops.cli.outcomes:outcomes_app", "Objectives and key results measured from data; KPI values from files."
     ),

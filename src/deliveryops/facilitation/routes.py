@@ -37,24 +37,6 @@ live = APIRouter(include_in_schema=False)
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def summary(live_session: LiveSession) -> SessionSummary:
-    """A session as lists show it."""
-    return SessionSummary(
-        id=live_session.id,
-        kind=live_session.kind,
-        title=live_session.title,
-        items=len(live_session.agenda),
-        created_at=live_session.created_at,
-        finished_at=live_session.finished_at,
-        outcome=live_session.outcome,
-    )
-
-
-def summaries(session: Session, actor: User, team_id: int, kind: Kind | None) -> list[SessionSummary]:
-    """The team's sessions, newest first (the API and the CLI list the same)."""
-    return [summary(s) for s in service.list_team(session=session, actor=actor, team_id=team_id, kind=kind)]
-
-
 def _state(session: Session, live_session: LiveSession) -> dict[str, Any]:
     session.flush()
     return service.state(session, live_session)
@@ -65,7 +47,7 @@ def list_sessions(
     session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath, kind: Annotated[Kind | None, Query()] = None
 ) -> Page[SessionSummary]:
     """The team's stand-ups, refinements and plannings, newest first (the team's people only)."""
-    return paginate(summaries(session, actor, team_id, kind), page)
+    return paginate(service.summaries(session, actor, team_id, kind), page)
 
 
 @api.post("/teams/{team_id}/sessions", response_model=dict[str, Any], status_code=201)

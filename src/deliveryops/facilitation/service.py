@@ -27,6 +27,7 @@ from deliveryops.dependencies import service as dependencies
 from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.facilitation import access
 from deliveryops.facilitation.models import DECISIONS, ItemNote, Kind, LiveSession
+from deliveryops.facilitation.schemas import SessionSummary
 from deliveryops.flow import service as flow
 from deliveryops.flow.models import Forecast
 from deliveryops.impediments import service as impediments
@@ -52,6 +53,8 @@ __all__ = [
     "schedule",
     "set_timer",
     "state",
+    "summaries",
+    "summary",
     "swarm",
     "team_board",
 ]
@@ -62,8 +65,10 @@ DEFAULT_PLANNING_DAYS = 14
 WHAT = "Team sessions"
 
 
-def _team_person(session: Session, user: User, team_id: int) -> None:
-    access.require_team_person(session, user, team_id, WHAT)
+def _team_person(session: Session, user: User | None, team_id: int) -> None:
+    """Refused unless the user is one of the team's people (None is the trusted local caller: the CLI)."""
+    if user is not None:
+        access.require_team_person(session, user, team_id, WHAT)
 
 
 def _touch(live: LiveSession) -> None:
@@ -211,7 +216,7 @@ def schedule(
     return live
 
 
-def list_team(*, session: Session, actor: User, team_id: int, kind: Kind | None = None) -> list[LiveSession]:
+def list_team(*, session: Session, actor: User | None, team_id: int, kind: Kind | None = None) -> list[LiveSession]:
     """The team's sessions, newest first (optionally of one kind)."""
     _team_person(session, actor, team_id)
     query = select(LiveSession).where(LiveSession.team_id == team_id)
@@ -220,7 +225,25 @@ def list_team(*, session: Session, actor: User, team_id: int, kind: Kind | None 
     return list(session.scalars(query.order_by(LiveSession.created_at.desc(), LiveSession.id.desc())))
 
 
-def get_or_raise(*, session: Session, actor: User, session_id: int) -> LiveSession:
+def summary(live_session: LiveSession) -> SessionSummary:
+    """A session as lists show it."""
+    return SessionSummary(
+        id=live_session.id,
+        kind=live_session.kind,
+        title=live_session.title,
+        items=len(live_session.agenda),
+        created_at=live_session.created_at,
+        finished_at=live_session.finished_at,
+        outcome=live_session.outcome,
+    )
+
+
+def summaries(session: Session, actor: User | None, team_id: int, kind: Kind | None) -> list[SessionSummary]:
+    """The team's sessions, newest first (the API and the CLI list the same)."""
+    return [summary(s) for s in list_team(session=session, actor=actor, team_id=team_id, kind=kind)]
+
+
+def get_or_raise(*, session: Session, actor: User | None, session_id: int) -> LiveSession:
     """A session, if the actor is one of its team's people."""
     live = session.get(LiveSession, session_id)
     if live is None:
