@@ -10,7 +10,7 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.actions.models import ImprovementAction
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.facilitation import service
-from deliveryops.facilitation.models import Kind
+from deliveryops.facilitation.models import Kind, LiveSession
 from deliveryops.teams.models import Membership, Team, TeamRole
 from tests.conftest import DEMO_NOW as NOW
 from tests.factories import make_user
@@ -109,3 +109,19 @@ def test_only_the_team_takes_part(demo_session: Session) -> None:
         with pytest.raises(PermissionDeniedError, match="visible only to the team"):
             service.get_or_raise(session=session, actor=make_user(session, role=role), session_id=live.id)
     assert session.scalars(select(ImprovementAction).where(ImprovementAction.session_id == live.id)).all() == []
+
+
+def test_demo_shows_one_session_of_each_kind(demo_session: Session) -> None:
+    session = demo_session
+    team = session.scalars(select(Team).where(Team.name == "Search")).one()
+    shown = {s.kind: s for s in session.scalars(select(LiveSession).where(LiveSession.team_id == team.id))}
+    assert set(shown) == set(Kind)
+    standup = service.state(session, shown[Kind.STANDUP], now=NOW)
+    assert standup["finished"]
+    assert "1 swarmed" in standup["outcome"]
+    assert [a["title"] for a in standup["actions"]] == ["Swarm on the oldest item before starting new work"]
+    refinement = service.state(session, shown[Kind.REFINEMENT], now=NOW)
+    assert [i["decision"] for i in refinement["items"][:3]] == ["ready", "split", "ready"]
+    planning = service.state(session, shown[Kind.PLANNING], now=NOW)
+    assert planning["planning"]["guide"]["counts"]
+    assert len(planning["planning"]["planned"]) == 4
