@@ -9,6 +9,7 @@ from deliveryops.dependencies import models as dependencies_models
 from deliveryops.dora import models as dora_models
 from deliveryops.enablement import models as enablement_models
 from deliveryops.experiments import models as experiments_models
+from deliveryops.facilitation import models as facilitation_models
 from deliveryops.flow import models as flow_models
 from deliveryops.health import models as health_models
 from deliveryops.impediments import models as impediments_models
@@ -32,6 +33,7 @@ __all__ = [
     "dora_models",
     "enablement_models",
     "experiments_models",
+    "facilitation_models",
     "flow_models",
     "health_models",
     "impediments_models",

@@ -9,7 +9,7 @@ import pytest
 
 from deliveryops.accounts.models import Role
 from deliveryops.teams.models import Team
-from tests.factories import make_team, make_user
+from tests.factories import join, make_team, make_user
 from tests.parity import Parity
 
 pytestmark = pytest.mark.slow  # one throwaway database per database kind, shared by the module
@@ -74,3 +74,18 @@ def test_notify_lists(parity: Parity, world: tuple[Team, dict[str, str]]) -> Non
     sent = _cli_json(parity, "notify", "deliveries", team.slug, "--format", "json")
     assert sent == parity.api.get(f"/api/v1/teams/{team.id}/webhook-deliveries", headers=headers).json()
     assert [row["event"] for row in sent["items"]] == ["test"]
+
+
+def test_sessions_list_and_show(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    team, _headers = world
+    with parity.seed() as session:
+        member = make_user(session, email="lists.member@example.com")
+        join(session, session.get(Team, team.id), member)  # type: ignore[arg-type]
+    headers = parity.sign_in_api(member)
+    created = parity.api.post(f"/api/v1/teams/{team.id}/sessions", json={"kind": "standup", "title": "Parity"}, headers=headers)
+    assert created.status_code == 201, created.text
+    listed = _cli_json(parity, "sessions", "list", "--team", team.slug, "--format", "json")
+    assert listed == parity.api.get(f"/api/v1/teams/{team.id}/sessions", headers=headers).json()
+    assert [row["title"] for row in listed["items"]] == ["Parity"]
+    shown = _cli_json(parity, "sessions", "show", str(created.json()["id"]), "--format", "json")
+    assert shown == parity.api.get(f"/api/v1/sessions/{created.json()['id']}", headers=headers).json()

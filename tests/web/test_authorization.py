@@ -47,6 +47,7 @@ from tests.web import (
     authz_outcomes,
     authz_risks,
     authz_roadmap,
+    authz_sessions,
 )
 from tests.web.authz_roles import (
     A_DM,
@@ -91,6 +92,7 @@ CAPABILITIES = (
     authz_roadmap,
     authz_outbound,
     authz_enablement,
+    authz_sessions,
 )
 
 

@@ -94,9 +94,11 @@ class ImprovementAction(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    source: Mapped[str] = mapped_column(String(20), default="retro")  # retro, impediment, coaching, other
+    source: Mapped[str] = mapped_column(String(20), default="retro")  # actions.service.SOURCES
     impediment_id: Mapped[int | None] = mapped_column(ForeignKey("impediments.id", ondelete="SET NULL"), nullable=True)
     retro_id: Mapped[int | None] = mapped_column(ForeignKey("retros.id", ondelete="SET NULL"), nullable=True)
+    # The stand-up, refinement or planning that decided it (source "standup", "refinement" or "planning").
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("live_sessions.id", ondelete="SET NULL"), nullable=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[ActionStatus] = mapped_column(

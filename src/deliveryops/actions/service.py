@@ -22,6 +22,7 @@ from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_manage_team, get_team_or_raise, team_ids_of
 
 __all__ = [
+    "SOURCES",
     "FollowThrough",
     "create",
     "follow_through",
@@ -37,6 +38,10 @@ __all__ = [
 
 def may_change(session: Session, actor: User | None, team: Team) -> bool:
     return actor is None or team.id in team_ids_of(session, actor) or can_manage_team(session, actor, team)
+
+
+SOURCES = ("retro", "standup", "refinement", "planning", "impediment", "coaching", "other")
+"""Where an action comes from: a retro, a stand-up, refinement or planning session, an impediment, coaching, other."""
 
 
 def create(
@@ -85,8 +90,8 @@ def create(
     errors: dict[str, str] = {}
     if not title.strip():
         errors["title"] = "Say what the team will do."
-    if source not in ("retro", "impediment", "coaching", "other"):
-        errors["source"] = "Choose retro, impediment, coaching or other."
+    if source not in SOURCES:
+        errors["source"] = f"Choose {', '.join(SOURCES[:-1])} or {SOURCES[-1]}."
     if expected_direction not in (None, "", "increase", "decrease"):
         errors["expected_direction"] = "Choose increase or decrease."
     if owner_id is not None and session.get(User, owner_id) is None:

@@ -39,6 +39,8 @@ from deliveryops.enablement import pages as enablement_pages
 from deliveryops.enablement import routes as enablement_routes
 from deliveryops.experiments import pages as experiment_pages
 from deliveryops.experiments import routes as experiment_routes
+from deliveryops.facilitation import pages as session_pages
+from deliveryops.facilitation import routes as session_routes
 from deliveryops.flow import pages as flow_pages
 from deliveryops.flow import routes as flow_routes
 from deliveryops.health import pages as health_pages
@@ -111,6 +113,7 @@ API_ROUTERS: list[APIRouter] = [
     action_pages.api,
     notify_pages.api,
     retro_routes.api,
+    session_routes.api,
     dora_routes.webhooks,
     dora_routes.api,
     health_routes.api,
@@ -148,6 +151,8 @@ PAGE_ROUTERS: list[APIRouter] = [
     notify_pages.router,
     retro_routes.live,  # /retros/{id}/events and /export.md before /retros/{id}
     retro_pages.router,
+    session_routes.live,  # /sessions/{id}/events before /sessions/{id}
+    session_pages.router,
     dora_pages.router,
     health_pages.router,
     coaching_pages.router,

@@ -60,6 +60,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "notify": LazyCommand(
         "deliveryops.cli.notify:notify_app", "Teams' Slack and Microsoft Teams channels: webhooks, add, deliveries."
     ),
+    "sessions": LazyCommand("deliveryops.cli.sessions:sessions_app", "Stand-ups, refinements and plannings: list, show."),
     "outcomes": LazyCommand(
         "deliveryops.cli.outcomes:outcomes_app", "Objectives and key results measured from data; KPI values from files."
     ),

@@ -33,6 +33,7 @@ from deliveryops.demo.leadership import build_leadership
 from deliveryops.demo.outcomes import build_outcomes
 from deliveryops.demo.retros import build_retros
 from deliveryops.demo.roadmap import build_roadmap
+from deliveryops.demo.sessions import build_sessions
 from deliveryops.demo.simulated import import_simulated
 from deliveryops.simulate import simulate_organisation
 from deliveryops.teams import service as teams
@@ -178,6 +179,7 @@ def build_demo(
         ("objectives and key results", build_outcomes),
         ("roadmap calendars and plans", build_roadmap),
         ("coaching records", build_coaching),
+        ("stand-up, refinement and planning sessions", build_sessions),
     )
     total_steps = 5 + len(extra_steps)
     report("groups and teams", 0, total_steps)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, StreamingResponse
+from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser, current_session_id
 from deliveryops.accounts.models import User
-from deliveryops.db import unit_of_work
 from deliveryops.retros import service
 from deliveryops.retros.models import Retro
 from deliveryops.retros.schemas import (
@@ -37,14 +34,13 @@ from deliveryops.retros.schemas import (
 )
 from deliveryops.schemas import Page, paginate
 from deliveryops.web.errors import error_responses
+from deliveryops.web.live import state_stream, versioned_snapshot
 from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
 
 api = APIRouter(tags=["retrospectives"], responses=error_responses(401, 403, 404, 422))
 live = APIRouter(include_in_schema=False)
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
-POLL_SECONDS = 0.4
-HEARTBEAT_SECONDS = 15.0
 
 
 def participant_token(request: Request, retro_id: int) -> str:
@@ -273,37 +269,13 @@ async def events(request: Request, retro_id: int, actor: PageUser) -> StreamingR
     The stream follows ``Retro.version`` in the database, so it works with several web workers and
     a late joiner or a dropped connection simply receives the current state.
     """
-    factory = request.app.state.session_factory
     token = participant_token(request, retro_id)
     user_id = actor.id
 
-    def snapshot(known: int) -> tuple[int, str | None]:
-        with unit_of_work(factory) as session:
-            user = session.get(User, user_id)
-            assert user is not None
-            retro = service.get_or_raise(session=session, actor=user, retro_id=retro_id)
-            if retro.version == known:
-                return known, None
-            return retro.version, json.dumps(service.state(session, retro, token=token))
+    def load(session: Session) -> tuple[int, Callable[[], dict[str, Any]]]:
+        user = session.get(User, user_id)
+        assert user is not None
+        retro = service.get_or_raise(session=session, actor=user, retro_id=retro_id)
+        return retro.version, lambda: service.state(session, retro, token=token)
 
-    version, first = await run_in_threadpool(snapshot, -1)
-
-    async def stream() -> AsyncIterator[str]:
-        nonlocal version
-        yield f"event: state\nid: {version}\ndata: {first}\n\n"
-        quiet = 0.0
-        while not await request.is_disconnected():
-            await asyncio.sleep(POLL_SECONDS)
-            version, data = await run_in_threadpool(snapshot, version)
-            if data is not None:
-                quiet = 0.0
-                yield f"event: state\nid: {version}\ndata: {data}\n\n"
-            else:
-                quiet += POLL_SECONDS
-                if quiet >= HEARTBEAT_SECONDS:
-                    quiet = 0.0
-                    yield ": keep-alive\n\n"
-
-    return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    )
+    return await state_stream(request, versioned_snapshot(request.app.state.session_factory, load))

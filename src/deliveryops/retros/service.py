@@ -22,13 +22,14 @@ from deliveryops.actions import service as actions
 from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMetric
 from deliveryops.analytics.similarity import propose_clusters
 from deliveryops.db import utcnow
-from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.errors import NotFoundError, ValidationFailedError
+from deliveryops.facilitation import access
 from deliveryops.health import service as health
 from deliveryops.health.service import RoundSummary
 from deliveryops.notify import service as notify
 from deliveryops.retros.models import FORMATS, Card, Phase, Reaction, Retro, Theme, Vote
 from deliveryops.retros.naming import suggest_title
-from deliveryops.teams.models import Membership, Team, TeamRole
+from deliveryops.teams.models import Membership, Team
 
 __all__ = [
     "HEALTH_PHASES",
@@ -81,14 +82,11 @@ RED_STREAK_ROUNDS = 2  # "red several rounds running": red in at least this many
 
 
 def _membership(session: Session, user: User, team_id: int) -> Membership | None:
-    return session.scalar(select(Membership).where(Membership.team_id == team_id, Membership.user_id == user.id))
+    return access.membership(session, user, team_id)
 
 
 def _require_team_person(session: Session, user: User, team_id: int) -> Membership:
-    membership = _membership(session, user, team_id)
-    if membership is None:
-        raise PermissionDeniedError("Retrospectives are visible only to the team and its delivery manager.")
-    return membership
+    return access.require_team_person(session, user, team_id, "Retrospectives")
 
 
 def _touch(retro: Retro) -> None:
@@ -187,16 +185,11 @@ def _require_phase(retro: Retro, *phases: Phase) -> None:
 
 def can_facilitate(session: Session, actor: User, retro: Retro) -> bool:
     """Whether the actor runs the retro: whoever scheduled it, or a delivery manager of the team."""
-    membership = _membership(session, actor, retro.team_id)
-    if membership is None:
-        return False
-    return actor.id == retro.facilitator_id or membership.team_role is TeamRole.DELIVERY_MANAGER
+    return access.can_facilitate(session, actor, retro.team_id, retro.facilitator_id)
 
 
 def _require_facilitator(session: Session, actor: User, retro: Retro) -> None:
-    _require_team_person(session, actor, retro.team_id)
-    if not can_facilitate(session, actor, retro):
-        raise PermissionDeniedError("Only the facilitator or the team's delivery manager runs the retro.")
+    access.require_facilitator(session, actor, retro.team_id, retro.facilitator_id, "retro")
 
 
 def add_card(*, session: Session, actor: User, retro_id: int, token: str, column: str, text: str) -> Card:
@@ -532,8 +525,7 @@ def _name(session: Session, user_id: int | None) -> str | None:
 
 def team_people(session: Session, team_id: int) -> list[User]:
     """The team's people, by name: who can own an action decided in its retro."""
-    users = session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(Membership.team_id == team_id))
-    return sorted(users, key=lambda u: u.name.casefold())
+    return access.team_people(session, team_id)
 
 
 def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:

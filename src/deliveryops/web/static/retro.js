@@ -15,14 +15,7 @@
   let rendered = false;
   const drafts = {};  // text being typed in rebuilt fields, by field id, kept across live updates
 
-  function el(tag, attrs, children) {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(function ([key, value]) {
-      if (key === "text") { node.textContent = value; } else if (value !== null && value !== undefined) { node.setAttribute(key, value); }
-    });
-    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
-    return node;
-  }
+  const el = window.DeliveryOpsLive.el;
 
   function post(path, body, method) {
     errorBox.hidden = true;
@@ -315,17 +308,7 @@
   }
 
   function renderTimer() {
-    const timer = document.getElementById("timer");
-    if (timerHandle) { window.clearInterval(timerHandle); timerHandle = null; }
-    if (!state.timer_ends_at) { timer.textContent = ""; return; }
-    const ends = new Date(state.timer_ends_at).getTime();
-    function tick() {
-      const left = Math.max(0, Math.round((ends - Date.now()) / 1000));
-      timer.textContent = "Time left: " + Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
-      if (!left && timerHandle) { window.clearInterval(timerHandle); }
-    }
-    tick();
-    timerHandle = window.setInterval(tick, 1000);
+    timerHandle = window.DeliveryOpsLive.countdown(document.getElementById("timer"), state.timer_ends_at, timerHandle);
   }
 
   function visible(snapshot) {
@@ -381,12 +364,6 @@
     });
   }
 
-  function connect() {
-    const source = new EventSource("/retros/" + id + "/events");
-    source.addEventListener("open", function () { connection.textContent = "Live"; });
-    source.addEventListener("state", function (event) { render(JSON.parse(event.data)); });
-    source.addEventListener("error", function () { connection.textContent = "Reconnecting…"; });
-  }
   render(state);
-  connect();
+  window.DeliveryOpsLive.connect("/retros/" + id + "/events", connection, render);
 })();

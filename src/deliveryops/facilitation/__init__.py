@@ -1,0 +1,1 @@
+"""Facilitated live sessions beyond retrospectives: stand-up, refinement and planning on the team's data."""
