@@ -217,7 +217,7 @@ def test_the_leader_home_and_the_pack_lead_with_outcomes(client: TestClient, ses
     home = client.get("/").text
     assert f"Outcomes, {objective['period']}" in home
     assert '<span class="kr-status kr-not_enough_data">Not enough data</span>' in home
-    assert "No question waits for a decision." in home
+    assert "No question waits for a decision and no follow-up is due." in home  # the today section leads
     pack = client.get("/cockpit/leadership", params={"group": group.slug}).text
     assert pack.index('id="outcomes-lead"') < pack.index('id="h-headlines"')
     assert "More sign-ups" in pack

@@ -10,6 +10,7 @@ from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.similarity.blended import HELD_OUT_RATES
 from deliveryops.analytics.verdicts.reliability import published
+from deliveryops.app import today
 from deliveryops.coaching import service as coaching
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk as dependency_risk
@@ -39,6 +40,15 @@ def home(request: Request, session: SessionDep, actor: PageUser) -> Response:
         context["groups"] = teams.list_groups(session=session, actor=actor)
         context["ungrouped"] = [t for t in teams.list_teams(session=session, actor=actor) if t.group_id is None]
     dm_teams = [m.team for m in my_memberships if m.team_role is TeamRole.DELIVERY_MANAGER]
+    now = utcnow()
+    if dm_teams:
+        context["today"] = today.delivery_manager_sections(session, actor, dm_teams, now)
+    elif actor.role is Role.MEMBER:
+        context["today"] = today.member_sections(session, actor, [m.team for m in my_memberships], now)
+        context["at_risk_dependencies"] = dependency_risk.at_risk(
+            session, actor=actor, team_ids={m.team_id for m in my_memberships}
+        )
+        context["at_risk_scope"] = "of your teams"
     if dm_teams:
         # Recomputed first when a team's data changed since the last look.
         context["coaching_insights"] = [
@@ -47,8 +57,12 @@ def home(request: Request, session: SessionDep, actor: PageUser) -> Response:
         context["at_risk_dependencies"] = dependency_risk.at_risk(session, actor=actor, team_ids={t.id for t in dm_teams})
         context["at_risk_scope"] = "of the teams you enable"
     if actor.role in (Role.LEADER, Role.PRODUCT_OPS):
-        context["lead"] = lead(session, actor, today=utcnow().date())
+        context["lead"] = found = lead(session, actor, today=now.date())
+        if actor.role is Role.LEADER:
+            context["today"] = today.leader_sections(session, actor, found, now)
+            context["lead_outcomes_only"] = True  # decisions waiting lead the page instead
     if actor.role is Role.PRODUCT_OPS:
+        context["today"] = today.product_ops_sections(session, actor, now)
         context["coaching_teams"], context["coaching_counts"] = coaching.counts_by_kind(session=session, actor=actor)
     if actor.role is Role.ADMIN:
         context["counts"] = {

@@ -33,7 +33,19 @@ from deliveryops.impediments.models import Cluster, Event, Impediment, Level
 from deliveryops.impediments.service import is_overdue, service_levels
 from deliveryops.teams.models import Membership, Team
 
-__all__ = ["DIGEST_ROLES", "Digest", "DigestLine", "DigestSection", "build_digest", "digest_role", "iso_week"]
+__all__ = [
+    "DIGEST_ROLES",
+    "Digest",
+    "DigestLine",
+    "DigestSection",
+    "attention",
+    "build_digest",
+    "digest_role",
+    "forecasts_due",
+    "iso_week",
+    "past_sle",
+    "throughput_signals",
+]
 
 DIGEST_ROLES = {"delivery_manager": "Delivery manager", "product_ops": "Product Ops", "leader": "Product leader"}
 WAITING_LEVEL = {"delivery_manager": Level.DELIVERY_MANAGER, "product_ops": Level.PRODUCT_OPS, "leader": Level.LEADERSHIP}
@@ -191,9 +203,7 @@ def _changed(session: Session, teams: list[Team], role: str, start: datetime, en
             [DigestLine(f"{names[a.team_id].name}: {a.title}", f"/actions/{a.id}") for a in actions],
         )
     )
-    sections.append(
-        DigestSection("forecasts", "Forecasts due in the next 7 days (85% date)", _forecasts_due(session, names, end))
-    )
+    sections.append(DigestSection("forecasts", "Forecasts due in the next 7 days (85% date)", forecasts_due(session, names, end)))
     if role == "delivery_manager":
         insights = sources.coaching_insights(session, team_ids=ids, now=end) or []
         sections.append(
@@ -215,7 +225,7 @@ def _changed(session: Session, teams: list[Team], role: str, start: datetime, en
                     DigestLine(f"{team.name}: round closed, score {round(point.score * 100)}", f"/teams/{team.slug}/health")
                 )
     sections.append(DigestSection("health", "Health-check rounds closed", health_lines))
-    sections.append(DigestSection("throughput", "Throughput signals", _throughput_signals(session, teams, end)))
+    sections.append(DigestSection("throughput", "Throughput signals", throughput_signals(session, teams, end)))
     sections.append(DigestSection("experiments", "Experiments concluded", _experiments_concluded(session, names, start, end)))
     if role in ("product_ops", "leader"):
         changes = sources.adoption_changes(session, team_ids=ids, start=start, end=end) or []
@@ -261,7 +271,7 @@ def _dependency_changes(session: Session, team_ids: list[int], start: datetime, 
 SIGNAL_WEEKS = 12  # the weeks before the digest's week whose natural process limits it is judged against
 
 
-def _throughput_signals(session: Session, teams: list[Team], end: datetime) -> list[DigestLine]:
+def throughput_signals(session: Session, teams: list[Team], end: datetime) -> list[DigestLine]:
     """Teams whose items finished in the digest's 7 days fall outside the natural process limits of the
     12 weeks before (a signal). Anything within them is normal variation and is not reported."""
     lines = []
@@ -288,7 +298,8 @@ def _throughput_signals(session: Session, teams: list[Team], end: datetime) -> l
     return lines
 
 
-def _forecasts_due(session: Session, teams: dict[int, Team], end: datetime) -> list[DigestLine]:
+def forecasts_due(session: Session, teams: dict[int, Team], end: datetime) -> list[DigestLine]:
+    """Committed "when" forecasts not yet scored whose 85% date falls in the 7 days from ``end``."""
     if not teams:
         return []
     lines = []
@@ -325,16 +336,24 @@ def _experiments_concluded(session: Session, teams: dict[int, Team], start: date
     return lines
 
 
-def _attention(session: Session, teams: list[Team], role: str, now: datetime) -> list[DigestSection]:
+def past_sle(session: Session, team: Team, now: datetime) -> tuple[int | None, pl.DataFrame]:
+    """The team's SLE (None without finished items) and its items in progress older than it, oldest first."""
+    timeline = team_timeline(session, team)
+    today = today_in(team, now)
+    target = sle(timeline, today=today)
+    if target is None:
+        return None, timeline.clear()
+    late = work_item_age(timeline, today=today).filter(pl.col("age_days") > target)
+    return target, late.sort("age_days", descending=True)
+
+
+def attention(session: Session, teams: list[Team], role: str, now: datetime) -> list[DigestSection]:
+    """What needs attention in these teams: items aging past the SLE, escalations waiting at the role's level,
+    overdue impediments and dependencies at risk (the digest's and the delivery manager's home's)."""
     aging = []
     for team in teams:
-        timeline = team_timeline(session, team)
-        today = today_in(team, now)
-        target = sle(timeline, today=today)
-        if target is None:
-            continue
-        late = work_item_age(timeline, today=today).filter(pl.col("age_days") > target)
-        if late.height:
+        target, late = past_sle(session, team, now)
+        if target is not None and late.height:
             aging.append(
                 DigestLine(f"{team.name}: {late.height} items older than the SLE of {target} days", f"/teams/{team.slug}/flow")
             )
@@ -396,10 +415,10 @@ def build_digest(*, session: Session, user: User, now: datetime | None = None) -
     start = end - timedelta(days=7)
     teams = _scope(session, user, role)
     changed = _changed(session, teams, role, start, end)
-    attention = _attention(session, teams, role, end)
+    needs = attention(session, teams, role, end)
     if role == "leader":
         changed = [_rolled_up(s, len(teams)) for s in changed]
-        attention = [s if s.key == "waiting" else _rolled_up(s, len(teams)) for s in attention]
+        needs = [s if s.key == "waiting" else _rolled_up(s, len(teams)) for s in needs]
     return Digest(
         user_id=user.id,
         name=user.name,
@@ -410,7 +429,7 @@ def build_digest(*, session: Session, user: User, now: datetime | None = None) -
         end=end,
         teams=teams,
         changed=changed,
-        attention=attention,
+        attention=needs,
     )
 
 
