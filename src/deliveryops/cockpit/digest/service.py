@@ -440,7 +440,7 @@ def team_highlights(*, session: Session, team: Team, now: datetime | None = None
     """
     end = now or utcnow()
     sections = _changed(session, [team], "delivery_manager", end - timedelta(days=7), end)
-    sections += _attention(session, [team], "delivery_manager", end)
+    sections += attention(session, [team], "delivery_manager", end)
     prefix = f"{team.name}: "
     lines = [
         DigestLine(f"{section.title}: {line.text.removeprefix(prefix)}", line.href)

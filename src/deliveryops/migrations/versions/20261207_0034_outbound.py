@@ -1,7 +1,7 @@
 """outbound: improvement actions as tracker issues, and teams' Slack and Microsoft Teams webhooks
 
 Revision ID: 0034_outbound
-Revises: 0031_retro_board
+Revises: 0033_live_sessions
 Create Date: 2026-12-07 14:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from deliveryops.db import UTCDateTime
 
 revision = "0034_outbound"
-down_revision = "0031_retro_board"
+down_revision = "0033_live_sessions"
 branch_labels = None
 depends_on = None
 

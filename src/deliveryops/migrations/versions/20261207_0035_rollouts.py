@@ -5,7 +5,7 @@ metric the rollout should move) and the admin-defined checks of an entry (a sign
 a window).
 
 Revision ID: 0035_rollouts
-Revises: 0031_retro_board
+Revises: 0034_outbound
 Create Date: 2026-12-07 14:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import deliveryops.db
 
 revision = "0035_rollouts"
-down_revision = "0031_retro_board"
+down_revision = "0034_outbound"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """enablement: organisation-level actions, playbooks, onboarding checklists, communities of practice
 
 Revision ID: 0036_enablement
-Revises: 0031_retro_board
+Revises: 0035_rollouts
 Create Date: 2026-12-07 13:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import deliveryops.db
 
 revision = "0036_enablement"
-down_revision = "0031_retro_board"
+down_revision = "0035_rollouts"
 branch_labels = None
 depends_on = None
 
