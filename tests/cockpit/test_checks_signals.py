@@ -378,7 +378,7 @@ def test_practices_page_records_a_held_retro_and_names_a_bad_day(client: TestCli
         f"/teams/{team.slug}/practices/held", data={"csrf_token": token, "kind": "retro", "held_on": "20 Nov", "note": "x"}
     )
     assert bad.status_code == 422
-    assert "Enter the day as YYYY-MM-DD (got &#39;20 Nov&#39;)." in bad.text
+    assert "expected a date like 2026-03-31, got &#39;20 Nov&#39;." in bad.text
     yesterday = (utcnow().date() - timedelta(days=1)).isoformat()
     done = client.post(
         f"/teams/{team.slug}/practices/held",

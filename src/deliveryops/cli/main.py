@@ -75,7 +75,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "coaching": LazyCommand("deliveryops.cli.coaching:coaching_app", "Coaching insights over teams' data."),
     "catalogue": LazyCommand("deliveryops.cli.catalogue:catalogue_app", "The catalogue of tools and practices."),
     "rollouts": LazyCommand(
-        "deliveryops.cli.rollouts:rollouts_app", "Rollouts of a tool or practice across teams: list, show, create."
+        "deliveryops.cli.rollouts:rollouts_app", "Rollouts of a tool or practice across teams, and their measured effect."
     ),
     "org-actions": LazyCommand(
         "deliveryops.cli.enablement:org_actions_app", "Organisation-level improvement actions across teams: list, add."
