@@ -159,7 +159,10 @@ def test_rules_and_follow_through(session: Session) -> None:
         service.create(session=session, actor=outsider, team_id=team.id, title="Not mine")
     with pytest.raises(ValidationFailedError) as bad:
         service.create(session=session, actor=None, team_id=team.id, title=" ", source="rumour")
-    assert bad.value.fields == {"title": "Say what the team will do.", "source": "Choose retro, impediment, coaching or other."}
+    assert bad.value.fields == {
+        "title": "Say what the team will do.",
+        "source": "Choose retro, standup, refinement, planning, impediment, coaching or other.",
+    }
     member = make_user(session)
     join(session, team, member)
     action = service.create(

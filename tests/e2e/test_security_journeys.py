@@ -65,6 +65,11 @@ def test_pages_work_under_the_policy_with_no_violation(browser: Browser, base_ur
     expect(page.locator(".phases li.current")).to_have_text("reflect")
     assert violations(page) == []
 
+    page.goto(f"{base_url}/teams/alpha/sessions")  # a live stand-up: the shared live script and its stream
+    page.get_by_role("button", name="Start and open").click()
+    expect(page.locator("#connection")).to_have_text("Live")
+    assert violations(page) == []
+
     page.goto(f"{base_url}/experiments/new")  # the form's script moved to a file
     rows = page.locator("#variation-rows tbody tr")
     before = rows.count()

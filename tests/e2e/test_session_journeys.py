@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import People
+from tests.e2e.test_foundation_journeys import sign_in
 from tests.e2e.test_retro_journeys import participant
 
 pytestmark = pytest.mark.browser
@@ -51,3 +52,26 @@ def test_standup_facilitator_walks_the_board_and_others_follow(browser: Browser,
         expect(page.get_by_text("This session is finished: the page is read-only.")).to_be_visible()
         expect(page.get_by_text(re.compile(r"^Outcome: \d+ items walked; 1 swarmed; 1 impediments raised"))).to_be_visible()
         expect(page.locator("#agenda").get_by_role("button")).to_have_count(0)
+
+
+def test_refinement_on_a_phone_by_keyboard(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, base_url, People.alpha_member)
+    page.goto(f"{base_url}/teams/alpha/sessions")
+    page.get_by_label("Kind").select_option(label="Refinement")
+    page.get_by_role("button", name="Start and open").click()
+    expect(page.locator("#connection")).to_have_text("Live")
+    current = page.locator(".session-item.current")
+    expect(current).to_contain_text(re.compile(r"SLE|history"))  # the right-size check, with its evidence
+    page.get_by_label("Acceptance criteria (optional)").fill("Shows the refund")
+    page.get_by_label("Estimate (optional)").focus()
+    page.keyboard.type("3")
+    page.keyboard.press("Tab")  # to "Save notes"
+    page.keyboard.press("Enter")
+    page.get_by_role("group", name=re.compile("^Decision on ")).get_by_role("button", name="Split").click()
+    expect(current).to_contain_text("Decided: split")
+    expect(page.get_by_label("Acceptance criteria (optional)")).to_have_value("Shows the refund")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()

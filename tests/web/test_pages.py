@@ -115,6 +115,7 @@ def test_team_page_links_retros_only_for_the_teams_people(client: TestClient, se
     make_user(session, email="ops@example.com", role=Role.PRODUCT_OPS)
     login(client, "rm@example.com")
     assert 'href="/teams/retro-team/retros"' in client.get("/teams/retro-team").text
+    assert 'href="/teams/retro-team/sessions"' in client.get("/teams/retro-team").text
     client.cookies.clear()
     login(client, "ops@example.com")
     page = client.get("/teams/retro-team")
@@ -122,6 +123,8 @@ def test_team_page_links_retros_only_for_the_teams_people(client: TestClient, se
     assert 'href="/teams/retro-team/flow"' in page.text
     assert 'href="/teams/retro-team/retros"' not in page.text
     assert client.get("/teams/retro-team/retros").status_code == 403
+    assert 'href="/teams/retro-team/sessions"' not in page.text
+    assert client.get("/teams/retro-team/sessions").status_code == 403
 
 
 def test_empty_states_say_what_to_do(client: TestClient, session: Session) -> None:

@@ -69,7 +69,7 @@ def create(
         team_id: the team.
         title: what the team will do.
         description: why, and how.
-        source: "retro", "impediment", "coaching" or "other".
+        source: one of SOURCES.
         owner_id: who drives it.
         due_date: when it should be done.
         started_on: when it takes effect: the divider of its chart (default today).

@@ -29,6 +29,7 @@ from deliveryops.facilitation import access
 from deliveryops.facilitation.models import DECISIONS, ItemNote, Kind, LiveSession
 from deliveryops.facilitation.schemas import SessionSummary
 from deliveryops.flow import service as flow
+from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
 from deliveryops.impediments import service as impediments
 from deliveryops.impediments.models import AffectedItem, Impediment
@@ -92,8 +93,15 @@ def team_board(session: Session, team: Team, *, now: datetime | None = None) -> 
     """Read the team's board from its data (no permission check: callers checked the viewer)."""
     now = now or utcnow()
     today = flow.today_in(team, now)
-    if not team.data_version:
-        return TeamBoard(today, None, [], [], right_size([], None), {"moved": [], "finished": [], "newly_blocked": []})
+    loaded = load_team_data(session, team) if team.data_version else None
+    if loaded is None or loaded.transitions.is_empty() or not loaded.workflow:
+        nothing: dict[str, Any] = {
+            "since": (today - timedelta(days=1)).isoformat(),
+            "moved": [],
+            "finished": [],
+            "newly_blocked": [],
+        }
+        return TeamBoard(today, None, [], [], right_size([], None), nothing)
     _team, _query, summary, data = flow.team_flow(
         session=session,
         actor=None,
