@@ -14,6 +14,9 @@ from deliveryops.accounts.models import Role
 from deliveryops.analytics.rollouts import RolloutOutcome
 from deliveryops.cockpit import adoption, rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
+from deliveryops.cockpit.leadership import service as leadership
+from deliveryops.cockpit.leadership.pdf import render_pdf
+from deliveryops.cockpit.leadership.schemas import pack_read
 from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.models import Team
@@ -206,3 +209,16 @@ def test_cli_matches_the_api(parity: Parity) -> None:
     )
     assert wrong.exit_code == 1, wrong.output
     assert "target date" in wrong.output
+
+
+def test_the_leadership_pack_shows_the_rollouts_of_its_teams(session: Session) -> None:
+    entry, adopters, _ = _world(session, "Pack pairing", lift=4)
+    _plan(session, entry, adopters)
+    now = datetime.combine(THIS_MONDAY + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
+    pack = leadership.build_pack(session=session, actor=None, period=leadership.current_quarter(now.date()), now=now)
+    assert [(r.rollout.title, r.effect.outcome) for r in pack.rollouts] == [("Pack pairing everywhere", RolloutOutcome.HIGHER)]
+    read = pack_read(pack).rollouts[0]
+    assert (read.entry_name, read.teams, read.adopted, read.outcome) == ("Pack pairing", 3, 2, "higher")
+    text = render_pdf(pack, base_url="https://delivery.example.org/", compress=False).decode("latin-1")
+    assert "(Rollouts)" in text
+    assert "Pack pairing everywhere \\(Pack pairing\\): 2 of 3 teams adopted; effect on throughput: higher: +3.00 a week" in text

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import User
 from deliveryops.actions.models import TargetMetric
 from deliveryops.analytics.rollouts import RolloutEffect, RolloutOutcome
-from deliveryops.cockpit.catalogue.schemas import CheckRead, check_read
+from deliveryops.cockpit.catalogue.schemas import CheckRead, RolloutResult, check_read
 from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry, Rollout
 from deliveryops.cockpit.rollouts import RolloutReport, create_rollout, rollout_teams
 
@@ -27,6 +27,7 @@ __all__ = [
     "detail_of",
     "effect_read",
     "read_of",
+    "result_of",
 ]
 
 
@@ -180,4 +181,22 @@ def create_from(session: Session, actor: User | None, body: RolloutCreate) -> Ro
         teams=[(t.team_id, t.target_on) for t in body.teams],
         owner_id=body.owner_id,
         notes=body.notes,
+    )
+
+
+def result_of(result: RolloutReport) -> RolloutResult:
+    """A rollout's result in a line: for the catalogue entry and the leadership pack."""
+    effect = result.effect
+    return RolloutResult(
+        rollout_id=result.rollout.id,
+        title=result.rollout.title,
+        entry_name=result.entry.name,
+        teams=len(result.teams),
+        adopted=sum(1 for p in result.teams if p.declared is AdoptionLevel.ADOPTED),
+        metric=result.rollout.metric,
+        outcome=effect.outcome.value,
+        effect=effect.effect,
+        low=effect.low,
+        high=effect.high,
+        detail=effect.detail,
     )

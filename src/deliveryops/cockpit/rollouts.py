@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import User
 from deliveryops.actions.measure import weekly_series
 from deliveryops.actions.models import TargetMetric
-from deliveryops.analytics.rollouts import RolloutEffect, align_weeks, estimate_effect
+from deliveryops.analytics.rollouts import PRE_WEEKS, RolloutEffect, align_weeks, estimate_effect
 from deliveryops.cockpit.adoption import current_states
 from deliveryops.cockpit.catalogue.service import require_editor
 from deliveryops.cockpit.checks import CheckResult, run_check
@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 CURVE_POINTS = 12
+DEFAULT_WEEKS = 26
+MAX_WEEKS = 104
 MAX_ROLLOUT_TEAMS = 200
 
 FLOW_METRICS = (
@@ -287,7 +289,8 @@ def report(session: Session, rollout: Rollout, *, today: date | None = None) -> 
     """The rollout's progress per team, its adoption curve and the measured effect on its outcome metric.
 
     The effect compares the rollout's teams, before and after each declared its adoption, with every
-    other team of the organisation that had not adopted yet (:func:`measure_rollout`).
+    other team of the organisation that had not adopted yet (:func:`measure_rollout`), over the complete
+    weeks from 8 weeks before the rollout's start (at least 26, at most 104 weeks).
 
     Args:
         session: the unit of work.
@@ -316,8 +319,10 @@ def report(session: Session, rollout: Rollout, *, today: date | None = None) -> 
         for team, target in targets
     ]
     others = list(session.scalars(select(Team).where(Team.id.not_in([t.id for t in teams])).order_by(Team.name)))
+    # The weeks compared reach back far enough to hold the pre-window of a team adopting at the start.
+    weeks = min(MAX_WEEKS, max(DEFAULT_WEEKS, (today - rollout.starts_on).days // 7 + PRE_WEEKS + 1))
     effect = measure_rollout(
-        session, entry_id=entry.id, teams=[*teams, *others], today=today, metric=TargetMetric(rollout.metric)
+        session, entry_id=entry.id, teams=[*teams, *others], today=today, metric=TargetMetric(rollout.metric), weeks=weeks
     )
     return RolloutReport(
         rollout=rollout,

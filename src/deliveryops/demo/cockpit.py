@@ -11,13 +11,15 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.flow import item_timeline, wip
-from deliveryops.cockpit import adoption
+from deliveryops.cockpit import adoption, rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
+from deliveryops.cockpit.models import CatalogueEntry
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import default_types, today_in
 from deliveryops.impediments.models import Impediment
 from deliveryops.retros import service as retros
 from deliveryops.retros.models import Phase
+from deliveryops.simulate.demo import DATA_ACCESS_DAYS, PAYMENTS_SPLIT_DAYS
 from deliveryops.teams.models import Membership, Team, TeamRole
 
 __all__ = ["build_cockpit"]
@@ -187,6 +189,45 @@ FIXED: dict[tuple[str, str], str] = {
     ("Search", "Regular retrospectives"): "trying",
     ("Mobile", "Regular retrospectives"): "not_started",
     ("Data Platform", "Regular retrospectives"): "trying",
+    # The two rollouts (ROLLOUTS): their adopting teams' histories come from there; no other team adopts.
+    ("Checkout", "Daily aging review"): "trying",
+    ("Search", "Daily aging review"): "trying",
+    ("Growth", "Daily aging review"): "not_started",
+    ("Mobile", "Daily aging review"): "not_started",
+    ("Payments", "Blameless postmortems"): "trying",
+    ("Checkout", "Blameless postmortems"): "not_started",
+    ("Search", "Blameless postmortems"): "not_started",
+    ("Data Platform", "Blameless postmortems"): "trying",
+}
+# Rollouts Product Ops ran: entry, title, outcome metric, days ago it started, notes, and per team the days ago of
+# its target and of its adoption (None: not adopted yet). The aging review's adopters changed how they work on the
+# days the simulator's known step changes begin (Payments split its stories, Data Platform requests data access
+# at refinement: deliveryops.simulate.demo), so its effect on cycle time is measured from real change; nothing
+# changes in Growth's or Mobile's flow when they adopt blameless postmortems, so that rollout shows none.
+ROLLOUTS: list[tuple[str, str, str, int, str, dict[str, tuple[int, int | None]]]] = [
+    (
+        "Daily aging review",
+        "Daily aging review in the Commerce and platform teams",
+        "cycle_time_p85",
+        200,
+        "Walk the board from the oldest item every day; we expect old items to be split or unblocked sooner.",
+        {
+            "Payments": (PAYMENTS_SPLIT_DAYS - 10, PAYMENTS_SPLIT_DAYS),
+            "Data Platform": (150, DATA_ACCESS_DAYS),
+            "Search": (60, None),
+        },
+    ),
+    (
+        "Blameless postmortems",
+        "Blameless postmortems for Growth and Mobile",
+        "throughput",
+        170,
+        "Postmortems within five working days of an incident, without blame.",
+        {"Growth": (140, 140), "Mobile": (100, 95)},
+    ),
+]
+_ROLLOUT_ADOPTIONS = {
+    (team, entry): days for entry, *_rest, teams in ROLLOUTS for team, (_target, days) in teams.items() if days is not None
 }
 # Recent retros (team, days ago, {column: [cards]}), so the regular retrospectives check has data to confirm.
 RECENT_RETROS: list[tuple[str, int, dict[str, list[str]]]] = [
@@ -306,13 +347,19 @@ def build_cockpit(session: Session, *, now: datetime, seed: int) -> int:
         dm = _delivery_manager(session, team)
         for name, entry in entries.items():
             story = FIXED.get((team.name, name))
-            if story is None:
+            adopted_days = _ROLLOUT_ADOPTIONS.get((team.name, name))
+            if adopted_days is not None:
+                story = "rollout"
+            elif story is None:
                 draw = rng.random()
                 maturity = MATURITY[name]
                 story = "adopted" if draw < maturity else "trying" if draw < maturity + 0.25 else "not_started"
             first = now - timedelta(days=rng.randrange(200, 360), hours=rng.randrange(9))
             steps: list[tuple[str, datetime]] = []
-            if story == "adopted":
+            if adopted_days is not None:
+                adopted_at = now - timedelta(days=adopted_days, hours=-2)
+                steps = [("trying", adopted_at - timedelta(days=30)), ("adopted", adopted_at)]
+            elif story == "adopted":
                 steps = [("trying", first), ("adopted", first + timedelta(days=rng.randrange(30, 150)))]
             elif story == "trying":
                 steps = [("not_started", first), ("trying", now - timedelta(days=rng.randrange(10, 150)))]
@@ -353,5 +400,23 @@ def build_cockpit(session: Session, *, now: datetime, seed: int) -> int:
             session=session, actor=None, impediment_id=impediment.id, entry_id=entries[IMPEDIMENT_TOOLS[impediment.title]].id
         )
         made += 1
+    made += _rollouts(session, now, ops[0] if ops else None, teams, entries)
     session.flush()
     return made
+
+
+def _rollouts(session: Session, now: datetime, owner: User | None, teams: list[Team], entries: dict[str, CatalogueEntry]) -> int:
+    by_name = {team.name: team for team in teams}
+    for entry_name, title, metric, started, notes, plan in ROLLOUTS:
+        rollouts.create_rollout(
+            session=session,
+            actor=None,
+            entry_id=entries[entry_name].id,
+            title=title,
+            metric=metric,
+            starts_on=(now - timedelta(days=started)).date(),
+            teams=[(by_name[name].id, (now - timedelta(days=target)).date()) for name, (target, _) in plan.items()],
+            owner_id=owner.id if owner else None,
+            notes=notes,
+        )
+    return len(ROLLOUTS)

@@ -22,7 +22,6 @@ from deliveryops.cockpit.catalogue.schemas import (
     HeldRead,
     HeldWrite,
     MatrixRead,
-    RolloutResult,
     SignalRead,
     StateRead,
     StateWrite,
@@ -37,6 +36,7 @@ from deliveryops.cockpit.catalogue.schemas import (
 )
 from deliveryops.cockpit.checks import wip_limit_of
 from deliveryops.cockpit.models import CatalogueEntry, EntryKind, Signal
+from deliveryops.cockpit.rollout_schemas import result_of
 from deliveryops.cockpit.rollouts import entry_results
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.schemas import Page, paginate
@@ -84,19 +84,7 @@ def _detail(session: Session, actor: ApiUser, entry: CatalogueEntry) -> EntryDet
         by_team=[TeamCount(team_id=c.team_id, team_name=c.team_name, open=c.open, closed=c.closed) for c in usage.by_team],
         open_clusters=[ClusterRef(id=c.id, title=c.title, status=c.status) for c in usage.open_clusters],
         custom_check=CustomCheckRead.model_validate(rule) if (rule := catalogue.custom_check_of(session, entry.id)) else None,
-        rollouts=[
-            RolloutResult(
-                rollout_id=r.rollout.id,
-                title=r.rollout.title,
-                metric=r.rollout.metric,
-                outcome=r.effect.outcome.value,
-                effect=r.effect.effect,
-                low=r.effect.low,
-                high=r.effect.high,
-                detail=r.effect.detail,
-            )
-            for r in (entry_results(session, entry.id) if actor.role.sees_all_teams else [])
-        ],
+        rollouts=[result_of(r) for r in (entry_results(session, entry.id) if actor.role.sees_all_teams else [])],
     )
 
 

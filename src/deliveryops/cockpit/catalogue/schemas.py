@@ -97,10 +97,13 @@ class CustomCheckRead(CustomCheckWrite):
 
 
 class RolloutResult(BaseModel):
-    """A rollout of the entry and its measured effect (shown to Product Ops, leaders and admins)."""
+    """A rollout and its measured effect (shown to Product Ops, leaders and admins)."""
 
     rollout_id: int
     title: str
+    entry_name: str
+    teams: int
+    adopted: int
     metric: str
     outcome: str
     effect: float | None

@@ -221,6 +221,23 @@ def render_pdf(pack: LeadershipPack, *, base_url: str, compress: bool = True) ->
             [35, 55, 30, 30, 30],
         )
 
+    pdf.heading("Rollouts")
+    if not pack.rollouts:
+        pdf.para("No rollout of a tool or practice touches these teams.")
+    for r in pack.rollouts:
+        adopted = sum(1 for p in r.teams if p.declared.value == "adopted")
+        effect = r.effect
+        said = (
+            "not enough evidence"
+            if effect.effect is None or effect.low is None or effect.high is None
+            else f"{effect.outcome.value.replace('_', ' ')}: {effect.effect:+.2f} a week "
+            f"(95% interval {effect.low:+.2f} to {effect.high:+.2f})"
+        )
+        pdf.para(
+            f"{r.rollout.title} ({r.entry.name}): {adopted} of {len(r.teams)} teams adopted; effect on "
+            f"{r.rollout.metric.replace('_', ' ')}: {said}. {effect.detail}."
+        )
+
     pdf.heading("Questions for leadership")
     if not pack.questions:
         pdf.para("Product Ops has no questions for this period.")

@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from deliveryops.cockpit.catalogue.schemas import RolloutResult
 from deliveryops.cockpit.leadership import service as leadership
+from deliveryops.cockpit.rollout_schemas import result_of
 from deliveryops.dependencies.risk import ChanceRead
 
 __all__ = [
@@ -108,6 +110,10 @@ class PackRead(BaseModel):
     dependencies_at_risk: list[ChanceRead] = Field(
         default_factory=list, description="Accepted dependencies of these teams whose chance of delivery is below the threshold"
     )
+    rollouts: list[RolloutResult] = Field(
+        default_factory=list,
+        description="Rollouts touching these teams, with their measured effect (/definitions#rollout-effect)",
+    )
 
 
 def pack_read(pack: leadership.LeadershipPack) -> PackRead:
@@ -176,4 +182,5 @@ def pack_read(pack: leadership.LeadershipPack) -> PackRead:
             QuestionRead(id=q.id, text=q.text, context=q.context, status=q.status, decision=q.decision) for q in pack.questions
         ],
         dependencies_at_risk=pack.dependencies_at_risk,
+        rollouts=[result_of(r) for r in pack.rollouts],
     )

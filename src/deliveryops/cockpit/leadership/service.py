@@ -38,6 +38,7 @@ from deliveryops.analytics.percentiles import nearest_rank
 from deliveryops.cockpit.digest.models import LeadershipQuestion
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.service import require_cross_team, team_timeline
+from deliveryops.cockpit.rollouts import RolloutReport, list_rollouts, report, rollout_teams
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk as dependency_risk
 from deliveryops.dependencies.risk import ChanceRead
@@ -274,6 +275,7 @@ class LeadershipPack:
     questions: list[LeadershipQuestion]
     team_names: dict[int, str] = field(default_factory=dict)
     dependencies_at_risk: list[ChanceRead] = field(default_factory=list)
+    rollouts: list[RolloutReport] = field(default_factory=list)
 
 
 def _finished_in(timelines: list[pl.DataFrame], period: Period) -> list[int]:
@@ -619,7 +621,17 @@ def build_pack(
         questions=list_questions(session, group_id=group.id if group else None, period=parsed.label),
         team_names=names,
         dependencies_at_risk=dependency_risk.at_risk(session, actor=actor, team_ids=set(ids), today=moment.date()),
+        rollouts=_rollouts(session, set(ids), moment.date()),
     )
+
+
+def _rollouts(session: Session, team_ids: set[int], today: date) -> list[RolloutReport]:
+    """The reports of the rollouts that touch the pack's teams, newest start first."""
+    out = []
+    for rollout in list_rollouts(session=session):
+        if {team.id for team, _ in rollout_teams(session, rollout)} & team_ids:
+            out.append(report(session, rollout, today=today))
+    return out
 
 
 def commit_pack_epics(
