@@ -31,7 +31,7 @@ from deliveryops.cockpit.catalogue.schemas import (
     TrendRead,
     WipLimitWrite,
 )
-from deliveryops.cockpit.checks import CheckResult, wip_limit_of
+from deliveryops.cockpit.checks import wip_limit_of
 from deliveryops.cockpit.models import CatalogueEntry, EntryKind
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.schemas import Page, paginate
@@ -46,21 +46,6 @@ api = APIRouter(tags=["tools and practices"], responses=error_responses(401, 403
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _check(result: CheckResult | None) -> CheckRead | None:
-    if result is None:
-        return None
-    return CheckRead(
-        check=result.check,
-        confirmed=result.confirmed,
-        evidence=result.evidence,
-        link=result.link,
-        observable=result.check.observable,
-        strength=result.strength,
-        certainty=result.certainty,
-        window_days=result.window_days,
-    )
-
-
 def _cells(result: adoption.AdoptionMatrix) -> list[CellRead]:
     out = []
     for team in result.teams:
@@ -73,7 +58,7 @@ def _cells(result: adoption.AdoptionMatrix) -> list[CellRead]:
                     state=result.state(team.id, entry.id),
                     set_at=row.set_at if row else None,
                     note=row.note if row else "",
-                    check=_check(result.check(team.id, entry.id)),
+                    check=CheckRead.of(result.check(team.id, entry.id)),
                     mismatch=result.mismatch(team.id, entry.id),
                 )
             )
@@ -130,30 +115,7 @@ def read_checks(
         if allowed is not None and team.id not in allowed:
             raise PermissionDeniedError("You can see the checks of the teams you manage only.")
         team_ids = [team.id]
-    return paginate(_team_checks(adoption.matrix(session, team_ids=team_ids), entry_id), page)
-
-
-def _team_checks(result: adoption.AdoptionMatrix, entry_id: int | None) -> list[TeamCheckRead]:
-    out = []
-    for entry in result.entries:
-        if entry_id is not None and entry.id != entry_id:
-            continue
-        for team in result.teams:
-            check = _check(result.check(team.id, entry.id))
-            if check is None:
-                continue
-            out.append(
-                TeamCheckRead(
-                    team_id=team.id,
-                    team_name=team.name,
-                    entry_id=entry.id,
-                    entry_name=entry.name,
-                    state=result.state(team.id, entry.id),
-                    mismatch=result.mismatch(team.id, entry.id),
-                    result=check,
-                )
-            )
-    return out
+    return paginate(TeamCheckRead.rows(adoption.matrix(session, team_ids=team_ids), entry_id=entry_id), page)
 
 
 @api.get("/cockpit/catalogue/{entry_id}", response_model=EntryDetail)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from deliveryops.cockpit import adoption
+from deliveryops.cockpit.checks import CheckResult
 from deliveryops.cockpit.models import AdoptionLevel, DataCheck, EntryKind, HeldKind
 
 
@@ -89,6 +90,22 @@ class CheckRead(BaseModel):
     certainty: str = ""
     window_days: int | None = None
 
+    @classmethod
+    def of(cls, result: CheckResult | None) -> CheckRead | None:
+        """A check's result as the API shows it (None when the entry has no data check)."""
+        if result is None:
+            return None
+        return cls(
+            check=result.check,
+            confirmed=result.confirmed,
+            evidence=result.evidence,
+            link=result.link,
+            observable=result.check.observable,
+            strength=result.strength,
+            certainty=result.certainty,
+            window_days=result.window_days,
+        )
+
 
 class TeamCheckRead(BaseModel):
     """One team's check of one catalogue entry, beside its declared state."""
@@ -100,6 +117,30 @@ class TeamCheckRead(BaseModel):
     state: AdoptionLevel
     mismatch: bool
     result: CheckRead
+
+    @classmethod
+    def rows(cls, matrix: adoption.AdoptionMatrix, *, entry_id: int | None = None) -> list[TeamCheckRead]:
+        """Every checked (entry, team) pair of the matrix, entry by entry (only ``entry_id`` when given)."""
+        out = []
+        for entry in matrix.entries:
+            if entry_id is not None and entry.id != entry_id:
+                continue
+            for team in matrix.teams:
+                check = CheckRead.of(matrix.check(team.id, entry.id))
+                if check is None:
+                    continue
+                out.append(
+                    cls(
+                        team_id=team.id,
+                        team_name=team.name,
+                        entry_id=entry.id,
+                        entry_name=entry.name,
+                        state=matrix.state(team.id, entry.id),
+                        mismatch=matrix.mismatch(team.id, entry.id),
+                        result=check,
+                    )
+                )
+        return out
 
 
 class HeldWrite(BaseModel):
