@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
 from deliveryops.accounts.models import Role
 from deliveryops.teams.models import Team
 from tests.factories import make_team, make_user
-from tests.parity import Parity
+from tests.parity import Parity, cli_json
 
 pytestmark = pytest.mark.slow  # one throwaway database per database kind, shared by the module
 
@@ -23,16 +20,10 @@ def world(parity: Parity) -> tuple[Team, dict[str, str]]:
     return team, parity.sign_in_api(admin)
 
 
-def _cli_json(parity: Parity, *args: str) -> Any:
-    result = parity.cli(*args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
 def test_users_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
     _team, headers = world
-    assert _cli_json(parity, "users", "list", "--format", "json") == parity.api.get("/api/v1/users", headers=headers).json()
-    found = _cli_json(parity, "users", "list", "--query", "lists.admin", "--format", "json")
+    assert cli_json(parity, "users", "list", "--format", "json") == parity.api.get("/api/v1/users", headers=headers).json()
+    found = cli_json(parity, "users", "list", "--query", "lists.admin", "--format", "json")
     assert found == parity.api.get("/api/v1/users?q=lists.admin", headers=headers).json()
     assert [user["email"] for user in found["items"]] == ["lists.admin@example.com"]
 
@@ -47,7 +38,7 @@ def test_connectors_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> 
         "secret": "t0ken",
     }
     assert parity.api.post("/api/v1/connections", json=body, headers=headers).status_code == 201
-    listed = _cli_json(parity, "connectors", "list", "--format", "json")
+    listed = cli_json(parity, "connectors", "list", "--format", "json")
     assert listed == parity.api.get("/api/v1/connections", headers=headers).json()
     assert [connection["name"] for connection in listed["items"]] == ["Listed"]
 
@@ -56,7 +47,7 @@ def test_impediments_list(parity: Parity, world: tuple[Team, dict[str, str]]) ->
     team, headers = world
     raised = parity.cli("impediments", "raise", "--team", team.slug, "--title", "No test environment")
     assert raised.exit_code == 0, raised.output
-    listed = _cli_json(parity, "impediments", "list", "--team", team.slug, "--format", "json")
+    listed = cli_json(parity, "impediments", "list", "--team", team.slug, "--format", "json")
     assert listed == parity.api.get(f"/api/v1/teams/{team.id}/impediments", headers=headers).json()
     assert [row["title"] for row in listed["items"]] == ["No test environment"]
-    assert _cli_json(parity, "impediments", "list", "--format", "json") == listed  # every team: here only this one
+    assert cli_json(parity, "impediments", "list", "--format", "json") == listed  # every team: here only this one
