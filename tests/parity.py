@@ -9,7 +9,7 @@ and gives:
 - ``parity.seed()``: a session whose work is committed (make teams and people with tests/factories.py);
 - ``parity.api`` / ``parity.page``: HTTP clients of the app on that database (sign in with
   ``parity.sign_in_api(user)`` / ``parity.sign_in_page(user)``);
-- ``parity.cli(*args)``: runs ``deliveryops *args --database <url>``.
+- ``parity.cli(*args)``: runs ``deliveryops *args --database <url>`` (:func:`cli_json` reads its JSON).
 
 Then compare what each entrance says with :func:`api_error`, :func:`page_errors` and :func:`cli_error`.
 The data is shared by the tests of a module: give things unique names. tests/conftest.py makes the
@@ -44,7 +44,7 @@ from deliveryops.migrate import upgrade
 from deliveryops.settings import Settings
 from tests.factories import login, token_headers
 
-__all__ = ["Parity", "api_error", "cli_error", "page_errors", "parity_database"]
+__all__ = ["Parity", "api_error", "cli_error", "cli_json", "page_errors", "parity_database"]
 
 POSTGRES_ADMIN_URL = os.environ.get("DELIVERYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _FIELD_ERROR = re.compile(r'<p class="field-error" id="([^"]+)-error" role="alert">(.*?)</p>', re.S)
@@ -94,6 +94,13 @@ def api_error(response: Any) -> dict[str, Any]:
 def page_errors(page_html: str) -> dict[str, str]:
     """The messages a page shows beside its fields: field name → message."""
     return {name: html.unescape(message) for name, message in _FIELD_ERROR.findall(page_html)}
+
+
+def cli_json(parity: Parity, *args: str) -> Any:
+    """What ``deliveryops *args --database <url>`` printed, read as JSON (the command must succeed)."""
+    result = parity.cli(*args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
 
 
 def cli_error(result: Result) -> dict[str, Any]:

@@ -51,13 +51,13 @@ def test_catalogue_checks_as_json_and_table(tmp_path: Path) -> None:
 
     result = runner.invoke(app, ["catalogue", "checks", "--format", "json", "--database", url])
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
-    assert [(r["entry"], r["declared"], r["confirmed"], r["mismatch"], r["observable"]) for r in rows] == [
+    rows = json.loads(result.output)["items"]
+    assert [(r["entry_name"], r["state"], r["result"]["confirmed"], r["mismatch"], r["result"]["observable"]) for r in rows] == [
         ("Chat", "not_started", None, False, False),
         ("Pipelines", "adopted", False, True, True),
     ]
-    assert rows[1]["certainty"] == "weak: 2 deployments in 8 weeks"
-    assert rows[1]["evidence"].startswith("2 deployments in the last 8 weeks, in 1 of the 8 weeks")
+    assert rows[1]["result"]["certainty"] == "weak: 2 deployments in 8 weeks"
+    assert rows[1]["result"]["evidence"].startswith("2 deployments in the last 8 weeks, in 1 of the 8 weeks")
 
     table = runner.invoke(app, ["catalogue", "checks", "--team", "payments", "--entry", "Pipelines", "--database", url])
     assert table.exit_code == 0, table.output

@@ -68,6 +68,9 @@ def test_database_commands_end_to_end(db_url: str) -> None:
     assert "The database is up to date" in again.output
     status = runner.invoke(app, ["db", "status", "--database", db_url])
     assert "up to date" in " ".join(status.output.split())  # rich wraps long revision names
+    as_json = json.loads(runner.invoke(app, ["db", "status", "--format", "json", "--database", db_url]).output)
+    assert as_json["up_to_date"] is True
+    assert as_json["revision"] == as_json["head"]
     assert runner.invoke(app, ["groups", "create", "Commerce", "--database", db_url]).exit_code == 0
     created = runner.invoke(
         app, ["teams", "create", "Payments", "--time-zone", "Europe/Berlin", "--group", "commerce", "--database", db_url]

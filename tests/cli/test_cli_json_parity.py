@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
 from deliveryops.accounts.models import Role
 from deliveryops.teams.models import Team
 from tests.factories import join, make_team, make_user
-from tests.parity import Parity
+from tests.parity import Parity, cli_json
 
 pytestmark = pytest.mark.slow  # one throwaway database per database kind, shared by the module
 
@@ -23,16 +20,10 @@ def world(parity: Parity) -> tuple[Team, dict[str, str]]:
     return team, parity.sign_in_api(admin)
 
 
-def _cli_json(parity: Parity, *args: str) -> Any:
-    result = parity.cli(*args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
 def test_users_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
     _team, headers = world
-    assert _cli_json(parity, "users", "list", "--format", "json") == parity.api.get("/api/v1/users", headers=headers).json()
-    found = _cli_json(parity, "users", "list", "--query", "lists.admin", "--format", "json")
+    assert cli_json(parity, "users", "list", "--format", "json") == parity.api.get("/api/v1/users", headers=headers).json()
+    found = cli_json(parity, "users", "list", "--query", "lists.admin", "--format", "json")
     assert found == parity.api.get("/api/v1/users?q=lists.admin", headers=headers).json()
     assert [user["email"] for user in found["items"]] == ["lists.admin@example.com"]
 
@@ -47,7 +38,7 @@ def test_connectors_list(parity: Parity, world: tuple[Team, dict[str, str]]) -> 
         "secret": "t0ken",
     }
     assert parity.api.post("/api/v1/connections", json=body, headers=headers).status_code == 201
-    listed = _cli_json(parity, "connectors", "list", "--format", "json")
+    listed = cli_json(parity, "connectors", "list", "--format", "json")
     assert listed == parity.api.get("/api/v1/connections", headers=headers).json()
     assert [connection["name"] for connection in listed["items"]] == ["Listed"]
 
@@ -56,22 +47,22 @@ def test_impediments_list(parity: Parity, world: tuple[Team, dict[str, str]]) ->
     team, headers = world
     raised = parity.cli("impediments", "raise", "--team", team.slug, "--title", "No test environment")
     assert raised.exit_code == 0, raised.output
-    listed = _cli_json(parity, "impediments", "list", "--team", team.slug, "--format", "json")
+    listed = cli_json(parity, "impediments", "list", "--team", team.slug, "--format", "json")
     assert listed == parity.api.get(f"/api/v1/teams/{team.id}/impediments", headers=headers).json()
     assert [row["title"] for row in listed["items"]] == ["No test environment"]
-    assert _cli_json(parity, "impediments", "list", "--format", "json") == listed  # every team: here only this one
+    assert cli_json(parity, "impediments", "list", "--format", "json") == listed  # every team: here only this one
 
 
 def test_notify_lists(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
     team, headers = world
     body = {"kind": "slack", "name": "#listed", "url": "https://hooks.slack.com/services/T/B/listed", "events": ["digest"]}
     assert parity.api.post(f"/api/v1/teams/{team.id}/webhooks", json=body, headers=headers).status_code == 201
-    listed = _cli_json(parity, "notify", "webhooks", team.slug, "--format", "json")
+    listed = cli_json(parity, "notify", "webhooks", team.slug, "--format", "json")
     assert listed == parity.api.get(f"/api/v1/teams/{team.id}/webhooks", headers=headers).json()
     assert [(hook["name"], hook["url_hint"]) for hook in listed["items"]] == [("#listed", "https://hooks.slack.com/\u2026sted")]
     hook_id = listed["items"][0]["id"]
     assert parity.api.post(f"/api/v1/webhooks/{hook_id}/test", headers=headers).status_code == 202
-    sent = _cli_json(parity, "notify", "deliveries", team.slug, "--format", "json")
+    sent = cli_json(parity, "notify", "deliveries", team.slug, "--format", "json")
     assert sent == parity.api.get(f"/api/v1/teams/{team.id}/webhook-deliveries", headers=headers).json()
     assert [row["event"] for row in sent["items"]] == ["test"]
 
@@ -84,8 +75,8 @@ def test_sessions_list_and_show(parity: Parity, world: tuple[Team, dict[str, str
     headers = parity.sign_in_api(member)
     created = parity.api.post(f"/api/v1/teams/{team.id}/sessions", json={"kind": "standup", "title": "Parity"}, headers=headers)
     assert created.status_code == 201, created.text
-    listed = _cli_json(parity, "sessions", "list", "--team", team.slug, "--format", "json")
+    listed = cli_json(parity, "sessions", "list", "--team", team.slug, "--format", "json")
     assert listed == parity.api.get(f"/api/v1/teams/{team.id}/sessions", headers=headers).json()
     assert [row["title"] for row in listed["items"]] == ["Parity"]
-    shown = _cli_json(parity, "sessions", "show", str(created.json()["id"]), "--format", "json")
+    shown = cli_json(parity, "sessions", "show", str(created.json()["id"]), "--format", "json")
     assert shown == parity.api.get(f"/api/v1/sessions/{created.json()['id']}", headers=headers).json()

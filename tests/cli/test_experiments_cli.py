@@ -143,12 +143,13 @@ def test_power_sample_size_and_duration() -> None:
             "3",
             "--daily-traffic",
             "4000",
-            "--json",
+            "--format",
+            "json",
         ],
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {
-        "metric": "proportion",
+        "metric_kind": "proportion",
         "variations": 3,
         "alpha": 0.05,
         "power": 0.8,

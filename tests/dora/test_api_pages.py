@@ -312,3 +312,6 @@ def test_admin_creates_a_webhook_source_and_sees_the_token_once(client: TestClie
     )
     assert empty_name.status_code == 422
     assert "Give the webhook source a name." in empty_name.text
+    no_team = client.post("/admin/dora/webhooks", data={"name": "Argo", "team_id": "", "csrf_token": csrf_from(page.text)})
+    assert no_team.status_code == 422
+    assert "Team is required." in no_team.text  # the API's words for the same input

@@ -47,7 +47,7 @@ def test_forecast_api_is_reproducible(client: TestClient, session: Session) -> N
     assert first.status_code == 201
     assert first.json()["predicted"] == again.json()["predicted"]
     assert sum(first.json()["histogram"].values()) == 10_000
-    listed = client.get(f"/api/v1/teams/{team.id}/forecasts", headers=headers).json()
+    listed = client.get(f"/api/v1/teams/{team.id}/forecasts", headers=headers).json()["items"]
     assert len(listed) == 1  # the same question asked twice on one day is one record
     assert listed[0]["commitment"] is None
     one = client.get(f"/api/v1/forecasts/{first.json()['id']}", headers=headers).json()
@@ -57,7 +57,7 @@ def test_forecast_api_is_reproducible(client: TestClient, session: Session) -> N
     assert committed.json()["commitment"] == "exported"
     assert client.post(f"/api/v1/forecasts/{one['id']}/commit", json={}, headers=headers).json()["commitment"] == "exported"
     assert client.get(f"/api/v1/teams/{team.id}/forecasts-calibration", headers=headers).json()["pending"] == 1
-    assert len(client.get(f"/api/v1/teams/{team.id}/forecasts?committed=false", headers=headers).json()) == 0
+    assert client.get(f"/api/v1/teams/{team.id}/forecasts?committed=false", headers=headers).json()["total"] == 0
     plan = client.post(
         f"/api/v1/teams/{team.id}/forecasts/how-many", json={"by": "2099-01-01", "commitment": "plan"}, headers=headers
     )

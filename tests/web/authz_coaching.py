@@ -17,7 +17,7 @@ EXPECTED: Expectations = {
     ("POST", "/teams/{slug}/coaching/insights/{insight_id}/dismiss"): (A_MANAGERS, {"reason": "Walk"}),
     ("POST", "/teams/{slug}/coaching/insights/{insight_id}/action"): (A_MANAGERS, {"title": "Walk"}),
     ("POST", "/teams/{slug}/coaching/notes"): (A_DM, {"text": "Walk note"}),
-    ("POST", "/coaching/notes/{note_id}/share"): (A_DM, {"shared": "on"}),
+    ("POST", "/coaching/notes/{note_id}/share"): (A_DM, {"shared_with_team": "on"}),
     ("POST", "/coaching/notes/{note_id}/delete"): (A_DM, {}),
     ("GET", "/coaching"): (CROSS_TEAM, None),
     ("GET", "/api/v1/teams/{team_id}/coaching/insights"): (A_VIEWERS, None),

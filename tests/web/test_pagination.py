@@ -14,7 +14,6 @@ NOT_PAGED = {
     "/api/v1/teams/{team_id}/workflow",
     "/api/v1/retros/{retro_id}/suggestions",
     "/api/v1/retros/{retro_id}/suggested-themes",
-    "/api/v1/teams/{team_id}/forecasts",
 }
 
 

@@ -7,14 +7,16 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from deliveryops.actions.models import TargetMetric
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import Column, FormatOption, LimitOption, OffsetOption, OutputFormat, page_params, print_page
 from deliveryops.cockpit import adoption
 from deliveryops.cockpit.catalogue import service as catalogue
+from deliveryops.cockpit.catalogue.schemas import TeamCheckRead
 from deliveryops.cockpit.rollouts import FLOW_METRICS, measure_rollout
 from deliveryops.flow.service import today_in
+from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams.service import find_team
 
 __all__ = ["catalogue_app"]
@@ -22,63 +24,48 @@ __all__ = ["catalogue_app"]
 catalogue_app = typer.Typer(help="The catalogue of tools and practices.", no_args_is_help=True)
 
 
+def _data(row: TeamCheckRead) -> str:
+    result = row.result
+    if not result.observable:
+        return "not observable"
+    data = "confirmed" if result.confirmed is True else "not confirmed" if result.confirmed is False else "no verdict"
+    return data + (" (mismatch)" if row.mismatch else "")
+
+
+_CHECK_COLUMNS: list[Column[TeamCheckRead]] = [
+    Column("Team", lambda row: row.team_name),
+    Column("Entry", lambda row: row.entry_name),
+    Column("Declared", lambda row: row.state.value),
+    Column("Data", _data),
+    Column("How sure", lambda row: row.result.certainty),
+    Column("Evidence", lambda row: row.result.evidence),
+]
+
+
 @catalogue_app.command("checks")
 @friendly_errors
 def checks(
     team: Annotated[str | None, typer.Option(help="Only this team (name or slug); default every team.")] = None,
     entry: Annotated[str | None, typer.Option(help="Only this catalogue entry (its name).")] = None,
-    output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
     database: Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")] = None,
 ) -> None:
-    """Run the data checks: per team and entry, the declared state, what the data says, its evidence and how sure."""
-    if output not in ("table", "json"):
-        raise CliError(f"--format must be table or json, got {output!r}.")
+    """Run the data checks: per team and entry, the declared state, what the data says, its evidence and how sure.
+
+    ``--format json`` prints the answer of ``GET /api/v1/cockpit/catalogue/checks``.
+    """
     with session_scope(load_settings(database)) as session:
-        team_ids = None
-        if team:
-            team_ids = [find_team(session, team).id]
+        team_ids = [find_team(session, team).id] if team else None
         matrix = adoption.matrix(session, team_ids=team_ids)
-        entries = [e for e in matrix.entries if entry is None or e.name == entry]
-        if entry and not entries:
-            raise CliError(f"No active catalogue entry named {entry!r}.")
-        rows: list[dict[str, str | int | bool | None]] = []
-        for e in entries:
-            for t in matrix.teams:
-                result = matrix.check(t.id, e.id)
-                if result is None:
-                    continue
-                rows.append(
-                    {
-                        "team": t.name,
-                        "entry": e.name,
-                        "declared": matrix.state(t.id, e.id).value,
-                        "check": result.check.value,
-                        "observable": result.check.observable,
-                        "confirmed": result.confirmed,
-                        "mismatch": matrix.mismatch(t.id, e.id),
-                        "strength": result.strength,
-                        "certainty": result.certainty,
-                        "window_days": result.window_days,
-                        "evidence": result.evidence,
-                    }
-                )
-    if output == "json":
-        console.print_json(json.dumps(rows))
-        return
-    if not rows:
-        console.print("No catalogue entry has a data check yet.")
-        return
-    table = Table("Team", "Entry", "Declared", "Data", "How sure", "Evidence")
-    for row in rows:
-        data = "confirmed" if row["confirmed"] is True else "not confirmed" if row["confirmed"] is False else "no verdict"
-        if not row["observable"]:
-            data = "not observable"
-        elif row["mismatch"]:
-            data += " (mismatch)"
-        table.add_row(
-            str(row["team"]), str(row["entry"]), str(row["declared"]), data, str(row["certainty"]), str(row["evidence"])
-        )
-    console.print(table)
+        entry_id = None
+        if entry:
+            entry_id = next((e.id for e in matrix.entries if e.name == entry), None)
+            if entry_id is None:
+                raise CliError(f"No active catalogue entry named {entry!r}.")
+        found = paginate(TeamCheckRead.rows(matrix, entry_id=entry_id), page_params(limit, offset))
+    print_page(found, _CHECK_COLUMNS, output_format, empty="No catalogue entry has a data check yet.")
 
 
 @catalogue_app.command("rollout-effect")

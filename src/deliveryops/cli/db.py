@@ -5,13 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel, Field
 
 from deliveryops.cli.common import console, friendly_errors, load_settings
+from deliveryops.cli.output import TextFormat, print_json
 from deliveryops.db import make_engine
 from deliveryops.migrate import current_revision, head_revision
 from deliveryops.migrate import upgrade as migrate_upgrade
 
 __all__ = ["db_app"]
+
+
+class SchemaStatus(BaseModel):
+    """The schema revision of a database beside this version's."""
+
+    revision: str | None = Field(description="The database's revision; null for an empty database")
+    head: str = Field(description="The revision this version of DeliveryOps needs")
+    up_to_date: bool
+
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 DatabaseOption = Annotated[
@@ -40,7 +51,10 @@ def db_upgrade(database: DatabaseOption = None) -> None:
 
 @db_app.command("status")
 @friendly_errors
-def db_status(database: DatabaseOption = None) -> None:
+def db_status(
+    database: DatabaseOption = None,
+    output_format: Annotated[TextFormat, typer.Option("--format", help="text, or json.")] = TextFormat.TEXT,
+) -> None:
     """Show the schema revision of the database and of this version."""
     settings = load_settings(database)
     engine = make_engine(settings.database_url)
@@ -48,6 +62,9 @@ def db_status(database: DatabaseOption = None) -> None:
         current = current_revision(engine)
     finally:
         engine.dispose()
-    head = head_revision()
-    state = "up to date" if current == head else "needs `deliveryops db upgrade`"
-    console.print(f"Database revision: {current or 'empty'}; this version: {head}; {state}.")
+    status = SchemaStatus(revision=current, head=head_revision(), up_to_date=current == head_revision())
+    if output_format is TextFormat.JSON:
+        print_json(status)
+        return
+    state = "up to date" if status.up_to_date else "needs `deliveryops db upgrade`"
+    console.print(f"Database revision: {current or 'empty'}; this version: {status.head}; {state}.")

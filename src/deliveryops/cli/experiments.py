@@ -24,18 +24,13 @@ from deliveryops.analytics.experiments import (
     OverTimePoint,
     analyse,
     analyse_over_time,
-    duration_days,
-    mde_means,
-    mde_proportions,
-    sample_size_means,
-    sample_size_proportions,
 )
 from deliveryops.cli import output
 from deliveryops.cli.common import CliError, build, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.output import emit
 from deliveryops.experiments import service
 from deliveryops.experiments.models import Decision, ExperimentStatus
-from deliveryops.experiments.schemas import ExperimentCreate, ExperimentFilter, ExperimentRead
+from deliveryops.experiments.schemas import ExperimentCreate, ExperimentFilter, ExperimentRead, PowerQuery
 from deliveryops.experiments.stats_csv import StatisticsFile, read_statistics
 from deliveryops.schemas import DEFAULT_LIMIT
 from deliveryops.teams.service import find_team, get_team_or_raise, slugify
@@ -366,65 +361,39 @@ def power_command(
     power: Annotated[float, typer.Option(help="Chance of detecting an effect of the MDE.")] = 0.8,
     daily_traffic: Annotated[float | None, typer.Option(help="Eligible units per day: gives the duration.")] = None,
     traffic_share: Annotated[float, typer.Option(help="Share of eligible traffic in the experiment (0–1].")] = 1.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of sentences.")] = False,
+    output_format: Annotated[
+        output.TextFormat, typer.Option("--format", help="text, or json: the answer of GET /api/v1/experiments/power.")
+    ] = output.TextFormat.TEXT,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True, help="The same as --format json.")] = False,
 ) -> None:
     """Plan an experiment: sample size from an MDE, or the MDE from a sample size, and the duration."""
+    if as_json:
+        output_format = output.TextFormat.JSON
     if (mde is None) == (sample is None):
         raise CliError("Give exactly one of --mde (to get the sample size) or --sample (to get the MDE).")
     if metric is PowerMetric.MEAN and standard_deviation is None:
         raise CliError("A mean metric needs --sd, the per-unit standard deviation.")
-    try:
-        if mde is not None:
-            if metric is PowerMetric.MEAN:
-                assert standard_deviation is not None  # checked above
-                per_variation = sample_size_means(
-                    baseline_mean=baseline,
-                    standard_deviation=standard_deviation,
-                    mde_relative=mde,
-                    variations=variations,
-                    alpha=alpha,
-                    power=power,
-                )
-            else:
-                per_variation = sample_size_proportions(
-                    baseline_rate=baseline, mde_relative=mde, variations=variations, alpha=alpha, power=power
-                )
-            detectable = mde
-        else:
-            assert sample is not None  # exactly one of the two is given
-            per_variation = sample
-            if metric is PowerMetric.MEAN:
-                assert standard_deviation is not None
-                detectable = mde_means(
-                    baseline_mean=baseline,
-                    standard_deviation=standard_deviation,
-                    sample_per_variation=sample,
-                    variations=variations,
-                    alpha=alpha,
-                    power=power,
-                )
-            else:
-                detectable = mde_proportions(
-                    baseline_rate=baseline, sample_per_variation=sample, variations=variations, alpha=alpha, power=power
-                )
-        days = duration_days(per_variation, variations, daily_traffic, traffic_share) if daily_traffic is not None else None
-    except ValueError as error:
-        raise CliError(str(error)) from None
-    result = {
-        "metric": metric.value,
-        "variations": variations,
-        "alpha": alpha,
-        "power": power,
-        "sample_per_variation": per_variation,
-        "total_sample": per_variation * variations,
-        "mde_relative": detectable,
-        "duration_days": days,
-    }
-    if as_json:
-        typer.echo(json.dumps(result, indent=2))
+    if not 0 < traffic_share <= 1:
+        raise CliError(f"--traffic-share must be above 0 and at most 1, got {traffic_share:g}.")
+    query = build(
+        PowerQuery,
+        kind=metric.value,
+        baseline=baseline,
+        standard_deviation=standard_deviation,
+        mde=mde,
+        sample_per_variation=sample,
+        variations=variations,
+        alpha=alpha,
+        power=power,
+        daily_traffic=daily_traffic * traffic_share if daily_traffic is not None else None,
+    )
+    result = service.calculate_power(query)
+    if output_format is output.TextFormat.JSON:
+        output.print_json(result)
         return
+    per_variation, detectable = result.sample_per_variation, result.mde_relative
     console.print(
-        f"Units per variation: {per_variation:,} ({per_variation * variations:,} in total over {variations} variations)",
+        f"Units per variation: {per_variation:,} ({result.total_sample:,} in total over {variations} variations)",
         highlight=False,
     )
     console.print(
@@ -432,9 +401,10 @@ def power_command(
         f"(each of {variations - 1} comparison(s) at {alpha / (variations - 1):.4g}) and power {power:.0%}",
         highlight=False,
     )
-    if days is not None:
+    if result.duration_days is not None and daily_traffic is not None:
         console.print(
-            f"Duration: {days} day(s) at {daily_traffic:,.0f} units a day × {traffic_share:.0%} in the experiment",
+            f"Duration: {result.duration_days} day(s) at {daily_traffic:,.0f} units a day × {traffic_share:.0%} "
+            "in the experiment",
             highlight=False,
         )
 

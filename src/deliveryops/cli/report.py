@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 from rich.table import Table
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import OutputFormat, print_json
 from deliveryops.cockpit.digest.mail import digest_text, recipients, send_digests
 from deliveryops.cockpit.digest.service import DIGEST_ROLES, build_digest, digest_role
 from deliveryops.cockpit.leadership.schemas import pack_read
@@ -29,10 +29,15 @@ def leadership(
     organisation: Annotated[bool, typer.Option("--organisation", help="The whole organisation.")] = False,
     pdf: Annotated[Path | None, typer.Option(help="Write the pack as a PDF to this file.")] = None,
     html: Annotated[Path | None, typer.Option(help="Write the pack as a standalone HTML page to this file.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the pack as JSON.")] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table, or json: the answer of GET /api/v1/cockpit/leadership.")
+    ] = OutputFormat.TABLE,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True, help="The same as --format json.")] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Build the leadership pack for a period and a group or the whole organisation (no network needed)."""
+    if as_json:
+        output_format = OutputFormat.JSON
     if bool(group) == organisation:
         raise CliError("Give either --group NAME or --organisation.")
     settings = load_settings(database)
@@ -48,8 +53,8 @@ def leadership(
 
             html.write_text(templates.env.get_template("cockpit/leadership_export.html").render(pack=pack), encoding="utf-8")
             console.print(f"Wrote {html}")
-        if as_json:
-            print(json.dumps(pack_read(pack).model_dump(mode="json"), indent=2, ensure_ascii=False))
+        if output_format is OutputFormat.JSON:
+            print_json(pack_read(pack))
         elif pdf is None and html is None:
             table = Table("Measure", pack.period.label, pack.previous.label, title=f"{pack.scope}, {pack.period.label}")
             for h in pack.headlines:

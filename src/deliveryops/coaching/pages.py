@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.coaching import notes, service
 from deliveryops.coaching.practices import PRACTICES
+from deliveryops.coaching.schemas import DismissBody, NoteCreate, NoteUpdate, ToActionBody
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.service import get_team_or_raise, team_ids_of
-from deliveryops.web.forms import parse_date_field
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+DismissForm = Annotated[FormInput[DismissBody], form_model(DismissBody)]
+ToActionForm = Annotated[FormInput[ToActionBody], form_model(ToActionBody)]
+NoteForm = Annotated[FormInput[NoteCreate], form_model(NoteCreate)]
+NoteUpdateForm = Annotated[FormInput[NoteUpdate], form_model(NoteUpdate)]
 register_team_link("Coaching", "coaching", order=60)
 register_nav("Coaching", "/coaching", order=17, visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
 
@@ -33,7 +37,7 @@ def _team_page(
     *,
     errors: dict[str, str] | None = None,
     failed_insight: int | None = None,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
@@ -65,32 +69,16 @@ def team_coaching(request: Request, slug: str, session: SessionDep, actor: PageU
 
 @router.post("/teams/{slug}/coaching/insights/{insight_id}/dismiss", response_class=HTMLResponse)
 def dismiss_insight(
-    request: Request,
-    slug: str,
-    insight_id: int,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    reason: Annotated[str, Form(max_length=2000)] = "",
-    until: Annotated[str, Form(max_length=10)] = "",
+    request: Request, slug: str, insight_id: int, session: SessionDep, actor: PageUser, form: DismissForm
 ) -> Response:
     """Dismiss an insight with a reason (the team's delivery manager)."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    errors: dict[str, str] = {}
-    until_day = parse_date_field(until, "until", errors)
     try:
-        if errors:
-            raise ValidationFailedError("Please correct the marked fields.", fields=errors)
+        body = form.validated()
         insight = service.get_insight_or_raise(session=session, actor=actor, insight_id=insight_id)
         if insight.team_id != team.id:
             raise PermissionDeniedError("This insight belongs to another team.")
-        service.dismiss(
-            session=session,
-            actor=actor,
-            insight_id=insight_id,
-            reason=reason,
-            until=datetime.combine(until_day, time(), tzinfo=UTC) if until_day else None,
-        )
+        service.dismiss(session=session, actor=actor, insight_id=insight_id, reason=body.reason, until=body.until)
     except ValidationFailedError as exc:
         session.rollback()
         return _team_page(
@@ -98,58 +86,43 @@ def dismiss_insight(
             session,
             actor,
             slug,
-            errors=exc.fields,
+            errors=form.errors_with(exc),
             failed_insight=insight_id,
-            values={"reason": reason, "until": until},
+            values=form.values,
             status_code=422,
         )
     return RedirectResponse(f"/teams/{slug}/coaching#dismissed", status_code=303)
 
 
 @router.post("/teams/{slug}/coaching/insights/{insight_id}/action")
-def insight_to_action(
-    slug: str,
-    insight_id: int,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    title: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
+def insight_to_action(slug: str, insight_id: int, session: SessionDep, actor: PageUser, form: ToActionForm) -> Response:
     """Turn an insight into an improvement action that measures its effect."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     insight = service.get_insight_or_raise(session=session, actor=actor, insight_id=insight_id)
     if insight.team_id != team.id:
         raise PermissionDeniedError("This insight belongs to another team.")
-    action = service.to_action(session=session, actor=actor, insight_id=insight_id, title=title)
+    action = service.to_action(session=session, actor=actor, insight_id=insight_id, title=form.validated().title)
     return RedirectResponse(f"/actions/{action.id}", status_code=303)
 
 
 @router.post("/teams/{slug}/coaching/notes", response_class=HTMLResponse)
-def add_note(
-    request: Request,
-    slug: str,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    text: Annotated[str, Form(max_length=notes.MAX_NOTE_CHARS + 100)] = "",
-    shared: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
+def add_note(request: Request, slug: str, session: SessionDep, actor: PageUser, form: NoteForm) -> Response:
     """Write a coaching note (the team's delivery managers); private unless shared with the team."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     try:
-        notes.create(session=session, actor=actor, team_id=team.id, text=text, shared_with_team=shared == "on")
+        body = form.validated()
+        notes.create(session=session, actor=actor, team_id=team.id, text=body.text, shared_with_team=body.shared_with_team)
     except ValidationFailedError as exc:
         session.rollback()
-        return _team_page(request, session, actor, slug, errors=exc.fields, values={"text": text}, status_code=422)
+        return _team_page(request, session, actor, slug, errors=form.errors_with(exc), values=form.values, status_code=422)
     return RedirectResponse(f"/teams/{slug}/coaching#notes", status_code=303)
 
 
 @router.post("/coaching/notes/{note_id}/share")
-def share_note(
-    note_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, shared: Annotated[str, Form(max_length=5)] = ""
-) -> Response:
-    """Share a note with the team, or make it private again (its author)."""
-    note = notes.update(session=session, actor=actor, note_id=note_id, shared_with_team=shared == "on")
+def share_note(note_id: int, session: SessionDep, actor: PageUser, form: NoteUpdateForm) -> Response:
+    """Share a note with the team, or make it private again (its author); the form holds only the choice."""
+    body = form.validated()
+    note = notes.update(session=session, actor=actor, note_id=note_id, text=body.text, shared_with_team=body.shared_with_team)
     slug = get_team_or_raise(session=session, actor=actor, team_id=note.team_id).slug
     return RedirectResponse(f"/teams/{slug}/coaching#notes", status_code=303)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.coaching import notes, service
-from deliveryops.coaching.models import CoachingNote, Dismissal, Insight
+from deliveryops.coaching.models import CoachingNote
 from deliveryops.coaching.schemas import (
     ActionCreated,
     DismissBody,
@@ -30,42 +30,15 @@ api = APIRouter(tags=["coaching"], responses=error_responses(401, 403, 404, 409,
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _insight(row: Insight, dismissal: Dismissal | None = None) -> InsightRead:
-    payload = row.payload
-    return InsightRead(
-        id=row.id,
-        team_id=row.team_id,
-        kind=row.kind,
-        subject=row.subject,
-        severity=row.severity,
-        title=str(payload.get("title", "")),
-        observed=str(payload.get("observed", "")),
-        why=str(payload.get("why", "")),
-        practice=str(payload.get("practice", "")),
-        evidence=list(payload.get("evidence", [])),
-        target_metric=payload.get("target_metric"),
-        action_id=row.action_id,
-        first_seen_at=row.first_seen_at,
-        last_seen_at=row.last_seen_at,
-        dismissed=None
-        if dismissal is None
-        else {
-            "reason": dismissal.reason,
-            "at": dismissal.at.isoformat(),
-            "until": dismissal.until.isoformat() if dismissal.until else None,
-        },
-    )
-
-
 @api.get("/teams/{team_id}/coaching/insights", response_model=Page[InsightRead])
 def list_insights(
     session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath, include_dismissed: bool = False
 ) -> Page[InsightRead]:
     """The team's open insights (recomputed when its data changed), most severe first."""
     result = service.list_insights(session=session, actor=actor, team_id=team_id)
-    rows = [_insight(row) for row in result.active]
+    rows = [InsightRead.of(row) for row in result.active]
     if include_dismissed:
-        rows += [_insight(row, dismissal) for row, dismissal in result.dismissed]
+        rows += [InsightRead.of(row, dismissal) for row, dismissal in result.dismissed]
     return paginate(rows, page)
 
 
@@ -73,7 +46,7 @@ def list_insights(
 def dismiss(body: DismissBody, session: SessionDep, actor: ApiUser, insight_id: IdPath) -> InsightRead:
     """Dismiss an insight with a reason (the team's delivery manager or an admin)."""
     dismissal = service.dismiss(session=session, actor=actor, insight_id=insight_id, reason=body.reason, until=body.until)
-    return _insight(service.get_insight_or_raise(session=session, actor=actor, insight_id=insight_id), dismissal)
+    return InsightRead.of(service.get_insight_or_raise(session=session, actor=actor, insight_id=insight_id), dismissal)
 
 
 @api.post("/coaching/insights/{insight_id}/action", response_model=ActionCreated, status_code=201)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from deliveryops.coaching import notes
+from deliveryops.coaching.models import Dismissal, Insight
 
 
 class InsightRead(BaseModel):
@@ -29,12 +30,45 @@ class InsightRead(BaseModel):
     last_seen_at: datetime
     dismissed: dict[str, Any] | None = None
 
+    @classmethod
+    def of(cls, row: Insight, dismissal: Dismissal | None = None) -> InsightRead:
+        """A stored insight (and its dismissal, if any) as the API shows it."""
+        payload = row.payload
+        return cls(
+            id=row.id,
+            team_id=row.team_id,
+            kind=row.kind,
+            subject=row.subject,
+            severity=row.severity,
+            title=str(payload.get("title", "")),
+            observed=str(payload.get("observed", "")),
+            why=str(payload.get("why", "")),
+            practice=str(payload.get("practice", "")),
+            evidence=list(payload.get("evidence", [])),
+            target_metric=payload.get("target_metric"),
+            action_id=row.action_id,
+            first_seen_at=row.first_seen_at,
+            last_seen_at=row.last_seen_at,
+            dismissed=None
+            if dismissal is None
+            else {
+                "reason": dismissal.reason,
+                "at": dismissal.at.isoformat(),
+                "until": dismissal.until.isoformat() if dismissal.until else None,
+            },
+        )
+
 
 class DismissBody(BaseModel):
     """Why the insight is not worth acting on, and optionally until when."""
 
     reason: str = Field(max_length=2000)
-    until: datetime | None = None
+    until: datetime | None = Field(default=None, description="A date, or a date and time; without a zone, UTC")
+
+    @field_validator("until")
+    @classmethod
+    def _in_utc_unless_zoned(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class ToActionBody(BaseModel):

@@ -20,10 +20,12 @@ from deliveryops.dora.charts import dora_figures
 from deliveryops.dora.csv_formats import COLUMNS, import_csv, preview_csv
 from deliveryops.dora.import_jobs import import_job_of_team, start_import
 from deliveryops.dora.ingest import ImportOutcome
+from deliveryops.dora.schemas import WebhookSourceCreate
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, list_groups, list_teams, team_ids_of
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 from deliveryops.work.models import PendingUpload
@@ -317,20 +319,17 @@ def create_webhook(
     request: Request,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    name: Annotated[str, Form(max_length=100)] = "",
-    team_id: Annotated[str, Form(max_length=12)] = "",
+    form: Annotated[FormInput[WebhookSourceCreate], form_model(WebhookSourceCreate)],
 ) -> Response:
     """Create a webhook source and show its token once."""
     if actor.role is not Role.ADMIN:
         raise PermissionDeniedError("Only admins can manage webhook sources.")
-    if not team_id.isdigit():
-        return _webhooks_page(request, session, actor, errors={"team_id": "Choose a team."}, status_code=422)
     try:
-        row, token = service.create_webhook_source(session=session, actor=actor, team_id=int(team_id), name=name)
+        body = form.validated()
+        row, token = service.create_webhook_source(session=session, actor=actor, team_id=body.team_id, name=body.name)
     except ValidationFailedError as exc:
         session.rollback()
-        return _webhooks_page(request, session, actor, errors=exc.fields, status_code=422)
+        return _webhooks_page(request, session, actor, errors=form.errors_with(exc), status_code=422)
     return _webhooks_page(request, session, actor, created=(row.name, token), status_code=201)
 
 

@@ -197,7 +197,7 @@ class WebhookSourceCreate(BaseModel):
     """A new webhook source for a team."""
 
     name: str = Field(min_length=1, max_length=100)
-    team_id: int = Field(ge=1, le=2**31 - 1)
+    team_id: int = Field(ge=1, le=2**31 - 1, title="Team")
 
 
 class WebhookSourceRead(BaseModel):

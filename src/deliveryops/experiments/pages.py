@@ -20,7 +20,6 @@ from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.experiments import analysis, charts, service
 from deliveryops.experiments.jobs import import_job_of_experiment
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus, MetricRole
-from deliveryops.experiments.routes import calculate_power, csv_import, portfolio_allowed, read_upload, start_background_import
 from deliveryops.experiments.schemas import (
     DecisionIn,
     ExperimentCreate,
@@ -29,6 +28,7 @@ from deliveryops.experiments.schemas import (
     ExperimentUpdate,
     PowerQuery,
 )
+from deliveryops.experiments.uploads import csv_import, read_upload, start_background_import
 from deliveryops.schemas import PageParams
 from deliveryops.teams.models import Membership, Team
 from deliveryops.teams.service import get_team_or_raise, list_teams
@@ -254,7 +254,7 @@ def power_page(request: Request, actor: PageUser, form: PowerForm) -> Response:
     errors, result = dict(form.errors), None
     if form.values.get("baseline") and form.model is not None and not errors:  # a baseline asks the question
         try:
-            result = calculate_power(form.model)
+            result = service.calculate_power(form.model)
         except ValidationFailedError as exc:
             errors = exc.fields
     return render(
@@ -274,7 +274,7 @@ def portfolio_page(
     end: Annotated[str, Query(alias="to", max_length=10)] = "",
 ) -> Response:
     """Experiments by team and status, and how well good practice is followed (Product Ops, leaders)."""
-    portfolio_allowed(actor)
+    service.portfolio_allowed(actor)
     errors: dict[str, str] = {}
     first = parse_date_field(start, "from", errors)
     last = parse_date_field(end, "to", errors)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import secrets
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -15,12 +14,11 @@ from fastapi.responses import JSONResponse, Response
 
 from deliveryops import jobs
 from deliveryops.accounts.dependencies import ApiUser
-from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.experiments import Correction, Method
 from deliveryops.db import utcnow
-from deliveryops.errors import PermissionDeniedError, ValidationFailedError
-from deliveryops.experiments import analysis, power, service, statistics
-from deliveryops.experiments.jobs import import_job_of_experiment, start_import
+from deliveryops.errors import ValidationFailedError
+from deliveryops.experiments import analysis, service, statistics, uploads
+from deliveryops.experiments.jobs import import_job_of_experiment
 from deliveryops.experiments.models import Decision, ExperimentStatus
 from deliveryops.experiments.portfolio import ExperimentPortfolio
 from deliveryops.experiments.schemas import (
@@ -36,15 +34,13 @@ from deliveryops.experiments.schemas import (
     StatisticsIn,
     TransitionIn,
 )
-from deliveryops.jobs import Job
 from deliveryops.jobs.schemas import JobRead
 from deliveryops.schemas import Page
 from deliveryops.web.errors import error_responses
 from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
-from deliveryops.work.models import PendingUpload
 
-__all__ = ["api", "portfolio_allowed"]
+__all__ = ["api"]
 
 api = APIRouter(tags=["experiments"], responses=error_responses(401, 403, 404, 422))
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -81,33 +77,7 @@ def create(body: ExperimentCreate, session: SessionDep, actor: ApiUser) -> Exper
 @api.get("/experiments/power", response_model=PowerRead)
 def power_calculator(actor: ApiUser, query: Annotated[PowerQuery, Query()]) -> PowerRead:
     """Sample size from the MDE, or the MDE from a sample size, and the duration from daily traffic."""
-    return calculate_power(query)
-
-
-def calculate_power(query: PowerQuery) -> PowerRead:
-    """The calculation the page and the API share (the MDE wins when both it and a sample size are given).
-
-    Raises:
-        ValidationFailedError: naming the field at fault.
-    """
-    result = power.calculate(
-        kind=query.kind,
-        baseline=query.baseline,
-        standard_deviation=query.standard_deviation,
-        mde=query.mde,
-        sample_per_variation=query.sample_per_variation,
-        variations=query.variations,
-        alpha=query.alpha,
-        power=query.power,
-        daily_traffic=query.daily_traffic,
-    )
-    return PowerRead(**dataclasses.asdict(result))
-
-
-def portfolio_allowed(actor: User) -> None:
-    """The cross-team portfolio is for Product Ops, leaders and admins."""
-    if actor.role not in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN):
-        raise PermissionDeniedError("The experiment portfolio is for Product Ops, leaders and admins.")
+    return service.calculate_power(query)
 
 
 def portfolio_json(result: ExperimentPortfolio) -> dict[str, Any]:
@@ -129,7 +99,7 @@ def portfolio(
     team_id: Annotated[list[int] | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """Experiments by team and status, pre-registered share, decided share, win rate, median duration."""
-    portfolio_allowed(actor)
+    service.portfolio_allowed(actor)
     if team_id and not all(1 <= t <= 2**31 - 1 for t in team_id):
         raise ValidationFailedError("A team id is a whole number from 1 to 2147483647.", fields={"team_id": "out of range"})
     return portfolio_json(service.portfolio(session, team_ids=team_id, start=start, end=end))
@@ -215,11 +185,6 @@ def upload_json(body: StatisticsIn, session: SessionDep, actor: ApiUser, experim
     return ImportRead(**dataclasses.asdict(summary))
 
 
-async def read_upload(file: UploadFile) -> bytes:
-    """The uploaded file's bytes (the app refuses bodies over the upload limit, 413, while they stream in)."""
-    return await file.read()
-
-
 @api.post(
     "/experiments/{experiment_id}/statistics.csv",
     response_model=ImportRead,
@@ -245,14 +210,16 @@ async def upload_csv(
     the answer is 202 with the job, whose progress `GET .../statistics-jobs/{job_id}` follows and
     `POST .../statistics-jobs/{job_id}/cancel` stops (a cancelled or failed import writes nothing).
     """
-    data = await read_upload(file)
+    data = await uploads.read_upload(file)
     if len(data) > request.app.state.settings.import_background_bytes:
-        job = start_background_import(session, actor, experiment_id, data, file.filename or "statistics.csv", period)
+        job = uploads.start_background_import(session, actor, experiment_id, data, file.filename or "statistics.csv", period)
         body = JobRead.model_validate(job).model_dump(mode="json")
         location = f"/api/v1/experiments/{experiment_id}/statistics-jobs/{job.id}"
         return JSONResponse(body, status_code=202, headers={"Location": location})  # type: ignore[return-value]
     # Off the event loop: a file of up to 200,000 rows must not hold up other requests while it imports.
-    summary = await run_in_threadpool(csv_import, session, actor, experiment_id, data, file.filename or "statistics.csv", period)
+    summary = await run_in_threadpool(
+        uploads.csv_import, session, actor, experiment_id, data, file.filename or "statistics.csv", period
+    )
     return ImportRead(**dataclasses.asdict(summary))
 
 
@@ -269,36 +236,6 @@ def cancel_statistics_job(session: SessionDep, actor: ApiUser, experiment_id: Id
     experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
     found = import_job_of_experiment(session, actor=actor, experiment=experiment, job_id=job_id)
     return JobRead.model_validate(jobs.cancel(session=session, job_id=found.id))
-
-
-def start_background_import(session: SessionDep, actor: User, experiment_id: int, data: bytes, name: str, period: str) -> Job:
-    """Keep a large statistics file and enqueue its import (shared by the page and the API)."""
-    experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
-    if not service.can_edit(session, actor, experiment):
-        raise PermissionDeniedError("Only the team's people, Product Ops and admins import its statistics.")
-    pending = PendingUpload(
-        token=secrets.token_urlsafe(24), user_id=actor.id, team_id=experiment.team_id, file_name=name[:255], content=data
-    )
-    session.add(pending)
-    return start_import(session, actor=actor, experiment=experiment, pending=pending, period=period)
-
-
-def csv_import(
-    session: SessionDep, actor: User, experiment_id: int, data: bytes, name: str, period: str
-) -> statistics.ImportSummary:
-    """Read a statistics CSV and import it (shared by the page and the API)."""
-    experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
-    if not service.can_edit(session, actor, experiment):
-        raise PermissionDeniedError("Only the team's people, Product Ops and admins import its statistics.")
-    # The reader names the line of anything it cannot read (e.g. a cell beyond the csv module's size limit).
-    rows = statistics.rows_from_csv(
-        data,
-        name=name,
-        experiment=experiment,
-        default_day=utcnow().date(),
-        daily={"daily": True, "cumulative": False}.get(period),
-    )
-    return statistics.import_statistics(session=session, actor=actor, experiment_id=experiment_id, rows=rows, cumulative=True)
 
 
 def _finite(value: Any) -> Any:

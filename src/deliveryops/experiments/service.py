@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.db import fetch_page, utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError, validation_failed
+from deliveryops.experiments import power as power_calculation
 from deliveryops.experiments.models import (
     Correction,
     Decision,
@@ -44,6 +45,8 @@ from deliveryops.experiments.schemas import (
     ExperimentRead,
     ExperimentUpdate,
     MetricIn,
+    PowerQuery,
+    PowerRead,
     VariationIn,
 )
 from deliveryops.schemas import Page, PageParams
@@ -57,6 +60,7 @@ __all__ = [
     "ExperimentPortfolio",
     "PortfolioFigures",
     "TeamPortfolio",
+    "calculate_power",
     "can_approve",
     "can_edit",
     "create",
@@ -66,6 +70,7 @@ __all__ = [
     "get_or_raise",
     "library",
     "portfolio",
+    "portfolio_allowed",
     "prelaunch_checks",
     "read",
     "review",
@@ -727,3 +732,29 @@ def all_tags(*, session: Session, actor: User) -> list[str]:
 def has_statistics(session: Session, experiment: Experiment) -> bool:
     """Whether any statistics were imported for the experiment."""
     return session.scalar(select(MetricSnapshot.id).where(MetricSnapshot.experiment_id == experiment.id).limit(1)) is not None
+
+
+def calculate_power(query: PowerQuery) -> PowerRead:
+    """The calculation the page and the API share (the MDE wins when both it and a sample size are given).
+
+    Raises:
+        ValidationFailedError: naming the field at fault.
+    """
+    result = power_calculation.calculate(
+        kind=query.kind,
+        baseline=query.baseline,
+        standard_deviation=query.standard_deviation,
+        mde=query.mde,
+        sample_per_variation=query.sample_per_variation,
+        variations=query.variations,
+        alpha=query.alpha,
+        power=query.power,
+        daily_traffic=query.daily_traffic,
+    )
+    return PowerRead(**dataclasses.asdict(result))
+
+
+def portfolio_allowed(actor: User) -> None:
+    """The cross-team portfolio is for Product Ops, leaders and admins."""
+    if actor.role not in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN):
+        raise PermissionDeniedError("The experiment portfolio is for Product Ops, leaders and admins.")

@@ -122,16 +122,17 @@ def _read(row: Forecast) -> ForecastRead:
     return ForecastRead.model_validate(row)
 
 
-@router.get("/teams/{team_id}/forecasts", response_model=list[ForecastRead])
+@router.get("/teams/{team_id}/forecasts", response_model=Page[ForecastRead])
 def list_forecasts(
     session: SessionDep,
     actor: ApiUser,
     team_id: TeamId,
+    page: Pagination,
     committed: Annotated[bool | None, Query(description="true: only commitments (scored); false: only what-ifs")] = None,
-) -> list[ForecastRead]:
+) -> Page[ForecastRead]:
     """The team's stored forecasts, newest first."""
-    rows = service.list_forecasts(session=session, actor=actor, team_id=team_id, committed=committed)
-    return [_read(row) for row in rows]
+    rows, total = service.forecasts_page(session=session, actor=actor, team_id=team_id, page=page, committed=committed)
+    return Page[ForecastRead](items=[_read(row) for row in rows], total=total, limit=page.limit, offset=page.offset)
 
 
 @router.post("/teams/{team_id}/forecasts/when", response_model=ForecastResult, status_code=201)

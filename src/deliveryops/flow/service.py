@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,11 +17,12 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.analytics import forecast as mc
 from deliveryops.analytics.allocation import Allocation, forecast_shared
 from deliveryops.analytics.flow import FlowSummary, flow_summary, item_timeline, throughput
-from deliveryops.db import utcnow
+from deliveryops.db import fetch_page, utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.as_of import known_at, resolve_as_of
 from deliveryops.flow.data import TeamData, load_team_data
 from deliveryops.flow.models import Forecast
+from deliveryops.schemas import PageParams
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_team_or_raise, team_ids_of
 
@@ -35,6 +36,7 @@ __all__ = [
     "create_when",
     "forecast_epics",
     "forecast_items",
+    "forecasts_page",
     "get_forecast",
     "list_forecasts",
     "open_epics",
@@ -627,13 +629,24 @@ def list_forecasts(
     *, session: Session, actor: User | None, team_id: int, limit: int = 50, committed: bool | None = None
 ) -> list[Forecast]:
     """The team's forecasts, newest first: all, only commitments (``committed=True``) or only what-ifs."""
+    return list(session.scalars(_forecasts(session, actor, team_id, committed).limit(limit)))
+
+
+def forecasts_page(
+    *, session: Session, actor: User | None, team_id: int, page: PageParams, committed: bool | None = None
+) -> tuple[list[Forecast], int]:
+    """One page of the team's forecasts, newest first, and how many there are (filtered as :func:`list_forecasts`)."""
+    return fetch_page(session, _forecasts(session, actor, team_id, committed), limit=page.limit, offset=page.offset)
+
+
+def _forecasts(session: Session, actor: User | None, team_id: int, committed: bool | None) -> Select[Forecast]:
     team = _team(session, actor, team_id)
     statement = select(Forecast).where(Forecast.team_id == team.id)
     if committed is True:
         statement = statement.where(Forecast.commitment.is_not(None))
     elif committed is False:
         statement = statement.where(Forecast.commitment.is_(None))
-    return list(session.scalars(statement.order_by(Forecast.created_at.desc(), Forecast.id.desc()).limit(limit)))
+    return statement.order_by(Forecast.created_at.desc(), Forecast.id.desc())
 
 
 def get_forecast(*, session: Session, actor: User | None, forecast_id: int) -> Forecast:

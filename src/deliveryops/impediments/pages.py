@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -20,6 +20,7 @@ from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import blockers, clusters, impact, service
 from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impediment, Level, Severity, Status
+from deliveryops.impediments.queries import CLOSED, actor_names, open_at_level, report_period, visible_team_ids
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import get_team_or_raise, list_teams, team_ids_of
 from deliveryops.web.forms import parse_date_field
@@ -34,63 +35,13 @@ register_nav("Impediments", "/impediments", order=14)
 
 ImpedimentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 IntervalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-CLOSED = (Status.RESOLVED, Status.WONT_FIX)
-DEFAULT_REPORT_DAYS = 90
-MAX_REPORT_DAYS = 731
-EARLIEST, LATEST = date(1970, 1, 1), date(2100, 12, 31)
 CLUSTERS_PAGE = "/impediments/clusters"  # cluster_pages.py: one section per cluster, id "cluster-<id>"
 TEXT = Annotated[str, Form(max_length=5000)]
-
-
-# Shared with the JSON API (routes.py).
-
-
-def visible_team_ids(session: Session, actor: User) -> set[int] | None:
-    """The teams whose impediments ``actor`` sees: None means every team (Product Ops, leaders, admins)."""
-    return None if actor.role.sees_all_teams else team_ids_of(session, actor)
 
 
 def can_raise(session: Session, actor: User, team: Team) -> bool:
     """People in the team (its delivery manager too) and admins raise its impediments."""
     return actor.role is Role.ADMIN or team.id in team_ids_of(session, actor)
-
-
-def actor_names(session: Session, impediment: Impediment) -> dict[int, str]:
-    """The names of the people in the impediment's timeline, by id."""
-    ids = {event.actor_id for event in impediment.events if event.actor_id is not None}
-    if not ids:
-        return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
-
-
-def open_at_level(session: Session, level: Level) -> list[Impediment]:
-    """Every open impediment at a level (for blocked days before the queue is ordered)."""
-    return list(session.scalars(select(Impediment).where(Impediment.level == level, Impediment.status.not_in(CLOSED))))
-
-
-def report_period(start: date | None, end: date | None, *, today: date) -> tuple[date, date]:
-    """The report's period: default the last 90 days up to today; at most two years.
-
-    Raises:
-        ValidationFailedError: with the field ("from" or "to") and what is wrong.
-    """
-    for field, value in (("from", start), ("to", end)):
-        if value is not None and not EARLIEST <= value <= LATEST:
-            raise ValidationFailedError(
-                f"Choose a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}.",
-                fields={field: f"Choose a date between {EARLIEST.year} and {LATEST.year}."},
-            )
-    end = end or today
-    start = start or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
-    if start > end:
-        raise ValidationFailedError(
-            "The start must be on or before the end.", fields={"from": "The start must be on or before the end."}
-        )
-    if (end - start).days + 1 > MAX_REPORT_DAYS:
-        raise ValidationFailedError(
-            "Choose a period of at most two years.", fields={"from": "Choose a period of at most two years."}
-        )
-    return start, end
 
 
 @dataclass

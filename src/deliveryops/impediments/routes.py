@@ -13,7 +13,7 @@ from deliveryops.db import utcnow
 from deliveryops.impediments import impact, service
 from deliveryops.impediments.impact import ReportRow
 from deliveryops.impediments.models import Event, Impediment, Level
-from deliveryops.impediments.pages import actor_names, open_at_level, report_period, visible_team_ids
+from deliveryops.impediments.queries import actor_names, open_at_level, report_period, visible_team_ids
 from deliveryops.impediments.reads import impediment_reads
 from deliveryops.impediments.schemas import (
     CommentCreate,

@@ -89,7 +89,7 @@ def card_day() -> datetime:
 class Card(Base):
     """One card. ``author_id`` is None in anonymous retros; ``writer_token`` is a random hash, not a person.
 
-    The writer token is derived per retro from the writer's session (see ``retros.routes.participant_token``),
+    The writer token is derived per retro from the writer's session (see ``retros.participants.participant_token``),
     so one person's cards in two retros carry unrelated tokens; ``created_at`` keeps the day only (cards are
     ordered by id), so the times cards were written cannot tie them together either.
     """

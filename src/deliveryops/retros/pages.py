@@ -18,7 +18,7 @@ from deliveryops.flow.data import load_team_data
 from deliveryops.impediments.models import Impediment
 from deliveryops.retros import service
 from deliveryops.retros.models import FORMATS, Phase
-from deliveryops.retros.routes import participant_token
+from deliveryops.retros.participants import participant_token
 from deliveryops.retros.schemas import RetroCreate
 from deliveryops.teams.service import get_team_or_raise
 from deliveryops.web.forms import FormInput, form_model

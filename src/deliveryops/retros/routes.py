@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -12,10 +9,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
-from deliveryops.accounts.dependencies import ApiUser, PageUser, current_session_id
+from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import User
 from deliveryops.retros import service
 from deliveryops.retros.models import Retro
+from deliveryops.retros.participants import participant_token
 from deliveryops.retros.schemas import (
     CardCreate,
     CardMove,
@@ -41,23 +39,6 @@ from deliveryops.web.security import SessionDep
 api = APIRouter(tags=["retrospectives"], responses=error_responses(401, 403, 404, 422))
 live = APIRouter(include_in_schema=False)
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def participant_token(request: Request, retro_id: int) -> str:
-    """The token that marks the caller's own cards and votes in one retro; never linked to a person.
-
-    It is derived per retro, ``HMAC(session secret, retro id)``: the same browser session writes with the
-    same token within a retro (to see its own private cards and keep its vote budget) and with unrelated
-    tokens in two retros, so cards cannot be tied together across retros. The session secret is the
-    server-side session's random id, which the cookie carries and no card stores. API clients without a
-    session can send ``X-Retro-Token`` to keep one across calls (derived per retro the same way).
-    """
-    secret = request.headers.get("x-retro-token", "")[:128]
-    if not secret and "session" in request.scope:
-        secret = current_session_id(request) or ""
-    if not secret:
-        secret = secrets.token_urlsafe(24)
-    return hmac.new(secret.encode("utf-8"), f"retro:{retro_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def _state(request: Request, session: SessionDep, retro: Retro, notice: str | None = None) -> dict[str, Any]:

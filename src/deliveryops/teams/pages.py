@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, Request
@@ -16,6 +16,8 @@ from deliveryops.dependencies import risk as dependency_risk
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.teams import service
 from deliveryops.teams.models import TeamRole
+from deliveryops.teams.schemas import MemberAddForm, TeamCreate
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 from deliveryops.work import service as work
@@ -91,17 +93,15 @@ def add_member(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    user_id: Annotated[str, Form(max_length=12)] = "",
-    email: Annotated[str, Form(max_length=254)] = "",
-    team_role: Annotated[TeamRole, Form()] = TeamRole.MEMBER,
+    form: Annotated[FormInput[MemberAddForm], form_model(MemberAddForm)],
 ) -> Response:
     """Put a person in the team, chosen from a list (admins) or by e-mail (delivery managers)."""
     team = service.get_team_or_raise(session=session, actor=actor, slug=slug)
     try:
-        target_id = int(user_id) if user_id.isdigit() else None
-        if target_id is None and email.strip():
-            target_id = _user_id_by_email(session, email)
+        body = form.validated()
+        target_id = body.user_id
+        if target_id is None and body.email.strip():
+            target_id = _user_id_by_email(session, body.email)
         if target_id is None:
             raise ValidationFailedError("Choose a person.", fields={"user_id": "Choose a person to add."})
         service.add_member(
@@ -109,12 +109,12 @@ def add_member(
             actor=actor,
             team_id=team.id,
             user_id=target_id,
-            team_role=team_role,
+            team_role=body.team_role,
             delivery_managers_appoint=request.app.state.settings.delivery_managers_appoint,
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _team_page(request, session, actor, slug, errors=exc.fields, status_code=422)
+        return _team_page(request, session, actor, slug, errors=form.errors_with(exc), status_code=422)
     return RedirectResponse(f"/teams/{slug}", status_code=303)
 
 
@@ -153,7 +153,7 @@ def _admin_teams(
     actor: PageUser,
     *,
     errors: dict[str, str],
-    values: dict[str, str],
+    values: dict[str, Any],
     status_code: int = 200,
 ) -> Response:
     accounts.require_role(actor, Role.ADMIN)
@@ -179,32 +179,17 @@ def admin_teams(request: Request, session: SessionDep, actor: PageUser) -> Respo
 
 @router.post("/admin/teams", response_class=HTMLResponse)
 def create_team(
-    request: Request,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    name: Annotated[str, Form(max_length=200)] = "",
-    time_zone: Annotated[str, Form(max_length=64)] = "UTC",
-    group_id: Annotated[str, Form(max_length=12)] = "",
-    description: Annotated[str, Form(max_length=2000)] = "",
+    request: Request, session: SessionDep, actor: PageUser, form: Annotated[FormInput[TeamCreate], form_model(TeamCreate)]
 ) -> Response:
     """Admin: create a team."""
-    values = {"name": name, "time_zone": time_zone, "group_id": group_id, "description": description}
     try:
-        team = service.create_team(
-            session=session,
-            actor=actor,
-            name=name,
-            time_zone=time_zone,
-            group_id=int(group_id) if group_id.isdigit() else None,
-            description=description,
-        )
+        team = service.create_team(session=session, actor=actor, **form.validated().model_dump())
     except ValidationFailedError as exc:
         session.rollback()
-        return _admin_teams(request, session, actor, errors=exc.fields, values=values, status_code=422)
+        return _admin_teams(request, session, actor, errors=form.errors_with(exc), values=form.values, status_code=422)
     except ConflictError as exc:
         session.rollback()
-        return _admin_teams(request, session, actor, errors={"name": exc.message}, values=values, status_code=409)
+        return _admin_teams(request, session, actor, errors={"name": exc.message}, values=form.values, status_code=409)
     return RedirectResponse(f"/teams/{team.slug}", status_code=303)
 
 

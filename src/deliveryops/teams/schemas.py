@@ -76,3 +76,11 @@ class MemberAdd(BaseModel):
 
     user_id: int
     team_role: TeamRole = TeamRole.MEMBER
+
+
+class MemberAddForm(BaseModel):
+    """A person to put in the team as the team page's form names them: chosen from the list, or by e-mail."""
+
+    user_id: int | None = Field(default=None, ge=1, le=2**31 - 1, title="Person")
+    email: str = Field(default="", max_length=254)
+    team_role: TeamRole = TeamRole.MEMBER

@@ -12,6 +12,7 @@ from deliveryops.cockpit import adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.catalogue.schemas import (
     CellRead,
+    CheckRead,
     ClusterRef,
     CustomCheckRead,
     CustomCheckWrite,
@@ -32,7 +33,6 @@ from deliveryops.cockpit.catalogue.schemas import (
     ToolWrite,
     TrendRead,
     WipLimitWrite,
-    check_read,
 )
 from deliveryops.cockpit.checks import wip_limit_of
 from deliveryops.cockpit.models import CatalogueEntry, EntryKind, Signal
@@ -51,9 +51,6 @@ api = APIRouter(tags=["tools and practices"], responses=error_responses(401, 403
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-_check = check_read
-
-
 def _cells(result: adoption.AdoptionMatrix) -> list[CellRead]:
     out = []
     for team in result.teams:
@@ -66,7 +63,7 @@ def _cells(result: adoption.AdoptionMatrix) -> list[CellRead]:
                     state=result.state(team.id, entry.id),
                     set_at=row.set_at if row else None,
                     note=row.note if row else "",
-                    check=_check(result.check(team.id, entry.id)),
+                    check=CheckRead.of(result.check(team.id, entry.id)),
                     mismatch=result.mismatch(team.id, entry.id),
                 )
             )
@@ -125,7 +122,7 @@ def read_checks(
         if allowed is not None and team.id not in allowed:
             raise PermissionDeniedError("You can see the checks of the teams you manage only.")
         team_ids = [team.id]
-    return paginate(_team_checks(adoption.matrix(session, team_ids=team_ids), entry_id), page)
+    return paginate(TeamCheckRead.rows(adoption.matrix(session, team_ids=team_ids), entry_id=entry_id), page)
 
 
 @api.get("/cockpit/catalogue/signals", response_model=Page[SignalRead])
@@ -133,29 +130,6 @@ def read_signals(actor: ApiUser, page: Pagination) -> Page[SignalRead]:
     """The signals an admin-defined check can use, with their units and which way the practice keeps them."""
     del actor
     return paginate([SignalRead(signal=s, label=s.label, unit=s.unit, at_most=s.at_most) for s in Signal], page)
-
-
-def _team_checks(result: adoption.AdoptionMatrix, entry_id: int | None) -> list[TeamCheckRead]:
-    out = []
-    for entry in result.entries:
-        if entry_id is not None and entry.id != entry_id:
-            continue
-        for team in result.teams:
-            check = _check(result.check(team.id, entry.id))
-            if check is None:
-                continue
-            out.append(
-                TeamCheckRead(
-                    team_id=team.id,
-                    team_name=team.name,
-                    entry_id=entry.id,
-                    entry_name=entry.name,
-                    state=result.state(team.id, entry.id),
-                    mismatch=result.mismatch(team.id, entry.id),
-                    result=check,
-                )
-            )
-    return out
 
 
 @api.get("/cockpit/catalogue/{entry_id}", response_model=EntryDetail)

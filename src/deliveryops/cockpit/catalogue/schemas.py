@@ -136,21 +136,26 @@ class CheckRead(BaseModel):
     certainty: str = ""
     window_days: int | None = None
 
+    @classmethod
+    def of(cls, result: CheckResult | None) -> CheckRead | None:
+        """A check's result as the API shows it (None when the entry has no data check)."""
+        if result is None:
+            return None
+        return cls(
+            check=result.check,
+            confirmed=result.confirmed,
+            evidence=result.evidence,
+            link=result.link,
+            observable=result.check.observable,
+            strength=result.strength,
+            certainty=result.certainty,
+            window_days=result.window_days,
+        )
+
 
 def check_read(result: CheckResult | None) -> CheckRead | None:
-    """The API's view of a check's result."""
-    if result is None:
-        return None
-    return CheckRead(
-        check=result.check,
-        confirmed=result.confirmed,
-        evidence=result.evidence,
-        link=result.link,
-        observable=result.check.observable,
-        strength=result.strength,
-        certainty=result.certainty,
-        window_days=result.window_days,
-    )
+    """The API's view of a check's result (``CheckRead.of``)."""
+    return CheckRead.of(result)
 
 
 class TeamCheckRead(BaseModel):
@@ -163,6 +168,30 @@ class TeamCheckRead(BaseModel):
     state: AdoptionLevel
     mismatch: bool
     result: CheckRead
+
+    @classmethod
+    def rows(cls, matrix: adoption.AdoptionMatrix, *, entry_id: int | None = None) -> list[TeamCheckRead]:
+        """Every checked (entry, team) pair of the matrix, entry by entry (only ``entry_id`` when given)."""
+        out = []
+        for entry in matrix.entries:
+            if entry_id is not None and entry.id != entry_id:
+                continue
+            for team in matrix.teams:
+                check = CheckRead.of(matrix.check(team.id, entry.id))
+                if check is None:
+                    continue
+                out.append(
+                    cls(
+                        team_id=team.id,
+                        team_name=team.name,
+                        entry_id=entry.id,
+                        entry_name=entry.name,
+                        state=matrix.state(team.id, entry.id),
+                        mismatch=matrix.mismatch(team.id, entry.id),
+                        result=check,
+                    )
+                )
+        return out
 
 
 class HeldWrite(BaseModel):
