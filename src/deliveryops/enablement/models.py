@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+import weakref
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint, event, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint, event, insert, inspect, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from deliveryops.actions.models import ActionStatus, TargetMetric
@@ -198,8 +199,23 @@ class CommunityEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+_MIGRATED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _has_onboarding(connection: Connection) -> bool:
+    """Whether the database holds the onboarding tables (a database migrated to an older revision does not)."""
+    if connection.engine in _MIGRATED:
+        return True
+    if not inspect(connection).has_table(OnboardingTemplate.__tablename__):
+        return False
+    _MIGRATED.add(connection.engine)
+    return True
+
+
 def _add_checklist(connection: Connection, kind: OnboardingKind, team_id: int, user_id: int | None) -> None:
     """Give a newcomer the checklist of its kind, when Product Ops keeps a template for that kind."""
+    if not _has_onboarding(connection):
+        return
     template = connection.scalar(select(OnboardingTemplate.id).where(OnboardingTemplate.kind == kind))
     if template is None:
         return
