@@ -230,6 +230,11 @@ class _Computed:
 
     def split_by_team(self, frame: pl.DataFrame) -> list[pl.DataFrame]:
         """Each team's rows of a frame with the team column, in the frame's order, without the column."""
+        team = frame[_TEAM].to_numpy()
+        if team.size and bool((team[1:] >= team[:-1]).all()):  # teams one after the other: slices, no copy
+            bounds = np.searchsorted(team, np.arange(self.size + 1))
+            body = frame.drop(_TEAM)
+            return [body.slice(int(bounds[code]), int(bounds[code + 1] - bounds[code])) for code in range(self.size)]
         parts = frame.partition_by(_TEAM, as_dict=True, maintain_order=True, include_key=False)
         empty = frame.clear().drop(_TEAM)
         return [parts.get((code,), empty) for code in range(self.size)]
