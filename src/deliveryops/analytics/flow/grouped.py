@@ -58,6 +58,8 @@ from deliveryops.analytics.records import StageCategory
 __all__ = ["team_flow_summaries"]
 
 _TEAM = "__team"
+_DENSE_SPAN = 8
+"""Item ids spread over at most this many times their count are looked up in a table indexed by id."""
 _SLE = "__sle"
 _DETAILS = ("key", "title", "item_type")
 
@@ -153,6 +155,7 @@ class _Owners:
 
     ids: npt.NDArray[np.int64]
     teams: npt.NDArray[np.int32]
+    table: npt.NDArray[np.int32] | None  # team by id - ids[0], when the ids are dense enough
 
     @classmethod
     def of(cls, known: pl.DataFrame) -> _Owners | None:
@@ -163,12 +166,23 @@ class _Owners:
         if bool(((item[1:] == item[:-1]) & (team[1:] != team[:-1])).any()):
             return None  # an item id in two teams' histories
         first, _after = item_runs(known)
-        return cls(ids=item[first], teams=team[first])
+        ids, teams = item[first], team[first]
+        table = None
+        span = int(ids[-1] - ids[0]) + 1 if ids.size else 0
+        if ids.size and span <= _DENSE_SPAN * ids.size:
+            table = np.full(span, -1, dtype=np.int32)
+            table[ids - ids[0]] = teams
+        return cls(ids=ids, teams=teams, table=table)
 
     def team_of(self, ids: pl.Series) -> npt.NDArray[np.int32]:
         """The team of each id (every id must be one of the owners')."""
         wanted = ids.to_numpy()
-        return self.teams[np.searchsorted(self.ids, wanted)] if wanted.size else np.empty(0, dtype=np.int32)
+        if not wanted.size:
+            return np.empty(0, dtype=np.int32)
+        if self.table is not None:  # a table indexed by id: no search in random order (cache misses at scale)
+            found: npt.NDArray[np.int32] = self.table[wanted - self.ids[0]]
+            return found
+        return self.teams[np.searchsorted(self.ids, wanted)]
 
     def owned(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The rows of ``frame`` whose item belongs to the team that gave the row (the others join nothing)."""
