@@ -96,3 +96,11 @@ def test_teams_sharing_an_item_id_are_computed_apart_and_still_exactly() -> None
     summaries = team_flow_summaries({"first": first, "second": second}, now=NOW, **period)
     assert_same_summary(summaries["first"], expected_of(first, **period), "first")
     assert_same_summary(summaries["second"], expected_of(second, **period), "second")
+
+
+def test_teams_with_sparse_ids_get_exactly_their_own_summaries() -> None:
+    teams = {"first": random_team(np.arange(1, 40) * 10_000, seed=9), "second": random_team(np.arange(40, 90) * 10_000, seed=10)}
+    period: dict[str, Any] = {"start": date(2024, 3, 1), "end": date(2024, 6, 28)}
+    summaries = team_flow_summaries(teams, now=NOW, **period)
+    for name, team in teams.items():
+        assert_same_summary(summaries[name], expected_of(team, **period), name)

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.portfolio.jobs import request_refresh
 from deliveryops.cockpit.portfolio.service import PAGE_INLINE_TEAMS, Portfolio, TeamRow, build_portfolio
-from deliveryops.cockpit.portfolio.stored import KIND
+from deliveryops.cockpit.portfolio.stored import KIND, compute, compute_many
 from deliveryops.jobs import JobRuntime
 from deliveryops.jobs.models import DerivedResult, Job
 from deliveryops.settings import Settings
+from deliveryops.teams.models import Team
 from tests.cockpit.test_portfolio import build_cockpit_world, seed_flow
 from tests.conftest import DEMO_NOW
 from tests.factories import login, make_team, make_user, token_headers
@@ -130,3 +131,11 @@ def test_the_demo_stores_every_team_row_so_its_first_portfolio_computes_none(dem
 
 def _cells_computed(session: Session) -> list[tuple[str, object]]:
     return [(row.scope, row.computed_at) for row in session.scalars(select(DerivedResult).where(DerivedResult.kind == KIND))]
+
+
+def test_cells_computed_together_equal_each_teams_own(demo_session: Session) -> None:
+    teams = list(demo_session.scalars(select(Team).order_by(Team.id)))
+    together = compute_many(demo_session, teams, now=DEMO_NOW)
+    assert list(together) == [team.id for team in teams]
+    for team in teams:
+        assert together[team.id] == compute(demo_session, team, now=DEMO_NOW), team.name

@@ -58,6 +58,8 @@ from deliveryops.analytics.records import StageCategory
 __all__ = ["team_flow_summaries"]
 
 _TEAM = "__team"
+_DENSE_SPAN = 8
+"""Item ids spread over at most this many times their count are looked up in a table indexed by id."""
 _SLE = "__sle"
 _DETAILS = ("key", "title", "item_type")
 
@@ -110,24 +112,23 @@ def _batch_key(team: TeamFlowData) -> tuple[Any, ...]:
     return workflow, team.tz, team.items is None
 
 
-def _tagged(frame: pl.DataFrame, code: int) -> pl.DataFrame:
-    return frame.with_columns(pl.lit(code, dtype=pl.Int32).alias(_TEAM))
+def _stacked(frames: list[pl.DataFrame], columns: list[pl.Expr], utc: tuple[str, ...]) -> pl.DataFrame:
+    """The teams' frames one after the other, with ``columns`` (UTC for ``utc``) and the team's number."""
+    team = pl.Series(_TEAM, np.repeat(np.arange(len(frames), dtype=np.int32), [frame.height for frame in frames]))
+    try:
+        joined = pl.concat(frames, how="vertical")  # one cast for all when the teams' frames share a schema
+    except (pl.exceptions.SchemaError, pl.exceptions.ShapeError, pl.exceptions.InvalidOperationError):
+        joined = pl.concat([to_utc(frame.select(columns), *utc) for frame in frames])
+    return to_utc(joined.select(columns), *utc).with_columns(team)
 
 
 def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) -> dict[str, FlowSummary] | None:
     """The summaries of teams sharing a workflow and zone, or None when an item id belongs to two of them."""
     first_team = teams[names[0]]
     workflow, tz = first_team.workflow, first_team.tz
-    transitions = pl.concat(
-        [
-            _tagged(
-                to_utc(
-                    teams[name].transitions.select(pl.col("item_id").cast(pl.Int64), pl.col("status").cast(pl.Utf8), "at"), "at"
-                ),
-                code,
-            )
-            for code, name in enumerate(names)
-        ]
+    item_id = pl.col("item_id").cast(pl.Int64)
+    transitions = _stacked(
+        [teams[name].transitions for name in names], [item_id, pl.col("status").cast(pl.Utf8), pl.col("at")], ("at",)
     )
     known = known_transitions(transitions, workflow, carry=[_TEAM])
     owners = _Owners.of(known)
@@ -135,35 +136,12 @@ def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) 
         return None
     items = None
     if first_team.items is not None:
-        items = owners.owned(
-            pl.concat(
-                [
-                    _tagged(
-                        frame.select(pl.col("item_id").cast(pl.Int64), *[pl.col(name).cast(pl.Utf8) for name in _DETAILS]),
-                        code,
-                    )
-                    for code, name in enumerate(names)
-                    if (frame := teams[name].items) is not None
-                ]
-            )
-        )
-    blocked = owners.owned(
-        pl.concat(
-            [
-                _tagged(
-                    to_utc(
-                        teams[name].blocked.select(
-                            pl.col("item_id").cast(pl.Int64), "start", "end", pl.col("reason").cast(pl.Utf8)
-                        ),
-                        "start",
-                        "end",
-                    ),
-                    code,
-                )
-                for code, name in enumerate(names)
-            ]
-        )
-    )
+        details = [item_id, *[pl.col(name).cast(pl.Utf8) for name in _DETAILS]]
+        given = [frame for name in names if (frame := teams[name].items) is not None]  # all of them (see _batch_key)
+        items = owners.owned(_stacked(given, details, ()))
+    reason = pl.col("reason").cast(pl.Utf8)
+    blocked_columns = [item_id, pl.col("start"), pl.col("end"), reason]
+    blocked = owners.owned(_stacked([teams[name].blocked for name in names], blocked_columns, ("start", "end")))
     statuses = workflow_frame(workflow)
     timeline = timeline_from_known(known, statuses=statuses, tz=tz, items=items)
     computed = _Computed(owners, len(names), statuses, timeline, known, blocked, tz, period)
@@ -177,6 +155,7 @@ class _Owners:
 
     ids: npt.NDArray[np.int64]
     teams: npt.NDArray[np.int32]
+    table: npt.NDArray[np.int32] | None  # team by id - ids[0], when the ids are dense enough
 
     @classmethod
     def of(cls, known: pl.DataFrame) -> _Owners | None:
@@ -187,12 +166,23 @@ class _Owners:
         if bool(((item[1:] == item[:-1]) & (team[1:] != team[:-1])).any()):
             return None  # an item id in two teams' histories
         first, _after = item_runs(known)
-        return cls(ids=item[first], teams=team[first])
+        ids, teams = item[first], team[first]
+        table = None
+        span = int(ids[-1] - ids[0]) + 1 if ids.size else 0
+        if ids.size and span <= _DENSE_SPAN * ids.size:
+            table = np.full(span, -1, dtype=np.int32)
+            table[ids - ids[0]] = teams
+        return cls(ids=ids, teams=teams, table=table)
 
     def team_of(self, ids: pl.Series) -> npt.NDArray[np.int32]:
         """The team of each id (every id must be one of the owners')."""
         wanted = ids.to_numpy()
-        return self.teams[np.searchsorted(self.ids, wanted)] if wanted.size else np.empty(0, dtype=np.int32)
+        if not wanted.size:
+            return np.empty(0, dtype=np.int32)
+        if self.table is not None:  # a table indexed by id: no search in random order (cache misses at scale)
+            found: npt.NDArray[np.int32] = self.table[wanted - self.ids[0]]
+            return found
+        return self.teams[np.searchsorted(self.ids, wanted)]
 
     def owned(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The rows of ``frame`` whose item belongs to the team that gave the row (the others join nothing)."""
@@ -237,7 +227,9 @@ class _Computed:
         levels = cfd_levels(
             first, after, known["rank"].to_numpy()[rows], group, groups=size, day_count=day_count, statuses=statuses
         )
-        self.cfd = [cfd_frame(levels[code], statuses=statuses, start=start, end=end) for code in range(size)]
+        template = cfd_frame(levels[0], statuses=statuses, start=start, end=end)
+        shown = statuses.filter(pl.col("category") != StageCategory.DISCARDED.value)["rank"].to_numpy()
+        self.cfd = self.stacked(template, {"items": levels[:, :, shown].reshape(-1)})
         self.efficiency = [
             efficiency_of(part) for part in self.split(efficiency_items(known, blocked, timeline=timeline, start=start, end=end))
         ]
@@ -252,6 +244,11 @@ class _Computed:
 
     def split_by_team(self, frame: pl.DataFrame) -> list[pl.DataFrame]:
         """Each team's rows of a frame with the team column, in the frame's order, without the column."""
+        team = frame[_TEAM].to_numpy()
+        if team.size and bool((team[1:] >= team[:-1]).all()):  # teams one after the other: slices, no copy
+            bounds = np.searchsorted(team, np.arange(self.size + 1))
+            body = frame.drop(_TEAM)
+            return [body.slice(int(bounds[code]), int(bounds[code + 1] - bounds[code])) for code in range(self.size)]
         parts = frame.partition_by(_TEAM, as_dict=True, maintain_order=True, include_key=False)
         empty = frame.clear().drop(_TEAM)
         return [parts.get((code,), empty) for code in range(self.size)]
@@ -280,18 +277,20 @@ class _Computed:
             slots = np.searchsorted(labels, chosen[source].cast(pl.Int32).to_numpy(), side="right") - 1
             where = chosen[_TEAM].to_numpy().astype(np.int64) * labels.size + slots
             counts[output] = np.bincount(where, minlength=self.size * labels.size).astype(np.int64).reshape(self.size, -1)
-        throughput = [
-            buckets.with_columns(pl.Series("finished", counts["departures"][code], dtype=pl.Int64)) for code in range(self.size)
-        ]
+        throughput = self.stacked(buckets, {"finished": counts["departures"].reshape(-1)})
         net = counts["arrivals"] - counts["departures"] - counts["discarded"]
-        net_flow = [
-            buckets.with_columns(
-                *[pl.Series(name, counts[name][code], dtype=pl.Int64) for name in ("arrivals", "departures", "discarded")],
-                pl.Series("net", net[code], dtype=pl.Int64),
-            )
-            for code in range(self.size)
-        ]
-        return throughput, net_flow
+        flows = {name: counts[name].reshape(-1) for name in ("arrivals", "departures", "discarded")}
+        return throughput, self.stacked(buckets, {**flows, "net": net.reshape(-1)})
+
+    def stacked(self, template: pl.DataFrame, columns: Mapping[str, npt.NDArray[np.int64]]) -> list[pl.DataFrame]:
+        """Per team, ``template``'s rows with ``columns`` (Int64, the teams' values one team after the other)."""
+        rows = np.tile(np.arange(template.height), self.size)
+        team = np.repeat(np.arange(self.size, dtype=np.int32), template.height)
+        return self.split_by_team(
+            template.drop(*columns, strict=False)
+            .select(pl.all().gather(rows))
+            .with_columns(*[pl.Series(name, values, dtype=pl.Int64) for name, values in columns.items()], pl.Series(_TEAM, team))
+        )
 
     def _wip_and_littles(self, tagged: pl.DataFrame) -> tuple[list[pl.DataFrame], list[Any]]:
         start, end = self.period.start, self.period.end
@@ -312,15 +311,16 @@ class _Computed:
             int(row[_TEAM]): row for row in tagged.group_by(_TEAM).agg(**littles_law_counts(start, end)).iter_rows(named=True)
         }
         nothing = {"departures": 0, "arrivals": 0, "discarded": 0, "aging": 0, "mean_cycle_time": None}
-        wip_frames, checks = [], []
+        checks, levels = [], np.zeros((self.size, at.size - 1), dtype=np.int64)
         for code in range(self.size):
             part = slice(bounds[code], bounds[code + 1])
             arrived = np.searchsorted(np.sort(starts[part]), at, side="right")
             departed = np.searchsorted(np.sort(left[part][left_known[part]]), at, side="right")
             daily = (arrived - departed).astype(np.int64)
-            wip_frames.append(pl.DataFrame({"date": days[1:], "wip": daily[1:]}, schema={"date": pl.Date, "wip": pl.Int64}))
+            levels[code] = daily[1:]
             checks.append(littles_law_from_counts(start=start, end=end, daily_wip=daily, counts=counts.get(code, nothing)))
-        return wip_frames, checks
+        template = pl.DataFrame({"date": days[1:], "wip": levels[0]}, schema={"date": pl.Date, "wip": pl.Int64})
+        return self.stacked(template, {"wip": levels.reshape(-1)}), checks
 
     def _aging_items(self, timeline: pl.DataFrame) -> list[pl.DataFrame]:
         ages = work_item_age(timeline, today=self.today)

@@ -24,11 +24,13 @@ from sqlalchemy.orm import Session
 
 from deliveryops.actions.models import ImprovementAction
 from deliveryops.actions.service import follow_through
+from deliveryops.analytics.flow import TeamFlowData, team_flow_summaries
 from deliveryops.analytics.flow.metrics import cycle_time_percentiles, sle, throughput, work_item_age
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.timeline import team_timeline
+from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
-from deliveryops.flow.service import calibration, today_in
+from deliveryops.flow.service import calibration, default_types, today_in
 from deliveryops.health.models import HealthParticipation, HealthRound
 from deliveryops.jobs import derived
 from deliveryops.jobs.models import DerivedResult
@@ -41,6 +43,7 @@ __all__ = [
     "Stored",
     "TeamCells",
     "compute",
+    "compute_many",
     "forget",
     "read",
     "store",
@@ -217,19 +220,21 @@ def read(session: Session, team_ids: Sequence[int]) -> dict[int, Stored]:
     return found
 
 
-def compute(session: Session, team: Team, *, now: datetime) -> TeamCells:
-    """Compute a team's cells from its data."""
-    today = today_in(team, now)
-    start, end, _weeks = week_range(today)
-    timeline = team_timeline(session, team)
-    weekly = throughput(timeline, start=start, end=end, freq="week")
+@dataclass(frozen=True)
+class _FlowCells:
+    throughput: list[int]
+    cycle_time_p85: int | None
+    sle_days: int | None
+    finished_recent: int
+    aging_past_sle: int
+    wip: int
+    recent_cycle_times: list[int]
+
+
+def _flow_cells(timeline: pl.DataFrame, weekly: pl.DataFrame, target: int | None, aging: pl.DataFrame, today: date) -> _FlowCells:
     recent_start = today - timedelta(days=RECENT_DAYS - 1)
     recent = timeline.filter(pl.col("finished_date").is_between(recent_start, today))
-    target = sle(timeline, today=today)
-    aging = work_item_age(timeline, today=today)
-    level = calibration(session, team, now=now).levels.get(85)
-    follow = follow_through(session, team)
-    return TeamCells(
+    return _FlowCells(
         throughput=[int(v) for v in weekly["finished"].to_list()],
         cycle_time_p85=cycle_time_percentiles(timeline, start=recent_start, end=today, percents=[85])[85],
         sle_days=target,
@@ -237,6 +242,49 @@ def compute(session: Session, team: Team, *, now: datetime) -> TeamCells:
         aging_past_sle=0 if target is None else aging.filter(pl.col("age_days") > target).height,
         wip=aging.height,
         recent_cycle_times=[int(v) for v in recent["cycle_time_days"].to_list()],
+    )
+
+
+def _team_flow_cells(session: Session, team: Team, today: date) -> _FlowCells:
+    start, end, _weeks = week_range(today)
+    timeline = team_timeline(session, team)
+    weekly = throughput(timeline, start=start, end=end, freq="week")
+    return _flow_cells(timeline, weekly, sle(timeline, today=today), work_item_age(timeline, today=today), today)
+
+
+def _flow_cells_of_teams(session: Session, teams: Sequence[Team], now: datetime) -> dict[int, _FlowCells]:
+    """The flow cells of ``teams`` from one flow summary per team, computed in one pass per day, zone and workflow."""
+    by_day: dict[date, list[Team]] = defaultdict(list)
+    for team in teams:
+        by_day[today_in(team, now)].append(team)
+    cells: dict[int, _FlowCells] = {}
+    for today, members in by_day.items():
+        start, end, _weeks = week_range(today)
+        inputs = {}
+        for team in members:
+            data = load_team_data(session, team)
+            subset = data.only_types(default_types(data))
+            inputs[str(team.id)] = TeamFlowData(subset.transitions, subset.items, subset.blocked, subset.workflow, subset.tz)
+        for key, summary in team_flow_summaries(inputs, start=start, end=end, now=now).items():
+            aging = summary.aging.items
+            cells[int(key)] = _flow_cells(summary.timeline, summary.throughput, summary.sle_days, aging, today)
+    return cells
+
+
+def compute(session: Session, team: Team, *, now: datetime, flow: _FlowCells | None = None) -> TeamCells:
+    """Compute a team's cells from its data (``flow``: its flow cells when already computed with other teams')."""
+    today = today_in(team, now)
+    cells = flow if flow is not None else _team_flow_cells(session, team, today)
+    level = calibration(session, team, now=now).levels.get(85)
+    follow = follow_through(session, team)
+    return TeamCells(
+        throughput=cells.throughput,
+        cycle_time_p85=cells.cycle_time_p85,
+        sle_days=cells.sle_days,
+        finished_recent=cells.finished_recent,
+        aging_past_sle=cells.aging_past_sle,
+        wip=cells.wip,
+        recent_cycle_times=cells.recent_cycle_times,
         calibration_85=level.hit_rate if level else None,
         calibration_scored=level.scored if level else 0,
         calibration_verdict=level.outcome.label if level else "",
@@ -249,10 +297,18 @@ def compute(session: Session, team: Team, *, now: datetime) -> TeamCells:
     )
 
 
-def store(session: Session, team: Team, *, version: str, now: datetime) -> Stored:
-    """Compute the team's cells and store them for ``version`` (replacing older versions)."""
-    started = time.perf_counter()
-    cells = compute(session, team, now=now)
+def compute_many(session: Session, teams: Sequence[Team], *, now: datetime) -> dict[int, TeamCells]:
+    """Compute the cells of ``teams``, their flow cells in one pass over all of them (the job and the demo use it)."""
+    flow = _flow_cells_of_teams(session, teams, now)
+    return {team.id: compute(session, team, now=now, flow=flow[team.id]) for team in teams}
+
+
+def store(
+    session: Session, team: Team, *, version: str, now: datetime, cells: TeamCells | None = None, seconds: float = 0.0
+) -> Stored:
+    """Compute the team's cells (unless given, with the ``seconds`` they took) and store them for ``version``."""
+    started = time.perf_counter() - seconds
+    cells = cells if cells is not None else compute(session, team, now=now)
     derived.store(
         session,
         kind=KIND,
