@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
+from deliveryops.cockpit.models import CatalogueEntry, EntryKind
 from deliveryops.enablement import onboarding
 from tests.actions.test_actions import FIRST_MONDAY, weekly_team
 from tests.factories import join, login, make_user, token_headers
@@ -70,6 +71,11 @@ def test_playbook_pages_render_markdown_safely_and_keep_history(client: TestClie
     assert client.get("/playbooks/for-practice/wip_limits").headers["location"] == made.headers["location"]
     assert client.get("/playbooks/for-practice/nothing").headers["location"] == "/playbooks?missing=practice"
     assert "No playbook has been written for that practice yet." in client.get("/playbooks?missing=practice").text
+    entry = CatalogueEntry(kind=EntryKind.PRACTICE, name="Pairing (web)", category="quality")
+    session.add(entry)
+    session.flush()
+    assert f'href="/playbooks/for-entry/{entry.id}"' in client.get(f"/cockpit/catalogue/{entry.id}").text
+    assert client.get(f"/playbooks/for-entry/{entry.id}").headers["location"] == "/playbooks?missing=entry"
     refused = client.post("/playbooks", data={"csrf_token": csrf, "title": "x", "body": "y", "practice_key": "juggling"})
     assert refused.status_code == 422
     assert 'id="practice_key-error"' in refused.text

@@ -23,6 +23,7 @@ from deliveryops.demo.coaching import build_coaching
 from deliveryops.demo.cockpit import build_cockpit
 from deliveryops.demo.dependencies import build_dependencies, build_dependency_proposals, build_dependency_risks
 from deliveryops.demo.dora import build_dora
+from deliveryops.demo.enablement import build_enablement
 from deliveryops.demo.experiments import build_experiments
 from deliveryops.demo.forecasts import make_past_forecasts
 from deliveryops.demo.health import build_health
@@ -168,6 +169,7 @@ def build_demo(session: Session, *, seed: int = 7, progress: Progress | None = N
         ("dependencies found in the data", build_dependency_proposals),
         ("objectives and key results", build_outcomes),
         ("roadmap calendars and plans", build_roadmap),
+        ("playbooks, onboarding and communities", build_enablement),
         ("coaching records", build_coaching),
     )
     total_steps = 4 + len(extra_steps)
