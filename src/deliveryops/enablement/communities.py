@@ -97,7 +97,7 @@ def leave(*, session: Session, actor: User, community_id: int) -> Community:
     return row
 
 
-def read(session: Session, actor: User | None, row: Community) -> CommunityRead:
+def read(session: Session, row: Community) -> CommunityRead:
     """The community with its members' names."""
     names = session.scalars(
         select(User.name)
@@ -113,7 +113,6 @@ def read(session: Session, actor: User | None, row: Community) -> CommunityRead:
         entry=entry_name(session, row.entry_id),
         owner=person_name(session, row.owner_id),
         members=list(names),
-        member=is_member(session, actor, row),
     )
 
 

@@ -241,7 +241,6 @@ class CommunityRead(BaseModel):
     entry: str | None
     owner: str | None
     members: list[str]
-    member: bool = Field(description="whether you are a member")
 
 
 class EventCreate(BaseModel):
