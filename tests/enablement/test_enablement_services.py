@@ -60,6 +60,14 @@ def test_an_org_action_is_judged_in_each_team_and_pooled(session: Session) -> No
             session=session, actor=ops, body=body.model_copy(update={"team_ids": [999_999]}), today=date(2026, 12, 7)
         )
     assert "team_ids" in refused.value.fields
+    with pytest.raises(ValidationFailedError) as refused:
+        org_actions.create(
+            session=session,
+            actor=ops,
+            body=body.model_copy(update={"target_metric": TargetMetric.HEALTH_CARD}),
+            today=date(2026, 12, 7),
+        )
+    assert "target_metric" in refused.value.fields
 
 
 def test_playbooks_keep_their_versions_and_answer_for_their_entry_and_practice(session: Session) -> None:
