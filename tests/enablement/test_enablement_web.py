@@ -9,8 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
+from deliveryops.coaching import service as coaching
+from deliveryops.coaching.models import Insight
 from deliveryops.cockpit.models import CatalogueEntry, EntryKind
 from deliveryops.enablement import onboarding
+from deliveryops.teams.models import TeamRole
 from tests.actions.test_actions import FIRST_MONDAY, weekly_team
 from tests.factories import join, login, make_user, token_headers
 
@@ -117,3 +120,16 @@ def test_a_member_ticks_their_own_checklist_and_joins_a_community(client: TestCl
     assert [m["title"] for m in meetings["items"]] == ["Clinic"]
     empty = client.get("/communities")
     assert "Flow guild" in empty.text
+
+
+def test_a_coaching_insight_links_to_the_playbook_of_its_practice(client: TestClient, session: Session) -> None:
+    team = weekly_team(session, [1])
+    dm = make_user(session, role=Role.DELIVERY_MANAGER, email="coach.dm@example.com")
+    join(session, team, dm, TeamRole.DELIVERY_MANAGER)
+    coaching.ensure_fresh(session, team)
+    payload = {"title": "WIP above what Little's Law needs", "observed": "x", "why": "y", "practice": "wip_limits"}
+    session.add(Insight(team_id=team.id, kind="wip_above_littles_law", subject="team", severity="warning", payload=payload))
+    session.flush()
+    login(client, "coach.dm@example.com")
+    page = client.get(f"/teams/{team.slug}/coaching").text
+    assert '<a href="/playbooks/for-practice/wip_limits">Read its playbook</a>' in page
