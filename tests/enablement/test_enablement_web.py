@@ -9,7 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
+from deliveryops.coaching import service as coaching
+from deliveryops.coaching.models import Insight
+from deliveryops.cockpit.models import CatalogueEntry, EntryKind
 from deliveryops.enablement import onboarding
+from deliveryops.teams.models import TeamRole
 from tests.actions.test_actions import FIRST_MONDAY, weekly_team
 from tests.factories import join, login, make_user, token_headers
 
@@ -70,6 +74,11 @@ def test_playbook_pages_render_markdown_safely_and_keep_history(client: TestClie
     assert client.get("/playbooks/for-practice/wip_limits").headers["location"] == made.headers["location"]
     assert client.get("/playbooks/for-practice/nothing").headers["location"] == "/playbooks?missing=practice"
     assert "No playbook has been written for that practice yet." in client.get("/playbooks?missing=practice").text
+    entry = CatalogueEntry(kind=EntryKind.PRACTICE, name="Pairing (web)", category="quality")
+    session.add(entry)
+    session.flush()
+    assert f'href="/playbooks/for-entry/{entry.id}"' in client.get(f"/cockpit/catalogue/{entry.id}").text
+    assert client.get(f"/playbooks/for-entry/{entry.id}").headers["location"] == "/playbooks?missing=entry"
     refused = client.post("/playbooks", data={"csrf_token": csrf, "title": "x", "body": "y", "practice_key": "juggling"})
     assert refused.status_code == 422
     assert 'id="practice_key-error"' in refused.text
@@ -111,3 +120,16 @@ def test_a_member_ticks_their_own_checklist_and_joins_a_community(client: TestCl
     assert [m["title"] for m in meetings["items"]] == ["Clinic"]
     empty = client.get("/communities")
     assert "Flow guild" in empty.text
+
+
+def test_a_coaching_insight_links_to_the_playbook_of_its_practice(client: TestClient, session: Session) -> None:
+    team = weekly_team(session, [1])
+    dm = make_user(session, role=Role.DELIVERY_MANAGER, email="coach.dm@example.com")
+    join(session, team, dm, TeamRole.DELIVERY_MANAGER)
+    coaching.ensure_fresh(session, team)
+    payload = {"title": "WIP above what Little's Law needs", "observed": "x", "why": "y", "practice": "wip_limits"}
+    session.add(Insight(team_id=team.id, kind="wip_above_littles_law", subject="team", severity="warning", payload=payload))
+    session.flush()
+    login(client, "coach.dm@example.com")
+    page = client.get(f"/teams/{team.slug}/coaching").text
+    assert '<a href="/playbooks/for-practice/wip_limits">Read its playbook</a>' in page

@@ -195,7 +195,7 @@ def list_communities(
     """List communities of practice (the API's list)."""
     with session_scope(load_settings(database)) as session:
         rows = communities.list_(session=session)
-        page = paginate(rows, page_params(limit, offset)).map(lambda row: communities.read(session, None, row))
+        page = paginate(rows, page_params(limit, offset)).map(lambda row: communities.read(session, row))
         print_page(page, COMMUNITY_COLUMNS, output_format, empty="No communities of practice yet.")
 
 

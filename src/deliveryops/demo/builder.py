@@ -24,6 +24,7 @@ from deliveryops.demo.coaching import build_coaching
 from deliveryops.demo.cockpit import build_cockpit
 from deliveryops.demo.dependencies import build_dependencies, build_dependency_proposals, build_dependency_risks
 from deliveryops.demo.dora import build_dora
+from deliveryops.demo.enablement import build_enablement
 from deliveryops.demo.experiments import build_experiments
 from deliveryops.demo.forecasts import make_past_forecasts
 from deliveryops.demo.health import build_health
@@ -178,6 +179,7 @@ def build_demo(
         ("dependencies found in the data", build_dependency_proposals),
         ("objectives and key results", build_outcomes),
         ("roadmap calendars and plans", build_roadmap),
+        ("playbooks, onboarding and communities", build_enablement),
         ("coaching records", build_coaching),
         ("stand-up, refinement and planning sessions", build_sessions),
     )

@@ -22,7 +22,7 @@ RETROS: dict[str, list[tuple[str, int, dict[str, list[str]], str, str | None]]] 
             "Sprint 31 retro",
             196,
             {
-                "Stop": ["Starting new stories while reviews wait", "Too many items in review"],
+                "Stop": ["Starting new stories while reviews wait", "Too many items in review", "Half-done stories pile up"],
                 "Start": ["Swarm on the oldest item first"],
                 "Continue": ["Pairing on bugs"],
             },
@@ -35,7 +35,7 @@ RETROS: dict[str, list[tuple[str, int, dict[str, list[str]], str, str | None]]] 
             "Sprint 18 retro",
             190,
             {
-                "Stop": ["Reviews wait for one person", "Only Sam knows the ranking code"],
+                "Stop": ["Reviews wait for one person", "Only Sam knows the ranking code", "Pull requests sit for days"],
                 "Start": ["Pair on code reviews"],
                 "Continue": ["Demo every Friday"],
             },
@@ -96,10 +96,14 @@ def build_retros(session: Session, *, now: datetime) -> int:
                 scheduled_for=now - timedelta(days=days_ago),
             )
             service.advance(session=session, actor=dm, retro_id=retro.id)  # reflect
-            device = secrets.token_urlsafe(8)
-            for column, texts in cards.items():
-                for text in texts:
-                    service.add_card(session=session, actor=dm, retro_id=retro.id, token=device, column=column, text=text)
+            # Each card from another participant's device, as in a real retro (the team's cards are anonymous).
+            devices = [secrets.token_urlsafe(8) for _ in range(4)]
+            device = devices[0]
+            written = [(column, text) for column, texts in cards.items() for text in texts]
+            for index, (column, text) in enumerate(written):
+                service.add_card(
+                    session=session, actor=dm, retro_id=retro.id, token=devices[index % len(devices)], column=column, text=text
+                )
             service.advance(session=session, actor=dm, retro_id=retro.id)  # group
             first_column = next(iter(cards))
             grouped = [c.id for c in retro.cards if c.column == first_column]

@@ -1,5 +1,5 @@
-"""Communities of practice: members, events, and a feed of learnings gathered from retros (themes only, from
-retros with at least the minimum group size of writers), the experiments' learning library, resolved
+"""Communities of practice: members, events, and a feed of learnings gathered from retros (themes only, those
+grouping cards of at least the minimum group size of writers), the experiments' learning library, resolved
 impediment clusters and the rollouts of catalogue entries."""
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def leave(*, session: Session, actor: User, community_id: int) -> Community:
     return row
 
 
-def read(session: Session, actor: User | None, row: Community) -> CommunityRead:
+def read(session: Session, row: Community) -> CommunityRead:
     """The community with its members' names."""
     names = session.scalars(
         select(User.name)
@@ -113,7 +113,6 @@ def read(session: Session, actor: User | None, row: Community) -> CommunityRead:
         entry=entry_name(session, row.entry_id),
         owner=person_name(session, row.owner_id),
         members=list(names),
-        member=is_member(session, actor, row),
     )
 
 
@@ -146,22 +145,24 @@ def events(session: Session, row: Community) -> list[EventRead]:
 
 
 def _retro_themes(session: Session, min_group_size: int) -> list[LearningRead]:
-    """Themes of finished retros that had at least ``min_group_size`` writers: the theme and its card count,
-    never a card's text or its writer."""
-    writers = (
-        select(Card.retro_id, func.count(distinct(Card.writer_token)).label("writers"))
+    """Themes of finished retros that group cards of at least ``min_group_size`` writers: the theme and its card
+    count, never a card's text or its writer (a theme of one card, often titled by it, is never shown)."""
+    cards = (
+        select(
+            Card.theme_id,
+            func.count(Card.id).label("cards"),
+            func.count(distinct(Card.writer_token)).label("writers"),
+        )
         .where(Card.writer_token != "")
-        .group_by(Card.retro_id)
+        .group_by(Card.theme_id)
         .subquery()
     )
-    cards = select(Card.theme_id, func.count(Card.id).label("cards")).group_by(Card.theme_id).subquery()
     rows = session.execute(
         select(Theme.title, cards.c.cards, Retro.finished_at, Team.name)
         .join(Retro, Retro.id == Theme.retro_id)
         .join(Team, Team.id == Retro.team_id)
-        .join(writers, writers.c.retro_id == Retro.id)
         .join(cards, cards.c.theme_id == Theme.id)
-        .where(Retro.finished_at.is_not(None), writers.c.writers >= min_group_size)
+        .where(Retro.finished_at.is_not(None), cards.c.writers >= min_group_size)
     ).all()
     return [
         LearningRead(

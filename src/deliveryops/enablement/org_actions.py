@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
 from deliveryops.actions import service as actions
-from deliveryops.actions.models import ActionStatus, ImprovementAction
+from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMetric
 from deliveryops.analytics.verdicts.pooled import pool, rates_for
 from deliveryops.analytics.verdicts.rule import Outcome
 from deliveryops.enablement.access import check_entry, check_person, entry_name, person_name, raise_if, require_ops
@@ -33,6 +33,8 @@ def create(*, session: Session, actor: User | None, body: OrgActionCreate, today
         errors["team_ids"] = f"No team with id {', '.join(missing)}."
     check_entry(session, body.entry_id, errors)
     check_person(session, body.owner_id, "owner_id", errors)
+    if body.target_metric is TargetMetric.HEALTH_CARD:
+        errors["target_metric"] = "A health-check card differs by team: choose a flow or DORA metric."
     raise_if(errors)
     action = OrgAction(
         title=body.title.strip(),

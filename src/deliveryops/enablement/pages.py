@@ -365,7 +365,8 @@ def _communities_page(
         request,
         "enablement/communities.html",
         {
-            "communities": [communities.read(session, actor, row) for row in communities.list_(session=session)],
+            "communities": [communities.read(session, row) for row in communities.list_(session=session)],
+            "mine": {row.id for row in communities.list_(session=session) if communities.is_member(session, actor, row)},
             "editable": editable,
             "entries": _entries(session) if editable else [],
             "values": values,
@@ -403,7 +404,7 @@ def _community_page(
     status: int,
 ) -> Response:
     row = communities.get_or_raise(session=session, community_id=community_id)
-    read = communities.read(session, actor, row)
+    read = communities.read(session, row)
     return render(
         request,
         "enablement/community.html",
@@ -411,7 +412,8 @@ def _community_page(
             "c": read,
             "events": communities.events(session, row),
             "feed": paginate(communities.feed(session, row, min_group_size=int(request.app.state.settings.min_group_size)), page),
-            "can_record": is_ops(actor) or read.member,
+            "member": communities.is_member(session, actor, row),
+            "can_record": is_ops(actor) or communities.is_member(session, actor, row),
             "playbook": playbooks.for_entry(session, row.entry_id) if row.entry_id else None,
             "values": values,
             "errors": errors,

@@ -162,31 +162,31 @@ def tick_step(body: TickWrite, session: SessionDep, actor: ApiUser, checklist_id
 @api.get("/communities", response_model=Page[CommunityRead])
 def list_communities(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[CommunityRead]:
     """Communities of practice, by name."""
-    return paginate(communities.list_(session=session), page).map(lambda row: communities.read(session, actor, row))
+    return paginate(communities.list_(session=session), page).map(lambda row: communities.read(session, row))
 
 
 @api.post("/communities", response_model=CommunityRead, status_code=201)
 def create_community(body: CommunityCreate, session: SessionDep, actor: ApiUser) -> CommunityRead:
     """Start a community of practice (Product Ops, admins)."""
-    return communities.read(session, actor, communities.create(session=session, actor=actor, body=body))
+    return communities.read(session, communities.create(session=session, actor=actor, body=body))
 
 
 @api.get("/communities/{community_id}", response_model=CommunityRead)
 def read_community(session: SessionDep, actor: ApiUser, community_id: IdPath) -> CommunityRead:
     """One community and its members."""
-    return communities.read(session, actor, communities.get_or_raise(session=session, community_id=community_id))
+    return communities.read(session, communities.get_or_raise(session=session, community_id=community_id))
 
 
 @api.post("/communities/{community_id}/join", response_model=CommunityRead)
 def join_community(session: SessionDep, actor: ApiUser, community_id: IdPath) -> CommunityRead:
     """Join a community (yourself)."""
-    return communities.read(session, actor, communities.join(session=session, actor=actor, community_id=community_id))
+    return communities.read(session, communities.join(session=session, actor=actor, community_id=community_id))
 
 
 @api.post("/communities/{community_id}/leave", response_model=CommunityRead)
 def leave_community(session: SessionDep, actor: ApiUser, community_id: IdPath) -> CommunityRead:
     """Leave a community (yourself)."""
-    return communities.read(session, actor, communities.leave(session=session, actor=actor, community_id=community_id))
+    return communities.read(session, communities.leave(session=session, actor=actor, community_id=community_id))
 
 
 @api.get("/communities/{community_id}/meetings", response_model=Page[EventRead])

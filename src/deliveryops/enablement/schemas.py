@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -27,7 +27,9 @@ class OrgActionCreate(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
-    team_ids: list[int] = Field(min_length=1, max_length=200, description="the teams it touches")
+    team_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        min_length=1, max_length=200, description="the teams it touches"
+    )
     entry_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="the catalogue entry it spreads, if any")
     owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="default: who creates it")
     started_on: date | None = Field(default=None, description="when it takes effect in the teams (default today)")
@@ -241,7 +243,6 @@ class CommunityRead(BaseModel):
     entry: str | None
     owner: str | None
     members: list[str]
-    member: bool = Field(description="whether you are a member")
 
 
 class EventCreate(BaseModel):
