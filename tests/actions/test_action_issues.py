@@ -80,6 +80,8 @@ def test_an_action_becomes_a_jira_issue_from_its_page_and_follows_its_status(cli
         assert (
             f'<a href="{server.url}/browse/EE-13955" rel="noopener noreferrer" target="_blank">EE-13955</a>: To Do' in page.text
         )
+        listed = client.get(f"/teams/{team.slug}/actions")
+        assert f'<a href="{server.url}/browse/EE-13955" rel="noopener noreferrer" target="_blank">EE-13955</a>' in listed.text
         description = jira.created[0]["description"]["content"]
         assert description[0]["content"][0]["text"] == "Items wait."
         assert description[-1]["content"][0][
