@@ -3,6 +3,8 @@ trackers: the link is kept and shown, the issue's status comes back by the perio
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -13,14 +15,43 @@ from deliveryops.actions.models import ActionStatus
 from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.errors import ValidationFailedError
 from deliveryops.sync import service as connections
+from deliveryops.sync.models import Connection
 from deliveryops.sync.service import ConnectionFailedError
+from deliveryops.teams.models import Team
 from tests.connectors.fake_github import REPO, FakeGitHub, sample_repo
 from tests.connectors.fake_github import TOKEN as GITHUB_TOKEN
 from tests.connectors.fake_jira import EMAIL, TOKEN, FakeJira, recorded_issues
 from tests.factories import join, login, make_team, make_user, token_headers
 
 KEY = "t" * 48  # the test app's secret key (tests/conftest.py)
-REACH = tracker.IssueReach(app_key=KEY, hosts=HostPolicy(allow_http_loopback=True))
+LOOPBACK = HostPolicy(allow_http_loopback=True)
+PUBLIC = HostPolicy(resolver=lambda _host: ["140.82.112.6"])
+REACH = tracker.IssueReach(app_key=KEY, hosts=LOOPBACK)
+
+
+def add_connection(
+    session: Session,
+    team: Team,
+    name: str,
+    kind: str,
+    settings: dict[str, Any],
+    *,
+    secret: str,
+    app_key: str = KEY,
+    hosts: HostPolicy = LOOPBACK,
+) -> Connection:
+    """A connection of ``team`` (its token encrypted under ``app_key``)."""
+    return connections.create(
+        session=session,
+        actor=None,
+        name=name,
+        kind=kind,
+        team_id=team.id,
+        settings=settings,
+        secret=secret,
+        app_key=app_key,
+        hosts=hosts,
+    )
 
 
 def test_an_action_becomes_a_jira_issue_from_its_page_and_follows_its_status(client: TestClient, session: Session) -> None:
@@ -29,16 +60,8 @@ def test_an_action_becomes_a_jira_issue_from_its_page_and_follows_its_status(cli
     join(session, team, member)
     jira = FakeJira(recorded_issues())
     with jira.serve() as server:
-        connection = connections.create(
-            session=session,
-            actor=None,
-            name="Jira EE",
-            kind="jira-cloud",
-            team_id=team.id,
-            settings={"base_url": server.url, "email": EMAIL, "projects": ["EE"]},
-            secret=TOKEN,
-            app_key=KEY,
-            hosts=HostPolicy(allow_http_loopback=True),
+        connection = add_connection(
+            session, team, "Jira EE", "jira-cloud", {"base_url": server.url, "email": EMAIL, "projects": ["EE"]}, secret=TOKEN
         )
         action = service.create(session=session, actor=None, team_id=team.id, title="Limit WIP to 4", description="Items wait.")
         session.commit()
@@ -57,6 +80,8 @@ def test_an_action_becomes_a_jira_issue_from_its_page_and_follows_its_status(cli
         assert (
             f'<a href="{server.url}/browse/EE-13955" rel="noopener noreferrer" target="_blank">EE-13955</a>: To Do' in page.text
         )
+        listed = client.get(f"/teams/{team.slug}/actions")
+        assert f'<a href="{server.url}/browse/EE-13955" rel="noopener noreferrer" target="_blank">EE-13955</a>' in listed.text
         description = jira.created[0]["description"]["content"]
         assert description[0]["content"][0]["text"] == "Items wait."
         assert description[-1]["content"][0][
@@ -95,16 +120,8 @@ def test_github_issue_through_the_api_and_a_failed_check_is_shown(client: TestCl
     join(session, team, dm)
     github = FakeGitHub({REPO: sample_repo()})
     with github.serve() as server:
-        connection = connections.create(
-            session=session,
-            actor=None,
-            name="GitHub ants",
-            kind="github",
-            team_id=team.id,
-            settings={"base_url": server.url, "repositories": [REPO]},
-            secret=GITHUB_TOKEN,
-            app_key=KEY,
-            hosts=HostPolicy(allow_http_loopback=True),
+        connection = add_connection(
+            session, team, "GitHub ants", "github", {"base_url": server.url, "repositories": [REPO]}, secret=GITHUB_TOKEN
         )
         action = service.create(session=session, actor=None, team_id=team.id, title="Automate release notes")
         headers = token_headers(session, dm)
@@ -130,16 +147,15 @@ def test_github_issue_through_the_api_and_a_failed_check_is_shown(client: TestCl
 
 def test_only_the_teams_own_tracker_connections(session: Session) -> None:
     team, other = make_team(session, name="Tracker own"), make_team(session, name="Tracker other")
-    elsewhere = connections.create(
-        session=session,
-        actor=None,
-        name="Other GitHub",
-        kind="github",
-        team_id=other.id,
-        settings={"base_url": "https://api.github.com", "repositories": ["a/b"]},
+    elsewhere = add_connection(
+        session,
+        other,
+        "Other GitHub",
+        "github",
+        {"base_url": "https://api.github.com", "repositories": ["a/b"]},
         secret="t0ken",
         app_key=KEY,
-        hosts=HostPolicy(resolver=lambda _host: ["140.82.112.6"]),
+        hosts=PUBLIC,
     )
     action = service.create(session=session, actor=None, team_id=team.id, title="Own tracker")
     assert tracker.trackers(session, team.id) == []
@@ -153,16 +169,15 @@ def test_only_the_teams_own_tracker_connections(session: Session) -> None:
             public_url="https://d.example",
         )
     assert refused.value.fields == {"connection_id": "Choose a tracker of the team."}
-    mine = connections.create(
-        session=session,
-        actor=None,
-        name="Own GitHub",
-        kind="github",
-        team_id=team.id,
-        settings={"base_url": "https://api.github.com", "repositories": ["a/b"]},
+    mine = add_connection(
+        session,
+        team,
+        "Own GitHub",
+        "github",
+        {"base_url": "https://api.github.com", "repositories": ["a/b"]},
         secret="t0ken",
         app_key="another key",
-        hosts=HostPolicy(resolver=lambda _host: ["140.82.112.6"]),
+        hosts=PUBLIC,
     )
     assert tracker.trackers(session, team.id) == [mine]
     with pytest.raises(ConnectionFailedError) as failed:

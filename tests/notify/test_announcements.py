@@ -116,6 +116,7 @@ def test_the_admin_page_and_api_show_a_hint_never_the_url(client: TestClient, se
     )
     session.commit()
     csrf = login(client, "notify.admin@example.com")
+    assert f'<a href="/teams/{team.slug}/notifications">Notifications</a>' in client.get(f"/teams/{team.slug}").text
     page = client.get(f"/teams/{team.slug}/notifications")
     assert page.status_code == 200
     assert "https://hooks.slack.com/\u20269876" in page.text
@@ -141,3 +142,4 @@ def test_the_admin_page_and_api_show_a_hint_never_the_url(client: TestClient, se
     assert "webhookb2" not in made.text
     login(client, "notify.member@example.com")
     assert client.get(f"/teams/{team.slug}/notifications").status_code == 403
+    assert "/notifications" not in client.get(f"/teams/{team.slug}").text

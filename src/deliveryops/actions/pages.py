@@ -64,6 +64,7 @@ def _list_page(
             "team": team,
             "actions": actions,
             "verdicts": verdicts,
+            "issues": tracker.issues_of_team(session, team.id),
             "metrics": list(TargetMetric),
             "cards": sorted(service.health_card_keys(session, team.id).items(), key=lambda pair: pair[1]),
             "people": [m.user for m in members_of(session=session, team=team)],

@@ -31,7 +31,7 @@ from deliveryops.sync.models import Connection
 from deliveryops.sync.service import ConnectionFailedError
 from deliveryops.teams.models import Team
 
-__all__ = ["IssueReach", "create_issue", "issue_of", "refresh", "refresh_all", "trackers"]
+__all__ = ["IssueReach", "create_issue", "issue_of", "issues_of_team", "refresh", "refresh_all", "trackers"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,16 @@ def trackers(session: Session, team_id: int) -> list[Connection]:
 def issue_of(session: Session, action_id: int) -> ActionIssue | None:
     """The issue an action was created as, if any."""
     return session.scalar(select(ActionIssue).where(ActionIssue.action_id == action_id))
+
+
+def issues_of_team(session: Session, team_id: int) -> dict[int, ActionIssue]:
+    """Action id → the issue it was created as, for the team's actions that have one."""
+    rows = session.scalars(
+        select(ActionIssue)
+        .join(ImprovementAction, ImprovementAction.id == ActionIssue.action_id)
+        .where(ImprovementAction.team_id == team_id)
+    )
+    return {row.action_id: row for row in rows}
 
 
 def _tracker(connection: Connection, reach: IssueReach) -> IssueTracker:

@@ -84,8 +84,10 @@ def add_webhook(
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise HostRefusedError("must start with https:// and name a host")
         check_target(origin_of(url), hosts or HostPolicy.from_settings())
-    except (HostRefusedError, httpx.InvalidURL) as exc:
+    except HostRefusedError as exc:
         errors["url"] = f"The webhook URL {exc}."
+    except (httpx.InvalidURL, ValueError):  # not a URL at all (bad characters, a host name that cannot be encoded)
+        errors["url"] = "The webhook URL is not a web address; paste the whole https:// address the service gave."
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
     webhook = TeamWebhook(
