@@ -42,6 +42,7 @@ from tests.web import (
     authz_health,
     authz_impediment_learning,
     authz_jobs,
+    authz_navigation,
     authz_outcomes,
     authz_risks,
     authz_roadmap,
@@ -87,6 +88,7 @@ CAPABILITIES = (
     authz_risks,
     authz_outcomes,
     authz_roadmap,
+    authz_navigation,
 )
 
 
