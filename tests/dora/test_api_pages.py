@@ -315,3 +315,34 @@ def test_admin_creates_a_webhook_source_and_sees_the_token_once(client: TestClie
     no_team = client.post("/admin/dora/webhooks", data={"name": "Argo", "team_id": "", "csrf_token": csrf_from(page.text)})
     assert no_team.status_code == 422
     assert "Team is required." in no_team.text  # the API's words for the same input
+
+
+def test_the_deployments_list_is_paginated(client: TestClient, session: Session) -> None:
+    team = make_team(session, name="Busy")
+    member = make_user(session)
+    join(session, team, member)
+    records = [
+        DeploymentRecord(
+            source="other",
+            external_id=f"d{n}",
+            repository="api",
+            environment="production",
+            result="success",
+            started_at=at(2 + n // 8, 8 + n % 8),
+            finished_at=at(2 + n // 8, 8 + n % 8, 20),
+            commit_sha=None,
+        )
+        for n in range(30)
+    ]
+    import_deployments(session, team=team, deployments=records)
+    session.flush()
+    login(client, member.email)
+    first = client.get(f"/teams/{team.slug}/dora?from=2026-03-02&to=2026-03-15").text
+    assert first.count(">api</td>") == 25
+    assert "1–25 of 30, newest first" in first
+    assert 'offset=25#items" rel="next">Older</a>' in first
+    second = client.get(f"/teams/{team.slug}/dora?from=2026-03-02&to=2026-03-15&offset=25").text
+    assert second.count(">api</td>") == 5
+    assert "26–30 of 30" in second
+    assert 'offset=0#items" rel="prev">Newer</a>' in second
+    assert client.get(f"/teams/{team.slug}/dora?offset=-1").status_code == 422

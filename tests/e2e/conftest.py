@@ -30,6 +30,7 @@ class People:
     beta_member: str = "beta@example.com"
     newcomer: str = "newcomer@example.com"
     ops: str = "ops@example.com"
+    leader: str = "leader@example.com"
 
 
 def seed(session: Session) -> None:
@@ -43,6 +44,7 @@ def seed(session: Session) -> None:
     join(session, beta, make_user(session, email=People.beta_member, name="Bea Member"))
     make_user(session, email=People.newcomer, name="Nina Newcomer")
     make_user(session, email=People.ops, name="Otto Ops", role=Role.PRODUCT_OPS)
+    make_user(session, email=People.leader, name="Lea Leader", role=Role.LEADER)
     today = datetime.now(UTC).date()
     history = simulate_team(demo_profiles()[0], start=today - timedelta(days=200), end=today, seed=3)
     import_records(

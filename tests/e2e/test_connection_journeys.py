@@ -18,7 +18,8 @@ def test_admin_connects_tests_and_syncs(page: Page, base_url: str) -> None:
     fake = FakeGitHub(repos={REPO: sample_repo()})
     with fake.serve() as server:
         sign_in(page, base_url, People.admin)
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Connections").click()
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+        page.get_by_role("navigation", name="Admin").get_by_role("link", name="Connections").click()
         expect(page.get_by_text("No connections yet")).to_be_visible()
         page.get_by_label("Kind").select_option("github")
         expect(page.get_by_label("Project keys (Jira)")).to_be_hidden()  # only the chosen kind's fields

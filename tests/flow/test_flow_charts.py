@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -681,3 +682,13 @@ def test_calibration_chart_with_nothing_scored_says_so() -> None:
     assert spec["data"] == []
     assert empty_message(spec) == "No forecasts have been scored yet"
     assert json.loads(json.dumps(spec)) == spec
+
+
+def test_cumulative_flow_starts_at_the_period_start() -> None:
+    # Three items were already released before the period: they are left out of every band, not stacked under them.
+    frame = SUMMARY.cumulative_flow.with_columns(pl.col("items") + 3)
+    spec = cumulative_flow_diagram(replace(SUMMARY, cumulative_flow=frame))
+
+    assert [entry["y"][-1] for entry in spec["data"]] == [0, 4, 4, 5, 8, 8]
+    assert trace(spec, "Released")["y"][0] == 0
+    assert "3 items in Released before it left out" in spec["layout"]["title"]["subtitle"]["text"]

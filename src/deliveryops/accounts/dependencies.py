@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,7 +16,17 @@ from deliveryops.errors import NotAuthenticatedError
 from deliveryops.settings import Settings
 from deliveryops.web.security import SAFE_METHODS, LoginRequiredError, SessionDep, check_csrf
 
-__all__ = ["ApiUser", "PageUser", "Viewer", "api_user", "current_session_id", "page_user", "sign_in", "sign_out"]
+__all__ = [
+    "ApiUser",
+    "PageUser",
+    "Viewer",
+    "api_user",
+    "current_session_id",
+    "page_user",
+    "register_viewer_teams",
+    "sign_in",
+    "sign_out",
+]
 
 
 @dataclass(frozen=True)
@@ -30,11 +41,21 @@ class Viewer:
     name: str
     email: str
     role: Role
+    teams: tuple[tuple[str, str], ...] = ()  # (name, slug) of the teams they are in, for the team switcher
 
     @classmethod
-    def of(cls, user: User) -> Viewer:
-        """Snapshot ``user``."""
-        return cls(id=user.id, name=user.name, email=user.email, role=user.role)
+    def of(cls, user: User, teams: tuple[tuple[str, str], ...] = ()) -> Viewer:
+        """Snapshot ``user`` (and, for pages, the teams they are in)."""
+        return cls(id=user.id, name=user.name, email=user.email, role=user.role, teams=teams)
+
+
+TeamsOf = Callable[[Session, int], tuple[tuple[str, str], ...]]
+_TEAMS_OF: list[TeamsOf] = []
+
+
+def register_viewer_teams(lookup: TeamsOf) -> None:
+    """Set how a page finds the (name, slug) of the signed-in person's teams (the teams domain does, at import)."""
+    _TEAMS_OF[:] = [lookup]
 
 
 SESSION_KEY = "sid"  # the cookie's only link to a person: a random id whose session row is on the server
@@ -63,7 +84,7 @@ def page_user(request: Request, session: SessionDep) -> User:
     user = _user_from_session(request, session)
     if user is None:
         raise LoginRequiredError("Please sign in.")
-    request.state.viewer = Viewer.of(user)
+    request.state.viewer = Viewer.of(user, _TEAMS_OF[0](session, user.id) if _TEAMS_OF else ())
     return user
 
 

@@ -39,7 +39,7 @@ from deliveryops.web.templating import register_nav, render
 CreateForm = Annotated[FormInput[ActionCreate], form_model(ActionCreate)]
 IssueForm = Annotated[FormInput[ActionIssueCreate], form_model(ActionIssueCreate)]
 router = APIRouter(include_in_schema=False)
-register_nav("Improvement", "/actions", order=16, visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
+register_nav("Actions", "/actions", order=16, visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
 api = APIRouter(tags=["improvement actions"], responses=error_responses(401, 403, 404, 422))
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 

@@ -55,6 +55,7 @@ __all__ = [
     "forecast_how_many",
     "forecast_items",
     "forecast_when",
+    "held_at",
     "new_seed",
     "simulate_completion_days",
     "simulate_totals",
@@ -627,6 +628,11 @@ def calibration(forecasts: Iterable[ForecastOutcome], *, as_of: date) -> Calibra
         by_kind={kind: summarise(rows) for kind, rows in sorted(per_kind.items())},
         pending=pending,
     )
+
+
+def held_at(forecast: ForecastOutcome, level: int, as_of: date) -> bool | None:
+    """Whether the forecast's ``level`` percentile held, as calibration scores it (None: not known yet)."""
+    return _held(forecast, forecast.predicted.get(level), as_of)
 
 
 def _held(forecast: ForecastOutcome, predicted: date | int | None, as_of: date) -> bool | None:

@@ -23,7 +23,6 @@ from deliveryops.web.templating import register_nav, render
 router = APIRouter(include_in_schema=False)
 
 register_nav("Home", "/", order=0)
-register_nav("Definitions", "/definitions", order=80)
 
 
 @router.get("/", response_class=HTMLResponse)

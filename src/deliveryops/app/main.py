@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
@@ -256,6 +257,8 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
         https_only=settings.environment == "production",
     )
     app.add_middleware(UploadLimitMiddleware, limit_bytes=settings.max_upload_bytes)
+    # Pages, scripts and Plotly's 4.7 MB bundle travel compressed (live retro streams are left as they are).
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")

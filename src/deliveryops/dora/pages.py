@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -23,6 +23,7 @@ from deliveryops.dora.ingest import ImportOutcome
 from deliveryops.dora.schemas import WebhookSourceCreate
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
+from deliveryops.schemas import MAX_OFFSET
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, list_groups, list_teams, team_ids_of
 from deliveryops.web.forms import FormInput, form_model
@@ -35,7 +36,8 @@ router = APIRouter(include_in_schema=False)
 register_nav("DORA", "/dora", order=35)
 register_team_link("DORA", "dora", order=25, section="/dora")
 
-DRILL_LIMIT = 200
+DRILL_PAGE = 25  # rows per page of the lists behind the numbers
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many rows of the list first")]
 KEY_ROWS = (
     ("deployment_frequency", "Deployment frequency", "deployment-frequency"),
     ("lead_time", "Lead time for changes", "lead-time"),
@@ -76,9 +78,10 @@ def _list_kind(request: Request) -> str:
     return kind if kind in service.DRILL_KINDS else "deployments"
 
 
-def _context(report: service.DoraReport, request: Request, errors: dict[str, str]) -> dict[str, Any]:
+def _context(report: service.DoraReport, request: Request, errors: dict[str, str], offset: int = 0) -> dict[str, Any]:
     kind = _list_kind(request)
     rows = service.drill_down(report, kind)
+    offset = min(offset, max(len(rows) - 1, 0) // DRILL_PAGE * DRILL_PAGE)
     keys = report.keys
     query = {"from": report.start.isoformat(), "to": report.end.isoformat(), "period": report.period}
     return {
@@ -89,8 +92,10 @@ def _context(report: service.DoraReport, request: Request, errors: dict[str, str
         "thresholds": BAND_THRESHOLDS,
         "key_rows": KEY_ROWS,
         "kind": kind,
-        "rows": rows[:DRILL_LIMIT],
+        "rows": rows[offset : offset + DRILL_PAGE],
         "row_count": len(rows),
+        "offset": offset,
+        "page_size": DRILL_PAGE,
         "query": query,
         "hours_text": hours_text,
         "has_data": not report.tables.deployments.is_empty(),
@@ -115,12 +120,12 @@ def index(request: Request, session: SessionDep, actor: PageUser) -> Response:
 
 
 @router.get("/teams/{slug}/dora", response_class=HTMLResponse)
-def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser, offset: Offset = 0) -> Response:
     """A team's four keys, bands, trends and the items behind them."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     start, end, period, errors = _period(request, today_in(team))
     report = service.team_report(session=session, actor=actor, team_id=team.id, start=start, end=end, period=period)
-    context = _context(report, request, errors)
+    context = _context(report, request, errors, offset)
     context.update(
         {
             "team": team,
@@ -133,12 +138,12 @@ def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser)
 
 
 @router.get("/groups/{slug}/dora", response_class=HTMLResponse)
-def group_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
+def group_page(request: Request, slug: str, session: SessionDep, actor: PageUser, offset: Offset = 0) -> Response:
     """A group's roll-up of the four keys, and each team's."""
     group = get_group_or_raise(session=session, actor=actor, slug=slug)
     start, end, period, errors = _period(request, service.group_today(group))
     report = service.group_report(session=session, actor=actor, group_id=group.id, start=start, end=end, period=period)
-    context = _context(report, request, errors)
+    context = _context(report, request, errors, offset)
     visible = None if actor.role.sees_all_teams else team_ids_of(session, actor)
     context.update(
         {

@@ -433,6 +433,14 @@ def cumulative_flow_diagram(summary: FlowSummary) -> ChartSpec:
     dates = frame.filter(pl.col("status") == statuses[0])["date"].to_list()
     x = daily_x(dates)
     lines = [frame.filter(pl.col("status") == status)["items"].to_list() for status in statuses]
+    # The diagram starts at the period's start: items already in the last stage by then are left out of every
+    # band (each band counts items at or beyond its status, so each keeps its height), or they would fill the
+    # chart and flatten the active stages.
+    before = lines[-1][0] if lines and lines[-1] else 0
+    if before:
+        lines = [[value - before for value in line] for line in lines]
+        left_out = f"End of day, {_period(summary)}; {before} items in {statuses[-1]} before it left out"
+        figure.update_layout(title={"subtitle": {"text": escape(left_out)}})
     colours = [_CFD_COLOURS[index % len(_CFD_COLOURS)] for index in range(len(statuses))]
     for index in reversed(range(len(statuses))):
         later = lines[index + 1] if index + 1 < len(lines) else [0] * len(dates)

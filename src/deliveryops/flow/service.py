@@ -38,8 +38,10 @@ __all__ = [
     "forecast_items",
     "forecasts_page",
     "get_forecast",
+    "held_85",
     "list_forecasts",
     "open_epics",
+    "outcome_of",
     "score_forecasts",
     "team_flow",
     "today_in",
@@ -720,6 +722,24 @@ def score_forecasts(session: Session, team: Team, *, now: datetime | None = None
     return scored
 
 
+def outcome_of(row: Forecast) -> mc.ForecastOutcome:
+    """A stored forecast as calibration scores it: what it predicted per level and what happened."""
+    if row.kind == "when":
+        predicted: dict[int, date | int | None] = {
+            int(level): date.fromisoformat(value) if value else None for level, value in row.predicted.items()
+        }
+        return mc.ForecastOutcome(kind="when", predicted=predicted, actual=row.outcome_date)
+    counts: dict[int, date | int | None] = {int(level): value for level, value in row.predicted.items()}
+    return mc.ForecastOutcome(kind="how_many", predicted=counts, actual=row.outcome_count, horizon=row.by_date)
+
+
+def held_85(row: Forecast, as_of: date) -> bool | None:
+    """Whether a committed forecast's 85% percentile held (None: a what-if, or not known yet)."""
+    if row.commitment is None or row.kind not in ("when", "how_many"):
+        return None
+    return mc.held_at(outcome_of(row), 85, as_of)
+
+
 def calibration(session: Session, team: Team, *, now: datetime | None = None) -> mc.CalibrationReport:
     """How often the team's committed forecasts held, per percentile level (what-ifs are not scored)."""
     rows = session.scalars(
@@ -727,14 +747,5 @@ def calibration(session: Session, team: Team, *, now: datetime | None = None) ->
             Forecast.team_id == team.id, Forecast.kind.in_(["when", "how_many"]), Forecast.commitment.is_not(None)
         )
     )
-    outcomes = []
-    for row in rows:
-        if row.kind == "when":
-            predicted: dict[int, date | int | None] = {
-                int(level): date.fromisoformat(value) if value else None for level, value in row.predicted.items()
-            }
-            outcomes.append(mc.ForecastOutcome(kind="when", predicted=predicted, actual=row.outcome_date))
-        else:
-            counts: dict[int, date | int | None] = {int(level): value for level, value in row.predicted.items()}
-            outcomes.append(mc.ForecastOutcome(kind="how_many", predicted=counts, actual=row.outcome_count, horizon=row.by_date))
+    outcomes = [outcome_of(row) for row in rows]
     return mc.calibration(outcomes, as_of=today_in(team, now))

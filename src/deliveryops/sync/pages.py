@@ -25,10 +25,9 @@ from deliveryops.sync.source_forms import SourceFields
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import list_teams
 from deliveryops.web.security import CsrfChecked, SessionDep
-from deliveryops.web.templating import register_nav, render
+from deliveryops.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-register_nav("Connections", "/admin/connections", order=85, visible=lambda u: u.role is Role.ADMIN)
 
 
 def _key(request: Request) -> str:

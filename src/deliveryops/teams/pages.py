@@ -8,14 +8,15 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from deliveryops.accounts import service as accounts
-from deliveryops.accounts.dependencies import PageUser
+from deliveryops.accounts.dependencies import PageUser, register_viewer_teams
 from deliveryops.accounts.models import Role, User
 from deliveryops.dependencies import risk as dependency_risk
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.teams import service
-from deliveryops.teams.models import TeamRole
+from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.schemas import MemberAddForm, TeamCreate
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
@@ -26,7 +27,48 @@ from deliveryops.work import workflow as workflows
 router = APIRouter(include_in_schema=False)
 
 register_nav("Teams", "/teams", order=10)
-register_nav("Groups", "/groups", order=20)
+register_nav("Forecasts", "/forecasts", order=12)
+register_nav("Retros", "/retros", order=13, visible=lambda u: u.role in (Role.MEMBER, Role.DELIVERY_MANAGER))
+
+
+def _teams_of(session: Session, user_id: int) -> tuple[tuple[str, str], ...]:
+    rows = session.execute(
+        select(Team.name, Team.slug).join(Membership, Membership.team_id == Team.id).where(Membership.user_id == user_id)
+    )
+    return tuple(sorted((name, slug) for name, slug in rows))
+
+
+register_viewer_teams(_teams_of)
+
+# The team sub-pages the navigation reaches directly: (heading, what the page is for).
+CHOOSERS = {
+    "forecasts": ("Forecasts", "When will it be done, and how much by a date: Monte Carlo forecasts from throughput."),
+    "retros": ("Retrospectives", "Schedule, run and look back on each team's retros."),
+}
+
+
+def _chooser(request: Request, session: Session, actor: User, suffix: str) -> Response:
+    """The person's own teams' page for ``suffix``: straight there with one team, a choice with several."""
+    own = service.team_ids_of(session, actor)
+    every = suffix == "forecasts" and actor.role.sees_all_teams  # retros are the team's own, even for admins
+    mine = [team for team in service.list_teams(session=session, actor=actor) if every or team.id in own]
+    if len(mine) == 1:
+        return RedirectResponse(f"/teams/{mine[0].slug}/{suffix}", status_code=303)
+    title, purpose = CHOOSERS[suffix]
+    return render(request, "teams/choose.html", {"title": title, "purpose": purpose, "suffix": suffix, "teams": mine})
+
+
+@router.get("/forecasts", response_class=HTMLResponse)
+def forecasts(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Forecasts, from the navigation: the team's forecasts page, or a choice of team."""
+    return _chooser(request, session, actor, "forecasts")
+
+
+@router.get("/retros", response_class=HTMLResponse)
+def retros(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """Retrospectives, from the navigation: the team's retros page, or a choice of team (retros are the team's own)."""
+    return _chooser(request, session, actor, "retros")
+
 
 COMMON_ZONES = sorted(available_timezones())
 

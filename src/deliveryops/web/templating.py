@@ -23,6 +23,7 @@ __all__ = [
     "register_team_link",
     "render",
     "team_links",
+    "team_switch",
     "templates",
 ]
 
@@ -113,23 +114,63 @@ def team_links() -> list[TeamLink]:
     return list(_TEAM_LINKS)
 
 
-# Team sub-pages that belong to another section of the navigation than "Teams".
+# Team sub-pages that belong to another section of the navigation than "Teams" (where that section is in the
+# person's navigation; otherwise "Teams" is highlighted).
 SECTION_OF_TEAM_PAGE = {
     "flow": "/flow",
-    "forecasts": "/flow",
+    "forecasts": "/forecasts",
     "impediments": "/impediments",
-    "actions": "/teams",
-    "retros": "/teams",
+    "actions": "/actions",
+    "retros": "/retros",
+    "coaching": "/coaching",
+    "health": "/health",
+    "experiments": "/experiments",
+    "dependencies": "/dependencies",
+    "dora": "/dora",
 }
+# Paths under no navigation entry of their own, and the entry they belong to.
+SECTION_OF_PATH = {"/admin/": "/admin/people", "/groups": "/teams"}
+
+
+def _section(path: str) -> str | None:
+    parts = path.strip("/").split("/")
+    if len(parts) >= 3 and parts[0] == "teams":
+        return SECTION_OF_TEAM_PAGE.get(parts[2], "/teams")
+    matches = [item.href for item in _NAV if path == item.href or (item.href != "/" and path.startswith(item.href + "/"))]
+    if matches:
+        return max(matches, key=len)
+    return next((section for prefix, section in SECTION_OF_PATH.items() if path.startswith(prefix)), None)
 
 
 def current_nav(items: list[NavItem], path: str) -> str | None:
-    """The navigation entry a path belongs to: the longest matching prefix, team sub-pages by section."""
+    """The one navigation entry a path belongs to: the longest matching entry (team sub-pages by their section);
+    a section missing from the person's navigation falls back to "Teams"."""
+    section = _section(path)
+    if section is None:
+        return None
+    visible = {item.href for item in items}
+    if section in visible:
+        return section
+    # A section the person has no entry for: a team's page belongs to their teams, anything else to their home.
+    fallback = "/teams" if section in SECTION_OF_TEAM_PAGE.values() else "/"
+    return fallback if fallback in visible else None
+
+
+def team_switch(path: str, teams: tuple[tuple[str, str], ...]) -> tuple[str | None, list[tuple[str, str, bool]]]:
+    """The team switcher of someone in several teams: the current team's name (on a team's page) and, per team,
+    the same page of that team (the team's home elsewhere), marked current.
+
+    Returns ``(None, [])`` for someone in fewer than two teams.
+    """
+    if len(teams) < 2:
+        return None, []
     parts = path.strip("/").split("/")
-    if len(parts) >= 3 and parts[0] == "teams" and parts[2] in SECTION_OF_TEAM_PAGE:
-        return SECTION_OF_TEAM_PAGE[parts[2]]
-    matches = [item.href for item in items if path == item.href or (item.href != "/" and path.startswith(item.href))]
-    return max(matches, key=len) if matches else None
+    slug = parts[1] if len(parts) >= 2 and parts[0] == "teams" else None
+    suffix = f"/{parts[2]}" if slug and len(parts) >= 3 else ""
+    if path in ("/forecasts", "/retros"):
+        suffix = path
+    current = next((name for name, team_slug in teams if team_slug == slug), None)
+    return current, [(name, f"/teams/{team_slug}{suffix}", team_slug == slug) for name, team_slug in teams]
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
@@ -146,10 +187,13 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     """
     user: NavViewer | None = getattr(request.state, "viewer", None)
     items = nav_items(user)
+    current_team, switch = team_switch(request.url.path, getattr(user, "teams", ()))
     base: dict[str, Any] = {
         "user": user,
         "nav": items,
         "current_nav": current_nav(items, request.url.path),
+        "current_team": current_team,
+        "team_switch": switch,
         "csrf_token": csrf_token(request),
         "current_path": request.url.path,
     }

@@ -15,13 +15,12 @@ from deliveryops.accounts.service import require_role
 from deliveryops.errors import ConflictError
 from deliveryops.jobs import queue_location
 from deliveryops.web.security import CsrfChecked, SessionDep
-from deliveryops.web.templating import register_nav, render
+from deliveryops.web.templating import render
 from deliveryops.worker.service import Listing, job_page
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-register_nav("Jobs", "/admin/jobs", order=86, visible=lambda u: u.role is Role.ADMIN)
 
 PAGE_SIZE = 50
 TABS: tuple[tuple[str, str], ...] = (

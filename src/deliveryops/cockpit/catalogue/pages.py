@@ -45,7 +45,7 @@ from deliveryops.web.templating import register_nav, register_team_link, render,
 __all__ = ["guide_blocks", "router"]
 
 router = APIRouter(include_in_schema=False)
-register_nav("Tools & practices", "/cockpit/catalogue", order=60)
+register_nav("Practices", "/cockpit/catalogue", order=60)
 register_team_link("Practices", "practices", order=70, section="/cockpit/catalogue")
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 EntryForm = Annotated[FormInput[EntryWrite], form_model(EntryWrite)]

@@ -1,0 +1,95 @@
+"""Layout at 1440 px and at phone width (390 px): no page's main content overflows its panel or the window, the
+navigation is one row at 1440 px, and each role's home is a today page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import People
+from tests.e2e.test_foundation_journeys import sign_in
+
+pytestmark = pytest.mark.browser
+
+# Every element of the main content whose right edge must stay inside its panel (or the main column);
+# a table may scroll inside its .table-wrap, which must itself fit.
+OVERFLOWS = """() => {
+  const main = document.querySelector('main');
+  const found = [];
+  for (const el of main.querySelectorAll('.panel > *, .table-wrap, .chart, .js-plotly-plot, table, form, ul, p, h1, h2')) {
+    if (el.closest('.table-wrap') && el.tagName === 'TABLE') continue;
+    const box = (el.parentElement && el.parentElement.closest('.table-wrap, .panel')) || main;
+    const inner = box.getBoundingClientRect();
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > inner.right + 1) {
+      found.push(`${el.tagName}.${el.className} ${Math.round(r.right)} > ${Math.round(inner.right)}`);
+    }
+  }
+  const sideways = document.documentElement.scrollWidth - window.innerWidth;
+  if (sideways > 1) found.push(`page scrolls sideways by ${sideways}px`);
+  return found;
+}"""
+
+PAGES = {
+    People.ops: ["/", "/cockpit", "/cockpit/adoption", "/cockpit/leadership", "/teams/alpha/flow", "/teams/alpha/dora", "/dora"],
+    People.dm: ["/", "/teams/alpha/flow", "/teams/alpha/forecasts", "/teams/alpha/dora"],
+    People.alpha_member: ["/"],
+    People.leader: ["/", "/cockpit/leadership"],
+}
+
+
+def _open(browser: Browser, width: int) -> Page:
+    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_no_main_content_overflows_its_panel(browser: Browser, base_url: str, width: int) -> None:
+    problems = []
+    for email, paths in PAGES.items():
+        page = _open(browser, width)
+        sign_in(page, base_url, email)
+        for path in paths:
+            page.goto(f"{base_url}{path}")
+            page.wait_for_load_state("networkidle")
+            problems += [f"{email} {path} at {width}px: {p}" for p in page.evaluate(OVERFLOWS)]
+        page.context.close()
+    assert problems == []
+
+
+def test_navigation_is_one_row_at_1440_and_a_menu_at_phone_width(browser: Browser, base_url: str) -> None:
+    for email in (People.admin, People.ops, People.dm):
+        page = _open(browser, 1440)
+        sign_in(page, base_url, email)
+        tops = page.evaluate("() => [...document.querySelectorAll('.main-nav li')].map(li => li.getBoundingClientRect().top)")
+        assert len(set(tops)) == 1, f"{email}: the navigation wraps at 1440 px"
+        bar = page.evaluate("() => document.querySelector('.topbar').getBoundingClientRect().height")
+        assert bar < 60, f"{email}: the top bar is {bar}px tall at 1440 px"
+        page.context.close()
+    phone = _open(browser, 390)
+    sign_in(phone, base_url, People.dm)
+    nav = phone.get_by_role("navigation", name="Main")
+    expect(nav).to_be_hidden()
+    phone.get_by_role("button", name="Menu").click()
+    nav.get_by_role("link", name="Forecasts").click()
+    expect(phone).to_have_url(f"{base_url}/teams/alpha/forecasts")
+    expect(phone.locator('.main-nav a[aria-current="page"]')).to_have_text("Forecasts")
+
+
+def test_each_roles_home_leads_with_what_to_do_today(browser: Browser, base_url: str) -> None:
+    expected = {
+        People.dm: "Retrospectives",
+        People.alpha_member: "Retrospectives",  # then health checks and items past the SLE
+        People.ops: "Product Ops queue, most impact first",
+        People.leader: "Decisions waiting",
+    }
+    for email, first in expected.items():
+        page = _open(browser, 1440)
+        sign_in(page, base_url, email)
+        today = page.locator("#today")
+        expect(today.get_by_role("heading", level=2).first).to_contain_text(first)
+        # Every section has lines or says what to do.
+        for section in today.locator("section").all():
+            assert section.locator("li, .today-empty").count() > 0
+        page.context.close()
