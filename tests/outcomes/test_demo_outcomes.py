@@ -42,6 +42,11 @@ def test_demo_outcomes(session: Session) -> None:
     brief = decisions.brief_read(session, question, today=today)
     assert brief.follow_up is not None
     assert (brief.follow_up.due, brief.follow_up.outcome) == (True, "appeared")
+    release = session.scalars(select(LeadershipQuestion).where(LeadershipQuestion.text.startswith("Give Payments"))).one()
+    team_metric = decisions.brief_read(session, release, today=today)
+    assert team_metric.effect_metric == "Payments: DORA: deployment frequency (production deployments per week)"
+    assert team_metric.follow_up is not None
+    assert (team_metric.follow_up.due, team_metric.follow_up.detail) == (False, "follow-up in 21 days")
     waiting = decisions.waiting(session, today=today)
     assert [q.text for q, _ in waiting.follow_ups_due] == [question.text]
     assert len(waiting.open_questions) == 3

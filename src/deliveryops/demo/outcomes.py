@@ -3,7 +3,8 @@
 One key result is on track (weekly sign-ups climbing along the line), one off track (checkout conversion flat
 while the line climbs), one within normal variation (support tickets wobbling around their baseline). A
 decided question to leadership expected sign-ups to rise; its follow-up date has passed, so the demo shows
-whether the effect appeared.
+whether the effect appeared. Another expects Payments' deployment frequency (a team metric) to rise; its
+follow-up is ahead. Payments also has a key result on a health-check card.
 """
 
 from __future__ import annotations
@@ -156,6 +157,7 @@ def build_outcomes(session: Session, *, now: datetime, seed: int) -> int:
     )
     _link(session, signups, teams, now)
     _decision(session, now=now, start=start, series_id=series_ids["Weekly sign-ups"], ops=ops, group=groups["Commerce"])
+    _team_metric_decision(session, now=now, start=start, team=teams["Payments"], group=groups.get("Commerce"))
     session.flush()
     return 5
 
@@ -196,6 +198,44 @@ def _link(session: Session, key_result_id: int, teams: dict[str, Team], now: dat
         links.append((LinkKind.DEPENDENCY, dependency.id))
     for kind, target_id in links:
         service.add_link(session=session, actor=None, key_result=key_result, body=LinkCreate(kind=kind, target_id=target_id))
+
+
+def _team_metric_decision(session: Session, *, now: datetime, start: date, team: Team | None, group: Group | None) -> None:
+    """A decided question whose expected effect is on a team metric (Payments' deployment frequency); its
+    follow-up date is three weeks ahead, so the brief says when it will be judged."""
+    if team is None:
+        return
+    question = add_question(
+        session=session,
+        actor=None,
+        period=current_quarter(start),
+        text="Give Payments two weeks to automate its release checklist?",
+        context="Payments deploys about once a week; each release needs a manual checklist.",
+        group_id=team.group_id if team.group_id is not None else (group.id if group else None),
+    )
+    question.created_at = datetime.combine(start - timedelta(days=5), now.timetz())
+    decide_question(
+        session=session,
+        actor=None,
+        question_id=question.id,
+        decision="Yes: two weeks without feature work for Payments.",
+        now=datetime.combine(start, now.timetz()),
+    )
+    decisions.update_brief(
+        session=session,
+        actor=None,
+        question_id=question.id,
+        body=BriefUpdate(
+            options="Automate the checklist now\nKeep the manual checklist",
+            recommendation="Automate it: it is the longest wait before each deployment.",
+            effect_team_metric="deployment_frequency",
+            effect_team_id=team.id,
+            effect_direction="increase",
+            effect_size=1,
+            decided_on=start,
+            follow_up_on=now.date() + timedelta(days=21),
+        ),
+    )
 
 
 def _decision(session: Session, *, now: datetime, start: date, series_id: int, ops: User | None, group: Group) -> None:

@@ -135,7 +135,7 @@ def _effect_label(session: Session, brief: DecisionBrief) -> str | None:
     """What the effect is expected on, in words (None: nothing named)."""
     if brief.effect_team_metric is not None:
         label, unit = service.team_metric_label(session, brief.effect_team_id, brief.effect_team_metric, brief.effect_card)
-        return f"{label} ({unit})" if unit else label
+        return f"{label} ({unit})" if unit and f"({unit})" not in label else label
     found = _effect_series(session, brief)
     return f"{found.name} ({found.unit})" if found is not None else None
 
