@@ -200,32 +200,51 @@ def _link(session: Session, key_result_id: int, teams: dict[str, Team], now: dat
         service.add_link(session=session, actor=None, key_result=key_result, body=LinkCreate(kind=kind, target_id=target_id))
 
 
+def _decided(
+    session: Session,
+    *,
+    now: datetime,
+    start: date,
+    asked: int,
+    decided: int,
+    group_id: int | None,
+    text: str,
+    context: str,
+    decision: str,
+    brief: BriefUpdate,
+) -> LeadershipQuestion:
+    """A question asked ``asked`` days and decided ``decided`` days before ``start``, with its brief."""
+    question = add_question(
+        session=session, actor=None, period=current_quarter(start), text=text, context=context, group_id=group_id
+    )
+    question.created_at = datetime.combine(start - timedelta(days=asked), now.timetz())
+    decide_question(
+        session=session,
+        actor=None,
+        question_id=question.id,
+        decision=decision,
+        now=datetime.combine(start - timedelta(days=decided), now.timetz()),
+    )
+    decisions.update_brief(session=session, actor=None, question_id=question.id, body=brief)
+    return question
+
+
 def _team_metric_decision(session: Session, *, now: datetime, start: date, team: Team | None, group: Group | None) -> None:
     """A decided question whose expected effect is on a team metric (Payments' deployment frequency); its
     follow-up date is three weeks ahead, so the brief says when it will be judged."""
     if team is None:
         return
-    question = add_question(
-        session=session,
-        actor=None,
-        period=current_quarter(start),
+    _decided(
+        session,
+        now=now,
+        start=start,
+        asked=5,
+        decided=0,
+        group_id=team.group_id if team.group_id is not None else (group.id if group else None),
         text="Give Payments two weeks to automate its release checklist?",
         context="Payments deploys about once a week; each release needs a manual checklist.",
-        group_id=team.group_id if team.group_id is not None else (group.id if group else None),
-    )
-    question.created_at = datetime.combine(start - timedelta(days=5), now.timetz())
-    decide_question(
-        session=session,
-        actor=None,
-        question_id=question.id,
         decision="Yes: two weeks without feature work for Payments.",
-        now=datetime.combine(start, now.timetz()),
-    )
-    decisions.update_brief(
-        session=session,
-        actor=None,
-        question_id=question.id,
-        body=BriefUpdate(
+        brief=BriefUpdate(
             options="Automate the checklist now\nKeep the manual checklist",
             recommendation="Automate it: it is the longest wait before each deployment.",
             effect_team_metric="deployment_frequency",
@@ -240,35 +259,24 @@ def _team_metric_decision(session: Session, *, now: datetime, start: date, team:
 
 def _decision(session: Session, *, now: datetime, start: date, series_id: int, ops: User | None, group: Group) -> None:
     """A decided question whose expected effect on sign-ups is followed up, and a brief for an open question."""
-    question = add_question(
-        session=session,
-        actor=None,
-        period=current_quarter(start),
+    question = _decided(
+        session,
+        now=now,
+        start=start,
+        asked=10,
+        decided=3,
+        group_id=group.id,
         text="Launch the referral programme this quarter instead of the loyalty redesign?",
         context="Sign-ups have been flat at about 1,200 a week for two quarters; referral tests in Growth looked promising.",
-        group_id=group.id,
-    )
-    question.created_at = datetime.combine(start - timedelta(days=10), now.timetz())
-    decide_question(
-        session=session,
-        actor=None,
-        question_id=question.id,
         decision="Launch the referral programme; the loyalty redesign moves to next quarter.",
-        now=datetime.combine(start - timedelta(days=3), now.timetz()),
-    )
-    follow_up_on = now.date() - timedelta(days=3)
-    decisions.update_brief(
-        session=session,
-        actor=None,
-        question_id=question.id,
-        body=BriefUpdate(
+        brief=BriefUpdate(
             options="Launch the referral programme\nRedesign the loyalty programme\nDo both at half pace",
             recommendation="Launch the referral programme: its test lifted sign-ups, and it needs one team for six weeks.",
             effect_series_id=series_id,
             effect_direction="increase",
             effect_size=100,
             decided_on=start,
-            follow_up_on=follow_up_on,
+            follow_up_on=now.date() - timedelta(days=3),
         ),
     )
     decisions.add_evidence(
