@@ -25,6 +25,8 @@ def test_demo_outcomes(demo_session: Session) -> None:
         "Checkout conversion from 3.1% to 3.6%": "off_track",
         "Support tickets from 340 to 300 a week": "within_normal_variation",
     }
+    # A health-check card as the source: five rounds in all, three before the quarter, too few to judge.
+    assert verdicts["Easy to release card from 50 to 75 points"] == "not_enough_data"
     assert {o.period for o in read} == {"2026-Q4"}
     signups = next(kr for o in read for kr in o.key_results if kr.title.startswith("Weekly sign-ups"))
     row = session.get(KeyResult, signups.id)
@@ -36,6 +38,11 @@ def test_demo_outcomes(demo_session: Session) -> None:
     brief = decisions.brief_read(session, question, today=today)
     assert brief.follow_up is not None
     assert (brief.follow_up.due, brief.follow_up.outcome) == (True, "appeared")
+    release = session.scalars(select(LeadershipQuestion).where(LeadershipQuestion.text.startswith("Give Payments"))).one()
+    team_metric = decisions.brief_read(session, release, today=today)
+    assert team_metric.effect_metric == "Payments: DORA: deployment frequency (production deployments per week)"
+    assert team_metric.follow_up is not None
+    assert (team_metric.follow_up.due, team_metric.follow_up.detail) == (False, "follow-up in 21 days")
     waiting = decisions.waiting(session, today=today)
     assert [q.text for q, _ in waiting.follow_ups_due] == [question.text]
     assert len(waiting.open_questions) == 3

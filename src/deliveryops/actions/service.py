@@ -24,6 +24,7 @@ from deliveryops.teams.service import can_manage_team, get_team_or_raise, team_i
 __all__ = [
     "SOURCES",
     "FollowThrough",
+    "card_results",
     "create",
     "follow_through",
     "get_or_raise",
@@ -192,15 +193,20 @@ def sources_for(session: Session, team: Team, action: ImprovementAction) -> Othe
             environments=dora.production_environments(session, team.id),
         )
         return OtherSources(dora=tables)
+    return OtherSources(health=card_results(session, team, action.target_card))
+
+
+def card_results(session: Session, team: Team, card_key: str | None) -> tuple[tuple[date, float, int], ...]:
+    """A health-check card's results of a team: (day the round closed in the team's zone, score 0..100, answers),
+    for rounds shown (enough respondents)."""
     zone = ZoneInfo(team.time_zone)
-    results = tuple(
+    return tuple(
         (summary.closed_at.astimezone(zone).date(), round(100 * card.score, 2), card.answers)
         for summary in health.team_history(session, team_id=team.id)
         if summary.shown
         for card in summary.cards
-        if card.key == action.target_card
+        if card.key == card_key
     )
-    return OtherSources(health=results)
 
 
 def measurement(session: Session, action: ImprovementAction) -> Measurement | None:

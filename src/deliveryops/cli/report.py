@@ -13,9 +13,11 @@ from deliveryops.cli.output import OutputFormat, print_json
 from deliveryops.cockpit.digest.mail import digest_text, recipients, send_digests
 from deliveryops.cockpit.digest.service import DIGEST_ROLES, build_digest, digest_role
 from deliveryops.cockpit.leadership.schemas import pack_read
-from deliveryops.cockpit.leadership.service import build_pack
+from deliveryops.cockpit.leadership.service import build_pack, pack_sections
+from deliveryops.db import utcnow
+from deliveryops.outcomes import lead as outcomes_lead
 
-__all__ = ["report_app"]
+__all__ = ["outcomes_lead", "report_app"]  # importing outcomes' lead registers the pack's outcomes section
 
 report_app = typer.Typer(help="Reports for leadership.", no_args_is_help=True)
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
@@ -43,10 +45,13 @@ def leadership(
     settings = load_settings(database)
     with session_scope(settings) as session:
         pack = build_pack(session=session, actor=None, period=period, group_slug=group)
+        sections = pack_sections(
+            session, None, today=utcnow().date(), group_slug=pack.group.slug if pack.group else None, period=pack.period.label
+        )
         if pdf is not None:
             from deliveryops.cockpit.leadership.pdf import render_pdf  # noqa: PLC0415 (fpdf only for --pdf)
 
-            pdf.write_bytes(render_pdf(pack, base_url=settings.public_url))
+            pdf.write_bytes(render_pdf(pack, base_url=settings.public_url, sections=sections))
             console.print(f"Wrote {pdf}")
         if html is not None:
             from deliveryops.web.templating import templates  # noqa: PLC0415 (the web stack only for --html)
@@ -54,7 +59,7 @@ def leadership(
             html.write_text(templates.env.get_template("cockpit/leadership_export.html").render(pack=pack), encoding="utf-8")
             console.print(f"Wrote {html}")
         if output_format is OutputFormat.JSON:
-            print_json(pack_read(pack))
+            print_json(pack_read(pack, sections))
         elif pdf is None and html is None:
             table = Table("Measure", pack.period.label, pack.previous.label, title=f"{pack.scope}, {pack.period.label}")
             for h in pack.headlines:

@@ -3,7 +3,8 @@
 One key result is on track (weekly sign-ups climbing along the line), one off track (checkout conversion flat
 while the line climbs), one within normal variation (support tickets wobbling around their baseline). A
 decided question to leadership expected sign-ups to rise; its follow-up date has passed, so the demo shows
-whether the effect appeared.
+whether the effect appeared. Another expects Payments' deployment frequency (a team metric) to rise; its
+follow-up is ahead. Payments also has a key result on a health-check card.
 """
 
 from __future__ import annotations
@@ -142,10 +143,23 @@ def build_outcomes(session: Session, *, now: datetime, seed: int) -> int:
         throughput.baseline = round(sum(before) / len(before), 1)
         throughput.target = round(throughput.baseline * 4 / 3, 1)
         throughput.title = f"Throughput from {throughput.baseline:g} to {throughput.target:g} items a week"
+    # A health-check card as a source: five rounds over the last months are too few to judge yet ("not enough data").
+    key_result(
+        payments,
+        "Easy to release card from 50 to 75 points",
+        source=SourceKind.METRIC,
+        metric="health_card",
+        metric_team_id=teams["Payments"].id,
+        metric_card="easy_to_release",
+        baseline=50,
+        target=75,
+        direction="increase",
+    )
     _link(session, signups, teams, now)
     _decision(session, now=now, start=start, series_id=series_ids["Weekly sign-ups"], ops=ops, group=groups["Commerce"])
+    _team_metric_decision(session, now=now, start=start, team=teams["Payments"], group=groups.get("Commerce"))
     session.flush()
-    return 4
+    return 5
 
 
 def _link(session: Session, key_result_id: int, teams: dict[str, Team], now: datetime) -> None:
@@ -186,37 +200,83 @@ def _link(session: Session, key_result_id: int, teams: dict[str, Team], now: dat
         service.add_link(session=session, actor=None, key_result=key_result, body=LinkCreate(kind=kind, target_id=target_id))
 
 
-def _decision(session: Session, *, now: datetime, start: date, series_id: int, ops: User | None, group: Group) -> None:
-    """A decided question whose expected effect on sign-ups is followed up, and a brief for an open question."""
+def _decided(
+    session: Session,
+    *,
+    now: datetime,
+    start: date,
+    asked: int,
+    decided: int,
+    group_id: int | None,
+    text: str,
+    context: str,
+    decision: str,
+    brief: BriefUpdate,
+) -> LeadershipQuestion:
+    """A question asked ``asked`` days and decided ``decided`` days before ``start``, with its brief."""
     question = add_question(
-        session=session,
-        actor=None,
-        period=current_quarter(start),
-        text="Launch the referral programme this quarter instead of the loyalty redesign?",
-        context="Sign-ups have been flat at about 1,200 a week for two quarters; referral tests in Growth looked promising.",
-        group_id=group.id,
+        session=session, actor=None, period=current_quarter(start), text=text, context=context, group_id=group_id
     )
-    question.created_at = datetime.combine(start - timedelta(days=10), now.timetz())
+    question.created_at = datetime.combine(start - timedelta(days=asked), now.timetz())
     decide_question(
         session=session,
         actor=None,
         question_id=question.id,
-        decision="Launch the referral programme; the loyalty redesign moves to next quarter.",
-        now=datetime.combine(start - timedelta(days=3), now.timetz()),
+        decision=decision,
+        now=datetime.combine(start - timedelta(days=decided), now.timetz()),
     )
-    follow_up_on = now.date() - timedelta(days=3)
-    decisions.update_brief(
-        session=session,
-        actor=None,
-        question_id=question.id,
-        body=BriefUpdate(
+    decisions.update_brief(session=session, actor=None, question_id=question.id, body=brief)
+    return question
+
+
+def _team_metric_decision(session: Session, *, now: datetime, start: date, team: Team | None, group: Group | None) -> None:
+    """A decided question whose expected effect is on a team metric (Payments' deployment frequency); its
+    follow-up date is three weeks ahead, so the brief says when it will be judged."""
+    if team is None:
+        return
+    _decided(
+        session,
+        now=now,
+        start=start,
+        asked=5,
+        decided=0,
+        group_id=team.group_id if team.group_id is not None else (group.id if group else None),
+        text="Give Payments two weeks to automate its release checklist?",
+        context="Payments deploys about once a week; each release needs a manual checklist.",
+        decision="Yes: two weeks without feature work for Payments.",
+        brief=BriefUpdate(
+            options="Automate the checklist now\nKeep the manual checklist",
+            recommendation="Automate it: it is the longest wait before each deployment.",
+            effect_team_metric="deployment_frequency",
+            effect_team_id=team.id,
+            effect_direction="increase",
+            effect_size=1,
+            decided_on=start,
+            follow_up_on=now.date() + timedelta(days=21),
+        ),
+    )
+
+
+def _decision(session: Session, *, now: datetime, start: date, series_id: int, ops: User | None, group: Group) -> None:
+    """A decided question whose expected effect on sign-ups is followed up, and a brief for an open question."""
+    question = _decided(
+        session,
+        now=now,
+        start=start,
+        asked=10,
+        decided=3,
+        group_id=group.id,
+        text="Launch the referral programme this quarter instead of the loyalty redesign?",
+        context="Sign-ups have been flat at about 1,200 a week for two quarters; referral tests in Growth looked promising.",
+        decision="Launch the referral programme; the loyalty redesign moves to next quarter.",
+        brief=BriefUpdate(
             options="Launch the referral programme\nRedesign the loyalty programme\nDo both at half pace",
             recommendation="Launch the referral programme: its test lifted sign-ups, and it needs one team for six weeks.",
             effect_series_id=series_id,
             effect_direction="increase",
             effect_size=100,
             decided_on=start,
-            follow_up_on=follow_up_on,
+            follow_up_on=now.date() - timedelta(days=3),
         ),
     )
     decisions.add_evidence(

@@ -171,6 +171,7 @@ def _forecast_page(
             "team": team,
             "result": result,
             "row": row,
+            "on_calendar": service.calendar_forecast(session, team, row) if row is not None and result is not None else None,
             "figure": figure,
             "items_result": items_result,
             "epics_result": epics_result,

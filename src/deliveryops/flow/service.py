@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -29,7 +30,9 @@ from deliveryops.teams.service import get_team_or_raise, team_ids_of
 __all__ = [
     "COMMITMENTS",
     "DEFAULT_EXCLUDED_TYPES",
+    "CalendarForecast",
     "FlowQuery",
+    "calendar_forecast",
     "calibration",
     "commit_forecast",
     "create_how_many",
@@ -42,6 +45,7 @@ __all__ = [
     "list_forecasts",
     "open_epics",
     "outcome_of",
+    "register_calendar_forecast",
     "score_forecasts",
     "team_flow",
     "today_in",
@@ -52,6 +56,41 @@ MAX_RANGE_DAYS = 3 * 366
 # Why a forecast is scored: marked as the team's plan, shared, exported, put in the leadership pack.
 COMMITMENTS = ("plan", "shared", "exported", "pack")
 Commitment = Literal["plan", "shared", "exported", "pack"]
+
+
+@dataclass(frozen=True)
+class CalendarForecast:
+    """A stored forecast run again on the team's calendar (public holidays, planned absence).
+
+    Attributes:
+        dates: for "when": confidence level → date (None beyond the horizon).
+        counts: for "how many": confidence level → at least this many items.
+        note: what the calendar holds in the forecast's span, in words.
+    """
+
+    dates: dict[int, date | None]
+    counts: dict[int, int]
+    note: str
+
+
+# Who runs a forecast on a team calendar (the roadmap registers itself; flow does not import it).
+CalendarForecaster = Callable[[Session, Team, Forecast], CalendarForecast | None]
+_CALENDAR_FORECASTERS: list[CalendarForecaster] = []
+
+
+def register_calendar_forecast(forecaster: CalendarForecaster) -> None:
+    """Let the forecast pages show a forecast on the team's calendar (registering twice is harmless)."""
+    if forecaster not in _CALENDAR_FORECASTERS:
+        _CALENDAR_FORECASTERS.append(forecaster)
+
+
+def calendar_forecast(session: Session, team: Team, row: Forecast) -> CalendarForecast | None:
+    """``row`` (a "when" or "how many" forecast) on the team's calendar; None when the team has none."""
+    for forecaster in _CALENDAR_FORECASTERS:
+        found = forecaster(session, team, row)
+        if found is not None:
+            return found
+    return None
 
 
 @dataclass(frozen=True)

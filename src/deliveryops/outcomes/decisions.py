@@ -4,19 +4,22 @@ expected effect and, from its follow-up date, whether that effect appeared in th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.service import require_role
+from deliveryops.actions.models import TargetMetric
 from deliveryops.analytics.key_results import Direction, expected_effect
 from deliveryops.cockpit.digest.models import LeadershipQuestion
 from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.outcomes import series as kpi
+from deliveryops.outcomes import service
 from deliveryops.outcomes.models import DecisionBrief, DecisionEvidence, KeyResult, KpiSeries
 from deliveryops.outcomes.schemas import BriefRead, BriefUpdate, EvidenceCreate, EvidenceRead, FollowUpRead
+from deliveryops.teams.models import Team
 
 __all__ = [
     "Waiting",
@@ -75,6 +78,10 @@ def update_brief(*, session: Session, actor: User | None, question_id: int, body
                 f"No key result {body.effect_key_result_id} measured by a KPI series.",
                 fields={"effect_key_result_id": "Choose a key result measured by a KPI series."},
             )
+    if body.effect_team_metric is not None:
+        service.check_team_metric(
+            session, team_id=body.effect_team_id, metric=body.effect_team_metric, card=body.effect_card, prefix="effect_"
+        )
     brief = brief_of(session, question, create=True)
     assert brief is not None
     for name, value in body.model_dump().items():
@@ -108,18 +115,44 @@ def _effect_series(session: Session, brief: DecisionBrief) -> KpiSeries | None:
     return None
 
 
-def follow_up(session: Session, brief: DecisionBrief, *, today: date) -> FollowUpRead | None:
-    """Whether the expected effect appeared: the series' mean from the decision to the follow-up date against the
-    26 values before the decision (the same signal test as the key results). None without an expected effect."""
+def _effect_points(session: Session, brief: DecisionBrief, end: date) -> list[tuple[date, float]] | None:
+    """The dated values the expected effect is read from, up to ``end`` (None: nothing named).
+
+    A KPI series (or a key result's series) as stored; a team metric (flow, DORA, a health card) weekly, from
+    two years before the decision (a health card's rounds are weeks apart)."""
+    if brief.effect_team_metric is not None and brief.decided_on is not None:
+        team = session.get(Team, brief.effect_team_id) if brief.effect_team_id is not None else None
+        if team is None:
+            return None
+        metric = TargetMetric(brief.effect_team_metric)
+        start = brief.decided_on - timedelta(weeks=104)
+        return service.team_metric_points(session, team, metric, brief.effect_card, start=start, end=end)
     found = _effect_series(session, brief)
-    if found is None or brief.decided_on is None or brief.follow_up_on is None or brief.effect_size is None:
+    return kpi.values_of(session, found.id, up_to=end) if found is not None else None
+
+
+def _effect_label(session: Session, brief: DecisionBrief) -> str | None:
+    """What the effect is expected on, in words (None: nothing named)."""
+    if brief.effect_team_metric is not None:
+        label, unit = service.team_metric_label(session, brief.effect_team_id, brief.effect_team_metric, brief.effect_card)
+        return f"{label} ({unit})" if unit and f"({unit})" not in label else label
+    found = _effect_series(session, brief)
+    return f"{found.name} ({found.unit})" if found is not None else None
+
+
+def follow_up(session: Session, brief: DecisionBrief, *, today: date) -> FollowUpRead | None:
+    """Whether the expected effect appeared: the values from the decision to the follow-up date against the up to
+    26 values before the decision (the same signal test as the key results). None without an expected effect."""
+    if brief.decided_on is None or brief.follow_up_on is None or brief.effect_size is None:
+        return None
+    if brief.effect_team_metric is None and _effect_series(session, brief) is None:
         return None
     if today < brief.follow_up_on:
         days = (brief.follow_up_on - today).days
         return FollowUpRead(
             due=False, outcome=None, outcome_label=None, change=None, size_reached=False, detail=f"follow-up in {days} days"
         )
-    values = kpi.values_of(session, found.id, up_to=brief.follow_up_on)
+    values = _effect_points(session, brief, brief.follow_up_on) or []
     before = [v for on, v in values if on < brief.decided_on][-26:]
     after = [v for on, v in values if on >= brief.decided_on]
     direction: Direction = "decrease" if brief.effect_direction == "decrease" else "increase"
@@ -137,7 +170,7 @@ def follow_up(session: Session, brief: DecisionBrief, *, today: date) -> FollowU
 def brief_read(session: Session, question: LeadershipQuestion, *, today: date) -> BriefRead:
     """The API shape of a question with its brief and follow-up."""
     brief = brief_of(session, question)
-    found = _effect_series(session, brief) if brief else None
+    effect_label = _effect_label(session, brief) if brief else None
     evidence = []
     if brief is not None:
         for row in brief.evidence:
@@ -161,7 +194,10 @@ def brief_read(session: Session, question: LeadershipQuestion, *, today: date) -
         evidence=evidence,
         effect_series_id=brief.effect_series_id if brief else None,
         effect_key_result_id=brief.effect_key_result_id if brief else None,
-        effect_metric=f"{found.name} ({found.unit})" if found else None,
+        effect_team_metric=brief.effect_team_metric if brief else None,
+        effect_team_id=brief.effect_team_id if brief else None,
+        effect_card=brief.effect_card if brief else None,
+        effect_metric=effect_label,
         effect_direction="increase" if direction == "increase" else "decrease" if direction == "decrease" else None,
         effect_size=brief.effect_size if brief else None,
         decided_on=brief.decided_on if brief else None,

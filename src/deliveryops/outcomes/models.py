@@ -15,7 +15,7 @@ class SourceKind(enum.StrEnum):
     """Where a key result's values come from."""
 
     KPI = "kpi"  # a product KPI series (CSV, API, webhook)
-    METRIC = "metric"  # a team metric DeliveryOps already has (flow, DORA)
+    METRIC = "metric"  # a team metric DeliveryOps already has (flow, DORA, a health-check card)
     EXPERIMENT = "experiment"  # an experiment's result (lift of its primary metric)
 
 
@@ -96,6 +96,7 @@ class KeyResult(Base):
     series_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_series.id", ondelete="RESTRICT"), nullable=True, index=True)
     metric: Mapped[str | None] = mapped_column(String(30), nullable=True)  # a TargetMetric value (source "metric")
     metric_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), nullable=True)
+    metric_card: Mapped[str | None] = mapped_column(String(60), nullable=True)  # the card's key (metric "health_card")
     experiment_id: Mapped[int | None] = mapped_column(ForeignKey("experiments.id", ondelete="SET NULL"), nullable=True)
     baseline: Mapped[float] = mapped_column(Float)
     target: Mapped[float] = mapped_column(Float)
@@ -125,7 +126,8 @@ class DecisionBrief(Base):
     """The brief for one question to leadership: options, recommendation, expected effect and follow-up.
 
     The decision itself is the question's (``LeadershipQuestion.decision``); the brief adds what was expected
-    to follow from it: a KPI series or a key result, the direction and size, and the follow-up date.
+    to follow from it: a KPI series, a key result or a team metric (flow, DORA, a health-check card), the
+    direction and size, and the follow-up date.
     """
 
     __tablename__ = "decision_briefs"
@@ -136,6 +138,9 @@ class DecisionBrief(Base):
     recommendation: Mapped[str] = mapped_column(Text, default="")
     effect_series_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_series.id", ondelete="SET NULL"), nullable=True)
     effect_key_result_id: Mapped[int | None] = mapped_column(ForeignKey("key_results.id", ondelete="SET NULL"), nullable=True)
+    effect_team_metric: Mapped[str | None] = mapped_column(String(30), nullable=True)  # a TargetMetric value
+    effect_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
+    effect_card: Mapped[str | None] = mapped_column(String(60), nullable=True)  # the card's key (metric "health_card")
     effect_direction: Mapped[str | None] = mapped_column(String(10), nullable=True)
     effect_size: Mapped[float | None] = mapped_column(Float, nullable=True)
     decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -61,6 +61,7 @@ METRICS = {
     "lead_time": "DORA: lead time for changes (weekly median, hours)",
     "change_failure_rate": "DORA: change failure rate (% per week)",
     "time_to_restore": "DORA: time to restore (weekly median, hours)",
+    "health_card": "Health-check card score (0–100 per round)",
 }
 
 
@@ -378,6 +379,8 @@ def _decision_page(
             "can_edit": actor.role in decisions.EDITORS,
             "can_decide": actor.role in (Role.LEADER, Role.PRODUCT_OPS, Role.ADMIN),
             "series": list(session.scalars(select(KpiSeries).order_by(KpiSeries.name))),
+            "metrics": METRICS,
+            "teams": list_teams(session=session, actor=actor),
             "values": values,
             "errors": errors,
         },

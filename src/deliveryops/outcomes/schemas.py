@@ -37,6 +37,18 @@ __all__ = [
 ]
 
 DirectionText = Literal["increase", "decrease"]
+TeamMetric = Literal[
+    "throughput",
+    "cycle_time_p85",
+    "wip",
+    "flow_efficiency",
+    "blocked_days",
+    "deployment_frequency",
+    "lead_time",
+    "change_failure_rate",
+    "time_to_restore",
+    "health_card",
+]
 Id = Field(ge=1, le=2**31 - 1)
 
 
@@ -154,21 +166,9 @@ class KeyResultCreate(_Strict):
     owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     source: SourceKind
     series_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    metric: (
-        Literal[
-            "throughput",
-            "cycle_time_p85",
-            "wip",
-            "flow_efficiency",
-            "blocked_days",
-            "deployment_frequency",
-            "lead_time",
-            "change_failure_rate",
-            "time_to_restore",
-        ]
-        | None
-    ) = None
+    metric: TeamMetric | None = None
     metric_team_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    metric_card: str | None = Field(default=None, min_length=1, max_length=60, description="The card's key (health_card)")
     experiment_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     baseline: float
     target: float
@@ -183,6 +183,8 @@ class KeyResultCreate(_Strict):
             raise FieldError("series_id", "Choose the KPI series this key result is measured by.")
         if self.source is SourceKind.METRIC and (self.metric is None or self.metric_team_id is None):
             raise FieldError("metric" if self.metric is None else "metric_team_id", "Choose the metric and its team.")
+        if self.source is SourceKind.METRIC and self.metric == "health_card" and not self.metric_card:
+            raise FieldError("metric_card", "Choose the health-check card.")
         if self.source is SourceKind.EXPERIMENT and self.experiment_id is None:
             raise FieldError("experiment_id", "Choose the experiment whose result this key result is.")
         problem = target_problem(self.baseline, self.target, self.direction)
@@ -314,6 +316,9 @@ class BriefUpdate(_Strict):
     recommendation: str = Field(default="", max_length=4000)
     effect_series_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     effect_key_result_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    effect_team_metric: TeamMetric | None = Field(default=None, description="A team metric: flow, DORA or a health card")
+    effect_team_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="The team of effect_team_metric")
+    effect_card: str | None = Field(default=None, min_length=1, max_length=60, description="The card's key (health_card)")
     effect_direction: DirectionText | None = None
     effect_size: float | None = Field(default=None, gt=0)
     decided_on: date | None = None
@@ -321,9 +326,14 @@ class BriefUpdate(_Strict):
 
     @model_validator(mode="after")
     def _effect(self) -> BriefUpdate:
-        if self.effect_series_id is not None and self.effect_key_result_id is not None:
-            raise FieldError("effect_key_result_id", "Choose a KPI series or a key result, not both.")
-        if self.effect_series_id is not None or self.effect_key_result_id is not None:
+        named = [self.effect_series_id, self.effect_key_result_id, self.effect_team_metric]
+        if sum(value is not None for value in named) > 1:
+            raise FieldError("effect_key_result_id", "Choose one of a KPI series, a key result or a team metric.")
+        if self.effect_team_metric is not None and self.effect_team_id is None:
+            raise FieldError("effect_team_id", "Choose the team whose metric is expected to move.")
+        if self.effect_team_metric == "health_card" and not self.effect_card:
+            raise FieldError("effect_card", "Choose the health-check card.")
+        if any(value is not None for value in named):
             for name in ("effect_direction", "effect_size", "decided_on", "follow_up_on"):
                 if getattr(self, name) is None:
                     raise FieldError(name, "An expected effect needs its direction, size, decision date and follow-up date.")
@@ -358,7 +368,10 @@ class BriefRead(BaseModel):
     evidence: list[EvidenceRead]
     effect_series_id: int | None
     effect_key_result_id: int | None
-    effect_metric: str | None
+    effect_team_metric: str | None
+    effect_team_id: int | None
+    effect_card: str | None
+    effect_metric: str | None = Field(description="What the effect is expected on, in words")
     effect_direction: DirectionText | None
     effect_size: float | None
     decided_on: date | None

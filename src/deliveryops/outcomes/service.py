@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from deliveryops.accounts.models import User
-from deliveryops.actions.measure import dora_weekly, weekly_series
+from deliveryops.actions.measure import dora_weekly, health_weekly, unit_of, weekly_series
 from deliveryops.actions.models import ImprovementAction, TargetMetric
+from deliveryops.actions.service import card_results, health_card_keys
 from deliveryops.analytics.key_results import KeyResultStatus, key_result_progress
 from deliveryops.cockpit.leadership.service import current_quarter, parse_period
 from deliveryops.dependencies.models import Dependency
@@ -44,6 +45,7 @@ __all__ = [
     "Measured",
     "add_key_result",
     "add_link",
+    "check_team_metric",
     "create_objective",
     "delete_key_result",
     "delete_objective",
@@ -55,6 +57,8 @@ __all__ = [
     "list_objectives_all",
     "measure",
     "objective_read",
+    "team_metric_label",
+    "team_metric_points",
     "update_key_result",
     "update_objective",
 ]
@@ -195,8 +199,8 @@ def add_key_result(*, session: Session, actor: User | None, objective: Objective
             raise ValidationFailedError(
                 f"No KPI series {body.series_id}.", fields={"series_id": "Choose an existing KPI series."}
             )
-    if body.source is SourceKind.METRIC and (body.metric_team_id is None or session.get(Team, body.metric_team_id) is None):
-        raise ValidationFailedError("Choose an existing team.", fields={"metric_team_id": "Choose an existing team."})
+    if body.source is SourceKind.METRIC:
+        check_team_metric(session, team_id=body.metric_team_id, metric=body.metric, card=body.metric_card, prefix="metric_")
     if body.source is SourceKind.EXPERIMENT and session.get(Experiment, body.experiment_id) is None:
         raise ValidationFailedError(
             f"No experiment {body.experiment_id}.", fields={"experiment_id": "Choose an existing experiment."}
@@ -210,6 +214,7 @@ def add_key_result(*, session: Session, actor: User | None, objective: Objective
         series_id=body.series_id if body.source is SourceKind.KPI else None,
         metric=body.metric if body.source is SourceKind.METRIC else None,
         metric_team_id=body.metric_team_id if body.source is SourceKind.METRIC else None,
+        metric_card=body.metric_card if body.source is SourceKind.METRIC and body.metric == "health_card" else None,
         experiment_id=body.experiment_id if body.source is SourceKind.EXPERIMENT else None,
         baseline=body.baseline,
         target=body.target,
@@ -263,14 +268,28 @@ def get_key_result_or_raise(*, session: Session, actor: User, key_result_id: int
     return row
 
 
-def _metric_points(session: Session, row: KeyResult, start: date, end: date) -> list[tuple[date, float]]:
-    team = session.get(Team, row.metric_team_id) if row.metric_team_id is not None else None
-    if team is None or row.metric is None:
-        return []
-    metric = TargetMetric(row.metric)
+def check_team_metric(session: Session, *, team_id: int | None, metric: str | None, card: str | None, prefix: str) -> None:
+    """A team metric names an existing team and, for a health card, a card that team can have (fields: ``prefix``
+    + ``team_id`` / ``card``)."""
+    team = session.get(Team, team_id) if team_id is not None else None
+    if team is None:
+        raise ValidationFailedError("Choose an existing team.", fields={f"{prefix}team_id": "Choose an existing team."})
+    if metric == "health_card" and card not in health_card_keys(session, team.id):
+        raise ValidationFailedError(
+            f"No health-check card {card!r} for {team.name}.", fields={f"{prefix}card": "Choose one of the team's cards."}
+        )
+
+
+def team_metric_points(
+    session: Session, team: Team, metric: TargetMetric, card: str | None, *, start: date, end: date
+) -> list[tuple[date, float]]:
+    """A team metric's weekly values from ``start`` to the last complete week up to ``end``: flow and DORA keys per
+    ISO week, a health-check card's score (0..100) in the weeks a round closed."""
     last_complete = end - timedelta(days=end.weekday() + 1)  # the Sunday of the last complete week
     if last_complete < start:
         return []
+    if metric is TargetMetric.HEALTH_CARD:
+        return health_weekly(card_results(session, team, card), start=start, end=last_complete)
     if metric.source == "dora":
         tables = dora.load_tables(
             session, team_ids=[team.id], time_zone=team.time_zone, environments=dora.production_environments(session, team.id)
@@ -282,16 +301,32 @@ def _metric_points(session: Session, row: KeyResult, start: date, end: date) -> 
     return weekly_series(data.only_types(default_types(data)), metric, start=start, end=last_complete)
 
 
+def _metric_points(session: Session, row: KeyResult, start: date, end: date) -> list[tuple[date, float]]:
+    team = session.get(Team, row.metric_team_id) if row.metric_team_id is not None else None
+    if team is None or row.metric is None:
+        return []
+    return team_metric_points(session, team, TargetMetric(row.metric), row.metric_card, start=start, end=end)
+
+
+def team_metric_label(session: Session, team_id: int | None, metric: str, card: str | None) -> tuple[str, str]:
+    """(label, unit) of a team metric: "Checkout: Throughput (items per week)", or the health card's title."""
+    team = session.get(Team, team_id) if team_id is not None else None
+    chosen = TargetMetric(metric)
+    if chosen is TargetMetric.HEALTH_CARD:
+        title = health_card_keys(session, team.id).get(card or "", card or "?") if team else card or "?"
+        return (f"{team.name if team else '?'}: health-check card {title}", unit_of(chosen))
+    label = chosen.label
+    unit = label[label.find("(") + 1 : label.rfind(")")] if "(" in label else ""
+    return (f"{team.name if team else '?'}: {label}", unit)
+
+
 def _source(session: Session, row: KeyResult) -> tuple[str, str]:
     """(label, unit) of a key result's source."""
     if row.source is SourceKind.KPI:
         found = session.get(KpiSeries, row.series_id) if row.series_id is not None else None
         return (f"KPI series: {found.name}" if found else "KPI series (deleted)", found.unit if found else "")
     if row.source is SourceKind.METRIC and row.metric is not None:
-        team = session.get(Team, row.metric_team_id) if row.metric_team_id is not None else None
-        label = TargetMetric(row.metric).label
-        unit = label[label.find("(") + 1 : label.rfind(")")] if "(" in label else ""
-        return (f"{team.name if team else '?'}: {label}", unit)
+        return team_metric_label(session, row.metric_team_id, row.metric, row.metric_card)
     experiment = session.get(Experiment, row.experiment_id) if row.experiment_id is not None else None
     return (f"Experiment: {experiment.title}" if experiment else "Experiment (deleted)", "lift")
 
@@ -335,12 +370,15 @@ def measure(session: Session, row: KeyResult, *, today: date) -> Measured:
         return _experiment(session, row, share)
     label, unit = _source(session, row)
     end = min(today, objective.ends_on)
-    first = objective.starts_on - timedelta(weeks=BEFORE_WEEKS)
+    # Health-check rounds are weeks apart: look further back for their values (at most BEFORE_WEEKS values count).
+    sparse = row.source is SourceKind.METRIC and row.metric == TargetMetric.HEALTH_CARD.value
+    first = objective.starts_on - timedelta(weeks=BEFORE_WEEKS * (4 if sparse else 1))
     if row.source is SourceKind.KPI and row.series_id is not None:
         points = [(on, v) for on, v in kpi.values_of(session, row.series_id, up_to=end) if on >= first]
     else:
         points = _metric_points(session, row, first, end)
     before = [v for on, v in points if on < objective.starts_on]
+    before = before[-BEFORE_WEEKS:] if sparse else before
     during_points = [(on, v) for on, v in points if on >= objective.starts_on]
     result = key_result_progress(
         before,

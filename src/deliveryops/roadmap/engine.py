@@ -44,6 +44,7 @@ __all__ = [
     "cut_line",
     "public_holidays",
     "shared_thresholds",
+    "simulate_counts",
     "simulate_thresholds",
     "supported_countries",
 ]
@@ -232,6 +233,47 @@ def simulate_thresholds(
             done_by_cut=done,
         )
     return out
+
+
+def simulate_counts(
+    window: Sequence[int],
+    *,
+    window_start: date,
+    calendar: Calendar,
+    start_date: date,
+    by_date: date,
+    levels: Iterable[int],
+    trials: int,
+    seed: int,
+) -> dict[int, int]:
+    """How many items the team finishes from the day after ``start_date`` through ``by_date`` on its calendar
+    (the same sampling as :func:`simulate_thresholds`): per confidence level P, the largest count C that at least
+    P% of trials reached (nearest rank from the top, as the forecast engine reports "how many").
+    """
+    values = np.asarray(window, dtype=np.int64)
+    history_days = [window_start + timedelta(days=i) for i in range(values.size)]
+    off_mask = np.array([calendar.is_day_off(d) for d in history_days], dtype=bool)
+    work_pool = values[~off_mask] if (~off_mask).any() else values
+    off_pool = values[off_mask] if off_mask.any() else values
+    horizon = (by_date - start_date).days
+    future = [start_date + timedelta(days=i) for i in range(1, horizon + 1)]
+    capacity = np.array([calendar.capacity(d) for d in future])
+    weekend = np.array([d.weekday() in WEEKEND for d in future], dtype=bool)
+    rng = np.random.default_rng(seed)
+    totals = np.zeros(trials, dtype=np.int64)
+    for start in range(0, horizon, 64):
+        rows = slice(start, min(start + 64, horizon))
+        size = (rows.stop - rows.start, trials)
+        work_draws = work_pool[rng.integers(0, work_pool.size, size=size)]
+        off_draws = off_pool[rng.integers(0, off_pool.size, size=size)]
+        draws: npt.NDArray[Any] = np.where(weekend[rows][:, None], off_draws, work_draws)
+        cap = capacity[rows]
+        partial = cap < 1.0
+        if partial.any():
+            draws[partial] = rng.binomial(draws[partial], cap[partial][:, None])
+        totals += draws.sum(axis=0)
+    ranked = np.sort(totals)[::-1]
+    return {level: int(ranked[max(math.ceil(level / 100 * trials) - 1, 0)]) for level in levels}
 
 
 def _simulate_chunk(

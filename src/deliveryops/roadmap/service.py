@@ -20,7 +20,8 @@ from deliveryops.analytics.flow import item_timeline, throughput
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.data import load_team_data
-from deliveryops.flow.service import default_types, open_epics, today_in
+from deliveryops.flow.models import Forecast
+from deliveryops.flow.service import CalendarForecast, default_types, open_epics, register_calendar_forecast, today_in
 from deliveryops.roadmap.engine import (
     Absence,
     Calendar,
@@ -28,6 +29,7 @@ from deliveryops.roadmap.engine import (
     cut_line,
     public_holidays,
     shared_thresholds,
+    simulate_counts,
     simulate_thresholds,
     supported_countries,
 )
@@ -469,6 +471,70 @@ def group_roadmap(
             for team, lane in zip(teams, lanes, strict=True)
         ]
     return Roadmap(group=group, cut_date=cut, teams=lanes, what_if=alternative, generated_at=moment)
+
+
+def _calendar_days(holidays: Sequence[date], absences: Sequence[Absence]) -> str:
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    return f"{count(len(holidays), 'public holiday')} on weekdays and {count(len(absences), 'planned absence')}"
+
+
+def forecast_on_calendar(session: Session, team: Team, row: Forecast) -> CalendarForecast | None:
+    """A stored "when" or "how many" forecast run again on the team's calendar, from its own throughput window,
+    day and seed (None when the team has no country and no absence in the forecast's span)."""
+    calendar_row = _calendar_row(session, team.id)
+    last = row.by_date or row.start_date + timedelta(days=MAX_DAYS)
+    calendar = calendar_of(session, team, first=row.window_start, last=last)
+    has_absence = any(a.end > row.start_date for a in calendar.absences)
+    if (calendar_row is None or not calendar_row.country) and not has_absence:
+        return None
+    span_end = row.by_date or last
+    holidays = sorted(d for d in calendar.holidays if row.start_date < d <= span_end and d.weekday() not in (5, 6))
+    absences = [a for a in calendar.absences if a.end > row.start_date and a.start <= span_end]
+    where = (
+        f"{calendar_row.country}{'-' + calendar_row.subdivision if calendar_row.subdivision else ''}"
+        if (calendar_row and calendar_row.country)
+        else "no country set"
+    )
+    levels = [int(level) for level in row.predicted]
+    try:
+        if row.kind == "how_many" and row.by_date is not None:
+            counts = simulate_counts(
+                row.window_throughput,
+                window_start=row.window_start,
+                calendar=calendar,
+                start_date=row.start_date,
+                by_date=row.by_date,
+                levels=levels,
+                trials=row.trials,
+                seed=row.seed,
+            )
+            note = f"On the team calendar ({where}): {_calendar_days(holidays, absences)} until {row.by_date.isoformat()}."
+            return CalendarForecast(dates={}, counts=counts, note=note)
+        results = simulate_thresholds(
+            row.window_throughput,
+            window_start=row.window_start,
+            calendar=calendar,
+            start_date=row.start_date,
+            thresholds=[int(row.remaining_items or 0)],
+            trials=row.trials,
+            seed=row.seed,
+            max_days=MAX_DAYS,
+        )
+    except ValueError:
+        return None
+    found = results[int(row.remaining_items or 0)]
+    days = dict(found.dates)
+    shown = [d for d in days.values() if d is not None]
+    until = max(shown) if shown else last
+    holidays = [d for d in holidays if d <= until]
+    absences = [a for a in absences if a.start <= until]
+    note = f"On the team calendar ({where}): {_calendar_days(holidays, absences)} before {until.isoformat()}."
+    return CalendarForecast(dates=days, counts={}, note=note)
+
+
+register_calendar_forecast(forecast_on_calendar)
 
 
 def calendar_view(session: Session, team: Team) -> tuple[str | None, str | None, dict[date, str], list[TeamAbsence]]:

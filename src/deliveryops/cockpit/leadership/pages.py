@@ -89,9 +89,12 @@ def leadership_pdf(
     """The leadership pack as a PDF file."""
     period = period or leadership.current_quarter(utcnow().date())
     pack = leadership.build_pack(session=session, actor=actor, period=period, group_slug=group or None)
+    sections = leadership.pack_sections(
+        session, actor, today=utcnow().date(), group_slug=pack.group.slug if pack.group else None, period=pack.period.label
+    )
     name = f"leadership-{pack.group.slug if pack.group else 'organisation'}-{pack.period.label}.pdf".replace("..", "_")
     return Response(
-        render_pdf(pack, base_url=str(request.app.state.settings.public_url)),
+        render_pdf(pack, base_url=str(request.app.state.settings.public_url), sections=sections),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -174,7 +177,13 @@ def decide_question(
 @api.get("/cockpit/leadership", response_model=PackRead)
 def read_pack(session: SessionDep, actor: ApiUser, group: GroupQuery = None, period: PeriodQuery = None) -> Any:
     """The leadership pack as JSON (Product Ops, leaders, admins)."""
+    today = utcnow().date()
     pack = leadership.build_pack(
-        session=session, actor=actor, period=period or leadership.current_quarter(utcnow().date()), group_slug=group or None
+        session=session, actor=actor, period=period or leadership.current_quarter(today), group_slug=group or None
     )
-    return pack_read(pack)
+    return pack_read(
+        pack,
+        leadership.pack_sections(
+            session, actor, today=today, group_slug=pack.group.slug if pack.group else None, period=pack.period.label
+        ),
+    )

@@ -10,7 +10,7 @@ import unicodedata
 
 from fpdf import FPDF
 
-from deliveryops.cockpit.leadership.service import Headline, LeadershipPack
+from deliveryops.cockpit.leadership.service import Headline, LeadershipPack, PackSection
 
 __all__ = ["latin1", "render_pdf"]
 
@@ -102,11 +102,13 @@ class _Pdf(FPDF):
         self.set_font("Helvetica", size=10)
 
 
-def render_pdf(pack: LeadershipPack, *, base_url: str, compress: bool = True) -> bytes:
-    """Draw the pack: headline table, impediments, forecasts, experiments, adoption, questions.
+def render_pdf(pack: LeadershipPack, *, base_url: str, compress: bool = True, sections: list[PackSection] | None = None) -> bytes:
+    """Draw the pack: the leading sections (outcomes), headline table, impediments, forecasts, experiments, adoption,
+    questions.
 
     Args:
         pack: the pack to draw.
+        sections: what the pack leads with (registered by other capabilities).
         compress: deflate page content (tests turn it off to read the text in the bytes).
 
     Returns:
@@ -128,6 +130,14 @@ def render_pdf(pack: LeadershipPack, *, base_url: str, compress: bool = True) ->
         f"{pack.generated_at.strftime('%Y-%m-%d %H:%M')} UTC. Definitions: {base_url.rstrip('/')}/definitions",
         size=9,
     )
+
+    for section in sections or []:
+        pdf.heading(section.title)
+        for note, (header, rows, widths) in zip(section.notes, section.tables, strict=True):
+            if note:
+                pdf.para(note)
+            if rows:
+                pdf.rows(header, rows, widths)
 
     pdf.heading("Headline numbers")
     pdf.rows(

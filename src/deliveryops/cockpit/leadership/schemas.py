@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +19,7 @@ __all__ = [
     "ExperimentRead",
     "HeadlineRead",
     "PackRead",
+    "PackSectionRead",
     "QuestionRead",
     "pack_read",
 ]
@@ -92,6 +94,14 @@ class QuestionRead(BaseModel):
     decision: str
 
 
+class PackSectionRead(BaseModel):
+    """A section other capabilities put at the top of the pack (outcomes: key results, decisions, follow-ups)."""
+
+    key: str
+    title: str
+    data: dict[str, Any]
+
+
 class PackRead(BaseModel):
     """The leadership pack."""
 
@@ -114,10 +124,13 @@ class PackRead(BaseModel):
         default_factory=list,
         description="Rollouts touching these teams, with their measured effect (/definitions#rollout-effect)",
     )
+    lead: list[PackSectionRead] = Field(
+        default_factory=list, description="What the pack leads with: outcome progress, decisions waiting, follow-ups due"
+    )
 
 
-def pack_read(pack: leadership.LeadershipPack) -> PackRead:
-    """The API shape of a pack."""
+def pack_read(pack: leadership.LeadershipPack, sections: list[leadership.PackSection] | None = None) -> PackRead:
+    """The API shape of a pack, led by the registered sections."""
     experiments = (
         None
         if pack.experiments is None
@@ -135,6 +148,7 @@ def pack_read(pack: leadership.LeadershipPack) -> PackRead:
         ]
     )
     return PackRead(
+        lead=[PackSectionRead(key=x.key, title=x.title, data=x.data) for x in sections or []],
         scope=pack.scope,
         period=pack.period.label,
         start=pack.period.start,

@@ -56,12 +56,15 @@ __all__ = [
     "EpicForecast",
     "Headline",
     "LeadershipPack",
+    "PackSection",
     "Period",
     "add_question",
     "build_pack",
     "commit_pack_epics",
     "decide_question",
+    "pack_sections",
     "parse_period",
+    "register_pack_section",
 ]
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -743,3 +746,39 @@ def register_pack_lead(panel: PackLead) -> None:
     """Add a panel to the top of the leadership pack (called at import time; registering twice is harmless)."""
     if panel not in PACK_LEADS:
         PACK_LEADS.append(panel)
+
+
+@dataclass(frozen=True)
+class PackSection:
+    """What a leading capability puts at the top of the pack's PDF and JSON.
+
+    Attributes:
+        key: its name in the JSON (``lead.<key>``).
+        title: the PDF heading.
+        tables: (header, rows, column widths in mm) drawn in order, each after the note of the same index.
+        notes: a sentence before each table ("" for none), e.g. counts or "nothing waits".
+        data: the JSON-able content.
+    """
+
+    key: str
+    title: str
+    tables: list[tuple[list[str], list[list[str]], list[float]]]
+    notes: list[str]
+    data: dict[str, Any]
+
+
+# The same panels for the PDF and the JSON: (session, viewer or None for the CLI, today, group slug or "", period
+# label) → section.
+PackSectionSource = Callable[[Session, User | None, date, str, str], PackSection | None]
+PACK_SECTIONS: list[PackSectionSource] = []
+
+
+def register_pack_section(source: PackSectionSource) -> None:
+    """Add a section to the top of the pack's PDF and JSON (at import time; registering twice is harmless)."""
+    if source not in PACK_SECTIONS:
+        PACK_SECTIONS.append(source)
+
+
+def pack_sections(session: Session, actor: User | None, *, today: date, group_slug: str | None, period: str) -> list[PackSection]:
+    """The registered sections for this pack, in registration order."""
+    return [found for source in PACK_SECTIONS if (found := source(session, actor, today, group_slug or "", period)) is not None]
