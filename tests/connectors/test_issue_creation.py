@@ -8,7 +8,8 @@ from deliveryops.connectors.base import ConnectorError
 from deliveryops.connectors.issues import IssueTracker
 from deliveryops.connectors.jira import JiraServerConnector, JiraServerSettings
 from tests.connectors.fake_github import REPO, FakeGitHub, connect, sample_repo
-from tests.connectors.fake_jira import TOKEN, FakeJira, recorded_issues, server_error
+from tests.connectors.fake_jira import TOKEN, FakeJira, rate_limited, recorded_issues, server_error
+from tests.connectors.fakeserver import Reply
 from tests.connectors.test_jira_cloud import connector as jira_cloud
 
 
@@ -58,14 +59,26 @@ def test_jira_names_what_it_refused() -> None:
     assert "valid project is required" in raised.value.message
 
 
-def test_jira_retries_a_server_error_then_creates_once() -> None:
+def test_jira_retries_a_creation_the_server_surely_did_not_act_on_then_creates_once() -> None:
     jira = FakeJira(recorded_issues())
-    jira.fail(server_error(), nth=1, path="/rest/api/3/issue")
+    jira.fail(rate_limited(0), nth=1, path="/rest/api/3/issue")
+    jira.fail(Reply({"errorMessages": ["Service unavailable"]}, status=503), nth=2, path="/rest/api/3/issue")
     with jira.serve() as server:
         created = jira_cloud(server.url).create_issue(title="Retry me", description="")
     assert created.key == "EE-13955"
-    assert [r.method for r in jira.requests if r.path == "/rest/api/3/issue"] == ["POST", "POST"]
+    assert [r.method for r in jira.requests if r.path == "/rest/api/3/issue"] == ["POST", "POST", "POST"]
     assert len(jira.created) == 1
+
+
+def test_jira_does_not_send_a_creation_again_after_a_server_error() -> None:
+    """After a 500 the issue may exist already: a second POST could make a duplicate, so the person is told to check."""
+    jira = FakeJira(recorded_issues())
+    jira.fail(server_error(), nth=1, path="/rest/api/3/issue")
+    with jira.serve() as server, pytest.raises(ConnectorError) as raised:
+        jira_cloud(server.url).create_issue(title="Once only", description="")
+    assert raised.value.status == 500
+    assert "check on the server before trying again" in raised.value.message
+    assert [r.method for r in jira.requests if r.path == "/rest/api/3/issue"] == ["POST"]
 
 
 def test_github_opens_an_issue_and_reads_completed_and_not_planned() -> None:

@@ -26,6 +26,10 @@ from deliveryops.connectors.base import ConnectorError
 __all__ = ["HttpStats", "SourceClient"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A request that creates something is sent again only when the server surely did not act on it: it refused for
+# the rate (429, or a rate-limit wait), said it was unavailable (503), or the connection never opened. After a 500,
+# 502 or 504 the issue may already exist, so a second POST could create it twice.
+SAFE_RETRY_STATUSES_FOR_CREATE = frozenset({429, 503})
 MAX_WAIT_SECONDS = 300.0
 
 
@@ -84,8 +88,8 @@ class SourceClient:
         return self._cached_or_json(response, conditional=conditional)
 
     def post_json(self, url: str, *, json: Any) -> Any:
-        """POST a JSON body and decode the JSON answer."""
-        return self._decode(self.request("POST", url, json=json))
+        """POST a JSON body that creates something and decode the JSON answer (not repeated after a 5xx: see ``request``)."""
+        return self._decode(self.request("POST", url, json=json, creates=True))
 
     def request(
         self,
@@ -95,8 +99,13 @@ class SourceClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         conditional: bool = False,
+        creates: bool = False,
     ) -> httpx.Response:
-        """Send a request with retries; raise :class:`ConnectorError` when it cannot succeed."""
+        """Send a request with retries; raise :class:`ConnectorError` when it cannot succeed.
+
+        ``creates`` marks a request that is not safe to repeat (creating an issue; a GraphQL read sent by POST is
+        safe): it is sent again only when the server surely did not act on it.
+        """
         key = self._cache_key(url, params)
         attempt = 0
         while True:
@@ -108,6 +117,11 @@ class SourceClient:
                 response = self.client.request(method, url, params=params, json=json, headers=headers)
             except httpx.TransportError as exc:
                 self.stats.server_seconds += time.perf_counter() - started
+                if creates and not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+                    raise ConnectorError(
+                        f"{self.name}: the connection broke after the request was sent ({exc.__class__.__name__}); "
+                        "it may have been carried out: check on the server before trying again.",
+                    ) from None
                 if attempt >= self.max_retries:
                     raise ConnectorError(
                         f"{self.name}: cannot reach the server ({exc.__class__.__name__}) after {attempt + 1} attempts.",
@@ -119,6 +133,12 @@ class SourceClient:
             self.stats.server_seconds += time.perf_counter() - started
             self.stats.requests += 1
             wait = self._rate_limit_wait(response)
+            if creates and wait is None and response.status_code in RETRY_STATUSES - SAFE_RETRY_STATUSES_FOR_CREATE:
+                raise ConnectorError(
+                    f"{self.name}: the server answered {response.status_code} {_reason(response)} to a request that "
+                    "creates something; it may have been created anyway: check on the server before trying again.",
+                    status=response.status_code,
+                )
             if response.status_code in RETRY_STATUSES or wait is not None:
                 if attempt >= self.max_retries:
                     raise ConnectorError(

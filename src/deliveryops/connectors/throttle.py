@@ -85,6 +85,7 @@ class ThrottledClient(SourceClient):
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         conditional: bool = False,
+        creates: bool = False,
     ) -> httpx.Response:
         """Send a request as :meth:`SourceClient.request` does, within the budget and the allowed hosts."""
         self._check_target(url)
@@ -92,7 +93,7 @@ class ThrottledClient(SourceClient):
             if self._pending_wait > 0:
                 wait, self._pending_wait = self._pending_wait, 0.0
                 self._wait(wait)
-            response = super().request(method, url, params=params, json=json, conditional=conditional)
+            response = super().request(method, url, params=params, json=json, conditional=conditional, creates=creates)
             self._note_budget(response)
             if response.status_code not in _REDIRECTS:
                 return response
