@@ -88,7 +88,7 @@ def test_dm_sets_a_state_and_the_matrix_shows_it_at_phone_width(browser: Browser
     dm.set_default_timeout(10_000)
     sign_in(dm, adoption_url, DM)
     dm.goto(f"{adoption_url}/teams/alpha")
-    dm.get_by_role("link", name="Practices", exact=True).click()
+    dm.locator("#main").get_by_role("link", name="Practices", exact=True).click()
     expect(dm.get_by_role("heading", level=1)).to_have_text("Tools and practices of Alpha")
     dm.get_by_label("State of WIP limits", exact=True).select_option("adopted")
     dm.get_by_label("Note on WIP limits", exact=True).fill("Limit of 5 agreed at the retro")

@@ -57,8 +57,8 @@ def test_filter_by_group_with_the_keyboard(page: Page, cockpit_url: str) -> None
     sign_in(page, cockpit_url, EMAILS["leader"])
     page.goto(f"{cockpit_url}/cockpit")
     expect(page.locator("tr[data-team]")).to_have_count(4)
-    page.get_by_label("Group", exact=True).select_option(label="Tiny")
-    page.get_by_label("Group", exact=True).press("Tab")
+    page.get_by_role("form", name="Filter by group").get_by_label("Group", exact=True).select_option(label="Tiny")
+    page.get_by_role("form", name="Filter by group").get_by_label("Group", exact=True).press("Tab")
     page.keyboard.press("Enter")  # the focused Show button
     expect(page).to_have_url(re.compile(r"/cockpit\?group=tiny$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Portfolio of Tiny")

@@ -30,9 +30,11 @@ def test_empty_state_and_the_navigation_entry_for_admins_only(client: TestClient
     page = client.get("/admin/jobs")
     assert page.status_code == 200
     assert "No jobs here" in page.text
-    assert 'href="/admin/jobs"' in client.get("/").text
+    assert 'href="/admin/people"' in client.get("/").text  # the Admin entry, whose tabs lead to the jobs
+    assert 'href="/admin/jobs"' in client.get("/admin/people").text
     client.cookies.clear()
     login(client, member.email)
+    assert 'href="/admin/people"' not in client.get("/").text
     assert 'href="/admin/jobs"' not in client.get("/").text
     assert client.get("/admin/jobs").status_code == 403
 
