@@ -302,3 +302,8 @@ def test_pdf_draws_the_throughput_charts(session: Session) -> None:
     chart = text[text.index(by_team) : text.index(by_week)]
     assert chart.count(" re f") == 1 + len(pack.teams)
     assert chart.count(" re S") == 1 + len(pack.teams)
+    short = leadership.build_pack(
+        session=session, actor=world.ops, period="2026-10-01..2026-10-03", group_slug="commerce", now=NOW
+    )
+    assert short.weekly_throughput == ([], [])
+    assert b"(The period has no complete week yet." in render_pdf(short, base_url="https://d.example.org", compress=False)

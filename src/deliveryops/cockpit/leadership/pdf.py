@@ -115,6 +115,7 @@ class _Pdf(FPDF):
         rows: list[tuple[str, int | None, int | None]],
         legend: tuple[str, str],
         definition: str,
+        empty: str,
     ) -> None:
         """A horizontal bar chart: per row a filled bar for this period and an outlined bar for the previous one.
 
@@ -124,21 +125,26 @@ class _Pdf(FPDF):
             rows: (row label, this period's value, the previous period's value); None draws no bar.
             legend: the labels of this period and the previous period.
             definition: one line with the measure's definition and its absolute link.
+            empty: what to say instead of the chart when there are no rows.
         """
-        row_h, label_w, plot_w = 7.0, 40.0, 115.0
-        if self.get_y() + 30 + row_h * len(rows) > self.page_break_trigger:
+        # Rows get thinner for a large scope so that a chart always fits on one page.
+        row_h, label_w, plot_w = min(7.0, 200 / max(1, len(rows))), 40.0, 115.0
+        if self.get_y() + 40 + row_h * len(rows) > self.page_break_trigger:
             self.add_page()
         self.ln(3)
         self.set_font("Helvetica", style="B", size=11)
         self.cell(0, 6, latin1(title), new_x="LMARGIN", new_y="NEXT")
+        if not rows:
+            self.para(f"{empty} {definition}", size=8)
+            return
         self.set_font("Helvetica", size=8)
         self.set_fill_color(*_BAR)
         self.set_draw_color(*_PREVIOUS)
         x, y = self.l_margin, self.get_y() + 1
         self.rect(x + label_w, y + 1, 4, 2.5, style="F")
         self.text(x + label_w + 5, y + 3.3, latin1(f"{legend[0]} (filled)"))
-        self.rect(x + label_w + 50, y + 1, 4, 2.5, style="D")
-        self.text(x + label_w + 55, y + 3.3, latin1(f"{legend[1]} (outlined)"))
+        self.rect(x + label_w + 65, y + 1, 4, 2.5, style="D")
+        self.text(x + label_w + 70, y + 3.3, latin1(f"{legend[1]} (outlined)"))
         self.set_font("Helvetica", style="B", size=8)
         self.text(x, y + 3.3, latin1(axis[0]))
         self.set_font("Helvetica", size=8)
@@ -148,15 +154,15 @@ class _Pdf(FPDF):
         for index, (label, now, before) in enumerate(rows):
             row_y = top + index * row_h
             self.set_xy(x, row_y)
-            self.cell(label_w - 2, row_h - 1, latin1(label)[:24], align="R")
+            self.cell(label_w - 2, row_h * 0.85, latin1(label)[:24], align="R")
             shown = []
             if now is not None:
-                self.rect(x + label_w, row_y + 0.5, now * scale, 3, style="F")
+                self.rect(x + label_w, row_y + row_h * 0.07, now * scale, row_h * 0.43, style="F")
                 shown.append(str(now))
             if before is not None:
-                self.rect(x + label_w, row_y + 3.7, before * scale, 2.2, style="D")
+                self.rect(x + label_w, row_y + row_h * 0.53, before * scale, row_h * 0.31, style="D")
                 shown.append(f"({before})")
-            self.text(x + label_w + plot_w + 2, row_y + 3.5, " ".join(shown) or "no data")
+            self.text(x + label_w + plot_w + 2, row_y + row_h / 2, " ".join(shown) or "no data")
         bottom = top + row_h * len(rows)
         self.set_draw_color(0, 0, 0)
         self.line(x + label_w, top, x + label_w, bottom)
@@ -182,6 +188,7 @@ def _charts(pdf: _Pdf, pack: LeadershipPack, base_url: str) -> None:
         rows=[(t.team_name, t.value, t.previous) for t in pack.team_throughput],
         legend=legend,
         definition=said,
+        empty="No team in this scope.",
     )
     now, before = pack.weekly_throughput
     weeks = max(len(now), len(before))
@@ -191,6 +198,7 @@ def _charts(pdf: _Pdf, pack: LeadershipPack, base_url: str) -> None:
         rows=[(f"Week {i + 1}", now[i] if i < len(now) else None, before[i] if i < len(before) else None) for i in range(weeks)],
         legend=legend,
         definition=f"{said}; complete 7-day weeks from the period's first day, a partial last week is left out.",
+        empty="The period has no complete week yet.",
     )
 
 
