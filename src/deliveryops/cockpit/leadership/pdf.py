@@ -165,12 +165,13 @@ class _Pdf(FPDF):
             self.text(x + label_w + plot_w + 2, row_y + row_h / 2, " ".join(shown) or "no data")
         bottom = top + row_h * len(rows)
         self.set_draw_color(0, 0, 0)
+        self.set_fill_color(0, 0, 0)  # fpdf2's defaults again, for what follows the chart
         self.line(x + label_w, top, x + label_w, bottom)
         self.line(x + label_w, bottom, x + label_w + plot_w, bottom)
-        for tick in (0.0, largest / 2, float(largest)):
+        for tick in sorted({0, largest // 2, largest}):  # whole items
             tick_x = x + label_w + tick * scale
             self.line(tick_x, bottom, tick_x, bottom + 1)
-            self.text(tick_x - 1, bottom + 4, _short(tick))
+            self.text(tick_x - 1, bottom + 4, str(tick))
         self.set_xy(x + label_w, bottom + 5)
         self.cell(plot_w, 4, latin1(axis[1]), align="C", new_x="LMARGIN", new_y="NEXT")
         self.para(definition, size=8)
