@@ -307,3 +307,27 @@ def test_pdf_draws_the_throughput_charts(session: Session) -> None:
     )
     assert short.weekly_throughput == ([], [])
     assert b"(The period has no complete week yet." in render_pdf(short, base_url="https://d.example.org", compress=False)
+
+
+def test_pdf_chart_of_a_large_scope_fits_one_page() -> None:
+    teams = [leadership.TeamThroughput(f"Team {n}", n, 60 - n) for n in range(60)]
+    pack = leadership.LeadershipPack(
+        scope="Whole organisation",
+        group=None,
+        period=Period(date(2026, 10, 1), date(2026, 10, 31), "2026-10"),
+        previous=Period(date(2026, 9, 1), date(2026, 9, 30), "2026-09"),
+        generated_at=datetime(2026, 11, 2, tzinfo=UTC),
+        to_date=False,
+        teams=[],
+        headlines=[],
+        clusters=[],
+        epics=[],
+        experiments=None,
+        adoption=None,
+        questions=[],
+        team_throughput=teams,
+    )
+    text = render_pdf(pack, base_url="https://d.example.org", compress=False).decode("latin-1")
+    chart = text[text.index("(Items finished by team") : text.index("(Items finished per week")]
+    assert chart.count(" re f") == 1 + 60
+    assert "endstream" not in chart.split("definitions#throughput")[0]  # no page break inside the chart
