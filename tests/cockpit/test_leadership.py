@@ -281,3 +281,53 @@ def test_pack_page_commits_epic_dates_with_csrf(client: TestClient, session: Ses
     assert (before, after) == (0, 1)  # Alpha's one open epic
     bad = client.post("/cockpit/leadership/epics/commit", data={"csrf_token": csrf, "period": "soon"})
     assert bad.status_code == 422
+
+
+def test_pdf_draws_the_throughput_charts(session: Session) -> None:
+    world = build_cockpit_world(session)
+    pack = leadership.build_pack(session=session, actor=world.ops, period="2026-10", group_slug="commerce", now=NOW)
+    assert [(t.team_name, t.value, t.previous) for t in pack.team_throughput] == [
+        ("Alpha", 9, 9),
+        ("Beta", 8, 10),
+        ("Gamma", 0, 0),
+    ]
+    # Complete 7-day weeks from 1 October and 1 September; the 29th-31st and the 29th-30th are partial weeks.
+    assert pack.weekly_throughput == ([5, 3, 4, 5], [3, 4, 5, 3])
+    text = render_pdf(pack, base_url="https://delivery.example.org/", compress=False).decode("latin-1")
+    by_team, by_week = "(Items finished by team, 2026-10 vs 2026-09)", "(Items finished per week, 2026-10 vs 2026-09)"
+    for expected in (by_team, by_week, "(Team)", "(Items finished (items))", "(Week 1)", "(Alpha)", "(Gamma)"):
+        assert expected.replace("(items)", "\\(items\\)") in text, expected
+    assert text.count("Definition: https://delivery.example.org/definitions#throughput") == 2
+    # Between the two titles: the legend's two swatches, then one filled and one outlined bar per team.
+    chart = text[text.index(by_team) : text.index(by_week)]
+    assert chart.count(" re f") == 1 + len(pack.teams)
+    assert chart.count(" re S") == 1 + len(pack.teams)
+    short = leadership.build_pack(
+        session=session, actor=world.ops, period="2026-10-01..2026-10-03", group_slug="commerce", now=NOW
+    )
+    assert short.weekly_throughput == ([], [])
+    assert b"(The period has no complete week yet." in render_pdf(short, base_url="https://d.example.org", compress=False)
+
+
+def test_pdf_chart_of_a_large_scope_fits_one_page() -> None:
+    teams = [leadership.TeamThroughput(f"Team {n}", n, 60 - n) for n in range(60)]
+    pack = leadership.LeadershipPack(
+        scope="Whole organisation",
+        group=None,
+        period=Period(date(2026, 10, 1), date(2026, 10, 31), "2026-10"),
+        previous=Period(date(2026, 9, 1), date(2026, 9, 30), "2026-09"),
+        generated_at=datetime(2026, 11, 2, tzinfo=UTC),
+        to_date=False,
+        teams=[],
+        headlines=[],
+        clusters=[],
+        epics=[],
+        experiments=None,
+        adoption=None,
+        questions=[],
+        team_throughput=teams,
+    )
+    text = render_pdf(pack, base_url="https://d.example.org", compress=False).decode("latin-1")
+    chart = text[text.index("(Items finished by team") : text.index("(Items finished per week")]
+    assert chart.count(" re f") == 1 + 60
+    assert "endstream" not in chart.split("definitions#throughput")[0]  # no page break inside the chart

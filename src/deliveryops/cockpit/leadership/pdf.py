@@ -12,6 +12,9 @@ from fpdf import FPDF
 
 from deliveryops.cockpit.leadership.service import Headline, LeadershipPack, PackSection
 
+_BAR = (31, 78, 121)  # this period: filled bars
+_PREVIOUS = (110, 110, 110)  # the previous period: outlined bars
+
 __all__ = ["latin1", "render_pdf"]
 
 _REPLACEMENTS = {
@@ -54,8 +57,11 @@ def latin1(text: str) -> str:
 def _number(value: float | None, unit: str) -> str:
     if value is None:
         return "no data"
-    shown = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-    return f"{shown} {unit}".strip()
+    return f"{_short(value)} {unit}".strip()
+
+
+def _short(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def _change(headline: Headline) -> str:
@@ -63,7 +69,7 @@ def _change(headline: Headline) -> str:
     if change is None:
         return "-"
     sign = "+" if change > 0 else ""
-    shown = f"{change:.0f}" if float(change).is_integer() else f"{change:.1f}"
+    shown = _short(change)
     return f"{sign}{shown} ({headline.verdict_text})" if headline.verdict_text else f"{sign}{shown}"
 
 
@@ -101,10 +107,105 @@ class _Pdf(FPDF):
                     row.cell(latin1(text))
         self.set_font("Helvetica", size=10)
 
+    def paired_bars(
+        self,
+        *,
+        title: str,
+        axis: tuple[str, str],
+        rows: list[tuple[str, int | None, int | None]],
+        legend: tuple[str, str],
+        definition: str,
+        empty: str,
+    ) -> None:
+        """A horizontal bar chart: per row a filled bar for this period and an outlined bar for the previous one.
+
+        Args:
+            title: the chart's title.
+            axis: (label of the rows, label of the value axis with its unit).
+            rows: (row label, this period's value, the previous period's value); None draws no bar.
+            legend: the labels of this period and the previous period.
+            definition: one line with the measure's definition and its absolute link.
+            empty: what to say instead of the chart when there are no rows.
+        """
+        # Rows get thinner for a large scope so that a chart always fits on one page.
+        row_h, label_w, plot_w = min(7.0, 200 / max(1, len(rows))), 40.0, 115.0
+        if self.get_y() + 40 + row_h * len(rows) > self.page_break_trigger:
+            self.add_page()
+        self.ln(3)
+        self.set_font("Helvetica", style="B", size=11)
+        self.cell(0, 6, latin1(title), new_x="LMARGIN", new_y="NEXT")
+        if not rows:
+            self.para(f"{empty} {definition}", size=8)
+            return
+        self.set_font("Helvetica", size=8)
+        self.set_fill_color(*_BAR)
+        self.set_draw_color(*_PREVIOUS)
+        x, y = self.l_margin, self.get_y() + 1
+        self.rect(x + label_w, y + 1, 4, 2.5, style="F")
+        self.text(x + label_w + 5, y + 3.3, latin1(f"{legend[0]} (filled)"))
+        self.rect(x + label_w + 65, y + 1, 4, 2.5, style="D")
+        self.text(x + label_w + 70, y + 3.3, latin1(f"{legend[1]} (outlined)"))
+        self.set_font("Helvetica", style="B", size=8)
+        self.text(x, y + 3.3, latin1(axis[0]))
+        self.set_font("Helvetica", size=8)
+        top = y + 6
+        largest = max([1] + [v for _, now, before in rows for v in (now, before) if v is not None])
+        scale = plot_w / largest
+        for index, (label, now, before) in enumerate(rows):
+            row_y = top + index * row_h
+            self.set_xy(x, row_y)
+            self.cell(label_w - 2, row_h * 0.85, latin1(label)[:24], align="R")
+            shown = []
+            if now is not None:
+                self.rect(x + label_w, row_y + row_h * 0.07, now * scale, row_h * 0.43, style="F")
+                shown.append(str(now))
+            if before is not None:
+                self.rect(x + label_w, row_y + row_h * 0.53, before * scale, row_h * 0.31, style="D")
+                shown.append(f"({before})")
+            self.text(x + label_w + plot_w + 2, row_y + row_h / 2, " ".join(shown) or "no data")
+        bottom = top + row_h * len(rows)
+        self.set_draw_color(0, 0, 0)
+        self.set_fill_color(0, 0, 0)  # fpdf2's defaults again, for what follows the chart
+        self.line(x + label_w, top, x + label_w, bottom)
+        self.line(x + label_w, bottom, x + label_w + plot_w, bottom)
+        for tick in sorted({0, largest // 2, largest}):  # whole items
+            tick_x = x + label_w + tick * scale
+            self.line(tick_x, bottom, tick_x, bottom + 1)
+            self.text(tick_x - 1, bottom + 4, str(tick))
+        self.set_xy(x + label_w, bottom + 5)
+        self.cell(plot_w, 4, latin1(axis[1]), align="C", new_x="LMARGIN", new_y="NEXT")
+        self.para(definition, size=8)
+        self.set_font("Helvetica", size=10)
+
+
+def _charts(pdf: _Pdf, pack: LeadershipPack, base_url: str) -> None:
+    """The key charts: items finished by team, and by week, each against the previous period."""
+    link = f"{base_url.rstrip('/')}/definitions#throughput"
+    legend = (pack.period.label, pack.previous.label)
+    said = f"Throughput: items finished (reached a done status) in the period. Definition: {link}"
+    pdf.paired_bars(
+        title=f"Items finished by team, {pack.period.label} vs {pack.previous.label}",
+        axis=("Team", "Items finished (items)"),
+        rows=[(t.team_name, t.value, t.previous) for t in pack.team_throughput],
+        legend=legend,
+        definition=said,
+        empty="No team in this scope.",
+    )
+    now, before = pack.weekly_throughput
+    weeks = max(len(now), len(before))
+    pdf.paired_bars(
+        title=f"Items finished per week, {pack.period.label} vs {pack.previous.label}",
+        axis=("Week of the period", "Items finished in the week (items per week)"),
+        rows=[(f"Week {i + 1}", now[i] if i < len(now) else None, before[i] if i < len(before) else None) for i in range(weeks)],
+        legend=legend,
+        definition=f"{said}; complete 7-day weeks from the period's first day, a partial last week is left out.",
+        empty="The period has no complete week yet.",
+    )
+
 
 def render_pdf(pack: LeadershipPack, *, base_url: str, compress: bool = True, sections: list[PackSection] | None = None) -> bytes:
-    """Draw the pack: the leading sections (outcomes), headline table, impediments, forecasts, experiments, adoption,
-    questions.
+    """Draw the pack: the leading sections (outcomes), headline table, the throughput charts, impediments, forecasts,
+    experiments, adoption, questions.
 
     Args:
         pack: the pack to draw.
@@ -145,6 +246,7 @@ def render_pdf(pack: LeadershipPack, *, base_url: str, compress: bool = True, se
         [[h.label, _number(h.value, h.unit), _number(h.previous, h.unit), _change(h)] for h in pack.headlines],
         [70, 35, 35, 40],
     )
+    _charts(pdf, pack, base_url)
 
     pdf.heading("Top cross-team impediments")
     if pack.clusters:

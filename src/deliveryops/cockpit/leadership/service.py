@@ -259,6 +259,15 @@ class EpicForecast:
     allocation: str = ""  # how the epic shares its team's throughput with the team's other open epics
 
 
+@dataclass(frozen=True)
+class TeamThroughput:
+    """Items one team finished in the period and in the previous period (the PDF's per-team chart)."""
+
+    team_name: str
+    value: int
+    previous: int
+
+
 @dataclass
 class LeadershipPack:
     """Everything the pack shows, for one scope and period."""
@@ -279,6 +288,9 @@ class LeadershipPack:
     team_names: dict[int, str] = field(default_factory=dict)
     dependencies_at_risk: list[ChanceRead] = field(default_factory=list)
     rollouts: list[RolloutReport] = field(default_factory=list)
+    team_throughput: list[TeamThroughput] = field(default_factory=list)
+    # Items finished in each complete 7-day block of the period and of the previous period (a partial week is left out).
+    weekly_throughput: tuple[list[int], list[int]] = field(default_factory=lambda: ([], []))
 
 
 def _finished_in(timelines: list[pl.DataFrame], period: Period) -> list[int]:
@@ -352,8 +364,16 @@ def _impediments(session: Session, team_ids: list[int], period: Period) -> tuple
     return opened, resolved
 
 
-def _headlines(session: Session, teams: list[Team], period: Period, previous: Period) -> list[Headline]:
-    timelines = [team_timeline(session, team) for team in teams]
+def _team_throughput(teams: list[Team], timelines: list[pl.DataFrame], period: Period, previous: Period) -> list[TeamThroughput]:
+    return [
+        TeamThroughput(team.name, len(_finished_in([timeline], period)), len(_finished_in([timeline], previous)))
+        for team, timeline in zip(teams, timelines, strict=True)
+    ]
+
+
+def _headlines(
+    session: Session, teams: list[Team], timelines: list[pl.DataFrame], period: Period, previous: Period
+) -> list[Headline]:
     ids = [t.id for t in teams]
     now_days, before_days = _finished_in(timelines, period), _finished_in(timelines, previous)
     dora_now, dora_before = _dora(session, teams, period), _dora(session, teams, previous)
@@ -608,6 +628,7 @@ def build_pack(
     names = {t.id: t.name for t in session.scalars(select(Team))}
     ids = [t.id for t in teams]
     start, end = parsed.bounds()
+    timelines = [team_timeline(session, team) for team in teams]
     return LeadershipPack(
         scope=group.name if group else "Whole organisation",
         group=group,
@@ -616,7 +637,7 @@ def build_pack(
         generated_at=moment,
         to_date=parsed.end != whole.end,
         teams=teams,
-        headlines=_headlines(session, teams, parsed, previous),
+        headlines=_headlines(session, teams, timelines, parsed, previous),
         clusters=_clusters(session, set(ids), names, parsed),
         epics=_epics(session, teams, moment),
         experiments=sources.concluded_experiments(session, team_ids=ids, start=start, end=end),
@@ -625,6 +646,11 @@ def build_pack(
         team_names=names,
         dependencies_at_risk=dependency_risk.at_risk(session, actor=actor, team_ids=set(ids), today=moment.date()),
         rollouts=_rollouts(session, set(ids), moment.date()),
+        team_throughput=_team_throughput(teams, timelines, parsed, previous),
+        weekly_throughput=(
+            weekly_blocks(_daily_finished(timelines, parsed)),
+            weekly_blocks(_daily_finished(timelines, previous)),
+        ),
     )
 
 
