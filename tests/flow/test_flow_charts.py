@@ -425,8 +425,8 @@ def test_blocker_chart_keeps_the_ten_costliest_and_wraps_long_reasons() -> None:
     assert bars["hovertext"][0].startswith(f"{long_reason}: 1.0 days")
     assert "reason 01" not in bars["y"]
     assert spec["layout"]["title"]["subtitle"]["text"] == "Inside started periods<br>The top 10 of 12 reasons"
-    # Ten one-line labels fit the page's usual 320 px; here two more lines make the chart 30 px taller.
-    assert spec["layout"]["height"] == 350
+    # Ten one-line labels fit the page's usual 320 px; a three-line one makes every category band three lines high.
+    assert spec["layout"]["height"] == 140 + (15 * 3 + 3) * 10
     assert "height" not in blocker_chart(SUMMARY)["layout"]
 
 
@@ -439,7 +439,7 @@ def test_blocker_chart_grows_to_give_every_wrapped_line_room() -> None:
     ticks = trace(spec, "Blocked time")["y"]
     assert [tick.count("<br>") + 1 for tick in ticks] == [3] * 10
     assert all(len(line) <= 28 for tick in ticks for line in tick.split("<br>"))
-    assert spec["layout"]["height"] == 140 + 15 * 30 + 3 * 10
+    assert spec["layout"]["height"] == 140 + (15 * 3 + 3) * 10
     assert sorted(trace(spec, "Blocked time")["hovertext"])[0].startswith(reasons[0])
 
 

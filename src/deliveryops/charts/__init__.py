@@ -412,7 +412,7 @@ def wrap_label(text: str, width: int, *, max_lines: int = 3) -> str:
 def wrapped_height(
     labels: Sequence[str], *, base: int = 320, line_pixels: int = 15, gap_pixels: int = 3, room: int = 140
 ) -> int | None:
-    """Return a chart height that gives every line of wrapped category labels (see :func:`wrap_label`) its room.
+    """Return a chart height that gives every line of wrapped category labels (see :func:`wrap_label`) room.
 
     Args:
         labels: the tick labels, lines separated by ``<br>``, one per category.
@@ -424,8 +424,10 @@ def wrapped_height(
     Returns:
         The height in pixels, or None when the usual height is enough (the layout is left to the page).
     """
-    # Ten one-line labels fit the usual height; each further line adds its pixels.
-    needed = room + line_pixels * sum(label.count("<br>") + 1 for label in labels) + gap_pixels * len(labels)
+    # Plotly gives every category the same band, so the label with the most lines sets the band's height;
+    # ten one-line labels fit the usual height.
+    lines = max((label.count("<br>") + 1 for label in labels), default=1)
+    needed = room + (line_pixels * lines + gap_pixels) * len(labels)
     return needed if needed > base else None
 
 
