@@ -3,6 +3,8 @@ navigation is one row at 1440 px, and each role's home is a today page."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -93,3 +95,36 @@ def test_each_roles_home_leads_with_what_to_do_today(browser: Browser, base_url:
         for section in today.locator("section").all():
             assert section.locator("li, .today-empty").count() > 0
         page.context.close()
+
+
+# The blocker reasons of the flow page's "Blocked time by reason" chart: every line of every label whole
+# inside the chart (not cut at its left edge), no label over its neighbour, each line at most 28 characters.
+BLOCKER_LABELS = """() => {
+  const chart = document.querySelector('#chart-blockers .js-plotly-plot').getBoundingClientRect();
+  const labels = [...document.querySelectorAll('#chart-blockers .ytick text')].map(t => {
+    const r = t.getBoundingClientRect();
+    const lines = t.querySelectorAll('tspan.line');
+    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right,
+            lines: lines.length ? [...lines].map(l => l.textContent) : [t.textContent]};
+  }).sort((a, b) => a.top - b.top);
+  return {chart: {left: chart.left, right: chart.right}, labels};
+}"""
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_blocker_reasons_are_whole_and_apart_on_the_flow_page(browser: Browser, base_url: str, width: int) -> None:
+    page = _open(browser, width)
+    sign_in(page, base_url, People.dm)
+    page.goto(f"{base_url}/teams/alpha/flow")
+    page.wait_for_load_state("networkidle")
+    found = page.evaluate(BLOCKER_LABELS)
+    labels = found["labels"]
+    assert labels, "the blocked-time chart has no reason labels"
+    assert any(len(label["lines"]) > 1 for label in labels), "no reason is long enough to wrap in this history"
+    for label in labels:
+        assert found["chart"]["left"] <= label["left"], label
+        assert label["right"] <= found["chart"]["right"], label
+        assert all(len(line) <= 28 for line in label["lines"]), label
+    for upper, lower in pairwise(labels):
+        assert upper["bottom"] <= lower["top"] + 1, (upper, lower)
+    page.context.close()

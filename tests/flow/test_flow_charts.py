@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import replace
@@ -13,6 +14,7 @@ import pytest
 
 from deliveryops.analytics.flow import FlowSummary, flow_summary
 from deliveryops.analytics.forecast import ForecastOutcome, calibration, forecast_how_many, forecast_when
+from deliveryops.charts import wrap_label
 from deliveryops.flow.charts import (
     CSV_NAMES,
     FLOW_CHARTS,
@@ -33,6 +35,7 @@ from deliveryops.flow.charts import (
     throughput_run_chart,
     wip_run_chart,
 )
+from deliveryops.work.records import StageCategory
 from tests.analytics.flow_histories import TZ, WORKFLOW, blocks, history, utc
 
 # Period: Monday 1 to Sunday 21 January 2024, three whole ISO weeks; today is 21 January in Berlin.
@@ -354,6 +357,16 @@ def test_aging_wip_places_items_by_stage_and_age_against_stage_history_and_the_s
     assert spec["layout"]["meta"]["definition"] == "/definitions#age"
 
 
+def test_aging_wip_wraps_long_stage_names() -> None:
+    transitions = history((1, "Waiting for code review", utc(1, 18)))
+    workflow = {**WORKFLOW, "Waiting for code review": (StageCategory.WAITING, 2)}
+    summary = flow_summary(transitions, None, blocks(), workflow=workflow, tz=TZ, start=START, end=END, now=NOW)
+    spec = aging_wip_chart(summary)
+
+    assert "Waiting for<br>code review" in spec["layout"]["xaxis"]["ticktext"]
+    assert trace(spec, "No SLE yet")["hovertext"] == ["#1 · 4 days<br>In Waiting for code review; started 2024-01-18"]
+
+
 def test_aging_wip_without_an_sle_draws_grey_dots() -> None:
     transitions = history((1, "Dev", utc(1, 18)))
     summary = flow_summary(transitions, None, blocks(), workflow=WORKFLOW, tz=TZ, start=START, end=END, now=NOW)
@@ -396,18 +409,53 @@ def test_blocker_chart_shows_blocked_days_per_reason_costliest_first() -> None:
     assert spec["layout"]["meta"]["definition"] == "/definitions#blocked-time"
 
 
-def test_blocker_chart_keeps_the_ten_costliest_and_shortens_long_reasons() -> None:
+def test_blocker_chart_keeps_the_ten_costliest_and_wraps_long_reasons() -> None:
+    long_reason = "waiting for the platform team to approve the firewall change"
     rows = [(6, utc(1, 2), utc(1, 2, 12 + hours), f"reason {hours:02d}") for hours in range(1, 12)]
-    rows.append((7, utc(1, 16), utc(1, 17), "waiting for the platform team to approve the firewall change"))
+    rows.append((7, utc(1, 16), utc(1, 17), long_reason))
     summary = flow_summary(TRANSITIONS, ITEMS, blocks(*rows), workflow=WORKFLOW, tz=TZ, start=START, end=END, now=NOW)
     spec = blocker_chart(summary)
 
     bars = trace(spec, "Blocked time")
     assert len(bars["y"]) == 10
-    assert bars["y"][0] == "waiting for the platform te…"
-    assert bars["hovertext"][0].startswith("waiting for the platform team to approve the firewall change: 1.0 days")
+    # Wrapped at word boundaries, nothing cut: the lines read back as the whole reason.
+    assert bars["y"][0] == "waiting for the platform<br>team to approve the firewall<br>change"
+    assert " ".join(bars["y"][0].split("<br>")) == long_reason
+    assert all(len(line) <= 28 for tick in bars["y"] for line in tick.split("<br>"))
+    assert bars["hovertext"][0].startswith(f"{long_reason}: 1.0 days")
     assert "reason 01" not in bars["y"]
     assert spec["layout"]["title"]["subtitle"]["text"] == "Inside started periods<br>The top 10 of 12 reasons"
+    # Ten one-line labels fit the page's usual 320 px; a three-line one makes every category band three lines high.
+    assert spec["layout"]["height"] == 140 + (15 * 3 + 3) * 10
+    assert "height" not in blocker_chart(SUMMARY)["layout"]
+
+
+def test_blocker_chart_grows_to_give_every_wrapped_line_room() -> None:
+    reasons = [f"waiting {index} for the platform team to approve the firewall change {index}" for index in range(10)]
+    rows = [(6, utc(1, 2), utc(1, 2, 13 + index), reason) for index, reason in enumerate(reasons)]
+    summary = flow_summary(TRANSITIONS, ITEMS, blocks(*rows), workflow=WORKFLOW, tz=TZ, start=START, end=END, now=NOW)
+    spec = blocker_chart(summary)
+
+    ticks = trace(spec, "Blocked time")["y"]
+    assert [tick.count("<br>") + 1 for tick in ticks] == [3] * 10
+    assert all(len(line) <= 28 for tick in ticks for line in tick.split("<br>"))
+    assert spec["layout"]["height"] == 140 + (15 * 3 + 3) * 10
+    assert sorted(trace(spec, "Blocked time")["hovertext"])[0].startswith(reasons[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "wrapped"),
+    [
+        ("environment", "environment"),
+        ("Waiting for security approval", "Waiting for security<br>approval"),
+        ("R&D <sign-off>", "R&amp;D &lt;sign-off&gt;"),
+        ("a" * 30, "a" * 28 + "<br>aa"),
+        ("word " * 30, "<br>".join(["word word word word word", "word word word word word", "word word word word word…"])),
+    ],
+)
+def test_wrap_label_breaks_at_word_boundaries_and_escapes(text: str, wrapped: str) -> None:
+    assert wrap_label(text, 28) == wrapped
+    assert all(len(html.unescape(line)) <= 28 for line in wrap_label(text, 28).split("<br>"))
 
 
 @pytest.mark.parametrize(

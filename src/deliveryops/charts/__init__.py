@@ -56,6 +56,8 @@ __all__ = [
     "thinning_note",
     "to_spec",
     "vertical_line",
+    "wrap_label",
+    "wrapped_height",
 ]
 
 # Okabe & Ito (2008), distinguishable with every common colour-vision deficiency.
@@ -378,6 +380,55 @@ def escape(text: str) -> str:
         The text with ``&``, ``<`` and ``>`` escaped.
     """
     return html.escape(text, quote=False)
+
+
+def wrap_label(text: str, width: int, *, max_lines: int = 3) -> str:
+    """Return a category label broken with ``<br>`` at word boundaries, at most ``width`` characters a line.
+
+    Plotly does not wrap tick labels: a long one pushes the plot aside or runs off a phone's
+    screen. A word longer than ``width`` is split; past ``max_lines`` lines the last one ends with
+    "…" (the chart's hover gives the whole text). Each line is HTML-escaped.
+
+    Args:
+        text: the label, e.g. a blocker reason.
+        width: the most characters a line (before escaping).
+        max_lines: the most lines.
+
+    Returns:
+        The escaped lines joined by ``<br>``.
+    """
+    lines: list[str] = []
+    for word in text.split():
+        pieces = [word[start : start + width] for start in range(0, len(word), width)]
+        if lines and len(lines[-1]) + 1 + len(pieces[0]) <= width:
+            lines[-1] += " " + pieces.pop(0)
+        lines += pieces
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
+    return "<br>".join(escape(line) for line in lines) or escape(text)
+
+
+def wrapped_height(
+    labels: Sequence[str], *, base: int = 320, line_pixels: int = 15, gap_pixels: int = 3, room: int = 140
+) -> int | None:
+    """Return a chart height that gives every line of wrapped category labels (see :func:`wrap_label`) room.
+
+    Args:
+        labels: the tick labels, lines separated by ``<br>``, one per category.
+        base: the chart's usual height (the page's minimum).
+        line_pixels: pixels a label line needs (12 px text).
+        gap_pixels: pixels between two categories' labels.
+        room: pixels of the chart that are not the plot (titles, axis, margins).
+
+    Returns:
+        The height in pixels, or None when the usual height is enough (the layout is left to the page).
+    """
+    # Plotly gives every category the same band, so the label with the most lines sets the band's height;
+    # ten one-line labels fit the usual height.
+    lines = max((label.count("<br>") + 1 for label in labels), default=1)
+    needed = room + (line_pixels * lines + gap_pixels) * len(labels)
+    return needed if needed > base else None
 
 
 def percent_label(percent: float) -> str:

@@ -31,6 +31,8 @@ from deliveryops.charts import (
     new_chart,
     percent_label,
     to_spec,
+    wrap_label,
+    wrapped_height,
 )
 
 __all__ = ["aging_wip_chart", "blocker_chart", "flow_efficiency_chart"]
@@ -44,6 +46,7 @@ _BAND_NAMES = {
 }
 _BLOCKERS_SHOWN = 10
 _REASON_CHARACTERS = 28
+_STAGE_CHARACTERS = 12
 _EFFICIENCY_BIN = 10
 
 
@@ -164,7 +167,8 @@ def aging_wip_chart(summary: FlowSummary) -> ChartSpec:
     figure.update_xaxes(
         tickmode="array",
         tickvals=list(range(len(stages))),
-        ticktext=[escape(stage) for stage in stages],
+        # Long stage names wrap (side by side they overlap, or Plotly tilts them over the axis title); hover has them whole.
+        ticktext=[wrap_label(stage, _STAGE_CHARACTERS) for stage in stages],
         range=[-0.5, len(stages) - 0.5],
         showgrid=False,
         zeroline=False,
@@ -246,14 +250,14 @@ def blocker_chart(summary: FlowSummary) -> ChartSpec:
         return empty_chart(figure, "No blocked time recorded")
     top = clusters.head(_BLOCKERS_SHOWN)
     reasons = [reason or "(no reason given)" for reason in top["reason"].to_list()]
-    # Tick labels are short (long ones squeeze the bars off a phone's screen); hover has them whole.
+    # Long reasons wrap onto up to three short lines (one long line squeezes the bars off a phone's
+    # screen, and Plotly cuts what does not fit); hover has them whole.
     ticks: list[str] = []
     for reason in reasons:
-        tick = reason if len(reason) <= _REASON_CHARACTERS else reason[: _REASON_CHARACTERS - 1].rstrip() + "…"
-        while tick in ticks:  # two long reasons can shorten to the same text; keep their bars apart
+        tick = wrap_label(reason, _REASON_CHARACTERS)
+        while tick in ticks:  # two very long reasons can shorten to the same text; keep their bars apart
             tick += " "
         ticks.append(tick)
-    ticks = [escape(tick) for tick in ticks]
     figure.add_trace(
         {
             "type": "bar",
@@ -277,4 +281,6 @@ def blocker_chart(summary: FlowSummary) -> ChartSpec:
         }
     )
     figure.update_yaxes(type="category", autorange="reversed", rangemode="normal")
+    if (height := wrapped_height(ticks)) is not None:
+        figure.update_layout(height=height)
     return to_spec(figure)
