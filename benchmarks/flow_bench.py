@@ -41,6 +41,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -62,7 +63,7 @@ WORKFLOW: dict[str, tuple[StageCategory, int]] = {
 STATUSES = list(WORKFLOW)
 DONE = 7
 DISCARDED = 8
-TZ = "Europe/Berlin"
+ZONE = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 6, 30, 16, 0, tzinfo=UTC)
 HISTORY_DAYS = 730
 REASONS = ["waiting for API", "environment down", "approval", "dependency on other team", "unclear spec"]
@@ -168,16 +169,16 @@ def metric_calls(data: dict[str, pl.DataFrame]) -> dict[str, Callable[[], Any]]:
     transitions, items, blocked = data["transitions"], data["items"], data["blocked"]
     end = date(2025, 6, 30)
     start = end - timedelta(days=179)
-    timeline = flow.item_timeline(transitions, workflow=WORKFLOW, tz=TZ, items=items)
+    timeline = flow.item_timeline(transitions, workflow=WORKFLOW, zone=ZONE, items=items)
     return {
-        "item_timeline": lambda: flow.item_timeline(transitions, workflow=WORKFLOW, tz=TZ, items=items),
+        "item_timeline": lambda: flow.item_timeline(transitions, workflow=WORKFLOW, zone=ZONE, items=items),
         "cycle_times + percentiles": lambda: flow.cycle_time_percentiles(timeline, start=start, end=end),
         "throughput (week)": lambda: flow.throughput(timeline, start=start, end=end, freq="week"),
         "wip": lambda: flow.wip(timeline, start=start, end=end),
         "net_flow (week)": lambda: flow.net_flow(timeline, start=start, end=end, freq="week"),
         "work_item_age": lambda: flow.work_item_age(timeline, today=end),
-        "aging_wip": lambda: flow.aging_wip(timeline, transitions, workflow=WORKFLOW, tz=TZ, today=end),
-        "cumulative_flow": lambda: flow.cumulative_flow(transitions, workflow=WORKFLOW, tz=TZ, start=start, end=end),
+        "aging_wip": lambda: flow.aging_wip(timeline, transitions, workflow=WORKFLOW, zone=ZONE, today=end),
+        "cumulative_flow": lambda: flow.cumulative_flow(transitions, workflow=WORKFLOW, zone=ZONE, start=start, end=end),
         "flow_efficiency": lambda: flow.flow_efficiency(
             transitions, blocked, workflow=WORKFLOW, timeline=timeline, start=start, end=end
         ),
@@ -187,7 +188,7 @@ def metric_calls(data: dict[str, pl.DataFrame]) -> dict[str, Callable[[], Any]]:
         "sle": lambda: flow.sle(timeline, today=end),
         "discarded_after_start": lambda: flow.discarded_after_start(timeline, start=start, end=end),
         "flow_summary (all metrics)": lambda: flow.flow_summary(
-            transitions, items, blocked, workflow=WORKFLOW, tz=TZ, start=start, end=end, now=NOW
+            transitions, items, blocked, workflow=WORKFLOW, zone=ZONE, start=start, end=end, now=NOW
         ),
     }
 
@@ -258,7 +259,7 @@ def split_by_team(data: dict[str, pl.DataFrame], team_items: int) -> dict[str, f
             items=parts["items"].get(number),
             blocked=parts["blocked"].get(number, empty),
             workflow=WORKFLOW,
-            tz=TZ,
+            zone=ZONE,
         )
         for number, transitions in sorted(parts["transitions"].items())
     }
@@ -281,7 +282,7 @@ def run_organisation(items: int, team_items: int, *, seed: int, runs: int, worke
     resident = own_peak_memory_mib() if reset_own_peak_memory() else 0.0
     results["whole organisation, one flow_summary call"] = median_ms(
         lambda: flow.flow_summary(
-            data["transitions"], data["items"], data["blocked"], workflow=WORKFLOW, tz=TZ, start=start, end=end, now=NOW
+            data["transitions"], data["items"], data["blocked"], workflow=WORKFLOW, zone=ZONE, start=start, end=end, now=NOW
         ),
         runs,
     )

@@ -57,6 +57,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from _measure import ThrowawayPostgres, profile_text, reset_peak, status_mb  # benchmarks/_measure.py, beside this script
 
@@ -234,7 +235,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         profile.enable()
     # The product's path for full-history files: validate the whole file first (passes 1 and 2), then
     # stream the items into the database batch by batch (pass 3), in bounded memory.
-    stream = stream_full_history(data, tz=TIME_ZONE)
+    stream = stream_full_history(data, zone=ZoneInfo(TIME_ZONE))
     parsed = stream.parsed
     if profile:
         profile.disable()

@@ -222,8 +222,8 @@ def median_ms(function: Callable[[], Any], runs: int) -> float:
 
 
 def our_metrics(inputs: dict[str, Any], start: date, end: date) -> dict[str, Any]:
-    transitions, workflow, tz = inputs["transitions"], inputs["workflow"], inputs["tz"]
-    timeline = flow.item_timeline(transitions, workflow=workflow, tz=tz, items=inputs["items"])
+    transitions, workflow, zone = inputs["transitions"], inputs["workflow"], ZoneInfo(inputs["tz"])
+    timeline = flow.item_timeline(transitions, workflow=workflow, zone=zone, items=inputs["items"])
     return {
         "timeline": timeline,
         "cycle_times": flow.cycle_times(timeline, start=start, end=end),
@@ -231,7 +231,7 @@ def our_metrics(inputs: dict[str, Any], start: date, end: date) -> dict[str, Any
         "throughput_day": flow.throughput(timeline, start=start, end=end, freq="day"),
         "throughput_week": flow.throughput(timeline, start=start, end=end, freq="week"),
         "wip": flow.wip(timeline, start=start, end=end),
-        "cfd": flow.cumulative_flow(transitions, workflow=workflow, tz=tz, start=start, end=end),
+        "cfd": flow.cumulative_flow(transitions, workflow=workflow, zone=zone, start=start, end=end),
     }
 
 
@@ -242,7 +242,7 @@ def our_side(data: dict[str, Any], runs: int) -> dict[str, Any]:
     window_end = today - timedelta(days=1)  # complete days only, as the forecast service does
     window_start = window_end - timedelta(days=WINDOW_DAYS - 1)
     inputs = frames(data)
-    transitions, workflow, tz, items = inputs["transitions"], inputs["workflow"], inputs["tz"], inputs["items"]
+    transitions, workflow, zone, items = inputs["transitions"], inputs["workflow"], ZoneInfo(inputs["tz"]), inputs["items"]
     result = our_metrics(inputs, start, end)
     timeline = result["timeline"]
     remaining = timeline.filter(pl.col("finished_at").is_null() & pl.col("discarded_at").is_null()).height
@@ -257,24 +257,24 @@ def our_side(data: dict[str, Any], runs: int) -> dict[str, Any]:
     when = forecast()
 
     def everything() -> None:
-        line = flow.item_timeline(transitions, workflow=workflow, tz=tz, items=items)
+        line = flow.item_timeline(transitions, workflow=workflow, zone=zone, items=items)
         flow.cycle_times(line, start=start, end=end)
         flow.cycle_time_percentiles(line, start=start, end=end, percents=(50, 85, 95))
         flow.throughput(line, start=start, end=end, freq="day")
         flow.throughput(line, start=start, end=end, freq="week")
         flow.wip(line, start=start, end=end)
-        flow.cumulative_flow(transitions, workflow=workflow, tz=tz, start=start, end=end)
+        flow.cumulative_flow(transitions, workflow=workflow, zone=zone, start=start, end=end)
         daily = flow.throughput(line, start=window_start, end=window_end, freq="day")["finished"].to_numpy()
         mc.forecast_when(daily, remaining_items=remaining, start_date=today, trials=TRIALS, seed=SEED, percentiles=PERCENTS)
 
     calls: dict[str, Callable[[], Any]] = {
         "cycle_time": lambda: flow.cycle_times(
-            flow.item_timeline(transitions, workflow=workflow, tz=tz, items=items), start=start, end=end
+            flow.item_timeline(transitions, workflow=workflow, zone=zone, items=items), start=start, end=end
         ),
         "percentiles": lambda: flow.cycle_time_percentiles(timeline, start=start, end=end, percents=(50, 85, 95)),
         "throughput_day": lambda: flow.throughput(timeline, start=start, end=end, freq="day"),
         "throughput_week": lambda: flow.throughput(timeline, start=start, end=end, freq="week"),
-        "cfd": lambda: flow.cumulative_flow(transitions, workflow=workflow, tz=tz, start=start, end=end),
+        "cfd": lambda: flow.cumulative_flow(transitions, workflow=workflow, zone=zone, start=start, end=end),
         "wip": lambda: flow.wip(timeline, start=start, end=end),
         "forecast_equal_trials": forecast,
         "forecast_default_trials": forecast,

@@ -48,7 +48,7 @@ def run(seed: int) -> list[tuple[str, bool]]:
         transitions = pl.DataFrame(
             rows, orient="row", schema={"item_id": pl.Int64, "status": pl.Utf8, "at": pl.Datetime("us", "UTC")}
         )
-        timeline = item_timeline(transitions, workflow=workflow_from_statuses(team.workflow), tz=team.time_zone)
+        timeline = item_timeline(transitions, workflow=workflow_from_statuses(team.workflow), zone=team.profile.zone)
         today = START + timedelta(days=REFINEMENT_AT)
         target = sle(timeline, today=today, window_days=90)
         if target is None:

@@ -8,6 +8,7 @@ import re
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -127,7 +128,7 @@ def test_backlog_straight_to_done_counts_in_throughput_with_a_cycle_time_of_one_
         },
         schema={"item_id": pl.Int64, "status": pl.Utf8, "at": pl.Datetime("us", "UTC")},
     )
-    timeline = item_timeline(transitions, workflow=workflow, tz="UTC").sort("item_id")
+    timeline = item_timeline(transitions, workflow=workflow, zone=ZoneInfo("UTC")).sort("item_id")
     straight = timeline.row(0, named=True)
     assert straight["started_at"] == straight["finished_at"] == datetime(2026, 3, 4, 15, tzinfo=UTC)
     assert (straight["cycle_time_days"], straight["cycle_time_hours"]) == (1, 0.0)

@@ -6,6 +6,7 @@ import math
 from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from polars.testing import assert_frame_equal
@@ -21,7 +22,7 @@ WORKFLOW: dict[str, tuple[StageCategory, int]] = {
     "Released": (StageCategory.DONE, 5),
     "Dropped": (StageCategory.DISCARDED, 6),
 }
-TZ = "Europe/Berlin"
+ZONE = ZoneInfo("Europe/Berlin")
 
 
 def utc(month: int, day: int, hour: int = 12, minute: int = 0, year: int = 2024) -> datetime:

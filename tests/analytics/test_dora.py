@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -56,7 +57,7 @@ def scenario_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.Data
 def tables() -> DoraTables:
     deployments, changes, incidents, _reviews = scenario_frames()
     links = link_changes_by_merge_time(deployments, changes)
-    return dora_tables(deployments, changes, links, incidents, time_zone="UTC")
+    return dora_tables(deployments, changes, links, incidents, zone=ZoneInfo("UTC"))
 
 
 def test_first_review_ignores_the_authors_own_comment() -> None:
@@ -212,8 +213,8 @@ def test_deployment_days_are_counted_in_the_team_time_zone() -> None:
     empty_changes = pl.DataFrame(schema=CHANGE_SCHEMA)
     empty_incidents = pl.DataFrame(schema=INCIDENT_SCHEMA)
     links = link_changes_by_merge_time(deployments, empty_changes)
-    berlin = dora_tables(deployments, empty_changes, links, empty_incidents, time_zone="Europe/Berlin")
-    utc = dora_tables(deployments, empty_changes, links, empty_incidents, time_zone="UTC")
+    berlin = dora_tables(deployments, empty_changes, links, empty_incidents, zone=ZoneInfo("Europe/Berlin"))
+    utc = dora_tables(deployments, empty_changes, links, empty_incidents, zone=ZoneInfo("UTC"))
     assert dora_keys(berlin, start=date(2026, 3, 2), end=date(2026, 3, 8)).deployment_days == 1
     assert dora_keys(utc, start=date(2026, 3, 2), end=date(2026, 3, 8)).deployment_days == 0
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
 
 from deliveryops.analytics.flow import blocked_time, blocker_clusters, flow_efficiency, item_timeline
-from tests.analytics.flow_histories import TZ, WORKFLOW, blocks, history, utc
+from tests.analytics.flow_histories import WORKFLOW, ZONE, blocks, history, utc
 
 NOW = utc(1, 8, 12)
 
@@ -47,7 +48,7 @@ BLOCKED = blocks(
 
 @pytest.fixture
 def timeline() -> pl.DataFrame:
-    return item_timeline(TRANSITIONS, workflow=WORKFLOW, tz="UTC")
+    return item_timeline(TRANSITIONS, workflow=WORKFLOW, zone=ZoneInfo("UTC"))
 
 
 def test_blocked_time_counts_only_the_started_period_and_overlaps_once(timeline: pl.DataFrame) -> None:
@@ -106,7 +107,7 @@ def test_flow_efficiency_ignores_time_spent_done_before_a_reopening() -> None:
         (1, "Dev", utc(1, 1, 20)),
         (1, "Done", utc(1, 2, 0)),
     )
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
     result = flow_efficiency(transitions, blocks(), workflow=WORKFLOW, timeline=timeline)
 
@@ -115,7 +116,7 @@ def test_flow_efficiency_ignores_time_spent_done_before_a_reopening() -> None:
 
 def test_flow_efficiency_with_nothing_finished_is_none() -> None:
     transitions = history((1, "Dev", utc(1, 1)))
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
     result = flow_efficiency(transitions, blocks(), workflow=WORKFLOW, timeline=timeline)
 

@@ -15,7 +15,7 @@ from deliveryops.analytics.flow import (
     throughput,
     wip,
 )
-from tests.analytics.flow_histories import TZ, WORKFLOW, blocks, history, utc
+from tests.analytics.flow_histories import WORKFLOW, ZONE, blocks, history, utc
 
 
 def jan(day: int) -> date:
@@ -37,7 +37,7 @@ def test_cumulative_flow_counts_items_at_or_beyond_each_status_at_end_of_day() -
         (5, "Archived", utc(1, 1)),  # not in the workflow
     )
 
-    result = cumulative_flow(transitions, workflow=WORKFLOW, tz=TZ, start=jan(1), end=jan(4))
+    result = cumulative_flow(transitions, workflow=WORKFLOW, zone=ZONE, start=jan(1), end=jan(4))
 
     statuses = ["Backlog", "Dev", "Review", "Test", "Done", "Released"]
     assert result.columns == ["date", "status", "category", "position", "items"]
@@ -53,7 +53,7 @@ def test_cumulative_flow_counts_items_at_or_beyond_each_status_at_end_of_day() -
 
 
 def test_cumulative_flow_of_an_empty_history_is_all_zeros() -> None:
-    result = cumulative_flow(history(), workflow=WORKFLOW, tz=TZ, start=jan(1), end=jan(2))
+    result = cumulative_flow(history(), workflow=WORKFLOW, zone=ZONE, start=jan(1), end=jan(2))
 
     assert result.height == 12
     assert result["items"].sum() == 0
@@ -87,9 +87,9 @@ AGING = history(
 
 
 def test_aging_wip_bands_items_against_the_sle_and_gives_stage_exit_percentiles() -> None:
-    timeline = item_timeline(AGING, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(AGING, workflow=WORKFLOW, zone=ZONE)
 
-    result = aging_wip(timeline, AGING, workflow=WORKFLOW, tz=TZ, today=jan(20), window_days=30)
+    result = aging_wip(timeline, AGING, workflow=WORKFLOW, zone=ZONE, today=jan(20), window_days=30)
 
     assert result.sle_days == 7
     assert result.items.select("item_id", "current_status", "age_days", "band").rows() == [
@@ -116,9 +116,9 @@ def test_aging_wip_bands_items_against_the_sle_and_gives_stage_exit_percentiles(
 
 
 def test_aging_wip_with_a_hand_set_sle() -> None:
-    timeline = item_timeline(AGING, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(AGING, workflow=WORKFLOW, zone=ZONE)
 
-    result = aging_wip(timeline, AGING, workflow=WORKFLOW, tz=TZ, today=jan(20), sle_days=10)
+    result = aging_wip(timeline, AGING, workflow=WORKFLOW, zone=ZONE, today=jan(20), sle_days=10)
 
     assert result.sle_days == 10
     assert result.items["band"].to_list() == ["red", "amber", "amber", "green"]
@@ -126,9 +126,9 @@ def test_aging_wip_with_a_hand_set_sle() -> None:
 
 def test_aging_wip_without_history_has_no_band_and_empty_stages() -> None:
     transitions = history((1, "Dev", utc(1, 18)))
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
-    result = aging_wip(timeline, transitions, workflow=WORKFLOW, tz=TZ, today=jan(20))
+    result = aging_wip(timeline, transitions, workflow=WORKFLOW, zone=ZONE, today=jan(20))
 
     assert result.sle_days is None
     assert result.items.select("item_id", "age_days", "band").rows() == [(1, 3, None)]
@@ -140,10 +140,10 @@ def test_aging_wip_without_history_has_no_band_and_empty_stages() -> None:
 
 
 def test_aging_wip_history_is_limited_to_the_window() -> None:
-    timeline = item_timeline(AGING, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(AGING, workflow=WORKFLOW, zone=ZONE)
 
     # The 7-day window 14-20 January holds only item 2.
-    result = aging_wip(timeline, AGING, workflow=WORKFLOW, tz=TZ, today=jan(20), window_days=7)
+    result = aging_wip(timeline, AGING, workflow=WORKFLOW, zone=ZONE, today=jan(20), window_days=7)
 
     assert result.sle_days == 6
     assert result.stages.select("status", "samples", "p50_days").rows() == [
@@ -166,9 +166,11 @@ def test_flow_summary_matches_the_individual_metrics() -> None:
     blocked = blocks((1, utc(1, 3), utc(1, 4), "approval"))
     now = utc(1, 19, 23, 30)  # 20 January in Berlin
 
-    summary = flow_summary(AGING, items, blocked, workflow=WORKFLOW, tz=TZ, start=jan(1), end=jan(20), now=now, window_days=30)
+    summary = flow_summary(
+        AGING, items, blocked, workflow=WORKFLOW, zone=ZONE, start=jan(1), end=jan(20), now=now, window_days=30
+    )
 
-    timeline = item_timeline(AGING, workflow=WORKFLOW, tz=TZ, items=items)
+    timeline = item_timeline(AGING, workflow=WORKFLOW, zone=ZONE, items=items)
     assert summary.today == jan(20)
     assert summary.timeline.equals(timeline)
     assert summary.cycle_times.equals(cycle_times(timeline, start=jan(1), end=jan(20)))

@@ -19,7 +19,7 @@ from deliveryops.analytics.flow import (
     wip,
     work_item_age,
 )
-from tests.analytics.flow_histories import TZ, WORKFLOW, history, utc
+from tests.analytics.flow_histories import WORKFLOW, ZONE, history, utc
 
 
 def jan(day: int) -> date:
@@ -54,7 +54,7 @@ PERIOD = history(
 
 @pytest.fixture
 def timeline() -> pl.DataFrame:
-    return item_timeline(PERIOD, workflow=WORKFLOW, tz=TZ)
+    return item_timeline(PERIOD, workflow=WORKFLOW, zone=ZONE)
 
 
 def test_cycle_times_lists_items_finished_in_the_range_in_order_of_finish(timeline: pl.DataFrame) -> None:
@@ -74,7 +74,7 @@ def test_cycle_times_without_bounds_lists_every_finished_item(timeline: pl.DataF
 def test_cycle_time_percentiles_are_nearest_rank() -> None:
     # Item i starts 1 January and finishes i January: cycle times 1..10 days.
     transitions = pl.concat([history((i, "Dev", utc(1, 1)), (i, "Done", utc(1, i))) for i in range(1, 11)])
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
     assert cycle_time_percentiles(timeline) == {50: 5, 70: 7, 85: 9, 95: 10}
     assert cycle_time_percentiles(timeline, start=jan(9)) == {50: 9, 70: 10, 85: 10, 95: 10}
@@ -115,7 +115,7 @@ def test_weekly_throughput_uses_iso_weeks_labelled_by_monday_across_a_year_bound
         (5, "Dev", utc(12, 20, year=2024)),
         (5, "Done", utc(1, 5, 23, 30, year=2025)),  # Sunday 23:30 UTC is Monday 6 January in Berlin
     )
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
     result = throughput(timeline, start=date(2024, 12, 25), end=date(2025, 1, 8), freq="week")
 
@@ -172,7 +172,7 @@ def test_work_item_age_counts_the_start_day_and_lists_the_oldest_first() -> None
         (4, "Dev", utc(1, 2)),
         (4, "Done", utc(1, 3)),
     )
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
     result = work_item_age(timeline, today=jan(9))
 
@@ -207,7 +207,7 @@ def test_sle_is_the_85th_percentile_over_the_window_ending_today() -> None:
         (5, "Dev", utc(1, 1)),
         (5, "Done", utc(1, 10)),
     )
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
     assert sle(timeline, today=jan(20), window_days=10) == 5
     assert sle(timeline, today=jan(20), window_days=11) == 10
@@ -240,7 +240,7 @@ def test_littles_law_check_in_a_steady_period_has_no_violation() -> None:
     rows = []
     for day in range(1, 12):
         rows += [(day, "Dev", utc(1, day, 9)), (day, "Done", utc(1, day + 1, 8))]
-    timeline = item_timeline(history(*rows), workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(history(*rows), workflow=WORKFLOW, zone=ZONE)
 
     check = littles_law_check(timeline, start=jan(3), end=jan(9))
 
@@ -252,7 +252,7 @@ def test_littles_law_check_in_a_steady_period_has_no_violation() -> None:
 
 
 def test_littles_law_check_with_nothing_finished_says_so() -> None:
-    timeline = item_timeline(history((1, "Dev", utc(1, 4)), (2, "Dev", utc(1, 5))), workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(history((1, "Dev", utc(1, 4)), (2, "Dev", utc(1, 5))), workflow=WORKFLOW, zone=ZONE)
 
     check = littles_law_check(timeline, start=jan(3), end=jan(9))
 
@@ -266,7 +266,7 @@ def test_littles_law_check_with_nothing_finished_says_so() -> None:
 
 
 def test_metrics_on_an_empty_timeline_are_empty_or_zero() -> None:
-    timeline = item_timeline(history(), workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(history(), workflow=WORKFLOW, zone=ZONE)
 
     assert throughput(timeline, start=jan(1), end=jan(2))["finished"].to_list() == [0, 0]
     assert wip(timeline, start=jan(1), end=jan(2))["wip"].to_list() == [0, 0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 from hypothesis import given, settings
@@ -21,10 +20,10 @@ from deliveryops.analytics.flow import (
     wip,
 )
 from deliveryops.work.records import StageCategory
-from tests.analytics.flow_histories import TZ, WORKFLOW, blocks, history, utc
+from tests.analytics.flow_histories import WORKFLOW, ZONE, blocks, history, utc
 
 BASE = utc(1, 1, 0)
-BERLIN = ZoneInfo(TZ)
+BERLIN = ZONE
 STATUSES = [*WORKFLOW, "Unknown"]
 PROPERTIES = settings(max_examples=100, deadline=None)
 
@@ -88,7 +87,7 @@ START, END = date(2023, 12, 31), date(2024, 2, 15)
 @PROPERTIES
 @given(histories())
 def test_timeline_matches_a_state_machine_replay(transitions: pl.DataFrame) -> None:
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
     expected = reference_timeline(transitions)
     actual = {
@@ -106,7 +105,7 @@ def test_timeline_matches_a_state_machine_replay(transitions: pl.DataFrame) -> N
 @PROPERTIES
 @given(histories())
 def test_throughput_sums_to_the_number_of_finished_items(transitions: pl.DataFrame) -> None:
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
     finished = timeline["finished_at"].drop_nulls().len()
 
     daily = throughput(timeline, start=START, end=END, freq="day")
@@ -122,7 +121,7 @@ def test_throughput_sums_to_the_number_of_finished_items(transitions: pl.DataFra
 @PROPERTIES
 @given(histories())
 def test_wip_is_started_minus_finished_minus_discarded_by_each_day(transitions: pl.DataFrame) -> None:
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
     rows = timeline.to_dicts()
 
     result = wip(timeline, start=START, end=END)
@@ -140,7 +139,7 @@ def test_wip_is_started_minus_finished_minus_discarded_by_each_day(transitions: 
 @PROPERTIES
 @given(histories(), st.sampled_from(["day", "week"]))
 def test_net_flow_sums_to_the_change_in_wip(transitions: pl.DataFrame, freq: str) -> None:
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
     result = net_flow(timeline, start=START, end=END, freq=freq)  # type: ignore[arg-type]
 
@@ -151,7 +150,7 @@ def test_net_flow_sums_to_the_change_in_wip(transitions: pl.DataFrame, freq: str
 @PROPERTIES
 @given(histories())
 def test_cycle_time_percentiles_are_monotone(transitions: pl.DataFrame) -> None:
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
     result = cycle_time_percentiles(timeline, percents=[1, 25, 50, 70, 85, 95, 100])
 
@@ -168,7 +167,7 @@ def test_cycle_time_percentiles_are_monotone(transitions: pl.DataFrame) -> None:
 @PROPERTIES
 @given(histories())
 def test_cumulative_flow_matches_end_of_day_statuses(transitions: pl.DataFrame) -> None:
-    result = cumulative_flow(transitions, workflow=WORKFLOW, tz=TZ, start=START, end=END)
+    result = cumulative_flow(transitions, workflow=WORKFLOW, zone=ZONE, start=START, end=END)
 
     shown = [name for name in WORKFLOW if WORKFLOW[name][0] != StageCategory.DISCARDED]
     entries = sorted((row for row in transitions.rows() if row[1] in WORKFLOW), key=lambda row: (row[0], row[2]))
@@ -200,7 +199,7 @@ def test_blocked_and_efficiency_hours_stay_inside_the_started_period(
             for item_id, start, hours in intervals
         ]
     )
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
 
     efficiency = flow_efficiency(transitions, blocked, workflow=WORKFLOW, timeline=timeline)
     blocked_hours = blocked_time(blocked, timeline, now=now)

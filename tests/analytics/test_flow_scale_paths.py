@@ -8,6 +8,7 @@ processes) against ``flow_summary``.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -16,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from deliveryops.analytics.flow import TeamFlowData, aging_wip, flow_summaries, flow_summary, item_timeline
 from deliveryops.analytics.flow.common import local_dates
-from tests.analytics.flow_histories import TZ, WORKFLOW, blocks, history, utc
+from tests.analytics.flow_histories import WORKFLOW, ZONE, blocks, history, utc
 
 NOW = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
@@ -40,7 +41,7 @@ def random_instants(size: int, *, seed: int, nulls: bool) -> pl.Series:
 def test_local_dates_match_polars_conversion(zone: str, nulls: bool) -> None:
     instants = random_instants(60_000, seed=len(zone), nulls=nulls)
     expected = pl.select(instants.dt.convert_time_zone(zone).dt.date()).to_series()
-    assert_frame_equal(local_dates(instants, zone).to_frame(), expected.alias("at").to_frame())
+    assert_frame_equal(local_dates(instants, ZoneInfo(zone)).to_frame(), expected.alias("at").to_frame())
 
 
 def team_history(offset: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -60,10 +61,10 @@ def team_history(offset: int) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def test_aging_history_is_the_same_for_a_timeline_in_any_order() -> None:
     transitions, _ = team_history(0)
-    timeline = item_timeline(transitions, workflow=WORKFLOW, tz=TZ)
+    timeline = item_timeline(transitions, workflow=WORKFLOW, zone=ZONE)
     shuffled = timeline.sort("item_id", descending=True)
-    sorted_result = aging_wip(timeline, transitions, workflow=WORKFLOW, tz=TZ, today=date(2024, 2, 20))
-    joined_result = aging_wip(shuffled, transitions, workflow=WORKFLOW, tz=TZ, today=date(2024, 2, 20))
+    sorted_result = aging_wip(timeline, transitions, workflow=WORKFLOW, zone=ZONE, today=date(2024, 2, 20))
+    joined_result = aging_wip(shuffled, transitions, workflow=WORKFLOW, zone=ZONE, today=date(2024, 2, 20))
     assert_frame_equal(sorted_result.stages, joined_result.stages)
 
 
@@ -72,13 +73,13 @@ def test_flow_summaries_equal_one_flow_summary_per_team(workers: int) -> None:
     teams = {}
     for number in range(3):
         transitions, blocked = team_history(100 * number)
-        teams[f"team {number}"] = TeamFlowData(transitions, None, blocked, WORKFLOW, TZ)
+        teams[f"team {number}"] = TeamFlowData(transitions, None, blocked, WORKFLOW, ZONE)
     start, end = date(2024, 1, 1), date(2024, 2, 29)
     summaries = flow_summaries(teams, start=start, end=end, now=NOW, workers=workers)
     assert list(summaries) == list(teams)
     for name, team in teams.items():
         expected = flow_summary(
-            team.transitions, team.items, team.blocked, workflow=WORKFLOW, tz=TZ, start=start, end=end, now=NOW
+            team.transitions, team.items, team.blocked, workflow=WORKFLOW, zone=ZONE, start=start, end=end, now=NOW
         )
         got = summaries[name]
         assert_frame_equal(got.timeline, expected.timeline)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -12,7 +13,7 @@ import polars as pl
 import pytest
 
 from deliveryops.analytics.flow import FlowSummary, TeamFlowData, flow_summary, team_flow_summaries
-from tests.analytics.flow_histories import TZ, WORKFLOW, assert_same_summary
+from tests.analytics.flow_histories import WORKFLOW, ZONE, assert_same_summary
 
 NOW = datetime(2024, 6, 28, 15, 0, tzinfo=UTC)
 STATUSES = list(WORKFLOW)
@@ -53,7 +54,7 @@ def random_team(ids: npt.NDArray[np.int64], *, seed: int, unknown: bool = False)
         },
         schema={"item_id": pl.Int64, "key": pl.Utf8, "title": pl.Utf8, "item_type": pl.Utf8},
     )
-    return TeamFlowData(transitions, items, blocked, WORKFLOW, TZ)
+    return TeamFlowData(transitions, items, blocked, WORKFLOW, ZONE)
 
 
 def organisation() -> dict[str, TeamFlowData]:
@@ -65,13 +66,13 @@ def organisation() -> dict[str, TeamFlowData]:
         "odd ids": random_team(interleaved, seed=3),
         "even ids": random_team(interleaved + 1, seed=4),
         "no history": empty,
-        "another zone": replace(random_team(np.arange(300, 350), seed=5), tz="America/New_York"),
+        "another zone": replace(random_team(np.arange(300, 350), seed=5), zone=ZoneInfo("America/New_York")),
         "no details": replace(random_team(np.arange(400, 450), seed=6), items=None),
     }
 
 
 def expected_of(team: TeamFlowData, **period: Any) -> FlowSummary:
-    return flow_summary(team.transitions, team.items, team.blocked, workflow=team.workflow, tz=team.tz, now=NOW, **period)
+    return flow_summary(team.transitions, team.items, team.blocked, workflow=team.workflow, zone=team.zone, now=NOW, **period)
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from deliveryops.analytics.flow import TIMELINE_SCHEMA, item_timeline, unknown_statuses
-from tests.analytics.flow_histories import TZ, WORKFLOW, history, row, utc
+from tests.analytics.flow_histories import WORKFLOW, ZONE, history, row, utc
 
 
-def timeline_of(transitions: pl.DataFrame, tz: str = TZ) -> pl.DataFrame:
-    return item_timeline(transitions, workflow=WORKFLOW, tz=tz)
+def timeline_of(transitions: pl.DataFrame, zone: ZoneInfo = ZONE) -> pl.DataFrame:
+    return item_timeline(transitions, workflow=WORKFLOW, zone=zone)
 
 
 def test_same_day_finish_takes_one_day() -> None:
@@ -160,7 +161,7 @@ def test_dates_are_in_the_team_time_zone() -> None:
     )
 
     berlin = timeline_of(transitions)
-    in_utc = timeline_of(transitions, tz="UTC")
+    in_utc = timeline_of(transitions, zone=ZoneInfo("UTC"))
 
     assert row(berlin, 1)["finished_date"] == date(2024, 1, 3)
     assert row(berlin, 1)["cycle_time_days"] == 3
@@ -222,7 +223,7 @@ def test_empty_history_gives_an_empty_timeline_with_the_full_schema() -> None:
 
 def test_naive_and_other_zone_datetimes_are_read_as_utc() -> None:
     naive = pl.DataFrame({"item_id": [1, 1], "status": ["Dev", "Done"], "at": [utc(1, 2).replace(tzinfo=None), utc(1, 4)]})
-    berlin = history((1, "Dev", utc(1, 2)), (1, "Done", utc(1, 4))).with_columns(pl.col("at").dt.convert_time_zone(TZ))
+    berlin = history((1, "Dev", utc(1, 2)), (1, "Done", utc(1, 4))).with_columns(pl.col("at").dt.convert_time_zone(ZONE.key))
 
     assert row(timeline_of(naive), 1)["started_at"] == utc(1, 2)
     assert row(timeline_of(berlin), 1)["started_at"] == utc(1, 2)
@@ -239,7 +240,7 @@ def test_items_add_key_title_and_type() -> None:
         }
     )
 
-    timeline = item_timeline(history((1, "Dev", utc(1, 2))), workflow=WORKFLOW, tz=TZ, items=items)
+    timeline = item_timeline(history((1, "Dev", utc(1, 2))), workflow=WORKFLOW, zone=ZONE, items=items)
 
     assert timeline.select("item_id", "key", "title", "item_type").to_dicts() == [
         {"item_id": 1, "key": "OPS-1", "title": "Fix login", "item_type": "Bug"}

@@ -36,7 +36,7 @@ from deliveryops.flow.charts import (
     wip_run_chart,
 )
 from deliveryops.work.records import StageCategory
-from tests.analytics.flow_histories import TZ, WORKFLOW, blocks, history, utc
+from tests.analytics.flow_histories import WORKFLOW, ZONE, blocks, history, utc
 
 # Period: Monday 1 to Sunday 21 January 2024, three whole ISO weeks; today is 21 January in Berlin.
 #   1: Dev 2, Review 4, Test 5, Done 8 Jan: cycle time 7 days; blocked 3-4 Jan in Dev ("approval")
@@ -91,7 +91,7 @@ def summarise(transitions: pl.DataFrame = TRANSITIONS, *, sle_days: int | None =
         ITEMS,
         BLOCKED if transitions.height else blocks(),
         workflow=WORKFLOW,
-        tz=TZ,
+        zone=ZONE,
         start=START,
         end=END,
         now=NOW,
@@ -260,7 +260,7 @@ def test_daily_throughput_is_recomputed_from_the_timeline() -> None:
 
 def test_a_partial_week_is_drawn_paler_and_said_to_be_partial() -> None:
     summary = flow_summary(
-        TRANSITIONS, ITEMS, BLOCKED, workflow=WORKFLOW, tz=TZ, start=date(2024, 1, 3), end=END, now=NOW, sle_days=10
+        TRANSITIONS, ITEMS, BLOCKED, workflow=WORKFLOW, zone=ZONE, start=date(2024, 1, 3), end=END, now=NOW, sle_days=10
     )
     spec = throughput_run_chart(summary)
 
@@ -360,7 +360,7 @@ def test_aging_wip_places_items_by_stage_and_age_against_stage_history_and_the_s
 def test_aging_wip_wraps_long_stage_names() -> None:
     transitions = history((1, "Waiting for code review", utc(1, 18)))
     workflow = {**WORKFLOW, "Waiting for code review": (StageCategory.WAITING, 2)}
-    summary = flow_summary(transitions, None, blocks(), workflow=workflow, tz=TZ, start=START, end=END, now=NOW)
+    summary = flow_summary(transitions, None, blocks(), workflow=workflow, zone=ZONE, start=START, end=END, now=NOW)
     spec = aging_wip_chart(summary)
 
     assert "Waiting for<br>code review" in spec["layout"]["xaxis"]["ticktext"]
@@ -369,7 +369,7 @@ def test_aging_wip_wraps_long_stage_names() -> None:
 
 def test_aging_wip_without_an_sle_draws_grey_dots() -> None:
     transitions = history((1, "Dev", utc(1, 18)))
-    summary = flow_summary(transitions, None, blocks(), workflow=WORKFLOW, tz=TZ, start=START, end=END, now=NOW)
+    summary = flow_summary(transitions, None, blocks(), workflow=WORKFLOW, zone=ZONE, start=START, end=END, now=NOW)
     spec = aging_wip_chart(summary)
 
     dots = trace(spec, "No SLE yet")
@@ -413,7 +413,7 @@ def test_blocker_chart_keeps_the_ten_costliest_and_wraps_long_reasons() -> None:
     long_reason = "waiting for the platform team to approve the firewall change"
     rows = [(6, utc(1, 2), utc(1, 2, 12 + hours), f"reason {hours:02d}") for hours in range(1, 12)]
     rows.append((7, utc(1, 16), utc(1, 17), long_reason))
-    summary = flow_summary(TRANSITIONS, ITEMS, blocks(*rows), workflow=WORKFLOW, tz=TZ, start=START, end=END, now=NOW)
+    summary = flow_summary(TRANSITIONS, ITEMS, blocks(*rows), workflow=WORKFLOW, zone=ZONE, start=START, end=END, now=NOW)
     spec = blocker_chart(summary)
 
     bars = trace(spec, "Blocked time")
@@ -433,7 +433,7 @@ def test_blocker_chart_keeps_the_ten_costliest_and_wraps_long_reasons() -> None:
 def test_blocker_chart_grows_to_give_every_wrapped_line_room() -> None:
     reasons = [f"waiting {index} for the platform team to approve the firewall change {index}" for index in range(10)]
     rows = [(6, utc(1, 2), utc(1, 2, 13 + index), reason) for index, reason in enumerate(reasons)]
-    summary = flow_summary(TRANSITIONS, ITEMS, blocks(*rows), workflow=WORKFLOW, tz=TZ, start=START, end=END, now=NOW)
+    summary = flow_summary(TRANSITIONS, ITEMS, blocks(*rows), workflow=WORKFLOW, zone=ZONE, start=START, end=END, now=NOW)
     spec = blocker_chart(summary)
 
     ticks = trace(spec, "Blocked time")["y"]
@@ -595,7 +595,7 @@ def test_csv_rows_give_the_data_behind_each_chart() -> None:
 
 
 def test_csv_rows_without_item_details_leave_them_empty() -> None:
-    summary = flow_summary(TRANSITIONS, None, BLOCKED, workflow=WORKFLOW, tz=TZ, start=START, end=END, now=NOW)
+    summary = flow_summary(TRANSITIONS, None, BLOCKED, workflow=WORKFLOW, zone=ZONE, start=START, end=END, now=NOW)
 
     header, rows = csv_rows(summary, "cycle-times")
     assert header[:3] == ["key", "title", "item_type"]

@@ -21,9 +21,9 @@ def test_one_pass_per_team_results_equal_each_teams_flow_summary(demo_session: S
     for team in demo_session.scalars(select(Team).order_by(Team.name)):
         data = load_team_data(demo_session, team)
         subset = data.only_types(default_types(data))
-        teams[team.name] = TeamFlowData(subset.transitions, subset.items, subset.blocked, subset.workflow, subset.tz)
+        teams[team.name] = TeamFlowData(subset.transitions, subset.items, subset.blocked, subset.workflow, subset.zone)
     # Teams sharing a zone and workflow are computed together: the demo has such teams.
-    shared = Counter((inputs.tz, tuple(sorted(inputs.workflow.items()))) for inputs in teams.values())
+    shared = Counter((inputs.zone, tuple(sorted(inputs.workflow.items()))) for inputs in teams.values())
     assert max(shared.values()) >= 2
     end = DEMO_NOW.date()
     for start in (end - timedelta(days=89), end - timedelta(days=540)):
@@ -35,7 +35,7 @@ def test_one_pass_per_team_results_equal_each_teams_flow_summary(demo_session: S
                 inputs.items,
                 inputs.blocked,
                 workflow=inputs.workflow,
-                tz=inputs.tz,
+                zone=inputs.zone,
                 start=start,
                 end=end,
                 now=DEMO_NOW,

@@ -4,6 +4,7 @@ again after the data changed (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,7 +45,7 @@ def _deploy(session: Session, team: Team, count: int, *, first: int = 0) -> None
 
 
 def _load(session: Session, team: Team) -> DoraTables:
-    return dora.load_tables(session, team_ids=[team.id], time_zone="Europe/Berlin", environments=["production"])
+    return dora.load_tables(session, team_ids=[team.id], zone=ZoneInfo("Europe/Berlin"), environments=["production"])
 
 
 def _stored(session: Session) -> list[tuple[str, str]]:

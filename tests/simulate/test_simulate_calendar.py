@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, time
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -51,7 +52,7 @@ def test_calendar_maps_working_time_into_the_local_window() -> None:
     calendar = work_calendar(
         date(2025, 3, 28),
         date(2025, 3, 31),
-        time_zone="Europe/Berlin",
+        zone=ZoneInfo("Europe/Berlin"),
         region="DE",
         day_start=time(9),
         hours=8.0,

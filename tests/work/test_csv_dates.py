@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,8 +24,8 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def read(text: str, tz: str = "Europe/Berlin", order: DateOrder | None = None) -> datetime | str:
-    reader = DateReader(tz, order)
+def read(text: str, zone: str = "Europe/Berlin", order: DateOrder | None = None) -> datetime | str:
+    reader = DateReader(ZoneInfo(zone), order)
     reader.see(text, 2, "at")
     reader.decide()
     return reader.get(text)
@@ -97,7 +98,7 @@ def test_numeric_date_invalid_in_the_chosen_order() -> None:
 
 
 @pytest.mark.parametrize(
-    ("tz", "text", "expected"),
+    ("zone", "text", "expected"),
     [
         # Midnight: a date without a time is 00:00 in the team's time zone.
         ("UTC", "2026-03-01", utc(2026, 3, 1)),
@@ -127,12 +128,12 @@ def test_numeric_date_invalid_in_the_chosen_order() -> None:
         ("Europe/Berlin", "2026-10-25T02:30:00+01:00", utc(2026, 10, 25, 1, 30)),
     ],
 )
-def test_time_zones_around_midnight_and_daylight_saving(tz: str, text: str, expected: datetime) -> None:
-    assert read(text, tz=tz, order=DateOrder.MONTH_FIRST) == expected
+def test_time_zones_around_midnight_and_daylight_saving(zone: str, text: str, expected: datetime) -> None:
+    assert read(text, zone=zone, order=DateOrder.MONTH_FIRST) == expected
 
 
 def test_zone_notes_name_the_moved_and_repeated_times() -> None:
-    reader = DateReader("Europe/Berlin")
+    reader = DateReader(ZoneInfo("Europe/Berlin"))
     for text in ("2026-03-29 02:30", "2026-03-29 02:45", "2026-10-25 02:30", "2026-10-25T02:30:00Z"):
         reader.see(text, 2, "at")
     reader.decide()
@@ -145,7 +146,7 @@ def test_zone_notes_name_the_moved_and_repeated_times() -> None:
 
 
 def test_no_zone_note_when_every_time_has_an_offset() -> None:
-    reader = DateReader("Europe/Berlin")
+    reader = DateReader(ZoneInfo("Europe/Berlin"))
     reader.see("2026-03-01T09:30:00Z", 2, "at")
     reader.decide()
     assert reader.zone_notes() == []
@@ -158,7 +159,7 @@ def history(*rows: str) -> str:
 def test_day_first_decided_by_the_first_day_above_12() -> None:
     parsed = parse_full_history(
         history("A,Story,t,01/03/2026,Backlog,02/03/2026 9:00", "A,Story,t,,Done,23/04/2026 17:00"),
-        tz="UTC",
+        zone=ZoneInfo("UTC"),
     )
     assert parsed.date_order is DateOrder.DAY_FIRST
     assert parsed.date_order_note == (
@@ -171,7 +172,7 @@ def test_day_first_decided_by_the_first_day_above_12() -> None:
 def test_month_first_decided_by_a_second_number_above_12() -> None:
     parsed = parse_full_history(
         history("A,Story,t,3/1/2026,Backlog,3/1/2026 2:05 PM", "A,Story,t,,Done,3/14/2026 9:00 AM"),
-        tz="America/New_York",
+        zone=ZoneInfo("America/New_York"),
     )
     assert parsed.date_order is DateOrder.MONTH_FIRST
     assert parsed.date_order_note == (
@@ -185,7 +186,7 @@ def test_month_first_decided_by_a_second_number_above_12() -> None:
 def test_ambiguous_dates_raise_and_ask_for_the_order() -> None:
     text = history("A,Story,t,01/03/2026,Backlog,02/03/2026", ",Story,t,01/03/2026,Done,05/03/2026")
     with pytest.raises(AmbiguousDateOrderError) as caught:
-        parse_full_history(text, tz="UTC")
+        parse_full_history(text, zone=ZoneInfo("UTC"))
     assert caught.value.problems == [
         ImportProblem(
             None,
@@ -200,13 +201,13 @@ def test_ambiguous_dates_raise_and_ask_for_the_order() -> None:
 
 @pytest.mark.parametrize(("order", "expected"), [("day_first", utc(2026, 3, 2)), (DateOrder.MONTH_FIRST, utc(2026, 2, 3))])
 def test_chosen_order_resolves_an_ambiguous_file(order: str, expected: datetime) -> None:
-    parsed = parse_full_history(history("A,Story,t,01/03/2026,Backlog,02/03/2026"), tz="UTC", date_order=order)
+    parsed = parse_full_history(history("A,Story,t,01/03/2026,Backlog,02/03/2026"), zone=ZoneInfo("UTC"), date_order=order)
     assert parsed.items[0].transitions[0].at == expected
     assert parsed.date_order_note == f"Dates read as {DateOrder(order).label} ({DateOrder(order).pattern}), as chosen"
 
 
 def test_same_day_and_month_numbers_are_not_ambiguous() -> None:
-    parsed = parse_full_history(history("A,Story,t,01/01/2026,Backlog,02/02/2026"), tz="UTC")
+    parsed = parse_full_history(history("A,Story,t,01/01/2026,Backlog,02/02/2026"), zone=ZoneInfo("UTC"))
     assert parsed.items[0].transitions[0].at == utc(2026, 2, 2)
     assert parsed.date_order_note == (
         "Dates read as day-first (DD/MM/YYYY); every numeric date has the same day and month, so the order does not matter"
@@ -216,7 +217,7 @@ def test_same_day_and_month_numbers_are_not_ambiguous() -> None:
 def test_day_first_and_month_first_in_one_file_is_an_error() -> None:
     text = history("A,Story,t,23/03/2026,Backlog,23/03/2026", "B,Bug,t,03/14/2026,Backlog,03/15/2026")
     with pytest.raises(ImportFileError) as caught:
-        parse_full_history(text, tz="UTC")
+        parse_full_history(text, zone=ZoneInfo("UTC"))
     assert str(caught.value) == (
         'dates disagree: line 2, column "created_at": "23/03/2026" can only be day-first (DD/MM/YYYY), '
         'but line 3, column "created_at": "03/14/2026" can only be month-first (MM/DD/YYYY); '
@@ -227,7 +228,7 @@ def test_day_first_and_month_first_in_one_file_is_an_error() -> None:
 def test_order_is_decided_from_the_history_and_blocked_files_together() -> None:
     parsed = parse_full_history(
         history("A,Story,t,01/03/2026,Backlog,02/03/2026"),
-        tz="UTC",
+        zone=ZoneInfo("UTC"),
         blocked="key,from,to,reason\nA,04/03/2026,13/03/2026,waiting\n",
     )
     assert parsed.date_order_note == (
@@ -237,6 +238,8 @@ def test_order_is_decided_from_the_history_and_blocked_files_together() -> None:
 
 
 def test_iso_dates_need_no_order_even_when_one_is_chosen() -> None:
-    parsed = parse_full_history(history("A,Story,t,2026-03-01,Backlog,2026-03-02"), tz="UTC", date_order="month_first")
+    parsed = parse_full_history(
+        history("A,Story,t,2026-03-01,Backlog,2026-03-02"), zone=ZoneInfo("UTC"), date_order="month_first"
+    )
     assert parsed.date_order is None
     assert parsed.date_order_note == "Dates read as ISO 8601 (year-month-day), e.g. 2026-03-01"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -30,7 +31,7 @@ from deliveryops.work.records import (
 )
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-BERLIN = "Europe/Berlin"
+BERLIN = ZoneInfo("Europe/Berlin")
 STARTED = JIRA_EXPORT_STARTED_STATUS
 
 
@@ -43,7 +44,7 @@ def steps(item: WorkItemRecord) -> list[tuple[str | None, str, datetime]]:
 
 
 def test_stage_dates_example() -> None:
-    parsed = parse_stage_dates(EXAMPLES / "stage-dates.csv", tz=BERLIN)
+    parsed = parse_stage_dates(EXAMPLES / "stage-dates.csv", zone=BERLIN)
 
     assert parsed.format is ImportFormat.STAGE_DATES
     assert [item.external_key for item in parsed.items] == [f"OPS-10{n}" for n in range(1, 9)]
@@ -98,7 +99,7 @@ def test_full_history_example_with_blocked_periods_and_workflow() -> None:
     workflow = parse_workflow_file(EXAMPLES / "workflow.csv")
     parsed = parse_full_history(
         EXAMPLES / "full-history.csv",
-        tz=BERLIN,
+        zone=BERLIN,
         blocked=EXAMPLES / "blocked-periods.csv",
         workflow=workflow,
     )
@@ -157,7 +158,7 @@ def test_full_history_example_with_blocked_periods_and_workflow() -> None:
 
 
 def test_jira_export_example() -> None:
-    parsed = parse_jira_export(EXAMPLES / "jira-export.csv", tz=BERLIN)
+    parsed = parse_jira_export(EXAMPLES / "jira-export.csv", zone=BERLIN)
 
     assert parsed.format is ImportFormat.JIRA_EXPORT
     assert [item.external_key for item in parsed.items] == [f"OPS-30{n}" for n in range(7)]
@@ -246,24 +247,24 @@ def test_detect_format_unknown_header() -> None:
 
 
 def test_parse_file_detects_each_format() -> None:
-    assert parse_file(EXAMPLES / "stage-dates.csv", tz=BERLIN).format is ImportFormat.STAGE_DATES
-    assert parse_file(EXAMPLES / "jira-export.csv", tz=BERLIN).item_count == 7
-    history = parse_file(EXAMPLES / "full-history.csv", tz=BERLIN, blocked=EXAMPLES / "blocked-periods.csv")
+    assert parse_file(EXAMPLES / "stage-dates.csv", zone=BERLIN).format is ImportFormat.STAGE_DATES
+    assert parse_file(EXAMPLES / "jira-export.csv", zone=BERLIN).item_count == 7
+    history = parse_file(EXAMPLES / "full-history.csv", zone=BERLIN, blocked=EXAMPLES / "blocked-periods.csv")
     assert history.blocked_interval_count == 3
-    workflow = parse_file(EXAMPLES / "workflow.csv", tz=BERLIN)
+    workflow = parse_file(EXAMPLES / "workflow.csv", zone=BERLIN)
     assert (workflow.format, workflow.items, workflow.row_count) == (ImportFormat.WORKFLOW, [], 6)
     assert workflow.statuses == ["Backlog", "Analysis", "Development", "Review", "Done", "Discarded"]
 
 
 def test_parse_file_refuses_a_blocked_periods_file_alone() -> None:
     with pytest.raises(ImportFileError) as caught:
-        parse_file(EXAMPLES / "blocked-periods.csv", tz=BERLIN)
+        parse_file(EXAMPLES / "blocked-periods.csv", zone=BERLIN)
     assert str(caught.value) == ("a blocked-periods file is read together with its full-history file; upload that file first")
 
 
 def test_parse_file_with_a_given_format_reads_bytes() -> None:
     data = (EXAMPLES / "full-history.csv").read_bytes()
-    parsed = parse_file(data, tz="UTC", import_format="full-history")
+    parsed = parse_file(data, zone=ZoneInfo("UTC"), import_format="full-history")
     assert parsed.items[0].created_at == utc(3, 2, 8, 15)
     assert parsed.items[1].created_at == utc(3, 2)
 
@@ -273,7 +274,7 @@ def test_every_csv_example_in_the_documentation_parses() -> None:
     blocks = [block.split("```", 1)[0] for block in document.split("```csv\n")[1:]]
     assert len(blocks) == 5
     stage_dates, history, blocked, jira, workflow = blocks
-    parsed = parse_file(stage_dates, tz=BERLIN)
+    parsed = parse_file(stage_dates, zone=BERLIN)
     assert parsed.date_order_note == ('Dates read as day-first (DD/MM/YYYY), decided by line 4, column "Review": 17/03/2026')
     assert steps(parsed.items[1]) == [
         (None, "Backlog", utc(3, 1, 23)),
@@ -281,12 +282,12 @@ def test_every_csv_example_in_the_documentation_parses() -> None:
         ("Development", "Review", utc(3, 5, 23)),
         ("Review", "Done", utc(3, 5, 23)),
     ]
-    history_items = parse_file(history, tz=BERLIN).items
+    history_items = parse_file(history, zone=BERLIN).items
     assert history_items[0].transitions[1].at == utc(3, 4, 9)
     assert [step.at for step in history_items[1].transitions] == [utc(3, 1, 23), utc(3, 5, 8), utc(3, 6, 17, 45)]
     assert detect_format(read_header(blocked)) is ImportFormat.BLOCKED_PERIODS
-    jira_items = parse_file(jira, tz=BERLIN).items
+    jira_items = parse_file(jira, zone=BERLIN).items
     assert steps(jira_items[1]) == [(None, STARTED, utc(3, 2, 8, 15)), (STARTED, "Done", utc(3, 10, 15, 30))]
     assert jira_items[1].parent_key == "OPS-300"
     assert jira_items[2].labels == ("charts", "time-zones")
-    assert parse_file(workflow, tz=BERLIN).statuses == ["Backlog", "Development", "Review", "Done", "Discarded"]
+    assert parse_file(workflow, zone=BERLIN).statuses == ["Backlog", "Development", "Review", "Done", "Discarded"]

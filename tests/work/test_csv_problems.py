@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from deliveryops.work.csv_dates import zone_named
 from deliveryops.work.csv_formats import (
     ImportFileError,
     ImportProblem,
@@ -28,7 +30,7 @@ def message_of(parse: Callable[[], object]) -> str:
 
 
 def history(text: str | bytes, **options: object) -> ParsedFile:
-    return parse_full_history(text, tz="UTC", **options)  # type: ignore[arg-type]
+    return parse_full_history(text, zone=ZoneInfo("UTC"), **options)  # type: ignore[arg-type]
 
 
 def test_bad_date_names_line_column_and_the_expected_form() -> None:
@@ -157,7 +159,7 @@ def test_all_problems_are_collected_sorted_by_line_and_capped_at_50() -> None:
 
 
 def test_unknown_time_zone() -> None:
-    assert message_of(lambda: parse_full_history(HEADER + ROW, tz="Europe/Berlim")) == (
+    assert message_of(lambda: zone_named("Europe/Berlim")) == (
         'unknown time zone "Europe/Berlim"; expected an IANA name such as Europe/Berlin or UTC'
     )
 
@@ -202,7 +204,7 @@ def test_empty_blocked_file() -> None:
 
 def test_stage_dates_duplicate_and_empty_id() -> None:
     text = "ID,Link,Name,Backlog,Done\nA,,x,2026-03-01,\nB,,y,2026-03-01,\nA,,z,2026-03-02,\n,,w,2026-03-02,\n"
-    assert message_of(lambda: parse_stage_dates(text, tz="UTC")) == (
+    assert message_of(lambda: parse_stage_dates(text, zone=ZoneInfo("UTC"))) == (
         "2 problems in the file:\n"
         '- line 4, column "ID": duplicate ID "A" (first on line 2)\n'
         '- line 5, column "ID": expected an ID, got an empty value'
@@ -211,7 +213,7 @@ def test_stage_dates_duplicate_and_empty_id() -> None:
 
 def test_stage_dates_going_backwards() -> None:
     text = "ID,Link,Name,Backlog,Dev,Done\nA,,x,05/03/2026,,01/03/2026\n"
-    assert message_of(lambda: parse_stage_dates(text, tz="UTC", date_order="day_first")) == (
+    assert message_of(lambda: parse_stage_dates(text, zone=ZoneInfo("UTC"), date_order="day_first")) == (
         'line 2, column "Done": expected a date on or after "05/03/2026" (column "Backlog"), got '
         '"01/03/2026": stage dates must not go backwards'
     )
@@ -219,20 +221,20 @@ def test_stage_dates_going_backwards() -> None:
 
 def test_stage_dates_row_without_any_date() -> None:
     text = "ID,Link,Name,Backlog,Done\nA,,x,2026-03-01,\nB,,y,,\n"
-    assert message_of(lambda: parse_stage_dates(text, tz="UTC")) == (
+    assert message_of(lambda: parse_stage_dates(text, zone=ZoneInfo("UTC"))) == (
         "line 3: expected the date the item entered at least one stage, found no stage date"
     )
 
 
 def test_stage_dates_wrong_first_columns() -> None:
-    assert message_of(lambda: parse_stage_dates("Key,Title,Backlog\nA,x,2026-03-01\n", tz="UTC")) == (
+    assert message_of(lambda: parse_stage_dates("Key,Title,Backlog\nA,x,2026-03-01\n", zone=ZoneInfo("UTC"))) == (
         'line 1: expected the first three columns to be "ID", "Link", "Name" (ActionableAgile\'s stage-dates '
         'format); columns found: "Key", "Title", "Backlog"'
     )
 
 
 def test_stage_dates_without_stage_columns() -> None:
-    assert message_of(lambda: parse_stage_dates("ID,Link,Name,Type\nA,,x,Story\n", tz="UTC")) == (
+    assert message_of(lambda: parse_stage_dates("ID,Link,Name,Type\nA,,x,Story\n", zone=ZoneInfo("UTC"))) == (
         'line 1: expected stage columns after "Name", one per workflow stage, holding the date each item '
         'entered it; columns found: "ID", "Link", "Name", "Type"'
     )
@@ -240,14 +242,14 @@ def test_stage_dates_without_stage_columns() -> None:
 
 def test_stage_dates_missing_chosen_stage() -> None:
     text = "ID,Link,Name,Backlog,Done\nA,,x,2026-03-01,\n"
-    assert message_of(lambda: parse_stage_dates(text, tz="UTC", stages=["Backlog", "QA", "Done"])) == (
+    assert message_of(lambda: parse_stage_dates(text, zone=ZoneInfo("UTC"), stages=["Backlog", "QA", "Done"])) == (
         'line 1: missing stage column "QA"; columns found: "ID", "Link", "Name", "Backlog", "Done"'
     )
 
 
 def test_stage_dates_bad_attributes() -> None:
     text = "ID,Link,Name,Backlog,Done,Estimate,Blocked Days\nA,,x,2026-03-01,,big,-1\n"
-    assert message_of(lambda: parse_stage_dates(text, tz="UTC")) == (
+    assert message_of(lambda: parse_stage_dates(text, zone=ZoneInfo("UTC"))) == (
         "2 problems in the file:\n"
         '- line 2, column "Estimate": expected a number like 3 or 2.5, got "big"\n'
         '- line 2, column "Blocked Days": expected a number of days like 0 or 2.5, got "-1"'
@@ -256,14 +258,14 @@ def test_stage_dates_bad_attributes() -> None:
 
 def test_stage_dates_repeated_attribute_column() -> None:
     text = "ID,Link,Name,Backlog,Type,Type\nA,,x,2026-03-01,Story,Bug\n"
-    assert message_of(lambda: parse_stage_dates(text, tz="UTC")) == (
+    assert message_of(lambda: parse_stage_dates(text, zone=ZoneInfo("UTC"))) == (
         'line 1, column "Type": the column appears 2 times (columns E and F); keep one'
     )
 
 
 def test_stage_dates_bad_date_in_a_stage_column() -> None:
     text = "ID,Link,Name,Backlog,Done\nA,,x,2026-03-01,2026-03-04\nB,,y,2026-03-02,tomorrow\nC,,z,2026-03-02,\n"
-    assert message_of(lambda: parse_stage_dates(text, tz="UTC")) == (
+    assert message_of(lambda: parse_stage_dates(text, zone=ZoneInfo("UTC"))) == (
         'line 3, column "Done": expected a date like 2026-03-01 or 2026-03-01T09:30:00+01:00, got "tomorrow"'
     )
 
@@ -296,7 +298,7 @@ def test_jira_problems() -> None:
         "A-1,z,Bug,,02/Mar/26 9:15 AM,someday\n"
         ",w,Bug,Done,02/Mar/26 9:15 AM,\n"
     )
-    assert message_of(lambda: parse_jira_export(text, tz="UTC")) == (
+    assert message_of(lambda: parse_jira_export(text, zone=ZoneInfo("UTC"))) == (
         "7 problems in the file:\n"
         '- line 2, column "Resolved": expected a date on or after "02/Mar/26 9:15 AM" (column "Created"), '
         'got "01/Mar/26 9:15 AM"\n'
@@ -312,7 +314,7 @@ def test_jira_problems() -> None:
 
 
 def test_jira_missing_columns() -> None:
-    assert message_of(lambda: parse_jira_export("Issue key,Summary,Status\nA-1,x,Done\n", tz="UTC")) == (
+    assert message_of(lambda: parse_jira_export("Issue key,Summary,Status\nA-1,x,Done\n", zone=ZoneInfo("UTC"))) == (
         "2 problems in the file:\n"
         '- line 1: missing required column "Issue Type"; columns found: "Issue key", "Summary", "Status"\n'
         '- line 1: missing required column "Created"; columns found: "Issue key", "Summary", "Status"'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from deliveryops.work.csv_formats import DEFAULT_ITEM_TYPE, parse_stage_dates, propose_workflow
 from deliveryops.work.records import StageCategory, WorkflowStatus
@@ -14,7 +15,7 @@ def utc(month: int, day: int, hour: int = 0) -> datetime:
 
 def test_stages_end_at_a_known_attribute_even_if_it_holds_dates() -> None:
     text = "ID,Link,Name,To Do,Doing,Done,Parent,Release\nA,,x,2026-03-01,2026-03-02,,2026-03-09,2026-03-10\n"
-    parsed = parse_stage_dates(text, tz="UTC")
+    parsed = parse_stage_dates(text, zone=ZoneInfo("UTC"))
     assert parsed.statuses == ["To Do", "Doing", "Done"]  # Done is empty but still a stage
     item = parsed.items[0]
     assert item.parent_key == "2026-03-09"
@@ -28,7 +29,7 @@ def test_stages_end_at_a_column_that_is_mostly_not_dates() -> None:
         "B,,y,2026-03-02,,2026-03-03,Standard\n"
         "C,,z,2026-03-02,,see A,Standard\n"
     )
-    parsed = parse_stage_dates(text, tz="UTC")
+    parsed = parse_stage_dates(text, zone=ZoneInfo("UTC"))
     assert parsed.statuses == ["To Do", "Done"]
     assert [item.extra for item in parsed.items] == [
         {"class_of_service": "Expedite", "Team Notes": "needs review"},
@@ -43,7 +44,7 @@ def test_attributes_map_to_record_fields() -> None:
         'A,https://x/A,Title A,2026-03-01,2026-03-03,,a;b,c|a,EPIC-1,"2,5",Fixed\n'
         "B,,Title B,2026-03-01,,Bug,,,,,\n"
     )
-    first, second = parse_stage_dates(text, tz="UTC").items
+    first, second = parse_stage_dates(text, zone=ZoneInfo("UTC")).items
     assert (first.item_type, first.labels, first.parent_key, first.estimate, first.resolution, first.url) == (
         DEFAULT_ITEM_TYPE,
         ("a", "b", "c"),
@@ -66,7 +67,7 @@ def test_chosen_stages_and_categories() -> None:
     text = "ID,Link,Name,Backlog,Dev,Wait,Done,Gone\nA,,x,2026-03-01,2026-03-02,2026-03-03,2026-03-04,\n"
     parsed = parse_stage_dates(
         text,
-        tz="UTC",
+        zone=ZoneInfo("UTC"),
         stages=["backlog", "Dev", "Wait", "Done", "Gone"],
         categories={"Wait": StageCategory.WAITING, "Gone": "discarded", "Done": "done"},
     )
@@ -83,7 +84,7 @@ def test_chosen_stages_and_categories() -> None:
 
 def test_chosen_stages_leave_other_columns_as_attributes() -> None:
     text = "ID,Link,Name,Backlog,Done,Reviewed\nA,,x,2026-03-01,2026-03-04,2026-03-03\n"
-    parsed = parse_stage_dates(text, tz="UTC", stages=["Backlog", "Done"])
+    parsed = parse_stage_dates(text, zone=ZoneInfo("UTC"), stages=["Backlog", "Done"])
     assert parsed.items[0].extra == {"Reviewed": "2026-03-03"}
     assert parsed.transition_count == 2
 
@@ -98,7 +99,7 @@ def test_propose_workflow_defaults() -> None:
 
 def test_semicolon_file_with_times_in_the_team_time_zone() -> None:
     text = "ID;Link;Name;Backlog;Done\nA;;x;28.03.2026 23:30;29.03.2026 03:15\n"
-    parsed = parse_stage_dates(text, tz="Europe/Berlin", date_order="day_first")
+    parsed = parse_stage_dates(text, zone=ZoneInfo("Europe/Berlin"), date_order="day_first")
     assert [step.at for step in parsed.items[0].transitions] == [
         datetime(2026, 3, 28, 22, 30, tzinfo=UTC),
         datetime(2026, 3, 29, 1, 15, tzinfo=UTC),
@@ -108,7 +109,7 @@ def test_semicolon_file_with_times_in_the_team_time_zone() -> None:
 
 def test_counts_and_source() -> None:
     text = "ID,Link,Name,Backlog,Done\nA,,x,2026-03-01,2026-03-02\n\nB,,y,2026-03-01,\n"
-    parsed = parse_stage_dates(text, tz="UTC", source="actionable-agile")
+    parsed = parse_stage_dates(text, zone=ZoneInfo("UTC"), source="actionable-agile")
     assert (parsed.row_count, parsed.item_count, parsed.transition_count) == (2, 2, 3)
     assert {item.source for item in parsed.items} == {"actionable-agile"}
     assert parsed.items[1].transitions[0].at == utc(3, 1)
@@ -116,5 +117,5 @@ def test_counts_and_source() -> None:
 
 def test_two_differently_named_columns_for_one_field_use_the_first() -> None:
     text = "ID,Link,Name,Backlog,Parent,Epic,Story Points,Estimate\nA,,x,2026-03-01,P-1,E-1,3,5\n"
-    item = parse_stage_dates(text, tz="UTC").items[0]
+    item = parse_stage_dates(text, zone=ZoneInfo("UTC")).items[0]
     assert (item.parent_key, item.estimate, item.extra) == ("P-1", 3.0, {"Epic": "E-1", "Estimate": "5"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from deliveryops.work.csv_common import MAX_TITLE_LENGTH, ImportFileError
@@ -15,7 +17,7 @@ LONG = "x" * 100_000
 
 def _problems(text: str) -> list[tuple[int | None, str | None, str]]:
     with pytest.raises(ImportFileError) as refused:
-        parse_file(text.encode(), tz="UTC")
+        parse_file(text.encode(), zone=ZoneInfo("UTC"))
     return [(p.line, p.column, p.message) for p in refused.value.problems]
 
 
@@ -37,7 +39,7 @@ def test_a_title_over_the_limit_is_refused_on_its_line(text: str, column: str) -
 
 def test_a_title_at_the_limit_is_taken() -> None:
     title = "y" * MAX_TITLE_LENGTH
-    parsed = parse_file((STAGES + f"A-1,,{title},2026-01-01,2026-01-02,2026-01-03,Story,0,\n").encode(), tz="UTC")
+    parsed = parse_file((STAGES + f"A-1,,{title},2026-01-01,2026-01-02,2026-01-03,Story,0,\n").encode(), zone=ZoneInfo("UTC"))
     assert [record.title for record in parsed.items] == [title]
 
 

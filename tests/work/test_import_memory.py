@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -50,8 +51,8 @@ def by_key(records: object) -> dict[str, WorkItemRecord]:
 
 def test_grouped_rows_stream_the_same_items_as_the_in_memory_parse() -> None:
     text = grouped_file(30)
-    parsed = parse_full_history(text, tz="Europe/Berlin")
-    stream = stream_full_history(text, tz="Europe/Berlin")
+    parsed = parse_full_history(text, zone=ZoneInfo("Europe/Berlin"))
+    stream = stream_full_history(text, zone=ZoneInfo("Europe/Berlin"))
     assert stream.parsed.items == []
     assert list(stream.records) == parsed.items
     assert list(stream.records) == parsed.items  # re-iterable: read again from the text
@@ -63,18 +64,18 @@ def test_grouped_rows_stream_the_same_items_as_the_in_memory_parse() -> None:
 @pytest.mark.parametrize("bucket_chars", [10**9, 500])
 def test_scattered_rows_import_the_same_records_as_grouped_rows(monkeypatch: pytest.MonkeyPatch, bucket_chars: int) -> None:
     monkeypatch.setattr(csv_history, "_BUCKET_CHARS", bucket_chars)  # 500: many bucket files
-    grouped = parse_full_history(grouped_file(40), tz="UTC")
-    scattered = stream_full_history(scattered_file(40), tz="UTC")
+    grouped = parse_full_history(grouped_file(40), zone=ZoneInfo("UTC"))
+    scattered = stream_full_history(scattered_file(40), zone=ZoneInfo("UTC"))
     assert by_key(scattered.records) == by_key(grouped.items)
     assert scattered.parsed.transition_count == grouped.transition_count == 200
     # The in-memory parse of the scattered file keeps the order of first appearance.
-    assert parse_full_history(scattered_file(40), tz="UTC").items == grouped.items
+    assert parse_full_history(scattered_file(40), zone=ZoneInfo("UTC")).items == grouped.items
 
 
 def test_scattered_rows_item_values_come_from_the_first_non_empty_row() -> None:
     rows = ["A,,,,Backlog,2026-03-01,,", "B,Bug,b,2026-03-01,Backlog,2026-03-01,,", "A,Story,a,2026-03-02,Done,2026-03-03,P,x"]
     text = HEADER + "\n".join(rows) + "\n"
-    records = by_key(stream_full_history(text, tz="UTC").records)
+    records = by_key(stream_full_history(text, zone=ZoneInfo("UTC")).records)
     assert (records["A"].item_type, records["A"].title, records["A"].parent_key) == ("Story", "a", "P")
     assert [t.to_status for t in records["A"].transitions] == ["Backlog", "Done"]
 
@@ -88,7 +89,7 @@ def test_a_bad_line_anywhere_rejects_the_whole_file(where: str, scattered: bool)
     cells[-3] = "2026-02-30"  # entered_at: no such day
     lines[index] = ",".join(cells)
     with pytest.raises(ImportFileError) as caught:
-        stream_full_history("\n".join(lines) + "\n", tz="UTC")
+        stream_full_history("\n".join(lines) + "\n", zone=ZoneInfo("UTC"))
     expected = 'expected a date like 2026-03-01 or 2026-03-01T09:30:00+01:00, got "2026-02-30"'
     assert str(caught.value) == f'line {index + 1}, column "entered_at": {expected}'
 
@@ -136,7 +137,7 @@ def test_streaming_a_large_file_keeps_memory_bounded() -> None:
     seen = [0, 0]
 
     def stream_all() -> None:
-        stream = stream_full_history(text, tz="Europe/Berlin")
+        stream = stream_full_history(text, zone=ZoneInfo("Europe/Berlin"))
         for record in stream.records:
             seen[0] += 1
             seen[1] += len(record.transitions)

@@ -67,7 +67,7 @@ def weekly_series(data: TeamData, metric: TargetMetric, *, start: date, end: dat
     """
     first, last = _monday(start), _monday(end)
     weeks = [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
-    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
     finished = timeline.filter(pl.col("finished_date").is_not_null()).with_columns(
         (pl.col("finished_date") - pl.duration(days=pl.col("finished_date").dt.weekday() - 1)).alias("week")
     )
@@ -123,7 +123,7 @@ def weekly_series(data: TeamData, metric: TargetMetric, *, start: date, end: dat
 
 def item_cycle_times(data: TeamData, *, start: date, end: date) -> list[tuple[date, float]]:
     """``(finished date, cycle time in days)`` of every item finished from ``start`` to ``end``, by finish."""
-    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
     finished = timeline.filter(
         pl.col("finished_date").is_not_null() & (pl.col("finished_date") >= start) & (pl.col("finished_date") <= end)
     ).sort("finished_date")

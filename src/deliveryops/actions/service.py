@@ -189,7 +189,7 @@ def sources_for(session: Session, team: Team, action: ImprovementAction) -> Othe
         tables = dora.load_tables(
             session,
             team_ids=[team.id],
-            time_zone=team.time_zone,
+            zone=team.zone,
             environments=dora.production_environments(session, team.id),
         )
         return OtherSources(dora=tables)

@@ -72,7 +72,14 @@ def gather(session: Session, team: Team, *, now: datetime) -> TeamEvidence:
     data = load_team_data(session, team)
     subset = data.only_types(flow.default_types(data))
     summary = flow_summary(
-        subset.transitions, subset.items, subset.blocked, workflow=subset.workflow, tz=subset.tz, start=start, end=today, now=now
+        subset.transitions,
+        subset.items,
+        subset.blocked,
+        workflow=subset.workflow,
+        zone=subset.zone,
+        start=start,
+        end=today,
+        now=now,
     )
     wip_frame = summary.wip
     wip_now = int(wip_frame["wip"][-1]) if wip_frame.height else 0

@@ -213,7 +213,7 @@ def wip_limits(session: Session, team: Team, *, now: datetime | None = None) -> 
         )
     today = today_in(team, now)
     start = today - timedelta(days=WIP_WINDOW_DAYS - 1)
-    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
     daily = wip(timeline, start=start, end=today)
     days = daily.height
     over = daily.filter(pl.col("wip") > limit).height

@@ -292,7 +292,7 @@ def _wip_limit(session: Session, team: Team, coverage: float, now: datetime) -> 
     if data.items.is_empty():
         return None
     today = today_in(team, now)
-    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
     daily = sorted(int(v) for v in wip(timeline, start=today - timedelta(days=89), end=today)["wip"].to_list())
     return max(1, daily[min(len(daily) - 1, int(len(daily) * coverage))])
 

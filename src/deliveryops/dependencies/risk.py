@@ -105,11 +105,11 @@ def _version(dependency: Dependency, team: Team | None, today: date) -> str:
 def _work(session: Session, dependency: Dependency, team: Team, today: date) -> _Work:
     data = load_team_data(session, team)
     counted = data.only_types(default_types(data))
-    timeline = item_timeline(counted.transitions, workflow=counted.workflow, tz=counted.tz, items=counted.items)
+    timeline = item_timeline(counted.transitions, workflow=counted.workflow, zone=counted.zone, items=counted.items)
     end = today - timedelta(days=1)
     daily = throughput(timeline, start=end - timedelta(days=WINDOW_DAYS - 1), end=end, freq="day")
     window = [int(v) for v in daily["finished"].to_list()]
-    everything = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    everything = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
     closed = pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null()
     done = set(everything.filter(closed)["key"].to_list())
     keys = split_keys(dependency.provider_keys)

@@ -4,6 +4,7 @@ tables were stored is computed again if its data changed, so the next page (in a
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,9 @@ def refresh_tables(context: JobContext) -> str:
         with unit_of_work(context.session_factory) as session:
             teams = [int(team_id) for team_id in parameters["teams"]]
             if derived.version_of(tables_version(session, teams)) != version:
-                load_tables(session, team_ids=teams, time_zone=parameters["time_zone"], environments=parameters["environments"])
+                load_tables(
+                    session, team_ids=teams, zone=ZoneInfo(parameters["time_zone"]), environments=parameters["environments"]
+                )
                 refreshed += 1
         context.progress(index, len(stored))
     return f"{refreshed} of {len(stored)} stored set{'' if len(stored) == 1 else 's'} of DORA tables computed again."

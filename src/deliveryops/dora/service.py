@@ -72,7 +72,7 @@ class DoraReport:
     start: date
     end: date
     period: Period
-    time_zone: str
+    zone: ZoneInfo
     environments: tuple[str, ...]
     keys: DoraKeys
     series: pl.DataFrame
@@ -182,7 +182,7 @@ DORA_TABLES = "dora.tables"  # the kind of the stored tables (deliveryops.jobs.d
 _TABLES_LOCK = threading.Lock()
 
 
-def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, environments: Sequence[str]) -> DoraTables:
+def load_tables(session: Session, *, team_ids: Sequence[int], zone: ZoneInfo, environments: Sequence[str]) -> DoraTables:
     """Read the teams' deployments, shipped changes and incidents, and link them (see analytics.dora).
 
     Results are kept per teams' data version: in this process's memory, and in ``derived_results`` so that
@@ -192,26 +192,26 @@ def load_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, en
     Args:
         session: the unit of work.
         team_ids: the teams.
-        time_zone: the zone days are counted in.
+        zone: the zone days are counted in.
         environments: production environment names.
 
     Returns:
         The per-item tables.
     """
     versions = tables_version(session, team_ids)
-    key: tuple[object, ...] = (versions, time_zone, tuple(environments))
+    key: tuple[object, ...] = (versions, zone.key, tuple(environments))
     with _TABLES_LOCK:
         cached = _TABLES_CACHE.get(key)
     if cached is not None:
         return cached
-    parameters: dict[str, object] = {"teams": sorted(team_ids), "time_zone": time_zone, "environments": list(environments)}
+    parameters: dict[str, object] = {"teams": sorted(team_ids), "time_zone": zone.key, "environments": list(environments)}
     scope, data_version = derived.scope_of(parameters), derived.version_of(versions)
     stored = derived.read(session, kind=DORA_TABLES, scope=scope, data_version=data_version)
     if stored is not None:
         tables = _decode_tables(stored)
     else:
         started = time.perf_counter()
-        tables = _read_tables(session, team_ids=team_ids, time_zone=time_zone, environments=environments)
+        tables = _read_tables(session, team_ids=team_ids, zone=zone, environments=environments)
         derived.store(
             session,
             kind=DORA_TABLES,
@@ -258,7 +258,7 @@ def _decode_tables(payload: bytes) -> DoraTables:
     return DoraTables(deployments=frames[0], changes=frames[1], incidents=frames[2])
 
 
-def _read_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, environments: Sequence[str]) -> DoraTables:
+def _read_tables(session: Session, *, team_ids: Sequence[int], zone: ZoneInfo, environments: Sequence[str]) -> DoraTables:
     ids = list(team_ids)
     deployment_rows = session.execute(
         select(
@@ -329,7 +329,7 @@ def _read_tables(session: Session, *, team_ids: Sequence[int], time_zone: str, e
         schema={**INCIDENT_SCHEMA, "title": pl.Utf8, "severity": pl.Utf8, "external_id": pl.Utf8, "url": pl.Utf8},
         orient="row",
     )
-    return dora_tables(deployments, changes, links, incidents, time_zone=time_zone, environments=environments)
+    return dora_tables(deployments, changes, links, incidents, zone=zone, environments=environments)
 
 
 def team_keys(session: Session, *, team_id: int, start: date, end: date) -> DoraKeys:
@@ -349,9 +349,7 @@ def team_keys(session: Session, *, team_id: int, start: date, end: date) -> Dora
     team = session.get(Team, team_id)
     if team is None:
         raise NotFoundError(f"No team with id {team_id}.")
-    tables = load_tables(
-        session, team_ids=[team.id], time_zone=team.time_zone, environments=production_environments(session, team.id)
-    )
+    tables = load_tables(session, team_ids=[team.id], zone=team.zone, environments=production_environments(session, team.id))
     return dora_keys(tables, start=start, end=end)
 
 
@@ -382,14 +380,14 @@ def team_report(
     if team is None:
         raise NotFoundError(f"No team with id {team_id}.")
     environments = production_environments(session, team.id)
-    tables = load_tables(session, team_ids=[team.id], time_zone=team.time_zone, environments=environments)
+    tables = load_tables(session, team_ids=[team.id], zone=team.zone, environments=environments)
     keys = dora_keys(tables, start=start, end=end)
     return DoraReport(
         title=team.name,
         start=start,
         end=end,
         period=checked,
-        time_zone=team.time_zone,
+        zone=team.zone,
         environments=environments,
         keys=keys,
         series=dora_series(tables, start=start, end=end, period=checked),
@@ -411,12 +409,12 @@ def group_report(
     if group is None:
         raise NotFoundError(f"No group with id {group_id}.")
     teams = list(group.teams)
-    zone = teams[0].time_zone if teams else "UTC"
+    zone = teams[0].zone if teams else ZoneInfo("UTC")
     environments = sorted({name for team in teams for name in production_environments(session, team.id)})
     tables = load_tables(
         session,
         team_ids=[team.id for team in teams],
-        time_zone=zone,
+        zone=zone,
         environments=environments or DEFAULT_PRODUCTION_ENVIRONMENTS,
     )
     per_team = [(team, team_keys(session, team_id=team.id, start=start, end=end)) for team in teams]
@@ -425,7 +423,7 @@ def group_report(
         start=start,
         end=end,
         period=checked,
-        time_zone=zone,
+        zone=zone,
         environments=tuple(environments),
         keys=dora_keys(tables, start=start, end=end),
         series=dora_series(tables, start=start, end=end, period=checked),
@@ -436,7 +434,7 @@ def group_report(
 
 def period_bounds_utc(report: DoraReport) -> tuple[str, str]:
     """The report's period as ISO instants (for captions)."""
-    low, high = local_bounds(report.start, report.end, report.time_zone)
+    low, high = local_bounds(report.start, report.end, report.zone)
     return low.isoformat(), high.isoformat()
 
 
@@ -628,7 +626,7 @@ def summary_of(report: DoraReport) -> DoraSummary:
         start=report.start,
         end=report.end,
         period=report.period,
-        time_zone=report.time_zone,
+        time_zone=report.zone.key,
         production_environments=list(report.environments),
         keys=KeysRead.of(report.keys),
         series=[SeriesPoint.model_validate(row) for row in series_rows(report)],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from cachetools import LRUCache
@@ -34,7 +35,7 @@ class TeamData:
     transitions: pl.DataFrame
     blocked: pl.DataFrame
     workflow: Workflow
-    tz: str
+    zone: ZoneInfo
 
     @property
     def item_types(self) -> list[str]:
@@ -113,5 +114,5 @@ def _load(session: Session, team: Team) -> TeamData:
         blocked_rows, orient="row", schema={"item_id": pl.Int64, "start": _UTC, "end": _UTC, "reason": pl.Utf8}
     )
     return TeamData(
-        items=items, transitions=transitions, blocked=blocked, workflow=workflows.mapping(session, team), tz=team.time_zone
+        items=items, transitions=transitions, blocked=blocked, workflow=workflows.mapping(session, team), zone=team.zone
     )

@@ -177,7 +177,7 @@ def team_flow(
         subset.items,
         subset.blocked,
         workflow=subset.workflow,
-        tz=subset.tz,
+        zone=subset.zone,
         start=start,
         end=end,
         now=now,
@@ -208,13 +208,13 @@ def _window(data: TeamData, today: date, window_days: int) -> tuple[date, date, 
         raise ValidationFailedError("The throughput window is 7 to 730 days.", fields={"window_days": "Choose 7 to 730 days."})
     window_end = today - timedelta(days=1)  # complete days only
     window_start = window_end - timedelta(days=window_days - 1)
-    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
     daily = throughput(timeline, start=window_start, end=window_end, freq="day")
     return window_start, window_end, [int(v) for v in daily["finished"].to_list()]
 
 
 def _unfinished_keys(data: TeamData, keys: list[str]) -> list[str]:
-    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
     done = set(timeline.filter(pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null())["key"].to_list())
     return [key for key in keys if key not in done]
 
@@ -735,7 +735,7 @@ def score_forecasts(session: Session, team: Team, *, now: datetime | None = None
         return 0
     data = load_team_data(session, team)
     today = today_in(team, now)
-    timeline = item_timeline(data.transitions, workflow=data.workflow, tz=data.tz, items=data.items)
+    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
     finished = timeline.filter(pl.col("finished_date").is_not_null()).select("key", "item_type", "finished_date")
     scored = 0
     for row in pending:

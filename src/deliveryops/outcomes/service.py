@@ -292,7 +292,7 @@ def team_metric_points(
         return health_weekly(card_results(session, team, card), start=start, end=last_complete)
     if metric.source == "dora":
         tables = dora.load_tables(
-            session, team_ids=[team.id], time_zone=team.time_zone, environments=dora.production_environments(session, team.id)
+            session, team_ids=[team.id], zone=team.zone, environments=dora.production_environments(session, team.id)
         )
         return dora_weekly(tables, metric, start=start, end=last_complete)
     data = load_team_data(session, team)

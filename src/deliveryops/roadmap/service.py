@@ -373,7 +373,7 @@ def team_roadmap(
         effective_rule = Rule.EVEN  # an epic without a stated share: fall back to an even split, and say so
     thresholds = shared_thresholds(remaining, effective_rule, {k: float(v or 0) for k, v in shares.items()})
     chosen = data.only_types(default_types(data))
-    timeline = item_timeline(chosen.transitions, workflow=chosen.workflow, tz=chosen.tz, items=chosen.items)
+    timeline = item_timeline(chosen.transitions, workflow=chosen.workflow, zone=chosen.zone, items=chosen.items)
     window = [int(v) for v in throughput(timeline, start=window_start, end=window_end, freq="day")["finished"].to_list()]
     try:
         results = simulate_thresholds(

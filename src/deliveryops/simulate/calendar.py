@@ -141,13 +141,13 @@ class WorkCalendar:
 
 
 @lru_cache(maxsize=64)
-def work_calendar(start: date, end: date, *, time_zone: str, region: str, day_start: time, hours: float) -> WorkCalendar:
+def work_calendar(start: date, end: date, *, zone: ZoneInfo, region: str, day_start: time, hours: float) -> WorkCalendar:
     """Build (and cache) the working calendar of a team.
 
     Args:
         start: first calendar day simulated.
         end: last calendar day simulated.
-        time_zone: IANA time zone of the team, e.g. "Europe/Berlin".
+        zone: the team's time zone, e.g. ``ZoneInfo("Europe/Berlin")``.
         region: holiday region.
         day_start: local time at which the working window opens.
         hours: length of the working window in hours.
@@ -158,6 +158,5 @@ def work_calendar(start: date, end: date, *, time_zone: str, region: str, day_st
     days = working_days(start, end, region)
     if not days:
         raise ValueError(f"no working day between {start} and {end}")
-    zone = ZoneInfo(time_zone)
     epochs = np.array([datetime.combine(day, day_start, tzinfo=zone).timestamp() for day in days])
     return WorkCalendar(days=days, day_start_epoch=epochs, window_seconds=hours * 3600.0)

@@ -41,7 +41,7 @@ def _calendar(profile: TeamProfile, start: date, end: date) -> WorkCalendar:
     return work_calendar(
         start,
         end,
-        time_zone=profile.time_zone,
+        zone=profile.zone,
         region=profile.holiday_region,
         day_start=profile.day_start,
         hours=profile.working_hours,

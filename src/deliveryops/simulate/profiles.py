@@ -210,6 +210,11 @@ class TeamProfile:
             raise ValueError("blockers: a profile with blocker_probability > 0 needs blocker kinds")
 
     @property
+    def zone(self) -> ZoneInfo:
+        """The team's time zone (``time_zone`` is its IANA name, checked when the profile is made)."""
+        return ZoneInfo(self.time_zone)
+
+    @property
     def status_names(self) -> tuple[str, ...]:
         """The workflow's status names in board order."""
         return tuple(status.name for status in self.workflow)

@@ -64,11 +64,11 @@ _MONTHS = {
 }
 
 
-def zone(tz: str | ZoneInfo) -> ZoneInfo:
-    """The time zone named ``tz``.
+def zone_named(name: str) -> ZoneInfo:
+    """The time zone called ``name``, for a name given by a user (the parsers take a ZoneInfo).
 
     Args:
-        tz: an IANA name such as "Europe/Berlin", or a ZoneInfo.
+        name: an IANA name such as "Europe/Berlin".
 
     Returns:
         The ZoneInfo.
@@ -76,12 +76,10 @@ def zone(tz: str | ZoneInfo) -> ZoneInfo:
     Raises:
         ImportFileError: the name is not a known time zone.
     """
-    if isinstance(tz, ZoneInfo):
-        return tz
     try:
-        return ZoneInfo(tz)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        message = f'unknown time zone "{tz}"; expected an IANA name such as Europe/Berlin or UTC'
+        message = f'unknown time zone "{name}"; expected an IANA name such as Europe/Berlin or UTC'
         raise ImportFileError([ImportProblem(None, None, message)]) from None
 
 
@@ -143,14 +141,14 @@ class DateReader:
     :attr:`values`), then :meth:`decide` the day/month order once, then :meth:`get` each cell's value.
     """
 
-    def __init__(self, tz: str | ZoneInfo, date_order: DateOrder | str | None = None) -> None:
+    def __init__(self, zone: ZoneInfo, date_order: DateOrder | str | None = None) -> None:
         """Prepare to read dates.
 
         Args:
-            tz: the team's time zone, for times without a UTC offset.
+            zone: the team's time zone, for times without a UTC offset.
             date_order: force the order of numeric dates; None decides it from the file.
         """
-        self.tz = zone(tz)
+        self.zone = zone
         self.chosen_order = DateOrder(date_order) if date_order is not None else None
         self.order: DateOrder | None = None
         self.values: dict[str, _Value] = {}
@@ -242,23 +240,23 @@ class DateReader:
         return _Numeric(first, second, year, *clock)
 
     def _utc(self, parsed: datetime, text: str) -> datetime:
-        """``parsed`` in UTC; a naive ``parsed`` is local time in :attr:`tz`.
+        """``parsed`` in UTC; a naive ``parsed`` is local time in :attr:`zone`.
 
         ``datetime.replace`` and ``astimezone`` cost over a microsecond each, so the UTC value is built
-        from ``tz.utcoffset`` and the constructor; a local time is checked for a daylight-saving change
+        from ``zone.utcoffset`` and the constructor; a local time is checked for a daylight-saving change
         only on the days around one.
         """
         if parsed.tzinfo is not None:
             offset = parsed.utcoffset()
         else:
             self._local_seen = True
-            offset = self.tz.utcoffset(parsed)  # fold=0: the first occurrence, and forward in a gap
+            offset = self.zone.utcoffset(parsed)  # fold=0: the first occurrence, and forward in a gap
             day = parsed.toordinal()
             changes = self._change_days.get(day)
             if changes is None:
                 changes = self._change_days[day] = self._offset_changes_near(day)
             if changes:
-                other_offset = self.tz.utcoffset(parsed.replace(fold=1))
+                other_offset = self.zone.utcoffset(parsed.replace(fold=1))
                 if offset is not None and other_offset is not None and offset != other_offset:
                     # fold=0 reads a gap time with the offset before the change: that is "moved forward".
                     (self._gap if offset < other_offset else self._repeated).append(text)
@@ -276,10 +274,10 @@ class DateReader:
         )
 
     def _offset_changes_near(self, day: int) -> bool:
-        """Whether the UTC offset of :attr:`tz` changes between noon the day before and noon the day after."""
+        """Whether the UTC offset of :attr:`zone` changes between noon the day before and noon the day after."""
         before = datetime.fromordinal(day - 1) + _NOON
         after = datetime.fromordinal(day + 1) + _NOON
-        return self.tz.utcoffset(before) != self.tz.utcoffset(after)
+        return self.zone.utcoffset(before) != self.zone.utcoffset(after)
 
     def decide(self, *logs: ProblemLog) -> None:
         """Decide the order of numeric dates from every date seen, then convert them.
@@ -382,7 +380,7 @@ class DateReader:
             The time zone used, and the local times moved by a daylight-saving change, if any.
         """
         notes = []
-        name = self.tz.key
+        name = self.zone.key
         if self._local_seen:
             notes.append(f"Times without a UTC offset, and dates without a time (read as 00:00), are in {name}.")
         if self._gap:

@@ -128,7 +128,7 @@ def detect_format(header: Sequence[str]) -> ImportFormat:
 def parse_file(
     data: Source,
     *,
-    tz: str | ZoneInfo,
+    zone: ZoneInfo,
     import_format: ImportFormat | str | None = None,
     date_order: DateOrder | str | None = None,
     stages: Sequence[str] | None = None,
@@ -141,7 +141,7 @@ def parse_file(
 
     Args:
         data: the file's bytes, its text, or its path.
-        tz: the team's time zone, for dates without a time and times without an offset.
+        zone: the team's time zone, for dates without a time and times without an offset.
         import_format: the format; None detects it with :func:`detect_format`.
         date_order: force day-first or month-first numeric dates; None decides from the whole file.
         stages: stage-dates only: the stage column names in board order (None infers them).
@@ -159,11 +159,11 @@ def parse_file(
     """
     kind = ImportFormat(import_format) if import_format is not None else detect_format(read_header(data))
     if kind is ImportFormat.STAGE_DATES:
-        return parse_stage_dates(data, tz=tz, stages=stages, categories=categories, date_order=date_order, source=source)
+        return parse_stage_dates(data, zone=zone, stages=stages, categories=categories, date_order=date_order, source=source)
     if kind is ImportFormat.FULL_HISTORY:
-        return parse_full_history(data, tz=tz, blocked=blocked, date_order=date_order, workflow=workflow, source=source)
+        return parse_full_history(data, zone=zone, blocked=blocked, date_order=date_order, workflow=workflow, source=source)
     if kind is ImportFormat.JIRA_EXPORT:
-        return parse_jira_export(data, tz=tz, date_order=date_order, workflow=workflow, source=source)
+        return parse_jira_export(data, zone=zone, date_order=date_order, workflow=workflow, source=source)
     if kind is ImportFormat.WORKFLOW:
         statuses = parse_workflow_file(data)
         return ParsedFile(

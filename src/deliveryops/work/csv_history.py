@@ -164,8 +164,8 @@ class _ClockChanges:
 class _Reader(DateReader):
     """A :class:`DateReader` whose notes count each moved local time once, across cache resets and readers."""
 
-    def __init__(self, tz: str | ZoneInfo, date_order: DateOrder | str | None, changes: _ClockChanges) -> None:
-        super().__init__(tz, date_order)
+    def __init__(self, zone: ZoneInfo, date_order: DateOrder | str | None, changes: _ClockChanges) -> None:
+        super().__init__(zone, date_order)
         self._changes = changes
 
     def _utc(self, parsed: datetime, text: str) -> datetime:
@@ -207,7 +207,7 @@ class _History:
         self,
         data: Source,
         *,
-        tz: str | ZoneInfo,
+        zone: ZoneInfo,
         blocked: Source | None,
         date_order: DateOrder | str | None,
         workflow: Sequence[WorkflowStatus] | None,
@@ -255,11 +255,11 @@ class _History:
         self.estimate_header = header[estimate_column] if estimate_column is not None else ""
         self.url_header = header[url_column] if url_column is not None else ""
         self.title_header = header[title_column]
-        self.tz = tz
+        self.zone = zone
         self.source = source
         self.workflow = workflow
         self.changes = _ClockChanges()
-        self.reader = _Reader(tz, date_order, self.changes)
+        self.reader = _Reader(zone, date_order, self.changes)
         self.scan = self._scan(workflow)
         self.blocked_log = ProblemLog(BLOCKED_FILE)
         reader = self.reader
@@ -403,7 +403,7 @@ class _History:
         columns = self.columns
         status_column, entered_column = self.status_column, self.entered_column
         created_header, entered_header = self.created_header, self.entered_header
-        reader = _Reader(self.tz, self.reader.order, self.changes)
+        reader = _Reader(self.zone, self.reader.order, self.changes)
         values = reader.values
         items = []
         for key, rows in batch:
@@ -502,7 +502,7 @@ class _History:
 def parse_full_history(
     data: Source,
     *,
-    tz: str | ZoneInfo,
+    zone: ZoneInfo,
     blocked: Source | None = None,
     date_order: DateOrder | str | None = None,
     workflow: Sequence[WorkflowStatus] | None = None,
@@ -515,7 +515,7 @@ def parse_full_history(
 
     Args:
         data: the history file's bytes, its text, or its path.
-        tz: the team's time zone: dates without a time are 00:00 there, times without offset are local.
+        zone: the team's time zone: dates without a time are 00:00 there, times without offset are local.
         blocked: an optional blocked-periods file (``key, from, to, reason``).
         date_order: force day-first or month-first numeric dates; None decides from both files together.
         workflow: the team's workflow, if known: a status not in it is an error.
@@ -529,7 +529,7 @@ def parse_full_history(
         ImportFileError: every problem in the files; :class:`AmbiguousDateOrderError` when numeric
             dates could be either order.
     """
-    history = _History(data, tz=tz, blocked=blocked, date_order=date_order, workflow=workflow, source=source)
+    history = _History(data, zone=zone, blocked=blocked, date_order=date_order, workflow=workflow, source=source)
     records = list(history.records(history.groups(in_memory=True), history.log))
     history.log.raise_if_any(history.blocked_log)
     return history.parsed(records)
@@ -557,7 +557,7 @@ class _StreamedRecords:
 def stream_full_history(
     data: Source,
     *,
-    tz: str | ZoneInfo,
+    zone: ZoneInfo,
     blocked: Source | None = None,
     date_order: DateOrder | str | None = None,
     workflow: Sequence[WorkflowStatus] | None = None,
@@ -570,7 +570,7 @@ def stream_full_history(
 
     Args:
         data: the history file's bytes, its text, or its path.
-        tz: the team's time zone.
+        zone: the team's time zone.
         blocked: an optional blocked-periods file.
         date_order: force day-first or month-first numeric dates; None decides from both files together.
         workflow: the team's workflow, if known: a status not in it is an error.
@@ -582,7 +582,7 @@ def stream_full_history(
     Raises:
         ImportFileError: every problem in the files, before any item is given.
     """
-    history = _History(data, tz=tz, blocked=blocked, date_order=date_order, workflow=workflow, source=source)
+    history = _History(data, zone=zone, blocked=blocked, date_order=date_order, workflow=workflow, source=source)
     for _ in history.records(history.groups(in_memory=False), history.log):
         pass
     history.log.raise_if_any(history.blocked_log)

@@ -44,7 +44,7 @@ _CATEGORY_ORDER = list(StageCategory)
 def parse_jira_export(
     data: Source,
     *,
-    tz: str | ZoneInfo,
+    zone: ZoneInfo,
     date_order: DateOrder | str | None = None,
     workflow: Sequence[WorkflowStatus] | None = None,
     source: str = "csv",
@@ -55,7 +55,7 @@ def parse_jira_export(
 
     Args:
         data: the file's bytes, its text, or its path.
-        tz: the team's time zone (Jira exports local times without offset).
+        zone: the team's time zone (Jira exports local times without offset).
         date_order: force day-first or month-first numeric dates; None decides from the whole file.
         workflow: the team's workflow, if known: a status not in it is an error.
         source: the ``source`` of the records.
@@ -95,7 +95,7 @@ def parse_jira_export(
     assert created_column is not None
 
     header = table.header
-    reader = DateReader(tz, date_order)
+    reader = DateReader(zone, date_order)
     rows = list(table.rows(log))
     first_lines: dict[str, int] = {}
     keys_by_id: dict[str, str] = {}

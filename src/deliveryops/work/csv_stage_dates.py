@@ -68,7 +68,7 @@ def _infer_stage_columns(table: Table, rows: list[tuple[int, list[str]]]) -> lis
     A column is a stage column when it is empty or when at least half of its non-empty cells are dates; its
     other cells are then reported as bad dates rather than silently ending the stages.
     """
-    probe = DateReader("UTC")
+    probe = DateReader(ZoneInfo("UTC"))
     stage_columns = []
     for index in range(3, table.width):
         if table.keys[index] in KNOWN_ATTRIBUTES:
@@ -126,7 +126,7 @@ def _chosen_stage_columns(table: Table, stages: Sequence[str], log: ProblemLog) 
 def parse_stage_dates(
     data: Source,
     *,
-    tz: str | ZoneInfo,
+    zone: ZoneInfo,
     stages: Sequence[str] | None = None,
     categories: Mapping[str, StageCategory | str] | None = None,
     date_order: DateOrder | str | None = None,
@@ -136,7 +136,7 @@ def parse_stage_dates(
 
     Args:
         data: the file's bytes, its text, or its path.
-        tz: the team's time zone: dates without a time are 00:00 there, times without offset are local.
+        zone: the team's time zone: dates without a time are 00:00 there, times without offset are local.
         stages: the stage column names in board order (e.g. from the team's workflow); None infers them.
         categories: stage categories chosen by the user, by stage name, replacing the proposal's defaults.
         date_order: force day-first or month-first numeric dates; None decides from the whole file.
@@ -177,7 +177,7 @@ def parse_stage_dates(
         raise ImportFileError([no_rows_problem(table)])
 
     header = table.header
-    reader = DateReader(tz, date_order)
+    reader = DateReader(zone, date_order)
     first_lines: dict[str, int] = {}
     for line, row in rows:
         key = row[0].strip()

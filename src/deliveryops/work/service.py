@@ -87,7 +87,7 @@ def _parse(
         # statuses missing from the workflow and list them for mapping instead of rejecting the file.
         parsed = parse_file(
             data,
-            tz=team.zone,
+            zone=team.zone,
             import_format=kind,
             date_order=date_order,
             blocked=blocked,
@@ -208,7 +208,7 @@ def import_file(
         # The most common big file: validated whole, then streamed in batches (bounded memory).
         try:
             workflow = parse_workflow_file(workflow_file) if workflow_file else None
-            parsed, records = stream_full_history(data, tz=team.zone, date_order=date_order, blocked=blocked)
+            parsed, records = stream_full_history(data, zone=team.zone, date_order=date_order, blocked=blocked)
         except ImportFileError as error:
             raise ImportRejectedError(error) from None
         return import_records(

@@ -115,6 +115,7 @@ BAND_THRESHOLDS: dict[str, list[tuple[Band, str]]] = {
 _HOURS_PER_DAY = 24.0
 _HOURS_PER_WEEK = 168.0
 _HOURS_PER_MONTH = 720.0
+_UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -258,12 +259,11 @@ def month_starts(start: date, end: date) -> list[date]:
     return months
 
 
-def local_bounds(start: date, end: date, time_zone: str) -> tuple[datetime, datetime]:
-    """The UTC instants of ``start`` 00:00 and of the day after ``end`` 00:00 in ``time_zone``."""
-    zone = ZoneInfo(time_zone)
+def local_bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants of ``start`` 00:00 and of the day after ``end`` 00:00 in ``zone``."""
     return (
-        datetime.combine(start, time(), zone).astimezone(ZoneInfo("UTC")),
-        datetime.combine(end + timedelta(days=1), time(), zone).astimezone(ZoneInfo("UTC")),
+        datetime.combine(start, time(), zone).astimezone(_UTC),
+        datetime.combine(end + timedelta(days=1), time(), zone).astimezone(_UTC),
     )
 
 
@@ -273,7 +273,7 @@ def dora_tables(
     links: pl.DataFrame,
     incidents: pl.DataFrame,
     *,
-    time_zone: str = "UTC",
+    zone: ZoneInfo = _UTC,
     environments: Iterable[str] = DEFAULT_PRODUCTION_ENVIRONMENTS,
 ) -> DoraTables:
     """Build the linked per-item tables, each with ``local_date`` (the date its number counts on).
@@ -286,7 +286,7 @@ def dora_tables(
         changes: the changes frame.
         links: deployment → change links (from commit lists, or :func:`link_changes_by_merge_time`).
         incidents: the incidents frame.
-        time_zone: the team's IANA zone.
+        zone: the team's time zone.
         environments: production environment names.
 
     Returns:
@@ -300,16 +300,16 @@ def dora_tables(
         pl.col("at").alias("deployed_at"),
     )
     incident_rows = linked_incidents.join(failures, on="deployment_id", how="left").with_columns(
-        local_date=local_date("created_at", time_zone),
+        local_date=local_date("created_at", zone),
         recovery_minutes=pl.when(pl.col("resolved_at") >= pl.col("deployed_at")).then(
             (pl.col("resolved_at") - pl.col("deployed_at")).dt.total_microseconds().add(59_999_999).floordiv(60_000_000)
         ),
     )
     change_rows = change_table(deployments, changes, links, environments=names).with_columns(
-        local_date=local_date("deployed_at", time_zone)
+        local_date=local_date("deployed_at", zone)
     )
     return DoraTables(
-        deployments=deployment_rows.with_columns(local_date=local_date("at", time_zone)),
+        deployments=deployment_rows.with_columns(local_date=local_date("at", zone)),
         changes=change_rows,
         incidents=incident_rows,
     )

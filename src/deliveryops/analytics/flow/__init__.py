@@ -8,7 +8,7 @@ Pure functions on polars frames; nothing here touches a database or the network,
 - ``workflow``: status name -> (:class:`~deliveryops.analytics.records.StageCategory`, position);
 - ``items``: ``item_id``, ``key``, ``title``, ``item_type``, ``created_at``;
 - ``blocked``: ``item_id``, ``start``, ``end`` (null while still blocked), ``reason``;
-- ``tz``: the team's time zone; day-level metrics use dates in it.
+- ``zone``: the team's time zone (a ``ZoneInfo``); day-level metrics use dates in it.
 
 :func:`item_timeline` builds the one per-item table that the other metrics derive from
 (jira-agile-metrics style); :func:`flow_summary` computes everything the team flow page needs.
@@ -183,7 +183,7 @@ def _compact(team: TeamFlowData) -> TeamFlowData:
     if team.transitions.schema.get("status") != pl.Utf8:
         return team
     transitions = team.transitions.with_columns(pl.col("status").cast(pl.Categorical))
-    return TeamFlowData(transitions, team.items, team.blocked, team.workflow, team.tz)
+    return TeamFlowData(transitions, team.items, team.blocked, team.workflow, team.zone)
 
 
 def _team_summaries(teams: Mapping[str, TeamFlowData], period: Period) -> dict[str, FlowSummary]:

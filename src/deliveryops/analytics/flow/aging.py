@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -90,7 +91,7 @@ def aging_wip(
     transitions: pl.DataFrame,
     *,
     workflow: Workflow,
-    tz: str,
+    zone: ZoneInfo,
     today: date,
     window_days: int = 90,
     sle_days: int | None = None,
@@ -108,7 +109,7 @@ def aging_wip(
         timeline: the per-item table built from ``transitions``.
         transitions: ``item_id``, ``status``, ``at``.
         workflow: status name -> (stage category, board position).
-        tz: the team's IANA time zone.
+        zone: the team's time zone.
         today: today's date in the team's time zone.
         window_days: length of the history window in days.
         sle_days: the SLE in days; None computes it with :func:`sle` over the same window.
@@ -121,7 +122,7 @@ def aging_wip(
         timeline,
         known_transitions(transitions, workflow),
         statuses=workflow_frame(workflow),
-        tz=tz,
+        zone=zone,
         today=today,
         window_days=window_days,
         sle_days=sle_days,
@@ -134,7 +135,7 @@ def aging_wip_from_known(
     known: pl.DataFrame,
     *,
     statuses: pl.DataFrame,
-    tz: str,
+    zone: ZoneInfo,
     today: date,
     window_days: int = 90,
     sle_days: int | None = None,
@@ -146,7 +147,7 @@ def aging_wip_from_known(
         timeline: the per-item table built from the same transitions.
         known: the output of :func:`~.common.known_transitions`.
         statuses: the output of :func:`~.common.workflow_frame` for the same workflow.
-        tz: the team's IANA time zone.
+        zone: the team's time zone.
         today: today's date in the team's time zone.
         window_days: length of the history window in days.
         sle_days: the SLE in days; None computes it over the same window.
@@ -160,22 +161,22 @@ def aging_wip_from_known(
     items = work_item_age(timeline, today=today)
     items = items.with_columns(band=age_band(pl.lit(target, dtype=pl.Int64)))
 
-    samples = _exit_ages_by_rank(known, timeline, tz=tz, first_day=window_start, last_day=today)
+    samples = _exit_ages_by_rank(known, timeline, zone=zone, first_day=window_start, last_day=today)
     if samples is None:
-        samples = _exit_ages_by_rank_joined(known, timeline, tz=tz, first_day=window_start, last_day=today)
+        samples = _exit_ages_by_rank_joined(known, timeline, zone=zone, first_day=window_start, last_day=today)
     stages = statuses.filter(pl.col("category").is_in(STARTED_CATEGORIES))
     return AgingWip(items=items, stages=stage_table(stages, samples, percents), sle_days=target)
 
 
 def _exit_ages_by_rank(
-    known: pl.DataFrame, timeline: pl.DataFrame, *, tz: str, first_day: date, last_day: date
+    known: pl.DataFrame, timeline: pl.DataFrame, *, zone: ZoneInfo, first_day: date, last_day: date
 ) -> dict[int, npt.NDArray[np.float64]] | None:
     """Per status rank, the age each item finished in the window had when it last left that status.
 
     Vectorised over ``known``'s rows (each item's run is matched to its timeline row by sorted
     lookup); None when the timeline's ids are not strictly increasing (then use the join).
     """
-    found = exit_ages(known, timeline, tz=tz, first_day=first_day, last_day=last_day)
+    found = exit_ages(known, timeline, zone=zone, first_day=first_day, last_day=last_day)
     if found is None:
         return None
     _rows, ranks, ages = found
@@ -199,7 +200,7 @@ def stage_table(stages: pl.DataFrame, samples: Mapping[int, npt.NDArray[np.float
 
 
 def exit_ages(
-    known: pl.DataFrame, timeline: pl.DataFrame, *, tz: str, first_day: date, last_day: date
+    known: pl.DataFrame, timeline: pl.DataFrame, *, zone: ZoneInfo, first_day: date, last_day: date
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]] | None:
     """The age each item finished in the window had when it last left each started status it passed through.
 
@@ -241,14 +242,14 @@ def exit_ages(
         .agg(pl.col("left_at").max())
     )
     key = last_exit["key"].to_numpy()
-    left_day = local_dates(last_exit["left_at"].cast(UTC_DATETIME), tz).cast(pl.Int32).to_numpy()
+    left_day = local_dates(last_exit["left_at"].cast(UTC_DATETIME), zone).cast(pl.Int32).to_numpy()
     started_day = timeline["started_date"].cast(pl.Int32).fill_null(0).to_numpy()
     ages = (left_day - started_day[key // status_count] + 1).astype(np.float64)
     return key // status_count, key % status_count, ages
 
 
 def _exit_ages_by_rank_joined(
-    known: pl.DataFrame, timeline: pl.DataFrame, *, tz: str, first_day: date, last_day: date
+    known: pl.DataFrame, timeline: pl.DataFrame, *, zone: ZoneInfo, first_day: date, last_day: date
 ) -> dict[int, npt.NDArray[np.float64]]:
     """As :func:`_exit_ages_by_rank`, by joining the rows with the timeline (any timeline order)."""
     finished = timeline.filter(in_range("finished_date", first_day, last_day)).select(
@@ -263,7 +264,7 @@ def _exit_ages_by_rank_joined(
         .agg(left_at=pl.col("left_at").max(), started_date=pl.col("started_date").first())
         .select(
             "rank",
-            age_days=(local_date("left_at", tz) - pl.col("started_date")).dt.total_days() + 1,
+            age_days=(local_date("left_at", zone) - pl.col("started_date")).dt.total_days() + 1,
         )
     )
     return {int(key[0]): group["age_days"].to_numpy().astype(np.float64) for key, group in exits.group_by("rank")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +22,7 @@ from deliveryops.analytics.records import StageCategory
 __all__ = ["cfd_frame", "cfd_levels", "cfd_spans", "cumulative_flow", "cumulative_flow_from_known"]
 
 
-def cumulative_flow(transitions: pl.DataFrame, *, workflow: Workflow, tz: str, start: date, end: date) -> pl.DataFrame:
+def cumulative_flow(transitions: pl.DataFrame, *, workflow: Workflow, zone: ZoneInfo, start: date, end: date) -> pl.DataFrame:
     """Return, per day and per workflow status, the cumulative count of arrivals in that status.
 
     Definition: for day d and status S, ``items`` is the number of items whose status at the end of
@@ -35,7 +36,7 @@ def cumulative_flow(transitions: pl.DataFrame, *, workflow: Workflow, tz: str, s
     Args:
         transitions: ``item_id``, ``status``, ``at`` (statuses not in the workflow are ignored).
         workflow: status name -> (stage category, board position).
-        tz: the team's IANA time zone.
+        zone: the team's time zone.
         start: first day.
         end: last day (inclusive).
 
@@ -46,19 +47,21 @@ def cumulative_flow(transitions: pl.DataFrame, *, workflow: Workflow, tz: str, s
     return cumulative_flow_from_known(
         known_transitions(transitions, workflow),
         statuses=workflow_frame(workflow),
-        tz=tz,
+        zone=zone,
         start=start,
         end=end,
     )
 
 
-def cumulative_flow_from_known(known: pl.DataFrame, *, statuses: pl.DataFrame, tz: str, start: date, end: date) -> pl.DataFrame:
+def cumulative_flow_from_known(
+    known: pl.DataFrame, *, statuses: pl.DataFrame, zone: ZoneInfo, start: date, end: date
+) -> pl.DataFrame:
     """Compute :func:`cumulative_flow` from transitions prepared by ``known_transitions``.
 
     Args:
         known: the output of :func:`~.common.known_transitions`.
         statuses: the output of :func:`~.common.workflow_frame` for the same workflow.
-        tz: the team's IANA time zone.
+        zone: the team's time zone.
         start: first day.
         end: last day (inclusive).
 
@@ -66,14 +69,14 @@ def cumulative_flow_from_known(known: pl.DataFrame, *, statuses: pl.DataFrame, t
         As :func:`cumulative_flow`.
     """
     day_count = max((end - start).days + 1, 0)
-    rows, first, after = cfd_spans(known, tz=tz, start=start, day_count=day_count)
+    rows, first, after = cfd_spans(known, zone=zone, start=start, day_count=day_count)
     rank = known["rank"].to_numpy()[rows]
     levels = cfd_levels(first, after, rank, np.zeros(rows.size, dtype=np.int64), groups=1, day_count=day_count, statuses=statuses)
     return cfd_frame(levels[0], statuses=statuses, start=start, end=end)
 
 
 def cfd_spans(
-    known: pl.DataFrame, *, tz: str, start: date, day_count: int
+    known: pl.DataFrame, *, zone: ZoneInfo, start: date, day_count: int
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """The rows of ``known`` that hold an item in a shown status at the end of some day of the period.
 
@@ -85,7 +88,7 @@ def cfd_spans(
         and the day index after the last, both clipped to ``[0, day_count]``.
     """
     item = known["item_id"].to_numpy()
-    day = local_dates(known["at"], tz).cast(pl.Int32).to_numpy() - _days(start)
+    day = local_dates(known["at"], zone).cast(pl.Int32).to_numpy() - _days(start)
     same_item_next = np.r_[item[1:] == item[:-1], False]
     next_day = np.r_[day[1:], 0]
     last_of_day = ~(same_item_next & (next_day == day))

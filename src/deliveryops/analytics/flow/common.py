@@ -10,6 +10,7 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Literal, TypeAlias
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -193,7 +194,7 @@ def category_codes(known: pl.DataFrame) -> npt.NDArray[np.uint8]:
     return known["category"].to_physical().to_numpy().astype(np.uint8, copy=False)
 
 
-def local_dates(at: pl.Series, tz: str) -> pl.Series:
+def local_dates(at: pl.Series, zone: ZoneInfo) -> pl.Series:
     """Return the calendar dates in the team's time zone of a UTC datetime series.
 
     The same values as :func:`local_date`, computed for large series by table lookup: the UTC
@@ -205,15 +206,16 @@ def local_dates(at: pl.Series, tz: str) -> pl.Series:
 
     Args:
         at: UTC datetimes (nulls stay null).
-        tz: IANA time zone name.
+        zone: the team's time zone.
 
     Returns:
         A ``Date`` series of the same length and name.
     """
     utc = at.cast(UTC_DATETIME) if at.dtype != UTC_DATETIME else at
+    key = zone.key
     valid_count = utc.len() - utc.null_count()
     if valid_count < _FAST_DATES_FROM:
-        return _converted_dates(utc, tz).alias(at.name)
+        return _converted_dates(utc, key).alias(at.name)
     physical = utc.to_physical()
     all_valid = valid_count == utc.len()
     micros = physical.to_numpy() if all_valid else physical.fill_null(physical.min()).to_numpy()
@@ -222,7 +224,7 @@ def local_dates(at: pl.Series, tz: str) -> pl.Series:
         first_chunk, last_chunk = low_micros // slot // _CHUNK_SLOTS, high_micros // slot // _CHUNK_SLOTS
         if last_chunk - first_chunk >= _MAX_CHUNKS:
             break
-        tables = [_date_table(tz, slot, chunk) for chunk in range(first_chunk, last_chunk + 1)]
+        tables = [_date_table(key, slot, chunk) for chunk in range(first_chunk, last_chunk + 1)]
         if any(table is None for table in tables):
             continue
         table = np.concatenate([table for table in tables if table is not None])
@@ -231,59 +233,59 @@ def local_dates(at: pl.Series, tz: str) -> pl.Series:
         days = table[index]
         exact = days == _TRANSITION
         if exact.any():
-            days[exact] = _converted_dates(pl.Series(micros[exact]).cast(UTC_DATETIME), tz).cast(pl.Int32).to_numpy()
+            days[exact] = _converted_dates(pl.Series(micros[exact]).cast(UTC_DATETIME), key).cast(pl.Int32).to_numpy()
         result = pl.Series(at.name, days).cast(pl.Date)
         if all_valid:
             return result
         return pl.select(pl.when(physical.is_not_null()).then(result).alias(at.name)).to_series()
-    return _converted_dates(utc, tz).alias(at.name)
+    return _converted_dates(utc, key).alias(at.name)
 
 
 @functools.lru_cache(maxsize=1024)
-def _date_table(tz: str, slot: int, chunk: int) -> npt.NDArray[np.int32] | None:
+def _date_table(key: str, slot: int, chunk: int) -> npt.NDArray[np.int32] | None:
     """Return the local date (days since 1970) of each slot of one chunk, or None if it cannot.
 
     Slot ``k`` of the chunk starts at UTC microsecond ``(chunk * _CHUNK_SLOTS + k) * slot``; a
     slot holding a transition is marked :data:`_TRANSITION`. None when an offset is not a
-    multiple of the slot length (then a slot may cross local midnight). Cached: teams of one
-    organisation share zones and years.
+    multiple of the slot length (then a slot may cross local midnight). Cached by the zone's IANA
+    name: teams of one organisation share zones and years.
     """
     grid = (np.arange(_CHUNK_SLOTS, dtype=np.int64) + chunk * _CHUNK_SLOTS) * slot
-    first_offset = _utc_offsets(grid, tz)
+    first_offset = _utc_offsets(grid, key)
     if (first_offset % slot).any():
         return None
-    last_offset = _utc_offsets(grid + (slot - 1), tz)
+    last_offset = _utc_offsets(grid + (slot - 1), key)
     table = ((grid + first_offset) // _MICROSECONDS_PER_DAY).astype(np.int32)
     table[first_offset != last_offset] = _TRANSITION
     table.flags.writeable = False
     return table
 
 
-def _utc_offsets(micros: npt.NDArray[np.int64], tz: str) -> npt.NDArray[np.int64]:
-    """Return the zone's UTC offset, in microseconds, at each UTC instant."""
+def _utc_offsets(micros: npt.NDArray[np.int64], key: str) -> npt.NDArray[np.int64]:
+    """Return the UTC offset of the zone named ``key``, in microseconds, at each UTC instant."""
     instants = pl.Series(micros).cast(UTC_DATETIME)
-    wall = pl.select(instants.dt.convert_time_zone(tz).dt.replace_time_zone(None)).to_series()
+    wall = pl.select(instants.dt.convert_time_zone(key).dt.replace_time_zone(None)).to_series()
     offsets: npt.NDArray[np.int64] = wall.to_physical().to_numpy() - micros
     return offsets
 
 
-def _converted_dates(utc: pl.Series, tz: str) -> pl.Series:
-    """Return the team-zone dates of UTC datetimes, converting each value."""
-    return pl.select(utc.dt.convert_time_zone(tz).dt.date()).to_series()
+def _converted_dates(utc: pl.Series, key: str) -> pl.Series:
+    """Return the dates in the zone named ``key`` of UTC datetimes, converting each value."""
+    return pl.select(utc.dt.convert_time_zone(key).dt.date()).to_series()
 
 
-def local_date(column: str | pl.Expr, tz: str) -> pl.Expr:
+def local_date(column: str | pl.Expr, zone: ZoneInfo) -> pl.Expr:
     """Return the calendar date of a UTC datetime column in the team's time zone.
 
     Args:
         column: a UTC datetime column (name or expression).
-        tz: IANA time zone name, e.g. "Europe/Berlin".
+        zone: the team's time zone, e.g. ``ZoneInfo("Europe/Berlin")``.
 
     Returns:
         A date expression.
     """
     expression = pl.col(column) if isinstance(column, str) else column
-    return expression.dt.convert_time_zone(tz).dt.date()
+    return expression.dt.convert_time_zone(zone.key).dt.date()
 
 
 def elapsed_hours(duration: pl.Expr) -> pl.Expr:

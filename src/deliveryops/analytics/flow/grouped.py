@@ -109,7 +109,7 @@ def _batch_key(team: TeamFlowData) -> tuple[Any, ...]:
     workflow = tuple(
         sorted((name, StageCategory(category).value, position) for name, (category, position) in team.workflow.items())
     )
-    return workflow, team.tz, team.items is None
+    return workflow, team.zone, team.items is None
 
 
 def _stacked(frames: list[pl.DataFrame], columns: list[pl.Expr], utc: tuple[str, ...]) -> pl.DataFrame:
@@ -125,7 +125,7 @@ def _stacked(frames: list[pl.DataFrame], columns: list[pl.Expr], utc: tuple[str,
 def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) -> dict[str, FlowSummary] | None:
     """The summaries of teams sharing a workflow and zone, or None when an item id belongs to two of them."""
     first_team = teams[names[0]]
-    workflow, tz = first_team.workflow, first_team.tz
+    workflow, zone = first_team.workflow, first_team.zone
     item_id = pl.col("item_id").cast(pl.Int64)
     transitions = _stacked(
         [teams[name].transitions for name in names], [item_id, pl.col("status").cast(pl.Utf8), pl.col("at")], ("at",)
@@ -143,8 +143,8 @@ def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) 
     blocked_columns = [item_id, pl.col("start"), pl.col("end"), reason]
     blocked = owners.owned(_stacked([teams[name].blocked for name in names], blocked_columns, ("start", "end")))
     statuses = workflow_frame(workflow)
-    timeline = timeline_from_known(known, statuses=statuses, tz=tz, items=items)
-    computed = _Computed(owners, len(names), statuses, timeline, known, blocked, tz, period)
+    timeline = timeline_from_known(known, statuses=statuses, zone=zone, items=items)
+    computed = _Computed(owners, len(names), statuses, timeline, known, blocked, zone, period)
     unknown = computed.split_by_team(unknown_statuses(transitions, workflow=workflow, keys=[_TEAM]))
     return {name: computed.summary(code, unknown[code]) for code, name in enumerate(names)}
 
@@ -205,12 +205,12 @@ class _Computed:
         timeline: pl.DataFrame,
         known: pl.DataFrame,
         blocked: pl.DataFrame,
-        tz: str,
+        zone: ZoneInfo,
         period: Period,
     ) -> None:
         self.owners, self.size, self.period = owners, size, period
         start, end, now = period.start, period.end, period.now
-        self.today = now.astimezone(ZoneInfo(tz)).date()
+        self.today = now.astimezone(zone).date()
         team = pl.Series(_TEAM, owners.teams, dtype=pl.Int32)
         tagged = timeline.with_columns(team)
         self.timelines = self.split(timeline)
@@ -220,9 +220,9 @@ class _Computed:
         self.wip, self.littles = self._wip_and_littles(tagged)
         self.discarded = self.split(discarded_after_start(timeline, start=start, end=end))
         self.aging_items = self._aging_items(timeline)
-        self.stages = self._stages(known, timeline, tz, statuses)
+        self.stages = self._stages(known, timeline, zone, statuses)
         day_count = (end - start).days + 1
-        rows, first, after = cfd_spans(known, tz=tz, start=start, day_count=day_count)
+        rows, first, after = cfd_spans(known, zone=zone, start=start, day_count=day_count)
         group = known[_TEAM].to_numpy()[rows].astype(np.int64)
         levels = cfd_levels(
             first, after, known["rank"].to_numpy()[rows], group, groups=size, day_count=day_count, statuses=statuses
@@ -328,9 +328,9 @@ class _Computed:
         targets = pl.Series(_SLE, self.targets, dtype=pl.Int64)
         return self.split(ages.with_columns(targets.gather(team)).with_columns(band=age_band(pl.col(_SLE))).drop(_SLE))
 
-    def _stages(self, known: pl.DataFrame, timeline: pl.DataFrame, tz: str, statuses: pl.DataFrame) -> list[pl.DataFrame]:
+    def _stages(self, known: pl.DataFrame, timeline: pl.DataFrame, zone: ZoneInfo, statuses: pl.DataFrame) -> list[pl.DataFrame]:
         window_start = self.today - timedelta(days=self.period.window_days - 1)
-        found = exit_ages(known, timeline, tz=tz, first_day=window_start, last_day=self.today)
+        found = exit_ages(known, timeline, zone=zone, first_day=window_start, last_day=self.today)
         if found is None:  # the timeline is in id order here, so this does not happen
             raise AssertionError("timeline not in item order")
         rows, ranks, ages = found

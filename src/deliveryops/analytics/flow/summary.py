@@ -78,7 +78,7 @@ def flow_summary(
     blocked: pl.DataFrame,
     *,
     workflow: Workflow,
-    tz: str,
+    zone: ZoneInfo,
     start: date,
     end: date,
     now: datetime,
@@ -93,10 +93,10 @@ def flow_summary(
         items: ``item_id``, ``key``, ``title``, ``item_type`` (or None to leave them out).
         blocked: ``item_id``, ``start``, ``end`` (null while still blocked), ``reason``.
         workflow: status name -> (stage category, board position).
-        tz: the team's IANA time zone.
+        zone: the team's time zone.
         start: first day of the period.
         end: last day of the period (inclusive).
-        now: the current instant (timezone-aware); ``today`` is its date in ``tz``.
+        now: the current instant (timezone-aware); ``today`` is its date in ``zone``.
         freq: bucket of throughput and net flow, "day" or "week".
         window_days: the SLE and aging-history window, ending today.
         sle_days: an SLE set by hand; None computes it from the window.
@@ -104,11 +104,11 @@ def flow_summary(
     Returns:
         A :class:`FlowSummary`.
     """
-    today = now.astimezone(ZoneInfo(tz)).date()
+    today = now.astimezone(zone).date()
     # Sort and classify the transitions once; four metrics read them.
     known = known_transitions(transitions, workflow)
     statuses = workflow_frame(workflow)
-    timeline = timeline_from_known(known, statuses=statuses, tz=tz, items=items)
+    timeline = timeline_from_known(known, statuses=statuses, zone=zone, items=items)
     target = sle(timeline, today=today, window_days=window_days) if sle_days is None else sle_days
     blocked_per_item, clusters = blocked_time_and_clusters(blocked, timeline, now=now)
     finished = cycle_times(timeline, start=start, end=end)
@@ -128,12 +128,12 @@ def flow_summary(
             timeline,
             known,
             statuses=statuses,
-            tz=tz,
+            zone=zone,
             today=today,
             window_days=window_days,
             sle_days=target,
         ),
-        cumulative_flow=cumulative_flow_from_known(known, statuses=statuses, tz=tz, start=start, end=end),
+        cumulative_flow=cumulative_flow_from_known(known, statuses=statuses, zone=zone, start=start, end=end),
         flow_efficiency=flow_efficiency_from_known(known, blocked, timeline=timeline, start=start, end=end),
         blocked_time=blocked_per_item,
         blocker_clusters=clusters,
@@ -151,14 +151,14 @@ class TeamFlowData:
         items: ``item_id``, ``key``, ``title``, ``item_type``, or None.
         blocked: ``item_id``, ``start``, ``end``, ``reason``.
         workflow: the team's workflow.
-        tz: the team's IANA time zone.
+        zone: the team's time zone.
     """
 
     transitions: pl.DataFrame
     items: pl.DataFrame | None
     blocked: pl.DataFrame
     workflow: Workflow
-    tz: str
+    zone: ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +179,7 @@ def team_summary(team: TeamFlowData, period: Period) -> FlowSummary:
         team.items,
         team.blocked,
         workflow=team.workflow,
-        tz=team.tz,
+        zone=team.zone,
         start=period.start,
         end=period.end,
         now=period.now,

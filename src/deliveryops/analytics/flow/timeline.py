@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -52,7 +53,7 @@ def item_timeline(
     transitions: pl.DataFrame,
     *,
     workflow: Workflow,
-    tz: str,
+    zone: ZoneInfo,
     items: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Return one row per item with its start, finish, discard and current stage.
@@ -73,7 +74,7 @@ def item_timeline(
       throughput with a cycle time of 1 day (and 0 hours). A discarded item is never backfilled.
       This is DeliveryOps' rule (docs/metrics.md, /definitions#straight-to-done); jira-agile-metrics
       0.24 differs: it leaves such items out of throughput while counting them in its cumulative flow.
-    - ``cycle_time_days`` = finished date − started date + 1, calendar dates in ``tz`` (a same-day
+    - ``cycle_time_days`` = finished date − started date + 1, calendar dates in ``zone`` (a same-day
       item takes 1 day); ``cycle_time_hours`` is the exact elapsed time. Both are null unless the
       item is finished.
 
@@ -85,21 +86,23 @@ def item_timeline(
             are ignored (count them with :func:`unknown_statuses`); an item with no known status
             has no row.
         workflow: status name -> (stage category, board position).
-        tz: the team's IANA time zone, for the ``*_date`` columns.
+        zone: the team's time zone, for the ``*_date`` columns.
         items: optional ``item_id``, ``key``, ``title``, ``item_type``, joined onto the rows.
 
     Returns:
         One row per item, sorted by ``item_id``, with the columns of :data:`TIMELINE_SCHEMA`
         (plus ``key``, ``title`` and ``item_type`` when ``items`` is given).
     """
-    return timeline_from_known(known_transitions(transitions, workflow), statuses=workflow_frame(workflow), tz=tz, items=items)
+    return timeline_from_known(
+        known_transitions(transitions, workflow), statuses=workflow_frame(workflow), zone=zone, items=items
+    )
 
 
 def timeline_from_known(
     known: pl.DataFrame,
     *,
     statuses: pl.DataFrame,
-    tz: str,
+    zone: ZoneInfo,
     items: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Build the per-item table from transitions already prepared by ``known_transitions``.
@@ -107,7 +110,7 @@ def timeline_from_known(
     Args:
         known: the output of :func:`~.common.known_transitions`.
         statuses: the output of :func:`~.common.workflow_frame` for the same workflow.
-        tz: the team's IANA time zone.
+        zone: the team's time zone.
         items: optional ``item_id``, ``key``, ``title``, ``item_type``.
 
     Returns:
@@ -127,9 +130,9 @@ def timeline_from_known(
             started_at.alias("started_at"),
             finished_at.alias("finished_at"),
             discarded_at.alias("discarded_at"),
-            local_dates(started_at, tz).alias("started_date"),
-            local_dates(finished_at, tz).alias("finished_date"),
-            local_dates(discarded_at, tz).alias("discarded_date"),
+            local_dates(started_at, zone).alias("started_date"),
+            local_dates(finished_at, zone).alias("finished_date"),
+            local_dates(discarded_at, zone).alias("discarded_date"),
             known["status"].gather(last_row).cast(pl.Utf8).alias("current_status"),
             known["category"].gather(last_row).cast(pl.Utf8).alias("current_category"),
             statuses["position"].gather(last_rank).alias("current_position"),

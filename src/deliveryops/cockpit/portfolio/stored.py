@@ -264,7 +264,7 @@ def _flow_cells_of_teams(session: Session, teams: Sequence[Team], now: datetime)
         for team in members:
             data = load_team_data(session, team)
             subset = data.only_types(default_types(data))
-            inputs[str(team.id)] = TeamFlowData(subset.transitions, subset.items, subset.blocked, subset.workflow, subset.tz)
+            inputs[str(team.id)] = TeamFlowData(subset.transitions, subset.items, subset.blocked, subset.workflow, subset.zone)
         for key, summary in team_flow_summaries(inputs, start=start, end=end, now=now).items():
             aging = summary.aging.items
             cells[int(key)] = _flow_cells(summary.timeline, summary.throughput, summary.sle_days, aging, today)

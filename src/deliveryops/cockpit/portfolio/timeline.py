@@ -29,7 +29,7 @@ def team_timeline(session: Session, team: Team) -> pl.DataFrame:
         return cached
     data = load_team_data(session, team)
     subset = data.only_types(default_types(data))
-    timeline = item_timeline(subset.transitions, workflow=subset.workflow, tz=subset.tz, items=subset.items)
+    timeline = item_timeline(subset.transitions, workflow=subset.workflow, zone=subset.zone, items=subset.items)
     with _LOCK:
         _TIMELINES[key] = timeline
     return timeline
