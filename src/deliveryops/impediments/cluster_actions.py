@@ -21,10 +21,11 @@ from deliveryops.impediments import decisions
 from deliveryops.impediments.cluster_identity import OPEN_STATUSES, cluster_event, join
 from deliveryops.impediments.models import Cluster, ClusterEvent, ClusterMember, Event, Impediment
 
-__all__ = ["HistoryEntry", "history", "merge", "move", "split"]
+__all__ = ["HistoryEntry", "history", "merge", "move", "require_ops", "split"]
 
 
-def _require_ops(actor: User | None) -> None:
+def require_ops(actor: User | None) -> None:
+    """Refuse anyone but Product Ops and admins (None, the trusted local caller, passes)."""
     if actor is not None and actor.role not in (Role.PRODUCT_OPS, Role.ADMIN):
         raise PermissionDeniedError("Only Product Ops decides about cross-team clusters.")
 
@@ -79,7 +80,7 @@ def split(
     Returns:
         The new cluster.
     """
-    _require_ops(actor)
+    require_ops(actor)
     cluster = _open_cluster(session, cluster_id)
     members = _members(session, cluster)
     chosen = set(impediment_ids)
@@ -143,7 +144,7 @@ def merge(
     The result is confirmed if either was (keeping the first owner found); the merged cluster's
     history stays attached to it and is shown with the result's.
     """
-    _require_ops(actor)
+    require_ops(actor)
     if cluster_id == other_id:
         raise ValidationFailedError("Choose another cluster to merge with.", fields={"other_id": "the same cluster"})
     target = _open_cluster(session, cluster_id)
@@ -211,7 +212,7 @@ def move(
     Returns:
         The cluster it went to, or ``None``.
     """
-    _require_ops(actor)
+    require_ops(actor)
     source = _open_cluster(session, from_cluster_id)
     members = _members(session, source)
     impediment = next((m for m in members if m.id == impediment_id), None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Request
@@ -17,14 +17,18 @@ from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedErr
 from deliveryops.impediments import blockers, cluster_actions, clusters, decisions
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.models import BlockerLink, Cluster
+from deliveryops.impediments.schemas import MergeCreate, MoveCreate, SplitCreate
 from deliveryops.schemas import Page, paginate
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_team_or_raise, team_ids_of
 from deliveryops.web.errors import error_responses
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 from deliveryops.work.models import BlockedInterval, WorkItem
+
+M = TypeVar("M", bound=BaseModel)
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["impediments"], responses=error_responses(401, 403, 404, 422))
@@ -76,13 +80,20 @@ def _back(cluster_id: int, error: str | None = None) -> RedirectResponse:
     return RedirectResponse(f"/impediments/clusters/{cluster_id}{suffix}", status_code=303)
 
 
-def _ids(values: list[str]) -> list[int]:
-    return [int(value) for value in values if value.isdigit() and len(value) < 10]
+def _checked(form: FormInput[M], actor: User) -> M:
+    """The form's model, once ``actor`` may decide (who may not is refused before the input is judged).
+
+    Raises:
+        PermissionDeniedError: ``actor`` is not Product Ops or an admin.
+        ValidationFailedError: the input broke a rule of the model (each message names its field).
+    """
+    cluster_actions.require_ops(actor)
+    return form.validated()
 
 
-def _id(value: str) -> int | None:
-    """A form's id field: a number that fits the database's integer, else None."""
-    return int(value) if value.isdigit() and len(value) < 10 else None
+def _message(error: ValidationFailedError) -> str:
+    """The error's message followed by its fields' messages that it does not already say."""
+    return " ".join([error.message, *(text for text in dict.fromkeys(error.fields.values()) if text not in error.message)])
 
 
 @router.post("/impediments/clusters/{cluster_id}/split")
@@ -90,19 +101,17 @@ def split_page(
     cluster_id: ClusterId,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    impediment_ids: Annotated[list[str], Form(max_length=12)] = [],  # noqa: B006 - FastAPI form default
-    reason: Annotated[str, Form(max_length=2000)] = "",
-    title: Annotated[str, Form(max_length=200)] = "",
+    form: Annotated[FormInput[SplitCreate], form_model(SplitCreate)],
 ) -> Response:
     """Split the ticked impediments off into a cluster of their own."""
     try:
+        body = _checked(form, actor)
         part = cluster_actions.split(
-            session, actor=actor, cluster_id=cluster_id, impediment_ids=_ids(impediment_ids), reason=reason, title=title
+            session, actor=actor, cluster_id=cluster_id, impediment_ids=body.impediment_ids, reason=body.reason, title=body.title
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _back(cluster_id, " ".join([exc.message, *exc.fields.values()]))
+        return _back(cluster_id, _message(exc))
     return _back(part.id)
 
 
@@ -111,18 +120,15 @@ def merge_page(
     cluster_id: ClusterId,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    other_id: Annotated[str, Form(max_length=12)] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
+    form: Annotated[FormInput[MergeCreate], form_model(MergeCreate)],
 ) -> Response:
     """Merge another cluster into this one."""
     try:
-        other = _id(other_id)
-        # No usable choice: the same cluster, which the service refuses with its message (after the permission check).
-        cluster_actions.merge(session, actor=actor, cluster_id=cluster_id, other_id=other or cluster_id, note=note)
+        body = _checked(form, actor)
+        cluster_actions.merge(session, actor=actor, cluster_id=cluster_id, other_id=body.other_id, note=body.note)
     except ValidationFailedError as exc:
         session.rollback()
-        return _back(cluster_id, exc.message)
+        return _back(cluster_id, _message(exc))
     return _back(cluster_id)
 
 
@@ -131,24 +137,22 @@ def move_page(
     cluster_id: ClusterId,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    impediment_id: Annotated[str, Form(max_length=12)] = "",
-    to_cluster_id: Annotated[str, Form(max_length=12)] = "",
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    form: Annotated[FormInput[MoveCreate], form_model(MoveCreate)],
 ) -> Response:
     """Move an impediment out of this cluster (into another one, or into none)."""
     try:
+        body = _checked(form, actor)
         cluster_actions.move(
             session,
             actor=actor,
-            impediment_id=_id(impediment_id) or 0,
+            impediment_id=body.impediment_id,
             from_cluster_id=cluster_id,
-            to_cluster_id=_id(to_cluster_id),
-            reason=reason,
+            to_cluster_id=body.to_cluster_id,
+            reason=body.reason,
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _back(cluster_id, exc.message)
+        return _back(cluster_id, _message(exc))
     return _back(cluster_id)
 
 
@@ -247,29 +251,6 @@ class HistoryRead(BaseModel):
     impediment_id: int | None
     other_cluster_id: int | None
     note: str
-
-
-class SplitCreate(BaseModel):
-    """Split some impediments off into their own cluster."""
-
-    impediment_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=500)
-    reason: str = Field(max_length=2000)
-    title: str = Field(default="", max_length=200)
-
-
-class MergeCreate(BaseModel):
-    """Merge another cluster into this one."""
-
-    other_id: int = Field(ge=1, le=2**31 - 1)
-    note: str = Field(default="", max_length=2000)
-
-
-class MoveCreate(BaseModel):
-    """Move an impediment out of this cluster, into another (or none)."""
-
-    impediment_id: int = Field(ge=1, le=2**31 - 1)
-    to_cluster_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    reason: str = Field(default="", max_length=2000)
 
 
 class ClusterRef(BaseModel):

@@ -168,3 +168,26 @@ class SynonymRead(BaseModel):
     id: int
     term: str
     meaning: str
+
+
+class SplitCreate(BaseModel):
+    """Split some impediments off into their own cluster."""
+
+    impediment_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=500)
+    reason: str = Field(max_length=2000)
+    title: str = Field(default="", max_length=200)
+
+
+class MergeCreate(BaseModel):
+    """Merge another cluster into this one."""
+
+    other_id: int = Field(ge=1, le=2**31 - 1)
+    note: str = Field(default="", max_length=2000)
+
+
+class MoveCreate(BaseModel):
+    """Move an impediment out of this cluster, into another (or none)."""
+
+    impediment_id: int = Field(ge=1, le=2**31 - 1)
+    to_cluster_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    reason: str = Field(default="", max_length=2000)
