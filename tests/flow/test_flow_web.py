@@ -115,7 +115,27 @@ def test_flow_page_and_csv(client: TestClient, session: Session) -> None:
     assert csv_text.splitlines() == ["date,wip", "2026-03-01,2", "2026-03-02,2", "2026-03-03,1", "2026-03-04,2", "2026-03-05,1"]
     bad = client.get(f"/teams/{team.slug}/flow?from=yesterday")
     assert bad.status_code == 422
-    assert "Expected a date like 2026-03-31, got &#39;yesterday&#39;." in bad.text
+    assert "From: expected a date like 2026-03-31, got &#39;yesterday&#39;." in bad.text
+    bad_sle = client.get(f"/teams/{team.slug}/flow?from=2026-03-01&sle=ten")
+    assert bad_sle.status_code == 422
+    assert "SLE is a whole number, e.g. 12000; got &#39;ten&#39;." in bad_sle.text
+
+
+def test_forecast_form_names_the_field_that_is_not_a_number_and_stores_nothing(client: TestClient, session: Session) -> None:
+    team = steady_team(session)
+    member = make_user(session, email="n@example.com")
+    join(session, team, member)
+    csrf = login(client, "n@example.com")
+    for data, message in (
+        ({"items": "ten", "window": "90"}, "Items remaining is a whole number, e.g. 12000; got &#39;ten&#39;."),
+        ({"items": "10", "window": "ninety"}, "Window is a whole number, e.g. 12000; got &#39;ninety&#39;."),
+        ({"items": "10", "window": "5"}, "Choose a window of 7 to 730 days."),
+        ({"items": "10", "target": "soon"}, "Target date: expected a date like 2026-03-31, got &#39;soon&#39;."),
+    ):
+        refused = client.post(f"/teams/{team.slug}/forecasts", data={"csrf_token": csrf, "kind": "when", **data})
+        assert refused.status_code == 422, data
+        assert message in refused.text
+    assert service.list_forecasts(session=session, actor=None, team_id=team.id) == []
 
 
 def test_forecast_page_makes_and_lists_forecasts(client: TestClient, session: Session) -> None:

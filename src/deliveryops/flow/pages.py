@@ -6,7 +6,7 @@ import io
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from deliveryops.accounts.dependencies import PageUser
@@ -17,9 +17,10 @@ from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.flow import charts, service
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
+from deliveryops.flow.schemas import FlowPageQuery, ForecastForm
 from deliveryops.teams.service import get_team_or_raise, list_teams
 from deliveryops.web.csv_export import SafeCsvWriter
-from deliveryops.web.forms import parse_date_field
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
@@ -41,19 +42,14 @@ def flow_page(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-    types: Annotated[list[str] | None, Query(max_length=50)] = None,
-    freq: Literal["day", "week"] = "week",
-    sle: Annotated[str | None, Query(max_length=4)] = None,
+    form: Annotated[FormInput[FlowPageQuery], form_model(FlowPageQuery)],
 ) -> Response:
     """The team's flow: cycle time, throughput, WIP, aging, CFD, efficiency, blockers, Little's Law."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    errors: dict[str, str] = {}
-    start_date, end_date = parse_date_field(start, "from", errors), parse_date_field(end, "to", errors)
-    sle_days = int(sle) if sle and sle.isdigit() else None
-    if sle and sle_days is None:
-        errors["sle"] = "An SLE is a whole number of days."
+    errors = dict(form.errors)
+    asked = form.model or FlowPageQuery()
+    start_date, end_date, types, freq, sle_days = asked.start, asked.end, asked.types, asked.freq, asked.sle
+    sle = str(form.values.get("sle") or "")
     data = load_team_data(session, team)
     context: dict[str, Any] = {
         "team": team,
@@ -222,37 +218,19 @@ def make_forecast(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    kind: Annotated[str, Form(max_length=20)] = "when",
-    items: Annotated[str, Form(max_length=10)] = "",
-    epic: Annotated[str, Form(max_length=100)] = "",
-    item_keys: Annotated[str, Form(max_length=20_000)] = "",
-    by: Annotated[str, Form(max_length=10)] = "",
-    target: Annotated[str, Form(max_length=10)] = "",
-    window: Annotated[str, Form(max_length=4)] = "90",
-    epics: Annotated[str, Form(max_length=5_000)] = "",
-    allocation: Annotated[str, Form(max_length=20)] = "priority",
+    form: Annotated[FormInput[ForecastForm], form_model(ForecastForm)],
 ) -> Response:
     """Make a forecast and store it as a what-if (lists of items are answered without storing)."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    values = {
-        "kind": kind,
-        "items": items,
-        "epic": epic,
-        "item_keys": item_keys,
-        "by": by,
-        "target": target,
-        "window": window,
-        "epics": epics,
-        "allocation": allocation,
-    }
+    values = {key: str(value) for key, value in form.values.items()}
+    if form.model is None:
+        return _forecast_page(request, session, actor, slug, errors=form.errors, values=values, status_code=422)
+    asked = form.model
+    kind, epic, allocation, window_days = asked.kind, asked.epic, asked.allocation, asked.window
+    by_date, target_date = asked.by, asked.target
     errors: dict[str, str] = {}
-    window_days = int(window) if window.isdigit() else 0
-    if not 7 <= window_days <= 730:
-        errors["window"] = "Choose a window of 7 to 730 days."
-    by_date, target_date = parse_date_field(by, "by", errors), parse_date_field(target, "target", errors)
-    keys = [key.strip() for key in item_keys.replace(",", "\n").splitlines() if key.strip()]
-    if kind == "when" and not epic and not keys and not items.isdigit():
+    keys = [key.strip() for key in asked.item_keys.replace(",", "\n").splitlines() if key.strip()]
+    if kind == "when" and not epic and not keys and asked.items is None:
         errors["items"] = "Enter how many items remain, or choose an epic, or list items."
     if kind in ("how_many", "items") and by_date is None:
         errors.setdefault("by", "Choose the date.")
@@ -269,7 +247,7 @@ def make_forecast(
             )
             return _forecast_page(request, session, actor, slug, result=result, row=row, values=values)
         if kind == "epics":
-            epic_keys = [key.strip() for key in epics.replace(",", "\n").splitlines() if key.strip()]
+            epic_keys = [key.strip() for key in asked.epics.replace(",", "\n").splitlines() if key.strip()]
             rows, rule = service.forecast_epics(
                 session=session,
                 actor=actor,
@@ -292,7 +270,7 @@ def make_forecast(
             team_id=team.id,
             window_days=window_days,
             target_date=target_date,
-            remaining_items=int(items) if items.isdigit() and not epic and not keys else None,
+            remaining_items=asked.items if not epic and not keys else None,
             epic_key=epic or None,
             item_keys=keys if keys and not epic else None,
         )

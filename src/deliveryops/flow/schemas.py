@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from deliveryops.analytics.forecast import HowManyForecast, WhenForecast
@@ -120,6 +120,42 @@ class EpicsCreate(BaseModel):
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     types: list[str] | None = Field(default=None, max_length=50)
     commitment: CommitmentName | None = Field(default=None, description=COMMITMENT_HELP)
+
+
+class ForecastForm(BaseModel):
+    """The forecast page's form: the question (``kind``) and its inputs, named as the page names them.
+
+    The page reads it through the form adapter (a field that is not a number or a date is named in its
+    message) and asks the service the question of :class:`WhenCreate`, :class:`HowManyCreate`,
+    :class:`ItemsCreate` or :class:`EpicsCreate`.
+    """
+
+    kind: str = Field(default="when", max_length=20)
+    items: int | None = Field(default=None, ge=1, le=100_000, title="Items remaining")
+    epic: str = Field(default="", max_length=100)
+    item_keys: str = Field(default="", max_length=20_000, title="Items")
+    by: date | None = None
+    target: date | None = Field(default=None, title="Target date")
+    window: int = Field(default=90, title="Window")
+    epics: str = Field(default="", max_length=5_000)
+    allocation: str = Field(default="priority", max_length=20)
+
+    @field_validator("window")
+    @classmethod
+    def _window_in_range(cls, value: int) -> int:
+        if not 7 <= value <= 730:
+            raise ValueError("Choose a window of 7 to 730 days.")
+        return value
+
+
+class FlowPageQuery(BaseModel):
+    """The team flow page's query string (a GET form): the period, the item types, the bucket and an SLE."""
+
+    start: date | None = Field(default=None, alias="from", title="From")
+    end: date | None = Field(default=None, alias="to", title="To")
+    types: list[str] | None = Field(default=None, max_length=50)
+    freq: Literal["day", "week"] = "week"
+    sle: int | None = Field(default=None, ge=1, le=9_999, title="SLE")
 
 
 class ForecastCommit(BaseModel):
