@@ -198,6 +198,9 @@ def test_bad_deployments_line_is_refused_naming_the_line_and_nothing_changes(
     bad_interval = client.post(f"/admin/connections/{connection.id}/edit", data=_form(csrf, interval="2"))
     assert bad_interval.status_code == 422
     assert "Sync every 5 minutes to 7 days, or leave empty." in bad_interval.text
+    not_a_number = client.post(f"/admin/connections/{connection.id}/edit", data=_form(csrf, interval="daily"))
+    assert not_a_number.status_code == 422
+    assert esc("Sync every (minutes) is a whole number, e.g. 12000; got 'daily'.") in not_a_number.text
 
     session.expire_all()
     after = session.get(Connection, connection.id)

@@ -127,3 +127,22 @@ def test_jira_incident_types_and_labels(client: TestClient, session: Session) ->
     ) == (["Incident", "Outage"], ["sev1"], None, True)
     detail = client.get(made.headers["location"])
     assert "Incidents: issues of type Incident, Outage or labelled sev1." in detail.text
+
+
+def test_a_team_or_interval_that_is_not_a_number_is_named_and_nothing_is_added(client: TestClient, session: Session) -> None:
+    team = make_team(session)
+    make_user(session, email="admin@example.com", role=Role.ADMIN)
+    csrf = login(client, "admin@example.com")
+
+    bad_interval = client.post("/admin/connections", data=_form(csrf, team.id, interval="hourly"))
+    assert bad_interval.status_code == 422
+    assert esc("Sync every (minutes) is a whole number, e.g. 12000; got 'hourly'.") in bad_interval.text
+    bad_team = client.post("/admin/connections", data={**_form(csrf, team.id), "team_id": "Lima"})
+    assert bad_team.status_code == 422
+    assert esc("Team is a whole number, e.g. 12000; got 'Lima'.") in bad_team.text
+    assert _connections(session) == 0
+
+    added = client.post("/admin/connections", data=_form(csrf, team.id, interval="60"))
+    assert added.status_code == 303
+    connection = session.scalars(select(Connection)).one()
+    assert connection.interval_minutes == 60

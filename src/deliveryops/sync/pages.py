@@ -21,9 +21,11 @@ from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.settings import Settings
 from deliveryops.sync import service, source_forms
 from deliveryops.sync.models import Connection
+from deliveryops.sync.schemas import ConnectionNumbers
 from deliveryops.sync.source_forms import SourceFields
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import list_teams
+from deliveryops.web.forms import read_form
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 
@@ -142,6 +144,15 @@ def _form_errors(fields: dict[str, str], deployments_text: str) -> dict[str, str
     return errors
 
 
+def _numbers(*, team_id: str = "", interval: str) -> ConnectionNumbers:
+    """The form's whole numbers, read by the form adapter.
+
+    Raises:
+        ValidationFailedError: a value is not a whole number (its message names the field).
+    """
+    return read_form([("team_id", team_id), ("interval_minutes", interval)], ConnectionNumbers).validated()
+
+
 @router.post("/admin/connections", response_class=HTMLResponse)
 def add_connection(
     request: Request,
@@ -187,17 +198,18 @@ def add_connection(
     try:
         if kind not in available():
             raise ValidationFailedError("Choose a kind.", fields={"kind": "Choose what to connect to."})
+        numbers = _numbers(team_id=team_id, interval=interval)
         connection = service.create(
             session=session,
             actor=actor,
             name=name,
             kind=kind,
-            team_id=int(team_id) if team_id.isdigit() else 0,
+            team_id=numbers.team_id or 0,
             secret=secret,
             app_key=_key(request),
             hosts=_hosts(request),
             settings=_settings_from_form(kind, {key: value for key, value in values.items() if key in _FORM_FIELDS}),
-            interval_minutes=int(interval) if interval.isdigit() else None,
+            interval_minutes=numbers.interval_minutes,
         )
     except ValidationFailedError as exc:
         session.rollback()
@@ -356,11 +368,7 @@ def edit_connection(
         **extra,
     }
     try:
-        if interval.strip() and not interval.strip().isdigit():
-            raise ValidationFailedError(
-                "Please correct the marked fields.",
-                fields={"interval_minutes": "Sync every 5 minutes to 7 days, or leave empty."},
-            )
+        numbers = _numbers(interval=interval)
         before = dict(connection.settings)
         service.update(
             session=session,
@@ -371,7 +379,7 @@ def edit_connection(
             name=name,
             settings=_settings_from_form(connection.kind, {k: v for k, v in values.items() if k in _FORM_FIELDS}),
             secret=secret if secret.strip() else None,
-            interval_minutes=int(interval) if interval.strip() else None,
+            interval_minutes=numbers.interval_minutes,
         )
     except ValidationFailedError as exc:
         session.rollback()

@@ -62,6 +62,17 @@ class ConnectionCreate(BaseModel):
     interval_minutes: int | None = Field(default=None, ge=5, le=10080)
 
 
+class ConnectionNumbers(BaseModel):
+    """The whole numbers of the connection forms: the team fed (none chosen: None) and the sync interval (empty: None).
+
+    The page reads them through the form adapter, so a value that is not a number is named beside its field;
+    the service checks the ranges, with the messages the API gives.
+    """
+
+    team_id: int | None = Field(default=None, title="Team")
+    interval_minutes: int | None = Field(default=None, title="Sync every (minutes)")
+
+
 class ConnectionUpdate(BaseModel):
     """Changes to a connection (admins only); omitted fields stay. Its kind and team cannot change."""
 
