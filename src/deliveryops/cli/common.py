@@ -112,6 +112,13 @@ def acting_user(session: Session, email: str | None) -> User | None:
     return user
 
 
+def acting_person(session: Session, email: str) -> User:
+    """The person a required ``--as`` option names: commands that answer as someone sees it (health checks, retros)."""
+    user = acting_user(session, email)
+    assert user is not None  # acting_user refuses an unknown e-mail
+    return user
+
+
 def load_settings(database: str | None = None) -> Settings:
     """Settings from the environment, with ``--database`` taking precedence."""
     try:
