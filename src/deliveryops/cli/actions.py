@@ -9,7 +9,16 @@ import typer
 from deliveryops.actions import service
 from deliveryops.actions.reads import action_read
 from deliveryops.actions.schemas import ActionCreate, ActionRead, ActionStatusUpdate
-from deliveryops.cli.common import acting_user, build, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import (
+    DatabaseOption,
+    TeamOption,
+    acting_user,
+    build,
+    console,
+    friendly_errors,
+    load_settings,
+    session_scope,
+)
 from deliveryops.cli.output import (
     Column,
     FormatOption,
@@ -26,12 +35,10 @@ from deliveryops.teams.service import find_team
 actions_app = typer.Typer(
     help="Improvement actions of a team and their measured effect: list, show, create, update-status.", no_args_is_help=True
 )
-DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 AsOption = Annotated[
     str | None,
     typer.Option("--as", help="E-mail of the person acting: their role and teams are checked (default: a trusted local caller)."),
 ]
-TeamOption = Annotated[str, typer.Option(help="The team (name or slug).")]
 ActionArgument = Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="The action's id.")]
 
 COLUMNS: list[Column[ActionRead]] = [

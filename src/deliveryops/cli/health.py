@@ -7,8 +7,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
-from deliveryops.cli.common import acting_person, build, console, friendly_errors, load_settings, session_scope
+from deliveryops.accounts.models import User
+from deliveryops.cli.common import (
+    DatabaseOption,
+    PersonOption,
+    TeamOption,
+    build,
+    console,
+    friendly_errors,
+    person_scope,
+)
 from deliveryops.cli.output import (
     Column,
     FormatOption,
@@ -20,19 +30,15 @@ from deliveryops.cli.output import (
     print_page,
 )
 from deliveryops.health import service, views
+from deliveryops.health.models import HealthRound
 from deliveryops.health.schemas import RoundCreate
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
+from deliveryops.settings import Settings
 from deliveryops.teams.service import find_team
 
 health_app = typer.Typer(
     help="Health checks of a team: list its rounds, show one's results, open and close a round.", no_args_is_help=True
 )
-DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
-AsOption = Annotated[
-    str,
-    typer.Option("--as", help="E-mail of the person asking: what they may see and do (results, comments, managing the round)."),
-]
-TeamOption = Annotated[str, typer.Option(help="The team (name or slug).")]
 RoundArgument = Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="The round's id.")]
 
 
@@ -50,7 +56,10 @@ COLUMNS: list[Column[dict[str, Any]]] = [
 ]
 
 
-def _print_round(data: dict[str, Any], output_format: OutputFormat) -> None:
+def _print_round(
+    session: Session, actor: User, health_round: HealthRound, settings: Settings, output_format: OutputFormat
+) -> None:
+    data = views.round_data(session, actor, health_round, minimum=settings.min_group_size)
     if output_format is OutputFormat.JSON:
         print_data(data)
         return
@@ -74,16 +83,14 @@ def _print_round(data: dict[str, Any], output_format: OutputFormat) -> None:
 @friendly_errors
 def list_rounds(
     team: TeamOption,
-    acting: AsOption,
+    acting: PersonOption,
     output_format: FormatOption = OutputFormat.TABLE,
     limit: LimitOption = DEFAULT_LIMIT,
     offset: OffsetOption = 0,
     database: DatabaseOption = None,
 ) -> None:
     """List a team's rounds, newest first, with results when shown (json: GET /api/v1/teams/{id}/health/rounds)."""
-    settings = load_settings(database)
-    with session_scope(settings) as session:
-        actor = acting_person(session, acting)
+    with person_scope(database, acting) as (session, actor, settings):
         rounds = service.list_rounds(session=session, actor=actor, team_id=find_team(session, team).id)
         data = [views.round_data(session, actor, r, minimum=settings.min_group_size) for r in rounds]
         print_page(
@@ -97,21 +104,22 @@ def list_rounds(
 @health_app.command("show")
 @friendly_errors
 def show(
-    round_id: RoundArgument, acting: AsOption, output_format: FormatOption = OutputFormat.TABLE, database: DatabaseOption = None
+    round_id: RoundArgument,
+    acting: PersonOption,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
 ) -> None:
     """Show a round: its cards, progress, and results once closed with enough respondents (json: the API's)."""
-    settings = load_settings(database)
-    with session_scope(settings) as session:
-        actor = acting_person(session, acting)
+    with person_scope(database, acting) as (session, actor, settings):
         health_round = service.get_round_or_raise(session=session, actor=actor, round_id=round_id)
-        _print_round(views.round_data(session, actor, health_round, minimum=settings.min_group_size), output_format)
+        _print_round(session, actor, health_round, settings, output_format)
 
 
 @health_app.command("open")
 @friendly_errors
 def open_round(
     team: TeamOption,
-    acting: AsOption,
+    acting: PersonOption,
     title: Annotated[str, typer.Option(help='e.g. "Health check Q4" (default: "Health check <month year>").')] = "",
     template_id: Annotated[
         int | None, typer.Option("--template-id", help="The template's id (default: the standard Squad Health Check).")
@@ -124,9 +132,7 @@ def open_round(
 ) -> None:
     """Open a health check for a team (its delivery manager or an admin; json: what the API answers)."""
     body = build(RoundCreate, template_id=template_id, title=title, closes_at=closes_at)
-    settings = load_settings(database)
-    with session_scope(settings) as session:
-        actor = acting_person(session, acting)
+    with person_scope(database, acting) as (session, actor, settings):
         health_round = service.open_round(
             session=session,
             actor=actor,
@@ -135,17 +141,18 @@ def open_round(
             title=body.title,
             closes_at=body.closes_at,
         )
-        _print_round(views.round_data(session, actor, health_round, minimum=settings.min_group_size), output_format)
+        _print_round(session, actor, health_round, settings, output_format)
 
 
 @health_app.command("close")
 @friendly_errors
 def close(
-    round_id: RoundArgument, acting: AsOption, output_format: FormatOption = OutputFormat.TABLE, database: DatabaseOption = None
+    round_id: RoundArgument,
+    acting: PersonOption,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
 ) -> None:
     """Close a round (its team's delivery manager or an admin); results show with enough respondents."""
-    settings = load_settings(database)
-    with session_scope(settings) as session:
-        actor = acting_person(session, acting)
+    with person_scope(database, acting) as (session, actor, settings):
         health_round = service.close_round(session=session, actor=actor, round_id=round_id)
-        _print_round(views.round_data(session, actor, health_round, minimum=settings.min_group_size), output_format)
+        _print_round(session, actor, health_round, settings, output_format)

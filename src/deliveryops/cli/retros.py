@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from deliveryops.cli.common import acting_person, build, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import (
+    DatabaseOption,
+    PersonOption,
+    TeamOption,
+    build,
+    console,
+    friendly_errors,
+    person_scope,
+)
 from deliveryops.cli.output import (
     Column,
     FormatOption,
@@ -30,10 +38,6 @@ from deliveryops.teams.service import find_team
 retros_app = typer.Typer(
     help="Retrospectives of a team: list, show the board, export as Markdown, schedule.", no_args_is_help=True
 )
-DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
-AsOption = Annotated[
-    str, typer.Option("--as", help="E-mail of the person asking: one of the team's people or its delivery manager.")
-]
 TokenOption = Annotated[
     str,
     typer.Option(
@@ -41,7 +45,6 @@ TokenOption = Annotated[
         help="A participant secret, as the API's X-Retro-Token: shows that participant's own cards and votes (default: none).",
     ),
 ]
-TeamOption = Annotated[str, typer.Option(help="The team (name or slug).")]
 RetroArgument = Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="The retro's id.")]
 
 COLUMNS: list[Column[RetroSummary]] = [
@@ -76,15 +79,15 @@ def _print_board(session: Session, retro: Retro, token: str, output_format: Outp
 @friendly_errors
 def list_retros(
     team: TeamOption,
-    acting: AsOption,
+    acting: PersonOption,
     output_format: FormatOption = OutputFormat.TABLE,
     limit: LimitOption = DEFAULT_LIMIT,
     offset: OffsetOption = 0,
     database: DatabaseOption = None,
 ) -> None:
     """List a team's retros, newest first (json: GET /api/v1/teams/{id}/retros)."""
-    with session_scope(load_settings(database)) as session:
-        rows = service.list_team(session=session, actor=acting_person(session, acting), team_id=find_team(session, team).id)
+    with person_scope(database, acting) as (session, person, _settings):
+        rows = service.list_team(session=session, actor=person, team_id=find_team(session, team).id)
         page = paginate([RetroSummary.of(r) for r in rows], page_params(limit, offset))
         print_page(page, COLUMNS, output_format, empty="No retros. Schedule one with `deliveryops retros create`.")
 
@@ -93,14 +96,14 @@ def list_retros(
 @friendly_errors
 def show(
     retro_id: RetroArgument,
-    acting: AsOption,
+    acting: PersonOption,
     token: TokenOption = "",
     output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
     """Show the board as a participant sees it: others' cards stay private while reflecting (json: the API's)."""
-    with session_scope(load_settings(database)) as session:
-        retro = service.get_or_raise(session=session, actor=acting_person(session, acting), retro_id=retro_id)
+    with person_scope(database, acting) as (session, person, _settings):
+        retro = service.get_or_raise(session=session, actor=person, retro_id=retro_id)
         _print_board(session, retro, token, output_format)
 
 
@@ -108,14 +111,13 @@ def show(
 @friendly_errors
 def export(
     retro_id: RetroArgument,
-    acting: AsOption,
+    acting: PersonOption,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Print the retro as Markdown, with the team's health check at the time (the page's export)."""
-    settings = load_settings(database)
-    with session_scope(settings) as session:
-        retro = service.get_or_raise(session=session, actor=acting_person(session, acting), retro_id=retro_id)
+    with person_scope(database, acting) as (session, person, settings):
+        retro = service.get_or_raise(session=session, actor=person, retro_id=retro_id)
         text = service.export_markdown(session, retro, min_group_size=settings.min_group_size, base_url=str(settings.public_url))
     emit(text, output)
 
@@ -125,7 +127,7 @@ def export(
 def create(
     team: TeamOption,
     title: Annotated[str, typer.Option(help='e.g. "Sprint 42 retro".')],
-    acting: AsOption,
+    acting: PersonOption,
     retro_format: Annotated[
         str, typer.Option("--retro-format", help="start-stop-continue, 4ls, mad-sad-glad, sailboat, or custom (with --columns).")
     ] = "start-stop-continue",
@@ -138,10 +140,10 @@ def create(
 ) -> None:
     """Schedule a retro for a team; the person acting facilitates it (json: what POST /api/v1/teams/{id}/retros answers)."""
     body = build(RetroCreate, title=title, format=retro_format, columns=columns, vote_budget=vote_budget, anonymous=anonymous)
-    with session_scope(load_settings(database)) as session:
+    with person_scope(database, acting) as (session, person, _settings):
         retro = service.schedule(
             session=session,
-            actor=acting_person(session, acting),
+            actor=person,
             team_id=find_team(session, team).id,
             title=body.title,
             retro_format=body.format,
