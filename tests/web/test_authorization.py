@@ -237,6 +237,7 @@ EXPECTED: Expectations = {
     ("GET", "/api/v1/teams/{team_id}/actions"): (A_VIEWERS, None),
     ("POST", "/api/v1/teams/{team_id}/actions"): (A_RAISERS, {"title": "Walk action"}),
     ("GET", "/api/v1/actions/{action_id}"): (A_VIEWERS, None),
+    ("PATCH", "/api/v1/actions/{action_id}"): (A_RAISERS, {"status": "doing"}),
     ("GET", "/api/v1/teams/{team_id}/retros"): (A_PEOPLE, None),
     ("POST", "/api/v1/teams/{team_id}/retros"): (A_PEOPLE, {"title": "Walk retro"}),
     ("GET", "/api/v1/retros/{retro_id}"): (A_PEOPLE, None),

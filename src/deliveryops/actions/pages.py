@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
@@ -12,16 +11,15 @@ from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.actions import service, tracker
 from deliveryops.actions.charts import effect_figure
-from deliveryops.actions.measure import BASELINE_WEEKS, unit_of
+from deliveryops.actions.measure import BASELINE_WEEKS
 from deliveryops.actions.models import ActionIssue, ActionStatus, ImprovementAction, TargetMetric
+from deliveryops.actions.reads import action_read
 from deliveryops.actions.schemas import (
     ActionCreate,
     ActionIssueCreate,
     ActionIssueRead,
     ActionRead,
-    EffectRead,
-    NeededRead,
-    ReliabilityRead,
+    ActionStatusUpdate,
 )
 from deliveryops.charts import page_figure
 from deliveryops.connectors.hosts import HostPolicy
@@ -196,70 +194,29 @@ def _issue_or_raise(session: SessionDep, actor: User, action_id: int, *, change:
     return issue
 
 
-def _read(session: SessionDep, action: ImprovementAction) -> ActionRead:
-    read = ActionRead.model_validate(action)
-    measured = service.measurement(session, action)
-    if measured is not None:
-        judged = measured.verdict
-        result = judged.result
-        read.verdict = judged.outcome.value
-        read.verdict_final = result.final
-        read.decided_at_week = result.decided_at
-        read.weeks_after = result.weeks_after
-        read.explanation = judged.explanation
-        if result.effect is not None and judged.effect_text is not None:
-            effect = result.effect
-            read.effect = EffectRead(
-                statistic="85th percentile" if effect.kind == "items" else "weekly mean",
-                unit=unit_of(measured.metric),
-                before=round(effect.before, 4),
-                after=round(effect.after, 4),
-                change=round(effect.change, 4),
-                interval_low=round(effect.low, 4),
-                interval_high=round(effect.high, 4),
-                level=effect.level,
-                relative_change=None if effect.relative is None else round(effect.relative, 4),
-                n_before=effect.n_before,
-                n_after=effect.n_after,
-                text=judged.effect_text,
-            )
-        if judged.reliability is not None and judged.reliability_text is not None:
-            rates = judged.reliability
-            read.reliability = ReliabilityRead(
-                items_per_week=rates.items_per_week,
-                false_verdict_rate=rates.false_rate,
-                detected_30_by_week_8=rates.detected_by_8,
-                detected_30_by_week_26=rates.detected_by_26,
-                sentence=judged.reliability_text,
-            )
-        if judged.needed_text is not None:
-            finite = result.needed_weeks is not None and math.isfinite(result.needed_weeks)
-            read.needed_more = NeededRead(
-                weeks_after_action=result.needed_weeks if finite else None,
-                more_weeks=max(int(result.needed_weeks or 0) - result.weeks_after, 0) if finite else None,
-                items=result.needed_items if result.needed_items is not None and math.isfinite(result.needed_items) else None,
-                text=judged.needed_text,
-            )
-        read.weekly_values = [{"week": w.isoformat(), "value": v} for w, v in zip(measured.weeks, measured.values, strict=True)]
-    return read
-
-
 @api.get("/teams/{team_id}/actions", response_model=Page[ActionRead])
 def list_actions(session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[ActionRead]:
     """The team's improvement actions with their verdicts."""
-    return paginate([_read(session, a) for a in service.list_team(session=session, actor=actor, team_id=team_id)], page)
+    return paginate([action_read(session, a) for a in service.list_team(session=session, actor=actor, team_id=team_id)], page)
 
 
 @api.post("/teams/{team_id}/actions", response_model=ActionRead, status_code=201)
 def api_create(body: ActionCreate, session: SessionDep, actor: ApiUser, team_id: IdPath) -> ActionRead:
     """Create an improvement action."""
-    return _read(session, service.create(session=session, actor=actor, team_id=team_id, **body.model_dump()))
+    return action_read(session, service.create(session=session, actor=actor, team_id=team_id, **body.model_dump()))
 
 
 @api.get("/actions/{action_id}", response_model=ActionRead)
 def read_action(session: SessionDep, actor: ApiUser, action_id: IdPath) -> ActionRead:
     """One action with its weekly values and verdict."""
-    return _read(session, service.get_or_raise(session=session, actor=actor, action_id=action_id))
+    return action_read(session, service.get_or_raise(session=session, actor=actor, action_id=action_id))
+
+
+@api.patch("/actions/{action_id}", response_model=ActionRead)
+def api_update_status(body: ActionStatusUpdate, session: SessionDep, actor: ApiUser, action_id: IdPath) -> ActionRead:
+    """Mark an action open, doing, done or dropped (done records the day: ``done_on``, default today)."""
+    action = service.update(session=session, actor=actor, action_id=action_id, status=body.status, done_on=body.done_on)
+    return action_read(session, action)
 
 
 @api.post("/actions/{action_id}/issue", response_model=ActionIssueRead, status_code=201, responses=error_responses(409))

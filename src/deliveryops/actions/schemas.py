@@ -93,6 +93,13 @@ class ActionCreate(BaseModel):
     expected_direction: Literal["increase", "decrease"] | None = None
 
 
+class ActionStatusUpdate(BaseModel):
+    """A new status for an action."""
+
+    status: ActionStatus
+    done_on: date | None = Field(default=None, description="the day it was done (status done only; default today)")
+
+
 class ActionIssueCreate(BaseModel):
     """Create the action as an issue through one of its team's Jira or GitHub connections."""
 

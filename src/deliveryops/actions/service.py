@@ -142,17 +142,18 @@ def health_card_keys(session: Session, team_id: int) -> dict[str, str]:
     return keys
 
 
-def get_or_raise(*, session: Session, actor: User, action_id: int) -> ImprovementAction:
-    """One action, if the actor may see its team."""
+def get_or_raise(*, session: Session, actor: User | None, action_id: int) -> ImprovementAction:
+    """One action, if the actor may see its team (None: a trusted caller)."""
     action = session.get(ImprovementAction, action_id)
     if action is None:
         raise NotFoundError(f"No improvement action with id {action_id}.")
-    get_team_or_raise(session=session, actor=actor, team_id=action.team_id)
+    if actor is not None:
+        get_team_or_raise(session=session, actor=actor, team_id=action.team_id)
     return action
 
 
 def update(
-    *, session: Session, actor: User, action_id: int, status: ActionStatus, done_on: date | None = None
+    *, session: Session, actor: User | None, action_id: int, status: ActionStatus, done_on: date | None = None
 ) -> ImprovementAction:
     """Change an action's status (done records the day)."""
     action = get_or_raise(session=session, actor=actor, action_id=action_id)

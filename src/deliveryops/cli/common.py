@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -27,6 +27,14 @@ err_console = Console(stderr=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
+
+
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
+TeamOption = Annotated[str, typer.Option(help="The team (name or slug).")]
+PersonOption = Annotated[
+    str,
+    typer.Option("--as", help="E-mail of the person asking: the answer is what they may see, the change what they may do."),
+]
 
 
 class CliError(Exception):
@@ -130,6 +138,17 @@ def ensure_migrated(engine: Engine) -> None:
         where = engine.url.render_as_string(hide_password=True)
         state = "is empty" if current is None else f"is at schema revision {current}, this version needs {head}"
         raise CliError(f"The database {where} {state}. Run `deliveryops db upgrade` first.")
+
+
+@contextmanager
+def person_scope(database: str | None, email: str) -> Iterator[tuple[Session, User, Settings]]:
+    """One unit of work for a command that answers as the person a required ``--as`` names sees it (health
+    checks, retros): the session, that person, and the settings."""
+    settings = load_settings(database)
+    with session_scope(settings) as session:
+        person = acting_user(session, email)
+        assert person is not None  # acting_user refuses an unknown e-mail
+        yield session, person, settings
 
 
 @contextmanager

@@ -56,6 +56,17 @@ COMMANDS: dict[str, LazyCommand] = {
     "dependencies": LazyCommand(
         "deliveryops.cli.dependencies:dependencies_app", "Cross-team dependencies: list, request, respond."
     ),
+    "actions": LazyCommand(
+        "deliveryops.cli.actions:actions_app",
+        "Improvement actions of a team and their measured effect: list, show, create, update-status.",
+    ),
+    "retros": LazyCommand(
+        "deliveryops.cli.retros:retros_app", "Retrospectives of a team: list, show the board, export as Markdown, schedule."
+    ),
+    "health": LazyCommand(
+        "deliveryops.cli.health:health_app",
+        "Health checks of a team: list its rounds, show one's results, open and close a round.",
+    ),
     "risks": LazyCommand("deliveryops.cli.risks:risks_app", "The ROAM register of cross-team risks: list, add."),
     "notify": LazyCommand(
         "deliveryops.cli.notify:notify_app", "Teams' Slack and Microsoft Teams channels: webhooks, add, deliveries."

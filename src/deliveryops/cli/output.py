@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from rich.table import Table
 
 from deliveryops.cli.common import console
@@ -30,6 +30,7 @@ __all__ = [
     "TextFormat",
     "emit",
     "page_params",
+    "print_data",
     "print_json",
     "print_page",
 ]
@@ -94,6 +95,14 @@ def emit(text: str, output: Path | None) -> None:
 def print_json(model: BaseModel) -> None:
     """Print a model as the API would answer it."""
     typer.echo(model.model_dump_json(indent=2))
+
+
+def print_data(data: dict[str, Any]) -> None:
+    """Print the plain data an endpoint answers (``response_model=dict[str, Any]``) as the API would."""
+    typer.echo(_DATA.dump_json(data, indent=2))
+
+
+_DATA: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 def print_page(page: Page[T], columns: Sequence[Column[T]], output_format: OutputFormat, *, empty: str) -> None:

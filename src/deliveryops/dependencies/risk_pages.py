@@ -5,19 +5,23 @@ Included before the dependency pages, so ``/dependencies/timeline`` is not read 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from deliveryops import charts
 from deliveryops.accounts.dependencies import PageUser
+from deliveryops.accounts.models import User
 from deliveryops.charts import page_figure
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk, service
 from deliveryops.dependencies.models import Dependency
 from deliveryops.errors import ValidationFailedError
+from deliveryops.teams.models import Team
+from deliveryops.teams.page_context import register_team_context
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import render
@@ -27,6 +31,14 @@ DependencyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ThresholdForm = Annotated[FormInput[risk.ThresholdUpdate], form_model(risk.ThresholdUpdate)]
 
 COLOURS = {"at risk": charts.VERMILLION, "on track": charts.GREEN, "no forecast": charts.SKY_BLUE, "overdue": charts.BLACK}
+
+
+def team_at_risk(session: Session, viewer: User, team: Team) -> dict[str, Any]:
+    """For the team's page: the team's dependencies at risk that the viewer may see."""
+    return {"at_risk_dependencies": risk.at_risk(session, actor=viewer, team_ids={team.id}), "at_risk_scope": f"of {team.name}"}
+
+
+register_team_context("at_risk_dependencies", team_at_risk)
 
 
 def timeline_chart(rows: list[risk.ChanceRead]) -> charts.ChartSpec:

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
-from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.db import utcnow
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import blockers, clusters, impact, service
+from deliveryops.impediments import tool_link as catalogue
 from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impediment, Level, Severity, Status
 from deliveryops.impediments.queries import CLOSED, actor_names, open_at_level, report_period, visible_team_ids
 from deliveryops.teams.models import Membership, Team, TeamRole

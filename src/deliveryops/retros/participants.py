@@ -10,7 +10,7 @@ from fastapi import Request
 
 from deliveryops.accounts.dependencies import current_session_id
 
-__all__ = ["participant_token"]
+__all__ = ["participant_token", "retro_token"]
 
 
 def participant_token(request: Request, retro_id: int) -> str:
@@ -25,6 +25,11 @@ def participant_token(request: Request, retro_id: int) -> str:
     secret = request.headers.get("x-retro-token", "")[:128]
     if not secret and "session" in request.scope:
         secret = current_session_id(request) or ""
+    return retro_token(secret, retro_id)
+
+
+def retro_token(secret: str, retro_id: int) -> str:
+    """The participant token ``secret`` gives in one retro (a new random one when ``secret`` is empty)."""
     if not secret:
         secret = secrets.token_urlsafe(24)
     return hmac.new(secret.encode("utf-8"), f"retro:{retro_id}".encode(), hashlib.sha256).hexdigest()

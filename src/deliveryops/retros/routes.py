@@ -56,13 +56,7 @@ def _board(request: Request, session: SessionDep, actor: User, retro_id: int, no
 @api.get("/teams/{team_id}/retros", response_model=Page[RetroSummary])
 def list_retros(session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[RetroSummary]:
     """The team's retros (team members and its delivery manager only)."""
-    return paginate(
-        [
-            RetroSummary(id=r.id, title=r.title, phase=r.phase.value, format=r.format)
-            for r in service.list_team(session=session, actor=actor, team_id=team_id)
-        ],
-        page,
-    )
+    return paginate([RetroSummary.of(r) for r in service.list_team(session=session, actor=actor, team_id=team_id)], page)
 
 
 @api.post("/teams/{team_id}/retros", response_model=dict[str, Any], status_code=201)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field
 
 from deliveryops.actions.models import TargetMetric
+from deliveryops.retros.models import Retro
 
 
 def _split_columns(value: object) -> object:
@@ -121,3 +122,8 @@ class RetroSummary(BaseModel):
     title: str
     phase: str
     format: str
+
+    @classmethod
+    def of(cls, retro: Retro) -> RetroSummary:
+        """The retro's summary."""
+        return cls(id=retro.id, title=retro.title, phase=retro.phase.value, format=retro.format)

@@ -13,16 +13,14 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.dependencies import PageUser, register_viewer_teams
 from deliveryops.accounts.models import Role, User
-from deliveryops.dependencies import risk as dependency_risk
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.teams import service
 from deliveryops.teams.models import Membership, Team, TeamRole
+from deliveryops.teams.page_context import team_context
 from deliveryops.teams.schemas import MemberAddForm, TeamCreate
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
-from deliveryops.work import service as work
-from deliveryops.work import workflow as workflows
 
 router = APIRouter(include_in_schema=False)
 
@@ -97,7 +95,6 @@ def _team_page(
         candidates = (
             [u for u in accounts.list_(session=session, actor=actor) if u.id not in in_team] if actor.role is Role.ADMIN else []
         )
-    items, transitions = work.item_count(session=session, team=team)
     return render(
         request,
         "teams/detail.html",
@@ -112,12 +109,8 @@ def _team_page(
             if actor.role is Role.ADMIN or request.app.state.settings.delivery_managers_appoint
             else [TeamRole.MEMBER],
             "errors": errors or {},
-            "item_total": items,
-            "transition_total": transitions,
-            "last_import": next(iter(work.list_imports(session=session, team=team, limit=1)), None),
-            "unmapped": [s.name for s in workflows.statuses_of(session, team) if s.category is None],
-            "at_risk_dependencies": dependency_risk.at_risk(session, actor=actor, team_ids={team.id}),
-            "at_risk_scope": f"of {team.name}",
+            # The team's data status (work) and its dependencies at risk (dependencies).
+            **team_context(session, actor, team),
         },
         status_code=status_code,
     )

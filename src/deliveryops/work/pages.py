@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from deliveryops import jobs
 from deliveryops.accounts.dependencies import PageUser
+from deliveryops.accounts.models import User
 from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.models import Team
+from deliveryops.teams.page_context import register_team_context
 from deliveryops.teams.service import can_manage_team, get_team_or_raise
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
@@ -33,6 +36,20 @@ CATEGORY_HELP = {
     StageCategory.DONE: "finished",
     StageCategory.DISCARDED: "dropped; counts neither in throughput nor cycle time",
 }
+
+
+def data_status(session: Session, _viewer: User, team: Team) -> dict[str, Any]:
+    """For the team's page: its items and status changes, its last import and the statuses still to map."""
+    items, transitions = service.item_count(session=session, team=team)
+    return {
+        "item_total": items,
+        "transition_total": transitions,
+        "last_import": next(iter(service.list_imports(session=session, team=team, limit=1)), None),
+        "unmapped": [s.name for s in workflow.statuses_of(session, team) if s.category is None],
+    }
+
+
+register_team_context("data_status", data_status)
 
 
 def _workflow_page(

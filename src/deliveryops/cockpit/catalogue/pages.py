@@ -36,6 +36,7 @@ from deliveryops.cockpit.models import (
 from deliveryops.cockpit.rollouts import entry_results
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments.models import Impediment
+from deliveryops.impediments.tool_link import register_tool_linker
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import get_team_or_raise, list_groups, list_teams, team_ids_of
 from deliveryops.web.forms import FormInput, form_model, form_values
@@ -477,4 +478,5 @@ def _short_date(value: datetime | None) -> str:
 templates.env.globals.update(
     impediment_tool=impediment_tool, catalogue_choices=catalogue_choices, check_class=check_class, state_class=state_class
 )
+register_tool_linker(catalogue.link_impediment)  # the raise form's choice of tool (deliveryops.impediments)
 templates.env.filters["short_date"] = _short_date
