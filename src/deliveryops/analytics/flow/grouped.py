@@ -126,9 +126,11 @@ def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) 
     first_team = teams[names[0]]
     workflow, tz = first_team.workflow, first_team.tz
     item_id = pl.col("item_id").cast(pl.Int64)
-    transitions = _stacked(
-        [teams[name].transitions for name in names], [item_id, pl.col("status").cast(pl.Utf8), pl.col("at")], ("at",)
-    )
+    statuses = workflow_frame(workflow)
+    # Statuses as the workflow's enum before the teams' frames are joined: unknown ones become null (their teams are
+    # counted from their own frames below) and the joined frame holds no strings.
+    status = pl.col("status").cast(pl.Utf8).cast(pl.Enum(statuses["status"].to_list()), strict=False)
+    transitions = _stacked([teams[name].transitions for name in names], [item_id, status, pl.col("at")], ("at",))
     known = known_transitions(transitions, workflow, carry=[_TEAM])
     owners = _Owners.of(known)
     if owners is None:
@@ -141,10 +143,14 @@ def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) 
     reason = pl.col("reason").cast(pl.Utf8)
     blocked_columns = [item_id, pl.col("start"), pl.col("end"), reason]
     blocked = owners.owned(_stacked([teams[name].blocked for name in names], blocked_columns, ("start", "end")))
-    statuses = workflow_frame(workflow)
     timeline = timeline_from_known(known, statuses=statuses, tz=tz, items=items)
     computed = _Computed(owners, len(names), statuses, timeline, known, blocked, tz, period)
-    unknown = computed.split_by_team(unknown_statuses(transitions, workflow=workflow, keys=[_TEAM]))
+    with_unknown = set(transitions.filter(pl.col("status").is_null())[_TEAM].unique().to_list())
+    none_unknown = unknown_statuses(first_team.transitions.clear(), workflow=workflow)
+    unknown = [
+        unknown_statuses(teams[name].transitions, workflow=workflow) if code in with_unknown else none_unknown
+        for code, name in enumerate(names)
+    ]
     return {name: computed.summary(code, unknown[code]) for code, name in enumerate(names)}
 
 
