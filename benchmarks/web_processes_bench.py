@@ -57,6 +57,7 @@ class Result:
     database: str
     processes: int
     seconds: float
+    polars_threads: str = "auto"  # POLARS_MAX_THREADS given to the server; "auto": left to `serve`
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     client_cpu: float = 0.0
@@ -147,14 +148,16 @@ async def drive(base: str, teams: list[tuple[int, str]], clients: int, warmup: f
             await client.aclose()
 
 
-def serve(url: str, processes: int, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(url: str, processes: int, workdir: Path, polars_threads: str = "auto") -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     environment = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "POLARS_MAX_THREADS"},
         "DELIVERYOPS_DATABASE_URL": url,
         "DELIVERYOPS_SECRET_KEY": SECRET,
         "DELIVERYOPS_SCHEDULER": "false",
     }
+    if polars_threads != "auto":  # else `serve --workers N` sets 1 per process when N > 1; one process: polars' default
+        environment["POLARS_MAX_THREADS"] = polars_threads
     server = subprocess.Popen(
         [CLI, "serve", "--workers", str(processes), "--port", str(port)],
         env=environment,
@@ -208,10 +211,12 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 def measure(database: str, url: str, teams: list[tuple[int, str]], args: argparse.Namespace, workdir: Path) -> list[Result]:
     results = []
-    for processes in args.processes:
-        server, base = serve(url, processes, workdir)
+    for processes, threads in [(processes, threads) for processes in args.processes for threads in args.polars_threads]:
+        if processes == 1 and threads != args.polars_threads[0]:
+            continue  # one process: measured once
+        server, base = serve(url, processes, workdir, threads)
         try:
-            result = Result(database, processes, args.seconds)
+            result = Result(database, processes, args.seconds, threads)
             before = resource.getrusage(resource.RUSAGE_SELF)
             load_before, cpu_before, began = os.getloadavg()[0], group_cpu_seconds(server.pid), time.monotonic()
             asyncio.run(drive(base, teams, args.clients, args.warmup, args.seconds, result))
@@ -222,7 +227,8 @@ def measure(database: str, url: str, teams: list[tuple[int, str]], args: argpars
             result.client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             results.append(result)
             print(
-                f"{database}, {processes} process(es): {result.rps:.2f} req/s, p50 {result.percentile(0.5):.0f} ms, "
+                f"{database}, {processes} process(es), POLARS_MAX_THREADS {threads}: {result.rps:.2f} req/s, "
+                f"p50 {result.percentile(0.5):.0f} ms, "
                 f"p95 {result.percentile(0.95):.0f} ms, {result.errors} errors, server CPU "
                 f"{result.server_cpu * 1000 / max(result.answered, 1):.0f} ms/request, {result.server_cpu / result.wall:.2f} "
                 f"cores, load {result.load[0]:.1f} → {result.load[1]:.1f}",
@@ -240,6 +246,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--polars-threads",
+        nargs="+",
+        default=["auto"],
+        help="POLARS_MAX_THREADS of the server, each value measured in turn; auto (default): as `serve` sets it "
+        "(1 per web process when there are several)",
+    )
     args = parser.parse_args()
     results: list[Result] = []
     workdir = Path(tempfile.mkdtemp(prefix="deliveryops-web-bench-"))
@@ -264,15 +277,17 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"\n{args.clients} clients, {args.warmup:.0f} s warm-up, {args.seconds:.0f} s counted, {os.cpu_count()} cores\n")
     print(
-        "| database | web processes | requests/s | × one process | p50 ms | p95 ms | errors | server CPU ms/request "
+        "| database | web processes | POLARS_MAX_THREADS | requests/s | × one process | p50 ms | p95 ms | errors "
+        "| server CPU ms/request "
         "| server cores used | load before → after | client CPU s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for result in results:
         one = next((r for r in results if r.database == result.database and r.processes == 1), None)
         ratio = f"{result.rps / one.rps:.2f}×" if one is not None and one.rps else "—"
         print(
-            f"| {result.database} | {result.processes} | {result.rps:.2f} | {ratio} | {result.percentile(0.5):.0f} | "
+            f"| {result.database} | {result.processes} | {result.polars_threads} | {result.rps:.2f} | {ratio} | "
+            f"{result.percentile(0.5):.0f} | "
             f"{result.percentile(0.95):.0f} | {result.errors} | {result.server_cpu * 1000 / max(result.answered, 1):.0f} | "
             f"{result.server_cpu / result.wall:.2f} | {result.load[0]:.1f} → {result.load[1]:.1f} | {result.client_cpu:.1f} |"
         )

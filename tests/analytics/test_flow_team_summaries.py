@@ -13,6 +13,8 @@ import polars as pl
 import pytest
 
 from deliveryops.analytics.flow import FlowSummary, TeamFlowData, flow_summary, team_flow_summaries
+from deliveryops.analytics.flow.grouped import grouped_nearest_ranks
+from deliveryops.analytics.percentiles import nearest_rank
 from tests.analytics.flow_histories import WORKFLOW, ZONE, assert_same_summary
 
 NOW = datetime(2024, 6, 28, 15, 0, tzinfo=UTC)
@@ -105,3 +107,37 @@ def test_teams_with_sparse_ids_get_exactly_their_own_summaries() -> None:
     summaries = team_flow_summaries(teams, now=NOW, **period)
     for name, team in teams.items():
         assert_same_summary(summaries[name], expected_of(team, **period), name)
+
+
+def test_a_dozen_teams_with_empty_windows_and_unknown_statuses_get_exactly_their_own_summaries() -> None:
+    # Short windows leave some teams without an SLE or stage ages (their percentiles are None); unknown statuses
+    # are counted from the teams that have them only.
+    teams = {
+        f"team {number:02d}": random_team(
+            np.arange(number * 100 + 1, number * 100 + 1 + 5 * number), seed=20 + number, unknown=number % 4 == 1
+        )
+        for number in range(12)
+    }
+    period: dict[str, Any] = {"start": date(2024, 6, 1), "end": date(2024, 6, 28), "window_days": 5}
+    summaries = team_flow_summaries(teams, now=NOW, **period)
+    assert sum(summary.sle_days is None for summary in summaries.values()) >= 2  # the None paths are exercised
+    assert sum(summary.unknown_statuses.height > 0 for summary in summaries.values()) >= 2
+    for name, team in teams.items():
+        assert_same_summary(summaries[name], expected_of(team, **period), name)
+
+
+def test_percentiles_of_many_groups_in_one_sort_equal_nearest_rank_group_by_group() -> None:
+    rng = np.random.default_rng(5)
+    groups = 40
+    group = rng.integers(0, groups, 3_000)
+    group = group[group % 7 != 3]  # some groups without values
+    values = rng.integers(0, 60, group.size).astype(np.float64)
+    percents = (33.3, 50, 70, 85, 95, 99.9, 100)
+    counts, picks = grouped_nearest_ranks(group.astype(np.int64), values, groups, percents)
+    for code in range(groups):
+        mine = values[group == code]
+        assert counts[code] == mine.size
+        for percent in percents:
+            expected = nearest_rank(mine, percent)
+            got = picks[percent][code]
+            assert (expected is None and np.isnan(got)) or got == expected, (code, percent)

@@ -42,6 +42,19 @@ def served_url(settings: Settings, host: str, port: int) -> Settings:
     return settings.model_copy(update={"public_url": url})
 
 
+def web_process_environment(settings: Settings) -> None:
+    """Put in the environment what each web process of ``serve --workers N`` (N > 1) reads when it starts.
+
+    Each web process builds the app from the environment: the database and the secret key (the generated key of the
+    embedded default is written once, here, before the processes start and read it). Each also computes on one polars
+    thread unless ``POLARS_MAX_THREADS`` is set: the processes already share the cores, and a pool of threads per
+    process only adds threads waiting for a core (see docs/deployment.md). Polars reads it when a process loads it.
+    """
+    settings.resolved_secret_key()
+    os.environ["DELIVERYOPS_DATABASE_URL"] = settings.database_url
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn  # noqa: PLC0415 (the web stack is heavy for other commands)
 
@@ -54,10 +67,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
         return
-    # Each web process builds the app from the environment: hand it the database and the secret key (the generated
-    # key of the embedded default is written once, here, before the processes start and read it).
-    settings.resolved_secret_key()
-    os.environ["DELIVERYOPS_DATABASE_URL"] = settings.database_url
+    web_process_environment(settings)
     uvicorn.run("deliveryops.app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 

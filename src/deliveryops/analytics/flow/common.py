@@ -146,7 +146,9 @@ def known_transitions(transitions: pl.DataFrame, workflow: Workflow, *, carry: S
     status_enum = pl.Enum(statuses["status"].to_list())
     frame = to_utc(transitions.select(pl.col("item_id").cast(pl.Int64), pl.col("status"), pl.col("at"), *carry), "at")
     # One cast (status -> its rank in board order); unknown statuses become null and are dropped.
-    status = frame["status"].cast(pl.Utf8).cast(status_enum, strict=False)
+    status = frame["status"]
+    if status.dtype != status_enum:  # not cast by the caller already
+        status = status.cast(pl.Utf8).cast(status_enum, strict=False)
     frame = frame.with_columns(status).filter(pl.col("status").is_not_null())
     if not _in_item_time_order(frame):
         frame = frame.sort(["item_id", "at"], maintain_order=True)

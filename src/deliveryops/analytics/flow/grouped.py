@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from deliveryops.analytics.flow.aging import AgingWip, age_band, exit_ages, stage_table
+from deliveryops.analytics.flow.aging import AgingWip, age_band, exit_ages, percentile_column
 from deliveryops.analytics.flow.blocked import (
     blocked_in_periods,
     blocked_time_of,
@@ -47,12 +48,10 @@ from deliveryops.analytics.flow.metrics import (
     SLE_PERCENT,
     cycle_times,
     discarded_after_start,
-    percentiles_of,
     work_item_age,
 )
 from deliveryops.analytics.flow.summary import FlowSummary, Period, TeamFlowData, team_summary
 from deliveryops.analytics.flow.timeline import timeline_from_known, unknown_statuses
-from deliveryops.analytics.percentiles import nearest_rank
 from deliveryops.analytics.records import StageCategory
 
 __all__ = ["team_flow_summaries"]
@@ -119,7 +118,7 @@ def _stacked(frames: list[pl.DataFrame], columns: list[pl.Expr], utc: tuple[str,
         joined = pl.concat(frames, how="vertical")  # one cast for all when the teams' frames share a schema
     except (pl.exceptions.SchemaError, pl.exceptions.ShapeError, pl.exceptions.InvalidOperationError):
         joined = pl.concat([to_utc(frame.select(columns), *utc) for frame in frames])
-    return to_utc(joined.select(columns), *utc).with_columns(team)
+    return to_utc(joined.select(columns), *utc).with_columns(team).rechunk()  # one chunk: numpy views, no copies
 
 
 def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) -> dict[str, FlowSummary] | None:
@@ -127,9 +126,11 @@ def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) 
     first_team = teams[names[0]]
     workflow, zone = first_team.workflow, first_team.zone
     item_id = pl.col("item_id").cast(pl.Int64)
-    transitions = _stacked(
-        [teams[name].transitions for name in names], [item_id, pl.col("status").cast(pl.Utf8), pl.col("at")], ("at",)
-    )
+    statuses = workflow_frame(workflow)
+    # Statuses as the workflow's enum before the teams' frames are joined: unknown ones become null (their teams are
+    # counted from their own frames below) and the joined frame holds no strings.
+    status = pl.col("status").cast(pl.Utf8).cast(pl.Enum(statuses["status"].to_list()), strict=False)
+    transitions = _stacked([teams[name].transitions for name in names], [item_id, status, pl.col("at")], ("at",))
     known = known_transitions(transitions, workflow, carry=[_TEAM])
     owners = _Owners.of(known)
     if owners is None:
@@ -142,11 +143,42 @@ def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) 
     reason = pl.col("reason").cast(pl.Utf8)
     blocked_columns = [item_id, pl.col("start"), pl.col("end"), reason]
     blocked = owners.owned(_stacked([teams[name].blocked for name in names], blocked_columns, ("start", "end")))
-    statuses = workflow_frame(workflow)
     timeline = timeline_from_known(known, statuses=statuses, zone=zone, items=items)
     computed = _Computed(owners, len(names), statuses, timeline, known, blocked, zone, period)
-    unknown = computed.split_by_team(unknown_statuses(transitions, workflow=workflow, keys=[_TEAM]))
+    with_unknown = set(transitions.filter(pl.col("status").is_null())[_TEAM].unique().to_list())
+    none_unknown = unknown_statuses(first_team.transitions.clear(), workflow=workflow)
+    unknown = [
+        unknown_statuses(teams[name].transitions, workflow=workflow) if code in with_unknown else none_unknown
+        for code, name in enumerate(names)
+    ]
     return {name: computed.summary(code, unknown[code]) for code, name in enumerate(names)}
+
+
+def grouped_nearest_ranks(
+    group: npt.NDArray[np.int64], values: npt.NDArray[np.float64], groups: int, percents: tuple[float, ...]
+) -> tuple[npt.NDArray[np.int64], dict[float, npt.NDArray[np.float64]]]:
+    """Per group (``0 .. groups - 1``), the count of its values and their nearest-rank percentiles.
+
+    The same values as :func:`~deliveryops.analytics.percentiles.nearest_rank` group by group (the rank is
+    computed in exact integer arithmetic from the percent's decimal form), with one sort for every group.
+
+    Returns:
+        ``(counts, picks)``: the values per group, and per percent the value of each group (NaN when empty).
+    """
+    order = np.lexsort((values, group))
+    ordered = values[order]
+    counts = np.bincount(group, minlength=groups).astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    picks: dict[float, npt.NDArray[np.float64]] = {}
+    for percent in percents:
+        if not 0 < percent <= 100:
+            raise ValueError(f"percent must be in (0, 100], got {percent}")
+        share = Fraction(str(percent)) / 100
+        rank = np.maximum(-((-counts * share.numerator) // share.denominator), 1)
+        index = np.minimum(starts + rank - 1, max(ordered.size - 1, 0))
+        chosen = ordered[index] if ordered.size else np.zeros(groups)
+        picks[percent] = np.where(counts > 0, chosen, np.nan)
+    return counts, picks
 
 
 @dataclass(frozen=True)
@@ -214,8 +246,11 @@ class _Computed:
         team = pl.Series(_TEAM, owners.teams, dtype=pl.Int32)
         tagged = timeline.with_columns(team)
         self.timelines = self.split(timeline)
-        self.finished = self.split(cycle_times(timeline, start=start, end=end))
+        finished = cycle_times(timeline, start=start, end=end)
+        self.finished = self.split(finished)
         self.targets = self._targets(timeline) if period.sle_days is None else [period.sle_days] * size
+        picks = self.team_percentiles(finished, DEFAULT_PERCENTS)
+        self.percentiles = [{percent: picks[percent][code] for percent in DEFAULT_PERCENTS} for code in range(size)]
         self.throughput, self.net_flow = self._buckets(tagged)
         self.wip, self.littles = self._wip_and_littles(tagged)
         self.discarded = self.split(discarded_after_start(timeline, start=start, end=end))
@@ -255,11 +290,16 @@ class _Computed:
 
     def _targets(self, timeline: pl.DataFrame) -> list[int | None]:
         window = cycle_times(timeline, start=self.today - timedelta(days=self.period.window_days - 1), end=self.today)
-        targets: list[int | None] = []
-        for part in self.split(window):
-            value = nearest_rank(part["cycle_time_days"].to_numpy().astype(np.float64), SLE_PERCENT)
-            targets.append(None if value is None else round(value))
-        return targets
+        return self.team_percentiles(window, (SLE_PERCENT,))[SLE_PERCENT]
+
+    def team_percentiles(self, finished: pl.DataFrame, percents: tuple[float, ...]) -> dict[float, list[int | None]]:
+        """Per team, the nearest-rank percentiles of ``finished``'s cycle times, rounded (None for no item)."""
+        team = self.owners.team_of(finished["item_id"]).astype(np.int64)
+        days = finished["cycle_time_days"].to_numpy().astype(np.float64)
+        _counts, picks = grouped_nearest_ranks(team, days, self.size, percents)
+        return {
+            percent: [None if np.isnan(value) else round(value) for value in values.tolist()] for percent, values in picks.items()
+        }
 
     def _buckets(self, tagged: pl.DataFrame) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
         start, end, freq = self.period.start, self.period.end, self.period.freq
@@ -334,19 +374,21 @@ class _Computed:
         if found is None:  # the timeline is in id order here, so this does not happen
             raise AssertionError("timeline not in item order")
         rows, ranks, ages = found
-        team = self.owners.teams[rows].astype(np.int64)
-        order = np.lexsort((ranks, team))
-        team, ranks, ages = team[order], ranks[order], ages[order]
-        cut = (
-            np.flatnonzero(np.r_[True, (team[1:] != team[:-1]) | (ranks[1:] != ranks[:-1])])
-            if team.size
-            else np.empty(0, np.intp)
-        )
-        samples: list[dict[int, npt.NDArray[np.float64]]] = [{} for _ in range(self.size)]
-        for begin, after in zip(cut, np.r_[cut[1:], team.size], strict=True):
-            samples[int(team[begin])][int(ranks[begin])] = ages[begin:after]
+        status_count = statuses.height
+        group = self.owners.teams[rows].astype(np.int64) * status_count + ranks
+        counts, picks = grouped_nearest_ranks(group, ages, self.size * status_count, DEFAULT_PERCENTS)
         stages = statuses.filter(pl.col("category").is_in(STARTED_CATEGORIES))
-        return [stage_table(stages, samples[code], DEFAULT_PERCENTS) for code in range(self.size)]
+        slots = (np.arange(self.size)[:, None] * status_count + stages["rank"].to_numpy()[None, :]).reshape(-1)
+        samples = pl.Series("samples", counts[slots], dtype=pl.Int64)
+        columns = [
+            pl.Series(percentile_column(percent), np.rint(picks[percent][slots])).fill_nan(None).cast(pl.Int64)
+            for percent in DEFAULT_PERCENTS
+        ]
+        team = pl.Series(_TEAM, np.repeat(np.arange(self.size, dtype=np.int32), stages.height))
+        table = stages.select("status", "category", "position").select(
+            pl.all().gather(np.tile(np.arange(stages.height), self.size))
+        )
+        return self.split_by_team(table.with_columns(samples, *columns, team))
 
     def summary(self, code: int, unknown: pl.DataFrame) -> FlowSummary:
         """Team ``code``'s summary."""
@@ -358,7 +400,7 @@ class _Computed:
             timeline=self.timelines[code],
             unknown_statuses=unknown,
             cycle_times=self.finished[code],
-            cycle_time_percentiles=percentiles_of(self.finished[code]),
+            cycle_time_percentiles=self.percentiles[code],
             sle_days=target,
             throughput=self.throughput[code],
             wip=self.wip[code],

@@ -111,13 +111,14 @@ def flow_summary(
     timeline = timeline_from_known(known, statuses=statuses, zone=zone, items=items)
     target = sle(timeline, today=today, window_days=window_days) if sle_days is None else sle_days
     blocked_per_item, clusters = blocked_time_and_clusters(blocked, timeline, now=now)
+    counted = transitions.clear() if known.height == transitions.height else transitions  # all known: none to count
     finished = cycle_times(timeline, start=start, end=end)
     return FlowSummary(
         start=start,
         end=end,
         today=today,
         timeline=timeline,
-        unknown_statuses=unknown_statuses(transitions, workflow=workflow),
+        unknown_statuses=unknown_statuses(counted, workflow=workflow),
         cycle_times=finished,
         cycle_time_percentiles=percentiles_of(finished),
         sle_days=target,
