@@ -45,3 +45,17 @@ def test_every_demo_entry_has_a_check_and_the_data_answers(demo_session: Session
         assert verdicts[(check, True)] > 0, check
         assert verdicts[(check, False)] > 0, check
     assert verdicts[(DataCheck.NOT_OBSERVABLE, None)] == 8 * len(matrix.teams)
+
+
+def test_the_homes_mismatches_are_the_matrixs_own(demo_session: Session) -> None:
+    # The Product Ops home runs only the adopted practices' checks; it must list what the matrix marks.
+    matrix = adoption.matrix(demo_session, now=NOW)
+    expected = [
+        (team.name, entry.name, result.evidence)
+        for team in matrix.teams
+        for entry in matrix.entries
+        if matrix.mismatch(team.id, entry.id) and (result := matrix.check(team.id, entry.id)) is not None
+    ]
+    found = [(m.team.name, m.entry.name, m.result.evidence) for m in adoption.mismatches(demo_session, now=NOW)]
+    assert found == expected
+    assert expected  # the demo has declared-adopted practices its data contradicts

@@ -217,6 +217,25 @@ def test_pack_api(client: TestClient, session: Session) -> None:
         "judged_by": "week-to-week variation (XmR)",
         "judgement_detail": "difference -2; natural variation ±10.0",
     }
+    # The data behind the PDF's two charts, with the same numbers the PDF draws.
+    by_team, by_week = body["charts"]
+    assert by_team["key"] == "throughput_by_team"
+    assert by_team["title"] == "Items finished by team, 2026-10 vs 2026-09"
+    assert by_team["series"] == ["2026-10", "2026-09"]
+    assert by_team["rows"] == [
+        {"label": "Alpha", "value": 9, "previous": 9},
+        {"label": "Beta", "value": 8, "previous": 10},
+        {"label": "Gamma", "value": 0, "previous": 0},
+    ]
+    assert by_team["definition"] == "/definitions#throughput"
+    assert by_week["key"] == "throughput_by_week"
+    assert [(r["label"], r["value"], r["previous"]) for r in by_week["rows"]] == [
+        ("Week 1", 5, 3),
+        ("Week 2", 3, 4),
+        ("Week 3", 4, 5),
+        ("Week 4", 5, 3),
+    ]
+    assert sum(r["value"] for r in by_team["rows"]) == body["headlines"][0]["value"]
     denied = client.get("/api/v1/cockpit/leadership", headers=token_headers(session, world.dm))
     assert denied.status_code == 403
 

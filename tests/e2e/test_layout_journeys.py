@@ -14,17 +14,27 @@ from tests.e2e.test_foundation_journeys import sign_in
 pytestmark = pytest.mark.browser
 
 # Every element of the main content whose right edge must stay inside its panel (or the main column);
-# a table may scroll inside its .table-wrap, which must itself fit.
+# a table may scroll inside its .table-wrap, which must itself fit, and then keeps its first column in view.
 OVERFLOWS = """() => {
   const main = document.querySelector('main');
   const found = [];
   for (const el of main.querySelectorAll('.panel > *, .table-wrap, .chart, .js-plotly-plot, table, form, ul, p, h1, h2')) {
-    if (el.closest('.table-wrap') && el.tagName === 'TABLE') continue;
+    // A table scrolls as a whole inside its .table-wrap: neither it nor what its cells hold counts.
+    if (el.closest('.table-wrap') && (el.tagName === 'TABLE' || el.closest('.table-wrap table'))) continue;
     const box = (el.parentElement && el.parentElement.closest('.table-wrap, .panel')) || main;
     const inner = box.getBoundingClientRect();
     const r = el.getBoundingClientRect();
     if (r.width && r.right > inner.right + 1) {
       found.push(`${el.tagName}.${el.className} ${Math.round(r.right)} > ${Math.round(inner.right)}`);
+    }
+  }
+  // A table that scrolls sideways keeps its first column in view (at phone width).
+  if (window.innerWidth < 760) {
+    for (const wrap of main.querySelectorAll('.table-wrap')) {
+      const first = wrap.querySelector('tbody tr > :first-child');
+      if (wrap.scrollWidth > wrap.clientWidth + 1 && first && getComputedStyle(first).position !== 'sticky') {
+        found.push(`a scrolling table's first column scrolls away: ${wrap.closest('section, .panel')?.id || ''}`);
+      }
     }
   }
   const sideways = document.documentElement.scrollWidth - window.innerWidth;
@@ -33,10 +43,46 @@ OVERFLOWS = """() => {
 }"""
 
 PAGES = {
-    People.ops: ["/", "/cockpit", "/cockpit/adoption", "/cockpit/leadership", "/teams/alpha/flow", "/teams/alpha/dora", "/dora"],
-    People.dm: ["/", "/teams/alpha/flow", "/teams/alpha/forecasts", "/teams/alpha/dora"],
-    People.alpha_member: ["/"],
-    People.leader: ["/", "/cockpit/leadership"],
+    People.ops: [
+        "/",
+        "/cockpit",
+        "/cockpit/adoption",
+        "/cockpit/leadership",
+        "/teams/alpha/flow",
+        "/teams/alpha/dora",
+        "/dora",
+        "/actions",
+        "/impediments",
+        "/impediments/clusters",
+        "/experiments",
+        "/experiments/portfolio",
+        "/groups/commerce/roadmap",
+        "/outcomes",
+        "/outcomes/decisions",
+        "/dependencies",
+        "/dependencies/matrix",
+        "/enablement",
+        "/org-actions",
+        "/playbooks",
+        "/communities",
+    ],
+    People.dm: [
+        "/",
+        "/teams/alpha",
+        "/teams/alpha/flow",
+        "/teams/alpha/forecasts",
+        "/teams/alpha/dora",
+        "/teams/alpha/actions",
+        "/teams/alpha/impediments",
+        "/teams/alpha/retros",
+        "/teams/alpha/experiments",
+        "/teams/alpha/dependencies",
+        "/teams/alpha/calendar",
+        "/onboarding",
+    ],
+    People.alpha_member: ["/", "/teams/alpha", "/teams/alpha/retros"],
+    People.leader: ["/", "/cockpit/leadership", "/outcomes", "/outcomes/decisions"],
+    People.admin: ["/", "/admin/people", "/admin/teams"],
 }
 
 
@@ -53,11 +99,13 @@ def test_no_main_content_overflows_its_panel(browser: Browser, base_url: str, wi
         page = _open(browser, width)
         sign_in(page, base_url, email)
         for path in paths:
-            page.goto(f"{base_url}{path}")
+            response = page.goto(f"{base_url}{path}")
+            assert response is not None, (email, path)
+            assert response.ok, (email, path, response.status)
             page.wait_for_load_state("networkidle")
             problems += [f"{email} {path} at {width}px: {p}" for p in page.evaluate(OVERFLOWS)]
         page.context.close()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 def test_navigation_is_one_row_at_1440_and_a_menu_at_phone_width(browser: Browser, base_url: str) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
 from deliveryops.teams.models import TeamRole
+from deliveryops.web.assets import static_url
 from tests.factories import csrf_from, join, login, make_team, make_user, token_headers
 
 
@@ -49,7 +50,7 @@ def test_api_pages_and_stream(client: TestClient, session: Session) -> None:
     assert started.status_code == 303
     page = client.get(started.headers["location"])
     assert "Walk the board right to left" in page.text
-    assert 'src="/static/live.js"' in page.text
+    assert f'src="{static_url("live.js")}"' in page.text
     with client.stream("GET", started.headers["location"] + "/events") as stream:
         assert stream.status_code == 200
         first = next(stream.iter_lines())

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-import plotly
 import swagger_ui_bundle
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
@@ -67,6 +65,7 @@ from deliveryops.sync import routes as sync_routes
 from deliveryops.teams import pages as team_pages
 from deliveryops.teams import people_pages
 from deliveryops.teams import routes as team_routes
+from deliveryops.web.assets import IMMUTABLE, PLOTLY_JS, SHORT, STATIC_DIR, HashedStaticFiles, content_hash, static_url
 from deliveryops.web.errors import error_responses, install_error_handlers
 from deliveryops.web.headers import SecurityHeadersMiddleware
 from deliveryops.web.uploads import UploadLimitMiddleware
@@ -78,9 +77,6 @@ from deliveryops.worker import routes as job_routes
 
 __all__ = ["create_app"]
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
-PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
-
 
 API_DOCS_HTML = """<!doctype html>
 <html lang="en">
@@ -88,13 +84,13 @@ API_DOCS_HTML = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>DeliveryOps API</title>
-<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="icon" href="{favicon}" type="image/svg+xml">
 <link rel="stylesheet" href="/vendor/swagger/swagger-ui.css">
 </head>
 <body>
 <div id="swagger-ui"></div>
 <script src="/vendor/swagger/swagger-ui-bundle.js"></script>
-<script src="/static/api_docs.js"></script>
+<script src="{api_docs}"></script>
 </body>
 </html>
 """
@@ -260,7 +256,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     # Pages, scripts and Plotly's 4.7 MB bundle travel compressed (live retro streams are left as they are).
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     install_error_handlers(app)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", HashedStaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
     @app.get("/healthz", tags=["health"], summary="Liveness check")
@@ -271,14 +267,18 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         # Served from the installed plotly wheel: charts work with no network at all.
-        return FileResponse(
-            PLOTLY_JS_DIR / "plotly.min.js", media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
-        )
+        return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": SHORT})
+
+    @app.get("/vendor/plotly.min.{digest}.js", include_in_schema=False)
+    def plotly_js_hashed(digest: str) -> FileResponse:
+        # The name pages link to (``plotly_url``): immutable while the installed bundle is the same.
+        cache = IMMUTABLE if digest == content_hash(PLOTLY_JS) else SHORT
+        return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": cache})
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs() -> HTMLResponse:
         # FastAPI's own page starts Swagger UI with an inline script, which the Content-Security-Policy refuses.
-        return HTMLResponse(API_DOCS_HTML)
+        return HTMLResponse(API_DOCS_HTML.format(favicon=static_url("favicon.svg"), api_docs=static_url("api_docs.js")))
 
     app.include_router(api_router())
     for router in PAGE_ROUTERS:

@@ -290,16 +290,14 @@ def _overdue_escalations(session: Session, now: datetime) -> TodaySection:
 def product_ops_sections(session: Session, actor: User, now: datetime) -> list[TodaySection]:
     """Product Ops' today: their queue with cluster badges, proposed clusters, overdue escalations, adoption mismatches."""
     proposed = list(session.scalars(select(Cluster).where(Cluster.status == "proposed").order_by(Cluster.id)))
-    matrix = adoption.matrix(session, team_ids=adoption.matrix_team_ids(session, actor), now=now)
+    # Only the adopted practices' checks run (not the whole matrix's): the home shows the mismatches alone.
     mismatches = [
         TodayLine(
-            f"{team.name}: {entry.name} declared adopted, the data disagrees",
-            f"/teams/{team.slug}/practices#entry-{entry.id}",
-            detail=result.evidence,
+            f"{m.team.name}: {m.entry.name} declared adopted, the data disagrees",
+            f"/teams/{m.team.slug}/practices#entry-{m.entry.id}",
+            detail=m.result.evidence,
         )
-        for team in matrix.teams
-        for entry in matrix.entries
-        if matrix.mismatch(team.id, entry.id) and (result := matrix.check(team.id, entry.id)) is not None
+        for m in adoption.mismatches(session, team_ids=adoption.matrix_team_ids(session, actor), now=now)
     ]
     return [
         _queue(session, actor, Level.PRODUCT_OPS, now),

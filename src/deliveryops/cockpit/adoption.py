@@ -34,6 +34,7 @@ __all__ = [
     "AdoptionChange",
     "AdoptionMatrix",
     "AdoptionTrend",
+    "Mismatch",
     "adopted_share",
     "can_set",
     "changes",
@@ -42,6 +43,7 @@ __all__ = [
     "history",
     "matrix",
     "matrix_team_ids",
+    "mismatches",
     "record_held",
     "set_state",
     "set_wip_limit",
@@ -331,6 +333,39 @@ def matrix(session: Session, *, team_ids: Sequence[int] | None = None, now: date
             if entry.data_check is not None:
                 result.checks[(team.id, entry.id)] = run_check(session, team, entry.data_check, now=now, entry_id=entry.id)
     return result
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A practice a team declared adopted while its data check says it is not followed."""
+
+    team: Team
+    entry: CatalogueEntry
+    result: CheckResult
+
+
+def mismatches(session: Session, *, team_ids: Sequence[int] | None = None, now: datetime | None = None) -> list[Mismatch]:
+    """The matrix's mismatches (see :meth:`AdoptionMatrix.mismatch`), teams by name then entries in matrix order.
+
+    Runs the data check only where a practice is declared adopted: the same answer as :func:`matrix` at a
+    fraction of its cost, for the Product Ops home.
+    """
+    entries = [entry for entry in list_entries(session=session, active_only=True) if entry.data_check is not None]
+    statement = select(Team).order_by(Team.name)
+    if team_ids is not None:
+        statement = statement.where(Team.id.in_(list(team_ids)))
+    teams = list(session.scalars(statement))
+    states = current_states(session, team_ids=[t.id for t in teams])
+    found = []
+    for team in teams:
+        for entry in entries:
+            row = states.get((team.id, entry.id))
+            if row is None or row.state is not AdoptionLevel.ADOPTED or entry.data_check is None:
+                continue
+            result = run_check(session, team, entry.data_check, now=now, entry_id=entry.id)
+            if result.confirmed is False:
+                found.append(Mismatch(team, entry, result))
+    return found
 
 
 @dataclass(frozen=True)

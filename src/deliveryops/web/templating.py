@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from deliveryops.schemas import web_url_or_none
+from deliveryops.web.assets import plotly_url, static_url
 from deliveryops.web.security import csrf_token
 
 __all__ = [
@@ -202,6 +203,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
 
 
 templates.env.globals["team_links"] = team_links
+templates.env.globals["static_url"] = static_url
+templates.env.globals["plotly_url"] = plotly_url
 
 
 def web_url(value: object) -> str | None:

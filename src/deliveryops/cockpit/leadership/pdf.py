@@ -10,7 +10,7 @@ import unicodedata
 
 from fpdf import FPDF
 
-from deliveryops.cockpit.leadership.service import Headline, LeadershipPack, PackSection
+from deliveryops.cockpit.leadership.service import Headline, LeadershipPack, PackSection, pack_charts
 
 _BAR = (31, 78, 121)  # this period: filled bars
 _PREVIOUS = (110, 110, 110)  # the previous period: outlined bars
@@ -179,28 +179,17 @@ class _Pdf(FPDF):
 
 
 def _charts(pdf: _Pdf, pack: LeadershipPack, base_url: str) -> None:
-    """The key charts: items finished by team, and by week, each against the previous period."""
-    link = f"{base_url.rstrip('/')}/definitions#throughput"
-    legend = (pack.period.label, pack.previous.label)
-    said = f"Throughput: items finished (reached a done status) in the period. Definition: {link}"
-    pdf.paired_bars(
-        title=f"Items finished by team, {pack.period.label} vs {pack.previous.label}",
-        axis=("Team", "Items finished (items)"),
-        rows=[(t.team_name, t.value, t.previous) for t in pack.team_throughput],
-        legend=legend,
-        definition=said,
-        empty="No team in this scope.",
-    )
-    now, before = pack.weekly_throughput
-    weeks = max(len(now), len(before))
-    pdf.paired_bars(
-        title=f"Items finished per week, {pack.period.label} vs {pack.previous.label}",
-        axis=("Week of the period", "Items finished in the week (items per week)"),
-        rows=[(f"Week {i + 1}", now[i] if i < len(now) else None, before[i] if i < len(before) else None) for i in range(weeks)],
-        legend=legend,
-        definition=f"{said}; complete 7-day weeks from the period's first day, a partial last week is left out.",
-        empty="The period has no complete week yet.",
-    )
+    """The key charts (:func:`pack_charts`, the same data as the JSON's ``charts``), each with its absolute definition link."""
+    for chart in pack_charts(pack):
+        link = f"{base_url.rstrip('/')}/definitions#{chart.definition}"
+        pdf.paired_bars(
+            title=chart.title,
+            axis=(chart.row_axis, chart.value_axis),
+            rows=chart.rows,
+            legend=chart.legend,
+            definition=f"{chart.note.removesuffix('.')}. Definition: {link}",
+            empty=chart.empty,
+        )
 
 
 def render_pdf(pack: LeadershipPack, *, base_url: str, compress: bool = True, sections: list[PackSection] | None = None) -> bytes:

@@ -14,6 +14,8 @@ from deliveryops.dependencies.risk import ChanceRead
 
 __all__ = [
     "AdoptionRead",
+    "ChartRead",
+    "ChartRowRead",
     "ClusterRead",
     "EpicRead",
     "ExperimentRead",
@@ -102,6 +104,28 @@ class PackSectionRead(BaseModel):
     data: dict[str, Any]
 
 
+class ChartRowRead(BaseModel):
+    """One row of a chart: this period's value and the previous period's (None: no bar)."""
+
+    label: str
+    value: int | None
+    previous: int | None
+
+
+class ChartRead(BaseModel):
+    """A chart of the pack's PDF, as data: paired bars per row, this period against the previous one."""
+
+    key: str = Field(description="throughput_by_team or throughput_by_week")
+    title: str
+    row_axis: str
+    value_axis: str = Field(description="The value axis's label, with its unit")
+    series: list[str] = Field(description="The labels of this period and of the previous period")
+    rows: list[ChartRowRead]
+    definition: str = Field(description="The measure's definition, a path on the served address")
+    note: str
+    empty: str = Field(description="What the PDF says instead of the chart when there are no rows")
+
+
 class PackRead(BaseModel):
     """The leadership pack."""
 
@@ -126,6 +150,9 @@ class PackRead(BaseModel):
     )
     lead: list[PackSectionRead] = Field(
         default_factory=list, description="What the pack leads with: outcome progress, decisions waiting, follow-ups due"
+    )
+    charts: list[ChartRead] = Field(
+        default_factory=list, description="The data behind each chart of the PDF: items finished by team and per week"
     )
 
 
@@ -197,4 +224,18 @@ def pack_read(pack: leadership.LeadershipPack, sections: list[leadership.PackSec
         ],
         dependencies_at_risk=pack.dependencies_at_risk,
         rollouts=[result_of(r) for r in pack.rollouts],
+        charts=[
+            ChartRead(
+                key=c.key,
+                title=c.title,
+                row_axis=c.row_axis,
+                value_axis=c.value_axis,
+                series=list(c.legend),
+                rows=[ChartRowRead(label=label, value=value, previous=previous) for label, value, previous in c.rows],
+                definition=f"/definitions#{c.definition}",
+                note=c.note,
+                empty=c.empty,
+            )
+            for c in leadership.pack_charts(pack)
+        ],
     )

@@ -56,12 +56,14 @@ __all__ = [
     "EpicForecast",
     "Headline",
     "LeadershipPack",
+    "PackChart",
     "PackSection",
     "Period",
     "add_question",
     "build_pack",
     "commit_pack_epics",
     "decide_question",
+    "pack_charts",
     "pack_sections",
     "parse_period",
     "register_pack_section",
@@ -291,6 +293,58 @@ class LeadershipPack:
     team_throughput: list[TeamThroughput] = field(default_factory=list)
     # Items finished in each complete 7-day block of the period and of the previous period (a partial week is left out).
     weekly_throughput: tuple[list[int], list[int]] = field(default_factory=lambda: ([], []))
+
+
+@dataclass(frozen=True)
+class PackChart:
+    """One chart of the pack: the data the PDF draws, and the JSON carries, as paired bars per row.
+
+    Each row is (label, this period's value, the previous period's value); a value of None draws no bar.
+    """
+
+    key: str
+    title: str
+    row_axis: str
+    value_axis: str
+    legend: tuple[str, str]
+    rows: list[tuple[str, int | None, int | None]]
+    definition: str  # the anchor on /definitions, such as "throughput"
+    note: str
+    empty: str
+
+
+def pack_charts(pack: LeadershipPack) -> list[PackChart]:
+    """The pack's key charts: items finished by team, and per week, each against the previous period."""
+    legend = (pack.period.label, pack.previous.label)
+    said = "Throughput: items finished (reached a done status) in the period."
+    now, before = pack.weekly_throughput
+    weeks = max(len(now), len(before))
+    return [
+        PackChart(
+            key="throughput_by_team",
+            title=f"Items finished by team, {pack.period.label} vs {pack.previous.label}",
+            row_axis="Team",
+            value_axis="Items finished (items)",
+            legend=legend,
+            rows=[(t.team_name, t.value, t.previous) for t in pack.team_throughput],
+            definition="throughput",
+            note=said,
+            empty="No team in this scope.",
+        ),
+        PackChart(
+            key="throughput_by_week",
+            title=f"Items finished per week, {pack.period.label} vs {pack.previous.label}",
+            row_axis="Week of the period",
+            value_axis="Items finished in the week (items per week)",
+            legend=legend,
+            rows=[
+                (f"Week {i + 1}", now[i] if i < len(now) else None, before[i] if i < len(before) else None) for i in range(weeks)
+            ],
+            definition="throughput",
+            note=f"{said} Complete 7-day weeks from the period's first day, a partial last week is left out.",
+            empty="The period has no complete week yet.",
+        ),
+    ]
 
 
 def _finished_in(timelines: list[pl.DataFrame], period: Period) -> list[int]:
