@@ -15,7 +15,7 @@ from deliveryops.accounts.models import User
 from deliveryops.errors import ValidationFailedError
 from deliveryops.retros import multi, themes
 from deliveryops.retros.models import FORMATS
-from deliveryops.retros.multi_routes import period, summaries, view
+from deliveryops.retros.multi_routes import summaries, view
 from deliveryops.retros.multi_schemas import MultiRetroCreate
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
 from deliveryops.web.forms import FormInput, form_model
@@ -107,9 +107,9 @@ def themes_page(
     minimum = int(request.app.state.settings.min_group_size)
     error = None
     try:
-        first, last = period(date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None)
+        first, last = themes.period(date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None)
     except ValueError:
-        first, last = period(None, None)
+        first, last = themes.period(None, None)
         error = "Give the dates as YYYY-MM-DD."
     found: list[themes.RecurringTheme] = []
     try:

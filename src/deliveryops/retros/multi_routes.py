@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import User
-from deliveryops.db import utcnow
 from deliveryops.retros import multi, themes
 from deliveryops.retros.multi_models import MultiRetro
 from deliveryops.retros.multi_schemas import (
@@ -36,7 +35,6 @@ from deliveryops.web.security import SessionDep
 api = APIRouter(tags=["retrospectives"], responses=error_responses(401, 403, 404, 422))
 live = APIRouter(include_in_schema=False)
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
-DEFAULT_PERIOD_DAYS = 90
 
 
 def summaries(session: Session, rows: list[MultiRetro]) -> list[MultiRetroSummary]:
@@ -46,12 +44,6 @@ def summaries(session: Session, rows: list[MultiRetro]) -> list[MultiRetroSummar
         MultiRetroSummary(id=m.id, title=m.title, phase=m.phase.value, teams=[names.get(b.team_id, "") for b in m.breakouts])
         for m in rows
     ]
-
-
-def period(start: date | None, end: date | None) -> tuple[date, date]:
-    """The period of the retro of retros: the last 90 days up to today by default."""
-    last = end or utcnow().date()
-    return start or last - timedelta(days=DEFAULT_PERIOD_DAYS - 1), last
 
 
 def view(request: Request, session: Session, actor: User, found: MultiRetro, notice: str | None = None) -> dict[str, Any]:
@@ -163,7 +155,7 @@ def recurring_themes(
 ) -> Page[RecurringThemeRead]:
     """Themes that recur across teams' retros over the period (Product Ops, leaders, admins): a name, the
     number of retros and the teams; only groups of at least the privacy minimum of teams, never a card."""
-    first, last = period(start, end)
+    first, last = themes.period(start, end)
     found = themes.recurring_themes(
         session=session, actor=actor, start=first, end=last, min_group_size=int(request.app.state.settings.min_group_size)
     )

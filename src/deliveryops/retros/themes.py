@@ -19,14 +19,16 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
 from deliveryops.analytics.similarity import DEFAULT_THRESHOLD, propose_clusters
+from deliveryops.db import utcnow
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.retros.models import Card, Phase, Retro, Theme
 from deliveryops.retros.naming import suggest_title
 from deliveryops.teams.models import Team
 
-__all__ = ["MAX_DAYS", "RecurringTheme", "ThemeText", "card_titled", "group_themes", "recurring_themes", "theme_texts"]
+__all__ = ["MAX_DAYS", "RecurringTheme", "ThemeText", "card_titled", "group_themes", "period", "recurring_themes", "theme_texts"]
 
 MAX_DAYS = 366
+DEFAULT_PERIOD_DAYS = 90
 THEMED = (Phase.VOTE, Phase.DISCUSS, Phase.ACTIONS, Phase.FINISHED)  # retros whose themes are settled
 
 
@@ -46,6 +48,12 @@ class RecurringTheme:
     title: str
     retros: int
     teams: list[str]
+
+
+def period(start: date | None, end: date | None) -> tuple[date, date]:
+    """The period looked at: the last 90 days up to today unless given."""
+    last = end or utcnow().date()
+    return start or last - timedelta(days=DEFAULT_PERIOD_DAYS - 1), last
 
 
 def _normal(text: str) -> str:
