@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.actions.models import ImprovementAction
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
-from deliveryops.retros import multi
+from deliveryops.retros import multi, themes
 from deliveryops.retros import service as retros
 from deliveryops.retros.models import Phase, Retro
 from deliveryops.retros.multi_models import MultiPhase, MultiRetro
@@ -164,6 +164,7 @@ def test_synthesis_carries_themes_votes_and_teams_then_actions_join_the_owning_t
     multi.advance(session=session, actor=ops, multi_id=found.id)
     assert found.phase.value == "finished"
     assert found.finished_at is not None
+    assert beta_retro.phase.value == "finished"
     with pytest.raises(ValidationFailedError):
         multi.advance(session=session, actor=ops, multi_id=found.id)
 
@@ -189,3 +190,21 @@ def test_api_creates_lists_and_refuses_other_people(client: TestClient, session:
     assert client.get(f"/api/v1/multi-retros/{body['id']}", headers=token_headers(session, outsider)).status_code == 403
     refused = client.post(f"/api/v1/multi-retros/{body['id']}/advance", headers=token_headers(session, al))
     assert refused.status_code == 403
+
+
+def test_the_demo_has_a_finished_multi_team_retro_and_a_recurring_theme(demo_session: Session) -> None:
+    found = demo_session.scalars(select(MultiRetro).where(MultiRetro.title == "Q4 cross-team retro")).one()
+    assert found.phase is MultiPhase.FINISHED
+    breakouts = [demo_session.get(Retro, b.retro_id) for b in found.breakouts]
+    assert [r.phase for r in breakouts if r is not None] == [Phase.FINISHED] * 3
+    ops = demo_session.get(User, found.facilitator_id)
+    assert ops is not None
+    view = multi.state(demo_session, found, actor=ops, token="demo")
+    top = view["themes"][0]
+    assert (top["title"], top["teams"], top["votes"]) == ("Code reviews wait across teams", ["Checkout", "Payments", "Search"], 3)
+    assert [(a["title"], a["team"]) for a in view["actions"]] == [("Two reviewers for ranking changes", "Search")]
+    cards = [c.text for r in breakouts if r is not None for c in r.cards]
+    assert not [c for c in cards if c in json.dumps(view)]
+    day = found.scheduled_for.date()
+    recurring = themes.recurring_themes(session=demo_session, actor=None, start=day, end=day, min_group_size=3)
+    assert [(t.retros, t.teams) for t in recurring] == [(3, ["Checkout", "Payments", "Search"])]

@@ -294,7 +294,7 @@ def _carry_over(session: Session, multi: MultiRetro) -> None:
 
 def advance(*, session: Session, actor: User, multi_id: int) -> MultiRetro:
     """Move to the next phase (facilitator). The synthesis starts once every breakout has voted, and
-    carries their themes over."""
+    carries their themes over; finishing finishes the breakouts too (each posts its team's summary)."""
     multi = _require_facilitator(session, actor, multi_id)
     following = multi.phase.next()
     if following is None:
@@ -310,6 +310,9 @@ def advance(*, session: Session, actor: User, multi_id: int) -> MultiRetro:
     multi.phase = following
     if following is MultiPhase.FINISHED:
         multi.finished_at = utcnow()
+        for retro in _breakout_retros(session, multi):  # the breakouts end with it, read-only from now on
+            while retro.phase is not Phase.FINISHED:
+                retros.move_on(session, retro)
     _touch(multi)
     session.flush()
     return multi
