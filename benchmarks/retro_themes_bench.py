@@ -18,6 +18,9 @@ titles from one group) and how many labelled themes of 3 teams or more are found
 from __future__ import annotations
 
 import json
+import random
+import statistics
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -27,6 +30,8 @@ from deliveryops.retros.themes import ThemeText, group_themes
 
 LABELLED = Path(__file__).with_name("retro_themes_labelled.json")
 MIN_TEAMS = 3
+SPEED_TITLES = 4_000  # about a year of 40 teams' fortnightly retros with 4 themes each
+SPEED_RUNS = 3
 
 
 def main() -> None:
@@ -63,6 +68,23 @@ def main() -> None:
     )
     for theme in group_themes(items, min_teams=MIN_TEAMS, team_names={v: k for k, v in team_ids.items()}):
         print(f"  {theme.title!r}: {theme.retros} retros, teams {', '.join(theme.teams)}")
+
+    # Speed: SPEED_TITLES titles drawn from the set (seeded), each with one of 40 teams and a sprint number.
+    rng = random.Random(22)
+    many = [
+        ThemeText(title=f"{rng.choice(texts)} (sprint {rng.randint(1, 26)})", retro_id=i // 4, team_id=rng.randrange(40))
+        for i in range(SPEED_TITLES)
+    ]
+    names = {i: f"team {i}" for i in range(40)}
+    timings = []
+    for _run in range(SPEED_RUNS):
+        started = time.perf_counter()
+        shown_many = group_themes(many, min_teams=MIN_TEAMS, team_names=names)
+        timings.append(time.perf_counter() - started)
+    print(
+        f"speed: {SPEED_TITLES} titles of 40 teams grouped in {statistics.median(timings):.2f} s "
+        f"(median of {SPEED_RUNS}), {len(shown_many)} recurring themes"
+    )
 
 
 if __name__ == "__main__":
