@@ -17,6 +17,7 @@ from deliveryops.jobs import models as jobs_models
 from deliveryops.notify import models as notify_models
 from deliveryops.outcomes import models as outcomes_models
 from deliveryops.retros import models as retros_models
+from deliveryops.retros import multi_models as retros_multi_models
 from deliveryops.risks import models as risks_models
 from deliveryops.roadmap import models as roadmap_models
 from deliveryops.sync import models as sync_models
@@ -41,6 +42,7 @@ __all__ = [
     "notify_models",
     "outcomes_models",
     "retros_models",
+    "retros_multi_models",
     "risks_models",
     "roadmap_models",
     "sync_models",

@@ -43,6 +43,7 @@ from tests.web import (
     authz_health,
     authz_impediment_learning,
     authz_jobs,
+    authz_multi_retros,
     authz_navigation,
     authz_outbound,
     authz_outcomes,
@@ -94,6 +95,7 @@ CAPABILITIES = (
     authz_outbound,
     authz_enablement,
     authz_sessions,
+    authz_multi_retros,
     authz_navigation,
 )
 

@@ -53,6 +53,8 @@ from deliveryops.jobs import JobRuntime, configure, ledger
 from deliveryops.notify import pages as notify_pages
 from deliveryops.outcomes import pages as outcome_pages
 from deliveryops.outcomes import routes as outcome_routes
+from deliveryops.retros import multi_pages as multi_retro_pages
+from deliveryops.retros import multi_routes as multi_retro_routes
 from deliveryops.retros import pages as retro_pages
 from deliveryops.retros import routes as retro_routes
 from deliveryops.risks import pages as risk_pages
@@ -110,6 +112,7 @@ API_ROUTERS: list[APIRouter] = [
     action_pages.api,
     notify_pages.api,
     retro_routes.api,
+    multi_retro_routes.api,
     session_routes.api,
     dora_routes.webhooks,
     dora_routes.api,
@@ -148,6 +151,8 @@ PAGE_ROUTERS: list[APIRouter] = [
     notify_pages.router,
     retro_routes.live,  # /retros/{id}/events and /export.md before /retros/{id}
     retro_pages.router,
+    multi_retro_routes.live,  # /multi-retros/{id}/events before /multi-retros/{id}
+    multi_retro_pages.router,
     session_routes.live,  # /sessions/{id}/events before /sessions/{id}
     session_pages.router,
     dora_pages.router,

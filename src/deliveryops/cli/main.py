@@ -72,6 +72,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "deliveryops.cli.notify:notify_app", "Teams' Slack and Microsoft Teams channels: webhooks, add, deliveries."
     ),
     "sessions": LazyCommand("deliveryops.cli.sessions:sessions_app", "Stand-ups, refinements and plannings: list, show."),
+    "retro-themes": LazyCommand(
+        "deliveryops.cli.retro_themes:retro_themes",
+        "List themes that recur across teams' retros over a period, with the number of retros and the teams.",
+    ),
     "outcomes": LazyCommand(
         "deliveryops.cli.outcomes:outcomes_app", "Objectives and key results measured from data; KPI values from files."
     ),

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.accounts.models import User
+from deliveryops.accounts.models import Role, User
 from deliveryops.actions.models import ImprovementAction
-from deliveryops.retros import service
-from deliveryops.retros.models import Phase
+from deliveryops.retros import multi, service
+from deliveryops.retros.models import Phase, Retro
+from deliveryops.retros.multi_models import MultiRetro
 from deliveryops.simulate.demo import PAYMENTS_SPLIT_DAYS
 from deliveryops.teams.models import Membership, Team, TeamRole
 
@@ -137,4 +138,94 @@ def build_retros(session: Session, *, now: datetime) -> int:
     )
     assert upcoming.phase is Phase.REVIEW
     session.flush()
-    return made + 1
+    found = build_multi_retro(session, now=now)
+    return made + 1 + len(found.breakouts)
+
+
+# The demo's multi-team retro: each team's breakout (cards, theme, votes), then the synthesis.
+# team: (cards in "Stop", the theme grouping the first two, votes on it)
+MULTI_BREAKOUTS: dict[str, tuple[list[str], str, int]] = {
+    "Checkout": (
+        ["Pull requests wait two days for a review", "Reviews pile up before the release", "Flaky pipeline"],
+        "Code reviews wait",
+        3,
+    ),
+    "Search": (["Only Sam reviews ranking changes", "Reviews block us each sprint", "Too many meetings"], "Slow code reviews", 2),
+    "Payments": (
+        ["Refund pull requests wait for one reviewer", "Only one person can review payments code", "Waiting on Platform"],
+        "Code reviews take too long",
+        2,
+    ),
+}
+MULTI_DAYS_AGO = 21
+
+
+def build_multi_retro(session: Session, *, now: datetime) -> MultiRetro:
+    """One finished multi-team retro across Checkout, Search and Payments, facilitated by Product Ops: the
+    three teams' themes about code reviews merged on the synthesis, voted, and an action owned by Search.
+    (The three themes also make a recurring theme of the retro of retros.)"""
+    teams = {t.name: t for t in session.scalars(select(Team))}
+    ops = session.scalars(select(User).where(User.role == Role.PRODUCT_OPS).order_by(User.name)).first()
+    assert ops is not None
+    when = now - timedelta(days=MULTI_DAYS_AGO)
+    found = multi.create(
+        session=session,
+        actor=ops,
+        title="Q4 cross-team retro",
+        team_ids=[teams[name].id for name in MULTI_BREAKOUTS],
+        scheduled_for=when,
+    )
+    multi.advance_breakouts(session=session, actor=ops, multi_id=found.id)  # reflect
+    people = {name: _dm(session, teams[name]) for name in MULTI_BREAKOUTS}
+    breakouts = {b.team_id: b.retro_id for b in found.breakouts}
+    for name, (cards, _theme, _votes) in MULTI_BREAKOUTS.items():
+        retro_id = breakouts[teams[name].id]
+        for index, text in enumerate(cards):
+            token = f"{name}-{index}"
+            service.add_card(session=session, actor=people[name], retro_id=retro_id, token=token, column="Stop", text=text)
+    multi.advance_breakouts(session=session, actor=ops, multi_id=found.id)  # group
+    for name, (_cards, theme, _votes) in MULTI_BREAKOUTS.items():
+        retro_id = breakouts[teams[name].id]
+        retro = session.get(Retro, retro_id)
+        assert retro is not None
+        service.create_theme(
+            session=session, actor=people[name], retro_id=retro_id, title=theme, card_ids=[c.id for c in retro.cards[:2]]
+        )
+    multi.advance_breakouts(session=session, actor=ops, multi_id=found.id)  # vote
+    for name, (_cards, theme, votes) in MULTI_BREAKOUTS.items():
+        retro = session.get(Retro, breakouts[teams[name].id])
+        assert retro is not None
+        grouped = next(t for t in retro.themes if t.title == theme)
+        for voter in range(votes):
+            token = f"{name}-voter-{voter}"
+            service.vote(session=session, actor=people[name], retro_id=retro.id, token=token, theme_id=grouped.id)
+    multi.advance_breakouts(session=session, actor=ops, multi_id=found.id)  # discuss
+    multi.advance(session=session, actor=ops, multi_id=found.id)  # synthesis
+    by_title = {t.title: t for t in found.themes}
+    reviews = by_title["Code reviews wait"]
+    for similar in ("Slow code reviews", "Code reviews take too long"):
+        multi.merge_themes(session=session, actor=ops, multi_id=found.id, theme_id=by_title[similar].id, into_id=reviews.id)
+    multi.rename_theme(session=session, actor=ops, multi_id=found.id, theme_id=reviews.id, title="Code reviews wait across teams")
+    multi.advance(session=session, actor=ops, multi_id=found.id)  # vote
+    for name in MULTI_BREAKOUTS:
+        multi.vote(session=session, actor=people[name], multi_id=found.id, token=f"{name}-synthesis", theme_id=reviews.id)
+    multi.advance(session=session, actor=ops, multi_id=found.id)  # actions
+    action = multi.add_action(
+        session=session,
+        actor=people["Search"],
+        multi_id=found.id,
+        title="Two reviewers for ranking changes",
+        team_id=teams["Search"].id,
+        owner_id=people["Search"].id,
+        due_date=(when + timedelta(days=14)).date(),
+        theme_id=reviews.id,
+    )
+    action.started_on = when.date()
+    multi.advance(session=session, actor=ops, multi_id=found.id)  # finished, with the breakouts
+    found.finished_at = when + timedelta(hours=2)
+    for retro_id in breakouts.values():
+        retro = session.get(Retro, retro_id)
+        assert retro is not None
+        retro.finished_at = when + timedelta(hours=1)
+    session.flush()
+    return found

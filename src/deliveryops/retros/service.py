@@ -52,6 +52,7 @@ __all__ = [
     "list_team",
     "merge_themes",
     "move_card",
+    "move_on",
     "react",
     "rename_theme",
     "schedule",
@@ -410,6 +411,12 @@ def advance(*, session: Session, actor: User, retro_id: int) -> Retro:
     """Move to the next phase (facilitator). Entering voting gives every loose card its own theme."""
     retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
     _require_facilitator(session, actor, retro)
+    return move_on(session, retro)
+
+
+def move_on(session: Session, retro: Retro) -> Retro:
+    """Move the retro to its next phase, without a permission check: callers have checked the actor
+    runs it (``advance``, or the facilitator of the multi-team retro it is a breakout of)."""
     following = retro.phase.next()
     if following is None:
         raise ValidationFailedError("The retro is finished.", fields={"phase": "finished"})
