@@ -138,7 +138,7 @@
     extra.replaceChildren();
     if (state.kind === "standup" && state.since_yesterday) {
       const since = state.since_yesterday;
-      extra.appendChild(el("h2", { text: "Since yesterday (" + since.since + ")" }));
+      extra.appendChild(el("h2", { text: "Since the last working day (" + since.weekday + " " + since.since + ")" }));
       extra.appendChild(el("ul", {}, [
         el("li", { text: "Moved: " + (since.moved.length ? since.moved.join(", ") : "none") }),
         el("li", { text: "Finished: " + (since.finished.length ? since.finished.join(", ") : "none") }),
