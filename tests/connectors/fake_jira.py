@@ -23,7 +23,7 @@ import json
 import random
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,6 +49,8 @@ CONNECTOR_FIELDS = (*ISSUE_FIELDS, FLAGGED_FIELD, STORY_POINTS_FIELD)
 RECORDED_CHANGELOG_KEYS = {"13954": "EE-13954", "13491": "EE-13491"}
 """Issue id → the key given to the issues built around the recorded changelogs (their keys were not recorded)."""
 UNAUTHORISED = b"Client must be authenticated to access this resource."
+ISSUE_TYPES = ("Task", "Story", "Bug", "Epic")
+"""The issue types a project of the fake offers by default (and a "Sub-task" that no action may be)."""
 
 Flavour = Literal["cloud", "server"]
 
@@ -391,6 +393,8 @@ class FakeJira:
         changelog_page_size: the most histories a changelog page holds.
         embedded_histories: the most histories a search result embeds (Jira Cloud embeds at most 100).
         time_zone: the user's time zone, in which JQL dates are read (None: UTC, and /myself omits it).
+        issue_types: project key → the issue types one can create in it (default :data:`ISSUE_TYPES`), served
+            by ``/issue/createmeta/{project}/issuetypes`` two to a page and checked by ``POST /issue``.
     """
 
     def __init__(
@@ -402,8 +406,10 @@ class FakeJira:
         changelog_page_size: int = 100,
         embedded_histories: int = 100,
         time_zone: str | None = TIME_ZONE,
+        issue_types: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.issues = {issue.key: issue for issue in issues}
+        self.issue_types = dict(issue_types or {})
         self.flavour = flavour
         self.page_size = page_size
         self.changelog_page_size = changelog_page_size
@@ -507,6 +513,8 @@ class FakeJira:
             return self._changelog(match.group(1), request) if self.flavour == "cloud" else _not_found()
         if path == "/issue" and request.method == "POST":
             return self._create(request)
+        if match := re.fullmatch(r"/issue/createmeta/([^/]+)/issuetypes", path):
+            return self._issue_types(match.group(1), request)
         if match := re.fullmatch(r"/issue/([^/]+)", path):
             return self._issue(match.group(1), request)
         return _not_found()
@@ -520,7 +528,7 @@ class FakeJira:
             errors["project"] = "valid project is required"
         if not fields.get("summary"):
             errors["summary"] = "You must specify a summary of the issue."
-        if (fields.get("issuetype") or {}).get("name") not in ("Task", "Story", "Bug"):
+        if (fields.get("issuetype") or {}).get("name") not in self.types_of(str(project)):
             errors["issuetype"] = "Specify an issue type"
         description = fields.get("description")
         if (
@@ -541,7 +549,7 @@ class FakeJira:
             summary=fields["summary"],
             created=datetime.now(UTC),
             initial_status="10033",
-            issue_type="Task",
+            issue_type=fields["issuetype"]["name"],
             issue_id=issue_id,
         )
         self.add(FakeIssue(issue_id, key, {**created.fields, "description": description}, []))
@@ -549,6 +557,28 @@ class FakeJira:
         return Reply(
             {"id": issue_id, "key": key, "self": f"{self.server.url if self.server else ''}{self.api}/issue/{issue_id}"},
             status=201,
+        )
+
+    def types_of(self, project: str) -> list[str]:
+        """The issue types one can create in a project (none when it does not exist)."""
+        if not any(issue.project == project for issue in self.issues.values()):
+            return []
+        return list(self.issue_types.get(project, ISSUE_TYPES))
+
+    def _issue_types(self, project: str, request: Request) -> Reply:
+        """``GET /issue/createmeta/{project}/issuetypes``: a page of issue types and a sub-task type, paged per flavour."""
+        names = self.types_of(project)
+        if not names:
+            return Reply({"errorMessages": [f"No project could be found with key '{project}'."], "errors": {}}, status=404)
+        every = [{"id": str(10001 + i), "name": name, "subtask": False} for i, name in enumerate(names)]
+        every.append({"id": "10100", "name": "Sub-task", "subtask": True})
+        start = int(request.param("startAt") or 0)
+        size = min(int(request.param("maxResults") or 50), 2)
+        page = every[start : start + size]
+        if self.flavour == "cloud":
+            return Reply({"issueTypes": page, "startAt": start, "maxResults": size, "total": len(every)})
+        return Reply(
+            {"values": page, "startAt": start, "maxResults": size, "total": len(every), "isLast": start + size >= len(every)}
         )
 
     def move(self, key: str, status_id: str) -> None:

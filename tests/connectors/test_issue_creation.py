@@ -53,10 +53,12 @@ def test_jira_server_sends_plain_text_and_a_bearer_token() -> None:
 
 
 def test_jira_names_what_it_refused() -> None:
-    with FakeJira(recorded_issues()).serve() as server, pytest.raises(ConnectorError) as raised:
+    jira = FakeJira(recorded_issues())
+    with jira.serve() as server, pytest.raises(ConnectorError) as raised:
         jira_cloud(server.url).create_issue(title="X", description="", project="NOPE")
-    assert raised.value.status == 400
-    assert "valid project is required" in raised.value.message
+    assert raised.value.status == 404
+    assert "project NOPE was not found" in raised.value.message
+    assert not [r for r in jira.requests if r.method == "POST"]
 
 
 def test_jira_retries_a_creation_the_server_surely_did_not_act_on_then_creates_once() -> None:

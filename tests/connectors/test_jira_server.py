@@ -31,7 +31,9 @@ def test_connection_test_with_a_personal_access_token() -> None:
         message = connector(server.url).test()
     assert message == f"Connected to {server.url} as Ada Lovelace; projects EE (Enterprise Edition), K5 (Keon_5) found."
     assert {request.headers["authorization"] for request in fake.requests} == {f"Bearer {TOKEN}"}
-    assert fake.paths() == ["/rest/api/2/myself", "/rest/api/2/project/EE", "/rest/api/2/project/K5"]
+    assert fake.paths()[:3] == ["/rest/api/2/myself", "/rest/api/2/project/EE", "/rest/api/2/project/K5"]
+    # Then the issue types of each project, to check the one actions are created as.
+    assert set(fake.paths()[3:]) == {f"/rest/api/2/issue/createmeta/{key}/issuetypes" for key in ("EE", "K5")}
 
 
 def test_expired_token_is_named_in_the_error() -> None:

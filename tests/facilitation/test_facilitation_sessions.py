@@ -38,7 +38,7 @@ def test_standup_walks_the_board_right_to_left_and_records_swarm_impediment_esca
     walk = [(board[i["key"]]["position"], not i["blocked"], -i["age_days"]) for i in items]
     assert [w[0] for w in walk] == sorted((w[0] for w in walk), reverse=True)
     assert walk == sorted(walk, key=lambda w: (-w[0], w[1], w[2]))
-    assert set(seen["since_yesterday"]) == {"since", "moved", "finished", "newly_blocked"}
+    assert set(seen["since_yesterday"]) == {"since", "weekday", "moved", "finished", "newly_blocked"}
     key = items[0]["key"]
     service.swarm(session=session, actor=member, session_id=live.id, key=key)
     impediment = service.raise_impediment(session=session, actor=member, session_id=live.id, key=key, now=NOW)

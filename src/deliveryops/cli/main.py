@@ -69,7 +69,8 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "risks": LazyCommand("deliveryops.cli.risks:risks_app", "The ROAM register of cross-team risks: list, add."),
     "notify": LazyCommand(
-        "deliveryops.cli.notify:notify_app", "Teams' Slack and Microsoft Teams channels: webhooks, add, deliveries."
+        "deliveryops.cli.notify:notify_app",
+        "Teams' Slack and Microsoft Teams channels: webhooks, add, enable, disable, deliveries.",
     ),
     "sessions": LazyCommand("deliveryops.cli.sessions:sessions_app", "Stand-ups, refinements and plannings: list, show."),
     "retro-themes": LazyCommand(

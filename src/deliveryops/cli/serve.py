@@ -99,7 +99,13 @@ def demo(
             progress.update(task, description=f"Demo: {step}", completed=done, total=total)
 
         with unit_of_work(make_session_factory(engine)) as session:
-            result = build_demo(session, seed=seed, progress=report, min_group_size=settings.min_group_size)
+            result = build_demo(
+                session,
+                seed=seed,
+                progress=report,
+                min_group_size=settings.min_group_size,
+                app_key=settings.resolved_secret_key(),
+            )
     engine.dispose()
     table = Table(title="Demo sign-ins (every demo account shares this password)")
     table.add_column("Role")

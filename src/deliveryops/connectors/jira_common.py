@@ -77,6 +77,8 @@ class JiraSettingsBase(ConnectorSettings):
             ``customfield_10050``); None uses the priority.
         incidents_as_work_items: whether incident issues stay work items as well (True) or are
             incidents only (False).
+        action_issue_type: the issue type improvement actions are created as (default Task); the
+            connection test and every creation check it against the project's issue types.
     """
 
     projects: list[str]
@@ -88,6 +90,15 @@ class JiraSettingsBase(ConnectorSettings):
     incident_labels: list[str] = Field(default_factory=list)
     incident_severity_field: str | None = None
     incidents_as_work_items: bool = True
+    action_issue_type: str = "Task"
+
+    @field_validator("action_issue_type")
+    @classmethod
+    def _action_issue_type(cls, value: str) -> str:
+        value = value.strip()
+        if len(value) > 60:
+            raise ValueError("an issue type name has at most 60 characters")
+        return value or "Task"
 
     @field_validator("incident_issue_types", "incident_labels")
     @classmethod
@@ -238,18 +249,71 @@ class JiraConnectorBase(Connector, Generic[S]):
                     ) from None
                 raise
             found.append(f"{project.get('key') or key} ({project.get('name') or key})")
+        for key in self.settings.projects:
+            self.action_issue_type(key)
         return f"Connected to {self.settings.base_url} as {who}; projects {', '.join(found)} found."
 
+    def issue_types(self, project: str) -> list[str]:
+        """The issue types one can create in ``project``, sub-tasks left out.
+
+        ``GET {api}/issue/createmeta/{project}/issuetypes`` pages by ``startAt``: Cloud answers
+        ``{"issueTypes", "startAt", "maxResults", "total"}``, Server / Data Center (8.4 and later)
+        ``{"values", "startAt", "maxResults", "total", "isLast"}``.
+        """
+        path = f"{self.api}/issue/createmeta/{quote(project, safe='')}/issuetypes"
+        names: list[str] = []
+        start = 0
+        while True:
+            body = self._get_object(path, {"startAt": start, "maxResults": 50})
+            values = body.get("issueTypes", body.get("values"))
+            if not isinstance(values, list):
+                raise self._shape_error(path, "a page of issue types")
+            names += [
+                str(kind["name"]) for kind in values if isinstance(kind, Mapping) and kind.get("name") and not kind.get("subtask")
+            ]
+            start += len(values)
+            total = body.get("total")
+            if not values or body.get("isLast") is True or (isinstance(total, int) and start >= total):
+                return names
+
+    def action_issue_type(self, project: str) -> str:
+        """The configured issue type for actions, as ``project`` spells it.
+
+        Raises:
+            ConnectorError: the project has no such issue type (the message lists the ones it has).
+        """
+        wanted = self.settings.action_issue_type
+        try:
+            available = self.issue_types(project)
+        except ConnectorError as exc:
+            if exc.status != 404:
+                raise
+            raise ConnectorError(
+                f"{self.name}: project {project} was not found on {self.settings.base_url}, "
+                "or the connection's user may not create issues in it.",
+                status=404,
+            ) from None
+        for name in available:
+            if name.casefold() == wanted.casefold():
+                return name
+        raise ConnectorError(
+            f"{self.name}: project {project} has no issue type {wanted!r} for actions; "
+            f"choose one of {', '.join(available) or 'none (no permission to create issues?)'}.",
+            status=400,
+        )
+
     def create_issue(self, *, title: str, description: str, project: str | None = None) -> RemoteIssue:
-        """Create a task in ``project`` (default: the connection's first project) and read its status.
+        """Create an issue of the connection's action issue type (default Task) in ``project`` (default: the
+        connection's first project) and read its status.
 
         Raises:
             ConnectorError: the site refused it (no such project or issue type, no permission to create).
         """
+        key = project or self.settings.projects[0]
         fields = {
-            "project": {"key": project or self.settings.projects[0]},
+            "project": {"key": key},
             "summary": title[:255],
-            "issuetype": {"name": "Task"},
+            "issuetype": {"name": self.action_issue_type(key)},
             "description": self._description(description),
         }
         path = f"{self.api}/issue"

@@ -31,6 +31,7 @@ from deliveryops.demo.health import build_health
 from deliveryops.demo.impediment_learning import build_impediment_learning
 from deliveryops.demo.impediments import build_impediments
 from deliveryops.demo.leadership import build_leadership
+from deliveryops.demo.notify import build_notifications
 from deliveryops.demo.outcomes import build_outcomes
 from deliveryops.demo.retros import build_retros
 from deliveryops.demo.roadmap import build_roadmap
@@ -148,6 +149,7 @@ def build_demo(
     progress: Progress | None = None,
     now: datetime | None = None,
     min_group_size: int = 3,
+    app_key: str | None = None,
 ) -> DemoResult:
     """Create the demo organisation in an empty, migrated database.
 
@@ -157,6 +159,7 @@ def build_demo(
         progress: called with (step, done, total) as the build advances.
         now: the demo's "today" (its history ends then); the current time when omitted.
         min_group_size: the setting the portfolio rows are computed for (they are stored, as the job stores them).
+        app_key: the app's secret key, which encrypts the example webhook's URL as connection tokens are.
 
     Returns:
         The shared demo password and sample sign-ins per role.
@@ -260,6 +263,7 @@ def build_demo(
     for step, (name, build) in enumerate(extra_steps, start=4):
         report(name, step, total_steps)
         result.extras[name] = build(session, now=now or utcnow(), seed=seed)
+    result.extras["example notification channels"] = build_notifications(session, now=now or utcnow(), app_key=app_key)
     # Stored as the job stores them, so the first portfolio view reads every team's row instead of computing it.
     report("portfolio rows", total_steps - 1, total_steps)
     session.flush()

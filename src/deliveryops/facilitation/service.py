@@ -9,6 +9,7 @@ read from the team's data each time, so a participant always sees the data as it
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
 from deliveryops.impediments import service as impediments
 from deliveryops.impediments.models import AffectedItem, Impediment
+from deliveryops.roadmap.service import calendar_of
 from deliveryops.teams.models import Team
 from deliveryops.work.models import WorkItem
 
@@ -50,6 +52,7 @@ __all__ = [
     "list_team",
     "move_focus",
     "note_item",
+    "previous_working_day",
     "raise_impediment",
     "schedule",
     "set_timer",
@@ -76,10 +79,29 @@ def _touch(live: LiveSession) -> None:
     live.version = (live.version or 0) + 1
 
 
+def previous_working_day(today: date, days_off: Container[date] = frozenset()) -> date:
+    """The last working day before ``today``: Monday to Friday and not one of ``days_off`` (public holidays).
+
+    A Monday's stand-up looks back to Friday; the day after a holiday to the working day before it.
+    """
+    day = today - timedelta(days=1)
+    for _ in range(31):  # a month without a working day: fall back to yesterday
+        if day.weekday() < 5 and day not in days_off:
+            return day
+        day -= timedelta(days=1)
+    return today - timedelta(days=1)
+
+
+def _last_working_day(session: Session, team: Team, today: date) -> date:
+    """The team's previous working day: weekends and the public holidays of its calendar skipped."""
+    first = today - timedelta(days=31)
+    return previous_working_day(today, calendar_of(session, team, first=first, last=today).holidays)
+
+
 @dataclass(frozen=True)
 class TeamBoard:
     """The team's data a session reads: work in progress with age and blocked state, items not started,
-    the SLE, the right-size history and what changed since the start of yesterday."""
+    the SLE, the right-size history and what changed since the start of the previous working day."""
 
     today: date
     sle_days: int | None
@@ -93,10 +115,12 @@ def team_board(session: Session, team: Team, *, now: datetime | None = None) -> 
     """Read the team's board from its data (no permission check: callers checked the viewer)."""
     now = now or utcnow()
     today = flow.today_in(team, now)
+    since_day = _last_working_day(session, team, today)
     loaded = load_team_data(session, team) if team.data_version else None
     if loaded is None or loaded.transitions.is_empty() or not loaded.workflow:
         nothing: dict[str, Any] = {
-            "since": (today - timedelta(days=1)).isoformat(),
+            "since": since_day.isoformat(),
+            "weekday": since_day.strftime("%A"),
             "moved": [],
             "finished": [],
             "newly_blocked": [],
@@ -153,15 +177,15 @@ def team_board(session: Session, team: Team, *, now: datetime | None = None) -> 
         wip=wip,
         candidates=candidates,
         right_size=right_size(history, summary.sle_days),
-        since=_since_yesterday(data.transitions, data.blocked, timeline, team, today),
+        since=_since(data.transitions, data.blocked, timeline, team, since_day),
     )
 
 
-def _since_yesterday(
-    transitions: pl.DataFrame, blocked: pl.DataFrame, timeline: pl.DataFrame, team: Team, today: date
+def _since(
+    transitions: pl.DataFrame, blocked: pl.DataFrame, timeline: pl.DataFrame, team: Team, since_day: date
 ) -> dict[str, Any]:
-    """Items moved, finished and newly blocked since the start of yesterday (team time zone)."""
-    start = datetime.combine(today - timedelta(days=1), time(0), tzinfo=ZoneInfo(team.time_zone)).astimezone(UTC)
+    """Items moved, finished and newly blocked since the start of ``since_day`` (the team's time zone)."""
+    start = datetime.combine(since_day, time(0), tzinfo=ZoneInfo(team.time_zone)).astimezone(UTC)
     keys = dict(zip(timeline["item_id"].to_list(), timeline["key"].to_list(), strict=True)) if "key" in timeline.columns else {}
 
     def named(ids: list[int]) -> list[str]:
@@ -170,8 +194,13 @@ def _since_yesterday(
     moved = named(transitions.filter(pl.col("at") >= start)["item_id"].to_list())
     finished = named(timeline.filter(pl.col("finished_at") >= start)["item_id"].to_list())
     newly_blocked = named(blocked.filter(pl.col("start") >= start)["item_id"].to_list())
-    since = (today - timedelta(days=1)).isoformat()
-    return {"since": since, "moved": moved, "finished": finished, "newly_blocked": newly_blocked}
+    return {
+        "since": since_day.isoformat(),
+        "weekday": since_day.strftime("%A"),
+        "moved": moved,
+        "finished": finished,
+        "newly_blocked": newly_blocked,
+    }
 
 
 def schedule(

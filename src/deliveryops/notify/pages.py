@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
@@ -14,7 +14,7 @@ from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.errors import ValidationFailedError
 from deliveryops.notify import service
 from deliveryops.notify.models import EVENTS, KINDS
-from deliveryops.notify.schemas import DeliveryRead, WebhookCreate, WebhookRead
+from deliveryops.notify.schemas import DeliveryRead, DeliveryStatus, WebhookCreate, WebhookRead, WebhookUpdate
 from deliveryops.schemas import Page, paginate
 from deliveryops.settings import Settings
 from deliveryops.teams.service import get_team_or_raise
@@ -44,6 +44,7 @@ def _page(
     errors: dict[str, str] | None = None,
     values: dict[str, object] | None = None,
     status_code: int = 200,
+    status: str | None = None,
 ) -> Response:
     require_role(actor, Role.ADMIN)
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
@@ -55,7 +56,9 @@ def _page(
             "team": team,
             "webhooks": hooks,
             "names": {hook.id: hook.name for hook in hooks},
-            "deliveries": service.deliveries_of(session=session, actor=actor, team_id=team.id)[:50],
+            "failures": service.failures_by_webhook(session=session, actor=actor, team_id=team.id),
+            "status": status,
+            "deliveries": service.deliveries_of(session=session, actor=actor, team_id=team.id, status=status)[:50],
             "kinds": KINDS,
             "events": EVENTS,
             "errors": errors or {},
@@ -66,9 +69,11 @@ def _page(
 
 
 @router.get("/teams/{slug}/notifications", response_class=HTMLResponse)
-def notifications_page(request: Request, slug: str, session: SessionDep, actor: PageUser) -> Response:
-    """The team's webhooks (URL hints only) and its recent messages with their delivery status."""
-    return _page(request, session, actor, slug)
+def notifications_page(
+    request: Request, slug: str, session: SessionDep, actor: PageUser, status: Annotated[DeliveryStatus | None, Query()] = None
+) -> Response:
+    """The team's webhooks (URL hints only, on or off, their failures) and its recent messages (``?status=failed``: failures)."""
+    return _page(request, session, actor, slug, status=status)
 
 
 @router.post("/teams/{slug}/notifications", response_class=HTMLResponse)
@@ -99,6 +104,25 @@ def delete_webhook_page(slug: str, webhook_id: int, session: SessionDep, actor: 
     """Remove a webhook and what was sent through it."""
     service.remove_webhook(session=session, actor=actor, webhook_id=webhook_id)
     return RedirectResponse(f"/teams/{slug}/notifications", status_code=303)
+
+
+def _switch_page(slug: str, webhook_id: int, session: SessionDep, actor: PageUser, *, enabled: bool) -> Response:
+    require_role(actor, Role.ADMIN)
+    team = get_team_or_raise(session=session, actor=actor, slug=slug)
+    service.set_enabled(session=session, actor=actor, webhook_id=webhook_id, enabled=enabled, team_id=team.id)
+    return RedirectResponse(f"/teams/{slug}/notifications", status_code=303)
+
+
+@router.post("/teams/{slug}/notifications/{webhook_id}/enable")
+def enable_webhook_page(slug: str, webhook_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Turn a webhook on: it posts the team's messages again."""
+    return _switch_page(slug, webhook_id, session, actor, enabled=True)
+
+
+@router.post("/teams/{slug}/notifications/{webhook_id}/disable")
+def disable_webhook_page(slug: str, webhook_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+    """Turn a webhook off: it posts nothing until enabled again (its settings and messages stay)."""
+    return _switch_page(slug, webhook_id, session, actor, enabled=False)
 
 
 @router.post("/teams/{slug}/notifications/{webhook_id}/test")
@@ -144,6 +168,14 @@ def delete_webhook(session: SessionDep, actor: ApiUser, webhook_id: IdPath) -> R
     return Response(status_code=204)
 
 
+@api.patch("/webhooks/{webhook_id}", response_model=WebhookRead)
+def update_webhook(body: WebhookUpdate, session: SessionDep, actor: ApiUser, webhook_id: IdPath) -> WebhookRead:
+    """Turn a webhook on or off (admins); a disabled webhook posts nothing."""
+    return WebhookRead.model_validate(
+        service.set_enabled(session=session, actor=actor, webhook_id=webhook_id, enabled=body.enabled)
+    )
+
+
 @api.post("/webhooks/{webhook_id}/test", response_model=DeliveryRead, status_code=202)
 def send_test_message(session: SessionDep, actor: ApiUser, webhook_id: IdPath) -> DeliveryRead:
     """Queue a test message (admins); follow it in the team's deliveries."""
@@ -151,9 +183,15 @@ def send_test_message(session: SessionDep, actor: ApiUser, webhook_id: IdPath) -
 
 
 @api.get("/teams/{team_id}/webhook-deliveries", response_model=Page[DeliveryRead])
-def list_deliveries(session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[DeliveryRead]:
+def list_deliveries(
+    session: SessionDep,
+    actor: ApiUser,
+    page: Pagination,
+    team_id: IdPath,
+    status: Annotated[DeliveryStatus | None, Query(description="only messages of this status (failed: the failures)")] = None,
+) -> Page[DeliveryRead]:
     """Messages to the team's webhooks, newest first, with their status and the receiver's last answer (admins)."""
-    rows = service.deliveries_of(session=session, actor=actor, team_id=team_id)
+    rows = service.deliveries_of(session=session, actor=actor, team_id=team_id, status=status)
     return paginate([DeliveryRead.model_validate(row) for row in rows], page)
 
 

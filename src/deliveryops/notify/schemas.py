@@ -7,9 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DeliveryRead", "WebhookCreate", "WebhookRead"]
+__all__ = ["DeliveryRead", "DeliveryStatus", "WebhookCreate", "WebhookRead", "WebhookUpdate"]
 
 Event = Literal["retro_finished", "impediment_escalated", "digest"]
+DeliveryStatus = Literal["queued", "retrying", "sent", "failed"]
 
 
 class WebhookCreate(BaseModel):
@@ -19,6 +20,12 @@ class WebhookCreate(BaseModel):
     name: str = Field(max_length=100, description="where it posts, for people (e.g. #payments-team)")
     url: str = Field(max_length=2000, description="the incoming-webhook URL; stored encrypted, never shown again")
     events: list[Event] = Field(default_factory=list, description="what it posts")
+
+
+class WebhookUpdate(BaseModel):
+    """Turn a webhook on or off; a disabled webhook posts nothing until it is enabled again."""
+
+    enabled: bool
 
 
 class WebhookRead(BaseModel):

@@ -7,6 +7,8 @@ failing receiver never holds up the page that caused the message. Admins see eve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,13 +26,16 @@ from deliveryops.settings import get_settings
 from deliveryops.teams.models import Team
 
 __all__ = [
+    "Failures",
     "add_webhook",
     "already_posted",
     "announce",
     "deliveries_of",
+    "failures_by_webhook",
     "remove_webhook",
     "retry_delivery",
     "send_test",
+    "set_enabled",
     "teams_posting",
     "url_hint",
     "webhooks_of",
@@ -118,23 +123,64 @@ def remove_webhook(*, session: Session, actor: User | None, webhook_id: int) -> 
     session.flush()
 
 
+def set_enabled(
+    *, session: Session, actor: User | None, webhook_id: int, enabled: bool, team_id: int | None = None
+) -> TeamWebhook:
+    """Turn a webhook on or off (admins): a disabled one posts nothing, its settings and messages stay.
+
+    Args:
+        session: the unit of work.
+        actor: who asks (admins; None for trusted callers).
+        webhook_id: the webhook.
+        enabled: on or off.
+        team_id: the team the caller reached it through (a page of one team): another team's webhook is not found.
+    """
+    webhook = _webhook(session, actor, webhook_id)
+    if team_id is not None and webhook.team_id != team_id:
+        raise NotFoundError(f"No webhook with id {webhook_id} in this team.")
+    webhook.enabled = enabled
+    session.flush()
+    return webhook
+
+
 def webhooks_of(*, session: Session, actor: User | None, team_id: int) -> list[TeamWebhook]:
     """A team's webhooks (admins), oldest first."""
     _team(session, actor, team_id)
     return list(session.scalars(select(TeamWebhook).where(TeamWebhook.team_id == team_id).order_by(TeamWebhook.id)))
 
 
-def deliveries_of(*, session: Session, actor: User | None, team_id: int) -> list[WebhookDelivery]:
-    """Every delivery to the team's webhooks (admins), newest first."""
+def deliveries_of(
+    *, session: Session, actor: User | None, team_id: int, status: str | None = None, webhook_id: int | None = None
+) -> list[WebhookDelivery]:
+    """The deliveries to the team's webhooks (admins), newest first; only those of a status or webhook if given."""
     _team(session, actor, team_id)
-    return list(
-        session.scalars(
-            select(WebhookDelivery)
-            .join(TeamWebhook, TeamWebhook.id == WebhookDelivery.webhook_id)
-            .where(TeamWebhook.team_id == team_id)
-            .order_by(WebhookDelivery.id.desc())
-        )
+    query = (
+        select(WebhookDelivery)
+        .join(TeamWebhook, TeamWebhook.id == WebhookDelivery.webhook_id)
+        .where(TeamWebhook.team_id == team_id)
     )
+    if status is not None:
+        query = query.where(WebhookDelivery.status == status)
+    if webhook_id is not None:
+        query = query.where(WebhookDelivery.webhook_id == webhook_id)
+    return list(session.scalars(query.order_by(WebhookDelivery.id.desc())))
+
+
+@dataclass(frozen=True)
+class Failures:
+    """A webhook's failed deliveries: how many, and the receiver's last answer."""
+
+    count: int
+    last_error: str | None
+
+
+def failures_by_webhook(*, session: Session, actor: User | None, team_id: int) -> dict[int, Failures]:
+    """Webhook id → its failed deliveries (admins); webhooks without failures are left out."""
+    found: dict[int, Failures] = {}
+    for row in deliveries_of(session=session, actor=actor, team_id=team_id, status="failed"):
+        seen = found.get(row.webhook_id)
+        found[row.webhook_id] = Failures(1, row.error) if seen is None else Failures(seen.count + 1, seen.last_error)
+    return found
 
 
 def _queue(session: Session, webhook: TeamWebhook, event: str, title: str, lines: list[str], link: str | None) -> WebhookDelivery:

@@ -88,6 +88,7 @@ _FORM_FIELDS = (
     "incident_labels",
     "incident_severity_field",
     "incidents_only",
+    "action_issue_type",
     *source_forms.FIELD_NAMES,
 )
 
@@ -110,6 +111,7 @@ def _settings_from_form(kind: str, form: dict[str, str]) -> dict[str, Any]:
         settings["incident_labels"] = listed(form.get("incident_labels", ""))
         settings["incident_severity_field"] = form.get("incident_severity_field", "").strip() or None
         settings["incidents_as_work_items"] = not incidents_only
+        settings["action_issue_type"] = form.get("action_issue_type", "").strip() or "Task"
     elif kind == "github":
         settings["repositories"] = listed(form["repositories"])
         if not settings["base_url"]:
@@ -173,6 +175,7 @@ def add_connection(
     incident_labels: Annotated[str, Form(max_length=500)] = "",
     incident_severity_field: Annotated[str, Form(max_length=100)] = "",
     incidents_only: Annotated[str, Form(max_length=5)] = "",
+    action_issue_type: Annotated[str, Form(max_length=60)] = "",
     secret: Annotated[str, Form(max_length=2000)] = "",
     interval: Annotated[str, Form(max_length=6)] = "",
 ) -> Response:
@@ -193,6 +196,7 @@ def add_connection(
         "incident_labels": incident_labels,
         "incident_severity_field": incident_severity_field,
         "incidents_only": incidents_only,
+        "action_issue_type": action_issue_type,
         **extra,
     }
     try:
@@ -250,6 +254,7 @@ def _edit_values(connection: Connection) -> dict[str, str]:
         "incident_labels": joined("incident_labels"),
         "incident_severity_field": str(stored.get("incident_severity_field") or ""),
         "incidents_only": "" if stored.get("incidents_as_work_items", True) else "on",
+        "action_issue_type": str(stored.get("action_issue_type") or ""),
         "interval": str(connection.interval_minutes or ""),
     }
 
@@ -347,6 +352,7 @@ def edit_connection(
     incident_labels: Annotated[str, Form(max_length=500)] = "",
     incident_severity_field: Annotated[str, Form(max_length=100)] = "",
     incidents_only: Annotated[str, Form(max_length=5)] = "",
+    action_issue_type: Annotated[str, Form(max_length=60)] = "",
     secret: Annotated[str, Form(max_length=2000)] = "",
     interval: Annotated[str, Form(max_length=6)] = "",
 ) -> Response:
@@ -364,6 +370,7 @@ def edit_connection(
         "incident_labels": incident_labels,
         "incident_severity_field": incident_severity_field,
         "incidents_only": incidents_only,
+        "action_issue_type": action_issue_type,
         "interval": interval,
         **extra,
     }

@@ -73,6 +73,20 @@
       const helping = item.helper_ids.indexOf(me) >= 0;
       box.appendChild(button(helping ? "Stop helping" : "I'll help", (helping ? "Stop helping with " : "Help with ") + item.key,
         function () { post("/swarm", { key: item.key }); }, true));
+      const others = options.people.map(function (person, index) { return [person, options.names[index]]; })
+        .filter(function (pair) { return pair[0] !== me; });
+      if (others.length) {
+        const helperId = "helper-" + item.key;
+        const helper = el("select", { id: helperId }, others.map(function (pair) {
+          const noted = item.helper_ids.indexOf(pair[0]) >= 0;
+          return el("option", { value: String(pair[0]), text: pair[1] + (noted ? " (helping: take off)" : "") });
+        }));
+        box.appendChild(field(helperId, "Someone else helps", helper));
+        box.appendChild(button("Note helper", "Note helper for " + item.key, function () {
+          delete drafts[helperId];
+          post("/swarm", { key: item.key, helper_id: Number(helper.value) });
+        }, true));
+      }
       if (!item.impediment) {
         box.appendChild(button("Raise impediment", "Raise impediment for " + item.key, function () { post("/impediments", { key: item.key }); }, true));
       }
@@ -138,7 +152,7 @@
     extra.replaceChildren();
     if (state.kind === "standup" && state.since_yesterday) {
       const since = state.since_yesterday;
-      extra.appendChild(el("h2", { text: "Since yesterday (" + since.since + ")" }));
+      extra.appendChild(el("h2", { text: "Since the last working day (" + since.weekday + " " + since.since + ")" }));
       extra.appendChild(el("ul", {}, [
         el("li", { text: "Moved: " + (since.moved.length ? since.moved.join(", ") : "none") }),
         el("li", { text: "Finished: " + (since.finished.length ? since.finished.join(", ") : "none") }),
