@@ -95,9 +95,12 @@ def test_playbooks_keep_their_versions_and_answer_for_their_entry_and_practice(s
 
 def test_new_teams_and_people_get_their_checklist_and_tick_their_own(session: Session) -> None:
     ops = make_user(session, role=Role.PRODUCT_OPS)
-    before = make_team(session)  # no template yet: no checklist
+    before = make_team(session)  # no template yet: no checklist until Product Ops keeps the team template
+    assert onboarding.list_checklists(session=session, actor=None) == []
     for kind, template in onboarding.STANDARD_TEMPLATES.items():
         onboarding.write_template(session=session, actor=ops, kind=kind, body=template)
+    existing = onboarding.checklist_of(session, OnboardingKind.TEAM, before.id)
+    assert existing is not None  # the team made before the template got its checklist then
     team = make_team(session)
     dm, member, other = make_user(session), make_user(session), make_user(session)
     join(session, team, dm, TeamRole.DELIVERY_MANAGER)
@@ -105,15 +108,20 @@ def test_new_teams_and_people_get_their_checklist_and_tick_their_own(session: Se
     join(session, team, other)
     rows = onboarding.list_checklists(session=session, actor=None)
     assert {(r.kind, r.team_id, r.user_id) for r in rows} == {
+        (OnboardingKind.TEAM, before.id, None),
         (OnboardingKind.TEAM, team.id, None),
         (OnboardingKind.DELIVERY_MANAGER, team.id, dm.id),
         (OnboardingKind.MEMBER, team.id, member.id),
         (OnboardingKind.MEMBER, team.id, other.id),
     }
-    assert before.id not in {r.team_id for r in rows}
+    # Writing the team template again gives no second checklist.
+    onboarding.write_template(
+        session=session, actor=ops, kind=OnboardingKind.TEAM, body=onboarding.STANDARD_TEMPLATES[OnboardingKind.TEAM]
+    )
+    assert sum(1 for r in onboarding.list_checklists(session=session, actor=None) if r.team_id == before.id) == 1
     mine = next(r for r in rows if r.user_id == member.id)
     others = next(r for r in rows if r.user_id == other.id)
-    team_list = next(r for r in rows if r.user_id is None)
+    team_list = next(r for r in rows if r.user_id is None and r.team_id == team.id)
     first = mine.steps[0].item_id
     onboarding.tick(session=session, actor=member, checklist_id=mine.id, item_id=first, done=True)
     assert onboarding.read(session, onboarding.get_or_raise(session=session, actor=member, checklist_id=mine.id)).done == 1
