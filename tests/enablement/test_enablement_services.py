@@ -41,18 +41,30 @@ def test_an_org_action_is_judged_in_each_team_and_pooled(session: Session) -> No
         target_metric=TargetMetric.THROUGHPUT,
     )
     action = org_actions.create(session=session, actor=ops, body=body, today=date(2026, 12, 7))
-    read = org_actions.read(session, ops, action)
+    read = org_actions.read(session, ops, action, min_group_size=3)
     assert [t.verdict for t in read.teams] == ["improved", "improved", "no_change"]
     assert read.pooled is not None
     assert read.pooled.outcome == "improved"  # two of three improved, none worsened
     assert read.pooled.counts["improved"] == 2
     assert "3 teams: 2 improved, 1 no change" in read.pooled.text
-    # A member of the first team reads its verdict; the other two are counted, not shown.
+    assert (read.pooled.left_out, read.pooled.privacy) == (0, None)
+    # A member of the first team reads its verdict. The other two are fewer than the minimum group size of 3:
+    # counting them would tell the member that one improved and one did not, so they are left out, and it says so.
     member = make_user(session)
     join(session, teams[0], member)
-    mine = org_actions.read(session, member, action)
+    mine = org_actions.read(session, member, action, min_group_size=3)
     assert ([t.team_id for t in mine.teams], mine.hidden_teams) == ([teams[0].id], 2)
-    assert mine.pooled == read.pooled
+    assert mine.pooled is not None
+    assert (mine.pooled.teams, mine.pooled.counts["improved"], sum(mine.pooled.counts.values())) == (1, 1, 1)
+    assert mine.pooled.left_out == 2
+    assert mine.pooled.privacy == (
+        "Pooled over the 1 team you see: the 2 other teams it touches are fewer than 3, "
+        "so their results are left out to keep them private."
+    )
+    # With a minimum group size of 2 the two hidden teams form a large enough group: they are counted, not shown.
+    counted = org_actions.read(session, member, action, min_group_size=2)
+    assert counted.pooled is not None
+    assert (counted.pooled.outcome, counted.pooled.counts, counted.pooled.left_out) == ("improved", read.pooled.counts, 0)
     with pytest.raises(PermissionDeniedError):
         org_actions.create(session=session, actor=member, body=body, today=date(2026, 12, 7))
     with pytest.raises(ValidationFailedError) as refused:
