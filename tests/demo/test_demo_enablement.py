@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 def test_the_demo_shows_enablement(demo_session: Session) -> None:
     [action] = org_actions.list_(session=demo_session)
-    read = org_actions.read(demo_session, None, action)
+    read = org_actions.read(demo_session, None, action, min_group_size=3)
     assert [t.team for t in read.teams] == ["Search", "Mobile", "Data Platform"]
     assert all(t.verdict is not None for t in read.teams)
     assert read.pooled is not None

@@ -41,18 +41,30 @@ def test_an_org_action_is_judged_in_each_team_and_pooled(session: Session) -> No
         target_metric=TargetMetric.THROUGHPUT,
     )
     action = org_actions.create(session=session, actor=ops, body=body, today=date(2026, 12, 7))
-    read = org_actions.read(session, ops, action)
+    read = org_actions.read(session, ops, action, min_group_size=3)
     assert [t.verdict for t in read.teams] == ["improved", "improved", "no_change"]
     assert read.pooled is not None
     assert read.pooled.outcome == "improved"  # two of three improved, none worsened
     assert read.pooled.counts["improved"] == 2
     assert "3 teams: 2 improved, 1 no change" in read.pooled.text
-    # A member of the first team reads its verdict; the other two are counted, not shown.
+    assert (read.pooled.left_out, read.pooled.privacy) == (0, None)
+    # A member of the first team reads its verdict. The other two are fewer than the minimum group size of 3:
+    # counting them would tell the member that one improved and one did not, so they are left out, and it says so.
     member = make_user(session)
     join(session, teams[0], member)
-    mine = org_actions.read(session, member, action)
+    mine = org_actions.read(session, member, action, min_group_size=3)
     assert ([t.team_id for t in mine.teams], mine.hidden_teams) == ([teams[0].id], 2)
-    assert mine.pooled == read.pooled
+    assert mine.pooled is not None
+    assert (mine.pooled.teams, mine.pooled.counts["improved"], sum(mine.pooled.counts.values())) == (1, 1, 1)
+    assert mine.pooled.left_out == 2
+    assert mine.pooled.privacy == (
+        "Pooled over the 1 team you see: the 2 other teams it touches are fewer than 3, "
+        "so their results are left out to keep them private."
+    )
+    # With a minimum group size of 2 the two hidden teams form a large enough group: they are counted, not shown.
+    counted = org_actions.read(session, member, action, min_group_size=2)
+    assert counted.pooled is not None
+    assert (counted.pooled.outcome, counted.pooled.counts, counted.pooled.left_out) == ("improved", read.pooled.counts, 0)
     with pytest.raises(PermissionDeniedError):
         org_actions.create(session=session, actor=member, body=body, today=date(2026, 12, 7))
     with pytest.raises(ValidationFailedError) as refused:
@@ -95,9 +107,12 @@ def test_playbooks_keep_their_versions_and_answer_for_their_entry_and_practice(s
 
 def test_new_teams_and_people_get_their_checklist_and_tick_their_own(session: Session) -> None:
     ops = make_user(session, role=Role.PRODUCT_OPS)
-    before = make_team(session)  # no template yet: no checklist
+    before = make_team(session)  # no template yet: no checklist until Product Ops keeps the team template
+    assert onboarding.list_checklists(session=session, actor=None) == []
     for kind, template in onboarding.STANDARD_TEMPLATES.items():
         onboarding.write_template(session=session, actor=ops, kind=kind, body=template)
+    existing = onboarding.checklist_of(session, OnboardingKind.TEAM, before.id)
+    assert existing is not None  # the team made before the template got its checklist then
     team = make_team(session)
     dm, member, other = make_user(session), make_user(session), make_user(session)
     join(session, team, dm, TeamRole.DELIVERY_MANAGER)
@@ -105,15 +120,20 @@ def test_new_teams_and_people_get_their_checklist_and_tick_their_own(session: Se
     join(session, team, other)
     rows = onboarding.list_checklists(session=session, actor=None)
     assert {(r.kind, r.team_id, r.user_id) for r in rows} == {
+        (OnboardingKind.TEAM, before.id, None),
         (OnboardingKind.TEAM, team.id, None),
         (OnboardingKind.DELIVERY_MANAGER, team.id, dm.id),
         (OnboardingKind.MEMBER, team.id, member.id),
         (OnboardingKind.MEMBER, team.id, other.id),
     }
-    assert before.id not in {r.team_id for r in rows}
+    # Writing the team template again gives no second checklist.
+    onboarding.write_template(
+        session=session, actor=ops, kind=OnboardingKind.TEAM, body=onboarding.STANDARD_TEMPLATES[OnboardingKind.TEAM]
+    )
+    assert sum(1 for r in onboarding.list_checklists(session=session, actor=None) if r.team_id == before.id) == 1
     mine = next(r for r in rows if r.user_id == member.id)
     others = next(r for r in rows if r.user_id == other.id)
-    team_list = next(r for r in rows if r.user_id is None)
+    team_list = next(r for r in rows if r.user_id is None and r.team_id == team.id)
     first = mine.steps[0].item_id
     onboarding.tick(session=session, actor=member, checklist_id=mine.id, item_id=first, done=True)
     assert onboarding.read(session, onboarding.get_or_raise(session=session, actor=member, checklist_id=mine.id)).done == 1

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role
 from deliveryops.coaching import service as coaching
 from deliveryops.coaching.models import Insight
+from deliveryops.cockpit import rollouts
 from deliveryops.cockpit.models import CatalogueEntry, EntryKind
-from deliveryops.enablement import onboarding
+from deliveryops.enablement import onboarding, playbooks
+from deliveryops.enablement.schemas import PlaybookCreate
 from deliveryops.teams.models import TeamRole
 from tests.actions.test_actions import FIRST_MONDAY, weekly_team
 from tests.factories import join, login, make_user, token_headers
@@ -79,6 +81,22 @@ def test_playbook_pages_render_markdown_safely_and_keep_history(client: TestClie
     session.flush()
     assert f'href="/playbooks/for-entry/{entry.id}"' in client.get(f"/cockpit/catalogue/{entry.id}").text
     assert client.get(f"/playbooks/for-entry/{entry.id}").headers["location"] == "/playbooks?missing=entry"
+    # A rollout of the entry links to the entry's playbook too, which leads to it once one is written.
+    team = weekly_team(session, [2, 3])
+    rollout = rollouts.create_rollout(
+        session=session,
+        actor=None,
+        entry_id=entry.id,
+        title="Pairing everywhere",
+        metric="throughput",
+        starts_on=FIRST_MONDAY,
+        teams=[(team.id, FIRST_MONDAY + timedelta(weeks=1))],
+    )
+    assert f'href="/playbooks/for-entry/{entry.id}"' in client.get(f"/cockpit/rollouts/{rollout.id}").text
+    pairing = playbooks.create(
+        session=session, actor=None, body=PlaybookCreate(title="Pairing", entry_id=entry.id, body="# Pair")
+    )
+    assert client.get(f"/playbooks/for-entry/{entry.id}").headers["location"] == f"/playbooks/{pairing.id}"
     refused = client.post("/playbooks", data={"csrf_token": csrf, "title": "x", "body": "y", "practice_key": "juggling"})
     assert refused.status_code == 422
     assert 'id="practice_key-error"' in refused.text

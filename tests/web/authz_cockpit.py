@@ -80,6 +80,8 @@ _CATALOGUE: Expectations = {
     ),
     ("GET", "/api/v1/cockpit/catalogue/signals"): (SIGNED_IN, None),
     ("PUT", "/api/v1/cockpit/catalogue/{entry_id}/custom-check"): (OPS_ADMIN, _CUSTOM),
+    ("GET", "/api/v1/cockpit/custom-checks"): (SIGNED_IN, None),
+    ("DELETE", "/api/v1/cockpit/catalogue/{entry_id}/custom-check"): (OPS_ADMIN, None),
     ("GET", "/api/v1/cockpit/rollouts"): (CROSS_TEAM, None),
     ("POST", "/api/v1/cockpit/rollouts"): (OPS_ADMIN, _ROLLOUT),
     ("GET", "/api/v1/cockpit/rollouts/{rollout_id}"): (CROSS_TEAM, None),
@@ -103,6 +105,8 @@ _PORTFOLIO: Expectations = {
 }
 
 EXPECTED: Expectations = {**_CATALOGUE, **_PORTFOLIO}
+# The delete acts on an entry of its own, whose admin-defined check the world defines.
+PATH_OVERRIDES = {("DELETE", "/api/v1/cockpit/catalogue/{entry_id}/custom-check"): {"entry_id": "custom_entry_id"}}
 
 
 def world_values(session: Session, world: WorldBase) -> dict[str, str]:
@@ -124,7 +128,9 @@ def _catalogue_world(session: Session, world: WorldBase) -> dict[str, str]:
         starts_on=world.team_a.created_at.date(),
         teams=[(world.team_a.id, world.team_a.created_at.date())],
     )
-    return {"entry_id": str(entry.id), "rollout_id": str(rollout.id)}
+    custom = catalogue.create(session=session, actor=None, kind="practice", name="World custom", category="flow")
+    catalogue.set_custom_check(session=session, actor=None, entry_id=custom.id, signal="retros_held", threshold=1, window_days=28)
+    return {"entry_id": str(entry.id), "rollout_id": str(rollout.id), "custom_entry_id": str(custom.id)}
 
 
 def _portfolio_world(session: Session, world: WorldBase) -> dict[str, str]:

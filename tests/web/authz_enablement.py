@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.enablement import communities, onboarding, org_actions, playbooks
 from deliveryops.enablement.models import OnboardingKind
-from deliveryops.enablement.schemas import ChecklistCreate, CommunityCreate, OrgActionCreate, PlaybookCreate
+from deliveryops.enablement.schemas import CommunityCreate, OrgActionCreate, PlaybookCreate
 from tests.web.authz_roles import A_VIEWERS, ADMIN, DM_A, OPS, OPS_ADMIN, SIGNED_IN, Expectations, WorldBase
 
 A_TICKERS = frozenset({DM_A, OPS, ADMIN})
@@ -85,9 +85,8 @@ def world_values(session: Session, world: WorldBase) -> dict[str, str]:
     playbook = playbooks.create(session=session, actor=ops, body=PlaybookCreate(title="World playbook", body="# World"))
     for kind, body in onboarding.STANDARD_TEMPLATES.items():
         onboarding.write_template(session=session, actor=None, kind=kind, body=body)
-    checklist = onboarding.create_checklist(
-        session=session, actor=None, body=ChecklistCreate(kind=OnboardingKind.TEAM, team_id=world.team_a.id)
-    )
+    checklist = onboarding.checklist_of(session, OnboardingKind.TEAM, world.team_a.id)  # given with the template
+    assert checklist is not None
     step = onboarding.read(session, checklist).steps[0]
     community = communities.create(session=session, actor=ops, body=CommunityCreate(name="World community"))
     return {

@@ -1,4 +1,5 @@
 """`deliveryops catalogue checks`: every team's data check of every catalogue entry, with its evidence;
+`deliveryops catalogue custom-checks define|list|delete`: admin-defined checks (a signal, a threshold, a window);
 `deliveryops catalogue rollout-effect`: the measured effect of adopting an entry across teams."""
 
 from __future__ import annotations
@@ -7,13 +8,24 @@ import json
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from deliveryops.actions.models import TargetMetric
-from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
-from deliveryops.cli.output import Column, FormatOption, LimitOption, OffsetOption, OutputFormat, page_params, print_page
+from deliveryops.cli.common import CliError, acting_user, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import (
+    Column,
+    FormatOption,
+    LimitOption,
+    OffsetOption,
+    OutputFormat,
+    page_params,
+    print_json,
+    print_page,
+)
 from deliveryops.cockpit import adoption
 from deliveryops.cockpit.catalogue import service as catalogue
-from deliveryops.cockpit.catalogue.schemas import TeamCheckRead
+from deliveryops.cockpit.catalogue.schemas import CustomCheckListed, CustomCheckRead, TeamCheckRead, custom_check_listed
+from deliveryops.cockpit.models import Signal
 from deliveryops.cockpit.rollouts import FLOW_METRICS, measure_rollout
 from deliveryops.flow.service import today_in
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
@@ -22,6 +34,12 @@ from deliveryops.teams.service import find_team
 __all__ = ["catalogue_app"]
 
 catalogue_app = typer.Typer(help="The catalogue of tools and practices.", no_args_is_help=True)
+custom_app = typer.Typer(
+    help="Admin-defined checks of catalogue entries: a signal, a threshold and a window.", no_args_is_help=True
+)
+catalogue_app.add_typer(custom_app, name="custom-checks")
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
+AsOption = Annotated[str | None, typer.Option("--as", help="E-mail of the person asking (default: the trusted local caller).")]
 
 
 def _data(row: TeamCheckRead) -> str:
@@ -105,3 +123,86 @@ def rollout_effect(
         console.print_json(json.dumps(row))
         return
     console.print(f"{entry} on {metric}: {result.outcome.value.replace('_', ' ')}. {result.detail}.")
+
+
+def _entry(session: Session, name: str) -> int:
+    found = [e.id for e in catalogue.list_entries(session=session, kind=None, active_only=False) if e.name == name]
+    if not found:
+        raise CliError(f"No catalogue entry named {name!r}. See `deliveryops catalogue checks`.")
+    return found[0]
+
+
+_CUSTOM_COLUMNS: list[Column[CustomCheckListed]] = [
+    Column("Entry", lambda row: row.entry_name),
+    Column("Signal", lambda row: row.signal.value),
+    Column("Threshold", lambda row: f"{row.threshold:g}"),
+    Column("Window (days)", lambda row: row.window_days),
+    Column("Updated", lambda row: row.updated_at.date().isoformat()),
+]
+
+
+@custom_app.command("list")
+@friendly_errors
+def list_custom_checks(
+    output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
+    database: DatabaseOption = None,
+) -> None:
+    """List the admin-defined checks by entry (json: the page GET /api/v1/cockpit/custom-checks answers)."""
+    with session_scope(load_settings(database)) as session:
+        items = [custom_check_listed(rule, entry) for rule, entry in catalogue.custom_checks(session)]
+    print_page(
+        paginate(items, page_params(limit, offset)),
+        _CUSTOM_COLUMNS,
+        output_format,
+        empty="No admin-defined check yet. Define one with `deliveryops catalogue custom-checks define`.",
+    )
+
+
+@custom_app.command("define")
+@friendly_errors
+def define_custom_check(
+    entry: Annotated[str, typer.Argument(help="The catalogue entry (its name).")],
+    signal: Annotated[str, typer.Option(help="One of: " + ", ".join(s.value for s in Signal) + ".")],
+    threshold: Annotated[float, typer.Option(help="Pass at or above it (at or below for pr_lifetime_hours).")],
+    window_days: Annotated[int, typer.Option("--window-days", help="The window the signal is read over, 7 to 365.")] = 28,
+    output_format: FormatOption = OutputFormat.TABLE,
+    acting: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Define or change an entry's check (json: what PUT /api/v1/cockpit/catalogue/{id}/custom-check answers)."""
+    with session_scope(load_settings(database)) as session:
+        actor = acting_user(session, acting)
+        rule = catalogue.set_custom_check(
+            session=session,
+            actor=actor,
+            entry_id=_entry(session, entry),
+            signal=signal,
+            threshold=threshold,
+            window_days=window_days,
+        )
+        listed = custom_check_listed(rule, catalogue.get_or_raise(session=session, entry_id=rule.entry_id))
+    if output_format is OutputFormat.JSON:
+        print_json(CustomCheckRead.model_validate(listed.model_dump()))
+        return
+    console.print(
+        f"{listed.entry_name}: confirmed when {listed.signal.value} over {listed.window_days} days passes {listed.threshold:g}.",
+        highlight=False,
+    )
+
+
+@custom_app.command("delete")
+@friendly_errors
+def delete_custom_check(
+    entry: Annotated[str, typer.Argument(help="The catalogue entry (its name).")],
+    acting: AsOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Remove an entry's admin-defined check; the entry then has no data check (DELETE .../custom-check)."""
+    with session_scope(load_settings(database)) as session:
+        removed = catalogue.delete_custom_check(
+            session=session, actor=acting_user(session, acting), entry_id=_entry(session, entry)
+        )
+        name = removed.name
+    console.print(f"{name}: its admin-defined check is removed.", highlight=False)

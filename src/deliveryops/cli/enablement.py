@@ -90,9 +90,12 @@ def list_org_actions(
     database: DatabaseOption = None,
 ) -> None:
     """List organisation-level actions with the pooled verdict across their teams (the API's list)."""
-    with session_scope(load_settings(database)) as session:
+    settings = load_settings(database)
+    with session_scope(settings) as session:
         rows = org_actions.list_(session=session)
-        page = paginate(rows, page_params(limit, offset)).map(lambda row: org_actions.read(session, None, row))
+        page = paginate(rows, page_params(limit, offset)).map(
+            lambda row: org_actions.read(session, None, row, min_group_size=settings.min_group_size)
+        )
         print_page(
             page,
             ACTION_COLUMNS,
@@ -113,7 +116,8 @@ def add_org_action(
     database: DatabaseOption = None,
 ) -> None:
     """Start an organisation-level action across teams (as a trusted local caller)."""
-    with session_scope(load_settings(database)) as session:
+    settings = load_settings(database)
+    with session_scope(settings) as session:
         team_ids = [find_team(session, name.strip()).id for name in teams.split(",") if name.strip()]
         body = build(
             OrgActionCreate,
@@ -124,7 +128,7 @@ def add_org_action(
             description=description,
         )
         row = org_actions.create(session=session, actor=None, body=body, today=utcnow().date())
-        read = org_actions.read(session, None, row)
+        read = org_actions.read(session, None, row, min_group_size=settings.min_group_size)
         if output_format is OutputFormat.JSON:
             print_json(read)
         else:

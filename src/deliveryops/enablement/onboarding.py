@@ -1,5 +1,6 @@
 """Onboarding checklists for a new team, a new delivery manager and a new member, from templates Product Ops
-keeps; a new team and a person joining a team get theirs automatically (see ``enablement.models``)."""
+keeps; a new team and a person joining a team get theirs automatically (see ``enablement.models``), and every
+existing team gets the team checklist when Product Ops first keeps that template."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ __all__ = [
     "STANDARD_TEMPLATES",
     "can_read",
     "can_tick",
+    "checklist_of",
     "create_checklist",
     "get_or_raise",
     "list_checklists",
@@ -98,12 +100,15 @@ def templates(session: Session) -> list[TemplateRead]:
 
 def write_template(*, session: Session, actor: User | None, kind: OnboardingKind, body: TemplateWrite) -> OnboardingTemplate:
     """Set a template's title and steps (Product Ops, admins). A step whose text is kept keeps its ticks; a
-    step left out is retired (its ticks stay, it no longer counts)."""
+    step left out is retired (its ticks stay, it no longer counts). When the team template is first kept,
+    every existing team without one gets the team checklist (teams made later get it as they are made)."""
     require_ops(actor, "edit onboarding templates")
     row = template(session, kind)
     if row is None:
         row = OnboardingTemplate(kind=kind, title=body.title.strip())
         session.add(row)
+        if kind is OnboardingKind.TEAM:
+            _give_existing_teams(session)
     row.title = body.title.strip()
     row.updated_at = utcnow()
     current = {item.text: item for item in row.items if not item.retired}
@@ -117,6 +122,29 @@ def write_template(*, session: Session, actor: User | None, kind: OnboardingKind
             kept.retired, kept.position = False, position
     session.flush()
     return row
+
+
+def _give_existing_teams(session: Session) -> None:
+    have = set(
+        session.scalars(
+            select(OnboardingChecklist.team_id).where(
+                OnboardingChecklist.kind == OnboardingKind.TEAM, OnboardingChecklist.user_id.is_(None)
+            )
+        )
+    )
+    session.add_all(
+        OnboardingChecklist(kind=OnboardingKind.TEAM, team_id=team_id, user_id=None)
+        for team_id in session.scalars(select(Team.id).order_by(Team.id))
+        if team_id not in have
+    )
+
+
+def checklist_of(session: Session, kind: OnboardingKind, team_id: int, user_id: int | None = None) -> OnboardingChecklist | None:
+    """The checklist of a kind for a team (``user_id`` None) or a person in it, if there is one."""
+    user_filter = OnboardingChecklist.user_id.is_(None) if user_id is None else OnboardingChecklist.user_id == user_id
+    return session.scalar(
+        select(OnboardingChecklist).where(OnboardingChecklist.kind == kind, OnboardingChecklist.team_id == team_id, user_filter)
+    )
 
 
 def can_read(session: Session, actor: User | None, checklist: OnboardingChecklist) -> bool:
@@ -157,14 +185,9 @@ def create_checklist(*, session: Session, actor: User | None, body: ChecklistCre
         if body.user_id is None or member is None:
             errors["user_id"] = "Choose a person of the team."
     raise_if(errors)
-    user_filter = OnboardingChecklist.user_id.is_(None) if body.user_id is None else OnboardingChecklist.user_id == body.user_id
-    exists = session.scalar(
-        select(OnboardingChecklist.id).where(
-            OnboardingChecklist.kind == body.kind, OnboardingChecklist.team_id == team.id, user_filter
-        )
-    )
+    exists = checklist_of(session, body.kind, team.id, body.user_id)
     if exists is not None:
-        raise ConflictError("That checklist exists already.", details={"checklist_id": exists})
+        raise ConflictError("That checklist exists already.", details={"checklist_id": exists.id})
     row = OnboardingChecklist(kind=body.kind, team_id=team.id, user_id=body.user_id)
     session.add(row)
     session.flush()

@@ -20,7 +20,7 @@ from deliveryops.errors import NotFoundError
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_view_team
 
-__all__ = ["create", "get_or_raise", "list_", "read", "reliability_text", "team_action", "update"]
+__all__ = ["create", "get_or_raise", "list_", "privacy_text", "read", "reliability_text", "team_action", "update"]
 
 
 def create(*, session: Session, actor: User | None, body: OrgActionCreate, today: date) -> OrgAction:
@@ -101,10 +101,26 @@ def reliability_text(teams: int) -> str | None:
     )
 
 
-def read(session: Session, actor: User | None, action: OrgAction) -> OrgActionRead:
-    """The action with its teams' verdicts (the teams the actor may read) and the pooled verdict (all teams)."""
+def privacy_text(visible: int, hidden: int, min_group_size: int) -> str:
+    """Why the pooled verdict leaves out the teams the reader does not see."""
+    one = hidden == 1
+    return (
+        f"Pooled over the {visible} team{'' if visible == 1 else 's'} you see: the {hidden} other "
+        f"team{'' if one else 's'} it touches {'is' if one else 'are'} fewer than {min_group_size}, "
+        f"so {'its result is' if one else 'their results are'} left out to keep {'it' if one else 'them'} private."
+    )
+
+
+def read(session: Session, actor: User | None, action: OrgAction, *, min_group_size: int) -> OrgActionRead:
+    """The action with its teams' verdicts (the teams the actor may read) and the pooled verdict.
+
+    The pooled verdict reads every touched team, unless the teams the actor does not see are fewer than
+    ``min_group_size`` (but some): then their counts would reveal each hidden team's result, so it reads
+    only the teams the actor sees, and says so.
+    """
     teams: list[TeamVerdictRead] = []
     outcomes: list[Outcome] = []
+    seen: list[Outcome] = []
     hidden = 0
     for link in action.teams:
         team = session.get(Team, link.team_id)
@@ -116,6 +132,8 @@ def read(session: Session, actor: User | None, action: OrgAction) -> OrgActionRe
         if actor is not None and not can_view_team(session, actor, team):
             hidden += 1
             continue
+        if measured is not None:
+            seen.append(measured.verdict.outcome)
         teams.append(
             TeamVerdictRead(
                 team_id=team.id,
@@ -127,13 +145,16 @@ def read(session: Session, actor: User | None, action: OrgAction) -> OrgActionRe
         )
     pooled = None
     if action.target_metric is not None:
-        verdict = pool(outcomes)
+        coarsened = 0 < hidden < min_group_size
+        verdict = pool(seen if coarsened else outcomes)
         pooled = PooledRead(
             outcome=verdict.outcome.value,
             teams=verdict.teams,
             counts=verdict.counts,
             text=verdict.text,
             reliability=reliability_text(verdict.teams),
+            left_out=hidden if coarsened else 0,
+            privacy=privacy_text(len(teams), hidden, min_group_size) if coarsened else None,
         )
     return OrgActionRead(
         id=action.id,

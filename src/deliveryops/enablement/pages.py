@@ -81,10 +81,17 @@ def hub(request: Request, session: SessionDep, actor: PageUser) -> Response:
 # Organisation-level actions
 
 
+def _min_group(request: Request) -> int:
+    """The smallest group whose results are shown (the setting that hides small groups everywhere)."""
+    return int(request.app.state.settings.min_group_size)
+
+
 def _actions_page(
     request: Request, session: Session, actor: User, values: dict[str, Any], errors: dict[str, str], status: int
 ) -> Response:
-    rows = [org_actions.read(session, actor, row) for row in org_actions.list_(session=session)]
+    rows = [
+        org_actions.read(session, actor, row, min_group_size=_min_group(request)) for row in org_actions.list_(session=session)
+    ]
     editable = is_ops(actor)
     return render(
         request,
@@ -127,7 +134,7 @@ def _action_page(
         request,
         "enablement/org_action.html",
         {
-            "a": org_actions.read(session, actor, row),
+            "a": org_actions.read(session, actor, row, min_group_size=_min_group(request)),
             "editable": is_ops(actor),
             "statuses": list(ActionStatus),
             "playbook": playbooks.for_entry(session, row.entry_id) if row.entry_id else None,
@@ -411,7 +418,7 @@ def _community_page(
         {
             "c": read,
             "events": communities.events(session, row),
-            "feed": paginate(communities.feed(session, row, min_group_size=int(request.app.state.settings.min_group_size)), page),
+            "feed": paginate(communities.feed(session, row, min_group_size=_min_group(request)), page),
             "member": communities.is_member(session, actor, row),
             "can_record": is_ops(actor) or communities.is_member(session, actor, row),
             "playbook": playbooks.for_entry(session, row.entry_id) if row.entry_id else None,

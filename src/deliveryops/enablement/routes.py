@@ -49,30 +49,34 @@ def min_group_size(request: Request) -> int:
 
 
 @api.get("/org-actions", response_model=Page[OrgActionRead])
-def list_org_actions(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[OrgActionRead]:
+def list_org_actions(request: Request, session: SessionDep, actor: ApiUser, page: Pagination) -> Page[OrgActionRead]:
     """Organisation-level actions, open ones first; each touched team's verdict you may read, and the pooled one."""
     rows = org_actions.list_(session=session)
-    return paginate(rows, page).map(lambda row: org_actions.read(session, actor, row))
+    return paginate(rows, page).map(lambda row: org_actions.read(session, actor, row, min_group_size=min_group_size(request)))
 
 
 @api.post("/org-actions", response_model=OrgActionRead, status_code=201)
-def create_org_action(body: OrgActionCreate, session: SessionDep, actor: ApiUser) -> OrgActionRead:
+def create_org_action(request: Request, body: OrgActionCreate, session: SessionDep, actor: ApiUser) -> OrgActionRead:
     """Run an improvement action across chosen teams (Product Ops, admins)."""
     row = org_actions.create(session=session, actor=actor, body=body, today=utcnow().date())
-    return org_actions.read(session, actor, row)
+    return org_actions.read(session, actor, row, min_group_size=min_group_size(request))
 
 
 @api.get("/org-actions/{org_action_id}", response_model=OrgActionRead)
-def read_org_action(session: SessionDep, actor: ApiUser, org_action_id: IdPath) -> OrgActionRead:
+def read_org_action(request: Request, session: SessionDep, actor: ApiUser, org_action_id: IdPath) -> OrgActionRead:
     """One organisation-level action with its teams' verdicts and the pooled verdict."""
-    return org_actions.read(session, actor, org_actions.get_or_raise(session=session, action_id=org_action_id))
+    return org_actions.read(
+        session, actor, org_actions.get_or_raise(session=session, action_id=org_action_id), min_group_size=min_group_size(request)
+    )
 
 
 @api.patch("/org-actions/{org_action_id}", response_model=OrgActionRead)
-def update_org_action(body: OrgActionUpdate, session: SessionDep, actor: ApiUser, org_action_id: IdPath) -> OrgActionRead:
+def update_org_action(
+    request: Request, body: OrgActionUpdate, session: SessionDep, actor: ApiUser, org_action_id: IdPath
+) -> OrgActionRead:
     """Change its status (Product Ops, admins)."""
     row = org_actions.update(session=session, actor=actor, action_id=org_action_id, body=body, today=utcnow().date())
-    return org_actions.read(session, actor, row)
+    return org_actions.read(session, actor, row, min_group_size=min_group_size(request))
 
 
 @api.get("/playbooks", response_model=Page[PlaybookRead])

@@ -65,6 +65,10 @@ class PooledRead(BaseModel):
     counts: dict[str, int]
     text: str
     reliability: str | None = Field(default=None, description="the pooled verdict's measured error rates")
+    left_out: int = Field(
+        default=0, description="hidden teams left out of the pooled verdict: fewer than the privacy minimum group size"
+    )
+    privacy: str | None = Field(default=None, description="why teams are left out, when some are")
 
 
 class OrgActionRead(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import ApiUser
@@ -14,6 +14,7 @@ from deliveryops.cockpit.catalogue.schemas import (
     CellRead,
     CheckRead,
     ClusterRef,
+    CustomCheckListed,
     CustomCheckRead,
     CustomCheckWrite,
     EntryDetail,
@@ -33,6 +34,7 @@ from deliveryops.cockpit.catalogue.schemas import (
     ToolWrite,
     TrendRead,
     WipLimitWrite,
+    custom_check_listed,
 )
 from deliveryops.cockpit.checks import wip_limit_of
 from deliveryops.cockpit.models import CatalogueEntry, EntryKind, Signal
@@ -173,6 +175,19 @@ def set_custom_check(body: CustomCheckWrite, session: SessionDep, actor: ApiUser
         window_days=body.window_days,
     )
     return CustomCheckRead.model_validate(rule)
+
+
+@api.get("/cockpit/custom-checks", response_model=Page[CustomCheckListed])
+def list_custom_checks(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[CustomCheckListed]:
+    """Every admin-defined check, by entry name (every signed-in person)."""
+    return paginate([custom_check_listed(rule, entry) for rule, entry in catalogue.custom_checks(session)], page)
+
+
+@api.delete("/cockpit/catalogue/{entry_id}/custom-check", status_code=204)
+def delete_custom_check(session: SessionDep, actor: ApiUser, entry_id: IdPath) -> Response:
+    """Remove the entry's admin-defined check (Product Ops and admins): the entry then has no data check."""
+    catalogue.delete_custom_check(session=session, actor=actor, entry_id=entry_id)
+    return Response(status_code=204)
 
 
 @api.get("/cockpit/adoption", response_model=MatrixRead)

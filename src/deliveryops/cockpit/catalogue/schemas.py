@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deliveryops.cockpit import adoption
 from deliveryops.cockpit.checks import CheckResult
-from deliveryops.cockpit.models import AdoptionLevel, DataCheck, EntryKind, HeldKind, Signal
+from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry, CustomCheck, DataCheck, EntryKind, HeldKind, Signal
 
 
 class EntryRead(BaseModel):
@@ -94,6 +94,24 @@ class CustomCheckRead(CustomCheckWrite):
 
     entry_id: int
     updated_at: datetime
+
+
+class CustomCheckListed(CustomCheckRead):
+    """An admin-defined check in the list of them, with its entry's name."""
+
+    entry_name: str
+
+
+def custom_check_listed(rule: CustomCheck, entry: CatalogueEntry) -> CustomCheckListed:
+    """The API's view of an admin-defined check in the list."""
+    return CustomCheckListed(
+        entry_id=entry.id,
+        entry_name=entry.name,
+        signal=rule.signal,
+        threshold=rule.threshold,
+        window_days=rule.window_days,
+        updated_at=rule.updated_at,
+    )
 
 
 class RolloutResult(BaseModel):

@@ -35,6 +35,8 @@ __all__ = [
     "can_link",
     "create",
     "custom_check_of",
+    "custom_checks",
+    "delete_custom_check",
     "entry_of_impediment",
     "get_or_raise",
     "impediments_of",
@@ -256,6 +258,35 @@ def set_custom_check(
     entry.data_check, entry.updated_at = DataCheck.CUSTOM, utcnow()
     session.flush()
     return rule
+
+
+def custom_checks(session: Session) -> list[tuple[CustomCheck, CatalogueEntry]]:
+    """Every admin-defined check with its entry, by entry name (every signed-in person reads them)."""
+    rows = session.execute(
+        select(CustomCheck, CatalogueEntry)
+        .join(CatalogueEntry, CatalogueEntry.id == CustomCheck.entry_id)
+        .order_by(CatalogueEntry.name, CustomCheck.id)
+    )
+    return [(rule, entry) for rule, entry in rows]
+
+
+def delete_custom_check(*, session: Session, actor: User | None, entry_id: int) -> CatalogueEntry:
+    """Remove the entry's admin-defined check (Product Ops, admins): the entry then has no data check.
+
+    Raises:
+        NotFoundError: no such entry, or it has no admin-defined check.
+    """
+    require_editor(actor)
+    entry = get_or_raise(session=session, entry_id=entry_id)
+    rule = custom_check_of(session, entry.id)
+    if rule is None:
+        raise NotFoundError(f"{entry.name} has no admin-defined check.")
+    session.delete(rule)
+    if entry.data_check is DataCheck.CUSTOM:
+        entry.data_check = None
+    entry.updated_at = utcnow()
+    session.flush()
+    return entry
 
 
 # Impediments naming a tool or practice.
