@@ -46,13 +46,17 @@ def _when(value: datetime | None) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _score(value: float | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
 COLUMNS: list[Column[dict[str, Any]]] = [
     Column("Id", lambda r: r["id"]),
     Column("Round", lambda r: r["title"]),
     Column("State", lambda r: r["state"]),
     Column("Opened", lambda r: _when(r["opened_at"])),
     Column("Respondents", lambda r: r["respondents"]),
-    Column("Overall", lambda r: r["results"]["overall"]),
+    Column("Overall", lambda r: _score(r["results"]["overall"])),
 ]
 
 
@@ -74,9 +78,9 @@ def _print_round(
     table = Table("Card", "Result", "Score", "Answers", "Change")
     for card in results["cards"]:
         change = "-" if card["change"] is None else f"{card['change']:+.2f}"
-        table.add_row(card["title"], card["result"], f"{card['score']:.2f}", str(card["answers"]), change)
+        table.add_row(card["title"], card["result"], _score(card["score"]), str(card["answers"]), change)
     console.print(table)
-    console.print(f"Overall: {results['overall']}", highlight=False)
+    console.print(f"Overall: {_score(results['overall'])}", highlight=False)
 
 
 @health_app.command("rounds")
