@@ -1,4 +1,4 @@
-"""`deliveryops health rounds|show|open|close`: a team's health checks, as the person asking may see them."""
+"""`deliveryops health rounds|show|history|open|close`: a team's health checks, as the person asking may see them."""
 
 from __future__ import annotations
 
@@ -34,10 +34,11 @@ from deliveryops.health.models import HealthRound
 from deliveryops.health.schemas import RoundCreate
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.settings import Settings
-from deliveryops.teams.service import find_team
+from deliveryops.teams.service import find_team, get_team_or_raise
 
 health_app = typer.Typer(
-    help="Health checks of a team: list its rounds, show one's results, open and close a round.", no_args_is_help=True
+    help="Health checks of a team: list its rounds, show one's results and the history, open and close a round.",
+    no_args_is_help=True,
 )
 RoundArgument = Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="The round's id.")]
 
@@ -117,6 +118,30 @@ def show(
     with person_scope(database, acting) as (session, actor, settings):
         health_round = service.get_round_or_raise(session=session, actor=actor, round_id=round_id)
         _print_round(session, actor, health_round, settings, output_format)
+
+
+@health_app.command("history")
+@friendly_errors
+def history(
+    team: TeamOption,
+    acting: PersonOption,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Show a team's closed rounds and the cards red several rounds running (json: GET /api/v1/teams/{id}/health/history)."""
+    with person_scope(database, acting) as (session, actor, settings):
+        found = get_team_or_raise(session=session, actor=actor, team_id=find_team(session, team).id)
+        data = views.team_history_data(session, found.id, minimum=settings.min_group_size)
+    if output_format is OutputFormat.JSON:
+        print_data(data)
+        return
+    if not data["rounds"]:
+        console.print("No closed health checks yet.", highlight=False)
+    for row in data["rounds"]:
+        shown = f"overall {_score(row['overall'])}, {row['respondents']} answered" if row["shown"] else row["hidden_reason"]
+        console.print(f"{_when(row['closed_at'])}: {row['title']} (round {row['round_id']}): {shown}", highlight=False)
+    for streak in data["red_streaks"]:
+        console.print(f"Red {streak['red_rounds']} rounds running: {streak['card_title']}", highlight=False)
 
 
 @health_app.command("open")
