@@ -121,6 +121,9 @@ def test_health_rounds_match_the_api_for_the_person_asking(parity: Parity) -> No
     rounds = parity.api.get(f"/api/v1/teams/{team_id}/health/rounds", headers=member_headers).json()
     assert cli_json(parity, "health", "rounds", "--team", team, "--as", members[0].email, "--format", "json") == rounds
     assert rounds["total"] == 1
+    history = parity.api.get(f"/api/v1/teams/{team_id}/health/history", headers=member_headers).json()
+    assert cli_json(parity, "health", "history", "--team", team, "--as", members[0].email, "--format", "json") == history
+    assert [(r["round_id"], r["shown"], r["respondents"]) for r in history["rounds"]] == [(round_id, True, 3)]
     table = parity.cli("health", "show", str(round_id), "--as", dm.email)
     assert table.exit_code == 0, table.output
     assert "Overall" in table.output
@@ -138,6 +141,9 @@ def test_health_refuses_bad_input_as_the_api_does(parity: Parity) -> None:
     _same_error(parity, by_member, "health", "open", "--team", team, "--as", members[0].email)
     missing = parity.api.get("/api/v1/health/rounds/2000000000", headers=dm_headers)
     _same_error(parity, missing, "health", "show", "2000000000", "--as", dm.email)
+    other = _squad(parity, "Health CLI Others", members=1)[3][0]
+    hidden = parity.api.get(f"/api/v1/teams/{team_id}/health/history", headers=parity.sign_in_api(other))
+    _same_error(parity, hidden, "health", "history", "--team", team, "--as", other.email)
     nobody = parity.cli("health", "rounds", "--team", team, "--as", "nobody@example.org")
     assert nobody.exit_code == 1
     assert "Nobody has the e-mail" in nobody.output

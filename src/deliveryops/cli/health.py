@@ -1,4 +1,4 @@
-"""`deliveryops health rounds|show|open|close`: a team's health checks, as the person asking may see them."""
+"""`deliveryops health rounds|show|history|open|close`: a team's health checks, as the person asking may see them."""
 
 from __future__ import annotations
 
@@ -34,10 +34,11 @@ from deliveryops.health.models import HealthRound
 from deliveryops.health.schemas import RoundCreate
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.settings import Settings
-from deliveryops.teams.service import find_team
+from deliveryops.teams.service import find_team, get_team_or_raise
 
 health_app = typer.Typer(
-    help="Health checks of a team: list its rounds, show one's results, open and close a round.", no_args_is_help=True
+    help="Health checks of a team: list its rounds, show one's results and the history, open and close a round.",
+    no_args_is_help=True,
 )
 RoundArgument = Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="The round's id.")]
 
@@ -46,13 +47,17 @@ def _when(value: datetime | None) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _score(value: float | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
 COLUMNS: list[Column[dict[str, Any]]] = [
     Column("Id", lambda r: r["id"]),
     Column("Round", lambda r: r["title"]),
     Column("State", lambda r: r["state"]),
     Column("Opened", lambda r: _when(r["opened_at"])),
     Column("Respondents", lambda r: r["respondents"]),
-    Column("Overall", lambda r: r["results"]["overall"]),
+    Column("Overall", lambda r: _score(r["results"]["overall"])),
 ]
 
 
@@ -74,9 +79,9 @@ def _print_round(
     table = Table("Card", "Result", "Score", "Answers", "Change")
     for card in results["cards"]:
         change = "-" if card["change"] is None else f"{card['change']:+.2f}"
-        table.add_row(card["title"], card["result"], f"{card['score']:.2f}", str(card["answers"]), change)
+        table.add_row(card["title"], card["result"], _score(card["score"]), str(card["answers"]), change)
     console.print(table)
-    console.print(f"Overall: {results['overall']}", highlight=False)
+    console.print(f"Overall: {_score(results['overall'])}", highlight=False)
 
 
 @health_app.command("rounds")
@@ -113,6 +118,30 @@ def show(
     with person_scope(database, acting) as (session, actor, settings):
         health_round = service.get_round_or_raise(session=session, actor=actor, round_id=round_id)
         _print_round(session, actor, health_round, settings, output_format)
+
+
+@health_app.command("history")
+@friendly_errors
+def history(
+    team: TeamOption,
+    acting: PersonOption,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Show a team's closed rounds and the cards red several rounds running (json: GET /api/v1/teams/{id}/health/history)."""
+    with person_scope(database, acting) as (session, actor, settings):
+        found = get_team_or_raise(session=session, actor=actor, team_id=find_team(session, team).id)
+        data = views.team_history_data(session, found.id, minimum=settings.min_group_size)
+    if output_format is OutputFormat.JSON:
+        print_data(data)
+        return
+    if not data["rounds"]:
+        console.print("No closed health checks yet.", highlight=False)
+    for row in data["rounds"]:
+        shown = f"overall {_score(row['overall'])}, {row['respondents']} answered" if row["shown"] else row["hidden_reason"]
+        console.print(f"{_when(row['closed_at'])}: {row['title']} (round {row['round_id']}): {shown}", highlight=False)
+    for streak in data["red_streaks"]:
+        console.print(f"Red {streak['red_rounds']} rounds running: {streak['card_title']}", highlight=False)
 
 
 @health_app.command("open")

@@ -65,7 +65,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "health": LazyCommand(
         "deliveryops.cli.health:health_app",
-        "Health checks of a team: list its rounds, show one's results, open and close a round.",
+        "Health checks of a team: list its rounds, show one's results and the history, open and close a round.",
     ),
     "risks": LazyCommand("deliveryops.cli.risks:risks_app", "The ROAM register of cross-team risks: list, add."),
     "notify": LazyCommand(

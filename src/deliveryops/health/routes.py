@@ -116,23 +116,7 @@ def close(request: Request, session: SessionDep, actor: ApiUser, health_round_id
 def history(request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> dict[str, Any]:
     """The team's closed rounds (hidden below the minimum) and the cards red several rounds running."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    least = minimum(request)
-    rounds = service.team_history(session, team_id=team.id, min_group_size=least)
-    streaks = service.red_streaks(rounds)
-    return {
-        "minimum": least,
-        "rounds": views.history_data(rounds, minimum=least),
-        "red_streaks": [
-            {
-                "card_key": s.card_key,
-                "card_title": s.card_title,
-                "red_rounds": s.red_rounds,
-                "last_round_id": s.last_round_id,
-                "last_round_closed_at": s.last_round_closed_at,
-            }
-            for s in streaks
-        ],
-    }
+    return views.team_history_data(session, team.id, minimum=minimum(request))
 
 
 @api.get("/health/heatmap", response_model=dict[str, Any])

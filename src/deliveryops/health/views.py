@@ -20,7 +20,7 @@ from deliveryops.health.service import RoundSummary
 from deliveryops.teams.models import Team, TeamRole
 from deliveryops.teams.service import can_manage_team
 
-__all__ = ["card_data", "heatmap_data", "history_data", "round_data", "round_state"]
+__all__ = ["card_data", "heatmap_data", "history_data", "round_data", "round_state", "team_history_data"]
 
 
 def round_state(health_round: HealthRound, now: datetime | None = None) -> str:
@@ -111,6 +111,25 @@ def history_data(history: list[RoundSummary], *, minimum: int) -> list[dict[str,
         }
         for s in history
     ]
+
+
+def team_history_data(session: Session, team_id: int, *, minimum: int) -> dict[str, Any]:
+    """The team's closed rounds (hidden below ``minimum``) and the cards red several rounds running."""
+    rounds = service.team_history(session, team_id=team_id, min_group_size=minimum)
+    return {
+        "minimum": minimum,
+        "rounds": history_data(rounds, minimum=minimum),
+        "red_streaks": [
+            {
+                "card_key": s.card_key,
+                "card_title": s.card_title,
+                "red_rounds": s.red_rounds,
+                "last_round_id": s.last_round_id,
+                "last_round_closed_at": s.last_round_closed_at,
+            }
+            for s in service.red_streaks(rounds)
+        ],
+    }
 
 
 def heatmap_data(heat: HeatMap) -> dict[str, Any]:
