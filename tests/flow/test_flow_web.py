@@ -123,8 +123,7 @@ def test_flow_page_and_csv(client: TestClient, session: Session) -> None:
 
 def test_forecast_form_names_the_field_that_is_not_a_number_and_stores_nothing(client: TestClient, session: Session) -> None:
     team = steady_team(session)
-    member = make_user(session, email="n@example.com")
-    join(session, team, member)
+    join(session, team, make_user(session, email="n@example.com"))
     csrf = login(client, "n@example.com")
     for data, message in (
         ({"items": "ten", "window": "90"}, "Items remaining is a whole number, e.g. 12000; got &#39;ten&#39;."),

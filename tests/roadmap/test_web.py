@@ -135,6 +135,15 @@ def test_pages_roadmap_what_if_and_calendar_forms(client: TestClient, session: S
     )
     assert missing.status_code == 422
     assert 'id="start-error"' in missing.text
+    assert "Percent is a whole number, e.g. 12000; got &#39;x&#39;." in missing.text
+    before = session.scalar(select(func.count()).select_from(TeamAbsence))
+    not_a_number = client.post(
+        f"/teams/{org.berlin.slug}/absences",
+        data={"start": "2027-01-04", "end": "2027-01-05", "percent": "half", "csrf_token": token},
+    )
+    assert not_a_number.status_code == 422
+    assert 'id="percent-error"' in not_a_number.text
+    assert session.scalar(select(func.count()).select_from(TeamAbsence)) == before
     no_csrf = client.post(f"/teams/{org.berlin.slug}/roadmap-plan", data={"rule": "even"})
     assert no_csrf.status_code in (400, 403)
     plan = client.post(f"/teams/{org.berlin.slug}/roadmap-plan", data={"rule": "even", "order": "B-2 B-1", "csrf_token": token})

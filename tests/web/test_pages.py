@@ -94,6 +94,13 @@ def test_admin_adds_person_with_field_errors(client: TestClient, session: Sessio
     good = client.post("/admin/people", data={"csrf_token": csrf, "name": "Zed", "email": "zed@example.com", "role": "leader"})
     assert good.status_code == 303
     assert session.scalar(select(User.role).where(User.email == "zed@example.com")) is Role.LEADER
+    no_team = client.post(
+        "/admin/people",
+        data={"csrf_token": csrf, "name": "Yan", "email": "yan@example.com", "role": "member", "team_id": "Lima"},
+    )
+    assert no_team.status_code == 422
+    assert "Team is a whole number, e.g. 12000; got &#39;Lima&#39;." in no_team.text
+    assert session.scalar(select(User.id).where(User.email == "yan@example.com")) is None
 
 
 def test_member_is_refused_other_team_page(client: TestClient, session: Session) -> None:

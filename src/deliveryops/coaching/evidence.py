@@ -71,16 +71,8 @@ def gather(session: Session, team: Team, *, now: datetime) -> TeamEvidence:
     start = today - timedelta(days=PERIOD_DAYS - 1)
     data = load_team_data(session, team)
     subset = data.only_types(flow.default_types(data))
-    summary = flow_summary(
-        subset.transitions,
-        subset.items,
-        subset.blocked,
-        workflow=subset.workflow,
-        zone=subset.zone,
-        start=start,
-        end=today,
-        now=now,
-    )
+    frames = subset.transitions, subset.items, subset.blocked
+    summary = flow_summary(*frames, workflow=subset.workflow, zone=subset.zone, start=start, end=today, now=now)
     wip_frame = summary.wip
     wip_now = int(wip_frame["wip"][-1]) if wip_frame.height else 0
     littles = summary.littles_law

@@ -17,8 +17,9 @@ from deliveryops.errors import ValidationFailedError
 from deliveryops.roadmap import service
 from deliveryops.roadmap.charts import roadmap_chart
 from deliveryops.roadmap.engine import Absence, Rule, supported_countries
-from deliveryops.roadmap.schemas import csv_response
+from deliveryops.roadmap.schemas import AbsenceCreate, csv_response
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_team_link, render
 
@@ -270,32 +271,19 @@ def absence_add(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    start: Annotated[str, Form(max_length=10)] = "",
-    end: Annotated[str, Form(max_length=10)] = "",
-    percent: Annotated[str, Form(max_length=3)] = "",
-    note: Annotated[str, Form(max_length=200)] = "",
+    form: Annotated[FormInput[AbsenceCreate], form_model(AbsenceCreate)],
 ) -> Response:
     """Plan an absence as a share of capacity."""
     team = service.team_for_edit(session, actor, get_team_or_raise(session=session, actor=actor, slug=slug).id)
-    errors: dict[str, str] = {}
-    first, last = _date(start, "start", errors), _date(end, "end", errors)
-    if first is None:
-        errors.setdefault("start", "Enter the first day away.")
-    if last is None:
-        errors.setdefault("end", "Enter the last day away.")
-    if not percent.strip().isdigit():
-        errors["percent"] = "Give a share of capacity from 1 to 100%."
-    values = {"start": start, "end": end, "percent": percent, "note": note}
+    values = {key: str(value) for key, value in form.values.items()}
 
     def save() -> object:
-        if first is None or last is None:  # never: a missing date is an error above
-            raise ValidationFailedError("Enter both dates.", fields={"start": "Enter both dates."})
+        body = form.validated()  # never raises here: _save runs it only when the form has no errors
         return service.add_absence(
-            session=session, actor=actor, team_id=team.id, start=first, end=last, percent=int(percent), note=note
+            session=session, actor=actor, team_id=team.id, start=body.start, end=body.end, percent=body.percent, note=body.note
         )
 
-    return _save(request, session, actor, slug, errors, values, save)
+    return _save(request, session, actor, slug, dict(form.errors), values, save)
 
 
 @router.post("/teams/{slug}/absences/{absence_id}/delete")

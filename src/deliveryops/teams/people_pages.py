@@ -15,6 +15,8 @@ from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.teams import service as teams
+from deliveryops.teams.schemas import PersonCreate
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 
@@ -61,19 +63,18 @@ def create_person(
     request: Request,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    email: Annotated[str, Form(max_length=254)] = "",
-    name: Annotated[str, Form(max_length=120)] = "",
-    role: Annotated[Role, Form()] = Role.MEMBER,
-    password: Annotated[str, Form(max_length=200)] = "",
-    team_id: Annotated[str, Form(max_length=12)] = "",
+    form: Annotated[FormInput[PersonCreate], form_model(PersonCreate)],
 ) -> Response:
     """Admin: add a person, optionally straight into a team."""
-    values = {"email": email, "name": name, "role": role.value, "team_id": team_id}
+    service.require_role(actor, Role.ADMIN)  # who may not add people is refused before the input is judged
+    values = {key: value for key, value in form.values.items() if key != "password"}
     try:
-        user = service.create(session=session, actor=actor, email=email, name=name, role=role, password=password or None)
-        if team_id.isdigit():
-            teams.add_member(session=session, actor=actor, team_id=int(team_id), user_id=user.id)
+        body = form.validated()
+        user = service.create(
+            session=session, actor=actor, email=body.email, name=body.name, role=body.role, password=body.password or None
+        )
+        if body.team_id is not None:
+            teams.add_member(session=session, actor=actor, team_id=body.team_id, user_id=user.id)
     except ValidationFailedError as exc:
         session.rollback()
         return _people_page(request, session, actor, errors=exc.fields, values=values, message=None, status_code=422)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deliveryops.accounts.schemas import UserRead
+from deliveryops.accounts.schemas import UserCreate, UserRead
 from deliveryops.teams.models import Group, TeamRole
 
 
@@ -36,6 +36,12 @@ class TeamUpdate(BaseModel):
     time_zone: str | None = Field(default=None, max_length=64)
     group_id: int | None = None
     description: str | None = Field(default=None, max_length=2000)
+
+
+class PersonCreate(UserCreate):
+    """A new person, as the admin's people page adds them: optionally straight into a team."""
+
+    team_id: int | None = Field(default=None, ge=1, le=2**31 - 1, title="Team")
 
 
 class GroupRead(BaseModel):
