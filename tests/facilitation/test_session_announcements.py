@@ -17,21 +17,25 @@ from tests.facilitation.test_facilitation_sessions import people
 PUBLIC = HostPolicy(resolver=lambda _host: ["3.5.6.7"])
 
 
+def _channel(session: Session, team_id: int, kind: str, url: str, event: str) -> None:
+    notify.add_webhook(
+        session=session,
+        actor=None,
+        team_id=team_id,
+        kind=kind,
+        name="#c",
+        url=url,
+        events=[event],
+        app_key="s" * 48,
+        hosts=PUBLIC,
+    )
+
+
 def test_a_finished_planning_posts_its_outcome_plan_and_actions(demo_session: Session) -> None:
     session = demo_session
     team, dm, member = people(session)
     before = {d.id for d in notify.deliveries_of(session=session, actor=None, team_id=team.id)}
-    notify.add_webhook(
-        session=session,
-        actor=None,
-        team_id=team.id,
-        kind="teams",
-        name="#search",
-        url="https://example.webhook.office.com/webhookb2/abc/IncomingWebhook/def/ghi",
-        events=["session_finished"],
-        app_key="s" * 48,
-        hosts=PUBLIC,
-    )
+    _channel(session, team.id, "teams", "https://example.webhook.office.com/webhookb2/abc/IncomingWebhook/x", "session_finished")
     live = service.schedule(
         session=session, actor=dm, team_id=team.id, kind=Kind.PLANNING, by_date=(NOW + timedelta(days=14)).date(), now=NOW
     )
@@ -53,17 +57,7 @@ def test_a_channel_that_does_not_subscribe_gets_nothing(demo_session: Session) -
     session = demo_session
     team, dm, _member = people(session)
     before = {d.id for d in notify.deliveries_of(session=session, actor=None, team_id=team.id)}
-    notify.add_webhook(
-        session=session,
-        actor=None,
-        team_id=team.id,
-        kind="slack",
-        name="#digest-only",
-        url="https://hooks.slack.com/services/T0/B0/digestOnly",
-        events=["digest"],
-        app_key="s" * 48,
-        hosts=PUBLIC,
-    )
+    _channel(session, team.id, "slack", "https://hooks.slack.com/services/T0/B0/digestOnly", "digest")
     live = service.schedule(session=session, actor=dm, team_id=team.id, kind=Kind.STANDUP, now=NOW)
     service.finish(session=session, actor=dm, session_id=live.id, now=NOW)
     assert {d.id for d in notify.deliveries_of(session=session, actor=None, team_id=team.id)} == before

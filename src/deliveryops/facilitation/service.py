@@ -508,14 +508,8 @@ def _announce_finished(session: Session, live: LiveSession) -> None:
         select(ImprovementAction).where(ImprovementAction.session_id == live.id).order_by(ImprovementAction.id)
     )
     lines += [f"Action: {action.title}" for action in decided]
-    notify.announce(
-        session,
-        team_id=live.team_id,
-        event="session_finished",
-        title=f"{live.kind.label} finished: {live.title}",
-        lines=lines,
-        link=f"/sessions/{live.id}",
-    )
+    title, link = f"{live.kind.label} finished: {live.title}", f"/sessions/{live.id}"
+    notify.announce(session, team_id=live.team_id, event="session_finished", title=title, lines=lines, link=link)
 
 
 def _default_outcome(session: Session, live: LiveSession) -> str:
