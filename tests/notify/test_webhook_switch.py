@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from deliveryops.db import make_engine, make_session_factory, unit_of_work
 from deliveryops.errors import NotFoundError
 from deliveryops.migrate import upgrade
 from deliveryops.notify import service
+from deliveryops.notify.delivery import post
 from deliveryops.notify.models import TeamWebhook, WebhookDelivery
 from deliveryops.notify.schemas import DeliveryRead
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
@@ -65,6 +67,25 @@ def test_a_disabled_webhook_posts_nothing_until_enabled_again(session: Session) 
     with pytest.raises(NotFoundError):  # another team's page does not reach the webhook
         service.set_enabled(session=session, actor=None, webhook_id=hook.id, enabled=False, team_id=other.id)
     assert hook.enabled is True
+
+
+def test_a_message_queued_before_the_channel_was_disabled_is_not_sent(session: Session) -> None:
+    team = make_team(session, name="Switch queued")
+    hook = _hook(session, team)
+    (queued,) = service.announce(session, team_id=team.id, event="digest", title="Week 3", lines=[])
+    service.set_enabled(session=session, actor=None, webhook_id=hook.id, enabled=False)
+    seen: list[httpx.Request] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, text="ok")
+
+    receiver = httpx.MockTransport(receive)
+    outcome = post(session, queued, app_key=KEY, policy=PUBLIC, final=False, transport=receiver)
+    assert seen == []
+    assert (outcome.sent, outcome.retryable) == (False, False)
+    assert (queued.status, queued.attempts) == ("failed", 1)
+    assert queued.error == "Not sent: the channel is disabled. Enable it, then retry."
 
 
 def test_the_page_switches_a_webhook_and_shows_its_failures(client: TestClient, session: Session) -> None:

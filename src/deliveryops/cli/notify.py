@@ -70,7 +70,8 @@ def add_webhook(
     kind: Annotated[str, typer.Option(help="slack or teams.")],
     name: Annotated[str, typer.Option(help="Where it posts, for people (e.g. #payments-team).")],
     event: Annotated[
-        list[str] | None, typer.Option(help="What it posts: retro_finished, impediment_escalated, digest (repeat the option).")
+        list[str] | None,
+        typer.Option(help="What it posts: retro_finished, session_finished, impediment_escalated, digest (repeat the option)."),
     ] = None,
     output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,

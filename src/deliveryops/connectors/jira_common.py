@@ -249,9 +249,18 @@ class JiraConnectorBase(Connector, Generic[S]):
                     ) from None
                 raise
             found.append(f"{project.get('key') or key} ({project.get('name') or key})")
-        for key in self.settings.projects:
-            self.action_issue_type(key)
-        return f"Connected to {self.settings.base_url} as {who}; projects {', '.join(found)} found."
+        notes = []
+        for key in self.settings.projects:  # a sync needs no create permission: a problem here is a note, not a failure
+            try:
+                self.action_issue_type(key)
+            except ConnectorError as exc:
+                if exc.retryable:
+                    raise
+                notes.append(exc.message.removeprefix(f"{self.name}: "))
+        sentence = f"Connected to {self.settings.base_url} as {who}; projects {', '.join(found)} found."
+        if notes:
+            sentence += " Improvement actions cannot be sent yet: " + " ".join(n[0].upper() + n[1:] for n in notes)
+        return sentence
 
     def issue_types(self, project: str) -> list[str]:
         """The issue types one can create in ``project``, sub-tasks left out.

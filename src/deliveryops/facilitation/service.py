@@ -34,6 +34,7 @@ from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
 from deliveryops.impediments import service as impediments
 from deliveryops.impediments.models import AffectedItem, Impediment
+from deliveryops.notify import service as notify
 from deliveryops.roadmap.service import calendar_of
 from deliveryops.teams.models import Team
 from deliveryops.work.models import WorkItem
@@ -491,7 +492,24 @@ def finish(*, session: Session, actor: User, session_id: int, outcome: str = "",
     live.timer_ends_at = None
     _touch(live)
     session.flush()
+    _announce_finished(session, live)
     return live
+
+
+def _announce_finished(session: Session, live: LiveSession) -> None:
+    """Post the outcome, the actions decided and (planning) the committed plan to the team's channels."""
+    lines = [f"Outcome: {live.outcome}"]
+    if live.kind is Kind.PLANNING and live.forecast_id is not None:
+        row = session.get(Forecast, live.forecast_id)
+        counts = {f"{float(level):g}": value for level, value in (row.predicted or {}).items()} if row is not None else {}
+        if row is not None and row.commitment is not None and counts.get("85") is not None and row.by_date is not None:
+            lines.append(f"Plan committed: at least {counts['85']} items by {row.by_date.isoformat()} (85% confidence).")
+    decided = session.scalars(
+        select(ImprovementAction).where(ImprovementAction.session_id == live.id).order_by(ImprovementAction.id)
+    )
+    lines += [f"Action: {action.title}" for action in decided]
+    title, link = f"{live.kind.label} finished: {live.title}", f"/sessions/{live.id}"
+    notify.announce(session, team_id=live.team_id, event="session_finished", title=title, lines=lines, link=link)
 
 
 def _default_outcome(session: Session, live: LiveSession) -> str:

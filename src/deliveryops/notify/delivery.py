@@ -2,8 +2,8 @@
 
 A 2xx answer is delivered. 429, 5xx and network errors may pass: the job tries again (with a growing wait);
 other answers (Slack's 400 ``invalid_payload``, 403 ``action_prohibited``, 404 ``no_service``, 410
-``channel_is_archived``; a Teams 400) will not, so the delivery fails at once and the admin sees why.
-Messages never contain the URL.
+``channel_is_archived``; a Teams 400) will not, so the delivery fails at once and the admin sees why. A
+message queued before its channel was disabled fails at once too, unsent. Messages never contain the URL.
 """
 
 from __future__ import annotations
@@ -79,12 +79,15 @@ def post(
     """
     webhook = session.get(TeamWebhook, delivery.webhook_id)
     assert webhook is not None
-    try:
-        url = decrypt(webhook.url_encrypted, app_key=app_key)
-    except SecretError:
-        outcome = Outcome(False, error="The webhook URL cannot be decrypted (the secret key changed); enter it again.")
+    if not webhook.enabled:  # turned off after the message was queued: it is not sent
+        outcome = Outcome(False, error="Not sent: the channel is disabled. Enable it, then retry.")
     else:
-        outcome = _attempt(url, delivery.payload, name=webhook.name, policy=policy, transport=transport)
+        try:
+            url = decrypt(webhook.url_encrypted, app_key=app_key)
+        except SecretError:
+            outcome = Outcome(False, error="The webhook URL cannot be decrypted (the secret key changed); enter it again.")
+        else:
+            outcome = _attempt(url, delivery.payload, name=webhook.name, policy=policy, transport=transport)
     delivery.attempts += 1
     delivery.last_status = outcome.status
     if outcome.sent:

@@ -15,6 +15,7 @@ __all__ = ["EVENTS", "KINDS", "TeamWebhook", "WebhookDelivery"]
 KINDS = {"slack": "Slack", "teams": "Microsoft Teams"}
 EVENTS = {
     "retro_finished": "Retro finished: its summary and actions",
+    "session_finished": "Stand-up, refinement or planning finished: its outcome and actions",
     "impediment_escalated": "Impediment escalated",
     "digest": "Weekly digest highlights",
 }

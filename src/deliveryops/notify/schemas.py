@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["DeliveryRead", "DeliveryStatus", "WebhookCreate", "WebhookRead", "WebhookUpdate"]
 
-Event = Literal["retro_finished", "impediment_escalated", "digest"]
+Event = Literal["retro_finished", "session_finished", "impediment_escalated", "digest"]
 DeliveryStatus = Literal["queued", "retrying", "sent", "failed"]
 
 
