@@ -19,7 +19,7 @@ from deliveryops.retros import service as retros
 from deliveryops.retros.models import Phase, Retro
 from deliveryops.retros.multi_models import MultiPhase, MultiRetro
 from deliveryops.teams.models import Group, Team, TeamRole
-from tests.factories import join, make_group, make_team, make_user, token_headers
+from tests.factories import join, login, make_group, make_team, make_user, token_headers
 
 
 class Org(NamedTuple):
@@ -208,3 +208,31 @@ def test_the_demo_has_a_finished_multi_team_retro_and_a_recurring_theme(demo_ses
     day = found.scheduled_for.date()
     recurring = themes.recurring_themes(session=demo_session, actor=None, start=day, end=day, min_group_size=3)
     assert [(t.retros, t.teams) for t in recurring] == [(3, ["Checkout", "Payments", "Search"])]
+
+
+def test_pages_create_with_field_errors_and_show_the_board(client: TestClient, session: Session) -> None:
+    org = organisation(session)
+    csrf = login(client, org.ops.email)
+    listed = client.get("/multi-retros")
+    assert "Create a multi-team retro" in listed.text
+    refused = client.post("/multi-retros", data={"title": "PI 10", "team_ids": str(org.alpha.id), "csrf_token": csrf})
+    assert refused.status_code == 422
+    assert "Choose 2 to 12 teams." in refused.text
+    assert 'value="PI 10"' in refused.text
+    created = client.post(
+        "/multi-retros",
+        data={"title": "PI 10", "team_ids": [str(org.alpha.id), str(org.beta.id)], "group_id": "", "csrf_token": csrf},
+    )
+    assert created.status_code == 303
+    board = client.get(created.headers["location"])
+    assert "Next phase in the breakouts" in board.text
+    themes_page = client.get("/retro-themes?start=2026-01-01&end=2026-02-01")
+    assert themes_page.status_code == 200
+    assert "No recurring theme" in themes_page.text
+    assert client.get("/retro-themes?start=not-a-date").status_code == 422
+    csrf = login(client, org.al.email)
+    member_board = client.get(created.headers["location"])
+    assert member_board.status_code == 200
+    assert "Next phase in the breakouts" not in member_board.text
+    assert "Create a multi-team retro" not in client.get("/multi-retros").text
+    assert client.get("/retro-themes").status_code == 403

@@ -15,7 +15,7 @@ from deliveryops.accounts.models import User
 from deliveryops.errors import ValidationFailedError
 from deliveryops.retros import multi, themes
 from deliveryops.retros.models import FORMATS
-from deliveryops.retros.multi_routes import summaries, view
+from deliveryops.retros.multi_routes import create_from, summaries, view
 from deliveryops.retros.multi_schemas import MultiRetroCreate
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
 from deliveryops.web.forms import FormInput, form_model
@@ -71,17 +71,7 @@ def multi_retros_page(request: Request, session: SessionDep, actor: PageUser) ->
 def create(request: Request, session: SessionDep, actor: PageUser, form: CreateForm) -> Response:
     """Create a multi-team retro and open its synthesis board."""
     try:
-        body = form.validated()
-        found = multi.create(
-            session=session,
-            actor=actor,
-            title=body.title,
-            team_ids=body.team_ids,
-            group_id=body.group_id,
-            retro_format=body.format,
-            vote_budget=body.vote_budget,
-            anonymous=body.anonymous,
-        )
+        found = create_from(session, actor, form.validated())
     except ValidationFailedError as exc:
         session.rollback()
         return _list(request, session, actor, errors=form.errors_with(exc), values=form.values, status_code=422)

@@ -46,6 +46,20 @@ def summaries(session: Session, rows: list[MultiRetro]) -> list[MultiRetroSummar
     ]
 
 
+def create_from(session: Session, actor: User, body: MultiRetroCreate) -> MultiRetro:
+    """Create a multi-team retro from the API's or the page's input."""
+    return multi.create(
+        session=session,
+        actor=actor,
+        title=body.title,
+        team_ids=body.team_ids,
+        group_id=body.group_id,
+        retro_format=body.format,
+        vote_budget=body.vote_budget,
+        anonymous=body.anonymous,
+    )
+
+
 def view(request: Request, session: Session, actor: User, found: MultiRetro, notice: str | None = None) -> dict[str, Any]:
     """The synthesis board as the caller sees it."""
     session.flush()
@@ -69,17 +83,7 @@ def list_multi_retros(session: SessionDep, actor: ApiUser, page: Pagination) -> 
 def create_multi_retro(body: MultiRetroCreate, request: Request, session: SessionDep, actor: ApiUser) -> dict[str, Any]:
     """Create a retro across teams (Product Ops, admins, or the delivery manager of every team); a breakout
     retro per team; the caller facilitates it."""
-    found = multi.create(
-        session=session,
-        actor=actor,
-        title=body.title,
-        team_ids=body.team_ids,
-        group_id=body.group_id,
-        retro_format=body.format,
-        vote_budget=body.vote_budget,
-        anonymous=body.anonymous,
-    )
-    return view(request, session, actor, found)
+    return view(request, session, actor, create_from(session, actor, body))
 
 
 @api.get("/multi-retros/{multi_id}", response_model=dict[str, Any])

@@ -37,5 +37,26 @@
     return handle;
   }
 
-  window.DeliveryOpsLive = { el: el, connect: connect, countdown: countdown };
+  // A function posting JSON to ``base + path`` with the CSRF token: an error goes to ``errorBox``, a notice in
+  // the answer to ``noticeBox`` (when given), and a board state in the answer to ``render``.
+  function poster(base, csrf, errorBox, noticeBox, render) {
+    return function (path, body, method) {
+      errorBox.hidden = true;
+      if (noticeBox) { noticeBox.hidden = true; }
+      return fetch(base + path, {
+        method: method || "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify(body || {}),
+      }).then(function (response) {
+        return response.json().then(function (data) {
+          if (!response.ok) { throw new Error(data.error ? data.error.message : "Something went wrong"); }
+          if (noticeBox && data && data.notice) { noticeBox.textContent = data.notice; noticeBox.hidden = false; delete data.notice; }
+          if (data && data.version !== undefined) { render(data); }
+          return data;
+        });
+      }).catch(function (problem) { errorBox.textContent = problem.message; errorBox.hidden = false; });
+    };
+  }
+
+  window.DeliveryOpsLive = { el: el, connect: connect, countdown: countdown, poster: poster };
 })();

@@ -16,22 +16,7 @@
   let rendered = false;
   const drafts = {};  // text being typed in redrawn fields, by field id
 
-  function post(path, body) {
-    errorBox.hidden = true;
-    noticeBox.hidden = true;
-    return fetch("/api/v1/multi-retros/" + id + path, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body || {}),
-    }).then(function (response) {
-      return response.json().then(function (data) {
-        if (!response.ok) { throw new Error(data.error ? data.error.message : "Something went wrong"); }
-        if (data && data.notice) { noticeBox.textContent = data.notice; noticeBox.hidden = false; delete data.notice; }
-        if (data && data.version !== undefined) { render(data); }
-        return data;
-      });
-    }).catch(function (problem) { errorBox.textContent = problem.message; errorBox.hidden = false; });
-  }
+  const post = window.DeliveryOpsLive.poster("/api/v1/multi-retros/" + id, csrf, errorBox, noticeBox, function (data) { render(data); });
 
   function button(text, label, onClick, secondary) {
     const node = el("button", { type: "button", class: secondary ? "secondary" : null, "aria-label": label, text: text });
