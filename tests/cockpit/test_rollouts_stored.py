@@ -191,7 +191,9 @@ def test_cli_matches_the_api(parity: Parity) -> None:
     assert cli_show.exit_code == 0, cli_show.output
     assert json.loads(cli_show.output) == api_show
     assert api_show["effect"]["outcome"] == "higher"
-    assert json.loads(created.output) == {k: v for k, v in api_show.items() if k not in ("progress", "curve", "effect")}
+    report_only = ("progress", "curve", "effect", "computed_at", "recomputing")
+    assert json.loads(created.output) == {k: v for k, v in api_show.items() if k not in report_only}
+    assert api_show["computed_at"] is not None  # the stored report, computed by its first reader
     table = parity.cli("rollouts", "show", str(rollout_id))
     assert table.exit_code == 0, table.output
     assert "Effect on throughput: higher" in table.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
@@ -24,6 +25,7 @@ from deliveryops.enablement.schemas import (
 )
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus
+from deliveryops.jobs.models import Job
 from deliveryops.retros.models import Card, Retro, Theme
 from deliveryops.teams.models import TeamRole
 from tests.actions.test_actions import FIRST_MONDAY, weekly_team
@@ -48,6 +50,13 @@ def test_an_org_action_is_judged_in_each_team_and_pooled(session: Session) -> No
     assert read.pooled.counts["improved"] == 2
     assert "3 teams: 2 improved, 1 no change" in read.pooled.text
     assert (read.pooled.left_out, read.pooled.privacy) == (0, None)
+    # The team verdicts are stored: read again, they are not computed again until a team's data changes.
+    assert (read.computed_at, read.recomputing) == (org_actions.read(session, ops, action, min_group_size=3).computed_at, False)
+    teams[2].data_version = (teams[2].data_version or 0) + 1
+    session.flush()
+    stale = org_actions.read(session, ops, action, min_group_size=3)
+    assert (stale.computed_at, stale.recomputing, stale.pooled) == (read.computed_at, True, read.pooled)
+    assert session.scalar(select(Job.id).where(Job.name == "enablement.refresh_org_actions")) is not None
     # A member of the first team reads its verdict. The other two are fewer than the minimum group size of 3:
     # counting them would tell the member that one improved and one did not, so they are left out, and it says so.
     member = make_user(session)

@@ -22,9 +22,9 @@ from deliveryops.cli.output import (
     print_json,
     print_page,
 )
-from deliveryops.cockpit import rollouts
+from deliveryops.cockpit import rollout_stored, rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
-from deliveryops.cockpit.rollout_schemas import RolloutCreate, RolloutRead, create_from, detail_of, read_of
+from deliveryops.cockpit.rollout_schemas import RolloutCreate, RolloutRead, create_from, read_of
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams.service import find_team
 
@@ -85,7 +85,7 @@ def show_rollout(
     with session_scope(load_settings(database)) as session:
         rollouts.require_reader(acting_user(session, acting))
         rollout = rollouts.get_rollout_or_raise(session=session, rollout_id=rollout_id)
-        detail = detail_of(session, rollouts.report(session, rollout))
+        detail = rollout_stored.read(session, rollout).detail
     if output_format is OutputFormat.JSON:
         print_json(detail)
         return

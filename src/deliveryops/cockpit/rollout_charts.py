@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from deliveryops.charts import ChartSpec, empty_chart, new_chart, to_spec
-from deliveryops.cockpit.rollouts import RolloutReport
+from deliveryops.cockpit.rollout_schemas import RolloutDetail
 
 __all__ = ["curve_figure"]
 
 
-def curve_figure(result: RolloutReport) -> ChartSpec:
+def curve_figure(result: RolloutDetail) -> ChartSpec:
     """Teams declared adopted, teams the entry's data check confirms, and teams due by each day.
 
     Args:
-        result: the rollout's report.
+        result: the rollout's (stored) report.
 
     Returns:
         ``{"data", "layout"}`` linking to the adoption curve's definition.
     """
-    teams = len(result.teams)
+    teams = len(result.progress)
     figure = new_chart(
         title="Adoption curve",
         x_title="Day",
@@ -28,7 +28,7 @@ def curve_figure(result: RolloutReport) -> ChartSpec:
     if not result.curve or not teams:
         return empty_chart(figure, "No teams in this rollout")
     days = [point.day.isoformat() for point in result.curve]
-    due = [sum(1 for p in result.teams if p.target_on <= point.day) for point in result.curve]
+    due = [sum(1 for p in result.progress if p.target_on <= point.day) for point in result.curve]
     figure.add_trace(
         {"type": "scatter", "x": days, "y": due, "mode": "lines", "name": "Due by their target", "line": {"dash": "dot"}}
     )

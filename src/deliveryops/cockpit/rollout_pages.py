@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import User
 from deliveryops.charts import page_figure
-from deliveryops.cockpit import rollouts
+from deliveryops.cockpit import rollout_stored, rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.catalogue.schemas import CustomCheckWrite
 from deliveryops.cockpit.models import Signal
@@ -83,7 +83,7 @@ def rollout_page(request: Request, rollout_id: IdPath, session: SessionDep, acto
     """One rollout: each team against its target, the adoption curve, and the effect on its outcome."""
     rollouts.require_reader(actor)
     rollout = rollouts.get_rollout_or_raise(session=session, rollout_id=rollout_id)
-    result = rollouts.report(session, rollout)
+    result = rollout_stored.read(session, rollout).detail
     owner = session.get(User, rollout.owner_id) if rollout.owner_id else None
     return render(
         request,

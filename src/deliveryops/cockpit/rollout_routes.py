@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.actions.models import TargetMetric
-from deliveryops.cockpit import adoption, rollouts
+from deliveryops.cockpit import adoption, rollout_stored, rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.rollout_schemas import (
     EffectRead,
@@ -17,7 +17,6 @@ from deliveryops.cockpit.rollout_schemas import (
     RolloutDetail,
     RolloutRead,
     create_from,
-    detail_of,
     effect_read,
     read_of,
 )
@@ -54,10 +53,11 @@ def create_rollout(body: RolloutCreate, session: SessionDep, actor: ApiUser) -> 
 @api.get("/cockpit/rollouts/{rollout_id}", response_model=RolloutDetail)
 def read_rollout(session: SessionDep, actor: ApiUser, rollout_id: IdPath) -> RolloutDetail:
     """A rollout: each team's progress against its target, the adoption curve (declared and confirmed by the
-    entry's data check) and the effect on its metric with its interval, or "not enough evidence"."""
+    entry's data check) and the effect on its metric with its interval, or "not enough evidence"; the stored
+    report with when it was computed (``recomputing`` while a newer one is computed after the data changed)."""
     rollouts.require_reader(actor)
     rollout = rollouts.get_rollout_or_raise(session=session, rollout_id=rollout_id)
-    return detail_of(session, rollouts.report(session, rollout))
+    return rollout_stored.read(session, rollout).detail
 
 
 class RolloutEffectRead(EffectRead):

@@ -78,6 +78,7 @@ class TeamProgressRead(BaseModel):
 
     team_id: int
     team_name: str
+    team_slug: str = ""
     target_on: date
     declared: AdoptionLevel
     adopted_on: date | None
@@ -113,6 +114,8 @@ class RolloutDetail(RolloutRead):
     progress: list[TeamProgressRead]
     curve: list[CurvePointRead]
     effect: EffectRead
+    computed_at: datetime | None = Field(default=None, description="when the stored report was computed")
+    recomputing: bool = Field(default=False, description="the data changed since: a newer report is being computed")
 
 
 def read_of(session: Session, rollout: Rollout) -> RolloutRead:
@@ -143,6 +146,7 @@ def detail_of(session: Session, result: RolloutReport) -> RolloutDetail:
             TeamProgressRead(
                 team_id=p.team.id,
                 team_name=p.team.name,
+                team_slug=p.team.slug,
                 target_on=p.target_on,
                 declared=p.declared,
                 adopted_on=p.adopted_on,

@@ -9,13 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
-from deliveryops.actions import service as actions
-from deliveryops.actions.models import ActionStatus, ImprovementAction, TargetMetric
+from deliveryops.actions.models import ActionStatus, TargetMetric
 from deliveryops.analytics.verdicts.pooled import pool, rates_for
 from deliveryops.analytics.verdicts.rule import Outcome
 from deliveryops.enablement.access import check_entry, check_person, entry_name, person_name, raise_if, require_ops
 from deliveryops.enablement.models import OrgAction, OrgActionTeam
 from deliveryops.enablement.schemas import OrgActionCreate, OrgActionRead, OrgActionUpdate, PooledRead, TeamVerdictRead
+from deliveryops.enablement.stored import team_action
+from deliveryops.enablement.stored import verdicts as stored_verdicts
 from deliveryops.errors import NotFoundError
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_view_team
@@ -76,18 +77,6 @@ def update(*, session: Session, actor: User | None, action_id: int, body: OrgAct
     return action
 
 
-def team_action(action: OrgAction, team_id: int) -> ImprovementAction:
-    """The team's share of the action as a team action (not stored), so the team actions' rule judges it."""
-    return ImprovementAction(
-        team_id=team_id,
-        title=action.title,
-        started_on=action.started_on,
-        target_metric=action.target_metric,
-        expected_direction=action.expected_direction,
-        status=action.status,
-    )
-
-
 def reliability_text(teams: int) -> str | None:
     """The pooled verdict's measured error rates, in a sentence."""
     rates = rates_for(teams)
@@ -122,25 +111,26 @@ def read(session: Session, actor: User | None, action: OrgAction, *, min_group_s
     outcomes: list[Outcome] = []
     seen: list[Outcome] = []
     hidden = 0
+    stored = stored_verdicts(session, action)
     for link in action.teams:
         team = session.get(Team, link.team_id)
         if team is None:
             continue
-        measured = actions.measurement(session, team_action(action, team.id)) if action.target_metric else None
+        measured = stored.by_team.get(team.id)
         if measured is not None:
-            outcomes.append(measured.verdict.outcome)
+            outcomes.append(Outcome(measured.outcome))
         if actor is not None and not can_view_team(session, actor, team):
             hidden += 1
             continue
         if measured is not None:
-            seen.append(measured.verdict.outcome)
+            seen.append(Outcome(measured.outcome))
         teams.append(
             TeamVerdictRead(
                 team_id=team.id,
                 team=team.name,
-                verdict=measured.verdict.outcome.value if measured else None,
-                explanation=measured.verdict.explanation if measured else None,
-                effect=measured.verdict.effect_text if measured else None,
+                verdict=measured.outcome if measured else None,
+                explanation=measured.explanation if measured else None,
+                effect=measured.effect if measured else None,
             )
         )
     pooled = None
@@ -174,4 +164,6 @@ def read(session: Session, actor: User | None, action: OrgAction, *, min_group_s
         teams=teams,
         hidden_teams=hidden,
         pooled=pooled,
+        computed_at=stored.computed_at,
+        recomputing=not stored.current,
     )

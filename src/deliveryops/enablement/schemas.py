@@ -91,6 +91,8 @@ class OrgActionRead(BaseModel):
     teams: list[TeamVerdictRead] = Field(description="the touched teams you may read, with their verdicts")
     hidden_teams: int = Field(default=0, description="touched teams you may not read (counted in the pooled verdict)")
     pooled: PooledRead | None = None
+    computed_at: datetime | None = Field(default=None, description="when the stored team verdicts were computed")
+    recomputing: bool = Field(default=False, description="the data changed since: newer verdicts are being computed")
 
 
 class PlaybookCreate(BaseModel):

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session
 from deliveryops.db import utcnow
 from deliveryops.jobs.models import DerivedResult
 
-__all__ = ["read", "scope_of", "scopes", "store", "version_of"]
+__all__ = ["Latest", "latest", "read", "scope_of", "scopes", "store", "version_of"]
 
 
 def version_of(*parts: object) -> str:
@@ -87,6 +89,26 @@ def store(
     except (IntegrityError, OperationalError):  # stored meanwhile; or SQLite's write lock is taken: a later reader stores it
         return False
     return True
+
+
+@dataclass(frozen=True)
+class Latest:
+    """The payload stored for a kind and scope, whatever its version, and when it was computed."""
+
+    data_version: str
+    computed_at: datetime
+    payload: bytes
+
+
+def latest(session: Session, *, kind: str, scope: str) -> Latest | None:
+    """The newest payload stored for ``kind`` and ``scope`` (any version), or None when nothing is stored."""
+    row = session.execute(
+        select(DerivedResult.data_version, DerivedResult.computed_at, DerivedResult.payload)
+        .where(DerivedResult.kind == kind, DerivedResult.scope == scope)
+        .order_by(DerivedResult.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else Latest(row[0], row[1], row[2])
 
 
 def scopes(session: Session, *, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
