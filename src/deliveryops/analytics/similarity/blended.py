@@ -62,6 +62,7 @@ EXACT_NODES = 2000
 CANNOT_LINK = -1.0e6
 _FLOOR_SHARE = 0.5
 _CANDIDATES = 12
+_KMEANS_SAMPLE_PER_CELL = 40
 _MAX_ROUNDS = 30
 
 FloatArray = npt.NDArray[np.float64]
@@ -136,7 +137,8 @@ def dense_candidates(
 ) -> tuple[IntArray, IntArray]:
     """Likely nearest neighbours by dot product, without an n × n product (an inverted file).
 
-    The rows are grouped in about √n k-means cells (5 rounds of Lloyd's algorithm); each row is
+    The rows are grouped in about √n k-means cells (5 rounds of Lloyd's algorithm on at most 40 rows per
+    cell, drawn at random); each row is
     compared with the rows of its ``probes`` nearest cells and keeps its best ``candidates``.
 
     Args:
@@ -148,15 +150,28 @@ def dense_candidates(
     Returns:
         ``(rows, columns)`` of the candidate pairs, rows ascending, no self-pairs.
     """
+    rows, columns, _scores = _scored_candidates(vectors, candidates=candidates, probes=probes, seed=seed)
+    return rows, columns
+
+
+def _scored_candidates(
+    vectors: npt.NDArray[np.floating], *, candidates: int, probes: int = 3, seed: int = 0
+) -> tuple[IntArray, IntArray, npt.NDArray[np.float32]]:
+    """:func:`dense_candidates` with the dot product of each pair (float32), computed on the way."""
     count = vectors.shape[0]
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     cells = max(1, int(math.sqrt(count)))
     rng = np.random.default_rng(seed)
     centres = data[rng.choice(count, size=cells, replace=False)].copy()
+    # Lloyd's rounds on a sample (the cells need not be exact, only balanced enough): most of the cost otherwise.
+    sampled = _KMEANS_SAMPLE_PER_CELL * cells
+    sample = data if count <= sampled else data[np.sort(rng.choice(count, sampled, replace=False))]
     for _ in range(5):
-        assignment = np.argmax(data @ centres.T, axis=1)
-        sums = np.zeros_like(centres)
-        np.add.at(sums, assignment, data)
+        assignment = np.argmax(sample @ centres.T, axis=1)
+        one_hot = sparse.csr_matrix(
+            (np.ones(len(sample), dtype=np.float32), (assignment, np.arange(len(sample)))), shape=(cells, len(sample))
+        )
+        sums = np.asarray(one_hot @ sample, dtype=np.float32)
         filled = np.bincount(assignment, minlength=cells) > 0
         norms = np.linalg.norm(sums[filled], axis=1, keepdims=True)
         centres[filled] = sums[filled] / np.clip(norms, 1e-12, None)
@@ -193,20 +208,20 @@ def dense_candidates(
         found_scores.append(np.take_along_axis(block, best, axis=1).ravel())
     if not found_rows:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
+        return empty, empty, np.zeros(0, dtype=np.float32)
     rows = np.concatenate(found_rows)
     columns = np.concatenate(found_columns)
     values = np.concatenate(found_scores)
     valid = np.isfinite(values)
     rows, columns, values = rows[valid], columns[valid], values[valid]
     order = np.lexsort((columns, -values, rows))
-    rows, columns = rows[order], columns[order]
+    rows, columns, values = rows[order], columns[order], values[order]
     unique = np.ones(len(rows), dtype=bool)
     unique[1:] = (rows[1:] != rows[:-1]) | (columns[1:] != columns[:-1])
-    rows, columns = rows[unique], columns[unique]
+    rows, columns, values = rows[unique], columns[unique], values[unique]
     starts = np.searchsorted(rows, rows, side="left")
     kept = (np.arange(len(rows)) - starts) < candidates
-    return rows[kept].astype(np.int64), columns[kept].astype(np.int64)
+    return rows[kept].astype(np.int64), columns[kept].astype(np.int64), values[kept].astype(np.float32)
 
 
 class BlendedIndex:
@@ -444,9 +459,11 @@ class BlendedIndex:
 
     def _knn_graph(self, lexical: sparse.csr_matrix, dense: FloatArray, floor: float, neighbours: int) -> sparse.csr_matrix:
         count = lexical.shape[0]
+        dense_scores: npt.NDArray[np.float32] | None = None
         if dense.shape[1]:
-            # The sentence vectors carry most of the similarity: their neighbours are the candidates.
-            rows, columns = dense_candidates(dense, candidates=_CANDIDATES)
+            # The sentence vectors carry most of the similarity: their neighbours are the candidates,
+            # and the candidate search has already computed the pairs' dense dot products.
+            rows, columns, dense_scores = _scored_candidates(dense, candidates=_CANDIDATES)
         else:
             lexical_graph = knn_graph(
                 lexical, candidate_start=self.lexical.featuriser.char_columns, neighbours=_CANDIDATES, floor=1e-9
@@ -454,10 +471,8 @@ class BlendedIndex:
             order = np.lexsort((lexical_graph.col, lexical_graph.row))
             rows, columns = lexical_graph.row[order].astype(np.int64), lexical_graph.col[order].astype(np.int64)
         scores = row_dot_products(lexical, rows, columns)
-        if dense.shape[1]:
-            for start in range(0, len(rows), 65_536):
-                stop = start + 65_536
-                scores[start:stop] += np.einsum("ij,ij->i", dense[rows[start:stop]], dense[columns[start:stop]])
+        if dense_scores is not None:
+            scores += dense_scores
         kept = scores >= floor
         graph = sparse.csr_matrix((scores[kept], (rows[kept], columns[kept])), shape=(count, count))
         graph = _top_per_row(graph, neighbours)
