@@ -62,7 +62,6 @@ EXACT_NODES = 2000
 CANNOT_LINK = -1.0e6
 _FLOOR_SHARE = 0.5
 _CANDIDATES = 12
-_KMEANS_SAMPLE_PER_CELL = 40
 _MAX_ROUNDS = 30
 
 FloatArray = npt.NDArray[np.float64]
@@ -137,8 +136,7 @@ def dense_candidates(
 ) -> tuple[IntArray, IntArray]:
     """Likely nearest neighbours by dot product, without an n × n product (an inverted file).
 
-    The rows are grouped in about √n k-means cells (5 rounds of Lloyd's algorithm on at most 40 rows per
-    cell, drawn at random); each row is
+    The rows are grouped in about √n k-means cells (5 rounds of Lloyd's algorithm); each row is
     compared with the rows of its ``probes`` nearest cells and keeps its best ``candidates``.
 
     Args:
@@ -163,15 +161,12 @@ def _scored_candidates(
     cells = max(1, int(math.sqrt(count)))
     rng = np.random.default_rng(seed)
     centres = data[rng.choice(count, size=cells, replace=False)].copy()
-    # Lloyd's rounds on a sample (the cells need not be exact, only balanced enough): most of the cost otherwise.
-    sampled = _KMEANS_SAMPLE_PER_CELL * cells
-    sample = data if count <= sampled else data[np.sort(rng.choice(count, sampled, replace=False))]
+    rows_of_count = np.arange(count)
+    ones = np.ones(count, dtype=np.float32)
     for _ in range(5):
-        assignment = np.argmax(sample @ centres.T, axis=1)
-        one_hot = sparse.csr_matrix(
-            (np.ones(len(sample), dtype=np.float32), (assignment, np.arange(len(sample)))), shape=(cells, len(sample))
-        )
-        sums = np.asarray(one_hot @ sample, dtype=np.float32)
+        assignment = np.argmax(data @ centres.T, axis=1)
+        # Each cell's sum of rows as one sparse product (numpy's add.at is a slow sequential loop).
+        sums = np.asarray(sparse.csr_matrix((ones, (assignment, rows_of_count)), shape=(cells, count)) @ data, dtype=np.float32)
         filled = np.bincount(assignment, minlength=cells) > 0
         norms = np.linalg.norm(sums[filled], axis=1, keepdims=True)
         centres[filled] = sums[filled] / np.clip(norms, 1e-12, None)
