@@ -148,15 +148,25 @@ def dense_candidates(
     Returns:
         ``(rows, columns)`` of the candidate pairs, rows ascending, no self-pairs.
     """
+    rows, columns, _scores = _scored_candidates(vectors, candidates=candidates, probes=probes, seed=seed)
+    return rows, columns
+
+
+def _scored_candidates(
+    vectors: npt.NDArray[np.floating], *, candidates: int, probes: int = 3, seed: int = 0
+) -> tuple[IntArray, IntArray, npt.NDArray[np.float32]]:
+    """:func:`dense_candidates` with the dot product of each pair (float32), computed on the way."""
     count = vectors.shape[0]
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     cells = max(1, int(math.sqrt(count)))
     rng = np.random.default_rng(seed)
     centres = data[rng.choice(count, size=cells, replace=False)].copy()
+    rows_of_count = np.arange(count)
+    ones = np.ones(count, dtype=np.float32)
     for _ in range(5):
         assignment = np.argmax(data @ centres.T, axis=1)
-        sums = np.zeros_like(centres)
-        np.add.at(sums, assignment, data)
+        # Each cell's sum of rows as one sparse product (numpy's add.at is a slow sequential loop).
+        sums = np.asarray(sparse.csr_matrix((ones, (assignment, rows_of_count)), shape=(cells, count)) @ data, dtype=np.float32)
         filled = np.bincount(assignment, minlength=cells) > 0
         norms = np.linalg.norm(sums[filled], axis=1, keepdims=True)
         centres[filled] = sums[filled] / np.clip(norms, 1e-12, None)
@@ -193,20 +203,20 @@ def dense_candidates(
         found_scores.append(np.take_along_axis(block, best, axis=1).ravel())
     if not found_rows:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
+        return empty, empty, np.zeros(0, dtype=np.float32)
     rows = np.concatenate(found_rows)
     columns = np.concatenate(found_columns)
     values = np.concatenate(found_scores)
     valid = np.isfinite(values)
     rows, columns, values = rows[valid], columns[valid], values[valid]
     order = np.lexsort((columns, -values, rows))
-    rows, columns = rows[order], columns[order]
+    rows, columns, values = rows[order], columns[order], values[order]
     unique = np.ones(len(rows), dtype=bool)
     unique[1:] = (rows[1:] != rows[:-1]) | (columns[1:] != columns[:-1])
-    rows, columns = rows[unique], columns[unique]
+    rows, columns, values = rows[unique], columns[unique], values[unique]
     starts = np.searchsorted(rows, rows, side="left")
     kept = (np.arange(len(rows)) - starts) < candidates
-    return rows[kept].astype(np.int64), columns[kept].astype(np.int64)
+    return rows[kept].astype(np.int64), columns[kept].astype(np.int64), values[kept].astype(np.float32)
 
 
 class BlendedIndex:
@@ -444,9 +454,11 @@ class BlendedIndex:
 
     def _knn_graph(self, lexical: sparse.csr_matrix, dense: FloatArray, floor: float, neighbours: int) -> sparse.csr_matrix:
         count = lexical.shape[0]
+        dense_scores: npt.NDArray[np.float32] | None = None
         if dense.shape[1]:
-            # The sentence vectors carry most of the similarity: their neighbours are the candidates.
-            rows, columns = dense_candidates(dense, candidates=_CANDIDATES)
+            # The sentence vectors carry most of the similarity: their neighbours are the candidates,
+            # and the candidate search has already computed the pairs' dense dot products.
+            rows, columns, dense_scores = _scored_candidates(dense, candidates=_CANDIDATES)
         else:
             lexical_graph = knn_graph(
                 lexical, candidate_start=self.lexical.featuriser.char_columns, neighbours=_CANDIDATES, floor=1e-9
@@ -454,10 +466,8 @@ class BlendedIndex:
             order = np.lexsort((lexical_graph.col, lexical_graph.row))
             rows, columns = lexical_graph.row[order].astype(np.int64), lexical_graph.col[order].astype(np.int64)
         scores = row_dot_products(lexical, rows, columns)
-        if dense.shape[1]:
-            for start in range(0, len(rows), 65_536):
-                stop = start + 65_536
-                scores[start:stop] += np.einsum("ij,ij->i", dense[rows[start:stop]], dense[columns[start:stop]])
+        if dense_scores is not None:
+            scores += dense_scores
         kept = scores >= floor
         graph = sparse.csr_matrix((scores[kept], (rows[kept], columns[kept])), shape=(count, count))
         graph = _top_per_row(graph, neighbours)

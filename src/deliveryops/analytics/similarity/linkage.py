@@ -62,10 +62,15 @@ def average_linkage(
         pairs = float(size[first] * size[second])
         links[first][second] = links[second][first] = (similarity * pairs, pairs)
 
+    limit = sum(size) + 1 if neighbours is None else neighbours  # exact graph: the larger side is never capped
+
     def linkage(first: int, second: int, total: float, pairs: float) -> float:
-        small, large = sorted((size[first], size[second]))
-        cap = small * large if neighbours is None else small * min(large, neighbours)
-        return total / max(pairs, cap)
+        # The hot loop of the clustering: plain comparisons rather than sorted()/min()/max().
+        small, large = size[first], size[second]
+        if small > large:
+            small, large = large, small
+        cap = small * (large if large < limit else limit)
+        return total / (pairs if pairs > cap else cap)
 
     queue: list[tuple[float, int, int]] = []
     for first in range(count):
@@ -73,16 +78,20 @@ def average_linkage(
             if first < second and (score := linkage(first, second, total, pairs)) >= threshold:
                 queue.append((-score, first, second))
     heapq.heapify(queue)
+    heappop, heappush = heapq.heappop, heapq.heappush
     members = [[node] for node in range(count)]
     alive = [True] * count
     while queue:
-        negative, first, second = heapq.heappop(queue)
-        if not (alive[first] and alive[second]) or second not in links[first]:
+        negative, first, second = heappop(queue)
+        if not (alive[first] and alive[second]):
             continue
-        score = linkage(first, second, *links[first][second])
+        known = links[first].get(second)
+        if known is None:
+            continue
+        score = linkage(first, second, known[0], known[1])
         if score < -negative - _TOLERANCE:  # stale: the clusters grew since this entry was queued
             if score >= threshold:
-                heapq.heappush(queue, (-score, first, second))
+                heappush(queue, (-score, first, second))
             continue
         # Merge the cluster with fewer links into the one with more (each link moves O(log n) times).
         keep, gone = (first, second) if len(links[first]) >= len(links[second]) else (second, first)
@@ -99,7 +108,7 @@ def average_linkage(
             known_total, known_pairs = links[keep].get(other, (0.0, 0.0))
             merged = (known_total + total, known_pairs + pairs)
             links[keep][other] = links[other][keep] = merged
-            if (score := linkage(keep, other, *merged)) >= threshold:
-                heapq.heappush(queue, (-score, min(keep, other), max(keep, other)))
+            if (score := linkage(keep, other, merged[0], merged[1])) >= threshold:
+                heappush(queue, (-score, keep, other) if keep < other else (-score, other, keep))
     clusters = [sorted(group) for group in members if group]
     return sorted(clusters, key=lambda group: group[0])
