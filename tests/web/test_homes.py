@@ -35,6 +35,7 @@ HOMES = {
         "Proposed clusters to confirm or reject",
         "Overdue escalations",
         "Adoption mismatches",
+        "Retros across teams",
     ],
     "catherine.moreau@example.com": ["Decisions waiting", "Leadership queue", "Leadership pack", "Signals of the week"],
 }
@@ -80,6 +81,8 @@ def test_the_demo_homes_say_what_waits(demo_client: TestClient) -> None:
     # The queue says which rows are one cross-team problem, and the proposal waits for a decision.
     assert re.search(r"proposed cluster: No access to production logs \(4 of \d+ rows\)", product_ops)
     assert 'href="/impediments/clusters/' in product_ops
+    # The demo's multi-team retro is finished: the section offers to start one and leads to the recurring themes.
+    assert '<a href="/multi-retros">Start a multi-team retro</a> · <a href="/retro-themes">' in product_ops
     demo_client.cookies.clear()
     login(demo_client, "catherine.moreau@example.com")
     leader = _today(demo_client.get("/").text)

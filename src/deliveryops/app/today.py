@@ -24,6 +24,7 @@ from deliveryops.impediments import service as impediments
 from deliveryops.impediments.models import Cluster, ClusterMember, Impediment, Level
 from deliveryops.outcomes.lead import Lead
 from deliveryops.retros.models import Phase, Retro
+from deliveryops.retros.multi_models import MultiPhase, MultiRetro
 from deliveryops.teams.models import Team
 
 __all__ = ["TodayLine", "TodaySection", "delivery_manager_sections", "leader_sections", "member_sections", "product_ops_sections"]
@@ -325,7 +326,25 @@ def product_ops_sections(session: Session, actor: User, now: datetime) -> list[T
             more_href="/cockpit/adoption",
             more_label="Adoption matrix",
         ),
+        _multi_retros(session),
     ]
+
+
+def _multi_retros(session: Session) -> TodaySection:
+    """Multi-team retros still running, with the way to the recurring themes across teams' retros."""
+    running = session.scalars(
+        select(MultiRetro).where(MultiRetro.phase != MultiPhase.FINISHED).order_by(MultiRetro.scheduled_for)
+    )
+    return TodaySection(
+        "multi-retros",
+        "Retros across teams",
+        "No multi-team retro is running.",
+        [TodayLine(m.title, f"/multi-retros/{m.id}", detail=f"{m.phase.value} phase") for m in running],
+        more_href="/retro-themes",
+        more_label="Recurring themes across teams' retros",
+        empty_href="/multi-retros",
+        empty_action="Start a multi-team retro",
+    )
 
 
 def leader_sections(session: Session, actor: User, lead: Lead, now: datetime) -> list[TodaySection]:
