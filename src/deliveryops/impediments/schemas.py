@@ -191,3 +191,10 @@ class MoveCreate(BaseModel):
     impediment_id: int = Field(ge=1, le=2**31 - 1)
     to_cluster_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     reason: str = Field(default="", max_length=2000)
+
+
+class ClusterConfirm(BaseModel):
+    """Confirm a proposed cross-team cluster with its owner (and, optionally, a better title)."""
+
+    owner_id: int = Field(ge=1, le=2**31 - 1)
+    title: str | None = Field(default=None, max_length=200)
