@@ -198,3 +198,29 @@ class ClusterConfirm(BaseModel):
 
     owner_id: int = Field(ge=1, le=2**31 - 1)
     title: str | None = Field(default=None, max_length=200)
+
+
+def cell(level: Level, severity: Severity) -> str:
+    """The service-level table's field for one level and severity, e.g. ``delivery_manager_high``."""
+    return f"{level.value}_{severity.value}"
+
+
+class ServiceLevelsUpdate(BaseModel):
+    """The service-level table: working days (1 to 250) an impediment may stay at each level, per severity."""
+
+    team_low: int = Field(ge=1, le=250, title="Team, low")
+    team_medium: int = Field(ge=1, le=250, title="Team, medium")
+    team_high: int = Field(ge=1, le=250, title="Team, high")
+    team_critical: int = Field(ge=1, le=250, title="Team, critical")
+    delivery_manager_low: int = Field(ge=1, le=250, title="Delivery manager, low")
+    delivery_manager_medium: int = Field(ge=1, le=250, title="Delivery manager, medium")
+    delivery_manager_high: int = Field(ge=1, le=250, title="Delivery manager, high")
+    delivery_manager_critical: int = Field(ge=1, le=250, title="Delivery manager, critical")
+    product_ops_low: int = Field(ge=1, le=250, title="Product Ops, low")
+    product_ops_medium: int = Field(ge=1, le=250, title="Product Ops, medium")
+    product_ops_high: int = Field(ge=1, le=250, title="Product Ops, high")
+    product_ops_critical: int = Field(ge=1, le=250, title="Product Ops, critical")
+    leadership_low: int = Field(ge=1, le=250, title="Leadership, low")
+    leadership_medium: int = Field(ge=1, le=250, title="Leadership, medium")
+    leadership_high: int = Field(ge=1, le=250, title="Leadership, high")
+    leadership_critical: int = Field(ge=1, le=250, title="Leadership, critical")
