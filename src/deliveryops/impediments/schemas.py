@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deliveryops.impediments.models import Level, Severity, Status
 
@@ -23,6 +23,41 @@ class ImpedimentCreate(BaseModel):
     work_item_keys: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list, max_length=200, description="Keys of the team's work items it blocks"
     )
+
+
+def _chosen(value: Any, message: str) -> Any:
+    """A select's id as typed: a whole number passes on to the field's own rules, anything else is ``message``."""
+    if isinstance(value, str) and value.strip() and not value.strip().lstrip("+-").isdecimal():
+        raise ValueError(message)
+    return value
+
+
+class ImpedimentRaiseForm(ImpedimentCreate):
+    """The team log's raise form: the API's fields, the blocked items typed in one box (``work_items``, one
+    key per line or separated by commas), and the tool or practice of the catalogue it concerns."""
+
+    work_item_keys: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=200, alias="work_items", title="Work items"
+    )
+    tool_id: int | None = Field(default=None, ge=1, le=2**31 - 1, title="Tool or practice")
+
+    @field_validator("work_item_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        texts = [value] if isinstance(value, str) else value
+        if not isinstance(texts, list):
+            return value
+        return [key.strip() for text in texts for key in str(text).replace(",", "\n").splitlines() if key.strip()]
+
+    @field_validator("category_id", mode="before")
+    @classmethod
+    def _category_chosen(cls, value: Any) -> Any:
+        return _chosen(value, "Choose a category from the list.")
+
+    @field_validator("tool_id", mode="before")
+    @classmethod
+    def _tool_chosen(cls, value: Any) -> Any:
+        return _chosen(value, "Choose a tool or practice from the catalogue.")
 
 
 class EventRead(BaseModel):
