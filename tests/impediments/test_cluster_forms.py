@@ -77,3 +77,21 @@ def test_who_may_not_decide_is_refused_before_the_input_is_judged(client: TestCl
     for action, data in (("merge", {"other_id": "two"}), ("move", {"impediment_id": ""}), ("split", {"reason": ""})):
         response = client.post(f"/impediments/clusters/{first.id}/{action}", data={"csrf_token": csrf, **data})
         assert response.status_code == 403, action
+
+
+def test_the_confirm_form_names_an_owner_that_is_not_a_number_and_confirms_nothing(client: TestClient, session: Session) -> None:
+    first, _second, _logs = _two_clusters(session)
+    ops = make_user(session, email="ops@example.com", role=Role.PRODUCT_OPS)
+    csrf = login(client, "ops@example.com")
+    before = _state(session)
+
+    refused = client.post(f"/impediments/clusters/{first.id}/confirm", data={"csrf_token": csrf, "owner_id": "Ana"})
+    assert refused.status_code == 303
+    location = urlsplit(refused.headers["location"])
+    assert (location.path, location.fragment) == ("/impediments/clusters", f"cluster-{first.id}")
+    assert "Owner id" in parse_qs(location.query)["error"][0]
+    assert _state(session) == before
+
+    confirmed = client.post(f"/impediments/clusters/{first.id}/confirm", data={"csrf_token": csrf, "owner_id": str(ops.id)})
+    assert confirmed.status_code == 303
+    assert (first.id, "confirmed", None) in _state(session)

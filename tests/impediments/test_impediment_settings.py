@@ -12,6 +12,7 @@ from deliveryops.accounts.models import Role
 from deliveryops.errors import ConflictError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import service
 from deliveryops.impediments.models import Level, Severity
+from deliveryops.impediments.schemas import ServiceLevelsUpdate, cell
 from deliveryops.impediments.settings_pages import add_category, set_service_level, update_category
 from tests.factories import login, make_team, make_user
 
@@ -44,11 +45,27 @@ def test_service_level_changes_what_is_overdue(session: Session) -> None:
         set_service_level(session, actor=admin, level=Level.TEAM, severity=Severity.HIGH, working_days=0)
 
 
-def test_settings_page_rejects_a_bad_number(client: TestClient, session: Session) -> None:
+def test_settings_page_names_a_cell_that_is_not_a_number_and_saves_nothing(client: TestClient, session: Session) -> None:
     make_user(session, email="root@example.com", role=Role.ADMIN)
     csrf = login(client, "root@example.com")
     page = client.get("/admin/impediments")
     assert "Service levels" in page.text
-    bad = client.post("/admin/impediments/service-levels", data={"csrf_token": csrf, "team-high": "two"})
+    before = service.service_levels(session)
+    table = {f"{level.value}_{severity.value}": str(days + 1) for (level, severity), days in before.items()}
+
+    bad = client.post("/admin/impediments/service-levels", data={"csrf_token": csrf, **table, "team_high": "two"})
     assert bad.status_code == 422
-    assert "Team, low: enter a whole number of days." in bad.text
+    assert 'id="team_high-error"' in bad.text
+    assert "Team, high is a whole number" in bad.text
+    assert 'value="two"' in bad.text
+    session.expire_all()
+    assert service.service_levels(session) == before
+
+    saved = client.post("/admin/impediments/service-levels", data={"csrf_token": csrf, **table})
+    assert saved.status_code == 303
+    session.expire_all()
+    assert service.service_levels(session) == {key: days + 1 for key, days in before.items()}
+
+
+def test_the_service_level_table_has_a_field_per_level_and_severity() -> None:
+    assert set(ServiceLevelsUpdate.model_fields) == {cell(level, severity) for level in Level for severity in Severity}

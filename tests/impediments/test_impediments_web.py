@@ -143,7 +143,10 @@ def test_team_log_and_raising_through_the_form(client: TestClient, session: Sess
     assert bad.status_code == 422
     page = text(bad)
     assert "Please correct the marked fields." in page
-    assert '<p class="field-error" id="needed_by-error" role="alert">Expected a date like 2026-03-31, got \'tomorrow\'.' in page
+    assert (
+        '<p class="field-error" id="needed_by-error" role="alert">Needed by: expected a date like 2026-03-31, got \'tomorrow\'.'
+        in page
+    )
     assert '<p class="field-error" id="title-error" role="alert">Give the impediment a title.</p>' in page
     assert "The deploy pipeline fails</textarea>" in page
     assert '<option value="high" selected>' in page
@@ -179,6 +182,26 @@ def test_team_log_and_raising_through_the_form(client: TestClient, session: Sess
     ]
     assert cells == ["Data access", "high", "open", "Team", "0 of 2 working days", "0.0"]
     assert "No unraised blocks" in log  # L-1 is linked now
+
+
+def test_a_category_or_tool_that_is_not_a_number_is_named_and_nothing_is_raised(client: TestClient, session: Session) -> None:
+    people = world(session)
+    csrf = login(client, "member@example.com")
+    before = len(service.list_team(session=session, actor=None, team_id=people.lima.id))
+    form = {"csrf_token": csrf, "title": "Pipeline fails", "severity": "high", "category_id": "data"}
+
+    bad = client.post("/teams/lima/impediments", data=form)
+    assert bad.status_code == 422
+    page = text(bad)
+    assert '<p class="field-error" id="category_id-error" role="alert">Choose a category from the list.</p>' in page
+    assert 'value="Pipeline fails"' in page
+    session.expire_all()
+    assert len(service.list_team(session=session, actor=None, team_id=people.lima.id)) == before
+
+    no_tool = client.post("/teams/lima/impediments", data={**form, "category_id": "", "tool_id": "jenkins"})
+    assert no_tool.status_code == 422  # the tool's message beside its field: tests/cockpit/test_catalogue.py
+    session.expire_all()
+    assert len(service.list_team(session=session, actor=None, team_id=people.lima.id)) == before
 
 
 def test_raise_from_a_long_block_in_one_click(client: TestClient, session: Session) -> None:

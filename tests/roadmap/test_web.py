@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
 from deliveryops.db import utcnow
+from deliveryops.roadmap import service
+from deliveryops.roadmap.engine import Rule
 from deliveryops.roadmap.models import RoadmapEpic, TeamAbsence
 from deliveryops.teams.models import TeamRole
 from tests.factories import csrf_from, join, login, make_user, token_headers
@@ -151,3 +153,48 @@ def test_pages_roadmap_what_if_and_calendar_forms(client: TestClient, session: S
     # Another team's calendar: readable by the group, not editable.
     other = client.get(f"/teams/{org.auckland.slug}/calendar")
     assert other.status_code in (200, 403)
+
+
+def test_roadmap_forms_name_a_share_or_capacity_that_is_not_a_number_and_store_nothing(
+    client: TestClient, session: Session
+) -> None:
+    org = small_group(session, utcnow().date())
+    dm = make_user(session, role=Role.DELIVERY_MANAGER)
+    join(session, org.berlin, dm, TeamRole.DELIVERY_MANAGER)
+    login(client, dm.email)
+    what_if = client.get(
+        f"/groups/{org.group.slug}/roadmap",
+        params={
+            "team": org.berlin.id,
+            "shares": "B-1=half",
+            "away_from": "2027-01-04",
+            "away_to": "2027-01-05",
+            "away_percent": "lots",
+        },
+    )
+    assert what_if.status_code == 422
+    assert "Capacity away is a whole number, e.g. 12000; got &#39;lots&#39;." in what_if.text
+    assert 'id="away_percent-error"' in what_if.text
+    assert 'id="chart-roadmap-what-if"' not in what_if.text
+
+    token = csrf_from(client.get(f"/teams/{org.berlin.slug}/calendar").text)
+    before = service.team_plan(session, org.berlin)
+    bad = client.post(
+        f"/teams/{org.berlin.slug}/roadmap-plan",
+        data={"rule": "shares", "order": "B-2 B-1", "shares": "B-1=30, B-2=seventy", "csrf_token": token},
+    )
+    assert bad.status_code == 422
+    assert 'id="shares-error"' in bad.text
+    assert "Write shares as KEY=percent" in bad.text
+    assert "B-2=seventy" in bad.text
+    session.expire_all()
+    assert service.team_plan(session, org.berlin) == before
+
+    good = client.post(
+        f"/teams/{org.berlin.slug}/roadmap-plan",
+        data={"rule": "shares", "order": "B-2 B-1", "shares": "B-1=30, B-2=70", "csrf_token": token},
+    )
+    assert good.status_code == 303
+    session.expire_all()
+    rule, stored = service.team_plan(session, org.berlin)
+    assert (rule, stored["B-1"][1], stored["B-2"][1]) == (Rule.SHARES, 30, 70)

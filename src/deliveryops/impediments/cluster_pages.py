@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,13 +14,15 @@ from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.similarity.blended import HELD_OUT_RATES
 from deliveryops.errors import ValidationFailedError
-from deliveryops.impediments import clusters
+from deliveryops.impediments import cluster_actions, clusters
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.jobs import request_cluster_proposals
 from deliveryops.impediments.models import Cluster
+from deliveryops.impediments.schemas import ClusterConfirm
 from deliveryops.schemas import Page, paginate
 from deliveryops.teams.models import Team
 from deliveryops.web.errors import error_responses
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
@@ -81,23 +84,22 @@ def _decide(
     session: SessionDep,
     actor: PageUser,
     *,
-    owner_id: str = "",
-    title: str = "",
+    confirm: FormInput[ClusterConfirm] | None = None,
     reason: str = "",
     note: str = "",
 ) -> Response:
     try:
-        if action == "confirm":
-            clusters.confirm(
-                session, actor=actor, cluster_id=cluster_id, owner_id=int(owner_id) if owner_id.isdigit() else None, title=title
-            )
+        if confirm is not None:
+            cluster_actions.require_ops(actor)  # who may not decide is refused before the input is judged
+            body = confirm.validated()
+            clusters.confirm(session, actor=actor, cluster_id=cluster_id, owner_id=body.owner_id, title=body.title)
         elif action == "reject":
             clusters.reject(session, actor=actor, cluster_id=cluster_id, reason=reason)
         else:
             clusters.resolve_cluster(session, actor=actor, cluster_id=cluster_id, note=note)
     except ValidationFailedError as exc:
         session.rollback()
-        return RedirectResponse(f"/impediments/clusters?error={exc.message}#cluster-{cluster_id}", status_code=303)
+        return RedirectResponse(f"/impediments/clusters?error={quote(exc.message)}#cluster-{cluster_id}", status_code=303)
     return RedirectResponse(f"/impediments/clusters#cluster-{cluster_id}", status_code=303)
 
 
@@ -106,12 +108,10 @@ def confirm_cluster(
     cluster_id: int,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    owner_id: Annotated[str, Form(max_length=12)] = "",
-    title: Annotated[str, Form(max_length=200)] = "",
+    form: Annotated[FormInput[ClusterConfirm], form_model(ClusterConfirm)],
 ) -> Response:
     """Confirm a proposal with an owner."""
-    return _decide("confirm", cluster_id, session, actor, owner_id=owner_id, title=title)
+    return _decide("confirm", cluster_id, session, actor, confirm=form)
 
 
 @router.post("/impediments/clusters/{cluster_id}/reject")
@@ -141,13 +141,6 @@ class ClusterRead(BaseModel):
     impediment_ids: list[int]
     team_ids: list[int]
     blocked_days: float
-
-
-class ClusterConfirm(BaseModel):
-    """Confirm a proposal."""
-
-    owner_id: int = Field(ge=1, le=2**31 - 1)
-    title: str | None = Field(default=None, max_length=200)
 
 
 class ClusterNote(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -21,9 +21,10 @@ from deliveryops.impediments import blockers, clusters, impact, service
 from deliveryops.impediments import tool_link as catalogue
 from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impediment, Level, Severity, Status
 from deliveryops.impediments.queries import CLOSED, actor_names, open_at_level, report_period, visible_team_ids
+from deliveryops.impediments.schemas import ImpedimentRaiseForm
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import get_team_or_raise, list_teams, team_ids_of
-from deliveryops.web.forms import parse_date_field
+from deliveryops.web.forms import FormInput, form_model, parse_date_field, read_form
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 from deliveryops.work.models import BlockedInterval, WorkItem
@@ -212,31 +213,12 @@ def reports(
 # The team log and raising.
 
 
-def _parse_raise(form: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
-    category = form["category_id"].strip()
-    category_id = int(category) if category.isdigit() and len(category) < 10 else None
-    if category and category_id is None:
-        errors["category_id"] = "Choose a category from the list."
-    try:
-        severity = Severity(form["severity"] or Severity.MEDIUM.value)
-    except ValueError:
-        errors["severity"] = "Choose low, medium, high or critical."
-        severity = Severity.MEDIUM
-    needed_by = None
-    if form["needed_by"].strip():
-        try:
-            needed_by = date.fromisoformat(form["needed_by"].strip())
-        except ValueError:
-            errors["needed_by"] = f"Expected a date like 2026-03-31, got {form['needed_by']!r}."
-    keys = [key.strip() for key in form["work_items"].replace(",", "\n").splitlines() if key.strip()]
-    return {
-        "title": form["title"],
-        "description": form["description"],
-        "category_id": category_id,
-        "severity": severity,
-        "needed_by": needed_by,
-        "work_item_keys": keys,
-    }
+def _raise_body(form: FormInput[ImpedimentRaiseForm]) -> ImpedimentRaiseForm:
+    """The form's model; when some fields broke a rule, the model of the others (so the service marks its own mistakes too)."""
+    if form.model is not None:
+        return form.model
+    rest = read_form(((key, str(value)) for key, value in form.values.items() if key not in form.errors), ImpedimentRaiseForm)
+    return rest.model or ImpedimentRaiseForm()
 
 
 def _log_page(
@@ -286,44 +268,36 @@ def raise_impediment(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    title: Annotated[str, Form(max_length=1000)] = "",
-    description: Annotated[str, Form(max_length=10_000)] = "",
-    category_id: Annotated[str, Form(max_length=20)] = "",
-    severity: Annotated[str, Form(max_length=20)] = "medium",
-    needed_by: Annotated[str, Form(max_length=20)] = "",
-    work_items: Annotated[str, Form(max_length=20_000)] = "",
-    tool_id: Annotated[str, Form(max_length=20)] = "",
+    form: Annotated[FormInput[ImpedimentRaiseForm], form_model(ImpedimentRaiseForm)],
 ) -> Response:
     """Raise an impediment; the form comes back with a message next to each bad field."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not can_raise(session, actor, team):
         raise PermissionDeniedError("Only people in the team can raise its impediments.")
-    values = {
-        "title": title,
-        "description": description,
-        "category_id": category_id,
-        "severity": severity,
-        "needed_by": needed_by,
-        "work_items": work_items,
-        "tool_id": tool_id,
-    }
-    errors: dict[str, str] = {}
-    parsed = _parse_raise(values, errors)
-    tool = tool_id.strip()
-    if tool and not (tool.isdigit() and len(tool) < 10):
-        errors["tool_id"] = "Choose a tool or practice from the catalogue."
+    values = {key: str(value) for key, value in form.values.items()}
+    errors = dict(form.errors)
+    body = _raise_body(form)
     message = "Please correct the marked fields."
     try:
         # The service checks the other fields even when the form could not read one, so that every
         # mistake is marked at once; what it wrote is rolled back below.
-        impediment = service.raise_(session=session, actor=actor, team_id=team.id, **parsed)
+        impediment = service.raise_(
+            session=session,
+            actor=actor,
+            team_id=team.id,
+            title=body.title,
+            description=body.description,
+            category_id=body.category_id,
+            severity=body.severity,
+            needed_by=body.needed_by,
+            work_item_keys=body.work_item_keys,
+        )
     except ValidationFailedError as exc:
         errors, message = {**exc.fields, **errors}, exc.message
     else:
-        if tool and not errors:
+        if body.tool_id is not None and not errors:
             try:  # the tool or practice it concerns (deliveryops.cockpit)
-                catalogue.link_impediment(session=session, actor=actor, impediment_id=impediment.id, entry_id=int(tool))
+                catalogue.link_impediment(session=session, actor=actor, impediment_id=impediment.id, entry_id=body.tool_id)
             except ValidationFailedError:
                 errors["tool_id"] = "Choose a tool or practice from the catalogue."
         if not errors:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deliveryops.impediments.models import Level, Severity, Status
 
@@ -23,6 +23,41 @@ class ImpedimentCreate(BaseModel):
     work_item_keys: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list, max_length=200, description="Keys of the team's work items it blocks"
     )
+
+
+def _chosen(value: Any, message: str) -> Any:
+    """A select's id as typed: a whole number passes on to the field's own rules, anything else is ``message``."""
+    if isinstance(value, str) and value.strip() and not value.strip().lstrip("+-").isdecimal():
+        raise ValueError(message)
+    return value
+
+
+class ImpedimentRaiseForm(ImpedimentCreate):
+    """The team log's raise form: the API's fields, the blocked items typed in one box (``work_items``, one
+    key per line or separated by commas), and the tool or practice of the catalogue it concerns."""
+
+    work_item_keys: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=200, alias="work_items", title="Work items"
+    )
+    tool_id: int | None = Field(default=None, ge=1, le=2**31 - 1, title="Tool or practice")
+
+    @field_validator("work_item_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        texts = [value] if isinstance(value, str) else value
+        if not isinstance(texts, list):
+            return value
+        return [key.strip() for text in texts for key in str(text).replace(",", "\n").splitlines() if key.strip()]
+
+    @field_validator("category_id", mode="before")
+    @classmethod
+    def _category_chosen(cls, value: Any) -> Any:
+        return _chosen(value, "Choose a category from the list.")
+
+    @field_validator("tool_id", mode="before")
+    @classmethod
+    def _tool_chosen(cls, value: Any) -> Any:
+        return _chosen(value, "Choose a tool or practice from the catalogue.")
 
 
 class EventRead(BaseModel):
@@ -191,3 +226,36 @@ class MoveCreate(BaseModel):
     impediment_id: int = Field(ge=1, le=2**31 - 1)
     to_cluster_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     reason: str = Field(default="", max_length=2000)
+
+
+class ClusterConfirm(BaseModel):
+    """Confirm a proposed cross-team cluster with its owner (and, optionally, a better title)."""
+
+    owner_id: int = Field(ge=1, le=2**31 - 1)
+    title: str | None = Field(default=None, max_length=200)
+
+
+def cell(level: Level, severity: Severity) -> str:
+    """The service-level table's field for one level and severity, e.g. ``delivery_manager_high``."""
+    return f"{level.value}_{severity.value}"
+
+
+class ServiceLevelsUpdate(BaseModel):
+    """The service-level table: working days (1 to 250) an impediment may stay at each level, per severity."""
+
+    team_low: int = Field(ge=1, le=250, title="Team, low")
+    team_medium: int = Field(ge=1, le=250, title="Team, medium")
+    team_high: int = Field(ge=1, le=250, title="Team, high")
+    team_critical: int = Field(ge=1, le=250, title="Team, critical")
+    delivery_manager_low: int = Field(ge=1, le=250, title="Delivery manager, low")
+    delivery_manager_medium: int = Field(ge=1, le=250, title="Delivery manager, medium")
+    delivery_manager_high: int = Field(ge=1, le=250, title="Delivery manager, high")
+    delivery_manager_critical: int = Field(ge=1, le=250, title="Delivery manager, critical")
+    product_ops_low: int = Field(ge=1, le=250, title="Product Ops, low")
+    product_ops_medium: int = Field(ge=1, le=250, title="Product Ops, medium")
+    product_ops_high: int = Field(ge=1, le=250, title="Product Ops, high")
+    product_ops_critical: int = Field(ge=1, le=250, title="Product Ops, critical")
+    leadership_low: int = Field(ge=1, le=250, title="Leadership, low")
+    leadership_medium: int = Field(ge=1, le=250, title="Leadership, medium")
+    leadership_high: int = Field(ge=1, le=250, title="Leadership, high")
+    leadership_critical: int = Field(ge=1, le=250, title="Leadership, critical")

@@ -14,6 +14,8 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.service import require_role
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.impediments.models import Category, Level, ServiceLevel, Severity
+from deliveryops.impediments.schemas import ServiceLevelsUpdate, cell
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 
@@ -71,14 +73,23 @@ def set_service_level(session: Session, *, actor: User | None, level: Level, sev
     session.flush()
 
 
-def _page(request: Request, session: SessionDep, *, error: str | None = None, status_code: int = 200) -> Response:
-    levels = {(row.level, row.severity): row.working_days for row in session.scalars(select(ServiceLevel))}
+def _page(
+    request: Request,
+    session: SessionDep,
+    *,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    stored = {cell(row.level, row.severity): str(row.working_days) for row in session.scalars(select(ServiceLevel))}
     return render(
         request,
         "impediments/settings.html",
         {
             "categories": list(session.scalars(select(Category).order_by(Category.position, Category.name))),
-            "levels": levels,
+            "levels": {**stored, **(values or {})},
+            "errors": errors or {},
             "level_list": list(Level),
             "severities": list(Severity),
             "error": error,
@@ -132,21 +143,21 @@ def update_category_form(
 
 
 @router.post("/admin/impediments/service-levels", response_class=HTMLResponse)
-async def service_levels_form(request: Request, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
-    """Admin: save the service-level table."""
+def service_levels_form(
+    request: Request,
+    session: SessionDep,
+    actor: PageUser,
+    form: Annotated[FormInput[ServiceLevelsUpdate], form_model(ServiceLevelsUpdate)],
+) -> Response:
+    """Admin: save the service-level table; a cell that is not 1 to 250 whole days is named and nothing is saved."""
     require_role(actor, Role.ADMIN)
-    form = await request.form()
     try:
+        days = form.validated().model_dump()
         for level in Level:
             for severity in Severity:
-                value = str(form.get(f"{level.value}-{severity.value}", "")).strip()
-                if not value.isdigit():
-                    raise ValidationFailedError(
-                        f"{level.label}, {severity.value}: enter a whole number of days.",
-                        fields={f"{level.value}-{severity.value}": "whole days"},
-                    )
-                set_service_level(session, actor=actor, level=level, severity=severity, working_days=int(value))
+                set_service_level(session, actor=actor, level=level, severity=severity, working_days=days[cell(level, severity)])
     except ValidationFailedError as exc:
         session.rollback()
-        return _page(request, session, error=exc.message, status_code=422)
+        values = {key: str(value) for key, value in form.values.items()}
+        return _page(request, session, error=exc.message, errors=form.errors, values=values, status_code=422)
     return RedirectResponse("/admin/impediments", status_code=303)

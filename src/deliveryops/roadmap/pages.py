@@ -17,7 +17,7 @@ from deliveryops.errors import ValidationFailedError
 from deliveryops.roadmap import service
 from deliveryops.roadmap.charts import roadmap_chart
 from deliveryops.roadmap.engine import Absence, Rule, supported_countries
-from deliveryops.roadmap.schemas import AbsenceCreate, csv_response
+from deliveryops.roadmap.schemas import AbsenceCreate, PlanForm, WhatIfForm, csv_response, keys_from_text
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
@@ -39,53 +39,27 @@ def _date(value: str, field: str, errors: dict[str, str]) -> date | None:
         return None
 
 
-def parse_keys(text: str) -> list[str]:
-    """Epic keys from "A-1, A-2 A-3" (commas or spaces)."""
-    return [key for key in text.replace(",", " ").split() if key]
-
-
-def parse_shares(text: str, errors: dict[str, str], field: str = "shares") -> dict[str, int]:
-    """Shares from "A-1=60, A-2=40"."""
-    shares: dict[str, int] = {}
-    for part in text.replace(";", ",").split(","):
-        if not part.strip():
-            continue
-        key, _, value = part.partition("=")
-        if not value.strip().isdigit():
-            errors[field] = "Write shares as KEY=percent, separated by commas, e.g. A-1=60, A-2=40."
-            return {}
-        shares[key.strip()] = int(value.strip())
-    return shares
-
-
 @router.get("/groups/{slug}/roadmap", response_class=HTMLResponse)
 def roadmap_page(
     request: Request,
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    cut: Text = "",
-    team: Text = "",
-    rule: Text = "",
-    order: Text = "",
-    shares: Text = "",
-    away_from: Text = "",
-    away_to: Text = "",
-    away_percent: Text = "",
+    form: Annotated[FormInput[WhatIfForm], form_model(WhatIfForm)],
 ) -> Response:
     """The group's roadmap; the what-if form (GET) shows another plan beside it without storing anything."""
     group = get_group_or_raise(session=session, actor=actor, slug=slug)
-    errors: dict[str, str] = {}
-    cut_date = _date(cut, "cut", errors)
+    errors = dict(form.errors)
+    body = form.model or WhatIfForm()
     what_if: dict[int, service.TeamWhatIf] = {}
-    if team.strip():
-        what_if = _what_if(group.teams, team, rule, order, shares, away_from, away_to, away_percent, errors)
+    if body.team.strip():
+        what_if = _what_if(group.teams, body, errors)
     try:
         roadmap = service.group_roadmap(
             session=session,
             actor=actor,
             group_id=group.id,
-            cut_date=None if errors else cut_date,
+            cut_date=None if errors else body.cut,
             what_if=None if errors else what_if,
         )
     except ValidationFailedError as exc:
@@ -101,16 +75,8 @@ def roadmap_page(
                     "roadmap-what-if", roadmap_chart(roadmap.what_if, cut_date=roadmap.cut_date, title="What-if (not stored)")
                 )
             )
-    values = {
-        "cut": cut or roadmap.cut_date.isoformat(),
-        "team": team,
-        "rule": rule,
-        "order": order,
-        "shares": shares,
-        "away_from": away_from,
-        "away_to": away_to,
-        "away_percent": away_percent,
-    }
+    values = dict.fromkeys(WhatIfForm.model_fields, "") | {key: str(value) for key, value in form.values.items()}
+    values["cut"] = values["cut"] or roadmap.cut_date.isoformat()
     compared = _compare(roadmap) if roadmap.what_if is not None else []
     return render(
         request,
@@ -129,41 +95,27 @@ def roadmap_page(
     )
 
 
-def _what_if(
-    teams: list[Any],
-    team: str,
-    rule: str,
-    order: str,
-    shares: str,
-    away_from: str,
-    away_to: str,
-    away_percent: str,
-    errors: dict[str, str],
-) -> dict[int, service.TeamWhatIf]:
-    chosen = next((t for t in teams if str(t.id) == team.strip() or t.slug == team.strip()), None)
+def _what_if(teams: list[Any], body: WhatIfForm, errors: dict[str, str]) -> dict[int, service.TeamWhatIf]:
+    chosen = next((t for t in teams if str(t.id) == body.team.strip() or t.slug == body.team.strip()), None)
     if chosen is None:
         errors["team"] = "Choose a team of this group."
         return {}
-    parsed_rule = None
-    if rule.strip():
-        if rule.strip() not in {r.value for r in Rule}:
-            errors["rule"] = "Choose priority order, shared evenly or stated shares."
-        else:
-            parsed_rule = Rule(rule.strip())
     absences: tuple[Absence, ...] = ()
-    start, end = _date(away_from, "away_from", errors), _date(away_to, "away_to", errors)
-    if away_percent.strip() or start or end:
-        if not (start and end and away_percent.strip().isdigit() and 1 <= int(away_percent) <= 100):
+    start, end, percent = body.away_from, body.away_to, body.away_percent
+    if percent is not None or start or end:
+        if start is None or end is None or percent is None:
             errors["away_percent"] = "For an absence give a start, an end and a share of capacity from 1 to 100%."
         elif end < start:
             errors["away_to"] = "The end must be on or after the start."
         else:
-            absences = (Absence(start, end, int(away_percent) / 100),)
-    parsed_shares = parse_shares(shares, errors)
-    keys = parse_keys(order)
+            absences = (Absence(start, end, percent / 100),)
+    keys = keys_from_text(body.order)
     return {
         chosen.id: service.TeamWhatIf(
-            rule=parsed_rule, order=tuple(keys) if keys else None, shares=parsed_shares or None, absences=absences
+            rule=Rule(body.rule) if body.rule else None,
+            order=tuple(keys) if keys else None,
+            shares=body.shares or None,
+            absences=absences,
         )
     }
 
@@ -300,22 +252,21 @@ def plan_save(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    rule: Annotated[str, Form(max_length=20)] = "priority",
-    order: Annotated[str, Form(max_length=2000)] = "",
-    shares: Annotated[str, Form(max_length=2000)] = "",
+    form: Annotated[FormInput[PlanForm], form_model(PlanForm)],
 ) -> Response:
     """Store the rule, priority order and shares of the team's open epics."""
     team = service.team_for_edit(session, actor, get_team_or_raise(session=session, actor=actor, slug=slug).id)
-    errors: dict[str, str] = {}
-    parsed = parse_shares(shares, errors)
-    if rule not in {r.value for r in Rule}:
-        errors["rule"] = "Choose priority order, shared evenly or stated shares."
-    values = {"rule": rule, "order": order, "shares": shares}
+    values = {key: str(value) for key, value in form.values.items()}
 
     def save() -> object:
+        body = form.validated()  # never raises here: _save runs it only when the form has no errors
         return service.set_plan(
-            session=session, actor=actor, team_id=team.id, rule=Rule(rule), order=parse_keys(order), shares=parsed
+            session=session,
+            actor=actor,
+            team_id=team.id,
+            rule=Rule(body.rule),
+            order=keys_from_text(body.order),
+            shares=body.shares,
         )
 
-    return _save(request, session, actor, slug, errors, values, save)
+    return _save(request, session, actor, slug, dict(form.errors), values, save)

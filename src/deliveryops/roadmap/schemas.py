@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from deliveryops.roadmap.engine import Absence, Rule
 from deliveryops.roadmap.service import Roadmap, TeamRoadmap, TeamWhatIf
@@ -20,12 +20,14 @@ __all__ = [
     "CalendarUpdate",
     "EpicRead",
     "LaneRead",
+    "PlanForm",
     "PlanRead",
     "PlanUpdate",
     "RoadmapRead",
     "TeamWhatIfBody",
     "WhatIfAbsence",
     "WhatIfBody",
+    "WhatIfForm",
     "csv_response",
     "roadmap_csv",
     "roadmap_read",
@@ -182,6 +184,50 @@ class PlanUpdate(BaseModel):
     rule: RuleName = "priority"
     order: list[str] = Field(default_factory=list, max_length=50)
     shares: dict[str, int] | None = None
+
+
+def shares_from_text(value: Any) -> Any:
+    """Shares typed as ``A-1=60, A-2=40`` (commas or semicolons) as a dict of percent per epic; a dict passes."""
+    if not isinstance(value, str):
+        return value
+    shares: dict[str, str] = {}
+    for part in value.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        key, _, number = part.partition("=")
+        if not number.strip().isdecimal():
+            raise ValueError("Write shares as KEY=percent, separated by commas, e.g. A-1=60, A-2=40.")
+        shares[key.strip()] = number.strip()
+    return shares
+
+
+SharesText = Annotated[dict[str, int], BeforeValidator(shares_from_text)]
+
+
+def keys_from_text(text: str) -> list[str]:
+    """Epic keys from ``A-1, A-2 A-3`` (commas or spaces)."""
+    return [key for key in text.replace(",", " ").split() if key]
+
+
+class PlanForm(BaseModel):
+    """The calendar page's plan form: :class:`PlanUpdate` with the order and the shares typed as text."""
+
+    rule: RuleName = "priority"
+    order: str = Field(default="", max_length=2000, description="Epic keys, separated by commas or spaces")
+    shares: SharesText = Field(default_factory=dict, description="KEY=percent, separated by commas")
+
+
+class WhatIfForm(BaseModel):
+    """The roadmap page's what-if form (a GET form: nothing is stored); an absence needs all three of its fields."""
+
+    cut: date | None = None
+    team: str = Field(default="", max_length=400, description="The team's id or slug")
+    rule: RuleName | None = None
+    order: str = Field(default="", max_length=400)
+    shares: SharesText = Field(default_factory=dict)
+    away_from: date | None = None
+    away_to: date | None = None
+    away_percent: int | None = Field(default=None, ge=1, le=100, title="Capacity away")
 
 
 CalendarRead.model_rebuild()
