@@ -39,7 +39,7 @@ def _rows(session: Session) -> int:
     return int(session.scalar(select(func.count(DerivedResult.id)).where(DerivedResult.kind == rollout_stored.KIND)) or 0)
 
 
-def test_the_entry_page_and_api_show_the_stored_report(client: TestClient, session: Session) -> None:
+def test_the_entry_page_api_and_pack_page_show_the_stored_report(client: TestClient, session: Session) -> None:
     entry, adopters, _others = _world(session, "Entry stored", lift=3)
     rollout = session.get_one(Rollout, _plan(session, entry, adopters))
     _alter_stored(session, rollout)
@@ -52,6 +52,10 @@ def test_the_entry_page_and_api_show_the_stored_report(client: TestClient, sessi
     [result] = api["rollouts"]
     assert (result["effect"], result["low"], result["high"]) == (42.5, 40.25, 44.75)
     assert datetime.fromisoformat(result["computed_at"]) == STORED_AT
+    pack_page = client.get("/cockpit/leadership").text
+    rollouts_section = pack_page[pack_page.index('id="h-rollouts"') :]
+    assert "higher, +42.50 a week (95% interval +40.25 to +44.75)" in rollouts_section
+    assert "Computed at 2026-03-04 05:06 UTC" in rollouts_section
     assert _rows(session) == 1
 
 
