@@ -218,7 +218,7 @@ def test_the_leadership_pack_shows_the_rollouts_of_its_teams(session: Session) -
     _plan(session, entry, adopters)
     now = datetime.combine(THIS_MONDAY + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
     pack = leadership.build_pack(session=session, actor=None, period=leadership.current_quarter(now.date()), now=now)
-    assert [(r.rollout.title, r.effect.outcome) for r in pack.rollouts] == [("Pack pairing everywhere", RolloutOutcome.HIGHER)]
+    assert [(r.title, r.outcome) for r in pack.rollouts] == [("Pack pairing everywhere", RolloutOutcome.HIGHER.value)]
     read = pack_read(pack).rollouts[0]
     assert (read.entry_name, read.teams, read.adopted, read.outcome) == ("Pack pairing", 3, 2, "higher")
     text = render_pdf(pack, base_url="https://delivery.example.org/", compress=False).decode("latin-1")

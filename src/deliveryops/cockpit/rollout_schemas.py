@@ -188,19 +188,21 @@ def create_from(session: Session, actor: User | None, body: RolloutCreate) -> Ro
     )
 
 
-def result_of(result: RolloutReport) -> RolloutResult:
-    """A rollout's result in a line: for the catalogue entry and the leadership pack."""
-    effect = result.effect
+def result_of(detail: RolloutDetail) -> RolloutResult:
+    """A rollout's result in a line, from its (stored) report: for the catalogue entry and the leadership pack."""
+    effect = detail.effect
     return RolloutResult(
-        rollout_id=result.rollout.id,
-        title=result.rollout.title,
-        entry_name=result.entry.name,
-        teams=len(result.teams),
-        adopted=sum(1 for p in result.teams if p.declared is AdoptionLevel.ADOPTED),
-        metric=result.rollout.metric,
+        rollout_id=detail.id,
+        title=detail.title,
+        entry_name=detail.entry_name,
+        teams=len(detail.progress),
+        adopted=sum(1 for p in detail.progress if p.declared is AdoptionLevel.ADOPTED),
+        metric=detail.metric.value,
         outcome=effect.outcome.value,
         effect=effect.effect,
         low=effect.low,
         high=effect.high,
         detail=effect.detail,
+        computed_at=detail.computed_at,
+        recomputing=detail.recomputing,
     )

@@ -19,14 +19,25 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from deliveryops.cockpit.catalogue.schemas import RolloutResult
 from deliveryops.cockpit.models import AdoptionState, CustomCheck, Rollout, RolloutTeam
-from deliveryops.cockpit.rollout_schemas import RolloutDetail, detail_of
-from deliveryops.cockpit.rollouts import list_rollouts, report
+from deliveryops.cockpit.rollout_schemas import RolloutDetail, detail_of, result_of
+from deliveryops.cockpit.rollouts import list_rollouts, report, rollout_teams
 from deliveryops.db import unit_of_work, utcnow
 from deliveryops.jobs import Job, JobContext, derived, enqueue, job, periodic
 from deliveryops.teams.models import Team
 
-__all__ = ["KIND", "StoredReport", "compute", "read", "refresh_rollouts", "request_refresh", "version"]
+__all__ = [
+    "KIND",
+    "StoredReport",
+    "compute",
+    "entry_results",
+    "read",
+    "refresh_rollouts",
+    "request_refresh",
+    "results_touching",
+    "version",
+]
 
 KIND = "cockpit.rollout"
 
@@ -102,6 +113,23 @@ def read(session: Session, rollout: Rollout, *, today: date | None = None) -> St
     return StoredReport(
         detail.model_copy(update={"computed_at": stored.computed_at, "recomputing": not current}), stored.computed_at, current
     )
+
+
+def entry_results(session: Session, entry_id: int, *, today: date | None = None) -> list[RolloutResult]:
+    """The stored results of an entry's rollouts, newest start first (the caller has checked
+    :func:`deliveryops.cockpit.rollouts.require_reader`)."""
+    return [
+        result_of(read(session, rollout, today=today).detail) for rollout in list_rollouts(session=session, entry_id=entry_id)
+    ]
+
+
+def results_touching(session: Session, team_ids: set[int], *, today: date | None = None) -> list[RolloutResult]:
+    """The stored results of the rollouts that touch any of ``team_ids``, newest start first."""
+    return [
+        result_of(read(session, rollout, today=today).detail)
+        for rollout in list_rollouts(session=session)
+        if {team.id for team, _ in rollout_teams(session, rollout)} & team_ids
+    ]
 
 
 @job(

@@ -36,7 +36,6 @@ __all__ = [
     "TeamProgress",
     "adopted_since",
     "create_rollout",
-    "entry_results",
     "get_rollout_or_raise",
     "list_rollouts",
     "measure_rollout",
@@ -332,8 +331,3 @@ def report(session: Session, rollout: Rollout, *, today: date | None = None) -> 
         effect=effect,
         comparison_teams=len(others),
     )
-
-
-def entry_results(session: Session, entry_id: int, *, today: date | None = None) -> list[RolloutReport]:
-    """The reports of an entry's rollouts, newest start first (the caller has checked :func:`require_reader`)."""
-    return [report(session, rollout, today=today) for rollout in list_rollouts(session=session, entry_id=entry_id)]

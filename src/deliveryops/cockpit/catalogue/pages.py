@@ -33,7 +33,7 @@ from deliveryops.cockpit.models import (
     HeldKind,
     Signal,
 )
-from deliveryops.cockpit.rollouts import entry_results
+from deliveryops.cockpit.rollout_stored import entry_results
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments.models import Impediment
 from deliveryops.impediments.tool_link import register_tool_linker

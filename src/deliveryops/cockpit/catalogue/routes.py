@@ -38,8 +38,7 @@ from deliveryops.cockpit.catalogue.schemas import (
 )
 from deliveryops.cockpit.checks import wip_limit_of
 from deliveryops.cockpit.models import CatalogueEntry, EntryKind, Signal
-from deliveryops.cockpit.rollout_schemas import result_of
-from deliveryops.cockpit.rollouts import entry_results
+from deliveryops.cockpit.rollout_stored import entry_results
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.schemas import Page, paginate
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, team_ids_of
@@ -83,7 +82,7 @@ def _detail(session: Session, actor: ApiUser, entry: CatalogueEntry) -> EntryDet
         by_team=[TeamCount(team_id=c.team_id, team_name=c.team_name, open=c.open, closed=c.closed) for c in usage.by_team],
         open_clusters=[ClusterRef(id=c.id, title=c.title, status=c.status) for c in usage.open_clusters],
         custom_check=CustomCheckRead.model_validate(rule) if (rule := catalogue.custom_check_of(session, entry.id)) else None,
-        rollouts=[result_of(r) for r in (entry_results(session, entry.id) if actor.role.sees_all_teams else [])],
+        rollouts=entry_results(session, entry.id) if actor.role.sees_all_teams else [],
     )
 
 

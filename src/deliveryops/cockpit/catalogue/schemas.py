@@ -128,6 +128,8 @@ class RolloutResult(BaseModel):
     low: float | None
     high: float | None
     detail: str
+    computed_at: datetime | None = Field(default=None, description="when the stored report was computed")
+    recomputing: bool = Field(default=False, description="the data changed since: a newer report is being computed")
 
 
 class EntryDetail(EntryRead):

@@ -326,17 +326,15 @@ def render_pdf(pack: LeadershipPack, *, base_url: str, compress: bool = True, se
     if not pack.rollouts:
         pdf.para("No rollout of a tool or practice touches these teams.")
     for r in pack.rollouts:
-        adopted = sum(1 for p in r.teams if p.declared.value == "adopted")
-        effect = r.effect
         said = (
             "not enough evidence"
-            if effect.effect is None or effect.low is None or effect.high is None
-            else f"{effect.outcome.value.replace('_', ' ')}: {effect.effect:+.2f} a week "
-            f"(95% interval {effect.low:+.2f} to {effect.high:+.2f})"
+            if r.effect is None or r.low is None or r.high is None
+            else f"{r.outcome.replace('_', ' ')}: {r.effect:+.2f} a week (95% interval {r.low:+.2f} to {r.high:+.2f})"
         )
+        computed = f" Computed at {r.computed_at:%Y-%m-%d %H:%M} UTC." if r.computed_at else ""
         pdf.para(
-            f"{r.rollout.title} ({r.entry.name}): {adopted} of {len(r.teams)} teams adopted; effect on "
-            f"{r.rollout.metric.replace('_', ' ')}: {said}. {effect.detail}."
+            f"{r.title} ({r.entry_name}): {r.adopted} of {r.teams} teams adopted; effect on "
+            f"{r.metric.replace('_', ' ')}: {said}. {r.detail}.{computed}"
         )
 
     pdf.heading("Questions for leadership")

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from deliveryops.cockpit.catalogue.schemas import RolloutResult
 from deliveryops.cockpit.leadership import service as leadership
-from deliveryops.cockpit.rollout_schemas import result_of
 from deliveryops.dependencies.risk import ChanceRead
 
 __all__ = [
@@ -223,7 +222,7 @@ def pack_read(pack: leadership.LeadershipPack, sections: list[leadership.PackSec
             QuestionRead(id=q.id, text=q.text, context=q.context, status=q.status, decision=q.decision) for q in pack.questions
         ],
         dependencies_at_risk=pack.dependencies_at_risk,
-        rollouts=[result_of(r) for r in pack.rollouts],
+        rollouts=list(pack.rollouts),
         charts=[
             ChartRead(
                 key=c.key,

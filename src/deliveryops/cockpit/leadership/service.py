@@ -35,10 +35,11 @@ from deliveryops.analytics.change import (
 )
 from deliveryops.analytics.flow.metrics import throughput
 from deliveryops.analytics.percentiles import nearest_rank
+from deliveryops.cockpit.catalogue.schemas import RolloutResult
 from deliveryops.cockpit.digest.models import LeadershipQuestion
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.service import require_cross_team, team_timeline
-from deliveryops.cockpit.rollouts import RolloutReport, list_rollouts, report, rollout_teams
+from deliveryops.cockpit.rollout_stored import results_touching
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk as dependency_risk
 from deliveryops.dependencies.risk import ChanceRead
@@ -289,7 +290,7 @@ class LeadershipPack:
     questions: list[LeadershipQuestion]
     team_names: dict[int, str] = field(default_factory=dict)
     dependencies_at_risk: list[ChanceRead] = field(default_factory=list)
-    rollouts: list[RolloutReport] = field(default_factory=list)
+    rollouts: list[RolloutResult] = field(default_factory=list)  # the stored reports' results
     team_throughput: list[TeamThroughput] = field(default_factory=list)
     # Items finished in each complete 7-day block of the period and of the previous period (a partial week is left out).
     weekly_throughput: tuple[list[int], list[int]] = field(default_factory=lambda: ([], []))
@@ -699,22 +700,13 @@ def build_pack(
         questions=list_questions(session, group_id=group.id if group else None, period=parsed.label),
         team_names=names,
         dependencies_at_risk=dependency_risk.at_risk(session, actor=actor, team_ids=set(ids), today=moment.date()),
-        rollouts=_rollouts(session, set(ids), moment.date()),
+        rollouts=results_touching(session, set(ids), today=moment.date()),
         team_throughput=_team_throughput(teams, timelines, parsed, previous),
         weekly_throughput=(
             weekly_blocks(_daily_finished(timelines, parsed)),
             weekly_blocks(_daily_finished(timelines, previous)),
         ),
     )
-
-
-def _rollouts(session: Session, team_ids: set[int], today: date) -> list[RolloutReport]:
-    """The reports of the rollouts that touch the pack's teams, newest start first."""
-    out = []
-    for rollout in list_rollouts(session=session):
-        if {team.id for team, _ in rollout_teams(session, rollout)} & team_ids:
-            out.append(report(session, rollout, today=today))
-    return out
 
 
 def commit_pack_epics(
