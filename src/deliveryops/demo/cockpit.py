@@ -19,7 +19,7 @@ from deliveryops.flow.service import default_types, today_in
 from deliveryops.impediments.models import Impediment
 from deliveryops.retros import service as retros
 from deliveryops.retros.models import Phase
-from deliveryops.simulate.demo import DATA_ACCESS_DAYS, PAYMENTS_SPLIT_DAYS
+from deliveryops.simulate.demo import DATA_ACCESS_DAYS, PAYMENTS_SPLIT_DAYS, RETRO_ADOPTION_DAYS
 from deliveryops.teams.models import Membership, Team, TeamRole
 
 __all__ = ["build_cockpit"]
@@ -202,8 +202,12 @@ FIXED: dict[tuple[str, str], str] = {
 # Rollouts Product Ops ran: entry, title, outcome metric, days ago it started, notes, and per team the days ago of
 # its target and of its adoption (None: not adopted yet). The aging review's adopters changed how they work on the
 # days the simulator's known step changes begin (Payments split its stories, Data Platform requests data access
-# at refinement: deliveryops.simulate.demo), so its effect on cycle time is measured from real change; nothing
-# changes in Growth's or Mobile's flow when they adopt blameless postmortems, so that rollout shows none.
+# at refinement: deliveryops.simulate.demo), so its effect on cycle time is measured from real change, but two
+# teams leave too wide an interval to tell; nothing changes in Growth's or Mobile's flow when they adopt blameless
+# postmortems, so that rollout shows none. In the retrospectives rollout Data Platform, Growth and Payments adopt on
+# the days their WIP limits truly fall in the simulator (RETRO_ADOPTION_DAYS), and Checkout, whose limit tightens
+# gradually, adopts later; Mobile and Search have not adopted. Its effect on work in progress is measured, with an
+# interval that excludes zero.
 ROLLOUTS: list[tuple[str, str, str, int, str, dict[str, tuple[int, int | None]]]] = [
     (
         "Daily aging review",
@@ -224,6 +228,19 @@ ROLLOUTS: list[tuple[str, str, str, int, str, dict[str, tuple[int, int | None]]]
         170,
         "Postmortems within five working days of an incident, without blame.",
         {"Growth": (140, 140), "Mobile": (100, 95)},
+    ),
+    (
+        "Regular retrospectives",
+        "Regular retrospectives in Checkout, Data Platform, Growth and Payments",
+        "wip",
+        330,
+        "A retro every two weeks that ends with at most two actions; we expect work to flow faster as they land.",
+        {
+            "Data Platform": (305, RETRO_ADOPTION_DAYS["Data Platform"]),
+            "Growth": (270, RETRO_ADOPTION_DAYS["Growth"]),
+            "Payments": (260, RETRO_ADOPTION_DAYS["Payments"]),
+            "Checkout": (240, 225),  # no step change: its WIP limit tightens gradually all year (simulate.demo)
+        },
     ),
 ]
 _ROLLOUT_ADOPTIONS = {
@@ -348,6 +365,7 @@ def build_cockpit(session: Session, *, now: datetime, seed: int) -> int:
         for name, entry in entries.items():
             story = FIXED.get((team.name, name))
             adopted_days = _ROLLOUT_ADOPTIONS.get((team.name, name))
+            fixed = story
             if adopted_days is not None:
                 story = "rollout"
             elif story is None:
@@ -357,6 +375,11 @@ def build_cockpit(session: Session, *, now: datetime, seed: int) -> int:
             first = now - timedelta(days=rng.randrange(200, 360), hours=rng.randrange(9))
             steps: list[tuple[str, datetime]] = []
             if adopted_days is not None:
+                # Draw what the fixed story drew, so the other random histories stay as they were.
+                if fixed == "adopted":
+                    rng.randrange(30, 150)
+                elif fixed == "trying":
+                    rng.randrange(10, 150)
                 adopted_at = now - timedelta(days=adopted_days, hours=-2)
                 steps = [("trying", adopted_at - timedelta(days=30)), ("adopted", adopted_at)]
             elif story == "adopted":

@@ -29,6 +29,11 @@ DEPENDS_ON_ITEM = BlockerKind("Waiting on {other}", 0.8, 2.0, 0.7, links_item=Tr
 # The known step changes behind the demo's improvement actions (days before the history's last day).
 PAYMENTS_SPLIT_DAYS = 182
 DATA_ACCESS_DAYS = 120
+# The step changes behind the demo's retrospectives rollout: each team starts holding regular retros on that day
+# and agrees there to stop starting and start finishing (its WIP limit falls to this share), so the rollout's
+# effect on work in progress is measured from real change.
+RETRO_ADOPTION_DAYS = {"Data Platform": 300, "Growth": 275, "Payments": 250}
+RETRO_WIP_LIMIT_FACTOR = 0.6
 
 
 def _external(team: str, thing: str = "API", weight: float = 1.0, median_days: float = 3.0) -> BlockerKind:
@@ -65,7 +70,10 @@ def demo_profiles() -> tuple[TeamProfile, ...]:
         wip_limit_start=7.0,
         wip_limit_end=7.0,
         # Stories split below three days from 182 days before the end: development time × 0.45.
-        changes=(StepChange(PAYMENTS_SPLIT_DAYS, development_factor=0.45),),
+        changes=(
+            StepChange(PAYMENTS_SPLIT_DAYS, development_factor=0.45),
+            StepChange(RETRO_ADOPTION_DAYS["Payments"], wip_limit_factor=RETRO_WIP_LIMIT_FACTOR),
+        ),
         blockers=(
             SECURITY_APPROVAL,
             ENVIRONMENT_DOWN,
@@ -180,7 +188,10 @@ def demo_profiles() -> tuple[TeamProfile, ...]:
         item_types=_types(0.45, 0.2, 0.3, 0.05, 1.2),
         arrivals_per_day=0.6,
         # Data access requested at refinement from 120 days before the end: blocked time × 0.25.
-        changes=(StepChange(DATA_ACCESS_DAYS, blocked_factor=0.25),),
+        changes=(
+            StepChange(DATA_ACCESS_DAYS, blocked_factor=0.25),
+            StepChange(RETRO_ADOPTION_DAYS["Data Platform"], wip_limit_factor=RETRO_WIP_LIMIT_FACTOR),
+        ),
         people=3.0,
         wip_limit_start=8.0,
         wip_limit_end=8.0,
@@ -223,6 +234,7 @@ def demo_profiles() -> tuple[TeamProfile, ...]:
         review=ServiceTime(1.0, 0.5),
         deploy_probability=1.0,
         blocker_probability=0.06,
+        changes=(StepChange(RETRO_ADOPTION_DAYS["Growth"], wip_limit_factor=RETRO_WIP_LIMIT_FACTOR),),
         blockers=(UNCLEAR_CRITERIA, _external("Data Platform", "tracking events", 1.0, 2.0), CI_BROKEN),
         discard_started_probability=0.06,
         labels=("experiment", "onboarding", "pricing-page", "referral"),

@@ -63,6 +63,7 @@ def _simulate(profile: TeamProfile, start: date, end: date, seed: np.random.Seed
             from_day=bisect.bisect_left(calendar.days, from_date),
             development_factor=change.development_factor,
             blocked_factor=change.blocked_factor,
+            wip_limit_factor=change.wip_limit_factor,
         )
     log = engine.run(profile, plan, dynamics, np.random.default_rng(engine_seed))
     items = build_items(profile, plan, log, calendar, np.random.default_rng(naming_seed))

@@ -32,10 +32,13 @@ class Dynamics:
     block_scale: NDArray[np.float64] | None = None  # multiplies the length of a block that strikes that day
 
 
-def apply_change(dynamics: Dynamics, *, from_day: int, development_factor: float, blocked_factor: float) -> Dynamics:
+def apply_change(
+    dynamics: Dynamics, *, from_day: int, development_factor: float, blocked_factor: float, wip_limit_factor: float = 1.0
+) -> Dynamics:
     """The dynamics with a step change from working day ``from_day`` on: every service rate divided by
-    ``development_factor`` (0.5: work takes half as long) and blocks that strike from then on lasting
-    ``blocked_factor`` × as long. No random number is drawn, so nothing else changes.
+    ``development_factor`` (0.5: work takes half as long), blocks that strike from then on lasting
+    ``blocked_factor`` × as long, and the soft WIP limit ``wip_limit_factor`` × as high (at least 1). No random
+    number is drawn, so nothing else changes.
     """
     n = dynamics.speed.shape[0]
     after = np.arange(n) >= from_day
@@ -44,6 +47,9 @@ def apply_change(dynamics: Dynamics, *, from_day: int, development_factor: float
         dynamics,
         speed=np.where(after, dynamics.speed / development_factor, dynamics.speed),
         block_scale=np.where(after, scale * blocked_factor, scale),
+        wip_limit=np.where(
+            after, np.maximum(np.rint(dynamics.wip_limit * wip_limit_factor), 1).astype(np.int64), dynamics.wip_limit
+        ),
     )
 
 

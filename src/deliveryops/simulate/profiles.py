@@ -121,21 +121,23 @@ _PROBABILITIES = (
 @dataclass(frozen=True, slots=True)
 class StepChange:
     """A known change in how the team works, from ``days_before_end`` calendar days before the last
-    simulated day on: all work (development, review, rework) takes ``development_factor`` × as long, and
-    blocks that strike from then on last ``blocked_factor`` × as long. The demo's improvement actions sit
-    on these dates, so whether each truly worked is known.
+    simulated day on: all work (development, review, rework) takes ``development_factor`` × as long,
+    blocks that strike from then on last ``blocked_factor`` × as long, and the team's soft WIP limit is
+    ``wip_limit_factor`` × what it was. The demo's improvement actions and rollouts sit on these dates, so
+    whether each truly worked is known.
     """
 
     days_before_end: int
     development_factor: float = 1.0
     blocked_factor: float = 1.0
+    wip_limit_factor: float = 1.0
 
     def __post_init__(self) -> None:
         """Check the factors so that a bad change fails here, with the field named."""
         if self.days_before_end < 0:
             raise ValueError("days_before_end: expected 0 or more days")
-        if self.development_factor <= 0 or self.blocked_factor < 0:
-            raise ValueError("development_factor must be positive and blocked_factor not negative")
+        if self.development_factor <= 0 or self.blocked_factor < 0 or self.wip_limit_factor <= 0:
+            raise ValueError("development_factor and wip_limit_factor must be positive and blocked_factor not negative")
 
 
 @dataclass(frozen=True, slots=True)
