@@ -36,6 +36,7 @@ from deliveryops.retros.multi_models import (
     SynthesisTheme,
     SynthesisVote,
 )
+from deliveryops.retros.multi_schemas import MultiRetroSummary
 from deliveryops.retros.themes import card_titled
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
 
@@ -56,6 +57,7 @@ __all__ = [
     "merge_themes",
     "rename_theme",
     "state",
+    "summaries",
     "vote",
 ]
 
@@ -428,6 +430,15 @@ def add_action(
 def live_version(session: Session, multi: MultiRetro) -> int:
     """What the live stream follows: the synthesis's version plus its breakouts' (so their phases show live)."""
     return (multi.version or 0) + sum(r.version or 0 for r in _breakout_retros(session, multi))
+
+
+def summaries(session: Session, rows: list[MultiRetro]) -> list[MultiRetroSummary]:
+    """The list rows, with their teams' names."""
+    names: dict[int, str] = dict(session.execute(select(Team.id, Team.name)).all())
+    return [
+        MultiRetroSummary(id=m.id, title=m.title, phase=m.phase.value, teams=[names.get(b.team_id, "") for b in m.breakouts])
+        for m in rows
+    ]
 
 
 def _people(session: Session, team_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
