@@ -77,6 +77,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "deliveryops.cli.retro_themes:retro_themes",
         "List themes that recur across teams' retros over a period, with the number of retros and the teams.",
     ),
+    "multi-retros": LazyCommand(
+        "deliveryops.cli.multi_retros:multi_retros_app", "Retros across several teams: list, show the synthesis board."
+    ),
     "outcomes": LazyCommand(
         "deliveryops.cli.outcomes:outcomes_app", "Objectives and key results measured from data; KPI values from files."
     ),

@@ -36,6 +36,7 @@ from deliveryops.retros.multi_models import (
     SynthesisTheme,
     SynthesisVote,
 )
+from deliveryops.retros.multi_schemas import MultiRetroSummary
 from deliveryops.retros.themes import card_titled
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
 
@@ -56,6 +57,7 @@ __all__ = [
     "merge_themes",
     "rename_theme",
     "state",
+    "summaries",
     "vote",
 ]
 
@@ -430,10 +432,34 @@ def live_version(session: Session, multi: MultiRetro) -> int:
     return (multi.version or 0) + sum(r.version or 0 for r in _breakout_retros(session, multi))
 
 
+def summaries(session: Session, rows: list[MultiRetro]) -> list[MultiRetroSummary]:
+    """The list rows, with their teams' names."""
+    names: dict[int, str] = dict(session.execute(select(Team.id, Team.name)).all())
+    return [
+        MultiRetroSummary(id=m.id, title=m.title, phase=m.phase.value, teams=[names.get(b.team_id, "") for b in m.breakouts])
+        for m in rows
+    ]
+
+
+def _people(session: Session, team_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each team's people (id and name, by name): those who may own the team's actions."""
+    rows = session.execute(
+        select(Membership.team_id, User.id, User.name)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.team_id.in_(team_ids))
+        .order_by(User.name, User.id)
+    )
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for team_id, user_id, name in rows:
+        found[team_id].append({"id": user_id, "name": name})
+    return found
+
+
 def state(session: Session, multi: MultiRetro, *, actor: User, token: str) -> dict[str, Any]:
     """What one viewer sees (JSON-ready): the breakouts' progress (a link only to the viewer's own team's),
     the synthesis themes with their source teams and breakout votes, synthesis vote counts hidden while
-    voting, and the actions with their owning team. Never a card, never an author."""
+    voting, and the actions with their owning team; in the actions phase, to those taking part, each team's
+    people (who may own its actions). Never a card, never an author."""
     team_ids = _team_ids(multi)
     names = {t.id: t.name for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))}
     own = _own_team_ids(session, actor, team_ids)
@@ -488,6 +514,8 @@ def state(session: Session, multi: MultiRetro, *, actor: User, token: str) -> di
                 "status": action.status.value,
             }
         )
+    taking_part = can_take_part(session, actor, multi)
+    people = _people(session, team_ids) if taking_part and multi.phase is MultiPhase.ACTIONS else {}
     return {
         "id": multi.id,
         "title": multi.title,
@@ -498,8 +526,8 @@ def state(session: Session, multi: MultiRetro, *, actor: User, token: str) -> di
         "vote_budget": multi.vote_budget,
         "votes_left": multi.vote_budget - sum(1 for v in votes if v.voter_token == voter),
         "facilitating": can_facilitate(actor, multi),
-        "taking_part": can_take_part(session, actor, multi),
-        "teams": [{"id": i, "name": names.get(i, "")} for i in team_ids],
+        "taking_part": taking_part,
+        "teams": [{"id": i, "name": names.get(i, ""), "people": people.get(i, [])} for i in team_ids],
         "breakouts": breakouts,
         "themes": themes,
         "actions": decided,

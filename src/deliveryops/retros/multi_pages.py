@@ -15,7 +15,7 @@ from deliveryops.accounts.models import User
 from deliveryops.errors import ValidationFailedError
 from deliveryops.retros import multi, themes
 from deliveryops.retros.models import FORMATS
-from deliveryops.retros.multi_routes import create_from, summaries, view
+from deliveryops.retros.multi_routes import create_from, view
 from deliveryops.retros.multi_schemas import MultiRetroCreate
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
 from deliveryops.web.forms import FormInput, form_model
@@ -48,7 +48,7 @@ def _list(
         request,
         "retros/multi_list.html",
         {
-            "retros": summaries(session, multi.list_visible(session=session, actor=actor)),
+            "retros": multi.summaries(session, multi.list_visible(session=session, actor=actor)),
             "teams": teams,
             "groups": groups,
             "can_create": len(teams) >= multi.MIN_TEAMS,

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
@@ -26,7 +25,6 @@ from deliveryops.retros.multi_schemas import (
 )
 from deliveryops.retros.participants import participant_token
 from deliveryops.schemas import Page, paginate
-from deliveryops.teams.models import Team
 from deliveryops.web.errors import error_responses
 from deliveryops.web.live import state_stream, versioned_snapshot
 from deliveryops.web.pagination import Pagination
@@ -35,15 +33,6 @@ from deliveryops.web.security import SessionDep
 api = APIRouter(tags=["retrospectives"], responses=error_responses(401, 403, 404, 422))
 live = APIRouter(include_in_schema=False)
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def summaries(session: Session, rows: list[MultiRetro]) -> list[MultiRetroSummary]:
-    """The list rows, with their teams' names."""
-    names: dict[int, str] = dict(session.execute(select(Team.id, Team.name)).all())
-    return [
-        MultiRetroSummary(id=m.id, title=m.title, phase=m.phase.value, teams=[names.get(b.team_id, "") for b in m.breakouts])
-        for m in rows
-    ]
 
 
 def create_from(session: Session, actor: User, body: MultiRetroCreate) -> MultiRetro:
@@ -76,7 +65,7 @@ def _board(request: Request, session: Session, actor: User, multi_id: int, notic
 @api.get("/multi-retros", response_model=Page[MultiRetroSummary])
 def list_multi_retros(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[MultiRetroSummary]:
     """The multi-team retros the caller sees: of their teams, those they facilitate; all for Product Ops and admins."""
-    return paginate(summaries(session, multi.list_visible(session=session, actor=actor)), page)
+    return paginate(multi.summaries(session, multi.list_visible(session=session, actor=actor)), page)
 
 
 @api.post("/multi-retros", response_model=dict[str, Any], status_code=201)

@@ -104,13 +104,31 @@
       const title = kept(el("input", { size: "40" }), "new-action");
       const team = el("select", { id: "action-team" }, state.teams.map(function (t) { return el("option", { value: String(t.id), text: t.name }); }));
       if (drafts["action-team"]) { team.value = drafts["action-team"]; }
-      team.addEventListener("change", function () { drafts["action-team"] = team.value; });
+      const owner = el("select", { id: "action-owner" });
+      const due = kept(el("input", { type: "date" }), "action-due");
+      // The owner is one of the owning team's people: the choices follow the team chosen.
+      function fillOwners() {
+        const chosen = state.teams.filter(function (t) { return String(t.id) === team.value; })[0];
+        owner.replaceChildren.apply(owner, [el("option", { value: "", text: "no owner yet" })].concat(
+          ((chosen && chosen.people) || []).map(function (p) { return el("option", { value: String(p.id), text: p.name }); })));
+        if (drafts["action-owner"] && owner.querySelector('option[value="' + drafts["action-owner"] + '"]')) { owner.value = drafts["action-owner"]; }
+      }
+      fillOwners();
+      team.addEventListener("change", function () { drafts["action-team"] = team.value; delete drafts["action-owner"]; fillOwners(); });
+      owner.addEventListener("change", function () { drafts["action-owner"] = owner.value; });
       section.appendChild(el("div", { class: "row" }, [
         el("label", { for: "new-action", text: "New action" }), title,
         el("label", { for: "action-team", text: "Owned by" }), team,
+        el("label", { for: "action-owner", text: "Owner" }), owner,
+        el("label", { for: "action-due", text: "Due (default: in two weeks)" }), due,
         button("Add action", "Add action", function () {
           delete drafts["new-action"];
-          post("/actions", { title: title.value, team_id: Number(team.value) });
+          delete drafts["action-owner"];
+          delete drafts["action-due"];
+          post("/actions", {
+            title: title.value, team_id: Number(team.value),
+            owner_id: owner.value ? Number(owner.value) : null, due_date: due.value || null,
+          });
         }),
       ]));
     }
