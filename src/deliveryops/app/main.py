@@ -258,7 +258,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
         https_only=settings.environment == "production",
     )
     app.add_middleware(UploadLimitMiddleware, limit_bytes=settings.max_upload_bytes)
-    # Pages, scripts and Plotly's 4.7 MB bundle travel compressed (live retro streams are left as they are).
+    # Pages, scripts and Plotly's bundles travel compressed (live retro streams are left as they are).
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     install_error_handlers(app)
     app.mount("/static", HashedStaticFiles(directory=STATIC_DIR), name="static")
