@@ -2,8 +2,9 @@
 
 The demo's chart pages are found by following links from the hubs each role starts from; the figure JSON
 embedded in each page is read and its trace types compared with the bundle the page links. A chart with a
-new trace type on a basic page fails here: either draw it with scatter/bar/pie, or link ``plotly_url(full=True)``
-on that page (today only the team health page, whose per-card heatmap needs the full bundle).
+new trace type on a basic page fails here: either draw it with scatter/bar/pie, or link ``plotly_url(cartesian=True)``
+on that page (today only the team health page, whose per-card heatmap needs the cartesian bundle); a trace type
+neither bundle knows fails on any page.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from deliveryops.accounts.passwords import hash_password
 from deliveryops.actions.models import ImprovementAction
 from deliveryops.app.main import create_app
 from deliveryops.settings import Settings
-from deliveryops.web.assets import BASIC_TRACE_TYPES, STATIC_DIR, content_hash, plotly_url
+from deliveryops.web.assets import BASIC_TRACE_TYPES, CARTESIAN_TRACE_TYPES, STATIC_DIR, content_hash, plotly_url
 from tests.factories import PASSWORD, login
 
 # Demo people (delivery manager, Product Ops, leader) and the hubs their chart pages are linked from.
@@ -50,7 +51,7 @@ TEAM_PAGE = re.compile(r"^/teams/[^/]+$")
 LINK = re.compile(r'href="(/[^"#?]*)"')
 SPEC = re.compile(r'<script type="application/json" id="chart-spec-[^"]+">(.*?)</script>', re.S)
 SCRIPT = re.compile(r'<script src="(/(?:static|vendor)/[^"]*plotly[^"]*)"')
-FULL_ONLY = {"/teams/{slug}/health"}
+CARTESIAN_ONLY = {"/teams/{slug}/health"}
 
 
 def _kind(path: str) -> str:
@@ -92,13 +93,13 @@ def _chart_pages(client: TestClient, seeds: list[str]) -> Iterator[tuple[str, st
 def test_every_chart_page_draws_only_what_its_plotly_bundle_knows(
     demo_factory: sessionmaker[Session], settings: Settings
 ) -> None:
-    basic, full = plotly_url(), plotly_url(full=True)
+    basic, cartesian = plotly_url(), plotly_url(cartesian=True)
     with demo_factory() as session:  # an action with a target metric draws its before/after effect
         measured = session.scalars(select(ImprovementAction.id).where(ImprovementAction.target_metric.is_not(None))).first()
     seeds = {**SEEDS, "fatima.zahra@example.com": [*SEEDS["fatima.zahra@example.com"], f"/actions/{measured}"]}
     assert basic.startswith("/static/vendor/plotly-basic.min.")
     kinds: set[str] = set()
-    full_pages: set[str] = set()
+    cartesian_pages: set[str] = set()
     mismatches: list[str] = []
     for email, hubs in seeds.items():
         with TestClient(create_app(settings, demo_factory), follow_redirects=False) as client:
@@ -109,23 +110,26 @@ def test_every_chart_page_draws_only_what_its_plotly_bundle_knows(
                     continue
                 kinds.add(_kind(path))
                 scripts = SCRIPT.findall(html)
-                assert scripts in ([basic], [full]), (path, scripts)
+                assert scripts in ([basic], [cartesian]), (path, scripts)
                 types = {trace.get("type", "scatter") for spec in specs for trace in json.loads(spec)["data"]}
-                if scripts == [full]:
-                    full_pages.add(re.sub(r"^/teams/[^/]+/", "/teams/{slug}/", path))
-                elif not types <= BASIC_TRACE_TYPES:
-                    mismatches.append(f"{path}: {sorted(types - BASIC_TRACE_TYPES)}")
+                known = CARTESIAN_TRACE_TYPES if scripts == [cartesian] else BASIC_TRACE_TYPES
+                if scripts == [cartesian]:
+                    cartesian_pages.add(re.sub(r"^/teams/[^/]+/", "/teams/{slug}/", path))
+                if not types <= known:
+                    mismatches.append(f"{path}: {sorted(types - known)}")
     assert mismatches == []
-    assert full_pages <= FULL_ONLY
+    assert cartesian_pages <= CARTESIAN_ONLY
     assert kinds >= EXPECTED_KINDS, EXPECTED_KINDS - kinds
 
 
-def test_the_basic_bundle_is_vendored_with_its_licence_and_sent_compressed(client: TestClient) -> None:
-    bundle = STATIC_DIR / "vendor" / "plotly-basic.min.js"
-    assert bundle.read_text(encoding="utf-8")[:80].count("plotly.js (basic - minified) v4.1.1") == 1
-    assert "MIT License" in (STATIC_DIR / "vendor" / "plotly-basic.LICENSE").read_text(encoding="utf-8")
-    response = client.get(plotly_url(), headers={"Accept-Encoding": "gzip"})
+@pytest.mark.parametrize("name", ["basic", "cartesian"])
+def test_the_bundles_are_vendored_with_their_licence_and_sent_compressed(client: TestClient, name: str) -> None:
+    bundle = STATIC_DIR / "vendor" / f"plotly-{name}.min.js"
+    assert bundle.read_text(encoding="utf-8")[:80].count(f"plotly.js ({name} - minified) v4.1.1") == 1
+    assert "MIT License" in (STATIC_DIR / "vendor" / f"plotly-{name}.LICENSE").read_text(encoding="utf-8")
+    url = plotly_url(cartesian=name == "cartesian")
+    response = client.get(url, headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["content-encoding"] == "gzip"
     assert response.content == bundle.read_bytes()
-    assert content_hash(bundle) in plotly_url()
+    assert content_hash(bundle) in url
