@@ -92,6 +92,7 @@ def _open(browser: Browser, width: int) -> Page:
     return page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [1440, 390])
 def test_no_main_content_overflows_its_panel(browser: Browser, base_url: str, width: int) -> None:
     problems = []

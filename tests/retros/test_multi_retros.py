@@ -192,6 +192,7 @@ def test_api_creates_lists_and_refuses_other_people(client: TestClient, session:
     assert refused.status_code == 403
 
 
+@pytest.mark.slow
 def test_the_demo_has_a_finished_multi_team_retro_and_a_recurring_theme(demo_session: Session) -> None:
     found = demo_session.scalars(select(MultiRetro).where(MultiRetro.title == "Q4 cross-team retro")).one()
     assert found.phase is MultiPhase.FINISHED

@@ -90,6 +90,7 @@ def _chart_pages(client: TestClient, seeds: list[str]) -> Iterator[tuple[str, st
             queue.append(link)
 
 
+@pytest.mark.slow
 def test_every_chart_page_draws_only_what_its_plotly_bundle_knows(
     demo_factory: sessionmaker[Session], settings: Settings
 ) -> None:
