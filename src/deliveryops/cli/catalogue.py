@@ -63,7 +63,7 @@ _CHECK_COLUMNS: list[Column[TeamCheckRead]] = [
 @catalogue_app.command("checks")
 @friendly_errors
 def checks(
-    team: Annotated[str | None, typer.Option(help="Only this team (name or slug); default every team.")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team (name, slug or id); default every team.")] = None,
     entry: Annotated[str | None, typer.Option(help="Only this catalogue entry (its name).")] = None,
     output_format: FormatOption = OutputFormat.TABLE,
     limit: LimitOption = DEFAULT_LIMIT,
@@ -90,7 +90,7 @@ def checks(
 @friendly_errors
 def rollout_effect(
     entry: Annotated[str, typer.Argument(help="The catalogue entry rolled out (its name).")],
-    team: Annotated[list[str], typer.Option(help="A team of the rollout or the comparison (name or slug); repeat.")],
+    team: Annotated[list[str], typer.Option(help="A team of the rollout or the comparison (name, slug or id); repeat.")],
     metric: Annotated[str, typer.Option(help="throughput, cycle_time_p85, wip, flow_efficiency or blocked_days.")] = "throughput",
     output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     database: Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")] = None,

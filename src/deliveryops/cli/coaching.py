@@ -23,7 +23,7 @@ coaching_app = typer.Typer(help="Coaching insights over teams' data.", no_args_i
 @coaching_app.command("refresh")
 @friendly_errors
 def refresh(
-    team: Annotated[str | None, typer.Option(help="Only this team (name or slug); default every team.")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team (name, slug or id); default every team.")] = None,
     output_format: FormatOption = OutputFormat.TABLE,
     limit: LimitOption = DEFAULT_LIMIT,
     offset: OffsetOption = 0,

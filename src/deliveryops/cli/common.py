@@ -20,6 +20,7 @@ from deliveryops.db import make_engine, make_session_factory, unit_of_work
 from deliveryops.errors import DomainError, ErrorResponse, validation_failed
 from deliveryops.migrate import current_revision, head_revision
 from deliveryops.settings import Settings, UnsafeConfigError
+from deliveryops.teams.service import find_team, get_team_or_raise
 
 console = Console()
 err_console = Console(stderr=True)
@@ -30,7 +31,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
-TeamOption = Annotated[str, typer.Option(help="The team (name or slug).")]
+TeamOption = Annotated[str, typer.Option("--team", help="The team: its name, slug or id.")]
 PersonOption = Annotated[
     str,
     typer.Option("--as", help="E-mail of the person asking: the answer is what they may see, the change what they may do."),
@@ -118,6 +119,24 @@ def acting_user(session: Session, email: str | None) -> User | None:
     if user is None:
         raise CliError(f"Nobody has the e-mail {email!r}.")
     return user
+
+
+def team_id(session: Session, team: str, actor: User | None = None) -> int:
+    """The id of the team an option names (its name, slug or id, see ``teams.service.find_team``).
+
+    Args:
+        session: the unit of work.
+        team: what the option says.
+        actor: the person asking, who must be allowed to see the team (None: the trusted local caller).
+
+    Raises:
+        NotFoundError: no team has that name, slug or id (the message names it).
+        PermissionDeniedError: ``actor`` may not see the team, as the API answers.
+    """
+    found = find_team(session, team)
+    if actor is not None:
+        get_team_or_raise(session=session, actor=actor, team_id=found.id)
+    return found.id
 
 
 def load_settings(database: str | None = None) -> Settings:

@@ -51,7 +51,7 @@ def _setting_values(pairs: list[str]) -> dict[str, Any]:
 def add(
     name: Annotated[str, typer.Option(help="A name for the connection, e.g. 'Jira Payments'.")],
     kind: Annotated[str, typer.Option(help="jira-cloud, jira-server, github, gitlab, azure-devops or linear.")],
-    team: Annotated[str, typer.Option(help="Name or slug of the team it feeds.")],
+    team: Annotated[str, typer.Option(help="The team it feeds: its name, slug or id.")],
     setting: Annotated[
         list[str],
         typer.Option(

@@ -78,7 +78,7 @@ COLUMNS: list[Column[DependencyRead]] = [
 @dependencies_app.command("list")
 @friendly_errors
 def list_dependencies(
-    team: Annotated[str | None, typer.Option(help="Only this team's, on either side (name or slug).")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team's, on either side (name, slug or id).")] = None,
     state: Annotated[DependencyState | None, typer.Option(help="Only this state.")] = None,
     overdue: Annotated[
         bool | None, typer.Option("--overdue/--not-overdue", help="Only overdue ones, or only the others.")
@@ -99,7 +99,7 @@ def list_dependencies(
 @dependencies_app.command("add")
 @friendly_errors
 def add_dependency(
-    requester: Annotated[str, typer.Option(help="The team that needs it (name or slug).")],
+    requester: Annotated[str, typer.Option(help="The team that needs it (name, slug or id).")],
     title: Annotated[str, typer.Option(help="What is needed.")],
     needed_by: Annotated[str, typer.Option("--needed-by", help="The date it is needed by, YYYY-MM-DD.")],
     provider_team: Annotated[str | None, typer.Option("--provider-team", help="The team that provides it.")] = None,
@@ -183,7 +183,7 @@ def detect(
 @dependencies_app.command("export")
 @friendly_errors
 def export_dependencies(
-    team: Annotated[str | None, typer.Option(help="Only this team's, on either side (name or slug).")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team's, on either side (name, slug or id).")] = None,
     state: Annotated[DependencyState | None, typer.Option(help="Only this state.")] = None,
     overdue: Annotated[
         bool | None, typer.Option("--overdue/--not-overdue", help="Only overdue ones, or only the others.")
@@ -224,7 +224,7 @@ RISK_COLUMNS: list[Column[ChanceRead]] = [
 @dependencies_app.command("risk")
 @friendly_errors
 def risk_of_dependencies(
-    team: Annotated[str | None, typer.Option(help="Only this team's, on either side (name or slug).")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team's, on either side (name, slug or id).")] = None,
     at_risk_only: Annotated[bool, typer.Option("--at-risk", help="Only those below their threshold.")] = False,
     output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,

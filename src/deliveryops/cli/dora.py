@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, parse_date, session_scope
+from deliveryops.cli.common import (
+    CliError,
+    DatabaseOption,
+    TeamOption,
+    console,
+    friendly_errors,
+    load_settings,
+    parse_date,
+    session_scope,
+)
 from deliveryops.cli.output import ReportFormat, emit
 from deliveryops.dora import service
 from deliveryops.dora.csv_formats import import_csv, preview_csv
@@ -20,9 +29,6 @@ __all__ = ["dora_app"]
 dora_app = typer.Typer(help="DORA's four keys: reports and imports.", no_args_is_help=True)
 import_app = typer.Typer(help="Import deployments, changes or incidents from a CSV file.", no_args_is_help=True)
 dora_app.add_typer(import_app, name="import")
-
-DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
-TeamOption = Annotated[str, typer.Option("--team", help="Name or slug of the team.")]
 
 
 class Period(StrEnum):
@@ -36,7 +42,7 @@ class Period(StrEnum):
 @dora_app.command("report")
 @friendly_errors
 def report(
-    team: Annotated[str | None, typer.Option("--team", help="Name or slug of the team.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="The team: its name, slug or id.")] = None,
     group: Annotated[str | None, typer.Option("--group", help="Name or slug of the group (all its teams).")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default 90 days before --to).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default today).")] = None,

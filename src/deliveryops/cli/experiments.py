@@ -11,10 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from deliveryops.accounts.models import User
 from deliveryops.analytics.experiments import (
     DEFAULT_PRIOR_VARIANCE,
     AnalysisOptions,
@@ -26,14 +23,23 @@ from deliveryops.analytics.experiments import (
     analyse_over_time,
 )
 from deliveryops.cli import output
-from deliveryops.cli.common import CliError, build, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import (
+    CliError,
+    acting_user,
+    build,
+    console,
+    friendly_errors,
+    load_settings,
+    person_scope,
+    session_scope,
+    team_id,
+)
 from deliveryops.cli.output import emit
 from deliveryops.experiments import service
 from deliveryops.experiments.models import Decision, ExperimentStatus
 from deliveryops.experiments.schemas import ExperimentCreate, ExperimentFilter, ExperimentRead, PowerQuery
 from deliveryops.experiments.stats_csv import StatisticsFile, read_statistics
 from deliveryops.schemas import DEFAULT_LIMIT
-from deliveryops.teams.service import find_team, get_team_or_raise, slugify
 
 __all__ = ["analysis_dict", "analysis_html", "experiments_app"]
 
@@ -409,20 +415,6 @@ def power_command(
         )
 
 
-def _person(session: Session, email: str) -> User:
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise CliError(f"Nobody has the e-mail {email!r}.")
-    return user
-
-
-def _team_id(session: Session, actor: User | None, name: str) -> int:
-    """The id of the team named ``name`` (its name or slug), if ``actor`` may see it."""
-    if actor is not None:
-        return get_team_or_raise(session=session, actor=actor, slug=slugify(name)).id
-    return find_team(session, name).id
-
-
 LIBRARY_COLUMNS: list[output.Column[ExperimentRead]] = [
     output.Column("Id", lambda e: e.id),
     output.Column("Key", lambda e: e.key),
@@ -438,7 +430,7 @@ LIBRARY_COLUMNS: list[output.Column[ExperimentRead]] = [
 @friendly_errors
 def list_command(
     q: Annotated[str, typer.Option("--q", help="Words in the title, hypothesis, learnings, metrics or tags.")] = "",
-    team: Annotated[str | None, typer.Option(help="Only this team's (name or slug).")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team's (name, slug or id).")] = None,
     status: Annotated[ExperimentStatus | None, typer.Option(help="Only this status.")] = None,
     tag: Annotated[str | None, typer.Option(help="Only with this tag.")] = None,
     metric: Annotated[str | None, typer.Option(help="Only with a metric whose name contains this.")] = None,
@@ -453,11 +445,11 @@ def list_command(
 ) -> None:
     """The experiment library, newest first (the API's `GET /experiments`, same filters and page)."""
     with session_scope(load_settings(database)) as session:
-        actor = _person(session, acting) if acting else None
+        actor = acting_user(session, acting)
         filters = build(
             ExperimentFilter,
             q=q,
-            team_id=_team_id(session, actor, team) if team else None,
+            team_id=team_id(session, team, actor) if team else None,
             status=status,
             tag=tag,
             metric=metric,
@@ -484,7 +476,7 @@ def _metric(text: str) -> dict[str, Any]:
 @experiments_app.command("create")
 @friendly_errors
 def create_command(
-    team: Annotated[str, typer.Option(help="The owner team (name or slug).")],
+    team: Annotated[str, typer.Option(help="The owner team (name, slug or id).")],
     title: Annotated[str, typer.Option(help="A short title; its key is made from it.")],
     acting: Annotated[str, typer.Option("--as", help="E-mail of the person registering it (its creator).")],
     observation: Annotated[str, typer.Option(help="Because we saw …")] = "",
@@ -515,10 +507,9 @@ def create_command(
     database: DatabaseOption = None,
 ) -> None:
     """Register an experiment as a draft (the API's `POST /experiments`, the same checks and errors)."""
-    with session_scope(load_settings(database)) as session:
-        actor = _person(session, acting)
+    with person_scope(database, acting) as (session, actor, _settings):
         values: dict[str, Any] = {
-            "team_id": _team_id(session, actor, team),
+            "team_id": team_id(session, team, actor),
             "title": title,
             "observation": observation,
             "belief": belief,

@@ -8,7 +8,15 @@ from typing import Annotated, Literal
 
 import typer
 
-from deliveryops.cli.common import console, friendly_errors, load_settings, parse_date, session_scope
+from deliveryops.cli.common import (
+    DatabaseOption,
+    TeamOption,
+    console,
+    friendly_errors,
+    load_settings,
+    parse_date,
+    session_scope,
+)
 from deliveryops.cli.output import (
     Column,
     FormatOption,
@@ -35,8 +43,6 @@ forecast_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
-TeamOption = Annotated[str, typer.Option("--team", help="Name or slug of the team.")]
 AsOfOption = Annotated[
     str | None,
     typer.Option(

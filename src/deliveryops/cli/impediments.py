@@ -28,7 +28,7 @@ AsOption = Annotated[str | None, typer.Option("--as", help="E-mail of the person
 @impediments_app.command("list")
 @friendly_errors
 def list_impediments(
-    team: Annotated[str | None, typer.Option(help="Only this team (name or slug).")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team (name, slug or id).")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only open impediments.")] = False,
     output_format: FormatOption = OutputFormat.TABLE,
     limit: LimitOption = DEFAULT_LIMIT,
@@ -61,7 +61,7 @@ def list_impediments(
 @impediments_app.command("raise")
 @friendly_errors
 def raise_impediment(
-    team: Annotated[str, typer.Option(help="The team it blocks (name or slug).")],
+    team: Annotated[str, typer.Option(help="The team it blocks (name, slug or id).")],
     title: Annotated[str, typer.Option(help="Short and specific.")],
     description: Annotated[str, typer.Option(help="What happens and what it blocks.")] = "",
     category: Annotated[str | None, typer.Option(help="A category name, e.g. 'Data access'.")] = None,

@@ -27,7 +27,7 @@ from deliveryops.teams.service import find_team
 notify_app = typer.Typer(
     help="Teams' Slack and Microsoft Teams channels: webhooks, add, enable, disable, deliveries.", no_args_is_help=True
 )
-TeamArgument = Annotated[str, typer.Argument(help="The team (name or slug).")]
+TeamArgument = Annotated[str, typer.Argument(help="The team: its name, slug or id.")]
 
 WEBHOOK_COLUMNS: list[Column[WebhookRead]] = [
     Column("Id", lambda w: w.id),

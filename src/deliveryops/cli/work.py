@@ -43,7 +43,7 @@ def print_summary(summary: ImportSummary, *, team: str) -> None:
 @friendly_errors
 def import_csv(
     file: Annotated[Path, typer.Argument(help="The CSV file (stage-dates, full-history or Jira export).")],
-    team: Annotated[str, typer.Option(help="Name or slug of the team the items belong to.")],
+    team: Annotated[str, typer.Option(help="The team the items belong to: its name, slug or id.")],
     file_format: Annotated[
         str | None,
         typer.Option("--format", help="stage-dates, full-history or jira-export; detected from the header when omitted."),

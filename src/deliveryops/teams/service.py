@@ -77,12 +77,17 @@ def _check_time_zone(time_zone: str) -> str:
 
 
 def find_team(session: Session, name: str) -> Team:
-    """The team called ``name`` (its name or its slug), for the trusted local caller (the CLI).
+    """The team ``name`` names: its name, its slug or its id (as the API's paths name it), for the trusted
+    local caller (the CLI). A team whose name or slug is ``name`` wins over the team with that id.
 
     Raises:
-        NotFoundError: no team has that name or slug.
+        NotFoundError: no team has that name, slug or id.
     """
-    team = session.scalar(select(Team).where((Team.name == name) | (Team.slug == name)))
+    named = (Team.name == name) | (Team.slug == name)
+    if name.isascii() and name.isdigit() and int(name) <= 2**31 - 1:  # ids are 32-bit integers
+        named = named | (Team.id == int(name))
+    found = list(session.scalars(select(Team).where(named)))
+    team = next((t for t in found if name in (t.name, t.slug)), found[0] if found else None)
     if team is None:
         raise NotFoundError(f"No team named {name!r}. See `deliveryops teams list`.")
     return team
