@@ -40,6 +40,18 @@ AsOption = Annotated[
     typer.Option("--as", help="E-mail of the person acting: their role and teams are checked (default: a trusted local caller)."),
 ]
 ActionArgument = Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="The action's id.")]
+# The options of an action's target, shared with `retros add-action`.
+OwnerIdOption = Annotated[int | None, typer.Option("--owner-id", help="Who drives it (a person's id).")]
+DueDateOption = Annotated[str | None, typer.Option("--due-date", help="When it should be done, YYYY-MM-DD.")]
+TargetMetricOption = Annotated[
+    str | None, typer.Option("--target-metric", help="The metric it should move, e.g. cycle_time_p85 or health_card.")
+]
+TargetCardOption = Annotated[
+    str | None, typer.Option("--target-card", help="The health-check card's key (target metric health_card).")
+]
+ExpectedDirectionOption = Annotated[
+    str | None, typer.Option("--expected-direction", help="increase or decrease (default: the better direction).")
+]
 
 COLUMNS: list[Column[ActionRead]] = [
     Column("Id", lambda a: a.id),
@@ -106,20 +118,14 @@ def create(
     title: Annotated[str, typer.Option(help="What the team will do.")],
     description: Annotated[str, typer.Option(help="Why, and how.")] = "",
     source: Annotated[str, typer.Option(help="retro, standup, refinement, planning, impediment, coaching or other.")] = "retro",
-    owner_id: Annotated[int | None, typer.Option("--owner-id", help="Who drives it (a person's id).")] = None,
-    due_date: Annotated[str | None, typer.Option("--due-date", help="When it should be done, YYYY-MM-DD.")] = None,
+    owner_id: OwnerIdOption = None,
+    due_date: DueDateOption = None,
     started_on: Annotated[
         str | None, typer.Option("--started-on", help="When it takes effect, YYYY-MM-DD (default today).")
     ] = None,
-    target_metric: Annotated[
-        str | None, typer.Option("--target-metric", help="The metric it should move, e.g. cycle_time_p85 or health_card.")
-    ] = None,
-    target_card: Annotated[
-        str | None, typer.Option("--target-card", help="The health-check card's key (target metric health_card).")
-    ] = None,
-    expected_direction: Annotated[
-        str | None, typer.Option("--expected-direction", help="increase or decrease (default: the better direction).")
-    ] = None,
+    target_metric: TargetMetricOption = None,
+    target_card: TargetCardOption = None,
+    expected_direction: ExpectedDirectionOption = None,
     output_format: FormatOption = OutputFormat.TABLE,
     acting: AsOption = None,
     database: DatabaseOption = None,

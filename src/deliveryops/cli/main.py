@@ -61,7 +61,8 @@ COMMANDS: dict[str, LazyCommand] = {
         "Improvement actions of a team and their measured effect: list, show, create, update-status.",
     ),
     "retros": LazyCommand(
-        "deliveryops.cli.retros:retros_app", "Retrospectives of a team: list, show the board, export as Markdown, schedule."
+        "deliveryops.cli.retros:retros_app",
+        "Retrospectives of a team: list, show the board, export, schedule; cards, themes, votes, phases, actions.",
     ),
     "health": LazyCommand(
         "deliveryops.cli.health:health_app",

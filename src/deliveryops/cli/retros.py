@@ -1,13 +1,26 @@
-"""`deliveryops retros list|show|export|create`: a team's retrospectives, as one of its people sees them."""
+"""`deliveryops retros`: a team's retrospectives, as one of its people sees them: list, show, export and schedule
+them; write and list cards, group them into themes, vote, move to the next phase, list the actions decided.
+
+Each command calls the service the API calls, with the API's ``schemas.py`` body, and under ``--format json``
+prints what the API answers: a change prints the board (as ``POST /api/v1/retros/{id}/...`` answers), a list
+prints a page of the board's own entries (``cards``, ``themes`` or ``actions`` of ``GET /api/v1/retros/{id}``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.orm import Session
 
+from deliveryops.cli.actions import (
+    DueDateOption,
+    ExpectedDirectionOption,
+    OwnerIdOption,
+    TargetCardOption,
+    TargetMetricOption,
+)
 from deliveryops.cli.common import (
     DatabaseOption,
     PersonOption,
@@ -31,12 +44,13 @@ from deliveryops.cli.output import (
 from deliveryops.retros import service
 from deliveryops.retros.models import Retro
 from deliveryops.retros.participants import retro_token
-from deliveryops.retros.schemas import RetroCreate, RetroSummary
-from deliveryops.schemas import DEFAULT_LIMIT, paginate
+from deliveryops.retros.schemas import CardCreate, RetroAction, RetroCreate, RetroSummary, ThemeCreate, VoteCast
+from deliveryops.schemas import DEFAULT_LIMIT, PageParams, paginate
 from deliveryops.teams.service import find_team
 
 retros_app = typer.Typer(
-    help="Retrospectives of a team: list, show the board, export as Markdown, schedule.", no_args_is_help=True
+    help="Retrospectives of a team: list, show the board, export, schedule; cards, themes, votes, phases, actions.",
+    no_args_is_help=True,
 )
 TokenOption = Annotated[
     str,
@@ -53,11 +67,31 @@ COLUMNS: list[Column[RetroSummary]] = [
     Column("Phase", lambda r: r.phase),
     Column("Format", lambda r: r.format),
 ]
+Entry = dict[str, Any]  # a card, theme or action of the board, as the API's JSON has it
+CARD_COLUMNS: list[Column[Entry]] = [
+    Column("Id", lambda c: c["id"]),
+    Column("Column", lambda c: c["column"]),
+    Column("Card", lambda c: c["text"]),
+    Column("Theme", lambda c: c["theme_id"]),
+    Column("Mine", lambda c: "yes" if c["mine"] else ""),
+]
+THEME_COLUMNS: list[Column[Entry]] = [
+    Column("Id", lambda t: t["id"]),
+    Column("Theme", lambda t: t["title"]),
+    Column("Votes", lambda t: t["votes"]),
+    Column("My votes", lambda t: t["my_votes"]),
+]
+ACTION_COLUMNS: list[Column[Entry]] = [
+    Column("Id", lambda a: a["id"]),
+    Column("Action", lambda a: a["title"]),
+    Column("Status", lambda a: a["status"]),
+    Column("Owner", lambda a: a["owner"]),
+    Column("Due", lambda a: a["due_date"]),
+]
 
 
 def _print_board(session: Session, retro: Retro, token: str, output_format: OutputFormat) -> None:
-    session.flush()
-    board = service.state(session, retro, token=retro_token(token, retro.id))
+    board = _board(session, retro, token)
     if output_format is OutputFormat.JSON:
         print_data(board)
         return
@@ -73,6 +107,34 @@ def _print_board(session: Session, retro: Retro, token: str, output_format: Outp
         console.print(f"Theme: {theme['title']}{votes}", highlight=False)
     for action in board["actions"]:
         console.print(f"Action {action['id']}: {action['title']} ({action['status']})", highlight=False)
+    if board["phase"] == "vote":
+        console.print(f"Votes left: {board['votes_left']} of {board['vote_budget']}.", highlight=False)
+
+
+def _board(session: Session, retro: Retro, token: str) -> dict[str, Any]:
+    """The board as the participant ``token`` marks sees it (the API's ``X-Retro-Token``)."""
+    session.flush()
+    return service.state(session, retro, token=retro_token(token, retro.id))
+
+
+def _list_entries(
+    database: str | None,
+    acting: str,
+    retro_id: int,
+    token: str,
+    key: str,
+    columns: list[Column[Entry]],
+    output_format: OutputFormat,
+    page: PageParams,
+    empty: str,
+) -> None:
+    """One page of the board's ``cards``, ``themes`` or ``actions``; a table says how many cards stay private."""
+    with person_scope(database, acting) as (session, person, _settings):
+        board = _board(session, service.get_or_raise(session=session, actor=person, retro_id=retro_id), token)
+    print_page(paginate(board[key], page), columns, output_format, empty=empty)
+    hidden = sum(board["hidden_cards"].values()) if key == "cards" else 0
+    if hidden and output_format is OutputFormat.TABLE:
+        console.print(f"{hidden} more private until reflecting ends.", highlight=False)
 
 
 @retros_app.command("list")
@@ -152,3 +214,172 @@ def create(
             anonymous=body.anonymous,
         )
         _print_board(session, retro, token, output_format)
+
+
+@retros_app.command("cards")
+@friendly_errors
+def cards(
+    retro_id: RetroArgument,
+    acting: PersonOption,
+    token: TokenOption = "",
+    output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
+    database: DatabaseOption = None,
+) -> None:
+    """List the cards a participant sees: while reflecting only their own (json: a page of the board's `cards`)."""
+    empty = "No card to show. Write one with `deliveryops retros add-card` while reflecting."
+    _list_entries(database, acting, retro_id, token, "cards", CARD_COLUMNS, output_format, page_params(limit, offset), empty)
+
+
+@retros_app.command("add-card")
+@friendly_errors
+def add_card(
+    retro_id: RetroArgument,
+    column: Annotated[str, typer.Option(help="One of the retro's columns, e.g. Start.")],
+    text: Annotated[str, typer.Option(help="What the card says.")],
+    acting: PersonOption,
+    token: TokenOption = "",
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Write a card (reflect phase); it stays private to its writer until reflecting ends (json: what POST
+    /api/v1/retros/{id}/cards answers)."""
+    body = build(CardCreate, column=column, text=text)
+    with person_scope(database, acting) as (session, person, _settings):
+        card = service.add_card(
+            session=session,
+            actor=person,
+            retro_id=retro_id,
+            token=retro_token(token, retro_id),
+            column=body.column,
+            text=body.text,
+        )
+        _print_board(session, card.retro, token, output_format)
+    if not token and output_format is OutputFormat.TABLE:
+        console.print("Without --token nobody, you included, sees the card until reflecting ends.", highlight=False)
+
+
+@retros_app.command("themes")
+@friendly_errors
+def themes(
+    retro_id: RetroArgument,
+    acting: PersonOption,
+    token: TokenOption = "",
+    output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
+    database: DatabaseOption = None,
+) -> None:
+    """List the themes with the participant's votes; counts show once voting ends (json: a page of the board's `themes`)."""
+    empty = "No theme yet. Group cards with `deliveryops retros add-theme` in the group phase."
+    _list_entries(database, acting, retro_id, token, "themes", THEME_COLUMNS, output_format, page_params(limit, offset), empty)
+
+
+@retros_app.command("add-theme")
+@friendly_errors
+def add_theme(
+    retro_id: RetroArgument,
+    acting: PersonOption,
+    title: Annotated[str, typer.Option(help='e.g. "Slow reviews" (default: "Untitled theme").')] = "",
+    card: Annotated[list[int] | None, typer.Option("--card", help="A card's id to group under it; repeat.")] = None,
+    token: TokenOption = "",
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Group cards under a new theme (group phase) (json: what POST /api/v1/retros/{id}/themes answers)."""
+    body = build(ThemeCreate, title=title, card_ids=card or [])
+    with person_scope(database, acting) as (session, person, _settings):
+        theme = service.create_theme(session=session, actor=person, retro_id=retro_id, title=body.title, card_ids=body.card_ids)
+        _print_board(session, theme.retro, token, output_format)
+
+
+@retros_app.command("vote")
+@friendly_errors
+def vote(
+    retro_id: RetroArgument,
+    theme: Annotated[int, typer.Option("--theme", help="The theme's id.")],
+    acting: PersonOption,
+    take_back: Annotated[bool, typer.Option("--take-back", help="Take one of your votes on it back.")] = False,
+    token: TokenOption = "",
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Vote on a theme within the budget (vote phase); keep the same --token to keep your budget (json: what POST
+    /api/v1/retros/{id}/votes answers)."""
+    body = build(VoteCast, theme_id=theme, add=not take_back)
+    with person_scope(database, acting) as (session, person, _settings):
+        service.vote(
+            session=session,
+            actor=person,
+            retro_id=retro_id,
+            token=retro_token(token, retro_id),
+            theme_id=body.theme_id,
+            add=body.add,
+        )
+        _print_board(session, service.get_or_raise(session=session, actor=person, retro_id=retro_id), token, output_format)
+
+
+@retros_app.command("advance")
+@friendly_errors
+def advance(
+    retro_id: RetroArgument,
+    acting: PersonOption,
+    token: TokenOption = "",
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Move the retro to its next phase (its facilitator or the team's delivery manager) (json: what POST
+    /api/v1/retros/{id}/advance answers)."""
+    with person_scope(database, acting) as (session, person, _settings):
+        _print_board(session, service.advance(session=session, actor=person, retro_id=retro_id), token, output_format)
+
+
+@retros_app.command("actions")
+@friendly_errors
+def actions(
+    retro_id: RetroArgument,
+    acting: PersonOption,
+    output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
+    database: DatabaseOption = None,
+) -> None:
+    """List the improvement actions decided in the retro (json: a page of the board's `actions`)."""
+    empty = "No action decided yet. Add one with `deliveryops retros add-action` in the discuss or actions phase."
+    _list_entries(database, acting, retro_id, "", "actions", ACTION_COLUMNS, output_format, page_params(limit, offset), empty)
+
+
+@retros_app.command("add-action")
+@friendly_errors
+def add_action(
+    retro_id: RetroArgument,
+    title: Annotated[str, typer.Option(help="What the team will do.")],
+    acting: PersonOption,
+    owner_id: OwnerIdOption = None,
+    due_date: DueDateOption = None,
+    target_metric: TargetMetricOption = None,
+    target_card: TargetCardOption = None,
+    expected_direction: ExpectedDirectionOption = None,
+    expected_size: Annotated[
+        float | None, typer.Option("--expected-size", help="The expected change, in the metric's unit.")
+    ] = None,
+    token: TokenOption = "",
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Decide an improvement action (discuss or actions phase); it joins the team's actions, due in two weeks by
+    default (json: what POST /api/v1/retros/{id}/actions answers)."""
+    body = build(
+        RetroAction,
+        title=title,
+        owner_id=owner_id,
+        due_date=due_date,
+        target_metric=target_metric,
+        target_card=target_card,
+        expected_direction=expected_direction,
+        expected_size=expected_size,
+    )
+    with person_scope(database, acting) as (session, person, _settings):
+        service.add_action(session=session, actor=person, retro_id=retro_id, **body.model_dump())
+        _print_board(session, service.get_or_raise(session=session, actor=person, retro_id=retro_id), token, output_format)
