@@ -181,6 +181,11 @@ def static_encoder(folder: Path) -> Encoder:
     return encode
 
 
+def with_prefix(encode: Encoder, prefix: str) -> Encoder:
+    """The same model reading ``prefix`` before every text (as e5 and bge models read an instruction)."""
+    return lambda texts: encode([prefix + text for text in texts])
+
+
 def beside_default(encode: Encoder, share: float) -> Encoder:
     """Both models' vectors side by side, scaled so that the dot product is the ``share``-weighted mean cosine."""
     return lambda texts: _unit_rows(np.hstack([np.sqrt(share) * embeddings.encode(texts), np.sqrt(1 - share) * encode(texts)]))
@@ -301,6 +306,8 @@ def main() -> None:
     parser.add_argument("--bert", type=Path, help="a sentence-transformers BERT folder (safetensors), run by numpy")
     parser.add_argument("--onnx", type=Path, help="an ONNX BERT export, run by onnxruntime")
     parser.add_argument("--static", type=Path, help="a static model folder (embeddings, mapping, weights)")
+    parser.add_argument("--default", action="store_true", help="the shipped model itself (with --prefix: a variant of it)")
+    parser.add_argument("--prefix", default="", help="text put before every text the candidate encodes")
     parser.add_argument("--name", help="the candidate's name in the tables")
     parser.add_argument(
         "--plus-default",
@@ -313,25 +320,33 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.variants:
         screen_variants()
-    for option, make in (("bert", bert_encoder), ("onnx", onnx_encoder), ("static", static_encoder)):
-        path = getattr(arguments, option)
-        if path is None:
-            continue
-        encode = make(path)
-        name = arguments.name or path.name
-        if arguments.plus_default is not None:
-            encode = beside_default(encode, arguments.plus_default)
-            name = f"{arguments.plus_default:g} × default + {1 - arguments.plus_default:g} × {name}"
-        held_texts = load(HELD_OUT)[0]
-        started = time.process_time()
-        for text in held_texts[:20]:
-            encode([text])
-        per_text_ms = (time.process_time() - started) / 20 * 1000
-        rates = nearest_in_group(encode)
-        print(
-            f"\n{name}: vector of one text {per_text_ms:.1f} ms CPU; nearest other text in group {rates[0]:.2f}, {rates[1]:.2f}"
-        )
-        candidate_scores(name, encode, held_out=arguments.held_out)
+    candidates: list[tuple[str, Encoder]] = [
+        (arguments.name or path.name, make(path))
+        for path, make in ((arguments.bert, bert_encoder), (arguments.onnx, onnx_encoder), (arguments.static, static_encoder))
+        if path is not None
+    ]
+    if arguments.default:
+        candidates.append((arguments.name or embeddings.MODEL_ID, embeddings.encode))
+    for name, encode in candidates:
+        score_candidate(name, encode, arguments)
+
+
+def score_candidate(name: str, encode: Encoder, arguments: argparse.Namespace) -> None:
+    """Print one candidate's speed, nearest-neighbour rates and scores, as the options ask."""
+    if arguments.prefix:
+        encode = with_prefix(encode, arguments.prefix)
+        name = f"{name} after {arguments.prefix!r}"
+    if arguments.plus_default is not None:
+        encode = beside_default(encode, arguments.plus_default)
+        name = f"{arguments.plus_default:g} × default + {1 - arguments.plus_default:g} × {name}"
+    held_texts = load(HELD_OUT)[0]
+    started = time.process_time()
+    for text in held_texts[:20]:
+        encode([text])
+    per_text_ms = (time.process_time() - started) / 20 * 1000
+    rates = nearest_in_group(encode)
+    print(f"\n{name}: vector of one text {per_text_ms:.1f} ms CPU; nearest other text in group {rates[0]:.2f}, {rates[1]:.2f}")
+    candidate_scores(name, encode, held_out=arguments.held_out)
 
 
 if __name__ == "__main__":
