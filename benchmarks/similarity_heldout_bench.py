@@ -19,6 +19,8 @@ Candidate models: ``--model-dir PATH`` also scores a sentence-transformers model
 such as all-mpnet-base-v2) run by PyTorch and ``transformers`` when they are installed (they are not
 dependencies of the project): its blend weight and threshold are chosen on the tuning sets by the same rule
 as the default's, then the held-out set is scored once.
+``benchmarks/similarity_candidates.py`` does the same without PyTorch (BERT folders in numpy, ONNX exports,
+static models) and screens clustering variants on the tuning sets.
 
 Decisions replayed: ``analytics.similarity.review`` reads the largest proposals of the blend as a person
 would and confirms, moves out or dismisses; the set is then clustered again with those decisions.
@@ -116,41 +118,39 @@ def transformers_encoder(model_dir: str) -> Callable[[list[str]], np.ndarray]:
     return encode
 
 
-def candidate_model(model_dir: str) -> None:
-    """Print the tuning and held-out rows of a candidate sentence model (blend and alone)."""
-    encode = transformers_encoder(model_dir)
+def candidate_scores(name: str, encode: Callable[[list[str]], np.ndarray], *, held_out: bool = True) -> None:
+    """Print the tuning rows of a candidate sentence model (blend and alone) and, with ``held_out``, its held-out rows.
+
+    The blend weight and threshold are chosen on the tuning sets by the default's rule; the held-out set is
+    encoded and scored once, after they are chosen.
+    """
     tuning = []
-    for name in TUNING_SETS:
-        texts, truth, _teams = load(name)
+    for set_name in TUNING_SETS:
+        texts, truth, _teams = load(set_name)
         tuning.append((texts, truth, encode(texts)))
     weight, threshold = choose_blend(tuning)
     alone = vectors_only_threshold(tuning)
-    held_texts, held_truth, _teams = load(HELD_OUT)
-    started = time.perf_counter()
-    held_vectors = encode(held_texts)
-    seconds = time.perf_counter() - started
-    print(f"\nCandidate model {Path(model_dir).name}: {len(held_texts)} held-out texts encoded in {seconds:.1f} s\n")
-    print("| method | precision | recall | F1 | set, setting |")
+    held: tuple[list[str], list[str | None], np.ndarray] | None = None
+    if held_out:
+        held_texts, held_truth, _teams = load(HELD_OUT)
+        started = time.perf_counter()
+        held = (held_texts, held_truth, encode(held_texts))
+        print(f"\nCandidate model {name}: {len(held_texts)} held-out texts encoded in {time.perf_counter() - started:.1f} s")
+    print("\n| method | precision | recall | F1 | set, setting |")
     print("|---|---:|---:|---:|---|")
     for label, chosen_weight, chosen_threshold in (("alone", 1.0, alone), ("blend", weight, threshold)):
         setting = f"weight {chosen_weight:g}, threshold {chosen_threshold:g}"
-        for (texts, truth, vectors), name in zip(tuning, TUNING_SETS, strict=True):
+        rows = [(*scored, f"tuning `{set_name}`") for scored, set_name in zip(tuning, TUNING_SETS, strict=True)]
+        if held is not None:
+            rows.append((*held, "**held out**"))
+        for texts, truth, vectors, where in rows:
             index = BlendedIndex.fit(texts, vectors, embedding_weight=chosen_weight, threshold=chosen_threshold)
-            print(
-                _row(
-                    f"{Path(model_dir).name} {label}",
-                    pairwise_scores(index.propose_clusters(), truth),
-                    f"tuning `{name}`, {setting}",
-                )
-            )
-        index = BlendedIndex.fit(held_texts, held_vectors, embedding_weight=chosen_weight, threshold=chosen_threshold)
-        print(
-            _row(
-                f"{Path(model_dir).name} {label}",
-                pairwise_scores(index.propose_clusters(), held_truth),
-                f"**held out**, {setting}",
-            )
-        )
+            print(_row(f"{name} {label}", pairwise_scores(index.propose_clusters(), truth), f"{where}, {setting}"))
+
+
+def candidate_model(model_dir: str) -> None:
+    """Print the tuning and held-out rows of a sentence-transformers model folder run by PyTorch."""
+    candidate_scores(Path(model_dir).name, transformers_encoder(model_dir))
 
 
 def quality() -> None:
