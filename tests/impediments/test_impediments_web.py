@@ -24,6 +24,7 @@ from deliveryops.teams.models import Team, TeamRole
 from deliveryops.work.importing import import_records
 from deliveryops.work.records import BlockedIntervalRecord, TransitionRecord, WorkItemRecord
 from tests.factories import join, login, make_team, make_user, token_headers
+from tests.parity import api_error, page_errors
 
 
 @pytest.fixture
@@ -184,17 +185,31 @@ def test_team_log_and_raising_through_the_form(client: TestClient, session: Sess
     assert "No unraised blocks" in log  # L-1 is linked now
 
 
-def test_a_category_or_tool_that_is_not_a_number_is_named_and_nothing_is_raised(client: TestClient, session: Session) -> None:
+def test_a_category_or_tool_that_is_not_a_number_is_named_as_the_api_names_it_and_nothing_is_raised(
+    client: TestClient, session: Session
+) -> None:
     people = world(session)
+    api = client.post(
+        f"/api/v1/teams/{people.lima.id}/impediments",
+        json={"title": "Pipeline fails", "severity": "high", "category_id": "data"},
+        headers=token_headers(session, people.member),
+    )
+    assert api.status_code == 422
+    api_fields = api_error(api)["details"]["fields"]
+    assert api_fields == {"category_id": "Category id is a whole number, e.g. 12000; got 'data'."}
     csrf = login(client, "member@example.com")
     before = len(service.list_team(session=session, actor=None, team_id=people.lima.id))
     form = {"csrf_token": csrf, "title": "Pipeline fails", "severity": "high", "category_id": "data"}
 
     bad = client.post("/teams/lima/impediments", data=form)
     assert bad.status_code == 422
-    page = text(bad)
-    assert '<p class="field-error" id="category_id-error" role="alert">Choose a category from the list.</p>' in page
-    assert 'value="Pipeline fails"' in page
+    assert page_errors(bad.text) == api_fields
+    assert 'value="Pipeline fails"' in text(bad)
+    unknown = client.post("/teams/lima/impediments", data={**form, "category_id": "999999", "severity": "urgent"})
+    assert page_errors(unknown.text) == {
+        "category_id": "Choose a category from the list.",
+        "severity": "Severity: choose 'low', 'medium', 'high' or 'critical'; got 'urgent'.",
+    }
     session.expire_all()
     assert len(service.list_team(session=session, actor=None, team_id=people.lima.id)) == before
 
@@ -467,9 +482,12 @@ def test_the_report_shows_a_category_row(client: TestClient, session: Session) -
     bad = client.get("/impediments/reports?from=2026-03-10&to=2026-03-01")
     assert bad.status_code == 422
     assert '<p class="field-error" id="from-error" role="alert">The start must be on or before the end.</p>' in text(bad)
-    wrong = client.get("/impediments/reports?from=yesterday")
+    wrong = client.get("/impediments/reports?from=yesterday&to=2026-03-01")
     assert wrong.status_code == 422
-    assert "Expected a date like 2026-03-31, got 'yesterday'." in text(wrong)
+    api_wrong = client.get("/api/v1/impediments/report?from=yesterday", headers=token_headers(session, people.member))
+    assert page_errors(wrong.text) == api_error(api_wrong)["details"]["fields"]
+    assert page_errors(wrong.text) == {"from": "From: expected a date like 2026-03-31, got 'yesterday'."}
+    assert 'value="2026-03-01"' in text(wrong)
     login(client, "kilo@example.com")
     assert "No impediments raised in this period" in text(client.get("/impediments/reports"))
     api = client.get("/api/v1/impediments/report", headers=token_headers(session, people.ops)).json()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,10 +21,10 @@ from deliveryops.impediments import blockers, clusters, impact, service
 from deliveryops.impediments import tool_link as catalogue
 from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impediment, Level, Severity, Status
 from deliveryops.impediments.queries import CLOSED, actor_names, open_at_level, report_period, visible_team_ids
-from deliveryops.impediments.schemas import ImpedimentRaiseForm
+from deliveryops.impediments.schemas import ImpedimentRaiseForm, ReportPeriod
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import get_team_or_raise, list_teams, team_ids_of
-from deliveryops.web.forms import FormInput, form_model, parse_date_field, read_form
+from deliveryops.web.forms import FormInput, form_model, read_form
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 from deliveryops.work.models import BlockedInterval, WorkItem
@@ -175,14 +175,12 @@ def reports(
     request: Request,
     session: SessionDep,
     actor: PageUser,
-    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    form: Annotated[FormInput[ReportPeriod], form_model(ReportPeriod)],
 ) -> Response:
     """The blocker-clustering report of a period: categories, time at each level, open impediments per week."""
     now = utcnow()
-    errors: dict[str, str] = {}
-    start_date, end_date = parse_date_field(start, "from", errors), parse_date_field(end, "to", errors)
-    values = {"from": start or "", "to": end or ""}
+    errors = dict(form.errors)
+    values = {key: str(value) for key, value in form.values.items()}
     scope = visible_team_ids(session, actor)
     context: dict[str, Any] = {
         "errors": errors,
@@ -191,13 +189,15 @@ def reports(
         "all_teams": scope is None,
         "teams": [] if scope is None else list_teams(session=session, actor=actor),
     }
-    if not errors:
+    period: tuple[date, date] | None = None
+    if form.model is not None:
         try:
-            start_date, end_date = report_period(start_date, end_date, today=now.date())
+            period = report_period(form.model.start, form.model.end, today=now.date())
         except ValidationFailedError as exc:
             errors.update(exc.fields)
-    if errors or start_date is None or end_date is None:
+    if errors or period is None:
         return render(request, "impediments/report.html", context, status_code=422)
+    start_date, end_date = period
     data = impact.report(session, team_ids=scope, start=start_date, end=end_date, now=now)
     by_level = cast(dict[str, float | None], data["by_level"])
     context.update(
