@@ -302,10 +302,10 @@ def test_delivery_manager_hands_back_and_the_team_resolves(client: TestClient, s
     assert client.post(f"{url}/hand-back", data={"csrf_token": csrf, "reason": "Rights granted"}).status_code == 303
     assert client.post(f"{url}/status", data={"csrf_token": csrf, "status": "escalated"}).status_code == 422
     assert client.post(f"{url}/status", data={"csrf_token": csrf, "status": "open"}).status_code == 303
-    no_note = client.post(f"{url}/resolve", data={"csrf_token": csrf, "note": "", "outcome": "resolved"})
+    no_note = client.post(f"{url}/resolve", data={"csrf_token": csrf, "note": "", "wont_fix": "false"})
     assert no_note.status_code == 422
     assert '<p class="alert" role="alert">Say how it was resolved.</p>' in text(no_note)
-    closed = client.post(f"{url}/resolve", data={"csrf_token": csrf, "note": "We live with it", "outcome": "wont_fix"})
+    closed = client.post(f"{url}/resolve", data={"csrf_token": csrf, "note": "We live with it", "wont_fix": "true"})
     assert closed.status_code == 303
     page = text(client.get(url))
     assert "Closed as won't fix" in page
@@ -579,6 +579,15 @@ def test_a_delivery_manager_escalates_straight_to_product_ops_keeping_what_was_t
     wrong = client.post(f"{url}/escalate", data={"csrf_token": csrf, "tried": "x", "needed": "y", "to": "team"})
     assert wrong.status_code == 422
     assert "Choose one of: Product Ops, Leadership." in text(wrong)
+    body = {"tried": "x", "needed": "y", "to": "ceo"}
+    api = client.post(f"/api{url}/escalate", json=body, headers=token_headers(session, people.dm))
+    unknown = client.post(f"{url}/escalate", data={**body, "csrf_token": csrf})
+    assert (api.status_code, unknown.status_code) == (422, 422)
+    assert page_errors(unknown.text) == api_error(api)["details"]["fields"]
+    assert list(page_errors(unknown.text)) == ["to"]
+    wrong_status = client.post(f"{url}/status", data={"csrf_token": csrf, "status": "stuck"})
+    api_status = client.patch(f"/api{url}/status", json={"status": "stuck"}, headers=token_headers(session, people.dm))
+    assert page_errors(wrong_status.text) == api_error(api_status)["details"]["fields"]
     done = client.post(
         f"{url}/escalate",
         data={"csrf_token": csrf, "tried": "Asked the admins; asked their DM", "needed": "A decision", "to": "leadership"},
