@@ -580,13 +580,13 @@ def test_a_delivery_manager_escalates_straight_to_product_ops_keeping_what_was_t
     assert wrong.status_code == 422
     assert "Choose one of: Product Ops, Leadership." in text(wrong)
     body = {"tried": "x", "needed": "y", "to": "ceo"}
-    api = client.post(f"/api{url}/escalate", json=body, headers=token_headers(session, people.dm))
+    api = client.post(f"/api/v1{url}/escalate", json=body, headers=token_headers(session, people.dm))
     unknown = client.post(f"{url}/escalate", data={**body, "csrf_token": csrf})
     assert (api.status_code, unknown.status_code) == (422, 422)
     assert page_errors(unknown.text) == api_error(api)["details"]["fields"]
     assert list(page_errors(unknown.text)) == ["to"]
     wrong_status = client.post(f"{url}/status", data={"csrf_token": csrf, "status": "stuck"})
-    api_status = client.patch(f"/api{url}/status", json={"status": "stuck"}, headers=token_headers(session, people.dm))
+    api_status = client.patch(f"/api/v1{url}/status", json={"status": "stuck"}, headers=token_headers(session, people.dm))
     assert page_errors(wrong_status.text) == api_error(api_status)["details"]["fields"]
     done = client.post(
         f"{url}/escalate",
