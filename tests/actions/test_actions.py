@@ -17,6 +17,7 @@ from deliveryops.teams.models import Team
 from deliveryops.work.importing import import_records
 from deliveryops.work.records import StageCategory, TransitionRecord, WorkflowStatus, WorkItemRecord
 from tests.factories import join, login, make_team, make_user, token_headers
+from tests.parity import api_error, page_errors
 
 WORKFLOW = [
     WorkflowStatus("Todo", StageCategory.BACKLOG, 0),
@@ -214,6 +215,14 @@ def test_pages_and_api(client: TestClient, session: Session) -> None:
     assert 0 <= api[0]["reliability"]["false_verdict_rate"] <= 0.05
     assert api[0]["needed_more"] is None
     assert len(api[0]["weekly_values"]) == 24
+    action_url = made.headers["location"]
+    wrong_api = client.patch(f"/api/v1{action_url}", json={"status": "finished"}, headers=token_headers(session, dm))
+    wrong_page = client.post(f"{action_url}/status", data={"csrf_token": csrf, "status": "finished"})
+    assert (wrong_api.status_code, wrong_page.status_code) == (422, 422)
+    assert page_errors(wrong_page.text) == api_error(wrong_api)["details"]["fields"]
+    assert list(page_errors(wrong_page.text)) == ["status"]
+    assert client.post(f"{action_url}/status", data={"csrf_token": csrf, "status": "dropped"}).status_code == 303
+    assert client.get(f"/api/v1{action_url}", headers=token_headers(session, dm)).json()["status"] == "dropped"
     other = make_user(session, email="o@example.com")
     join(session, make_team(session), other)
     client.cookies.clear()

@@ -200,7 +200,7 @@ def test_raise_form_and_detail_page_name_the_tool(client: TestClient, session: S
         "/teams/gamma/impediments", data={"csrf_token": csrf, "title": "Flags stale", "severity": "medium", "tool_id": "abc"}
     )
     assert bad.status_code == 422
-    assert "Choose a tool or practice from the catalogue." in bad.text
+    assert "Tool or practice is a whole number, e.g. 12000; got &#39;abc&#39;." in bad.text
     raised = client.post(
         "/teams/gamma/impediments",
         data={"csrf_token": csrf, "title": "Flags stale", "severity": "medium", "tool_id": str(tool.id)},

@@ -19,6 +19,7 @@ from deliveryops.teams.models import TeamRole
 from tests.dora.scenario import at
 from tests.dora.test_ingest import load_examples
 from tests.factories import csrf_from, join, login, make_group, make_team, make_user, token_headers
+from tests.parity import api_error, page_errors
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 PERIOD = "start=2026-03-02&end=2026-03-15"
@@ -283,6 +284,18 @@ def test_upload_page_imports_a_file_and_reports_problems(client: TestClient, ses
     )
     assert bad.status_code == 422
     assert "e.csv: nothing was imported: line 1: missing column(s) environment, result, started_at" in bad.text
+    csv_file = {"file": ("d.csv", (EXAMPLES / "dora-deployments.csv").read_bytes(), "text/csv")}
+    for kind in ("logs", ""):
+        api = client.post(
+            f"/api/v1/teams/{team.id}/dora/imports", data={"kind": kind}, files=csv_file, headers=token_headers(session, dm)
+        )
+        page = client.post(f"/teams/{team.slug}/dora/upload", data={"kind": kind, "csrf_token": csrf}, files=csv_file)
+        assert (api.status_code, page.status_code) == (422, 422)
+        assert page_errors(page.text) == api_error(api)["details"]["fields"] == {"kind": "Use deployments, changes or incidents."}
+    long_name = client.post(f"/teams/{team.slug}/dora/settings", data={"environments": "live, " + "x" * 101, "csrf_token": csrf})
+    assert long_name.status_code == 422
+    assert page_errors(long_name.text) == {"environments": "Use at most 100 characters each."}
+    assert 'value="live, xxx' in long_name.text
     no_csrf = client.post(f"/teams/{team.slug}/dora/settings", data={"environments": "live"})
     assert no_csrf.status_code == 403
     saved = client.post(f"/teams/{team.slug}/dora/settings", data={"environments": "live, Prod-EU", "csrf_token": csrf})

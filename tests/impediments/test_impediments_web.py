@@ -24,6 +24,7 @@ from deliveryops.teams.models import Team, TeamRole
 from deliveryops.work.importing import import_records
 from deliveryops.work.records import BlockedIntervalRecord, TransitionRecord, WorkItemRecord
 from tests.factories import join, login, make_team, make_user, token_headers
+from tests.parity import api_error, page_errors
 
 
 @pytest.fixture
@@ -184,17 +185,31 @@ def test_team_log_and_raising_through_the_form(client: TestClient, session: Sess
     assert "No unraised blocks" in log  # L-1 is linked now
 
 
-def test_a_category_or_tool_that_is_not_a_number_is_named_and_nothing_is_raised(client: TestClient, session: Session) -> None:
+def test_a_category_or_tool_that_is_not_a_number_is_named_as_the_api_names_it_and_nothing_is_raised(
+    client: TestClient, session: Session
+) -> None:
     people = world(session)
+    api = client.post(
+        f"/api/v1/teams/{people.lima.id}/impediments",
+        json={"title": "Pipeline fails", "severity": "high", "category_id": "data"},
+        headers=token_headers(session, people.member),
+    )
+    assert api.status_code == 422
+    api_fields = api_error(api)["details"]["fields"]
+    assert api_fields == {"category_id": "Category id is a whole number, e.g. 12000; got 'data'."}
     csrf = login(client, "member@example.com")
     before = len(service.list_team(session=session, actor=None, team_id=people.lima.id))
     form = {"csrf_token": csrf, "title": "Pipeline fails", "severity": "high", "category_id": "data"}
 
     bad = client.post("/teams/lima/impediments", data=form)
     assert bad.status_code == 422
-    page = text(bad)
-    assert '<p class="field-error" id="category_id-error" role="alert">Choose a category from the list.</p>' in page
-    assert 'value="Pipeline fails"' in page
+    assert page_errors(bad.text) == api_fields
+    assert 'value="Pipeline fails"' in text(bad)
+    unknown = client.post("/teams/lima/impediments", data={**form, "category_id": "999999", "severity": "urgent"})
+    assert page_errors(unknown.text) == {
+        "category_id": "Choose a category from the list.",
+        "severity": "Severity: choose 'low', 'medium', 'high' or 'critical'; got 'urgent'.",
+    }
     session.expire_all()
     assert len(service.list_team(session=session, actor=None, team_id=people.lima.id)) == before
 
@@ -287,10 +302,10 @@ def test_delivery_manager_hands_back_and_the_team_resolves(client: TestClient, s
     assert client.post(f"{url}/hand-back", data={"csrf_token": csrf, "reason": "Rights granted"}).status_code == 303
     assert client.post(f"{url}/status", data={"csrf_token": csrf, "status": "escalated"}).status_code == 422
     assert client.post(f"{url}/status", data={"csrf_token": csrf, "status": "open"}).status_code == 303
-    no_note = client.post(f"{url}/resolve", data={"csrf_token": csrf, "note": "", "outcome": "resolved"})
+    no_note = client.post(f"{url}/resolve", data={"csrf_token": csrf, "note": "", "wont_fix": "false"})
     assert no_note.status_code == 422
     assert '<p class="alert" role="alert">Say how it was resolved.</p>' in text(no_note)
-    closed = client.post(f"{url}/resolve", data={"csrf_token": csrf, "note": "We live with it", "outcome": "wont_fix"})
+    closed = client.post(f"{url}/resolve", data={"csrf_token": csrf, "note": "We live with it", "wont_fix": "true"})
     assert closed.status_code == 303
     page = text(client.get(url))
     assert "Closed as won't fix" in page
@@ -467,9 +482,12 @@ def test_the_report_shows_a_category_row(client: TestClient, session: Session) -
     bad = client.get("/impediments/reports?from=2026-03-10&to=2026-03-01")
     assert bad.status_code == 422
     assert '<p class="field-error" id="from-error" role="alert">The start must be on or before the end.</p>' in text(bad)
-    wrong = client.get("/impediments/reports?from=yesterday")
+    wrong = client.get("/impediments/reports?from=yesterday&to=2026-03-01")
     assert wrong.status_code == 422
-    assert "Expected a date like 2026-03-31, got 'yesterday'." in text(wrong)
+    api_wrong = client.get("/api/v1/impediments/report?from=yesterday", headers=token_headers(session, people.member))
+    assert page_errors(wrong.text) == api_error(api_wrong)["details"]["fields"]
+    assert page_errors(wrong.text) == {"from": "From: expected a date like 2026-03-31, got 'yesterday'."}
+    assert 'value="2026-03-01"' in text(wrong)
     login(client, "kilo@example.com")
     assert "No impediments raised in this period" in text(client.get("/impediments/reports"))
     api = client.get("/api/v1/impediments/report", headers=token_headers(session, people.ops)).json()
@@ -561,6 +579,15 @@ def test_a_delivery_manager_escalates_straight_to_product_ops_keeping_what_was_t
     wrong = client.post(f"{url}/escalate", data={"csrf_token": csrf, "tried": "x", "needed": "y", "to": "team"})
     assert wrong.status_code == 422
     assert "Choose one of: Product Ops, Leadership." in text(wrong)
+    body = {"tried": "x", "needed": "y", "to": "ceo"}
+    api = client.post(f"/api/v1{url}/escalate", json=body, headers=token_headers(session, people.dm))
+    unknown = client.post(f"{url}/escalate", data={**body, "csrf_token": csrf})
+    assert (api.status_code, unknown.status_code) == (422, 422)
+    assert page_errors(unknown.text) == api_error(api)["details"]["fields"]
+    assert list(page_errors(unknown.text)) == ["to"]
+    wrong_status = client.post(f"{url}/status", data={"csrf_token": csrf, "status": "stuck"})
+    api_status = client.patch(f"/api/v1{url}/status", json={"status": "stuck"}, headers=token_headers(session, people.dm))
+    assert page_errors(wrong_status.text) == api_error(api_status)["details"]["fields"]
     done = client.post(
         f"{url}/escalate",
         data={"csrf_token": csrf, "tried": "Asked the admins; asked their DM", "needed": "A decision", "to": "leadership"},

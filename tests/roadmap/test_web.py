@@ -17,6 +17,7 @@ from deliveryops.roadmap.engine import Rule
 from deliveryops.roadmap.models import RoadmapEpic, TeamAbsence
 from deliveryops.teams.models import TeamRole
 from tests.factories import csrf_from, join, login, make_user, token_headers
+from tests.parity import api_error, page_errors
 from tests.roadmap.helpers import small_group
 
 
@@ -106,6 +107,28 @@ def test_api_calendar_and_plan_roles(client: TestClient, session: Session) -> No
     assert plan.status_code == 200, plan.text
     assert plan.json() == {"team_id": org.berlin.id, "rule": "shares", "order": ["B-2", "B-1"], "shares": {"B-2": 70, "B-1": 30}}
     assert client.put(f"{url}/roadmap-plan", json={"rule": "even"}, headers=as_member).status_code == 403
+
+
+def test_calendar_form_names_a_bad_country_as_the_api_does(client: TestClient, session: Session) -> None:
+    org = small_group(session, utcnow().date())
+    dm = make_user(session, role=Role.DELIVERY_MANAGER)
+    join(session, org.berlin, dm, TeamRole.DELIVERY_MANAGER)
+    headers = token_headers(session, dm)
+    token = login(client, dm.email)
+    for body in (
+        {"country": "GERMANY-1", "subdivision": ""},
+        {"country": "ZZ", "subdivision": ""},
+        {"country": "DE", "subdivision": "ZZ"},
+    ):
+        api = client.put(f"/api/v1/teams/{org.berlin.id}/calendar", json=body, headers=headers)
+        page = client.post(f"/teams/{org.berlin.slug}/calendar", data={**body, "csrf_token": token})
+        assert (api.status_code, page.status_code) == (422, 422)
+        assert page_errors(page.text) == api_error(api)["details"]["fields"], body
+        assert f'value="{body["country"]}"' in page.text
+    assert page_errors(page.text)["subdivision"].startswith("Choose one of ")
+    saved = client.post(f"/teams/{org.berlin.slug}/calendar", data={"country": "de", "subdivision": "", "csrf_token": token})
+    assert saved.status_code == 303
+    assert client.get(f"/api/v1/teams/{org.berlin.id}/calendar", headers=headers).json()["country"] == "DE"
 
 
 @pytest.mark.slow

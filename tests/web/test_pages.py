@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.teams.models import Team
-from tests.factories import PASSWORD, csrf_from, join, login, make_team, make_user
+from tests.factories import PASSWORD, csrf_from, join, login, make_team, make_user, token_headers
+from tests.parity import api_error, page_errors
 
 
 def test_pages_redirect_to_sign_in(client: TestClient) -> None:
@@ -101,6 +104,36 @@ def test_admin_adds_person_with_field_errors(client: TestClient, session: Sessio
     assert no_team.status_code == 422
     assert "Team is a whole number, e.g. 12000; got &#39;Lima&#39;." in no_team.text
     assert session.scalar(select(User.id).where(User.email == "yan@example.com")) is None
+
+
+def test_group_form_names_its_fields_as_the_api_does(client: TestClient, session: Session) -> None:
+    admin = make_user(session, email="groups@example.com", role=Role.ADMIN)
+    headers = token_headers(session, admin)
+    csrf = login(client, "groups@example.com")
+    for body in ({"name": "  ", "description": "Blank"}, {"name": "Platform", "description": "x" * 2001}):
+        api = client.post("/api/v1/groups", json=body, headers=headers)
+        page = client.post("/admin/groups", data={**body, "csrf_token": csrf})
+        assert (api.status_code, page.status_code) == (422, 422)
+        assert page_errors(page.text) == api_error(api)["details"]["fields"], body
+    assert page_errors(page.text) == {"description": "Description has at most 2,000 characters."}
+    assert 'value="Platform"' in page.text
+    assert client.post("/admin/groups", data={"name": "Platform", "csrf_token": csrf}).status_code == 303
+    again = client.post("/admin/groups", data={"name": "Platform", "csrf_token": csrf})
+    assert again.status_code == 409
+    assert page_errors(again.text) == {"name": "A group named 'Platform' exists already."}
+
+
+def test_person_access_form_reads_role_and_access_as_the_api_does(client: TestClient, session: Session) -> None:
+    admin = make_user(session, email="access@example.com", role=Role.ADMIN)
+    person = make_user(session, email="pat@example.com")
+    csrf = login(client, "access@example.com")
+    api = client.patch(f"/api/v1/users/{person.id}", json={"role": "boss"}, headers=token_headers(session, admin))
+    page = client.post(f"/admin/people/{person.id}", data={"role": "boss", "is_active": "on", "csrf_token": csrf})
+    assert (api.status_code, page.status_code) == (422, 422)
+    assert api_error(api)["message"] in html.unescape(page.text)
+    assert client.post(f"/admin/people/{person.id}", data={"role": "leader", "csrf_token": csrf}).status_code == 303
+    session.refresh(person)
+    assert (person.role, person.is_active) == (Role.LEADER, False)  # an unticked box takes the access away
 
 
 def test_member_is_refused_other_team_page(client: TestClient, session: Session) -> None:

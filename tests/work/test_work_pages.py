@@ -13,6 +13,7 @@ from deliveryops.accounts.models import Role
 from deliveryops.teams.models import TeamRole
 from deliveryops.work.models import WorkItem
 from tests.factories import join, login, make_team, make_user, token_headers
+from tests.parity import api_error, page_errors
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 
@@ -65,12 +66,26 @@ def test_workflow_board_saves_order_and_categories(client: TestClient, session: 
     client.post(f"/api/v1/teams/{team.id}/imports", files=_upload("full-history.csv"), headers={"X-CSRF-Token": csrf})
     page = client.get("/teams/juliet/workflow")
     assert "5 statuses to map" in page.text
-    form = {
-        "csrf_token": csrf,
-        "status": ["Backlog", "Development", "Review", "Done", "Discarded"],
-        "category": ["backlog", "active", "waiting", "done", "discarded"],
-        "order": ["0", "2", "1", "3", "4"],
-    }
+    # The board names its inputs statuses.<n>.name|category|position, as the API's WorkflowWrite rows.
+    rows = dict(re.findall(r'name="statuses\.(\d+)\.name" value="([^"]+)"', page.text))
+    assert sorted(rows.values()) == ["Backlog", "Development", "Discarded", "Done", "Review"]
+    chosen = {"Backlog": ("backlog", "0"), "Development": ("active", "2"), "Review": ("waiting", "1"), "Done": ("done", "3")}
+    chosen["Discarded"] = ("discarded", "4")
+    form = {"csrf_token": csrf}
+    for index, name in rows.items():
+        category, position = chosen[name]
+        form |= {f"statuses.{index}.name": name, f"statuses.{index}.category": category, f"statuses.{index}.position": position}
+    development = next(index for index, name in rows.items() if name == "Development")
+    api_wrong = client.put(
+        f"/api/v1/teams/{team.id}/workflow",
+        json={"statuses": [{"name": n, "category": "started" if n == "Development" else chosen[n][0]} for n in rows.values()]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    wrong = client.post("/teams/juliet/workflow", data={**form, f"statuses.{development}.category": "started"})
+    assert (api_wrong.status_code, wrong.status_code) == (422, 422)
+    assert page_errors(wrong.text) == api_error(api_wrong)["details"]["fields"]
+    assert list(page_errors(wrong.text)) == [f"statuses.{development}.category"]
+    assert '<option value="waiting" selected' in wrong.text  # the other columns keep what was chosen
     saved = client.post("/teams/juliet/workflow", data=form)
     assert saved.status_code == 303
     board = client.get(saved.headers["location"])
@@ -83,6 +98,23 @@ def test_workflow_board_saves_order_and_categories(client: TestClient, session: 
         ("Review", "waiting"),
         ("Development", "active"),
     ]
+
+
+def test_a_format_the_api_refuses_is_named_beside_its_field(client: TestClient, session: Session) -> None:
+    team = make_team(session, name="Hotel")
+    make_user(session, email="admin@example.com", role=Role.ADMIN)
+    csrf = login(client, "admin@example.com")
+    fields = {"format": "excel", "date_order": "year_first"}
+    api = client.post(
+        f"/api/v1/teams/{team.id}/imports", data=fields, files=_upload("stage-dates.csv"), headers={"X-CSRF-Token": csrf}
+    )
+    page = client.post("/teams/hotel/import", data={**fields, "csrf_token": csrf}, files=_upload("stage-dates.csv"))
+    assert (api.status_code, page.status_code) == (422, 422)
+    assert page_errors(page.text) == {"format": api_error(api)["details"]["fields"]["format"]}
+    assert "Date order has the wrong form." in page.text
+    confirm = client.post("/teams/hotel/import/confirm", data={**fields, "token": "x", "csrf_token": csrf})
+    assert confirm.status_code == 422
+    assert _items(session, team.id) == 0
 
 
 def test_member_sees_workflow_read_only_and_cannot_import(client: TestClient, session: Session) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
@@ -36,6 +36,7 @@ from deliveryops.web.templating import register_nav, render
 
 CreateForm = Annotated[FormInput[ActionCreate], form_model(ActionCreate)]
 IssueForm = Annotated[FormInput[ActionIssueCreate], form_model(ActionIssueCreate)]
+StatusForm = Annotated[FormInput[ActionStatusUpdate], form_model(ActionStatusUpdate)]
 router = APIRouter(include_in_schema=False)
 register_nav("Actions", "/actions", order=16, visible=lambda u: u.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN))
 api = APIRouter(tags=["improvement actions"], responses=error_responses(401, 403, 404, 422))
@@ -145,12 +146,14 @@ def action_page(request: Request, action_id: int, session: SessionDep, actor: Pa
     return _detail(request, session, actor, service.get_or_raise(session=session, actor=actor, action_id=action_id))
 
 
-@router.post("/actions/{action_id}/status")
-def set_status(
-    action_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, status: Annotated[ActionStatus, Form()]
-) -> Response:
+@router.post("/actions/{action_id}/status", response_class=HTMLResponse)
+def set_status(request: Request, action_id: int, session: SessionDep, actor: PageUser, form: StatusForm) -> Response:
     """Mark an action open, doing, done or dropped."""
-    service.update(session=session, actor=actor, action_id=action_id, status=status)
+    action = service.get_or_raise(session=session, actor=actor, action_id=action_id)
+    if not form.valid:
+        return _detail(request, session, actor, action, errors=form.errors, status_code=422)
+    body = form.validated()
+    service.update(session=session, actor=actor, action_id=action_id, status=body.status, done_on=body.done_on)
     return RedirectResponse(f"/actions/{action_id}", status_code=303)
 
 

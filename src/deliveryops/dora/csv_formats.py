@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, TypeAlias, TypeVar
+from typing import Literal, TypeAlias, TypeVar, cast, get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -41,6 +41,7 @@ __all__ = [
     "parse_deployments",
     "parse_incidents",
     "preview_csv",
+    "upload_kind",
 ]
 
 Kind: TypeAlias = Literal["deployments", "changes", "incidents"]
@@ -48,6 +49,20 @@ CSV_SOURCE = "csv"
 MAX_PROBLEMS_SHOWN = 20
 BATCH_ROWS = 2000
 """Rows written between two progress reports of a background import."""
+
+
+def upload_kind(kind: str | None) -> Kind:
+    """What an uploaded file holds, as the form or request said it.
+
+    Raises:
+        ValidationFailedError: for anything but deployments, changes or incidents.
+    """
+    for known in get_args(Kind):
+        if kind == known:
+            return cast(Kind, known)
+    raise ValidationFailedError("Say what the file holds.", fields={"kind": "Use deployments, changes or incidents."})
+
+
 _Record = TypeVar("_Record", DeploymentRecord, ChangeRecord, IncidentRecord)
 
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -17,10 +17,10 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
 from deliveryops.dora import service
 from deliveryops.dora.charts import dora_figures
-from deliveryops.dora.csv_formats import COLUMNS, import_csv, preview_csv
+from deliveryops.dora.csv_formats import COLUMNS, import_csv, preview_csv, upload_kind
 from deliveryops.dora.import_jobs import import_job_of_team, start_import
 from deliveryops.dora.ingest import ImportOutcome
-from deliveryops.dora.schemas import WebhookSourceCreate
+from deliveryops.dora.schemas import ProductionEnvironments, UploadOptions, WebhookSourceCreate
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
 from deliveryops.schemas import MAX_OFFSET
@@ -166,8 +166,10 @@ def _upload_page(
     errors: dict[str, str] | None = None,
     message: str | None = None,
     outcome: ImportOutcome | None = None,
+    environments: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The upload page; ``environments`` holds the settings form's values as typed, to show again."""
     if not service.can_upload(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
     return render(
@@ -180,7 +182,8 @@ def _upload_page(
             "message": message,
             "conflicts": [*outcome.skipped, *outcome.moved] if outcome else [],
             "preview": bool(outcome and outcome.preview),
-            "environments": ", ".join(service.production_environments(session, team.id)),
+            "environments": (environments or {}).get("environments")
+            or ", ".join(service.production_environments(session, team.id)),
         },
         status_code=status_code,
     )
@@ -199,22 +202,24 @@ async def upload(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    kind: Annotated[str, Form(max_length=20)] = "",
+    form: Annotated[FormInput[UploadOptions], form_model(UploadOptions)],
     file: Annotated[UploadFile | None, File()] = None,
-    move_from_other_teams: Annotated[bool, Form()] = False,
-    preview: Annotated[bool, Form()] = False,
 ) -> Response:
     """Import one CSV file; a bad file imports nothing and names each line and column.
 
     Deployments and incidents that are already another team's are skipped and listed, or moved (and listed)
     when the form asks to and the user manages that team too. "Preview" shows the same and keeps nothing.
+    The options are read as the API reads them (:class:`UploadOptions`); the file through FastAPI's ``File``.
     """
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not service.can_upload(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
-    if kind not in COLUMNS:
-        return _upload_page(request, session, actor, team, errors={"kind": "Choose what the file holds."}, status_code=422)
+    try:
+        options = form.validated()
+        kind = upload_kind(options.kind)
+    except ValidationFailedError as exc:
+        return _upload_page(request, session, actor, team, errors=form.errors_with(exc), status_code=422)
+    preview, move_from_other_teams = options.preview, options.move_from_other_teams
     data = await file.read() if file is not None else b""  # the app refuses bodies over the upload limit
     if not data:
         return _upload_page(request, session, actor, team, errors={"file": "Choose a CSV file."}, status_code=422)
@@ -275,16 +280,17 @@ def settings(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    environments: Annotated[str, Form(max_length=1000)] = "",
+    form: Annotated[FormInput[ProductionEnvironments], form_model(ProductionEnvironments)],
 ) -> Response:
     """Set which environment names count as production (empty: production, prod)."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     try:
-        names = service.set_production_environments(session=session, actor=actor, team_id=team.id, names=environments.split(","))
+        typed = form.validated().environments
+        names = service.set_production_environments(session=session, actor=actor, team_id=team.id, names=typed.split(","))
     except ValidationFailedError as exc:
         session.rollback()
-        return _upload_page(request, session, actor, team, errors={"environments": exc.message}, status_code=422)
+        errors = form.errors_with(exc)
+        return _upload_page(request, session, actor, team, errors=errors, environments=form.values, status_code=422)
     return _upload_page(request, session, actor, team, message=f"Production environments: {', '.join(names)}.")
 
 

@@ -18,7 +18,7 @@ from deliveryops import jobs
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.connectors.base import DeploymentRecord, IncidentRecord
 from deliveryops.dora import service
-from deliveryops.dora.csv_formats import import_csv, preview_csv
+from deliveryops.dora.csv_formats import import_csv, preview_csv, upload_kind
 from deliveryops.dora.import_jobs import import_job_of_team, start_import
 from deliveryops.dora.ingest import ImportOutcome, import_deployments, import_incidents
 from deliveryops.dora.models import Deployment, Incident
@@ -171,8 +171,7 @@ async def upload(
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
     if not service.can_upload(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can upload DORA files.")
-    if kind not in ("deployments", "changes", "incidents"):
-        raise ValidationFailedError("Say what the file holds.", fields={"kind": "Use deployments, changes or incidents."})
+    kind = upload_kind(kind)
     data = await file.read()  # the app refuses bodies over the upload limit (413) while they stream in
     if not preview and len(data) > request.app.state.settings.import_background_bytes:
         pending = PendingUpload(

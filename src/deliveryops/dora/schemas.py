@@ -193,6 +193,20 @@ class ImportResult(BaseModel):
         )
 
 
+class UploadOptions(BaseModel):
+    """The fields of a CSV upload beside its file, as the API's form names them (the file is read apart)."""
+
+    kind: str = Field(default="", max_length=20, description="deployments, changes or incidents")
+    move_from_other_teams: bool = False
+    preview: bool = False
+
+
+class ProductionEnvironments(BaseModel):
+    """The upload page's settings form: the environment names that count as production, separated by commas."""
+
+    environments: str = Field(default="", max_length=1000)
+
+
 class WebhookSourceCreate(BaseModel):
     """A new webhook source for a team."""
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, cast
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar, cast
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,10 +22,18 @@ from deliveryops.impediments import blockers, clusters, impact, service
 from deliveryops.impediments import tool_link as catalogue
 from deliveryops.impediments.models import AffectedItem, Cluster, Event, Impediment, Level, Severity, Status
 from deliveryops.impediments.queries import CLOSED, actor_names, open_at_level, report_period, visible_team_ids
-from deliveryops.impediments.schemas import ImpedimentRaiseForm
+from deliveryops.impediments.schemas import (
+    CommentCreate,
+    EscalationCreate,
+    HandBackCreate,
+    ImpedimentRaiseForm,
+    ReportPeriod,
+    ResolutionCreate,
+    StatusUpdate,
+)
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.service import get_team_or_raise, list_teams, team_ids_of
-from deliveryops.web.forms import FormInput, form_model, parse_date_field, read_form
+from deliveryops.web.forms import FormInput, form_model, read_form
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
 from deliveryops.work.models import BlockedInterval, WorkItem
@@ -37,7 +46,7 @@ register_nav("Impediments", "/impediments", order=14)
 ImpedimentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 IntervalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 CLUSTERS_PAGE = "/impediments/clusters"  # cluster_pages.py: one section per cluster, id "cluster-<id>"
-TEXT = Annotated[str, Form(max_length=5000)]
+M = TypeVar("M", bound=BaseModel)
 
 
 def can_raise(session: Session, actor: User, team: Team) -> bool:
@@ -175,14 +184,12 @@ def reports(
     request: Request,
     session: SessionDep,
     actor: PageUser,
-    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    form: Annotated[FormInput[ReportPeriod], form_model(ReportPeriod)],
 ) -> Response:
     """The blocker-clustering report of a period: categories, time at each level, open impediments per week."""
     now = utcnow()
-    errors: dict[str, str] = {}
-    start_date, end_date = parse_date_field(start, "from", errors), parse_date_field(end, "to", errors)
-    values = {"from": start or "", "to": end or ""}
+    errors = dict(form.errors)
+    values = {key: str(value) for key, value in form.values.items()}
     scope = visible_team_ids(session, actor)
     context: dict[str, Any] = {
         "errors": errors,
@@ -191,13 +198,15 @@ def reports(
         "all_teams": scope is None,
         "teams": [] if scope is None else list_teams(session=session, actor=actor),
     }
-    if not errors:
+    period: tuple[date, date] | None = None
+    if form.model is not None:
         try:
-            start_date, end_date = report_period(start_date, end_date, today=now.date())
+            period = report_period(form.model.start, form.model.end, today=now.date())
         except ValidationFailedError as exc:
             errors.update(exc.fields)
-    if errors or start_date is None or end_date is None:
+    if errors or period is None:
         return render(request, "impediments/report.html", context, status_code=422)
+    start_date, end_date = period
     data = impact.report(session, team_ids=scope, start=start_date, end=end_date, now=now)
     by_level = cast(dict[str, float | None], data["by_level"])
     context.update(
@@ -464,12 +473,13 @@ def _act(
     session: Session,
     actor: User,
     impediment_id: int,
-    form: str,
-    values: dict[str, str],
-    action: Callable[[], object],
+    form_name: str,
+    form: FormInput[M],
+    action: Callable[[M], object],
 ) -> Response:
+    """Run ``action`` with the form's model; a refused form comes back with its messages beside its fields."""
     try:
-        action()
+        action(form.validated())
     except ValidationFailedError as exc:
         session.rollback()
         return _detail_page(
@@ -477,10 +487,10 @@ def _act(
             session,
             actor,
             impediment_id,
-            failed=form,
+            failed=form_name,
             message=exc.message,
             errors=exc.fields,
-            values=values,
+            values={key: str(value) for key, value in form.values.items()},
             status_code=422,
         )
     return RedirectResponse(f"/impediments/{impediment_id}", status_code=303)
@@ -492,20 +502,17 @@ def change_status(
     impediment_id: ImpedimentId,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    status: Annotated[str, Form(max_length=20)] = "",
+    form: Annotated[FormInput[StatusUpdate], form_model(StatusUpdate)],
 ) -> Response:
     """Move between open and in progress."""
     impediment = service.get_or_raise(session=session, actor=actor, impediment_id=impediment_id)
     if not service.can_act(session, actor, impediment):
         raise PermissionDeniedError(f"At the {impediment.level.label} level, you cannot change this impediment.")
 
-    def action() -> None:
-        if status not in (Status.OPEN.value, Status.IN_PROGRESS.value):
-            raise ValidationFailedError("Use escalate or resolve for that.", fields={"status": "Choose open or in progress."})
-        service.set_status(session=session, actor=actor, impediment_id=impediment_id, status=Status(status))
+    def action(body: StatusUpdate) -> None:
+        service.set_status(session=session, actor=actor, impediment_id=impediment_id, status=body.status)
 
-    return _act(request, session, actor, impediment_id, "status", {"status": status}, action)
+    return _act(request, session, actor, impediment_id, "status", form, action)
 
 
 @router.post("/impediments/{impediment_id}/escalate", response_class=HTMLResponse)
@@ -514,38 +521,32 @@ def escalate(
     impediment_id: ImpedimentId,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    tried: TEXT = "",
-    needed: TEXT = "",
-    to: Annotated[str, Form(max_length=40)] = "",
+    form: Annotated[FormInput[EscalationCreate], form_model(EscalationCreate)],
 ) -> Response:
     """Move up the ladder, to the level chosen, saying what was tried and what is needed."""
-    level = next((option for option in Level if option.value == to), None)
-    return _act(
-        request,
-        session,
-        actor,
-        impediment_id,
-        "escalate",
-        {"tried": tried, "needed": needed, "to": to},
-        lambda: service.escalate(session=session, actor=actor, impediment_id=impediment_id, tried=tried, needed=needed, to=level),
-    )
+
+    def action(body: EscalationCreate) -> None:
+        service.escalate(
+            session=session, actor=actor, impediment_id=impediment_id, tried=body.tried, needed=body.needed, to=body.to
+        )
+
+    return _act(request, session, actor, impediment_id, "escalate", form, action)
 
 
 @router.post("/impediments/{impediment_id}/hand-back", response_class=HTMLResponse)
 def hand_back(
-    request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, reason: TEXT = ""
+    request: Request,
+    impediment_id: ImpedimentId,
+    session: SessionDep,
+    actor: PageUser,
+    form: Annotated[FormInput[HandBackCreate], form_model(HandBackCreate)],
 ) -> Response:
     """Hand the impediment back one level down, with a reason."""
-    return _act(
-        request,
-        session,
-        actor,
-        impediment_id,
-        "hand-back",
-        {"reason": reason},
-        lambda: service.de_escalate(session=session, actor=actor, impediment_id=impediment_id, reason=reason),
-    )
+
+    def action(body: HandBackCreate) -> None:
+        service.de_escalate(session=session, actor=actor, impediment_id=impediment_id, reason=body.reason)
+
+    return _act(request, session, actor, impediment_id, "hand-back", form, action)
 
 
 @router.post("/impediments/{impediment_id}/resolve", response_class=HTMLResponse)
@@ -554,35 +555,27 @@ def resolve(
     impediment_id: ImpedimentId,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    note: TEXT = "",
-    outcome: Annotated[str, Form(max_length=20)] = "resolved",
+    form: Annotated[FormInput[ResolutionCreate], form_model(ResolutionCreate)],
 ) -> Response:
     """Resolve, or close as won't fix, with a note."""
-    return _act(
-        request,
-        session,
-        actor,
-        impediment_id,
-        "resolve",
-        {"note": note},
-        lambda: service.resolve(
-            session=session, actor=actor, impediment_id=impediment_id, note=note, wont_fix=outcome == Status.WONT_FIX.value
-        ),
-    )
+
+    def action(body: ResolutionCreate) -> None:
+        service.resolve(session=session, actor=actor, impediment_id=impediment_id, note=body.note, wont_fix=body.wont_fix)
+
+    return _act(request, session, actor, impediment_id, "resolve", form, action)
 
 
 @router.post("/impediments/{impediment_id}/comment", response_class=HTMLResponse)
 def add_comment(
-    request: Request, impediment_id: ImpedimentId, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, text: TEXT = ""
+    request: Request,
+    impediment_id: ImpedimentId,
+    session: SessionDep,
+    actor: PageUser,
+    form: Annotated[FormInput[CommentCreate], form_model(CommentCreate)],
 ) -> Response:
     """Add a comment to the timeline."""
-    return _act(
-        request,
-        session,
-        actor,
-        impediment_id,
-        "comment",
-        {"text": text},
-        lambda: service.comment(session=session, actor=actor, impediment_id=impediment_id, text=text),
-    )
+
+    def action(body: CommentCreate) -> None:
+        service.comment(session=session, actor=actor, impediment_id=impediment_id, text=body.text)
+
+    return _act(request, session, actor, impediment_id, "comment", form, action)

@@ -25,13 +25,6 @@ class ImpedimentCreate(BaseModel):
     )
 
 
-def _chosen(value: Any, message: str) -> Any:
-    """A select's id as typed: a whole number passes on to the field's own rules, anything else is ``message``."""
-    if isinstance(value, str) and value.strip() and not value.strip().lstrip("+-").isdecimal():
-        raise ValueError(message)
-    return value
-
-
 class ImpedimentRaiseForm(ImpedimentCreate):
     """The team log's raise form: the API's fields, the blocked items typed in one box (``work_items``, one
     key per line or separated by commas), and the tool or practice of the catalogue it concerns."""
@@ -49,15 +42,12 @@ class ImpedimentRaiseForm(ImpedimentCreate):
             return value
         return [key.strip() for text in texts for key in str(text).replace(",", "\n").splitlines() if key.strip()]
 
-    @field_validator("category_id", mode="before")
-    @classmethod
-    def _category_chosen(cls, value: Any) -> Any:
-        return _chosen(value, "Choose a category from the list.")
 
-    @field_validator("tool_id", mode="before")
-    @classmethod
-    def _tool_chosen(cls, value: Any) -> Any:
-        return _chosen(value, "Choose a tool or practice from the catalogue.")
+class ReportPeriod(BaseModel):
+    """The report page's period, as the API's ``from`` and ``to`` query parameters (empty: the default)."""
+
+    start: date | None = Field(default=None, alias="from", description="First day; default 89 days before the end")
+    end: date | None = Field(default=None, alias="to", description="Last day, inclusive; default today (UTC)")
 
 
 class EventRead(BaseModel):

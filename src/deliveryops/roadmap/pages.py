@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from deliveryops.errors import ValidationFailedError
 from deliveryops.roadmap import service
 from deliveryops.roadmap.charts import roadmap_chart
 from deliveryops.roadmap.engine import Absence, Rule, supported_countries
-from deliveryops.roadmap.schemas import AbsenceCreate, PlanForm, WhatIfForm, csv_response, keys_from_text
+from deliveryops.roadmap.schemas import AbsenceCreate, CalendarUpdate, PlanForm, WhatIfForm, csv_response, keys_from_text
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
@@ -203,18 +203,19 @@ def calendar_save(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    country: Annotated[str, Form(max_length=8)] = "",
-    subdivision: Annotated[str, Form(max_length=16)] = "",
+    form: Annotated[FormInput[CalendarUpdate], form_model(CalendarUpdate)],
 ) -> Response:
     """Set the public-holiday country and subdivision."""
     team = service.team_for_edit(session, actor, get_team_or_raise(session=session, actor=actor, slug=slug).id)
-    values = {"country": country, "subdivision": subdivision}
+    values = {key: str(value) for key, value in form.values.items()}
 
     def save() -> object:
-        return service.set_calendar(session=session, actor=actor, team_id=team.id, country=country, subdivision=subdivision)
+        body = form.validated()  # never raises here: _save runs it only when the form has no errors
+        return service.set_calendar(
+            session=session, actor=actor, team_id=team.id, country=body.country, subdivision=body.subdivision
+        )
 
-    return _save(request, session, actor, slug, {}, values, save)
+    return _save(request, session, actor, slug, dict(form.errors), values, save)
 
 
 @router.post("/teams/{slug}/absences", response_class=HTMLResponse)

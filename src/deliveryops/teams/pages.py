@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.teams import service
 from deliveryops.teams.models import Membership, Team, TeamRole
 from deliveryops.teams.page_context import team_context
-from deliveryops.teams.schemas import MemberAddForm, TeamCreate
+from deliveryops.teams.schemas import GroupCreate, MemberAddForm, TeamCreate
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
@@ -189,8 +189,10 @@ def _admin_teams(
     *,
     errors: dict[str, str],
     values: dict[str, Any],
+    group: tuple[dict[str, str], dict[str, Any]] = ({}, {}),
     status_code: int = 200,
 ) -> Response:
+    """The admin page; ``errors`` and ``values`` are the team form's, ``group`` the group form's."""
     accounts.require_role(actor, Role.ADMIN)
     return render(
         request,
@@ -201,6 +203,8 @@ def _admin_teams(
             "zones": COMMON_ZONES,
             "errors": errors,
             "values": values,
+            "group_errors": group[0],
+            "group_values": group[1],
         },
         status_code=status_code,
     )
@@ -230,23 +234,17 @@ def create_team(
 
 @router.post("/admin/groups", response_class=HTMLResponse)
 def create_group(
-    request: Request,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    name: Annotated[str, Form(max_length=200)] = "",
-    description: Annotated[str, Form(max_length=2000)] = "",
+    request: Request, session: SessionDep, actor: PageUser, form: Annotated[FormInput[GroupCreate], form_model(GroupCreate)]
 ) -> Response:
     """Admin: create a group."""
-    values = {"group_name": name, "group_description": description}
     try:
-        service.create_group(session=session, actor=actor, name=name, description=description)
+        service.create_group(session=session, actor=actor, **form.validated().model_dump())
     except ValidationFailedError as exc:
         session.rollback()
-        return _admin_teams(
-            request, session, actor, errors={"group_name": exc.fields.get("name", exc.message)}, values=values, status_code=422
-        )
+        errors = form.errors_with(exc, key="name")
+        return _admin_teams(request, session, actor, errors={}, values={}, group=(errors, form.values), status_code=422)
     except ConflictError as exc:
         session.rollback()
-        return _admin_teams(request, session, actor, errors={"group_name": exc.message}, values=values, status_code=409)
+        errors = {"name": exc.message}
+        return _admin_teams(request, session, actor, errors={}, values={}, group=(errors, form.values), status_code=409)
     return RedirectResponse("/admin/teams", status_code=303)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts import service
@@ -15,9 +15,9 @@ from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.teams import service as teams
-from deliveryops.teams.schemas import PersonCreate
+from deliveryops.teams.schemas import PersonAccess, PersonCreate
 from deliveryops.web.forms import FormInput, form_model
-from deliveryops.web.security import CsrfChecked, SessionDep
+from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import register_nav, render
 
 router = APIRouter(include_in_schema=False)
@@ -90,13 +90,11 @@ def update_person(
     user_id: int,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    role: Annotated[Role, Form()],
-    is_active: Annotated[str, Form(max_length=5)] = "",
+    form: Annotated[FormInput[PersonAccess], form_model(PersonAccess)],
 ) -> Response:
     """Admin: change a person's role or access."""
     try:
-        service.update(session=session, actor=actor, user_id=user_id, role=role, is_active=is_active == "on")
+        service.update(session=session, actor=actor, user_id=user_id, **form.validated().model_dump())
     except ValidationFailedError as exc:
         session.rollback()
         return _people_page(request, session, actor, errors={}, values={}, message=exc.message, status_code=422)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deliveryops.accounts.models import Role
 from deliveryops.accounts.schemas import UserCreate, UserRead
 from deliveryops.teams.models import Group, TeamRole
 
@@ -42,6 +43,16 @@ class PersonCreate(UserCreate):
     """A new person, as the admin's people page adds them: optionally straight into a team."""
 
     team_id: int | None = Field(default=None, ge=1, le=2**31 - 1, title="Team")
+
+
+class PersonAccess(BaseModel):
+    """A person's row of the admin's people page: the role and access fields of :class:`UserUpdate`.
+
+    The page's checkbox ``is_active`` is false when left unticked.
+    """
+
+    role: Role
+    is_active: bool = False
 
 
 class GroupRead(BaseModel):

@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -19,14 +19,17 @@ from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.models import Team
 from deliveryops.teams.page_context import register_team_context
 from deliveryops.teams.service import can_manage_team, get_team_or_raise
+from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import render
 from deliveryops.work import service, workflow
 from deliveryops.work.jobs import import_job_of_team, start_import
 from deliveryops.work.models import PendingUpload
 from deliveryops.work.records import StageCategory
+from deliveryops.work.schemas import ImportOptions, WorkflowBoard
 
 router = APIRouter(include_in_schema=False)
+ImportForm = Annotated[FormInput[ImportOptions], form_model(ImportOptions)]
 
 UPLOAD_TTL = timedelta(hours=1)
 CATEGORY_HELP = {
@@ -60,9 +63,12 @@ def _workflow_page(
     *,
     error: str | None = None,
     saved: bool = False,
+    form: tuple[dict[str, str], dict[str, Any]] = ({}, {}),
     status_code: int = 200,
 ) -> Response:
+    """The board; ``form`` holds a refused form's messages per field and what it held, to show again."""
     statuses = workflow.statuses_of(session, team)
+    typed = {row.get("name"): row for row in form[1].get("statuses", []) if isinstance(row, dict)}
     return render(
         request,
         "work/workflow.html",
@@ -73,6 +79,8 @@ def _workflow_page(
             "categories": list(StageCategory),
             "category_help": CATEGORY_HELP,
             "error": error,
+            "errors": form[0],
+            "typed": typed,
             "saved": saved,
             "can_manage": can_manage_team(session, actor, team),
             "unmapped": [s.name for s in statuses if s.category is None],
@@ -89,30 +97,25 @@ def workflow_page(request: Request, slug: str, session: SessionDep, actor: PageU
 
 
 @router.post("/teams/{slug}/workflow", response_class=HTMLResponse)
-async def save_workflow(request: Request, slug: str, session: SessionDep, actor: PageUser, _csrf: CsrfChecked) -> Response:
+def save_workflow(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    actor: PageUser,
+    form: Annotated[FormInput[WorkflowBoard], form_model(WorkflowBoard)],
+) -> Response:
     """Save the order and categories chosen on the board."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    form = await request.form()
-    names = [str(v) for v in form.getlist("status")]
-    categories = [str(v) for v in form.getlist("category")]
-    orders = [str(v) for v in form.getlist("order")]
-    if not (len(names) == len(categories) == len(orders)):
-        return _workflow_page(request, session, actor, team, error="The form was incomplete; reload the page.", status_code=422)
     try:
-        rows = []
-        for index, (name, category, order) in enumerate(zip(names, categories, orders, strict=True)):
-            position = float(order) if order.strip() else float(index)
-            rows.append((position, index, name, StageCategory(category) if category else None))
-    except ValueError:
-        return _workflow_page(request, session, actor, team, error="Each position must be a number.", status_code=422)
-    rows.sort()
-    try:
+        body = form.validated().in_order()
         workflow.save_workflow(
-            session=session, actor=actor, team_id=team.id, statuses=[(name, category) for _p, _i, name, category in rows]
+            session=session, actor=actor, team_id=team.id, statuses=[(s.name, s.category) for s in body.statuses]
         )
     except ValidationFailedError as exc:
         session.rollback()
-        return _workflow_page(request, session, actor, team, error=exc.message, status_code=422)
+        return _workflow_page(
+            request, session, actor, team, error=exc.message, form=(form.errors_with(exc), form.values), status_code=422
+        )
     return RedirectResponse(f"/teams/{team.slug}/workflow?saved=1", status_code=303)
 
 
@@ -127,6 +130,7 @@ def _import_page(request: Request, session: SessionDep, team: Team, **context: o
             "preview": None,
             "problems": [],
             "error": None,
+            "errors": {},
             "token": None,
             "needs_date_order": False,
             "summary": None,
@@ -157,17 +161,21 @@ async def preview_upload(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
+    form: ImportForm,
     file: Annotated[UploadFile | None, File()] = None,
     blocked_file: Annotated[UploadFile | None, File()] = None,
-    file_format: Annotated[str, Form(alias="format", max_length=20)] = "",
-    date_order: Annotated[str, Form(max_length=20)] = "",
-    token: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Validate the file and show what importing it would do; nothing is written yet."""
+    """Validate the file and show what importing it would do; nothing is written yet.
+
+    The fields are read as :class:`ImportOptions`; the two files through FastAPI's ``File``.
+    """
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not can_manage_team(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can import work items.")
+    if form.model is None:
+        return _import_page(request, session, team, error=_refused(form), errors=form.errors, status_code=422)
+    options = form.model
+    file_format, date_order, token = options.file_format, options.date_order, options.token
     session.execute(delete(PendingUpload).where(PendingUpload.created_at < utcnow() - UPLOAD_TTL))
     pending = _pending(session, token, actor.id, team.id) if token else None
     data = await _read_upload(file)
@@ -191,8 +199,8 @@ async def preview_upload(
             actor=actor,
             team=team,
             data=pending.content,
-            import_format=file_format or None,
-            date_order=date_order or None,
+            import_format=file_format,
+            date_order=date_order,
             blocked=pending.blocked_content,
         )
     except service.ImportRejectedError as exc:
@@ -219,6 +227,11 @@ async def preview_upload(
     )
 
 
+def _refused(form: FormInput[ImportOptions]) -> str:
+    """The import form's messages in one line, for the page's alert."""
+    return " ".join(dict.fromkeys(form.errors.values()))
+
+
 def _pending(session: SessionDep, token: str, user_id: int, team_id: int) -> PendingUpload | None:
     return session.scalar(
         select(PendingUpload).where(
@@ -233,24 +246,22 @@ def confirm_upload(
     slug: str,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    token: Annotated[str, Form(max_length=64)] = "",
-    file_format: Annotated[str, Form(alias="format", max_length=20)] = "",
-    date_order: Annotated[str, Form(max_length=20)] = "",
+    form: ImportForm,
 ) -> Response:
     """Import the previewed file."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     if not can_manage_team(session, actor, team):
         raise PermissionDeniedError("Only an admin or the team's delivery manager can import work items.")
+    if form.model is None:
+        return _import_page(request, session, team, error=_refused(form), errors=form.errors, status_code=422)
+    file_format, date_order, token = form.model.file_format, form.model.date_order, form.model.token
     pending = _pending(session, token, actor.id, team.id)
     if pending is None:
         return _import_page(
             request, session, team, error="That upload expired; choose the file again.", status_code=410 if token else 422
         )
     if len(pending.content) > request.app.state.settings.import_background_bytes:
-        job = start_import(
-            session, actor=actor, team=team, pending=pending, import_format=file_format or None, date_order=date_order or None
-        )
+        job = start_import(session, actor=actor, team=team, pending=pending, import_format=file_format, date_order=date_order)
         return RedirectResponse(f"/teams/{slug}/import/jobs/{job.id}", status_code=303)
     summary = service.import_file(
         session=session,
@@ -258,8 +269,8 @@ def confirm_upload(
         team=team,
         data=pending.content,
         file_name=pending.file_name,
-        import_format=file_format or None,
-        date_order=date_order or None,
+        import_format=file_format,
+        date_order=date_order,
         blocked=pending.blocked_content,
     )
     session.delete(pending)

@@ -24,6 +24,8 @@ from deliveryops.work import service, workflow
 from deliveryops.work.jobs import import_job_of_team, start_import
 from deliveryops.work.models import PendingUpload, WorkItem
 from deliveryops.work.schemas import (
+    DATE_ORDER_PATTERN,
+    IMPORT_FORMAT_PATTERN,
     ImportResult,
     ImportRunRead,
     WorkflowStatusRead,
@@ -84,8 +86,8 @@ async def create_import(
     actor: ApiUser,
     team_id: TeamId,
     file: Annotated[UploadFile, File(description="The CSV file")],
-    file_format: Annotated[str | None, Form(alias="format", pattern="^(stage-dates|full-history|jira-export)$")] = None,
-    date_order: Annotated[str | None, Form(pattern="^(day_first|month_first)$")] = None,
+    file_format: Annotated[str | None, Form(alias="format", pattern=IMPORT_FORMAT_PATTERN)] = None,
+    date_order: Annotated[str | None, Form(pattern=DATE_ORDER_PATTERN)] = None,
 ) -> ImportResult:
     """Validate a whole CSV file and import it; a bad file imports nothing and lists each problem.
 

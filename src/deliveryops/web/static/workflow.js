@@ -19,7 +19,7 @@
     button.focus();
   });
   board.addEventListener("change", function (event) {
-    if (event.target.name === "category") {
+    if (event.target.classList.contains("category")) {
       event.target.closest("li").classList.toggle("unmapped", event.target.value === "");
     }
   });
