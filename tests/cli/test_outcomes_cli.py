@@ -54,7 +54,7 @@ def test_import_list_show_export(tmp_path: Path) -> None:
     done = runner.invoke(app, ["outcomes", "import", "Sign-ups", str(good), "--format", "json", "--database", url])
     assert json.loads(done.output) == {"series_id": 1, "written": 10}
     listed = json.loads(runner.invoke(app, ["outcomes", "list", "--format", "json", "--database", url]).output)
-    assert [(kr["title"], kr["status"], kr["current"]) for kr in listed[0]["key_results"]] == [
+    assert [(kr["title"], kr["status"], kr["current"]) for kr in listed["items"][0]["key_results"]] == [
         ("Sign-ups to 21", "on_track", 17.0)
     ]
     shown = json.loads(runner.invoke(app, ["outcomes", "show", str(kr_id), "--format", "json", "--database", url]).output)

@@ -149,8 +149,8 @@ def test_cli_changes_and_deletes(tmp_path: Path) -> None:
         app, ["outcomes", "edit-objective", str(objective_id), "--title", "Grow more", "--format", "json", "--database", url]
     )
     listed = json.loads(runner.invoke(app, ["outcomes", "list", "--format", "json", "--database", url]).output)
-    assert json.loads(renamed.output) == listed[0]
+    assert json.loads(renamed.output) == listed["items"][0]
     assert runner.invoke(app, ["outcomes", "delete-key-result", str(kr_id), "--database", url]).exit_code == 0
     assert runner.invoke(app, ["outcomes", "delete-objective", str(objective_id), "--database", url]).exit_code == 0
-    assert json.loads(runner.invoke(app, ["outcomes", "list", "--format", "json", "--database", url]).output) == []
+    assert json.loads(runner.invoke(app, ["outcomes", "list", "--format", "json", "--database", url]).output)["items"] == []
     assert runner.invoke(app, ["outcomes", "delete-objective", str(objective_id), "--database", url]).exit_code != 0

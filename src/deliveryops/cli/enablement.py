@@ -111,6 +111,10 @@ def add_org_action(
     teams: Annotated[str, typer.Option(help="The teams it touches (names or slugs), comma-separated.")],
     target_metric: Annotated[TargetMetric | None, typer.Option(help="The metric it should move, for a measured verdict.")] = None,
     started_on: Annotated[str | None, typer.Option(help="When it takes effect, YYYY-MM-DD (default today).")] = None,
+    due_date: Annotated[str | None, typer.Option(help="When it is due, YYYY-MM-DD.")] = None,
+    expected_direction: Annotated[
+        str | None, typer.Option(help="increase or decrease: how the metric should move (default: the better one).")
+    ] = None,
     description: Annotated[str, typer.Option(help="Why, and how.")] = "",
     output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
@@ -124,7 +128,9 @@ def add_org_action(
             title=title,
             team_ids=team_ids,
             target_metric=target_metric,
-            started_on=parse_date(started_on, "--started-on"),
+            started_on=started_on,
+            due_date=due_date,
+            expected_direction=expected_direction,
             description=description,
         )
         row = org_actions.create(session=session, actor=None, body=body, today=utcnow().date())

@@ -3,17 +3,16 @@ objectives and key results, KPI values from files."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
-from deliveryops.cli.output import FormatOption, OutputFormat, print_json
+from deliveryops.cli.common import CliError, build, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.output import FormatOption, LimitOption, OffsetOption, OutputFormat, page_params, print_json
 from deliveryops.db import utcnow
 from deliveryops.errors import validation_failed
 from deliveryops.outcomes import series as kpi
@@ -21,6 +20,7 @@ from deliveryops.outcomes import service
 from deliveryops.outcomes.export import objectives_csv
 from deliveryops.outcomes.models import KeyResult, KpiSeries, Objective
 from deliveryops.outcomes.schemas import KeyResultUpdate, ObjectiveUpdate, ValuesIn, ValuesWritten
+from deliveryops.schemas import DEFAULT_LIMIT, paginate
 
 outcomes_app = typer.Typer(help="Objectives and key results measured from data; KPI values from files.", no_args_is_help=True)
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
@@ -37,10 +37,7 @@ R = TypeVar("R", Objective, KeyResult)
 
 def _changes(model: type[M], **fields: object) -> M:
     """The options given (not None) as ``model``, validated as the API would (omitted ones stay unchanged)."""
-    try:
-        return model.model_validate({name: value for name, value in fields.items() if value is not None})
-    except ValidationError as exc:
-        raise validation_failed(exc.errors(), model) from exc
+    return build(model, **{name: value for name, value in fields.items() if value is not None})
 
 
 def _found(session: Session, model: type[R], row_id: int) -> R:
@@ -61,19 +58,22 @@ def _percent(value: float | None) -> str:
 def list_objectives(
     period: PeriodOption = None,
     output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
     database: DatabaseOption = None,
 ) -> None:
     """List objectives with their key results measured (progress and verdict); `--format json` is the API's list."""
     with session_scope(load_settings(database)) as session:
         rows = service.list_objectives_all(session=session, period=period)
-        read = [service.objective_read(session, row, today=utcnow().date()) for row in rows]
+        today = utcnow().date()
+        page = paginate(rows, page_params(limit, offset)).map(lambda row: service.objective_read(session, row, today=today))
     if output_format is OutputFormat.JSON:
-        typer.echo(json.dumps([o.model_dump(mode="json") for o in read], indent=2))
+        print_json(page)
         return
-    if not read:
+    if page.total == 0:
         console.print("No objectives. Set one on the Outcomes page or with `POST /api/v1/objectives`.")
         return
-    for o in read:
+    for o in page.items:
         console.print(f"[bold]{o.title}[/bold] — {o.scope}, {o.period} (objective {o.id})", highlight=False)
         for kr in o.key_results:
             console.print(
@@ -138,7 +138,7 @@ def import_values(
         values = kpi.parse_csv(text)
     with session_scope(load_settings(database)) as session:
         found = session.scalar(
-            select(KpiSeries).where((KpiSeries.name == series) | (KpiSeries.id == (int(series) if series.isdigit() else -1)))
+            select(KpiSeries).where((KpiSeries.name == series) | (cast(KpiSeries.id, String) == series)).limit(1)
         )
         if found is None:
             raise CliError(f"No KPI series {series!r}.")

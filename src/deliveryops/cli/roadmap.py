@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import CliError, build, console, friendly_errors, load_settings, parse_date, session_scope
 from deliveryops.cli.output import FormatOption, OutputFormat, print_json
 from deliveryops.roadmap import service
-from deliveryops.roadmap.engine import Absence, Rule
-from deliveryops.roadmap.schemas import roadmap_csv, roadmap_read
+from deliveryops.roadmap.engine import Rule
+from deliveryops.roadmap.schemas import (
+    AbsenceCreate,
+    PlanUpdate,
+    WhatIfBody,
+    keys_from_text,
+    roadmap_csv,
+    roadmap_read,
+)
 from deliveryops.teams.service import find_group, find_team
 
 roadmap_app = typer.Typer(
@@ -22,28 +28,31 @@ roadmap_app = typer.Typer(
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 
 
-def _date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CliError(f"{option}: give a date as YYYY-MM-DD, not {value!r}.") from None
+def _pairs(text: str, separator: str) -> dict[str, str]:
+    """``KEY=VALUE,KEY=VALUE`` as text pairs; the model the command builds checks the values."""
+    return {key.strip(): value.strip() for key, _, value in (p.partition(separator) for p in text.split(",") if p.strip())}
 
 
-def _absence(text: str) -> Absence:
+def _absence(text: str) -> dict[str, str]:
+    """An ``--absence FROM:TO:PERCENT`` as the API's what-if absence (the model checks its values)."""
     parts = text.split(":")
-    if len(parts) != 3 or not parts[2].isdigit() or not 1 <= int(parts[2]) <= 100:
+    if len(parts) != 3:
         raise CliError(f"--absence: write FROM:TO:PERCENT, e.g. 2027-01-04:2027-01-15:50, not {text!r}.")
-    return Absence(_date(parts[0], "--absence"), _date(parts[1], "--absence"), int(parts[2]) / 100)
+    return dict(zip(("start", "end", "percent"), parts, strict=True))
 
 
-def _shares(text: str) -> dict[str, int]:
-    out = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, _, value = part.partition("=")
-        if not value.strip().isdigit():
-            raise CliError(f"--shares: write KEY=PERCENT,KEY=PERCENT, not {text!r}.")
-        out[key.strip()] = int(value)
-    return out
+def _what_if(
+    team_id: int, cut_date: str | None, rule: Rule | None, order: str | None, shares: str | None, absences: list[str]
+) -> WhatIfBody:
+    """The body ``POST /api/v1/groups/{id}/roadmap/what-if`` takes for one team's what-if, validated as the API does."""
+    team = {
+        "team_id": team_id,
+        "rule": rule.value if rule else None,
+        "order": keys_from_text(order) if order else None,
+        "shares": _pairs(shares, "=") if shares else None,
+        "absences": [_absence(text) for text in absences],
+    }
+    return build(WhatIfBody, cut_date=cut_date, teams=[team])
 
 
 @roadmap_app.command("show")
@@ -65,26 +74,13 @@ def show(
     """Show a group's roadmap (the API's shape with --format json); what-if options show a change beside it, unstored."""
     with session_scope(load_settings(database)) as session:
         found = find_group(session, group)
-        changes = None
+        changes, cut = None, parse_date(cut_date, "--cut-date")
         if what_if_team:
-            team = find_team(session, what_if_team)
-            changes = {
-                team.id: service.TeamWhatIf(
-                    rule=rule,
-                    order=tuple(k.strip() for k in order.split(",") if k.strip()) if order else None,
-                    shares=_shares(shares) if shares else None,
-                    absences=tuple(_absence(a) for a in absence or []),
-                )
-            }
+            body = _what_if(find_team(session, what_if_team).id, cut_date, rule, order, shares, absence or [])
+            changes = {team.team_id: team.to_what_if() for team in body.teams}
         elif rule or order or shares or absence:
             raise CliError("What-if options need --what-if-team.")
-        roadmap = service.group_roadmap(
-            session=session,
-            actor=None,
-            group_id=found.id,
-            cut_date=_date(cut_date, "--cut-date") if cut_date else None,
-            what_if=changes,
-        )
+        roadmap = service.group_roadmap(session=session, actor=None, group_id=found.id, cut_date=cut, what_if=changes)
         if csv_path is not None:
             csv_path.write_text(roadmap_csv(roadmap), encoding="utf-8")
         read = roadmap_read(roadmap)
@@ -139,15 +135,16 @@ def add_absence(
     database: DatabaseOption = None,
 ) -> None:
     """Plan an absence as a share of a team's capacity."""
+    body = build(AbsenceCreate, start=start, end=end, percent=percent, note=note)
     with session_scope(load_settings(database)) as session:
         row = service.add_absence(
             session=session,
             actor=None,
             team_id=find_team(session, team).id,
-            start=_date(start, "--start"),
-            end=_date(end, "--end"),
-            percent=percent,
-            note=note,
+            start=body.start,
+            end=body.end,
+            percent=body.percent,
+            note=body.note,
         )
         console.print(f"Absence {row.id}: {row.percent}% away from {row.start} to {row.end}.")
 
@@ -162,9 +159,10 @@ def plan(
     database: DatabaseOption = None,
 ) -> None:
     """Store how a team's open epics share its throughput."""
+    body = build(PlanUpdate, rule=rule.value, order=keys_from_text(order), shares=_pairs(shares, "="))
     with session_scope(load_settings(database)) as session:
-        keys = [k.strip() for k in order.split(",") if k.strip()]
+        keys = body.order
         service.set_plan(
-            session=session, actor=None, team_id=find_team(session, team).id, rule=rule, order=keys, shares=_shares(shares)
+            session=session, actor=None, team_id=find_team(session, team).id, rule=rule, order=keys, shares=body.shares
         )
         console.print(f"{team}: {rule.label}, order {', '.join(keys) or 'oldest epic first'}.")

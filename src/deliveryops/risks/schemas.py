@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 
 from deliveryops.risks.models import Impact, LinkKind, RoamStatus
 
@@ -15,8 +15,11 @@ EPIC_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.#/-]{0,99}$")
 
 
 def _parts(value: object) -> object:
+    """Ids or keys typed in one text (``12, 14``), as a list; a list's texts are split alike (a page's one input)."""
     if isinstance(value, str):
-        return [part for part in re.split(r"[\s,]+", value) if part]
+        value = [value]
+    if isinstance(value, list):
+        return [part for item in value for part in (re.split(r"[\s,]+", item) if isinstance(item, str) else [item]) if part != ""]
     return value
 
 
@@ -56,6 +59,20 @@ class RiskWrite(BaseModel):
             if not 1 <= number <= 2**31 - 1:
                 raise ValueError(f"{number} is not an id.")
         return list(dict.fromkeys(value))
+
+    @field_validator("dependency_ids", "impediment_ids", mode="wrap")
+    @classmethod
+    def _named_on_the_field(cls, value: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> list[int]:
+        """A part that is not a whole number is named on the field (one text input on the page), not on its place."""
+        try:
+            ids: list[int] = handler(value)
+        except ValidationError as exc:
+            bad = next((error for error in exc.errors() if error["loc"]), None)
+            if bad is None:
+                raise
+            label = cls.model_fields[str(info.field_name)].title
+            raise ValueError(f"{label}: {bad['input']!r} is not an id; write whole numbers, e.g. 12, 14.") from None
+        return ids
 
     @field_validator("epic_keys")
     @classmethod
