@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -29,10 +30,10 @@ from deliveryops.enablement.schemas import (
     TickWrite,
     VersionCreate,
 )
-from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.schemas import paginate
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import can_manage_team, list_teams
+from deliveryops.web.form_pages import form_page, submit_form
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.markdown import render_markdown
 from deliveryops.web.pagination import Pagination
@@ -93,7 +94,7 @@ def _actions_page(
         org_actions.read(session, actor, row, min_group_size=_min_group(request)) for row in org_actions.list_(session=session)
     ]
     editable = is_ops(actor)
-    return render(
+    return form_page(
         request,
         "enablement/org_actions.html",
         {
@@ -102,10 +103,10 @@ def _actions_page(
             "teams": list_teams(session=session, actor=actor) if editable else [],
             "entries": _entries(session) if editable else [],
             "metrics": list(TargetMetric),
-            "values": values,
-            "errors": errors,
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -118,12 +119,13 @@ def org_actions_page(request: Request, session: SessionDep, actor: PageUser) -> 
 @router.post("/org-actions", response_class=HTMLResponse)
 def create_org_action_page(request: Request, session: SessionDep, actor: PageUser, form: OrgActionForm) -> Response:
     """Start an organisation-level action; errors re-render beside each field."""
-    try:
-        row = org_actions.create(session=session, actor=actor, body=form.validated(), today=utcnow().date())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _actions_page(request, session, actor, form.values, form.errors_with(exc), 422)
-    return RedirectResponse(f"/org-actions/{row.id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: org_actions.create(session=session, actor=actor, body=body, today=utcnow().date()),
+        done=lambda row: f"/org-actions/{row.id}",
+        again=partial(_actions_page, request, session, actor),
+    )
 
 
 def _action_page(
@@ -155,12 +157,13 @@ def org_action_status_page(
     request: Request, session: SessionDep, actor: PageUser, org_action_id: IdPath, form: StatusForm
 ) -> Response:
     """Change its status (Product Ops, admins)."""
-    try:
-        org_actions.update(session=session, actor=actor, action_id=org_action_id, body=form.validated(), today=utcnow().date())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _action_page(request, session, actor, org_action_id, form.errors_with(exc), 422)
-    return RedirectResponse(f"/org-actions/{org_action_id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: org_actions.update(session=session, actor=actor, action_id=org_action_id, body=body, today=utcnow().date()),
+        done=f"/org-actions/{org_action_id}",
+        again=lambda _values, errors, status: _action_page(request, session, actor, org_action_id, errors, status),
+    )
 
 
 # Playbooks
@@ -170,7 +173,7 @@ def _playbooks_page(
     request: Request, session: Session, actor: User, values: dict[str, Any], errors: dict[str, str], status: int
 ) -> Response:
     editable = is_ops(actor)
-    return render(
+    return form_page(
         request,
         "enablement/playbooks.html",
         {
@@ -179,10 +182,10 @@ def _playbooks_page(
             "entries": _entries(session) if editable else [],
             "practices": PRACTICES,
             "people": _people(session) if editable else [],
-            "values": values,
-            "errors": errors,
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -195,12 +198,13 @@ def playbooks_page(request: Request, session: SessionDep, actor: PageUser) -> Re
 @router.post("/playbooks", response_class=HTMLResponse)
 def create_playbook_page(request: Request, session: SessionDep, actor: PageUser, form: PlaybookForm) -> Response:
     """Write a playbook; errors re-render beside each field."""
-    try:
-        row = playbooks.create(session=session, actor=actor, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _playbooks_page(request, session, actor, form.values, form.errors_with(exc), 422)
-    return RedirectResponse(f"/playbooks/{row.id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: playbooks.create(session=session, actor=actor, body=body),
+        done=lambda row: f"/playbooks/{row.id}",
+        again=partial(_playbooks_page, request, session, actor),
+    )
 
 
 @router.get("/playbooks/for-entry/{entry_id}", response_class=HTMLResponse)
@@ -233,7 +237,7 @@ def _playbook_page(
     read = playbooks.read(session, row)
     history = playbooks.versions(session, row)
     shown = playbooks.version_or_raise(session, row, number) if number is not None else history[0]
-    return render(
+    return form_page(
         request,
         "enablement/playbook.html",
         {
@@ -243,10 +247,10 @@ def _playbook_page(
             "history": history,
             "practice": PRACTICES.get(read.practice_key or ""),
             "editable": playbooks.can_edit(actor, row),
-            "values": values or {"body": read.body},
-            "errors": errors,
         },
-        status_code=status,
+        values or {"body": read.body},
+        errors,
+        status,
     )
 
 
@@ -267,12 +271,13 @@ def playbook_version_page(
 @router.post("/playbooks/{playbook_id}/versions", response_class=HTMLResponse)
 def add_version_page(request: Request, session: SessionDep, actor: PageUser, playbook_id: IdPath, form: VersionForm) -> Response:
     """Write a new version (its owner, Product Ops, admins)."""
-    try:
-        playbooks.add_version(session=session, actor=actor, playbook_id=playbook_id, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _playbook_page(request, session, actor, playbook_id, None, form.values, form.errors_with(exc), 422)
-    return RedirectResponse(f"/playbooks/{playbook_id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: playbooks.add_version(session=session, actor=actor, playbook_id=playbook_id, body=body),
+        done=f"/playbooks/{playbook_id}",
+        again=partial(_playbook_page, request, session, actor, playbook_id, None),
+    )
 
 
 # Onboarding
@@ -287,7 +292,7 @@ def _onboarding_page(
     request: Request, session: Session, actor: User, page: Any, values: dict[str, Any], errors: dict[str, str], status: int
 ) -> Response:
     managed = _managed_teams(session, actor)
-    return render(
+    return form_page(
         request,
         "enablement/onboarding.html",
         {
@@ -298,10 +303,10 @@ def _onboarding_page(
             "editable": is_ops(actor),
             "teams": managed,
             "people": _people(session) if managed else [],
-            "values": values,
-            "errors": errors,
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -316,13 +321,18 @@ def write_template_page(
     request: Request, session: SessionDep, actor: PageUser, page: Pagination, kind: OnboardingKind, form: TemplateForm
 ) -> Response:
     """Save a template (Product Ops, admins)."""
-    try:
-        onboarding.write_template(session=session, actor=actor, kind=kind, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        errors = {f"{kind.value}.{name}": text for name, text in form.errors_with(exc).items()}
-        return _onboarding_page(request, session, actor, page, {kind.value: form.values}, errors, 422)
-    return RedirectResponse("/onboarding", status_code=303)
+
+    def again(values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
+        errors = {f"{kind.value}.{name}": text for name, text in errors.items()}
+        return _onboarding_page(request, session, actor, page, {kind.value: values}, errors, status)
+
+    return submit_form(
+        session,
+        form,
+        lambda body: onboarding.write_template(session=session, actor=actor, kind=kind, body=body),
+        done="/onboarding",
+        again=again,
+    )
 
 
 @router.post("/onboarding/checklists", response_class=HTMLResponse)
@@ -330,15 +340,16 @@ def create_checklist_page(
     request: Request, session: SessionDep, actor: PageUser, page: Pagination, form: ChecklistForm
 ) -> Response:
     """Give a team or a person of it a checklist (the team's delivery manager, Product Ops, admins)."""
-    try:
-        row = onboarding.create_checklist(session=session, actor=actor, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _onboarding_page(request, session, actor, page, {"checklist": form.values}, form.errors_with(exc), 422)
-    except ConflictError as exc:
-        session.rollback()
-        return _onboarding_page(request, session, actor, page, {"checklist": form.values}, {"form": exc.message}, 409)
-    return RedirectResponse(f"/onboarding/checklists/{row.id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: onboarding.create_checklist(session=session, actor=actor, body=body),
+        done=lambda row: f"/onboarding/checklists/{row.id}",
+        again=lambda values, errors, status: _onboarding_page(
+            request, session, actor, page, {"checklist": values}, errors, status
+        ),
+        conflict_status=409,
+    )
 
 
 @router.get("/onboarding/checklists/{checklist_id}", response_class=HTMLResponse)
@@ -368,7 +379,7 @@ def _communities_page(
     request: Request, session: Session, actor: User, values: dict[str, Any], errors: dict[str, str], status: int
 ) -> Response:
     editable = is_ops(actor)
-    return render(
+    return form_page(
         request,
         "enablement/communities.html",
         {
@@ -376,10 +387,10 @@ def _communities_page(
             "mine": {row.id for row in communities.list_(session=session) if communities.is_member(session, actor, row)},
             "editable": editable,
             "entries": _entries(session) if editable else [],
-            "values": values,
-            "errors": errors,
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -392,12 +403,13 @@ def communities_page(request: Request, session: SessionDep, actor: PageUser) -> 
 @router.post("/communities", response_class=HTMLResponse)
 def create_community_page(request: Request, session: SessionDep, actor: PageUser, form: CommunityForm) -> Response:
     """Start a community; errors re-render beside each field."""
-    try:
-        row = communities.create(session=session, actor=actor, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _communities_page(request, session, actor, form.values, form.errors_with(exc), 422)
-    return RedirectResponse(f"/communities/{row.id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: communities.create(session=session, actor=actor, body=body),
+        done=lambda row: f"/communities/{row.id}",
+        again=partial(_communities_page, request, session, actor),
+    )
 
 
 def _community_page(
@@ -412,7 +424,7 @@ def _community_page(
 ) -> Response:
     row = communities.get_or_raise(session=session, community_id=community_id)
     read = communities.read(session, row)
-    return render(
+    return form_page(
         request,
         "enablement/community.html",
         {
@@ -422,10 +434,10 @@ def _community_page(
             "member": communities.is_member(session, actor, row),
             "can_record": is_ops(actor) or communities.is_member(session, actor, row),
             "playbook": playbooks.for_entry(session, row.entry_id) if row.entry_id else None,
-            "values": values,
-            "errors": errors,
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -454,10 +466,11 @@ def add_event_page(
     request: Request, session: SessionDep, actor: PageUser, page: Pagination, community_id: IdPath, form: EventForm
 ) -> Response:
     """Record a meeting (members, Product Ops, admins)."""
-    try:
-        communities.add_event(session=session, actor=actor, community_id=community_id, body=form.validated())
-    except (ValidationFailedError, ConflictError) as exc:
-        session.rollback()
-        errors = form.errors_with(exc) if isinstance(exc, ValidationFailedError) else {"form": exc.message}
-        return _community_page(request, session, actor, community_id, page, form.values, errors, 422)
-    return RedirectResponse(f"/communities/{community_id}#meetings", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: communities.add_event(session=session, actor=actor, community_id=community_id, body=body),
+        done=f"/communities/{community_id}#meetings",
+        again=partial(_community_page, request, session, actor, community_id, page),
+        conflict_status=422,
+    )

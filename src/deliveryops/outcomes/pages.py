@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -34,6 +35,7 @@ from deliveryops.outcomes.schemas import (
 )
 from deliveryops.teams.models import Group, Team
 from deliveryops.teams.service import list_groups, list_teams
+from deliveryops.web.form_pages import form_page, submit_form
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, render
@@ -86,7 +88,7 @@ def _list_page(
     rows = service.list_objectives(session=session, actor=actor, period=period or None)
     objectives = [service.objective_read(session, row, today=today) for row in rows]
     groups, teams = _editable_scopes(session, actor)
-    return render(
+    return form_page(
         request,
         "outcomes/list.html",
         {
@@ -95,10 +97,10 @@ def _list_page(
             "groups": groups,
             "teams": teams,
             "people": _people(session) if groups or teams else [],
-            "values": values,
-            "errors": errors,
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -117,12 +119,13 @@ def list_page(
 @router.post("/outcomes/objectives", response_class=HTMLResponse)
 def create_objective_page(request: Request, session: SessionDep, actor: PageUser, form: ObjectiveForm) -> Response:
     """Set an objective; errors re-render beside each field."""
-    try:
-        row = service.create_objective(session=session, actor=actor, body=form.validated(), today=utcnow().date())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _list_page(request, session, actor, "", form.values, form.errors_with(exc), 422)
-    return RedirectResponse(f"/outcomes/objectives/{row.id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: service.create_objective(session=session, actor=actor, body=body, today=utcnow().date()),
+        done=lambda row: f"/outcomes/objectives/{row.id}",
+        again=partial(_list_page, request, session, actor, ""),
+    )
 
 
 @router.get("/outcomes/export.csv")
@@ -146,7 +149,7 @@ def _objective_page(
 ) -> Response:
     read = service.objective_read(session, objective, today=utcnow().date())
     editable = kpi.can_edit_scope(session, actor, group_id=objective.group_id, team_id=objective.team_id)
-    return render(
+    return form_page(
         request,
         "outcomes/objective.html",
         {
@@ -157,12 +160,12 @@ def _objective_page(
             "people": _people(session) if editable else [],
             "metrics": METRICS,
             "sources": list(SourceKind),
-            "values": values,
-            "errors": errors,
             "edit_values": edit[0],
             "edit_errors": edit[1],
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -179,13 +182,18 @@ def add_key_result_page(
 ) -> Response:
     """Add a key result; errors re-render beside each field."""
     objective = service.get_objective_or_raise(session=session, actor=actor, objective_id=objective_id, edit=True)
-    try:
-        row = service.add_key_result(session=session, actor=actor, objective=objective, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
+
+    def again(values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
         objective = service.get_objective_or_raise(session=session, actor=actor, objective_id=objective_id)
-        return _objective_page(request, session, actor, objective, form.values, form.errors_with(exc), 422)
-    return RedirectResponse(f"/outcomes/key-results/{row.id}", status_code=303)
+        return _objective_page(request, session, actor, objective, values, errors, status)
+
+    return submit_form(
+        session,
+        form,
+        lambda body: service.add_key_result(session=session, actor=actor, objective=objective, body=body),
+        done=lambda row: f"/outcomes/key-results/{row.id}",
+        again=again,
+    )
 
 
 @router.post("/outcomes/objectives/{objective_id}/edit", response_class=HTMLResponse)
@@ -194,13 +202,18 @@ def edit_objective_page(
 ) -> Response:
     """Change an objective's title, description, period or owner; errors re-render beside each field."""
     objective = service.get_objective_or_raise(session=session, actor=actor, objective_id=objective_id, edit=True)
-    try:
-        service.update_objective(session=session, actor=actor, objective=objective, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
+
+    def again(values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
         objective = service.get_objective_or_raise(session=session, actor=actor, objective_id=objective_id)
-        return _objective_page(request, session, actor, objective, {}, {}, 422, edit=(form.values, form.errors_with(exc)))
-    return RedirectResponse(f"/outcomes/objectives/{objective_id}", status_code=303)
+        return _objective_page(request, session, actor, objective, {}, {}, status, edit=(values, errors))
+
+    return submit_form(
+        session,
+        form,
+        lambda body: service.update_objective(session=session, actor=actor, objective=objective, body=body),
+        done=f"/outcomes/objectives/{objective_id}",
+        again=again,
+    )
 
 
 @router.post("/outcomes/objectives/{objective_id}/delete")
@@ -226,7 +239,7 @@ def _key_result_page(
     detail = service.key_result_detail(session, row, today=utcnow().date())
     objective = row.objective
     editable = kpi.can_edit_scope(session, actor, group_id=objective.group_id, team_id=objective.team_id)
-    return render(
+    return form_page(
         request,
         "outcomes/key_result.html",
         {
@@ -236,12 +249,12 @@ def _key_result_page(
             "editable": editable,
             "kinds": list(LinkKind),
             "people": _people(session) if editable else [],
-            "values": values,
-            "errors": errors,
             "edit_values": edit[0],
             "edit_errors": edit[1],
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -255,12 +268,13 @@ def key_result_page(request: Request, session: SessionDep, actor: PageUser, key_
 def link_page(request: Request, session: SessionDep, actor: PageUser, key_result_id: IdPath, form: LinkForm) -> Response:
     """Link an epic, experiment, improvement action or dependency."""
     row = service.get_key_result_or_raise(session=session, actor=actor, key_result_id=key_result_id, edit=True)
-    try:
-        service.add_link(session=session, actor=actor, key_result=row, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _key_result_page(request, session, actor, key_result_id, form.values, form.errors_with(exc), 422)
-    return RedirectResponse(f"/outcomes/key-results/{key_result_id}#links", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: service.add_link(session=session, actor=actor, key_result=row, body=body),
+        done=f"/outcomes/key-results/{key_result_id}#links",
+        again=partial(_key_result_page, request, session, actor, key_result_id),
+    )
 
 
 @router.post("/outcomes/key-results/{key_result_id}/edit", response_class=HTMLResponse)
@@ -269,12 +283,15 @@ def edit_key_result_page(
 ) -> Response:
     """Change a key result's title, owner, baseline, target or direction; errors re-render beside each field."""
     row = service.get_key_result_or_raise(session=session, actor=actor, key_result_id=key_result_id, edit=True)
-    try:
-        service.update_key_result(session=session, actor=actor, row=row, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _key_result_page(request, session, actor, key_result_id, {}, {}, 422, edit=(form.values, form.errors_with(exc)))
-    return RedirectResponse(f"/outcomes/key-results/{key_result_id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: service.update_key_result(session=session, actor=actor, row=row, body=body),
+        done=f"/outcomes/key-results/{key_result_id}",
+        again=lambda values, errors, status: _key_result_page(
+            request, session, actor, key_result_id, {}, {}, status, edit=(values, errors)
+        ),
+    )
 
 
 @router.post("/outcomes/key-results/{key_result_id}/delete")
@@ -291,7 +308,7 @@ def _series_page(
 ) -> Response:
     groups, teams = _editable_scopes(session, actor)
     rows = kpi.list_(session=session, actor=actor)
-    return render(
+    return form_page(
         request,
         "outcomes/series.html",
         {
@@ -302,10 +319,10 @@ def _series_page(
             "teams": teams,
             "can_create": bool(groups or teams) or actor.role in (Role.LEADER, Role.PRODUCT_OPS, Role.ADMIN),
             "token": token,
-            "values": values,
-            "errors": errors,
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -318,12 +335,13 @@ def series_page(request: Request, session: SessionDep, actor: PageUser) -> Respo
 @router.post("/outcomes/series", response_class=HTMLResponse)
 def create_series_page(request: Request, session: SessionDep, actor: PageUser, form: SeriesForm) -> Response:
     """Add a KPI series; its webhook token is shown once on the page that follows."""
-    try:
-        _row, token = kpi.create(session=session, actor=actor, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _series_page(request, session, actor, form.values, form.errors_with(exc), 422)
-    return _series_page(request, session, actor, {}, {}, 201, token=token)
+    return submit_form(
+        session,
+        form,
+        lambda body: kpi.create(session=session, actor=actor, body=body),
+        done=lambda created: _series_page(request, session, actor, {}, {}, 201, token=created[1]),
+        again=partial(_series_page, request, session, actor),
+    )
 
 
 @router.post("/outcomes/series/{series_id}/values", response_class=HTMLResponse)
@@ -371,7 +389,7 @@ def _decision_page(
 ) -> Response:
     question = decisions.get_question_or_raise(session=session, actor=actor, question_id=question_id)
     brief = decisions.brief_read(session, question, today=utcnow().date())
-    return render(
+    return form_page(
         request,
         "outcomes/decision.html",
         {
@@ -381,10 +399,10 @@ def _decision_page(
             "series": list(session.scalars(select(KpiSeries).order_by(KpiSeries.name))),
             "metrics": METRICS,
             "teams": list_teams(session=session, actor=actor),
-            "values": values,
-            "errors": errors,
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -397,12 +415,13 @@ def decision_page(request: Request, session: SessionDep, actor: PageUser, questi
 @router.post("/outcomes/decisions/{question_id}", response_class=HTMLResponse)
 def write_brief_page(request: Request, session: SessionDep, actor: PageUser, question_id: IdPath, form: BriefForm) -> Response:
     """Write the brief (Product Ops, admins); errors re-render beside each field."""
-    try:
-        decisions.update_brief(session=session, actor=actor, question_id=question_id, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _decision_page(request, session, actor, question_id, form.values, form.errors_with(exc), 422)
-    return RedirectResponse(f"/outcomes/decisions/{question_id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: decisions.update_brief(session=session, actor=actor, question_id=question_id, body=body),
+        done=f"/outcomes/decisions/{question_id}",
+        again=partial(_decision_page, request, session, actor, question_id),
+    )
 
 
 @router.post("/outcomes/decisions/{question_id}/evidence", response_class=HTMLResponse)
@@ -410,13 +429,15 @@ def add_evidence_page(
     request: Request, session: SessionDep, actor: PageUser, question_id: IdPath, form: EvidenceForm
 ) -> Response:
     """Attach evidence from a page (Product Ops, admins)."""
-    try:
-        decisions.add_evidence(session=session, actor=actor, question_id=question_id, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        errors = {f"evidence_{k}": v for k, v in form.errors_with(exc).items()}
-        return _decision_page(request, session, actor, question_id, form.values, errors, 422)
-    return RedirectResponse(f"/outcomes/decisions/{question_id}#evidence", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: decisions.add_evidence(session=session, actor=actor, question_id=question_id, body=body),
+        done=f"/outcomes/decisions/{question_id}#evidence",
+        again=lambda values, errors, status: _decision_page(
+            request, session, actor, question_id, values, {f"evidence_{k}": v for k, v in errors.items()}, status
+        ),
+    )
 
 
 @router.post("/outcomes/decisions/{question_id}/decide", response_class=HTMLResponse)

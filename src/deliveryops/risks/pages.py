@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.dependencies.service import managed_team_ids
-from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.errors import PermissionDeniedError
 from deliveryops.risks import service
 from deliveryops.risks.models import Impact, LinkKind, Risk, RoamStatus
 from deliveryops.risks.schemas import RiskFilter, RiskWrite
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import list_teams
+from deliveryops.web.form_pages import form_page, submit_form
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import SessionDep
@@ -46,20 +48,20 @@ def list_page(request: Request, session: SessionDep, actor: PageUser, form: Filt
     """The ROAM register: risks the signed-in person may see, overdue reviews flagged."""
     filters = form.model if form.model is not None else RiskFilter()
     listed = service.list_(session=session, actor=actor, filters=filters, page=page)
-    return render(
+    return form_page(
         request,
         "risks/list.html",
         {
             "page": listed,
-            "values": form.values,
-            "errors": form.errors,
             "teams": list_teams(session=session, actor=actor),
             "statuses": list(RoamStatus),
             "can_raise": service.can_raise(session, actor),
             "filtered": form.submitted,
             "base_query": "".join(f"{urlencode({k: v})}&" for k, v in request.query_params.multi_items() if k != "offset"),
         },
-        status_code=422 if form.errors else 200,
+        form.values,
+        form.errors,
+        422 if form.errors else 200,
     )
 
 
@@ -75,13 +77,11 @@ def _form_page(
     teams = _teams_for(session, actor)
     if risk is not None and risk.team_id is not None and risk.team_id not in {t.id for t in teams}:
         teams.append(session.get_one(Team, risk.team_id))  # its owner keeps the team it has
-    return render(
+    return form_page(
         request,
         "risks/form.html",
         {
             "risk": risk,
-            "values": values,
-            "errors": errors,
             "teams": teams,
             "people": list(session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name))),
             "statuses": list(RoamStatus),
@@ -89,7 +89,9 @@ def _form_page(
             "can_raise": service.can_raise(session, actor),
             "org_wide": actor.role in (Role.ADMIN, Role.PRODUCT_OPS),
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -102,12 +104,13 @@ def new_page(request: Request, session: SessionDep, actor: PageUser) -> Response
 @router.post("/risks/new", response_class=HTMLResponse)
 def create_page(request: Request, session: SessionDep, actor: PageUser, form: WriteForm) -> Response:
     """Raise a risk; errors re-render beside each field."""
-    try:
-        risk = service.create(session=session, actor=actor, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _form_page(request, session, actor, form.values, form.errors_with(exc), 422)
-    return RedirectResponse(f"/risks/{risk.id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: service.create(session=session, actor=actor, body=body),
+        done=lambda risk: f"/risks/{risk.id}",
+        again=partial(_form_page, request, session, actor),
+    )
 
 
 @router.get("/risks/{risk_id}", response_class=HTMLResponse)
@@ -148,10 +151,15 @@ def edit_page(request: Request, session: SessionDep, actor: PageUser, risk_id: R
 def update_page(request: Request, session: SessionDep, actor: PageUser, risk_id: RiskId, form: WriteForm) -> Response:
     """Save a risk's edits; errors re-render beside each field."""
     risk = service.get_or_raise(session=session, actor=actor, risk_id=risk_id)
-    try:
-        service.update(session=session, actor=actor, risk_id=risk_id, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
+
+    def again(values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
         risk = service.get_or_raise(session=session, actor=actor, risk_id=risk_id)
-        return _form_page(request, session, actor, form.values, form.errors_with(exc), 422, risk)
-    return RedirectResponse(f"/risks/{risk.id}", status_code=303)
+        return _form_page(request, session, actor, values, errors, status, risk)
+
+    return submit_form(
+        session,
+        form,
+        lambda body: service.update(session=session, actor=actor, risk_id=risk_id, body=body),
+        done=f"/risks/{risk.id}",
+        again=again,
+    )
