@@ -29,6 +29,7 @@ from deliveryops.actions.service import follow_through
 from deliveryops.analytics.flow import TeamFlowData, team_flow_summaries
 from deliveryops.analytics.flow.grouped import rounded_percentiles
 from deliveryops.analytics.flow.metrics import sle, throughput, work_item_age
+from deliveryops.analytics.forecast import CalibrationReport
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.timeline import team_timeline
 from deliveryops.flow.data import load_team_data
@@ -327,20 +328,26 @@ def _flow_cells_of_teams(session: Session, teams: Sequence[Team], now: datetime)
     return cells
 
 
-def compute(session: Session, team: Team, *, now: datetime, flow: _FlowCells | None = None) -> TeamCells:
-    """Compute a team's cells from its data (``flow``: its flow cells when already computed with other teams')."""
+def compute(session: Session, team: Team, *, now: datetime) -> TeamCells:
+    """Compute a team's cells from its data."""
+    return _cells(session, team, now=now, flow=_team_flow_cells(session, team, today_in(team, now)))
+
+
+def _cells(
+    session: Session, team: Team, *, now: datetime, flow: _FlowCells, calibrated: CalibrationReport | None = None
+) -> TeamCells:
+    """A team's cells from its flow cells (and calibration, when read with other teams')."""
     today = today_in(team, now)
-    cells = flow if flow is not None else _team_flow_cells(session, team, today)
-    level = calibration(session, team, now=now).levels.get(85)
+    level = (calibrated if calibrated is not None else calibration(session, team, now=now)).levels.get(85)
     follow = follow_through(session, team)
     return TeamCells(
-        throughput=cells.throughput,
-        cycle_time_p85=cells.cycle_time_p85,
-        sle_days=cells.sle_days,
-        finished_recent=cells.finished_recent,
-        aging_past_sle=cells.aging_past_sle,
-        wip=cells.wip,
-        recent_cycle_times=cells.recent_cycle_times,
+        throughput=flow.throughput,
+        cycle_time_p85=flow.cycle_time_p85,
+        sle_days=flow.sle_days,
+        finished_recent=flow.finished_recent,
+        aging_past_sle=flow.aging_past_sle,
+        wip=flow.wip,
+        recent_cycle_times=flow.recent_cycle_times,
         calibration_85=level.hit_rate if level else None,
         calibration_scored=level.scored if level else 0,
         calibration_verdict=level.outcome.label if level else "",
@@ -354,9 +361,11 @@ def compute(session: Session, team: Team, *, now: datetime, flow: _FlowCells | N
 
 
 def compute_many(session: Session, teams: Sequence[Team], *, now: datetime) -> dict[int, TeamCells]:
-    """Compute the cells of ``teams``, their flow cells in one pass over all of them (the job and the demo use it)."""
+    """Compute the cells of ``teams``: their flow in one pass over all of them, their calibrations in one query
+    (the job and the demo use it)."""
     flow = _flow_cells_of_teams(session, teams, now)
-    return {team.id: compute(session, team, now=now, flow=flow[team.id]) for team in teams}
+    calibrated = sources.calibrations(session, teams, now=now)
+    return {team.id: _cells(session, team, now=now, flow=flow[team.id], calibrated=calibrated[team.id]) for team in teams}
 
 
 def store(
