@@ -19,6 +19,12 @@ Scenarios:
      worker processes (spawned and warmed up before timing; sending the frames to the workers
      and the results back is included). The pool's start-up is printed separately.
 
+  With ``--alternate``, only the organisation call and the one pass are timed, alternated run by
+  run (so both see the same load), in CPU time: the organisation call; the one pass as returned
+  (every team's tables as one frame, nothing cut per team); the one pass and the three tables the
+  portfolio job reads; the one pass with every team's summary cut out. The ratio of each run's one
+  pass to the organisation call of the same run is printed with the load average.
+
 Each figure is the median of ``--runs`` runs (default 5), in milliseconds. Peak memory is the
 process's maximum resident set size (and the workers' own peak, for the pool).
 
@@ -28,6 +34,7 @@ Usage::
     .venv/bin/python benchmarks/flow_bench.py --org-items 1000000 --runs 3
     .venv/bin/python benchmarks/flow_bench.py --org-items 1000000 --runs 3 --per-metric
     .venv/bin/python benchmarks/flow_bench.py --org-items 0   # team only
+    .venv/bin/python benchmarks/flow_bench.py --org-items 1000000 --runs 5 --alternate
 """
 
 from __future__ import annotations
@@ -337,6 +344,61 @@ def run_organisation(items: int, team_items: int, *, seed: int, runs: int, worke
     return results
 
 
+def run_alternated(items: int, team_items: int, *, seed: int, runs: int) -> None:
+    """Time the organisation call and the one pass alternated, ``runs`` rounds, CPU time of every thread."""
+    data = synthetic_history(items, seed=seed)
+    teams = split_by_team(data, team_items)
+    end = date(2025, 6, 30)
+    start = end - timedelta(days=179)
+    print(f"\norganisation: {items:,} items, {data['transitions'].height:,} transitions, {len(teams)} teams; alternated")
+
+    def organisation() -> object:
+        return flow.flow_summary(
+            data["transitions"], data["items"], data["blocked"], workflow=WORKFLOW, zone=ZONE, start=start, end=end, now=NOW
+        )
+
+    def one_pass() -> flow.TeamFlowSummaries:
+        return flow.team_flow_summaries(teams, start=start, end=end, now=NOW)
+
+    def portfolio_reads() -> object:
+        result = one_pass()
+        return [
+            result.table("timeline", ["finished_date", "cycle_time_days"]),
+            result.table("throughput", ["finished"]),
+            result.table("aging_items", ["age_days"]),
+            [result.sle_days(name) for name in result],
+        ]
+
+    def every_team_cut() -> object:
+        result = one_pass()
+        return [result[name] for name in result]
+
+    calls: dict[str, Callable[[], object]] = {
+        "whole organisation, one flow_summary call": organisation,
+        "one pass (tables of every team, nothing cut)": one_pass,
+        "one pass + the portfolio's three tables": portfolio_reads,
+        "one pass + every team's summary cut": every_team_cut,
+    }
+    for call in calls.values():
+        call()  # warm-up
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
+    for round_number in range(runs):
+        line = []
+        for name, call in calls.items():
+            began = time.process_time()
+            call()
+            cpu[name].append((time.process_time() - began) * 1000)
+            line.append(f"{cpu[name][-1]:,.0f}")
+        print(f"round {round_number + 1}: CPU ms {' / '.join(line)}; load {load_average()}", flush=True)
+    base = cpu["whole organisation, one flow_summary call"]
+    width = max(len(name) for name in calls)
+    print(f"\n{'call':<{width}}  CPU ms, median of {runs}  × the organisation call (median of the rounds' ratios)")
+    for name, values in cpu.items():
+        ratio = statistics.median(value / org for value, org in zip(values, base, strict=True))
+        print(f"{name:<{width}}  {statistics.median(values):10,.0f}  {ratio:.2f}×")
+    print(f"POLARS_MAX_THREADS={os.environ.get('POLARS_MAX_THREADS', 'unset')}; load average now: {load_average()}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the team and organisation scenarios and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -346,8 +408,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20250630, help="numpy seed of the synthetic history")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of the parallel per-team variant (1 skips it)")
     parser.add_argument("--per-metric", action="store_true", help="also time every metric on its own at organisation size")
+    parser.add_argument(
+        "--alternate", action="store_true", help="only the organisation call against the one pass, alternated (CPU time)"
+    )
     arguments = parser.parse_args(argv)
     print(f"polars {pl.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
+    if arguments.alternate:
+        run_alternated(arguments.org_items, arguments.team_items, seed=arguments.seed + 1, runs=arguments.runs)
+        return 0
     team = run("team", arguments.team_items, seed=arguments.seed, runs=arguments.runs)
     print(f"peak memory so far: {peak_memory_mib():,.0f} MiB")
     print(f"load average: {load_average()}, {os.cpu_count()} CPUs")

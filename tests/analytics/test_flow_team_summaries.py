@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from deliveryops.analytics.flow import FlowSummary, TeamFlowData, flow_summary, team_flow_summaries
-from deliveryops.analytics.flow.grouped import grouped_nearest_ranks
+from deliveryops.analytics.flow.grouped import TABLES, grouped_nearest_ranks
 from deliveryops.analytics.percentiles import nearest_rank
 from tests.analytics.flow_histories import WORKFLOW, ZONE, assert_same_summary
 
@@ -141,3 +141,41 @@ def test_percentiles_of_many_groups_in_one_sort_equal_nearest_rank_group_by_grou
             expected = nearest_rank(mine, percent)
             got = picks[percent][code]
             assert (expected is None and np.isnan(got)) or got == expected, (code, percent)
+
+
+def _table_of(summary: FlowSummary, name: str) -> pl.DataFrame:
+    tables = {
+        "aging_items": summary.aging.items,
+        "aging_stages": summary.aging.stages,
+        "flow_efficiency": summary.flow_efficiency.items,
+    }
+    frame = tables[name] if name in tables else getattr(summary, name)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_a_table_of_every_team_holds_each_teams_own_rows_in_order(name: str) -> None:
+    teams = organisation()  # teams computed together and teams computed alone (another zone, no details)
+    period: dict[str, Any] = {"start": date(2024, 3, 1), "end": date(2024, 6, 28)}
+    expected = {team: _table_of(expected_of(data, **period), name) for team, data in teams.items()}
+    columns = [column for column in expected["plain"].columns if all(column in frame.columns for frame in expected.values())]
+    table = team_flow_summaries(teams, now=NOW, **period).table(name, columns)
+    assert table.schema["team"] == pl.Enum(list(teams))
+    assert table.height == sum(frame.height for frame in expected.values())  # teams may interleave, each in its order
+    for team, frame in expected.items():
+        assert_same_summary(table.filter(pl.col("team") == team).drop("team"), frame.select(columns), f"{name} of {team}")
+
+
+def test_a_table_that_is_not_a_summarys_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown table"):
+        team_flow_summaries(organisation(), now=NOW, start=date(2024, 3, 1), end=date(2024, 6, 28)).table("sle", [])
+
+
+def test_sle_days_are_given_without_cutting_a_team_and_equal_the_summaries() -> None:
+    teams = organisation()
+    period: dict[str, Any] = {"start": date(2024, 3, 1), "end": date(2024, 6, 28)}
+    summaries = team_flow_summaries(teams, now=NOW, **period)
+    assert {team: summaries.sle_days(team) for team in teams} == {
+        team: expected_of(data, **period).sle_days for team, data in teams.items()
+    }

@@ -137,5 +137,7 @@ def test_cells_computed_together_equal_each_teams_own(demo_session: Session) -> 
     teams = list(demo_session.scalars(select(Team).order_by(Team.id)))
     together = compute_many(demo_session, teams, now=DEMO_NOW)
     assert list(together) == [team.id for team in teams]
+    assert any(cells.calibration_scored for cells in together.values())  # calibrations read for all teams at once
+    assert any(cells.aging_past_sle for cells in together.values())  # flow cells read from the one pass's tables
     for team in teams:
         assert together[team.id] == compute(demo_session, team, now=DEMO_NOW), team.name

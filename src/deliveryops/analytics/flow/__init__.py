@@ -38,7 +38,7 @@ from deliveryops.analytics.flow.common import (
     Workflow,
     workflow_from_statuses,
 )
-from deliveryops.analytics.flow.grouped import team_flow_summaries
+from deliveryops.analytics.flow.grouped import TeamFlowSummaries, team_flow_summaries
 from deliveryops.analytics.flow.littles import LittlesLawCheck, littles_law_check
 from deliveryops.analytics.flow.metrics import (
     DEFAULT_PERCENTS,
@@ -67,6 +67,7 @@ __all__ = [
     "Frequency",
     "LittlesLawCheck",
     "TeamFlowData",
+    "TeamFlowSummaries",
     "Workflow",
     "aging_wip",
     "blocked_time",

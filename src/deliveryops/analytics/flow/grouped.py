@@ -11,7 +11,7 @@ results are then cut out in their own order. The results equal :func:`~.summary.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -54,7 +54,7 @@ from deliveryops.analytics.flow.summary import FlowSummary, Period, TeamFlowData
 from deliveryops.analytics.flow.timeline import timeline_from_known, unknown_statuses
 from deliveryops.analytics.records import StageCategory
 
-__all__ = ["team_flow_summaries"]
+__all__ = ["TABLES", "TeamFlowSummaries", "grouped_nearest_ranks", "rounded_percentiles", "team_flow_summaries"]
 
 _TEAM = "__team"
 _DENSE_SPAN = 8
@@ -72,7 +72,7 @@ def team_flow_summaries(
     freq: Frequency = "week",
     window_days: int = 90,
     sle_days: int | None = None,
-) -> dict[str, FlowSummary]:
+) -> TeamFlowSummaries:
     """Compute :func:`~.summary.flow_summary` for every team, in one pass per workflow and time zone.
 
     Teams are computed together when they share a workflow, a time zone and whether item details are given,
@@ -89,19 +89,115 @@ def team_flow_summaries(
         sle_days: an SLE set by hand for every team; None computes each team's own.
 
     Returns:
-        Team name -> its :class:`~.summary.FlowSummary`, in the order of ``teams``.
+        Team name -> its :class:`~.summary.FlowSummary`, in the order of ``teams`` (cut from the tables of all
+        teams when first asked for); :meth:`TeamFlowSummaries.table` gives a table of every team at once.
     """
     period = Period(start=start, end=end, now=now, freq=freq, window_days=window_days, sle_days=sle_days)
     batches: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for name, team in teams.items():
         batches[_batch_key(team)].append(name)
-    results: dict[str, FlowSummary] = {}
+    computed: list[_Batch] = []
+    alone: dict[str, FlowSummary] = {}
     for names in batches.values():
-        grouped = _batch(names, teams, period) if len(names) > 1 and start <= end and window_days >= 1 else None
-        if grouped is None:
-            grouped = {name: team_summary(teams[name], period) for name in names}
-        results.update(grouped)
-    return {name: results[name] for name in teams}
+        batch = _batch(names, teams, period) if len(names) > 1 and start <= end and window_days >= 1 else None
+        if batch is None:
+            alone.update({name: team_summary(teams[name], period) for name in names})
+        else:
+            computed.append(batch)
+    return TeamFlowSummaries(list(teams), computed, alone)
+
+
+TABLES = (
+    "timeline",
+    "cycle_times",
+    "throughput",
+    "wip",
+    "net_flow",
+    "aging_items",
+    "aging_stages",
+    "cumulative_flow",
+    "flow_efficiency",
+    "blocked_time",
+    "blocker_clusters",
+    "discarded",
+)
+"""The per-team tables of a :class:`~.summary.FlowSummary` that :meth:`TeamFlowSummaries.table` gives whole."""
+
+
+def _table_of(summary: FlowSummary, name: str) -> pl.DataFrame:
+    if name.startswith("aging_"):
+        return summary.aging.items if name == "aging_items" else summary.aging.stages
+    if name == "flow_efficiency":
+        return summary.flow_efficiency.items
+    table: pl.DataFrame = getattr(summary, name)
+    return table
+
+
+@dataclass(frozen=True)
+class _Batch:
+    names: list[str]
+    computed: _Computed
+    unknown: list[pl.DataFrame]
+
+
+class TeamFlowSummaries(Mapping[str, FlowSummary]):
+    """Every team's flow summary from :func:`team_flow_summaries`.
+
+    The teams computed together keep each table as one frame over all of them; a team's
+    :class:`~.summary.FlowSummary` is cut from those frames when it is first asked for (which cuts every table for
+    every team of its pass at once). A caller that needs a few numbers per team reads :meth:`table` and
+    :meth:`sle_days` instead, and no team's frames are cut.
+    """
+
+    def __init__(self, names: list[str], batches: list[_Batch], alone: dict[str, FlowSummary]) -> None:
+        self._names = names
+        self._batches = batches
+        self._alone = alone
+        self._where = {name: (batch, code) for batch in batches for code, name in enumerate(batch.names)}
+        self._cut: dict[str, FlowSummary] = {}
+
+    def __getitem__(self, name: str) -> FlowSummary:
+        if name in self._alone:
+            return self._alone[name]
+        if name not in self._cut:
+            batch, code = self._where[name]
+            self._cut[name] = batch.computed.summary(code, batch.unknown[code])
+        return self._cut[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def sle_days(self, name: str) -> int | None:
+        """Team ``name``'s SLE (its summary's ``sle_days``), without cutting its frames."""
+        if name in self._alone:
+            return self._alone[name].sle_days
+        batch, code = self._where[name]
+        return batch.computed.targets[code]
+
+    def table(self, name: str, columns: Sequence[str]) -> pl.DataFrame:
+        """The ``columns`` of table ``name`` (one of :data:`TABLES`) of every team, after a ``team`` column.
+
+        A team's rows are the rows of that table of its summary (``aging_items`` and ``aging_stages`` are its
+        aging's ``items`` and ``stages``, ``flow_efficiency`` its flow efficiency's ``items``), in the same
+        order; ``team`` is an enum of the team names, in the order of the teams given.
+        """
+        if name not in TABLES:
+            raise ValueError(f"unknown table {name!r}; one of {', '.join(TABLES)}")
+        number = {team: code for code, team in enumerate(self._names)}
+        parts: list[pl.DataFrame] = []
+        for batch in self._batches:
+            codes = np.array([number[team] for team in batch.names], dtype=np.int32)
+            frame = batch.computed.table(name)
+            parts.append(frame.select(pl.Series(_TEAM, codes[frame[_TEAM].to_numpy()]), *columns))
+        for team, summary in self._alone.items():
+            frame = _table_of(summary, name)
+            parts.append(frame.select(pl.lit(number[team], dtype=pl.Int32).alias(_TEAM), *columns))
+        joined = pl.concat(parts) if parts else pl.DataFrame(schema={_TEAM: pl.Int32})
+        teams = pl.Series("team", self._names, dtype=pl.Enum(self._names))
+        return joined.select(teams.gather(joined[_TEAM]), *columns)
 
 
 def _batch_key(team: TeamFlowData) -> tuple[Any, ...]:
@@ -121,8 +217,8 @@ def _stacked(frames: list[pl.DataFrame], columns: list[pl.Expr], utc: tuple[str,
     return to_utc(joined.select(columns), *utc).with_columns(team).rechunk()  # one chunk: numpy views, no copies
 
 
-def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) -> dict[str, FlowSummary] | None:
-    """The summaries of teams sharing a workflow and zone, or None when an item id belongs to two of them."""
+def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) -> _Batch | None:
+    """The tables of teams sharing a workflow and zone, or None when an item id belongs to two of them."""
     first_team = teams[names[0]]
     workflow, zone = first_team.workflow, first_team.zone
     item_id = pl.col("item_id").cast(pl.Int64)
@@ -151,7 +247,7 @@ def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) 
         unknown_statuses(teams[name].transitions, workflow=workflow) if code in with_unknown else none_unknown
         for code, name in enumerate(names)
     ]
-    return {name: computed.summary(code, unknown[code]) for code, name in enumerate(names)}
+    return _Batch(names, computed, unknown)
 
 
 def grouped_nearest_ranks(
@@ -179,6 +275,17 @@ def grouped_nearest_ranks(
         chosen = ordered[index] if ordered.size else np.zeros(groups)
         picks[percent] = np.where(counts > 0, chosen, np.nan)
     return counts, picks
+
+
+def rounded_percentiles(
+    group: npt.NDArray[np.int64], days: pl.Series, groups: int, percents: tuple[float, ...]
+) -> dict[float, list[int | None]]:
+    """Per percent, each group's nearest-rank percentile of ``days``, rounded (None for a group without any),
+    as :func:`~.metrics.percentiles_of` gives group by group."""
+    _counts, picks = grouped_nearest_ranks(group, days.to_numpy().astype(np.float64), groups, percents)
+    return {
+        percent: [None if np.isnan(value) else round(value) for value in values.tolist()] for percent, values in picks.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -227,7 +334,11 @@ class _Owners:
 
 
 class _Computed:
-    """The batch's per-item tables, computed once, and each team's part of them."""
+    """The batch's per-team tables, computed once over all its teams with the team's number as a column.
+
+    Each table is cut into the teams' parts only when a team's summary is asked for (:meth:`summary`), once for
+    all teams; :meth:`table` gives a table whole.
+    """
 
     def __init__(
         self,
@@ -243,19 +354,18 @@ class _Computed:
         self.owners, self.size, self.period = owners, size, period
         start, end, now = period.start, period.end, period.now
         self.today = now.astimezone(zone).date()
-        team = pl.Series(_TEAM, owners.teams, dtype=pl.Int32)
-        tagged = timeline.with_columns(team)
-        self.timelines = self.split(timeline)
+        tagged = timeline.with_columns(pl.Series(_TEAM, owners.teams, dtype=pl.Int32))
+        self.tables: dict[str, pl.DataFrame] = {"timeline": tagged}
+        self._parts: dict[str, list[pl.DataFrame]] = {}
         finished = cycle_times(timeline, start=start, end=end)
-        self.finished = self.split(finished)
+        self.tables["cycle_times"] = self.tagged(finished)
         self.targets = self._targets(timeline) if period.sle_days is None else [period.sle_days] * size
-        picks = self.team_percentiles(finished, DEFAULT_PERCENTS)
-        self.percentiles = [{percent: picks[percent][code] for percent in DEFAULT_PERCENTS} for code in range(size)]
-        self.throughput, self.net_flow = self._buckets(tagged)
-        self.wip, self.littles = self._wip_and_littles(tagged)
-        self.discarded = self.split(discarded_after_start(timeline, start=start, end=end))
-        self.aging_items = self._aging_items(timeline)
-        self.stages = self._stages(known, timeline, zone, statuses)
+        self.percentiles = self.team_percentiles(finished, DEFAULT_PERCENTS)
+        self.tables["throughput"], self.tables["net_flow"] = self._buckets(tagged)
+        self.tables["wip"], self.littles = self._wip_and_littles(tagged)
+        self.tables["discarded"] = self.tagged(discarded_after_start(timeline, start=start, end=end))
+        self.tables["aging_items"] = self._aging_items(timeline)
+        self.tables["aging_stages"] = self._stages(known, timeline, zone, statuses)
         day_count = (end - start).days + 1
         rows, first, after = cfd_spans(known, zone=zone, start=start, day_count=day_count)
         group = known[_TEAM].to_numpy()[rows].astype(np.int64)
@@ -264,18 +374,26 @@ class _Computed:
         )
         template = cfd_frame(levels[0], statuses=statuses, start=start, end=end)
         shown = statuses.filter(pl.col("category") != StageCategory.DISCARDED.value)["rank"].to_numpy()
-        self.cfd = self.stacked(template, {"items": levels[:, :, shown].reshape(-1)})
-        self.efficiency = [
-            efficiency_of(part) for part in self.split(efficiency_items(known, blocked, timeline=timeline, start=start, end=end))
-        ]
+        self.tables["cumulative_flow"] = self.stacked(template, {"items": levels[:, :, shown].reshape(-1)})
+        self.tables["flow_efficiency"] = self.tagged(efficiency_items(known, blocked, timeline=timeline, start=start, end=end))
         clipped = blocked_in_periods(blocked, started_periods(timeline, now))
-        self.blocked_time = self.split(blocked_time_of(clipped, timeline))
-        clusters = blocker_clusters_of(clipped.with_columns(pl.Series(_TEAM, owners.team_of(clipped["item_id"]))), keys=[_TEAM])
-        self.clusters = self.split_by_team(clusters)
+        self.tables["blocked_time"] = self.tagged(blocked_time_of(clipped, timeline))
+        clipped = clipped.with_columns(pl.Series(_TEAM, owners.team_of(clipped["item_id"]), dtype=pl.Int32))
+        self.tables["blocker_clusters"] = blocker_clusters_of(clipped, keys=[_TEAM])
 
-    def split(self, frame: pl.DataFrame) -> list[pl.DataFrame]:
-        """Each team's rows of a per-item frame, in the frame's order."""
-        return self.split_by_team(frame.with_columns(pl.Series(_TEAM, self.owners.team_of(frame["item_id"]), dtype=pl.Int32)))
+    def tagged(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A per-item frame with its items' team numbers."""
+        return frame.with_columns(pl.Series(_TEAM, self.owners.team_of(frame["item_id"]), dtype=pl.Int32))
+
+    def table(self, name: str) -> pl.DataFrame:
+        """Every team's rows of table ``name``, with the team's number (the team column)."""
+        return self.tables[name]
+
+    def parts(self, name: str) -> list[pl.DataFrame]:
+        """Each team's rows of table ``name``, cut for all teams on the first call."""
+        if name not in self._parts:
+            self._parts[name] = self.split_by_team(self.tables[name])
+        return self._parts[name]
 
     def split_by_team(self, frame: pl.DataFrame) -> list[pl.DataFrame]:
         """Each team's rows of a frame with the team column, in the frame's order, without the column."""
@@ -295,13 +413,9 @@ class _Computed:
     def team_percentiles(self, finished: pl.DataFrame, percents: tuple[float, ...]) -> dict[float, list[int | None]]:
         """Per team, the nearest-rank percentiles of ``finished``'s cycle times, rounded (None for no item)."""
         team = self.owners.team_of(finished["item_id"]).astype(np.int64)
-        days = finished["cycle_time_days"].to_numpy().astype(np.float64)
-        _counts, picks = grouped_nearest_ranks(team, days, self.size, percents)
-        return {
-            percent: [None if np.isnan(value) else round(value) for value in values.tolist()] for percent, values in picks.items()
-        }
+        return rounded_percentiles(team, finished["cycle_time_days"], self.size, percents)
 
-    def _buckets(self, tagged: pl.DataFrame) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
+    def _buckets(self, tagged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         start, end, freq = self.period.start, self.period.end, self.period.freq
         buckets = bucket_frame(start, end, freq)
         labels = buckets["period_start"].cast(pl.Int32).to_numpy()
@@ -322,17 +436,17 @@ class _Computed:
         flows = {name: counts[name].reshape(-1) for name in ("arrivals", "departures", "discarded")}
         return throughput, self.stacked(buckets, {**flows, "net": net.reshape(-1)})
 
-    def stacked(self, template: pl.DataFrame, columns: Mapping[str, npt.NDArray[np.int64]]) -> list[pl.DataFrame]:
-        """Per team, ``template``'s rows with ``columns`` (Int64, the teams' values one team after the other)."""
+    def stacked(self, template: pl.DataFrame, columns: Mapping[str, npt.NDArray[np.int64]]) -> pl.DataFrame:
+        """``template``'s rows for every team, one team after the other, with ``columns`` (Int64, the teams' values)."""
         rows = np.tile(np.arange(template.height), self.size)
         team = np.repeat(np.arange(self.size, dtype=np.int32), template.height)
-        return self.split_by_team(
+        return (
             template.drop(*columns, strict=False)
             .select(pl.all().gather(rows))
             .with_columns(*[pl.Series(name, values, dtype=pl.Int64) for name, values in columns.items()], pl.Series(_TEAM, team))
         )
 
-    def _wip_and_littles(self, tagged: pl.DataFrame) -> tuple[list[pl.DataFrame], list[Any]]:
+    def _wip_and_littles(self, tagged: pl.DataFrame) -> tuple[pl.DataFrame, list[Any]]:
         start, end = self.period.start, self.period.end
         days = pl.date_range(start - timedelta(days=1), end, eager=True)
         at = days.cast(pl.Int32).to_numpy()
@@ -362,13 +476,12 @@ class _Computed:
         template = pl.DataFrame({"date": days[1:], "wip": levels[0]}, schema={"date": pl.Date, "wip": pl.Int64})
         return self.stacked(template, {"wip": levels.reshape(-1)}), checks
 
-    def _aging_items(self, timeline: pl.DataFrame) -> list[pl.DataFrame]:
-        ages = work_item_age(timeline, today=self.today)
-        team = self.owners.team_of(ages["item_id"])
+    def _aging_items(self, timeline: pl.DataFrame) -> pl.DataFrame:
+        ages = self.tagged(work_item_age(timeline, today=self.today))
         targets = pl.Series(_SLE, self.targets, dtype=pl.Int64)
-        return self.split(ages.with_columns(targets.gather(team)).with_columns(band=age_band(pl.col(_SLE))).drop(_SLE))
+        return ages.with_columns(targets.gather(ages[_TEAM])).with_columns(band=age_band(pl.col(_SLE))).drop(_SLE)
 
-    def _stages(self, known: pl.DataFrame, timeline: pl.DataFrame, zone: ZoneInfo, statuses: pl.DataFrame) -> list[pl.DataFrame]:
+    def _stages(self, known: pl.DataFrame, timeline: pl.DataFrame, zone: ZoneInfo, statuses: pl.DataFrame) -> pl.DataFrame:
         window_start = self.today - timedelta(days=self.period.window_days - 1)
         found = exit_ages(known, timeline, zone=zone, first_day=window_start, last_day=self.today)
         if found is None:  # the timeline is in id order here, so this does not happen
@@ -388,28 +501,29 @@ class _Computed:
         table = stages.select("status", "category", "position").select(
             pl.all().gather(np.tile(np.arange(stages.height), self.size))
         )
-        return self.split_by_team(table.with_columns(samples, *columns, team))
+        return table.with_columns(samples, *columns, team)
 
     def summary(self, code: int, unknown: pl.DataFrame) -> FlowSummary:
-        """Team ``code``'s summary."""
+        """Team ``code``'s summary (the first one asked for cuts every table into the teams' parts)."""
         target = self.targets[code]
+        part = {name: self.parts(name)[code] for name in self.tables}
         return FlowSummary(
             start=self.period.start,
             end=self.period.end,
             today=self.today,
-            timeline=self.timelines[code],
+            timeline=part["timeline"],
             unknown_statuses=unknown,
-            cycle_times=self.finished[code],
-            cycle_time_percentiles=self.percentiles[code],
+            cycle_times=part["cycle_times"],
+            cycle_time_percentiles={percent: values[code] for percent, values in self.percentiles.items()},
             sle_days=target,
-            throughput=self.throughput[code],
-            wip=self.wip[code],
-            net_flow=self.net_flow[code],
-            aging=AgingWip(items=self.aging_items[code], stages=self.stages[code], sle_days=target),
-            cumulative_flow=self.cfd[code],
-            flow_efficiency=self.efficiency[code],
-            blocked_time=self.blocked_time[code],
-            blocker_clusters=self.clusters[code],
+            throughput=part["throughput"],
+            wip=part["wip"],
+            net_flow=part["net_flow"],
+            aging=AgingWip(items=part["aging_items"], stages=part["aging_stages"], sle_days=target),
+            cumulative_flow=part["cumulative_flow"],
+            flow_efficiency=efficiency_of(part["flow_efficiency"]),
+            blocked_time=part["blocked_time"],
+            blocker_clusters=part["blocker_clusters"],
             littles_law=self.littles[code],
-            discarded=self.discarded[code],
+            discarded=part["discarded"],
         )

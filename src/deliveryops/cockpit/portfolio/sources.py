@@ -11,6 +11,7 @@ Every capability is part of this package, so the readers always return data (nev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,12 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.analytics.dora import Band
+from deliveryops.analytics.forecast import CalibrationReport, ForecastOutcome
+from deliveryops.analytics.forecast import calibration as forecast_calibration
 from deliveryops.coaching.service import list_insights
 from deliveryops.cockpit.adoption import changes
 from deliveryops.dora.service import team_keys
 from deliveryops.experiments.models import Experiment
 from deliveryops.experiments.service import portfolio
+from deliveryops.flow.models import Forecast
+from deliveryops.flow.service import outcome_of, today_in
 from deliveryops.health.service import team_trend
+from deliveryops.teams.models import Team
 
 __all__ = [
     "AdoptionChangeRow",
@@ -32,6 +38,7 @@ __all__ = [
     "HealthPoint",
     "InsightRow",
     "adoption_changes",
+    "calibrations",
     "coaching_insights",
     "concluded_experiments",
     "dora_keys",
@@ -66,6 +73,19 @@ class DoraCell:
     change_failure_rate: float | None
     recovery_hours: float | None
     deployments: int
+
+
+def calibrations(session: Session, teams: Sequence[Team], *, now: datetime) -> dict[int, CalibrationReport]:
+    """Each team's forecast calibration, as :func:`deliveryops.flow.service.calibration` gives it, in one query."""
+    outcomes: dict[int, list[ForecastOutcome]] = {team.id: [] for team in teams}
+    rows = session.scalars(
+        select(Forecast)
+        .where(Forecast.team_id.in_(list(outcomes)), Forecast.kind.in_(["when", "how_many"]), Forecast.commitment.is_not(None))
+        .order_by(Forecast.id)
+    )
+    for row in rows:
+        outcomes[row.team_id].append(outcome_of(row))
+    return {team.id: forecast_calibration(outcomes[team.id], as_of=today_in(team, now)) for team in teams}
 
 
 def dora_keys(session: Session, *, team_id: int, start: date, end: date) -> DoraCell:

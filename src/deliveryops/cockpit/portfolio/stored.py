@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -25,7 +27,9 @@ from sqlalchemy.orm import Session
 from deliveryops.actions.models import ImprovementAction
 from deliveryops.actions.service import follow_through
 from deliveryops.analytics.flow import TeamFlowData, team_flow_summaries
-from deliveryops.analytics.flow.metrics import cycle_time_percentiles, sle, throughput, work_item_age
+from deliveryops.analytics.flow.grouped import rounded_percentiles
+from deliveryops.analytics.flow.metrics import sle, throughput, work_item_age
+from deliveryops.analytics.forecast import CalibrationReport
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.timeline import team_timeline
 from deliveryops.flow.data import load_team_data
@@ -231,29 +235,74 @@ class _FlowCells:
     recent_cycle_times: list[int]
 
 
-def _flow_cells(timeline: pl.DataFrame, weekly: pl.DataFrame, target: int | None, aging: pl.DataFrame, today: date) -> _FlowCells:
+def _flow_cells(
+    keys: Sequence[str],
+    timeline: pl.DataFrame,
+    weekly: pl.DataFrame,
+    aging: pl.DataFrame,
+    targets: Sequence[int | None],
+    today: date,
+) -> dict[str, _FlowCells]:
+    """The flow cells of the teams ``keys`` from tables of all of them (a ``team`` column of those keys, in that order).
+
+    ``timeline`` has ``finished_date`` and ``cycle_time_days`` of every item, ``weekly`` the weeks' ``finished``
+    counts, ``aging`` the ``age_days`` of the items in progress; ``targets`` is each team's SLE.
+    """
     recent_start = today - timedelta(days=RECENT_DAYS - 1)
     recent = timeline.filter(pl.col("finished_date").is_between(recent_start, today))
-    return _FlowCells(
-        throughput=[int(v) for v in weekly["finished"].to_list()],
-        cycle_time_p85=cycle_time_percentiles(timeline, start=recent_start, end=today, percents=[85])[85],
-        sle_days=target,
-        finished_recent=recent.height,
-        aging_past_sle=0 if target is None else aging.filter(pl.col("age_days") > target).height,
-        wip=aging.height,
-        recent_cycle_times=[int(v) for v in recent["cycle_time_days"].to_list()],
-    )
+    code = {key: number for number, key in enumerate(keys)}
+    p85 = rounded_percentiles(_codes(recent, code), recent["cycle_time_days"], len(keys), (85,))[85]
+    recent_days = _lists(recent, "cycle_time_days")
+    finished = _lists(weekly, "finished")
+    target = pl.Series("target", [-1 if value is None else value for value in targets], dtype=pl.Int64)
+    past = aging.filter(pl.col("age_days") > target.gather(_codes(aging, code)))
+    past_sle, wip = _counts(past), _counts(aging)
+    return {
+        key: _FlowCells(
+            throughput=[int(v) for v in finished.get(key, [])],
+            cycle_time_p85=p85[number],
+            sle_days=targets[number],
+            finished_recent=len(recent_days.get(key, [])),
+            aging_past_sle=0 if targets[number] is None else past_sle.get(key, 0),
+            wip=wip.get(key, 0),
+            recent_cycle_times=[int(v) for v in recent_days.get(key, [])],
+        )
+        for key, number in code.items()
+    }
+
+
+def _codes(frame: pl.DataFrame, code: dict[str, int]) -> npt.NDArray[np.int64]:
+    """Each row's team as its number in ``code``."""
+    numbers: npt.NDArray[np.int64] = frame["team"].cast(pl.Enum(list(code))).to_physical().to_numpy().astype(np.int64)
+    return numbers
+
+
+def _lists(frame: pl.DataFrame, column: str) -> dict[str, list[int]]:
+    """Per team, ``column``'s values in the frame's order."""
+    return {str(key): values for key, values in frame.group_by("team", maintain_order=True).agg(column).iter_rows()}
+
+
+def _counts(frame: pl.DataFrame) -> dict[str, int]:
+    return {str(key): int(count) for key, count in frame.group_by("team").len().iter_rows()}
 
 
 def _team_flow_cells(session: Session, team: Team, today: date) -> _FlowCells:
     start, end, _weeks = week_range(today)
     timeline = team_timeline(session, team)
-    weekly = throughput(timeline, start=start, end=end, freq="week")
-    return _flow_cells(timeline, weekly, sle(timeline, today=today), work_item_age(timeline, today=today), today)
+    key = str(team.id)
+    team_column = pl.lit(key).alias("team")
+    return _flow_cells(
+        [key],
+        timeline.select(team_column, "finished_date", "cycle_time_days"),
+        throughput(timeline, start=start, end=end, freq="week").select(team_column, "finished"),
+        work_item_age(timeline, today=today).select(team_column, "age_days"),
+        [sle(timeline, today=today)],
+        today,
+    )[key]
 
 
 def _flow_cells_of_teams(session: Session, teams: Sequence[Team], now: datetime) -> dict[int, _FlowCells]:
-    """The flow cells of ``teams`` from one flow summary per team, computed in one pass per day, zone and workflow."""
+    """The flow cells of ``teams`` from one pass per day, zone and workflow over their flow, read from its tables."""
     by_day: dict[date, list[Team]] = defaultdict(list)
     for team in teams:
         by_day[today_in(team, now)].append(team)
@@ -265,26 +314,40 @@ def _flow_cells_of_teams(session: Session, teams: Sequence[Team], now: datetime)
             data = load_team_data(session, team)
             subset = data.only_types(default_types(data))
             inputs[str(team.id)] = TeamFlowData(subset.transitions, subset.items, subset.blocked, subset.workflow, subset.zone)
-        for key, summary in team_flow_summaries(inputs, start=start, end=end, now=now).items():
-            aging = summary.aging.items
-            cells[int(key)] = _flow_cells(summary.timeline, summary.throughput, summary.sle_days, aging, today)
+        result = team_flow_summaries(inputs, start=start, end=end, now=now)
+        keys = list(inputs)
+        found = _flow_cells(
+            keys,
+            result.table("timeline", ["finished_date", "cycle_time_days"]),
+            result.table("throughput", ["finished"]),
+            result.table("aging_items", ["age_days"]),
+            [result.sle_days(key) for key in keys],
+            today,
+        )
+        cells.update({int(key): value for key, value in found.items()})
     return cells
 
 
-def compute(session: Session, team: Team, *, now: datetime, flow: _FlowCells | None = None) -> TeamCells:
-    """Compute a team's cells from its data (``flow``: its flow cells when already computed with other teams')."""
+def compute(session: Session, team: Team, *, now: datetime) -> TeamCells:
+    """Compute a team's cells from its data."""
+    return _cells(session, team, now=now, flow=_team_flow_cells(session, team, today_in(team, now)))
+
+
+def _cells(
+    session: Session, team: Team, *, now: datetime, flow: _FlowCells, calibrated: CalibrationReport | None = None
+) -> TeamCells:
+    """A team's cells from its flow cells (and calibration, when read with other teams')."""
     today = today_in(team, now)
-    cells = flow if flow is not None else _team_flow_cells(session, team, today)
-    level = calibration(session, team, now=now).levels.get(85)
+    level = (calibrated if calibrated is not None else calibration(session, team, now=now)).levels.get(85)
     follow = follow_through(session, team)
     return TeamCells(
-        throughput=cells.throughput,
-        cycle_time_p85=cells.cycle_time_p85,
-        sle_days=cells.sle_days,
-        finished_recent=cells.finished_recent,
-        aging_past_sle=cells.aging_past_sle,
-        wip=cells.wip,
-        recent_cycle_times=cells.recent_cycle_times,
+        throughput=flow.throughput,
+        cycle_time_p85=flow.cycle_time_p85,
+        sle_days=flow.sle_days,
+        finished_recent=flow.finished_recent,
+        aging_past_sle=flow.aging_past_sle,
+        wip=flow.wip,
+        recent_cycle_times=flow.recent_cycle_times,
         calibration_85=level.hit_rate if level else None,
         calibration_scored=level.scored if level else 0,
         calibration_verdict=level.outcome.label if level else "",
@@ -298,9 +361,11 @@ def compute(session: Session, team: Team, *, now: datetime, flow: _FlowCells | N
 
 
 def compute_many(session: Session, teams: Sequence[Team], *, now: datetime) -> dict[int, TeamCells]:
-    """Compute the cells of ``teams``, their flow cells in one pass over all of them (the job and the demo use it)."""
+    """Compute the cells of ``teams``: their flow in one pass over all of them, their calibrations in one query
+    (the job and the demo use it)."""
     flow = _flow_cells_of_teams(session, teams, now)
-    return {team.id: compute(session, team, now=now, flow=flow[team.id]) for team in teams}
+    calibrated = sources.calibrations(session, teams, now=now)
+    return {team.id: _cells(session, team, now=now, flow=flow[team.id], calibrated=calibrated[team.id]) for team in teams}
 
 
 def store(
