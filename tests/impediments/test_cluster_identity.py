@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.errors import ConflictError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import cluster_actions, clusters, decisions, service
 from deliveryops.impediments.models import Cluster, Impediment, Level, PairDecision, Status
 from tests.factories import make_team, make_user
@@ -190,3 +190,12 @@ def test_synonyms_are_for_admins_and_unique(session: Session) -> None:
     with pytest.raises(Exception, match=re.escape("“cab” is a synonym already.")):
         decisions.add_synonym(session, actor=admin, term="cab", meaning="taxi")
     assert [(s.term, s.meaning) for s in decisions.list_synonyms(session)] == [("CAB", "change advisory board")]
+
+
+def test_a_term_with_capitals_outside_ascii_is_a_synonym_already_the_second_time(session: Session) -> None:
+    # SQLite's lower() leaves "Å" as it is: the same term again must still be a conflict, not a database error.
+    admin = make_user(session, role=Role.ADMIN)
+    decisions.add_synonym(session, actor=admin, term="ÅRSBUDGET", meaning="annual budget")
+    with pytest.raises(ConflictError, match=re.escape("“ÅRSBUDGET” is a synonym already.")):
+        decisions.add_synonym(session, actor=admin, term="ÅRSBUDGET", meaning="the yearly budget")
+    assert [s.term for s in decisions.list_synonyms(session)] == ["ÅRSBUDGET"]

@@ -25,11 +25,13 @@ HEADER = b"ID,Link,Name,Backlog,Development,Done,Type,Blocked Days,Labels\n"
 
 
 def _csv(size: int) -> bytes:
+    """A CSV file of at least ``size`` bytes: the header, then as many rows as it takes (their length summed as they go)."""
     rows = [HEADER]
-    number = 0
-    while sum(len(r) for r in rows) < size:
+    length, number = len(HEADER), 0
+    while length < size:
         number += 1
         rows.append(f"K-{number},,Item {number},2026-01-01,2026-01-02,2026-01-03,Story,0,\n".encode())
+        length += len(rows[-1])
     return b"".join(rows)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from itertools import combinations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
@@ -144,7 +144,9 @@ def add_synonym(session: Session, *, actor: User | None, term: str, meaning: str
         errors["meaning"] = "The meaning must say more than the term itself."
     if errors:
         raise ValidationFailedError("Please correct the marked fields.", fields=errors)
-    if session.scalar(select(Synonym.id).where(func.lower(Synonym.term) == term.lower())) is not None:
+    # The exact term too: SQLite's lower() changes only ASCII letters, so "ÅR" would not match "år".
+    same = or_(Synonym.term == term, func.lower(Synonym.term) == term.lower())
+    if session.scalar(select(Synonym.id).where(same)) is not None:
         raise ConflictError(f"“{term}” is a synonym already.")
     synonym = Synonym(term=term, meaning=meaning, created_by_id=actor.id if actor else None, created_at=now or utcnow())
     session.add(synonym)
