@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,16 +35,18 @@ from deliveryops.dependencies.schemas import (
     DependencyTransition,
     FunctionCreate,
 )
-from deliveryops.errors import PermissionDeniedError, ValidationFailedError
+from deliveryops.errors import PermissionDeniedError
 from deliveryops.schemas import PageParams
 from deliveryops.settings import Settings
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_team_or_raise, list_teams
+from deliveryops.web.form_pages import form_page, submit_form
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
+M = TypeVar("M", bound=BaseModel)
 router = APIRouter(include_in_schema=False)
 register_nav("Dependencies", "/dependencies", order=18)
 register_team_link("Dependencies", "dependencies", order=50, section="/dependencies")
@@ -77,13 +81,11 @@ def list_page(request: Request, session: SessionDep, actor: PageUser, form: Filt
     """The dependencies the signed-in person may see, with filters by team, state and overdue."""
     filters = form.model if form.model is not None else DependencyFilter()
     listed = service.list_(session=session, actor=actor, filters=filters, page=page)
-    return render(
+    return form_page(
         request,
         "dependencies/list.html",
         {
             "page": listed,
-            "values": form.values,
-            "errors": form.errors,
             "teams": list_teams(session=session, actor=actor),
             "states": list(DependencyState),
             "can_request": bool(_requestable_teams(session, actor)),
@@ -91,24 +93,26 @@ def list_page(request: Request, session: SessionDep, actor: PageUser, form: Filt
             "chances": _chances(session, [d.id for d in listed.items]),
             "base_query": "".join(f"{urlencode({k: v})}&" for k, v in request.query_params.multi_items() if k != "offset"),
         },
-        status_code=422 if form.errors else 200,
+        form.values,
+        form.errors,
+        422 if form.errors else 200,
     )
 
 
 def _new_page(
     request: Request, session: Session, actor: User, values: dict[str, Any], errors: dict[str, str], status: int
 ) -> Response:
-    return render(
+    return form_page(
         request,
         "dependencies/new.html",
         {
-            "values": values,
-            "errors": errors,
             "requesters": _requestable_teams(session, actor),
             "teams": list(session.scalars(select(Team).order_by(Team.name))),
             "functions": service.functions(session),
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -121,12 +125,13 @@ def new_page(request: Request, session: SessionDep, actor: PageUser, team: int |
 @router.post("/dependencies/new", response_class=HTMLResponse)
 def create_page(request: Request, session: SessionDep, actor: PageUser, form: CreateForm) -> Response:
     """Request a dependency; errors re-render beside each field."""
-    try:
-        dependency = service.create(session=session, actor=actor, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _new_page(request, session, actor, form.values, form.errors_with(exc), 422)
-    return RedirectResponse(f"/dependencies/{dependency.id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: service.create(session=session, actor=actor, body=body),
+        done=lambda dependency: f"/dependencies/{dependency.id}",
+        again=partial(_new_page, request, session, actor),
+    )
 
 
 @router.get("/dependencies/matrix", response_class=HTMLResponse)
@@ -142,7 +147,7 @@ def matrix_page(request: Request, session: SessionDep, actor: PageUser) -> Respo
 def _functions_page(
     request: Request, session: Session, actor: User, values: dict[str, Any], errors: dict[str, str], status: int
 ) -> Response:
-    return render(
+    return form_page(
         request,
         "dependencies/functions.html",
         {
@@ -151,10 +156,10 @@ def _functions_page(
             if actor.role is Role.ADMIN
             else [],
             "is_admin": actor.role is Role.ADMIN,
-            "values": values,
-            "errors": errors,
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -167,12 +172,13 @@ def functions_page(request: Request, session: SessionDep, actor: PageUser) -> Re
 @router.post("/dependencies/functions", response_class=HTMLResponse)
 def add_function_page(request: Request, session: SessionDep, actor: PageUser, form: FunctionForm) -> Response:
     """Add a function (admins)."""
-    try:
-        service.create_function(session=session, actor=actor, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _functions_page(request, session, actor, form.values, form.errors_with(exc), 422)
-    return RedirectResponse("/dependencies/functions", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: service.create_function(session=session, actor=actor, body=body),
+        done="/dependencies/functions",
+        again=partial(_functions_page, request, session, actor),
+    )
 
 
 def _detail_page(
@@ -186,18 +192,18 @@ def _detail_page(
     status: int = 200,
 ) -> Response:
     detail = service.detail(session, actor, dependency, today=utcnow().date())
-    return render(
+    return form_page(
         request,
         "dependencies/detail.html",
         {
             "d": detail,
             "buttons": {a: ACTION_BUTTONS[a] for a in detail.allowed_actions},
-            "values": values or {},
-            "errors": errors or {},
             "chance": _chances(session, [dependency.id]).get(dependency.id),
             "can_set_threshold": service.acts_for_requester(session, actor, dependency),
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
@@ -214,13 +220,18 @@ def transition_page(
 ) -> Response:
     """Take one negotiation step; a missing date or reason re-renders beside its field."""
     dependency = service.get_or_raise(session=session, actor=actor, dependency_id=dependency_id)
-    try:
-        service.transition(session=session, actor=actor, dependency_id=dependency_id, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
+
+    def again(values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
         dependency = service.get_or_raise(session=session, actor=actor, dependency_id=dependency_id)
-        return _detail_page(request, session, actor, dependency, values=form.values, errors=form.errors_with(exc), status=422)
-    return RedirectResponse(f"/dependencies/{dependency.id}", status_code=303)
+        return _detail_page(request, session, actor, dependency, values=values, errors=errors, status=status)
+
+    return submit_form(
+        session,
+        form,
+        lambda body: service.transition(session=session, actor=actor, dependency_id=dependency_id, body=body),
+        done=f"/dependencies/{dependency.id}",
+        again=again,
+    )
 
 
 @router.get("/teams/{slug}/dependencies", response_class=HTMLResponse)
@@ -327,17 +338,21 @@ def confirm_page(
     request: Request, session: SessionDep, actor: PageUser, proposal_id: ProposalId, form: ConfirmForm, page: Pagination
 ) -> Response:
     """Confirm: request the dependency, with the date it is needed by."""
-    try:
-        body = form.validated()
-        dependency = detection.confirm(
-            session=session, actor=actor, proposal_id=proposal_id, needed_by=body.needed_by, title=body.title, why=body.why
-        )
-    except ValidationFailedError as exc:
-        session.rollback()
+
+    def again(_values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
         detection.get_proposal_or_raise(session=session, actor=actor, proposal_id=proposal_id)
         listed = FormInput[ProposalFilter](model=ProposalFilter(), values={})
-        return _proposals_page(request, session, actor, listed, page, errors={proposal_id: form.errors_with(exc)}, status=422)
-    return RedirectResponse(f"/dependencies/{dependency.id}", status_code=303)
+        return _proposals_page(request, session, actor, listed, page, errors={proposal_id: errors}, status=status)
+
+    return submit_form(
+        session,
+        form,
+        lambda body: detection.confirm(
+            session=session, actor=actor, proposal_id=proposal_id, needed_by=body.needed_by, title=body.title, why=body.why
+        ),
+        done=lambda dependency: f"/dependencies/{dependency.id}",
+        again=again,
+    )
 
 
 @detection_router.post("/dependencies/proposals/{proposal_id}/dismiss")
@@ -357,7 +372,7 @@ def _settings_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    return render(
+    return form_page(
         request,
         "dependencies/detection_settings.html",
         {
@@ -367,24 +382,29 @@ def _settings_page(
             "teams": list(session.scalars(select(Team).order_by(Team.name))),
             "functions": service.functions(session),
             "is_admin": actor.role is Role.ADMIN,
-            "values": values or {},
-            "errors": errors or {},
         },
-        status_code=status,
+        values,
+        errors,
+        status,
     )
 
 
 def _change_settings(
-    request: Request, session: Session, actor: User, form: FormInput[Any], change: Callable[[], object]
+    request: Request, session: Session, actor: User, form: FormInput[M], change: Callable[[M], object]
 ) -> Response:
     """Apply a settings change; on bad input show the page again with the errors, else look for dependencies anew."""
-    try:
-        change()
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _settings_page(request, session, actor, values=form.values, errors=form.errors_with(exc), status=422)
-    request_detection(session, requested_by=actor.email)
-    return RedirectResponse("/dependencies/detection-settings", status_code=303)
+
+    def detect_anew(_changed: object) -> str:
+        request_detection(session, requested_by=actor.email)
+        return "/dependencies/detection-settings"
+
+    return submit_form(
+        session,
+        form,
+        change,
+        done=detect_anew,
+        again=lambda values, errors, status: _settings_page(request, session, actor, values=values, errors=errors, status=status),
+    )
 
 
 @detection_router.get("/dependencies/detection-settings", response_class=HTMLResponse)
@@ -397,7 +417,7 @@ def detection_settings_page(request: Request, session: SessionDep, actor: PageUs
 def add_link_type_page(request: Request, session: SessionDep, actor: PageUser, form: LinkTypeForm) -> Response:
     """Map a link phrase (admins)."""
     return _change_settings(
-        request, session, actor, form, lambda: detection.add_link_type(session=session, actor=actor, body=form.validated())
+        request, session, actor, form, lambda body: detection.add_link_type(session=session, actor=actor, body=body)
     )
 
 
@@ -412,7 +432,7 @@ def delete_link_type_page(session: SessionDep, actor: PageUser, link_type_id: Pr
 def add_alias_page(request: Request, session: SessionDep, actor: PageUser, form: AliasForm) -> Response:
     """Add an alias of a team or a function (admins)."""
     return _change_settings(
-        request, session, actor, form, lambda: detection.add_alias(session=session, actor=actor, body=form.validated())
+        request, session, actor, form, lambda body: detection.add_alias(session=session, actor=actor, body=body)
     )
 
 
@@ -433,16 +453,13 @@ def _hooks_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    return render(
+    return form_page(
         request,
         "dependencies/inbound_hooks.html",
-        {
-            "hooks": inbound.hooks(session=session, actor=actor),
-            "token": token,
-            "values": values or {},
-            "errors": errors or {},
-        },
-        status_code=status,
+        {"hooks": inbound.hooks(session=session, actor=actor), "token": token},
+        values,
+        errors,
+        status,
     )
 
 
@@ -455,15 +472,14 @@ def hooks_page(request: Request, session: SessionDep, actor: PageUser) -> Respon
 @detection_router.post("/dependencies/inbound-hooks", response_class=HTMLResponse)
 def create_hook_page(request: Request, session: SessionDep, actor: PageUser, form: HookForm) -> Response:
     """Create a hook (admins); its token is shown on this page once."""
-    try:
-        settings: Settings = request.app.state.settings
-        _hook, token = inbound.create_hook(
-            session=session, actor=actor, body=form.validated(), app_key=settings.resolved_secret_key()
-        )
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _hooks_page(request, session, actor, values=form.values, errors=form.errors_with(exc), status=422)
-    return _hooks_page(request, session, actor, token=token, status=201)
+    settings: Settings = request.app.state.settings
+    return submit_form(
+        session,
+        form,
+        lambda body: inbound.create_hook(session=session, actor=actor, body=body, app_key=settings.resolved_secret_key()),
+        done=lambda created: _hooks_page(request, session, actor, token=created[1], status=201),
+        again=lambda values, errors, status: _hooks_page(request, session, actor, values=values, errors=errors, status=status),
+    )
 
 
 @detection_router.post("/dependencies/inbound-hooks/{hook_id}/revoke")

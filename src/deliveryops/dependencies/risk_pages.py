@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,9 +19,9 @@ from deliveryops.charts import page_figure
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk, service
 from deliveryops.dependencies.models import Dependency
-from deliveryops.errors import ValidationFailedError
 from deliveryops.teams.models import Team
 from deliveryops.teams.page_context import register_team_context
+from deliveryops.web.form_pages import submit_form
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import render
@@ -126,15 +126,15 @@ def threshold_page(
     request: Request, session: SessionDep, actor: PageUser, dependency_id: DependencyId, form: ThresholdForm
 ) -> Response:
     """Set the warning threshold (the requesting side); an invalid value goes back to the dependency with a message."""
-    try:
-        risk.set_threshold(session=session, actor=actor, dependency_id=dependency_id, body=form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        message = " ".join((exc.fields or {"threshold": exc.message}).values())
-        return render(
+    return submit_form(
+        session,
+        form,
+        lambda body: risk.set_threshold(session=session, actor=actor, dependency_id=dependency_id, body=body),
+        done=f"/dependencies/{dependency_id}#chance",
+        again=lambda _values, errors, status: render(
             request,
             "dependencies/threshold_error.html",
-            {"dependency_id": dependency_id, "message": message},
-            status_code=422,
-        )
-    return RedirectResponse(f"/dependencies/{dependency_id}#chance", status_code=303)
+            {"dependency_id": dependency_id, "message": " ".join(errors.values())},
+            status_code=status,
+        ),
+    )

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from deliveryops.accounts.dependencies import PageUser
-from deliveryops.errors import ValidationFailedError
 from deliveryops.facilitation import access, service
 from deliveryops.facilitation.models import Kind
 from deliveryops.facilitation.schemas import SessionCreate
 from deliveryops.teams.service import get_team_or_raise
+from deliveryops.web.form_pages import form_page, submit_form
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import render
@@ -26,18 +27,14 @@ def _list(
     session: SessionDep,
     actor: PageUser,
     slug: str,
-    *,
+    values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
+    status: int = 200,
 ) -> Response:
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     sessions = service.list_team(session=session, actor=actor, team_id=team.id)
-    return render(
-        request,
-        "facilitation/list.html",
-        {"team": team, "sessions": sessions, "kinds": list(Kind), "errors": errors or {}, "values": values or {}},
-        status_code=status_code,
+    return form_page(
+        request, "facilitation/list.html", {"team": team, "sessions": sessions, "kinds": list(Kind)}, values, errors, status
     )
 
 
@@ -51,15 +48,15 @@ def sessions_page(request: Request, slug: str, session: SessionDep, actor: PageU
 def start(request: Request, slug: str, session: SessionDep, actor: PageUser, form: CreateForm) -> Response:
     """Start a session and open its live page."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    try:
-        body = form.validated()
-        created = service.schedule(
+    return submit_form(
+        session,
+        form,
+        lambda body: service.schedule(
             session=session, actor=actor, team_id=team.id, kind=body.kind, title=body.title, by_date=body.by_date
-        )
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _list(request, session, actor, slug, errors=form.errors_with(exc), values=form.values, status_code=422)
-    return RedirectResponse(f"/sessions/{created.id}", status_code=303)
+        ),
+        done=lambda created: f"/sessions/{created.id}",
+        again=partial(_list, request, session, actor, slug),
+    )
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)

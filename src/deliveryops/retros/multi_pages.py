@@ -4,10 +4,11 @@ retro of retros (recurring themes across teams' retros)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from deliveryops.accounts.dependencies import PageUser
@@ -18,6 +19,7 @@ from deliveryops.retros.models import FORMATS
 from deliveryops.retros.multi_routes import create_from, view
 from deliveryops.retros.multi_schemas import MultiRetroCreate
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
+from deliveryops.web.form_pages import form_page, submit_form
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import render
@@ -38,13 +40,12 @@ def _list(
     request: Request,
     session: SessionDep,
     actor: User,
-    *,
-    errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
-    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
     teams, groups = _choices(session, actor)
-    return render(
+    return form_page(
         request,
         "retros/multi_list.html",
         {
@@ -54,10 +55,10 @@ def _list(
             "can_create": len(teams) >= multi.MIN_TEAMS,
             "sees_themes": actor.role.sees_all_teams,
             "formats": list(FORMATS),
-            "errors": errors or {},
-            "values": values or {},
         },
-        status_code=status_code,
+        values,
+        errors,
+        status,
     )
 
 
@@ -70,12 +71,13 @@ def multi_retros_page(request: Request, session: SessionDep, actor: PageUser) ->
 @router.post("/multi-retros", response_class=HTMLResponse)
 def create(request: Request, session: SessionDep, actor: PageUser, form: CreateForm) -> Response:
     """Create a multi-team retro and open its synthesis board."""
-    try:
-        found = create_from(session, actor, form.validated())
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _list(request, session, actor, errors=form.errors_with(exc), values=form.values, status_code=422)
-    return RedirectResponse(f"/multi-retros/{found.id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: create_from(session, actor, body),
+        done=lambda found: f"/multi-retros/{found.id}",
+        again=partial(_list, request, session, actor),
+    )
 
 
 @router.get("/multi-retros/{multi_id}", response_class=HTMLResponse)

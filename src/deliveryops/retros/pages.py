@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.actions import service as actions
 from deliveryops.actions.models import TargetMetric
-from deliveryops.errors import ValidationFailedError
 from deliveryops.flow import service as flow
 from deliveryops.flow.data import load_team_data
 from deliveryops.impediments.models import Impediment
@@ -21,6 +21,7 @@ from deliveryops.retros.models import FORMATS, Phase
 from deliveryops.retros.participants import participant_token
 from deliveryops.retros.schemas import RetroCreate
 from deliveryops.teams.service import get_team_or_raise
+from deliveryops.web.form_pages import form_page, submit_form
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import render
@@ -34,18 +35,14 @@ def _list(
     session: SessionDep,
     actor: PageUser,
     slug: str,
-    *,
+    values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
+    status: int = 200,
 ) -> Response:
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
     retros = service.list_team(session=session, actor=actor, team_id=team.id)
-    return render(
-        request,
-        "retros/list.html",
-        {"team": team, "retros": retros, "formats": list(FORMATS), "errors": errors or {}, "values": values or {}},
-        status_code=status_code,
+    return form_page(
+        request, "retros/list.html", {"team": team, "retros": retros, "formats": list(FORMATS)}, values, errors, status
     )
 
 
@@ -59,9 +56,10 @@ def retros_page(request: Request, slug: str, session: SessionDep, actor: PageUse
 def schedule(request: Request, slug: str, session: SessionDep, actor: PageUser, form: CreateForm) -> Response:
     """Schedule a retro and open its board."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    try:
-        body = form.validated()
-        retro = service.schedule(
+    return submit_form(
+        session,
+        form,
+        lambda body: service.schedule(
             session=session,
             actor=actor,
             team_id=team.id,
@@ -70,11 +68,10 @@ def schedule(request: Request, slug: str, session: SessionDep, actor: PageUser, 
             custom_columns=body.columns,
             vote_budget=body.vote_budget,
             anonymous=body.anonymous,
-        )
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _list(request, session, actor, slug, errors=form.errors_with(exc), values=form.values, status_code=422)
-    return RedirectResponse(f"/retros/{retro.id}", status_code=303)
+        ),
+        done=lambda retro: f"/retros/{retro.id}",
+        again=partial(_list, request, session, actor, slug),
+    )
 
 
 @router.get("/retros/{retro_id}", response_class=HTMLResponse)
