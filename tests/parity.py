@@ -59,6 +59,7 @@ class Parity:
     api: TestClient
     page: TestClient
     runner: CliRunner
+    secret_key: str  # the app's, which the CLI shares (it derives the same vote tokens)
 
     @contextmanager
     def seed(self) -> Iterator[Session]:
@@ -81,8 +82,8 @@ class Parity:
         return login(self.page, user.email)
 
     def cli(self, *args: str) -> Result:
-        """Run ``deliveryops *args --database <url>``."""
-        return self.runner.invoke(cli_app, [*args, "--database", self.url])
+        """Run ``deliveryops *args --database <url>`` with the app's secret key."""
+        return self.runner.invoke(cli_app, [*args, "--database", self.url], env={"DELIVERYOPS_SECRET_KEY": self.secret_key})
 
 
 def api_error(response: Any) -> dict[str, Any]:
@@ -148,5 +149,5 @@ def parity(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         settings = Settings(database_url=url, secret_key="p" * 48, scheduler=False, sync_in_background=False)
         web = create_app(settings, factory)
         with TestClient(web, follow_redirects=False) as api, TestClient(web, follow_redirects=False) as page:
-            yield Parity(url=url, factory=factory, api=api, page=page, runner=CliRunner())
+            yield Parity(url=url, factory=factory, api=api, page=page, runner=CliRunner(), secret_key=settings.secret_key)
         engine.dispose()

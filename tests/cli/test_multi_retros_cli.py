@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from deliveryops.retros import multi
-from deliveryops.retros.participants import retro_token
+from deliveryops.retros.participants import MULTI_RETRO, vote_token
 from tests.factories import make_user
 from tests.parity import Parity, cli_error, cli_json
 from tests.retros.test_multi_retros import breakout, organisation, run_breakout
@@ -24,7 +24,8 @@ def test_multi_retros_list_and_show_json_are_the_apis(parity: Parity) -> None:
         multi.advance(session=session, actor=org.ops, multi_id=found.id)  # synthesis
         multi.advance(session=session, actor=org.ops, multi_id=found.id)  # vote
         theme_id = found.themes[0].id
-        multi.vote(session=session, actor=org.al, multi_id=found.id, token=retro_token("al-device", found.id), theme_id=theme_id)
+        al_votes = vote_token(parity.secret_key, found.id, org.al.id, purpose=MULTI_RETRO)
+        multi.vote(session=session, actor=org.al, multi_id=found.id, token=al_votes, theme_id=theme_id)
         multi.advance(session=session, actor=org.ops, multi_id=found.id)  # actions
         multi.add_action(
             session=session,
@@ -37,11 +38,11 @@ def test_multi_retros_list_and_show_json_are_the_apis(parity: Parity) -> None:
         )
         multi_id, al = found.id, org.al
         outsider = make_user(session, email="outsider@example.com")
-    headers = {**parity.sign_in_api(al), "X-Retro-Token": "al-device"}
+    headers = {**parity.sign_in_api(al), "X-Retro-Token": "any-device"}  # the votes are the person's
     listed = cli_json(parity, "multi-retros", "list", "--as", al.email, "--format", "json")
     assert listed == parity.api.get("/api/v1/multi-retros", headers=headers).json()
     assert [(r["title"], r["teams"]) for r in listed["items"]] == [("PI 11", ["Alpha", "Beta"])]
-    shown = cli_json(parity, "multi-retros", "show", str(multi_id), "--as", al.email, "--token", "al-device", "--format", "json")
+    shown = cli_json(parity, "multi-retros", "show", str(multi_id), "--as", al.email, "--format", "json")
     assert shown == parity.api.get(f"/api/v1/multi-retros/{multi_id}", headers=headers).json()
     assert (shown["votes_left"], shown["actions"][0]["owner"], shown["actions"][0]["due_date"]) == (2, "Bea Member", "2026-12-21")
     refused = parity.cli("multi-retros", "show", str(multi_id), "--as", outsider.email, "--format", "json")

@@ -17,10 +17,9 @@ from deliveryops.cli.output import (
     print_data,
     print_page,
 )
-from deliveryops.cli.retros import TokenOption
 from deliveryops.retros import multi
 from deliveryops.retros.multi_schemas import MultiRetroSummary
-from deliveryops.retros.participants import retro_token
+from deliveryops.retros.participants import MULTI_RETRO, vote_token
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 
 multi_retros_app = typer.Typer(help="Retros across several teams: list, show the synthesis board.", no_args_is_help=True)
@@ -54,15 +53,15 @@ def list_multi_retros(
 def show(
     multi_id: MultiRetroArgument,
     acting: PersonOption,
-    token: TokenOption = "",
     output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
     """Show the synthesis board: breakouts, themes with their teams and votes, actions; never a card (json: the API's)."""
-    with person_scope(database, acting) as (session, person, _settings):
+    with person_scope(database, acting) as (session, person, settings):
         found = multi.get_or_raise(session=session, actor=person, multi_id=multi_id)
         session.flush()
-        board = multi.state(session, found, actor=person, token=retro_token(token, found.id))
+        voter = vote_token(settings.resolved_secret_key(), found.id, person.id, purpose=MULTI_RETRO)
+        board = multi.state(session, found, actor=person, token=voter)
     if output_format is OutputFormat.JSON:
         print_data(board)
         return

@@ -8,12 +8,14 @@ prints a page of the board's own entries (``cards``, ``themes`` or ``actions`` o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy.orm import Session
 
+from deliveryops.accounts.models import User
 from deliveryops.cli.actions import (
     DueDateOption,
     ExpectedDirectionOption,
@@ -43,9 +45,10 @@ from deliveryops.cli.output import (
 )
 from deliveryops.retros import service
 from deliveryops.retros.models import Retro
-from deliveryops.retros.participants import retro_token
+from deliveryops.retros.participants import retro_token, vote_token
 from deliveryops.retros.schemas import CardCreate, RetroAction, RetroCreate, RetroSummary, ThemeCreate, VoteCast
 from deliveryops.schemas import DEFAULT_LIMIT, PageParams, paginate
+from deliveryops.settings import Settings
 from deliveryops.teams.service import find_team
 
 retros_app = typer.Typer(
@@ -56,7 +59,7 @@ TokenOption = Annotated[
     str,
     typer.Option(
         "--token",
-        help="A participant secret, as the API's X-Retro-Token: shows that participant's own cards and votes (default: none).",
+        help="A participant secret, as the API's X-Retro-Token: shows that participant's own cards (default: none).",
     ),
 ]
 RetroArgument = Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="The retro's id.")]
@@ -90,8 +93,31 @@ ACTION_COLUMNS: list[Column[Entry]] = [
 ]
 
 
-def _print_board(session: Session, retro: Retro, token: str, output_format: OutputFormat) -> None:
-    board = _board(session, retro, token)
+@dataclass(frozen=True)
+class Participant:
+    """Who looks at a board from the command line: the person acting (``--as``), whose votes count
+    against their budget, and the ``--token`` secret that marks their own cards (the API's X-Retro-Token)."""
+
+    person: User
+    key: str  # the app's secret key: it derives the person's vote token, as the web app does
+    secret: str
+
+    @classmethod
+    def of(cls, person: User, settings: Settings, secret: str) -> Participant:
+        """The participant ``person`` is with ``--token secret``."""
+        return cls(person, settings.resolved_secret_key(), secret)
+
+    def token(self, retro_id: int) -> str:
+        """The participant token of their cards (a random one without ``--token``)."""
+        return retro_token(self.secret, retro_id)
+
+    def voter(self, retro_id: int) -> str:
+        """The person's vote token: one per person per retro, whatever the ``--token``."""
+        return vote_token(self.key, retro_id, self.person.id)
+
+
+def _print_board(session: Session, retro: Retro, you: Participant, output_format: OutputFormat) -> None:
+    board = _board(session, retro, you)
     if output_format is OutputFormat.JSON:
         print_data(board)
         return
@@ -111,10 +137,10 @@ def _print_board(session: Session, retro: Retro, token: str, output_format: Outp
         console.print(f"Votes left: {board['votes_left']} of {board['vote_budget']}.", highlight=False)
 
 
-def _board(session: Session, retro: Retro, token: str) -> dict[str, Any]:
-    """The board as the participant ``token`` marks sees it (the API's ``X-Retro-Token``)."""
+def _board(session: Session, retro: Retro, you: Participant) -> dict[str, Any]:
+    """The board as the participant sees it (the API's, for their ``X-Retro-Token``)."""
     session.flush()
-    return service.state(session, retro, token=retro_token(token, retro.id))
+    return service.state(session, retro, token=you.token(retro.id), voter=you.voter(retro.id))
 
 
 def _list_entries(
@@ -129,8 +155,9 @@ def _list_entries(
     empty: str,
 ) -> None:
     """One page of the board's ``cards``, ``themes`` or ``actions``; a table says how many cards stay private."""
-    with person_scope(database, acting) as (session, person, _settings):
-        board = _board(session, service.get_or_raise(session=session, actor=person, retro_id=retro_id), token)
+    with person_scope(database, acting) as (session, person, settings):
+        retro = service.get_or_raise(session=session, actor=person, retro_id=retro_id)
+        board = _board(session, retro, Participant.of(person, settings, token))
     print_page(paginate(board[key], page), columns, output_format, empty=empty)
     hidden = sum(board["hidden_cards"].values()) if key == "cards" else 0
     if hidden and output_format is OutputFormat.TABLE:
@@ -164,9 +191,9 @@ def show(
     database: DatabaseOption = None,
 ) -> None:
     """Show the board as a participant sees it: others' cards stay private while reflecting (json: the API's)."""
-    with person_scope(database, acting) as (session, person, _settings):
+    with person_scope(database, acting) as (session, person, settings):
         retro = service.get_or_raise(session=session, actor=person, retro_id=retro_id)
-        _print_board(session, retro, token, output_format)
+        _print_board(session, retro, Participant.of(person, settings, token), output_format)
 
 
 @retros_app.command("export")
@@ -202,7 +229,7 @@ def create(
 ) -> None:
     """Schedule a retro for a team; the person acting facilitates it (json: what POST /api/v1/teams/{id}/retros answers)."""
     body = build(RetroCreate, title=title, format=retro_format, columns=columns, vote_budget=vote_budget, anonymous=anonymous)
-    with person_scope(database, acting) as (session, person, _settings):
+    with person_scope(database, acting) as (session, person, settings):
         retro = service.schedule(
             session=session,
             actor=person,
@@ -213,7 +240,7 @@ def create(
             vote_budget=body.vote_budget,
             anonymous=body.anonymous,
         )
-        _print_board(session, retro, token, output_format)
+        _print_board(session, retro, Participant.of(person, settings, token), output_format)
 
 
 @retros_app.command("cards")
@@ -246,7 +273,7 @@ def add_card(
     """Write a card (reflect phase); it stays private to its writer until reflecting ends (json: what POST
     /api/v1/retros/{id}/cards answers)."""
     body = build(CardCreate, column=column, text=text)
-    with person_scope(database, acting) as (session, person, _settings):
+    with person_scope(database, acting) as (session, person, settings):
         card = service.add_card(
             session=session,
             actor=person,
@@ -255,7 +282,7 @@ def add_card(
             column=body.column,
             text=body.text,
         )
-        _print_board(session, card.retro, token, output_format)
+        _print_board(session, card.retro, Participant.of(person, settings, token), output_format)
     if not token and output_format is OutputFormat.TABLE:
         console.print("Without --token nobody, you included, sees the card until reflecting ends.", highlight=False)
 
@@ -289,9 +316,9 @@ def add_theme(
 ) -> None:
     """Group cards under a new theme (group phase) (json: what POST /api/v1/retros/{id}/themes answers)."""
     body = build(ThemeCreate, title=title, card_ids=card or [])
-    with person_scope(database, acting) as (session, person, _settings):
+    with person_scope(database, acting) as (session, person, settings):
         theme = service.create_theme(session=session, actor=person, retro_id=retro_id, title=body.title, card_ids=body.card_ids)
-        _print_board(session, theme.retro, token, output_format)
+        _print_board(session, theme.retro, Participant.of(person, settings, token), output_format)
 
 
 @retros_app.command("vote")
@@ -305,19 +332,15 @@ def vote(
     output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
-    """Vote on a theme within the budget (vote phase); keep the same --token to keep your budget (json: what POST
+    """Vote on a theme within the person's budget, whatever the --token (vote phase) (json: what POST
     /api/v1/retros/{id}/votes answers)."""
     body = build(VoteCast, theme_id=theme, add=not take_back)
-    with person_scope(database, acting) as (session, person, _settings):
+    with person_scope(database, acting) as (session, person, settings):
+        you = Participant.of(person, settings, token)
         service.vote(
-            session=session,
-            actor=person,
-            retro_id=retro_id,
-            token=retro_token(token, retro_id),
-            theme_id=body.theme_id,
-            add=body.add,
+            session=session, actor=person, retro_id=retro_id, token=you.voter(retro_id), theme_id=body.theme_id, add=body.add
         )
-        _print_board(session, service.get_or_raise(session=session, actor=person, retro_id=retro_id), token, output_format)
+        _print_board(session, service.get_or_raise(session=session, actor=person, retro_id=retro_id), you, output_format)
 
 
 @retros_app.command("advance")
@@ -331,8 +354,9 @@ def advance(
 ) -> None:
     """Move the retro to its next phase (its facilitator or the team's delivery manager) (json: what POST
     /api/v1/retros/{id}/advance answers)."""
-    with person_scope(database, acting) as (session, person, _settings):
-        _print_board(session, service.advance(session=session, actor=person, retro_id=retro_id), token, output_format)
+    with person_scope(database, acting) as (session, person, settings):
+        retro = service.advance(session=session, actor=person, retro_id=retro_id)
+        _print_board(session, retro, Participant.of(person, settings, token), output_format)
 
 
 @retros_app.command("actions")
@@ -380,6 +404,7 @@ def add_action(
         expected_direction=expected_direction,
         expected_size=expected_size,
     )
-    with person_scope(database, acting) as (session, person, _settings):
+    with person_scope(database, acting) as (session, person, settings):
         service.add_action(session=session, actor=person, retro_id=retro_id, **body.model_dump())
-        _print_board(session, service.get_or_raise(session=session, actor=person, retro_id=retro_id), token, output_format)
+        retro = service.get_or_raise(session=session, actor=person, retro_id=retro_id)
+        _print_board(session, retro, Participant.of(person, settings, token), output_format)

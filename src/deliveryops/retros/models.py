@@ -109,7 +109,11 @@ class Card(Base):
 
 
 class Vote(Base):
-    """One vote on a theme. The voter is kept only to enforce the budget; counts stay hidden until voting ends."""
+    """One vote on a theme. The voter is kept only to enforce the budget; counts stay hidden until voting ends.
+
+    ``voter_token`` is a hash of the person's vote token (``retros.participants.vote_token``, keyed with the
+    app's secret key): one budget per person per retro, never the user id, unrelated to their cards' token.
+    """
 
     __tablename__ = "retro_votes"
 

@@ -363,7 +363,10 @@ def _voter(token: str, multi_id: int) -> str:
 
 
 def vote(*, session: Session, actor: User, multi_id: int, token: str, theme_id: int, add: bool = True) -> int:
-    """Vote on a synthesis theme within the budget, or take a vote back (vote phase); the votes left."""
+    """Vote on a synthesis theme within the budget, or take a vote back (vote phase); the votes left.
+
+    ``token`` is the voter's vote token (``participants.vote_token`` for MULTI_RETRO): one per person per
+    multi-team retro, so the budget is the person's whatever session they vote from."""
     multi = _require_part(session, actor, multi_id)
     _require_phase(multi, MultiPhase.VOTE)
     _theme(multi, theme_id)
@@ -459,7 +462,7 @@ def state(session: Session, multi: MultiRetro, *, actor: User, token: str) -> di
     """What one viewer sees (JSON-ready): the breakouts' progress (a link only to the viewer's own team's),
     the synthesis themes with their source teams and breakout votes, synthesis vote counts hidden while
     voting, and the actions with their owning team; in the actions phase, to those taking part, each team's
-    people (who may own its actions). Never a card, never an author."""
+    people (who may own its actions). Never a card, never an author. ``token`` is the viewer's vote token."""
     team_ids = _team_ids(multi)
     names = {t.id: t.name for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))}
     own = _own_team_ids(session, actor, team_ids)

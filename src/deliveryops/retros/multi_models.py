@@ -2,7 +2,7 @@
 
 Each breakout is an ordinary retro of its team (``Retro``), so only that team's people see its cards.
 The synthesis carries the breakouts' themes over with their votes and source team, never a card or
-an author; its votes, like a retro's, store a hashed participant token and no person.
+an author; its votes, like a retro's, store a keyed hash of the voter (``participants.vote_token``), no user id.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class SynthesisTheme(Base):
 
 
 class SynthesisVote(Base):
-    """One vote on a synthesis theme; the voter is a hashed participant token, kept only for the budget."""
+    """One vote on a synthesis theme; the voter is a hash of their vote token, kept only for the per-person budget."""
 
     __tablename__ = "multi_retro_votes"
 

@@ -23,7 +23,7 @@ from deliveryops.retros.multi_schemas import (
     SynthesisRename,
     SynthesisVoteCast,
 )
-from deliveryops.retros.participants import participant_token
+from deliveryops.retros.participants import MULTI_RETRO, voter_token
 from deliveryops.schemas import Page, paginate
 from deliveryops.web.errors import error_responses
 from deliveryops.web.live import state_stream, versioned_snapshot
@@ -52,7 +52,7 @@ def create_from(session: Session, actor: User, body: MultiRetroCreate) -> MultiR
 def view(request: Request, session: Session, actor: User, found: MultiRetro, notice: str | None = None) -> dict[str, Any]:
     """The synthesis board as the caller sees it."""
     session.flush()
-    data = multi.state(session, found, actor=actor, token=participant_token(request, found.id))
+    data = multi.state(session, found, actor=actor, token=voter_token(request, found.id, actor, purpose=MULTI_RETRO))
     if notice:
         data["notice"] = notice
     return data
@@ -114,7 +114,7 @@ def rename_theme(
 @api.post("/multi-retros/{multi_id}/votes", response_model=dict[str, Any])
 def cast_vote(body: SynthesisVoteCast, request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath) -> dict[str, Any]:
     """Vote across teams within the budget (vote phase); counts stay hidden until voting ends."""
-    token = participant_token(request, multi_id)
+    token = voter_token(request, multi_id, actor, purpose=MULTI_RETRO)
     multi.vote(session=session, actor=actor, multi_id=multi_id, token=token, theme_id=body.theme_id, add=body.add)
     return _board(request, session, actor, multi_id)
 
@@ -158,7 +158,7 @@ def recurring_themes(
 @live.get("/multi-retros/{multi_id}/events")
 async def events(request: Request, multi_id: int, actor: PageUser) -> StreamingResponse:
     """Server-sent events: the synthesis board whenever it or one of its breakouts changes (at once on (re)connect)."""
-    token = participant_token(request, multi_id)
+    token = voter_token(request, multi_id, actor, purpose=MULTI_RETRO)
     user_id = actor.id
 
     def load(session: Session) -> tuple[int, Callable[[], dict[str, Any]]]:

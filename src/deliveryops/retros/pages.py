@@ -18,7 +18,7 @@ from deliveryops.flow.data import load_team_data
 from deliveryops.impediments.models import Impediment
 from deliveryops.retros import service
 from deliveryops.retros.models import FORMATS, Phase
-from deliveryops.retros.participants import participant_token
+from deliveryops.retros.participants import participant_token, voter_token
 from deliveryops.retros.schemas import RetroCreate
 from deliveryops.teams.service import get_team_or_raise
 from deliveryops.web.form_pages import form_page, submit_form
@@ -112,7 +112,9 @@ def board(request: Request, retro_id: int, session: SessionDep, actor: PageUser)
         {
             "retro": retro,
             "team": team,
-            "state": service.state(session, retro, token=participant_token(request, retro.id)),
+            "state": service.state(
+                session, retro, token=participant_token(request, retro.id), voter=voter_token(request, retro.id, actor)
+            ),
             "phases": [p.value for p in Phase],
             "evidence": evidence,
             "open_impediments": open_impediments,

@@ -13,7 +13,7 @@ from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import User
 from deliveryops.retros import service
 from deliveryops.retros.models import Retro
-from deliveryops.retros.participants import participant_token
+from deliveryops.retros.participants import participant_token, voter_token
 from deliveryops.retros.schemas import (
     CardCreate,
     CardMove,
@@ -41,16 +41,17 @@ live = APIRouter(include_in_schema=False)
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _state(request: Request, session: SessionDep, retro: Retro, notice: str | None = None) -> dict[str, Any]:
+def _state(request: Request, session: SessionDep, actor: User, retro: Retro, notice: str | None = None) -> dict[str, Any]:
     session.flush()
-    data = service.state(session, retro, token=participant_token(request, retro.id))
+    token, voter = participant_token(request, retro.id), voter_token(request, retro.id, actor)
+    data = service.state(session, retro, token=token, voter=voter)
     if notice:
         data["notice"] = notice
     return data
 
 
 def _board(request: Request, session: SessionDep, actor: User, retro_id: int, notice: str | None = None) -> dict[str, Any]:
-    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id), notice)
+    return _state(request, session, actor, service.get_or_raise(session=session, actor=actor, retro_id=retro_id), notice)
 
 
 @api.get("/teams/{team_id}/retros", response_model=Page[RetroSummary])
@@ -72,13 +73,13 @@ def create_retro(body: RetroCreate, request: Request, session: SessionDep, actor
         vote_budget=body.vote_budget,
         anonymous=body.anonymous,
     )
-    return _state(request, session, retro)
+    return _state(request, session, actor, retro)
 
 
 @api.get("/retros/{retro_id}", response_model=dict[str, Any])
 def read_retro(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """The board as this participant sees it (others' cards stay private while reflecting)."""
-    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
+    return _state(request, session, actor, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 
 
 @api.post("/retros/{retro_id}/cards", response_model=dict[str, Any], status_code=201)
@@ -92,14 +93,14 @@ def add_card(body: CardCreate, request: Request, session: SessionDep, actor: Api
         column=body.column,
         text=body.text,
     )
-    return _state(request, session, card.retro)
+    return _state(request, session, actor, card.retro)
 
 
 @api.post("/retros/{retro_id}/themes", response_model=dict[str, Any], status_code=201)
 def add_theme(body: ThemeCreate, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Group cards under a theme (group phase)."""
     theme = service.create_theme(session=session, actor=actor, retro_id=retro_id, title=body.title, card_ids=body.card_ids)
-    return _state(request, session, theme.retro)
+    return _state(request, session, actor, theme.retro)
 
 
 @api.post("/retros/{retro_id}/cards/{card_id}/move", response_model=dict[str, Any])
@@ -126,7 +127,7 @@ def react(
 def icebreaker(body: Icebreaker, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Pick, write or shuffle the icebreaker question (facilitator; review or reflect phase)."""
     retro = service.set_icebreaker(session=session, actor=actor, retro_id=retro_id, question=body.question, shuffle=body.shuffle)
-    return _state(request, session, retro)
+    return _state(request, session, actor, retro)
 
 
 @api.post("/retros/{retro_id}/themes/{theme_id}/rename", response_model=dict[str, Any])
@@ -173,11 +174,11 @@ def cast_vote(body: VoteCast, request: Request, session: SessionDep, actor: ApiU
         session=session,
         actor=actor,
         retro_id=retro_id,
-        token=participant_token(request, retro_id),
+        token=voter_token(request, retro_id, actor),
         theme_id=body.theme_id,
         add=body.add,
     )
-    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
+    return _state(request, session, actor, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 
 
 @api.post("/retros/{retro_id}/themes/{theme_id}/notes", response_model=dict[str, Any])
@@ -186,19 +187,21 @@ def theme_notes(
 ) -> dict[str, Any]:
     """Discussion notes of a theme."""
     service.set_notes(session=session, actor=actor, retro_id=retro_id, theme_id=theme_id, notes=body.notes)
-    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
+    return _state(request, session, actor, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 
 
 @api.post("/retros/{retro_id}/advance", response_model=dict[str, Any])
 def advance(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Move to the next phase (the facilitator or the team's delivery manager)."""
-    return _state(request, session, service.advance(session=session, actor=actor, retro_id=retro_id))
+    return _state(request, session, actor, service.advance(session=session, actor=actor, retro_id=retro_id))
 
 
 @api.post("/retros/{retro_id}/timer", response_model=dict[str, Any])
 def timer(body: Timer, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
     """Start or stop the phase timer (facilitator)."""
-    return _state(request, session, service.set_timer(session=session, actor=actor, retro_id=retro_id, minutes=body.minutes))
+    return _state(
+        request, session, actor, service.set_timer(session=session, actor=actor, retro_id=retro_id, minutes=body.minutes)
+    )
 
 
 @api.post("/retros/{retro_id}/actions", response_model=dict[str, Any], status_code=201)
@@ -217,7 +220,7 @@ def retro_action(body: RetroAction, request: Request, session: SessionDep, actor
         expected_direction=body.expected_direction,
         expected_size=body.expected_size,
     )
-    return _state(request, session, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
+    return _state(request, session, actor, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 
 
 @live.get("/retros/{retro_id}/export.md", response_class=PlainTextResponse)
@@ -244,13 +247,13 @@ async def events(request: Request, retro_id: int, actor: PageUser) -> StreamingR
     The stream follows ``Retro.version`` in the database, so it works with several web workers and
     a late joiner or a dropped connection simply receives the current state.
     """
-    token = participant_token(request, retro_id)
+    token, voter = participant_token(request, retro_id), voter_token(request, retro_id, actor)
     user_id = actor.id
 
     def load(session: Session) -> tuple[int, Callable[[], dict[str, Any]]]:
         user = session.get(User, user_id)
         assert user is not None
         retro = service.get_or_raise(session=session, actor=user, retro_id=retro_id)
-        return retro.version, lambda: service.state(session, retro, token=token)
+        return retro.version, lambda: service.state(session, retro, token=token, voter=voter)
 
     return await state_stream(request, versioned_snapshot(request.app.state.session_factory, load))

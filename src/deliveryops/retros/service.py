@@ -373,7 +373,11 @@ def suggest_titles(*, session: Session, actor: User, retro_id: int) -> list[dict
 
 
 def vote(*, session: Session, actor: User, retro_id: int, token: str, theme_id: int, add: bool = True) -> int:
-    """Cast (or take back) a vote on a theme; returns the votes the voter has left."""
+    """Cast (or take back) a vote on a theme; returns the votes the voter has left.
+
+    ``token`` is the voter's vote token (``participants.vote_token``: one per person per retro), not the
+    participant token of their cards: the budget is the person's, whatever session they vote from.
+    """
     retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
     _require_phase(retro, Phase.VOTE)
     if theme_id not in {t.id for t in retro.themes}:
@@ -535,9 +539,12 @@ def team_people(session: Session, team_id: int) -> list[User]:
     return access.team_people(session, team_id)
 
 
-def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
+def state(session: Session, retro: Retro, *, token: str, voter: str = "") -> dict[str, Any]:
     """What one participant sees now (JSON-ready): others' cards stay private while reflecting,
-    vote counts stay hidden while voting, and no author is ever included."""
+    vote counts stay hidden while voting, and no author is ever included.
+
+    ``token`` is the participant token that marks one's own cards and reactions; ``voter`` the vote token
+    that marks one's own votes (``participants.vote_token``; empty: nobody's, the whole budget left)."""
     mine = _hash(token)
     reflecting = retro.phase in (Phase.REVIEW, Phase.REFLECT)
     cards = []
@@ -565,7 +572,7 @@ def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
             }
         )
     votes = list(session.scalars(select(Vote).where(Vote.retro_id == retro.id)))
-    voter = _hash(f"{token}:{retro.id}")
+    voted_by = _hash(f"{voter}:{retro.id}")
     show_counts = retro.phase not in (Phase.REVIEW, Phase.REFLECT, Phase.GROUP, Phase.VOTE)
     counts: dict[int, int] = defaultdict(int)
     for v in votes:
@@ -576,7 +583,7 @@ def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
             "title": t.title,
             "notes": t.notes,
             "votes": counts.get(t.id, 0) if show_counts else None,
-            "my_votes": sum(1 for v in votes if v.theme_id == t.id and v.voter_token == voter),
+            "my_votes": sum(1 for v in votes if v.theme_id == t.id and v.voter_token == voted_by),
         }
         for t in retro.themes
     ]
@@ -591,7 +598,7 @@ def state(session: Session, retro: Retro, *, token: str) -> dict[str, Any]:
         "columns": retro.columns,
         "anonymous": retro.anonymous,
         "vote_budget": retro.vote_budget,
-        "votes_left": retro.vote_budget - sum(1 for v in votes if v.voter_token == voter),
+        "votes_left": retro.vote_budget - sum(1 for v in votes if v.voter_token == voted_by),
         "timer_ends_at": retro.timer_ends_at.isoformat() if retro.timer_ends_at else None,
         "icebreaker": retro.icebreaker,
         "reaction_choices": list(REACTIONS),
