@@ -60,7 +60,7 @@ def _form(csrf: str, **fields: str) -> dict[str, str]:
         "repositories": REPO,
         "deployments": f"{REPO}: deployments production",
         "incident_label": "incident",
-        "interval": "60",
+        "interval_minutes": "60",
         **fields,
     }
 
@@ -81,7 +81,7 @@ def test_edit_form_is_prefilled_without_the_token(client: TestClient, session: S
     assert f">{REPO}: deployments production</textarea>" in page.text
     assert 'name="incident_label" placeholder="incident"' in page.text
     assert 'value="incident"' in page.text
-    assert 'id="e-interval" name="interval" inputmode="numeric" value="60"' in page.text
+    assert 'id="e-interval" name="interval_minutes" inputmode="numeric" value="60"' in page.text
     assert "cannot change: to change them, add a new connection" in page.text
     assert "Leave empty to keep the current token" in page.text
     assert TOKEN not in page.text
@@ -104,7 +104,7 @@ def test_valid_edit_changes_settings_keeps_the_token_and_rereads_history(
             csrf,
             name=" GitHub ants and web ",
             repositories=f"{REPO}, {OTHER}",
-            interval="",
+            interval_minutes="",
             deployments=f'{REPO}: deployments\n{OTHER}: workflow_runs "Deploy" main staging',
             incident_label="",
             incidents_only="on",
@@ -137,7 +137,7 @@ def test_valid_edit_changes_settings_keeps_the_token_and_rereads_history(
             csrf,
             name="GitHub renamed",
             repositories=f"{REPO}, {OTHER}",
-            interval="15",
+            interval_minutes="15",
             incidents_only="on",
             incident_label="",
             deployments=f'{REPO}: deployments\n{OTHER}: workflow_runs "Deploy" main staging',
@@ -195,10 +195,10 @@ def test_bad_deployments_line_is_refused_naming_the_line_and_nothing_changes(
     assert esc("A connection named 'Taken' exists already.") in taken.text
     assert 'id="name-error"' in taken.text
 
-    bad_interval = client.post(f"/admin/connections/{connection.id}/edit", data=_form(csrf, interval="2"))
+    bad_interval = client.post(f"/admin/connections/{connection.id}/edit", data=_form(csrf, interval_minutes="2"))
     assert bad_interval.status_code == 422
     assert "Sync every 5 minutes to 7 days, or leave empty." in bad_interval.text
-    not_a_number = client.post(f"/admin/connections/{connection.id}/edit", data=_form(csrf, interval="daily"))
+    not_a_number = client.post(f"/admin/connections/{connection.id}/edit", data=_form(csrf, interval_minutes="daily"))
     assert not_a_number.status_code == 422
     assert esc("Sync every (minutes) is a whole number, e.g. 12000; got 'daily'.") in not_a_number.text
 

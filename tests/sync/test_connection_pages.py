@@ -7,9 +7,10 @@ from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from deliveryops.accounts.models import Role
+from deliveryops.accounts.models import Role, User
 from deliveryops.sync.models import Connection
-from tests.factories import login, make_team, make_user
+from tests.factories import login, make_team, make_user, token_headers
+from tests.parity import api_error, page_errors
 
 REPO = "panjf2000/ants"
 
@@ -134,7 +135,7 @@ def test_a_team_or_interval_that_is_not_a_number_is_named_and_nothing_is_added(c
     make_user(session, email="admin@example.com", role=Role.ADMIN)
     csrf = login(client, "admin@example.com")
 
-    bad_interval = client.post("/admin/connections", data=_form(csrf, team.id, interval="hourly"))
+    bad_interval = client.post("/admin/connections", data=_form(csrf, team.id, interval_minutes="hourly"))
     assert bad_interval.status_code == 422
     assert esc("Sync every (minutes) is a whole number, e.g. 12000; got 'hourly'.") in bad_interval.text
     bad_team = client.post("/admin/connections", data={**_form(csrf, team.id), "team_id": "Lima"})
@@ -142,7 +143,30 @@ def test_a_team_or_interval_that_is_not_a_number_is_named_and_nothing_is_added(c
     assert esc("Team is a whole number, e.g. 12000; got 'Lima'.") in bad_team.text
     assert _connections(session) == 0
 
-    added = client.post("/admin/connections", data=_form(csrf, team.id, interval="60"))
+    admin = session.scalars(select(User).where(User.email == "admin@example.com")).one()
+    api_body = {
+        "name": "x" * 101,
+        "kind": "github",
+        "team_id": "Lima",
+        "settings": {},
+        "secret": "t",
+        "interval_minutes": "hourly",
+    }
+    api = client.post("/api/v1/connections", json=api_body, headers=token_headers(session, admin))
+    page = client.post(
+        "/admin/connections", data={**_form(csrf, team.id), "name": "x" * 101, "team_id": "Lima", "interval_minutes": "hourly"}
+    )
+    assert (api.status_code, page.status_code) == (422, 422)
+    assert {key: page_errors(page.text)[key] for key in ("name", "team_id", "interval_minutes")} == api_error(api)["details"][
+        "fields"
+    ]
+    long_projects = client.post(
+        "/admin/connections", data={**_form(csrf, team.id), "kind": "gitlab", "gitlab_projects": "g/p," * 1001}
+    )
+    assert page_errors(long_projects.text)["gitlab_projects"] == "Projects has at most 4,000 characters."
+    assert _connections(session) == 0
+
+    added = client.post("/admin/connections", data=_form(csrf, team.id, interval_minutes="60"))
     assert added.status_code == 303
     connection = session.scalars(select(Connection)).one()
     assert connection.interval_minutes == 60

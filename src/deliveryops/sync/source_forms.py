@@ -1,61 +1,50 @@
-"""The connection form's fields for GitLab, Azure DevOps and Linear: reading them into settings and back.
+"""The connection forms' settings fields (:class:`deliveryops.sync.schemas.ConnectionForm`): reading them into a
+connector's settings and back, and naming the field beside which a settings error is shown.
 
-The Jira and GitHub fields are read in :mod:`deliveryops.sync.pages`; these kinds add their own fields, read
-from the submitted form by :func:`source_fields` (a dependency of the add and edit routes), so each field's
-error is shown beside it and what was typed is kept.
+The pages read the form through the form adapter, so a field that is too long is named beside it and what
+was typed is kept; the connector then checks the settings with the messages the API gives.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import Depends, Request
+from collections.abc import Callable
+from typing import Any
 
 from deliveryops.connectors.azure_devops_settings import DeploymentSourceLineError, format_sources, parse_sources
+from deliveryops.connectors.github_deployments import DeploymentLineError, parse_deployment_sources
 from deliveryops.errors import ValidationFailedError
+from deliveryops.sync.schemas import ConnectionForm
 
 __all__ = [
-    "FIELD_NAMES",
+    "SOURCE_FIELDS",
     "SOURCE_KINDS",
-    "SourceFields",
     "deployment_text",
     "edit_values",
     "form_errors",
     "settings_for",
-    "source_fields",
 ]
 
 SOURCE_KINDS = ("gitlab", "azure-devops", "linear")
-_MAX_LENGTHS = {
-    "gitlab_projects": 4000,
-    "status_labels": 2000,
-    "environments": 1000,
-    "ado_project": 200,
-    "area_paths": 4000,
-    "work_item_types": 1000,
-    "ado_repositories": 4000,
-    "pipelines": 8000,
-    "incident_types": 500,
-    "incident_tags": 500,
-    "linear_teams": 500,
-}
-FIELD_NAMES = tuple(_MAX_LENGTHS)
+SOURCE_FIELDS = (
+    "gitlab_projects",
+    "status_labels",
+    "environments",
+    "ado_project",
+    "area_paths",
+    "work_item_types",
+    "ado_repositories",
+    "pipelines",
+    "incident_types",
+    "incident_tags",
+    "linear_teams",
+)
+"""The form fields of the GitLab, Azure DevOps and Linear connections (:class:`ConnectionForm`)."""
 # Settings keys whose errors belong beside a differently named form field.
 _FORM_NAME = {
     "gitlab": {"projects": "gitlab_projects", "deployment_environments": "environments"},
     "azure-devops": {"project": "ado_project", "repositories": "ado_repositories", "deployments": "pipelines"},
     "linear": {"teams": "linear_teams"},
 }
-
-
-async def source_fields(request: Request) -> dict[str, str]:
-    """The GitLab, Azure DevOps and Linear fields of the submitted form ("" when absent; lengths are checked
-    by :func:`settings_for`, so that the form is shown again with the message beside the field)."""
-    form = await request.form()  # already parsed for the route's own fields: read from Starlette's cache
-    return {name: str(form.get(name) or "") for name in FIELD_NAMES}
-
-
-SourceFields = Annotated[dict[str, str], Depends(source_fields)]
 
 
 def _listed(text: str) -> list[str]:
@@ -66,51 +55,66 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def settings_for(kind: str, form: dict[str, str]) -> dict[str, Any]:
-    """The connector settings of a GitLab, Azure DevOps or Linear form (the base URL and incidents-only included).
+def _sources(parse: Callable[[str], list[Any]], text: str, field: str) -> list[Any]:
+    """Deployment sources as the connector stores them; a line that cannot be read is named beside ``field``."""
+    try:
+        return parse(text)
+    except (DeploymentLineError, DeploymentSourceLineError) as exc:
+        message = str(exc)
+        raise ValidationFailedError(
+            "Please correct the deployment sources.", fields={field: message[0].upper() + message[1:] + "."}
+        ) from None
+
+
+def settings_for(kind: str, form: ConnectionForm) -> dict[str, Any]:
+    """The connector settings a connection form holds for ``kind`` (the fields of other kinds are not read).
 
     Raises:
-        ValidationFailedError: naming a field longer than it may be, or the line of a deployment source that
-            cannot be read.
+        ValidationFailedError: naming the line of a deployment source that cannot be read.
     """
-    too_long = {name: f"At most {limit} characters." for name, limit in _MAX_LENGTHS.items() if len(form.get(name, "")) > limit}
-    if too_long:
-        raise ValidationFailedError("Please correct the marked fields.", fields=too_long)
-    settings: dict[str, Any] = {}
-    base_url = form.get("base_url", "").strip()
-    incidents_only = form.get("incidents_only") == "on"
-    if kind == "gitlab":
+    settings: dict[str, Any] = {"base_url": form.base_url.strip()}
+    if kind.startswith("jira"):
+        settings["projects"] = _listed(form.projects)
+        if kind == "jira-cloud":
+            settings["email"] = form.email.strip()
+        settings["incident_issue_types"] = _listed(form.incident_issue_types)
+        settings["incident_labels"] = _listed(form.incident_labels)
+        settings["incident_severity_field"] = form.incident_severity_field.strip() or None
+        settings["action_issue_type"] = form.action_issue_type.strip() or "Task"
+    elif kind == "github":
         settings.update(
-            base_url=base_url or "https://gitlab.com",
-            projects=_listed(form.get("gitlab_projects", "")),
-            status_labels=_lines(form.get("status_labels", "")),
-            deployment_environments=_listed(form.get("environments", "")),
+            base_url=settings["base_url"] or "https://api.github.com",
+            repositories=_listed(form.repositories),
+            deployments=_sources(parse_deployment_sources, form.deployments, "deployments"),
+            incident_label=form.incident_label.strip() or None,
+        )
+    elif kind == "gitlab":
+        settings.update(
+            base_url=settings["base_url"] or "https://gitlab.com",
+            projects=_listed(form.gitlab_projects),
+            status_labels=_lines(form.status_labels),
+            deployment_environments=_listed(form.environments),
         )
     elif kind == "azure-devops":
-        try:
-            deployments = parse_sources(form.get("pipelines", ""))
-        except DeploymentSourceLineError as exc:
-            raise ValidationFailedError(
-                "Please correct the deployment sources.", fields={"pipelines": str(exc)[0].upper() + str(exc)[1:] + "."}
-            ) from None
+        deployments = _sources(parse_sources, form.pipelines, "pipelines")
         # Area paths contain backslashes and may contain commas: one per line.
         settings.update(
-            base_url=base_url,
-            project=form.get("ado_project", "").strip(),
-            area_paths=_lines(form.get("area_paths", "")),
-            work_item_types=_listed(form.get("work_item_types", "")),
-            repositories=_listed(form.get("ado_repositories", "")),
+            project=form.ado_project.strip(),
+            area_paths=_lines(form.area_paths),
+            work_item_types=_listed(form.work_item_types),
+            repositories=_listed(form.ado_repositories),
             deployments=deployments,
-            incident_types=_listed(form.get("incident_types", "")),
-            incident_tags=_listed(form.get("incident_tags", "")),
+            incident_types=_listed(form.incident_types),
+            incident_tags=_listed(form.incident_tags),
         )
     elif kind == "linear":
         settings.update(
-            base_url=base_url or "https://api.linear.app",
-            teams=_listed(form.get("linear_teams", "")),
-            incident_labels=_listed(form.get("incident_labels", "")),
+            base_url=settings["base_url"] or "https://api.linear.app",
+            teams=_listed(form.linear_teams),
+            incident_labels=_listed(form.incident_labels),
         )
-    settings["incidents_as_work_items"] = not incidents_only
+    if kind.startswith("jira") or kind == "github" or kind in SOURCE_KINDS:
+        settings["incidents_as_work_items"] = not form.incidents_only
     return settings
 
 
@@ -135,7 +139,7 @@ def edit_values(kind: str, stored: dict[str, Any]) -> dict[str, str]:
     def joined(key: str, separator: str = ", ") -> str:
         return separator.join(str(value) for value in stored.get(key) or [])
 
-    values = dict.fromkeys(FIELD_NAMES, "")
+    values = dict.fromkeys(SOURCE_FIELDS, "")
     if kind == "gitlab":
         values.update(
             gitlab_projects=joined("projects"),
