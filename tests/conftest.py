@@ -29,6 +29,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from deliveryops.app.main import create_app
 from deliveryops.db import make_engine, make_session_factory, unit_of_work
 from deliveryops.demo.builder import build_demo
+from deliveryops.jobs import ledger
+from deliveryops.jobs.runtime import JobRuntime
+from deliveryops.jobs.runtime import configure as configure_jobs
 from deliveryops.migrate import upgrade
 from deliveryops.settings import Settings
 from tests.parity import parity  # noqa: F401 (the fixture of the API/pages/CLI parity tests)
@@ -310,10 +313,61 @@ def settings() -> Settings:
     )
 
 
+class Apps:
+    """The worker's apps, one per distinct settings, each built once and wired to each test's session factory.
+
+    ``create_app`` costs about a second of CPU, nearly all of it FastAPI building every route's parameter
+    models, which depend on nothing of a test. What does depend on the test, the settings' object, the
+    session factory and the job queue bound to it, is made for each test as ``create_app`` makes it. An app
+    that a test changed (a route, a middleware, an override, a handler, its state) is not handed out again;
+    apps whose settings start the embedded worker (``scheduler``) are built for each test.
+    """
+
+    KEEP = 8
+
+    def __init__(self) -> None:
+        self.apps: dict[str, FastAPI] = {}
+
+    def app(self, settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[FastAPI]:
+        """The app for ``settings`` using ``session_factory``, as ``create_app(settings, session_factory)`` makes it."""
+        key = settings.model_dump_json()
+        app = self.apps.pop(key, None)
+        if app is None:
+            app = create_app(settings, session_factory)
+        else:
+            assert set(app.state._state) == {"settings", "session_factory", "jobs"}, "create_app keeps more: rewire it"
+            jobs = JobRuntime(settings, session_factory)
+            configure_jobs(jobs)
+            session_factory.configure(info={**session_factory.kw.get("info", {}), ledger.DELIVER: jobs.deliver})
+            app.state.settings, app.state.session_factory, app.state.jobs = settings, session_factory, jobs
+        before = self._shape(app)
+        yield app
+        if not settings.scheduler and self._shape(app) == before:
+            self.apps[key] = app
+            while len(self.apps) > self.KEEP:  # settings unique to one test are not met again
+                del self.apps[next(iter(self.apps))]
+
+    @staticmethod
+    def _shape(app: FastAPI) -> tuple[object, ...]:
+        return (
+            list(app.router.routes),
+            list(app.user_middleware),
+            dict(app.dependency_overrides),
+            dict(app.exception_handlers),
+            dict(app.state._state),
+        )
+
+
+@pytest.fixture(scope="session")
+def apps() -> Apps:
+    """The worker's apps (see :class:`Apps`)."""
+    return Apps()
+
+
 @pytest.fixture
-def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
+def app(settings: Settings, session_factory: sessionmaker[Session], apps: Apps) -> Iterator[FastAPI]:
     """The app, its requests using the test's transaction."""
-    return create_app(settings, session_factory)
+    yield from apps.app(settings, session_factory)
 
 
 @pytest.fixture
