@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import Any, cast
 
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
 
 from deliveryops.accounts import service as accounts
-from deliveryops.accounts.models import Role, User
+from deliveryops.accounts.dependencies import sign_in
+from deliveryops.accounts.models import LoginFailure, Role, User
 from deliveryops.accounts.passwords import hash_password
+from deliveryops.db import unit_of_work
 from deliveryops.teams import service as teams
 from deliveryops.teams.models import Group, Team, TeamRole
 
@@ -70,7 +77,52 @@ def csrf_from(html: str) -> str:
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Sign in through the real form; returns the session's CSRF token."""
+    """Sign in; returns the session's CSRF token.
+
+    A person whose password is the shared test password is signed in as the sign-in form signs them in (the
+    same ``sign_in``, so the same server-side session, and the cookie made by the app's own session
+    middleware) without checking the password again: that check is argon2id at production cost, which every
+    test would pay. Anyone else (another password, an inactive account, a recorded failed sign-in, which the
+    form would count or refuse) signs in through the real form, as tests of signing in itself do with
+    :func:`login_through_form`.
+    """
+    app = client.app
+    factory: sessionmaker[Session] | None = getattr(getattr(app, "state", None), "session_factory", None)
+    if password != PASSWORD or not isinstance(app, FastAPI) or factory is None:
+        return login_through_form(client, email, password)
+    with unit_of_work(factory) as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if (
+            user is None
+            or not user.is_active
+            or user.password_hash != _PASSWORD_HASH
+            or session.scalar(select(func.count()).select_from(LoginFailure))
+        ):
+            user = None
+        request = Request({"type": "http", "session": {}})
+        if user is not None:
+            sign_in(request, session, user)
+    if user is None:
+        return login_through_form(client, email, password)
+    _set_session_cookie(app, client, dict(request.session))
+    return csrf_from(client.get("/").text)
+
+
+def _set_session_cookie(app: FastAPI, client: TestClient, data: dict[str, str]) -> None:
+    """Give ``client`` the cookie that ``app``'s own session middleware sets for a session holding ``data``."""
+    options: dict[str, Any] = next(m.kwargs for m in app.user_middleware if cast(object, m.cls) is SessionMiddleware)
+
+    async def hold(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["session"].update(data)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    cookie_maker = TestClient(SessionMiddleware(hold, **options), base_url=str(client.base_url))
+    client.cookies.extract_cookies(cookie_maker.get("/"))
+
+
+def login_through_form(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the real form (with its argon2id check); returns the session's CSRF token."""
     page = client.get("/login")
     token = csrf_from(page.text)
     response = client.post("/login", data={"email": email, "password": password, "csrf_token": token, "next": "/"})

@@ -3,8 +3,8 @@ same input.
 
 A parity test needs the three entrances on one database whose data is committed (the CLI opens its own
 connection), so it does not use the rolled-back ``session`` of tests/conftest.py. The ``parity``
-fixture (module scope, once on SQLite and once on PostgreSQL) makes a throwaway database, migrates it
-and gives:
+fixture (module scope, once on SQLite and once on PostgreSQL) makes a throwaway copy of the run's
+migrated database (see ``Databases.copy`` in tests/conftest.py) and gives:
 
 - ``parity.seed()``: a session whose work is committed (make teams and people with tests/factories.py);
 - ``parity.api`` / ``parity.page``: HTTP clients of the app on that database (sign in with
@@ -20,19 +20,15 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
@@ -40,13 +36,11 @@ from deliveryops.accounts.models import User
 from deliveryops.app.main import create_app
 from deliveryops.cli.main import app as cli_app
 from deliveryops.db import make_engine, make_session_factory
-from deliveryops.migrate import upgrade
 from deliveryops.settings import Settings
 from tests.factories import login, token_headers
 
-__all__ = ["Parity", "api_error", "cli_error", "cli_json", "page_errors", "parity_database"]
+__all__ = ["Parity", "api_error", "cli_error", "cli_json", "page_errors"]
 
-POSTGRES_ADMIN_URL = os.environ.get("DELIVERYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _FIELD_ERROR = re.compile(r'<p class="field-error" id="([^"]+)-error" role="alert">(.*?)</p>', re.S)
 
 
@@ -112,38 +106,13 @@ def cli_error(result: Result) -> dict[str, Any]:
     return body
 
 
-@contextmanager
-def parity_database(kind: str, directory: Path) -> Iterator[str]:
-    """A migrated throwaway database (``sqlite`` or ``postgresql``), dropped afterwards."""
-    if kind == "sqlite":
-        url = f"sqlite:///{directory / 'parity.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-        return
-    name = f"deliveryops_parity_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def parity(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Parity]:
+def parity(request: pytest.FixtureRequest) -> Iterator[Parity]:
     """The API, the pages and the CLI on one committed database (SQLite, then PostgreSQL)."""
-    if request.param == "postgresql":
-        request.getfixturevalue("postgres_url")  # skips, or fails under CI, when PostgreSQL is not reachable
-    with parity_database(request.param, tmp_path_factory.mktemp("parity")) as url:
+    databases = request.getfixturevalue("databases")
+    name = f"parity_{uuid.uuid4().hex[:6]}"
+    # A copy of the run's migrated template (skips, or fails under CI, when PostgreSQL is not reachable).
+    with databases.copy(request.param, name, "migrated") as url:
         engine = make_engine(url)
         factory = make_session_factory(engine)
         settings = Settings(database_url=url, secret_key="p" * 48, scheduler=False, sync_in_background=False)

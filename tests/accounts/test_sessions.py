@@ -16,7 +16,8 @@ from deliveryops.accounts.models import ApiToken, UserSession
 from deliveryops.accounts.passwords import password_problem
 from deliveryops.retros.models import Card
 from deliveryops.teams.models import TeamRole
-from tests.factories import PASSWORD, csrf_from, join, login, make_team, make_user, token_headers
+from tests.factories import PASSWORD, csrf_from, join, make_team, make_user, token_headers
+from tests.factories import login_through_form as login  # signing in is what these tests test
 
 COOKIE = "deliveryops_session"
 NEW_PASSWORD = "plum kettle harbour violin"
