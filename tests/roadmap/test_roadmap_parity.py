@@ -50,10 +50,12 @@ def test_bad_absences_and_shares_read_as_the_api_says(parity: Parity) -> None:
     assert _output(cli.output) == _output(_said(api))
 
     what_if = {"team_id": team.id, "absences": [{"start": "2027-01-04", "end": "2027-01-08", "percent": 150}]}
-    api = parity.api.post(f"/api/v1/groups/{group.id}/roadmap/what-if", json={"teams": [what_if]}, headers=headers)
-    assert api.status_code == 422
-    cli = parity.cli(
-        "roadmap", "show", "--group", "parity-roadmap", "--what-if-team", "Parity Lane", "--absence", "2027-01-04:2027-01-08:150"
+    api = parity.api.post(
+        f"/api/v1/groups/{group.id}/roadmap/what-if", json={"cut_date": "2027-02-30", "teams": [what_if]}, headers=headers
     )
+    assert api.status_code == 422
+    assert sorted(api_error(api)["details"]["fields"]) == ["cut_date", "teams.0.absences.0.percent"]
+    what_if_options = ("--what-if-team", "Parity Lane", "--absence", "2027-01-04:2027-01-08:150", "--cut-date", "2027-02-30")
+    cli = parity.cli("roadmap", "show", "--group", "parity-roadmap", *what_if_options)
     assert cli.exit_code == 1
     assert _output(cli.output) == _output(_said(api))

@@ -73,7 +73,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "deliveryops.cli.notify:notify_app",
         "Teams' Slack and Microsoft Teams channels: webhooks, add, enable, disable, deliveries.",
     ),
-    "sessions": LazyCommand("deliveryops.cli.sessions:sessions_app", "Stand-ups, refinements and plannings: list, show."),
+    "sessions": LazyCommand("deliveryops.cli.sessions:sessions_app", "Stand-ups, refinements and plannings: list, show, start."),
     "retro-themes": LazyCommand(
         "deliveryops.cli.retro_themes:retro_themes",
         "List themes that recur across teams' retros over a period, with the number of retros and the teams.",

@@ -28,9 +28,9 @@ roadmap_app = typer.Typer(
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
 
 
-def _pairs(text: str, separator: str) -> dict[str, str]:
-    """``KEY=VALUE,KEY=VALUE`` as text pairs; the model the command builds checks the values."""
-    return {key.strip(): value.strip() for key, _, value in (p.partition(separator) for p in text.split(",") if p.strip())}
+def _shares(text: str) -> dict[str, str]:
+    """``KEY=PERCENT,KEY=PERCENT`` as text pairs; the model the command builds checks the numbers."""
+    return {key.strip(): value.strip() for key, _, value in (p.partition("=") for p in text.split(",") if p.strip())}
 
 
 def _absence(text: str) -> dict[str, str]:
@@ -49,7 +49,7 @@ def _what_if(
         "team_id": team_id,
         "rule": rule.value if rule else None,
         "order": keys_from_text(order) if order else None,
-        "shares": _pairs(shares, "=") if shares else None,
+        "shares": _shares(shares) if shares else None,
         "absences": [_absence(text) for text in absences],
     }
     return build(WhatIfBody, cut_date=cut_date, teams=[team])
@@ -74,12 +74,13 @@ def show(
     """Show a group's roadmap (the API's shape with --format json); what-if options show a change beside it, unstored."""
     with session_scope(load_settings(database)) as session:
         found = find_group(session, group)
-        changes, cut = None, parse_date(cut_date, "--cut-date")
         if what_if_team:
             body = _what_if(find_team(session, what_if_team).id, cut_date, rule, order, shares, absence or [])
-            changes = {team.team_id: team.to_what_if() for team in body.teams}
+            changes, cut = {team.team_id: team.to_what_if() for team in body.teams}, body.cut_date
         elif rule or order or shares or absence:
             raise CliError("What-if options need --what-if-team.")
+        else:
+            changes, cut = None, parse_date(cut_date, "--cut-date")
         roadmap = service.group_roadmap(session=session, actor=None, group_id=found.id, cut_date=cut, what_if=changes)
         if csv_path is not None:
             csv_path.write_text(roadmap_csv(roadmap), encoding="utf-8")
@@ -159,7 +160,7 @@ def plan(
     database: DatabaseOption = None,
 ) -> None:
     """Store how a team's open epics share its throughput."""
-    body = build(PlanUpdate, rule=rule.value, order=keys_from_text(order), shares=_pairs(shares, "="))
+    body = build(PlanUpdate, rule=rule.value, order=keys_from_text(order), shares=_shares(shares))
     with session_scope(load_settings(database)) as session:
         keys = body.order
         service.set_plan(
