@@ -65,11 +65,6 @@ def test_two_web_processes_and_two_workers_sync_once_and_survive_a_killed_worker
         fresh_database("postgresql", tmp_path) as reference,
         fresh_database("postgresql", tmp_path) as target,
     ):
-        reference_id = add_connection(reference, "jira-cloud", settings, chosen.secret)
-        run_sync(make_session_factory(make_engine(reference)), reference_id, app_key=APP_KEY, sleep=lambda _s: None)
-        total_requests = fake.received
-        expected = content(reference)
-
         connection_id = add_connection(target, "jira-cloud", settings, chosen.secret)
         engine = make_engine(target)
         factory = make_session_factory(engine)
@@ -78,7 +73,6 @@ def test_two_web_processes_and_two_workers_sync_once_and_survive_a_killed_worker
             assert connection is not None
             connection.interval_minutes = 5
             headers = token_headers(session, make_user(session, role=Role.ADMIN))
-        fake.received, fake.hold_at, fake.hold_seconds = 0, total_requests // 2, 300
 
         environment = {
             **os.environ,
@@ -90,6 +84,7 @@ def test_two_web_processes_and_two_workers_sync_once_and_survive_a_killed_worker
             "DELIVERYOPS_JOB_REAP_SECONDS": "1",
         }
         port = free_port()
+        # The web processes start first: they never call the tracker, and the reference sync runs while they start.
         web = subprocess.Popen(
             [CLI, "serve", "--workers", "2", "--port", str(port)], env=environment, cwd=tmp_path, stderr=subprocess.PIPE
         )
@@ -101,21 +96,28 @@ def test_two_web_processes_and_two_workers_sync_once_and_survive_a_killed_worker
             with unit_of_work(factory) as session:
                 return session.scalar(select(Job).where(Job.name == "sync.connection"))
 
+        def web_answers() -> bool:
+            try:
+                return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
         try:
+            reference_id = add_connection(reference, "jira-cloud", settings, chosen.secret)
+            run_sync(make_session_factory(make_engine(reference)), reference_id, app_key=APP_KEY, sleep=lambda _s: None)
+            total_requests = fake.received
+            expected = content(reference)
+            fake.received, fake.hold_at, fake.hold_seconds = 0, total_requests // 2, 300
 
-            def web_answers() -> bool:
-                try:
-                    return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
-                except httpx.HTTPError:
-                    return False
-
+            # The workers start once the web processes answer: a worker starved of the CPU while they start could miss
+            # its heartbeats and have its sync taken over before the test kills it.
             wait_for("the web processes answer", web_answers, 300, everything)
             workers += [
                 subprocess.Popen([CLI, "worker", "--threads", "2"], env=environment, cwd=tmp_path, stderr=subprocess.PIPE)
                 for _ in range(2)
             ]
             everything += workers
-            # The schedule fires at the next whole minute, in both workers; one sync starts and holds a request.
+            # The schedule fires as each worker starts, and every minute; one sync starts and holds a request.
             wait_for("the scheduled sync is half-way", fake.held.is_set, 300, everything)
             running = job()
             assert running is not None

@@ -58,13 +58,13 @@ def web_process_environment(settings: Settings) -> None:
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn  # noqa: PLC0415 (the web stack is heavy for other commands)
 
-    from deliveryops.app.main import create_app  # noqa: PLC0415
-
     settings = served_url(settings, host, port)
     processes = f"{workers} web processes" if workers > 1 else "one web process"
     jobs = "running background jobs too" if settings.scheduler else "queueing background jobs for `deliveryops worker`"
     console.print(f"DeliveryOps is running on [bold]http://{host}:{port}[/bold]: {processes}, {jobs}  (Ctrl+C to stop)")
     if workers == 1:
+        from deliveryops.app.main import create_app  # noqa: PLC0415 (with N > 1, only the web processes import the app)
+
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
         return
     web_process_environment(settings)
