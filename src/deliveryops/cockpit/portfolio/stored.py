@@ -32,7 +32,7 @@ from deliveryops.analytics.flow.metrics import sle, throughput, work_item_age
 from deliveryops.analytics.forecast import CalibrationReport
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.timeline import team_timeline
-from deliveryops.flow.data import load_team_data
+from deliveryops.flow.data import load_teams_data
 from deliveryops.flow.models import Forecast
 from deliveryops.flow.service import calibration, default_types, today_in
 from deliveryops.health.models import HealthParticipation, HealthRound
@@ -310,8 +310,9 @@ def _flow_cells_of_teams(session: Session, teams: Sequence[Team], now: datetime)
     for today, members in by_day.items():
         start, end, _weeks = week_range(today)
         inputs = {}
+        loaded = load_teams_data(session, members)
         for team in members:
-            data = load_team_data(session, team)
+            data = loaded[team.id]
             subset = data.only_types(default_types(data))
             inputs[str(team.id)] = TeamFlowData(subset.transitions, subset.items, subset.blocked, subset.workflow, subset.zone)
         result = team_flow_summaries(inputs, start=start, end=end, now=now)

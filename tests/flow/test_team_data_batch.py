@@ -1,0 +1,112 @@
+"""Every team's history read at once equals each team's read alone (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from polars.testing import assert_frame_equal
+from sqlalchemy.orm import Session
+
+from deliveryops.flow import data
+from deliveryops.flow.data import TeamData, load_team_data, load_teams_data
+from deliveryops.teams.models import Team
+from deliveryops.work import workflow as workflows
+from deliveryops.work.importing import import_records
+from deliveryops.work.records import (
+    BlockedIntervalRecord,
+    StageCategory,
+    TransitionRecord,
+    WorkflowStatus,
+    WorkItemRecord,
+)
+from tests.factories import make_team
+
+START = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+WORKFLOW = [
+    WorkflowStatus("Todo", StageCategory.BACKLOG, 0),
+    WorkflowStatus("Doing", StageCategory.ACTIVE, 1),
+    WorkflowStatus("Done", StageCategory.DONE, 2),
+]
+
+
+def _item(team: Team, n: int, *, statuses: int, blocked: bool = False) -> WorkItemRecord:
+    at = START + timedelta(days=n)
+    names = [status.name for status in WORKFLOW][:statuses]
+    return WorkItemRecord(
+        source="t",
+        external_key=f"{team.slug}-{n}",
+        item_type="Bug" if n % 3 == 0 else "Story",
+        title=f"Item {n}",
+        created_at=at,
+        parent_key=f"{team.slug}-0" if n else None,
+        transitions=tuple(TransitionRecord(name, at + timedelta(days=i)) for i, name in enumerate(names)),
+        blocked_intervals=(BlockedIntervalRecord(at, at + timedelta(hours=5), "waiting"),) if blocked else (),
+    )
+
+
+def _import(session: Session, team: Team, records: list[WorkItemRecord]) -> None:
+    import_records(session=session, actor=None, team=team, records=records, import_format="t", workflow=WORKFLOW)
+
+
+def _assert_same(batch: TeamData, alone: TeamData) -> None:
+    assert_frame_equal(batch.items, alone.items)
+    assert_frame_equal(batch.transitions, alone.transitions)
+    assert_frame_equal(batch.blocked, alone.blocked)
+    assert dict(batch.workflow) == dict(alone.workflow)
+    assert batch.zone == alone.zone
+
+
+@pytest.mark.parametrize("chunk", [500, 2])
+def test_teams_read_together_equal_each_team_read_alone(session: Session, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    empty = make_team(session)
+    blocked = make_team(session, time_zone="Europe/Berlin")
+    flowing = make_team(session)
+    plain = make_team(session)
+    # Imports interleaved, so the teams' item ids interleave too.
+    _import(session, flowing, [_item(flowing, n, statuses=3) for n in range(4)])
+    _import(session, blocked, [_item(blocked, n, statuses=2, blocked=n % 2 == 0) for n in range(5)])
+    _import(session, plain, [_item(plain, n, statuses=0) for n in range(3)])
+    _import(session, flowing, [_item(flowing, n, statuses=2) for n in range(4, 7)])
+    teams = [empty, blocked, flowing, plain]
+    session.commit()
+
+    data._CACHE.clear()
+    alone = {team.id: load_team_data(session, team) for team in teams}
+    data._CACHE.clear()
+    monkeypatch.setattr(data, "_CHUNK", chunk)
+    together = load_teams_data(session, teams)
+
+    assert list(together) == [team.id for team in teams]
+    for team in teams:
+        _assert_same(together[team.id], alone[team.id])
+        assert dict(together[team.id].workflow) == workflows.mapping(session, team)
+    assert together[empty.id].items.is_empty()
+    assert together[empty.id].transitions.is_empty()
+    assert together[empty.id].items.schema == together[flowing.id].items.schema
+    assert together[empty.id].blocked.schema == together[blocked.id].blocked.schema
+    assert together[flowing.id].items["key"].to_list() == [f"{flowing.slug}-{n}" for n in range(7)]
+    assert together[flowing.id].transitions.height == 4 * 3 + 3 * 2
+    assert together[blocked.id].blocked["reason"].to_list() == ["waiting"] * 3
+    assert together[plain.id].transitions.is_empty()
+    assert together[plain.id].items.height == 3
+    assert str(together[blocked.id].zone) == "Europe/Berlin"
+
+
+def test_cached_teams_are_served_from_the_cache_and_the_others_read(session: Session) -> None:
+    cached, fresh = make_team(session), make_team(session)
+    _import(session, cached, [_item(cached, n, statuses=3) for n in range(2)])
+    _import(session, fresh, [_item(fresh, n, statuses=3, blocked=True) for n in range(3)])
+    session.commit()
+    data._CACHE.clear()
+    first = load_team_data(session, cached)
+
+    together = load_teams_data(session, [cached, fresh, cached])
+
+    assert together[cached.id] is first
+    assert load_team_data(session, fresh) is together[fresh.id]  # put in the cache
+    assert together[fresh.id].blocked.height == 3
+    _import(session, cached, [_item(cached, 5, statuses=1)])  # bumps the data version
+    again = load_teams_data(session, [cached])[cached.id]
+    assert again is not first
+    assert again.items.height == 3
