@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from deliveryops.cli.main import app
-from deliveryops.cockpit import adoption
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.db import make_engine, make_session_factory, unit_of_work, utcnow
 from deliveryops.dora.models import Deployment

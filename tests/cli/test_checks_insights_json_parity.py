@@ -9,7 +9,7 @@ from typer.testing import Result
 
 from deliveryops.accounts.models import Role
 from deliveryops.cli.main import app as cli_app
-from deliveryops.cockpit import adoption
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.teams.models import Team
 from tests.factories import make_team, make_user

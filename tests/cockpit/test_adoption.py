@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
-from deliveryops.cockpit import adoption
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.models import AdoptionLevel, AdoptionState, CatalogueEntry
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from deliveryops.cockpit import adoption, checks
+from deliveryops.cockpit.adoption import checks
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.models import DataCheck
 from deliveryops.experiments.models import Experiment, ExperimentStatus
 from deliveryops.retros.models import FORMATS, Phase, Retro

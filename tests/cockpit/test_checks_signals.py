@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
-from deliveryops.cockpit import adoption, checks
+from deliveryops.cockpit.adoption import checks
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.models import DataCheck, HeldSession
 from deliveryops.db import utcnow

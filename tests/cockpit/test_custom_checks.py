@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
 from deliveryops.analytics.signal_checks import SignalKind, judge, simulate_signal_check
-from deliveryops.cockpit import adoption, checks
+from deliveryops.cockpit.adoption import checks
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.models import CatalogueEntry, DataCheck, Signal
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError

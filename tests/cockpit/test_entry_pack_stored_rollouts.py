@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
-from deliveryops.cockpit import rollout_stored
 from deliveryops.cockpit.leadership import service as leadership
 from deliveryops.cockpit.leadership.pdf import render_pdf
 from deliveryops.cockpit.leadership.schemas import pack_read
 from deliveryops.cockpit.models import Rollout
-from deliveryops.cockpit.rollout_schemas import RolloutDetail
+from deliveryops.cockpit.rollouts import stored as rollout_stored
+from deliveryops.cockpit.rollouts.schemas import RolloutDetail
 from deliveryops.jobs.models import DerivedResult
 from tests.actions.test_actions import THIS_MONDAY
 from tests.cockpit.test_rollouts_stored import _plan, _world

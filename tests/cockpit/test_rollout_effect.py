@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role
 from deliveryops.actions.models import TargetMetric
 from deliveryops.analytics.rollouts import RolloutOutcome
-from deliveryops.cockpit import adoption
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
-from deliveryops.cockpit.rollouts import adopted_since, measure_rollout
+from deliveryops.cockpit.rollouts.service import adopted_since, measure_rollout
 from tests.actions.test_actions import FIRST_MONDAY, THIS_MONDAY, weekly_team
 from tests.factories import join, make_user, token_headers
 

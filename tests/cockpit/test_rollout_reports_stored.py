@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.accounts.models import Role
-from deliveryops.cockpit import rollout_stored, rollouts
 from deliveryops.cockpit.models import Rollout
+from deliveryops.cockpit.rollouts import service as rollouts
+from deliveryops.cockpit.rollouts import stored as rollout_stored
 from deliveryops.jobs import JobContext
 from deliveryops.jobs.models import DerivedResult, Job
 from deliveryops.settings import Settings

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
 from deliveryops.analytics.rollouts import RolloutOutcome
-from deliveryops.cockpit import adoption, rollouts
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.leadership import service as leadership
 from deliveryops.cockpit.leadership.pdf import render_pdf
 from deliveryops.cockpit.leadership.schemas import pack_read
 from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry
+from deliveryops.cockpit.rollouts import service as rollouts
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.teams.models import Team
 from tests.actions.test_actions import FIRST_MONDAY, THIS_MONDAY, weekly_team

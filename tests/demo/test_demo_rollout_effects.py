@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from deliveryops.analytics.rollouts import RolloutOutcome
-from deliveryops.cockpit import rollouts
+from deliveryops.cockpit.rollouts import service as rollouts
 from tests.conftest import DEMO_NOW
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
-from deliveryops.cockpit import adoption
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.teams.models import TeamRole
 from tests.e2e.test_foundation_journeys import sign_in

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role
 from deliveryops.coaching import service as coaching
 from deliveryops.coaching.models import Insight
-from deliveryops.cockpit import rollouts
 from deliveryops.cockpit.models import CatalogueEntry, EntryKind
+from deliveryops.cockpit.rollouts import service as rollouts
 from deliveryops.enablement import onboarding, playbooks
 from deliveryops.enablement.schemas import PlaybookCreate
 from deliveryops.teams.models import TeamRole

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from deliveryops.cockpit import rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.leadership import service as leadership
+from deliveryops.cockpit.rollouts import service as rollouts
 from tests.web.authz_roles import (
     A_VIEWERS,
     ADMIN,

@@ -21,12 +21,13 @@ from deliveryops.actions import pages as action_pages
 from deliveryops.app import home
 from deliveryops.coaching import pages as coaching_pages
 from deliveryops.coaching import routes as coaching_routes
-from deliveryops.cockpit import rollout_pages, rollout_routes
 from deliveryops.cockpit.catalogue import pages as catalogue_pages
 from deliveryops.cockpit.catalogue import routes as catalogue_routes
 from deliveryops.cockpit.digest import pages as digest_pages
 from deliveryops.cockpit.leadership import pages as leadership_pages
 from deliveryops.cockpit.portfolio import pages as portfolio_pages
+from deliveryops.cockpit.rollouts import pages as rollout_pages
+from deliveryops.cockpit.rollouts import routes as rollout_routes
 from deliveryops.db import make_engine, make_session_factory
 from deliveryops.dependencies import pages as dependency_pages
 from deliveryops.dependencies import risk_pages as dependency_risk_pages

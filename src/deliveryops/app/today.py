@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import User
-from deliveryops.cockpit import adoption
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.digest import service as digest
 from deliveryops.cockpit.leadership.service import current_quarter, list_questions
 from deliveryops.health import service as health

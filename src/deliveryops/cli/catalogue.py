@@ -22,11 +22,11 @@ from deliveryops.cli.output import (
     print_json,
     print_page,
 )
-from deliveryops.cockpit import adoption
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.catalogue.schemas import CustomCheckListed, CustomCheckRead, TeamCheckRead, custom_check_listed
 from deliveryops.cockpit.models import Signal
-from deliveryops.cockpit.rollouts import FLOW_METRICS, measure_rollout
+from deliveryops.cockpit.rollouts.service import FLOW_METRICS, measure_rollout
 from deliveryops.flow.service import today_in
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams.service import find_team

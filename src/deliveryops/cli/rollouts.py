@@ -22,9 +22,10 @@ from deliveryops.cli.output import (
     print_json,
     print_page,
 )
-from deliveryops.cockpit import rollout_stored, rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
-from deliveryops.cockpit.rollout_schemas import RolloutCreate, RolloutRead, create_from, read_of
+from deliveryops.cockpit.rollouts import service as rollouts
+from deliveryops.cockpit.rollouts import stored as rollout_stored
+from deliveryops.cockpit.rollouts.schemas import RolloutCreate, RolloutRead, create_from, read_of
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams.service import find_team
 

@@ -53,7 +53,7 @@ class AdoptionLevel(enum.StrEnum):
 
 
 class DataCheck(enum.StrEnum):
-    """The automatic checks a practice can be confirmed by (see ``deliveryops.cockpit.checks``)."""
+    """The automatic checks a practice can be confirmed by (see ``deliveryops.cockpit.adoption.checks``)."""
 
     REGULAR_RETROSPECTIVES = "regular_retrospectives"
     WIP_LIMITS = "wip_limits"

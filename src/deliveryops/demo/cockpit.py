@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.flow import item_timeline, wip
-from deliveryops.cockpit import adoption, rollouts
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.models import CatalogueEntry
+from deliveryops.cockpit.rollouts import service as rollouts
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import default_types, today_in
 from deliveryops.impediments.models import Impediment

@@ -17,7 +17,7 @@ JOB_MODULES: list[str] = [
     "deliveryops.work.jobs",  # large work-item imports
     "deliveryops.dora.jobs",  # the stored DORA tables
     "deliveryops.cockpit.portfolio.jobs",  # the portfolio's stored team rows
-    "deliveryops.cockpit.rollout_stored",  # the stored rollout reports
+    "deliveryops.cockpit.rollouts.stored",  # the stored rollout reports
     "deliveryops.enablement.stored",  # the stored verdicts of organisation-level actions
     "deliveryops.dora.import_jobs",  # large DORA imports (deployments, changes, incidents)
     "deliveryops.experiments.jobs",  # large experiment statistics imports

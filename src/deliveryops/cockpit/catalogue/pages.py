@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session, object_session
 from deliveryops.accounts.dependencies import PageUser, Viewer
 from deliveryops.accounts.models import Role, User
 from deliveryops.charts import page_figure
-from deliveryops.cockpit import adoption
-from deliveryops.cockpit.adoption_charts import trend_figure
+from deliveryops.cockpit.adoption import service as adoption
+from deliveryops.cockpit.adoption.charts import trend_figure
+from deliveryops.cockpit.adoption.checks import CheckResult, run_check, wip_limit_of
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.catalogue.schemas import EntryWrite, HeldWrite, StateWrite, ToolWrite, WipLimitWrite
-from deliveryops.cockpit.checks import CheckResult, run_check, wip_limit_of
 from deliveryops.cockpit.models import (
     PRACTICE_CATEGORIES,
     TOOL_CATEGORIES,
@@ -33,7 +33,7 @@ from deliveryops.cockpit.models import (
     HeldKind,
     Signal,
 )
-from deliveryops.cockpit.rollout_stored import entry_results
+from deliveryops.cockpit.rollouts.stored import entry_results
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments.models import Impediment
 from deliveryops.impediments.tool_link import register_tool_linker

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import ApiUser
-from deliveryops.cockpit import adoption
+from deliveryops.cockpit.adoption import service as adoption
+from deliveryops.cockpit.adoption.checks import wip_limit_of
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.catalogue.schemas import (
     CellRead,
@@ -36,9 +37,8 @@ from deliveryops.cockpit.catalogue.schemas import (
     WipLimitWrite,
     custom_check_listed,
 )
-from deliveryops.cockpit.checks import wip_limit_of
 from deliveryops.cockpit.models import CatalogueEntry, EntryKind, Signal
-from deliveryops.cockpit.rollout_stored import entry_results
+from deliveryops.cockpit.rollouts.stored import entry_results
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.schemas import Page, paginate
 from deliveryops.teams.service import get_group_or_raise, get_team_or_raise, team_ids_of

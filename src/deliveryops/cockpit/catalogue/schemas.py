@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deliveryops.cockpit import adoption
-from deliveryops.cockpit.checks import CheckResult
+from deliveryops.cockpit.adoption import service as adoption
+from deliveryops.cockpit.adoption.checks import CheckResult
 from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry, CustomCheck, DataCheck, EntryKind, HeldKind, Signal
 
 

@@ -39,7 +39,7 @@ from deliveryops.cockpit.catalogue.schemas import RolloutResult
 from deliveryops.cockpit.digest.models import LeadershipQuestion
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.service import require_cross_team, team_timeline
-from deliveryops.cockpit.rollout_stored import results_touching
+from deliveryops.cockpit.rollouts.stored import results_touching
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk as dependency_risk
 from deliveryops.dependencies.risk import ChanceRead

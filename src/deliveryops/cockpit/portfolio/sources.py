@@ -4,7 +4,7 @@ The portfolio, the leadership pack and the digests read DORA keys, health-check 
 tool and practice adoption changes and coaching insights through these readers, which turn each
 capability's own result types (:class:`~deliveryops.analytics.dora.DoraKeys`,
 :class:`~deliveryops.health.service.RoundScore`, :class:`~deliveryops.experiments.portfolio.ExperimentPortfolio`,
-:class:`~deliveryops.experiments.models.Experiment`, :class:`~deliveryops.cockpit.adoption.AdoptionChange`,
+:class:`~deliveryops.experiments.models.Experiment`, :class:`~deliveryops.cockpit.adoption.service.AdoptionChange`,
 :class:`~deliveryops.coaching.service.TeamInsights`) into the small rows the cockpit renders.
 Every capability is part of this package, so the readers always return data (never None).
 """
@@ -22,7 +22,7 @@ from deliveryops.analytics.dora import Band
 from deliveryops.analytics.forecast import CalibrationReport, ForecastOutcome
 from deliveryops.analytics.forecast import calibration as forecast_calibration
 from deliveryops.coaching.service import list_insights
-from deliveryops.cockpit.adoption import changes
+from deliveryops.cockpit.adoption.service import changes
 from deliveryops.dora.service import team_keys
 from deliveryops.experiments.models import Experiment
 from deliveryops.experiments.service import portfolio

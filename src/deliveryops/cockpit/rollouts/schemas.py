@@ -12,7 +12,7 @@ from deliveryops.actions.models import TargetMetric
 from deliveryops.analytics.rollouts import RolloutEffect, RolloutOutcome
 from deliveryops.cockpit.catalogue.schemas import CheckRead, RolloutResult, check_read
 from deliveryops.cockpit.models import AdoptionLevel, CatalogueEntry, Rollout
-from deliveryops.cockpit.rollouts import RolloutReport, create_rollout, rollout_teams
+from deliveryops.cockpit.rollouts.service import RolloutReport, create_rollout, rollout_teams
 
 __all__ = [
     "CurvePointRead",
@@ -174,7 +174,7 @@ def effect_read(effect: RolloutEffect) -> EffectRead:
 
 
 def create_from(session: Session, actor: User | None, body: RolloutCreate) -> Rollout:
-    """Plan the rollout a request (API or CLI) describes (:func:`deliveryops.cockpit.rollouts.create_rollout`)."""
+    """Plan the rollout a request (API or CLI) describes (:func:`deliveryops.cockpit.rollouts.service.create_rollout`)."""
     return create_rollout(
         session=session,
         actor=actor,

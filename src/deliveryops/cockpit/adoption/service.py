@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
+from deliveryops.cockpit.adoption.checks import CheckResult, run_check
 from deliveryops.cockpit.catalogue.service import list_entries
-from deliveryops.cockpit.checks import CheckResult, run_check
 from deliveryops.cockpit.models import (
     AdoptionLevel,
     AdoptionState,

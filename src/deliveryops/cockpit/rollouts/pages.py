@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import User
 from deliveryops.charts import page_figure
-from deliveryops.cockpit import rollout_stored, rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.catalogue.schemas import CustomCheckWrite
 from deliveryops.cockpit.models import Signal
-from deliveryops.cockpit.rollout_charts import curve_figure
-from deliveryops.cockpit.rollout_schemas import RolloutCreate, create_from, read_of
+from deliveryops.cockpit.rollouts import service as rollouts
+from deliveryops.cockpit.rollouts import stored as rollout_stored
+from deliveryops.cockpit.rollouts.charts import curve_figure
+from deliveryops.cockpit.rollouts.schemas import RolloutCreate, create_from, read_of
 from deliveryops.errors import ValidationFailedError
 from deliveryops.teams.service import list_teams
 from deliveryops.web.forms import FormInput, form_model

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deliveryops.charts import ChartSpec, empty_chart, new_chart, to_spec
-from deliveryops.cockpit.rollout_schemas import RolloutDetail
+from deliveryops.cockpit.rollouts.schemas import RolloutDetail
 
 __all__ = ["curve_figure"]
 

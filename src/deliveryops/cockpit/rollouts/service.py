@@ -19,9 +19,9 @@ from deliveryops.accounts.models import User
 from deliveryops.actions.measure import weekly_series
 from deliveryops.actions.models import TargetMetric
 from deliveryops.analytics.rollouts import PRE_WEEKS, RolloutEffect, align_weeks, estimate_effect
-from deliveryops.cockpit.adoption import current_states
+from deliveryops.cockpit.adoption.checks import CheckResult, run_check
+from deliveryops.cockpit.adoption.service import current_states
 from deliveryops.cockpit.catalogue.service import require_editor
-from deliveryops.cockpit.checks import CheckResult, run_check
 from deliveryops.cockpit.models import AdoptionLevel, AdoptionState, CatalogueEntry, Rollout, RolloutTeam
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError

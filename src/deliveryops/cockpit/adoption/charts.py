@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from deliveryops.charts import BLUE, ChartSpec, empty_chart, new_chart, to_spec
-from deliveryops.cockpit.adoption import AdoptionTrend
+from deliveryops.cockpit.adoption.service import AdoptionTrend
 from deliveryops.cockpit.models import CatalogueEntry
 
 __all__ = ["DEFINITION", "trend_figure"]

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from deliveryops.cockpit.catalogue.schemas import RolloutResult
 from deliveryops.cockpit.models import AdoptionState, CustomCheck, Rollout, RolloutTeam
-from deliveryops.cockpit.rollout_schemas import RolloutDetail, detail_of, result_of
-from deliveryops.cockpit.rollouts import list_rollouts, report, rollout_teams
+from deliveryops.cockpit.rollouts.schemas import RolloutDetail, detail_of, result_of
+from deliveryops.cockpit.rollouts.service import list_rollouts, report, rollout_teams
 from deliveryops.db import unit_of_work, utcnow
 from deliveryops.jobs import Job, JobContext, derived, enqueue, job, periodic
 from deliveryops.teams.models import Team
@@ -101,7 +101,7 @@ def compute(session: Session, rollout: Rollout, today: date) -> StoredReport:
 
 def read(session: Session, rollout: Rollout, *, today: date | None = None) -> StoredReport:
     """The rollout's stored report: current, or older than the data while a refresh is queued; computed here
-    only when none was ever stored (the caller has checked :func:`deliveryops.cockpit.rollouts.require_reader`)."""
+    only when none was ever stored (the caller has checked :func:`deliveryops.cockpit.rollouts.service.require_reader`)."""
     today = today or utcnow().date()
     stored = derived.latest(session, kind=KIND, scope=_scope(rollout.id))
     if stored is None:
@@ -117,7 +117,7 @@ def read(session: Session, rollout: Rollout, *, today: date | None = None) -> St
 
 def entry_results(session: Session, entry_id: int, *, today: date | None = None) -> list[RolloutResult]:
     """The stored results of an entry's rollouts, newest start first (the caller has checked
-    :func:`deliveryops.cockpit.rollouts.require_reader`)."""
+    :func:`deliveryops.cockpit.rollouts.service.require_reader`)."""
     return [
         result_of(read(session, rollout, today=today).detail) for rollout in list_rollouts(session=session, entry_id=entry_id)
     ]

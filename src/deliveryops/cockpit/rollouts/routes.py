@@ -9,9 +9,11 @@ from fastapi import APIRouter, Path, Query
 
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.actions.models import TargetMetric
-from deliveryops.cockpit import adoption, rollout_stored, rollouts
+from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
-from deliveryops.cockpit.rollout_schemas import (
+from deliveryops.cockpit.rollouts import service as rollouts
+from deliveryops.cockpit.rollouts import stored as rollout_stored
+from deliveryops.cockpit.rollouts.schemas import (
     EffectRead,
     RolloutCreate,
     RolloutDetail,
@@ -20,7 +22,7 @@ from deliveryops.cockpit.rollout_schemas import (
     effect_read,
     read_of,
 )
-from deliveryops.cockpit.rollouts import FLOW_METRICS, measure_rollout
+from deliveryops.cockpit.rollouts.service import FLOW_METRICS, measure_rollout
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
 from deliveryops.schemas import Page, paginate
