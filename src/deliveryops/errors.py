@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from deliveryops.schemas import ErrorBody, ErrorResponse
+
 __all__ = [
     "ConflictError",
     "DomainError",
@@ -46,25 +48,6 @@ class DomainError(Exception):
         if status is not None:
             self.status = status
         self.details: dict[str, Any] = details or {}
-
-
-class ErrorBody(BaseModel):
-    """What went wrong, in words a person can act on."""
-
-    code: str
-    message: str
-    details: dict[str, Any] = {}
-
-
-class ErrorResponse(BaseModel):
-    """The shape of every API error, and of the CLI's errors under ``--format json``."""
-
-    error: ErrorBody
-
-    @classmethod
-    def of(cls, error: DomainError) -> ErrorResponse:
-        """The response body for a domain error."""
-        return cls(error=ErrorBody(code=error.code, message=error.message, details=error.details))
 
 
 class NotFoundError(DomainError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -20,9 +20,12 @@ __all__ = [
     "MAX_LIMIT",
     "MAX_OFFSET",
     "WEB_URL_SCHEMES",
+    "ErrorBody",
+    "ErrorResponse",
     "FormScale",
     "Page",
     "PageParams",
+    "SchemaStatus",
     "WebUrl",
     "check_web_url",
     "is_web_url",
@@ -144,3 +147,38 @@ def _check_web_url_field(value: str | None) -> str | None:
 
 WebUrl = Annotated[str | None, AfterValidator(_check_web_url_field)]
 """An optional link from outside, stored only when it is an ``http://`` or ``https://`` address."""
+
+
+class _Reported(Protocol):
+    """What an error body is made of (:class:`deliveryops.errors.DomainError` has it)."""
+
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorBody(BaseModel):
+    """What went wrong, in words a person can act on."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = {}
+
+
+class ErrorResponse(BaseModel):
+    """The shape of every API error, and of the CLI's errors under ``--format json``."""
+
+    error: ErrorBody
+
+    @classmethod
+    def of(cls, error: _Reported) -> ErrorResponse:
+        """The response body for a domain error."""
+        return cls(error=ErrorBody(code=error.code, message=error.message, details=error.details))
+
+
+class SchemaStatus(BaseModel):
+    """The schema revision of a database beside this version's (``deliveryops db status``)."""
+
+    revision: str | None = Field(description="The database's revision; null for an empty database")
+    head: str = Field(description="The revision this version of DeliveryOps needs")
+    up_to_date: bool

@@ -12,7 +12,7 @@ from deliveryops.accounts.models import Role
 from deliveryops.analytics.dependency_chance import chance_of_delivery, judgement_rates, simulate_cases
 from deliveryops.dependencies import risk, service
 from deliveryops.dependencies.models import Dependency
-from deliveryops.dependencies.schemas import DependencyCreate, DependencyTransition
+from deliveryops.dependencies.schemas import DependencyCreate, DependencyTransition, ThresholdUpdate
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.teams.models import TeamRole
 from deliveryops.work.importing import import_records
@@ -120,11 +120,9 @@ def test_threshold_is_the_requesters_and_reads_refresh_when_inputs_change(sessio
     dependency: Dependency = world["dependency"]
     with pytest.raises(PermissionDeniedError):
         risk.set_threshold(
-            session=session, actor=world["pay_dm"], dependency_id=dependency.id, body=risk.ThresholdUpdate(threshold=40)
+            session=session, actor=world["pay_dm"], dependency_id=dependency.id, body=ThresholdUpdate(threshold=40)
         )
-    risk.set_threshold(
-        session=session, actor=world["app_dm"], dependency_id=dependency.id, body=risk.ThresholdUpdate(threshold=40)
-    )
+    risk.set_threshold(session=session, actor=world["app_dm"], dependency_id=dependency.id, body=ThresholdUpdate(threshold=40))
     [read] = risk.chance_reads(session, [dependency], today=TODAY)
     assert read.threshold == 40
     assert not read.at_risk

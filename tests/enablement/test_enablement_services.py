@@ -18,9 +18,9 @@ from deliveryops.enablement.schemas import (
     ChecklistCreate,
     CommunityCreate,
     EventCreate,
+    OnboardingTemplateWrite,
     OrgActionCreate,
     PlaybookCreate,
-    TemplateWrite,
     VersionCreate,
 )
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
@@ -157,14 +157,17 @@ def test_new_teams_and_people_get_their_checklist_and_tick_their_own(session: Se
     # Product Ops rewrites the member template: the kept step keeps its tick, a dropped one stops counting.
     kept = onboarding.STANDARD_TEMPLATES[OnboardingKind.MEMBER].items[0]
     onboarding.write_template(
-        session=session, actor=ops, kind=OnboardingKind.MEMBER, body=TemplateWrite(title="New member", items=[kept, "Pair"])
+        session=session,
+        actor=ops,
+        kind=OnboardingKind.MEMBER,
+        body=OnboardingTemplateWrite(title="New member", items=[kept, "Pair"]),
     )
     again = onboarding.read(session, onboarding.get_or_raise(session=session, actor=None, checklist_id=mine.id))
     assert [(s.text, s.done) for s in again.steps] == [(kept, True), ("Pair", False)]
     assert (again.done, again.total, again.progress) == (1, 2, 0.5)
     with pytest.raises(PermissionDeniedError):
         onboarding.write_template(
-            session=session, actor=dm, kind=OnboardingKind.MEMBER, body=TemplateWrite(title="x", items=["y"])
+            session=session, actor=dm, kind=OnboardingKind.MEMBER, body=OnboardingTemplateWrite(title="x", items=["y"])
         )
     with pytest.raises(ValidationFailedError):  # exists already, and an outsider is not of the team
         onboarding.create_checklist(

@@ -5,23 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel, Field
 
 from deliveryops.cli.common import console, friendly_errors, load_settings
 from deliveryops.cli.output import TextFormat, print_json
 from deliveryops.db import make_engine
 from deliveryops.migrate import current_revision, head_revision
 from deliveryops.migrate import upgrade as migrate_upgrade
+from deliveryops.schemas import SchemaStatus
 
 __all__ = ["db_app"]
-
-
-class SchemaStatus(BaseModel):
-    """The schema revision of a database beside this version's."""
-
-    revision: str | None = Field(description="The database's revision; null for an empty database")
-    head: str = Field(description="The revision this version of DeliveryOps needs")
-    up_to_date: bool
 
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

@@ -23,8 +23,8 @@ from deliveryops.db import utcnow
 from deliveryops.dependencies import detection, export, risk, service
 from deliveryops.dependencies.detection_schemas import DetectionRead, ExportFormat
 from deliveryops.dependencies.models import DependencyFunction, DependencyState
-from deliveryops.dependencies.risk import ChanceRead
 from deliveryops.dependencies.schemas import (
+    ChanceRead,
     DependencyCreate,
     DependencyDetailRead,
     DependencyFilter,

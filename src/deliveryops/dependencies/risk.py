@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,7 +31,7 @@ from deliveryops.analytics.flow import item_timeline, throughput
 from deliveryops.db import utcnow
 from deliveryops.dependencies import service
 from deliveryops.dependencies.models import Dependency, DependencyRisk, DependencyState
-from deliveryops.dependencies.schemas import DependencyRead, split_keys
+from deliveryops.dependencies.schemas import ChanceRead, ThresholdUpdate, split_keys
 from deliveryops.errors import PermissionDeniedError
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import default_types
@@ -43,8 +42,7 @@ from deliveryops.work.models import WorkItem
 
 __all__ = [
     "FORECAST_STATES",
-    "ChanceRead",
-    "ThresholdUpdate",
+    "ChanceRead",  # kept in dependencies.schemas; named here too for the pages that read it as risk.ChanceRead
     "at_risk",
     "chance_reads",
     "compute",
@@ -56,28 +54,6 @@ __all__ = [
 ]
 
 FORECAST_STATES = (DependencyState.ACCEPTED, DependencyState.MISSED)
-
-
-class ThresholdUpdate(BaseModel):
-    """The requester's warning threshold: below this chance (in %) the dependency is at risk."""
-
-    model_config = ConfigDict(title="Warning threshold")
-
-    threshold: int = Field(ge=1, le=99, title="Warn below (%)")
-
-
-class ChanceRead(BaseModel):
-    """A dependency with the chance that its provider delivers by the needed-by and the committed date."""
-
-    dependency: DependencyRead
-    threshold: int = Field(description="The requester's threshold in %: below it the dependency is at risk.")
-    chance_needed: float | None = Field(description="Probability (0..1) of delivery on or before the needed-by date.")
-    chance_committed: float | None = Field(description="Probability (0..1) of delivery on or before the committed date.")
-    at_risk: bool = Field(description="Accepted or missed, and the chance by the needed-by date is below the threshold.")
-    remaining_items: int | None = Field(description="Items the forecast waits for: the linked ones and those ahead.")
-    ahead_items: int = Field(description="The provider's items in progress ahead of the linked ones.")
-    basis: str = Field(description="How the chance was computed, in words.")
-    computed_at: datetime | None
 
 
 @dataclass(frozen=True)

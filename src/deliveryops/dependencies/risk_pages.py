@@ -19,6 +19,7 @@ from deliveryops.charts import page_figure
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk, service
 from deliveryops.dependencies.models import Dependency
+from deliveryops.dependencies.schemas import ChanceRead, ThresholdUpdate
 from deliveryops.teams.models import Team
 from deliveryops.teams.page_context import register_team_context
 from deliveryops.web.form_pages import submit_form
@@ -28,7 +29,7 @@ from deliveryops.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 DependencyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ThresholdForm = Annotated[FormInput[risk.ThresholdUpdate], form_model(risk.ThresholdUpdate)]
+ThresholdForm = Annotated[FormInput[ThresholdUpdate], form_model(ThresholdUpdate)]
 
 COLOURS = {"at risk": charts.VERMILLION, "on track": charts.GREEN, "no forecast": charts.SKY_BLUE, "overdue": charts.BLACK}
 
@@ -41,7 +42,7 @@ def team_at_risk(session: Session, viewer: User, team: Team) -> dict[str, Any]:
 register_team_context("at_risk_dependencies", team_at_risk)
 
 
-def timeline_chart(rows: list[risk.ChanceRead]) -> charts.ChartSpec:
+def timeline_chart(rows: list[ChanceRead]) -> charts.ChartSpec:
     """Needed-by dates (x, date) per dependency (y), coloured by at risk / on track; committed dates as open marks."""
     figure = charts.new_chart(
         title="Needed-by dates",
@@ -53,7 +54,7 @@ def timeline_chart(rows: list[risk.ChanceRead]) -> charts.ChartSpec:
     if not rows:
         return charts.empty_chart(figure, "No open dependencies to show.")
     today = utcnow().date()
-    groups: dict[str, list[risk.ChanceRead]] = {}
+    groups: dict[str, list[ChanceRead]] = {}
     for row in rows:
         d = row.dependency
         group = (

@@ -13,6 +13,7 @@ from deliveryops.errors import FieldError
 
 __all__ = [
     "ACTIONS",
+    "ChanceRead",
     "DependencyCreate",
     "DependencyDetailRead",
     "DependencyEventRead",
@@ -23,6 +24,7 @@ __all__ = [
     "FunctionRead",
     "MatrixCell",
     "MatrixRead",
+    "ThresholdUpdate",
     "TransitionAction",
     "split_keys",
 ]
@@ -222,3 +224,25 @@ class MatrixRead(BaseModel):
     columns: list[str]
     column_keys: list[str]
     cells: list[MatrixCell]
+
+
+class ThresholdUpdate(BaseModel):
+    """The requester's warning threshold: below this chance (in %) the dependency is at risk."""
+
+    model_config = ConfigDict(title="Warning threshold")
+
+    threshold: int = Field(ge=1, le=99, title="Warn below (%)")
+
+
+class ChanceRead(BaseModel):
+    """A dependency with the chance that its provider delivers by the needed-by and the committed date."""
+
+    dependency: DependencyRead
+    threshold: int = Field(description="The requester's threshold in %: below it the dependency is at risk.")
+    chance_needed: float | None = Field(description="Probability (0..1) of delivery on or before the needed-by date.")
+    chance_committed: float | None = Field(description="Probability (0..1) of delivery on or before the committed date.")
+    at_risk: bool = Field(description="Accepted or missed, and the chance by the needed-by date is below the threshold.")
+    remaining_items: int | None = Field(description="Items the forecast waits for: the linked ones and those ahead.")
+    ahead_items: int = Field(description="The provider's items in progress ahead of the linked ones.")
+    basis: str = Field(description="How the chance was computed, in words.")
+    computed_at: datetime | None

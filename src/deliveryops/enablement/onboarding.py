@@ -22,9 +22,9 @@ from deliveryops.enablement.schemas import (
     ChecklistFilter,
     ChecklistRead,
     ItemRead,
+    OnboardingTemplateRead,
+    OnboardingTemplateWrite,
     StepRead,
-    TemplateRead,
-    TemplateWrite,
 )
 from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError
 from deliveryops.teams.models import Membership, Team
@@ -46,8 +46,8 @@ __all__ = [
     "write_template",
 ]
 
-STANDARD_TEMPLATES: dict[OnboardingKind, TemplateWrite] = {
-    OnboardingKind.TEAM: TemplateWrite(
+STANDARD_TEMPLATES: dict[OnboardingKind, OnboardingTemplateWrite] = {
+    OnboardingKind.TEAM: OnboardingTemplateWrite(
         title="A new team",
         items=[
             "Connect the team's tracker (or import its history) and map its workflow",
@@ -57,7 +57,7 @@ STANDARD_TEMPLATES: dict[OnboardingKind, TemplateWrite] = {
             "Declare where it stands with each catalogue entry",
         ],
     ),
-    OnboardingKind.DELIVERY_MANAGER: TemplateWrite(
+    OnboardingKind.DELIVERY_MANAGER: OnboardingTemplateWrite(
         title="A new delivery manager",
         items=[
             "Read the metric definitions and the team's flow page",
@@ -67,7 +67,7 @@ STANDARD_TEMPLATES: dict[OnboardingKind, TemplateWrite] = {
             "Facilitate a retro in DeliveryOps",
         ],
     ),
-    OnboardingKind.MEMBER: TemplateWrite(
+    OnboardingKind.MEMBER: OnboardingTemplateWrite(
         title="A new member",
         items=[
             "Sign in and look at the team's board of work in DeliveryOps",
@@ -88,17 +88,19 @@ def _steps(row: OnboardingTemplate | None) -> list[OnboardingItem]:
     return [item for item in row.items if not item.retired] if row is not None else []
 
 
-def template_read(row: OnboardingTemplate) -> TemplateRead:
+def template_read(row: OnboardingTemplate) -> OnboardingTemplateRead:
     """A template with its current steps."""
-    return TemplateRead(kind=row.kind, title=row.title, items=[ItemRead(id=i.id, text=i.text) for i in _steps(row)])
+    return OnboardingTemplateRead(kind=row.kind, title=row.title, items=[ItemRead(id=i.id, text=i.text) for i in _steps(row)])
 
 
-def templates(session: Session) -> list[TemplateRead]:
+def templates(session: Session) -> list[OnboardingTemplateRead]:
     """Every template, in the order team, delivery manager, member."""
     return [template_read(row) for kind in OnboardingKind if (row := template(session, kind)) is not None]
 
 
-def write_template(*, session: Session, actor: User | None, kind: OnboardingKind, body: TemplateWrite) -> OnboardingTemplate:
+def write_template(
+    *, session: Session, actor: User | None, kind: OnboardingKind, body: OnboardingTemplateWrite
+) -> OnboardingTemplate:
     """Set a template's title and steps (Product Ops, admins). A step whose text is kept keeps its ticks; a
     step left out is retired (its ticks stay, it no longer counts). When the team template is first kept,
     every existing team without one gets the team checklist (teams made later get it as they are made)."""

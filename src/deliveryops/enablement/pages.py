@@ -23,10 +23,10 @@ from deliveryops.enablement.schemas import (
     ChecklistCreate,
     CommunityCreate,
     EventCreate,
+    OnboardingTemplateWrite,
     OrgActionCreate,
     OrgActionUpdate,
     PlaybookCreate,
-    TemplateWrite,
     TickWrite,
     VersionCreate,
 )
@@ -48,7 +48,7 @@ OrgActionForm = Annotated[FormInput[OrgActionCreate], form_model(OrgActionCreate
 StatusForm = Annotated[FormInput[OrgActionUpdate], form_model(OrgActionUpdate)]
 PlaybookForm = Annotated[FormInput[PlaybookCreate], form_model(PlaybookCreate)]
 VersionForm = Annotated[FormInput[VersionCreate], form_model(VersionCreate)]
-TemplateForm = Annotated[FormInput[TemplateWrite], form_model(TemplateWrite)]
+TemplateForm = Annotated[FormInput[OnboardingTemplateWrite], form_model(OnboardingTemplateWrite)]
 ChecklistForm = Annotated[FormInput[ChecklistCreate], form_model(ChecklistCreate)]
 TickForm = Annotated[FormInput[TickWrite], form_model(TickWrite)]
 CommunityForm = Annotated[FormInput[CommunityCreate], form_model(CommunityCreate)]

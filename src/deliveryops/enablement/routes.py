@@ -20,14 +20,14 @@ from deliveryops.enablement.schemas import (
     EventCreate,
     EventRead,
     LearningRead,
+    OnboardingTemplateRead,
+    OnboardingTemplateWrite,
     OrgActionCreate,
     OrgActionRead,
     OrgActionUpdate,
     PlaybookCreate,
     PlaybookFilter,
     PlaybookRead,
-    TemplateRead,
-    TemplateWrite,
     TickWrite,
     VersionCreate,
     VersionRead,
@@ -118,14 +118,16 @@ def add_version(body: VersionCreate, session: SessionDep, actor: ApiUser, playbo
     return playbooks.version_or_raise(session, playbooks.get_or_raise(session=session, playbook_id=playbook_id), version.number)
 
 
-@api.get("/onboarding/templates", response_model=Page[TemplateRead])
-def list_templates(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[TemplateRead]:
+@api.get("/onboarding/templates", response_model=Page[OnboardingTemplateRead])
+def list_templates(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[OnboardingTemplateRead]:
     """The checklist templates Product Ops keeps (a new team, a new delivery manager, a new member)."""
     return paginate(onboarding.templates(session), page)
 
 
-@api.put("/onboarding/templates/{kind}", response_model=TemplateRead)
-def write_template(body: TemplateWrite, session: SessionDep, actor: ApiUser, kind: OnboardingKind) -> TemplateRead:
+@api.put("/onboarding/templates/{kind}", response_model=OnboardingTemplateRead)
+def write_template(
+    body: OnboardingTemplateWrite, session: SessionDep, actor: ApiUser, kind: OnboardingKind
+) -> OnboardingTemplateRead:
     """Set a template's steps (Product Ops, admins); kept steps keep their ticks."""
     return onboarding.template_read(onboarding.write_template(session=session, actor=actor, kind=kind, body=body))
 

@@ -146,7 +146,7 @@ class PlaybookFilter(BaseModel):
     practice_key: str | None = Field(default=None, max_length=60)
 
 
-class TemplateWrite(BaseModel):
+class OnboardingTemplateWrite(BaseModel):
     """A checklist template: its title and its steps in order."""
 
     title: str = Field(min_length=1, max_length=200)
@@ -177,7 +177,7 @@ class ItemRead(BaseModel):
     text: str
 
 
-class TemplateRead(BaseModel):
+class OnboardingTemplateRead(BaseModel):
     """A checklist template."""
 
     kind: OnboardingKind

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,17 @@ from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedErr
 from deliveryops.impediments import blockers, cluster_actions, clusters, decisions
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.models import BlockerLink, Cluster
-from deliveryops.impediments.schemas import MergeCreate, MoveCreate, SplitCreate
+from deliveryops.impediments.schemas import (
+    BlockProposalRead,
+    ClusterRef,
+    HistoryRead,
+    LinkDecision,
+    MergeCreate,
+    MoveCreate,
+    SplitCreate,
+    SynonymCreate,
+    SynonymRead,
+)
 from deliveryops.schemas import Page, paginate
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_team_or_raise, team_ids_of
@@ -239,58 +249,6 @@ def _decide_page(slug: str, link_id: int, session: Session, actor: User, *, acce
 
 
 # JSON API.
-
-
-class HistoryRead(BaseModel):
-    """One entry of a cluster's history."""
-
-    at: str
-    kind: str
-    cluster_id: int
-    actor_name: str | None
-    impediment_id: int | None
-    other_cluster_id: int | None
-    note: str
-
-
-class ClusterRef(BaseModel):
-    """A cluster's id, status and members after a change."""
-
-    id: int
-    status: str
-    title: str
-    impediment_ids: list[int]
-
-
-class SynonymCreate(BaseModel):
-    """An organisation term and what it means."""
-
-    term: str = Field(max_length=100)
-    meaning: str = Field(max_length=200)
-
-
-class SynonymRead(SynonymCreate):
-    """A stored synonym."""
-
-    id: int
-
-
-class BlockProposalRead(BaseModel):
-    """A blocked item whose reason reads like an impediment of its team."""
-
-    link_id: int
-    interval_id: int
-    item_key: str
-    reason: str
-    impediment_id: int
-    impediment_title: str
-    similarity: float
-
-
-class LinkDecision(BaseModel):
-    """Link (true) or dismiss (false)."""
-
-    accept: bool
 
 
 def _ref(cluster: Cluster) -> ClusterRef:

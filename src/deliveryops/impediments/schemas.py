@@ -249,3 +249,68 @@ class ServiceLevelsUpdate(BaseModel):
     leadership_medium: int = Field(ge=1, le=250, title="Leadership, medium")
     leadership_high: int = Field(ge=1, le=250, title="Leadership, high")
     leadership_critical: int = Field(ge=1, le=250, title="Leadership, critical")
+
+
+class HistoryRead(BaseModel):
+    """One entry of a cluster's history."""
+
+    at: str
+    kind: str
+    cluster_id: int
+    actor_name: str | None
+    impediment_id: int | None
+    other_cluster_id: int | None
+    note: str
+
+
+class ClusterRef(BaseModel):
+    """A cluster's id, status and members after a change."""
+
+    id: int
+    status: str
+    title: str
+    impediment_ids: list[int]
+
+
+class SynonymCreate(BaseModel):
+    """An organisation term and what it means."""
+
+    term: str = Field(max_length=100)
+    meaning: str = Field(max_length=200)
+
+
+class BlockProposalRead(BaseModel):
+    """A blocked item whose reason reads like an impediment of its team."""
+
+    link_id: int
+    interval_id: int
+    item_key: str
+    reason: str
+    impediment_id: int
+    impediment_title: str
+    similarity: float
+
+
+class LinkDecision(BaseModel):
+    """Link (true) or dismiss (false)."""
+
+    accept: bool
+
+
+class CrossTeamClusterRead(BaseModel):
+    """A cross-team cluster with its members and cost."""
+
+    id: int
+    title: str
+    status: str
+    auto_escalated: bool
+    owner_id: int | None
+    impediment_ids: list[int]
+    team_ids: list[int]
+    blocked_days: float
+
+
+class ClusterNote(BaseModel):
+    """A reason (reject) or a resolution note (resolve)."""
+
+    text: str = Field(max_length=2000)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from deliveryops.cockpit.catalogue.schemas import RolloutResult
 from deliveryops.cockpit.leadership import service as leadership
-from deliveryops.dependencies.risk import ChanceRead
+from deliveryops.dependencies.schemas import ChanceRead
 
 __all__ = [
     "AdoptionRead",

@@ -42,7 +42,7 @@ from deliveryops.cockpit.portfolio.service import require_cross_team, team_timel
 from deliveryops.cockpit.rollouts.stored import results_touching
 from deliveryops.db import utcnow
 from deliveryops.dependencies import risk as dependency_risk
-from deliveryops.dependencies.risk import ChanceRead
+from deliveryops.dependencies.schemas import ChanceRead
 from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import forecast_epics, open_epics, today_in
