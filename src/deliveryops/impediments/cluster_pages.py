@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -82,20 +82,17 @@ def _decide(
     cluster_id: int,
     session: SessionDep,
     actor: PageUser,
-    *,
-    confirm: FormInput[ClusterConfirm] | None = None,
-    reason: str = "",
-    note: str = "",
+    form: FormInput[ClusterConfirm] | FormInput[ClusterNote],
 ) -> Response:
     try:
-        if confirm is not None:
-            cluster_actions.require_ops(actor)  # who may not decide is refused before the input is judged
-            body = confirm.validated()
+        cluster_actions.require_ops(actor)  # who may not decide is refused before the input is judged
+        body = form.validated()
+        if isinstance(body, ClusterConfirm):
             clusters.confirm(session, actor=actor, cluster_id=cluster_id, owner_id=body.owner_id, title=body.title)
         elif action == "reject":
-            clusters.reject(session, actor=actor, cluster_id=cluster_id, reason=reason)
+            clusters.reject(session, actor=actor, cluster_id=cluster_id, reason=body.text)
         else:
-            clusters.resolve_cluster(session, actor=actor, cluster_id=cluster_id, note=note)
+            clusters.resolve_cluster(session, actor=actor, cluster_id=cluster_id, note=body.text)
     except ValidationFailedError as exc:
         session.rollback()
         return RedirectResponse(f"/impediments/clusters?error={quote(exc.message)}#cluster-{cluster_id}", status_code=303)
@@ -110,23 +107,22 @@ def confirm_cluster(
     form: Annotated[FormInput[ClusterConfirm], form_model(ClusterConfirm)],
 ) -> Response:
     """Confirm a proposal with an owner."""
-    return _decide("confirm", cluster_id, session, actor, confirm=form)
+    return _decide("confirm", cluster_id, session, actor, form)
+
+
+NoteForm = Annotated[FormInput[ClusterNote], form_model(ClusterNote)]
 
 
 @router.post("/impediments/clusters/{cluster_id}/reject")
-def reject_cluster(
-    cluster_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, reason: Annotated[str, Form(max_length=2000)] = ""
-) -> Response:
-    """Reject a proposal: these are different problems."""
-    return _decide("reject", cluster_id, session, actor, reason=reason)
+def reject_cluster(cluster_id: int, session: SessionDep, actor: PageUser, form: NoteForm) -> Response:
+    """Reject a proposal: these are different problems (the form's ``text``: why)."""
+    return _decide("reject", cluster_id, session, actor, form)
 
 
 @router.post("/impediments/clusters/{cluster_id}/resolve")
-def resolve_cluster(
-    cluster_id: int, session: SessionDep, actor: PageUser, _csrf: CsrfChecked, note: Annotated[str, Form(max_length=2000)] = ""
-) -> Response:
-    """Resolve a confirmed cluster and all its teams' impediments."""
-    return _decide("resolve", cluster_id, session, actor, note=note)
+def resolve_cluster(cluster_id: int, session: SessionDep, actor: PageUser, form: NoteForm) -> Response:
+    """Resolve a confirmed cluster and all its teams' impediments (the form's ``text``: how)."""
+    return _decide("resolve", cluster_id, session, actor, form)
 
 
 def _read(session: SessionDep, cluster: Cluster) -> CrossTeamClusterRead:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role, User
-from deliveryops.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
+from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.impediments import blockers, cluster_actions, clusters, decisions
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.models import BlockerLink, Cluster
@@ -32,6 +32,7 @@ from deliveryops.schemas import Page, paginate
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_team_or_raise, team_ids_of
 from deliveryops.web.errors import error_responses
+from deliveryops.web.form_pages import submit_form
 from deliveryops.web.forms import FormInput, form_model
 from deliveryops.web.pagination import Pagination
 from deliveryops.web.security import CsrfChecked, SessionDep
@@ -166,16 +167,33 @@ def move_page(
     return _back(cluster_id)
 
 
-@router.get("/admin/impediments/synonyms", response_class=HTMLResponse)
-def synonyms_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
-    """The organisation's terms that the cross-team similarity reads (admins)."""
+def _require_admin(actor: User) -> None:
     if actor.role is not Role.ADMIN:
         raise PermissionDeniedError("Only admins edit the organisation's synonyms.")
+
+
+def _synonyms(request: Request, session: Session, values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
+    """The synonyms page; a term already held (a conflict) is shown beside the term."""
+    if "form" in errors:
+        errors = {"term": errors["form"], **{k: v for k, v in errors.items() if k != "form"}}
     return render(
         request,
         "impediments/synonyms.html",
-        {"synonyms": decisions.list_synonyms(session), "errors": {}, "values": {}, "message": None},
+        {
+            "synonyms": decisions.list_synonyms(session),
+            "errors": errors,
+            "values": values,
+            "message": " ".join(dict.fromkeys(errors.values())) or None,
+        },
+        status_code=status,
     )
+
+
+@router.get("/admin/impediments/synonyms", response_class=HTMLResponse)
+def synonyms_page(request: Request, session: SessionDep, actor: PageUser) -> Response:
+    """The organisation's terms that the cross-team similarity reads (admins)."""
+    _require_admin(actor)
+    return _synonyms(request, session, {}, {}, 200)
 
 
 @router.post("/admin/impediments/synonyms", response_class=HTMLResponse)
@@ -183,28 +201,18 @@ def add_synonym_page(
     request: Request,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    term: Annotated[str, Form(max_length=1000)] = "",
-    meaning: Annotated[str, Form(max_length=1000)] = "",
+    form: Annotated[FormInput[SynonymCreate], form_model(SynonymCreate)],
 ) -> Response:
     """Add a synonym; the form comes back with a message next to each bad field."""
-    try:
-        decisions.add_synonym(session, actor=actor, term=term, meaning=meaning)
-    except (ValidationFailedError, ConflictError) as exc:
-        session.rollback()
-        fields = exc.fields if isinstance(exc, ValidationFailedError) else {"term": exc.message}
-        return render(
-            request,
-            "impediments/synonyms.html",
-            {
-                "synonyms": decisions.list_synonyms(session),
-                "errors": fields,
-                "values": {"term": term, "meaning": meaning},
-                "message": exc.message,
-            },
-            status_code=422,
-        )
-    return RedirectResponse("/admin/impediments/synonyms", status_code=303)
+    _require_admin(actor)
+    return submit_form(
+        session,
+        form,
+        lambda body: decisions.add_synonym(session, actor=actor, term=body.term, meaning=body.meaning),
+        done="/admin/impediments/synonyms",
+        again=lambda values, errors, status: _synonyms(request, session, values, errors, status),
+        conflict_status=422,
+    )
 
 
 @router.post("/admin/impediments/synonyms/{synonym_id}/remove")
@@ -314,8 +322,7 @@ def api_move(body: MoveCreate, session: SessionDep, actor: ApiUser, cluster_id: 
 @api.get("/impediment-synonyms", response_model=Page[SynonymRead])
 def api_synonyms(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[SynonymRead]:
     """The organisation's synonyms (admins)."""
-    if actor.role is not Role.ADMIN:
-        raise PermissionDeniedError("Only admins edit the organisation's synonyms.")
+    _require_admin(actor)
     return paginate([SynonymRead(id=s.id, term=s.term, meaning=s.meaning) for s in decisions.list_synonyms(session)], page)
 
 

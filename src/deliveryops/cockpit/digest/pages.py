@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.digest.mail import is_subscribed, set_subscription
-from deliveryops.cockpit.digest.schemas import DigestRead, digest_read
+from deliveryops.cockpit.digest.schemas import DigestRead, DigestSubscriptionUpdate, digest_read
 from deliveryops.cockpit.digest.service import build_digest
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import CsrfChecked, SessionDep
+from deliveryops.web.forms import FormInput, form_model
+from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import register_nav, render
 
 __all__ = ["api", "router"]
@@ -44,11 +45,13 @@ def digest_page(request: Request, session: SessionDep, actor: PageUser) -> Respo
 
 @router.post("/digest/subscription", response_class=HTMLResponse)
 def change_subscription(
-    session: SessionDep, actor: PageUser, _csrf: CsrfChecked, subscribed: Annotated[str, Form(max_length=5)] = ""
+    session: SessionDep,
+    actor: PageUser,
+    form: Annotated[FormInput[DigestSubscriptionUpdate], form_model(DigestSubscriptionUpdate)],
 ) -> Response:
     """Opt in or out of the weekly digest e-mail."""
     build_digest(session=session, user=actor)  # refuses people who get no digest
-    set_subscription(session=session, user=actor, subscribed=subscribed == "yes")
+    set_subscription(session=session, user=actor, subscribed=form.validated().subscribed)
     return RedirectResponse("/digest#subscription", status_code=303)
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from deliveryops.cockpit.digest.service import Digest, DigestSection
 
-__all__ = ["DigestLineRead", "DigestRead", "DigestSectionRead", "digest_read"]
+__all__ = ["DigestLineRead", "DigestRead", "DigestSectionRead", "DigestSubscriptionUpdate", "digest_read"]
 
 
 class DigestLineRead(BaseModel):
@@ -37,6 +37,12 @@ class DigestRead(BaseModel):
     teams: list[str]
     changed: list[DigestSectionRead]
     attention: list[DigestSectionRead]
+
+
+class DigestSubscriptionUpdate(BaseModel):
+    """Whether the signed-in person gets the weekly digest by e-mail (the page sends ``yes`` or ``no``)."""
+
+    subscribed: bool
 
 
 def _sections(items: Sequence[DigestSection]) -> list[DigestSectionRead]:
