@@ -314,3 +314,17 @@ class ClusterNote(BaseModel):
     """A reason (reject) or a resolution note (resolve)."""
 
     text: str = Field(max_length=2000)
+
+
+class CategoryCreate(BaseModel):
+    """A new category of the impediment taxonomy (admins)."""
+
+    name: str = Field(default="", max_length=100, title="Category name")
+    description: str = Field(default="", max_length=500)
+
+
+class CategoryUpdate(BaseModel):
+    """A category renamed, or retired (``active`` false: no longer offered; past impediments keep it)."""
+
+    name: str = Field(default="", max_length=100, title="Category name")
+    active: bool = False

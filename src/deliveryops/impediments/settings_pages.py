@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,9 +14,10 @@ from deliveryops.accounts.models import Role, User
 from deliveryops.accounts.service import require_role
 from deliveryops.errors import ConflictError, ValidationFailedError
 from deliveryops.impediments.models import Category, Level, ServiceLevel, Severity
-from deliveryops.impediments.schemas import ServiceLevelsUpdate, cell
+from deliveryops.impediments.schemas import CategoryCreate, CategoryUpdate, ServiceLevelsUpdate, cell
+from deliveryops.web.form_pages import ShowAgain, submit_form
 from deliveryops.web.forms import FormInput, form_model
-from deliveryops.web.security import CsrfChecked, SessionDep
+from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -80,9 +81,13 @@ def _page(
     error: str | None = None,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
+    category_form: tuple[str, dict[str, Any], dict[str, str]] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The settings page; ``category_form`` is a refused category form: its id ("new" or the category's), what was
+    typed and the messages per field."""
     stored = {cell(row.level, row.severity): str(row.working_days) for row in session.scalars(select(ServiceLevel))}
+    form_id, category_values, category_errors = category_form or ("", {}, {})
     return render(
         request,
         "impediments/settings.html",
@@ -93,6 +98,9 @@ def _page(
             "level_list": list(Level),
             "severities": list(Severity),
             "error": error,
+            "category_form": form_id,
+            "category_values": category_values,
+            "category_errors": category_errors,
         },
         status_code=status_code,
     )
@@ -105,22 +113,34 @@ def settings_page(request: Request, session: SessionDep, actor: PageUser) -> Res
     return _page(request, session)
 
 
+def _category_again(request: Request, session: Session, form_id: str) -> ShowAgain:
+    """Show the settings page again with a refused category form's input and messages (a clash is the name's)."""
+
+    def again(values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
+        fields = {("name" if key == "form" else key): message for key, message in errors.items()}
+        message = " ".join(dict.fromkeys(errors.values()))
+        return _page(request, session, error=message, category_form=(form_id, values, fields), status_code=status)
+
+    return again
+
+
 @router.post("/admin/impediments/categories", response_class=HTMLResponse)
 def add_category_form(
     request: Request,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    name: Annotated[str, Form(max_length=100)] = "",
-    description: Annotated[str, Form(max_length=500)] = "",
+    form: Annotated[FormInput[CategoryCreate], form_model(CategoryCreate)],
 ) -> Response:
     """Admin: add a category."""
-    try:
-        add_category(session, actor=actor, name=name, description=description)
-    except (ValidationFailedError, ConflictError) as exc:
-        session.rollback()
-        return _page(request, session, error=exc.message, status_code=422)
-    return RedirectResponse("/admin/impediments", status_code=303)
+    require_role(actor, Role.ADMIN)
+    return submit_form(
+        session,
+        form,
+        lambda body: add_category(session, actor=actor, name=body.name, description=body.description),
+        done="/admin/impediments",
+        again=_category_again(request, session, "new"),
+        conflict_status=422,
+    )
 
 
 @router.post("/admin/impediments/categories/{category_id}", response_class=HTMLResponse)
@@ -129,17 +149,18 @@ def update_category_form(
     category_id: int,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    name: Annotated[str, Form(max_length=100)] = "",
-    active: Annotated[str, Form(max_length=5)] = "",
+    form: Annotated[FormInput[CategoryUpdate], form_model(CategoryUpdate)],
 ) -> Response:
     """Admin: rename or retire a category."""
-    try:
-        update_category(session, actor=actor, category_id=category_id, name=name, active=active == "on")
-    except (ValidationFailedError, ConflictError) as exc:
-        session.rollback()
-        return _page(request, session, error=exc.message, status_code=422)
-    return RedirectResponse("/admin/impediments", status_code=303)
+    require_role(actor, Role.ADMIN)
+    return submit_form(
+        session,
+        form,
+        lambda body: update_category(session, actor=actor, category_id=category_id, name=body.name, active=body.active),
+        done="/admin/impediments",
+        again=_category_again(request, session, str(category_id)),
+        conflict_status=422,
+    )
 
 
 @router.post("/admin/impediments/service-levels", response_class=HTMLResponse)
