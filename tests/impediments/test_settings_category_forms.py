@@ -31,7 +31,8 @@ def test_a_new_category_is_added_and_a_clash_is_shown_beside_the_name(client: Te
 
     again = client.post("/admin/impediments/categories", data={"csrf_token": csrf, "name": "tooling gaps", "description": "y"})
     assert again.status_code == 422
-    assert 'id="name-error"' in again.text and "exists already" in again.text
+    assert 'id="name-error"' in again.text
+    assert "exists already" in again.text
     assert 'value="tooling gaps"' in again.text  # what was typed comes back
     assert _names(session) == sorted([*before, "Tooling gaps"])
 
@@ -56,7 +57,8 @@ def test_a_category_is_retired_and_an_empty_name_is_refused(client: TestClient, 
 
     empty = client.post(f"/admin/impediments/categories/{category.id}", data={"csrf_token": csrf, "name": " ", "active": "on"})
     assert empty.status_code == 422
-    assert "Enter a category name." in empty.text and 'id="name-error"' in empty.text
+    assert "Enter a category name." in empty.text
+    assert 'id="name-error"' in empty.text
     session.expire_all()
     assert session.get(Category, category.id).name == "Hardware"  # type: ignore[union-attr]
 
