@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.leadership import service as leadership
 from deliveryops.cockpit.leadership.pdf import render_pdf
-from deliveryops.cockpit.leadership.schemas import PackRead, pack_read
+from deliveryops.cockpit.leadership.schemas import DecisionUpdate, PackRead, PackScope, QuestionCreate, pack_read
 from deliveryops.cockpit.portfolio.service import require_cross_team
 from deliveryops.db import utcnow
 from deliveryops.errors import ValidationFailedError
 from deliveryops.teams.service import get_group_or_raise, list_groups
 from deliveryops.web.errors import error_responses
-from deliveryops.web.security import CsrfChecked, SessionDep
+from deliveryops.web.forms import FormInput, form_model
+from deliveryops.web.security import SessionDep
 from deliveryops.web.templating import render
 
 __all__ = ["api", "router"]
@@ -100,19 +101,25 @@ def leadership_pdf(
     )
 
 
+def _typed(form: FormInput[Any], key: str) -> str:
+    """What was typed in a field of a refused form ("" when nothing)."""
+    value = form.values.get(key)
+    return value if isinstance(value, str) else ""
+
+
 @router.post("/cockpit/leadership/epics/commit", response_class=HTMLResponse)
 def commit_epics(
     request: Request,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    period: Annotated[str, Form(max_length=30)] = "",
-    group: Annotated[str, Form(max_length=100)] = "",
+    form: Annotated[FormInput[PackScope], form_model(PackScope)],
 ) -> Response:
     """Put the pack's epic dates in the pack as commitments (stored and scored). Twice changes nothing."""
     require_cross_team(actor, "The leadership pack")
+    group, period = _typed(form, "group"), _typed(form, "period")
     try:
-        count = leadership.commit_pack_epics(session=session, actor=actor, period=period, group_slug=group or None)
+        body = form.validated()
+        count = leadership.commit_pack_epics(session=session, actor=actor, period=body.period, group_slug=body.group or None)
     except ValidationFailedError as exc:
         return _page(request, session, actor, group=group, period=period, errors=exc.fields, status_code=422)
     return _page(
@@ -130,45 +137,41 @@ def add_question(
     request: Request,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    period: Annotated[str, Form(max_length=30)] = "",
-    group: Annotated[str, Form(max_length=100)] = "",
-    text: Annotated[str, Form(max_length=2000)] = "",
-    context: Annotated[str, Form(max_length=5000)] = "",
+    form: Annotated[FormInput[QuestionCreate], form_model(QuestionCreate)],
 ) -> Response:
     """Product Ops adds a question for leadership to the pack."""
     require_cross_team(actor, "The leadership pack")
-    group_row = get_group_or_raise(session=session, actor=actor, slug=group) if group else None
+    group, period = _typed(form, "group"), _typed(form, "period")
     try:
+        body = form.validated()
+        group_row = get_group_or_raise(session=session, actor=actor, slug=body.group) if body.group else None
         leadership.add_question(
-            session=session, actor=actor, period=period, text=text, context=context, group_id=group_row.id if group_row else None
+            session=session,
+            actor=actor,
+            period=body.period,
+            text=body.text,
+            context=body.context,
+            group_id=group_row.id if group_row else None,
         )
     except ValidationFailedError as exc:
+        values = {"text": _typed(form, "text"), "context": _typed(form, "context")}
         return _page(
-            request,
-            session,
-            actor,
-            group=group,
-            period=period or None,
-            errors=exc.fields,
-            values={"text": text, "context": context},
-            status_code=422,
+            request, session, actor, group=group, period=period or None, errors=exc.fields, values=values, status_code=422
         )
     return RedirectResponse(f"/cockpit/leadership?{urlencode({'group': group, 'period': period})}#questions", status_code=303)
 
 
 @router.post("/cockpit/leadership/questions/{question_id}/decide", response_class=HTMLResponse)
 def decide_question(
-    request: Request,
     question_id: IdPath,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
-    decision: Annotated[str, Form(max_length=5000)] = "",
+    form: Annotated[FormInput[DecisionUpdate], form_model(DecisionUpdate)],
 ) -> Response:
     """Record leadership's decision on a question."""
     require_cross_team(actor, "The leadership pack")
-    question = leadership.decide_question(session=session, actor=actor, question_id=question_id, decision=decision)
+    body = form.validated()
+    question = leadership.decide_question(session=session, actor=actor, question_id=question_id, decision=body.decision)
     group = get_group_or_raise(session=session, actor=actor, group_id=question.group_id) if question.group_id else None
     query = urlencode({"group": group.slug if group else "", "period": question.period})
     return RedirectResponse(f"/cockpit/leadership?{query}#questions", status_code=303)

@@ -16,11 +16,14 @@ __all__ = [
     "ChartRead",
     "ChartRowRead",
     "ClusterRead",
+    "DecisionUpdate",
     "EpicRead",
     "ExperimentRead",
     "HeadlineRead",
     "PackRead",
+    "PackScope",
     "PackSectionRead",
+    "QuestionCreate",
     "QuestionRead",
     "pack_read",
 ]
@@ -238,3 +241,24 @@ def pack_read(pack: leadership.LeadershipPack, sections: list[leadership.PackSec
             for c in leadership.pack_charts(pack)
         ],
     )
+
+
+class PackScope(BaseModel):
+    """Which pack a page's form acts on: its period (2026-Q3, 2026-11 or 2026-07-01..2026-09-30) and group (a slug;
+    empty: the organisation). Committing the pack's epic dates takes only this."""
+
+    period: str = Field(default="", max_length=30)
+    group: str = Field(default="", max_length=100)
+
+
+class QuestionCreate(PackScope):
+    """A question for leadership, added to a pack by Product Ops."""
+
+    text: str = Field(default="", max_length=2000, title="Question")
+    context: str = Field(default="", max_length=5000, title="Context and options")
+
+
+class DecisionUpdate(BaseModel):
+    """Leadership's decision on a question."""
+
+    decision: str = Field(default="", max_length=5000)

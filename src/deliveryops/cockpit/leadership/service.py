@@ -70,6 +70,7 @@ __all__ = [
     "register_pack_section",
 ]
 
+_YEAR = re.compile(r"^(\d{4})")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
@@ -145,9 +146,8 @@ def parse_period(text: str) -> Period:
     """
     value = (text or "").strip()
     message = "Write a period like 2026-Q3, 2026-11 or 2026-07-01..2026-09-30."
-    year = value[:4]
-    if year.isdigit() and not MIN_YEAR <= int(year) <= MAX_YEAR:
-        raise ValidationFailedError(f"Choose a year from {MIN_YEAR} to {MAX_YEAR}, not {year}.", fields={"period": message})
+    if (year := _YEAR.match(value)) and not MIN_YEAR <= int(year[1]) <= MAX_YEAR:
+        raise ValidationFailedError(f"Choose a year from {MIN_YEAR} to {MAX_YEAR}, not {year[1]}.", fields={"period": message})
     if match := _QUARTER.match(value):
         start = date(int(match[1]), 3 * int(match[2]) - 2, 1)
         return Period(start, _add_months(start, 3) - timedelta(days=1), value)
