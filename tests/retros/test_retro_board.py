@@ -181,3 +181,26 @@ def test_icebreaker_is_the_facilitators_to_pick_or_shuffle(client: TestClient, s
     assert refused.status_code == 403
     cleared = client.post(f"/api/v1/retros/{retro.id}/icebreaker", json={"question": ""}, headers=token_headers(session, dm))
     assert cleared.json()["icebreaker"] is None
+
+
+def test_the_board_answers_its_contract_with_a_notice_only_when_a_change_says_something(
+    client: TestClient, session: Session
+) -> None:
+    _team, dm, _member, _scheduler, retro = setup_retro(session)
+    grouped(session, dm, retro, ["Long stand-ups", "Slow reviews"])
+    card_id = retro.cards[0].id
+    theme_id = service.create_theme(session=session, actor=dm, retro_id=retro.id, title="Meetings", card_ids=[card_id]).id
+    session.commit()
+    headers = token_headers(session, dm)
+    timed = client.post(f"/api/v1/retros/{retro.id}/timer", json={"minutes": 5}, headers=headers).json()
+    assert "notice" not in timed
+    assert timed["timer_ends_at"].endswith("+00:00")  # the stored instant's ISO form, offset included
+    assert [(t["title"], t["votes"], t["notes"]) for t in timed["themes"]] == [("Meetings", None, "")]
+    moved = client.post(f"/api/v1/retros/{retro.id}/cards/{card_id}/move", json={"theme_id": None}, headers=headers).json()
+    assert moved["notice"] == "The theme \u201cMeetings\u201d had no cards left and was removed."
+    assert moved["themes"] == []
+    assert "notice" not in client.get(f"/api/v1/retros/{retro.id}", headers=headers).json()
+    assert theme_id not in {t["id"] for t in client.get(f"/api/v1/retros/{retro.id}", headers=headers).json()["themes"]}
+    schema = client.get("/api/openapi.json").json()
+    answer = schema["paths"]["/api/v1/retros/{retro_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert answer["schema"] == {"$ref": "#/components/schemas/RetroRead"}
