@@ -86,9 +86,13 @@ def test_who_creates_and_a_breakout_per_team_seen_only_by_its_team(session: Sess
     with pytest.raises(PermissionDeniedError):
         retros.get_or_raise(session=session, actor=al, retro_id=beta_breakout.id)
     # On the synthesis, each sees a link to their own team's breakout only.
-    seen = {b["team"]: b["retro_id"] for b in multi.state(session, found, actor=al, token="t")["breakouts"]}
+    seen = {
+        b["team"]: b["retro_id"] for b in multi.state(session, found, actor=al, token="t").model_dump(mode="json")["breakouts"]
+    }
     assert seen == {"Alpha": alpha_breakout.id, "Beta": None}
-    assert {b["retro_id"] for b in multi.state(session, found, actor=ops, token="t")["breakouts"]} == {None}
+    assert {b["retro_id"] for b in multi.state(session, found, actor=ops, token="t").model_dump(mode="json")["breakouts"]} == {
+        None
+    }
     outsider = make_user(session)
     with pytest.raises(PermissionDeniedError):
         multi.get_or_raise(session=session, actor=outsider, multi_id=found.id)
@@ -118,7 +122,7 @@ def test_synthesis_carries_themes_votes_and_teams_then_actions_join_the_owning_t
     assert beta_retro.phase is Phase.DISCUSS
     multi.advance(session=session, actor=ops, multi_id=found.id)
     assert found.phase is MultiPhase.SYNTHESIS
-    view = multi.state(session, found, actor=bea, token="bea")
+    view = multi.state(session, found, actor=bea, token="bea").model_dump(mode="json")
     carried = {t["title"]: (t["teams"], t["breakout_votes"]) for t in view["themes"]}
     assert carried["Slow code reviews"] == (["Alpha"], 2)
     assert carried["Reviews too slow"] == (["Beta"], 0)
@@ -138,18 +142,22 @@ def test_synthesis_carries_themes_votes_and_teams_then_actions_join_the_owning_t
         multi.merge_themes(session=session, actor=al, multi_id=found.id, theme_id=reviews.id, into_id=slow.id)
     multi.merge_themes(session=session, actor=ops, multi_id=found.id, theme_id=reviews.id, into_id=slow.id)
     multi.rename_theme(session=session, actor=ops, multi_id=found.id, theme_id=slow.id, title="Code reviews wait")
-    merged = next(t for t in multi.state(session, found, actor=al, token="al")["themes"] if t["id"] == slow.id)
+    merged = next(
+        t for t in multi.state(session, found, actor=al, token="al").model_dump(mode="json")["themes"] if t["id"] == slow.id
+    )
     assert merged["teams"] == ["Alpha", "Beta"]
     assert merged["breakout_votes"] == 2
     multi.advance(session=session, actor=ops, multi_id=found.id)  # vote
     for person, token in ((al, "al"), (bea, "bea")):
         multi.vote(session=session, actor=person, multi_id=found.id, token=token, theme_id=slow.id)
-    assert multi.state(session, found, actor=al, token="al")["themes"][0]["votes"] is None  # hidden while voting
+    assert (
+        multi.state(session, found, actor=al, token="al").model_dump(mode="json")["themes"][0]["votes"] is None
+    )  # hidden while voting
     outsider = make_user(session, role=Role.LEADER)
     with pytest.raises(PermissionDeniedError):
         multi.vote(session=session, actor=outsider, multi_id=found.id, token="x", theme_id=slow.id)
     multi.advance(session=session, actor=ops, multi_id=found.id)  # actions
-    top = multi.state(session, found, actor=al, token="al")["themes"][0]
+    top = multi.state(session, found, actor=al, token="al").model_dump(mode="json")["themes"][0]
     assert (top["title"], top["votes"]) == ("Code reviews wait", 2)
     with pytest.raises(ValidationFailedError):  # Al is not one of Beta's people
         multi.add_action(session=session, actor=ops, multi_id=found.id, title="Review first", team_id=beta.id, owner_id=al.id)
@@ -159,7 +167,7 @@ def test_synthesis_carries_themes_votes_and_teams_then_actions_join_the_owning_t
     assert (action.team_id, action.retro_id, action.source) == (beta.id, beta_retro.id, "retro")
     ledger = session.scalars(select(ImprovementAction).where(ImprovementAction.team_id == beta.id)).all()
     assert [a.title for a in ledger] == ["Review before starting new work"]
-    decided = multi.state(session, found, actor=bea, token="bea")["actions"]
+    decided = multi.state(session, found, actor=bea, token="bea").model_dump(mode="json")["actions"]
     assert [(a["title"], a["team"], a["owner"]) for a in decided] == [("Review before starting new work", "Beta", "Bea Member")]
     multi.advance(session=session, actor=ops, multi_id=found.id)
     assert found.phase.value == "finished"
@@ -200,7 +208,7 @@ def test_the_demo_has_a_finished_multi_team_retro_and_a_recurring_theme(demo_ses
     assert [r.phase for r in breakouts if r is not None] == [Phase.FINISHED] * 3
     ops = demo_session.get(User, found.facilitator_id)
     assert ops is not None
-    view = multi.state(demo_session, found, actor=ops, token="demo")
+    view = multi.state(demo_session, found, actor=ops, token="demo").model_dump(mode="json")
     top = view["themes"][0]
     assert (top["title"], top["teams"], top["votes"]) == ("Code reviews wait across teams", ["Checkout", "Payments", "Search"], 3)
     assert [(a["title"], a["team"]) for a in view["actions"]] == [("Two reviewers for ranking changes", "Search")]

@@ -109,7 +109,10 @@ def test_suggested_titles_come_from_shared_words(client: TestClient, session: Se
     session.commit()
     answer = client.get(f"/api/v1/retros/{retro.id}/suggested-themes", headers=token_headers(session, member))
     assert answer.status_code == 200
-    assert answer.json() == [{"title": "Stories acceptance criteria", "card_ids": [c.id for c in retro.cards[:2]]}]
+    group = {"title": "Stories acceptance criteria", "card_ids": [c.id for c in retro.cards[:2]]}
+    assert answer.json() == {"items": [group], "total": 1, "limit": 100, "offset": 0}
+    ids = client.get(f"/api/v1/retros/{retro.id}/suggestions?limit=1&offset=1", headers=token_headers(session, member))
+    assert ids.json() == {"items": [], "total": 1, "limit": 1, "offset": 1}
 
 
 def test_actions_with_owner_due_date_and_metric_join_the_ledger(client: TestClient, session: Session) -> None:
@@ -150,12 +153,12 @@ def test_reactions_one_of_each_per_participant_and_anonymous(session: Session) -
     assert service.react(session=session, actor=member, retro_id=retro.id, token="m", card_id=card.id, emoji=thumbs)
     assert service.react(session=session, actor=dm, retro_id=retro.id, token="d", card_id=card.id, emoji=thumbs)
     assert service.react(session=session, actor=dm, retro_id=retro.id, token="d", card_id=card.id, emoji=party)
-    [seen] = service.state(session, retro, token="m")["cards"]
+    [seen] = service.state(session, retro, token="m").model_dump(mode="json")["cards"]
     assert seen["reactions"] == {thumbs: 2, party: 1}
     assert seen["my_reactions"] == [thumbs]
     # Pressing the same emoji again takes it back: never two of one emoji from one participant.
     assert not service.react(session=session, actor=member, retro_id=retro.id, token="m", card_id=card.id, emoji=thumbs)
-    assert service.state(session, retro, token="m")["cards"][0]["reactions"] == {thumbs: 1, party: 1}
+    assert service.state(session, retro, token="m").model_dump(mode="json")["cards"][0]["reactions"] == {thumbs: 1, party: 1}
     with pytest.raises(ValidationFailedError):
         service.react(session=session, actor=member, retro_id=retro.id, token="m", card_id=card.id, emoji="x")
     to_phase(session, dm, retro, Phase.FINISHED)
@@ -167,7 +170,7 @@ def test_icebreaker_is_the_facilitators_to_pick_or_shuffle(client: TestClient, s
     _team, dm, member, _scheduler, retro = setup_retro(session)
     question = service.ICEBREAKERS[1]
     service.set_icebreaker(session=session, actor=dm, retro_id=retro.id, question=question)
-    assert service.state(session, retro, token="m")["icebreaker"] == question
+    assert service.state(session, retro, token="m").model_dump(mode="json")["icebreaker"] == question
     service.set_icebreaker(session=session, actor=dm, retro_id=retro.id, shuffle=True)
     assert retro.icebreaker in service.ICEBREAKERS
     assert retro.icebreaker != question
@@ -178,3 +181,26 @@ def test_icebreaker_is_the_facilitators_to_pick_or_shuffle(client: TestClient, s
     assert refused.status_code == 403
     cleared = client.post(f"/api/v1/retros/{retro.id}/icebreaker", json={"question": ""}, headers=token_headers(session, dm))
     assert cleared.json()["icebreaker"] is None
+
+
+def test_the_board_answers_its_contract_with_a_notice_only_when_a_change_says_something(
+    client: TestClient, session: Session
+) -> None:
+    _team, dm, _member, _scheduler, retro = setup_retro(session)
+    grouped(session, dm, retro, ["Long stand-ups", "Slow reviews"])
+    card_id = retro.cards[0].id
+    theme_id = service.create_theme(session=session, actor=dm, retro_id=retro.id, title="Meetings", card_ids=[card_id]).id
+    session.commit()
+    headers = token_headers(session, dm)
+    timed = client.post(f"/api/v1/retros/{retro.id}/timer", json={"minutes": 5}, headers=headers).json()
+    assert "notice" not in timed
+    assert timed["timer_ends_at"].endswith("+00:00")  # the stored instant's ISO form, offset included
+    assert [(t["title"], t["votes"], t["notes"]) for t in timed["themes"]] == [("Meetings", None, "")]
+    moved = client.post(f"/api/v1/retros/{retro.id}/cards/{card_id}/move", json={"theme_id": None}, headers=headers).json()
+    assert moved["notice"] == "The theme \u201cMeetings\u201d had no cards left and was removed."
+    assert moved["themes"] == []
+    assert "notice" not in client.get(f"/api/v1/retros/{retro.id}", headers=headers).json()
+    assert theme_id not in {t["id"] for t in client.get(f"/api/v1/retros/{retro.id}", headers=headers).json()["themes"]}
+    schema = client.get("/api/openapi.json").json()
+    answer = schema["paths"]["/api/v1/retros/{retro_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert answer["schema"] == {"$ref": "#/components/schemas/RetroRead"}

@@ -152,3 +152,19 @@ def test_someone_of_another_team_is_refused_alike(board: Board) -> None:
     )
     missing = cli_error(board.parity.cli("retros", "cards", "999999", "--as", outsider.email, "--format", "json"))
     assert missing == api_error(board.parity.api.get("/api/v1/retros/999999", headers=board.api(outsider, "o")))
+
+
+def test_the_export_as_json_is_the_board_the_api_answers(board: Board) -> None:
+    dm, member = board.dm, board.member
+    board.cli("advance", dm)  # reflect
+    board.cli("add-card", member, "--column", "Stop", "--text", "Long stand-ups", "--token", "m")
+    exported = board.cli("export", member)
+    assert exported == board.seen(member, "")  # without a participant token: no card is one's own
+    assert (exported["cards"], exported["hidden_cards"]) == ([], {"Stop": 1})
+    markdown = board.parity.cli("retros", "export", str(board.retro_id), "--as", member.email)
+    assert markdown.exit_code == 0, markdown.output
+    assert markdown.output.startswith("# Sprint 12\n")
+    refused = board.cli_refused("export", board.outsider)
+    assert refused == api_error(board.parity.api.get(f"/api/v1/retros/{board.retro_id}", headers=board.api(board.outsider, "o")))
+    missing = cli_error(board.parity.cli("retros", "export", "999999", "--as", member.email, "--format", "json"))
+    assert missing == api_error(board.parity.api.get("/api/v1/retros/999999", headers=board.api(member, "m")))

@@ -43,11 +43,11 @@ def test_anonymous_cards_store_no_author_and_stay_private_while_reflecting(sessi
     assert [c.author_id for c in cards] == [None, None]
     # Only a hash of a random device token is kept: nothing that names or numbers a person.
     assert all(len(c.writer_token) == 64 and "member-device" not in c.writer_token for c in cards)
-    seen_by_member = service.state(session, retro, token="member-device")
+    seen_by_member = service.state(session, retro, token="member-device").model_dump(mode="json")
     assert [c["text"] for c in seen_by_member["cards"]] == ["Long stand-ups"]
     assert seen_by_member["hidden_cards"] == {"Start": 1}
     service.advance(session=session, actor=dm, retro_id=retro.id)  # group: everything visible, still no author
-    revealed = service.state(session, retro, token="member-device")
+    revealed = service.state(session, retro, token="member-device").model_dump(mode="json")
     assert sorted(c["text"] for c in revealed["cards"]) == ["Long stand-ups", "Pairing on reviews"]
     assert all(set(c) == {"id", "column", "text", "theme_id", "mine", "reactions", "my_reactions"} for c in revealed["cards"])
 
@@ -69,9 +69,9 @@ def test_phases_votes_and_export(session: Session) -> None:
     assert service.vote(session=session, actor=member, retro_id=retro.id, token="m", theme_id=theme.id) == 0
     with pytest.raises(ValidationFailedError, match=r"You have used all 2 of your votes\."):
         service.vote(session=session, actor=member, retro_id=retro.id, token="m", theme_id=theme.id)
-    assert service.state(session, retro, token="dm")["themes"][0]["votes"] is None  # hidden while voting
+    assert service.state(session, retro, token="dm").model_dump(mode="json")["themes"][0]["votes"] is None  # hidden while voting
     service.advance(session=session, actor=dm, retro_id=retro.id)  # discuss
-    assert service.state(session, retro, token="dm")["themes"][0]["votes"] == 2
+    assert service.state(session, retro, token="dm").model_dump(mode="json")["themes"][0]["votes"] == 2
     service.set_notes(session=session, actor=member, retro_id=retro.id, theme_id=theme.id, notes="Cap at 15 minutes")
     action = service.add_action(session=session, actor=member, retro_id=retro.id, title="Time-box stand-ups")
     assert action.source == "retro"

@@ -14,7 +14,7 @@ from deliveryops.cli.output import (
     OffsetOption,
     OutputFormat,
     page_params,
-    print_data,
+    print_json,
     print_page,
 )
 from deliveryops.retros import multi
@@ -63,15 +63,15 @@ def show(
         voter = vote_token(settings.resolved_secret_key(), found.id, person.id, purpose=MULTI_RETRO)
         board = multi.state(session, found, actor=person, token=voter)
     if output_format is OutputFormat.JSON:
-        print_data(board)
+        print_json(board)
         return
-    console.print(f"[bold]{board['title']}[/bold] (multi-team retro {board['id']}): {board['phase']}", highlight=False)
-    for b in board["breakouts"]:
-        console.print(f"Breakout {b['team']}: {b['phase']}{' (voted)' if b['voted'] else ''}", highlight=False)
-    for theme in board["themes"]:
-        votes = "" if theme["votes"] is None else f", {theme['votes']} votes"
-        console.print(f"Theme: {theme['title']} ({', '.join(theme['teams'])}{votes})", highlight=False)
-    for action in board["actions"]:
-        owner = f", {action['owner']}" if action["owner"] else ""
-        line = f"Action {action['id']}: {action['title']} ({action['team']}{owner}, due {action['due_date']})"
+    console.print(f"[bold]{board.title}[/bold] (multi-team retro {board.id}): {board.phase}", highlight=False)
+    for b in board.breakouts:
+        console.print(f"Breakout {b.team}: {b.phase}{' (voted)' if b.voted else ''}", highlight=False)
+    for theme in board.themes:
+        votes = "" if theme.votes is None else f", {theme.votes} votes"
+        console.print(f"Theme: {theme.title} ({', '.join(theme.teams)}{votes})", highlight=False)
+    for action in board.actions:
+        owner = f", {action.owner}" if action.owner else ""
+        line = f"Action {action.id}: {action.title} ({action.team}{owner}, due {action.due_date})"
         console.print(line, highlight=False)

@@ -8,9 +8,10 @@ prints a page of the board's own entries (``cards``, ``themes`` or ``actions`` o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy.orm import Session
@@ -38,15 +39,27 @@ from deliveryops.cli.output import (
     LimitOption,
     OffsetOption,
     OutputFormat,
+    TextFormat,
     emit,
     page_params,
-    print_data,
+    print_json,
     print_page,
 )
 from deliveryops.retros import service
 from deliveryops.retros.models import Retro
 from deliveryops.retros.participants import retro_token, vote_token
-from deliveryops.retros.schemas import CardCreate, RetroAction, RetroCreate, RetroSummary, ThemeCreate, VoteCast
+from deliveryops.retros.schemas import (
+    CardCreate,
+    CardRead,
+    RetroAction,
+    RetroActionRead,
+    RetroCreate,
+    RetroRead,
+    RetroSummary,
+    ThemeCreate,
+    ThemeRead,
+    VoteCast,
+)
 from deliveryops.schemas import DEFAULT_LIMIT, PageParams, paginate
 from deliveryops.settings import Settings
 from deliveryops.teams.service import find_team
@@ -70,26 +83,26 @@ COLUMNS: list[Column[RetroSummary]] = [
     Column("Phase", lambda r: r.phase),
     Column("Format", lambda r: r.format),
 ]
-Entry = dict[str, Any]  # a card, theme or action of the board, as the API's JSON has it
-CARD_COLUMNS: list[Column[Entry]] = [
-    Column("Id", lambda c: c["id"]),
-    Column("Column", lambda c: c["column"]),
-    Column("Card", lambda c: c["text"]),
-    Column("Theme", lambda c: c["theme_id"]),
-    Column("Mine", lambda c: "yes" if c["mine"] else ""),
+Entry = TypeVar("Entry", CardRead, ThemeRead, RetroActionRead)  # a card, theme or action of the board
+CARD_COLUMNS: list[Column[CardRead]] = [
+    Column("Id", lambda c: c.id),
+    Column("Column", lambda c: c.column),
+    Column("Card", lambda c: c.text),
+    Column("Theme", lambda c: c.theme_id),
+    Column("Mine", lambda c: "yes" if c.mine else ""),
 ]
-THEME_COLUMNS: list[Column[Entry]] = [
-    Column("Id", lambda t: t["id"]),
-    Column("Theme", lambda t: t["title"]),
-    Column("Votes", lambda t: t["votes"]),
-    Column("My votes", lambda t: t["my_votes"]),
+THEME_COLUMNS: list[Column[ThemeRead]] = [
+    Column("Id", lambda t: t.id),
+    Column("Theme", lambda t: t.title),
+    Column("Votes", lambda t: t.votes),
+    Column("My votes", lambda t: t.my_votes),
 ]
-ACTION_COLUMNS: list[Column[Entry]] = [
-    Column("Id", lambda a: a["id"]),
-    Column("Action", lambda a: a["title"]),
-    Column("Status", lambda a: a["status"]),
-    Column("Owner", lambda a: a["owner"]),
-    Column("Due", lambda a: a["due_date"]),
+ACTION_COLUMNS: list[Column[RetroActionRead]] = [
+    Column("Id", lambda a: a.id),
+    Column("Action", lambda a: a.title),
+    Column("Status", lambda a: a.status),
+    Column("Owner", lambda a: a.owner),
+    Column("Due", lambda a: a.due_date),
 ]
 
 
@@ -119,25 +132,25 @@ class Participant:
 def _print_board(session: Session, retro: Retro, you: Participant, output_format: OutputFormat) -> None:
     board = _board(session, retro, you)
     if output_format is OutputFormat.JSON:
-        print_data(board)
+        print_json(board)
         return
-    console.print(f"[bold]{board['title']}[/bold] (retro {board['id']}): {board['phase']}", highlight=False)
-    for column in board["columns"]:
-        texts = [c["text"] for c in board["cards"] if c["column"] == column]
-        hidden = board["hidden_cards"].get(column, 0)
+    console.print(f"[bold]{board.title}[/bold] (retro {board.id}): {board.phase}", highlight=False)
+    for column in board.columns:
+        texts = [c.text for c in board.cards if c.column == column]
+        hidden = board.hidden_cards.get(column, 0)
         console.print(f"{column}: {len(texts)} cards{f', {hidden} private' if hidden else ''}", highlight=False)
         for text in texts:
             console.print(f"  - {text}", highlight=False)
-    for theme in board["themes"]:
-        votes = "" if theme["votes"] is None else f" ({theme['votes']} votes)"
-        console.print(f"Theme: {theme['title']}{votes}", highlight=False)
-    for action in board["actions"]:
-        console.print(f"Action {action['id']}: {action['title']} ({action['status']})", highlight=False)
-    if board["phase"] == "vote":
-        console.print(f"Votes left: {board['votes_left']} of {board['vote_budget']}.", highlight=False)
+    for theme in board.themes:
+        votes = "" if theme.votes is None else f" ({theme.votes} votes)"
+        console.print(f"Theme: {theme.title}{votes}", highlight=False)
+    for action in board.actions:
+        console.print(f"Action {action.id}: {action.title} ({action.status})", highlight=False)
+    if board.phase == "vote":
+        console.print(f"Votes left: {board.votes_left} of {board.vote_budget}.", highlight=False)
 
 
-def _board(session: Session, retro: Retro, you: Participant) -> dict[str, Any]:
+def _board(session: Session, retro: Retro, you: Participant) -> RetroRead:
     """The board as the participant sees it (the API's, for their ``X-Retro-Token``)."""
     session.flush()
     return service.state(session, retro, token=you.token(retro.id), voter=you.voter(retro.id))
@@ -148,18 +161,21 @@ def _list_entries(
     acting: str,
     retro_id: int,
     token: str,
-    key: str,
+    entries: Callable[[RetroRead], Sequence[Entry]],
     columns: list[Column[Entry]],
     output_format: OutputFormat,
     page: PageParams,
     empty: str,
+    *,
+    cards: bool = False,
 ) -> None:
-    """One page of the board's ``cards``, ``themes`` or ``actions``; a table says how many cards stay private."""
+    """One page of the board's ``cards``, ``themes`` or ``actions``; with ``cards``, a table also says how
+    many cards stay private."""
     with person_scope(database, acting) as (session, person, settings):
         retro = service.get_or_raise(session=session, actor=person, retro_id=retro_id)
         board = _board(session, retro, Participant.of(person, settings, token))
-    print_page(paginate(board[key], page), columns, output_format, empty=empty)
-    hidden = sum(board["hidden_cards"].values()) if key == "cards" else 0
+    print_page(paginate(entries(board), page), columns, output_format, empty=empty)
+    hidden = sum(board.hidden_cards.values()) if cards else 0
     if hidden and output_format is OutputFormat.TABLE:
         console.print(f"{hidden} more private until reflecting ends.", highlight=False)
 
@@ -202,12 +218,22 @@ def export(
     retro_id: RetroArgument,
     acting: PersonOption,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")] = None,
+    output_format: Annotated[
+        TextFormat,
+        typer.Option("--format", help="text: Markdown (the page's export); json: the board as GET /api/v1/retros/{id} answers."),
+    ] = TextFormat.TEXT,
     database: DatabaseOption = None,
 ) -> None:
-    """Print the retro as Markdown, with the team's health check at the time (the page's export)."""
+    """Print the retro as Markdown, with the team's health check at the time (the page's export); json: the board
+    as the API answers it to the person, without a participant token."""
     with person_scope(database, acting) as (session, person, settings):
         retro = service.get_or_raise(session=session, actor=person, retro_id=retro_id)
-        text = service.export_markdown(session, retro, min_group_size=settings.min_group_size, base_url=str(settings.public_url))
+        if output_format is TextFormat.JSON:
+            text = _board(session, retro, Participant.of(person, settings, "")).model_dump_json(indent=2) + "\n"
+        else:
+            text = service.export_markdown(
+                session, retro, min_group_size=settings.min_group_size, base_url=str(settings.public_url)
+            )
     emit(text, output)
 
 
@@ -256,7 +282,8 @@ def cards(
 ) -> None:
     """List the cards a participant sees: while reflecting only their own (json: a page of the board's `cards`)."""
     empty = "No card to show. Write one with `deliveryops retros add-card` while reflecting."
-    _list_entries(database, acting, retro_id, token, "cards", CARD_COLUMNS, output_format, page_params(limit, offset), empty)
+    page = page_params(limit, offset)
+    _list_entries(database, acting, retro_id, token, lambda b: b.cards, CARD_COLUMNS, output_format, page, empty, cards=True)
 
 
 @retros_app.command("add-card")
@@ -300,7 +327,8 @@ def themes(
 ) -> None:
     """List the themes with the participant's votes; counts show once voting ends (json: a page of the board's `themes`)."""
     empty = "No theme yet. Group cards with `deliveryops retros add-theme` in the group phase."
-    _list_entries(database, acting, retro_id, token, "themes", THEME_COLUMNS, output_format, page_params(limit, offset), empty)
+    page = page_params(limit, offset)
+    _list_entries(database, acting, retro_id, token, lambda b: b.themes, THEME_COLUMNS, output_format, page, empty)
 
 
 @retros_app.command("add-theme")
@@ -371,7 +399,8 @@ def actions(
 ) -> None:
     """List the improvement actions decided in the retro (json: a page of the board's `actions`)."""
     empty = "No action decided yet. Add one with `deliveryops retros add-action` in the discuss or actions phase."
-    _list_entries(database, acting, retro_id, "", "actions", ACTION_COLUMNS, output_format, page_params(limit, offset), empty)
+    page = page_params(limit, offset)
+    _list_entries(database, acting, retro_id, "", lambda b: b.actions, ACTION_COLUMNS, output_format, page, empty)
 
 
 @retros_app.command("add-action")

@@ -36,7 +36,15 @@ from deliveryops.retros.multi_models import (
     SynthesisTheme,
     SynthesisVote,
 )
-from deliveryops.retros.multi_schemas import MultiRetroSummary
+from deliveryops.retros.multi_schemas import (
+    BreakoutRead,
+    MultiRetroRead,
+    MultiRetroSummary,
+    MultiRetroTeamRead,
+    SynthesisActionRead,
+    SynthesisThemeRead,
+    TeamPersonRead,
+)
 from deliveryops.retros.themes import card_titled
 from deliveryops.teams.models import Group, Membership, Team, TeamRole
 
@@ -444,7 +452,7 @@ def summaries(session: Session, rows: list[MultiRetro]) -> list[MultiRetroSummar
     ]
 
 
-def _people(session: Session, team_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def _people(session: Session, team_ids: list[int]) -> dict[int, list[TeamPersonRead]]:
     """Each team's people (id and name, by name): those who may own the team's actions."""
     rows = session.execute(
         select(Membership.team_id, User.id, User.name)
@@ -452,32 +460,31 @@ def _people(session: Session, team_ids: list[int]) -> dict[int, list[dict[str, A
         .where(Membership.team_id.in_(team_ids))
         .order_by(User.name, User.id)
     )
-    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    found: dict[int, list[TeamPersonRead]] = defaultdict(list)
     for team_id, user_id, name in rows:
-        found[team_id].append({"id": user_id, "name": name})
+        found[team_id].append(TeamPersonRead(id=user_id, name=name))
     return found
 
 
-def state(session: Session, multi: MultiRetro, *, actor: User, token: str) -> dict[str, Any]:
-    """What one viewer sees (JSON-ready): the breakouts' progress (a link only to the viewer's own team's),
+def state(session: Session, multi: MultiRetro, *, actor: User, token: str) -> MultiRetroRead:
+    """What one viewer sees: the breakouts' progress (a link only to the viewer's own team's),
     the synthesis themes with their source teams and breakout votes, synthesis vote counts hidden while
     voting, and the actions with their owning team; in the actions phase, to those taking part, each team's
     people (who may own its actions). Never a card, never an author. ``token`` is the viewer's vote token."""
     team_ids = _team_ids(multi)
     names = {t.id: t.name for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))}
     own = _own_team_ids(session, actor, team_ids)
-    breakouts = []
-    for breakout, retro in _pairs(session, multi):
-        breakouts.append(
-            {
-                "team_id": breakout.team_id,
-                "team": names.get(breakout.team_id, ""),
-                "phase": retro.phase.value,
-                "voted": retro.phase in VOTED,
-                "private_themes": len(card_titled(retro)) if retro.phase in VOTED else 0,
-                "retro_id": retro.id if breakout.team_id in own else None,
-            }
+    breakouts = [
+        BreakoutRead(
+            team_id=breakout.team_id,
+            team=names.get(breakout.team_id, ""),
+            phase=retro.phase.value,
+            voted=retro.phase in VOTED,
+            private_themes=len(card_titled(retro)) if retro.phase in VOTED else 0,
+            retro_id=retro.id if breakout.team_id in own else None,
         )
+        for breakout, retro in _pairs(session, multi)
+    ]
     voter = _voter(token, multi.id)
     votes = list(session.scalars(select(SynthesisVote).where(SynthesisVote.multi_retro_id == multi.id)))
     counts: dict[int, int] = defaultdict(int)
@@ -488,14 +495,14 @@ def state(session: Session, multi: MultiRetro, *, actor: User, token: str) -> di
     if show_counts:
         ordered.sort(key=lambda t: (-counts.get(t.id, 0), -sum(int(s.get("votes", 0)) for s in t.sources)))
     themes = [
-        {
-            "id": t.id,
-            "title": t.title,
-            "teams": sorted({names.get(s["team_id"], "") for s in t.sources}),
-            "breakout_votes": sum(int(s.get("votes", 0)) for s in t.sources),
-            "votes": counts.get(t.id, 0) if show_counts else None,
-            "my_votes": sum(1 for v in votes if v.theme_id == t.id and v.voter_token == voter),
-        }
+        SynthesisThemeRead(
+            id=t.id,
+            title=t.title,
+            teams=sorted({names.get(s["team_id"], "") for s in t.sources}),
+            breakout_votes=sum(int(s.get("votes", 0)) for s in t.sources),
+            votes=counts.get(t.id, 0) if show_counts else None,
+            my_votes=sum(1 for v in votes if v.theme_id == t.id and v.voter_token == voter),
+        )
         for t in ordered
     ]
     links = session.scalars(
@@ -508,30 +515,30 @@ def state(session: Session, multi: MultiRetro, *, actor: User, token: str) -> di
             continue
         owner = session.get(User, action.owner_id) if action.owner_id else None
         decided.append(
-            {
-                "id": action.id,
-                "title": action.title,
-                "team": names.get(action.team_id, ""),
-                "owner": owner.name if owner else None,
-                "due_date": action.due_date.isoformat() if action.due_date else None,
-                "status": action.status.value,
-            }
+            SynthesisActionRead(
+                id=action.id,
+                title=action.title,
+                team=names.get(action.team_id, ""),
+                owner=owner.name if owner else None,
+                due_date=action.due_date,
+                status=action.status.value,
+            )
         )
     taking_part = can_take_part(session, actor, multi)
     people = _people(session, team_ids) if taking_part and multi.phase is MultiPhase.ACTIONS else {}
-    return {
-        "id": multi.id,
-        "title": multi.title,
-        "phase": multi.phase.value,
-        "phases": [p.value for p in MultiPhase],
-        "version": live_version(session, multi),
-        "anonymous": multi.anonymous,
-        "vote_budget": multi.vote_budget,
-        "votes_left": multi.vote_budget - sum(1 for v in votes if v.voter_token == voter),
-        "facilitating": can_facilitate(actor, multi),
-        "taking_part": taking_part,
-        "teams": [{"id": i, "name": names.get(i, ""), "people": people.get(i, [])} for i in team_ids],
-        "breakouts": breakouts,
-        "themes": themes,
-        "actions": decided,
-    }
+    return MultiRetroRead(
+        id=multi.id,
+        title=multi.title,
+        phase=multi.phase.value,
+        phases=[p.value for p in MultiPhase],
+        version=live_version(session, multi),
+        anonymous=multi.anonymous,
+        vote_budget=multi.vote_budget,
+        votes_left=multi.vote_budget - sum(1 for v in votes if v.voter_token == voter),
+        facilitating=can_facilitate(actor, multi),
+        taking_part=taking_part,
+        teams=[MultiRetroTeamRead(id=i, name=names.get(i, ""), people=people.get(i, [])) for i in team_ids],
+        breakouts=breakouts,
+        themes=themes,
+        actions=decided,
+    )

@@ -84,7 +84,11 @@ def create(request: Request, session: SessionDep, actor: PageUser, form: CreateF
 def board(request: Request, multi_id: int, session: SessionDep, actor: PageUser) -> Response:
     """The live synthesis board, with each team's breakout (a link to the viewer's own team's only)."""
     found = multi.get_or_raise(session=session, actor=actor, multi_id=multi_id)
-    return render(request, "retros/multi_board.html", {"retro": found, "state": view(request, session, actor, found)})
+    return render(
+        request,
+        "retros/multi_board.html",
+        {"retro": found, "state": view(request, session, actor, found).model_dump(mode="json")},
+    )
 
 
 @router.get("/retro-themes", response_class=HTMLResponse)

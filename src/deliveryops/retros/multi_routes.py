@@ -16,6 +16,7 @@ from deliveryops.retros import multi, themes
 from deliveryops.retros.multi_models import MultiRetro
 from deliveryops.retros.multi_schemas import (
     MultiRetroCreate,
+    MultiRetroRead,
     MultiRetroSummary,
     RecurringThemeRead,
     SynthesisActionCreate,
@@ -49,16 +50,14 @@ def create_from(session: Session, actor: User, body: MultiRetroCreate) -> MultiR
     )
 
 
-def view(request: Request, session: Session, actor: User, found: MultiRetro, notice: str | None = None) -> dict[str, Any]:
+def view(request: Request, session: Session, actor: User, found: MultiRetro, notice: str | None = None) -> MultiRetroRead:
     """The synthesis board as the caller sees it."""
     session.flush()
-    data = multi.state(session, found, actor=actor, token=voter_token(request, found.id, actor, purpose=MULTI_RETRO))
-    if notice:
-        data["notice"] = notice
-    return data
+    board = multi.state(session, found, actor=actor, token=voter_token(request, found.id, actor, purpose=MULTI_RETRO))
+    return board.model_copy(update={"notice": notice}) if notice else board
 
 
-def _board(request: Request, session: Session, actor: User, multi_id: int, notice: str | None = None) -> dict[str, Any]:
+def _board(request: Request, session: Session, actor: User, multi_id: int, notice: str | None = None) -> MultiRetroRead:
     return view(request, session, actor, multi.get_or_raise(session=session, actor=actor, multi_id=multi_id), notice)
 
 
@@ -68,61 +67,61 @@ def list_multi_retros(session: SessionDep, actor: ApiUser, page: Pagination) -> 
     return paginate(multi.summaries(session, multi.list_visible(session=session, actor=actor)), page)
 
 
-@api.post("/multi-retros", response_model=dict[str, Any], status_code=201)
-def create_multi_retro(body: MultiRetroCreate, request: Request, session: SessionDep, actor: ApiUser) -> dict[str, Any]:
+@api.post("/multi-retros", response_model=MultiRetroRead, status_code=201)
+def create_multi_retro(body: MultiRetroCreate, request: Request, session: SessionDep, actor: ApiUser) -> MultiRetroRead:
     """Create a retro across teams (Product Ops, admins, or the delivery manager of every team); a breakout
     retro per team; the caller facilitates it."""
     return view(request, session, actor, create_from(session, actor, body))
 
 
-@api.get("/multi-retros/{multi_id}", response_model=dict[str, Any])
-def read_multi_retro(request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath) -> dict[str, Any]:
+@api.get("/multi-retros/{multi_id}", response_model=MultiRetroRead)
+def read_multi_retro(request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath) -> MultiRetroRead:
     """The synthesis board: breakouts' progress, themes with their teams and votes, and actions. No card."""
     return _board(request, session, actor, multi_id)
 
 
-@api.post("/multi-retros/{multi_id}/breakouts/advance", response_model=dict[str, Any])
-def advance_breakouts(request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath) -> dict[str, Any]:
+@api.post("/multi-retros/{multi_id}/breakouts/advance", response_model=MultiRetroRead)
+def advance_breakouts(request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath) -> MultiRetroRead:
     """Move every breakout that has not voted yet to its next phase (facilitator)."""
     return view(request, session, actor, multi.advance_breakouts(session=session, actor=actor, multi_id=multi_id))
 
 
-@api.post("/multi-retros/{multi_id}/advance", response_model=dict[str, Any])
-def advance(request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath) -> dict[str, Any]:
+@api.post("/multi-retros/{multi_id}/advance", response_model=MultiRetroRead)
+def advance(request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath) -> MultiRetroRead:
     """Move to the next phase (facilitator); the synthesis starts once every breakout has voted."""
     return view(request, session, actor, multi.advance(session=session, actor=actor, multi_id=multi_id))
 
 
-@api.post("/multi-retros/{multi_id}/themes/{theme_id}/merge", response_model=dict[str, Any])
+@api.post("/multi-retros/{multi_id}/themes/{theme_id}/merge", response_model=MultiRetroRead)
 def merge_theme(
     body: SynthesisMerge, request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath, theme_id: IdPath
-) -> dict[str, Any]:
+) -> MultiRetroRead:
     """Merge a synthesis theme into another (facilitator): its teams and votes move over."""
     notice = multi.merge_themes(session=session, actor=actor, multi_id=multi_id, theme_id=theme_id, into_id=body.into_id)
     return _board(request, session, actor, multi_id, notice)
 
 
-@api.post("/multi-retros/{multi_id}/themes/{theme_id}/rename", response_model=dict[str, Any])
+@api.post("/multi-retros/{multi_id}/themes/{theme_id}/rename", response_model=MultiRetroRead)
 def rename_theme(
     body: SynthesisRename, request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath, theme_id: IdPath
-) -> dict[str, Any]:
+) -> MultiRetroRead:
     """Rename a synthesis theme (facilitator)."""
     multi.rename_theme(session=session, actor=actor, multi_id=multi_id, theme_id=theme_id, title=body.title)
     return _board(request, session, actor, multi_id)
 
 
-@api.post("/multi-retros/{multi_id}/votes", response_model=dict[str, Any])
-def cast_vote(body: SynthesisVoteCast, request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath) -> dict[str, Any]:
+@api.post("/multi-retros/{multi_id}/votes", response_model=MultiRetroRead)
+def cast_vote(body: SynthesisVoteCast, request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath) -> MultiRetroRead:
     """Vote across teams within the budget (vote phase); counts stay hidden until voting ends."""
     token = voter_token(request, multi_id, actor, purpose=MULTI_RETRO)
     multi.vote(session=session, actor=actor, multi_id=multi_id, token=token, theme_id=body.theme_id, add=body.add)
     return _board(request, session, actor, multi_id)
 
 
-@api.post("/multi-retros/{multi_id}/actions", response_model=dict[str, Any], status_code=201)
+@api.post("/multi-retros/{multi_id}/actions", response_model=MultiRetroRead, status_code=201)
 def add_action(
     body: SynthesisActionCreate, request: Request, session: SessionDep, actor: ApiUser, multi_id: IdPath
-) -> dict[str, Any]:
+) -> MultiRetroRead:
     """An action owned by one of the retro's teams (actions phase); it joins that team's ledger."""
     multi.add_action(
         session=session,
@@ -165,6 +164,8 @@ async def events(request: Request, multi_id: int, actor: PageUser) -> StreamingR
         user = session.get(User, user_id)
         assert user is not None
         found = multi.get_or_raise(session=session, actor=user, multi_id=multi_id)
-        return multi.live_version(session, found), lambda: multi.state(session, found, actor=user, token=token)
+        return multi.live_version(session, found), lambda: multi.state(session, found, actor=user, token=token).model_dump(
+            mode="json"
+        )
 
     return await state_stream(request, versioned_snapshot(request.app.state.session_factory, load))

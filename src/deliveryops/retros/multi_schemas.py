@@ -74,3 +74,76 @@ class RecurringThemeRead(BaseModel):
     title: str
     retros: int = Field(description="retros with a theme in the group")
     teams: list[str] = Field(description="the teams, at least the privacy minimum")
+
+
+class BreakoutRead(BaseModel):
+    """One team's breakout retro as the synthesis board shows it: its progress, never a card."""
+
+    team_id: int
+    team: str
+    phase: str
+    voted: bool
+    private_themes: int = Field(description="the breakout's themes carried over once it has voted")
+    retro_id: int | None = Field(description="the breakout retro's id, only to the viewer's own team's people")
+
+
+class SynthesisThemeRead(BaseModel):
+    """A synthesis theme: its source teams and breakout votes; its vote count hidden (null) while voting."""
+
+    id: int
+    title: str
+    teams: list[str]
+    breakout_votes: int
+    votes: int | None
+    my_votes: int
+
+
+class SynthesisActionRead(BaseModel):
+    """An action decided on the synthesis, owned by one of the retro's teams."""
+
+    id: int
+    title: str
+    team: str
+    owner: str | None = Field(description="the owner's name")
+    due_date: date | None
+    status: str
+
+
+class TeamPersonRead(BaseModel):
+    """One of a team's people, who may own the team's actions."""
+
+    id: int
+    name: str
+
+
+class MultiRetroTeamRead(BaseModel):
+    """A team of the retro; its people only to those taking part, in the actions phase."""
+
+    id: int
+    name: str
+    people: list[TeamPersonRead]
+
+
+class MultiRetroRead(BaseModel):
+    """The synthesis board as one viewer sees it: breakouts' progress, themes with their teams and votes,
+    and actions. Never a card, never an author."""
+
+    id: int
+    title: str
+    phase: str
+    phases: list[str]
+    version: int
+    anonymous: bool
+    vote_budget: int
+    votes_left: int
+    facilitating: bool
+    taking_part: bool
+    teams: list[MultiRetroTeamRead]
+    breakouts: list[BreakoutRead]
+    themes: list[SynthesisThemeRead]
+    actions: list[SynthesisActionRead]
+    notice: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="what the change also did (a theme merged); absent otherwise",
+    )

@@ -114,7 +114,7 @@ def board(request: Request, retro_id: int, session: SessionDep, actor: PageUser)
             "team": team,
             "state": service.state(
                 session, retro, token=participant_token(request, retro.id), voter=voter_token(request, retro.id, actor)
-            ),
+            ).model_dump(mode="json"),
             "phases": [p.value for p in Phase],
             "evidence": evidence,
             "open_impediments": open_impediments,

@@ -22,6 +22,7 @@ from deliveryops.retros.schemas import (
     ReactionToggle,
     RetroAction,
     RetroCreate,
+    RetroRead,
     RetroSummary,
     SuggestedTheme,
     ThemeCreate,
@@ -41,16 +42,14 @@ live = APIRouter(include_in_schema=False)
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _state(request: Request, session: SessionDep, actor: User, retro: Retro, notice: str | None = None) -> dict[str, Any]:
+def _state(request: Request, session: SessionDep, actor: User, retro: Retro, notice: str | None = None) -> RetroRead:
     session.flush()
     token, voter = participant_token(request, retro.id), voter_token(request, retro.id, actor)
-    data = service.state(session, retro, token=token, voter=voter)
-    if notice:
-        data["notice"] = notice
-    return data
+    board = service.state(session, retro, token=token, voter=voter)
+    return board.model_copy(update={"notice": notice}) if notice else board
 
 
-def _board(request: Request, session: SessionDep, actor: User, retro_id: int, notice: str | None = None) -> dict[str, Any]:
+def _board(request: Request, session: SessionDep, actor: User, retro_id: int, notice: str | None = None) -> RetroRead:
     return _state(request, session, actor, service.get_or_raise(session=session, actor=actor, retro_id=retro_id), notice)
 
 
@@ -60,8 +59,8 @@ def list_retros(session: SessionDep, actor: ApiUser, page: Pagination, team_id: 
     return paginate([RetroSummary.of(r) for r in service.list_team(session=session, actor=actor, team_id=team_id)], page)
 
 
-@api.post("/teams/{team_id}/retros", response_model=dict[str, Any], status_code=201)
-def create_retro(body: RetroCreate, request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> dict[str, Any]:
+@api.post("/teams/{team_id}/retros", response_model=RetroRead, status_code=201)
+def create_retro(body: RetroCreate, request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> RetroRead:
     """Schedule a retro; the caller facilitates it."""
     retro = service.schedule(
         session=session,
@@ -76,14 +75,14 @@ def create_retro(body: RetroCreate, request: Request, session: SessionDep, actor
     return _state(request, session, actor, retro)
 
 
-@api.get("/retros/{retro_id}", response_model=dict[str, Any])
-def read_retro(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+@api.get("/retros/{retro_id}", response_model=RetroRead)
+def read_retro(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> RetroRead:
     """The board as this participant sees it (others' cards stay private while reflecting)."""
     return _state(request, session, actor, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 
 
-@api.post("/retros/{retro_id}/cards", response_model=dict[str, Any], status_code=201)
-def add_card(body: CardCreate, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+@api.post("/retros/{retro_id}/cards", response_model=RetroRead, status_code=201)
+def add_card(body: CardCreate, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> RetroRead:
     """Write a card (reflect phase)."""
     card = service.add_card(
         session=session,
@@ -96,79 +95,79 @@ def add_card(body: CardCreate, request: Request, session: SessionDep, actor: Api
     return _state(request, session, actor, card.retro)
 
 
-@api.post("/retros/{retro_id}/themes", response_model=dict[str, Any], status_code=201)
-def add_theme(body: ThemeCreate, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+@api.post("/retros/{retro_id}/themes", response_model=RetroRead, status_code=201)
+def add_theme(body: ThemeCreate, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> RetroRead:
     """Group cards under a theme (group phase)."""
     theme = service.create_theme(session=session, actor=actor, retro_id=retro_id, title=body.title, card_ids=body.card_ids)
     return _state(request, session, actor, theme.retro)
 
 
-@api.post("/retros/{retro_id}/cards/{card_id}/move", response_model=dict[str, Any])
+@api.post("/retros/{retro_id}/cards/{card_id}/move", response_model=RetroRead)
 def move_card(
     body: CardMove, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, card_id: IdPath
-) -> dict[str, Any]:
+) -> RetroRead:
     """Move a card into a theme or out of it (group phase); a theme left without cards is removed, with
     its votes, and ``notice`` says so."""
     notice = service.move_card(session=session, actor=actor, retro_id=retro_id, card_id=card_id, theme_id=body.theme_id)
     return _board(request, session, actor, retro_id, notice)
 
 
-@api.post("/retros/{retro_id}/cards/{card_id}/reactions", response_model=dict[str, Any])
+@api.post("/retros/{retro_id}/cards/{card_id}/reactions", response_model=RetroRead)
 def react(
     body: ReactionToggle, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, card_id: IdPath
-) -> dict[str, Any]:
+) -> RetroRead:
     """Add an emoji to a card, or take it back (one of each per participant; group to actions phases)."""
     token = participant_token(request, retro_id)
     service.react(session=session, actor=actor, retro_id=retro_id, token=token, card_id=card_id, emoji=body.emoji)
     return _board(request, session, actor, retro_id)
 
 
-@api.post("/retros/{retro_id}/icebreaker", response_model=dict[str, Any])
-def icebreaker(body: Icebreaker, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+@api.post("/retros/{retro_id}/icebreaker", response_model=RetroRead)
+def icebreaker(body: Icebreaker, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> RetroRead:
     """Pick, write or shuffle the icebreaker question (facilitator; review or reflect phase)."""
     retro = service.set_icebreaker(session=session, actor=actor, retro_id=retro_id, question=body.question, shuffle=body.shuffle)
     return _state(request, session, actor, retro)
 
 
-@api.post("/retros/{retro_id}/themes/{theme_id}/rename", response_model=dict[str, Any])
+@api.post("/retros/{retro_id}/themes/{theme_id}/rename", response_model=RetroRead)
 def rename_theme(
     body: ThemeRename, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, theme_id: IdPath
-) -> dict[str, Any]:
+) -> RetroRead:
     """Rename a theme (group to actions phases)."""
     service.rename_theme(session=session, actor=actor, retro_id=retro_id, theme_id=theme_id, title=body.title)
     return _board(request, session, actor, retro_id)
 
 
-@api.post("/retros/{retro_id}/themes/{theme_id}/merge", response_model=dict[str, Any])
+@api.post("/retros/{retro_id}/themes/{theme_id}/merge", response_model=RetroRead)
 def merge_theme(
     body: ThemeMerge, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, theme_id: IdPath
-) -> dict[str, Any]:
+) -> RetroRead:
     """Merge a theme into another (group or vote phase): cards and votes move over; ``notice`` says so."""
     notice = service.merge_themes(session=session, actor=actor, retro_id=retro_id, theme_id=theme_id, into_id=body.into_id)
     return _board(request, session, actor, retro_id, notice)
 
 
-@api.delete("/retros/{retro_id}/themes/{theme_id}", response_model=dict[str, Any])
-def delete_theme(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, theme_id: IdPath) -> dict[str, Any]:
+@api.delete("/retros/{retro_id}/themes/{theme_id}", response_model=RetroRead)
+def delete_theme(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, theme_id: IdPath) -> RetroRead:
     """Delete a theme (group or vote phase): its cards become loose, its votes are deleted; ``notice`` says so."""
     notice = service.delete_theme(session=session, actor=actor, retro_id=retro_id, theme_id=theme_id)
     return _board(request, session, actor, retro_id, notice)
 
 
-@api.get("/retros/{retro_id}/suggestions", response_model=list[list[int]])
-def suggestions(session: SessionDep, actor: ApiUser, retro_id: IdPath) -> list[list[int]]:
-    """Groups of loose cards that read alike."""
-    return service.suggest_themes(session=session, actor=actor, retro_id=retro_id)
+@api.get("/retros/{retro_id}/suggestions", response_model=Page[list[int]])
+def suggestions(session: SessionDep, actor: ApiUser, page: Pagination, retro_id: IdPath) -> Page[list[int]]:
+    """Groups of loose cards that read alike: each item is the ids of one group's cards."""
+    return paginate(service.suggest_themes(session=session, actor=actor, retro_id=retro_id), page)
 
 
-@api.get("/retros/{retro_id}/suggested-themes", response_model=list[SuggestedTheme])
-def suggested_themes(session: SessionDep, actor: ApiUser, retro_id: IdPath) -> list[SuggestedTheme]:
+@api.get("/retros/{retro_id}/suggested-themes", response_model=Page[SuggestedTheme])
+def suggested_themes(session: SessionDep, actor: ApiUser, page: Pagination, retro_id: IdPath) -> Page[SuggestedTheme]:
     """Groups of loose cards that read alike, each titled with the most informative words its cards share."""
-    return [SuggestedTheme(**s) for s in service.suggest_titles(session=session, actor=actor, retro_id=retro_id)]
+    return paginate(service.suggest_titles(session=session, actor=actor, retro_id=retro_id), page)
 
 
-@api.post("/retros/{retro_id}/votes", response_model=dict[str, Any])
-def cast_vote(body: VoteCast, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+@api.post("/retros/{retro_id}/votes", response_model=RetroRead)
+def cast_vote(body: VoteCast, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> RetroRead:
     """Vote on a theme within the budget (vote phase); counts stay hidden until voting ends."""
     service.vote(
         session=session,
@@ -181,31 +180,31 @@ def cast_vote(body: VoteCast, request: Request, session: SessionDep, actor: ApiU
     return _state(request, session, actor, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 
 
-@api.post("/retros/{retro_id}/themes/{theme_id}/notes", response_model=dict[str, Any])
+@api.post("/retros/{retro_id}/themes/{theme_id}/notes", response_model=RetroRead)
 def theme_notes(
     body: Notes, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath, theme_id: IdPath
-) -> dict[str, Any]:
+) -> RetroRead:
     """Discussion notes of a theme."""
     service.set_notes(session=session, actor=actor, retro_id=retro_id, theme_id=theme_id, notes=body.notes)
     return _state(request, session, actor, service.get_or_raise(session=session, actor=actor, retro_id=retro_id))
 
 
-@api.post("/retros/{retro_id}/advance", response_model=dict[str, Any])
-def advance(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+@api.post("/retros/{retro_id}/advance", response_model=RetroRead)
+def advance(request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> RetroRead:
     """Move to the next phase (the facilitator or the team's delivery manager)."""
     return _state(request, session, actor, service.advance(session=session, actor=actor, retro_id=retro_id))
 
 
-@api.post("/retros/{retro_id}/timer", response_model=dict[str, Any])
-def timer(body: Timer, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+@api.post("/retros/{retro_id}/timer", response_model=RetroRead)
+def timer(body: Timer, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> RetroRead:
     """Start or stop the phase timer (facilitator)."""
     return _state(
         request, session, actor, service.set_timer(session=session, actor=actor, retro_id=retro_id, minutes=body.minutes)
     )
 
 
-@api.post("/retros/{retro_id}/actions", response_model=dict[str, Any], status_code=201)
-def retro_action(body: RetroAction, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> dict[str, Any]:
+@api.post("/retros/{retro_id}/actions", response_model=RetroRead, status_code=201)
+def retro_action(body: RetroAction, request: Request, session: SessionDep, actor: ApiUser, retro_id: IdPath) -> RetroRead:
     """Turn the discussion into an improvement action of the team: owner, due date and optionally the metric
     it should move (the hypothesis); it joins the team's ledger of improvement actions."""
     service.add_action(
@@ -254,6 +253,6 @@ async def events(request: Request, retro_id: int, actor: PageUser) -> StreamingR
         user = session.get(User, user_id)
         assert user is not None
         retro = service.get_or_raise(session=session, actor=user, retro_id=retro_id)
-        return retro.version, lambda: service.state(session, retro, token=token, voter=voter)
+        return retro.version, lambda: service.state(session, retro, token=token, voter=voter).model_dump(mode="json")
 
     return await state_stream(request, versioned_snapshot(request.app.state.session_factory, load))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, field_serializer
 
 from deliveryops.actions.models import TargetMetric
 from deliveryops.retros.models import Retro
@@ -127,3 +127,68 @@ class RetroSummary(BaseModel):
     def of(cls, retro: Retro) -> RetroSummary:
         """The retro's summary."""
         return cls(id=retro.id, title=retro.title, phase=retro.phase.value, format=retro.format)
+
+
+class CardRead(BaseModel):
+    """A card as one participant sees it: never its author; ``mine`` marks the participant's own."""
+
+    id: int
+    column: str
+    text: str
+    theme_id: int | None
+    mine: bool
+    reactions: dict[str, int] = Field(description="emoji → how many participants gave it")
+    my_reactions: list[str] = Field(description="the emoji this participant gave")
+
+
+class ThemeRead(BaseModel):
+    """A theme of the board; its vote count stays hidden (null) until voting ends."""
+
+    id: int
+    title: str
+    notes: str
+    votes: int | None
+    my_votes: int
+
+
+class RetroActionRead(BaseModel):
+    """An improvement action decided in the retro."""
+
+    id: int
+    title: str
+    status: str
+    owner: str | None = Field(description="the owner's name")
+    due_date: date | None
+    target_metric: str | None
+    target_label: str | None
+    expected_direction: str | None
+
+
+class RetroRead(BaseModel):
+    """The board as one participant sees it: others' cards stay private while reflecting (only counted in
+    ``hidden_cards``), vote counts stay hidden while voting, and no author is ever included."""
+
+    id: int
+    title: str
+    phase: str
+    version: int
+    columns: list[str]
+    anonymous: bool
+    vote_budget: int
+    votes_left: int
+    timer_ends_at: datetime | None
+    icebreaker: str | None
+    reaction_choices: list[str]
+    cards: list[CardRead]
+    hidden_cards: dict[str, int] = Field(description="column → cards private to their writers")
+    themes: list[ThemeRead]
+    actions: list[RetroActionRead]
+    notice: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="what the change also did (a theme removed or merged); absent otherwise",
+    )
+
+    @field_serializer("timer_ends_at")
+    def _iso(self, value: datetime | None) -> str | None:
+        return value.isoformat() if value else None

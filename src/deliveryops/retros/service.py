@@ -12,7 +12,6 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +28,7 @@ from deliveryops.health.service import RoundSummary
 from deliveryops.notify import service as notify
 from deliveryops.retros.models import FORMATS, Card, Phase, Reaction, Retro, Theme, Vote
 from deliveryops.retros.naming import suggest_title
+from deliveryops.retros.schemas import CardRead, RetroActionRead, RetroRead, SuggestedTheme, ThemeRead
 from deliveryops.teams.models import Membership, Team
 
 __all__ = [
@@ -361,13 +361,13 @@ def suggest_themes(*, session: Session, actor: User, retro_id: int) -> list[list
     return [[loose[i].id for i in group] for group in propose_clusters([c.text for c in loose])]
 
 
-def suggest_titles(*, session: Session, actor: User, retro_id: int) -> list[dict[str, Any]]:
+def suggest_titles(*, session: Session, actor: User, retro_id: int) -> list[SuggestedTheme]:
     """Groups of ungrouped cards that read alike, each with a title from the words its cards share."""
     retro = get_or_raise(session=session, actor=actor, retro_id=retro_id)
     text = {c.id: c.text for c in retro.cards}
     board = list(text.values())
     return [
-        {"title": suggest_title([text[i] for i in group], board), "card_ids": group}
+        SuggestedTheme(title=suggest_title([text[i] for i in group], board), card_ids=group)
         for group in suggest_themes(session=session, actor=actor, retro_id=retro_id)
     ]
 
@@ -539,8 +539,8 @@ def team_people(session: Session, team_id: int) -> list[User]:
     return access.team_people(session, team_id)
 
 
-def state(session: Session, retro: Retro, *, token: str, voter: str = "") -> dict[str, Any]:
-    """What one participant sees now (JSON-ready): others' cards stay private while reflecting,
+def state(session: Session, retro: Retro, *, token: str, voter: str = "") -> RetroRead:
+    """What one participant sees now: others' cards stay private while reflecting,
     vote counts stay hidden while voting, and no author is ever included.
 
     ``token`` is the participant token that marks one's own cards and reactions; ``voter`` the vote token
@@ -561,15 +561,15 @@ def state(session: Session, retro: Retro, *, token: str, voter: str = "") -> dic
             hidden[card.column] += 1
             continue
         cards.append(
-            {
-                "id": card.id,
-                "column": card.column,
-                "text": card.text,
-                "theme_id": card.theme_id,
-                "mine": card.writer_token == mine,
-                "reactions": {e: reactions[card.id][e] for e in REACTIONS if e in reactions.get(card.id, {})},
-                "my_reactions": sorted(my_reactions.get(card.id, []), key=REACTIONS.index),
-            }
+            CardRead(
+                id=card.id,
+                column=card.column,
+                text=card.text,
+                theme_id=card.theme_id,
+                mine=card.writer_token == mine,
+                reactions={e: reactions[card.id][e] for e in REACTIONS if e in reactions.get(card.id, {})},
+                my_reactions=sorted(my_reactions.get(card.id, []), key=REACTIONS.index),
+            )
         )
     votes = list(session.scalars(select(Vote).where(Vote.retro_id == retro.id)))
     voted_by = _hash(f"{voter}:{retro.id}")
@@ -577,48 +577,48 @@ def state(session: Session, retro: Retro, *, token: str, voter: str = "") -> dic
     counts: dict[int, int] = defaultdict(int)
     for v in votes:
         counts[v.theme_id] += 1
-    themes: list[dict[str, Any]] = [
-        {
-            "id": t.id,
-            "title": t.title,
-            "notes": t.notes,
-            "votes": counts.get(t.id, 0) if show_counts else None,
-            "my_votes": sum(1 for v in votes if v.theme_id == t.id and v.voter_token == voted_by),
-        }
+    themes = [
+        ThemeRead(
+            id=t.id,
+            title=t.title,
+            notes=t.notes,
+            votes=counts.get(t.id, 0) if show_counts else None,
+            my_votes=sum(1 for v in votes if v.theme_id == t.id and v.voter_token == voted_by),
+        )
         for t in retro.themes
     ]
     if show_counts:
-        themes.sort(key=lambda t: -(t["votes"] or 0))
+        themes.sort(key=lambda t: -(t.votes or 0))
     retro_actions = session.scalars(select(ImprovementAction).where(ImprovementAction.retro_id == retro.id))
-    return {
-        "id": retro.id,
-        "title": retro.title,
-        "phase": retro.phase.value,
-        "version": retro.version,
-        "columns": retro.columns,
-        "anonymous": retro.anonymous,
-        "vote_budget": retro.vote_budget,
-        "votes_left": retro.vote_budget - sum(1 for v in votes if v.voter_token == voted_by),
-        "timer_ends_at": retro.timer_ends_at.isoformat() if retro.timer_ends_at else None,
-        "icebreaker": retro.icebreaker,
-        "reaction_choices": list(REACTIONS),
-        "cards": cards,
-        "hidden_cards": dict(hidden),
-        "themes": themes,
-        "actions": [
-            {
-                "id": a.id,
-                "title": a.title,
-                "status": a.status.value,
-                "owner": _name(session, a.owner_id),
-                "due_date": a.due_date.isoformat() if a.due_date else None,
-                "target_metric": a.target_metric.value if a.target_metric else None,
-                "target_label": a.target_metric.label if a.target_metric else None,
-                "expected_direction": a.expected_direction,
-            }
+    return RetroRead(
+        id=retro.id,
+        title=retro.title,
+        phase=retro.phase.value,
+        version=retro.version,
+        columns=retro.columns,
+        anonymous=retro.anonymous,
+        vote_budget=retro.vote_budget,
+        votes_left=retro.vote_budget - sum(1 for v in votes if v.voter_token == voted_by),
+        timer_ends_at=retro.timer_ends_at,
+        icebreaker=retro.icebreaker,
+        reaction_choices=list(REACTIONS),
+        cards=cards,
+        hidden_cards=dict(hidden),
+        themes=themes,
+        actions=[
+            RetroActionRead(
+                id=a.id,
+                title=a.title,
+                status=a.status.value,
+                owner=_name(session, a.owner_id),
+                due_date=a.due_date,
+                target_metric=a.target_metric.value if a.target_metric else None,
+                target_label=a.target_metric.label if a.target_metric else None,
+                expected_direction=a.expected_direction,
+            )
             for a in retro_actions
         ],
-    }
+    )
 
 
 @dataclass(frozen=True)
@@ -728,15 +728,15 @@ def export_markdown(session: Session, retro: Retro, *, min_group_size: int | Non
     for card in retro.cards:
         by_theme[card.theme_id].append(f"- {card.text} ({card.column})")
     lines = [f"# {retro.title}", "", f"{team.name if team else ''} · {retro.scheduled_for:%Y-%m-%d} · {retro.format}", ""]
-    for theme in data["themes"]:
-        votes = f" ({theme['votes']} votes)" if theme["votes"] is not None else ""
-        lines += [f"## {theme['title']}{votes}", "", *by_theme.get(theme["id"], [])]
-        if theme["notes"]:
-            lines += ["", f"Notes: {theme['notes']}"]
+    for theme in data.themes:
+        votes = f" ({theme.votes} votes)" if theme.votes is not None else ""
+        lines += [f"## {theme.title}{votes}", "", *by_theme.get(theme.id, [])]
+        if theme.notes:
+            lines += ["", f"Notes: {theme.notes}"]
         lines.append("")
     if by_theme.get(None):
         lines += ["## Not grouped", "", *by_theme[None], ""]
-    lines += ["## Actions", ""] + [f"- {a['title']} ({a['status']})" for a in data["actions"]] + [""]
+    lines += ["## Actions", ""] + [f"- {a.title} ({a.status})" for a in data.actions] + [""]
     snapshot = health_snapshot(session, team_id=retro.team_id, min_group_size=min_group_size, at=retro.finished_at)
     lines += health_markdown(snapshot, health_url=f"{base_url.rstrip('/')}/teams/{team.slug if team else ''}/health")
     return "\n".join(lines).rstrip() + "\n"

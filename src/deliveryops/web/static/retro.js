@@ -203,9 +203,9 @@
     const wrap = el("div", {});
     const suggest = el("button", { type: "button", class: "secondary", text: "Suggest themes" });
     suggest.addEventListener("click", function () {
-      fetch("/api/v1/retros/" + id + "/suggested-themes", { credentials: "same-origin" }).then(function (r) { return r.json(); })
-        .then(function (groups) {
-          groups.reduce(function (chain, group) {
+      fetch("/api/v1/retros/" + id + "/suggested-themes?limit=1000", { credentials: "same-origin" }).then(function (r) { return r.json(); })
+        .then(function (page) {
+          page.items.reduce(function (chain, group) {
             return chain.then(function () { return post("/themes", { title: group.title, card_ids: group.card_ids }); });
           }, Promise.resolve());
         });
