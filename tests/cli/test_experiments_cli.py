@@ -46,7 +46,15 @@ def test_analyse_json_gives_the_welch_results(small: Path) -> None:
         210, math.sqrt(900000 / 999), 1000, 200, math.sqrt(900000 / 999), 1000, equal_var=False
     )
     assert latency["p_value"] == pytest.approx(float(expected_latency.pvalue), abs=1e-12)
-    assert data["warnings"] == ["Guardrail breached: latency_ms (treatment) significantly worse than control."]
+    assert data["warnings"] == [
+        {"code": "guardrail", "message": "Guardrail breached: latency_ms (treatment) significantly worse than control."}
+    ]
+    assert (data["method"], data["correction"], data["units"], data["last_day"]) == (
+        "frequentist",
+        "none",
+        {"control": 1000, "treatment": 1000},
+        None,
+    )
     assert data["srm"] == {
         "p_value": 1.0,
         "chi_square": 0.0,
@@ -66,7 +74,7 @@ def test_analyse_bayesian_and_sequential_options(small: Path) -> None:
     assert conversion["chance_to_win"] == pytest.approx(float(stats.norm.cdf(0.3 / sd)), abs=1e-12)
     sequential = runner.invoke(app, ["experiments", "analyse", str(small), "--method", "sequential", "--peeked"])
     assert json.loads(sequential.output)["options"]["method"] == "sequential"
-    assert not any("looked at before" in warning for warning in json.loads(sequential.output)["warnings"])
+    assert not any("looked at before" in warning["message"] for warning in json.loads(sequential.output)["warnings"])
 
 
 def test_analyse_cuped_example_with_weights(tmp_path: Path) -> None:
@@ -197,13 +205,13 @@ def test_analyse_daily_file_gives_lift_over_time_and_a_proper_prior(tmp_path: Pa
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["daily"] is True
-    assert [(point["day"], point["variation"]) for point in data["over_time"]] == [
-        ("2026-11-02", "treatment"),
-        ("2026-11-03", "treatment"),
+    assert [(series["variation"], series["days"]) for series in data["over_time"]] == [
+        ("treatment", ["2026-11-02", "2026-11-03"]),
     ]
+    assert data["last_day"] == "2026-11-03"
     assert (data["options"]["prior_proper"], data["options"]["prior_variance"]) == (True, 0.01)
     # Cumulative on the last day: 20/200 against 26/200, a relative lift of 0.3 shrunk by the N(0, 0.01) prior.
     variance = 0.13 * 0.87 / (0.01 * 200) + 0.09 * 0.13**2 / (0.1**4 * 200)
     precision = 1 / 0.01 + 1 / variance
     assert data["results"][0]["lift"] == pytest.approx(0.3 / variance / precision, abs=1e-12)
-    assert data["over_time"][1]["lift"] == pytest.approx(data["results"][0]["lift"], abs=1e-12)
+    assert data["over_time"][0]["lift"][1] == pytest.approx(data["results"][0]["lift"], abs=1e-12)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +18,11 @@ from tests.conftest import DEMO_NOW as NOW
 from tests.factories import make_user
 
 
+def state(session: Session, live: LiveSession) -> dict[str, Any]:
+    """The session as the API answers it (its JSON), at the demo's now."""
+    return service.state(session, live, now=NOW).model_dump(mode="json")
+
+
 def people(session: Session, team_name: str = "Search") -> tuple[Team, User, User]:
     team = session.scalars(select(Team).where(Team.name == team_name)).one()
     members = session.scalars(select(Membership).where(Membership.team_id == team.id)).all()
@@ -28,7 +35,7 @@ def test_standup_walks_the_board_right_to_left_and_records_swarm_impediment_esca
     session = demo_session
     team, dm, member = people(session)
     live = service.schedule(session=session, actor=dm, team_id=team.id, kind=Kind.STANDUP, now=NOW)
-    seen = service.state(session, live, now=NOW)
+    seen = state(session, live)
     items = seen["items"]
     assert items, "the demo team has work in progress"
     assert seen["sle_days"]
@@ -44,7 +51,7 @@ def test_standup_walks_the_board_right_to_left_and_records_swarm_impediment_esca
     impediment = service.raise_impediment(session=session, actor=member, session_id=live.id, key=key, now=NOW)
     assert impediment.title.startswith(f"{key} blocked")
     service.escalate(session=session, actor=dm, session_id=live.id, key=key, now=NOW)
-    first = service.state(session, live, now=NOW)["items"][0]
+    first = state(session, live)["items"][0]
     assert first["helpers"] == [member.name]
     assert first["impediment"]["id"] == impediment.id
     assert first["impediment"]["level"] != "team"
@@ -65,7 +72,7 @@ def test_refinement_judges_candidates_against_the_right_size(demo_session: Sessi
     session = demo_session
     team, dm, member = people(session)
     live = service.schedule(session=session, actor=dm, team_id=team.id, kind=Kind.REFINEMENT, now=NOW)
-    items = service.state(session, live, now=NOW)["items"]
+    items = state(session, live)["items"]
     assert items, "the demo team has items not started"
     assert all(i["right_size"]["verdict"] in ("split", "fits", "unknown") for i in items)
     key = items[0]["key"]
@@ -78,7 +85,7 @@ def test_refinement_judges_candidates_against_the_right_size(demo_session: Sessi
         estimate=13.0,
         decision="split",
     )
-    noted = service.state(session, live, now=NOW)["items"][0]
+    noted = state(session, live)["items"][0]
     assert (noted["acceptance_criteria"], noted["estimate"], noted["decision"]) == ("Refund shows", 13.0, "split")
     with pytest.raises(ValidationFailedError):
         service.note_item(session=session, actor=member, session_id=live.id, key=key, decision="maybe")
@@ -92,13 +99,13 @@ def test_planning_forecast_commits_as_the_teams_plan_and_lists_dependencies(demo
     service.forecast(session=session, actor=dm, session_id=live.id, by_date=live.by_date, now=NOW)
     key = live.agenda[0]
     service.note_item(session=session, actor=member, session_id=live.id, key=key, decision="planned")
-    planning = service.state(session, live, now=NOW)["planning"]
+    planning = state(session, live)["planning"]
     assert planning["guide"]["counts"]
     assert planning["guide"]["committed"] is False
     assert planning["planned"] == [key]
     assert all("needed_by" in d for d in planning["dependencies"])
     service.commit_plan(session=session, actor=dm, session_id=live.id, now=NOW)
-    assert service.state(session, live, now=NOW)["planning"]["guide"]["committed"] is True
+    assert state(session, live)["planning"]["guide"]["committed"] is True
 
 
 def test_only_the_team_takes_part(demo_session: Session) -> None:
@@ -116,12 +123,12 @@ def test_demo_shows_one_session_of_each_kind(demo_session: Session) -> None:
     team = session.scalars(select(Team).where(Team.name == "Search")).one()
     shown = {s.kind: s for s in session.scalars(select(LiveSession).where(LiveSession.team_id == team.id))}
     assert set(shown) == set(Kind)
-    standup = service.state(session, shown[Kind.STANDUP], now=NOW)
+    standup = state(session, shown[Kind.STANDUP])
     assert standup["finished"]
     assert "1 swarmed" in standup["outcome"]
     assert [a["title"] for a in standup["actions"]] == ["Swarm on the oldest item before starting new work"]
-    refinement = service.state(session, shown[Kind.REFINEMENT], now=NOW)
+    refinement = state(session, shown[Kind.REFINEMENT])
     assert [i["decision"] for i in refinement["items"][:3]] == ["ready", "split", "ready"]
-    planning = service.state(session, shown[Kind.PLANNING], now=NOW)
+    planning = state(session, shown[Kind.PLANNING])
     assert planning["planning"]["guide"]["counts"]
     assert len(planning["planning"]["planned"]) == 4

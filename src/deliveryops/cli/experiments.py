@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,12 +35,13 @@ from deliveryops.cli.common import (
 )
 from deliveryops.cli.output import emit
 from deliveryops.experiments import service
+from deliveryops.experiments.analysis import file_results_read
 from deliveryops.experiments.models import Decision, ExperimentStatus
 from deliveryops.experiments.schemas import ExperimentCreate, ExperimentFilter, ExperimentRead, PowerQuery
 from deliveryops.experiments.stats_csv import StatisticsFile, read_statistics
 from deliveryops.schemas import DEFAULT_LIMIT
 
-__all__ = ["analysis_dict", "analysis_html", "experiments_app"]
+__all__ = ["analysis_html", "experiments_app"]
 
 _CSS_FILE = Path(__file__).parent.parent / "web" / "static" / "app.css"
 _DOCS = "docs/experiment-statistics.md"
@@ -62,29 +62,6 @@ class PowerMetric(StrEnum):
 
     MEAN = "mean"
     PROPORTION = "proportion"
-
-
-def analysis_dict(statistics: StatisticsFile, analysis: ExperimentAnalysis, over_time: list[OverTimePoint]) -> dict[str, Any]:
-    """The analysis as JSON-ready data (the shape of `experiments analyse --format json`).
-
-    Args:
-        statistics: the file read.
-        analysis: its analysis.
-        over_time: lift per day (empty without dates).
-
-    Returns:
-        A dict of plain values.
-    """
-    return {
-        "file": statistics.name,
-        "variations": list(statistics.variations),
-        "daily": statistics.daily,
-        "options": asdict(analysis.options),
-        "results": [asdict(result) for result in analysis.results],
-        "srm": asdict(analysis.srm) if analysis.srm is not None else None,
-        "warnings": analysis.warnings,
-        "over_time": [{**asdict(point), "day": point.day.isoformat()} for point in over_time],
-    }
 
 
 def _number(value: float | None, *, percent: bool, digits: int = 2) -> str:
@@ -348,7 +325,7 @@ def analyse_command(
     except ValueError as error:
         raise CliError(f"{statistics_file.name}: {error}") from None
     if output_format is OutputFormat.JSON:
-        text = json.dumps(analysis_dict(statistics, analysis, over_time), indent=2) + "\n"
+        text = file_results_read(statistics, analysis, over_time).model_dump_json(indent=2) + "\n"
     else:
         text = analysis_html(statistics, analysis, over_time)
     emit(text, output)

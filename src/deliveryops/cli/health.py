@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -26,12 +26,12 @@ from deliveryops.cli.output import (
     OffsetOption,
     OutputFormat,
     page_params,
-    print_data,
+    print_json,
     print_page,
 )
 from deliveryops.health import service, views
 from deliveryops.health.models import HealthRound
-from deliveryops.health.schemas import RoundCreate
+from deliveryops.health.schemas import RoundCreate, RoundRead
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.settings import Settings
 from deliveryops.teams.service import find_team, get_team_or_raise
@@ -51,37 +51,37 @@ def _score(value: float | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-COLUMNS: list[Column[dict[str, Any]]] = [
-    Column("Id", lambda r: r["id"]),
-    Column("Round", lambda r: r["title"]),
-    Column("State", lambda r: r["state"]),
-    Column("Opened", lambda r: _when(r["opened_at"])),
-    Column("Respondents", lambda r: r["respondents"]),
-    Column("Overall", lambda r: _score(r["results"]["overall"])),
+COLUMNS: list[Column[RoundRead]] = [
+    Column("Id", lambda r: r.id),
+    Column("Round", lambda r: r.title),
+    Column("State", lambda r: r.state),
+    Column("Opened", lambda r: _when(r.opened_at)),
+    Column("Respondents", lambda r: r.respondents),
+    Column("Overall", lambda r: _score(r.results.overall)),
 ]
 
 
 def _print_round(
     session: Session, actor: User, health_round: HealthRound, settings: Settings, output_format: OutputFormat
 ) -> None:
-    data = views.round_data(session, actor, health_round, minimum=settings.min_group_size)
+    data = views.round_read(session, actor, health_round, minimum=settings.min_group_size)
     if output_format is OutputFormat.JSON:
-        print_data(data)
+        print_json(data)
         return
-    console.print(f"[bold]{data['title']}[/bold] (round {data['id']}, {data['team_name']}): {data['state']}", highlight=False)
-    if data["respondents"] is not None:
-        console.print(f"Respondents: {data['respondents']}", highlight=False)
-    results = data["results"]
-    if not results["shown"]:
-        reason = "the round is open" if results["hidden_reason"] == "open" else f"fewer than {results['minimum']} answered"
+    console.print(f"[bold]{data.title}[/bold] (round {data.id}, {data.team_name}): {data.state}", highlight=False)
+    if data.respondents is not None:
+        console.print(f"Respondents: {data.respondents}", highlight=False)
+    results = data.results
+    if not results.shown:
+        reason = "the round is open" if results.hidden_reason == "open" else f"fewer than {results.minimum} answered"
         console.print(f"Results hidden: {reason}.", highlight=False)
         return
     table = Table("Card", "Result", "Score", "Answers", "Change")
-    for card in results["cards"]:
-        change = "-" if card["change"] is None else f"{card['change']:+.2f}"
-        table.add_row(card["title"], card["result"], _score(card["score"]), str(card["answers"]), change)
+    for card in results.cards:
+        change = "-" if card.change is None else f"{card.change:+.2f}"
+        table.add_row(card.title, card.result.value, _score(card.score), str(card.answers), change)
     console.print(table)
-    console.print(f"Overall: {_score(results['overall'])}", highlight=False)
+    console.print(f"Overall: {_score(results.overall)}", highlight=False)
 
 
 @health_app.command("rounds")
@@ -97,7 +97,7 @@ def list_rounds(
     """List a team's rounds, newest first, with results when shown (json: GET /api/v1/teams/{id}/health/rounds)."""
     with person_scope(database, acting) as (session, actor, settings):
         rounds = service.list_rounds(session=session, actor=actor, team_id=find_team(session, team).id)
-        data = [views.round_data(session, actor, r, minimum=settings.min_group_size) for r in rounds]
+        data = [views.round_read(session, actor, r, minimum=settings.min_group_size) for r in rounds]
         print_page(
             paginate(data, page_params(limit, offset)),
             COLUMNS,
@@ -131,17 +131,17 @@ def history(
     """Show a team's closed rounds and the cards red several rounds running (json: GET /api/v1/teams/{id}/health/history)."""
     with person_scope(database, acting) as (session, actor, settings):
         found = get_team_or_raise(session=session, actor=actor, team_id=find_team(session, team).id)
-        data = views.team_history_data(session, found.id, minimum=settings.min_group_size)
+        data = views.team_history_read(session, found.id, minimum=settings.min_group_size)
     if output_format is OutputFormat.JSON:
-        print_data(data)
+        print_json(data)
         return
-    if not data["rounds"]:
+    if not data.rounds:
         console.print("No closed health checks yet.", highlight=False)
-    for row in data["rounds"]:
-        shown = f"overall {_score(row['overall'])}, {row['respondents']} answered" if row["shown"] else row["hidden_reason"]
-        console.print(f"{_when(row['closed_at'])}: {row['title']} (round {row['round_id']}): {shown}", highlight=False)
-    for streak in data["red_streaks"]:
-        console.print(f"Red {streak['red_rounds']} rounds running: {streak['card_title']}", highlight=False)
+    for row in data.rounds:
+        shown = f"overall {_score(row.overall)}, {row.respondents} answered" if row.shown else row.hidden_reason
+        console.print(f"{_when(row.closed_at)}: {row.title} (round {row.round_id}): {shown}", highlight=False)
+    for streak in data.red_streaks:
+        console.print(f"Red {streak.red_rounds} rounds running: {streak.card_title}", highlight=False)
 
 
 @health_app.command("open")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -15,12 +15,12 @@ from deliveryops.cli.output import (
     OffsetOption,
     OutputFormat,
     page_params,
-    print_data,
+    print_json,
     print_page,
 )
 from deliveryops.facilitation import service
 from deliveryops.facilitation.models import Kind
-from deliveryops.facilitation.schemas import SessionCreate, SessionSummary
+from deliveryops.facilitation.schemas import RefinementItemRead, SessionCreate, SessionStateRead, SessionSummary
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams.service import find_team
 
@@ -65,7 +65,7 @@ def show(
         found = service.get_or_raise(session=session, actor=None, session_id=session_id)
         state = service.state(session, found)
         if output_format is OutputFormat.JSON:
-            print_data(state)
+            print_json(state)
             return
         _print_state(state)
 
@@ -93,22 +93,22 @@ def start(
         session.flush()
         state = service.state(session, created)
     if output_format is OutputFormat.JSON:
-        print_data(state)
+        print_json(state)
         return
-    typer.echo(f"Session {state['id']} started: {state['title']}. Open /sessions/{state['id']} to run it.")
+    typer.echo(f"Session {state.id} started: {state.title}. Open /sessions/{state.id} to run it.")
 
 
-def _print_state(state: dict[str, Any]) -> None:
-    typer.echo(f"{state['title']} ({state['kind_label']}){' - finished' if state['finished'] else ''}")
-    for item in state["items"]:
-        marker = ">" if item["position"] == state["focus"] and not state["finished"] else " "
-        notes = [f"helping: {', '.join(item['helpers'])}"] if item["helpers"] else []
-        if item["impediment"]:
-            notes.append(f"impediment: {item['impediment']['title']}")
-        if item.get("decision"):
-            notes.append(f"decided: {item['decision']}")
-        typer.echo(f"{marker} {item['key']} {item['title']}" + (f" ({'; '.join(notes)})" if notes else ""))
-    for action in state["actions"]:
-        typer.echo(f"Action: {action['title']} ({action['status']})")
-    if state["outcome"]:
-        typer.echo(f"Outcome: {state['outcome']}")
+def _print_state(state: SessionStateRead) -> None:
+    typer.echo(f"{state.title} ({state.kind_label}){' - finished' if state.finished else ''}")
+    for item in state.items:
+        marker = ">" if item.position == state.focus and not state.finished else " "
+        notes = [f"helping: {', '.join(item.helpers)}"] if item.helpers else []
+        if item.impediment:
+            notes.append(f"impediment: {item.impediment.title}")
+        if isinstance(item, RefinementItemRead) and item.decision:
+            notes.append(f"decided: {item.decision}")
+        typer.echo(f"{marker} {item.key} {item.title}" + (f" ({'; '.join(notes)})" if notes else ""))
+    for action in state.actions:
+        typer.echo(f"Action: {action.title} ({action.status})")
+    if state.outcome:
+        typer.echo(f"Outcome: {state.outcome}")

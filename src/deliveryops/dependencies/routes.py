@@ -122,7 +122,17 @@ def _app_key(request: Request) -> str:
 @detection_api.get(
     "/dependencies/export",
     response_model=None,
-    responses={200: {"content": {"text/csv": {}, "application/json": {}}, "description": "The file"}},
+    responses={
+        200: {
+            "model": list[DependencyRead],
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string", "description": "one row per dependency, work item keys space-separated"}
+                }
+            },
+            "description": "The file: CSV, or the JSON array of DependencyRead (as GET /dependencies lists them)",
+        }
+    },
 )
 def export_dependencies(
     session: SessionDep,

@@ -12,6 +12,8 @@ Warnings (codes are stable; the page and the API show the message):
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,6 +30,7 @@ from deliveryops.analytics.experiments import (
     Method,
     MetricInput,
     MetricKind,
+    OverTimePoint,
     analyse,
     analyse_over_time,
 )
@@ -38,8 +41,27 @@ from deliveryops.experiments.models import (
     MetricRole,
     MetricSnapshot,
 )
+from deliveryops.experiments.schemas import (
+    ExperimentResultsRead,
+    FileResultsRead,
+    LiftRead,
+    OverTimeRead,
+    ResultWarningRead,
+    SrmRead,
+)
+from deliveryops.experiments.stats_csv import StatisticsFile
 
-__all__ = ["ExperimentResults", "OverTimeSeries", "ResultWarning", "analyse_experiment", "results_of"]
+__all__ = [
+    "ExperimentResults",
+    "OverTimeSeries",
+    "ResultWarning",
+    "analyse_experiment",
+    "engine_warning",
+    "file_results_read",
+    "results_of",
+    "results_read",
+    "series_of",
+]
 
 
 @dataclass(frozen=True)
@@ -216,8 +238,13 @@ def _over_time(
         inputs = [m for m in _inputs(experiment, _latest(snapshots, day)) if m.name in metric_names]
         if inputs and len(inputs) == len({m.name for m in _inputs(experiment, _latest(snapshots)) if m.name in metric_names}):
             days.append((day, inputs))
+    return series_of(analyse_over_time(days, options=options))
+
+
+def series_of(points: Iterable[OverTimePoint]) -> list[OverTimeSeries]:
+    """The lift per day, one series per metric and variation (in the order they first appear)."""
     series: dict[tuple[str, str], OverTimeSeries] = {}
-    for point in analyse_over_time(days, options=options):
+    for point in points:
         entry = series.setdefault(
             (point.metric, point.variation),
             OverTimeSeries(metric=point.metric, variation=point.variation, days=[], lift=[], ci_low=[], ci_high=[]),
@@ -296,6 +323,75 @@ def results_of(
         last_day=max(s.day for s in snapshots),
         over_time=series,
         notes=[w for w in analysis.warnings if not w.startswith(_REPLACED)],
+    )
+
+
+def results_read(result: ExperimentResults) -> ExperimentResultsRead:
+    """The results as the API's and the CLI's contract (values that are not finite are null)."""
+    srm = result.analysis.srm if result.analysis else None
+    return ExperimentResultsRead(
+        method=result.method,
+        correction=result.correction,
+        last_day=result.last_day,
+        units=result.units,
+        results=[LiftRead.model_validate(dataclasses.asdict(r)) for r in result.results],
+        srm=SrmRead.model_validate(dataclasses.asdict(srm)) if srm else None,
+        warnings=[ResultWarningRead(code=w.code, message=w.message) for w in result.warnings],
+        notes=result.notes,
+        over_time=[
+            OverTimeRead(metric=s.metric, variation=s.variation, days=s.days, lift=s.lift, ci_low=s.ci_low, ci_high=s.ci_high)
+            for s in result.over_time
+        ],
+    )
+
+
+# The engine's warnings by how they start, and the code the API gives the same kind of warning.
+_ENGINE_CODES = (
+    ("Sample ratio mismatch", "srm"),
+    ("Guardrail breached", "guardrail"),
+    ("Underpowered", "underpowered"),
+    ("Results were looked at", "peeking"),
+    ("No units", "no_units"),
+    ("Zero variance", "zero_variance"),
+)
+
+
+def engine_warning(message: str) -> ResultWarning:
+    """One of the engine's warnings with the code of its kind ("warning" when unknown)."""
+    code = next((code for start, code in _ENGINE_CODES if message.startswith(start)), "warning")
+    return ResultWarning(code, message)
+
+
+def file_results_read(
+    statistics: StatisticsFile, analysis: ExperimentAnalysis, over_time: list[OverTimePoint]
+) -> FileResultsRead:
+    """A statistics file's analysis as the results endpoint's contract, with the file and the options.
+
+    Args:
+        statistics: the file read.
+        analysis: its analysis.
+        over_time: lift per day (empty without dates).
+
+    Returns:
+        The results: the engine's warnings as warnings (a file has no experiment to word them against).
+    """
+    options = analysis.options
+    primary = next((m for m in statistics.metrics if m.role == "primary"), statistics.metrics[0] if statistics.metrics else None)
+    results = ExperimentResults(
+        method=options.method,
+        correction=options.correction,
+        analysis=analysis,
+        warnings=[engine_warning(w) for w in analysis.warnings],
+        units={arm.variation: arm.n for arm in primary.arms} if primary else {},
+        last_day=statistics.days[-1].day if statistics.days else None,
+        over_time=series_of(over_time),
+    )
+    return FileResultsRead(
+        **results_read(results).model_dump(),
+        file=statistics.name,
+        variations=list(statistics.variations),
+        daily=statistics.daily,
+        options=dataclasses.asdict(options),
     )
 
 

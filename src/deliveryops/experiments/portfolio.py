@@ -17,6 +17,7 @@ A share is None when nothing is there to divide by, so "no data" never reads as 
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.experiments.models import Decision, Experiment, ExperimentStatus
+from deliveryops.experiments.schemas import PortfolioFiguresRead, PortfolioRead, TeamPortfolioRead
 from deliveryops.teams.models import Team
 
 __all__ = ["ExperimentPortfolio", "PortfolioFigures", "TeamPortfolio", "portfolio"]
@@ -152,3 +154,13 @@ def portfolio(
         base = figures(experiments)
         rows.append(TeamPortfolio(**base.__dict__, team_id=team.id, team_name=team.name, team_slug=team.slug))
     return ExperimentPortfolio(rows=rows, totals=figures(everything), start=start, end=end)
+
+
+def portfolio_read(result: ExperimentPortfolio) -> PortfolioRead:
+    """The portfolio as the API's contract."""
+    return PortfolioRead(
+        start=result.start,
+        end=result.end,
+        rows=[TeamPortfolioRead.model_validate(dataclasses.asdict(r)) for r in result.rows],
+        totals=PortfolioFiguresRead.model_validate(dataclasses.asdict(result.totals)),
+    )

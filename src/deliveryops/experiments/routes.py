@@ -4,9 +4,8 @@ library search and portfolio."""
 from __future__ import annotations
 
 import dataclasses
-import math
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -20,14 +19,16 @@ from deliveryops.errors import ValidationFailedError
 from deliveryops.experiments import analysis, service, statistics, uploads
 from deliveryops.experiments.jobs import import_job_of_experiment
 from deliveryops.experiments.models import Decision, ExperimentStatus
-from deliveryops.experiments.portfolio import ExperimentPortfolio
+from deliveryops.experiments.portfolio import portfolio_read
 from deliveryops.experiments.schemas import (
     DecisionIn,
     ExperimentCreate,
     ExperimentFilter,
     ExperimentRead,
+    ExperimentResultsRead,
     ExperimentUpdate,
     ImportRead,
+    PortfolioRead,
     PowerQuery,
     PowerRead,
     ReviewIn,
@@ -45,10 +46,6 @@ __all__ = ["api"]
 api = APIRouter(tags=["experiments"], responses=error_responses(401, 403, 404, 422))
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 @api.get("/experiments", response_model=Page[ExperimentRead])
@@ -80,29 +77,19 @@ def power_calculator(actor: ApiUser, query: Annotated[PowerQuery, Query()]) -> P
     return service.calculate_power(query)
 
 
-def portfolio_json(result: ExperimentPortfolio) -> dict[str, Any]:
-    """The portfolio as JSON data."""
-    return {
-        "start": _iso(result.start),
-        "end": _iso(result.end),
-        "rows": [dataclasses.asdict(r) for r in result.rows],
-        "totals": dataclasses.asdict(result.totals),
-    }
-
-
-@api.get("/experiments/portfolio", response_model=dict[str, Any])
+@api.get("/experiments/portfolio", response_model=PortfolioRead)
 def portfolio(
     session: SessionDep,
     actor: ApiUser,
     start: date | None = None,
     end: date | None = None,
     team_id: Annotated[list[int] | None, Query(max_length=500)] = None,
-) -> dict[str, Any]:
+) -> PortfolioRead:
     """Experiments by team and status, pre-registered share, decided share, win rate, median duration."""
     service.portfolio_allowed(actor)
     if team_id and not all(1 <= t <= 2**31 - 1 for t in team_id):
         raise ValidationFailedError("A team id is a whole number from 1 to 2147483647.", fields={"team_id": "out of range"})
-    return portfolio_json(service.portfolio(session, team_ids=team_id, start=start, end=end))
+    return portfolio_read(service.portfolio(session, team_ids=team_id, start=start, end=end))
 
 
 @api.get("/experiments/{experiment_id}", response_model=ExperimentRead)
@@ -238,51 +225,12 @@ def cancel_statistics_job(session: SessionDep, actor: ApiUser, experiment_id: Id
     return JobRead.model_validate(jobs.cancel(session=session, job_id=found.id))
 
 
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or infinity: such values (from extreme statistics) become null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
-
-
-def results_json(result: analysis.ExperimentResults) -> dict[str, Any]:
-    """The results as JSON data."""
-    data: dict[str, Any] = _finite(
-        {
-            "method": result.method.value,
-            "correction": result.correction.value,
-            "last_day": _iso(result.last_day),
-            "units": result.units,
-            "results": [dataclasses.asdict(r) for r in result.results],
-            "srm": dataclasses.asdict(result.analysis.srm) if result.analysis and result.analysis.srm else None,
-            "warnings": [dataclasses.asdict(w) for w in result.warnings],
-            "notes": result.notes,
-            "over_time": [
-                {
-                    "metric": s.metric,
-                    "variation": s.variation,
-                    "days": [d.isoformat() for d in s.days],
-                    "lift": s.lift,
-                    "ci_low": s.ci_low,
-                    "ci_high": s.ci_high,
-                }
-                for s in result.over_time
-            ],
-        }
-    )
-    return data
-
-
-@api.get("/experiments/{experiment_id}/results", response_model=dict[str, Any])
+@api.get("/experiments/{experiment_id}/results", response_model=ExperimentResultsRead)
 def results(
     session: SessionDep, actor: ApiUser, experiment_id: IdPath, method: Method | None = None, correction: Correction | None = None
-) -> dict[str, Any]:
+) -> ExperimentResultsRead:
     """Lift with intervals per metric and variation, the lift over time and the warnings."""
     result = analysis.analyse_experiment(
         session=session, actor=actor, experiment_id=experiment_id, method=method, correction=correction, today=utcnow().date()
     )
-    return results_json(result)
+    return analysis.results_read(result)

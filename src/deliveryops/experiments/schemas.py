@@ -8,6 +8,7 @@ that do (the reviewer, the work items, the design locked once the experiment run
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -381,6 +382,128 @@ class PowerRead(BaseModel):
     mde_relative: float
     total_sample: int
     duration_days: int | None
+
+
+# --- the portfolio and the results (the API's, the CLI's) --------------------------------------------------------
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: such values (from extreme statistics) are null."""
+    return value if value is None or math.isfinite(value) else None
+
+
+Finite = Annotated[float | None, AfterValidator(_finite_or_none)]
+"""A number, or null when it could not be computed or is not finite."""
+
+
+class PortfolioFiguresRead(BaseModel):
+    """Counts and shares of a set of experiments (one team's, or the organisation's)."""
+
+    total: int
+    by_status: dict[str, int]
+    running: int
+    started: int
+    decided: int
+    shipped: int
+    preregistered_share: float | None = Field(description="started with a sample size set before the start")
+    decided_share: float | None
+    win_rate: float | None = Field(description="shipped among the decided")
+    median_duration_days: float | None
+
+
+class TeamPortfolioRead(PortfolioFiguresRead):
+    """One team's row of the portfolio."""
+
+    team_id: int
+    team_name: str
+    team_slug: str
+
+
+class PortfolioRead(BaseModel):
+    """Experiments by team and status over the period, and the organisation's totals."""
+
+    start: date | None
+    end: date | None
+    rows: list[TeamPortfolioRead]
+    totals: PortfolioFiguresRead
+
+
+class LiftRead(BaseModel):
+    """One metric and variation against the control: lift, interval, p-value or chance to win."""
+
+    metric: str
+    variation: str
+    role: Literal["primary", "secondary", "guardrail"]
+    control_mean: Finite
+    variation_mean: Finite
+    lift: Finite
+    ci_low: Finite
+    ci_high: Finite
+    p_value: Finite
+    adjusted_p_value: Finite
+    chance_to_win: Finite
+    risk: Finite
+    significant: bool
+    degrees_of_freedom: Finite
+    note: str | None
+    control_n: int
+    variation_n: int
+    standard_error: Finite
+    risk_control: Finite
+    higher_is_better: bool
+    cuped_theta: Finite
+
+
+class SrmRead(BaseModel):
+    """The sample ratio check: χ² of the units per variation against the planned weights."""
+
+    p_value: Finite
+    chi_square: Finite
+    observed: list[int]
+    expected: list[Finite]
+    warn: bool
+
+
+class ResultWarningRead(BaseModel):
+    """A warning about the results (sample ratio mismatch, peeking, a breached guardrail...)."""
+
+    code: str
+    message: str
+
+
+class OverTimeRead(BaseModel):
+    """The lift of one metric and variation, day by day, on the cumulative statistics."""
+
+    metric: str
+    variation: str
+    days: list[date]
+    lift: list[Finite]
+    ci_low: list[Finite]
+    ci_high: list[Finite]
+
+
+class ExperimentResultsRead(BaseModel):
+    """An experiment's results: lift with intervals per metric and variation, the lift over time and the warnings."""
+
+    method: Method
+    correction: Correction
+    last_day: date | None
+    units: dict[str, int] = Field(description="units per variation")
+    results: list[LiftRead]
+    srm: SrmRead | None
+    warnings: list[ResultWarningRead]
+    notes: list[str]
+    over_time: list[OverTimeRead]
+
+
+class FileResultsRead(ExperimentResultsRead):
+    """`deliveryops experiments analyse --format json`: the results endpoint's contract for a statistics file,
+    with the file read and the analysis options."""
+
+    file: str
+    variations: list[str] = Field(description="in the file's order, the first being the control")
+    daily: bool = Field(description="whether rows were per-day statistics, summed")
+    options: dict[str, Any] = Field(description="the analysis options (method, alpha, CUPED, weights...)")
 
 
 class StatRowIn(BaseModel):

@@ -70,7 +70,7 @@ def live_page(request: Request, session_id: int, session: SessionDep, actor: Pag
         {
             "live": found,
             "team": team,
-            "state": service.state(session, found),
+            "state": service.state(session, found).model_dump(mode="json"),
             "is_facilitator": service.can_facilitate(session, actor, found),
             "people": access.team_people(session, team.id),
             "me": actor.id,

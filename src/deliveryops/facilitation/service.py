@@ -28,7 +28,22 @@ from deliveryops.dependencies import service as dependencies
 from deliveryops.errors import NotFoundError, ValidationFailedError
 from deliveryops.facilitation import access
 from deliveryops.facilitation.models import DECISIONS, ItemNote, Kind, LiveSession
-from deliveryops.facilitation.schemas import SessionSummary
+from deliveryops.facilitation.schemas import (
+    ItemImpedimentRead,
+    PlanDependencyRead,
+    PlanningGuideRead,
+    PlanningRead,
+    PlanningStateRead,
+    RefinementItemRead,
+    RefinementStateRead,
+    RightSizeRead,
+    SessionActionRead,
+    SessionStateRead,
+    SessionSummary,
+    SinceYesterdayRead,
+    StandupItemRead,
+    StandupStateRead,
+)
 from deliveryops.flow import service as flow
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
@@ -546,8 +561,54 @@ def _open_impediments(session: Session, team_id: int) -> dict[str, Impediment]:
     return found
 
 
-def state(session: Session, live: LiveSession, *, now: datetime | None = None) -> dict[str, Any]:
-    """What every participant sees now (JSON-ready)."""
+def _agenda_item(
+    live: LiveSession,
+    position: int,
+    key: str,
+    row: dict[str, Any],
+    note: ItemNote | None,
+    impediment: Impediment | None,
+    board: TeamBoard,
+    *,
+    names: dict[int, str],
+    on_board: bool,
+) -> StandupItemRead | RefinementItemRead:
+    """One item of the agenda as participants see it: the board's data and what the session noted."""
+    common: dict[str, Any] = {
+        "position": position,
+        "key": key,
+        "title": row.get("title") or "",
+        "item_type": row.get("item_type"),
+        "status": row.get("status"),
+        "still_on_board": on_board,
+        "helpers": [names.get(h, "former member") for h in (note.helper_ids if note else [])],
+        "helper_ids": list(note.helper_ids) if note else [],
+        "impediment": ItemImpedimentRead(id=impediment.id, title=impediment.title, level=impediment.level.value)
+        if impediment
+        else None,
+        "escalated": bool(note and note.escalated),
+    }
+    if live.kind is Kind.STANDUP:
+        return StandupItemRead(
+            **common,
+            age_days=row.get("age_days"),
+            band=row.get("band"),
+            blocked=bool(row.get("blocked")),
+            blocked_reason=row.get("blocked_reason"),
+        )
+    estimate = note.estimate if note and note.estimate is not None else row.get("estimate")
+    judged = board.right_size.judge(row.get("item_type") or "", estimate)
+    return RefinementItemRead(
+        **common,
+        estimate=estimate,
+        acceptance_criteria=note.acceptance_criteria if note else "",
+        decision=note.decision if note else "",
+        right_size=RightSizeRead(verdict=judged.verdict, peers=judged.peers, exceeded=judged.exceeded, basis=judged.basis),
+    )
+
+
+def state(session: Session, live: LiveSession, *, now: datetime | None = None) -> SessionStateRead:
+    """What every participant sees now: the API's, the live page's and the CLI's one contract."""
     team = session.get(Team, live.team_id)
     assert team is not None
     board = team_board(session, team, now=now)
@@ -560,103 +621,62 @@ def state(session: Session, live: LiveSession, *, now: datetime | None = None) -
         row = by_key.get(key, {"key": key, "title": _item_title(session, live.team_id, key), "status": None})
         note = notes.get(key)
         impediment = (session.get(Impediment, note.impediment_id) if note and note.impediment_id else None) or blocking.get(key)
-        entry: dict[str, Any] = {
-            "position": position,
-            "key": key,
-            "title": row.get("title") or "",
-            "item_type": row.get("item_type"),
-            "status": row.get("status"),
-            "still_on_board": key in by_key,
-            "helpers": [names.get(h, "former member") for h in (note.helper_ids if note else [])],
-            "helper_ids": list(note.helper_ids) if note else [],
-            "impediment": {"id": impediment.id, "title": impediment.title, "level": impediment.level.value}
-            if impediment
-            else None,
-            "escalated": bool(note and note.escalated),
-        }
-        if live.kind is Kind.STANDUP:
-            entry |= {
-                "age_days": row.get("age_days"),
-                "band": row.get("band"),
-                "blocked": bool(row.get("blocked")),
-                "blocked_reason": row.get("blocked_reason"),
-            }
-        else:
-            estimate = note.estimate if note and note.estimate is not None else row.get("estimate")
-            judged = board.right_size.judge(row.get("item_type") or "", estimate)
-            entry |= {
-                "estimate": estimate,
-                "acceptance_criteria": note.acceptance_criteria if note else "",
-                "decision": note.decision if note else "",
-                "right_size": {
-                    "verdict": judged.verdict,
-                    "peers": judged.peers,
-                    "exceeded": judged.exceeded,
-                    "basis": judged.basis,
-                },
-            }
-        items.append(entry)
-    data: dict[str, Any] = {
+        items.append(_agenda_item(live, position, key, row, note, impediment, board, names=names, on_board=key in by_key))
+    common: dict[str, Any] = {
         "id": live.id,
-        "kind": live.kind.value,
         "kind_label": live.kind.label,
         "title": live.title,
         "version": live.version,
         "finished": live.finished_at is not None,
         "outcome": live.outcome,
         "focus": live.focus,
-        "timer_ends_at": live.timer_ends_at.isoformat() if live.timer_ends_at else None,
+        "timer_ends_at": live.timer_ends_at,
         "sle_days": board.sle_days,
-        "today": board.today.isoformat(),
+        "today": board.today,
         "items": items,
         "actions": [
-            {"id": a.id, "title": a.title, "status": a.status.value, "owner": names.get(a.owner_id) if a.owner_id else None}
+            SessionActionRead(id=a.id, title=a.title, status=a.status.value, owner=names.get(a.owner_id) if a.owner_id else None)
             for a in session.scalars(select(ImprovementAction).where(ImprovementAction.session_id == live.id))
         ],
     }
     if live.kind is Kind.STANDUP:
-        data["since_yesterday"] = board.since
+        return StandupStateRead(kind=Kind.STANDUP, **common, since_yesterday=SinceYesterdayRead(**board.since))
     if live.kind is Kind.PLANNING:
-        data["planning"] = _planning(session, team, live, board)
-    return data
+        return PlanningStateRead(kind=Kind.PLANNING, **common, planning=_planning(session, team, live, board))
+    return RefinementStateRead(kind=Kind.REFINEMENT, **common)
 
 
-def _planning(session: Session, team: Team, live: LiveSession, board: TeamBoard) -> dict[str, Any]:
+def _planning(session: Session, team: Team, live: LiveSession, board: TeamBoard) -> PlanningRead:
     """The capacity guide (the forecast), the items planned, and the dependencies the plan needs."""
     row = session.get(Forecast, live.forecast_id) if live.forecast_id else None
     planned = [n.item_key for n in live.notes if n.decision == "planned"]
     view = dependencies.team_view(session=session, team=team, today=board.today)
-    needed = []
-    for dep in view.waits_for:
-        if not dep.state.is_open:
-            continue
-        keys = set(dep.requester_keys)
-        needed.append(
-            {
-                "id": dep.id,
-                "title": dep.title,
-                "state": dep.state.value,
-                "needed_by": dep.needed_by.isoformat(),
-                "provider": dep.provider,
-                "for_planned": sorted(keys & set(planned)),
-                "before_plan_ends": live.by_date is None or dep.needed_by <= live.by_date,
-            }
+    needed = [
+        PlanDependencyRead(
+            id=dep.id,
+            title=dep.title,
+            state=dep.state.value,
+            needed_by=dep.needed_by,
+            provider=dep.provider,
+            for_planned=sorted(set(dep.requester_keys) & set(planned)),
+            before_plan_ends=live.by_date is None or dep.needed_by <= live.by_date,
         )
-    guide = None
+        for dep in view.waits_for
+        if dep.state.is_open
+    ]
     counts = {f"{float(level):g}": value for level, value in (row.predicted or {}).items()} if row is not None else {}
-    if row is not None:
-        guide = {
-            "forecast_id": row.id,
-            "by_date": row.by_date.isoformat() if row.by_date else None,
-            "counts": counts,
-            "committed": row.commitment is not None,
-            "message": row.message,
-        }
+    guide = (
+        PlanningGuideRead(
+            forecast_id=row.id, by_date=row.by_date, counts=counts, committed=row.commitment is not None, message=row.message
+        )
+        if row is not None
+        else None
+    )
     likely = counts.get("85")
-    return {
-        "by_date": live.by_date.isoformat() if live.by_date else None,
-        "guide": guide,
-        "planned": planned,
-        "over_capacity": likely is not None and len(planned) > int(likely),
-        "dependencies": needed,
-    }
+    return PlanningRead(
+        by_date=live.by_date,
+        guide=guide,
+        planned=planned,
+        over_capacity=likely is not None and len(planned) > int(likely),
+        dependencies=needed,
+    )

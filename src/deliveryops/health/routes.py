@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
@@ -11,8 +11,12 @@ from deliveryops.health import catalog, crossteam, service, views
 from deliveryops.health.catalog import CardIn
 from deliveryops.health.models import HealthTemplate
 from deliveryops.health.schemas import (
+    AnswersRead,
     AnswersWrite,
+    HeatmapRead,
     RoundCreate,
+    RoundRead,
+    TeamHistoryRead,
     TemplateRead,
     TemplateWrite,
 )
@@ -74,61 +78,61 @@ def update_template(body: TemplateWrite, session: SessionDep, actor: ApiUser, he
     )
 
 
-@api.get("/teams/{team_id}/health/rounds", response_model=Page[dict[str, Any]])
-def list_rounds(request: Request, session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[dict[str, Any]]:
+@api.get("/teams/{team_id}/health/rounds", response_model=Page[RoundRead])
+def list_rounds(request: Request, session: SessionDep, actor: ApiUser, page: Pagination, team_id: IdPath) -> Page[RoundRead]:
     """The team's rounds, newest first, with their results when shown."""
     rounds = service.list_rounds(session=session, actor=actor, team_id=team_id)
-    return paginate([views.round_data(session, actor, r, minimum=minimum(request)) for r in rounds], page)
+    return paginate([views.round_read(session, actor, r, minimum=minimum(request)) for r in rounds], page)
 
 
-@api.post("/teams/{team_id}/health/rounds", response_model=dict[str, Any], status_code=201)
-def open_round(body: RoundCreate, request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> dict[str, Any]:
+@api.post("/teams/{team_id}/health/rounds", response_model=RoundRead, status_code=201)
+def open_round(body: RoundCreate, request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> RoundRead:
     """Open a health check for the team (its delivery manager or an admin)."""
     health_round = service.open_round(
         session=session, actor=actor, team_id=team_id, template_id=body.template_id, title=body.title, closes_at=body.closes_at
     )
-    return views.round_data(session, actor, health_round, minimum=minimum(request))
+    return views.round_read(session, actor, health_round, minimum=minimum(request))
 
 
-@api.get("/health/rounds/{health_round_id}", response_model=dict[str, Any])
-def get_round(request: Request, session: SessionDep, actor: ApiUser, health_round_id: IdPath) -> dict[str, Any]:
+@api.get("/health/rounds/{health_round_id}", response_model=RoundRead)
+def get_round(request: Request, session: SessionDep, actor: ApiUser, health_round_id: IdPath) -> RoundRead:
     """A round: its cards, your status, progress, and results once closed with enough respondents."""
     health_round = service.get_round_or_raise(session=session, actor=actor, round_id=health_round_id)
-    return views.round_data(session, actor, health_round, minimum=minimum(request))
+    return views.round_read(session, actor, health_round, minimum=minimum(request))
 
 
-@api.post("/health/rounds/{health_round_id}/answers", response_model=dict[str, Any], status_code=201)
-def answer(body: AnswersWrite, session: SessionDep, actor: ApiUser, health_round_id: IdPath) -> dict[str, Any]:
+@api.post("/health/rounds/{health_round_id}/answers", response_model=AnswersRead, status_code=201)
+def answer(body: AnswersWrite, session: SessionDep, actor: ApiUser, health_round_id: IdPath) -> AnswersRead:
     """Answer every card once (the team's members); no author is stored with the answers."""
     answers = {a.card_key: service.AnswerIn(a.colour, a.trend, a.comment) for a in body.answers}
     service.submit_answers(session=session, actor=actor, round_id=health_round_id, answers=answers)
-    return {"answered": True}
+    return AnswersRead(answered=True)
 
 
-@api.post("/health/rounds/{health_round_id}/close", response_model=dict[str, Any])
-def close(request: Request, session: SessionDep, actor: ApiUser, health_round_id: IdPath) -> dict[str, Any]:
+@api.post("/health/rounds/{health_round_id}/close", response_model=RoundRead)
+def close(request: Request, session: SessionDep, actor: ApiUser, health_round_id: IdPath) -> RoundRead:
     """Close the round (its team's delivery manager or an admin)."""
     health_round = service.close_round(session=session, actor=actor, round_id=health_round_id)
-    return views.round_data(session, actor, health_round, minimum=minimum(request))
+    return views.round_read(session, actor, health_round, minimum=minimum(request))
 
 
-@api.get("/teams/{team_id}/health/history", response_model=dict[str, Any])
-def history(request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> dict[str, Any]:
+@api.get("/teams/{team_id}/health/history", response_model=TeamHistoryRead)
+def history(request: Request, session: SessionDep, actor: ApiUser, team_id: IdPath) -> TeamHistoryRead:
     """The team's closed rounds (hidden below the minimum) and the cards red several rounds running."""
     team = get_team_or_raise(session=session, actor=actor, team_id=team_id)
-    return views.team_history_data(session, team.id, minimum=minimum(request))
+    return views.team_history_read(session, team.id, minimum=minimum(request))
 
 
-@api.get("/health/heatmap", response_model=dict[str, Any])
+@api.get("/health/heatmap", response_model=HeatmapRead)
 def heatmap(
     request: Request,
     session: SessionDep,
     actor: ApiUser,
     granularity: Annotated[str, Query(max_length=10)] = "quarter",
     period: Annotated[str | None, Query(max_length=10)] = None,
-) -> dict[str, Any]:
+) -> HeatmapRead:
     """Teams × cards per period (Product Ops, leaders, admins; a DM their teams); small groups hidden."""
     heat = crossteam.heatmap(
         session=session, actor=actor, granularity=granularity, period=period, min_group_size=minimum(request)
     )
-    return views.heatmap_data(heat)
+    return views.heatmap_read(heat)

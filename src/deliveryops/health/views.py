@@ -15,12 +15,23 @@ from deliveryops.accounts.models import User
 from deliveryops.health import service
 from deliveryops.health.crossteam import HeatMap
 from deliveryops.health.models import HealthRound
+from deliveryops.health.schemas import HeatmapRead, RoundRead, TeamHistoryRead
 from deliveryops.health.scoring import CardResult
 from deliveryops.health.service import RoundSummary
 from deliveryops.teams.models import Team, TeamRole
 from deliveryops.teams.service import can_manage_team
 
-__all__ = ["card_data", "heatmap_data", "history_data", "round_data", "round_state", "team_history_data"]
+__all__ = [
+    "card_data",
+    "heatmap_data",
+    "heatmap_read",
+    "history_data",
+    "round_data",
+    "round_read",
+    "round_state",
+    "team_history_data",
+    "team_history_read",
+]
 
 
 def round_state(health_round: HealthRound, now: datetime | None = None) -> str:
@@ -158,3 +169,20 @@ def heatmap_data(heat: HeatMap) -> dict[str, Any]:
             {"id": t.id, "name": t.name, "slug": t.slug, "periods": {p: cell(t.id, p) for p in heat.periods}} for t in heat.teams
         ],
     }
+
+
+def round_read(
+    session: Session, actor: User, health_round: HealthRound, *, minimum: int, now: datetime | None = None
+) -> RoundRead:
+    """:func:`round_data` as the API's and the CLI's contract."""
+    return RoundRead.model_validate(round_data(session, actor, health_round, minimum=minimum, now=now))
+
+
+def team_history_read(session: Session, team_id: int, *, minimum: int) -> TeamHistoryRead:
+    """:func:`team_history_data` as the API's and the CLI's contract."""
+    return TeamHistoryRead.model_validate(team_history_data(session, team_id, minimum=minimum))
+
+
+def heatmap_read(heat: HeatMap) -> HeatmapRead:
+    """:func:`heatmap_data` as the API's contract."""
+    return HeatmapRead.model_validate(heatmap_data(heat))
