@@ -7,11 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-# Lists that are not collections to page through: a team's workflow is one setting (read and written
-# whole); retro card suggestions (and the suggested themes) are groups of card ids; a team's forecasts come with the flow helper's
-# options; the jobs list has its own page shape with counts per state.
+# Lists that are not collections to page through: retro card suggestions (and the suggested themes) are
+# groups of card ids. (The jobs list is a page with the counts per state added.)
 NOT_PAGED = {
-    "/api/v1/teams/{team_id}/workflow",
     "/api/v1/retros/{retro_id}/suggestions",
     "/api/v1/retros/{retro_id}/suggested-themes",
 }
