@@ -45,9 +45,13 @@ def of_types(timeline: pl.DataFrame, types: Sequence[str]) -> pl.DataFrame:
 
 
 @cached(_TIMELINES, key=_key, lock=threading.Lock())
+def _team_timeline(session: Session, team: Team) -> pl.DataFrame:
+    return timeline_of(load_team_data(session, team))
+
+
 def team_timeline(session: Session, team: Team) -> pl.DataFrame:
     """The team's per-item timeline, every item type, kept per team data version in this process."""
-    return timeline_of(load_team_data(session, team))
+    return _team_timeline(session, team)
 
 
 def counted_timeline(session: Session, team: Team) -> pl.DataFrame:
