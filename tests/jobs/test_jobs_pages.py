@@ -86,8 +86,11 @@ def test_the_api_lists_reads_retries_and_cancels(client: TestClient, session: Se
     session.commit()
     listing = client.get("/api/v1/jobs?state=failed", headers=headers).json()
     assert listing["counts"] == {"queued": 0, "running": 0, "succeeded": 1, "failed": 1, "cancelled": 0, "retried": 1}
-    assert [job["id"] for job in listing["jobs"]] == [failed.id]
-    assert [job["id"] for job in client.get("/api/v1/jobs?state=retried", headers=headers).json()["jobs"]] == [done.id]
+    assert [job["id"] for job in listing["items"]] == [failed.id]
+    assert (listing["total"], listing["limit"], listing["offset"]) == (1, 100, 0)
+    assert [job["id"] for job in client.get("/api/v1/jobs?state=retried", headers=headers).json()["items"]] == [done.id]
+    everything = client.get("/api/v1/jobs?limit=1", headers=headers).json()
+    assert (everything["total"], [job["id"] for job in everything["items"]]) == (2, [done.id])
     assert client.get("/api/v1/jobs?state=lost", headers=headers).status_code == 422
     read = client.get(f"/api/v1/jobs/{failed.id}", headers=headers).json()
     assert (read["state"], read["error"], read["arguments"]) == ("failed", "RuntimeError: the source timed out", {"a": 1, "b": 0})

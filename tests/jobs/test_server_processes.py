@@ -148,7 +148,7 @@ def test_two_web_processes_and_two_workers_sync_once_and_survive_a_killed_worker
             assert done.error is not None
             assert done.error.startswith(f"The worker running attempt 1 ({running.worker}) stopped answering")
             listed = httpx.get(f"{base}/api/v1/jobs?state=retried", headers=headers, timeout=30).json()
-            assert [item["id"] for item in listed["jobs"]] == [done.id]
+            assert [item["id"] for item in listed["items"]] == [done.id]
         finally:
             stop(everything)
             fake.release.set()

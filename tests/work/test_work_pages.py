@@ -93,7 +93,8 @@ def test_workflow_board_saves_order_and_categories(client: TestClient, session: 
     names = re.findall(r'<h3 class="status-name">([^<]+)</h3>', board.text)
     assert names == ["Backlog", "Review", "Development", "Done", "Discarded"]
     api = client.get(f"/api/v1/teams/{team.id}/workflow").json()
-    assert [(s["name"], s["category"]) for s in api][:3] == [
+    assert api["total"] == len(api["items"]) == len(names)
+    assert [(s["name"], s["category"]) for s in api["items"]][:3] == [
         ("Backlog", "backlog"),
         ("Review", "waiting"),
         ("Development", "active"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -200,7 +199,7 @@ def sources_for(session: Session, team: Team, action: ImprovementAction) -> Othe
 def card_results(session: Session, team: Team, card_key: str | None) -> tuple[tuple[date, float, int], ...]:
     """A health-check card's results of a team: (day the round closed in the team's zone, score 0..100, answers),
     for rounds shown (enough respondents)."""
-    zone = ZoneInfo(team.time_zone)
+    zone = team.zone
     return tuple(
         (summary.closed_at.astimezone(zone).date(), round(100 * card.score, 2), card.answers)
         for summary in health.team_history(session, team_id=team.id)

@@ -10,13 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.analytics.flow import item_timeline, wip
+from deliveryops.analytics.flow import wip
 from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.models import CatalogueEntry
 from deliveryops.cockpit.rollouts import service as rollouts
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import default_types, today_in
+from deliveryops.flow.timeline import counted_timeline
 from deliveryops.impediments.models import Impediment
 from deliveryops.retros import service as retros
 from deliveryops.retros.models import Phase
@@ -310,7 +311,7 @@ def _wip_limit(session: Session, team: Team, coverage: float, now: datetime) -> 
     if data.items.is_empty():
         return None
     today = today_in(team, now)
-    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
+    timeline = counted_timeline(session, team)
     daily = sorted(int(v) for v in wip(timeline, start=today - timedelta(days=89), end=today)["wip"].to_list())
     return max(1, daily[min(len(daily) - 1, int(len(daily) * coverage))])
 

@@ -27,14 +27,13 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import User
 from deliveryops.analytics import forecast as mc
 from deliveryops.analytics.dependency_chance import DEFAULT_THRESHOLD, WINDOW_DAYS, chance_of_delivery
-from deliveryops.analytics.flow import item_timeline, throughput
+from deliveryops.analytics.flow import throughput
 from deliveryops.db import utcnow
 from deliveryops.dependencies import service
 from deliveryops.dependencies.models import Dependency, DependencyRisk, DependencyState
 from deliveryops.dependencies.schemas import ChanceRead, ThresholdUpdate, split_keys
 from deliveryops.errors import PermissionDeniedError
-from deliveryops.flow.data import load_team_data
-from deliveryops.flow.service import default_types
+from deliveryops.flow.timeline import counted_timeline, team_timeline
 from deliveryops.impediments import service as impediments
 from deliveryops.impediments.models import Category, Level, Severity
 from deliveryops.teams.models import Team
@@ -79,13 +78,11 @@ def _version(dependency: Dependency, team: Team | None, today: date) -> str:
 
 
 def _work(session: Session, dependency: Dependency, team: Team, today: date) -> _Work:
-    data = load_team_data(session, team)
-    counted = data.only_types(default_types(data))
-    timeline = item_timeline(counted.transitions, workflow=counted.workflow, zone=counted.zone, items=counted.items)
+    timeline = counted_timeline(session, team)
     end = today - timedelta(days=1)
     daily = throughput(timeline, start=end - timedelta(days=WINDOW_DAYS - 1), end=end, freq="day")
     window = [int(v) for v in daily["finished"].to_list()]
-    everything = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
+    everything = team_timeline(session, team)
     closed = pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null()
     done = set(everything.filter(closed)["key"].to_list())
     keys = split_keys(dependency.provider_keys)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from cachetools import LRUCache
+from cachetools import LRUCache, cached
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -179,7 +179,6 @@ def set_production_environments(*, session: Session, actor: User, team_id: int, 
 # version, so a cached entry is never stale (the team's creation time tells apart databases that reuse ids).
 _TABLES_CACHE: LRUCache[tuple[object, ...], DoraTables] = LRUCache(maxsize=32)
 DORA_TABLES = "dora.tables"  # the kind of the stored tables (deliveryops.jobs.derived), one per set of teams and settings
-_TABLES_LOCK = threading.Lock()
 
 
 def load_tables(session: Session, *, team_ids: Sequence[int], zone: ZoneInfo, environments: Sequence[str]) -> DoraTables:
@@ -198,12 +197,27 @@ def load_tables(session: Session, *, team_ids: Sequence[int], zone: ZoneInfo, en
     Returns:
         The per-item tables.
     """
-    versions = tables_version(session, team_ids)
-    key: tuple[object, ...] = (versions, zone.key, tuple(environments))
-    with _TABLES_LOCK:
-        cached = _TABLES_CACHE.get(key)
-    if cached is not None:
-        return cached
+    return _tables(session, tables_version(session, team_ids), team_ids, zone, environments)
+
+
+def _tables_key(
+    session: Session,
+    versions: tuple[tuple[int, str, int], ...],
+    team_ids: Sequence[int],
+    zone: ZoneInfo,
+    environments: Sequence[str],
+) -> tuple[object, ...]:
+    return (versions, zone.key, tuple(environments))
+
+
+@cached(_TABLES_CACHE, key=_tables_key, lock=threading.Lock())
+def _tables(
+    session: Session,
+    versions: tuple[tuple[int, str, int], ...],
+    team_ids: Sequence[int],
+    zone: ZoneInfo,
+    environments: Sequence[str],
+) -> DoraTables:
     parameters: dict[str, object] = {"teams": sorted(team_ids), "time_zone": zone.key, "environments": list(environments)}
     scope, data_version = derived.scope_of(parameters), derived.version_of(versions)
     stored = derived.read(session, kind=DORA_TABLES, scope=scope, data_version=data_version)
@@ -221,8 +235,6 @@ def load_tables(session: Session, *, team_ids: Sequence[int], zone: ZoneInfo, en
             payload=_encode_tables(tables),
             compute_seconds=time.perf_counter() - started,
         )
-    with _TABLES_LOCK:
-        _TABLES_CACHE[key] = tables
     return tables
 
 

@@ -13,7 +13,6 @@ from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import select
@@ -201,7 +200,7 @@ def _since(
     transitions: pl.DataFrame, blocked: pl.DataFrame, timeline: pl.DataFrame, team: Team, since_day: date
 ) -> dict[str, Any]:
     """Items moved, finished and newly blocked since the start of ``since_day`` (the team's time zone)."""
-    start = datetime.combine(since_day, time(0), tzinfo=ZoneInfo(team.time_zone)).astimezone(UTC)
+    start = datetime.combine(since_day, time(0), tzinfo=team.zone).astimezone(UTC)
     keys = dict(zip(timeline["item_id"].to_list(), timeline["key"].to_list(), strict=True)) if "key" in timeline.columns else {}
 
     def named(ids: list[int]) -> list[str]:

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics import forecast as mc
 from deliveryops.analytics.allocation import Allocation, forecast_shared
-from deliveryops.analytics.flow import FlowSummary, flow_summary, item_timeline, throughput
+from deliveryops.analytics.flow import FlowSummary, flow_summary, throughput
 from deliveryops.db import fetch_page, utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.as_of import known_at, resolve_as_of
 from deliveryops.flow.data import TeamData, load_team_data
 from deliveryops.flow.models import Forecast
+from deliveryops.flow.timeline import DEFAULT_EXCLUDED_TYPES, default_types, of_types, team_timeline, timeline_of
 from deliveryops.schemas import PageParams
 from deliveryops.teams.models import Team
 from deliveryops.teams.service import get_team_or_raise, team_ids_of
@@ -37,6 +38,7 @@ __all__ = [
     "commit_forecast",
     "create_how_many",
     "create_when",
+    "default_types",
     "forecast_epics",
     "forecast_items",
     "forecasts_page",
@@ -51,7 +53,6 @@ __all__ = [
     "today_in",
 ]
 
-DEFAULT_EXCLUDED_TYPES = frozenset({"Epic"})  # containers: their children carry the flow
 MAX_RANGE_DAYS = 3 * 366
 # Why a forecast is scored: marked as the team's plan, shared, exported, put in the leadership pack.
 COMMITMENTS = ("plan", "shared", "exported", "pack")
@@ -117,11 +118,6 @@ def _team(session: Session, actor: User | None, team_id: int) -> Team:
 def today_in(team: Team, now: datetime | None = None) -> date:
     """Today's date in the team's time zone."""
     return (now or utcnow()).astimezone(team.zone).date()
-
-
-def default_types(data: TeamData) -> list[str]:
-    """Every item type except containers such as epics."""
-    return [t for t in data.item_types if t not in DEFAULT_EXCLUDED_TYPES]
 
 
 def team_flow(
@@ -197,24 +193,27 @@ def _history(session: Session, team: Team, as_of: date | None, now: datetime | N
     return known_at(data, at), at
 
 
+def _timeline(session: Session, team: Team, data: TeamData, as_of: date | None) -> pl.DataFrame:
+    """The per-item timeline of ``data`` as :func:`_history` returned it: the shared one, or built for an as_of cut."""
+    return team_timeline(session, team) if as_of is None else timeline_of(data)
+
+
 def _check_as_of_commitment(team: Team, as_of: date | None, commitment: Commitment | None, now: datetime | None) -> None:
     if commitment is not None and as_of is not None and as_of < today_in(team, now):
         message = "A forecast as of an earlier day is a what-if: it cannot be committed."
         raise ValidationFailedError(message, fields={"as_of": message})
 
 
-def _window(data: TeamData, today: date, window_days: int) -> tuple[date, date, list[int]]:
+def _window(timeline: pl.DataFrame, today: date, window_days: int) -> tuple[date, date, list[int]]:
     if not 7 <= window_days <= 730:
         raise ValidationFailedError("The throughput window is 7 to 730 days.", fields={"window_days": "Choose 7 to 730 days."})
     window_end = today - timedelta(days=1)  # complete days only
     window_start = window_end - timedelta(days=window_days - 1)
-    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
     daily = throughput(timeline, start=window_start, end=window_end, freq="day")
     return window_start, window_end, [int(v) for v in daily["finished"].to_list()]
 
 
-def _unfinished_keys(data: TeamData, keys: list[str]) -> list[str]:
-    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
+def _unfinished_keys(timeline: pl.DataFrame, keys: list[str]) -> list[str]:
     done = set(timeline.filter(pl.col("finished_at").is_not_null() | pl.col("discarded_at").is_not_null())["key"].to_list())
     return [key for key in keys if key not in done]
 
@@ -274,10 +273,11 @@ def create_when(
     data, at = _history(session, team, as_of, now)
     _check_as_of_commitment(team, as_of, commitment, now)
     today = today_in(team, at)
+    timeline = _timeline(session, team, data, as_of)
     keys: list[str] = []
     if epic_key:
         title, children = _epic_children(data, epic_key.strip())
-        keys = _unfinished_keys(data, children)
+        keys = _unfinished_keys(timeline, children)
         label = f"Epic {epic_key.strip()} ({title}): {len(keys)} unfinished of {len(children)} items"
         if not keys:
             message = f"Epic {epic_key.strip()} has no unfinished items ({len(children)} in all): there is nothing to forecast."
@@ -287,7 +287,7 @@ def create_when(
         unknown = sorted(set(wanted) - set(data.items["key"].to_list()))
         if unknown:
             raise ValidationFailedError(f"Unknown items: {', '.join(unknown[:5])}.", fields={"items": "unknown keys"})
-        keys = _unfinished_keys(data, wanted)
+        keys = _unfinished_keys(timeline, wanted)
         label = f"{len(keys)} unfinished of {len(wanted)} listed items"
         if not keys:
             message = f"All {len(wanted)} listed items are finished: there is nothing to forecast."
@@ -301,7 +301,7 @@ def create_when(
         raise ValidationFailedError("Say how many items, or which epic or items.", fields={"items": "required"})
     remaining = len(keys) if (epic_key or item_keys) else int(remaining_items or 0)
     chosen = types or default_types(data)
-    window_start, window_end, window = _window(data.only_types(chosen), today, window_days)
+    window_start, window_end, window = _window(of_types(timeline, chosen), today, window_days)
     seed = seed if seed is not None else mc.new_seed()
     try:
         result = mc.forecast_when(
@@ -364,7 +364,7 @@ def create_how_many(
     if by_date <= today:
         raise ValidationFailedError("Choose a date after today.", fields={"by": "Choose a date after today."})
     chosen = types or default_types(data)
-    window_start, window_end, window = _window(data.only_types(chosen), today, window_days)
+    window_start, window_end, window = _window(of_types(_timeline(session, team, data, as_of), chosen), today, window_days)
     seed = seed if seed is not None else mc.new_seed()
     try:
         result = mc.forecast_how_many(window, by_date=by_date, start_date=today, trials=trials, seed=seed)
@@ -516,17 +516,22 @@ def commit_forecast(
     return row
 
 
-def open_epics(data: TeamData) -> list[tuple[str, str, list[str], int]]:
+def open_epics(data: TeamData, timeline: pl.DataFrame | None = None) -> list[tuple[str, str, list[str], int]]:
     """The team's epics with unfinished children, oldest first (the default priority order).
+
+    Args:
+        data: the team's history.
+        timeline: its per-item timeline, when the caller has it (else built once here).
 
     Returns:
         (key, title, unfinished child keys, all children) per epic.
     """
+    timeline = timeline_of(data) if timeline is None else timeline
     epics = data.items.filter(pl.col("item_type") == "Epic").sort("created_at", "key")
     found = []
     for key, title in epics.select("key", "title").iter_rows():
         children = [str(k) for k in data.items.filter(pl.col("parent_key") == key)["key"].to_list()]
-        unfinished = _unfinished_keys(data, children)
+        unfinished = _unfinished_keys(timeline, children)
         if unfinished:
             found.append((str(key), str(title), unfinished, len(children)))
     return found
@@ -570,7 +575,8 @@ def forecast_epics(
     team = _team(session, actor, team_id)
     data = load_team_data(session, team)
     today = today_in(team, now)
-    known = {key: (title, unfinished, total) for key, title, unfinished, total in open_epics(data)}
+    timeline = team_timeline(session, team)
+    known = {key: (title, unfinished, total) for key, title, unfinished, total in open_epics(data, timeline)}
     if epic_keys is None:
         chosen_keys = list(known)
     else:
@@ -596,7 +602,7 @@ def forecast_epics(
             details[key] = (title, [], len(children))
     remaining = [(key, len(details[key][1])) for key in chosen_keys]
     chosen_types = types or default_types(data)
-    window_start, window_end, window = _window(data.only_types(chosen_types), today, window_days)
+    window_start, window_end, window = _window(of_types(timeline, chosen_types), today, window_days)
     seed = seed if seed is not None else mc.new_seed()
     try:
         shares = forecast_shared(
@@ -651,8 +657,9 @@ def forecast_items(
     wanted = [key.strip() for key in item_keys if key.strip()]
     if not wanted:
         raise ValidationFailedError("List at least one item.", fields={"items": "required"})
-    unfinished = _unfinished_keys(data, wanted)
-    _ws, _we, window = _window(data.only_types(default_types(data)), today, window_days)
+    timeline = team_timeline(session, team)
+    unfinished = _unfinished_keys(timeline, wanted)
+    _ws, _we, window = _window(of_types(timeline, default_types(data)), today, window_days)
     try:
         return mc.forecast_items(
             window,
@@ -733,9 +740,8 @@ def score_forecasts(session: Session, team: Team, *, now: datetime | None = None
     )
     if not pending:
         return 0
-    data = load_team_data(session, team)
     today = today_in(team, now)
-    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
+    timeline = team_timeline(session, team)
     finished = timeline.filter(pl.col("finished_date").is_not_null()).select("key", "item_type", "finished_date")
     scored = 0
     for row in pending:

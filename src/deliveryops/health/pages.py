@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -95,7 +94,7 @@ def _closing_time(team: Team, closes_on: date | None) -> datetime | None:
     """The end of the chosen day in the team's time zone."""
     if closes_on is None:
         return None
-    return datetime.combine(closes_on + timedelta(days=1), time(0), tzinfo=ZoneInfo(team.time_zone))
+    return datetime.combine(closes_on + timedelta(days=1), time(0), tzinfo=team.zone)
 
 
 @router.post("/teams/{slug}/health/rounds", response_class=HTMLResponse)

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from deliveryops.schemas import Page
+
 __all__ = ["JobCounts", "JobPage", "JobRead"]
 
 
@@ -51,8 +53,7 @@ class JobCounts(BaseModel):
     retried: int
 
 
-class JobPage(BaseModel):
-    """A page of jobs, newest first, with the counts per state."""
+class JobPage(Page[JobRead]):
+    """A page of jobs, newest first (``items``, ``total``, ``limit``, ``offset``), with the counts per state."""
 
     counts: JobCounts
-    jobs: list[JobRead]

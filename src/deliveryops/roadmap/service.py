@@ -16,12 +16,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role, User
-from deliveryops.analytics.flow import item_timeline, throughput
+from deliveryops.analytics.flow import throughput
 from deliveryops.db import utcnow
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
-from deliveryops.flow.service import CalendarForecast, default_types, open_epics, register_calendar_forecast, today_in
+from deliveryops.flow.service import CalendarForecast, open_epics, register_calendar_forecast, today_in
+from deliveryops.flow.timeline import counted_timeline, team_timeline
 from deliveryops.roadmap.engine import (
     Absence,
     Calendar,
@@ -342,7 +343,7 @@ def team_roadmap(
     if change.order is not None or change.shares:
         _check_plan(session, team, change.order or (), None, change.shares)
     rule = change.rule or stored_rule
-    epics = open_epics(data)[:MAX_EPICS]
+    epics = open_epics(data, team_timeline(session, team))[:MAX_EPICS]
     by_key = {key: (title, len(unfinished), total) for key, title, unfinished, total in epics}
     order_keys = list(change.order) if change.order is not None else sorted(by_key, key=lambda k: stored.get(k, (10**6, None))[0])
     order_keys = [k for k in order_keys if k in by_key] + [k for k in by_key if k not in order_keys]
@@ -372,8 +373,7 @@ def team_roadmap(
     if rule is Rule.SHARES and any(not shares.get(k) for k in order_keys):
         effective_rule = Rule.EVEN  # an epic without a stated share: fall back to an even split, and say so
     thresholds = shared_thresholds(remaining, effective_rule, {k: float(v or 0) for k, v in shares.items()})
-    chosen = data.only_types(default_types(data))
-    timeline = item_timeline(chosen.transitions, workflow=chosen.workflow, zone=chosen.zone, items=chosen.items)
+    timeline = counted_timeline(session, team)
     window = [int(v) for v in throughput(timeline, start=window_start, end=window_end, freq="day")["finished"].to_list()]
     try:
         results = simulate_thresholds(

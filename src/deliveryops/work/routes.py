@@ -48,10 +48,10 @@ def _workflow_read(session: SessionDep, team_id: int, actor: ApiUser) -> list[Wo
     ]
 
 
-@router.get("/teams/{team_id}/workflow", response_model=list[WorkflowStatusRead])
-def read_workflow(session: SessionDep, actor: ApiUser, team_id: TeamId) -> list[WorkflowStatusRead]:
+@router.get("/teams/{team_id}/workflow", response_model=Page[WorkflowStatusRead])
+def read_workflow(session: SessionDep, actor: ApiUser, page: Pagination, team_id: TeamId) -> Page[WorkflowStatusRead]:
     """The team's workflow in board order, with unmapped statuses (category null)."""
-    return _workflow_read(session, team_id, actor)
+    return paginate(_workflow_read(session, team_id, actor), page)
 
 
 @router.put("/teams/{team_id}/workflow", response_model=list[WorkflowStatusRead])

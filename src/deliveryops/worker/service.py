@@ -17,9 +17,14 @@ Listing = Literal["queued", "running", "succeeded", "failed", "cancelled", "retr
 
 
 def job_page(session: Session, actor: User, *, state: Listing, limit: int, offset: int) -> JobPage:
-    """A page of jobs, newest first, with the counts per state (admins only)."""
+    """A page of jobs, newest first, with the listing's total and the counts per state (admins only)."""
     require_role(actor, Role.ADMIN)
+    counts = JobCounts(**jobs.counts(session=session))
+    total = sum(getattr(counts, name) for name in jobs.JOB_STATES) if state == "all" else getattr(counts, state)
     return JobPage(
-        counts=JobCounts(**jobs.counts(session=session)),
-        jobs=[JobRead.model_validate(job) for job in jobs.list_(session=session, state=state, limit=limit, offset=offset)],
+        items=[JobRead.model_validate(job) for job in jobs.list_(session=session, state=state, limit=limit, offset=offset)],
+        total=total,
+        limit=limit,
+        offset=offset,
+        counts=counts,
     )

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from cachetools import cached
 
 __all__ = ["DIMENSIONS", "MAX_TOKENS", "MODEL_ID", "SentenceEncoder", "available", "default_encoder", "encode"]
 
@@ -118,17 +119,14 @@ class SentenceEncoder:
         return result
 
 
-_DEFAULT: SentenceEncoder | None = None
-_DEFAULT_LOCK = threading.Lock()
+@cached({}, condition=threading.Condition())  # made once: a second thread waits for the first one's encoder
+def _shared_encoder() -> SentenceEncoder:
+    return SentenceEncoder()
 
 
 def default_encoder() -> SentenceEncoder:
     """The process's shared encoder (the model loads once per process)."""
-    global _DEFAULT  # noqa: PLW0603 - one model per process, loaded lazily
-    with _DEFAULT_LOCK:
-        if _DEFAULT is None:
-            _DEFAULT = SentenceEncoder()
-        return _DEFAULT
+    return _shared_encoder()
 
 
 def encode(texts: Sequence[str]) -> FloatMatrix:

@@ -16,7 +16,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from deliveryops.analytics.flow import item_timeline, sle, throughput, wip
+from deliveryops.analytics.flow import sle, throughput, wip
 from deliveryops.analytics.signal_checks import judge
 from deliveryops.cockpit.models import CustomCheck, DataCheck, HeldKind, HeldSession, Signal, TeamPracticeSetting
 from deliveryops.db import utcnow
@@ -25,6 +25,7 @@ from deliveryops.experiments import service as experiments
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.models import Forecast
 from deliveryops.flow.service import default_types, today_in
+from deliveryops.flow.timeline import counted_timeline
 from deliveryops.health.models import HealthRound
 from deliveryops.retros.models import Phase, Retro
 from deliveryops.sync.models import Connection, SyncRun
@@ -213,7 +214,7 @@ def wip_limits(session: Session, team: Team, *, now: datetime | None = None) -> 
         )
     today = today_in(team, now)
     start = today - timedelta(days=WIP_WINDOW_DAYS - 1)
-    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
+    timeline = counted_timeline(session, team)
     daily = wip(timeline, start=start, end=today)
     days = daily.height
     over = daily.filter(pl.col("wip") > limit).height
