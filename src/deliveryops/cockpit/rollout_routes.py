@@ -12,9 +12,9 @@ from deliveryops.actions.models import TargetMetric
 from deliveryops.cockpit import adoption, rollout_stored, rollouts
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.rollout_schemas import (
-    EffectRead,
     RolloutCreate,
     RolloutDetail,
+    RolloutEffectRead,
     RolloutRead,
     create_from,
     effect_read,
@@ -58,13 +58,6 @@ def read_rollout(session: SessionDep, actor: ApiUser, rollout_id: IdPath) -> Rol
     rollouts.require_reader(actor)
     rollout = rollouts.get_rollout_or_raise(session=session, rollout_id=rollout_id)
     return rollout_stored.read(session, rollout).detail
-
-
-class RolloutEffectRead(EffectRead):
-    """A rollout's effect: outcome units a week, its 95% interval, and the teams it used."""
-
-    entry_id: int
-    metric: TargetMetric
 
 
 @api.get("/cockpit/catalogue/{entry_id}/rollout-effect", response_model=RolloutEffectRead)
