@@ -7,7 +7,7 @@ import pytest
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.catalogue import service as catalogue
 from tests.actions.test_actions import weekly_team
-from tests.factories import make_user
+from tests.factories import make_group, make_user
 from tests.parity import Parity, api_error, cli_error, cli_json
 
 pytestmark = pytest.mark.slow  # one throwaway database per database kind, shared by the module
@@ -57,3 +57,40 @@ def test_a_rollout_effect_refuses_a_metric_as_the_api_does(parity: Parity) -> No
     text = parity.cli("catalogue", "rollout-effect", "Kanban", "--team", team.slug, "--metric", "speed")
     assert text.exit_code == 1
     assert f"Error: {api_error(api)['message']}" in " ".join(text.output.split())
+
+
+def test_a_digest_is_the_api_answer_for_that_person(parity: Parity) -> None:
+    with parity.seed() as session:
+        dm = make_user(session, role=Role.DELIVERY_MANAGER)
+        member = make_user(session)
+    api = parity.api.get("/api/v1/digest", headers=parity.sign_in_api(dm))
+    assert api.status_code == 200, api.text
+    cli = cli_json(parity, "report", "digest", "--to", dm.email, "--format", "json")
+    moments = ("start", "end")  # the 7 days end when each is asked
+    assert {k: v for k, v in cli.items() if k not in moments} == {k: v for k, v in api.json().items() if k not in moments}
+    assert set(cli) == set(api.json())
+
+    refused = parity.api.get("/api/v1/digest", headers=parity.sign_in_api(member))
+    assert refused.status_code == 403
+    text = parity.cli("report", "digest", "--to", member.email, "--format", "json")
+    assert text.exit_code == 1
+    assert "digests are for delivery managers, Product Ops and leaders" in " ".join(text.output.split())
+    alone = parity.cli("report", "digest", "--format", "json")
+    assert (alone.exit_code, "give --to EMAIL" in " ".join(alone.output.split())) == (1, True)
+
+
+def test_a_leadership_pack_is_the_api_answer_and_a_bad_period_its_error(parity: Parity) -> None:
+    with parity.seed() as session:
+        group = make_group(session, name="Pack Parity")
+        weekly_team(session, [2] * 6).group_id = group.id
+        admin = make_user(session, role=Role.ADMIN)
+    headers = parity.sign_in_api(admin)
+    api = parity.api.get("/api/v1/cockpit/leadership", params={"group": group.slug, "period": "2026-Q3"}, headers=headers)
+    assert api.status_code == 200, api.text
+    cli = cli_json(parity, "report", "leadership", "--group", group.slug, "--period", "2026-Q3", "--format", "json")
+    assert cli == api.json()
+
+    bad = parity.api.get("/api/v1/cockpit/leadership", params={"group": group.slug, "period": "2026-Q7"}, headers=headers)
+    assert bad.status_code == 422, bad.text
+    refused = parity.cli("report", "leadership", "--group", group.slug, "--period", "2026-Q7", "--format", "json")
+    assert cli_error(refused) == api_error(bad)

@@ -113,7 +113,8 @@ def rollout_effect(
         raise ValidationFailedError("Choose a flow metric.", fields={"metric": "Choose a flow metric."})
     with session_scope(load_settings(database)) as session:
         entry_id = _entry(session, entry)
-        teams = [find_team(session, name) for name in dict.fromkeys(team or [])] or list_teams(session=session, actor=None)
+        named = {found.id: found for found in (find_team(session, name) for name in team or [])}  # each team once, as the API
+        teams = list(named.values()) or list_teams(session=session, actor=None)
         if not teams:
             raise ValidationFailedError("There are no teams to compare.", fields={"team_id": "Choose at least one team."})
         result = measure_rollout(session, entry_id=entry_id, teams=teams, today=today_in(teams[0]), metric=chosen)

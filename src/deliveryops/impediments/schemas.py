@@ -173,18 +173,6 @@ class ReportRead(BaseModel):
     open_by_week: list[WeekOpenRead]
 
 
-class ClusterSummaryRead(BaseModel):
-    """A cross-team cluster: how many teams and impediments it holds and what they cost in blocked days."""
-
-    id: int
-    title: str
-    status: str
-    teams: int
-    impediments: int
-    blocked_days: float
-    auto_escalated: bool
-
-
 class SynonymRead(BaseModel):
     """An organisation's own term and what it means, read by the similarity."""
 
@@ -249,3 +237,16 @@ class ServiceLevelsUpdate(BaseModel):
     leadership_medium: int = Field(ge=1, le=250, title="Leadership, medium")
     leadership_high: int = Field(ge=1, le=250, title="Leadership, high")
     leadership_critical: int = Field(ge=1, le=250, title="Leadership, critical")
+
+
+class CrossTeamClusterRead(BaseModel):
+    """A cross-team cluster with its members and cost."""
+
+    id: int
+    title: str
+    status: str
+    auto_escalated: bool
+    owner_id: int | None
+    impediment_ids: list[int]
+    team_ids: list[int]
+    blocked_days: float

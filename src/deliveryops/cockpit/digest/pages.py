@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.digest.mail import is_subscribed, set_subscription
+from deliveryops.cockpit.digest.schemas import DigestRead, digest_read
 from deliveryops.cockpit.digest.service import build_digest
 from deliveryops.web.errors import error_responses
 from deliveryops.web.security import CsrfChecked, SessionDep
@@ -53,52 +52,7 @@ def change_subscription(
     return RedirectResponse("/digest#subscription", status_code=303)
 
 
-class DigestLineRead(BaseModel):
-    """A line and the path it links to."""
-
-    text: str
-    href: str
-
-
-class DigestSectionRead(BaseModel):
-    """A titled list of lines."""
-
-    key: str
-    title: str
-    lines: list[DigestLineRead]
-
-
-class DigestRead(BaseModel):
-    """The caller's weekly digest."""
-
-    role: str
-    week: str
-    start: datetime
-    end: datetime
-    teams: list[str]
-    changed: list[DigestSectionRead]
-    attention: list[DigestSectionRead]
-
-
 @api.get("/digest", response_model=DigestRead)
 def read_digest(session: SessionDep, actor: ApiUser) -> DigestRead:
     """The caller's weekly digest: what changed in the last 7 days and what needs attention."""
-    digest = build_digest(session=session, user=actor)
-
-    def sections(items: list) -> list[DigestSectionRead]:  # type: ignore[type-arg]
-        return [
-            DigestSectionRead(
-                key=s.key, title=s.title, lines=[DigestLineRead(text=line.text, href=line.href) for line in s.lines]
-            )
-            for s in items
-        ]
-
-    return DigestRead(
-        role=digest.role,
-        week=digest.week,
-        start=digest.start,
-        end=digest.end,
-        teams=[t.name for t in digest.teams],
-        changed=sections(digest.changed),
-        attention=sections(digest.attention),
-    )
+    return digest_read(build_digest(session=session, user=actor))
