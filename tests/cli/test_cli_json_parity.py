@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from deliveryops.accounts.models import Role
@@ -80,3 +82,16 @@ def test_sessions_list_and_show(parity: Parity, world: tuple[Team, dict[str, str
     assert [row["title"] for row in listed["items"]] == ["Parity"]
     shown = cli_json(parity, "sessions", "show", str(created.json()["id"]), "--format", "json")
     assert shown == parity.api.get(f"/api/v1/sessions/{created.json()['id']}", headers=headers).json()
+
+
+def test_connectors_add(parity: Parity, world: tuple[Team, dict[str, str]]) -> None:
+    team, headers = world
+    added = cli_json(
+        parity,
+        *("connectors", "add", "--name", "Added by the CLI", "--kind", "github", "--team", team.slug),
+        *("--setting", "base_url=http://127.0.0.1:1", "--setting", 'repositories=["a/b"]', "--secret", "t0ken"),
+        *("--format", "json"),
+    )
+    assert added == parity.api.get(f"/api/v1/connections/{added['id']}", headers=headers).json()
+    assert (added["name"], added["kind"], added["team_id"]) == ("Added by the CLI", "github", team.id)
+    assert "t0ken" not in json.dumps(added)

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from deliveryops.actions.models import TargetMetric
@@ -26,10 +26,12 @@ from deliveryops.cockpit.adoption import service as adoption
 from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.catalogue.schemas import CustomCheckListed, CustomCheckRead, TeamCheckRead, custom_check_listed
 from deliveryops.cockpit.models import Signal
+from deliveryops.cockpit.rollouts.schemas import RolloutEffectRead, effect_read
 from deliveryops.cockpit.rollouts.service import FLOW_METRICS, measure_rollout
+from deliveryops.errors import ValidationFailedError, validation_failed
 from deliveryops.flow.service import today_in
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
-from deliveryops.teams.service import find_team
+from deliveryops.teams.service import find_team, list_teams
 
 __all__ = ["catalogue_app"]
 
@@ -90,39 +92,40 @@ def checks(
 @friendly_errors
 def rollout_effect(
     entry: Annotated[str, typer.Argument(help="The catalogue entry rolled out (its name).")],
-    team: Annotated[list[str], typer.Option(help="A team of the rollout or the comparison (name, slug or id); repeat.")],
+    team: Annotated[
+        list[str] | None,
+        typer.Option(help="A team of the rollout or the comparison (name, slug or id); repeat. Default: every team."),
+    ] = None,
     metric: Annotated[str, typer.Option(help="throughput, cycle_time_p85, wip, flow_efficiency or blocked_days.")] = "throughput",
-    output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
-    database: Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
 ) -> None:
-    """Measure a rollout: the teams that declared the entry adopted, before and after, against those that had not yet."""
-    if output not in ("table", "json"):
-        raise CliError(f"--format must be table or json, got {output!r}.")
-    if metric not in {m.value for m in FLOW_METRICS}:
-        raise CliError(f"--metric must be one of {', '.join(m.value for m in FLOW_METRICS)}, got {metric!r}.")
+    """Measure a rollout: the teams that declared the entry adopted, before and after, against those that had not yet.
+
+    ``--format json`` prints the answer of ``GET /api/v1/cockpit/catalogue/{id}/rollout-effect``; a metric it
+    refuses reads as its error.
+    """
+    try:
+        chosen = _METRIC.validate_python(metric)
+    except ValidationError as exc:
+        raise validation_failed([{**error, "loc": ("metric",)} for error in exc.errors()]) from None
+    if chosen not in FLOW_METRICS:
+        raise ValidationFailedError("Choose a flow metric.", fields={"metric": "Choose a flow metric."})
     with session_scope(load_settings(database)) as session:
-        found = [e for e in catalogue.list_entries(session=session, kind=None, active_only=False) if e.name == entry]
-        if not found:
-            raise CliError(f"No catalogue entry named {entry!r}.")
-        teams = [find_team(session, name) for name in team]
-        result = measure_rollout(
-            session, entry_id=found[0].id, teams=teams, today=today_in(teams[0]), metric=TargetMetric(metric)
-        )
-    row = {
-        "entry": entry,
-        "metric": metric,
-        "outcome": result.outcome.value,
-        "effect": result.effect,
-        "low": result.low,
-        "high": result.high,
-        "adopted_teams": result.adopted_teams,
-        "comparison_teams": result.comparison_teams,
-        "detail": result.detail,
-    }
-    if output == "json":
-        console.print_json(json.dumps(row))
+        entry_id = _entry(session, entry)
+        named = {found.id: found for found in (find_team(session, name) for name in team or [])}  # each team once, as the API
+        teams = list(named.values()) or list_teams(session=session, actor=None)
+        if not teams:
+            raise ValidationFailedError("There are no teams to compare.", fields={"team_id": "Choose at least one team."})
+        result = measure_rollout(session, entry_id=entry_id, teams=teams, today=today_in(teams[0]), metric=chosen)
+    read = RolloutEffectRead(entry_id=entry_id, metric=chosen, **effect_read(result).model_dump())
+    if output_format is OutputFormat.JSON:
+        print_json(read)
         return
-    console.print(f"{entry} on {metric}: {result.outcome.value.replace('_', ' ')}. {result.detail}.")
+    console.print(f"{entry} on {chosen.value}: {read.outcome.value.replace('_', ' ')}. {read.detail}.", highlight=False)
+
+
+_METRIC: TypeAdapter[TargetMetric] = TypeAdapter(TargetMetric)
 
 
 def _entry(session: Session, name: str) -> int:

@@ -18,7 +18,7 @@ from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.sync import service
 from deliveryops.sync.jobs import sync_connection
 from deliveryops.sync.models import Connection, SyncRun
-from deliveryops.sync.schemas import ConnectionRead
+from deliveryops.sync.schemas import ConnectionRead, TestResult
 from deliveryops.teams.service import find_team, list_teams
 
 connectors_app = typer.Typer(
@@ -63,9 +63,10 @@ def add(
         str, typer.Option(prompt="API token", hide_input=True, help="The API token (asked for, hidden, when omitted).")
     ],
     interval: Annotated[int | None, typer.Option(help="Sync every N minutes while the web app runs.")] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
-    """Add a connection; the token is stored encrypted and never shown again."""
+    """Add a connection; the token is stored encrypted and never shown again (json: what POST /api/v1/connections answers)."""
     settings = load_settings(database)
     with session_scope(settings) as session:
         target = find_team(session, team)
@@ -80,6 +81,9 @@ def add(
             app_key=settings.resolved_secret_key(),
             interval_minutes=interval,
         )
+        if output_format is OutputFormat.JSON:
+            print_json(ConnectionRead.model_validate(connection))
+            return
         console.print(
             f"Added connection {connection.name} ({kind}) feeding {target.name}. "
             f"Check it with `deliveryops connectors test {connection.name!r}`."
@@ -96,14 +100,24 @@ def _connection(session: Any, name: str) -> Connection:
 
 @connectors_app.command("test")
 @friendly_errors
-def check(name: Annotated[str, typer.Argument(help="The connection's name.")], database: DatabaseOption = None) -> None:
-    """Reach the source with the stored credentials."""
+def check(
+    name: Annotated[str, typer.Argument(help="The connection's name.")],
+    output_format: FormatOption = OutputFormat.TABLE,
+    database: DatabaseOption = None,
+) -> None:
+    """Reach the source with the stored credentials (json: what POST /api/v1/connections/{id}/test answers)."""
     settings = load_settings(database)
     with session_scope(settings) as session:
         connection = _connection(session, name)
-        console.print(
-            service.check(session=session, actor=None, connection_id=connection.id, app_key=settings.resolved_secret_key())
+        result = TestResult(
+            message=service.check(
+                session=session, actor=None, connection_id=connection.id, app_key=settings.resolved_secret_key()
+            )
         )
+    if output_format is OutputFormat.JSON:
+        print_json(result)
+        return
+    console.print(result.message)
 
 
 @connectors_app.command("sync")

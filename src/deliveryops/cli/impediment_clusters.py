@@ -8,57 +8,58 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from pydantic import RootModel
 from rich.progress import Progress
-from rich.table import Table
 from sqlalchemy import select
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
-from deliveryops.cli.output import FormatOption, OutputFormat, print_json
+from deliveryops.cli.output import (
+    Column,
+    FormatOption,
+    LimitOption,
+    OffsetOption,
+    OutputFormat,
+    page_params,
+    print_page,
+)
 from deliveryops.impediments import blockers, clusters, decisions, embeddings
-from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.models import Synonym
-from deliveryops.impediments.schemas import ClusterSummaryRead, SynonymRead
+from deliveryops.impediments.reads import cross_team_cluster_read
+from deliveryops.impediments.schemas import CrossTeamClusterRead, SynonymRead
+from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams.service import list_teams
 
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
+
+
+_CLUSTER_COLUMNS: list[Column[CrossTeamClusterRead]] = [
+    Column("Id", lambda row: row.id),
+    Column("Cluster", lambda row: row.title),
+    Column("Status", lambda row: row.status),
+    Column("Teams", lambda row: len(row.team_ids)),
+    Column("Impediments", lambda row: len(row.impediment_ids)),
+    Column("Blocked days", lambda row: f"{row.blocked_days:.1f}"),
+]
+_SYNONYM_COLUMNS: list[Column[SynonymRead]] = [Column("Term", lambda row: row.term), Column("Meaning", lambda row: row.meaning)]
 
 
 @friendly_errors
 def list_clusters(
     propose: Annotated[bool, typer.Option("--propose/--no-propose", help="Look for new clusters first.")] = True,
     output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
     database: DatabaseOption = None,
 ) -> None:
-    """List cross-team clusters with their teams, impediments and blocked days (new members join, never duplicated)."""
+    """List cross-team clusters with their teams, impediments and blocked days (new members join, never duplicated).
+
+    ``--format json`` prints the page ``GET /api/v1/impediment-clusters`` answers.
+    """
     settings = load_settings(database)
     with session_scope(settings) as session:
         if propose:
             clusters.propose(session, escalation_teams=settings.cluster_escalation_teams)
-        rows = []
-        for cluster in clusters.list_(session, actor=None):
-            members = clusters.members_of(session, cluster)
-            rows.append(
-                ClusterSummaryRead(
-                    id=cluster.id,
-                    title=cluster.title,
-                    status=cluster.status,
-                    teams=len({m.team_id for m in members}),
-                    impediments=len(members),
-                    blocked_days=round(sum(blocked_days(session, members).values()), 1),
-                    auto_escalated=cluster.auto_escalated,
-                )
-            )
-        if output_format is OutputFormat.JSON:
-            print_json(RootModel[list[ClusterSummaryRead]](rows))
-            return
-        if not rows:
-            console.print("No cross-team clusters.")
-            return
-        table = Table("Id", "Cluster", "Status", "Teams", "Impediments", "Blocked days")
-        for row in rows:
-            table.add_row(str(row.id), row.title, row.status, str(row.teams), str(row.impediments), f"{row.blocked_days:.1f}")
-        console.print(table)
+        rows = [cross_team_cluster_read(session, cluster) for cluster in clusters.list_(session, actor=None)]
+    print_page(paginate(rows, page_params(limit, offset)), _CLUSTER_COLUMNS, output_format, empty="No cross-team clusters.")
 
 
 @friendly_errors
@@ -66,9 +67,14 @@ def synonyms(
     add: Annotated[str | None, typer.Option("--add", help="TERM=MEANING, e.g. 'CAB=change advisory board'.")] = None,
     remove: Annotated[str | None, typer.Option("--remove", help="A term to remove.")] = None,
     output_format: FormatOption = OutputFormat.TABLE,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
     database: DatabaseOption = None,
 ) -> None:
-    """List the organisation's synonyms that the similarity reads; add or remove one."""
+    """List the organisation's synonyms that the similarity reads; add or remove one.
+
+    ``--format json`` prints the page ``GET /api/v1/impediment-synonyms`` answers.
+    """
     with session_scope(load_settings(database)) as session:
         if add is not None:
             term, separator, meaning = add.partition("=")
@@ -80,17 +86,8 @@ def synonyms(
             if found is None:
                 raise CliError(f"No synonym {remove.strip()!r}.")
             decisions.remove_synonym(session, actor=None, synonym_id=found.id)
-        rows = decisions.list_synonyms(session)
-        if output_format is OutputFormat.JSON:
-            print_json(RootModel[list[SynonymRead]]([SynonymRead.model_validate(row) for row in rows]))
-            return
-        if not rows:
-            console.print("No synonyms.")
-            return
-        table = Table("Term", "Meaning")
-        for row in rows:
-            table.add_row(row.term, row.meaning)
-        console.print(table)
+        rows = [SynonymRead.model_validate(row) for row in decisions.list_synonyms(session)]
+    print_page(paginate(rows, page_params(limit, offset)), _SYNONYM_COLUMNS, output_format, empty="No synonyms.")
 
 
 @friendly_errors

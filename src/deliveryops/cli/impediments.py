@@ -8,13 +8,14 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from deliveryops.cli.common import CliError, acting_user, console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import CliError, acting_user, build, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.impediment_clusters import link_blockers, list_clusters, synonyms
 from deliveryops.cli.output import FormatOption, LimitOption, OffsetOption, OutputFormat, page_params, print_json
 from deliveryops.db import utcnow
 from deliveryops.impediments import service
 from deliveryops.impediments.models import Category, Level, Severity
-from deliveryops.impediments.reads import impediment_reads
+from deliveryops.impediments.reads import impediment_detail, impediment_reads
+from deliveryops.impediments.schemas import ImpedimentCreate
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams.service import find_team, list_teams
 
@@ -67,10 +68,11 @@ def raise_impediment(
     category: Annotated[str | None, typer.Option(help="A category name, e.g. 'Data access'.")] = None,
     severity: Annotated[Severity, typer.Option(help="low, medium, high or critical.")] = Severity.MEDIUM,
     items: Annotated[str | None, typer.Option(help="Keys of blocked work items, comma-separated.")] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
     acting: AsOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Raise an impediment for a team."""
+    """Raise an impediment for a team (json: what POST /api/v1/teams/{id}/impediments answers)."""
     with session_scope(load_settings(database)) as session:
         category_id = None
         if category:
@@ -78,16 +80,27 @@ def raise_impediment(
             if category_id is None:
                 names = ", ".join(c.name for c in service.categories(session))
                 raise CliError(f"No category {category!r}; choose one of: {names}.")
-        impediment = service.raise_(
-            session=session,
-            actor=acting_user(session, acting),
-            team_id=find_team(session, team).id,
+        body = build(
+            ImpedimentCreate,
             title=title,
             description=description,
             category_id=category_id,
             severity=severity,
-            work_item_keys=items.split(",") if items else None,
+            work_item_keys=items.split(",") if items else [],
         )
+        impediment = service.raise_(
+            session=session,
+            actor=acting_user(session, acting),
+            team_id=find_team(session, team).id,
+            title=body.title,
+            description=body.description,
+            category_id=body.category_id,
+            severity=body.severity,
+            work_item_keys=body.work_item_keys,
+        )
+        if output_format is OutputFormat.JSON:
+            print_json(impediment_detail(session, impediment))
+            return
         console.print(f"Raised impediment {impediment.id}: {impediment.title}.")
 
 
@@ -98,10 +111,11 @@ def escalate(
     tried: Annotated[str, typer.Option(help="What was tried already.")],
     needed: Annotated[str, typer.Option(help="What is needed from the next level.")],
     to: Annotated[Level | None, typer.Option(help="The level to send it to; default the next one up.")] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
     acting: AsOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Move an impediment up: team → delivery manager → Product Ops → leadership (`--to` skips levels)."""
+    """Move an impediment up: team → delivery manager → Product Ops → leadership (`--to` skips levels; json: as the API)."""
     with session_scope(load_settings(database)) as session:
         impediment = service.escalate(
             session=session,
@@ -111,6 +125,9 @@ def escalate(
             needed=needed,
             to=to,
         )
+        if output_format is OutputFormat.JSON:
+            print_json(impediment_detail(session, impediment))
+            return
         console.print(f"Impediment {impediment.id} is now with {impediment.level.label}.")
 
 
@@ -120,14 +137,18 @@ def resolve(
     impediment_id: Annotated[int, typer.Argument(help="The impediment's id.")],
     note: Annotated[str, typer.Option(help="How it was resolved.")],
     wont_fix: Annotated[bool, typer.Option("--wont-fix", help="Close it as won't fix.")] = False,
+    output_format: FormatOption = OutputFormat.TABLE,
     acting: AsOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Resolve an impediment (members of a confirmed cross-team cluster resolve with their cluster)."""
+    """Resolve an impediment (members of a confirmed cross-team cluster resolve with their cluster; json: as the API)."""
     with session_scope(load_settings(database)) as session:
         impediment = service.resolve(
             session=session, actor=acting_user(session, acting), impediment_id=impediment_id, note=note, wont_fix=wont_fix
         )
+        if output_format is OutputFormat.JSON:
+            print_json(impediment_detail(session, impediment))
+            return
         console.print(f"Impediment {impediment.id} is {impediment.status.label}.")
 
 

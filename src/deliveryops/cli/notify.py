@@ -6,7 +6,7 @@ from typing import Annotated, get_args
 
 import typer
 
-from deliveryops.cli.common import CliError, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import CliError, build, friendly_errors, load_settings, session_scope
 from deliveryops.cli.dependencies import DatabaseOption
 from deliveryops.cli.output import (
     Column,
@@ -20,7 +20,7 @@ from deliveryops.cli.output import (
 )
 from deliveryops.connectors.hosts import HostPolicy
 from deliveryops.notify import service
-from deliveryops.notify.schemas import DeliveryRead, DeliveryStatus, WebhookRead
+from deliveryops.notify.schemas import DeliveryRead, DeliveryStatus, WebhookCreate, WebhookRead
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams.service import find_team
 
@@ -78,18 +78,16 @@ def add_webhook(
 ) -> None:
     """Add a channel; the incoming-webhook URL is asked for without echo and stored encrypted."""
     url = typer.prompt("Incoming-webhook URL", hide_input=True)
+    body = build(WebhookCreate, kind=kind, name=name, url=url, events=list(event or []))  # as the API validates it
     settings = load_settings(database)
     with session_scope(settings) as session:
         hook = service.add_webhook(
             session=session,
             actor=None,
             team_id=find_team(session, team).id,
-            kind=kind,
-            name=name,
-            url=url,
-            events=list(event or []),
             app_key=settings.resolved_secret_key(),
             hosts=HostPolicy.from_settings(settings),
+            **body.model_dump(),
         )
         read = WebhookRead.model_validate(hook)
     if output_format is OutputFormat.JSON:

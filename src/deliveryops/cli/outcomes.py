@@ -3,6 +3,7 @@ objectives and key results, KPI values from files."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -19,8 +20,8 @@ from deliveryops.outcomes import series as kpi
 from deliveryops.outcomes import service
 from deliveryops.outcomes.export import objectives_csv
 from deliveryops.outcomes.models import KeyResult, KpiSeries, Objective
-from deliveryops.outcomes.schemas import KeyResultUpdate, ObjectiveUpdate, ValuesIn, ValuesWritten
-from deliveryops.schemas import DEFAULT_LIMIT, paginate
+from deliveryops.outcomes.schemas import KeyResultUpdate, ObjectiveRead, ObjectiveUpdate, ValuesIn, ValuesWritten
+from deliveryops.schemas import DEFAULT_LIMIT, Page, paginate
 
 outcomes_app = typer.Typer(help="Objectives and key results measured from data; KPI values from files.", no_args_is_help=True)
 DatabaseOption = Annotated[str | None, typer.Option("--database", help="Database URL (default from the environment).")]
@@ -64,9 +65,7 @@ def list_objectives(
 ) -> None:
     """List objectives with their key results measured (progress and verdict); `--format json` is the API's list."""
     with session_scope(load_settings(database)) as session:
-        rows = service.list_objectives_all(session=session, period=period)
-        today = utcnow().date()
-        page = paginate(rows, page_params(limit, offset)).map(lambda row: service.objective_read(session, row, today=today))
+        page = _objectives(session, period, limit, offset)
     if output_format is OutputFormat.JSON:
         print_json(page)
         return
@@ -83,11 +82,37 @@ def list_objectives(
             )
 
 
+def _objectives(session: Session, period: str | None, limit: int, offset: int) -> Page[ObjectiveRead]:
+    """One page of the objectives of a period, measured today (what ``GET /api/v1/objectives`` answers)."""
+    rows = service.list_objectives_all(session=session, period=period)
+    today = utcnow().date()
+    return paginate(rows, page_params(limit, offset)).map(lambda row: service.objective_read(session, row, today=today))
+
+
+class ExportFormat(StrEnum):
+    """How `outcomes export` prints the objectives."""
+
+    CSV = "csv"
+    JSON = "json"
+
+
 @outcomes_app.command("export")
 @friendly_errors
-def export(period: PeriodOption = None, database: DatabaseOption = None) -> None:
-    """Print objectives as CSV, one row per key result (the page's CSV export)."""
+def export(
+    period: PeriodOption = None,
+    output_format: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="csv (the page's export, one row per key result) or json (GET /api/v1/objectives)."),
+    ] = ExportFormat.CSV,
+    limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
+    database: DatabaseOption = None,
+) -> None:
+    """Print objectives as CSV, one row per key result (the page's CSV export), or as the API's page of objectives."""
     with session_scope(load_settings(database)) as session:
+        if output_format is ExportFormat.JSON:
+            print_json(_objectives(session, period, limit, offset))
+            return
         rows = service.list_objectives_all(session=session, period=period)
         text = objectives_csv([service.objective_read(session, row, today=utcnow().date()) for row in rows])
     typer.echo(text, nl=False)

@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from deliveryops.cli.common import CliError, console, friendly_errors, load_settings, session_scope
-from deliveryops.cli.output import OutputFormat, print_json
+from deliveryops.cli.output import OutputFormat, TextFormat, print_json
 from deliveryops.cockpit.digest.mail import digest_text, recipients, send_digests
+from deliveryops.cockpit.digest.schemas import digest_read
 from deliveryops.cockpit.digest.service import DIGEST_ROLES, build_digest, digest_role
 from deliveryops.cockpit.leadership.schemas import pack_read
 from deliveryops.cockpit.leadership.service import build_pack, pack_sections
@@ -77,11 +78,22 @@ def digest(
     send: Annotated[bool, typer.Option("--send", help="E-mail it through the configured SMTP server.")] = False,
     role: Annotated[list[str] | None, typer.Option(help="Only this role: " + ", ".join(DIGEST_ROLES) + ".")] = None,
     to: Annotated[str | None, typer.Option(help="Only this person (e-mail address).")] = None,
+    output_format: Annotated[
+        TextFormat, typer.Option("--format", help="text, or json (with --to): the answer of GET /api/v1/digest for that person.")
+    ] = TextFormat.TEXT,
     database: DatabaseOption = None,
 ) -> None:
     """Print the weekly digests, or send them (--send) once per person and ISO week; run it from cron."""
+    if output_format is TextFormat.JSON and (to is None or send):
+        raise CliError(
+            "--format json prints one person's digest as GET /api/v1/digest answers it: give --to EMAIL, without --send."
+        )
     settings = load_settings(database)
     with session_scope(settings) as session:
+        if output_format is TextFormat.JSON:
+            [person] = recipients(session, roles=role, to=to)
+            print_json(digest_read(build_digest(session=session, user=person)))
+            return
         if send:
             report = send_digests(session, settings=settings, roles=role, to=to)
             for address in report.sent:

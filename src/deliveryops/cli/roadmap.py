@@ -14,9 +14,13 @@ from deliveryops.roadmap import service
 from deliveryops.roadmap.engine import Rule
 from deliveryops.roadmap.schemas import (
     AbsenceCreate,
+    AbsenceItem,
+    CalendarUpdate,
     PlanUpdate,
     WhatIfBody,
+    calendar_read,
     keys_from_text,
+    plan_read,
     roadmap_csv,
     roadmap_read,
 )
@@ -113,13 +117,19 @@ def calendar(
     team: Annotated[str, typer.Option(help="The team (name or slug).")],
     country: Annotated[str, typer.Option(help="ISO country code of its public holidays; empty for none.")],
     subdivision: Annotated[str, typer.Option(help="Optional subdivision, e.g. BY.")] = "",
+    output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
-    """Set where a team's public holidays come from."""
+    """Set where a team's public holidays come from (json: what PUT /api/v1/teams/{id}/calendar answers)."""
+    body = build(CalendarUpdate, country=country, subdivision=subdivision)
     with session_scope(load_settings(database)) as session:
+        team_id = find_team(session, team).id
         row = service.set_calendar(
-            session=session, actor=None, team_id=find_team(session, team).id, country=country, subdivision=subdivision
+            session=session, actor=None, team_id=team_id, country=body.country, subdivision=body.subdivision
         )
+        if output_format is OutputFormat.JSON:
+            print_json(calendar_read(session, None, team_id))
+            return
         console.print(
             f"{team}: public holidays of {row.country or 'no country'}{'-' + row.subdivision if row.subdivision else ''}."
         )
@@ -133,9 +143,10 @@ def add_absence(
     end: Annotated[str, typer.Option(help="Last day away, YYYY-MM-DD.")],
     percent: Annotated[int, typer.Option(help="Share of the team's capacity away, 1-100.")],
     note: Annotated[str, typer.Option(help="What it is.")] = "",
+    output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
-    """Plan an absence as a share of a team's capacity."""
+    """Plan an absence as a share of a team's capacity (json: what POST /api/v1/teams/{id}/absences answers)."""
     body = build(AbsenceCreate, start=start, end=end, percent=percent, note=note)
     with session_scope(load_settings(database)) as session:
         row = service.add_absence(
@@ -147,6 +158,9 @@ def add_absence(
             percent=body.percent,
             note=body.note,
         )
+        if output_format is OutputFormat.JSON:
+            print_json(AbsenceItem(id=row.id, start=row.start, end=row.end, percent=row.percent, note=row.note))
+            return
         console.print(f"Absence {row.id}: {row.percent}% away from {row.start} to {row.end}.")
 
 
@@ -157,13 +171,16 @@ def plan(
     rule: Annotated[Rule, typer.Option(help="How its open epics share its throughput.")] = Rule.PRIORITY,
     order: Annotated[str, typer.Option(help="Epic keys in priority order, comma-separated.")] = "",
     shares: Annotated[str, typer.Option(help="For 'shares': KEY=PERCENT,KEY=PERCENT.")] = "",
+    output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
-    """Store how a team's open epics share its throughput."""
+    """Store how a team's open epics share its throughput (json: what PUT /api/v1/teams/{id}/roadmap-plan answers)."""
     body = build(PlanUpdate, rule=rule.value, order=keys_from_text(order), shares=_shares(shares))
     with session_scope(load_settings(database)) as session:
         keys = body.order
-        service.set_plan(
-            session=session, actor=None, team_id=find_team(session, team).id, rule=rule, order=keys, shares=body.shares
-        )
+        team_id = find_team(session, team).id
+        service.set_plan(session=session, actor=None, team_id=team_id, rule=rule, order=keys, shares=body.shares)
+        if output_format is OutputFormat.JSON:
+            print_json(plan_read(session, None, team_id))
+            return
         console.print(f"{team}: {rule.label}, order {', '.join(keys) or 'oldest epic first'}.")

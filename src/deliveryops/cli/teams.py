@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from deliveryops.cli.common import console, friendly_errors, load_settings, session_scope
+from deliveryops.cli.common import build, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.output import FormatOption, LimitOption, OffsetOption, OutputFormat, page_params, print_json
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 from deliveryops.teams import service as teams
-from deliveryops.teams.schemas import GroupRead, TeamRead
+from deliveryops.teams.schemas import GroupCreate, GroupRead, TeamCreate, TeamRead
 
 __all__ = ["groups_app", "teams_app"]
 
@@ -52,12 +52,17 @@ def teams_create(
     name: Annotated[str, typer.Argument(help="Team name.")],
     time_zone: Annotated[str, typer.Option("--time-zone", help="IANA time zone, e.g. Europe/Berlin.")] = "UTC",
     group: Annotated[str | None, typer.Option(help="Name or slug of the group it belongs to.")] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
-    """Create a team."""
+    """Create a team (json: what POST /api/v1/teams answers)."""
     with session_scope(load_settings(database)) as session:
         group_id = teams.find_group(session, group).id if group else None
-        team = teams.create_team(session=session, actor=None, name=name, time_zone=time_zone, group_id=group_id)
+        body = build(TeamCreate, name=name, time_zone=time_zone, group_id=group_id)
+        team = teams.create_team(session=session, actor=None, **body.model_dump())
+        if output_format is OutputFormat.JSON:
+            print_json(TeamRead.model_validate(team))
+            return
         console.print(f"Created team {team.name} ({team.slug}).")
 
 
@@ -89,9 +94,14 @@ def groups_list(
 def groups_create(
     name: Annotated[str, typer.Argument(help="Group name.")],
     description: Annotated[str, typer.Option(help="What the group delivers.")] = "",
+    output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
-    """Create a group of teams."""
+    """Create a group of teams (json: what POST /api/v1/groups answers)."""
     with session_scope(load_settings(database)) as session:
-        group = teams.create_group(session=session, actor=None, name=name, description=description)
+        body = build(GroupCreate, name=name, description=description)
+        group = teams.create_group(session=session, actor=None, **body.model_dump())
+        if output_format is OutputFormat.JSON:
+            print_json(GroupRead.of(group))
+            return
         console.print(f"Created group {group.name} ({group.slug}).")

@@ -9,8 +9,8 @@ from rich.table import Table
 
 from deliveryops.accounts import service as accounts
 from deliveryops.accounts.models import Role
-from deliveryops.accounts.schemas import UserRead
-from deliveryops.cli.common import console, friendly_errors, load_settings, session_scope
+from deliveryops.accounts.schemas import UserCreate, UserRead
+from deliveryops.cli.common import build, console, friendly_errors, load_settings, session_scope
 from deliveryops.cli.output import FormatOption, LimitOption, OffsetOption, OutputFormat, page_params, print_json
 from deliveryops.schemas import DEFAULT_LIMIT, paginate
 
@@ -38,12 +38,17 @@ def users_create(
             confirmation_prompt=True,
         ),
     ] = None,
+    output_format: FormatOption = OutputFormat.TABLE,
     database: DatabaseOption = None,
 ) -> None:
-    """Create a person who can sign in."""
+    """Create a person who can sign in (json: what POST /api/v1/users answers)."""
     display = name or email.split("@", 1)[0].replace(".", " ").title()
     with session_scope(load_settings(database)) as session:
-        user = accounts.create(session=session, actor=None, email=email, name=display, role=role, password=password)
+        body = build(UserCreate, email=email, name=display, role=role, password=password)
+        user = accounts.create(session=session, actor=None, **body.model_dump())
+        if output_format is OutputFormat.JSON:
+            print_json(UserRead.model_validate(user))
+            return
         console.print(f"Created {user.name} <{user.email}> as {user.role.label}.")
 
 

@@ -7,12 +7,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deliveryops.impediments import impact, service
-from deliveryops.impediments.models import Impediment
-from deliveryops.impediments.schemas import ImpedimentRead
+from deliveryops.db import utcnow
+from deliveryops.impediments import clusters, impact, service
+from deliveryops.impediments.models import Cluster, Event, Impediment
+from deliveryops.impediments.queries import actor_names
+from deliveryops.impediments.schemas import CrossTeamClusterRead, EventRead, ImpedimentDetailRead, ImpedimentRead
 from deliveryops.work.models import WorkItem
 
-__all__ = ["impediment_reads"]
+__all__ = ["cross_team_cluster_read", "event_read", "impediment_detail", "impediment_reads"]
 
 
 def impediment_reads(session: Session, impediments: list[Impediment], *, now: datetime) -> list[ImpedimentRead]:
@@ -51,3 +53,39 @@ def impediment_reads(session: Session, impediments: list[Impediment], *, now: da
         )
         for imp in impediments
     ]
+
+
+def impediment_detail(session: Session, impediment: Impediment) -> ImpedimentDetailRead:
+    """The API shape of one impediment with its timeline (what raising, escalating or resolving it answers)."""
+    read = impediment_reads(session, [impediment], now=utcnow())[0]
+    names = actor_names(session, impediment)
+    return ImpedimentDetailRead(**read.model_dump(), events=[event_read(event, names) for event in impediment.events])
+
+
+def event_read(event: Event, names: dict[int, str]) -> EventRead:
+    """The API shape of one event of an impediment's timeline (``names``: the actors' names by id)."""
+    return EventRead(
+        id=event.id,
+        at=event.at,
+        actor_id=event.actor_id,
+        actor_name=names.get(event.actor_id or 0),
+        kind=event.kind,
+        from_value=event.from_value,
+        to_value=event.to_value,
+        note=event.note,
+    )
+
+
+def cross_team_cluster_read(session: Session, cluster: Cluster) -> CrossTeamClusterRead:
+    """The API shape of a cross-team cluster: its members, their teams and their blocked days."""
+    members = clusters.members_of(session, cluster)
+    return CrossTeamClusterRead(
+        id=cluster.id,
+        title=cluster.title,
+        status=cluster.status,
+        auto_escalated=cluster.auto_escalated,
+        owner_id=cluster.owner_id,
+        impediment_ids=[m.id for m in members],
+        team_ids=sorted({m.team_id for m in members}),
+        blocked_days=round(sum(impact.blocked_days(session, members).values()), 1),
+    )

@@ -6,15 +6,14 @@ from datetime import date
 from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import ApiUser
 from deliveryops.db import utcnow
 from deliveryops.impediments import impact, service
 from deliveryops.impediments.impact import ReportRow
-from deliveryops.impediments.models import Event, Impediment, Level
-from deliveryops.impediments.queries import actor_names, open_at_level, report_period, visible_team_ids
-from deliveryops.impediments.reads import impediment_reads
+from deliveryops.impediments.models import Level
+from deliveryops.impediments.queries import open_at_level, report_period, visible_team_ids
+from deliveryops.impediments.reads import event_read, impediment_detail, impediment_reads
 from deliveryops.impediments.schemas import (
     CommentCreate,
     EscalationCreate,
@@ -40,25 +39,6 @@ router = APIRouter(tags=["impediments"], responses=error_responses(401, 403, 404
 
 TeamId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ImpedimentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _detail(session: Session, impediment: Impediment) -> ImpedimentDetailRead:
-    read = impediment_reads(session, [impediment], now=utcnow())[0]
-    names = actor_names(session, impediment)
-    return ImpedimentDetailRead(**read.model_dump(), events=[_event(event, names) for event in impediment.events])
-
-
-def _event(event: Event, names: dict[int, str]) -> EventRead:
-    return EventRead(
-        id=event.id,
-        at=event.at,
-        actor_id=event.actor_id,
-        actor_name=names.get(event.actor_id or 0),
-        kind=event.kind,
-        from_value=event.from_value,
-        to_value=event.to_value,
-        note=event.note,
-    )
 
 
 @router.get("/teams/{team_id}/impediments", response_model=Page[ImpedimentRead])
@@ -88,7 +68,7 @@ def raise_impediment(body: ImpedimentCreate, session: SessionDep, actor: ApiUser
         needed_by=body.needed_by,
         work_item_keys=body.work_item_keys,
     )
-    return _detail(session, impediment)
+    return impediment_detail(session, impediment)
 
 
 # Declared before /impediments/{impediment_id}, which would otherwise match these paths.
@@ -145,19 +125,21 @@ def read_report(
 @router.get("/impediments/{impediment_id}", response_model=ImpedimentDetailRead)
 def read_impediment(session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> ImpedimentDetailRead:
     """One impediment with its timeline."""
-    return _detail(session, service.get_or_raise(session=session, actor=actor, impediment_id=impediment_id))
+    return impediment_detail(session, service.get_or_raise(session=session, actor=actor, impediment_id=impediment_id))
 
 
 @router.patch("/impediments/{impediment_id}/status", response_model=ImpedimentDetailRead)
 def update_status(body: StatusUpdate, session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> ImpedimentDetailRead:
     """Move between open and in progress (whoever may act at its level)."""
-    return _detail(session, service.set_status(session=session, actor=actor, impediment_id=impediment_id, status=body.status))
+    return impediment_detail(
+        session, service.set_status(session=session, actor=actor, impediment_id=impediment_id, status=body.status)
+    )
 
 
 @router.post("/impediments/{impediment_id}/escalate", response_model=ImpedimentDetailRead)
 def escalate(body: EscalationCreate, session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> ImpedimentDetailRead:
     """Move up the ladder, to the next level or the one in `to`, saying what was tried and what is needed."""
-    return _detail(
+    return impediment_detail(
         session,
         service.escalate(
             session=session, actor=actor, impediment_id=impediment_id, tried=body.tried, needed=body.needed, to=body.to
@@ -168,13 +150,15 @@ def escalate(body: EscalationCreate, session: SessionDep, actor: ApiUser, impedi
 @router.post("/impediments/{impediment_id}/hand-back", response_model=ImpedimentDetailRead)
 def hand_back(body: HandBackCreate, session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> ImpedimentDetailRead:
     """Hand back one level down, with a reason (whoever may act at its level)."""
-    return _detail(session, service.de_escalate(session=session, actor=actor, impediment_id=impediment_id, reason=body.reason))
+    return impediment_detail(
+        session, service.de_escalate(session=session, actor=actor, impediment_id=impediment_id, reason=body.reason)
+    )
 
 
 @router.post("/impediments/{impediment_id}/resolve", response_model=ImpedimentDetailRead)
 def resolve(body: ResolutionCreate, session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> ImpedimentDetailRead:
     """Resolve or close as won't fix, with a note (whoever may act at its level; not a confirmed cluster's member)."""
-    return _detail(
+    return impediment_detail(
         session,
         service.resolve(session=session, actor=actor, impediment_id=impediment_id, note=body.note, wont_fix=body.wont_fix),
     )
@@ -184,4 +168,4 @@ def resolve(body: ResolutionCreate, session: SessionDep, actor: ApiUser, impedim
 def add_comment(body: CommentCreate, session: SessionDep, actor: ApiUser, impediment_id: ImpedimentId) -> EventRead:
     """Add a comment to the timeline (anyone who can see the impediment)."""
     impediment = service.comment(session=session, actor=actor, impediment_id=impediment_id, text=body.text)
-    return _event(impediment.events[-1], {actor.id: actor.name})
+    return event_read(impediment.events[-1], {actor.id: actor.name})

@@ -173,18 +173,6 @@ class ReportRead(BaseModel):
     open_by_week: list[WeekOpenRead]
 
 
-class ClusterSummaryRead(BaseModel):
-    """A cross-team cluster: how many teams and impediments it holds and what they cost in blocked days."""
-
-    id: int
-    title: str
-    status: str
-    teams: int
-    impediments: int
-    blocked_days: float
-    auto_escalated: bool
-
-
 class SynonymRead(BaseModel):
     """An organisation's own term and what it means, read by the similarity."""
 

@@ -7,10 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from deliveryops.accounts.dependencies import ApiUser
-from deliveryops.accounts.models import User
 from deliveryops.roadmap import service
 from deliveryops.roadmap.engine import Rule
 from deliveryops.roadmap.schemas import (
@@ -22,7 +20,9 @@ from deliveryops.roadmap.schemas import (
     PlanUpdate,
     RoadmapRead,
     WhatIfBody,
+    calendar_read,
     csv_response,
+    plan_read,
     roadmap_read,
 )
 from deliveryops.web.errors import error_responses
@@ -59,20 +59,6 @@ def what_if(body: WhatIfBody, session: SessionDep, actor: ApiUser, group_id: Gro
     return roadmap_read(roadmap)
 
 
-def calendar_read(session: Session, actor: User | None, team_id: int) -> CalendarRead:
-    """A team's calendar: country, the next six months' public holidays, planned absences still to come."""
-    team = service.read_team(session, actor, team_id)
-    country, subdivision, holidays, absences = service.calendar_view(session, team)
-    return CalendarRead(
-        team_id=team.id,
-        time_zone=team.time_zone,
-        country=country,
-        subdivision=subdivision,
-        holidays=holidays,
-        absences=[AbsenceItem(id=a.id, start=a.start, end=a.end, percent=a.percent, note=a.note) for a in absences],
-    )
-
-
 @api.get("/teams/{team_id}/calendar", response_model=CalendarRead)
 def read_calendar(session: SessionDep, actor: ApiUser, team_id: TeamId) -> CalendarRead:
     """The team's public-holiday country, its next public holidays and planned absences (anyone in its group)."""
@@ -102,19 +88,6 @@ def delete_absence(
     """Remove a planned absence."""
     service.delete_absence(session=session, actor=actor, team_id=team_id, absence_id=absence_id)
     return Response(status_code=204)
-
-
-def plan_read(session: Session, actor: User | None, team_id: int) -> PlanRead:
-    """The team's stored plan."""
-    team = service.read_team(session, actor, team_id)
-    rule, epics = service.team_plan(session, team)
-    ordered = sorted(epics.items(), key=lambda pair: pair[1][0])
-    return PlanRead(
-        team_id=team.id,
-        rule=rule.value,
-        order=[key for key, _ in ordered],
-        shares={key: share for key, (_pos, share) in ordered if share is not None},
-    )
 
 
 @api.get("/teams/{team_id}/roadmap-plan", response_model=PlanRead)

@@ -8,7 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
+from sqlalchemy.orm import Session
 
+from deliveryops.accounts.models import User
+from deliveryops.roadmap import service
 from deliveryops.roadmap.engine import Absence, Rule
 from deliveryops.roadmap.service import Roadmap, TeamRoadmap, TeamWhatIf
 from deliveryops.web.csv_export import SafeCsvWriter
@@ -28,7 +31,9 @@ __all__ = [
     "WhatIfAbsence",
     "WhatIfBody",
     "WhatIfForm",
+    "calendar_read",
     "csv_response",
+    "plan_read",
     "roadmap_csv",
     "roadmap_read",
 ]
@@ -337,4 +342,31 @@ def csv_response(roadmap: Roadmap) -> Response:
         roadmap_csv(roadmap),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="roadmap-{roadmap.group.slug}.csv"'},
+    )
+
+
+def calendar_read(session: Session, actor: User | None, team_id: int) -> CalendarRead:
+    """A team's calendar: country, the next six months' public holidays, planned absences still to come."""
+    team = service.read_team(session, actor, team_id)
+    country, subdivision, holidays, absences = service.calendar_view(session, team)
+    return CalendarRead(
+        team_id=team.id,
+        time_zone=team.time_zone,
+        country=country,
+        subdivision=subdivision,
+        holidays=holidays,
+        absences=[AbsenceItem(id=a.id, start=a.start, end=a.end, percent=a.percent, note=a.note) for a in absences],
+    )
+
+
+def plan_read(session: Session, actor: User | None, team_id: int) -> PlanRead:
+    """The team's stored plan."""
+    team = service.read_team(session, actor, team_id)
+    rule, epics = service.team_plan(session, team)
+    ordered = sorted(epics.items(), key=lambda pair: pair[1][0])
+    return PlanRead(
+        team_id=team.id,
+        rule=rule.value,
+        order=[key for key, _ in ordered],
+        shares={key: share for key, (_pos, share) in ordered if share is not None},
     )

@@ -14,9 +14,9 @@ from deliveryops.cockpit.catalogue import service as catalogue
 from deliveryops.cockpit.rollouts import service as rollouts
 from deliveryops.cockpit.rollouts import stored as rollout_stored
 from deliveryops.cockpit.rollouts.schemas import (
-    EffectRead,
     RolloutCreate,
     RolloutDetail,
+    RolloutEffectRead,
     RolloutRead,
     create_from,
     effect_read,
@@ -60,13 +60,6 @@ def read_rollout(session: SessionDep, actor: ApiUser, rollout_id: IdPath) -> Rol
     rollouts.require_reader(actor)
     rollout = rollouts.get_rollout_or_raise(session=session, rollout_id=rollout_id)
     return rollout_stored.read(session, rollout).detail
-
-
-class RolloutEffectRead(EffectRead):
-    """A rollout's effect: outcome units a week, its 95% interval, and the teams it used."""
-
-    entry_id: int
-    metric: TargetMetric
 
 
 @api.get("/cockpit/catalogue/{entry_id}/rollout-effect", response_model=RolloutEffectRead)

@@ -19,6 +19,7 @@ __all__ = [
     "EffectRead",
     "RolloutCreate",
     "RolloutDetail",
+    "RolloutEffectRead",
     "RolloutRead",
     "RolloutTeamRead",
     "RolloutTeamWrite",
@@ -106,6 +107,13 @@ class EffectRead(BaseModel):
     comparison_teams: int
     detail: str
     definition: str = "/definitions#rollout-effect"
+
+
+class RolloutEffectRead(EffectRead):
+    """A rollout's effect: outcome units a week, its 95% interval, and the teams it used."""
+
+    entry_id: int
+    metric: TargetMetric
 
 
 class RolloutDetail(RolloutRead):
