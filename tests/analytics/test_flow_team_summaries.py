@@ -133,12 +133,17 @@ def test_a_dozen_teams_with_empty_windows_and_unknown_statuses_get_exactly_their
         assert_same_summary(summaries[name], expected_of(team, **period), name)
 
 
-def test_percentiles_of_many_groups_in_one_sort_equal_nearest_rank_group_by_group() -> None:
+@pytest.mark.parametrize("kind", ["whole days", "negative whole numbers", "fractions"])
+def test_percentiles_of_many_groups_in_one_sort_equal_nearest_rank_group_by_group(kind: str) -> None:
     rng = np.random.default_rng(5)
     groups = 40
     group = rng.integers(0, groups, 3_000)
     group = group[group % 7 != 3]  # some groups without values
     values = rng.integers(0, 60, group.size).astype(np.float64)
+    if kind == "negative whole numbers":
+        values -= 1_000
+    elif kind == "fractions":
+        values += rng.random(group.size)
     percents = (33.3, 50, 70, 85, 95, 99.9, 100)
     counts, picks = grouped_nearest_ranks(group.astype(np.int64), values, groups, percents)
     for code in range(groups):

@@ -410,8 +410,7 @@ def grouped_nearest_ranks(
     Returns:
         ``(counts, picks)``: the values per group, and per percent the value of each group (NaN when empty).
     """
-    order = np.lexsort((values, group))
-    ordered = values[order]
+    ordered = _sorted_by_group(group, values, groups)
     counts = np.bincount(group, minlength=groups).astype(np.int64)
     starts = np.cumsum(counts) - counts
     picks: dict[float, npt.NDArray[np.float64]] = {}
@@ -424,6 +423,21 @@ def grouped_nearest_ranks(
         chosen = ordered[index] if ordered.size else np.zeros(groups)
         picks[percent] = np.where(counts > 0, chosen, np.nan)
     return counts, picks
+
+
+def _sorted_by_group(group: npt.NDArray[np.int64], values: npt.NDArray[np.float64], groups: int) -> npt.NDArray[np.float64]:
+    """``values`` ordered by group, then value: for whole numbers (days) by one sort of an integer key, which costs a
+    fraction of a sort on two keys at organisation size."""
+    if values.size and np.isfinite(values).all():
+        low, high = float(values.min()), float(values.max())
+        span = high - low + 1
+        if span * max(groups, 1) < 2.0**62 and bool((values == np.floor(values)).all()):
+            key = group * int(span) + (values - low).astype(np.int64)
+            key.sort()
+            ordered: npt.NDArray[np.float64] = (key % int(span)).astype(np.float64) + low
+            return ordered
+    result: npt.NDArray[np.float64] = values[np.lexsort((values, group))]
+    return result
 
 
 def rounded_percentiles(
