@@ -12,7 +12,14 @@ import numpy.typing as npt
 import polars as pl
 import pytest
 
-from deliveryops.analytics.flow import FlowSummary, TeamFlowData, flow_summary, team_flow_summaries
+from deliveryops.analytics.flow import (
+    FlowSummary,
+    TeamFlowData,
+    TeamFrames,
+    flow_summary,
+    stacked_flow_summaries,
+    team_flow_summaries,
+)
 from deliveryops.analytics.flow.grouped import TABLES, grouped_nearest_ranks
 from deliveryops.analytics.percentiles import nearest_rank
 from tests.analytics.flow_histories import WORKFLOW, ZONE, assert_same_summary
@@ -126,12 +133,17 @@ def test_a_dozen_teams_with_empty_windows_and_unknown_statuses_get_exactly_their
         assert_same_summary(summaries[name], expected_of(team, **period), name)
 
 
-def test_percentiles_of_many_groups_in_one_sort_equal_nearest_rank_group_by_group() -> None:
+@pytest.mark.parametrize("kind", ["whole days", "negative whole numbers", "fractions"])
+def test_percentiles_of_many_groups_in_one_sort_equal_nearest_rank_group_by_group(kind: str) -> None:
     rng = np.random.default_rng(5)
     groups = 40
     group = rng.integers(0, groups, 3_000)
     group = group[group % 7 != 3]  # some groups without values
     values = rng.integers(0, 60, group.size).astype(np.float64)
+    if kind == "negative whole numbers":
+        values -= 1_000
+    elif kind == "fractions":
+        values += rng.random(group.size)
     percents = (33.3, 50, 70, 85, 95, 99.9, 100)
     counts, picks = grouped_nearest_ranks(group.astype(np.int64), values, groups, percents)
     for code in range(groups):
@@ -179,3 +191,86 @@ def test_sle_days_are_given_without_cutting_a_team_and_equal_the_summaries() -> 
     assert {team: summaries.sle_days(team) for team in teams} == {
         team: expected_of(data, **period).sle_days for team, data in teams.items()
     }
+
+
+def stacked(teams: dict[str, TeamFlowData]) -> TeamFrames:
+    """The teams' frames one after the other with their number as ``team`` (as a database read gives them)."""
+    first = next(iter(teams.values()))
+
+    def joined(frames: list[pl.DataFrame]) -> pl.DataFrame:
+        return pl.concat([frame.select(pl.lit(code, pl.Int64).alias("team"), pl.all()) for code, frame in enumerate(frames)])
+
+    items = [team.items for team in teams.values()]
+    return TeamFrames(
+        names=list(teams),
+        transitions=joined([team.transitions for team in teams.values()]),
+        items=None if first.items is None else joined([frame for frame in items if frame is not None]),
+        blocked=joined([team.blocked for team in teams.values()]),
+        workflow=first.workflow,
+        zone=first.zone,
+    )
+
+
+def _shared_zone(teams: dict[str, TeamFlowData]) -> dict[str, TeamFlowData]:
+    return {name: team for name, team in teams.items() if team.zone == ZONE and team.items is not None}
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"start": date(2024, 3, 1), "end": date(2024, 6, 28)},
+        {"start": date(2024, 5, 1), "end": date(2024, 6, 28), "freq": "day", "sle_days": 9},
+        {"start": date(2024, 6, 1), "end": date(2024, 6, 28), "window_days": 5},
+    ],
+)
+def test_teams_given_as_whole_frames_get_exactly_their_own_flow_summaries(period: dict[str, Any]) -> None:
+    teams = _shared_zone(organisation())  # interleaved ids, unknown statuses, an empty team
+    teams |= {
+        f"small {number}": random_team(np.arange(5_000 + number * 30, 5_010 + number * 30), seed=40 + number)
+        for number in range(3)
+    }
+    summaries = stacked_flow_summaries(stacked(teams), now=NOW, **period)
+    assert list(summaries) == list(teams)
+    assert sum(summaries[name].unknown_statuses.height > 0 for name in teams) == 1
+    for name, team in teams.items():
+        assert_same_summary(summaries[name], expected_of(team, **period), name)
+        assert summaries.sle_days(name) == summaries[name].sle_days
+
+
+def test_whole_frames_without_details_and_in_any_row_order_give_the_same_summaries() -> None:
+    teams = {name: replace(team, items=None) for name, team in _shared_zone(organisation()).items()}
+    frames = stacked(teams)
+    shuffled = replace(frames, transitions=frames.transitions.sample(fraction=1.0, shuffle=True, seed=3))
+    period: dict[str, Any] = {"start": date(2024, 3, 1), "end": date(2024, 6, 28)}
+    summaries = stacked_flow_summaries(shuffled, now=NOW, **period)
+    for name, team in teams.items():
+        ordered = replace(team, transitions=shuffled.transitions.filter(pl.col("team") == list(teams).index(name)).drop("team"))
+        assert_same_summary(summaries[name], expected_of(ordered, **period), name)
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_a_table_of_teams_given_whole_equals_the_one_of_teams_given_apart(name: str) -> None:
+    teams = _shared_zone(organisation())
+    period: dict[str, Any] = {"start": date(2024, 3, 1), "end": date(2024, 6, 28)}
+    apart = team_flow_summaries(teams, now=NOW, **period)
+    whole = stacked_flow_summaries(stacked(teams), now=NOW, **period)
+    columns = [column for column in _table_of(apart["plain"], name).columns if column != "item_id" or name != "sle"]
+    assert_same_summary(whole.table(name, columns), apart.table(name, columns), name)
+
+
+def test_whole_frames_with_an_item_id_in_two_teams_or_one_team_are_computed_team_by_team() -> None:
+    teams = {"first": random_team(np.arange(1, 60), seed=7), "second": random_team(np.arange(50, 90), seed=8)}
+    period: dict[str, Any] = {"start": date(2024, 3, 1), "end": date(2024, 6, 28)}
+    for given in (teams, {"first": teams["first"]}):
+        summaries = stacked_flow_summaries(stacked(given), now=NOW, **period)
+        for name, team in given.items():
+            assert_same_summary(summaries[name], expected_of(team, **period), name)
+
+
+def test_whole_frames_with_a_team_number_out_of_range_or_repeated_names_are_refused() -> None:
+    frames = stacked({"first": random_team(np.arange(1, 20), seed=7), "second": random_team(np.arange(30, 40), seed=8)})
+    period: dict[str, Any] = {"start": date(2024, 3, 1), "end": date(2024, 6, 28)}
+    with pytest.raises(ValueError, match="team's number"):
+        stacked_flow_summaries(replace(frames, names=["first"]), now=NOW, **period)
+    with pytest.raises(ValueError, match="distinct"):
+        stacked_flow_summaries(replace(frames, names=["first", "first"]), now=NOW, **period)

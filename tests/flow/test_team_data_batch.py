@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from deliveryops.flow import data
-from deliveryops.flow.data import TeamData, load_team_data, load_teams_data
+from deliveryops.flow.data import TeamData, load_team_data, load_teams_data, read_teams_data
 from deliveryops.teams.models import Team
 from deliveryops.work import workflow as workflows
 from deliveryops.work.importing import import_records
+from deliveryops.work.models import BlockedInterval, StatusTransition, WorkItem
 from deliveryops.work.records import (
     BlockedIntervalRecord,
     StageCategory,
@@ -110,3 +113,95 @@ def test_cached_teams_are_served_from_the_cache_and_the_others_read(session: Ses
     again = load_teams_data(session, [cached])[cached.id]
     assert again is not first
     assert again.items.height == 3
+
+
+def _read_row_by_row(session: Session, team: Team) -> TeamData:
+    """A team's frames as SQLAlchemy builds them (typed rows, ``UTCDateTime`` per value): the reference the column
+    reader must equal."""
+    item_rows = session.execute(
+        select(WorkItem.id, WorkItem.external_key, WorkItem.title, WorkItem.item_type, WorkItem.created_at, WorkItem.parent_key)
+        .where(WorkItem.team_id == team.id)
+        .order_by(WorkItem.id)
+    ).all()
+    utc = pl.Datetime("us", "UTC")
+    items = pl.DataFrame(
+        item_rows,
+        orient="row",
+        schema={
+            "item_id": pl.Int64,
+            "key": pl.Utf8,
+            "title": pl.Utf8,
+            "item_type": pl.Utf8,
+            "created_at": utc,
+            "parent_key": pl.Utf8,
+        },
+    )
+    transition_rows = session.execute(
+        select(StatusTransition.item_id, StatusTransition.to_status, StatusTransition.at)
+        .join(WorkItem, WorkItem.id == StatusTransition.item_id)
+        .where(WorkItem.team_id == team.id)
+        .order_by(StatusTransition.item_id, StatusTransition.at, StatusTransition.id)
+    ).all()
+    transitions = pl.DataFrame(transition_rows, orient="row", schema={"item_id": pl.Int64, "status": pl.Utf8, "at": utc})
+    blocked_rows = session.execute(
+        select(BlockedInterval.item_id, BlockedInterval.start, BlockedInterval.end, BlockedInterval.reason)
+        .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
+        .where(WorkItem.team_id == team.id)
+        .order_by(BlockedInterval.item_id, BlockedInterval.id)
+    ).all()
+    blocked = pl.DataFrame(blocked_rows, orient="row", schema={"item_id": pl.Int64, "start": utc, "end": utc, "reason": pl.Utf8})
+    return TeamData(items, transitions, blocked, workflows.mapping(session, team), team.zone)
+
+
+def test_frames_read_column_by_column_equal_sqlalchemys_rows_value_for_value(session: Session) -> None:
+    odd, empty = make_team(session, time_zone="Asia/Kolkata"), make_team(session)
+    records = [_item(odd, n, statuses=3, blocked=n % 2 == 1) for n in range(6)]
+    awkward = WorkItemRecord(
+        source="t",
+        external_key="tab\tnew\nline 'quote' \\N ünï",
+        item_type="Epic",
+        title="",
+        created_at=datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        parent_key=None,
+        transitions=(
+            TransitionRecord("Todo", datetime(2038, 1, 19, 3, 14, 8, 1, tzinfo=UTC)),
+            TransitionRecord("Doing", datetime(2038, 1, 19, 3, 14, 8, 1, tzinfo=UTC)),  # same instant: kept in order
+        ),
+        blocked_intervals=(BlockedIntervalRecord(START, None, ""),),
+    )
+    _import(session, odd, [*records, awkward])
+    session.commit()
+    if session.get_bind().dialect.name == "sqlite":  # a timestamp written without a fraction, as raw SQL may store it
+        session.execute(
+            text("UPDATE status_transitions SET at = '2026-10-05 10:00:00' WHERE id = (SELECT min(id) FROM status_transitions)")
+        )
+        session.execute(
+            text("UPDATE work_items SET created_at = '2026-10-05 10:00:00.5' WHERE id = (SELECT min(id) FROM work_items)")
+        )
+
+    data._CACHE.clear()
+    read = load_teams_data(session, [odd, empty])
+    for team in (odd, empty):
+        _assert_same(read[team.id], _read_row_by_row(session, team))
+    assert read[odd.id].transitions.height == 6 * 3 + 2
+    assert read[odd.id].blocked["end"].null_count() == 1
+    assert read[odd.id].items["created_at"].min() == datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+
+
+def test_whole_frames_read_at_once_split_by_team_equal_each_team_read_alone(session: Session) -> None:
+    first, second = make_team(session), make_team(session, time_zone="Europe/Berlin")
+    _import(session, first, [_item(first, n, statuses=3, blocked=True) for n in range(3)])
+    _import(session, second, [_item(second, n, statuses=2) for n in range(4)])
+    _import(session, first, [_item(first, n, statuses=1) for n in range(3, 5)])
+    session.commit()
+    whole = read_teams_data(session, [first, second, first])
+    assert whole.transitions.columns[0] == "team_id"
+    assert whole.items["item_id"].is_sorted()
+    data._CACHE.clear()
+    for team in (first, second):
+        alone = load_team_data(session, team)
+        assert_frame_equal(whole.items.filter(pl.col("team_id") == team.id).drop("team_id"), alone.items)
+        assert_frame_equal(whole.transitions.filter(pl.col("team_id") == team.id).drop("team_id"), alone.transitions)
+        assert_frame_equal(whole.blocked.filter(pl.col("team_id") == team.id).drop("team_id"), alone.blocked)
+        assert whole.workflows[team.id] == alone.workflow
+        assert whole.zones[team.id] == alone.zone

@@ -9,25 +9,30 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
 from cachetools import LRUCache
-from sqlalchemy import select
+from sqlalchemy import DateTime, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ClauseElement
 
 from deliveryops.analytics.flow import Workflow
 from deliveryops.teams.models import Team
 from deliveryops.work.models import BlockedInterval, StatusTransition, WorkflowStatus, WorkItem
 from deliveryops.work.records import StageCategory
 
-__all__ = ["TeamData", "load_team_data", "load_teams_data"]
+__all__ = ["TeamData", "TeamsData", "load_team_data", "load_teams_data", "read_teams_data"]
 
 _UTC = pl.Datetime("us", "UTC")
 _CACHE: LRUCache[tuple[int, str, int, str], TeamData] = LRUCache(maxsize=24)
 _LOCK = threading.Lock()
 # Team ids per query: well under the bound-parameter limits of SQLite and PostgreSQL.
 _CHUNK = 500
+_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
+"""How SQLAlchemy stores a ``DateTime`` in SQLite (the fraction may be absent)."""
 
 
 @dataclass(frozen=True)
@@ -111,9 +116,75 @@ def _by_team(frame: pl.DataFrame, team_ids: list[int]) -> dict[int, pl.DataFrame
     return {team_id: parts.get(team_id, empty) for team_id in team_ids}
 
 
+@dataclass(frozen=True)
+class TeamsData:
+    """Many teams' histories as one frame of each kind, the team as a ``team_id`` column (first), in the order the
+    per-team frames of :class:`TeamData` have (items by id, transitions by item and time), plus each team's workflow
+    and zone."""
+
+    items: pl.DataFrame
+    transitions: pl.DataFrame
+    blocked: pl.DataFrame
+    workflows: dict[int, Workflow]
+    zones: dict[int, ZoneInfo]
+
+
+def read_teams_data(session: Session, teams: Sequence[Team]) -> TeamsData:
+    """Read the histories of ``teams`` from the database as whole frames (no cache; four queries per chunk of ids).
+
+    Args:
+        session: the unit of work.
+        teams: the teams (already authorised by the caller).
+
+    Returns:
+        Their :class:`TeamsData`; splitting it by ``team_id`` gives each team's frames of :func:`load_team_data`.
+    """
+    unique = list({team.id: team for team in teams}.values())
+    parts = [_read(session, unique[start : start + _CHUNK]) for start in range(0, len(unique), _CHUNK)]
+    if len(parts) == 1:
+        return parts[0]
+    return TeamsData(
+        items=pl.concat([part.items for part in parts]),
+        transitions=pl.concat([part.transitions for part in parts]),
+        blocked=pl.concat([part.blocked for part in parts]),
+        workflows={team_id: workflow for part in parts for team_id, workflow in part.workflows.items()},
+        zones={team_id: zone for part in parts for team_id, zone in part.zones.items()},
+    )
+
+
 def _load(session: Session, teams: list[Team]) -> dict[int, TeamData]:
     ids = [team.id for team in teams]
-    item_rows = session.execute(
+    read = _read(session, teams)
+    items_of, transitions_of, blocked_of = _by_team(read.items, ids), _by_team(read.transitions, ids), _by_team(read.blocked, ids)
+    return {
+        team.id: TeamData(
+            items=items_of[team.id],
+            transitions=transitions_of[team.id],
+            blocked=blocked_of[team.id],
+            workflow=read.workflows[team.id],
+            zone=team.zone,
+        )
+        for team in teams
+    }
+
+
+_ITEMS: dict[str, Any] = {
+    "team_id": pl.Int64,
+    "item_id": pl.Int64,
+    "key": pl.Utf8,
+    "title": pl.Utf8,
+    "item_type": pl.Utf8,
+    "created_at": _UTC,
+    "parent_key": pl.Utf8,
+}
+_TRANSITIONS: dict[str, Any] = {"team_id": pl.Int64, "item_id": pl.Int64, "status": pl.Utf8, "at": _UTC}
+_BLOCKED: dict[str, Any] = {"team_id": pl.Int64, "item_id": pl.Int64, "start": _UTC, "end": _UTC, "reason": pl.Utf8}
+
+
+def _read(session: Session, teams: list[Team]) -> TeamsData:
+    ids = [team.id for team in teams]
+    items = _frame(
+        session,
         select(
             WorkItem.team_id,
             WorkItem.id,
@@ -124,42 +195,25 @@ def _load(session: Session, teams: list[Team]) -> dict[int, TeamData]:
             WorkItem.parent_key,
         )
         .where(WorkItem.team_id.in_(ids))
-        .order_by(WorkItem.id)
-    ).all()
-    items = pl.DataFrame(
-        item_rows,
-        orient="row",
-        schema={
-            "team_id": pl.Int64,
-            "item_id": pl.Int64,
-            "key": pl.Utf8,
-            "title": pl.Utf8,
-            "item_type": pl.Utf8,
-            "created_at": _UTC,
-            "parent_key": pl.Utf8,
-        },
+        .order_by(WorkItem.id),
+        _ITEMS,
     )
-    transition_rows = session.execute(
+    transitions = _frame(
+        session,
         select(WorkItem.team_id, StatusTransition.item_id, StatusTransition.to_status, StatusTransition.at)
         .join(WorkItem, WorkItem.id == StatusTransition.item_id)
         .where(WorkItem.team_id.in_(ids))
-        .order_by(StatusTransition.item_id, StatusTransition.at, StatusTransition.id)
-    ).all()
-    transitions = pl.DataFrame(
-        transition_rows, orient="row", schema={"team_id": pl.Int64, "item_id": pl.Int64, "status": pl.Utf8, "at": _UTC}
+        .order_by(StatusTransition.item_id, StatusTransition.at, StatusTransition.id),
+        _TRANSITIONS,
     )
-    blocked_rows = session.execute(
+    blocked = _frame(
+        session,
         select(WorkItem.team_id, BlockedInterval.item_id, BlockedInterval.start, BlockedInterval.end, BlockedInterval.reason)
         .join(WorkItem, WorkItem.id == BlockedInterval.item_id)
         .where(WorkItem.team_id.in_(ids))
-        .order_by(BlockedInterval.item_id, BlockedInterval.id)
-    ).all()
-    blocked = pl.DataFrame(
-        blocked_rows,
-        orient="row",
-        schema={"team_id": pl.Int64, "item_id": pl.Int64, "start": _UTC, "end": _UTC, "reason": pl.Utf8},
+        .order_by(BlockedInterval.item_id, BlockedInterval.id),
+        _BLOCKED,
     )
-    items_of, transitions_of, blocked_of = _by_team(items, ids), _by_team(transitions, ids), _by_team(blocked, ids)
     workflow_of: dict[int, dict[str, tuple[StageCategory, int]]] = {team_id: {} for team_id in ids}
     for team_id, name, category, position in session.execute(
         select(WorkflowStatus.team_id, WorkflowStatus.name, WorkflowStatus.category, WorkflowStatus.position)
@@ -168,13 +222,46 @@ def _load(session: Session, teams: list[Team]) -> dict[int, TeamData]:
     ):
         if category is not None:  # the query leaves unmapped statuses out; this tells the type checker
             workflow_of[team_id][name] = (category, position)
-    return {
-        team.id: TeamData(
-            items=items_of[team.id],
-            transitions=transitions_of[team.id],
-            blocked=blocked_of[team.id],
-            workflow=workflow_of[team.id],
-            zone=team.zone,
-        )
-        for team in teams
-    }
+    return TeamsData(items, transitions, blocked, dict(workflow_of), {team.id: team.zone for team in teams})
+
+
+def _frame(session: Session, statement: ClauseElement, schema: dict[str, Any]) -> pl.DataFrame:
+    """The rows of ``statement`` as a frame of ``schema``, read on the session's own DBAPI connection (same
+    transaction) and built column by column: no SQLAlchemy row or type processing per value. Timestamps are parsed
+    by polars (SQLite stores them as text) and labelled UTC, as :class:`~deliveryops.db.UTCDateTime` returns them."""
+    connection = session.connection()
+    dialect = connection.dialect
+    # The only parameters are team ids (integers), so they are rendered into the SQL.
+    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    columns = list(zip(*rows, strict=True))
+    series = []
+    for (name, dtype), values in zip(schema.items(), columns, strict=True):
+        series.append(_timestamps(name, values, dialect) if dtype == _UTC else pl.Series(name, values, dtype=dtype))
+    return pl.DataFrame(series)
+
+
+def _timestamps(name: str, values: Sequence[Any], dialect: Dialect) -> pl.Series:
+    """UTC timestamps from what the driver returned: text (SQLite) or datetimes (PostgreSQL)."""
+    first = next((value for value in values if value is not None), None)
+    if isinstance(first, str):
+        text = pl.Series(name, values, dtype=pl.Utf8)
+        try:
+            parsed = text.str.to_datetime(_SQLITE_FORMAT, time_unit="us", strict=True)
+        except pl.exceptions.PolarsError:  # a value not in SQLAlchemy's format: parse each as SQLAlchemy does
+            parse = DateTime().dialect_impl(dialect).result_processor(dialect, None)
+            parsed = pl.Series(name, [parse(value) if parse else value for value in values], dtype=pl.Datetime("us"))
+        return parsed.dt.replace_time_zone("UTC")
+    series = pl.Series(name, values)
+    if series.dtype == pl.Null:
+        return series.cast(_UTC)
+    if isinstance(series.dtype, pl.Datetime) and series.dtype.time_zone is not None:
+        return series.dt.convert_time_zone("UTC").cast(_UTC)
+    return series.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")

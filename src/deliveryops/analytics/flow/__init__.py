@@ -38,7 +38,7 @@ from deliveryops.analytics.flow.common import (
     Workflow,
     workflow_from_statuses,
 )
-from deliveryops.analytics.flow.grouped import TeamFlowSummaries, team_flow_summaries
+from deliveryops.analytics.flow.grouped import TeamFlowSummaries, TeamFrames, stacked_flow_summaries, team_flow_summaries
 from deliveryops.analytics.flow.littles import LittlesLawCheck, littles_law_check
 from deliveryops.analytics.flow.metrics import (
     DEFAULT_PERCENTS,
@@ -68,6 +68,7 @@ __all__ = [
     "LittlesLawCheck",
     "TeamFlowData",
     "TeamFlowSummaries",
+    "TeamFrames",
     "Workflow",
     "aging_wip",
     "blocked_time",
@@ -84,6 +85,7 @@ __all__ = [
     "net_flow",
     "new_flow_pool",
     "sle",
+    "stacked_flow_summaries",
     "team_flow_summaries",
     "throughput",
     "unknown_statuses",

@@ -35,6 +35,7 @@ from deliveryops.analytics.flow.cfd import cfd_frame, cfd_levels, cfd_spans
 from deliveryops.analytics.flow.common import (
     STARTED_CATEGORIES,
     Frequency,
+    Workflow,
     bucket_frame,
     in_range,
     item_runs,
@@ -54,7 +55,15 @@ from deliveryops.analytics.flow.summary import FlowSummary, Period, TeamFlowData
 from deliveryops.analytics.flow.timeline import timeline_from_known, unknown_statuses
 from deliveryops.analytics.records import StageCategory
 
-__all__ = ["TABLES", "TeamFlowSummaries", "grouped_nearest_ranks", "rounded_percentiles", "team_flow_summaries"]
+__all__ = [
+    "TABLES",
+    "TeamFlowSummaries",
+    "TeamFrames",
+    "grouped_nearest_ranks",
+    "rounded_percentiles",
+    "stacked_flow_summaries",
+    "team_flow_summaries",
+]
 
 _TEAM = "__team"
 _DENSE_SPAN = 8
@@ -105,6 +114,119 @@ def team_flow_summaries(
         else:
             computed.append(batch)
     return TeamFlowSummaries(list(teams), computed, alone)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamFrames:
+    """Many teams' inputs to :func:`~.summary.flow_summary` as one frame of each kind, with a ``team`` column.
+
+    ``team`` (an integer column of each frame) is the team's number: its position in ``names``. Team ``n``'s own
+    inputs are the rows whose ``team`` is ``n``, without that column (:meth:`team`); the other columns are those of
+    :class:`~.summary.TeamFlowData`. Every team shares ``workflow`` and ``zone``.
+
+    Attributes:
+        names: the teams' names (distinct), numbered from 0 in this order.
+        transitions: ``team``, ``item_id``, ``status``, ``at``.
+        items: ``team``, ``item_id``, ``key``, ``title``, ``item_type`` (or None for every team).
+        blocked: ``team``, ``item_id``, ``start``, ``end``, ``reason``.
+        workflow: the teams' workflow.
+        zone: the teams' time zone.
+    """
+
+    names: Sequence[str]
+    transitions: pl.DataFrame
+    items: pl.DataFrame | None
+    blocked: pl.DataFrame
+    workflow: Workflow
+    zone: ZoneInfo
+
+    def teams(self) -> dict[str, TeamFlowData]:
+        """Each team's own inputs, by name (every frame split by ``team``, in its order)."""
+        size = len(self.names)
+        transitions = _split(self.transitions, size)
+        items = _split(self.items, size) if self.items is not None else [None] * size
+        blocked = _split(self.blocked, size)
+        return {
+            name: TeamFlowData(transitions[code], items[code], blocked[code], self.workflow, self.zone)
+            for code, name in enumerate(self.names)
+        }
+
+
+def _split(frame: pl.DataFrame, size: int) -> list[pl.DataFrame]:
+    parts = frame.partition_by("team", as_dict=True, maintain_order=True, include_key=False)
+    empty = frame.clear().drop("team")
+    return [parts.get((code,), empty) for code in range(size)]
+
+
+def stacked_flow_summaries(
+    frames: TeamFrames,
+    *,
+    start: date,
+    end: date,
+    now: datetime,
+    freq: Frequency = "week",
+    window_days: int = 90,
+    sle_days: int | None = None,
+) -> TeamFlowSummaries:
+    """:func:`team_flow_summaries` for teams given as one frame of each kind (no frame is split or joined).
+
+    The teams' frames as a database read gives them (every team at once, the team as a column) go into the pass
+    whole, so it costs what one :func:`~.summary.flow_summary` over all their items costs, plus the grouping by team.
+    When an item id belongs to two teams, or the period is empty, each team is computed on its own.
+
+    Args:
+        frames: every team's inputs (see :class:`TeamFrames`).
+        start: first day of the period.
+        end: last day of the period (inclusive).
+        now: the current instant (timezone-aware).
+        freq: bucket of throughput and net flow, "day" or "week".
+        window_days: the SLE and aging-history window, ending today.
+        sle_days: an SLE set by hand for every team; None computes each team's own.
+
+    Returns:
+        Team name -> its :class:`~.summary.FlowSummary`, in the order of ``frames.names``, as
+        :func:`team_flow_summaries` returns them.
+
+    Raises:
+        ValueError: when names repeat, or a ``team`` is null or not a team's number.
+    """
+    period = Period(start=start, end=end, now=now, freq=freq, window_days=window_days, sle_days=sle_days)
+    names = list(frames.names)
+    if len(set(names)) != len(names):
+        raise ValueError("team names must be distinct")
+    given = [frames.transitions, frames.blocked, *([frames.items] if frames.items is not None else [])]
+    for frame in given:
+        team = frame["team"].to_numpy()
+        if frame["team"].null_count() or (team.size and not 0 <= team.min() <= team.max() < len(names)):
+            raise ValueError(f"team must be a team's number, 0 to {len(names) - 1}")
+    batch = None
+    if len(names) > 1 and start <= end and window_days >= 1:
+        batch = _stacked_batch(frames, period)
+    if batch is None:
+        return TeamFlowSummaries(names, [], {name: team_summary(team, period) for name, team in frames.teams().items()})
+    return TeamFlowSummaries(names, [batch], {})
+
+
+def _stacked_batch(frames: TeamFrames, period: Period) -> _Batch | None:
+    team = pl.col("team").cast(pl.Int32).alias(_TEAM)
+    item_id = pl.col("item_id").cast(pl.Int64)
+    transitions = to_utc(frames.transitions.select(item_id, "status", "at", team), "at")
+    items = None
+    if frames.items is not None:
+        items = frames.items.select(item_id, *[pl.col(name).cast(pl.Utf8) for name in _DETAILS], team)
+    blocked = frames.blocked.select(item_id, "start", "end", pl.col("reason").cast(pl.Utf8), team)
+    found = _one_pass(
+        transitions, items, to_utc(blocked, "start", "end"), len(frames.names), frames.workflow, frames.zone, period
+    )
+    if found is None:
+        return None
+    computed, with_unknown = found
+    none_unknown = unknown_statuses(frames.transitions.clear().drop("team"), workflow=frames.workflow)
+    unknown = [none_unknown] * len(frames.names)
+    for code in with_unknown:
+        own = frames.transitions.filter(pl.col("team") == code).drop("team")
+        unknown[code] = unknown_statuses(own, workflow=frames.workflow)
+    return _Batch(list(frames.names), computed, unknown)
 
 
 TABLES = (
@@ -220,34 +342,61 @@ def _stacked(frames: list[pl.DataFrame], columns: list[pl.Expr], utc: tuple[str,
 def _batch(names: list[str], teams: Mapping[str, TeamFlowData], period: Period) -> _Batch | None:
     """The tables of teams sharing a workflow and zone, or None when an item id belongs to two of them."""
     first_team = teams[names[0]]
-    workflow, zone = first_team.workflow, first_team.zone
+    workflow = first_team.workflow
     item_id = pl.col("item_id").cast(pl.Int64)
     statuses = workflow_frame(workflow)
     # Statuses as the workflow's enum before the teams' frames are joined: unknown ones become null (their teams are
     # counted from their own frames below) and the joined frame holds no strings.
     status = pl.col("status").cast(pl.Utf8).cast(pl.Enum(statuses["status"].to_list()), strict=False)
     transitions = _stacked([teams[name].transitions for name in names], [item_id, status, pl.col("at")], ("at",))
-    known = known_transitions(transitions, workflow, carry=[_TEAM])
-    owners = _Owners.of(known)
-    if owners is None:
-        return None
     items = None
     if first_team.items is not None:
         details = [item_id, *[pl.col(name).cast(pl.Utf8) for name in _DETAILS]]
         given = [frame for name in names if (frame := teams[name].items) is not None]  # all of them (see _batch_key)
-        items = owners.owned(_stacked(given, details, ()))
+        items = _stacked(given, details, ())
     reason = pl.col("reason").cast(pl.Utf8)
     blocked_columns = [item_id, pl.col("start"), pl.col("end"), reason]
-    blocked = owners.owned(_stacked([teams[name].blocked for name in names], blocked_columns, ("start", "end")))
-    timeline = timeline_from_known(known, statuses=statuses, zone=zone, items=items)
-    computed = _Computed(owners, len(names), statuses, timeline, known, blocked, zone, period)
-    with_unknown = set(transitions.filter(pl.col("status").is_null())[_TEAM].unique().to_list())
+    blocked = _stacked([teams[name].blocked for name in names], blocked_columns, ("start", "end"))
+    found = _one_pass(transitions, items, blocked, len(names), workflow, first_team.zone, period)
+    if found is None:
+        return None
+    computed, with_unknown = found
     none_unknown = unknown_statuses(first_team.transitions.clear(), workflow=workflow)
     unknown = [
         unknown_statuses(teams[name].transitions, workflow=workflow) if code in with_unknown else none_unknown
         for code, name in enumerate(names)
     ]
     return _Batch(names, computed, unknown)
+
+
+def _one_pass(
+    transitions: pl.DataFrame,
+    items: pl.DataFrame | None,
+    blocked: pl.DataFrame,
+    size: int,
+    workflow: Workflow,
+    zone: ZoneInfo,
+    period: Period,
+) -> tuple[_Computed, set[int]] | None:
+    """The tables of ``size`` teams from their frames joined (each with the team's number in :data:`_TEAM`), and the
+    teams with statuses the workflow does not know; None when an item id belongs to two teams.
+
+    ``transitions`` holds ``item_id`` (Int64), ``status``, ``at`` (UTC); ``items`` the item details; ``blocked``
+    ``item_id``, ``start``, ``end`` (UTC) and ``reason``.
+    """
+    statuses = workflow_frame(workflow)
+    known = known_transitions(transitions, workflow, carry=[_TEAM])
+    owners = _Owners.of(known)
+    if owners is None:
+        return None
+    owned_items = owners.owned(items) if items is not None else None
+    timeline = timeline_from_known(known, statuses=statuses, zone=zone, items=owned_items)
+    computed = _Computed(owners, size, statuses, timeline, known, owners.owned(blocked), zone, period)
+    with_unknown: set[int] = set()
+    if known.height < transitions.height:  # some statuses are not the workflow's: find whose
+        status = transitions["status"].cast(pl.Utf8).cast(pl.Enum(statuses["status"].to_list()), strict=False)
+        with_unknown = set(transitions[_TEAM].filter(status.is_null()).unique().to_list())
+    return computed, with_unknown
 
 
 def grouped_nearest_ranks(
@@ -261,8 +410,7 @@ def grouped_nearest_ranks(
     Returns:
         ``(counts, picks)``: the values per group, and per percent the value of each group (NaN when empty).
     """
-    order = np.lexsort((values, group))
-    ordered = values[order]
+    ordered = _sorted_by_group(group, values, groups)
     counts = np.bincount(group, minlength=groups).astype(np.int64)
     starts = np.cumsum(counts) - counts
     picks: dict[float, npt.NDArray[np.float64]] = {}
@@ -275,6 +423,21 @@ def grouped_nearest_ranks(
         chosen = ordered[index] if ordered.size else np.zeros(groups)
         picks[percent] = np.where(counts > 0, chosen, np.nan)
     return counts, picks
+
+
+def _sorted_by_group(group: npt.NDArray[np.int64], values: npt.NDArray[np.float64], groups: int) -> npt.NDArray[np.float64]:
+    """``values`` ordered by group, then value: for whole numbers (days) by one sort of an integer key, which costs a
+    fraction of a sort on two keys at organisation size."""
+    if values.size and np.isfinite(values).all():
+        low, high = float(values.min()), float(values.max())
+        span = high - low + 1
+        if span * max(groups, 1) < 2.0**62 and bool((values == np.floor(values)).all()):
+            key = group * int(span) + (values - low).astype(np.int64)
+            key.sort()
+            ordered: npt.NDArray[np.float64] = (key % int(span)).astype(np.float64) + low
+            return ordered
+    result: npt.NDArray[np.float64] = values[np.lexsort((values, group))]
+    return result
 
 
 def rounded_percentiles(
@@ -302,7 +465,8 @@ class _Owners:
             return None
         item = known["item_id"].to_numpy()
         team = known[_TEAM].to_numpy()
-        if bool(((item[1:] == item[:-1]) & (team[1:] != team[:-1])).any()):
+        changes = np.flatnonzero(team[1:] != team[:-1])  # few: rows are in item order, teams' items mostly apart
+        if bool((item[changes] == item[changes + 1]).any()):
             return None  # an item id in two teams' histories
         first, _after = item_runs(known)
         ids, teams = item[first], team[first]
@@ -328,8 +492,16 @@ class _Owners:
         wanted = frame["item_id"].fill_null(-1).to_numpy()
         if self.ids.size == 0 or wanted.size == 0:
             return frame.clear().drop(_TEAM)
-        slot = np.minimum(np.searchsorted(self.ids, wanted), self.ids.size - 1)
-        keep = (self.ids[slot] == wanted) & (self.teams[slot] == frame[_TEAM].to_numpy())
+        team = frame[_TEAM].to_numpy()
+        if self.table is not None:  # -1 marks ids of no team, so they match no team's number
+            offset = wanted - self.ids[0]
+            inside = (offset >= 0) & (offset < self.table.size)
+            keep = inside & (self.table[np.where(inside, offset, 0)] == team)
+        else:
+            slot = np.minimum(np.searchsorted(self.ids, wanted), self.ids.size - 1)
+            keep = (self.ids[slot] == wanted) & (self.teams[slot] == team)
+        if bool(keep.all()):
+            return frame.drop(_TEAM)
         return frame.filter(pl.Series(keep)).drop(_TEAM)
 
 
