@@ -227,6 +227,26 @@ def with_prefix(encode: Encoder, prefix: str) -> Encoder:
     return lambda texts: encode([prefix + text for text in texts])
 
 
+def neighbour_expanded(encode: Encoder, k: int) -> Encoder:
+    """Each vector replaced by the mean of itself and its ``k`` nearest others, weighted by their cosines.
+
+    Database-side augmentation from image retrieval: a text's vector moves towards its neighbourhood,
+    computed over the texts encoded together (in the product, an organisation's open impediments).
+    """
+
+    def encode_expanded(texts: list[str]) -> Matrix:
+        vectors = encode(texts)
+        if len(texts) <= k:
+            return vectors
+        similarities = vectors @ vectors.T
+        np.fill_diagonal(similarities, -np.inf)
+        nearest = np.argsort(-similarities, axis=1)[:, :k]
+        weights = np.clip(np.take_along_axis(similarities, nearest, axis=1), 0.0, None)
+        return _unit_rows(vectors + (weights[..., None] * vectors[nearest]).sum(axis=1))
+
+    return encode_expanded
+
+
 def beside_default(encode: Encoder, share: float) -> Encoder:
     """Both models' vectors side by side, scaled so that the dot product is the ``share``-weighted mean cosine."""
     return lambda texts: _unit_rows(np.hstack([np.sqrt(share) * embeddings.encode(texts), np.sqrt(1 - share) * encode(texts)]))
@@ -359,6 +379,9 @@ def main() -> None:
         metavar="SHARE",
         help="score the candidate beside the default model: cosine = SHARE × default's + (1 − SHARE) × candidate's",
     )
+    parser.add_argument(
+        "--expand", type=int, metavar="K", help="move each vector towards its K nearest others (neighbour expansion)"
+    )
     parser.add_argument("--held-out", action="store_true", help="also score the held-out set, once")
     parser.add_argument("--variants", action="store_true", help="screen clustering variants on the tuning sets")
     arguments = parser.parse_args()
@@ -385,6 +408,9 @@ def score_candidate(name: str, encode: Encoder, arguments: argparse.Namespace) -
     if arguments.prefix:
         encode = with_prefix(encode, arguments.prefix)
         name = f"{name} after {arguments.prefix!r}"
+    if arguments.expand:
+        encode = neighbour_expanded(encode, arguments.expand)
+        name = f"{name}, neighbour expansion k = {arguments.expand}"
     if arguments.plus_default is not None:
         encode = beside_default(encode, arguments.plus_default)
         name = f"{arguments.plus_default:g} × default + {1 - arguments.plus_default:g} × {name}"
