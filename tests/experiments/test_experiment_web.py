@@ -312,7 +312,7 @@ def test_pages_review_and_warnings(client: TestClient, session: Session) -> None
     experiment.reviewer_required = True
     service.transition(session=session, actor=c.member, experiment_id=experiment.id, to=ExperimentStatus.IN_REVIEW)
     csrf = login(client, c.ops.email)
-    approved = client.post(f"/experiments/{experiment.id}/review", data={"verdict": "approve", "csrf_token": csrf})
+    approved = client.post(f"/experiments/{experiment.id}/review", data={"approve": "true", "csrf_token": csrf})
     session.expire_all()
     assert approved.status_code == 303
     assert experiment.approved is True
@@ -362,4 +362,4 @@ def test_portfolio_page_shows_the_figures_and_chart(client: TestClient, session:
     assert re.findall(r"<td>([^<]*)</td>", row.group(1)) == ["0", "0", "1", "0", "0", "0", "100%", "0%", "—", "—"]
     bad = client.get("/experiments/portfolio?from=yesterday")
     assert bad.status_code == 422
-    assert "Expected a date like 2026-03-31, got &#39;yesterday&#39;." in bad.text
+    assert "From: expected a date like 2026-03-31, got &#39;yesterday&#39;." in bad.text

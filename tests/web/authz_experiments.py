@@ -68,13 +68,13 @@ EXPECTED: Expectations = {
     ("GET", P): (A_VIEWERS, None),
     ("GET", P + "/edit"): (A_EDITORS, None),
     ("POST", P + "/edit"): (A_EDITORS, {"title": "Walked"}),
-    ("POST", P + "/review"): (APPROVERS, {"verdict": "approve"}),
+    ("POST", P + "/review"): (APPROVERS, {"approve": "true"}),
     ("POST", P + "/statistics"): (A_EDITORS, {"__file__": "experiment-checkout.csv"}),
     ("GET", P + "/statistics/jobs/{job_id}"): (A_EDITORS, None),
     ("POST", P + "/statistics/jobs/{job_id}/cancel"): (A_EDITORS, {}),
     ("POST", P + "/transition"): (A_EDITORS, {"to": "analysing"}),
     ("POST", P + "/decision"): (A_EDITORS, {"decision": "ship", "rationale": "walked"}),
-    ("POST", P + "/learnings"): (A_EDITORS, {"text": "walked"}),
+    ("POST", P + "/learnings"): (A_EDITORS, {"learnings": "walked"}),
     ("POST", P + "/delete"): (A_EDITORS, None),
 }
 

@@ -70,6 +70,14 @@ class TokenCreated(TokenRead):
     token: str
 
 
+class SignIn(BaseModel):
+    """The sign-in form: what was typed, and the same-site page to go to afterwards."""
+
+    email: str = Field(default="", max_length=254, title="The e-mail")
+    password: str = Field(default="", max_length=200, title="The password")
+    next: str = Field(default="/", max_length=500, title="The page to go to")
+
+
 class PasswordChange(BaseModel):
     """A new password for oneself: every other session ends; API tokens stay unless ``revoke_tokens``."""
 

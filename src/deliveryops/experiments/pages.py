@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
@@ -26,13 +26,20 @@ from deliveryops.experiments.schemas import (
     ExperimentDesign,
     ExperimentFilter,
     ExperimentUpdate,
+    LearningsIn,
+    LibraryQuery,
+    PortfolioQuery,
     PowerQuery,
+    ResultsQuery,
+    ReviewIn,
+    StatisticsUploadOptions,
+    TransitionIn,
 )
 from deliveryops.experiments.uploads import csv_import, read_upload, start_background_import
 from deliveryops.schemas import PageParams
 from deliveryops.teams.models import Membership, Team
 from deliveryops.teams.service import get_team_or_raise, list_teams
-from deliveryops.web.forms import FormInput, form_model, form_values, parse_date_field
+from deliveryops.web.forms import FormInput, form_model, form_values
 from deliveryops.web.security import CsrfChecked, SessionDep
 from deliveryops.web.templating import register_nav, register_team_link, render
 
@@ -56,6 +63,14 @@ CreateForm = Annotated[FormInput[ExperimentCreate], form_model(ExperimentCreate)
 UpdateForm = Annotated[FormInput[ExperimentUpdate], form_model(ExperimentUpdate)]
 PowerForm = Annotated[FormInput[PowerQuery], form_model(PowerQuery)]
 DecisionForm = Annotated[FormInput[DecisionIn], form_model(DecisionIn)]
+TransitionForm = Annotated[FormInput[TransitionIn], form_model(TransitionIn)]
+ReviewForm = Annotated[FormInput[ReviewIn], form_model(ReviewIn)]
+LearningsForm = Annotated[FormInput[LearningsIn], form_model(LearningsIn)]
+UploadForm = Annotated[FormInput[StatisticsUploadOptions], form_model(StatisticsUploadOptions)]
+LibraryForm = Annotated[FormInput[LibraryQuery], form_model(LibraryQuery)]
+ResultsForm = Annotated[FormInput[ResultsQuery], form_model(ResultsQuery)]
+PortfolioForm = Annotated[FormInput[PortfolioQuery], form_model(PortfolioQuery)]
+LIBRARY_FIELDS = ("q", "status", "tag", "metric", "decision", "team")
 
 
 def _padded(values: dict[str, Any]) -> dict[str, Any]:
@@ -69,13 +84,6 @@ def _padded(values: dict[str, Any]) -> dict[str, Any]:
         role = "secondary" if metrics else "primary"
         metrics.append({"name": "", "kind": "proportion", "role": role, "higher_is_better": True})
     return {**values, "variations": variations, "metrics": metrics}
-
-
-def _enum_or_none(kind: Any, value: str | None) -> Any:
-    try:
-        return kind(value) if value else None
-    except ValueError:
-        return None
 
 
 def _editable_teams(session: SessionDep, actor: User) -> list[Team]:
@@ -99,31 +107,16 @@ def _reviewers(session: SessionDep, team_id: int | None) -> list[User]:
 
 
 def _library(
-    request: Request,
-    session: SessionDep,
-    actor: PageUser,
-    *,
-    team: Team | None,
-    q: str,
-    status: str,
-    tag: str,
-    metric: str,
-    decision: str,
-    team_filter: str = "",
+    request: Request, session: SessionDep, actor: PageUser, *, team: Team | None, form: FormInput[LibraryQuery]
 ) -> Response:
+    """The library; a filter that breaks a rule is left out (the others still apply)."""
+    query = form.or_defaults(LibraryQuery)
     teams = list_teams(session=session, actor=actor)
-    chosen_team = team or next((t for t in teams if t.slug == team_filter), None)
-    filters = ExperimentFilter(
-        q=q,
-        team_id=chosen_team.id if chosen_team else None,
-        status=_enum_or_none(ExperimentStatus, status),
-        tag=tag or None,
-        metric=metric or None,
-        decision=_enum_or_none(Decision, decision),
-    )
+    chosen_team = team or next((t for t in teams if t.slug == query.team), None)
+    filters = ExperimentFilter(**query.model_dump(exclude={"team", "team_id"}), team_id=chosen_team.id if chosen_team else None)
     experiments, _total = service.search(session=session, actor=actor, filters=filters, page=LIBRARY_PAGE)
     names = {t.id: t for t in teams}
-    filtered = any((q, status, tag, metric, decision, team_filter))
+    shown = {key: str(form.values.get(key) or "") for key in LIBRARY_FIELDS}
     return render(
         request,
         "experiments/list.html",
@@ -135,8 +128,9 @@ def _library(
             "statuses": list(ExperimentStatus),
             "decisions": list(Decision),
             "tags": service.all_tags(session=session, actor=actor),
-            "filters": {"q": q, "status": status, "tag": tag, "metric": metric, "decision": decision, "team": team_filter},
-            "filtered": filtered,
+            "filters": shown,
+            "errors": form.errors,
+            "filtered": any(shown.values()),
             "can_create": bool(_editable_teams(session, actor)) if team is None else service.can_edit(session, actor, team.id),
             "portfolio_visible": actor.role in (Role.PRODUCT_OPS, Role.LEADER, Role.ADMIN),
         },
@@ -144,36 +138,16 @@ def _library(
 
 
 @router.get("/experiments", response_class=HTMLResponse)
-def library_page(
-    request: Request,
-    session: SessionDep,
-    actor: PageUser,
-    q: Annotated[str, Query(max_length=200)] = "",
-    status: Annotated[str, Query(max_length=20)] = "",
-    tag: Annotated[str, Query(max_length=50)] = "",
-    metric: Annotated[str, Query(max_length=100)] = "",
-    decision: Annotated[str, Query(max_length=10)] = "",
-    team: Annotated[str, Query(max_length=100)] = "",
-) -> Response:
+def library_page(request: Request, session: SessionDep, actor: PageUser, form: LibraryForm) -> Response:
     """The library: every experiment of the teams you see, searchable by hypothesis, metric, team, tag, learning."""
-    return _library(
-        request, session, actor, team=None, q=q, status=status, tag=tag, metric=metric, decision=decision, team_filter=team
-    )
+    return _library(request, session, actor, team=None, form=form)
 
 
 @router.get("/teams/{slug}/experiments", response_class=HTMLResponse)
-def team_page(
-    request: Request,
-    slug: str,
-    session: SessionDep,
-    actor: PageUser,
-    q: Annotated[str, Query(max_length=200)] = "",
-    status: Annotated[str, Query(max_length=20)] = "",
-    tag: Annotated[str, Query(max_length=50)] = "",
-) -> Response:
+def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser, form: LibraryForm) -> Response:
     """One team's experiments."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    return _library(request, session, actor, team=team, q=q, status=status, tag=tag, metric="", decision="")
+    return _library(request, session, actor, team=team, form=form)
 
 
 # --- create and edit ----------------------------------------------------------------------------------
@@ -231,20 +205,14 @@ def create(request: Request, session: SessionDep, actor: PageUser, form: CreateF
     except ValidationFailedError as exc:
         session.rollback()
         teams = _editable_teams(session, actor)
-        team_id = form.model.team_id if form.model else _int_or_none(form.values.get("team_id"))
+        chosen = str(form.values.get("team_id") or "").strip()
+        team_id = next((t.id for t in teams if str(t.id) == chosen), None)
         errors = form.errors_with(exc)
         values = _padded(form.values)
         return _form(
             request, session, actor, experiment=None, teams=teams, team_id=team_id, values=values, errors=errors, status_code=422
         )
     return RedirectResponse(f"/experiments/{experiment.id}", status_code=303)
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except ValueError:
-        return None
 
 
 @router.get("/experiments/power", response_class=HTMLResponse)
@@ -266,26 +234,19 @@ def power_page(request: Request, actor: PageUser, form: PowerForm) -> Response:
 
 
 @router.get("/experiments/portfolio", response_class=HTMLResponse)
-def portfolio_page(
-    request: Request,
-    session: SessionDep,
-    actor: PageUser,
-    start: Annotated[str, Query(alias="from", max_length=10)] = "",
-    end: Annotated[str, Query(alias="to", max_length=10)] = "",
-) -> Response:
+def portfolio_page(request: Request, session: SessionDep, actor: PageUser, form: PortfolioForm) -> Response:
     """Experiments by team and status, and how well good practice is followed (Product Ops, leaders)."""
     service.portfolio_allowed(actor)
-    errors: dict[str, str] = {}
-    first = parse_date_field(start, "from", errors)
-    last = parse_date_field(end, "to", errors)
-    result = service.portfolio(session, start=first, end=last)
+    errors = form.errors
+    period = form.or_defaults(PortfolioQuery)
+    result = service.portfolio(session, start=period.start, end=period.end)
     return render(
         request,
         "experiments/portfolio.html",
         {
             "portfolio": result,
             "statuses": list(ExperimentStatus),
-            "values": {"from": start, "to": end},
+            "values": {"from": "", "to": "", **form.values},
             "errors": errors,
             "figure": page_figure("portfolio", charts.portfolio_figure(result)) if result.rows else None,
         },
@@ -308,16 +269,14 @@ def _detail(
     actor: User,
     experiment: Experiment,
     *,
-    method: str = "",
-    correction: str = "",
+    method: Method | None = None,
+    correction: Correction | None = None,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
     message: str | None = None,
 ) -> Response:
     team = get_team_or_raise(session=session, actor=actor, team_id=experiment.team_id)
-    chosen_method = _enum_or_none(Method, method)
-    chosen_correction = _enum_or_none(Correction, correction)
     results = None
     figures: list[dict[str, Any]] = []
     if experiment.status not in service.DESIGN_STATUSES:
@@ -325,8 +284,8 @@ def _detail(
             session=session,
             actor=actor,
             experiment_id=experiment.id,
-            method=chosen_method,
-            correction=chosen_correction,
+            method=method,
+            correction=correction,
             today=utcnow().date(),
         )
         if results.analysis is not None:
@@ -378,17 +337,11 @@ def _detail(
 
 
 @router.get("/experiments/{experiment_id}", response_class=HTMLResponse)
-def detail_page(
-    request: Request,
-    experiment_id: int,
-    session: SessionDep,
-    actor: PageUser,
-    method: Annotated[str, Query(max_length=20)] = "",
-    correction: Annotated[str, Query(max_length=10)] = "",
-) -> Response:
+def detail_page(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, form: ResultsForm) -> Response:
     """An experiment: status, pre-launch checklist, review, statistics, results, decision and learnings."""
     experiment = service.get_or_raise(session=session, actor=actor, experiment_id=experiment_id)
-    return _detail(request, session, actor, experiment, method=method, correction=correction)
+    chosen = form.or_defaults(ResultsQuery)  # an unknown method or correction: the experiment's own
+    return _detail(request, session, actor, experiment, method=chosen.method, correction=chosen.correction)
 
 
 @router.get("/experiments/{experiment_id}/edit", response_class=HTMLResponse)
@@ -439,41 +392,24 @@ def _failed(
 
 
 @router.post("/experiments/{experiment_id}/transition", response_class=HTMLResponse)
-def move(
-    request: Request,
-    experiment_id: int,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    to: Annotated[str, Form(max_length=20)] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
+def move(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, form: TransitionForm) -> Response:
     """Move the experiment to its next status (running needs the pre-launch checks)."""
-    target = _enum_or_none(ExperimentStatus, to)
     try:
-        if target is None:
-            raise ValidationFailedError("Choose the next status.", fields={"status": "unknown status"})
-        service.transition(session=session, actor=actor, experiment_id=experiment_id, to=target, note=note)
+        body = form.validated()
+        service.transition(session=session, actor=actor, experiment_id=experiment_id, to=body.to, note=body.note)
     except ValidationFailedError as exc:
         return _failed(request, session, actor, experiment_id, exc)
     return RedirectResponse(f"/experiments/{experiment_id}", status_code=303)
 
 
 @router.post("/experiments/{experiment_id}/review", response_class=HTMLResponse)
-def review(
-    request: Request,
-    experiment_id: int,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    verdict: Annotated[str, Form(max_length=10)] = "",
-    note: Annotated[str, Form(max_length=5000)] = "",
-) -> Response:
+def review(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, form: ReviewForm) -> Response:
     """Approve, or send back to draft with what should change."""
     try:
-        service.review(session=session, actor=actor, experiment_id=experiment_id, approve=verdict == "approve", note=note)
+        body = form.validated()
+        service.review(session=session, actor=actor, experiment_id=experiment_id, approve=body.approve, note=body.note)
     except ValidationFailedError as exc:
-        return _failed(request, session, actor, experiment_id, exc, values={"note": note})
+        return _failed(request, session, actor, experiment_id, exc, values={"note": str(form.values.get("note") or "")})
     return RedirectResponse(f"/experiments/{experiment_id}", status_code=303)
 
 
@@ -483,16 +419,15 @@ async def upload(
     experiment_id: int,
     session: SessionDep,
     actor: PageUser,
-    _csrf: CsrfChecked,
+    form: UploadForm,
     file: Annotated[UploadFile | None, File()] = None,
-    period: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Import the statistics CSV (all or nothing; errors name the line and column)."""
     try:
+        chosen_period = form.validated().period
         if file is None or not file.filename:
             raise ValidationFailedError("Choose a CSV file to upload.", fields={"file": "Choose a CSV file."})
         data = await read_upload(file)
-        chosen_period = period if period in ("daily", "cumulative") else ""
         if len(data) > request.app.state.settings.import_background_bytes:
             job = start_background_import(session, actor, experiment_id, data, file.filename, chosen_period)
             return RedirectResponse(f"/experiments/{experiment_id}/statistics/jobs/{job.id}", status_code=303)
@@ -546,19 +481,13 @@ def decide(request: Request, experiment_id: int, session: SessionDep, actor: Pag
 
 
 @router.post("/experiments/{experiment_id}/learnings", response_class=HTMLResponse)
-def learnings(
-    request: Request,
-    experiment_id: int,
-    session: SessionDep,
-    actor: PageUser,
-    _csrf: CsrfChecked,
-    text: Annotated[str, Form(max_length=20000)] = "",
-) -> Response:
+def learnings(request: Request, experiment_id: int, session: SessionDep, actor: PageUser, form: LearningsForm) -> Response:
     """Update what was learnt (any time: learnings often come later)."""
     try:
-        service.update(session=session, actor=actor, experiment_id=experiment_id, change=ExperimentUpdate(learnings=text))
+        change = ExperimentUpdate(learnings=form.validated().learnings)
+        service.update(session=session, actor=actor, experiment_id=experiment_id, change=change)
     except ValidationFailedError as exc:
-        return _failed(request, session, actor, experiment_id, exc, values={"learnings": text})
+        return _failed(request, session, actor, experiment_id, exc, values={"learnings": str(form.values.get("learnings") or "")})
     return RedirectResponse(f"/experiments/{experiment_id}#learnings", status_code=303)
 
 

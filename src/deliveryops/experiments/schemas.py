@@ -538,3 +538,35 @@ class ImportRead(BaseModel):
     first_day: date | None
     last_day: date | None
     snapshots: int
+
+
+class LearningsIn(BaseModel):
+    """What was learnt, changed at any time (the detail page's learnings form)."""
+
+    learnings: str = Field(default="", max_length=20000)
+
+
+class StatisticsUploadOptions(BaseModel):
+    """How a statistics CSV's rows are read: as its period column says (empty), cumulative or daily."""
+
+    period: Literal["", "cumulative", "daily"] = Field(default="", title="Rows hold")
+
+
+class ResultsQuery(BaseModel):
+    """The analysis the detail page shows (empty: the experiment's own method and correction)."""
+
+    method: Method | None = None
+    correction: Correction | None = None
+
+
+class PortfolioQuery(BaseModel):
+    """The portfolio page's period, as ``from`` and ``to`` in its query string (empty: all time)."""
+
+    start: date | None = Field(default=None, alias="from", title="From")
+    end: date | None = Field(default=None, alias="to", title="To")
+
+
+class LibraryQuery(ExperimentFilter):
+    """The library's search form: :class:`ExperimentFilter` with the team chosen by its slug."""
+
+    team: str = Field(default="", max_length=100, description="the team's slug")

@@ -6,8 +6,9 @@ from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,6 +54,15 @@ LinkForm = Annotated[FormInput[LinkCreate], form_model(LinkCreate)]
 SeriesForm = Annotated[FormInput[SeriesCreate], form_model(SeriesCreate)]
 BriefForm = Annotated[FormInput[BriefUpdate], form_model(BriefUpdate)]
 EvidenceForm = Annotated[FormInput[EvidenceCreate], form_model(EvidenceCreate)]
+
+
+class QuestionDecision(BaseModel):
+    """What leadership decided on a question (the decision brief's form)."""
+
+    decision: str = Field(default="", max_length=4000)
+
+
+DecideForm = Annotated[FormInput[QuestionDecision], form_model(QuestionDecision)]
 METRICS = {
     "throughput": "Throughput (items per week)",
     "cycle_time_p85": "85th percentile cycle time (days)",
@@ -441,19 +451,13 @@ def add_evidence_page(
 
 
 @router.post("/outcomes/decisions/{question_id}/decide", response_class=HTMLResponse)
-def decide_page(
-    request: Request,
-    session: SessionDep,
-    actor: PageUser,
-    question_id: IdPath,
-    _csrf: CsrfChecked,
-    decision: Annotated[str, Form(max_length=4000)] = "",
-) -> Response:
+def decide_page(request: Request, session: SessionDep, actor: PageUser, question_id: IdPath, form: DecideForm) -> Response:
     """Record leadership's decision (leaders, Product Ops, admins)."""
     decisions.get_question_or_raise(session=session, actor=actor, question_id=question_id)
-    try:
-        decide_question(session=session, actor=actor, question_id=question_id, decision=decision)
-    except ValidationFailedError as exc:
-        session.rollback()
-        return _decision_page(request, session, actor, question_id, {"decision": decision}, exc.fields, 422)
-    return RedirectResponse(f"/outcomes/decisions/{question_id}", status_code=303)
+    return submit_form(
+        session,
+        form,
+        lambda body: decide_question(session=session, actor=actor, question_id=question_id, decision=body.decision),
+        done=f"/outcomes/decisions/{question_id}",
+        again=partial(_decision_page, request, session, actor, question_id),
+    )

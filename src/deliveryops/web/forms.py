@@ -59,12 +59,14 @@ class FormInput(Generic[M]):
         values: what was typed, shaped like the model (rows as lists of dicts), to fill the form again.
         errors: dotted field name → message, for each field that broke a rule.
         submitted: False for a GET form shown without any of its fields in the query string.
+        data: what was read for the model, before its validation.
     """
 
     model: M | None
     values: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
     submitted: bool = True
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def valid(self) -> bool:
@@ -77,6 +79,19 @@ class FormInput(Generic[M]):
             message = " ".join(dict.fromkeys(self.errors.values())) or "The input is not valid."
             raise ValidationFailedError(message, fields=dict(self.errors))
         return self.model
+
+    def or_defaults(self, model: type[M]) -> M:
+        """The model, each field that broke a rule at its default: a filter form shows what it can.
+
+        The messages stay in ``errors``; when even the defaults break a rule, the model's defaults alone.
+        """
+        if self.model is not None:
+            return self.model
+        broken = {key.split(".")[0] for key in self.errors}
+        try:
+            return model.model_validate({key: value for key, value in self.data.items() if key not in broken})
+        except ValidationError:
+            return model()
 
     def errors_with(self, error: ValidationFailedError, *, key: str = "form") -> dict[str, str]:
         """The messages to show after a service refused the input: its fields', or its message under ``key``."""
@@ -262,10 +277,10 @@ def read_form(pairs: Iterable[tuple[str, Any]], model: type[M], *, whole_form: b
     data, values = _convert(tree, model, absent_is_false=whole_form)
     submitted = whole_form or any((info.alias or name) in tree for name, info in model.model_fields.items())
     try:
-        return FormInput(model=model.model_validate(data), values=values, submitted=submitted)
+        return FormInput(model=model.model_validate(data), values=values, submitted=submitted, data=data)
     except ValidationError as exc:
         error = validation_failed(exc.errors(), model)
-        return FormInput(model=None, values=values, errors=error.fields, submitted=submitted)
+        return FormInput(model=None, values=values, errors=error.fields, submitted=submitted, data=data)
 
 
 def form_model(model: type[M]) -> Any:
