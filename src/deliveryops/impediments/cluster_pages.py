@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from deliveryops.accounts.dependencies import ApiUser, PageUser
@@ -18,7 +17,8 @@ from deliveryops.impediments import cluster_actions, clusters
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.jobs import request_cluster_proposals
 from deliveryops.impediments.models import Cluster
-from deliveryops.impediments.schemas import ClusterConfirm
+from deliveryops.impediments.reads import cross_team_cluster_read
+from deliveryops.impediments.schemas import ClusterConfirm, ClusterNote, CrossTeamClusterRead
 from deliveryops.schemas import Page, paginate
 from deliveryops.teams.models import Team
 from deliveryops.web.errors import error_responses
@@ -130,59 +130,29 @@ def resolve_cluster(
     return _decide("resolve", cluster_id, session, actor, note=note)
 
 
-class ClusterRead(BaseModel):
-    """A cross-team cluster with its members and cost."""
-
-    id: int
-    title: str
-    status: str
-    auto_escalated: bool
-    owner_id: int | None
-    impediment_ids: list[int]
-    team_ids: list[int]
-    blocked_days: float
+def _read(session: SessionDep, cluster: Cluster) -> CrossTeamClusterRead:
+    return cross_team_cluster_read(session, cluster)
 
 
-class ClusterNote(BaseModel):
-    """A reason (reject) or a resolution note (resolve)."""
-
-    text: str = Field(max_length=2000)
-
-
-def _read(session: SessionDep, cluster: Cluster) -> ClusterRead:
-    view = _view(session, cluster)
-    members = clusters.members_of(session, cluster)
-    return ClusterRead(
-        id=cluster.id,
-        title=cluster.title,
-        status=cluster.status,
-        auto_escalated=cluster.auto_escalated,
-        owner_id=cluster.owner_id,
-        impediment_ids=[m.id for m in members],
-        team_ids=sorted({m.team_id for m in members}),
-        blocked_days=float(str(view["blocked_days"])),
-    )
-
-
-@api.get("/impediment-clusters", response_model=Page[ClusterRead])
-def list_clusters(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[ClusterRead]:
+@api.get("/impediment-clusters", response_model=Page[CrossTeamClusterRead])
+def list_clusters(session: SessionDep, actor: ApiUser, page: Pagination) -> Page[CrossTeamClusterRead]:
     """Cross-team clusters (Product Ops, leaders, admins)."""
     return paginate([_read(session, c) for c in clusters.list_(session, actor=actor)], page)
 
 
-@api.post("/impediment-clusters/{cluster_id}/confirm", response_model=ClusterRead)
-def api_confirm(body: ClusterConfirm, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> ClusterRead:
+@api.post("/impediment-clusters/{cluster_id}/confirm", response_model=CrossTeamClusterRead)
+def api_confirm(body: ClusterConfirm, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> CrossTeamClusterRead:
     """Confirm a proposed cluster with an owner."""
     return _read(session, clusters.confirm(session, actor=actor, cluster_id=cluster_id, owner_id=body.owner_id, title=body.title))
 
 
-@api.post("/impediment-clusters/{cluster_id}/reject", response_model=ClusterRead)
-def api_reject(body: ClusterNote, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> ClusterRead:
+@api.post("/impediment-clusters/{cluster_id}/reject", response_model=CrossTeamClusterRead)
+def api_reject(body: ClusterNote, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> CrossTeamClusterRead:
     """Reject a proposed cluster."""
     return _read(session, clusters.reject(session, actor=actor, cluster_id=cluster_id, reason=body.text))
 
 
-@api.post("/impediment-clusters/{cluster_id}/resolve", response_model=ClusterRead)
-def api_resolve(body: ClusterNote, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> ClusterRead:
+@api.post("/impediment-clusters/{cluster_id}/resolve", response_model=CrossTeamClusterRead)
+def api_resolve(body: ClusterNote, session: SessionDep, actor: ApiUser, cluster_id: ClusterId) -> CrossTeamClusterRead:
     """Resolve a confirmed cluster and its members."""
     return _read(session, clusters.resolve_cluster(session, actor=actor, cluster_id=cluster_id, note=body.text))

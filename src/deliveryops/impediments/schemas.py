@@ -250,3 +250,9 @@ class CrossTeamClusterRead(BaseModel):
     impediment_ids: list[int]
     team_ids: list[int]
     blocked_days: float
+
+
+class ClusterNote(BaseModel):
+    """A reason (reject) or a resolution note (resolve)."""
+
+    text: str = Field(max_length=2000)
