@@ -55,7 +55,7 @@ def test_a_bad_channel_is_refused_as_the_api_refuses_it(parity: Parity) -> None:
         team = make_team(session, name="Notify JSON Errors")
         admin = make_user(session, role=Role.ADMIN)
     headers = parity.sign_in_api(admin)
-    cases: list[tuple[dict[str, object], tuple[str, ...]]] = [
+    cases: list[tuple[dict[str, Any], tuple[str, ...]]] = [
         ({"kind": "fax", "name": "#x", "url": "https://hooks.slack.com/services/x"}, ("--kind", "fax", "--name", "#x")),
         ({"kind": "slack", "name": "#x", "url": "http://hooks.slack.com/services/x"}, ("--kind", "slack", "--name", "#x")),
         (

@@ -17,6 +17,7 @@ from deliveryops.impediments import cluster_actions, clusters
 from deliveryops.impediments.impact import blocked_days
 from deliveryops.impediments.jobs import request_cluster_proposals
 from deliveryops.impediments.models import Cluster
+from deliveryops.impediments.reads import cross_team_cluster_read
 from deliveryops.impediments.schemas import ClusterConfirm, ClusterNote, CrossTeamClusterRead
 from deliveryops.schemas import Page, paginate
 from deliveryops.teams.models import Team
@@ -126,18 +127,7 @@ def resolve_cluster(cluster_id: int, session: SessionDep, actor: PageUser, form:
 
 
 def _read(session: SessionDep, cluster: Cluster) -> CrossTeamClusterRead:
-    view = _view(session, cluster)
-    members = clusters.members_of(session, cluster)
-    return CrossTeamClusterRead(
-        id=cluster.id,
-        title=cluster.title,
-        status=cluster.status,
-        auto_escalated=cluster.auto_escalated,
-        owner_id=cluster.owner_id,
-        impediment_ids=[m.id for m in members],
-        team_ids=sorted({m.team_id for m in members}),
-        blocked_days=float(str(view["blocked_days"])),
-    )
+    return cross_team_cluster_read(session, cluster)
 
 
 @api.get("/impediment-clusters", response_model=Page[CrossTeamClusterRead])
