@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from deliveryops.accounts.models import Role
 from deliveryops.db import utcnow
+from deliveryops.flow.service import today_in
 from deliveryops.roadmap import service
 from deliveryops.roadmap.engine import Rule
 from deliveryops.roadmap.models import RoadmapEpic, TeamAbsence
@@ -87,7 +88,7 @@ def test_api_calendar_and_plan_roles(client: TestClient, session: Session) -> No
     wrong = client.put(f"{url}/calendar", json={"country": "DE", "subdivision": "ZZ"}, headers=as_dm)
     assert wrong.status_code == 422
     assert "subdivision" in wrong.json()["error"]["details"]["fields"]
-    today = utcnow().date()
+    today = today_in(org.berlin)  # the team's own date: the calendar lists absences from the team's today on
     absence = client.post(
         f"{url}/absences", json={"start": today.isoformat(), "end": today.isoformat(), "percent": 40}, headers=as_dm
     )
