@@ -12,7 +12,7 @@ import polars as pl
 
 from deliveryops.actions.models import ImprovementAction, TargetMetric
 from deliveryops.analytics.dora import DoraTables
-from deliveryops.analytics.flow import flow_efficiency, item_timeline, wip
+from deliveryops.analytics.flow import flow_efficiency, wip
 from deliveryops.analytics.percentiles import nearest_rank
 from deliveryops.analytics.verdicts.effects import Effect
 from deliveryops.analytics.verdicts.reliability import Reliability, reliability, sentence
@@ -27,6 +27,7 @@ from deliveryops.analytics.verdicts.rule import (
 )
 from deliveryops.analytics.verdicts.simulation import HEALTH_ATTENDANCE
 from deliveryops.flow.data import TeamData
+from deliveryops.flow.timeline import timeline_of
 
 __all__ = [
     "BASELINE_WEEKS",
@@ -50,7 +51,9 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def weekly_series(data: TeamData, metric: TargetMetric, *, start: date, end: date) -> list[tuple[date, float]]:
+def weekly_series(
+    data: TeamData, metric: TargetMetric, *, start: date, end: date, timeline: pl.DataFrame | None = None
+) -> list[tuple[date, float]]:
     """One value per ISO week (Monday label) from ``start``'s week to ``end``'s week.
 
     Weeks where the metric is undefined (no finished item for cycle time or flow efficiency) are
@@ -61,13 +64,14 @@ def weekly_series(data: TeamData, metric: TargetMetric, *, start: date, end: dat
         metric: what to measure.
         start: a day in the first week.
         end: a day in the last week (complete weeks only are meaningful; the caller decides).
+        timeline: the per-item timeline of ``data`` when the caller has it (``flow.timeline``); else built here.
 
     Returns:
         ``(monday, value)`` pairs in order.
     """
     first, last = _monday(start), _monday(end)
     weeks = [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
-    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
+    timeline = timeline_of(data) if timeline is None else timeline
     finished = timeline.filter(pl.col("finished_date").is_not_null()).with_columns(
         (pl.col("finished_date") - pl.duration(days=pl.col("finished_date").dt.weekday() - 1)).alias("week")
     )
@@ -121,9 +125,10 @@ def weekly_series(data: TeamData, metric: TargetMetric, *, start: date, end: dat
     return out
 
 
-def item_cycle_times(data: TeamData, *, start: date, end: date) -> list[tuple[date, float]]:
-    """``(finished date, cycle time in days)`` of every item finished from ``start`` to ``end``, by finish."""
-    timeline = item_timeline(data.transitions, workflow=data.workflow, zone=data.zone, items=data.items)
+def item_cycle_times(data: TeamData, *, start: date, end: date, timeline: pl.DataFrame | None = None) -> list[tuple[date, float]]:
+    """``(finished date, cycle time in days)`` of every item finished from ``start`` to ``end``, by finish
+    (``timeline``: the per-item timeline of ``data`` when the caller has it)."""
+    timeline = timeline_of(data) if timeline is None else timeline
     finished = timeline.filter(
         pl.col("finished_date").is_not_null() & (pl.col("finished_date") >= start) & (pl.col("finished_date") <= end)
     ).sort("finished_date")
@@ -385,7 +390,15 @@ def _explain(
     )
 
 
-def _pace(metric: TargetMetric, data: TeamData, sources: OtherSources, *, start: date, divider_week: date) -> tuple[float, str]:
+def _pace(
+    metric: TargetMetric,
+    data: TeamData,
+    sources: OtherSources,
+    *,
+    start: date,
+    divider_week: date,
+    timeline: pl.DataFrame | None = None,
+) -> tuple[float, str]:
     """The team's pace before the action, in the unit the published rates are indexed by."""
     before_end = divider_week - timedelta(days=1)
     if metric.source == "dora":
@@ -398,22 +411,32 @@ def _pace(metric: TargetMetric, data: TeamData, sources: OtherSources, *, start:
         # The simulated paces are team sizes of which HEALTH_ATTENDANCE answer: the team's size estimated likewise.
         answers = [n for day, _score, n in sources.health if start <= day <= before_end]
         return (float(np.median(answers)) / HEALTH_ATTENDANCE if answers else 0.0), "people in the team"
-    return len(item_cycle_times(data, start=start, end=before_end)) / BASELINE_WEEKS, "items a week"
+    return len(item_cycle_times(data, start=start, end=before_end, timeline=timeline)) / BASELINE_WEEKS, "items a week"
 
 
-def measure(action: ImprovementAction, data: TeamData, *, today: date, sources: OtherSources | None = None) -> Measurement | None:
+def measure(
+    action: ImprovementAction,
+    data: TeamData,
+    *,
+    today: date,
+    sources: OtherSources | None = None,
+    timeline: pl.DataFrame | None = None,
+) -> Measurement | None:
     """Judge an action by its target metric with the verdict rule (``deliveryops.analytics.verdicts``).
 
     Baseline: the ``BASELINE_WEEKS`` complete weeks before the week the action took effect. After: the
     complete weeks from that week on (the current week is left out), up to the rule's ``max_weeks``.
     Per-event metrics (cycle time, lead time for changes, time to restore) are judged on every event;
     the others on one value per week (a health card: one per closed round, in the week it closed).
-    Returns None for an action without a target metric.
+    ``timeline`` is the per-item timeline of ``data`` when the caller has it (``flow.timeline``); else it is
+    built from ``data``. Returns None for an action without a target metric.
     """
     if action.target_metric is None:
         return None
     metric = action.target_metric
     other = sources or OtherSources()
+    if timeline is None and metric.source not in ("dora", "health"):
+        timeline = timeline_of(data)  # built once for the series, the events and the pace below
     rules = settings_for(metric.value)
     direction = action.expected_direction or metric.better
     better: Direction = "increase" if direction == "increase" else "decrease"
@@ -430,7 +453,7 @@ def measure(action: ImprovementAction, data: TeamData, *, today: date, sources: 
         elif metric.source == "health":
             series = dict(health_weekly(other.health, start=start, end=end))
         else:
-            series = dict(weekly_series(data, metric, start=start, end=end))
+            series = dict(weekly_series(data, metric, start=start, end=end, timeline=timeline))
     weeks = [week for week in all_weeks if week in series]
     values = [series[week] for week in weeks]
     divider = next((index for index, week in enumerate(weeks) if week >= divider_week), len(weeks))
@@ -438,7 +461,7 @@ def measure(action: ImprovementAction, data: TeamData, *, today: date, sources: 
     if metric.per_event:
         if end >= start:
             if metric is TargetMetric.CYCLE_TIME_P85:
-                items = item_cycle_times(data, start=start, end=end)
+                items = item_cycle_times(data, start=start, end=end, timeline=timeline)
             elif other.dora is not None:
                 items = dora_events(other.dora, metric, start=start, end=end)
         before_items = [value for day, value in items if day < divider_week]
@@ -454,7 +477,7 @@ def measure(action: ImprovementAction, data: TeamData, *, today: date, sources: 
         before = [series.get(week) for week in all_weeks[:BASELINE_WEEKS]]
         after = [series.get(week) for week in all_weeks[BASELINE_WEEKS:]]
         result = judge_weeks(before, after, better=better, settings=rules)
-    per_week, pace_unit = _pace(metric, data, other, start=start, divider_week=divider_week)
+    per_week, pace_unit = _pace(metric, data, other, start=start, divider_week=divider_week, timeline=timeline)
     explanation, needed_text = _explain(metric, result, direction, per_week, pace_unit)
     measured = reliability(metric.value, per_week)
     judged = ActionVerdict(

@@ -15,6 +15,7 @@ from deliveryops.dora import service as dora
 from deliveryops.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.data import load_team_data
 from deliveryops.flow.service import default_types, today_in
+from deliveryops.flow.timeline import counted_timeline
 from deliveryops.health import service as health
 from deliveryops.health.models import HealthRound, HealthRoundCard, HealthTemplateCard
 from deliveryops.teams.models import Team
@@ -214,7 +215,13 @@ def measurement(session: Session, action: ImprovementAction) -> Measurement | No
     team = session.get(Team, action.team_id)
     assert team is not None
     data = load_team_data(session, team)
-    return measure(action, data.only_types(default_types(data)), today=today_in(team), sources=sources_for(session, team, action))
+    return measure(
+        action,
+        data.only_types(default_types(data)),
+        today=today_in(team),
+        sources=sources_for(session, team, action),
+        timeline=counted_timeline(session, team),
+    )
 
 
 @dataclass
