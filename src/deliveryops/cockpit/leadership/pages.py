@@ -39,7 +39,7 @@ def _page(
     group: str | None,
     period: str | None,
     errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     status_code: int = 200,
     notice: str = "",
 ) -> Response:
@@ -154,9 +154,8 @@ def add_question(
             group_id=group_row.id if group_row else None,
         )
     except ValidationFailedError as exc:
-        values = {"text": _typed(form, "text"), "context": _typed(form, "context")}
         return _page(
-            request, session, actor, group=group, period=period or None, errors=exc.fields, values=values, status_code=422
+            request, session, actor, group=group, period=period or None, errors=exc.fields, values=form.values, status_code=422
         )
     return RedirectResponse(f"/cockpit/leadership?{urlencode({'group': group, 'period': period})}#questions", status_code=303)
 
