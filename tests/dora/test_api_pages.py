@@ -247,7 +247,7 @@ def test_team_page_shows_keys_bands_thresholds_and_drill_downs(client: TestClien
     assert client.get(f"/teams/{team.slug}/dora/upload").status_code == 403
     bad = client.get(f"/teams/{team.slug}/dora?from=someday")
     assert bad.status_code == 422
-    assert "&#39;someday&#39; is not a date (use YYYY-MM-DD)." in bad.text
+    assert "From: expected a date like 2026-03-31, got &#39;someday&#39;." in bad.text
 
 
 def test_empty_team_page_and_the_index(client: TestClient, session: Session) -> None:

@@ -9,6 +9,7 @@ next ones update it in place. A bad field is a 422 naming it, and nothing is wri
 from __future__ import annotations
 
 import hmac
+import re
 import secrets as random_tokens
 from datetime import timedelta
 
@@ -31,6 +32,9 @@ from deliveryops.dependencies.schemas import DependencyCreate
 from deliveryops.errors import NotAuthenticatedError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from deliveryops.secrets import SecretError, decrypt, encrypt
 from deliveryops.teams.models import Team
+
+_HOOK_ID = re.compile(r"[0-9]{1,9}")
+"""A hook's id as its token writes it: ASCII digits only, fewer than ten of them."""
 
 __all__ = ["TOKEN_PREFIX", "authenticate", "create_hook", "hooks", "receive", "revoke_hook"]
 
@@ -79,7 +83,7 @@ def authenticate(*, session: Session, authorization: str | None, app_key: str) -
     if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
         raise NotAuthenticatedError("Send the inbound hook's token as 'Authorization: Bearer dih_...'.")
     hook_id, _, _rest = token.removeprefix(TOKEN_PREFIX).partition("_")
-    hook = session.get(InboundHook, int(hook_id)) if hook_id.isdigit() and len(hook_id) < 10 else None
+    hook = session.get(InboundHook, int(hook_id)) if _HOOK_ID.fullmatch(hook_id) else None
     if hook is None or hook.revoked_at is not None:
         raise NotAuthenticatedError("The inbound hook's token is unknown or revoked.")
     try:

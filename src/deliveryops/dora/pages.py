@@ -10,11 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field, field_validator
 
 from deliveryops import jobs
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
+from deliveryops.analytics.dora.series import Period
 from deliveryops.dora import service
 from deliveryops.dora.charts import dora_figures
 from deliveryops.dora.csv_formats import COLUMNS, import_csv, preview_csv, upload_kind
@@ -46,25 +48,29 @@ KEY_ROWS = (
 )
 
 
-def _parse_date(text: str | None, name: str, errors: dict[str, str]) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors[name] = f"{text!r} is not a date (use YYYY-MM-DD)."
-        return None
+class ReportQuery(BaseModel):
+    """The DORA pages' period (``from``, ``to``: empty is the default) and trend bucket, as in their query string."""
+
+    start: date | None = Field(default=None, alias="from", title="From")
+    end: date | None = Field(default=None, alias="to", title="To")
+    period: Period = "week"
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _known_period(cls, value: object) -> object:
+        if value not in service.PERIODS:
+            raise ValueError("Choose weeks, months or quarters.")
+        return value
 
 
-def _period(request: Request, today: date) -> tuple[date, date, str, dict[str, str]]:
-    """Read ``from``, ``to`` and ``period`` from the query string; bad values fall back with a message."""
-    errors: dict[str, str] = {}
-    start = _parse_date(request.query_params.get("from"), "from", errors)
-    end = _parse_date(request.query_params.get("to"), "to", errors)
-    period = request.query_params.get("period", "week")
-    if period not in service.PERIODS:
-        errors["period"] = "Choose weeks, months or quarters."
-        period = "week"
+ReportForm = Annotated[FormInput[ReportQuery], form_model(ReportQuery)]
+
+
+def _period(form: FormInput[ReportQuery], today: date) -> tuple[date, date, str, dict[str, str]]:
+    """The period asked for; a value that breaks a rule falls back to its default, with a message."""
+    errors = dict(form.errors)
+    asked = form.or_defaults(ReportQuery)
+    start, end, period = asked.start, asked.end, asked.period
     try:
         first, last = service.default_period(today, start, end)
     except ValidationFailedError as exc:
@@ -120,10 +126,12 @@ def index(request: Request, session: SessionDep, actor: PageUser) -> Response:
 
 
 @router.get("/teams/{slug}/dora", response_class=HTMLResponse)
-def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser, offset: Offset = 0) -> Response:
+def team_page(
+    request: Request, slug: str, session: SessionDep, actor: PageUser, form: ReportForm, offset: Offset = 0
+) -> Response:
     """A team's four keys, bands, trends and the items behind them."""
     team = get_team_or_raise(session=session, actor=actor, slug=slug)
-    start, end, period, errors = _period(request, today_in(team))
+    start, end, period, errors = _period(form, today_in(team))
     report = service.team_report(session=session, actor=actor, team_id=team.id, start=start, end=end, period=period)
     context = _context(report, request, errors, offset)
     context.update(
@@ -138,10 +146,12 @@ def team_page(request: Request, slug: str, session: SessionDep, actor: PageUser,
 
 
 @router.get("/groups/{slug}/dora", response_class=HTMLResponse)
-def group_page(request: Request, slug: str, session: SessionDep, actor: PageUser, offset: Offset = 0) -> Response:
+def group_page(
+    request: Request, slug: str, session: SessionDep, actor: PageUser, form: ReportForm, offset: Offset = 0
+) -> Response:
     """A group's roll-up of the four keys, and each team's."""
     group = get_group_or_raise(session=session, actor=actor, slug=slug)
-    start, end, period, errors = _period(request, service.group_today(group))
+    start, end, period, errors = _period(form, service.group_today(group))
     report = service.group_report(session=session, actor=actor, group_id=group.id, start=start, end=end, period=period)
     context = _context(report, request, errors, offset)
     visible = None if actor.role.sees_all_teams else team_ids_of(session, actor)

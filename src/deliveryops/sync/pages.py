@@ -76,19 +76,21 @@ def connections_page(request: Request, session: SessionDep, actor: PageUser) -> 
 
 def _form_errors(fields: dict[str, str], deployments_text: str) -> dict[str, str]:
     """Settings errors keyed by the form field they concern (``deployments.1`` → its line of the text)."""
-    lines = [
+    written = [
         number
         for number, raw in enumerate(deployments_text.splitlines(), start=1)
         if raw.strip() and not raw.strip().startswith("#")
     ]
+    line_of = {str(index): number for index, number in enumerate(written)}  # "deployments.<index>" → its line
     errors: dict[str, str] = {}
     for key, raw_message in fields.items():
         message = raw_message.removeprefix("Value error, ")
         top, _, rest = key.partition(".")
         if top == "settings" and ": " in message and message.split(": ", 1)[0] in ConnectionAddForm.model_fields:
             top, message = message.split(": ", 1)
-        if top == "deployments" and rest.split(".")[0].isdigit() and int(rest.split(".")[0]) < len(lines):
-            message = f"Line {lines[int(rest.split('.')[0])]}: {message}"
+        line = line_of.get(rest.split(".")[0]) if top == "deployments" else None
+        if line is not None:
+            message = f"Line {line}: {message}"
         errors[top] = f"{errors[top]} {message}" if top in errors else message
     return errors
 

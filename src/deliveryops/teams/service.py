@@ -84,7 +84,7 @@ def find_team(session: Session, name: str) -> Team:
         NotFoundError: no team has that name, slug or id.
     """
     named = (Team.name == name) | (Team.slug == name)
-    if name.isascii() and name.isdigit() and int(name) <= 2**31 - 1:  # ids are 32-bit integers
+    if re.fullmatch(r"[0-9]{1,10}", name) and int(name) <= 2**31 - 1:  # ids are 32-bit integers
         named = named | (Team.id == int(name))
     found = list(session.scalars(select(Team).where(named)))
     team = next((t for t in found if name in (t.name, t.slug)), found[0] if found else None)

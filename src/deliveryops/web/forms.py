@@ -42,7 +42,7 @@ from deliveryops.errors import ValidationFailedError, validation_failed
 from deliveryops.schemas import FormScale
 from deliveryops.web.security import SAFE_METHODS, check_csrf
 
-__all__ = ["FormInput", "form_model", "form_values", "parse_date_field", "read_form"]
+__all__ = ["FormInput", "form_model", "form_values", "read_form"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -337,23 +337,3 @@ def form_values(instance: BaseModel) -> dict[str, Any]:
         else:
             values[key] = _shown(value, shape.scale)
     return values
-
-
-def parse_date_field(value: str | None, field: str, errors: dict[str, str]) -> date | None:
-    """Read an ISO date typed into a form; a bad one records a message for ``field`` in ``errors``.
-
-    Args:
-        value: what was typed (empty means no date).
-        field: the field's name, for the message.
-        errors: collects field → message.
-
-    Returns:
-        The date, or None when empty or invalid.
-    """
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[field] = f"Expected a date like 2026-03-31, got {value!r}."
-        return None
