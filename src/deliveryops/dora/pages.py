@@ -10,19 +10,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field, field_validator
 
 from deliveryops import jobs
 from deliveryops.accounts.dependencies import PageUser
 from deliveryops.accounts.models import Role, User
 from deliveryops.analytics.dora import BAND_THRESHOLDS, hours_text
-from deliveryops.analytics.dora.series import Period
 from deliveryops.dora import service
 from deliveryops.dora.charts import dora_figures
 from deliveryops.dora.csv_formats import COLUMNS, import_csv, preview_csv, upload_kind
 from deliveryops.dora.import_jobs import import_job_of_team, start_import
 from deliveryops.dora.ingest import ImportOutcome
-from deliveryops.dora.schemas import ProductionEnvironments, UploadOptions, WebhookSourceCreate
+from deliveryops.dora.schemas import ProductionEnvironments, ReportQuery, UploadOptions, WebhookSourceCreate
 from deliveryops.errors import PermissionDeniedError, ValidationFailedError
 from deliveryops.flow.service import today_in
 from deliveryops.schemas import MAX_OFFSET
@@ -46,21 +44,6 @@ KEY_ROWS = (
     ("change_failure_rate", "Change failure rate", "change-failure-rate"),
     ("recovery_time", "Failed deployment recovery time", "recovery-time"),
 )
-
-
-class ReportQuery(BaseModel):
-    """The DORA pages' period (``from``, ``to``: empty is the default) and trend bucket, as in their query string."""
-
-    start: date | None = Field(default=None, alias="from", title="From")
-    end: date | None = Field(default=None, alias="to", title="To")
-    period: Period = "week"
-
-    @field_validator("period", mode="before")
-    @classmethod
-    def _known_period(cls, value: object) -> object:
-        if value not in service.PERIODS:
-            raise ValueError("Choose weeks, months or quarters.")
-        return value
 
 
 ReportForm = Annotated[FormInput[ReportQuery], form_model(ReportQuery)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from deliveryops.analytics.dora import Band, DoraKeys
+from deliveryops.analytics.dora.series import Period
 from deliveryops.dora.ingest import IdentityConflict, ImportOutcome
 from deliveryops.schemas import WebUrl
 
@@ -299,3 +300,18 @@ class WebhookResult(BaseModel):
 
     id: str
     status: Literal["created", "updated", "unchanged"]
+
+
+class ReportQuery(BaseModel):
+    """The DORA pages' period (``from``, ``to``: empty is the default) and trend bucket, as in their query string."""
+
+    start: date | None = Field(default=None, alias="from", title="From")
+    end: date | None = Field(default=None, alias="to", title="To")
+    period: Period = "week"
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _known_period(cls, value: object) -> object:
+        if value not in get_args(Period):
+            raise ValueError("Choose weeks, months or quarters.")
+        return value

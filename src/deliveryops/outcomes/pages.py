@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +31,7 @@ from deliveryops.outcomes.schemas import (
     LinkCreate,
     ObjectiveCreate,
     ObjectiveUpdate,
+    QuestionDecision,
     SeriesCreate,
 )
 from deliveryops.teams.models import Group, Team
@@ -54,12 +54,6 @@ LinkForm = Annotated[FormInput[LinkCreate], form_model(LinkCreate)]
 SeriesForm = Annotated[FormInput[SeriesCreate], form_model(SeriesCreate)]
 BriefForm = Annotated[FormInput[BriefUpdate], form_model(BriefUpdate)]
 EvidenceForm = Annotated[FormInput[EvidenceCreate], form_model(EvidenceCreate)]
-
-
-class QuestionDecision(BaseModel):
-    """What leadership decided on a question (the decision brief's form)."""
-
-    decision: str = Field(default="", max_length=4000)
 
 
 DecideForm = Annotated[FormInput[QuestionDecision], form_model(QuestionDecision)]

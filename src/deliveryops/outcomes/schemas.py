@@ -27,6 +27,7 @@ __all__ = [
     "ObjectiveRead",
     "ObjectiveUpdate",
     "PointRead",
+    "QuestionDecision",
     "SeriesCreate",
     "SeriesCreated",
     "SeriesRead",
@@ -377,3 +378,9 @@ class BriefRead(BaseModel):
     decided_on: date | None
     follow_up_on: date | None
     follow_up: FollowUpRead | None
+
+
+class QuestionDecision(BaseModel):
+    """What leadership decided on a question (the decision brief's form)."""
+
+    decision: str = Field(default="", max_length=4000)
