@@ -131,3 +131,22 @@ def test_drag_and_drop_grouping_seen_live_by_the_other_participant(browser: Brow
         expect(page.get_by_role("button", name="Next phase")).to_have_count(0)
         expect(page.locator("#board").get_by_role("button")).to_have_count(0)
         expect(page.locator("#board input, #board textarea, #board select")).to_have_count(0)
+
+
+def test_suggest_themes_groups_cards_that_read_alike(browser: Browser, base_url: str) -> None:
+    dm = participant(browser, base_url, People.dm)
+    dm.goto(f"{base_url}/teams/alpha/retros")
+    dm.get_by_label("Title").fill("Sprint 14 retro")
+    dm.get_by_role("button", name="Schedule and open the board").click()
+    expect(dm.get_by_role("heading", name="Sprint 14 retro")).to_be_visible()
+    dm.get_by_role("button", name="Next phase").click()  # → reflect
+    for text in ("Starting stories without acceptance criteria", "Stories begun with no acceptance criteria", "Coffee"):
+        dm.get_by_label("New card in Stop").fill(text)
+        dm.locator(".retro-column").filter(has_text="Stop").get_by_role("button", name="Add card").click()
+        expect(dm.get_by_text(text)).to_be_visible()
+    dm.get_by_role("button", name="Next phase").click()  # → group
+    dm.get_by_role("button", name="Suggest themes").click()  # reads the page of suggested themes
+    theme = dm.locator('.retro-zone:not([data-theme="none"])')
+    expect(theme.get_by_role("heading", name="Stories acceptance criteria")).to_be_visible()
+    expect(theme.locator(".retro-card")).to_have_count(2)
+    expect(dm.locator('.retro-zone[data-theme="none"] .retro-card', has_text="Coffee")).to_be_visible()

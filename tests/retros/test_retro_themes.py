@@ -83,3 +83,12 @@ def test_who_sees_them_and_the_period(client: TestClient, session: Session) -> N
     assert page.json()["total"] == 1
     assert page.json()["items"][0]["teams"] == ["Alpha", "Beta", "Gamma"]
     assert client.get(f"/api/v1/retro-themes?{query}", headers=token_headers(session, member)).status_code == 403
+
+
+def test_a_period_at_the_ends_of_the_calendar_answers_an_empty_page(client: TestClient, session: Session) -> None:
+    assert themes.period(None, date(1, 1, 1)) == (date(1, 1, 1), date(1, 1, 1))
+    ops = make_user(session, role=Role.PRODUCT_OPS)
+    for query in ("end=0001-01-01", "start=9999-12-01&end=9999-12-31"):
+        page = client.get(f"/api/v1/retro-themes?{query}", headers=token_headers(session, ops))
+        assert page.status_code == 200, (query, page.text)
+        assert page.json()["total"] == 0

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, Field
 
+from deliveryops.retros.schemas import Notice
+
 
 def _ids(value: object) -> object:
     """Team ids from a list, or from one text separated by commas (a form's field)."""
@@ -142,8 +144,4 @@ class MultiRetroRead(BaseModel):
     breakouts: list[BreakoutRead]
     themes: list[SynthesisThemeRead]
     actions: list[SynthesisActionRead]
-    notice: str | None = Field(
-        default=None,
-        exclude_if=lambda value: value is None,
-        description="what the change also did (a theme merged); absent otherwise",
-    )
+    notice: Notice = None

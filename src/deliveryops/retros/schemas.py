@@ -129,6 +129,16 @@ class RetroSummary(BaseModel):
         return cls(id=retro.id, title=retro.title, phase=retro.phase.value, format=retro.format)
 
 
+Notice = Annotated[
+    str | None,
+    Field(
+        exclude_if=lambda value: value is None,
+        description="what the change also did (a theme removed or merged); absent otherwise",
+    ),
+]
+"""A board's ``notice``: in the JSON only when a change has something to say."""
+
+
 class CardRead(BaseModel):
     """A card as one participant sees it: never its author; ``mine`` marks the participant's own."""
 
@@ -183,11 +193,7 @@ class RetroRead(BaseModel):
     hidden_cards: dict[str, int] = Field(description="column → cards private to their writers")
     themes: list[ThemeRead]
     actions: list[RetroActionRead]
-    notice: str | None = Field(
-        default=None,
-        exclude_if=lambda value: value is None,
-        description="what the change also did (a theme removed or merged); absent otherwise",
-    )
+    notice: Notice = None
 
     @field_serializer("timer_ends_at")
     def _iso(self, value: datetime | None) -> str | None:

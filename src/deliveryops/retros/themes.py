@@ -53,7 +53,8 @@ class RecurringTheme:
 def period(start: date | None, end: date | None) -> tuple[date, date]:
     """The period looked at: the last 90 days up to today unless given."""
     last = end or utcnow().date()
-    return start or last - timedelta(days=DEFAULT_PERIOD_DAYS - 1), last
+    span = timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    return start or (last - span if last - date.min >= span else date.min), last
 
 
 def _normal(text: str) -> str:
@@ -70,7 +71,7 @@ def theme_texts(session: Session, *, start: date, end: date) -> list[ThemeText]:
     """The titles of the themes of retros held from ``start`` to ``end`` (both included, UTC) that have voted;
     a title that is one of its retro's card texts is left out."""
     since = datetime.combine(start, time(), tzinfo=UTC)
-    until = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
+    until = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC) if end < date.max else datetime.max.replace(tzinfo=UTC)
     rows = session.execute(
         select(Theme.title, Retro.id, Retro.team_id)
         .join(Retro, Retro.id == Theme.retro_id)
