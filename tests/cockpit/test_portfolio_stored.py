@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from dataclasses import astuple
 
+import polars as pl
 from fastapi.testclient import TestClient
+from polars.testing import assert_frame_equal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from deliveryops.accounts.models import Role
 from deliveryops.cockpit.portfolio.jobs import request_refresh
 from deliveryops.cockpit.portfolio.service import PAGE_INLINE_TEAMS, Portfolio, TeamRow, build_portfolio
-from deliveryops.cockpit.portfolio.stored import KIND, compute, compute_many
+from deliveryops.cockpit.portfolio.stored import KIND, _default_types, compute, compute_many
+from deliveryops.flow.data import load_team_data, read_teams_data
+from deliveryops.flow.service import default_types
 from deliveryops.jobs import JobRuntime
 from deliveryops.jobs.models import DerivedResult, Job
 from deliveryops.settings import Settings
@@ -141,3 +145,18 @@ def test_cells_computed_together_equal_each_teams_own(demo_session: Session) -> 
     assert any(cells.aging_past_sle for cells in together.values())  # flow cells read from the one pass's tables
     for team in teams:
         assert together[team.id] == compute(demo_session, team, now=DEMO_NOW), team.name
+
+
+def test_default_types_of_every_team_at_once_equal_each_teams_own(demo_session: Session) -> None:
+    teams = list(demo_session.scalars(select(Team).order_by(Team.id)))
+    whole = read_teams_data(demo_session, teams)
+    kept = _default_types(whole)
+    assert kept.items.height < whole.items.height  # the demo has containers (epics) to leave out
+    passes = {(tuple(sorted(whole.workflows[team.id].items())), whole.zones[team.id].key) for team in teams}
+    assert len(passes) > 1  # the job makes one pass per workflow and zone
+    for team in teams:
+        data = load_team_data(demo_session, team)
+        own = data.only_types(default_types(data))
+        for name in ("items", "transitions", "blocked"):
+            mine = getattr(kept, name).filter(pl.col("team_id") == team.id).drop("team_id")
+            assert_frame_equal(mine, getattr(own, name))

@@ -227,7 +227,7 @@ def _read(session: Session, teams: list[Team]) -> TeamsData:
 
 def _frame(session: Session, statement: ClauseElement, schema: dict[str, Any]) -> pl.DataFrame:
     """The rows of ``statement`` as a frame of ``schema``, read on the session's own DBAPI connection (same
-    transaction) and built column by column: no SQLAlchemy row or type processing per value. Timestamps are parsed
+    transaction) and turned into columns by polars: no SQLAlchemy row or type processing per value. Timestamps are parsed
     by polars (SQLite stores them as text) and labelled UTC, as :class:`~deliveryops.db.UTCDateTime` returns them."""
     connection = session.connection()
     dialect = connection.dialect
@@ -241,27 +241,21 @@ def _frame(session: Session, statement: ClauseElement, schema: dict[str, Any]) -
         cursor.close()
     if not rows:
         return pl.DataFrame(schema=schema)
-    columns = list(zip(*rows, strict=True))
-    series = []
-    for (name, dtype), values in zip(schema.items(), columns, strict=True):
-        series.append(_timestamps(name, values, dialect) if dtype == _UTC else pl.Series(name, values, dtype=dtype))
-    return pl.DataFrame(series)
+    text = dialect.name == "sqlite"  # SQLite returns timestamps as text, PostgreSQL's driver as naive datetimes
+    raw = {name: (pl.Utf8 if text else pl.Datetime("us")) if dtype == _UTC else dtype for name, dtype in schema.items()}
+    frame = pl.DataFrame(rows, orient="row", schema=raw)  # rows to columns in polars: no Python loop per value
+    utc = [name for name, dtype in schema.items() if dtype == _UTC]
+    return frame.with_columns(
+        _timestamps(frame[name], dialect) if text else frame[name].dt.replace_time_zone("UTC") for name in utc
+    )
 
 
-def _timestamps(name: str, values: Sequence[Any], dialect: Dialect) -> pl.Series:
-    """UTC timestamps from what the driver returned: text (SQLite) or datetimes (PostgreSQL)."""
-    first = next((value for value in values if value is not None), None)
-    if isinstance(first, str):
-        text = pl.Series(name, values, dtype=pl.Utf8)
-        try:
-            parsed = text.str.to_datetime(_SQLITE_FORMAT, time_unit="us", strict=True)
-        except pl.exceptions.PolarsError:  # a value not in SQLAlchemy's format: parse each as SQLAlchemy does
-            parse = DateTime().dialect_impl(dialect).result_processor(dialect, None)
-            parsed = pl.Series(name, [parse(value) if parse else value for value in values], dtype=pl.Datetime("us"))
-        return parsed.dt.replace_time_zone("UTC")
-    series = pl.Series(name, values)
-    if series.dtype == pl.Null:
-        return series.cast(_UTC)
-    if isinstance(series.dtype, pl.Datetime) and series.dtype.time_zone is not None:
-        return series.dt.convert_time_zone("UTC").cast(_UTC)
-    return series.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+def _timestamps(text: pl.Series, dialect: Dialect) -> pl.Series:
+    """UTC timestamps parsed from SQLite's text."""
+    try:
+        parsed = text.str.to_datetime(_SQLITE_FORMAT, time_unit="us", strict=True)
+    except pl.exceptions.PolarsError:  # a value not in SQLAlchemy's format: parse each as SQLAlchemy does
+        parse = DateTime().dialect_impl(dialect).result_processor(dialect, None)
+        values = [parse(value) if parse else value for value in text.to_list()]
+        parsed = pl.Series(text.name, values, dtype=pl.Datetime("us"))
+    return parsed.dt.replace_time_zone("UTC")

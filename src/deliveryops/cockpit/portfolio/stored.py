@@ -15,7 +15,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -26,15 +26,15 @@ from sqlalchemy.orm import Session
 
 from deliveryops.actions.models import ImprovementAction
 from deliveryops.actions.service import follow_through
-from deliveryops.analytics.flow import TeamFlowData, team_flow_summaries
+from deliveryops.analytics.flow import TeamFrames, stacked_flow_summaries
 from deliveryops.analytics.flow.grouped import rounded_percentiles
 from deliveryops.analytics.flow.metrics import sle, throughput, work_item_age
 from deliveryops.analytics.forecast import CalibrationReport
 from deliveryops.cockpit.portfolio import sources
 from deliveryops.cockpit.portfolio.timeline import team_timeline
-from deliveryops.flow.data import load_teams_data
+from deliveryops.flow.data import TeamsData, read_teams_data
 from deliveryops.flow.models import Forecast
-from deliveryops.flow.service import calibration, default_types, today_in
+from deliveryops.flow.service import DEFAULT_EXCLUDED_TYPES, calibration, today_in
 from deliveryops.health.models import HealthParticipation, HealthRound
 from deliveryops.jobs import derived
 from deliveryops.jobs.models import DerivedResult
@@ -302,31 +302,74 @@ def _team_flow_cells(session: Session, team: Team, today: date) -> _FlowCells:
 
 
 def _flow_cells_of_teams(session: Session, teams: Sequence[Team], now: datetime) -> dict[int, _FlowCells]:
-    """The flow cells of ``teams`` from one pass per day, zone and workflow over their flow, read from its tables."""
+    """The flow cells of ``teams`` from one pass per day, zone and workflow over their flow, read from its tables.
+
+    Every team's history is read at once as whole frames and goes into the pass whole (no frame per team)."""
     by_day: dict[date, list[Team]] = defaultdict(list)
     for team in teams:
         by_day[today_in(team, now)].append(team)
     cells: dict[int, _FlowCells] = {}
     for today, members in by_day.items():
         start, end, _weeks = week_range(today)
-        inputs = {}
-        loaded = load_teams_data(session, members)
-        for team in members:
-            data = loaded[team.id]
-            subset = data.only_types(default_types(data))
-            inputs[str(team.id)] = TeamFlowData(subset.transitions, subset.items, subset.blocked, subset.workflow, subset.zone)
-        result = team_flow_summaries(inputs, start=start, end=end, now=now)
-        keys = list(inputs)
-        found = _flow_cells(
-            keys,
-            result.table("timeline", ["finished_date", "cycle_time_days"]),
-            result.table("throughput", ["finished"]),
-            result.table("aging_items", ["age_days"]),
-            [result.sle_days(key) for key in keys],
-            today,
-        )
-        cells.update({int(key): value for key, value in found.items()})
+        whole = _default_types(read_teams_data(session, members))
+        passes: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for team_id in dict.fromkeys(team.id for team in members):
+            workflow = tuple(
+                sorted((name, category.value, position) for name, (category, position) in whole.workflows[team_id].items())
+            )
+            passes[workflow, whole.zones[team_id].key].append(team_id)
+        for ids in passes.values():
+            frames = _team_frames(whole, ids)
+            result = stacked_flow_summaries(frames, start=start, end=end, now=now)
+            keys = list(frames.names)
+            found = _flow_cells(
+                keys,
+                result.table("timeline", ["finished_date", "cycle_time_days"]),
+                result.table("throughput", ["finished"]),
+                result.table("aging_items", ["age_days"]),
+                [result.sle_days(key) for key in keys],
+                today,
+            )
+            cells.update({int(key): value for key, value in found.items()})
     return cells
+
+
+def _default_types(whole: TeamsData) -> TeamsData:
+    """Each team's history restricted to its default item types (``TeamData.only_types(default_types(...))`` for
+    every team at once: a team with items of other types than the containers loses its containers)."""
+    excluded = pl.col("item_type").is_in(sorted(DEFAULT_EXCLUDED_TYPES))
+    others = whole.items.filter(~excluded)["team_id"].unique()
+    kept = whole.items.filter(~excluded | ~pl.col("team_id").is_in(others.implode()))
+    if kept.height == whole.items.height:
+        return whole
+    ids = kept["item_id"].implode()
+    return replace(
+        whole,
+        items=kept,
+        transitions=whole.transitions.filter(pl.col("item_id").is_in(ids)),
+        blocked=whole.blocked.filter(pl.col("item_id").is_in(ids)),
+    )
+
+
+def _team_frames(whole: TeamsData, ids: list[int]) -> TeamFrames:
+    """The teams ``ids`` (sharing a workflow and zone) of ``whole`` as the one pass takes them."""
+    number = {team_id: code for code, team_id in enumerate(ids)}
+    team = pl.col("team_id").replace_strict(number, return_dtype=pl.Int32).alias("team")
+
+    every = set(ids) == set(whole.workflows)  # the usual case: one workflow and zone, nothing to filter
+
+    def part(frame: pl.DataFrame) -> pl.DataFrame:
+        chosen = frame if every else frame.filter(pl.col("team_id").is_in(ids))
+        return chosen.select(team, pl.exclude("team_id"))
+
+    return TeamFrames(
+        names=[str(team_id) for team_id in ids],
+        transitions=part(whole.transitions),
+        items=part(whole.items),
+        blocked=part(whole.blocked),
+        workflow=whole.workflows[ids[0]],
+        zone=whole.zones[ids[0]],
+    )
 
 
 def compute(session: Session, team: Team, *, now: datetime) -> TeamCells:
