@@ -183,7 +183,8 @@ def _synonyms(request: Request, session: Session, values: dict[str, Any], errors
             "synonyms": decisions.list_synonyms(session),
             "errors": errors,
             "values": values,
-            "message": " ".join(dict.fromkeys(errors.values())) or None,
+            # Messages of the form's own fields are shown beside them; anything else goes in the alert above.
+            "message": " ".join(dict.fromkeys(v for k, v in errors.items() if k not in ("term", "meaning"))) or None,
         },
         status_code=status,
     )
